@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: Apache-2.0
+#
+# One entry point: deps, all, test, demo, bench, fuzz, lint, format-check,
+# install, clean.  Generated files live under $(O) only.  V=1 shows commands.
+
+ARCH     ?= x86
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+PREFIX   ?= /usr/local
+
+ifeq ($(SANITIZE),1)
+  O ?= build-san
+else
+  O ?= build
+endif
+
+ifeq ($(V),1)
+  Q :=
+  msg :=
+else
+  Q := @
+  msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+endif
+
+# Every user-space module is a top-level directory with one header.
+MODULES  := lib cli runtime image network agent exporters policy dns trace
+SRCS     := $(wildcard $(addsuffix /*.c,$(MODULES)))
+OBJS     := $(SRCS:%.c=$(O)/%.o)
+LIB_OBJS := $(filter-out $(O)/cli/%,$(OBJS))
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.bpf.o)
+SKELS    := $(BPF_SRCS:bpf/%.bpf.c=$(O)/bpf/%.skel.h)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/%.c=$(O)/tests/%)
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(O)/tests/helpers/%)
+
+PKGS := libbpf libelf zlib libseccomp libmicrohttpd libarchive jansson yaml-0.1 \
+        libmnl libnftables libnl-route-3.0 libnl-3.0
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+
+WARN    := -Wall -Wextra -Werror -Wmissing-field-initializers -Wno-unused-parameter \
+           -Wno-format-truncation
+CFLAGS  ?= -g -O2
+CFLAGS  += -std=gnu11 $(WARN) -MMD -MP -D_GNU_SOURCE -I$(O)/bpf -Ibpf $(PKG_CFLAGS) \
+           -fstack-protector-strong -fno-strict-aliasing
+LDFLAGS += -Wl,-z,relro,-z,now
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+  CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+else
+  CFLAGS  += -D_FORTIFY_SOURCE=2
+endif
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror -MMD -MP \
+              -Ibpf -Ibpf/vmlinux/$(ARCH)
+
+.PHONY: all deps test check unit integration demo bench fuzz lint format format-check \
+        install clean vmlinux oci-image
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(O)/ctrwatch $(HELPER_BINS)
+ifneq ($(SANITIZE),1)
+	$(Q)ln -sf $(O)/ctrwatch ctrwatch
+endif
+
+$(O)/ctrwatch: $(OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Skeletons must exist before any user object that includes one is built;
+# after that, -MMD tracks exactly who includes what.
+$(O)/%.o: %.c | $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(O)/cli/cmd_version.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# ---- tests ----
+$(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+# Test payloads run inside containers: static, so any rootfs can run them.
+$(O)/tests/helpers/%: tests/helpers/%.c
+	$(call msg,CC-STATIC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -static -o $@ $<
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run.sh --unit-only $(O)
+
+# `make test`: unit, integration and e2e tests; last line "N passed, N failed".
+test check: all $(UNIT_BINS)
+	$(Q)tests/run.sh $(O)
+
+integration: all
+	$(Q)tests/run.sh --integration-only $(O)
+
+deps:
+	$(Q)scripts/deps.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: all
+	$(Q)tests/bench/run.sh $(O)
+
+# ---- fuzzing: clang + libFuzzer + ASan/UBSan, a separate tree ----
+FO := build-fuzz
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FO)/%)
+FUZZ_LIB_SRCS := $(filter-out cli/%,$(SRCS))
+FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FO)/%.o)
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+               -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+               -I$(O)/bpf -Ibpf $(PKG_CFLAGS)
+FUZZ_SECONDS ?= 60
+
+$(FO)/%.o: %.c | $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(FO)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	$(call msg,LINK-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/fuzz/run.sh $(FO) $(FUZZ_SECONDS)
+
+# ---- quality ----
+C_FILES  := $(SRCS) $(wildcard */*.h bpf/*.bpf.c bpf/*.h tests/unit/*.c tests/helpers/*.c \
+            tests/fuzz/*.c tests/bench/*.c)
+SH_FILES := $(wildcard .ci/run scripts/*.sh tests/*.sh tests/integration/*.sh \
+            tests/e2e/*.sh tests/bench/*.sh tests/fuzz/*.sh)
+
+format:
+	$(Q)clang-format -i $(C_FILES)
+
+format-check:
+	$(Q)clang-format --dry-run --Werror $(C_FILES) && echo "format-check: ok"
+
+lint: all
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		--std=c11 -D__GNUC__ -D_GNU_SOURCE --suppress=missingIncludeSystem \
+		-I lib $(SRCS)
+	$(Q)shellcheck -x -S warning $(SH_FILES)
+	@echo "lint: ok"
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h
+
+install: all
+	install -D -m 0755 $(O)/ctrwatch $(DESTDIR)$(PREFIX)/bin/ctrwatch
+
+clean:
+	rm -rf build build-san build-fuzz ctrwatch
+
+-include $(OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

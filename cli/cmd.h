@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cli/ — the subcommand table.  Each cli/cmd_<name>.c registers itself with
+ * CTW_COMMAND(); main.c keeps the table, sorted by `order`, and dispatches on
+ * argv[1] (exact name or unique prefix).  Registering from the command's own
+ * file means adding a subcommand touches no shared file.
+ */
+#ifndef CTW_CMD_H
+#define CTW_CMD_H
+
+#include <stdio.h>
+
+/* Exit codes shared by every subcommand. */
+enum {
+	CTW_EXIT_OK = 0,
+	CTW_EXIT_FAIL = 1,
+	CTW_EXIT_USAGE = 2,
+};
+
+struct ctw_cmd {
+	const char *name;
+	const char *summary;  /* one line for `ctrwatch --help` */
+	int order;            /* position in the help listing (lower first) */
+	int (*fn)(int argc, char **argv); /* argv[0] is the subcommand name */
+	/* Full usage (with examples) printed by `ctrwatch NAME --help`. */
+	void (*usage)(FILE *out);
+};
+
+void ctw_cmd_register(const struct ctw_cmd *cmd);
+/* Print `cmd`'s usage on stderr and return CTW_EXIT_USAGE: for bad options. */
+int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define CTW_COMMAND(ident, ...)                                              \
+	static const struct ctw_cmd ctw_cmd_##ident = { __VA_ARGS__ };       \
+	__attribute__((constructor)) static void ctw_cmd_reg_##ident(void)   \
+	{                                                                    \
+		ctw_cmd_register(&ctw_cmd_##ident);                          \
+	}
+
+/* Help-listing order bands, so related commands stay together. */
+enum {
+	CTW_ORDER_RUNTIME = 100, /* run, ps, exec, ... */
+	CTW_ORDER_IMAGE = 200,   /* import, images, rmi */
+	CTW_ORDER_OBSERVE = 300, /* trace, tcplife, dns */
+	CTW_ORDER_AGENT = 400,   /* agent */
+	CTW_ORDER_POLICY = 500,  /* policy */
+	CTW_ORDER_MISC = 900,    /* probe, version */
+};
+
+#endif /* CTW_CMD_H */

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ctrwatch version: what this binary is and what it runs on. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "../lib/lib.h"
+
+#ifndef CTW_GIT_REV
+#define CTW_GIT_REV "unknown"
+#endif
+
+static void version_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch version [--json]\n"
+	      "\n"
+	      "Print the ctrwatch version, git revision, libbpf version and kernel release.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --json     one JSON object instead of text\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch version\n"
+	      "  ctrwatch version --json | jq -r .kernel\n", out);
+}
+
+static int cmd_version(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool json = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else
+			return ctw_cmd_usage_error("version", "version: bad option");
+	}
+	if (optind < argc)
+		return ctw_cmd_usage_error("version", "version: unexpected argument '%s'", argv[optind]);
+	struct utsname u;
+	uname(&u);
+	if (json)
+		printf("{\"version\":\"%s\",\"revision\":\"%s\",\"libbpf\":\"%u.%u\",\"kernel\":\"%s\"}\n",
+		       CTW_VERSION, CTW_GIT_REV, libbpf_major_version(), libbpf_minor_version(),
+		       u.release);
+	else
+		printf("ctrwatch %s\nrevision: %s\nlibbpf:   %u.%u\nkernel:   %s\n", CTW_VERSION,
+		       CTW_GIT_REV, libbpf_major_version(), libbpf_minor_version(), u.release);
+	return CTW_EXIT_OK;
+}
+
+CTW_COMMAND(version, .name = "version", .summary = "print version, revision, libbpf and kernel",
+	    .order = CTW_ORDER_MISC + 90, .fn = cmd_version, .usage = version_usage)

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ctrwatch: the subcommand dispatcher. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "../lib/lib.h"
+
+#define MAX_CMDS 64
+static const struct ctw_cmd *cmds[MAX_CMDS];
+static size_t ncmds;
+
+void ctw_cmd_register(const struct ctw_cmd *cmd)
+{
+	if (ncmds == MAX_CMDS) {
+		fputs("ctrwatch: too many subcommands\n", stderr);
+		abort();
+	}
+	cmds[ncmds++] = cmd;
+}
+
+static int cmp_cmd(const void *a, const void *b)
+{
+	const struct ctw_cmd *x = *(const struct ctw_cmd *const *)a;
+	const struct ctw_cmd *y = *(const struct ctw_cmd *const *)b;
+	if (x->order != y->order)
+		return x->order < y->order ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static void usage(FILE *out)
+{
+	fputs("Usage: ctrwatch [--version] [--help] COMMAND [ARGS...]\n"
+	      "\n"
+	      "eBPF container runtime, observability and policy agent.\n"
+	      "\n"
+	      "Commands:\n", out);
+	int band = -1;
+	for (size_t i = 0; i < ncmds; i++) {
+		if (band >= 0 && cmds[i]->order / 100 != band)
+			fputc('\n', out);
+		band = cmds[i]->order / 100;
+		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
+	}
+	fputs("\nRun 'ctrwatch COMMAND --help' for a command's options and examples.\n", out);
+}
+
+static const struct ctw_cmd *find_cmd(const char *name)
+{
+	const struct ctw_cmd *hit = NULL;
+	size_t len = strlen(name), nhits = 0;
+	for (size_t i = 0; i < ncmds; i++) {
+		if (!strcmp(cmds[i]->name, name))
+			return cmds[i];
+		if (!strncmp(cmds[i]->name, name, len)) {
+			hit = cmds[i];
+			nhits++;
+		}
+	}
+	return nhits == 1 ? hit : NULL;
+}
+
+int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
+{
+	va_list ap;
+	fputs("ctrwatch: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	const struct ctw_cmd *c = find_cmd(cmd_name);
+	if (c && c->usage)
+		c->usage(stderr);
+	return CTW_EXIT_USAGE;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return false;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+		/* Options end at the first operand of commands like run/exec:
+		 * `ctrwatch run busybox ls -h` must reach ls. */
+		if (argv[i][0] != '-')
+			return false;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	qsort(cmds, ncmds, sizeof(cmds[0]), cmp_cmd);
+	if (argc < 2) {
+		usage(stderr);
+		return CTW_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		if (argc > 2 && strcmp(name, "help") == 0) {
+			const struct ctw_cmd *c = find_cmd(argv[2]);
+			if (c && c->usage) {
+				c->usage(stdout);
+				return CTW_EXIT_OK;
+			}
+		}
+		usage(stdout);
+		return CTW_EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "-V"))
+		name = "version";
+	if (name[0] == '-') {
+		fprintf(stderr, "ctrwatch: unknown option '%s'\n", name);
+		usage(stderr);
+		return CTW_EXIT_USAGE;
+	}
+	const struct ctw_cmd *c = find_cmd(name);
+	if (!c) {
+		fprintf(stderr, "ctrwatch: unknown command '%s'\n", name);
+		usage(stderr);
+		return CTW_EXIT_USAGE;
+	}
+	if (c->usage && wants_help(argc - 1, argv + 1)) {
+		c->usage(stdout);
+		return CTW_EXIT_OK;
+	}
+	const char *lvl = getenv("CTRWATCH_LOG_LEVEL");
+	enum ctw_log_level l;
+	if (lvl && !ctw_log_parse_level(lvl, &l))
+		ctw_log_set_level(l);
+	ctw_log_libbpf();
+	return c->fn(argc - 1, argv + 1);
+}

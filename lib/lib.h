@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * lib/ — small helpers every module may use: errors with context, logging,
+ * cleanup attributes, file and string utilities.  This header is the whole
+ * public face of the module.
+ */
+#ifndef CTW_LIB_H
+#define CTW_LIB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/types.h>
+
+#define CTW_VERSION "0.1.0"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors (crun style: an error object threaded through calls) ---- */
+
+/* No malloc inside: usable in a child after clone() and across a socketpair. */
+struct ctw_err {
+	int code;       /* positive errno, 0 when no error */
+	char msg[512];  /* "what: why" */
+};
+
+/* Record an error; the message gets ": strerror(code)" appended when code != 0.
+ * Returns -code (or -1 when code is 0) so callers can `return ctw_err_set(...)`. */
+int ctw_err_set(struct ctw_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, without strerror: the message says everything. */
+int ctw_err_setx(struct ctw_err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prefix an existing message: "outer: inner".  Returns the current -code. */
+int ctw_err_prefix(struct ctw_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ctw_err_clear(struct ctw_err *e);
+
+/* ---- logging: stderr only; data goes to stdout or HTTP ---- */
+
+enum ctw_log_level { CTW_LOG_ERROR, CTW_LOG_WARN, CTW_LOG_INFO, CTW_LOG_DEBUG };
+enum ctw_log_format { CTW_LOG_TEXT, CTW_LOG_JSON };
+
+void ctw_log_set_level(enum ctw_log_level lvl);
+enum ctw_log_level ctw_log_get_level(void);
+void ctw_log_set_format(enum ctw_log_format fmt);
+/* Parse "error|warn|info|debug"; returns -EINVAL on anything else. */
+int ctw_log_parse_level(const char *s, enum ctw_log_level *out);
+void ctw_log(enum ctw_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ctw_vlog(enum ctw_log_level lvl, const char *fmt, va_list ap);
+/* Route libbpf's messages through ctw_log, one level lower (xdp-tools). */
+void ctw_log_libbpf(void);
+
+#define pr_err(fmt, ...)   ctw_log(CTW_LOG_ERROR, fmt, ##__VA_ARGS__)
+#define pr_warn(fmt, ...)  ctw_log(CTW_LOG_WARN, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...)  ctw_log(CTW_LOG_INFO, fmt, ##__VA_ARGS__)
+#define pr_debug(fmt, ...) ctw_log(CTW_LOG_DEBUG, fmt, ##__VA_ARGS__)
+
+/* ---- cleanup attributes ---- */
+
+void ctw_freep(void *p);
+void ctw_closep(int *fd);
+#define _cleanup_free_  __attribute__((cleanup(ctw_freep)))
+#define _cleanup_close_ __attribute__((cleanup(ctw_closep)))
+
+/* Hand an fd over: returns it and leaves -1 behind (crun's get_and_reset). */
+static inline int steal_fd(int *fd)
+{
+	int r = *fd;
+	*fd = -1;
+	return r;
+}
+
+/* ---- memory: abort on OOM, as crun's xmalloc does ---- */
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- strings ---- */
+
+/* Copy with truncation, always NUL-terminated; returns strlen(src). */
+size_t ctw_strlcpy(char *dst, const char *src, size_t size);
+bool ctw_str_has_prefix(const char *s, const char *prefix);
+bool ctw_str_has_suffix(const char *s, const char *suffix);
+/* Parse a byte size: "64m", "1g", "512k", "1024" (binary units). */
+int ctw_parse_bytes(const char *s, uint64_t *out);
+/* Parse an unsigned decimal that must fit [min,max]. */
+int ctw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse a duration: "500ms", "2s", "1m", "3" (seconds). */
+int ctw_parse_duration_ns(const char *s, uint64_t *out_ns);
+
+/* ---- files ---- */
+
+/* Read a whole file (NUL-terminated); *len may be NULL.  -errno on failure. */
+int ctw_read_file(const char *path, char **out, size_t *len);
+/* Read a small file into buf, trimming a trailing newline. */
+int ctw_read_line(const char *path, char *buf, size_t size);
+/* Write data to path (O_TRUNC, no O_CREAT unless create). */
+int ctw_write_file(const char *path, const char *data, size_t len, bool create);
+/* Write atomically: tmp file + fsync-free rename, mode 0644. */
+int ctw_write_file_atomic(const char *path, const char *data, size_t len);
+int ctw_mkdir_p(const char *path, mode_t mode);
+/* Remove a directory tree (does not cross mount points). */
+int ctw_rm_rf(const char *path);
+bool ctw_path_exists(const char *path);
+
+/* ---- time ---- */
+
+uint64_t ctw_now_ns(void);        /* CLOCK_MONOTONIC */
+uint64_t ctw_realtime_ns(void);   /* CLOCK_REALTIME */
+/* RFC 3339 UTC with nanoseconds, into buf (>= 40 bytes). */
+void ctw_format_time(uint64_t realtime_ns, char *buf, size_t size);
+
+/* ---- paths the whole program agrees on ---- */
+
+/* Image store and layers: CTRWATCH_ROOT or /var/lib/ctrwatch. */
+const char *ctw_root_dir(void);
+/* Per-container state: CTRWATCH_STATE or /run/ctrwatch. */
+const char *ctw_state_dir(void);
+/* Pinned BPF objects: CTRWATCH_BPF_PIN or /sys/fs/bpf/ctrwatch. */
+const char *ctw_pin_dir(void);
+
+#endif /* CTW_LIB_H */

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# Helpers for integration and e2e suites: TAP output, assertions, and a
+# cleanup stack that runs on every exit path.
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   t_ok "name" cmd args...          passes when cmd exits 0
+#   t_eq "name" expected actual
+#   t_match "name" REGEX text        passes when text matches the ERE
+#   t_skip "name" reason
+#   on_exit 'shell command'          cleanup, run in reverse order
+#   require_root; require_cmd NAME   skip the whole suite (exit 0, one SKIP)
+#
+# Environment from tests/run.sh: CTW_BIN, CTW_BUILD, CTW_SRC, CTW_RUN_ID,
+# CTW_WORK, CTRWATCH_ROOT, CTRWATCH_STATE, CTRWATCH_BPF_PIN,
+# CTRWATCH_CGROUP_PARENT.  Run standalone, a suite makes its own.
+
+set -u
+_t_n=0
+_t_failed=0
+_t_cleanups=()
+
+: "${CTW_SRC:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${CTW_BUILD:=$CTW_SRC/build}"
+: "${CTW_BIN:=$CTW_BUILD/ctrwatch}"
+: "${CTW_RUN_ID:=ctwtest$$}"
+if [ -z "${CTW_WORK:-}" ]; then
+	CTW_WORK=$(mktemp -d /tmp/ctrwatch-test.XXXXXX)
+	_t_cleanups+=("rm -rf '$CTW_WORK'")
+fi
+: "${CTRWATCH_ROOT:=$CTW_WORK/root}"
+: "${CTRWATCH_STATE:=$CTW_WORK/state}"
+: "${CTRWATCH_BPF_PIN:=/sys/fs/bpf/$CTW_RUN_ID}"
+: "${CTRWATCH_CGROUP_PARENT:=$CTW_RUN_ID}"
+export CTW_BIN CTW_BUILD CTW_SRC CTW_RUN_ID CTW_WORK CTRWATCH_ROOT CTRWATCH_STATE \
+	CTRWATCH_BPF_PIN CTRWATCH_CGROUP_PARENT
+
+ctw() { "$CTW_BIN" "$@"; }
+
+_t_report() { # status name [directive]
+	_t_n=$((_t_n + 1))
+	if [ "$1" = ok ]; then
+		echo "ok $_t_n - $2${3:+ # $3}"
+	else
+		echo "not ok $_t_n - $2"
+		_t_failed=$((_t_failed + 1))
+	fi
+}
+
+t_ok() {
+	local name=$1; shift
+	local out
+	if out=$("$@" 2>&1); then
+		_t_report ok "$name"
+	else
+		_t_report fail "$name"
+		echo "#   command: $*"
+		printf '%s\n' "$out" | tail -20 | sed 's/^/#   /'
+	fi
+}
+
+t_fail() { # expect a non-zero exit
+	local name=$1; shift
+	if "$@" >/dev/null 2>&1; then
+		_t_report fail "$name"
+		echo "#   expected failure: $*"
+	else
+		_t_report ok "$name"
+	fi
+}
+
+t_eq() {
+	if [ "$2" = "$3" ]; then
+		_t_report ok "$1"
+	else
+		_t_report fail "$1"
+		echo "#   expected: '$2'"
+		echo "#   actual:   '$3'"
+	fi
+}
+
+t_match() {
+	if printf '%s' "$3" | grep -qE -- "$2"; then
+		_t_report ok "$1"
+	else
+		_t_report fail "$1"
+		echo "#   pattern: $2"
+		printf '%s\n' "$3" | head -20 | sed 's/^/#   text: /'
+	fi
+}
+
+t_nomatch() {
+	if printf '%s' "$3" | grep -qE -- "$2"; then
+		_t_report fail "$1"
+		echo "#   unexpected pattern: $2"
+		printf '%s\n' "$3" | grep -E -- "$2" | head -5 | sed 's/^/#   text: /'
+	else
+		_t_report ok "$1"
+	fi
+}
+
+t_skip() { _t_report ok "$1" "SKIP ${2:-}"; }
+
+# Numeric comparison: t_cmp "name" A -ge B
+t_cmp() {
+	if [ "$2" "$3" "$4" ] 2>/dev/null; then
+		_t_report ok "$1"
+	else
+		_t_report fail "$1"
+		echo "#   expected: $2 $3 $4"
+	fi
+}
+
+on_exit() { _t_cleanups+=("$1"); }
+
+_t_exit() {
+	local rc=$?
+	local i
+	for ((i = ${#_t_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_t_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+	echo "1..$_t_n"
+	[ "$_t_failed" -eq 0 ] && [ "$rc" -eq 0 ] && exit 0
+	exit 1
+}
+trap _t_exit EXIT
+trap 'exit 130' INT TERM
+
+require_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		t_skip "$(basename "$0")" "needs root"
+		exit 0
+	fi
+}
+
+require_cmd() {
+	local c
+	for c in "$@"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			t_skip "$(basename "$0")" "needs $c"
+			exit 0
+		fi
+	done
+}
+
+# Directories of a relative cgroup path in every hierarchy, below this
+# process's own cgroup there (what a relative --cgroup-parent means).
+cgroup_dirs() { # relpath
+	local rel=$1 line hid ctrls path mnt
+	while IFS= read -r line; do
+		hid=${line%%:*}; line=${line#*:}
+		ctrls=${line%%:*}; path=${line#*:}
+		if [ "$hid" = 0 ]; then
+			if [ -d /sys/fs/cgroup/unified ]; then mnt=/sys/fs/cgroup/unified; else mnt=/sys/fs/cgroup; fi
+		else
+			ctrls=${ctrls#name=}
+			mnt=/sys/fs/cgroup/${ctrls%%,*}
+			[ -d "$mnt" ] || continue
+		fi
+		path=${path%/}
+		echo "$mnt$path/$rel"
+	done </proc/self/cgroup
+}
+
+# Remove a cgroup subtree we created (rmdir only: a cgroup with processes
+# in it stays and is reported by the caller).
+cgroup_rm_tree() { # relpath
+	local d
+	while IFS= read -r d; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done < <(cgroup_dirs "$1")
+	return 0
+}
+
+# Wait until a command succeeds: wait_for SECONDS cmd args...
+wait_for() {
+	local secs=$1; shift
+	local end=$((SECONDS + secs))
+	while [ $SECONDS -lt $end ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A free TCP port on loopback, for agents and servers in tests.
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		if ! ss -Htln "sport = :$p" | grep -q .; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}

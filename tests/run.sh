@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The test runner behind `make test`.
+#   tests/run.sh [--unit-only | --integration-only] BUILD_DIR
+# Runs every unit test binary (cmocka, TAP output) and every integration and
+# e2e script (TAP through tests/lib.sh), counts TAP lines, and ends with
+#   N passed, N failed, N skipped
+# Exit status is non-zero when anything failed.  TESTS=REGEX runs only the
+# suites whose path matches.
+set -u
+cd "$(dirname "$0")/.." || exit 2
+mode=all
+case "${1:-}" in
+--unit-only) mode=unit; shift ;;
+--integration-only) mode=integration; shift ;;
+esac
+O=${1:-build}
+filter=${TESTS:-.}
+
+passed=0 failed=0 skipped=0
+failures=()
+
+run_suite() {
+	local name=$1; shift
+	local out rc
+	out=$(mktemp)
+	local t0=$SECONDS
+	"$@" >"$out" 2>&1 </dev/null
+	rc=$?
+	local p f s
+	p=$(grep -cE '^ok [0-9]+' "$out" | head -1)
+	s=$(grep -cE '^ok [0-9]+.*# (SKIP|skip)' "$out" | head -1)
+	f=$(grep -cE '^not ok [0-9]+' "$out" | head -1)
+	p=$((p - s))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# A suite that died without saying which test failed counts once.
+		f=1
+		echo "not ok - $name exited with status $rc" >>"$out"
+	fi
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+	printf '%-48s %3d passed %3d failed %3d skipped  (%ds)\n' "$name" "$p" "$f" "$s" $((SECONDS - t0))
+	if [ "$f" -gt 0 ] || [ -n "${VERBOSE:-}" ]; then
+		sed 's/^/    /' "$out"
+		[ "$f" -gt 0 ] && failures+=("$name")
+	fi
+	rm -f "$out"
+}
+
+if [ "$mode" != integration ]; then
+	for t in "$O"/tests/unit/test_*; do
+		[ -x "$t" ] || continue
+		[[ $t =~ $filter ]] || continue
+		run_suite "unit/$(basename "$t")" env CMOCKA_MESSAGE_OUTPUT=TAP "$t"
+	done
+fi
+
+if [ "$mode" != unit ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "integration and e2e tests need root: skipped" >&2
+	else
+		# Everything the suites create lives under names derived from this
+		# run, so that nothing of the machine's own is touched and a crashed
+		# run can be told apart from another.
+		run_id=ctwtest$$
+		work=$(mktemp -d /tmp/ctrwatch-test.XXXXXX)
+		export CTW_BIN="$PWD/$O/ctrwatch"
+		export CTW_BUILD="$PWD/$O"
+		export CTW_SRC="$PWD"
+		export CTW_RUN_ID=$run_id
+		export CTW_WORK=$work
+		export CTRWATCH_ROOT="$work/root"
+		export CTRWATCH_STATE="$work/state"
+		export CTRWATCH_BPF_PIN="/sys/fs/bpf/$run_id"
+		export CTRWATCH_CGROUP_PARENT="$run_id"
+		for t in tests/integration/*.sh tests/e2e/*.sh; do
+			[ -f "$t" ] || continue
+			[[ $t =~ $filter ]] || continue
+			run_suite "${t#tests/}" bash "$t"
+		done
+		# Suites clean up after themselves; this is the net under them.
+		"$CTW_BIN" gc >/dev/null 2>&1 || true
+		# shellcheck source=tests/lib.sh
+		(trap - EXIT; . tests/lib.sh; trap - EXIT; cgroup_rm_tree "$run_id")
+		rm -rf "/sys/fs/bpf/$run_id" 2>/dev/null
+		umount -R "$work" 2>/dev/null
+		rm -rf "$work"
+	fi
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed suites: ${failures[*]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for lib/: parsers, errors, files. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../lib/lib.h"
+
+static void test_parse_bytes(void **state)
+{
+	uint64_t v;
+	assert_int_equal(ctw_parse_bytes("64m", &v), 0);
+	assert_int_equal(v, 64ull << 20);
+	assert_int_equal(ctw_parse_bytes("1g", &v), 0);
+	assert_int_equal(v, 1ull << 30);
+	assert_int_equal(ctw_parse_bytes("512K", &v), 0);
+	assert_int_equal(v, 512ull << 10);
+	assert_int_equal(ctw_parse_bytes("1024", &v), 0);
+	assert_int_equal(v, 1024);
+	assert_int_equal(ctw_parse_bytes("1.5m", &v), 0);
+	assert_int_equal(v, 1572864);
+	assert_int_equal(ctw_parse_bytes("", &v), -EINVAL);
+	assert_int_equal(ctw_parse_bytes("-1m", &v), -EINVAL);
+	assert_int_equal(ctw_parse_bytes("12q", &v), -EINVAL);
+	assert_int_equal(ctw_parse_bytes("m", &v), -EINVAL);
+}
+
+static void test_parse_duration(void **state)
+{
+	uint64_t ns;
+	assert_int_equal(ctw_parse_duration_ns("500ms", &ns), 0);
+	assert_int_equal(ns, 500000000ull);
+	assert_int_equal(ctw_parse_duration_ns("2", &ns), 0);
+	assert_int_equal(ns, 2000000000ull);
+	assert_int_equal(ctw_parse_duration_ns("1m", &ns), 0);
+	assert_int_equal(ns, 60000000000ull);
+	assert_int_equal(ctw_parse_duration_ns("5x", &ns), -EINVAL);
+}
+
+static void test_parse_u64(void **state)
+{
+	uint64_t v;
+	assert_int_equal(ctw_parse_u64("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(ctw_parse_u64("101", 0, 100, &v), -ERANGE);
+	assert_int_equal(ctw_parse_u64("4x", 0, 100, &v), -EINVAL);
+	assert_int_equal(ctw_parse_u64("-1", 0, 100, &v), -EINVAL);
+	assert_int_equal(ctw_parse_u64("", 0, 100, &v), -EINVAL);
+}
+
+static void test_err(void **state)
+{
+	struct ctw_err e = { 0 };
+	assert_int_equal(ctw_err_set(&e, ENOENT, "open `%s`", "/x"), -ENOENT);
+	assert_string_equal(e.msg, "open `/x`: No such file or directory");
+	ctw_err_prefix(&e, "image %s", "busybox");
+	assert_string_equal(e.msg, "image busybox: open `/x`: No such file or directory");
+	assert_int_equal(ctw_err_setx(&e, EINVAL, "bad value"), -EINVAL);
+	assert_string_equal(e.msg, "bad value");
+	assert_int_equal(ctw_err_setx(NULL, 0, "x"), -1);
+}
+
+static void test_files(void **state)
+{
+	char dir[] = "/tmp/ctw-unit-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *p = xasprintf("%s/a/b/c", dir);
+	assert_int_equal(ctw_mkdir_p(p, 0755), 0);
+	assert_true(ctw_path_exists(p));
+	char *f = xasprintf("%s/file", p);
+	assert_int_equal(ctw_write_file_atomic(f, "hello\n", 6), 0);
+	char line[16];
+	assert_int_equal(ctw_read_line(f, line, sizeof(line)), 0);
+	assert_string_equal(line, "hello");
+	char *all;
+	size_t len;
+	assert_int_equal(ctw_read_file(f, &all, &len), 0);
+	assert_int_equal(len, 6);
+	free(all);
+	assert_int_equal(ctw_read_file("/nonexistent/x", &all, NULL), -ENOENT);
+	assert_int_equal(ctw_rm_rf(dir), 0);
+	assert_false(ctw_path_exists(dir));
+	free(f);
+	free(p);
+}
+
+static void test_strings(void **state)
+{
+	char buf[4];
+	assert_int_equal(ctw_strlcpy(buf, "abcdef", sizeof(buf)), 6);
+	assert_string_equal(buf, "abc");
+	assert_true(ctw_str_has_prefix("docker-abc.scope", "docker-"));
+	assert_true(ctw_str_has_suffix("docker-abc.scope", ".scope"));
+	assert_false(ctw_str_has_suffix("a", ".scope"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_bytes),
+		cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_u64),
+		cmocka_unit_test(test_err),
+		cmocka_unit_test(test_files),
+		cmocka_unit_test(test_strings),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
