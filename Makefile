@@ -69,7 +69,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror
 .SECONDARY:
 
 all: $(O)/ctrwatch $(HELPER_BINS)
-ifneq ($(SANITIZE),1)
+ifeq ($(O),build)
 	$(Q)ln -sf $(O)/ctrwatch ctrwatch
 endif
 
