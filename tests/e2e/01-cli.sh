@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The CLI frame as a user types it: help, usage errors, version, probe.
+. "$(dirname "$0")/../lib.sh"
+
+out=$(ctw --help); rc=$?
+t_eq "--help exits 0" 0 "$rc"
+t_match "--help lists version" '^  version +print version' "$out"
+t_match "--help lists probe" '^  probe +report what' "$out"
+
+out=$(ctw no-such-command 2>&1 >/dev/null); rc=$?
+t_eq "unknown subcommand exits 2" 2 "$rc"
+t_match "unknown subcommand named on stderr" "unknown command 'no-such-command'" "$out"
+t_match "unknown subcommand prints usage" 'Usage: ctrwatch' "$out"
+
+ctw version --no-such-flag >/dev/null 2>&1; rc=$?
+t_eq "unknown option exits 2" 2 "$rc"
+
+out=$(ctw probe --help); rc=$?
+t_eq "probe --help exits 0" 0 "$rc"
+t_match "probe --help has examples" 'Examples:' "$out"
+
+out=$(ctw version)
+t_match "version has revision" '^revision: [0-9a-f]{7,}|^revision: unknown' "$out"
+t_match "version has kernel release" "kernel: +$(uname -r | sed 's/[.+]/\\&/g')\$" "$out"
+t_match "version has libbpf" '^libbpf: +[0-9]+\.[0-9]+' "$out"
+json=$(ctw version --json)
+t_eq "version --json is JSON with version" "$(grep -o '"[0-9]*\.[0-9]*\.[0-9]*"' <<<"$json" | head -1 | tr -d '"')" \
+	"$(jq -r .version <<<"$json")"
+
+if [ "$(id -u)" -eq 0 ]; then
+	json=$(ctw probe --json); rc=$?
+	t_ok "probe --json is valid JSON" jq -e . <<<"$json"
+	# Compare the reported layout with what the filesystem says.
+	if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then want=unified
+	elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then want=hybrid
+	else want=legacy; fi
+	t_eq "probe reports the cgroup layout" "$want" "$(jq -r .cgroup_layout <<<"$json")"
+	want_k=false; [ -e /sys/bus/event_source/devices/kprobe/type ] && want_k=true
+	t_eq "probe reports kprobes as the PMU list does" "$want_k" "$(jq -r .features.kprobes.ok <<<"$json")"
+	want_b=false; [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" = bpf_fs ] && want_b=true
+	t_eq "probe reports bpffs as mounted or not" "$want_b" "$(jq -r .features.bpffs.ok <<<"$json")"
+	ready=$(jq -r .ready <<<"$json")
+	if [ "$ready" = true ]; then want_rc=0; else want_rc=1; fi
+	t_eq "probe exit status follows readiness" "$want_rc" "$rc"
+	t_eq "probe leaves no cgroup behind" "" "$(find /sys/fs/cgroup/ -maxdepth 3 -name 'ctrwatch-probe-*' 2>/dev/null)"
+	# The kernel frees a detached program after an RCU grace period.
+	t_ok "probe leaves no program loaded" wait_for 5 sh -c '! bpftool prog show | grep -q ctw_probe'
+
+else
+	t_skip "probe checks" "needs root"
+fi
