@@ -47,6 +47,20 @@ size_t ctw_metrics_series(const struct ctw_metrics *m);
 /* The finished exposition text; the builder keeps ownership. */
 const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len);
 
+/* Samples rejected as duplicates of a series already in this scrape, and
+ * samples rejected as invalid (bad label name, no current family, type
+ * mismatch, repeated label). */
+uint64_t ctw_metrics_duplicates(const struct ctw_metrics *m);
+uint64_t ctw_metrics_invalid(const struct ctw_metrics *m);
+/* Change the cap mid-scrape (0 = none): the agent lifts it for its own few
+ * self metrics at the end, so ctrwatch_series_dropped_total always appears. */
+void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series);
+/* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
+bool ctw_metrics_valid_name(const char *name);
+/* A sample value as the text format spells it (shortest round-trip form,
+ * NaN, +Inf, -Inf). */
+void ctw_metrics_format_value(double v, char *buf, size_t size);
+
 /* ---- HTTP server ---- */
 
 struct ctw_http;
