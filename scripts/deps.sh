@@ -13,7 +13,7 @@ pkgs=(
 	# run time: the built-in image, networking
 	busybox-static iproute2 nftables
 	# tests and peers
-	prometheus curl jq strace libbpf-tools bpftrace xdp-tools dnsmasq-base dnsutils
+	prometheus curl jq python3 python3-yaml strace libbpf-tools bpftrace xdp-tools dnsmasq-base dnsutils
 	umoci skopeo runc crun wrk hyperfine
 	# quality
 	clang-format cppcheck shellcheck
