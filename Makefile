@@ -39,7 +39,7 @@ HELPER_SRCS := $(wildcard tests/helpers/*.c)
 HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(O)/tests/helpers/%)
 
 PKGS := libbpf libelf zlib libseccomp libmicrohttpd libarchive jansson yaml-0.1 \
-        libmnl libnftables libnl-route-3.0 libnl-3.0
+        libmnl libnftables libnl-route-3.0 libnl-3.0 libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -6,17 +6,33 @@
  * save` archives, and the built-in `busybox` image made from Debian's
  * busybox-static on first use.
  *
- * Layout (see image/README or the README's "Image store" section):
- *   ROOT/layers/sha256/<diffid>/        extracted layer (overlay lowerdir)
- *   ROOT/images/<image id>.json         config + layer list + names
+ * Layout:
+ *   ROOT/layers/sha256/<diffid>/        extracted layer (overlay lowerdir);
+ *                                       the key is the uncompressed tar's
+ *                                       sha256 (the OCI diff_id)
+ *   ROOT/images/<hex>.json              one image: id, names, layers, the
+ *                                       OCI image config, size, created
  *   ROOT/images/index.json              name:tag -> image id
+ *   ROOT/tmp/                           extraction in progress (renamed
+ *                                       into layers/ when verified)
+ *   ROOT/.lock                          flock: writers (import, rmi, the
+ *                                       busybox build) serialize on it;
+ *                                       readers never take it
+ *
+ * Layers keep OCI whiteouts as overlayfs expects them: `.wh.NAME` becomes a
+ * 0:0 character device NAME, `.wh..wh..opq` the xattr
+ * trusted.overlay.opaque=y on its directory.
  */
 #ifndef CTW_IMAGE_H
 #define CTW_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../lib/lib.h"
+
+#define CTW_IMAGE_BUILTIN "busybox:latest"
 
 struct ctw_image_config {
 	char **entrypoint;   /* NULL-terminated, NULL when unset */
@@ -40,5 +56,54 @@ struct ctw_image {
 int ctw_image_get(const char *root, const char *ref, struct ctw_image **out,
 		  struct ctw_err *err);
 void ctw_image_free(struct ctw_image *img);
+
+/* Parse the "config" object of an OCI image config (JSON text or the whole
+ * config document: both {"config":{...}} and {...} are accepted). */
+int ctw_image_config_parse(const char *json, struct ctw_image_config *cfg,
+			   struct ctw_err *err);
+void ctw_image_config_fini(struct ctw_image_config *cfg);
+
+/* Normalize a reference: "busybox" -> "busybox:latest"; NULL when the
+ * reference is not a valid name[:tag]. */
+char *ctw_image_ref_normalize(const char *ref);
+
+/* Import an OCI image layout (directory or tar) or a `docker save` archive.
+ * name (NULL: the name recorded in the archive, if any) tags the image.
+ * On success *id_out (may be NULL) gets "sha256:<hex>" (caller frees). */
+int ctw_image_import(const char *root, const char *path, const char *name,
+		     char **id_out, struct ctw_err *err);
+
+/* One image of the store, as listed by `ctrwatch images`. */
+struct ctw_image_info {
+	char id[80];
+	char **names;        /* NULL-terminated (may be empty) */
+	char **layers;       /* diff_ids "sha256:<hex>", bottom first */
+	size_t nlayers;
+	uint64_t size;       /* bytes of the layers' files (apparent size) */
+	char created[48];    /* RFC 3339, when it entered the store */
+};
+
+/* All images, sorted by creation time (newest first). */
+int ctw_image_list(const char *root, struct ctw_image_info **out, size_t *n,
+		   struct ctw_err *err);
+void ctw_image_info_free(struct ctw_image_info *infos, size_t n);
+
+/* The image's record as JSON text (caller frees): id, names, layers (dirs
+ * and diff_ids), size, created and the OCI config. */
+int ctw_image_inspect(const char *root, const char *ref, char **json_out,
+		      struct ctw_err *err);
+
+/* Remove a name (or, given an id, the image).  An image still named or used
+ * by a container (state.json "image_id" under ctw_state_dir()) is kept
+ * unless force; forced, an image in use is only untagged.  Layers no image
+ * references any more are deleted.  *msg_out (may be NULL) says what was
+ * done ("Untagged: x", "Deleted: sha256:...", one per line). */
+int ctw_image_remove(const char *root, const char *ref, bool force,
+		     char **msg_out, struct ctw_err *err);
+
+/* Is the image with this id used by a container in state_dir (NULL =
+ * ctw_state_dir())?  Puts the first user's id into who (may be NULL). */
+bool ctw_image_in_use(const char *state_dir, const char *image_id, char *who,
+		      size_t who_size);
 
 #endif /* CTW_IMAGE_H */

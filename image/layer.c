@@ -1,0 +1,625 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * One layer: read a tar blob (gzip or plain) in a single pass that hashes the
+ * blob (its digest), decompresses it with zlib, hashes the tar (its diff_id)
+ * and hands the tar to libarchive.  Entries are written with *at() calls
+ * below a directory fd, never following a symlink, so that no entry can land
+ * outside the layer: an absolute path, a `..` component or a path through a
+ * symlink rejects the whole layer with an error naming the entry.  OCI
+ * whiteouts become overlayfs whiteouts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <zlib.h>
+
+#include "internal.h"
+
+#define CHUNK 65536
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+#define OPAQUE_XATTR "trusted.overlay.opaque"
+
+enum src_mode { SRC_PLAIN, SRC_GZIP };
+
+/* The blob reader behind libarchive's read callback. */
+struct src {
+	int fd;
+	enum src_mode mode;
+	bool in_eof, z_done, z_init;
+	z_stream z;
+	struct sha256 h_blob, h_diff;
+	uint64_t blob_size;
+	unsigned char in[CHUNK];
+	size_t in_len;          /* plain mode: bytes in `in` not yet handed out */
+	bool first_pending;     /* plain mode: the sniffed chunk waits in `in` */
+	unsigned char out[CHUNK];
+	char errmsg[256];
+};
+
+static ssize_t src_fill(struct src *s)
+{
+	for (;;) {
+		ssize_t r = read(s->fd, s->in, sizeof(s->in));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "read: %s", strerror(errno));
+			return -1;
+		}
+		if (r == 0)
+			s->in_eof = true;
+		sha256_update(&s->h_blob, s->in, (size_t)r);
+		s->blob_size += (uint64_t)r;
+		return r;
+	}
+}
+
+static int src_open(struct src *s, const char *path, struct ctw_err *err)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (s->fd < 0)
+		return ctw_err_set(err, errno, "open `%s`", path);
+	sha256_init(&s->h_blob);
+	sha256_init(&s->h_diff);
+	ssize_t r = src_fill(s);
+	if (r < 0)
+		return ctw_err_setx(err, EIO, "`%s`: %s", path, s->errmsg);
+	s->in_len = (size_t)r;
+	if (r >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b) {
+		s->mode = SRC_GZIP;
+		if (inflateInit2(&s->z, 15 + 16) != Z_OK)
+			return ctw_err_setx(err, ENOMEM, "inflateInit failed");
+		s->z_init = true;
+		s->z.next_in = s->in;
+		s->z.avail_in = (uInt)r;
+	} else if (r >= 4 && s->in[0] == 0x28 && s->in[1] == 0xb5 && s->in[2] == 0x2f &&
+		   s->in[3] == 0xfd) {
+		return ctw_err_setx(err, ENOTSUP, "`%s`: zstd-compressed layers are not supported",
+				    path);
+	} else {
+		s->mode = SRC_PLAIN;
+		s->first_pending = true;
+	}
+	return 0;
+}
+
+static void src_close(struct src *s)
+{
+	if (s->z_init)
+		inflateEnd(&s->z);
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	sha256_fini(&s->h_blob);
+	sha256_fini(&s->h_diff);
+}
+
+/* Give inflate more input when it has used all it had. */
+static int z_refill(struct src *s)
+{
+	if (s->z.avail_in || s->in_eof)
+		return 0;
+	ssize_t r = src_fill(s);
+	if (r < 0)
+		return -1;
+	s->z.next_in = s->in;
+	s->z.avail_in = (uInt)r;
+	return 0;
+}
+
+/* Next chunk of uncompressed tar; 0 at the end, -1 on error (errmsg). */
+static ssize_t src_next(struct src *s, const void **out)
+{
+	if (s->mode == SRC_PLAIN) {
+		ssize_t r;
+		if (s->first_pending) {
+			s->first_pending = false;
+			r = (ssize_t)s->in_len;
+		} else {
+			if (s->in_eof)
+				return 0;
+			r = src_fill(s);
+			if (r <= 0)
+				return r;
+		}
+		sha256_update(&s->h_diff, s->in, (size_t)r);
+		*out = s->in;
+		return r;
+	}
+	for (;;) {
+		if (s->z_done)
+			return 0;
+		if (z_refill(s) < 0)
+			return -1;
+		if (s->z.avail_in == 0 && s->in_eof) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "truncated gzip stream");
+			return -1;
+		}
+		s->z.next_out = s->out;
+		s->z.avail_out = sizeof(s->out);
+		int zr = inflate(&s->z, Z_NO_FLUSH);
+		size_t produced = sizeof(s->out) - s->z.avail_out;
+		if (zr == Z_STREAM_END) {
+			/* Another gzip member may follow (concatenated gzip). */
+			if (z_refill(s) < 0)
+				return -1;
+			if (s->z.avail_in == 0)
+				s->z_done = true;
+			else
+				inflateReset(&s->z);
+		} else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+			snprintf(s->errmsg, sizeof(s->errmsg), "gzip: %s",
+				 s->z.msg ? s->z.msg : "corrupt data");
+			return -1;
+		}
+		if (produced) {
+			sha256_update(&s->h_diff, s->out, produced);
+			*out = s->out;
+			return (ssize_t)produced;
+		}
+	}
+}
+
+static la_ssize_t archive_cb_read(struct archive *a, void *data, const void **buf)
+{
+	struct src *s = data;
+	ssize_t r = src_next(s, buf);
+	if (r < 0)
+		archive_set_error(a, EIO, "%s", s->errmsg);
+	return r;
+}
+
+/* Read what libarchive left unread (end-of-archive padding) so that both
+ * hashes cover the whole blob. */
+static int src_drain(struct src *s)
+{
+	const void *p;
+	ssize_t r;
+	while ((r = src_next(s, &p)) > 0)
+		;
+	return r < 0 ? -1 : 0;
+}
+
+static void src_finish(struct src *s, struct layer_result *res)
+{
+	sha256_final(&s->h_blob, res->digest);
+	sha256_final(&s->h_diff, res->diffid);
+	res->size = s->blob_size;
+}
+
+/* ---- path handling ---- */
+
+#define MAX_DEPTH 256
+
+struct lpath {
+	char buf[PATH_MAX];
+	char *comp[MAX_DEPTH];
+	int n;
+};
+
+/* Split an archive path into clean components; "" and "." are dropped.
+ * Returns NULL or a reason to reject the entry. */
+static const char *lpath_parse(struct lpath *p, const char *raw)
+{
+	p->n = 0;
+	if (!raw)
+		return "no path name";
+	if (raw[0] == '/')
+		return "absolute path";
+	if (ctw_strlcpy(p->buf, raw, sizeof(p->buf)) >= sizeof(p->buf))
+		return "path too long";
+	char *save = NULL;
+	for (char *c = strtok_r(p->buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "."))
+			continue;
+		if (!strcmp(c, ".."))
+			return "`..` in path";
+		if (p->n == MAX_DEPTH)
+			return "path too deep";
+		p->comp[p->n++] = c;
+	}
+	return NULL;
+}
+
+/* Open the directory holding the last component, creating missing parents;
+ * never follows a symlink.  Returns an fd or -1 with the reason in why. */
+static int open_parent(int rootfd, const struct lpath *p, bool create, const char **why,
+		       const char **where)
+{
+	int fd = dup(rootfd);
+	if (fd < 0) {
+		*why = strerror(errno);
+		return -1;
+	}
+	for (int i = 0; i < p->n - 1; i++) {
+		int nfd = openat(fd, p->comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, p->comp[i], 0755) < 0 && errno != EEXIST)
+				goto fail_errno;
+			nfd = openat(fd, p->comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (nfd < 0) {
+			struct stat st;
+			if ((errno == ELOOP || errno == ENOTDIR) &&
+			    fstatat(fd, p->comp[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode)) {
+				*why = "path goes through a symlink";
+				*where = p->comp[i];
+				close(fd);
+				return -1;
+			}
+			goto fail_errno;
+		}
+		close(fd);
+		fd = nfd;
+	}
+	return fd;
+fail_errno:
+	*why = strerror(errno);
+	close(fd);
+	return -1;
+}
+
+/* Make room for a new entry: a later entry of the same name replaces an
+ * earlier one (a directory stays when the new entry is a directory too). */
+static int clear_name(int dirfd, const char *name, bool keep_dir)
+{
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (S_ISDIR(st.st_mode)) {
+		if (keep_dir)
+			return 1;
+		if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0)
+			return -errno;
+		return 0;
+	}
+	if (unlinkat(dirfd, name, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static void apply_xattrs(struct archive_entry *e, int fd, const char *name)
+{
+	const char *k;
+	const void *v;
+	size_t len;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &k, &v, &len) == ARCHIVE_OK) {
+		if (fsetxattr(fd, k, v, len, 0) < 0)
+			pr_debug("layer: xattr %s on %s: %s", k, name, strerror(errno));
+	}
+}
+
+/* Unprivileged (unit tests, rootless use) files stay ours. */
+static bool chown_failure_ok(void)
+{
+	return errno == EPERM && geteuid() != 0;
+}
+
+static int set_meta_fd(int fd, struct archive_entry *e)
+{
+	if (fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0 && !chown_failure_ok())
+		return -errno;
+	if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
+		return -errno;
+	struct timespec ts[2] = {
+		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
+		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
+	};
+	if (futimens(fd, ts) < 0)
+		return -errno;
+	return 0;
+}
+
+#define REJECT(reason) ctw_err_setx(err, EPERM, "entry `%s`: %s", raw, reason)
+
+static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
+			 struct ctw_err *err)
+{
+	const char *raw = archive_entry_pathname(e);
+	struct lpath p;
+	const char *why = lpath_parse(&p, raw);
+	if (why)
+		return REJECT(why);
+	if (p.n == 0)
+		return 0; /* the layer's root itself */
+
+	const char *where = NULL;
+	int dfd = open_parent(rootfd, &p, true, &why, &where);
+	if (dfd < 0) {
+		if (where)
+			return ctw_err_setx(err, EPERM, "entry `%s`: %s (`%s`)", raw, why, where);
+		return REJECT(why);
+	}
+	const char *base = p.comp[p.n - 1];
+	int r = 0;
+	mode_t type = archive_entry_filetype(e);
+	const char *hardlink = archive_entry_hardlink(e);
+
+	if (ctw_str_has_prefix(base, WH_PREFIX)) {
+		if (!strcmp(base, WH_OPAQUE)) {
+			if (fsetxattr(dfd, OPAQUE_XATTR, "y", 1, 0) < 0)
+				r = ctw_err_set(err, errno, "entry `%s`: set %s", raw, OPAQUE_XATTR);
+		} else if (ctw_str_has_prefix(base, WH_PREFIX WH_PREFIX)) {
+			/* aufs metadata (.wh..wh.plnk, ...): not part of the tree */
+		} else {
+			const char *name = base + strlen(WH_PREFIX);
+			if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) {
+				r = REJECT("bad whiteout name");
+			} else if ((r = clear_name(dfd, name, false)) < 0) {
+				r = ctw_err_set(err, -r, "entry `%s`: replace", raw);
+			} else if (mknodat(dfd, name, S_IFCHR | 0, makedev(0, 0)) < 0) {
+				r = ctw_err_set(err, errno, "entry `%s`: whiteout", raw);
+			}
+		}
+		close(dfd);
+		return r < 0 ? r : 0;
+	}
+
+	if (hardlink) {
+		struct lpath t;
+		const char *twhy = lpath_parse(&t, hardlink);
+		if (!twhy && t.n == 0)
+			twhy = "hard link to the layer root";
+		if (twhy) {
+			r = ctw_err_setx(err, EPERM, "entry `%s`: hard link target `%s`: %s", raw,
+					 hardlink, twhy);
+			goto out_close;
+		}
+		const char *twhere = NULL;
+		int tfd = open_parent(rootfd, &t, false, &twhy, &twhere);
+		if (tfd < 0) {
+			r = ctw_err_setx(err, EPERM, "entry `%s`: hard link target `%s`: %s", raw,
+					 hardlink, twhy);
+			goto out_close;
+		}
+		if ((r = clear_name(dfd, base, false)) < 0)
+			r = ctw_err_set(err, -r, "entry `%s`: replace", raw);
+		else if (linkat(tfd, t.comp[t.n - 1], dfd, base, 0) < 0)
+			r = ctw_err_set(err, errno, "entry `%s`: link to `%s`", raw, hardlink);
+		close(tfd);
+		goto out_close;
+	}
+
+	r = clear_name(dfd, base, type == AE_IFDIR);
+	if (r < 0) {
+		r = ctw_err_set(err, -r, "entry `%s`: replace", raw);
+		goto out_close;
+	}
+
+	switch (type) {
+	case AE_IFDIR: {
+		if (r == 0 && mkdirat(dfd, base, 0700) < 0) {
+			r = ctw_err_set(err, errno, "entry `%s`: mkdir", raw);
+			break;
+		}
+		int fd = openat(dfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			r = ctw_err_set(err, errno, "entry `%s`: open", raw);
+			break;
+		}
+		apply_xattrs(e, fd, raw);
+		r = set_meta_fd(fd, e);
+		close(fd);
+		if (r < 0)
+			r = ctw_err_set(err, -r, "entry `%s`: metadata", raw);
+		break;
+	}
+	case AE_IFREG: {
+		int fd = openat(dfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0600);
+		if (fd < 0) {
+			r = ctw_err_set(err, errno, "entry `%s`: create", raw);
+			break;
+		}
+		const void *buf;
+		size_t size;
+		la_int64_t off;
+		int ar;
+		while ((ar = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK) {
+			const char *pb = buf;
+			while (size) {
+				ssize_t w = pwrite(fd, pb, size, off);
+				if (w < 0) {
+					if (errno == EINTR)
+						continue;
+					r = ctw_err_set(err, errno, "entry `%s`: write", raw);
+					break;
+				}
+				pb += w;
+				size -= (size_t)w;
+				off += w;
+			}
+			if (r)
+				break;
+		}
+		if (!r && ar != ARCHIVE_EOF)
+			r = ctw_err_setx(err, EIO, "entry `%s`: %s", raw, archive_error_string(a));
+		if (!r && ftruncate(fd, archive_entry_size(e)) < 0)
+			r = ctw_err_set(err, errno, "entry `%s`: truncate", raw);
+		if (!r) {
+			apply_xattrs(e, fd, raw);
+			int mr = set_meta_fd(fd, e);
+			if (mr < 0)
+				r = ctw_err_set(err, -mr, "entry `%s`: metadata", raw);
+		}
+		close(fd);
+		break;
+	}
+	case AE_IFLNK: {
+		const char *target = archive_entry_symlink(e);
+		if (!target) {
+			r = REJECT("symlink without target");
+			break;
+		}
+		if (symlinkat(target, dfd, base) < 0) {
+			r = ctw_err_set(err, errno, "entry `%s`: symlink", raw);
+			break;
+		}
+		struct timespec ts[2] = {
+			{ .tv_sec = archive_entry_mtime(e) },
+			{ .tv_sec = archive_entry_mtime(e) },
+		};
+		if ((fchownat(dfd, base, archive_entry_uid(e), archive_entry_gid(e),
+			      AT_SYMLINK_NOFOLLOW) < 0 && !chown_failure_ok()) ||
+		    utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
+			r = ctw_err_set(err, errno, "entry `%s`: metadata", raw);
+		break;
+	}
+	case AE_IFCHR:
+	case AE_IFBLK:
+	case AE_IFIFO: {
+		dev_t dev = type == AE_IFIFO ? 0 : archive_entry_rdev(e);
+		if (mknodat(dfd, base, type | 0600, dev) < 0) {
+			r = ctw_err_set(err, errno, "entry `%s`: mknod", raw);
+			break;
+		}
+		int fd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			r = ctw_err_set(err, errno, "entry `%s`: open", raw);
+			break;
+		}
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		struct timespec ts[2] = {
+			{ .tv_sec = archive_entry_mtime(e) },
+			{ .tv_sec = archive_entry_mtime(e) },
+		};
+		if ((fchownat(fd, "", archive_entry_uid(e), archive_entry_gid(e), AT_EMPTY_PATH) < 0 &&
+		     !chown_failure_ok()) ||
+		    chmod(proc, archive_entry_perm(e) & 07777) < 0 || utimensat(AT_FDCWD, proc, ts, 0) < 0)
+			r = ctw_err_set(err, errno, "entry `%s`: metadata", raw);
+		close(fd);
+		break;
+	}
+	case AE_IFSOCK:
+		break; /* sockets are not image content */
+	default:
+		r = REJECT("unknown entry type");
+		break;
+	}
+out_close:
+	close(dfd);
+	return r < 0 ? r : 0;
+}
+
+static int run(const char *blob_path, const char *dest, struct layer_result *res,
+	       struct ctw_err *err)
+{
+	struct src s;
+	int r = src_open(&s, blob_path, err);
+	if (r < 0)
+		goto out_src;
+	int rootfd = -1;
+	struct archive *a = NULL;
+	if (dest) {
+		rootfd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0) {
+			r = ctw_err_set(err, errno, "open `%s`", dest);
+			goto out_src;
+		}
+		a = archive_read_new();
+		archive_read_support_format_tar(a);
+		archive_read_support_format_gnutar(a);
+		if (archive_read_open(a, &s, NULL, archive_cb_read, NULL) != ARCHIVE_OK) {
+			r = ctw_err_setx(err, EIO, "`%s`: %s", blob_path, archive_error_string(a));
+			goto out_archive;
+		}
+		struct archive_entry *e;
+		int ar;
+		while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
+		       ar == ARCHIVE_WARN) {
+			r = extract_entry(a, e, rootfd, err);
+			if (r < 0)
+				goto out_archive;
+		}
+		if (ar != ARCHIVE_EOF) {
+			r = ctw_err_setx(err, EIO, "`%s`: not a valid layer tar: %s", blob_path,
+					 archive_error_string(a));
+			goto out_archive;
+		}
+	}
+	if (src_drain(&s) < 0) {
+		r = ctw_err_setx(err, EIO, "`%s`: %s", blob_path, s.errmsg);
+		goto out_archive;
+	}
+	src_finish(&s, res);
+	r = 0;
+out_archive:
+	if (a)
+		archive_read_free(a);
+	if (rootfd >= 0)
+		close(rootfd);
+out_src:
+	src_close(&s);
+	return r;
+}
+
+int layer_extract(const char *blob_path, const char *dest, struct layer_result *res,
+		  struct ctw_err *err)
+{
+	return run(blob_path, dest, res, err);
+}
+
+int layer_hash(const char *blob_path, struct layer_result *res, struct ctw_err *err)
+{
+	return run(blob_path, NULL, res, err);
+}
+
+int layer_prepare(const char *root, const char *blob_path, const char *want_digest,
+		  const char *want_diffid, char *diffid_out, char **tmp_out, struct ctw_err *err)
+{
+	const char *what = want_digest ? want_digest : blob_path;
+	struct layer_result res;
+	char *tmp = NULL;
+	int r;
+
+	*tmp_out = NULL;
+	/* A layer already in the store is only verified, not extracted again. */
+	if (want_diffid && store_layer_exists(root, want_diffid)) {
+		r = layer_hash(blob_path, &res, err);
+		if (r < 0)
+			return ctw_err_prefix(err, "layer %s", what);
+	} else {
+		r = store_mktemp(root, "layer", &tmp, err);
+		if (r < 0)
+			return r;
+		r = layer_extract(blob_path, tmp, &res, err);
+		if (r < 0) {
+			ctw_err_prefix(err, "layer %s", what);
+			goto out_rm;
+		}
+	}
+	if (want_digest && strcmp(res.digest, want_digest)) {
+		r = ctw_err_setx(err, EBADMSG, "blob %s: sha256 mismatch (content is %s)",
+				 want_digest, res.digest);
+		goto out_rm;
+	}
+	if (want_diffid && strcmp(res.diffid, want_diffid)) {
+		r = ctw_err_setx(err, EBADMSG,
+				 "layer %s: uncompressed sha256 %s does not match the config's "
+				 "diff_id %s",
+				 what, res.diffid, want_diffid);
+		goto out_rm;
+	}
+	ctw_strlcpy(diffid_out, res.diffid, DIGEST_LEN);
+	*tmp_out = tmp;
+	return 0;
+out_rm:
+	if (tmp) {
+		ctw_rm_rf(tmp);
+		free(tmp);
+	}
+	return r;
+}
