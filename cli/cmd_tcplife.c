@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * ctrwatch tcplife: TCP session lifespans per container, one line per
+ * connection when it closes (libbpf-tools tcplife with the container first).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "../agent/agent.h"
+#include "../lib/lib.h"
+#include "tcplife.h"
+
+/*
+ * The registry belongs to the agent module and may be missing from a build
+ * of the tree in progress: take it weakly and print cgroup ids without it.
+ */
+#pragma weak ctw_registry_new
+#pragma weak ctw_registry_free
+#pragma weak ctw_registry_scan
+#pragma weak ctw_registry_lookup
+#pragma weak ctw_registry_resolve
+#pragma weak ctw_cgroup2_mount
+
+#define CGROUP_ROOT_ID 1 /* the v2 root cgroup's id: the host */
+
+static void tcplife_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch tcplife [OPTIONS] [CONTAINER...]\n"
+	      "\n"
+	      "Trace TCP connections (IPv4 and IPv6) and print one line per connection when it\n"
+	      "closes: the container and process that own the socket, the addresses and ports,\n"
+	      "bytes sent (acknowledged by the peer) and received, and how long it lived.\n"
+	      "\n"
+	      "The container is the socket's own cgroup, so the accepting side of a connection is\n"
+	      "attributed to the server's container.  The process of an outgoing connection is the\n"
+	      "one that called connect(); of an accepted one, the one that closed it (else the one\n"
+	      "that called listen()).  Host processes show \"-\" as the container.\n"
+	      "\n"
+	      "CONTAINER restricts tracing to those containers (and their child cgroups): a name or\n"
+	      "id (prefix), another runtime's container id, a cgroup path or a PID.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -w, --wide             wide address columns (fits IPv6 addresses)\n"
+	      "  -t, --timestamp        TIME(s) column: seconds since the first connection shown\n"
+	      "  -T, --time             TIME column: wall clock HH:MM:SS\n"
+	      "  -L, --localport PORTS  only these local ports (comma-separated, up to 16)\n"
+	      "  -D, --remoteport PORTS only these remote ports (comma-separated, up to 16)\n"
+	      "  -4, --ipv4             IPv4 only (IPv4-mapped IPv6 connections count as IPv4)\n"
+	      "  -6, --ipv6             IPv6 only\n"
+	      "      --containers-only  leave out host processes\n"
+	      "      --json             one JSON object per line: time, container, cgroup_id, pid,\n"
+	      "                         comm, family, saddr, sport, daddr, dport, tx_bytes,\n"
+	      "                         rx_bytes, duration_ms, established, direction\n"
+	      "                         (active|passive), close (fin, rst-in, rst-out, refused,\n"
+	      "                         timeout, other), error (errno at close)\n"
+	      "  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C)\n"
+	      "  -h, --help             this text\n"
+	      "\n"
+	      "Columns: TX_KB and RX_KB are the kernel's tcp_sock bytes_acked and bytes_received\n"
+	      "in KiB, as libbpf-tools tcplife reports them: sequence space, so TX is the payload\n"
+	      "acknowledged plus 1 for the SYN and 1 for an acknowledged FIN, RX the payload plus\n"
+	      "1 for a received FIN.  MS is the lifetime from SYN to close in milliseconds.\n"
+	      "Connections already open when tracing starts are not shown.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch tcplife                       # every TCP connection on the host\n"
+	      "  ctrwatch tcplife web db                # only the containers web and db\n"
+	      "  ctrwatch tcplife --containers-only -L 80,443\n"
+	      "  ctrwatch tcplife -6 -w -T\n"
+	      "  ctrwatch tcplife --json -d 10 | jq 'select(.established | not)'\n",
+	      out);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+struct tcplife_ctx {
+	struct ctw_registry *reg;
+	struct ctw_tcp_columns cols;
+	bool json;
+	bool containers_only;
+	uint64_t last_scan_ns;
+	uint64_t first_close_ns; /* monotonic, for -t */
+	int64_t mono_to_real;    /* realtime - monotonic */
+	uint64_t shown;
+};
+
+/* The container's name, NULL for the host.  Looks again (rate-limited)
+ * for a cgroup the registry does not know yet: a container that started
+ * after us. */
+static const char *container_name(struct tcplife_ctx *t, uint64_t cgid, char *buf, size_t size)
+{
+	const struct ctw_container *c;
+
+	if (!t->reg) {
+		if (cgid == CGROUP_ROOT_ID)
+			return NULL;
+		snprintf(buf, size, "%llu", (unsigned long long)cgid);
+		return buf;
+	}
+	c = ctw_registry_lookup(t->reg, cgid);
+	if (!c && ctw_now_ns() - t->last_scan_ns > 100000000ull) {
+		t->last_scan_ns = ctw_now_ns();
+		ctw_registry_scan(t->reg);
+		c = ctw_registry_lookup(t->reg, cgid);
+	}
+	if (!c)
+		return NULL;
+	ctw_strlcpy(buf, c->name[0] ? c->name : c->id, size);
+	return buf;
+}
+
+static int on_event(void *ctx, const struct tcplife_event *e)
+{
+	struct tcplife_ctx *t = ctx;
+	uint64_t close_ns = e->start_ns + e->span_ns;
+	char name[160], clock[16] = "";
+	const char *container = container_name(t, e->cgroup_id, name, sizeof(name));
+	uint64_t real = close_ns + t->mono_to_real;
+
+	if (t->containers_only && !container)
+		return 0;
+	if (!t->shown++)
+		t->first_close_ns = close_ns;
+	if (t->json) {
+		ctw_tcp_print_json(stdout, e, container, real);
+		return 0;
+	}
+	if (t->cols.clock) {
+		time_t sec = real / 1000000000ull;
+		struct tm tm;
+
+		localtime_r(&sec, &tm);
+		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	}
+	ctw_tcp_print_row(stdout, &t->cols, e, container,
+			  (close_ns - t->first_close_ns) / 1e9, clock);
+	return 0;
+}
+
+/* Watch a cgroup and every cgroup below it. */
+static struct ctw_tcp_probe *walk_probe;
+static int walk_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_D)
+		ctw_tcp_probe_watch_cgroup(walk_probe, st->st_ino, true);
+	return 0;
+}
+
+static int watch_container(struct ctw_tcp_probe *p, uint64_t cgid, const char *path)
+{
+	int err = ctw_tcp_probe_watch_cgroup(p, cgid, true);
+
+	if (err)
+		return err;
+	if (path && path[0]) {
+		walk_probe = p;
+		nftw(path, walk_add, 16, FTW_PHYS | FTW_MOUNT);
+	}
+	return 0;
+}
+
+/* What the user typed -> cgroup id (+ path).  Without the registry: a cgroup
+ * id, or a cgroup path absolute or relative to the v2 mount. */
+static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_t *cgid,
+			     char *path, size_t size)
+{
+	struct stat st;
+	uint64_t v;
+
+	if (reg) {
+		struct ctw_container c;
+		int err = ctw_registry_resolve(reg, spec, &c);
+
+		if (err)
+			return err;
+		*cgid = c.cgroup_id;
+		ctw_strlcpy(path, c.cgroup_path, size);
+		return 0;
+	}
+	if (ctw_parse_u64(spec, 1, UINT64_MAX, &v) == 0) {
+		*cgid = v;
+		path[0] = '\0';
+		return 0;
+	}
+	if (spec[0] == '/')
+		ctw_strlcpy(path, spec, size);
+	else
+		snprintf(path, size, "%s/%s",
+			 ctw_path_exists("/sys/fs/cgroup/unified/cgroup.procs") ?
+				 "/sys/fs/cgroup/unified" : "/sys/fs/cgroup",
+			 spec);
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return -ENOENT;
+	*cgid = st.st_ino;
+	return 0;
+}
+
+static int cmd_tcplife(int argc, char **argv)
+{
+	enum { OPT_JSON = 256, OPT_CONTAINERS_ONLY };
+	static const struct option opts[] = {
+		{ "wide", no_argument, NULL, 'w' },
+		{ "timestamp", no_argument, NULL, 't' },
+		{ "time", no_argument, NULL, 'T' },
+		{ "localport", required_argument, NULL, 'L' },
+		{ "remoteport", required_argument, NULL, 'D' },
+		{ "ipv4", no_argument, NULL, '4' },
+		{ "ipv6", no_argument, NULL, '6' },
+		{ "containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "duration", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctw_tcp_probe_opts po = { 0 };
+	struct tcplife_ctx t = { 0 };
+	struct ctw_tcp_probe *probe = NULL;
+	uint64_t duration_ns = 0, deadline = 0;
+	int c, err, ret = CTW_EXIT_FAIL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "wtTL:D:46d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'w':
+			t.cols.wide = true;
+			break;
+		case 't':
+			t.cols.elapsed = true;
+			break;
+		case 'T':
+			t.cols.clock = true;
+			break;
+		case 'L':
+			if (ctw_tcp_parse_ports(optarg, po.lports, &po.n_lports))
+				return ctw_cmd_usage_error("tcplife", "tcplife: -L %s: want up to %d ports 1-65535, comma-separated", optarg, TCPLIFE_MAX_PORTS);
+			break;
+		case 'D':
+			if (ctw_tcp_parse_ports(optarg, po.dports, &po.n_dports))
+				return ctw_cmd_usage_error("tcplife", "tcplife: -D %s: want up to %d ports 1-65535, comma-separated", optarg, TCPLIFE_MAX_PORTS);
+			break;
+		case '4':
+			po.family = AF_INET;
+			break;
+		case '6':
+			po.family = AF_INET6;
+			break;
+		case OPT_CONTAINERS_ONLY:
+			t.containers_only = true;
+			break;
+		case OPT_JSON:
+			t.json = true;
+			break;
+		case 'd':
+			if (ctw_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
+				return ctw_cmd_usage_error("tcplife", "tcplife: --duration %s: not a duration", optarg);
+			break;
+		default:
+			return ctw_cmd_usage_error("tcplife", "tcplife: bad option");
+		}
+	}
+
+	if (ctw_registry_new) {
+		t.reg = ctw_registry_new(&(struct ctw_registry_opts){ 0 });
+		if (t.reg && ctw_registry_scan(t.reg) < 0)
+			pr_warn("tcplife: container discovery failed; naming what it found");
+		t.last_scan_ns = ctw_now_ns();
+	}
+	po.filter_cgroup = optind < argc;
+	err = ctw_tcp_probe_open(&po, on_event, &t, &probe);
+	if (err) {
+		pr_err("tcplife: cannot trace TCP: %s", strerror(-err));
+		goto out;
+	}
+	for (int i = optind; i < argc; i++) {
+		char path[PATH_MAX];
+		uint64_t cgid;
+
+		err = resolve_container(t.reg, argv[i], &cgid, path, sizeof(path));
+		if (err) {
+			pr_err("tcplife: container %s: %s", argv[i],
+			       err == -ENOENT ? "no such container" : strerror(-err));
+			goto out;
+		}
+		err = watch_container(probe, cgid, path);
+		if (err) {
+			pr_err("tcplife: watch container %s: %s", argv[i], strerror(-err));
+			goto out;
+		}
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	t.mono_to_real = (int64_t)(ctw_realtime_ns() - ctw_now_ns());
+	if (duration_ns)
+		deadline = ctw_now_ns() + duration_ns;
+	if (!t.json)
+		ctw_tcp_print_header(stdout, &t.cols);
+	fprintf(stderr, "Tracing TCP connections%s. Ctrl-C to end.\n",
+		optind < argc ? " of the containers given" : "");
+
+	while (!stop) {
+		int timeout = 100;
+
+		if (deadline) {
+			uint64_t now = ctw_now_ns();
+
+			if (now >= deadline)
+				break;
+			if (deadline - now < 100000000ull)
+				timeout = (deadline - now) / 1000000 + 1;
+		}
+		err = ctw_tcp_probe_poll(probe, timeout);
+		if (err < 0 && err != -EINTR) {
+			pr_err("tcplife: ring buffer: %s", strerror(-err));
+			goto out;
+		}
+	}
+	ctw_tcp_probe_consume(probe);
+	uint64_t lost = ctw_tcp_probe_lost(probe);
+	if (lost)
+		pr_warn("tcplife: %llu connections lost (ring buffer full)",
+			(unsigned long long)lost);
+	ret = CTW_EXIT_OK;
+out:
+	ctw_tcp_probe_free(probe);
+	if (t.reg)
+		ctw_registry_free(t.reg);
+	return ret;
+}
+
+CTW_COMMAND(tcplife, .name = "tcplife", .summary = "TCP connection lifespans per container",
+	    .order = CTW_ORDER_OBSERVE + 20, .fn = cmd_tcplife, .usage = tcplife_usage)
