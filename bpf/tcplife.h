@@ -123,6 +123,27 @@ void ctw_tcp_print_row(FILE *f, const struct ctw_tcp_columns *c, const struct tc
 /* One JSON object on one line. */
 void ctw_tcp_print_json(FILE *f, const struct tcplife_event *e, const char *container,
 			__u64 realtime_ns);
+
+/* The agent's aggregation (agent/tcp_stats.c): per-container series of
+ * ctrwatch_tcp_*; the caller serialises access. */
+struct ctw_container;
+struct ctw_metrics;
+struct ctw_tcp_stats;
+
+struct ctw_tcp_stats *ctw_tcp_stats_new(void);
+void ctw_tcp_stats_free(struct ctw_tcp_stats *s);
+/* cgroup_id (the container's own or a descendant's) belongs to c. */
+void ctw_tcp_stats_add_cgroup(struct ctw_tcp_stats *s, __u64 cgroup_id,
+			      const struct ctw_container *c);
+/* Forget a container and its series; calls cb for each cgroup id it had. */
+void ctw_tcp_stats_remove(struct ctw_tcp_stats *s, const char *container_id,
+			  void (*cb)(void *ctx, __u64 cgroup_id), void *ctx);
+/* Account one closed connection; false when its cgroup is not a container's. */
+bool ctw_tcp_stats_event(struct ctw_tcp_stats *s, const struct tcplife_event *e);
+/* Open connections of one cgroup, summed per container at collect time;
+ * ctw_tcp_stats_collect() clears them. */
+void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n);
+void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m);
 #endif /* !__bpf__ */
 
 #endif /* CTW_TCPLIFE_H */

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Per-container TCP connection metrics, aggregated from tcplife records in
+ * the agent and rendered at scrape time:
+ *
+ *   ctrwatch_tcp_connections_total{container,direction}
+ *   ctrwatch_tcp_connection_duration_seconds{container,direction}  histogram
+ *   ctrwatch_tcp_sent_bytes_total{container}
+ *   ctrwatch_tcp_received_bytes_total{container}
+ *   ctrwatch_tcp_connections_open{container}
+ *   ctrwatch_tcp_connect_failures_total{container}
+ *
+ * Series live as long as their container: removing it drops them, so label
+ * sets stay bounded by the containers on the node.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "../exporters/exporters.h"
+#include "../lib/lib.h"
+#include "tcplife.h"
+
+static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+				 1, 2.5, 5, 10, 30, 60, 300, 900, 3600 };
+#define NBOUNDS ARRAY_SIZE(bounds)
+
+enum { DIR_ACTIVE, DIR_PASSIVE, NDIRS };
+static const char *const dir_names[NDIRS] = { "active", "passive" };
+
+struct tcp_ctr {
+	char id[72];
+	char name[128];
+	char pod[128];
+	char ns[128];
+	uint64_t conns[NDIRS];
+	uint64_t buckets[NDIRS][NBOUNDS + 1];
+	double sum[NDIRS];
+	uint64_t sent, received, failures;
+	int64_t open;
+};
+
+struct tcp_cg {
+	uint64_t cgroup_id;
+	struct tcp_ctr *ctr;
+};
+
+struct ctw_tcp_stats {
+	struct tcp_ctr **ctrs;
+	size_t nctrs, capctrs;
+	struct tcp_cg *cgs; /* sorted by cgroup_id */
+	size_t ncgs, capcgs;
+};
+
+struct ctw_tcp_stats *ctw_tcp_stats_new(void)
+{
+	return xcalloc(1, sizeof(struct ctw_tcp_stats));
+}
+
+void ctw_tcp_stats_free(struct ctw_tcp_stats *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nctrs; i++)
+		free(s->ctrs[i]);
+	free(s->ctrs);
+	free(s->cgs);
+	free(s);
+}
+
+/* Index of the first entry >= id. */
+static size_t cg_search(const struct ctw_tcp_stats *s, uint64_t id)
+{
+	size_t lo = 0, hi = s->ncgs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->cgs[mid].cgroup_id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct tcp_ctr *ctr_of_cgroup(const struct ctw_tcp_stats *s, uint64_t id)
+{
+	size_t i = cg_search(s, id);
+
+	return i < s->ncgs && s->cgs[i].cgroup_id == id ? s->cgs[i].ctr : NULL;
+}
+
+static struct tcp_ctr *ctr_get(struct ctw_tcp_stats *s, const struct ctw_container *c)
+{
+	struct tcp_ctr *t;
+
+	for (size_t i = 0; i < s->nctrs; i++)
+		if (!strcmp(s->ctrs[i]->id, c->id))
+			return s->ctrs[i];
+	if (s->nctrs == s->capctrs) {
+		s->capctrs = s->capctrs ? 2 * s->capctrs : 16;
+		s->ctrs = xrealloc(s->ctrs, s->capctrs * sizeof(*s->ctrs));
+	}
+	t = xcalloc(1, sizeof(*t));
+	ctw_strlcpy(t->id, c->id, sizeof(t->id));
+	ctw_strlcpy(t->name, c->name[0] ? c->name : c->id, sizeof(t->name));
+	ctw_strlcpy(t->pod, c->pod, sizeof(t->pod));
+	ctw_strlcpy(t->ns, c->namespace_, sizeof(t->ns));
+	s->ctrs[s->nctrs++] = t;
+	return t;
+}
+
+void ctw_tcp_stats_add_cgroup(struct ctw_tcp_stats *s, __u64 cgroup_id,
+			      const struct ctw_container *c)
+{
+	struct tcp_ctr *t = ctr_get(s, c);
+	size_t i = cg_search(s, cgroup_id);
+
+	if (i < s->ncgs && s->cgs[i].cgroup_id == cgroup_id) {
+		s->cgs[i].ctr = t;
+		return;
+	}
+	if (s->ncgs == s->capcgs) {
+		s->capcgs = s->capcgs ? 2 * s->capcgs : 32;
+		s->cgs = xrealloc(s->cgs, s->capcgs * sizeof(*s->cgs));
+	}
+	memmove(&s->cgs[i + 1], &s->cgs[i], (s->ncgs - i) * sizeof(*s->cgs));
+	s->cgs[i] = (struct tcp_cg){ .cgroup_id = cgroup_id, .ctr = t };
+	s->ncgs++;
+}
+
+void ctw_tcp_stats_remove(struct ctw_tcp_stats *s, const char *container_id,
+			  void (*cb)(void *ctx, __u64 cgroup_id), void *ctx)
+{
+	struct tcp_ctr *t = NULL;
+	size_t i, j;
+
+	for (i = 0; i < s->nctrs; i++) {
+		if (!strcmp(s->ctrs[i]->id, container_id)) {
+			t = s->ctrs[i];
+			s->ctrs[i] = s->ctrs[--s->nctrs];
+			break;
+		}
+	}
+	if (!t)
+		return;
+	for (i = j = 0; i < s->ncgs; i++) {
+		if (s->cgs[i].ctr == t) {
+			if (cb)
+				cb(ctx, s->cgs[i].cgroup_id);
+			continue;
+		}
+		s->cgs[j++] = s->cgs[i];
+	}
+	s->ncgs = j;
+	free(t);
+}
+
+bool ctw_tcp_stats_event(struct ctw_tcp_stats *s, const struct tcplife_event *e)
+{
+	struct tcp_ctr *t = ctr_of_cgroup(s, e->cgroup_id);
+	int dir = (e->flags & TCPLIFE_F_PASSIVE) ? DIR_PASSIVE : DIR_ACTIVE;
+	double secs = e->span_ns / 1e9;
+	size_t b = 0;
+
+	if (!t)
+		return false;
+	t->sent += e->tx_bytes;
+	t->received += e->rx_bytes;
+	if (ctw_tcp_is_connect_failure(e)) {
+		t->failures++;
+		return true;
+	}
+	if (!(e->flags & TCPLIFE_F_ESTABLISHED))
+		return true; /* an accepted child reset before the handshake ended */
+	while (b < NBOUNDS && secs > bounds[b])
+		b++;
+	t->conns[dir]++;
+	t->buckets[dir][b]++;
+	t->sum[dir] += secs;
+	return true;
+}
+
+void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n)
+{
+	struct tcp_ctr *t = ctr_of_cgroup(s, cgroup_id);
+
+	if (t)
+		t->open += n;
+}
+
+/* container[, pod, namespace][, direction] */
+static const char *const *labels_of(const struct tcp_ctr *t, const char *dir, const char **l)
+{
+	size_t n = 0;
+
+	l[n++] = "container";
+	l[n++] = t->name;
+	if (t->pod[0]) {
+		l[n++] = "pod";
+		l[n++] = t->pod;
+	}
+	if (t->ns[0]) {
+		l[n++] = "namespace";
+		l[n++] = t->ns;
+	}
+	if (dir) {
+		l[n++] = "direction";
+		l[n++] = dir;
+	}
+	l[n] = NULL;
+	return l;
+}
+
+static void collect_counter(struct ctw_tcp_stats *s, struct ctw_metrics *m, const char *name,
+			    const char *help, size_t field)
+{
+	const char *l[12];
+
+	ctw_metrics_family(m, name, CTW_COUNTER, help);
+	for (size_t i = 0; i < s->nctrs; i++) {
+		uint64_t v = *(const uint64_t *)((const char *)s->ctrs[i] + field);
+
+		ctw_metrics_sample(m, labels_of(s->ctrs[i], NULL, l), (double)v);
+	}
+}
+
+void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
+{
+	const char *l[12];
+	size_t i;
+	int d;
+
+	ctw_metrics_family(m, "ctrwatch_tcp_connections_total", CTW_COUNTER,
+			   "TCP connections that reached ESTABLISHED, counted when they close, by "
+			   "the socket's container and direction (active: connect, passive: accept).");
+	for (i = 0; i < s->nctrs; i++)
+		for (d = 0; d < NDIRS; d++)
+			ctw_metrics_sample(m, labels_of(s->ctrs[i], dir_names[d], l),
+					   (double)s->ctrs[i]->conns[d]);
+
+	ctw_metrics_family(m, "ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM,
+			   "Lifetime of closed TCP connections from SYN to close.");
+	for (i = 0; i < s->nctrs; i++)
+		for (d = 0; d < NDIRS; d++)
+			ctw_metrics_histogram(m, labels_of(s->ctrs[i], dir_names[d], l), bounds,
+					      s->ctrs[i]->buckets[d], NBOUNDS, s->ctrs[i]->sum[d]);
+
+	collect_counter(s, m, "ctrwatch_tcp_sent_bytes_total",
+			"Bytes sent and acknowledged by the peer on closed TCP connections "
+			"(tcp_sock bytes_acked: payload plus SYN and FIN).",
+			offsetof(struct tcp_ctr, sent));
+	collect_counter(s, m, "ctrwatch_tcp_received_bytes_total",
+			"Bytes received on closed TCP connections (tcp_sock bytes_received: "
+			"payload plus FIN).",
+			offsetof(struct tcp_ctr, received));
+
+	ctw_metrics_family(m, "ctrwatch_tcp_connections_open", CTW_GAUGE,
+			   "TCP connections established and not yet closed (those opened since the "
+			   "agent started).");
+	for (i = 0; i < s->nctrs; i++) {
+		int64_t n = s->ctrs[i]->open;
+
+		ctw_metrics_sample(m, labels_of(s->ctrs[i], NULL, l), n > 0 ? (double)n : 0);
+		s->ctrs[i]->open = 0;
+	}
+
+	collect_counter(s, m, "ctrwatch_tcp_connect_failures_total",
+			"Outgoing TCP connections that went from SYN_SENT to CLOSE without ever "
+			"being established (refused, timed out, abandoned).",
+			offsetof(struct tcp_ctr, failures));
+}
