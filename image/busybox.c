@@ -151,7 +151,7 @@ out:
 	return r;
 }
 
-static const char *oci_arch(void)
+const char *image_oci_arch(void)
 {
 	static struct utsname u;
 	uname(&u);
@@ -199,7 +199,7 @@ static int build_locked(const char *root, struct ctw_err *err)
 	_cleanup_free_ char *history = xasprintf(
 		"ctrwatch: built-in image from %s (%lld bytes)", busybox, (long long)bin_len);
 	json_t *cfg = json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
-				"architecture", oci_arch(), "os", "linux", "created", created,
+				"architecture", image_oci_arch(), "os", "linux", "created", created,
 				"config", "Env", IMAGE_PATH, "Cmd", "sh", "rootfs", "type",
 				"layers", "diff_ids", diffid, "history", "created", created,
 				"created_by", history);

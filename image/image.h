@@ -69,9 +69,12 @@ char *ctw_image_ref_normalize(const char *ref);
 
 /* Import an OCI image layout (directory or tar) or a `docker save` archive.
  * name (NULL: the name recorded in the archive, if any) tags the image.
- * On success *id_out (may be NULL) gets "sha256:<hex>" (caller frees). */
+ * ref (may be NULL) picks one image of several: an OCI ref.name annotation
+ * or a docker save RepoTag; without it, name's tag does.
+ * On success *id_out gets "sha256:<hex>" and *name_out the normalized name
+ * given to the image or NULL (both may be NULL; the caller frees). */
 int ctw_image_import(const char *root, const char *path, const char *name,
-		     char **id_out, struct ctw_err *err);
+		     const char *ref, char **id_out, char **name_out, struct ctw_err *err);
 
 /* One image of the store, as listed by `ctrwatch images`. */
 struct ctw_image_info {

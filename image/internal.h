@@ -78,6 +78,8 @@ int layer_prepare(const char *root, const char *blob_path, const char *want_dige
 
 /* ---- busybox.c ---- */
 int busybox_build(const char *root, struct ctw_err *err);
+/* This machine's OCI architecture name: "amd64", "arm64", ... */
+const char *image_oci_arch(void);
 
 /* ---- config.c ---- */
 void image_strv_free(char **v); /* NULL-terminated; NULL ok */

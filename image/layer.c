@@ -332,8 +332,11 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
 	const char *why = lpath_parse(&p, raw);
 	if (why)
 		return REJECT(why);
-	if (p.n == 0)
-		return 0; /* the layer's root itself */
+	if (p.n == 0) {
+		/* The layer's root itself ("./"): only its metadata. */
+		int mr = archive_entry_filetype(e) == AE_IFDIR ? set_meta_fd(rootfd, e) : 0;
+		return mr < 0 ? ctw_err_set(err, -mr, "entry `%s`: metadata", raw) : 0;
+	}
 
 	const char *where = NULL;
 	int dfd = open_parent(rootfd, &p, true, &why, &where);

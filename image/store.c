@@ -88,6 +88,13 @@ int store_mktemp(const char *root, const char *what, char **path, struct ctw_err
 		free(p);
 		return ctw_err_set(err, e, "create a temporary directory in `%s/tmp`", root);
 	}
+	/* mkdtemp makes 0700; a layer root is the image's "/" */
+	if (chmod(p, 0755) < 0) {
+		int e = errno;
+		rmdir(p);
+		free(p);
+		return ctw_err_set(err, e, "chmod a temporary directory in `%s/tmp`", root);
+	}
 	*path = p;
 	return 0;
 }

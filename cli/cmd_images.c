@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ctrwatch images (list) and ctrwatch image inspect. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd.h"
+#include "../image/image.h"
+
+static void images_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch images [OPTIONS]\n"
+	      "\n"
+	      "List the images in the store: repository, tag, id, layer count, size (of the\n"
+	      "layers' files) and when the image entered the store.  An image without a\n"
+	      "name shows <none>.  The built-in busybox image appears once it was used.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --json        a JSON array: id, names, layers (diff_ids), size, created\n"
+	      "  -q, --quiet       only the image ids\n"
+	      "      --root DIR    image store (default: $CTRWATCH_ROOT or /var/lib/ctrwatch)\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch images\n"
+	      "  ctrwatch images --json | jq -r '.[].names[]'\n", out);
+}
+
+static void image_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch image inspect [--root DIR] IMAGE...\n"
+	      "       ctrwatch image ls [OPTIONS]          (same as `ctrwatch images`)\n"
+	      "\n"
+	      "inspect prints, as a JSON array with one object per IMAGE: id, names,\n"
+	      "layers (diff_ids, bottom first), layer_dirs (the overlay lower directories),\n"
+	      "size, created and the OCI image config (Entrypoint, Cmd, Env, WorkingDir,\n"
+	      "User, StopSignal under .config.config).  IMAGE is NAME[:TAG], an id or a\n"
+	      "unique id prefix.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch image inspect busybox\n"
+	      "  ctrwatch image inspect app:v1 | jq -r '.[0].config.config.Cmd'\n", out);
+}
+
+static void human_size(uint64_t b, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	double v = (double)b;
+	size_t u = 0;
+	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, size, u ? "%.3g%s" : "%.0f%s", v, units[u]);
+}
+
+static void print_row(const struct ctw_image_info *in, const char *name)
+{
+	char repo[256] = "<none>", tag[128] = "<none>", size[32], created[20];
+	if (name) {
+		const char *colon = strrchr(name, ':');
+		snprintf(repo, sizeof(repo), "%.*s", (int)(colon - name), name);
+		snprintf(tag, sizeof(tag), "%s", colon + 1);
+	}
+	human_size(in->size, size, sizeof(size));
+	/* "2026-11-29T13:35:00.123Z" -> "2026-11-29 13:35:00" */
+	snprintf(created, sizeof(created), "%.19s", in->created);
+	if (created[10] == 'T')
+		created[10] = ' ';
+	printf("%-30s %-12s %-14.12s %6zu %9s  %s\n", repo, tag, in->id + 7, in->nlayers, size,
+	       created);
+}
+
+static int list(const char *root, bool json, bool quiet)
+{
+	struct ctw_image_info *infos = NULL;
+	size_t n = 0;
+	struct ctw_err err = { 0 };
+	if (ctw_image_list(root, &infos, &n, &err) < 0) {
+		fprintf(stderr, "ctrwatch: images: %s\n", err.msg);
+		return CTW_EXIT_FAIL;
+	}
+	if (json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < n; i++) {
+			json_t *names = json_array(), *layers = json_array();
+			for (char **p = infos[i].names; *p; p++)
+				json_array_append_new(names, json_string(*p));
+			for (size_t k = 0; k < infos[i].nlayers; k++)
+				json_array_append_new(layers, json_string(infos[i].layers[k]));
+			json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:I, s:s}", "id",
+							     infos[i].id, "names", names, "layers",
+							     layers, "size",
+							     (json_int_t)infos[i].size, "created",
+							     infos[i].created));
+		}
+		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(arr);
+	} else if (quiet) {
+		for (size_t i = 0; i < n; i++)
+			printf("%.12s\n", infos[i].id + 7);
+	} else {
+		printf("%-30s %-12s %-14s %6s %9s  %s\n", "REPOSITORY", "TAG", "IMAGE ID", "LAYERS",
+		       "SIZE", "CREATED");
+		for (size_t i = 0; i < n; i++) {
+			if (!infos[i].names[0])
+				print_row(&infos[i], NULL);
+			for (char **p = infos[i].names; *p; p++)
+				print_row(&infos[i], *p);
+		}
+	}
+	ctw_image_info_free(infos, n);
+	return CTW_EXIT_OK;
+}
+
+static int parse_list_opts(const char *cmd, int argc, char **argv, const char **root,
+			   bool *json, bool *quiet)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "root", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = true;
+			break;
+		case 'q':
+			*quiet = true;
+			break;
+		case 'R':
+			*root = optarg;
+			break;
+		default:
+			return ctw_cmd_usage_error(cmd, "%s: bad option", cmd);
+		}
+	}
+	if (optind < argc)
+		return ctw_cmd_usage_error(cmd, "%s: unexpected argument '%s'", cmd, argv[optind]);
+	return 0;
+}
+
+static int cmd_images(int argc, char **argv)
+{
+	const char *root = NULL;
+	bool json = false, quiet = false;
+	int r = parse_list_opts("images", argc, argv, &root, &json, &quiet);
+	return r ? r : list(root, json, quiet);
+}
+
+static int inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *root = NULL;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'R')
+			root = optarg;
+		else
+			return ctw_cmd_usage_error("image", "image inspect: bad option");
+	}
+	if (optind >= argc)
+		return ctw_cmd_usage_error("image", "image inspect: IMAGE missing");
+	int rc = CTW_EXIT_OK;
+	json_t *arr = json_array();
+	for (int i = optind; i < argc; i++) {
+		struct ctw_err err = { 0 };
+		char *text = NULL;
+		json_t *j = NULL;
+		if (ctw_image_inspect(root, argv[i], &text, &err) < 0 ||
+		    !(j = json_loads(text, 0, NULL))) {
+			fprintf(stderr, "ctrwatch: image inspect %s: %s\n", argv[i], err.msg);
+			rc = CTW_EXIT_FAIL;
+		} else {
+			json_array_append_new(arr, j);
+		}
+		free(text);
+	}
+	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(arr);
+	return rc;
+}
+
+static int cmd_image(int argc, char **argv)
+{
+	if (argc < 2)
+		return ctw_cmd_usage_error("image", "image: subcommand missing");
+	if (!strcmp(argv[1], "inspect"))
+		return inspect(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list")) {
+		const char *root = NULL;
+		bool json = false, quiet = false;
+		int r = parse_list_opts("image", argc - 1, argv + 1, &root, &json, &quiet);
+		return r ? r : list(root, json, quiet);
+	}
+	return ctw_cmd_usage_error("image", "image: unknown subcommand '%s'", argv[1]);
+}
+
+CTW_COMMAND(images, .name = "images", .summary = "list the images in the store",
+	    .order = CTW_ORDER_IMAGE + 20, .fn = cmd_images, .usage = images_usage)
+CTW_COMMAND(image, .name = "image", .summary = "image inspect IMAGE: an image's record as JSON",
+	    .order = CTW_ORDER_IMAGE + 25, .fn = cmd_image, .usage = image_usage)
