@@ -85,6 +85,7 @@ $(O)/%.o: %.c | $(SKELS)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(O)/cli/cmd_version.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
+$(O)/agent/agent.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
 
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)

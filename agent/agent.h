@@ -18,6 +18,8 @@
 
 #include "../exporters/exporters.h"
 
+struct ctw_err;
+
 /* ---- containers ---- */
 
 enum ctw_runtime_kind {
@@ -50,6 +52,8 @@ struct ctw_registry_opts {
 	const char *proc_root;    /* "/proc" or "/host/proc" in a pod */
 	const char *state_dir;    /* ctrwatch state; NULL = ctw_state_dir() */
 	/* Also list ctrwatch containers only known by state (no discovery). */
+	const char *host_root;    /* prefix of runtimes' files (Docker's
+				   * config.v2.json, OCI bundles); NULL = "/" */
 };
 
 struct ctw_registry *ctw_registry_new(const struct ctw_registry_opts *opts);
@@ -66,6 +70,36 @@ size_t ctw_registry_count(const struct ctw_registry *r);
  * (prefix) of another runtime, a cgroup path (absolute, or relative to the
  * v2 mount), or a PID (its cgroup).  Fills *out; -ENOENT / -EINVAL. */
 int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_container *out);
+
+/* Hooks called by ctw_registry_scan(): a container appeared / went away
+ * (the pointer is valid during the call only), and every non-container
+ * directory the walk visited (for inotify watches).  Any may be NULL. */
+void ctw_registry_set_hooks(struct ctw_registry *r,
+			    void (*added)(void *ctx, const struct ctw_container *c),
+			    void (*removed)(void *ctx, const struct ctw_container *c),
+			    void (*dir_hook)(void *ctx, const char *path), void *ctx);
+/* Call cb for every cgroup id that belongs to a container: its own and its
+ * descendants'.  Returns how many. */
+size_t ctw_registry_cgroup_ids(const struct ctw_registry *r,
+			       void (*cb)(void *ctx, uint64_t cgroup_id,
+					  const struct ctw_container *c),
+			       void *ctx);
+/* The v2 mount the registry walks. */
+const char *ctw_registry_cgroup_root(const struct ctw_registry *r);
+/* Recognise a runtime's container from a cgroup path relative to the v2
+ * mount ("/system.slice/docker-<id>.scope"): fills runtime, id, a short-id
+ * name and pod_uid; 1 when it is a container, 0 when not. */
+int ctw_cgroup_parse_path(const char *rel, struct ctw_container *out);
+const char *ctw_runtime_kind_name(enum ctw_runtime_kind k);
+
+/* Resource usage from cgroup files (v2, or v1 controllers on hybrid hosts). */
+struct ctw_cgroup_resources {
+	double cpu_seconds;
+	uint64_t memory_bytes, memory_limit, pids, oom_events;
+	bool has_cpu, has_memory, has_limit, has_pids, has_oom;
+};
+int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c,
+			   struct ctw_cgroup_resources *out);
 
 /* The cgroup v2 mount on this host: /sys/fs/cgroup (unified) or
  * /sys/fs/cgroup/unified (hybrid).  NULL when there is none. */
@@ -92,6 +126,10 @@ struct ctw_agent_module {
 	void (*collect)(void *state, struct ctw_metrics *m);
 	/* SIGHUP / config change; may be NULL. */
 	void (*reload)(void *state);
+	/* After every discovery scan (the added/removed calls of that scan
+	 * came first), lock held; may be NULL.  For modules that track every
+	 * cgroup id of a container (ctw_registry_cgroup_ids), nested ones too. */
+	void (*rescanned)(void *state);
 };
 
 void ctw_agent_module_register(const struct ctw_agent_module *mod);
@@ -114,5 +152,42 @@ void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgro
 			  uint64_t n);
 /* Agent settings modules may consult (NULL when unset). */
 const char *ctw_agent_setting(struct ctw_agent *a, const char *key);
+
+/* ---- running the agent (cli/cmd_agent.c) ---- */
+
+/* Where a setting came from; a higher priority wins. */
+enum { CTW_SET_DEFAULT = 0, CTW_SET_FILE = 1, CTW_SET_ENV = 2, CTW_SET_FLAG = 3 };
+
+/* New agent with defaults and CTRWATCH_<KEY> environment variables applied. */
+struct ctw_agent *ctw_agent_new(void);
+void ctw_agent_free(struct ctw_agent *a);
+/* Set a setting (keys: [a-z0-9_]); ignored when a higher-priority source
+ * already set it.  -EINVAL on a bad key. */
+int ctw_agent_set(struct ctw_agent *a, const char *key, const char *value, int prio);
+bool ctw_agent_setting_known(const char *key);
+/* The i-th known setting: returns its help, or NULL past the end. */
+const char *ctw_agent_setting_help(size_t i, const char **key, const char **def);
+/* Read `key: value` lines (CTW_SET_FILE priority); FILE:LINE in errors. */
+int ctw_agent_load_config(struct ctw_agent *a, const char *path, struct ctw_err *err);
+void ctw_agent_clear_settings(struct ctw_agent *a, int prio);
+/* Check values (numbers, durations, levels, metric groups) without running. */
+int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err);
+/* Run until SIGTERM/SIGINT (0) or a fatal error (-errno, err set).  SIGHUP
+ * re-reads config_path (may be NULL) and calls every module's reload(). */
+int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *err);
+
+/* Is a module/metric group selected by the "metrics" setting? */
+bool ctw_agent_enabled(struct ctw_agent *a, const char *group);
+/* Stop watching an fd given to ctw_agent_watch_fd (before closing it). */
+int ctw_agent_unwatch_fd(struct ctw_agent *a, int fd);
+/* Report a loaded BPF program for ctrwatch_bpf_program_run_seconds_total. */
+int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd);
+/* The labels every per-container series carries: container, then pod and
+ * namespace when known.  Fills labels[] (NULL-terminated, room for at least
+ * 7 entries; append yours after the returned count); returns the count. */
+size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels,
+				  size_t max);
+/* Registered modules, for --help listings. */
+size_t ctw_agent_modules(const struct ctw_agent_module *const **out);
 
 #endif /* CTW_AGENT_H */

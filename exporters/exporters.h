@@ -86,6 +86,14 @@ struct ctw_http_opts {
 
 struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, size_t errlen);
 void ctw_http_stop(struct ctw_http *h);
+/* The bound port (useful with port 0). */
+int ctw_http_port(const struct ctw_http *h);
+/* Helpers, exposed for unit tests: split a listen spec; does an
+ * Accept-Encoding value allow gzip; gzip a buffer (malloc'ed result). */
+int ctw_http_parse_listen(const char *listen, char *host, size_t hostlen, char *port,
+			  size_t portlen);
+bool ctw_http_accepts_gzip(const char *accept_encoding);
+int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen);
 
 /* ---- JSON output helpers for CLI event streams ---- */
 

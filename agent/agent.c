@@ -1,0 +1,1035 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The agent core: settings, probe modules, one epoll loop, the scrape.
+ *
+ * Threads: the loop thread handles ring buffers (ctw_agent_watch_fd),
+ * signals (signalfd), discovery (a timerfd for the periodic rescan, inotify
+ * on the cgroup tree and the state dir, debounced by a second timerfd);
+ * libmicrohttpd's thread runs the scrape.  One mutex covers both: event
+ * handling and collect() never overlap, so modules need no locking of their
+ * own.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/statfs.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <linux/magic.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "../lib/lib.h"
+
+#ifndef CTW_GIT_REV
+#define CTW_GIT_REV "unknown"
+#endif
+
+#define MAX_MODULES 16
+#define MAX_SETTINGS 64
+
+/* ---- module table (filled by constructors) ---- */
+
+static const struct ctw_agent_module *modules[MAX_MODULES];
+static size_t nmodules;
+
+void ctw_agent_module_register(const struct ctw_agent_module *mod)
+{
+	if (nmodules == MAX_MODULES) {
+		fputs("ctrwatch: too many agent modules\n", stderr);
+		abort();
+	}
+	modules[nmodules++] = mod;
+}
+
+size_t ctw_agent_modules(const struct ctw_agent_module *const **out)
+{
+	*out = modules;
+	return nmodules;
+}
+
+/* ---- the agent ---- */
+
+struct setting {
+	char *key, *value;
+	int prio;
+};
+
+struct watch {
+	int fd;
+	void (*cb)(void *ctx);
+	void *ctx;
+	struct watch *next;
+};
+
+struct counter {  /* events by source, lost by (source, cgroup id) */
+	char source[32];
+	uint64_t cgroup_id;
+	uint64_t n;
+};
+
+struct prog {
+	char name[64];
+	int fd;
+};
+
+struct running {
+	const struct ctw_agent_module *mod;
+	void *state;
+	bool up;
+	int err;
+};
+
+struct ctw_agent {
+	pthread_mutex_t lock;
+	struct setting settings[MAX_SETTINGS];
+	size_t nsettings;
+	struct ctw_registry *reg;
+	struct running mods[MAX_MODULES];
+	size_t nmods;
+	int epfd, sigfd, tfd, debounce_fd, inofd;
+	struct watch *watches;
+	struct counter *events, *lost;
+	size_t nevents, nlost;
+	struct prog progs[32];
+	size_t nprogs;
+	struct ctw_http *http;
+	bool ready;
+	bool stopping;
+	uint64_t series_dropped;
+	uint64_t scrapes;
+	double start_time;
+	/* scrape duration histogram */
+	uint64_t scrape_buckets[10]; /* 9 bounds + overflow */
+	double scrape_sum;
+	uint64_t rescans;
+	char state_dir[PATH_MAX];
+};
+
+static const double scrape_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+					0.05,   0.1,   0.25 };
+_Static_assert(ARRAY_SIZE(scrape_bounds) == 9, "bounds");
+
+/* The settings and their defaults.  Values come, lowest priority first, from
+ * these defaults, the config file, CTRWATCH_<KEY> environment variables,
+ * and flags. */
+static const struct {
+	const char *key, *def, *help;
+} known[] = {
+	{ "listen", "127.0.0.1:9464", "ADDR:PORT to serve /metrics on" },
+	{ "metrics", "all", "modules/groups to enable: all or a list of syscalls,tcp,dns,policy,resources" },
+	{ "max_series", "100000", "hard cap on series per scrape (0 = none)" },
+	{ "proc_root", "/proc", "host /proc (/host/proc in a pod)" },
+	{ "cgroup_root", "", "cgroup v2 mount (empty = detect)" },
+	{ "host_root", "/", "where runtimes' files are (Docker, containerd, CRI-O)" },
+	{ "state_dir", "", "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)" },
+	{ "discovery_interval", "5s", "periodic rescan of the cgroup tree" },
+	{ "log_level", "info", "error|warn|info|debug" },
+	{ "log_format", "text", "text|json" },
+	{ "syscalls", "all", "per-container syscall set: all | top:N | list:a,b,c" },
+	{ "syscall_time", "false", "account time per syscall (adds sys_enter)" },
+	{ "conn_limit", "512", "HTTP connection limit" },
+	{ "per_ip_limit", "128", "HTTP connections per client IP" },
+	{ "http_timeout", "15s", "idle HTTP connections are closed after this" },
+	{ "tls_cert", "", "PEM certificate (with tls_key: serve HTTPS)" },
+	{ "tls_key", "", "PEM key" },
+	{ "basic_auth_file", "", "file with USER:PASSWORD guarding /metrics" },
+	{ "policy", "", "policy file (policy module)" },
+};
+
+const char *ctw_agent_setting_help(size_t i, const char **key, const char **def)
+{
+	if (i >= ARRAY_SIZE(known))
+		return NULL;
+	*key = known[i].key;
+	*def = known[i].def;
+	return known[i].help;
+}
+
+static struct setting *find_setting(struct ctw_agent *a, const char *key)
+{
+	for (size_t i = 0; i < a->nsettings; i++)
+		if (!strcmp(a->settings[i].key, key))
+			return &a->settings[i];
+	return NULL;
+}
+
+int ctw_agent_set(struct ctw_agent *a, const char *key, const char *value, int prio)
+{
+	for (const char *p = key; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return -EINVAL;
+	struct setting *s = find_setting(a, key);
+	if (!s) {
+		if (a->nsettings == MAX_SETTINGS)
+			return -ENOSPC;
+		s = &a->settings[a->nsettings++];
+		s->key = xstrdup(key);
+		s->value = NULL;
+		s->prio = -1;
+	}
+	if (prio < s->prio)
+		return 0;
+	free(s->value);
+	s->value = xstrdup(value);
+	s->prio = prio;
+	return 0;
+}
+
+bool ctw_agent_setting_known(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (!strcmp(known[i].key, key))
+			return true;
+	return false;
+}
+
+const char *ctw_agent_setting(struct ctw_agent *a, const char *key)
+{
+	struct setting *s = find_setting(a, key);
+	if (!s || !s->value || !*s->value)
+		return NULL;
+	return s->value;
+}
+
+/* Drop every value that came from the config file (before a reload). */
+void ctw_agent_clear_settings(struct ctw_agent *a, int prio)
+{
+	for (size_t i = 0; i < a->nsettings; i++) {
+		if (a->settings[i].prio == prio) {
+			a->settings[i].prio = -1;
+			free(a->settings[i].value);
+			a->settings[i].value = NULL;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		if (!find_setting(a, known[i].key) || !find_setting(a, known[i].key)->value)
+			ctw_agent_set(a, known[i].key, known[i].def, CTW_SET_DEFAULT);
+}
+
+struct ctw_agent *ctw_agent_new(void)
+{
+	struct ctw_agent *a = xcalloc(1, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	a->epfd = a->sigfd = a->tfd = a->debounce_fd = a->inofd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
+		ctw_agent_set(a, known[i].key, known[i].def, CTW_SET_DEFAULT);
+	/* CTRWATCH_<KEY> for the DaemonSet */
+	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+		char env[64];
+		snprintf(env, sizeof(env), "CTRWATCH_%s", known[i].key);
+		for (char *p = env; *p; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p -= 32;
+		const char *v = getenv(env);
+		if (v)
+			ctw_agent_set(a, known[i].key, v, CTW_SET_ENV);
+	}
+	return a;
+}
+
+void ctw_agent_free(struct ctw_agent *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nsettings; i++) {
+		free(a->settings[i].key);
+		free(a->settings[i].value);
+	}
+	while (a->watches) {
+		struct watch *w = a->watches;
+		a->watches = w->next;
+		free(w);
+	}
+	free(a->events);
+	free(a->lost);
+	ctw_registry_free(a->reg);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+struct ctw_registry *ctw_agent_registry(struct ctw_agent *a) { return a->reg; }
+
+int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void *ctx)
+{
+	struct watch *w = xcalloc(1, sizeof(*w));
+	w->fd = fd;
+	w->cb = cb;
+	w->ctx = ctx;
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = errno;
+		free(w);
+		return -err;
+	}
+	w->next = a->watches;
+	a->watches = w;
+	return 0;
+}
+
+int ctw_agent_unwatch_fd(struct ctw_agent *a, int fd)
+{
+	for (struct watch **pw = &a->watches; *pw; pw = &(*pw)->next) {
+		if ((*pw)->fd == fd) {
+			struct watch *w = *pw;
+			*pw = w->next;
+			epoll_ctl(a->epfd, EPOLL_CTL_DEL, fd, NULL);
+			free(w);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static struct counter *counter_get(struct counter **arr, size_t *n, const char *source,
+				   uint64_t cgid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*arr)[i].cgroup_id == cgid && !strcmp((*arr)[i].source, source))
+			return &(*arr)[i];
+	*arr = xrealloc(*arr, (*n + 1) * sizeof(**arr));
+	struct counter *c = &(*arr)[(*n)++];
+	memset(c, 0, sizeof(*c));
+	ctw_strlcpy(c->source, source, sizeof(c->source));
+	c->cgroup_id = cgid;
+	return c;
+}
+
+void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n)
+{
+	counter_get(&a->events, &a->nevents, source, 0)->n += n;
+}
+
+void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id,
+			  uint64_t n)
+{
+	/* Losses of cgroups that are not (or no longer) containers are kept
+	 * under cgroup id 0 (container=""), so the table stays bounded. */
+	if (a->reg && !ctw_registry_lookup(a->reg, cgroup_id))
+		cgroup_id = 0;
+	else if (a->reg)
+		cgroup_id = ctw_registry_lookup(a->reg, cgroup_id)->cgroup_id;
+	counter_get(&a->lost, &a->nlost, source, cgroup_id)->n += n;
+}
+
+int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd)
+{
+	if (a->nprogs == ARRAY_SIZE(a->progs))
+		return -ENOSPC;
+	ctw_strlcpy(a->progs[a->nprogs].name, name, sizeof(a->progs[0].name));
+	a->progs[a->nprogs].fd = prog_fd;
+	a->nprogs++;
+	return 0;
+}
+
+size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels,
+				  size_t max)
+{
+	size_t n = 0;
+	if (max < 7)
+		return 0;
+	labels[n++] = "container";
+	labels[n++] = c->name;
+	if (c->pod[0]) {
+		labels[n++] = "pod";
+		labels[n++] = c->pod;
+	}
+	if (c->namespace_[0]) {
+		labels[n++] = "namespace";
+		labels[n++] = c->namespace_;
+	}
+	labels[n] = NULL;
+	return n;
+}
+
+/* ---- metric selection ---- */
+
+bool ctw_agent_enabled(struct ctw_agent *a, const char *group)
+{
+	const char *sel = ctw_agent_setting(a, "metrics");
+	if (!sel || !strcmp(sel, "all"))
+		return true;
+	size_t gl = strlen(group);
+	for (const char *p = sel; *p;) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+		if (l == gl && !strncmp(p, group, l))
+			return true;
+		p += l + (end ? 1 : 0);
+	}
+	return false;
+}
+
+/* ---- discovery ---- */
+
+static void on_added(void *ctx, const struct ctw_container *c)
+{
+	struct ctw_agent *a = ctx;
+	pr_info("container %s (%s, cgroup id %llu) appeared", c->name,
+		ctw_runtime_kind_name(c->runtime), (unsigned long long)c->cgroup_id);
+	for (size_t i = 0; i < a->nmods; i++)
+		if (a->mods[i].up && a->mods[i].mod->container_added)
+			a->mods[i].mod->container_added(a->mods[i].state, c);
+}
+
+static void on_removed(void *ctx, const struct ctw_container *c)
+{
+	struct ctw_agent *a = ctx;
+	pr_info("container %s (cgroup id %llu) went away", c->name,
+		(unsigned long long)c->cgroup_id);
+	for (size_t i = 0; i < a->nmods; i++)
+		if (a->mods[i].up && a->mods[i].mod->container_removed)
+			a->mods[i].mod->container_removed(a->mods[i].state, c);
+	/* Its losses now count as the host's (container=""), keeping the
+	 * table bounded. */
+	for (size_t i = 0; i < a->nlost; i++) {
+		if (a->lost[i].cgroup_id == c->cgroup_id) {
+			uint64_t n = a->lost[i].n;
+			char src[32];
+			ctw_strlcpy(src, a->lost[i].source, sizeof(src));
+			a->lost[i] = a->lost[--a->nlost];
+			counter_get(&a->lost, &a->nlost, src, 0)->n += n;
+			i--;
+		}
+	}
+}
+
+static void on_dir(void *ctx, const char *path)
+{
+	struct ctw_agent *a = ctx;
+	if (a->inofd >= 0)
+		inotify_add_watch(a->inofd, path, IN_CREATE | IN_DELETE | IN_ONLYDIR);
+}
+
+static void watch_state_dir(struct ctw_agent *a)
+{
+	if (a->inofd < 0)
+		return;
+	inotify_add_watch(a->inofd, a->state_dir,
+			  IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_ONLYDIR);
+	DIR *d = opendir(a->state_dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char p[PATH_MAX * 2];
+		snprintf(p, sizeof(p), "%s/%s", a->state_dir, de->d_name);
+		inotify_add_watch(a->inofd, p, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR);
+	}
+	closedir(d);
+}
+
+static void rescan(struct ctw_agent *a)
+{
+	int n = ctw_registry_scan(a->reg);
+	a->rescans++;
+	if (n < 0)
+		pr_warn("discovery: scan %s: %s", ctw_registry_cgroup_root(a->reg), strerror(-n));
+	watch_state_dir(a);
+	for (size_t i = 0; i < a->nmods; i++)
+		if (a->mods[i].up && a->mods[i].mod->rescanned)
+			a->mods[i].mod->rescanned(a->mods[i].state);
+	a->ready = true;
+}
+
+/* ---- self metrics ---- */
+
+static void read_self(double *rss, double *fds)
+{
+	long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+	if (f) {
+		long size;
+		if (fscanf(f, "%ld %ld", &size, &pages) != 2)
+			pages = 0;
+		fclose(f);
+	}
+	*rss = (double)pages * sysconf(_SC_PAGESIZE);
+	*fds = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				(*fds)++;
+		closedir(d);
+		(*fds)--; /* the one opendir holds */
+	}
+}
+
+#define LBL(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
+{
+	struct utsname u;
+	uname(&u);
+	ctw_metrics_family(m, "ctrwatch_build_info", CTW_GAUGE,
+			   "ctrwatch build and kernel; always 1.");
+	ctw_metrics_sample(m, LBL("version", CTW_VERSION, "revision", CTW_GIT_REV, "kernel",
+				  u.release),
+			   1);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	ctw_metrics_family(m, "process_cpu_seconds_total", CTW_COUNTER,
+			   "Total user and system CPU time spent in seconds.");
+	ctw_metrics_sample(m, NULL,
+			   ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+				   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	double rss, fds;
+	read_self(&rss, &fds);
+	ctw_metrics_family(m, "process_resident_memory_bytes", CTW_GAUGE,
+			   "Resident memory size in bytes.");
+	ctw_metrics_sample(m, NULL, rss);
+	ctw_metrics_family(m, "process_open_fds", CTW_GAUGE, "Number of open file descriptors.");
+	ctw_metrics_sample(m, NULL, fds);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		ctw_metrics_family(m, "process_max_fds", CTW_GAUGE,
+				   "Maximum number of open file descriptors.");
+		ctw_metrics_sample(m, NULL, rl.rlim_cur == RLIM_INFINITY ? INFINITY
+									 : (double)rl.rlim_cur);
+	}
+	ctw_metrics_family(m, "process_start_time_seconds", CTW_GAUGE,
+			   "Start time of the process since unix epoch in seconds.");
+	ctw_metrics_sample(m, NULL, a->start_time);
+
+	ctw_metrics_family(m, "ctrwatch_events_total", CTW_COUNTER,
+			   "Events received from the kernel, by source.");
+	for (size_t i = 0; i < a->nevents; i++)
+		ctw_metrics_sample(m, LBL("source", a->events[i].source), (double)a->events[i].n);
+	ctw_metrics_family(m, "ctrwatch_events_lost_total", CTW_COUNTER,
+			   "Events the kernel could not deliver, by source and container.");
+	for (size_t i = 0; i < a->nlost; i++) {
+		const struct ctw_container *c =
+			a->lost[i].cgroup_id ? ctw_registry_lookup(a->reg, a->lost[i].cgroup_id)
+					     : NULL;
+		ctw_metrics_sample(m, LBL("source", a->lost[i].source, "container", c ? c->name : ""),
+				   (double)a->lost[i].n);
+	}
+	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers known to the agent.");
+	ctw_metrics_sample(m, NULL, (double)ctw_registry_count(a->reg));
+	ctw_metrics_family(m, "ctrwatch_discovery_scans_total", CTW_COUNTER,
+			   "Scans of the cgroup tree and the ctrwatch state.");
+	ctw_metrics_sample(m, NULL, (double)a->rescans);
+	ctw_metrics_family(m, "ctrwatch_module_up", CTW_GAUGE,
+			   "Whether each probe module started (1) or failed (0).");
+	for (size_t i = 0; i < a->nmods; i++)
+		ctw_metrics_sample(m, LBL("module", a->mods[i].mod->name), a->mods[i].up);
+
+	/* Kernel BPF statistics (sysctl kernel.bpf_stats_enabled=1). */
+	char on[8] = "";
+	ctw_read_line("/proc/sys/kernel/bpf_stats_enabled", on, sizeof(on));
+	if (on[0] == '1') {
+		ctw_metrics_family(m, "ctrwatch_bpf_program_run_seconds_total", CTW_COUNTER,
+				   "Time the kernel spent running each BPF program.");
+		for (size_t i = 0; i < a->nprogs; i++) {
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+			if (bpf_obj_get_info_by_fd(a->progs[i].fd, &info, &len) == 0)
+				ctw_metrics_sample(m, LBL("program", a->progs[i].name),
+						   info.run_time_ns / 1e9);
+		}
+		ctw_metrics_family(m, "ctrwatch_bpf_program_runs_total", CTW_COUNTER,
+				   "Times the kernel ran each BPF program.");
+		for (size_t i = 0; i < a->nprogs; i++) {
+			struct bpf_prog_info info = { 0 };
+			__u32 len = sizeof(info);
+			if (bpf_obj_get_info_by_fd(a->progs[i].fd, &info, &len) == 0)
+				ctw_metrics_sample(m, LBL("program", a->progs[i].name),
+						   (double)info.run_cnt);
+		}
+	}
+	ctw_metrics_family(m, "ctrwatch_scrape_duration_seconds", CTW_HISTOGRAM,
+			   "Time taken to build /metrics (previous scrapes).");
+	ctw_metrics_histogram(m, NULL, scrape_bounds, a->scrape_buckets,
+			      ARRAY_SIZE(scrape_bounds), a->scrape_sum);
+}
+
+static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
+{
+	static const struct {
+		const char *name, *help;
+		enum ctw_metric_type type;
+	} fams[] = {
+		{ "ctrwatch_container_info", "Container metadata; always 1.", CTW_GAUGE },
+		{ "ctrwatch_container_cpu_usage_seconds_total", "CPU time used by the container.",
+		  CTW_COUNTER },
+		{ "ctrwatch_container_memory_usage_bytes", "Memory used by the container.",
+		  CTW_GAUGE },
+		{ "ctrwatch_container_memory_limit_bytes",
+		  "Memory limit of the container (absent when unlimited).", CTW_GAUGE },
+		{ "ctrwatch_container_pids", "Tasks in the container.", CTW_GAUGE },
+		{ "ctrwatch_container_oom_events_total",
+		  "Processes of the container killed by the OOM killer.", CTW_COUNTER },
+	};
+	size_t n = ctw_registry_count(a->reg);
+	struct ctw_cgroup_resources *res = xcalloc(n ? n : 1, sizeof(*res));
+	for (size_t i = 0; i < n; i++)
+		ctw_registry_resources(a->reg, ctw_registry_at(a->reg, i), &res[i]);
+	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
+		ctw_metrics_family(m, fams[f].name, fams[f].type, fams[f].help);
+		for (size_t i = 0; i < n; i++) {
+			const struct ctw_container *c = ctw_registry_at(a->reg, i);
+			const char *l[16];
+			size_t k = ctw_agent_container_labels(c, l, 12);
+			const struct ctw_cgroup_resources *r = &res[i];
+			switch (f) {
+			case 0: {
+				char cgid[24];
+				snprintf(cgid, sizeof(cgid), "%llu",
+					 (unsigned long long)c->cgroup_id);
+				const char *extra[] = { "container_id", c->id, "image", c->image,
+							"runtime", ctw_runtime_kind_name(c->runtime),
+							"cgroup_id", cgid };
+				memcpy(l + k, extra, sizeof(extra));
+				l[k + ARRAY_SIZE(extra)] = NULL;
+				ctw_metrics_sample(m, l, 1);
+				break;
+			}
+			case 1:
+				if (r->has_cpu)
+					ctw_metrics_sample(m, l, r->cpu_seconds);
+				break;
+			case 2:
+				if (r->has_memory)
+					ctw_metrics_sample(m, l, (double)r->memory_bytes);
+				break;
+			case 3:
+				if (r->has_limit)
+					ctw_metrics_sample(m, l, (double)r->memory_limit);
+				break;
+			case 4:
+				if (r->has_pids)
+					ctw_metrics_sample(m, l, (double)r->pids);
+				break;
+			case 5:
+				if (r->has_oom)
+					ctw_metrics_sample(m, l, (double)r->oom_events);
+				break;
+			}
+		}
+	}
+	free(res);
+}
+
+static void scrape(void *ctx, struct ctw_metrics *m)
+{
+	struct ctw_agent *a = ctx;
+	uint64_t t0 = ctw_now_ns();
+	pthread_mutex_lock(&a->lock);
+	for (size_t i = 0; i < a->nmods; i++)
+		if (a->mods[i].up && a->mods[i].mod->collect)
+			a->mods[i].mod->collect(a->mods[i].state, m);
+	if (ctw_agent_enabled(a, "resources"))
+		collect_resources(a, m);
+	/* The agent's own series always fit: the cap is for what containers
+	 * bring, and the count of what it dropped must be seen. */
+	ctw_metrics_set_max_series(m, 0);
+	collect_self(a, m);
+	a->series_dropped += ctw_metrics_dropped(m);
+	ctw_metrics_family(m, "ctrwatch_series_dropped_total", CTW_COUNTER,
+			   "Series left out of scrapes by the series cap (max_series).");
+	ctw_metrics_sample(m, NULL, (double)a->series_dropped);
+	ctw_metrics_family(m, "ctrwatch_series_duplicate_total", CTW_COUNTER,
+			   "Samples refused because the series was already in the scrape.");
+	ctw_metrics_sample(m, NULL, (double)ctw_metrics_duplicates(m));
+	double dt = (ctw_now_ns() - t0) / 1e9;
+	size_t b = 0;
+	while (b < ARRAY_SIZE(scrape_bounds) && dt > scrape_bounds[b])
+		b++;
+	a->scrape_buckets[b]++;
+	a->scrape_sum += dt;
+	a->scrapes++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static bool ready(void *ctx)
+{
+	struct ctw_agent *a = ctx;
+	pthread_mutex_lock(&a->lock);
+	bool r = a->ready && !a->stopping;
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}
+
+/* ---- config file ---- */
+
+/* A flat file of `key: value` or `key = value` lines (YAML-compatible for
+ * the simple case the Helm ConfigMap uses); '#' starts a comment, keys may
+ * use '-' for '_', values may be quoted. */
+int ctw_agent_load_config(struct ctw_agent *a, const char *path, struct ctw_err *err)
+{
+	_cleanup_free_ char *buf = NULL;
+	int rc = ctw_read_file(path, &buf, NULL);
+	if (rc < 0)
+		return ctw_err_set(err, -rc, "config %s", path);
+	int lineno = 0;
+	for (char *line = buf, *next; line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		char *hash = strchr(line, '#');
+		if (hash && (hash == line || hash[-1] == ' ' || hash[-1] == '\t'))
+			*hash = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		size_t l = strlen(line);
+		while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r'))
+			line[--l] = '\0';
+		if (!*line || !strcmp(line, "---"))
+			continue;
+		char *sep = strpbrk(line, ":=");
+		if (!sep)
+			return ctw_err_setx(err, EINVAL, "%s:%d: expected KEY: VALUE", path, lineno);
+		*sep = '\0';
+		char *key = line, *val = sep + 1;
+		size_t kl = strlen(key);
+		while (kl && (key[kl - 1] == ' ' || key[kl - 1] == '\t'))
+			key[--kl] = '\0';
+		for (char *p = key; *p; p++)
+			if (*p == '-')
+				*p = '_';
+		while (*val == ' ' || *val == '\t')
+			val++;
+		size_t vl = strlen(val);
+		if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+			val[vl - 1] = '\0';
+			val++;
+		}
+		if (ctw_agent_set(a, key, val, CTW_SET_FILE) < 0)
+			return ctw_err_setx(err, EINVAL, "%s:%d: bad key '%s'", path, lineno, key);
+		if (!ctw_agent_setting_known(key))
+			pr_warn("%s:%d: unknown setting '%s' (kept for modules)", path, lineno, key);
+	}
+	return 0;
+}
+
+/* ---- bpffs / tracefs ---- */
+
+static void ensure_fs(const char *dir, const char *type, long magic)
+{
+	struct statfs sf;
+	if (statfs(dir, &sf) == 0 && (long)sf.f_type == magic)
+		return;
+	if (!ctw_path_exists(dir))
+		return;
+	if (mount(type, dir, type, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700") < 0)
+		pr_warn("mount %s on %s: %s", type, dir, strerror(errno));
+	else
+		pr_info("mounted %s on %s", type, dir);
+}
+
+/* ---- lifecycle ---- */
+
+static int apply_logging(struct ctw_agent *a, struct ctw_err *err)
+{
+	enum ctw_log_level lvl;
+	const char *s = ctw_agent_setting(a, "log_level");
+	if (s && ctw_log_parse_level(s, &lvl) < 0)
+		return ctw_err_setx(err, EINVAL, "log level '%s': expected error|warn|info|debug", s);
+	if (s)
+		ctw_log_set_level(lvl);
+	s = ctw_agent_setting(a, "log_format");
+	if (s && strcmp(s, "text") && strcmp(s, "json"))
+		return ctw_err_setx(err, EINVAL, "log format '%s': expected text|json", s);
+	ctw_log_set_format(s && !strcmp(s, "json") ? CTW_LOG_JSON : CTW_LOG_TEXT);
+	return 0;
+}
+
+static int setting_u64(struct ctw_agent *a, const char *key, uint64_t max, uint64_t *out,
+		       struct ctw_err *err)
+{
+	const char *s = ctw_agent_setting(a, key);
+	if (!s) {
+		*out = 0;
+		return 0;
+	}
+	if (ctw_parse_u64(s, 0, max, out) < 0)
+		return ctw_err_setx(err, EINVAL, "%s '%s': expected a number up to %llu", key, s,
+				    (unsigned long long)max);
+	return 0;
+}
+
+static int setting_secs(struct ctw_agent *a, const char *key, uint64_t *ns, struct ctw_err *err)
+{
+	const char *s = ctw_agent_setting(a, key);
+	if (!s || ctw_parse_duration_ns(s, ns) < 0 || !*ns)
+		return ctw_err_setx(err, EINVAL, "%s '%s': expected a duration (500ms, 5s, 1m)",
+				    key, s ? s : "");
+	return 0;
+}
+
+/* Validate what can be checked before anything is loaded. */
+int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
+{
+	uint64_t v, ns;
+	int rc;
+	if ((rc = apply_logging(a, err)) < 0)
+		return rc;
+	if ((rc = setting_u64(a, "max_series", 100000000, &v, err)) < 0 ||
+	    (rc = setting_u64(a, "conn_limit", 65535, &v, err)) < 0 ||
+	    (rc = setting_u64(a, "per_ip_limit", 65535, &v, err)) < 0 ||
+	    (rc = setting_secs(a, "discovery_interval", &ns, err)) < 0 ||
+	    (rc = setting_secs(a, "http_timeout", &ns, err)) < 0)
+		return rc;
+	const char *sel = ctw_agent_setting(a, "metrics");
+	if (sel && strcmp(sel, "all")) {
+		char *dup = xstrdup(sel), *save = NULL;
+		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			bool ok = !strcmp(t, "resources");
+			for (size_t i = 0; i < nmodules; i++)
+				ok |= !strcmp(modules[i]->name, t);
+			if (!ok) {
+				rc = ctw_err_setx(err, EINVAL, "metrics: unknown group '%s'", t);
+				free(dup);
+				return rc;
+			}
+		}
+		free(dup);
+	}
+	return 0;
+}
+
+static void arm_timer(int fd, uint64_t ns, bool periodic)
+{
+	struct itimerspec its = { 0 };
+	its.it_value.tv_sec = ns / 1000000000ull;
+	its.it_value.tv_nsec = ns % 1000000000ull;
+	if (periodic)
+		its.it_interval = its.it_value;
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void start_modules(struct ctw_agent *a)
+{
+	for (size_t i = 0; i < nmodules; i++) {
+		const struct ctw_agent_module *mod = modules[i];
+		if (!ctw_agent_enabled(a, mod->name))
+			continue;
+		struct running *r = &a->mods[a->nmods++];
+		r->mod = mod;
+		int rc = mod->start ? mod->start(a, &r->state) : 0;
+		if (rc < 0) {
+			r->err = -rc;
+			pr_warn("module %s: %s (skipped)", mod->name, strerror(-rc));
+			continue;
+		}
+		r->up = true;
+		pr_info("module %s started", mod->name);
+	}
+}
+
+static void stop_modules(struct ctw_agent *a)
+{
+	for (size_t i = a->nmods; i-- > 0;) {
+		if (a->mods[i].up && a->mods[i].mod->stop)
+			a->mods[i].mod->stop(a->mods[i].state);
+		a->mods[i].up = false;
+	}
+}
+
+static void drain(int fd)
+{
+	char buf[4096];
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *err)
+{
+	int rc;
+	uint64_t interval_ns, timeout_ns, max_series, conn_limit, per_ip;
+	char *auth = NULL;
+	sigset_t mask;
+
+	if ((rc = ctw_agent_check_settings(a, err)) < 0)
+		return rc;
+	setting_secs(a, "discovery_interval", &interval_ns, err);
+	setting_secs(a, "http_timeout", &timeout_ns, err);
+	setting_u64(a, "max_series", 100000000, &max_series, err);
+	setting_u64(a, "conn_limit", 65535, &conn_limit, err);
+	setting_u64(a, "per_ip_limit", 65535, &per_ip, err);
+	a->start_time = ctw_realtime_ns() / 1e9;
+	ctw_log_libbpf();
+
+	/* Signals arrive through the signalfd only; every thread (MHD's too,
+	 * created below) inherits this mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	ensure_fs("/sys/fs/bpf", "bpf", BPF_FS_MAGIC);
+	ensure_fs("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC);
+
+	const char *sd = ctw_agent_setting(a, "state_dir");
+	ctw_strlcpy(a->state_dir, sd ? sd : ctw_state_dir(), sizeof(a->state_dir));
+	struct ctw_registry_opts ro = {
+		.cgroup_root = ctw_agent_setting(a, "cgroup_root"),
+		.proc_root = ctw_agent_setting(a, "proc_root"),
+		.state_dir = a->state_dir,
+		.host_root = ctw_agent_setting(a, "host_root"),
+	};
+	if (!ro.cgroup_root && !ctw_cgroup2_mount()) {
+		rc = ctw_err_setx(err, ENOENT, "no cgroup v2 mount found (see --cgroup-root)");
+		goto out_unblock;
+	}
+	a->reg = ctw_registry_new(&ro);
+	ctw_registry_set_hooks(a->reg, on_added, on_removed, on_dir, a);
+
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	a->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	a->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->debounce_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	a->inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (a->epfd < 0 || a->sigfd < 0 || a->tfd < 0 || a->debounce_fd < 0) {
+		rc = ctw_err_set(err, errno, "event loop setup");
+		goto out_close;
+	}
+	if (a->inofd < 0)
+		pr_warn("inotify: %s (discovery by timer only)", strerror(errno));
+	int fds[] = { a->sigfd, a->tfd, a->debounce_fd, a->inofd };
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (fds[i] < 0)
+			continue;
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+		ev.data.u64 = (uint64_t)fds[i] | (1ull << 63); /* tag: internal fd */
+		epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev);
+	}
+
+	pthread_mutex_lock(&a->lock);
+	start_modules(a);
+	for (size_t i = 0; i < a->nmods; i++) {
+		if (!a->mods[i].up && !strcmp(a->mods[i].mod->name, "syscalls")) {
+			rc = ctw_err_setx(err, a->mods[i].err, "module syscalls: %s",
+					  strerror(a->mods[i].err));
+			pthread_mutex_unlock(&a->lock);
+			goto out_stop;
+		}
+	}
+	rescan(a);
+	pthread_mutex_unlock(&a->lock);
+	arm_timer(a->tfd, interval_ns, true);
+
+	const char *auth_file = ctw_agent_setting(a, "basic_auth_file");
+	if (auth_file) {
+		rc = ctw_read_file(auth_file, &auth, NULL);
+		if (rc < 0) {
+			rc = ctw_err_set(err, -rc, "basic auth file %s", auth_file);
+			goto out_stop;
+		}
+		auth[strcspn(auth, "\r\n")] = '\0';
+	}
+	struct ctw_http_opts ho = {
+		.listen = ctw_agent_setting(a, "listen"),
+		.scrape = scrape,
+		.ready = ready,
+		.ctx = a,
+		.max_series = max_series,
+		.conn_limit = conn_limit,
+		.per_ip_limit = per_ip,
+		.timeout_s = (timeout_ns + 999999999ull) / 1000000000ull,
+		.tls_cert = ctw_agent_setting(a, "tls_cert"),
+		.tls_key = ctw_agent_setting(a, "tls_key"),
+		.basic_auth = auth,
+	};
+	char ebuf[256];
+	a->http = ctw_http_start(&ho, ebuf, sizeof(ebuf));
+	if (!a->http) {
+		rc = ctw_err_setx(err, EADDRINUSE, "%s", ebuf);
+		goto out_stop;
+	}
+	pr_info("serving /metrics on %s (port %d)", ho.listen, ctw_http_port(a->http));
+
+	struct epoll_event evs[16];
+	while (!a->stopping) {
+		int n = epoll_wait(a->epfd, evs, ARRAY_SIZE(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = ctw_err_set(err, errno, "epoll_wait");
+			goto out_stop;
+		}
+		pthread_mutex_lock(&a->lock);
+		for (int i = 0; i < n && !a->stopping; i++) {
+			if (!(evs[i].data.u64 & (1ull << 63))) {
+				struct watch *w = evs[i].data.ptr;
+				w->cb(w->ctx);
+				continue;
+			}
+			int fd = (int)(evs[i].data.u64 & 0xffffffff);
+			if (fd == a->sigfd) {
+				struct signalfd_siginfo si;
+				while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						pr_info("SIGHUP: reloading");
+						if (config_path) {
+							struct ctw_err e2 = { 0 };
+							ctw_agent_clear_settings(a, CTW_SET_FILE);
+							if (ctw_agent_load_config(a, config_path, &e2) < 0 ||
+							    apply_logging(a, &e2) < 0)
+								pr_err("reload: %s", e2.msg);
+						}
+						for (size_t k = 0; k < a->nmods; k++)
+							if (a->mods[k].up && a->mods[k].mod->reload)
+								a->mods[k].mod->reload(a->mods[k].state);
+						rescan(a);
+					} else {
+						pr_info("signal %d: stopping", si.ssi_signo);
+						a->stopping = true;
+					}
+				}
+			} else if (fd == a->tfd) {
+				drain(fd);
+				rescan(a);
+			} else if (fd == a->inofd) {
+				drain(fd);
+				/* A burst of cgroup/state changes becomes one rescan. */
+				arm_timer(a->debounce_fd, 50 * 1000000ull, false);
+			} else if (fd == a->debounce_fd) {
+				drain(fd);
+				rescan(a);
+			}
+		}
+		pthread_mutex_unlock(&a->lock);
+	}
+	rc = 0;
+
+out_stop:
+	/* Stop serving first, then detach. */
+	ctw_http_stop(a->http);
+	a->http = NULL;
+	pthread_mutex_lock(&a->lock);
+	stop_modules(a);
+	pthread_mutex_unlock(&a->lock);
+out_close:
+	for (int *fd = &a->epfd; fd <= &a->inofd; fd++) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+out_unblock:
+	free(auth);
+	pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
+	return rc;
+}

@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Agent module "syscalls": per-container syscall counts from
+ * bpf/syscount.bpf.c.
+ *
+ *   ctrwatch_syscalls_total{container,syscall}        calls (all of them)
+ *   ctrwatch_syscall_errors_total{container,syscall}  returns in [-4095,-1];
+ *                                                     a series appears with
+ *                                                     the first error
+ *   ctrwatch_syscall_seconds_total{container,syscall} only with syscall_time
+ *
+ * The set of syscalls exported per container is bounded by the "syscalls"
+ * setting:
+ *   all        (default) every syscall the container made: at most the ~460
+ *              syscalls of the architecture, in practice 30-100 per
+ *              container; the agent-wide max_series cap is the backstop
+ *   top:N      the N busiest, chosen once and then kept (a sticky set, so
+ *              counters never jump between series); the rest are summed
+ *              into syscall="other"
+ *   list:a,b   only these; the rest are summed into syscall="other"
+ *
+ * The module keeps the kernel's `watched` map equal to the set of cgroup
+ * ids the registry attributes to containers (each container's own and its
+ * nested cgroups).  When a nested cgroup goes away its counts are folded into
+ * the container's, so counters never go backwards; when a container goes
+ * away, all of its state goes and its series with it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <seccomp.h>
+
+#include "agent.h"
+#include "../lib/lib.h"
+#include "syscount.h"
+#include "syscount.skel.h"
+
+enum mode { MODE_ALL, MODE_TOP, MODE_LIST };
+
+struct row {  /* one (container, syscall) */
+	uint64_t cgid;  /* the container's own cgroup id */
+	uint32_t nr;
+	uint64_t calls, errors, time_ns;
+};
+
+struct cset {  /* exported syscalls of one container (top/list modes) */
+	uint64_t cgid;
+	uint64_t bits[SYSCOUNT_NR_MAX / 64];
+	unsigned int n;
+};
+
+struct syscalls {
+	struct ctw_agent *a;
+	struct syscount_bpf *skel;
+	int ncpus;
+	bool timing;
+	enum mode mode;
+	unsigned int top_n;
+	uint64_t list_bits[SYSCOUNT_NR_MAX / 64];
+	char *names[SYSCOUNT_NR_MAX];
+	/* cgroup ids in `watched`, sorted, with their container's id */
+	uint64_t *ids, *owners;
+	size_t nids;
+	struct row *retired;  /* counts of nested cgroups that went away */
+	size_t nretired;
+	struct cset *sets;
+	size_t nsets;
+	struct syscount_val *vals;  /* per-CPU lookup buffer */
+};
+
+static void set_bit(uint64_t *b, uint32_t nr) { b[nr / 64] |= 1ull << (nr % 64); }
+static bool has_bit(const uint64_t *b, uint32_t nr) { return b[nr / 64] >> (nr % 64) & 1; }
+
+static int parse_mode(struct syscalls *s, const char *spec)
+{
+	memset(s->list_bits, 0, sizeof(s->list_bits));
+	if (!spec || !strcmp(spec, "all")) {
+		s->mode = MODE_ALL;
+		return 0;
+	}
+	if (ctw_str_has_prefix(spec, "top:") || ctw_str_has_prefix(spec, "top")) {
+		const char *n = spec + (spec[3] == ':' ? 4 : 3);
+		uint64_t v;
+		if (ctw_parse_u64(n, 1, SYSCOUNT_NR_MAX, &v) < 0)
+			return -EINVAL;
+		s->mode = MODE_TOP;
+		s->top_n = v;
+		return 0;
+	}
+	if (ctw_str_has_prefix(spec, "list:")) {
+		_cleanup_free_ char *dup = xstrdup(spec + 5);
+		char *save = NULL;
+		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+			int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, t);
+			if (nr < 0 || nr >= SYSCOUNT_NR_MAX) {
+				pr_err("syscalls: unknown syscall '%s'", t);
+				return -EINVAL;
+			}
+			set_bit(s->list_bits, nr);
+		}
+		s->mode = MODE_LIST;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const char *sc_name(struct syscalls *s, uint32_t nr)
+{
+	if (!s->names[nr]) {
+		char *n = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		if (n)
+			s->names[nr] = n;
+		else
+			s->names[nr] = xasprintf("syscall_%u", nr);
+	}
+	return s->names[nr];
+}
+
+static int syscalls_start(struct ctw_agent *a, void **state)
+{
+	struct syscalls *s = xcalloc(1, sizeof(*s));
+	s->a = a;
+	const char *t = ctw_agent_setting(a, "syscall_time");
+	s->timing = t && (!strcmp(t, "true") || !strcmp(t, "1") || !strcmp(t, "yes"));
+	if (parse_mode(s, ctw_agent_setting(a, "syscalls")) < 0) {
+		pr_err("syscalls '%s': expected all, top:N or list:NAME,...",
+		       ctw_agent_setting(a, "syscalls"));
+		free(s);
+		return -EINVAL;
+	}
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0) {
+		free(s);
+		return -EINVAL;
+	}
+	s->vals = xcalloc(s->ncpus, sizeof(*s->vals));
+	int err;
+	s->skel = syscount_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		pr_err("syscalls: open BPF object: %s", strerror(-err));
+		goto out_free;
+	}
+	s->skel->rodata->timing = s->timing;
+	if (!s->timing)
+		bpf_program__set_autoload(s->skel->progs.syscount_enter, false);
+	err = syscount_bpf__load(s->skel);
+	if (err) {
+		pr_err("syscalls: load BPF: %s", strerror(-err));
+		goto out_destroy;
+	}
+	err = syscount_bpf__attach(s->skel);
+	if (err) {
+		pr_err("syscalls: attach BPF: %s", strerror(-err));
+		goto out_destroy;
+	}
+	ctw_agent_track_prog(a, "syscount_exit", bpf_program__fd(s->skel->progs.syscount_exit));
+	ctw_agent_track_prog(a, "syscount_task_exit",
+			     bpf_program__fd(s->skel->progs.syscount_task_exit));
+	if (s->timing)
+		ctw_agent_track_prog(a, "syscount_enter",
+				     bpf_program__fd(s->skel->progs.syscount_enter));
+	*state = s;
+	return 0;
+
+out_destroy:
+	syscount_bpf__destroy(s->skel);
+out_free:
+	free(s->vals);
+	free(s);
+	return err ? err : -EINVAL;
+}
+
+static void syscalls_stop(void *state)
+{
+	struct syscalls *s = state;
+	syscount_bpf__destroy(s->skel);
+	for (size_t i = 0; i < SYSCOUNT_NR_MAX; i++)
+		free(s->names[i]);
+	free(s->ids);
+	free(s->owners);
+	free(s->retired);
+	free(s->sets);
+	free(s->vals);
+	free(s);
+}
+
+/* Sum one key's per-CPU values. */
+static bool read_key(struct syscalls *s, const struct syscount_key *k, struct row *r)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counts), k, s->vals))
+		return false;
+	r->calls = r->errors = r->time_ns = 0;
+	for (int c = 0; c < s->ncpus; c++) {
+		r->calls += s->vals[c].calls;
+		r->errors += s->vals[c].errors;
+		r->time_ns += s->vals[c].time_ns;
+	}
+	r->nr = k->nr;
+	return true;
+}
+
+static void retire(struct syscalls *s, uint64_t owner, const struct row *r)
+{
+	for (size_t i = 0; i < s->nretired; i++) {
+		struct row *x = &s->retired[i];
+		if (x->cgid == owner && x->nr == r->nr) {
+			x->calls += r->calls;
+			x->errors += r->errors;
+			x->time_ns += r->time_ns;
+			return;
+		}
+	}
+	s->retired = xrealloc(s->retired, (s->nretired + 1) * sizeof(*s->retired));
+	s->retired[s->nretired] = *r;
+	s->retired[s->nretired].cgid = owner;
+	s->nretired++;
+}
+
+/* Delete the kernel's counts of cgroups that left `watched`; fold them into
+ * their container when it is still there (fold_owner != 0). */
+static void purge_counts(struct syscalls *s, const uint64_t *gone, const uint64_t *owners,
+			 size_t ngone)
+{
+	if (!ngone)
+		return;
+	int fd = bpf_map__fd(s->skel->maps.counts);
+	struct syscount_key key, next;
+	struct syscount_key *del = NULL;
+	size_t ndel = 0;
+	void *prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		for (size_t i = 0; i < ngone; i++) {
+			if (gone[i] != next.cgroup_id)
+				continue;
+			if (owners[i]) {
+				struct row r;
+				if (read_key(s, &next, &r))
+					retire(s, owners[i], &r);
+			}
+			del = xrealloc(del, (ndel + 1) * sizeof(*del));
+			del[ndel++] = next;
+			break;
+		}
+	}
+	for (size_t i = 0; i < ndel; i++)
+		bpf_map_delete_elem(fd, &del[i]);
+	free(del);
+}
+
+struct idlist {
+	uint64_t *ids, *owners;
+	size_t n, cap;
+};
+
+static void collect_id(void *ctx, uint64_t id, const struct ctw_container *c)
+{
+	struct idlist *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->ids = xrealloc(l->ids, l->cap * sizeof(*l->ids));
+		l->owners = xrealloc(l->owners, l->cap * sizeof(*l->owners));
+	}
+	l->ids[l->n] = id;
+	l->owners[l->n] = c->cgroup_id;
+	l->n++;
+}
+
+static int cmp_u64_pair(const void *x, const void *y, void *arg)
+{
+	(void)arg;
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+static void sort_ids(uint64_t *ids, uint64_t *owners, size_t n)
+{
+	/* small n: insertion sort keeps the pairs together */
+	for (size_t i = 1; i < n; i++) {
+		uint64_t k = ids[i], o = owners[i];
+		size_t j = i;
+		while (j > 0 && cmp_u64_pair(&ids[j - 1], &k, NULL) > 0) {
+			ids[j] = ids[j - 1];
+			owners[j] = owners[j - 1];
+			j--;
+		}
+		ids[j] = k;
+		owners[j] = o;
+	}
+}
+
+static bool owner_alive(struct ctw_registry *reg, uint64_t owner)
+{
+	const struct ctw_container *c = ctw_registry_lookup(reg, owner);
+	return c && c->cgroup_id == owner;
+}
+
+/* Bring `watched` in line with the registry. */
+static void syscalls_rescanned(void *state)
+{
+	struct syscalls *s = state;
+	struct ctw_registry *reg = ctw_agent_registry(s->a);
+	struct idlist now = { 0 };
+	ctw_registry_cgroup_ids(reg, collect_id, &now);
+	sort_ids(now.ids, now.owners, now.n);
+	int wfd = bpf_map__fd(s->skel->maps.watched);
+	__u8 one = 1;
+	uint64_t *gone = xcalloc(s->nids + 1, sizeof(*gone));
+	uint64_t *gone_owner = xcalloc(s->nids + 1, sizeof(*gone_owner));
+	size_t ngone = 0, i = 0, j = 0;
+	while (i < s->nids || j < now.n) {
+		if (j == now.n || (i < s->nids && s->ids[i] < now.ids[j])) {
+			bpf_map_delete_elem(wfd, &s->ids[i]);
+			gone[ngone] = s->ids[i];
+			gone_owner[ngone] = owner_alive(reg, s->owners[i]) ? s->owners[i] : 0;
+			ngone++;
+			i++;
+		} else if (i == s->nids || now.ids[j] < s->ids[i]) {
+			if (bpf_map_update_elem(wfd, &now.ids[j], &one, BPF_ANY))
+				pr_warn("syscalls: watch cgroup %llu: %s",
+					(unsigned long long)now.ids[j], strerror(errno));
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+	purge_counts(s, gone, gone_owner, ngone);
+	free(gone);
+	free(gone_owner);
+	free(s->ids);
+	free(s->owners);
+	s->ids = now.ids;
+	s->owners = now.owners;
+	s->nids = now.n;
+}
+
+static void syscalls_container_removed(void *state, const struct ctw_container *c)
+{
+	struct syscalls *s = state;
+	for (size_t i = 0; i < s->nretired;) {
+		if (s->retired[i].cgid == c->cgroup_id)
+			s->retired[i] = s->retired[--s->nretired];
+		else
+			i++;
+	}
+	for (size_t i = 0; i < s->nsets; i++) {
+		if (s->sets[i].cgid == c->cgroup_id) {
+			s->sets[i] = s->sets[--s->nsets];
+			break;
+		}
+	}
+	/* `watched` and the kernel's counts follow in rescanned(). */
+}
+
+static void syscalls_reload(void *state)
+{
+	struct syscalls *s = state;
+	if (parse_mode(s, ctw_agent_setting(s->a, "syscalls")) < 0)
+		pr_err("syscalls: bad 'syscalls' setting, keeping all");
+	s->nsets = 0;
+}
+
+static int cmp_row(const void *x, const void *y)
+{
+	const struct row *a = x, *b = y;
+	if (a->cgid != b->cgid)
+		return a->cgid < b->cgid ? -1 : 1;
+	return a->nr < b->nr ? -1 : a->nr > b->nr;
+}
+
+static int cmp_calls_desc(const void *x, const void *y)
+{
+	const struct row *a = *(const struct row *const *)x, *b = *(const struct row *const *)y;
+	if (a->calls != b->calls)
+		return a->calls > b->calls ? -1 : 1;
+	return a->nr < b->nr ? -1 : a->nr > b->nr;
+}
+
+static struct cset *get_set(struct syscalls *s, uint64_t cgid)
+{
+	for (size_t i = 0; i < s->nsets; i++)
+		if (s->sets[i].cgid == cgid)
+			return &s->sets[i];
+	s->sets = xrealloc(s->sets, (s->nsets + 1) * sizeof(*s->sets));
+	struct cset *c = &s->sets[s->nsets++];
+	memset(c, 0, sizeof(*c));
+	c->cgid = cgid;
+	return c;
+}
+
+/* Mark which rows of one container [rows, rows+n) are exported. */
+static void select_rows(struct syscalls *s, struct row *rows, size_t n, bool *keep)
+{
+	if (s->mode == MODE_ALL) {
+		for (size_t i = 0; i < n; i++)
+			keep[i] = true;
+		return;
+	}
+	if (s->mode == MODE_LIST) {
+		for (size_t i = 0; i < n; i++)
+			keep[i] = has_bit(s->list_bits, rows[i].nr);
+		return;
+	}
+	struct cset *set = get_set(s, rows[0].cgid);
+	if (set->n < s->top_n) {
+		/* Admit the busiest newcomers until the set is full; then it
+		 * stays as it is. */
+		struct row **cand = xcalloc(n, sizeof(*cand));
+		size_t nc = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!has_bit(set->bits, rows[i].nr))
+				cand[nc++] = &rows[i];
+		qsort(cand, nc, sizeof(*cand), cmp_calls_desc);
+		for (size_t i = 0; i < nc && set->n < s->top_n; i++) {
+			set_bit(set->bits, cand[i]->nr);
+			set->n++;
+		}
+		free(cand);
+	}
+	for (size_t i = 0; i < n; i++)
+		keep[i] = has_bit(set->bits, rows[i].nr);
+}
+
+static void syscalls_collect(void *state, struct ctw_metrics *m)
+{
+	struct syscalls *s = state;
+	struct ctw_registry *reg = ctw_agent_registry(s->a);
+	int fd = bpf_map__fd(s->skel->maps.counts);
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0;
+	struct syscount_key key, next;
+	void *prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		const struct ctw_container *c = ctw_registry_lookup(reg, next.cgroup_id);
+		if (!c)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		if (!read_key(s, &next, &rows[n]))
+			continue;
+		rows[n].cgid = c->cgroup_id;
+		n++;
+	}
+	for (size_t i = 0; i < s->nretired; i++) {
+		if (!owner_alive(reg, s->retired[i].cgid))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			rows = xrealloc(rows, cap * sizeof(*rows));
+		}
+		rows[n++] = s->retired[i];
+	}
+	qsort(rows, n, sizeof(*rows), cmp_row);
+	/* merge rows of the same (container, nr): nested cgroups */
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (w && rows[w - 1].cgid == rows[i].cgid && rows[w - 1].nr == rows[i].nr) {
+			rows[w - 1].calls += rows[i].calls;
+			rows[w - 1].errors += rows[i].errors;
+			rows[w - 1].time_ns += rows[i].time_ns;
+		} else {
+			rows[w++] = rows[i];
+		}
+	}
+	n = w;
+	bool *keep = xcalloc(n ? n : 1, sizeof(*keep));
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j < n && rows[j].cgid == rows[i].cgid)
+			j++;
+		select_rows(s, rows + i, j - i, keep + i);
+		i = j;
+	}
+
+	static const struct {
+		const char *name, *help;
+	} fams[] = {
+		{ "ctrwatch_syscalls_total", "Syscalls made by the container." },
+		{ "ctrwatch_syscall_errors_total",
+		  "Syscalls of the container that returned an error." },
+		{ "ctrwatch_syscall_seconds_total",
+		  "Time the container spent in syscalls (enter to exit)." },
+	};
+	for (size_t f = 0; f < (s->timing ? 3u : 2u); f++) {
+		ctw_metrics_family(m, fams[f].name, CTW_COUNTER, fams[f].help);
+		for (size_t i = 0; i < n;) {
+			const struct ctw_container *c = ctw_registry_lookup(reg, rows[i].cgid);
+			const char *l[16];
+			size_t k = ctw_agent_container_labels(c, l, 12);
+			l[k] = "syscall";
+			l[k + 2] = NULL;
+			struct row other = { 0 };
+			size_t j = i;
+			for (; j < n && rows[j].cgid == rows[i].cgid; j++) {
+				const struct row *r = &rows[j];
+				uint64_t v = f == 0 ? r->calls : f == 1 ? r->errors : r->time_ns;
+				if (!keep[j]) {
+					other.calls += v;
+					continue;
+				}
+				if (f == 1 && !v)
+					continue;
+				l[k + 1] = sc_name(s, r->nr);
+				ctw_metrics_sample(m, l, f == 2 ? v / 1e9 : (double)v);
+			}
+			if (s->mode != MODE_ALL && (f == 0 || other.calls)) {
+				l[k + 1] = "other";
+				ctw_metrics_sample(m, l,
+						   f == 2 ? other.calls / 1e9 : (double)other.calls);
+			}
+			i = j;
+		}
+	}
+	uint32_t z = 0;
+	uint64_t *lost = xcalloc(s->ncpus, sizeof(*lost)), total = 0;
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.lost), &z, lost) == 0)
+		for (int c = 0; c < s->ncpus; c++)
+			total += lost[c];
+	free(lost);
+	ctw_metrics_family(m, "ctrwatch_syscall_counts_lost_total", CTW_COUNTER,
+			   "Syscall counts lost because the kernel's count table was full.");
+	ctw_metrics_sample(m, NULL, (double)total);
+	free(keep);
+	free(rows);
+}
+
+CTW_AGENT_MODULE(syscalls, .name = "syscalls", .start = syscalls_start, .stop = syscalls_stop,
+		 .container_removed = syscalls_container_removed, .collect = syscalls_collect,
+		 .reload = syscalls_reload, .rescanned = syscalls_rescanned)

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ctrwatch agent: the node daemon Prometheus scrapes. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "../agent/agent.h"
+#include "../lib/lib.h"
+
+static void agent_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch agent [OPTIONS]\n"
+	      "\n"
+	      "Run the node agent: load and attach the BPF probes, discover every container on\n"
+	      "the host (ctrwatch, Docker, containerd, CRI-O, Podman, kubelet pods) by its cgroup\n"
+	      "v2 directory, and serve Prometheus metrics over HTTP:\n"
+	      "  /metrics  text format 0.0.4 (gzip when asked), GET and HEAD\n"
+	      "  /healthz  200 while the process runs\n"
+	      "  /readyz   200 once the probes are attached and the first discovery is done\n"
+	      "\n"
+	      "Every setting can come from a flag, from CTRWATCH_<SETTING> in the environment\n"
+	      "(e.g. CTRWATCH_LISTEN, CTRWATCH_MAX_SERIES) or from the --config file, in that\n"
+	      "order of precedence.  The config file holds `setting: value` lines (the names\n"
+	      "below with '_' or '-'); SIGHUP re-reads it and reloads the modules (policy).\n"
+	      "\n"
+	      "Options (setting name, default):\n", out);
+	const char *key, *def, *help;
+	for (size_t i = 0; (help = ctw_agent_setting_help(i, &key, &def)); i++) {
+		char opt[64];
+		snprintf(opt, sizeof(opt), "--%s", key);
+		for (char *p = opt; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		bool flag = !strcmp(key, "syscall_time");
+		char left[80];
+		snprintf(left, sizeof(left), "%s%s", opt, flag ? "" : " VALUE");
+		fprintf(out, "  %-30s %s", left, help);
+		if (*def)
+			fprintf(out, " [%s]", def);
+		fputc('\n', out);
+	}
+	fputs("  --config FILE                  read settings from FILE\n"
+	      "  -v, --verbose                  more logging (repeat for debug)\n"
+	      "  --check                        validate the settings and exit\n"
+	      "\n"
+	      "Syscall sets (--syscalls): `all` exports every syscall each container made\n"
+	      "(bounded by the architecture's ~460 syscalls; --max-series is the backstop);\n"
+	      "`top:N` keeps the N busiest per container, chosen once and then fixed, and sums\n"
+	      "the rest as syscall=\"other\"; `list:read,write,...` exports only those.\n"
+	      "\n"
+	      "Metric groups (--metrics): all, or a comma list of the probe modules (syscalls,\n"
+	      "tcp, dns, policy) and `resources` (per-container CPU, memory, pids from cgroup\n"
+	      "files).  A module that fails to start is logged, skipped and shown as\n"
+	      "ctrwatch_module_up{module} 0; only `syscalls` failing is fatal.\n"
+	      "\n"
+	      "SIGTERM or SIGINT: stop serving, detach every program that is not pinned, exit 0.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch agent --listen 127.0.0.1:9464\n"
+	      "  curl -s localhost:9464/metrics | grep ctrwatch_syscalls_total\n"
+	      "  ctrwatch agent --listen :9464 --proc-root /host/proc --syscalls top:30 \\\n"
+	      "      --log-format json                      # in a DaemonSet pod\n"
+	      "  CTRWATCH_LISTEN=0.0.0.0:9464 ctrwatch agent --config /etc/ctrwatch/agent.yaml\n"
+	      "  ctrwatch agent --listen :9443 --tls-cert cert.pem --tls-key key.pem \\\n"
+	      "      --basic-auth-file /etc/ctrwatch/auth   # HTTPS + basic auth on /metrics\n",
+	      out);
+}
+
+enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_SETTING };
+
+static int cmd_agent(int argc, char **argv)
+{
+	struct option opts[64];
+	const char *keys[64];
+	char names[64][48];
+	size_t n = 0;
+	const char *key, *def;
+	for (size_t i = 0; ctw_agent_setting_help(i, &key, &def) && n < 56; i++) {
+		snprintf(names[n], sizeof(names[n]), "%s", key);
+		for (char *p = names[n]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		bool flag = !strcmp(key, "syscall_time");
+		opts[n] = (struct option){ names[n], flag ? no_argument : required_argument, NULL,
+					   OPT_SETTING + (int)n };
+		keys[n] = key;
+		n++;
+	}
+	opts[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+	opts[n++] = (struct option){ "check", no_argument, NULL, OPT_CHECK };
+	opts[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
+	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+
+	struct ctw_agent *a = ctw_agent_new();
+	const char *config = getenv("CTRWATCH_CONFIG");
+	bool check = false;
+	int verbose = 0, c, rc = CTW_EXIT_FAIL;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+		if (c >= OPT_SETTING && c < OPT_SETTING + 64) {
+			size_t i = c - OPT_SETTING;
+			ctw_agent_set(a, keys[i], optarg ? optarg : "true", CTW_SET_FLAG);
+		} else if (c == OPT_CONFIG) {
+			config = optarg;
+		} else if (c == OPT_CHECK) {
+			check = true;
+		} else if (c == 'v') {
+			verbose++;
+		} else {
+			ctw_agent_free(a);
+			return ctw_cmd_usage_error("agent", "agent: bad option");
+		}
+	}
+	if (optind < argc) {
+		ctw_agent_free(a);
+		return ctw_cmd_usage_error("agent", "agent: unexpected argument '%s'", argv[optind]);
+	}
+	if (verbose)
+		ctw_agent_set(a, "log_level", verbose > 1 ? "debug" : "info", CTW_SET_FLAG);
+
+	struct ctw_err err = { 0 };
+	if (config && ctw_agent_load_config(a, config, &err) < 0)
+		goto out_err;
+	if (ctw_agent_check_settings(a, &err) < 0)
+		goto out_err;
+	if (check) {
+		printf("agent settings: ok\n");
+		rc = CTW_EXIT_OK;
+		goto out;
+	}
+	if (ctw_agent_run(a, config, &err) < 0)
+		goto out_err;
+	rc = CTW_EXIT_OK;
+	goto out;
+
+out_err:
+	fprintf(stderr, "ctrwatch: agent: %s\n", err.msg);
+out:
+	ctw_agent_free(a);
+	return rc;
+}
+
+CTW_COMMAND(agent, .name = "agent", .summary = "serve per-container metrics to Prometheus",
+	    .order = CTW_ORDER_AGENT, .fn = cmd_agent, .usage = agent_usage)

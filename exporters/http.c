@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The HTTP server: /metrics, /healthz, /readyz on libmicrohttpd's own
+ * thread.
+ *
+ * We bind the listening socket ourselves (clear errors, any address family,
+ * port 0 for tests) and hand it to MHD.  Production limits: a total
+ * connection limit, a per-IP limit, an idle timeout that cuts connections
+ * that say nothing, and a per-connection memory pool limit.  /metrics is
+ * built fresh for every request through the scrape callback, gzip-compressed
+ * when Accept-Encoding allows it.  Basic auth, when set, guards /metrics only:
+ * the kubelet's probes on /healthz and /readyz carry no credentials.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+#include <zlib.h>
+
+#include "exporters.h"
+#include "../lib/lib.h"
+
+#define CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
+
+struct ctw_http {
+	struct MHD_Daemon *d;
+	int fd;
+	int port;
+	struct ctw_http_opts o;
+	char *user, *pass;
+	char *cert_pem, *key_pem;
+};
+
+/* Split "ADDR:PORT", ":PORT", "[V6]:PORT" into host (NULL = any) and port. */
+int ctw_http_parse_listen(const char *listen, char *host, size_t hostlen, char *port,
+			  size_t portlen)
+{
+	const char *colon;
+	host[0] = '\0';
+	if (!listen || !*listen)
+		return -EINVAL;
+	if (listen[0] == '[') {
+		const char *end = strchr(listen, ']');
+		if (!end || end[1] != ':' || (size_t)(end - listen - 1) >= hostlen)
+			return -EINVAL;
+		memcpy(host, listen + 1, end - listen - 1);
+		host[end - listen - 1] = '\0';
+		colon = end + 1;
+	} else {
+		colon = strrchr(listen, ':');
+		if (!colon)
+			return -EINVAL;
+		if ((size_t)(colon - listen) >= hostlen)
+			return -EINVAL;
+		memcpy(host, listen, colon - listen);
+		host[colon - listen] = '\0';
+		if (strchr(host, ':'))
+			return -EINVAL; /* bare IPv6 needs brackets */
+	}
+	uint64_t p;
+	if (ctw_parse_u64(colon + 1, 0, 65535, &p) < 0)
+		return -EINVAL;
+	snprintf(port, portlen, "%llu", (unsigned long long)p);
+	return 0;
+}
+
+static int bind_listen(const char *spec, char *errbuf, size_t errlen)
+{
+	const char *listen_spec = spec;
+	char host[256], port[16];
+	if (ctw_http_parse_listen(listen_spec, host, sizeof(host), port, sizeof(port)) < 0) {
+		snprintf(errbuf, errlen, "listen address '%s': expected ADDR:PORT, :PORT or [V6]:PORT",
+			 listen_spec ? listen_spec : "");
+		return -EINVAL;
+	}
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *res;
+	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	if (rc) {
+		snprintf(errbuf, errlen, "listen address '%s': %s", listen_spec, gai_strerror(rc));
+		return -EINVAL;
+	}
+	int err = 0, fd = -1;
+	/* With no host, prefer an IPv6 socket that also takes IPv4. */
+	for (int pass = 0; pass < 2 && fd < 0; pass++) {
+		for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+			if (!host[0] && (pass == 0) != (ai->ai_family == AF_INET6))
+				continue;
+			if (host[0] && pass == 1)
+				break;
+			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+			if (fd < 0) {
+				err = errno;
+				continue;
+			}
+			int one = 1, zero = 0;
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (ai->ai_family == AF_INET6 && !host[0])
+				setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+			if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+				break;
+			err = errno;
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	if (fd < 0) {
+		snprintf(errbuf, errlen, "listen on %s: %s", listen_spec, strerror(err ? err : EINVAL));
+		return -(err ? err : EINVAL);
+	}
+	return fd;
+}
+
+/* ---- gzip ---- */
+
+/* Does Accept-Encoding allow gzip?  "gzip", "x-gzip", or "*" with q > 0,
+ * unless gzip itself is listed with q=0. */
+bool ctw_http_accepts_gzip(const char *ae)
+{
+	if (!ae)
+		return false;
+	int gzip = -1, star = -1;
+	const char *p = ae;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		const char *tok = p;
+		while (*p && *p != ',' && *p != ';' && *p != ' ' && *p != '\t')
+			p++;
+		size_t toklen = p - tok;
+		double q = 1.0;
+		/* parameters */
+		while (*p && *p != ',') {
+			while (*p == ' ' || *p == '\t' || *p == ';')
+				p++;
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+				char *end;
+				q = strtod(p + 2, &end);
+				if (end == p + 2)
+					q = 0;
+				p = end;
+			}
+			while (*p && *p != ',' && *p != ';')
+				p++;
+		}
+		int ok = q > 0;
+		if ((toklen == 4 && !strncasecmp(tok, "gzip", 4)) ||
+		    (toklen == 6 && !strncasecmp(tok, "x-gzip", 6)))
+			gzip = ok;
+		else if (toklen == 1 && tok[0] == '*')
+			star = ok;
+	}
+	if (gzip >= 0)
+		return gzip;
+	return star > 0;
+}
+
+/* gzip `in` into a malloc'ed buffer. */
+int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen)
+{
+	z_stream zs = { 0 };
+	/* Level 1: a scrape is text with long repeated prefixes; the fastest
+	 * level already shrinks it ~10x, and scrape latency matters more. */
+	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	size_t cap = deflateBound(&zs, inlen);
+	char *buf = xmalloc(cap);
+	zs.next_in = (Bytef *)in;
+	zs.avail_in = inlen;
+	zs.next_out = (Bytef *)buf;
+	zs.avail_out = cap;
+	int rc = deflate(&zs, Z_FINISH);
+	size_t n = zs.total_out;
+	deflateEnd(&zs);
+	if (rc != Z_STREAM_END) {
+		free(buf);
+		return -EIO;
+	}
+	*out = buf;
+	*outlen = n;
+	return 0;
+}
+
+/* ---- handlers ---- */
+
+static enum MHD_Result send_text(struct MHD_Connection *c, unsigned int status, const char *body)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static bool const_eq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+	for (size_t i = 0; i < la; i++)
+		diff |= (unsigned char)a[i] ^ (unsigned char)b[i % (lb ? lb : 1)];
+	return diff == 0;
+}
+
+static bool authorized(struct ctw_http *h, struct MHD_Connection *c)
+{
+	if (!h->user)
+		return true;
+	char *pass = NULL;
+	char *user = MHD_basic_auth_get_username_password(c, &pass);
+	bool ok = user && pass && const_eq(user, h->user) && const_eq(pass, h->pass);
+	if (user)
+		MHD_free(user);
+	if (pass)
+		MHD_free(pass);
+	return ok;
+}
+
+static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *c)
+{
+	struct ctw_metrics *m = ctw_metrics_new(h->o.max_series);
+	if (h->o.scrape)
+		h->o.scrape(h->o.ctx, m);
+	size_t len;
+	const char *text = ctw_metrics_text(m, &len);
+	struct MHD_Response *r = NULL;
+	bool gz = ctw_http_accepts_gzip(
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
+	char *zbuf;
+	size_t zlen;
+	if (gz && ctw_gzip(text, len, &zbuf, &zlen) == 0) {
+		r = MHD_create_response_from_buffer(zlen, zbuf, MHD_RESPMEM_MUST_FREE);
+		if (r)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+		else
+			free(zbuf);
+	} else {
+		r = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+	}
+	ctw_metrics_free(m);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_TEXT);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct ctw_http *h = cls;
+	static int marker;
+	if (!*con_cls) {
+		/* First call: headers only.  Answer once the body (if any) is in. */
+		*con_cls = &marker;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		*upload_data_size = 0; /* discard request bodies */
+		return MHD_YES;
+	}
+	bool get = !strcmp(method, MHD_HTTP_METHOD_GET);
+	bool head = !strcmp(method, MHD_HTTP_METHOD_HEAD);
+	bool known = !strcmp(url, "/metrics") || !strcmp(url, "/healthz") ||
+		     !strcmp(url, "/readyz") || !strcmp(url, "/");
+	if (!known)
+		return send_text(c, MHD_HTTP_NOT_FOUND, "not found\n");
+	if (!get && !head)
+		return send_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n");
+	if (!strcmp(url, "/healthz"))
+		return send_text(c, MHD_HTTP_OK, "ok\n");
+	if (!strcmp(url, "/readyz")) {
+		bool ready = !h->o.ready || h->o.ready(h->o.ctx);
+		return send_text(c, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+				 ready ? "ready\n" : "not ready\n");
+	}
+	if (!strcmp(url, "/"))
+		return send_text(c, MHD_HTTP_OK, "ctrwatch agent: see /metrics, /healthz, /readyz\n");
+	if (!authorized(h, c)) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+			13, (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
+		if (!r)
+			return MHD_NO;
+		enum MHD_Result ret = MHD_queue_basic_auth_fail_response(c, "ctrwatch", r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	return serve_metrics(h, c);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	ctw_vlog(CTW_LOG_DEBUG, fmt, ap);
+}
+
+struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, size_t errlen)
+{
+	struct ctw_http *h = xcalloc(1, sizeof(*h));
+	h->o = *opts;
+	h->fd = -1;
+	/* A peer that hangs up mid-response must not kill the agent. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (opts->basic_auth) {
+		const char *colon = strchr(opts->basic_auth, ':');
+		if (!colon) {
+			snprintf(errbuf, errlen, "basic auth: expected USER:PASSWORD");
+			goto out_free;
+		}
+		h->user = strndup(opts->basic_auth, colon - opts->basic_auth);
+		h->pass = xstrdup(colon + 1);
+	}
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			     MHD_USE_ERROR_LOG;
+	if (!!opts->tls_cert != !!opts->tls_key) {
+		snprintf(errbuf, errlen, "TLS needs both a certificate and a key");
+		goto out_free;
+	}
+	if (opts->tls_cert) {
+		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+			snprintf(errbuf, errlen, "TLS: libmicrohttpd was built without TLS support");
+			goto out_free;
+		}
+		int rc = ctw_read_file(opts->tls_cert, &h->cert_pem, NULL);
+		if (rc < 0) {
+			snprintf(errbuf, errlen, "TLS certificate %s: %s", opts->tls_cert, strerror(-rc));
+			goto out_free;
+		}
+		rc = ctw_read_file(opts->tls_key, &h->key_pem, NULL);
+		if (rc < 0) {
+			snprintf(errbuf, errlen, "TLS key %s: %s", opts->tls_key, strerror(-rc));
+			goto out_free;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	h->fd = bind_listen(opts->listen, errbuf, errlen);
+	if (h->fd < 0)
+		goto out_free;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &sl) == 0)
+		h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+							 : ((struct sockaddr_in *)&ss)->sin_port);
+
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem },
+		{ MHD_OPTION_END, 0, NULL },
+	};
+	h->d = MHD_start_daemon(
+		flags, 0, NULL, NULL, handle, h,
+		MHD_OPTION_LISTEN_SOCKET, h->fd,
+		MHD_OPTION_CONNECTION_LIMIT, opts->conn_limit ? opts->conn_limit : 512,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_limit ? opts->per_ip_limit : 128,
+		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 15,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_ARRAY, opts->tls_cert ? tls : &tls[2],
+		MHD_OPTION_END);
+	if (!h->d) {
+		snprintf(errbuf, errlen, "start HTTP server on %s failed", opts->listen);
+		goto out_free;
+	}
+	return h;
+
+out_free:
+	ctw_http_stop(h);
+	return NULL;
+}
+
+int ctw_http_port(const struct ctw_http *h) { return h ? h->port : -1; }
+
+void ctw_http_stop(struct ctw_http *h)
+{
+	if (!h)
+		return;
+	if (h->d) {
+		/* Stop accepting first, then finish: MHD_stop_daemon waits for
+		 * its thread and closes every connection. */
+		if (MHD_quiesce_daemon(h->d) == MHD_INVALID_SOCKET)
+			h->fd = -1; /* MHD keeps it and closes it itself */
+		MHD_stop_daemon(h->d);
+	}
+	if (h->fd >= 0)
+		close(h->fd);
+	free(h->user);
+	free(h->pass);
+	free(h->cert_pem);
+	free(h->key_pem);
+	free(h);
+}
