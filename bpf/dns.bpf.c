@@ -145,6 +145,7 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	struct dns_event *e;
 	struct l3 l = {};
 	__u32 poff, plen, n;
+	volatile __u32 vn;
 	__u16 sport, dport;
 	__u8 flags = 0;
 	__u64 cgid;
@@ -221,9 +222,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	}
 	e->flags = flags;
 
-	n = plen < CTW_DNS_CAPTURE ? plen : CTW_DNS_CAPTURE;
-	/* Keep the verifier sure of 0 < n <= CTW_DNS_CAPTURE. */
-	n &= 2 * CTW_DNS_CAPTURE - 1;
+	/* The length goes through the stack so that the compiler cannot
+	 * hand the helper a register other than the one checked: the
+	 * verifier must see 0 < n <= CTW_DNS_CAPTURE on what it gets. */
+	vn = plen < CTW_DNS_CAPTURE ? plen : CTW_DNS_CAPTURE;
+	n = vn;
 	if (n == 0 || n > CTW_DNS_CAPTURE || bpf_skb_load_bytes(skb, poff, e->msg, n)) {
 		bpf_ringbuf_discard(e, 0);
 		return CG_PASS;

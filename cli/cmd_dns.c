@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ctrwatch dns: stream the DNS queries of containers with their answers,
+ * rcode and latency, as seen by cgroup_skb programs (dns/). */
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "../agent/agent.h"
+#include "../bpf/dns.h"
+#include "../dns/dns.h"
+#include "../exporters/exporters.h"
+#include "../lib/lib.h"
+
+#define RESCAN_NS 1000000000ull
+/* --rcode values beyond the 16 header rcodes */
+#define F_TIMEOUT 16
+#define F_MALFORMED 17
+
+static void dns_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch dns [OPTIONS] [CONTAINER...]\n"
+	      "\n"
+	      "Show the DNS queries of containers as they happen: who asked (container, pid,\n"
+	      "command), what (type, name), the outcome (rcode, or TIMEOUT when no response\n"
+	      "came in time, or MALFORMED for a packet that is not valid DNS), the latency\n"
+	      "and the answers (A, AAAA, CNAME).  UDP and TCP port 53, IPv4 and IPv6.\n"
+	      "\n"
+	      "BPF programs are attached to each container's cgroup (cgroup_skb egress and\n"
+	      "ingress, alongside any others) and detached on exit; they only observe.\n"
+	      "CONTAINER is a name or id (ctrwatch, Docker, containerd, CRI-O, Podman,\n"
+	      "Kubernetes), a PID (its cgroup) or a cgroup v2 path (absolute, or relative to\n"
+	      "the v2 mount).  Without CONTAINER, every container on the host is watched,\n"
+	      "including those that start later.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -n, --name PATTERN    only names matching the glob PATTERN (case-insensitive,\n"
+	      "                        e.g. '*.example.com'); may be repeated\n"
+	      "  -r, --rcode RCODE     only this outcome: NOERROR, FORMERR, SERVFAIL, NXDOMAIN,\n"
+	      "                        NOTIMP, REFUSED, ... (or 0-15), TIMEOUT, MALFORMED;\n"
+	      "                        may be repeated\n"
+	      "  -t, --type QTYPE      only queries of this type (A, AAAA, MX, TYPE65, ...)\n"
+	      "  -d, --duration SECS   stop after SECS seconds (default: until Ctrl-C)\n"
+	      "      --timeout DUR     a query unanswered after DUR is a TIMEOUT (default 5s;\n"
+	      "                        500ms, 2s, ...)\n"
+	      "      --no-tcp          ignore DNS over TCP\n"
+	      "      --json            one JSON object per line: time, container, cgroup_id,\n"
+	      "                        pid, comm, qname, qtype, rcode, latency_ms, answers,\n"
+	      "                        server, kind (answer, timeout, unmatched, malformed),\n"
+	      "                        protocol, direction, id, error\n"
+	      "  -h, --help            this text\n"
+	      "\n"
+	      "Columns: TIME CONTAINER PID COMM QTYPE QNAME RCODE LATENCY ANSWERS.  PID and\n"
+	      "COMM are the sender's when the query left in its context (UDP, most TCP).\n"
+	      "A response no query was seen for shows '-' as LATENCY.  Answers beyond the\n"
+	      "first 512 bytes of a message are not seen ('...' marks a cut list).\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch dns                           every container, until Ctrl-C\n"
+	      "  ctrwatch dns web db                    two containers\n"
+	      "  ctrwatch dns -r NXDOMAIN -r TIMEOUT    only failures\n"
+	      "  ctrwatch dns -n '*.svc.cluster.local' --json -d 30 | jq .latency_ms\n"
+	      "  ctrwatch dns /system.slice/docker-0123abcd.scope\n", out);
+}
+
+struct watched {
+	uint64_t cgroup_id;
+	char name[128];
+};
+
+struct dns_cli {
+	struct ctw_registry *reg;
+	struct ctw_dns_probe *probe;
+	struct watched *w;
+	size_t nw;
+	bool all; /* no CONTAINER given: follow discovery */
+	bool json;
+	char **names;
+	size_t nnames;
+	uint32_t rcodes; /* bit per rcode, F_TIMEOUT, F_MALFORMED; 0 = all */
+	bool has_type;
+	uint16_t qtype;
+	int64_t mono_to_real;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static const char *container_name(struct dns_cli *d, uint64_t cgid, char *buf, size_t size)
+{
+	const struct ctw_container *c = d->reg ? ctw_registry_lookup(d->reg, cgid) : NULL;
+
+	if (c && c->name[0])
+		return ctw_strlcpy(buf, c->name, size), buf;
+	for (size_t i = 0; i < d->nw; i++)
+		if (d->w[i].cgroup_id == cgid)
+			return ctw_strlcpy(buf, d->w[i].name, size), buf;
+	snprintf(buf, size, "%llu", (unsigned long long)cgid);
+	return buf;
+}
+
+static bool wanted(struct dns_cli *d, const struct ctw_dns_txn *t)
+{
+	if (d->rcodes) {
+		unsigned int bit = t->kind == CTW_DNS_TIMEOUT	? F_TIMEOUT
+				   : t->kind == CTW_DNS_MALFORMED ? F_MALFORMED
+								  : t->rcode;
+		if (!(d->rcodes & (1u << bit)))
+			return false;
+	}
+	if (d->has_type && (t->kind == CTW_DNS_MALFORMED || t->qtype != d->qtype))
+		return false;
+	if (d->nnames) {
+		bool hit = false;
+		for (size_t i = 0; i < d->nnames && !hit; i++)
+			hit = !fnmatch(d->names[i], t->qname, FNM_CASEFOLD);
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static const char *kind_name(enum ctw_dns_kind k)
+{
+	switch (k) {
+	case CTW_DNS_ANSWERED: return "answer";
+	case CTW_DNS_TIMEOUT: return "timeout";
+	case CTW_DNS_UNMATCHED: return "unmatched";
+	case CTW_DNS_MALFORMED: return "malformed";
+	}
+	return "?";
+}
+
+static void print_json(struct dns_cli *d, const struct ctw_dns_txn *t, const char *cname,
+		       uint64_t real_ns)
+{
+	char tbuf[48], ty[16], rc[16];
+
+	ctw_format_time(real_ns, tbuf, sizeof(tbuf));
+	printf("{\"time\":\"%s\",\"container\":", tbuf);
+	ctw_json_string(stdout, cname);
+	printf(",\"cgroup_id\":%llu,\"pid\":%u,\"comm\":", (unsigned long long)t->cgroup_id,
+	       t->pid);
+	ctw_json_string(stdout, t->comm);
+	fputs(",\"qname\":", stdout);
+	if (t->kind == CTW_DNS_MALFORMED && !t->qname[0])
+		fputs("null", stdout);
+	else
+		ctw_json_string(stdout, t->qname);
+	fputs(",\"qtype\":", stdout);
+	if (t->kind == CTW_DNS_MALFORMED && !t->qtype)
+		fputs("null", stdout);
+	else
+		ctw_json_string(stdout, ctw_dns_type_name(t->qtype, ty, sizeof(ty)));
+	fputs(",\"rcode\":", stdout);
+	if (t->kind == CTW_DNS_ANSWERED || t->kind == CTW_DNS_UNMATCHED)
+		ctw_json_string(stdout, ctw_dns_rcode_name(t->rcode, rc, sizeof(rc)));
+	else
+		fputs("null", stdout);
+	if (t->kind == CTW_DNS_ANSWERED)
+		printf(",\"latency_ms\":%.3f", t->latency_ns / 1e6);
+	else
+		fputs(",\"latency_ms\":null", stdout);
+	fputs(",\"answers\":[", stdout);
+	for (unsigned int i = 0; i < t->nanswers; i++) {
+		if (i)
+			fputc(',', stdout);
+		ctw_json_string(stdout, t->answers[i]);
+	}
+	printf("],\"answers_cut\":%s,\"server\":", t->answers_cut ? "true" : "false");
+	ctw_json_string(stdout, t->server);
+	printf(",\"kind\":\"%s\",\"protocol\":\"%s\",\"direction\":\"%s\",\"id\":%u",
+	       kind_name(t->kind), t->tcp ? "tcp" : "udp",
+	       t->dir == CTW_DNS_INGRESS ? "ingress" : "egress", t->id);
+	if (t->kind == CTW_DNS_MALFORMED) {
+		fputs(",\"error\":", stdout);
+		ctw_json_string(stdout, ctw_dns_strerror(t->error));
+	}
+	fputs("}\n", stdout);
+}
+
+static void print_text(const struct ctw_dns_txn *t, const char *cname, uint64_t real_ns)
+{
+	char tbuf[16], ty[16], rc[16], lat[24], pid[16];
+	time_t secs = (time_t)(real_ns / 1000000000ull);
+	struct tm tm;
+	const char *rcode;
+
+	localtime_r(&secs, &tm);
+	strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
+	switch (t->kind) {
+	case CTW_DNS_TIMEOUT: rcode = "TIMEOUT"; break;
+	case CTW_DNS_MALFORMED: rcode = "MALFORMED"; break;
+	default: rcode = ctw_dns_rcode_name(t->rcode, rc, sizeof(rc));
+	}
+	if (t->kind == CTW_DNS_ANSWERED)
+		snprintf(lat, sizeof(lat), "%.3fms", t->latency_ns / 1e6);
+	else
+		ctw_strlcpy(lat, "-", sizeof(lat));
+	if (t->pid)
+		snprintf(pid, sizeof(pid), "%u", t->pid);
+	else
+		ctw_strlcpy(pid, "-", sizeof(pid));
+	printf("%-8s %-16.16s %-7s %-15.15s %-6s %-32s %-9s %-10s ", tbuf, cname, pid,
+	       t->comm[0] ? t->comm : "-",
+	       t->kind == CTW_DNS_MALFORMED && !t->qtype ? "-"
+							  : ctw_dns_type_name(t->qtype, ty, sizeof(ty)),
+	       t->qname[0] ? t->qname : "-", rcode, lat);
+	if (t->kind == CTW_DNS_MALFORMED) {
+		printf("(%s)", ctw_dns_strerror(t->error));
+	} else if (!t->nanswers) {
+		fputs(t->answers_cut ? "..." : "-", stdout);
+	} else {
+		for (unsigned int i = 0; i < t->nanswers; i++)
+			printf("%s%s", i ? "," : "", t->answers[i]);
+		if (t->answers_cut)
+			fputs(",...", stdout);
+	}
+	fputc('\n', stdout);
+}
+
+static void on_txn(void *ctx, const struct ctw_dns_txn *t)
+{
+	struct dns_cli *d = ctx;
+	char cname[128];
+	uint64_t real_ns = (uint64_t)((int64_t)t->ts_ns + d->mono_to_real);
+
+	if (!wanted(d, t))
+		return;
+	container_name(d, t->cgroup_id, cname, sizeof(cname));
+	if (d->json)
+		print_json(d, t, cname, real_ns);
+	else
+		print_text(t, cname, real_ns);
+}
+
+static int watch(struct dns_cli *d, const struct ctw_container *c, bool quiet)
+{
+	uint64_t id;
+	int err;
+
+	if (ctw_dns_probe_attached(d->probe, c->cgroup_id))
+		return 0;
+	err = ctw_dns_probe_attach(d->probe, c->cgroup_path, &id);
+	if (err) {
+		if (!quiet)
+			fprintf(stderr, "ctrwatch: dns: attach to %s (%s): %s\n", c->name,
+				c->cgroup_path, strerror(-err));
+		return err;
+	}
+	d->w = xrealloc(d->w, (d->nw + 1) * sizeof(*d->w));
+	d->w[d->nw].cgroup_id = id;
+	ctw_strlcpy(d->w[d->nw].name, c->name, sizeof(d->w[d->nw].name));
+	d->nw++;
+	pr_debug("dns: watching %s (cgroup %llu)", c->name, (unsigned long long)id);
+	return 0;
+}
+
+/* Follow discovery: attach to new containers, let go of gone ones. */
+static void rescan(struct dns_cli *d)
+{
+	if (ctw_registry_scan(d->reg) < 0)
+		return;
+	for (size_t i = 0; i < ctw_registry_count(d->reg); i++)
+		watch(d, ctw_registry_at(d->reg, i), true);
+	for (size_t i = 0; i < d->nw;) {
+		if (ctw_registry_lookup(d->reg, d->w[i].cgroup_id)) {
+			i++;
+			continue;
+		}
+		ctw_dns_probe_detach(d->probe, d->w[i].cgroup_id);
+		d->w[i] = d->w[--d->nw];
+	}
+}
+
+static int parse_rcode_filter(struct dns_cli *d, const char *s)
+{
+	unsigned int rc;
+
+	if (!strcasecmp(s, "TIMEOUT"))
+		rc = F_TIMEOUT;
+	else if (!strcasecmp(s, "MALFORMED"))
+		rc = F_MALFORMED;
+	else if (ctw_dns_rcode_parse(s, &rc))
+		return -EINVAL;
+	d->rcodes |= 1u << rc;
+	return 0;
+}
+
+static int cmd_dns(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "rcode", required_argument, NULL, 'r' },
+		{ "type", required_argument, NULL, 't' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "no-tcp", no_argument, NULL, 'N' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ctw_dns_probe_opts po = { 0 };
+	struct dns_cli d = { 0 };
+	uint64_t duration_ns = 0, end = 0, next_scan;
+	struct sigaction sa = { 0 };
+	int c, err, rc = CTW_EXIT_FAIL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:r:t:d:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			d.names = xrealloc(d.names, (d.nnames + 1) * sizeof(*d.names));
+			d.names[d.nnames++] = optarg;
+			break;
+		case 'r':
+			if (parse_rcode_filter(&d, optarg)) {
+				free(d.names);
+				return ctw_cmd_usage_error("dns", "dns: unknown rcode '%s'", optarg);
+			}
+			break;
+		case 't':
+			if (ctw_dns_type_parse(optarg, &d.qtype)) {
+				free(d.names);
+				return ctw_cmd_usage_error("dns", "dns: unknown query type '%s'",
+							   optarg);
+			}
+			d.has_type = true;
+			break;
+		case 'd':
+			if (ctw_parse_duration_ns(optarg, &duration_ns) || !duration_ns) {
+				free(d.names);
+				return ctw_cmd_usage_error("dns", "dns: bad duration '%s'", optarg);
+			}
+			break;
+		case 'T':
+			if (ctw_parse_duration_ns(optarg, &po.timeout_ns) || !po.timeout_ns) {
+				free(d.names);
+				return ctw_cmd_usage_error("dns", "dns: bad timeout '%s'", optarg);
+			}
+			break;
+		case 'N':
+			po.no_tcp = true;
+			break;
+		case 'j':
+			d.json = true;
+			break;
+		default:
+			free(d.names);
+			return ctw_cmd_usage_error("dns", "dns: bad option");
+		}
+	}
+
+	d.reg = ctw_registry_new(&(struct ctw_registry_opts){ 0 });
+	if (!d.reg) {
+		fprintf(stderr, "ctrwatch: dns: container registry: %s\n", strerror(errno));
+		goto out;
+	}
+	po.on_txn = on_txn;
+	po.ctx = &d;
+	err = ctw_dns_probe_new(&po, &d.probe);
+	if (err) {
+		fprintf(stderr, "ctrwatch: dns: load BPF programs: %s%s\n", strerror(-err),
+			err == -EPERM ? " (needs root or CAP_BPF+CAP_NET_ADMIN)" : "");
+		goto out;
+	}
+
+	d.all = optind == argc;
+	for (int i = optind; i < argc; i++) {
+		struct ctw_container ct;
+		err = ctw_registry_resolve(d.reg, argv[i], &ct);
+		if (err) {
+			fprintf(stderr, "ctrwatch: dns: no such container or cgroup '%s'\n", argv[i]);
+			goto out;
+		}
+		if (watch(&d, &ct, false))
+			goto out;
+	}
+	if (d.all) {
+		rescan(&d);
+		if (!d.nw)
+			fprintf(stderr, "ctrwatch: dns: no containers yet; waiting for some\n");
+	}
+
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (!d.json)
+		printf("%-8s %-16s %-7s %-15s %-6s %-32s %-9s %-10s %s\n", "TIME", "CONTAINER",
+		       "PID", "COMM", "QTYPE", "QNAME", "RCODE", "LATENCY", "ANSWERS");
+	d.mono_to_real = (int64_t)(ctw_realtime_ns() - ctw_now_ns());
+	if (duration_ns)
+		end = ctw_now_ns() + duration_ns;
+	next_scan = ctw_now_ns() + RESCAN_NS;
+	while (!stop) {
+		uint64_t now = ctw_now_ns();
+		if (end && now >= end)
+			break;
+		if (d.all && now >= next_scan) {
+			rescan(&d);
+			next_scan = now + RESCAN_NS;
+		}
+		err = ctw_dns_probe_poll(d.probe, 100);
+		if (err < 0) {
+			fprintf(stderr, "ctrwatch: dns: ring buffer: %s\n", strerror(-err));
+			goto out;
+		}
+		if (ferror(stdout))
+			break; /* the reader went away */
+	}
+	/* What is still in the ring buffer. */
+	ctw_dns_probe_consume(d.probe);
+	rc = CTW_EXIT_OK;
+out:
+	ctw_dns_probe_free(d.probe); /* detaches from every cgroup */
+	if (d.reg)
+		ctw_registry_free(d.reg);
+	free(d.w);
+	free(d.names);
+	return rc;
+}
+
+CTW_COMMAND(dns, .name = "dns", .summary = "DNS queries per container: rcode, latency, answers",
+	    .order = CTW_ORDER_OBSERVE + 30, .fn = cmd_dns, .usage = dns_usage)
