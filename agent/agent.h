@@ -68,7 +68,11 @@ const struct ctw_container *ctw_registry_at(struct ctw_registry *r, size_t i);
 size_t ctw_registry_count(const struct ctw_registry *r);
 /* Resolve what a user typed: a ctrwatch name or id prefix, a container id
  * (prefix) of another runtime, a cgroup path (absolute, or relative to the
- * v2 mount), or a PID (its cgroup).  Fills *out; -ENOENT / -EINVAL. */
+ * v2 mount), or a PID (its cgroup).  Fills *out; -ENOENT / -EINVAL.
+ * Order: exact name or id; a spec with '/' is a cgroup path; a unique id
+ * prefix (-EINVAL when ambiguous); all digits: a PID.  A cgroup (or a PID's
+ * cgroup) that is no known container resolves to itself, runtime
+ * CTW_RT_UNKNOWN, named by its path below the mount. */
 int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_container *out);
 
 /* Hooks called by ctw_registry_scan(): a container appeared / went away

@@ -856,6 +856,28 @@ int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_co
 			return 0;
 		}
 	}
+	if (strchr(spec, '/')) {
+		if (spec[0] == '/' && ctw_str_has_prefix(spec, r->cgroup_root))
+			snprintf(path, sizeof(path), "%s", spec);
+		else
+			snprintf(path, sizeof(path), "%s/%s", r->cgroup_root,
+				 spec + (spec[0] == '/'));
+		return resolve_cgroup_dir(r, path, out);
+	}
+	/* A unique id prefix (before PIDs: ids can be all digits). */
+	const struct ctw_container *hit = NULL;
+	size_t len = strlen(spec);
+	for (size_t i = 0; i < r->n; i++) {
+		if (!strncmp(r->ents[i].c.id, spec, len)) {
+			if (hit)
+				return -EINVAL; /* ambiguous */
+			hit = &r->ents[i].c;
+		}
+	}
+	if (hit) {
+		*out = *hit;
+		return 0;
+	}
 	if (digits) {
 		char rel[PATH_MAX];
 		int rc = pid_cgroup2_rel(r->proc_root, atoi(spec), rel, sizeof(rel));
@@ -867,28 +889,7 @@ int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_co
 			out->pid = atoi(spec);
 		return rc;
 	}
-	if (strchr(spec, '/')) {
-		if (spec[0] == '/' && ctw_str_has_prefix(spec, r->cgroup_root))
-			snprintf(path, sizeof(path), "%s", spec);
-		else
-			snprintf(path, sizeof(path), "%s/%s", r->cgroup_root,
-				 spec + (spec[0] == '/'));
-		return resolve_cgroup_dir(r, path, out);
-	}
-	/* A unique id prefix. */
-	const struct ctw_container *hit = NULL;
-	size_t len = strlen(spec);
-	for (size_t i = 0; i < r->n; i++) {
-		if (!strncmp(r->ents[i].c.id, spec, len)) {
-			if (hit)
-				return -EINVAL; /* ambiguous */
-			hit = &r->ents[i].c;
-		}
-	}
-	if (!hit)
-		return -ENOENT;
-	*out = *hit;
-	return 0;
+	return -ENOENT;
 }
 
 /* ---- resources ---- */

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Unit tests for the HTTP side of exporters/: listen-address parsing,
+ * Accept-Encoding negotiation, gzip, and a live server on 127.0.0.1:0
+ * spoken to with raw HTTP/1.1 over a socket (no root needed).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <cmocka.h>
+
+#include "../../exporters/exporters.h"
+
+static void test_parse_listen(void **state)
+{
+	char h[64], p[16];
+	assert_int_equal(ctw_http_parse_listen("127.0.0.1:9464", h, sizeof(h), p, sizeof(p)), 0);
+	assert_string_equal(h, "127.0.0.1");
+	assert_string_equal(p, "9464");
+	assert_int_equal(ctw_http_parse_listen(":80", h, sizeof(h), p, sizeof(p)), 0);
+	assert_string_equal(h, "");
+	assert_string_equal(p, "80");
+	assert_int_equal(ctw_http_parse_listen("[::1]:9464", h, sizeof(h), p, sizeof(p)), 0);
+	assert_string_equal(h, "::1");
+	assert_int_equal(ctw_http_parse_listen("localhost:0", h, sizeof(h), p, sizeof(p)), 0);
+	assert_string_equal(h, "localhost");
+	assert_string_equal(p, "0");
+	assert_int_equal(ctw_http_parse_listen("9464", h, sizeof(h), p, sizeof(p)), -EINVAL);
+	assert_int_equal(ctw_http_parse_listen("::1:9464", h, sizeof(h), p, sizeof(p)), -EINVAL);
+	assert_int_equal(ctw_http_parse_listen("[::1]9464", h, sizeof(h), p, sizeof(p)), -EINVAL);
+	assert_int_equal(ctw_http_parse_listen("a:65536", h, sizeof(h), p, sizeof(p)), -EINVAL);
+	assert_int_equal(ctw_http_parse_listen("a:x", h, sizeof(h), p, sizeof(p)), -EINVAL);
+	assert_int_equal(ctw_http_parse_listen("", h, sizeof(h), p, sizeof(p)), -EINVAL);
+	assert_int_equal(ctw_http_parse_listen(NULL, h, sizeof(h), p, sizeof(p)), -EINVAL);
+}
+
+static void test_accepts_gzip(void **state)
+{
+	assert_true(ctw_http_accepts_gzip("gzip"));
+	assert_true(ctw_http_accepts_gzip("gzip, deflate, br"));
+	assert_true(ctw_http_accepts_gzip("deflate, GZIP;q=0.5"));
+	assert_true(ctw_http_accepts_gzip("x-gzip"));
+	assert_true(ctw_http_accepts_gzip("*"));
+	assert_true(ctw_http_accepts_gzip("identity;q=1, *;q=0.1"));
+	assert_false(ctw_http_accepts_gzip(NULL));
+	assert_false(ctw_http_accepts_gzip(""));
+	assert_false(ctw_http_accepts_gzip("identity"));
+	assert_false(ctw_http_accepts_gzip("deflate, br"));
+	assert_false(ctw_http_accepts_gzip("gzip;q=0"));
+	assert_false(ctw_http_accepts_gzip("gzip; q=0.000"));
+	assert_false(ctw_http_accepts_gzip("*, gzip;q=0"));
+	assert_false(ctw_http_accepts_gzip("*;q=0"));
+}
+
+static void test_gzip_roundtrip(void **state)
+{
+	char in[20000];
+	for (size_t i = 0; i < sizeof(in); i++)
+		in[i] = "ctrwatch_syscalls_total{container=\"web\"} 1\n"[i % 44];
+	char *z;
+	size_t zl;
+	assert_int_equal(ctw_gzip(in, sizeof(in), &z, &zl), 0);
+	assert_true(zl < sizeof(in) / 10);
+	assert_int_equal((unsigned char)z[0], 0x1f); /* gzip magic */
+	assert_int_equal((unsigned char)z[1], 0x8b);
+	char out[sizeof(in) + 16];
+	z_stream zs = { 0 };
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)z;
+	zs.avail_in = zl;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = sizeof(out);
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.total_out, sizeof(in));
+	assert_memory_equal(out, in, sizeof(in));
+	inflateEnd(&zs);
+	free(z);
+}
+
+/* ---- live server ---- */
+
+static int scrapes;
+static bool is_ready;
+
+static void scrape(void *ctx, struct ctw_metrics *m)
+{
+	scrapes++;
+	ctw_metrics_family(m, "ctrwatch_test_total", CTW_COUNTER, "A test counter.");
+	ctw_metrics_sample(m, (const char *const[]){ "container", "web", NULL }, 42);
+	ctw_metrics_sample(m, (const char *const[]){ "container", "db", NULL }, 7);
+	ctw_metrics_sample(m, (const char *const[]){ "container", "cache", NULL }, 1);
+}
+
+static bool ready(void *ctx) { return is_ready; }
+
+/* One request on a fresh connection; returns the whole response. */
+static char *request(int port, const char *req)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+static struct ctw_http *start(const char *auth, unsigned int max_series)
+{
+	char err[256] = "";
+	struct ctw_http_opts o = {
+		.listen = "127.0.0.1:0",
+		.scrape = scrape,
+		.ready = ready,
+		.max_series = max_series,
+		.basic_auth = auth,
+		.timeout_s = 2,
+	};
+	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	if (!h)
+		fail_msg("start: %s", err);
+	assert_true(ctw_http_port(h) > 0);
+	return h;
+}
+
+static void test_server(void **state)
+{
+	struct ctw_http *h = start(NULL, 0);
+	int port = ctw_http_port(h);
+	char *r;
+
+	r = request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	assert_non_null(strstr(r, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+	assert_non_null(strstr(r, "\r\nVary: Accept-Encoding\r\n"));
+	assert_null(strstr(r, "Content-Encoding"));
+	assert_non_null(strstr(r, "\r\n\r\n# HELP ctrwatch_test_total A test counter.\n"));
+	assert_non_null(strstr(r, "ctrwatch_test_total{container=\"web\"} 42\n"));
+	free(r);
+
+	/* HEAD: the headers, a Content-Length, no body */
+	r = request(port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	assert_non_null(strstr(r, "Content-Type: text/plain; version=0.0.4; charset=utf-8"));
+	assert_non_null(strstr(r, "\r\n\r\n"));
+	assert_string_equal(strstr(r, "\r\n\r\n"), "\r\n\r\n");
+	free(r);
+
+	/* gzip */
+	r = request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+			  "Connection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	assert_non_null(strstr(r, "\r\nContent-Encoding: gzip\r\n"));
+	char *body = strstr(r, "\r\n\r\n") + 4;
+	assert_int_equal((unsigned char)body[0], 0x1f);
+	free(r);
+
+	/* other methods */
+	r = request(port, "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+			  "Connection: close\r\n\r\nabc");
+	assert_non_null(strstr(r, "HTTP/1.1 405"));
+	assert_non_null(strstr(r, "\r\nAllow: GET, HEAD\r\n"));
+	free(r);
+	r = request(port, "DELETE /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 405"));
+	free(r);
+
+	r = request(port, "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 404"));
+	free(r);
+	r = request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	free(r);
+	is_ready = false;
+	r = request(port, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 503"));
+	free(r);
+	is_ready = true;
+	r = request(port, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	free(r);
+	ctw_http_stop(h);
+}
+
+static void test_server_cap(void **state)
+{
+	struct ctw_http *h = start(NULL, 2);
+	char *r = request(ctw_http_port(h),
+			  "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "container=\"web\""));
+	assert_non_null(strstr(r, "container=\"db\""));
+	assert_null(strstr(r, "container=\"cache\""));
+	free(r);
+	ctw_http_stop(h);
+}
+
+static void test_server_basic_auth(void **state)
+{
+	struct ctw_http *h = start("prom:s3cret", 0);
+	int port = ctw_http_port(h);
+	char *r = request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 401"));
+	assert_non_null(strstr(r, "WWW-Authenticate: Basic realm=\"ctrwatch\""));
+	free(r);
+	/* prom:wrong */
+	r = request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+			  "cHJvbTp3cm9uZw==\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 401"));
+	free(r);
+	/* prom:s3cret */
+	r = request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "
+			  "cHJvbTpzM2NyZXQ=\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	assert_non_null(strstr(r, "ctrwatch_test_total"));
+	free(r);
+	/* probes need no credentials */
+	r = request(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_non_null(strstr(r, "HTTP/1.1 200"));
+	free(r);
+	ctw_http_stop(h);
+}
+
+static void test_server_errors(void **state)
+{
+	char err[256] = "";
+	struct ctw_http_opts o = { .listen = "nonsense", .scrape = scrape };
+	assert_null(ctw_http_start(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "expected ADDR:PORT"));
+	struct ctw_http *h = start(NULL, 0);
+	char busy[64];
+	snprintf(busy, sizeof(busy), "127.0.0.1:%d", ctw_http_port(h));
+	o.listen = busy;
+	assert_null(ctw_http_start(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "Address already in use"));
+	o.listen = "127.0.0.1:0";
+	o.tls_cert = "/nonexistent.pem";
+	assert_null(ctw_http_start(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "TLS"));
+	o.tls_cert = NULL;
+	o.basic_auth = "nocolon";
+	assert_null(ctw_http_start(&o, err, sizeof(err)));
+	assert_non_null(strstr(err, "USER:PASSWORD"));
+	ctw_http_stop(h);
+	ctw_http_stop(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_listen),
+		cmocka_unit_test(test_accepts_gzip),
+		cmocka_unit_test(test_gzip_roundtrip),
+		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_cap),
+		cmocka_unit_test(test_server_basic_auth),
+		cmocka_unit_test(test_server_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Unit tests for the container registry (agent/registry.c): path parsing
+ * of every runtime's layout, and whole scans of fake cgroup trees (plain
+ * directories: the registry only needs readdir and stat) with fake runtime
+ * files below a fake host root and a fake ctrwatch state dir.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include "../../agent/agent.h"
+#include "../../lib/lib.h"
+
+#define ID1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define ID2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define ID3 "3333333333333333333333333333333333333333333333333333333333333333"
+#define ID4 "4444444444444444444444444444444444444444444444444444444444444444"
+#define ID5 "5555555555555555555555555555555555555555555555555555555555555555"
+#define ID6 "6666666666666666666666666666666666666666666666666666666666666666"
+#define ID7 "7777777777777777777777777777777777777777777777777777777777777777"
+#define ID8 "8888888888888888888888888888888888888888888888888888888888888888"
+#define UID1 "0b1c2d3e-aaaa-bbbb-cccc-000000000001"
+#define UID1_ "0b1c2d3e_aaaa_bbbb_cccc_000000000001"
+#define UID2 "0b1c2d3e-aaaa-bbbb-cccc-000000000002"
+
+static void parse_ok(const char *rel, enum ctw_runtime_kind kind, const char *id,
+		     const char *pod_uid)
+{
+	struct ctw_container c;
+	int rc = ctw_cgroup_parse_path(rel, &c);
+	if (rc != 1)
+		fail_msg("not recognised: %s", rel);
+	assert_int_equal(c.runtime, kind);
+	assert_string_equal(c.id, id);
+	assert_string_equal(c.pod_uid, pod_uid);
+	char shortid[13];
+	snprintf(shortid, sizeof(shortid), "%.12s", id);
+	assert_string_equal(c.name, shortid);
+}
+
+static void parse_no(const char *rel)
+{
+	struct ctw_container c;
+	if (ctw_cgroup_parse_path(rel, &c) != 0)
+		fail_msg("wrongly recognised: %s", rel);
+}
+
+static void test_parse_paths(void **state)
+{
+	parse_ok("/system.slice/docker-" ID1 ".scope", CTW_RT_DOCKER, ID1, "");
+	parse_ok("/docker/" ID1, CTW_RT_DOCKER, ID1, "");
+	parse_ok("/system.slice/cri-containerd-" ID2 ".scope", CTW_RT_CONTAINERD, ID2, "");
+	parse_ok("/system.slice/crio-" ID3 ".scope", CTW_RT_CRIO, ID3, "");
+	parse_ok("/machine.slice/libpod-" ID4 ".scope", CTW_RT_PODMAN, ID4, "");
+	parse_ok("/libpod_parent/libpod-" ID4, CTW_RT_PODMAN, ID4, "");
+	/* kubelet, systemd driver: the pod slice carries the uid with '_' */
+	parse_ok("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID1_
+		 ".slice/cri-containerd-" ID5 ".scope",
+		 CTW_RT_CONTAINERD, ID5, UID1);
+	parse_ok("/kubepods.slice/kubepods-pod" UID1_ ".slice/crio-" ID6 ".scope", CTW_RT_CRIO,
+		 ID6, UID1);
+	parse_ok("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID1_
+		 ".slice/docker-" ID6 ".scope",
+		 CTW_RT_DOCKER, ID6, UID1);
+	/* kubelet, cgroupfs driver: bare ids under pod<uid> */
+	parse_ok("/kubepods/besteffort/pod" UID2 "/" ID7, CTW_RT_KUBELET, ID7, UID2);
+	parse_ok("/kubepods/pod" UID2 "/" ID7, CTW_RT_KUBELET, ID7, UID2);
+	parse_ok("/kubepods/burstable/pod" UID2 "/crio-" ID8, CTW_RT_CRIO, ID8, UID2);
+	/* Nested below a custom parent still counts. */
+	parse_ok("/a/b/c/docker-" ID1 ".scope", CTW_RT_DOCKER, ID1, "");
+
+	parse_no("/");
+	parse_no("");
+	parse_no("/system.slice");
+	parse_no("/user.slice/user-0.slice/session-1.scope");
+	parse_no("/system.slice/docker.service");
+	parse_no("/machine.slice/libpod-conmon-" ID4 ".scope");
+	parse_no("/kubepods.slice/kubepods-pod" UID1_ ".slice/crio-conmon-" ID6 ".scope");
+	parse_no("/kubepods.slice/kubepods-burstable.slice");
+	parse_no("/kubepods/burstable/pod" UID2);
+	parse_no("/system.slice/docker-XYZ.scope");
+	parse_no("/system.slice/docker-abc.scope");           /* id too short */
+	parse_no("/docker/" "ABCDEF1111111111111111111111111111111111111111111111111111111111");
+	parse_no("/somewhere/" ID1);                          /* bare id, no context */
+}
+
+/* ---- fake trees ---- */
+
+static char root[PATH_MAX];
+
+static void mkd(const char *fmt, ...)
+{
+	char p[PATH_MAX * 2], rel[PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(rel, sizeof(rel), fmt, ap);
+	va_end(ap);
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	assert_int_equal(ctw_mkdir_p(p, 0755), 0);
+}
+
+static void put(const char *rel, const char *content)
+{
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	char *slash = strrchr(p, '/');
+	*slash = '\0';
+	assert_int_equal(ctw_mkdir_p(p, 0755), 0);
+	*slash = '/';
+	assert_int_equal(ctw_write_file(p, content, strlen(content), true), 0);
+}
+
+static uint64_t ino(const char *rel)
+{
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	uint64_t id = 0;
+	assert_int_equal(ctw_cgroup_id_of_path(p, &id), 0);
+	return id;
+}
+
+static int setup(void **state)
+{
+	snprintf(root, sizeof(root), "/tmp/ctw-test-registry.XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ctw_rm_rf(root);
+	return 0;
+}
+
+static struct ctw_registry *new_reg(void)
+{
+	char cg[PATH_MAX * 2], st[PATH_MAX * 2], host[PATH_MAX * 2];
+	snprintf(cg, sizeof(cg), "%s/cg", root);
+	snprintf(st, sizeof(st), "%s/state", root);
+	snprintf(host, sizeof(host), "%s/host", root);
+	struct ctw_registry_opts o = {
+		.cgroup_root = cg, .proc_root = "/proc", .state_dir = st, .host_root = host
+	};
+	return ctw_registry_new(&o);
+}
+
+static const struct ctw_container *by_id(struct ctw_registry *r, const char *id)
+{
+	for (size_t i = 0; i < ctw_registry_count(r); i++)
+		if (!strcmp(ctw_registry_at(r, i)->id, id))
+			return ctw_registry_at(r, i);
+	return NULL;
+}
+
+struct ids_ctx {
+	struct ctw_registry *r;
+	int n, nested;
+};
+
+static void count_id(void *ctx, uint64_t id, const struct ctw_container *c)
+{
+	struct ids_ctx *ic = ctx;
+	ic->n++;
+	/* every id maps back to the container it was reported with */
+	assert_ptr_equal(ctw_registry_lookup(ic->r, id), c);
+	if (id != c->cgroup_id)
+		ic->nested++;
+}
+
+static void test_scan_fake_host(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope/nested/deeper");
+	mkd("cg/system.slice/cri-containerd-" ID2 ".scope");
+	mkd("cg/system.slice/crio-" ID3 ".scope");
+	mkd("cg/machine.slice/libpod-" ID4 ".scope");
+	mkd("cg/machine.slice/libpod-conmon-" ID4 ".scope");
+	mkd("cg/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID1_
+	    ".slice/cri-containerd-" ID5 ".scope");
+	mkd("cg/kubepods/besteffort/pod" UID2 "/" ID7);
+	mkd("cg/user.slice/user-0.slice");
+	mkd("cg/ctwtest/web1");
+	put("host/var/lib/docker/containers/" ID1 "/config.v2.json",
+	    "{\"Name\":\"/nginx-front\",\"Config\":{\"Image\":\"nginx:1.25\",\"Labels\":{}}}");
+	put("host/run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID5 "/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri.container-name\":\"app\","
+	    "\"io.kubernetes.cri.sandbox-name\":\"shop-7d9f\","
+	    "\"io.kubernetes.cri.sandbox-namespace\":\"prod\","
+	    "\"io.kubernetes.cri.image-name\":\"registry.test/shop:2\"}}");
+	put("host/run/containers/storage/overlay-containers/" ID3 "/userdata/config.json",
+	    "{\"annotations\":{\"io.kubernetes.container.name\":\"db\","
+	    "\"io.kubernetes.pod.name\":\"db-0\",\"io.kubernetes.pod.namespace\":\"data\","
+	    "\"io.kubernetes.cri-o.ImageName\":\"postgres:16\"}}");
+	char js[PATH_MAX * 3];
+	snprintf(js, sizeof(js),
+		 "{\"id\":\"c0ffee0123456789\",\"name\":\"web1\",\"image\":\"busybox\","
+		 "\"pid\":0,\"status\":\"running\",\"cgroup\":\"%s/cg/ctwtest/web1\","
+		 "\"cgroup_id\":%llu}",
+		 root, (unsigned long long)ino("cg/ctwtest/web1"));
+	put("state/c0ffee0123456789/state.json", js);
+	/* An exited ctrwatch container is not listed. */
+	put("state/dead/state.json", "{\"id\":\"dead\",\"name\":\"gone\",\"status\":\"exited\","
+				     "\"cgroup\":\"/nonexistent\"}");
+
+	struct ctw_registry *r = new_reg();
+	assert_int_equal(ctw_registry_scan(r), 7);
+
+	const struct ctw_container *c = by_id(r, ID1);
+	assert_non_null(c);
+	assert_int_equal(c->runtime, CTW_RT_DOCKER);
+	assert_string_equal(c->name, "nginx-front");
+	assert_string_equal(c->image, "nginx:1.25");
+	assert_int_equal(c->cgroup_id, ino("cg/system.slice/docker-" ID1 ".scope"));
+	/* nested cgroups map to their container */
+	assert_ptr_equal(ctw_registry_lookup(r, ino("cg/system.slice/docker-" ID1
+						       ".scope/nested/deeper")),
+			 c);
+	assert_null(ctw_registry_lookup(r, ino("cg/system.slice")));
+
+	c = by_id(r, ID2);
+	assert_non_null(c);
+	assert_string_equal(c->name, "222222222222"); /* no runtime files: short id */
+
+	c = by_id(r, ID3);
+	assert_int_equal(c->runtime, CTW_RT_CRIO);
+	assert_string_equal(c->name, "db");
+	assert_string_equal(c->pod, "db-0");
+	assert_string_equal(c->namespace_, "data");
+	assert_string_equal(c->image, "postgres:16");
+
+	c = by_id(r, ID4);
+	assert_int_equal(c->runtime, CTW_RT_PODMAN);
+
+	c = by_id(r, ID5);
+	assert_int_equal(c->runtime, CTW_RT_CONTAINERD);
+	assert_string_equal(c->name, "app");
+	assert_string_equal(c->pod, "shop-7d9f");
+	assert_string_equal(c->namespace_, "prod");
+	assert_string_equal(c->pod_uid, UID1);
+	assert_string_equal(c->image, "registry.test/shop:2");
+
+	c = by_id(r, ID7);
+	assert_int_equal(c->runtime, CTW_RT_KUBELET);
+	assert_string_equal(c->pod_uid, UID2);
+
+	c = by_id(r, "c0ffee0123456789");
+	assert_non_null(c);
+	assert_int_equal(c->runtime, CTW_RT_CTRWATCH);
+	assert_string_equal(c->name, "web1");
+	assert_string_equal(c->image, "busybox");
+
+	/* Labels helper: pod and namespace only when known. */
+	const char *l[16];
+	assert_int_equal(ctw_agent_container_labels(by_id(r, ID5), l, 16), 6);
+	assert_string_equal(l[0], "container");
+	assert_string_equal(l[1], "app");
+	assert_string_equal(l[3], "shop-7d9f");
+	assert_string_equal(l[5], "prod");
+	assert_null(l[6]);
+	assert_int_equal(ctw_agent_container_labels(by_id(r, ID1), l, 16), 2);
+
+	/* Every cgroup id of every container: 7 containers + 2 nested dirs. */
+	struct ids_ctx ic = { .r = r };
+	assert_int_equal(ctw_registry_cgroup_ids(r, count_id, &ic), 9);
+	assert_int_equal(ic.n, 9);
+	assert_int_equal(ic.nested, 2);
+	ctw_registry_free(r);
+}
+
+static void test_resolve(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope");
+	mkd("cg/system.slice/docker-" ID2 ".scope");
+	mkd("cg/plain/group");
+	struct ctw_registry *r = new_reg();
+	assert_int_equal(ctw_registry_scan(r), 2);
+	struct ctw_container c;
+	assert_int_equal(ctw_registry_resolve(r, "111111111111", &c), 0);
+	assert_string_equal(c.id, ID1);
+	assert_int_equal(ctw_registry_resolve(r, "2222", &c), 0);
+	assert_string_equal(c.id, ID2);
+	assert_int_equal(ctw_registry_resolve(r, ID2, &c), 0);
+	assert_int_equal(ctw_registry_resolve(r, "9999", &c), -ENOENT);
+	assert_int_equal(ctw_registry_resolve(r, "", &c), -EINVAL);
+	/* cgroup paths: relative to the mount, or absolute */
+	assert_int_equal(ctw_registry_resolve(r, "system.slice/docker-" ID1 ".scope", &c), 0);
+	assert_string_equal(c.id, ID1);
+	assert_int_equal(ctw_registry_resolve(r, "/system.slice/docker-" ID1 ".scope", &c), 0);
+	assert_string_equal(c.id, ID1);
+	char abs[PATH_MAX * 2];
+	snprintf(abs, sizeof(abs), "%s/cg/system.slice/docker-" ID2 ".scope", root);
+	assert_int_equal(ctw_registry_resolve(r, abs, &c), 0);
+	assert_string_equal(c.id, ID2);
+	/* a cgroup that is no container resolves to itself */
+	assert_int_equal(ctw_registry_resolve(r, "plain/group", &c), 0);
+	assert_int_equal(c.runtime, CTW_RT_UNKNOWN);
+	assert_int_equal(c.cgroup_id, ino("cg/plain/group"));
+	assert_string_equal(c.name, "/plain/group");
+	assert_int_equal(ctw_registry_resolve(r, "no/such/group", &c), -ENOENT);
+	/* a PID: ours is in no container of the fake tree */
+	assert_int_equal(ctw_registry_resolve(r, "999999999", &c), -ENOENT);
+	ctw_registry_free(r);
+}
+
+static int nadded, nremoved, ndirs;
+static char last_added[80], last_removed[80];
+
+static void h_added(void *ctx, const struct ctw_container *c)
+{
+	nadded++;
+	ctw_strlcpy(last_added, c->id, sizeof(last_added));
+}
+static void h_removed(void *ctx, const struct ctw_container *c)
+{
+	nremoved++;
+	ctw_strlcpy(last_removed, c->id, sizeof(last_removed));
+}
+static void h_dir(void *ctx, const char *p) { ndirs++; }
+
+static void test_hooks(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope");
+	struct ctw_registry *r = new_reg();
+	ctw_registry_set_hooks(r, h_added, h_removed, h_dir, NULL);
+	nadded = nremoved = ndirs = 0;
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nadded, 1);
+	assert_int_equal(nremoved, 0);
+	assert_int_equal(ndirs, 2); /* the root and system.slice, not the container */
+	/* Unchanged: no events. */
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nadded, 1);
+	/* One more, one gone. */
+	mkd("cg/system.slice/docker-" ID2 ".scope");
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/cg/system.slice/docker-" ID1 ".scope", root);
+	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nadded, 2);
+	assert_string_equal(last_added, ID2);
+	assert_int_equal(nremoved, 1);
+	assert_string_equal(last_removed, ID1);
+	assert_null(ctw_registry_lookup(r, 1));
+	ctw_registry_free(r);
+}
+
+static void test_resources_v2(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope");
+	put("cg/system.slice/docker-" ID1 ".scope/cpu.stat",
+	    "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
+	put("cg/system.slice/docker-" ID1 ".scope/memory.current", "1048576\n");
+	put("cg/system.slice/docker-" ID1 ".scope/memory.max", "max\n");
+	put("cg/system.slice/docker-" ID1 ".scope/memory.events",
+	    "low 0\nhigh 0\nmax 3\noom 2\noom_kill 1\n");
+	put("cg/system.slice/docker-" ID1 ".scope/pids.current", "7\n");
+	mkd("cg/system.slice/docker-" ID2 ".scope");
+	put("cg/system.slice/docker-" ID2 ".scope/memory.current", "4096\n");
+	put("cg/system.slice/docker-" ID2 ".scope/memory.max", "67108864\n");
+	struct ctw_registry *r = new_reg();
+	assert_int_equal(ctw_registry_scan(r), 2);
+	struct ctw_cgroup_resources res;
+	assert_int_equal(ctw_registry_resources(r, by_id(r, ID1), &res), 0);
+	assert_true(res.has_cpu);
+	assert_true(res.cpu_seconds > 2.49 && res.cpu_seconds < 2.51);
+	assert_true(res.has_memory);
+	assert_int_equal(res.memory_bytes, 1048576);
+	assert_false(res.has_limit); /* "max" = unlimited: no series */
+	assert_true(res.has_oom);
+	assert_int_equal(res.oom_events, 1);
+	assert_true(res.has_pids);
+	assert_int_equal(res.pids, 7);
+	assert_int_equal(ctw_registry_resources(r, by_id(r, ID2), &res), 0);
+	assert_false(res.has_cpu);
+	assert_true(res.has_limit);
+	assert_int_equal(res.memory_limit, 64 << 20);
+	assert_false(res.has_pids);
+	ctw_registry_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_paths),
+		cmocka_unit_test_setup_teardown(test_scan_fake_host, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resources_v2, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
