@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Per-container firewall: cgroup_skb/egress and cgroup_skb/ingress, attached
+ * to each container cgroup a policy selects.  Keyed by the socket's cgroup
+ * v2 id, so one program instance serves every container.
+ *
+ * Order of evaluation on egress: DNS-name rules first (UDP to port 53 with
+ * a question), then CIDR/protocol/port rules (first match in file order),
+ * then the direction's default.  Rules are stateless: an ingress deny also
+ * drops replies to connections the container opened.
+ *
+ * What a client sees when its query for a denied name is dropped: the drop
+ * happens in the sender's own send path, so sendto()/send() fails at once
+ * with EPERM ("Operation not permitted") -- no packet leaves, no timeout;
+ * resolvers give up on that server immediately (dig prints "network
+ * unreachable"/"permission denied", getaddrinfo() returns EAI_AGAIN or
+ * EAI_FAIL).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#include "cgroup_fw.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_ICMPV6_ 58
+#define IP_OFFSET 0x1fff
+
+/* key: {prefixlen, slot<<1|dir, cgroup id, IPv4 remote prefix};
+ * value: rules covering it, in file order */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1 << 18);
+	__type(key, struct ctw_cg_lpm4_key);
+	__type(value, struct ctw_fw_match);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ctw_cg_lpm4 SEC(".maps");
+
+/* key: {prefixlen, slot<<1|dir, cgroup id, IPv6 remote prefix};
+ * value: rules covering it, in file order */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct ctw_cg_lpm6_key);
+	__type(value, struct ctw_fw_match);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ctw_cg_lpm6 SEC(".maps");
+
+/* key: {slot, cgroup id, hash of a name suffix}; value: DNS rules */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct ctw_cg_dns_key);
+	__type(value, struct ctw_cg_dns_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ctw_cg_dns SEC(".maps");
+
+struct dns_scratch {
+	__u8 name[CTW_DNS_MAX_NAME + 1];
+};
+
+/* key: 0; value: the query name being judged (too big for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_scratch);
+} ctw_cg_scratch SEC(".maps");
+
+struct pkt {
+	__u8 addr[16]; /* remote address */
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 is_icmp;
+	__u8 ports_known;
+	__u8 v6;
+	__u32 l4off;
+};
+
+static __always_inline int judge(const struct ctw_fw_match *m, __u32 slot,
+				 const struct pkt *p, __u64 bytes)
+{
+	int i;
+
+	for (i = 0; i < CTW_FW_MAX_MATCH; i++) {
+		if (i >= m->n)
+			break;
+		__u32 id = m->ids[i];
+		if (id >= CTW_FW_MAX_RULES)
+			break;
+		__u32 key = slot * CTW_FW_MAX_RULES + id;
+		struct ctw_fw_rule *r = bpf_map_lookup_elem(&ctw_pol_rules, &key);
+		if (!r || !r->valid || r->scope != CTW_FW_SCOPE_CONTAINER)
+			continue;
+		if (r->flags & CTW_FW_F_DNS)
+			continue;
+		if (!ctw_fw_l4_match(r, p->proto, p->is_icmp, p->sport, p->dport,
+				     p->ports_known))
+			continue;
+		ctw_fw_count(slot, id, bytes);
+		return r->action == CTW_FW_DENY ? 0 : 1;
+	}
+	return -1;
+}
+
+/*
+ * DNS-name rules.  The two passes over the name run under bpf_loop(), so
+ * the verifier checks each step once instead of unrolling 255 of them.
+ */
+struct dns_walk {
+	struct dns_scratch *s;
+	struct ctw_cg_dns_key key;
+	__u64 g, pw, ipw, gend;
+	__u32 avail, next, len;
+	int best;
+	int bad;
+};
+
+/* Pass 1: validate the labels, lower-case, hash the whole name. */
+static long dns_pass1(__u32 idx, void *ctx)
+{
+	struct dns_walk *w = ctx;
+	__u32 k = idx & 0xff;
+
+	if (k >= w->avail) {
+		w->bad = 1; /* truncated name */
+		return 1;
+	}
+	__u8 c = w->s->name[k];
+	if (k == w->next) {
+		if (c > 63) {
+			w->bad = 1; /* compression pointer: not in a query */
+			return 1;
+		}
+		w->next = k + 1 + c;
+	} else if (c >= 'A' && c <= 'Z') {
+		c += 'a' - 'A';
+		w->s->name[k] = c;
+	}
+	w->g += (__u64)c * w->pw;
+	w->pw *= CTW_DNS_HASH_B;
+	if (k + 1 == w->next && c == 0) {
+		w->len = k + 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Pass 2: at each label start, look up the hash of the suffix from there. */
+static long dns_pass2(__u32 idx, void *ctx)
+{
+	struct dns_walk *w = ctx;
+	__u32 k = idx & 0xff;
+
+	if (k + 1 >= w->len)
+		return 1; /* the root label: nothing to match */
+	__u8 c = w->s->name[k];
+	if (k == w->next) {
+		w->key.hash = (w->gend - w->g) * w->ipw;
+		struct ctw_cg_dns_val *v = bpf_map_lookup_elem(&ctw_cg_dns, &w->key);
+		if (v) {
+			if (k == 0 && (v->flags & CTW_DNS_F_EXACT) &&
+			    (w->best < 0 || v->exact_rule < w->best))
+				w->best = v->exact_rule;
+			if (k > 0 && (v->flags & CTW_DNS_F_WILD) &&
+			    (w->best < 0 || v->wild_rule < w->best))
+				w->best = v->wild_rule;
+		}
+		w->next = k + 1 + c;
+	}
+	w->g += (__u64)c * w->pw;
+	w->pw *= CTW_DNS_HASH_B;
+	w->ipw *= CTW_DNS_HASH_B_INV;
+	return 0;
+}
+
+/* Returns the matching DNS rule id (lowest = first in the file), or -1.
+ * `qoff` is the offset of the QNAME in the skb. */
+static __always_inline int dns_match(struct __sk_buff *skb, __u32 qoff, __u32 slot,
+				     __u64 cgid)
+{
+	struct dns_walk w = { .key = { .slot = slot, .cgroup_id = cgid }, .pw = 1, .ipw = 1,
+			      .best = -1 };
+	__u32 zero = 0, avail;
+
+	w.s = bpf_map_lookup_elem(&ctw_cg_scratch, &zero);
+	if (!w.s)
+		return -1;
+	if (skb->len <= qoff)
+		return -1;
+	avail = skb->len - qoff;
+	if (avail > CTW_DNS_MAX_NAME)
+		avail = CTW_DNS_MAX_NAME;
+	if (avail < 1)
+		return -1;
+	/* Same value, in a form the verifier can bound to [1, 256]. */
+	avail = ((avail - 1) & 0xff) + 1;
+	if (bpf_skb_load_bytes(skb, qoff, w.s->name, avail) < 0)
+		return -1;
+	w.avail = avail;
+	bpf_loop(CTW_DNS_MAX_NAME, dns_pass1, &w, 0);
+	if (w.bad || !w.len)
+		return -1;
+	w.gend = w.g;
+	w.g = 0;
+	w.pw = 1;
+	w.next = 0;
+	bpf_loop(CTW_DNS_MAX_NAME, dns_pass2, &w, 0);
+	return w.best;
+}
+
+static __always_inline int load_pkt(struct __sk_buff *skb, int egress, struct pkt *p)
+{
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr iph;
+		if (bpf_skb_load_bytes(skb, 0, &iph, sizeof(iph)) < 0)
+			return -1;
+		__builtin_memcpy(p->addr, egress ? (void *)&iph.daddr : (void *)&iph.saddr, 4);
+		p->proto = iph.protocol;
+		p->is_icmp = p->proto == IPPROTO_ICMP;
+		p->l4off = iph.ihl * 4;
+		if (iph.frag_off & bpf_htons(IP_OFFSET))
+			p->ports_known = 0;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) < 0)
+			return -1;
+		__builtin_memcpy(p->addr, egress ? (void *)&ip6.daddr : (void *)&ip6.saddr, 16);
+		p->proto = ip6.nexthdr; /* extension headers: judged as that proto */
+		p->is_icmp = p->proto == IPPROTO_ICMPV6_;
+		p->l4off = sizeof(ip6);
+		p->v6 = 1;
+	} else {
+		return -1;
+	}
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
+		__be16 ports[2];
+		if (p->ports_known && bpf_skb_load_bytes(skb, p->l4off, ports, 4) == 0) {
+			p->sport = bpf_ntohs(ports[0]);
+			p->dport = bpf_ntohs(ports[1]);
+		} else {
+			p->ports_known = 0;
+		}
+	} else {
+		p->ports_known = 0;
+	}
+	return 0;
+}
+
+static __always_inline int filter(struct __sk_buff *skb, int egress)
+{
+	struct pkt p = { .ports_known = 1 };
+	const struct ctw_fw_match *m;
+	__u32 zero = 0, slot, dir = egress ? CTW_FW_EGRESS : CTW_FW_INGRESS;
+	__u64 cgid, bytes = skb->len;
+
+	struct ctw_fw_cfg *cfg = bpf_map_lookup_elem(&ctw_pol_cfg, &zero);
+	if (!cfg)
+		return 1;
+	slot = cfg->active & 1;
+	if (load_pkt(skb, egress, &p) < 0)
+		return 1; /* not IP: not ours to judge */
+	cgid = bpf_skb_cgroup_id(skb);
+
+	if (egress && p.proto == IPPROTO_UDP && p.ports_known && p.dport == 53) {
+		__u16 qdcount;
+		if (bpf_skb_load_bytes(skb, p.l4off + 8 + 4, &qdcount, 2) == 0 &&
+		    qdcount != 0) {
+			int id = dns_match(skb, p.l4off + 8 + 12, slot, cgid);
+			if (id >= 0 && id < CTW_FW_MAX_RULES) {
+				__u32 key = slot * CTW_FW_MAX_RULES + id;
+				struct ctw_fw_rule *r = bpf_map_lookup_elem(&ctw_pol_rules, &key);
+				if (r && r->valid) {
+					ctw_fw_count(slot, id, bytes);
+					return r->action == CTW_FW_DENY ? 0 : 1;
+				}
+			}
+		}
+	}
+
+	if (p.v6) {
+		struct ctw_cg_lpm6_key k = {
+			.prefixlen = CTW_CG_LPM_FIXED_BITS + 128,
+			.slot_dir = bpf_htonl(slot << 1 | dir),
+			.cgroup_id = cgid,
+		};
+		__builtin_memcpy(k.addr, p.addr, 16);
+		m = bpf_map_lookup_elem(&ctw_cg_lpm6, &k);
+	} else {
+		struct ctw_cg_lpm4_key k = {
+			.prefixlen = CTW_CG_LPM_FIXED_BITS + 32,
+			.slot_dir = bpf_htonl(slot << 1 | dir),
+			.cgroup_id = cgid,
+		};
+		__builtin_memcpy(k.addr, p.addr, 4);
+		m = bpf_map_lookup_elem(&ctw_cg_lpm4, &k);
+	}
+	if (m) {
+		int v = judge(m, slot, &p, bytes);
+		if (v >= 0)
+			return v;
+	}
+	if (egress) {
+		ctw_fw_count(slot, CTW_FW_MAX_RULES + CTW_FW_CNT_EGRESS_DEFAULT, bytes);
+		return cfg->slot[slot].egress_default == CTW_FW_DENY ? 0 : 1;
+	}
+	ctw_fw_count(slot, CTW_FW_MAX_RULES + CTW_FW_CNT_INGRESS_DEFAULT, bytes);
+	return cfg->slot[slot].ingress_default == CTW_FW_DENY ? 0 : 1;
+}
+
+SEC("cgroup_skb/egress")
+int ctw_cg_egress(struct __sk_buff *skb)
+{
+	return filter(skb, 1);
+}
+
+SEC("cgroup_skb/ingress")
+int ctw_cg_ingress(struct __sk_buff *skb)
+{
+	return filter(skb, 0);
+}

@@ -1,0 +1,1129 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Policy file parser (libyaml document API) and validator.  Every problem
+ * is reported as FILE:LINE:COL: message, and parsing goes on after an error
+ * so that one run of `policy check` shows them all.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "pol_internal.h"
+#include "xdp_fw.h"
+
+#define MAX_RULES CTW_FW_MAX_RULES
+
+struct pctx {
+	const char *path;
+	struct ctw_pol_diags *d;
+	yaml_document_t *doc;
+	struct ctw_policy *p;
+};
+
+/* ---- diagnostics ---- */
+
+static void diags_add(struct ctw_pol_diags *d, bool error, const char *path, int line, int col,
+		      const char *fmt, va_list ap)
+{
+	char *body = NULL, *msg;
+
+	if (vasprintf(&body, fmt, ap) < 0)
+		abort();
+	msg = xasprintf("%s:%d:%d: %s%s", path, line, col, error ? "" : "warning: ", body);
+	free(body);
+	d->msgs = xrealloc(d->msgs, (d->n + 1) * sizeof(*d->msgs));
+	d->msgs[d->n++] = msg;
+	if (error)
+		d->n_errors++;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+err_at(struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diags_add(c->d, true, c->path, n ? (int)n->start_mark.line + 1 : 1,
+		  n ? (int)n->start_mark.column + 1 : 1, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+err_pos(struct pctx *c, bool error, struct ctw_pol_pos pos, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	diags_add(c->d, error, c->path, pos.line, pos.col, fmt, ap);
+	va_end(ap);
+}
+
+void ctw_pol_diags_fini(struct ctw_pol_diags *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->msgs[i]);
+	free(d->msgs);
+	memset(d, 0, sizeof(*d));
+}
+
+void ctw_pol_diags_print(const struct ctw_pol_diags *d, FILE *out)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(out, "%s\n", d->msgs[i]);
+}
+
+/* ---- small helpers ---- */
+
+uint64_t pol_fnv1a(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static struct ctw_pol_pos pos_of(const yaml_node_t *n)
+{
+	return (struct ctw_pol_pos){ (int)n->start_mark.line + 1, (int)n->start_mark.column + 1 };
+}
+
+static yaml_node_t *node(struct pctx *c, int idx)
+{
+	return yaml_document_get_node(c->doc, idx);
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static const char *type_name(const yaml_node_t *n)
+{
+	switch (n->type) {
+	case YAML_SCALAR_NODE: return "a scalar";
+	case YAML_SEQUENCE_NODE: return "a list";
+	case YAML_MAPPING_NODE: return "a mapping";
+	default: return "nothing";
+	}
+}
+
+/* A scalar or complain. */
+static const char *want_scalar(struct pctx *c, const yaml_node_t *n, const char *what)
+{
+	const char *s = scalar(n);
+	if (!s)
+		err_at(c, n, "%s must be a scalar, not %s", what, type_name(n));
+	return s;
+}
+
+/* Iterate a sequence; a lone scalar counts as a one-item list. */
+static size_t seq_items(struct pctx *c, yaml_node_t *n, yaml_node_t ***items)
+{
+	size_t cnt = 0;
+	*items = NULL;
+	if (n->type == YAML_SCALAR_NODE) {
+		*items = xmalloc(sizeof(**items));
+		(*items)[0] = n;
+		return 1;
+	}
+	if (n->type != YAML_SEQUENCE_NODE)
+		return 0;
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		*items = xrealloc(*items, (cnt + 1) * sizeof(**items));
+		(*items)[cnt++] = node(c, *it);
+	}
+	return cnt;
+}
+
+/* Report mapping keys that appear twice (libyaml accepts them). */
+static void check_dup_keys(struct pctx *c, yaml_node_t *map)
+{
+	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
+	     a++) {
+		const char *ka = scalar(node(c, a->key));
+		if (!ka)
+			continue;
+		for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
+			const char *kb = scalar(node(c, b->key));
+			if (kb && !strcmp(ka, kb)) {
+				err_at(c, node(c, a->key), "duplicate key '%s' (first at line %d)",
+				       ka, (int)node(c, b->key)->start_mark.line + 1);
+				break;
+			}
+		}
+	}
+}
+
+static int parse_action(struct pctx *c, yaml_node_t *n, enum ctw_pol_action *out)
+{
+	const char *s = want_scalar(c, n, "action");
+	if (!s)
+		return -1;
+	if (!strcmp(s, "allow") || !strcmp(s, "pass") || !strcmp(s, "accept"))
+		*out = CTW_POL_ALLOW;
+	else if (!strcmp(s, "deny") || !strcmp(s, "drop"))
+		*out = CTW_POL_DENY;
+	else {
+		err_at(c, n, "unknown action '%s' (expected allow or deny)", s);
+		return -1;
+	}
+	return 0;
+}
+
+void pfx_mask(uint8_t *addr, int family, int plen)
+{
+	int bytes = family == AF_INET ? 4 : 16;
+	for (int i = 0; i < bytes; i++) {
+		int bits = plen - i * 8;
+		if (bits >= 8)
+			continue;
+		addr[i] &= bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+	}
+}
+
+int ctw_pol_parse_cidr(const char *s, struct ctw_pol_cidr *out, char *why, size_t whylen)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(s, '/');
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	int maxlen;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0 || alen >= INET6_ADDRSTRLEN) {
+		snprintf(why, whylen, "invalid address '%s'", s);
+		return -EINVAL;
+	}
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1) {
+		out->family = AF_INET;
+		maxlen = 32;
+	} else if (inet_pton(AF_INET6, buf, out->addr) == 1) {
+		out->family = AF_INET6;
+		maxlen = 128;
+	} else {
+		snprintf(why, whylen, "invalid address '%s'", buf);
+		return -EINVAL;
+	}
+	out->plen = (uint8_t)maxlen;
+	if (slash) {
+		uint64_t v;
+		if (ctw_parse_u64(slash + 1, 0, (uint64_t)maxlen, &v) < 0) {
+			snprintf(why, whylen, "invalid prefix length in '%s' (0-%d)", s, maxlen);
+			return -EINVAL;
+		}
+		out->plen = (uint8_t)v;
+	}
+	uint8_t masked[16];
+	memcpy(masked, out->addr, 16);
+	pfx_mask(masked, out->family, out->plen);
+	if (memcmp(masked, out->addr, 16)) {
+		char net[INET6_ADDRSTRLEN];
+		inet_ntop(out->family, masked, net, sizeof(net));
+		snprintf(why, whylen, "host bits set in '%s' (did you mean %s/%d?)", s, net, out->plen);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void pol_format_cidr(const struct ctw_pol_cidr *c, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(c->family, c->addr, a, sizeof(a));
+	snprintf(buf, size, "%s/%d", a, c->plen);
+}
+
+bool pol_cidr_contains(const struct ctw_pol_cidr *outer, const struct ctw_pol_cidr *inner)
+{
+	uint8_t a[16];
+	if (outer->family != inner->family || outer->plen > inner->plen)
+		return false;
+	memcpy(a, inner->addr, 16);
+	pfx_mask(a, inner->family, outer->plen);
+	return !memcmp(a, outer->addr, 16);
+}
+
+static int parse_port_item(struct pctx *c, yaml_node_t *n, struct ctw_pol_range *r)
+{
+	const char *s = want_scalar(c, n, "a port");
+	char lo[16], *dash;
+	uint64_t a, b;
+
+	if (!s)
+		return -1;
+	if (strlen(s) >= sizeof(lo) * 2)
+		goto bad;
+	dash = strchr(s, '-');
+	if (dash) {
+		size_t l = (size_t)(dash - s);
+		if (l == 0 || l >= sizeof(lo))
+			goto bad;
+		memcpy(lo, s, l);
+		lo[l] = '\0';
+		if (ctw_parse_u64(lo, 0, 65535, &a) < 0 || ctw_parse_u64(dash + 1, 0, 65535, &b) < 0)
+			goto bad;
+		if (a > b) {
+			err_at(c, n, "port range '%s' is empty (%lu > %lu)", s, (unsigned long)a,
+			       (unsigned long)b);
+			return -1;
+		}
+	} else {
+		if (ctw_parse_u64(s, 0, 65535, &a) < 0)
+			goto bad;
+		b = a;
+	}
+	r->lo = (uint16_t)a;
+	r->hi = (uint16_t)b;
+	return 0;
+bad:
+	err_at(c, n, "invalid port '%s' (expected N or LO-HI, 0-65535)", s);
+	return -1;
+}
+
+static void parse_ports(struct pctx *c, yaml_node_t *n, struct ctw_pol_range *out, size_t *cnt,
+			const char *what)
+{
+	yaml_node_t **items;
+	size_t k = seq_items(c, n, &items);
+
+	if (!items) {
+		err_at(c, n, "%s must be a list of ports, not %s", what, type_name(n));
+		return;
+	}
+	for (size_t i = 0; i < k; i++) {
+		if (*cnt >= CTW_FW_MAX_PORTS) {
+			err_at(c, items[i], "too many port ranges in %s (at most %d)", what,
+			       CTW_FW_MAX_PORTS);
+			break;
+		}
+		if (parse_port_item(c, items[i], &out[*cnt]) == 0)
+			(*cnt)++;
+	}
+	free(items);
+}
+
+static bool dns_name_valid(const char *s, char *why, size_t whylen)
+{
+	const char *p = s;
+	size_t total = strlen(s);
+
+	if (ctw_str_has_prefix(p, "*.")) {
+		p += 2;
+	}
+	if (!*p) {
+		snprintf(why, whylen, "empty DNS name");
+		return false;
+	}
+	if (total > 253) {
+		snprintf(why, whylen, "DNS name longer than 253 characters");
+		return false;
+	}
+	size_t lab = 0;
+	for (; *p; p++) {
+		if (*p == '.') {
+			if (lab == 0) {
+				snprintf(why, whylen, "empty label in DNS name '%s'", s);
+				return false;
+			}
+			lab = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_') {
+			snprintf(why, whylen,
+				 "invalid character '%c' in DNS name '%s' (a wildcard is only "
+				 "allowed as a leading '*.')",
+				 *p, s);
+			return false;
+		}
+		if (++lab > 63) {
+			snprintf(why, whylen, "label longer than 63 characters in '%s'", s);
+			return false;
+		}
+	}
+	if (lab == 0 && p[-1] == '.' && strlen(s) > 1) {
+		/* a trailing dot ("fqdn.") is fine: stripped by the caller */
+	}
+	return true;
+}
+
+static void parse_match(struct pctx *c, yaml_node_t *n, struct ctw_pol_rule *r)
+{
+	if (n->type != YAML_MAPPING_NODE) {
+		err_at(c, n, "match must be a mapping, not %s", type_name(n));
+		return;
+	}
+	check_dup_keys(c, n);
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *kn = node(c, pr->key), *vn = node(c, pr->value);
+		const char *k = want_scalar(c, kn, "a key");
+		if (!k)
+			continue;
+		if (!strcmp(k, "cidrs") || !strcmp(k, "cidr")) {
+			yaml_node_t **items;
+			size_t cnt = seq_items(c, vn, &items);
+			if (!items) {
+				err_at(c, vn, "cidrs must be a list, not %s", type_name(vn));
+				continue;
+			}
+			r->cidrs = xrealloc(r->cidrs, (r->n_cidrs + cnt + 1) * sizeof(*r->cidrs));
+			for (size_t i = 0; i < cnt; i++) {
+				const char *s = want_scalar(c, items[i], "a CIDR");
+				char why[160];
+				if (!s)
+					continue;
+				struct ctw_pol_cidr *cd = &r->cidrs[r->n_cidrs];
+				if (ctw_pol_parse_cidr(s, cd, why, sizeof(why)) < 0) {
+					err_at(c, items[i], "%s", why);
+					continue;
+				}
+				cd->pos = pos_of(items[i]);
+				r->n_cidrs++;
+			}
+			free(items);
+		} else if (!strcmp(k, "protocol") || !strcmp(k, "proto")) {
+			const char *s = want_scalar(c, vn, "protocol");
+			if (!s)
+				continue;
+			if (!strcasecmp(s, "tcp"))
+				r->proto = IPPROTO_TCP;
+			else if (!strcasecmp(s, "udp"))
+				r->proto = IPPROTO_UDP;
+			else if (!strcasecmp(s, "icmp") || !strcasecmp(s, "icmpv6"))
+				r->icmp = true;
+			else if (!strcasecmp(s, "any"))
+				r->proto = 0;
+			else
+				err_at(c, vn, "unknown protocol '%s' (expected tcp, udp, icmp or any)",
+				       s);
+		} else if (!strcmp(k, "ports") || !strcmp(k, "dst_ports") ||
+			   !strcmp(k, "dports")) {
+			parse_ports(c, vn, r->dports, &r->n_dports, k);
+		} else if (!strcmp(k, "src_ports") || !strcmp(k, "sports")) {
+			parse_ports(c, vn, r->sports, &r->n_sports, k);
+		} else if (!strcmp(k, "dns")) {
+			yaml_node_t **items;
+			size_t cnt = seq_items(c, vn, &items);
+			if (!items) {
+				err_at(c, vn, "dns must be a list of names, not %s", type_name(vn));
+				continue;
+			}
+			for (size_t i = 0; i < cnt; i++) {
+				const char *s = want_scalar(c, items[i], "a DNS name");
+				char why[200];
+				if (!s)
+					continue;
+				char *name = xstrdup(s);
+				for (char *q = name; *q; q++)
+					*q = (char)tolower((unsigned char)*q);
+				size_t l = strlen(name);
+				if (l > 1 && name[l - 1] == '.')
+					name[l - 1] = '\0';
+				if (!dns_name_valid(name, why, sizeof(why))) {
+					err_at(c, items[i], "%s", why);
+					free(name);
+					continue;
+				}
+				r->dns = xrealloc(r->dns, (r->n_dns + 1) * sizeof(*r->dns));
+				r->dns[r->n_dns++] = name;
+			}
+			free(items);
+		} else {
+			err_at(c, kn,
+			       "unknown key '%s' in match (expected cidrs, protocol, ports, "
+			       "src_ports or dns)",
+			       k);
+		}
+	}
+}
+
+static void parse_selector(struct pctx *c, yaml_node_t *n, struct ctw_pol_selector *sel)
+{
+	if (n->type == YAML_SCALAR_NODE) {
+		sel->name = xstrdup(scalar(n));
+		return;
+	}
+	if (n->type != YAML_MAPPING_NODE) {
+		err_at(c, n, "containers must be a mapping (name, id, labels, pod, namespace, "
+			     "cgroup), not %s", type_name(n));
+		return;
+	}
+	check_dup_keys(c, n);
+	if (n->data.mapping.pairs.start == n->data.mapping.pairs.top)
+		err_at(c, n, "empty container selector (use name: \"*\" for every container)");
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *kn = node(c, pr->key), *vn = node(c, pr->value);
+		const char *k = want_scalar(c, kn, "a key");
+		char **dst = NULL;
+		if (!k)
+			continue;
+		if (!strcmp(k, "name"))
+			dst = &sel->name;
+		else if (!strcmp(k, "id"))
+			dst = &sel->id;
+		else if (!strcmp(k, "pod"))
+			dst = &sel->pod;
+		else if (!strcmp(k, "namespace"))
+			dst = &sel->namespace_;
+		else if (!strcmp(k, "cgroup"))
+			dst = &sel->cgroup;
+		else if (!strcmp(k, "labels")) {
+			if (vn->type != YAML_MAPPING_NODE) {
+				err_at(c, vn, "labels must be a mapping of key: value");
+				continue;
+			}
+			for (yaml_node_pair_t *lp = vn->data.mapping.pairs.start;
+			     lp < vn->data.mapping.pairs.top; lp++) {
+				const char *lk = want_scalar(c, node(c, lp->key), "a label key");
+				const char *lv = want_scalar(c, node(c, lp->value), "a label value");
+				if (!lk || !lv)
+					continue;
+				sel->labels = xrealloc(sel->labels,
+						       (sel->n_labels + 1) * sizeof(*sel->labels));
+				sel->labels[sel->n_labels++] = xasprintf("%s=%s", lk, lv);
+			}
+			continue;
+		} else {
+			err_at(c, kn,
+			       "unknown key '%s' in containers (expected name, id, labels, pod, "
+			       "namespace or cgroup)",
+			       k);
+			continue;
+		}
+		const char *v = want_scalar(c, vn, k);
+		if (!v)
+			continue;
+		if (!*v) {
+			err_at(c, vn, "empty %s", k);
+			continue;
+		}
+		*dst = xstrdup(v);
+	}
+}
+
+static void parse_rule(struct pctx *c, yaml_node_t *n, struct ctw_pol_rule *r)
+{
+	yaml_node_t *n_name = NULL, *n_action = NULL, *n_ifs = NULL, *n_ctr = NULL, *n_dir = NULL,
+		    *n_match = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->pos = pos_of(n);
+	r->dir = CTW_POL_INGRESS;
+	if (n->type != YAML_MAPPING_NODE) {
+		err_at(c, n, "a rule must be a mapping, not %s", type_name(n));
+		return;
+	}
+	check_dup_keys(c, n);
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *kn = node(c, pr->key), *vn = node(c, pr->value);
+		const char *k = want_scalar(c, kn, "a key");
+		if (!k)
+			continue;
+		if (!strcmp(k, "name"))
+			n_name = vn;
+		else if (!strcmp(k, "action"))
+			n_action = vn;
+		else if (!strcmp(k, "interfaces"))
+			n_ifs = vn;
+		else if (!strcmp(k, "containers"))
+			n_ctr = vn;
+		else if (!strcmp(k, "direction"))
+			n_dir = vn;
+		else if (!strcmp(k, "match"))
+			n_match = vn;
+		else if (!strcmp(k, "description") || !strcmp(k, "comment"))
+			continue;
+		else
+			err_at(c, kn,
+			       "unknown key '%s' in rule (expected name, action, interfaces, "
+			       "containers, direction, match, description)",
+			       k);
+	}
+
+	if (!n_name) {
+		err_at(c, n, "rule has no name");
+		r->name = xasprintf("rule@%d", r->pos.line);
+	} else {
+		const char *s = want_scalar(c, n_name, "name");
+		if (s && (!*s || strlen(s) >= 64))
+			err_at(c, n_name, "rule name must be 1-63 characters");
+		r->name = xstrdup(s ? s : "?");
+	}
+	if (!n_action)
+		err_at(c, n, "rule '%s' has no action (allow or deny)", r->name);
+	else
+		parse_action(c, n_action, &r->action);
+
+	if (n_ifs && n_ctr) {
+		err_at(c, n_ctr, "rule '%s' names both interfaces and containers: pick one scope",
+		       r->name);
+	} else if (!n_ifs && !n_ctr) {
+		err_at(c, n, "rule '%s' has no scope (interfaces: [...] or containers: {...})",
+		       r->name);
+	}
+	if (n_ifs) {
+		yaml_node_t **items;
+		size_t cnt = seq_items(c, n_ifs, &items);
+		r->scope = CTW_POL_SCOPE_XDP;
+		if (!items || cnt == 0) {
+			err_at(c, n_ifs, "interfaces must be a non-empty list of interface names");
+		}
+		for (size_t i = 0; i < cnt; i++) {
+			const char *s = want_scalar(c, items[i], "an interface name");
+			if (!s)
+				continue;
+			if (!*s || strlen(s) >= 16 || strchr(s, '/')) {
+				err_at(c, items[i], "invalid interface name '%s'", s);
+				continue;
+			}
+			if (r->n_ifaces >= CTW_FW_MAX_IFS) {
+				err_at(c, items[i], "too many interfaces (at most %d per rule)",
+				       CTW_FW_MAX_IFS);
+				break;
+			}
+			bool dup = false;
+			for (size_t j = 0; j < r->n_ifaces; j++)
+				dup |= !strcmp(r->ifaces[j], s);
+			if (dup)
+				continue;
+			r->ifaces = xrealloc(r->ifaces, (r->n_ifaces + 1) * sizeof(*r->ifaces));
+			r->ifaces[r->n_ifaces++] = xstrdup(s);
+		}
+		free(items);
+	}
+	if (n_ctr) {
+		r->scope = CTW_POL_SCOPE_CONTAINER;
+		parse_selector(c, n_ctr, &r->sel);
+	}
+	if (n_dir) {
+		const char *s = want_scalar(c, n_dir, "direction");
+		if (s && !strcmp(s, "ingress"))
+			r->dir = CTW_POL_INGRESS;
+		else if (s && !strcmp(s, "egress"))
+			r->dir = CTW_POL_EGRESS;
+		else if (s)
+			err_at(c, n_dir, "unknown direction '%s' (expected ingress or egress)", s);
+		if (n_ifs && r->dir == CTW_POL_EGRESS)
+			err_at(c, n_dir,
+			       "interface rules filter ingress only (XDP); direction egress is "
+			       "not supported there");
+	} else if (n_ctr) {
+		err_at(c, n, "container rule '%s' needs a direction (ingress or egress)", r->name);
+	}
+	if (n_match)
+		parse_match(c, n_match, r);
+
+	/* Combinations that cannot mean anything. */
+	if ((r->n_dports || r->n_sports) && r->icmp)
+		err_at(c, n_match ? n_match : n, "rule '%s': ICMP has no ports", r->name);
+	if (r->n_dns) {
+		if (r->scope != CTW_POL_SCOPE_CONTAINER || r->dir != CTW_POL_EGRESS)
+			err_at(c, n_match, "rule '%s': dns names only apply to container egress",
+			       r->name);
+		if (r->n_cidrs || r->n_dports || r->n_sports || r->proto || r->icmp)
+			err_at(c, n_match,
+			       "rule '%s': dns cannot be combined with cidrs, protocol or ports "
+			       "(it matches the DNS queries for those names); use two rules",
+			       r->name);
+	}
+}
+
+/* ---- cross-rule checks ---- */
+
+static bool str_eq(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+static bool same_selector(const struct ctw_pol_selector *a, const struct ctw_pol_selector *b)
+{
+	if (!str_eq(a->name, b->name) || !str_eq(a->id, b->id) || !str_eq(a->pod, b->pod) ||
+	    !str_eq(a->namespace_, b->namespace_) || !str_eq(a->cgroup, b->cgroup) ||
+	    a->n_labels != b->n_labels)
+		return false;
+	for (size_t i = 0; i < a->n_labels; i++)
+		if (!str_eq(a->labels[i], b->labels[i]))
+			return false;
+	return true;
+}
+
+static bool ranges_cover(const struct ctw_pol_range *a, size_t na, const struct ctw_pol_range *b,
+			 size_t nb)
+{
+	if (na == 0)
+		return true;
+	if (nb == 0)
+		return false;
+	for (size_t i = 0; i < nb; i++) {
+		bool in = false;
+		for (size_t j = 0; j < na && !in; j++)
+			in = b[i].lo >= a[j].lo && b[i].hi <= a[j].hi;
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+bool ctw_pol_dns_match(const char *pattern, const char *name)
+{
+	if (ctw_str_has_prefix(pattern, "*.")) {
+		const char *suf = pattern + 1; /* ".x.y" */
+		size_t ls = strlen(suf), ln = strlen(name);
+		return ln > ls && !strcmp(name + ln - ls, suf);
+	}
+	return !strcmp(pattern, name);
+}
+
+/* Does an earlier rule `a` match every packet `b` matches? */
+static bool covers(const struct ctw_pol_rule *a, const struct ctw_pol_rule *b, struct pfxset *aset)
+{
+	if (a->scope != b->scope)
+		return false;
+	if (a->scope == CTW_POL_SCOPE_XDP) {
+		for (size_t i = 0; i < b->n_ifaces; i++) {
+			bool in = false;
+			for (size_t j = 0; j < a->n_ifaces && !in; j++)
+				in = !strcmp(a->ifaces[j], b->ifaces[i]);
+			if (!in)
+				return false;
+		}
+	} else if (a->dir != b->dir || !same_selector(&a->sel, &b->sel)) {
+		return false;
+	}
+	if (a->n_dns || b->n_dns) {
+		if (!a->n_dns || !b->n_dns)
+			return false;
+		for (size_t i = 0; i < b->n_dns; i++) {
+			bool in = false;
+			for (size_t j = 0; j < a->n_dns && !in; j++) {
+				const char *pb = b->dns[i];
+				in = !strcmp(a->dns[j], pb) ||
+				     ctw_pol_dns_match(a->dns[j],
+						       ctw_str_has_prefix(pb, "*.") ? pb + 2 : pb) ||
+				     (ctw_str_has_prefix(pb, "*.") &&
+				      ctw_pol_dns_match(a->dns[j], pb));
+			}
+			if (!in)
+				return false;
+		}
+		return true;
+	}
+	/* protocol */
+	if (a->icmp) {
+		if (!b->icmp)
+			return false;
+	} else if (a->proto) {
+		if (b->icmp || b->proto != a->proto)
+			return false;
+	} else if (a->n_dports || a->n_sports) {
+		/* "any" with ports only matches TCP and UDP */
+		if (b->icmp || (b->proto != IPPROTO_TCP && b->proto != IPPROTO_UDP))
+			return false;
+	}
+	if (!ranges_cover(a->dports, a->n_dports, b->dports, b->n_dports) ||
+	    !ranges_cover(a->sports, a->n_sports, b->sports, b->n_sports))
+		return false;
+	/* addresses */
+	if (a->n_cidrs == 0)
+		return true;
+	if (b->n_cidrs == 0)
+		return false;
+	for (size_t i = 0; i < b->n_cidrs; i++) {
+		const struct ctw_pol_cidr *cb = &b->cidrs[i];
+		bool in = false;
+		int maxp = cb->plen;
+		for (int pl = maxp; pl >= 0 && !in; pl--) {
+			struct pfx_key k = { .family = cb->family, .plen = (uint8_t)pl };
+			memcpy(k.addr, cb->addr, 16);
+			pfx_mask(k.addr, cb->family, pl);
+			in = pfxset_get(aset, &k, false) != NULL;
+		}
+		if (!in)
+			return false;
+	}
+	return true;
+}
+
+static void validate(struct pctx *c)
+{
+	struct ctw_policy *p = c->p;
+
+	for (size_t i = 0; i < p->n_rules; i++)
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(p->rules[i].name, p->rules[j].name)) {
+				err_pos(c, true, p->rules[i].pos,
+					"duplicate rule name '%s' (first at line %d)",
+					p->rules[i].name, p->rules[j].pos.line);
+				break;
+			}
+
+	for (size_t j = 0; j < p->n_rules; j++) {
+		const struct ctw_pol_rule *a = &p->rules[j];
+		struct pfxset aset;
+		pfxset_init(&aset, a->n_cidrs);
+		for (size_t k = 0; k < a->n_cidrs; k++) {
+			struct pfx_key key = { .family = a->cidrs[k].family,
+					       .plen = a->cidrs[k].plen };
+			memcpy(key.addr, a->cidrs[k].addr, 16);
+			pfxset_get(&aset, &key, true);
+		}
+		for (size_t i = j + 1; i < p->n_rules; i++) {
+			const struct ctw_pol_rule *b = &p->rules[i];
+			if (!covers(a, b, &aset))
+				continue;
+			if (a->action != b->action)
+				err_pos(c, true, b->pos,
+					"rule '%s' contradicts rule '%s' (line %d): every packet it "
+					"matches is already %s there, so its %s can never apply",
+					b->name, a->name, a->pos.line,
+					a->action == CTW_POL_DENY ? "denied" : "allowed",
+					b->action == CTW_POL_DENY ? "deny" : "allow");
+			else
+				err_pos(c, false, b->pos,
+					"rule '%s' is redundant: rule '%s' (line %d) already %s "
+					"every packet it matches",
+					b->name, a->name, a->pos.line,
+					a->action == CTW_POL_DENY ? "denies" : "allows");
+		}
+		pfxset_fini(&aset);
+	}
+}
+
+static void parse_defaults(struct pctx *c, yaml_node_t *n)
+{
+	if (n->type == YAML_SCALAR_NODE) {
+		enum ctw_pol_action a;
+		if (parse_action(c, n, &a) == 0)
+			c->p->def_xdp = c->p->def_egress = c->p->def_ingress = a;
+		return;
+	}
+	if (n->type != YAML_MAPPING_NODE) {
+		err_at(c, n, "default must be a mapping (interfaces, egress, ingress)");
+		return;
+	}
+	check_dup_keys(c, n);
+	for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
+	     pr++) {
+		yaml_node_t *kn = node(c, pr->key), *vn = node(c, pr->value);
+		const char *k = want_scalar(c, kn, "a key");
+		if (!k)
+			continue;
+		if (!strcmp(k, "interfaces") || !strcmp(k, "xdp"))
+			parse_action(c, vn, &c->p->def_xdp);
+		else if (!strcmp(k, "egress"))
+			parse_action(c, vn, &c->p->def_egress);
+		else if (!strcmp(k, "ingress"))
+			parse_action(c, vn, &c->p->def_ingress);
+		else if (!strcmp(k, "containers")) {
+			enum ctw_pol_action a;
+			if (parse_action(c, vn, &a) == 0)
+				c->p->def_egress = c->p->def_ingress = a;
+		} else
+			err_at(c, kn,
+			       "unknown key '%s' in default (expected interfaces, containers, "
+			       "egress or ingress)",
+			       k);
+	}
+}
+
+int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_policy **out,
+		     struct ctw_pol_diags *d)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ctw_policy *p = xcalloc(1, sizeof(*p));
+	struct pctx c = { .path = path, .d = d, .doc = &doc, .p = p };
+	size_t errors0 = d->n_errors;
+
+	*out = NULL;
+	p->path = xstrdup(path);
+	p->hash = pol_fnv1a(text, len);
+	if (!yaml_parser_initialize(&parser)) {
+		ctw_policy_free(p);
+		return -ENOMEM;
+	}
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		struct ctw_pol_pos pos = { (int)parser.problem_mark.line + 1,
+					   (int)parser.problem_mark.column + 1 };
+		if (parser.context)
+			err_pos(&c, true, pos, "%s %s", parser.problem ? parser.problem : "syntax error",
+				parser.context);
+		else
+			err_pos(&c, true, pos, "%s", parser.problem ? parser.problem : "syntax error");
+		yaml_parser_delete(&parser);
+		ctw_policy_free(p);
+		return -EINVAL;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	if (!root || (root->type == YAML_SCALAR_NODE && !*scalar(root))) {
+		err_pos(&c, true, (struct ctw_pol_pos){ 1, 1 },
+			"empty policy (expected a mapping with 'rules:')");
+		goto done;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		err_at(&c, root, "a policy must be a mapping with 'rules:', not %s", type_name(root));
+		goto done;
+	}
+	check_dup_keys(&c, root);
+	yaml_node_t *rules = NULL;
+	for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+	     pr < root->data.mapping.pairs.top; pr++) {
+		yaml_node_t *kn = node(&c, pr->key), *vn = node(&c, pr->value);
+		const char *k = want_scalar(&c, kn, "a key");
+		if (!k)
+			continue;
+		if (!strcmp(k, "rules"))
+			rules = vn;
+		else if (!strcmp(k, "default") || !strcmp(k, "defaults"))
+			parse_defaults(&c, vn);
+		else if (!strcmp(k, "version")) {
+			const char *v = want_scalar(&c, vn, "version");
+			if (v && strcmp(v, "1"))
+				err_at(&c, vn, "unsupported policy version '%s' (this ctrwatch reads 1)",
+				       v);
+		} else
+			err_at(&c, kn, "unknown key '%s' (expected rules, default or version)", k);
+	}
+	if (!rules) {
+		err_at(&c, root, "policy has no 'rules:' list");
+		goto done;
+	}
+	if (rules->type == YAML_SCALAR_NODE && !*scalar(rules)) {
+		/* "rules:" with nothing: an empty policy is valid (allow all). */
+	} else if (rules->type != YAML_SEQUENCE_NODE) {
+		err_at(&c, rules, "rules must be a list, not %s", type_name(rules));
+	} else {
+		size_t n = (size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start);
+		if (n > MAX_RULES) {
+			err_at(&c, rules, "too many rules: %zu (at most %d)", n, MAX_RULES);
+			n = MAX_RULES;
+		}
+		p->rules = xcalloc(n ? n : 1, sizeof(*p->rules));
+		for (size_t i = 0; i < n; i++) {
+			parse_rule(&c, node(&c, rules->data.sequence.items.start[i]), &p->rules[i]);
+			p->n_rules++;
+		}
+	}
+	if (d->n_errors == errors0)
+		validate(&c);
+done:
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (d->n_errors != errors0) {
+		ctw_policy_free(p);
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
+int ctw_policy_load(const char *path, struct ctw_policy **out, struct ctw_pol_diags *d)
+{
+	char *text;
+	size_t len;
+	int r = ctw_read_file(path, &text, &len);
+
+	*out = NULL;
+	if (r < 0) {
+		struct pctx c = { .path = path, .d = d };
+		err_pos(&c, true, (struct ctw_pol_pos){ 0, 0 }, "cannot read: %s", strerror(-r));
+		return r;
+	}
+	r = ctw_policy_parse(path, text, len, out, d);
+	free(text);
+	return r;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void ctw_policy_free(struct ctw_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		struct ctw_pol_rule *r = &p->rules[i];
+		free(r->name);
+		free_strv(r->ifaces, r->n_ifaces);
+		free(r->sel.name);
+		free(r->sel.id);
+		free(r->sel.pod);
+		free(r->sel.namespace_);
+		free(r->sel.cgroup);
+		free_strv(r->sel.labels, r->sel.n_labels);
+		free(r->cidrs);
+		free_strv(r->dns, r->n_dns);
+	}
+	free(p->rules);
+	free(p->path);
+	free(p);
+}
+
+/* ---- writing YAML back ---- */
+
+static void yq(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static void write_ranges(FILE *f, const char *key, const struct ctw_pol_range *r, size_t n)
+{
+	if (!n)
+		return;
+	fprintf(f, "      %s: [", key);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].lo == r[i].hi)
+			fprintf(f, "%s%u", i ? ", " : "", r[i].lo);
+		else
+			fprintf(f, "%s\"%u-%u\"", i ? ", " : "", r[i].lo, r[i].hi);
+	}
+	fputs("]\n", f);
+}
+
+void ctw_policy_write_yaml(const struct ctw_policy *p, FILE *f)
+{
+	static const char *act[] = { "allow", "deny" };
+
+	fprintf(f, "default:\n  interfaces: %s\n  egress: %s\n  ingress: %s\nrules:\n",
+		act[p->def_xdp], act[p->def_egress], act[p->def_ingress]);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct ctw_pol_rule *r = &p->rules[i];
+		fputs("  - name: ", f);
+		yq(f, r->name);
+		fprintf(f, "\n    action: %s\n", act[r->action]);
+		if (r->scope == CTW_POL_SCOPE_XDP) {
+			fputs("    interfaces: [", f);
+			for (size_t k = 0; k < r->n_ifaces; k++) {
+				if (k)
+					fputs(", ", f);
+				yq(f, r->ifaces[k]);
+			}
+			fputs("]\n", f);
+		} else {
+			const struct ctw_pol_selector *s = &r->sel;
+			fputs("    containers: {", f);
+			const char *keys[] = { "name", "id", "pod", "namespace", "cgroup" };
+			const char *vals[] = { s->name, s->id, s->pod, s->namespace_, s->cgroup };
+			bool first = true;
+			for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
+				if (!vals[k])
+					continue;
+				fprintf(f, "%s%s: ", first ? "" : ", ", keys[k]);
+				yq(f, vals[k]);
+				first = false;
+			}
+			if (s->n_labels) {
+				fprintf(f, "%slabels: {", first ? "" : ", ");
+				for (size_t k = 0; k < s->n_labels; k++) {
+					char *kv = xstrdup(s->labels[k]), *eq = strchr(kv, '=');
+					if (eq)
+						*eq++ = '\0';
+					fprintf(f, "%s", k ? ", " : "");
+					yq(f, kv);
+					fputs(": ", f);
+					yq(f, eq ? eq : "");
+					free(kv);
+				}
+				fputs("}", f);
+			}
+			fprintf(f, "}\n    direction: %s\n",
+				r->dir == CTW_POL_EGRESS ? "egress" : "ingress");
+		}
+		fputs("    match:\n", f);
+		if (r->n_cidrs) {
+			fputs("      cidrs: [", f);
+			for (size_t k = 0; k < r->n_cidrs; k++) {
+				char b[64];
+				pol_format_cidr(&r->cidrs[k], b, sizeof(b));
+				fprintf(f, "%s\"%s\"", k ? ", " : "", b);
+			}
+			fputs("]\n", f);
+		}
+		if (r->icmp)
+			fputs("      protocol: icmp\n", f);
+		else if (r->proto)
+			fprintf(f, "      protocol: %s\n", r->proto == IPPROTO_TCP ? "tcp" : "udp");
+		write_ranges(f, "ports", r->dports, r->n_dports);
+		write_ranges(f, "src_ports", r->sports, r->n_sports);
+		if (r->n_dns) {
+			fputs("      dns: [", f);
+			for (size_t k = 0; k < r->n_dns; k++) {
+				if (k)
+					fputs(", ", f);
+				yq(f, r->dns[k]);
+			}
+			fputs("]\n", f);
+		}
+		if (!r->n_cidrs && !r->icmp && !r->proto && !r->n_dports && !r->n_sports && !r->n_dns)
+			fputs("      {}\n", f);
+	}
+}
+
+void pol_rule_summary(const struct ctw_pol_rule *r, char *buf, size_t size)
+{
+	FILE *f = fmemopen(buf, size, "w");
+	if (!f) {
+		buf[0] = '\0';
+		return;
+	}
+	if (r->n_cidrs) {
+		char b[64];
+		pol_format_cidr(&r->cidrs[0], b, sizeof(b));
+		fprintf(f, "cidrs=%s", b);
+		if (r->n_cidrs > 1)
+			fprintf(f, "(+%zu)", r->n_cidrs - 1);
+		fputc(' ', f);
+	}
+	if (r->icmp)
+		fputs("proto=icmp ", f);
+	else if (r->proto)
+		fprintf(f, "proto=%s ", r->proto == IPPROTO_TCP ? "tcp" : "udp");
+	for (int side = 0; side < 2; side++) {
+		const struct ctw_pol_range *rg = side ? r->sports : r->dports;
+		size_t n = side ? r->n_sports : r->n_dports;
+		if (!n)
+			continue;
+		fputs(side ? "sports=" : "ports=", f);
+		for (size_t i = 0; i < n; i++) {
+			if (rg[i].lo == rg[i].hi)
+				fprintf(f, "%s%u", i ? "," : "", rg[i].lo);
+			else
+				fprintf(f, "%s%u-%u", i ? "," : "", rg[i].lo, rg[i].hi);
+		}
+		fputc(' ', f);
+	}
+	for (size_t i = 0; i < r->n_dns; i++)
+		fprintf(f, "%s%s", i ? "," : "dns=", r->dns[i]);
+	fclose(f);
+	size_t l = strlen(buf);
+	while (l && buf[l - 1] == ' ')
+		buf[--l] = '\0';
+	if (!l)
+		ctw_strlcpy(buf, "any", size);
+}

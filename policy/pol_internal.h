@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* policy/ private helpers shared by its .c files (not a public header). */
+#ifndef CTW_POL_INTERNAL_H
+#define CTW_POL_INTERNAL_H
+
+#include "policy.h"
+
+/* An open-addressing set of prefixes, keyed by (group, dir, family, plen,
+ * address); each entry carries a rule bitmap. */
+struct pfx_key {
+	uint64_t group;
+	uint8_t dir, family, plen, __pad;
+	uint8_t addr[16];
+};
+
+struct pfx_ent {
+	struct pfx_key k;
+	uint64_t bits[4]; /* CTW_FW_MAX_RULES == 256 */
+	bool used;
+};
+
+struct pfxset {
+	struct pfx_ent *tab;
+	size_t cap, n;
+};
+
+void pfxset_init(struct pfxset *s, size_t hint);
+void pfxset_fini(struct pfxset *s);
+struct pfx_ent *pfxset_get(struct pfxset *s, const struct pfx_key *k, bool create);
+/* Zero the address bits past plen. */
+void pfx_mask(uint8_t *addr, int family, int plen);
+
+bool pol_cidr_contains(const struct ctw_pol_cidr *outer, const struct ctw_pol_cidr *inner);
+uint64_t pol_fnv1a(const void *data, size_t len);
+/* Compact text of a rule's match, for `policy show`. */
+void pol_rule_summary(const struct ctw_pol_rule *r, char *buf, size_t size);
+void pol_format_cidr(const struct ctw_pol_cidr *c, char *buf, size_t size);
+
+#endif /* CTW_POL_INTERNAL_H */
