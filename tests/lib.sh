@@ -162,6 +162,15 @@ cgroup_dirs() { # relpath
 	done </proc/self/cgroup
 }
 
+# The cgroup v2 directory of a relative path below this process's own v2
+# cgroup (the one BPF keys on).
+cgroup2_dir() { # relpath
+	local mnt=/sys/fs/cgroup own
+	[ -d /sys/fs/cgroup/unified ] && mnt=/sys/fs/cgroup/unified
+	own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+	echo "$mnt${own%/}/$1"
+}
+
 # Remove a cgroup subtree we created (rmdir only: a cgroup with processes
 # in it stays and is reported by the caller).
 cgroup_rm_tree() { # relpath

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * A tracing session: load bpf/trace.bpf.c configured from the options, put
+ * cgroups in its traced map, and turn the ring buffer into strace lines,
+ * JSON lines or a -c summary.
+ *
+ * Throughput: records are formatted straight out of the ring buffer (no copy,
+ * no allocation) into one large output buffer written with write(2); the
+ * kernel side only wakes the reader once a backlog has built up, and the
+ * reader otherwise polls on a short timeout, so a busy container costs one
+ * wakeup per batch instead of one per syscall.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "internal.h"
+#include "trace.skel.h"
+
+#define DEFAULT_RINGBUF (32u << 20)
+#define POLL_MS 20
+
+struct name_ent {
+	uint64_t id;
+	char name[128];
+};
+
+struct ctw_trace {
+	struct ctw_trace_opts o;
+	struct trace_bpf *skel;
+	struct ring_buffer *rb;
+	struct ctw_outbuf out;
+	struct ctw_trace_fmt fmt;
+
+	pthread_mutex_t lock; /* names: the hook may add while the reader reads */
+	struct name_ent *names;
+	size_t nnames, cap;
+	uint64_t last_id;
+	char last_name[128];
+
+	uint64_t events;
+	uint64_t start_ns;
+	pthread_t thread;
+	bool thread_running;
+	volatile bool stop;
+	bool finished;
+};
+
+static void lookup_name(struct ctw_trace *t, uint64_t id)
+{
+	pthread_mutex_lock(&t->lock);
+	snprintf(t->last_name, sizeof(t->last_name), "cgroup:%llu", (unsigned long long)id);
+	for (size_t i = 0; i < t->nnames; i++) {
+		if (t->names[i].id == id) {
+			ctw_strlcpy(t->last_name, t->names[i].name, sizeof(t->last_name));
+			break;
+		}
+	}
+	pthread_mutex_unlock(&t->lock);
+	t->last_id = id;
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct ctw_trace *t = ctx;
+	const struct ctw_trace_event *ev = data;
+
+	if (len < sizeof(*ev) || sizeof(*ev) + ev->payload_len > len)
+		return 0;
+	if (ev->cgroup_id != t->last_id)
+		lookup_name(t, ev->cgroup_id);
+	t->events++;
+	ctw_trace_format_event(&t->out, &t->fmt, ev, ev + 1, t->last_name);
+	return 0;
+}
+
+static int fill_specs(struct ctw_trace *t, const bool *sel)
+{
+	int fd = bpf_map__fd(t->skel->maps.trace_spec);
+
+	for (__u32 nr = 0; nr < TRACE_NR_MAX; nr++) {
+		struct ctw_trace_spec spec;
+
+		ctw_trace_syscall_spec(nr, &spec);
+		if (sel[nr])
+			spec.flags |= TRACE_SPEC_SELECTED;
+		if (bpf_map_update_elem(fd, &nr, &spec, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_err *err)
+{
+	struct ctw_trace *t = xcalloc(1, sizeof(*t));
+	bool sel[TRACE_NR_MAX];
+	size_t rb_bytes;
+	int rc;
+
+	t->o = *opts;
+	if (!t->o.strsize)
+		t->o.strsize = 32;
+	pthread_mutex_init(&t->lock, NULL);
+	t->last_id = 0;
+	ctw_strlcpy(t->last_name, "?", sizeof(t->last_name));
+
+	if (ctw_trace_parse_filter(opts->filter, sel, err) < 0)
+		goto out_free;
+
+	ctw_log_libbpf();
+	t->skel = trace_bpf__open();
+	if (!t->skel) {
+		ctw_err_set(err, errno, "open BPF object trace");
+		goto out_free;
+	}
+	rb_bytes = opts->ringbuf_bytes ? opts->ringbuf_bytes : DEFAULT_RINGBUF;
+	bpf_map__set_max_entries(t->skel->maps.events, rb_bytes);
+	t->skel->rodata->want_events = !opts->summary;
+	t->skel->rodata->want_stats = opts->summary || opts->summary_too || opts->seccomp_profile;
+	t->skel->rodata->filter_pids = opts->npids > 0;
+	t->skel->rodata->failed_only = opts->failed_only;
+	t->skel->rodata->buf_max = t->o.strsize < TRACE_BUF_MAX ? t->o.strsize : TRACE_BUF_MAX;
+	/* Wake the reader only once an eighth of the ring is filled; below
+	 * that it finds the records on its next POLL_MS tick. */
+	t->skel->rodata->wakeup_bytes = rb_bytes / 8;
+
+	rc = trace_bpf__load(t->skel);
+	if (rc) {
+		ctw_err_set(err, -rc, "load BPF object trace");
+		goto out_free;
+	}
+	rc = fill_specs(t, sel);
+	if (rc) {
+		ctw_err_set(err, -rc, "fill trace_spec map");
+		goto out_free;
+	}
+	for (size_t i = 0; i < opts->npids; i++) {
+		__u32 pid = opts->pids[i];
+		__u8 one = 1;
+
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.trace_pids), &pid, &one, BPF_ANY)) {
+			ctw_err_set(err, errno, "add pid %u to trace_pids", pid);
+			goto out_free;
+		}
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), on_event, t, NULL);
+	if (!t->rb) {
+		ctw_err_set(err, errno, "ring buffer");
+		goto out_free;
+	}
+	rc = trace_bpf__attach(t->skel);
+	if (rc) {
+		ctw_err_set(err, -rc, "attach tp_btf/sys_enter and sys_exit");
+		goto out_free;
+	}
+	ctw_outbuf_init(&t->out, opts->out_fd, 1 << 20);
+	t->fmt.strsize = t->o.strsize;
+	t->fmt.durations = opts->durations;
+	t->fmt.timestamps = opts->timestamps;
+	t->fmt.json = opts->json;
+	t->fmt.realtime_off = (int64_t)ctw_realtime_ns() - (int64_t)ctw_now_ns();
+	t->start_ns = ctw_now_ns();
+	return t;
+
+out_free:
+	ctw_trace_free(t);
+	return NULL;
+}
+
+int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *name)
+{
+	struct ctw_trace_cgroup zero = { 0 };
+
+	pthread_mutex_lock(&t->lock);
+	if (t->nnames == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 16;
+		t->names = xrealloc(t->names, t->cap * sizeof(*t->names));
+	}
+	t->names[t->nnames].id = cgroup_id;
+	ctw_strlcpy(t->names[t->nnames].name, name ? name : "?", sizeof(t->names[0].name));
+	t->nnames++;
+	/* a name for an id already seen as unknown */
+	if (t->last_id == cgroup_id)
+		t->last_id = 0;
+	pthread_mutex_unlock(&t->lock);
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &cgroup_id, &zero, BPF_NOEXIST) &&
+	    errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int ctw_trace_cgroup_ready(uint64_t cgroup_id, const char *name, void *ctx)
+{
+	return ctw_trace_add_cgroup(ctx, cgroup_id, name);
+}
+
+static int add_tree(struct ctw_trace *t, const char *path, const char *name, int depth)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int n = 0, rc;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	rc = ctw_trace_add_cgroup(t, st.st_ino, name);
+	if (rc < 0)
+		return rc;
+	n++;
+	if (depth > 32 || !(d = opendir(path)))
+		return n;
+	while ((de = readdir(d))) {
+		_cleanup_free_ char *sub = NULL;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = xasprintf("%s/%s", path, de->d_name);
+		rc = add_tree(t, sub, name, depth + 1);
+		if (rc > 0)
+			n += rc;
+	}
+	closedir(d);
+	return n;
+}
+
+int ctw_trace_add_cgroup_tree(struct ctw_trace *t, const char *path, const char *name)
+{
+	return add_tree(t, path, name, 0);
+}
+
+int ctw_trace_poll(struct ctw_trace *t, int timeout_ms)
+{
+	uint64_t before = t->events;
+	int rc = ring_buffer__poll(t->rb, timeout_ms);
+
+	if (t->events != before)
+		ctw_outbuf_flush(&t->out);
+	if (rc < 0)
+		return rc;
+	return (int)(t->events - before);
+}
+
+static void *reader(void *arg)
+{
+	struct ctw_trace *t = arg;
+
+	while (!t->stop) {
+		int rc = ctw_trace_poll(t, POLL_MS);
+
+		if (rc < 0 && rc != -EINTR) {
+			pr_err("trace: ring buffer: %s", strerror(-rc));
+			break;
+		}
+	}
+	return NULL;
+}
+
+int ctw_trace_start_thread(struct ctw_trace *t)
+{
+	int rc = pthread_create(&t->thread, NULL, reader, t);
+
+	if (rc)
+		return -rc;
+	t->thread_running = true;
+	return 0;
+}
+
+uint64_t ctw_trace_events(const struct ctw_trace *t)
+{
+	return t->events;
+}
+
+/* Sum the kernel's per-cgroup loss counters; with report, name each. */
+static uint64_t count_lost(struct ctw_trace *t, bool report)
+{
+	int fd = bpf_map__fd(t->skel->maps.traced);
+	uint64_t key, next, total = 0;
+	uint64_t *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct ctw_trace_cgroup v;
+
+		if (bpf_map_lookup_elem(fd, &next, &v) == 0 && v.lost) {
+			total += v.lost;
+			if (report) {
+				lookup_name(t, next);
+				pr_warn("trace: %s: lost %llu events (ring buffer full)",
+					t->last_name, (unsigned long long)v.lost);
+			}
+		}
+		key = next;
+		prev = &key;
+	}
+	return total;
+}
+
+uint64_t ctw_trace_lost(struct ctw_trace *t)
+{
+	return count_lost(t, false);
+}
+
+static int read_stats(struct ctw_trace *t, struct ctw_trace_stat *stats)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(t->skel->maps.trace_stats);
+	struct ctw_trace_stat *per = NULL;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	per = xcalloc(ncpu, sizeof(*per));
+	memset(stats, 0, TRACE_NR_MAX * sizeof(*stats));
+	for (__u32 nr = 0; nr < TRACE_NR_MAX; nr++) {
+		if (bpf_map_lookup_elem(fd, &nr, per))
+			continue;
+		for (int c = 0; c < ncpu; c++) {
+			stats[nr].calls += per[c].calls;
+			stats[nr].errors += per[c].errors;
+			stats[nr].ns += per[c].ns;
+		}
+	}
+	free(per);
+	return 0;
+}
+
+int ctw_trace_finish(struct ctw_trace *t, struct ctw_err *err)
+{
+	struct ctw_trace_stat stats[TRACE_NR_MAX];
+	uint64_t lost, elapsed;
+	int rc = 0;
+
+	if (t->finished)
+		return 0;
+	t->finished = true;
+	if (t->thread_running) {
+		t->stop = true;
+		pthread_join(t->thread, NULL);
+		t->thread_running = false;
+	}
+	/* what was emitted up to now is in the ring: drain it */
+	while (ring_buffer__consume(t->rb) > 0)
+		;
+	elapsed = ctw_now_ns() - t->start_ns;
+
+	if (t->skel->rodata->want_stats && read_stats(t, stats) == 0) {
+		if (t->o.summary || t->o.summary_too)
+			ctw_trace_print_summary(&t->out, stats);
+		if (t->o.seccomp_profile) {
+			bool used[TRACE_NR_MAX];
+
+			for (int nr = 0; nr < TRACE_NR_MAX; nr++)
+				used[nr] = stats[nr].calls > 0;
+			rc = ctw_trace_write_seccomp_profile(t->o.seccomp_profile, used, err);
+		}
+	}
+	ctw_outbuf_flush(&t->out);
+	if (t->out.error && !rc)
+		rc = ctw_err_set(err, -t->out.error, "write trace output");
+
+	lost = count_lost(t, true);
+	if (t->o.report_stats)
+		fprintf(stderr, "ctrwatch: trace: %llu events in %.3f s (%.0f events/s), %llu lost\n",
+			(unsigned long long)t->events, elapsed / 1e9,
+			elapsed ? t->events * 1e9 / elapsed : 0.0, (unsigned long long)lost);
+	return rc;
+}
+
+void ctw_trace_free(struct ctw_trace *t)
+{
+	if (!t)
+		return;
+	if (t->thread_running) {
+		t->stop = true;
+		pthread_join(t->thread, NULL);
+	}
+	ring_buffer__free(t->rb);
+	trace_bpf__destroy(t->skel);
+	ctw_outbuf_fini(&t->out);
+	free(t->names);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}

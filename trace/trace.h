@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * trace/ — live syscall tracing of containers (`ctrwatch trace`,
+ * `ctrwatch run --trace`): the syscall table (names from libseccomp, argument
+ * kinds and strace's classes), strace-style formatting, the -c summary, the
+ * Docker-format seccomp profile writer, and a session that loads
+ * bpf/trace.bpf.c and consumes its ring buffer.
+ */
+#ifndef CTW_TRACE_H
+#define CTW_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../lib/lib.h"
+#include "../bpf/trace.h" /* the kernel contract */
+
+/* ---- the syscall table ---- */
+
+/* strace's classes, for -e trace=%file etc. */
+enum {
+	CTW_TC_FILE = 1 << 0,
+	CTW_TC_NETWORK = 1 << 1,
+	CTW_TC_PROCESS = 1 << 2,
+	CTW_TC_MEMORY = 1 << 3,
+	CTW_TC_SIGNAL = 1 << 4,
+	CTW_TC_IPC = 1 << 5,
+	CTW_TC_DESC = 1 << 6,
+};
+
+/* Name of syscall nr on this architecture ("openat"), or NULL. Borrowed. */
+const char *ctw_trace_syscall_name(int nr);
+/* Number of a syscall name, or -1. */
+int ctw_trace_syscall_nr(const char *name);
+/* strace classes of nr (CTW_TC_*). */
+unsigned ctw_trace_syscall_classes(int nr);
+/* What the kernel must capture for nr (selection flag not set). */
+void ctw_trace_syscall_spec(int nr, struct ctw_trace_spec *spec);
+
+/* Parse strace's -e trace= value ("open,read", "%file,%network", "!write",
+ * "all", "none") into sel[TRACE_NR_MAX].  -EINVAL with err set on an
+ * unknown name or class. */
+int ctw_trace_parse_filter(const char *expr, bool *sel, struct ctw_err *err);
+
+/* ---- formatting ---- */
+
+/* A growable output buffer flushed to fd with write(2); fd < 0 keeps
+ * everything in memory (tests).  No stdio, no per-event allocation. */
+struct ctw_outbuf {
+	char *buf;
+	size_t len, cap;
+	int fd;
+	int error; /* first write error, -errno */
+};
+
+void ctw_outbuf_init(struct ctw_outbuf *o, int fd, size_t cap);
+void ctw_outbuf_fini(struct ctw_outbuf *o); /* flushes */
+int ctw_outbuf_flush(struct ctw_outbuf *o);
+void ctw_outbuf_reset(struct ctw_outbuf *o);
+/* NUL-terminated view of what is buffered (for tests). */
+const char *ctw_outbuf_str(struct ctw_outbuf *o);
+void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s);
+void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n);
+void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+struct ctw_trace_fmt {
+	unsigned strsize;      /* -s: string data shown before "..." */
+	bool durations;        /* -T: " <0.000012>" */
+	int timestamps;        /* 0, 1 (-t HH:MM:SS), 2 (-tt with usecs) */
+	int64_t realtime_off;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, for -t */
+	bool json;
+};
+
+/* Format one event as a strace line or a JSON object, newline included.
+ * payload points at ev->payload_len bytes of items. */
+void ctw_trace_format_event(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
+			    const struct ctw_trace_event *ev, const void *payload,
+			    const char *container);
+
+/* Building blocks, exported for the unit tests. */
+void ctw_trace_quote(struct ctw_outbuf *o, const char *s, size_t n, size_t max, bool more);
+void ctw_trace_format_open_flags(struct ctw_outbuf *o, uint64_t flags);
+void ctw_trace_format_at_flags(struct ctw_outbuf *o, uint64_t flags);
+void ctw_trace_format_mmap_prot(struct ctw_outbuf *o, uint64_t prot);
+void ctw_trace_format_mmap_flags(struct ctw_outbuf *o, uint64_t flags);
+void ctw_trace_format_socket_domain(struct ctw_outbuf *o, uint64_t domain);
+void ctw_trace_format_socket_type(struct ctw_outbuf *o, uint64_t type);
+void ctw_trace_format_signal(struct ctw_outbuf *o, uint64_t sig);
+void ctw_trace_format_sockaddr(struct ctw_outbuf *o, const void *sa, size_t len);
+void ctw_trace_format_ret(struct ctw_outbuf *o, int nr, int64_t ret);
+/* "ENOENT", or NULL for an unknown errno. */
+const char *ctw_trace_errno_name(int err);
+
+/* ---- summary (-c) and seccomp profile ---- */
+
+/* Print stats[TRACE_NR_MAX] in strace -c's layout. */
+void ctw_trace_print_summary(struct ctw_outbuf *o, const struct ctw_trace_stat *stats);
+/* Write a Docker-format seccomp profile that allows exactly the syscalls
+ * with used[nr] set and makes everything else fail with EPERM. */
+int ctw_trace_write_seccomp_profile(const char *path, const bool *used, struct ctw_err *err);
+
+/* ---- a tracing session ---- */
+
+struct ctw_trace_opts {
+	const char *filter;        /* -e trace= value; NULL = everything */
+	bool summary;              /* -c: counts only, no events */
+	bool summary_too;          /* -C: events and the summary */
+	bool failed_only;          /* --failed */
+	bool json;                 /* --json */
+	bool durations;            /* -T */
+	int timestamps;            /* -t / -tt */
+	unsigned strsize;          /* -s, 0 = 32 */
+	int out_fd;                /* where events and summary go */
+	const char *seccomp_profile; /* write this file at the end */
+	const int *pids;           /* -p: only these processes */
+	size_t npids;
+	size_t ringbuf_bytes;      /* 0 = 64 MiB */
+	bool report_stats;         /* --stats: events, rate and loss on stderr */
+};
+
+struct ctw_trace;
+
+struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_err *err);
+/* Start tracing a cgroup (by v2 id); name is what output lines show. */
+int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *name);
+/* Same for a cgroup directory and every cgroup below it. Returns the
+ * number of cgroups added or -errno. */
+int ctw_trace_add_cgroup_tree(struct ctw_trace *t, const char *path, const char *name);
+/* Consume what the ring buffer holds, waiting up to timeout_ms.
+ * Returns the events consumed or -errno (-EINTR when interrupted). */
+int ctw_trace_poll(struct ctw_trace *t, int timeout_ms);
+/* Consume in a background thread until ctw_trace_finish(). */
+int ctw_trace_start_thread(struct ctw_trace *t);
+/* Stop, drain, write the summary / profile, report losses.  0 or -errno. */
+int ctw_trace_finish(struct ctw_trace *t, struct ctw_err *err);
+uint64_t ctw_trace_events(const struct ctw_trace *t);
+uint64_t ctw_trace_lost(struct ctw_trace *t);
+void ctw_trace_free(struct ctw_trace *t);
+
+/* Callback shape for runtime hooks: ctx is a struct ctw_trace. */
+int ctw_trace_cgroup_ready(uint64_t cgroup_id, const char *name, void *ctx);
+
+/* ---- naming what the user typed ---- */
+
+struct ctw_trace_target {
+	uint64_t cgroup_id;
+	char name[128];
+	char cgroup_path[4096]; /* absolute v2 path, "" when unknown */
+};
+
+/* Resolve a container name or id, a cgroup path (absolute or relative to
+ * the v2 mount) or a PID.  -ENOENT / -EINVAL with err set. */
+int ctw_trace_resolve(const char *spec, struct ctw_trace_target *out, struct ctw_err *err);
+
+#endif /* CTW_TRACE_H */
