@@ -38,7 +38,11 @@ void ctw_trace_print_summary(struct ctw_outbuf *o, const struct ctw_trace_stat *
 	size_t n = 0;
 
 	for (int nr = 0; nr < TRACE_NR_MAX; nr++) {
-		if (!stats[nr].calls)
+		struct ctw_trace_spec spec;
+
+		/* strace counts a call when it returns: exit_group never does */
+		ctw_trace_syscall_spec(nr, &spec);
+		if (!stats[nr].calls || (spec.flags & TRACE_SPEC_NORETURN))
 			continue;
 		rows[n].nr = nr;
 		rows[n].s = &stats[nr];
