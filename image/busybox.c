@@ -187,7 +187,7 @@ static int build_locked(const char *root, struct ctw_err *err)
 	char *layer_tmp = NULL;
 	r = write_layer_tar(tar, busybox, bin, bin_len, st.st_mtime, err);
 	if (!r)
-		r = layer_prepare(root, tar, NULL, NULL, diffid, &layer_tmp, err);
+		r = layer_prepare(root, tar, "busybox layer", NULL, NULL, diffid, &layer_tmp, err);
 	if (!r && layer_tmp)
 		r = store_layer_commit(root, layer_tmp, diffid, err);
 	free(layer_tmp);

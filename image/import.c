@@ -276,7 +276,7 @@ static int prepare_one(struct import *im, size_t i, const char *rel, const char 
 		return fd;
 	char proc[64];
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	int r = layer_prepare(im->root, proc, want_digest, want_diffid, im->diffids[i],
+	int r = layer_prepare(im->root, proc, rel, want_digest, want_diffid, im->diffids[i],
 			      &im->tmps[i], err);
 	close(fd);
 	if (r < 0)

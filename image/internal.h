@@ -68,13 +68,14 @@ int layer_extract(const char *blob_path, const char *dest, struct layer_result *
 		  struct ctw_err *err);
 /* Only hash the blob (compressed digest) and its uncompressed content. */
 int layer_hash(const char *blob_path, struct layer_result *res, struct ctw_err *err);
-/* Extract into a temporary dir of the store and verify against want_digest
+/* Extract into a temporary dir of the store and verify (name, may be NULL,
+ * is what error messages call the blob when it has no digest); verify against want_digest
  * (NULL: no check) and want_diffid (NULL: no check); diffid_out gets the
  * key.  *tmp_out is the directory to commit with store_layer_commit(), or
  * NULL when the layer is already stored (then it is only verified). */
-int layer_prepare(const char *root, const char *blob_path, const char *want_digest,
-		  const char *want_diffid, char *diffid_out, char **tmp_out,
-		  struct ctw_err *err);
+int layer_prepare(const char *root, const char *blob_path, const char *name,
+		  const char *want_digest, const char *want_diffid, char *diffid_out,
+		  char **tmp_out, struct ctw_err *err);
 
 /* ---- busybox.c ---- */
 int busybox_build(const char *root, struct ctw_err *err);

@@ -73,7 +73,7 @@ static int src_open(struct src *s, const char *path, struct ctw_err *err)
 	sha256_init(&s->h_diff);
 	ssize_t r = src_fill(s);
 	if (r < 0)
-		return ctw_err_setx(err, EIO, "`%s`: %s", path, s->errmsg);
+		return ctw_err_setx(err, EIO, "%s", s->errmsg);
 	s->in_len = (size_t)r;
 	if (r >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b) {
 		s->mode = SRC_GZIP;
@@ -84,8 +84,7 @@ static int src_open(struct src *s, const char *path, struct ctw_err *err)
 		s->z.avail_in = (uInt)r;
 	} else if (r >= 4 && s->in[0] == 0x28 && s->in[1] == 0xb5 && s->in[2] == 0x2f &&
 		   s->in[3] == 0xfd) {
-		return ctw_err_setx(err, ENOTSUP, "`%s`: zstd-compressed layers are not supported",
-				    path);
+		return ctw_err_setx(err, ENOTSUP, "zstd-compressed layers are not supported");
 	} else {
 		s->mode = SRC_PLAIN;
 		s->first_pending = true;
@@ -536,7 +535,8 @@ static int run(const char *blob_path, const char *dest, struct layer_result *res
 		archive_read_support_format_tar(a);
 		archive_read_support_format_gnutar(a);
 		if (archive_read_open(a, &s, NULL, archive_cb_read, NULL) != ARCHIVE_OK) {
-			r = ctw_err_setx(err, EIO, "`%s`: %s", blob_path, archive_error_string(a));
+			r = ctw_err_setx(err, EIO, "not a valid tar archive: %s",
+					 archive_error_string(a));
 			goto out_archive;
 		}
 		struct archive_entry *e;
@@ -548,13 +548,13 @@ static int run(const char *blob_path, const char *dest, struct layer_result *res
 				goto out_archive;
 		}
 		if (ar != ARCHIVE_EOF) {
-			r = ctw_err_setx(err, EIO, "`%s`: not a valid layer tar: %s", blob_path,
+			r = ctw_err_setx(err, EIO, "not a valid tar archive: %s",
 					 archive_error_string(a));
 			goto out_archive;
 		}
 	}
 	if (src_drain(&s) < 0) {
-		r = ctw_err_setx(err, EIO, "`%s`: %s", blob_path, s.errmsg);
+		r = ctw_err_setx(err, EIO, "%s", s.errmsg);
 		goto out_archive;
 	}
 	src_finish(&s, res);
@@ -580,10 +580,30 @@ int layer_hash(const char *blob_path, struct layer_result *res, struct ctw_err *
 	return run(blob_path, NULL, res, err);
 }
 
-int layer_prepare(const char *root, const char *blob_path, const char *want_digest,
-		  const char *want_diffid, char *diffid_out, char **tmp_out, struct ctw_err *err)
+/* A layer that fails to unpack is most often a corrupted blob: say so when
+ * its digest (or, for plain tars, its diff_id) proves it. */
+static int explain_failure(const char *blob_path, const char *what, const char *want_digest,
+			   const char *want_diffid, struct ctw_err *err)
 {
-	const char *what = want_digest ? want_digest : blob_path;
+	char got[DIGEST_LEN];
+	struct layer_result res;
+	struct ctw_err e2 = { 0 };
+	if (want_digest && sha256_file(blob_path, got, NULL) == 0 && strcmp(got, want_digest))
+		return ctw_err_setx(err, EBADMSG, "blob %s: sha256 mismatch (content is %s)",
+				    want_digest, got);
+	if (want_diffid && layer_hash(blob_path, &res, &e2) == 0 && strcmp(res.diffid, want_diffid))
+		return ctw_err_setx(err, EBADMSG,
+				    "layer %s: uncompressed sha256 %s does not match the config's "
+				    "diff_id %s",
+				    what, res.diffid, want_diffid);
+	return ctw_err_prefix(err, "layer %s", what);
+}
+
+int layer_prepare(const char *root, const char *blob_path, const char *name,
+		  const char *want_digest, const char *want_diffid, char *diffid_out,
+		  char **tmp_out, struct ctw_err *err)
+{
+	const char *what = want_digest ? want_digest : name ? name : blob_path;
 	struct layer_result res;
 	char *tmp = NULL;
 	int r;
@@ -593,14 +613,14 @@ int layer_prepare(const char *root, const char *blob_path, const char *want_dige
 	if (want_diffid && store_layer_exists(root, want_diffid)) {
 		r = layer_hash(blob_path, &res, err);
 		if (r < 0)
-			return ctw_err_prefix(err, "layer %s", what);
+			return explain_failure(blob_path, what, want_digest, want_diffid, err);
 	} else {
 		r = store_mktemp(root, "layer", &tmp, err);
 		if (r < 0)
 			return r;
 		r = layer_extract(blob_path, tmp, &res, err);
 		if (r < 0) {
-			ctw_err_prefix(err, "layer %s", what);
+			explain_failure(blob_path, what, want_digest, want_diffid, err);
 			goto out_rm;
 		}
 	}

@@ -408,7 +408,7 @@ static void test_layer_verify(void **state)
 	char *tmp = NULL;
 	struct ctw_err err = { 0 };
 
-	assert_int_equal(layer_prepare(root, tar, bad, NULL, diffid, &tmp, &err), -EBADMSG);
+	assert_int_equal(layer_prepare(root, tar, NULL, bad, NULL, diffid, &tmp, &err), -EBADMSG);
 	assert_null(tmp);
 	assert_non_null(strstr(err.msg, "mismatch"));
 	snprintf(p, sizeof(p), "%s/tmp", root);
@@ -416,22 +416,22 @@ static void test_layer_verify(void **state)
 	snprintf(p, sizeof(p), "%s/layers/sha256", root);
 	assert_int_equal(count_entries(p), 0);
 
-	assert_int_equal(layer_prepare(root, tar, good, bad, diffid, &tmp, &err), -EBADMSG);
+	assert_int_equal(layer_prepare(root, tar, NULL, good, bad, diffid, &tmp, &err), -EBADMSG);
 	assert_non_null(strstr(err.msg, "diff_id"));
 
-	assert_int_equal(layer_prepare(root, tar, good, NULL, diffid, &tmp, &err), 0);
+	assert_int_equal(layer_prepare(root, tar, NULL, good, NULL, diffid, &tmp, &err), 0);
 	assert_non_null(tmp);
 	assert_int_equal(store_layer_commit(root, tmp, diffid, &err), 0);
 	free(tmp);
 	assert_true(store_layer_exists(root, diffid));
 	/* Stored already: verified again, not extracted again. */
-	assert_int_equal(layer_prepare(root, tar, good, diffid, diffid, &tmp, &err), 0);
+	assert_int_equal(layer_prepare(root, tar, NULL, good, diffid, diffid, &tmp, &err), 0);
 	assert_null(tmp);
-	assert_int_equal(layer_prepare(root, tar, bad, diffid, diffid, &tmp, &err), -EBADMSG);
+	assert_int_equal(layer_prepare(root, tar, NULL, bad, diffid, diffid, &tmp, &err), -EBADMSG);
 
 	/* A truncated gzip stream is an error, not a short layer. */
 	assert_int_equal(truncate(tar, 40), 0);
-	assert_true(layer_prepare(root, tar, NULL, NULL, diffid, &tmp, &err) < 0);
+	assert_true(layer_prepare(root, tar, NULL, NULL, NULL, diffid, &tmp, &err) < 0);
 	ctw_rm_rf(root);
 	free(root);
 }
