@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * cgroups for containers, behind one small ops table:
+ *  - unified (v2 only): one directory holds identity and limits;
+ *  - hybrid (v1 controllers + a v2 tree at /sys/fs/cgroup/unified): the
+ *    container gets its own v2 directory (its inode is the id BPF sees) and
+ *    one directory per v1 controller, where the limits go.
+ * A parent without a leading '/' is relative to this process's own cgroup in
+ * each hierarchy (read from /proc/self/cgroup).  We only ever write to
+ * directories we created.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+
+#include "internal.h"
+
+/* v1 controllers a container gets a directory in on hybrid hosts: memory,
+ * cpu and pids carry limits; cpuacct is for accounting (the agent reads
+ * it); devices confines device nodes. */
+static const char *const v1_ctrls[] = { "memory", "cpu", "cpuacct", "pids", "devices" };
+
+static enum cg_layout layout = (enum cg_layout)-1;
+static const char *v2_mount;
+
+static bool is_cgroup2(const char *path)
+{
+	struct statfs sf;
+	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+enum cg_layout cg_layout(void)
+{
+	if ((int)layout >= 0)
+		return layout;
+	if (is_cgroup2("/sys/fs/cgroup")) {
+		layout = CG_UNIFIED;
+		v2_mount = "/sys/fs/cgroup";
+	} else if (is_cgroup2("/sys/fs/cgroup/unified")) {
+		layout = CG_HYBRID;
+		v2_mount = "/sys/fs/cgroup/unified";
+	} else {
+		layout = CG_LEGACY;
+		v2_mount = NULL;
+	}
+	return layout;
+}
+
+const char *cg_v2_mount(void)
+{
+	cg_layout();
+	return v2_mount;
+}
+
+/* Our own cgroup path in the hierarchy holding ctrl ("" = v2). */
+static int own_cgroup(const char *ctrl, char *out, size_t size)
+{
+	char *data;
+	int r = ctw_read_file("/proc/self/cgroup", &data, NULL);
+	if (r)
+		return r;
+	r = -ENOENT;
+	for (char *save, *line = strtok_r(data, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		*c1 = '\0';
+		const char *ctrls = c1 + 1, *path = c2 + 1;
+		bool match = false;
+		if (!*ctrl) {
+			match = !strcmp(line, "0") && !*ctrls;
+		} else {
+			char buf[256];
+			ctw_strlcpy(buf, ctrls, sizeof(buf));
+			for (char *s2, *t = strtok_r(buf, ",", &s2); t; t = strtok_r(NULL, ",", &s2))
+				if (!strcmp(t, ctrl))
+					match = true;
+		}
+		if (match) {
+			ctw_strlcpy(out, strcmp(path, "/") ? path : "", size);
+			r = 0;
+			break;
+		}
+	}
+	free(data);
+	return r;
+}
+
+static int parent_dir(const char *mnt, const char *ctrl, const char *parent, char *out,
+		      size_t size)
+{
+	char own[PATH_MAX] = "";
+	if (parent[0] != '/') {
+		int r = own_cgroup(ctrl, own, sizeof(own));
+		if (r)
+			return r;
+	}
+	int n = snprintf(out, size, "%s%s%s%s", mnt, own, parent[0] == '/' ? "" : "/", parent);
+	while (n > 0 && out[n - 1] == '/')
+		out[--n] = '\0';
+	return 0;
+}
+
+static int write_knob(const char *dir, const char *file, const char *val, struct ctw_err *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int r = ctw_write_file(path, val, strlen(val), false);
+	if (r)
+		return ctw_err_set(err, -r, "cgroup: write '%s' to %s", val, path);
+	return 0;
+}
+
+/* mkdir -p, remembering whether the leaf had to be made. */
+static int mkdir_cgroup(const char *path, struct ctw_err *err)
+{
+	char parent[PATH_MAX];
+	ctw_strlcpy(parent, path, sizeof(parent));
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		int r = ctw_mkdir_p(parent, 0755);
+		if (r)
+			return ctw_err_set(err, -r, "cgroup: create %s", parent);
+	}
+	if (mkdir(path, 0755) < 0)
+		return ctw_err_set(err, errno, "cgroup: create %s", path);
+	return 0;
+}
+
+static int apply_v1_limits(const struct ctw_state *s, const struct cg_limits *lim,
+			   struct ctw_err *err)
+{
+	char buf[64];
+	for (int i = 0; i < s->nv1; i++) {
+		const char *d = s->v1[i].path, *c = s->v1[i].ctrl;
+		int r = 0;
+		if (!strcmp(c, "memory") && lim->memory) {
+			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)lim->memory);
+			r = write_knob(d, "memory.limit_in_bytes", buf, err);
+			/* No swap beyond the limit, so that the limit means OOM. */
+			char p[PATH_MAX];
+			snprintf(p, sizeof(p), "%s/memory.memsw.limit_in_bytes", d);
+			if (!r && ctw_path_exists(p))
+				r = write_knob(d, "memory.memsw.limit_in_bytes", buf, err);
+		} else if (!strcmp(c, "cpu") && lim->cpus_milli) {
+			r = write_knob(d, "cpu.cfs_period_us", "100000", err);
+			snprintf(buf, sizeof(buf), "%llu",
+				 (unsigned long long)(lim->cpus_milli * 100));
+			if (!r)
+				r = write_knob(d, "cpu.cfs_quota_us", buf, err);
+		} else if (!strcmp(c, "pids") && lim->pids) {
+			snprintf(buf, sizeof(buf), "%lld", (long long)lim->pids);
+			r = write_knob(d, "pids.max", buf, err);
+		} else if (!strcmp(c, "devices")) {
+			/* What /dev in the container holds, plus mknod of anything
+			 * (as runc does): opening other devices is refused. */
+			static const char *const allow[] = {
+				"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",
+				"c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
+				"c 136:* rwm", "c 10:200 rwm",
+			};
+			r = write_knob(d, "devices.deny", "a", err);
+			for (size_t k = 0; !r && k < ARRAY_SIZE(allow); k++)
+				r = write_knob(d, "devices.allow", allow[k], err);
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int apply_v2_limits(const struct ctw_state *s, const struct cg_limits *lim,
+			   struct ctw_err *err)
+{
+	if (!lim->memory && !lim->cpus_milli && !lim->pids)
+		return 0;
+	/* Controllers must be enabled in the parent's subtree_control: only
+	 * in parents we made (the caller's own cgroup is not ours). */
+	char parent[PATH_MAX], ctrls[256] = "";
+	ctw_strlcpy(parent, s->cgroup, sizeof(parent));
+	*strrchr(parent, '/') = '\0';
+	write_knob(parent, "cgroup.subtree_control", "+memory +cpu +pids", NULL);
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", s->cgroup);
+	ctw_read_line(path, ctrls, sizeof(ctrls));
+	char buf[64];
+	int r = 0;
+	if (lim->memory) {
+		if (!strstr(ctrls, "memory"))
+			return ctw_err_setx(err, EOPNOTSUPP,
+					    "cgroup: memory controller not enabled for %s", parent);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)lim->memory);
+		r = write_knob(s->cgroup, "memory.max", buf, err);
+		snprintf(path, sizeof(path), "%s/memory.swap.max", s->cgroup);
+		if (!r && ctw_path_exists(path))
+			r = write_knob(s->cgroup, "memory.swap.max", "0", err);
+	}
+	if (!r && lim->cpus_milli) {
+		if (!strstr(ctrls, "cpu"))
+			return ctw_err_setx(err, EOPNOTSUPP,
+					    "cgroup: cpu controller not enabled for %s", parent);
+		snprintf(buf, sizeof(buf), "%llu 100000", (unsigned long long)(lim->cpus_milli * 100));
+		r = write_knob(s->cgroup, "cpu.max", buf, err);
+	}
+	if (!r && lim->pids) {
+		if (!strstr(ctrls, "pids"))
+			return ctw_err_setx(err, EOPNOTSUPP,
+					    "cgroup: pids controller not enabled for %s", parent);
+		snprintf(buf, sizeof(buf), "%lld", (long long)lim->pids);
+		r = write_knob(s->cgroup, "pids.max", buf, err);
+	}
+	return r;
+}
+
+int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
+{
+	enum cg_layout l = cg_layout();
+	char dir[PATH_MAX];
+	int r;
+
+	s->nv1 = 0;
+	s->cgroup[0] = '\0';
+	if (l == CG_LEGACY)
+		return ctw_err_setx(err, ENOTSUP, "cgroup: no cgroup v2 hierarchy on this host "
+					      "(need unified or hybrid cgroups)");
+	r = parent_dir(v2_mount, "", parent, dir, sizeof(dir));
+	if (r)
+		return ctw_err_set(err, -r, "cgroup: find own cgroup in /proc/self/cgroup");
+	char full[PATH_MAX];
+	snprintf(full, sizeof(full), "%s/%s", dir, s->id);
+	ctw_strlcpy(s->cgroup, full, sizeof(s->cgroup));
+	if (l != CG_HYBRID)
+		return 0;
+	dev_t seen[CTW_CG_V1_MAX];
+	for (size_t i = 0; i < ARRAY_SIZE(v1_ctrls) && s->nv1 < CTW_CG_V1_MAX; i++) {
+		char mnt[64];
+		snprintf(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", v1_ctrls[i]);
+		struct stat ms;
+		if (stat(mnt, &ms) < 0)
+			continue;
+		/* cpu and cpuacct are often one hierarchy: one dir. */
+		bool dup = false;
+		for (int k = 0; k < s->nv1; k++)
+			if (seen[k] == ms.st_dev)
+				dup = true;
+		if (dup || parent_dir(mnt, v1_ctrls[i], parent, dir, sizeof(dir)))
+			continue; /* controller not mounted for us */
+		struct ctw_cg_v1 *v = &s->v1[s->nv1];
+		ctw_strlcpy(v->ctrl, v1_ctrls[i], sizeof(v->ctrl));
+		char full[PATH_MAX];
+		snprintf(full, sizeof(full), "%s/%s", dir, s->id);
+		ctw_strlcpy(v->path, full, sizeof(v->path));
+		seen[s->nv1++] = ms.st_dev;
+	}
+	return 0;
+}
+
+int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
+	      struct ctw_err *err)
+{
+	int r = cg_paths(s, parent, err);
+	if (r)
+		return r;
+	int nv1 = s->nv1;
+	s->nv1 = 0; /* what exists so far, for cg_destroy */
+	r = mkdir_cgroup(s->cgroup, err);
+	if (r) {
+		s->cgroup[0] = '\0';
+		return r;
+	}
+	struct stat st;
+	if (stat(s->cgroup, &st) == 0)
+		s->cgroup_id = st.st_ino;
+	for (int i = 0; i < nv1; i++) {
+		r = mkdir_cgroup(s->v1[i].path, err);
+		if (r)
+			goto out_destroy;
+		s->nv1++;
+	}
+	if (cg_layout() == CG_HYBRID)
+		r = apply_v1_limits(s, lim, err);
+	else
+		r = apply_v2_limits(s, lim, err);
+	if (r)
+		goto out_destroy;
+	return 0;
+
+out_destroy:
+	cg_destroy(s, false);
+	return r;
+}
+
+int cg_enter(const struct ctw_state *s, pid_t pid, bool v2_done, struct ctw_err *err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (!v2_done) {
+		int r = write_knob(s->cgroup, "cgroup.procs", buf, err);
+		if (r)
+			return r;
+	}
+	for (int i = 0; i < s->nv1; i++) {
+		int r = write_knob(s->v1[i].path, "cgroup.procs", buf, err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static unsigned long long read_key(const char *path, const char *key)
+{
+	char *data;
+	if (ctw_read_file(path, &data, NULL))
+		return 0;
+	unsigned long long v = 0;
+	size_t kl = strlen(key);
+	for (char *p = data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (!strncmp(p, key, kl) && p[kl] == ' ') {
+			v = strtoull(p + kl + 1, NULL, 10);
+			break;
+		}
+	}
+	free(data);
+	return v;
+}
+
+bool cg_oom_killed(const struct ctw_state *s)
+{
+	char path[PATH_MAX];
+	for (int i = 0; i < s->nv1; i++) {
+		if (strcmp(s->v1[i].ctrl, "memory"))
+			continue;
+		snprintf(path, sizeof(path), "%s/memory.oom_control", s->v1[i].path);
+		if (read_key(path, "oom_kill"))
+			return true;
+	}
+	if (s->cgroup[0]) {
+		snprintf(path, sizeof(path), "%s/memory.events", s->cgroup);
+		if (read_key(path, "oom_kill"))
+			return true;
+	}
+	return false;
+}
+
+static void kill_procs(const char *dir)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/cgroup.kill", dir);
+	if (ctw_write_file(path, "1", 1, false) == 0)
+		return;
+	char *data;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	if (ctw_read_file(path, &data, NULL))
+		return;
+	for (char *save, *t = strtok_r(data, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+		kill(atoi(t), SIGKILL);
+	free(data);
+}
+
+/* rmdir, retrying while the last processes finish exiting. */
+static int rmdir_retry(const char *dir, bool kill_left)
+{
+	for (int i = 0; i < 200; i++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			return -errno;
+		if (kill_left)
+			kill_procs(dir);
+		struct timespec ts = { 0, i < 20 ? 1000000 : 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	return -EBUSY;
+}
+
+int cg_destroy(const struct ctw_state *s, bool kill_left)
+{
+	int ret = 0, r;
+	if (s->cgroup[0] && (r = rmdir_retry(s->cgroup, kill_left)))
+		ret = r;
+	for (int i = 0; i < s->nv1; i++)
+		if ((r = rmdir_retry(s->v1[i].path, kill_left)))
+			ret = r;
+	return ret;
+}

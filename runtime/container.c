@@ -1,0 +1,809 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `ctrwatch run`: the parent side of a container's life.
+ *
+ *   parent (ctrwatch run, or the monitor of a detached run)
+ *     state "created" → cgroups → seccomp compiled → clone3 into the v2
+ *     cgroup with new pid/mnt/uts/ipc(/net) namespaces → v1 cgroups → net
+ *     → GO ... READY → on_cgroup_ready hook → state "running" → EXEC
+ *     ... EOF (the command exec'd) or ERR → wait, forwarding signals and
+ *     relaying the pty → state "exited" → cleanup.
+ *   child (PID 1 of the container)
+ *     GO → cgroup namespace → root (mount.c) → hostname → pty → READY →
+ *     EXEC → fork the command (process.c) and run the init loop (init.c),
+ *     or exec it directly with --no-init.
+ *
+ * Every mount lives in the child's mount namespace, so a SIGKILLed run
+ * leaves only directories, cgroups and state behind, which gc removes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+#include "../image/image.h"
+
+#pragma weak ctw_image_get
+#pragma weak ctw_image_free
+
+struct run_ctx {
+	const struct ctw_run_opts *o;
+	struct ctw_state st;
+	struct ctw_image *img;
+	char *cdir, *upper, *work, *merged, *files_dir, *lowerdirs;
+	char **argv, **env;
+	const char *hostname;
+	struct sock_fprog *prog;
+	sigset_t saved_mask;
+	int sync[2];
+	int net_fd;
+	int notify_fd;
+	bool created_dirs, created_cg, remove;
+};
+
+void ctw_run_opts_init(struct ctw_run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->no_new_privs = true;
+	o->init = true;
+	o->stop_timeout = -1;
+	o->net.mode = CTW_RUN_DEFAULT_NET;
+}
+
+/* ---- building the process: argv, env ---- */
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static void strv_push(char ***v, size_t *n, char *s)
+{
+	*v = xrealloc(*v, (*n + 2) * sizeof(char *));
+	(*v)[(*n)++] = s;
+	(*v)[*n] = NULL;
+}
+
+/* Set K=V in env, replacing an earlier K. */
+static void env_set(char ***env, size_t *n, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
+	char *val;
+	if (!eq) {
+		/* "-e K": take K from our own environment, skip when unset. */
+		char key[256];
+		ctw_strlcpy(key, kv, kl + 1 < sizeof(key) ? kl + 1 : sizeof(key));
+		const char *v = getenv(key);
+		if (!v)
+			return;
+		val = xasprintf("%s=%s", key, v);
+	} else {
+		val = xstrdup(kv);
+	}
+	for (size_t i = 0; i < *n; i++) {
+		if (!strncmp((*env)[i], val, kl + 1)) {
+			free((*env)[i]);
+			(*env)[i] = val;
+			return;
+		}
+	}
+	strv_push(env, n, val);
+}
+
+static int build_process(struct run_ctx *c, struct ctw_err *err)
+{
+	const struct ctw_run_opts *o = c->o;
+	const struct ctw_image_config *ic = c->img ? &c->img->config : NULL;
+	char **ep = o->entrypoint_set ? o->entrypoint : ic ? ic->entrypoint : NULL;
+	/* An explicit --entrypoint drops the image's Cmd, as Docker does. */
+	char **cmd = strv_len(o->cmd) ? o->cmd : (!o->entrypoint_set && ic) ? ic->cmd : NULL;
+	size_t n = 0;
+	c->argv = NULL;
+	for (char **p = ep; p && *p; p++)
+		strv_push(&c->argv, &n, xstrdup(*p));
+	for (char **p = cmd; p && *p; p++)
+		strv_push(&c->argv, &n, xstrdup(*p));
+	if (!n)
+		return ctw_err_setx(err, EINVAL, "no command specified (the image has no Cmd "
+					      "or Entrypoint)");
+	size_t ne = 0;
+	c->env = NULL;
+	env_set(&c->env, &ne, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+	for (char **p = ic ? ic->env : NULL; p && *p; p++)
+		env_set(&c->env, &ne, *p);
+	char *h = xasprintf("HOSTNAME=%s", c->hostname);
+	env_set(&c->env, &ne, h);
+	free(h);
+	if (o->tty)
+		env_set(&c->env, &ne, "TERM=xterm");
+	for (char **p = o->env; p && *p; p++)
+		env_set(&c->env, &ne, *p);
+	return 0;
+}
+
+static uint64_t compute_caps(const struct ctw_run_opts *o)
+{
+	uint64_t all = caps_last() >= 63 ? ~0ull : (1ull << (caps_last() + 1)) - 1;
+	if (o->privileged)
+		return all;
+	uint64_t set = ctw_caps_default();
+	if (o->cap_drop_all)
+		set = 0;
+	set &= ~o->cap_drop;
+	set |= o->cap_add_all ? all : o->cap_add;
+	return set & all;
+}
+
+static void gen_id(char id[65])
+{
+	unsigned char raw[32];
+	if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+		uint64_t t = ctw_now_ns() ^ ((uint64_t)getpid() << 32);
+		for (size_t i = 0; i < sizeof(raw); i++)
+			raw[i] = (unsigned char)(t >> ((i % 8) * 8)) ^ (unsigned char)(i * 131);
+	}
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(id + 2 * i, 3, "%02x", raw[i]);
+}
+
+static bool name_in_use(const char *name)
+{
+	char **ids = ctw_state_list();
+	bool used = false;
+	for (char **p = ids; *p && !used; p++) {
+		struct ctw_state t;
+		if (ctw_state_load(*p, &t, NULL))
+			continue;
+		used = !strcmp(t.name, name);
+		ctw_state_fini(&t);
+	}
+	ctw_strv_free(ids);
+	return used;
+}
+
+static bool valid_name(const char *n)
+{
+	if (!*n || strlen(n) > 100 || n[0] == '.' || n[0] == '-')
+		return false;
+	for (; *n; n++)
+		if (!((*n >= 'a' && *n <= 'z') || (*n >= 'A' && *n <= 'Z') ||
+		      (*n >= '0' && *n <= '9') || *n == '_' || *n == '.' || *n == '-'))
+			return false;
+	return true;
+}
+
+/* ---- the child ---- */
+
+static void lo_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	struct ifreq ifr = { 0 };
+	ctw_strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+}
+
+static __attribute__((noreturn)) void child_fail(int fd, struct ctw_err *err)
+{
+	sync_send(fd, SYNC_ERR, CTW_EXIT_RUNTIME, err, -1);
+	_exit(CTW_EXIT_RUNTIME);
+}
+
+static __attribute__((noreturn)) void child_main(struct run_ctx *c)
+{
+	const struct ctw_run_opts *o = c->o;
+	int fd = c->sync[1];
+	struct ctw_err err = { 0 };
+	struct sync_msg m;
+
+	close(c->sync[0]);
+	/* The container dies with its parent: a SIGKILLed `ctrwatch run`
+	 * leaves no running orphan behind. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setsid();
+	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
+		_exit(CTW_EXIT_RUNTIME);
+	/* Now that we are in our cgroups, make them the namespace's root. */
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		ctw_err_set(&err, errno, "unshare cgroup namespace");
+		child_fail(fd, &err);
+	}
+	if (c->net_fd >= 0 && setns(c->net_fd, CLONE_NEWNET) < 0) {
+		ctw_err_set(&err, errno, "join network namespace of %s", o->net_target);
+		child_fail(fd, &err);
+	}
+	if (o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE)
+		lo_up();
+	struct rootfs_spec rs = {
+		.merged = c->merged,
+		.lowerdirs = c->lowerdirs,
+		.upper = c->upper,
+		.work = c->work,
+		.files_dir = c->files_dir,
+		.volumes = o->volumes,
+		.nvolumes = o->nvolumes,
+		.read_only = o->read_only,
+		.privileged = o->privileged,
+		.tty = o->tty,
+		.layout = cg_layout(),
+	};
+	if (rootfs_setup(&rs, &err))
+		child_fail(fd, &err);
+	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
+		ctw_err_set(&err, errno, "sethostname %s", c->hostname);
+		child_fail(fd, &err);
+	}
+	int slave = -1;
+	if (o->tty) {
+		int master;
+		if (pty_open(&master, &slave, &err))
+			child_fail(fd, &err);
+		/* /dev/console is the container's terminal too. */
+		char name[64];
+		if (ptsname_r(master, name, sizeof(name)) == 0)
+			mount(name, "/dev/console", NULL, MS_BIND, NULL);
+		sync_send(fd, SYNC_PTY, 0, NULL, master);
+		close(master);
+	}
+	sync_send(fd, SYNC_READY, 0, NULL, -1);
+	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_EXEC)
+		_exit(CTW_EXIT_RUNTIME);
+
+	if (!o->tty && !o->interactive) {
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (nul >= 0) {
+			dup2(nul, STDIN_FILENO);
+			close(nul);
+		}
+	}
+	struct proc_spec ps = {
+		.argv = c->argv,
+		.env = c->env,
+		.workdir = o->workdir ? o->workdir : c->img ? c->img->config.workdir : NULL,
+		.user = o->user ? o->user : c->img ? c->img->config.user : NULL,
+		.caps = c->st.caps,
+		.no_new_privs = o->no_new_privs && !o->privileged,
+		.seccomp = c->prog,
+		.tty_slave = slave,
+		.sync_fd = fd,
+	};
+	if (!o->init) {
+		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+		proc_exec(&ps);
+	}
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	pid_t w = fork();
+	if (w < 0) {
+		ctw_err_set(&err, errno, "fork the command");
+		child_fail(fd, &err);
+	}
+	if (w == 0) {
+		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+		proc_exec(&ps);
+	}
+	close(fd);
+	if (slave >= 0)
+		close(slave);
+	/* Nobody in the container may ptrace us or open /proc/1/exe. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	caps_drop_bounding(c->st.caps, NULL);
+	_exit(init_loop(w, &c->saved_mask));
+}
+
+/* ---- the parent ---- */
+
+static void write_default_files(struct run_ctx *c)
+{
+	char *p = xasprintf("%s/hostname", c->files_dir);
+	if (!ctw_path_exists(p)) {
+		char *t = xasprintf("%s\n", c->hostname);
+		ctw_write_file(p, t, strlen(t), true);
+		free(t);
+	}
+	free(p);
+	p = xasprintf("%s/hosts", c->files_dir);
+	if (!ctw_path_exists(p)) {
+		char *t = xasprintf("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
+				    "ip6-loopback\n127.0.1.1\t%s\n",
+				    c->hostname);
+		ctw_write_file(p, t, strlen(t), true);
+		free(t);
+	}
+	free(p);
+}
+
+void container_cleanup(struct ctw_state *s, bool remove_all)
+{
+	cg_destroy(s, true);
+	if (net_available() && (!strcmp(s->net_mode, "bridge") || !strcmp(s->net_mode, "container")))
+		ctw_net_teardown(s->id, NULL);
+	if (remove_all) {
+		char *d = container_dir(s->id);
+		ctw_rm_rf(d);
+		free(d);
+		state_remove(s->id);
+	}
+}
+
+static const char *net_mode_name(enum ctw_net_mode m)
+{
+	switch (m) {
+	case CTW_NET_BRIDGE: return "bridge";
+	case CTW_NET_HOST: return "host";
+	case CTW_NET_CONTAINER: return "container";
+	default: return "none";
+	}
+}
+
+static int prepare(struct run_ctx *c, struct ctw_err *err)
+{
+	const struct ctw_run_opts *o = c->o;
+	struct ctw_state *s = &c->st;
+	int r;
+
+	if (o->rootfs) {
+		char *real = realpath(o->rootfs, NULL);
+		if (!real)
+			return ctw_err_set(err, errno, "rootfs %s", o->rootfs);
+		c->lowerdirs = real;
+		ctw_strlcpy(s->image, real, sizeof(s->image));
+	} else {
+		if (!o->image)
+			return ctw_err_setx(err, EINVAL, "no image given");
+		if (!ctw_image_get)
+			return ctw_err_setx(err, ENOSYS, "image %s: the image store is not "
+						     "available yet (use --rootfs DIR)", o->image);
+		r = ctw_image_get(NULL, o->image, &c->img, err);
+		if (r)
+			return r;
+		if (!c->img->nlayers)
+			return ctw_err_setx(err, EINVAL, "image %s has no layers", o->image);
+		size_t len = 1;
+		for (size_t i = 0; i < c->img->nlayers; i++)
+			len += strlen(c->img->layers[i]) + 1;
+		c->lowerdirs = xcalloc(1, len);
+		/* overlayfs wants the top layer first. */
+		for (size_t i = c->img->nlayers; i-- > 0;) {
+			strcat(c->lowerdirs, c->img->layers[i]);
+			if (i)
+				strcat(c->lowerdirs, ":");
+		}
+		ctw_strlcpy(s->image, o->image, sizeof(s->image));
+		ctw_strlcpy(s->image_id, c->img->id, sizeof(s->image_id));
+	}
+
+	gen_id(s->id);
+	if (o->name && !valid_name(o->name))
+		return ctw_err_setx(err, EINVAL, "invalid container name \"%s\": only "
+					      "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o->name);
+	ctw_strlcpy(s->name, o->name ? o->name : s->id, o->name ? sizeof(s->name) : 13);
+	c->hostname = o->hostname ? o->hostname : o->name ? o->name : NULL;
+	if (!c->hostname) {
+		static char shortid[13];
+		ctw_strlcpy(shortid, s->id, sizeof(shortid));
+		c->hostname = shortid;
+	}
+	r = build_process(c, err);
+	if (r)
+		return r;
+
+	s->caps = compute_caps(o);
+	s->no_new_privs = o->no_new_privs && !o->privileged;
+	ctw_strlcpy(s->seccomp, o->privileged ? "unconfined" : o->seccomp ? o->seccomp : "",
+		    sizeof(s->seccomp));
+	s->stop_signal = o->stop_signal;
+	if (!s->stop_signal && c->img && c->img->config.stop_signal)
+		s->stop_signal = ctw_parse_signal(c->img->config.stop_signal);
+	if (s->stop_signal <= 0)
+		s->stop_signal = SIGTERM;
+	s->stop_timeout = o->stop_timeout >= 0 ? o->stop_timeout : 10;
+	ctw_strlcpy(s->workdir, o->workdir ? o->workdir : c->img && c->img->config.workdir ?
+			c->img->config.workdir : "", sizeof(s->workdir));
+	ctw_strlcpy(s->user, o->user ? o->user : c->img && c->img->config.user ?
+			c->img->config.user : "", sizeof(s->user));
+	s->env = NULL;
+	size_t ne = 0;
+	for (char **p = c->env; p && *p; p++)
+		strv_push(&s->env, &ne, xstrdup(*p));
+	size_t na = 0;
+	s->command = NULL;
+	for (char **p = c->argv; *p; p++)
+		strv_push(&s->command, &na, xstrdup(*p));
+	ctw_strlcpy(s->net_mode, net_mode_name(o->net.mode), sizeof(s->net_mode));
+	s->detached = o->detach;
+	s->auto_remove = c->remove;
+	s->tty = o->tty;
+	s->monitor_pid = getpid();
+	s->monitor_start = proc_start_time(s->monitor_pid);
+	s->created_ns = ctw_realtime_ns();
+	s->status = CTW_ST_CREATED;
+
+	if (o->net.mode == CTW_NET_BRIDGE && !net_available())
+		return ctw_err_setx(err, ENOSYS, "bridge networking not available yet "
+					      "(use --net none or --net host)");
+	if (o->net.mode == CTW_NET_CONTAINER) {
+		struct ctw_state other;
+		r = ctw_state_find(o->net_target, &other, err);
+		if (r)
+			return ctw_err_prefix(err, "--net container:%s", o->net_target);
+		bool alive = ctw_state_init_alive(&other);
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", other.pid);
+		ctw_state_fini(&other);
+		if (!alive)
+			return ctw_err_setx(err, ESRCH, "--net container:%s: not running",
+					    o->net_target);
+		c->net_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (c->net_fd < 0)
+			return ctw_err_set(err, errno, "open %s", path);
+	}
+
+	/* The name is reserved by the state file, under the lock. */
+	int lk = state_lock();
+	if (name_in_use(s->name)) {
+		state_unlock(lk);
+		return ctw_err_setx(err, EEXIST, "container name \"%s\" is already in use",
+				    s->name);
+	}
+	r = ctw_state_save(s, err);
+	state_unlock(lk);
+	if (r)
+		return r;
+	c->created_dirs = true;
+
+	c->cdir = container_dir(s->id);
+	c->upper = xasprintf("%s/upper", c->cdir);
+	c->work = xasprintf("%s/work", c->cdir);
+	c->merged = xasprintf("%s/rootfs", c->cdir);
+	c->files_dir = state_path(s->id, NULL);
+	if ((r = ctw_mkdir_p(c->upper, 0755)) || (r = ctw_mkdir_p(c->work, 0700)) ||
+	    (r = ctw_mkdir_p(c->merged, 0755)))
+		return ctw_err_set(err, -r, "create %s", c->cdir);
+
+	const char *parent = o->cgroup_parent;
+	if (!parent || !*parent)
+		parent = getenv("CTRWATCH_CGROUP_PARENT");
+	if (!parent || !*parent)
+		parent = "ctrwatch";
+	struct cg_limits lim = { o->memory, o->cpus_milli, o->pids_limit };
+	r = cg_create(s, parent, &lim, err);
+	if (r)
+		return r;
+	c->created_cg = true;
+	if (!o->privileged && (!o->seccomp || strcmp(o->seccomp, "unconfined"))) {
+		r = seccomp_compile(o->seccomp, s->caps, &c->prog, err);
+		if (r)
+			return r;
+	}
+	return ctw_state_save(s, err);
+}
+
+/* Clone the child and bring it up to the point where the command runs.
+ * Returns the child's pid, or -errno (child reaped). */
+static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_err *err)
+{
+	const struct ctw_run_opts *o = c->o;
+	struct ctw_state *s = &c->st;
+	int r;
+	*master = -1;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c->sync) < 0)
+		return ctw_err_set(err, errno, "socketpair");
+	int cgfd = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0)
+		return ctw_err_set(err, errno, "open %s", s->cgroup);
+	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	if (o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE)
+		flags |= CLONE_NEWNET;
+	pid_t pid = clone_into_cgroup(flags, cgfd);
+	if (pid == 0)
+		child_main(c);
+	close(cgfd);
+	close(c->sync[1]);
+	c->sync[1] = -1;
+	if (pid < 0)
+		return ctw_err_set(err, errno, "clone the container's init");
+
+	int fd = c->sync[0];
+	struct sync_msg m;
+	r = cg_enter(s, pid, true, err);
+	if (r)
+		goto out_kill;
+	if (o->net.mode == CTW_NET_BRIDGE || o->net.mode == CTW_NET_CONTAINER) {
+		if (net_available()) {
+			struct ctw_net_opts no = o->net;
+			struct ctw_net_lease lease = { 0 };
+			char join[16];
+			no.container_id = s->id;
+			no.name = s->name;
+			no.hostname = c->hostname;
+			no.files_dir = c->files_dir;
+			if (o->net.mode == CTW_NET_CONTAINER) {
+				struct ctw_state other;
+				if (!ctw_state_find(o->net_target, &other, NULL)) {
+					snprintf(join, sizeof(join), "%d", other.pid);
+					no.join_pid = join;
+					ctw_state_fini(&other);
+				}
+			}
+			r = ctw_net_setup(&no, pid, &lease, err);
+			if (r)
+				goto out_kill;
+			ctw_strlcpy(s->ip, lease.ip, sizeof(s->ip));
+		}
+	}
+	write_default_files(c);
+	r = sync_send(fd, SYNC_GO, 0, NULL, -1);
+	for (;;) {
+		int got;
+		r = sync_recv(fd, &m, &got);
+		if (r <= 0) {
+			ctw_err_setx(err, EPIPE, "container init exited during setup");
+			r = -EPIPE;
+			goto out_kill;
+		}
+		if (m.type == SYNC_PTY) {
+			*master = got;
+			continue;
+		}
+		if (m.type == SYNC_ERR) {
+			*err = m.err;
+			r = err->code ? -err->code : -EIO;
+			goto out_kill;
+		}
+		if (m.type == SYNC_READY)
+			break;
+	}
+	if (o->on_cgroup_ready) {
+		r = o->on_cgroup_ready(s->cgroup_id, o->hook_ctx);
+		if (r) {
+			if (!err->msg[0])
+				ctw_err_setx(err, r < 0 ? -r : EIO, "cgroup-ready hook failed");
+			goto out_kill;
+		}
+	}
+	s->pid = pid;
+	s->pid_start = proc_start_time(pid);
+	s->status = CTW_ST_RUNNING;
+	s->started_ns = ctw_realtime_ns();
+	r = ctw_state_save(s, err);
+	if (r)
+		goto out_kill;
+	sync_send(fd, SYNC_EXEC, 0, NULL, -1);
+	/* EOF: the command was exec'd (our end of the socket is the only one
+	 * left).  ERR: it could not be started; the init exits with status. */
+	r = sync_recv(fd, &m, NULL);
+	close(fd);
+	c->sync[0] = -1;
+	if (r == 1 && m.type == SYNC_ERR) {
+		*err = m.err;
+		*exit_code = m.status;
+		int ws;
+		waitpid(pid, &ws, 0);
+		return err->code ? -err->code : -EIO;
+	}
+	return pid;
+
+out_kill:
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	if (*master >= 0)
+		close(*master);
+	*master = -1;
+	return r < 0 ? r : -EIO;
+}
+
+static void ctx_fini(struct run_ctx *c)
+{
+	ctw_state_fini(&c->st);
+	if (c->img && ctw_image_free)
+		ctw_image_free(c->img);
+	free(c->cdir);
+	free(c->upper);
+	free(c->work);
+	free(c->merged);
+	free(c->files_dir);
+	free(c->lowerdirs);
+	ctw_strv_free(c->argv);
+	ctw_strv_free(c->env);
+	seccomp_prog_free(c->prog);
+	if (c->net_fd >= 0)
+		close(c->net_fd);
+	for (int i = 0; i < 2; i++)
+		if (c->sync[i] >= 0)
+			close(c->sync[i]);
+}
+
+struct notify {
+	int rc;
+	int exit_code;
+	char id[65];
+	struct ctw_err err;
+};
+
+static void notify_parent(struct run_ctx *c, int rc, int exit_code, const struct ctw_err *err)
+{
+	if (c->notify_fd < 0)
+		return;
+	struct notify n = { .rc = rc, .exit_code = exit_code };
+	ctw_strlcpy(n.id, c->st.id, sizeof(n.id));
+	if (err)
+		n.err = *err;
+	if (write(c->notify_fd, &n, sizeof(n)) < 0) {
+		/* the caller is gone: nothing to tell */
+	}
+	close(c->notify_fd);
+	c->notify_fd = -1;
+}
+
+static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
+{
+	const struct ctw_run_opts *o = c->o;
+	struct ctw_state *s = &c->st;
+	int r, master = -1, sigfd = -1;
+
+	*exit_code = CTW_EXIT_RUNTIME;
+	r = prepare(c, err);
+	if (r)
+		goto out_cleanup;
+	if (o->detach) {
+		/* The monitor's own stdio: the container's log. */
+		char *log = ctw_container_log_path(s->id);
+		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		free(log);
+		if (lfd >= 0) {
+			dup2(lfd, STDOUT_FILENO);
+			dup2(lfd, STDERR_FILENO);
+			close(lfd);
+		}
+	}
+
+	/* Block what we forward (and SIGCHLD) before the child exists, so
+	 * nothing is lost; the child restores the mask before exec. */
+	sigset_t fwd;
+	sigemptyset(&fwd);
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
+				    SIGUSR2, SIGWINCH, SIGCONT };
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(&fwd, sigs[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &c->saved_mask);
+	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+
+	pid_t pid = start(c, &master, exit_code, err);
+	if (pid < 0) {
+		r = pid;
+		goto out_cleanup;
+	}
+	notify_parent(c, 0, 0, NULL);
+
+	bool raw = o->tty && master >= 0 && isatty(STDIN_FILENO) && !o->detach;
+	if (master >= 0 && isatty(STDIN_FILENO))
+		tty_copy_winsize(STDIN_FILENO, master);
+	if (raw)
+		tty_raw(STDIN_FILENO, true);
+	int ws = 0;
+	relay_run(master, o->interactive && !o->detach, pid, pid, sigfd, &ws);
+	if (raw)
+		tty_raw(STDIN_FILENO, false);
+	*exit_code = wait_status_to_exit(ws);
+	s->oom_killed = cg_oom_killed(s) && *exit_code == 137;
+	if (s->oom_killed)
+		pr_warn("container %.12s was killed by the OOM killer (OOMKilled)", s->id);
+	s->exit_code = *exit_code;
+	s->status = CTW_ST_EXITED;
+	s->finished_ns = ctw_realtime_ns();
+	if (!c->remove)
+		ctw_state_save(s, NULL);
+	container_cleanup(s, c->remove);
+	r = 0;
+	goto out;
+
+out_cleanup:
+	if (c->created_cg || c->created_dirs)
+		container_cleanup(s, true);
+out:
+	if (master >= 0)
+		close(master);
+	if (sigfd >= 0) {
+		close(sigfd);
+		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+	}
+	return r;
+}
+
+int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out,
+		      struct ctw_err *err)
+{
+	struct run_ctx c = { .o = o, .sync = { -1, -1 }, .net_fd = -1, .notify_fd = -1 };
+	c.remove = !o->detach || o->remove;
+	int r;
+
+	if (!o->detach) {
+		r = run(&c, exit_code, err);
+		if (id_out)
+			ctw_strlcpy(id_out, c.st.id, 65);
+		ctx_fini(&c);
+		return r;
+	}
+
+	/* Detached: a monitor process (conmon's job) owns the container and
+	 * records its exit; we wait only until it runs. */
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return ctw_err_set(err, errno, "pipe");
+	fflush(NULL);
+	pid_t mon = fork();
+	if (mon < 0) {
+		close(p[0]);
+		close(p[1]);
+		return ctw_err_set(err, errno, "fork the monitor");
+	}
+	if (mon == 0) {
+		close(p[0]);
+		setsid();
+		int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (nul >= 0) {
+			dup2(nul, STDIN_FILENO);
+			dup2(nul, STDOUT_FILENO);
+			dup2(nul, STDERR_FILENO);
+			close(nul);
+		}
+		/* A second fork: the monitor must not be our child (we are
+		 * about to exit and nobody would reap it otherwise). */
+		pid_t m2 = fork();
+		if (m2 != 0)
+			_exit(m2 < 0 ? 1 : 0);
+		c.notify_fd = p[1];
+		int code = 0;
+		struct ctw_err e = { 0 };
+		r = run(&c, &code, &e);
+		if (r)
+			notify_parent(&c, r, code, &e);
+		ctx_fini(&c);
+		_exit(r ? CTW_EXIT_RUNTIME : code);
+	}
+	close(p[1]);
+	waitpid(mon, NULL, 0);
+	struct notify n;
+	ssize_t got;
+	do
+		got = read(p[0], &n, sizeof(n));
+	while (got < 0 && errno == EINTR);
+	close(p[0]);
+	if (got != sizeof(n)) {
+		*exit_code = CTW_EXIT_RUNTIME;
+		return ctw_err_setx(err, EIO, "the monitor process died before the container ran");
+	}
+	if (id_out)
+		ctw_strlcpy(id_out, n.id, 65);
+	if (n.rc) {
+		*err = n.err;
+		*exit_code = n.exit_code;
+		return n.rc;
+	}
+	*exit_code = 0;
+	return 0;
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* runtime/ private declarations shared by the module's files (not public:
+ * other modules include runtime/runtime.h only). */
+#ifndef CTW_RUNTIME_INTERNAL_H
+#define CTW_RUNTIME_INTERNAL_H
+
+#include <linux/filter.h>
+
+#include "runtime.h"
+
+/* ---- cgroup.c ---- */
+
+enum cg_layout { CG_UNIFIED, CG_HYBRID, CG_LEGACY };
+
+struct cg_limits {
+	uint64_t memory;
+	uint64_t cpus_milli;
+	int64_t pids;
+};
+
+enum cg_layout cg_layout(void);
+const char *cg_v2_mount(void);
+/* Create the container's cgroups below parent (relative to our own cgroup
+ * in each hierarchy unless it starts with '/'), fill s->cgroup, s->v1,
+ * s->cgroup_id, apply limits.  On failure nothing is left. */
+int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
+	      struct ctw_err *err);
+/* Only compute the paths cg_create would use. */
+int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err);
+/* Put pid into the v1 hierarchies (v2 is done by clone3 CLONE_INTO_CGROUP
+ * when v2_done). */
+int cg_enter(const struct ctw_state *s, pid_t pid, bool v2_done, struct ctw_err *err);
+/* Was anything in the container killed by the OOM killer? */
+bool cg_oom_killed(const struct ctw_state *s);
+/* Remove the container's cgroup dirs (killing leftovers when kill). */
+int cg_destroy(const struct ctw_state *s, bool kill_left);
+
+/* ---- sync.c: parent/child messages over a SOCK_SEQPACKET pair ---- */
+
+enum sync_type {
+	SYNC_GO = 1,    /* parent → child: cgroups and network ready */
+	SYNC_READY,     /* child → parent: root set up */
+	SYNC_EXEC,      /* parent → child: run the command */
+	SYNC_ERR,       /* child → parent: err, status = exit code to use */
+	SYNC_PTY,       /* child → parent: pty master fd attached */
+};
+
+struct sync_msg {
+	int type;
+	int status;
+	struct ctw_err err;
+};
+
+int sync_send(int fd, int type, int status, const struct ctw_err *err, int pass_fd);
+/* Receive one message; *got_fd receives a passed fd (or -1).  Returns 1 on
+ * a message, 0 on EOF, -errno on failure. */
+int sync_recv(int fd, struct sync_msg *m, int *got_fd);
+
+/* ---- mount.c ---- */
+
+struct rootfs_spec {
+	const char *merged;      /* mount point of the new root */
+	const char *lowerdirs;   /* "top:...:bottom" */
+	const char *upper, *work;
+	const char *files_dir;   /* resolv.conf, hosts, hostname to bind */
+	const struct ctw_volume *volumes;
+	size_t nvolumes;
+	bool read_only;
+	bool privileged;
+	bool tty;
+	enum cg_layout layout;
+};
+
+/* In the child's new mount namespace: build and enter the root. */
+int rootfs_setup(const struct rootfs_spec *r, struct ctw_err *err);
+
+/* ---- caps.c ---- */
+
+int caps_last(void);
+/* Drop everything not in keep from the bounding set; clear ambient. */
+int caps_drop_bounding(uint64_t keep, struct ctw_err *err);
+/* Set effective = permitted = set, inheritable = 0 (for uid 0). */
+int caps_set(uint64_t set, struct ctw_err *err);
+
+/* ---- seccomp.c ---- */
+
+/* Compile a profile (NULL = the default) for the given capability set into
+ * a classic BPF program; *prog NULL means unconfined. */
+int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog **prog,
+		    struct ctw_err *err);
+int seccomp_install(const struct sock_fprog *prog, struct ctw_err *err);
+void seccomp_prog_free(struct sock_fprog *prog);
+
+/* ---- process.c: what turns a prepared child into the user's command ---- */
+
+struct proc_spec {
+	char **argv;
+	char **env;           /* full environment */
+	const char *workdir;  /* NULL: / */
+	const char *user;     /* NULL: root */
+	uint64_t caps;
+	bool no_new_privs;
+	const struct sock_fprog *seccomp;
+	int tty_slave;        /* -1 when no pty */
+	int sync_fd;          /* errors go here (CLOEXEC) */
+};
+
+/* Never returns: execs or reports SYNC_ERR and _exit()s 126/127. */
+__attribute__((noreturn)) void proc_exec(const struct proc_spec *p);
+/* Resolve USER[:GROUP] against the current root's /etc/passwd and group. */
+int proc_resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t **groups, size_t *ngroups,
+		      char **home, struct ctw_err *err);
+
+/* ---- init.c ---- */
+
+/* PID 1: forward signals to child, reap zombies, return its exit code. */
+int init_loop(pid_t child, const sigset_t *saved_mask);
+
+/* ---- pty.c ---- */
+
+/* Allocate a pty in the current /dev/pts; *slave is opened. */
+int pty_open(int *master, int *slave, struct ctw_err *err);
+/* Relay stdin/out with master until the child exits; forwards signals in
+ * sigs to pid; returns the wait status of pid (via waitpid). */
+struct relay;
+int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd,
+	      int *wstatus);
+void tty_raw(int fd, bool on);
+void tty_copy_winsize(int from, int to);
+
+/* ---- state.c ---- */
+
+char *state_path(const char *id, const char *file);
+char *container_dir(const char *id);
+unsigned long long proc_start_time(pid_t pid);
+int state_lock(void); /* flock of the state dir, returns fd */
+void state_unlock(int fd);
+int state_remove(const char *id);
+
+/* ---- container.c ---- */
+
+/* Undo everything of a container that is no longer running. */
+void container_cleanup(struct ctw_state *s, bool remove_all);
+int wait_status_to_exit(int wstatus);
+
+/* ---- ns.c ---- */
+
+/* The network functions are NETWORK's; weak until network/ has them. */
+bool net_available(void);
+int ns_open_all(pid_t pid, int fds[7], struct ctw_err *err);
+int ns_join(const int fds[7], bool skip_pid, struct ctw_err *err);
+pid_t clone_into_cgroup(int flags, int cgroup_fd);
+
+#endif /* CTW_RUNTIME_INTERNAL_H */

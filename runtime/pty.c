@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Terminals: a pty made inside the container's own devpts (the master is
+ * handed to the parent over the sync socket, as crun's console socket), raw
+ * mode on the user's terminal, window size on start and on SIGWINCH, and
+ * the parent's wait loop that relays I/O and forwards signals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+int pty_open(int *master, int *slave, struct ctw_err *err)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return ctw_err_set(err, errno, "open /dev/ptmx");
+	if (unlockpt(m) < 0) {
+		int e = errno;
+		close(m);
+		return ctw_err_set(err, e, "unlockpt");
+	}
+	/* TIOCGPTPEER opens the peer of this master in its own devpts,
+	 * without going through a path. */
+	int s = ioctl(m, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+	if (s < 0) {
+		int e = errno;
+		close(m);
+		return ctw_err_set(err, e, "open pty peer");
+	}
+	*master = m;
+	*slave = s;
+	return 0;
+}
+
+static struct termios saved_tio;
+static bool tio_saved;
+
+void tty_raw(int fd, bool on)
+{
+	if (on) {
+		if (tcgetattr(fd, &saved_tio) < 0)
+			return;
+		struct termios t = saved_tio;
+		cfmakeraw(&t);
+		t.c_oflag |= OPOST; /* keep \n → \r\n on our side off: raw all */
+		t.c_oflag &= ~OPOST;
+		if (tcsetattr(fd, TCSADRAIN, &t) == 0)
+			tio_saved = true;
+	} else if (tio_saved) {
+		tcsetattr(fd, TCSADRAIN, &saved_tio);
+		tio_saved = false;
+	}
+}
+
+void tty_copy_winsize(int from, int to)
+{
+	struct winsize ws;
+	if (ioctl(from, TIOCGWINSZ, &ws) == 0)
+		ioctl(to, TIOCSWINSZ, &ws);
+}
+
+static bool copy_once(int from, int to)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN);
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(to, buf + off, (size_t)(n - off));
+		if (w < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return true; /* reader gone: keep draining the other side */
+		}
+		off += w;
+	}
+	return true;
+}
+
+int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd, int *wstatus)
+{
+	bool exited = false, stdin_open = interactive && master >= 0, master_open = master >= 0;
+	while (!exited || master_open) {
+		struct pollfd pfd[3] = {
+			{ .fd = sigfd, .events = POLLIN },
+			{ .fd = master_open ? master : -1, .events = POLLIN },
+			{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+		};
+		/* Once the command is gone, drain what the pty still holds. */
+		int r = poll(pfd, 3, exited ? 100 : -1);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (r == 0 && exited)
+			break;
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+				int sig = (int)si.ssi_signo;
+				if (sig == SIGCHLD) {
+					int ws;
+					pid_t p = waitpid(pid, &ws, WNOHANG);
+					if (p == pid) {
+						*wstatus = ws;
+						exited = true;
+					}
+				} else if (sig == SIGWINCH && master >= 0) {
+					tty_copy_winsize(STDIN_FILENO, master);
+				} else if (!exited) {
+					kill(signal_pid, sig);
+				}
+			}
+		}
+		if (master_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (!copy_once(master, STDOUT_FILENO))
+				master_open = false;
+		}
+		if (stdin_open && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+			if (!copy_once(STDIN_FILENO, master)) {
+				stdin_open = false;
+				/* EOF on our stdin: tell the pty (^D). */
+				char eot = 4;
+				if (write(master, &eot, 1) < 0) {
+					/* nothing to do */
+				}
+			}
+		}
+	}
+	if (!exited) {
+		int ws;
+		if (waitpid(pid, &ws, 0) == pid)
+			*wstatus = ws;
+	}
+	return 0;
+}

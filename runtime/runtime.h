@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * runtime/ — the container lifecycle: namespaces, the overlay root, cgroups
+ * (unified v2, or hybrid: v1 controllers for limits plus the container's own
+ * v2 cgroup for BPF identity), capabilities, seccomp, the tiny init that runs
+ * as PID 1, the conmon-like monitor of detached containers, and the state
+ * every other tool reads.
+ *
+ * State contract (read by the agent to name containers):
+ *   ctw_state_dir()/<id>/state.json, written atomically:
+ *   {"id", "name", "image", "image_id", "pid", "status": "created|running|exited",
+ *    "created", "started", "finished", "exit_code", "oom_killed",
+ *    "cgroup" (absolute v2 dir), "cgroup_id" (v2 inode), "cgroup_v1": {ctrl: dir},
+ *    "ip", "command": [...], plus private keys (monitor, config, ...)}
+ * Per-container files (overlay upper/work, logs) live in
+ *   ctw_root_dir()/containers/<id>/ and go away with the container.
+ */
+#ifndef CTW_RUNTIME_H
+#define CTW_RUNTIME_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../lib/lib.h"
+#include "../network/network.h"
+
+/* The network mode `ctrwatch run` uses without --net.  NETWORK flips this
+ * to CTW_NET_BRIDGE once network/ implements ctw_net_setup(). */
+#define CTW_RUN_DEFAULT_NET CTW_NET_NONE
+
+/* Exit codes of `run` for failures of the runtime itself (Docker's). */
+enum {
+	CTW_EXIT_RUNTIME = 125,  /* before the command started */
+	CTW_EXIT_NOEXEC = 126,   /* command found but not executable */
+	CTW_EXIT_NOTFOUND = 127, /* command not found */
+};
+
+struct ctw_volume {
+	char *src;      /* host path, NULL for --tmpfs */
+	char *dst;      /* container path */
+	bool ro;
+	bool tmpfs;
+	char *tmpfs_opts; /* "size=64m,mode=1777" or NULL */
+};
+
+struct ctw_run_opts {
+	const char *name;          /* NULL: the short id */
+	const char *hostname;      /* NULL: name */
+	const char *image;         /* IMAGE, or NULL with rootfs */
+	const char *rootfs;        /* --rootfs DIR */
+	char **cmd;                /* CMD ARGS..., NULL: the image's Cmd */
+	char **entrypoint;         /* --entrypoint (split), NULL: the image's */
+	bool entrypoint_set;       /* --entrypoint "" clears the image's */
+	const char *cgroup_parent; /* NULL: $CTRWATCH_CGROUP_PARENT or "ctrwatch" */
+	char **env;                /* "K=V" (or "K": taken from our env), NULL-terminated */
+	const char *workdir;
+	const char *user;          /* USER[:GROUP], names or ids */
+	struct ctw_volume *volumes;
+	size_t nvolumes;
+	bool read_only;
+
+	uint64_t memory;           /* bytes, 0 = unlimited */
+	uint64_t cpus_milli;       /* 1000 = one CPU, 0 = unlimited */
+	int64_t pids_limit;        /* 0 = unlimited */
+
+	uint64_t cap_add, cap_drop; /* bit masks of CAP_* */
+	bool cap_add_all, cap_drop_all;
+	bool privileged;
+	const char *seccomp;       /* NULL: default profile, "unconfined", or a PATH */
+	bool no_new_privs;         /* default true */
+
+	bool interactive;          /* -i: keep stdin */
+	bool tty;                  /* -t: a pty */
+	bool detach;               /* -d: a monitor process owns the container */
+	bool remove;               /* --rm (implied in the foreground) */
+	bool init;                 /* our init as PID 1 (default true) */
+	int stop_signal;           /* 0: the image's or SIGTERM */
+	int stop_timeout;          /* seconds, -1: default 10 */
+
+	struct ctw_net_opts net;   /* mode, publish, dns, ... */
+	const char *net_target;    /* container:C */
+
+	/* Called in the parent once the container's init is in its cgroup and
+	 * before the user command runs (the child waits meanwhile).  Non-zero
+	 * return aborts the run.  Used by `run --trace`. */
+	int (*on_cgroup_ready)(uint64_t cgroup_v2_id, void *ctx);
+	void *hook_ctx;
+	/* Detached runs: print the id on stdout once running (default). */
+};
+
+void ctw_run_opts_init(struct ctw_run_opts *o);
+
+/* Run a container.  Foreground: returns when it exits, with *exit_code the
+ * command's status (128+N on signal N).  Detached: returns once it runs,
+ * with *exit_code 0 and the id in id_out (65 bytes) when not NULL.
+ * Returns 0, or -errno with err set (nothing left behind); *exit_code is
+ * then 125/126/127 as Docker's. */
+int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out,
+		      struct ctw_err *err);
+
+/* ---- state ---- */
+
+enum ctw_status { CTW_ST_CREATED, CTW_ST_RUNNING, CTW_ST_EXITED };
+
+struct ctw_cg_v1 {
+	char ctrl[16];           /* "memory", "cpu", ... */
+	char path[PATH_MAX];     /* absolute dir */
+};
+
+#define CTW_CG_V1_MAX 8
+
+struct ctw_state {
+	char id[65];
+	char name[128];
+	char image[256];
+	char image_id[80];
+	int pid;                 /* init pid in the host pid ns, 0 before start */
+	unsigned long long pid_start;     /* its start time (ticks), against pid reuse */
+	int monitor_pid;         /* `ctrwatch run` or the monitor: owns cleanup */
+	unsigned long long monitor_start;
+	enum ctw_status status;
+	uint64_t created_ns, started_ns, finished_ns; /* realtime */
+	int exit_code;
+	bool oom_killed;
+	bool detached, auto_remove, tty;
+	char cgroup[PATH_MAX];   /* v2 dir */
+	uint64_t cgroup_id;
+	struct ctw_cg_v1 v1[CTW_CG_V1_MAX];
+	int nv1;
+	char ip[46];
+	char **command;          /* argv, NULL-terminated */
+	int stop_signal;
+	int stop_timeout;
+	/* what exec needs to start a process the same way */
+	char **env;
+	char workdir[PATH_MAX];
+	char user[128];
+	uint64_t caps;
+	bool no_new_privs;
+	char seccomp[PATH_MAX];  /* "", "unconfined" or a profile path */
+	char net_mode[16];
+};
+
+const char *ctw_status_name(enum ctw_status s);
+void ctw_state_fini(struct ctw_state *s);
+int ctw_state_load(const char *id, struct ctw_state *s, struct ctw_err *err);
+int ctw_state_save(const struct ctw_state *s, struct ctw_err *err);
+/* Resolve a name or a unique id prefix to a loaded state. */
+int ctw_state_find(const char *ref, struct ctw_state *s, struct ctw_err *err);
+/* All container ids in the state dir (NULL-terminated, caller frees). */
+char **ctw_state_list(void);
+void ctw_strv_free(char **v);
+/* Is the init process of this state still the one we started? */
+bool ctw_state_init_alive(const struct ctw_state *s);
+bool ctw_state_monitor_alive(const struct ctw_state *s);
+/* JSON text of a state (what `inspect` prints); caller frees. */
+char *ctw_state_to_json(const struct ctw_state *s, bool pretty);
+
+/* ---- lifecycle from another shell ---- */
+
+int ctw_container_kill(const char *ref, int sig, struct ctw_err *err);
+/* Stop signal, wait timeout_s (-1: the container's own), then SIGKILL. */
+int ctw_container_stop(const char *ref, int timeout_s, struct ctw_err *err);
+/* Wait until exited; *exit_code its status. */
+int ctw_container_wait(const char *ref, int *exit_code, struct ctw_err *err);
+int ctw_container_remove(const char *ref, bool force, struct ctw_err *err);
+/* Clean up what dead `ctrwatch run`s left; returns how many removed. */
+int ctw_container_gc(struct ctw_err *err);
+
+struct ctw_exec_opts {
+	char **argv;
+	char **env;        /* extra "K=V" */
+	const char *user;
+	const char *workdir;
+	bool interactive, tty;
+};
+int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit_code,
+		       struct ctw_err *err);
+
+/* Log file of a container (caller frees). */
+char *ctw_container_log_path(const char *id);
+
+/* ---- small parsers the CLI shares ---- */
+
+/* "SIGTERM", "TERM", "15" → signal number; -EINVAL otherwise. */
+int ctw_parse_signal(const char *s);
+/* "NET_ADMIN" or "CAP_NET_ADMIN" (any case) → number; "ALL" → -2. */
+int ctw_cap_from_name(const char *name);
+const char *ctw_cap_name(int cap);
+/* Docker's default capability set. */
+uint64_t ctw_caps_default(void);
+
+#endif /* CTW_RUNTIME_H */
