@@ -36,7 +36,7 @@ static const struct row rows[] = {
 	{ "lstat", "path ptr", "f" },
 	{ "poll", "ptr uint int", "d" },
 	{ "lseek", "fd long whence", "d" },
-	{ "mmap", "hex size prot mflags fd hex", "mx" },
+	{ "mmap", "ptr size prot mflags fd hex", "mx" },
 	{ "mprotect", "hex size prot", "m" },
 	{ "munmap", "hex size", "m" },
 	{ "brk", "hex", "mx" },
