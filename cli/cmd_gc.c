@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+/* ctrwatch gc: clean up after runtimes that died. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd.h"
+#include "../lib/lib.h"
+#include "../runtime/runtime.h"
+
+static void gc_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch gc\n"
+	      "\n"
+	      "Remove what a killed `ctrwatch run` (or monitor) left behind: containers whose\n"
+	      "runtime is gone (their processes are killed), their cgroups, network, overlay\n"
+	      "directories and state, plus directories and cgroups without state.  Detached\n"
+	      "containers whose monitor died are marked exited and kept for `rm`.  Safe to run\n"
+	      "at any time: containers with a live runtime are not touched.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch gc\n", out);
+}
+
+static int cmd_gc(int argc, char **argv)
+{
+	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	optind = 1;
+	if (getopt_long(argc, argv, "", opts, NULL) != -1 || optind < argc)
+		return ctw_cmd_usage_error("gc", "gc: takes no arguments");
+	struct ctw_err err = { 0 };
+	int n = ctw_container_gc(&err);
+	if (n < 0) {
+		fprintf(stderr, "ctrwatch: gc: %s\n", err.msg);
+		return CTW_EXIT_FAIL;
+	}
+	printf("removed %d\n", n);
+	return CTW_EXIT_OK;
+}
+
+CTW_COMMAND(gc, .name = "gc", .summary = "clean up what killed runs left behind",
+	    .order = CTW_ORDER_RUNTIME + 60, .fn = cmd_gc, .usage = gc_usage)
