@@ -12,7 +12,7 @@ pkgs=(
 	libmnl-dev libnftables-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev
 	libssl-dev
 	# run time: the built-in image, networking
-	busybox-static iproute2 nftables
+	busybox-static iproute2 nftables ethtool
 	# tests and peers
 	prometheus curl jq python3 python3-yaml strace libbpf-tools bpftrace xdp-tools dnsmasq-base dnsutils
 	umoci skopeo runc crun wrk hyperfine
