@@ -10,11 +10,13 @@
  * drops replies to connections the container opened.
  *
  * What a client sees when its query for a denied name is dropped: the drop
- * happens in the sender's own send path, so sendto()/send() fails at once
- * with EPERM ("Operation not permitted") -- no packet leaves, no timeout;
- * resolvers give up on that server immediately (dig prints "network
- * unreachable"/"permission denied", getaddrinfo() returns EAI_AGAIN or
- * EAI_FAIL).
+ * happens in the sender's own send path, so send()/sendto() fails at once
+ * with EPERM ("Operation not permitted") and no packet leaves.  Stub
+ * resolvers that check the send give up at once (glibc getaddrinfo():
+ * EAI_AGAIN / "not found"; busybox nslookup: "write to '...': Operation not
+ * permitted"); dig (bind's libuv) ignores the send error and reports
+ * "timed out" after its +time.  A dropped TCP SYN (CIDR rules) is retried
+ * by the stack, so connect() to a denied address times out.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
