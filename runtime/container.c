@@ -139,7 +139,11 @@ static int build_process(struct run_ctx *c, struct ctw_err *err)
 
 static uint64_t compute_caps(const struct ctw_run_opts *o)
 {
-	uint64_t all = caps_last() >= 63 ? ~0ull : (1ull << (caps_last() + 1)) - 1;
+	/* Never more than we have ourselves (our bounding set). */
+	uint64_t all = 0;
+	for (int c = 0; c <= caps_last(); c++)
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+			all |= 1ull << c;
 	if (o->privileged)
 		return all;
 	uint64_t set = ctw_caps_default();
