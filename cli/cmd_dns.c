@@ -151,12 +151,12 @@ static void print_json(struct dns_cli *d, const struct ctw_dns_txn *t, const cha
 	       t->pid);
 	ctw_json_string(stdout, t->comm);
 	fputs(",\"qname\":", stdout);
-	if (t->kind == CTW_DNS_MALFORMED && !t->qname[0])
+	if (!t->qname[0]) /* no question (decoded) */
 		fputs("null", stdout);
 	else
 		ctw_json_string(stdout, t->qname);
 	fputs(",\"qtype\":", stdout);
-	if (t->kind == CTW_DNS_MALFORMED && !t->qtype)
+	if (!t->qname[0] && !t->qtype)
 		fputs("null", stdout);
 	else
 		ctw_json_string(stdout, ctw_dns_type_name(t->qtype, ty, sizeof(ty)));
@@ -211,8 +211,7 @@ static void print_text(const struct ctw_dns_txn *t, const char *cname, uint64_t 
 		ctw_strlcpy(pid, "-", sizeof(pid));
 	printf("%-8s %-16.16s %-7s %-15.15s %-6s %-32s %-9s %-10s ", tbuf, cname, pid,
 	       t->comm[0] ? t->comm : "-",
-	       t->kind == CTW_DNS_MALFORMED && !t->qtype ? "-"
-							  : ctw_dns_type_name(t->qtype, ty, sizeof(ty)),
+	       !t->qname[0] && !t->qtype ? "-" : ctw_dns_type_name(t->qtype, ty, sizeof(ty)),
 	       t->qname[0] ? t->qname : "-", rcode, lat);
 	if (t->kind == CTW_DNS_MALFORMED) {
 		printf("(%s)", ctw_dns_strerror(t->error));

@@ -156,6 +156,9 @@ struct ctw_dns_query_info {
 struct ctw_dns_pairer;
 
 typedef void (*ctw_dns_txn_fn)(void *ctx, const struct ctw_dns_txn *t);
+/* A well-formed query was seen (before pairing; retransmissions too). */
+typedef void (*ctw_dns_query_fn)(void *ctx, const struct ctw_dns_query_info *q,
+				 const struct ctw_dns_msg *m);
 
 /* timeout_ns: how long a query waits for its response.  max_pending bounds
  * memory (0 = 65536); when full, the oldest query is reported as timed out. */
@@ -192,7 +195,7 @@ struct ctw_dns_probe_opts {
 	ctw_dns_txn_fn on_txn;   /* every finished exchange (and malformed packet) */
 	/* Every well-formed query seen, before it is paired (for counting);
 	 * may be NULL. */
-	void (*on_query)(void *ctx, uint64_t cgroup_id, const struct ctw_dns_msg *m);
+	ctw_dns_query_fn on_query;
 	void *ctx;
 };
 
@@ -226,8 +229,6 @@ void ctw_dns_probe_lost(struct ctw_dns_probe *p,
  * and the fuzzer.  `rec` is a struct dns_event of `size` bytes.  Returns
  * 0, or -EINVAL for a record of the wrong size. */
 int ctw_dns_handle_record(struct ctw_dns_pairer *p, const void *rec, size_t size,
-			  void (*on_query)(void *ctx, uint64_t cgroup_id,
-					   const struct ctw_dns_msg *m),
-			  void *ctx);
+			  ctw_dns_query_fn on_query, void *ctx);
 
 #endif /* CTW_DNS_H */

@@ -26,9 +26,7 @@ static void addr_text(const uint8_t *a, uint8_t family, char *buf, size_t size)
 }
 
 int ctw_dns_handle_record(struct ctw_dns_pairer *p, const void *rec, size_t size,
-			  void (*on_query)(void *ctx, uint64_t cgroup_id,
-					   const struct ctw_dns_msg *m),
-			  void *ctx)
+			  ctw_dns_query_fn on_query, void *ctx)
 {
 	struct ctw_dns_query_info qi;
 	struct ctw_dns_msg m;
@@ -113,7 +111,7 @@ int ctw_dns_handle_record(struct ctw_dns_pairer *p, const void *rec, size_t size
 	}
 	if (!m.qr) {
 		if (on_query)
-			on_query(ctx, qi.cgroup_id, &m);
+			on_query(ctx, &qi, &m);
 		ctw_dns_pairer_query(p, &qi, &m);
 	} else {
 		ctw_dns_pairer_response(p, &qi, &m, answers_cut);

@@ -42,9 +42,9 @@ static void on_txn(void *ctx, const struct ctw_dns_txn *t)
 	ntxn++;
 }
 
-static void on_query(void *ctx, uint64_t cgroup_id, const struct ctw_dns_msg *m)
+static void on_query(void *ctx, const struct ctw_dns_query_info *q, const struct ctw_dns_msg *m)
 {
-	if (!m->has_question || m->qr)
+	if (!m->has_question || m->qr || !memchr(q->server, '\0', sizeof(q->server)))
 		abort();
 }
 

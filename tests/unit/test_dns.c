@@ -637,7 +637,8 @@ static void test_pairer(void **state)
 /* ---- records as the kernel hands them over ---- */
 
 static int nqueries;
-static void count_query(void *ctx, uint64_t cgroup_id, const struct ctw_dns_msg *m)
+static void count_query(void *ctx, const struct ctw_dns_query_info *q,
+			const struct ctw_dns_msg *m)
 {
 	nqueries++;
 }

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The agent's dns module: the DNS probe (dns/) attached to every container's
+ * cgroup as discovery reports it, its exchanges folded into per-container
+ * series:
+ *
+ *   ctrwatch_dns_queries_total{container,qtype}        queries the container sent
+ *   ctrwatch_dns_responses_total{container,rcode}      responses it received
+ *   ctrwatch_dns_request_duration_seconds{container}   query -> response (histogram)
+ *   ctrwatch_dns_timeouts_total{container}             queries left unanswered
+ *   ctrwatch_dns_malformed_total{container}            packets on port 53 that are not DNS
+ *
+ * Labels stay bounded: qtype is a known type name or "other", rcode one of
+ * 16.  Per-name series (ctrwatch_dns_name_queries_total{container,qname,
+ * qtype}) exist only with the dns_names setting, capped per container by
+ * dns_names_max (the rest is counted under qname="_other").
+ *
+ * The metrics describe the container as a DNS client: a resolver running in
+ * a container shows in `ctrwatch dns`, not in these counters (except
+ * malformed packets, which are counted whichever way they travel).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "../bpf/dns.h"
+#include "../dns/dns.h"
+#include "../lib/lib.h"
+
+static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+				 0.1,    0.25,  0.5,    1,     2.5,  5 };
+#define NBOUNDS ARRAY_SIZE(bounds)
+#define OTHER_NAME "_other"
+
+struct qcount {
+	const char *qtype; /* static: ctw_dns_type_label() */
+	uint64_t n;
+};
+
+struct name_count {
+	char *qname;
+	const char *qtype;
+	uint64_t n;
+};
+
+struct cstats {
+	struct ctw_container c; /* labels; c.id is the key */
+	struct qcount *q;
+	size_t nq;
+	uint64_t rcodes[16];
+	uint64_t buckets[NBOUNDS + 1];
+	double sum;
+	uint64_t timeouts, malformed;
+	struct name_count *names;
+	size_t nnames;
+};
+
+struct lost_seen {
+	uint64_t cgroup_id, n;
+};
+
+struct mod_dns {
+	struct ctw_agent *agent;
+	struct ctw_dns_probe *probe;
+	struct cstats **cs;
+	size_t ncs;
+	int timer_fd;
+	bool names;
+	uint64_t names_max;
+	struct lost_seen *lost;
+	size_t nlost;
+};
+
+static void cstats_free(struct cstats *s)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		free(s->names[i].qname);
+	free(s->names);
+	free(s->q);
+	free(s);
+}
+
+static struct cstats *stats_get(struct mod_dns *m, const struct ctw_container *c)
+{
+	for (size_t i = 0; i < m->ncs; i++)
+		if (!strcmp(m->cs[i]->c.id, c->id))
+			return m->cs[i];
+	m->cs = xrealloc(m->cs, (m->ncs + 1) * sizeof(*m->cs));
+	m->cs[m->ncs] = xcalloc(1, sizeof(struct cstats));
+	m->cs[m->ncs]->c = *c;
+	return m->cs[m->ncs++];
+}
+
+/* The stats of the container a cgroup id (its own or a nested one) belongs
+ * to; NULL when it is no container (any more). */
+static struct cstats *stats_for(struct mod_dns *m, uint64_t cgroup_id)
+{
+	struct ctw_registry *reg = ctw_agent_registry(m->agent);
+	const struct ctw_container *c = reg ? ctw_registry_lookup(reg, cgroup_id) : NULL;
+
+	return c ? stats_get(m, c) : NULL;
+}
+
+static void count_name(struct mod_dns *m, struct cstats *s, const char *qname, const char *qtype)
+{
+	for (size_t i = 0; i < s->nnames; i++)
+		if (s->names[i].qtype == qtype && !strcasecmp(s->names[i].qname, qname)) {
+			s->names[i].n++;
+			return;
+		}
+	if (s->nnames >= m->names_max) {
+		if (strcmp(qname, OTHER_NAME)) /* one overflow series per qtype */
+			count_name(m, s, OTHER_NAME, qtype);
+		else
+			goto add; /* the overflow series itself */
+		return;
+	}
+add:
+	s->names = xrealloc(s->names, (s->nnames + 1) * sizeof(*s->names));
+	s->names[s->nnames].qname = xstrdup(qname);
+	s->names[s->nnames].qtype = qtype;
+	s->names[s->nnames].n = 1;
+	s->nnames++;
+}
+
+static void on_query(void *ctx, const struct ctw_dns_query_info *q, const struct ctw_dns_msg *msg)
+{
+	struct mod_dns *m = ctx;
+	const char *qtype = ctw_dns_type_label(msg->qtype);
+	struct cstats *s;
+
+	if (q->dir != CTW_DNS_EGRESS || !(s = stats_for(m, q->cgroup_id)))
+		return;
+	for (size_t i = 0; i < s->nq; i++)
+		if (s->q[i].qtype == qtype) {
+			s->q[i].n++;
+			goto names;
+		}
+	s->q = xrealloc(s->q, (s->nq + 1) * sizeof(*s->q));
+	s->q[s->nq].qtype = qtype;
+	s->q[s->nq].n = 1;
+	s->nq++;
+names:
+	if (m->names)
+		count_name(m, s, msg->qname, qtype);
+}
+
+static void on_txn(void *ctx, const struct ctw_dns_txn *t)
+{
+	struct mod_dns *m = ctx;
+	struct cstats *s = stats_for(m, t->cgroup_id);
+
+	if (!s)
+		return;
+	switch (t->kind) {
+	case CTW_DNS_MALFORMED:
+		s->malformed++;
+		break;
+	case CTW_DNS_TIMEOUT:
+		if (t->dir == CTW_DNS_EGRESS)
+			s->timeouts++;
+		break;
+	case CTW_DNS_UNMATCHED:
+		/* A response whose query we missed (sent before we
+		 * attached, or a late duplicate) still counts as received. */
+		if (t->dir == CTW_DNS_INGRESS)
+			s->rcodes[t->rcode & 0xf]++;
+		break;
+	case CTW_DNS_ANSWERED: {
+		/* dir is the query's: the container asked. */
+		if (t->dir != CTW_DNS_EGRESS)
+			break;
+		double secs = t->latency_ns / 1e9;
+		size_t b = 0;
+		while (b < NBOUNDS && secs > bounds[b])
+			b++;
+		s->buckets[b]++;
+		s->sum += secs;
+		s->rcodes[t->rcode & 0xf]++;
+		break;
+	}
+	}
+}
+
+static void drain(struct mod_dns *m)
+{
+	int n = ctw_dns_probe_consume(m->probe);
+
+	if (n > 0)
+		ctw_agent_count_events(m->agent, "dns", (uint64_t)n);
+}
+
+static void on_readable(void *ctx)
+{
+	drain(ctx);
+}
+
+static void on_timer(void *ctx)
+{
+	struct mod_dns *m = ctx;
+	uint64_t ticks;
+
+	if (read(m->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		pr_debug("dns: timer: %s", strerror(errno));
+	drain(m); /* also reports queries that timed out */
+}
+
+static void attach(struct mod_dns *m, const struct ctw_container *c)
+{
+	int err = ctw_dns_probe_attach(m->probe, c->cgroup_path, NULL);
+
+	if (err)
+		pr_warn("dns: attach to %s (%s): %s", c->name, c->cgroup_path, strerror(-err));
+	else
+		pr_debug("dns: attached to %s", c->name);
+}
+
+static void dns_stop(void *state)
+{
+	struct mod_dns *m = state;
+
+	if (!m)
+		return;
+	if (m->timer_fd >= 0) {
+		ctw_agent_unwatch_fd(m->agent, m->timer_fd);
+		close(m->timer_fd);
+	}
+	if (m->probe) {
+		ctw_agent_unwatch_fd(m->agent, ctw_dns_probe_fd(m->probe));
+		ctw_dns_probe_free(m->probe); /* detaches from every cgroup */
+	}
+	for (size_t i = 0; i < m->ncs; i++)
+		cstats_free(m->cs[i]);
+	free(m->cs);
+	free(m->lost);
+	free(m);
+}
+
+static bool setting_true(struct ctw_agent *a, const char *key)
+{
+	const char *v = ctw_agent_setting(a, key);
+
+	return v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"));
+}
+
+static int dns_start(struct ctw_agent *a, void **state)
+{
+	struct ctw_dns_probe_opts o = { .on_txn = on_txn, .on_query = on_query };
+	struct mod_dns *m = xcalloc(1, sizeof(*m));
+	struct ctw_registry *reg = ctw_agent_registry(a);
+	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	const char *v;
+	int err;
+
+	m->agent = a;
+	m->timer_fd = -1;
+	m->names = setting_true(a, "dns_names");
+	m->names_max = 100;
+	v = ctw_agent_setting(a, "dns_names_max");
+	if (v && *v && ctw_parse_u64(v, 1, 100000, &m->names_max)) {
+		pr_err("dns: bad dns_names_max '%s'", v);
+		err = -EINVAL;
+		goto out_stop;
+	}
+	v = ctw_agent_setting(a, "dns_timeout");
+	if (v && *v && (ctw_parse_duration_ns(v, &o.timeout_ns) || !o.timeout_ns)) {
+		pr_err("dns: bad dns_timeout '%s'", v);
+		err = -EINVAL;
+		goto out_stop;
+	}
+	o.ctx = m;
+	err = ctw_dns_probe_new(&o, &m->probe);
+	if (err) {
+		pr_err("dns: load BPF programs: %s", strerror(-err));
+		goto out_stop;
+	}
+	err = ctw_agent_watch_fd(a, ctw_dns_probe_fd(m->probe), on_readable, m);
+	if (err) {
+		pr_err("dns: watch ring buffer: %s", strerror(-err));
+		goto out_stop;
+	}
+	/* Queries that get no response are only noticed by the clock. */
+	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->timer_fd < 0 || timerfd_settime(m->timer_fd, 0, &its, NULL) < 0) {
+		err = -errno;
+		pr_err("dns: timer: %s", strerror(-err));
+		goto out_stop;
+	}
+	err = ctw_agent_watch_fd(a, m->timer_fd, on_timer, m);
+	if (err) {
+		close(m->timer_fd);
+		m->timer_fd = -1;
+		goto out_stop;
+	}
+	for (size_t i = 0; reg && i < ctw_registry_count(reg); i++) {
+		attach(m, ctw_registry_at(reg, i));
+		stats_get(m, ctw_registry_at(reg, i));
+	}
+	*state = m;
+	return 0;
+
+out_stop:
+	dns_stop(m);
+	return err;
+}
+
+static void dns_container_added(void *state, const struct ctw_container *c)
+{
+	struct mod_dns *m = state;
+
+	attach(m, c);
+	/* Series from the start: zeros are what rate() needs. */
+	stats_get(m, c);
+}
+
+static void dns_container_removed(void *state, const struct ctw_container *c)
+{
+	struct mod_dns *m = state;
+
+	drain(m);
+	ctw_dns_probe_detach(m->probe, c->cgroup_id);
+	for (size_t i = 0; i < m->ncs; i++) {
+		if (!strcmp(m->cs[i]->c.id, c->id)) {
+			cstats_free(m->cs[i]);
+			m->cs[i] = m->cs[--m->ncs];
+			break;
+		}
+	}
+}
+
+static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
+{
+	struct mod_dns *m = ctx;
+	size_t i;
+
+	for (i = 0; i < m->nlost; i++)
+		if (m->lost[i].cgroup_id == cgroup_id)
+			break;
+	if (i == m->nlost) {
+		m->lost = xrealloc(m->lost, (m->nlost + 1) * sizeof(*m->lost));
+		m->lost[m->nlost++] = (struct lost_seen){ cgroup_id, 0 };
+	}
+	if (n > m->lost[i].n) {
+		ctw_agent_count_lost(m->agent, "dns", cgroup_id, n - m->lost[i].n);
+		m->lost[i].n = n;
+	}
+}
+
+/* labels: the container's, then (name, value) pairs, NULL-terminated */
+static const char **labels(const struct cstats *s, const char **l, const char *k1,
+			   const char *v1, const char *k2, const char *v2)
+{
+	size_t n = ctw_agent_container_labels(&s->c, l, 12);
+
+	if (k1) {
+		l[n++] = k1;
+		l[n++] = v1;
+	}
+	if (k2) {
+		l[n++] = k2;
+		l[n++] = v2;
+	}
+	l[n] = NULL;
+	return l;
+}
+
+static void dns_collect(void *state, struct ctw_metrics *mx)
+{
+	struct mod_dns *m = state;
+	const char *l[12];
+	char rc[16];
+
+	drain(m);
+	ctw_dns_probe_lost(m->probe, report_lost, m);
+
+	ctw_metrics_family(mx, "ctrwatch_dns_queries_total", CTW_COUNTER,
+			   "DNS queries sent by the container, by query type.");
+	for (size_t i = 0; i < m->ncs; i++)
+		for (size_t j = 0; j < m->cs[i]->nq; j++)
+			ctw_metrics_sample(mx, labels(m->cs[i], l, "qtype", m->cs[i]->q[j].qtype,
+						      NULL, NULL),
+					   (double)m->cs[i]->q[j].n);
+
+	ctw_metrics_family(mx, "ctrwatch_dns_responses_total", CTW_COUNTER,
+			   "DNS responses received by the container, by response code.");
+	for (size_t i = 0; i < m->ncs; i++)
+		for (unsigned int r = 0; r < 16; r++)
+			if (m->cs[i]->rcodes[r])
+				ctw_metrics_sample(mx,
+						   labels(m->cs[i], l, "rcode",
+							  ctw_dns_rcode_name(r, rc, sizeof(rc)),
+							  NULL, NULL),
+						   (double)m->cs[i]->rcodes[r]);
+
+	ctw_metrics_family(mx, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM,
+			   "Time from a DNS query leaving the container to its response arriving.");
+	for (size_t i = 0; i < m->ncs; i++)
+		ctw_metrics_histogram(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL), bounds,
+				      m->cs[i]->buckets, NBOUNDS, m->cs[i]->sum);
+
+	ctw_metrics_family(mx, "ctrwatch_dns_timeouts_total", CTW_COUNTER,
+			   "DNS queries of the container that got no response in time.");
+	for (size_t i = 0; i < m->ncs; i++)
+		ctw_metrics_sample(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL),
+				   (double)m->cs[i]->timeouts);
+
+	ctw_metrics_family(mx, "ctrwatch_dns_malformed_total", CTW_COUNTER,
+			   "Packets to or from port 53 of the container that are not valid DNS.");
+	for (size_t i = 0; i < m->ncs; i++)
+		ctw_metrics_sample(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL),
+				   (double)m->cs[i]->malformed);
+
+	if (!m->names)
+		return;
+	ctw_metrics_family(mx, "ctrwatch_dns_name_queries_total", CTW_COUNTER,
+			   "DNS queries sent by the container, by name and type (dns_names).");
+	for (size_t i = 0; i < m->ncs; i++)
+		for (size_t j = 0; j < m->cs[i]->nnames; j++)
+			ctw_metrics_sample(mx,
+					   labels(m->cs[i], l, "qname", m->cs[i]->names[j].qname,
+						  "qtype", m->cs[i]->names[j].qtype),
+					   (double)m->cs[i]->names[j].n);
+}
+
+CTW_AGENT_MODULE(dns, .name = "dns", .start = dns_start, .stop = dns_stop,
+		 .container_added = dns_container_added,
+		 .container_removed = dns_container_removed, .collect = dns_collect)
