@@ -150,6 +150,9 @@ static const struct {
 	{ "tls_key", "", "PEM key" },
 	{ "basic_auth_file", "", "file with USER:PASSWORD guarding /metrics" },
 	{ "policy", "", "policy file (policy module)" },
+	{ "dns_timeout", "5s", "a DNS query unanswered after this counts as a timeout (dns module)" },
+	{ "dns_names", "false", "also export per-name DNS series (cardinality: capped by dns_names_max)" },
+	{ "dns_names_max", "100", "distinct query names per container with dns_names; the rest is _other" },
 };
 
 const char *ctw_agent_setting_help(size_t i, const char **key, const char **def)
