@@ -55,6 +55,7 @@ struct cstats {
 	uint64_t timeouts, malformed;
 	struct name_count *names;
 	size_t nnames;
+	size_t ndistinct; /* names other than _other */
 };
 
 struct lost_seen {
@@ -103,26 +104,41 @@ static struct cstats *stats_for(struct mod_dns *m, uint64_t cgroup_id)
 	return c ? stats_get(m, c) : NULL;
 }
 
-static void count_name(struct mod_dns *m, struct cstats *s, const char *qname, const char *qtype)
+static void add_name(struct cstats *s, const char *qname, const char *qtype)
 {
-	for (size_t i = 0; i < s->nnames; i++)
-		if (s->names[i].qtype == qtype && !strcasecmp(s->names[i].qname, qname)) {
-			s->names[i].n++;
-			return;
-		}
-	if (s->nnames >= m->names_max) {
-		if (strcmp(qname, OTHER_NAME)) /* one overflow series per qtype */
-			count_name(m, s, OTHER_NAME, qtype);
-		else
-			goto add; /* the overflow series itself */
-		return;
-	}
-add:
 	s->names = xrealloc(s->names, (s->nnames + 1) * sizeof(*s->names));
 	s->names[s->nnames].qname = xstrdup(qname);
 	s->names[s->nnames].qtype = qtype;
 	s->names[s->nnames].n = 1;
 	s->nnames++;
+}
+
+/* Count a query by name; at most names_max distinct names per container,
+ * the queries for any other name go to qname="_other". */
+static void count_name(struct mod_dns *m, struct cstats *s, const char *qname, const char *qtype)
+{
+	bool known = false;
+
+	for (size_t i = 0; i < s->nnames; i++) {
+		if (strcasecmp(s->names[i].qname, qname))
+			continue;
+		if (s->names[i].qtype == qtype) {
+			s->names[i].n++;
+			return;
+		}
+		known = true;
+	}
+	if (known || s->ndistinct < m->names_max) {
+		s->ndistinct += !known;
+		add_name(s, qname, qtype);
+		return;
+	}
+	for (size_t i = 0; i < s->nnames; i++)
+		if (s->names[i].qtype == qtype && !strcmp(s->names[i].qname, OTHER_NAME)) {
+			s->names[i].n++;
+			return;
+		}
+	add_name(s, OTHER_NAME, qtype);
 }
 
 static void on_query(void *ctx, const struct ctw_dns_query_info *q, const struct ctw_dns_msg *msg)

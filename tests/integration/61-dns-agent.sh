@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The agent's DNS metrics for a (fake Docker) container whose processes ask a
+# real resolver (dnsmasq in a test netns): queries by qtype, responses by
+# rcode, the latency histogram, timeouts, malformed packets (the agent keeps
+# running and a normal query right after still counts), per-name series only
+# behind dns_names and capped; promtool-clean; the container's series go
+# when it does.
+. "$(dirname "$0")/../lib.sh"
+require_root
+require_cmd dnsmasq python3 jq curl promtool nsenter busybox
+# shellcheck source=tests/integration/60-dns-common.bash
+. "$(dirname "$0")/60-dns-common.bash"
+
+dns_setup
+t_eq "dnsmasq up in netns $DNS_NS" 0 "$?"
+# A Docker-style cgroup: discovery names it by its short id.
+ID=$(printf 'dd5%013x' $$)
+NAME=${ID:0:12}
+dns_cgroup CG "docker-$ID.scope" || { t_fail "create test cgroup" true; exit 1; }
+
+PORT=
+for p in $(seq 19300 19399); do
+	if ! ss -Htln "sport = :$p" | grep -q .; then PORT=$p; break; fi
+done
+[ -n "$PORT" ] || { t_fail "a free port in 19300-19399" true; exit 1; }
+URL=http://127.0.0.1:$PORT/metrics
+
+"$CTW_BIN" agent --listen "127.0.0.1:$PORT" --metrics dns --discovery-interval 1s \
+	--dns-timeout 1s --dns-names true --dns-names-max 3 >"$DNS_DIR/agent.log" 2>&1 &
+APID=$!
+on_exit "kill $APID 2>/dev/null; wait $APID"
+series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
+has_series() { [ -n "$(series ctrwatch_dns_timeouts_total)" ]; }
+wait_for 15 has_series
+t_eq "container's DNS series from the start (attached)" 0 "$(series ctrwatch_dns_timeouts_total)"
+
+# The CLI watches alongside, to count what the agent should have counted.
+"$CTW_BIN" dns --json -d 60 "$CG" >"$DNS_DIR/cli.json" 2>"$DNS_DIR/cli.err" &
+CPID=$!
+on_exit "kill $CPID 2>/dev/null"
+attached_ge() { [ "$(bpftool cgroup show "$CG" 2>/dev/null | grep -c dns_egress)" -ge "$1" ]; }
+wait_for 10 attached_ge 2
+
+in_cg "$CG" busybox nslookup www.example.test "$DNS_SERVER" >/dev/null 2>&1
+in_cg "$CG" busybox nslookup nope.example.test "$DNS_SERVER" >/dev/null 2>&1
+in_cg "$CG" bash -c "$(declare -f dns_send); dns_send $DNS_SERVER short loop label name qd0 qd65535 random"
+t_ok "agent still running after the malformed packets" kill -0 "$APID"
+in_cg "$CG" busybox nslookup web.example.test "$DNS_SERVER" >/dev/null 2>&1
+in_cg "$CG" bash -c "$(declare -f dns_send); dns_send 127.0.0.54 query:lost.example.test"
+timed_out() { [ "$(series ctrwatch_dns_timeouts_total)" = 1 ]; }
+wait_for 10 timed_out
+
+t_eq "queries_total{qtype=A}: www, nope, web, lost" 4 "$(series ctrwatch_dns_queries_total 'qtype="A"')"
+t_eq "queries_total{qtype=AAAA}: www, nope, web" 3 "$(series ctrwatch_dns_queries_total 'qtype="AAAA"')"
+t_eq "responses_total{rcode=NOERROR}" 4 "$(series ctrwatch_dns_responses_total 'rcode="NOERROR"')"
+t_eq "responses_total{rcode=NXDOMAIN}" 2 "$(series ctrwatch_dns_responses_total 'rcode="NXDOMAIN"')"
+t_eq "request_duration_seconds_count = answered queries" 6 \
+	"$(series ctrwatch_dns_request_duration_seconds_count)"
+t_eq "histogram +Inf bucket = count" 6 \
+	"$(series ctrwatch_dns_request_duration_seconds_bucket 'le="\+Inf"')"
+t_ok "request_duration_seconds_sum > 0" awk -v s="$(series ctrwatch_dns_request_duration_seconds_sum)" \
+	'BEGIN { exit !(s > 0) }'
+t_eq "timeouts_total: the query nobody answered" 1 "$(series ctrwatch_dns_timeouts_total)"
+sleep 0.3
+cli_mal=$(jq -s '[.[] | select(.kind == "malformed")] | length' "$DNS_DIR/cli.json")
+cli_mal_out=$(jq -s '[.[] | select(.kind == "malformed" and .direction == "egress")] | length' "$DNS_DIR/cli.json")
+t_eq "the 7 malformed packets sent were seen leaving" 7 "$cli_mal_out"
+t_eq "malformed_total = malformed packets both ways (as ctrwatch dns saw them)" "$cli_mal" \
+	"$(series ctrwatch_dns_malformed_total)"
+t_eq "the normal query after them counted (web A NOERROR in the CLI too)" 1 \
+	"$(jq -s '[.[] | select(.kind == "answer" and .qname == "web.example.test" and .qtype == "A")] | length' "$DNS_DIR/cli.json")"
+
+names=$(curl -sf "$URL" | grep "^ctrwatch_dns_name_queries_total{container=\"$NAME\"")
+t_eq "dns_names_max 3: three names kept" 3 \
+	"$(grep -v 'qname="_other"' <<<"$names" | sed 's/.*qname="\([^"]*\)".*/\1/' | sort -u | grep -c .)"
+t_match "the rest counted as _other" 'qname="_other",qtype="A"\} 1' "$names"
+
+body=$(curl -sf "$URL")
+t_ok "promtool check metrics is clean" promtool check metrics <<<"$body"
+for f in queries_total responses_total request_duration_seconds timeouts_total malformed_total; do
+	t_match "HELP and TYPE for ctrwatch_dns_$f" "# TYPE ctrwatch_dns_$f (counter|histogram)" "$body"
+done
+
+# The container goes: its series go (one discovery interval + grace).
+kill -INT "$CPID"
+wait "$CPID"
+rmdir "$CG"
+gone() { ! curl -sf "$URL" | grep -q "container=\"$NAME\""; }
+wait_for 15 gone
+t_ok "series of the removed container are gone" gone
+kill -TERM "$APID"
+wait "$APID"
+t_eq "agent exits 0 on SIGTERM" 0 "$?"
