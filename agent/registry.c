@@ -426,14 +426,19 @@ static bool read_state(const char *path, struct entry *e)
 {
 	json_error_t jerr;
 	json_t *j = json_load_file(path, 0, &jerr);
-	if (!j)
+	if (!j) {
+		pr_debug("discovery: %s: %s", path, jerr.text);
 		return false;
+	}
 	bool ok = false;
 	const char *status = jstr(j, "status");
 	const char *cg = jstr(j, "cgroup");
 	if (!cg || (status && (!strcmp(status, "exited") || !strcmp(status, "stopped") ||
-			       !strcmp(status, "dead"))))
+			       !strcmp(status, "dead")))) {
+		pr_debug("discovery: %s: status %s, no cgroup or not running", path,
+			 status ? status : "?");
 		goto out;
+	}
 	memset(e, 0, sizeof(*e));
 	e->c.runtime = CTW_RT_CTRWATCH;
 	ctw_strlcpy(e->c.id, jstr(j, "id") ? jstr(j, "id") : "", sizeof(e->c.id));
@@ -736,6 +741,13 @@ int ctw_registry_scan(struct ctw_registry *r)
 	}
 	char rel[PATH_MAX] = "";
 	walk(&s, fd, rel, 0, 0);
+	for (size_t i = 0; i < s.nstate; i++) {
+		size_t j;
+		if (!idmap_get(&s.ids, s.state[i].c.cgroup_id, &j))
+			pr_debug("discovery: %s: cgroup %s (id %llu) not found below %s",
+				 s.state[i].c.name, s.state[i].c.cgroup_path,
+				 (unsigned long long)s.state[i].c.cgroup_id, r->cgroup_root);
+	}
 	free(s.state);
 
 	/* Carry what we learned about containers we already knew. */

@@ -369,12 +369,12 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 	};
 	h->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, handle, h,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, h->fd,
 		MHD_OPTION_CONNECTION_LIMIT, opts->conn_limit ? opts->conn_limit : 512,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_limit ? opts->per_ip_limit : 128,
 		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 15,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_ARRAY, opts->tls_cert ? tls : &tls[2],
 		MHD_OPTION_END);
 	if (!h->d) {

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# `ctrwatch agent` end to end: a `ctrwatch run` container's syscalls appear
+# in /metrics under its name and grow while it works; a process in a cgroup
+# this test made, described by a hand-written state.json, likewise; both
+# leave /metrics after they are gone; the scrape is promtool-clean with
+# unique series; SIGTERM stops the agent with status 0 within 2 s and
+# leaves none of its BPF programs loaded.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/agent-lib.bash"
+require_root
+require_cmd curl jq bpftool promtool
+
+port=$(free_port)
+agent_start "$port" --discovery-interval 1s || exit 1
+apid=$AGENT_PID
+progs=$(agent_prog_ids "$apid" | tr '\n' ' ')
+t_match "the agent holds BPF programs (ids: $progs)" '[0-9]' "$progs"
+
+# ---- a ctrwatch container ----
+ctr=ctwa30-$$
+"$CTW_BIN" run --name "$ctr" busybox sh -c '
+	sleep 2
+	i=0; while [ $i -lt 1500 ]; do cat /etc/hostname >/dev/null; i=$((i+1)); done
+	sleep 4' >"$CTW_WORK/run30.log" 2>&1 &
+run=$!
+on_exit "kill $run 2>/dev/null; '$CTW_BIN' rm -f $ctr"
+
+has_info() { scrape "$port" | grep -q "^ctrwatch_container_info{container=\"$1\""; }
+t_ok "container $ctr discovered within 2 s" wait_for 2 has_info "$ctr"
+m=$(scrape "$port")
+before=$(series_sum "$m" "^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"openat\"\\}")
+grown() {
+	local now
+	now=$(series_sum "$(scrape "$port")" \
+		"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"openat\"\\}")
+	[ "$now" -ge $((before + 1500)) ]
+}
+t_ok "openat count of $ctr grows by >= 1500 over the loop (from $before)" wait_for 20 grown
+m=$(scrape "$port")
+t_match "series carry the syscall name" \
+	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"(clone|fork|vfork|clone3)\"\\} [0-9]+" "$m"
+t_match "errors counted per syscall name" \
+	'^ctrwatch_syscall_errors_total\{container="[^"]+",syscall="[a-z0-9_]+"\} [1-9]' "$m"
+t_match "container info names the runtime and image" \
+	"^ctrwatch_container_info\\{container=\"$ctr\",container_id=\"[0-9a-f]{64}\",image=\"busybox\",runtime=\"ctrwatch\"" "$m"
+t_match "cgroup resources of the container" \
+	"^ctrwatch_container_cpu_usage_seconds_total\\{container=\"$ctr\"\\} [0-9.e+-]+" "$m"
+t_match "memory usage of the container" \
+	"^ctrwatch_container_memory_usage_bytes\\{container=\"$ctr\"\\} [1-9]" "$m"
+
+# ---- a process in a cgroup of ours, known through a hand-written state ----
+fake=ctwa30fake-$$
+cg=$(cgroup2_dir "$CTW_RUN_ID-agent30")
+cg_spawn "$cg" sh -c 'while :; do cat /etc/hostname >/dev/null; done'
+mkdir -p "$CTRWATCH_STATE/$fake"
+on_exit "rm -rf '$CTRWATCH_STATE/$fake'"
+cat >"$CTRWATCH_STATE/$fake/tmp.json" <<JSON
+{"id":"$fake","name":"$fake","image":"host-sh","image_id":"","pid":$CG_PID,
+ "status":"running","created":"","exit_code":0,"oom_killed":false,
+ "cgroup":"$cg","cgroup_id":$(stat -c %i "$cg"),"cgroup_v1":{}}
+JSON
+mv "$CTRWATCH_STATE/$fake/tmp.json" "$CTRWATCH_STATE/$fake/state.json"
+fake_count() {
+	series_sum "$(scrape "$port")" "^ctrwatch_syscalls_total\\{container=\"$fake\",syscall=\"openat\"\\}"
+}
+t_ok "the state-described cgroup is counted under its name" wait_for 5 \
+	sh -c "[ \$(curl -fsS http://127.0.0.1:$port/metrics | grep -c '^ctrwatch_syscalls_total{container=\"$fake\",syscall=\"openat\"}') -eq 1 ]"
+a=$(fake_count); sleep 1; b=$(fake_count)
+t_cmp "its openat count grows ($a -> $b)" "$b" -gt "$a"
+
+# ---- the whole scrape ----
+m=$(scrape "$port")
+t_ok "promtool check metrics is clean" sh -c 'printf "%s\n" "$1" | promtool check metrics' sh "$m"
+t_eq "every series is unique" "" "$(printf '%s\n' "$m" | duplicate_series)"
+t_match "containers gauge counts both" '^ctrwatch_containers [2-9]' "$m"
+
+# ---- they leave ----
+kill -KILL "$CG_PID"; wait "$CG_PID" 2>/dev/null; rm -rf "${CTRWATCH_STATE:?}/$fake"
+gone() { ! scrape "$port" | grep -q "container=\"$1\""; }
+t_ok "the state-described container's series leave within 3 s" wait_for 3 gone "$fake"
+rc=0; wait "$run" || rc=$?
+t_eq "the ctrwatch container exits 0" 0 "$rc"
+t_ok "its series leave within 3 s of the exit" wait_for 3 gone "$ctr"
+
+# ---- SIGTERM ----
+t0=$(date +%s%N)
+agent_stop; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+t_eq "SIGTERM: exit status 0" 0 "$rc"
+t_cmp "SIGTERM: exited within 2 s (${ms} ms)" "$ms" -lt 2000
+still_loaded() {
+	local id left=""
+	for id in $progs; do bpftool prog show id "$id" >/dev/null 2>&1 && left="$left $id"; done
+	echo "$left"
+	[ -n "$left" ]
+}
+# The kernel frees a program shortly (RCU) after its last reference goes.
+wait_for 2 sh -c "! { $(declare -f still_loaded); progs='$progs'; still_loaded; }"
+t_eq "none of the agent's programs is left loaded" "" "$(still_loaded)"
+t_nomatch "no link of them is left" "prog_id ($(echo "$progs" | sed 's/ *$//; s/ /|/g')) " \
+	"$(bpftool link show 2>/dev/null)"
