@@ -29,8 +29,8 @@
 #include "../dns/dns.h"
 #include "../lib/lib.h"
 
-static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-				 0.1,    0.25,  0.5,    1,     2.5,  5 };
+static const double bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+				0.1,	0.25,  0.5,    1,     2.5,  5};
 #define NBOUNDS ARRAY_SIZE(bounds)
 #define OTHER_NAME "_other"
 
@@ -171,9 +171,7 @@ static void on_txn(void *ctx, const struct ctw_dns_txn *t)
 	if (!s)
 		return;
 	switch (t->kind) {
-	case CTW_DNS_MALFORMED:
-		s->malformed++;
-		break;
+	case CTW_DNS_MALFORMED: s->malformed++; break;
 	case CTW_DNS_TIMEOUT:
 		if (t->dir == CTW_DNS_EGRESS)
 			s->timeouts++;
@@ -263,10 +261,10 @@ static bool setting_true(struct ctw_agent *a, const char *key)
 
 static int dns_start(struct ctw_agent *a, void **state)
 {
-	struct ctw_dns_probe_opts o = { .on_txn = on_txn, .on_query = on_query };
+	struct ctw_dns_probe_opts o = {.on_txn = on_txn, .on_query = on_query};
 	struct mod_dns *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
-	struct itimerspec its = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	const char *v;
 	int err;
 
@@ -356,7 +354,7 @@ static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
 			break;
 	if (i == m->nlost) {
 		m->lost = xrealloc(m->lost, (m->nlost + 1) * sizeof(*m->lost));
-		m->lost[m->nlost++] = (struct lost_seen){ cgroup_id, 0 };
+		m->lost[m->nlost++] = (struct lost_seen){cgroup_id, 0};
 	}
 	if (n > m->lost[i].n) {
 		ctw_agent_count_lost(m->agent, "dns", cgroup_id, n - m->lost[i].n);
@@ -365,8 +363,8 @@ static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
 }
 
 /* labels: the container's, then (name, value) pairs, NULL-terminated */
-static const char **labels(const struct cstats *s, const char **l, const char *k1,
-			   const char *v1, const char *k2, const char *v2)
+static const char **labels(const struct cstats *s, const char **l, const char *k1, const char *v1,
+			   const char *k2, const char *v2)
 {
 	size_t n = ctw_agent_container_labels(&s->c, l, 12);
 
@@ -395,9 +393,9 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 			   "DNS queries sent by the container, by query type.");
 	for (size_t i = 0; i < m->ncs; i++)
 		for (size_t j = 0; j < m->cs[i]->nq; j++)
-			ctw_metrics_sample(mx, labels(m->cs[i], l, "qtype", m->cs[i]->q[j].qtype,
-						      NULL, NULL),
-					   (double)m->cs[i]->q[j].n);
+			ctw_metrics_sample(
+				mx, labels(m->cs[i], l, "qtype", m->cs[i]->q[j].qtype, NULL, NULL),
+				(double)m->cs[i]->q[j].n);
 
 	ctw_metrics_family(mx, "ctrwatch_dns_responses_total", CTW_COUNTER,
 			   "DNS responses received by the container, by response code.");
@@ -441,5 +439,5 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 }
 
 CTW_AGENT_MODULE(dns, .name = "dns", .start = dns_start, .stop = dns_stop,
-		 .container_added = dns_container_added,
-		 .container_removed = dns_container_removed, .collect = dns_collect)
+		 .container_added = dns_container_added, .container_removed = dns_container_removed,
+		 .collect = dns_collect)

@@ -31,8 +31,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define IP_OFFSET_MASK 0x1fff
 
 /* Options, set by user space between open() and load(). */
-const volatile __u16 dns_port = 53;   /* server port that marks DNS traffic */
-const volatile __u8 capture_tcp = 1;  /* also copy TCP/53 segments with payload */
+const volatile __u16 dns_port = 53;  /* server port that marks DNS traffic */
+const volatile __u8 capture_tcp = 1; /* also copy TCP/53 segments with payload */
 
 /* Ring buffer of struct dns_event records, one per DNS packet. */
 struct {

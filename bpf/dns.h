@@ -22,21 +22,21 @@ enum ctw_dns_dir {
 };
 
 /* dns_event.flags */
-#define CTW_DNS_F_TCP 0x01      /* payload is a TCP segment (2-byte length first) */
+#define CTW_DNS_F_TCP 0x01	/* payload is a TCP segment (2-byte length first) */
 #define CTW_DNS_F_HAS_TASK 0x02 /* pid/comm are the sender's (egress in task context) */
 
-struct dns_event {               /* ringbuf record, largest fields first */
-	__u64 ts_ns;             /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u64 cgroup_id;         /* cgroup v2 id of the socket: the container key */
-	__u8 saddr[16];          /* IPv4 uses the first 4 bytes */
+struct dns_event {	 /* ringbuf record, largest fields first */
+	__u64 ts_ns;	 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 cgroup_id; /* cgroup v2 id of the socket: the container key */
+	__u8 saddr[16];	 /* IPv4 uses the first 4 bytes */
 	__u8 daddr[16];
-	__u32 pid;               /* tgid when CTW_DNS_F_HAS_TASK, else 0 */
-	__u16 sport, dport;      /* host byte order */
-	__u16 msg_len;           /* bytes of msg[] that are valid */
-	__u16 wire_len;          /* DNS payload length on the wire (UDP/TCP payload) */
-	__u8 dir;                /* enum ctw_dns_dir */
-	__u8 family;             /* 4 or 6 */
-	__u8 flags;              /* CTW_DNS_F_* */
+	__u32 pid;	    /* tgid when CTW_DNS_F_HAS_TASK, else 0 */
+	__u16 sport, dport; /* host byte order */
+	__u16 msg_len;	    /* bytes of msg[] that are valid */
+	__u16 wire_len;	    /* DNS payload length on the wire (UDP/TCP payload) */
+	__u8 dir;	    /* enum ctw_dns_dir */
+	__u8 family;	    /* 4 or 6 */
+	__u8 flags;	    /* CTW_DNS_F_* */
 	__u8 __pad;
 	char comm[CTW_DNS_COMM_LEN];
 	__u8 msg[CTW_DNS_CAPTURE]; /* the DNS message (UDP) or TCP payload */

@@ -64,7 +64,8 @@ static void dns_usage(FILE *out)
 	      "  ctrwatch dns web db                    two containers\n"
 	      "  ctrwatch dns -r NXDOMAIN -r TIMEOUT    only failures\n"
 	      "  ctrwatch dns -n '*.svc.cluster.local' --json -d 30 | jq .latency_ms\n"
-	      "  ctrwatch dns /system.slice/docker-0123abcd.scope\n", out);
+	      "  ctrwatch dns /system.slice/docker-0123abcd.scope\n",
+	      out);
 }
 
 struct watched {
@@ -110,7 +111,7 @@ static const char *container_name(struct dns_cli *d, uint64_t cgid, char *buf, s
 static bool wanted(struct dns_cli *d, const struct ctw_dns_txn *t)
 {
 	if (d->rcodes) {
-		unsigned int bit = t->kind == CTW_DNS_TIMEOUT	? F_TIMEOUT
+		unsigned int bit = t->kind == CTW_DNS_TIMEOUT	  ? F_TIMEOUT
 				   : t->kind == CTW_DNS_MALFORMED ? F_MALFORMED
 								  : t->rcode;
 		if (!(d->rcodes & (1u << bit)))
@@ -297,19 +298,19 @@ static int parse_rcode_filter(struct dns_cli *d, const char *s)
 static int cmd_dns(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "rcode", required_argument, NULL, 'r' },
-		{ "type", required_argument, NULL, 't' },
-		{ "duration", required_argument, NULL, 'd' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "no-tcp", no_argument, NULL, 'N' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"name", required_argument, NULL, 'n'},
+		{"rcode", required_argument, NULL, 'r'},
+		{"type", required_argument, NULL, 't'},
+		{"duration", required_argument, NULL, 'd'},
+		{"timeout", required_argument, NULL, 'T'},
+		{"no-tcp", no_argument, NULL, 'N'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
-	struct ctw_dns_probe_opts po = { 0 };
-	struct dns_cli d = { 0 };
+	struct ctw_dns_probe_opts po = {0};
+	struct dns_cli d = {0};
 	uint64_t duration_ns = 0, end = 0, next_scan;
-	struct sigaction sa = { 0 };
+	struct sigaction sa = {0};
 	int c, err, rc = CTW_EXIT_FAIL;
 
 	optind = 1;
@@ -322,7 +323,8 @@ static int cmd_dns(int argc, char **argv)
 		case 'r':
 			if (parse_rcode_filter(&d, optarg)) {
 				free(d.names);
-				return ctw_cmd_usage_error("dns", "dns: unknown rcode '%s'", optarg);
+				return ctw_cmd_usage_error("dns", "dns: unknown rcode '%s'",
+							   optarg);
 			}
 			break;
 		case 't':
@@ -345,19 +347,13 @@ static int cmd_dns(int argc, char **argv)
 				return ctw_cmd_usage_error("dns", "dns: bad timeout '%s'", optarg);
 			}
 			break;
-		case 'N':
-			po.no_tcp = true;
-			break;
-		case 'j':
-			d.json = true;
-			break;
-		default:
-			free(d.names);
-			return ctw_cmd_usage_error("dns", "dns: bad option");
+		case 'N': po.no_tcp = true; break;
+		case 'j': d.json = true; break;
+		default: free(d.names); return ctw_cmd_usage_error("dns", "dns: bad option");
 		}
 	}
 
-	d.reg = ctw_registry_new(&(struct ctw_registry_opts){ 0 });
+	d.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
 	if (!d.reg) {
 		fprintf(stderr, "ctrwatch: dns: container registry: %s\n", strerror(errno));
 		goto out;
@@ -376,7 +372,8 @@ static int cmd_dns(int argc, char **argv)
 		struct ctw_container ct;
 		err = ctw_registry_resolve(d.reg, argv[i], &ct);
 		if (err) {
-			fprintf(stderr, "ctrwatch: dns: no such container or cgroup '%s'\n", argv[i]);
+			fprintf(stderr, "ctrwatch: dns: no such container or cgroup '%s'\n",
+				argv[i]);
 			goto out;
 		}
 		if (watch(&d, &ct, false))

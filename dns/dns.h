@@ -17,10 +17,10 @@
 
 #define CTW_DNS_HDR_LEN 12
 #define CTW_DNS_MAX_LABEL 63
-#define CTW_DNS_MAX_NAME 255       /* wire length, RFC 1035 2.3.4 */
+#define CTW_DNS_MAX_NAME 255 /* wire length, RFC 1035 2.3.4 */
 /* A name in presentation form: each wire byte may become "\DDD". */
 #define CTW_DNS_NAME_TEXT (4 * CTW_DNS_MAX_NAME + 2)
-#define CTW_DNS_MAX_ANSWERS 16     /* answers kept; more are validated, not kept */
+#define CTW_DNS_MAX_ANSWERS 16 /* answers kept; more are validated, not kept */
 #define CTW_DNS_MAX_PTR_HOPS 64
 
 enum ctw_dns_type {
@@ -50,36 +50,36 @@ enum ctw_dns_rcode {
 /* Why a message is malformed (parse results are 0 or -CTW_DNS_E_*). */
 enum ctw_dns_error {
 	CTW_DNS_E_OK = 0,
-	CTW_DNS_E_SHORT,     /* shorter than the 12-byte header */
-	CTW_DNS_E_TRUNC,     /* a section runs past the end of the message */
-	CTW_DNS_E_LABEL,     /* label length byte 0x40-0xbf (> 63 or reserved type) */
-	CTW_DNS_E_NAME,      /* name longer than 255 bytes */
-	CTW_DNS_E_PTR,       /* compression pointer outside the message or into the header */
-	CTW_DNS_E_LOOP,      /* compression pointer not pointing backwards, or too many hops */
-	CTW_DNS_E_QDCOUNT,   /* a query without exactly one question, a response with > 1 */
-	CTW_DNS_E_RDATA,     /* rdata length wrong for its type (A != 4, AAAA != 16, CNAME) */
+	CTW_DNS_E_SHORT,   /* shorter than the 12-byte header */
+	CTW_DNS_E_TRUNC,   /* a section runs past the end of the message */
+	CTW_DNS_E_LABEL,   /* label length byte 0x40-0xbf (> 63 or reserved type) */
+	CTW_DNS_E_NAME,	   /* name longer than 255 bytes */
+	CTW_DNS_E_PTR,	   /* compression pointer outside the message or into the header */
+	CTW_DNS_E_LOOP,	   /* compression pointer not pointing backwards, or too many hops */
+	CTW_DNS_E_QDCOUNT, /* a query without exactly one question, a response with > 1 */
+	CTW_DNS_E_RDATA,   /* rdata length wrong for its type (A != 4, AAAA != 16, CNAME) */
 	CTW_DNS_E__MAX,
 };
 
 struct ctw_dns_answer {
-	uint16_t type;     /* CTW_DNS_T_A, _AAAA or _CNAME */
+	uint16_t type; /* CTW_DNS_T_A, _AAAA or _CNAME */
 	uint32_t ttl;
-	uint8_t addr[16];  /* A: first 4 bytes; zero for CNAME */
+	uint8_t addr[16];	      /* A: first 4 bytes; zero for CNAME */
 	char text[CTW_DNS_NAME_TEXT]; /* address or CNAME target, presentation form */
 };
 
 struct ctw_dns_msg {
 	uint16_t id;
-	bool qr;           /* response */
+	bool qr; /* response */
 	uint8_t opcode;
 	bool aa, tc, rd, ra;
-	uint8_t rcode;     /* header rcode (4 bits) */
+	uint8_t rcode; /* header rcode (4 bits) */
 	uint16_t qdcount, ancount, nscount, arcount;
 	bool has_question;
 	char qname[CTW_DNS_NAME_TEXT]; /* "." for the root */
 	uint16_t qtype, qclass;
-	unsigned int nanswers;          /* kept in answers[] (A, AAAA, CNAME only) */
-	unsigned int answers_total;     /* A/AAAA/CNAME records seen */
+	unsigned int nanswers;	    /* kept in answers[] (A, AAAA, CNAME only) */
+	unsigned int answers_total; /* A/AAAA/CNAME records seen */
 	struct ctw_dns_answer answers[CTW_DNS_MAX_ANSWERS];
 	/* How far parsing got (bytes), for callers that cut a message short. */
 	size_t parsed;
@@ -101,7 +101,7 @@ int ctw_dns_parse_flags(const uint8_t *buf, size_t len, unsigned int flags,
  * CTW_DNS_NAME_TEXT) and advance *off past it.  0 or -CTW_DNS_E_*. */
 int ctw_dns_read_name(const uint8_t *buf, size_t len, size_t *off, char *text, size_t size);
 
-const char *ctw_dns_strerror(int err);         /* err: CTW_DNS_E_* or its negative */
+const char *ctw_dns_strerror(int err); /* err: CTW_DNS_E_* or its negative */
 /* "A", "AAAA", ...; unknown types as "TYPE123" in buf (>= 12 bytes). */
 const char *ctw_dns_type_name(uint16_t type, char *buf, size_t size);
 /* Bounded label for metrics: a known name or "other". */
@@ -114,28 +114,28 @@ int ctw_dns_rcode_parse(const char *s, unsigned int *out);
 /* ---- pairing queries and responses (dns/pair.c) ---- */
 
 enum ctw_dns_kind {
-	CTW_DNS_ANSWERED,   /* a response matched a query: latency, rcode, answers */
-	CTW_DNS_TIMEOUT,    /* a query had no response within the timeout */
-	CTW_DNS_UNMATCHED,  /* a response without a pending query */
-	CTW_DNS_MALFORMED,  /* a packet the parser refused */
+	CTW_DNS_ANSWERED,  /* a response matched a query: latency, rcode, answers */
+	CTW_DNS_TIMEOUT,   /* a query had no response within the timeout */
+	CTW_DNS_UNMATCHED, /* a response without a pending query */
+	CTW_DNS_MALFORMED, /* a packet the parser refused */
 };
 
 /* One finished exchange, handed to the consumer. */
 struct ctw_dns_txn {
 	enum ctw_dns_kind kind;
 	uint64_t cgroup_id;
-	uint32_t pid;            /* of the query's sender, 0 when unknown */
+	uint32_t pid; /* of the query's sender, 0 when unknown */
 	char comm[16];
-	uint64_t ts_ns;          /* CLOCK_MONOTONIC of the query (or packet) */
-	uint64_t latency_ns;     /* ANSWERED only */
+	uint64_t ts_ns;	     /* CLOCK_MONOTONIC of the query (or packet) */
+	uint64_t latency_ns; /* ANSWERED only */
 	uint16_t id;
 	uint16_t qtype;
 	uint8_t rcode;
-	bool answers_cut;        /* the capture ended before all answers */
+	bool answers_cut; /* the capture ended before all answers */
 	bool tcp;
-	uint8_t dir;             /* enum ctw_dns_dir of the query (or of the lone packet) */
-	int error;               /* MALFORMED: CTW_DNS_E_* */
-	char server[64];         /* "ADDR#PORT" of the resolver */
+	uint8_t dir;	 /* enum ctw_dns_dir of the query (or of the lone packet) */
+	int error;	 /* MALFORMED: CTW_DNS_E_* */
+	char server[64]; /* "ADDR#PORT" of the resolver */
 	char qname[CTW_DNS_NAME_TEXT];
 	unsigned int nanswers;
 	char answers[CTW_DNS_MAX_ANSWERS][CTW_DNS_NAME_TEXT];
@@ -146,7 +146,7 @@ struct ctw_dns_txn {
 struct ctw_dns_query_info {
 	uint64_t cgroup_id;
 	uint64_t ts_ns;
-	uint8_t dir;             /* enum ctw_dns_dir the query travelled in */
+	uint8_t dir; /* enum ctw_dns_dir the query travelled in */
 	uint32_t pid;
 	char comm[16];
 	char server[64];
@@ -189,10 +189,10 @@ size_t ctw_dns_pairer_pending(const struct ctw_dns_pairer *p);
 struct ctw_dns_probe;
 
 struct ctw_dns_probe_opts {
-	uint64_t timeout_ns;     /* 0 = 5 s */
-	bool no_tcp;             /* don't copy TCP/53 segments */
-	uint16_t port;           /* 0 = 53 */
-	ctw_dns_txn_fn on_txn;   /* every finished exchange (and malformed packet) */
+	uint64_t timeout_ns;   /* 0 = 5 s */
+	bool no_tcp;	       /* don't copy TCP/53 segments */
+	uint16_t port;	       /* 0 = 53 */
+	ctw_dns_txn_fn on_txn; /* every finished exchange (and malformed packet) */
 	/* Every well-formed query seen, before it is paired (for counting);
 	 * may be NULL. */
 	ctw_dns_query_fn on_query;

@@ -23,7 +23,7 @@
 #define NBUCKETS 8192 /* power of two */
 
 struct pending {
-	struct pending *hnext;       /* hash chain */
+	struct pending *hnext;	       /* hash chain */
 	struct pending *older, *newer; /* age list */
 	uint64_t cgroup_id;
 	uint64_t ts_ns;
@@ -47,8 +47,7 @@ struct ctw_dns_pairer {
 	struct ctw_dns_txn txn; /* scratch: large, so not on the stack */
 };
 
-static uint32_t key_hash(uint64_t cgid, uint8_t dir, uint16_t id, uint16_t qtype,
-			 const char *qname)
+static uint32_t key_hash(uint64_t cgid, uint8_t dir, uint16_t id, uint16_t qtype, const char *qname)
 {
 	uint32_t h = 2166136261u; /* FNV-1a */
 	uint8_t k[13];

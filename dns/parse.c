@@ -112,8 +112,7 @@ int ctw_dns_read_name(const uint8_t *buf, size_t len, size_t *off, char *text, s
 }
 
 /* Read one resource record; keep A/AAAA/CNAME in m->answers when `keep`. */
-static int read_rr(const uint8_t *buf, size_t len, size_t *off, struct ctw_dns_msg *m,
-		   bool keep)
+static int read_rr(const uint8_t *buf, size_t len, size_t *off, struct ctw_dns_msg *m, bool keep)
 {
 	size_t pos = *off;
 	int err = ctw_dns_read_name(buf, len, &pos, NULL, 0);
@@ -173,8 +172,7 @@ static int read_rr(const uint8_t *buf, size_t len, size_t *off, struct ctw_dns_m
 	return 0;
 }
 
-int ctw_dns_parse_flags(const uint8_t *buf, size_t len, unsigned int flags,
-			struct ctw_dns_msg *m)
+int ctw_dns_parse_flags(const uint8_t *buf, size_t len, unsigned int flags, struct ctw_dns_msg *m)
 {
 	size_t pos = CTW_DNS_HDR_LEN;
 	int err;
@@ -271,12 +269,10 @@ static const struct {
 	uint16_t type;
 	const char *name;
 } types[] = {
-	{ 1, "A" },        { 2, "NS" },      { 5, "CNAME" },   { 6, "SOA" },
-	{ 12, "PTR" },     { 13, "HINFO" },  { 15, "MX" },     { 16, "TXT" },
-	{ 28, "AAAA" },    { 33, "SRV" },    { 35, "NAPTR" },  { 41, "OPT" },
-	{ 43, "DS" },      { 46, "RRSIG" },  { 47, "NSEC" },   { 48, "DNSKEY" },
-	{ 50, "NSEC3" },   { 52, "TLSA" },   { 64, "SVCB" },   { 65, "HTTPS" },
-	{ 252, "AXFR" },   { 255, "ANY" },   { 257, "CAA" },
+	{1, "A"},     {2, "NS"},     {5, "CNAME"},  {6, "SOA"},	    {12, "PTR"},   {13, "HINFO"},
+	{15, "MX"},   {16, "TXT"},   {28, "AAAA"},  {33, "SRV"},    {35, "NAPTR"}, {41, "OPT"},
+	{43, "DS"},   {46, "RRSIG"}, {47, "NSEC"},  {48, "DNSKEY"}, {50, "NSEC3"}, {52, "TLSA"},
+	{64, "SVCB"}, {65, "HTTPS"}, {252, "AXFR"}, {255, "ANY"},   {257, "CAA"},
 };
 
 const char *ctw_dns_type_name(uint16_t type, char *buf, size_t size)
@@ -315,8 +311,8 @@ int ctw_dns_type_parse(const char *s, uint16_t *out)
 }
 
 static const char *const rcodes[] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
-	"YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+	"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+	"YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE",
 };
 
 const char *ctw_dns_rcode_name(unsigned int rcode, char *buf, size_t size)

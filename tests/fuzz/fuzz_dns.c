@@ -89,7 +89,7 @@ static void feed_record(const uint8_t *data, size_t size)
 	struct dns_event e;
 	/* Header bytes the fuzzer controls: dir, family, flags, cgroup low
 	 * bits, pid, time step and wire_len slack. */
-	uint8_t hdr[8] = { 0 };
+	uint8_t hdr[8] = {0};
 	size_t h = size < sizeof(hdr) ? size : sizeof(hdr);
 
 	if (!p)

@@ -44,8 +44,8 @@ static void putbytes(struct pkt *p, const void *d, size_t n)
 		put8(p, ((const uint8_t *)d)[i]);
 }
 
-static void hdr(struct pkt *p, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an,
-		uint16_t ns, uint16_t ar)
+static void hdr(struct pkt *p, uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns,
+		uint16_t ar)
 {
 	p->n = 0;
 	put16(p, id);
@@ -150,7 +150,7 @@ static void test_response_aaaa_nxdomain(void **state)
 {
 	struct ctw_dns_msg *m = msg_new();
 	struct pkt p;
-	uint8_t a6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	uint8_t a6[16] = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
 	hdr(&p, 8, 0x8180, 1, 1, 0, 0);
 	name(&p, "v6.example.test");
@@ -547,10 +547,14 @@ static void test_pairer(void **state)
 	struct seen *s = calloc(1, sizeof(*s));
 	struct ctw_dns_pairer *pr = ctw_dns_pairer_new(1000, 3, on_txn, s);
 	struct ctw_dns_msg *m = msg_new();
-	struct ctw_dns_query_info q = { .cgroup_id = 42, .ts_ns = 100, .dir = CTW_DNS_EGRESS,
-					.pid = 7, .comm = "nslookup", .server = "127.0.0.53" };
-	struct ctw_dns_query_info r = { .cgroup_id = 42, .ts_ns = 350, .dir = CTW_DNS_INGRESS,
-					.server = "127.0.0.53" };
+	struct ctw_dns_query_info q = {.cgroup_id = 42,
+				       .ts_ns = 100,
+				       .dir = CTW_DNS_EGRESS,
+				       .pid = 7,
+				       .comm = "nslookup",
+				       .server = "127.0.0.53"};
+	struct ctw_dns_query_info r = {
+		.cgroup_id = 42, .ts_ns = 350, .dir = CTW_DNS_INGRESS, .server = "127.0.0.53"};
 	struct pkt p;
 
 	build_query(&p, 5, "Host.Example.test", CTW_DNS_T_A);
@@ -637,8 +641,7 @@ static void test_pairer(void **state)
 /* ---- records as the kernel hands them over ---- */
 
 static int nqueries;
-static void count_query(void *ctx, const struct ctw_dns_query_info *q,
-			const struct ctw_dns_msg *m)
+static void count_query(void *ctx, const struct ctw_dns_query_info *q, const struct ctw_dns_msg *m)
 {
 	nqueries++;
 }
@@ -676,8 +679,7 @@ static void test_records(void **state)
 	record(&e, CTW_DNS_EGRESS, 1000, &p);
 	assert_int_equal(ctw_dns_handle_record(pr, &e, sizeof(e), count_query, NULL), 0);
 	assert_int_equal(nqueries, 1);
-	assert_int_equal(ctw_dns_handle_record(pr, &e, sizeof(e) - 1, count_query, NULL),
-			 -EINVAL);
+	assert_int_equal(ctw_dns_handle_record(pr, &e, sizeof(e) - 1, count_query, NULL), -EINVAL);
 	build_answer(&p, 1, "www.example.test", CTW_DNS_T_A, 0, (const uint8_t *)"\x0a\0\0\x09");
 	record(&e, CTW_DNS_INGRESS, 1500, &p);
 	assert_int_equal(ctw_dns_handle_record(pr, &e, sizeof(e), count_query, NULL), 0);
@@ -738,7 +740,7 @@ static void test_records(void **state)
 
 	/* TCP: length prefix, whole message in one segment */
 	build_query(&p, 4, "tcp.test", CTW_DNS_T_A);
-	struct pkt t = { .n = 0 };
+	struct pkt t = {.n = 0};
 	put16(&t, (uint16_t)p.n);
 	putbytes(&t, p.b, p.n);
 	record(&e, CTW_DNS_EGRESS, 4000, &t);
