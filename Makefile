@@ -176,6 +176,12 @@ vmlinux:
 install: all
 	install -D -m 0755 $(O)/ctrwatch $(DESTDIR)$(PREFIX)/bin/ctrwatch
 
+# The agent's container image as an OCI layout tar (no container engine
+# needed; `ctrwatch import`, skopeo and podman accept it).  deploy/Dockerfile
+# builds the same with docker.
+oci-image: $(O)/ctrwatch
+	$(Q)scripts/oci-image.sh $(O)/ctrwatch $(O)/ctrwatch-oci.tar
+
 clean:
 	rm -rf build build-san build-fuzz ctrwatch
 
