@@ -187,7 +187,7 @@ static int do_attach(int argc, char **argv)
 	o.npublish = npub;
 	o.dns = ndns ? dns : NULL;
 	if (ctw_net_setup(&o, (pid_t)pid, &lease, &err) < 0) {
-		pr_err("network attach: %s", err.msg);
+		pr_err("%s", err.msg);
 		return CTW_EXIT_FAIL;
 	}
 	printf("%s/%d %s %s\n", lease.ip, lease.prefix_len, lease.gateway, lease.host_veth);
@@ -224,7 +224,7 @@ static int cmd_network(int argc, char **argv)
 		if (argc != 3)
 			return ctw_cmd_usage_error("network", "network detach: expected ID");
 		if (ctw_net_teardown(argv[2], &err) < 0) {
-			pr_err("network detach: %s", err.msg);
+			pr_err("%s", err.msg);
 			return CTW_EXIT_FAIL;
 		}
 		return CTW_EXIT_OK;

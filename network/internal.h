@@ -46,6 +46,7 @@ int net_nl_link_up(struct nl *nl, int ifindex, int master);
 int net_nl_link_del(struct nl *nl, int ifindex);
 /* Add an address; -EEXIST when it is already there. */
 int net_nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
+int net_nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix_len);
 int net_nl_route_add_default(struct nl *nl, uint32_t gateway, int ifindex);
 /* MTU of the interface the main table's default route leaves by; -ENOENT
  * when there is no default route. */

@@ -260,10 +260,11 @@ int net_nl_link_del(struct nl *nl, int ifindex)
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-int net_nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix_len)
+static int addr_req(struct nl *nl, int type, int flags, int ifindex, uint32_t ip,
+		    int prefix_len)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_req(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
+	struct nlmsghdr *nlh = nl_req(buf, type, flags | NLM_F_ACK);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = (unsigned char)prefix_len;
@@ -271,8 +272,19 @@ int net_nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix_len)
 	ifa->ifa_index = (unsigned)ifindex;
 	mnl_attr_put_u32(nlh, IFA_LOCAL, htonl(ip));
 	mnl_attr_put_u32(nlh, IFA_ADDRESS, htonl(ip));
-	mnl_attr_put_u32(nlh, IFA_BROADCAST, htonl(ip | ~net_ip4_mask(prefix_len)));
+	if (type == RTM_NEWADDR)
+		mnl_attr_put_u32(nlh, IFA_BROADCAST, htonl(ip | ~net_ip4_mask(prefix_len)));
 	return nl_talk(nl, nlh, NULL, NULL);
+}
+
+int net_nl_addr_add(struct nl *nl, int ifindex, uint32_t ip, int prefix_len)
+{
+	return addr_req(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, ip, prefix_len);
+}
+
+int net_nl_addr_del(struct nl *nl, int ifindex, uint32_t ip, int prefix_len)
+{
+	return addr_req(nl, RTM_DELADDR, 0, ifindex, ip, prefix_len);
 }
 
 int net_nl_route_add_default(struct nl *nl, uint32_t gateway, int ifindex)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <net/if.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -42,6 +43,23 @@ static int open_netns(pid_t pid, struct ctw_err *err)
 	if (fd < 0)
 		return ctw_err_set(err, errno, "open `%s`", path);
 	return fd;
+}
+
+/* The container's netns must not be ours: configuring it would change the
+ * host's own network. */
+static int check_own_netns(int nsfd, struct ctw_err *err)
+{
+	struct stat a;
+	unsigned long long dev, ino;
+	int r = net_netns_self(&dev, &ino);
+	if (r < 0)
+		return ctw_err_set(err, -r, "identify own network namespace");
+	if (fstat(nsfd, &a) < 0)
+		return ctw_err_set(err, errno, "stat the container's network namespace");
+	if ((unsigned long long)a.st_dev == dev && (unsigned long long)a.st_ino == ino)
+		return ctw_err_setx(err, EINVAL,
+				    "the container shares this network namespace: refusing to configure it");
+	return 0;
 }
 
 static bool same_netns(const struct ipam_state *st)
@@ -210,6 +228,14 @@ static int bind_state(struct ipam_state *st, bool have_state, const struct ctw_n
 		}
 		return 0;
 	}
+	if (have_state && st->netns_dev == dev && st->netns_ino == ino &&
+	    (st->subnet != cfg->subnet || st->prefix_len != cfg->prefix_len ||
+	     strcmp(st->bridge, cfg->bridge))) {
+		/* The subnet changes: the old gateway address goes. */
+		int idx = net_nl_link_index(nl, st->bridge);
+		if (idx > 0)
+			net_nl_addr_del(nl, idx, st->subnet + 1, st->prefix_len);
+	}
 	uint32_t next = have_state && st->subnet == cfg->subnet ? st->next : 0;
 	memset(st, 0, sizeof(*st));
 	ctw_strlcpy(st->bridge, cfg->bridge, sizeof(st->bridge));
@@ -244,6 +270,11 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 	nsfd = open_netns(pid, err);
 	if (nsfd < 0)
 		return nsfd;
+	r = check_own_netns(nsfd, err);
+	if (r < 0) {
+		close(nsfd);
+		return r;
+	}
 	lockfd = net_ipam_lock(err);
 	if (lockfd < 0) {
 		close(nsfd);
@@ -365,7 +396,12 @@ static int lo_up(pid_t pid, struct ctw_err *err)
 	int nsfd = open_netns(pid, err);
 	if (nsfd < 0)
 		return nsfd;
-	int r = net_nl_open(&nl, nsfd);
+	int r = check_own_netns(nsfd, err);
+	if (r < 0) {
+		close(nsfd);
+		return r;
+	}
+	r = net_nl_open(&nl, nsfd);
 	close(nsfd);
 	if (r < 0)
 		return ctw_err_set(err, -r, "netlink in the container's netns");
