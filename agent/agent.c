@@ -445,6 +445,8 @@ static void rescan(struct ctw_agent *a)
 	a->rescans++;
 	if (n < 0)
 		pr_warn("discovery: scan %s: %s", ctw_registry_cgroup_root(a->reg), strerror(-n));
+	else
+		pr_debug("discovery: scan %llu: %d containers", (unsigned long long)a->rescans, n);
 	watch_state_dir(a);
 	for (size_t i = 0; i < a->nmods; i++)
 		if (a->mods[i].up && a->mods[i].mod->rescanned)
