@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Discovery of containers ctrwatch did not start: the cgroup layouts of
+# Docker (systemd and cgroupfs drivers), containerd, CRI-O, Podman and the
+# kubelet (systemd and cgroupfs drivers), made as real cgroup directories
+# below this test's own cgroup with a real process in each, plus the
+# runtimes' own files (Docker's config.v2.json, OCI bundle annotations) in
+# a fake host root.  Checks the labels of each and that its syscalls are
+# counted under them; then that removing one takes its series away.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/agent-lib.bash"
+require_root
+require_cmd curl jq
+
+base=$(cgroup2_dir "$CTW_RUN_ID-agent33")
+host=$CTW_WORK/host
+hex() { printf '%s' "$1" | sha256sum | cut -c1-64; }
+D1=$(hex docker-systemd) D2=$(hex docker-cgroupfs) C1=$(hex containerd)
+R1=$(hex crio) P1=$(hex podman) K1=$(hex kubelet-systemd) K2=$(hex kubelet-cgroupfs)
+UID1=0b1c2d3e-aaaa-bbbb-cccc-00000000$$
+UID1_=${UID1//-/_}
+UID2=0b1c2d3e-aaaa-bbbb-cccc-11111111$$
+
+declare -A dir=(
+	[docker]="system.slice/docker-$D1.scope"
+	[dockerfs]="docker/$D2"
+	[containerd]="system.slice/cri-containerd-$C1.scope"
+	[crio]="kubepods.slice/kubepods-pod$UID1_.slice/crio-$R1.scope"
+	[podman]="machine.slice/libpod-$P1.scope"
+	[kubesd]="kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$UID1_.slice/cri-containerd-$K1.scope"
+	[kubefs]="kubepods/besteffort/pod$UID2/$K2"
+)
+on_exit "find '$base' -depth -type d -exec rmdir {} \\; 2>/dev/null"
+for k in "${!dir[@]}"; do
+	cg_spawn "$base/${dir[$k]}" sh -c 'while :; do cat /etc/hostname >/dev/null; sleep 0.01; done' ||
+		t_fail "spawn into $k" true
+done
+# not containers: conmon scopes and a plain service
+cg_spawn "$base/machine.slice/libpod-conmon-$P1.scope" sleep 1000
+cg_spawn "$base/system.slice/ssh.service" sleep 1000
+
+mkdir -p "$host/var/lib/docker/containers/$D1" "$host/var/lib/docker/containers/$D2"
+echo '{"Name":"/web","Config":{"Image":"nginx:1.25","Labels":{}}}' \
+	>"$host/var/lib/docker/containers/$D1/config.v2.json"
+echo '{"Name":"/legacy","Config":{"Image":"redis:7","Labels":{"io.kubernetes.pod.name":"old-pod","io.kubernetes.pod.namespace":"kube-old","io.kubernetes.container.name":"redis"}}}' \
+	>"$host/var/lib/docker/containers/$D2/config.v2.json"
+mkdir -p "$host/run/containerd/io.containerd.runtime.v2.task/k8s.io/$K1"
+cat >"$host/run/containerd/io.containerd.runtime.v2.task/k8s.io/$K1/config.json" <<JSON
+{"ociVersion":"1.0.2","annotations":{"io.kubernetes.cri.container-type":"container",
+ "io.kubernetes.cri.container-name":"app","io.kubernetes.cri.sandbox-name":"shop-7d9f",
+ "io.kubernetes.cri.sandbox-namespace":"prod","io.kubernetes.cri.image-name":"registry.test/shop:2"}}
+JSON
+mkdir -p "$host/run/containers/storage/overlay-containers/$R1/userdata"
+cat >"$host/run/containers/storage/overlay-containers/$R1/userdata/config.json" <<JSON
+{"annotations":{"io.kubernetes.container.name":"db","io.kubernetes.pod.name":"db-0",
+ "io.kubernetes.pod.namespace":"data","io.kubernetes.cri-o.ImageName":"postgres:16"}}
+JSON
+
+port=$(free_port)
+agent_start "$port" --host-root "$host" --discovery-interval 1s || exit 1
+m=$(scrape "$port")
+info() { printf '%s\n' "$m" | grep "^ctrwatch_container_info{.*container_id=\"$1\""; }
+
+t_match "Docker (systemd): name and image from config.v2.json" \
+	"container=\"web\",container_id=\"$D1\",image=\"nginx:1.25\",runtime=\"docker\"" "$(info "$D1")"
+t_match "Docker (cgroupfs /docker/<id>): pod labels from dockershim labels" \
+	"container=\"redis\",pod=\"old-pod\",namespace=\"kube-old\",container_id=\"$D2\",image=\"redis:7\",runtime=\"docker\"" \
+	"$(info "$D2")"
+t_match "containerd outside Kubernetes: short id as the name" \
+	"container=\"${C1:0:12}\",container_id=\"$C1\",image=\"\",runtime=\"containerd\"" "$(info "$C1")"
+t_match "CRI-O pod: names from the OCI annotations" \
+	"container=\"db\",pod=\"db-0\",namespace=\"data\",container_id=\"$R1\",image=\"postgres:16\",runtime=\"cri-o\"" \
+	"$(info "$R1")"
+t_match "Podman" "container_id=\"$P1\",.*runtime=\"podman\"" "$(info "$P1")"
+t_match "kubelet (systemd driver) + containerd: CRI annotations" \
+	"container=\"app\",pod=\"shop-7d9f\",namespace=\"prod\",container_id=\"$K1\",image=\"registry.test/shop:2\",runtime=\"containerd\"" \
+	"$(info "$K1")"
+t_match "kubelet (cgroupfs driver): bare id under pod<uid>" \
+	"container_id=\"$K2\",.*runtime=\"kubelet\"" "$(info "$K2")"
+# Its pod name comes from the hostname seen through /proc/<pid>/root (ours).
+t_match "kubelet (cgroupfs): pod name from the container's hostname file" \
+	"pod=\"$(cat /etc/hostname)\"" "$(info "$K2")"
+t_nomatch "conmon and plain services are no containers" \
+	"container_id=\"(libpod-conmon|ssh)" "$(printf '%s\n' "$m" | grep '^ctrwatch_container_info')"
+
+counted() {
+	scrape "$port" | grep -qE "^ctrwatch_syscalls_total\\{container=\"$1\"(,pod=\"[^\"]*\",namespace=\"[^\"]*\")?,syscall=\"(openat|clock_nanosleep|nanosleep)\"\\} [1-9]"
+}
+for n in web redis db app "${C1:0:12}"; do
+	t_ok "syscalls counted under container=\"$n\"" wait_for 5 counted "$n"
+done
+t_match "pod and namespace labels on the syscall series" \
+	'^ctrwatch_syscalls_total\{container="app",pod="shop-7d9f",namespace="prod",syscall="[a-z_0-9]+"\} [0-9]+' \
+	"$(scrape "$port")"
+t_eq "every series is unique" "" "$(scrape "$port" | duplicate_series)"
+
+# One goes away: its series leave with the next discovery.
+pid=$(head -1 "$base/${dir[docker]}/cgroup.procs")
+kill -KILL "$pid"
+gone() { ! scrape "$port" | grep -q 'container="web"'; }
+t_ok "a removed container's series leave within 3 s" \
+	sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.05; done; rmdir '$base/${dir[docker]}'" 
+t_ok "... and /metrics no longer has it" wait_for 3 gone
+t_ok "the others stay" counted db
+agent_stop
