@@ -281,6 +281,11 @@ static void rescan(struct dns_cli *d)
 	}
 }
 
+static void sum_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
+{
+	*(uint64_t *)ctx += n;
+}
+
 static int parse_rcode_filter(struct dns_cli *d, const char *s)
 {
 	unsigned int rc;
@@ -415,6 +420,11 @@ static int cmd_dns(int argc, char **argv)
 	}
 	/* What is still in the ring buffer. */
 	ctw_dns_probe_consume(d.probe);
+	uint64_t lost = 0;
+	ctw_dns_probe_lost(d.probe, sum_lost, &lost);
+	if (lost)
+		fprintf(stderr, "ctrwatch: dns: %llu packets not seen (ring buffer full)\n",
+			(unsigned long long)lost);
 	rc = CTW_EXIT_OK;
 out:
 	ctw_dns_probe_free(d.probe); /* detaches from every cgroup */

@@ -8,7 +8,9 @@
 #       web.example.test   A 10.0.0.10, AAAA fd00::10
 #       www.example.test   CNAME web.example.test
 #       nope.example.test  NXDOMAIN (the example.test zone is local)
-#     on 127.0.0.53 and ::1, --log-queries into $DNS_LOG;
+#     on 127.0.0.53, ::1 and $DNS_ROUTED (an address on the netns's lo that
+#     bridged containers reach through their gateway when ctrwatch runs in
+#     the netns), --log-queries into $DNS_LOG;
 #   - a cgroup v2 directory for the "container" (dns_cgroup VAR NAME), below the
 #     test's own cgroup, into which in_cg starts processes that also join
 #     $DNS_NS (their sockets are the container's: cgroup_skb follows the
@@ -20,6 +22,7 @@ DNS_DIR=$CTW_WORK/dns$$
 DNS_LOG=$DNS_DIR/dnsmasq.log
 # shellcheck disable=SC2034 # used by the suites that source this
 DNS_SERVER=127.0.0.53
+DNS_ROUTED=10.253.53.53
 
 dns_v2_mount() {
 	if [ -d /sys/fs/cgroup/unified ] && [ -f /sys/fs/cgroup/unified/cgroup.procs ]; then
@@ -54,8 +57,9 @@ dns_setup() {
 	ip netns add "$DNS_NS" || return 1
 	on_exit "ip netns del '$DNS_NS'"
 	ip -n "$DNS_NS" link set lo up || return 1
+	ip -n "$DNS_NS" addr add "$DNS_ROUTED/32" dev lo || return 1
 	nsenter --net="/run/netns/$DNS_NS" dnsmasq --keep-in-foreground --conf-file=/dev/null \
-		--no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53,::1 \
+		--no-resolv --no-hosts --bind-interfaces --listen-address=127.0.0.53,::1,$DNS_ROUTED \
 		--port=53 --local=/example.test/ \
 		--host-record=web.example.test,10.0.0.10,fd00::10 \
 		--cname=www.example.test,web.example.test \

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# DNS of a real `ctrwatch run` container, by its name: the container shares
-# the test netns (--net host, started inside it), where dnsmasq serves the
-# test records; `ctrwatch dns NAME --json` and the agent's metrics both name
-# it, with the right rcodes, answers and latencies, and dnsmasq's log lists
-# the same queries.
+# DNS of real `ctrwatch run` containers, by name, with ctrwatch running in
+# the test netns that plays the host: one container shares it (--net host),
+# one is bridged (--net bridge --dns, resolv.conf) and reaches dnsmasq
+# through its gateway.  `ctrwatch dns NAME... --json` and the agent's metrics
+# both name them, with the right rcodes, answers and latencies, and dnsmasq's
+# log lists the same queries.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd dnsmasq jq curl promtool nsenter
@@ -23,6 +24,13 @@ if ! nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run -d --name "$NAME" --net h
 	exit 0
 fi
 on_exit "'$CTW_BIN' rm -f '$NAME'"
+BNAME=dnsb$$
+if nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run -d --name "$BNAME" --net bridge \
+	--dns "$DNS_ROUTED" busybox sleep 120 >"$DNS_DIR/runb.out" 2>&1; then
+	on_exit "'$CTW_BIN' rm -f '$BNAME'"
+else
+	BNAME=
+fi
 
 PORT=
 for p in $(seq 19300 19399); do
@@ -34,7 +42,7 @@ URL=http://127.0.0.1:$PORT/metrics
 APID=$!
 on_exit "kill $APID 2>/dev/null; wait $APID"
 OUT=$DNS_DIR/cli.json
-"$CTW_BIN" dns --json -d 60 "$NAME" >"$OUT" 2>"$DNS_DIR/cli.err" &
+"$CTW_BIN" dns --json -d 60 "$NAME" ${BNAME:+"$BNAME"} >"$OUT" 2>"$DNS_DIR/cli.err" &
 CPID=$!
 on_exit "kill $CPID 2>/dev/null"
 series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
@@ -51,8 +59,27 @@ ctw exec "$NAME" nslookup www.example.test "$DNS_SERVER" >"$DNS_DIR/q1" 2>&1
 ctw exec "$NAME" nslookup nope.example.test "$DNS_SERVER" >"$DNS_DIR/q2" 2>&1
 t_match "nslookup in the container resolved www" 'Address: 10\.0\.0\.10' "$(cat "$DNS_DIR/q1")"
 
+if [ -n "$BNAME" ]; then
+	ctw exec "$BNAME" nslookup www.example.test >"$DNS_DIR/q3" 2>&1
+	t_match "bridged container resolved www through resolv.conf" 'Address: 10\.0\.0\.10' \
+		"$(cat "$DNS_DIR/q3")"
+else
+	t_skip "bridged container" "$(tail -1 "$DNS_DIR/runb.out")"
+fi
+
 answered_ge() { [ "$(jq -s '[.[] | select(.kind == "answer")] | length' "$OUT")" -ge "$1" ]; }
-wait_for 5 answered_ge 4
+wait_for 5 answered_ge $((${BNAME:+2} + 4))
+if [ -n "$BNAME" ]; then
+	t_eq "bridged: A and AAAA of www, via the routed resolver" \
+		"A $DNS_ROUTED NOERROR
+AAAA $DNS_ROUTED NOERROR" \
+		"$(jq -r "select(.container == \"$BNAME\") | \"\(.qtype) \(.server) \(.rcode)\"" "$OUT")"
+	t_eq "bridged: answers" '["web.example.test","10.0.0.10"]' \
+		"$(jq -c "select(.container == \"$BNAME\" and .qtype == \"A\") | .answers" "$OUT")"
+	jq -c "select(.container == \"$BNAME\")" "$OUT" >"$DNS_DIR/b.json"
+	jq -c "select(.container == \"$NAME\")" "$OUT" >"$DNS_DIR/h.json"
+	mv "$DNS_DIR/h.json" "$OUT"
+fi
 t_eq "the CLI names the container" "$NAME" "$(jq -r .container "$OUT" | sort -u)"
 t_eq "www A: NOERROR, CNAME then address" 'NOERROR ["web.example.test","10.0.0.10"]' \
 	"$(jq -r 'select(.qname == "www.example.test" and .qtype == "A") | "\(.rcode) \(.answers | tojson)"' "$OUT")"
@@ -60,7 +87,7 @@ t_eq "nope: NXDOMAIN for A and AAAA" 'NXDOMAIN NXDOMAIN' \
 	"$(jq -r 'select(.qname == "nope.example.test") | .rcode' "$OUT" | xargs)"
 t_eq "comm is the container's nslookup" nslookup "$(jq -r .comm "$OUT" | sort -u)"
 t_eq "latency > 0 everywhere" 0 "$(jq -s '[.[] | select(.latency_ms <= 0)] | length' "$OUT")"
-ours=$(jq -r '"\(.qtype) \(.qname)"' "$OUT" | sort)
+ours=$(cat "$OUT" ${BNAME:+"$DNS_DIR/b.json"} | jq -r '"\(.qtype) \(.qname)"' | sort)
 peer=$(sed -n 's/.* query\[\([A-Z]*\)\] \([^ ]*\) from .*/\1 \2/p' "$DNS_LOG" | sort)
 t_eq "dnsmasq's log lists the same queries" "$peer" "$ours"
 
