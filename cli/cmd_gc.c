@@ -34,6 +34,12 @@ static int cmd_gc(int argc, char **argv)
 		return CTW_EXIT_FAIL;
 	}
 	printf("removed %d\n", n);
+	/* Leases whose container left no state behind (or died meanwhile). */
+	unsigned leases = 0;
+	if (ctw_net_gc(&leases, &err) < 0)
+		fprintf(stderr, "ctrwatch: gc: %s\n", err.msg);
+	else if (leases)
+		printf("released %u network lease%s\n", leases, leases == 1 ? "" : "s");
 	return CTW_EXIT_OK;
 }
 

@@ -26,9 +26,9 @@
 #include "../lib/lib.h"
 #include "../network/network.h"
 
-/* The network mode `ctrwatch run` uses without --net.  NETWORK flips this
- * to CTW_NET_BRIDGE once network/ implements ctw_net_setup(). */
-#define CTW_RUN_DEFAULT_NET CTW_NET_NONE
+/* The network mode `ctrwatch run` uses without --net: bridge, unless
+ * CTRWATCH_NET says otherwise (tests/lib.sh sets none). */
+#define CTW_RUN_DEFAULT_NET ctw_net_default_mode()
 
 /* Exit codes of `run` for failures of the runtime itself (Docker's). */
 enum {

@@ -10,6 +10,8 @@ bin=$PWD/build/ctrwatch
 
 # The demo's cgroups live below our own cgroup, never elsewhere.
 export CTRWATCH_CGROUP_PARENT=ctrwatch-demo-$$
+# ...and it leaves the machine's network alone (run defaults to --net bridge).
+export CTRWATCH_NET=${CTRWATCH_NET:-none}
 name=demo-web-$$
 port=$( (for p in 9464 $(seq 19464 19480); do ss -Htln "sport = :$p" | grep -q . || { echo "$p"; break; }; done) )
 log=$(mktemp /tmp/ctrwatch-demo-agent.XXXXXX.log)
@@ -56,7 +58,7 @@ step "its series from http://127.0.0.1:$port/metrics (top 10 syscalls)"
 curl -fs "http://127.0.0.1:$port/metrics" | grep -E "^ctrwatch_[a-z_]+\{[^}]*container=\"$name\"" |
 	sort -t' ' -k2 -n -r | head -10
 
-wait "$run_pid"; rc=$?; run_pid=
+rc=0; wait "$run_pid" || rc=$?; run_pid=
 echo "container exited with status $rc"
 
 step "stopping the agent (SIGTERM) and cleaning up"

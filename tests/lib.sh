@@ -34,6 +34,10 @@ fi
 : "${CTRWATCH_CGROUP_PARENT:=$CTW_RUN_ID}"
 export CTW_BIN CTW_BUILD CTW_SRC CTW_RUN_ID CTW_WORK CTRWATCH_ROOT CTRWATCH_STATE \
 	CTRWATCH_BPF_PIN CTRWATCH_CGROUP_PARENT
+# `ctrwatch run` defaults to --net bridge; suites that don't ask for a
+# network get none, so that nothing is created in the machine's own netns.
+: "${CTRWATCH_NET:=none}"
+export CTRWATCH_NET
 
 ctw() { "$CTW_BIN" "$@"; }
 
