@@ -221,9 +221,10 @@ int busybox_build(const char *root, struct ctw_err *err)
 	json_t *rec = NULL;
 	struct ctw_err e2 = { 0 };
 	int r = 0;
-	if (store_image_lookup(root, CTW_IMAGE_BUILTIN, &rec, &e2) == 0)
-		json_decref(rec);
-	else
+	bool present = store_image_lookup(root, CTW_IMAGE_BUILTIN, &rec, &e2) == 0 &&
+		       store_image_complete(root, rec);
+	json_decref(rec);
+	if (!present)
 		r = build_locked(root, err);
 	store_unlock(lock);
 	return r;

@@ -104,6 +104,10 @@ int ctw_image_inspect(const char *root, const char *ref, char **json_out,
 int ctw_image_remove(const char *root, const char *ref, bool force,
 		     char **msg_out, struct ctw_err *err);
 
+/* Remove what killed imports left (ROOT/tmp) and layers no image references;
+ * safe at any time (takes the store lock).  *msg_out as for remove. */
+int ctw_image_gc(const char *root, char **msg_out, struct ctw_err *err);
+
 /* Is the image with this id used by a container in state_dir (NULL =
  * ctw_state_dir())?  Puts the first user's id into who (may be NULL). */
 bool ctw_image_in_use(const char *state_dir, const char *image_id, char *who,

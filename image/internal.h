@@ -52,6 +52,8 @@ int store_image_add(const char *root, const char *config_blob, size_t config_len
 /* The image record (JSON) of a reference: name[:tag], id or id prefix. */
 int store_image_lookup(const char *root, const char *ref, json_t **rec_out,
 		       struct ctw_err *err);
+/* Are all the record's layers in the store? */
+bool store_image_complete(const char *root, json_t *rec);
 json_t *store_index_load(const char *root);
 int store_index_save(const char *root, json_t *index);
 uint64_t store_dir_size(const char *dir);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,34 @@ int store_init(const char *root, struct ctw_err *err)
 	return 0;
 }
 
+/* What a killed writer left in ROOT/tmp: "<what>-<pid>-XXXXXX" of a process
+ * that is gone, and "gc-*" (only ever there while a writer holds the lock,
+ * which we now do). */
+static void sweep_tmp(const char *root)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/tmp", root);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		bool stale = ctw_str_has_prefix(de->d_name, "gc-");
+		const char *dash = strchr(de->d_name, '-');
+		char *end = NULL;
+		long pid = dash ? strtol(dash + 1, &end, 10) : 0;
+		if (!stale && pid > 0 && end && *end == '-' && kill((pid_t)pid, 0) < 0 &&
+		    errno == ESRCH)
+			stale = true;
+		if (stale) {
+			_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+			pr_debug("image store: removing `%s` left by a killed writer", p);
+			ctw_rm_rf(p);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 int store_lock(const char *root, struct ctw_err *err)
 {
 	int r = store_init(root, err);
@@ -53,6 +82,7 @@ int store_lock(const char *root, struct ctw_err *err)
 		close(fd);
 		return ctw_err_set(err, e, "lock `%s`", p);
 	}
+	sweep_tmp(root);
 	return fd;
 }
 
@@ -82,7 +112,8 @@ int store_mktemp(const char *root, const char *what, char **path, struct ctw_err
 	int r = store_init(root, err);
 	if (r < 0)
 		return r;
-	char *p = xasprintf("%s/tmp/%s-XXXXXX", root, what);
+	/* The pid lets sweep_tmp() tell a live writer's files from leftovers. */
+	char *p = xasprintf("%s/tmp/%s-%d-XXXXXX", root, what, (int)getpid());
 	if (!mkdtemp(p)) {
 		int e = errno;
 		free(p);
@@ -414,12 +445,32 @@ static int image_from_record(const char *root, json_t *rec, const char *name,
 	return 0;
 }
 
+bool store_image_complete(const char *root, json_t *rec)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(rec, "layers"), i, v) {
+		if (!store_layer_exists(root, json_string_value(v)))
+			return false;
+	}
+	return true;
+}
+
 int ctw_image_get(const char *root, const char *ref, struct ctw_image **out,
 		  struct ctw_err *err)
 {
 	root = store_root(root);
 	json_t *rec = NULL;
 	int r = store_image_lookup(root, ref, &rec, err);
+	if (r == 0 && !store_image_complete(root, rec)) {
+		/* A layer was deleted behind our back: the built-in image is
+		 * rebuilt, any other must be imported again. */
+		json_decref(rec);
+		rec = NULL;
+		r = ctw_err_setx(err, ENOENT,
+				 "image `%s`: a layer is missing from `%s/layers`; import it again",
+				 ref, root);
+	}
 	if (r == -ENOENT) {
 		_cleanup_free_ char *name = ctw_image_ref_normalize(ref);
 		if (name && !strcmp(name, CTW_IMAGE_BUILTIN)) {
@@ -690,4 +741,22 @@ out:
 	else
 		free(msg);
 	return r;
+}
+
+int ctw_image_gc(const char *root, char **msg_out, struct ctw_err *err)
+{
+	root = store_root(root);
+	if (!ctw_path_exists(root))
+		return 0;
+	int lock = store_lock(root, err); /* sweeps ROOT/tmp */
+	if (lock < 0)
+		return lock;
+	char *msg = NULL;
+	gc_layers(root, &msg);
+	store_unlock(lock);
+	if (msg_out)
+		*msg_out = msg;
+	else
+		free(msg);
+	return 0;
 }

@@ -50,7 +50,7 @@ img_layout() {
 	umoci unpack --image "$dir:v1" "$b" >/dev/null || return 1
 	mkdir -p "$b/rootfs/bin" "$b/rootfs/etc" "$b/rootfs/data/sub" "$b/rootfs/tmp"
 	cp /bin/busybox "$b/rootfs/bin/busybox"
-	for a in sh ls cat echo test pwd stat; do ln -s busybox "$b/rootfs/bin/$a"; done
+	for a in sh ls cat echo test pwd stat sleep; do ln -s busybox "$b/rootfs/bin/$a"; done
 	echo base >"$b/rootfs/etc/gone.txt"
 	echo keep >"$b/rootfs/etc/keep.txt"
 	echo lower >"$b/rootfs/data/lower.txt"

@@ -228,6 +228,16 @@ static void test_busybox_builtin(void **state)
 	ctw_rm_rf(root2);
 	free(root2);
 
+	/* A layer deleted behind the store's back: busybox is rebuilt. */
+	assert_int_equal(ctw_image_get(root, "busybox", &img, &err), 0);
+	assert_int_equal(ctw_rm_rf(img->layers[0]), 0);
+	ctw_image_free(img);
+	assert_int_equal(ctw_image_get(root, "busybox", &img, &err), 0);
+	assert_string_equal(img->id, id);
+	snprintf(p, sizeof(p), "%s/bin/busybox", img->layers[0]);
+	assert_true(ctw_path_exists(p));
+	ctw_image_free(img);
+
 	assert_int_equal(ctw_image_get(root, "nosuch", &img, &err), -ENOENT);
 	assert_non_null(strstr(err.msg, "nosuch"));
 	assert_int_equal(ctw_image_get(root, "bad name", &img, &err), -EINVAL);
@@ -506,6 +516,37 @@ static void test_remove(void **state)
 	free(root);
 }
 
+static void test_gc(void **state)
+{
+	char *root = mkroot();
+	struct ctw_err err = { 0 };
+	char *mine = NULL, p[4096];
+	assert_int_equal(store_mktemp(root, "layer", &mine, &err), 0);
+	/* Left by a process that is gone: a reaped child's pid. */
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	snprintf(p, sizeof(p), "%s/tmp/import-%d-abcdef", root, (int)dead);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/tmp/gc-0123", root);
+	assert_int_equal(mkdir(p, 0700), 0);
+	snprintf(p, sizeof(p), "%s/layers/sha256/%064d", root, 7);
+	assert_int_equal(mkdir(p, 0700), 0);
+	char *msg = NULL;
+	assert_int_equal(ctw_image_gc(root, &msg, &err), 0);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "Deleted layer: sha256:0000"));
+	free(msg);
+	assert_false(ctw_path_exists(p));
+	snprintf(p, sizeof(p), "%s/tmp", root);
+	assert_int_equal(count_entries(p), 1); /* only ours: we are alive */
+	assert_true(ctw_path_exists(mine));
+	free(mine);
+	ctw_rm_rf(root);
+	free(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_layer_traversal),
 		cmocka_unit_test(test_layer_verify),
 		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_gc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
