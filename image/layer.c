@@ -411,8 +411,8 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
 			r = ctw_err_set(err, errno, "entry `%s`: open", raw);
 			break;
 		}
-		apply_xattrs(e, fd, raw);
 		r = set_meta_fd(fd, e);
+		apply_xattrs(e, fd, raw); /* after chown, which clears file caps */
 		close(fd);
 		if (r < 0)
 			r = ctw_err_set(err, -r, "entry `%s`: metadata", raw);
@@ -451,10 +451,11 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
 		if (!r && ftruncate(fd, archive_entry_size(e)) < 0)
 			r = ctw_err_set(err, errno, "entry `%s`: truncate", raw);
 		if (!r) {
-			apply_xattrs(e, fd, raw);
 			int mr = set_meta_fd(fd, e);
 			if (mr < 0)
 				r = ctw_err_set(err, -mr, "entry `%s`: metadata", raw);
+			else
+				apply_xattrs(e, fd, raw); /* after chown: it clears caps */
 		}
 		close(fd);
 		break;

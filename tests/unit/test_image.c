@@ -363,6 +363,48 @@ static void test_layer_whiteouts(void **state)
 	free(root);
 }
 
+/* A file capability (security.capability) survives extraction: it must be
+ * set after the chown that would clear it. */
+static void test_layer_file_caps(void **state)
+{
+	if (geteuid() != 0)
+		skip();
+	char *root = mkroot();
+	char tar[4096], dest[4096], p[4096];
+	snprintf(tar, sizeof(tar), "%s/caps.tar", root);
+	snprintf(dest, sizeof(dest), "%s/out", root);
+	assert_int_equal(mkdir(dest, 0755), 0);
+	/* vfs_cap_data v2: effective, permitted = CAP_NET_RAW (13) */
+	uint32_t cap[5] = { 0x02000001, 1u << 13, 0, 0, 0 };
+	struct archive *a = archive_write_new();
+	archive_write_set_format_pax_restricted(a);
+	assert_int_equal(archive_write_open_filename(a, tar), ARCHIVE_OK);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, "ping");
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0755);
+	archive_entry_set_uid(e, 1000);
+	archive_entry_set_size(e, 2);
+	archive_entry_xattr_add_entry(e, "security.capability", cap, sizeof(cap));
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	archive_write_data(a, "#!", 2);
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+	struct layer_result res;
+	struct ctw_err err = { 0 };
+	assert_int_equal(layer_extract(tar, dest, &res, &err), 0);
+	snprintf(p, sizeof(p), "%s/ping", dest);
+	uint32_t got[5] = { 0 };
+	assert_int_equal(getxattr(p, "security.capability", got, sizeof(got)), sizeof(cap));
+	assert_int_equal(got[1], 1u << 13);
+	struct stat st;
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_uid, 1000);
+	ctw_rm_rf(root);
+	free(root);
+}
+
 static void expect_rejected(const struct tent *ents, size_t n, const char *entry)
 {
 	char *root = mkroot();
@@ -555,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_busybox_builtin),
 		cmocka_unit_test(test_busybox_concurrent),
 		cmocka_unit_test(test_layer_whiteouts),
+		cmocka_unit_test(test_layer_file_caps),
 		cmocka_unit_test(test_layer_traversal),
 		cmocka_unit_test(test_layer_verify),
 		cmocka_unit_test(test_remove),
