@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+#include "../trace/trace.h"
 
 #pragma weak ctw_net_parse_publish
 
@@ -71,6 +72,11 @@ static void run_usage(FILE *out)
 	      "  -p, --publish [IP:]HOST:CTR[/tcp|udp]   publish a port (bridge mode)\n"
 	      "      --dns IP               nameserver for the container's resolv.conf\n"
 	      "\n"
+	      "Tracing (see `ctrwatch trace --help`):\n"
+	      "      --trace[=OPTIONS]      trace the container's syscalls from its first one;\n"
+	      "                             OPTIONS are trace's, as one word: --trace='-c -T'\n"
+	      "      --trace-output FILE    write the trace to FILE (default: stderr)\n"
+	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch run busybox echo hi\n"
 	      "  ctrwatch run --name web -d -m 64m busybox httpd -f -p 8080\n"
@@ -84,7 +90,7 @@ enum {
 	OPT_NAME = 256, OPT_HOSTNAME, OPT_ROOTFS, OPT_RM, OPT_INIT, OPT_NO_INIT, OPT_ENTRYPOINT,
 	OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_ENV_FILE, OPT_TMPFS, OPT_READ_ONLY, OPT_CPUS,
 	OPT_PIDS, OPT_CGROUP_PARENT, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECOPT,
-	OPT_NET, OPT_DNS,
+	OPT_NET, OPT_DNS, OPT_TRACE, OPT_TRACE_OUTPUT,
 };
 
 static void push(char ***v, size_t *n, char *s)
@@ -202,6 +208,8 @@ static int cmd_run(int argc, char **argv)
 		{ "network", required_argument, NULL, OPT_NET },
 		{ "publish", required_argument, NULL, 'p' },
 		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "trace", optional_argument, NULL, OPT_TRACE },
+		{ "trace-output", required_argument, NULL, OPT_TRACE_OUTPUT },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctw_run_opts o;
@@ -214,6 +222,8 @@ static int cmd_run(int argc, char **argv)
 	int rc = CTW_EXIT_RUNTIME, c;
 	uint64_t u;
 	struct ctw_err err = { 0 };
+	const char *trace_opts = NULL, *trace_out = NULL;
+	struct ctw_trace_run *trace = NULL;
 
 	/* A bad value is a failure before the command starts: one line and
 	 * 125, as Docker; unknown options are usage errors (2). */
@@ -365,6 +375,8 @@ static int cmd_run(int argc, char **argv)
 			npub++;
 			break;
 		case OPT_DNS: push(&dns, &ndns, xstrdup(optarg)); break;
+		case OPT_TRACE: trace_opts = optarg ? optarg : ""; break;
+		case OPT_TRACE_OUTPUT: trace_out = optarg; break;
 		default:
 			rc = ctw_cmd_usage_error("run", "run: bad option");
 			goto out;
@@ -387,6 +399,17 @@ static int cmd_run(int argc, char **argv)
 	if (o.net.mode == CTW_NET_HOST && o.hostname)
 		pr_debug("--hostname with --net host sets only the UTS namespace's name");
 
+	if (trace_out && !trace_opts)
+		trace_opts = "";
+	if (trace_opts) {
+		if (o.detach)
+			BAD("run: --trace needs a foreground container");
+		trace = ctw_trace_run_begin(trace_opts, trace_out, o.name ? o.name : o.image, &err);
+		if (!trace)
+			BAD("run: --trace: %s", err.msg);
+		o.on_cgroup_ready = ctw_trace_run_hook;
+		o.hook_ctx = trace;
+	}
 	char id[65] = "";
 	int exit_code = CTW_EXIT_RUNTIME;
 	if (ctw_container_run(&o, &exit_code, id, &err)) {
@@ -398,6 +421,7 @@ static int cmd_run(int argc, char **argv)
 		printf("%s\n", id);
 	rc = exit_code;
 out:
+	ctw_trace_run_end(trace);
 	ctw_strv_free(env);
 	ctw_strv_free(dns);
 	free(pub);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -195,11 +196,6 @@ int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *na
 	return 0;
 }
 
-int ctw_trace_cgroup_ready(uint64_t cgroup_id, const char *name, void *ctx)
-{
-	return ctw_trace_add_cgroup(ctx, cgroup_id, name);
-}
-
 static int add_tree(struct ctw_trace *t, const char *path, const char *name, int depth)
 {
 	struct stat st;
@@ -265,7 +261,15 @@ static void *reader(void *arg)
 
 int ctw_trace_start_thread(struct ctw_trace *t)
 {
-	int rc = pthread_create(&t->thread, NULL, reader, t);
+	sigset_t all, old;
+	int rc;
+
+	/* The reader must never take a signal meant for the caller (SIGCHLD
+	 * for a runtime waiting on a signalfd): it starts with all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&t->thread, NULL, reader, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	if (rc)
 		return -rc;

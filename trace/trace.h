@@ -140,8 +140,20 @@ uint64_t ctw_trace_events(const struct ctw_trace *t);
 uint64_t ctw_trace_lost(struct ctw_trace *t);
 void ctw_trace_free(struct ctw_trace *t);
 
-/* Callback shape for runtime hooks: ctx is a struct ctw_trace. */
-int ctw_trace_cgroup_ready(uint64_t cgroup_id, const char *name, void *ctx);
+/* ---- `ctrwatch run --trace[=OPTIONS] [--trace-output FILE]` ---- */
+
+struct ctw_trace_run;
+
+/* OPTIONS: trace options as one string of words, e.g. "-c -e trace=%file"
+ * (-e, -c, -C, -T, -t, -tt, -s N, -Z/--failed, --json, --seccomp-profile F,
+ * --stats).  Output goes to FILE, or stderr.  Starts the session and its
+ * reader thread; name is what lines show.  NULL with err set on failure. */
+struct ctw_trace_run *ctw_trace_run_begin(const char *options, const char *output,
+					  const char *name, struct ctw_err *err);
+/* The runtime's on_cgroup_ready hook; ctx is the struct ctw_trace_run. */
+int ctw_trace_run_hook(uint64_t cgroup_id, void *ctx);
+/* Drain, print the summary / write the profile, free.  NULL is fine. */
+int ctw_trace_run_end(struct ctw_trace_run *r);
 
 /* ---- naming what the user typed ---- */
 
