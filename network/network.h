@@ -44,6 +44,13 @@
 
 enum ctw_net_mode { CTW_NET_BRIDGE, CTW_NET_NONE, CTW_NET_HOST, CTW_NET_CONTAINER };
 
+/* `run` without --net and without CTRWATCH_NET.  The product default is
+ * CTW_NET_BRIDGE; it stays NONE while helpers share the development
+ * machine, because an ad-hoc `ctrwatch run` in the machine's own netns
+ * would otherwise create ctrwatch0 there and turn on ip_forward.  The lead
+ * flips it at integration (tests/lib.sh already sets CTRWATCH_NET=none). */
+#define CTW_NET_BUILTIN_DEFAULT CTW_NET_NONE
+
 struct ctw_net_publish {
 	char host_ip[46];   /* "" = all host addresses */
 	unsigned short host_port;
@@ -114,7 +121,8 @@ int ctw_net_parse_mode(const char *spec, enum ctw_net_mode *mode, const char **t
  * host bits must be zero. */
 int ctw_net_parse_subnet(const char *spec, uint32_t *net, int *prefix_len,
 			 struct ctw_err *err);
-/* The mode `run` uses without --net: CTRWATCH_NET (a mode spec) or bridge. */
+/* The mode `run` uses without --net: CTRWATCH_NET (none, host or bridge)
+ * or CTW_NET_BUILTIN_DEFAULT. */
 enum ctw_net_mode ctw_net_default_mode(void);
 
 /* Load the configuration (see the top of this file); `subnet` overrides. */

@@ -129,7 +129,7 @@ enum ctw_net_mode ctw_net_default_mode(void)
 	/* Only the modes that need no target make sense as a default. */
 	if (env && !ctw_net_parse_mode(env, &mode, NULL) && mode != CTW_NET_CONTAINER)
 		return mode;
-	return CTW_NET_BRIDGE;
+	return CTW_NET_BUILTIN_DEFAULT;
 }
 
 int ctw_net_parse_subnet(const char *spec, uint32_t *net, int *prefix_len,

@@ -26,8 +26,8 @@
 #include "../lib/lib.h"
 #include "../network/network.h"
 
-/* The network mode `ctrwatch run` uses without --net: bridge, unless
- * CTRWATCH_NET says otherwise (tests/lib.sh sets none). */
+/* The network mode `ctrwatch run` uses without --net: CTRWATCH_NET, else
+ * network.h's CTW_NET_BUILTIN_DEFAULT (tests/lib.sh sets none). */
 #define CTW_RUN_DEFAULT_NET ctw_net_default_mode()
 
 /* Exit codes of `run` for failures of the runtime itself (Docker's). */

@@ -10,7 +10,7 @@ bin=$PWD/build/ctrwatch
 
 # The demo's cgroups live below our own cgroup, never elsewhere.
 export CTRWATCH_CGROUP_PARENT=ctrwatch-demo-$$
-# ...and it leaves the machine's network alone (run defaults to --net bridge).
+# ...and it leaves the machine's network alone (--net bridge would add ctrwatch0).
 export CTRWATCH_NET=${CTRWATCH_NET:-none}
 name=demo-web-$$
 port=$( (for p in 9464 $(seq 19464 19480); do ss -Htln "sport = :$p" | grep -q . || { echo "$p"; break; }; done) )

@@ -71,10 +71,12 @@ static void test_parse_mode(void **state)
 
 	setenv("CTRWATCH_NET", "none", 1);
 	assert_int_equal(ctw_net_default_mode(), CTW_NET_NONE);
+	setenv("CTRWATCH_NET", "bridge", 1);
+	assert_int_equal(ctw_net_default_mode(), CTW_NET_BRIDGE);
 	setenv("CTRWATCH_NET", "container:x", 1);
-	assert_int_equal(ctw_net_default_mode(), CTW_NET_BRIDGE);
+	assert_int_equal(ctw_net_default_mode(), CTW_NET_BUILTIN_DEFAULT);
 	unsetenv("CTRWATCH_NET");
-	assert_int_equal(ctw_net_default_mode(), CTW_NET_BRIDGE);
+	assert_int_equal(ctw_net_default_mode(), CTW_NET_BUILTIN_DEFAULT);
 }
 
 static void test_parse_subnet(void **state)
