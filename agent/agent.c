@@ -150,6 +150,7 @@ static const struct {
 	{ "tls_key", "", "PEM key" },
 	{ "basic_auth_file", "", "file with USER:PASSWORD guarding /metrics" },
 	{ "policy", "", "policy file (policy module)" },
+	{ "bpf_stats", "false", "have the kernel time BPF programs while the agent runs (ctrwatch_bpf_program_run_seconds_total)" },
 	{ "dns_timeout", "5s", "a DNS query unanswered after this counts as a timeout (dns module)" },
 	{ "dns_names", "false", "also export per-name DNS series (cardinality: capped by dns_names_max)" },
 	{ "dns_names_max", "100", "distinct query names per container with dns_names; the rest is _other" },
@@ -541,7 +542,8 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	/* Kernel BPF statistics (sysctl kernel.bpf_stats_enabled=1). */
 	char on[8] = "";
 	ctw_read_line("/proc/sys/kernel/bpf_stats_enabled", on, sizeof(on));
-	if (on[0] == '1') {
+	const char *bs = ctw_agent_setting(a, "bpf_stats");
+	if (on[0] == '1' || (bs && strcmp(bs, "false") && strcmp(bs, "0") && strcmp(bs, "no"))) {
 		ctw_metrics_family(m, "ctrwatch_bpf_program_run_seconds_total", CTW_COUNTER,
 				   "Time the kernel spent running each BPF program.");
 		for (size_t i = 0; i < a->nprogs; i++) {
@@ -874,6 +876,15 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	setting_u64(a, "per_ip_limit", 65535, &per_ip, err);
 	a->start_time = ctw_realtime_ns() / 1e9;
 	ctw_log_libbpf();
+	int stats_fd = -1;
+	const char *bs = ctw_agent_setting(a, "bpf_stats");
+	if (bs && (!strcmp(bs, "true") || !strcmp(bs, "1") || !strcmp(bs, "yes"))) {
+		/* Held for our lifetime only: the kernel turns stats off again
+		 * when the last such fd closes. */
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0)
+			pr_warn("bpf_stats: %s", strerror(errno));
+	}
 
 	/* Signals arrive through the signalfd only; every thread (MHD's too,
 	 * created below) inherits this mask. */
@@ -1034,6 +1045,8 @@ out_close:
 		*fd = -1;
 	}
 out_unblock:
+	if (stats_fd >= 0)
+		close(stats_fd);
 	free(auth);
 	pthread_sigmask(SIG_UNBLOCK, &mask, NULL);
 	return rc;

@@ -34,7 +34,7 @@ static void agent_usage(FILE *out)
 		for (char *p = opt; *p; p++)
 			if (*p == '_')
 				*p = '-';
-		bool flag = !strcmp(key, "syscall_time");
+		bool flag = !strcmp(key, "syscall_time") || !strcmp(key, "bpf_stats");
 		char left[80];
 		snprintf(left, sizeof(left), "%s%s", opt, flag ? "" : " VALUE");
 		fprintf(out, "  %-30s %s", left, help);
@@ -83,7 +83,7 @@ static int cmd_agent(int argc, char **argv)
 		for (char *p = names[n]; *p; p++)
 			if (*p == '_')
 				*p = '-';
-		bool flag = !strcmp(key, "syscall_time");
+		bool flag = !strcmp(key, "syscall_time") || !strcmp(key, "bpf_stats");
 		opts[n] = (struct option){ names[n], flag ? no_argument : required_argument, NULL,
 					   OPT_SETTING + (int)n };
 		keys[n] = key;
