@@ -76,7 +76,7 @@ done
 #    open until after the client is gone.
 in_cg "$base/srv" sh -c "{ head -c 3000 /dev/zero; sleep 1; } | '$W/nc' -l -p $P >'$W/srv.data'" &
 srv_sh=$!
-pids+=($srv_sh)
+pids+=("$srv_sh")
 wait_for 5 sh -c "ss -Htln 'sport = :$P' | grep -q ." || t_fail "server listens" true
 srv_pid=$(pid_in_cg "$base/srv" nc)
 in_cg "$base/cli" sh -c "{ head -c 5000 /dev/zero; sleep 0.3; } | exec '$W/nc' 127.0.0.1 $P >'$W/cli.data'"
@@ -88,7 +88,7 @@ in_cg "$base/cli" "$W/nc" 127.0.0.1 "$CLOSED" </dev/null >/dev/null 2>&1
 # 3. IPv6 over ::1, 1000 bytes from the client.
 in_cg "$base/srv" sh -c "sleep 1 | '$W/nc' -l -p $P6 >/dev/null" &
 srv6_sh=$!
-pids+=($srv6_sh)
+pids+=("$srv6_sh")
 wait_for 5 sh -c "ss -Htln 'sport = :$P6' | grep -q ." || t_fail "IPv6 server listens" true
 head -c 1000 /dev/zero | in_cg "$base/cli" "$W/nc" ::1 "$P6" >/dev/null
 wait "$srv6_sh" 2>/dev/null
