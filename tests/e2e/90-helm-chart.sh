@@ -98,3 +98,13 @@ t_eq "policy: mounted as a directory (no subPath, hot reload)" '[["/etc/ctrwatch
 	"$(q "$p" '[[m["mountPath"], m.get("subPath")] for m in ctr()["volumeMounts"] if m["name"] == "policy"]')"
 t_eq "policy: agent gets --policy" '["--policy=/etc/ctrwatch/policy/policy.yaml"]' \
 	"$(q "$p" '[a for a in ctr()["args"] if a.startswith("--policy")]')"
+
+# values map 1:1 to agent flags: the agent itself must accept what the chart passes.
+for r in default policy; do
+	mapfile -t args < <(q "$CTW_WORK/$r.yaml" '"\n".join(ctr()["args"])')
+	if [ "${args[0]:-}" = agent ]; then
+		t_ok "$r: the agent accepts the chart's flags" "$CTW_BIN" "${args[@]}" --check
+	else
+		_t_report fail "$r: the container runs 'ctrwatch agent'"
+	fi
+done
