@@ -162,6 +162,26 @@ const char *image_oci_arch(void)
 	return u.machine;
 }
 
+/* The image config (its sha256 is the image id) and the record. */
+static int add_record(const char *root, const char *busybox, size_t bin_len, time_t mtime,
+		      const char *diffid, struct ctw_err *err)
+{
+	char created[48];
+	ctw_format_time((uint64_t)mtime * 1000000000ull, created, sizeof(created));
+	_cleanup_free_ char *history = xasprintf(
+		"ctrwatch: built-in image from %s (%lld bytes)", busybox, (long long)bin_len);
+	json_t *cfg = json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
+				"architecture", image_oci_arch(), "os", "linux", "created", created,
+				"config", "Env", IMAGE_PATH, "Cmd", "sh", "rootfs", "type",
+				"layers", "diff_ids", diffid, "history", "created", created,
+				"created_by", history);
+	char *blob = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(cfg);
+	int r = store_image_add(root, blob, strlen(blob), CTW_IMAGE_BUILTIN, NULL, err);
+	free(blob);
+	return r;
+}
+
 static int build_locked(const char *root, struct ctw_err *err)
 {
 	const char *busybox = getenv("CTRWATCH_BUSYBOX");
@@ -188,26 +208,11 @@ static int build_locked(const char *root, struct ctw_err *err)
 	r = write_layer_tar(tar, busybox, bin, bin_len, st.st_mtime, err);
 	if (!r)
 		r = layer_prepare(root, tar, "busybox layer", NULL, NULL, diffid, &layer_tmp, err);
-	if (!r && layer_tmp)
-		r = store_layer_commit(root, layer_tmp, diffid, err);
+	if (!r && layer_tmp && (r = store_layer_commit(root, layer_tmp, diffid, err)) < 0)
+		ctw_rm_rf(layer_tmp);
 	free(layer_tmp);
-	if (r < 0)
-		goto out_rm;
-
-	char created[48];
-	ctw_format_time((uint64_t)st.st_mtime * 1000000000ull, created, sizeof(created));
-	_cleanup_free_ char *history = xasprintf(
-		"ctrwatch: built-in image from %s (%lld bytes)", busybox, (long long)bin_len);
-	json_t *cfg = json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
-				"architecture", image_oci_arch(), "os", "linux", "created", created,
-				"config", "Env", IMAGE_PATH, "Cmd", "sh", "rootfs", "type",
-				"layers", "diff_ids", diffid, "history", "created", created,
-				"created_by", history);
-	char *blob = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(cfg);
-	r = store_image_add(root, blob, strlen(blob), CTW_IMAGE_BUILTIN, NULL, err);
-	free(blob);
-out_rm:
+	if (!r)
+		r = add_record(root, busybox, bin_len, st.st_mtime, diffid, err);
 	ctw_rm_rf(work);
 	return r;
 }
