@@ -451,7 +451,11 @@ static void parse_match(struct pctx *c, yaml_node_t *n, struct ctw_pol_rule *r)
 static void parse_selector(struct pctx *c, yaml_node_t *n, struct ctw_pol_selector *sel)
 {
 	if (n->type == YAML_SCALAR_NODE) {
-		sel->name = xstrdup(scalar(n));
+		/* containers: "web-*" is a name glob */
+		if (!*scalar(n))
+			err_at(c, n, "empty container selector (use name: \"*\" for every container)");
+		else
+			sel->name = xstrdup(scalar(n));
 		return;
 	}
 	if (n->type != YAML_MAPPING_NODE) {
@@ -862,8 +866,9 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 		struct ctw_pol_pos pos = { (int)parser.problem_mark.line + 1,
 					   (int)parser.problem_mark.column + 1 };
 		if (parser.context)
-			err_pos(&c, true, pos, "%s %s", parser.problem ? parser.problem : "syntax error",
-				parser.context);
+			err_pos(&c, true, pos, "%s %s (which started at %d:%d)",
+				parser.problem ? parser.problem : "syntax error", parser.context,
+				(int)parser.context_mark.line + 1, (int)parser.context_mark.column + 1);
 		else
 			err_pos(&c, true, pos, "%s", parser.problem ? parser.problem : "syntax error");
 		yaml_parser_delete(&parser);
@@ -985,9 +990,14 @@ static void yq(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f) {
+			fprintf(f, "\\x%02x", c);
+			continue;
+		}
+		if (c == '"' || c == '\\')
 			fputc('\\', f);
-		fputc(*s, f);
+		fputc(c, f);
 	}
 	fputc('"', f);
 }
