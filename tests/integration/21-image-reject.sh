@@ -95,6 +95,26 @@ t_eq "docker-archive with a tampered layer: import fails" 1 "$?"
 t_match "  ... diff_id mismatch named" "does not match the config's diff_id" "$out"
 nothing_imported "tampered docker-archive"
 
+# Layers named through the archive's own symlinks (<v1 id>/layer.tar ->
+# ../<hex>.tar) are followed inside the archive only: a link to a host path
+# resolves below the unpacked archive, never to the host file.
+mkdir -p "$W/dl"
+tar -C "$W/dl" -xf "$W/d.tar"
+first=$(jq -r '.[0].Layers[0]' "$W/dl/manifest.json")
+link=$(find "$W/dl" -name layer.tar -lname "../$first" -printf '%P\n' | head -1)
+t_match "skopeo's archive has layer.tar symlinks" "/layer.tar\$" "$link"
+jq --arg l "$link" '.[0].Layers[0] = $l' "$W/dl/manifest.json" >"$W/dl/m" && mv "$W/dl/m" "$W/dl/manifest.json"
+(cd "$W/dl" && tar cf "$W/dlink.tar" .)
+t_ok "a layer named by a relative symlink in the archive imports" ctw import "$W/dlink.tar" app:link
+t_eq "  ... 3 layers" 3 "$(count_entries "$layers")"
+ctw rmi app:link >/dev/null 2>&1
+ln -sf /etc/passwd "$W/dl/$link"
+(cd "$W/dl" && tar cf "$W/dhost.tar" .)
+out=$(ctw import "$W/dhost.tar" app:host 2>&1)
+t_eq "a layer symlinked to a host file: import fails" 1 "$?"
+t_match "  ... the host file was not read" "No such file or directory" "$out"
+nothing_imported "symlink to a host file"
+
 t_ok "the intact docker-archive imports" ctw import "$W/d.tar"
 t_eq "  ... 3 layers" 3 "$(count_entries "$layers")"
 
