@@ -691,8 +691,12 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	sigemptyset(&fwd);
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
 				    SIGUSR2, SIGWINCH, SIGCONT };
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		sigaddset(&fwd, sigs[i]);
+		/* An ignored signal never reaches the signalfd (a background
+		 * shell starts us with SIGINT ignored). */
+		signal(sigs[i], SIG_DFL);
+	}
 	sigprocmask(SIG_BLOCK, &fwd, &c->saved_mask);
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 

@@ -87,8 +87,10 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 	sigemptyset(&fwd);
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
 				    SIGUSR2, SIGWINCH };
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		sigaddset(&fwd, sigs[i]);
+		signal(sigs[i], SIG_DFL);
+	}
 	sigprocmask(SIG_BLOCK, &fwd, &saved);
 	blocked = true;
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);

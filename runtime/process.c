@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -132,6 +133,12 @@ static bool env_has(char **env, const char *key)
 void proc_exec(const struct proc_spec *p)
 {
 	struct ctw_err err = { 0 };
+
+	/* The command starts with default dispositions, whatever the caller
+	 * of ctrwatch ignored (a background shell ignores SIGINT). */
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
 
 	if (p->tty_slave >= 0) {
 		setsid();

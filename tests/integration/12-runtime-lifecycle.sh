@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Lifecycle from another shell: run -d, ps, inspect, exec, logs, kill, stop,
+# wait, rm, gc; signals, zombies, limits, OOM; and nothing left behind.
+. "$(dirname "$0")/../lib.sh"
+require_root
+
+H=$CTW_BUILD/tests/helpers
+on_exit 'for c in $("$CTW_BIN" ps -aq); do "$CTW_BIN" rm -f "$c"; done; "$CTW_BIN" gc'
+
+leftovers() {
+	local d n=0
+	while IFS= read -r d; do
+		[ -d "$d" ] || continue
+		n=$((n + $(find "$d" -mindepth 1 -maxdepth 1 -type d -regextype egrep \
+			-regex '.*/[0-9a-f]{64}' | wc -l)))
+	done < <(cgroup_dirs "$CTRWATCH_CGROUP_PARENT")
+	n=$((n + $(find "$CTRWATCH_STATE" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)))
+	n=$((n + $(find "$CTRWATCH_ROOT/containers" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+	echo "$n"
+}
+
+# wait for a background pid, at most 20 s (a test must never hang)
+bounded_wait() {
+	local i
+	for i in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1"
+}
+
+# Detached: id, ps, inspect, exec, logs.
+id=$(ctw run -d --name lc1 busybox sh -c 'echo started; trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; while :; do sleep 0.1; done')
+t_match "run -d prints the id" '^[0-9a-f]{64}$' "$id"
+t_match "ps lists it" "^${id:0:12} .*lc1\$" "$(ctw ps)"
+t_eq "ps --json: running" running "$(ctw ps --json | jq -r '.[] | select(.name=="lc1") | .status')"
+t_eq "inspect by id prefix" lc1 "$(ctw inspect "${id:0:6}" | jq -r '.[0].name')"
+t_eq "exec sees the container's processes" "$(ctw exec lc1 ps -o pid,comm | grep -c sh)" 1
+t_match "exec: the command's sh is pid 2" '^ *2 +sh' "$(ctw exec lc1 ps -o pid,comm)"
+t_eq "exec: same hostname" lc1 "$(ctw exec lc1 hostname)"
+t_eq "exec: in the container's cgroup" "0::/" "$(ctw exec lc1 cat /proc/self/cgroup | grep ^0::)"
+ipid=$(ctw inspect lc1 | jq -r '.[0].pid')
+for ns in net mnt uts ipc pid cgroup; do
+	t_eq "exec: same $ns namespace" "$(readlink "/proc/$ipid/ns/$ns")" "$(ctw exec lc1 readlink "/proc/self/ns/$ns")"
+done
+t_fail "exec: /proc/1/exe of our init is not reachable" ctw exec lc1 cat /proc/1/exe
+t_match "exec: same seccomp and nnp" 'NoNewPrivs:\s+1.*Seccomp:\s+2' "$(ctw exec lc1 grep -E 'NoNewPrivs|Seccomp:' /proc/self/status | tr '\n' ' ')"
+t_eq "exec: -e and -w" "v:/tmp" "$(ctw exec -e X=v -w /tmp lc1 sh -c 'echo $X:$(pwd)')"
+t_eq "exec: -u nobody" 65534 "$(ctw exec -u nobody lc1 id -u)"
+ctw exec lc1 sh -c 'exit 5'
+t_eq "exec: exit status" 5 $?
+ctw exec lc1 /nonexistent 2>/dev/null
+t_eq "exec: not found 127" 127 $?
+ctw kill -s USR1 lc1
+wait_for 5 sh -c "'$CTW_BIN' logs lc1 | grep -q 'got USR1'"
+t_match "kill -s USR1 reaches a trapping workload (logs)" 'started.*got USR1' "$(ctw logs lc1 | tr '\n' ' ')"
+ctw run --name lc1 busybox true 2>/dev/null
+t_eq "names are unique: 125" 125 $?
+t_fail "rm refuses a running container" ctw rm lc1
+ctw stop lc1
+t_eq "stop: TERM handler ran, exit code recorded" "7" "$(ctw inspect lc1 | jq -r '.[0].exit_code')"
+t_match "stop: logs have the handler's line" 'got TERM' "$(ctw logs lc1)"
+t_eq "wait prints the exit code" 7 "$(ctw wait lc1)"
+t_match "ps -a: Exited (7)" 'Exited \(7\).*lc1' "$(ctw ps -a)"
+t_ok "rm" ctw rm lc1
+t_eq "rm: gone" "" "$(ctw ps -aq)"
+
+# A handler-less PID 1 (no init): stop falls back to SIGKILL.
+ctw run -d --no-init --name lc2 --stop-timeout 1 busybox sleep 1000 >/dev/null
+t0=$SECONDS
+ctw stop lc2
+t_eq "stop without handler: SIGKILL after the timeout (137)" 137 "$(ctw wait lc2)"
+t_cmp "stop took about the timeout" $((SECONDS - t0)) -le 5
+ctw rm lc2
+
+# A handler-less workload under our init stops on SIGTERM.
+ctw run -d --name lc3 busybox sleep 1000 >/dev/null
+ctw stop -t 10 lc3
+t_eq "stop: sleep under init ends with 143" 143 "$(ctw wait lc3)"
+ctw rm lc3
+ctw run -d --name lc4 busybox sleep 1000 >/dev/null
+t_ok "rm -f a running container" ctw rm -f lc4
+ctw run -d --name lc5 busybox sh -c 'exit 3' >/dev/null
+t_eq "wait on a short job" 3 "$(ctw wait lc5)"
+ctw rm lc5
+
+# Foreground: SIGTERM to `ctrwatch run` reaches a trapping workload.
+"$CTW_BIN" run busybox sh -c 'trap "exit 9" TERM; while :; do sleep 0.1; done' &
+p=$!
+sleep 1
+kill -TERM $p
+bounded_wait $p
+t_eq "run forwards SIGTERM to the workload" 9 $?
+"$CTW_BIN" run busybox sh -c 'trap "exit 11" INT; while :; do sleep 0.1; done' &
+p=$!
+sleep 1
+kill -INT $p
+bounded_wait $p
+t_eq "run forwards SIGINT" 11 $?
+
+# Zombies are reaped by our init.
+ctw run -d --name lc6 -v "$H:/t:ro" busybox sh -c '/t/ctw-testinit zombies 5; sleep 100' >/dev/null
+sleep 2
+t_eq "zombies reaped by init" 0 "$(ctw exec lc6 ps -o stat | grep -c Z)"
+ctw rm -f lc6
+
+# Limits.
+out=$(ctw run --pids-limit 10 -v "$H:/t:ro" busybox /t/ctw-testinit fork 30)
+t_cmp "pids limit: fork fails beyond it" "$out" -lt 10
+ctw run -d --name lc7 --cpus 0.5 --memory 64m --pids-limit 77 busybox sleep 100 >/dev/null
+sj=$(ctw inspect lc7)
+if [ "$(jq -r '.[0].cgroup_v1.cpu // empty' <<<"$sj")" != "" ]; then
+	t_eq "cpu limit visible (v1 cfs_quota)" 50000 "$(cat "$(jq -r '.[0].cgroup_v1.cpu' <<<"$sj")/cpu.cfs_quota_us")"
+	t_eq "memory limit visible (v1)" 67108864 "$(cat "$(jq -r '.[0].cgroup_v1.memory' <<<"$sj")/memory.limit_in_bytes")"
+	t_eq "pids limit visible (v1)" 77 "$(cat "$(jq -r '.[0].cgroup_v1.pids' <<<"$sj")/pids.max")"
+	t_eq "memory limit visible inside" 67108864 "$(ctw exec lc7 cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+else
+	cg=$(jq -r '.[0].cgroup' <<<"$sj")
+	t_eq "cpu limit visible (v2 cpu.max)" "50000 100000" "$(cat "$cg/cpu.max")"
+	t_eq "memory limit visible (v2)" 67108864 "$(cat "$cg/memory.max")"
+	t_eq "pids limit visible (v2)" 77 "$(cat "$cg/pids.max")"
+fi
+ctw rm -f lc7
+
+ctw run -d --name oom --memory 16m -v "$H:/t:ro" busybox /t/ctw-testinit memhog 200 >/dev/null
+t_eq "memory limit: OOM kill gives 137" 137 "$(ctw wait oom)"
+t_eq "inspect: oom_killed" true "$(ctw inspect oom | jq -r '.[0].oom_killed')"
+t_match "ps -a: OOMKilled" 'Exited \(137\).*\(OOMKilled\).*oom' "$(ctw ps -a)"
+ctw rm oom
+out=$(ctw run --memory 16m -v "$H:/t:ro" busybox /t/ctw-testinit memhog 200 2>&1)
+t_eq "foreground OOM: 137" 137 $?
+t_match "foreground OOM: says OOMKilled" 'OOMKilled' "$out"
+
+# gc after kill -9 of a running `ctrwatch run`.
+"$CTW_BIN" run --name lc8 busybox sleep 100 &
+p=$!
+wait_for 10 sh -c "'$CTW_BIN' ps | grep -q lc8"
+kill -9 $p
+wait $p 2>/dev/null
+sleep 0.3
+t_cmp "kill -9 left state behind" "$(leftovers)" -gt 0
+t_ok "gc" ctw gc
+t_eq "gc after kill -9: nothing left (cgroups, state, dirs)" 0 "$(leftovers)"
+t_ok "gc is safe with a live container" sh -c "'$CTW_BIN' run -d --name lc9 busybox sleep 100 >/dev/null && '$CTW_BIN' gc >/dev/null && '$CTW_BIN' exec lc9 true"
+ctw rm -f lc9
+
+# 50 containers in sequence leave nothing behind.
+for _ in $(seq 50); do ctw run busybox true || echo FAIL; done >"$CTW_WORK/seq50" 2>&1
+t_eq "50 runs in sequence succeed" "" "$(cat "$CTW_WORK/seq50")"
+t_eq "50 runs: no cgroup, state or dir left" 0 "$(leftovers)"
+t_eq "50 runs: no mount left" 0 "$(grep -c "$CTRWATCH_ROOT/containers" /proc/self/mountinfo)"
