@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# run's options: environment, workdir, user, volumes, tmpfs, read-only root,
+# entrypoint, stdin, tty, /dev and the image's config.
+. "$(dirname "$0")/../lib.sh"
+require_root
+on_exit 'ctw gc'
+
+t_eq "-e K=V" "v1" "$(ctw run -e K=v1 busybox sh -c 'echo $K')"
+t_eq "-e K (from our env)" "mine" "$(FROMHOST=mine ctw run -e FROMHOST busybox sh -c 'echo $FROMHOST')"
+printf 'A=1\n# comment\n\nB=two words\n' >"$CTW_WORK/env.list"
+t_eq "--env-file" "1/two words" "$(ctw run --env-file "$CTW_WORK/env.list" busybox sh -c 'echo "$A/$B"')"
+t_eq "-e overrides PATH" "/bin" "$(ctw run -e PATH=/bin busybox sh -c 'echo $PATH')"
+t_eq "HOSTNAME in env" "envhost" "$(ctw run --name envhost busybox sh -c 'echo $HOSTNAME')"
+t_eq "-w" "/tmp" "$(ctw run -w /tmp busybox pwd)"
+t_eq "-w creates a missing dir" "/new/dir" "$(ctw run -w /new/dir busybox pwd)"
+t_eq "-u nobody" "65534:65534" "$(ctw run -u nobody busybox sh -c 'echo $(id -u):$(id -g)')"
+t_eq "-u 1234:5678 (numeric, not in passwd)" "1234:5678" "$(ctw run -u 1234:5678 busybox sh -c 'echo $(id -u):$(id -g)')"
+t_eq "-u nobody:root (group by name)" "65534:0" "$(ctw run -u nobody:root busybox sh -c 'echo $(id -u):$(id -g)')"
+out=$(ctw run -u nosuchuser busybox true 2>&1)
+t_eq "-u unknown user: 125" 125 $?
+t_match "-u unknown user: says so" 'unable to find user nosuchuser' "$out"
+
+vol=$CTW_WORK/vol
+mkdir -p "$vol"
+echo host >"$vol/f"
+t_eq "-v rw: read" "host" "$(ctw run -v "$vol:/data" busybox cat /data/f)"
+ctw run -v "$vol:/data" busybox sh -c 'echo ctr > /data/g'
+t_eq "-v rw: written through to the host" "ctr" "$(cat "$vol/g" 2>/dev/null)"
+t_fail "-v ro: write refused" ctw run -v "$vol:/data:ro" busybox sh -c 'echo x > /data/h'
+t_ok "-v ro: nothing written" test ! -e "$vol/h"
+t_eq "-v ro: readable" "host" "$(ctw run -v "$vol:/data:ro" busybox cat /data/f)"
+t_eq "-v of a file" "host" "$(ctw run -v "$vol/f:/etc/f1:ro" busybox cat /etc/f1)"
+out=$(ctw run -v relative:/data busybox true 2>&1)
+t_eq "-v with a relative host path: 125" 125 $?
+t_match "--tmpfs" '^tmpfs /scratch tmpfs' "$(ctw run --tmpfs /scratch busybox grep ' /scratch ' /proc/mounts)"
+t_fail "--read-only: root not writable" ctw run --read-only busybox touch /x
+t_ok "--read-only: tmpfs still writable" ctw run --read-only --tmpfs /tmp busybox touch /tmp/x
+t_ok "writes go to the container's own upper layer" \
+	sh -c "'$CTW_BIN' run busybox sh -c 'echo x > /etc/x' && ! '$CTW_BIN' run busybox test -e /etc/x"
+
+t_eq "--entrypoint" "ep" "$(ctw run --entrypoint /bin/echo busybox ep)"
+t_eq "no command: the image's Cmd runs (sh on /dev/null stdin)" "0" "$(ctw run busybox; echo $?)"
+t_eq "-i passes stdin" "hello" "$(echo hello | ctw run -i busybox cat)"
+t_eq "without -i stdin is empty" "" "$(echo hello | ctw run busybox cat)"
+
+if command -v script >/dev/null; then
+	out=$(script -qec "stty cols 77 rows 22; '$CTW_BIN' run -t busybox sh -c 'tty; stty size'" /dev/null | tr -d '\r')
+	t_match "-t: a pty inside" '^/dev/pts/0' "$out"
+	t_match "-t: window size copied" '22 77' "$out"
+	out=$(script -qec "printf 'exit 3\n' | '$CTW_BIN' run -it busybox sh; echo rc=\$?" /dev/null | tr -d '\r')
+	t_match "-it: interactive shell, exit status" 'rc=3' "$out"
+else
+	t_skip "-t" "no script(1)"
+fi
+
+out=$(ctw run busybox ls /dev | tr '\n' ' ')
+for d in null zero full random urandom tty pts shm mqueue ptmx fd; do
+	t_match "/dev has $d" "(^| )$d( |$)" "$out"
+done
+t_match "/dev/pts is a new instance" 'devpts /dev/pts devpts rw.*ptmxmode=666' "$(ctw run busybox grep ' /dev/pts ' /proc/mounts)"
+t_match "/dev/mqueue mounted" 'mqueue /dev/mqueue' "$(ctw run busybox grep mqueue /proc/mounts)"
+t_match "/sys/fs/cgroup read-only" '/sys/fs/cgroup.* ro,' "$(ctw run busybox grep ' /sys/fs/cgroup ' /proc/mounts)"
+t_eq "/etc/hostname is the container's" "ho" "$(ctw run --name ho busybox cat /etc/hostname)"
+t_match "/etc/hosts names the container" 'ho$' "$(ctw run --name ho busybox grep ho /etc/hosts)"
+t_eq "--stop-signal is recorded" 10 "$(ctw run -d --name ss --stop-signal USR1 busybox sleep 30 >/dev/null; ctw inspect ss | jq -r '.[0].config.stop_signal'; ctw rm -f ss)"
+ctw run -d --rm --name rmd busybox true >/dev/null
+wait_for 5 sh -c "! '$CTW_BIN' ps -a | grep -q rmd"
+t_eq "-d --rm: removed on exit" "" "$("$CTW_BIN" ps -aq)"
