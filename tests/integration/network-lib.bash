@@ -53,7 +53,7 @@ net_lib_setup() {
 }
 
 # Run a command in the host netns.
-inh() { ip netns exec "$NH" "$@"; }
+inh() { nsenter --net="/run/netns/$NH" "$@"; }
 
 # Assert the root netns looks as it did when net_lib_setup ran.
 net_root_unchanged() {
