@@ -73,7 +73,8 @@ struct {
 
 /* A traced task's syscall in flight: the record being built. */
 struct task_state {
-	__u32 active; /* an enter is waiting for its exit */
+	__u16 active; /* an enter is waiting for its exit */
+	__u16 spec_flags; /* trace_spec.flags of the syscall in flight */
 	__u32 off;    /* payload bytes used */
 	struct ctw_trace_event ev;
 	__u8 payload[2 * TRACE_PAYLOAD_MAX]; /* items; half of it is slack for bounds */
@@ -289,6 +290,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	if (!st)
 		return 0;
 	st->active = 1;
+	st->spec_flags = spec->flags;
 	st->off = 0;
 	st->ev.ts_ns = bpf_ktime_get_ns();
 	st->ev.cgroup_id = cgid;
@@ -305,7 +307,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	st->ev.args[4] = regs->r8;
 	st->ev.args[5] = regs->r9;
 
-	if (want_events)
+	if (want_events && (spec->flags & TRACE_SPEC_CAP_ENTER))
 		capture(st, spec, false);
 
 	if (spec->flags & TRACE_SPEC_NORETURN) {
@@ -340,10 +342,12 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	if (!want_events)
 		return 0;
 
-	nr = st->ev.nr;
-	spec = bpf_map_lookup_elem(&trace_spec, &nr);
-	if (spec && ret >= 0)
-		capture(st, spec, true);
+	if ((st->spec_flags & TRACE_SPEC_CAP_EXIT) && ret >= 0) {
+		nr = st->ev.nr;
+		spec = bpf_map_lookup_elem(&trace_spec, &nr);
+		if (spec)
+			capture(st, spec, true);
+	}
 	emit(st);
 	return 0;
 }

@@ -41,6 +41,8 @@ enum trace_cap {
 /* trace_spec.flags */
 #define TRACE_SPEC_SELECTED 0x01 /* traced at all (-e trace=) */
 #define TRACE_SPEC_NORETURN 0x02 /* exit, exit_group: emitted at enter */
+#define TRACE_SPEC_CAP_ENTER 0x04 /* some kind[] is captured at enter */
+#define TRACE_SPEC_CAP_EXIT 0x08  /* some kind[] is captured at exit */
 
 /* Per syscall number: what the kernel captures (array map, key = nr). */
 struct ctw_trace_spec {

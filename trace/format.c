@@ -773,11 +773,14 @@ static int shown_args(const struct ctw_sysinfo *si, const struct ctw_trace_event
 
 static void put_duration(struct ctw_outbuf *o, uint64_t ns)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%llu.%06llu", (unsigned long long)(ns / 1000000000),
-			 (unsigned long long)(ns % 1000000000 / 1000));
+	uint64_t us = ns % 1000000000 / 1000;
+	char frac[6];
 
-	ctw_outbuf_putn(o, tmp, n);
+	put_u64(o, ns / 1000000000);
+	for (int i = 5; i >= 0; i--, us /= 10)
+		frac[i] = '0' + us % 10;
+	putc_(o, '.');
+	ctw_outbuf_putn(o, frac, 6);
 }
 
 static void put_timestamp(struct ctw_outbuf *o, const struct ctw_trace_fmt *f, uint64_t mono_ns)

@@ -418,6 +418,10 @@ static void parse_row(struct ctw_sysinfo *si, const struct row *r)
 			abort();
 		si->kind[n] = kinds[i].kind;
 		si->spec.kind[n] = kinds[i].cap;
+		if (kinds[i].cap == TRACE_CAP_SOCKADDR_OUT || kinds[i].cap == TRACE_CAP_BUF_OUT)
+			si->spec.flags |= TRACE_SPEC_CAP_EXIT;
+		else if (kinds[i].cap != TRACE_CAP_NONE)
+			si->spec.flags |= TRACE_SPEC_CAP_ENTER;
 		si->spec.lenarg[n] = 0xff;
 		p += len;
 		if (*p == ':') {
