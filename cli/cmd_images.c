@@ -196,6 +196,13 @@ static int cmd_image(int argc, char **argv)
 {
 	if (argc < 2)
 		return ctw_cmd_usage_error("image", "image: subcommand missing");
+	/* `ctrwatch image inspect --help`: main.c only sees `image inspect` */
+	for (int i = 2; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			image_usage(stdout);
+			return CTW_EXIT_OK;
+		}
+	}
 	if (!strcmp(argv[1], "inspect"))
 		return inspect(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list")) {
