@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Start-to-exit latency of `ctrwatch run ... true` against crun and runc on the
+# same busybox rootfs, all with cgroups, N runs each (default 50), side by side:
+# medians and the ratio ctrwatch/crun.
+#
+#   tests/bench/run-latency.sh [BUILD_DIR] [RUNS]
+#
+# crun 1.8 refuses hybrid cgroups unless /sys/fs/cgroup/unified is gone, so it
+# runs inside `unshare -m` with that mount unmounted (in its namespace only).
+# runc and crun get a relative cgroupsPath: below the benchmark's own cgroup.
+set -eu
+cd "$(dirname "$0")/../.."
+O=${1:-build}
+N=${2:-50}
+CTW=$PWD/$O/ctrwatch
+[ "$(id -u)" -eq 0 ] || { echo "run-latency: needs root" >&2; exit 1; }
+for c in crun runc jq; do command -v $c >/dev/null || { echo "run-latency: needs $c" >&2; exit 1; }; done
+
+work=$(mktemp -d /tmp/ctw-bench.XXXXXX)
+export CTRWATCH_ROOT=$work/root CTRWATCH_STATE=$work/state CTRWATCH_CGROUP_PARENT=ctwbench$$
+cleanup() {
+	"$CTW" gc >/dev/null 2>&1 || true
+	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id"; done
+	# Our cgroup parent, in every hierarchy (rmdir only: empty dirs we made).
+	while IFS=: read -r hid ctrls path; do
+		if [ "$hid" = 0 ]; then
+			mnt=/sys/fs/cgroup; [ -d /sys/fs/cgroup/unified ] && mnt=/sys/fs/cgroup/unified
+		else
+			mnt=/sys/fs/cgroup/${ctrls#name=}; mnt=${mnt%%,*}
+		fi
+		d=$mnt${path%/}/ctwbench$$
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done </proc/self/cgroup
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# One busybox rootfs for all three.
+bundle=$work/bundle
+mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/dev" "$bundle/rootfs/sys" \
+	"$bundle/rootfs/etc" "$bundle/rootfs/tmp"
+cp /bin/busybox "$bundle/rootfs/bin/busybox"
+for a in sh true echo; do ln -s busybox "$bundle/rootfs/bin/$a"; done
+(cd "$bundle" && runc spec)
+jq --arg cg "ctwbench$$/oci" '.process.args = ["/bin/true"] | .process.terminal = false
+	| .linux.cgroupsPath = $cg | .root.readonly = false' \
+	"$bundle/config.json" >"$bundle/config.json.new"
+mv "$bundle/config.json.new" "$bundle/config.json"
+
+# median of the numbers (ns) on stdin, in ms with 2 decimals
+median() { sort -n | awk '{a[NR]=$1} END {m = NR % 2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.2f", m/1e6}'; }
+
+time_runs() { # cmd...; prints one duration (ns) per run
+	local i t0 t1
+	for i in $(seq "$N"); do
+		t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1 || echo "run $i failed: $*" >&2
+		t1=$(date +%s%N)
+		echo $((t1 - t0))
+	done
+}
+export -f time_runs
+export N
+
+"$CTW" run --rootfs "$bundle/rootfs" true # warm up the page cache
+ctw_ms=$(time_runs "$CTW" run --rootfs "$bundle/rootfs" /bin/true | median)
+ctwimg_ms=$(time_runs "$CTW" run busybox true | median)
+runc_ms=$(cd "$bundle" && i=0 && time_runs runc --root "$work/runc" run "bench-$$" | median)
+crun_ms=$(cd "$bundle" && unshare -m bash -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
+	time_runs crun --root '$work/crun' run 'bench-$$'" | median)
+
+printf '%-34s %10s\n' "runtime ($N runs, busybox true)" "median ms"
+printf '%-34s %10s\n' "ctrwatch run --rootfs DIR" "$ctw_ms"
+printf '%-34s %10s\n' "ctrwatch run busybox (image)" "$ctwimg_ms"
+printf '%-34s %10s\n' "crun run" "$crun_ms"
+printf '%-34s %10s\n' "runc run" "$runc_ms"
+awk -v a="$ctw_ms" -v b="$crun_ms" -v c="$runc_ms" \
+	'BEGIN { printf "ratio ctrwatch/crun: %.2f   ctrwatch/runc: %.2f   (goal: <= 0.8 x crun)\n", a/b, a/c }'
