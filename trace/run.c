@@ -32,7 +32,8 @@ static int parse_opt_string(const char *s, struct ctw_trace_opts *o, struct ctw_
 	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 		char *arg = NULL;
 
-		if (!strcmp(w, "-e") || !strcmp(w, "-s") || !strcmp(w, "--seccomp-profile")) {
+		if (!strcmp(w, "-e") || !strcmp(w, "-s") || !strcmp(w, "--seccomp-profile") ||
+		    !strcmp(w, "--buffer-size")) {
 			arg = strtok_r(NULL, " \t", &save);
 			if (!arg)
 				return ctw_err_setx(err, EINVAL, "%s needs a value", w);
@@ -49,6 +50,10 @@ static int parse_opt_string(const char *s, struct ctw_trace_opts *o, struct ctw_
 		} else if (!strcmp(w, "--seccomp-profile")) {
 			free(r->profile);
 			o->seccomp_profile = r->profile = xstrdup(arg);
+		} else if (!strcmp(w, "--buffer-size")) {
+			if (ctw_parse_bytes(arg, &v) < 0 || v < 4096 || (v & (v - 1)))
+				return ctw_err_setx(err, EINVAL, "--buffer-size must be a power of two >= 4k");
+			o->ringbuf_bytes = v;
 		} else if (!strcmp(w, "-c")) {
 			o->summary = true;
 		} else if (!strcmp(w, "-C")) {

@@ -146,7 +146,7 @@ struct ctw_trace_run;
 
 /* OPTIONS: trace options as one string of words, e.g. "-c -e trace=%file"
  * (-e, -c, -C, -T, -t, -tt, -s N, -Z/--failed, --json, --seccomp-profile F,
- * --stats).  Output goes to FILE, or stderr.  Starts the session and its
+ * --stats, --buffer-size N).  Output goes to FILE, or stderr.  Starts the session and its
  * reader thread; name is what lines show.  NULL with err set on failure. */
 struct ctw_trace_run *ctw_trace_run_begin(const char *options, const char *output,
 					  const char *name, struct ctw_err *err);

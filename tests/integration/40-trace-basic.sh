@@ -36,16 +36,18 @@ EOF
 
 # run_traced OUT [TRACE OPTIONS...]: the workload waits on a fifo inside the
 # cgroup until the tracer is attached; the tracer ends when the cgroup is
-# removed after the workload exits.  Sets wl_pid.
+# removed after the workload exits.  Sets wl_pid; @PID@ in the options
+# stands for it.
 run_traced() {
 	local out=$1; shift
-	local fifo=$CTW_WORK/trace40.fifo tracer
+	local fifo=$CTW_WORK/trace40.fifo tracer a args=()
 	rm -f "$fifo"; mkfifo "$fifo"
 	sh -c 'echo $$ > "$1/cgroup.procs" && exec /bin/busybox sh "$2" < "$0"' \
 		"$fifo" "$cg" "$wl" &
 	wl_pid=$!
 	wait_for 5 grep -qx "$wl_pid" "$cg/cgroup.procs"
-	"$CTW_BIN" trace "$@" "$cg" >"$out" 2>"$out.err" &
+	for a in "$@"; do args+=("${a//@PID@/$wl_pid}"); done
+	"$CTW_BIN" trace "${args[@]}" "$cg" >"$out" 2>"$out.err" &
 	tracer=$!
 	wait_for 10 grep -q attached "$out.err"
 	echo >"$fifo"
@@ -98,3 +100,15 @@ t_match "-c counts openat with one error" '^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+ +
 t_match "-c counts one connect" '^ *[0-9.]+ +[0-9.]+ +[0-9]+ +1 +connect$' "$out"
 t_match "-c ends with the total" '^100\.00 +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9]+ total$' "$(tail -1 <<<"$out")"
 t_nomatch "-c prints no event lines" '^\[' "$out"
+
+run_traced "$CTW_WORK/t40.p" -p @PID@
+out=$(cat "$CTW_WORK/t40.p")
+t_match "-p PID traces that process" "^\[[^]]*\] $wl_pid execve\(" "$out"
+t_eq "-p PID traces only that process (not its children)" "$wl_pid" \
+	"$(sed -n 's/^\[[^]]*\] \([0-9]*\) .*/\1/p' "$CTW_WORK/t40.p" | sort -u | tr '\n' ' ' | xargs)"
+
+run_traced "$CTW_WORK/t40.tt" -tt --failed
+out=$(cat "$CTW_WORK/t40.tt")
+t_match "-tt prefixes the time of day with microseconds" '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} \[' "$out"
+t_nomatch "--failed shows no successful call" '\) = [0-9]' "$out"
+t_match "--failed shows the ENOENT" 'nonexistent-ctw40.*ENOENT' "$out"
