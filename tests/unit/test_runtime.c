@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for runtime/ (no root): signal and capability names, the
+ * default capability set, seccomp profiles (built-in and Docker JSON with
+ * located errors), state round trip and lookup, sync messages. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/capability.h>
+#include <cmocka.h>
+
+#include "../../runtime/internal.h"
+
+static char tmpdir[64];
+
+static int setup(void **state)
+{
+	strcpy(tmpdir, "/tmp/ctw-unit-rt.XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	char *s = xasprintf("%s/state", tmpdir), *r = xasprintf("%s/root", tmpdir);
+	setenv("CTRWATCH_STATE", s, 1);
+	setenv("CTRWATCH_ROOT", r, 1);
+	free(s);
+	free(r);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	ctw_rm_rf(tmpdir);
+	return 0;
+}
+
+static void test_parse_signal(void **state)
+{
+	assert_int_equal(ctw_parse_signal("TERM"), SIGTERM);
+	assert_int_equal(ctw_parse_signal("SIGKILL"), SIGKILL);
+	assert_int_equal(ctw_parse_signal("sigusr1"), SIGUSR1);
+	assert_int_equal(ctw_parse_signal("15"), 15);
+	assert_int_equal(ctw_parse_signal("RTMIN+2"), SIGRTMIN + 2);
+	assert_int_equal(ctw_parse_signal("NOPE"), -EINVAL);
+	assert_int_equal(ctw_parse_signal("0"), -EINVAL);
+	assert_int_equal(ctw_parse_signal("65"), -EINVAL);
+	assert_int_equal(ctw_parse_signal(""), -EINVAL);
+}
+
+static void test_caps(void **state)
+{
+	assert_int_equal(ctw_cap_from_name("NET_ADMIN"), CAP_NET_ADMIN);
+	assert_int_equal(ctw_cap_from_name("cap_sys_admin"), CAP_SYS_ADMIN);
+	assert_int_equal(ctw_cap_from_name("all"), -2);
+	assert_int_equal(ctw_cap_from_name("CAP_NOPE"), -EINVAL);
+	assert_string_equal(ctw_cap_name(CAP_BPF), "BPF");
+	/* Docker's 14 default capabilities, as /proc shows them. */
+	assert_int_equal(ctw_caps_default(), 0xa80425fbull);
+	assert_int_equal(__builtin_popcountll(ctw_caps_default()), 14);
+}
+
+static void test_seccomp_default(void **state)
+{
+	struct sock_fprog *p = NULL;
+	struct ctw_err err = { 0 };
+	assert_int_equal(seccomp_compile(NULL, ctw_caps_default(), &p, &err), 0);
+	assert_non_null(p);
+	assert_true(p->len > 50);
+	seccomp_prog_free(p);
+	/* More capabilities: more rules (mount, bpf, ... become allowed). */
+	struct sock_fprog *q = NULL;
+	assert_int_equal(seccomp_compile(NULL, ~0ull >> 23, &q, &err), 0);
+	assert_non_null(q);
+	seccomp_prog_free(q);
+	assert_int_equal(seccomp_compile("unconfined", 0, &p, &err), 0);
+	assert_null(p);
+}
+
+static char *write_tmp(const char *name, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, name);
+	assert_int_equal(ctw_write_file(path, text, strlen(text), true), 0);
+	return path;
+}
+
+static void test_seccomp_json(void **state)
+{
+	struct sock_fprog *p = NULL;
+	struct ctw_err err = { 0 };
+	char *ok = write_tmp("ok.json",
+			     "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
+			     "\"syscalls\":[{\"names\":[\"read\",\"write\",\"no_such_call\"],"
+			     "\"action\":\"SCMP_ACT_ALLOW\"},"
+			     "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\","
+			     "\"args\":[{\"index\":0,\"value\":40,\"op\":\"SCMP_CMP_NE\"}]},"
+			     "{\"names\":[\"mount\"],\"action\":\"SCMP_ACT_ALLOW\","
+			     "\"includes\":{\"caps\":[\"CAP_SYS_ADMIN\"]}}]}");
+	assert_int_equal(seccomp_compile(ok, 0, &p, &err), 0);
+	assert_non_null(p);
+	seccomp_prog_free(p);
+	p = NULL;
+
+	char *syn = write_tmp("syntax.json", "{\n \"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
+					     " \"syscalls\": [ { \"names\": [\"read\"] \"action\": 1 } ]\n}\n");
+	assert_int_equal(seccomp_compile(syn, 0, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "syntax.json:3:"));
+
+	char *act = write_tmp("act.json", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":"
+					  "[{\"names\":[\"read\"]},{\"names\":[\"x\"],\"action\":\"NOPE\"}]}");
+	assert_int_equal(seccomp_compile(act, 0, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "syscalls[0].action"));
+
+	char *arg = write_tmp("arg.json", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
+					  "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+					  "\"args\":[{\"index\":9,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}");
+	assert_int_equal(seccomp_compile(arg, 0, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "syscalls[0].args[0].index"));
+
+	char *cap = write_tmp("cap.json", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
+					  "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+					  "\"includes\":{\"caps\":[\"CAP_BOGUS\"]}}]}");
+	assert_int_equal(seccomp_compile(cap, 0, &p, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "syscalls[0].includes.caps[0]"));
+
+	char *missing = xasprintf("%s/none.json", tmpdir);
+	assert_true(seccomp_compile(missing, 0, &p, &err) < 0);
+	assert_non_null(strstr(err.msg, "none.json"));
+	free(ok);
+	free(syn);
+	free(act);
+	free(arg);
+	free(cap);
+	free(missing);
+}
+
+static void test_state_roundtrip(void **state)
+{
+	struct ctw_state s = { 0 }, t;
+	struct ctw_err err = { 0 };
+	memset(s.id, 'a', 64);
+	strcpy(s.name, "web");
+	strcpy(s.image, "busybox");
+	strcpy(s.cgroup, "/sys/fs/cgroup/unified/x/aaaa");
+	s.cgroup_id = 12345678901ull;
+	s.pid = 42;
+	s.status = CTW_ST_EXITED;
+	s.exit_code = 137;
+	s.oom_killed = true;
+	s.created_ns = 1700000000123456789ull;
+	s.nv1 = 1;
+	strcpy(s.v1[0].ctrl, "memory");
+	strcpy(s.v1[0].path, "/sys/fs/cgroup/memory/x/aaaa");
+	char *cmd[] = { "sh", "-c", "echo \"hi\"", NULL };
+	s.command = cmd;
+	s.caps = ctw_caps_default();
+	s.stop_signal = SIGUSR1;
+	assert_int_equal(ctw_state_save(&s, &err), 0);
+	s.command = NULL;
+
+	assert_int_equal(ctw_state_find("web", &t, &err), 0);
+	assert_string_equal(t.id, s.id);
+	assert_int_equal(t.cgroup_id, 12345678901ull);
+	assert_int_equal(t.status, CTW_ST_EXITED);
+	assert_int_equal(t.exit_code, 137);
+	assert_true(t.oom_killed);
+	assert_int_equal(t.created_ns, 1700000000123456789ull);
+	assert_string_equal(t.v1[0].path, "/sys/fs/cgroup/memory/x/aaaa");
+	assert_string_equal(t.command[2], "echo \"hi\"");
+	assert_int_equal(t.caps, ctw_caps_default());
+	assert_int_equal(t.stop_signal, SIGUSR1);
+	assert_false(ctw_state_init_alive(&t));
+	ctw_state_fini(&t);
+
+	/* id prefix; unknown and ambiguous refs */
+	assert_int_equal(ctw_state_find("aaaa", &t, &err), 0);
+	ctw_state_fini(&t);
+	assert_int_equal(ctw_state_find("nope", &t, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "no such container"));
+	memset(s.id, 'a', 63);
+	s.id[63] = 'b';
+	strcpy(s.name, "other");
+	assert_int_equal(ctw_state_save(&s, &err), 0);
+	assert_int_equal(ctw_state_find("aaa", &t, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "ambiguous"));
+	char **ids = ctw_state_list();
+	int n = 0;
+	while (ids[n])
+		n++;
+	assert_int_equal(n, 2);
+	ctw_strv_free(ids);
+
+	/* The state file itself carries the agent's keys. */
+	char *path = state_path(s.id, "state.json"), *text;
+	assert_int_equal(ctw_read_file(path, &text, NULL), 0);
+	const char *keys[] = { "\"id\"", "\"name\"", "\"image\"", "\"image_id\"", "\"pid\"",
+			       "\"status\"", "\"created\"", "\"started\"", "\"finished\"",
+			       "\"exit_code\"", "\"oom_killed\"", "\"cgroup\"", "\"cgroup_id\"",
+			       "\"cgroup_v1\"", "\"ip\"", "\"command\"" };
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		assert_non_null(strstr(text, keys[i]));
+	free(text);
+	free(path);
+}
+
+static void test_sync_messages(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	struct ctw_err e = { 0 };
+	ctw_err_setx(&e, ENOENT, "exec: \"x\": not found");
+	assert_int_equal(sync_send(sv[1], SYNC_ERR, 127, &e, -1), 0);
+	struct sync_msg m;
+	int fd;
+	assert_int_equal(sync_recv(sv[0], &m, &fd), 1);
+	assert_int_equal(m.type, SYNC_ERR);
+	assert_int_equal(m.status, 127);
+	assert_int_equal(fd, -1);
+	assert_string_equal(m.err.msg, "exec: \"x\": not found");
+	/* an fd travels with SYNC_PTY */
+	assert_int_equal(sync_send(sv[1], SYNC_PTY, 0, NULL, STDERR_FILENO), 0);
+	assert_int_equal(sync_recv(sv[0], &m, &fd), 1);
+	assert_int_equal(m.type, SYNC_PTY);
+	assert_true(fd > 2);
+	close(fd);
+	close(sv[1]);
+	assert_int_equal(sync_recv(sv[0], &m, &fd), 0); /* EOF */
+	close(sv[0]);
+}
+
+static void test_wait_status(void **state)
+{
+	assert_int_equal(wait_status_to_exit(42 << 8), 42);
+	assert_int_equal(wait_status_to_exit(SIGKILL), 137);
+	assert_int_equal(wait_status_to_exit(SIGTERM), 143);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_signal),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_seccomp_default),
+		cmocka_unit_test(test_seccomp_json),
+		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_sync_messages),
+		cmocka_unit_test(test_wait_status),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
