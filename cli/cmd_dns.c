@@ -260,7 +260,7 @@ static int watch(struct dns_cli *d, const struct ctw_container *c, bool quiet)
 	d->w[d->nw].cgroup_id = id;
 	ctw_strlcpy(d->w[d->nw].name, c->name, sizeof(d->w[d->nw].name));
 	d->nw++;
-	pr_debug("dns: watching %s (cgroup %llu)", c->name, (unsigned long long)id);
+	pr_info("dns: watching %s (cgroup %llu)", c->name, (unsigned long long)id);
 	return 0;
 }
 

@@ -9,25 +9,26 @@
 # stays attached after exit.
 . "$(dirname "$0")/../lib.sh"
 require_root
-require_cmd dnsmasq python3 jq dig bpftool nsenter busybox
+require_cmd dnsmasq gcc jq dig bpftool nsenter busybox
 # shellcheck source=tests/integration/60-dns-common.bash
 . "$(dirname "$0")/60-dns-common.bash"
 
 # Not under t_ok: that runs in a subshell, and the cleanups must register here.
 dns_setup
 t_eq "dnsmasq up in netns $DNS_NS" 0 "$?"
+dns_build_sender
+t_eq "the crafted-packet sender builds" 0 "$?"
 dns_cgroup CG dns-cli || { t_fail "create test cgroup" true; exit 1; }
 OUT=$DNS_DIR/cli.json
 ERR=$DNS_DIR/cli.err
 
 attached_count() { bpftool cgroup show "$CG" 2>/dev/null | grep -c 'dns_egress\|dns_ingress'; }
-attached_ge() { [ "$(attached_count)" -ge "$1" ]; }
 
 # ---- the watcher ----
-"$CTW_BIN" dns --json --timeout 1s -d 60 "$CG" >"$OUT" 2>"$ERR" &
+CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json --timeout 1s -d 60 "$CG" >"$OUT" 2>"$ERR" &
 DPID=$!
 on_exit "kill $DPID 2>/dev/null"
-wait_for 10 attached_ge 2
+wait_for 20 dns_watching "$ERR"
 t_eq "egress and ingress programs attached to the cgroup" 2 "$(attached_count)"
 
 # ---- the queries (the "container" is any process in $CG) ----
@@ -71,7 +72,7 @@ t_eq "dnsmasq's query log lists the same queries" "$peer" "$ours"
 
 # ---- malformed packets, then a normal query ----
 before=$(wc -l <"$OUT")
-in_cg "$CG" bash -c "$(declare -f dns_send); dns_send $DNS_SERVER short loop label name qd0 qd65535 random"
+in_cg "$CG" "$DNS_SEND" "$DNS_SERVER" short loop label name qd0 qd65535 random
 in_cg "$CG" busybox nslookup web.example.test "$DNS_SERVER" >/dev/null 2>&1
 web_after_ge() {
 	[ "$(tail -n +$((before + 1)) "$OUT" | jq -s '[.[] | select(.kind == "answer" and .qname == "web.example.test")] | length')" -ge "$1" ]
@@ -90,19 +91,20 @@ t_eq "the normal query right after is seen correctly" '["10.0.0.10"] NOERROR' \
 t_ok "the watcher is still running" kill -0 "$DPID"
 
 # ---- a query nobody answers: a timeout ----
-in_cg "$CG" bash -c "$(declare -f dns_send); dns_send 127.0.0.54 query:lost.example.test"
+in_cg "$CG" "$DNS_SEND" 127.0.0.54 query:lost.example.test
 wait_for 5 grep -q '"kind":"timeout"' "$OUT"
 t_eq "unanswered query reported as TIMEOUT" 'lost.example.test 127.0.0.54' \
 	"$(jq -r 'select(.kind == "timeout") | "\(.qname) \(.server)"' "$OUT" | head -1)"
 
 # ---- a second watcher with filters, alongside the first (multi) ----
-"$CTW_BIN" dns -d 30 -r NXDOMAIN "$CG" >"$DNS_DIR/text.out" 2>&1 &
+CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns -d 30 -r NXDOMAIN "$CG" >"$DNS_DIR/text.out" 2>"$DNS_DIR/text.err" &
 TPID=$!
 on_exit "kill $TPID 2>/dev/null"
-"$CTW_BIN" dns --json -d 30 -n 'WWW.*' "$CG" >"$DNS_DIR/name.json" 2>&1 &
+CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 30 -n 'WWW.*' "$CG" >"$DNS_DIR/name.json" 2>"$DNS_DIR/name.err" &
 NPID=$!
 on_exit "kill $NPID 2>/dev/null"
-wait_for 10 attached_ge 6
+wait_for 20 dns_watching "$DNS_DIR/text.err"
+wait_for 20 dns_watching "$DNS_DIR/name.err"
 t_eq "three watchers attached side by side" 6 "$(attached_count)"
 in_cg "$CG" busybox nslookup nope.example.test "$DNS_SERVER" >/dev/null 2>&1
 in_cg "$CG" busybox nslookup www.example.test "$DNS_SERVER" >/dev/null 2>&1

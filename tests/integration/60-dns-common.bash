@@ -15,7 +15,7 @@
 #     test's own cgroup, into which in_cg starts processes that also join
 #     $DNS_NS (their sockets are the container's: cgroup_skb follows the
 #     socket's cgroup, whatever its netns).
-#   - dns_send: a small python3 sender of crafted DNS packets.
+#   - $DNS_SEND: a small static sender of crafted DNS packets (dns_build_sender).
 
 DNS_NS=ctwd$$
 DNS_DIR=$CTW_WORK/dns$$
@@ -74,6 +74,12 @@ dns_setup() {
 	: >"$DNS_LOG"
 }
 
+# dns_watching ERRFILE [N]: the CLI (run with CTRWATCH_LOG_LEVEL=info) said it
+# is watching (N cgroups, default 1).  Its links are attached by then; what
+# bpftool lists may still include links of a watcher that just exited (the
+# kernel releases them asynchronously), so it is no proof.
+dns_watching() { [ "$(grep -c 'dns: watching' "$1" 2>/dev/null)" -ge "${2:-1}" ]; }
+
 # in_cg CGDIR CMD...: run CMD in the cgroup and the test netns.
 in_cg() {
 	local cg=$1; shift
@@ -81,38 +87,149 @@ in_cg() {
 		"$DNS_NS" "$cg" "$@"
 }
 
-# The crafted packets, one per kind: dns_send SERVER KIND...
-#   short loop label name qd0 qd65535 random   malformed
-#   query:NAME[:TYPE]                             a valid query (no answer awaited)
-dns_send() {
-	python3 - "$@" <<'EOF'
-import random, socket, struct, sys, time
-server, kinds = sys.argv[1], sys.argv[2:]
-def hdr(id, qd, flags=0x0100):
-    return struct.pack('>HHHHHH', id, flags, qd, 0, 0, 0)
-def name(n):
-    return b''.join(bytes([len(l)]) + l.encode() for l in n.split('.') if l) + b'\0'
-q = struct.pack('>HH', 1, 1)
-pk = {
-    'short': b'\x12\x34\x01\x00\x00',
-    'loop': hdr(0x1001, 1) + b'\xc0\x0c' + q,
-    'label': hdr(0x1002, 1) + bytes([64]) + b'a' * 64 + b'\0' + q,
-    'name': hdr(0x1003, 1) + (bytes([63]) + b'b' * 63) * 5 + b'\0' + q,
-    'qd0': hdr(0x1004, 0),
-    'qd65535': hdr(0x1005, 65535) + name('web.example.test') + q,
-    # fixed seed: the same 48 bytes every run
-    'random': random.Random(7).randbytes(48),
+# The crafted packets: a small static C sender, built once per suite into
+# $DNS_DIR (static: it also runs inside a busybox container).
+#   $DNS_SEND SERVER KIND...
+#   short loop label name qd0 qd65535 random   malformed, one packet each
+#   query:NAME[:AAAA]                             a valid query (no answer awaited)
+DNS_SEND=$DNS_DIR/dns-send
+dns_build_sender() {
+	mkdir -p "$DNS_DIR"
+	gcc -std=gnu11 -O1 -Wall -Werror -static -o "$DNS_SEND" -x c - <<'CSRC'
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static unsigned char pkt[512];
+static size_t n;
+
+static void put(const void *d, size_t l)
+{
+	memcpy(pkt + n, d, l);
+	n += l;
 }
-fam = socket.AF_INET6 if ':' in server else socket.AF_INET
-s = socket.socket(fam, socket.SOCK_DGRAM)
-for k in kinds:
-    if k.startswith('query:'):
-        parts = k.split(':')
-        t = {'A': 1, 'AAAA': 28}.get(parts[2] if len(parts) > 2 else 'A', 1)
-        p = hdr(0x2000 + len(parts[1]), 1) + name(parts[1]) + struct.pack('>HH', t, 1)
-    else:
-        p = pk[k]
-    s.sendto(p, (server, 53))
-    time.sleep(0.05)
-EOF
+
+static void put16(unsigned v)
+{
+	unsigned char b[2] = { v >> 8, v & 0xff };
+	put(b, 2);
+}
+
+static void hdr(unsigned id, unsigned qd)
+{
+	n = 0;
+	put16(id);
+	put16(0x0100);
+	put16(qd);
+	put16(0);
+	put16(0);
+	put16(0);
+}
+
+static void name(const char *s)
+{
+	while (*s) {
+		size_t l = strcspn(s, ".");
+		unsigned char c = l;
+		put(&c, 1);
+		put(s, l);
+		s += l;
+		if (*s)
+			s++;
+	}
+	put("", 1);
+}
+
+static void q(unsigned type)
+{
+	put16(type);
+	put16(1);
+}
+
+static void fill(unsigned char c, int count)
+{
+	while (count-- > 0)
+		put(&c, 1);
+}
+
+int main(int argc, char **argv)
+{
+	/* 48 fixed "random" bytes (Python's random.Random(7).randbytes(48)) */
+	static const unsigned char rnd[48] = {
+		0x38, 0xb4, 0xe6, 0x52, 0xe4, 0x4d, 0xa7, 0xf2, 0x37, 0x0d, 0x9e, 0x26,
+		0x0e, 0x27, 0x13, 0x65, 0x50, 0xa4, 0xa3, 0xa6, 0xd0, 0x7f, 0x5c, 0x0c,
+		0x33, 0x2f, 0x8b, 0x12, 0x24, 0x08, 0x3f, 0xd2, 0x2b, 0x90, 0x2f, 0x89,
+		0x11, 0xe8, 0x18, 0x18, 0xf8, 0xc9, 0x9d, 0x5d, 0x5d, 0x98, 0x31, 0x95,
+	};
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(53) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(53) };
+	int v6, fd;
+
+	if (argc < 3)
+		return 2;
+	v6 = strchr(argv[1], ':') != NULL;
+	if (v6 ? inet_pton(AF_INET6, argv[1], &a6.sin6_addr) != 1
+	       : inet_pton(AF_INET, argv[1], &a4.sin_addr) != 1)
+		return 2;
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		return 1;
+	for (int i = 2; i < argc; i++) {
+		const char *k = argv[i];
+		if (!strcmp(k, "short")) { /* a truncated header */
+			n = 0;
+			put("\x12\x34\x01\x00\x00", 5);
+		} else if (!strcmp(k, "loop")) { /* a pointer to itself */
+			hdr(0x1001, 1);
+			put("\xc0\x0c", 2);
+			q(1);
+		} else if (!strcmp(k, "label")) { /* a 64-byte label */
+			hdr(0x1002, 1);
+			fill(64, 1);
+			fill('a', 64);
+			fill(0, 1);
+			q(1);
+		} else if (!strcmp(k, "name")) { /* 5 x 63: 321 bytes */
+			hdr(0x1003, 1);
+			for (int j = 0; j < 5; j++) {
+				fill(63, 1);
+				fill('b', 63);
+			}
+			fill(0, 1);
+			q(1);
+		} else if (!strcmp(k, "qd0")) {
+			hdr(0x1004, 0);
+		} else if (!strcmp(k, "qd65535")) {
+			hdr(0x1005, 65535);
+			name("web.example.test");
+			q(1);
+		} else if (!strcmp(k, "random")) {
+			n = 0;
+			put(rnd, sizeof(rnd));
+		} else if (!strncmp(k, "query:", 6)) {
+			char nm[256], *t;
+			unsigned type = 1;
+			snprintf(nm, sizeof(nm), "%s", k + 6);
+			t = strchr(nm, ':');
+			if (t) {
+				*t++ = '\0';
+				type = strcmp(t, "AAAA") ? 1 : 28;
+			}
+			hdr(0x2000 + strlen(nm), 1);
+			name(nm);
+			q(type);
+		} else {
+			fprintf(stderr, "dns-send: unknown kind %s\n", k);
+			return 2;
+		}
+		if (sendto(fd, pkt, n, 0, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
+			   v6 ? sizeof(a6) : sizeof(a4)) < 0)
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+CSRC
 }

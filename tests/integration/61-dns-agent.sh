@@ -8,12 +8,14 @@
 # when it does.
 . "$(dirname "$0")/../lib.sh"
 require_root
-require_cmd dnsmasq python3 jq curl promtool nsenter busybox
+require_cmd dnsmasq gcc jq curl promtool nsenter busybox
 # shellcheck source=tests/integration/60-dns-common.bash
 . "$(dirname "$0")/60-dns-common.bash"
 
 dns_setup
 t_eq "dnsmasq up in netns $DNS_NS" 0 "$?"
+dns_build_sender
+t_eq "the crafted-packet sender builds" 0 "$?"
 # A Docker-style cgroup: discovery names it by its short id.
 ID=$(printf 'dd5%013x' $$)
 NAME=${ID:0:12}
@@ -36,18 +38,17 @@ wait_for 15 has_series
 t_eq "container's DNS series from the start (attached)" 0 "$(series ctrwatch_dns_timeouts_total)"
 
 # The CLI watches alongside, to count what the agent should have counted.
-"$CTW_BIN" dns --json -d 60 "$CG" >"$DNS_DIR/cli.json" 2>"$DNS_DIR/cli.err" &
+CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 60 "$CG" >"$DNS_DIR/cli.json" 2>"$DNS_DIR/cli.err" &
 CPID=$!
 on_exit "kill $CPID 2>/dev/null"
-attached_ge() { [ "$(bpftool cgroup show "$CG" 2>/dev/null | grep -c dns_egress)" -ge "$1" ]; }
-wait_for 10 attached_ge 2
+wait_for 20 dns_watching "$DNS_DIR/cli.err"
 
 in_cg "$CG" busybox nslookup www.example.test "$DNS_SERVER" >/dev/null 2>&1
 in_cg "$CG" busybox nslookup nope.example.test "$DNS_SERVER" >/dev/null 2>&1
-in_cg "$CG" bash -c "$(declare -f dns_send); dns_send $DNS_SERVER short loop label name qd0 qd65535 random"
+in_cg "$CG" "$DNS_SEND" "$DNS_SERVER" short loop label name qd0 qd65535 random
 t_ok "agent still running after the malformed packets" kill -0 "$APID"
 in_cg "$CG" busybox nslookup web.example.test "$DNS_SERVER" >/dev/null 2>&1
-in_cg "$CG" bash -c "$(declare -f dns_send); dns_send 127.0.0.54 query:lost.example.test"
+in_cg "$CG" "$DNS_SEND" 127.0.0.54 query:lost.example.test
 timed_out() { [ "$(series ctrwatch_dns_timeouts_total)" = 1 ]; }
 wait_for 10 timed_out
 

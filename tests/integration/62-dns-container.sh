@@ -14,12 +14,14 @@ require_cmd dnsmasq jq curl promtool nsenter
 
 dns_setup
 t_eq "dnsmasq up in netns $DNS_NS" 0 "$?"
+dns_build_sender
+t_eq "the crafted-packet sender builds" 0 "$?"
 NAME=dnsc$$
 # After `rm -f` (cleanups run in reverse): the parent directories `run`
 # made in every hierarchy, when this suite runs on its own.
 on_exit "cgroup_rm_tree '$CTRWATCH_CGROUP_PARENT'"
-if ! nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run -d --name "$NAME" --net host busybox \
-	sleep 120 >"$DNS_DIR/run.out" 2>&1; then
+if ! nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run -d --name "$NAME" --net host \
+	-v "$DNS_DIR:/t:ro" busybox sleep 120 >"$DNS_DIR/run.out" 2>&1; then
 	t_skip "ctrwatch run -d --net host busybox" "$(tail -1 "$DNS_DIR/run.out")"
 	exit 0
 fi
@@ -42,14 +44,15 @@ URL=http://127.0.0.1:$PORT/metrics
 APID=$!
 on_exit "kill $APID 2>/dev/null; wait $APID"
 OUT=$DNS_DIR/cli.json
-"$CTW_BIN" dns --json -d 60 "$NAME" ${BNAME:+"$BNAME"} >"$OUT" 2>"$DNS_DIR/cli.err" &
+CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 60 "$NAME" ${BNAME:+"$BNAME"} >"$OUT" \
+	2>"$DNS_DIR/cli.err" &
 CPID=$!
 on_exit "kill $CPID 2>/dev/null"
 series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
 CG=$(ctw inspect "$NAME" | jq -r '.[0].cgroup')
-# agent + CLI: two egress programs on the container's cgroup
 both_attached() {
 	[ -n "$(series ctrwatch_dns_timeouts_total)" ] &&
+		dns_watching "$DNS_DIR/cli.err" $((${BNAME:+1} + 1)) &&
 		[ "$(bpftool cgroup show "$CG" 2>/dev/null | grep -c dns_egress)" -ge 2 ]
 }
 wait_for 15 both_attached
@@ -76,18 +79,19 @@ AAAA $DNS_ROUTED NOERROR" \
 		"$(jq -r "select(.container == \"$BNAME\") | \"\(.qtype) \(.server) \(.rcode)\"" "$OUT")"
 	t_eq "bridged: answers" '["web.example.test","10.0.0.10"]' \
 		"$(jq -c "select(.container == \"$BNAME\" and .qtype == \"A\") | .answers" "$OUT")"
-	jq -c "select(.container == \"$BNAME\")" "$OUT" >"$DNS_DIR/b.json"
-	jq -c "select(.container == \"$NAME\")" "$OUT" >"$DNS_DIR/h.json"
-	mv "$DNS_DIR/h.json" "$OUT"
 fi
-t_eq "the CLI names the container" "$NAME" "$(jq -r .container "$OUT" | sort -u)"
+# The host-network container's events so far (the CLI keeps writing $OUT).
+H=$DNS_DIR/h.json
+jq -c "select(.container == \"$NAME\")" "$OUT" >"$H"
+t_eq "the CLI names the containers" "$(printf '%s\n' "$NAME" $BNAME | sort | xargs)" \
+	"$(jq -r .container "$OUT" | sort -u | xargs)"
 t_eq "www A: NOERROR, CNAME then address" 'NOERROR ["web.example.test","10.0.0.10"]' \
-	"$(jq -r 'select(.qname == "www.example.test" and .qtype == "A") | "\(.rcode) \(.answers | tojson)"' "$OUT")"
+	"$(jq -r 'select(.qname == "www.example.test" and .qtype == "A") | "\(.rcode) \(.answers | tojson)"' "$H")"
 t_eq "nope: NXDOMAIN for A and AAAA" 'NXDOMAIN NXDOMAIN' \
-	"$(jq -r 'select(.qname == "nope.example.test") | .rcode' "$OUT" | xargs)"
-t_eq "comm is the container's nslookup" nslookup "$(jq -r .comm "$OUT" | sort -u)"
+	"$(jq -r 'select(.qname == "nope.example.test") | .rcode' "$H" | xargs)"
+t_eq "comm is the container's nslookup" nslookup "$(jq -r .comm "$H" | sort -u)"
 t_eq "latency > 0 everywhere" 0 "$(jq -s '[.[] | select(.latency_ms <= 0)] | length' "$OUT")"
-ours=$(cat "$OUT" ${BNAME:+"$DNS_DIR/b.json"} | jq -r '"\(.qtype) \(.qname)"' | sort)
+ours=$(jq -r '"\(.qtype) \(.qname)"' "$OUT" | sort)
 peer=$(sed -n 's/.* query\[\([A-Z]*\)\] \([^ ]*\) from .*/\1 \2/p' "$DNS_LOG" | sort)
 t_eq "dnsmasq's log lists the same queries" "$peer" "$ours"
 
@@ -98,6 +102,22 @@ t_eq "agent: responses NOERROR" 2 "$(series ctrwatch_dns_responses_total 'rcode=
 t_eq "agent: responses NXDOMAIN" 2 "$(series ctrwatch_dns_responses_total 'rcode="NXDOMAIN"')"
 t_eq "agent: duration histogram count" 4 "$(series ctrwatch_dns_request_duration_seconds_count)"
 t_ok "agent: promtool check metrics" promtool check metrics <<<"$(curl -sf "$URL")"
+
+# The container itself sends the crafted malformed packets, then a normal query.
+ctw exec "$NAME" /t/dns-send "$DNS_SERVER" short loop label name qd0 qd65535 random
+ctw exec "$NAME" nslookup web.example.test "$DNS_SERVER" >/dev/null 2>&1
+web_ge() { [ "$(jq -s '[.[] | select(.qname == "web.example.test" and .kind == "answer")] | length' "$DNS_DIR/cli.json")" -ge 2 ]; }
+wait_for 5 web_ge
+sleep 0.5
+t_ok "agent still running" kill -0 "$APID"
+t_eq "CLI: the 7 malformed packets from the container" 7 \
+	"$(jq -s "[.[] | select(.container == \"$NAME\" and .kind == \"malformed\" and .direction == \"egress\")] | length" "$DNS_DIR/cli.json")"
+t_eq "CLI: the normal query right after" '["10.0.0.10"]' \
+	"$(jq -c "select(.container == \"$NAME\" and .qname == \"web.example.test\" and .qtype == \"A\") | .answers" "$DNS_DIR/cli.json")"
+t_eq "agent: malformed_total = what the CLI saw (both ways)" \
+	"$(jq -s "[.[] | select(.container == \"$NAME\" and .kind == \"malformed\")] | length" "$DNS_DIR/cli.json")" \
+	"$(series ctrwatch_dns_malformed_total)"
+t_eq "agent: queries_total{qtype=A} after them" 3 "$(series ctrwatch_dns_queries_total 'qtype="A"')"
 
 kill -INT "$CPID"
 wait "$CPID"
