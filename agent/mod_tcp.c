@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The agent's tcp module: the tcplife probe restricted to container cgroups
- * (kept in the probe's `cgroups` map as discovery reports containers), its
- * records folded into per-container series (agent/tcp_stats.c), and the
- * kernel's per-cgroup open-connection counts read at scrape time.
+ * The agent's tcp module: the tcplife probe, its records folded into
+ * per-container series (agent/tcp_stats.c), and the kernel's per-cgroup
+ * open-connection counts read at scrape time.
+ *
+ * The probe is not restricted to known containers in the kernel: a container
+ * often connects before discovery has seen it, and those first connections
+ * must count.  Records of cgroups no container claims are held for a while
+ * in user space and folded in when the container is discovered.
  */
 #include <errno.h>
 #include <string.h>
@@ -48,22 +52,16 @@ struct add_ctx {
 static void add_cgroup(void *ctx, uint64_t cgroup_id, const struct ctw_container *c)
 {
 	struct add_ctx *ac = ctx;
-	int err;
 
 	if (ac->only_id && strcmp(ac->only_id, c->id))
 		return;
-	err = ctw_tcp_probe_watch_cgroup(ac->m->probe, cgroup_id, true);
-	if (err)
-		pr_warn("tcp: watch cgroup %llu of %s: %s", (unsigned long long)cgroup_id,
-			c->name, strerror(-err));
 	ctw_tcp_stats_add_cgroup(ac->m->stats, cgroup_id, c);
 }
 
-static void unwatch_cgroup(void *ctx, __u64 cgroup_id)
+static void forget_cgroup(void *ctx, __u64 cgroup_id)
 {
 	struct mod_tcp *m = ctx;
 
-	ctw_tcp_probe_watch_cgroup(m->probe, cgroup_id, false);
 	ctw_tcp_probe_forget_cgroup(m->probe, cgroup_id);
 }
 
@@ -80,7 +78,7 @@ static void tcp_stop(void *state)
 
 static int tcp_start(struct ctw_agent *a, void **state)
 {
-	struct ctw_tcp_probe_opts o = { .filter_cgroup = true, .track_open = true };
+	struct ctw_tcp_probe_opts o = { .track_open = true, .ringbuf_bytes = 1u << 20 };
 	struct mod_tcp *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
 	int err;
@@ -121,7 +119,7 @@ static void tcp_container_removed(void *state, const struct ctw_container *c)
 	struct mod_tcp *m = state;
 
 	drain(m); /* its last connections still count once */
-	ctw_tcp_stats_remove(m->stats, c->id, unwatch_cgroup, m);
+	ctw_tcp_stats_remove(m->stats, c->id, forget_cgroup, m);
 }
 
 static void set_open(void *ctx, __u64 cgroup_id, __s64 n)
@@ -140,6 +138,7 @@ static void tcp_collect(void *state, struct ctw_metrics *metrics)
 		ctw_agent_count_lost(m->agent, "tcp", 0, lost - m->lost_reported);
 		m->lost_reported = lost;
 	}
+	ctw_tcp_stats_expire(m->stats, ctw_now_ns());
 	ctw_tcp_probe_open_counts(m->probe, set_open, m->stats);
 	ctw_tcp_stats_collect(m->stats, metrics);
 }

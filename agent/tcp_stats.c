@@ -45,11 +45,27 @@ struct tcp_cg {
 	struct tcp_ctr *ctr;
 };
 
+/* Records of a cgroup no container claims yet: discovery may learn of a
+ * container after its first connections closed.  Folded into the container
+ * when it is added, dropped after PENDING_TTL_NS. */
+#define PENDING_MAX 1024
+#define PENDING_TTL_NS (30 * 1000000000ull)
+#define CGROUP_ROOT_ID 1 /* the host itself, never a container */
+
+struct tcp_pending {
+	uint64_t cgroup_id;
+	uint64_t since_ns;
+	struct tcp_ctr c;
+};
+
 struct ctw_tcp_stats {
 	struct tcp_ctr **ctrs;
 	size_t nctrs, capctrs;
 	struct tcp_cg *cgs; /* sorted by cgroup_id */
 	size_t ncgs, capcgs;
+	struct tcp_pending *pending;
+	size_t npending;
+	uint64_t pending_dropped;
 };
 
 struct ctw_tcp_stats *ctw_tcp_stats_new(void)
@@ -65,6 +81,7 @@ void ctw_tcp_stats_free(struct ctw_tcp_stats *s)
 		free(s->ctrs[i]);
 	free(s->ctrs);
 	free(s->cgs);
+	free(s->pending);
 	free(s);
 }
 
@@ -111,12 +128,77 @@ static struct tcp_ctr *ctr_get(struct ctw_tcp_stats *s, const struct ctw_contain
 	return t;
 }
 
+static void account(struct tcp_ctr *t, const struct tcplife_event *e)
+{
+	int dir = (e->flags & TCPLIFE_F_PASSIVE) ? DIR_PASSIVE : DIR_ACTIVE;
+	double secs = e->span_ns / 1e9;
+	size_t b = 0;
+
+	t->sent += e->tx_bytes;
+	t->received += e->rx_bytes;
+	if (ctw_tcp_is_connect_failure(e)) {
+		t->failures++;
+		return;
+	}
+	if (!(e->flags & TCPLIFE_F_ESTABLISHED))
+		return; /* an accepted child reset before the handshake ended */
+	while (b < NBOUNDS && secs > bounds[b])
+		b++;
+	t->conns[dir]++;
+	t->buckets[dir][b]++;
+	t->sum[dir] += secs;
+}
+
+static void merge(struct tcp_ctr *to, const struct tcp_ctr *from)
+{
+	for (int d = 0; d < NDIRS; d++) {
+		to->conns[d] += from->conns[d];
+		to->sum[d] += from->sum[d];
+		for (size_t b = 0; b <= NBOUNDS; b++)
+			to->buckets[d][b] += from->buckets[d][b];
+	}
+	to->sent += from->sent;
+	to->received += from->received;
+	to->failures += from->failures;
+}
+
+static struct tcp_pending *pending_get(struct ctw_tcp_stats *s, uint64_t id, bool create)
+{
+	for (size_t i = 0; i < s->npending; i++)
+		if (s->pending[i].cgroup_id == id)
+			return &s->pending[i];
+	if (!create)
+		return NULL;
+	if (!s->pending)
+		s->pending = xcalloc(PENDING_MAX, sizeof(*s->pending));
+	if (s->npending == PENDING_MAX) {
+		s->pending_dropped++;
+		return NULL;
+	}
+	struct tcp_pending *p = &s->pending[s->npending++];
+
+	memset(p, 0, sizeof(*p));
+	p->cgroup_id = id;
+	p->since_ns = ctw_now_ns();
+	return p;
+}
+
+static void pending_del(struct ctw_tcp_stats *s, struct tcp_pending *p)
+{
+	*p = s->pending[--s->npending];
+}
+
 void ctw_tcp_stats_add_cgroup(struct ctw_tcp_stats *s, __u64 cgroup_id,
 			      const struct ctw_container *c)
 {
 	struct tcp_ctr *t = ctr_get(s, c);
+	struct tcp_pending *p = pending_get(s, cgroup_id, false);
 	size_t i = cg_search(s, cgroup_id);
 
+	if (p) {
+		merge(t, &p->c);
+		pending_del(s, p);
+	}
 	if (i < s->ncgs && s->cgs[i].cgroup_id == cgroup_id) {
 		s->cgs[i].ctr = t;
 		return;
@@ -160,26 +242,33 @@ void ctw_tcp_stats_remove(struct ctw_tcp_stats *s, const char *container_id,
 bool ctw_tcp_stats_event(struct ctw_tcp_stats *s, const struct tcplife_event *e)
 {
 	struct tcp_ctr *t = ctr_of_cgroup(s, e->cgroup_id);
-	int dir = (e->flags & TCPLIFE_F_PASSIVE) ? DIR_PASSIVE : DIR_ACTIVE;
-	double secs = e->span_ns / 1e9;
-	size_t b = 0;
+	struct tcp_pending *p;
 
-	if (!t)
-		return false;
-	t->sent += e->tx_bytes;
-	t->received += e->rx_bytes;
-	if (ctw_tcp_is_connect_failure(e)) {
-		t->failures++;
+	if (t) {
+		account(t, e);
 		return true;
 	}
-	if (!(e->flags & TCPLIFE_F_ESTABLISHED))
-		return true; /* an accepted child reset before the handshake ended */
-	while (b < NBOUNDS && secs > bounds[b])
-		b++;
-	t->conns[dir]++;
-	t->buckets[dir][b]++;
-	t->sum[dir] += secs;
-	return true;
+	if (e->cgroup_id != CGROUP_ROOT_ID) {
+		p = pending_get(s, e->cgroup_id, true);
+		if (p)
+			account(&p->c, e);
+	}
+	return false;
+}
+
+void ctw_tcp_stats_expire(struct ctw_tcp_stats *s, __u64 now_ns)
+{
+	for (size_t i = 0; i < s->npending;) {
+		if (now_ns - s->pending[i].since_ns > PENDING_TTL_NS)
+			pending_del(s, &s->pending[i]);
+		else
+			i++;
+	}
+}
+
+size_t ctw_tcp_stats_pending(const struct ctw_tcp_stats *s)
+{
+	return s->npending;
 }
 
 void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n)

@@ -138,8 +138,13 @@ void ctw_tcp_stats_add_cgroup(struct ctw_tcp_stats *s, __u64 cgroup_id,
 /* Forget a container and its series; calls cb for each cgroup id it had. */
 void ctw_tcp_stats_remove(struct ctw_tcp_stats *s, const char *container_id,
 			  void (*cb)(void *ctx, __u64 cgroup_id), void *ctx);
-/* Account one closed connection; false when its cgroup is not a container's. */
+/* Account one closed connection; false when its cgroup is not (yet) a
+ * container's: then it is held for 30 s, and counted for the container if
+ * ctw_tcp_stats_add_cgroup() names one for that cgroup meanwhile. */
 bool ctw_tcp_stats_event(struct ctw_tcp_stats *s, const struct tcplife_event *e);
+/* Drop held records older than 30 s; how many cgroups are held. */
+void ctw_tcp_stats_expire(struct ctw_tcp_stats *s, __u64 now_ns);
+size_t ctw_tcp_stats_pending(const struct ctw_tcp_stats *s);
 /* Open connections of one cgroup, summed per container at collect time;
  * ctw_tcp_stats_collect() clears them. */
 void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n);

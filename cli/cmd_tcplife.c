@@ -86,8 +86,21 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* Cgroup ids the registry did not know at its last scan, so that host
+ * processes do not make us walk the cgroup tree again and again.  Entries
+ * expire: a container's state may land just after its first connection. */
+#define UNKNOWN_SLOTS 256
+#define UNKNOWN_TTL_NS 1000000000ull
+
+struct unknown_cg {
+	uint64_t cgroup_id;
+	uint64_t until_ns;
+};
+
 struct tcplife_ctx {
 	struct ctw_registry *reg;
+	struct unknown_cg unknown[UNKNOWN_SLOTS];
+	unsigned int unknown_next;
 	struct ctw_tcp_columns cols;
 	bool json;
 	bool containers_only;
@@ -96,6 +109,22 @@ struct tcplife_ctx {
 	int64_t mono_to_real;    /* realtime - monotonic */
 	uint64_t shown;
 };
+
+static bool known_unknown(struct tcplife_ctx *t, uint64_t cgid)
+{
+	uint64_t now = ctw_now_ns();
+
+	for (unsigned int i = 0; i < UNKNOWN_SLOTS; i++)
+		if (t->unknown[i].cgroup_id == cgid && t->unknown[i].until_ns > now)
+			return true;
+	return false;
+}
+
+static void remember_unknown(struct tcplife_ctx *t, uint64_t cgid)
+{
+	t->unknown[t->unknown_next] = (struct unknown_cg){ cgid, ctw_now_ns() + UNKNOWN_TTL_NS };
+	t->unknown_next = (t->unknown_next + 1) % UNKNOWN_SLOTS;
+}
 
 /* The container's name, NULL for the host.  Looks again (rate-limited)
  * for a cgroup the registry does not know yet: a container that started
@@ -111,10 +140,13 @@ static const char *container_name(struct tcplife_ctx *t, uint64_t cgid, char *bu
 		return buf;
 	}
 	c = ctw_registry_lookup(t->reg, cgid);
-	if (!c && ctw_now_ns() - t->last_scan_ns > 100000000ull) {
+	if (!c && cgid != CGROUP_ROOT_ID && !known_unknown(t, cgid) &&
+	    ctw_now_ns() - t->last_scan_ns > 100000000ull) {
 		t->last_scan_ns = ctw_now_ns();
 		ctw_registry_scan(t->reg);
 		c = ctw_registry_lookup(t->reg, cgid);
+		if (!c)
+			remember_unknown(t, cgid);
 	}
 	if (!c)
 		return NULL;
@@ -224,7 +256,7 @@ static int cmd_tcplife(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctw_tcp_probe_opts po = { 0 };
+	struct ctw_tcp_probe_opts po = { .ringbuf_bytes = 4u << 20 };
 	struct tcplife_ctx t = { 0 };
 	struct ctw_tcp_probe *probe = NULL;
 	uint64_t duration_ns = 0, deadline = 0;
@@ -303,7 +335,8 @@ static int cmd_tcplife(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Rows are flushed once per ring buffer batch, not once per line. */
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	t.mono_to_real = (int64_t)(ctw_realtime_ns() - ctw_now_ns());
 	if (duration_ns)
 		deadline = ctw_now_ns() + duration_ns;
@@ -324,12 +357,14 @@ static int cmd_tcplife(int argc, char **argv)
 				timeout = (deadline - now) / 1000000 + 1;
 		}
 		err = ctw_tcp_probe_poll(probe, timeout);
+		fflush(stdout);
 		if (err < 0 && err != -EINTR) {
 			pr_err("tcplife: ring buffer: %s", strerror(-err));
 			goto out;
 		}
 	}
 	ctw_tcp_probe_consume(probe);
+	fflush(stdout);
 	uint64_t lost = ctw_tcp_probe_lost(probe);
 	if (lost)
 		pr_warn("tcplife: %llu connections lost (ring buffer full)",

@@ -293,6 +293,46 @@ static void test_stats(void **state)
 	ctw_tcp_stats_free(s);
 }
 
+static void test_stats_pending(void **state)
+{
+	struct ctw_tcp_stats *s = ctw_tcp_stats_new();
+	struct ctw_container late = mkctr("cccc", "late", 300);
+	struct tcplife_event e = ev4("127.0.0.1", 1, "127.0.0.1", 2);
+	struct ctw_metrics *m;
+	const char *text;
+
+	/* Two connections close before discovery knows the container... */
+	e.cgroup_id = 300;
+	e.flags = TCPLIFE_F_ESTABLISHED;
+	e.span_ns = 1000000;
+	e.tx_bytes = 7;
+	assert_false(ctw_tcp_stats_event(s, &e));
+	assert_false(ctw_tcp_stats_event(s, &e));
+	/* ...and the host's own are never held. */
+	e.cgroup_id = 1;
+	assert_false(ctw_tcp_stats_event(s, &e));
+	assert_int_equal(ctw_tcp_stats_pending(s), 1);
+
+	ctw_tcp_stats_add_cgroup(s, 300, &late);
+	assert_int_equal(ctw_tcp_stats_pending(s), 0);
+	m = ctw_metrics_new(0);
+	ctw_tcp_stats_collect(s, m);
+	text = ctw_metrics_text(m, NULL);
+	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"late\",direction=\"active\"} 2\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_sent_bytes_total{container=\"late\"} 14\n"));
+	ctw_metrics_free(m);
+
+	/* Held records expire. */
+	e.cgroup_id = 400;
+	assert_false(ctw_tcp_stats_event(s, &e));
+	assert_int_equal(ctw_tcp_stats_pending(s), 1);
+	ctw_tcp_stats_expire(s, ctw_now_ns() + 10 * 1000000000ull);
+	assert_int_equal(ctw_tcp_stats_pending(s), 1);
+	ctw_tcp_stats_expire(s, ctw_now_ns() + 31 * 1000000000ull);
+	assert_int_equal(ctw_tcp_stats_pending(s), 0);
+	ctw_tcp_stats_free(s);
+}
+
 static void test_event_abi(void **state)
 {
 	/* The layout both sides agree on. */
@@ -307,7 +347,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ports), cmocka_unit_test(test_decode),
 		cmocka_unit_test(test_table),       cmocka_unit_test(test_json),
-		cmocka_unit_test(test_stats),       cmocka_unit_test(test_event_abi),
+		cmocka_unit_test(test_stats),       cmocka_unit_test(test_stats_pending),
+		cmocka_unit_test(test_event_abi),
 	};
 	return cmocka_run_group_tests_name("tcplife", tests, NULL, NULL);
 }

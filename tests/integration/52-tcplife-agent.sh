@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The agent's tcp module: ctrwatch_tcp_* series for a server and a client
+# container (`ctrwatch run --net host`): connections by direction, the
+# duration histogram, bytes, the open gauge while a connection is held, a
+# failed connect; promtool accepts the page; the series leave with the
+# containers.  The client connects right after it starts, before discovery
+# may have seen it: those connections must count too.
+. "$(dirname "$0")/../lib.sh"
+require_root
+require_cmd busybox curl ss promtool
+
+W=$CTW_WORK/tcplife52
+mkdir -p "$W"
+
+port_free() { ! ss -Htan "sport = :$1 or dport = :$1" | grep -q .; }
+pick_port() {
+	local p
+	for p in $(seq "$1" 19299); do
+		port_free "$p" && { echo "$p"; return 0; }
+	done
+	return 1
+}
+P=$(pick_port 19240)
+PH=$(pick_port $((P + 1)))     # held open
+CLOSED=$(pick_port $((PH + 1)))
+AP=$(pick_port $((CLOSED + 1))) # the agent
+
+pids=()
+on_exit 'for p in "${pids[@]}"; do kill "$p"; done; wait'
+
+if ! timeout 30 "$CTW_BIN" run --rm --net host busybox true >/dev/null 2>&1; then
+	t_skip "containers" "ctrwatch run --net host busybox does not work here"
+	exit 0
+fi
+
+"$CTW_BIN" agent --listen "127.0.0.1:$AP" --metrics tcp >"$W/agent.log" 2>&1 &
+agent=$!
+pids+=("$agent")
+if ! wait_for 20 curl -sf "http://127.0.0.1:$AP/readyz"; then
+	t_fail "agent ready" true
+	sed 's/^/# /' "$W/agent.log"
+	exit 1
+fi
+t_match "tcp module started" 'module tcp started' "$(cat "$W/agent.log")"
+
+srv=t52srv$$
+cli=t52cli$$
+scrape() { curl -sf "http://127.0.0.1:$AP/metrics"; }
+
+"$CTW_BIN" run --net host --name "$srv" busybox sh -c \
+	"sleep 8 | nc -l -p $P >/dev/null & sleep 8 | nc -l -p $PH >/dev/null & wait" \
+	>/dev/null 2>&1 &
+pids+=($!)
+wait_for 15 sh -c "ss -Htln 'sport = :$P' | grep -q . && ss -Htln 'sport = :$PH' | grep -q ." ||
+	t_fail "server container listens" true
+
+# 4000 bytes and a 300 ms wait; a refused connect; then a connection held
+# open for 4 s while we scrape.
+"$CTW_BIN" run --net host --name "$cli" busybox sh -c \
+	"{ head -c 4000 /dev/zero; sleep 0.3; } | nc 127.0.0.1 $P >/dev/null
+	 nc 127.0.0.1 $CLOSED </dev/null
+	 sleep 4 | nc 127.0.0.1 $PH >/dev/null" >/dev/null 2>&1 &
+cli_run=$!
+pids+=("$cli_run")
+
+k_fail="ctrwatch_tcp_connect_failures_total{container=\"$cli\"}"
+k_open_c="ctrwatch_tcp_connections_open{container=\"$cli\"}"
+wait_for 10 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_fail 1'" ||
+	t_fail "the failed connect shows up" true
+wait_for 3 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_open_c 1'"
+scrape >"$W/metrics.txt"
+m() { awk -v k="$1" '$1 == k { print $2 }' "$W/metrics.txt"; }
+
+t_eq "client: 1 active connection closed" 1 "$(m "ctrwatch_tcp_connections_total{container=\"$cli\",direction=\"active\"}")"
+t_eq "server: 1 passive connection closed" 1 "$(m "ctrwatch_tcp_connections_total{container=\"$srv\",direction=\"passive\"}")"
+t_eq "server: no active connection" 0 "$(m "ctrwatch_tcp_connections_total{container=\"$srv\",direction=\"active\"}")"
+t_eq "client: duration histogram count" 1 "$(m "ctrwatch_tcp_connection_duration_seconds_count{container=\"$cli\",direction=\"active\"}")"
+t_eq "client: not under 250 ms" 0 "$(m "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"$cli\",direction=\"active\",le=\"0.25\"}")"
+t_eq "client: within 2.5 s" 1 "$(m "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"$cli\",direction=\"active\",le=\"2.5\"}")"
+sum=$(m "ctrwatch_tcp_connection_duration_seconds_sum{container=\"$cli\",direction=\"active\"}")
+t_ok "client: duration sum >= 0.3 s ($sum)" awk -v s="$sum" 'BEGIN { exit !(s >= 0.3) }'
+# Sequence space: payload + SYN + FIN sent, payload + FIN received.
+t_match "client: sent 4000 bytes (4000..4002)" '^400[0-2]$' "$(m "ctrwatch_tcp_sent_bytes_total{container=\"$cli\"}")"
+t_match "server: received 4000 bytes (4000..4001)" '^400[01]$' "$(m "ctrwatch_tcp_received_bytes_total{container=\"$srv\"}")"
+t_eq "client: 1 connect failure" 1 "$(m "$k_fail")"
+t_eq "server: no connect failure" 0 "$(m "ctrwatch_tcp_connect_failures_total{container=\"$srv\"}")"
+t_eq "client: 1 connection open" 1 "$(m "$k_open_c")"
+t_eq "server: 1 connection open" 1 "$(m "ctrwatch_tcp_connections_open{container=\"$srv\"}")"
+t_match "histogram TYPE" '^# TYPE ctrwatch_tcp_connection_duration_seconds histogram$' \
+	"$(grep 'TYPE ctrwatch_tcp_connection_duration_seconds' "$W/metrics.txt")"
+t_ok "promtool check metrics" sh -c "promtool check metrics <'$W/metrics.txt'"
+
+wait "$cli_run"
+t_eq "client container exit status" 0 $?
+wait_for 15 sh -c "! curl -sf http://127.0.0.1:$AP/metrics | grep -qF 'container=\"$cli\"'"
+t_nomatch "client series gone with the container" "container=\"$cli\"" "$(scrape)"
