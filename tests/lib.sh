@@ -208,3 +208,13 @@ free_port() {
 	done
 	return 1
 }
+
+# The first TCP port in [LO, HI] nobody uses (listening or connected), for
+# suites given a port range of their own: free_port_range LO HI
+free_port_range() {
+	local p
+	for p in $(seq "$1" "$2"); do
+		ss -Htan "sport = :$p or dport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}

@@ -39,14 +39,7 @@ pid_in_cg() {
 	return 1
 }
 
-port_free() { ! ss -Htan "sport = :$1 or dport = :$1" | grep -q .; }
-pick_port() { # in 19200-19299 (ours), not in use
-	local p
-	for p in $(seq "$1" 19299); do
-		port_free "$p" && { echo "$p"; return 0; }
-	done
-	return 1
-}
+pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
 P=$(pick_port 19200)
 P6=$(pick_port $((P + 1)))
 CLOSED=$(pick_port $((P6 + 1)))

@@ -24,14 +24,7 @@ W=$CTW_WORK/tcplife51
 mkdir -p "$W/www"
 head -c 20000 /dev/urandom >"$W/www/f"
 
-port_free() { ! ss -Htan "sport = :$1 or dport = :$1" | grep -q .; }
-pick_port() {
-	local p
-	for p in $(seq "$1" 19299); do
-		port_free "$p" && { echo "$p"; return 0; }
-	done
-	return 1
-}
+pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
 P=$(pick_port 19220)      # httpd
 P2=$(pick_port $((P + 1))) # nc
 CLOSED=$(pick_port $((P2 + 1)))

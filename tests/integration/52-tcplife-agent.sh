@@ -13,14 +13,7 @@ require_cmd busybox curl ss promtool
 W=$CTW_WORK/tcplife52
 mkdir -p "$W"
 
-port_free() { ! ss -Htan "sport = :$1 or dport = :$1" | grep -q .; }
-pick_port() {
-	local p
-	for p in $(seq "$1" 19299); do
-		port_free "$p" && { echo "$p"; return 0; }
-	done
-	return 1
-}
+pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
 P=$(pick_port 19240)
 PH=$(pick_port $((P + 1)))     # held open
 CLOSED=$(pick_port $((PH + 1)))
