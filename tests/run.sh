@@ -25,8 +25,10 @@ run_suite() {
 	local out rc
 	out=$(mktemp)
 	local t0=$SECONDS
-	"$@" >"$out" 2>&1 </dev/null
+	# A hung suite must not hang CI: each gets SUITE_TIMEOUT seconds.
+	timeout -k 10 "${SUITE_TIMEOUT:-300}" "$@" >"$out" 2>&1 </dev/null
 	rc=$?
+	[ "$rc" -eq 124 ] && echo "not ok - $name timed out after ${SUITE_TIMEOUT:-300}s" >>"$out"
 	local p f s
 	p=$(grep -cE '^ok [0-9]+' "$out" | head -1)
 	s=$(grep -cE '^ok [0-9]+.*# (SKIP|skip)' "$out" | head -1)
