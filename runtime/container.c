@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <linux/capability.h>
 
 #include "internal.h"
 #include "../image/image.h"
@@ -311,9 +312,13 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	close(fd);
 	if (slave >= 0)
 		close(slave);
-	/* Nobody in the container may ptrace us or open /proc/1/exe. */
+	/* Nobody in the container may ptrace us or open /proc/1/exe, and
+	 * we keep no more privilege than the command: its capabilities plus
+	 * CAP_KILL, to forward signals to a command running as another user. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	caps_drop_bounding(c->st.caps, NULL);
+	caps_set(c->st.caps | (1ull << CAP_KILL), NULL);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	_exit(init_loop(w, &c->saved_mask));
 }
 
