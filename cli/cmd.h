@@ -19,8 +19,8 @@ enum {
 
 struct ctw_cmd {
 	const char *name;
-	const char *summary;  /* one line for `ctrwatch --help` */
-	int order;            /* position in the help listing (lower first) */
+	const char *summary;		  /* one line for `ctrwatch --help` */
+	int order;			  /* position in the help listing (lower first) */
 	int (*fn)(int argc, char **argv); /* argv[0] is the subcommand name */
 	/* Full usage (with examples) printed by `ctrwatch NAME --help`. */
 	void (*usage)(FILE *out);
@@ -31,21 +31,21 @@ void ctw_cmd_register(const struct ctw_cmd *cmd);
 int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define CTW_COMMAND(ident, ...)                                              \
-	static const struct ctw_cmd ctw_cmd_##ident = { __VA_ARGS__ };       \
-	__attribute__((constructor)) static void ctw_cmd_reg_##ident(void)   \
-	{                                                                    \
-		ctw_cmd_register(&ctw_cmd_##ident);                          \
+#define CTW_COMMAND(ident, ...)                                            \
+	static const struct ctw_cmd ctw_cmd_##ident = {__VA_ARGS__};       \
+	__attribute__((constructor)) static void ctw_cmd_reg_##ident(void) \
+	{                                                                  \
+		ctw_cmd_register(&ctw_cmd_##ident);                        \
 	}
 
 /* Help-listing order bands, so related commands stay together. */
 enum {
 	CTW_ORDER_RUNTIME = 100, /* run, ps, exec, ... */
-	CTW_ORDER_IMAGE = 200,   /* import, images, rmi */
+	CTW_ORDER_IMAGE = 200,	 /* import, images, rmi */
 	CTW_ORDER_OBSERVE = 300, /* trace, tcplife, dns */
-	CTW_ORDER_AGENT = 400,   /* agent */
-	CTW_ORDER_POLICY = 500,  /* policy */
-	CTW_ORDER_MISC = 900,    /* probe, version */
+	CTW_ORDER_AGENT = 400,	 /* agent */
+	CTW_ORDER_POLICY = 500,	 /* policy */
+	CTW_ORDER_MISC = 900,	 /* probe, version */
 };
 
 #endif /* CTW_CMD_H */

@@ -29,10 +29,10 @@
 #endif
 
 struct probe_result {
-	const char *key;     /* JSON key */
-	const char *label;   /* table label */
+	const char *key;   /* JSON key */
+	const char *label; /* table label */
 	bool ok;
-	bool required;       /* the agent cannot run without it */
+	bool required; /* the agent cannot run without it */
 	char detail[160];
 };
 
@@ -44,8 +44,8 @@ static bool fs_is(const char *path, long magic)
 
 /* "r0 = 0; exit": the smallest program every type accepts. */
 static const struct bpf_insn ret0[] = {
-	{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-	{ .code = BPF_JMP | BPF_EXIT },
+	{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0},
+	{.code = BPF_JMP | BPF_EXIT},
 };
 
 /* Load a BTF-typed tracing program of `attach` kind for `target` and try to
@@ -60,8 +60,8 @@ static int try_tracing(struct btf *vmlinux, const char *target, __u32 kind,
 	}
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
 		    .attach_btf_id = (__u32)id);
-	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ctw_probe", "GPL", ret0,
-			       ARRAY_SIZE(ret0), &opts);
+	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ctw_probe", "GPL", ret0, ARRAY_SIZE(ret0),
+			       &opts);
 	if (fd < 0) {
 		int e = errno;
 		snprintf(why, whylen, "load: %s", strerror(e));
@@ -167,19 +167,21 @@ static void usage(FILE *out)
 	      "items are marked 'required').  Needs root (CAP_BPF and CAP_SYS_ADMIN).\n"
 	      "\n"
 	      "Options:\n"
-	      "  --json     one JSON object: {\"features\": {KEY: {\"ok\", \"required\", \"detail\"}},\n"
+	      "  --json     one JSON object: {\"features\": {KEY: {\"ok\", \"required\", "
+	      "\"detail\"}},\n"
 	      "             \"cgroup_layout\", \"cgroup2_mount\", \"kernel\", \"ready\"}\n"
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch probe\n"
-	      "  ctrwatch probe --json | jq -r .cgroup_layout\n", out);
+	      "  ctrwatch probe --json | jq -r .cgroup_layout\n",
+	      out);
 }
 
 static int cmd_probe(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
 	bool json = false;
 	int c;
@@ -190,19 +192,20 @@ static int cmd_probe(int argc, char **argv)
 		json = true;
 	}
 	if (optind < argc)
-		return ctw_cmd_usage_error("probe", "probe: unexpected argument '%s'", argv[optind]);
+		return ctw_cmd_usage_error("probe", "probe: unexpected argument '%s'",
+					   argv[optind]);
 
 	struct probe_result res[] = {
-		{ "btf", "kernel BTF (/sys/kernel/btf/vmlinux)", false, true, "" },
-		{ "tp_btf", "BTF tracepoints (tp_btf)", false, true, "" },
-		{ "fentry", "fentry/fexit", false, false, "" },
-		{ "kprobes", "kprobes", false, false, "" },
-		{ "ringbuf", "BPF ring buffer", false, true, "" },
-		{ "cgroup_bpf", "cgroup BPF (cgroup_skb)", false, true, "" },
-		{ "xdp", "XDP programs", false, false, "" },
-		{ "cgroup2", "cgroup v2 mounted", false, true, "" },
-		{ "bpffs", "bpffs at /sys/fs/bpf", false, false, "" },
-		{ "tracefs", "tracefs at /sys/kernel/tracing", false, false, "" },
+		{"btf", "kernel BTF (/sys/kernel/btf/vmlinux)", false, true, ""},
+		{"tp_btf", "BTF tracepoints (tp_btf)", false, true, ""},
+		{"fentry", "fentry/fexit", false, false, ""},
+		{"kprobes", "kprobes", false, false, ""},
+		{"ringbuf", "BPF ring buffer", false, true, ""},
+		{"cgroup_bpf", "cgroup BPF (cgroup_skb)", false, true, ""},
+		{"xdp", "XDP programs", false, false, ""},
+		{"cgroup2", "cgroup v2 mounted", false, true, ""},
+		{"bpffs", "bpffs at /sys/fs/bpf", false, false, ""},
+		{"tracefs", "tracefs at /sys/kernel/tracing", false, false, ""},
 	};
 	enum { BTF, TP_BTF, FENTRY, KPROBES, RINGBUF, CGROUP_BPF, XDP, CGROUP2, BPFFS, TRACEFS };
 
@@ -217,15 +220,18 @@ static int cmd_probe(int argc, char **argv)
 	}
 	if (vmlinux) {
 		int r = try_tracing(vmlinux, "btf_trace_sys_enter", BTF_KIND_TYPEDEF,
-				    BPF_TRACE_RAW_TP, res[TP_BTF].detail, sizeof(res[TP_BTF].detail));
+				    BPF_TRACE_RAW_TP, res[TP_BTF].detail,
+				    sizeof(res[TP_BTF].detail));
 		res[TP_BTF].ok = r == 0;
 		if (!r)
-			snprintf(res[TP_BTF].detail, sizeof(res[TP_BTF].detail), "sys_enter attached");
+			snprintf(res[TP_BTF].detail, sizeof(res[TP_BTF].detail),
+				 "sys_enter attached");
 		r = try_tracing(vmlinux, "do_nanosleep", BTF_KIND_FUNC, BPF_TRACE_FENTRY,
 				res[FENTRY].detail, sizeof(res[FENTRY].detail));
 		res[FENTRY].ok = r == 0;
 		if (!r)
-			snprintf(res[FENTRY].detail, sizeof(res[FENTRY].detail), "do_nanosleep attached");
+			snprintf(res[FENTRY].detail, sizeof(res[FENTRY].detail),
+				 "do_nanosleep attached");
 	} else {
 		snprintf(res[TP_BTF].detail, sizeof(res[TP_BTF].detail), "needs BTF");
 		snprintf(res[FENTRY].detail, sizeof(res[FENTRY].detail), "needs BTF");

@@ -25,14 +25,15 @@ static void version_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch version\n"
-	      "  ctrwatch version --json | jq -r .kernel\n", out);
+	      "  ctrwatch version --json | jq -r .kernel\n",
+	      out);
 }
 
 static int cmd_version(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
 	bool json = false;
 	int c;
@@ -44,11 +45,13 @@ static int cmd_version(int argc, char **argv)
 			return ctw_cmd_usage_error("version", "version: bad option");
 	}
 	if (optind < argc)
-		return ctw_cmd_usage_error("version", "version: unexpected argument '%s'", argv[optind]);
+		return ctw_cmd_usage_error("version", "version: unexpected argument '%s'",
+					   argv[optind]);
 	struct utsname u;
 	uname(&u);
 	if (json)
-		printf("{\"version\":\"%s\",\"revision\":\"%s\",\"libbpf\":\"%u.%u\",\"kernel\":\"%s\"}\n",
+		printf("{\"version\":\"%s\",\"revision\":\"%s\",\"libbpf\":\"%u.%u\",\"kernel\":\"%"
+		       "s\"}\n",
 		       CTW_VERSION, CTW_GIT_REV, libbpf_major_version(), libbpf_minor_version(),
 		       u.release);
 	else

@@ -36,7 +36,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "eBPF container runtime, observability and policy agent.\n"
 	      "\n"
-	      "Commands:\n", out);
+	      "Commands:\n",
+	      out);
 	int band = -1;
 	for (size_t i = 0; i < ncmds; i++) {
 		if (band >= 0 && cmds[i]->order / 100 != band)

@@ -7,8 +7,7 @@
 
 #include "lib.h"
 
-static int err_vset(struct ctw_err *e, int code, bool with_strerror,
-		    const char *fmt, va_list ap)
+static int err_vset(struct ctw_err *e, int code, bool with_strerror, const char *fmt, va_list ap)
 {
 	if (!e)
 		return code ? -code : -1;

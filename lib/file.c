@@ -183,8 +183,7 @@ void ctw_format_time(uint64_t realtime_ns, char *buf, size_t size)
 	gmtime_r(&sec, &tm);
 	char base[32];
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%09lluZ", base,
-		 (unsigned long long)(realtime_ns % 1000000000ull));
+	snprintf(buf, size, "%s.%09lluZ", base, (unsigned long long)(realtime_ns % 1000000000ull));
 }
 
 static const char *env_or(const char *name, const char *def)
@@ -193,6 +192,15 @@ static const char *env_or(const char *name, const char *def)
 	return v && *v ? v : def;
 }
 
-const char *ctw_root_dir(void) { return env_or("CTRWATCH_ROOT", "/var/lib/ctrwatch"); }
-const char *ctw_state_dir(void) { return env_or("CTRWATCH_STATE", "/run/ctrwatch"); }
-const char *ctw_pin_dir(void) { return env_or("CTRWATCH_BPF_PIN", "/sys/fs/bpf/ctrwatch"); }
+const char *ctw_root_dir(void)
+{
+	return env_or("CTRWATCH_ROOT", "/var/lib/ctrwatch");
+}
+const char *ctw_state_dir(void)
+{
+	return env_or("CTRWATCH_STATE", "/run/ctrwatch");
+}
+const char *ctw_pin_dir(void)
+{
+	return env_or("CTRWATCH_BPF_PIN", "/sys/fs/bpf/ctrwatch");
+}

@@ -23,8 +23,8 @@
 
 /* No malloc inside: usable in a child after clone() and across a socketpair. */
 struct ctw_err {
-	int code;       /* positive errno, 0 when no error */
-	char msg[512];  /* "what: why" */
+	int code;      /* positive errno, 0 when no error */
+	char msg[512]; /* "what: why" */
 };
 
 /* Record an error; the message gets ": strerror(code)" appended when code != 0.
@@ -35,8 +35,7 @@ int ctw_err_set(struct ctw_err *e, int code, const char *fmt, ...)
 int ctw_err_setx(struct ctw_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Prefix an existing message: "outer: inner".  Returns the current -code. */
-int ctw_err_prefix(struct ctw_err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+int ctw_err_prefix(struct ctw_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctw_err_clear(struct ctw_err *e);
 
 /* ---- logging: stderr only; data goes to stdout or HTTP ---- */
@@ -49,22 +48,21 @@ enum ctw_log_level ctw_log_get_level(void);
 void ctw_log_set_format(enum ctw_log_format fmt);
 /* Parse "error|warn|info|debug"; returns -EINVAL on anything else. */
 int ctw_log_parse_level(const char *s, enum ctw_log_level *out);
-void ctw_log(enum ctw_log_level lvl, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void ctw_log(enum ctw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctw_vlog(enum ctw_log_level lvl, const char *fmt, va_list ap);
 /* Route libbpf's messages through ctw_log, one level lower (xdp-tools). */
 void ctw_log_libbpf(void);
 
-#define pr_err(fmt, ...)   ctw_log(CTW_LOG_ERROR, fmt, ##__VA_ARGS__)
-#define pr_warn(fmt, ...)  ctw_log(CTW_LOG_WARN, fmt, ##__VA_ARGS__)
-#define pr_info(fmt, ...)  ctw_log(CTW_LOG_INFO, fmt, ##__VA_ARGS__)
+#define pr_err(fmt, ...) ctw_log(CTW_LOG_ERROR, fmt, ##__VA_ARGS__)
+#define pr_warn(fmt, ...) ctw_log(CTW_LOG_WARN, fmt, ##__VA_ARGS__)
+#define pr_info(fmt, ...) ctw_log(CTW_LOG_INFO, fmt, ##__VA_ARGS__)
 #define pr_debug(fmt, ...) ctw_log(CTW_LOG_DEBUG, fmt, ##__VA_ARGS__)
 
 /* ---- cleanup attributes ---- */
 
 void ctw_freep(void *p);
 void ctw_closep(int *fd);
-#define _cleanup_free_  __attribute__((cleanup(ctw_freep)))
+#define _cleanup_free_ __attribute__((cleanup(ctw_freep)))
 #define _cleanup_close_ __attribute__((cleanup(ctw_closep)))
 
 /* Hand an fd over: returns it and leaves -1 behind (crun's get_and_reset). */
@@ -113,8 +111,8 @@ bool ctw_path_exists(const char *path);
 
 /* ---- time ---- */
 
-uint64_t ctw_now_ns(void);        /* CLOCK_MONOTONIC */
-uint64_t ctw_realtime_ns(void);   /* CLOCK_REALTIME */
+uint64_t ctw_now_ns(void);	/* CLOCK_MONOTONIC */
+uint64_t ctw_realtime_ns(void); /* CLOCK_REALTIME */
 /* RFC 3339 UTC with nanoseconds, into buf (>= 40 bytes). */
 void ctw_format_time(uint64_t realtime_ns, char *buf, size_t size);
 

@@ -19,9 +19,18 @@ static const char *const level_names[] = {
 	[CTW_LOG_DEBUG] = "debug",
 };
 
-void ctw_log_set_level(enum ctw_log_level lvl) { log_level = lvl; }
-enum ctw_log_level ctw_log_get_level(void) { return log_level; }
-void ctw_log_set_format(enum ctw_log_format fmt) { log_format = fmt; }
+void ctw_log_set_level(enum ctw_log_level lvl)
+{
+	log_level = lvl;
+}
+enum ctw_log_level ctw_log_get_level(void)
+{
+	return log_level;
+}
+void ctw_log_set_format(enum ctw_log_format fmt)
+{
+	log_format = fmt;
+}
 
 int ctw_log_parse_level(const char *s, enum ctw_log_level *out)
 {
@@ -70,8 +79,7 @@ void ctw_vlog(enum ctw_log_level lvl, const char *fmt, va_list ap)
 		json_escape(stderr, msg);
 		fputs("\"}\n", stderr);
 	} else if (lvl == CTW_LOG_ERROR || lvl == CTW_LOG_WARN) {
-		fprintf(stderr, "ctrwatch: %s%s\n",
-			lvl == CTW_LOG_WARN ? "warning: " : "", msg);
+		fprintf(stderr, "ctrwatch: %s%s\n", lvl == CTW_LOG_WARN ? "warning: " : "", msg);
 	} else {
 		fprintf(stderr, "ctrwatch: %s\n", msg);
 	}

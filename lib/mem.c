@@ -129,12 +129,24 @@ int ctw_parse_bytes(const char *s, uint64_t *out)
 	const char *u;
 	if (split_number(s, &v, &u))
 		return -EINVAL;
-	static const struct { const char *name; double mult; } units[] = {
-		{ "", 1 }, { "b", 1 },
-		{ "k", 1024.0 }, { "kb", 1024.0 }, { "kib", 1024.0 },
-		{ "m", 1048576.0 }, { "mb", 1048576.0 }, { "mib", 1048576.0 },
-		{ "g", 1073741824.0 }, { "gb", 1073741824.0 }, { "gib", 1073741824.0 },
-		{ "t", 1099511627776.0 }, { "tb", 1099511627776.0 }, { "tib", 1099511627776.0 },
+	static const struct {
+		const char *name;
+		double mult;
+	} units[] = {
+		{"", 1},
+		{"b", 1},
+		{"k", 1024.0},
+		{"kb", 1024.0},
+		{"kib", 1024.0},
+		{"m", 1048576.0},
+		{"mb", 1048576.0},
+		{"mib", 1048576.0},
+		{"g", 1073741824.0},
+		{"gb", 1073741824.0},
+		{"gib", 1073741824.0},
+		{"t", 1099511627776.0},
+		{"tb", 1099511627776.0},
+		{"tib", 1099511627776.0},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (!strcasecmp(u, units[i].name)) {
@@ -154,9 +166,12 @@ int ctw_parse_duration_ns(const char *s, uint64_t *out_ns)
 	const char *u;
 	if (split_number(s, &v, &u))
 		return -EINVAL;
-	static const struct { const char *name; double mult; } units[] = {
-		{ "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 },
-		{ "ns", 1 }, { "m", 60e9 }, { "h", 3600e9 },
+	static const struct {
+		const char *name;
+		double mult;
+	} units[] = {
+		{"", 1e9}, {"s", 1e9},	{"ms", 1e6},   {"us", 1e3},
+		{"ns", 1}, {"m", 60e9}, {"h", 3600e9},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (!strcmp(u, units[i].name)) {
