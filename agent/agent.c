@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -119,6 +120,11 @@ struct ctw_agent {
 	double scrape_sum;
 	uint64_t rescans;
 	char state_dir[PATH_MAX];
+	/* cgroup resources cache, in registry order */
+	struct ctw_cgroup_resources *res;
+	uint64_t *res_ids;
+	size_t nres;
+	uint64_t res_at_ns;
 };
 
 static const double scrape_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -262,6 +268,8 @@ void ctw_agent_free(struct ctw_agent *a)
 	}
 	free(a->events);
 	free(a->lost);
+	free(a->res);
+	free(a->res_ids);
 	ctw_registry_free(a->reg);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
@@ -587,9 +595,25 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 		  "Processes of the container killed by the OOM killer.", CTW_COUNTER },
 	};
 	size_t n = ctw_registry_count(a->reg);
-	struct ctw_cgroup_resources *res = xcalloc(n ? n : 1, sizeof(*res));
-	for (size_t i = 0; i < n; i++)
-		ctw_registry_resources(a->reg, ctw_registry_at(a->reg, i), &res[i]);
+	/* The cgroup files are read at most once a second (a few hundred
+	 * file reads for a hundred containers would dominate the scrape);
+	 * a container new since then is read at once. */
+	uint64_t now = ctw_now_ns();
+	bool fresh = now - a->res_at_ns > 1000000000ull || a->nres != n;
+	if (fresh) {
+		a->res = xrealloc(a->res, (n ? n : 1) * sizeof(*a->res));
+		a->res_ids = xrealloc(a->res_ids, (n ? n : 1) * sizeof(*a->res_ids));
+		a->nres = n;
+		a->res_at_ns = now;
+	}
+	struct ctw_cgroup_resources *res = a->res;
+	for (size_t i = 0; i < n; i++) {
+		const struct ctw_container *c = ctw_registry_at(a->reg, i);
+		if (!fresh && a->res_ids[i] == c->cgroup_id)
+			continue;
+		ctw_registry_resources(a->reg, c, &res[i]);
+		a->res_ids[i] = c->cgroup_id;
+	}
 	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
 		ctw_metrics_family(m, fams[f].name, fams[f].type, fams[f].help);
 		for (size_t i = 0; i < n; i++) {
@@ -633,7 +657,6 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 			}
 		}
 	}
-	free(res);
 }
 
 static void scrape(void *ctx, struct ctw_metrics *m)
@@ -946,6 +969,9 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	rescan(a);
 	pthread_mutex_unlock(&a->lock);
 	arm_timer(a->tfd, interval_ns, true);
+	/* Loading BPF objects parses the kernel's BTF (megabytes, freed
+	 * again): give that memory back rather than carry it as RSS. */
+	malloc_trim(0);
 
 	const char *auth_file = ctw_agent_setting(a, "basic_auth_file");
 	if (auth_file) {

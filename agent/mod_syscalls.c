@@ -429,30 +429,86 @@ static void select_rows(struct syscalls *s, struct row *rows, size_t n, bool *ke
 		keep[i] = has_bit(set->bits, rows[i].nr);
 }
 
-static void syscalls_collect(void *state, struct ctw_metrics *m)
+static void add_row(struct syscalls *s, struct ctw_registry *reg, const struct syscount_key *k,
+		    const struct syscount_val *percpu, struct row **rows, size_t *n, size_t *cap)
 {
-	struct syscalls *s = state;
-	struct ctw_registry *reg = ctw_agent_registry(s->a);
+	const struct ctw_container *c = ctw_registry_lookup(reg, k->cgroup_id);
+	if (!c)
+		return;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*rows = xrealloc(*rows, *cap * sizeof(**rows));
+	}
+	struct row *r = &(*rows)[(*n)++];
+	memset(r, 0, sizeof(*r));
+	r->cgid = c->cgroup_id;
+	r->nr = k->nr;
+	for (int cpu = 0; cpu < s->ncpus; cpu++) {
+		r->calls += percpu[cpu].calls;
+		r->errors += percpu[cpu].errors;
+		r->time_ns += percpu[cpu].time_ns;
+	}
+}
+
+/* Every (cgroup, syscall) of containers we know, in as few syscalls as
+ * possible: batched lookups, key by key only where the kernel refuses
+ * batches. */
+static void read_all(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
+		     size_t *cap)
+{
 	int fd = bpf_map__fd(s->skel->maps.counts);
-	struct row *rows = NULL;
-	size_t n = 0, cap = 0;
+	__u32 batch = 4096, count;
+	struct syscount_key *keys = xcalloc(batch, sizeof(*keys));
+	struct syscount_val *vals = xcalloc((size_t)batch * s->ncpus, sizeof(*vals));
+	__u64 in = 0, out = 0;
+	bool first = true;
+	for (;;) {
+		count = batch;
+		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+		int err = rc < 0 ? errno : 0;
+		if (rc < 0 && err != ENOENT) {
+			if (err == ENOSPC && batch < (1u << 20)) {
+				batch *= 2; /* a bucket larger than the batch: retry */
+				keys = xrealloc(keys, batch * sizeof(*keys));
+				vals = xrealloc(vals, (size_t)batch * s->ncpus * sizeof(*vals));
+				continue;
+			}
+			if (first && (err == EINVAL || err == 524 /* ENOTSUPP */ || err == EOPNOTSUPP))
+				goto slow;
+			pr_warn("syscalls: read counts: %s", strerror(err));
+			break;
+		}
+		for (__u32 i = 0; i < count; i++)
+			add_row(s, reg, &keys[i], &vals[(size_t)i * s->ncpus], rows, n, cap);
+		if (rc < 0) /* ENOENT: that was the last batch */
+			break;
+		in = out;
+		first = false;
+	}
+	free(keys);
+	free(vals);
+	return;
+
+slow:
+	free(keys);
+	free(vals);
 	struct syscount_key key, next;
 	void *prev = NULL;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
 		prev = &key;
-		const struct ctw_container *c = ctw_registry_lookup(reg, next.cgroup_id);
-		if (!c)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			rows = xrealloc(rows, cap * sizeof(*rows));
-		}
-		if (!read_key(s, &next, &rows[n]))
-			continue;
-		rows[n].cgid = c->cgroup_id;
-		n++;
+		if (bpf_map_lookup_elem(fd, &next, s->vals) == 0)
+			add_row(s, reg, &next, s->vals, rows, n, cap);
 	}
+}
+
+static void syscalls_collect(void *state, struct ctw_metrics *m)
+{
+	struct syscalls *s = state;
+	struct ctw_registry *reg = ctw_agent_registry(s->a);
+	struct row *rows = NULL;
+	size_t n = 0, cap = 0;
+	read_all(s, reg, &rows, &n, &cap);
 	for (size_t i = 0; i < s->nretired; i++) {
 		if (!owner_alive(reg, s->retired[i].cgid))
 			continue;

@@ -55,6 +55,9 @@ uint64_t ctw_metrics_invalid(const struct ctw_metrics *m);
 /* Change the cap mid-scrape (0 = none): the agent lifts it for its own few
  * self metrics at the end, so ctrwatch_series_dropped_total always appears. */
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series);
+/* Empty the builder for the next scrape, keeping its buffers (no
+ * allocation in the steady state); counters restart at 0. */
+void ctw_metrics_reset(struct ctw_metrics *m, size_t max_series);
 /* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 bool ctw_metrics_valid_name(const char *name);
 /* A sample value as the text format spells it (shortest round-trip form,

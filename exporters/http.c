@@ -38,6 +38,9 @@ struct ctw_http {
 	struct ctw_http_opts o;
 	char *user, *pass;
 	char *cert_pem, *key_pem;
+	/* One builder reused by every scrape (MHD runs one thread), so a
+	 * steady-state scrape allocates nothing. */
+	struct ctw_metrics *m;
 };
 
 /* Split "ADDR:PORT", ":PORT", "[V6]:PORT" into host (NULL = any) and port. */
@@ -235,7 +238,8 @@ static bool authorized(struct ctw_http *h, struct MHD_Connection *c)
 
 static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *c)
 {
-	struct ctw_metrics *m = ctw_metrics_new(h->o.max_series);
+	struct ctw_metrics *m = h->m;
+	ctw_metrics_reset(m, h->o.max_series);
 	if (h->o.scrape)
 		h->o.scrape(h->o.ctx, m);
 	size_t len;
@@ -254,7 +258,6 @@ static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *
 	} else {
 		r = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
 	}
-	ctw_metrics_free(m);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_TEXT);
@@ -318,6 +321,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 	struct ctw_http *h = xcalloc(1, sizeof(*h));
 	h->o = *opts;
 	h->fd = -1;
+	h->m = ctw_metrics_new(opts->max_series);
 	/* A peer that hangs up mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -407,5 +411,6 @@ void ctw_http_stop(struct ctw_http *h)
 	free(h->pass);
 	free(h->cert_pem);
 	free(h->key_pem);
+	ctw_metrics_free(h->m);
 	free(h);
 }

@@ -238,6 +238,37 @@ static void test_render_twice(void **state)
 	ctw_metrics_free(m);
 }
 
+static void test_reset(void **state)
+{
+	/* A reused builder forgets everything but its buffers. */
+	struct ctw_metrics *m = ctw_metrics_new(2);
+	ctw_metrics_family(m, "a_total", CTW_COUNTER, "A");
+	assert_true(ctw_metrics_sample(m, L("c", "1"), 1));
+	assert_true(ctw_metrics_sample(m, L("c", "2"), 2));
+	assert_false(ctw_metrics_sample(m, L("c", "3"), 3));
+	assert_false(ctw_metrics_sample(m, L("c", "1"), 3));
+	ctw_metrics_family(m, "b", CTW_GAUGE, "B");
+	assert_int_equal(ctw_metrics_dropped(m), 1);
+	ctw_metrics_reset(m, 0);
+	assert_int_equal(ctw_metrics_dropped(m), 0);
+	assert_int_equal(ctw_metrics_duplicates(m), 0);
+	assert_int_equal(ctw_metrics_series(m), 0);
+	assert_string_equal(text(m), "");
+	/* the same series again is no duplicate; a family may change type */
+	ctw_metrics_family(m, "b", CTW_COUNTER, "B2");
+	assert_true(ctw_metrics_sample(m, NULL, 7));
+	ctw_metrics_family(m, "a_total", CTW_COUNTER, "A");
+	assert_true(ctw_metrics_sample(m, L("c", "1"), 4));
+	assert_true(ctw_metrics_sample(m, L("c", "3"), 5));
+	/* not declared yet in this scrape: no current family */
+	ctw_metrics_reset(m, 0);
+	assert_false(ctw_metrics_sample(m, NULL, 1));
+	ctw_metrics_family(m, "a_total", CTW_COUNTER, "A");
+	assert_true(ctw_metrics_sample(m, L("c", "1"), 4));
+	assert_string_equal(text(m), "# HELP a_total A\n# TYPE a_total counter\na_total{c=\"1\"} 4\n");
+	ctw_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -251,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_series_cap),
 		cmocka_unit_test(test_many_series),
 		cmocka_unit_test(test_render_twice),
+		cmocka_unit_test(test_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

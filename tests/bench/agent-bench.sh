@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Benchmark of `ctrwatch agent` (not part of `make test`):
+#   tests/bench/agent-bench.sh [BUILD_DIR]      (root)
+#
+# Sets up 100 containers' worth of series: 100 Docker-layout cgroups below
+# our own cgroup, a process in each that makes a burst of varied syscalls
+# and then sleeps.  Then measures, against the issue's goals:
+#   scrape latency p50/p99 (500 sequential GETs on one keep-alive connection,
+#   plain and gzip)             goal p99 <= 5 ms
+#   scrapes/s under wrk (2 threads, 10 and 100 connections, 10 s)
+#                               goal >= 1000/s
+#   agent RSS with 100 containers          goal <= 16 MiB
+#   idle CPU over 20 s without scrapes     goal <= 0.5 % of a core
+#   per-syscall BPF cost (kernel BPF stats): the sys_exit program for a
+#   process outside every watched cgroup and inside one, and sys_enter added
+#   by --syscall-time.
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+O=${1:-build}
+BIN=$PWD/$O/ctrwatch
+[ "$(id -u)" -eq 0 ] || { echo "agent-bench: needs root" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "agent-bench: build $BIN first" >&2; exit 1; }
+for c in curl wrk python3 gcc; do
+	command -v "$c" >/dev/null || { echo "agent-bench: needs $c" >&2; exit 1; }
+done
+
+mnt=/sys/fs/cgroup; [ -d /sys/fs/cgroup/unified ] && mnt=/sys/fs/cgroup/unified
+own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+base="$mnt${own%/}/ctwa-bench$$"
+work=$(mktemp -d /tmp/ctwa-bench.XXXXXX)
+port=${PORT:-19190}
+pids=()
+agent=
+cleanup() {
+	[ -n "$agent" ] && kill -TERM "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
+	[ ${#pids[@]} -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null && wait "${pids[@]}" 2>/dev/null
+	[ -d "$base" ] && find "$base" -depth -type d -exec rmdir {} \; 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+start_agent() {
+	"$BIN" agent --listen "127.0.0.1:$port" "$@" >"$work/agent.log" 2>&1 &
+	agent=$!
+	for _ in $(seq 1 100); do
+		curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	cat "$work/agent.log" >&2; exit 1
+}
+stop_agent() { kill -TERM "$agent"; wait "$agent"; agent=; }
+
+echo "== setting up 100 containers"
+mkdir -p "$base/system.slice"
+for i in $(seq 1 100); do
+	d="$base/system.slice/docker-$(printf 'bench%d' "$i" | sha256sum | cut -c1-64).scope"
+	mkdir "$d"
+	# wait for the agent's discovery before the burst, so it is counted
+	sh -c 'echo $$ > "$1/cgroup.procs"; sleep 2
+	       for j in 1 2 3; do cat /etc/hostname; ls / ; date; id; uname -a; done >/dev/null 2>&1
+	       exec sleep 100000' sh "$d" &
+	pids+=($!)
+done
+start_agent
+sleep 4
+url=http://127.0.0.1:$port/metrics
+curl -fsS "$url" >"$work/scrape.txt"
+series=$(grep -vc '^#' "$work/scrape.txt")
+sys=$(grep -c '^ctrwatch_syscalls_total{container=' "$work/scrape.txt")
+printf 'containers: %s   series: %s (syscall series: %s)   body: %s bytes, gzip %s bytes\n' \
+	"$(awk '/^ctrwatch_containers / {print $2}' "$work/scrape.txt")" "$series" "$sys" \
+	"$(wc -c <"$work/scrape.txt")" "$(curl -fsS -H 'Accept-Encoding: gzip' "$url" | wc -c)"
+
+echo "== scrape latency (500 sequential GETs, one keep-alive connection)"
+python3 - "$port" <<'PY'
+import http.client, sys, time
+port = int(sys.argv[1])
+for enc in ("identity", "gzip"):
+    c = http.client.HTTPConnection("127.0.0.1", port)
+    t = []
+    for _ in range(500):
+        t0 = time.perf_counter()
+        c.request("GET", "/metrics", headers={"Accept-Encoding": enc})
+        r = c.getresponse(); r.read()
+        t.append((time.perf_counter() - t0) * 1000)
+    t.sort()
+    print(f"  {enc:8s} p50 {t[249]:.2f} ms   p99 {t[494]:.2f} ms   max {t[-1]:.2f} ms   (goal p99 <= 5 ms)")
+PY
+
+for c in 10 100; do
+	r=$(wrk -t 2 -c "$c" -d 10s "$url" 2>&1)
+	printf '== wrk -c %-3s: %s scrapes/s %s\n' "$c" "$(awk '/Requests\/sec/ {print $2}' <<<"$r")" \
+		"$(grep -E 'Socket errors|Non-2xx' <<<"$r" | tr '\n' ' ')"
+done
+echo "   (goal >= 1000 scrapes/s)"
+printf '== RSS with 100 containers: %s KiB (goal <= 16384 KiB)\n' \
+	"$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")"
+
+ticks() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
+sleep 2
+t0=$(ticks); sleep 20; t1=$(ticks)
+hz=$(getconf CLK_TCK)
+python3 -c "print(f'== idle CPU over 20 s: {($t1-$t0)/$hz/20*100:.3f} % of a core (goal <= 0.5 %)')"
+stop_agent
+
+echo "== per-syscall BPF cost (kernel BPF stats; getppid loop pinned to CPU 1)"
+cat >"$work/getppid.c" <<'C'
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(int argc, char **argv)
+{
+	long n = atol(argv[1]);
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	return 0;
+}
+C
+gcc -O2 -o "$work/getppid" "$work/getppid.c"
+cg="$base/system.slice/docker-$(printf benchloop | sha256sum | cut -c1-64).scope"
+mkdir "$cg"
+prog_stats() { curl -fsS "$url" | grep -E '^ctrwatch_bpf_program_(run_seconds|runs)_total'; }
+delta() { # before after
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+def parse(t):
+    d = {}
+    for l in t.splitlines():
+        m = re.match(r'(\S+)\{program="([^"]+)"\} (\S+)', l)
+        if m: d[(m.group(1), m.group(2))] = float(m.group(3))
+    return d
+a, b = parse(sys.argv[1]), parse(sys.argv[2])
+for p in sorted({k[1] for k in a}):
+    n = b[("ctrwatch_bpf_program_runs_total", p)] - a[("ctrwatch_bpf_program_runs_total", p)]
+    t = b[("ctrwatch_bpf_program_run_seconds_total", p)] - a[("ctrwatch_bpf_program_run_seconds_total", p)]
+    if n: print(f"    {p:20s} {n:10.0f} runs   {t * 1e9 / n:7.1f} ns/run")
+PY
+}
+for mode in "" "--syscall-time"; do
+	start_agent --metrics syscalls --bpf-stats $mode
+	sleep 1.5
+	echo "  agent ${mode:-(default: sys_exit only)}"
+	a=$(prog_stats); taskset -c 1 "$work/getppid" 3000000; b=$(prog_stats)
+	echo "   outside every watched cgroup:"; delta "$a" "$b"
+	a=$(prog_stats)
+	sh -c 'echo $$ > "$1/cgroup.procs"; exec taskset -c 1 "$2" 3000000' sh "$cg" "$work/getppid"
+	b=$(prog_stats)
+	echo "   inside a watched container:"; delta "$a" "$b"
+	stop_agent
+done
+echo "(BPF stats time every program on the machine, so other programs' runs and"
+echo " the timing itself are included; compare the rows, not absolute values)"
