@@ -78,7 +78,7 @@ static void tcp_stop(void *state)
 
 static int tcp_start(struct ctw_agent *a, void **state)
 {
-	struct ctw_tcp_probe_opts o = { .track_open = true, .ringbuf_bytes = 1u << 20 };
+	struct ctw_tcp_probe_opts o = {.track_open = true, .ringbuf_bytes = 1u << 20};
 	struct mod_tcp *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
 	int err;
@@ -94,7 +94,7 @@ static int tcp_start(struct ctw_agent *a, void **state)
 		goto out_stop;
 	}
 	if (reg)
-		ctw_registry_cgroup_ids(reg, add_cgroup, &(struct add_ctx){ .m = m });
+		ctw_registry_cgroup_ids(reg, add_cgroup, &(struct add_ctx){.m = m});
 	*state = m;
 	return 0;
 
@@ -109,9 +109,10 @@ static void tcp_container_added(void *state, const struct ctw_container *c)
 	struct ctw_registry *reg = ctw_agent_registry(m->agent);
 
 	/* The container's own cgroup and those below it. */
-	add_cgroup(&(struct add_ctx){ .m = m, .only_id = c->id }, c->cgroup_id, c);
+	add_cgroup(&(struct add_ctx){.m = m, .only_id = c->id}, c->cgroup_id, c);
 	if (reg)
-		ctw_registry_cgroup_ids(reg, add_cgroup, &(struct add_ctx){ .m = m, .only_id = c->id });
+		ctw_registry_cgroup_ids(reg, add_cgroup,
+					&(struct add_ctx){.m = m, .only_id = c->id});
 }
 
 static void tcp_container_removed(void *state, const struct ctw_container *c)
@@ -144,5 +145,5 @@ static void tcp_collect(void *state, struct ctw_metrics *metrics)
 }
 
 CTW_AGENT_MODULE(tcp, .name = "tcp", .start = tcp_start, .stop = tcp_stop,
-		 .container_added = tcp_container_added,
-		 .container_removed = tcp_container_removed, .collect = tcp_collect)
+		 .container_added = tcp_container_added, .container_removed = tcp_container_removed,
+		 .collect = tcp_collect)

@@ -46,12 +46,9 @@ int ctw_tcp_parse_ports(const char *s, __u16 *ports, __u32 *n)
 const char *ctw_tcp_close_name(__u8 close)
 {
 	static const char *const names[] = {
-		[TCPLIFE_CLOSE_FIN] = "fin",
-		[TCPLIFE_CLOSE_RST_IN] = "rst-in",
-		[TCPLIFE_CLOSE_RST_OUT] = "rst-out",
-		[TCPLIFE_CLOSE_REFUSED] = "refused",
-		[TCPLIFE_CLOSE_TIMEOUT] = "timeout",
-		[TCPLIFE_CLOSE_OTHER] = "other",
+		[TCPLIFE_CLOSE_FIN] = "fin",	     [TCPLIFE_CLOSE_RST_IN] = "rst-in",
+		[TCPLIFE_CLOSE_RST_OUT] = "rst-out", [TCPLIFE_CLOSE_REFUSED] = "refused",
+		[TCPLIFE_CLOSE_TIMEOUT] = "timeout", [TCPLIFE_CLOSE_OTHER] = "other",
 	};
 	return close < ARRAY_SIZE(names) ? names[close] : "other";
 }

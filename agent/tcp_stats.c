@@ -21,12 +21,12 @@
 #include "../lib/lib.h"
 #include "tcplife.h"
 
-static const double bounds[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-				 1, 2.5, 5, 10, 30, 60, 300, 900, 3600 };
+static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+				1,     2.5,    5,     10,   30,	   60,	 300, 900,  3600};
 #define NBOUNDS ARRAY_SIZE(bounds)
 
 enum { DIR_ACTIVE, DIR_PASSIVE, NDIRS };
-static const char *const dir_names[NDIRS] = { "active", "passive" };
+static const char *const dir_names[NDIRS] = {"active", "passive"};
 
 struct tcp_ctr {
 	char id[72];
@@ -208,7 +208,7 @@ void ctw_tcp_stats_add_cgroup(struct ctw_tcp_stats *s, __u64 cgroup_id,
 		s->cgs = xrealloc(s->cgs, s->capcgs * sizeof(*s->cgs));
 	}
 	memmove(&s->cgs[i + 1], &s->cgs[i], (s->ncgs - i) * sizeof(*s->cgs));
-	s->cgs[i] = (struct tcp_cg){ .cgroup_id = cgroup_id, .ctr = t };
+	s->cgs[i] = (struct tcp_cg){.cgroup_id = cgroup_id, .ctr = t};
 	s->ncgs++;
 }
 
@@ -321,9 +321,10 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	size_t i;
 	int d;
 
-	ctw_metrics_family(m, "ctrwatch_tcp_connections_total", CTW_COUNTER,
-			   "TCP connections that reached ESTABLISHED, counted when they close, by "
-			   "the socket's container and direction (active: connect, passive: accept).");
+	ctw_metrics_family(
+		m, "ctrwatch_tcp_connections_total", CTW_COUNTER,
+		"TCP connections that reached ESTABLISHED, counted when they close, by "
+		"the socket's container and direction (active: connect, passive: accept).");
 	for (i = 0; i < s->nctrs; i++)
 		for (d = 0; d < NDIRS; d++)
 			ctw_metrics_sample(m, labels_of(s->ctrs[i], dir_names[d], l),

@@ -55,12 +55,12 @@
 #define PF_KTHREAD 0x00200000
 
 /* Options, set by user space between open() and load(). */
-const volatile __u16 target_family = 0;          /* 0 = both, else AF_INET/AF_INET6 */
-const volatile __u8 filter_cgroup = 0;           /* only sockets whose cgroup is in `cgroups` */
-const volatile __u8 track_open = 0;              /* keep `open_conns` (the agent's gauge) */
-const volatile __u32 n_lports = 0;               /* -L: local ports to keep */
+const volatile __u16 target_family = 0; /* 0 = both, else AF_INET/AF_INET6 */
+const volatile __u8 filter_cgroup = 0;	/* only sockets whose cgroup is in `cgroups` */
+const volatile __u8 track_open = 0;	/* keep `open_conns` (the agent's gauge) */
+const volatile __u32 n_lports = 0;	/* -L: local ports to keep */
 const volatile __u16 lports[TCPLIFE_MAX_PORTS] = {};
-const volatile __u32 n_dports = 0;               /* -D: remote ports to keep */
+const volatile __u32 n_dports = 0; /* -D: remote ports to keep */
 const volatile __u16 dports[TCPLIFE_MAX_PORTS] = {};
 
 /* What we remember about a socket between its birth and TCP_CLOSE. */
@@ -218,16 +218,14 @@ static __always_inline __u8 close_kind(int oldstate, int err)
 	case TCP_LAST_ACK:
 	case TCP_FIN_WAIT1:
 	case TCP_FIN_WAIT2:
-	case TCP_CLOSING:
-		return TCPLIFE_CLOSE_FIN;
+	case TCP_CLOSING: return TCPLIFE_CLOSE_FIN;
 	case TCP_ESTABLISHED:
 	case TCP_CLOSE_WAIT:
 	case TCP_SYN_RECV:
 		/* tcp_close() with unread data, SO_LINGER 0, tcp_disconnect():
 		 * a reset sent by us.  A reset received sets sk_err first. */
 		return TCPLIFE_CLOSE_RST_OUT;
-	default:
-		return TCPLIFE_CLOSE_OTHER;
+	default: return TCPLIFE_CLOSE_OTHER;
 	}
 }
 
@@ -332,7 +330,7 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 	case TCP_LISTEN: {
 		/* listen(): remember who, for the children of this socket. */
 		struct listener_key k = listener_key_of(sk);
-		struct listener_ident l = { .sk = (__u64)sk };
+		struct listener_ident l = {.sk = (__u64)sk};
 
 		l.pid = bpf_get_current_pid_tgid() >> 32;
 		bpf_get_current_comm(l.comm, sizeof(l.comm));
@@ -386,10 +384,8 @@ int BPF_PROG(inet_sock_set_state, struct sock *sk, int oldstate, int newstate)
 		bpf_get_current_comm(s->comm, sizeof(s->comm));
 		s->flags = (s->flags & ~TCPLIFE_F_IDENT_LISTENER) | TCPLIFE_F_IDENT_CLOSER;
 		return 0;
-	case TCP_CLOSE:
-		return on_close(sk, oldstate);
-	default:
-		return 0;
+	case TCP_CLOSE: return on_close(sk, oldstate);
+	default: return 0;
 	}
 }
 

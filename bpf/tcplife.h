@@ -18,7 +18,7 @@
 
 /* tcplife_event.flags */
 #define TCPLIFE_F_ESTABLISHED 0x01    /* reached TCP_ESTABLISHED */
-#define TCPLIFE_F_PASSIVE 0x02        /* accepted (SYN_RECV child of a listener) */
+#define TCPLIFE_F_PASSIVE 0x02	      /* accepted (SYN_RECV child of a listener) */
 #define TCPLIFE_F_IDENT_LISTENER 0x04 /* pid/comm: the process that called listen() */
 #define TCPLIFE_F_IDENT_CLOSER 0x08   /* pid/comm: the process that closed/shut it down */
 #define TCPLIFE_F_IDENT_CONNECT 0x10  /* pid/comm: the process that called connect() */
@@ -26,7 +26,7 @@
 /* tcplife_event.close: how the socket ended, from (oldstate, sk_err) at
  * TCP_CLOSE.  Cheap to tell, not a packet trace: see tcplife.bpf.c. */
 enum tcplife_close {
-	TCPLIFE_CLOSE_FIN = 0,     /* orderly: LAST_ACK, FIN_WAIT1/2, CLOSING -> CLOSE */
+	TCPLIFE_CLOSE_FIN = 0,	   /* orderly: LAST_ACK, FIN_WAIT1/2, CLOSING -> CLOSE */
 	TCPLIFE_CLOSE_RST_IN = 1,  /* reset by the peer (sk_err ECONNRESET/EPIPE) */
 	TCPLIFE_CLOSE_RST_OUT = 2, /* aborted here: closed in ESTABLISHED/CLOSE_WAIT */
 	TCPLIFE_CLOSE_REFUSED = 3, /* SYN_SENT -> CLOSE with ECONNREFUSED */
@@ -34,21 +34,21 @@ enum tcplife_close {
 	TCPLIFE_CLOSE_OTHER = 5,   /* e.g. a connect abandoned before an answer */
 };
 
-struct tcplife_event {  /* ringbuf record, largest fields first */
-	__u8 saddr[16];  /* IPv4 uses the first 4 bytes */
+struct tcplife_event {	/* ringbuf record, largest fields first */
+	__u8 saddr[16]; /* IPv4 uses the first 4 bytes */
 	__u8 daddr[16];
 	__u64 cgroup_id; /* the socket's own cgroup v2 id (sk_cgrp_data) */
-	__u64 start_ns;  /* bpf_ktime_get_ns() at SYN_SENT / SYN_RECV */
-	__u64 span_ns;   /* start to TCP_CLOSE */
-	__u64 rx_bytes;  /* tcp_sock.bytes_received */
-	__u64 tx_bytes;  /* tcp_sock.bytes_acked */
-	__u32 pid;       /* tgid; 0 when no process could be named */
-	__u16 sport;     /* local port, host order */
-	__u16 dport;     /* remote port, host order */
-	__u16 family;    /* AF_INET or AF_INET6; v4-mapped v6 is AF_INET */
-	__u8 flags;      /* TCPLIFE_F_* */
-	__u8 close;      /* enum tcplife_close */
-	__u16 sk_err;    /* sk->sk_err at close (positive errno), 0 if none */
+	__u64 start_ns;	 /* bpf_ktime_get_ns() at SYN_SENT / SYN_RECV */
+	__u64 span_ns;	 /* start to TCP_CLOSE */
+	__u64 rx_bytes;	 /* tcp_sock.bytes_received */
+	__u64 tx_bytes;	 /* tcp_sock.bytes_acked */
+	__u32 pid;	 /* tgid; 0 when no process could be named */
+	__u16 sport;	 /* local port, host order */
+	__u16 dport;	 /* remote port, host order */
+	__u16 family;	 /* AF_INET or AF_INET6; v4-mapped v6 is AF_INET */
+	__u8 flags;	 /* TCPLIFE_F_* */
+	__u8 close;	 /* enum tcplife_close */
+	__u16 sk_err;	 /* sk->sk_err at close (positive errno), 0 if none */
 	__u16 __pad;
 	char comm[CTW_COMM_LEN];
 };
@@ -66,13 +66,13 @@ _Static_assert(sizeof(struct tcplife_event) == 104, "ABI: tcplife_event");
 struct ctw_tcp_probe;
 
 struct ctw_tcp_probe_opts {
-	__u16 family;                      /* 0, AF_INET or AF_INET6 */
+	__u16 family; /* 0, AF_INET or AF_INET6 */
 	__u32 n_lports, n_dports;
-	__u16 lports[TCPLIFE_MAX_PORTS];   /* local ports to keep (none = all) */
-	__u16 dports[TCPLIFE_MAX_PORTS];   /* remote ports to keep */
-	bool filter_cgroup;                /* only cgroups added with _watch_cgroup() */
-	bool track_open;                   /* keep per-cgroup open counts */
-	size_t ringbuf_bytes;              /* 0 = 256 KiB; a power of two */
+	__u16 lports[TCPLIFE_MAX_PORTS]; /* local ports to keep (none = all) */
+	__u16 dports[TCPLIFE_MAX_PORTS]; /* remote ports to keep */
+	bool filter_cgroup;		 /* only cgroups added with _watch_cgroup() */
+	bool track_open;		 /* keep per-cgroup open counts */
+	size_t ringbuf_bytes;		 /* 0 = 256 KiB; a power of two */
 };
 
 /* Called for each record; a negative return stops the current poll. */
@@ -111,9 +111,9 @@ void ctw_tcp_format_addr(const struct tcplife_event *e, bool local, char *buf, s
 
 /* Output of `ctrwatch tcplife`. */
 struct ctw_tcp_columns {
-	bool wide;        /* -w: room for IPv6 addresses */
-	bool elapsed;     /* -t: TIME(s) since the first record */
-	bool clock;       /* -T: wall clock HH:MM:SS */
+	bool wide;    /* -w: room for IPv6 addresses */
+	bool elapsed; /* -t: TIME(s) since the first record */
+	bool clock;   /* -T: wall clock HH:MM:SS */
 };
 void ctw_tcp_print_header(FILE *f, const struct ctw_tcp_columns *c);
 /* container: name, or NULL for a host process ("-"). elapsed_s/clock are

@@ -40,11 +40,14 @@ static void tcplife_usage(FILE *out)
 	      "bytes sent (acknowledged by the peer) and received, and how long it lived.\n"
 	      "\n"
 	      "The container is the socket's own cgroup, so the accepting side of a connection is\n"
-	      "attributed to the server's container.  The process of an outgoing connection is the\n"
-	      "one that called connect(); of an accepted one, the one that closed it (else the one\n"
+	      "attributed to the server's container.  The process of an outgoing connection is "
+	      "the\n"
+	      "one that called connect(); of an accepted one, the one that closed it (else the "
+	      "one\n"
 	      "that called listen()).  Host processes show \"-\" as the container.\n"
 	      "\n"
-	      "CONTAINER restricts tracing to those containers (and their child cgroups): a name or\n"
+	      "CONTAINER restricts tracing to those containers (and their child cgroups): a name "
+	      "or\n"
 	      "id (prefix), another runtime's container id, a cgroup path or a PID.\n"
 	      "\n"
 	      "Options:\n"
@@ -56,7 +59,8 @@ static void tcplife_usage(FILE *out)
 	      "  -4, --ipv4             IPv4 only (IPv4-mapped IPv6 connections count as IPv4)\n"
 	      "  -6, --ipv6             IPv6 only\n"
 	      "      --containers-only  leave out host processes\n"
-	      "      --json             one JSON object per line: time, container, cgroup_id, pid,\n"
+	      "      --json             one JSON object per line: time, container, cgroup_id, "
+	      "pid,\n"
 	      "                         comm, family, saddr, sport, daddr, dport, tx_bytes,\n"
 	      "                         rx_bytes, duration_ms, established, direction\n"
 	      "                         (active|passive), close (fin, rst-in, rst-out, refused,\n"
@@ -106,7 +110,7 @@ struct tcplife_ctx {
 	bool containers_only;
 	uint64_t last_scan_ns;
 	uint64_t first_close_ns; /* monotonic, for -t */
-	int64_t mono_to_real;    /* realtime - monotonic */
+	int64_t mono_to_real;	 /* realtime - monotonic */
 	uint64_t shown;
 };
 
@@ -122,7 +126,7 @@ static bool known_unknown(struct tcplife_ctx *t, uint64_t cgid)
 
 static void remember_unknown(struct tcplife_ctx *t, uint64_t cgid)
 {
-	t->unknown[t->unknown_next] = (struct unknown_cg){ cgid, ctw_now_ns() + UNKNOWN_TTL_NS };
+	t->unknown[t->unknown_next] = (struct unknown_cg){cgid, ctw_now_ns() + UNKNOWN_TTL_NS};
 	t->unknown_next = (t->unknown_next + 1) % UNKNOWN_SLOTS;
 }
 
@@ -177,8 +181,8 @@ static int on_event(void *ctx, const struct tcplife_event *e)
 		localtime_r(&sec, &tm);
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
 	}
-	ctw_tcp_print_row(stdout, &t->cols, e, container,
-			  (close_ns - t->first_close_ns) / 1e9, clock);
+	ctw_tcp_print_row(stdout, &t->cols, e, container, (close_ns - t->first_close_ns) / 1e9,
+			  clock);
 	return 0;
 }
 
@@ -206,8 +210,8 @@ static int watch_container(struct ctw_tcp_probe *p, uint64_t cgid, const char *p
 
 /* What the user typed -> cgroup id (+ path).  Without the registry: a cgroup
  * id, or a cgroup path absolute or relative to the v2 mount. */
-static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_t *cgid,
-			     char *path, size_t size)
+static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_t *cgid, char *path,
+			     size_t size)
 {
 	struct stat st;
 	uint64_t v;
@@ -231,8 +235,9 @@ static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_
 		ctw_strlcpy(path, spec, size);
 	else
 		snprintf(path, size, "%s/%s",
-			 ctw_path_exists("/sys/fs/cgroup/unified/cgroup.procs") ?
-				 "/sys/fs/cgroup/unified" : "/sys/fs/cgroup",
+			 ctw_path_exists("/sys/fs/cgroup/unified/cgroup.procs")
+				 ? "/sys/fs/cgroup/unified"
+				 : "/sys/fs/cgroup",
 			 spec);
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return -ENOENT;
@@ -244,20 +249,20 @@ static int cmd_tcplife(int argc, char **argv)
 {
 	enum { OPT_JSON = 256, OPT_CONTAINERS_ONLY };
 	static const struct option opts[] = {
-		{ "wide", no_argument, NULL, 'w' },
-		{ "timestamp", no_argument, NULL, 't' },
-		{ "time", no_argument, NULL, 'T' },
-		{ "localport", required_argument, NULL, 'L' },
-		{ "remoteport", required_argument, NULL, 'D' },
-		{ "ipv4", no_argument, NULL, '4' },
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "duration", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+		{"wide", no_argument, NULL, 'w'},
+		{"timestamp", no_argument, NULL, 't'},
+		{"time", no_argument, NULL, 'T'},
+		{"localport", required_argument, NULL, 'L'},
+		{"remoteport", required_argument, NULL, 'D'},
+		{"ipv4", no_argument, NULL, '4'},
+		{"ipv6", no_argument, NULL, '6'},
+		{"containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"duration", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
 	};
-	struct ctw_tcp_probe_opts po = { .ringbuf_bytes = 4u << 20 };
-	struct tcplife_ctx t = { 0 };
+	struct ctw_tcp_probe_opts po = {.ringbuf_bytes = 4u << 20};
+	struct tcplife_ctx t = {0};
 	struct ctw_tcp_probe *probe = NULL;
 	uint64_t duration_ns = 0, deadline = 0;
 	int c, err, ret = CTW_EXIT_FAIL;
@@ -265,46 +270,39 @@ static int cmd_tcplife(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "wtTL:D:46d:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'w':
-			t.cols.wide = true;
-			break;
-		case 't':
-			t.cols.elapsed = true;
-			break;
-		case 'T':
-			t.cols.clock = true;
-			break;
+		case 'w': t.cols.wide = true; break;
+		case 't': t.cols.elapsed = true; break;
+		case 'T': t.cols.clock = true; break;
 		case 'L':
 			if (ctw_tcp_parse_ports(optarg, po.lports, &po.n_lports))
-				return ctw_cmd_usage_error("tcplife", "tcplife: -L %s: want up to %d ports 1-65535, comma-separated", optarg, TCPLIFE_MAX_PORTS);
+				return ctw_cmd_usage_error("tcplife",
+							   "tcplife: -L %s: want up to %d ports "
+							   "1-65535, comma-separated",
+							   optarg, TCPLIFE_MAX_PORTS);
 			break;
 		case 'D':
 			if (ctw_tcp_parse_ports(optarg, po.dports, &po.n_dports))
-				return ctw_cmd_usage_error("tcplife", "tcplife: -D %s: want up to %d ports 1-65535, comma-separated", optarg, TCPLIFE_MAX_PORTS);
+				return ctw_cmd_usage_error("tcplife",
+							   "tcplife: -D %s: want up to %d ports "
+							   "1-65535, comma-separated",
+							   optarg, TCPLIFE_MAX_PORTS);
 			break;
-		case '4':
-			po.family = AF_INET;
-			break;
-		case '6':
-			po.family = AF_INET6;
-			break;
-		case OPT_CONTAINERS_ONLY:
-			t.containers_only = true;
-			break;
-		case OPT_JSON:
-			t.json = true;
-			break;
+		case '4': po.family = AF_INET; break;
+		case '6': po.family = AF_INET6; break;
+		case OPT_CONTAINERS_ONLY: t.containers_only = true; break;
+		case OPT_JSON: t.json = true; break;
 		case 'd':
 			if (ctw_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
-				return ctw_cmd_usage_error("tcplife", "tcplife: --duration %s: not a duration", optarg);
+				return ctw_cmd_usage_error("tcplife",
+							   "tcplife: --duration %s: not a duration",
+							   optarg);
 			break;
-		default:
-			return ctw_cmd_usage_error("tcplife", "tcplife: bad option");
+		default: return ctw_cmd_usage_error("tcplife", "tcplife: bad option");
 		}
 	}
 
 	if (ctw_registry_new) {
-		t.reg = ctw_registry_new(&(struct ctw_registry_opts){ 0 });
+		t.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
 		if (t.reg && ctw_registry_scan(t.reg) < 0)
 			pr_warn("tcplife: container discovery failed; naming what it found");
 		t.last_scan_ns = ctw_now_ns();
@@ -332,7 +330,7 @@ static int cmd_tcplife(int argc, char **argv)
 		}
 	}
 
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	/* Rows are flushed once per ring buffer batch, not once per line. */

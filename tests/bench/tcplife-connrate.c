@@ -50,7 +50,7 @@ static void serve(int lfd)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	double secs, t0, t;
 	unsigned long n = 0, fails = 0;
 	int one = 1, lfd;

@@ -20,7 +20,7 @@
 
 static struct tcplife_event ev4(const char *sa, __u16 sp, const char *da, __u16 dp)
 {
-	struct tcplife_event e = { 0 };
+	struct tcplife_event e = {0};
 
 	e.family = AF_INET;
 	inet_pton(AF_INET, sa, e.saddr);
@@ -105,7 +105,7 @@ static char *capture_row(const struct ctw_tcp_columns *c, const struct tcplife_e
 static void test_table(void **state)
 {
 	struct tcplife_event e = ev4("127.0.0.1", 19201, "127.0.0.1", 40000);
-	struct ctw_tcp_columns c = { 0 };
+	struct ctw_tcp_columns c = {0};
 	char *s;
 
 	e.pid = 4242;
@@ -146,7 +146,7 @@ static void test_table(void **state)
 
 static void test_json(void **state)
 {
-	struct tcplife_event e = { 0 };
+	struct tcplife_event e = {0};
 	json_error_t jerr;
 	char *buf = NULL;
 	size_t len = 0;
@@ -205,7 +205,7 @@ static void test_json(void **state)
 
 static struct ctw_container mkctr(const char *id, const char *name, uint64_t cg)
 {
-	struct ctw_container c = { 0 };
+	struct ctw_container c = {0};
 
 	c.cgroup_id = cg;
 	ctw_strlcpy(c.id, id, sizeof(c.id));
@@ -254,13 +254,22 @@ static void test_stats(void **state)
 	m = ctw_metrics_new(0);
 	ctw_tcp_stats_collect(s, m);
 	text = ctw_metrics_text(m, NULL);
-	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"web\",direction=\"active\"} 1\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"web\",direction=\"passive\"} 0\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"db\",direction=\"passive\"} 1\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_connections_total{container=\"web\",direction=\"active\"} 1\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_connections_total{container=\"web\",direction=\"passive\"} 0\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_connections_total{container=\"db\",direction=\"passive\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE ctrwatch_tcp_connection_duration_seconds histogram"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"web\",direction=\"active\",le=\"0.25\"} 0\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"web\",direction=\"active\",le=\"0.5\"} 1\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_count{container=\"web\",direction=\"active\"} 1\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_bucket{container="
+				     "\"web\",direction=\"active\",le=\"0.25\"} 0\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_bucket{container="
+				     "\"web\",direction=\"active\",le=\"0.5\"} 1\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_count{container="
+				     "\"web\",direction=\"active\"} 1\n"));
 	assert_non_null(strstr(text, "ctrwatch_tcp_sent_bytes_total{container=\"web\"} 10\n"));
 	assert_non_null(strstr(text, "ctrwatch_tcp_received_bytes_total{container=\"web\"} 20\n"));
 	assert_non_null(strstr(text, "ctrwatch_tcp_sent_bytes_total{container=\"db\"} 20\n"));
@@ -318,7 +327,9 @@ static void test_stats_pending(void **state)
 	m = ctw_metrics_new(0);
 	ctw_tcp_stats_collect(s, m);
 	text = ctw_metrics_text(m, NULL);
-	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"late\",direction=\"active\"} 2\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_connections_total{container=\"late\",direction=\"active\"} 2\n"));
 	assert_non_null(strstr(text, "ctrwatch_tcp_sent_bytes_total{container=\"late\"} 14\n"));
 	ctw_metrics_free(m);
 
@@ -346,8 +357,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_ports), cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_table),       cmocka_unit_test(test_json),
-		cmocka_unit_test(test_stats),       cmocka_unit_test(test_stats_pending),
+		cmocka_unit_test(test_table),	    cmocka_unit_test(test_json),
+		cmocka_unit_test(test_stats),	    cmocka_unit_test(test_stats_pending),
 		cmocka_unit_test(test_event_abi),
 	};
 	return cmocka_run_group_tests_name("tcplife", tests, NULL, NULL);
