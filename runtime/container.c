@@ -502,6 +502,11 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	if (r)
 		return r;
 	c->created_cg = true;
+	if (!o->privileged) {
+		r = cg_device_filter(s, err);
+		if (r)
+			return r;
+	}
 	if (!o->privileged && (!o->seccomp || strcmp(o->seccomp, "unconfined"))) {
 		r = seccomp_compile(o->seccomp, s->caps, &c->prog, err);
 		if (r)

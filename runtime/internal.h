@@ -32,6 +32,8 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err);
 int cg_enter(const struct ctw_state *s, pid_t pid, bool v2_done, struct ctw_err *err);
 /* Was anything in the container killed by the OOM killer? */
 bool cg_oom_killed(const struct ctw_state *s);
+/* Attach the device allowlist (BPF) to the container's v2 cgroup. */
+int cg_device_filter(const struct ctw_state *s, struct ctw_err *err);
 /* Remove the container's cgroup dirs (killing leftovers when kill). */
 int cg_destroy(const struct ctw_state *s, bool kill_left);
 

@@ -89,3 +89,19 @@ t_match "bad profile: error names file:line:column" "bad.json:3:[0-9]+" "$out"
 printf '{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_NOPE"}]}' >"$bad"
 out=$(ctw run --security-opt "seccomp=$bad" busybox true 2>&1)
 t_match "bad action: error names the JSON path" 'syscalls\[0\]\.action: unknown action SCMP_ACT_NOPE' "$out"
+
+# Device access: a BPF device filter on the v2 cgroup (what unified hosts
+# rely on), independent of the v1 devices controller.
+ctw run -d --name devs busybox sleep 30 >/dev/null
+sj=$(ctw inspect devs)
+if command -v bpftool >/dev/null; then
+	t_match "device filter attached to the v2 cgroup" 'cgroup_device +multi +ctw_devices' \
+		"$(bpftool cgroup list "$(jq -r '.[0].cgroup' <<<"$sj")")"
+fi
+v1dev=$(jq -r '.[0].cgroup_v1.devices // empty' <<<"$sj")
+if [ -n "$v1dev" ]; then
+	echo a >"$v1dev/devices.allow" # open the v1 side: the BPF filter alone must hold
+	out=$(ctw exec devs sh -c 'mknod /tmp/mem c 1 1; head -c 1 /tmp/mem | wc -c; mknod /tmp/sda b 8 0; head -c 1 /tmp/sda | wc -c; head -c 1 /dev/zero | wc -c' 2>/dev/null | tr '\n' ' ')
+	t_eq "BPF device filter alone: /dev/mem and a disk refused, /dev/zero works" "0 0 1 " "$out"
+fi
+ctw rm -f devs
