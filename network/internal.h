@@ -88,6 +88,11 @@ int net_ipam_leases_list(struct ipam_lease **out, size_t *n);
  * hint, round robin.  Pure: -ENOSPC when the subnet is full. */
 int net_ipam_pick(const struct ipam_state *st, const struct ipam_lease *leases, size_t n,
 	      uint32_t *ip);
+/* Index of the first of `want` that overlaps (protocol, port, host
+ * address or any) another of `want` (*owner = NULL) or a lease's published
+ * port (*owner = that lease's id); -1 when none does. */
+int net_ipam_port_conflict(const struct ipam_lease *leases, size_t n,
+			   const struct ctw_net_publish *want, size_t nwant, const char **owner);
 /* Serialize / parse a lease file's text (unit-tested). */
 char *net_ipam_lease_format(const struct ipam_lease *l);
 int net_ipam_lease_parse(const char *text, struct ipam_lease *l);

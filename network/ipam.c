@@ -293,6 +293,34 @@ int net_ipam_pick(const struct ipam_state *st, const struct ipam_lease *leases, 
 	return -ENOSPC;
 }
 
+static bool publish_overlap(const struct ctw_net_publish *a, const struct ctw_net_publish *b)
+{
+	return a->proto == b->proto && a->host_port == b->host_port &&
+	       (!a->host_ip[0] || !b->host_ip[0] || !strcmp(a->host_ip, b->host_ip));
+}
+
+int net_ipam_port_conflict(const struct ipam_lease *leases, size_t n,
+			   const struct ctw_net_publish *want, size_t nwant, const char **owner)
+{
+	for (size_t w = 0; w < nwant; w++) {
+		for (size_t x = 0; x < w; x++) {
+			if (publish_overlap(&want[w], &want[x])) {
+				*owner = NULL;
+				return (int)w;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			for (size_t j = 0; j < leases[i].npublish; j++) {
+				if (publish_overlap(&want[w], &leases[i].publish[j])) {
+					*owner = leases[i].id;
+					return (int)w;
+				}
+			}
+		}
+	}
+	return -1;
+}
+
 int net_proc_start_time(pid_t pid, unsigned long long *start)
 {
 	char path[64], buf[1024];

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "internal.h"
@@ -202,6 +204,43 @@ out_close:
 	return r;
 }
 
+/* A published port must be free: not published by another container, not
+ * bound by a host process (DNAT would silently steal its traffic). */
+static int check_ports(const struct ipam_lease *leases, size_t n, const struct ctw_net_opts *opts,
+		       struct ctw_err *err)
+{
+	const char *owner;
+	char spec[96];
+	int i = net_ipam_port_conflict(leases, n, opts->publish, opts->npublish, &owner);
+	if (i >= 0) {
+		ctw_net_format_publish(&opts->publish[i], spec, sizeof(spec));
+		return ctw_err_setx(err, EADDRINUSE, "publish %s: already published%s%s", spec,
+				    owner ? " by container " : " twice", owner ? owner : "");
+	}
+	for (size_t k = 0; k < opts->npublish; k++) {
+		const struct ctw_net_publish *p = &opts->publish[k];
+		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
+		uint32_t ip = 0;
+		if (p->host_ip[0])
+			net_ip4_parse(p->host_ip, &ip);
+		sa.sin_addr.s_addr = htonl(ip);
+		int fd = socket(AF_INET, (p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
+						 SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+		close(fd);
+		if (r == EADDRINUSE) {
+			ctw_net_format_publish(p, spec, sizeof(spec));
+			return ctw_err_setx(err, EADDRINUSE,
+					    "publish %s: the host port is in use by a host process", spec);
+		}
+	}
+	return 0;
+}
+
 /* Bind the network state to this netns and config when nothing holds it. */
 static int bind_state(struct ipam_state *st, bool have_state, const struct ctw_net_config *cfg,
 		      struct nl *nl, size_t nleases, struct ctw_err *err)
@@ -302,6 +341,9 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 		}
 	}
 	r = bind_state(&st, have_state, &cfg, &nl, n, err);
+	if (r < 0)
+		goto out_unlock;
+	r = check_ports(leases, n, opts, err);
 	if (r < 0)
 		goto out_unlock;
 

@@ -9,7 +9,7 @@
 # root netns is compared before and after.  Ports 19700-19719.
 . "$(dirname "$0")/../lib.sh"
 require_root
-require_cmd nft jq curl nsenter unshare busybox
+require_cmd nft jq curl nsenter unshare busybox python3
 # shellcheck source=tests/integration/network-lib.bash
 . "$(dirname "$0")/network-lib.bash"
 
@@ -75,7 +75,32 @@ t_eq "another container reaches it via the gateway (hairpin)" hello-from-a \
 t_match "the DNAT rule lives in table ip ctrwatch" 'tcp dport 19700 dnat to 172\.30\.[0-9.]+:80' \
 	"$(inh nft list table ip ctrwatch)"
 
+# UDP (busybox nc has no -u here: python3 on both ends): a datagram to
+# 127.0.0.1:19712 arrives at the container's port 5353.
+udp_recv='import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("0.0.0.0", 5353)); s.settimeout(5); print(s.recvfrom(100)[0].decode(), flush=True)'
+udp_send='import socket, sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"hello-udp", (sys.argv[1], int(sys.argv[2])))'
+fake_ctr && U=$FAKE_PID
+inh "$CTW_BIN" network attach -p 19712:5353/udp cu "$U" >/dev/null
+inctr "$U" python3 -c "$udp_recv" >"$CTW_WORK/udp.out" 2>&1 &
+udp_pid=$!
+sleep 0.3
+inh python3 -c "$udp_send" 127.0.0.1 19712
+wait "$udp_pid"
+t_eq "published UDP port via 127.0.0.1" hello-udp "$(cat "$CTW_WORK/udp.out")"
+inh "$CTW_BIN" network detach cu
+
 # ---- refusals ----
+out=$(inh "$CTW_BIN" network attach -p 19700:81 cx "$B" 2>&1)
+t_match "a host port published by another container is refused" \
+	'publish 19700:81/tcp: already published by container ca' "$out"
+inh busybox nc -l -p 19713 >/dev/null 2>&1 &
+on_exit "kill $!"
+disown
+wait_for 3 sh -c "nsenter --net=/run/netns/$NH ss -Htln 'sport = :19713' | grep -q ."
+out=$(inh "$CTW_BIN" network attach -p 19713:80 cx "$B" 2>&1)
+t_match "a host port a host process listens on is refused" 'in use by a host process' "$out"
+t_eq "refusals left no lease behind" 2 \
+	"$(inh "$CTW_BIN" network inspect --json | jq '.leases | length')"
 t_fail "attach refuses the caller's own netns" inh sh -c '"$0" network attach self $$' "$CTW_BIN"
 t_eq "nothing was added to the host netns by the refusal" 0 \
 	"$(inh ip -o addr show | grep -c ' eth0 ')"

@@ -238,6 +238,35 @@ static void test_lease_roundtrip(void **state)
 	assert_int_equal(net_ipam_lease_parse("garbage", &m), -EINVAL);
 }
 
+static void test_port_conflict(void **state)
+{
+	struct ipam_lease l[2];
+	struct ctw_net_publish want[2];
+	const char *owner = "x";
+
+	memset(l, 0, sizeof(l));
+	strcpy(l[0].id, "a");
+	l[0].npublish = 1;
+	ctw_net_parse_publish("127.0.0.1:19700:80", &l[0].publish[0], NULL);
+	strcpy(l[1].id, "b");
+	l[1].npublish = 1;
+	ctw_net_parse_publish("19701:53/udp", &l[1].publish[0], NULL);
+
+	ctw_net_parse_publish("19700:80/udp", &want[0], NULL);   /* other proto */
+	ctw_net_parse_publish("10.0.0.1:19700:80", &want[1], NULL); /* other address */
+	assert_int_equal(net_ipam_port_conflict(l, 2, want, 2, &owner), -1);
+	ctw_net_parse_publish("19700:8080", &want[1], NULL);        /* any address */
+	assert_int_equal(net_ipam_port_conflict(l, 2, want, 2, &owner), 1);
+	assert_string_equal(owner, "a");
+	ctw_net_parse_publish("10.0.0.1:19701:53/udp", &want[0], NULL);
+	assert_int_equal(net_ipam_port_conflict(l, 2, want, 1, &owner), 0);
+	assert_string_equal(owner, "b");
+	ctw_net_parse_publish("19800:1", &want[0], NULL);
+	ctw_net_parse_publish("19800:2", &want[1], NULL);            /* twice in one run */
+	assert_int_equal(net_ipam_port_conflict(NULL, 0, want, 2, &owner), 1);
+	assert_null(owner);
+}
+
 static void test_alive(void **state)
 {
 	struct ipam_lease l = { .pid = getpid() };
@@ -436,6 +465,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_lease_roundtrip),
+		cmocka_unit_test(test_port_conflict),
 		cmocka_unit_test(test_alive),
 		cmocka_unit_test_setup_teardown(test_ipam_concurrent, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_ruleset),
