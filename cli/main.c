@@ -32,7 +32,7 @@ static int cmp_cmd(const void *a, const void *b)
 
 static void usage(FILE *out)
 {
-	fputs("Usage: ctrwatch [--version] [--help] COMMAND [ARGS...]\n"
+	fputs("Usage: ctrwatch [--version] [--help] [--root DIR] COMMAND [ARGS...]\n"
 	      "\n"
 	      "eBPF container runtime, observability and policy agent.\n"
 	      "\n"
@@ -45,7 +45,11 @@ static void usage(FILE *out)
 		band = cmds[i]->order / 100;
 		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
 	}
-	fputs("\nRun 'ctrwatch COMMAND --help' for a command's options and examples.\n", out);
+	fputs("\nGlobal options:\n"
+	      "  --root DIR   image store and container layers (default: $CTRWATCH_ROOT or\n"
+	      "               /var/lib/ctrwatch)\n"
+	      "\nRun 'ctrwatch COMMAND --help' for a command's options and examples.\n",
+	      out);
 }
 
 static const struct ctw_cmd *find_cmd(const char *name)
@@ -95,6 +99,26 @@ static bool wants_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	qsort(cmds, ncmds, sizeof(cmds[0]), cmp_cmd);
+	/* Global options before COMMAND: they set the environment that every
+	 * module reads its paths from, so they reach every subcommand. */
+	while (argc >= 2 && ctw_str_has_prefix(argv[1], "--root")) {
+		const char *dir = NULL;
+		int used = 1;
+		if (!strcmp(argv[1], "--root") && argc >= 3) {
+			dir = argv[2];
+			used = 2;
+		} else if (ctw_str_has_prefix(argv[1], "--root=")) {
+			dir = argv[1] + 7;
+		}
+		if (!dir || !*dir) {
+			fprintf(stderr, "ctrwatch: --root needs a directory\n");
+			return CTW_EXIT_USAGE;
+		}
+		setenv("CTRWATCH_ROOT", dir, 1);
+		argv[used] = argv[0];
+		argv += used;
+		argc -= used;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return CTW_EXIT_USAGE;

@@ -50,3 +50,14 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	t_skip "probe checks" "needs root"
 fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	d=$(mktemp -d "$CTW_WORK/root.XXXXXX" 2>/dev/null || mktemp -d)
+	out=$(CTRWATCH_ROOT= ctw --root "$d" run busybox echo hi 2>&1)
+	t_eq "--root DIR: run works from a new store" hi "$out"
+	t_ok "--root DIR: the built-in image landed there" test -d "$d/layers"
+	t_match "--root=DIR: images lists busybox" '^busybox +latest' "$(ctw --root="$d" images)"
+	rm -rf "$d"
+fi
+ctw --root >/dev/null 2>&1; rc=$?
+t_eq "--root without a directory exits 2" 2 "$rc"
