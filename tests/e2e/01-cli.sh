@@ -61,3 +61,10 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 ctw --root >/dev/null 2>&1; rc=$?
 t_eq "--root without a directory exits 2" 2 "$rc"
+
+# The README documents every subcommand the binary has (docs stay true).
+missing=()
+for c in $(ctw --help | awk '/^Commands:/{f=1; next} /^$/{next} /^Global/{f=0} f && /^  [a-z]/{print $1}'); do
+	grep -qE "^(=+ .*[ ,]$c([ ,]|\$)|ctrwatch $c( |\$))" "$CTW_SRC/README.adoc" || missing+=("$c")
+done
+t_eq "README.adoc documents every subcommand" "" "${missing[*]}"
