@@ -135,6 +135,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FO)/%)
 FUZZ_LIB_SRCS := $(filter-out cli/%,$(SRCS))
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FO)/%.o)
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+               -Wno-missing-field-initializers \
                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
                -I$(O)/bpf -Ibpf $(PKG_CFLAGS)
 FUZZ_SECONDS ?= 60
