@@ -215,6 +215,18 @@ static __attribute__((noreturn)) void child_fail(int fd, struct ctw_err *err)
 	_exit(CTW_EXIT_RUNTIME);
 }
 
+struct workload_args {
+	const struct proc_spec *ps;
+	const sigset_t *mask;
+};
+
+static int workload_main(void *arg)
+{
+	struct workload_args *a = arg;
+	sigprocmask(SIG_SETMASK, a->mask, NULL);
+	proc_exec(a->ps);
+}
+
 static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 {
 	const struct ctw_run_opts *o = c->o;
@@ -300,14 +312,16 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	pid_t w = fork();
+	/* vfork-style: no copy of our (library-heavy) address space; we are
+	 * suspended until the command has exec'd or failed. */
+	struct workload_args wa = { .ps = &ps, .mask = &c->saved_mask };
+	size_t stack_size = 256 * 1024;
+	char *stack = xmalloc(stack_size);
+	pid_t w = clone(workload_main, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &wa);
+	free(stack);
 	if (w < 0) {
-		ctw_err_set(&err, errno, "fork the command");
+		ctw_err_set(&err, errno, "start the command");
 		child_fail(fd, &err);
-	}
-	if (w == 0) {
-		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
-		proc_exec(&ps);
 	}
 	close(fd);
 	if (slave >= 0)

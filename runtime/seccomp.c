@@ -422,6 +422,65 @@ out:
 	return r;
 }
 
+/* ---- a cache of compiled default filters ----
+ *
+ * Compiling the default profile costs a few milliseconds of libseccomp per
+ * container; the result only depends on the rule table, the capability set
+ * and libseccomp, so it is kept in ROOT/cache/ (root's own directory, as
+ * trusted as the layers next to it), keyed by a hash of all three. */
+
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static char *cache_path(uint64_t caps)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++) {
+		const struct sc_rule *r = &default_rules[i];
+		for (const char *const *n = r->names; *n; n++)
+			h = fnv(h, *n, strlen(*n) + 1);
+		h = fnv(h, &r->action, sizeof(r->action));
+		h = fnv(h, r->args, sizeof(r->args[0]) * r->nargs);
+		h = fnv(h, &r->caps_in, sizeof(r->caps_in));
+		h = fnv(h, &r->caps_ex, sizeof(r->caps_ex));
+	}
+	const struct scmp_version *v = seccomp_version();
+	if (v)
+		h = fnv(h, v, sizeof(*v));
+	return xasprintf("%s/cache/seccomp-%016llx-%016llx.bpf", ctw_root_dir(),
+			 (unsigned long long)h, (unsigned long long)caps);
+}
+
+static struct sock_fprog *cache_load(const char *path)
+{
+	char *data;
+	size_t len;
+	if (ctw_read_file(path, &data, &len))
+		return NULL;
+	if (!len || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 4096) {
+		free(data);
+		return NULL;
+	}
+	struct sock_fprog *p = xcalloc(1, sizeof(*p));
+	p->len = (unsigned short)(len / sizeof(struct sock_filter));
+	p->filter = (struct sock_filter *)data;
+	return p;
+}
+
+static void cache_store(const char *path, const struct sock_fprog *p)
+{
+	char *dir = xasprintf("%s/cache", ctw_root_dir());
+	if (ctw_mkdir_p(dir, 0700) == 0)
+		ctw_write_file_atomic(path, (const char *)p->filter,
+				      p->len * sizeof(struct sock_filter));
+	free(dir);
+}
+
 int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog **prog,
 		    struct ctw_err *err)
 {
@@ -430,15 +489,26 @@ int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog **prog
 		return 0;
 	if (profile && *profile)
 		return compile_json(profile, caps, prog, err);
+	char *cpath = cache_path(caps);
+	*prog = cache_load(cpath);
+	if (*prog) {
+		free(cpath);
+		return 0;
+	}
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
-	if (!ctx)
+	if (!ctx) {
+		free(cpath);
 		return ctw_err_setx(err, ENOMEM, "seccomp_init");
+	}
 	int r = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(default_rules) && !r; i++)
 		r = add_rule(ctx, SCMP_ACT_ERRNO(EPERM), &default_rules[i], caps, NULL, err);
 	if (!r)
 		r = export_prog(ctx, prog, err);
 	seccomp_release(ctx);
+	if (!r)
+		cache_store(cpath, *prog);
+	free(cpath);
 	return r;
 }
 
