@@ -215,6 +215,28 @@ static __attribute__((noreturn)) void child_fail(int fd, struct ctw_err *err)
 	_exit(CTW_EXIT_RUNTIME);
 }
 
+/* `ps` in the container shows "ctrwatch-init" as PID 1, not the host's
+ * path and arguments of `ctrwatch run`: overwrite our argv area (the
+ * strings nobody uses any more once the command runs). */
+static void rename_init(void)
+{
+	static const char name[] = "ctrwatch-init";
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	char buf[1024];
+	if (ctw_read_line("/proc/self/stat", buf, sizeof(buf)))
+		return;
+	char *p = strrchr(buf, ')');
+	unsigned long start = 0, end = 0;
+	/* arg_start and arg_end are fields 48 and 49. */
+	for (int field = 2; p && field < 48; field++) {
+		p = strchr(p + 1, ' ');
+	}
+	if (!p || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start + sizeof(name))
+		return;
+	memset((void *)start, 0, end - start);
+	memcpy((void *)start, name, sizeof(name));
+}
+
 struct workload_args {
 	const struct proc_spec *ps;
 	const sigset_t *mask;
@@ -309,6 +331,10 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 		proc_exec(&ps);
 	}
+	/* Options may point into our argv, which rename_init() wipes. */
+	ps.workdir = ps.workdir ? xstrdup(ps.workdir) : NULL;
+	ps.user = ps.user ? xstrdup(ps.user) : NULL;
+	rename_init();
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);

@@ -27,6 +27,9 @@ t_eq "busybox echo hi" "hi" "$out"
 out=$(ctw run busybox ps -o pid,comm 2>&1)
 t_eq "pid namespace: only the container's processes" "3" "$(printf '%s\n' "$out" | wc -l)"
 t_match "pid namespace: the command is pid 2 under our init" '^ *2 +ps' "$out"
+t_match "PID 1 is ctrwatch-init" '^ *1 +ctrwatch-init' "$out"
+t_nomatch "the host's command line does not leak into the container" "$CTW_BIN|busybox ps" \
+	"$(ctw run busybox cat /proc/1/cmdline | tr '\0' ' ')"
 out=$(ctw run --no-init busybox sh -c 'echo $$')
 t_eq "--no-init: the command is pid 1" "1" "$out"
 
