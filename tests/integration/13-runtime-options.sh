@@ -67,3 +67,16 @@ t_eq "--stop-signal is recorded" 10 "$(ctw run -d --name ss --stop-signal USR1 b
 ctw run -d --rm --name rmd busybox true >/dev/null
 wait_for 5 sh -c "! '$CTW_BIN' ps -a | grep -q rmd"
 t_eq "-d --rm: removed on exit" "" "$("$CTW_BIN" ps -aq)"
+
+# --net container:C joins another container's network namespace.
+ctw run -d --name netsrc busybox sleep 30 >/dev/null
+src=$(ctw inspect netsrc | jq -r '.[0].pid')
+t_eq "--net container:C shares C's netns" "$(readlink "/proc/$src/ns/net")" \
+	"$(ctw run --net container:netsrc busybox readlink /proc/self/ns/net)"
+t_eq "--net none: a netns of its own" 1 \
+	"$(ctw run --net none busybox readlink /proc/self/ns/net | grep -vc "$(readlink "/proc/$src/ns/net")")"
+if command -v script >/dev/null; then
+	out=$(script -qec "stty cols 91 rows 33; '$CTW_BIN' exec -t netsrc sh -c 'tty; stty size'" /dev/null | tr -d '\r')
+	t_match "exec -t: a pty and the window size" '/dev/pts/[0-9]+ 33 91' "$(echo $out)"
+fi
+ctw rm -f netsrc
