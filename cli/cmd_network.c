@@ -78,7 +78,7 @@ static int print_inspect(bool json)
 		json_object_set_new(o, "bridge_present", json_boolean(st.bridge_present));
 		json_object_set_new(o, "nft_table", json_boolean(st.table_present));
 		json_object_set_new(o, "ip_forward", json_integer(st.ip_forward));
-		json_object_set_new(o, "other_netns", json_boolean(!st.same_netns));
+		json_object_set_new(o, "other_netns_leases", json_integer((json_int_t)st.other_leases));
 		for (size_t i = 0; i < st.nleases; i++) {
 			const struct ctw_net_lease_info *l = &st.leases[i];
 			json_t *lo = json_object(), *ports = json_array();
@@ -109,8 +109,9 @@ static int print_inspect(bool json)
 		printf("nftables:   table ip %s %s\n", CTW_NET_TABLE,
 		       st.table_present ? "present" : "absent");
 		printf("ip_forward: %d\n", st.ip_forward);
-		if (!st.same_netns)
-			printf("note:       the network belongs to another network namespace\n");
+		if (st.other_leases)
+			printf("elsewhere:  %zu lease(s) held in other network namespaces\n",
+			       st.other_leases);
 		printf("leases:     %zu\n", st.nleases);
 		if (st.nleases)
 			printf("%-15s  %-13s  %-8s  %-5s  %s\n", "IP", "VETH", "PID", "ALIVE",

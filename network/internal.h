@@ -72,8 +72,14 @@ struct ipam_lease {
 	struct ctw_net_publish publish[CTW_NET_MAX_PUBLISH];
 };
 
-/* ctw_state_dir()/.network, and paths below it. */
+/* State is partitioned by network namespace, since that is where the
+ * bridge, veths and rules live: ctw_state_dir()/.network/ns-<inode>/.
+ * Paths below the partition in use (the caller's netns by default). */
 void net_ipam_path(char *buf, size_t size, const char *rel);
+/* Use another partition ("ns-<inode>"), NULL to go back to the caller's. */
+void net_ipam_use_partition(const char *name);
+/* The other partitions' names, NULL-terminated (free each and the array). */
+char **net_ipam_partitions(void);
 /* Exclusive flock on the network state; returns the fd. */
 int net_ipam_lock(struct ctw_err *err);
 void net_ipam_unlock(int fd);

@@ -17,10 +17,52 @@
 
 #include "internal.h"
 
+/* Which partition the path functions use; "" = the caller's netns. */
+static char partition[64];
+
+void net_ipam_use_partition(const char *name)
+{
+	ctw_strlcpy(partition, name ? name : "", sizeof(partition));
+}
+
 void net_ipam_path(char *buf, size_t size, const char *rel)
 {
-	snprintf(buf, size, "%s/.network%s%s", ctw_state_dir(), rel && *rel ? "/" : "",
+	char own[64];
+	const char *part = partition;
+	unsigned long long dev = 0, ino = 0;
+
+	if (!part[0]) {
+		if (net_netns_self(&dev, &ino) < 0)
+			ino = 0;
+		snprintf(own, sizeof(own), "ns-%llu", ino);
+		part = own;
+	}
+	snprintf(buf, size, "%s/.network/%s%s%s", ctw_state_dir(), part, rel && *rel ? "/" : "",
 		 rel ? rel : "");
+}
+
+char **net_ipam_partitions(void)
+{
+	char path[PATH_MAX], own[PATH_MAX];
+	char **v = xcalloc(1, sizeof(*v));
+	size_t n = 0;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "%s/.network", ctw_state_dir());
+	net_ipam_path(own, sizeof(own), NULL);
+	DIR *d = opendir(path);
+	if (!d)
+		return v;
+	while ((de = readdir(d))) {
+		if (!ctw_str_has_prefix(de->d_name, "ns-") || !net_id_valid(de->d_name) ||
+		    !strcmp(strrchr(own, '/') + 1, de->d_name))
+			continue;
+		v = xrealloc(v, (n + 2) * sizeof(*v));
+		v[n++] = xstrdup(de->d_name);
+		v[n] = NULL;
+	}
+	closedir(d);
+	return v;
 }
 
 int net_ipam_lock(struct ctw_err *err)

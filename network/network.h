@@ -20,11 +20,11 @@
  * CTRWATCH_SUBNET, CTRWATCH_MTU), and ctw_net_opts.subnet (a flag).  The
  * subnet can only change while no container holds a lease.
  *
- * State lives in ctw_state_dir()/.network/: `lock` (flock), `network` (the
- * subnet in use and the network namespace it belongs to) and `leases/<id>`.
- * Kernel objects (bridge, veths, the `ip ctrwatch` nftables table) are only
- * ever touched from the network namespace recorded there, so a gc run from
- * another namespace releases stale leases without changing that namespace.
+ * State lives in ctw_state_dir()/.network/ns-<inode of the netns>/, one
+ * partition per network namespace (where the bridge, veths and the
+ * `ip ctrwatch` table live): `lock` (flock), `network` (the subnet in use)
+ * and `leases/<id>`.  Kernel objects are only ever touched from their own
+ * netns: a teardown or gc from another one releases lease files only.
  */
 #ifndef CTW_NETWORK_H
 #define CTW_NETWORK_H
@@ -102,7 +102,7 @@ struct ctw_net_lease_info {
 struct ctw_net_status {
 	struct ctw_net_config cfg;  /* configured (or in use, when bound) */
 	bool bound;                 /* leases exist: subnet fixed, netns recorded */
-	bool same_netns;            /* the caller is in the recorded netns */
+	size_t other_leases;        /* held in other network namespaces */
 	char gateway[16];
 	bool bridge_present;        /* checked in the caller's netns */
 	bool table_present;

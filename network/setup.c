@@ -64,12 +64,6 @@ static int check_own_netns(int nsfd, struct ctw_err *err)
 	return 0;
 }
 
-static bool same_netns(const struct ipam_state *st)
-{
-	unsigned long long dev, ino;
-	return net_netns_self(&dev, &ino) == 0 && dev == st->netns_dev && ino == st->netns_ino;
-}
-
 /* Rebuild `table ip ctrwatch` from the leases on disk (lock held). */
 static int rules_sync(const struct ipam_state *st, struct ctw_err *err)
 {
@@ -85,8 +79,9 @@ static int rules_sync(const struct ipam_state *st, struct ctw_err *err)
 	return r;
 }
 
-/* Drop one lease's kernel objects and file (lock held); no rule sync. */
-static void lease_release(const struct ipam_state *st, bool here, const struct ipam_lease *l)
+/* Drop one lease's file, and its veth when `here` (the lease belongs to
+ * the caller's netns); lock held, no rule sync. */
+static void lease_release(bool here, const struct ipam_lease *l)
 {
 	if (here && l->veth[0]) {
 		struct nl nl;
@@ -105,7 +100,7 @@ static void lease_release(const struct ipam_state *st, bool here, const struct i
 }
 
 /* Release leases whose process is gone (lock held).  Returns how many. */
-static unsigned release_dead(const struct ipam_state *st, bool here)
+static unsigned release_dead(bool here)
 {
 	struct ipam_lease *leases;
 	size_t n;
@@ -115,7 +110,7 @@ static unsigned release_dead(const struct ipam_state *st, bool here)
 	for (size_t i = 0; i < n; i++) {
 		if (net_ipam_lease_alive(&leases[i]))
 			continue;
-		lease_release(st, here, &leases[i]);
+		lease_release(here, &leases[i]);
 		released++;
 	}
 	free(leases);
@@ -252,10 +247,6 @@ static int bind_state(struct ipam_state *st, bool have_state, const struct ctw_n
 		return ctw_err_set(err, -r, "identify own network namespace");
 
 	if (have_state && nleases) {
-		if (st->netns_dev != dev || st->netns_ino != ino)
-			return ctw_err_setx(err, EBUSY,
-					    "the ctrwatch network (%s) is in use from another network namespace",
-					    st->bridge);
 		if (st->subnet != cfg->subnet || st->prefix_len != cfg->prefix_len ||
 		    strcmp(st->bridge, cfg->bridge)) {
 			net_ip4_format(cfg->subnet, want);
@@ -267,9 +258,8 @@ static int bind_state(struct ipam_state *st, bool have_state, const struct ctw_n
 		}
 		return 0;
 	}
-	if (have_state && st->netns_dev == dev && st->netns_ino == ino &&
-	    (st->subnet != cfg->subnet || st->prefix_len != cfg->prefix_len ||
-	     strcmp(st->bridge, cfg->bridge))) {
+	if (have_state && (st->subnet != cfg->subnet || st->prefix_len != cfg->prefix_len ||
+			   strcmp(st->bridge, cfg->bridge))) {
 		/* The subnet changes: the old gateway address goes. */
 		int idx = net_nl_link_index(nl, st->bridge);
 		if (idx > 0)
@@ -327,7 +317,7 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 
 	have_state = net_ipam_state_read(&st) == 0;
 	if (have_state)
-		release_dead(&st, same_netns(&st));
+		release_dead(true);
 	r = net_ipam_leases_list(&leases, &n);
 	if (r < 0) {
 		ctw_err_set(err, -r, "list leases");
@@ -420,7 +410,7 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 out_release:
 	if (leased) {
 		struct ctw_err ignore;
-		lease_release(&st, true, l);
+		lease_release(true, l);
 		rules_sync(&st, &ignore);
 	}
 out_unlock:
@@ -522,6 +512,36 @@ static int lock_existing(struct ctw_err *err)
 	return net_ipam_lock(err);
 }
 
+/* Call fn(ctx) under the lock of every other netns's partition. */
+static void each_other_partition(void (*fn)(void *ctx), void *ctx)
+{
+	char **parts = net_ipam_partitions();
+	for (size_t i = 0; parts[i]; i++) {
+		net_ipam_use_partition(parts[i]);
+		int lockfd = lock_existing(NULL);
+		if (lockfd >= 0) {
+			fn(ctx);
+			net_ipam_unlock(lockfd);
+		}
+		net_ipam_use_partition(NULL);
+		free(parts[i]);
+	}
+	free(parts);
+}
+
+static void remove_lease_file(void *ctx)
+{
+	const char *id = ctx;
+	struct ipam_lease l;
+	if (net_ipam_lease_read(id, &l) == 0) {
+		/* Its veth and rules live in that other netns: the kernel
+		 * drops the veth with the container; the rules go with the
+		 * next change there. */
+		net_ipam_lease_remove(id);
+		pr_debug("network: %s released from another network namespace", id);
+	}
+}
+
 int ctw_net_teardown(const char *container_id, struct ctw_err *err)
 {
 	struct ipam_state st;
@@ -532,29 +552,34 @@ int ctw_net_teardown(const char *container_id, struct ctw_err *err)
 		return ctw_err_setx(err, EINVAL, "network: bad container id `%s`",
 				    container_id ? container_id : "");
 	lockfd = lock_existing(err);
-	if (lockfd < 0)
-		return lockfd == -ENOENT ? 0 : lockfd;
-	r = net_ipam_lease_read(container_id, &l);
+	if (lockfd < 0 && lockfd != -ENOENT)
+		return lockfd;
+	r = lockfd < 0 ? -ENOENT : net_ipam_lease_read(container_id, &l);
+	if (r == -ENOENT) {
+		/* Not set up from this netns: maybe from another one. */
+		net_ipam_unlock(lockfd);
+		each_other_partition(remove_lease_file, (void *)container_id);
+		return 0;
+	}
 	if (r < 0) {
-		r = r == -ENOENT ? 0 : ctw_err_set(err, -r, "network: read lease of %s", container_id);
+		r = ctw_err_set(err, -r, "network: read lease of %s", container_id);
 		goto out_unlock;
 	}
-	if (net_ipam_state_read(&st) < 0) {
-		net_ipam_lease_remove(container_id);
-		goto out_unlock;
-	}
-	bool here = same_netns(&st);
-	lease_release(&st, here, &l);
-	if (here)
+	lease_release(true, &l);
+	if (net_ipam_state_read(&st) == 0) {
 		r = rules_sync(&st, err);
-	else
-		pr_debug("network: %s released from another netns; its rules stay until the next change there",
-			 container_id);
-	if (r < 0)
-		ctw_err_prefix(err, "network");
+		if (r < 0)
+			ctw_err_prefix(err, "network");
+	}
 out_unlock:
 	net_ipam_unlock(lockfd);
 	return r;
+}
+
+static void release_dead_elsewhere(void *ctx)
+{
+	unsigned *cnt = ctx;
+	*cnt += release_dead(false);
 }
 
 int ctw_net_gc(unsigned *released, struct ctw_err *err)
@@ -563,32 +588,32 @@ int ctw_net_gc(unsigned *released, struct ctw_err *err)
 	unsigned cnt = 0;
 	int lockfd, r = 0;
 
-	if (released)
-		*released = 0;
 	lockfd = lock_existing(err);
-	if (lockfd < 0)
-		return lockfd == -ENOENT ? 0 : lockfd;
-	if (net_ipam_state_read(&st) == 0) {
-		bool here = same_netns(&st);
-		cnt = release_dead(&st, here);
-		/* Kernel objects only where they live; the table also goes
-		 * when a crash left it behind with no lease. */
-		if (here && (cnt || net_nft_table_present()))
+	if (lockfd >= 0) {
+		cnt = release_dead(true);
+		/* The table also goes when a crash left it behind with no
+		 * lease. */
+		if (net_ipam_state_read(&st) == 0 && (cnt || net_nft_table_present()))
 			r = rules_sync(&st, err);
-	} else {
-		struct ipam_lease *leases;
-		size_t n;
-		if (net_ipam_leases_list(&leases, &n) == 0) {
-			for (size_t i = 0; i < n; i++)
-				if (!net_ipam_lease_alive(&leases[i]) && !net_ipam_lease_remove(leases[i].id))
-					cnt++;
-			free(leases);
-		}
+		net_ipam_unlock(lockfd);
+	} else if (lockfd != -ENOENT) {
+		r = lockfd;
 	}
-	net_ipam_unlock(lockfd);
+	/* Other netns: only the lease files, never their kernel objects. */
+	each_other_partition(release_dead_elsewhere, &cnt);
 	if (released)
 		*released = cnt;
 	return r < 0 ? ctw_err_prefix(err, "network gc") : 0;
+}
+
+static void count_leases(void *ctx)
+{
+	struct ipam_lease *leases;
+	size_t n;
+	if (net_ipam_leases_list(&leases, &n) == 0) {
+		*(size_t *)ctx += n;
+		free(leases);
+	}
 }
 
 int ctw_net_status_get(struct ctw_net_status *s, struct ctw_err *err)
@@ -608,15 +633,13 @@ int ctw_net_status_get(struct ctw_net_status *s, struct ctw_err *err)
 		return ctw_err_set(err, -r, "list leases");
 	if (net_ipam_state_read(&st) == 0 && n) {
 		s->bound = true;
-		s->same_netns = same_netns(&st);
 		ctw_strlcpy(s->cfg.bridge, st.bridge, sizeof(s->cfg.bridge));
 		s->cfg.subnet = st.subnet;
 		s->cfg.prefix_len = st.prefix_len;
 		s->cfg.mtu = st.mtu;
 		snprintf(s->cfg.source, sizeof(s->cfg.source), "in use");
-	} else {
-		s->same_netns = true;
 	}
+	each_other_partition(count_leases, &s->other_leases);
 	net_ip4_format(s->cfg.subnet + 1, s->gateway);
 	s->bridge_present = if_nametoindex(s->cfg.bridge) > 0;
 	s->table_present = net_nft_table_present();

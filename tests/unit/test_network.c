@@ -368,6 +368,61 @@ static void test_ipam_concurrent(void **state)
 	assert_int_equal(got, 253);
 }
 
+/* Leases made from another netns: teardown and gc release their files and
+ * never touch this netns (no partition of our own gets created). */
+static void test_other_partitions(void **state)
+{
+	struct ipam_lease l = { .ip = 0xac1e0002, .pid = getpid() };
+	struct ctw_err err = { 0 };
+	char own[256];
+	unsigned released = 99;
+	unsigned long long start;
+
+	net_ipam_use_partition("ns-1");
+	int fd = net_ipam_lock(NULL);
+	assert_true(fd >= 0);
+	strcpy(l.id, "other1");
+	assert_int_equal(net_ipam_lease_write(&l), 0);
+	l.ip++;
+	strcpy(l.id, "alive1");
+	assert_int_equal(net_proc_start_time(getpid(), &start), 0);
+	l.start = start;
+	assert_int_equal(net_ipam_lease_write(&l), 0);
+	net_ipam_unlock(fd);
+	net_ipam_use_partition("ns-2");
+	fd = net_ipam_lock(NULL);
+	pid_t child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	l.ip++;
+	l.pid = child;
+	strcpy(l.id, "dead2");
+	assert_int_equal(net_ipam_lease_write(&l), 0);
+	net_ipam_unlock(fd);
+	net_ipam_use_partition(NULL);
+
+	char **parts = net_ipam_partitions();
+	assert_non_null(parts[0]);
+	assert_non_null(parts[1]);
+	assert_null(parts[2]);
+	for (size_t i = 0; parts[i]; i++)
+		free(parts[i]);
+	free(parts);
+
+	assert_int_equal(ctw_net_teardown("other1", &err), 0);
+	assert_int_equal(ctw_net_gc(&released, &err), 0);
+	assert_int_equal(released, 1); /* dead2; alive1 stays */
+	net_ipam_use_partition("ns-1");
+	assert_int_equal(net_ipam_lease_read("other1", &l), -ENOENT);
+	assert_int_equal(net_ipam_lease_read("alive1", &l), 0);
+	net_ipam_use_partition("ns-2");
+	assert_int_equal(net_ipam_lease_read("dead2", &l), -ENOENT);
+	net_ipam_use_partition(NULL);
+	net_ipam_path(own, sizeof(own), NULL);
+	assert_false(ctw_path_exists(own));
+}
+
 static void test_ruleset(void **state)
 {
 	struct ipam_state st = { .bridge = "ctrwatch0", .subnet = 0xac1e0000, .prefix_len = 16 };
@@ -468,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_port_conflict),
 		cmocka_unit_test(test_alive),
 		cmocka_unit_test_setup_teardown(test_ipam_concurrent, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_other_partitions, setup_tmp, teardown_tmp),
 		cmocka_unit_test(test_ruleset),
 		cmocka_unit_test(test_resolv_hosts),
 		cmocka_unit_test_setup_teardown(test_files_write, setup_tmp, teardown_tmp),
