@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <linux/bpf.h>
 
 #include <bpf/bpf.h>
@@ -63,8 +64,12 @@ static const struct bpf_insn dev_prog[] = {
 int cg_device_filter(const struct ctw_state *s, struct ctw_err *err)
 {
 	char log[4096];
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_CGROUP_DEVICE,
-		    .log_buf = log, .log_size = sizeof(log), .log_level = 0);
+	struct bpf_prog_load_opts opts;
+	memset(&opts, 0, sizeof(opts));
+	opts.sz = sizeof(opts);
+	opts.expected_attach_type = BPF_CGROUP_DEVICE;
+	opts.log_buf = log;
+	opts.log_size = sizeof(log);
 	log[0] = '\0';
 	int prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "ctw_devices", "Apache-2.0",
 				 dev_prog, ARRAY_SIZE(dev_prog), &opts);

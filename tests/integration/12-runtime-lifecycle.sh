@@ -22,8 +22,8 @@ leftovers() {
 
 # wait for a background pid, at most 20 s (a test must never hang)
 bounded_wait() {
-	local i
-	for i in $(seq 200); do
+	local _
+	for _ in $(seq 200); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
