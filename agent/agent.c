@@ -112,6 +112,7 @@ struct ctw_agent {
 	struct ctw_http *http;
 	bool ready;
 	bool stopping;
+	bool rescan_pending;
 	uint64_t series_dropped;
 	uint64_t scrapes;
 	double start_time;
@@ -1046,10 +1047,16 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 				rescan(a);
 			} else if (fd == a->inofd) {
 				drain(fd);
-				/* A burst of cgroup/state changes becomes one rescan. */
-				arm_timer(a->debounce_fd, 50 * 1000000ull, false);
+				/* Changes become one rescan 100 ms after the first of
+				 * them: at most ten scans a second however busy the
+				 * host's cgroup tree is. */
+				if (!a->rescan_pending) {
+					arm_timer(a->debounce_fd, 100 * 1000000ull, false);
+					a->rescan_pending = true;
+				}
 			} else if (fd == a->debounce_fd) {
 				drain(fd);
+				a->rescan_pending = false;
 				rescan(a);
 			}
 		}
