@@ -24,20 +24,18 @@ static void exec_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch exec web ps\n"
-	      "  ctrwatch exec -it web sh\n", out);
+	      "  ctrwatch exec -it web sh\n",
+	      out);
 }
 
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "interactive", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "env", required_argument, NULL, 'e' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
+		{"interactive", no_argument, NULL, 'i'},   {"tty", no_argument, NULL, 't'},
+		{"env", required_argument, NULL, 'e'},	   {"user", required_argument, NULL, 'u'},
+		{"workdir", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
 	};
-	struct ctw_exec_opts o = { 0 };
+	struct ctw_exec_opts o = {0};
 	char **env = NULL;
 	size_t nenv = 0;
 	int c, rc;
@@ -53,9 +51,7 @@ static int cmd_exec(int argc, char **argv)
 			break;
 		case 'u': o.user = optarg; break;
 		case 'w': o.workdir = optarg; break;
-		default:
-			ctw_strv_free(env);
-			return ctw_cmd_usage_error("exec", "exec: bad option");
+		default: ctw_strv_free(env); return ctw_cmd_usage_error("exec", "exec: bad option");
 		}
 	}
 	if (argc - optind < 2) {
@@ -64,7 +60,7 @@ static int cmd_exec(int argc, char **argv)
 	}
 	o.env = env;
 	o.argv = argv + optind + 1;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	int code = CTW_EXIT_RUNTIME;
 	if (ctw_container_exec(argv[optind], &o, &code, &err))
 		fprintf(stderr, "ctrwatch: %s\n", err.msg);

@@ -18,16 +18,17 @@ static void gc_usage(FILE *out)
 	      "at any time: containers with a live runtime are not touched.\n"
 	      "\n"
 	      "Examples:\n"
-	      "  ctrwatch gc\n", out);
+	      "  ctrwatch gc\n",
+	      out);
 }
 
 static int cmd_gc(int argc, char **argv)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	optind = 1;
 	if (getopt_long(argc, argv, "", opts, NULL) != -1 || optind < argc)
 		return ctw_cmd_usage_error("gc", "gc: takes no arguments");
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	int n = ctw_container_gc(&err);
 	if (n < 0) {
 		fprintf(stderr, "ctrwatch: gc: %s\n", err.msg);

@@ -18,12 +18,13 @@ static void inspect_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch inspect web\n"
-	      "  ctrwatch inspect web | jq '.[0].cgroup_id'\n", out);
+	      "  ctrwatch inspect web | jq '.[0].cgroup_id'\n",
+	      out);
 }
 
 static int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	optind = 1;
 	if (getopt_long(argc, argv, "", opts, NULL) != -1)
 		return ctw_cmd_usage_error("inspect", "inspect: bad option");
@@ -34,7 +35,7 @@ static int cmd_inspect(int argc, char **argv)
 	printf("[");
 	for (int i = optind; i < argc; i++) {
 		struct ctw_state s;
-		struct ctw_err err = { 0 };
+		struct ctw_err err = {0};
 		if (ctw_state_find(argv[i], &s, &err)) {
 			fprintf(stderr, "ctrwatch: %s\n", err.msg);
 			rc = CTW_EXIT_FAIL;

@@ -20,14 +20,15 @@ static void kill_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch kill web\n"
-	      "  ctrwatch kill -s HUP web\n", out);
+	      "  ctrwatch kill -s HUP web\n",
+	      out);
 }
 
 static int cmd_kill(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "signal", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
+		{"signal", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
 	};
 	int sig = SIGKILL, c;
 	optind = 1;
@@ -42,7 +43,7 @@ static int cmd_kill(int argc, char **argv)
 		return ctw_cmd_usage_error("kill", "kill: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
-		struct ctw_err err = { 0 };
+		struct ctw_err err = {0};
 		if (ctw_container_kill(argv[i], sig, &err)) {
 			fprintf(stderr, "ctrwatch: %s\n", err.msg);
 			rc = CTW_EXIT_FAIL;

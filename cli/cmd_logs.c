@@ -23,7 +23,8 @@ static void logs_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch logs web\n"
-	      "  ctrwatch logs -f web\n", out);
+	      "  ctrwatch logs -f web\n",
+	      out);
 }
 
 static bool copy_avail(int fd)
@@ -43,8 +44,8 @@ static bool copy_avail(int fd)
 static int cmd_logs(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+		{"follow", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
 	};
 	bool follow = false;
 	int c;
@@ -57,7 +58,7 @@ static int cmd_logs(int argc, char **argv)
 	if (optind != argc - 1)
 		return ctw_cmd_usage_error("logs", "logs: one CONTAINER is required");
 	struct ctw_state s;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	if (ctw_state_find(argv[optind], &s, &err)) {
 		fprintf(stderr, "ctrwatch: %s\n", err.msg);
 		return CTW_EXIT_FAIL;
@@ -79,7 +80,7 @@ static int cmd_logs(int argc, char **argv)
 	copy_avail(fd);
 	while (follow && (ctw_state_init_alive(&s) || ctw_state_monitor_alive(&s))) {
 		if (!copy_avail(fd)) {
-			struct timespec ts = { 0, 100000000 };
+			struct timespec ts = {0, 100000000};
 			nanosleep(&ts, NULL);
 		}
 	}

@@ -25,7 +25,8 @@ static void ps_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch ps\n"
-	      "  ctrwatch ps -a --json | jq -r '.[] | select(.oom_killed) | .name'\n", out);
+	      "  ctrwatch ps -a --json | jq -r '.[] | select(.oom_killed) | .name'\n",
+	      out);
 }
 
 static void ago(uint64_t ns, char *buf, size_t size)
@@ -49,10 +50,10 @@ static void ago(uint64_t ns, char *buf, size_t size)
 static int cmd_ps(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"all", no_argument, NULL, 'a'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
 	bool all = false, quiet = false, json = false;
 	int c;
@@ -107,13 +108,13 @@ static int cmd_ps(int argc, char **argv)
 				snprintf(status, sizeof(status), "Up %s", t);
 			} else if (s.status == CTW_ST_EXITED) {
 				ago(s.finished_ns, t, sizeof(t));
-				snprintf(status, sizeof(status), "Exited (%d) %s ago%s", s.exit_code, t,
-					 s.oom_killed ? " (OOMKilled)" : "");
+				snprintf(status, sizeof(status), "Exited (%d) %s ago%s",
+					 s.exit_code, t, s.oom_killed ? " (OOMKilled)" : "");
 			} else {
 				snprintf(status, sizeof(status), "Created");
 			}
-			printf("%.12s  %-16.16s  \"%s\"%*s  %-14s  %-26s  %-15s  %s\n", s.id, s.image,
-			       cmd, (int)(20 - strlen(cmd)), "", created, status,
+			printf("%.12s  %-16.16s  \"%s\"%*s  %-14s  %-26s  %-15s  %s\n", s.id,
+			       s.image, cmd, (int)(20 - strlen(cmd)), "", created, status,
 			       s.ip[0] ? s.ip : "-", s.name);
 		}
 		ctw_state_fini(&s);

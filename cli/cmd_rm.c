@@ -19,14 +19,15 @@ static void rm_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch rm job\n"
-	      "  ctrwatch rm -f $(ctrwatch ps -aq)\n", out);
+	      "  ctrwatch rm -f $(ctrwatch ps -aq)\n",
+	      out);
 }
 
 static int cmd_rm(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+		{"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
 	};
 	bool force = false;
 	int c;
@@ -40,7 +41,7 @@ static int cmd_rm(int argc, char **argv)
 		return ctw_cmd_usage_error("rm", "rm: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
-		struct ctw_err err = { 0 };
+		struct ctw_err err = {0};
 		if (ctw_container_remove(argv[i], force, &err)) {
 			fprintf(stderr, "ctrwatch: %s\n", err.msg);
 			rc = CTW_EXIT_FAIL;

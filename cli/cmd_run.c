@@ -87,10 +87,29 @@ static void run_usage(FILE *out)
 }
 
 enum {
-	OPT_NAME = 256, OPT_HOSTNAME, OPT_ROOTFS, OPT_RM, OPT_INIT, OPT_NO_INIT, OPT_ENTRYPOINT,
-	OPT_STOP_SIGNAL, OPT_STOP_TIMEOUT, OPT_ENV_FILE, OPT_TMPFS, OPT_READ_ONLY, OPT_CPUS,
-	OPT_PIDS, OPT_CGROUP_PARENT, OPT_CAP_ADD, OPT_CAP_DROP, OPT_PRIVILEGED, OPT_SECOPT,
-	OPT_NET, OPT_DNS, OPT_TRACE, OPT_TRACE_OUTPUT,
+	OPT_NAME = 256,
+	OPT_HOSTNAME,
+	OPT_ROOTFS,
+	OPT_RM,
+	OPT_INIT,
+	OPT_NO_INIT,
+	OPT_ENTRYPOINT,
+	OPT_STOP_SIGNAL,
+	OPT_STOP_TIMEOUT,
+	OPT_ENV_FILE,
+	OPT_TMPFS,
+	OPT_READ_ONLY,
+	OPT_CPUS,
+	OPT_PIDS,
+	OPT_CGROUP_PARENT,
+	OPT_CAP_ADD,
+	OPT_CAP_DROP,
+	OPT_PRIVILEGED,
+	OPT_SECOPT,
+	OPT_NET,
+	OPT_DNS,
+	OPT_TRACE,
+	OPT_TRACE_OUTPUT,
 };
 
 static void push(char ***v, size_t *n, char *s)
@@ -177,63 +196,63 @@ static void free_volumes(struct ctw_volume *v, size_t n)
 static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "hostname", required_argument, NULL, OPT_HOSTNAME },
-		{ "rootfs", required_argument, NULL, OPT_ROOTFS },
-		{ "detach", no_argument, NULL, 'd' },
-		{ "rm", no_argument, NULL, OPT_RM },
-		{ "interactive", no_argument, NULL, 'i' },
-		{ "tty", no_argument, NULL, 't' },
-		{ "init", no_argument, NULL, OPT_INIT },
-		{ "no-init", no_argument, NULL, OPT_NO_INIT },
-		{ "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-		{ "stop-signal", required_argument, NULL, OPT_STOP_SIGNAL },
-		{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
-		{ "env", required_argument, NULL, 'e' },
-		{ "env-file", required_argument, NULL, OPT_ENV_FILE },
-		{ "workdir", required_argument, NULL, 'w' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "volume", required_argument, NULL, 'v' },
-		{ "tmpfs", required_argument, NULL, OPT_TMPFS },
-		{ "read-only", no_argument, NULL, OPT_READ_ONLY },
-		{ "memory", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, OPT_CPUS },
-		{ "pids-limit", required_argument, NULL, OPT_PIDS },
-		{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
-		{ "cap-add", required_argument, NULL, OPT_CAP_ADD },
-		{ "cap-drop", required_argument, NULL, OPT_CAP_DROP },
-		{ "privileged", no_argument, NULL, OPT_PRIVILEGED },
-		{ "security-opt", required_argument, NULL, OPT_SECOPT },
-		{ "net", required_argument, NULL, OPT_NET },
-		{ "network", required_argument, NULL, OPT_NET },
-		{ "publish", required_argument, NULL, 'p' },
-		{ "dns", required_argument, NULL, OPT_DNS },
-		{ "trace", optional_argument, NULL, OPT_TRACE },
-		{ "trace-output", required_argument, NULL, OPT_TRACE_OUTPUT },
-		{ NULL, 0, NULL, 0 },
+		{"name", required_argument, NULL, OPT_NAME},
+		{"hostname", required_argument, NULL, OPT_HOSTNAME},
+		{"rootfs", required_argument, NULL, OPT_ROOTFS},
+		{"detach", no_argument, NULL, 'd'},
+		{"rm", no_argument, NULL, OPT_RM},
+		{"interactive", no_argument, NULL, 'i'},
+		{"tty", no_argument, NULL, 't'},
+		{"init", no_argument, NULL, OPT_INIT},
+		{"no-init", no_argument, NULL, OPT_NO_INIT},
+		{"entrypoint", required_argument, NULL, OPT_ENTRYPOINT},
+		{"stop-signal", required_argument, NULL, OPT_STOP_SIGNAL},
+		{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
+		{"env", required_argument, NULL, 'e'},
+		{"env-file", required_argument, NULL, OPT_ENV_FILE},
+		{"workdir", required_argument, NULL, 'w'},
+		{"user", required_argument, NULL, 'u'},
+		{"volume", required_argument, NULL, 'v'},
+		{"tmpfs", required_argument, NULL, OPT_TMPFS},
+		{"read-only", no_argument, NULL, OPT_READ_ONLY},
+		{"memory", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, OPT_CPUS},
+		{"pids-limit", required_argument, NULL, OPT_PIDS},
+		{"cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT},
+		{"cap-add", required_argument, NULL, OPT_CAP_ADD},
+		{"cap-drop", required_argument, NULL, OPT_CAP_DROP},
+		{"privileged", no_argument, NULL, OPT_PRIVILEGED},
+		{"security-opt", required_argument, NULL, OPT_SECOPT},
+		{"net", required_argument, NULL, OPT_NET},
+		{"network", required_argument, NULL, OPT_NET},
+		{"publish", required_argument, NULL, 'p'},
+		{"dns", required_argument, NULL, OPT_DNS},
+		{"trace", optional_argument, NULL, OPT_TRACE},
+		{"trace-output", required_argument, NULL, OPT_TRACE_OUTPUT},
+		{NULL, 0, NULL, 0},
 	};
 	struct ctw_run_opts o;
 	ctw_run_opts_init(&o);
-	char **env = NULL, **dns = NULL, *ep[2] = { NULL, NULL };
+	char **env = NULL, **dns = NULL, *ep[2] = {NULL, NULL};
 	size_t nenv = 0, ndns = 0, npub = 0;
 	struct ctw_net_publish *pub = NULL;
 	struct ctw_volume *vols = NULL;
 	size_t nvols = 0;
 	int rc = CTW_EXIT_RUNTIME, c;
 	uint64_t u;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	const char *trace_opts = NULL, *trace_out = NULL;
 	struct ctw_trace_run *trace = NULL;
 
 	/* A bad value is a failure before the command starts: one line and
 	 * 125, as Docker; unknown options are usage errors (2). */
-#define BAD(...)                                                   \
-	do {                                                       \
-		fputs("ctrwatch: ", stderr);                       \
-		fprintf(stderr, __VA_ARGS__);                      \
-		fputc('\n', stderr);                               \
-		rc = CTW_EXIT_RUNTIME;                             \
-		goto out;                                          \
+#define BAD(...)                              \
+	do {                                  \
+		fputs("ctrwatch: ", stderr);  \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr);          \
+		rc = CTW_EXIT_RUNTIME;        \
+		goto out;                     \
 	} while (0)
 
 	optind = 1;
@@ -299,7 +318,8 @@ static int cmd_run(int argc, char **argv)
 		case OPT_READ_ONLY: o.read_only = true; break;
 		case 'm':
 			if (ctw_parse_bytes(optarg, &o.memory) || o.memory < 6 * 1024 * 1024)
-				BAD("run: invalid --memory '%s' (at least 6m; e.g. 64m, 1g)", optarg);
+				BAD("run: invalid --memory '%s' (at least 6m; e.g. 64m, 1g)",
+				    optarg);
 			break;
 		case OPT_CPUS: {
 			char *end;
@@ -329,7 +349,8 @@ static int cmd_run(int argc, char **argv)
 		case OPT_PRIVILEGED: o.privileged = true; break;
 		case OPT_SECOPT: {
 			const char *v = optarg;
-			if (ctw_str_has_prefix(v, "seccomp=") || ctw_str_has_prefix(v, "seccomp:")) {
+			if (ctw_str_has_prefix(v, "seccomp=") ||
+			    ctw_str_has_prefix(v, "seccomp:")) {
 				o.seccomp = v + 8;
 				if (!*o.seccomp)
 					BAD("run: --security-opt seccomp= needs a value");
@@ -362,8 +383,10 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'p':
 			if (!ctw_net_parse_publish) {
-				fprintf(stderr, "ctrwatch: --publish %s: bridge networking not "
-						"available yet\n", optarg);
+				fprintf(stderr,
+					"ctrwatch: --publish %s: bridge networking not "
+					"available yet\n",
+					optarg);
 				goto out;
 			}
 			pub = xrealloc(pub, (npub + 1) * sizeof(*pub));
@@ -377,9 +400,7 @@ static int cmd_run(int argc, char **argv)
 		case OPT_DNS: push(&dns, &ndns, xstrdup(optarg)); break;
 		case OPT_TRACE: trace_opts = optarg ? optarg : ""; break;
 		case OPT_TRACE_OUTPUT: trace_out = optarg; break;
-		default:
-			rc = ctw_cmd_usage_error("run", "run: bad option");
-			goto out;
+		default: rc = ctw_cmd_usage_error("run", "run: bad option"); goto out;
 		}
 	}
 	if (!o.rootfs) {

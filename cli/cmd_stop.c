@@ -20,15 +20,16 @@ static void stop_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch stop web\n"
-	      "  ctrwatch stop -t 0 web\n", out);
+	      "  ctrwatch stop -t 0 web\n",
+	      out);
 }
 
 static int cmd_stop(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "time", required_argument, NULL, 't' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
+		{"time", required_argument, NULL, 't'},
+		{"timeout", required_argument, NULL, 't'},
+		{NULL, 0, NULL, 0},
 	};
 	int timeout = -1, c;
 	uint64_t v;
@@ -42,7 +43,7 @@ static int cmd_stop(int argc, char **argv)
 		return ctw_cmd_usage_error("stop", "stop: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
-		struct ctw_err err = { 0 };
+		struct ctw_err err = {0};
 		if (ctw_container_stop(argv[i], timeout, &err)) {
 			fprintf(stderr, "ctrwatch: %s\n", err.msg);
 			rc = CTW_EXIT_FAIL;

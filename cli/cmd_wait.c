@@ -16,12 +16,13 @@ static void wait_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch run -d --name job busybox sh -c 'sleep 1; exit 3'\n"
-	      "  ctrwatch wait job     # prints 3, exits 3\n", out);
+	      "  ctrwatch wait job     # prints 3, exits 3\n",
+	      out);
 }
 
 static int cmd_wait(int argc, char **argv)
 {
-	static const struct option opts[] = { { NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {{NULL, 0, NULL, 0}};
 	optind = 1;
 	if (getopt_long(argc, argv, "", opts, NULL) != -1)
 		return ctw_cmd_usage_error("wait", "wait: bad option");
@@ -29,7 +30,7 @@ static int cmd_wait(int argc, char **argv)
 		return ctw_cmd_usage_error("wait", "wait: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
-		struct ctw_err err = { 0 };
+		struct ctw_err err = {0};
 		int code;
 		if (ctw_container_wait(argv[i], &code, &err)) {
 			fprintf(stderr, "ctrwatch: %s\n", err.msg);

@@ -24,9 +24,9 @@
 /* v1 controllers a container gets a directory in on hybrid hosts: memory,
  * cpu and pids carry limits; cpuacct is for accounting (the agent reads
  * it); devices confines device nodes. */
-static const char *const v1_ctrls[] = { "memory", "cpu", "cpuacct", "pids", "devices" };
+static const char *const v1_ctrls[] = {"memory", "cpu", "cpuacct", "pids", "devices"};
 
-static enum cg_layout layout = (enum cg_layout)-1;
+static enum cg_layout layout = (enum cg_layout) - 1;
 static const char *v2_mount;
 
 static bool is_cgroup2(const char *path)
@@ -81,7 +81,8 @@ static int own_cgroup(const char *ctrl, char *out, size_t size)
 		} else {
 			char buf[256];
 			ctw_strlcpy(buf, ctrls, sizeof(buf));
-			for (char *s2, *t = strtok_r(buf, ",", &s2); t; t = strtok_r(NULL, ",", &s2))
+			for (char *s2, *t = strtok_r(buf, ",", &s2); t;
+			     t = strtok_r(NULL, ",", &s2))
 				if (!strcmp(t, ctrl))
 					match = true;
 		}
@@ -95,8 +96,7 @@ static int own_cgroup(const char *ctrl, char *out, size_t size)
 	return r;
 }
 
-static int parent_dir(const char *mnt, const char *ctrl, const char *parent, char *out,
-		      size_t size)
+static int parent_dir(const char *mnt, const char *ctrl, const char *parent, char *out, size_t size)
 {
 	char own[PATH_MAX] = "";
 	if (parent[0] != '/') {
@@ -165,9 +165,9 @@ static int apply_v1_limits(const struct ctw_state *s, const struct cg_limits *li
 			/* What /dev in the container holds, plus mknod of anything
 			 * (as runc does): opening other devices is refused. */
 			static const char *const allow[] = {
-				"c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm",
-				"c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm",
-				"c 136:* rwm", "c 10:200 rwm",
+				"c *:* m",   "b *:* m",	  "c 1:3 rwm",	 "c 1:5 rwm",
+				"c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",	 "c 5:0 rwm",
+				"c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
 			};
 			r = write_knob(d, "devices.deny", "a", err);
 			for (size_t k = 0; !r && k < ARRAY_SIZE(allow); k++)
@@ -209,7 +209,8 @@ static int apply_v2_limits(const struct ctw_state *s, const struct cg_limits *li
 		if (!strstr(ctrls, "cpu"))
 			return ctw_err_setx(err, EOPNOTSUPP,
 					    "cgroup: cpu controller not enabled for %s", parent);
-		snprintf(buf, sizeof(buf), "%llu 100000", (unsigned long long)(lim->cpus_milli * 100));
+		snprintf(buf, sizeof(buf), "%llu 100000",
+			 (unsigned long long)(lim->cpus_milli * 100));
 		r = write_knob(s->cgroup, "cpu.max", buf, err);
 	}
 	if (!r && lim->pids) {
@@ -231,8 +232,9 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
 	s->nv1 = 0;
 	s->cgroup[0] = '\0';
 	if (l == CG_LEGACY)
-		return ctw_err_setx(err, ENOTSUP, "cgroup: no cgroup v2 hierarchy on this host "
-					      "(need unified or hybrid cgroups)");
+		return ctw_err_setx(err, ENOTSUP,
+				    "cgroup: no cgroup v2 hierarchy on this host "
+				    "(need unified or hybrid cgroups)");
 	r = parent_dir(v2_mount, "", parent, dir, sizeof(dir));
 	if (r)
 		return ctw_err_set(err, -r, "cgroup: find own cgroup in /proc/self/cgroup");
@@ -377,7 +379,7 @@ static int rmdir_retry(const char *dir, bool kill_left)
 			return -errno;
 		if (kill_left)
 			kill_procs(dir);
-		struct timespec ts = { 0, i < 20 ? 1000000 : 10000000 };
+		struct timespec ts = {0, i < 20 ? 1000000 : 10000000};
 		nanosleep(&ts, NULL);
 	}
 	return -EBUSY;

@@ -121,8 +121,9 @@ static int build_process(struct run_ctx *c, struct ctw_err *err)
 	for (char **p = cmd; p && *p; p++)
 		strv_push(&c->argv, &n, xstrdup(*p));
 	if (!n)
-		return ctw_err_setx(err, EINVAL, "no command specified (the image has no Cmd "
-					      "or Entrypoint)");
+		return ctw_err_setx(err, EINVAL,
+				    "no command specified (the image has no Cmd "
+				    "or Entrypoint)");
 	size_t ne = 0;
 	c->env = NULL;
 	env_set(&c->env, &ne, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
@@ -200,7 +201,7 @@ static void lo_up(void)
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return;
-	struct ifreq ifr = { 0 };
+	struct ifreq ifr = {0};
 	ctw_strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
 	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
 		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
@@ -253,7 +254,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 {
 	const struct ctw_run_opts *o = c->o;
 	int fd = c->sync[1];
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	struct sync_msg m;
 
 	close(c->sync[0]);
@@ -319,8 +320,12 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	struct proc_spec ps = {
 		.argv = c->argv,
 		.env = c->env,
-		.workdir = o->workdir ? o->workdir : c->img ? c->img->config.workdir : NULL,
-		.user = o->user ? o->user : c->img ? c->img->config.user : NULL,
+		.workdir = o->workdir ? o->workdir
+			   : c->img   ? c->img->config.workdir
+				      : NULL,
+		.user = o->user	 ? o->user
+			: c->img ? c->img->config.user
+				 : NULL,
 		.caps = c->st.caps,
 		.no_new_privs = o->no_new_privs && !o->privileged,
 		.seccomp = c->prog,
@@ -340,7 +345,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	/* vfork-style: no copy of our (library-heavy) address space; we are
 	 * suspended until the command has exec'd or failed. */
-	struct workload_args wa = { .ps = &ps, .mask = &c->saved_mask };
+	struct workload_args wa = {.ps = &ps, .mask = &c->saved_mask};
 	size_t stack_size = 256 * 1024;
 	char *stack = xmalloc(stack_size);
 	pid_t w = clone(workload_main, stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &wa);
@@ -387,7 +392,8 @@ static void write_default_files(struct run_ctx *c)
 void container_cleanup(struct ctw_state *s, bool remove_all)
 {
 	cg_destroy(s, true);
-	if (net_available() && (!strcmp(s->net_mode, "bridge") || !strcmp(s->net_mode, "container")))
+	if (net_available() &&
+	    (!strcmp(s->net_mode, "bridge") || !strcmp(s->net_mode, "container")))
 		ctw_net_teardown(s->id, NULL);
 	if (remove_all) {
 		char *d = container_dir(s->id);
@@ -423,8 +429,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		if (!o->image)
 			return ctw_err_setx(err, EINVAL, "no image given");
 		if (!ctw_image_get)
-			return ctw_err_setx(err, ENOSYS, "image %s: the image store is not "
-						     "available yet (use --rootfs DIR)", o->image);
+			return ctw_err_setx(err, ENOSYS,
+					    "image %s: the image store is not "
+					    "available yet (use --rootfs DIR)",
+					    o->image);
 		r = ctw_image_get(NULL, o->image, &c->img, err);
 		if (r)
 			return r;
@@ -446,8 +454,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 
 	gen_id(s->id);
 	if (o->name && !valid_name(o->name))
-		return ctw_err_setx(err, EINVAL, "invalid container name \"%s\": only "
-					      "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", o->name);
+		return ctw_err_setx(err, EINVAL,
+				    "invalid container name \"%s\": only "
+				    "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+				    o->name);
 	ctw_strlcpy(s->name, o->name ? o->name : s->id, o->name ? sizeof(s->name) : 13);
 	c->hostname = o->hostname ? o->hostname : o->name ? o->name : NULL;
 	if (!c->hostname) {
@@ -461,7 +471,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 
 	s->caps = compute_caps(o);
 	s->no_new_privs = o->no_new_privs && !o->privileged;
-	ctw_strlcpy(s->seccomp, o->privileged ? "unconfined" : o->seccomp ? o->seccomp : "",
+	ctw_strlcpy(s->seccomp,
+		    o->privileged ? "unconfined"
+		    : o->seccomp  ? o->seccomp
+				  : "",
 		    sizeof(s->seccomp));
 	s->stop_signal = o->stop_signal;
 	if (!s->stop_signal && c->img && c->img->config.stop_signal)
@@ -469,10 +482,16 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	if (s->stop_signal <= 0)
 		s->stop_signal = SIGTERM;
 	s->stop_timeout = o->stop_timeout >= 0 ? o->stop_timeout : 10;
-	ctw_strlcpy(s->workdir, o->workdir ? o->workdir : c->img && c->img->config.workdir ?
-			c->img->config.workdir : "", sizeof(s->workdir));
-	ctw_strlcpy(s->user, o->user ? o->user : c->img && c->img->config.user ?
-			c->img->config.user : "", sizeof(s->user));
+	ctw_strlcpy(s->workdir,
+		    o->workdir			       ? o->workdir
+		    : c->img && c->img->config.workdir ? c->img->config.workdir
+						       : "",
+		    sizeof(s->workdir));
+	ctw_strlcpy(s->user,
+		    o->user			    ? o->user
+		    : c->img && c->img->config.user ? c->img->config.user
+						    : "",
+		    sizeof(s->user));
 	s->env = NULL;
 	size_t ne = 0;
 	for (char **p = c->env; p && *p; p++)
@@ -491,8 +510,9 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	s->status = CTW_ST_CREATED;
 
 	if (o->net.mode == CTW_NET_BRIDGE && !net_available())
-		return ctw_err_setx(err, ENOSYS, "bridge networking not available yet "
-					      "(use --net none or --net host)");
+		return ctw_err_setx(err, ENOSYS,
+				    "bridge networking not available yet "
+				    "(use --net none or --net host)");
 	if (o->net.mode == CTW_NET_CONTAINER) {
 		struct ctw_state other;
 		r = ctw_state_find(o->net_target, &other, err);
@@ -537,7 +557,7 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		parent = getenv("CTRWATCH_CGROUP_PARENT");
 	if (!parent || !*parent)
 		parent = "ctrwatch";
-	struct cg_limits lim = { o->memory, o->cpus_milli, o->pids_limit };
+	struct cg_limits lim = {o->memory, o->cpus_milli, o->pids_limit};
 	r = cg_create(s, parent, &lim, err);
 	if (r)
 		return r;
@@ -589,7 +609,7 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 	if (o->net.mode == CTW_NET_BRIDGE || o->net.mode == CTW_NET_CONTAINER) {
 		if (net_available()) {
 			struct ctw_net_opts no = o->net;
-			struct ctw_net_lease lease = { 0 };
+			struct ctw_net_lease lease = {0};
 			char join[16];
 			no.container_id = s->id;
 			no.name = s->name;
@@ -702,7 +722,7 @@ static void notify_parent(struct run_ctx *c, int rc, int exit_code, const struct
 {
 	if (c->notify_fd < 0)
 		return;
-	struct notify n = { .rc = rc, .exit_code = exit_code };
+	struct notify n = {.rc = rc, .exit_code = exit_code};
 	ctw_strlcpy(n.id, c->st.id, sizeof(n.id));
 	if (err)
 		n.err = *err;
@@ -739,8 +759,8 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	 * nothing is lost; the child restores the mask before exec. */
 	sigset_t fwd;
 	sigemptyset(&fwd);
-	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
-				    SIGUSR2, SIGWINCH, SIGCONT };
+	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT,   SIGHUP, SIGQUIT,
+				   SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		sigaddset(&fwd, sigs[i]);
 		/* An ignored signal never reaches the signalfd (a background
@@ -795,7 +815,7 @@ out:
 int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out,
 		      struct ctw_err *err)
 {
-	struct run_ctx c = { .o = o, .sync = { -1, -1 }, .net_fd = -1, .notify_fd = -1 };
+	struct run_ctx c = {.o = o, .sync = {-1, -1}, .net_fd = -1, .notify_fd = -1};
 	c.remove = !o->detach || o->remove;
 	int r;
 
@@ -836,7 +856,7 @@ int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out
 			_exit(m2 < 0 ? 1 : 0);
 		c.notify_fd = p[1];
 		int code = 0;
-		struct ctw_err e = { 0 };
+		struct ctw_err e = {0};
 		r = run(&c, &code, &e);
 		if (r)
 			notify_parent(&c, r, code, &e);

@@ -19,17 +19,18 @@
 #include "internal.h"
 
 /* The instruction forms this program needs (kernel's filter.h names). */
-#define LDX_W(dst, src, o) \
-	((struct bpf_insn){ .code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = dst, .src_reg = src, .off = o })
+#define LDX_W(dst, src, o)  \
+	((struct bpf_insn){ \
+		.code = BPF_LDX | BPF_MEM | BPF_W, .dst_reg = dst, .src_reg = src, .off = o})
 #define MOV_REG(dst, src) \
-	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = dst, .src_reg = src })
+	((struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_X, .dst_reg = dst, .src_reg = src})
 #define ALU_IMM(op, dst, k) \
-	((struct bpf_insn){ .code = BPF_ALU64 | op | BPF_K, .dst_reg = dst, .imm = k })
+	((struct bpf_insn){.code = BPF_ALU64 | op | BPF_K, .dst_reg = dst, .imm = k})
 #define JMP_IMM(op, dst, k, o) \
-	((struct bpf_insn){ .code = BPF_JMP | op | BPF_K, .dst_reg = dst, .off = o, .imm = k })
+	((struct bpf_insn){.code = BPF_JMP | op | BPF_K, .dst_reg = dst, .off = o, .imm = k})
 #define MOV_IMM(dst, k) \
-	((struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = dst, .imm = k })
-#define EXIT() ((struct bpf_insn){ .code = BPF_JMP | BPF_EXIT })
+	((struct bpf_insn){.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = dst, .imm = k})
+#define EXIT() ((struct bpf_insn){.code = BPF_JMP | BPF_EXIT})
 
 /* r2 = access, r3 = type, r4 = major, r5 = minor.  Jump offsets count
  * from the next instruction; DENY and ALLOW are the last four. */
@@ -40,21 +41,21 @@ static const struct bpf_insn dev_prog[] = {
 	/* 3 */ ALU_IMM(BPF_RSH, BPF_REG_2, 16),
 	/* 4 */ LDX_W(BPF_REG_4, BPF_REG_1, 4),
 	/* 5 */ LDX_W(BPF_REG_5, BPF_REG_1, 8),
-	/* 6 */ JMP_IMM(BPF_JEQ, BPF_REG_2, BPF_DEVCG_ACC_MKNOD, 16),  /* mknod only → 23 */
-	/* 7 */ JMP_IMM(BPF_JNE, BPF_REG_3, BPF_DEVCG_DEV_CHAR, 13),   /* block → 21 */
-	/* 8 */ JMP_IMM(BPF_JEQ, BPF_REG_4, 136, 14),                  /* pts → 23 */
-	/* 9 */ JMP_IMM(BPF_JNE, BPF_REG_4, 1, 5),                     /* → 15 */
-	/* 10 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 3, 12),                   /* null */
-	/* 11 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 5, 11),                   /* zero */
-	/* 12 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 7, 10),                   /* full */
-	/* 13 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 8, 9),                    /* random */
-	/* 14 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 9, 8),                    /* urandom */
-	/* 15 */ JMP_IMM(BPF_JNE, BPF_REG_4, 5, 2),                    /* → 18 */
-	/* 16 */ JMP_IMM(BPF_JGT, BPF_REG_5, 2, 4),                    /* tty console ptmx → 21 */
-	/* 17 */ JMP_IMM(BPF_JA, 0, 0, 5),                             /* → 23 */
-	/* 18 */ JMP_IMM(BPF_JNE, BPF_REG_4, 10, 2),                   /* → 21 */
-	/* 19 */ JMP_IMM(BPF_JNE, BPF_REG_5, 200, 1),                  /* tun → 23 */
-	/* 20 */ JMP_IMM(BPF_JA, 0, 0, 2),                             /* → 23 */
+	/* 6 */ JMP_IMM(BPF_JEQ, BPF_REG_2, BPF_DEVCG_ACC_MKNOD, 16), /* mknod only → 23 */
+	/* 7 */ JMP_IMM(BPF_JNE, BPF_REG_3, BPF_DEVCG_DEV_CHAR, 13),  /* block → 21 */
+	/* 8 */ JMP_IMM(BPF_JEQ, BPF_REG_4, 136, 14),		      /* pts → 23 */
+	/* 9 */ JMP_IMM(BPF_JNE, BPF_REG_4, 1, 5),		      /* → 15 */
+	/* 10 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 3, 12),		      /* null */
+	/* 11 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 5, 11),		      /* zero */
+	/* 12 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 7, 10),		      /* full */
+	/* 13 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 8, 9),		      /* random */
+	/* 14 */ JMP_IMM(BPF_JEQ, BPF_REG_5, 9, 8),		      /* urandom */
+	/* 15 */ JMP_IMM(BPF_JNE, BPF_REG_4, 5, 2),		      /* → 18 */
+	/* 16 */ JMP_IMM(BPF_JGT, BPF_REG_5, 2, 4),		      /* tty console ptmx → 21 */
+	/* 17 */ JMP_IMM(BPF_JA, 0, 0, 5),			      /* → 23 */
+	/* 18 */ JMP_IMM(BPF_JNE, BPF_REG_4, 10, 2),		      /* → 21 */
+	/* 19 */ JMP_IMM(BPF_JNE, BPF_REG_5, 200, 1),		      /* tun → 23 */
+	/* 20 */ JMP_IMM(BPF_JA, 0, 0, 2),			      /* → 23 */
 	/* 21 DENY */ MOV_IMM(BPF_REG_0, 0),
 	/* 22 */ EXIT(),
 	/* 23 ALLOW */ MOV_IMM(BPF_REG_0, 1),
@@ -71,8 +72,8 @@ int cg_device_filter(const struct ctw_state *s, struct ctw_err *err)
 	opts.log_buf = log;
 	opts.log_size = sizeof(log);
 	log[0] = '\0';
-	int prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "ctw_devices", "Apache-2.0",
-				 dev_prog, ARRAY_SIZE(dev_prog), &opts);
+	int prog = bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, "ctw_devices", "Apache-2.0", dev_prog,
+				 ARRAY_SIZE(dev_prog), &opts);
 	if (prog < 0)
 		return ctw_err_set(err, -prog, "cgroup: load the device filter%s%s",
 				   log[0] ? ": " : "", log);

@@ -38,7 +38,7 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		       struct ctw_err *err)
 {
 	struct ctw_state s;
-	int r, fds[7], sv[2] = { -1, -1 }, cgfd = -1, sigfd = -1, master = -1;
+	int r, fds[7], sv[2] = {-1, -1}, cgfd = -1, sigfd = -1, master = -1;
 	struct sock_fprog *prog = NULL;
 	char **env = NULL;
 	size_t nenv = 0;
@@ -85,8 +85,8 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		goto out;
 	}
 	sigemptyset(&fwd);
-	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
-				    SIGUSR2, SIGWINCH };
+	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT,  SIGHUP,
+				   SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
 		sigaddset(&fwd, sigs[i]);
 		signal(sigs[i], SIG_DFL);
@@ -97,7 +97,7 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 
 	pid_t pid = clone_into_cgroup(0, cgfd);
 	if (pid == 0) {
-		struct ctw_err e = { 0 };
+		struct ctw_err e = {0};
 		struct sync_msg m;
 		close(sv[0]);
 		if (sync_recv(sv[1], &m, NULL) != 1 || m.type != SYNC_GO)

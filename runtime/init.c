@@ -27,7 +27,7 @@ int init_loop(pid_t child, const sigset_t *saved_mask)
 	int code = -1;
 	for (;;) {
 		siginfo_t si;
-		struct timespec ts = { 1, 0 };
+		struct timespec ts = {1, 0};
 		int sig = sigtimedwait(&all, &si, &ts);
 		if (sig > 0 && sig != SIGCHLD) {
 			/* SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,

@@ -40,11 +40,11 @@ int cg_destroy(const struct ctw_state *s, bool kill_left);
 /* ---- sync.c: parent/child messages over a SOCK_SEQPACKET pair ---- */
 
 enum sync_type {
-	SYNC_GO = 1,    /* parent → child: cgroups and network ready */
-	SYNC_READY,     /* child → parent: root set up */
-	SYNC_EXEC,      /* parent → child: run the command */
-	SYNC_ERR,       /* child → parent: err, status = exit code to use */
-	SYNC_PTY,       /* child → parent: pty master fd attached */
+	SYNC_GO = 1, /* parent → child: cgroups and network ready */
+	SYNC_READY,  /* child → parent: root set up */
+	SYNC_EXEC,   /* parent → child: run the command */
+	SYNC_ERR,    /* child → parent: err, status = exit code to use */
+	SYNC_PTY,    /* child → parent: pty master fd attached */
 };
 
 struct sync_msg {
@@ -61,10 +61,10 @@ int sync_recv(int fd, struct sync_msg *m, int *got_fd);
 /* ---- mount.c ---- */
 
 struct rootfs_spec {
-	const char *merged;      /* mount point of the new root */
-	const char *lowerdirs;   /* "top:...:bottom" */
+	const char *merged;    /* mount point of the new root */
+	const char *lowerdirs; /* "top:...:bottom" */
 	const char *upper, *work;
-	const char *files_dir;   /* resolv.conf, hosts, hostname to bind */
+	const char *files_dir; /* resolv.conf, hosts, hostname to bind */
 	const struct ctw_volume *volumes;
 	size_t nvolumes;
 	bool read_only;
@@ -97,14 +97,14 @@ void seccomp_prog_free(struct sock_fprog *prog);
 
 struct proc_spec {
 	char **argv;
-	char **env;           /* full environment */
-	const char *workdir;  /* NULL: / */
-	const char *user;     /* NULL: root */
+	char **env;	     /* full environment */
+	const char *workdir; /* NULL: / */
+	const char *user;    /* NULL: root */
 	uint64_t caps;
 	bool no_new_privs;
 	const struct sock_fprog *seccomp;
-	int tty_slave;        /* -1 when no pty */
-	int sync_fd;          /* errors go here (CLOEXEC) */
+	int tty_slave; /* -1 when no pty */
+	int sync_fd;   /* errors go here (CLOEXEC) */
 };
 
 /* Never returns: execs or reports SYNC_ERR and _exit()s 126/127. */
@@ -125,8 +125,7 @@ int pty_open(int *master, int *slave, struct ctw_err *err);
 /* Relay stdin/out with master until the child exits; forwards signals in
  * sigs to pid; returns the wait status of pid (via waitpid). */
 struct relay;
-int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd,
-	      int *wstatus);
+int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd, int *wstatus);
 void tty_raw(int fd, bool on);
 void tty_copy_winsize(int from, int to);
 

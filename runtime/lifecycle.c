@@ -54,7 +54,7 @@ static int pidfd_of(const struct ctw_state *s)
 /* Wait until the process behind pidfd exits; true when it did. */
 static bool pidfd_wait(int fd, int timeout_ms)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	int r;
 	do
 		r = poll(&p, 1, timeout_ms);
@@ -64,7 +64,7 @@ static bool pidfd_wait(int fd, int timeout_ms)
 
 static void sleep_ms(int ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
@@ -136,15 +136,19 @@ int ctw_container_wait(const char *ref, int *exit_code, struct ctw_err *err)
 	/* The monitor writes the exit code right after the init is reaped. */
 	for (int t = 0; s.status != CTW_ST_EXITED; t += 10) {
 		if (!ctw_state_monitor_alive(&s) && !ctw_state_init_alive(&s) && t > 0) {
-			r = ctw_err_setx(err, ESRCH, "container %s: its monitor is gone "
-						     "without recording an exit code", ref);
+			r = ctw_err_setx(err, ESRCH,
+					 "container %s: its monitor is gone "
+					 "without recording an exit code",
+					 ref);
 			goto out;
 		}
 		sleep_ms(10);
 		ctw_state_fini(&s);
 		if (ctw_state_load(id, &s, NULL)) {
-			r = ctw_err_setx(err, ENOENT, "container %s was removed before its exit "
-						     "code could be read", ref);
+			r = ctw_err_setx(err, ENOENT,
+					 "container %s was removed before its exit "
+					 "code could be read",
+					 ref);
 			return r;
 		}
 	}
@@ -164,8 +168,10 @@ int ctw_container_remove(const char *ref, bool force, struct ctw_err *err)
 	if (fd >= 0) {
 		if (!force) {
 			close(fd);
-			r = ctw_err_setx(err, EBUSY, "container %s is running: stop it first or "
-						     "use rm -f", ref);
+			r = ctw_err_setx(err, EBUSY,
+					 "container %s is running: stop it first or "
+					 "use rm -f",
+					 ref);
 			goto out;
 		}
 		syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
@@ -211,7 +217,7 @@ static int gc_orphans(const char *dir, bool cgroup)
 			continue;
 		char *p = xasprintf("%s/%s", dir, de->d_name);
 		if (cgroup) {
-			struct ctw_state t = { 0 };
+			struct ctw_state t = {0};
 			ctw_strlcpy(t.cgroup, p, sizeof(t.cgroup));
 			if (cg_destroy(&t, true) == 0)
 				n++;
@@ -266,7 +272,7 @@ int ctw_container_gc(struct ctw_err *err)
 	free(cdir);
 	/* Cgroups of the default parent (relative, like the runs made). */
 	const char *parent = getenv("CTRWATCH_CGROUP_PARENT");
-	struct ctw_state probe = { 0 };
+	struct ctw_state probe = {0};
 	ctw_strlcpy(probe.id, "0000000000000000000000000000000000000000000000000000000000000000",
 		    sizeof(probe.id));
 	if (cg_paths(&probe, parent && *parent ? parent : "ctrwatch", NULL) == 0) {

@@ -22,7 +22,11 @@ static int do_mount(const char *src, const char *dst, const char *type, unsigned
 		    const char *data, struct ctw_err *err)
 {
 	if (mount(src, dst, type, flags, data) < 0)
-		return ctw_err_set(err, errno, "mount %s on %s", type ? type : src ? src : "(remount)", dst);
+		return ctw_err_set(err, errno, "mount %s on %s",
+				   type	 ? type
+				   : src ? src
+					 : "(remount)",
+				   dst);
 	return 0;
 }
 
@@ -40,14 +44,15 @@ static int safe_target(const char *root, const char *path, char *out, size_t siz
 	/* Each existing component must not be a symlink. */
 	char buf[PATH_MAX];
 	ctw_strlcpy(buf, out, sizeof(buf));
-	for (char *p = buf + strlen(root) + 1; ; p++) {
+	for (char *p = buf + strlen(root) + 1;; p++) {
 		char c = *p;
 		if (c == '/' || c == '\0') {
 			*p = '\0';
 			struct stat st;
 			if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
 				return ctw_err_setx(err, ELOOP,
-						    "container path `%s` goes through a symlink", path);
+						    "container path `%s` goes through a symlink",
+						    path);
 			*p = c;
 		}
 		if (!c)
@@ -96,8 +101,8 @@ static int setup_dev(const char *root, bool tty, struct ctw_err *err)
 		const char *name;
 		unsigned maj, min;
 	} nodes[] = {
-		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
-		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+		{"null", 1, 3},	  {"zero", 1, 5},    {"full", 1, 7},
+		{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 	};
 	mode_t old = umask(0);
 	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
@@ -109,9 +114,9 @@ static int setup_dev(const char *root, bool tty, struct ctw_err *err)
 	}
 	umask(old);
 	static const char *const links[][2] = {
-		{ "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
-		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
-		{ "pts/ptmx", "ptmx" },        { "/proc/kcore", "core" },
+		{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"},	       {"/proc/kcore", "core"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dev, links[i][1]);
@@ -156,7 +161,7 @@ static int setup_cgroupfs(const char *root, const struct rootfs_spec *r, struct 
 	int ret = do_mount("tmpfs", p, "tmpfs", MS_DEFAULTS, "mode=755,size=64k", err);
 	if (ret)
 		return ret;
-	static const char *const ctrls[] = { "memory", "cpu", "cpuacct", "pids" };
+	static const char *const ctrls[] = {"memory", "cpu", "cpuacct", "pids"};
 	for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
 		char d[PATH_MAX];
 		snprintf(d, sizeof(d), "%s/%s", p, ctrls[i]);
@@ -177,8 +182,8 @@ static int setup_cgroupfs(const char *root, const struct rootfs_spec *r, struct 
 	return ret;
 }
 
-static int bind_file(const char *root, const char *src_dir, const char *name,
-		     const char *dst, struct ctw_err *err)
+static int bind_file(const char *root, const char *src_dir, const char *name, const char *dst,
+		     struct ctw_err *err)
 {
 	char src[PATH_MAX], target[PATH_MAX];
 	snprintf(src, sizeof(src), "%s/%s", src_dir, name);
@@ -226,9 +231,10 @@ static int setup_volumes(const char *root, const struct rootfs_spec *r, struct c
 
 /* runc's and Docker's masked and read-only paths. */
 static const char *const masked_paths[] = {
-	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
-	"/proc/interrupts", "/sys/firmware", "/sys/devices/virtual/powercap",
+	"/proc/acpi",	     "/proc/asound",	    "/proc/kcore",
+	"/proc/keys",	     "/proc/latency_stats", "/proc/timer_list",
+	"/proc/timer_stats", "/proc/sched_debug",   "/proc/scsi",
+	"/proc/interrupts",  "/sys/firmware",	    "/sys/devices/virtual/powercap",
 };
 static const char *const ro_paths[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
@@ -288,8 +294,8 @@ int rootfs_setup(const struct rootfs_spec *r, struct ctw_err *err)
 	ret = do_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL, err);
 	if (ret)
 		return ret;
-	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", r->lowerdirs, r->upper,
-			       r->work);
+	char *opts =
+		xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", r->lowerdirs, r->upper, r->work);
 	ret = do_mount("overlay", root, "overlay", 0, opts, err);
 	free(opts);
 	if (ret)

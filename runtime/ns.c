@@ -47,9 +47,9 @@ static const struct {
 	const char *name;
 	int type;
 } ns_list[7] = {
-	{ "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
-	{ "net", CLONE_NEWNET },       { "pid", CLONE_NEWPID }, { "time", 0 },
-	{ "mnt", CLONE_NEWNS },
+	{"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+	{"net", CLONE_NEWNET},	     {"pid", CLONE_NEWPID}, {"time", 0},
+	{"mnt", CLONE_NEWNS},
 };
 
 int ns_open_all(pid_t pid, int fds[7], struct ctw_err *err)

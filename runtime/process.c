@@ -67,9 +67,9 @@ int proc_resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t **groups, 
 	}
 	if (!found) {
 		if (!all_digits(user))
-			return ctw_err_setx(err, ENOENT,
-					    "unable to find user %s: no matching entries in passwd file",
-					    user);
+			return ctw_err_setx(
+				err, ENOENT,
+				"unable to find user %s: no matching entries in passwd file", user);
 		*uid = (uid_t)strtoul(user, NULL, 10);
 	}
 	bool group_found = group == NULL;
@@ -102,9 +102,10 @@ int proc_resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t **groups, 
 			free(*home);
 			*groups = NULL;
 			*home = NULL;
-			return ctw_err_setx(err, ENOENT,
-					    "unable to find group %s: no matching entries in group file",
-					    group);
+			return ctw_err_setx(
+				err, ENOENT,
+				"unable to find group %s: no matching entries in group file",
+				group);
 		}
 		*gid = (gid_t)strtoul(group, NULL, 10);
 	}
@@ -132,7 +133,7 @@ static bool env_has(char **env, const char *key)
 
 void proc_exec(const struct proc_spec *p)
 {
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 
 	/* The command starts with default dispositions, whatever the caller
 	 * of ctrwatch ignored (a background shell ignores SIGINT). */
@@ -183,7 +184,8 @@ void proc_exec(const struct proc_spec *p)
 	if (!env_has(env, "HOME"))
 		full[n++] = xasprintf("HOME=%s", home ? home : "/");
 	if (!env_has(env, "PATH"))
-		full[n++] = xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+		full[n++] = xstrdup(
+			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 
 	if (caps_drop_bounding(p->caps, &err))
 		fail(p, CTW_EXIT_RUNTIME, &err);

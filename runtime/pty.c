@@ -91,9 +91,9 @@ int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sig
 	bool exited = false, stdin_open = interactive && master >= 0, master_open = master >= 0;
 	while (!exited || master_open) {
 		struct pollfd pfd[3] = {
-			{ .fd = sigfd, .events = POLLIN },
-			{ .fd = master_open ? master : -1, .events = POLLIN },
-			{ .fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN },
+			{.fd = sigfd, .events = POLLIN},
+			{.fd = master_open ? master : -1, .events = POLLIN},
+			{.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
 		};
 		/* Once the command is gone, drain what the pty still holds. */
 		int r = poll(pfd, 3, exited ? 100 : -1);

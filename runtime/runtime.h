@@ -32,55 +32,55 @@
 
 /* Exit codes of `run` for failures of the runtime itself (Docker's). */
 enum {
-	CTW_EXIT_RUNTIME = 125,  /* before the command started */
-	CTW_EXIT_NOEXEC = 126,   /* command found but not executable */
+	CTW_EXIT_RUNTIME = 125,	 /* before the command started */
+	CTW_EXIT_NOEXEC = 126,	 /* command found but not executable */
 	CTW_EXIT_NOTFOUND = 127, /* command not found */
 };
 
 struct ctw_volume {
-	char *src;      /* host path, NULL for --tmpfs */
-	char *dst;      /* container path */
+	char *src; /* host path, NULL for --tmpfs */
+	char *dst; /* container path */
 	bool ro;
 	bool tmpfs;
 	char *tmpfs_opts; /* "size=64m,mode=1777" or NULL */
 };
 
 struct ctw_run_opts {
-	const char *name;          /* NULL: the short id */
-	const char *hostname;      /* NULL: name */
-	const char *image;         /* IMAGE, or NULL with rootfs */
-	const char *rootfs;        /* --rootfs DIR */
-	char **cmd;                /* CMD ARGS..., NULL: the image's Cmd */
-	char **entrypoint;         /* --entrypoint (split), NULL: the image's */
-	bool entrypoint_set;       /* --entrypoint "" clears the image's */
+	const char *name;	   /* NULL: the short id */
+	const char *hostname;	   /* NULL: name */
+	const char *image;	   /* IMAGE, or NULL with rootfs */
+	const char *rootfs;	   /* --rootfs DIR */
+	char **cmd;		   /* CMD ARGS..., NULL: the image's Cmd */
+	char **entrypoint;	   /* --entrypoint (split), NULL: the image's */
+	bool entrypoint_set;	   /* --entrypoint "" clears the image's */
 	const char *cgroup_parent; /* NULL: $CTRWATCH_CGROUP_PARENT or "ctrwatch" */
-	char **env;                /* "K=V" (or "K": taken from our env), NULL-terminated */
+	char **env;		   /* "K=V" (or "K": taken from our env), NULL-terminated */
 	const char *workdir;
-	const char *user;          /* USER[:GROUP], names or ids */
+	const char *user; /* USER[:GROUP], names or ids */
 	struct ctw_volume *volumes;
 	size_t nvolumes;
 	bool read_only;
 
-	uint64_t memory;           /* bytes, 0 = unlimited */
-	uint64_t cpus_milli;       /* 1000 = one CPU, 0 = unlimited */
-	int64_t pids_limit;        /* 0 = unlimited */
+	uint64_t memory;     /* bytes, 0 = unlimited */
+	uint64_t cpus_milli; /* 1000 = one CPU, 0 = unlimited */
+	int64_t pids_limit;  /* 0 = unlimited */
 
 	uint64_t cap_add, cap_drop; /* bit masks of CAP_* */
 	bool cap_add_all, cap_drop_all;
 	bool privileged;
-	const char *seccomp;       /* NULL: default profile, "unconfined", or a PATH */
-	bool no_new_privs;         /* default true */
+	const char *seccomp; /* NULL: default profile, "unconfined", or a PATH */
+	bool no_new_privs;   /* default true */
 
-	bool interactive;          /* -i: keep stdin */
-	bool tty;                  /* -t: a pty */
-	bool detach;               /* -d: a monitor process owns the container */
-	bool remove;               /* --rm (implied in the foreground) */
-	bool init;                 /* our init as PID 1 (default true) */
-	int stop_signal;           /* 0: the image's or SIGTERM */
-	int stop_timeout;          /* seconds, -1: default 10 */
+	bool interactive; /* -i: keep stdin */
+	bool tty;	  /* -t: a pty */
+	bool detach;	  /* -d: a monitor process owns the container */
+	bool remove;	  /* --rm (implied in the foreground) */
+	bool init;	  /* our init as PID 1 (default true) */
+	int stop_signal;  /* 0: the image's or SIGTERM */
+	int stop_timeout; /* seconds, -1: default 10 */
 
-	struct ctw_net_opts net;   /* mode, publish, dns, ... */
-	const char *net_target;    /* container:C */
+	struct ctw_net_opts net; /* mode, publish, dns, ... */
+	const char *net_target;	 /* container:C */
 
 	/* Called in the parent once the container's init is in its cgroup and
 	 * before the user command runs (the child waits meanwhile).  Non-zero
@@ -105,8 +105,8 @@ int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out
 enum ctw_status { CTW_ST_CREATED, CTW_ST_RUNNING, CTW_ST_EXITED };
 
 struct ctw_cg_v1 {
-	char ctrl[16];           /* "memory", "cpu", ... */
-	char path[PATH_MAX];     /* absolute dir */
+	char ctrl[16];	     /* "memory", "cpu", ... */
+	char path[PATH_MAX]; /* absolute dir */
 };
 
 #define CTW_CG_V1_MAX 8
@@ -116,21 +116,21 @@ struct ctw_state {
 	char name[128];
 	char image[256];
 	char image_id[80];
-	int pid;                 /* init pid in the host pid ns, 0 before start */
-	unsigned long long pid_start;     /* its start time (ticks), against pid reuse */
-	int monitor_pid;         /* `ctrwatch run` or the monitor: owns cleanup */
+	int pid;		      /* init pid in the host pid ns, 0 before start */
+	unsigned long long pid_start; /* its start time (ticks), against pid reuse */
+	int monitor_pid;	      /* `ctrwatch run` or the monitor: owns cleanup */
 	unsigned long long monitor_start;
 	enum ctw_status status;
 	uint64_t created_ns, started_ns, finished_ns; /* realtime */
 	int exit_code;
 	bool oom_killed;
 	bool detached, auto_remove, tty;
-	char cgroup[PATH_MAX];   /* v2 dir */
+	char cgroup[PATH_MAX]; /* v2 dir */
 	uint64_t cgroup_id;
 	struct ctw_cg_v1 v1[CTW_CG_V1_MAX];
 	int nv1;
 	char ip[46];
-	char **command;          /* argv, NULL-terminated */
+	char **command; /* argv, NULL-terminated */
 	int stop_signal;
 	int stop_timeout;
 	/* what exec needs to start a process the same way */
@@ -139,7 +139,7 @@ struct ctw_state {
 	char user[128];
 	uint64_t caps;
 	bool no_new_privs;
-	char seccomp[PATH_MAX];  /* "", "unconfined" or a profile path */
+	char seccomp[PATH_MAX]; /* "", "unconfined" or a profile path */
 	char net_mode[16];
 };
 
@@ -171,7 +171,7 @@ int ctw_container_gc(struct ctw_err *err);
 
 struct ctw_exec_opts {
 	char **argv;
-	char **env;        /* extra "K=V" */
+	char **env; /* extra "K=V" */
 	const char *user;
 	const char *workdir;
 	bool interactive, tty;

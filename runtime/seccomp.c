@@ -35,16 +35,17 @@ struct sc_rule {
 	uint32_t action;
 	struct scmp_arg_cmp args[MAX_ARGS];
 	unsigned nargs;
-	uint64_t caps_in;    /* rule applies only with all of these */
-	uint64_t caps_ex;    /* rule skipped with any of these */
-	bool arch_only;      /* rule is for other architectures: skip */
+	uint64_t caps_in; /* rule applies only with all of these */
+	uint64_t caps_ex; /* rule skipped with any of these */
+	bool arch_only;	  /* rule is for other architectures: skip */
 };
 
 #define CAP(c) (1ull << CAP_##c)
-#define NAMES(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 /* What every container may call (Docker's default allowlist, without
  * io_uring, which Docker dropped too). */
+/* clang-format off */
 static const char *const allow_always[] = {
 	"accept", "accept4", "access", "adjtimex", "alarm", "bind", "brk", "capget", "capset",
 	"chdir", "chmod", "chown", "chown32", "clock_adjtime", "clock_adjtime64", "clock_getres",
@@ -103,52 +104,73 @@ static const char *const allow_always[] = {
 	"waitpid", "write", "writev", "arch_prctl", "modify_ldt", "process_vm_readv",
 	"process_vm_writev", "ptrace", NULL,
 };
+/* clang-format on */
 
 #define NS_FLAGS 0x7E020000ull /* CLONE_NEW{NS,CGROUP,UTS,IPC,USER,PID,NET} */
 
 static const struct sc_rule default_rules[] = {
-	{ .names = allow_always, .action = SCMP_ACT_ALLOW },
-	{ .names = NAMES("socket"), .action = SCMP_ACT_ALLOW, .nargs = 1,
-	  .args = { SCMP_A0(SCMP_CMP_NE, 40) } }, /* no AF_VSOCK */
-	{ .names = NAMES("personality"), .action = SCMP_ACT_ALLOW, .nargs = 1,
-	  .args = { SCMP_A0(SCMP_CMP_EQ, 0) } },
-	{ .names = NAMES("personality"), .action = SCMP_ACT_ALLOW, .nargs = 1,
-	  .args = { SCMP_A0(SCMP_CMP_EQ, 8) } },
-	{ .names = NAMES("personality"), .action = SCMP_ACT_ALLOW, .nargs = 1,
-	  .args = { SCMP_A0(SCMP_CMP_EQ, 131072) } },
-	{ .names = NAMES("personality"), .action = SCMP_ACT_ALLOW, .nargs = 1,
-	  .args = { SCMP_A0(SCMP_CMP_EQ, 131080) } },
-	{ .names = NAMES("personality"), .action = SCMP_ACT_ALLOW, .nargs = 1,
-	  .args = { SCMP_A0(SCMP_CMP_EQ, 4294967295) } },
-	{ .names = NAMES("open_by_handle_at"), .action = SCMP_ACT_ALLOW,
-	  .caps_in = CAP(DAC_READ_SEARCH) },
-	{ .names = NAMES("bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount",
-			 "fsopen", "fspick", "lookup_dcookie", "mount", "mount_setattr",
-			 "move_mount", "open_tree", "perf_event_open", "quotactl", "quotactl_fd",
-			 "setdomainname", "sethostname", "setns", "syslog", "umount", "umount2",
-			 "unshare"),
-	  .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_ADMIN) },
+	{.names = allow_always, .action = SCMP_ACT_ALLOW},
+	{.names = NAMES("socket"),
+	 .action = SCMP_ACT_ALLOW,
+	 .nargs = 1,
+	 .args = {SCMP_A0(SCMP_CMP_NE, 40)}}, /* no AF_VSOCK */
+	{.names = NAMES("personality"),
+	 .action = SCMP_ACT_ALLOW,
+	 .nargs = 1,
+	 .args = {SCMP_A0(SCMP_CMP_EQ, 0)}},
+	{.names = NAMES("personality"),
+	 .action = SCMP_ACT_ALLOW,
+	 .nargs = 1,
+	 .args = {SCMP_A0(SCMP_CMP_EQ, 8)}},
+	{.names = NAMES("personality"),
+	 .action = SCMP_ACT_ALLOW,
+	 .nargs = 1,
+	 .args = {SCMP_A0(SCMP_CMP_EQ, 131072)}},
+	{.names = NAMES("personality"),
+	 .action = SCMP_ACT_ALLOW,
+	 .nargs = 1,
+	 .args = {SCMP_A0(SCMP_CMP_EQ, 131080)}},
+	{.names = NAMES("personality"),
+	 .action = SCMP_ACT_ALLOW,
+	 .nargs = 1,
+	 .args = {SCMP_A0(SCMP_CMP_EQ, 4294967295)}},
+	{.names = NAMES("open_by_handle_at"),
+	 .action = SCMP_ACT_ALLOW,
+	 .caps_in = CAP(DAC_READ_SEARCH)},
+	{.names = NAMES("bpf", "clone", "clone3", "fanotify_init", "fsconfig", "fsmount", "fsopen",
+			"fspick", "lookup_dcookie", "mount", "mount_setattr", "move_mount",
+			"open_tree", "perf_event_open", "quotactl", "quotactl_fd", "setdomainname",
+			"sethostname", "setns", "syslog", "umount", "umount2", "unshare"),
+	 .action = SCMP_ACT_ALLOW,
+	 .caps_in = CAP(SYS_ADMIN)},
 	/* clone without namespace flags; clone3 cannot be inspected, so it
 	 * says ENOSYS and libc falls back to clone. */
-	{ .names = NAMES("clone"), .action = SCMP_ACT_ALLOW, .nargs = 1,
-	  .args = { SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0) }, .caps_ex = CAP(SYS_ADMIN) },
-	{ .names = NAMES("clone3"), .action = SCMP_ACT_ERRNO(ENOSYS), .caps_ex = CAP(SYS_ADMIN) },
-	{ .names = NAMES("reboot"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_BOOT) },
-	{ .names = NAMES("chroot"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_CHROOT) },
-	{ .names = NAMES("delete_module", "init_module", "finit_module"), .action = SCMP_ACT_ALLOW,
-	  .caps_in = CAP(SYS_MODULE) },
-	{ .names = NAMES("acct"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_PACCT) },
-	{ .names = NAMES("kcmp", "pidfd_getfd", "process_madvise"), .action = SCMP_ACT_ALLOW,
-	  .caps_in = CAP(SYS_PTRACE) },
-	{ .names = NAMES("iopl", "ioperm"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_RAWIO) },
-	{ .names = NAMES("settimeofday", "stime", "clock_settime", "clock_settime64"),
-	  .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_TIME) },
-	{ .names = NAMES("vhangup"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_TTY_CONFIG) },
-	{ .names = NAMES("get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"),
-	  .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_NICE) },
-	{ .names = NAMES("syslog"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYSLOG) },
-	{ .names = NAMES("bpf"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(BPF) },
-	{ .names = NAMES("perf_event_open"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(PERFMON) },
+	{.names = NAMES("clone"),
+	 .action = SCMP_ACT_ALLOW,
+	 .nargs = 1,
+	 .args = {SCMP_A0(SCMP_CMP_MASKED_EQ, NS_FLAGS, 0)},
+	 .caps_ex = CAP(SYS_ADMIN)},
+	{.names = NAMES("clone3"), .action = SCMP_ACT_ERRNO(ENOSYS), .caps_ex = CAP(SYS_ADMIN)},
+	{.names = NAMES("reboot"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_BOOT)},
+	{.names = NAMES("chroot"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_CHROOT)},
+	{.names = NAMES("delete_module", "init_module", "finit_module"),
+	 .action = SCMP_ACT_ALLOW,
+	 .caps_in = CAP(SYS_MODULE)},
+	{.names = NAMES("acct"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_PACCT)},
+	{.names = NAMES("kcmp", "pidfd_getfd", "process_madvise"),
+	 .action = SCMP_ACT_ALLOW,
+	 .caps_in = CAP(SYS_PTRACE)},
+	{.names = NAMES("iopl", "ioperm"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_RAWIO)},
+	{.names = NAMES("settimeofday", "stime", "clock_settime", "clock_settime64"),
+	 .action = SCMP_ACT_ALLOW,
+	 .caps_in = CAP(SYS_TIME)},
+	{.names = NAMES("vhangup"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYS_TTY_CONFIG)},
+	{.names = NAMES("get_mempolicy", "mbind", "set_mempolicy", "set_mempolicy_home_node"),
+	 .action = SCMP_ACT_ALLOW,
+	 .caps_in = CAP(SYS_NICE)},
+	{.names = NAMES("syslog"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(SYSLOG)},
+	{.names = NAMES("bpf"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(BPF)},
+	{.names = NAMES("perf_event_open"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(PERFMON)},
 };
 
 /* ---- compiling rules ---- */
@@ -207,14 +229,14 @@ static const struct {
 	uint32_t action;
 	bool takes_errno;
 } actions[] = {
-	{ "SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false },
-	{ "SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(EPERM), true },
-	{ "SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false },
-	{ "SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false },
-	{ "SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false },
-	{ "SCMP_ACT_TRAP", SCMP_ACT_TRAP, false },
-	{ "SCMP_ACT_LOG", SCMP_ACT_LOG, false },
-	{ "SCMP_ACT_TRACE", SCMP_ACT_TRACE(EPERM), true },
+	{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
+	{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(EPERM), true},
+	{"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false},
+	{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
+	{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
+	{"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
+	{"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+	{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(EPERM), true},
 };
 
 static int parse_action(const char *s, json_t *errno_ret, uint32_t *out)
@@ -236,10 +258,13 @@ static const struct {
 	const char *name;
 	enum scmp_compare op;
 } ops[] = {
-	{ "SCMP_CMP_NE", SCMP_CMP_NE }, { "SCMP_CMP_LT", SCMP_CMP_LT },
-	{ "SCMP_CMP_LE", SCMP_CMP_LE }, { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-	{ "SCMP_CMP_GE", SCMP_CMP_GE }, { "SCMP_CMP_GT", SCMP_CMP_GT },
-	{ "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+	{"SCMP_CMP_NE", SCMP_CMP_NE},
+	{"SCMP_CMP_LT", SCMP_CMP_LT},
+	{"SCMP_CMP_LE", SCMP_CMP_LE},
+	{"SCMP_CMP_EQ", SCMP_CMP_EQ},
+	{"SCMP_CMP_GE", SCMP_CMP_GE},
+	{"SCMP_CMP_GT", SCMP_CMP_GT},
+	{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 /* Our architecture in the spellings profiles use. */
@@ -247,10 +272,10 @@ static bool arch_matches(json_t *list)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v) {
+	json_array_foreach (list, i, v) {
 		const char *a = json_string_value(v);
-		if (a && (!strcmp(a, "amd64") || !strcmp(a, "x86_64") ||
-			  !strcmp(a, "SCMP_ARCH_X86_64")))
+		if (a &&
+		    (!strcmp(a, "amd64") || !strcmp(a, "x86_64") || !strcmp(a, "SCMP_ARCH_X86_64")))
 			return true;
 	}
 	return false;
@@ -272,7 +297,7 @@ static int caps_of(json_t *list, uint64_t *mask, const char *file, const char *w
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(list, i, v) {
+	json_array_foreach (list, i, v) {
 		const char *s = json_string_value(v);
 		int c = s ? ctw_cap_from_name(s) : -EINVAL;
 		if (c < 0)
@@ -322,7 +347,7 @@ static int json_rule(json_t *o, size_t idx, const char *file, struct sc_rule *r,
 					    where);
 		size_t i;
 		json_t *a;
-		json_array_foreach(args, i, a) {
+		json_array_foreach (args, i, a) {
 			json_t *index = json_object_get(a, "index");
 			const char *op = json_string_value(json_object_get(a, "op"));
 			enum scmp_compare cmp = 0;
@@ -339,7 +364,8 @@ static int json_rule(json_t *o, size_t idx, const char *file, struct sc_rule *r,
 			r->args[i] = (struct scmp_arg_cmp){
 				.arg = (unsigned)json_integer_value(index),
 				.op = cmp,
-				.datum_a = (scmp_datum_t)json_integer_value(json_object_get(a, "value")),
+				.datum_a = (scmp_datum_t)json_integer_value(
+					json_object_get(a, "value")),
 				.datum_b = (scmp_datum_t)json_integer_value(
 					json_object_get(a, "valueTwo")),
 			};
@@ -401,7 +427,7 @@ static int compile_json(const char *path, uint64_t caps, struct sock_fprog **pro
 	}
 	size_t i;
 	json_t *o;
-	json_array_foreach(calls, i, o) {
+	json_array_foreach (calls, i, o) {
 		struct sc_rule rule;
 		const char **names = NULL;
 		r = json_rule(o, i, path, &rule, &names, err);

@@ -146,7 +146,7 @@ static uint64_t json_time(json_t *v)
 	const char *s = json_string_value(v);
 	if (!s || !*s)
 		return 0;
-	struct tm tm = { 0 };
+	struct tm tm = {0};
 	const char *rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
 	if (!rest)
 		return 0;
@@ -163,17 +163,17 @@ static json_t *state_json(const struct ctw_state *s)
 		json_object_set_new(v1, s->v1[i].ctrl, json_string(s->v1[i].path));
 	json_t *o = json_pack(
 		"{s:s, s:s, s:s, s:s, s:i, s:s, s:o, s:o, s:o, s:i, s:b, s:s, s:I, s:o, s:s, s:o}",
-		"id", s->id, "name", s->name, "image", s->image, "image_id", s->image_id,
-		"pid", s->pid, "status", ctw_status_name(s->status), "created",
-		time_json(s->created_ns), "started", time_json(s->started_ns), "finished",
-		time_json(s->finished_ns), "exit_code", s->exit_code, "oom_killed",
-		s->oom_killed, "cgroup", s->cgroup, "cgroup_id", (json_int_t)s->cgroup_id,
-		"cgroup_v1", v1, "ip", s->ip, "command", strv_json(s->command));
-	json_t *cfg = json_pack("{s:o, s:s, s:s, s:I, s:b, s:s, s:i, s:i, s:s}", "env",
-				strv_json(s->env), "workdir", s->workdir, "user", s->user, "caps",
-				(json_int_t)s->caps, "no_new_privs", s->no_new_privs, "seccomp",
-				s->seccomp, "stop_signal", s->stop_signal, "stop_timeout",
-				s->stop_timeout, "net", s->net_mode);
+		"id", s->id, "name", s->name, "image", s->image, "image_id", s->image_id, "pid",
+		s->pid, "status", ctw_status_name(s->status), "created", time_json(s->created_ns),
+		"started", time_json(s->started_ns), "finished", time_json(s->finished_ns),
+		"exit_code", s->exit_code, "oom_killed", s->oom_killed, "cgroup", s->cgroup,
+		"cgroup_id", (json_int_t)s->cgroup_id, "cgroup_v1", v1, "ip", s->ip, "command",
+		strv_json(s->command));
+	json_t *cfg =
+		json_pack("{s:o, s:s, s:s, s:I, s:b, s:s, s:i, s:i, s:s}", "env", strv_json(s->env),
+			  "workdir", s->workdir, "user", s->user, "caps", (json_int_t)s->caps,
+			  "no_new_privs", s->no_new_privs, "seccomp", s->seccomp, "stop_signal",
+			  s->stop_signal, "stop_timeout", s->stop_timeout, "net", s->net_mode);
 	json_object_set_new(o, "config", cfg);
 	json_object_set_new(o, "pid_start", json_integer((json_int_t)s->pid_start));
 	json_object_set_new(o, "monitor_pid", json_integer(s->monitor_pid));
@@ -248,7 +248,7 @@ int ctw_state_load(const char *id, struct ctw_state *s, struct ctw_err *err)
 	s->cgroup_id = (uint64_t)json_integer_value(json_object_get(o, "cgroup_id"));
 	const char *k;
 	json_t *v;
-	json_object_foreach(json_object_get(o, "cgroup_v1"), k, v) {
+	json_object_foreach (json_object_get(o, "cgroup_v1"), k, v) {
 		if (s->nv1 == CTW_CG_V1_MAX || !json_string_value(v))
 			break;
 		ctw_strlcpy(s->v1[s->nv1].ctrl, k, sizeof(s->v1[0].ctrl));

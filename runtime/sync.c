@@ -10,15 +10,15 @@
 
 int sync_send(int fd, int type, int status, const struct ctw_err *err, int pass_fd)
 {
-	struct sync_msg m = { .type = type, .status = status };
+	struct sync_msg m = {.type = type, .status = status};
 	if (err)
 		m.err = *err;
-	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
+	struct iovec iov = {.iov_base = &m, .iov_len = sizeof(m)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	if (pass_fd >= 0) {
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
@@ -40,13 +40,15 @@ int sync_send(int fd, int type, int status, const struct ctw_err *err, int pass_
 
 int sync_recv(int fd, struct sync_msg *m, int *got_fd)
 {
-	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			     .msg_controllen = sizeof(u.buf) };
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf)};
 	if (got_fd)
 		*got_fd = -1;
 	ssize_t n;

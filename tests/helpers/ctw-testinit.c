@@ -112,8 +112,9 @@ static long try(const char *name)
 	if (!strcmp(name, "chroot"))
 		return chroot("/");
 	if (!strcmp(name, "mknod-disk"))
-		return mknod("/tmp/disk", S_IFBLK | 0600, makedev(8, 0)) ? -1 :
-		       open("/tmp/disk", O_RDONLY);
+		return mknod("/tmp/disk", S_IFBLK | 0600, makedev(8, 0))
+			       ? -1
+			       : open("/tmp/disk", O_RDONLY);
 	fprintf(stderr, "unknown probe %s\n", name);
 	exit(2);
 }

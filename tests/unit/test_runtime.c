@@ -65,7 +65,7 @@ static void test_caps(void **state)
 static void test_seccomp_default(void **state)
 {
 	struct sock_fprog *p = NULL;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	assert_int_equal(seccomp_compile(NULL, ctw_caps_default(), &p, &err), 0);
 	assert_non_null(p);
 	assert_true(p->len > 50);
@@ -89,7 +89,7 @@ static char *write_tmp(const char *name, const char *text)
 static void test_seccomp_json(void **state)
 {
 	struct sock_fprog *p = NULL;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	char *ok = write_tmp("ok.json",
 			     "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,"
 			     "\"syscalls\":[{\"names\":[\"read\",\"write\",\"no_such_call\"],"
@@ -103,19 +103,22 @@ static void test_seccomp_json(void **state)
 	seccomp_prog_free(p);
 	p = NULL;
 
-	char *syn = write_tmp("syntax.json", "{\n \"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
-					     " \"syscalls\": [ { \"names\": [\"read\"] \"action\": 1 } ]\n}\n");
+	char *syn = write_tmp("syntax.json",
+			      "{\n \"defaultAction\": \"SCMP_ACT_ERRNO\",\n"
+			      " \"syscalls\": [ { \"names\": [\"read\"] \"action\": 1 } ]\n}\n");
 	assert_int_equal(seccomp_compile(syn, 0, &p, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "syntax.json:3:"));
 
-	char *act = write_tmp("act.json", "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":"
-					  "[{\"names\":[\"read\"]},{\"names\":[\"x\"],\"action\":\"NOPE\"}]}");
+	char *act = write_tmp("act.json",
+			      "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":"
+			      "[{\"names\":[\"read\"]},{\"names\":[\"x\"],\"action\":\"NOPE\"}]}");
 	assert_int_equal(seccomp_compile(act, 0, &p, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "syscalls[0].action"));
 
-	char *arg = write_tmp("arg.json", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
-					  "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
-					  "\"args\":[{\"index\":9,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}");
+	char *arg = write_tmp("arg.json",
+			      "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
+			      "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
+			      "\"args\":[{\"index\":9,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}");
 	assert_int_equal(seccomp_compile(arg, 0, &p, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "syscalls[0].args[0].index"));
 
@@ -138,8 +141,8 @@ static void test_seccomp_json(void **state)
 
 static void test_state_roundtrip(void **state)
 {
-	struct ctw_state s = { 0 }, t;
-	struct ctw_err err = { 0 };
+	struct ctw_state s = {0}, t;
+	struct ctw_err err = {0};
 	memset(s.id, 'a', 64);
 	strcpy(s.name, "web");
 	strcpy(s.image, "busybox");
@@ -153,7 +156,7 @@ static void test_state_roundtrip(void **state)
 	s.nv1 = 1;
 	strcpy(s.v1[0].ctrl, "memory");
 	strcpy(s.v1[0].path, "/sys/fs/cgroup/memory/x/aaaa");
-	char *cmd[] = { "sh", "-c", "echo \"hi\"", NULL };
+	char *cmd[] = {"sh", "-c", "echo \"hi\"", NULL};
 	s.command = cmd;
 	s.caps = ctw_caps_default();
 	s.stop_signal = SIGUSR1;
@@ -195,10 +198,10 @@ static void test_state_roundtrip(void **state)
 	/* The state file itself carries the agent's keys. */
 	char *path = state_path(s.id, "state.json"), *text;
 	assert_int_equal(ctw_read_file(path, &text, NULL), 0);
-	const char *keys[] = { "\"id\"", "\"name\"", "\"image\"", "\"image_id\"", "\"pid\"",
-			       "\"status\"", "\"created\"", "\"started\"", "\"finished\"",
-			       "\"exit_code\"", "\"oom_killed\"", "\"cgroup\"", "\"cgroup_id\"",
-			       "\"cgroup_v1\"", "\"ip\"", "\"command\"" };
+	const char *keys[] = {"\"id\"",	       "\"name\"",	"\"image\"",	  "\"image_id\"",
+			      "\"pid\"",       "\"status\"",	"\"created\"",	  "\"started\"",
+			      "\"finished\"",  "\"exit_code\"", "\"oom_killed\"", "\"cgroup\"",
+			      "\"cgroup_id\"", "\"cgroup_v1\"", "\"ip\"",	  "\"command\""};
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 		assert_non_null(strstr(text, keys[i]));
 	free(text);
@@ -209,7 +212,7 @@ static void test_sync_messages(void **state)
 {
 	int sv[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
-	struct ctw_err e = { 0 };
+	struct ctw_err e = {0};
 	ctw_err_setx(&e, ENOENT, "exec: \"x\": not found");
 	assert_int_equal(sync_send(sv[1], SYNC_ERR, 127, &e, -1), 0);
 	struct sync_msg m;
@@ -240,12 +243,9 @@ static void test_wait_status(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_signal),
-		cmocka_unit_test(test_caps),
-		cmocka_unit_test(test_seccomp_default),
-		cmocka_unit_test(test_seccomp_json),
-		cmocka_unit_test(test_state_roundtrip),
-		cmocka_unit_test(test_sync_messages),
+		cmocka_unit_test(test_parse_signal),	cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_seccomp_default), cmocka_unit_test(test_seccomp_json),
+		cmocka_unit_test(test_state_roundtrip), cmocka_unit_test(test_sync_messages),
 		cmocka_unit_test(test_wait_status),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
