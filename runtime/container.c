@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/capability.h>
 
@@ -357,6 +358,8 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	close(fd);
 	if (slave >= 0)
 		close(slave);
+	/* The init needs no fd at all: drop what the caller left open. */
+	syscall(SYS_close_range, 3, ~0u, 0);
 	/* Nobody in the container may ptrace us or open /proc/1/exe, and
 	 * we keep no more privilege than the command: its capabilities plus
 	 * CAP_KILL, to forward signals to a command running as another user. */

@@ -105,3 +105,9 @@ if [ -n "$v1dev" ]; then
 	t_eq "BPF device filter alone: /dev/mem and a disk refused, /dev/zero works" "0 0 1 " "$out"
 fi
 ctw rm -f devs
+
+# No fd of the caller reaches the container (an open directory fd would be
+# a way out of the root).
+exec 9<"$CTW_WORK"
+t_eq "no inherited fd in the command" "0 1 2 3 " "$(ctw run busybox ls /proc/self/fd | tr '\n' ' ')"
+exec 9<&-
