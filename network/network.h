@@ -44,12 +44,18 @@
 
 enum ctw_net_mode { CTW_NET_BRIDGE, CTW_NET_NONE, CTW_NET_HOST, CTW_NET_CONTAINER };
 
-/* `run` without --net and without CTRWATCH_NET.  The product default is
- * CTW_NET_BRIDGE; it stays NONE while helpers share the development
- * machine, because an ad-hoc `ctrwatch run` in the machine's own netns
- * would otherwise create ctrwatch0 there and turn on ip_forward.  The lead
- * flips it at integration (tests/lib.sh already sets CTRWATCH_NET=none). */
-#define CTW_NET_BUILTIN_DEFAULT CTW_NET_NONE
+/* Development guard, on while helpers share one development machine whose
+ * own network must not change (ad-hoc runs created ctrwatch0 in its root
+ * netns twice): `run` defaults to --net none, and bridge mode refuses to
+ * work from the machine's initial network namespace (PID 1's).  The lead
+ * sets it to 0 at integration (or builds with -DCTW_NET_DEV_GUARD=0): bridge
+ * becomes the default, everywhere.  Tests run bridged containers from their
+ * own netns and pass either way; tests/lib.sh sets CTRWATCH_NET=none. */
+#ifndef CTW_NET_DEV_GUARD
+#define CTW_NET_DEV_GUARD 1
+#endif
+/* `run` without --net and without CTRWATCH_NET. */
+#define CTW_NET_BUILTIN_DEFAULT (CTW_NET_DEV_GUARD ? CTW_NET_NONE : CTW_NET_BRIDGE)
 
 struct ctw_net_publish {
 	char host_ip[46];   /* "" = all host addresses */
