@@ -146,6 +146,15 @@ t_eq "gc after kill -9: nothing left (cgroups, state, dirs)" 0 "$(leftovers)"
 t_ok "gc is safe with a live container" sh -c "'$CTW_BIN' run -d --name lc9 busybox sleep 100 >/dev/null && '$CTW_BIN' gc >/dev/null && '$CTW_BIN' exec lc9 true"
 ctw rm -f lc9
 
+# Concurrent runs: all start; of six with one name exactly one wins.
+for i in $(seq 10); do "$CTW_BIN" run --name "par$i" busybox hostname >"$CTW_WORK/par$i" 2>&1 & done
+wait
+t_eq "10 parallel runs, each its own hostname" "10" "$(cat "$CTW_WORK"/par* | sort -u | grep -c '^par')"
+for i in $(seq 6); do ("$CTW_BIN" run --name same busybox sleep 1 >/dev/null 2>&1; echo $?) >"$CTW_WORK/same$i" & done
+wait
+t_eq "a name is given to one of six concurrent runs" "1" "$(cat "$CTW_WORK"/same* | grep -c '^0$')"
+t_eq "the others fail with 125" "5" "$(cat "$CTW_WORK"/same* | grep -c '^125$')"
+
 # 50 containers in sequence leave nothing behind.
 for _ in $(seq 50); do ctw run busybox true || echo FAIL; done >"$CTW_WORK/seq50" 2>&1
 t_eq "50 runs in sequence succeed" "" "$(cat "$CTW_WORK/seq50")"
