@@ -33,15 +33,15 @@
 
 struct mod_policy {
 	struct ctw_agent *agent;
-	char *path;     /* the policy file, NULL when none */
-	char *dir;      /* its directory (watched) */
-	char *base;     /* its name in dir */
+	char *path; /* the policy file, NULL when none */
+	char *dir;  /* its directory (watched) */
+	char *base; /* its name in dir */
 	int ino_fd;
-	uint64_t applied_hash;   /* text hash of what we (or a previous agent) applied */
-	uint64_t cg_sig;         /* signature of the cgroups the last apply selected */
+	uint64_t applied_hash; /* text hash of what we (or a previous agent) applied */
+	uint64_t cg_sig;       /* signature of the cgroups the last apply selected */
 	uint64_t reloads, reload_errors;
 	bool last_ok;
-	struct ctw_policy *pol;  /* the file as last accepted */
+	struct ctw_policy *pol; /* the file as last accepted */
 };
 
 static void sig_add(void *actx, uint64_t cgid, const char *path)
@@ -66,7 +66,7 @@ static uint64_t cgroup_signature(struct mod_policy *m, const struct ctw_policy *
 static int enforce(struct mod_policy *m, struct ctw_policy *p, uint64_t sig)
 {
 	struct ctw_pol_resolver r;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 
 	ctw_pol_resolver_default(&r, ctw_agent_registry(m->agent));
 	if (ctw_policy_apply(p, &r, &err) < 0) {
@@ -87,7 +87,7 @@ static int enforce(struct mod_policy *m, struct ctw_policy *p, uint64_t sig)
  * `force` re-applies even when the text did not change. */
 static void reload(struct mod_policy *m, bool force)
 {
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 
 	if (!m->path)
@@ -174,7 +174,7 @@ static int policy_start(struct ctw_agent *a, void **state)
 
 	/* Same text as pinned: keep it (counters carry on); the first
 	 * discovery scan re-applies if the selected containers differ. */
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 	if (ctw_policy_load(m->path, &p, &d) == 0 && p->hash == m->applied_hash) {
 		m->cg_sig = cgroup_signature(m, p);
@@ -236,20 +236,24 @@ static void policy_collect(void *state, struct ctw_metrics *mx)
 {
 	struct mod_policy *m = state;
 	struct ctw_pol_stat *st = NULL;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	size_t n = 0, rules = 0;
 
 	if (ctw_policy_active())
 		ctw_policy_read_stats(&st, &n, &err);
 	for (int pass = 0; pass < 2; pass++) {
-		ctw_metrics_family(mx, pass ? "ctrwatch_policy_bytes_total" : "ctrwatch_policy_packets_total",
-				   CTW_COUNTER,
-				   pass ? "Bytes judged by each policy rule (rule=\"default\": no rule matched)"
-					: "Packets judged by each policy rule (rule=\"default\": no rule matched)");
+		ctw_metrics_family(
+			mx, pass ? "ctrwatch_policy_bytes_total" : "ctrwatch_policy_packets_total",
+			CTW_COUNTER,
+			pass ? "Bytes judged by each policy rule (rule=\"default\": no rule "
+			       "matched)"
+			     : "Packets judged by each policy rule (rule=\"default\": no rule "
+			       "matched)");
 		for (size_t i = 0; i < n; i++) {
-			const char *lbl[] = { "rule", st[i].name, "action",
-					      st[i].action ? "deny" : "allow", "scope", scope_label(&st[i]),
-					      NULL };
+			const char *lbl[] = {"rule",   st[i].name,
+					     "action", st[i].action ? "deny" : "allow",
+					     "scope",  scope_label(&st[i]),
+					     NULL};
 			ctw_metrics_sample(mx, lbl, (double)(pass ? st[i].bytes : st[i].packets));
 		}
 	}
@@ -270,5 +274,4 @@ static void policy_collect(void *state, struct ctw_metrics *mx)
 }
 
 CTW_AGENT_MODULE(policy, .name = "policy", .start = policy_start, .stop = policy_stop,
-		 .collect = policy_collect, .reload = policy_reload,
-		 .rescanned = policy_rescanned)
+		 .collect = policy_collect, .reload = policy_reload, .rescanned = policy_rescanned)

@@ -88,8 +88,8 @@ struct pkt {
 	__u32 l4off;
 };
 
-static __always_inline int judge(const struct ctw_fw_match *m, __u32 slot,
-				 const struct pkt *p, __u64 bytes)
+static __always_inline int judge(const struct ctw_fw_match *m, __u32 slot, const struct pkt *p,
+				 __u64 bytes)
 {
 	int i;
 
@@ -105,8 +105,7 @@ static __always_inline int judge(const struct ctw_fw_match *m, __u32 slot,
 			continue;
 		if (r->flags & CTW_FW_F_DNS)
 			continue;
-		if (!ctw_fw_l4_match(r, p->proto, p->is_icmp, p->sport, p->dport,
-				     p->ports_known))
+		if (!ctw_fw_l4_match(r, p->proto, p->is_icmp, p->sport, p->dport, p->ports_known))
 			continue;
 		ctw_fw_count(slot, id, bytes);
 		return r->action == CTW_FW_DENY ? 0 : 1;
@@ -187,11 +186,10 @@ static long dns_pass2(__u32 idx, void *ctx)
 
 /* Returns the matching DNS rule id (lowest = first in the file), or -1.
  * `qoff` is the offset of the QNAME in the skb. */
-static __always_inline int dns_match(struct __sk_buff *skb, __u32 qoff, __u32 slot,
-				     __u64 cgid)
+static __always_inline int dns_match(struct __sk_buff *skb, __u32 qoff, __u32 slot, __u64 cgid)
 {
-	struct dns_walk w = { .key = { .slot = slot, .cgroup_id = cgid }, .pw = 1, .ipw = 1,
-			      .best = -1 };
+	struct dns_walk w = {
+		.key = {.slot = slot, .cgroup_id = cgid}, .pw = 1, .ipw = 1, .best = -1};
 	__u32 zero = 0, avail;
 
 	w.s = bpf_map_lookup_elem(&ctw_cg_scratch, &zero);
@@ -260,7 +258,7 @@ static __always_inline int load_pkt(struct __sk_buff *skb, int egress, struct pk
 
 static __always_inline int filter(struct __sk_buff *skb, int egress)
 {
-	struct pkt p = { .ports_known = 1 };
+	struct pkt p = {.ports_known = 1};
 	const struct ctw_fw_match *m;
 	__u32 zero = 0, slot, dir = egress ? CTW_FW_EGRESS : CTW_FW_INGRESS;
 	__u64 cgid, bytes = skb->len;
@@ -275,8 +273,7 @@ static __always_inline int filter(struct __sk_buff *skb, int egress)
 
 	if (egress && p.proto == IPPROTO_UDP && p.ports_known && p.dport == 53) {
 		__u16 qdcount;
-		if (bpf_skb_load_bytes(skb, p.l4off + 8 + 4, &qdcount, 2) == 0 &&
-		    qdcount != 0) {
+		if (bpf_skb_load_bytes(skb, p.l4off + 8 + 4, &qdcount, 2) == 0 && qdcount != 0) {
 			int id = dns_match(skb, p.l4off + 8 + 12, slot, cgid);
 			if (id >= 0 && id < CTW_FW_MAX_RULES) {
 				__u32 key = slot * CTW_FW_MAX_RULES + id;

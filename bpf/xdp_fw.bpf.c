@@ -70,8 +70,8 @@ struct pkt {
 	__u8 ports_known;
 };
 
-static __always_inline int judge(const struct ctw_fw_match *m, __u32 slot,
-				 const struct pkt *p, __u64 bytes)
+static __always_inline int judge(const struct ctw_fw_match *m, __u32 slot, const struct pkt *p,
+				 __u64 bytes)
 {
 	int i, j;
 
@@ -98,8 +98,7 @@ static __always_inline int judge(const struct ctw_fw_match *m, __u32 slot,
 			if (!hit)
 				continue;
 		}
-		if (!ctw_fw_l4_match(r, p->proto, p->is_icmp, p->sport, p->dport,
-				     p->ports_known))
+		if (!ctw_fw_l4_match(r, p->proto, p->is_icmp, p->sport, p->dport, p->ports_known))
 			continue;
 		ctw_fw_count(slot, id, bytes);
 		return r->action == CTW_FW_DENY ? XDP_DROP : XDP_PASS;
@@ -130,7 +129,7 @@ int ctw_xdp_fw(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 	__u64 bytes = end - data;
-	struct pkt p = { .ifindex = ctx->ingress_ifindex, .ports_known = 1 };
+	struct pkt p = {.ifindex = ctx->ingress_ifindex, .ports_known = 1};
 	const struct ctw_fw_match *m = NULL;
 	__u32 zero = 0, slot;
 	__u16 h_proto;

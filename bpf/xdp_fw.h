@@ -29,12 +29,12 @@
 
 /* Counter index past the rules, per slot: what no rule decided. */
 enum ctw_fw_extra_counter {
-	CTW_FW_CNT_XDP_DEFAULT = 0,   /* XDP: IP packet no rule matched */
-	CTW_FW_CNT_EGRESS_DEFAULT,    /* containers, egress, no rule matched */
-	CTW_FW_CNT_INGRESS_DEFAULT,   /* containers, ingress, no rule matched */
-	CTW_FW_CNT_XDP_NON_IP,        /* XDP: ARP, LLDP, ... always passed */
-	CTW_FW_CNT_XDP_FRAGMENT,      /* XDP: non-first fragments seen */
-	CTW_FW_CNT_XDP_MALFORMED,     /* XDP: truncated headers, passed */
+	CTW_FW_CNT_XDP_DEFAULT = 0, /* XDP: IP packet no rule matched */
+	CTW_FW_CNT_EGRESS_DEFAULT,  /* containers, egress, no rule matched */
+	CTW_FW_CNT_INGRESS_DEFAULT, /* containers, ingress, no rule matched */
+	CTW_FW_CNT_XDP_NON_IP,	    /* XDP: ARP, LLDP, ... always passed */
+	CTW_FW_CNT_XDP_FRAGMENT,    /* XDP: non-first fragments seen */
+	CTW_FW_CNT_XDP_MALFORMED,   /* XDP: truncated headers, passed */
 	CTW_FW_CNT_EXTRA = 8,
 };
 #define CTW_FW_CNT_PER_SLOT (CTW_FW_MAX_RULES + CTW_FW_CNT_EXTRA)
@@ -66,8 +66,8 @@ struct ctw_fw_rule {
 	__u16 sport_lo[CTW_FW_MAX_PORTS];
 	__u16 sport_hi[CTW_FW_MAX_PORTS];
 	__u32 ifindex[CTW_FW_MAX_IFS]; /* XDP: n_ifs == 0 means every interface */
-	__u8 action;                   /* enum ctw_fw_action */
-	__u8 proto;                    /* IPPROTO_*, 0 = any */
+	__u8 action;		       /* enum ctw_fw_action */
+	__u8 proto;		       /* IPPROTO_*, 0 = any */
 	__u8 n_dports;
 	__u8 n_sports;
 	__u8 n_ifs;
@@ -110,15 +110,15 @@ _Static_assert(sizeof(struct ctw_fw_counter) == 16, "ABI: ctw_fw_counter");
 
 /* Defaults and bookkeeping of one slot. */
 struct ctw_fw_slot_cfg {
-	__u8 xdp_default;     /* enum ctw_fw_action */
+	__u8 xdp_default; /* enum ctw_fw_action */
 	__u8 egress_default;
 	__u8 ingress_default;
-	__u8 dns_default;     /* reserved: allow-list mode */
+	__u8 dns_default; /* reserved: allow-list mode */
 	__u32 n_rules;
-	__u64 generation;     /* counts applies since the maps were made */
-	__u64 applied_ns;     /* CLOCK_REALTIME of the apply */
-	__u64 source_hash;    /* FNV-1a of the policy text */
-	char source[256];     /* path of the policy file */
+	__u64 generation;  /* counts applies since the maps were made */
+	__u64 applied_ns;  /* CLOCK_REALTIME of the apply */
+	__u64 source_hash; /* FNV-1a of the policy text */
+	char source[256];  /* path of the policy file */
 };
 _Static_assert(sizeof(struct ctw_fw_slot_cfg) == 288, "ABI: ctw_fw_slot_cfg");
 
@@ -135,7 +135,7 @@ _Static_assert(sizeof(struct ctw_fw_cfg) == 584, "ABI: ctw_fw_cfg");
 struct ctw_fw_attach {
 	char ifname[16];
 	__u32 ifindex;
-	__u32 mode;   /* XDP_ATTACHED_DRV / _SKB */
+	__u32 mode;	 /* XDP_ATTACHED_DRV / _SKB */
 	__u64 cgroup_id; /* cgroup attachments: the cgroup, else 0 */
 };
 _Static_assert(sizeof(struct ctw_fw_attach) == 32, "ABI: ctw_fw_attach");
@@ -174,7 +174,7 @@ struct {
 /* key: slot * CTW_FW_MAX_RULES + rule id; value: compiled rule */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CTW_FW_SLOTS * CTW_FW_MAX_RULES);
+	__uint(max_entries, CTW_FW_SLOTS *CTW_FW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct ctw_fw_rule);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -184,7 +184,7 @@ struct {
  * value: packets and bytes, per CPU */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CTW_FW_SLOTS * CTW_FW_CNT_PER_SLOT);
+	__uint(max_entries, CTW_FW_SLOTS *CTW_FW_CNT_PER_SLOT);
 	__type(key, __u32);
 	__type(value, struct ctw_fw_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -194,7 +194,7 @@ struct {
  * space only) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, CTW_FW_SLOTS * CTW_FW_MAX_RULES);
+	__uint(max_entries, CTW_FW_SLOTS *CTW_FW_MAX_RULES);
 	__type(key, __u32);
 	__type(value, struct ctw_fw_meta);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -224,9 +224,8 @@ static __always_inline void ctw_fw_count(__u32 slot, __u32 idx, __u64 bytes)
 /* Does the rule's protocol and port list accept this packet?  `ports_known`
  * is false for non-first fragments: rules that name ports do not match them
  * (the first fragment, which carries the ports, was already judged). */
-static __always_inline int ctw_fw_l4_match(const struct ctw_fw_rule *r, __u8 proto,
-					   int is_icmp, __u16 sport, __u16 dport,
-					   int ports_known)
+static __always_inline int ctw_fw_l4_match(const struct ctw_fw_rule *r, __u8 proto, int is_icmp,
+					   __u16 sport, __u16 dport, int ports_known)
 {
 	int i;
 

@@ -78,7 +78,7 @@ static void policy_usage(FILE *out)
 
 static int load_or_report(const char *path, struct ctw_policy **p)
 {
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	int r = ctw_policy_load(path, p, &d);
 	ctw_pol_diags_print(&d, stderr);
 	ctw_pol_diags_fini(&d);
@@ -99,8 +99,8 @@ static int do_check(int argc, char **argv)
 		size_t x = 0, c = 0;
 		for (size_t k = 0; k < p->n_rules; k++)
 			p->rules[k].scope == CTW_POL_SCOPE_XDP ? x++ : c++;
-		printf("%s: ok (%zu rules: %zu interface, %zu container)\n", argv[i], p->n_rules,
-		       x, c);
+		printf("%s: ok (%zu rules: %zu interface, %zu container)\n", argv[i], p->n_rules, x,
+		       c);
 		ctw_policy_free(p);
 	}
 	return bad ? CTW_EXIT_FAIL : CTW_EXIT_OK;
@@ -108,7 +108,7 @@ static int do_check(int argc, char **argv)
 
 static int apply_policy(const struct ctw_policy *p)
 {
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	if (ctw_policy_apply(p, NULL, &err) < 0) {
 		fprintf(stderr, "ctrwatch: policy apply: %s\n", err.msg);
 		return CTW_EXIT_FAIL;
@@ -133,10 +133,10 @@ static int do_apply(int argc, char **argv)
 static int do_show_stats(int argc, char **argv, bool stats)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
 	};
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	bool json = false;
 	int c;
 
@@ -160,7 +160,7 @@ static int do_show_stats(int argc, char **argv, bool stats)
 
 static int do_flush(int argc, char **argv)
 {
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	if (argc != 1)
 		return ctw_cmd_usage_error("policy", "policy flush: takes no arguments");
 	if (ctw_policy_flush(&err) < 0) {
@@ -183,7 +183,7 @@ static char *current_text(void)
 /* Re-parse edited text (full validation), then apply it. */
 static int apply_text(const char *label, const char *text)
 {
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 	int r = ctw_policy_parse(label, text, strlen(text), &p, &d);
 	ctw_pol_diags_print(&d, stderr);
@@ -198,14 +198,14 @@ static int apply_text(const char *label, const char *text)
 static int do_add(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "direction", required_argument, NULL, 'd' },
-		{ "proto", required_argument, NULL, 'p' },
-		{ "port", required_argument, NULL, 'P' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "allow", no_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
+		{"interface", required_argument, NULL, 'i'},
+		{"cgroup", required_argument, NULL, 'c'},
+		{"direction", required_argument, NULL, 'd'},
+		{"proto", required_argument, NULL, 'p'},
+		{"port", required_argument, NULL, 'P'},
+		{"name", required_argument, NULL, 'n'},
+		{"allow", no_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0},
 	};
 	char *ifs = NULL, *ports = NULL;
 	const char *cgroup = NULL, *dir = "ingress", *proto = NULL, *name = NULL;
@@ -218,7 +218,8 @@ static int do_add(int argc, char **argv)
 		switch (c) {
 		case 'i':
 			old = ifs;
-			ifs = old ? xasprintf("%s, \"%s\"", old, optarg) : xasprintf("\"%s\"", optarg);
+			ifs = old ? xasprintf("%s, \"%s\"", old, optarg)
+				  : xasprintf("\"%s\"", optarg);
 			free(old);
 			break;
 		case 'P':
@@ -241,8 +242,8 @@ static int do_add(int argc, char **argv)
 	if (optind >= argc || (!ifs == !cgroup)) {
 		free(ifs);
 		free(ports);
-		return ctw_cmd_usage_error("policy",
-					   "policy add: need CIDR... and one of --interface or --cgroup");
+		return ctw_cmd_usage_error(
+			"policy", "policy add: need CIDR... and one of --interface or --cgroup");
 	}
 	char *cidrs = NULL;
 	for (int i = optind; i < argc; i++) {
@@ -252,13 +253,14 @@ static int do_add(int argc, char **argv)
 	}
 	char *rname = name ? xstrdup(name) : xasprintf("quick-%s", argv[optind]);
 	char *scope = ifs ? xasprintf("    interfaces: [%s]\n", ifs)
-			  : xasprintf("    containers: {cgroup: \"%s\"}\n    direction: %s\n", cgroup,
-				      dir);
-	char *rule = xasprintf("  - name: \"%s\"\n    action: %s\n%s    match:\n      cidrs: [%s]\n"
-			       "%s%s%s%s%s",
-			       rname, allow ? "allow" : "deny", scope, cidrs,
-			       proto ? "      protocol: " : "", proto ? proto : "", proto ? "\n" : "",
-			       ports ? "      ports: [" : "", ports ? ports : "");
+			  : xasprintf("    containers: {cgroup: \"%s\"}\n    direction: %s\n",
+				      cgroup, dir);
+	char *rule =
+		xasprintf("  - name: \"%s\"\n    action: %s\n%s    match:\n      cidrs: [%s]\n"
+			  "%s%s%s%s%s",
+			  rname, allow ? "allow" : "deny", scope, cidrs,
+			  proto ? "      protocol: " : "", proto ? proto : "", proto ? "\n" : "",
+			  ports ? "      ports: [" : "", ports ? ports : "");
 	char *rule2 = xasprintf("%s%s", rule, ports ? "]\n" : "");
 
 	/* Prepend: a quick rule takes precedence over the file's. */
@@ -288,7 +290,7 @@ static int do_add(int argc, char **argv)
 
 static int do_del(int argc, char **argv)
 {
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 	size_t removed = 0;
 
@@ -365,5 +367,6 @@ static int cmd_policy(int argc, char **argv)
 	return ctw_cmd_usage_error("policy", "policy: unknown command '%s'", sub);
 }
 
-CTW_COMMAND(policy, .name = "policy", .summary = "kernel network policy: XDP and per-container rules",
+CTW_COMMAND(policy, .name = "policy",
+	    .summary = "kernel network policy: XDP and per-container rules",
 	    .order = CTW_ORDER_POLICY, .fn = cmd_policy, .usage = policy_usage)

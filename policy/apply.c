@@ -35,8 +35,8 @@
 #include "cgroup_fw.skel.h"
 
 static const char *const map_names[] = {
-	"ctw_pol_cfg",  "ctw_pol_rules", "ctw_pol_stats", "ctw_pol_meta", "ctw_pol_attach",
-	"ctw_xdp_lpm4", "ctw_xdp_lpm6",  "ctw_cg_lpm4",   "ctw_cg_lpm6",  "ctw_cg_dns",
+	"ctw_pol_cfg",	"ctw_pol_rules", "ctw_pol_stats", "ctw_pol_meta", "ctw_pol_attach",
+	"ctw_xdp_lpm4", "ctw_xdp_lpm6",	 "ctw_cg_lpm4",	  "ctw_cg_lpm6",  "ctw_cg_dns",
 };
 enum { M_CFG, M_RULES, M_STATS, M_META, M_ATTACH, M_LPM4, M_LPM6, M_CG4, M_CG6, M_DNS, M_N };
 
@@ -214,31 +214,30 @@ static uint32_t slot_dns(const void *k)
 
 static int write_lpm(struct fw *f, uint32_t slot, const struct ctw_pol_lpm_entry *e)
 {
-	struct ctw_fw_match m = { .n = e->n };
+	struct ctw_fw_match m = {.n = e->n};
 	memcpy(m.ids, e->ids, sizeof(m.ids));
 	if (e->scope == CTW_FW_SCOPE_XDP) {
 		if (e->family == AF_INET) {
-			struct ctw_xdp_lpm4_key k = { .prefixlen = CTW_FW_LPM_SLOT_BITS + e->plen,
-						      .slot = htonl(slot) };
+			struct ctw_xdp_lpm4_key k = {.prefixlen = CTW_FW_LPM_SLOT_BITS + e->plen,
+						     .slot = htonl(slot)};
 			memcpy(k.addr, e->addr, 4);
 			return bpf_map_update_elem(f->fd[M_LPM4], &k, &m, BPF_ANY);
 		}
-		struct ctw_xdp_lpm6_key k = { .prefixlen = CTW_FW_LPM_SLOT_BITS + e->plen,
-					      .slot = htonl(slot) };
+		struct ctw_xdp_lpm6_key k = {.prefixlen = CTW_FW_LPM_SLOT_BITS + e->plen,
+					     .slot = htonl(slot)};
 		memcpy(k.addr, e->addr, 16);
 		return bpf_map_update_elem(f->fd[M_LPM6], &k, &m, BPF_ANY);
 	}
 	uint32_t sd = htonl(slot << 1 | e->dir);
 	if (e->family == AF_INET) {
-		struct ctw_cg_lpm4_key k = { .prefixlen = CTW_CG_LPM_FIXED_BITS + e->plen,
-					     .slot_dir = sd,
-					     .cgroup_id = e->cgid };
+		struct ctw_cg_lpm4_key k = {.prefixlen = CTW_CG_LPM_FIXED_BITS + e->plen,
+					    .slot_dir = sd,
+					    .cgroup_id = e->cgid};
 		memcpy(k.addr, e->addr, 4);
 		return bpf_map_update_elem(f->fd[M_CG4], &k, &m, BPF_ANY);
 	}
-	struct ctw_cg_lpm6_key k = { .prefixlen = CTW_CG_LPM_FIXED_BITS + e->plen,
-				     .slot_dir = sd,
-				     .cgroup_id = e->cgid };
+	struct ctw_cg_lpm6_key k = {
+		.prefixlen = CTW_CG_LPM_FIXED_BITS + e->plen, .slot_dir = sd, .cgroup_id = e->cgid};
 	memcpy(k.addr, e->addr, 16);
 	return bpf_map_update_elem(f->fd[M_CG6], &k, &m, BPF_ANY);
 }
@@ -340,7 +339,7 @@ static int apply_compiled(struct fw *f, const struct ctw_pol_compiled *c, struct
 	const struct ctw_fw_rule *rules = c->rules;
 	const struct ctw_fw_meta *meta = c->meta;
 	struct ctw_fw_cfg cfg;
-	struct want keep = { 0 };
+	struct want keep = {0};
 	uint32_t old, s, key;
 	int r;
 
@@ -367,14 +366,14 @@ static int apply_compiled(struct fw *f, const struct ctw_pol_compiled *c, struct
 
 	/* 2. fill it */
 	for (uint32_t i = 0; i < CTW_FW_MAX_RULES; i++) {
-		struct ctw_fw_rule zr = { 0 };
-		struct ctw_fw_meta zm = { 0 };
+		struct ctw_fw_rule zr = {0};
+		struct ctw_fw_meta zm = {0};
 		key = s * CTW_FW_MAX_RULES + i;
 		r = bpf_map_update_elem(f->fd[M_RULES], &key, i < c->n_rules ? &rules[i] : &zr,
 					BPF_ANY);
 		if (r == 0)
-			r = bpf_map_update_elem(f->fd[M_META], &key, i < c->n_rules ? &meta[i] : &zm,
-						BPF_ANY);
+			r = bpf_map_update_elem(f->fd[M_META], &key,
+						i < c->n_rules ? &meta[i] : &zm, BPF_ANY);
 		if (r < 0)
 			return ctw_err_set(err, errno, "write rule %u", i);
 	}
@@ -383,18 +382,19 @@ static int apply_compiled(struct fw *f, const struct ctw_pol_compiled *c, struct
 			return ctw_err_set(err, errno, "write prefix %zu of %zu", i, c->n_lpm);
 	}
 	for (size_t i = 0; i < c->n_dns; i++) {
-		struct ctw_cg_dns_key k = { .slot = s, .cgroup_id = c->dns[i].cgid,
-					    .hash = c->dns[i].hash };
-		struct ctw_cg_dns_val v = { .exact_rule = c->dns[i].exact_rule,
-					    .wild_rule = c->dns[i].wild_rule,
-					    .flags = c->dns[i].flags };
+		struct ctw_cg_dns_key k = {
+			.slot = s, .cgroup_id = c->dns[i].cgid, .hash = c->dns[i].hash};
+		struct ctw_cg_dns_val v = {.exact_rule = c->dns[i].exact_rule,
+					   .wild_rule = c->dns[i].wild_rule,
+					   .flags = c->dns[i].flags};
 		if (bpf_map_update_elem(f->fd[M_DNS], &k, &v, BPF_ANY) < 0)
 			return ctw_err_set(err, errno, "write DNS name %zu", i);
 	}
 	/* Counters carry on for rules that keep their name. */
 	if (cfg.slot[old].generation) {
 		for (uint32_t i = 0; i < c->n_rules; i++) {
-			for (uint32_t j = 0; j < cfg.slot[old].n_rules && j < CTW_FW_MAX_RULES; j++) {
+			for (uint32_t j = 0; j < cfg.slot[old].n_rules && j < CTW_FW_MAX_RULES;
+			     j++) {
 				struct ctw_fw_meta om;
 				key = old * CTW_FW_MAX_RULES + j;
 				if (bpf_map_lookup_elem(f->fd[M_META], &key, &om) < 0)
@@ -441,12 +441,13 @@ static int apply_compiled(struct fw *f, const struct ctw_pol_compiled *c, struct
 			goto out;
 		}
 		for (int d = 0; d < 2; d++) {
-			char *name = xasprintf("link_cg_%llu_%s",
-					       (unsigned long long)c->cgroups[i].cgid,
-					       d ? "eg" : "in");
+			char *name =
+				xasprintf("link_cg_%llu_%s", (unsigned long long)c->cgroups[i].cgid,
+					  d ? "eg" : "in");
 			char *pin = xasprintf("%s/%s", f->dir, name);
 			want_add(&keep, name);
-			r = attach_one(f, pin, d ? f->cg->progs.ctw_cg_egress : f->cg->progs.ctw_cg_ingress,
+			r = attach_one(f, pin,
+				       d ? f->cg->progs.ctw_cg_egress : f->cg->progs.ctw_cg_ingress,
 				       0, cgfd, err);
 			free(pin);
 			if (r < 0) {
@@ -570,7 +571,7 @@ bool ctw_policy_active(void)
 
 uint64_t ctw_policy_active_hash(void)
 {
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	struct ctw_fw_cfg cfg;
 	struct fw f;
 	uint64_t h = 0;
@@ -635,9 +636,9 @@ int ctw_policy_read_stats(struct ctw_pol_stat **out, size_t *n, struct ctw_err *
 	static const struct {
 		int idx, scope, dir;
 	} defs[] = {
-		{ CTW_FW_CNT_XDP_DEFAULT, CTW_FW_SCOPE_XDP, CTW_FW_INGRESS },
-		{ CTW_FW_CNT_EGRESS_DEFAULT, CTW_FW_SCOPE_CONTAINER, CTW_FW_EGRESS },
-		{ CTW_FW_CNT_INGRESS_DEFAULT, CTW_FW_SCOPE_CONTAINER, CTW_FW_INGRESS },
+		{CTW_FW_CNT_XDP_DEFAULT, CTW_FW_SCOPE_XDP, CTW_FW_INGRESS},
+		{CTW_FW_CNT_EGRESS_DEFAULT, CTW_FW_SCOPE_CONTAINER, CTW_FW_EGRESS},
+		{CTW_FW_CNT_INGRESS_DEFAULT, CTW_FW_SCOPE_CONTAINER, CTW_FW_INGRESS},
 	};
 	for (size_t d = 0; d < ARRAY_SIZE(defs); d++) {
 		struct ctw_pol_stat *x = &st[nr + d];
@@ -645,7 +646,7 @@ int ctw_policy_read_stats(struct ctw_pol_stat **out, size_t *n, struct ctw_err *
 		x->is_default = true;
 		x->scope = (uint8_t)defs[d].scope;
 		x->dir = (uint8_t)defs[d].dir;
-		x->action = d == 0 ? cfg.slot[s].xdp_default
+		x->action = d == 0   ? cfg.slot[s].xdp_default
 			    : d == 1 ? cfg.slot[s].egress_default
 				     : cfg.slot[s].ingress_default;
 		sum_counter(&f, s * CTW_FW_CNT_PER_SLOT + CTW_FW_MAX_RULES + (uint32_t)defs[d].idx,
@@ -680,8 +681,8 @@ int ctw_policy_print_stats(FILE *out, bool json, struct ctw_err *err)
 				",\"default\":%s,\"action\":\"%s\",\"scope\":\"%s\","
 				"\"packets\":%llu,\"bytes\":%llu}",
 				st[i].is_default ? "true" : "false", act_name(st[i].action),
-				scope_name(st[i].scope, st[i].dir), (unsigned long long)st[i].packets,
-				(unsigned long long)st[i].bytes);
+				scope_name(st[i].scope, st[i].dir),
+				(unsigned long long)st[i].packets, (unsigned long long)st[i].bytes);
 		}
 		fputs("]\n", out);
 	} else {
@@ -690,9 +691,9 @@ int ctw_policy_print_stats(FILE *out, bool json, struct ctw_err *err)
 		for (size_t i = 0; i < n; i++) {
 			char name[80];
 			snprintf(name, sizeof(name), st[i].is_default ? "(%s)" : "%s", st[i].name);
-			fprintf(out, "%-32s %-6s %-8s %14llu %16llu\n", name, act_name(st[i].action),
-				scope_name(st[i].scope, st[i].dir), (unsigned long long)st[i].packets,
-				(unsigned long long)st[i].bytes);
+			fprintf(out, "%-32s %-6s %-8s %14llu %16llu\n", name,
+				act_name(st[i].action), scope_name(st[i].scope, st[i].dir),
+				(unsigned long long)st[i].packets, (unsigned long long)st[i].bytes);
 		}
 	}
 	free(st);
@@ -735,10 +736,9 @@ int ctw_policy_show(FILE *out, bool json, struct ctw_err *err)
 	/* A link is live when its pin is. */
 	bool live[CTW_FW_MAX_ATTACH];
 	for (size_t i = 0; i < natt; i++) {
-		char *pin = att[i].cgroup_id
-				    ? xasprintf("%s/link_cg_%llu_eg", f.dir,
-						(unsigned long long)att[i].cgroup_id)
-				    : xasprintf("%s/link_xdp_%s", f.dir, att[i].ifname);
+		char *pin = att[i].cgroup_id ? xasprintf("%s/link_cg_%llu_eg", f.dir,
+							 (unsigned long long)att[i].cgroup_id)
+					     : xasprintf("%s/link_xdp_%s", f.dir, att[i].ifname);
 		live[i] = pinned(pin);
 		free(pin);
 	}
@@ -750,12 +750,13 @@ int ctw_policy_show(FILE *out, bool json, struct ctw_err *err)
 			",\"generation\":%llu,\"slot\":%u,\"applied\":\"%s\",\"hash\":\"%016llx\","
 			"\"defaults\":{\"interfaces\":\"%s\",\"egress\":\"%s\",\"ingress\":\"%s\"},"
 			"\"attachments\":[",
-			(unsigned long long)sc->generation, s, when, (unsigned long long)sc->source_hash,
-			act_name(sc->xdp_default), act_name(sc->egress_default),
-			act_name(sc->ingress_default));
+			(unsigned long long)sc->generation, s, when,
+			(unsigned long long)sc->source_hash, act_name(sc->xdp_default),
+			act_name(sc->egress_default), act_name(sc->ingress_default));
 		for (size_t i = 0; i < natt; i++) {
 			if (att[i].cgroup_id)
-				fprintf(out, "%s{\"type\":\"cgroup\",\"cgroup_id\":%llu,\"live\":%s}",
+				fprintf(out,
+					"%s{\"type\":\"cgroup\",\"cgroup_id\":%llu,\"live\":%s}",
 					i ? "," : "", (unsigned long long)att[i].cgroup_id,
 					live[i] ? "true" : "false");
 			else
@@ -777,7 +778,8 @@ int ctw_policy_show(FILE *out, bool json, struct ctw_err *err)
 		for (size_t i = 0; i < natt; i++) {
 			if (att[i].cgroup_id)
 				fprintf(out, "  cgroup %llu egress+ingress%s\n",
-					(unsigned long long)att[i].cgroup_id, live[i] ? "" : " (gone)");
+					(unsigned long long)att[i].cgroup_id,
+					live[i] ? "" : " (gone)");
 			else
 				fprintf(out, "  xdp    %s (ifindex %u, %s)%s\n", att[i].ifname,
 					att[i].ifindex, mode_name(att[i].mode),

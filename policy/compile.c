@@ -145,7 +145,7 @@ static struct ctw_registry *host_registry(void *ctx)
 	if (ctx)
 		return ctx;
 	if (!own && ctw_registry_new) {
-		struct ctw_registry_opts o = { 0 };
+		struct ctw_registry_opts o = {0};
 		own = ctw_registry_new(&o);
 		if (own && ctw_registry_scan)
 			ctw_registry_scan(own);
@@ -162,10 +162,11 @@ static int host_containers(void *ctx, const struct ctw_pol_selector *sel,
 			   void (*add)(void *actx, uint64_t cgid, const char *path), void *actx)
 {
 	if (sel->cgroup) {
-		char *path = sel->cgroup[0] == '/' && ctw_str_has_prefix(sel->cgroup, "/sys/fs/cgroup")
-				     ? xstrdup(sel->cgroup)
-				     : xasprintf("%s/%s", cgroup2_root(),
-						 sel->cgroup + (sel->cgroup[0] == '/'));
+		char *path =
+			sel->cgroup[0] == '/' && ctw_str_has_prefix(sel->cgroup, "/sys/fs/cgroup")
+				? xstrdup(sel->cgroup)
+				: xasprintf("%s/%s", cgroup2_root(),
+					    sel->cgroup + (sel->cgroup[0] == '/'));
 		struct stat st;
 		if (stat(path, &st) < 0) {
 			pr_warn("policy: cgroup %s: %s (selects nothing)", path, strerror(errno));
@@ -239,8 +240,8 @@ static void add_cgroup(void *actx, uint64_t cgid, const char *path)
 static void set_rule_prefixes(struct pfxset *set, const struct ctw_pol_rule *r, size_t id,
 			      uint64_t group, uint8_t dir)
 {
-	static const struct ctw_pol_cidr any4 = { .family = AF_INET };
-	static const struct ctw_pol_cidr any6 = { .family = AF_INET6 };
+	static const struct ctw_pol_cidr any4 = {.family = AF_INET};
+	static const struct ctw_pol_cidr any6 = {.family = AF_INET6};
 	const struct ctw_pol_cidr *list = r->cidrs;
 	size_t n = r->n_cidrs;
 	struct ctw_pol_cidr both[2];
@@ -252,8 +253,8 @@ static void set_rule_prefixes(struct pfxset *set, const struct ctw_pol_rule *r, 
 		n = 2;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct pfx_key k = { .group = group, .dir = dir, .family = list[i].family,
-				     .plen = list[i].plen };
+		struct pfx_key k = {
+			.group = group, .dir = dir, .family = list[i].family, .plen = list[i].plen};
 		memcpy(k.addr, list[i].addr, 16);
 		struct pfx_ent *e = pfxset_get(set, &k, true);
 		e->bits[id / 64] |= 1ULL << (id % 64);
@@ -320,7 +321,8 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 
 		fr->valid = 1;
 		fr->action = pr->action == CTW_POL_DENY ? CTW_FW_DENY : CTW_FW_ALLOW;
-		fr->scope = pr->scope == CTW_POL_SCOPE_XDP ? CTW_FW_SCOPE_XDP : CTW_FW_SCOPE_CONTAINER;
+		fr->scope =
+			pr->scope == CTW_POL_SCOPE_XDP ? CTW_FW_SCOPE_XDP : CTW_FW_SCOPE_CONTAINER;
 		fr->proto = pr->proto;
 		if (pr->icmp)
 			fr->flags |= CTW_FW_F_ICMP;
@@ -369,8 +371,8 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 				uint32_t idx;
 				int e = r->ifindex(r->ctx, pr->ifaces[k], &idx);
 				if (e < 0) {
-					ret = ctw_err_set(err, -e, "rule '%s': interface %s", pr->name,
-							  pr->ifaces[k]);
+					ret = ctw_err_set(err, -e, "rule '%s': interface %s",
+							  pr->name, pr->ifaces[k]);
 					goto out;
 				}
 				fr->ifindex[fr->n_ifs++] = idx;
@@ -378,8 +380,8 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 				for (size_t j = 0; j < c->n_ifaces; j++)
 					have |= c->ifaces[j].ifindex == idx;
 				if (!have) {
-					c->ifaces = xrealloc(c->ifaces,
-							     (c->n_ifaces + 1) * sizeof(*c->ifaces));
+					c->ifaces = xrealloc(c->ifaces, (c->n_ifaces + 1) *
+										sizeof(*c->ifaces));
 					ctw_strlcpy(c->ifaces[c->n_ifaces].name, pr->ifaces[k], 16);
 					c->ifaces[c->n_ifaces].ifindex = idx;
 					c->n_ifaces++;
@@ -390,7 +392,7 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 			continue;
 		}
 
-		struct cg_list l = { .c = c };
+		struct cg_list l = {.c = c};
 		int n = r->containers(r->ctx, &pr->sel, add_cgroup, &l);
 		if (n < 0) {
 			free(l.ids);
@@ -413,7 +415,7 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 	c->lpm = xcalloc(set.n + 1, sizeof(*c->lpm));
 	for (size_t i = 0; i < set.cap; i++) {
 		struct pfx_ent *e = &set.tab[i];
-		uint64_t bits[4] = { 0 };
+		uint64_t bits[4] = {0};
 		if (!e->used)
 			continue;
 		for (int pl = e->k.plen; pl >= 0; pl--) {
@@ -439,14 +441,15 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 				continue;
 			if (le->n >= CTW_FW_MAX_MATCH) {
 				char b[64];
-				struct ctw_pol_cidr cd = { .family = le->family, .plen = le->plen };
+				struct ctw_pol_cidr cd = {.family = le->family, .plen = le->plen};
 				memcpy(cd.addr, le->addr, 16);
 				pol_format_cidr(&cd, b, sizeof(b));
-				ret = ctw_err_setx(err, EINVAL,
-						   "more than %d rules cover %s (rule '%s', line %d): "
-						   "merge some of them",
-						   CTW_FW_MAX_MATCH, b, p->rules[id].name,
-						   p->rules[id].pos.line);
+				ret = ctw_err_setx(
+					err, EINVAL,
+					"more than %d rules cover %s (rule '%s', line %d): "
+					"merge some of them",
+					CTW_FW_MAX_MATCH, b, p->rules[id].name,
+					p->rules[id].pos.line);
 				goto out;
 			}
 			le->ids[le->n++] = (uint16_t)id;

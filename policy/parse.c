@@ -94,7 +94,7 @@ uint64_t pol_fnv1a(const void *data, size_t len)
 
 static struct ctw_pol_pos pos_of(const yaml_node_t *n)
 {
-	return (struct ctw_pol_pos){ (int)n->start_mark.line + 1, (int)n->start_mark.column + 1 };
+	return (struct ctw_pol_pos){(int)n->start_mark.line + 1, (int)n->start_mark.column + 1};
 }
 
 static yaml_node_t *node(struct pctx *c, int idx)
@@ -231,7 +231,8 @@ int ctw_pol_parse_cidr(const char *s, struct ctw_pol_cidr *out, char *why, size_
 	if (memcmp(masked, out->addr, 16)) {
 		char net[INET6_ADDRSTRLEN];
 		inet_ntop(out->family, masked, net, sizeof(net));
-		snprintf(why, whylen, "host bits set in '%s' (did you mean %s/%d?)", s, net, out->plen);
+		snprintf(why, whylen, "host bits set in '%s' (did you mean %s/%d?)", s, net,
+			 out->plen);
 		return -EINVAL;
 	}
 	return 0;
@@ -271,7 +272,8 @@ static int parse_port_item(struct pctx *c, yaml_node_t *n, struct ctw_pol_range 
 			goto bad;
 		memcpy(lo, s, l);
 		lo[l] = '\0';
-		if (ctw_parse_u64(lo, 0, 65535, &a) < 0 || ctw_parse_u64(dash + 1, 0, 65535, &b) < 0)
+		if (ctw_parse_u64(lo, 0, 65535, &a) < 0 ||
+		    ctw_parse_u64(dash + 1, 0, 65535, &b) < 0)
 			goto bad;
 		if (a > b) {
 			err_at(c, n, "port range '%s' is empty (%lu > %lu)", s, (unsigned long)a,
@@ -405,10 +407,9 @@ static void parse_match(struct pctx *c, yaml_node_t *n, struct ctw_pol_rule *r)
 			else if (!strcasecmp(s, "any"))
 				r->proto = 0;
 			else
-				err_at(c, vn, "unknown protocol '%s' (expected tcp, udp, icmp or any)",
-				       s);
-		} else if (!strcmp(k, "ports") || !strcmp(k, "dst_ports") ||
-			   !strcmp(k, "dports")) {
+				err_at(c, vn,
+				       "unknown protocol '%s' (expected tcp, udp, icmp or any)", s);
+		} else if (!strcmp(k, "ports") || !strcmp(k, "dst_ports") || !strcmp(k, "dports")) {
 			parse_ports(c, vn, r->dports, &r->n_dports, k);
 		} else if (!strcmp(k, "src_ports") || !strcmp(k, "sports")) {
 			parse_ports(c, vn, r->sports, &r->n_sports, k);
@@ -453,14 +454,17 @@ static void parse_selector(struct pctx *c, yaml_node_t *n, struct ctw_pol_select
 	if (n->type == YAML_SCALAR_NODE) {
 		/* containers: "web-*" is a name glob */
 		if (!*scalar(n))
-			err_at(c, n, "empty container selector (use name: \"*\" for every container)");
+			err_at(c, n,
+			       "empty container selector (use name: \"*\" for every container)");
 		else
 			sel->name = xstrdup(scalar(n));
 		return;
 	}
 	if (n->type != YAML_MAPPING_NODE) {
-		err_at(c, n, "containers must be a mapping (name, id, labels, pod, namespace, "
-			     "cgroup), not %s", type_name(n));
+		err_at(c, n,
+		       "containers must be a mapping (name, id, labels, pod, namespace, "
+		       "cgroup), not %s",
+		       type_name(n));
 		return;
 	}
 	check_dup_keys(c, n);
@@ -491,7 +495,8 @@ static void parse_selector(struct pctx *c, yaml_node_t *n, struct ctw_pol_select
 			for (yaml_node_pair_t *lp = vn->data.mapping.pairs.start;
 			     lp < vn->data.mapping.pairs.top; lp++) {
 				const char *lk = want_scalar(c, node(c, lp->key), "a label key");
-				const char *lv = want_scalar(c, node(c, lp->value), "a label value");
+				const char *lv =
+					want_scalar(c, node(c, lp->value), "a label value");
 				if (!lk || !lv)
 					continue;
 				sel->labels = xrealloc(sel->labels,
@@ -717,8 +722,9 @@ static bool covers(const struct ctw_pol_rule *a, const struct ctw_pol_rule *b, s
 			for (size_t j = 0; j < a->n_dns && !in; j++) {
 				const char *pb = b->dns[i];
 				in = !strcmp(a->dns[j], pb) ||
-				     ctw_pol_dns_match(a->dns[j],
-						       ctw_str_has_prefix(pb, "*.") ? pb + 2 : pb) ||
+				     ctw_pol_dns_match(a->dns[j], ctw_str_has_prefix(pb, "*.")
+									  ? pb + 2
+									  : pb) ||
 				     (ctw_str_has_prefix(pb, "*.") &&
 				      ctw_pol_dns_match(a->dns[j], pb));
 			}
@@ -752,7 +758,7 @@ static bool covers(const struct ctw_pol_rule *a, const struct ctw_pol_rule *b, s
 		bool in = false;
 		int maxp = cb->plen;
 		for (int pl = maxp; pl >= 0 && !in; pl--) {
-			struct pfx_key k = { .family = cb->family, .plen = (uint8_t)pl };
+			struct pfx_key k = {.family = cb->family, .plen = (uint8_t)pl};
 			memcpy(k.addr, cb->addr, 16);
 			pfx_mask(k.addr, cb->family, pl);
 			in = pfxset_get(aset, &k, false) != NULL;
@@ -781,8 +787,8 @@ static void validate(struct pctx *c)
 		struct pfxset aset;
 		pfxset_init(&aset, a->n_cidrs);
 		for (size_t k = 0; k < a->n_cidrs; k++) {
-			struct pfx_key key = { .family = a->cidrs[k].family,
-					       .plen = a->cidrs[k].plen };
+			struct pfx_key key = {.family = a->cidrs[k].family,
+					      .plen = a->cidrs[k].plen};
 			memcpy(key.addr, a->cidrs[k].addr, 16);
 			pfxset_get(&aset, &key, true);
 		}
@@ -792,7 +798,8 @@ static void validate(struct pctx *c)
 				continue;
 			if (a->action != b->action)
 				err_pos(c, true, b->pos,
-					"rule '%s' contradicts rule '%s' (line %d): every packet it "
+					"rule '%s' contradicts rule '%s' (line %d): every packet "
+					"it "
 					"matches is already %s there, so its %s can never apply",
 					b->name, a->name, a->pos.line,
 					a->action == CTW_POL_DENY ? "denied" : "allowed",
@@ -851,7 +858,7 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	struct ctw_policy *p = xcalloc(1, sizeof(*p));
-	struct pctx c = { .path = path, .d = d, .doc = &doc, .p = p };
+	struct pctx c = {.path = path, .d = d, .doc = &doc, .p = p};
 	size_t errors0 = d->n_errors;
 
 	*out = NULL;
@@ -863,26 +870,29 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		struct ctw_pol_pos pos = { (int)parser.problem_mark.line + 1,
-					   (int)parser.problem_mark.column + 1 };
+		struct ctw_pol_pos pos = {(int)parser.problem_mark.line + 1,
+					  (int)parser.problem_mark.column + 1};
 		if (parser.context)
 			err_pos(&c, true, pos, "%s %s (which started at %d:%d)",
 				parser.problem ? parser.problem : "syntax error", parser.context,
-				(int)parser.context_mark.line + 1, (int)parser.context_mark.column + 1);
+				(int)parser.context_mark.line + 1,
+				(int)parser.context_mark.column + 1);
 		else
-			err_pos(&c, true, pos, "%s", parser.problem ? parser.problem : "syntax error");
+			err_pos(&c, true, pos, "%s",
+				parser.problem ? parser.problem : "syntax error");
 		yaml_parser_delete(&parser);
 		ctw_policy_free(p);
 		return -EINVAL;
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (!root || (root->type == YAML_SCALAR_NODE && !*scalar(root))) {
-		err_pos(&c, true, (struct ctw_pol_pos){ 1, 1 },
+		err_pos(&c, true, (struct ctw_pol_pos){1, 1},
 			"empty policy (expected a mapping with 'rules:')");
 		goto done;
 	}
 	if (root->type != YAML_MAPPING_NODE) {
-		err_at(&c, root, "a policy must be a mapping with 'rules:', not %s", type_name(root));
+		err_at(&c, root, "a policy must be a mapping with 'rules:', not %s",
+		       type_name(root));
 		goto done;
 	}
 	check_dup_keys(&c, root);
@@ -900,7 +910,8 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 		else if (!strcmp(k, "version")) {
 			const char *v = want_scalar(&c, vn, "version");
 			if (v && strcmp(v, "1"))
-				err_at(&c, vn, "unsupported policy version '%s' (this ctrwatch reads 1)",
+				err_at(&c, vn,
+				       "unsupported policy version '%s' (this ctrwatch reads 1)",
 				       v);
 		} else
 			err_at(&c, kn, "unknown key '%s' (expected rules, default or version)", k);
@@ -914,7 +925,8 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 	} else if (rules->type != YAML_SEQUENCE_NODE) {
 		err_at(&c, rules, "rules must be a list, not %s", type_name(rules));
 	} else {
-		size_t n = (size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start);
+		size_t n =
+			(size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start);
 		if (n > MAX_RULES) {
 			err_at(&c, rules, "too many rules: %zu (at most %d)", n, MAX_RULES);
 			n = MAX_RULES;
@@ -946,8 +958,8 @@ int ctw_policy_load(const char *path, struct ctw_policy **out, struct ctw_pol_di
 
 	*out = NULL;
 	if (r < 0) {
-		struct pctx c = { .path = path, .d = d };
-		err_pos(&c, true, (struct ctw_pol_pos){ 0, 0 }, "cannot read: %s", strerror(-r));
+		struct pctx c = {.path = path, .d = d};
+		err_pos(&c, true, (struct ctw_pol_pos){0, 0}, "cannot read: %s", strerror(-r));
 		return r;
 	}
 	r = ctw_policy_parse(path, text, len, out, d);
@@ -1018,7 +1030,7 @@ static void write_ranges(FILE *f, const char *key, const struct ctw_pol_range *r
 
 void ctw_policy_write_yaml(const struct ctw_policy *p, FILE *f)
 {
-	static const char *act[] = { "allow", "deny" };
+	static const char *act[] = {"allow", "deny"};
 
 	fprintf(f, "default:\n  interfaces: %s\n  egress: %s\n  ingress: %s\nrules:\n",
 		act[p->def_xdp], act[p->def_egress], act[p->def_ingress]);
@@ -1038,8 +1050,8 @@ void ctw_policy_write_yaml(const struct ctw_policy *p, FILE *f)
 		} else {
 			const struct ctw_pol_selector *s = &r->sel;
 			fputs("    containers: {", f);
-			const char *keys[] = { "name", "id", "pod", "namespace", "cgroup" };
-			const char *vals[] = { s->name, s->id, s->pod, s->namespace_, s->cgroup };
+			const char *keys[] = {"name", "id", "pod", "namespace", "cgroup"};
+			const char *vals[] = {s->name, s->id, s->pod, s->namespace_, s->cgroup};
 			bool first = true;
 			for (size_t k = 0; k < ARRAY_SIZE(keys); k++) {
 				if (!vals[k])
@@ -1090,7 +1102,8 @@ void ctw_policy_write_yaml(const struct ctw_policy *p, FILE *f)
 			}
 			fputs("]\n", f);
 		}
-		if (!r->n_cidrs && !r->icmp && !r->proto && !r->n_dports && !r->n_sports && !r->n_dns)
+		if (!r->n_cidrs && !r->icmp && !r->proto && !r->n_dports && !r->n_sports &&
+		    !r->n_dns)
 			fputs("      {}\n", f);
 	}
 }

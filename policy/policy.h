@@ -35,7 +35,7 @@ struct ctw_pol_pos {
 };
 
 struct ctw_pol_cidr {
-	uint8_t family;  /* AF_INET / AF_INET6 */
+	uint8_t family; /* AF_INET / AF_INET6 */
 	uint8_t plen;
 	uint8_t addr[16]; /* network byte order, host bits zero */
 	struct ctw_pol_pos pos;
@@ -47,39 +47,39 @@ struct ctw_pol_range {
 
 /* Container selector: every field set must match (AND). */
 struct ctw_pol_selector {
-	char *name;        /* glob on the container name */
-	char *id;          /* container id prefix */
-	char *pod;         /* glob on the pod name */
-	char *namespace_;  /* glob on the pod namespace */
-	char *cgroup;      /* a v2 cgroup path (absolute or below the mount) */
-	char **labels;     /* "key=value" pairs */
+	char *name;	  /* glob on the container name */
+	char *id;	  /* container id prefix */
+	char *pod;	  /* glob on the pod name */
+	char *namespace_; /* glob on the pod namespace */
+	char *cgroup;	  /* a v2 cgroup path (absolute or below the mount) */
+	char **labels;	  /* "key=value" pairs */
 	size_t n_labels;
 };
 
 struct ctw_pol_rule {
 	char *name;
-	struct ctw_pol_pos pos;  /* the rule's mapping */
+	struct ctw_pol_pos pos; /* the rule's mapping */
 	enum ctw_pol_action action;
 	enum ctw_pol_scope scope;
 	enum ctw_pol_dir dir;
 	char **ifaces;
 	size_t n_ifaces;
 	struct ctw_pol_selector sel;
-	struct ctw_pol_cidr *cidrs;  /* none: any address */
+	struct ctw_pol_cidr *cidrs; /* none: any address */
 	size_t n_cidrs;
-	uint8_t proto;               /* IPPROTO_TCP/UDP, 1 = icmp (both), 0 = any */
+	uint8_t proto; /* IPPROTO_TCP/UDP, 1 = icmp (both), 0 = any */
 	bool icmp;
 	struct ctw_pol_range dports[8];
 	size_t n_dports;
 	struct ctw_pol_range sports[8];
 	size_t n_sports;
-	char **dns;                  /* lower-case; "*.x" = strictly below x */
+	char **dns; /* lower-case; "*.x" = strictly below x */
 	size_t n_dns;
 };
 
 struct ctw_policy {
-	char *path;               /* for messages */
-	uint64_t hash;            /* FNV-1a of the text */
+	char *path;    /* for messages */
+	uint64_t hash; /* FNV-1a of the text */
 	enum ctw_pol_action def_xdp, def_egress, def_ingress;
 	struct ctw_pol_rule *rules;
 	size_t n_rules;
@@ -129,8 +129,8 @@ struct ctw_registry;
 void ctw_pol_resolver_default(struct ctw_pol_resolver *r, struct ctw_registry *registry);
 
 struct ctw_pol_lpm_entry {
-	uint64_t cgid;       /* 0 for XDP */
-	uint8_t dir;         /* enum ctw_pol_dir (containers) */
+	uint64_t cgid; /* 0 for XDP */
+	uint8_t dir;   /* enum ctw_pol_dir (containers) */
 	uint8_t family;
 	uint8_t plen;
 	uint8_t scope;
@@ -158,20 +158,20 @@ struct ctw_pol_cgroup {
 
 struct ctw_pol_compiled {
 	size_t n_rules;
-	void *rules;   /* struct ctw_fw_rule[n_rules] */
-	void *meta;    /* struct ctw_fw_meta[n_rules] */
+	void *rules; /* struct ctw_fw_rule[n_rules] */
+	void *meta;  /* struct ctw_fw_meta[n_rules] */
 	struct ctw_pol_lpm_entry *lpm;
 	size_t n_lpm;
 	struct ctw_pol_dns_entry *dns;
 	size_t n_dns;
-	struct ctw_pol_iface *ifaces;  /* where XDP goes */
+	struct ctw_pol_iface *ifaces; /* where XDP goes */
 	size_t n_ifaces;
 	struct ctw_pol_cgroup *cgroups; /* where cgroup_skb goes */
 	size_t n_cgroups;
 	uint8_t def_xdp, def_egress, def_ingress;
 	uint64_t hash;
 	char source[256];
-	size_t *rule_matches;  /* containers each rule selected */
+	size_t *rule_matches; /* containers each rule selected */
 };
 
 int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver *r,
@@ -195,7 +195,7 @@ uint64_t ctw_policy_active_hash(void);
 struct ctw_pol_stat {
 	char name[64];
 	uint8_t action, scope, dir;
-	bool is_default;   /* the "default" pseudo-rules */
+	bool is_default; /* the "default" pseudo-rules */
 	uint64_t packets, bytes;
 };
 /* Counters of the enforced policy, rules then defaults.  Caller frees. */

@@ -64,12 +64,13 @@ ip netns exec "$PR" ethtool -K "$RIF" gro on >/dev/null
 RMAC=$(ip -n "$PR" -br link show "$RIF" | awk '{print $3}')
 inr() { nsenter --net="/run/netns/$PR" "$@"; }
 
-# N prefixes, the last one covering $SRC: /24s of 100.64.0.0/10, then /32s.
+# N disjoint prefixes (nft sets refuse overlaps), the last one covering
+# $SRC: /24s of 100.64.0.0/10, then /32s of 172.16.0.0/12.
 prefixes() { # N
 	awk -v n="$1" 'BEGIN {
 		for (i = 0; i < n - 1; i++) {
 			if (i < 16384) printf "100.%d.%d.0/24\n", 64 + int(i / 256), i % 256
-			else { j = i - 16384; printf "100.%d.%d.%d/32\n", 64 + int(j / 65536) % 64, int(j / 256) % 256, j % 256 }
+			else { j = i - 16384; printf "172.%d.%d.%d/32\n", 16 + int(j / 65536), int(j / 256) % 256, j % 256 }
 		}
 		print "10.97.0.0/16" }'
 }
@@ -171,7 +172,7 @@ for f in $FILTERS; do
 			[ $((c1 - c0)) -ge $((sent * 99 / 100)) ] || ok=0
 			rates+=("$pps")
 		done
-		MPPS[$f,$n]=$(printf '%s\n' "${rates[@]}" | sort -n | tail -1 | awk '{printf "%.2f", $1 / 1e6}')
+		MPPS[$f,$n]=$(printf '%s\n' "${rates[@]}" | sort -n | tail -1 | awk '{printf "%.3f", $1 / 1e6}')
 		[ "$ok" = 1 ] || MPPS[$f,$n]="${MPPS[$f,$n]}!"
 		# Receiver CPU per packet: threaded NAPI on CPU 1.
 		ip netns exec "$PR" sh -c "echo 1 > /sys/class/net/$RIF/threaded"
@@ -221,8 +222,19 @@ for f in $FILTERS; do
 	done
 	echo
 done
+echo "ratios (receiver CPU per dropped packet, peer / ctrwatch: how many times more packets"
+echo "        one core drops with ctrwatch):"
+for f in $FILTERS; do
+	[ "$f" = ctrwatch ] && continue
+	printf '  vs %-10s' "$f"
+	for n in $CIDRS; do
+		printf '%12s' "$(awk -v a="${NSPP[ctrwatch,$n]:-}" -v b="${NSPP[$f,$n]:-}" 'BEGIN { if (b + 0 > 0 && a + 0 > 0) printf "%.2fx", b / a; else print "-" }')"
+	done
+	echo
+done
 first=${CIDRS%% *}
 last=${CIDRS##* }
-echo "flatness: ctrwatch $last / $first prefixes = $(awk -v a="${MPPS[ctrwatch,$last]:-}" -v b="${MPPS[ctrwatch,$first]:-}" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }')"
+echo "flatness: ctrwatch $last / $first prefixes = $(awk -v a="${MPPS[ctrwatch,$last]:-}" -v b="${MPPS[ctrwatch,$first]:-}" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }') (drop rate)," \
+	"$(awk -v a="${NSPP[ctrwatch,$last]:-}" -v b="${NSPP[ctrwatch,$first]:-}" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }') (ns/pkt)"
 echo "(xdp-filter holds at most 10 000 exact addresses: its 100000 column ran with 10 000;"
 echo " '!' marks a run where the filter counted fewer drops than frames sent)"

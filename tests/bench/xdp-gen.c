@@ -66,14 +66,15 @@ static int read_mac(const char *ifname, uint8_t mac[6])
 int main(int argc, char **argv)
 {
 	if (argc < 6) {
-		fprintf(stderr, "usage: xdp-gen IFNAME DST_MAC SRC_IP DST_IP SECONDS [FRAME_LEN]\n");
+		fprintf(stderr,
+			"usage: xdp-gen IFNAME DST_MAC SRC_IP DST_IP SECONDS [FRAME_LEN]\n");
 		return 2;
 	}
 	const char *ifname = argv[1];
 	double secs = atof(argv[5]);
 	size_t flen = argc > 6 ? (size_t)atoi(argv[6]) : 64;
 	unsigned int ifindex = if_nametoindex(ifname);
-	uint8_t frame[1514] = { 0 };
+	uint8_t frame[1514] = {0};
 	unsigned int m[6];
 
 	if (!ifindex) {
@@ -100,7 +101,8 @@ int main(int argc, char **argv)
 	ip->ttl = 64;
 	ip->protocol = IPPROTO_UDP;
 	ip->tot_len = htons((uint16_t)(flen - sizeof(*eth)));
-	if (inet_pton(AF_INET, argv[3], &ip->saddr) != 1 || inet_pton(AF_INET, argv[4], &ip->daddr) != 1) {
+	if (inet_pton(AF_INET, argv[3], &ip->saddr) != 1 ||
+	    inet_pton(AF_INET, argv[4], &ip->daddr) != 1) {
 		fprintf(stderr, "xdp-gen: bad address\n");
 		return 2;
 	}
@@ -112,15 +114,15 @@ int main(int argc, char **argv)
 
 	/* return XDP_TX */
 	struct bpf_insn prog[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_TX },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_TX},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 	int pfd = bpf_prog_load(BPF_PROG_TYPE_XDP, "ctwp_xdp_gen", "GPL", prog, 2, NULL);
 	if (pfd < 0) {
 		fprintf(stderr, "xdp-gen: load: %s\n", strerror(errno));
 		return 1;
 	}
-	struct xdp_md ctx = { .data_end = (uint32_t)flen, .ingress_ifindex = ifindex };
+	struct xdp_md ctx = {.data_end = (uint32_t)flen, .ingress_ifindex = ifindex};
 	uint64_t sent = 0;
 	uint32_t repeat = 256; /* grows while a call takes < 50 ms: slow receivers stay timed */
 	double t0 = now(), t = t0, tc;

@@ -40,7 +40,7 @@ int tcdrop(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct ethhdr *eth = data;
 	struct iphdr *ip = (void *)(eth + 1);
-	struct lpm_key k = { .prefixlen = 32 };
+	struct lpm_key k = {.prefixlen = 32};
 	__u32 zero = 0;
 
 	if ((void *)(ip + 1) > end || eth->h_proto != bpf_htons(0x0800))

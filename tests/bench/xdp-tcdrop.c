@@ -37,7 +37,10 @@ static int do_attach(const char *obj_path, const char *ifname, const char *cidrs
 		return 1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		struct { uint32_t plen; uint8_t a[4]; } k = { .plen = 32, .a = { 0 } };
+		struct {
+			uint32_t plen;
+			uint8_t a[4];
+		} k = {.plen = 32, .a = {0}};
 		uint32_t v = 1;
 		char *slash = strchr(line, '/');
 		if (slash) {
@@ -95,6 +98,7 @@ int main(int argc, char **argv)
 			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 		return bpf_tc_hook_destroy(&hook) ? 1 : 0;
 	}
-	fprintf(stderr, "usage: xdp-tcdrop attach OBJ IFNAME CIDR_FILE PIN | count PIN | detach IFNAME\n");
+	fprintf(stderr,
+		"usage: xdp-tcdrop attach OBJ IFNAME CIDR_FILE PIN | count PIN | detach IFNAME\n");
 	return 2;
 }

@@ -44,7 +44,7 @@ static void check_diag(const char *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p = NULL;
 	int r = ctw_policy_parse("fuzz.yaml", (const char *)data, size, &p, &d);
 
@@ -58,9 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ctw_pol_diags_fini(&d);
 
-	struct ctw_pol_resolver res = { fake_ifindex, fake_containers, NULL };
+	struct ctw_pol_resolver res = {fake_ifindex, fake_containers, NULL};
 	struct ctw_pol_compiled *c = NULL;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	if (ctw_policy_compile(p, &res, &c, &err) == 0) {
 		for (size_t i = 0; i < c->n_lpm; i++)
 			if (c->lpm[i].n > 15 || c->lpm[i].plen > 128)

@@ -23,7 +23,7 @@ static char *fixture(const char *name)
 
 static struct ctw_policy *load_ok(const char *name)
 {
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p = NULL;
 	char *path = fixture(name);
 	int r = ctw_policy_load(path, &p, &d);
@@ -102,21 +102,23 @@ static void test_errors(void **state)
 		const char *where; /* ":LINE:COL: " */
 		const char *what;
 	} cases[] = {
-		{ "bad-syntax.yaml", ":4:15: ", "did not find expected ',' or ']'" },
-		{ "bad-unknown-key.yaml", ":7:7: ", "unknown key 'portz' in match" },
-		{ "bad-cidr.yaml", ":6:27: ", "host bits set in '192.168.1.1/24'" },
-		{ "bad-port.yaml", ":7:19: ", "port range '9000-8000' is empty" },
-		{ "bad-contradiction.yaml", ":8:5: ",
-		  "rule 'allow-ten-one' contradicts rule 'deny-ten' (line 3)" },
-		{ "bad-dns-contradiction.yaml", ":8:5: ",
-		  "rule 'allow-www-evil' contradicts rule 'deny-evil'" },
-		{ "bad-dns-ingress.yaml", ":7:7: ", "rule 'x': dns names only apply to container egress" },
-		{ "bad-dup-name.yaml", ":6:5: ", "duplicate rule name 'same' (first at line 2)" },
-		{ "bad-both-scopes.yaml", ":5:17: ", "rule 'x' names both interfaces and containers" },
-		{ "bad-dns-name.yaml", ":7:24: ", "invalid character '*' in DNS name 'bad*.test'" },
+		{"bad-syntax.yaml", ":4:15: ", "did not find expected ',' or ']'"},
+		{"bad-unknown-key.yaml", ":7:7: ", "unknown key 'portz' in match"},
+		{"bad-cidr.yaml", ":6:27: ", "host bits set in '192.168.1.1/24'"},
+		{"bad-port.yaml", ":7:19: ", "port range '9000-8000' is empty"},
+		{"bad-contradiction.yaml",
+		 ":8:5: ", "rule 'allow-ten-one' contradicts rule 'deny-ten' (line 3)"},
+		{"bad-dns-contradiction.yaml",
+		 ":8:5: ", "rule 'allow-www-evil' contradicts rule 'deny-evil'"},
+		{"bad-dns-ingress.yaml",
+		 ":7:7: ", "rule 'x': dns names only apply to container egress"},
+		{"bad-dup-name.yaml", ":6:5: ", "duplicate rule name 'same' (first at line 2)"},
+		{"bad-both-scopes.yaml",
+		 ":5:17: ", "rule 'x' names both interfaces and containers"},
+		{"bad-dns-name.yaml", ":7:24: ", "invalid character '*' in DNS name 'bad*.test'"},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		struct ctw_pol_diags d = { 0 };
+		struct ctw_pol_diags d = {0};
 		struct ctw_policy *p = NULL;
 		char *path = fixture(cases[i].file);
 		int r = ctw_policy_load(path, &p, &d);
@@ -125,7 +127,8 @@ static void test_errors(void **state)
 		assert_true(d.n_errors >= 1);
 		char *want = xasprintf("%s%s%s", path, cases[i].where, cases[i].what);
 		if (strncmp(d.msgs[0], want, strlen(want))) {
-			print_error("%s\n  got:  %s\n  want: %s...\n", cases[i].file, d.msgs[0], want);
+			print_error("%s\n  got:  %s\n  want: %s...\n", cases[i].file, d.msgs[0],
+				    want);
 			fail();
 		}
 		free(want);
@@ -143,13 +146,15 @@ static void test_collects_all_errors(void **state)
 			   "    match: {protocol: sctp, ports: [70000]}\n"
 			   "  - action: deny\n"
 			   "    interfaces: [eth0]\n";
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 	assert_int_equal(ctw_policy_parse("mem.yaml", text, strlen(text), &p, &d), -EINVAL);
 	assert_int_equal(d.n_errors, 4);
-	assert_string_equal(d.msgs[0], "mem.yaml:3:13: unknown action 'nope' (expected allow or deny)");
-	assert_string_equal(d.msgs[1],
-			    "mem.yaml:5:23: unknown protocol 'sctp' (expected tcp, udp, icmp or any)");
+	assert_string_equal(d.msgs[0],
+			    "mem.yaml:3:13: unknown action 'nope' (expected allow or deny)");
+	assert_string_equal(
+		d.msgs[1],
+		"mem.yaml:5:23: unknown protocol 'sctp' (expected tcp, udp, icmp or any)");
 	assert_string_equal(d.msgs[2],
 			    "mem.yaml:5:37: invalid port '70000' (expected N or LO-HI, 0-65535)");
 	assert_string_equal(d.msgs[3], "mem.yaml:6:5: rule has no name");
@@ -157,10 +162,12 @@ static void test_collects_all_errors(void **state)
 
 	/* empty and non-mapping documents */
 	assert_int_equal(ctw_policy_parse("e.yaml", "", 0, &p, &d), -EINVAL);
-	assert_string_equal(d.msgs[0], "e.yaml:1:1: empty policy (expected a mapping with 'rules:')");
+	assert_string_equal(d.msgs[0],
+			    "e.yaml:1:1: empty policy (expected a mapping with 'rules:')");
 	ctw_pol_diags_fini(&d);
 	assert_int_equal(ctw_policy_parse("l.yaml", "- a\n", 4, &p, &d), -EINVAL);
-	assert_string_equal(d.msgs[0], "l.yaml:1:1: a policy must be a mapping with 'rules:', not a list");
+	assert_string_equal(d.msgs[0],
+			    "l.yaml:1:1: a policy must be a mapping with 'rules:', not a list");
 	ctw_pol_diags_fini(&d);
 	/* an empty rule list is a valid (allow-all) policy */
 	assert_int_equal(ctw_policy_parse("z.yaml", "rules: []\n", 10, &p, &d), 0);
@@ -170,12 +177,13 @@ static void test_collects_all_errors(void **state)
 
 static void test_redundant_is_warning(void **state)
 {
-	const char *text = "rules:\n"
-			   "  - {name: a, action: deny, interfaces: [eth0], match: {cidrs: [10.0.0.0/8]}}\n"
-			   "  - {name: b, action: deny, interfaces: [eth0], match: {cidrs: [10.1.0.0/16]}}\n"
-			   "  - {name: c, action: allow, interfaces: [eth1], match: {cidrs: [10.1.0.0/16]}}\n"
-			   "  - {name: d, action: allow, interfaces: [eth0], match: {cidrs: [11.0.0.0/8]}}\n";
-	struct ctw_pol_diags d = { 0 };
+	const char *text =
+		"rules:\n"
+		"  - {name: a, action: deny, interfaces: [eth0], match: {cidrs: [10.0.0.0/8]}}\n"
+		"  - {name: b, action: deny, interfaces: [eth0], match: {cidrs: [10.1.0.0/16]}}\n"
+		"  - {name: c, action: allow, interfaces: [eth1], match: {cidrs: [10.1.0.0/16]}}\n"
+		"  - {name: d, action: allow, interfaces: [eth0], match: {cidrs: [11.0.0.0/8]}}\n";
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 	assert_int_equal(ctw_policy_parse("w.yaml", text, strlen(text), &p, &d), 0);
 	assert_int_equal(d.n_errors, 0);
@@ -242,9 +250,8 @@ static int kernel_dns_lookup(const uint8_t *wire, size_t n, const uint64_t *hash
 		if (k == next) {
 			uint64_t h = (gend - g) * ipw;
 			for (size_t i = 0; i < nh; i++)
-				if (hashes[i] == h &&
-				    ((k == 0 && (flags[i] & CTW_DNS_F_EXACT)) ||
-				     (k > 0 && (flags[i] & CTW_DNS_F_WILD))))
+				if (hashes[i] == h && ((k == 0 && (flags[i] & CTW_DNS_F_EXACT)) ||
+						       (k > 0 && (flags[i] & CTW_DNS_F_WILD))))
 					best = best < 0 || (int)i < best ? (int)i : best;
 			next = k + 1 + c;
 		}
@@ -273,8 +280,8 @@ static size_t to_wire(const char *name, uint8_t *out)
 static void test_dns_hash(void **state)
 {
 	assert_true(CTW_DNS_HASH_B * CTW_DNS_HASH_B_INV == 1);
-	uint64_t h[2] = { ctw_pol_dns_hash("evil.test"), ctw_pol_dns_hash("exact.bad.test") };
-	uint8_t fl[2] = { CTW_DNS_F_WILD, CTW_DNS_F_EXACT };
+	uint64_t h[2] = {ctw_pol_dns_hash("evil.test"), ctw_pol_dns_hash("exact.bad.test")};
+	uint8_t fl[2] = {CTW_DNS_F_WILD, CTW_DNS_F_EXACT};
 	uint8_t w[256];
 	size_t n;
 
@@ -323,7 +330,7 @@ static int fake_containers(void *ctx, const struct ctw_pol_selector *sel,
 	return 0;
 }
 
-static const struct ctw_pol_resolver fake = { fake_ifindex, fake_containers, NULL };
+static const struct ctw_pol_resolver fake = {fake_ifindex, fake_containers, NULL};
 
 static const struct ctw_pol_lpm_entry *find_lpm(const struct ctw_pol_compiled *c, uint64_t cgid,
 						const char *cidr)
@@ -342,7 +349,7 @@ static void test_compile_example(void **state)
 {
 	struct ctw_policy *p = load_ok("example.yaml");
 	struct ctw_pol_compiled *c;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 
 	assert_int_equal(ctw_policy_compile(p, &fake, &c, &err), 0);
 	assert_int_equal(c->n_rules, 3);
@@ -374,15 +381,16 @@ static void test_compile_example(void **state)
 
 static void test_compile_overlap(void **state)
 {
-	const char *text =
-		"rules:\n"
-		"  - {name: ssh, action: deny, interfaces: [eth0], match: {cidrs: [10.0.0.0/8], protocol: tcp, ports: [22]}}\n"
-		"  - {name: one, action: allow, interfaces: [eth0], match: {cidrs: [10.1.0.0/16]}}\n"
-		"  - {name: all, action: deny, interfaces: [eth1]}\n";
-	struct ctw_pol_diags d = { 0 };
+	const char *text = "rules:\n"
+			   "  - {name: ssh, action: deny, interfaces: [eth0], match: {cidrs: "
+			   "[10.0.0.0/8], protocol: tcp, ports: [22]}}\n"
+			   "  - {name: one, action: allow, interfaces: [eth0], match: {cidrs: "
+			   "[10.1.0.0/16]}}\n"
+			   "  - {name: all, action: deny, interfaces: [eth1]}\n";
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 	struct ctw_pol_compiled *c;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 
 	assert_int_equal(ctw_policy_parse("o.yaml", text, strlen(text), &p, &d), 0);
 	ctw_pol_diags_fini(&d);
@@ -407,10 +415,10 @@ static void test_compile_overlap(void **state)
 
 static void test_compile_errors(void **state)
 {
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	struct ctw_policy *p;
 	struct ctw_pol_compiled *c;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	const char *text = "rules:\n  - {name: x, action: deny, interfaces: [nosuch0]}\n";
 
 	assert_int_equal(ctw_policy_parse("i.yaml", text, strlen(text), &p, &d), 0);
@@ -457,7 +465,7 @@ static void test_compile_errors(void **state)
 static void test_yaml_round_trip(void **state)
 {
 	struct ctw_policy *p = load_ok("good-full.yaml"), *q;
-	struct ctw_pol_diags d = { 0 };
+	struct ctw_pol_diags d = {0};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
