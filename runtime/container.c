@@ -560,6 +560,8 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		parent = getenv("CTRWATCH_CGROUP_PARENT");
 	if (!parent || !*parent)
 		parent = "ctrwatch";
+	if (!strcmp(parent, "..") || strstr(parent, "../") || ctw_str_has_suffix(parent, "/.."))
+		return ctw_err_setx(err, EINVAL, "cgroup parent `%s`: `..` is not allowed", parent);
 	struct cg_limits lim = {o->memory, o->cpus_milli, o->pids_limit};
 	r = cg_create(s, parent, &lim, err);
 	if (r)

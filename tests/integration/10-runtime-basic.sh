@@ -100,4 +100,7 @@ t_eq "unknown image: one line" 1 "$(printf '%s\n' "$out" | wc -l)"
 out=$(ctw run --memory lots busybox true 2>&1)
 t_eq "bad option value: 125" 125 $?
 t_eq "bad option value: one line" 1 "$(printf '%s\n' "$out" | wc -l)"
+out=$(ctw run --cgroup-parent ../../elsewhere busybox true 2>&1)
+t_eq "cgroup parent with ..: 125" 125 $?
+t_match "cgroup parent with ..: refused" 'not allowed' "$out"
 t_eq "nothing left behind after failures" 0 "$(leftovers)"
