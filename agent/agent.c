@@ -146,6 +146,7 @@ static const struct {
 	{ "host_root", "/", "where runtimes' files are (Docker, containerd, CRI-O)" },
 	{ "state_dir", "", "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)" },
 	{ "discovery_interval", "5s", "periodic rescan of the cgroup tree" },
+	{ "exit_grace", "0s", "keep an exited container's series this long (e.g. the scrape interval)" },
 	{ "log_level", "info", "error|warn|info|debug" },
 	{ "log_format", "text", "text|json" },
 	{ "syscalls", "all", "per-container syscall set: all | top:N | list:a,b,c" },
@@ -821,6 +822,9 @@ int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 	    (rc = setting_secs(a, "discovery_interval", &ns, err)) < 0 ||
 	    (rc = setting_secs(a, "http_timeout", &ns, err)) < 0)
 		return rc;
+	const char *g = ctw_agent_setting(a, "exit_grace");
+	if (g && strcmp(g, "0") && ctw_parse_duration_ns(g, &ns) < 0)
+		return ctw_err_setx(err, EINVAL, "exit_grace '%s': expected a duration (30s, 1m)", g);
 	const char *sel = ctw_agent_setting(a, "metrics");
 	if (sel && strcmp(sel, "all")) {
 		char *dup = xstrdup(sel), *save = NULL;
@@ -922,6 +926,12 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	ensure_fs("/sys/fs/bpf", "bpf", BPF_FS_MAGIC);
 	ensure_fs("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC);
 
+	uint64_t grace_ns = 0;
+	const char *g = ctw_agent_setting(a, "exit_grace");
+	if (g && strcmp(g, "0") && ctw_parse_duration_ns(g, &grace_ns) < 0) {
+		rc = ctw_err_setx(err, EINVAL, "exit_grace '%s': expected a duration", g);
+		goto out_unblock;
+	}
 	const char *sd = ctw_agent_setting(a, "state_dir");
 	ctw_strlcpy(a->state_dir, sd ? sd : ctw_state_dir(), sizeof(a->state_dir));
 	struct ctw_registry_opts ro = {
@@ -929,6 +939,7 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 		.proc_root = ctw_agent_setting(a, "proc_root"),
 		.state_dir = a->state_dir,
 		.host_root = ctw_agent_setting(a, "host_root"),
+		.grace_ns = grace_ns,
 	};
 	if (!ro.cgroup_root && !ctw_cgroup2_mount()) {
 		rc = ctw_err_setx(err, ENOENT, "no cgroup v2 mount found (see --cgroup-root)");

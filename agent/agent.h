@@ -54,6 +54,8 @@ struct ctw_registry_opts {
 	/* Also list ctrwatch containers only known by state (no discovery). */
 	const char *host_root;    /* prefix of runtimes' files (Docker's
 				   * config.v2.json, OCI bundles); NULL = "/" */
+	uint64_t grace_ns;        /* keep a container this long after its
+				   * cgroup went (its last counts get scraped) */
 };
 
 struct ctw_registry *ctw_registry_new(const struct ctw_registry_opts *opts);

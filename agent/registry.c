@@ -54,6 +54,7 @@ struct entry {
 	char v1_cpuacct[PATH_MAX];
 	char v1_pids[PATH_MAX];
 	bool enriched;
+	uint64_t gone_since_ns;  /* kept for the exit grace period */
 };
 
 struct idmap {  /* open addressing: cgroup id -> entry index */
@@ -67,6 +68,7 @@ struct ctw_registry {
 	char proc_root[PATH_MAX];
 	char state_dir[PATH_MAX];
 	char host_root[PATH_MAX];
+	uint64_t grace_ns;
 	struct entry *ents;
 	size_t n, cap;
 	struct idmap ids;
@@ -358,6 +360,7 @@ struct ctw_registry *ctw_registry_new(const struct ctw_registry_opts *opts)
 		    sizeof(r->host_root));
 	if (!strcmp(r->host_root, "/"))
 		r->host_root[0] = '\0';
+	r->grace_ns = opts ? opts->grace_ns : 0;
 	return r;
 }
 
@@ -762,6 +765,28 @@ int ctw_registry_scan(struct ctw_registry *r)
 		enrich(r, ne);
 		if (ne->c.runtime == CTW_RT_CTRWATCH && !ne->v1_memory[0] && ne->c.pid > 0)
 			v1_of_pid(r, ne);
+	}
+
+	/* Containers that went away stay for the grace period, so that their
+	 * last counts reach at least one more scrape. */
+	if (r->grace_ns) {
+		uint64_t now = ctw_now_ns();
+		for (size_t i = 0; i < r->n; i++) {
+			struct entry *oe = &r->ents[i];
+			size_t j;
+			if (idmap_get(&s.ids, oe->c.cgroup_id, &j))
+				continue;
+			if (!oe->gone_since_ns)
+				oe->gone_since_ns = now;
+			if (now - oe->gone_since_ns >= r->grace_ns)
+				continue;
+			struct entry *e = scan_add(&s);
+			*e = *oe;
+			for (size_t k = 0; k < r->ids.cap; k++)
+				if (r->ids.keys[k] && r->ids.vals[k] == i &&
+				    !idmap_get(&s.ids, r->ids.keys[k], &j))
+					idmap_put(&s.ids, r->ids.keys[k], s.n - 1);
+		}
 	}
 
 	struct entry *old = r->ents;

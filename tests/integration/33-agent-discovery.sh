@@ -6,7 +6,8 @@
 # below this test's own cgroup with a real process in each, plus the
 # runtimes' own files (Docker's config.v2.json, OCI bundle annotations) in
 # a fake host root.  Checks the labels of each and that its syscalls are
-# counted under them; then that removing one takes its series away.
+# counted under them; then that removing one takes its series away after
+# the exit grace period.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
 require_root
@@ -57,7 +58,7 @@ cat >"$host/run/containers/storage/overlay-containers/$R1/userdata/config.json" 
 JSON
 
 port=$(free_port)
-agent_start "$port" --host-root "$host" --discovery-interval 1s || exit 1
+agent_start "$port" --host-root "$host" --discovery-interval 1s --exit-grace 2s || exit 1
 m=$(scrape "$port")
 info() { printf '%s\n' "$m" | grep "^ctrwatch_container_info{.*container_id=\"$1\""; }
 
@@ -94,12 +95,16 @@ t_match "pod and namespace labels on the syscall series" \
 	"$(scrape "$port")"
 t_eq "every series is unique" "" "$(scrape "$port" | duplicate_series)"
 
-# One goes away: its series leave with the next discovery.
+# One goes away: its series stay for the exit grace (2 s), then leave.
 pid=$(head -1 "$base/${dir[docker]}/cgroup.procs")
 kill -KILL "$pid"
+while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+rmdir "$base/${dir[docker]}"
+t0=$SECONDS
 gone() { ! scrape "$port" | grep -q 'container="web"'; }
-t_ok "a removed container's series leave within 3 s" \
-	sh -c "while kill -0 $pid 2>/dev/null; do sleep 0.05; done; rmdir '$base/${dir[docker]}'" 
-t_ok "... and /metrics no longer has it" wait_for 3 gone
+sleep 1.2 # the next periodic discovery (1 s) has seen the cgroup go
+t_ok "a removed container's series stay during the exit grace" counted web
+t_ok "... and leave after it (within grace + 1 discovery interval + 1 s)" wait_for 4 gone
+t_cmp "... not before the grace ran out ($((SECONDS - t0)) s)" $((SECONDS - t0)) -ge 2
 t_ok "the others stay" counted db
 agent_stop

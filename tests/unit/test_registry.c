@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "../../agent/agent.h"
@@ -351,6 +352,40 @@ static void test_hooks(void **state)
 	ctw_registry_free(r);
 }
 
+static void test_grace(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope/nested");
+	char cg[PATH_MAX * 2], st[PATH_MAX * 2];
+	snprintf(cg, sizeof(cg), "%s/cg", root);
+	snprintf(st, sizeof(st), "%s/state", root);
+	struct ctw_registry_opts o = { .cgroup_root = cg, .state_dir = st,
+				       .grace_ns = 300 * 1000000ull };
+	struct ctw_registry *r = ctw_registry_new(&o);
+	ctw_registry_set_hooks(r, h_added, h_removed, NULL, NULL);
+	nadded = nremoved = 0;
+	assert_int_equal(ctw_registry_scan(r), 1);
+	uint64_t id = ino("cg/system.slice/docker-" ID1 ".scope");
+	uint64_t nested = ino("cg/system.slice/docker-" ID1 ".scope/nested");
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/cg/system.slice/docker-" ID1 ".scope/nested", root);
+	assert_int_equal(rmdir(p), 0);
+	snprintf(p, sizeof(p), "%s/cg/system.slice/docker-" ID1 ".scope", root);
+	assert_int_equal(rmdir(p), 0);
+	/* gone, but kept (with its nested cgroup) during the grace period */
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nremoved, 0);
+	assert_non_null(ctw_registry_lookup(r, id));
+	assert_ptr_equal(ctw_registry_lookup(r, nested), ctw_registry_lookup(r, id));
+	assert_int_equal(ctw_registry_scan(r), 1);
+	usleep(350 * 1000);
+	assert_int_equal(ctw_registry_scan(r), 0);
+	assert_int_equal(nremoved, 1);
+	assert_null(ctw_registry_lookup(r, id));
+	assert_null(ctw_registry_lookup(r, nested));
+	assert_int_equal(nadded, 1);
+	ctw_registry_free(r);
+}
+
 static void test_resources_v2(void **state)
 {
 	mkd("cg/system.slice/docker-" ID1 ".scope");
@@ -392,6 +427,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_fake_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_v2, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
