@@ -171,6 +171,24 @@ t_ok "policy del 10.94.1.0/24" in_r_net "$CTW_BIN" policy del 10.94.1.0/24
 t_eq "after del tcp/80 passes" refused "$(in_s pt tcp 10.94.1.1 10.94.1.2 80)"
 t_eq "the file's rule is still there" timeout "$(in_s pt tcp 10.94.2.1 10.94.2.2 80)"
 
+# ---- a malformed or contradictory file changes nothing ----
+g=$(ctw policy show --json | jq .generation)
+printf 'rules:\n  - name: x\n    action: deny\n    interfaces: [eth0]\n    match: {cidrs: [10.94.1.0/33]}\n' >"$P/bad.yaml"
+out=$(in_r_net "$CTW_BIN" policy apply "$P/bad.yaml" 2>&1)
+t_eq "apply of a malformed file: exit 1" 1 $?
+t_match "malformed: FILE:LINE:COL" "^$P/bad\.yaml:5:21: invalid prefix length in '10\.94\.1\.0/33'" "$out"
+cat >"$P/contra.yaml" <<EOF
+rules:
+  - {name: deny-all, action: deny, interfaces: [eth0]}
+  - {name: allow-ssh, action: allow, interfaces: [eth0], match: {protocol: tcp, ports: [22]}}
+EOF
+out=$(in_r_net "$CTW_BIN" policy apply "$P/contra.yaml" 2>&1)
+t_eq "apply of a contradictory file: exit 1" 1 $?
+t_match "contradictory: FILE:LINE:COL" "^$P/contra\.yaml:3:5: rule 'allow-ssh' contradicts rule 'deny-all'" "$out"
+t_eq "nothing changed: generation" "$g" "$(ctw policy show --json | jq .generation)"
+t_eq "nothing changed: enforcement" timeout "$(in_s pt tcp 10.94.2.1 10.94.2.2 80)"
+t_eq "nothing changed: 10.94.1.1 passes" refused "$(in_s pt tcp 10.94.1.1 10.94.1.2 80)"
+
 # ---- flush ----
 t_ok "policy flush" ctw policy flush
 t_eq "flush: pins gone" "" "$(ls "$CTRWATCH_BPF_PIN/policy" 2>/dev/null)"

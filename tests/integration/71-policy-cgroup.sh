@@ -50,6 +50,14 @@ rules:
       cidrs: [10.94.1.2/32]
       protocol: tcp
       ports: [19410]
+  - name: no-v6-19410
+    action: deny
+    containers: {cgroup: "$CG"}
+    direction: egress
+    match:
+      cidrs: ["fd00:94::2/128"]
+      protocol: tcp
+      ports: [19410]
   - name: no-udp-from-net2
     action: deny
     containers: {cgroup: "$CG"}
@@ -82,6 +90,11 @@ t_eq "egress to 10.94.2.2:19410 (other IP) from the cgroup: reaches the host" re
 t_eq "same namespace, outside the cgroup: 19410 reaches the host" refused \
 	"$(in_s pt tcp 10.94.1.1 10.94.1.2 19410)"
 t_cmp "no-port-19410 counted" "$(rule_packets no-port-19410)" -ge 1
+t_eq "IPv6 egress to [fd00:94::2]:19410 from the cgroup: dropped" timeout \
+	"$(in_cg pt tcp fd00:94::1 fd00:94::2 19410)"
+t_eq "IPv6 egress to [fd00:94::2]:19411: reaches the host" refused \
+	"$(in_cg pt tcp fd00:94::1 fd00:94::2 19411)"
+t_cmp "no-v6-19410 counted" "$(rule_packets no-v6-19410)" -ge 1
 
 # ---- ingress: datagrams from 10.94.2.0/24 dropped, counted exactly ----
 rx_in_cg() { # PORT SRC COUNT: datagrams the cgroup's receiver gets
