@@ -117,8 +117,10 @@ for r in $(seq "$ROUNDS"); do
 		case $m in
 		ctrwatch | ctrwatch-all | peer) stop_tracer; seen=$(grep -c " $PORT " "$W/out") ;;
 		agent)
+			# The container is gone (and its series with it): count the
+			# records the agent consumed instead.
 			seen=$(curl -s "http://127.0.0.1:$AGENT_PORT/metrics" |
-				awk -v c="tcpbench$$" '/^ctrwatch_tcp_connections_total/ && index($0, "\"" c "\"") { s += $2 } END { print s + 0 }')
+				awk '/^ctrwatch_events_total/ && /source="tcp"/ { s += $2 } END { print s + 0 }')
 			stop_tracer ;;
 		esac
 		printf '  round %d  %-13s %8s conn/s  (%s connections, %s failed, rows/series seen %s)\n' \
@@ -126,6 +128,46 @@ for r in $(seq "$ROUNDS"); do
 		rates[$m]="${rates[$m]:-} $rate"
 	done
 done
+
+# In-kernel cost per tracepoint hit, free of the machine's load: one more
+# run per tracer with BPF run-time statistics on (BPF_ENABLE_STATS, held by
+# a helper for this phase only), read from the program the tracer loaded
+# (the inet_sock_set_state program that appeared when it started).
+STATS_PY='import ctypes, signal
+libc = ctypes.CDLL(None, use_errno=True)
+attr = (ctypes.c_uint32 * 16)()  # enable_stats.type = BPF_STATS_RUN_TIME
+fd = libc.syscall(321, 32, ctypes.byref(attr), 64)  # bpf(BPF_ENABLE_STATS)
+if fd < 0: raise SystemExit("BPF_ENABLE_STATS failed")
+print("on", flush=True)
+signal.pause()'
+prog_ids() {
+	bpftool prog show -j 2>/dev/null |
+		jq -r '.[] | select(.name | startswith("inet_sock_set")) | .id' | sort
+}
+prog_stats() { # id -> "run_time_ns run_cnt"
+	bpftool prog show id "$1" -j 2>/dev/null | jq -r '"\(.run_time_ns // 0) \(.run_cnt // 0)"'
+}
+declare -A ns_per_hit hits_per_conn
+if command -v python3 >/dev/null && command -v bpftool >/dev/null; then
+	python3 -c "$STATS_PY" >"$W/stats.on" &
+	stats_pid=$!
+	if wait_line "$W/stats.on" '^on'; then
+		for m in ctrwatch ctrwatch-all peer; do
+			case " $modes " in *" $m "*) ;; *) continue ;; esac
+			before=$(prog_ids)
+			start_tracer "$m"
+			mine=$(comm -13 <(echo "$before") <(prog_ids))
+			read -r _ n _ < <(run_pair "$m")
+			rt=0 cnt=0
+			[ "$(echo "$mine" | grep -c .)" = 1 ] && read -r rt cnt < <(prog_stats "$mine")
+			stop_tracer
+			ns_per_hit[$m]=$(awk -v t="$rt" -v c="$cnt" 'BEGIN { printf "%.0f", c ? t / c : 0 }')
+			hits_per_conn[$m]=$(awk -v c="$cnt" -v n="$n" 'BEGIN { printf "%.1f", n ? c / n : 0 }')
+		done
+	fi
+	kill "$stats_pid" 2>/dev/null
+	wait "$stats_pid" 2>/dev/null
+fi
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 declare -A med
@@ -139,6 +181,15 @@ for m in $modes; do
 	case $m in container | agent) base=${med[container]} ;; esac
 	printf '%-14s %12.0f %10.3f\n' "$m" "${med[$m]}" "$(awk -v a="${med[$m]}" -v b="$base" 'BEGIN { print a / b }')"
 done
+if [ ${#ns_per_hit[@]} -gt 0 ]; then
+	echo
+	printf '%-14s %14s %14s\n' TRACER "NS/TP-HIT" "HITS/CONN"
+	for m in ctrwatch ctrwatch-all peer; do
+		[ -n "${ns_per_hit[$m]:-}" ] && printf '%-14s %14s %14s\n' "$m" "${ns_per_hit[$m]}" "${hits_per_conn[$m]}"
+	done
+	[ -n "${ns_per_hit[peer]:-}" ] && awk -v c="${ns_per_hit[ctrwatch]}" -v p="${ns_per_hit[peer]}" \
+		'BEGIN { if (p) printf "in-kernel cost per hit, ctrwatch/peer: %.3f\n", c / p }'
+fi
 if [ -n "$PEER" ]; then
 	echo
 	awk -v c="${med[ctrwatch]}" -v ca="${med[ctrwatch-all]}" -v p="${med[peer]}" -v b="${med[base]}" 'BEGIN {
