@@ -8,6 +8,7 @@
 #ifndef CTW_CMD_H
 #define CTW_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Exit codes shared by every subcommand. */
@@ -30,6 +31,10 @@ void ctw_cmd_register(const struct ctw_cmd *cmd);
 /* Print `cmd`'s usage on stderr and return CTW_EXIT_USAGE: for bad options. */
 int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* For commands whose only option is --json: parse argv; returns -1 when
+ * parsing succeeded (*json set), else the exit code to return. */
+int ctw_cmd_parse_json_only(int argc, char **argv, bool *json);
 
 #define CTW_COMMAND(ident, ...)                                            \
 	static const struct ctw_cmd ctw_cmd_##ident = {__VA_ARGS__};       \

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <getopt.h>
 #include <linux/bpf.h>
 #include <linux/magic.h>
 #include <stdio.h>
@@ -179,21 +178,10 @@ static void usage(FILE *out)
 
 static int cmd_probe(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return ctw_cmd_usage_error("probe", "probe: bad option");
-		json = true;
-	}
-	if (optind < argc)
-		return ctw_cmd_usage_error("probe", "probe: unexpected argument '%s'",
-					   argv[optind]);
+	bool json;
+	int rc = ctw_cmd_parse_json_only(argc, argv, &json);
+	if (rc >= 0)
+		return rc;
 
 	struct probe_result res[] = {
 		{"btf", "kernel BTF (/sys/kernel/btf/vmlinux)", false, true, ""},

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch version: what this binary is and what it runs on. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
@@ -31,22 +30,10 @@ static void version_usage(FILE *out)
 
 static int cmd_version(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'j')
-			json = true;
-		else
-			return ctw_cmd_usage_error("version", "version: bad option");
-	}
-	if (optind < argc)
-		return ctw_cmd_usage_error("version", "version: unexpected argument '%s'",
-					   argv[optind]);
+	bool json;
+	int rc = ctw_cmd_parse_json_only(argc, argv, &json);
+	if (rc >= 0)
+		return rc;
 	struct utsname u;
 	uname(&u);
 	if (json)

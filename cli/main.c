@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch: the subcommand dispatcher. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,26 @@ int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
 	if (c && c->usage)
 		c->usage(stderr);
 	return CTW_EXIT_USAGE;
+}
+
+int ctw_cmd_parse_json_only(int argc, char **argv, bool *json)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	*json = false;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c != 'j')
+			return ctw_cmd_usage_error(argv[0], "%s: bad option", argv[0]);
+		*json = true;
+	}
+	if (optind < argc)
+		return ctw_cmd_usage_error(argv[0], "%s: unexpected argument '%s'", argv[0],
+					   argv[optind]);
+	return -1;
 }
 
 static bool wants_help(int argc, char **argv)
