@@ -121,7 +121,7 @@ static int fw_load(struct fw *f, struct ctw_err *err)
 		return r;
 	f->dir = pin_dir();
 	f->ncpu = libbpf_num_possible_cpus();
-	LIBBPF_OPTS(bpf_object_open_opts, o, .pin_root_path = f->dir);
+	struct bpf_object_open_opts o = { .sz = sizeof(o), .pin_root_path = f->dir };
 	f->x = xdp_fw_bpf__open_opts(&o);
 	if (!f->x) {
 		r = ctw_err_set(err, errno, "open xdp_fw");
@@ -425,7 +425,7 @@ static int apply_compiled(struct fw *f, const struct ctw_pol_compiled *c, struct
 			ctw_err_prefix(err, "interface %s", c->ifaces[i].name);
 			goto out;
 		}
-		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		struct bpf_xdp_query_opts q = { .sz = sizeof(q) };
 		bpf_xdp_query((int)c->ifaces[i].ifindex, 0, &q);
 		if (natt < CTW_FW_MAX_ATTACH) {
 			ctw_strlcpy(att[natt].ifname, c->ifaces[i].name, sizeof(att[natt].ifname));
