@@ -45,10 +45,14 @@ cname=t42d$$
 ctw run -d --name "$cname" -v "$w/sig:/sig" busybox \
 	sh -c 'while [ ! -e /sig/go ]; do usleep 20000; done; cat /etc/hostname > /sig/out; touch /sig/done' >/dev/null
 on_exit "'$CTW_BIN' rm -f $cname"
-ctw trace -e trace=openat "$cname" >"$w/name.out" 2>"$w/name.err" &
+"$CTW_BIN" trace -e trace=openat "$cname" >"$w/name.out" 2>"$w/name.err" &
 tracer=$!
 on_exit "kill $tracer"
+"$CTW_BIN" trace -e trace=openat --all >"$w/all.out" 2>"$w/all.err" &
+tracer_all=$!
+on_exit "kill $tracer_all"
 wait_for 10 grep -q attached "$w/name.err"
+wait_for 10 grep -q attached "$w/all.err"
 touch "$w/sig/go"
 wait_for 10 test -e "$w/sig/done"
 # it ends by itself once the container's cgroup is gone; else Ctrl-C
@@ -59,6 +63,10 @@ t_match "trace NAME shows the container's openat" \
 	"^\[$cname\] [0-9]+ openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) = [0-9]+$" "$(cat "$w/name.out")"
 t_match "trace NAME: the redirect's O_CREAT open shows its mode" \
 	'openat\(AT_FDCWD, "/sig/out", O_WRONLY\|O_CREAT\|O_TRUNC, 0666\) = [0-9]+' "$(cat "$w/name.out")"
+kill -INT "$tracer_all"
+wait "$tracer_all"
+t_match "trace --all sees the container too" \
+	"^\[$cname\] [0-9]+ openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) = [0-9]+$" "$(cat "$w/all.out")"
 t_fail "trace of an unknown container fails" ctw trace no-such-container-42
 
 # ---- record -> enforce ----
