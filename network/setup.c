@@ -370,7 +370,8 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 	l->pid = pid;
 	net_proc_start_time(pid, &l->start);
 	l->npublish = opts->npublish;
-	memcpy(l->publish, opts->publish, opts->npublish * sizeof(*opts->publish));
+	if (opts->npublish)
+		memcpy(l->publish, opts->publish, opts->npublish * sizeof(*opts->publish));
 
 	/* The lease goes to disk first: from here on, a crash leaves
 	 * something gc can find and undo. */

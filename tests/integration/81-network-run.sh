@@ -60,7 +60,7 @@ t_match "/etc/hostname is its name" "^net81c-$$" "$out"
 t_eq "/etc/resolv.conf: the host's nameservers" "$(grep '^nameserver' /etc/resolv.conf | grep -v ' 127\.')" \
 	"$(printf '%s\n' "$out" | grep '^nameserver')"
 t_eq "--dns replaces the nameservers" "nameserver 192.0.2.53" \
-	"$(ctw_h exec "$N2" cat /etc/resolv.conf 2>&1 | grep nameserver)"
+	"$(inh timeout 30 "$CTW_BIN" exec "$N2" cat /etc/resolv.conf 2>&1 | grep nameserver)"
 
 # ---- masquerade ----
 upstream_http 19730
