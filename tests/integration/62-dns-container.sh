@@ -58,12 +58,12 @@ both_attached() {
 wait_for 15 both_attached
 t_ok "agent and CLI both attached to the container's cgroup" both_attached
 
-ctw exec "$NAME" nslookup www.example.test "$DNS_SERVER" >"$DNS_DIR/q1" 2>&1
-ctw exec "$NAME" nslookup nope.example.test "$DNS_SERVER" >"$DNS_DIR/q2" 2>&1
+timeout 30 "$CTW_BIN" exec "$NAME" nslookup www.example.test "$DNS_SERVER" >"$DNS_DIR/q1" 2>&1
+timeout 30 "$CTW_BIN" exec "$NAME" nslookup nope.example.test "$DNS_SERVER" >"$DNS_DIR/q2" 2>&1
 t_match "nslookup in the container resolved www" 'Address: 10\.0\.0\.10' "$(cat "$DNS_DIR/q1")"
 
 if [ -n "$BNAME" ]; then
-	ctw exec "$BNAME" nslookup www.example.test >"$DNS_DIR/q3" 2>&1
+	timeout 30 "$CTW_BIN" exec "$BNAME" nslookup www.example.test >"$DNS_DIR/q3" 2>&1
 	t_match "bridged container resolved www through resolv.conf" 'Address: 10\.0\.0\.10' \
 		"$(cat "$DNS_DIR/q3")"
 else
@@ -104,8 +104,8 @@ t_eq "agent: duration histogram count" 4 "$(series ctrwatch_dns_request_duration
 t_ok "agent: promtool check metrics" promtool check metrics <<<"$(curl -sf "$URL")"
 
 # The container itself sends the crafted malformed packets, then a normal query.
-ctw exec "$NAME" /t/dns-send "$DNS_SERVER" short loop label name qd0 qd65535 random
-ctw exec "$NAME" nslookup web.example.test "$DNS_SERVER" >/dev/null 2>&1
+timeout 30 "$CTW_BIN" exec "$NAME" /t/dns-send "$DNS_SERVER" short loop label name qd0 qd65535 random
+timeout 30 "$CTW_BIN" exec "$NAME" nslookup web.example.test "$DNS_SERVER" >/dev/null 2>&1
 web_ge() { [ "$(jq -s '[.[] | select(.qname == "web.example.test" and .kind == "answer")] | length' "$DNS_DIR/cli.json")" -ge 2 ]; }
 wait_for 5 web_ge
 sleep 0.5
