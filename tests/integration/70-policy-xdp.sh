@@ -162,6 +162,51 @@ t_match "show summarises the CIDRs" 'cidrs=100\.64\.0\.0/24\(\+99999\)' "$(ctw p
 t_ok "swap back from 100 000 CIDRs" in_r_net "$CTW_BIN" policy apply "$P/deny24.yaml"
 t_eq "after the swap 10.94.2.1 still dropped" timeout "$(in_s pt tcp 10.94.2.1 10.94.2.2 80)"
 
+# ---- atomic swap: no window while policies change under a flood ----
+cat >"$P/swap-a.yaml" <<EOF
+rules:
+  - {name: deny-net2, action: deny, interfaces: [eth0], match: {cidrs: [10.94.2.0/24]}}
+  - {name: deny-81, action: deny, interfaces: [eth0], match: {protocol: tcp, ports: [81]}}
+EOF
+cat >"$P/swap-b.yaml" <<EOF
+rules:
+  - {name: deny-82, action: deny, interfaces: [eth0], match: {protocol: tcp, ports: [82]}}
+  - {name: deny-net2-again, action: deny, interfaces: [eth0], match: {cidrs: [10.94.2.0/23]}}
+EOF
+rxf=$CTW_WORK/swap.rx
+in_r pt recv 0.0.0.0 19404 4 "$rxf.ready" >"$rxf" &
+rxpid=$!
+wait_for 3 test -s "$rxf.ready"
+in_s pt udp 10.94.2.1 10.94.2.2 19404 30000 &
+fpid=$!
+swaps=0
+for i in 1 2 3 4 5 6; do
+	in_r_net "$CTW_BIN" policy apply "$P/swap-a.yaml" >/dev/null && swaps=$((swaps + 1))
+	in_r_net "$CTW_BIN" policy apply "$P/swap-b.yaml" >/dev/null && swaps=$((swaps + 1))
+done
+wait "$fpid"
+wait "$rxpid"
+t_eq "12 swaps between two policies during the flood" 12 "$swaps"
+t_eq "not one denied datagram got through during the swaps" 0 "$(cat "$rxf")"
+
+# A CLI killed in the middle of an apply leaves the old policy whole.
+in_r_net "$CTW_BIN" policy apply "$P/deny24.yaml" >/dev/null
+g=$(ctw policy show --json | jq .generation)
+in_r_net "$CTW_BIN" policy apply "$P/big.yaml" >/dev/null 2>&1 &
+apid=$!
+sleep 0.4
+kill -KILL "$apid" 2>/dev/null
+wait "$apid" 2>/dev/null
+show=$(ctw policy show --json)
+if [ "$(jq .generation <<<"$show")" = "$g" ]; then
+	t_eq "killed mid-apply: the old policy is whole (1 rule)" 1 "$(jq '.rules | length' <<<"$show")"
+else
+	t_eq "apply finished before the kill: the new policy is whole" big-deny "$(jq -r '.rules[0].name' <<<"$show")"
+fi
+t_eq "killed mid-apply: 10.94.2.1 still dropped" timeout "$(in_s pt tcp 10.94.2.1 10.94.2.2 80)"
+t_eq "killed mid-apply: 10.94.1.1 still passes" refused "$(in_s pt tcp 10.94.1.1 10.94.1.2 80)"
+t_ok "the next apply works" in_r_net "$CTW_BIN" policy apply "$P/deny24.yaml"
+
 # ---- quick add / del (like xdp-filter) ----
 t_ok "policy add -i eth0 -p tcp -P 80 10.94.1.0/24" in_r_net "$CTW_BIN" policy add -i eth0 -p tcp -P 80 10.94.1.0/24
 t_eq "quick rule drops tcp/80 from 10.94.1.1" timeout "$(in_s pt tcp 10.94.1.1 10.94.1.2 80)"
