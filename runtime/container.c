@@ -263,13 +263,6 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	 * leaves no running orphan behind. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setsid();
-	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
-		_exit(CTW_EXIT_RUNTIME);
-	/* Now that we are in our cgroups, make them the namespace's root. */
-	if (unshare(CLONE_NEWCGROUP) < 0) {
-		ctw_err_set(&err, errno, "unshare cgroup namespace");
-		child_fail(fd, &err);
-	}
 	if (c->net_fd >= 0 && setns(c->net_fd, CLONE_NEWNET) < 0) {
 		ctw_err_set(&err, errno, "join network namespace of %s", o->net_target);
 		child_fail(fd, &err);
@@ -289,7 +282,18 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		.tty = o->tty,
 		.layout = cg_layout(),
 	};
-	if (rootfs_setup(&rs, &err))
+	/* Meanwhile the parent writes our pid into the v1 cgroups (an RCU
+	 * grace period each time) and sets up the network. */
+	if (rootfs_prepare(&rs, &err))
+		child_fail(fd, &err);
+	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
+		_exit(CTW_EXIT_RUNTIME);
+	/* Now that we are in our cgroups, make them the namespace's root. */
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		ctw_err_set(&err, errno, "unshare cgroup namespace");
+		child_fail(fd, &err);
+	}
+	if (rootfs_enter(&rs, &err))
 		child_fail(fd, &err);
 	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
 		ctw_err_set(&err, errno, "sethostname %s", c->hostname);

@@ -73,8 +73,12 @@ struct rootfs_spec {
 	enum cg_layout layout;
 };
 
-/* In the child's new mount namespace: build and enter the root. */
-int rootfs_setup(const struct rootfs_spec *r, struct ctw_err *err);
+/* In the child's new mount namespace, in two steps: what needs nothing
+ * from the parent (overlay, /proc, /dev, /sys), done while the parent puts
+ * us in our cgroups; then, in our cgroup namespace with the network files
+ * written, /sys/fs/cgroup, /etc files, volumes, pivot_root, masks. */
+int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err);
+int rootfs_enter(const struct rootfs_spec *r, struct ctw_err *err);
 
 /* ---- caps.c ---- */
 

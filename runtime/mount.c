@@ -284,7 +284,7 @@ static int enter_root(const char *root, struct ctw_err *err)
 	return 0;
 }
 
-int rootfs_setup(const struct rootfs_spec *r, struct ctw_err *err)
+int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err)
 {
 	const char *root = r->merged;
 	int ret;
@@ -314,8 +314,13 @@ int rootfs_setup(const struct rootfs_spec *r, struct ctw_err *err)
 	if (!ret)
 		ret = do_mount("sysfs", p, "sysfs", MS_DEFAULTS | (r->privileged ? 0 : MS_RDONLY),
 			       NULL, err);
-	if (!ret)
-		ret = setup_cgroupfs(root, r, err);
+	return ret;
+}
+
+int rootfs_enter(const struct rootfs_spec *r, struct ctw_err *err)
+{
+	const char *root = r->merged;
+	int ret = setup_cgroupfs(root, r, err);
 	if (ret)
 		return ret;
 	if (r->files_dir) {
