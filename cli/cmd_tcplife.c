@@ -18,61 +18,49 @@
 #include "../lib/lib.h"
 #include "tcplife.h"
 
-/*
- * The registry belongs to the agent module and may be missing from a build
- * of the tree in progress: take it weakly and print cgroup ids without it.
- */
-#pragma weak ctw_registry_new
-#pragma weak ctw_registry_free
-#pragma weak ctw_registry_scan
-#pragma weak ctw_registry_lookup
-#pragma weak ctw_registry_resolve
-#pragma weak ctw_cgroup2_mount
-
 #define CGROUP_ROOT_ID 1 /* the v2 root cgroup's id: the host */
 
 static void tcplife_usage(FILE *out)
 {
 	fputs("Usage: ctrwatch tcplife [OPTIONS] [CONTAINER...]\n"
 	      "\n"
-	      "Trace TCP connections (IPv4 and IPv6) and print one line per connection when it\n"
-	      "closes: the container and process that own the socket, the addresses and ports,\n"
-	      "bytes sent (acknowledged by the peer) and received, and how long it lived.\n"
+	      "Trace TCP connections (IPv4 and IPv6) and print one line per connection\n"
+	      "when it closes: the container and process that own the socket, addresses\n"
+	      "and ports, bytes sent (acknowledged by the peer) and received, lifetime.\n"
 	      "\n"
-	      "The container is the socket's own cgroup, so the accepting side of a connection is\n"
-	      "attributed to the server's container.  The process of an outgoing connection is "
-	      "the\n"
-	      "one that called connect(); of an accepted one, the one that closed it (else the "
-	      "one\n"
-	      "that called listen()).  Host processes show \"-\" as the container.\n"
+	      "The container is the socket's own cgroup, so the accepting side of a\n"
+	      "connection is attributed to the server's container.  The process of an\n"
+	      "outgoing connection is the one that called connect(); of an accepted one,\n"
+	      "the one that closed it, else the one that called listen().  Host processes\n"
+	      "show \"-\" as the container.\n"
 	      "\n"
-	      "CONTAINER restricts tracing to those containers (and their child cgroups): a name "
-	      "or\n"
-	      "id (prefix), another runtime's container id, a cgroup path or a PID.\n"
+	      "CONTAINER restricts tracing to those containers and their child cgroups:\n"
+	      "a name or id (prefix), another runtime's container id, a cgroup path or a\n"
+	      "PID.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -w, --wide             wide address columns (fits IPv6 addresses)\n"
-	      "  -t, --timestamp        TIME(s) column: seconds since the first connection shown\n"
+	      "  -t, --timestamp        TIME(s) column: seconds since the first row\n"
 	      "  -T, --time             TIME column: wall clock HH:MM:SS\n"
-	      "  -L, --localport PORTS  only these local ports (comma-separated, up to 16)\n"
-	      "  -D, --remoteport PORTS only these remote ports (comma-separated, up to 16)\n"
-	      "  -4, --ipv4             IPv4 only (IPv4-mapped IPv6 connections count as IPv4)\n"
+	      "  -L, --localport PORTS  only these local ports (comma-separated, <= 16)\n"
+	      "  -D, --remoteport PORTS only these remote ports (comma-separated, <= 16)\n"
+	      "  -4, --ipv4             IPv4 only (IPv4-mapped IPv6 counts as IPv4)\n"
 	      "  -6, --ipv6             IPv6 only\n"
 	      "      --containers-only  leave out host processes\n"
-	      "      --json             one JSON object per line: time, container, cgroup_id, "
-	      "pid,\n"
-	      "                         comm, family, saddr, sport, daddr, dport, tx_bytes,\n"
-	      "                         rx_bytes, duration_ms, established, direction\n"
-	      "                         (active|passive), close (fin, rst-in, rst-out, refused,\n"
-	      "                         timeout, other), error (errno at close)\n"
+	      "      --json             one JSON object per line: time, container,\n"
+	      "                         cgroup_id, pid, comm, family, saddr, sport, daddr,\n"
+	      "                         dport, tx_bytes, rx_bytes, duration_ms,\n"
+	      "                         established, direction (active|passive), close\n"
+	      "                         (fin, rst-in, rst-out, refused, timeout, other),\n"
+	      "                         error (errno at close, 0 if none)\n"
 	      "  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C)\n"
 	      "  -h, --help             this text\n"
 	      "\n"
-	      "Columns: TX_KB and RX_KB are the kernel's tcp_sock bytes_acked and bytes_received\n"
-	      "in KiB, as libbpf-tools tcplife reports them: sequence space, so TX is the payload\n"
-	      "acknowledged plus 1 for the SYN and 1 for an acknowledged FIN, RX the payload plus\n"
-	      "1 for a received FIN.  MS is the lifetime from SYN to close in milliseconds.\n"
-	      "Connections already open when tracing starts are not shown.\n"
+	      "TX_KB and RX_KB are the kernel's tcp_sock bytes_acked and bytes_received in\n"
+	      "KiB, as libbpf-tools tcplife reports them.  They count sequence space: TX is\n"
+	      "the payload acknowledged plus up to 2 (SYN, FIN), RX the payload plus 1 for\n"
+	      "a received FIN.  MS is the lifetime from SYN to close.  Connections open\n"
+	      "before tracing started are not shown.\n"
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch tcplife                       # every TCP connection on the host\n"
@@ -90,21 +78,33 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Cgroup ids the registry did not know at its last scan, so that host
- * processes do not make us walk the cgroup tree again and again.  Entries
- * expire: a container's state may land just after its first connection. */
+/*
+ * Naming a cgroup the registry does not know.  It may be a container that
+ * started after our last scan, whose state can even land just after its
+ * first connection closed: such rows wait (up to HOLD_NS, rescanning at
+ * most every RESCAN_NS) for the registry to learn the name, and are printed
+ * as the host's after that.  Cgroups that stayed unknown are looked up again
+ * only every RECHECK_NS, so that host services do not make us walk the
+ * cgroup tree over and over.
+ */
 #define UNKNOWN_SLOTS 256
-#define UNKNOWN_TTL_NS 1000000000ull
+#define HOLD_NS 1000000000ull
+#define RESCAN_NS 100000000ull
+#define RECHECK_NS 5000000000ull
+#define HELD_MAX 4096
 
 struct unknown_cg {
 	uint64_t cgroup_id;
-	uint64_t until_ns;
+	uint64_t first_ns;     /* first row seen from it */
+	uint64_t next_look_ns; /* no rescan for it before this */
 };
 
 struct tcplife_ctx {
 	struct ctw_registry *reg;
 	struct unknown_cg unknown[UNKNOWN_SLOTS];
 	unsigned int unknown_next;
+	struct tcplife_event *held; /* rows waiting for a name, oldest first */
+	size_t nheld;
 	struct ctw_tcp_columns cols;
 	bool json;
 	bool containers_only;
@@ -114,29 +114,29 @@ struct tcplife_ctx {
 	uint64_t shown;
 };
 
-static bool known_unknown(struct tcplife_ctx *t, uint64_t cgid)
+static struct unknown_cg *unknown_of(struct tcplife_ctx *t, uint64_t cgid, uint64_t now)
 {
-	uint64_t now = ctw_now_ns();
+	struct unknown_cg *u;
 
 	for (unsigned int i = 0; i < UNKNOWN_SLOTS; i++)
-		if (t->unknown[i].cgroup_id == cgid && t->unknown[i].until_ns > now)
-			return true;
-	return false;
-}
-
-static void remember_unknown(struct tcplife_ctx *t, uint64_t cgid)
-{
-	t->unknown[t->unknown_next] = (struct unknown_cg){cgid, ctw_now_ns() + UNKNOWN_TTL_NS};
+		if (t->unknown[i].cgroup_id == cgid)
+			return &t->unknown[i];
+	u = &t->unknown[t->unknown_next];
 	t->unknown_next = (t->unknown_next + 1) % UNKNOWN_SLOTS;
+	*u = (struct unknown_cg){.cgroup_id = cgid, .first_ns = now};
+	return u;
 }
 
-/* The container's name, NULL for the host.  Looks again (rate-limited)
- * for a cgroup the registry does not know yet: a container that started
- * after us. */
-static const char *container_name(struct tcplife_ctx *t, uint64_t cgid, char *buf, size_t size)
+/* The container's name, or NULL for the host; *young when the cgroup is
+ * unknown but recent enough that its name may still come. */
+static const char *container_name(struct tcplife_ctx *t, uint64_t cgid, char *buf, size_t size,
+				  bool *young)
 {
 	const struct ctw_container *c;
+	struct unknown_cg *u;
+	uint64_t now;
 
+	*young = false;
 	if (!t->reg) {
 		if (cgid == CGROUP_ROOT_ID)
 			return NULL;
@@ -144,35 +144,37 @@ static const char *container_name(struct tcplife_ctx *t, uint64_t cgid, char *bu
 		return buf;
 	}
 	c = ctw_registry_lookup(t->reg, cgid);
-	if (!c && cgid != CGROUP_ROOT_ID && !known_unknown(t, cgid) &&
-	    ctw_now_ns() - t->last_scan_ns > 100000000ull) {
-		t->last_scan_ns = ctw_now_ns();
-		ctw_registry_scan(t->reg);
-		c = ctw_registry_lookup(t->reg, cgid);
-		if (!c)
-			remember_unknown(t, cgid);
+	if (!c && cgid != CGROUP_ROOT_ID) {
+		now = ctw_now_ns();
+		u = unknown_of(t, cgid, now);
+		*young = now - u->first_ns < HOLD_NS;
+		if (now >= u->next_look_ns && now - t->last_scan_ns >= RESCAN_NS) {
+			t->last_scan_ns = now;
+			ctw_registry_scan(t->reg);
+			c = ctw_registry_lookup(t->reg, cgid);
+			u->next_look_ns = now + (*young ? RESCAN_NS : RECHECK_NS);
+		}
 	}
 	if (!c)
 		return NULL;
+	*young = false;
 	ctw_strlcpy(buf, c->name[0] ? c->name : c->id, size);
 	return buf;
 }
 
-static int on_event(void *ctx, const struct tcplife_event *e)
+static void print_event(struct tcplife_ctx *t, const struct tcplife_event *e, const char *container)
 {
-	struct tcplife_ctx *t = ctx;
 	uint64_t close_ns = e->start_ns + e->span_ns;
-	char name[160], clock[16] = "";
-	const char *container = container_name(t, e->cgroup_id, name, sizeof(name));
 	uint64_t real = close_ns + t->mono_to_real;
+	char clock[16] = "";
 
 	if (t->containers_only && !container)
-		return 0;
+		return;
 	if (!t->shown++)
 		t->first_close_ns = close_ns;
 	if (t->json) {
 		ctw_tcp_print_json(stdout, e, container, real);
-		return 0;
+		return;
 	}
 	if (t->cols.clock) {
 		time_t sec = real / 1000000000ull;
@@ -183,6 +185,42 @@ static int on_event(void *ctx, const struct tcplife_event *e)
 	}
 	ctw_tcp_print_row(stdout, &t->cols, e, container, (close_ns - t->first_close_ns) / 1e9,
 			  clock);
+}
+
+/* Print the held rows that got a name or waited long enough; all of them
+ * when `all`. */
+static void flush_held(struct tcplife_ctx *t, bool all)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < t->nheld; i++) {
+		const struct tcplife_event *e = &t->held[i];
+		char name[160];
+		bool young;
+		const char *c = container_name(t, e->cgroup_id, name, sizeof(name), &young);
+
+		if (c || !young || all)
+			print_event(t, e, c);
+		else
+			t->held[j++] = *e;
+	}
+	t->nheld = j;
+}
+
+static int on_event(void *ctx, const struct tcplife_event *e)
+{
+	struct tcplife_ctx *t = ctx;
+	char name[160];
+	bool young;
+	const char *container = container_name(t, e->cgroup_id, name, sizeof(name), &young);
+
+	if (!container && young && t->nheld < HELD_MAX) {
+		if (!t->held)
+			t->held = xcalloc(HELD_MAX, sizeof(*t->held));
+		t->held[t->nheld++] = *e;
+		return 0;
+	}
+	print_event(t, e, container);
 	return 0;
 }
 
@@ -301,12 +339,11 @@ static int cmd_tcplife(int argc, char **argv)
 		}
 	}
 
-	if (ctw_registry_new) {
-		t.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
-		if (t.reg && ctw_registry_scan(t.reg) < 0)
-			pr_warn("tcplife: container discovery failed; naming what it found");
-		t.last_scan_ns = ctw_now_ns();
-	}
+	/* Without a registry (no cgroup v2 mount found), rows carry cgroup ids. */
+	t.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
+	if (t.reg && ctw_registry_scan(t.reg) < 0)
+		pr_warn("tcplife: container discovery failed; naming what it found");
+	t.last_scan_ns = ctw_now_ns();
 	po.filter_cgroup = optind < argc;
 	err = ctw_tcp_probe_open(&po, on_event, &t, &probe);
 	if (err) {
@@ -355,6 +392,7 @@ static int cmd_tcplife(int argc, char **argv)
 				timeout = (deadline - now) / 1000000 + 1;
 		}
 		err = ctw_tcp_probe_poll(probe, timeout);
+		flush_held(&t, false);
 		fflush(stdout);
 		if (err < 0 && err != -EINTR) {
 			pr_err("tcplife: ring buffer: %s", strerror(-err));
@@ -362,6 +400,7 @@ static int cmd_tcplife(int argc, char **argv)
 		}
 	}
 	ctw_tcp_probe_consume(probe);
+	flush_held(&t, true);
 	fflush(stdout);
 	uint64_t lost = ctw_tcp_probe_lost(probe);
 	if (lost)
@@ -370,6 +409,7 @@ static int cmd_tcplife(int argc, char **argv)
 	ret = CTW_EXIT_OK;
 out:
 	ctw_tcp_probe_free(probe);
+	free(t.held);
 	if (t.reg)
 		ctw_registry_free(t.reg);
 	return ret;

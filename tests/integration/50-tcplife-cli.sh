@@ -64,7 +64,8 @@ for n in all lport dport v6 v4 srvf table conly; do
 done
 
 # 1. The server sends 3000 bytes and receives; the client sends 5000 bytes
-#    and waits 300 ms before it closes.  busybox nc half-closes when its
+#    and waits 300 ms before it closes (its input starts 100 ms late, so that
+#    nc is connected before the 300 ms begin).  busybox nc half-closes when its
 #    stdin ends and exits when the socket does, so the server's stdin stays
 #    open until after the client is gone.
 in_cg "$base/srv" sh -c "{ head -c 3000 /dev/zero; sleep 1; } | '$W/nc' -l -p $P >'$W/srv.data'" &
@@ -72,7 +73,7 @@ srv_sh=$!
 pids+=("$srv_sh")
 wait_for 5 sh -c "ss -Htln 'sport = :$P' | grep -q ." || t_fail "server listens" true
 srv_pid=$(pid_in_cg "$base/srv" nc)
-in_cg "$base/cli" sh -c "{ head -c 5000 /dev/zero; sleep 0.3; } | exec '$W/nc' 127.0.0.1 $P >'$W/cli.data'"
+in_cg "$base/cli" sh -c "{ sleep 0.1; head -c 5000 /dev/zero; sleep 0.3; } | exec '$W/nc' 127.0.0.1 $P >'$W/cli.data'"
 wait "$srv_sh" 2>/dev/null
 
 # 2. A connect to a port nobody listens on.

@@ -43,6 +43,9 @@ cli=t51cli$$
 "$CTW_BIN" tcplife --json >"$W/ct.out" 2>"$W/ct.err" &
 ct_pid=$!
 pids+=("$ct_pid")
+"$CTW_BIN" tcplife --json --containers-only >"$W/conly.out" 2>"$W/conly.err" &
+conly_pid=$!
+pids+=("$conly_pid")
 if [ -n "$PEER" ]; then
 	# The peer attaches a tracefs tracepoint: when tracefs is not mounted,
 	# give it one in a mount namespace of its own, so nothing is left behind.
@@ -54,6 +57,7 @@ if [ -n "$PEER" ]; then
 	pids+=("$peer_pid")
 fi
 wait_for 10 grep -q Tracing "$W/ct.err" || t_fail "ctrwatch tcplife started" true
+wait_for 10 grep -q Tracing "$W/conly.err" || t_fail "ctrwatch tcplife --containers-only started" true
 [ -n "$PEER" ] && { wait_for 10 grep -q '^PID' "$W/peer.out" || t_fail "peer started" true; }
 
 # The server container: httpd (forks a worker per connection, which closes
@@ -67,19 +71,28 @@ srv_run=$!
 pids+=("$srv_run")
 wait_for 15 sh -c "ss -Htln 'sport = :$P' | grep -q . && ss -Htln 'sport = :$P2' | grep -q ." ||
 	t_fail "server container listens" true
+# Only the server container, by name.
+"$CTW_BIN" tcplife --json "$srv" >"$W/byname.out" 2>"$W/byname.err" &
+byname_pid=$!
+pids+=("$byname_pid")
+wait_for 10 grep -q Tracing "$W/byname.err" || t_fail "ctrwatch tcplife $srv started" true
+# A host process downloads from the server container too.
+busybox wget -q -O /dev/null "http://127.0.0.1:$P/f" || t_fail "host download" true
 
 # The client container: 10 downloads, then 5000 bytes to nc and a 300 ms
-# wait before closing, then a connect to a closed port.
+# wait before closing (nc's input starts 100 ms late, so that it is
+# connected before the wait), then a connect to a closed port.
 "$CTW_BIN" run --net host --name "$cli" busybox sh -c \
 	"for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O /dev/null http://127.0.0.1:$P/f || exit 1; done
-	 { head -c 5000 /dev/zero; sleep 0.3; } | nc 127.0.0.1 $P2 | wc -c
+	 { sleep 0.1; head -c 5000 /dev/zero; sleep 0.3; } | nc 127.0.0.1 $P2 | wc -c
 	 nc 127.0.0.1 $CLOSED </dev/null; exit 0" >"$W/cli.stdout" 2>"$W/cli.stderr"
 t_eq "client container ran" 0 $?
 sleep 0.5
-kill -INT "$ct_pid"
+kill -INT "$ct_pid" "$conly_pid" "$byname_pid"
 [ -n "$PEER" ] && kill -INT "$peer_pid"
 wait "$ct_pid"
 t_eq "ctrwatch tcplife exits 0" 0 $?
+wait "$conly_pid" "$byname_pid"
 [ -n "$PEER" ] && wait "$peer_pid"
 wait "$srv_run"
 
@@ -88,9 +101,13 @@ count() { printf '%s' "$1" | grep -c .; }
 
 # --- httpd / wget ---
 srows=$(sel ".sport == $P and .direction == \"passive\"")
-crows=$(sel ".dport == $P and .direction == \"active\"")
-t_eq "10 server rows" 10 "$(count "$srows")"
+crows=$(sel ".dport == $P and .direction == \"active\" and .container != null")
+hrow=$(sel ".dport == $P and .direction == \"active\" and .container == null")
+t_eq "11 server rows (10 from the client container, 1 from the host)" 11 "$(count "$srows")"
 t_eq "10 client rows" 10 "$(count "$crows")"
+t_eq "host download: one client row, no container" 1 "$(count "$hrow")"
+t_eq "host download: its server row is the server container's" "$srv httpd" \
+	"$(sel ".sport == $P and .dport == $(printf '%s' "$hrow" | jq -r .sport)" | jq -r '"\(.container) \(.comm)"')"
 t_eq "server rows: server container, httpd" "$srv httpd" \
 	"$(printf '%s\n' "$srows" | jq -r '"\(.container) \(.comm)"' | sort -u)"
 t_eq "client rows: client container, wget" "$cli wget" \
@@ -122,9 +139,16 @@ ms=$(printf '%s' "$c2" | jq -r '.duration_ms | floor')
 t_cmp "nc: the client that waited 300 ms lived >= 300 ms ($ms)" "$ms" -ge 300
 
 # --- connect failure ---
-f=$(sel ".dport == $CLOSED")
+f=$(sel ".dport == $CLOSED and .container != null")
 t_eq "closed port: a failed connect from the client container" "$cli false active refused" \
 	"$(printf '%s' "$f" | jq -r '"\(.container) \(.established) \(.direction) \(.close)"')"
+
+# --- filters ---
+t_eq "--containers-only: no host rows" "" "$(jq -c 'select(.container == null)' "$W/conly.out")"
+t_eq "--containers-only: the containers' rows" "$(jq -c 'select(.container != null) | [.sport, .dport]' "$W/ct.out" | sort)" \
+	"$(jq -c '[.sport, .dport]' "$W/conly.out" | sort)"
+t_eq "CONTAINER by name: only its rows" "$srv" "$(jq -r .container "$W/byname.out" | sort -u)"
+t_eq "CONTAINER by name: 11 httpd + 1 nc rows" 12 "$(grep -c . "$W/byname.out")"
 
 # --- the peer, same workload ---
 if [ -z "$PEER" ]; then
@@ -155,6 +179,6 @@ while read -r ppid pcomm rport; do
 	mine=$(sel ".sport == $P and .dport == $rport" | jq -r '"\(.container) \(.comm)"')
 	[ "$mine" = "$srv httpd" ] && checked=$((checked + 1))
 done <<<"$peer_srv"
-echo "# peer named the client (not httpd) on $wrong of 10 server rows"
+echo "# peer named the client (not httpd) on $wrong of 11 server rows"
 t_cmp "peer names another process than httpd on server rows (the case at stake)" "$wrong" -ge 1
 t_eq "on those rows ctrwatch names httpd in the server container" "$wrong" "$checked"

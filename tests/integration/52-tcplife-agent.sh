@@ -51,7 +51,7 @@ wait_for 15 sh -c "ss -Htln 'sport = :$P' | grep -q . && ss -Htln 'sport = :$PH'
 # 4000 bytes and a 300 ms wait; a refused connect; then a connection held
 # open for 4 s while we scrape.
 "$CTW_BIN" run --net host --name "$cli" busybox sh -c \
-	"{ head -c 4000 /dev/zero; sleep 0.3; } | nc 127.0.0.1 $P >/dev/null
+	"{ sleep 0.1; head -c 4000 /dev/zero; sleep 0.3; } | nc 127.0.0.1 $P >/dev/null
 	 nc 127.0.0.1 $CLOSED </dev/null
 	 sleep 4 | nc 127.0.0.1 $PH >/dev/null" >/dev/null 2>&1 &
 cli_run=$!
