@@ -263,6 +263,9 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	 * leaves no running orphan behind. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setsid();
+	/* clone3 put us in the v2 cgroup; the v1 ones we join ourselves. */
+	if (cg_enter_self(&c->st, &err))
+		child_fail(fd, &err);
 	if (c->net_fd >= 0 && setns(c->net_fd, CLONE_NEWNET) < 0) {
 		ctw_err_set(&err, errno, "join network namespace of %s", o->net_target);
 		child_fail(fd, &err);
@@ -282,8 +285,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		.tty = o->tty,
 		.layout = cg_layout(),
 	};
-	/* Meanwhile the parent writes our pid into the v1 cgroups (an RCU
-	 * grace period each time) and sets up the network. */
+	/* Meanwhile the parent sets up the network. */
 	if (rootfs_prepare(&rs, &err))
 		child_fail(fd, &err);
 	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
@@ -612,9 +614,6 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 
 	int fd = c->sync[0];
 	struct sync_msg m;
-	r = cg_enter(s, pid, true, err);
-	if (r)
-		goto out_kill;
 	if (o->net.mode == CTW_NET_BRIDGE || o->net.mode == CTW_NET_CONTAINER) {
 		if (net_available()) {
 			struct ctw_net_opts no = o->net;

@@ -102,7 +102,7 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		close(sv[0]);
 		if (sync_recv(sv[1], &m, NULL) != 1 || m.type != SYNC_GO)
 			_exit(CTW_EXIT_RUNTIME);
-		if (ns_join(fds, true, &e)) {
+		if (cg_enter_self(&s, &e) || ns_join(fds, true, &e)) {
 			sync_send(sv[1], SYNC_ERR, CTW_EXIT_RUNTIME, &e, -1);
 			_exit(CTW_EXIT_RUNTIME);
 		}
@@ -141,12 +141,6 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 	sv[1] = -1;
 	if (pid < 0) {
 		r = ctw_err_set(err, errno, "clone into %s", s.cgroup);
-		goto out;
-	}
-	r = cg_enter(&s, pid, true, err);
-	if (r) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
 		goto out;
 	}
 	sync_send(sv[0], SYNC_GO, 0, NULL, -1);
