@@ -43,6 +43,7 @@ pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
 P=$(pick_port 19200)
 P6=$(pick_port $((P + 1)))
 CLOSED=$(pick_port $((P6 + 1)))
+PR=$(pick_port $((CLOSED + 1)))
 
 # Tracers, all on the same workload: everything, and each filter.
 tracer() { # name args...
@@ -86,6 +87,24 @@ pids+=("$srv6_sh")
 wait_for 5 sh -c "ss -Htln 'sport = :$P6' | grep -q ." || t_fail "IPv6 server listens" true
 head -c 1000 /dev/zero | in_cg "$base/cli" "$W/nc" ::1 "$P6" >/dev/null
 wait "$srv6_sh" 2>/dev/null
+
+# 5. An abortive close (SO_LINGER 0): a reset sent by the client, received
+#    by the server.
+have_py=false
+command -v python3 >/dev/null && have_py=true
+if $have_py; then
+	in_cg "$base/srv" sh -c "sleep 1 | '$W/nc' -l -p $PR >/dev/null" &
+	srvr_sh=$!
+	pids+=("$srvr_sh")
+	wait_for 5 sh -c "ss -Htln 'sport = :$PR' | grep -q ." || t_fail "RST server listens" true
+	in_cg "$base/cli" python3 -c 'import socket, struct, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"x" * 100)
+time.sleep(0.05)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()' "$PR"
+	wait "$srvr_sh" 2>/dev/null
+fi
 
 # 4. A host process (our own cgroup): not a container.
 "$W/nc" 127.0.0.1 "$CLOSED" </dev/null >/dev/null 2>&1
@@ -139,6 +158,17 @@ t_eq "refused connect: one row" 1 "$(printf '%s' "$ref" | grep -c .)"
 t_eq "refused connect: not established, active, refused" "false active refused 111" \
 	"$(field "$ref" established) $(field "$ref" direction) $(field "$ref" close) $(field "$ref" error)"
 
+if $have_py; then
+	rc=$(sel all ".dport == $PR and .direction == \"active\"")
+	rs=$(sel all ".sport == $PR and .direction == \"passive\"")
+	t_eq "abortive close: the client sent a reset" "rst-out 0 $cli_id" \
+		"$(field "$rc" close) $(field "$rc" error) $(field "$rc" cgroup_id)"
+	t_eq "abortive close: the server got it" "rst-in 104 $srv_id" \
+		"$(field "$rs" close) $(field "$rs" error) $(field "$rs" cgroup_id)"
+else
+	t_skip "abortive close" "needs python3"
+fi
+
 s6=$(sel all ".sport == $P6 and .direction == \"passive\"")
 c6=$(sel all ".dport == $P6 and .direction == \"active\"")
 t_eq "IPv6 server row" "6 ::1 ::1 $srv_id" \
@@ -158,7 +188,7 @@ t_nomatch "-4: no IPv6 rows" '"family":6' "$(cat "$W/v4.out")"
 t_match "-4: IPv4 rows" "\"sport\":$P," "$(cat "$W/v4.out")"
 t_eq "CONTAINER filter: only the server cgroup" "$srv_id" \
 	"$(jq -r .cgroup_id "$W/srvf.out" | sort -u | tr -d '\n')"
-t_eq "CONTAINER filter: both server rows" 2 "$(jq -c . "$W/srvf.out" | grep -c .)"
+t_eq "CONTAINER filter: the three server rows" "$($have_py && echo 3 || echo 2)" "$(jq -c . "$W/srvf.out" | grep -c .)"
 t_nomatch "--containers-only: no host rows" '"container":null' "$(cat "$W/conly.out")"
 t_match "table: header" '^TIME +TIME\(s\) +CONTAINER +PID +COMM +LADDR +LPORT +RADDR +RPORT +TX_KB +RX_KB +MS' \
 	"$(head -1 "$W/table.out")"
