@@ -302,23 +302,6 @@ out_destroy:
 	return r;
 }
 
-int cg_enter(const struct ctw_state *s, pid_t pid, bool v2_done, struct ctw_err *err)
-{
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	if (!v2_done) {
-		int r = write_knob(s->cgroup, "cgroup.procs", buf, err);
-		if (r)
-			return r;
-	}
-	for (int i = 0; i < s->nv1; i++) {
-		int r = write_knob(s->v1[i].path, "cgroup.procs", buf, err);
-		if (r)
-			return r;
-	}
-	return 0;
-}
-
 int cg_enter_self(const struct ctw_state *s, struct ctw_err *err)
 {
 	/* "0" into tasks moves the calling thread without the global

@@ -27,9 +27,6 @@ int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *l
 	      struct ctw_err *err);
 /* Only compute the paths cg_create would use. */
 int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err);
-/* Put pid into the v1 hierarchies (v2 is done by clone3 CLONE_INTO_CGROUP
- * when v2_done). */
-int cg_enter(const struct ctw_state *s, pid_t pid, bool v2_done, struct ctw_err *err);
 /* Move the calling (single-threaded) process into the v1 hierarchies. */
 int cg_enter_self(const struct ctw_state *s, struct ctw_err *err);
 /* Was anything in the container killed by the OOM killer? */
