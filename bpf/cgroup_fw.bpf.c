@@ -65,6 +65,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ctw_cg_dns SEC(".maps");
 
+/* key: {cgroup id, address}; value: expiry and the allow DNS rule that
+ * taught it (DNS allow-list mode) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, struct ctw_cg_learn_key);
+	__type(value, struct ctw_cg_learn_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ctw_cg_learned SEC(".maps");
+
 struct dns_scratch {
 	__u8 name[CTW_DNS_MAX_NAME + 1];
 };
@@ -186,7 +196,8 @@ static long dns_pass2(__u32 idx, void *ctx)
 
 /* Returns the matching DNS rule id (lowest = first in the file), or -1.
  * `qoff` is the offset of the QNAME in the skb. */
-static __always_inline int dns_match(struct __sk_buff *skb, __u32 qoff, __u32 slot, __u64 cgid)
+static __always_inline int dns_match(struct __sk_buff *skb, __u32 qoff, __u32 slot, __u64 cgid,
+				     __u32 *qlen)
 {
 	struct dns_walk w = {
 		.key = {.slot = slot, .cgroup_id = cgid}, .pw = 1, .ipw = 1, .best = -1};
@@ -215,7 +226,124 @@ static __always_inline int dns_match(struct __sk_buff *skb, __u32 qoff, __u32 sl
 	w.pw = 1;
 	w.next = 0;
 	bpf_loop(CTW_DNS_MAX_NAME, dns_pass2, &w, 0);
+	*qlen = w.len;
 	return w.best;
+}
+
+/* ---- DNS allow-list mode: learn the answers to allowed names ---- */
+
+struct learn_walk {
+	struct __sk_buff *skb;
+	__u64 cgid;
+	__u64 now;
+	__u32 off;
+	__u16 ancount;
+	__u16 rule;
+};
+
+/* One answer record at w->off: skip its name, learn A / AAAA data. */
+static long learn_one(__u32 idx, void *ctx)
+{
+	struct learn_walk *w = ctx;
+	struct ctw_cg_learn_key k = {.cgroup_id = w->cgid};
+	struct ctw_cg_learn_val v = {.rule = w->rule};
+	__u8 fixed[10], c;
+	int i;
+
+	if (idx >= w->ancount)
+		return 1;
+	for (i = 0; i < 16; i++) { /* name: labels, then 0 or a pointer */
+		if (bpf_skb_load_bytes(w->skb, w->off, &c, 1) < 0)
+			return 1;
+		if (c >= 0xc0) {
+			w->off += 2;
+			break;
+		}
+		w->off += 1 + c;
+		if (c == 0)
+			break;
+	}
+	if (i == 16)
+		return 1;
+	if (bpf_skb_load_bytes(w->skb, w->off, fixed, sizeof(fixed)) < 0)
+		return 1;
+	__u16 type = (__u16)(fixed[0] << 8 | fixed[1]);
+	__u32 ttl = (__u32)fixed[4] << 24 | (__u32)fixed[5] << 16 | (__u32)fixed[6] << 8 | fixed[7];
+	__u16 rdlen = (__u16)(fixed[8] << 8 | fixed[9]);
+	w->off += sizeof(fixed);
+	if (ttl < CTW_DNS_LEARN_MIN_TTL)
+		ttl = CTW_DNS_LEARN_MIN_TTL;
+	if (ttl > CTW_DNS_LEARN_MAX_TTL)
+		ttl = CTW_DNS_LEARN_MAX_TTL;
+	v.expires_ns = w->now + (__u64)ttl * 1000000000ULL;
+	if (type == 1 && rdlen == 4) {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		if (bpf_skb_load_bytes(w->skb, w->off, &k.addr[12], 4) == 0)
+			bpf_map_update_elem(&ctw_cg_learned, &k, &v, BPF_ANY);
+	} else if (type == 28 && rdlen == 16) {
+		if (bpf_skb_load_bytes(w->skb, w->off, k.addr, 16) == 0)
+			bpf_map_update_elem(&ctw_cg_learned, &k, &v, BPF_ANY);
+	}
+	w->off += rdlen;
+	return 0;
+}
+
+/* A DNS response arriving for a container: when its question is covered by
+ * an `allow` DNS rule, remember the answers' addresses. */
+static __always_inline void dns_learn(struct __sk_buff *skb, const struct pkt *p, __u32 slot,
+				      __u64 cgid)
+{
+	__u8 hdr[12];
+	__u32 qlen = 0;
+
+	if (bpf_skb_load_bytes(skb, p->l4off + 8, hdr, sizeof(hdr)) < 0)
+		return;
+	if (!(hdr[2] & 0x80) || (hdr[3] & 0x0f) || hdr[4] || hdr[5] != 1)
+		return; /* not a NOERROR response with one question */
+	__u16 ancount = (__u16)(hdr[6] << 8 | hdr[7]);
+	if (!ancount)
+		return;
+	int id = dns_match(skb, p->l4off + 8 + 12, slot, cgid, &qlen);
+	if (id < 0 || id >= CTW_FW_MAX_RULES)
+		return;
+	__u32 key = slot * CTW_FW_MAX_RULES + id;
+	struct ctw_fw_rule *r = bpf_map_lookup_elem(&ctw_pol_rules, &key);
+	if (!r || !r->valid || r->action != CTW_FW_ALLOW || !(r->flags & CTW_FW_F_DNS))
+		return;
+	struct learn_walk w = {
+		.skb = skb,
+		.cgid = cgid,
+		.now = bpf_ktime_get_ns(),
+		.off = p->l4off + 8 + 12 + qlen + 4,
+		.ancount =
+			ancount > CTW_DNS_LEARN_MAX_ANSWERS ? CTW_DNS_LEARN_MAX_ANSWERS : ancount,
+		.rule = (__u16)id,
+	};
+	bpf_loop(CTW_DNS_LEARN_MAX_ANSWERS, learn_one, &w, 0);
+}
+
+/* Egress to an address DNS gave for an allowed name (not expired)? Returns
+ * the rule id that learned it, or -1. */
+static __always_inline int learned(const struct pkt *p, __u32 slot, __u64 cgid)
+{
+	struct ctw_cg_learn_key k = {.cgroup_id = cgid};
+
+	if (p->v6) {
+		__builtin_memcpy(k.addr, p->addr, 16);
+	} else {
+		k.addr[10] = 0xff;
+		k.addr[11] = 0xff;
+		__builtin_memcpy(&k.addr[12], p->addr, 4);
+	}
+	struct ctw_cg_learn_val *v = bpf_map_lookup_elem(&ctw_cg_learned, &k);
+	if (!v || v->expires_ns < bpf_ktime_get_ns() || v->rule >= CTW_FW_MAX_RULES)
+		return -1;
+	__u32 key = slot * CTW_FW_MAX_RULES + v->rule;
+	struct ctw_fw_rule *r = bpf_map_lookup_elem(&ctw_pol_rules, &key);
+	if (!r || !r->valid || r->action != CTW_FW_ALLOW || !(r->flags & CTW_FW_F_DNS))
+		return -1; /* the policy changed since */
+	return v->rule;
 }
 
 static __always_inline int load_pkt(struct __sk_buff *skb, int egress, struct pkt *p)
@@ -271,10 +399,14 @@ static __always_inline int filter(struct __sk_buff *skb, int egress)
 		return 1; /* not IP: not ours to judge */
 	cgid = bpf_skb_cgroup_id(skb);
 
+	if (!egress && p.proto == IPPROTO_UDP && p.ports_known && p.sport == 53)
+		dns_learn(skb, &p, slot, cgid);
+
 	if (egress && p.proto == IPPROTO_UDP && p.ports_known && p.dport == 53) {
 		__u16 qdcount;
 		if (bpf_skb_load_bytes(skb, p.l4off + 8 + 4, &qdcount, 2) == 0 && qdcount != 0) {
-			int id = dns_match(skb, p.l4off + 8 + 12, slot, cgid);
+			__u32 qlen;
+			int id = dns_match(skb, p.l4off + 8 + 12, slot, cgid, &qlen);
 			if (id >= 0 && id < CTW_FW_MAX_RULES) {
 				__u32 key = slot * CTW_FW_MAX_RULES + id;
 				struct ctw_fw_rule *r = bpf_map_lookup_elem(&ctw_pol_rules, &key);
@@ -309,6 +441,14 @@ static __always_inline int filter(struct __sk_buff *skb, int egress)
 			return v;
 	}
 	if (egress) {
+		/* Allow-list mode: what DNS answered for an allowed name. */
+		if (cfg->slot[slot].egress_default == CTW_FW_DENY) {
+			int id = learned(&p, slot, cgid);
+			if (id >= 0 && id < CTW_FW_MAX_RULES) {
+				ctw_fw_count(slot, (__u32)id, bytes);
+				return 1;
+			}
+		}
 		ctw_fw_count(slot, CTW_FW_MAX_RULES + CTW_FW_CNT_EGRESS_DEFAULT, bytes);
 		return cfg->slot[slot].egress_default == CTW_FW_DENY ? 0 : 1;
 	}

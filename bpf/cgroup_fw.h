@@ -67,4 +67,30 @@ struct ctw_cg_dns_val {
 };
 _Static_assert(sizeof(struct ctw_cg_dns_val) == 8, "ABI: ctw_cg_dns_val");
 
+/*
+ * DNS allow-list mode: a DNS response a container receives for a name an
+ * `allow` DNS rule covers teaches the kernel its A/AAAA addresses; egress to
+ * a learned address is allowed (counted under that rule) until the
+ * record's TTL runs out.  Checked after the CIDR rules, before the default,
+ * so with `default: {egress: deny}` a container reaches only what DNS gave
+ * it for allowed names -- also while no agent runs.
+ */
+#define CTW_DNS_LEARN_MIN_TTL 2 /* seconds: TTL 0 answers still usable */
+#define CTW_DNS_LEARN_MAX_TTL 86400
+#define CTW_DNS_LEARN_MAX_ANSWERS 16
+
+/* ctw_cg_learned key: container and address (IPv4 as ::ffff:a.b.c.d). */
+struct ctw_cg_learn_key {
+	__u64 cgroup_id;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct ctw_cg_learn_key) == 24, "ABI: ctw_cg_learn_key");
+
+struct ctw_cg_learn_val {
+	__u64 expires_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u16 rule;	  /* the allow DNS rule that matched the question */
+	__u16 __pad[3];
+};
+_Static_assert(sizeof(struct ctw_cg_learn_val) == 16, "ABI: ctw_cg_learn_val");
+
 #endif /* CTW_CGROUP_FW_H */

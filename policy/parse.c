@@ -782,6 +782,14 @@ static void validate(struct pctx *c)
 				break;
 			}
 
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (p->rules[i].n_dns && p->rules[i].action == CTW_POL_ALLOW &&
+		    p->def_egress == CTW_POL_ALLOW)
+			err_pos(c, false, p->rules[i].pos,
+				"rule '%s' allows DNS names, which only restricts anything with "
+				"default: {egress: deny} (allow-list mode)",
+				p->rules[i].name);
+
 	for (size_t j = 0; j < p->n_rules; j++) {
 		const struct ctw_pol_rule *a = &p->rules[j];
 		struct pfxset aset;

@@ -14,6 +14,12 @@
  * matches gets its scope's default (allow unless the file says otherwise).
  * A later rule whose every packet an earlier rule with the other action
  * already takes is contradictory and rejected.
+ *
+ * DNS rules (container egress): `deny` drops the container's queries for
+ * those names in the kernel (its send() fails with EPERM).  `allow` with
+ * `default: {egress: deny}` is allow-list mode: the kernel learns the A/AAAA
+ * answers to queries for allowed names and lets the container reach those
+ * addresses until the records' TTL runs out (bpf/cgroup_fw.h).
  */
 #ifndef CTW_POLICY_H
 #define CTW_POLICY_H

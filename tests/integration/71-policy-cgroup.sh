@@ -136,6 +136,39 @@ in_cg busybox nslookup www.evil.test 10.94.1.2 >/dev/null 2>&1
 ms=$((($(date +%s%N) - t0) / 1000000))
 t_cmp "a denied lookup fails at once (${ms} ms < 500), not by timeout" "$ms" -lt 500
 
+# ---- DNS allow-list mode: only addresses DNS gave for allowed names ----
+in_r pt dns 10.94.2.2 53 "$qlog" "good.test=10.94.1.2/3,x.good.test=10.94.2.2/3,bad.test=10.94.2.2/3" &
+dns2_pid=$!
+on_exit "kill $dns2_pid"
+wait_for 3 sh -c "ip netns exec $PR ss -Huln 'src 10.94.2.2 and sport = :53' | grep -q ."
+cat >"$P/allowlist.yaml" <<EOF
+default: {egress: deny}
+rules:
+  - name: resolver
+    action: allow
+    containers: {cgroup: "$CG"}
+    direction: egress
+    match: {cidrs: [10.94.2.2/32], protocol: udp, ports: [53]}
+  - name: allowed-names
+    action: allow
+    containers: {cgroup: "$CG"}
+    direction: egress
+    match: {dns: [good.test, "*.good.test"]}
+EOF
+t_ok "apply an allow-list policy (default egress deny)" ctw policy apply "$P/allowlist.yaml"
+dq() { in_cg dig +time=1 +tries=1 +short @10.94.2.2 "$1" A 2>&1; }
+t_eq "allow-list: 10.94.1.2 unreachable before any lookup" timeout "$(in_cg pt tcp 10.94.1.1 10.94.1.2 19411)"
+t_eq "allow-list: good.test resolves" 10.94.1.2 "$(dq good.test)"
+t_eq "allow-list: its address is now reachable" refused "$(in_cg pt tcp 10.94.1.1 10.94.1.2 19411)"
+t_eq "allow-list: bad.test (not allowed) resolves through the resolver rule" 10.94.2.2 "$(dq bad.test)"
+t_eq "allow-list: but its address stays unreachable" timeout "$(in_cg pt tcp 10.94.2.1 10.94.2.2 19411)"
+t_eq "allow-list: x.good.test (wildcard) resolves" 10.94.2.2 "$(dq x.good.test)"
+t_eq "allow-list: and its address becomes reachable" refused "$(in_cg pt tcp 10.94.2.1 10.94.2.2 19411)"
+t_cmp "allowed-names counted queries and learned traffic" "$(rule_packets allowed-names)" -ge 4
+t_eq "allow-list: outside the cgroup nothing changes" refused "$(in_s pt tcp 10.94.1.1 10.94.1.2 19411)"
+sleep 3.5
+t_eq "allow-list: after the TTL (3 s) the address expires" timeout "$(in_cg pt tcp 10.94.1.1 10.94.1.2 19411)"
+
 # ---- flush ----
 t_ok "flush" ctw policy flush
 t_eq "after flush 19410 reachable from the cgroup" refused "$(in_cg pt tcp 10.94.1.1 10.94.1.2 19410)"

@@ -103,11 +103,16 @@ elif cmd == 'vlan':  # vlan IFNAME DSTMAC VID SRC DST DPORT COUNT: tagged UDP fr
     frame = bytes.fromhex(dmac.replace(':', '')) + smac + struct.pack('!HHH', 0x8100, vid, 0x0800) + ip + udp
     for i in range(count):
         s.send(frame)
-elif cmd == 'dns':  # dns ADDR PORT: answer every A query with 192.0.2.1
+elif cmd == 'dns':  # dns ADDR PORT [LOG [NAME=IP/TTL,...]]: answer A queries (default 192.0.2.1)
     import struct
     s = socket.socket(fam(sys.argv[2]), socket.SOCK_DGRAM)
     s.bind((sys.argv[2], int(sys.argv[3])))
     log = open(sys.argv[4], 'a') if len(sys.argv) > 4 else None
+    table = {}
+    for item in (sys.argv[5].split(',') if len(sys.argv) > 5 else []):
+        name, rest = item.split('=')
+        ip, ttl = rest.split('/')
+        table[name] = (ip, int(ttl))
     while True:
         q, peer = s.recvfrom(2048)
         if len(q) < 17:
@@ -120,7 +125,9 @@ elif cmd == 'dns':  # dns ADDR PORT: answer every A query with 192.0.2.1
         if log:
             log.write('.'.join(labels) + '\n'); log.flush()
         hdr = q[:2] + struct.pack('!HHHHH', 0x8180, 1, 1, 0, 0)
-        ans = struct.pack('!HHHIH', 0xc00c, 1, 1, 60, 4) + socket.inet_aton('192.0.2.1')
+        ip, ttl = table.get('.'.join(labels).lower(), ('192.0.2.1', 60))
+        ans = struct.pack('!HHIH', 1, 1, ttl, 4) + socket.inet_aton(ip)
+        ans = struct.pack('!H', 0xc00c) + ans
         s.sendto(hdr + q[12:qend] + ans, peer)
 elif cmd == 'recv':  # recv ADDR PORT SECONDS: count datagrams for SECONDS
     addr, port, secs = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
