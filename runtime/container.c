@@ -555,7 +555,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	c->cdir = container_dir(s->id);
 	c->upper = xasprintf("%s/upper", c->cdir);
 	c->work = xasprintf("%s/work", c->cdir);
-	c->merged = xasprintf("%s/rootfs", c->cdir);
+	/* Every container mounts its root on the same empty directory, each
+	 * in its own mount namespace: no per-container mount point to make
+	 * and remove. */
+	c->merged = xasprintf("%s/rootfs", ctw_root_dir());
 	c->files_dir = state_path(s->id, NULL);
 	if ((r = ctw_mkdir_p(c->upper, 0755)) || (r = ctw_mkdir_p(c->work, 0700)) ||
 	    (r = ctw_mkdir_p(c->merged, 0755)))
