@@ -71,7 +71,15 @@ struct syscalls {
 	struct cset *sets;
 	size_t nsets;
 	struct syscount_val *vals;  /* per-CPU lookup buffer */
+	/* the last read, merged by container, for REFRESH_NS */
+	struct row *rows;
+	bool *keep;
+	size_t nrows, rowcap;
+	uint64_t rows_at_ns;
+	bool rows_valid;
 };
+
+#define REFRESH_NS 1000000000ull
 
 static void set_bit(uint64_t *b, uint32_t nr) { b[nr / 64] |= 1ull << (nr % 64); }
 static bool has_bit(const uint64_t *b, uint32_t nr) { return b[nr / 64] >> (nr % 64) & 1; }
@@ -187,6 +195,8 @@ static void syscalls_stop(void *state)
 	free(s->retired);
 	free(s->sets);
 	free(s->vals);
+	free(s->rows);
+	free(s->keep);
 	free(s);
 }
 
@@ -340,6 +350,7 @@ static void syscalls_rescanned(void *state)
 	s->ids = now.ids;
 	s->owners = now.owners;
 	s->nids = now.n;
+	s->rows_valid = false;
 }
 
 static void syscalls_container_removed(void *state, const struct ctw_container *c)
@@ -358,6 +369,7 @@ static void syscalls_container_removed(void *state, const struct ctw_container *
 		}
 	}
 	/* `watched` and the kernel's counts follow in rescanned(). */
+	s->rows_valid = false;
 }
 
 static void syscalls_reload(void *state)
@@ -366,6 +378,7 @@ static void syscalls_reload(void *state)
 	if (parse_mode(s, ctw_agent_setting(s->a, "syscalls")) < 0)
 		pr_err("syscalls: bad 'syscalls' setting, keeping all");
 	s->nsets = 0;
+	s->rows_valid = false;
 }
 
 static int cmp_row(const void *x, const void *y)
@@ -502,12 +515,23 @@ slow:
 	}
 }
 
+static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metrics *m,
+		 const struct row *rows, const bool *keep, size_t n);
+
 static void syscalls_collect(void *state, struct ctw_metrics *m)
 {
 	struct syscalls *s = state;
 	struct ctw_registry *reg = ctw_agent_registry(s->a);
-	struct row *rows = NULL;
-	size_t n = 0, cap = 0;
+	/* The kernel's table is read at most once a second (a batched read
+	 * walks every bucket of it); scrapes in between reuse the rows.
+	 * Discovery changes invalidate them at once. */
+	uint64_t now = ctw_now_ns();
+	if (s->rows_valid && now - s->rows_at_ns < REFRESH_NS) {
+		emit(s, reg, m, s->rows, s->keep, s->nrows);
+		return;
+	}
+	struct row *rows = s->rows;
+	size_t n = 0, cap = s->rowcap;
 	read_all(s, reg, &rows, &n, &cap);
 	for (size_t i = 0; i < s->nretired; i++) {
 		if (!owner_alive(reg, s->retired[i].cgid))
@@ -531,7 +555,7 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 		}
 	}
 	n = w;
-	bool *keep = xcalloc(n ? n : 1, sizeof(*keep));
+	bool *keep = xrealloc(s->keep, (cap ? cap : 1) * sizeof(*keep));
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		while (j < n && rows[j].cgid == rows[i].cgid)
@@ -539,7 +563,18 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 		select_rows(s, rows + i, j - i, keep + i);
 		i = j;
 	}
+	s->rows = rows;
+	s->rowcap = cap;
+	s->nrows = n;
+	s->keep = keep;
+	s->rows_at_ns = now;
+	s->rows_valid = true;
+	emit(s, reg, m, rows, keep, n);
+}
 
+static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metrics *m,
+		 const struct row *rows, const bool *keep, size_t n)
+{
 	static const struct {
 		const char *name, *help;
 	} fams[] = {
@@ -588,8 +623,6 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 	ctw_metrics_family(m, "ctrwatch_syscall_counts_lost_total", CTW_COUNTER,
 			   "Syscall counts lost because the kernel's count table was full.");
 	ctw_metrics_sample(m, NULL, (double)total);
-	free(keep);
-	free(rows);
 }
 
 CTW_AGENT_MODULE(syscalls, .name = "syscalls", .start = syscalls_start, .stop = syscalls_stop,

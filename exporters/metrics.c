@@ -26,10 +26,8 @@ struct sbuf {
 	size_t len, cap;
 };
 
-static void sb_grow(struct sbuf *b, size_t need)
+static void __attribute__((noinline)) sb_grow_slow(struct sbuf *b, size_t need)
 {
-	if (b->len + need + 1 <= b->cap)
-		return;
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < b->len + need + 1)
 		cap *= 2;
@@ -37,7 +35,14 @@ static void sb_grow(struct sbuf *b, size_t need)
 	b->cap = cap;
 }
 
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+static inline __attribute__((always_inline)) void sb_grow(struct sbuf *b, size_t need)
+{
+	if (__builtin_expect(b->len + need + 1 > b->cap, 0))
+		sb_grow_slow(b, need);
+}
+
+static inline __attribute__((always_inline)) void sb_put(struct sbuf *b, const char *s,
+							 size_t n)
 {
 	sb_grow(b, n);
 	memcpy(b->p + b->len, s, n);
@@ -45,9 +50,14 @@ static void sb_put(struct sbuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void sb_puts(struct sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+static inline void sb_puts(struct sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
-static void sb_putc(struct sbuf *b, char c) { sb_put(b, &c, 1); }
+static inline void sb_putc(struct sbuf *b, char c)
+{
+	sb_grow(b, 1);
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
 
 struct family {
 	char *name;
