@@ -78,7 +78,8 @@ static void tcp_stop(void *state)
 
 static int tcp_start(struct ctw_agent *a, void **state)
 {
-	struct ctw_tcp_probe_opts o = {.track_open = true, .ringbuf_bytes = 1u << 20};
+	struct ctw_tcp_probe_opts o = {
+		.track_open = true, .ringbuf_bytes = 1u << 20, .wakeup_bytes = 128u << 10};
 	struct mod_tcp *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
 	int err;
@@ -134,7 +135,8 @@ static void tcp_collect(void *state, struct ctw_metrics *metrics)
 	uint64_t lost;
 
 	drain(m);
-	lost = ctw_tcp_probe_lost(m->probe);
+	lost = ctw_tcp_probe_lost(m->probe, TCPLIFE_LOST_RINGBUF) +
+	       ctw_tcp_probe_lost(m->probe, TCPLIFE_LOST_NOMEM);
 	if (lost > m->lost_reported) {
 		ctw_agent_count_lost(m->agent, "tcp", 0, lost - m->lost_reported);
 		m->lost_reported = lost;

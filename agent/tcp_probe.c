@@ -50,6 +50,7 @@ int ctw_tcp_probe_open(const struct ctw_tcp_probe_opts *o, ctw_tcp_event_fn fn, 
 	p->obj->rodata->target_family = o->family;
 	p->obj->rodata->filter_cgroup = o->filter_cgroup;
 	p->obj->rodata->track_open = o->track_open;
+	p->obj->rodata->wakeup_bytes = o->wakeup_bytes;
 	p->obj->rodata->n_lports = o->n_lports;
 	p->obj->rodata->n_dports = o->n_dports;
 	for (__u32 i = 0; i < TCPLIFE_MAX_PORTS; i++) {
@@ -104,7 +105,11 @@ int ctw_tcp_probe_fd(struct ctw_tcp_probe *p)
 
 int ctw_tcp_probe_poll(struct ctw_tcp_probe *p, int timeout_ms)
 {
-	return ring_buffer__poll(p->rb, timeout_ms);
+	int n = ring_buffer__poll(p->rb, timeout_ms);
+
+	if (n == 0) /* timed out: records may be waiting below wakeup_bytes */
+		n = ring_buffer__consume(p->rb);
+	return n;
 }
 
 int ctw_tcp_probe_consume(struct ctw_tcp_probe *p)
@@ -127,16 +132,15 @@ int ctw_tcp_probe_watch_cgroup(struct ctw_tcp_probe *p, __u64 cgroup_id, bool on
 	return 0;
 }
 
-__u64 ctw_tcp_probe_lost(struct ctw_tcp_probe *p)
+__u64 ctw_tcp_probe_lost(struct ctw_tcp_probe *p, __u32 why)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	__u32 zero = 0;
 	__u64 sum = 0;
 
 	if (ncpu <= 0)
 		return 0;
 	__u64 *v = xcalloc(ncpu, sizeof(*v));
-	if (bpf_map_lookup_elem(bpf_map__fd(p->obj->maps.lost), &zero, v) == 0)
+	if (bpf_map_lookup_elem(bpf_map__fd(p->obj->maps.lost), &why, v) == 0)
 		for (int i = 0; i < ncpu; i++)
 			sum += v[i];
 	free(v);

@@ -58,7 +58,12 @@
 const volatile __u16 target_family = 0; /* 0 = both, else AF_INET/AF_INET6 */
 const volatile __u8 filter_cgroup = 0;	/* only sockets whose cgroup is in `cgroups` */
 const volatile __u8 track_open = 0;	/* keep `open_conns` (the agent's gauge) */
-const volatile __u32 n_lports = 0;	/* -L: local ports to keep */
+/* Wake the reader only once this much is waiting (0: at every record).  The
+ * reader polls with a timeout and consumes anyway, so rows are late by at
+ * most that timeout, and a busy host pays one wakeup per batch instead of
+ * one per connection. */
+const volatile __u32 wakeup_bytes = 0;
+const volatile __u32 n_lports = 0; /* -L: local ports to keep */
 const volatile __u16 lports[TCPLIFE_MAX_PORTS] = {};
 const volatile __u32 n_dports = 0; /* -D: remote ports to keep */
 const volatile __u16 dports[TCPLIFE_MAX_PORTS] = {};
@@ -125,10 +130,10 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
-/* [0] -> events dropped because the ring buffer was full, per CPU */
+/* TCPLIFE_LOST_* -> connections not reported, per CPU */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, TCPLIFE_LOST_MAX);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
@@ -136,6 +141,14 @@ struct {
 static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
+static __always_inline void count_lost(__u32 why)
+{
+	__u64 *n = bpf_map_lookup_elem(&lost, &why);
+
+	if (n)
+		*n += 1;
 }
 
 static __always_inline bool port_in(const volatile __u16 *list, __u32 n, __u16 port)
@@ -188,8 +201,10 @@ static __always_inline struct tcplife_sk *birth(struct sock *sk)
 	if (filter_cgroup && !bpf_map_lookup_elem(&cgroups, &cgid))
 		return NULL;
 	s = bpf_sk_storage_get(&socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!s)
+	if (!s) {
+		count_lost(TCPLIFE_LOST_NOMEM);
 		return NULL;
+	}
 	s->start_ns = bpf_ktime_get_ns();
 	s->cgroup_id = cgid;
 	s->pid = 0;
@@ -235,8 +250,6 @@ static __always_inline int on_close(struct sock *sk, int oldstate)
 	struct tcplife_event *e;
 	struct tcplife_sk *s;
 	__u16 family, sport, dport;
-	__u32 zero = 0;
-	__u64 *n;
 
 	s = bpf_sk_storage_get(&socks, sk, NULL, 0);
 	if (!s) {
@@ -264,9 +277,7 @@ static __always_inline int on_close(struct sock *sk, int oldstate)
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		n = bpf_map_lookup_elem(&lost, &zero);
-		if (n)
-			*n += 1;
+		count_lost(TCPLIFE_LOST_RINGBUF);
 		goto out_delete;
 	}
 
@@ -311,7 +322,13 @@ static __always_inline int on_close(struct sock *sk, int oldstate)
 	e->sk_err = err > 0 && err < 65536 ? err : 0;
 	e->__pad = 0;
 	__builtin_memcpy(e->comm, s->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	if (wakeup_bytes && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wakeup_bytes)
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	else if (wakeup_bytes)
+		/* Adaptive wakeup would stay silent: the reader is behind. */
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(e, 0);
 
 out_delete:
 	bpf_sk_storage_delete(&socks, sk);

@@ -23,6 +23,11 @@
 #define TCPLIFE_F_IDENT_CLOSER 0x08   /* pid/comm: the process that closed/shut it down */
 #define TCPLIFE_F_IDENT_CONNECT 0x10  /* pid/comm: the process that called connect() */
 
+/* Index of the per-CPU `lost` counters. */
+#define TCPLIFE_LOST_RINGBUF 0 /* record dropped: the ring buffer was full */
+#define TCPLIFE_LOST_NOMEM 1   /* socket not tracked: no memory for its storage */
+#define TCPLIFE_LOST_MAX 2
+
 /* tcplife_event.close: how the socket ended, from (oldstate, sk_err) at
  * TCP_CLOSE.  Cheap to tell, not a packet trace: see tcplife.bpf.c. */
 enum tcplife_close {
@@ -73,6 +78,7 @@ struct ctw_tcp_probe_opts {
 	bool filter_cgroup;		 /* only cgroups added with _watch_cgroup() */
 	bool track_open;		 /* keep per-cgroup open counts */
 	size_t ringbuf_bytes;		 /* 0 = 256 KiB; a power of two */
+	__u32 wakeup_bytes;		 /* wake the reader only past this (0: always) */
 };
 
 /* Called for each record; a negative return stops the current poll. */
@@ -84,14 +90,15 @@ int ctw_tcp_probe_open(const struct ctw_tcp_probe_opts *o, ctw_tcp_event_fn fn, 
 void ctw_tcp_probe_free(struct ctw_tcp_probe *p);
 /* The ring buffer's epoll fd, readable when records are waiting. */
 int ctw_tcp_probe_fd(struct ctw_tcp_probe *p);
-/* Wait up to timeout_ms and deliver records; returns how many or -errno. */
+/* Wait up to timeout_ms and deliver records (also those that did not wake
+ * us, see wakeup_bytes); returns how many or -errno. */
 int ctw_tcp_probe_poll(struct ctw_tcp_probe *p, int timeout_ms);
 /* Deliver what is waiting without blocking. */
 int ctw_tcp_probe_consume(struct ctw_tcp_probe *p);
 /* Add (on) or remove a cgroup id from the watched set (filter_cgroup). */
 int ctw_tcp_probe_watch_cgroup(struct ctw_tcp_probe *p, __u64 cgroup_id, bool on);
-/* Records dropped because the ring buffer was full, since load. */
-__u64 ctw_tcp_probe_lost(struct ctw_tcp_probe *p);
+/* Connections not reported since load, for one TCPLIFE_LOST_* reason. */
+__u64 ctw_tcp_probe_lost(struct ctw_tcp_probe *p, __u32 why);
 /* Open connections per cgroup (track_open); cb for each entry. */
 int ctw_tcp_probe_open_counts(struct ctw_tcp_probe *p,
 			      void (*cb)(void *ctx, __u64 cgroup_id, __s64 n), void *ctx);

@@ -299,7 +299,7 @@ static int cmd_tcplife(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{NULL, 0, NULL, 0},
 	};
-	struct ctw_tcp_probe_opts po = {.ringbuf_bytes = 4u << 20};
+	struct ctw_tcp_probe_opts po = {.ringbuf_bytes = 4u << 20, .wakeup_bytes = 256u << 10};
 	struct tcplife_ctx t = {0};
 	struct ctw_tcp_probe *probe = NULL;
 	uint64_t duration_ns = 0, deadline = 0;
@@ -402,10 +402,14 @@ static int cmd_tcplife(int argc, char **argv)
 	ctw_tcp_probe_consume(probe);
 	flush_held(&t, true);
 	fflush(stdout);
-	uint64_t lost = ctw_tcp_probe_lost(probe);
+	uint64_t lost = ctw_tcp_probe_lost(probe, TCPLIFE_LOST_RINGBUF);
+	uint64_t nomem = ctw_tcp_probe_lost(probe, TCPLIFE_LOST_NOMEM);
 	if (lost)
 		pr_warn("tcplife: %llu connections lost (ring buffer full)",
 			(unsigned long long)lost);
+	if (nomem)
+		pr_warn("tcplife: %llu connections not tracked (no memory for socket storage)",
+			(unsigned long long)nomem);
 	ret = CTW_EXIT_OK;
 out:
 	ctw_tcp_probe_free(probe);

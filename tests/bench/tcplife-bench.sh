@@ -114,8 +114,14 @@ for r in $(seq "$ROUNDS"); do
 		read -r rate n fails < <(run_pair "$m")
 		sleep 0.3
 		seen=-
+		lost=-
 		case $m in
-		ctrwatch | ctrwatch-all | peer) stop_tracer; seen=$(grep -c " $PORT " "$W/out") ;;
+		ctrwatch | ctrwatch-all | peer)
+			stop_tracer
+			seen=$(grep -c " $PORT " "$W/out")
+			# ctrwatch: "N connections lost"; libbpf-tools: "lost N events on CPU #c"
+			lost=$(grep -oE '[0-9]+ connections (lost|not tracked)|lost [0-9]+ events' "$W/err" |
+				grep -oE '[0-9]+' | awk '{ s += $1 } END { print s + 0 }') ;;
 		agent)
 			# The container is gone (and its series with it): count the
 			# records the agent consumed instead.
@@ -123,8 +129,8 @@ for r in $(seq "$ROUNDS"); do
 				awk '/^ctrwatch_events_total/ && /source="tcp"/ { s += $2 } END { print s + 0 }')
 			stop_tracer ;;
 		esac
-		printf '  round %d  %-13s %8s conn/s  (%s connections, %s failed, rows/series seen %s)\n' \
-			"$r" "$m" "$rate" "$n" "$fails" "$seen"
+		printf '  round %d  %-13s %8s conn/s  (%s connections, %s failed, rows/records seen %s, lost %s)\n' \
+			"$r" "$m" "$rate" "$n" "$fails" "$seen" "$lost"
 		rates[$m]="${rates[$m]:-} $rate"
 	done
 done
