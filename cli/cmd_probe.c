@@ -57,8 +57,11 @@ static int try_tracing(struct btf *vmlinux, const char *target, __u32 kind,
 		snprintf(why, whylen, "%s not in BTF", target);
 		return -ENOENT;
 	}
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach,
-		    .attach_btf_id = (__u32)id);
+	struct bpf_prog_load_opts opts = {
+		.sz = sizeof(opts),
+		.expected_attach_type = attach,
+		.attach_btf_id = (__u32)id,
+	};
 	int fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "ctw_probe", "GPL", ret0, ARRAY_SIZE(ret0),
 			       &opts);
 	if (fd < 0) {

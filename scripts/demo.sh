@@ -15,7 +15,7 @@ export CTRWATCH_NET=${CTRWATCH_NET:-none}
 name=demo-web-$$
 port=$( (for p in 9464 $(seq 19464 19480); do ss -Htln "sport = :$p" | grep -q . || { echo "$p"; break; }; done) )
 log=$(mktemp /tmp/ctrwatch-demo-agent.XXXXXX.log)
-agent_pid= run_pid=
+agent_pid='' run_pid=''
 
 cleanup() {
 	set +e

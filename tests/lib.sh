@@ -107,7 +107,7 @@ t_skip() { _t_report ok "$1" "SKIP ${2:-}"; }
 
 # Numeric comparison: t_cmp "name" A -ge B
 t_cmp() {
-	if [ "$2" "$3" "$4" ] 2>/dev/null; then
+	if test "$2" "$3" "$4" 2>/dev/null; then
 		_t_report ok "$1"
 	else
 		_t_report fail "$1"

@@ -53,7 +53,7 @@ fi
 
 if [ "$(id -u)" -eq 0 ]; then
 	d=$(mktemp -d "$CTW_WORK/root.XXXXXX" 2>/dev/null || mktemp -d)
-	out=$(CTRWATCH_ROOT= ctw --root "$d" run busybox echo hi 2>&1)
+	out=$(CTRWATCH_ROOT='' ctw --root "$d" run busybox echo hi 2>&1)
 	t_eq "--root DIR: run works from a new store" hi "$out"
 	t_ok "--root DIR: the built-in image landed there" test -d "$d/layers"
 	t_match "--root=DIR: images lists busybox" '^busybox +latest' "$(ctw --root="$d" images)"

@@ -180,7 +180,7 @@ wait_for 3 test -s "$rxf.ready"
 in_s pt udp 10.94.2.1 10.94.2.2 19404 30000 &
 fpid=$!
 swaps=0
-for i in 1 2 3 4 5 6; do
+for _ in 1 2 3 4 5 6; do
 	in_r_net "$CTW_BIN" policy apply "$P/swap-a.yaml" >/dev/null && swaps=$((swaps + 1))
 	in_r_net "$CTW_BIN" policy apply "$P/swap-b.yaml" >/dev/null && swaps=$((swaps + 1))
 done
