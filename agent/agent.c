@@ -1056,6 +1056,9 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 			} else if (fd == a->tfd) {
 				drain(fd);
 				rescan(a);
+				/* Scrape buffers freed since the last tick go
+				 * back to the system (all malloc arenas). */
+				malloc_trim(0);
 			} else if (fd == a->inofd) {
 				drain(fd);
 				/* Changes become one rescan 100 ms after the first of
