@@ -82,13 +82,16 @@ static int tcp_start(struct ctw_agent *a, void **state)
 		.track_open = true, .ringbuf_bytes = 1u << 20, .wakeup_bytes = 128u << 10};
 	struct mod_tcp *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
+	struct ctw_err cerr = {0};
 	int err;
 
 	m->agent = a;
 	m->stats = ctw_tcp_stats_new();
-	err = ctw_tcp_probe_open(&o, on_event, m, &m->probe);
-	if (err)
+	err = ctw_tcp_probe_open(&o, on_event, m, &m->probe, &cerr);
+	if (err) {
+		pr_err("tcp: %s", cerr.msg);
 		goto out_stop;
+	}
 	err = ctw_agent_watch_fd(a, ctw_tcp_probe_fd(m->probe), on_readable, m);
 	if (err) {
 		pr_err("tcp: watch ring buffer: %s", strerror(-err));

@@ -34,17 +34,16 @@ static int on_sample(void *ctx, void *data, size_t len)
 }
 
 int ctw_tcp_probe_open(const struct ctw_tcp_probe_opts *o, ctw_tcp_event_fn fn, void *ctx,
-		       struct ctw_tcp_probe **out)
+		       struct ctw_tcp_probe **out, struct ctw_err *err)
 {
 	struct ctw_tcp_probe *p = xcalloc(1, sizeof(*p));
-	int err;
+	int ret;
 
 	p->fn = fn;
 	p->ctx = ctx;
 	p->obj = tcplife_bpf__open();
 	if (!p->obj) {
-		err = -errno;
-		pr_err("tcplife: open BPF object: %s", strerror(-err));
+		ret = ctw_err_set(err, errno, "open BPF object");
 		goto out_free;
 	}
 	p->obj->rodata->target_family = o->family;
@@ -58,27 +57,25 @@ int ctw_tcp_probe_open(const struct ctw_tcp_probe_opts *o, ctw_tcp_event_fn fn, 
 		p->obj->rodata->dports[i] = o->dports[i];
 	}
 	if (o->ringbuf_bytes) {
-		err = bpf_map__set_max_entries(p->obj->maps.events, o->ringbuf_bytes);
-		if (err) {
-			pr_err("tcplife: ring buffer size %zu: %s", o->ringbuf_bytes,
-			       strerror(-err));
+		ret = bpf_map__set_max_entries(p->obj->maps.events, o->ringbuf_bytes);
+		if (ret) {
+			ret = ctw_err_set(err, -ret, "ring buffer size %zu", o->ringbuf_bytes);
 			goto out_free;
 		}
 	}
-	err = tcplife_bpf__load(p->obj);
-	if (err) {
-		pr_err("tcplife: load BPF object: %s", strerror(-err));
+	ret = tcplife_bpf__load(p->obj);
+	if (ret) {
+		ret = ctw_err_set(err, -ret, "load BPF program");
 		goto out_free;
 	}
-	err = tcplife_bpf__attach(p->obj);
-	if (err) {
-		pr_err("tcplife: attach tp_btf/inet_sock_set_state: %s", strerror(-err));
+	ret = tcplife_bpf__attach(p->obj);
+	if (ret) {
+		ret = ctw_err_set(err, -ret, "attach tp_btf/inet_sock_set_state");
 		goto out_free;
 	}
 	p->rb = ring_buffer__new(bpf_map__fd(p->obj->maps.events), on_sample, p, NULL);
 	if (!p->rb) {
-		err = -errno;
-		pr_err("tcplife: ring buffer: %s", strerror(-err));
+		ret = ctw_err_set(err, errno, "ring buffer");
 		goto out_free;
 	}
 	*out = p;
@@ -86,7 +83,7 @@ int ctw_tcp_probe_open(const struct ctw_tcp_probe_opts *o, ctw_tcp_event_fn fn, 
 
 out_free:
 	ctw_tcp_probe_free(p);
-	return err;
+	return ret;
 }
 
 void ctw_tcp_probe_free(struct ctw_tcp_probe *p)

@@ -84,9 +84,11 @@ struct ctw_tcp_probe_opts {
 /* Called for each record; a negative return stops the current poll. */
 typedef int (*ctw_tcp_event_fn)(void *ctx, const struct tcplife_event *e);
 
-/* Open, configure, load and attach the probe.  -errno; the reason is logged. */
+struct ctw_err;
+/* Open, configure, load and attach the probe.  -errno, with the step that
+ * failed in *err. */
 int ctw_tcp_probe_open(const struct ctw_tcp_probe_opts *o, ctw_tcp_event_fn fn, void *ctx,
-		       struct ctw_tcp_probe **out);
+		       struct ctw_tcp_probe **out, struct ctw_err *err);
 void ctw_tcp_probe_free(struct ctw_tcp_probe *p);
 /* The ring buffer's epoll fd, readable when records are waiting. */
 int ctw_tcp_probe_fd(struct ctw_tcp_probe *p);

@@ -301,6 +301,7 @@ static int cmd_tcplife(int argc, char **argv)
 	};
 	struct ctw_tcp_probe_opts po = {.ringbuf_bytes = 4u << 20, .wakeup_bytes = 256u << 10};
 	struct tcplife_ctx t = {0};
+	struct ctw_err cerr = {0};
 	struct ctw_tcp_probe *probe = NULL;
 	uint64_t duration_ns = 0, deadline = 0;
 	int c, err, ret = CTW_EXIT_FAIL;
@@ -345,9 +346,9 @@ static int cmd_tcplife(int argc, char **argv)
 		pr_warn("tcplife: container discovery failed; naming what it found");
 	t.last_scan_ns = ctw_now_ns();
 	po.filter_cgroup = optind < argc;
-	err = ctw_tcp_probe_open(&po, on_event, &t, &probe);
+	err = ctw_tcp_probe_open(&po, on_event, &t, &probe, &cerr);
 	if (err) {
-		pr_err("tcplife: cannot trace TCP: %s", strerror(-err));
+		pr_err("tcplife: %s", cerr.msg);
 		goto out;
 	}
 	for (int i = optind; i < argc; i++) {
