@@ -209,4 +209,5 @@ if command -v setpriv >/dev/null; then
 	t_eq "unprivileged: exits 1" 1 $?
 	t_match "unprivileged: one line saying which step failed" \
 		'^ctrwatch: tcplife: load BPF program: Operation not permitted$' "$(cat "$W/nopriv.err")"
+	t_eq "unprivileged: nothing else on stderr" 1 "$(grep -c . "$W/nopriv.err")"
 fi
