@@ -35,7 +35,7 @@ in_cg() {
 
 # A DNS responder on the test host (answers every name with 192.0.2.1).
 qlog=$CTW_WORK/dns-queries.log
-in_r pt dns 10.94.1.2 53 "$qlog" &
+ip netns exec "$PR" /usr/bin/python3 "$PT" dns 10.94.1.2 53 "$qlog" &
 dns_pid=$!
 on_exit "kill $dns_pid"
 wait_for 3 sh -c "ip netns exec $PR ss -Huln 'sport = :53' | grep -q ."
@@ -137,7 +137,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 t_cmp "a denied lookup fails at once (${ms} ms < 500), not by timeout" "$ms" -lt 500
 
 # ---- DNS allow-list mode: only addresses DNS gave for allowed names ----
-in_r pt dns 10.94.2.2 53 "$qlog" "good.test=10.94.1.2/3,x.good.test=10.94.2.2/3,bad.test=10.94.2.2/3" &
+ip netns exec "$PR" /usr/bin/python3 "$PT" dns 10.94.2.2 53 "$qlog" "good.test=10.94.1.2/3,x.good.test=10.94.2.2/3,bad.test=10.94.2.2/3" &
 dns2_pid=$!
 on_exit "kill $dns2_pid"
 wait_for 3 sh -c "ip netns exec $PR ss -Huln 'src 10.94.2.2 and sport = :53' | grep -q ."
