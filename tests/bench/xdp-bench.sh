@@ -46,6 +46,7 @@ cleanup() {
 	ip netns del "$PS" 2>/dev/null
 	ip netns del "$PR" 2>/dev/null
 	rm -rf "$W"
+	rmdir /sys/fs/bpf/xdp 2>/dev/null # libxdp's, when xdp-filter left it empty
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
