@@ -78,7 +78,7 @@ struct watch {
 	struct watch *next;
 };
 
-struct counter {  /* events by source, lost by (source, cgroup id) */
+struct counter { /* events by source, lost by (source, cgroup id) */
 	char source[32];
 	uint64_t cgroup_id;
 	uint64_t n;
@@ -128,8 +128,7 @@ struct ctw_agent {
 	uint64_t res_at_ns;
 };
 
-static const double scrape_bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-					0.05,   0.1,   0.25 };
+static const double scrape_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25};
 _Static_assert(ARRAY_SIZE(scrape_bounds) == 9, "bounds");
 
 /* The settings and their defaults.  Values come, lowest priority first, from
@@ -138,30 +137,36 @@ _Static_assert(ARRAY_SIZE(scrape_bounds) == 9, "bounds");
 static const struct {
 	const char *key, *def, *help;
 } known[] = {
-	{ "listen", "127.0.0.1:9464", "ADDR:PORT to serve /metrics on" },
-	{ "metrics", "all", "modules/groups to enable: all or a list of syscalls,tcp,dns,policy,resources" },
-	{ "max_series", "100000", "hard cap on series per scrape (0 = none)" },
-	{ "proc_root", "/proc", "host /proc (/host/proc in a pod)" },
-	{ "cgroup_root", "", "cgroup v2 mount (empty = detect)" },
-	{ "host_root", "/", "where runtimes' files are (Docker, containerd, CRI-O)" },
-	{ "state_dir", "", "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)" },
-	{ "discovery_interval", "5s", "periodic rescan of the cgroup tree" },
-	{ "exit_grace", "0s", "keep an exited container's series this long (e.g. the scrape interval)" },
-	{ "log_level", "info", "error|warn|info|debug" },
-	{ "log_format", "text", "text|json" },
-	{ "syscalls", "all", "per-container syscall set: all | top:N | list:a,b,c" },
-	{ "syscall_time", "false", "account time per syscall (adds sys_enter)" },
-	{ "conn_limit", "512", "HTTP connection limit" },
-	{ "per_ip_limit", "128", "HTTP connections per client IP" },
-	{ "http_timeout", "15s", "idle HTTP connections are closed after this" },
-	{ "tls_cert", "", "PEM certificate (with tls_key: serve HTTPS)" },
-	{ "tls_key", "", "PEM key" },
-	{ "basic_auth_file", "", "file with USER:PASSWORD guarding /metrics" },
-	{ "policy", "", "policy file (policy module)" },
-	{ "bpf_stats", "false", "have the kernel time BPF programs while the agent runs (ctrwatch_bpf_program_run_seconds_total)" },
-	{ "dns_timeout", "5s", "a DNS query unanswered after this counts as a timeout (dns module)" },
-	{ "dns_names", "false", "also export per-name DNS series (cardinality: capped by dns_names_max)" },
-	{ "dns_names_max", "100", "distinct query names per container with dns_names; the rest is _other" },
+	{"listen", "127.0.0.1:9464", "ADDR:PORT to serve /metrics on"},
+	{"metrics", "all",
+	 "modules/groups to enable: all or a list of syscalls,tcp,dns,policy,resources"},
+	{"max_series", "100000", "hard cap on series per scrape (0 = none)"},
+	{"proc_root", "/proc", "host /proc (/host/proc in a pod)"},
+	{"cgroup_root", "", "cgroup v2 mount (empty = detect)"},
+	{"host_root", "/", "where runtimes' files are (Docker, containerd, CRI-O)"},
+	{"state_dir", "", "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)"},
+	{"discovery_interval", "5s", "periodic rescan of the cgroup tree"},
+	{"exit_grace", "0s",
+	 "keep an exited container's series this long (e.g. the scrape interval)"},
+	{"log_level", "info", "error|warn|info|debug"},
+	{"log_format", "text", "text|json"},
+	{"syscalls", "all", "per-container syscall set: all | top:N | list:a,b,c"},
+	{"syscall_time", "false", "account time per syscall (adds sys_enter)"},
+	{"conn_limit", "512", "HTTP connection limit"},
+	{"per_ip_limit", "128", "HTTP connections per client IP"},
+	{"http_timeout", "15s", "idle HTTP connections are closed after this"},
+	{"tls_cert", "", "PEM certificate (with tls_key: serve HTTPS)"},
+	{"tls_key", "", "PEM key"},
+	{"basic_auth_file", "", "file with USER:PASSWORD guarding /metrics"},
+	{"policy", "", "policy file (policy module)"},
+	{"bpf_stats", "false",
+	 "have the kernel time BPF programs while the agent runs "
+	 "(ctrwatch_bpf_program_run_seconds_total)"},
+	{"dns_timeout", "5s", "a DNS query unanswered after this counts as a timeout (dns module)"},
+	{"dns_names", "false",
+	 "also export per-name DNS series (cardinality: capped by dns_names_max)"},
+	{"dns_names_max", "100",
+	 "distinct query names per container with dns_names; the rest is _other"},
 };
 
 const char *ctw_agent_setting_help(size_t i, const char **key, const char **def)
@@ -277,7 +282,10 @@ void ctw_agent_free(struct ctw_agent *a)
 	free(a);
 }
 
-struct ctw_registry *ctw_agent_registry(struct ctw_agent *a) { return a->reg; }
+struct ctw_registry *ctw_agent_registry(struct ctw_agent *a)
+{
+	return a->reg;
+}
 
 int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void *ctx)
 {
@@ -285,7 +293,7 @@ int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void 
 	w->fd = fd;
 	w->cb = cb;
 	w->ctx = ctx;
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int err = errno;
 		free(w);
@@ -329,8 +337,7 @@ void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n)
 	counter_get(&a->events, &a->nevents, source, 0)->n += n;
 }
 
-void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id,
-			  uint64_t n)
+void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id, uint64_t n)
 {
 	/* Losses of cgroups that are not (or no longer) containers are kept
 	 * under cgroup id 0 (container=""), so the table stays bounded. */
@@ -351,8 +358,7 @@ int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd)
 	return 0;
 }
 
-size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels,
-				  size_t max)
+size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels, size_t max)
 {
 	size_t n = 0;
 	if (max < 7)
@@ -434,8 +440,7 @@ static void watch_state_dir(struct ctw_agent *a)
 {
 	if (a->inofd < 0)
 		return;
-	inotify_add_watch(a->inofd, a->state_dir,
-			  IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_ONLYDIR);
+	inotify_add_watch(a->inofd, a->state_dir, IN_CREATE | IN_DELETE | IN_MOVED_TO | IN_ONLYDIR);
 	DIR *d = opendir(a->state_dir);
 	if (!d)
 		return;
@@ -490,7 +495,7 @@ static void read_self(double *rss, double *fds)
 	}
 }
 
-#define LBL(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define LBL(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 {
@@ -498,9 +503,8 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	uname(&u);
 	ctw_metrics_family(m, "ctrwatch_build_info", CTW_GAUGE,
 			   "ctrwatch build and kernel; always 1.");
-	ctw_metrics_sample(m, LBL("version", CTW_VERSION, "revision", CTW_GIT_REV, "kernel",
-				  u.release),
-			   1);
+	ctw_metrics_sample(
+		m, LBL("version", CTW_VERSION, "revision", CTW_GIT_REV, "kernel", u.release), 1);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	ctw_metrics_family(m, "process_cpu_seconds_total", CTW_COUNTER,
@@ -519,8 +523,8 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		ctw_metrics_family(m, "process_max_fds", CTW_GAUGE,
 				   "Maximum number of open file descriptors.");
-		ctw_metrics_sample(m, NULL, rl.rlim_cur == RLIM_INFINITY ? INFINITY
-									 : (double)rl.rlim_cur);
+		ctw_metrics_sample(m, NULL,
+				   rl.rlim_cur == RLIM_INFINITY ? INFINITY : (double)rl.rlim_cur);
 	}
 	ctw_metrics_family(m, "process_start_time_seconds", CTW_GAUGE,
 			   "Start time of the process since unix epoch in seconds.");
@@ -536,7 +540,8 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 		const struct ctw_container *c =
 			a->lost[i].cgroup_id ? ctw_registry_lookup(a->reg, a->lost[i].cgroup_id)
 					     : NULL;
-		ctw_metrics_sample(m, LBL("source", a->lost[i].source, "container", c ? c->name : ""),
+		ctw_metrics_sample(m,
+				   LBL("source", a->lost[i].source, "container", c ? c->name : ""),
 				   (double)a->lost[i].n);
 	}
 	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers known to the agent.");
@@ -557,7 +562,7 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 		ctw_metrics_family(m, "ctrwatch_bpf_program_run_seconds_total", CTW_COUNTER,
 				   "Time the kernel spent running each BPF program.");
 		for (size_t i = 0; i < a->nprogs; i++) {
-			struct bpf_prog_info info = { 0 };
+			struct bpf_prog_info info = {0};
 			__u32 len = sizeof(info);
 			if (bpf_obj_get_info_by_fd(a->progs[i].fd, &info, &len) == 0)
 				ctw_metrics_sample(m, LBL("program", a->progs[i].name),
@@ -566,7 +571,7 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 		ctw_metrics_family(m, "ctrwatch_bpf_program_runs_total", CTW_COUNTER,
 				   "Times the kernel ran each BPF program.");
 		for (size_t i = 0; i < a->nprogs; i++) {
-			struct bpf_prog_info info = { 0 };
+			struct bpf_prog_info info = {0};
 			__u32 len = sizeof(info);
 			if (bpf_obj_get_info_by_fd(a->progs[i].fd, &info, &len) == 0)
 				ctw_metrics_sample(m, LBL("program", a->progs[i].name),
@@ -575,8 +580,8 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	}
 	ctw_metrics_family(m, "ctrwatch_scrape_duration_seconds", CTW_HISTOGRAM,
 			   "Time taken to build /metrics (previous scrapes).");
-	ctw_metrics_histogram(m, NULL, scrape_bounds, a->scrape_buckets,
-			      ARRAY_SIZE(scrape_bounds), a->scrape_sum);
+	ctw_metrics_histogram(m, NULL, scrape_bounds, a->scrape_buckets, ARRAY_SIZE(scrape_bounds),
+			      a->scrape_sum);
 }
 
 static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
@@ -585,16 +590,16 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 		const char *name, *help;
 		enum ctw_metric_type type;
 	} fams[] = {
-		{ "ctrwatch_container_info", "Container metadata; always 1.", CTW_GAUGE },
-		{ "ctrwatch_container_cpu_usage_seconds_total", "CPU time used by the container.",
-		  CTW_COUNTER },
-		{ "ctrwatch_container_memory_usage_bytes", "Memory used by the container.",
-		  CTW_GAUGE },
-		{ "ctrwatch_container_memory_limit_bytes",
-		  "Memory limit of the container (absent when unlimited).", CTW_GAUGE },
-		{ "ctrwatch_container_pids", "Tasks in the container.", CTW_GAUGE },
-		{ "ctrwatch_container_oom_events_total",
-		  "Processes of the container killed by the OOM killer.", CTW_COUNTER },
+		{"ctrwatch_container_info", "Container metadata; always 1.", CTW_GAUGE},
+		{"ctrwatch_container_cpu_usage_seconds_total", "CPU time used by the container.",
+		 CTW_COUNTER},
+		{"ctrwatch_container_memory_usage_bytes", "Memory used by the container.",
+		 CTW_GAUGE},
+		{"ctrwatch_container_memory_limit_bytes",
+		 "Memory limit of the container (absent when unlimited).", CTW_GAUGE},
+		{"ctrwatch_container_pids", "Tasks in the container.", CTW_GAUGE},
+		{"ctrwatch_container_oom_events_total",
+		 "Processes of the container killed by the OOM killer.", CTW_COUNTER},
 	};
 	size_t n = ctw_registry_count(a->reg);
 	/* The cgroup files are read at most once a second (a few hundred
@@ -628,9 +633,11 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 				char cgid[24];
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
-				const char *extra[] = { "container_id", c->id, "image", c->image,
-							"runtime", ctw_runtime_kind_name(c->runtime),
-							"cgroup_id", cgid };
+				const char *extra[] = {
+					"container_id", c->id,
+					"image",	c->image,
+					"runtime",	ctw_runtime_kind_name(c->runtime),
+					"cgroup_id",	cgid};
 				memcpy(l + k, extra, sizeof(extra));
 				l[k + ARRAY_SIZE(extra)] = NULL;
 				ctw_metrics_sample(m, l, 1);
@@ -730,7 +737,8 @@ int ctw_agent_load_config(struct ctw_agent *a, const char *path, struct ctw_err 
 			continue;
 		char *sep = strpbrk(line, ":=");
 		if (!sep)
-			return ctw_err_setx(err, EINVAL, "%s:%d: expected KEY: VALUE", path, lineno);
+			return ctw_err_setx(err, EINVAL, "%s:%d: expected KEY: VALUE", path,
+					    lineno);
 		*sep = '\0';
 		char *key = line, *val = sep + 1;
 		size_t kl = strlen(key);
@@ -749,7 +757,8 @@ int ctw_agent_load_config(struct ctw_agent *a, const char *path, struct ctw_err 
 		if (ctw_agent_set(a, key, val, CTW_SET_FILE) < 0)
 			return ctw_err_setx(err, EINVAL, "%s:%d: bad key '%s'", path, lineno, key);
 		if (!ctw_agent_setting_known(key))
-			pr_warn("%s:%d: unknown setting '%s' (kept for modules)", path, lineno, key);
+			pr_warn("%s:%d: unknown setting '%s' (kept for modules)", path, lineno,
+				key);
 	}
 	return 0;
 }
@@ -776,7 +785,8 @@ static int apply_logging(struct ctw_agent *a, struct ctw_err *err)
 	enum ctw_log_level lvl;
 	const char *s = ctw_agent_setting(a, "log_level");
 	if (s && ctw_log_parse_level(s, &lvl) < 0)
-		return ctw_err_setx(err, EINVAL, "log level '%s': expected error|warn|info|debug", s);
+		return ctw_err_setx(err, EINVAL, "log level '%s': expected error|warn|info|debug",
+				    s);
 	if (s)
 		ctw_log_set_level(lvl);
 	s = ctw_agent_setting(a, "log_format");
@@ -824,7 +834,8 @@ int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 		return rc;
 	const char *g = ctw_agent_setting(a, "exit_grace");
 	if (g && strcmp(g, "0") && ctw_parse_duration_ns(g, &ns) < 0)
-		return ctw_err_setx(err, EINVAL, "exit_grace '%s': expected a duration (30s, 1m)", g);
+		return ctw_err_setx(err, EINVAL, "exit_grace '%s': expected a duration (30s, 1m)",
+				    g);
 	const char *sel = ctw_agent_setting(a, "metrics");
 	if (sel && strcmp(sel, "all")) {
 		char *dup = xstrdup(sel), *save = NULL;
@@ -845,7 +856,7 @@ int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 
 static void arm_timer(int fd, uint64_t ns, bool periodic)
 {
-	struct itimerspec its = { 0 };
+	struct itimerspec its = {0};
 	its.it_value.tv_sec = ns / 1000000000ull;
 	its.it_value.tv_nsec = ns % 1000000000ull;
 	if (periodic)
@@ -959,11 +970,11 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	}
 	if (a->inofd < 0)
 		pr_warn("inotify: %s (discovery by timer only)", strerror(errno));
-	int fds[] = { a->sigfd, a->tfd, a->debounce_fd, a->inofd };
+	int fds[] = {a->sigfd, a->tfd, a->debounce_fd, a->inofd};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (fds[i] < 0)
 			continue;
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 		ev.data.u64 = (uint64_t)fds[i] | (1ull << 63); /* tag: internal fd */
 		epoll_ctl(a->epfd, EPOLL_CTL_ADD, fds[i], &ev);
 	}
@@ -1038,15 +1049,17 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 					if (si.ssi_signo == SIGHUP) {
 						pr_info("SIGHUP: reloading");
 						if (config_path) {
-							struct ctw_err e2 = { 0 };
+							struct ctw_err e2 = {0};
 							ctw_agent_clear_settings(a, CTW_SET_FILE);
-							if (ctw_agent_load_config(a, config_path, &e2) < 0 ||
+							if (ctw_agent_load_config(a, config_path,
+										  &e2) < 0 ||
 							    apply_logging(a, &e2) < 0)
 								pr_err("reload: %s", e2.msg);
 						}
 						for (size_t k = 0; k < a->nmods; k++)
 							if (a->mods[k].up && a->mods[k].mod->reload)
-								a->mods[k].mod->reload(a->mods[k].state);
+								a->mods[k].mod->reload(
+									a->mods[k].state);
 						rescan(a);
 					} else {
 						pr_info("signal %d: stopping", si.ssi_signo);

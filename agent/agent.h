@@ -28,33 +28,33 @@ enum ctw_runtime_kind {
 	CTW_RT_CONTAINERD,
 	CTW_RT_CRIO,
 	CTW_RT_PODMAN,
-	CTW_RT_KUBELET,  /* a pod cgroup whose runtime could not be told */
+	CTW_RT_KUBELET, /* a pod cgroup whose runtime could not be told */
 	CTW_RT_UNKNOWN,
 };
 
 struct ctw_container {
-	uint64_t cgroup_id;          /* cgroup v2 inode: what BPF sees */
-	char id[72];                 /* full container id */
-	char name[128];              /* name where known, else short id */
-	char pod[128];               /* "" when not a pod */
+	uint64_t cgroup_id; /* cgroup v2 inode: what BPF sees */
+	char id[72];	    /* full container id */
+	char name[128];	    /* name where known, else short id */
+	char pod[128];	    /* "" when not a pod */
 	char namespace_[128];
 	char pod_uid[48];
 	char image[256];
-	char cgroup_path[PATH_MAX];  /* absolute path of the v2 cgroup dir */
+	char cgroup_path[PATH_MAX]; /* absolute path of the v2 cgroup dir */
 	enum ctw_runtime_kind runtime;
-	int pid;                     /* a process in it, 0 when unknown */
+	int pid; /* a process in it, 0 when unknown */
 };
 
 struct ctw_registry;
 
 struct ctw_registry_opts {
-	const char *cgroup_root;  /* cgroup v2 mount; NULL = detect */
-	const char *proc_root;    /* "/proc" or "/host/proc" in a pod */
-	const char *state_dir;    /* ctrwatch state; NULL = ctw_state_dir() */
+	const char *cgroup_root; /* cgroup v2 mount; NULL = detect */
+	const char *proc_root;	 /* "/proc" or "/host/proc" in a pod */
+	const char *state_dir;	 /* ctrwatch state; NULL = ctw_state_dir() */
 	/* Also list ctrwatch containers only known by state (no discovery). */
-	const char *host_root;    /* prefix of runtimes' files (Docker's
+	const char *host_root; /* prefix of runtimes' files (Docker's
 				   * config.v2.json, OCI bundles); NULL = "/" */
-	uint64_t grace_ns;        /* keep a container this long after its
+	uint64_t grace_ns;     /* keep a container this long after its
 				   * cgroup went (its last counts get scraped) */
 };
 
@@ -119,7 +119,7 @@ int ctw_cgroup_id_of_pid(int pid, uint64_t *id);
 struct ctw_agent;
 
 struct ctw_agent_module {
-	const char *name;  /* "syscalls", "tcp", "dns", "policy", ... */
+	const char *name; /* "syscalls", "tcp", "dns", "policy", ... */
 	/* Load and attach; store private state in *state.  Register ring
 	 * buffer fds with ctw_agent_watch_fd().  -errno on failure. */
 	int (*start)(struct ctw_agent *a, void **state);
@@ -140,11 +140,11 @@ struct ctw_agent_module {
 
 void ctw_agent_module_register(const struct ctw_agent_module *mod);
 
-#define CTW_AGENT_MODULE(ident, ...)                                              \
-	static const struct ctw_agent_module ctw_mod_##ident = { __VA_ARGS__ };   \
-	__attribute__((constructor)) static void ctw_mod_reg_##ident(void)        \
-	{                                                                         \
-		ctw_agent_module_register(&ctw_mod_##ident);                      \
+#define CTW_AGENT_MODULE(ident, ...)                                          \
+	static const struct ctw_agent_module ctw_mod_##ident = {__VA_ARGS__}; \
+	__attribute__((constructor)) static void ctw_mod_reg_##ident(void)    \
+	{                                                                     \
+		ctw_agent_module_register(&ctw_mod_##ident);                  \
 	}
 
 /* Call cb(ctx) from the event loop (lock held) whenever fd is readable. */
@@ -154,8 +154,7 @@ struct ctw_registry *ctw_agent_registry(struct ctw_agent *a);
 /* Count a ring-buffer event / loss for ctrwatch_events_total and
  * ctrwatch_events_lost_total. */
 void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n);
-void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id,
-			  uint64_t n);
+void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id, uint64_t n);
 /* Agent settings modules may consult (NULL when unset). */
 const char *ctw_agent_setting(struct ctw_agent *a, const char *key);
 
@@ -191,8 +190,7 @@ int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd);
 /* The labels every per-container series carries: container, then pod and
  * namespace when known.  Fills labels[] (NULL-terminated, room for at least
  * 7 entries; append yours after the returned count); returns the count. */
-size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels,
-				  size_t max);
+size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels, size_t max);
 /* Registered modules, for --help listings. */
 size_t ctw_agent_modules(const struct ctw_agent_module *const **out);
 

@@ -42,13 +42,13 @@
 
 enum mode { MODE_ALL, MODE_TOP, MODE_LIST };
 
-struct row {  /* one (container, syscall) */
-	uint64_t cgid;  /* the container's own cgroup id */
+struct row {	       /* one (container, syscall) */
+	uint64_t cgid; /* the container's own cgroup id */
 	uint32_t nr;
 	uint64_t calls, errors, time_ns;
 };
 
-struct cset {  /* exported syscalls of one container (top/list modes) */
+struct cset { /* exported syscalls of one container (top/list modes) */
 	uint64_t cgid;
 	uint64_t bits[SYSCOUNT_NR_MAX / 64];
 	unsigned int n;
@@ -66,11 +66,11 @@ struct syscalls {
 	/* cgroup ids in `watched`, sorted, with their container's id */
 	uint64_t *ids, *owners;
 	size_t nids;
-	struct row *retired;  /* counts of nested cgroups that went away */
+	struct row *retired; /* counts of nested cgroups that went away */
 	size_t nretired;
 	struct cset *sets;
 	size_t nsets;
-	struct syscount_val *vals;  /* per-CPU lookup buffer */
+	struct syscount_val *vals; /* per-CPU lookup buffer */
 	/* the last read, merged by container, for REFRESH_NS */
 	struct row *rows;
 	bool *keep;
@@ -81,8 +81,14 @@ struct syscalls {
 
 #define REFRESH_NS 1000000000ull
 
-static void set_bit(uint64_t *b, uint32_t nr) { b[nr / 64] |= 1ull << (nr % 64); }
-static bool has_bit(const uint64_t *b, uint32_t nr) { return b[nr / 64] >> (nr % 64) & 1; }
+static void set_bit(uint64_t *b, uint32_t nr)
+{
+	b[nr / 64] |= 1ull << (nr % 64);
+}
+static bool has_bit(const uint64_t *b, uint32_t nr)
+{
+	return b[nr / 64] >> (nr % 64) & 1;
+}
 
 static int parse_mode(struct syscalls *s, const char *spec)
 {
@@ -317,7 +323,7 @@ static void syscalls_rescanned(void *state)
 {
 	struct syscalls *s = state;
 	struct ctw_registry *reg = ctw_agent_registry(s->a);
-	struct idlist now = { 0 };
+	struct idlist now = {0};
 	ctw_registry_cgroup_ids(reg, collect_id, &now);
 	sort_ids(now.ids, now.owners, now.n);
 	int wfd = bpf_map__fd(s->skel->maps.watched);
@@ -477,7 +483,8 @@ static void read_all(struct syscalls *s, struct ctw_registry *reg, struct row **
 	bool first = true;
 	for (;;) {
 		count = batch;
-		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count, NULL);
+		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
+					      NULL);
 		int err = rc < 0 ? errno : 0;
 		if (rc < 0 && err != ENOENT) {
 			if (err == ENOSPC && batch < (1u << 20)) {
@@ -486,7 +493,8 @@ static void read_all(struct syscalls *s, struct ctw_registry *reg, struct row **
 				vals = xrealloc(vals, (size_t)batch * s->ncpus * sizeof(*vals));
 				continue;
 			}
-			if (first && (err == EINVAL || err == 524 /* ENOTSUPP */ || err == EOPNOTSUPP))
+			if (first &&
+			    (err == EINVAL || err == 524 /* ENOTSUPP */ || err == EOPNOTSUPP))
 				goto slow;
 			pr_warn("syscalls: read counts: %s", strerror(err));
 			break;
@@ -578,11 +586,11 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 	static const struct {
 		const char *name, *help;
 	} fams[] = {
-		{ "ctrwatch_syscalls_total", "Syscalls made by the container." },
-		{ "ctrwatch_syscall_errors_total",
-		  "Syscalls of the container that returned an error." },
-		{ "ctrwatch_syscall_seconds_total",
-		  "Time the container spent in syscalls (enter to exit)." },
+		{"ctrwatch_syscalls_total", "Syscalls made by the container."},
+		{"ctrwatch_syscall_errors_total",
+		 "Syscalls of the container that returned an error."},
+		{"ctrwatch_syscall_seconds_total",
+		 "Time the container spent in syscalls (enter to exit)."},
 	};
 	for (size_t f = 0; f < (s->timing ? 3u : 2u); f++) {
 		ctw_metrics_family(m, fams[f].name, CTW_COUNTER, fams[f].help);
@@ -592,7 +600,7 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 			size_t k = ctw_agent_container_labels(c, l, 12);
 			l[k] = "syscall";
 			l[k + 2] = NULL;
-			struct row other = { 0 };
+			struct row other = {0};
 			size_t j = i;
 			for (; j < n && rows[j].cgid == rows[i].cgid; j++) {
 				const struct row *r = &rows[j];
@@ -608,8 +616,8 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 			}
 			if (s->mode != MODE_ALL && (f == 0 || other.calls)) {
 				l[k + 1] = "other";
-				ctw_metrics_sample(m, l,
-						   f == 2 ? other.calls / 1e9 : (double)other.calls);
+				ctw_metrics_sample(
+					m, l, f == 2 ? other.calls / 1e9 : (double)other.calls);
 			}
 			i = j;
 		}

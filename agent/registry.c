@@ -54,11 +54,11 @@ struct entry {
 	char v1_cpuacct[PATH_MAX];
 	char v1_pids[PATH_MAX];
 	bool enriched;
-	uint64_t gone_since_ns;  /* kept for the exit grace period */
+	uint64_t gone_since_ns; /* kept for the exit grace period */
 };
 
-struct idmap {  /* open addressing: cgroup id -> entry index */
-	uint64_t *keys;  /* 0 = empty (no cgroup has inode 0) */
+struct idmap {		/* open addressing: cgroup id -> entry index */
+	uint64_t *keys; /* 0 = empty (no cgroup has inode 0) */
 	size_t *vals;
 	size_t cap, n;
 };
@@ -153,11 +153,12 @@ const char *ctw_cgroup2_mount(void)
 	done = true;
 	/* The usual places first; else the first cgroup2 in mountinfo. */
 	struct stat st;
-	const char *cands[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	const char *cands[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
 	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
 		char probe[PATH_MAX];
 		snprintf(probe, sizeof(probe), "%s/cgroup.procs", cands[i]);
-		if (stat(probe, &st) == 0 && !ctw_path_exists(
+		if (stat(probe, &st) == 0 &&
+		    !ctw_path_exists(
 			    (snprintf(probe, sizeof(probe), "%s/tasks", cands[i]), probe))) {
 			ctw_strlcpy(mnt, cands[i], sizeof(mnt));
 			return mnt;
@@ -384,7 +385,10 @@ void ctw_registry_set_hooks(struct ctw_registry *r,
 	r->hook_ctx = ctx;
 }
 
-const char *ctw_registry_cgroup_root(const struct ctw_registry *r) { return r->cgroup_root; }
+const char *ctw_registry_cgroup_root(const struct ctw_registry *r)
+{
+	return r->cgroup_root;
+}
 
 struct scan {
 	struct ctw_registry *r;
@@ -417,8 +421,7 @@ static void copy_v1(struct entry *e, const char *ctrl, const char *dir)
 {
 	if (!strcmp(ctrl, "memory"))
 		ctw_strlcpy(e->v1_memory, dir, sizeof(e->v1_memory));
-	else if (!strcmp(ctrl, "cpuacct") || !strcmp(ctrl, "cpu,cpuacct") ||
-		 !strcmp(ctrl, "cpu"))
+	else if (!strcmp(ctrl, "cpuacct") || !strcmp(ctrl, "cpu,cpuacct") || !strcmp(ctrl, "cpu"))
 		ctw_strlcpy(e->v1_cpuacct, dir, sizeof(e->v1_cpuacct));
 	else if (!strcmp(ctrl, "pids"))
 		ctw_strlcpy(e->v1_pids, dir, sizeof(e->v1_pids));
@@ -459,7 +462,7 @@ static bool read_state(const char *path, struct entry *e)
 	const char *k;
 	json_t *v;
 	if (json_is_object(v1))
-		json_object_foreach(v1, k, v)
+		json_object_foreach (v1, k, v)
 			if (json_is_string(v))
 				copy_v1(e, k, json_string_value(v));
 	e->enriched = true;
@@ -618,10 +621,11 @@ static void enrich_oci_config(struct ctw_registry *r, struct entry *e)
 	char pat[PATH_MAX * 2];
 	if (e->c.runtime == CTW_RT_CRIO || e->c.runtime == CTW_RT_PODMAN ||
 	    e->c.runtime == CTW_RT_KUBELET) {
-		const char *dirs[] = { "/run/containers/storage", "/var/lib/containers/storage" };
+		const char *dirs[] = {"/run/containers/storage", "/var/lib/containers/storage"};
 		for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-			snprintf(pat, sizeof(pat), "%s%s/overlay-containers/%s/userdata/config.json",
-				 r->host_root, dirs[i], e->c.id);
+			snprintf(pat, sizeof(pat),
+				 "%s%s/overlay-containers/%s/userdata/config.json", r->host_root,
+				 dirs[i], e->c.id);
 			json_t *j = json_load_file(pat, 0, NULL);
 			if (!j)
 				continue;
@@ -633,15 +637,18 @@ static void enrich_oci_config(struct ctw_registry *r, struct entry *e)
 		}
 	}
 	/* containerd: the OCI bundle of the task, in any containerd namespace */
-	snprintf(pat, sizeof(pat), "%s/run/containerd/io.containerd.runtime.v2.task/*/%s/config.json",
-		 r->host_root, e->c.id);
+	snprintf(pat, sizeof(pat),
+		 "%s/run/containerd/io.containerd.runtime.v2.task/*/%s/config.json", r->host_root,
+		 e->c.id);
 	glob_t g;
 	if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc) {
 		json_t *j = json_load_file(g.gl_pathv[0], 0, NULL);
 		if (j) {
 			annotations(e, json_object_get(j, "annotations"),
-				    "io.kubernetes.cri.container-name", "io.kubernetes.cri.sandbox-name",
-				    "io.kubernetes.cri.sandbox-namespace", "io.kubernetes.cri.image-name");
+				    "io.kubernetes.cri.container-name",
+				    "io.kubernetes.cri.sandbox-name",
+				    "io.kubernetes.cri.sandbox-namespace",
+				    "io.kubernetes.cri.image-name");
 			json_decref(j);
 		}
 	}
@@ -734,7 +741,7 @@ static void enrich(struct ctw_registry *r, struct entry *e)
 
 int ctw_registry_scan(struct ctw_registry *r)
 {
-	struct scan s = { .r = r };
+	struct scan s = {.r = r};
 	scan_state(&s);
 	int fd = open(r->cgroup_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -831,7 +838,10 @@ const struct ctw_container *ctw_registry_at(struct ctw_registry *r, size_t i)
 	return i < r->n ? &r->ents[i].c : NULL;
 }
 
-size_t ctw_registry_count(const struct ctw_registry *r) { return r->n; }
+size_t ctw_registry_count(const struct ctw_registry *r)
+{
+	return r->n;
+}
 
 /* Every cgroup id that belongs to a container (itself and descendants). */
 size_t ctw_registry_cgroup_ids(const struct ctw_registry *r,
@@ -851,8 +861,7 @@ size_t ctw_registry_cgroup_ids(const struct ctw_registry *r,
 
 /* ---- resolve ---- */
 
-static int resolve_cgroup_dir(struct ctw_registry *r, const char *dir,
-			      struct ctw_container *out)
+static int resolve_cgroup_dir(struct ctw_registry *r, const char *dir, struct ctw_container *out)
 {
 	uint64_t id;
 	int rc = ctw_cgroup_id_of_path(dir, &id);

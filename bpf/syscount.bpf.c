@@ -79,7 +79,7 @@ struct {
 
 static __always_inline struct syscount_val *slot(__u64 cgid, __u32 nr)
 {
-	struct syscount_key key = { .cgroup_id = cgid, .nr = nr };
+	struct syscount_key key = {.cgroup_id = cgid, .nr = nr};
 	struct syscount_val *v = bpf_map_lookup_elem(&counts, &key);
 	if (v)
 		return v;
@@ -102,8 +102,7 @@ int BPF_PROG(syscount_enter, struct pt_regs *regs, long id)
 	__u64 cgid = bpf_get_current_cgroup_id();
 	if (!bpf_map_lookup_elem(&watched, &cgid))
 		return 0;
-	__u64 *ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), NULL,
-					 STORAGE_CREATE);
+	__u64 *ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), NULL, STORAGE_CREATE);
 	if (ts)
 		*ts = bpf_ktime_get_ns();
 	return 0;

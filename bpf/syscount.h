@@ -12,15 +12,15 @@
 #define SYSCOUNT_NR_MAX 1024 /* syscall numbers at or above are ignored */
 
 struct syscount_key {
-	__u64 cgroup_id;  /* bpf_get_current_cgroup_id() of the caller */
-	__u32 nr;         /* native syscall number */
+	__u64 cgroup_id; /* bpf_get_current_cgroup_id() of the caller */
+	__u32 nr;	 /* native syscall number */
 	__u32 __pad;
 };
 
-struct syscount_val {    /* one per CPU; user space sums them */
-	__u64 calls;     /* completed syscalls, plus exit/exit_group (see .bpf.c) */
-	__u64 errors;    /* return value in [-4095, -1] */
-	__u64 time_ns;   /* enter-to-exit time, only when timing is on */
+struct syscount_val {  /* one per CPU; user space sums them */
+	__u64 calls;   /* completed syscalls, plus exit/exit_group (see .bpf.c) */
+	__u64 errors;  /* return value in [-4095, -1] */
+	__u64 time_ns; /* enter-to-exit time, only when timing is on */
 };
 
 #ifndef __bpf__

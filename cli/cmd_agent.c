@@ -26,7 +26,8 @@ static void agent_usage(FILE *out)
 	      "order of precedence.  The config file holds `setting: value` lines (the names\n"
 	      "below with '_' or '-'); SIGHUP re-reads it and reloads the modules (policy).\n"
 	      "\n"
-	      "Options (setting name, default):\n", out);
+	      "Options (setting name, default):\n",
+	      out);
 	const char *key, *def, *help;
 	for (size_t i = 0; (help = ctw_agent_setting_help(i, &key, &def)); i++) {
 		char opt[64];
@@ -84,15 +85,15 @@ static int cmd_agent(int argc, char **argv)
 			if (*p == '_')
 				*p = '-';
 		bool flag = !strcmp(key, "syscall_time") || !strcmp(key, "bpf_stats");
-		opts[n] = (struct option){ names[n], flag ? no_argument : required_argument, NULL,
-					   OPT_SETTING + (int)n };
+		opts[n] = (struct option){names[n], flag ? no_argument : required_argument, NULL,
+					  OPT_SETTING + (int)n};
 		keys[n] = key;
 		n++;
 	}
-	opts[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
-	opts[n++] = (struct option){ "check", no_argument, NULL, OPT_CHECK };
-	opts[n++] = (struct option){ "verbose", no_argument, NULL, 'v' };
-	opts[n] = (struct option){ NULL, 0, NULL, 0 };
+	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
+	opts[n++] = (struct option){"check", no_argument, NULL, OPT_CHECK};
+	opts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
+	opts[n] = (struct option){NULL, 0, NULL, 0};
 
 	struct ctw_agent *a = ctw_agent_new();
 	const char *config = getenv("CTRWATCH_CONFIG");
@@ -116,12 +117,13 @@ static int cmd_agent(int argc, char **argv)
 	}
 	if (optind < argc) {
 		ctw_agent_free(a);
-		return ctw_cmd_usage_error("agent", "agent: unexpected argument '%s'", argv[optind]);
+		return ctw_cmd_usage_error("agent", "agent: unexpected argument '%s'",
+					   argv[optind]);
 	}
 	if (verbose)
 		ctw_agent_set(a, "log_level", verbose > 1 ? "debug" : "info", CTW_SET_FLAG);
 
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	if (config && ctw_agent_load_config(a, config, &err) < 0)
 		goto out_err;
 	if (ctw_agent_check_settings(a, &err) < 0)

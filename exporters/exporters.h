@@ -36,9 +36,8 @@ bool ctw_metrics_sample(struct ctw_metrics *m, const char *const *labels, double
 /* One histogram series of the current family: `bounds` are the upper bounds
  * (ascending, without +Inf), `buckets[i]` the non-cumulative count of
  * observations in bucket i, with buckets[nbounds] the overflow bucket. */
-bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels,
-			   const double *bounds, const uint64_t *buckets, size_t nbounds,
-			   double sum);
+bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, const double *bounds,
+			   const uint64_t *buckets, size_t nbounds, double sum);
 
 /* Series dropped by the cap since the builder was created. */
 uint64_t ctw_metrics_dropped(const struct ctw_metrics *m);
@@ -74,17 +73,17 @@ typedef void (*ctw_scrape_fn)(void *ctx, struct ctw_metrics *m);
 typedef bool (*ctw_ready_fn)(void *ctx);
 
 struct ctw_http_opts {
-	const char *listen;          /* "ADDR:PORT" or ":PORT" or "[v6]:PORT" */
+	const char *listen; /* "ADDR:PORT" or ":PORT" or "[v6]:PORT" */
 	ctw_scrape_fn scrape;
 	ctw_ready_fn ready;
 	void *ctx;
-	size_t max_series;           /* series cap per scrape, 0 = none */
-	unsigned int conn_limit;     /* total connections */
+	size_t max_series;	 /* series cap per scrape, 0 = none */
+	unsigned int conn_limit; /* total connections */
 	unsigned int per_ip_limit;
-	unsigned int timeout_s;      /* idle connection timeout */
-	const char *tls_cert;        /* PEM files; both or neither */
+	unsigned int timeout_s; /* idle connection timeout */
+	const char *tls_cert;	/* PEM files; both or neither */
 	const char *tls_key;
-	const char *basic_auth;      /* "user:password" or NULL */
+	const char *basic_auth; /* "user:password" or NULL */
 };
 
 struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, size_t errlen);

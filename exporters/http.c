@@ -81,12 +81,14 @@ static int bind_listen(const char *spec, char *errbuf, size_t errlen)
 	const char *listen_spec = spec;
 	char host[256], port[16];
 	if (ctw_http_parse_listen(listen_spec, host, sizeof(host), port, sizeof(port)) < 0) {
-		snprintf(errbuf, errlen, "listen address '%s': expected ADDR:PORT, :PORT or [V6]:PORT",
+		snprintf(errbuf, errlen,
+			 "listen address '%s': expected ADDR:PORT, :PORT or [V6]:PORT",
 			 listen_spec ? listen_spec : "");
 		return -EINVAL;
 	}
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *res;
 	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
 	if (rc) {
@@ -119,7 +121,8 @@ static int bind_listen(const char *spec, char *errbuf, size_t errlen)
 	}
 	freeaddrinfo(res);
 	if (fd < 0) {
-		snprintf(errbuf, errlen, "listen on %s: %s", listen_spec, strerror(err ? err : EINVAL));
+		snprintf(errbuf, errlen, "listen on %s: %s", listen_spec,
+			 strerror(err ? err : EINVAL));
 		return -(err ? err : EINVAL);
 	}
 	return fd;
@@ -174,7 +177,7 @@ bool ctw_http_accepts_gzip(const char *ae)
 /* gzip `in` into a malloc'ed buffer. */
 int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen)
 {
-	z_stream zs = { 0 };
+	z_stream zs = {0};
 	/* Level 1: a scrape is text with long repeated prefixes; the fastest
 	 * level already shrinks it ~10x, and scrape latency matters more. */
 	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
@@ -201,8 +204,8 @@ int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen)
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned int status, const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
 	if (!r)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
@@ -298,7 +301,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 				 ready ? "ready\n" : "not ready\n");
 	}
 	if (!strcmp(url, "/"))
-		return send_text(c, MHD_HTTP_OK, "ctrwatch agent: see /metrics, /healthz, /readyz\n");
+		return send_text(c, MHD_HTTP_OK,
+				 "ctrwatch agent: see /metrics, /healthz, /readyz\n");
 	if (!authorized(h, c)) {
 		struct MHD_Response *r = MHD_create_response_from_buffer(
 			13, (void *)"unauthorized\n", MHD_RESPMEM_PERSISTENT);
@@ -334,20 +338,22 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 		h->user = strndup(opts->basic_auth, colon - opts->basic_auth);
 		h->pass = xstrdup(colon + 1);
 	}
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-			     MHD_USE_ERROR_LOG;
+	unsigned int flags =
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (!!opts->tls_cert != !!opts->tls_key) {
 		snprintf(errbuf, errlen, "TLS needs both a certificate and a key");
 		goto out_free;
 	}
 	if (opts->tls_cert) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			snprintf(errbuf, errlen, "TLS: libmicrohttpd was built without TLS support");
+			snprintf(errbuf, errlen,
+				 "TLS: libmicrohttpd was built without TLS support");
 			goto out_free;
 		}
 		int rc = ctw_read_file(opts->tls_cert, &h->cert_pem, NULL);
 		if (rc < 0) {
-			snprintf(errbuf, errlen, "TLS certificate %s: %s", opts->tls_cert, strerror(-rc));
+			snprintf(errbuf, errlen, "TLS certificate %s: %s", opts->tls_cert,
+				 strerror(-rc));
 			goto out_free;
 		}
 		rc = ctw_read_file(opts->tls_key, &h->key_pem, NULL);
@@ -367,19 +373,17 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 							 : ((struct sockaddr_in *)&ss)->sin_port);
 
 	struct MHD_OptionItem tls[] = {
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem },
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem },
-		{ MHD_OPTION_END, 0, NULL },
+		{MHD_OPTION_HTTPS_MEM_CERT, 0, h->cert_pem},
+		{MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem},
+		{MHD_OPTION_END, 0, NULL},
 	};
 	h->d = MHD_start_daemon(
-		flags, 0, NULL, NULL, handle, h,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_LISTEN_SOCKET, h->fd,
-		MHD_OPTION_CONNECTION_LIMIT, opts->conn_limit ? opts->conn_limit : 512,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opts->per_ip_limit ? opts->per_ip_limit : 128,
-		MHD_OPTION_CONNECTION_TIMEOUT, opts->timeout_s ? opts->timeout_s : 15,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-		MHD_OPTION_ARRAY, opts->tls_cert ? tls : &tls[2],
+		flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_CONNECTION_LIMIT,
+		opts->conn_limit ? opts->conn_limit : 512, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		opts->per_ip_limit ? opts->per_ip_limit : 128, MHD_OPTION_CONNECTION_TIMEOUT,
+		opts->timeout_s ? opts->timeout_s : 15, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)(32 * 1024), MHD_OPTION_ARRAY, opts->tls_cert ? tls : &tls[2],
 		MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(errbuf, errlen, "start HTTP server on %s failed", opts->listen);
@@ -392,7 +396,10 @@ out_free:
 	return NULL;
 }
 
-int ctw_http_port(const struct ctw_http *h) { return h ? h->port : -1; }
+int ctw_http_port(const struct ctw_http *h)
+{
+	return h ? h->port : -1;
+}
 
 void ctw_http_stop(struct ctw_http *h)
 {

@@ -41,8 +41,7 @@ static inline __attribute__((always_inline)) void sb_grow(struct sbuf *b, size_t
 		sb_grow_slow(b, need);
 }
 
-static inline __attribute__((always_inline)) void sb_put(struct sbuf *b, const char *s,
-							 size_t n)
+static inline __attribute__((always_inline)) void sb_put(struct sbuf *b, const char *s, size_t n)
 {
 	sb_grow(b, n);
 	memcpy(b->p + b->len, s, n);
@@ -50,7 +49,10 @@ static inline __attribute__((always_inline)) void sb_put(struct sbuf *b, const c
 	b->p[b->len] = '\0';
 }
 
-static inline void sb_puts(struct sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+static inline void sb_puts(struct sbuf *b, const char *s)
+{
+	sb_put(b, s, strlen(s));
+}
 
 static inline void sb_putc(struct sbuf *b, char c)
 {
@@ -63,8 +65,8 @@ struct family {
 	char *name;
 	char *help;
 	enum ctw_metric_type type;
-	bool bad;          /* invalid name: its samples are rejected */
-	bool declared;     /* declared in the current scrape */
+	bool bad;      /* invalid name: its samples are rejected */
+	bool declared; /* declared in the current scrape */
 	size_t nseries;
 	struct sbuf body;
 };
@@ -73,7 +75,7 @@ struct family {
  * keys live in one arena, so a scrape of 10 000 series makes no per-series
  * allocation. */
 struct slot {
-	uint64_t hash;  /* 0 = empty (a real hash of 0 is stored as 1) */
+	uint64_t hash; /* 0 = empty (a real hash of 0 is stored as 1) */
 	size_t off, len;
 };
 
@@ -95,7 +97,7 @@ struct ctw_metrics {
 	size_t cur_idx;
 	bool have_cur;
 	struct seriesset set;
-	struct sbuf key;  /* scratch: the series key being checked */
+	struct sbuf key; /* scratch: the series key being checked */
 	struct sbuf out;
 	bool rendered;
 };
@@ -151,7 +153,7 @@ static bool set_add(struct seriesset *s, const char *key, size_t len)
 			return false;
 		j = (j + 1) & (s->cap - 1);
 	}
-	s->slots[j] = (struct slot){ .hash = h, .off = s->arena.len, .len = len };
+	s->slots[j] = (struct slot){.hash = h, .off = s->arena.len, .len = len};
 	sb_put(&s->arena, key, len);
 	s->n++;
 	return true;
@@ -200,7 +202,10 @@ static bool valid_name(const char *s, bool colon)
 	return true;
 }
 
-bool ctw_metrics_valid_name(const char *name) { return valid_name(name, true); }
+bool ctw_metrics_valid_name(const char *name)
+{
+	return valid_name(name, true);
+}
 
 void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric_type type,
 			const char *help)
@@ -337,8 +342,8 @@ static int series_key(const char *name, const char *const *labels, const char *e
 	return n;
 }
 
-static void put_series(struct sbuf *b, const char *name, const char *suffix,
-		       const struct lbl *l, int n, const char *le, const char *value)
+static void put_series(struct sbuf *b, const char *name, const char *suffix, const struct lbl *l,
+		       int n, const char *le, const char *value)
 {
 	sb_puts(b, name);
 	if (suffix)
@@ -369,8 +374,8 @@ static void put_series(struct sbuf *b, const char *name, const char *suffix,
 
 /* Checks shared by samples and histograms: current family, labels, cap,
  * duplicates.  cost = the number of series lines this adds. */
-static int admit(struct ctw_metrics *m, const char *const *labels, bool histogram,
-		 size_t cost, struct lbl *l, struct family **fout)
+static int admit(struct ctw_metrics *m, const char *const *labels, bool histogram, size_t cost,
+		 struct lbl *l, struct family **fout)
 {
 	if (!m->have_cur) {
 		m->invalid++;
@@ -417,9 +422,8 @@ bool ctw_metrics_sample(struct ctw_metrics *m, const char *const *labels, double
 	return true;
 }
 
-bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels,
-			   const double *bounds, const uint64_t *buckets, size_t nbounds,
-			   double sum)
+bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, const double *bounds,
+			   const uint64_t *buckets, size_t nbounds, double sum)
 {
 	for (size_t i = 0; i < nbounds; i++) {
 		if (isnan(bounds[i]) || (i && bounds[i] <= bounds[i - 1])) {
@@ -449,10 +453,22 @@ bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels,
 	return true;
 }
 
-uint64_t ctw_metrics_dropped(const struct ctw_metrics *m) { return m->dropped; }
-uint64_t ctw_metrics_duplicates(const struct ctw_metrics *m) { return m->duplicates; }
-uint64_t ctw_metrics_invalid(const struct ctw_metrics *m) { return m->invalid; }
-size_t ctw_metrics_series(const struct ctw_metrics *m) { return m->nseries; }
+uint64_t ctw_metrics_dropped(const struct ctw_metrics *m)
+{
+	return m->dropped;
+}
+uint64_t ctw_metrics_duplicates(const struct ctw_metrics *m)
+{
+	return m->duplicates;
+}
+uint64_t ctw_metrics_invalid(const struct ctw_metrics *m)
+{
+	return m->invalid;
+}
+size_t ctw_metrics_series(const struct ctw_metrics *m)
+{
+	return m->nseries;
+}
 
 static const char *type_name(enum ctw_metric_type t)
 {

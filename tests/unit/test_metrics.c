@@ -11,9 +11,12 @@
 
 #include "../../exporters/exporters.h"
 
-#define L(...) ((const char *const[]){ __VA_ARGS__, NULL })
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static const char *text(struct ctw_metrics *m) { return ctw_metrics_text(m, NULL); }
+static const char *text(struct ctw_metrics *m)
+{
+	return ctw_metrics_text(m, NULL);
+}
 
 static int count_lines_with(const char *t, const char *needle)
 {
@@ -28,9 +31,10 @@ static void test_counter_help_type(void **state)
 	struct ctw_metrics *m = ctw_metrics_new(0);
 	ctw_metrics_family(m, "ctrwatch_syscalls_total", CTW_COUNTER, "Syscalls made.");
 	assert_true(ctw_metrics_sample(m, L("container", "web", "syscall", "openat"), 12));
-	assert_string_equal(text(m), "# HELP ctrwatch_syscalls_total Syscalls made.\n"
-				     "# TYPE ctrwatch_syscalls_total counter\n"
-				     "ctrwatch_syscalls_total{container=\"web\",syscall=\"openat\"} 12\n");
+	assert_string_equal(text(m),
+			    "# HELP ctrwatch_syscalls_total Syscalls made.\n"
+			    "# TYPE ctrwatch_syscalls_total counter\n"
+			    "ctrwatch_syscalls_total{container=\"web\",syscall=\"openat\"} 12\n");
 	assert_int_equal(ctw_metrics_series(m), 1);
 	ctw_metrics_free(m);
 }
@@ -102,7 +106,7 @@ static void test_invalid_labels(void **state)
 	assert_false(ctw_metrics_sample(m, L("ba-d", "x"), 1));
 	assert_false(ctw_metrics_sample(m, L("__name__", "x"), 1));
 	assert_false(ctw_metrics_sample(m, L("a", "x", "a", "y"), 1));
-	assert_false(ctw_metrics_sample(m, (const char *const[]){ "a", NULL }, 1));
+	assert_false(ctw_metrics_sample(m, (const char *const[]){"a", NULL}, 1));
 	ctw_metrics_family(m, "bad-name", CTW_GAUGE, "h");
 	assert_false(ctw_metrics_sample(m, NULL, 1));
 	ctw_metrics_family(m, "ok:name", CTW_GAUGE, "h");
@@ -139,23 +143,22 @@ static void test_histogram(void **state)
 {
 	struct ctw_metrics *m = ctw_metrics_new(0);
 	ctw_metrics_family(m, "lat_seconds", CTW_HISTOGRAM, "Latency.");
-	const double bounds[] = { 0.001, 0.01, 0.1 };
-	const uint64_t buckets[] = { 2, 0, 3, 4 };
+	const double bounds[] = {0.001, 0.01, 0.1};
+	const uint64_t buckets[] = {2, 0, 3, 4};
 	assert_true(ctw_metrics_histogram(m, L("container", "web"), bounds, buckets, 3, 1.5));
-	assert_string_equal(text(m),
-			    "# HELP lat_seconds Latency.\n# TYPE lat_seconds histogram\n"
-			    "lat_seconds_bucket{container=\"web\",le=\"0.001\"} 2\n"
-			    "lat_seconds_bucket{container=\"web\",le=\"0.01\"} 2\n"
-			    "lat_seconds_bucket{container=\"web\",le=\"0.1\"} 5\n"
-			    "lat_seconds_bucket{container=\"web\",le=\"+Inf\"} 9\n"
-			    "lat_seconds_sum{container=\"web\"} 1.5\n"
-			    "lat_seconds_count{container=\"web\"} 9\n");
+	assert_string_equal(text(m), "# HELP lat_seconds Latency.\n# TYPE lat_seconds histogram\n"
+				     "lat_seconds_bucket{container=\"web\",le=\"0.001\"} 2\n"
+				     "lat_seconds_bucket{container=\"web\",le=\"0.01\"} 2\n"
+				     "lat_seconds_bucket{container=\"web\",le=\"0.1\"} 5\n"
+				     "lat_seconds_bucket{container=\"web\",le=\"+Inf\"} 9\n"
+				     "lat_seconds_sum{container=\"web\"} 1.5\n"
+				     "lat_seconds_count{container=\"web\"} 9\n");
 	assert_int_equal(ctw_metrics_series(m), 6);
 	/* Duplicate histogram, `le` as a user label, unsorted bounds, and a
 	 * plain sample in a histogram family are all refused. */
 	assert_false(ctw_metrics_histogram(m, L("container", "web"), bounds, buckets, 3, 1));
 	assert_false(ctw_metrics_histogram(m, L("le", "x"), bounds, buckets, 3, 1));
-	const double bad[] = { 1, 1, 2 };
+	const double bad[] = {1, 1, 2};
 	assert_false(ctw_metrics_histogram(m, L("container", "x"), bad, buckets, 3, 1));
 	assert_false(ctw_metrics_sample(m, L("container", "y"), 1));
 	/* And a histogram in a counter family. */
@@ -163,7 +166,7 @@ static void test_histogram(void **state)
 	assert_false(ctw_metrics_histogram(m, NULL, bounds, buckets, 3, 1));
 	/* No labels, no bounds: only +Inf. */
 	ctw_metrics_family(m, "h2", CTW_HISTOGRAM, "h");
-	const uint64_t one[] = { 7 };
+	const uint64_t one[] = {7};
 	assert_true(ctw_metrics_histogram(m, NULL, NULL, one, 0, 0.5));
 	assert_non_null(strstr(text(m), "h2_bucket{le=\"+Inf\"} 7\nh2_sum 0.5\nh2_count 7\n"));
 	ctw_metrics_free(m);
@@ -185,8 +188,8 @@ static void test_series_cap(void **state)
 	/* A histogram that does not fit whole is dropped whole (cost 4). */
 	struct ctw_metrics *h = ctw_metrics_new(6);
 	ctw_metrics_family(h, "h", CTW_HISTOGRAM, "h");
-	const double b[] = { 1 };
-	const uint64_t c[] = { 1, 1 };
+	const double b[] = {1};
+	const uint64_t c[] = {1, 1};
 	assert_true(ctw_metrics_histogram(h, L("a", "1"), b, c, 1, 1));
 	assert_false(ctw_metrics_histogram(h, L("a", "2"), b, c, 1, 1));
 	assert_int_equal(ctw_metrics_dropped(h), 4);
@@ -265,7 +268,8 @@ static void test_reset(void **state)
 	assert_false(ctw_metrics_sample(m, NULL, 1));
 	ctw_metrics_family(m, "a_total", CTW_COUNTER, "A");
 	assert_true(ctw_metrics_sample(m, L("c", "1"), 4));
-	assert_string_equal(text(m), "# HELP a_total A\n# TYPE a_total counter\na_total{c=\"1\"} 4\n");
+	assert_string_equal(text(m),
+			    "# HELP a_total A\n# TYPE a_total counter\na_total{c=\"1\"} 4\n");
 	ctw_metrics_free(m);
 }
 

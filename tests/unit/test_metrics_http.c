@@ -73,7 +73,7 @@ static void test_gzip_roundtrip(void **state)
 	assert_int_equal((unsigned char)z[0], 0x1f); /* gzip magic */
 	assert_int_equal((unsigned char)z[1], 0x8b);
 	char out[sizeof(in) + 16];
-	z_stream zs = { 0 };
+	z_stream zs = {0};
 	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
 	zs.next_in = (Bytef *)z;
 	zs.avail_in = zl;
@@ -95,19 +95,22 @@ static void scrape(void *ctx, struct ctw_metrics *m)
 {
 	scrapes++;
 	ctw_metrics_family(m, "ctrwatch_test_total", CTW_COUNTER, "A test counter.");
-	ctw_metrics_sample(m, (const char *const[]){ "container", "web", NULL }, 42);
-	ctw_metrics_sample(m, (const char *const[]){ "container", "db", NULL }, 7);
-	ctw_metrics_sample(m, (const char *const[]){ "container", "cache", NULL }, 1);
+	ctw_metrics_sample(m, (const char *const[]){"container", "web", NULL}, 42);
+	ctw_metrics_sample(m, (const char *const[]){"container", "db", NULL}, 7);
+	ctw_metrics_sample(m, (const char *const[]){"container", "cache", NULL}, 1);
 }
 
-static bool ready(void *ctx) { return is_ready; }
+static bool ready(void *ctx)
+{
+	return is_ready;
+}
 
 /* One request on a fresh connection; returns the whole response. */
 static char *request(int port, const char *req)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
@@ -147,7 +150,8 @@ static void test_server(void **state)
 
 	r = request(port, "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
 	assert_non_null(strstr(r, "HTTP/1.1 200"));
-	assert_non_null(strstr(r, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+	assert_non_null(
+		strstr(r, "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
 	assert_non_null(strstr(r, "\r\nVary: Accept-Encoding\r\n"));
 	assert_null(strstr(r, "Content-Encoding"));
 	assert_non_null(strstr(r, "\r\n\r\n# HELP ctrwatch_test_total A test counter.\n"));
@@ -239,7 +243,7 @@ static void test_server_basic_auth(void **state)
 static void test_server_errors(void **state)
 {
 	char err[256] = "";
-	struct ctw_http_opts o = { .listen = "nonsense", .scrape = scrape };
+	struct ctw_http_opts o = {.listen = "nonsense", .scrape = scrape};
 	assert_null(ctw_http_start(&o, err, sizeof(err)));
 	assert_non_null(strstr(err, "expected ADDR:PORT"));
 	struct ctw_http *h = start(NULL, 0);
@@ -263,12 +267,9 @@ static void test_server_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_listen),
-		cmocka_unit_test(test_accepts_gzip),
-		cmocka_unit_test(test_gzip_roundtrip),
-		cmocka_unit_test(test_server),
-		cmocka_unit_test(test_server_cap),
-		cmocka_unit_test(test_server_basic_auth),
+		cmocka_unit_test(test_parse_listen),   cmocka_unit_test(test_accepts_gzip),
+		cmocka_unit_test(test_gzip_roundtrip), cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_cap),     cmocka_unit_test(test_server_basic_auth),
 		cmocka_unit_test(test_server_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

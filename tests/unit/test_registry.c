@@ -65,8 +65,8 @@ static void test_parse_paths(void **state)
 	parse_ok("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID1_
 		 ".slice/cri-containerd-" ID5 ".scope",
 		 CTW_RT_CONTAINERD, ID5, UID1);
-	parse_ok("/kubepods.slice/kubepods-pod" UID1_ ".slice/crio-" ID6 ".scope", CTW_RT_CRIO,
-		 ID6, UID1);
+	parse_ok("/kubepods.slice/kubepods-pod" UID1_ ".slice/crio-" ID6 ".scope", CTW_RT_CRIO, ID6,
+		 UID1);
 	parse_ok("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID1_
 		 ".slice/docker-" ID6 ".scope",
 		 CTW_RT_DOCKER, ID6, UID1);
@@ -87,9 +87,10 @@ static void test_parse_paths(void **state)
 	parse_no("/kubepods.slice/kubepods-burstable.slice");
 	parse_no("/kubepods/burstable/pod" UID2);
 	parse_no("/system.slice/docker-XYZ.scope");
-	parse_no("/system.slice/docker-abc.scope");           /* id too short */
-	parse_no("/docker/" "ABCDEF1111111111111111111111111111111111111111111111111111111111");
-	parse_no("/somewhere/" ID1);                          /* bare id, no context */
+	parse_no("/system.slice/docker-abc.scope"); /* id too short */
+	parse_no("/docker/"
+		 "ABCDEF1111111111111111111111111111111111111111111111111111111111");
+	parse_no("/somewhere/" ID1); /* bare id, no context */
 }
 
 /* ---- fake trees ---- */
@@ -148,8 +149,7 @@ static struct ctw_registry *new_reg(void)
 	snprintf(st, sizeof(st), "%s/state", root);
 	snprintf(host, sizeof(host), "%s/host", root);
 	struct ctw_registry_opts o = {
-		.cgroup_root = cg, .proc_root = "/proc", .state_dir = st, .host_root = host
-	};
+		.cgroup_root = cg, .proc_root = "/proc", .state_dir = st, .host_root = host};
 	return ctw_registry_new(&o);
 }
 
@@ -220,9 +220,9 @@ static void test_scan_fake_host(void **state)
 	assert_string_equal(c->image, "nginx:1.25");
 	assert_int_equal(c->cgroup_id, ino("cg/system.slice/docker-" ID1 ".scope"));
 	/* nested cgroups map to their container */
-	assert_ptr_equal(ctw_registry_lookup(r, ino("cg/system.slice/docker-" ID1
-						       ".scope/nested/deeper")),
-			 c);
+	assert_ptr_equal(
+		ctw_registry_lookup(r, ino("cg/system.slice/docker-" ID1 ".scope/nested/deeper")),
+		c);
 	assert_null(ctw_registry_lookup(r, ino("cg/system.slice")));
 
 	c = by_id(r, ID2);
@@ -268,7 +268,7 @@ static void test_scan_fake_host(void **state)
 	assert_int_equal(ctw_agent_container_labels(by_id(r, ID1), l, 16), 2);
 
 	/* Every cgroup id of every container: 7 containers + 2 nested dirs. */
-	struct ids_ctx ic = { .r = r };
+	struct ids_ctx ic = {.r = r};
 	assert_int_equal(ctw_registry_cgroup_ids(r, count_id, &ic), 9);
 	assert_int_equal(ic.n, 9);
 	assert_int_equal(ic.nested, 2);
@@ -323,7 +323,10 @@ static void h_removed(void *ctx, const struct ctw_container *c)
 	nremoved++;
 	ctw_strlcpy(last_removed, c->id, sizeof(last_removed));
 }
-static void h_dir(void *ctx, const char *p) { ndirs++; }
+static void h_dir(void *ctx, const char *p)
+{
+	ndirs++;
+}
 
 static void test_hooks(void **state)
 {
@@ -358,8 +361,8 @@ static void test_grace(void **state)
 	char cg[PATH_MAX * 2], st[PATH_MAX * 2];
 	snprintf(cg, sizeof(cg), "%s/cg", root);
 	snprintf(st, sizeof(st), "%s/state", root);
-	struct ctw_registry_opts o = { .cgroup_root = cg, .state_dir = st,
-				       .grace_ns = 300 * 1000000ull };
+	struct ctw_registry_opts o = {
+		.cgroup_root = cg, .state_dir = st, .grace_ns = 300 * 1000000ull};
 	struct ctw_registry *r = ctw_registry_new(&o);
 	ctw_registry_set_hooks(r, h_added, h_removed, NULL, NULL);
 	nadded = nremoved = 0;
