@@ -192,11 +192,13 @@ t_eq "not one denied datagram got through during the swaps" 0 "$(cat "$rxf")"
 # A CLI killed in the middle of an apply leaves the old policy whole.
 in_r_net "$CTW_BIN" policy apply "$P/deny24.yaml" >/dev/null
 g=$(ctw policy show --json | jq .generation)
-in_r_net "$CTW_BIN" policy apply "$P/big.yaml" >/dev/null 2>&1 &
-apid=$!
-sleep 0.4
-kill -KILL "$apid" 2>/dev/null
-wait "$apid" 2>/dev/null
+(
+	nsenter --net="/run/netns/$PR" "$CTW_BIN" policy apply "$P/big.yaml" >/dev/null 2>&1 &
+	apid=$!
+	sleep 0.4
+	kill -KILL "$apid"
+	wait "$apid"
+) 2>/dev/null
 show=$(ctw policy show --json)
 if [ "$(jq .generation <<<"$show")" = "$g" ]; then
 	t_eq "killed mid-apply: the old policy is whole (1 rule)" 1 "$(jq '.rules | length' <<<"$show")"
@@ -215,6 +217,21 @@ t_match "show lists the quick rule first" '0 +quick-10\.94\.1\.0/24' "$(ctw poli
 t_ok "policy del 10.94.1.0/24" in_r_net "$CTW_BIN" policy del 10.94.1.0/24
 t_eq "after del tcp/80 passes" refused "$(in_s pt tcp 10.94.1.1 10.94.1.2 80)"
 t_eq "the file's rule is still there" timeout "$(in_s pt tcp 10.94.2.1 10.94.2.2 80)"
+
+# ---- generic XDP where the driver has none (lo), shown by `policy show` ----
+cat >"$P/lo.yaml" <<EOF
+rules:
+  - {name: deny-net2, action: deny, interfaces: [eth0], match: {cidrs: [10.94.2.0/24]}}
+  - {name: no-ping-on-lo, action: deny, interfaces: [lo], match: {cidrs: [127.0.0.1/32], protocol: icmp}}
+EOF
+t_ok "apply with lo" in_r_net "$CTW_BIN" policy apply "$P/lo.yaml"
+show=$(ctw policy show --json)
+t_eq "show: lo in generic mode" generic "$(jq -r '.attachments[] | select(.interface == "lo") | .mode' <<<"$show")"
+t_eq "show: eth0 still native" native "$(jq -r '.attachments[] | select(.interface == "eth0") | .mode' <<<"$show")"
+t_fail "generic XDP on lo drops ping 127.0.0.1" in_r busybox ping -c 1 -W 1 127.0.0.1
+t_ok "tcp on lo still passes" sh -c "[ \"\$(ip netns exec $PR /usr/bin/python3 $PT tcp 127.0.0.1 127.0.0.1 19405)\" = refused ]"
+in_r_net "$CTW_BIN" policy apply "$P/deny24.yaml" >/dev/null
+t_nomatch "lo left out of the next policy: detached" 'xdp' "$(ip -n "$PR" link show lo)"
 
 # ---- a malformed or contradictory file changes nothing ----
 g=$(ctw policy show --json | jq .generation)
