@@ -121,7 +121,7 @@ static int fw_load(struct fw *f, struct ctw_err *err)
 		return r;
 	f->dir = pin_dir();
 	f->ncpu = libbpf_num_possible_cpus();
-	struct bpf_object_open_opts o = { .sz = sizeof(o), .pin_root_path = f->dir };
+	struct bpf_object_open_opts o = {.sz = sizeof(o), .pin_root_path = f->dir};
 	f->x = xdp_fw_bpf__open_opts(&o);
 	if (!f->x) {
 		r = ctw_err_set(err, errno, "open xdp_fw");
@@ -425,7 +425,7 @@ static int apply_compiled(struct fw *f, const struct ctw_pol_compiled *c, struct
 			ctw_err_prefix(err, "interface %s", c->ifaces[i].name);
 			goto out;
 		}
-		struct bpf_xdp_query_opts q = { .sz = sizeof(q) };
+		struct bpf_xdp_query_opts q = {.sz = sizeof(q)};
 		bpf_xdp_query((int)c->ifaces[i].ifindex, 0, &q);
 		if (natt < CTW_FW_MAX_ATTACH) {
 			ctw_strlcpy(att[natt].ifname, c->ifaces[i].name, sizeof(att[natt].ifname));
@@ -754,12 +754,14 @@ int ctw_policy_show(FILE *out, bool json, struct ctw_err *err)
 			(unsigned long long)sc->source_hash, act_name(sc->xdp_default),
 			act_name(sc->egress_default), act_name(sc->ingress_default));
 		for (size_t i = 0; i < natt; i++) {
-			if (att[i].cgroup_id)
+			if (att[i].cgroup_id) {
+				const char *cn = pol_container_name(att[i].cgroup_id);
 				fprintf(out,
-					"%s{\"type\":\"cgroup\",\"cgroup_id\":%llu,\"live\":%s}",
-					i ? "," : "", (unsigned long long)att[i].cgroup_id,
-					live[i] ? "true" : "false");
-			else
+					"%s{\"type\":\"cgroup\",\"cgroup_id\":%llu,\"container\":",
+					i ? "," : "", (unsigned long long)att[i].cgroup_id);
+				ctw_json_string(out, cn ? cn : "");
+				fprintf(out, ",\"live\":%s}", live[i] ? "true" : "false");
+			} else
 				fprintf(out,
 					"%s{\"type\":\"xdp\",\"interface\":\"%s\",\"ifindex\":%u,"
 					"\"mode\":\"%s\",\"live\":%s}",
@@ -776,11 +778,12 @@ int ctw_policy_show(FILE *out, bool json, struct ctw_err *err)
 			act_name(sc->ingress_default));
 		fprintf(out, "attached:\n");
 		for (size_t i = 0; i < natt; i++) {
-			if (att[i].cgroup_id)
-				fprintf(out, "  cgroup %llu egress+ingress%s\n",
-					(unsigned long long)att[i].cgroup_id,
-					live[i] ? "" : " (gone)");
-			else
+			if (att[i].cgroup_id) {
+				const char *cn = pol_container_name(att[i].cgroup_id);
+				fprintf(out, "  cgroup %llu%s%s egress+ingress%s\n",
+					(unsigned long long)att[i].cgroup_id, cn ? " " : "",
+					cn ? cn : "", live[i] ? "" : " (gone)");
+			} else
 				fprintf(out, "  xdp    %s (ifindex %u, %s)%s\n", att[i].ifname,
 					att[i].ifindex, mode_name(att[i].mode),
 					live[i] ? "" : " (gone)");

@@ -26,6 +26,7 @@
 #pragma weak ctw_registry_scan
 #pragma weak ctw_registry_at
 #pragma weak ctw_registry_count
+#pragma weak ctw_registry_lookup
 
 /* ---- prefix set ---- */
 
@@ -151,6 +152,17 @@ static struct ctw_registry *host_registry(void *ctx)
 			ctw_registry_scan(own);
 	}
 	return own;
+}
+
+const char *pol_container_name(uint64_t cgid)
+{
+	struct ctw_registry *reg = host_registry(NULL);
+	const struct ctw_container *c;
+
+	if (!reg || !ctw_registry_lookup)
+		return NULL;
+	c = ctw_registry_lookup(reg, cgid);
+	return c ? c->name : NULL;
 }
 
 static bool glob_ok(const char *pat, const char *s)

@@ -35,5 +35,7 @@ uint64_t pol_fnv1a(const void *data, size_t len);
 /* Compact text of a rule's match, for `policy show`. */
 void pol_rule_summary(const struct ctw_pol_rule *r, char *buf, size_t size);
 void pol_format_cidr(const struct ctw_pol_cidr *c, char *buf, size_t size);
+/* The name of the container behind a cgroup id (host registry), or NULL. */
+const char *pol_container_name(uint64_t cgid);
 
 #endif /* CTW_POL_INTERNAL_H */

@@ -42,6 +42,8 @@ EOF
 t_ok "apply a name-glob policy (CLI)" ctw policy apply "$P/ctr.yaml"
 t_eq "one container cgroup attached" 1 \
 	"$(ctw policy show --json | jq '[.attachments[] | select(.type == "cgroup")] | length')"
+t_eq "show names the container" "web-$N" \
+	"$(ctw policy show --json | jq -r '.attachments[] | select(.type == "cgroup") | .container')"
 t_eq "web-$N: 19415 blocked, 19416 works" "143 0" "$(probe "web-$N")"
 t_eq "db-$N (not selected): both work" "0 0" "$(probe "db-$N")"
 t_cmp "no-19415 counted the SYNs" "$(rule_packets no-19415)" -ge 1
