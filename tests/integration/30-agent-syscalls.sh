@@ -17,6 +17,20 @@ apid=$AGENT_PID
 progs=$(agent_prog_ids "$apid" | tr '\n' ' ')
 t_match "the agent holds BPF programs (ids: $progs)" '[0-9]' "$progs"
 
+# Two more agents with bounded syscall sets watch the same containers.
+port_top=$(free_port)
+"$CTW_BIN" agent --listen "127.0.0.1:$port_top" --syscalls top:3 --metrics syscalls \
+	>"$CTW_WORK/agent-top.log" 2>&1 &
+top_pid=$!
+on_exit "kill -TERM $top_pid 2>/dev/null"
+port_list=$(free_port)
+"$CTW_BIN" agent --listen "127.0.0.1:$port_list" --syscalls list:openat,execve \
+	--metrics syscalls >"$CTW_WORK/agent-list.log" 2>&1 &
+list_pid=$!
+on_exit "kill -TERM $list_pid 2>/dev/null"
+wait_for 10 curl -fsS "http://127.0.0.1:$port_top/readyz"
+wait_for 10 curl -fsS "http://127.0.0.1:$port_list/readyz"
+
 # ---- a ctrwatch container ----
 ctr=ctwa30-$$
 "$CTW_BIN" run --name "$ctr" busybox sh -c '
@@ -48,6 +62,22 @@ t_match "cgroup resources of the container" \
 	"^ctrwatch_container_cpu_usage_seconds_total\\{container=\"$ctr\"\\} [0-9.e+-]+" "$m"
 t_match "memory usage of the container" \
 	"^ctrwatch_container_memory_usage_bytes\\{container=\"$ctr\"\\} [1-9]" "$m"
+
+m=$(scrape "$port_top")
+sel=$(printf '%s\n' "$m" | grep "^ctrwatch_syscalls_total{container=\"$ctr\"" | grep -vc 'syscall="other"')
+t_eq "--syscalls top:3: three syscalls per container" 3 "$sel"
+t_match "--syscalls top:3: the rest summed as syscall=\"other\"" \
+	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"other\"\\} [1-9]" "$m"
+t_match "--syscalls top:3: busy syscalls of the loop are the ones kept" \
+	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"(openat|clone|wait4|brk|close|set_robust_list|prctl)\"\\}" "$m"
+m=$(scrape "$port_list")
+t_eq "--syscalls list:openat,execve: only those and other" "execve openat other" \
+	"$(printf '%s\n' "$m" | grep "^ctrwatch_syscalls_total{container=\"$ctr\"" |
+		sed -E 's/.*syscall="([^"]+)".*/\1/' | sort | tr '\n' ' ' | sed 's/ $//')"
+all=$(series_sum "$(scrape "$port")" "^ctrwatch_syscalls_total\\{container=\"$ctr\",")
+lst=$(series_sum "$m" "^ctrwatch_syscalls_total\\{container=\"$ctr\",")
+t_cmp "list mode loses no calls: its sum with other ($lst) >= 95 % of all mode's ($all)" \
+	$((lst * 100)) -ge $((all * 95))
 
 # ---- a process in a cgroup of ours, known through a hand-written state ----
 fake=ctwa30fake-$$
