@@ -259,9 +259,6 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	struct sync_msg m;
 
 	close(c->sync[0]);
-	/* The container dies with its parent: a SIGKILLed `ctrwatch run`
-	 * leaves no running orphan behind. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setsid();
 	/* clone3 put us in the v2 cgroup; the v1 ones we join ourselves. */
 	if (cg_enter_self(&c->st, &err))
@@ -290,6 +287,10 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		child_fail(fd, &err);
 	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
 		_exit(CTW_EXIT_RUNTIME);
+	/* The container dies with its parent: a SIGKILLed `ctrwatch run`
+	 * leaves no running orphan behind.  Set now that our parent is final
+	 * (see clone_into_cgroup); one that died already closed the socket. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Now that we are in our cgroups, make them the namespace's root. */
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		ctw_err_set(&err, errno, "unshare cgroup namespace");

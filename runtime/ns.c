@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/prctl.h>
 #include <linux/sched.h>
 
 #include "internal.h"
@@ -23,9 +25,7 @@ bool net_available(void)
 	return ctw_net_setup != NULL && ctw_net_teardown != NULL;
 }
 
-/* fork()-like: returns 0 in the child.  The child starts in cgroup_fd's
- * cgroup when cgroup_fd >= 0 (no window in the caller's cgroup). */
-pid_t clone_into_cgroup(int flags, int cgroup_fd)
+static pid_t raw_clone3(int flags, int cgroup_fd)
 {
 	struct clone_args args = {
 		.flags = (uint64_t)flags,
@@ -39,6 +39,75 @@ pid_t clone_into_cgroup(int flags, int cgroup_fd)
 	if (r < 0 && (errno == ENOSYS || errno == E2BIG) && cgroup_fd < 0)
 		r = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
 	return (pid_t)r;
+}
+
+static bool single_threaded(void)
+{
+	char buf[1024];
+	if (ctw_read_line("/proc/self/stat", buf, sizeof(buf)))
+		return false;
+	/* num_threads is field 20 */
+	char *p = strrchr(buf, ')');
+	for (int field = 2; p && field < 20; field++)
+		p = strchr(p + 1, ' ');
+	return p && atoi(p + 1) == 1;
+}
+
+/*
+ * fork()-like: returns 0 in the child, which starts in cgroup_fd's cgroup
+ * when cgroup_fd >= 0 (no window in the caller's cgroup).
+ *
+ * A raw clone3 copies locks (malloc, stdio) that another thread may hold at
+ * that moment, and the child, which allocates and opens files, would wait
+ * for them forever.  glibc's fork() takes care of that, so a
+ * multi-threaded caller (run --trace has a reader thread) first forks a
+ * single-threaded helper that makes the clone3 and exits; we are the
+ * subreaper that inherits the child.  The child sets its parent-death
+ * signal only once it is ours (the reparenting would deliver it).
+ */
+pid_t clone_into_cgroup(int flags, int cgroup_fd)
+{
+	if (single_threaded())
+		return raw_clone3(flags, cgroup_fd);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return -1;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t mid = fork();
+	if (mid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		errno = e;
+		return -1;
+	}
+	if (mid == 0) {
+		close(p[0]);
+		pid_t c = raw_clone3(flags, cgroup_fd);
+		if (c == 0) {
+			close(p[1]);
+			return 0;
+		}
+		int res[2] = {c, errno};
+		ssize_t w = write(p[1], res, sizeof(res));
+		_exit(w == sizeof(res) ? 0 : 1);
+	}
+	close(p[1]);
+	int res[2] = {-1, EIO};
+	ssize_t n;
+	do
+		n = read(p[0], res, sizeof(res));
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	waitpid(mid, NULL, 0);
+	if (n != sizeof(res)) {
+		errno = EIO;
+		return -1;
+	}
+	if (res[0] < 0)
+		errno = res[1];
+	return res[0];
 }
 
 /* Order matters for join: user first (unused), then the rest; mnt last so

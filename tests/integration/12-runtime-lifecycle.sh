@@ -155,6 +155,17 @@ wait
 t_eq "a name is given to one of six concurrent runs" "1" "$(cat "$CTW_WORK"/same* | grep -c '^0$')"
 t_eq "the others fail with 125" "5" "$(cat "$CTW_WORK"/same* | grep -c '^125$')"
 
+# A multi-threaded caller (run --trace has a reader thread): the child must
+# never inherit a lock another thread held (it would hang forever).
+if ctw run --help | grep -q -- '--trace'; then
+	ok=0
+	for _ in $(seq 20); do
+		timeout -s KILL 30 "$CTW_BIN" run --trace --trace-output /dev/null busybox true && ok=$((ok + 1))
+	done
+	t_eq "20 runs from a multi-threaded caller (--trace) all finish" 20 "$ok"
+	ctw gc >/dev/null
+fi
+
 # 50 containers in sequence leave nothing behind.
 for _ in $(seq 50); do ctw run busybox true || echo FAIL; done >"$CTW_WORK/seq50" 2>&1
 t_eq "50 runs in sequence succeed" "" "$(cat "$CTW_WORK/seq50")"
