@@ -31,7 +31,7 @@ declare -A dir=(
 	[kubesd]="kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$UID1_.slice/cri-containerd-$K1.scope"
 	[kubefs]="kubepods/besteffort/pod$UID2/$K2"
 )
-on_exit "find '$base' -depth -type d -exec rmdir {} \\; 2>/dev/null"
+on_exit "cg_rmdir '$base'"
 for k in "${!dir[@]}"; do
 	cg_spawn "$base/${dir[$k]}" sh -c 'while :; do cat /etc/hostname >/dev/null; sleep 0.01; done' ||
 		t_fail "spawn into $k" true

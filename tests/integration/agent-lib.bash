@@ -51,12 +51,25 @@ agent_prog_ids() { # pid
 cg_spawn() { # dir cmd...
 	local dir=$1; shift
 	mkdir -p "$dir" || return 1
-	on_exit "rmdir '$dir' 2>/dev/null"
 	# The new shell moves itself into the cgroup, then becomes CMD.
 	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$dir" "$@" &
 	CG_PID=$!
-	on_exit "kill -KILL $CG_PID 2>/dev/null"
+	on_exit "kill -KILL $CG_PID 2>/dev/null; wait $CG_PID 2>/dev/null; cg_rmdir '$dir'"
 	wait_for 5 grep -qx "$CG_PID" "$dir/cgroup.procs"
+}
+
+# rmdir a cgroup tree we made, depth first, retrying while killed tasks
+# still hold it for a moment.
+cg_rmdir() { # dir
+	local d
+	[ -d "$1" ] || return 0
+	for _ in $(seq 1 30); do
+		find "$1" -depth -type d 2>/dev/null | while IFS= read -r d; do rmdir "$d" 2>/dev/null; done
+		[ -d "$1" ] || return 0
+		sleep 0.1
+	done
+	echo "# cgroup $1 could not be removed"
+	return 1
 }
 
 # Every series once: name{labels} without the value, repeated ones printed.
