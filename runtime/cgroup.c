@@ -372,10 +372,10 @@ static int rmdir_retry(const char *dir, bool kill_left)
 	for (int i = 0; i < 200; i++) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
-		if (errno != EBUSY)
+		/* Without kill_left a busy cgroup is not ours to wait for. */
+		if (errno != EBUSY || !kill_left)
 			return -errno;
-		if (kill_left)
-			kill_procs(dir);
+		kill_procs(dir);
 		struct timespec ts = {0, i < 20 ? 1000000 : 10000000};
 		nanosleep(&ts, NULL);
 	}

@@ -219,7 +219,9 @@ static int gc_orphans(const char *dir, bool cgroup)
 		if (cgroup) {
 			struct ctw_state t = {0};
 			ctw_strlcpy(t.cgroup, p, sizeof(t.cgroup));
-			if (cg_destroy(&t, true) == 0)
+			/* Empty ones only: a populated cgroup without our state
+			 * may belong to a ctrwatch with another state dir. */
+			if (cg_destroy(&t, false) == 0)
 				n++;
 		} else if (ctw_rm_rf(p) == 0) {
 			n++;
