@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "internal.h"
@@ -203,6 +204,13 @@ static bool has_state(const char *id)
 	return r;
 }
 
+static bool old_enough(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0 &&
+	       (uint64_t)st.st_mtime + 3600 < ctw_realtime_ns() / 1000000000ull;
+}
+
 /* Remove container-looking entries (64 hex names) of dir that have no
  * state: what a run killed between two steps may leave. */
 static int gc_orphans(const char *dir, bool cgroup)
@@ -223,7 +231,11 @@ static int gc_orphans(const char *dir, bool cgroup)
 			 * may belong to a ctrwatch with another state dir. */
 			if (cg_destroy(&t, false) == 0)
 				n++;
-		} else if (ctw_rm_rf(p) == 0) {
+		} else if (old_enough(p) && ctw_rm_rf(p) == 0) {
+			/* Our own runs write the state before this dir and
+			 * remove it after: a stateless one is either debris of
+			 * a crash long ago or another state dir's, so only
+			 * old ones go. */
 			n++;
 		}
 		free(p);
