@@ -596,6 +596,11 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 		ctw_metrics_family(m, fams[f].name, CTW_COUNTER, fams[f].help);
 		for (size_t i = 0; i < n;) {
 			const struct ctw_container *c = ctw_registry_lookup(reg, rows[i].cgid);
+			if (!c) { /* cannot happen: rows are dropped on every rescan */
+				while (i < n && ctw_registry_lookup(reg, rows[i].cgid) == c)
+					i++;
+				continue;
+			}
 			const char *l[16];
 			size_t k = ctw_agent_container_labels(c, l, 12);
 			l[k] = "syscall";

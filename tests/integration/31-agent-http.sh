@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
 require_root
-require_cmd curl python3 promtool openssl
+require_cmd curl python3 promtool openssl jq
 
 port=$(free_port)
 agent_start "$port" --http-timeout 2s || exit 1
@@ -136,6 +136,14 @@ t_eq "still serving after the reload" 200 \
 	"$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics")"
 kill -TERM "$AGENT_PID"; rc=0; wait "$AGENT_PID" || rc=$?
 t_eq "exit 0 after SIGTERM" 0 "$rc"
+
+# JSON log lines for the DaemonSet.
+port=$(free_port)
+agent_start "$port" --log-format json -v || exit 1
+agent_stop
+t_ok "--log-format json: every stderr line is a JSON object with time, level, msg" \
+	sh -c "[ -s '$AGENT_LOG' ] && jq -e 'has(\"time\") and has(\"level\") and has(\"msg\")' '$AGENT_LOG' >/dev/null"
+t_match "--log-format json: the stop is logged" '"msg":"signal 15: stopping"' "$(cat "$AGENT_LOG")"
 
 # A cap that bites: dropped series are counted, own metrics still present.
 port=$(free_port)
