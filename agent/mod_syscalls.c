@@ -17,7 +17,8 @@
  *   top:N      the N busiest, chosen once and then kept (a sticky set, so
  *              counters never jump between series); the rest are summed
  *              into syscall="other"
- *   list:a,b   only these; the rest are summed into syscall="other"
+ *   list:a,b   only these (also spelled just "a,b"); the rest are summed
+ *              into syscall="other"
  *
  * The module keeps the kernel's `watched` map equal to the set of cgroup
  * ids the registry attributes to containers (each container's own and its
@@ -106,8 +107,10 @@ static int parse_mode(struct syscalls *s, const char *spec)
 		s->top_n = v;
 		return 0;
 	}
-	if (ctw_str_has_prefix(spec, "list:")) {
-		_cleanup_free_ char *dup = xstrdup(spec + 5);
+	/* "list:a,b", or just "a,b" (or one name) */
+	bool prefixed = ctw_str_has_prefix(spec, "list:");
+	if (prefixed || strspn(spec, "abcdefghijklmnopqrstuvwxyz0123456789_,") == strlen(spec)) {
+		_cleanup_free_ char *dup = xstrdup(spec + (prefixed ? 5 : 0));
 		char *save = NULL;
 		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, t);
@@ -381,8 +384,10 @@ static void syscalls_container_removed(void *state, const struct ctw_container *
 static void syscalls_reload(void *state)
 {
 	struct syscalls *s = state;
-	if (parse_mode(s, ctw_agent_setting(s->a, "syscalls")) < 0)
-		pr_err("syscalls: bad 'syscalls' setting, keeping all");
+	if (parse_mode(s, ctw_agent_setting(s->a, "syscalls")) < 0) {
+		pr_err("syscalls: bad 'syscalls' setting, exporting all");
+		s->mode = MODE_ALL;
+	}
 	s->nsets = 0;
 	s->rows_valid = false;
 }

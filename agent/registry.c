@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -144,6 +146,12 @@ static void idmap_clear(struct idmap *m)
 
 /* ---- cgroup basics ---- */
 
+static bool is_cgroup2(const char *dir)
+{
+	struct statfs sf;
+	return statfs(dir, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 const char *ctw_cgroup2_mount(void)
 {
 	static char mnt[PATH_MAX];
@@ -152,14 +160,9 @@ const char *ctw_cgroup2_mount(void)
 		return mnt[0] ? mnt : NULL;
 	done = true;
 	/* The usual places first; else the first cgroup2 in mountinfo. */
-	struct stat st;
 	const char *cands[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
 	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-		char probe[PATH_MAX];
-		snprintf(probe, sizeof(probe), "%s/cgroup.procs", cands[i]);
-		if (stat(probe, &st) == 0 &&
-		    !ctw_path_exists(
-			    (snprintf(probe, sizeof(probe), "%s/tasks", cands[i]), probe))) {
+		if (is_cgroup2(cands[i])) {
 			ctw_strlcpy(mnt, cands[i], sizeof(mnt));
 			return mnt;
 		}
@@ -353,6 +356,15 @@ struct ctw_registry *ctw_registry_new(const struct ctw_registry_opts *opts)
 	size_t l = strlen(r->cgroup_root);
 	while (l > 1 && r->cgroup_root[l - 1] == '/')
 		r->cgroup_root[--l] = '\0';
+	/* A hybrid host's /sys/fs/cgroup given as the root (the Helm chart's
+	 * default): the v1 hierarchies there carry other inode numbers than
+	 * BPF sees, so walk the v2 tree below it. */
+	char unified[PATH_MAX + 16];
+	snprintf(unified, sizeof(unified), "%s/unified", r->cgroup_root);
+	if (!is_cgroup2(r->cgroup_root) && is_cgroup2(unified)) {
+		pr_info("cgroup root %s is not cgroup v2: using %s", r->cgroup_root, unified);
+		ctw_strlcpy(r->cgroup_root, unified, sizeof(r->cgroup_root));
+	}
 	ctw_strlcpy(r->proc_root, opts && opts->proc_root ? opts->proc_root : "/proc",
 		    sizeof(r->proc_root));
 	ctw_strlcpy(r->state_dir, opts && opts->state_dir ? opts->state_dir : ctw_state_dir(),

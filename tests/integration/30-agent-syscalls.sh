@@ -24,7 +24,7 @@ port_top=$(free_port)
 top_pid=$!
 on_exit "kill -TERM $top_pid 2>/dev/null"
 port_list=$(free_port)
-"$CTW_BIN" agent --listen "127.0.0.1:$port_list" --syscalls list:openat,execve \
+"$CTW_BIN" agent --listen "127.0.0.1:$port_list" --syscalls openat,execve \
 	--metrics syscalls >"$CTW_WORK/agent-list.log" 2>&1 &
 list_pid=$!
 on_exit "kill -TERM $list_pid 2>/dev/null"
@@ -71,7 +71,7 @@ t_match "--syscalls top:3: the rest summed as syscall=\"other\"" \
 t_match "--syscalls top:3: busy syscalls of the loop are the ones kept" \
 	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"(openat|clone|wait4|brk|close|set_robust_list|prctl)\"\\}" "$m"
 m=$(scrape "$port_list")
-t_eq "--syscalls list:openat,execve: only those and other" "execve openat other" \
+t_eq "--syscalls openat,execve: only those and other" "execve openat other" \
 	"$(printf '%s\n' "$m" | grep "^ctrwatch_syscalls_total{container=\"$ctr\"" |
 		sed -E 's/.*syscall="([^"]+)".*/\1/' | sort | tr '\n' ' ' | sed 's/ $//')"
 all=$(series_sum "$(scrape "$port")" "^ctrwatch_syscalls_total\\{container=\"$ctr\",")
