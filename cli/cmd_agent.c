@@ -44,6 +44,7 @@ static void agent_usage(FILE *out)
 		fputc('\n', out);
 	}
 	fputs("  --config FILE                  read settings from FILE\n"
+	      "  --set KEY=VALUE                any setting, also a module's own (dns_timeout=2s)\n"
 	      "  -v, --verbose                  more logging (repeat for debug)\n"
 	      "  --check                        validate the settings and exit\n"
 	      "\n"
@@ -71,7 +72,7 @@ static void agent_usage(FILE *out)
 	      out);
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_SETTING };
+enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_SET, OPT_SETTING };
 
 static int cmd_agent(int argc, char **argv)
 {
@@ -92,6 +93,7 @@ static int cmd_agent(int argc, char **argv)
 		n++;
 	}
 	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
+	opts[n++] = (struct option){"set", required_argument, NULL, OPT_SET};
 	opts[n++] = (struct option){"check", no_argument, NULL, OPT_CHECK};
 	opts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
 	opts[n] = (struct option){NULL, 0, NULL, 0};
@@ -107,6 +109,15 @@ static int cmd_agent(int argc, char **argv)
 			ctw_agent_set(a, keys[i], optarg ? optarg : "true", CTW_SET_FLAG);
 		} else if (c == OPT_CONFIG) {
 			config = optarg;
+		} else if (c == OPT_SET) {
+			/* any module's setting: --set dns_timeout=2s */
+			char *eq = strchr(optarg, '=');
+			if (eq)
+				*eq = '\0';
+			if (!eq || ctw_agent_set(a, optarg, eq + 1, CTW_SET_FLAG) < 0) {
+				ctw_agent_free(a);
+				return ctw_cmd_usage_error("agent", "agent: --set wants KEY=VALUE");
+			}
 		} else if (c == OPT_CHECK) {
 			check = true;
 		} else if (c == 'v') {

@@ -104,6 +104,9 @@ t_match "bad log format is refused" 'log format' \
 printf 'listen: 127.0.0.1:1\n# comment\nmax-series: 10\nthis line is wrong\n' >"$CTW_WORK/bad.yaml"
 t_match "bad config line: FILE:LINE" "bad.yaml:4: expected KEY: VALUE" \
 	"$("$CTW_BIN" agent --check --config "$CTW_WORK/bad.yaml" 2>&1)"
+t_match "--set KEY=VALUE reaches any setting" "max_series 'x'" \
+	"$("$CTW_BIN" agent --check --set max_series=x 2>&1)"
+t_eq "--set without '=': exit 2" 2 "$("$CTW_BIN" agent --set nonsense >/dev/null 2>&1; echo $?)"
 t_ok "--help documents every setting" sh -c "'$CTW_BIN' agent --help | grep -q -- '--max-series VALUE'"
 
 # Precedence: flag > CTRWATCH_* > config file > default.  The config sets
