@@ -119,8 +119,12 @@ static int trace_new_container(struct ctw_trace *t, const char *name, char **arg
 	ro.cmd = argv[1] ? argv + 1 : NULL;
 	ro.on_cgroup_ready = on_cgroup_ready;
 	ro.hook_ctx = &rc;
-	if (ctw_trace_start_thread(t) < 0) {
-		fprintf(stderr, "ctrwatch: trace: cannot start the reader thread\n");
+	int r;
+
+	ctw_trace_set_default_name(t, rc.name);
+	r = ctw_trace_start_reader(t);
+	if (r < 0) {
+		fprintf(stderr, "ctrwatch: trace: cannot start the reader: %s\n", strerror(-r));
 		return CTW_EXIT_FAIL;
 	}
 	if (ctw_container_run(&ro, &exit_code, NULL, &err) < 0) {

@@ -3,7 +3,7 @@
  * `ctrwatch run --trace[=OPTIONS] [--trace-output FILE]`: a session started
  * before the container, fed the container's cgroup by the runtime's
  * on_cgroup_ready hook (before the user command runs), consumed by a
- * background thread while the runtime waits in the foreground.
+ * reader process while the runtime waits in the foreground.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -94,6 +94,7 @@ struct ctw_trace_run *ctw_trace_run_begin(const char *spec, const char *output, 
 {
 	struct ctw_trace_opts o = { .out_fd = STDERR_FILENO };
 	struct ctw_trace_run *r = xcalloc(1, sizeof(*r));
+	int rc;
 
 	r->fd = -1;
 	if (parse_opt_string(spec, &o, r, err) < 0)
@@ -110,8 +111,10 @@ struct ctw_trace_run *ctw_trace_run_begin(const char *spec, const char *output, 
 	r->t = ctw_trace_new(&o, err);
 	if (!r->t)
 		goto out_free;
-	if (ctw_trace_start_thread(r->t) < 0) {
-		ctw_err_setx(err, EAGAIN, "cannot start the trace reader thread");
+	ctw_trace_set_default_name(r->t, r->name);
+	rc = ctw_trace_start_reader(r->t);
+	if (rc < 0) {
+		ctw_err_set(err, -rc, "start the trace reader");
 		goto out_free;
 	}
 	return r;

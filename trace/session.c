@@ -17,12 +17,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <linux/bpf.h>
 
 #include <bpf/bpf.h>
@@ -60,7 +60,6 @@ struct ctw_trace {
 	struct ctw_outbuf out;
 	struct ctw_trace_fmt fmt;
 
-	pthread_mutex_t lock; /* names: the hook may add while the reader reads */
 	struct name_ent *names;
 	size_t nnames, cap;
 	uint64_t last_id;
@@ -68,23 +67,24 @@ struct ctw_trace {
 
 	uint64_t events;
 	uint64_t start_ns;
-	pthread_t thread;
-	bool thread_running;
-	volatile bool stop;
+	char default_name[128]; /* for ids added after the reader forked */
+	pid_t reader;           /* the reader process, 0 when reading here */
+	int reader_pipe;        /* closing it tells the reader to finish */
 	bool finished;
 };
 
 static void lookup_name(struct ctw_trace *t, uint64_t id)
 {
-	pthread_mutex_lock(&t->lock);
-	snprintf(t->last_name, sizeof(t->last_name), "cgroup:%llu", (unsigned long long)id);
+	if (t->default_name[0])
+		ctw_strlcpy(t->last_name, t->default_name, sizeof(t->last_name));
+	else
+		snprintf(t->last_name, sizeof(t->last_name), "cgroup:%llu", (unsigned long long)id);
 	for (size_t i = 0; i < t->nnames; i++) {
 		if (t->names[i].id == id) {
 			ctw_strlcpy(t->last_name, t->names[i].name, sizeof(t->last_name));
 			break;
 		}
 	}
-	pthread_mutex_unlock(&t->lock);
 	t->last_id = id;
 }
 
@@ -219,7 +219,7 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	t->o = *opts;
 	if (!t->o.strsize)
 		t->o.strsize = 32;
-	pthread_mutex_init(&t->lock, NULL);
+	t->reader_pipe = -1;
 	t->last_id = 0;
 	ctw_strlcpy(t->last_name, "?", sizeof(t->last_name));
 
@@ -290,7 +290,6 @@ int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *na
 {
 	struct ctw_trace_cgroup zero = { 0 };
 
-	pthread_mutex_lock(&t->lock);
 	if (t->nnames == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
 		t->names = xrealloc(t->names, t->cap * sizeof(*t->names));
@@ -301,7 +300,6 @@ int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *na
 	/* a name for an id already seen as unknown */
 	if (t->last_id == cgroup_id)
 		t->last_id = 0;
-	pthread_mutex_unlock(&t->lock);
 	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &cgroup_id, &zero, BPF_NOEXIST) &&
 	    errno != EEXIST)
 		return -errno;
@@ -356,37 +354,90 @@ int ctw_trace_poll(struct ctw_trace *t, int timeout_ms)
 	return (int)(t->events - before);
 }
 
-static void *reader(void *arg)
+void ctw_trace_set_default_name(struct ctw_trace *t, const char *name)
 {
-	struct ctw_trace *t = arg;
+	ctw_strlcpy(t->default_name, name ? name : "", sizeof(t->default_name));
+}
 
-	while (!t->stop) {
+static int finish_here(struct ctw_trace *t, struct ctw_err *err);
+
+/* The reader child: consume until the parent closes the pipe, then drain
+ * and finish (summary, profile, losses) and exit. */
+static void reader_main(struct ctw_trace *t, int pipe_fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct ctw_err err = { 0 };
+	char c;
+
+	/* Ctrl-C is for the container (the runtime forwards it); this
+	 * process ends when its parent says so, or goes away. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_DFL);
+	epoll_ctl(t->rb.epfd, EPOLL_CTL_ADD, pipe_fd, &ev);
+	for (;;) {
 		int rc = ctw_trace_poll(t, POLL_MS);
 
 		if (rc < 0 && rc != -EINTR) {
-			pr_err("trace: ring buffer: %s", strerror(-rc));
+			fprintf(stderr, "ctrwatch: trace: ring buffer: %s\n", strerror(-rc));
 			break;
 		}
+		if (read(pipe_fd, &c, 1) == 0)
+			break; /* EOF: the parent is done */
 	}
-	return NULL;
+	if (finish_here(t, &err) < 0) {
+		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg);
+		_exit(1);
+	}
+	_exit(0);
 }
 
-int ctw_trace_start_thread(struct ctw_trace *t)
+int ctw_trace_start_reader(struct ctw_trace *t)
 {
-	sigset_t all, old;
-	int rc;
+	int p[2];
+	pid_t pid;
 
-	/* The reader must never take a signal meant for the caller (SIGCHLD
-	 * for a runtime waiting on a signalfd): it starts with all blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&t->thread, NULL, reader, t);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-	if (rc)
-		return -rc;
-	t->thread_running = true;
+	/* A process, not a thread: the caller goes on to clone containers,
+	 * which a multi-threaded process cannot do safely (glibc's setxid
+	 * broadcast in the child waits for threads that are not there). */
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	ctw_outbuf_flush(&t->out);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(p[1]);
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		reader_main(t, p[0]);
+	}
+	close(p[0]);
+	t->reader = pid;
+	t->reader_pipe = p[1];
 	return 0;
+}
+
+/* Tell the reader to finish and wait for it.  0 when it finished fine. */
+static int stop_reader(struct ctw_trace *t)
+{
+	int status = 0;
+	pid_t r;
+
+	close(t->reader_pipe);
+	t->reader_pipe = -1;
+	do {
+		r = waitpid(t->reader, &status, 0);
+	} while (r < 0 && errno == EINTR);
+	t->reader = 0;
+	/* ECHILD: someone else (a runtime's reaper) collected it */
+	if (r < 0)
+		return errno == ECHILD ? 0 : -errno;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
 uint64_t ctw_trace_events(const struct ctw_trace *t)
@@ -448,18 +499,24 @@ static int read_stats(struct ctw_trace *t, struct ctw_trace_stat *stats)
 
 int ctw_trace_finish(struct ctw_trace *t, struct ctw_err *err)
 {
+	if (t->finished)
+		return 0;
+	t->finished = true;
+	if (t->reader > 0) {
+		/* the reader reports its own errors */
+		int rc = stop_reader(t);
+
+		return rc < 0 ? ctw_err_setx(err, -rc, "the trace reader failed") : 0;
+	}
+	return finish_here(t, err);
+}
+
+static int finish_here(struct ctw_trace *t, struct ctw_err *err)
+{
 	struct ctw_trace_stat stats[TRACE_NR_MAX];
 	uint64_t lost, elapsed;
 	int rc = 0;
 
-	if (t->finished)
-		return 0;
-	t->finished = true;
-	if (t->thread_running) {
-		t->stop = true;
-		pthread_join(t->thread, NULL);
-		t->thread_running = false;
-	}
 	/* what was emitted up to now is in the ring: drain it */
 	while (ring_consume(t) > 0)
 		;
@@ -492,14 +549,11 @@ void ctw_trace_free(struct ctw_trace *t)
 {
 	if (!t)
 		return;
-	if (t->thread_running) {
-		t->stop = true;
-		pthread_join(t->thread, NULL);
-	}
+	if (t->reader > 0)
+		stop_reader(t);
 	ring_close(&t->rb);
 	trace_bpf__destroy(t->skel);
 	ctw_outbuf_fini(&t->out);
 	free(t->names);
-	pthread_mutex_destroy(&t->lock);
 	free(t);
 }

@@ -132,8 +132,13 @@ int ctw_trace_add_cgroup_tree(struct ctw_trace *t, const char *path, const char 
 /* Consume what the ring buffer holds, waiting up to timeout_ms.
  * Returns the events consumed or -errno (-EINTR when interrupted). */
 int ctw_trace_poll(struct ctw_trace *t, int timeout_ms);
-/* Consume in a background thread until ctw_trace_finish(). */
-int ctw_trace_start_thread(struct ctw_trace *t);
+/* Consume in a child process until ctw_trace_finish(), which then has the
+ * child drain, print the summary, write the profile and report losses.
+ * The caller stays single-threaded (it may go on to clone containers).
+ * Cgroups added afterwards are traced (the map is shared) but named
+ * after ctw_trace_set_default_name(), set before this call. */
+int ctw_trace_start_reader(struct ctw_trace *t);
+void ctw_trace_set_default_name(struct ctw_trace *t, const char *name);
 /* Stop, drain, write the summary / profile, report losses.  0 or -errno. */
 int ctw_trace_finish(struct ctw_trace *t, struct ctw_err *err);
 uint64_t ctw_trace_events(const struct ctw_trace *t);
@@ -147,7 +152,7 @@ struct ctw_trace_run;
 /* OPTIONS: trace options as one string of words, e.g. "-c -e trace=%file"
  * (-e, -c, -C, -T, -t, -tt, -s N, -Z/--failed, --json, --seccomp-profile F,
  * --stats, --buffer-size N).  Output goes to FILE, or stderr.  Starts the session and its
- * reader thread; name is what lines show.  NULL with err set on failure. */
+ * reader process; name is what lines show.  NULL with err set on failure. */
 struct ctw_trace_run *ctw_trace_run_begin(const char *options, const char *output,
 					  const char *name, struct ctw_err *err);
 /* The runtime's on_cgroup_ready hook; ctx is the struct ctw_trace_run. */
