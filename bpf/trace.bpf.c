@@ -31,6 +31,9 @@ const volatile bool filter_pids = false; /* only tgids in trace_pids (-p) */
 const volatile bool failed_only = false; /* --failed */
 const volatile __u32 buf_max = 32;       /* data bytes captured per buffer (-s) */
 const volatile __u64 wakeup_bytes = 0;   /* wake the reader only past this backlog; 0 = always */
+const volatile __s32 nr_execve = -1;     /* syscalls after which comm may change */
+const volatile __s32 nr_execveat = -1;
+const volatile __s32 nr_prctl = -1;
 
 /* Ring buffer of struct ctw_trace_event + payload; size set by user space. */
 struct {
@@ -220,7 +223,6 @@ static __always_inline void emit(struct task_state *st)
 	if (len > TRACE_PAYLOAD_MAX)
 		len = TRACE_PAYLOAD_MAX;
 	st->ev.payload_len = len;
-	bpf_get_current_comm(st->ev.comm, sizeof(st->ev.comm));
 	if (bpf_ringbuf_output(&events, &st->ev, sizeof(st->ev) + len, wake_flags())) {
 		__u64 cgid = st->ev.cgroup_id;
 		struct ctw_trace_cgroup *tc = bpf_map_lookup_elem(&traced, &cgid);
@@ -289,6 +291,10 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 				  BPF_LOCAL_STORAGE_GET_F_CREATE_);
 	if (!st)
 		return 0;
+	/* comm is kept per task and refreshed only when it can change (a new
+	 * task, a successful exec): one helper call less per syscall */
+	if (!st->ev.comm[0])
+		bpf_get_current_comm(st->ev.comm, sizeof(st->ev.comm));
 	st->active = 1;
 	st->spec_flags = spec->flags;
 	st->off = 0;
@@ -335,6 +341,9 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	st->active = 0;
 	st->ev.ret = ret;
 	st->ev.duration_ns = bpf_ktime_get_ns() - st->ev.ts_ns;
+	if (ret == 0 &&
+	    (st->ev.nr == nr_execve || st->ev.nr == nr_execveat || st->ev.nr == nr_prctl))
+		bpf_get_current_comm(st->ev.comm, sizeof(st->ev.comm));
 	if (failed_only && !is_error(ret))
 		return 0;
 	if (want_stats)

@@ -242,6 +242,9 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	/* Wake the reader only once an eighth of the ring is filled; below
 	 * that it finds the records on its next POLL_MS tick. */
 	t->skel->rodata->wakeup_bytes = rb_bytes / 8;
+	t->skel->rodata->nr_execve = ctw_trace_syscall_nr("execve");
+	t->skel->rodata->nr_execveat = ctw_trace_syscall_nr("execveat");
+	t->skel->rodata->nr_prctl = ctw_trace_syscall_nr("prctl");
 
 	rc = trace_bpf__load(t->skel);
 	if (rc) {

@@ -156,5 +156,6 @@ while read -r l; do
 	awk -v e="$ev" -v l="$lost" -v s="$ls" 'BEGIN {
 		if (s > 0) printf "streaming: %d events carried into the CLI, %.2f M events/s during the benchmark loop, %d lost\n", e, e / s / 1e6, l }'
 done <<<"$tstats"
+awk -v g="${gp[trace]:-0}" 'BEGIN { if (g > 0) printf "streaming, getppid phase (every call an event): %.2f M events/s into the CLI\n", 1e3 / g }'
 echo "CLI formatter alone (strace lines, -T): ${fmt}"
 echo "CLI formatter alone (--json):           ${fmt_json}"

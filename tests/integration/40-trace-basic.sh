@@ -83,6 +83,8 @@ run_traced "$CTW_WORK/t40.json" --json
 t_ok "--json lines all parse" jq -e . "$CTW_WORK/t40.json"
 t_eq "--json openat of /etc/hostname" "true" \
 	"$(jq -s 'any(.[]; .syscall=="openat" and .args[1]=="/etc/hostname" and .ret>=0 and .errno==null and .duration_ns>0 and (.container|endswith("trace40")))' "$CTW_WORK/t40.json")"
+t_eq "--json comm follows exec (cat opens /etc/hostname)" "true" \
+	"$(jq -s 'any(.[]; .syscall=="openat" and .args[1]=="/etc/hostname" and .comm=="cat")' "$CTW_WORK/t40.json")"
 t_eq "--json failing openat has errno ENOENT" "true" \
 	"$(jq -s 'any(.[]; .syscall=="openat" and .args[1]=="/nonexistent-ctw40" and .ret==-1 and .errno=="ENOENT")' "$CTW_WORK/t40.json")"
 t_eq "--json pid, tid, comm, ts_ns present" "true" \
