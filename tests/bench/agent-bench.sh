@@ -6,6 +6,7 @@
 # Sets up 100 containers' worth of series: 100 Docker-layout cgroups below
 # our own cgroup, a process in each that makes a burst of varied syscalls
 # and then sleeps.  Then measures, against the issue's goals:
+#   churn: 300 `ctrwatch run` containers: none of their series left, RSS
 #   scrape latency p50/p99 (500 sequential GETs on one keep-alive connection,
 #   plain and gzip)             goal p99 <= 5 ms
 #   scrapes/s under wrk (2 threads, 10 and 100 connections, 10 s)
@@ -21,7 +22,7 @@ O=${1:-build}
 BIN=$PWD/$O/ctrwatch
 [ "$(id -u)" -eq 0 ] || { echo "agent-bench: needs root" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "agent-bench: build $BIN first" >&2; exit 1; }
-for c in curl wrk python3 gcc; do
+for c in curl wrk python3 gcc bc; do
 	command -v "$c" >/dev/null || { echo "agent-bench: needs $c" >&2; exit 1; }
 done
 
@@ -111,6 +112,44 @@ ticks() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
 # series plus whatever the sleeping processes do.
 measure "syscalls + resources (the agent core)" --metrics syscalls,resources
 measure "every module (syscalls, resources, tcp, dns, policy)"
+
+echo
+echo "== churn: 300 \`ctrwatch run\` containers (10 waves of 30 in parallel, each alive ~0.5 s)"
+echo "   while /metrics is scraped every 0.2 s"
+export CTRWATCH_ROOT=${CTRWATCH_ROOT:-$work/root} CTRWATCH_STATE=${CTRWATCH_STATE:-$work/state}
+export CTRWATCH_CGROUP_PARENT=ctwa-bench$$-run
+start_agent --discovery-interval 1s
+"$BIN" run busybox true >/dev/null 2>&1 # builds the image once
+rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
+( while :; do curl -fsS "$url" 2>/dev/null | grep -c 'container="ctwa-churn-' ; sleep 0.2; done ) \
+	>"$work/churn-seen" &
+scraper=$!
+t0=$(date +%s%N)
+ok=0
+for w in $(seq 0 9); do
+	rpids=()
+	for i in $(seq 1 30); do
+		"$BIN" run --name "ctwa-churn-$w-$i" busybox sh -c 'cat /etc/hostname; sleep 0.5' \
+			>/dev/null 2>&1 &
+		rpids+=($!)
+	done
+	for p in "${rpids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+done
+t1=$(date +%s%N)
+kill "$scraper"; wait "$scraper" 2>/dev/null
+sleep 2.5
+left=$(curl -fsS "$url" | grep -c 'container="ctwa-churn-')
+rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
+printf '   %d of 300 ran fine in %.1f s; peak series of them in a scrape: %d; left afterwards: %d\n' \
+	"$ok" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$(sort -n "$work/churn-seen" | tail -1)" "$left"
+printf '   agent RSS %s -> %s KiB\n' "$rss0" "$rss1"
+stop_agent
+for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+	[ -d "$h$CTRWATCH_CGROUP_PARENT" ] && find "$h$CTRWATCH_CGROUP_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
+done
+own_mem=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)
+[ -d "/sys/fs/cgroup/memory$own_mem/$CTRWATCH_CGROUP_PARENT" ] &&
+	find "/sys/fs/cgroup/memory$own_mem/$CTRWATCH_CGROUP_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
 
 echo "== per-syscall BPF cost (kernel BPF stats; getppid loop pinned to CPU 1)"
 cat >"$work/getppid.c" <<'C'
