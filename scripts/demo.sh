@@ -26,8 +26,13 @@ cleanup() {
 		wait "$agent_pid" 2>/dev/null
 	fi
 	rm -f "$log"
+	# The parent cgroups `run` made below ours, in every hierarchy.
+	cgroup_rm_tree "$CTRWATCH_CGROUP_PARENT"
 }
 trap cleanup EXIT INT TERM
+
+# shellcheck source=scripts/cgroup-lib.sh
+. scripts/cgroup-lib.sh
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -56,11 +61,11 @@ sleep 3
 
 step "its series from http://127.0.0.1:$port/metrics (top 10 syscalls)"
 curl -fs "http://127.0.0.1:$port/metrics" | grep -E "^ctrwatch_[a-z_]+\{[^}]*container=\"$name\"" |
-	sort -t' ' -k2 -n -r | head -10
+	sort -t' ' -k2 -n -r | awk 'NR <= 10'
 
 rc=0; wait "$run_pid" || rc=$?; run_pid=
 echo "container exited with status $rc"
 
 step "stopping the agent (SIGTERM) and cleaning up"
 kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=
-echo "done: nothing of the demo is left attached or mounted"
+echo "done: agent stopped (its programs detached), container and cgroups removed"

@@ -81,8 +81,8 @@ if [ "$mode" != unit ]; then
 		done
 		# Suites clean up after themselves; this is the net under them.
 		"$CTW_BIN" gc >/dev/null 2>&1 || true
-		# shellcheck source=tests/lib.sh
-		(trap - EXIT; . tests/lib.sh; trap - EXIT; cgroup_rm_tree "$run_id")
+		# shellcheck source=scripts/cgroup-lib.sh
+		(. scripts/cgroup-lib.sh; cgroup_rm_tree "$run_id")
 		rm -rf "/sys/fs/bpf/$run_id" 2>/dev/null
 		umount -R "$work" 2>/dev/null
 		rm -rf "$work"
