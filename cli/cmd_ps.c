@@ -12,7 +12,7 @@
 
 static void ps_usage(FILE *out)
 {
-	fputs("Usage: ctrwatch ps [-a] [-q] [--json]\n"
+	fputs("Usage: ctrwatch ps [-a] [-q] [--json] [-f label=KEY[=VALUE]]...\n"
 	      "\n"
 	      "List containers: running ones, or all with -a (detached containers stay until\n"
 	      "`ctrwatch rm`).  A container whose exit came from the OOM killer is marked\n"
@@ -22,9 +22,13 @@ static void ps_usage(FILE *out)
 	      "  -a, --all      also exited and created containers\n"
 	      "  -q, --quiet    only the ids\n"
 	      "      --json     one JSON array of state objects (see `ctrwatch inspect`)\n"
+	      "  -f, --filter label=KEY[=VALUE]\n"
+	      "                 only containers with label KEY (set to VALUE); repeatable,\n"
+	      "                 all must match\n"
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch ps\n"
+	      "  ctrwatch ps -q --filter label=app=web\n"
 	      "  ctrwatch ps -a --json | jq -r '.[] | select(.oom_killed) | .name'\n",
 	      out);
 }
@@ -47,22 +51,51 @@ static void ago(uint64_t ns, char *buf, size_t size)
 		snprintf(buf, size, "%llu days", (unsigned long long)s / 86400);
 }
 
+/* Does the state carry every "label=K[=V]" filter? */
+static bool filters_match(const struct ctw_state *s, char **filters, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *kv = filters[i] + strlen("label=");
+		const char *eq = strchr(kv, '=');
+		size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
+		bool hit = false;
+		for (char **p = s->labels; p && *p && !hit; p++)
+			hit = !strncmp(*p, kv, kl) && (*p)[kl] == '=' &&
+			      (!eq || !strcmp(*p + kl + 1, eq + 1));
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
 static int cmd_ps(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"all", no_argument, NULL, 'a'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"json", no_argument, NULL, 'j'},
+		{"filter", required_argument, NULL, 'f'},
 		{NULL, 0, NULL, 0},
 	};
+	char *filters[16];
+	size_t nfilters = 0;
 	bool all = false, quiet = false, json = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "aq", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "aqf:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'q': quiet = true; break;
 		case 'j': json = true; break;
+		case 'f':
+			if (strncmp(optarg, "label=", 6) || !optarg[6] || optarg[6] == '=')
+				return ctw_cmd_usage_error("ps", "ps: --filter '%s': expected "
+								 "label=KEY[=VALUE]",
+							   optarg);
+			if (nfilters == ARRAY_SIZE(filters))
+				return ctw_cmd_usage_error("ps", "ps: too many --filter");
+			filters[nfilters++] = optarg;
+			break;
 		default: return ctw_cmd_usage_error("ps", "ps: bad option");
 		}
 	}
@@ -83,7 +116,7 @@ static int cmd_ps(int argc, char **argv)
 		bool alive = s.status == CTW_ST_RUNNING && ctw_state_init_alive(&s);
 		if (s.status == CTW_ST_RUNNING && !alive)
 			s.status = CTW_ST_EXITED;
-		if (!all && !alive) {
+		if ((!all && !alive) || !filters_match(&s, filters, nfilters)) {
 			ctw_state_fini(&s);
 			continue;
 		}

@@ -44,6 +44,8 @@ static void run_usage(FILE *out)
 	      "  -e, --env K=V|K            set an environment variable (K alone: from ours)\n"
 	      "      --env-file FILE        read K=V lines from FILE\n"
 	      "  -w, --workdir DIR          working directory inside the container\n"
+	      "  -l, --label K=V|K          set a label (K alone: empty value); repeatable\n"
+	      "      --label-file FILE      read K=V lines from FILE (# comments)\n"
 	      "  -u, --user USER[:GROUP]    user, resolved in the image's /etc/passwd, group\n"
 	      "\n"
 	      "Filesystem:\n"
@@ -81,6 +83,7 @@ static void run_usage(FILE *out)
 	      "  ctrwatch run busybox echo hi\n"
 	      "  ctrwatch run --name web -d -m 64m busybox httpd -f -p 8080\n"
 	      "  ctrwatch run -it busybox sh\n"
+	      "  ctrwatch run -d -l app=web -l tier=front busybox sleep 1d\n"
 	      "  ctrwatch run --rootfs /srv/rootfs -u nobody -v /data:/data:ro busybox ls /data\n"
 	      "  ctrwatch run --cap-drop ALL --security-opt seccomp=profile.json busybox id\n",
 	      out);
@@ -110,6 +113,7 @@ enum {
 	OPT_DNS,
 	OPT_TRACE,
 	OPT_TRACE_OUTPUT,
+	OPT_LABEL_FILE,
 };
 
 static void push(char ***v, size_t *n, char *s)
@@ -119,12 +123,12 @@ static void push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-static int read_env_file(const char *path, char ***env, size_t *n)
+static int read_env_file(const char *opt, const char *path, char ***env, size_t *n)
 {
 	char *data;
 	int r = ctw_read_file(path, &data, NULL);
 	if (r) {
-		fprintf(stderr, "ctrwatch: --env-file %s: %s\n", path, strerror(-r));
+		fprintf(stderr, "ctrwatch: %s %s: %s\n", opt, path, strerror(-r));
 		return r;
 	}
 	for (char *save, *line = strtok_r(data, "\n", &save); line;
@@ -210,6 +214,8 @@ static int cmd_run(int argc, char **argv)
 		{"stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT},
 		{"env", required_argument, NULL, 'e'},
 		{"env-file", required_argument, NULL, OPT_ENV_FILE},
+		{"label", required_argument, NULL, 'l'},
+		{"label-file", required_argument, NULL, OPT_LABEL_FILE},
 		{"workdir", required_argument, NULL, 'w'},
 		{"user", required_argument, NULL, 'u'},
 		{"volume", required_argument, NULL, 'v'},
@@ -233,8 +239,8 @@ static int cmd_run(int argc, char **argv)
 	};
 	struct ctw_run_opts o;
 	ctw_run_opts_init(&o);
-	char **env = NULL, **dns = NULL, *ep[2] = {NULL, NULL};
-	size_t nenv = 0, ndns = 0, npub = 0;
+	char **env = NULL, **dns = NULL, **labels = NULL, *ep[2] = {NULL, NULL};
+	size_t nenv = 0, ndns = 0, npub = 0, nlabels = 0;
 	struct ctw_net_publish *pub = NULL;
 	struct ctw_volume *vols = NULL;
 	size_t nvols = 0;
@@ -256,7 +262,7 @@ static int cmd_run(int argc, char **argv)
 	} while (0)
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+de:itm:p:u:v:w:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+de:il:tm:p:u:v:w:", opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_NAME: o.name = optarg; break;
 		case OPT_HOSTNAME: o.hostname = optarg; break;
@@ -284,7 +290,16 @@ static int cmd_run(int argc, char **argv)
 			break;
 		case 'e': push(&env, &nenv, xstrdup(optarg)); break;
 		case OPT_ENV_FILE:
-			if (read_env_file(optarg, &env, &nenv))
+			if (read_env_file("--env-file", optarg, &env, &nenv))
+				goto out;
+			break;
+		case 'l':
+			if (!optarg[0] || optarg[0] == '=')
+				BAD("run: --label '%s': empty key", optarg);
+			push(&labels, &nlabels, xstrdup(optarg));
+			break;
+		case OPT_LABEL_FILE:
+			if (read_env_file("--label-file", optarg, &labels, &nlabels))
 				goto out;
 			break;
 		case 'w':
@@ -410,6 +425,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	o.cmd = optind < argc ? argv + optind : NULL;
 	o.env = env;
+	o.labels = labels;
 	o.volumes = vols;
 	o.nvolumes = nvols;
 	o.net.publish = pub;
@@ -444,6 +460,7 @@ static int cmd_run(int argc, char **argv)
 out:
 	ctw_trace_run_end(trace);
 	ctw_strv_free(env);
+	ctw_strv_free(labels);
 	ctw_strv_free(dns);
 	free(pub);
 	free_volumes(vols, nvols);

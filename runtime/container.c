@@ -506,6 +506,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	size_t ne = 0;
 	for (char **p = c->env; p && *p; p++)
 		strv_push(&s->env, &ne, xstrdup(*p));
+	size_t nl = 0;
+	s->labels = NULL;
+	for (char **p = o->labels; p && *p; p++)
+		strv_push(&s->labels, &nl, strchr(*p, '=') ? xstrdup(*p) : xasprintf("%s=", *p));
 	size_t na = 0;
 	s->command = NULL;
 	for (char **p = c->argv; *p; p++)

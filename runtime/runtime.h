@@ -55,6 +55,7 @@ struct ctw_run_opts {
 	bool entrypoint_set;	   /* --entrypoint "" clears the image's */
 	const char *cgroup_parent; /* NULL: $CTRWATCH_CGROUP_PARENT or "ctrwatch" */
 	char **env;		   /* "K=V" (or "K": taken from our env), NULL-terminated */
+	char **labels;		   /* --label "K=V" (or "K": empty value), NULL-terminated */
 	const char *workdir;
 	const char *user; /* USER[:GROUP], names or ids */
 	struct ctw_volume *volumes;
@@ -141,6 +142,7 @@ struct ctw_state {
 	bool no_new_privs;
 	char seccomp[PATH_MAX]; /* "", "unconfined" or a profile path */
 	char net_mode[16];
+	char **labels; /* "K=V", NULL-terminated (state.json "labels": {K: V}) */
 };
 
 const char *ctw_status_name(enum ctw_status s);

@@ -105,8 +105,10 @@ void ctw_state_fini(struct ctw_state *s)
 {
 	ctw_strv_free(s->command);
 	ctw_strv_free(s->env);
+	ctw_strv_free(s->labels);
 	s->command = NULL;
 	s->env = NULL;
+	s->labels = NULL;
 }
 
 static json_t *strv_json(char **v)
@@ -175,6 +177,14 @@ static json_t *state_json(const struct ctw_state *s)
 			  "no_new_privs", s->no_new_privs, "seccomp", s->seccomp, "stop_signal",
 			  s->stop_signal, "stop_timeout", s->stop_timeout, "net", s->net_mode);
 	json_object_set_new(o, "config", cfg);
+	json_t *labels = json_object();
+	for (char **p = s->labels; p && *p; p++) {
+		const char *eq = strchr(*p, '=');
+		char *k = xasprintf("%.*s", eq ? (int)(eq - *p) : (int)strlen(*p), *p);
+		json_object_set_new(labels, k, json_string(eq ? eq + 1 : ""));
+		free(k);
+	}
+	json_object_set_new(o, "labels", labels);
 	json_object_set_new(o, "pid_start", json_integer((json_int_t)s->pid_start));
 	json_object_set_new(o, "monitor_pid", json_integer(s->monitor_pid));
 	json_object_set_new(o, "monitor_start", json_integer((json_int_t)s->monitor_start));
@@ -265,6 +275,14 @@ int ctw_state_load(const char *id, struct ctw_state *s, struct ctw_err *err)
 	s->tty = json_is_true(json_object_get(o, "tty"));
 	json_t *cfg = json_object_get(o, "config");
 	s->env = json_strv(json_object_get(cfg, "env"));
+	json_t *labels = json_object_get(o, "labels");
+	if (json_is_object(labels) && json_object_size(labels)) {
+		size_t nl = 0;
+		s->labels = xcalloc(json_object_size(labels) + 1, sizeof(char *));
+		json_object_foreach (labels, k, v)
+			if (json_is_string(v))
+				s->labels[nl++] = xasprintf("%s=%s", k, json_string_value(v));
+	}
 	copy_str(s->workdir, sizeof(s->workdir), cfg, "workdir");
 	copy_str(s->user, sizeof(s->user), cfg, "user");
 	copy_str(s->seccomp, sizeof(s->seccomp), cfg, "seccomp");
