@@ -32,6 +32,10 @@ enum ctw_runtime_kind {
 	CTW_RT_UNKNOWN,
 };
 
+#define CTW_LABELS_MAX 64     /* labels kept per container */
+#define CTW_LABEL_LEN 256     /* longer keys and values are cut */
+#define CTW_LABELS_SIZE 4096 /* packed bytes per container */
+
 struct ctw_container {
 	uint64_t cgroup_id; /* cgroup v2 inode: what BPF sees */
 	char id[72];	    /* full container id */
@@ -43,7 +47,39 @@ struct ctw_container {
 	char cgroup_path[PATH_MAX]; /* absolute path of the v2 cgroup dir */
 	enum ctw_runtime_kind runtime;
 	int pid; /* a process in it, 0 when unknown */
+	/* Runtime labels (ctrwatch state "labels", Docker Config.Labels, CRI-O
+	 * container labels): nlabels "key\0value\0" pairs packed in labels[]
+	 * (labels_len bytes used).  Bounded: at most CTW_LABELS_MAX, keys and
+	 * values cut at CTW_LABEL_LEN - 1 bytes, what does not fit is dropped.
+	 * Iterate with ctw_container_label_next(); plain data, copies by value. */
+	uint16_t nlabels, labels_len;
+	char labels[CTW_LABELS_SIZE];
 };
+
+/* Add a label (the bounds above; a key already there gets the new value
+ * only when it fits).  0, or -ENOSPC when dropped. */
+int ctw_container_add_label(struct ctw_container *c, const char *key, const char *value);
+
+/* for (const char *k = NULL, *v; (k = ctw_container_label_next(c, k, &v));) */
+static inline const char *ctw_container_label_next(const struct ctw_container *c,
+						   const char *key, const char **value)
+{
+	const char *p = key ? *value + __builtin_strlen(*value) + 1 : c->labels;
+	if (p >= c->labels + c->labels_len)
+		return NULL;
+	*value = p + __builtin_strlen(p) + 1;
+	return p;
+}
+
+/* The value of label key, NULL when the container has none. */
+static inline const char *ctw_container_label(const struct ctw_container *c, const char *key)
+{
+	const char *v;
+	for (const char *k = NULL; (k = ctw_container_label_next(c, k, &v));)
+		if (!__builtin_strcmp(k, key))
+			return v;
+	return NULL;
+}
 
 struct ctw_registry;
 

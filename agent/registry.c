@@ -27,6 +27,10 @@
  *              (/etc/hostname) and the service-account namespace file read
  *              through /proc/<pid>/root of a process in the container.
  *   image      state "image", config.v2.json Config.Image, CRI image annotations.
+ *   labels     (struct ctw_container's, not metric labels) state "labels",
+ *              config.v2.json Config.Labels, CRI-O's io.kubernetes.cri-o.Labels
+ *              annotation of the container and of its pod's sandbox (the pod's
+ *              labels); containerd keeps pod labels only in its database.
  * The runtime files are looked up below `host_root` (default "/").
  */
 #include <ctype.h>
@@ -429,6 +433,58 @@ static const char *jstr(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+int ctw_container_add_label(struct ctw_container *c, const char *key, const char *value)
+{
+	size_t kl = strnlen(key, CTW_LABEL_LEN - 1), vl = strnlen(value, CTW_LABEL_LEN - 1);
+	size_t need = kl + 1 + vl + 1;
+	const char *k, *v;
+	for (k = NULL; (k = ctw_container_label_next(c, k, &v));) {
+		if (strlen(k) != kl || strncmp(k, key, kl))
+			continue;
+		size_t old = (size_t)(v + strlen(v) + 1 - k);
+		if (c->labels_len - old + need > sizeof(c->labels))
+			return -ENOSPC;
+		char *dst = c->labels + (k - c->labels);
+		memmove(dst, dst + old, c->labels_len - old - (size_t)(k - c->labels));
+		c->labels_len -= (uint16_t)old;
+		c->nlabels--;
+		break;
+	}
+	if (c->nlabels >= CTW_LABELS_MAX || c->labels_len + need > sizeof(c->labels))
+		return -ENOSPC;
+	char *p = c->labels + c->labels_len;
+	memcpy(p, key, kl);
+	p[kl] = '\0';
+	memcpy(p + kl + 1, value, vl);
+	p[kl + 1 + vl] = '\0';
+	c->labels_len += (uint16_t)need;
+	c->nlabels++;
+	return 0;
+}
+
+/* A JSON object's string members as labels. */
+static void labels_from_json(struct ctw_container *c, json_t *o)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(o))
+		return;
+	json_object_foreach (o, k, v)
+		if (json_is_string(v) && ctw_container_add_label(c, k, json_string_value(v)))
+			pr_debug("discovery: %s: label %.64s dropped (more than %d or %d bytes)",
+				 c->name, k, CTW_LABELS_MAX, CTW_LABELS_SIZE);
+}
+
+/* A JSON object in a string (CRI-O's io.kubernetes.cri-o.Labels). */
+static void labels_from_json_text(struct ctw_container *c, const char *text)
+{
+	if (!text)
+		return;
+	json_t *o = json_loads(text, 0, NULL);
+	labels_from_json(c, o);
+	json_decref(o);
+}
+
 static void copy_v1(struct entry *e, const char *ctrl, const char *dir)
 {
 	if (!strcmp(ctrl, "memory"))
@@ -477,6 +533,7 @@ static bool read_state(const char *path, struct entry *e)
 		json_object_foreach (v1, k, v)
 			if (json_is_string(v))
 				copy_v1(e, k, json_string_value(v));
+	labels_from_json(&e->c, json_object_get(j, "labels"));
 	e->enriched = true;
 	ok = true;
 out:
@@ -622,6 +679,7 @@ static void enrich_docker(struct ctw_registry *r, struct entry *e)
 	const char *img = jstr(cfg, "Image");
 	if (img)
 		ctw_strlcpy(e->c.image, img, sizeof(e->c.image));
+	labels_from_json(&e->c, json_object_get(cfg, "Labels"));
 	/* dockershim-era pods carry their identity as labels */
 	annotations(e, json_object_get(cfg, "Labels"), "io.kubernetes.container.name",
 		    "io.kubernetes.pod.name", "io.kubernetes.pod.namespace", "-");
@@ -641,9 +699,23 @@ static void enrich_oci_config(struct ctw_registry *r, struct entry *e)
 			json_t *j = json_load_file(pat, 0, NULL);
 			if (!j)
 				continue;
-			annotations(e, json_object_get(j, "annotations"),
-				    "io.kubernetes.container.name", "io.kubernetes.pod.name",
-				    "io.kubernetes.pod.namespace", "io.kubernetes.cri-o.ImageName");
+			json_t *ann = json_object_get(j, "annotations");
+			annotations(e, ann, "io.kubernetes.container.name",
+				    "io.kubernetes.pod.name", "io.kubernetes.pod.namespace",
+				    "io.kubernetes.cri-o.ImageName");
+			/* the pod's labels (its sandbox's), then the container's */
+			const char *sb = jstr(ann, "io.kubernetes.cri-o.SandboxID");
+			if (sb && strcmp(sb, e->c.id) && !strchr(sb, '/')) {
+				snprintf(pat, sizeof(pat),
+					 "%s%s/overlay-containers/%s/userdata/config.json",
+					 r->host_root, dirs[i], sb);
+				json_t *sj = json_load_file(pat, 0, NULL);
+				labels_from_json_text(
+					&e->c, jstr(json_object_get(sj, "annotations"),
+						    "io.kubernetes.cri-o.Labels"));
+				json_decref(sj);
+			}
+			labels_from_json_text(&e->c, jstr(ann, "io.kubernetes.cri-o.Labels"));
 			json_decref(j);
 			return;
 		}

@@ -170,6 +170,24 @@ static bool glob_ok(const char *pat, const char *s)
 	return !pat || fnmatch(pat, s ? s : "", 0) == 0;
 }
 
+/* Every "key=glob" of the selector: the container has the key and its value
+ * matches the glob ("*" only asks for the key). */
+bool ctw_pol_labels_match(const struct ctw_pol_selector *sel, const struct ctw_container *c)
+{
+	for (size_t i = 0; i < sel->n_labels; i++) {
+		const char *kv = sel->labels[i], *eq = strchr(kv, '=');
+		size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
+		const char *k, *v;
+		bool hit = false;
+		for (k = NULL; !hit && (k = ctw_container_label_next(c, k, &v));)
+			hit = strlen(k) == kl && !strncmp(k, kv, kl) &&
+			      fnmatch(eq ? eq + 1 : "*", v, 0) == 0;
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
 static int host_containers(void *ctx, const struct ctw_pol_selector *sel,
 			   void (*add)(void *actx, uint64_t cgid, const char *path), void *actx)
 {
@@ -195,11 +213,6 @@ static int host_containers(void *ctx, const struct ctw_pol_selector *sel,
 			"cgroup select nothing");
 		return 0;
 	}
-	if (sel->n_labels) {
-		pr_warn("policy: label selectors need label data the registry does not have: "
-			"they select nothing");
-		return 0;
-	}
 	int n = 0;
 	const struct ctw_container *c;
 	for (size_t i = 0; (c = ctw_registry_at(reg, i)); i++) {
@@ -207,6 +220,8 @@ static int host_containers(void *ctx, const struct ctw_pol_selector *sel,
 		    !glob_ok(sel->namespace_, c->namespace_))
 			continue;
 		if (sel->id && !ctw_str_has_prefix(c->id, sel->id))
+			continue;
+		if (!ctw_pol_labels_match(sel, c))
 			continue;
 		if (!c->cgroup_id)
 			continue;

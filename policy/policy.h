@@ -132,6 +132,9 @@ struct ctw_pol_resolver {
 /* The host's resolver: if_nametoindex(), the agent registry when linked in,
  * and cgroup paths.  `registry` may be NULL (the resolver makes one). */
 struct ctw_registry;
+struct ctw_container;
+/* Does the container carry every label of the selector (values are globs)? */
+bool ctw_pol_labels_match(const struct ctw_pol_selector *sel, const struct ctw_container *c);
 void ctw_pol_resolver_default(struct ctw_pol_resolver *r, struct ctw_registry *registry);
 
 struct ctw_pol_lpm_entry {

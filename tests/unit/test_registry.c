@@ -18,6 +18,7 @@
 
 #include "../../agent/agent.h"
 #include "../../lib/lib.h"
+#include "../../policy/policy.h"
 
 #define ID1 "1111111111111111111111111111111111111111111111111111111111111111"
 #define ID2 "2222222222222222222222222222222222222222222222222222222222222222"
@@ -423,6 +424,112 @@ static void test_resources_v2(void **state)
 	ctw_registry_free(r);
 }
 
+/* Labels: ctrwatch state "labels", Docker Config.Labels, CRI-O container and
+ * sandbox (pod) labels; the bounds; and policy label selectors on them. */
+static void test_labels(void **state)
+{
+	mkd("cg/ctwtest/lbl");
+	mkd("cg/system.slice/docker-" ID1 ".scope");
+	mkd("cg/system.slice/crio-" ID3 ".scope");
+	char big[CTW_LABELS_SIZE * 2], js[sizeof(big) + PATH_MAX * 2];
+	size_t o = 0;
+	/* 70 labels, one with a 300-byte value: at most 64 kept, value cut */
+	for (int i = 0; i < 70; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, ",\"k%02d\":\"%s\"", i,
+				      i == 3 ? "" : "v");
+	char longv[301];
+	memset(longv, 'x', 300);
+	longv[300] = '\0';
+	snprintf(js, sizeof(js),
+		 "{\"Name\":\"/d\",\"Config\":{\"Labels\":{\"long\":\"%s\"%s}}}", longv, big);
+	put("host/var/lib/docker/containers/" ID1 "/config.v2.json", js);
+	snprintf(js, sizeof(js),
+		 "{\"id\":\"abcdef0123456789\",\"name\":\"lbl\",\"status\":\"running\","
+		 "\"cgroup\":\"%s/cg/ctwtest/lbl\",\"cgroup_id\":%llu,"
+		 "\"labels\":{\"app\":\"web\",\"tier\":\"front\",\"empty\":\"\",\"n\":1}}",
+		 root, (unsigned long long)ino("cg/ctwtest/lbl"));
+	put("state/abcdef0123456789/state.json", js);
+	put("host/run/containers/storage/overlay-containers/" ID3 "/userdata/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri-o.SandboxID\":\"" ID8 "\","
+	    "\"io.kubernetes.cri-o.Labels\":"
+	    "\"{\\\"io.kubernetes.container.name\\\":\\\"db\\\",\\\"app\\\":\\\"ctr\\\"}\"}}");
+	put("host/run/containers/storage/overlay-containers/" ID8 "/userdata/config.json",
+	    "{\"annotations\":{\"io.kubernetes.cri-o.Labels\":"
+	    "\"{\\\"app\\\":\\\"pod\\\",\\\"team\\\":\\\"data\\\"}\"}}");
+
+	struct ctw_registry *r = new_reg();
+	assert_int_equal(ctw_registry_scan(r), 3);
+	const struct ctw_container *c = by_id(r, "abcdef0123456789");
+	assert_non_null(c);
+	assert_int_equal(c->nlabels, 3); /* the number is no string: skipped */
+	assert_string_equal(ctw_container_label(c, "app"), "web");
+	assert_string_equal(ctw_container_label(c, "tier"), "front");
+	assert_string_equal(ctw_container_label(c, "empty"), "");
+	assert_null(ctw_container_label(c, "n"));
+	assert_null(ctw_container_label(c, "ap"));
+	const char *k, *v;
+	int n = 0;
+	for (k = NULL; (k = ctw_container_label_next(c, k, &v));)
+		n++;
+	assert_int_equal(n, 3);
+
+	c = by_id(r, ID1);
+	assert_int_equal(c->nlabels, CTW_LABELS_MAX);
+	assert_int_equal(strlen(ctw_container_label(c, "long")), CTW_LABEL_LEN - 1);
+	assert_string_equal(ctw_container_label(c, "k00"), "v");
+	assert_null(ctw_container_label(c, "k69"));
+
+	c = by_id(r, ID3); /* the container's own label wins over the pod's */
+	assert_string_equal(ctw_container_label(c, "app"), "ctr");
+	assert_string_equal(ctw_container_label(c, "team"), "data");
+	assert_string_equal(ctw_container_label(c, "io.kubernetes.container.name"), "db");
+
+	/* add_label replaces a key and keeps the packing consistent */
+	struct ctw_container x = {0};
+	assert_int_equal(ctw_container_add_label(&x, "a", "1"), 0);
+	assert_int_equal(ctw_container_add_label(&x, "b", "2"), 0);
+	assert_int_equal(ctw_container_add_label(&x, "a", "333"), 0);
+	assert_int_equal(x.nlabels, 2);
+	assert_int_equal(x.labels_len, 4 + 6);
+	assert_string_equal(ctw_container_label(&x, "a"), "333");
+	assert_string_equal(ctw_container_label(&x, "b"), "2");
+
+	/* policy selectors: every pair must match, values are globs */
+	static const char yaml[] = "rules:\n"
+				   "  - name: r1\n"
+				   "    action: deny\n"
+				   "    direction: egress\n"
+				   "    containers: {labels: {app: web, tier: \"*\"}}\n"
+				   "    match: {ports: [80], protocol: tcp}\n"
+				   "  - name: r2\n"
+				   "    action: deny\n"
+				   "    direction: egress\n"
+				   "    containers: {labels: {app: \"w?b\", missing: \"*\"}}\n"
+				   "    match: {ports: [80], protocol: tcp}\n"
+				   "  - name: r3\n"
+				   "    action: deny\n"
+				   "    direction: egress\n"
+				   "    containers: {labels: {app: \"c*\", team: data}}\n"
+				   "    match: {ports: [80], protocol: tcp}\n";
+	struct ctw_policy *p = NULL;
+	struct ctw_pol_diags d = {0};
+	int rc = ctw_policy_parse("l.yaml", yaml, strlen(yaml), &p, &d);
+	if (rc)
+		ctw_pol_diags_print(&d, stderr);
+	assert_int_equal(rc, 0);
+	assert_int_equal(p->n_rules, 3);
+	const struct ctw_container *web = by_id(r, "abcdef0123456789"), *db = by_id(r, ID3);
+	assert_true(ctw_pol_labels_match(&p->rules[0].sel, web));
+	assert_false(ctw_pol_labels_match(&p->rules[0].sel, db));
+	assert_false(ctw_pol_labels_match(&p->rules[0].sel, by_id(r, ID1)));
+	assert_false(ctw_pol_labels_match(&p->rules[1].sel, web));
+	assert_false(ctw_pol_labels_match(&p->rules[2].sel, web));
+	assert_true(ctw_pol_labels_match(&p->rules[2].sel, db));
+	ctw_policy_free(p);
+	ctw_pol_diags_fini(&d);
+	ctw_registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +539,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
