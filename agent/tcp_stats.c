@@ -10,8 +10,10 @@
  *   ctrwatch_tcp_connections_open{container}
  *   ctrwatch_tcp_connect_failures_total{container}
  *
- * Series live as long as their container: removing it drops them, so label
- * sets stay bounded by the containers on the node.
+ * A container's series appear with its first TCP activity (a connection
+ * closed, failed or open) and live as long as the container: removing it
+ * drops them, so label sets stay bounded by the containers on the node, and
+ * idle containers cost no series (the families' HELP and TYPE stay).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +40,7 @@ struct tcp_ctr {
 	double sum[NDIRS];
 	uint64_t sent, received, failures;
 	int64_t open;
+	bool active; /* had TCP activity: its series are emitted */
 };
 
 struct tcp_cg {
@@ -134,6 +137,7 @@ static void account(struct tcp_ctr *t, const struct tcplife_event *e)
 	double secs = e->span_ns / 1e9;
 	size_t b = 0;
 
+	t->active = true;
 	t->sent += e->tx_bytes;
 	t->received += e->rx_bytes;
 	if (ctw_tcp_is_connect_failure(e)) {
@@ -160,6 +164,7 @@ static void merge(struct tcp_ctr *to, const struct tcp_ctr *from)
 	to->sent += from->sent;
 	to->received += from->received;
 	to->failures += from->failures;
+	to->active |= from->active;
 }
 
 static struct tcp_pending *pending_get(struct ctw_tcp_stats *s, uint64_t id, bool create)
@@ -275,8 +280,10 @@ void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n)
 {
 	struct tcp_ctr *t = ctr_of_cgroup(s, cgroup_id);
 
-	if (t)
+	if (t) {
 		t->open += n;
+		t->active |= n > 0;
+	}
 }
 
 /* container[, pod, namespace][, direction] */
@@ -311,6 +318,8 @@ static void collect_counter(struct ctw_tcp_stats *s, struct ctw_metrics *m, cons
 	for (size_t i = 0; i < s->nctrs; i++) {
 		uint64_t v = *(const uint64_t *)((const char *)s->ctrs[i] + field);
 
+		if (!s->ctrs[i]->active)
+			continue;
 		ctw_metrics_sample(m, labels_of(s->ctrs[i], NULL, l), (double)v);
 	}
 }
@@ -326,14 +335,14 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 		"TCP connections that reached ESTABLISHED, counted when they close, by "
 		"the socket's container and direction (active: connect, passive: accept).");
 	for (i = 0; i < s->nctrs; i++)
-		for (d = 0; d < NDIRS; d++)
+		for (d = 0; d < NDIRS && s->ctrs[i]->active; d++)
 			ctw_metrics_sample(m, labels_of(s->ctrs[i], dir_names[d], l),
 					   (double)s->ctrs[i]->conns[d]);
 
 	ctw_metrics_family(m, "ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM,
 			   "Lifetime of closed TCP connections from SYN to close.");
 	for (i = 0; i < s->nctrs; i++)
-		for (d = 0; d < NDIRS; d++)
+		for (d = 0; d < NDIRS && s->ctrs[i]->active; d++)
 			ctw_metrics_histogram(m, labels_of(s->ctrs[i], dir_names[d], l), bounds,
 					      s->ctrs[i]->buckets[d], NBOUNDS, s->ctrs[i]->sum[d]);
 
@@ -352,8 +361,10 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	for (i = 0; i < s->nctrs; i++) {
 		int64_t n = s->ctrs[i]->open;
 
-		ctw_metrics_sample(m, labels_of(s->ctrs[i], NULL, l), n > 0 ? (double)n : 0);
 		s->ctrs[i]->open = 0;
+		if (!s->ctrs[i]->active)
+			continue;
+		ctw_metrics_sample(m, labels_of(s->ctrs[i], NULL, l), n > 0 ? (double)n : 0);
 	}
 
 	collect_counter(s, m, "ctrwatch_tcp_connect_failures_total",

@@ -3,9 +3,11 @@
 # The agent's tcp module: ctrwatch_tcp_* series for a server and a client
 # container (`ctrwatch run --net host`): connections by direction, the
 # duration histogram, bytes, the open gauge while a connection is held, a
-# failed connect; promtool accepts the page; the series leave with the
-# containers.  The client connects right after it starts, before discovery
-# may have seen it: those connections must count too.
+# failed connect; promtool accepts the page; a container without TCP traffic
+# has no tcp series (the families' HELP/TYPE are there); the series leave
+# with the containers: kept for --exit-grace after the exit, gone within one
+# discovery interval more.  The client connects right after it starts,
+# before discovery may have seen it: those connections must count too.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd busybox curl ss promtool
@@ -27,7 +29,9 @@ if ! timeout 30 "$CTW_BIN" run --rm --net host busybox true >/dev/null 2>&1; the
 	exit 0
 fi
 
-"$CTW_BIN" agent --listen "127.0.0.1:$AP" --metrics tcp >"$W/agent.log" 2>&1 &
+INTERVAL=1 GRACE=3
+"$CTW_BIN" agent --listen "127.0.0.1:$AP" --metrics tcp --discovery-interval ${INTERVAL}s \
+	--exit-grace ${GRACE}s >"$W/agent.log" 2>&1 &
 agent=$!
 pids+=("$agent")
 if ! wait_for 20 curl -sf "http://127.0.0.1:$AP/readyz"; then
@@ -39,7 +43,14 @@ t_match "tcp module started" 'module tcp started' "$(cat "$W/agent.log")"
 
 srv=t52srv$$
 cli=t52cli$$
+idle=t52idle$$
 scrape() { curl -sf "http://127.0.0.1:$AP/metrics"; }
+
+# A container that makes no TCP connection: known to the agent, no series.
+"$CTW_BIN" run --net host --name "$idle" busybox sleep 15 >/dev/null 2>&1 &
+pids+=($!)
+wait_for 15 grep -qF "container $idle (" "$W/agent.log" ||
+	t_fail "the idle container is discovered" true
 
 "$CTW_BIN" run --net host --name "$srv" busybox sh -c \
 	"sleep 8 | nc -l -p $P >/dev/null & sleep 8 | nc -l -p $PH >/dev/null & wait" \
@@ -83,8 +94,23 @@ t_eq "server: 1 connection open" 1 "$(m "ctrwatch_tcp_connections_open{container
 t_match "histogram TYPE" '^# TYPE ctrwatch_tcp_connection_duration_seconds histogram$' \
 	"$(grep 'TYPE ctrwatch_tcp_connection_duration_seconds' "$W/metrics.txt")"
 t_ok "promtool check metrics" sh -c "promtool check metrics <'$W/metrics.txt'"
+t_nomatch "idle container: no tcp series" "container=\"$idle\"" "$(grep '^ctrwatch_tcp_' "$W/metrics.txt")"
+for f in connections_total:counter connection_duration_seconds:histogram sent_bytes_total:counter \
+	received_bytes_total:counter connections_open:gauge connect_failures_total:counter; do
+	t_match "HELP and TYPE of ctrwatch_tcp_${f%%:*}" \
+		"# HELP ctrwatch_tcp_${f%%:*} .*# TYPE ctrwatch_tcp_${f%%:*} ${f#*:}" \
+		"$(grep -F "ctrwatch_tcp_${f%%:*} " "$W/metrics.txt" | tr '\n' ' ')"
+done
 
 wait "$cli_run"
 t_eq "client container exit status" 0 $?
-wait_for 15 sh -c "! curl -sf http://127.0.0.1:$AP/metrics | grep -qF 'container=\"$cli\"'"
-t_nomatch "client series gone with the container" "container=\"$cli\"" "$(scrape)"
+t0=$(date +%s%N)
+t_match "client series kept during the exit grace" "ctrwatch_tcp_connections_total\\{container=\"$cli\"" "$(scrape)"
+# Gone within one discovery interval plus the grace (and 1.5 s of slack for
+# a loaded machine); every series of it, not only some.
+gone() { ! curl -sf "http://127.0.0.1:$AP/metrics" | grep -qF "container=\"$cli\""; }
+wait_for $((INTERVAL + GRACE + 2)) gone
+ms=$((($(date +%s%N) - t0) / 1000000))
+t_ok "client series gone ${ms} ms after its exit (<= $((INTERVAL + GRACE))000 + 1500 ms)" \
+	test "$ms" -le $(((INTERVAL + GRACE) * 1000 + 1500))
+t_nomatch "no series of the client left" "container=\"$cli\"" "$(scrape)"
