@@ -25,13 +25,13 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define BPF_LOCAL_STORAGE_GET_F_CREATE_ 1
 #define MAX_ERRNO 4095
 
-const volatile bool want_events = true;  /* stream events to the ring buffer */
-const volatile bool want_stats = false;  /* count calls/errors/time per syscall */
+const volatile bool want_events = true;	 /* stream events to the ring buffer */
+const volatile bool want_stats = false;	 /* count calls/errors/time per syscall */
 const volatile bool filter_pids = false; /* only tgids in trace_pids (-p) */
 const volatile bool failed_only = false; /* --failed */
-const volatile __u32 buf_max = 32;       /* data bytes captured per buffer (-s) */
-const volatile __u64 wakeup_bytes = 0;   /* wake the reader only past this backlog; 0 = always */
-const volatile __s32 nr_execve = -1;     /* syscalls after which comm may change */
+const volatile __u32 buf_max = 32;	 /* data bytes captured per buffer (-s) */
+const volatile __u64 wakeup_bytes = 0;	 /* wake the reader only past this backlog; 0 = always */
+const volatile __s32 nr_execve = -1;	 /* syscalls after which comm may change */
 const volatile __s32 nr_execveat = -1;
 const volatile __s32 nr_prctl = -1;
 
@@ -76,9 +76,9 @@ struct {
 
 /* A traced task's syscall in flight: the record being built. */
 struct task_state {
-	__u16 active; /* an enter is waiting for its exit */
+	__u16 active;	  /* an enter is waiting for its exit */
 	__u16 spec_flags; /* trace_spec.flags of the syscall in flight */
-	__u32 off;    /* payload bytes used */
+	__u32 off;	  /* payload bytes used */
 	struct ctw_trace_event ev;
 	__u8 payload[2 * TRACE_PAYLOAD_MAX]; /* items; half of it is slack for bounds */
 };
@@ -120,8 +120,8 @@ static __always_inline void cap_str(struct task_state *st, __u8 arg, __u64 ptr)
 	if (!ptr || !room(st, TRACE_STR_MAX))
 		return;
 	off &= TRACE_PAYLOAD_MAX - 1;
-	n = bpf_probe_read_user_str(&st->payload[off + sizeof(struct ctw_trace_item)], TRACE_STR_MAX,
-				    (void *)ptr);
+	n = bpf_probe_read_user_str(&st->payload[off + sizeof(struct ctw_trace_item)],
+				    TRACE_STR_MAX, (void *)ptr);
 	if (n <= 0)
 		return;
 	item_close(st, off, arg, TRACE_CAP_STR, n & (TRACE_STR_MAX * 2 - 1), n);
@@ -139,7 +139,8 @@ static __always_inline void cap_bytes(struct task_state *st, __u8 arg, __u8 kind
 	if (len > TRACE_ITEM_MAX)
 		len = TRACE_ITEM_MAX;
 	off &= TRACE_PAYLOAD_MAX - 1;
-	if (bpf_probe_read_user(&st->payload[off + sizeof(struct ctw_trace_item)], len, (void *)ptr))
+	if (bpf_probe_read_user(&st->payload[off + sizeof(struct ctw_trace_item)], len,
+				(void *)ptr))
 		return;
 	item_close(st, off, arg, kind, len, full > 0xffffffffull ? 0xffffffffu : (__u32)full);
 }
@@ -194,9 +195,8 @@ static __always_inline __u64 wake_flags(void)
 {
 	if (!wakeup_bytes)
 		return 0;
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline bool is_error(__s64 ret)

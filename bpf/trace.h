@@ -18,35 +18,35 @@
 
 #define TRACE_COMM_LEN 16
 #define TRACE_NARGS 6
-#define TRACE_NR_MAX 512         /* syscall numbers are below this (x86-64) */
-#define TRACE_PAYLOAD_MAX 2048   /* power of two: bounds offsets for the verifier */
-#define TRACE_STR_MAX 256        /* one path */
-#define TRACE_ARGV_STR_MAX 128   /* one execve argument */
-#define TRACE_ARGV_MAX 16        /* execve arguments captured */
-#define TRACE_BUF_MAX 256        /* read/write data, cut further by -s */
-#define TRACE_SOCKADDR_MAX 128   /* sizeof(struct sockaddr_storage) */
-#define TRACE_ITEM_MAX 256       /* largest single item's data */
+#define TRACE_NR_MAX 512       /* syscall numbers are below this (x86-64) */
+#define TRACE_PAYLOAD_MAX 2048 /* power of two: bounds offsets for the verifier */
+#define TRACE_STR_MAX 256      /* one path */
+#define TRACE_ARGV_STR_MAX 128 /* one execve argument */
+#define TRACE_ARGV_MAX 16      /* execve arguments captured */
+#define TRACE_BUF_MAX 256      /* read/write data, cut further by -s */
+#define TRACE_SOCKADDR_MAX 128 /* sizeof(struct sockaddr_storage) */
+#define TRACE_ITEM_MAX 256     /* largest single item's data */
 
 /* What to capture for one argument (trace_spec.kind[i]). */
 enum trace_cap {
 	TRACE_CAP_NONE = 0,
-	TRACE_CAP_STR,          /* NUL-terminated user string, at enter */
-	TRACE_CAP_ARGV,         /* char *const argv[], at enter */
-	TRACE_CAP_SOCKADDR_IN,  /* sockaddr, length = value of arg lenarg, at enter */
+	TRACE_CAP_STR,		/* NUL-terminated user string, at enter */
+	TRACE_CAP_ARGV,		/* char *const argv[], at enter */
+	TRACE_CAP_SOCKADDR_IN,	/* sockaddr, length = value of arg lenarg, at enter */
 	TRACE_CAP_SOCKADDR_OUT, /* sockaddr, length = *(socklen_t *)arg lenarg, at exit */
-	TRACE_CAP_BUF_IN,       /* bytes, length = value of arg lenarg, at enter */
-	TRACE_CAP_BUF_OUT,      /* bytes, length = return value, at exit */
+	TRACE_CAP_BUF_IN,	/* bytes, length = value of arg lenarg, at enter */
+	TRACE_CAP_BUF_OUT,	/* bytes, length = return value, at exit */
 };
 
 /* trace_spec.flags */
-#define TRACE_SPEC_SELECTED 0x01 /* traced at all (-e trace=) */
-#define TRACE_SPEC_NORETURN 0x02 /* exit, exit_group: emitted at enter */
+#define TRACE_SPEC_SELECTED 0x01  /* traced at all (-e trace=) */
+#define TRACE_SPEC_NORETURN 0x02  /* exit, exit_group: emitted at enter */
 #define TRACE_SPEC_CAP_ENTER 0x04 /* some kind[] is captured at enter */
 #define TRACE_SPEC_CAP_EXIT 0x08  /* some kind[] is captured at exit */
 
 /* Per syscall number: what the kernel captures (array map, key = nr). */
 struct ctw_trace_spec {
-	__u8 kind[TRACE_NARGS];   /* enum trace_cap */
+	__u8 kind[TRACE_NARGS];	  /* enum trace_cap */
 	__u8 lenarg[TRACE_NARGS]; /* argument index giving the length */
 	__u8 flags;
 	__u8 __pad[3];
@@ -57,9 +57,9 @@ _Static_assert(sizeof(struct ctw_trace_spec) == 16, "ABI: ctw_trace_spec");
 #define TRACE_ITEM_MORE 0x80
 
 struct ctw_trace_item {
-	__u8 arg;   /* argument index */
-	__u8 kind;  /* enum trace_cap, | TRACE_ITEM_MORE */
-	__u16 len;  /* data bytes following */
+	__u8 arg;	/* argument index */
+	__u8 kind;	/* enum trace_cap, | TRACE_ITEM_MORE */
+	__u16 len;	/* data bytes following */
 	__u32 full_len; /* length before capture cut (buffers, sockaddrs) */
 };
 _Static_assert(sizeof(struct ctw_trace_item) == 8, "ABI: ctw_trace_item");
@@ -69,12 +69,12 @@ _Static_assert(sizeof(struct ctw_trace_item) == 8, "ABI: ctw_trace_item");
 
 /* Ring buffer record header; payload_len bytes of items follow. */
 struct ctw_trace_event {
-	__u64 ts_ns;       /* sys_enter, CLOCK_MONOTONIC */
+	__u64 ts_ns;	   /* sys_enter, CLOCK_MONOTONIC */
 	__u64 cgroup_id;   /* cgroup v2 id: the container */
 	__u64 duration_ns; /* enter to exit */
 	__s64 ret;
 	__u64 args[TRACE_NARGS];
-	__u32 pid;         /* tgid */
+	__u32 pid; /* tgid */
 	__u32 tid;
 	__s32 nr;
 	__u16 payload_len;
@@ -85,7 +85,7 @@ _Static_assert(sizeof(struct ctw_trace_event) == 112, "ABI: ctw_trace_event");
 
 /* Value of the traced map (key: cgroup id). */
 struct ctw_trace_cgroup {
-	__u64 lost;    /* events that found the ring buffer full */
+	__u64 lost; /* events that found the ring buffer full */
 	__u64 __reserved;
 };
 _Static_assert(sizeof(struct ctw_trace_cgroup) == 16, "ABI: ctw_trace_cgroup");

@@ -109,8 +109,8 @@ static int on_cgroup_ready(uint64_t cgroup_id, void *ctx)
 static int trace_new_container(struct ctw_trace *t, const char *name, char **argv)
 {
 	struct ctw_run_opts ro;
-	struct run_ctx rc = { .t = t, .name = name ? name : argv[0] };
-	struct ctw_err err = { 0 };
+	struct run_ctx rc = {.t = t, .name = name ? name : argv[0]};
+	struct ctw_err err = {0};
 	int exit_code = 0;
 
 	ctw_run_opts_init(&ro);
@@ -137,7 +137,7 @@ static int trace_new_container(struct ctw_trace *t, const char *name, char **arg
 static int add_target(struct ctw_trace *t, const char *spec, struct target *tg)
 {
 	struct ctw_trace_target tt;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	int rc;
 
 	if (ctw_trace_resolve(spec, &tt, &err) < 0) {
@@ -160,7 +160,7 @@ static int add_target(struct ctw_trace *t, const char *spec, struct target *tg)
 
 static int add_all(struct ctw_trace *t, struct target **tg, size_t *ntg)
 {
-	struct ctw_registry_opts ro = { 0 };
+	struct ctw_registry_opts ro = {0};
 	struct ctw_registry *r = ctw_registry_new(&ro);
 	int n;
 
@@ -187,17 +187,17 @@ static int cmd_trace(int argc, char **argv)
 {
 	enum { OPT_JSON = 1000, OPT_PROFILE, OPT_ALL, OPT_STATS, OPT_BUFSIZE, OPT_NAME };
 	static const struct option opts[] = {
-		{ "failed", no_argument, NULL, 'Z' },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "seccomp-profile", required_argument, NULL, OPT_PROFILE },
-		{ "all", no_argument, NULL, OPT_ALL },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "buffer-size", required_argument, NULL, OPT_BUFSIZE },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ NULL, 0, NULL, 0 },
+		{"failed", no_argument, NULL, 'Z'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"seccomp-profile", required_argument, NULL, OPT_PROFILE},
+		{"all", no_argument, NULL, OPT_ALL},
+		{"stats", no_argument, NULL, OPT_STATS},
+		{"buffer-size", required_argument, NULL, OPT_BUFSIZE},
+		{"name", required_argument, NULL, OPT_NAME},
+		{NULL, 0, NULL, 0},
 	};
-	struct ctw_trace_opts o = { .out_fd = STDOUT_FILENO };
-	struct ctw_err err = { 0 };
+	struct ctw_trace_opts o = {.out_fd = STDOUT_FILENO};
+	struct ctw_err err = {0};
 	struct ctw_trace *t = NULL;
 	struct target *tg = NULL;
 	size_t ntg = 0;
@@ -213,7 +213,8 @@ static int cmd_trace(int argc, char **argv)
 		switch (c) {
 		case 'e':
 			if (strchr(optarg, '=') && !ctw_str_has_prefix(optarg, "trace="))
-				return ctw_cmd_usage_error("trace", "trace: only -e trace=... is supported");
+				return ctw_cmd_usage_error("trace",
+							   "trace: only -e trace=... is supported");
 			o.filter = optarg;
 			break;
 		case 'p':
@@ -230,7 +231,8 @@ static int cmd_trace(int argc, char **argv)
 		case 's':
 			if (ctw_parse_u64(optarg, 0, 1u << 20, &v) < 0) {
 				free(pids);
-				return ctw_cmd_usage_error("trace", "trace: bad string size '%s'", optarg);
+				return ctw_cmd_usage_error("trace", "trace: bad string size '%s'",
+							   optarg);
 			}
 			o.strsize = v ? (unsigned)v : 1;
 			break;
@@ -243,13 +245,13 @@ static int cmd_trace(int argc, char **argv)
 		case OPT_BUFSIZE:
 			if (ctw_parse_bytes(optarg, &v) < 0 || v < 4096 || (v & (v - 1))) {
 				free(pids);
-				return ctw_cmd_usage_error("trace", "trace: --buffer-size must be a power of two >= 4k");
+				return ctw_cmd_usage_error(
+					"trace",
+					"trace: --buffer-size must be a power of two >= 4k");
 			}
 			o.ringbuf_bytes = v;
 			break;
-		default:
-			free(pids);
-			return ctw_cmd_usage_error("trace", "trace: bad option");
+		default: free(pids); return ctw_cmd_usage_error("trace", "trace: bad option");
 		}
 	}
 	if (o.summary && o.summary_too)
@@ -261,11 +263,13 @@ static int cmd_trace(int argc, char **argv)
 	}
 	if (!run_new && optind >= argc && !all && !npids) {
 		free(pids);
-		return ctw_cmd_usage_error("trace", "trace: give a CONTAINER, --all, -p PID or -- IMAGE CMD");
+		return ctw_cmd_usage_error(
+			"trace", "trace: give a CONTAINER, --all, -p PID or -- IMAGE CMD");
 	}
 	if (run_new && (all || npids)) {
 		free(pids);
-		return ctw_cmd_usage_error("trace", "trace: `-- IMAGE` cannot be combined with --all or -p");
+		return ctw_cmd_usage_error("trace",
+					   "trace: `-- IMAGE` cannot be combined with --all or -p");
 	}
 	o.pids = pids;
 	o.npids = npids;
@@ -274,7 +278,8 @@ static int cmd_trace(int argc, char **argv)
 	if (out_path) {
 		o.out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (o.out_fd < 0) {
-			fprintf(stderr, "ctrwatch: trace: open %s: %s\n", out_path, strerror(errno));
+			fprintf(stderr, "ctrwatch: trace: open %s: %s\n", out_path,
+				strerror(errno));
 			free(pids);
 			return CTW_EXIT_FAIL;
 		}
@@ -286,7 +291,7 @@ static int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -345,5 +350,6 @@ out:
 	return ret;
 }
 
-CTW_COMMAND(trace, .name = "trace", .summary = "strace for containers: live syscalls with arguments",
+CTW_COMMAND(trace, .name = "trace",
+	    .summary = "strace for containers: live syscalls with arguments",
 	    .order = CTW_ORDER_OBSERVE + 10, .fn = cmd_trace, .usage = trace_usage)

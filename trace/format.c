@@ -274,20 +274,36 @@ static void put_enum(struct ctw_outbuf *o, const struct xlat *tab, size_t n, int
 	put_i64(o, v);
 }
 
-#define X(v) { v, #v }
+#define X(v)          \
+	{             \
+		v, #v \
+	}
 
 static const struct xlat open_flags[] = {
-	X(O_CREAT), X(O_EXCL), X(O_NOCTTY), X(O_TRUNC), X(O_APPEND), X(O_NONBLOCK),
+	X(O_CREAT),
+	X(O_EXCL),
+	X(O_NOCTTY),
+	X(O_TRUNC),
+	X(O_APPEND),
+	X(O_NONBLOCK),
 	/* O_SYNC includes O_DSYNC's bit: test it first */
-	X(O_SYNC), X(O_DSYNC), { 020000, "O_ASYNC" }, X(O_DIRECT), { 0100000, "O_LARGEFILE" },
-	X(O_NOFOLLOW), X(O_NOATIME), X(O_CLOEXEC), X(O_PATH),
+	X(O_SYNC),
+	X(O_DSYNC),
+	{020000, "O_ASYNC"},
+	X(O_DIRECT),
+	{0100000, "O_LARGEFILE"},
+	X(O_NOFOLLOW),
+	X(O_NOATIME),
+	X(O_CLOEXEC),
+	X(O_PATH),
 	/* O_TMPFILE includes O_DIRECTORY's bit */
-	X(O_TMPFILE), X(O_DIRECTORY),
+	X(O_TMPFILE),
+	X(O_DIRECTORY),
 };
 
 void ctw_trace_format_open_flags(struct ctw_outbuf *o, uint64_t flags)
 {
-	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
+	static const char *const acc[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
 
 	ctw_outbuf_puts(o, acc[flags & O_ACCMODE]);
 	flags &= ~(uint64_t)O_ACCMODE;
@@ -304,10 +320,9 @@ static void put_fd_flags(struct ctw_outbuf *o, uint64_t flags)
 }
 
 static const struct xlat at_flags[] = {
-	{ 0x100, "AT_SYMLINK_NOFOLLOW" }, { 0x200, "AT_REMOVEDIR" },
-	{ 0x400, "AT_SYMLINK_FOLLOW" },   { 0x800, "AT_NO_AUTOMOUNT" },
-	{ 0x1000, "AT_EMPTY_PATH" },      { 0x2000, "AT_STATX_FORCE_SYNC" },
-	{ 0x4000, "AT_STATX_DONT_SYNC" }, { 0x8000, "AT_RECURSIVE" },
+	{0x100, "AT_SYMLINK_NOFOLLOW"}, {0x200, "AT_REMOVEDIR"},   {0x400, "AT_SYMLINK_FOLLOW"},
+	{0x800, "AT_NO_AUTOMOUNT"},	{0x1000, "AT_EMPTY_PATH"}, {0x2000, "AT_STATX_FORCE_SYNC"},
+	{0x4000, "AT_STATX_DONT_SYNC"}, {0x8000, "AT_RECURSIVE"},
 };
 
 void ctw_trace_format_at_flags(struct ctw_outbuf *o, uint64_t flags)
@@ -316,8 +331,8 @@ void ctw_trace_format_at_flags(struct ctw_outbuf *o, uint64_t flags)
 }
 
 static const struct xlat prot_flags[] = {
-	X(PROT_READ), X(PROT_WRITE), X(PROT_EXEC), { 0x8, "PROT_SEM" }, X(PROT_GROWSDOWN),
-	X(PROT_GROWSUP),
+	X(PROT_READ),	   X(PROT_WRITE),     X(PROT_EXEC),
+	{0x8, "PROT_SEM"}, X(PROT_GROWSDOWN), X(PROT_GROWSUP),
 };
 
 void ctw_trace_format_mmap_prot(struct ctw_outbuf *o, uint64_t prot)
@@ -326,14 +341,18 @@ void ctw_trace_format_mmap_prot(struct ctw_outbuf *o, uint64_t prot)
 }
 
 static const struct xlat map_flags[] = {
-	X(MAP_FIXED), X(MAP_ANONYMOUS), X(MAP_32BIT), X(MAP_GROWSDOWN), X(MAP_DENYWRITE),
-	X(MAP_EXECUTABLE), X(MAP_LOCKED), X(MAP_NORESERVE), X(MAP_POPULATE), X(MAP_NONBLOCK),
-	X(MAP_STACK), X(MAP_HUGETLB), { 0x80000, "MAP_SYNC" }, { 0x100000, "MAP_FIXED_NOREPLACE" },
+	X(MAP_FIXED),	       X(MAP_ANONYMOUS),
+	X(MAP_32BIT),	       X(MAP_GROWSDOWN),
+	X(MAP_DENYWRITE),      X(MAP_EXECUTABLE),
+	X(MAP_LOCKED),	       X(MAP_NORESERVE),
+	X(MAP_POPULATE),       X(MAP_NONBLOCK),
+	X(MAP_STACK),	       X(MAP_HUGETLB),
+	{0x80000, "MAP_SYNC"}, {0x100000, "MAP_FIXED_NOREPLACE"},
 };
 
 void ctw_trace_format_mmap_flags(struct ctw_outbuf *o, uint64_t flags)
 {
-	static const char *const type[] = { "0", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE" };
+	static const char *const type[] = {"0", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"};
 
 	ctw_outbuf_puts(o, type[flags & 3]);
 	flags &= ~3ull;
@@ -344,8 +363,8 @@ void ctw_trace_format_mmap_flags(struct ctw_outbuf *o, uint64_t flags)
 }
 
 static const struct xlat domains[] = {
-	X(AF_UNSPEC), X(AF_UNIX), X(AF_INET), X(AF_INET6), X(AF_NETLINK), X(AF_PACKET),
-	X(AF_ALG), X(AF_VSOCK), X(AF_BLUETOOTH), X(AF_KEY), X(AF_XDP),
+	X(AF_UNSPEC), X(AF_UNIX),  X(AF_INET),	    X(AF_INET6), X(AF_NETLINK), X(AF_PACKET),
+	X(AF_ALG),    X(AF_VSOCK), X(AF_BLUETOOTH), X(AF_KEY),	 X(AF_XDP),
 };
 
 void ctw_trace_format_socket_domain(struct ctw_outbuf *o, uint64_t domain)
@@ -354,11 +373,11 @@ void ctw_trace_format_socket_domain(struct ctw_outbuf *o, uint64_t domain)
 }
 
 static const struct xlat sock_types[] = {
-	X(SOCK_STREAM), X(SOCK_DGRAM), X(SOCK_RAW), X(SOCK_RDM), X(SOCK_SEQPACKET), X(SOCK_DCCP),
-	X(SOCK_PACKET),
+	X(SOCK_STREAM),	   X(SOCK_DGRAM), X(SOCK_RAW),	  X(SOCK_RDM),
+	X(SOCK_SEQPACKET), X(SOCK_DCCP),  X(SOCK_PACKET),
 };
 
-static const struct xlat sock_flags[] = { X(SOCK_CLOEXEC), X(SOCK_NONBLOCK) };
+static const struct xlat sock_flags[] = {X(SOCK_CLOEXEC), X(SOCK_NONBLOCK)};
 
 void ctw_trace_format_socket_type(struct ctw_outbuf *o, uint64_t type)
 {
@@ -371,8 +390,8 @@ void ctw_trace_format_socket_type(struct ctw_outbuf *o, uint64_t type)
 }
 
 static const struct xlat protos[] = {
-	X(IPPROTO_IP), X(IPPROTO_ICMP), X(IPPROTO_TCP), X(IPPROTO_UDP), X(IPPROTO_ICMPV6),
-	X(IPPROTO_SCTP), X(IPPROTO_RAW),
+	X(IPPROTO_IP),	   X(IPPROTO_ICMP), X(IPPROTO_TCP), X(IPPROTO_UDP),
+	X(IPPROTO_ICMPV6), X(IPPROTO_SCTP), X(IPPROTO_RAW),
 };
 
 void ctw_trace_format_signal(struct ctw_outbuf *o, uint64_t sig)
@@ -396,11 +415,29 @@ void ctw_trace_format_signal(struct ctw_outbuf *o, uint64_t sig)
 }
 
 static const struct xlat clone_flags[] = {
-	X(CLONE_VM), X(CLONE_FS), X(CLONE_FILES), X(CLONE_SIGHAND), X(CLONE_PIDFD),
-	X(CLONE_PTRACE), X(CLONE_VFORK), X(CLONE_PARENT), X(CLONE_THREAD), X(CLONE_NEWNS),
-	X(CLONE_SYSVSEM), X(CLONE_SETTLS), X(CLONE_PARENT_SETTID), X(CLONE_CHILD_CLEARTID),
-	X(CLONE_DETACHED), X(CLONE_UNTRACED), X(CLONE_CHILD_SETTID), X(CLONE_NEWCGROUP),
-	X(CLONE_NEWUTS), X(CLONE_NEWIPC), X(CLONE_NEWUSER), X(CLONE_NEWPID), X(CLONE_NEWNET),
+	X(CLONE_VM),
+	X(CLONE_FS),
+	X(CLONE_FILES),
+	X(CLONE_SIGHAND),
+	X(CLONE_PIDFD),
+	X(CLONE_PTRACE),
+	X(CLONE_VFORK),
+	X(CLONE_PARENT),
+	X(CLONE_THREAD),
+	X(CLONE_NEWNS),
+	X(CLONE_SYSVSEM),
+	X(CLONE_SETTLS),
+	X(CLONE_PARENT_SETTID),
+	X(CLONE_CHILD_CLEARTID),
+	X(CLONE_DETACHED),
+	X(CLONE_UNTRACED),
+	X(CLONE_CHILD_SETTID),
+	X(CLONE_NEWCGROUP),
+	X(CLONE_NEWUTS),
+	X(CLONE_NEWIPC),
+	X(CLONE_NEWUSER),
+	X(CLONE_NEWPID),
+	X(CLONE_NEWNET),
 	X(CLONE_IO),
 };
 
@@ -420,26 +457,32 @@ static void put_clone_flags(struct ctw_outbuf *o, uint64_t v)
 	}
 }
 
-static const struct xlat sighow[] = { X(SIG_BLOCK), X(SIG_UNBLOCK), X(SIG_SETMASK) };
-static const struct xlat access_flags[] = { X(R_OK), X(W_OK), X(X_OK) };
+static const struct xlat sighow[] = {X(SIG_BLOCK), X(SIG_UNBLOCK), X(SIG_SETMASK)};
+static const struct xlat access_flags[] = {X(R_OK), X(W_OK), X(X_OK)};
 static const struct xlat whence[] = {
 	X(SEEK_SET), X(SEEK_CUR), X(SEEK_END), X(SEEK_DATA), X(SEEK_HOLE),
 };
 static const struct xlat fcntl_cmds[] = {
-	X(F_DUPFD), X(F_GETFD), X(F_SETFD), X(F_GETFL), X(F_SETFL), X(F_GETLK), X(F_SETLK),
-	X(F_SETLKW), X(F_SETOWN), X(F_GETOWN), X(F_SETSIG), X(F_GETSIG), X(F_SETOWN_EX),
-	X(F_GETOWN_EX), X(F_OFD_GETLK), X(F_OFD_SETLK), X(F_OFD_SETLKW), X(F_SETLEASE),
-	X(F_GETLEASE), X(F_NOTIFY), X(F_DUPFD_CLOEXEC), X(F_SETPIPE_SZ), X(F_GETPIPE_SZ),
-	X(F_ADD_SEALS), X(F_GET_SEALS),
+	X(F_DUPFD),	    X(F_GETFD),	     X(F_SETFD),      X(F_GETFL),     X(F_SETFL),
+	X(F_GETLK),	    X(F_SETLK),	     X(F_SETLKW),     X(F_SETOWN),    X(F_GETOWN),
+	X(F_SETSIG),	    X(F_GETSIG),     X(F_SETOWN_EX),  X(F_GETOWN_EX), X(F_OFD_GETLK),
+	X(F_OFD_SETLK),	    X(F_OFD_SETLKW), X(F_SETLEASE),   X(F_GETLEASE),  X(F_NOTIFY),
+	X(F_DUPFD_CLOEXEC), X(F_SETPIPE_SZ), X(F_GETPIPE_SZ), X(F_ADD_SEALS), X(F_GET_SEALS),
 };
 static const struct xlat msg_flags[] = {
-	X(MSG_OOB), X(MSG_PEEK), X(MSG_DONTROUTE), X(MSG_CTRUNC), X(MSG_TRUNC), X(MSG_DONTWAIT),
-	X(MSG_EOR), X(MSG_WAITALL), X(MSG_NOSIGNAL), X(MSG_MORE), X(MSG_WAITFORONE),
-	X(MSG_CMSG_CLOEXEC),
+	X(MSG_OOB),	 X(MSG_PEEK),	  X(MSG_DONTROUTE),  X(MSG_CTRUNC),
+	X(MSG_TRUNC),	 X(MSG_DONTWAIT), X(MSG_EOR),	     X(MSG_WAITALL),
+	X(MSG_NOSIGNAL), X(MSG_MORE),	  X(MSG_WAITFORONE), X(MSG_CMSG_CLOEXEC),
 };
 static const struct xlat wait_flags[] = {
-	X(WNOHANG), X(WUNTRACED), X(WEXITED), X(WCONTINUED), X(WNOWAIT), { 0x20000000, "__WNOTHREAD" },
-	{ 0x40000000, "__WALL" }, { 0x80000000, "__WCLONE" },
+	X(WNOHANG),
+	X(WUNTRACED),
+	X(WEXITED),
+	X(WCONTINUED),
+	X(WNOWAIT),
+	{0x20000000, "__WNOTHREAD"},
+	{0x40000000, "__WALL"},
+	{0x80000000, "__WCLONE"},
 };
 
 /* ---- sockaddr ---- */
@@ -631,21 +674,11 @@ static void put_arg(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
 
 	switch (kind) {
 	case K_INT:
-	case K_FD:
-		put_i64(o, (int32_t)v);
-		return;
-	case K_LONG:
-		put_i64(o, (int64_t)v);
-		return;
-	case K_UINT:
-		put_u64(o, (uint32_t)v);
-		return;
-	case K_ULONG:
-		put_u64(o, v);
-		return;
-	case K_PTR:
-		put_ptr(o, v);
-		return;
+	case K_FD: put_i64(o, (int32_t)v); return;
+	case K_LONG: put_i64(o, (int64_t)v); return;
+	case K_UINT: put_u64(o, (uint32_t)v); return;
+	case K_ULONG: put_u64(o, v); return;
+	case K_PTR: put_ptr(o, v); return;
 	case K_DFD:
 		if ((int32_t)v == AT_FDCWD)
 			ctw_outbuf_puts(o, "AT_FDCWD");
@@ -679,49 +712,27 @@ static void put_arg(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
 		else
 			put_ptr(o, v);
 		return;
-	case K_OFLAGS:
-		ctw_trace_format_open_flags(o, (uint32_t)v);
-		return;
+	case K_OFLAGS: ctw_trace_format_open_flags(o, (uint32_t)v); return;
 	case K_OMODE:
-	case K_MODE:
-		put_octal(o, (uint32_t)v);
-		return;
-	case K_ATFLAGS:
-		ctw_trace_format_at_flags(o, (uint32_t)v);
-		return;
-	case K_PROT:
-		ctw_trace_format_mmap_prot(o, v);
-		return;
-	case K_MFLAGS:
-		ctw_trace_format_mmap_flags(o, (uint32_t)v);
-		return;
-	case K_DOMAIN:
-		ctw_trace_format_socket_domain(o, (uint32_t)v);
-		return;
-	case K_STYPE:
-		ctw_trace_format_socket_type(o, (uint32_t)v);
-		return;
+	case K_MODE: put_octal(o, (uint32_t)v); return;
+	case K_ATFLAGS: ctw_trace_format_at_flags(o, (uint32_t)v); return;
+	case K_PROT: ctw_trace_format_mmap_prot(o, v); return;
+	case K_MFLAGS: ctw_trace_format_mmap_flags(o, (uint32_t)v); return;
+	case K_DOMAIN: ctw_trace_format_socket_domain(o, (uint32_t)v); return;
+	case K_STYPE: ctw_trace_format_socket_type(o, (uint32_t)v); return;
 	case K_PROTO:
 		if (i > 0 && (ev->args[0] == AF_INET || ev->args[0] == AF_INET6))
 			put_enum(o, protos, ARRAY_SIZE(protos), (int32_t)v);
 		else
 			put_i64(o, (int32_t)v);
 		return;
-	case K_SIG:
-		ctw_trace_format_signal(o, (uint32_t)v);
-		return;
-	case K_SIGHOW:
-		put_enum(o, sighow, ARRAY_SIZE(sighow), (int32_t)v);
-		return;
-	case K_CLONE:
-		put_clone_flags(o, v);
-		return;
+	case K_SIG: ctw_trace_format_signal(o, (uint32_t)v); return;
+	case K_SIGHOW: put_enum(o, sighow, ARRAY_SIZE(sighow), (int32_t)v); return;
+	case K_CLONE: put_clone_flags(o, v); return;
 	case K_ACCESS:
 		put_flags(o, access_flags, ARRAY_SIZE(access_flags), (uint32_t)v, "F_OK");
 		return;
-	case K_FCNTL:
-		put_enum(o, fcntl_cmds, ARRAY_SIZE(fcntl_cmds), (int32_t)v);
-		return;
+	case K_FCNTL: put_enum(o, fcntl_cmds, ARRAY_SIZE(fcntl_cmds), (int32_t)v); return;
 	case K_FCNTLARG:
 		if ((int32_t)ev->args[1] == F_SETFD)
 			ctw_outbuf_puts(o, v == FD_CLOEXEC ? "FD_CLOEXEC" : "0");
@@ -730,25 +741,13 @@ static void put_arg(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
 		else
 			put_i64(o, (int64_t)v);
 		return;
-	case K_MSGF:
-		put_flags(o, msg_flags, ARRAY_SIZE(msg_flags), (uint32_t)v, "0");
-		return;
-	case K_WAITOPT:
-		put_flags(o, wait_flags, ARRAY_SIZE(wait_flags), (uint32_t)v, "0");
-		return;
-	case K_WHENCE:
-		put_enum(o, whence, ARRAY_SIZE(whence), (int32_t)v);
-		return;
-	case K_SOCKF:
-		put_flags(o, sock_flags, ARRAY_SIZE(sock_flags), (uint32_t)v, "0");
-		return;
-	case K_FDFLAGS:
-		put_fd_flags(o, (uint32_t)v);
-		return;
+	case K_MSGF: put_flags(o, msg_flags, ARRAY_SIZE(msg_flags), (uint32_t)v, "0"); return;
+	case K_WAITOPT: put_flags(o, wait_flags, ARRAY_SIZE(wait_flags), (uint32_t)v, "0"); return;
+	case K_WHENCE: put_enum(o, whence, ARRAY_SIZE(whence), (int32_t)v); return;
+	case K_SOCKF: put_flags(o, sock_flags, ARRAY_SIZE(sock_flags), (uint32_t)v, "0"); return;
+	case K_FDFLAGS: put_fd_flags(o, (uint32_t)v); return;
 	case K_HEX:
-	default:
-		put_hex(o, v);
-		return;
+	default: put_hex(o, v); return;
 	}
 }
 
@@ -763,8 +762,9 @@ static int shown_args(const struct ctw_sysinfo *si, const struct ctw_trace_event
 			return i; /* open without O_CREAT: no mode */
 		if (si->kind[i] == K_FCNTLARG) {
 			int cmd = (int32_t)ev->args[i - 1];
-			if (cmd == F_GETFD || cmd == F_GETFL || cmd == F_GETOWN || cmd == F_GETSIG ||
-			    cmd == F_GETLEASE || cmd == F_GETPIPE_SZ || cmd == F_GET_SEALS)
+			if (cmd == F_GETFD || cmd == F_GETFL || cmd == F_GETOWN ||
+			    cmd == F_GETSIG || cmd == F_GETLEASE || cmd == F_GETPIPE_SZ ||
+			    cmd == F_GET_SEALS)
 				return i;
 		}
 	}
@@ -840,9 +840,7 @@ static void put_json_arg(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
 	case K_FD:
 	case K_LONG:
 	case K_UINT:
-	case K_ULONG:
-		put_arg(o, f, ev, ix, i, kind);
-		return;
+	case K_ULONG: put_arg(o, f, ev, ix, i, kind); return;
 	case K_PATH:
 	case K_STR:
 		if (ix->it[i]) {

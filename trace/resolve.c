@@ -9,7 +9,7 @@
 
 int ctw_trace_resolve(const char *spec, struct ctw_trace_target *out, struct ctw_err *err)
 {
-	struct ctw_registry_opts ro = { 0 };
+	struct ctw_registry_opts ro = {0};
 	struct ctw_registry *r;
 	struct ctw_container *c = xcalloc(1, sizeof(*c));
 	int rc;

@@ -14,8 +14,8 @@
 struct ctw_trace_run {
 	struct ctw_trace *t;
 	char name[128];
-	int fd;          /* --trace-output, or -1 */
-	char *filter;    /* strings the session's options point to */
+	int fd;	      /* --trace-output, or -1 */
+	char *filter; /* strings the session's options point to */
 	char *profile;
 };
 
@@ -52,7 +52,8 @@ static int parse_opt_string(const char *s, struct ctw_trace_opts *o, struct ctw_
 			o->seccomp_profile = r->profile = xstrdup(arg);
 		} else if (!strcmp(w, "--buffer-size")) {
 			if (ctw_parse_bytes(arg, &v) < 0 || v < 4096 || (v & (v - 1)))
-				return ctw_err_setx(err, EINVAL, "--buffer-size must be a power of two >= 4k");
+				return ctw_err_setx(err, EINVAL,
+						    "--buffer-size must be a power of two >= 4k");
 			o->ringbuf_bytes = v;
 		} else if (!strcmp(w, "-c")) {
 			o->summary = true;
@@ -92,7 +93,7 @@ static void run_free(struct ctw_trace_run *r)
 struct ctw_trace_run *ctw_trace_run_begin(const char *spec, const char *output, const char *name,
 					  struct ctw_err *err)
 {
-	struct ctw_trace_opts o = { .out_fd = STDERR_FILENO };
+	struct ctw_trace_opts o = {.out_fd = STDERR_FILENO};
 	struct ctw_trace_run *r = xcalloc(1, sizeof(*r));
 	int rc;
 
@@ -133,7 +134,7 @@ int ctw_trace_run_hook(uint64_t cgroup_id, void *ctx)
 
 int ctw_trace_run_end(struct ctw_trace_run *r)
 {
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	int rc;
 
 	if (!r)

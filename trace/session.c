@@ -68,8 +68,8 @@ struct ctw_trace {
 	uint64_t events;
 	uint64_t start_ns;
 	char default_name[128]; /* for ids added after the reader forked */
-	pid_t reader;           /* the reader process, 0 when reading here */
-	int reader_pipe;        /* closing it tells the reader to finish */
+	pid_t reader;		/* the reader process, 0 when reading here */
+	int reader_pipe;	/* closing it tells the reader to finish */
 	bool finished;
 };
 
@@ -108,7 +108,7 @@ static int ring_open(struct ring *r, int map_fd, size_t size)
 	 * wakeup_bytes), not whenever a record is there, so the reader
 	 * works in batches well behind the producer instead of chasing it
 	 * record by record on the same cache lines. */
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET};
 	void *p;
 
 	r->map_fd = map_fd;
@@ -260,7 +260,8 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 		__u32 pid = opts->pids[i];
 		__u8 one = 1;
 
-		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.trace_pids), &pid, &one, BPF_ANY)) {
+		if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.trace_pids), &pid, &one,
+					BPF_ANY)) {
 			ctw_err_set(err, errno, "add pid %u to trace_pids", pid);
 			goto out_free;
 		}
@@ -291,7 +292,7 @@ out_free:
 
 int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *name)
 {
-	struct ctw_trace_cgroup zero = { 0 };
+	struct ctw_trace_cgroup zero = {0};
 
 	if (t->nnames == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 16;
@@ -303,7 +304,8 @@ int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *na
 	/* a name for an id already seen as unknown */
 	if (t->last_id == cgroup_id)
 		t->last_id = 0;
-	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &cgroup_id, &zero, BPF_NOEXIST) &&
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.traced), &cgroup_id, &zero,
+				BPF_NOEXIST) &&
 	    errno != EEXIST)
 		return -errno;
 	return 0;
@@ -368,8 +370,8 @@ static int finish_here(struct ctw_trace *t, struct ctw_err *err);
  * and finish (summary, profile, losses) and exit. */
 static void reader_main(struct ctw_trace *t, int pipe_fd)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct ctw_err err = { 0 };
+	struct epoll_event ev = {.events = EPOLLIN};
+	struct ctw_err err = {0};
 	char c;
 
 	/* Ctrl-C is for the container (the runtime forwards it); this
@@ -542,7 +544,8 @@ static int finish_here(struct ctw_trace *t, struct ctw_err *err)
 
 	lost = count_lost(t, true);
 	if (t->o.report_stats)
-		fprintf(stderr, "ctrwatch: trace: %llu events in %.3f s (%.0f events/s), %llu lost\n",
+		fprintf(stderr,
+			"ctrwatch: trace: %llu events in %.3f s (%.0f events/s), %llu lost\n",
 			(unsigned long long)t->events, elapsed / 1e9,
 			elapsed ? t->events * 1e9 / elapsed : 0.0, (unsigned long long)lost);
 	return rc;

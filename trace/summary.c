@@ -68,12 +68,12 @@ void ctw_trace_print_summary(struct ctw_outbuf *o, const struct ctw_trace_stat *
 		ctw_outbuf_printf(o, "%6.2f %11.6f %11llu %9llu %9.llu %s\n",
 				  total_ns ? 100.0 * s->ns / total_ns : 0.0, s->ns / 1e9,
 				  (unsigned long long)(s->ns / 1000 / s->calls),
-				  (unsigned long long)s->calls, (unsigned long long)s->errors, name);
+				  (unsigned long long)s->calls, (unsigned long long)s->errors,
+				  name);
 	}
 	dashes(o);
 	ctw_outbuf_printf(o, "%6.2f %11.6f %11llu %9llu %9.llu total\n", total_ns ? 100.0 : 0.0,
-			  total_ns / 1e9,
-			  (unsigned long long)(calls ? total_ns / 1000 / calls : 0),
+			  total_ns / 1e9, (unsigned long long)(calls ? total_ns / 1000 / calls : 0),
 			  (unsigned long long)calls, (unsigned long long)errors);
 }
 

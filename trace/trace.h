@@ -67,10 +67,10 @@ void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 struct ctw_trace_fmt {
-	unsigned strsize;      /* -s: string data shown before "..." */
-	bool durations;        /* -T: " <0.000012>" */
-	int timestamps;        /* 0, 1 (-t HH:MM:SS), 2 (-tt with usecs) */
-	int64_t realtime_off;  /* CLOCK_REALTIME - CLOCK_MONOTONIC, for -t */
+	unsigned strsize;     /* -s: string data shown before "..." */
+	bool durations;	      /* -T: " <0.000012>" */
+	int timestamps;	      /* 0, 1 (-t HH:MM:SS), 2 (-tt with usecs) */
+	int64_t realtime_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for -t */
 	bool json;
 };
 
@@ -105,20 +105,20 @@ int ctw_trace_write_seccomp_profile(const char *path, const bool *used, struct c
 /* ---- a tracing session ---- */
 
 struct ctw_trace_opts {
-	const char *filter;        /* -e trace= value; NULL = everything */
-	bool summary;              /* -c: counts only, no events */
-	bool summary_too;          /* -C: events and the summary */
-	bool failed_only;          /* --failed */
-	bool json;                 /* --json */
-	bool durations;            /* -T */
-	int timestamps;            /* -t / -tt */
-	unsigned strsize;          /* -s, 0 = 32 */
-	int out_fd;                /* where events and summary go */
+	const char *filter;	     /* -e trace= value; NULL = everything */
+	bool summary;		     /* -c: counts only, no events */
+	bool summary_too;	     /* -C: events and the summary */
+	bool failed_only;	     /* --failed */
+	bool json;		     /* --json */
+	bool durations;		     /* -T */
+	int timestamps;		     /* -t / -tt */
+	unsigned strsize;	     /* -s, 0 = 32 */
+	int out_fd;		     /* where events and summary go */
 	const char *seccomp_profile; /* write this file at the end */
-	const int *pids;           /* -p: only these processes */
+	const int *pids;	     /* -p: only these processes */
 	size_t npids;
-	size_t ringbuf_bytes;      /* 0 = 64 MiB */
-	bool report_stats;         /* --stats: events, rate and loss on stderr */
+	size_t ringbuf_bytes; /* 0 = 64 MiB */
+	bool report_stats;    /* --stats: events, rate and loss on stderr */
 };
 
 struct ctw_trace;
@@ -153,8 +153,8 @@ struct ctw_trace_run;
  * (-e, -c, -C, -T, -t, -tt, -s N, -Z/--failed, --json, --seccomp-profile F,
  * --stats, --buffer-size N).  Output goes to FILE, or stderr.  Starts the session and its
  * reader process; name is what lines show.  NULL with err set on failure. */
-struct ctw_trace_run *ctw_trace_run_begin(const char *options, const char *output,
-					  const char *name, struct ctw_err *err);
+struct ctw_trace_run *ctw_trace_run_begin(const char *options, const char *output, const char *name,
+					  struct ctw_err *err);
 /* The runtime's on_cgroup_ready hook; ctx is the struct ctw_trace_run. */
 int ctw_trace_run_hook(uint64_t cgroup_id, void *ctx);
 /* Drain, print the summary / write the profile, free.  NULL is fine. */

@@ -19,7 +19,7 @@ int main(int argc, char **argv)
 	struct bpf_object *obj;
 	struct bpf_program *prog;
 	struct bpf_link *link;
-	unsigned long long total = 0, vals[1024] = { 0 };
+	unsigned long long total = 0, vals[1024] = {0};
 	unsigned key = 0;
 	int ncpu = libbpf_num_possible_cpus();
 

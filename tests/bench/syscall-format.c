@@ -23,7 +23,7 @@ struct rec {
 
 static void item(struct rec *r, int arg, int kind, const void *data, unsigned len)
 {
-	struct ctw_trace_item it = { .arg = arg, .kind = kind, .len = len, .full_len = len };
+	struct ctw_trace_item it = {.arg = arg, .kind = kind, .len = len, .full_len = len};
 
 	memcpy(r->payload + r->ev.payload_len, &it, sizeof(it));
 	memcpy(r->payload + r->ev.payload_len + sizeof(it), data, len);
@@ -33,9 +33,9 @@ static void item(struct rec *r, int arg, int kind, const void *data, unsigned le
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 2000000;
-	struct ctw_trace_fmt f = { .strsize = 32, .durations = true,
-				   .json = argc > 2 && !strcmp(argv[2], "--json") };
-	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct ctw_trace_fmt f = {
+		.strsize = 32, .durations = true, .json = argc > 2 && !strcmp(argv[2], "--json")};
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(80)};
 	struct rec r[4];
 	struct ctw_outbuf o;
 	struct timespec t0, t1;

@@ -34,10 +34,10 @@ static int teardown(void **state)
 }
 
 /* Render with fn and compare. */
-#define CHECK(expected, call)                                   \
-	do {                                                    \
-		ctw_outbuf_reset(&ob);                          \
-		call;                                           \
+#define CHECK(expected, call)                                       \
+	do {                                                        \
+		ctw_outbuf_reset(&ob);                              \
+		call;                                               \
 		assert_string_equal(ctw_outbuf_str(&ob), expected); \
 	} while (0)
 
@@ -45,7 +45,8 @@ static void test_open_flags(void **state)
 {
 	CHECK("O_RDONLY", ctw_trace_format_open_flags(&ob, O_RDONLY));
 	CHECK("O_RDONLY|O_CLOEXEC", ctw_trace_format_open_flags(&ob, O_RDONLY | O_CLOEXEC));
-	CHECK("O_WRONLY|O_CREAT|O_TRUNC", ctw_trace_format_open_flags(&ob, O_WRONLY | O_CREAT | O_TRUNC));
+	CHECK("O_WRONLY|O_CREAT|O_TRUNC",
+	      ctw_trace_format_open_flags(&ob, O_WRONLY | O_CREAT | O_TRUNC));
 	CHECK("O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY",
 	      ctw_trace_format_open_flags(&ob, O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC));
 	CHECK("O_RDWR|O_SYNC", ctw_trace_format_open_flags(&ob, O_RDWR | O_SYNC));
@@ -62,7 +63,8 @@ static void test_at_mmap_socket_flags(void **state)
 	CHECK("AT_REMOVEDIR", ctw_trace_format_at_flags(&ob, 0x200));
 	CHECK("PROT_NONE", ctw_trace_format_mmap_prot(&ob, 0));
 	CHECK("PROT_READ|PROT_EXEC", ctw_trace_format_mmap_prot(&ob, PROT_READ | PROT_EXEC));
-	CHECK("MAP_PRIVATE|MAP_ANONYMOUS", ctw_trace_format_mmap_flags(&ob, MAP_PRIVATE | MAP_ANONYMOUS));
+	CHECK("MAP_PRIVATE|MAP_ANONYMOUS",
+	      ctw_trace_format_mmap_flags(&ob, MAP_PRIVATE | MAP_ANONYMOUS));
 	CHECK("MAP_SHARED|MAP_FIXED|MAP_POPULATE",
 	      ctw_trace_format_mmap_flags(&ob, MAP_SHARED | MAP_FIXED | MAP_POPULATE));
 	CHECK("AF_INET6", ctw_trace_format_socket_domain(&ob, AF_INET6));
@@ -99,9 +101,9 @@ static void test_quote(void **state)
 
 static void test_sockaddr(void **state)
 {
-	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(8080) };
-	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6, .sin6_port = htons(443) };
-	struct sockaddr_un un = { .sun_family = AF_UNIX };
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(8080)};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(443)};
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
 	size_t ulen;
 
 	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
@@ -130,7 +132,8 @@ static void test_ret_errno(void **state)
 	int mmap_nr = ctw_trace_syscall_nr("mmap");
 
 	CHECK("3", ctw_trace_format_ret(&ob, openat_nr, 3));
-	CHECK("-1 ENOENT (No such file or directory)", ctw_trace_format_ret(&ob, openat_nr, -ENOENT));
+	CHECK("-1 ENOENT (No such file or directory)",
+	      ctw_trace_format_ret(&ob, openat_nr, -ENOENT));
 	CHECK("-1 EACCES (Permission denied)", ctw_trace_format_ret(&ob, openat_nr, -EACCES));
 	CHECK("? ERESTARTSYS (To be restarted if SA_RESTART is set)",
 	      ctw_trace_format_ret(&ob, openat_nr, -512));
@@ -149,7 +152,7 @@ struct evbuf {
 static void add_item(struct evbuf *b, uint8_t arg, uint8_t kind, const void *data, uint16_t len,
 		     uint32_t full)
 {
-	struct ctw_trace_item it = { .arg = arg, .kind = kind, .len = len, .full_len = full };
+	struct ctw_trace_item it = {.arg = arg, .kind = kind, .len = len, .full_len = full};
 	size_t off = b->ev.payload_len;
 
 	memcpy(b->payload + off, &it, sizeof(it));
@@ -170,7 +173,7 @@ static void init_ev(struct evbuf *b, const char *syscall, int64_t ret)
 
 static void test_event_lines(void **state)
 {
-	struct ctw_trace_fmt f = { .strsize = 32 };
+	struct ctw_trace_fmt f = {.strsize = 32};
 	struct evbuf b;
 	static const char argv[] = "ls\0-l\0/tmp";
 
@@ -191,7 +194,8 @@ static void test_event_lines(void **state)
 	b.ev.args[2] = O_WRONLY | O_CREAT | O_TRUNC;
 	b.ev.args[3] = 0644;
 	add_item(&b, 1, TRACE_CAP_STR, "x/y", 4, 4);
-	CHECK("[web] 1234 openat(5, \"x/y\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 ENOENT (No such file or directory)\n",
+	CHECK("[web] 1234 openat(5, \"x/y\", O_WRONLY|O_CREAT|O_TRUNC, 0644) = -1 ENOENT (No such "
+	      "file or directory)\n",
 	      ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "web"));
 
 	init_ev(&b, "execve", 0);
@@ -224,7 +228,8 @@ static void test_event_lines(void **state)
 	b.ev.args[2] = PROT_READ | PROT_WRITE;
 	b.ev.args[3] = MAP_PRIVATE | MAP_ANONYMOUS;
 	b.ev.args[4] = (uint64_t)-1;
-	CHECK("[c] 1234 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000\n",
+	CHECK("[c] 1234 mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = "
+	      "0x7f0000000000\n",
 	      ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"));
 
 	init_ev(&b, "kill", 0);
@@ -242,18 +247,20 @@ static void test_event_lines(void **state)
 	init_ev(&b, "exit_group", 0);
 	b.ev.args[0] = 2;
 	b.ev.flags = TRACE_EV_NORETURN;
-	CHECK("[c] 1234 exit_group(2) = ?\n", ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"));
+	CHECK("[c] 1234 exit_group(2) = ?\n",
+	      ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"));
 
 	init_ev(&b, "fcntl", 1);
 	b.ev.args[0] = 3;
 	b.ev.args[1] = F_GETFD;
-	CHECK("[c] 1234 fcntl(3, F_GETFD) = 1\n", ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"));
+	CHECK("[c] 1234 fcntl(3, F_GETFD) = 1\n",
+	      ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"));
 }
 
 static void test_event_sockaddr_and_json(void **state)
 {
-	struct ctw_trace_fmt f = { .strsize = 32 };
-	struct sockaddr_in in = { .sin_family = AF_INET, .sin_port = htons(19500) };
+	struct ctw_trace_fmt f = {.strsize = 32};
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(19500)};
 	struct evbuf b;
 	json_t *j;
 	json_error_t jerr;
@@ -263,7 +270,8 @@ static void test_event_sockaddr_and_json(void **state)
 	b.ev.args[0] = 3;
 	b.ev.args[2] = sizeof(in);
 	add_item(&b, 1, TRACE_CAP_SOCKADDR_IN, &in, sizeof(in), sizeof(in));
-	CHECK("[db] 1234 connect(3, {sa_family=AF_INET, sin_port=htons(19500), sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 ECONNREFUSED (Connection refused)\n",
+	CHECK("[db] 1234 connect(3, {sa_family=AF_INET, sin_port=htons(19500), "
+	      "sin_addr=inet_addr(\"127.0.0.1\")}, 16) = -1 ECONNREFUSED (Connection refused)\n",
 	      ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "db"));
 
 	f.json = true;
@@ -278,8 +286,9 @@ static void test_event_sockaddr_and_json(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "pid")), 1234);
 	assert_int_equal(json_integer_value(json_object_get(j, "duration_ns")), 12345);
 	assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "args"), 0)), 3);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "args"), 1)),
-			    "{sa_family=AF_INET, sin_port=htons(19500), sin_addr=inet_addr(\"127.0.0.1\")}");
+	assert_string_equal(
+		json_string_value(json_array_get(json_object_get(j, "args"), 1)),
+		"{sa_family=AF_INET, sin_port=htons(19500), sin_addr=inet_addr(\"127.0.0.1\")}");
 	json_decref(j);
 
 	/* paths are raw strings in JSON, control bytes escaped */
@@ -289,16 +298,17 @@ static void test_event_sockaddr_and_json(void **state)
 	ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c");
 	j = json_loads(ctw_outbuf_str(&ob), 0, &jerr);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "args"), 0)), "/tmp/a\nb");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "args"), 0)),
+			    "/tmp/a\nb");
 	assert_true(json_is_null(json_object_get(j, "errno")));
 	json_decref(j);
 }
 
 static void test_malformed_payload(void **state)
 {
-	struct ctw_trace_fmt f = { .strsize = 32 };
+	struct ctw_trace_fmt f = {.strsize = 32};
 	struct evbuf b;
-	struct ctw_trace_item it = { .arg = 1, .kind = TRACE_CAP_STR, .len = 900 };
+	struct ctw_trace_item it = {.arg = 1, .kind = TRACE_CAP_STR, .len = 900};
 
 	/* an item claiming more data than the payload holds is ignored */
 	init_ev(&b, "openat", 3);
@@ -311,13 +321,14 @@ static void test_malformed_payload(void **state)
 	init_ev(&b, "openat", 0);
 	b.ev.nr = 499;
 	b.ev.args[1] = 0x10;
-	CHECK("[c] 1234 syscall_499(0, 0x10, 0, 0, 0, 0) = 0\n", ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"));
+	CHECK("[c] 1234 syscall_499(0, 0x10, 0, 0, 0, 0) = 0\n",
+	      ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"));
 }
 
 static void test_table_and_filter(void **state)
 {
 	bool sel[TRACE_NR_MAX];
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	struct ctw_trace_spec spec;
 	int openat_nr = ctw_trace_syscall_nr("openat");
 	int connect_nr = ctw_trace_syscall_nr("connect");
@@ -360,7 +371,7 @@ static void test_table_and_filter(void **state)
 
 static void test_summary(void **state)
 {
-	struct ctw_trace_stat st[TRACE_NR_MAX] = { 0 };
+	struct ctw_trace_stat st[TRACE_NR_MAX] = {0};
 	const char *expected =
 		"% time     seconds  usecs/call     calls    errors syscall\n"
 		"------ ----------- ----------- --------- --------- ----------------\n"
@@ -369,18 +380,18 @@ static void test_summary(void **state)
 		"------ ----------- ----------- --------- --------- ----------------\n"
 		"100.00    0.000400          30        13         1 total\n";
 
-	st[ctw_trace_syscall_nr("openat")] = (struct ctw_trace_stat){ 3, 1, 300000 };
-	st[ctw_trace_syscall_nr("read")] = (struct ctw_trace_stat){ 10, 0, 100000 };
+	st[ctw_trace_syscall_nr("openat")] = (struct ctw_trace_stat){3, 1, 300000};
+	st[ctw_trace_syscall_nr("read")] = (struct ctw_trace_stat){10, 0, 100000};
 	/* never listed: it does not return */
-	st[ctw_trace_syscall_nr("exit_group")] = (struct ctw_trace_stat){ 1, 0, 0 };
+	st[ctw_trace_syscall_nr("exit_group")] = (struct ctw_trace_stat){1, 0, 0};
 	CHECK(expected, ctw_trace_print_summary(&ob, st));
 }
 
 static void test_seccomp_profile(void **state)
 {
 	char path[] = "/tmp/ctw-test-seccomp-XXXXXX";
-	bool used[TRACE_NR_MAX] = { false };
-	struct ctw_err err = { 0 };
+	bool used[TRACE_NR_MAX] = {false};
+	struct ctw_err err = {0};
 	json_error_t jerr;
 	json_t *j, *names;
 	int fd = mkstemp(path);
@@ -394,7 +405,8 @@ static void test_seccomp_profile(void **state)
 	j = json_load_file(path, 0, &jerr);
 	unlink(path);
 	assert_non_null(j);
-	assert_string_equal(json_string_value(json_object_get(j, "defaultAction")), "SCMP_ACT_ERRNO");
+	assert_string_equal(json_string_value(json_object_get(j, "defaultAction")),
+			    "SCMP_ACT_ERRNO");
 	assert_int_equal(json_integer_value(json_object_get(j, "defaultErrnoRet")), EPERM);
 	names = json_object_get(json_array_get(json_object_get(j, "syscalls"), 0), "names");
 	assert_int_equal(json_array_size(names), 3);
