@@ -36,8 +36,13 @@ export CTRWATCH_CGROUP_PARENT=${CTRWATCH_CGROUP_PARENT:-ctwbench$$}
 export CTRWATCH_STATE=$tmp/state CTRWATCH_ROOT=${CTRWATCH_ROOT:-$tmp/root}
 bg=()
 cleanup() {
-	local p
+	local p d
 	for p in "${bg[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	"$BIN" gc >/dev/null 2>&1
+	# the parent cgroup the runs created below ours, in every hierarchy
+	for d in /sys/fs/cgroup/*/"$CTRWATCH_CGROUP_PARENT" /sys/fs/cgroup/unified/"$CTRWATCH_CGROUP_PARENT"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
