@@ -10,6 +10,8 @@
  *   ctrwatch_dns_timeouts_total{container}             queries left unanswered
  *   ctrwatch_dns_malformed_total{container}            packets on port 53 that are not DNS
  *
+ * A container's series appear with its first DNS exchange (a query, a
+ * response, a timeout or a malformed packet) and go with the container.
  * Labels stay bounded: qtype is a known type name or "other", rcode one of
  * 16.  Per-name series (ctrwatch_dns_name_queries_total{container,qname,
  * qtype}) exist only with the dns_names setting, capped per container by
@@ -166,26 +168,33 @@ names:
 static void on_txn(void *ctx, const struct ctw_dns_txn *t)
 {
 	struct mod_dns *m = ctx;
-	struct cstats *s = stats_for(m, t->cgroup_id);
+	struct cstats *s;
 
-	if (!s)
-		return;
+	/* Only what counts creates the container's series: a resolver in a
+	 * container (ingress queries) gets none. */
 	switch (t->kind) {
-	case CTW_DNS_MALFORMED: s->malformed++; break;
+	case CTW_DNS_MALFORMED: break;
 	case CTW_DNS_TIMEOUT:
-		if (t->dir == CTW_DNS_EGRESS)
-			s->timeouts++;
+	case CTW_DNS_ANSWERED:
+		/* dir is the query's: the container asked. */
+		if (t->dir != CTW_DNS_EGRESS)
+			return;
 		break;
 	case CTW_DNS_UNMATCHED:
 		/* A response whose query we missed (sent before we
 		 * attached, or a late duplicate) still counts as received. */
-		if (t->dir == CTW_DNS_INGRESS)
-			s->rcodes[t->rcode & 0xf]++;
+		if (t->dir != CTW_DNS_INGRESS)
+			return;
 		break;
+	default: return;
+	}
+	if (!(s = stats_for(m, t->cgroup_id)))
+		return;
+	switch (t->kind) {
+	case CTW_DNS_MALFORMED: s->malformed++; break;
+	case CTW_DNS_TIMEOUT: s->timeouts++; break;
+	case CTW_DNS_UNMATCHED: s->rcodes[t->rcode & 0xf]++; break;
 	case CTW_DNS_ANSWERED: {
-		/* dir is the query's: the container asked. */
-		if (t->dir != CTW_DNS_EGRESS)
-			break;
 		double secs = t->latency_ns / 1e9;
 		size_t b = 0;
 		while (b < NBOUNDS && secs > bounds[b])
@@ -308,10 +317,8 @@ static int dns_start(struct ctw_agent *a, void **state)
 		m->timer_fd = -1;
 		goto out_stop;
 	}
-	for (size_t i = 0; reg && i < ctw_registry_count(reg); i++) {
+	for (size_t i = 0; reg && i < ctw_registry_count(reg); i++)
 		attach(m, ctw_registry_at(reg, i));
-		stats_get(m, ctw_registry_at(reg, i));
-	}
 	*state = m;
 	return 0;
 
@@ -324,9 +331,9 @@ static void dns_container_added(void *state, const struct ctw_container *c)
 {
 	struct mod_dns *m = state;
 
+	/* Its series appear with its first DNS activity: idle containers
+	 * cost no series. */
 	attach(m, c);
-	/* Series from the start: zeros are what rate() needs. */
-	stats_get(m, c);
 }
 
 static void dns_container_removed(void *state, const struct ctw_container *c)

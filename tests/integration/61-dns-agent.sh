@@ -4,8 +4,11 @@
 # real resolver (dnsmasq in a test netns): queries by qtype, responses by
 # rcode, the latency histogram, timeouts, malformed packets (the agent keeps
 # running and a normal query right after still counts), per-name series only
-# behind dns_names and capped; promtool-clean; the container's series go
-# when it does.
+# behind dns_names and capped; promtool-clean; no series before the
+# container's first DNS exchange; the container's series go when it does:
+# kept for --exit-grace, gone within one discovery interval more (a fake
+# container whose cgroup is removed, and a real `ctrwatch run --net host`
+# container that resolves a name and exits).
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd dnsmasq gcc jq curl promtool nsenter busybox
@@ -28,14 +31,17 @@ done
 [ -n "$PORT" ] || { t_fail "a free port in 19300-19399" true; exit 1; }
 URL=http://127.0.0.1:$PORT/metrics
 
-"$CTW_BIN" agent --listen "127.0.0.1:$PORT" --metrics dns --discovery-interval 1s \
-	--dns-timeout 1s --dns-names true --dns-names-max 3 >"$DNS_DIR/agent.log" 2>&1 &
+INTERVAL=1 GRACE=2
+"$CTW_BIN" agent --listen "127.0.0.1:$PORT" --metrics dns --discovery-interval ${INTERVAL}s \
+	--exit-grace ${GRACE}s --dns-timeout 1s --dns-names true --dns-names-max 3 >"$DNS_DIR/agent.log" 2>&1 &
 APID=$!
 on_exit "kill $APID 2>/dev/null; wait $APID"
 series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
-has_series() { [ -n "$(series ctrwatch_dns_timeouts_total)" ]; }
-wait_for 15 has_series
-t_eq "container's DNS series from the start (attached)" 0 "$(series ctrwatch_dns_timeouts_total)"
+dns_series() { curl -sf "$URL" | grep -c "^ctrwatch_dns_.*container=\"$1\""; }
+wait_for 15 grep -qF "container $NAME (" "$DNS_DIR/agent.log"
+t_ok "the container is discovered (and the probe attached)" \
+	grep -qF "container $NAME (" "$DNS_DIR/agent.log"
+t_eq "no DNS series before its first DNS exchange" 0 "$(dns_series "$NAME")"
 
 # The CLI watches alongside, to count what the agent should have counted.
 CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 60 "$CG" >"$DNS_DIR/cli.json" 2>"$DNS_DIR/cli.err" &
@@ -87,9 +93,43 @@ done
 kill -INT "$CPID"
 wait "$CPID"
 rmdir "$CG"
-gone() { ! curl -sf "$URL" | grep -q "container=\"$NAME\""; }
-wait_for 15 gone
-t_ok "series of the removed container are gone" gone
+t0=$(date +%s%N)
+t_ok "series kept during the exit grace" test "$(dns_series "$NAME")" -gt 0
+gone() { ! curl -sf "$URL" | grep -q "container=\"$1\""; }
+# within one discovery interval plus the grace (and 1.5 s of slack)
+gone_in_time() { # NAME T0 WHAT
+	wait_for $((INTERVAL + GRACE + 2)) gone "$1"
+	local ms=$((($(date +%s%N) - $2) / 1000000))
+	t_ok "$3: series gone ${ms} ms after (<= $((INTERVAL + GRACE))000 + 1500 ms)" \
+		test "$ms" -le $(((INTERVAL + GRACE) * 1000 + 1500))
+	t_ok "$3: no series of it left" gone "$1"
+}
+gone_in_time "$NAME" "$t0" "fake container removed"
+
+# A real container (host network of the test netns) resolves a name and
+# exits; queried three times, a second apart, so discovery has attached
+# the probe by the later ones.
+RUN=t61run$$
+on_exit "cgroup_rm_tree '$CTRWATCH_CGROUP_PARENT'"
+nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run --rm --name "$RUN" --net host busybox sh -c \
+	"for i in 1 2 3; do sleep 1; nslookup -type=A web.example.test $DNS_SERVER; done" \
+	>"$DNS_DIR/run.out" 2>&1 &
+RPID=$!
+on_exit "kill $RPID 2>/dev/null"
+run_counted() { [ "$(dns_series "$RUN")" -gt 0 ]; }
+wait_for 10 run_counted
+wait "$RPID"
+rc=$?
+t0=$(date +%s%N)
+if [ "$rc" -ne 0 ] && ! run_counted; then
+	t_skip "ctrwatch run --net host busybox" "$(tail -1 "$DNS_DIR/run.out")"
+else
+	t_eq "real container exits 0" 0 "$rc"
+	q=$(curl -sf "$URL" | awk -v k="ctrwatch_dns_queries_total{container=\"$RUN\",qtype=\"A\"}" '$1 == k {print $2}')
+	t_ok "real container: its A queries counted ($q of 3), kept during the grace" \
+		test "${q:-0}" -ge 1 -a "${q:-0}" -le 3
+	gone_in_time "$RUN" "$t0" "real container exited"
+fi
 kill -TERM "$APID"
 wait "$APID"
 t_eq "agent exits 0 on SIGTERM" 0 "$?"

@@ -51,7 +51,7 @@ on_exit "kill $CPID 2>/dev/null"
 series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
 CG=$(ctw inspect "$NAME" | jq -r '.[0].cgroup')
 both_attached() {
-	[ -n "$(series ctrwatch_dns_timeouts_total)" ] &&
+	grep -qF "container $NAME (" "$DNS_DIR/agent.log" &&
 		dns_watching "$DNS_DIR/cli.err" $((${BNAME:+1} + 1)) &&
 		[ "$(bpftool cgroup show "$CG" 2>/dev/null | grep -c dns_egress)" -ge 2 ]
 }
