@@ -127,6 +127,18 @@ static void tcp_container_removed(void *state, const struct ctw_container *c)
 	ctw_tcp_stats_remove(m->stats, c->id, forget_cgroup, m);
 }
 
+/* Cgroups created inside a container after it was discovered (a nested
+ * runtime, systemd in the container): their connections are the
+ * container's too. */
+static void tcp_rescanned(void *state)
+{
+	struct mod_tcp *m = state;
+	struct ctw_registry *reg = ctw_agent_registry(m->agent);
+
+	if (reg)
+		ctw_registry_cgroup_ids(reg, add_cgroup, &(struct add_ctx){.m = m});
+}
+
 static void set_open(void *ctx, __u64 cgroup_id, __s64 n)
 {
 	ctw_tcp_stats_set_open(ctx, cgroup_id, n);
@@ -151,4 +163,4 @@ static void tcp_collect(void *state, struct ctw_metrics *metrics)
 
 CTW_AGENT_MODULE(tcp, .name = "tcp", .start = tcp_start, .stop = tcp_stop,
 		 .container_added = tcp_container_added, .container_removed = tcp_container_removed,
-		 .collect = tcp_collect)
+		 .collect = tcp_collect, .rescanned = tcp_rescanned)

@@ -196,10 +196,16 @@ static void pending_del(struct ctw_tcp_stats *s, struct tcp_pending *p)
 void ctw_tcp_stats_add_cgroup(struct ctw_tcp_stats *s, __u64 cgroup_id,
 			      const struct ctw_container *c)
 {
-	struct tcp_ctr *t = ctr_get(s, c);
-	struct tcp_pending *p = pending_get(s, cgroup_id, false);
 	size_t i = cg_search(s, cgroup_id);
+	struct tcp_ctr *t;
+	struct tcp_pending *p;
 
+	/* Called again for every known cgroup after each discovery scan:
+	 * cheap when nothing changed. */
+	if (i < s->ncgs && s->cgs[i].cgroup_id == cgroup_id && !strcmp(s->cgs[i].ctr->id, c->id))
+		return;
+	t = ctr_get(s, c);
+	p = pending_get(s, cgroup_id, false);
 	if (p) {
 		merge(t, &p->c);
 		pending_del(s, p);

@@ -3,7 +3,8 @@
 # The agent's tcp module: ctrwatch_tcp_* series for a server and a client
 # container (`ctrwatch run --net host`): connections by direction, the
 # duration histogram, bytes, the open gauge while a connection is held, a
-# failed connect; promtool accepts the page; a container without TCP traffic
+# failed connect; promtool accepts the page; connections from a cgroup made
+# inside a container after discovery count for it; a container without TCP traffic
 # has no tcp series (the families' HELP/TYPE are there); the series leave
 # with the containers: kept for --exit-grace after the exit, gone within one
 # discovery interval more.  The client connects right after it starts,
@@ -114,3 +115,31 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 t_ok "client series gone ${ms} ms after its exit (<= $((INTERVAL + GRACE))000 + 1500 ms)" \
 	test "$ms" -le $(((INTERVAL + GRACE) * 1000 + 1500))
 t_nomatch "no series of the client left" "container=\"$cli\"" "$(scrape)"
+
+# A cgroup made inside a known container after discovery saw it: its
+# connections are the container's (the module follows rescans).
+nid=$(printf 'cc52%012x' $$)
+NCG=$(cgroup2_dir "$CTW_RUN_ID-t52/docker-$nid.scope")
+on_exit "cgroup_rm_tree '$CTW_RUN_ID-t52'"
+mkdir -p "$NCG"
+sh -c 'echo $$ >"$1/cgroup.procs"; exec sleep 30' sh "$NCG" &
+holder=$!
+on_exit "kill $holder 2>/dev/null; wait $holder"
+wait_for 10 grep -qF "container ${nid:0:12} (" "$W/agent.log" ||
+	t_fail "the Docker-layout container is discovered" true
+scans() { scrape | awk '$1 == "ctrwatch_discovery_scans_total" { print $2 }'; }
+s0=$(scans)
+mkdir "$NCG/sub"
+wait_for 5 sh -c "[ \$(curl -sf http://127.0.0.1:$AP/metrics | awk '\$1 == \"ctrwatch_discovery_scans_total\" { print \$2 }') -ge $((s0 + 2)) ]"
+PN=$(pick_port $((AP + 1)))
+busybox nc -l -p "$PN" >/dev/null &
+lis=$!
+wait_for 5 sh -c "ss -Htln 'sport = :$PN' | grep -q ."
+sh -c 'echo $$ >"$1/cgroup.procs"; echo hi | exec busybox nc 127.0.0.1 "$2"' sh "$NCG/sub" "$PN"
+wait "$lis"
+k_nested="ctrwatch_tcp_connections_total{container=\"${nid:0:12}\",direction=\"active\"}"
+wait_for 5 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_nested 1'"
+t_eq "a connection from a cgroup created in a container later counts for it" 1 \
+	"$(scrape | awk -v k="$k_nested" '$1 == k { print $2 }')"
+kill "$holder"
+wait "$holder" 2>/dev/null || : # killed: 143
