@@ -376,6 +376,11 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 							      k ? "," : "if=", pr->ifaces[k]);
 			} else {
 				const struct ctw_pol_selector *s = &pr->sel;
+				char lbl[64] = "";
+				size_t o = 0;
+				for (size_t k = 0; k < s->n_labels && o < sizeof(lbl); k++)
+					o += (size_t)snprintf(lbl + o, sizeof(lbl) - o, "%s%s",
+							      k ? "," : " labels:", s->labels[k]);
 				snprintf(scope, sizeof(scope), "%s%s%s%s%s%s%s%s%s%s%s",
 					 s->name ? "name=" : "", s->name ? s->name : "",
 					 s->id ? " id=" : "", s->id ? s->id : "",
@@ -383,7 +388,7 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 					 s->namespace_ ? " namespace=" : "",
 					 s->namespace_ ? s->namespace_ : "",
 					 s->cgroup ? " cgroup=" : "", s->cgroup ? s->cgroup : "",
-					 s->n_labels ? " labels" : "");
+					 lbl);
 			}
 			snprintf(m->desc, sizeof(m->desc), "%s %s",
 				 scope[0] == ' ' ? scope + 1 : scope, sum);

@@ -65,6 +65,7 @@ t_nomatch "no 'select nothing' warning" 'select nothing|selects nothing' "$out"
 t_eq "one container cgroup attached" 1 "$(ncg)"
 t_eq "show names the labelled container" "web-$N" \
 	"$(ctw policy show --json | jq -r '.attachments[] | select(.type == "cgroup") | .container')"
+t_match "show: the rule's scope names the labels" 'labels:app=web,tier=\*' "$(ctw policy show)"
 t_eq "web-$N (app=web): 19851 blocked, 19852 works" "143 0" "$(probe "web-$N")"
 t_eq "db-$N (app=db): both work" "0 0" "$(probe "db-$N")"
 t_eq "plain-$N (no labels): both work" "0 0" "$(probe "plain-$N")"
