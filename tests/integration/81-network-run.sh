@@ -130,7 +130,11 @@ on_exit "inh '$CTW_BIN' rm -f net81k-$$"
 wait_for 10 sh -c "inh '$CTW_BIN' network inspect --json | jq -e '.leases | length == 1'"
 kill -9 "$rpid"
 wait_for 5 sh -c "! test -e /proc/$rpid"
-t_match "the killed run's lease is still there" 'leases=1' "$(net_leftovers)"
+# The container dies with its runtime; whether its network is released at
+# once (the runtime's clone helper outlives it) or left for gc depends on
+# timing.  Either way nothing may be half-released.
+t_match "after SIGKILL: network released whole or left whole for gc" \
+	'^veths=[01] leases=(0 table=0|1 table=1)$' "$(net_leftovers)"
 ctw_h gc >/dev/null 2>&1
 t_eq "gc after a SIGKILLed run: no veths, leases or table" "veths=0 leases=0 table=0" \
 	"$(net_leftovers)"
