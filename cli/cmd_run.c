@@ -69,10 +69,13 @@ static void run_usage(FILE *out)
 	      "\n"
 	      "Network:\n"
 	      "      --net MODE             bridge | none | host | container:NAME\n"
-	      "                             (default: $CTRWATCH_NET, else none)\n"
+	      "                             (default: $CTRWATCH_NET, else bridge)\n"
 	      "      --network MODE         same as --net\n"
 	      "  -p, --publish [IP:]HOST:CTR[/tcp|udp]   publish a port (bridge mode)\n"
 	      "      --dns IP               nameserver for the container's resolv.conf\n"
+	      "      --subnet CIDR          bridge subnet, while no container holds an address\n"
+	      "                             (default: $CTRWATCH_SUBNET, the network config file,\n"
+	      "                             else 172.30.0.0/16; see `ctrwatch network --help`)\n"
 	      "\n"
 	      "Tracing (see `ctrwatch trace --help`):\n"
 	      "      --trace[=OPTIONS]      trace the container's syscalls from its first one;\n"
@@ -111,6 +114,7 @@ enum {
 	OPT_SECOPT,
 	OPT_NET,
 	OPT_DNS,
+	OPT_SUBNET,
 	OPT_TRACE,
 	OPT_TRACE_OUTPUT,
 	OPT_LABEL_FILE,
@@ -233,6 +237,7 @@ static int cmd_run(int argc, char **argv)
 		{"network", required_argument, NULL, OPT_NET},
 		{"publish", required_argument, NULL, 'p'},
 		{"dns", required_argument, NULL, OPT_DNS},
+		{"subnet", required_argument, NULL, OPT_SUBNET},
 		{"trace", optional_argument, NULL, OPT_TRACE},
 		{"trace-output", required_argument, NULL, OPT_TRACE_OUTPUT},
 		{NULL, 0, NULL, 0},
@@ -413,6 +418,7 @@ static int cmd_run(int argc, char **argv)
 			npub++;
 			break;
 		case OPT_DNS: push(&dns, &ndns, xstrdup(optarg)); break;
+		case OPT_SUBNET: o.net.subnet = optarg; break;
 		case OPT_TRACE: trace_opts = optarg ? optarg : ""; break;
 		case OPT_TRACE_OUTPUT: trace_out = optarg; break;
 		default: rc = ctw_cmd_usage_error("run", "run: bad option"); goto out;

@@ -44,18 +44,8 @@
 
 enum ctw_net_mode { CTW_NET_BRIDGE, CTW_NET_NONE, CTW_NET_HOST, CTW_NET_CONTAINER };
 
-/* Development guard, on while helpers share one development machine whose
- * own network must not change (ad-hoc runs created ctrwatch0 in its root
- * netns twice): `run` defaults to --net none, and bridge mode refuses to
- * work from the machine's initial network namespace (PID 1's).  The lead
- * sets it to 0 at integration (or builds with -DCTW_NET_DEV_GUARD=0): bridge
- * becomes the default, everywhere.  Tests run bridged containers from their
- * own netns and pass either way; tests/lib.sh sets CTRWATCH_NET=none. */
-#ifndef CTW_NET_DEV_GUARD
-#define CTW_NET_DEV_GUARD 1
-#endif
-/* `run` without --net and without CTRWATCH_NET. */
-#define CTW_NET_BUILTIN_DEFAULT (CTW_NET_DEV_GUARD ? CTW_NET_NONE : CTW_NET_BRIDGE)
+/* `run` without --net and without CTRWATCH_NET: bridge, as Docker. */
+#define CTW_NET_BUILTIN_DEFAULT CTW_NET_BRIDGE
 
 struct ctw_net_publish {
 	char host_ip[46];   /* "" = all host addresses */

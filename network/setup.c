@@ -279,23 +279,6 @@ static int bind_state(struct ipam_state *st, bool have_state, const struct ctw_n
 	return 0;
 }
 
-/* See CTW_NET_DEV_GUARD in network.h. */
-static int dev_guard(struct ctw_err *err)
-{
-	struct stat init, self;
-	if (!CTW_NET_DEV_GUARD || stat("/proc/thread-self/ns/net", &self) < 0)
-		return 0;
-	/* PID 1's netns; /proc/1 may be off limits (EACCES), but kernels
-	 * since 6.x give init_net the fixed inode 0xEFFFFFF9. */
-	bool init_ns = stat("/proc/1/ns/net", &init) == 0
-			       ? init.st_dev == self.st_dev && init.st_ino == self.st_ino
-			       : self.st_ino == 0xEFFFFFF9u;
-	if (!init_ns)
-		return 0;
-	return ctw_err_setx(err, EPERM,
-			    "bridge mode from the machine's own network namespace is disabled in this development build (CTW_NET_DEV_GUARD): run ctrwatch from a test netns, e.g. nsenter --net=/run/netns/NAME");
-}
-
 static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_net_lease *out,
 			struct ctw_err *err)
 {
@@ -308,9 +291,6 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 	bool have_state, leased = false;
 	char ip[16];
 
-	r = dev_guard(err);
-	if (r < 0)
-		return r;
 	if (opts->npublish > CTW_NET_MAX_PUBLISH)
 		return ctw_err_setx(err, E2BIG, "at most %d published ports", CTW_NET_MAX_PUBLISH);
 	r = ctw_net_config_load(&cfg, opts->subnet, err);

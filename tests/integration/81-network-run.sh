@@ -28,6 +28,12 @@ N1=net81a-$$
 N2=net81b-$$
 on_exit "inh '$CTW_BIN' rm -f $N1 $N2"
 
+# ---- bridge is the built-in default; --subnet picks the pool ----
+out=$(env -u CTRWATCH_NET nsenter --net="/run/netns/$NH" timeout 60 "$CTW_BIN" run --rm busybox ip -o -4 addr show eth0 2>&1)
+t_match "run without --net or CTRWATCH_NET: on the bridge" 'inet 172\.30\.[0-9]+\.[0-9]+/16' "$out"
+out=$(inh timeout 60 "$CTW_BIN" run --rm --net bridge --subnet 10.99.0.0/24 busybox ip -o -4 addr show eth0 2>&1)
+t_match "run --subnet: the address comes from that subnet" 'inet 10\.99\.0\.[0-9]+/24' "$out"
+
 # ---- CTRWATCH_NET sets the default ----
 out=$(CTRWATCH_NET=bridge inh timeout 60 "$CTW_BIN" run --rm busybox ip -o -4 addr show eth0 2>&1)
 t_match "run without --net, CTRWATCH_NET=bridge: on the bridge" 'inet 172\.30\.[0-9]+\.[0-9]+/16' "$out"
