@@ -32,8 +32,8 @@ enum ctw_runtime_kind {
 	CTW_RT_UNKNOWN,
 };
 
-#define CTW_LABELS_MAX 64     /* labels kept per container */
-#define CTW_LABEL_LEN 256     /* longer keys and values are cut */
+#define CTW_LABELS_MAX 64    /* labels kept per container */
+#define CTW_LABEL_LEN 256    /* longer keys and values are cut */
 #define CTW_LABELS_SIZE 4096 /* packed bytes per container */
 
 struct ctw_container {
@@ -61,8 +61,8 @@ struct ctw_container {
 int ctw_container_add_label(struct ctw_container *c, const char *key, const char *value);
 
 /* for (const char *k = NULL, *v; (k = ctw_container_label_next(c, k, &v));) */
-static inline const char *ctw_container_label_next(const struct ctw_container *c,
-						   const char *key, const char **value)
+static inline const char *ctw_container_label_next(const struct ctw_container *c, const char *key,
+						   const char **value)
 {
 	const char *p = key ? *value + __builtin_strlen(*value) + 1 : c->labels;
 	if (p >= c->labels + c->labels_len)

@@ -710,9 +710,9 @@ static void enrich_oci_config(struct ctw_registry *r, struct entry *e)
 					 "%s%s/overlay-containers/%s/userdata/config.json",
 					 r->host_root, dirs[i], sb);
 				json_t *sj = json_load_file(pat, 0, NULL);
-				labels_from_json_text(
-					&e->c, jstr(json_object_get(sj, "annotations"),
-						    "io.kubernetes.cri-o.Labels"));
+				labels_from_json_text(&e->c,
+						      jstr(json_object_get(sj, "annotations"),
+							   "io.kubernetes.cri-o.Labels"));
 				json_decref(sj);
 			}
 			labels_from_json_text(&e->c, jstr(ann, "io.kubernetes.cri-o.Labels"));

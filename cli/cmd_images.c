@@ -24,7 +24,8 @@ static void images_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch images\n"
-	      "  ctrwatch images --json | jq -r '.[].names[]'\n", out);
+	      "  ctrwatch images --json | jq -r '.[].names[]'\n",
+	      out);
 }
 
 static void image_usage(FILE *out)
@@ -40,12 +41,13 @@ static void image_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch image inspect busybox\n"
-	      "  ctrwatch image inspect app:v1 | jq -r '.[0].config.config.Cmd'\n", out);
+	      "  ctrwatch image inspect app:v1 | jq -r '.[0].config.config.Cmd'\n",
+	      out);
 }
 
 static void human_size(uint64_t b, char *buf, size_t size)
 {
-	static const char *const units[] = { "B", "kB", "MB", "GB", "TB" };
+	static const char *const units[] = {"B", "kB", "MB", "GB", "TB"};
 	double v = (double)b;
 	size_t u = 0;
 	while (v >= 1000 && u + 1 < ARRAY_SIZE(units)) {
@@ -76,7 +78,7 @@ static int list(const char *root, bool json, bool quiet)
 {
 	struct ctw_image_info *infos = NULL;
 	size_t n = 0;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	if (ctw_image_list(root, &infos, &n, &err) < 0) {
 		fprintf(stderr, "ctrwatch: images: %s\n", err.msg);
 		return CTW_EXIT_FAIL;
@@ -89,11 +91,11 @@ static int list(const char *root, bool json, bool quiet)
 				json_array_append_new(names, json_string(*p));
 			for (size_t k = 0; k < infos[i].nlayers; k++)
 				json_array_append_new(layers, json_string(infos[i].layers[k]));
-			json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:I, s:s}", "id",
-							     infos[i].id, "names", names, "layers",
-							     layers, "size",
-							     (json_int_t)infos[i].size, "created",
-							     infos[i].created));
+			json_array_append_new(arr,
+					      json_pack("{s:s, s:o, s:o, s:I, s:s}", "id",
+							infos[i].id, "names", names, "layers",
+							layers, "size", (json_int_t)infos[i].size,
+							"created", infos[i].created));
 		}
 		json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		fputc('\n', stdout);
@@ -115,30 +117,23 @@ static int list(const char *root, bool json, bool quiet)
 	return CTW_EXIT_OK;
 }
 
-static int parse_list_opts(const char *cmd, int argc, char **argv, const char **root,
-			   bool *json, bool *quiet)
+static int parse_list_opts(const char *cmd, int argc, char **argv, const char **root, bool *json,
+			   bool *quiet)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "root", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+		{"json", no_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"root", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
 		switch (c) {
-		case 'j':
-			*json = true;
-			break;
-		case 'q':
-			*quiet = true;
-			break;
-		case 'R':
-			*root = optarg;
-			break;
-		default:
-			return ctw_cmd_usage_error(cmd, "%s: bad option", cmd);
+		case 'j': *json = true; break;
+		case 'q': *quiet = true; break;
+		case 'R': *root = optarg; break;
+		default: return ctw_cmd_usage_error(cmd, "%s: bad option", cmd);
 		}
 	}
 	if (optind < argc)
@@ -157,8 +152,8 @@ static int cmd_images(int argc, char **argv)
 static int inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+		{"root", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *root = NULL;
 	int c;
@@ -174,7 +169,7 @@ static int inspect(int argc, char **argv)
 	int rc = CTW_EXIT_OK;
 	json_t *arr = json_array();
 	for (int i = optind; i < argc; i++) {
-		struct ctw_err err = { 0 };
+		struct ctw_err err = {0};
 		char *text = NULL;
 		json_t *j = NULL;
 		if (ctw_image_inspect(root, argv[i], &text, &err) < 0 ||

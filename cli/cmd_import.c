@@ -40,16 +40,17 @@ static void import_usage(FILE *out)
 	      "  ctrwatch import --ref v2 app-oci app:latest\n"
 	      "  skopeo copy oci:app-oci:v1 docker-archive:app.tar:app:v1\n"
 	      "  ctrwatch import app.tar\n"
-	      "  ctrwatch run app:v1 /bin/sh\n", out);
+	      "  ctrwatch run app:v1 /bin/sh\n",
+	      out);
 }
 
 static int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "ref", required_argument, NULL, 'r' },
-		{ "root", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+		{"quiet", no_argument, NULL, 'q'},
+		{"ref", required_argument, NULL, 'r'},
+		{"root", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *root = NULL, *ref = NULL;
 	bool quiet = false;
@@ -57,17 +58,10 @@ static int cmd_import(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
 		switch (c) {
-		case 'q':
-			quiet = true;
-			break;
-		case 'r':
-			ref = optarg;
-			break;
-		case 'R':
-			root = optarg;
-			break;
-		default:
-			return ctw_cmd_usage_error("import", "import: bad option");
+		case 'q': quiet = true; break;
+		case 'r': ref = optarg; break;
+		case 'R': root = optarg; break;
+		default: return ctw_cmd_usage_error("import", "import: bad option");
 		}
 	}
 	if (optind >= argc)
@@ -77,7 +71,7 @@ static int cmd_import(int argc, char **argv)
 					   argv[optind + 2]);
 	const char *path = argv[optind];
 	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	char *id = NULL, *got = NULL;
 	if (ctw_image_import(root, path, name, ref, &id, &got, &err) < 0) {
 		fprintf(stderr, "ctrwatch: import: %s\n", err.msg);
@@ -92,5 +86,6 @@ static int cmd_import(int argc, char **argv)
 	return CTW_EXIT_OK;
 }
 
-CTW_COMMAND(import, .name = "import", .summary = "import an OCI image layout or docker save archive",
+CTW_COMMAND(import, .name = "import",
+	    .summary = "import an OCI image layout or docker save archive",
 	    .order = CTW_ORDER_IMAGE + 10, .fn = cmd_import, .usage = import_usage)

@@ -59,7 +59,7 @@ static void network_usage(FILE *out)
 static int print_inspect(bool json)
 {
 	struct ctw_net_status st;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	char net[16], spec[96];
 
 	if (ctw_net_status_get(&st, &err) < 0) {
@@ -78,7 +78,8 @@ static int print_inspect(bool json)
 		json_object_set_new(o, "bridge_present", json_boolean(st.bridge_present));
 		json_object_set_new(o, "nft_table", json_boolean(st.table_present));
 		json_object_set_new(o, "ip_forward", json_integer(st.ip_forward));
-		json_object_set_new(o, "other_netns_leases", json_integer((json_int_t)st.other_leases));
+		json_object_set_new(o, "other_netns_leases",
+				    json_integer((json_int_t)st.other_leases));
 		for (size_t i = 0; i < st.nleases; i++) {
 			const struct ctw_net_lease_info *l = &st.leases[i];
 			json_t *lo = json_object(), *ports = json_array();
@@ -99,7 +100,8 @@ static int print_inspect(bool json)
 		putchar('\n');
 		json_decref(o);
 	} else {
-		printf("bridge:     %s (%s)\n", st.cfg.bridge, st.bridge_present ? "present" : "absent");
+		printf("bridge:     %s (%s)\n", st.cfg.bridge,
+		       st.bridge_present ? "present" : "absent");
 		printf("subnet:     %s/%d (%s)\n", net, st.cfg.prefix_len, st.cfg.source);
 		printf("gateway:    %s\n", st.gateway);
 		if (st.cfg.mtu)
@@ -134,18 +136,18 @@ static int print_inspect(bool json)
 static int do_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "publish", required_argument, NULL, 'p' },
-		{ "dns", required_argument, NULL, 'd' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "files-dir", required_argument, NULL, 'f' },
-		{ "subnet", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
+		{"publish", required_argument, NULL, 'p'},
+		{"dns", required_argument, NULL, 'd'},
+		{"name", required_argument, NULL, 'n'},
+		{"files-dir", required_argument, NULL, 'f'},
+		{"subnet", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
 	};
 	struct ctw_net_publish pub[CTW_NET_MAX_PUBLISH];
-	const char *dns[17] = { NULL };
+	const char *dns[17] = {NULL};
 	size_t npub = 0, ndns = 0;
-	struct ctw_net_opts o = { .mode = CTW_NET_BRIDGE };
-	struct ctw_err err = { 0 };
+	struct ctw_net_opts o = {.mode = CTW_NET_BRIDGE};
+	struct ctw_err err = {0};
 	struct ctw_net_lease lease;
 	uint64_t pid;
 	int c;
@@ -155,27 +157,23 @@ static int do_attach(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			if (npub == CTW_NET_MAX_PUBLISH)
-				return ctw_cmd_usage_error("network", "network attach: too many -p");
+				return ctw_cmd_usage_error("network",
+							   "network attach: too many -p");
 			if (ctw_net_parse_publish(optarg, &pub[npub], &err) < 0)
-				return ctw_cmd_usage_error("network", "network attach: %s", err.msg);
+				return ctw_cmd_usage_error("network", "network attach: %s",
+							   err.msg);
 			npub++;
 			break;
 		case 'd':
 			if (ndns == ARRAY_SIZE(dns) - 1)
-				return ctw_cmd_usage_error("network", "network attach: too many --dns");
+				return ctw_cmd_usage_error("network",
+							   "network attach: too many --dns");
 			dns[ndns++] = optarg;
 			break;
-		case 'n':
-			o.name = optarg;
-			break;
-		case 'f':
-			o.files_dir = optarg;
-			break;
-		case 's':
-			o.subnet = optarg;
-			break;
-		default:
-			return ctw_cmd_usage_error("network", "network attach: bad option");
+		case 'n': o.name = optarg; break;
+		case 'f': o.files_dir = optarg; break;
+		case 's': o.subnet = optarg; break;
+		default: return ctw_cmd_usage_error("network", "network attach: bad option");
 		}
 	}
 	if (argc - optind != 2)
@@ -197,7 +195,7 @@ static int do_attach(int argc, char **argv)
 
 static int cmd_network(int argc, char **argv)
 {
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 
 	if (argc < 2)
 		return ctw_cmd_usage_error("network", "network: missing command");

@@ -89,8 +89,9 @@ static int cmd_ps(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'f':
 			if (strncmp(optarg, "label=", 6) || !optarg[6] || optarg[6] == '=')
-				return ctw_cmd_usage_error("ps", "ps: --filter '%s': expected "
-								 "label=KEY[=VALUE]",
+				return ctw_cmd_usage_error("ps",
+							   "ps: --filter '%s': expected "
+							   "label=KEY[=VALUE]",
 							   optarg);
 			if (nfilters == ARRAY_SIZE(filters))
 				return ctw_cmd_usage_error("ps", "ps: too many --filter");

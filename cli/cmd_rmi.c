@@ -24,15 +24,16 @@ static void rmi_usage(FILE *out)
 	      "Examples:\n"
 	      "  ctrwatch rmi app:v1\n"
 	      "  ctrwatch rmi -f 3f2a9c\n"
-	      "  ctrwatch rmi $(ctrwatch images -q)\n", out);
+	      "  ctrwatch rmi $(ctrwatch images -q)\n",
+	      out);
 }
 
 static int cmd_rmi(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "root", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 },
+		{"force", no_argument, NULL, 'f'},
+		{"root", required_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0},
 	};
 	const char *root = NULL;
 	bool force = false;
@@ -40,21 +41,16 @@ static int cmd_rmi(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
 		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case 'R':
-			root = optarg;
-			break;
-		default:
-			return ctw_cmd_usage_error("rmi", "rmi: bad option");
+		case 'f': force = true; break;
+		case 'R': root = optarg; break;
+		default: return ctw_cmd_usage_error("rmi", "rmi: bad option");
 		}
 	}
 	if (optind >= argc)
 		return ctw_cmd_usage_error("rmi", "rmi: IMAGE missing");
 	int rc = CTW_EXIT_OK;
 	for (int i = optind; i < argc; i++) {
-		struct ctw_err err = { 0 };
+		struct ctw_err err = {0};
 		char *msg = NULL;
 		if (ctw_image_remove(root, argv[i], force, &msg, &err) < 0) {
 			fprintf(stderr, "ctrwatch: rmi %s: %s\n", argv[i], err.msg);

@@ -35,10 +35,9 @@ static const struct {
 	const char *path;
 	mode_t mode;
 } dirs[] = {
-	{ "bin", 0755 },  { "dev", 0755 },     { "etc", 0755 },     { "home", 0755 },
-	{ "proc", 0555 }, { "root", 0700 },    { "run", 0755 },     { "sbin", 0755 },
-	{ "sys", 0555 },  { "tmp", 01777 },    { "usr", 0755 },     { "usr/bin", 0755 },
-	{ "usr/sbin", 0755 }, { "var", 0755 }, { "var/tmp", 01777 },
+	{"bin", 0755},	{"dev", 0755},	   {"etc", 0755},      {"home", 0755}, {"proc", 0555},
+	{"root", 0700}, {"run", 0755},	   {"sbin", 0755},     {"sys", 0555},  {"tmp", 01777},
+	{"usr", 0755},	{"usr/bin", 0755}, {"usr/sbin", 0755}, {"var", 0755},  {"var/tmp", 01777},
 };
 
 /* `busybox --list-full`: applet paths such as "bin/sh", "usr/bin/wget". */
@@ -50,7 +49,7 @@ static int applet_list(const char *busybox, char **out, struct ctw_err *err)
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
-	char *argv[] = { (char *)busybox, "--list-full", NULL };
+	char *argv[] = {(char *)busybox, "--list-full", NULL};
 	pid_t pid;
 	int r = posix_spawn(&pid, busybox, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -105,8 +104,8 @@ static int add_entry(struct archive *a, const char *path, mode_t type, mode_t pe
 	return r == ARCHIVE_OK ? 0 : -EIO;
 }
 
-static int write_layer_tar(const char *tar, const char *busybox, const char *bin,
-			   size_t bin_len, time_t mtime, struct ctw_err *err)
+static int write_layer_tar(const char *tar, const char *busybox, const char *bin, size_t bin_len,
+			   time_t mtime, struct ctw_err *err)
 {
 	_cleanup_free_ char *list = NULL;
 	int r = applet_list(busybox, &list, err);
@@ -122,13 +121,11 @@ static int write_layer_tar(const char *tar, const char *busybox, const char *bin
 		if ((r = add_entry(a, dirs[i].path, AE_IFDIR, dirs[i].mode, NULL, 0, NULL, mtime)))
 			goto out_write;
 	if ((r = add_entry(a, "bin/busybox", AE_IFREG, 0755, bin, bin_len, NULL, mtime)) ||
-	    (r = add_entry(a, "etc/passwd", AE_IFREG, 0644, passwd, strlen(passwd), NULL,
-			   mtime)) ||
+	    (r = add_entry(a, "etc/passwd", AE_IFREG, 0644, passwd, strlen(passwd), NULL, mtime)) ||
 	    (r = add_entry(a, "etc/group", AE_IFREG, 0644, group, strlen(group), NULL, mtime)))
 		goto out_write;
 	/* Empty files the runtime bind-mounts over. */
-	static const char *const placeholders[] = { "etc/hostname", "etc/hosts",
-						    "etc/resolv.conf" };
+	static const char *const placeholders[] = {"etc/hostname", "etc/hosts", "etc/resolv.conf"};
 	for (size_t i = 0; i < ARRAY_SIZE(placeholders); i++)
 		if ((r = add_entry(a, placeholders[i], AE_IFREG, 0644, NULL, 0, NULL, mtime)))
 			goto out_write;
@@ -168,13 +165,13 @@ static int add_record(const char *root, const char *busybox, size_t bin_len, tim
 {
 	char created[48];
 	ctw_format_time((uint64_t)mtime * 1000000000ull, created, sizeof(created));
-	_cleanup_free_ char *history = xasprintf(
-		"ctrwatch: built-in image from %s (%lld bytes)", busybox, (long long)bin_len);
-	json_t *cfg = json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
-				"architecture", image_oci_arch(), "os", "linux", "created", created,
-				"config", "Env", IMAGE_PATH, "Cmd", "sh", "rootfs", "type",
-				"layers", "diff_ids", diffid, "history", "created", created,
-				"created_by", history);
+	_cleanup_free_ char *history = xasprintf("ctrwatch: built-in image from %s (%lld bytes)",
+						 busybox, (long long)bin_len);
+	json_t *cfg =
+		json_pack("{s:s, s:s, s:s, s:{s:[s], s:[s]}, s:{s:s, s:[s]}, s:[{s:s, s:s}]}",
+			  "architecture", image_oci_arch(), "os", "linux", "created", created,
+			  "config", "Env", IMAGE_PATH, "Cmd", "sh", "rootfs", "type", "layers",
+			  "diff_ids", diffid, "history", "created", created, "created_by", history);
 	char *blob = json_dumps(cfg, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(cfg);
 	int r = store_image_add(root, blob, strlen(blob), CTW_IMAGE_BUILTIN, NULL, err);
@@ -224,7 +221,7 @@ int busybox_build(const char *root, struct ctw_err *err)
 		return lock;
 	/* Someone else may have built it while we waited for the lock. */
 	json_t *rec = NULL;
-	struct ctw_err e2 = { 0 };
+	struct ctw_err e2 = {0};
 	int r = 0;
 	bool present = store_image_lookup(root, CTW_IMAGE_BUILTIN, &rec, &e2) == 0 &&
 		       store_image_complete(root, rec);

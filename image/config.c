@@ -60,20 +60,21 @@ int image_config_from_json(json_t *doc, struct ctw_image_config *cfg, struct ctw
 	if (!json_is_object(c))
 		return ctw_err_setx(err, EINVAL, "image config: \"config\" is not an object");
 	int r;
-	if ((r = strv_from(json_object_get(c, "Entrypoint"), "Entrypoint", &cfg->entrypoint, err)) ||
+	if ((r = strv_from(json_object_get(c, "Entrypoint"), "Entrypoint", &cfg->entrypoint,
+			   err)) ||
 	    (r = strv_from(json_object_get(c, "Cmd"), "Cmd", &cfg->cmd, err)) ||
 	    (r = strv_from(json_object_get(c, "Env"), "Env", &cfg->env, err)) ||
 	    (r = str_from(json_object_get(c, "WorkingDir"), "WorkingDir", &cfg->workdir, err)) ||
 	    (r = str_from(json_object_get(c, "User"), "User", &cfg->user, err)) ||
-	    (r = str_from(json_object_get(c, "StopSignal"), "StopSignal", &cfg->stop_signal, err))) {
+	    (r = str_from(json_object_get(c, "StopSignal"), "StopSignal", &cfg->stop_signal,
+			  err))) {
 		ctw_image_config_fini(cfg);
 		return r;
 	}
 	return 0;
 }
 
-int ctw_image_config_parse(const char *json, struct ctw_image_config *cfg,
-			   struct ctw_err *err)
+int ctw_image_config_parse(const char *json, struct ctw_image_config *cfg, struct ctw_err *err)
 {
 	json_error_t je;
 	json_t *doc = json_loads(json, 0, &je);

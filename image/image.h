@@ -35,32 +35,30 @@
 #define CTW_IMAGE_BUILTIN "busybox:latest"
 
 struct ctw_image_config {
-	char **entrypoint;   /* NULL-terminated, NULL when unset */
-	char **cmd;          /* NULL-terminated, NULL when unset */
-	char **env;          /* "K=V", NULL-terminated, NULL when unset */
-	char *workdir;       /* NULL when unset */
-	char *user;          /* NULL when unset */
-	char *stop_signal;   /* e.g. "SIGTERM", NULL when unset */
+	char **entrypoint; /* NULL-terminated, NULL when unset */
+	char **cmd;	   /* NULL-terminated, NULL when unset */
+	char **env;	   /* "K=V", NULL-terminated, NULL when unset */
+	char *workdir;	   /* NULL when unset */
+	char *user;	   /* NULL when unset */
+	char *stop_signal; /* e.g. "SIGTERM", NULL when unset */
 };
 
 struct ctw_image {
-	char id[80];                /* "sha256:<hex>" of the config */
-	char *name;                 /* "busybox:latest" as asked for */
-	char **layers;              /* absolute layer dirs, bottom first */
+	char id[80];   /* "sha256:<hex>" of the config */
+	char *name;    /* "busybox:latest" as asked for */
+	char **layers; /* absolute layer dirs, bottom first */
 	size_t nlayers;
 	struct ctw_image_config config;
 };
 
 /* Find an image by name[:tag] or id (prefix); "busybox" is built on first
  * use.  root NULL = ctw_root_dir(). */
-int ctw_image_get(const char *root, const char *ref, struct ctw_image **out,
-		  struct ctw_err *err);
+int ctw_image_get(const char *root, const char *ref, struct ctw_image **out, struct ctw_err *err);
 void ctw_image_free(struct ctw_image *img);
 
 /* Parse the "config" object of an OCI image config (JSON text or the whole
  * config document: both {"config":{...}} and {...} are accepted). */
-int ctw_image_config_parse(const char *json, struct ctw_image_config *cfg,
-			   struct ctw_err *err);
+int ctw_image_config_parse(const char *json, struct ctw_image_config *cfg, struct ctw_err *err);
 void ctw_image_config_fini(struct ctw_image_config *cfg);
 
 /* Normalize a reference: "busybox" -> "busybox:latest"; NULL when the
@@ -73,36 +71,34 @@ char *ctw_image_ref_normalize(const char *ref);
  * or a docker save RepoTag; without it, name's tag does.
  * On success *id_out gets "sha256:<hex>" and *name_out the normalized name
  * given to the image or NULL (both may be NULL; the caller frees). */
-int ctw_image_import(const char *root, const char *path, const char *name,
-		     const char *ref, char **id_out, char **name_out, struct ctw_err *err);
+int ctw_image_import(const char *root, const char *path, const char *name, const char *ref,
+		     char **id_out, char **name_out, struct ctw_err *err);
 
 /* One image of the store, as listed by `ctrwatch images`. */
 struct ctw_image_info {
 	char id[80];
-	char **names;        /* NULL-terminated (may be empty) */
-	char **layers;       /* diff_ids "sha256:<hex>", bottom first */
+	char **names;  /* NULL-terminated (may be empty) */
+	char **layers; /* diff_ids "sha256:<hex>", bottom first */
 	size_t nlayers;
-	uint64_t size;       /* bytes of the layers' files (apparent size) */
-	char created[48];    /* RFC 3339, when it entered the store */
+	uint64_t size;	  /* bytes of the layers' files (apparent size) */
+	char created[48]; /* RFC 3339, when it entered the store */
 };
 
 /* All images, sorted by creation time (newest first). */
-int ctw_image_list(const char *root, struct ctw_image_info **out, size_t *n,
-		   struct ctw_err *err);
+int ctw_image_list(const char *root, struct ctw_image_info **out, size_t *n, struct ctw_err *err);
 void ctw_image_info_free(struct ctw_image_info *infos, size_t n);
 
 /* The image's record as JSON text (caller frees): id, names, layers (dirs
  * and diff_ids), size, created and the OCI config. */
-int ctw_image_inspect(const char *root, const char *ref, char **json_out,
-		      struct ctw_err *err);
+int ctw_image_inspect(const char *root, const char *ref, char **json_out, struct ctw_err *err);
 
 /* Remove a name (or, given an id, the image).  An image still named or used
  * by a container (state.json "image_id" under ctw_state_dir()) is kept
  * unless force; forced, an image in use is only untagged.  Layers no image
  * references any more are deleted.  *msg_out (may be NULL) says what was
  * done ("Untagged: x", "Deleted: sha256:...", one per line). */
-int ctw_image_remove(const char *root, const char *ref, bool force,
-		     char **msg_out, struct ctw_err *err);
+int ctw_image_remove(const char *root, const char *ref, bool force, char **msg_out,
+		     struct ctw_err *err);
 
 /* Remove what killed imports left (ROOT/tmp) and layers no image references;
  * safe at any time (takes the store lock).  *msg_out as for remove. */
@@ -110,7 +106,6 @@ int ctw_image_gc(const char *root, char **msg_out, struct ctw_err *err);
 
 /* Is the image with this id used by a container in state_dir (NULL =
  * ctw_state_dir())?  Puts the first user's id into who (may be NULL). */
-bool ctw_image_in_use(const char *state_dir, const char *image_id, char *who,
-		      size_t who_size);
+bool ctw_image_in_use(const char *state_dir, const char *image_id, char *who, size_t who_size);
 
 #endif /* CTW_IMAGE_H */

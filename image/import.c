@@ -25,18 +25,18 @@
 #define MAX_CONFIG (16u << 20) /* manifests and configs are small */
 
 struct import {
-	const char *root;       /* the store */
-	const char *src;        /* what the user named (for messages) */
-	int dirfd;              /* the layout directory */
-	char *unpacked;         /* ROOT/tmp/import-*: the tar, unpacked */
-	const char *want_name;  /* NAME[:TAG] asked for, normalized, or NULL */
-	const char *ref;        /* which image of several (--ref), or NULL */
-	char *name;             /* the name the image gets, or NULL */
-	char *config;           /* the config blob, as read */
+	const char *root;      /* the store */
+	const char *src;       /* what the user named (for messages) */
+	int dirfd;	       /* the layout directory */
+	char *unpacked;	       /* ROOT/tmp/import-*: the tar, unpacked */
+	const char *want_name; /* NAME[:TAG] asked for, normalized, or NULL */
+	const char *ref;       /* which image of several (--ref), or NULL */
+	char *name;	       /* the name the image gets, or NULL */
+	char *config;	       /* the config blob, as read */
 	size_t config_len;
 	size_t nlayers;
 	char (*diffids)[DIGEST_LEN];
-	char **tmps;            /* prepared layer dirs (NULL: already stored) */
+	char **tmps; /* prepared layer dirs (NULL: already stored) */
 };
 
 /* Open a path inside the layout, never resolving outside it. */
@@ -52,8 +52,7 @@ static int open_in(struct import *im, const char *rel, struct ctw_err *err)
 	return fd;
 }
 
-static int read_in(struct import *im, const char *rel, char **out, size_t *len,
-		   struct ctw_err *err)
+static int read_in(struct import *im, const char *rel, char **out, size_t *len, struct ctw_err *err)
 {
 	int fd = open_in(im, rel, err);
 	if (fd < 0)
@@ -147,7 +146,7 @@ static json_t *pick_manifest(struct import *im, json_t *index, struct ctw_err *e
 		want_tag = strrchr(im->want_name, ':') + 1;
 	json_t *only = NULL, *d;
 	size_t i, candidates = 0;
-	json_array_foreach(mans, i, d) {
+	json_array_foreach (mans, i, d) {
 		const char *ref = json_string_value(json_object_get(
 			json_object_get(d, "annotations"), "org.opencontainers.image.ref.name"));
 		if (ref && want_tag &&
@@ -217,7 +216,7 @@ static int import_oci(struct import *im, struct ctw_err *err)
 		desc = NULL;
 		json_t *d;
 		size_t i;
-		json_array_foreach(json_object_get(nested, "manifests"), i, d) {
+		json_array_foreach (json_object_get(nested, "manifests"), i, d) {
 			if (platform_matches(d) && json_object_get(d, "platform")) {
 				desc = d;
 				break;
@@ -240,8 +239,8 @@ static int import_oci(struct import *im, struct ctw_err *err)
 	json_t *layers = json_object_get(man, "layers");
 	if (!json_is_array(layers) || json_array_size(layers) != json_array_size(diffids)) {
 		r = ctw_err_setx(err, EINVAL,
-				 "%s: the manifest has %zu layers, the config %zu diff_ids", im->src,
-				 json_array_size(layers), json_array_size(diffids));
+				 "%s: the manifest has %zu layers, the config %zu diff_ids",
+				 im->src, json_array_size(layers), json_array_size(diffids));
 		goto out;
 	}
 	r = prepare_layers(im, layers, NULL, err);
@@ -249,12 +248,13 @@ static int import_oci(struct import *im, struct ctw_err *err)
 		/* diff_ids must match what the config says */
 		size_t i;
 		json_t *d;
-		json_array_foreach(diffids, i, d) {
+		json_array_foreach (diffids, i, d) {
 			if (!json_is_string(d) || strcmp(json_string_value(d), im->diffids[i])) {
-				r = ctw_err_setx(err, EBADMSG,
-						 "%s: layer %zu: content sha256 %s, config diff_id %s",
-						 im->src, i, im->diffids[i],
-						 json_is_string(d) ? json_string_value(d) : "?");
+				r = ctw_err_setx(
+					err, EBADMSG,
+					"%s: layer %zu: content sha256 %s, config diff_id %s",
+					im->src, i, im->diffids[i],
+					json_is_string(d) ? json_string_value(d) : "?");
 				break;
 			}
 		}
@@ -302,9 +302,10 @@ static int prepare_layers(struct import *im, json_t *blobs, const char *blob_key
 		want = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
 		if (json_array_size(want) != im->nlayers) {
 			json_decref(cfg);
-			return ctw_err_setx(err, EINVAL,
-					    "%s: manifest.json lists %zu layers, the config %zu diff_ids",
-					    im->src, im->nlayers, json_array_size(want));
+			return ctw_err_setx(
+				err, EINVAL,
+				"%s: manifest.json lists %zu layers, the config %zu diff_ids",
+				im->src, im->nlayers, json_array_size(want));
 		}
 	}
 	int r = 0;
@@ -314,8 +315,9 @@ static int prepare_layers(struct import *im, json_t *blobs, const char *blob_key
 			const char *digest = json_string_value(json_object_get(b, "digest"));
 			const char *hex = digest_hex(digest);
 			if (!hex) {
-				r = ctw_err_setx(err, EINVAL, "%s: layer %zu: unsupported digest `%s`",
-						 im->src, i, digest ? digest : "(none)");
+				r = ctw_err_setx(err, EINVAL,
+						 "%s: layer %zu: unsupported digest `%s`", im->src,
+						 i, digest ? digest : "(none)");
 				break;
 			}
 			_cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", hex);
@@ -326,10 +328,11 @@ static int prepare_layers(struct import *im, json_t *blobs, const char *blob_key
 				int fd = open_in(im, rel, err);
 				if (fd >= 0 && fstat(fd, &st) == 0 &&
 				    st.st_size != (off_t)json_integer_value(size))
-					r = ctw_err_setx(err, EBADMSG,
-							 "%s: layer %s: size %lld, descriptor says %lld",
-							 im->src, digest, (long long)st.st_size,
-							 (long long)json_integer_value(size));
+					r = ctw_err_setx(
+						err, EBADMSG,
+						"%s: layer %s: size %lld, descriptor says %lld",
+						im->src, digest, (long long)st.st_size,
+						(long long)json_integer_value(size));
 				if (fd >= 0)
 					close(fd);
 			}
@@ -377,10 +380,11 @@ static int import_docker(struct import *im, struct ctw_err *err)
 		m = json_array_get(mans, 0);
 	} else if (im->want_name || im->ref) {
 		_cleanup_free_ char *want = im->ref ? ctw_image_ref_normalize(im->ref) : NULL;
-		json_array_foreach(mans, i, e) {
+		json_array_foreach (mans, i, e) {
 			json_t *t;
-			json_array_foreach(json_object_get(e, "RepoTags"), k, t) {
-				_cleanup_free_ char *n = ctw_image_ref_normalize(json_string_value(t));
+			json_array_foreach (json_object_get(e, "RepoTags"), k, t) {
+				_cleanup_free_ char *n =
+					ctw_image_ref_normalize(json_string_value(t));
 				if (n && !strcmp(n, want ? want : im->want_name))
 					m = e;
 			}
@@ -413,12 +417,14 @@ static int import_docker(struct import *im, struct ctw_err *err)
 		goto out;
 	}
 	if (strcmp(want, got)) {
-		r = ctw_err_setx(err, EBADMSG, "%s: config blob %s: sha256 mismatch (content is %s)",
-				 im->src, want, got);
+		r = ctw_err_setx(err, EBADMSG,
+				 "%s: config blob %s: sha256 mismatch (content is %s)", im->src,
+				 want, got);
 		goto out;
 	}
 	if (!im->want_name) {
-		const char *tag = json_string_value(json_array_get(json_object_get(m, "RepoTags"), 0));
+		const char *tag =
+			json_string_value(json_array_get(json_object_get(m, "RepoTags"), 0));
 		im->name = tag ? ctw_image_ref_normalize(tag) : NULL;
 	}
 	r = prepare_layers(im, layers, "Layers", err);
@@ -429,7 +435,7 @@ out:
 
 static bool exists_in(struct import *im, const char *rel)
 {
-	struct ctw_err e = { 0 };
+	struct ctw_err e = {0};
 	int fd = open_in(im, rel, &e);
 	if (fd < 0)
 		return false;
@@ -465,7 +471,7 @@ static int commit(struct import *im, char *id_out, struct ctw_err *err)
 int ctw_image_import(const char *root, const char *path, const char *name, const char *ref,
 		     char **id_out, char **name_out, struct ctw_err *err)
 {
-	struct import im = { .root = store_root(root), .src = path, .dirfd = -1, .ref = ref };
+	struct import im = {.root = store_root(root), .src = path, .dirfd = -1, .ref = ref};
 	_cleanup_free_ char *want = NULL;
 	int r;
 	if (name) {

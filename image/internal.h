@@ -47,11 +47,10 @@ int store_layer_commit(const char *root, const char *tmpdir, const char *diffid,
 		       struct ctw_err *err);
 /* Record an image (the lock must be held): config is the OCI config blob
  * (its sha256 is the id), diffids bottom first; name may be NULL. */
-int store_image_add(const char *root, const char *config_blob, size_t config_len,
-		    const char *name, char *id_out, struct ctw_err *err);
+int store_image_add(const char *root, const char *config_blob, size_t config_len, const char *name,
+		    char *id_out, struct ctw_err *err);
 /* The image record (JSON) of a reference: name[:tag], id or id prefix. */
-int store_image_lookup(const char *root, const char *ref, json_t **rec_out,
-		       struct ctw_err *err);
+int store_image_lookup(const char *root, const char *ref, json_t **rec_out, struct ctw_err *err);
 /* Are all the record's layers in the store? */
 bool store_image_complete(const char *root, json_t *rec);
 json_t *store_index_load(const char *root);
@@ -62,7 +61,7 @@ uint64_t store_dir_size(const char *dir);
 struct layer_result {
 	char digest[DIGEST_LEN]; /* sha256 of the blob as read */
 	char diffid[DIGEST_LEN]; /* sha256 of the uncompressed tar */
-	uint64_t size;           /* bytes read from the blob */
+	uint64_t size;		 /* bytes read from the blob */
 };
 /* Extract blob_path into dest (an existing empty directory).  Whiteouts
  * become overlay whiteouts; entries escaping dest fail the layer. */
@@ -86,7 +85,6 @@ const char *image_oci_arch(void);
 
 /* ---- config.c ---- */
 void image_strv_free(char **v); /* NULL-terminated; NULL ok */
-int image_config_from_json(json_t *cfg_doc, struct ctw_image_config *cfg,
-			   struct ctw_err *err);
+int image_config_from_json(json_t *cfg_doc, struct ctw_image_config *cfg, struct ctw_err *err);
 
 #endif /* CTW_IMAGE_INTERNAL_H */

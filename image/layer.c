@@ -39,8 +39,8 @@ struct src {
 	struct sha256 h_blob, h_diff;
 	uint64_t blob_size;
 	unsigned char in[CHUNK];
-	size_t in_len;          /* plain mode: bytes in `in` not yet handed out */
-	bool first_pending;     /* plain mode: the sniffed chunk waits in `in` */
+	size_t in_len;	    /* plain mode: bytes in `in` not yet handed out */
+	bool first_pending; /* plain mode: the sniffed chunk waits in `in` */
 	unsigned char out[CHUNK];
 	char errmsg[256];
 };
@@ -245,7 +245,8 @@ static int open_parent(int rootfd, const struct lpath *p, bool create, const cha
 		if (nfd < 0 && errno == ENOENT && create) {
 			if (mkdirat(fd, p->comp[i], 0755) < 0 && errno != EEXIST)
 				goto fail_errno;
-			nfd = openat(fd, p->comp[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			nfd = openat(fd, p->comp[i],
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		}
 		if (nfd < 0) {
 			struct stat st;
@@ -313,8 +314,8 @@ static int set_meta_fd(int fd, struct archive_entry *e)
 	if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
 		return -errno;
 	struct timespec ts[2] = {
-		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
-		{ .tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e) },
+		{.tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e)},
+		{.tv_sec = archive_entry_mtime(e), .tv_nsec = archive_entry_mtime_nsec(e)},
 	};
 	if (futimens(fd, ts) < 0)
 		return -errno;
@@ -352,7 +353,8 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
 	if (ctw_str_has_prefix(base, WH_PREFIX)) {
 		if (!strcmp(base, WH_OPAQUE)) {
 			if (fsetxattr(dfd, OPAQUE_XATTR, "y", 1, 0) < 0)
-				r = ctw_err_set(err, errno, "entry `%s`: set %s", raw, OPAQUE_XATTR);
+				r = ctw_err_set(err, errno, "entry `%s`: set %s", raw,
+						OPAQUE_XATTR);
 		} else if (ctw_str_has_prefix(base, WH_PREFIX WH_PREFIX)) {
 			/* aufs metadata (.wh..wh.plnk, ...): not part of the tree */
 		} else {
@@ -471,11 +473,12 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
 			break;
 		}
 		struct timespec ts[2] = {
-			{ .tv_sec = archive_entry_mtime(e) },
-			{ .tv_sec = archive_entry_mtime(e) },
+			{.tv_sec = archive_entry_mtime(e)},
+			{.tv_sec = archive_entry_mtime(e)},
 		};
 		if ((fchownat(dfd, base, archive_entry_uid(e), archive_entry_gid(e),
-			      AT_SYMLINK_NOFOLLOW) < 0 && !chown_failure_ok()) ||
+			      AT_SYMLINK_NOFOLLOW) < 0 &&
+		     !chown_failure_ok()) ||
 		    utimensat(dfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
 			r = ctw_err_set(err, errno, "entry `%s`: metadata", raw);
 		break;
@@ -496,21 +499,20 @@ static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
 		char proc[64];
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		struct timespec ts[2] = {
-			{ .tv_sec = archive_entry_mtime(e) },
-			{ .tv_sec = archive_entry_mtime(e) },
+			{.tv_sec = archive_entry_mtime(e)},
+			{.tv_sec = archive_entry_mtime(e)},
 		};
-		if ((fchownat(fd, "", archive_entry_uid(e), archive_entry_gid(e), AT_EMPTY_PATH) < 0 &&
+		if ((fchownat(fd, "", archive_entry_uid(e), archive_entry_gid(e), AT_EMPTY_PATH) <
+			     0 &&
 		     !chown_failure_ok()) ||
-		    chmod(proc, archive_entry_perm(e) & 07777) < 0 || utimensat(AT_FDCWD, proc, ts, 0) < 0)
+		    chmod(proc, archive_entry_perm(e) & 07777) < 0 ||
+		    utimensat(AT_FDCWD, proc, ts, 0) < 0)
 			r = ctw_err_set(err, errno, "entry `%s`: metadata", raw);
 		close(fd);
 		break;
 	}
-	case AE_IFSOCK:
-		break; /* sockets are not image content */
-	default:
-		r = REJECT("unknown entry type");
-		break;
+	case AE_IFSOCK: break; /* sockets are not image content */
+	default: r = REJECT("unknown entry type"); break;
 	}
 out_close:
 	close(dfd);
@@ -542,8 +544,7 @@ static int run(const char *blob_path, const char *dest, struct layer_result *res
 		}
 		struct archive_entry *e;
 		int ar;
-		while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK ||
-		       ar == ARCHIVE_WARN) {
+		while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
 			r = extract_entry(a, e, rootfd, err);
 			if (r < 0)
 				goto out_archive;
@@ -588,7 +589,7 @@ static int explain_failure(const char *blob_path, const char *what, const char *
 {
 	char got[DIGEST_LEN];
 	struct layer_result res;
-	struct ctw_err e2 = { 0 };
+	struct ctw_err e2 = {0};
 	if (want_digest && sha256_file(blob_path, got, NULL) == 0 && strcmp(got, want_digest))
 		return ctw_err_setx(err, EBADMSG, "blob %s: sha256 mismatch (content is %s)",
 				    want_digest, got);

@@ -25,7 +25,7 @@ const char *store_root(const char *root)
 
 int store_init(const char *root, struct ctw_err *err)
 {
-	static const char *const subdirs[] = { "layers/sha256", "images", "tmp" };
+	static const char *const subdirs[] = {"layers/sha256", "images", "tmp"};
 	int r = ctw_mkdir_p(root, 0711);
 	if (r < 0)
 		return ctw_err_set(err, -r, "create image store `%s`", root);
@@ -222,7 +222,7 @@ static bool names_contain(json_t *names, const char *name)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(names, i, v) {
+	json_array_foreach (names, i, v) {
 		if (json_is_string(v) && !strcmp(json_string_value(v), name))
 			return true;
 	}
@@ -240,8 +240,8 @@ static void names_remove(json_t *names, const char *name)
 	}
 }
 
-int store_image_add(const char *root, const char *config_blob, size_t config_len,
-		    const char *name, char *id_out, struct ctw_err *err)
+int store_image_add(const char *root, const char *config_blob, size_t config_len, const char *name,
+		    char *id_out, struct ctw_err *err)
 {
 	char id[DIGEST_LEN];
 	sha256_buf(config_blob, config_len, id);
@@ -260,7 +260,7 @@ int store_image_add(const char *root, const char *config_blob, size_t config_len
 	uint64_t size = 0;
 	size_t i;
 	json_t *v;
-	json_array_foreach(diff_ids, i, v) {
+	json_array_foreach (diff_ids, i, v) {
 		const char *d = json_string_value(v);
 		if (!store_layer_exists(root, d)) {
 			json_decref(cfg);
@@ -343,8 +343,7 @@ static const char *id_prefix(const char *ref)
 	return hex;
 }
 
-int store_image_lookup(const char *root, const char *ref, json_t **rec_out,
-		       struct ctw_err *err)
+int store_image_lookup(const char *root, const char *ref, json_t **rec_out, struct ctw_err *err)
 {
 	_cleanup_free_ char *name = ctw_image_ref_normalize(ref);
 	if (name) {
@@ -449,15 +448,14 @@ bool store_image_complete(const char *root, json_t *rec)
 {
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(rec, "layers"), i, v) {
+	json_array_foreach (json_object_get(rec, "layers"), i, v) {
 		if (!store_layer_exists(root, json_string_value(v)))
 			return false;
 	}
 	return true;
 }
 
-int ctw_image_get(const char *root, const char *ref, struct ctw_image **out,
-		  struct ctw_err *err)
+int ctw_image_get(const char *root, const char *ref, struct ctw_image **out, struct ctw_err *err)
 {
 	root = store_root(root);
 	json_t *rec = NULL;
@@ -490,8 +488,7 @@ int ctw_image_get(const char *root, const char *ref, struct ctw_image **out,
 	return r;
 }
 
-int ctw_image_inspect(const char *root, const char *ref, char **json_out,
-		      struct ctw_err *err)
+int ctw_image_inspect(const char *root, const char *ref, char **json_out, struct ctw_err *err)
 {
 	root = store_root(root);
 	json_t *rec = NULL;
@@ -501,7 +498,7 @@ int ctw_image_inspect(const char *root, const char *ref, char **json_out,
 	json_t *dirs = json_array();
 	size_t i;
 	json_t *v;
-	json_array_foreach(json_object_get(rec, "layers"), i, v) {
+	json_array_foreach (json_object_get(rec, "layers"), i, v) {
 		_cleanup_free_ char *d = store_layer_dir(root, json_string_value(v));
 		json_array_append_new(dirs, json_string(d));
 	}
@@ -521,8 +518,7 @@ static int info_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->id, y->id);
 }
 
-int ctw_image_list(const char *root, struct ctw_image_info **out, size_t *n,
-		   struct ctw_err *err)
+int ctw_image_list(const char *root, struct ctw_image_info **out, size_t *n, struct ctw_err *err)
 {
 	root = store_root(root);
 	*out = NULL;
@@ -580,8 +576,7 @@ void ctw_image_info_free(struct ctw_image_info *infos, size_t n)
 
 /* ---- removal ---- */
 
-bool ctw_image_in_use(const char *state_dir, const char *image_id, char *who,
-		      size_t who_size)
+bool ctw_image_in_use(const char *state_dir, const char *image_id, char *who, size_t who_size)
 {
 	if (!state_dir)
 		state_dir = ctw_state_dir();
@@ -624,7 +619,7 @@ static void gc_layers(const char *root, char **msg)
 	json_t *keep = json_object();
 	struct ctw_image_info *infos = NULL;
 	size_t n = 0;
-	struct ctw_err e = { 0 };
+	struct ctw_err e = {0};
 	if (ctw_image_list(root, &infos, &n, &e) < 0) {
 		json_decref(keep);
 		return; /* unsure what is referenced: delete nothing */
@@ -704,7 +699,7 @@ int ctw_image_remove(const char *root, const char *ref, bool force, char **msg_o
 	}
 	size_t i;
 	json_t *v;
-	json_array_foreach(names, i, v) {
+	json_array_foreach (names, i, v) {
 		const char *nm = json_string_value(v);
 		const char *owner = json_string_value(json_object_get(idx, nm));
 		if (owner && !strcmp(owner, id))

@@ -11,7 +11,7 @@
 #include "internal.h"
 
 #define HOST_RESOLV "/etc/resolv.conf"
-#define HOST_HOSTS  "/etc/hosts"
+#define HOST_HOSTS "/etc/hosts"
 
 static bool is_loopback_ns(const char *addr)
 {
@@ -48,7 +48,8 @@ char *net_resolv_conf(const char *host_text, const char *const *dns, bool drop_l
 		n += (size_t)snprintf(out + n, cap - n, "nameserver %s\n", dns[i]);
 	if (!have_dns && !kept && dropped)
 		snprintf(out + n, cap - n,
-			 "# the host's nameservers are on loopback, unreachable from here: use --dns\n");
+			 "# the host's nameservers are on loopback, unreachable from here: use "
+			 "--dns\n");
 	free(text);
 	return out;
 }

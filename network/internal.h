@@ -40,7 +40,7 @@ int net_nl_link_kind(struct nl *nl, int ifindex, char *kind, size_t size);
 int net_nl_bridge_add(struct nl *nl, const char *name, unsigned mtu);
 /* veth pair: `host` here, `peer` created directly in peer_netns_fd. */
 int net_nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_netns_fd,
-		unsigned mtu);
+		    unsigned mtu);
 /* Bring a link up, optionally enslaving it to master (0 = leave). */
 int net_nl_link_up(struct nl *nl, int ifindex, int master);
 int net_nl_link_del(struct nl *nl, int ifindex);
@@ -57,9 +57,9 @@ struct ipam_state {
 	char bridge[16];
 	uint32_t subnet;
 	int prefix_len;
-	unsigned mtu;                /* resolved MTU containers get */
+	unsigned mtu; /* resolved MTU containers get */
 	unsigned long long netns_dev, netns_ino;
-	uint32_t next;               /* allocation hint (round robin) */
+	uint32_t next; /* allocation hint (round robin) */
 };
 
 struct ipam_lease {
@@ -67,7 +67,7 @@ struct ipam_lease {
 	uint32_t ip;
 	char veth[16];
 	pid_t pid;
-	unsigned long long start;    /* the pid's start time (clock ticks) */
+	unsigned long long start; /* the pid's start time (clock ticks) */
 	size_t npublish;
 	struct ctw_net_publish publish[CTW_NET_MAX_PUBLISH];
 };
@@ -83,7 +83,7 @@ char **net_ipam_partitions(void);
 /* Exclusive flock on the network state; returns the fd. */
 int net_ipam_lock(struct ctw_err *err);
 void net_ipam_unlock(int fd);
-int net_ipam_state_read(struct ipam_state *st);          /* -ENOENT if none */
+int net_ipam_state_read(struct ipam_state *st); /* -ENOENT if none */
 int net_ipam_state_write(const struct ipam_state *st);
 int net_ipam_lease_read(const char *id, struct ipam_lease *l);
 int net_ipam_lease_write(const struct ipam_lease *l);
@@ -93,7 +93,7 @@ int net_ipam_leases_list(struct ipam_lease **out, size_t *n);
 /* Pick a free address (not network, gateway or broadcast) starting at the
  * hint, round robin.  Pure: -ENOSPC when the subnet is full. */
 int net_ipam_pick(const struct ipam_state *st, const struct ipam_lease *leases, size_t n,
-	      uint32_t *ip);
+		  uint32_t *ip);
 /* Index of the first of `want` that overlaps (protocol, port, host
  * address or any) another of `want` (*owner = NULL) or a lease's published
  * port (*owner = that lease's id); -1 when none does. */

@@ -95,8 +95,7 @@ void net_ipam_unlock(int fd)
 }
 
 /* Iterate `key=value` lines; cb returns < 0 to stop. */
-static int kv_each(char *text, int (*cb)(const char *key, const char *val, void *ctx),
-		   void *ctx)
+static int kv_each(char *text, int (*cb)(const char *key, const char *val, void *ctx), void *ctx)
 {
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -119,7 +118,7 @@ static int state_kv(const char *key, const char *val, void *ctx)
 		ctw_strlcpy(st->bridge, val, sizeof(st->bridge));
 	} else if (!strcmp(key, "subnet")) {
 		return ctw_net_parse_subnet(val, &st->subnet, &st->prefix_len, NULL) < 0 ? -EINVAL
-											  : 0;
+											 : 0;
 	} else if (!strcmp(key, "mtu")) {
 		if (ctw_parse_u64(val, 0, 65535, &v) < 0)
 			return -EINVAL;
@@ -154,9 +153,9 @@ int net_ipam_state_write(const struct ipam_state *st)
 	net_ipam_path(path, sizeof(path), "network");
 	net_ip4_format(st->subnet, net);
 	net_ip4_format(st->next, next);
-	char *text = xasprintf("bridge=%s\nsubnet=%s/%d\nmtu=%u\nnetns=%llu:%llu\nnext=%s\n",
-			       st->bridge, net, st->prefix_len, st->mtu, st->netns_dev,
-			       st->netns_ino, next);
+	char *text =
+		xasprintf("bridge=%s\nsubnet=%s/%d\nmtu=%u\nnetns=%llu:%llu\nnext=%s\n", st->bridge,
+			  net, st->prefix_len, st->mtu, st->netns_dev, st->netns_ino, next);
 	int r = ctw_write_file_atomic(path, text, strlen(text));
 	free(text);
 	return r;
@@ -317,11 +316,11 @@ static bool ip_used(const struct ipam_lease *leases, size_t n, uint32_t ip)
 }
 
 int net_ipam_pick(const struct ipam_state *st, const struct ipam_lease *leases, size_t n,
-	      uint32_t *ip)
+		  uint32_t *ip)
 {
 	uint32_t mask = net_ip4_mask(st->prefix_len);
-	uint32_t first = (st->subnet & mask) + 2;        /* +1 is the gateway */
-	uint32_t last = (st->subnet | ~mask) - 1;        /* below broadcast */
+	uint32_t first = (st->subnet & mask) + 2; /* +1 is the gateway */
+	uint32_t last = (st->subnet | ~mask) - 1; /* below broadcast */
 	uint32_t count = last - first + 1;
 	uint32_t cand = st->next >= first && st->next <= last ? st->next : first;
 

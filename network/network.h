@@ -39,8 +39,8 @@
 #define CTW_NET_DEFAULT_BRIDGE "ctrwatch0"
 #define CTW_NET_DEFAULT_SUBNET "172.30.0.0/16"
 #define CTW_NET_DEFAULT_CONFIG "/etc/ctrwatch/network.conf"
-#define CTW_NET_TABLE          "ctrwatch"   /* nftables: table ip ctrwatch */
-#define CTW_NET_MAX_PUBLISH    64
+#define CTW_NET_TABLE "ctrwatch" /* nftables: table ip ctrwatch */
+#define CTW_NET_MAX_PUBLISH 64
 
 enum ctw_net_mode { CTW_NET_BRIDGE, CTW_NET_NONE, CTW_NET_HOST, CTW_NET_CONTAINER };
 
@@ -48,40 +48,40 @@ enum ctw_net_mode { CTW_NET_BRIDGE, CTW_NET_NONE, CTW_NET_HOST, CTW_NET_CONTAINE
 #define CTW_NET_BUILTIN_DEFAULT CTW_NET_BRIDGE
 
 struct ctw_net_publish {
-	char host_ip[46];   /* "" = all host addresses */
+	char host_ip[46]; /* "" = all host addresses */
 	unsigned short host_port;
 	unsigned short ctr_port;
-	int proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
 };
 
 struct ctw_net_opts {
 	enum ctw_net_mode mode;
 	const char *container_id;
-	const char *name;         /* for /etc/hosts */
+	const char *name; /* for /etc/hosts */
 	const char *hostname;
-	const char *join_pid;     /* CONTAINER mode: pid of the other container */
-	const char *const *dns;   /* --dns servers, NULL-terminated, or NULL */
+	const char *join_pid;	/* CONTAINER mode: pid of the other container */
+	const char *const *dns; /* --dns servers, NULL-terminated, or NULL */
 	const struct ctw_net_publish *publish;
 	size_t npublish;
-	const char *files_dir;    /* where resolv.conf, hosts, hostname go */
-	const char *subnet;       /* override of the configured subnet, or NULL */
+	const char *files_dir; /* where resolv.conf, hosts, hostname go */
+	const char *subnet;    /* override of the configured subnet, or NULL */
 };
 
 struct ctw_net_lease {
-	char ip[46];        /* "" when not bridged */
+	char ip[46]; /* "" when not bridged */
 	char gateway[46];
 	int prefix_len;
 	char host_veth[16];
-	unsigned mtu;       /* of eth0 in the container (bridge mode) */
+	unsigned mtu; /* of eth0 in the container (bridge mode) */
 };
 
 /* The network configuration in effect (defaults < file < env). */
 struct ctw_net_config {
 	char bridge[16];
-	uint32_t subnet;    /* network address, host byte order */
-	int prefix_len;     /* 8..30 */
-	unsigned mtu;       /* 0 = the host's default-route interface's */
-	char source[64];    /* where the subnet came from: default, file, env, flag */
+	uint32_t subnet; /* network address, host byte order */
+	int prefix_len;	 /* 8..30 */
+	unsigned mtu;	 /* 0 = the host's default-route interface's */
+	char source[64]; /* where the subnet came from: default, file, env, flag */
 };
 
 /* One lease as `network inspect` shows it. */
@@ -90,19 +90,19 @@ struct ctw_net_lease_info {
 	char ip[16];
 	char host_veth[16];
 	pid_t pid;
-	bool alive;          /* the process that owns the netns still exists */
+	bool alive; /* the process that owns the netns still exists */
 	size_t npublish;
 	struct ctw_net_publish publish[CTW_NET_MAX_PUBLISH];
 };
 
 struct ctw_net_status {
-	struct ctw_net_config cfg;  /* configured (or in use, when bound) */
-	bool bound;                 /* leases exist: subnet fixed, netns recorded */
-	size_t other_leases;        /* held in other network namespaces */
+	struct ctw_net_config cfg; /* configured (or in use, when bound) */
+	bool bound;		   /* leases exist: subnet fixed, netns recorded */
+	size_t other_leases;	   /* held in other network namespaces */
 	char gateway[16];
-	bool bridge_present;        /* checked in the caller's netns */
+	bool bridge_present; /* checked in the caller's netns */
 	bool table_present;
-	int ip_forward;             /* -1 when unreadable */
+	int ip_forward; /* -1 when unreadable */
 	size_t nleases;
 	struct ctw_net_lease_info *leases;
 };
@@ -115,8 +115,7 @@ void ctw_net_format_publish(const struct ctw_net_publish *p, char *buf, size_t s
 int ctw_net_parse_mode(const char *spec, enum ctw_net_mode *mode, const char **target);
 /* Parse "A.B.C.D/N" into a network address (host order) and prefix 8..30;
  * host bits must be zero. */
-int ctw_net_parse_subnet(const char *spec, uint32_t *net, int *prefix_len,
-			 struct ctw_err *err);
+int ctw_net_parse_subnet(const char *spec, uint32_t *net, int *prefix_len, struct ctw_err *err);
 /* The mode `run` uses without --net: CTRWATCH_NET (none, host or bridge)
  * or CTW_NET_BUILTIN_DEFAULT. */
 enum ctw_net_mode ctw_net_default_mode(void);

@@ -39,7 +39,7 @@ static void sb_printf(struct sbuf *b, const char *fmt, ...)
 
 char *net_nft_ruleset(const struct ipam_state *st, const struct ipam_lease *leases, size_t n)
 {
-	struct sbuf b = { .p = xmalloc(1024), .len = 0, .cap = 1024 };
+	struct sbuf b = {.p = xmalloc(1024), .len = 0, .cap = 1024};
 	char net[16], ip[16];
 	const char *br = st->bridge;
 
@@ -51,16 +51,15 @@ char *net_nft_ruleset(const struct ipam_state *st, const struct ipam_lease *leas
 	sb_printf(&b, "table ip " CTW_NET_TABLE " {\n");
 	/* Published ports: traffic to any local address (or the given one)
 	 * from outside (prerouting) and from the host itself (output). */
-	sb_printf(&b,
-		  "\tchain prerouting {\n"
-		  "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-		  "\t\tfib daddr type local jump publish\n"
-		  "\t}\n"
-		  "\tchain output {\n"
-		  "\t\ttype nat hook output priority -100; policy accept;\n"
-		  "\t\tfib daddr type local jump publish\n"
-		  "\t}\n"
-		  "\tchain publish {\n");
+	sb_printf(&b, "\tchain prerouting {\n"
+		      "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		      "\t\tfib daddr type local jump publish\n"
+		      "\t}\n"
+		      "\tchain output {\n"
+		      "\t\ttype nat hook output priority -100; policy accept;\n"
+		      "\t\tfib daddr type local jump publish\n"
+		      "\t}\n"
+		      "\tchain publish {\n");
 	for (size_t i = 0; i < n; i++) {
 		net_ip4_format(leases[i].ip, ip);
 		for (size_t j = 0; j < leases[i].npublish; j++) {

@@ -140,9 +140,7 @@ static int link_attr_cb(const struct nlattr *attr, void *data)
 		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
 			li->mtu = mnl_attr_get_u32(attr);
 		break;
-	case IFLA_LINKINFO:
-		mnl_attr_parse_nested(attr, linkinfo_cb, li);
-		break;
+	case IFLA_LINKINFO: mnl_attr_parse_nested(attr, linkinfo_cb, li); break;
 	}
 	return MNL_CB_OK;
 }
@@ -212,7 +210,7 @@ int net_nl_bridge_add(struct nl *nl, const char *name, unsigned mtu)
 }
 
 int net_nl_veth_add(struct nl *nl, const char *host, const char *peer, int peer_netns_fd,
-		unsigned mtu)
+		    unsigned mtu)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nl_req(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK);
@@ -260,8 +258,7 @@ int net_nl_link_del(struct nl *nl, int ifindex)
 	return nl_talk(nl, nlh, NULL, NULL);
 }
 
-static int addr_req(struct nl *nl, int type, int flags, int ifindex, uint32_t ip,
-		    int prefix_len)
+static int addr_req(struct nl *nl, int type, int flags, int ifindex, uint32_t ip, int prefix_len)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nl_req(buf, type, flags | NLM_F_ACK);
@@ -328,7 +325,7 @@ static int default_route_cb(const struct nlmsghdr *nlh, void *data)
 {
 	int *oif = data;
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	struct route_info ri = { .oif = 0, .table = rtm->rtm_table };
+	struct route_info ri = {.oif = 0, .table = rtm->rtm_table};
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != AF_INET ||
 	    rtm->rtm_dst_len != 0 || rtm->rtm_type != RTN_UNICAST)

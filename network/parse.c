@@ -19,8 +19,7 @@ int net_ip4_parse(const char *s, uint32_t *ip)
 
 void net_ip4_format(uint32_t ip, char buf[16])
 {
-	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff,
-		 ip & 0xff);
+	snprintf(buf, 16, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
 bool net_id_valid(const char *id)
@@ -56,8 +55,8 @@ int ctw_net_parse_publish(const char *spec, struct ctw_net_publish *out, struct 
 	if (ctw_strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
 		return ctw_err_setx(err, EINVAL, "publish `%.32s...`: too long", spec);
 	if (buf[0] == '[')
-		return ctw_err_setx(err, EINVAL, "publish `%s`: IPv6 host addresses are not supported",
-				    spec);
+		return ctw_err_setx(err, EINVAL,
+				    "publish `%s`: IPv6 host addresses are not supported", spec);
 	proto = strchr(buf, '/');
 	if (proto) {
 		*proto++ = '\0';
@@ -66,13 +65,14 @@ int ctw_net_parse_publish(const char *spec, struct ctw_net_publish *out, struct 
 		else if (!strcmp(proto, "udp"))
 			out->proto = IPPROTO_UDP;
 		else
-			return ctw_err_setx(err, EINVAL, "publish `%s`: protocol must be tcp or udp",
-					    spec);
+			return ctw_err_setx(err, EINVAL,
+					    "publish `%s`: protocol must be tcp or udp", spec);
 	}
 	ctr = strrchr(buf, ':');
 	if (!ctr)
 		return ctw_err_setx(err, EINVAL,
-				    "publish `%s`: expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]", spec);
+				    "publish `%s`: expected [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]",
+				    spec);
 	*ctr++ = '\0';
 	host = strrchr(buf, ':');
 	if (host) {
@@ -82,14 +82,15 @@ int ctw_net_parse_publish(const char *spec, struct ctw_net_publish *out, struct 
 		host = buf;
 	}
 	if (parse_port(ctr, &out->ctr_port) < 0)
-		return ctw_err_setx(err, EINVAL, "publish `%s`: bad container port `%s`", spec, ctr);
+		return ctw_err_setx(err, EINVAL, "publish `%s`: bad container port `%s`", spec,
+				    ctr);
 	if (parse_port(host, &out->host_port) < 0)
 		return ctw_err_setx(err, EINVAL, "publish `%s`: bad host port `%s`", spec, host);
 	if (ip && *ip && strcmp(ip, "0.0.0.0")) {
 		uint32_t a;
 		if (net_ip4_parse(ip, &a) < 0)
-			return ctw_err_setx(err, EINVAL, "publish `%s`: bad host address `%s`", spec,
-					    ip);
+			return ctw_err_setx(err, EINVAL, "publish `%s`: bad host address `%s`",
+					    spec, ip);
 		net_ip4_format(a, out->host_ip);
 	}
 	return 0;
@@ -132,8 +133,7 @@ enum ctw_net_mode ctw_net_default_mode(void)
 	return CTW_NET_BUILTIN_DEFAULT;
 }
 
-int ctw_net_parse_subnet(const char *spec, uint32_t *net, int *prefix_len,
-			 struct ctw_err *err)
+int ctw_net_parse_subnet(const char *spec, uint32_t *net, int *prefix_len, struct ctw_err *err)
 {
 	char buf[32];
 	uint64_t len;

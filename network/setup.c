@@ -59,8 +59,9 @@ static int check_own_netns(int nsfd, struct ctw_err *err)
 	if (fstat(nsfd, &a) < 0)
 		return ctw_err_set(err, errno, "stat the container's network namespace");
 	if ((unsigned long long)a.st_dev == dev && (unsigned long long)a.st_ino == ino)
-		return ctw_err_setx(err, EINVAL,
-				    "the container shares this network namespace: refusing to configure it");
+		return ctw_err_setx(
+			err, EINVAL,
+			"the container shares this network namespace: refusing to configure it");
 	return 0;
 }
 
@@ -214,13 +215,14 @@ static int check_ports(const struct ipam_lease *leases, size_t n, const struct c
 	}
 	for (size_t k = 0; k < opts->npublish; k++) {
 		const struct ctw_net_publish *p = &opts->publish[k];
-		struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(p->host_port) };
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->host_port)};
 		uint32_t ip = 0;
 		if (p->host_ip[0])
 			net_ip4_parse(p->host_ip, &ip);
 		sa.sin_addr.s_addr = htonl(ip);
-		int fd = socket(AF_INET, (p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) |
-						 SOCK_CLOEXEC, 0);
+		int fd = socket(AF_INET,
+				(p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC,
+				0);
 		if (fd < 0)
 			continue;
 		int one = 1;
@@ -230,7 +232,8 @@ static int check_ports(const struct ipam_lease *leases, size_t n, const struct c
 		if (r == EADDRINUSE) {
 			ctw_net_format_publish(p, spec, sizeof(spec));
 			return ctw_err_setx(err, EADDRINUSE,
-					    "publish %s: the host port is in use by a host process", spec);
+					    "publish %s: the host port is in use by a host process",
+					    spec);
 		}
 	}
 	return 0;
@@ -252,7 +255,8 @@ static int bind_state(struct ipam_state *st, bool have_state, const struct ctw_n
 			net_ip4_format(cfg->subnet, want);
 			net_ip4_format(st->subnet, have);
 			return ctw_err_setx(err, EBUSY,
-					    "subnet %s/%d (%s) requested, but %zu container(s) use %s/%d on %s: it can change once they are gone",
+					    "subnet %s/%d (%s) requested, but %zu container(s) use "
+					    "%s/%d on %s: it can change once they are gone",
 					    want, cfg->prefix_len, cfg->source, nleases, have,
 					    st->prefix_len, st->bridge);
 		}
@@ -285,7 +289,7 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 	struct ctw_net_config cfg;
 	struct ipam_state st;
 	struct ipam_lease *leases = NULL, *l = NULL;
-	struct nl nl = { .sk = NULL };
+	struct nl nl = {.sk = NULL};
 	size_t n;
 	int lockfd, nsfd = -1, r, bridge;
 	bool have_state, leased = false;
@@ -477,9 +481,7 @@ int ctw_net_setup(const struct ctw_net_opts *opts, pid_t pid, struct ctw_net_lea
 		return ctw_err_setx(err, EINVAL, "published ports need --net bridge");
 
 	switch (opts->mode) {
-	case CTW_NET_BRIDGE:
-		r = setup_bridge(opts, pid, lease, err);
-		break;
+	case CTW_NET_BRIDGE: r = setup_bridge(opts, pid, lease, err); break;
 	case CTW_NET_NONE:
 		r = lo_up(pid, err);
 		if (!r)
@@ -494,8 +496,7 @@ int ctw_net_setup(const struct ctw_net_opts *opts, pid_t pid, struct ctw_net_lea
 		joined_ip(opts->join_pid, ip);
 		r = net_files_write(opts, ip, err);
 		break;
-	default:
-		r = ctw_err_setx(err, EINVAL, "network: unknown mode %d", (int)opts->mode);
+	default: r = ctw_err_setx(err, EINVAL, "network: unknown mode %d", (int)opts->mode);
 	}
 	if (r < 0)
 		ctw_err_prefix(err, "network");

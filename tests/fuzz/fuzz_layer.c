@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	struct layer_result res;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	int r = layer_extract(path, layer, &res, &err);
 	if (r == 0) {
 		/* the blob digest is the sha256 of exactly the input */

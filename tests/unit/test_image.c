@@ -50,8 +50,8 @@ static int count_entries(const char *dir)
 
 struct tent {
 	const char *path;
-	mode_t type;        /* AE_IFREG, AE_IFDIR, AE_IFLNK; 0 = hard link */
-	const char *data;   /* file content, or link target */
+	mode_t type;	  /* AE_IFREG, AE_IFDIR, AE_IFLNK; 0 = hard link */
+	const char *data; /* file content, or link target */
 };
 
 static void write_tar(const char *path, const struct tent *ents, size_t n, bool gzip)
@@ -93,16 +93,16 @@ static void test_ref_normalize(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
-		{ "busybox", "busybox:latest" },
-		{ "busybox:1.35", "busybox:1.35" },
-		{ "localhost:5000/app", "localhost:5000/app:latest" },
-		{ "localhost:5000/app:v2", "localhost:5000/app:v2" },
-		{ "", NULL },
-		{ "a b", NULL },
-		{ "busybox:", NULL },
-		{ "/abs", NULL },
-		{ "x/", NULL },
-		{ "../x", NULL },
+		{"busybox", "busybox:latest"},
+		{"busybox:1.35", "busybox:1.35"},
+		{"localhost:5000/app", "localhost:5000/app:latest"},
+		{"localhost:5000/app:v2", "localhost:5000/app:v2"},
+		{"", NULL},
+		{"a b", NULL},
+		{"busybox:", NULL},
+		{"/abs", NULL},
+		{"x/", NULL},
+		{"../x", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		char *n = ctw_image_ref_normalize(cases[i].in);
@@ -119,14 +119,14 @@ static void test_ref_normalize(void **state)
 static void test_config_parse(void **state)
 {
 	struct ctw_image_config c;
-	struct ctw_err err = { 0 };
-	assert_int_equal(ctw_image_config_parse(
-				 "{\"architecture\":\"amd64\",\"config\":{"
-				 "\"Entrypoint\":[\"/bin/app\",\"--x\"],\"Cmd\":[\"serve\"],"
-				 "\"Env\":[\"A=1\",\"PATH=/bin\"],\"WorkingDir\":\"/srv\","
-				 "\"User\":\"nobody:nogroup\",\"StopSignal\":\"SIGQUIT\"}}",
-				 &c, &err),
-			 0);
+	struct ctw_err err = {0};
+	assert_int_equal(
+		ctw_image_config_parse("{\"architecture\":\"amd64\",\"config\":{"
+				       "\"Entrypoint\":[\"/bin/app\",\"--x\"],\"Cmd\":[\"serve\"],"
+				       "\"Env\":[\"A=1\",\"PATH=/bin\"],\"WorkingDir\":\"/srv\","
+				       "\"User\":\"nobody:nogroup\",\"StopSignal\":\"SIGQUIT\"}}",
+				       &c, &err),
+		0);
 	assert_string_equal(c.entrypoint[0], "/bin/app");
 	assert_string_equal(c.entrypoint[1], "--x");
 	assert_null(c.entrypoint[2]);
@@ -138,9 +138,10 @@ static void test_config_parse(void **state)
 	ctw_image_config_fini(&c);
 
 	/* Unset and null fields stay NULL; an empty WorkingDir is unset. */
-	assert_int_equal(ctw_image_config_parse(
-				 "{\"config\":{\"Entrypoint\":null,\"WorkingDir\":\"\"}}", &c, &err),
-			 0);
+	assert_int_equal(
+		ctw_image_config_parse("{\"config\":{\"Entrypoint\":null,\"WorkingDir\":\"\"}}", &c,
+				       &err),
+		0);
 	assert_null(c.entrypoint);
 	assert_null(c.cmd);
 	assert_null(c.workdir);
@@ -159,7 +160,7 @@ static void test_config_parse(void **state)
 static void test_busybox_builtin(void **state)
 {
 	char *root = mkroot();
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	struct ctw_image *img = NULL;
 	int r = ctw_image_get(root, "busybox", &img, &err);
 	if (r == -ENOENT && !ctw_path_exists("/bin/busybox")) {
@@ -267,7 +268,7 @@ static void test_busybox_concurrent(void **state)
 			close(go[1]);
 			if (read(go[0], &c, 1) != 0)
 				_exit(3);
-			struct ctw_err err = { 0 };
+			struct ctw_err err = {0};
 			struct ctw_image *img = NULL;
 			if (ctw_image_get(root, "busybox", &img, &err) < 0) {
 				fprintf(stderr, "child: %s\n", err.msg);
@@ -307,19 +308,19 @@ static void test_layer_whiteouts(void **state)
 	snprintf(dest, sizeof(dest), "%s/out", root);
 	assert_int_equal(mkdir(dest, 0755), 0);
 	static const struct tent ents[] = {
-		{ "./etc/", AE_IFDIR, NULL },
-		{ "./etc/conf", AE_IFREG, "hello\n" },
-		{ "etc/alias", 0, "etc/conf" },
-		{ "etc/.wh.removed", AE_IFREG, "" },
-		{ "opaque/.wh..wh..opq", AE_IFREG, "" },
-		{ "opaque/kept", AE_IFREG, "upper\n" },
-		{ "deep/a/b/c", AE_IFREG, "implicit parents\n" },
-		{ "link", AE_IFLNK, "/etc/conf" },
-		{ ".wh..wh.plnk", AE_IFDIR, NULL },
+		{"./etc/", AE_IFDIR, NULL},
+		{"./etc/conf", AE_IFREG, "hello\n"},
+		{"etc/alias", 0, "etc/conf"},
+		{"etc/.wh.removed", AE_IFREG, ""},
+		{"opaque/.wh..wh..opq", AE_IFREG, ""},
+		{"opaque/kept", AE_IFREG, "upper\n"},
+		{"deep/a/b/c", AE_IFREG, "implicit parents\n"},
+		{"link", AE_IFLNK, "/etc/conf"},
+		{".wh..wh.plnk", AE_IFDIR, NULL},
 	};
 	write_tar(tar, ents, ARRAY_SIZE(ents), true);
 	struct layer_result res;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	int r = layer_extract(tar, dest, &res, &err);
 	if (r < 0 && geteuid() != 0) {
 		/* whiteout devices and trusted.* need root */
@@ -377,7 +378,7 @@ static void test_layer_file_caps(void **state)
 	snprintf(dest, sizeof(dest), "%s/out", root);
 	assert_int_equal(mkdir(dest, 0755), 0);
 	/* vfs_cap_data v2: effective, permitted = CAP_NET_RAW (13) */
-	uint32_t cap[5] = { 0x02000001, 1u << 13, 0, 0, 0 };
+	uint32_t cap[5] = {0x02000001, 1u << 13, 0, 0, 0};
 	struct archive *a = archive_write_new();
 	archive_write_set_format_pax_restricted(a);
 	assert_int_equal(archive_write_open_filename(a, tar), ARCHIVE_OK);
@@ -394,10 +395,10 @@ static void test_layer_file_caps(void **state)
 	archive_write_close(a);
 	archive_write_free(a);
 	struct layer_result res;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	assert_int_equal(layer_extract(tar, dest, &res, &err), 0);
 	snprintf(p, sizeof(p), "%s/ping", dest);
-	uint32_t got[5] = { 0 };
+	uint32_t got[5] = {0};
 	assert_int_equal(getxattr(p, "security.capability", got, sizeof(got)), sizeof(cap));
 	assert_int_equal(got[1], 1u << 13);
 	struct stat st;
@@ -416,7 +417,7 @@ static void expect_rejected(const struct tent *ents, size_t n, const char *entry
 	assert_int_equal(mkdir(dest, 0755), 0);
 	write_tar(tar, ents, n, false);
 	struct layer_result res;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	assert_true(layer_extract(tar, dest, &res, &err) < 0);
 	char want[512];
 	snprintf(want, sizeof(want), "entry `%s`", entry);
@@ -433,20 +434,20 @@ static void expect_rejected(const struct tent *ents, size_t n, const char *entry
 static void test_layer_traversal(void **state)
 {
 	const struct tent dotdot[] = {
-		{ "ok", AE_IFREG, "x" },
-		{ "sub/../../escaped", AE_IFREG, "x" },
+		{"ok", AE_IFREG, "x"},
+		{"sub/../../escaped", AE_IFREG, "x"},
 	};
 	expect_rejected(dotdot, ARRAY_SIZE(dotdot), "sub/../../escaped");
-	const struct tent abs[] = { { "/tmp/escaped", AE_IFREG, "x" } };
+	const struct tent abs[] = {{"/tmp/escaped", AE_IFREG, "x"}};
 	expect_rejected(abs, ARRAY_SIZE(abs), "/tmp/escaped");
 	const struct tent through_link[] = {
-		{ "up", AE_IFLNK, ".." },
-		{ "up/escaped", AE_IFREG, "x" },
+		{"up", AE_IFLNK, ".."},
+		{"up/escaped", AE_IFREG, "x"},
 	};
 	expect_rejected(through_link, ARRAY_SIZE(through_link), "up/escaped");
-	const struct tent hardlink_out[] = { { "h", 0, "../escaped" } };
+	const struct tent hardlink_out[] = {{"h", 0, "../escaped"}};
 	expect_rejected(hardlink_out, ARRAY_SIZE(hardlink_out), "h");
-	const struct tent wh_dotdot[] = { { "a/.wh...", AE_IFREG, "" } };
+	const struct tent wh_dotdot[] = {{"a/.wh...", AE_IFREG, ""}};
 	expect_rejected(wh_dotdot, ARRAY_SIZE(wh_dotdot), "a/.wh...");
 }
 
@@ -455,12 +456,12 @@ static void test_layer_verify(void **state)
 	char *root = mkroot();
 	char tar[4096], good[DIGEST_LEN], diffid[DIGEST_LEN], p[4096];
 	snprintf(tar, sizeof(tar), "%s/l.tar.gz", root);
-	const struct tent ents[] = { { "hello", AE_IFREG, "world\n" } };
+	const struct tent ents[] = {{"hello", AE_IFREG, "world\n"}};
 	write_tar(tar, ents, 1, true);
 	assert_int_equal(sha256_file(tar, good, NULL), 0);
 	const char *bad = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	char *tmp = NULL;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 
 	assert_int_equal(layer_prepare(root, tar, NULL, bad, NULL, diffid, &tmp, &err), -EBADMSG);
 	assert_null(tmp);
@@ -497,7 +498,7 @@ static void test_remove(void **state)
 	char *root = mkroot();
 	char *state_dir = mkroot();
 	setenv("CTRWATCH_STATE", state_dir, 1);
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	struct ctw_image *img = NULL;
 	assert_int_equal(ctw_image_get(root, "busybox", &img, &err), 0);
 	char id[80], layer[4096];
@@ -563,7 +564,7 @@ static void test_remove(void **state)
 static void test_gc(void **state)
 {
 	char *root = mkroot();
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	char *mine = NULL, p[4096];
 	assert_int_equal(store_mktemp(root, "layer", &mine, &err), 0);
 	/* Left by a process that is gone: a reaped child's pid. */
@@ -594,16 +595,11 @@ static void test_gc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ref_normalize),
-		cmocka_unit_test(test_config_parse),
-		cmocka_unit_test(test_busybox_builtin),
-		cmocka_unit_test(test_busybox_concurrent),
-		cmocka_unit_test(test_layer_whiteouts),
-		cmocka_unit_test(test_layer_file_caps),
-		cmocka_unit_test(test_layer_traversal),
-		cmocka_unit_test(test_layer_verify),
-		cmocka_unit_test(test_remove),
-		cmocka_unit_test(test_gc),
+		cmocka_unit_test(test_ref_normalize),	cmocka_unit_test(test_config_parse),
+		cmocka_unit_test(test_busybox_builtin), cmocka_unit_test(test_busybox_concurrent),
+		cmocka_unit_test(test_layer_whiteouts), cmocka_unit_test(test_layer_file_caps),
+		cmocka_unit_test(test_layer_traversal), cmocka_unit_test(test_layer_verify),
+		cmocka_unit_test(test_remove),		cmocka_unit_test(test_gc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

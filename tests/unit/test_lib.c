@@ -54,7 +54,7 @@ static void test_parse_u64(void **state)
 
 static void test_err(void **state)
 {
-	struct ctw_err e = { 0 };
+	struct ctw_err e = {0};
 	assert_int_equal(ctw_err_set(&e, ENOENT, "open `%s`", "/x"), -ENOENT);
 	assert_string_equal(e.msg, "open `/x`: No such file or directory");
 	ctw_err_prefix(&e, "image %s", "busybox");
@@ -101,12 +101,9 @@ static void test_strings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_bytes),
-		cmocka_unit_test(test_parse_duration),
-		cmocka_unit_test(test_parse_u64),
-		cmocka_unit_test(test_err),
-		cmocka_unit_test(test_files),
-		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_parse_bytes), cmocka_unit_test(test_parse_duration),
+		cmocka_unit_test(test_parse_u64),   cmocka_unit_test(test_err),
+		cmocka_unit_test(test_files),	    cmocka_unit_test(test_strings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 static void test_parse_publish(void **state)
 {
 	struct ctw_net_publish p;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	char buf[96];
 
 	assert_int_equal(ctw_net_parse_publish("8080:80", &p, &err), 0);
@@ -41,9 +41,9 @@ static void test_parse_publish(void **state)
 	assert_int_equal(ctw_net_parse_publish(":8080:80", &p, &err), 0);
 	assert_string_equal(p.host_ip, "");
 
-	const char *bad[] = { "80", "0:80", "80:0", "70000:80", "a:80", "80:b", "1.2.3:80:80",
-			      "80:80/sctp", "[::1]:80:80", "80:80/", "", ":", "1.2.3.4::80",
-			      "x:1:2:3" };
+	const char *bad[] = {"80",   "0:80",	    "80:0",	   "70000:80",	  "a:80",
+			     "80:b", "1.2.3:80:80", "80:80/sctp",  "[::1]:80:80", "80:80/",
+			     "",     ":",	    "1.2.3.4::80", "x:1:2:3"};
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		ctw_err_clear(&err);
 		assert_int_equal(ctw_net_parse_publish(bad[i], &p, &err), -EINVAL);
@@ -141,7 +141,7 @@ static int teardown_tmp(void **state)
 static void test_config(void **state)
 {
 	struct ctw_net_config cfg;
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	char path[128];
 
 	snprintf(path, sizeof(path), "%s/none.conf", tmpdir);
@@ -154,7 +154,8 @@ static void test_config(void **state)
 	assert_string_equal(cfg.source, "default");
 
 	snprintf(path, sizeof(path), "%s/net.conf", tmpdir);
-	const char *conf = "# test\nbridge = ctwbr9\n  subnet=10.77.0.0/24  # comment\nmtu = 1400\n\n";
+	const char *conf =
+		"# test\nbridge = ctwbr9\n  subnet=10.77.0.0/24  # comment\nmtu = 1400\n\n";
 	assert_int_equal(ctw_write_file(path, conf, strlen(conf), true), 0);
 	setenv("CTRWATCH_NET_CONFIG", path, 1);
 	assert_int_equal(ctw_net_config_load(&cfg, NULL, &err), 0);
@@ -188,7 +189,7 @@ static void test_config(void **state)
 
 static void test_pick(void **state)
 {
-	struct ipam_state st = { .subnet = 0x0a000000, .prefix_len = 29 };
+	struct ipam_state st = {.subnet = 0x0a000000, .prefix_len = 29};
 	struct ipam_lease used[3];
 	uint32_t ip;
 
@@ -208,8 +209,8 @@ static void test_pick(void **state)
 	assert_int_equal(net_ipam_pick(&st, used, 3, &ip), 0);
 	assert_int_equal(ip, 0x0a000004);
 
-	struct ipam_state tiny = { .subnet = 0x0a000000, .prefix_len = 30 };
-	struct ipam_lease one = { .ip = 0x0a000002 };
+	struct ipam_state tiny = {.subnet = 0x0a000000, .prefix_len = 30};
+	struct ipam_lease one = {.ip = 0x0a000002};
 	assert_int_equal(net_ipam_pick(&tiny, NULL, 0, &ip), 0);
 	assert_int_equal(ip, 0x0a000002);
 	assert_int_equal(net_ipam_pick(&tiny, &one, 1, &ip), -ENOSPC);
@@ -217,7 +218,7 @@ static void test_pick(void **state)
 
 static void test_lease_roundtrip(void **state)
 {
-	struct ipam_lease l = { .ip = 0xac1e0002, .pid = 42, .start = 777, .npublish = 2 }, m;
+	struct ipam_lease l = {.ip = 0xac1e0002, .pid = 42, .start = 777, .npublish = 2}, m;
 	strcpy(l.id, "c1");
 	strcpy(l.veth, "ctwvac1e0002");
 	assert_int_equal(ctw_net_parse_publish("19700:80", &l.publish[0], NULL), 0);
@@ -252,24 +253,24 @@ static void test_port_conflict(void **state)
 	l[1].npublish = 1;
 	ctw_net_parse_publish("19701:53/udp", &l[1].publish[0], NULL);
 
-	ctw_net_parse_publish("19700:80/udp", &want[0], NULL);   /* other proto */
+	ctw_net_parse_publish("19700:80/udp", &want[0], NULL);	    /* other proto */
 	ctw_net_parse_publish("10.0.0.1:19700:80", &want[1], NULL); /* other address */
 	assert_int_equal(net_ipam_port_conflict(l, 2, want, 2, &owner), -1);
-	ctw_net_parse_publish("19700:8080", &want[1], NULL);        /* any address */
+	ctw_net_parse_publish("19700:8080", &want[1], NULL); /* any address */
 	assert_int_equal(net_ipam_port_conflict(l, 2, want, 2, &owner), 1);
 	assert_string_equal(owner, "a");
 	ctw_net_parse_publish("10.0.0.1:19701:53/udp", &want[0], NULL);
 	assert_int_equal(net_ipam_port_conflict(l, 2, want, 1, &owner), 0);
 	assert_string_equal(owner, "b");
 	ctw_net_parse_publish("19800:1", &want[0], NULL);
-	ctw_net_parse_publish("19800:2", &want[1], NULL);            /* twice in one run */
+	ctw_net_parse_publish("19800:2", &want[1], NULL); /* twice in one run */
 	assert_int_equal(net_ipam_port_conflict(NULL, 0, want, 2, &owner), 1);
 	assert_null(owner);
 }
 
 static void test_alive(void **state)
 {
-	struct ipam_lease l = { .pid = getpid() };
+	struct ipam_lease l = {.pid = getpid()};
 	unsigned long long start;
 	assert_int_equal(net_proc_start_time(getpid(), &start), 0);
 	assert_true(start > 0);
@@ -290,7 +291,7 @@ static void test_alive(void **state)
 static int alloc_one(const char *id, uint32_t *ip)
 {
 	struct ipam_state st;
-	struct ipam_lease *leases, l = { .pid = getpid() };
+	struct ipam_lease *leases, l = {.pid = getpid()};
 	size_t n;
 	int fd = net_ipam_lock(NULL);
 	if (fd < 0)
@@ -372,8 +373,8 @@ static void test_ipam_concurrent(void **state)
  * never touch this netns (no partition of our own gets created). */
 static void test_other_partitions(void **state)
 {
-	struct ipam_lease l = { .ip = 0xac1e0002, .pid = getpid() };
-	struct ctw_err err = { 0 };
+	struct ipam_lease l = {.ip = 0xac1e0002, .pid = getpid()};
+	struct ctw_err err = {0};
 	char own[256];
 	unsigned released = 99;
 	unsigned long long start;
@@ -425,7 +426,7 @@ static void test_other_partitions(void **state)
 
 static void test_ruleset(void **state)
 {
-	struct ipam_state st = { .bridge = "ctrwatch0", .subnet = 0xac1e0000, .prefix_len = 16 };
+	struct ipam_state st = {.bridge = "ctrwatch0", .subnet = 0xac1e0000, .prefix_len = 16};
 	struct ipam_lease l[2];
 	memset(l, 0, sizeof(l));
 	strcpy(l[0].id, "a");
@@ -440,8 +441,8 @@ static void test_ruleset(void **state)
 	char *t = net_nft_ruleset(&st, l, 2);
 	assert_true(strstr(t, "add table ip ctrwatch\ndelete table ip ctrwatch\n") == t);
 	assert_non_null(strstr(t, "\t\ttcp dport 19700 dnat to 172.30.0.2:80 comment \"a\"\n"));
-	assert_non_null(
-		strstr(t, "ip daddr 10.9.9.9 udp dport 19701 dnat to 172.30.0.3:53 comment \"b\"\n"));
+	assert_non_null(strstr(
+		t, "ip daddr 10.9.9.9 udp dport 19701 dnat to 172.30.0.3:53 comment \"b\"\n"));
 	assert_non_null(strstr(t, "ip saddr 172.30.0.0/16 oifname != \"ctrwatch0\" masquerade"));
 	assert_non_null(strstr(t, "oifname \"ctrwatch0\" ip saddr 127.0.0.0/8 masquerade"));
 	assert_non_null(strstr(t, "type nat hook output"));
@@ -453,8 +454,9 @@ static void test_ruleset(void **state)
 
 static void test_resolv_hosts(void **state)
 {
-	const char *host = "# comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch example.org\n"
-			   "options edns0\n";
+	const char *host =
+		"# comment\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch example.org\n"
+		"options edns0\n";
 	char *t = net_resolv_conf(host, NULL, true);
 	assert_null(strstr(t, "127.0.0.53"));
 	assert_non_null(strstr(t, "nameserver 10.0.0.2\n"));
@@ -466,7 +468,7 @@ static void test_resolv_hosts(void **state)
 	assert_non_null(strstr(t, "nameserver 127.0.0.53\n"));
 	free(t);
 
-	const char *dns[] = { "192.0.2.53", "192.0.2.54", NULL };
+	const char *dns[] = {"192.0.2.53", "192.0.2.54", NULL};
 	t = net_resolv_conf(host, dns, true);
 	assert_null(strstr(t, "10.0.0.2"));
 	assert_non_null(strstr(t, "nameserver 192.0.2.53\nnameserver 192.0.2.54\n"));
@@ -490,9 +492,11 @@ static void test_resolv_hosts(void **state)
 static void test_files_write(void **state)
 {
 	char dir[128], path[160], *text;
-	const char *dns[] = { "192.0.2.1", NULL };
-	struct ctw_net_opts o = { .mode = CTW_NET_BRIDGE, .container_id = "abcdef0123456789",
-				  .name = "db", .dns = dns };
+	const char *dns[] = {"192.0.2.1", NULL};
+	struct ctw_net_opts o = {.mode = CTW_NET_BRIDGE,
+				 .container_id = "abcdef0123456789",
+				 .name = "db",
+				 .dns = dns};
 	snprintf(dir, sizeof(dir), "%s/files", tmpdir);
 	o.files_dir = dir;
 	assert_int_equal(net_files_write(&o, "172.30.0.4", NULL), 0);

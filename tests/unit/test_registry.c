@@ -440,8 +440,8 @@ static void test_labels(void **state)
 	char longv[301];
 	memset(longv, 'x', 300);
 	longv[300] = '\0';
-	snprintf(js, sizeof(js),
-		 "{\"Name\":\"/d\",\"Config\":{\"Labels\":{\"long\":\"%s\"%s}}}", longv, big);
+	snprintf(js, sizeof(js), "{\"Name\":\"/d\",\"Config\":{\"Labels\":{\"long\":\"%s\"%s}}}",
+		 longv, big);
 	put("host/var/lib/docker/containers/" ID1 "/config.v2.json", js);
 	snprintf(js, sizeof(js),
 		 "{\"id\":\"abcdef0123456789\",\"name\":\"lbl\",\"status\":\"running\","
