@@ -336,12 +336,24 @@ static void dns_container_added(void *state, const struct ctw_container *c)
 	attach(m, c);
 }
 
+static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n);
+
 static void dns_container_removed(void *state, const struct ctw_container *c)
 {
 	struct mod_dns *m = state;
 
 	drain(m);
 	ctw_dns_probe_detach(m->probe, c->cgroup_id);
+	/* Report its last losses, then drop its loss count on both sides so
+	 * neither table grows with container churn. */
+	ctw_dns_probe_lost(m->probe, report_lost, m);
+	ctw_dns_probe_forget_lost(m->probe, c->cgroup_id);
+	for (size_t i = 0; i < m->nlost; i++) {
+		if (m->lost[i].cgroup_id == c->cgroup_id) {
+			m->lost[i] = m->lost[--m->nlost];
+			break;
+		}
+	}
 	for (size_t i = 0; i < m->ncs; i++) {
 		if (!strcmp(m->cs[i]->c.id, c->id)) {
 			cstats_free(m->cs[i]);

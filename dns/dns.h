@@ -219,6 +219,8 @@ int ctw_dns_probe_consume(struct ctw_dns_probe *p);
 int ctw_dns_probe_poll(struct ctw_dns_probe *p, int timeout_ms);
 /* Report every pending query as timed out now (at exit, when asked). */
 void ctw_dns_probe_flush(struct ctw_dns_probe *p);
+/* Forget a removed cgroup's loss count (so the table tracks live cgroups). */
+void ctw_dns_probe_forget_lost(struct ctw_dns_probe *p, uint64_t cgroup_id);
 /* Records the kernel could not queue (ring buffer full), per cgroup:
  * calls fn for each cgroup with a non-zero count. */
 void ctw_dns_probe_lost(struct ctw_dns_probe *p,

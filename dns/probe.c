@@ -221,6 +221,13 @@ void ctw_dns_probe_flush(struct ctw_dns_probe *p)
 	ctw_dns_pairer_flush(p->pairer);
 }
 
+void ctw_dns_probe_forget_lost(struct ctw_dns_probe *p, uint64_t cgroup_id)
+{
+	__u64 key = cgroup_id;
+
+	bpf_map_delete_elem(bpf_map__fd(p->skel->maps.dns_lost), &key);
+}
+
 void ctw_dns_probe_lost(struct ctw_dns_probe *p,
 			void (*fn)(void *ctx, uint64_t cgroup_id, uint64_t n), void *ctx)
 {
