@@ -603,21 +603,30 @@ static void sum_counter(struct fw *f, uint32_t key, uint64_t *pk, uint64_t *by)
 	free(v);
 }
 
+/* Open the pinned policy and read its config (which slot is live). */
+static int fw_open_with_cfg(struct fw *f, struct ctw_fw_cfg *cfg, struct ctw_err *err)
+{
+	int r = fw_open_pinned(f, err);
+	if (r < 0)
+		return r;
+	r = read_cfg(f, cfg);
+	if (r < 0) {
+		fw_close(f);
+		return ctw_err_set(err, -r, "read policy config");
+	}
+	return 0;
+}
+
 int ctw_policy_read_stats(struct ctw_pol_stat **out, size_t *n, struct ctw_err *err)
 {
 	struct ctw_fw_cfg cfg;
 	struct fw f;
-	int r = fw_open_pinned(&f, err);
 
 	*out = NULL;
 	*n = 0;
+	int r = fw_open_with_cfg(&f, &cfg, err);
 	if (r < 0)
 		return r;
-	r = read_cfg(&f, &cfg);
-	if (r < 0) {
-		fw_close(&f);
-		return ctw_err_set(err, -r, "read policy config");
-	}
 	uint32_t s = cfg.active & 1, nr = cfg.slot[s].n_rules;
 	if (nr > CTW_FW_MAX_RULES)
 		nr = CTW_FW_MAX_RULES;
@@ -715,14 +724,9 @@ int ctw_policy_show(FILE *out, bool json, struct ctw_err *err)
 {
 	struct ctw_fw_cfg cfg;
 	struct fw f;
-	int r = fw_open_pinned(&f, err);
+	int r = fw_open_with_cfg(&f, &cfg, err);
 	if (r < 0)
 		return r;
-	r = read_cfg(&f, &cfg);
-	if (r < 0) {
-		fw_close(&f);
-		return ctw_err_set(err, -r, "read policy config");
-	}
 	uint32_t s = cfg.active & 1;
 	const struct ctw_fw_slot_cfg *sc = &cfg.slot[s];
 	char when[48];
