@@ -118,6 +118,8 @@ echo "== churn: 300 \`ctrwatch run\` containers (10 waves of 30 in parallel, eac
 echo "   while /metrics is scraped every 0.2 s"
 export CTRWATCH_ROOT=${CTRWATCH_ROOT:-$work/root} CTRWATCH_STATE=${CTRWATCH_STATE:-$work/state}
 export CTRWATCH_CGROUP_PARENT=ctwa-bench$$-run
+# No bridge: the churn must not create ctrwatch0 in the root netns.
+export CTRWATCH_NET=${CTRWATCH_NET:-none}
 start_agent --discovery-interval 1s
 "$BIN" run busybox true >/dev/null 2>&1 # builds the image once
 rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")

@@ -19,6 +19,9 @@ for c in crun runc jq; do command -v $c >/dev/null || { echo "run-latency: needs
 
 work=$(mktemp -d /tmp/ctw-bench.XXXXXX)
 export CTRWATCH_ROOT=$work/root CTRWATCH_STATE=$work/state CTRWATCH_CGROUP_PARENT=ctwbench$$
+# runc/crun get a private netns with only lo from `runc spec`: the same as
+# --net none. (Bridge mode would also create ctrwatch0 in the root netns.)
+export CTRWATCH_NET=${CTRWATCH_NET:-none}
 cleanup() {
 	"$CTW" gc >/dev/null 2>&1 || true
 	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id"; done
