@@ -179,26 +179,107 @@ static int apply_v1_limits(const struct ctw_state *s, const struct cg_limits *li
 	return 0;
 }
 
-static int apply_v2_limits(const struct ctw_state *s, const struct cg_limits *lim,
-			   struct ctw_err *err)
+/* Is the word w in the space-separated list? ("cpu" is not "cpuset") */
+static bool has_word(const char *list, const char *w)
 {
-	if (!lim->memory && !lim->cpus_milli && !lim->pids)
+	size_t n = strlen(w);
+	for (const char *p = list; (p = strstr(p, w)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
+/*
+ * The deepest v2 cgroup on the way to dir that ctrwatch does not own: for a
+ * relative parent the caller's own cgroup (what lies below it on a relative
+ * path is ctrwatch's), for an absolute one the deepest ancestor that existed
+ * before cg_create made its directories (existed).
+ */
+static int v2_owned_base(const char *parent, const char *existed, char *out, size_t size)
+{
+	if (parent[0] != '/')
+		return parent_dir(v2_mount, "", "", out, size);
+	ctw_strlcpy(out, existed, size);
+	return 0;
+}
+
+/* The deepest existing ancestor directory of path. */
+static void deepest_existing(const char *path, char *out, size_t size)
+{
+	ctw_strlcpy(out, path, size);
+	char *slash;
+	while (!ctw_path_exists(out) && (slash = strrchr(out, '/')) && slash != out)
+		*slash = '\0';
+}
+
+/*
+ * Enable the controllers the limits need in every cgroup.subtree_control
+ * from below base down to the container's parent: only in cgroups that are
+ * ours (base itself is not).  Failures are left for the check of the
+ * container's cgroup.controllers to report.
+ */
+static void enable_v2_ctrls(const char *base, const char *cg, const char *const *need, int nneed)
+{
+	char dir[PATH_MAX], ctl[256];
+	size_t bl = strlen(base);
+	if (strncmp(cg, base, bl) || cg[bl] != '/')
+		return;
+	for (const char *p = strchr(cg + bl + 1, '/'); p; p = strchr(p + 1, '/')) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(p - cg), cg);
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+		ctl[0] = '\0';
+		ctw_read_line(path, ctl, sizeof(ctl));
+		for (int i = 0; i < nneed; i++) {
+			if (has_word(ctl, need[i]))
+				continue;
+			char buf[32];
+			snprintf(buf, sizeof(buf), "+%s", need[i]);
+			write_knob(dir, "cgroup.subtree_control", buf, NULL);
+		}
+	}
+}
+
+static int apply_v2_limits(const struct ctw_state *s, const char *base,
+			   const struct cg_limits *lim, struct ctw_err *err)
+{
+	const char *need[3];
+	const char *opt[3];
+	int n = 0;
+	if (lim->memory)
+		opt[n] = "--memory", need[n++] = "memory";
+	if (lim->cpus_milli)
+		opt[n] = "--cpus", need[n++] = "cpu";
+	if (lim->pids)
+		opt[n] = "--pids-limit", need[n++] = "pids";
+	if (!n)
 		return 0;
-	/* Controllers must be enabled in the parent's subtree_control: only
-	 * in parents we made (the caller's own cgroup is not ours). */
-	char parent[PATH_MAX], ctrls[256] = "";
-	ctw_strlcpy(parent, s->cgroup, sizeof(parent));
-	*strrchr(parent, '/') = '\0';
-	write_knob(parent, "cgroup.subtree_control", "+memory +cpu +pids", NULL);
-	char path[PATH_MAX];
+	enable_v2_ctrls(base, s->cgroup, need, n);
+	char path[PATH_MAX], ctrls[256] = "";
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", s->cgroup);
 	ctw_read_line(path, ctrls, sizeof(ctrls));
+	for (int i = 0; i < n; i++) {
+		if (has_word(ctrls, need[i]))
+			continue;
+		/* Name the cgroup that would have to delegate it. */
+		char bctl[256] = "";
+		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
+		ctw_read_line(path, bctl, sizeof(bctl));
+		if (!has_word(bctl, need[i]))
+			return ctw_err_setx(err, EOPNOTSUPP,
+					    "cgroup: %s needs the %s controller, which %s does "
+					    "not enable for its children (cgroup.subtree_control: "
+					    "\"%s\"; ctrwatch does not write to cgroups it did not "
+					    "create)",
+					    opt[i], need[i], base, bctl);
+		return ctw_err_setx(err, EOPNOTSUPP,
+				    "cgroup: %s needs the %s controller, which could not be "
+				    "enabled below %s (available: \"%s\")",
+				    opt[i], need[i], base, ctrls);
+	}
 	char buf[64];
 	int r = 0;
 	if (lim->memory) {
-		if (!strstr(ctrls, "memory"))
-			return ctw_err_setx(err, EOPNOTSUPP,
-					    "cgroup: memory controller not enabled for %s", parent);
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)lim->memory);
 		r = write_knob(s->cgroup, "memory.max", buf, err);
 		snprintf(path, sizeof(path), "%s/memory.swap.max", s->cgroup);
@@ -206,17 +287,11 @@ static int apply_v2_limits(const struct ctw_state *s, const struct cg_limits *li
 			r = write_knob(s->cgroup, "memory.swap.max", "0", err);
 	}
 	if (!r && lim->cpus_milli) {
-		if (!strstr(ctrls, "cpu"))
-			return ctw_err_setx(err, EOPNOTSUPP,
-					    "cgroup: cpu controller not enabled for %s", parent);
 		snprintf(buf, sizeof(buf), "%llu 100000",
 			 (unsigned long long)(lim->cpus_milli * 100));
 		r = write_knob(s->cgroup, "cpu.max", buf, err);
 	}
 	if (!r && lim->pids) {
-		if (!strstr(ctrls, "pids"))
-			return ctw_err_setx(err, EOPNOTSUPP,
-					    "cgroup: pids controller not enabled for %s", parent);
 		snprintf(buf, sizeof(buf), "%lld", (long long)lim->pids);
 		r = write_knob(s->cgroup, "pids.max", buf, err);
 	}
@@ -275,6 +350,8 @@ int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *l
 		return r;
 	int nv1 = s->nv1;
 	s->nv1 = 0; /* what exists so far, for cg_destroy */
+	char existed[PATH_MAX], base[PATH_MAX];
+	deepest_existing(s->cgroup, existed, sizeof(existed));
 	r = mkdir_cgroup(s->cgroup, err);
 	if (r) {
 		s->cgroup[0] = '\0';
@@ -291,8 +368,10 @@ int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *l
 	}
 	if (cg_layout() == CG_HYBRID)
 		r = apply_v1_limits(s, lim, err);
+	else if (v2_owned_base(parent, existed, base, sizeof(base)))
+		r = ctw_err_setx(err, ENOENT, "cgroup: find own cgroup in /proc/self/cgroup");
 	else
-		r = apply_v2_limits(s, lim, err);
+		r = apply_v2_limits(s, base, lim, err);
 	if (r)
 		goto out_destroy;
 	return 0;
