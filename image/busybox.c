@@ -216,6 +216,8 @@ static int build_locked(const char *root, struct ctw_err *err)
 
 int busybox_build(const char *root, struct ctw_err *err)
 {
+	if (ctw_dl_open(&ctw_libarchive, err) < 0)
+		return -1;
 	int lock = store_lock(root, err);
 	if (lock < 0)
 		return lock;

@@ -480,6 +480,10 @@ int ctw_image_import(const char *root, const char *path, const char *name, const
 			return ctw_err_setx(err, EINVAL, "`%s` is not a valid image name", name);
 		im.want_name = want;
 	}
+	/* A missing libarchive is an error before anything is written. */
+	r = ctw_dl_open(&ctw_libarchive, err);
+	if (r < 0)
+		return r;
 	r = store_init(im.root, err);
 	if (r < 0)
 		return r;

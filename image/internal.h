@@ -16,6 +16,9 @@
 #define SHA256_HEX_LEN 64
 #define DIGEST_LEN (7 + SHA256_HEX_LEN + 1) /* "sha256:" + hex + NUL */
 
+/* archive_dl.c: libarchive, loaded on first use (lib.h) */
+extern struct ctw_dl_lib ctw_libarchive;
+
 /* ---- digest.c: sha256 (OpenSSL libcrypto) ---- */
 struct sha256 {
 	void *ctx; /* EVP_MD_CTX */

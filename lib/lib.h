@@ -125,4 +125,50 @@ const char *ctw_state_dir(void);
 /* Pinned BPF objects: CTRWATCH_BPF_PIN or /sys/fs/bpf/ctrwatch. */
 const char *ctw_pin_dir(void);
 
+/* ---- libraries loaded on first use ----
+ * The heavy libraries (libarchive, libmicrohttpd with GnuTLS, libnftables,
+ * libcrypto) pull in ~25 more shared objects.  Linking them would cost every
+ * `ctrwatch run` ~8 ms of loading and relocation and the agent megabytes of
+ * RSS, though only `import`, the agent's HTTP server and bridge networking use
+ * them.  So they are not linked: a <module>/<lib>_dl.c file defines functions
+ * of the library's own names (checked against its header) that dlopen it on
+ * first call.  Call sites stay plain library calls. */
+struct ctw_dl_lib {
+	const char *soname;  /* "libarchive.so.13" */
+	const char *package; /* the Debian package that ships it, for the error */
+	void *handle;
+};
+/* Open the library now (idempotent, thread-safe): entry points of a feature
+ * call this first so a missing library is a clean error, not an exit later. */
+int ctw_dl_open(struct ctw_dl_lib *lib, struct ctw_err *err);
+/* The address of NAME; a missing library or symbol is fatal (exit 127, with a
+ * message naming the library and package): the install is broken. */
+void *ctw_dl_sym(struct ctw_dl_lib *lib, const char *name);
+
+/* Define the library function NAME with the header's prototype PARAMS, passing
+ * ARGS to the real one.  The resolved pointer is cached; races only ever store
+ * the same value. */
+#define CTW_DL_FN(lib, ret, name, params, args)                                          \
+	ret name params                                                                   \
+	{                                                                                 \
+		static __typeof__(&name) ctw_dl_cache_;                                              \
+		__typeof__(&name) ctw_dl_f_ = __atomic_load_n(&ctw_dl_cache_, __ATOMIC_ACQUIRE);            \
+		if (!ctw_dl_f_) {                                                                 \
+			ctw_dl_f_ = (__typeof__(&name))ctw_dl_sym(&(lib), #name);                 \
+			__atomic_store_n(&ctw_dl_cache_, ctw_dl_f_, __ATOMIC_RELEASE);                       \
+		}                                                                         \
+		return ctw_dl_f_ args;                                                            \
+	}
+#define CTW_DL_VOID(lib, name, params, args)                                             \
+	void name params                                                                  \
+	{                                                                                 \
+		static __typeof__(&name) ctw_dl_cache_;                                              \
+		__typeof__(&name) ctw_dl_f_ = __atomic_load_n(&ctw_dl_cache_, __ATOMIC_ACQUIRE);            \
+		if (!ctw_dl_f_) {                                                                 \
+			ctw_dl_f_ = (__typeof__(&name))ctw_dl_sym(&(lib), #name);                 \
+			__atomic_store_n(&ctw_dl_cache_, ctw_dl_f_, __ATOMIC_RELEASE);                       \
+		}                                                                         \
+		ctw_dl_f_ args;                                                                   \
+	}
+
 #endif /* CTW_LIB_H */
