@@ -9,8 +9,8 @@
 
 #include "../lib/lib.h"
 
-struct ctw_dl_lib ctw_libmicrohttpd = { .soname = "libmicrohttpd.so.12",
-					.package = "libmicrohttpd12" };
+struct ctw_dl_lib ctw_libmicrohttpd = {.soname = "libmicrohttpd.so.12",
+				       .package = "libmicrohttpd12"};
 #define L ctw_libmicrohttpd
 
 /* Variadic: handed on to the va_list form. */

@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-struct ctw_dl_lib ctw_libarchive = { .soname = "libarchive.so.13", .package = "libarchive13" };
+struct ctw_dl_lib ctw_libarchive = {.soname = "libarchive.so.13", .package = "libarchive13"};
 #define L ctw_libarchive
 
 CTW_DL_FN(L, struct archive *, archive_read_new, (void), ())
@@ -19,8 +19,7 @@ CTW_DL_FN(L, int, archive_read_open,
 	  (struct archive * a, void *data, archive_open_callback *o, archive_read_callback *r,
 	   archive_close_callback *c),
 	  (a, data, o, r, c))
-CTW_DL_FN(L, int, archive_read_next_header, (struct archive * a, struct archive_entry **e),
-	  (a, e))
+CTW_DL_FN(L, int, archive_read_next_header, (struct archive * a, struct archive_entry **e), (a, e))
 CTW_DL_FN(L, int, archive_read_data_block,
 	  (struct archive * a, const void **buff, size_t *size, la_int64_t *offset),
 	  (a, buff, size, offset))

@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-static struct ctw_dl_lib libcrypto = { .soname = "libcrypto.so.3", .package = "libssl3" };
+static struct ctw_dl_lib libcrypto = {.soname = "libcrypto.so.3", .package = "libssl3"};
 #define L libcrypto
 
 CTW_DL_FN(L, const EVP_MD *, EVP_sha256, (void), ())

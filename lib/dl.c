@@ -23,7 +23,8 @@ int ctw_dl_open(struct ctw_dl_lib *lib, struct ctw_err *err)
 		if (h)
 			__atomic_store_n(&lib->handle, h, __ATOMIC_RELEASE);
 		else
-			ret = ctw_err_setx(err, ENOENT, "%s (Debian package %s; `make deps` installs it)",
+			ret = ctw_err_setx(err, ENOENT,
+					   "%s (Debian package %s; `make deps` installs it)",
 					   dlerror(), lib->package);
 	}
 	pthread_mutex_unlock(&dl_lock);
@@ -32,7 +33,7 @@ int ctw_dl_open(struct ctw_dl_lib *lib, struct ctw_err *err)
 
 void *ctw_dl_sym(struct ctw_dl_lib *lib, const char *name)
 {
-	struct ctw_err err = { 0 };
+	struct ctw_err err = {0};
 	void *sym;
 
 	if (ctw_dl_open(lib, &err) < 0) {

@@ -5,7 +5,7 @@
 
 #include "internal.h"
 
-static struct ctw_dl_lib libnftables = { .soname = "libnftables.so.1", .package = "libnftables1" };
+static struct ctw_dl_lib libnftables = {.soname = "libnftables.so.1", .package = "libnftables1"};
 #define L libnftables
 
 CTW_DL_FN(L, struct nft_ctx *, nft_ctx_new, (uint32_t flags), (flags))
