@@ -98,22 +98,36 @@ int ctw_write_file_atomic(const char *path, const char *data, size_t len)
 	return r;
 }
 
+/* Leaf first, parents only on ENOENT: the usual case (parent exists) is one
+ * mkdir, not one per component (a cgroup path has ~10; syscalls are slow). */
+static int mkdir_p(char *buf, mode_t mode)
+{
+	if (mkdir(buf, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	char *slash = strrchr(buf, '/');
+	if (!slash || slash == buf)
+		return -ENOENT;
+	*slash = '\0';
+	int r = mkdir_p(buf, mode);
+	*slash = '/';
+	if (r < 0)
+		return r;
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int ctw_mkdir_p(const char *path, mode_t mode)
 {
 	char buf[PATH_MAX];
 	if (ctw_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
 		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
+	/* Trailing slashes would make the parent walk stop early. */
+	for (size_t n = strlen(buf); n > 1 && buf[n - 1] == '/'; n--)
+		buf[n - 1] = '\0';
+	return mkdir_p(buf, mode);
 }
 
 static int rm_rf_at(int parent, const char *name, dev_t dev)

@@ -71,8 +71,16 @@ static void test_files(void **state)
 	char *p = xasprintf("%s/a/b/c", dir);
 	assert_int_equal(ctw_mkdir_p(p, 0755), 0);
 	assert_true(ctw_path_exists(p));
+	assert_int_equal(ctw_mkdir_p(p, 0755), 0); /* exists: fine */
+	char *q = xasprintf("%s/a/x/y//", dir);    /* new branch, trailing slashes */
+	assert_int_equal(ctw_mkdir_p(q, 0755), 0);
+	assert_true(ctw_path_exists(q));
+	free(q);
 	char *f = xasprintf("%s/file", p);
 	assert_int_equal(ctw_write_file_atomic(f, "hello\n", 6), 0);
+	q = xasprintf("%s/sub", f); /* below a regular file */
+	assert_int_equal(ctw_mkdir_p(q, 0755), -ENOTDIR);
+	free(q);
 	char line[16];
 	assert_int_equal(ctw_read_line(f, line, sizeof(line)), 0);
 	assert_string_equal(line, "hello");
