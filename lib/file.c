@@ -130,18 +130,39 @@ int ctw_mkdir_p(const char *path, mode_t mode)
 	return mkdir_p(buf, mode);
 }
 
-static int rm_rf_at(int parent, const char *name, dev_t dev)
+/* Remove NAME below PARENT.  Cheapest call first (syscalls are slow here):
+ * unlink or rmdir by the d_type we were given, and only a non-empty directory
+ * is opened and read.  Never crosses into another filesystem: a mount point is
+ * EBUSY for rmdir, and a non-empty directory of another device is refused. */
+static int rm_rf_at(int parent, const char *name, unsigned char type, dev_t dev)
 {
-	struct stat st;
-	if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISDIR(st.st_mode))
+	if (type != DT_DIR && type != DT_UNKNOWN) {
+		if (unlinkat(parent, name, 0) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EISDIR)
+			return -errno;
+	}
+	if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
+	if (errno == ENOTDIR)
 		return unlinkat(parent, name, 0) < 0 && errno != ENOENT ? -errno : 0;
-	if (st.st_dev != dev)
-		return -EXDEV; /* a mount point: never descend */
+	if (errno == EBUSY)
+		return -EXDEV; /* a mount point */
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return -errno;
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if (st.st_dev != dev) {
+		close(fd);
+		return -EXDEV; /* another filesystem: never descend */
+	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		int e = errno;
@@ -153,7 +174,7 @@ static int rm_rf_at(int parent, const char *name, dev_t dev)
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		int rr = rm_rf_at(dirfd(d), de->d_name, dev);
+		int rr = rm_rf_at(dirfd(d), de->d_name, de->d_type, dev);
 		if (rr && !r)
 			r = rr;
 	}
@@ -168,7 +189,9 @@ int ctw_rm_rf(const char *path)
 	struct stat st;
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -errno;
-	return rm_rf_at(AT_FDCWD, path, st.st_dev);
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	return rm_rf_at(AT_FDCWD, path, DT_DIR, st.st_dev);
 }
 
 bool ctw_path_exists(const char *path)

@@ -23,8 +23,10 @@
 
 /* v1 controllers a container gets a directory in on hybrid hosts: memory,
  * cpu and pids carry limits; cpuacct is for accounting (the agent reads
- * it); devices confines device nodes. */
-static const char *const v1_ctrls[] = {"memory", "cpu", "cpuacct", "pids", "devices"};
+ * it).  Not devices: the BPF device filter on the container's v2 cgroup
+ * (devices.c) is the one gate on every layout, as on unified hosts, and a
+ * v1 devices cgroup would cost ~45 syscalls per start for the same rules. */
+static const char *const v1_ctrls[] = {"memory", "cpu", "cpuacct", "pids"};
 
 static enum cg_layout layout = (enum cg_layout) - 1;
 static const char *v2_mount;
@@ -161,17 +163,6 @@ static int apply_v1_limits(const struct ctw_state *s, const struct cg_limits *li
 		} else if (!strcmp(c, "pids") && lim->pids) {
 			snprintf(buf, sizeof(buf), "%lld", (long long)lim->pids);
 			r = write_knob(d, "pids.max", buf, err);
-		} else if (!strcmp(c, "devices")) {
-			/* What /dev in the container holds, plus mknod of anything
-			 * (as runc does): opening other devices is refused. */
-			static const char *const allow[] = {
-				"c *:* m",   "b *:* m",	  "c 1:3 rwm",	 "c 1:5 rwm",
-				"c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",	 "c 5:0 rwm",
-				"c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
-			};
-			r = write_knob(d, "devices.deny", "a", err);
-			for (size_t k = 0; !r && k < ARRAY_SIZE(allow); k++)
-				r = write_knob(d, "devices.allow", allow[k], err);
 		}
 		if (r)
 			return r;
@@ -240,8 +231,8 @@ static void enable_v2_ctrls(const char *base, const char *cg, const char *const 
 	}
 }
 
-static int apply_v2_limits(const struct ctw_state *s, const char *base,
-			   const struct cg_limits *lim, struct ctw_err *err)
+static int apply_v2_limits(const struct ctw_state *s, const char *base, const struct cg_limits *lim,
+			   struct ctw_err *err)
 {
 	const char *need[3];
 	const char *opt[3];

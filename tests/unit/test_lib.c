@@ -90,8 +90,24 @@ static void test_files(void **state)
 	assert_int_equal(len, 6);
 	free(all);
 	assert_int_equal(ctw_read_file("/nonexistent/x", &all, NULL), -ENOENT);
+	/* A tree of files, empty and full directories and a symlink to a
+	 * directory outside it, which must not be followed. */
+	char *outside = xasprintf("%s-outside", dir);
+	assert_int_equal(ctw_mkdir_p(outside, 0755), 0);
+	char *keep = xasprintf("%s/keep", outside);
+	assert_int_equal(ctw_write_file_atomic(keep, "x", 1), 0);
+	char *link = xasprintf("%s/a/link", dir);
+	assert_int_equal(symlink(outside, link), 0);
 	assert_int_equal(ctw_rm_rf(dir), 0);
 	assert_false(ctw_path_exists(dir));
+	assert_true(ctw_path_exists(keep));
+	assert_int_equal(ctw_rm_rf(keep), 0); /* a file */
+	assert_false(ctw_path_exists(keep));
+	assert_int_equal(ctw_rm_rf(outside), 0);
+	assert_int_equal(ctw_rm_rf(outside), 0); /* gone: fine */
+	free(outside);
+	free(keep);
+	free(link);
 	free(f);
 	free(p);
 }
