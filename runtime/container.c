@@ -52,6 +52,7 @@ struct run_ctx {
 	int sync[2];
 	int net_fd;
 	int notify_fd;
+	struct log_writer log; /* detached: the container's stdout/stderr */
 	bool created_dirs, created_cg, remove;
 };
 
@@ -722,6 +723,8 @@ static void ctx_fini(struct run_ctx *c)
 	seccomp_prog_free(c->prog);
 	if (c->net_fd >= 0)
 		close(c->net_fd);
+	log_started(&c->log);
+	log_close(&c->log);
 	for (int i = 0; i < 2; i++)
 		if (c->sync[i] >= 0)
 			close(c->sync[i]);
@@ -759,17 +762,9 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	r = prepare(c, err);
 	if (r)
 		goto out_cleanup;
-	if (o->detach) {
-		/* The monitor's own stdio: the container's log. */
-		char *log = ctw_container_log_path(s->id);
-		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-		free(log);
-		if (lfd >= 0) {
-			dup2(lfd, STDOUT_FILENO);
-			dup2(lfd, STDERR_FILENO);
-			close(lfd);
-		}
-	}
+	/* Detached: the container's stdout and stderr are pipes to us. */
+	if (o->detach && (r = log_open(&c->log, s->id, o->tty, err)))
+		goto out_cleanup;
 
 	/* Block what we forward (and SIGCHLD) before the child exists, so
 	 * nothing is lost; the child restores the mask before exec. */
@@ -787,6 +782,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	pid_t pid = start(c, &master, exit_code, err);
+	log_started(&c->log);
 	if (pid < 0) {
 		r = pid;
 		goto out_cleanup;
@@ -799,7 +795,8 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	if (raw)
 		tty_raw(STDIN_FILENO, true);
 	int ws = 0;
-	relay_run(master, o->interactive && !o->detach, pid, pid, sigfd, &ws);
+	relay_run(master, o->interactive && !o->detach, pid, pid, sigfd, o->detach ? &c->log : NULL,
+		  &ws);
 	if (raw)
 		tty_raw(STDIN_FILENO, false);
 	*exit_code = wait_status_to_exit(ws);
@@ -831,7 +828,11 @@ out:
 int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out,
 		      struct ctw_err *err)
 {
-	struct run_ctx c = {.o = o, .sync = {-1, -1}, .net_fd = -1, .notify_fd = -1};
+	struct run_ctx c = {.o = o,
+			    .sync = {-1, -1},
+			    .net_fd = -1,
+			    .notify_fd = -1,
+			    .log = {.fd = -1, .out = -1, .err = -1, .saved = {-1, -1}}};
 	c.remove = !o->detach || o->remove;
 	int r;
 

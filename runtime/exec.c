@@ -167,7 +167,7 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		tty_raw(STDIN_FILENO, true);
 	}
 	int ws = 0;
-	relay_run(master, o->interactive, pid, pid, sigfd, &ws);
+	relay_run(master, o->interactive, pid, pid, sigfd, NULL, &ws);
 	if (raw)
 		tty_raw(STDIN_FILENO, false);
 	*exit_code = wait_status_to_exit(ws);

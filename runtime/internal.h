@@ -127,10 +127,32 @@ int init_loop(pid_t child, const sigset_t *saved_mask);
 int pty_open(int *master, int *slave, struct ctw_err *err);
 /* Relay stdin/out with master until the child exits; forwards signals in
  * sigs to pid; returns the wait status of pid (via waitpid). */
-struct relay;
-int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd, int *wstatus);
+struct log_writer;
+/* With log, the pty's output and the log pipes go to the container's log
+ * (a detached container's monitor); without, the pty's goes to stdout. */
+int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd,
+	      struct log_writer *log, int *wstatus);
 void tty_raw(int fd, bool on);
 void tty_copy_winsize(int from, int to);
+
+/* ---- logs.c: the log of a detached container ---- */
+
+struct log_writer {
+	int fd;	      /* the log file (O_APPEND) */
+	int out, err; /* read ends of the container's stdout and stderr, or -1 */
+	int saved[2]; /* our own stdout and stderr while they are the pipes */
+};
+
+/* Open the log and, without a tty, make our stdout and stderr the write
+ * ends of two pipes for the container to inherit. */
+int log_open(struct log_writer *w, const char *id, bool tty, struct ctw_err *err);
+/* The container is cloned: our own stdout and stderr back. */
+void log_started(struct log_writer *w);
+void log_close(struct log_writer *w);
+/* Append what stream (CTW_LOG_STDOUT/STDERR) wrote, as entries. */
+void log_write(struct log_writer *w, int stream, const char *buf, size_t n);
+/* Read once from fd into the log; false at EOF. */
+bool log_copy(struct log_writer *w, int fd, int stream);
 
 /* ---- state.c ---- */
 

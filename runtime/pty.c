@@ -86,17 +86,23 @@ static bool copy_once(int from, int to)
 	return true;
 }
 
-int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd, int *wstatus)
+int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sigfd,
+	      struct log_writer *log, int *wstatus)
 {
 	bool exited = false, stdin_open = interactive && master >= 0, master_open = master >= 0;
-	while (!exited || master_open) {
-		struct pollfd pfd[3] = {
+	bool out_open = log && log->out >= 0, err_open = log && log->err >= 0;
+	while (!exited || master_open || out_open || err_open) {
+		struct pollfd pfd[5] = {
 			{.fd = sigfd, .events = POLLIN},
 			{.fd = master_open ? master : -1, .events = POLLIN},
 			{.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+			{.fd = out_open ? log->out : -1, .events = POLLIN},
+			{.fd = err_open ? log->err : -1, .events = POLLIN},
 		};
-		/* Once the command is gone, drain what the pty still holds. */
-		int r = poll(pfd, 3, exited ? 100 : -1);
+		/* Once the command is gone, drain what the pty and the pipes
+		 * still hold (a process that escaped the pid namespace's end
+		 * holding a pipe does not keep us). */
+		int r = poll(pfd, 5, exited ? 100 : -1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -123,9 +129,14 @@ int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sig
 			}
 		}
 		if (master_open && (pfd[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-			if (!copy_once(master, STDOUT_FILENO))
+			if (log ? !log_copy(log, master, CTW_LOG_STDOUT)
+				: !copy_once(master, STDOUT_FILENO))
 				master_open = false;
 		}
+		if (out_open && (pfd[3].revents & (POLLIN | POLLHUP | POLLERR)))
+			out_open = log_copy(log, log->out, CTW_LOG_STDOUT);
+		if (err_open && (pfd[4].revents & (POLLIN | POLLHUP | POLLERR)))
+			err_open = log_copy(log, log->err, CTW_LOG_STDERR);
 		if (stdin_open && (pfd[2].revents & (POLLIN | POLLHUP | POLLERR))) {
 			if (!copy_once(STDIN_FILENO, master)) {
 				stdin_open = false;

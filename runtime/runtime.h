@@ -181,8 +181,26 @@ struct ctw_exec_opts {
 int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit_code,
 		       struct ctw_err *err);
 
-/* Log file of a container (caller frees). */
+/* Log file of a container (caller frees).  CRI log format (runtime/logs.c):
+ * one entry a line, "TIMESTAMP STREAM P|F MESSAGE", TIMESTAMP RFC 3339 UTC
+ * with nanoseconds, STREAM stdout or stderr, F a line's last (or only)
+ * piece, P a piece the stream's next entries continue. */
 char *ctw_container_log_path(const char *id);
+
+enum { CTW_LOG_STDOUT = 1, CTW_LOG_STDERR = 2 }; /* the streams' fds */
+
+struct ctw_log_entry {
+	const char *ts; /* "2026-11-29T16:10:00.123456789Z", not terminated */
+	size_t ts_len;
+	int stream; /* CTW_LOG_STDOUT or CTW_LOG_STDERR */
+	bool partial;
+	const char *msg; /* without the newline, not terminated */
+	size_t msg_len;
+};
+
+/* Parse one log line (without its newline); pointers into line.  Returns
+ * 0, or -EINVAL for a line not in the format. */
+int ctw_log_parse(const char *line, size_t len, struct ctw_log_entry *e);
 
 /* ---- small parsers the CLI shares ---- */
 

@@ -67,6 +67,52 @@ t_match "ps -a: Exited (7)" 'Exited \(7\).*lc1' "$(ctw ps -a)"
 t_ok "rm" ctw rm lc1
 t_eq "rm: gone" "" "$(ctw ps -aq)"
 
+# logs: stdout and stderr kept apart, in order; -t, --tail, -f.
+ctw run -d --name lg1 busybox sh -c 'echo out1; sleep 0.1; echo err1 >&2; sleep 0.1
+	printf par; sleep 0.1; printf tial; echo " line"; echo err2 >&2; sleep 0.1; echo out3
+	printf "no newline"' >/dev/null
+ctw wait lg1 >/dev/null
+t_eq "logs: the container's stdout on stdout" "out1 partial line out3 no newline" \
+	"$(ctw logs lg1 2>/dev/null | tr '\n' ' ')"
+t_eq "logs: its stderr on stderr" "err1 err2 " "$(ctw logs lg1 2>&1 >/dev/null | tr '\n' ' ')"
+t_eq "logs: both in the order written (2>&1)" "out1 err1 partial line err2 out3 no newline" \
+	"$(ctw logs lg1 2>&1 | tr '\n' ' ')"
+ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z'
+t_match "logs -t: each line starts with its time" "^$ts out1
+$ts err1
+$ts partial line
+$ts err2
+$ts out3
+$ts no newline\$" "$(ctw logs -t lg1 2>&1)"
+t_match "logs --timestamps: the same" "^$ts out1" "$(ctw logs --timestamps lg1 2>&1)"
+t_eq "logs --tail 2" "out3 no newline" "$(ctw logs --tail 2 lg1 2>&1 | tr '\n' ' ')"
+t_eq "logs -n 3: stderr's of them on stderr" "err2" "$(ctw logs -n 3 lg1 2>&1 >/dev/null)"
+t_eq "logs --tail 0" "" "$(ctw logs --tail 0 lg1 2>&1)"
+# (six lines, the last without its newline, as written)
+t_eq "logs --tail all" 5 "$(ctw logs --tail all lg1 2>&1 | wc -l | tr -d ' ')"
+t_eq "logs --tail 100 (more than there are)" 5 "$(ctw logs --tail 100 lg1 2>&1 | wc -l | tr -d ' ')"
+ctw logs --tail x lg1 >/dev/null 2>&1
+t_eq "logs --tail x: usage error 2" 2 $?
+log=$CTRWATCH_ROOT/containers/$(ctw inspect lg1 | jq -r '.[0].id')/container.log
+t_match "the log file is in the CRI format" "^$ts stdout F out1
+$ts stderr F err1
+$ts stdout P par
+$ts stdout P tial
+$ts stdout F  line" "$(cat "$log")"
+ctw rm lg1 >/dev/null
+ctw run -d --name lg2 busybox sh -c 'echo a; sleep 0.5; echo b >&2; sleep 0.5; echo c' >/dev/null
+t0=$SECONDS
+t_eq "logs -f: follows until the container exits" "a b c" \
+	"$(timeout 10 "$CTW_BIN" logs -f lg2 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+t_cmp "logs -f: returned once it exited" $((SECONDS - t0)) -le 5
+t_eq "logs -f --tail 1 of an exited container" "c" "$(timeout 10 "$CTW_BIN" logs -f --tail 1 lg2 2>&1)"
+ctw rm lg2 >/dev/null
+ctw run -d -t --name lg3 busybox sh -c 'echo tty-out; echo tty-err >&2' >/dev/null
+ctw wait lg3 >/dev/null
+t_eq "logs of a -t container: all of it on stdout" "tty-out tty-err" \
+	"$(ctw logs lg3 2>/dev/null | tr -d '\r' | tr '\n' ' ' | sed 's/ $//')"
+ctw rm lg3 >/dev/null
+
 # A handler-less PID 1 (no init): stop falls back to SIGKILL.
 ctw run -d --no-init --name lc2 --stop-timeout 1 busybox sleep 1000 >/dev/null
 t0=$SECONDS

@@ -3,6 +3,7 @@
  * default capability set, seccomp profiles (built-in and Docker JSON with
  * located errors), state round trip and lookup, sync messages. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -240,13 +241,67 @@ static void test_wait_status(void **state)
 	assert_int_equal(wait_status_to_exit(SIGTERM), 143);
 }
 
+/* The log writer's entries and the parser `logs` uses. */
+static void test_log_format(void **state)
+{
+	char *path = xasprintf("%s/log", tmpdir);
+	struct log_writer w = {.out = -1, .err = -1, .saved = {-1, -1}};
+	w.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(w.fd >= 0);
+	log_write(&w, CTW_LOG_STDOUT, "a\n\nb", 4);
+	log_write(&w, CTW_LOG_STDERR, "e\n", 2);
+	log_write(&w, CTW_LOG_STDOUT, "c\n", 2);
+	log_close(&w);
+	char *data;
+	assert_int_equal(ctw_read_file(path, &data, NULL), 0);
+	static const struct {
+		int stream;
+		bool partial;
+		const char *msg;
+	} want[] = {
+		{CTW_LOG_STDOUT, false, "a"}, {CTW_LOG_STDOUT, false, ""},
+		{CTW_LOG_STDOUT, true, "b"},  {CTW_LOG_STDERR, false, "e"},
+		{CTW_LOG_STDOUT, false, "c"},
+	};
+	size_t i = 0;
+	for (char *save, *l = strtok_r(data, "\n", &save); l;
+	     l = strtok_r(NULL, "\n", &save), i++) {
+		struct ctw_log_entry e;
+		assert_true(i < ARRAY_SIZE(want));
+		assert_int_equal(ctw_log_parse(l, strlen(l), &e), 0);
+		assert_int_equal(e.stream, want[i].stream);
+		assert_int_equal(e.partial, want[i].partial);
+		assert_int_equal(e.msg_len, strlen(want[i].msg));
+		assert_memory_equal(e.msg, want[i].msg, e.msg_len);
+		assert_int_equal(e.ts_len, 30); /* 2026-11-29T16:10:00.123456789Z */
+		assert_int_equal(e.ts[10], 'T');
+	}
+	assert_int_equal(i, ARRAY_SIZE(want));
+	free(data);
+	free(path);
+
+	static const char *const bad[] = {
+		"plain old output",
+		"2026-11-29T16:10:00.1Z stdin F x",
+		"2026-11-29T16:10:00.1Z stdout X x",
+		"2026-11-29T16:10:00.1Z stdout F",
+		"2026-11-29T16:10:00.1 stdout F x",
+	};
+	struct ctw_log_entry e;
+	for (size_t k = 0; k < ARRAY_SIZE(bad); k++)
+		assert_int_equal(ctw_log_parse(bad[k], strlen(bad[k]), &e), -EINVAL);
+	const char *sp = "2026-11-29T16:10:00.1Z stderr P  two  spaces ";
+	assert_int_equal(ctw_log_parse(sp, strlen(sp), &e), 0);
+	assert_int_equal(e.msg_len, strlen(" two  spaces "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_signal),	cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_seccomp_default), cmocka_unit_test(test_seccomp_json),
 		cmocka_unit_test(test_state_roundtrip), cmocka_unit_test(test_sync_messages),
-		cmocka_unit_test(test_wait_status),
+		cmocka_unit_test(test_wait_status),	cmocka_unit_test(test_log_format),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * Logs of detached containers, in the CRI log format (what containerd and
+ * CRI-O write for Kubernetes), one entry a line:
+ *
+ *   2026-11-29T16:10:00.123456789Z stdout F a full line
+ *   2026-11-29T16:10:00.123501000Z stderr P the start of a line, then
+ *   2026-11-29T16:10:00.200000000Z stderr F  its end
+ *
+ * The container's stdout and stderr are two pipes the monitor reads; each
+ * read becomes entries: one per complete line (F) and, for a trailing piece
+ * without a newline, a partial one (P) that the next entries of the same
+ * stream continue.  The monitor reads both pipes in one poll loop, so the
+ * file keeps the order in which the two streams wrote, up to what one poll
+ * round sees at once.  With -t the pty's output is stdout, as in Docker.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <sys/uio.h>
+
+#include "internal.h"
+
+static const char *const stream_names[] = {
+	[CTW_LOG_STDOUT] = "stdout", [CTW_LOG_STDERR] = "stderr"};
+
+int log_open(struct log_writer *w, const char *id, bool tty, struct ctw_err *err)
+{
+	int out[2] = {-1, -1}, errp[2] = {-1, -1};
+	*w = (struct log_writer){.fd = -1, .out = -1, .err = -1, .saved = {-1, -1}};
+	char *path = ctw_container_log_path(id);
+	w->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (w->fd < 0) {
+		int e = errno;
+		ctw_err_set(err, e, "open %s", path);
+		free(path);
+		return -e;
+	}
+	free(path);
+	if (tty) /* the pty is the container's stdio */
+		return 0;
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		goto fail;
+	/* The container inherits our stdout and stderr: the pipes, until
+	 * log_started() gives us ours back. */
+	w->saved[0] = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+	w->saved[1] = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (w->saved[0] < 0 || w->saved[1] < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
+	    dup2(errp[1], STDERR_FILENO) < 0)
+		goto fail;
+	close(out[1]);
+	close(errp[1]);
+	w->out = out[0];
+	w->err = errp[0];
+	return 0;
+fail:;
+	int e = errno;
+	for (int i = 0; i < 2; i++) {
+		if (out[i] >= 0)
+			close(out[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	log_started(w);
+	log_close(w);
+	return ctw_err_set(err, e, "log pipes");
+}
+
+void log_started(struct log_writer *w)
+{
+	for (int i = 0; i < 2; i++) {
+		if (w->saved[i] < 0)
+			continue;
+		dup2(w->saved[i], STDOUT_FILENO + i);
+		close(w->saved[i]);
+		w->saved[i] = -1;
+	}
+}
+
+void log_close(struct log_writer *w)
+{
+	int *fds[] = {&w->fd, &w->out, &w->err};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static void write_entry(int fd, const char *ts, int stream, bool partial, const char *msg,
+			size_t len)
+{
+	char head[64];
+	int hl = snprintf(head, sizeof(head), "%s %s %c ", ts, stream_names[stream],
+			  partial ? 'P' : 'F');
+	struct iovec iov[3] = {
+		{head, (size_t)hl},
+		{(void *)msg, len},
+		{"\n", 1},
+	};
+	/* One writev per entry: O_APPEND keeps entries whole for readers. */
+	if (writev(fd, iov, 3) < 0) {
+		/* a full disk loses output; the container goes on */
+	}
+}
+
+void log_write(struct log_writer *w, int stream, const char *buf, size_t n)
+{
+	struct timespec now;
+	struct tm tm;
+	char ts[48], sec[32];
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts, sizeof(ts), "%s.%09ldZ", sec, now.tv_nsec);
+	while (n) {
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) : n;
+		write_entry(w->fd, ts, stream, !nl, buf, len);
+		len += nl ? 1 : 0;
+		buf += len;
+		n -= len;
+	}
+}
+
+bool log_copy(struct log_writer *w, int fd, int stream)
+{
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN;
+	if (n == 0)
+		return false;
+	log_write(w, stream, buf, (size_t)n);
+	return true;
+}
+
+int ctw_log_parse(const char *line, size_t len, struct ctw_log_entry *e)
+{
+	const char *end = line + len;
+	const char *sp = memchr(line, ' ', len);
+	if (!sp || sp == line || sp[-1] != 'Z')
+		return -EINVAL;
+	e->ts = line;
+	e->ts_len = (size_t)(sp - line);
+	const char *p = sp + 1;
+	e->stream = -1;
+	for (int s = CTW_LOG_STDOUT; s <= CTW_LOG_STDERR; s++) {
+		size_t l = strlen(stream_names[s]);
+		if ((size_t)(end - p) > l && !memcmp(p, stream_names[s], l) && p[l] == ' ') {
+			e->stream = s;
+			p += l + 1;
+		}
+	}
+	if (e->stream < 0 || end - p < 2 || (p[0] != 'P' && p[0] != 'F') || p[1] != ' ')
+		return -EINVAL;
+	e->partial = p[0] == 'P';
+	e->msg = p + 2;
+	e->msg_len = (size_t)(end - e->msg);
+	return 0;
+}
