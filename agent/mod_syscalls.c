@@ -55,6 +55,11 @@ struct cset { /* exported syscalls of one container (top/list modes) */
 	unsigned int n;
 };
 
+struct owner { /* a container being counted */
+	uint64_t cgid;
+	uint32_t slot; /* row of counts/times, or SYSCOUNT_NO_SLOT */
+};
+
 struct syscalls {
 	struct ctw_agent *a;
 	struct syscount_bpf *skel;
@@ -67,11 +72,19 @@ struct syscalls {
 	/* cgroup ids in `watched`, sorted, with their container's id */
 	uint64_t *ids, *owners;
 	size_t nids;
-	struct row *retired; /* counts of nested cgroups that went away */
-	size_t nretired;
+	/* containers counted, and which slots are taken: a slot freed by one
+	 * rescan is handed out again only after the next one, so no program
+	 * still counting for the old container can touch the new one's row */
+	struct owner *own;
+	size_t nown;
+	uint64_t *hashed; /* ids in the `watched` hash, sorted */
+	size_t nhashed;
+	bool slot_used[SYSCOUNT_SLOTS], slot_cooling[SYSCOUNT_SLOTS];
 	struct cset *sets;
 	size_t nsets;
-	struct syscount_val *vals; /* per-CPU lookup buffer */
+	struct syscount_val *vals;	  /* per-CPU lookup buffer (overflow) */
+	struct syscount_slot *slotbuf;	  /* per-CPU lookup buffer (counts) */
+	struct syscount_slot_time *tbuf;  /* per-CPU lookup buffer (times) */
 	/* the last read, merged by container, for REFRESH_NS */
 	struct row *rows;
 	bool *keep;
@@ -156,6 +169,9 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 		return -EINVAL;
 	}
 	s->vals = xcalloc(s->ncpus, sizeof(*s->vals));
+	s->slotbuf = xcalloc(s->ncpus, sizeof(*s->slotbuf));
+	if (s->timing)
+		s->tbuf = xcalloc(s->ncpus, sizeof(*s->tbuf));
 	int err;
 	s->skel = syscount_bpf__open();
 	if (!s->skel) {
@@ -164,8 +180,10 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 		goto out_free;
 	}
 	s->skel->rodata->timing = s->timing;
-	if (!s->timing)
+	if (!s->timing) {
 		bpf_program__set_autoload(s->skel->progs.syscount_enter, false);
+		bpf_map__set_max_entries(s->skel->maps.times, 1); /* unused */
+	}
 	err = syscount_bpf__load(s->skel);
 	if (err) {
 		pr_err("syscalls: load BPF: %s", strerror(-err));
@@ -189,6 +207,8 @@ out_destroy:
 	syscount_bpf__destroy(s->skel);
 out_free:
 	free(s->vals);
+	free(s->slotbuf);
+	free(s->tbuf);
 	free(s);
 	return err ? err : -EINVAL;
 }
@@ -201,77 +221,15 @@ static void syscalls_stop(void *state)
 		free(s->names[i]);
 	free(s->ids);
 	free(s->owners);
-	free(s->retired);
+	free(s->own);
+	free(s->hashed);
 	free(s->sets);
 	free(s->vals);
+	free(s->slotbuf);
+	free(s->tbuf);
 	free(s->rows);
 	free(s->keep);
 	free(s);
-}
-
-/* Sum one key's per-CPU values. */
-static bool read_key(struct syscalls *s, const struct syscount_key *k, struct row *r)
-{
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.counts), k, s->vals))
-		return false;
-	r->calls = r->errors = r->time_ns = 0;
-	for (int c = 0; c < s->ncpus; c++) {
-		r->calls += s->vals[c].calls;
-		r->errors += s->vals[c].errors;
-		r->time_ns += s->vals[c].time_ns;
-	}
-	r->nr = k->nr;
-	return true;
-}
-
-static void retire(struct syscalls *s, uint64_t owner, const struct row *r)
-{
-	for (size_t i = 0; i < s->nretired; i++) {
-		struct row *x = &s->retired[i];
-		if (x->cgid == owner && x->nr == r->nr) {
-			x->calls += r->calls;
-			x->errors += r->errors;
-			x->time_ns += r->time_ns;
-			return;
-		}
-	}
-	s->retired = xrealloc(s->retired, (s->nretired + 1) * sizeof(*s->retired));
-	s->retired[s->nretired] = *r;
-	s->retired[s->nretired].cgid = owner;
-	s->nretired++;
-}
-
-/* Delete the kernel's counts of cgroups that left `watched`; fold them into
- * their container when it is still there (fold_owner != 0). */
-static void purge_counts(struct syscalls *s, const uint64_t *gone, const uint64_t *owners,
-			 size_t ngone)
-{
-	if (!ngone)
-		return;
-	int fd = bpf_map__fd(s->skel->maps.counts);
-	struct syscount_key key, next;
-	struct syscount_key *del = NULL;
-	size_t ndel = 0;
-	void *prev = NULL;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		for (size_t i = 0; i < ngone; i++) {
-			if (gone[i] != next.cgroup_id)
-				continue;
-			if (owners[i]) {
-				struct row r;
-				if (read_key(s, &next, &r))
-					retire(s, owners[i], &r);
-			}
-			del = xrealloc(del, (ndel + 1) * sizeof(*del));
-			del[ndel++] = next;
-			break;
-		}
-	}
-	for (size_t i = 0; i < ndel; i++)
-		bpf_map_delete_elem(fd, &del[i]);
-	free(del);
 }
 
 struct idlist {
@@ -292,20 +250,13 @@ static void collect_id(void *ctx, uint64_t id, const struct ctw_container *c)
 	l->n++;
 }
 
-static int cmp_u64_pair(const void *x, const void *y, void *arg)
-{
-	(void)arg;
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
 static void sort_ids(uint64_t *ids, uint64_t *owners, size_t n)
 {
 	/* small n: insertion sort keeps the pairs together */
 	for (size_t i = 1; i < n; i++) {
 		uint64_t k = ids[i], o = owners[i];
 		size_t j = i;
-		while (j > 0 && cmp_u64_pair(&ids[j - 1], &k, NULL) > 0) {
+		while (j > 0 && ids[j - 1] > k) {
 			ids[j] = ids[j - 1];
 			owners[j] = owners[j - 1];
 			j--;
@@ -321,7 +272,140 @@ static bool owner_alive(struct ctw_registry *reg, uint64_t owner)
 	return c && c->cgroup_id == owner;
 }
 
-/* Bring `watched` in line with the registry. */
+static struct owner *find_owner(struct syscalls *s, uint64_t cgid)
+{
+	for (size_t i = 0; i < s->nown; i++)
+		if (s->own[i].cgid == cgid)
+			return &s->own[i];
+	return NULL;
+}
+
+/* Zero a slot's rows in the kernel (all CPUs) before handing it out. */
+static int zero_slot(struct syscalls *s, uint32_t slot)
+{
+	memset(s->slotbuf, 0, s->ncpus * sizeof(*s->slotbuf));
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.counts), &slot, s->slotbuf, BPF_ANY))
+		return -errno;
+	if (s->timing) {
+		memset(s->tbuf, 0, s->ncpus * sizeof(*s->tbuf));
+		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.times), &slot, s->tbuf, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+/* A new container: a free slot if there is one, else the overflow hash. */
+static struct owner *add_owner(struct syscalls *s, uint64_t cgid)
+{
+	uint32_t slot = SYSCOUNT_NO_SLOT;
+	for (uint32_t i = 0; i < SYSCOUNT_SLOTS; i++) {
+		if (s->slot_used[i] || s->slot_cooling[i])
+			continue;
+		int err = zero_slot(s, i);
+		if (err) {
+			pr_warn("syscalls: clear slot %u: %s", i, strerror(-err));
+			break;
+		}
+		slot = i;
+		s->slot_used[i] = true;
+		break;
+	}
+	s->own = xrealloc(s->own, (s->nown + 1) * sizeof(*s->own));
+	s->own[s->nown] = (struct owner){.cgid = cgid, .slot = slot};
+	return &s->own[s->nown++];
+}
+
+/* Delete the overflow counts of containers that went away. */
+static void purge_overflow(struct syscalls *s, const uint64_t *gone, size_t ngone)
+{
+	int fd = bpf_map__fd(s->skel->maps.overflow);
+	struct syscount_key key, next;
+	struct syscount_key *del = NULL;
+	size_t ndel = 0;
+	void *prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		for (size_t i = 0; i < ngone; i++) {
+			if (gone[i] != next.cgroup_id)
+				continue;
+			del = xrealloc(del, (ndel + 1) * sizeof(*del));
+			del[ndel++] = next;
+			break;
+		}
+	}
+	for (size_t i = 0; i < ndel; i++)
+		bpf_map_delete_elem(fd, &del[i]);
+	free(del);
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* Build the watch table for `ids` in the half not in use, then switch the
+ * program to it (see syscount.h); ids the table cannot hold, and those of
+ * containers without a slot, go to the `watched` hash. */
+static void publish(struct syscalls *s, const uint64_t *ids, const uint64_t *owners, size_t n)
+{
+	struct syscount_bpf__bss *bss = s->skel->bss;
+	int wfd = bpf_map__fd(s->skel->maps.watched);
+	uint32_t next = __atomic_load_n(&bss->tab_base, __ATOMIC_RELAXED) ? 0 : SYSCOUNT_TAB_SIZE;
+	uint64_t *tab = xcalloc(SYSCOUNT_TAB_SIZE, sizeof(*tab));
+	uint64_t *hashed = xcalloc(n + 1, sizeof(*hashed));
+	size_t nhashed = 0;
+	bool use_hash = false;
+
+	for (size_t j = 0; j < n; j++) {
+		const struct owner *o = find_owner(s, owners[j]);
+		if (!o)
+			continue;
+		uint64_t slot = o->slot == SYSCOUNT_NO_SLOT ? SYSCOUNT_TAB_NO_SLOT : o->slot;
+		bool placed = false;
+		if (ids[j] && ids[j] < SYSCOUNT_TAB_ID_MAX) {
+			uint32_t h = SYSCOUNT_TAB_HASH(ids[j]);
+			for (uint32_t i = 0; i < SYSCOUNT_TAB_PROBES && !placed; i++) {
+				uint64_t *e = &tab[(h + i) & (SYSCOUNT_TAB_SIZE - 1)];
+				if (!*e) {
+					*e = ids[j] << 16 | slot;
+					placed = true;
+				}
+			}
+		}
+		if (!placed)
+			use_hash = true;
+		if (placed && slot != SYSCOUNT_TAB_NO_SLOT)
+			continue;
+		struct syscount_watch w = {.slot = o->slot, .owner = o->cgid};
+		if (bpf_map_update_elem(wfd, &ids[j], &w, BPF_ANY))
+			pr_warn("syscalls: watch cgroup %llu: %s", (unsigned long long)ids[j],
+				strerror(errno));
+		hashed[nhashed++] = ids[j];
+	}
+	/* one aligned 64-bit store per entry: a reader sees an entry whole */
+	for (uint32_t i = 0; i < SYSCOUNT_TAB_SIZE; i++)
+		__atomic_store_n(&bss->watch_tab[next + i], tab[i], __ATOMIC_RELAXED);
+	if (use_hash)
+		__atomic_store_n(&bss->use_hash, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&bss->tab_base, next, __ATOMIC_RELEASE);
+	if (!use_hash)
+		__atomic_store_n(&bss->use_hash, 0, __ATOMIC_RELEASE);
+	/* what the hash held and no longer needs */
+	qsort(hashed, nhashed, sizeof(*hashed), cmp_u64);
+	for (size_t i = 0; i < s->nhashed; i++)
+		if (!bsearch(&s->hashed[i], hashed, nhashed, sizeof(*hashed), cmp_u64))
+			bpf_map_delete_elem(wfd, &s->hashed[i]);
+	free(s->hashed);
+	s->hashed = hashed;
+	s->nhashed = nhashed;
+	free(tab);
+}
+
+/* Bring the watch table in line with the registry: every cgroup id of a
+ * container maps to the container's slot, so nested cgroups count for their
+ * container directly and nothing needs folding when they go away. */
 static void syscalls_rescanned(void *state)
 {
 	struct syscalls *s = state;
@@ -329,31 +413,43 @@ static void syscalls_rescanned(void *state)
 	struct idlist now = {0};
 	ctw_registry_cgroup_ids(reg, collect_id, &now);
 	sort_ids(now.ids, now.owners, now.n);
-	int wfd = bpf_map__fd(s->skel->maps.watched);
-	__u8 one = 1;
-	uint64_t *gone = xcalloc(s->nids + 1, sizeof(*gone));
-	uint64_t *gone_owner = xcalloc(s->nids + 1, sizeof(*gone_owner));
-	size_t ngone = 0, i = 0, j = 0;
-	while (i < s->nids || j < now.n) {
-		if (j == now.n || (i < s->nids && s->ids[i] < now.ids[j])) {
-			bpf_map_delete_elem(wfd, &s->ids[i]);
-			gone[ngone] = s->ids[i];
-			gone_owner[ngone] = owner_alive(reg, s->owners[i]) ? s->owners[i] : 0;
-			ngone++;
-			i++;
-		} else if (i == s->nids || now.ids[j] < s->ids[i]) {
-			if (bpf_map_update_elem(wfd, &now.ids[j], &one, BPF_ANY))
-				pr_warn("syscalls: watch cgroup %llu: %s",
-					(unsigned long long)now.ids[j], strerror(errno));
-			j++;
+
+	if (now.n == s->nids && (!now.n || (!memcmp(now.ids, s->ids, now.n * sizeof(*now.ids)) &&
+					    !memcmp(now.owners, s->owners,
+						    now.n * sizeof(*now.owners))))) {
+		free(now.ids);
+		free(now.owners);
+		return;
+	}
+	/* slots freed by the previous change may be handed out now */
+	memset(s->slot_cooling, 0, sizeof(s->slot_cooling));
+	for (size_t j = 0; j < now.n; j++)
+		if (!find_owner(s, now.owners[j]))
+			add_owner(s, now.owners[j]);
+	publish(s, now.ids, now.owners, now.n);
+
+	/* containers no longer there: free their slots (reused only after the
+	 * next change), drop their overflow counts */
+	uint64_t *gone = xcalloc(s->nown + 1, sizeof(*gone));
+	size_t ngone = 0, w = 0;
+	for (size_t k = 0; k < s->nown; k++) {
+		bool present = false;
+		for (size_t m = 0; m < now.n && !present; m++)
+			present = now.owners[m] == s->own[k].cgid;
+		if (present) {
+			s->own[w++] = s->own[k];
+			continue;
+		}
+		if (s->own[k].slot == SYSCOUNT_NO_SLOT) {
+			gone[ngone++] = s->own[k].cgid;
 		} else {
-			i++;
-			j++;
+			s->slot_used[s->own[k].slot] = false;
+			s->slot_cooling[s->own[k].slot] = true;
 		}
 	}
-	purge_counts(s, gone, gone_owner, ngone);
+	s->nown = w;
+	purge_overflow(s, gone, ngone);
 	free(gone);
-	free(gone_owner);
 	free(s->ids);
 	free(s->owners);
 	s->ids = now.ids;
@@ -365,19 +461,13 @@ static void syscalls_rescanned(void *state)
 static void syscalls_container_removed(void *state, const struct ctw_container *c)
 {
 	struct syscalls *s = state;
-	for (size_t i = 0; i < s->nretired;) {
-		if (s->retired[i].cgid == c->cgroup_id)
-			s->retired[i] = s->retired[--s->nretired];
-		else
-			i++;
-	}
 	for (size_t i = 0; i < s->nsets; i++) {
 		if (s->sets[i].cgid == c->cgroup_id) {
 			s->sets[i] = s->sets[--s->nsets];
 			break;
 		}
 	}
-	/* `watched` and the kernel's counts follow in rescanned(). */
+	/* `watched`, the slot and the overflow counts follow in rescanned(). */
 	s->rows_valid = false;
 }
 
@@ -453,18 +543,24 @@ static void select_rows(struct syscalls *s, struct row *rows, size_t n, bool *ke
 		keep[i] = has_bit(set->bits, rows[i].nr);
 }
 
-static void add_row(struct syscalls *s, struct ctw_registry *reg, const struct syscount_key *k,
-		    const struct syscount_val *percpu, struct row **rows, size_t *n, size_t *cap)
+static struct row *new_row(struct row **rows, size_t *n, size_t *cap)
 {
-	const struct ctw_container *c = ctw_registry_lookup(reg, k->cgroup_id);
-	if (!c)
-		return;
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 256;
 		*rows = xrealloc(*rows, *cap * sizeof(**rows));
 	}
 	struct row *r = &(*rows)[(*n)++];
 	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static void add_row(struct syscalls *s, struct ctw_registry *reg, const struct syscount_key *k,
+		    const struct syscount_val *percpu, struct row **rows, size_t *n, size_t *cap)
+{
+	const struct ctw_container *c = ctw_registry_lookup(reg, k->cgroup_id);
+	if (!c)
+		return;
+	struct row *r = new_row(rows, n, cap);
 	r->cgid = c->cgroup_id;
 	r->nr = k->nr;
 	for (int cpu = 0; cpu < s->ncpus; cpu++) {
@@ -474,13 +570,49 @@ static void add_row(struct syscalls *s, struct ctw_registry *reg, const struct s
 	}
 }
 
-/* Every (cgroup, syscall) of containers we know, in as few syscalls as
- * possible: batched lookups, key by key only where the kernel refuses
- * batches. */
-static void read_all(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
-		     size_t *cap)
+/* Every syscall of the containers with a slot: one lookup per container
+ * (its row on every CPU), a row per syscall it made. */
+static void read_slots(struct syscalls *s, struct ctw_registry *reg, struct row **rows,
+		       size_t *n, size_t *cap)
 {
 	int fd = bpf_map__fd(s->skel->maps.counts);
+	int tfd = bpf_map__fd(s->skel->maps.times);
+	for (size_t i = 0; i < s->nown; i++) {
+		uint32_t slot = s->own[i].slot;
+		if (slot == SYSCOUNT_NO_SLOT || !owner_alive(reg, s->own[i].cgid))
+			continue;
+		if (bpf_map_lookup_elem(fd, &slot, s->slotbuf)) {
+			pr_warn("syscalls: read slot %u: %s", slot, strerror(errno));
+			continue;
+		}
+		bool t = s->timing && !bpf_map_lookup_elem(tfd, &slot, s->tbuf);
+		for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++) {
+			uint64_t calls = 0, errors = 0, ns = 0;
+			for (int c = 0; c < s->ncpus; c++) {
+				calls += s->slotbuf[c].nr[nr].calls;
+				errors += s->slotbuf[c].nr[nr].errors;
+				if (t)
+					ns += s->tbuf[c].ns[nr];
+			}
+			if (!calls)
+				continue;
+			struct row *r = new_row(rows, n, cap);
+			r->cgid = s->own[i].cgid;
+			r->nr = nr;
+			r->calls = calls;
+			r->errors = errors;
+			r->time_ns = ns;
+		}
+	}
+}
+
+/* Every (container, syscall) in the overflow hash, in as few syscalls as
+ * possible: batched lookups, key by key only where the kernel refuses
+ * batches. */
+static void read_overflow(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
+		     size_t *cap)
+{
+	int fd = bpf_map__fd(s->skel->maps.overflow);
 	__u32 batch = 4096, count;
 	struct syscount_key *keys = xcalloc(batch, sizeof(*keys));
 	struct syscount_val *vals = xcalloc((size_t)batch * s->ncpus, sizeof(*vals));
@@ -545,16 +677,8 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 	}
 	struct row *rows = s->rows;
 	size_t n = 0, cap = s->rowcap;
-	read_all(s, reg, &rows, &n, &cap);
-	for (size_t i = 0; i < s->nretired; i++) {
-		if (!owner_alive(reg, s->retired[i].cgid))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			rows = xrealloc(rows, cap * sizeof(*rows));
-		}
-		rows[n++] = s->retired[i];
-	}
+	read_slots(s, reg, &rows, &n, &cap);
+	read_overflow(s, reg, &rows, &n, &cap);
 	qsort(rows, n, sizeof(*rows), cmp_row);
 	/* merge rows of the same (container, nr): nested cgroups */
 	size_t w = 0;

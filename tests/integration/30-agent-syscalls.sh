@@ -103,7 +103,7 @@ t_cmp "its openat count grows ($a -> $b)" "$b" -gt "$a"
 m=$(scrape "$port")
 t_ok "promtool check metrics is clean" sh -c 'printf "%s\n" "$1" | promtool check metrics' sh "$m"
 t_eq "every series is unique" "" "$(printf '%s\n' "$m" | duplicate_series)"
-t_match "containers gauge counts both" '^ctrwatch_containers [2-9]' "$m"
+t_match "containers gauge counts both" '^ctrwatch_containers ([2-9]|[1-9][0-9]+)$' "$m"
 
 # ---- they leave ----
 kill -KILL "$CG_PID"; wait "$CG_PID" 2>/dev/null; rm -rf "${CTRWATCH_STATE:?}/$fake"
