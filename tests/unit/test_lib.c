@@ -72,7 +72,7 @@ static void test_files(void **state)
 	assert_int_equal(ctw_mkdir_p(p, 0755), 0);
 	assert_true(ctw_path_exists(p));
 	assert_int_equal(ctw_mkdir_p(p, 0755), 0); /* exists: fine */
-	char *q = xasprintf("%s/a/x/y//", dir);    /* new branch, trailing slashes */
+	char *q = xasprintf("%s/a/x/y//", dir);	   /* new branch, trailing slashes */
 	assert_int_equal(ctw_mkdir_p(q, 0755), 0);
 	assert_true(ctw_path_exists(q));
 	free(q);
@@ -122,12 +122,32 @@ static void test_strings(void **state)
 	assert_false(ctw_str_has_suffix("a", ".scope"));
 }
 
+/* Libraries loaded on first use: a missing one is a clean error naming its
+ * package; a present one resolves. */
+static void test_dl(void **state)
+{
+	struct ctw_dl_lib missing = {.soname = "libctw-no-such-lib.so.9", .package = "ctw-nopkg"};
+	struct ctw_err e = {0};
+	assert_true(ctw_dl_open(&missing, &e) < 0);
+	assert_non_null(strstr(e.msg, "libctw-no-such-lib.so.9"));
+	assert_non_null(strstr(e.msg, "Debian package ctw-nopkg"));
+	assert_null(missing.handle);
+
+	struct ctw_dl_lib z = {.soname = "libz.so.1", .package = "zlib1g"};
+	assert_int_equal(ctw_dl_open(&z, &e), 0);
+	assert_int_equal(ctw_dl_open(&z, &e), 0); /* idempotent */
+	const char *(*version)(void) = (const char *(*)(void))ctw_dl_sym(&z, "zlibVersion");
+	assert_non_null(version);
+	assert_true(version()[0] == '1');
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_bytes), cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_u64),   cmocka_unit_test(test_err),
 		cmocka_unit_test(test_files),	    cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_dl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
