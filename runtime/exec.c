@@ -38,7 +38,7 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		       struct ctw_err *err)
 {
 	struct ctw_state s;
-	int r, fds[7], sv[2] = {-1, -1}, cgfd = -1, sigfd = -1, master = -1;
+	int r, fds[7], sv[2] = {-1, -1}, cgfd = -1, sigfd = -1, master = -1, own_pidns = -1;
 	struct sock_fprog *prog = NULL;
 	char **env = NULL;
 	size_t nenv = 0;
@@ -79,7 +79,13 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		r = ctw_err_set(err, errno, "open %s", s.cgroup);
 		goto out;
 	}
-	/* Our children are born in the container's pid namespace. */
+	/* Our children are born in the container's pid namespace: this one
+	 * only (see below). */
+	own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (own_pidns < 0) {
+		r = ctw_err_set(err, errno, "open /proc/self/ns/pid");
+		goto out;
+	}
 	if (setns(fds[4], CLONE_NEWPID) < 0) {
 		r = ctw_err_set(err, errno, "join pid namespace of %s", ref);
 		goto out;
@@ -96,10 +102,17 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 
 	pid_t pid = clone_into_cgroup(0, cgfd);
+	/* Back to our own pid namespace for any later child: one forked in
+	 * the container's could not see us (LeakSanitizer's tracer, which it
+	 * clones at exit to stop our threads, waited forever for a parent it
+	 * cannot ptrace: the ASan build's exec hung after the command). */
+	if (pid != 0 && setns(own_pidns, CLONE_NEWPID) < 0)
+		pr_warn("exec: back to our pid namespace: %s", strerror(errno));
 	if (pid == 0) {
 		struct ctw_err e = {0};
 		struct sync_msg m;
 		close(sv[0]);
+		close(own_pidns);
 		if (sync_recv(sv[1], &m, NULL) != 1 || m.type != SYNC_GO)
 			_exit(CTW_EXIT_RUNTIME);
 		if (cg_enter_self(&s, &e) || ns_join(fds, true, &e)) {
@@ -184,6 +197,8 @@ out:
 			close(sv[i]);
 	if (cgfd >= 0)
 		close(cgfd);
+	if (own_pidns >= 0)
+		close(own_pidns);
 	for (int i = 0; i < 7; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
