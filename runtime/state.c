@@ -46,18 +46,21 @@ char *ctw_container_log_path(const char *id)
 	return xasprintf("%s/containers/%s/container.log", ctw_root_dir(), id);
 }
 
-unsigned long long proc_start_time(pid_t pid)
+/* Start time (field 22 of /proc/PID/stat) and state (field 3). */
+static unsigned long long proc_stat(pid_t pid, char *state)
 {
 	char path[64], buf[1024];
+	*state = '?';
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (pid <= 0 || ctw_read_line(path, buf, sizeof(buf)))
 		return 0;
-	/* Field 22; the command name (field 2) may hold spaces: skip past
-	 * its closing parenthesis. */
+	/* The command name (field 2) may hold spaces: skip past its closing
+	 * parenthesis. */
 	char *p = strrchr(buf, ')');
-	if (!p)
+	if (!p || !p[1] || !p[2])
 		return 0;
 	p += 2;
+	*state = *p;
 	for (int field = 3; field < 22 && p; field++) {
 		p = strchr(p, ' ');
 		if (p)
@@ -66,15 +69,28 @@ unsigned long long proc_start_time(pid_t pid)
 	return p ? strtoull(p, NULL, 10) : 0;
 }
 
+unsigned long long proc_start_time(pid_t pid)
+{
+	char state;
+	return proc_stat(pid, &state);
+}
+
+/* The process we recorded, and not a zombie: an exited monitor may wait
+ * a while for whoever reaps orphans here. */
+static bool proc_alive(pid_t pid, unsigned long long start)
+{
+	char state;
+	return pid > 0 && start && proc_stat(pid, &state) == start && state != 'Z' && state != 'X';
+}
+
 bool ctw_state_init_alive(const struct ctw_state *s)
 {
-	return s->pid > 0 && s->pid_start && proc_start_time(s->pid) == s->pid_start;
+	return proc_alive(s->pid, s->pid_start);
 }
 
 bool ctw_state_monitor_alive(const struct ctw_state *s)
 {
-	return s->monitor_pid > 0 && s->monitor_start &&
-	       proc_start_time(s->monitor_pid) == s->monitor_start;
+	return proc_alive(s->monitor_pid, s->monitor_start);
 }
 
 int state_lock(void)
