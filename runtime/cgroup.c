@@ -8,6 +8,18 @@
  * A parent without a leading '/' is relative to this process's own cgroup in
  * each hierarchy (read from /proc/self/cgroup).  We only ever write to
  * directories we created.
+ *
+ * The layout is decided by the filesystem at /sys/fs/cgroup: cgroup2 there
+ * is unified (whatever v1 lines /proc/self/cgroup still lists), else cgroup2
+ * at /sys/fs/cgroup/unified is hybrid, else legacy (refused: no v2 id).
+ * Unified: limits need their controller in the container's
+ * cgroup.controllers.  We enable memory, cpu and pids, where offered, in
+ * the subtree_control of the parents that are ours: those below the
+ * caller's own cgroup for a relative parent, those cg_create made for an
+ * absolute one.  The caller's own cgroup (or an absolute parent that
+ * existed) must delegate them itself; when it does not, a run with that
+ * limit fails before it starts (125) naming the cgroup, and a run without
+ * limits works.  (tests/integration/14-runtime-cgroup2.sh)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -204,28 +216,32 @@ static void deepest_existing(const char *path, char *out, size_t size)
 }
 
 /*
- * Enable the controllers the limits need in every cgroup.subtree_control
- * from below base down to the container's parent: only in cgroups that are
- * ours (base itself is not).  Failures are left for the check of the
- * container's cgroup.controllers to report.
+ * Enable memory, cpu and pids (those a limit may need) in every
+ * cgroup.subtree_control from below base down to the container's parent,
+ * where the cgroup has them to give: only in cgroups that are ours (base
+ * itself is not).  Always, not only for a run with limits, so that a later
+ * run's limits find them in a parent made by an earlier run.  Failures are
+ * left for the check of the container's cgroup.controllers to report.
  */
-static void enable_v2_ctrls(const char *base, const char *cg, const char *const *need, int nneed)
+static void enable_v2_ctrls(const char *base, const char *cg)
 {
-	char dir[PATH_MAX], ctl[256];
+	static const char *const ctrls[] = {"memory", "cpu", "pids"};
+	char dir[PATH_MAX], path[PATH_MAX], have[256], on[256];
 	size_t bl = strlen(base);
 	if (strncmp(cg, base, bl) || cg[bl] != '/')
 		return;
 	for (const char *p = strchr(cg + bl + 1, '/'); p; p = strchr(p + 1, '/')) {
 		snprintf(dir, sizeof(dir), "%.*s", (int)(p - cg), cg);
-		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+		have[0] = on[0] = '\0';
+		ctw_read_line(path, have, sizeof(have));
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-		ctl[0] = '\0';
-		ctw_read_line(path, ctl, sizeof(ctl));
-		for (int i = 0; i < nneed; i++) {
-			if (has_word(ctl, need[i]))
+		ctw_read_line(path, on, sizeof(on));
+		for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+			if (!has_word(have, ctrls[i]) || has_word(on, ctrls[i]))
 				continue;
 			char buf[32];
-			snprintf(buf, sizeof(buf), "+%s", need[i]);
+			snprintf(buf, sizeof(buf), "+%s", ctrls[i]);
 			write_knob(dir, "cgroup.subtree_control", buf, NULL);
 		}
 	}
@@ -245,7 +261,6 @@ static int apply_v2_limits(const struct ctw_state *s, const char *base, const st
 		opt[n] = "--pids-limit", need[n++] = "pids";
 	if (!n)
 		return 0;
-	enable_v2_ctrls(base, s->cgroup, need, n);
 	char path[PATH_MAX], ctrls[256] = "";
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", s->cgroup);
 	ctw_read_line(path, ctrls, sizeof(ctrls));
@@ -257,12 +272,13 @@ static int apply_v2_limits(const struct ctw_state *s, const char *base, const st
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
 		ctw_read_line(path, bctl, sizeof(bctl));
 		if (!has_word(bctl, need[i]))
-			return ctw_err_setx(err, EOPNOTSUPP,
-					    "cgroup: %s needs the %s controller, which %s does "
-					    "not enable for its children (cgroup.subtree_control: "
-					    "\"%s\"; ctrwatch does not write to cgroups it did not "
-					    "create)",
-					    opt[i], need[i], base, bctl);
+			return ctw_err_setx(
+				err, EOPNOTSUPP,
+				"cgroup: %s needs the %s controller, which %s does "
+				"not enable for its children (cgroup.subtree_control: "
+				"\"%s\"; ctrwatch does not write to cgroups it did not "
+				"create: use an absolute --cgroup-parent below one that does)",
+				opt[i], need[i], base, bctl);
 		return ctw_err_setx(err, EOPNOTSUPP,
 				    "cgroup: %s needs the %s controller, which could not be "
 				    "enabled below %s (available: \"%s\")",
@@ -361,8 +377,10 @@ int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *l
 		r = apply_v1_limits(s, lim, err);
 	else if (v2_owned_base(parent, existed, base, sizeof(base)))
 		r = ctw_err_setx(err, ENOENT, "cgroup: find own cgroup in /proc/self/cgroup");
-	else
+	else {
+		enable_v2_ctrls(base, s->cgroup);
 		r = apply_v2_limits(s, base, lim, err);
+	}
 	if (r)
 		goto out_destroy;
 	return 0;
