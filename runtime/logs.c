@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <sys/uio.h>
 
 #include "internal.h"
 
@@ -89,40 +88,67 @@ void log_close(struct log_writer *w)
 	}
 }
 
-static void write_entry(int fd, const char *ts, int stream, bool partial, const char *msg,
-			size_t len)
+/* Entries are gathered and written with one write per 64 KiB: the reader
+ * takes whole lines only, so a batch needs no atomicity. */
+struct batch {
+	int fd;
+	size_t len;
+	char buf[65536];
+};
+
+static void flush(struct batch *b)
 {
-	char head[64];
-	int hl = snprintf(head, sizeof(head), "%s %s %c ", ts, stream_names[stream],
-			  partial ? 'P' : 'F');
-	struct iovec iov[3] = {
-		{head, (size_t)hl},
-		{(void *)msg, len},
-		{"\n", 1},
-	};
-	/* One writev per entry: O_APPEND keeps entries whole for readers. */
-	if (writev(fd, iov, 3) < 0) {
-		/* a full disk loses output; the container goes on */
+	for (size_t off = 0; off < b->len;) {
+		ssize_t w = write(b->fd, b->buf + off, b->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* a full disk loses output; the container goes on */
+		off += (size_t)w;
+	}
+	b->len = 0;
+}
+
+static void put(struct batch *b, const char *p, size_t n)
+{
+	while (n) {
+		if (b->len == sizeof(b->buf))
+			flush(b);
+		size_t k = sizeof(b->buf) - b->len;
+		if (k > n)
+			k = n;
+		memcpy(b->buf + b->len, p, k);
+		b->len += k;
+		p += k;
+		n -= k;
 	}
 }
 
 void log_write(struct log_writer *w, int stream, const char *buf, size_t n)
 {
+	static struct batch b; /* the monitor is single-threaded */
 	struct timespec now;
 	struct tm tm;
-	char ts[48], sec[32];
+	char sec[32], head[80];
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts, sizeof(ts), "%s.%09ldZ", sec, now.tv_nsec);
+	int hl = snprintf(head, sizeof(head), "%s.%09ldZ %s X ", sec, now.tv_nsec,
+			  stream_names[stream]);
+	b.fd = w->fd;
+	b.len = 0;
 	while (n) {
 		const char *nl = memchr(buf, '\n', n);
 		size_t len = nl ? (size_t)(nl - buf) : n;
-		write_entry(w->fd, ts, stream, !nl, buf, len);
+		head[hl - 2] = nl ? 'F' : 'P';
+		put(&b, head, (size_t)hl);
+		put(&b, buf, len);
+		put(&b, "\n", 1);
 		len += nl ? 1 : 0;
 		buf += len;
 		n -= len;
 	}
+	flush(&b);
 }
 
 bool log_copy(struct log_writer *w, int fd, int stream)
