@@ -518,6 +518,7 @@ static void parse_selector(struct pctx *c, yaml_node_t *n, struct ctw_pol_select
 			err_at(c, vn, "empty %s", k);
 			continue;
 		}
+		free(*dst); /* a duplicate key (already reported) must not leak the first */
 		*dst = xstrdup(v);
 	}
 }
