@@ -10,6 +10,15 @@
  * emits one record to the ring buffer.  Which data to capture for which
  * argument comes from user space in trace_spec, indexed by syscall number.
  *
+ * Per-event cost: on this kernel (retpolines, return thunks) every helper
+ * call costs 15-50 ns, so the hot path avoids those it can: the cgroup id
+ * is read from the task and checked in a table in .bss (see trace.h)
+ * rather than with bpf_get_current_cgroup_id() and a hash lookup; pid, tid
+ * and comm are kept in the task's state and refreshed only when they can
+ * change (a new task, a successful exec, prctl); the ring buffer's backlog
+ * is queried (for the wakeup decision) once every WAKE_EVERY events per
+ * CPU, not per event.
+ *
  * The license is GPL-compatible because the program calls GPL-only helpers
  * (bpf_probe_read_user*, task storage).
  */
@@ -34,6 +43,14 @@ const volatile __u64 wakeup_bytes = 0;	 /* wake the reader only past this backlo
 const volatile __s32 nr_execve = -1;	 /* syscalls after which comm may change */
 const volatile __s32 nr_execveat = -1;
 const volatile __s32 nr_prctl = -1;
+
+/* The traced-cgroup table (see trace.h), filled by user space through the
+ * mmapped .bss. */
+__u64 traced_tab[TRACE_TAB_SIZE];
+__u32 traced_use_hash; /* some traced cgroups are only in the hash */
+
+/* Query the ring's backlog once per this many events per CPU. */
+#define WAKE_EVERY 32
 
 /* Ring buffer of struct ctw_trace_event + payload; size set by user space. */
 struct {
@@ -73,6 +90,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ctw_trace_stat);
 } trace_stats SEC(".maps");
+
+/* key: 0, value: per-CPU events since the last backlog query. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} wake_tick SEC(".maps");
 
 /* A traced task's syscall in flight: the record being built. */
 struct task_state {
@@ -193,10 +218,36 @@ static __always_inline void cap_sockaddr_out(struct task_state *st, __u8 arg, __
 
 static __always_inline __u64 wake_flags(void)
 {
+	__u32 z = 0;
+	__u32 *tick;
+
 	if (!wakeup_bytes)
 		return 0;
+	tick = bpf_map_lookup_elem(&wake_tick, &z);
+	if (tick && ++*tick < WAKE_EVERY)
+		return BPF_RB_NO_WAKEUP;
+	if (tick)
+		*tick = 0;
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
 									     : BPF_RB_NO_WAKEUP;
+}
+
+/* Is this cgroup traced? */
+static __always_inline bool is_traced(__u64 cgid)
+{
+	__u32 h = TRACE_TAB_HASH(cgid);
+	int i;
+
+#pragma unroll
+	for (i = 0; i < TRACE_TAB_PROBES; i++) {
+		__u64 e = traced_tab[(h + i) & (TRACE_TAB_SIZE - 1)];
+
+		if (e == cgid)
+			return true;
+		if (!e)
+			break;
+	}
+	return traced_use_hash && bpf_map_lookup_elem(&traced, &cgid);
 }
 
 static __always_inline bool is_error(__s64 ret)
@@ -266,13 +317,13 @@ static __always_inline void capture(struct task_state *st, const struct ctw_trac
 SEC("tp_btf/sys_enter")
 int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 {
-	__u64 cgid = bpf_get_current_cgroup_id();
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 cgid = task->cgroups->dfl_cgrp->kn->id; /* bpf_get_current_cgroup_id() */
 	struct ctw_trace_spec *spec;
 	struct task_state *st;
-	__u64 pid_tgid;
 	__u32 nr;
 
-	if (!bpf_map_lookup_elem(&traced, &cgid))
+	if (!cgid || !is_traced(cgid))
 		return 0;
 	if (id < 0 || id >= TRACE_NR_MAX)
 		return 0;
@@ -280,21 +331,25 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	spec = bpf_map_lookup_elem(&trace_spec, &nr);
 	if (!spec || !(spec->flags & TRACE_SPEC_SELECTED))
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
 	if (filter_pids) {
-		__u32 tgid = pid_tgid >> 32;
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 		if (!bpf_map_lookup_elem(&trace_pids, &tgid))
 			return 0;
 	}
-	st = bpf_task_storage_get(&task_states, bpf_get_current_task_btf(), NULL,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE_);
+	st = bpf_task_storage_get(&task_states, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE_);
 	if (!st)
 		return 0;
-	/* comm is kept per task and refreshed only when it can change (a new
-	 * task, a successful exec): one helper call less per syscall */
-	if (!st->ev.comm[0])
+	/* pid, tid and comm are kept per task and refreshed only when they
+	 * can change (a new task, a successful exec): helper calls less per
+	 * syscall */
+	if (!st->ev.tid) {
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+		st->ev.pid = pid_tgid >> 32;
+		st->ev.tid = (__u32)pid_tgid;
 		bpf_get_current_comm(st->ev.comm, sizeof(st->ev.comm));
+	}
 	st->active = 1;
 	st->spec_flags = spec->flags;
 	st->off = 0;
@@ -302,8 +357,6 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	st->ev.cgroup_id = cgid;
 	st->ev.duration_ns = 0;
 	st->ev.ret = 0;
-	st->ev.pid = pid_tgid >> 32;
-	st->ev.tid = (__u32)pid_tgid;
 	st->ev.nr = nr;
 	st->ev.flags = 0;
 	st->ev.args[0] = regs->di;
@@ -342,8 +395,15 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	st->ev.ret = ret;
 	st->ev.duration_ns = bpf_ktime_get_ns() - st->ev.ts_ns;
 	if (ret == 0 &&
-	    (st->ev.nr == nr_execve || st->ev.nr == nr_execveat || st->ev.nr == nr_prctl))
+	    (st->ev.nr == nr_execve || st->ev.nr == nr_execveat || st->ev.nr == nr_prctl)) {
+		/* an exec from a thread other than the leader takes the
+		 * leader's pid: tid changes too */
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+		st->ev.pid = pid_tgid >> 32;
+		st->ev.tid = (__u32)pid_tgid;
 		bpf_get_current_comm(st->ev.comm, sizeof(st->ev.comm));
+	}
 	if (failed_only && !is_error(ret))
 		return 0;
 	if (want_stats)

@@ -83,6 +83,19 @@ struct ctw_trace_event {
 };
 _Static_assert(sizeof(struct ctw_trace_event) == 112, "ABI: ctw_trace_event");
 
+/* The traced-cgroup table in the program's .bss (traced_tab), what
+ * trace_enter probes instead of the traced hash, without a helper call:
+ * open addressing, entry = cgroup id (0: empty), probe i of an id at
+ * TRACE_TAB_HASH(id) + i (mod TRACE_TAB_SIZE), i < TRACE_TAB_PROBES.
+ * Cgroups are only ever added (one 64-bit store into an empty entry, so the
+ * program sees an entry whole or not at all); one that finds no empty entry
+ * in its probes is only in the hash, and traced_use_hash tells the program
+ * to look there on a miss. */
+#define TRACE_TAB_BITS 13
+#define TRACE_TAB_SIZE (1u << TRACE_TAB_BITS) /* twice the traced map */
+#define TRACE_TAB_PROBES 8
+#define TRACE_TAB_HASH(id) ((__u32)(((id) * 0x9E3779B97F4A7C15ull) >> (64 - TRACE_TAB_BITS)))
+
 /* Value of the traced map (key: cgroup id). */
 struct ctw_trace_cgroup {
 	__u64 lost; /* events that found the ring buffer full */

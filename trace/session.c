@@ -290,6 +290,27 @@ out_free:
 	return NULL;
 }
 
+/* Put a cgroup in the program's traced table (see bpf/trace.h); one that
+ * finds no room is looked up in the traced hash instead. */
+static void table_add(struct ctw_trace *t, uint64_t cgroup_id)
+{
+	struct trace_bpf__bss *bss = t->skel->bss;
+	uint32_t h = TRACE_TAB_HASH(cgroup_id);
+
+	for (uint32_t i = 0; i < TRACE_TAB_PROBES; i++) {
+		__u64 *e = &bss->traced_tab[(h + i) & (TRACE_TAB_SIZE - 1)];
+		uint64_t v = __atomic_load_n(e, __ATOMIC_RELAXED);
+
+		if (v == cgroup_id)
+			return;
+		if (!v) {
+			__atomic_store_n(e, cgroup_id, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	__atomic_store_n(&bss->traced_use_hash, 1, __ATOMIC_RELEASE);
+}
+
 int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *name)
 {
 	struct ctw_trace_cgroup zero = {0};
@@ -308,6 +329,9 @@ int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *na
 				BPF_NOEXIST) &&
 	    errno != EEXIST)
 		return -errno;
+	/* after the hash: a loss found through the table counts there */
+	if (cgroup_id)
+		table_add(t, cgroup_id);
 	return 0;
 }
 

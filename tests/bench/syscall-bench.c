@@ -6,7 +6,9 @@
  * the median mostly measures preemption) and the median, in nanoseconds per
  * syscall.  Static, so it runs in any rootfs.
  *
- *   syscall-bench [-c CPU] [-n N] [-r ROUNDS]
+ *   syscall-bench [-c CPU] [-n N] [-r ROUNDS] [-w MS]
+ * -w waits MS milliseconds before the first round (lets an observer that
+ * discovers the container, the agent, catch up).
  * prints one line:
  *   getppid_ns=237.1 openclose_ns=612.4 getppid_med=.. openclose_med=..
  *   syscalls=12000000 loop_s=3.812
@@ -37,18 +39,19 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	long n = 1000000, rounds = 3, cpu = -1;
+	long n = 1000000, rounds = 3, cpu = -1, wait_ms = 0;
 	static double gp[1000], oc[1000];
 	double loop = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:n:r:")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:r:w:")) != -1) {
 		switch (c) {
 		case 'c': cpu = atol(optarg); break;
 		case 'n': n = atol(optarg); break;
 		case 'r': rounds = atol(optarg); break;
+		case 'w': wait_ms = atol(optarg); break;
 		default:
-			fprintf(stderr, "usage: %s [-c CPU] [-n N] [-r ROUNDS]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-c CPU] [-n N] [-r ROUNDS] [-w MS]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -64,6 +67,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (wait_ms > 0)
+		usleep(wait_ms * 1000);
 	for (long r = 0; r < rounds; r++) {
 		double t0 = now(), t1, t2;
 

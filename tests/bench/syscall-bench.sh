@@ -18,14 +18,16 @@
 # approaches what an idle one measures; the load average is printed.  Prints ns
 # per syscall, the overhead over untraced, ratios, the events/s and losses of
 # the streaming path, and how many events/s the CLI's formatter alone takes.
-# The kernel's BPF run-time statistics are on for the whole run
-# (BPF_ENABLE_STATS): for each BPF observer the run_time_ns/run_cnt of its
-# programs over the benchmark are printed as BPF ns per syscall (the median
-# over the passes): the program's own cost, far less noisy than wall-clock
-# on a busy machine.  run_cnt counts every syscall on the machine, so the
-# share of them that came from the benchmark is printed too (the others take
-# the observers' early exit, where they have one).
-#   tests/bench/syscall-bench.sh [BUILD_DIR]   (N=20000 ROUNDS=100 PASSES=2)
+# Then PASSES more passes with the kernel's BPF run-time statistics on
+# (BPF_ENABLE_STATS; their wall-clock figures are not kept, the statistics'
+# own timing slows every program): for each BPF observer the run_time_ns
+# and run_cnt of its programs over the benchmark give BPF ns per benchmark
+# syscall (median over the passes): the program's own cost, far less noisy
+# than wall clock on a busy machine.  run_cnt counts every syscall on the
+# machine; the others' are charged at the rate measured in an idle second
+# just before (they take the observers' early exit, where there is one).
+#   tests/bench/syscall-bench.sh [BUILD_DIR]   (N=20000 ROUNDS=100 PASSES=2;
+#   MODES="agent trace ..." runs only those modes, untraced always)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 O=${1:-build}
@@ -65,44 +67,75 @@ declare -A gp oc bpfns
 # BPF run-time statistics: "id name run_time_ns run_cnt" of every program
 progs_snap() { bpftool prog show -j 2>/dev/null | jq -r '.[] | "\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'; }
 max_prog_id() { bpftool prog show -j 2>/dev/null | jq '[.[].id] | max // 0'; }
-# bpf_delta MODE SINCE_ID NAME_REGEX BEFORE AFTER SYSCALLS: the programs of
-# one observer (loaded after SINCE_ID, named like NAME_REGEX): total run
-# time over the busiest one's run count = BPF ns per syscall
+# prog_sum SINCE_ID NAME_REGEX SNAPSHOT: "run_time_ns run_cnt" of one
+# observer's programs (loaded after SINCE_ID, named like NAME_REGEX): the
+# total run time and the busiest program's run count (one run per syscall)
+prog_sum() {
+	printf '%s\n' "$3" | awk -v since="$1" -v re="$2" '
+		$1 > since && $2 ~ re { t += $3; if ($4 > c) c = $4 }
+		END { printf "%d %d", t, c }'
+}
+# bpf_delta MODE SINCE_ID NAME_REGEX BEFORE AFTER SYSCALLS [IDLE_BEFORE]:
+# BPF ns per syscall of the benchmark.  run_cnt counts every syscall on the
+# machine; with IDLE_BEFORE (a snapshot taken a second before BEFORE, the
+# benchmark not running) the others' calls are charged at what they cost in
+# that idle second and left out, which matters for observers with an early
+# exit for processes they do not watch
 bpf_delta() {
-	local r
-	r=$(awk -v since="$2" -v re="$3" -v calls="$6" '
-		FNR == NR { if ($1 > since && $2 ~ re) { t0[$1] = $3; c0[$1] = $4 } next }
-		$1 > since && $2 ~ re && ($1 in t0) {
-			dt += $3 - t0[$1]; dc = $4 - c0[$1]; if (dc > mc) mc = dc; n++ }
-		END { if (mc > 0) printf "%.1f %d %.2f %d", dt / mc, mc, calls / mc, n }' \
-		<(printf '%s\n' "$4") <(printf '%s\n' "$5"))
+	local t0 c0 t1 c1 ti ci r
+	read -r t0 c0 <<<"$(prog_sum "$2" "$3" "$4")"
+	read -r t1 c1 <<<"$(prog_sum "$2" "$3" "$5")"
+	ti=0 ci=0
+	[ -n "${7:-}" ] && read -r ti ci <<<"$(prog_sum "$2" "$3" "$7")"
+	r=$(awk -v t0="$t0" -v c0="$c0" -v t1="$t1" -v c1="$c1" -v ti="$ti" -v ci="$ci" -v calls="$6" 'BEGIN {
+		dt = t1 - t0; dc = c1 - c0
+		if (dc <= 0 || calls <= 0) exit
+		idle = (ci > 0 && c0 - ci > 0) ? (t0 - ti) / (c0 - ci) : -1
+		other = dc - calls; if (other < 0) other = 0
+		if (idle >= 0) per = (dt - other * idle) / calls; else per = dt / dc
+		printf "%.1f %.1f %d %.0f %.1f", per, dt / dc, dc, calls * 100 / dc, idle }')
 	[ -n "$r" ] || return 0
 	set -- "$1" $r
 	bpfns[$1]+="$2 "
-	printf '  %-10s BPF: %s ns per run, %d runs (%d programs), %.0f%% of them the benchmark'"'"'s\n' \
-		"$1" "$2" "$3" "$5" "$(awk -v s="$4" 'BEGIN { print s * 100 }')" >&2
+	if awk -v i="$6" 'BEGIN { exit !(i >= 0) }'; then
+		printf '  %-10s BPF: %s ns per benchmark syscall (%s ns per run over %d runs, %s%% of them the benchmark'"'"'s; others at %s ns, the idle rate)\n' \
+			"$1" "$2" "$3" "$4" "$5" "$6" >&2
+	else
+		printf '  %-10s BPF: %s ns per run over %d runs, %s%% of them the benchmark'"'"'s\n' \
+			"$1" "$2" "$4" "$5" >&2
+	fi
 }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 bench() { # mode [extra run options...] : the benchmark in a container
 	local mode=$1; shift
 	local line
 	line=$(taskset -c 1 "$BIN" run "$@" -v "$tmp:/b:ro" busybox \
-		/b/syscall-bench -c 0 -n "$N" -r "$ROUNDS" | tail -1)
+		/b/syscall-bench -c 0 -n "$N" -r "$ROUNDS" -w 500 | tail -1)
 	record "$mode" "$line"
 	bench_calls=$(sed -n 's/.*syscalls=\([0-9]*\).*/\1/p' <<<"$line")
 }
 # bench_bpf MODE NAME_REGEX [run options]: bench with BPF statistics of the
 # observer started by start_bg
 bench_bpf() {
-	local mode=$1 re=$2 before after
+	local mode=$1 re=$2 idle before after
 	shift 2
+	if [ "${stats_on:-0}" != 1 ]; then
+		bench "$mode" "$@"
+		return
+	fi
+	idle=$(progs_snap)
+	sleep 1
 	before=$(progs_snap)
 	bench "$mode" "$@"
 	after=$(progs_snap)
-	bpf_delta "$mode" "$obs_since" "$re" "$before" "$after" "${bench_calls:-0}"
+	bpf_delta "$mode" "$obs_since" "$re" "$before" "$after" "${bench_calls:-0}" "$idle"
 }
 record() { # mode "getppid_ns=.. openclose_ns=.. ..."  (keeps the lowest)
 	local kv v
+	if [ "${stats_on:-0}" = 1 ]; then
+		printf '  %-10s %s  (BPF statistics on: not kept)\n' "$1" "$2" >&2
+		return
+	fi
 	for kv in $2; do
 		v=${kv#*=}
 		case $kv in
@@ -136,61 +169,84 @@ echo "syscall-bench: N=$N rounds=$ROUNDS passes=$PASSES, benchmark on CPU 0, obs
 echo "syscall-bench: load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$BIN" run busybox true >/dev/null # builds the image store on first use
 cc -O2 -o "$tmp/stats-on" tests/bench/syscall-floor.c -lbpf -lelf -lz || exit 1
-if start_bg "$tmp/stats.log" "stats on" "$tmp/stats-on" --stats; then
-	:
-else
-	echo "syscall-bench: no BPF statistics" >&2
-fi
 tstats=
-for _ in $(seq 1 "$PASSES"); do
-	bench untraced
-
-	if start_bg "$tmp/agent.log" "listening\|serving\|ready" \
-		"$BIN" agent --listen "127.0.0.1:$PORT" --metrics syscalls --discovery-interval 1s -v; then
-		sleep 1
-		bench_bpf agent '^syscount_'
-		stop_bg
-	fi
-
-	trace_err=$tmp/trace.err
+# one_pass: every mode once; with stats_on=1 (the BPF statistics passes)
+# only the BPF observers, for their BPF run time (their wall clock there is
+# printed but not kept: the statistics' own timing slows every program)
+# the streaming mode: `ctrwatch run --trace` with output to /dev/null
+trace_pass() {
+	local trace_err=$tmp/trace.err since rp first last snap line
 	since=$(max_prog_id)
 	taskset -c 1 "$BIN" run --trace='--stats' --trace-output /dev/null -v "$tmp:/b:ro" \
 		busybox /b/syscall-bench -c 0 -n "$N" -r "$ROUNDS" >"$tmp/trace.out" 2>"$trace_err" &
 	rp=$!
 	first= last=
 	while kill -0 "$rp" 2>/dev/null; do # sample the programs while they live
-		snap=$(progs_snap | awk -v since="$since" '$1 > since && $2 ~ /^trace_(enter|exit)$/')
-		if [ -n "$snap" ]; then
-			[ -n "$first" ] || first=$snap
-			last=$snap
+		if [ "$stats_on" = 1 ]; then
+			snap=$(progs_snap | awk -v since="$since" '$1 > since && $2 ~ /^trace_(enter|exit)$/')
+			if [ -n "$snap" ]; then
+				[ -n "$first" ] || first=$snap
+				last=$snap
+			fi
 		fi
 		sleep 0.5
 	done
 	wait "$rp"
 	line=$(tail -1 "$tmp/trace.out")
 	record trace "$line"
-	bpf_delta trace "$since" '^trace_(enter|exit)$' "$first" "$last" \
-		"$(sed -n 's/.*syscalls=\([0-9]*\).*/\1/p' <<<"$line")"
-	tstats+="$(grep 'events in' "$trace_err") loop_s=${loop[trace]:-0}"$'\n'
+	if [ "$stats_on" = 1 ]; then
+		bpf_delta trace "$since" '^trace_(enter|exit)$' "$first" "$last" \
+			"$(sed -n 's/.*syscalls=\([0-9]*\).*/\1/p' <<<"$line")"
+	else
+		tstats+="$(grep 'events in' "$trace_err") loop_s=${loop[trace]:-0}"$'\n'
+	fi
+}
+want() { [ -z "${MODES:-}" ] || [ "$1" = untraced ] || [[ " $MODES " == *" $1 "* ]]; }
+one_pass() {
+	[ "$stats_on" = 1 ] || ! want untraced || bench untraced
 
-	if start_bg "$tmp/floor.log" attached "$tmp/syscall-floor" "$tmp/floor.bpf.o"; then
+	if want agent && start_bg "$tmp/agent.log" "listening\|serving\|ready" \
+		"$BIN" agent --listen "127.0.0.1:$PORT" --metrics syscalls --discovery-interval 1s -v; then
+		bench_bpf agent '^syscount_'
+		stop_bg
+	fi
+
+	! want trace || trace_pass
+	if want floor && start_bg "$tmp/floor.log" attached "$tmp/syscall-floor" "$tmp/floor.bpf.o"; then
 		bench_bpf floor '^floor_enter$'
 		stop_bg
 	fi
-	if command -v syscount >/dev/null && start_bg "$tmp/syscount.log" "Tracing" stdbuf -oL syscount; then
+	if want syscount && command -v syscount >/dev/null && start_bg "$tmp/syscount.log" "Tracing" stdbuf -oL syscount; then
 		bench_bpf syscount '^sys_e'
 		stop_bg
 	fi
-	if command -v bpftrace >/dev/null &&
+	if want bpftrace && command -v bpftrace >/dev/null &&
 		start_bg "$tmp/bpftrace.log" "Attaching" stdbuf -oL bpftrace -e 'tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }'; then
 		bench_bpf bpftrace '.'
 		stop_bg
 	fi
-	if command -v strace >/dev/null; then
+	if [ "$stats_on" != 1 ] && want strace && command -v strace >/dev/null; then
 		line=$(strace -f -o /dev/null "$tmp/syscall-bench" -c 0 -n $((N / 50)) -r 20 | tail -1)
 		record strace "$line"
 	fi
+}
+stats_on=0
+for p in $(seq 1 "$PASSES"); do
+	echo "syscall-bench: pass $p (wall clock)" >&2
+	one_pass
 done
+if start_bg "$tmp/stats.log" "stats on" "$tmp/stats-on" --stats; then
+	stats_pid=$obs
+	stats_on=1
+	for p in $(seq 1 "$PASSES"); do
+		echo "syscall-bench: pass $p (BPF statistics on)" >&2
+		one_pass
+	done
+	kill -INT "$stats_pid" 2>/dev/null
+	wait "$stats_pid" 2>/dev/null
+else
+	echo "syscall-bench: no BPF statistics" >&2
+fi
 fmt=$(taskset -c 1 "$tmp/syscall-format" 2000000)
 fmt_json=$(taskset -c 1 "$tmp/syscall-format" 2000000 --json)
 echo "syscall-bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
