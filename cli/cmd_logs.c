@@ -49,9 +49,9 @@ struct printer {
 	size_t from;	 /* print lines starting at or after this offset */
 	size_t start[3]; /* offset where each stream's current line started */
 	bool mid[3];	 /* inside a line (after a partial entry) */
-	size_t *starts;	 /* with count_only: offsets of every line start */
-	size_t nstarts, cap;
+	/* counting pass of --tail N: the last N line starts, a ring */
 	bool count_only;
+	size_t *ring, nring, cap, want, nlines;
 };
 
 static void entry(struct printer *p, const char *line, size_t len, size_t off)
@@ -67,13 +67,18 @@ static void entry(struct printer *p, const char *line, size_t len, size_t off)
 		p->start[s] = off;
 	p->mid[s] = e.partial;
 	if (p->count_only) {
-		if (first) {
-			if (p->nstarts == p->cap) {
+		if (first && p->want) {
+			if (p->nring < p->want && p->nring == p->cap) {
 				p->cap = p->cap ? 2 * p->cap : 1024;
-				p->starts = xrealloc(p->starts, p->cap * sizeof(*p->starts));
+				if (p->cap > p->want)
+					p->cap = p->want;
+				p->ring = xrealloc(p->ring, p->cap * sizeof(*p->ring));
 			}
-			p->starts[p->nstarts++] = off;
+			p->ring[p->nlines % p->want] = off;
+			if (p->nring < p->want)
+				p->nring++;
 		}
+		p->nlines += first;
 		return;
 	}
 	if (p->start[s] < p->from)
@@ -103,6 +108,37 @@ static size_t feed(struct printer *p, const char *buf, size_t n, size_t off)
 		used += len + 1;
 	}
 	return used;
+}
+
+/* Reads the log in chunks from an offset, keeping an unfinished line. */
+struct reader {
+	int fd;
+	size_t off; /* file offset of buf[0] */
+	char *buf;
+	size_t len, cap;
+};
+
+/* Read what is there now and feed its whole lines; false at EOF. */
+static bool read_more(struct reader *r, struct printer *p)
+{
+	if (r->cap - r->len < 65536) {
+		r->cap = r->cap ? 2 * r->cap : 262144;
+		r->buf = xrealloc(r->buf, r->cap);
+	}
+	ssize_t n;
+	do
+		n = pread(r->fd, r->buf + r->len, r->cap - r->len, (off_t)(r->off + r->len));
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return false;
+	r->len += (size_t)n;
+	size_t used = feed(p, r->buf, r->len, r->off);
+	memmove(r->buf, r->buf + used, r->len - used);
+	r->len -= used;
+	r->off += used;
+	fflush(stdout);
+	fflush(stderr);
+	return true;
 }
 
 static int parse_tail(const char *s, long long *n)
@@ -167,64 +203,34 @@ static int cmd_logs(int argc, char **argv)
 	}
 	free(path);
 
-	/* What is there now: read whole, find where the tail starts. */
-	char *data = NULL;
-	size_t size = 0, cap = 0;
-	for (;;) {
-		if (cap - size < 65536) {
-			cap = cap ? 2 * cap : 65536;
-			data = xrealloc(data, cap);
-		}
-		ssize_t n = read(fd, data + size, cap - size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		size += (size_t)n;
-	}
+	/* --tail: a first pass finds where the last N lines start. */
 	if (tail >= 0) {
-		p.count_only = true;
-		feed(&p, data, size, 0);
-		p.from = (unsigned long long)tail >= p.nstarts ? 0 : p.starts[p.nstarts - tail];
+		struct printer count = {.count_only = true, .want = (size_t)tail};
+		struct reader cr = {.fd = fd};
+		while (read_more(&cr, &count))
+			;
 		if (tail == 0)
-			p.from = size;
-		free(p.starts);
-		p = (struct printer){.timestamps = p.timestamps, .from = p.from};
+			p.from = cr.off;
+		else if (count.nlines > (size_t)tail)
+			p.from = count.ring[count.nlines % count.want];
+		free(count.ring);
+		free(cr.buf);
 	}
-	size_t done = feed(&p, data, size, 0);
-	/* A last entry still being written is read again when following. */
-	size_t off = done;
-	size_t pend = size - done;
-	memmove(data, data + done, pend);
-	fflush(stdout);
-	fflush(stderr);
-	bool alive = follow;
-	while (alive) {
-		alive = ctw_state_init_alive(&s) || ctw_state_monitor_alive(&s);
-		if (cap - pend < 65536) {
-			cap *= 2;
-			data = xrealloc(data, cap);
-		}
-		ssize_t n = read(fd, data + pend, cap - pend);
-		if (n < 0 && errno == EINTR)
+	struct reader rd = {.fd = fd};
+	while (read_more(&rd, &p))
+		;
+	while (follow) {
+		bool alive = ctw_state_init_alive(&s) || ctw_state_monitor_alive(&s);
+		/* Read after the check: what a monitor wrote before it exited
+		 * is read before we stop. */
+		if (read_more(&rd, &p))
 			continue;
-		if (n > 0) {
-			pend += (size_t)n;
-			size_t used = feed(&p, data, pend, off);
-			off += used;
-			pend -= used;
-			memmove(data, data + used, pend);
-			fflush(stdout);
-			fflush(stderr);
-			alive = true; /* read until nothing is left */
-			continue;
-		}
-		if (alive) {
-			struct timespec ts = {0, 100000000};
-			nanosleep(&ts, NULL);
-		}
+		if (!alive)
+			break;
+		struct timespec ts = {0, 100000000};
+		nanosleep(&ts, NULL);
 	}
-	free(data);
+	free(rd.buf);
 	close(fd);
 	ctw_state_fini(&s);
 	return CTW_EXIT_OK;

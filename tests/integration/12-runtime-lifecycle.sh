@@ -110,6 +110,14 @@ t_eq "logs -f --tail 1 of an exited container" "c" "$(timeout 10 "$CTW_BIN" logs
 # (its monitor may linger as a zombie until the machine's reaper gets to it)
 t_cmp "logs -f of an exited container returns at once (ms)" $((($(date +%s%N) - t0) / 1000000)) -lt 500
 ctw rm lg2 >/dev/null
+ctw run -d --name lg4 busybox sh -c 'seq 1 5000; seq 1 3 >&2; echo old; sleep 1; echo new' >/dev/null
+wait_for 5 sh -c "'$CTW_BIN' logs lg4 | grep -q old"
+t_eq "logs -f --tail 0: only what comes next" "new" "$(timeout 10 "$CTW_BIN" logs -f --tail 0 lg4 2>&1)"
+t_eq "logs: 5000 lines on stdout" "5002" "$(ctw logs lg4 2>/dev/null | wc -l | tr -d ' ')"
+t_eq "logs --tail 5 of 5005 (2>&1)" "1 2 3 old new" "$(ctw logs --tail 5 lg4 2>&1 | tr '\n' ' ' | sed 's/ $//')"
+t_eq "logs --tail 6 of 5005, stdout" "5000 old new" "$(ctw logs --tail 6 lg4 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+t_eq "logs --tail 6 of 5005, stderr" "1 2 3" "$(ctw logs --tail 6 lg4 2>&1 >/dev/null | tr '\n' ' ' | sed 's/ $//')"
+ctw rm lg4 >/dev/null
 ctw run -d -t --name lg3 busybox sh -c 'echo tty-out; echo tty-err >&2' >/dev/null
 ctw wait lg3 >/dev/null
 t_eq "logs of a -t container: all of it on stdout" "tty-out tty-err" \
