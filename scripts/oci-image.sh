@@ -6,8 +6,8 @@
 #   scripts/oci-image.sh BINARY OUT.tar [NAME:TAG]
 #
 # One layer: BINARY as /usr/bin/ctrwatch, every shared library `ldd` says it
-# loads (and the dynamic loader) at their paths under a merged /usr, minimal
-# /etc/passwd, /etc/group and /tmp.  Entrypoint /usr/bin/ctrwatch, Cmd
+# loads and those it loads on first use (and the dynamic loader) at their
+# paths under a merged /usr, minimal /etc/passwd, /etc/group and /tmp.  Entrypoint /usr/bin/ctrwatch, Cmd
 # `agent --listen 0.0.0.0:9464` (the Helm chart passes its own args).
 # The layer is reproducible (sorted, owner 0, mtime SOURCE_DATE_EPOCH or the
 # last commit's time).  `ctrwatch import OUT.tar` accepts the result, and so do
@@ -49,7 +49,17 @@ strip --strip-debug "$root/usr/bin/ctrwatch" 2>/dev/null || true
 # Libraries: the path the loader asks for (the soname link), with the
 # content of the file behind it.  "=> /path (addr)" and "/path (addr)"
 # (the loader itself) both count; "linux-vdso" has no path.
-libs=$(ldd "$bin" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p' | sort -u)
+# Plus the libraries ctrwatch loads on first use (dlopen, see lib/lib.h): the
+# sonames its *_dl.c wrappers name, found by ldconfig, with their own needs.
+ldd_paths() { ldd "$@" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) .*/\1/p'; }
+dl=()
+for so in $(sed -n 's/.*\.soname = "\([^"]*\)".*/\1/p' "$src"/*/*_dl.c | sort -u); do
+	# (awk reads it all: an early exit would SIGPIPE ldconfig under pipefail)
+	p=$(ldconfig -p | awk -v so="$so" '$1 == so && /x86-64|AArch64/ && !p { p = $NF } END { print p }')
+	[ -n "$p" ] || { echo "oci-image: $so (loaded on first use) is not installed" >&2; exit 1; }
+	dl+=("$p")
+done
+libs=$( { ldd_paths "$bin"; for p in "${dl[@]}"; do echo "$p"; ldd_paths "$p"; done; } | sort -u)
 [ -n "$libs" ] || { echo "oci-image: ldd $bin found no libraries" >&2; exit 1; }
 for lib in $libs; do
 	case $lib in

@@ -44,6 +44,11 @@ for lib in $(ldd "$CTW_BIN" | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]
 	[ -f "$layer$p" ] || missing="$missing $lib"
 done
 t_eq "every library ldd lists is in the layer" "" "$missing"
+missing=""
+for so in $(sed -n 's/.*\.soname = "\([^"]*\)".*/\1/p' "$CTW_SRC"/*/*_dl.c); do
+	[ -n "$(find "$layer/usr/lib" -name "$so")" ] || missing="$missing $so"
+done
+t_eq "so is every library it loads on first use (libmicrohttpd, libarchive, ...)" "" "$missing"
 t_eq "the binary runs in a container of the image" "ctrwatch $version" \
 	"$(timeout 30 "$CTW_BIN" run --net none "$img" version 2>&1 | head -1)"
 
