@@ -152,6 +152,9 @@ static const struct {
 	{"log_format", "text", "text|json"},
 	{"syscalls", "all", "per-container syscall set: all | top:N | list:a,b,c"},
 	{"syscall_time", "false", "account time per syscall (adds sys_enter)"},
+	{"scrape_cache", "1s",
+	 "build /metrics at most once per this long and serve that text to every scrape "
+	 "in between (0 = build on every request)"},
 	{"conn_limit", "512", "HTTP connection limit"},
 	{"per_ip_limit", "128", "HTTP connections per client IP"},
 	{"http_timeout", "15s", "idle HTTP connections are closed after this"},
@@ -405,6 +408,7 @@ static void on_added(void *ctx, const struct ctw_container *c)
 	for (size_t i = 0; i < a->nmods; i++)
 		if (a->mods[i].up && a->mods[i].mod->container_added)
 			a->mods[i].mod->container_added(a->mods[i].state, c);
+	ctw_http_invalidate(a->http);
 }
 
 static void on_removed(void *ctx, const struct ctw_container *c)
@@ -415,6 +419,7 @@ static void on_removed(void *ctx, const struct ctw_container *c)
 	for (size_t i = 0; i < a->nmods; i++)
 		if (a->mods[i].up && a->mods[i].mod->container_removed)
 			a->mods[i].mod->container_removed(a->mods[i].state, c);
+	ctw_http_invalidate(a->http);
 	/* Its losses now count as the host's (container=""), keeping the
 	 * table bounded. */
 	for (size_t i = 0; i < a->nlost; i++) {
@@ -820,6 +825,17 @@ static int setting_secs(struct ctw_agent *a, const char *key, uint64_t *ns, stru
 }
 
 /* Validate what can be checked before anything is loaded. */
+/* A duration where 0 (off) is allowed. */
+static int setting_dur0(struct ctw_agent *a, const char *key, uint64_t *ns, struct ctw_err *err)
+{
+	const char *s = ctw_agent_setting(a, key);
+	*ns = 0;
+	if (s && strcmp(s, "0") && ctw_parse_duration_ns(s, ns) < 0)
+		return ctw_err_setx(err, EINVAL, "%s '%s': expected a duration (1s, 500ms) or 0",
+				    key, s);
+	return 0;
+}
+
 int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 {
 	uint64_t v, ns;
@@ -830,7 +846,8 @@ int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 	    (rc = setting_u64(a, "conn_limit", 65535, &v, err)) < 0 ||
 	    (rc = setting_u64(a, "per_ip_limit", 65535, &v, err)) < 0 ||
 	    (rc = setting_secs(a, "discovery_interval", &ns, err)) < 0 ||
-	    (rc = setting_secs(a, "http_timeout", &ns, err)) < 0)
+	    (rc = setting_secs(a, "http_timeout", &ns, err)) < 0 ||
+	    (rc = setting_dur0(a, "scrape_cache", &ns, err)) < 0)
 		return rc;
 	const char *g = ctw_agent_setting(a, "exit_grace");
 	if (g && strcmp(g, "0") && ctw_parse_duration_ns(g, &ns) < 0)
@@ -902,7 +919,7 @@ static void drain(int fd)
 int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *err)
 {
 	int rc;
-	uint64_t interval_ns, timeout_ns, max_series, conn_limit, per_ip;
+	uint64_t interval_ns, timeout_ns, cache_ns, max_series, conn_limit, per_ip;
 	char *auth = NULL;
 	sigset_t mask;
 
@@ -910,10 +927,17 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 		return rc;
 	setting_secs(a, "discovery_interval", &interval_ns, err);
 	setting_secs(a, "http_timeout", &timeout_ns, err);
+	setting_dur0(a, "scrape_cache", &cache_ns, err);
 	setting_u64(a, "max_series", 100000000, &max_series, err);
 	setting_u64(a, "conn_limit", 65535, &conn_limit, err);
 	setting_u64(a, "per_ip_limit", 65535, &per_ip, err);
 	a->start_time = ctw_realtime_ns() / 1e9;
+	/* Memory: one malloc arena for both threads (the HTTP thread's own
+	 * arena kept its peak), and big buffers (scrape text, gzip, zlib's
+	 * state) in their own mappings, returned to the system when freed
+	 * instead of raising the heap's high-water mark. */
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ctw_log_libbpf();
 	int stats_fd = -1;
 	const char *bs = ctw_agent_setting(a, "bpf_stats");
@@ -1017,6 +1041,7 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 		.tls_cert = ctw_agent_setting(a, "tls_cert"),
 		.tls_key = ctw_agent_setting(a, "tls_key"),
 		.basic_auth = auth,
+		.cache_ms = cache_ns / 1000000ull,
 	};
 	char ebuf[256];
 	a->http = ctw_http_start(&ho, ebuf, sizeof(ebuf));

@@ -53,12 +53,17 @@
 
 #define MAX_DEPTH 16
 
+#define V1_PATH_MAX 512
+
 struct entry {
 	struct ctw_container c;
-	/* hybrid hosts: v1 dirs for resources ("" when unknown) */
-	char v1_memory[PATH_MAX];
-	char v1_cpuacct[PATH_MAX];
-	char v1_pids[PATH_MAX];
+	/* hybrid hosts: v1 dirs for resources ("" when unknown).  Not
+	 * PATH_MAX: entries are copied whole on every scan, and three 4 KiB
+	 * paths made an entry 21 KiB (2 MB for a hundred containers); a
+	 * longer path (none seen: kubelet's are ~200 bytes) is left out. */
+	char v1_memory[V1_PATH_MAX];
+	char v1_cpuacct[V1_PATH_MAX];
+	char v1_pids[V1_PATH_MAX];
 	bool enriched;
 	uint64_t gone_since_ns; /* kept for the exit grace period */
 };
@@ -487,6 +492,10 @@ static void labels_from_json_text(struct ctw_container *c, const char *text)
 
 static void copy_v1(struct entry *e, const char *ctrl, const char *dir)
 {
+	if (strlen(dir) >= V1_PATH_MAX) {
+		pr_debug("discovery: %s: v1 %s dir too long, not read", e->c.name, ctrl);
+		return;
+	}
 	if (!strcmp(ctrl, "memory"))
 		ctw_strlcpy(e->v1_memory, dir, sizeof(e->v1_memory));
 	else if (!strcmp(ctrl, "cpuacct") || !strcmp(ctrl, "cpu,cpuacct") || !strcmp(ctrl, "cpu"))

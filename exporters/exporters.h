@@ -57,6 +57,9 @@ void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series);
 /* Empty the builder for the next scrape, keeping its buffers (no
  * allocation in the steady state); counters restart at 0. */
 void ctw_metrics_reset(struct ctw_metrics *m, size_t max_series);
+/* The finished exposition text, handed over: a malloc'ed, NUL-terminated
+ * buffer the caller frees; the builder starts its next text afresh. */
+char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len);
 /* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 bool ctw_metrics_valid_name(const char *name);
 /* A sample value as the text format spells it (shortest round-trip form,
@@ -84,10 +87,17 @@ struct ctw_http_opts {
 	const char *tls_cert;	/* PEM files; both or neither */
 	const char *tls_key;
 	const char *basic_auth; /* "user:password" or NULL */
+	/* Scrape cache: /metrics is built at most once per cache_ms (0 = on
+	 * every request) and the same text (and its gzip) is served to every
+	 * request in that window. */
+	unsigned int cache_ms;
 };
 
 struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, size_t errlen);
 void ctw_http_stop(struct ctw_http *h);
+/* The data changed (a container came or went): the next /metrics request
+ * builds afresh whatever the cache's age.  Any thread. */
+void ctw_http_invalidate(struct ctw_http *h);
 /* The bound port (useful with port 0). */
 int ctw_http_port(const struct ctw_http *h);
 /* Helpers, exposed for unit tests: split a listen spec; does an

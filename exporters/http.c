@@ -7,8 +7,10 @@
  * port 0 for tests) and hand it to MHD.  Production limits: a total
  * connection limit, a per-IP limit, an idle timeout that cuts connections
  * that say nothing, and a per-connection memory pool limit.  /metrics is
- * built fresh for every request through the scrape callback, gzip-compressed
- * when Accept-Encoding allows it.  Basic auth, when set, guards /metrics only:
+ * built through the scrape callback at most once per cache window (or when
+ * the agent says the data changed); every request in the window gets the
+ * same reference-counted response, and the gzip of it, compressed once when
+ * first asked for (Accept-Encoding).  Basic auth, when set, guards /metrics only:
  * the kubelet's probes on /healthz and /readyz carry no credentials.
  */
 #include <arpa/inet.h>
@@ -16,6 +18,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +32,11 @@
 #include "exporters.h"
 #include "../lib/lib.h"
 
+/* Per-connection memory pool.  Above 32 KiB libmicrohttpd mmap()s each pool
+ * (below, it malloc()s it): only the pages a request touches count, and
+ * they go back to the system when the connection closes, where malloc'ed
+ * pools of a hundred connections stayed in the heap (measured: 3 MB). */
+#define POOL_SIZE (64 * 1024)
 #define CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
 
 struct ctw_http {
@@ -39,8 +47,17 @@ struct ctw_http {
 	char *user, *pass;
 	char *cert_pem, *key_pem;
 	/* One builder reused by every scrape (MHD runs one thread), so a
-	 * steady-state scrape allocates nothing. */
+	 * steady-state scrape allocates little. */
 	struct ctw_metrics *m;
+	/* The scrape cache, used on MHD's thread only: our references to the
+	 * current responses (plain, and gzip once asked for), the text the
+	 * plain one owns, and when it was built.  `stale` is set from the
+	 * agent's thread. */
+	struct MHD_Response *plain, *gz;
+	const char *text;
+	size_t text_len;
+	uint64_t built_ns;
+	atomic_bool stale;
 };
 
 /* Split "ADDR:PORT", ":PORT", "[V6]:PORT" into host (NULL = any) and port. */
@@ -195,7 +212,9 @@ int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen)
 		free(buf);
 		return -EIO;
 	}
-	*out = buf;
+	/* deflateBound() is ~the input size; keep what was used. */
+	char *shrunk = realloc(buf, n ? n : 1);
+	*out = shrunk ? shrunk : buf;
 	*outlen = n;
 	return 0;
 }
@@ -239,35 +258,90 @@ static bool authorized(struct ctw_http *h, struct MHD_Connection *c)
 	return ok;
 }
 
-static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *c)
+/* A finished /metrics response: the text (or its gzip) owned by the
+ * response, which MHD reference-counts, so every connection in the cache
+ * window sends the same buffer without a copy and the last one to finish
+ * frees it. */
+static struct MHD_Response *metrics_response(char *body, size_t len, bool gzip)
 {
+	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	if (!r) {
+		free(body);
+		return NULL;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_TEXT);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+	if (gzip)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	return r;
+}
+
+static void drop_cache(struct ctw_http *h)
+{
+	if (h->plain)
+		MHD_destroy_response(h->plain);
+	if (h->gz)
+		MHD_destroy_response(h->gz);
+	h->plain = h->gz = NULL;
+	h->text = NULL;
+}
+
+void ctw_http_invalidate(struct ctw_http *h)
+{
+	if (h)
+		atomic_store(&h->stale, true);
+}
+
+/* Build /metrics afresh when the cache is older than cache_ms or stale. */
+static int refresh(struct ctw_http *h)
+{
+	uint64_t now = ctw_now_ns();
+	bool stale = atomic_exchange(&h->stale, false);
+	if (h->plain && !stale && now - h->built_ns < (uint64_t)h->o.cache_ms * 1000000ull)
+		return 0;
+	drop_cache(h);
+	if (!h->m)
+		h->m = ctw_metrics_new(h->o.max_series);
 	struct ctw_metrics *m = h->m;
 	ctw_metrics_reset(m, h->o.max_series);
 	if (h->o.scrape)
 		h->o.scrape(h->o.ctx, m);
 	size_t len;
-	const char *text = ctw_metrics_text(m, &len);
-	struct MHD_Response *r = NULL;
+	char *text = ctw_metrics_take_text(m, &len);
+	/* The plain response owns the text; the first request that asks for
+	 * gzip compresses it (h->text is valid while we hold h->plain). */
+	h->plain = metrics_response(text, len, false);
+	h->text = h->plain ? text : NULL;
+	/* With a cache the builder is idle until the next window (a scrape
+	 * interval, for Prometheus): give its buffers back rather than hold
+	 * ~0.6 MB (measured) for 5 000 series between builds.  That costs a
+	 * build ~0.6 ms more (fresh pages, buffers growing again): 2.1-2.6
+	 * ms instead of 1.4-2.0. */
+	if (h->o.cache_ms) {
+		ctw_metrics_free(h->m);
+		h->m = NULL;
+	}
+	h->text_len = len;
+	h->built_ns = now;
+	return h->plain ? 0 : -ENOMEM;
+}
+
+static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *c)
+{
+	if (refresh(h) < 0)
+		return MHD_NO;
+	struct MHD_Response *r = h->plain;
 	bool gz = ctw_http_accepts_gzip(
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
-	char *zbuf;
-	size_t zlen;
-	if (gz && ctw_gzip(text, len, &zbuf, &zlen) == 0) {
-		r = MHD_create_response_from_buffer(zlen, zbuf, MHD_RESPMEM_MUST_FREE);
-		if (r)
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-		else
-			free(zbuf);
-	} else {
-		r = MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+	if (gz && !h->gz && h->text) {
+		char *zbuf;
+		size_t zlen;
+		if (ctw_gzip(h->text, h->text_len, &zbuf, &zlen) == 0)
+			h->gz = metrics_response(zbuf, zlen, true);
 	}
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE_TEXT);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	if (gz && h->gz)
+		r = h->gz;
+	return MHD_queue_response(c, MHD_HTTP_OK, r);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -383,7 +457,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 		opts->conn_limit ? opts->conn_limit : 512, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		opts->per_ip_limit ? opts->per_ip_limit : 128, MHD_OPTION_CONNECTION_TIMEOUT,
 		opts->timeout_s ? opts->timeout_s : 15, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)(32 * 1024), MHD_OPTION_ARRAY, opts->tls_cert ? tls : &tls[2],
+		(size_t)POOL_SIZE, MHD_OPTION_ARRAY, opts->tls_cert ? tls : &tls[2],
 		MHD_OPTION_END);
 	if (!h->d) {
 		snprintf(errbuf, errlen, "start HTTP server on %s failed", opts->listen);
@@ -418,6 +492,7 @@ void ctw_http_stop(struct ctw_http *h)
 	free(h->pass);
 	free(h->cert_pem);
 	free(h->key_pem);
+	drop_cache(h);
 	ctw_metrics_free(h->m);
 	free(h);
 }

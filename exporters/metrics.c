@@ -72,11 +72,13 @@ struct family {
 };
 
 /* Open-addressing set of series keys ("name\0k=v\0k=v..."), hashed; the
- * keys live in one arena, so a scrape of 10 000 series makes no per-series
- * allocation. */
+ * keys live in one arena, each after its 32-bit length, so a scrape of
+ * 10 000 series makes no per-series allocation.  A slot is 8 bytes (the
+ * hash's high half as a tag, 0 = empty, and the key's arena offset): the
+ * table is cleared every scrape and probed for every sample. */
 struct slot {
-	uint64_t hash; /* 0 = empty (a real hash of 0 is stored as 1) */
-	size_t off, len;
+	uint32_t tag;
+	uint32_t off;
 };
 
 struct seriesset {
@@ -121,15 +123,24 @@ static uint64_t key_hash(const char *s, size_t n)
 	return h;
 }
 
+static inline uint32_t hash_tag(uint64_t h)
+{
+	uint32_t t = (uint32_t)(h >> 32);
+	return t ? t : 1;
+}
+
 static void set_grow(struct seriesset *s)
 {
 	size_t ncap = s->cap ? s->cap * 2 : 1024;
 	struct slot *ns = xcalloc(ncap, sizeof(*ns));
 	for (size_t i = 0; i < s->cap; i++) {
-		if (!s->slots[i].hash)
+		if (!s->slots[i].tag)
 			continue;
-		size_t j = s->slots[i].hash & (ncap - 1);
-		while (ns[j].hash)
+		uint32_t len;
+		memcpy(&len, s->arena.p + s->slots[i].off, sizeof(len));
+		uint64_t h = key_hash(s->arena.p + s->slots[i].off + sizeof(len), len);
+		size_t j = h & (ncap - 1);
+		while (ns[j].tag)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = s->slots[i];
 	}
@@ -144,16 +155,23 @@ static bool set_add(struct seriesset *s, const char *key, size_t len)
 	if ((s->n + 1) * 2 > s->cap)
 		set_grow(s);
 	uint64_t h = key_hash(key, len);
-	if (!h)
-		h = 1;
+	uint32_t tag = hash_tag(h);
 	size_t j = h & (s->cap - 1);
-	while (s->slots[j].hash) {
+	while (s->slots[j].tag) {
 		const struct slot *e = &s->slots[j];
-		if (e->hash == h && e->len == len && !memcmp(s->arena.p + e->off, key, len))
-			return false;
+		if (e->tag == tag) {
+			uint32_t elen;
+			memcpy(&elen, s->arena.p + e->off, sizeof(elen));
+			if (elen == len && !memcmp(s->arena.p + e->off + sizeof(elen), key, len))
+				return false;
+		}
 		j = (j + 1) & (s->cap - 1);
 	}
-	s->slots[j] = (struct slot){.hash = h, .off = s->arena.len, .len = len};
+	if (s->arena.len + len + sizeof(uint32_t) > UINT32_MAX)
+		return true; /* 4 GiB of keys: not remembered (never in practice) */
+	s->slots[j] = (struct slot){.tag = tag, .off = (uint32_t)s->arena.len};
+	uint32_t l32 = (uint32_t)len;
+	sb_put(&s->arena, (const char *)&l32, sizeof(l32));
 	sb_put(&s->arena, key, len);
 	s->n++;
 	return true;
@@ -514,6 +532,15 @@ const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 	if (len)
 		*len = m->out.len;
 	return m->out.p;
+}
+
+char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len)
+{
+	ctw_metrics_text(m, len);
+	char *p = m->out.p;
+	m->out = (struct sbuf){0};
+	m->rendered = false;
+	return p;
 }
 
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series)

@@ -16,6 +16,8 @@
 #   per-syscall BPF cost (kernel BPF stats): the sys_exit program for a
 #   process outside every watched cgroup and inside one, and sys_enter added
 #   by --syscall-time.
+# PARTS=core,all,churn,bpf (the default: all four) picks parts; e.g.
+# PARTS=all for the every-module measurement alone.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 O=${1:-build}
@@ -99,6 +101,11 @@ PY
 	echo "   (goal >= 1000 scrapes/s)"
 	printf '== RSS with 100 containers: %s KiB (goal <= 16384 KiB)\n' \
 		"$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")"
+	awk '/^(Rss|Pss|Shared_Clean|Private_Clean|Private_Dirty|Anonymous):/ {printf "   %s %s KiB", $1, $2} END {print ""}' \
+		"/proc/$agent/smaps_rollup"
+	printf '   heap (anonymous, private): %s KiB; threads: %s\n' \
+		"$(awk '/^Anonymous:/ {print $2}' "/proc/$agent/smaps_rollup")" \
+		"$(awk '/^Threads/ {print $2}' "/proc/$agent/status")"
 	sleep 2
 	local t0 t1 hz
 	t0=$(ticks); sleep 20; t1=$(ticks)
@@ -110,8 +117,11 @@ ticks() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
 # Syscall series only exist for what the containers did while watched: the
 # first agent sees their bursts, later ones get the 100 containers' own
 # series plus whatever the sleeping processes do.
-measure "syscalls + resources (the agent core)" --metrics syscalls,resources
-measure "every module (syscalls, resources, tcp, dns, policy)"
+PARTS=",${PARTS:-core,all,churn,bpf},"
+part() { [[ $PARTS == *",$1,"* ]]; }
+part core && measure "syscalls + resources (the agent core)" --metrics syscalls,resources
+part all && measure "every module (syscalls, resources, tcp, dns, policy)"
+if part churn; then
 
 echo
 echo "== churn: 300 \`ctrwatch run\` containers (10 waves of 30 in parallel, each alive ~0.5 s)"
@@ -152,7 +162,9 @@ done
 own_mem=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)
 [ -d "/sys/fs/cgroup/memory$own_mem/$CTRWATCH_CGROUP_PARENT" ] &&
 	find "/sys/fs/cgroup/memory$own_mem/$CTRWATCH_CGROUP_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
+fi
 
+part bpf || exit 0
 echo "== per-syscall BPF cost (kernel BPF stats; getppid loop pinned to CPU 1)"
 cat >"$work/getppid.c" <<'C'
 #include <stdlib.h>

@@ -240,6 +240,72 @@ static void test_server_basic_auth(void **state)
 	ctw_http_stop(h);
 }
 
+/* Body of a response (after the blank line), plain text only. */
+static char *body_of(char *r)
+{
+	char *b = strstr(r, "\r\n\r\n");
+	assert_non_null(b);
+	return b + 4;
+}
+
+/* The scrape cache: one build per window, the same text to every request
+ * in it (plain and gzip), a fresh build after the window or an
+ * invalidation. */
+static void test_server_cache(void **state)
+{
+	char err[256] = "";
+	struct ctw_http_opts o = {.listen = "127.0.0.1:0", .scrape = scrape, .cache_ms = 300};
+	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	if (!h)
+		fail_msg("start: %s", err);
+	int port = ctw_http_port(h);
+	const char *get = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	const char *getz = "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+			   "Connection: close\r\n\r\n";
+	int before = scrapes;
+	char *r1 = request(port, get);
+	char *r2 = request(port, get);
+	char *rz = request(port, getz);
+	char *rh = request(port, "HEAD /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	assert_int_equal(scrapes - before, 1);
+	assert_string_equal(body_of(r1), body_of(r2));
+	assert_non_null(strstr(r1, "ctrwatch_test_total{container=\"web\"} 42\n"));
+	assert_non_null(strstr(rz, "\r\nContent-Encoding: gzip\r\n"));
+	assert_non_null(strstr(rz, "\r\nVary: Accept-Encoding\r\n"));
+	assert_string_equal(body_of(rh), "");
+	/* the gzip body decodes to the same text */
+	const char *cl = strcasestr(rz, "\r\nContent-Length: ");
+	assert_non_null(cl);
+	size_t zlen = strtoul(cl + 18, NULL, 10);
+	char out[4096];
+	z_stream zs = {0};
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)body_of(rz);
+	zs.avail_in = zlen;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = sizeof(out) - 1;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	out[zs.total_out] = '\0';
+	inflateEnd(&zs);
+	assert_string_equal(out, body_of(r1));
+	free(r1);
+	free(r2);
+	free(rz);
+	free(rh);
+
+	/* invalidated: the next request builds afresh */
+	ctw_http_invalidate(h);
+	free(request(port, get));
+	assert_int_equal(scrapes - before, 2);
+	free(request(port, get));
+	assert_int_equal(scrapes - before, 2);
+	/* after the window */
+	usleep(350 * 1000);
+	free(request(port, getz));
+	assert_int_equal(scrapes - before, 3);
+	ctw_http_stop(h);
+}
+
 static void test_server_errors(void **state)
 {
 	char err[256] = "";
@@ -270,7 +336,7 @@ int main(void)
 		cmocka_unit_test(test_parse_listen),   cmocka_unit_test(test_accepts_gzip),
 		cmocka_unit_test(test_gzip_roundtrip), cmocka_unit_test(test_server),
 		cmocka_unit_test(test_server_cap),     cmocka_unit_test(test_server_basic_auth),
-		cmocka_unit_test(test_server_errors),
+		cmocka_unit_test(test_server_errors),  cmocka_unit_test(test_server_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
