@@ -20,11 +20,15 @@
  *   list:a,b   only these (also spelled just "a,b"); the rest are summed
  *              into syscall="other"
  *
- * The module keeps the kernel's `watched` map equal to the set of cgroup
- * ids the registry attributes to containers (each container's own and its
- * nested cgroups).  When a nested cgroup goes away its counts are folded into
- * the container's, so counters never go backwards; when a container goes
- * away, all of its state goes and its series with it.
+ * The module keeps the kernel's watch table (bpf/syscount.h) equal to the
+ * set of cgroup ids the registry attributes to containers (each container's
+ * own and its nested cgroups), all of a container's ids pointing at its
+ * slot: a nested cgroup's calls are the container's from the start, so
+ * nothing is lost or goes backwards when it goes away.  When a container
+ * goes away, all of its state goes and its series with it; its slot is
+ * handed out again only after the next change.  Containers beyond the
+ * SYSCOUNT_SLOTS slots are counted through the kernel's overflow hash.
+ * CTRWATCH_SYSCOUNT_SLOTS=N (tests) hands out only the first N slots.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -80,6 +84,7 @@ struct syscalls {
 	uint64_t *hashed; /* ids in the `watched` hash, sorted */
 	size_t nhashed;
 	bool slot_used[SYSCOUNT_SLOTS], slot_cooling[SYSCOUNT_SLOTS];
+	uint32_t nslots; /* slots handed out: SYSCOUNT_SLOTS but for tests */
 	struct cset *sets;
 	size_t nsets;
 	struct syscount_val *vals;	  /* per-CPU lookup buffer (overflow) */
@@ -163,6 +168,11 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 		free(s);
 		return -EINVAL;
 	}
+	s->nslots = SYSCOUNT_SLOTS;
+	const char *ns = getenv("CTRWATCH_SYSCOUNT_SLOTS");
+	uint64_t v;
+	if (ns && ctw_parse_u64(ns, 0, SYSCOUNT_SLOTS, &v) == 0)
+		s->nslots = v;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus <= 0) {
 		free(s);
@@ -298,7 +308,7 @@ static int zero_slot(struct syscalls *s, uint32_t slot)
 static struct owner *add_owner(struct syscalls *s, uint64_t cgid)
 {
 	uint32_t slot = SYSCOUNT_NO_SLOT;
-	for (uint32_t i = 0; i < SYSCOUNT_SLOTS; i++) {
+	for (uint32_t i = 0; i < s->nslots; i++) {
 		if (s->slot_used[i] || s->slot_cooling[i])
 			continue;
 		int err = zero_slot(s, i);
