@@ -329,8 +329,18 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		return 0;
 	nr = id;
 	spec = bpf_map_lookup_elem(&trace_spec, &nr);
-	if (!spec || !(spec->flags & TRACE_SPEC_SELECTED))
+	if (!spec)
 		return 0;
+	if (!(spec->flags & TRACE_SPEC_SELECTED)) {
+		/* not traced, but it may change pid, tid or comm (an exec, a
+		 * rename): refresh them at the next traced syscall */
+		if (nr == nr_execve || nr == nr_execveat || nr == nr_prctl) {
+			st = bpf_task_storage_get(&task_states, task, NULL, 0);
+			if (st)
+				st->ev.tid = 0;
+		}
+		return 0;
+	}
 	if (filter_pids) {
 		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
