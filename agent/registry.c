@@ -66,7 +66,16 @@ struct entry {
 	char v1_pids[V1_PATH_MAX];
 	bool enriched;
 	uint64_t gone_since_ns; /* kept for the exit grace period */
+	/* v2 resource files found missing (RES_*), not tried again until
+	 * res_probe_ns + RES_REPROBE_NS: on a hybrid host each failed open
+	 * cost a path walk for every container in every refresh. */
+	uint8_t res_missing;
+	uint64_t res_probe_ns;
 };
+
+#define RES_V2_MEMORY 1
+#define RES_V2_PIDS 2
+#define RES_REPROBE_NS (60 * 1000000000ull)
 
 struct idmap {		/* open addressing: cgroup id -> entry index */
 	uint64_t *keys; /* 0 = empty (no cgroup has inode 0) */
@@ -570,18 +579,30 @@ static void scan_state(struct scan *s)
 	closedir(d);
 }
 
-static void add_descendants(struct scan *s, int dfd, size_t idx, int depth)
+/* Cgroups nested in a container count as the container.  Each is also
+ * handed to the dir hook (the agent's inotify watch), so a cgroup created
+ * later inside a container is seen at once, not at the next periodic scan.
+ * abs: the directory's path, in a PATH_MAX * 2 buffer extended in place. */
+static void add_descendants(struct scan *s, int dfd, size_t idx, int depth, char *abs,
+			    size_t abslen)
 {
-	if (depth > MAX_DEPTH)
+	if (depth > MAX_DEPTH) {
+		close(dfd);
 		return;
+	}
 	DIR *d = fdopendir(dfd);
 	if (!d) {
 		close(dfd);
 		return;
 	}
+	if (s->r->dir_hook)
+		s->r->dir_hook(s->r->hook_ctx, abs);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+			continue;
+		size_t nl = strlen(de->d_name);
+		if (abslen + 1 + nl >= PATH_MAX * 2)
 			continue;
 		int cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (cfd < 0)
@@ -589,7 +610,10 @@ static void add_descendants(struct scan *s, int dfd, size_t idx, int depth)
 		struct stat st;
 		if (fstat(cfd, &st) == 0)
 			idmap_put(&s->ids, st.st_ino, idx);
-		add_descendants(s, cfd, idx, depth + 1);
+		abs[abslen] = '/';
+		memcpy(abs + abslen + 1, de->d_name, nl + 1);
+		add_descendants(s, cfd, idx, depth + 1, abs, abslen + 1 + nl);
+		abs[abslen] = '\0';
 	}
 	closedir(d);
 }
@@ -644,7 +668,7 @@ static void walk(struct scan *s, int dfd, char *rel, size_t rellen, int depth)
 			e->c.cgroup_id = st.st_ino;
 			ctw_strlcpy(e->c.cgroup_path, abs, sizeof(e->c.cgroup_path));
 			idmap_put(&s->ids, st.st_ino, s->n - 1);
-			add_descendants(s, cfd, s->n - 1, depth + 1);
+			add_descendants(s, cfd, s->n - 1, depth + 1, abs, strlen(abs));
 		} else if (depth < MAX_DEPTH) {
 			walk(s, cfd, rel, rellen + 1 + nl, depth + 1);
 		} else {
@@ -1033,13 +1057,29 @@ int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_co
 
 /* ---- resources ---- */
 
+/* dir/file into buf (NUL-terminated, truncated to size - 1); no allocation:
+ * these run a few hundred times per resources refresh. */
+static bool read_small(const char *dir, const char *file, char *buf, size_t size)
+{
+	char p[PATH_MAX + 64];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return true;
+}
+
 static bool read_u64_file(const char *dir, const char *file, uint64_t *v)
 {
-	char p[PATH_MAX + 64], buf[64];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	if (ctw_read_line(p, buf, sizeof(buf)) < 0)
+	char buf[64];
+	if (!read_small(dir, file, buf, sizeof(buf)))
 		return false;
-	if (!strcmp(buf, "max")) {
+	if (!strncmp(buf, "max", 3) && (!buf[3] || buf[3] == '\n')) {
 		*v = UINT64_MAX;
 		return true;
 	}
@@ -1052,13 +1092,11 @@ static bool read_u64_file(const char *dir, const char *file, uint64_t *v)
 	return true;
 }
 
-/* "key value" lines */
+/* "key value" lines (the keys read here are within a file's first KiB) */
 static bool read_keyed(const char *dir, const char *file, const char *key, uint64_t *v)
 {
-	char p[PATH_MAX + 64];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	_cleanup_free_ char *buf = NULL;
-	if (ctw_read_file(p, &buf, NULL) < 0)
+	char buf[1024];
+	if (!read_small(dir, file, buf, sizeof(buf)))
 		return false;
 	size_t kl = strlen(key);
 	for (char *line = buf; line && *line;) {
@@ -1079,10 +1117,17 @@ int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c
 	size_t j;
 	if (!idmap_get(&r->ids, c->cgroup_id, &j))
 		return -ENOENT;
-	const struct entry *e = &r->ents[j];
+	struct entry *e = &r->ents[j];
 	const char *v2 = e->c.cgroup_path;
 	uint64_t v;
 	memset(out, 0, sizeof(*out));
+	if (e->res_missing) {
+		uint64_t now = ctw_now_ns();
+		if (now - e->res_probe_ns >= RES_REPROBE_NS)
+			e->res_missing = 0;
+	}
+	if (!e->res_missing)
+		e->res_probe_ns = ctw_now_ns();
 	/* v2 first (cpu.stat exists in every v2 cgroup); v1 files on hybrid hosts. */
 	if (read_keyed(v2, "cpu.stat", "usage_usec", &v)) {
 		out->cpu_seconds = v / 1e6;
@@ -1091,7 +1136,10 @@ int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c
 		out->cpu_seconds = v / 1e9;
 		out->has_cpu = true;
 	}
-	if (read_u64_file(v2, "memory.current", &v)) {
+	bool v2mem = !(e->res_missing & RES_V2_MEMORY) && read_u64_file(v2, "memory.current", &v);
+	if (!v2mem)
+		e->res_missing |= RES_V2_MEMORY;
+	if (v2mem) {
 		out->memory_bytes = v;
 		out->has_memory = true;
 		if (read_u64_file(v2, "memory.max", &v) && v != UINT64_MAX) {
@@ -1115,8 +1163,12 @@ int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c
 			out->has_oom = true;
 		}
 	}
-	if (read_u64_file(v2, "pids.current", &v) ||
-	    (e->v1_pids[0] && read_u64_file(e->v1_pids, "pids.current", &v))) {
+	bool pids = !(e->res_missing & RES_V2_PIDS) && read_u64_file(v2, "pids.current", &v);
+	if (!pids) {
+		e->res_missing |= RES_V2_PIDS;
+		pids = e->v1_pids[0] && read_u64_file(e->v1_pids, "pids.current", &v);
+	}
+	if (pids) {
 		out->pids = v;
 		out->has_pids = true;
 	}

@@ -124,3 +124,29 @@ t_ok "... and leave after it (within grace + discovery interval + 5 s of slack)"
 t_cmp "... not before the grace ran out ($((SECONDS - t0)) s)" $((SECONDS - t0)) -ge 2
 t_ok "the others stay" counted db
 agent_stop
+
+# A cgroup created later inside a known container counts for it at once,
+# without waiting for the periodic rescan (60 s here): the agent watches
+# container directories and their nested ones with inotify.  (On a host
+# where other cgroups come and go, as on a shared test machine, their
+# inotify events trigger rescans too, so this passed here even without the
+# watches: it guards the behaviour, not the watch itself.)
+N1=$(hex nested)
+cgn="$base/system.slice/cri-containerd-$N1.scope"
+mkdir -p "$cgn"
+on_exit "cg_rmdir '$cgn'"
+port=$(free_port)
+agent_start "$port" --host-root "$host" --discovery-interval 60s || exit 1
+t_ok "an empty container cgroup is discovered" \
+	wait_for 5 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'container_id=\"$N1\"'"
+t0=$SECONDS
+mkdir -p "$cgn/inner/deeper"
+nested_conn() {
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec curl -fsS -o /dev/null "$2"' sh \
+		"$cgn/inner/deeper" "http://127.0.0.1:$port/healthz"
+	scrape "$port" | grep -q "^ctrwatch_tcp_connections_total{container=\"${N1:0:12}\""
+}
+t_ok "a connection from a cgroup created inside it later counts for it at once" \
+	wait_for 8 nested_conn
+t_cmp "... long before the periodic rescan ($((SECONDS - t0)) s)" $((SECONDS - t0)) -lt 30
+agent_stop
