@@ -688,6 +688,9 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 		}
 		if (m.type == SYNC_PTY) {
 			*master = got;
+			/* The size before the command runs (it may ask at once). */
+			if (isatty(STDIN_FILENO))
+				tty_copy_winsize(STDIN_FILENO, got);
 			continue;
 		}
 		if (m.type == SYNC_ERR) {
@@ -820,8 +823,6 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	notify_parent(c, 0, 0, NULL);
 
 	bool raw = o->tty && master >= 0 && isatty(STDIN_FILENO) && !o->detach;
-	if (master >= 0 && isatty(STDIN_FILENO))
-		tty_copy_winsize(STDIN_FILENO, master);
 	if (raw)
 		tty_raw(STDIN_FILENO, true);
 	int ws = 0;

@@ -128,6 +128,9 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 			}
 			sync_send(sv[1], SYNC_PTY, 0, NULL, mfd);
 			close(mfd);
+			/* Wait until the parent has set the window size. */
+			if (sync_recv(sv[1], &m, NULL) != 1 || m.type != SYNC_GO)
+				_exit(CTW_EXIT_RUNTIME);
 		} else {
 			if (!o->interactive) {
 				int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -163,6 +166,10 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		int rr = sync_recv(sv[0], &m, &got);
 		if (rr == 1 && m.type == SYNC_PTY) {
 			master = got;
+			/* The size before the command runs (it may ask at once). */
+			if (isatty(STDIN_FILENO))
+				tty_copy_winsize(STDIN_FILENO, master);
+			sync_send(sv[0], SYNC_GO, 0, NULL, -1);
 			continue;
 		}
 		if (rr == 1 && m.type == SYNC_ERR) {
@@ -175,10 +182,8 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		break; /* EOF: exec'd */
 	}
 	bool raw = master >= 0 && isatty(STDIN_FILENO);
-	if (raw) {
-		tty_copy_winsize(STDIN_FILENO, master);
+	if (raw)
 		tty_raw(STDIN_FILENO, true);
-	}
 	int ws = 0;
 	relay_run(master, o->interactive, pid, pid, sigfd, NULL, &ws);
 	if (raw)

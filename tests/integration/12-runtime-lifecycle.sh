@@ -110,7 +110,8 @@ t_eq "logs -f --tail 1 of an exited container" "c" "$(timeout 10 "$CTW_BIN" logs
 # (its monitor may linger as a zombie until the machine's reaper gets to it)
 t_cmp "logs -f of an exited container returns at once (ms)" $((($(date +%s%N) - t0) / 1000000)) -lt 500
 ctw rm lg2 >/dev/null
-ctw run -d --name lg4 busybox sh -c 'seq 1 5000; seq 1 3 >&2; echo old; sleep 1; echo new' >/dev/null
+# (pauses between the streams: what waits in both pipes at once has no order)
+ctw run -d --name lg4 busybox sh -c 'seq 1 5000; sleep 0.2; seq 1 3 >&2; sleep 0.2; echo old; sleep 1; echo new' >/dev/null
 wait_for 5 sh -c "'$CTW_BIN' logs lg4 | grep -q old"
 t_eq "logs -f --tail 0: only what comes next" "new" "$(timeout 10 "$CTW_BIN" logs -f --tail 0 lg4 2>&1)"
 t_eq "logs: 5000 lines on stdout" "5002" "$(ctw logs lg4 2>/dev/null | wc -l | tr -d ' ')"
