@@ -51,6 +51,9 @@ int log_open(struct log_writer *w, const char *id, bool tty, struct ctw_err *err
 		goto fail;
 	close(out[1]);
 	close(errp[1]);
+	/* Our ends only: the container's write ends stay blocking. */
+	fcntl(out[0], F_SETFL, O_NONBLOCK);
+	fcntl(errp[0], F_SETFL, O_NONBLOCK);
 	w->out = out[0];
 	w->err = errp[0];
 	return 0;
@@ -153,13 +156,21 @@ void log_write(struct log_writer *w, int stream, const char *buf, size_t n)
 
 bool log_copy(struct log_writer *w, int fd, int stream)
 {
+	/* The pipes (non-blocking) are drained, up to 1 MiB a call: when we
+	 * fell behind, a stream's backlog goes to the log before the other
+	 * stream's later output.  The pty master is read once. */
+	int rounds = fd == w->out || fd == w->err ? 64 : 1;
 	char buf[16384];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n < 0)
-		return errno == EINTR || errno == EAGAIN;
-	if (n == 0)
-		return false;
-	log_write(w, stream, buf, (size_t)n);
+	for (int i = 0; i < rounds; i++) {
+		ssize_t n = read(fd, buf, sizeof(buf));
+		if (n < 0)
+			return errno == EINTR || errno == EAGAIN;
+		if (n == 0)
+			return false;
+		log_write(w, stream, buf, (size_t)n);
+		if ((size_t)n < sizeof(buf))
+			break;
+	}
 	return true;
 }
 
