@@ -11,8 +11,10 @@
  * read becomes entries: one per complete line (F) and, for a trailing piece
  * without a newline, a partial one (P) that the next entries of the same
  * stream continue.  The monitor reads both pipes in one poll loop, so the
- * file keeps the order in which the two streams wrote, up to what one poll
- * round sees at once.  With -t the pty's output is stdout, as in Docker.
+ * file keeps the order in which the two streams wrote, except for output
+ * of both that waits in the pipes at once: then a ready pipe is drained
+ * (up to 1 MiB, stdout first) before the other.  With -t the pty's output
+ * is stdout, as in Docker.
  */
 #include <errno.h>
 #include <fcntl.h>
