@@ -31,6 +31,8 @@ fi
 t_eq "/sys/fs/cgroup is the unified hierarchy" cgroup2fs "$(stat -f -c %T /sys/fs/cgroup)"
 
 P=$CTRWATCH_CGROUP_PARENT/v2
+# The run's parent: removed at the end when this suite made it (run alone).
+[ -d "$(cgroup2_dir "$CTRWATCH_CGROUP_PARENT")" ] || on_exit "rmdir '$(cgroup2_dir "$CTRWATCH_CGROUP_PARENT")'"
 export CTRWATCH_CGROUP_PARENT=$P
 PD=$(cgroup2_dir "$P")
 on_exit 'for c in $("$CTW_BIN" ps -aq); do "$CTW_BIN" rm -f "$c"; done; "$CTW_BIN" gc; cgroup_rm_tree "$CTRWATCH_CGROUP_PARENT"'
