@@ -1099,11 +1099,13 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 				malloc_trim(0);
 			} else if (fd == a->inofd) {
 				drain(fd);
-				/* Changes become one rescan 100 ms after the first of
-				 * them: at most ten scans a second however busy the
-				 * host's cgroup tree is. */
+				/* Changes become one rescan 250 ms after the first of
+				 * them: at most four scans a second however busy the
+				 * host's cgroup tree is.  (A scan of a host with 100
+				 * containers costs ~3-5 ms; on the shared test machine
+				 * other work's cgroups caused 1.5-3 scans a second.) */
 				if (!a->rescan_pending) {
-					arm_timer(a->debounce_fd, 100 * 1000000ull, false);
+					arm_timer(a->debounce_fd, 250 * 1000000ull, false);
 					a->rescan_pending = true;
 				}
 			} else if (fd == a->debounce_fd) {

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: Apache-2.0
 # Load and churn, shortened for `make test` (tests/bench/agent-bench.sh has
 # the long versions):
-#  - wrk, 100 connections, 5 s on /metrics: no socket error, no non-200, and
-#    the agent's RSS afterwards within 8 MiB of before;
+#  - wrk, 100 connections, 20 s on /metrics (as the issue asks; ~15 s more
+#    than the 5 s this suite used to take): no socket error, no non-200,
+#    at least 200 scrapes/s, and the agent's RSS afterwards within 8 MiB of
+#    before (connection pools are mmap'ed and go back at close; most of what
+#    remains is allocator slack);
 #  - churn: 300 containers (Docker-layout cgroups with a process each) come
 #    and go in waves while /metrics is scraped, plus 10 `ctrwatch run`
 #    containers; afterwards none of their series remain and RSS is within 4 MiB of where it was after a
@@ -21,9 +24,9 @@ agent_start "$port" --discovery-interval 1s || exit 1
 url=http://127.0.0.1:$port/metrics
 curl -fsS "$url" >/dev/null
 rss0=$(rss_kib "$AGENT_PID")
-out=$(wrk -t 2 -c 100 -d 5s "$url" 2>&1)
+out=$(wrk -t 2 -c 100 -d 20s "$url" 2>&1)
 reqs=$(awk '/requests in/ {print $1}' <<<"$out")
-t_cmp "wrk: scrapes served ($reqs in 5 s)" "${reqs:-0}" -gt 1000
+t_cmp "wrk: scrapes served ($reqs in 20 s)" "${reqs:-0}" -gt 4000
 t_nomatch "wrk: no socket errors" 'Socket errors' "$out"
 t_nomatch "wrk: no non-2xx responses" 'Non-2xx' "$out"
 rss1=$(rss_kib "$AGENT_PID")
