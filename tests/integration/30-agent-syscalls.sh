@@ -17,12 +17,12 @@ apid=$AGENT_PID
 progs=$(agent_prog_ids "$apid" | tr '\n' ' ')
 t_match "the agent holds BPF programs (ids: $progs)" '[0-9]' "$progs"
 
-# Two more agents with bounded syscall sets watch the same containers; the
-# list one gets no slots (CTRWATCH_SYSCOUNT_SLOTS=0): it counts every
+# Two more agents with bounded syscall sets watch the same containers (the
+# top one also accounts time, with sys_enter); the list one gets no slots (CTRWATCH_SYSCOUNT_SLOTS=0): it counts every
 # container through the kernel's overflow hash, the main agent through
 # slots, and the two must agree.
 port_top=$(free_port)
-"$CTW_BIN" agent --listen "127.0.0.1:$port_top" --syscalls top:3 --metrics syscalls \
+"$CTW_BIN" agent --listen "127.0.0.1:$port_top" --syscalls top:3 --syscall-time --metrics syscalls \
 	>"$CTW_WORK/agent-top.log" 2>&1 &
 top_pid=$!
 on_exit "kill -TERM $top_pid 2>/dev/null"
@@ -73,6 +73,12 @@ t_match "--syscalls top:3: the rest summed as syscall=\"other\"" \
 	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"other\"\\} [1-9]" "$m"
 t_match "--syscalls top:3: busy syscalls of the loop are the ones kept" \
 	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"(openat|clone|wait4|brk|close|set_robust_list|prctl)\"\\}" "$m"
+secs=$(printf '%s\n' "$m" | grep "^ctrwatch_syscall_seconds_total{container=\"$ctr\"" |
+	awk '{ s += $NF } END { printf "%.6f", s }')
+calls=$(series_sum "$m" "^ctrwatch_syscalls_total\\{container=\"$ctr\",")
+# it has slept 2 s (nanosleep) and waited for 1500 cats (wait4)
+t_ok "--syscall-time: $ctr spent >= 1.9 s in syscalls ($secs s over $calls calls)" \
+	awk -v s="$secs" 'BEGIN { exit !(s >= 1.9 && s < 120) }'
 m=$(scrape "$port_list")
 t_eq "--syscalls openat,execve: only those and other" "execve openat other" \
 	"$(printf '%s\n' "$m" | grep "^ctrwatch_syscalls_total{container=\"$ctr\"" |
