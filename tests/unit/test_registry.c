@@ -338,10 +338,14 @@ static void test_hooks(void **state)
 	assert_int_equal(ctw_registry_scan(r), 1);
 	assert_int_equal(nadded, 1);
 	assert_int_equal(nremoved, 0);
-	assert_int_equal(ndirs, 2); /* the root and system.slice, not the container */
-	/* Unchanged: no events. */
+	/* the root, system.slice and the container (a cgroup created inside
+	 * it later must be seen too) */
+	assert_int_equal(ndirs, 3);
+	/* Unchanged: no events; the container, watched already, is not
+	 * handed to the hook again (the tree above it is). */
 	assert_int_equal(ctw_registry_scan(r), 1);
 	assert_int_equal(nadded, 1);
+	assert_int_equal(ndirs, 5);
 	/* One more, one gone. */
 	mkd("cg/system.slice/docker-" ID2 ".scope");
 	char p[PATH_MAX * 2];
