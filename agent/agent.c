@@ -75,6 +75,11 @@ struct watch {
 	int fd;
 	void (*cb)(void *ctx);
 	void *ctx;
+	/* Not a ring buffer's epoll fd nor a timer: a control event (the
+	 * policy module's file watch) whose effect a scrape must show at once,
+	 * so the scrape cache is dropped after the callback.  Ring buffers
+	 * carry the data plane (counts a scrape a second later will show). */
+	bool invalidates;
 	struct watch *next;
 };
 
@@ -296,6 +301,13 @@ int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void 
 	w->fd = fd;
 	w->cb = cb;
 	w->ctx = ctx;
+	char link[64], target[64] = "";
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	ssize_t tl = readlink(link, target, sizeof(target) - 1);
+	if (tl > 0)
+		target[tl] = '\0';
+	w->invalidates = strcmp(target, "anon_inode:[eventpoll]") &&
+			 strcmp(target, "anon_inode:[timerfd]");
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int err = errno;
@@ -1065,6 +1077,8 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 			if (!(evs[i].data.u64 & (1ull << 63))) {
 				struct watch *w = evs[i].data.ptr;
 				w->cb(w->ctx);
+				if (w->invalidates)
+					ctw_http_invalidate(a->http);
 				continue;
 			}
 			int fd = (int)(evs[i].data.u64 & 0xffffffff);
@@ -1086,6 +1100,7 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 								a->mods[k].mod->reload(
 									a->mods[k].state);
 						rescan(a);
+						ctw_http_invalidate(a->http);
 					} else {
 						pr_info("signal %d: stopping", si.ssi_signo);
 						a->stopping = true;
