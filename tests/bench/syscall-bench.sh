@@ -27,7 +27,8 @@
 # machine; the others' are charged at the rate measured in an idle second
 # just before (they take the observers' early exit, where there is one).
 #   tests/bench/syscall-bench.sh [BUILD_DIR]   (N=20000 ROUNDS=100 PASSES=2;
-#   MODES="agent trace ..." runs only those modes, untraced always)
+#   MODES="agent trace ..." runs only those modes, untraced always;
+#   AGENT_ARGS="--syscall-time" adds agent options)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 O=${1:-build}
@@ -63,7 +64,7 @@ cc -O2 -o "$tmp/syscall-floor" tests/bench/syscall-floor.c -lbpf -lelf -lz || ex
 cc -O2 -std=gnu11 -D_GNU_SOURCE -Ibpf -o "$tmp/syscall-format" tests/bench/syscall-format.c \
 	"$O"/trace/format.o "$O"/trace/syscalls.o "$O"/lib/*.o -lseccomp -lbpf -lpthread || exit 1
 
-declare -A gp oc bpfns
+declare -A gp oc bpfns gpall ocall
 # BPF run-time statistics: "id name run_time_ns run_cnt" of every program
 progs_snap() { bpftool prog show -j 2>/dev/null | jq -r '.[] | "\(.id) \(.name) \(.run_time_ns // 0) \(.run_cnt // 0)"'; }
 max_prog_id() { bpftool prog show -j 2>/dev/null | jq '[.[].id] | max // 0'; }
@@ -139,8 +140,14 @@ record() { # mode "getppid_ns=.. openclose_ns=.. ..."  (keeps the lowest)
 	for kv in $2; do
 		v=${kv#*=}
 		case $kv in
-		getppid_ns=*) lower "${gp[$1]:-}" "$v" && gp[$1]=$v ;;
-		openclose_ns=*) lower "${oc[$1]:-}" "$v" && oc[$1]=$v ;;
+		getppid_ns=*)
+			lower "${gp[$1]:-}" "$v" && gp[$1]=$v
+			gpall[$1]+="$v "
+			;;
+		openclose_ns=*)
+			lower "${oc[$1]:-}" "$v" && oc[$1]=$v
+			ocall[$1]+="$v "
+			;;
 		loop_s=*) loop[$1]=$v ;;
 		esac
 	done
@@ -206,7 +213,7 @@ one_pass() {
 	[ "$stats_on" = 1 ] || ! want untraced || bench untraced
 
 	if want agent && start_bg "$tmp/agent.log" "listening\|serving\|ready" \
-		"$BIN" agent --listen "127.0.0.1:$PORT" --metrics syscalls --discovery-interval 1s -v; then
+		"$BIN" agent --listen "127.0.0.1:$PORT" --metrics syscalls --discovery-interval 1s -v ${AGENT_ARGS:-}; then
 		bench_bpf agent '^syscount_'
 		stop_bg
 	fi
@@ -254,6 +261,7 @@ echo "syscall-bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 base_gp=${gp[untraced]}
 base_oc=${oc[untraced]}
 echo
+echo "lowest over the $PASSES passes (each pass: its fastest round):"
 printf '%-10s %12s %10s %8s   %14s %10s %8s\n' mode getppid_ns +ns x_untr openat+close_ns +ns x_untr
 for m in untraced agent trace floor syscount bpftrace strace; do
 	[ -n "${gp[$m]:-}" ] || continue
@@ -261,6 +269,23 @@ for m in untraced agent trace floor syscount bpftrace strace; do
 		printf "%-10s %12.1f %10.1f %8.2f   %14.1f %10.1f %8.2f\n", m, g, g - bg, g / bg, o, o - bo, o / bo }'
 done
 echo
+echo "medians over the $PASSES passes (each pass: its fastest round):"
+declare -A gpm ocm
+for m in untraced agent trace floor syscount bpftrace strace; do
+	[ -n "${gpall[$m]:-}" ] || continue
+	gpm[$m]=$(median <<<"${gpall[$m]}")
+	ocm[$m]=$(median <<<"${ocall[$m]}")
+	awk -v m="$m" -v g="${gpm[$m]}" -v o="${ocm[$m]}" -v bg="$(median <<<"${gpall[untraced]}")" \
+		-v bo="$(median <<<"${ocall[untraced]}")" 'BEGIN {
+		printf "%-10s %12.1f %10.1f %8.2f   %14.1f %10.1f %8.2f\n", m, g, g - bg, g / bg, o, o - bo, o / bo }'
+done
+awk -v g="${gpm[agent]:-0}" -v f="${gpm[floor]:-0}" -v s="${gpm[syscount]:-0}" -v t="${gpm[trace]:-0}" \
+	-v b="${gpm[untraced]:-0}" 'BEGIN {
+	if (f > b && g > 0) printf "medians: agent overhead / floor overhead (getppid):     %.2f  (goal <= 1.5)\n", (g - b) / (f - b)
+	if (s > b && g > 0) printf "medians: agent overhead / syscount overhead:            %.2f  (goal <= 1.0)\n", (g - b) / (s - b)
+	if (t > 0 && b > 0) printf "medians: trace streaming / untraced (getppid):          %.2f  (goal <= 3.0)\n", t / b
+}'
+echo "lowest over the passes (the table above):"
 awk -v g="${gp[agent]:-0}" -v f="${gp[floor]:-0}" -v s="${gp[syscount]:-0}" -v t="${gp[trace]:-0}" \
 	-v st="${gp[strace]:-0}" -v b="$base_gp" 'BEGIN {
 	if (f > b && g > 0) printf "wall clock: agent overhead / floor overhead (getppid):  %.2f  (goal <= 1.5)\n", (g - b) / (f - b)
