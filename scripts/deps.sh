@@ -9,7 +9,7 @@ pkgs=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
 	libseccomp-dev libmicrohttpd-dev libarchive-dev libjansson-dev libyaml-dev
-	libmnl-dev libnftables-dev libnl-route-3-dev libcmocka-dev libclang-rt-14-dev
+	libmnl-dev libnftables-dev libcmocka-dev libclang-rt-14-dev
 	libssl-dev
 	# run time: the built-in image, networking
 	busybox-static iproute2 nftables ethtool
