@@ -87,9 +87,9 @@ struct syscalls {
 	uint32_t nslots; /* slots handed out: SYSCOUNT_SLOTS but for tests */
 	struct cset *sets;
 	size_t nsets;
-	struct syscount_val *vals;	  /* per-CPU lookup buffer (overflow) */
-	struct syscount_slot *slotbuf;	  /* per-CPU lookup buffer (counts) */
-	struct syscount_slot_time *tbuf;  /* per-CPU lookup buffer (times) */
+	struct syscount_val *vals;	 /* per-CPU lookup buffer (overflow) */
+	struct syscount_slot *slotbuf;	 /* per-CPU lookup buffer (counts) */
+	struct syscount_slot_time *tbuf; /* per-CPU lookup buffer (times) */
 	/* the last read, merged by container, for REFRESH_NS */
 	struct row *rows;
 	bool *keep;
@@ -424,9 +424,9 @@ static void syscalls_rescanned(void *state)
 	ctw_registry_cgroup_ids(reg, collect_id, &now);
 	sort_ids(now.ids, now.owners, now.n);
 
-	if (now.n == s->nids && (!now.n || (!memcmp(now.ids, s->ids, now.n * sizeof(*now.ids)) &&
-					    !memcmp(now.owners, s->owners,
-						    now.n * sizeof(*now.owners))))) {
+	if (now.n == s->nids &&
+	    (!now.n || (!memcmp(now.ids, s->ids, now.n * sizeof(*now.ids)) &&
+			!memcmp(now.owners, s->owners, now.n * sizeof(*now.owners))))) {
 		free(now.ids);
 		free(now.owners);
 		return;
@@ -582,8 +582,8 @@ static void add_row(struct syscalls *s, struct ctw_registry *reg, const struct s
 
 /* Every syscall of the containers with a slot: one lookup per container
  * (its row on every CPU), a row per syscall it made. */
-static void read_slots(struct syscalls *s, struct ctw_registry *reg, struct row **rows,
-		       size_t *n, size_t *cap)
+static void read_slots(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
+		       size_t *cap)
 {
 	int fd = bpf_map__fd(s->skel->maps.counts);
 	int tfd = bpf_map__fd(s->skel->maps.times);
@@ -619,8 +619,8 @@ static void read_slots(struct syscalls *s, struct ctw_registry *reg, struct row 
 /* Every (container, syscall) in the overflow hash, in as few syscalls as
  * possible: batched lookups, key by key only where the kernel refuses
  * batches. */
-static void read_overflow(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
-		     size_t *cap)
+static void read_overflow(struct syscalls *s, struct ctw_registry *reg, struct row **rows,
+			  size_t *n, size_t *cap)
 {
 	int fd = bpf_map__fd(s->skel->maps.overflow);
 	__u32 batch = 4096, count;

@@ -74,7 +74,7 @@ const volatile bool timing = false; /* account time (needs sys_enter) */
  * watched container (the agent's registry: containers and their
  * descendant cgroups). */
 __u64 watch_tab[2 * SYSCOUNT_TAB_SIZE];
-__u32 tab_base;	 /* 0 or SYSCOUNT_TAB_SIZE: the half in use */
+__u32 tab_base; /* 0 or SYSCOUNT_TAB_SIZE: the half in use */
 __u32 use_hash; /* some ids are only in `watched` */
 
 /* key: cgroup v2 id (__u64), value: struct syscount_watch (slot, owner):

@@ -28,20 +28,20 @@
 #include <linux/types.h>
 #endif
 
-#define SYSCOUNT_NR_MAX 512	  /* syscall numbers at or above are ignored */
-#define SYSCOUNT_SLOTS 256	  /* rows of `counts` (containers counted there) */
+#define SYSCOUNT_NR_MAX 512	     /* syscall numbers at or above are ignored */
+#define SYSCOUNT_SLOTS 256	     /* rows of `counts` (containers counted there) */
 #define SYSCOUNT_NO_SLOT 0xffffffffu /* watched.slot: count in `overflow` */
 
 #define SYSCOUNT_TAB_BITS 15
 #define SYSCOUNT_TAB_SIZE (1u << SYSCOUNT_TAB_BITS) /* entries per half */
 #define SYSCOUNT_TAB_PROBES 8
-#define SYSCOUNT_TAB_NO_SLOT 0xffffu /* entry's slot: look in `watched` */
+#define SYSCOUNT_TAB_NO_SLOT 0xffffu	 /* entry's slot: look in `watched` */
 #define SYSCOUNT_TAB_ID_MAX (1ull << 48) /* ids at or above: `watched` only */
-#define SYSCOUNT_TAB_HASH(id) ((__u32)(((id) * 0x9E3779B97F4A7C15ull) >> (64 - SYSCOUNT_TAB_BITS)))
+#define SYSCOUNT_TAB_HASH(id) ((__u32)(((id)*0x9E3779B97F4A7C15ull) >> (64 - SYSCOUNT_TAB_BITS)))
 
 /* Value of `watched` (key: cgroup v2 id). */
 struct syscount_watch {
-	__u32 slot;  /* row of counts/times, or SYSCOUNT_NO_SLOT */
+	__u32 slot; /* row of counts/times, or SYSCOUNT_NO_SLOT */
 	__u32 __pad;
 	__u64 owner; /* the container's own cgroup id (overflow key) */
 };
@@ -68,7 +68,7 @@ struct syscount_key {
 	__u32 __pad;
 };
 
-struct syscount_val {  /* `overflow` value, one per CPU */
+struct syscount_val { /* `overflow` value, one per CPU */
 	__u64 calls;
 	__u64 errors;
 	__u64 time_ns; /* only when timing is on */

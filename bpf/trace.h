@@ -94,7 +94,7 @@ _Static_assert(sizeof(struct ctw_trace_event) == 112, "ABI: ctw_trace_event");
 #define TRACE_TAB_BITS 13
 #define TRACE_TAB_SIZE (1u << TRACE_TAB_BITS) /* twice the traced map */
 #define TRACE_TAB_PROBES 8
-#define TRACE_TAB_HASH(id) ((__u32)(((id) * 0x9E3779B97F4A7C15ull) >> (64 - TRACE_TAB_BITS)))
+#define TRACE_TAB_HASH(id) ((__u32)(((id)*0x9E3779B97F4A7C15ull) >> (64 - TRACE_TAB_BITS)))
 
 /* Value of the traced map (key: cgroup id). */
 struct ctw_trace_cgroup {

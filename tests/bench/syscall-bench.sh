@@ -187,7 +187,7 @@ trace_pass() {
 	taskset -c 1 "$BIN" run --trace='--stats' --trace-output /dev/null -v "$tmp:/b:ro" \
 		busybox /b/syscall-bench -c 0 -n "$N" -r "$ROUNDS" >"$tmp/trace.out" 2>"$trace_err" &
 	rp=$!
-	first= last=
+	first='' last=''
 	while kill -0 "$rp" 2>/dev/null; do # sample the programs while they live
 		if [ "$stats_on" = 1 ]; then
 			snap=$(progs_snap | awk -v since="$since" '$1 > since && $2 ~ /^trace_(enter|exit)$/')
