@@ -282,6 +282,21 @@ static void put_escaped_value(struct sbuf *b, const char *v)
 	}
 }
 
+/* Decimal digits of u into buf (at least 21 bytes), NUL-terminated. */
+static void format_u64(uint64_t u, char *buf)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	size_t o = 0;
+	while (n)
+		buf[o++] = tmp[--n];
+	buf[o] = '\0';
+}
+
 /* Shortest text that reads back as the same double; Prometheus spellings
  * for the special values. */
 void ctw_metrics_format_value(double v, char *buf, size_t size)
@@ -296,20 +311,10 @@ void ctw_metrics_format_value(double v, char *buf, size_t size)
 	}
 	if (fabs(v) < 9007199254740992.0 && v == (double)(int64_t)v && size >= 24) {
 		/* integers (most counters): no printf */
-		char tmp[24];
 		int64_t x = (int64_t)v;
-		uint64_t u = x < 0 ? -(uint64_t)x : (uint64_t)x;
-		size_t n = 0;
-		do {
-			tmp[n++] = '0' + u % 10;
-			u /= 10;
-		} while (u);
-		size_t o = 0;
 		if (x < 0)
-			buf[o++] = '-';
-		while (n)
-			buf[o++] = tmp[--n];
-		buf[o] = '\0';
+			*buf++ = '-';
+		format_u64(x < 0 ? -(uint64_t)x : (uint64_t)x, buf);
 		return;
 	}
 	for (int prec = 6; prec <= 17; prec++) {
@@ -459,11 +464,11 @@ bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, con
 	for (size_t i = 0; i < nbounds; i++) {
 		cum += buckets[i];
 		ctw_metrics_format_value(bounds[i], le, sizeof(le));
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)cum);
+		format_u64(cum, v);
 		put_series(&f->body, f->name, "_bucket", l, n, le, v);
 	}
 	cum += buckets[nbounds];
-	snprintf(v, sizeof(v), "%llu", (unsigned long long)cum);
+	format_u64(cum, v);
 	put_series(&f->body, f->name, "_bucket", l, n, "+Inf", v);
 	ctw_metrics_format_value(sum, le, sizeof(le));
 	put_series(&f->body, f->name, "_sum", l, n, NULL, le);

@@ -169,6 +169,10 @@ static void test_histogram(void **state)
 	const uint64_t one[] = {7};
 	assert_true(ctw_metrics_histogram(m, NULL, NULL, one, 0, 0.5));
 	assert_non_null(strstr(text(m), "h2_bucket{le=\"+Inf\"} 7\nh2_sum 0.5\nh2_count 7\n"));
+	/* Bucket counts are integers in full, beyond 2^53 too. */
+	const uint64_t big[] = {18446744073709551615ull};
+	assert_true(ctw_metrics_histogram(m, L("x", "big"), NULL, big, 0, 0));
+	assert_non_null(strstr(text(m), "h2_count{x=\"big\"} 18446744073709551615\n"));
 	ctw_metrics_free(m);
 }
 
