@@ -689,7 +689,8 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 	size_t n = 0, cap = s->rowcap;
 	read_slots(s, reg, &rows, &n, &cap);
 	read_overflow(s, reg, &rows, &n, &cap);
-	qsort(rows, n, sizeof(*rows), cmp_row);
+	if (n)
+		qsort(rows, n, sizeof(*rows), cmp_row);
 	/* merge rows of the same (container, nr): nested cgroups */
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -36,10 +36,13 @@ wait_for 10 curl -fsS "http://127.0.0.1:$port_list/readyz"
 
 # ---- a ctrwatch container ----
 ctr=ctwa30-$$
-"$CTW_BIN" run --name "$ctr" busybox sh -c '
+# it works, then idles until the test touches ctl30/stop (at most 60 s)
+mkdir -p "$CTW_WORK/ctl30"
+"$CTW_BIN" run --name "$ctr" -v "$CTW_WORK/ctl30:/ctl:ro" busybox sh -c '
 	sleep 2
 	i=0; while [ $i -lt 1500 ]; do cat /etc/hostname >/dev/null; i=$((i+1)); done
-	sleep 8' >"$CTW_WORK/run30.log" 2>&1 &
+	i=0; while [ ! -e /ctl/stop ] && [ $i -lt 60 ]; do sleep 1; i=$((i+1)); done' \
+	>"$CTW_WORK/run30.log" 2>&1 &
 run=$!
 on_exit "kill $run 2>/dev/null; '$CTW_BIN' rm -f $ctr"
 
@@ -152,6 +155,7 @@ t_match "containers gauge counts both" '^ctrwatch_containers ([2-9]|[1-9][0-9]+)
 	"$(grep -m1 '^ctrwatch_containers ' "$CTW_WORK/scrape30.txt")"
 
 # ---- they leave ----
+touch "$CTW_WORK/ctl30/stop"
 kill -KILL "$fake_pid"; wait "$fake_pid" 2>/dev/null; rm -rf "${CTRWATCH_STATE:?}/$fake"
 # (the syscalls and resources series; other modules answer for their own)
 gone() { ! scrape "$port" | grep -E '^ctrwatch_(syscall|container_)' | grep -q "container=\"$1\""; }
