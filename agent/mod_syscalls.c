@@ -73,12 +73,13 @@ struct syscalls {
 	unsigned int top_n;
 	uint64_t list_bits[SYSCOUNT_NR_MAX / 64];
 	char *names[SYSCOUNT_NR_MAX];
-	/* cgroup ids in `watched`, sorted, with their container's id */
+	/* cgroup ids in the watch table, sorted, with their container's id */
 	uint64_t *ids, *owners;
 	size_t nids;
 	/* containers counted, and which slots are taken: a slot freed by one
-	 * rescan is handed out again only after the next one, so no program
-	 * still counting for the old container can touch the new one's row */
+	 * change of the table is handed out again only at the next change, so
+	 * no program still counting for the old container can touch the new
+	 * one's row */
 	struct owner *own;
 	size_t nown;
 	uint64_t *hashed; /* ids in the `watched` hash, sorted */
