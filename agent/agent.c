@@ -306,8 +306,8 @@ int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void 
 	ssize_t tl = readlink(link, target, sizeof(target) - 1);
 	if (tl > 0)
 		target[tl] = '\0';
-	w->invalidates = strcmp(target, "anon_inode:[eventpoll]") &&
-			 strcmp(target, "anon_inode:[timerfd]");
+	w->invalidates =
+		strcmp(target, "anon_inode:[eventpoll]") && strcmp(target, "anon_inode:[timerfd]");
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
 	if (epoll_ctl(a->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int err = errno;

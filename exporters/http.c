@@ -213,8 +213,12 @@ int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen)
 		return -EIO;
 	}
 	/* deflateBound() is ~the input size; keep what was used. */
-	char *shrunk = realloc(buf, n ? n : 1);
-	*out = shrunk ? shrunk : buf;
+	if (n) {
+		char *shrunk = realloc(buf, n);
+		if (shrunk)
+			buf = shrunk;
+	}
+	*out = buf;
 	*outlen = n;
 	return 0;
 }
@@ -264,7 +268,8 @@ static bool authorized(struct ctw_http *h, struct MHD_Connection *c)
  * frees it. */
 static struct MHD_Response *metrics_response(char *body, size_t len, bool gzip)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	if (!r) {
 		free(body);
 		return NULL;

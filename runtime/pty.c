@@ -90,14 +90,15 @@ int relay_run(int master, bool interactive, pid_t pid, pid_t signal_pid, int sig
 	      struct log_writer *log, int *wstatus)
 {
 	bool exited = false, stdin_open = interactive && master >= 0, master_open = master >= 0;
-	bool out_open = log && log->out >= 0, err_open = log && log->err >= 0;
+	int out_fd = log ? log->out : -1, err_fd = log ? log->err : -1;
+	bool out_open = out_fd >= 0, err_open = err_fd >= 0;
 	while (!exited || master_open || out_open || err_open) {
 		struct pollfd pfd[5] = {
 			{.fd = sigfd, .events = POLLIN},
 			{.fd = master_open ? master : -1, .events = POLLIN},
 			{.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
-			{.fd = out_open ? log->out : -1, .events = POLLIN},
-			{.fd = err_open ? log->err : -1, .events = POLLIN},
+			{.fd = out_open ? out_fd : -1, .events = POLLIN},
+			{.fd = err_open ? err_fd : -1, .events = POLLIN},
 		};
 		/* Once the command is gone, drain what the pty and the pipes
 		 * still hold (a process that escaped the pid namespace's end
