@@ -10,19 +10,22 @@
  * built through the scrape callback at most once per cache window (or when
  * the agent says the data changed); every request in the window gets the
  * same reference-counted response, and the gzip of it, compressed once when
- * first asked for (Accept-Encoding).  Basic auth, when set, guards /metrics only:
+ * first asked for (Accept-Encoding).  Once scrapes come at a steady interval,
+ * the next text is built ahead of the next scrape (see `ahead`).  Basic auth, when set, guards /metrics only:
  * the kubelet's probes on /healthz and /readyz carry no credentials.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,18 +49,35 @@ struct ctw_http {
 	struct ctw_http_opts o;
 	char *user, *pass;
 	char *cert_pem, *key_pem;
-	/* One builder reused by every scrape (MHD runs one thread), so a
-	 * steady-state scrape allocates little. */
+	/* The builder (without a cache, reused by every scrape: a steady
+	 * state allocates little).  Under `lock`. */
 	struct ctw_metrics *m;
-	/* The scrape cache, used on MHD's thread only: our references to the
-	 * current responses (plain, and gzip once asked for), the text the
-	 * plain one owns, and when it was built.  `stale` is set from the
-	 * agent's thread. */
+	/* The scrape cache, under `lock` (MHD's thread and `ahead`): our
+	 * references to the current responses (plain, and gzip once asked
+	 * for), the text the plain one owns, and when it was built.  `stale`
+	 * is set from the agent's thread. */
 	struct MHD_Response *plain, *gz;
 	const char *text;
 	size_t text_len;
 	uint64_t built_ns;
 	atomic_bool stale;
+	/* Scrape-ahead (with a cache): Prometheus scrapes at a fixed
+	 * interval, and a scrape that finds the cache expired pays the whole
+	 * build (~5 ms for 5 000 series here, ~1.5 ms more for the gzip).  Once
+	 * two scrapes came one interval apart, our `ahead` thread builds the
+	 * next text (and its gzip when the scraper asks for gzip) shortly
+	 * before the next scrape is due, which then finds a fresh cache.  It
+	 * builds once per scrape, as a request would: nothing when nobody
+	 * scrapes.  `lock` guards the cache, the builder and these fields
+	 * between MHD's thread and `ahead`. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t ahead;
+	bool ahead_started, quit;
+	bool want_gz;		 /* the last scrape asked for gzip */
+	uint64_t last_scrape_ns; /* when the last scrape began */
+	uint64_t ahead_at_ns;	 /* when to build ahead; 0: not planned */
+	uint64_t build_ns;	 /* how long the last build took */
 };
 
 /* Split "ADDR:PORT", ":PORT", "[V6]:PORT" into host (NULL = any) and port. */
@@ -297,12 +317,13 @@ void ctw_http_invalidate(struct ctw_http *h)
 		atomic_store(&h->stale, true);
 }
 
-/* Build /metrics afresh when the cache is older than cache_ms or stale. */
-static int refresh(struct ctw_http *h)
+/* Build /metrics afresh when forced, or when the cache is older than
+ * cache_ms or stale.  Called with h->lock held. */
+static int refresh(struct ctw_http *h, uint64_t now, bool force)
 {
-	uint64_t now = ctw_now_ns();
 	bool stale = atomic_exchange(&h->stale, false);
-	if (h->plain && !stale && now - h->built_ns < (uint64_t)h->o.cache_ms * 1000000ull)
+	if (!force && h->plain && !stale &&
+	    now - h->built_ns < (uint64_t)h->o.cache_ms * 1000000ull)
 		return 0;
 	drop_cache(h);
 	if (!h->m)
@@ -328,25 +349,89 @@ static int refresh(struct ctw_http *h)
 	}
 	h->text_len = len;
 	h->built_ns = now;
+	h->build_ns = ctw_now_ns() - now;
 	return h->plain ? 0 : -ENOMEM;
+}
+
+/* The gzip response of the current text, made once.  h->lock held. */
+static void ensure_gz(struct ctw_http *h)
+{
+	char *zbuf;
+	size_t zlen;
+	if (!h->gz && h->text && ctw_gzip(h->text, h->text_len, &zbuf, &zlen) == 0)
+		h->gz = metrics_response(zbuf, zlen, true);
+}
+
+/* A /metrics request at `now`: is it a new scrape (not a repeat within the
+ * cache window), and if two came one steady interval apart, when should the
+ * next text be built?  h->lock held. */
+static void plan_ahead(struct ctw_http *h, uint64_t now, bool gz)
+{
+	uint64_t win = (uint64_t)h->o.cache_ms * 1000000ull;
+	if (!h->ahead_started || (h->last_scrape_ns && now - h->last_scrape_ns < win))
+		return;
+	uint64_t interval = h->last_scrape_ns ? now - h->last_scrape_ns : 0;
+	h->last_scrape_ns = now;
+	h->want_gz = gz;
+	h->ahead_at_ns = 0;
+	/* Plausible scrape intervals only: two cache windows up to an hour. */
+	if (interval < 2 * win || interval > 3600ull * 1000000000ull)
+		return;
+	/* Early enough for a slow build, late enough that the text is still
+	 * fresh (younger than the window) when the scrape comes. */
+	uint64_t lead = 4 * h->build_ns;
+	if (lead < 100000000ull)
+		lead = 100000000ull;
+	if (lead > win / 2)
+		lead = win / 2;
+	h->ahead_at_ns = now + interval - lead;
+	pthread_cond_signal(&h->wake);
+}
+
+static void *ahead_main(void *arg)
+{
+	struct ctw_http *h = arg;
+	pthread_mutex_lock(&h->lock);
+	while (!h->quit) {
+		uint64_t at = h->ahead_at_ns, now = ctw_now_ns();
+		if (!at) {
+			pthread_cond_wait(&h->wake, &h->lock);
+			continue;
+		}
+		if (now < at) {
+			struct timespec ts = {.tv_sec = (time_t)(at / 1000000000ull),
+					      .tv_nsec = (long)(at % 1000000000ull)};
+			pthread_cond_timedwait(&h->wake, &h->lock, &ts);
+			continue;
+		}
+		h->ahead_at_ns = 0;
+		/* A request built it moments ago: nothing to do. */
+		if (h->plain && now - h->built_ns < (uint64_t)h->o.cache_ms * 500000ull)
+			continue;
+		if (refresh(h, now, true) == 0 && h->want_gz)
+			ensure_gz(h);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
 }
 
 static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *c)
 {
-	if (refresh(h) < 0)
-		return MHD_NO;
-	struct MHD_Response *r = h->plain;
 	bool gz = ctw_http_accepts_gzip(
 		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
-	if (gz && !h->gz && h->text) {
-		char *zbuf;
-		size_t zlen;
-		if (ctw_gzip(h->text, h->text_len, &zbuf, &zlen) == 0)
-			h->gz = metrics_response(zbuf, zlen, true);
+	enum MHD_Result ret = MHD_NO;
+	pthread_mutex_lock(&h->lock);
+	uint64_t now = ctw_now_ns();
+	plan_ahead(h, now, gz);
+	if (refresh(h, now, false) == 0) {
+		if (gz)
+			ensure_gz(h);
+		/* Queued under the lock: `ahead` may replace the cache, and
+		 * MHD holds its own reference once queued. */
+		ret = MHD_queue_response(c, MHD_HTTP_OK, gz && h->gz ? h->gz : h->plain);
 	}
-	if (gz && h->gz)
-		r = h->gz;
-	return MHD_queue_response(c, MHD_HTTP_OK, r);
+	pthread_mutex_unlock(&h->lock);
+	return ret;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -404,6 +489,12 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 	struct ctw_http *h = xcalloc(1, sizeof(*h));
 	h->o = *opts;
 	h->fd = -1;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* ctw_now_ns()'s clock */
+	pthread_cond_init(&h->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	h->m = ctw_metrics_new(opts->max_series);
 	/* A peer that hangs up mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
@@ -468,6 +559,15 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 		snprintf(errbuf, errlen, "start HTTP server on %s failed", opts->listen);
 		goto out_free;
 	}
+	if (opts->cache_ms) {
+		pthread_attr_t ta;
+		pthread_attr_init(&ta);
+		pthread_attr_setstacksize(&ta, 1 << 20); /* builds keep their data on the heap */
+		h->ahead_started = pthread_create(&h->ahead, &ta, ahead_main, h) == 0;
+		pthread_attr_destroy(&ta);
+		if (!h->ahead_started)
+			pr_warn("http: no scrape-ahead thread: every scrape builds its text");
+	}
 	return h;
 
 out_free:
@@ -491,6 +591,13 @@ void ctw_http_stop(struct ctw_http *h)
 			h->fd = -1; /* MHD keeps it and closes it itself */
 		MHD_stop_daemon(h->d);
 	}
+	if (h->ahead_started) {
+		pthread_mutex_lock(&h->lock);
+		h->quit = true;
+		pthread_cond_signal(&h->wake);
+		pthread_mutex_unlock(&h->lock);
+		pthread_join(h->ahead, NULL);
+	}
 	if (h->fd >= 0)
 		close(h->fd);
 	free(h->user);
@@ -499,5 +606,7 @@ void ctw_http_stop(struct ctw_http *h)
 	free(h->key_pem);
 	drop_cache(h);
 	ctw_metrics_free(h->m);
+	pthread_cond_destroy(&h->wake);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "../../exporters/exporters.h"
+#include "../../lib/lib.h"
 
 static void test_parse_listen(void **state)
 {
@@ -88,7 +90,7 @@ static void test_gzip_roundtrip(void **state)
 
 /* ---- live server ---- */
 
-static int scrapes;
+static _Atomic int scrapes; /* MHD's thread and the scrape-ahead thread build */
 static bool is_ready;
 
 static void scrape(void *ctx, struct ctw_metrics *m)
@@ -306,6 +308,48 @@ static void test_server_cache(void **state)
 	ctw_http_stop(h);
 }
 
+static void sleep_until(uint64_t t0, unsigned int ms)
+{
+	uint64_t at = t0 + ms * 1000000ull, now = ctw_now_ns();
+	if (now < at)
+		usleep((useconds_t)((at - now) / 1000));
+}
+
+/* Scrape-ahead: two scrapes one interval apart, and the third finds its
+ * text built before it came (no build in the request); once scrapes stop,
+ * at most the one planned build follows. */
+static void test_server_ahead(void **state)
+{
+	char err[256] = "";
+	struct ctw_http_opts o = {.listen = "127.0.0.1:0", .scrape = scrape, .cache_ms = 400};
+	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	if (!h)
+		fail_msg("start: %s", err);
+	int port = ctw_http_port(h);
+	const char *getz = "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+			   "Connection: close\r\n\r\n";
+	int before = scrapes;
+	uint64_t t0 = ctw_now_ns();
+	free(request(port, getz)); /* t = 0: builds */
+	sleep_until(t0, 1000);
+	free(request(port, getz)); /* t = 1 s: builds; next one due at 2 s */
+	assert_int_equal(scrapes - before, 2);
+	sleep_until(t0, 1700);
+	assert_int_equal(scrapes - before, 2); /* not yet: at 2 s less a lead <= 200 ms */
+	sleep_until(t0, 1990);
+	assert_int_equal(scrapes - before, 3); /* built ahead */
+	char *r = request(port, getz);	       /* t = 2 s: served from it */
+	assert_non_null(strstr(r, "\r\nContent-Encoding: gzip\r\n"));
+	free(r);
+	assert_int_equal(scrapes - before, 3);
+	/* Nobody scrapes any more: one more build ahead (for 3 s), then none. */
+	sleep_until(t0, 3300);
+	assert_int_equal(scrapes - before, 4);
+	sleep_until(t0, 4600);
+	assert_int_equal(scrapes - before, 4);
+	ctw_http_stop(h);
+}
+
 static void test_server_errors(void **state)
 {
 	char err[256] = "";
@@ -337,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_roundtrip), cmocka_unit_test(test_server),
 		cmocka_unit_test(test_server_cap),     cmocka_unit_test(test_server_basic_auth),
 		cmocka_unit_test(test_server_errors),  cmocka_unit_test(test_server_cache),
+		cmocka_unit_test(test_server_ahead),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
