@@ -352,7 +352,8 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
 int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
 	      struct ctw_err *err)
 {
-	int r = cg_paths(s, parent, err);
+	/* The caller may have computed (and recorded) the paths already. */
+	int r = s->cgroup[0] ? 0 : cg_paths(s, parent, err);
 	if (r)
 		return r;
 	int nv1 = s->nv1;

@@ -592,6 +592,21 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 			return ctw_err_set(err, errno, "open %s", path);
 	}
 
+	const char *parent = o->cgroup_parent;
+	if (!parent || !*parent)
+		parent = getenv("CTRWATCH_CGROUP_PARENT");
+	if (!parent || !*parent)
+		parent = "ctrwatch";
+	if (!strcmp(parent, "..") || strstr(parent, "../") || ctw_str_has_suffix(parent, "/.."))
+		return ctw_err_setx(err, EINVAL, "cgroup parent `%s`: `..` is not allowed", parent);
+	/* The cgroup paths go into the first state file, before they are made:
+	 * a run killed at any point after it leaves what `gc` can find, and no
+	 * second write is needed (on ext4 with `discard` a rewrite waits for
+	 * the discard of the block it replaces). */
+	r = cg_paths(s, parent, err);
+	if (r)
+		return r;
+
 	/* The name is reserved by the state file, under the lock. */
 	int lk = state_lock();
 	if (name_in_use(s->name)) {
@@ -617,21 +632,14 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	    (r = ctw_mkdir_p(c->merged, 0755)))
 		return ctw_err_set(err, -r, "create %s", c->cdir);
 
-	const char *parent = o->cgroup_parent;
-	if (!parent || !*parent)
-		parent = getenv("CTRWATCH_CGROUP_PARENT");
-	if (!parent || !*parent)
-		parent = "ctrwatch";
-	if (!strcmp(parent, "..") || strstr(parent, "../") || ctw_str_has_suffix(parent, "/.."))
-		return ctw_err_setx(err, EINVAL, "cgroup parent `%s`: `..` is not allowed", parent);
 	struct cg_limits lim = {o->memory, o->cpus_milli, o->pids_limit};
 	r = cg_create(s, parent, &lim, err);
 	if (r)
 		return r;
 	c->created_cg = true;
 	/* Compiled before the clone: the child gets the program in its copy
-	 * of our memory.  The device filter and the state with the cgroup
-	 * paths come after it, while the child prepares the root (start()). */
+	 * of our memory.  The device filter comes after it, while the child
+	 * prepares the root (start()). */
 	if (!o->privileged && (!o->seccomp || strcmp(o->seccomp, "unconfined"))) {
 		r = seccomp_compile(o->seccomp, s->caps, &c->prog, err);
 		if (r)
@@ -671,8 +679,6 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 	/* Before the GO: nothing in the child opens a device or runs the
 	 * command until then. */
 	if (!o->privileged && (r = cg_device_filter(s, err)))
-		goto out_kill;
-	if ((r = ctw_state_save(s, err)))
 		goto out_kill;
 	if (o->net.mode == CTW_NET_BRIDGE || o->net.mode == CTW_NET_CONTAINER) {
 		if (net_available()) {

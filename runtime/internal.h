@@ -22,7 +22,8 @@ enum cg_layout cg_layout(void);
 const char *cg_v2_mount(void);
 /* Create the container's cgroups below parent (relative to our own cgroup
  * in each hierarchy unless it starts with '/'), fill s->cgroup, s->v1,
- * s->cgroup_id, apply limits.  On failure nothing is left. */
+ * s->cgroup_id, apply limits (paths already in s, from cg_paths(), are
+ * used as they are).  On failure nothing is left. */
 int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
 	      struct ctw_err *err);
 /* Only compute the paths cg_create would use. */
