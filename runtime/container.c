@@ -442,22 +442,27 @@ void container_cleanup(struct ctw_state *s, bool remove_all)
 	/* Removing what the container made moments ago waits on the disk (on
 	 * ext4 mounted with `discard`, a block freed in the journal transaction
 	 * that allocated it is discarded at once, ~0.2 ms each here): its
-	 * directories go on a thread of their own while we remove the rest.
-	 * A kill in between leaves what `gc` removes. */
-	char *d = remove_all ? container_dir(s->id) : NULL;
-	pthread_t t;
-	bool threaded = d && pthread_create(&t, NULL, rm_rf_main, d) == 0;
+	 * directories and its state directory go on two threads while we
+	 * remove the cgroups.  A kill in between leaves what `gc` removes. */
+	char *d[2] = {NULL, NULL};
+	pthread_t t[2];
+	bool threaded[2] = {false, false};
+	if (remove_all) {
+		d[0] = container_dir(s->id);
+		d[1] = state_path(s->id, NULL);
+		for (int i = 0; i < 2; i++)
+			threaded[i] = pthread_create(&t[i], NULL, rm_rf_main, d[i]) == 0;
+	}
 	cg_destroy(s, true);
 	if (net_available() &&
 	    (!strcmp(s->net_mode, "bridge") || !strcmp(s->net_mode, "container")))
 		ctw_net_teardown(s->id, NULL);
-	if (remove_all) {
-		state_remove(s->id);
-		if (threaded)
-			pthread_join(t, NULL);
+	for (int i = 0; remove_all && i < 2; i++) {
+		if (threaded[i])
+			pthread_join(t[i], NULL);
 		else
-			ctw_rm_rf(d);
-		free(d);
+			ctw_rm_rf(d[i]);
+		free(d[i]);
 	}
 }
 
