@@ -22,6 +22,23 @@ export CTRWATCH_ROOT=$work/root CTRWATCH_STATE=$work/state CTRWATCH_CGROUP_PAREN
 # runc/crun get a private netns with only lo from `runc spec`: the same as
 # --net none. (Bridge mode would also create ctrwatch0 in the root netns.)
 export CTRWATCH_NET=${CTRWATCH_NET:-none}
+# runc and crun read a relative cgroupsPath against PID 1's cgroups (the
+# hierarchy roots here), and take one path for every hierarchy.  The one
+# path below our own cgroup in all of them starts with our deepest own path
+# (the v1 memory one on this host; "/" elsewhere).  What does not exist yet
+# of it in each hierarchy is ours, and removed afterwards (deepest first).
+own=$(awk -F: '{ if (length($3) > length(p)) p = $3 } END { print p }' /proc/self/cgroup)
+ocipath="${own%/}/ctwbench$$/oci"
+oci_made=()
+for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+	[ -e "$mnt/cgroup.procs" ] || continue
+	p=
+	IFS=/ read -ra comps <<<"${ocipath#/}"
+	for c in "${comps[@]}"; do
+		p=$p/$c
+		[ -d "${mnt%/}$p" ] || oci_made+=("${mnt%/}$p")
+	done
+done
 cleanup() {
 	"$CTW" gc >/dev/null 2>&1 || true
 	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id"; done
@@ -35,6 +52,9 @@ cleanup() {
 		d=$mnt${path%/}/ctwbench$$
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done </proc/self/cgroup
+	for ((i = ${#oci_made[@]} - 1; i >= 0; i--)); do
+		rmdir "${oci_made[i]}" 2>/dev/null || true # (oci: runc/crun removed it)
+	done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -46,7 +66,7 @@ mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/proc" "$bundle/rootfs/dev" "$bundl
 cp /bin/busybox "$bundle/rootfs/bin/busybox"
 for a in sh true echo; do ln -s busybox "$bundle/rootfs/bin/$a"; done
 (cd "$bundle" && runc spec)
-jq --arg cg "ctwbench$$/oci" '.process.args = ["/bin/true"] | .process.terminal = false
+jq --arg cg "$ocipath" '.process.args = ["/bin/true"] | .process.terminal = false
 	| .linux.cgroupsPath = $cg | .root.readonly = false' \
 	"$bundle/config.json" >"$bundle/config.json.new"
 mv "$bundle/config.json.new" "$bundle/config.json"
