@@ -31,6 +31,8 @@
 #   AGENT_ARGS="--syscall-time" adds agent options)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=scripts/cgroup-lib.sh
+. scripts/cgroup-lib.sh
 O=${1:-build}
 BIN=$PWD/$O/ctrwatch
 N=${N:-20000}
@@ -50,9 +52,8 @@ cleanup() {
 	for p in "${bg[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	"$BIN" gc >/dev/null 2>&1
 	# the parent cgroup the runs created below ours, in every hierarchy
-	for d in /sys/fs/cgroup/*/"$CTRWATCH_CGROUP_PARENT" /sys/fs/cgroup/unified/"$CTRWATCH_CGROUP_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
+	# (below our own there: the v1 memory one is not the root here)
+	cgroup_rm_tree "$CTRWATCH_CGROUP_PARENT"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

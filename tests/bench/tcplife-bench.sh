@@ -10,6 +10,8 @@
 #   SECS=3 ROUNDS=5 PORT=19280 tests/bench/tcplife-bench.sh build
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=scripts/cgroup-lib.sh
+. scripts/cgroup-lib.sh
 O=${1:-build}
 BIN=$PWD/$O/ctrwatch
 SECS=${SECS:-3}
@@ -31,10 +33,9 @@ export CTRWATCH_ROOT
 tracer=
 cleanup() {
 	[ -n "$tracer" ] && kill -INT "$tracer" 2>/dev/null && wait "$tracer" 2>/dev/null
-	local d
-	for d in /sys/fs/cgroup/*/"$CTRWATCH_CGROUP_PARENT" /sys/fs/cgroup/unified/"$CTRWATCH_CGROUP_PARENT"; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
+	# the parent cgroup the runs created below ours, in every hierarchy
+	# (below our own there: the v1 memory one is not the root here)
+	cgroup_rm_tree "$CTRWATCH_CGROUP_PARENT"
 	rm -rf "$W"
 }
 trap cleanup EXIT
