@@ -36,16 +36,13 @@ CTW_DL_FN(L, int, archive_write_close, (struct archive * a), (a))
 /* Variadic: the message is formatted here and passed on as "%s". */
 void archive_set_error(struct archive *a, int err, const char *fmt, ...)
 {
-	static __typeof__(&archive_set_error) fn;
 	char msg[512];
 	va_list ap;
 
-	if (!fn)
-		fn = (__typeof__(&archive_set_error))ctw_dl_sym(&L, "archive_set_error");
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fn(a, err, "%s", msg);
+	CTW_DL_RESOLVE(L, archive_set_error)(a, err, "%s", msg);
 }
 
 CTW_DL_FN(L, struct archive_entry *, archive_entry_new, (void), ())

@@ -145,30 +145,29 @@ int ctw_dl_open(struct ctw_dl_lib *lib, struct ctw_err *err);
  * message naming the library and package): the install is broken. */
 void *ctw_dl_sym(struct ctw_dl_lib *lib, const char *name);
 
-/* Define the library function NAME with the header's prototype PARAMS, passing
- * ARGS to the real one.  The resolved pointer is cached; races only ever store
- * the same value. */
-#define CTW_DL_FN(lib, ret, name, params, args)                                                  \
-	ret name params                                                                          \
-	{                                                                                        \
+/* The library's NAME, resolved on the first call and cached; races only
+ * ever store the same value.  (A GNU statement expression.) */
+#define CTW_DL_RESOLVE(lib, name)                                                                \
+	({                                                                                       \
 		static __typeof__(&name) ctw_dl_cache_;                                          \
 		__typeof__(&name) ctw_dl_f_ = __atomic_load_n(&ctw_dl_cache_, __ATOMIC_ACQUIRE); \
 		if (!ctw_dl_f_) {                                                                \
 			ctw_dl_f_ = (__typeof__(&name))ctw_dl_sym(&(lib), #name);                \
 			__atomic_store_n(&ctw_dl_cache_, ctw_dl_f_, __ATOMIC_RELEASE);           \
 		}                                                                                \
-		return ctw_dl_f_ args;                                                           \
+		ctw_dl_f_;                                                                       \
+	})
+/* Define the library function NAME with the header's prototype PARAMS,
+ * passing ARGS to the real one. */
+#define CTW_DL_FN(lib, ret, name, params, args)        \
+	ret name params                                \
+	{                                              \
+		return CTW_DL_RESOLVE(lib, name) args; \
 	}
-#define CTW_DL_VOID(lib, name, params, args)                                                     \
-	void name params                                                                         \
-	{                                                                                        \
-		static __typeof__(&name) ctw_dl_cache_;                                          \
-		__typeof__(&name) ctw_dl_f_ = __atomic_load_n(&ctw_dl_cache_, __ATOMIC_ACQUIRE); \
-		if (!ctw_dl_f_) {                                                                \
-			ctw_dl_f_ = (__typeof__(&name))ctw_dl_sym(&(lib), #name);                \
-			__atomic_store_n(&ctw_dl_cache_, ctw_dl_f_, __ATOMIC_RELEASE);           \
-		}                                                                                \
-		ctw_dl_f_ args;                                                                  \
+#define CTW_DL_VOID(lib, name, params, args)    \
+	void name params                        \
+	{                                       \
+		CTW_DL_RESOLVE(lib, name) args; \
 	}
 
 #endif /* CTW_LIB_H */
