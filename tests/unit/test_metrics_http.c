@@ -250,16 +250,23 @@ static char *body_of(char *r)
 	return b + 4;
 }
 
+/* A server with a scrape cache of cache_ms. */
+static struct ctw_http *start_cached(unsigned int cache_ms)
+{
+	char err[256] = "";
+	struct ctw_http_opts o = {.listen = "127.0.0.1:0", .scrape = scrape, .cache_ms = cache_ms};
+	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	if (!h)
+		fail_msg("start: %s", err);
+	return h;
+}
+
 /* The scrape cache: one build per window, the same text to every request
  * in it (plain and gzip), a fresh build after the window or an
  * invalidation. */
 static void test_server_cache(void **state)
 {
-	char err[256] = "";
-	struct ctw_http_opts o = {.listen = "127.0.0.1:0", .scrape = scrape, .cache_ms = 300};
-	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
-	if (!h)
-		fail_msg("start: %s", err);
+	struct ctw_http *h = start_cached(300);
 	int port = ctw_http_port(h);
 	const char *get = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	const char *getz = "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
@@ -320,11 +327,7 @@ static void sleep_until(uint64_t t0, unsigned int ms)
  * at most the one planned build follows. */
 static void test_server_ahead(void **state)
 {
-	char err[256] = "";
-	struct ctw_http_opts o = {.listen = "127.0.0.1:0", .scrape = scrape, .cache_ms = 400};
-	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
-	if (!h)
-		fail_msg("start: %s", err);
+	struct ctw_http *h = start_cached(400);
 	int port = ctw_http_port(h);
 	const char *getz = "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
 			   "Connection: close\r\n\r\n";
