@@ -71,10 +71,16 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 	-keyout "$CTW_WORK/key.pem" -out "$CTW_WORK/cert.pem" >/dev/null 2>&1
 echo 'prom:s3cret' >"$CTW_WORK/auth"
 port=$(free_port)
-agent_start "$port" --tls-cert "$CTW_WORK/cert.pem" --tls-key "$CTW_WORK/key.pem" \
-	--basic-auth-file "$CTW_WORK/auth" >/dev/null 2>&1 ||
-	# agent_start polls plain http: poll https instead
-	wait_for 10 curl -fsk "https://127.0.0.1:$port/readyz"
+# (not agent_start: it polls plain http, which a TLS server never answers)
+AGENT_LOG=$CTW_WORK/agent-tls.log
+"$CTW_BIN" agent --listen "127.0.0.1:$port" --tls-cert "$CTW_WORK/cert.pem" \
+	--tls-key "$CTW_WORK/key.pem" --basic-auth-file "$CTW_WORK/auth" >"$AGENT_LOG" 2>&1 &
+AGENT_PID=$!
+on_exit "kill -TERM $AGENT_PID 2>/dev/null; sleep 0.3; kill -KILL $AGENT_PID 2>/dev/null"
+if ! wait_for 20 curl -fsk "https://127.0.0.1:$port/readyz"; then
+	echo "# the TLS agent did not become ready:"
+	sed 's/^/#   /' "$AGENT_LOG"
+fi
 surl=https://127.0.0.1:$port
 t_eq "TLS: /healthz over https without credentials" 200 \
 	"$(curl -sk -o /dev/null -w '%{http_code}' "$surl/healthz")"
