@@ -296,6 +296,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		.lowerdirs = c->lowerdirs,
 		.upper = c->upper,
 		.work = c->work,
+		.volatile_upper = c->remove,
 		.files_dir = c->files_dir,
 		.volumes = o->volumes,
 		.nvolumes = o->nvolumes,

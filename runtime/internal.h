@@ -64,6 +64,8 @@ struct rootfs_spec {
 	const char *merged;    /* mount point of the new root */
 	const char *lowerdirs; /* "top:...:bottom" */
 	const char *upper, *work;
+	/* The upper layer goes with the container when it exits: no sync. */
+	bool volatile_upper;
 	const char *files_dir; /* resolv.conf, hosts, hostname to bind */
 	const struct ctw_volume *volumes;
 	size_t nvolumes;

@@ -294,8 +294,13 @@ int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err)
 	ret = do_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL, err);
 	if (ret)
 		return ret;
-	char *opts =
-		xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", r->lowerdirs, r->upper, r->work);
+	/* An overlay syncs its whole upper filesystem when it goes (syncfs
+	 * and a disk cache flush at the container's exit, 0.5 ms here and far
+	 * more on a busy host).  Nobody reads an upper layer that is removed
+	 * at exit, so such a one is mounted `volatile` (as Podman does for
+	 * --rm): no sync at all. */
+	char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", r->lowerdirs, r->upper,
+			       r->work, r->volatile_upper ? ",volatile" : "");
 	ret = do_mount("overlay", root, "overlay", 0, opts, err);
 	free(opts);
 	if (ret)

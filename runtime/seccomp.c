@@ -175,6 +175,25 @@ static const struct sc_rule default_rules[] = {
 
 /* ---- compiling rules ---- */
 
+/* Filters are laid out as a binary tree of syscall numbers rather than
+ * libseccomp's default list.  The kernel walks the filter once per syscall
+ * number, with interrupts off, when it is installed (to cache which calls
+ * are always allowed): through a ~330-instruction list that took 0.3-1 ms
+ * of every container's start here; through the tree, a few steps each.
+ * Every syscall the container makes is also checked in O(log n). */
+#define FILTER_OPTIMIZE 2
+
+static scmp_filter_ctx new_filter(uint32_t def)
+{
+	scmp_filter_ctx ctx = seccomp_init(def);
+	if (!ctx)
+		return NULL;
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	/* Older libseccomp (< 2.5) lacks it: then the list it is. */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, FILTER_OPTIMIZE);
+	return ctx;
+}
+
 static int add_rule(scmp_filter_ctx ctx, uint32_t def, const struct sc_rule *r, uint64_t caps,
 		    const char *where, struct ctw_err *err)
 {
@@ -414,12 +433,11 @@ static int compile_json(const char *path, uint64_t caps, struct sock_fprog **pro
 				 defs ? defs : "(missing)");
 		goto out;
 	}
-	ctx = seccomp_init(def);
+	ctx = new_filter(def);
 	if (!ctx) {
 		r = ctw_err_setx(err, ENOMEM, "seccomp_init");
 		goto out;
 	}
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	json_t *calls = json_object_get(root, "syscalls");
 	if (calls && !json_is_array(calls)) {
 		r = ctw_err_setx(err, EINVAL, "%s: syscalls: must be a list", path);
@@ -466,6 +484,8 @@ static uint64_t fnv(uint64_t h, const void *data, size_t len)
 static char *cache_path(uint64_t caps)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
+	int layout = FILTER_OPTIMIZE;
+	h = fnv(h, &layout, sizeof(layout));
 	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++) {
 		const struct sc_rule *r = &default_rules[i];
 		for (const char *const *n = r->names; *n; n++)
@@ -521,7 +541,7 @@ int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog **prog
 		free(cpath);
 		return 0;
 	}
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+	scmp_filter_ctx ctx = new_filter(SCMP_ACT_ERRNO(EPERM));
 	if (!ctx) {
 		free(cpath);
 		return ctw_err_setx(err, ENOMEM, "seccomp_init");

@@ -38,6 +38,19 @@ t_fail "--read-only: root not writable" ctw run --read-only busybox touch /x
 t_ok "--read-only: tmpfs still writable" ctw run --read-only --tmpfs /tmp busybox touch /tmp/x
 t_ok "writes go to the container's own upper layer" \
 	sh -c "'$CTW_BIN' run busybox sh -c 'echo x > /etc/x' && ! '$CTW_BIN' run busybox test -e /etc/x"
+# An upper layer removed at exit (foreground, or -d --rm) is not synced when
+# it goes (volatile); a detached container's, which stays, is.
+rootopts() { awk '$2 == "/" && $3 == "overlay" { print $4 }'; }
+t_match "a removed container's upper layer is volatile" 'volatile' \
+	"$(ctw run busybox cat /proc/mounts | rootopts)"
+t_match "  and still writable" '^x$' "$(ctw run busybox sh -c 'echo x > /x; cat /x')"
+did=$(ctw run -d busybox sleep 30)
+t_nomatch "a detached container's upper layer is not volatile" 'volatile' \
+	"$(ctw exec "$did" cat /proc/mounts | rootopts)"
+ctw rm -f "$did" >/dev/null
+did=$(ctw run -d --rm busybox sleep 30)
+t_match "-d --rm: volatile" 'volatile' "$(ctw exec "$did" cat /proc/mounts | rootopts)"
+ctw rm -f "$did" >/dev/null
 
 t_eq "--entrypoint" "ep" "$(ctw run --entrypoint /bin/echo busybox ep)"
 t_eq "no command: the image's Cmd runs (sh on /dev/null stdin)" "0" "$(ctw run busybox; echo $?)"
