@@ -60,6 +60,7 @@ struct ctw_net_opts {
 	const char *name; /* for /etc/hosts */
 	const char *hostname;
 	const char *join_pid;	/* CONTAINER mode: pid of the other container */
+	const char *netns_path; /* the container's netns; NULL: /proc/PID/ns/net */
 	const char *const *dns; /* --dns servers, NULL-terminated, or NULL */
 	const struct ctw_net_publish *publish;
 	size_t npublish;

@@ -37,10 +37,13 @@ static void veth_name(uint32_t ip, char name[16])
 	snprintf(name, 16, "ctwv%08x", ip);
 }
 
-static int open_netns(pid_t pid, struct ctw_err *err)
+static int open_netns(const struct ctw_net_opts *opts, pid_t pid, struct ctw_err *err)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (opts->netns_path)
+		ctw_strlcpy(path, opts->netns_path, sizeof(path));
+	else
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ctw_err_set(err, errno, "open `%s`", path);
@@ -300,7 +303,7 @@ static int setup_bridge(const struct ctw_net_opts *opts, pid_t pid, struct ctw_n
 	r = ctw_net_config_load(&cfg, opts->subnet, err);
 	if (r < 0)
 		return r;
-	nsfd = open_netns(pid, err);
+	nsfd = open_netns(opts, pid, err);
 	if (nsfd < 0)
 		return nsfd;
 	r = check_own_netns(nsfd, err);
@@ -427,10 +430,10 @@ out_unlock:
 	return r;
 }
 
-static int lo_up(pid_t pid, struct ctw_err *err)
+static int lo_up(const struct ctw_net_opts *opts, pid_t pid, struct ctw_err *err)
 {
 	struct nl nl;
-	int nsfd = open_netns(pid, err);
+	int nsfd = open_netns(opts, pid, err);
 	if (nsfd < 0)
 		return nsfd;
 	int r = check_own_netns(nsfd, err);
@@ -483,7 +486,7 @@ int ctw_net_setup(const struct ctw_net_opts *opts, pid_t pid, struct ctw_net_lea
 	switch (opts->mode) {
 	case CTW_NET_BRIDGE: r = setup_bridge(opts, pid, lease, err); break;
 	case CTW_NET_NONE:
-		r = lo_up(pid, err);
+		r = lo_up(opts, pid, err);
 		if (!r)
 			r = net_files_write(opts, NULL, err);
 		break;

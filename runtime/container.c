@@ -51,7 +51,9 @@ struct run_ctx {
 	struct sock_fprog *prog;
 	sigset_t saved_mask;
 	int sync[2];
-	int net_fd;
+	int net_fd;	       /* the netns the child joins (-1: clone3 makes one) */
+	bool net_premade;      /* net_fd is a new one, made by netns (lo is up) */
+	struct netns_maker netns;
 	int notify_fd;
 	struct log_writer log; /* detached: the container's stdout/stderr */
 	bool created_dirs, created_cg, remove;
@@ -199,20 +201,6 @@ static bool valid_name(const char *n)
 
 /* ---- the child ---- */
 
-static void lo_up(void)
-{
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return;
-	struct ifreq ifr = {0};
-	ctw_strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-		ioctl(s, SIOCSIFFLAGS, &ifr);
-	}
-	close(s);
-}
-
 static __attribute__((noreturn)) void child_fail(int fd, struct ctw_err *err)
 {
 	sync_send(fd, SYNC_ERR, CTW_EXIT_RUNTIME, err, -1);
@@ -286,11 +274,14 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	if (cg_enter_self(&c->st, &err))
 		child_fail(fd, &err);
 	if (c->net_fd >= 0 && setns(c->net_fd, CLONE_NEWNET) < 0) {
-		ctw_err_set(&err, errno, "join network namespace of %s", o->net_target);
+		if (c->net_premade)
+			ctw_err_set(&err, errno, "join the container's network namespace");
+		else
+			ctw_err_set(&err, errno, "join network namespace of %s", o->net_target);
 		child_fail(fd, &err);
 	}
-	if (o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE)
-		lo_up();
+	if ((o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE) && !c->net_premade)
+		ns_lo_up();
 	struct rootfs_spec rs = {
 		.merged = c->merged,
 		.lowerdirs = c->lowerdirs,
@@ -651,6 +642,15 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		if (r)
 			return r;
 	}
+	/* The network namespace made meanwhile (run()); if that failed,
+	 * clone3 makes one as before. */
+	if (c->netns.started) {
+		int fd = netns_make_finish(&c->netns);
+		if (fd >= 0) {
+			c->net_fd = fd;
+			c->net_premade = true;
+		}
+	}
 	return 0;
 }
 
@@ -669,7 +669,7 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 	if (cgfd < 0)
 		return ctw_err_set(err, errno, "open %s", s->cgroup);
 	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
-	if (o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE)
+	if ((o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE) && !c->net_premade)
 		flags |= CLONE_NEWNET;
 	pid_t pid = clone_into_cgroup(flags, cgfd);
 	if (pid == 0)
@@ -695,6 +695,12 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 			no.name = s->name;
 			no.hostname = c->hostname;
 			no.files_dir = c->files_dir;
+			/* The child may not have joined it yet: name it. */
+			char nspath[32];
+			if (c->net_premade) {
+				snprintf(nspath, sizeof(nspath), "/proc/self/fd/%d", c->net_fd);
+				no.netns_path = nspath;
+			}
 			if (o->net.mode == CTW_NET_CONTAINER) {
 				struct ctw_state other;
 				if (!ctw_state_find(o->net_target, &other, NULL)) {
@@ -790,6 +796,11 @@ static void ctx_fini(struct run_ctx *c)
 	ctw_strv_free(c->argv);
 	ctw_strv_free(c->env);
 	seccomp_prog_free(c->prog);
+	if (c->netns.started) {
+		int fd = netns_make_finish(&c->netns);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (c->net_fd >= 0)
 		close(c->net_fd);
 	log_started(&c->log);
@@ -828,6 +839,8 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	int r, master = -1, sigfd = -1;
 
 	*exit_code = CTW_EXIT_RUNTIME;
+	if ((o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE) && !getenv("CTW_AB"))
+		netns_make_start(&c->netns);
 	r = prepare(c, err);
 	if (r)
 		goto out_cleanup;

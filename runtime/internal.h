@@ -4,6 +4,7 @@
 #ifndef CTW_RUNTIME_INTERNAL_H
 #define CTW_RUNTIME_INTERNAL_H
 
+#include <pthread.h>
 #include <linux/filter.h>
 
 #include "runtime.h"
@@ -179,5 +180,22 @@ bool net_available(void);
 int ns_open_all(pid_t pid, int fds[7], struct ctw_err *err);
 int ns_join(const int fds[7], bool skip_pid, struct ctw_err *err);
 pid_t clone_into_cgroup(int flags, int cgroup_fd);
+
+/* A new network namespace with lo up, made on a thread of its own while
+ * the caller prepares the rest: creating one is ~1 ms of kernel work
+ * (sysctl tables, loopback, per-netns state of every protocol) that would
+ * otherwise sit in clone3 on the start's critical path.  The child joins
+ * it with setns. */
+struct netns_maker {
+	pthread_t thread;
+	bool started;
+	int fd;	 /* the namespace, once made */
+	int err; /* errno of what failed */
+};
+void netns_make_start(struct netns_maker *m);
+/* Wait for it: the namespace's fd (the caller closes it), or -errno. */
+int netns_make_finish(struct netns_maker *m);
+/* Bring lo up in the calling thread's network namespace. */
+void ns_lo_up(void);
 
 #endif /* CTW_RUNTIME_INTERNAL_H */

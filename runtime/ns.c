@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Namespaces: clone3 straight into the container's v2 cgroup, joining the
- * namespaces of a running container (exec), and the weak link to network/. */
+/* Namespaces: clone3 straight into the container's v2 cgroup, a network
+ * namespace made ahead on a thread, joining the namespaces of a running
+ * container (exec), and the weak link to network/. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <sys/prctl.h>
@@ -150,4 +155,56 @@ int ns_join(const int fds[7], bool skip_pid, struct ctw_err *err)
 			return ctw_err_set(err, errno, "join %s namespace", ns_list[i].name);
 	}
 	return 0;
+}
+
+void ns_lo_up(void)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	struct ifreq ifr = {0};
+	ctw_strlcpy(ifr.ifr_name, "lo", sizeof(ifr.ifr_name));
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+}
+
+/* Only system calls here (no malloc, no stdio): clone_into_cgroup may
+ * clone3 raw right after this thread is gone. */
+static void *netns_make_main(void *arg)
+{
+	struct netns_maker *m = arg;
+	if (unshare(CLONE_NEWNET) < 0) {
+		m->err = errno;
+		return NULL;
+	}
+	ns_lo_up();
+	m->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (m->fd < 0)
+		m->err = errno;
+	return NULL;
+}
+
+void netns_make_start(struct netns_maker *m)
+{
+	m->fd = -1;
+	m->err = 0;
+	/* No signal for this thread: what we forward must reach the
+	 * signalfd of the main thread, and SIGTERM must not end us here. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	m->started = pthread_create(&m->thread, NULL, netns_make_main, m) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+int netns_make_finish(struct netns_maker *m)
+{
+	if (!m->started)
+		return -EAGAIN;
+	pthread_join(m->thread, NULL);
+	m->started = false;
+	return m->fd >= 0 ? m->fd : -(m->err ? m->err : EIO);
 }

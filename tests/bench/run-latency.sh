@@ -93,16 +93,24 @@ export N
 "$CTW" run busybox true
 # Rounds of each runtime in turn, so that a burst of load on this shared
 # 2-core machine hits all of them alike; the median is over every run.
-ROUNDS=5
-per=$(( (N + ROUNDS - 1) / ROUNDS ))
+# The machine's speed drifts by 30% within seconds here, so the rounds are
+# short (2 runs each) and the order rotates from round to round.
+per=2
+ROUNDS=$(( (N + per - 1) / per ))
 export N=$per
-for r in $(seq $ROUNDS); do
-	echo "round $r/$ROUNDS ($per runs each)" >&2
-	time_runs "$CTW" run --rootfs "$bundle/rootfs" /bin/true >>"$work/ctw.ns"
-	time_runs "$CTW" run busybox true >>"$work/ctwimg.ns"
-	(cd "$bundle" && time_runs runc --root "$work/runc" run "bench-$$") >>"$work/runc.ns"
+ctw_rootfs() { time_runs "$CTW" run --rootfs "$bundle/rootfs" /bin/true >>"$work/ctw.ns"; }
+ctw_image() { time_runs "$CTW" run busybox true >>"$work/ctwimg.ns"; }
+oci_runc() { (cd "$bundle" && time_runs runc --root "$work/runc" run "bench-$$") >>"$work/runc.ns"; }
+oci_crun() {
 	(cd "$bundle" && unshare -m bash -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
 		time_runs crun --root '$work/crun' run 'bench-$$'") >>"$work/crun.ns"
+}
+order=(ctw_rootfs ctw_image oci_crun oci_runc)
+for r in $(seq "$ROUNDS"); do
+	((r % 5 == 1)) && echo "round $r/$ROUNDS ($per runs each)" >&2
+	for k in 0 1 2 3; do
+		"${order[(r + k) % 4]}"
+	done
 done
 N=$((per * ROUNDS))
 ctw_ms=$(median <"$work/ctw.ns")
@@ -118,3 +126,12 @@ printf '%-34s %10s\n' "runc run" "$runc_ms"
 awk -v a="$ctw_ms" -v i="$ctwimg_ms" -v b="$crun_ms" -v c="$runc_ms" 'BEGIN {
 	printf "ratio ctrwatch/crun, the same rootfs (--rootfs): %.2f   image: %.2f   (goal: <= 0.8 x crun)\n", a/b, i/b
 	printf "ratio ctrwatch/runc, the same rootfs (--rootfs): %.2f   image: %.2f\n", a/c, i/c }'
+# The same from run to run of a round (each round's runs are seconds apart,
+# the machine's speed drifts over longer): the median of per-round ratios.
+round_ratio() { # file-a file-b: median over rounds of mean(a)/mean(b)
+	paste <(awk -v p=$per '{s += $1} NR % p == 0 {print s / p; s = 0}' "$1") \
+		<(awk -v p=$per '{s += $1} NR % p == 0 {print s / p; s = 0}' "$2") |
+		awk '{print $1 / $2}' | sort -n | awk '{a[NR] = $1} END {printf "%.2f", a[int((NR + 1) / 2)]}'
+}
+echo "median of per-round ratios to crun: --rootfs $(round_ratio "$work/ctw.ns" "$work/crun.ns")" \
+	"  image $(round_ratio "$work/ctwimg.ns" "$work/crun.ns")"
