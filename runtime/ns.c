@@ -195,9 +195,22 @@ void netns_make_start(struct netns_maker *m)
 	 * signalfd of the main thread, and SIGTERM must not end us here. */
 	sigset_t all, old;
 	sigfillset(&all);
+	/* On another CPU than ours: a new thread starts on its creator's CPU
+	 * and, in the kernel for a millisecond, kept us off it (pthread_create
+	 * took 0.6 ms instead of 0.07 here, with the other CPU idle). */
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	cpu_set_t cpus;
+	int cpu = sched_getcpu();
+	if (cpu >= 0 && sched_getaffinity(0, sizeof(cpus), &cpus) == 0) {
+		CPU_CLR(cpu, &cpus);
+		if (CPU_COUNT(&cpus) > 0)
+			pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
+	}
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	m->started = pthread_create(&m->thread, NULL, netns_make_main, m) == 0;
+	m->started = pthread_create(&m->thread, &attr, netns_make_main, m) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 }
 
 int netns_make_finish(struct netns_maker *m)

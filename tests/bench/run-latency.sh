@@ -18,7 +18,14 @@ CTW=$PWD/$O/ctrwatch
 for c in crun runc jq hyperfine; do command -v $c >/dev/null || { echo "run-latency: needs $c" >&2; exit 1; }; done
 
 work=$(mktemp -d /tmp/ctw-bench.XXXXXX)
-export CTRWATCH_ROOT=$work/root CTRWATCH_STATE=$work/state CTRWATCH_CGROUP_PARENT=ctwbench$$
+# The three runtimes keep their state under /run (/run/ctrwatch, /run/crun,
+# /run/runc), which is a tmpfs on any systemd host, but on this VM's disk.
+# Their state roots here share one tmpfs, as on such a host.
+run=$work/run
+mkdir -p "$run"
+trap 'umount "$run" 2>/dev/null; rm -rf "$work"' EXIT # (the full cleanup below)
+mount -t tmpfs -o mode=0755,size=64m ctw-bench-run "$run"
+export CTRWATCH_ROOT=$work/root CTRWATCH_STATE=$run/ctrwatch CTRWATCH_CGROUP_PARENT=ctwbench$$
 # runc/crun get a private netns with only lo from `runc spec`: the same as
 # --net none. (Bridge mode would also create ctrwatch0 in the root netns.)
 export CTRWATCH_NET=${CTRWATCH_NET:-none}
@@ -41,7 +48,7 @@ for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
 done
 cleanup() {
 	"$CTW" gc >/dev/null 2>&1 || true
-	for id in $(runc --root "$work/runc" list -q 2>/dev/null); do runc --root "$work/runc" delete -f "$id"; done
+	for id in $(runc --root "$run/runc" list -q 2>/dev/null); do runc --root "$run/runc" delete -f "$id"; done
 	# Our cgroup parent, in every hierarchy (rmdir only: empty dirs we made).
 	while IFS=: read -r hid ctrls path; do
 		if [ "$hid" = 0 ]; then
@@ -55,6 +62,7 @@ cleanup() {
 	for ((i = ${#oci_made[@]} - 1; i >= 0; i--)); do
 		rmdir "${oci_made[i]}" 2>/dev/null || true # (oci: runc/crun removed it)
 	done
+	umount "$run" 2>/dev/null || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -100,10 +108,10 @@ ROUNDS=$(( (N + per - 1) / per ))
 export N=$per
 ctw_rootfs() { time_runs "$CTW" run --rootfs "$bundle/rootfs" /bin/true >>"$work/ctw.ns"; }
 ctw_image() { time_runs "$CTW" run busybox true >>"$work/ctwimg.ns"; }
-oci_runc() { (cd "$bundle" && time_runs runc --root "$work/runc" run "bench-$$") >>"$work/runc.ns"; }
+oci_runc() { (cd "$bundle" && time_runs runc --root "$run/runc" run "bench-$$") >>"$work/runc.ns"; }
 oci_crun() {
 	(cd "$bundle" && unshare -m bash -c "umount /sys/fs/cgroup/unified 2>/dev/null; \
-		time_runs crun --root '$work/crun' run 'bench-$$'") >>"$work/crun.ns"
+		time_runs crun --root '$run/crun' run 'bench-$$'") >>"$work/crun.ns"
 }
 order=(ctw_rootfs ctw_image oci_crun oci_runc)
 for r in $(seq "$ROUNDS"); do

@@ -55,6 +55,13 @@ for ns in mnt uts ipc net cgroup pid; do
 done
 t_eq "cgroup namespace root" "0::/" "$(ctw run busybox grep '^0::' /proc/self/cgroup)"
 t_eq "net none: only lo" "lo" "$(ctw run --net none busybox ls /sys/class/net)"
+# The network namespace is made ahead on a thread, and joined: lo is up in
+# it, and each container has its own (a detached one keeps it while it runs).
+t_match "net none: lo is up" 'lo: <LOOPBACK,UP' "$(ctw run --net none busybox ip link show lo)"
+netid=$(ctw run -d --net none busybox sleep 30)
+t_nomatch "net none: two containers, two network namespaces" \
+	"^$(ctw exec "$netid" readlink /proc/self/ns/net)\$" "$(ctw run --net none busybox readlink /proc/self/ns/net)"
+ctw rm -f "$netid" >/dev/null
 
 # --rootfs: a plain directory as the lower layer, left untouched.
 rootfs=$CTW_WORK/rootfs-basic
