@@ -51,8 +51,8 @@ struct run_ctx {
 	struct sock_fprog *prog;
 	sigset_t saved_mask;
 	int sync[2];
-	int net_fd;	       /* the netns the child joins (-1: clone3 makes one) */
-	bool net_premade;      /* net_fd is a new one, made by netns (lo is up) */
+	int net_fd;	  /* the netns the child joins (-1: clone3 makes one) */
+	bool net_premade; /* net_fd is a new one, made by netns (lo is up) */
 	struct netns_maker netns;
 	int notify_fd;
 	struct log_writer log; /* detached: the container's stdout/stderr */
