@@ -72,14 +72,12 @@ const char *cg_v2_mount(void)
 	return v2_mount;
 }
 
-/* Our own cgroup path in the hierarchy holding ctrl ("" = v2). */
-static int own_cgroup(const char *ctrl, char *out, size_t size)
+/* Our own cgroup path in the hierarchy holding ctrl ("" = v2), from the
+ * text of /proc/self/cgroup. */
+static int own_cgroup(const char *self_cgroup, const char *ctrl, char *out, size_t size)
 {
-	char *data;
-	int r = ctw_read_file("/proc/self/cgroup", &data, NULL);
-	if (r)
-		return r;
-	r = -ENOENT;
+	char *data = xstrdup(self_cgroup);
+	int r = -ENOENT;
 	for (char *save, *line = strtok_r(data, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':');
@@ -110,11 +108,21 @@ static int own_cgroup(const char *ctrl, char *out, size_t size)
 	return r;
 }
 
-static int parent_dir(const char *mnt, const char *ctrl, const char *parent, char *out, size_t size)
+/* The directory of parent in the hierarchy mounted at mnt: below our own
+ * cgroup there when relative (self_cgroup: /proc/self/cgroup, read once by
+ * the caller, NULL to read it here). */
+static int parent_dir(const char *self_cgroup, const char *mnt, const char *ctrl,
+		      const char *parent, char *out, size_t size)
 {
 	char own[PATH_MAX] = "";
 	if (parent[0] != '/') {
-		int r = own_cgroup(ctrl, own, sizeof(own));
+		char *data = NULL;
+		int r = 0;
+		if (!self_cgroup && !(r = ctw_read_file("/proc/self/cgroup", &data, NULL)))
+			self_cgroup = data;
+		if (!r)
+			r = own_cgroup(self_cgroup, ctrl, own, sizeof(own));
+		free(data);
 		if (r)
 			return r;
 	}
@@ -201,7 +209,7 @@ static bool has_word(const char *list, const char *w)
 static int v2_owned_base(const char *parent, const char *existed, char *out, size_t size)
 {
 	if (parent[0] != '/')
-		return parent_dir(v2_mount, "", "", out, size);
+		return parent_dir(NULL, v2_mount, "", "", out, size);
 	ctw_strlcpy(out, existed, size);
 	return 0;
 }
@@ -317,14 +325,21 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
 		return ctw_err_setx(err, ENOTSUP,
 				    "cgroup: no cgroup v2 hierarchy on this host "
 				    "(need unified or hybrid cgroups)");
-	r = parent_dir(v2_mount, "", parent, dir, sizeof(dir));
-	if (r)
+	char *self_cgroup = NULL;
+	r = ctw_read_file("/proc/self/cgroup", &self_cgroup, NULL);
+	if (!r)
+		r = parent_dir(self_cgroup, v2_mount, "", parent, dir, sizeof(dir));
+	if (r) {
+		free(self_cgroup);
 		return ctw_err_set(err, -r, "cgroup: find own cgroup in /proc/self/cgroup");
+	}
 	char full[PATH_MAX];
 	snprintf(full, sizeof(full), "%s/%s", dir, s->id);
 	ctw_strlcpy(s->cgroup, full, sizeof(s->cgroup));
-	if (l != CG_HYBRID)
+	if (l != CG_HYBRID) {
+		free(self_cgroup);
 		return 0;
+	}
 	dev_t seen[CTW_CG_V1_MAX];
 	for (size_t i = 0; i < ARRAY_SIZE(v1_ctrls) && s->nv1 < CTW_CG_V1_MAX; i++) {
 		char mnt[64];
@@ -337,7 +352,7 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
 		for (int k = 0; k < s->nv1; k++)
 			if (seen[k] == ms.st_dev)
 				dup = true;
-		if (dup || parent_dir(mnt, v1_ctrls[i], parent, dir, sizeof(dir)))
+		if (dup || parent_dir(self_cgroup, mnt, v1_ctrls[i], parent, dir, sizeof(dir)))
 			continue; /* controller not mounted for us */
 		struct ctw_cg_v1 *v = &s->v1[s->nv1];
 		ctw_strlcpy(v->ctrl, v1_ctrls[i], sizeof(v->ctrl));
@@ -346,6 +361,7 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
 		ctw_strlcpy(v->path, full, sizeof(v->path));
 		seen[s->nv1++] = ms.st_dev;
 	}
+	free(self_cgroup);
 	return 0;
 }
 

@@ -51,9 +51,10 @@ struct run_ctx {
 	struct sock_fprog *prog;
 	sigset_t saved_mask;
 	int sync[2];
-	int net_fd;	  /* the netns the child joins (-1: clone3 makes one) */
-	bool net_premade; /* net_fd is a new one, made by netns (lo is up) */
-	struct netns_maker netns;
+	int net_fd;	    /* the netns the child joins (-1: clone3 makes one) */
+	bool net_premade;   /* net_fd is a new one, made by ns (lo is up) */
+	int ipc_fd, uts_fd; /* new ones made by ns, or -1: clone3 makes them */
+	struct ns_maker ns;
 	int notify_fd;
 	struct log_writer log; /* detached: the container's stdout/stderr */
 	bool created_dirs, created_cg, remove;
@@ -282,6 +283,11 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	}
 	if ((o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE) && !c->net_premade)
 		ns_lo_up();
+	if ((c->ipc_fd >= 0 && setns(c->ipc_fd, CLONE_NEWIPC) < 0) ||
+	    (c->uts_fd >= 0 && setns(c->uts_fd, CLONE_NEWUTS) < 0)) {
+		ctw_err_set(&err, errno, "join the container's IPC and UTS namespaces");
+		child_fail(fd, &err);
+	}
 	struct rootfs_spec rs = {
 		.merged = c->merged,
 		.lowerdirs = c->lowerdirs,
@@ -301,6 +307,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		child_fail(fd, &err);
 	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
 		_exit(CTW_EXIT_RUNTIME);
+	bool nowait = m.status == SYNC_GO_NOWAIT;
 	/* The container dies with its parent: a SIGKILLed `ctrwatch run`
 	 * leaves no running orphan behind.  Set now that our parent is final
 	 * (see clone_into_cgroup); one that died already closed the socket. */
@@ -329,7 +336,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		close(master);
 	}
 	sync_send(fd, SYNC_READY, 0, NULL, -1);
-	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_EXEC)
+	if (!nowait && (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_EXEC))
 		_exit(CTW_EXIT_RUNTIME);
 
 	if (!o->tty && !o->interactive) {
@@ -642,14 +649,15 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		if (r)
 			return r;
 	}
-	/* The network namespace made meanwhile (run()); if that failed,
-	 * clone3 makes one as before. */
-	if (c->netns.started) {
-		int fd = netns_make_finish(&c->netns);
-		if (fd >= 0) {
-			c->net_fd = fd;
+	/* The namespaces made meanwhile (run()); if that failed, clone3
+	 * makes them as before. */
+	if (c->ns.started && ns_make_finish(&c->ns) == 0) {
+		if (c->ns.fd[NS_MADE_NET] >= 0) {
+			c->net_fd = c->ns.fd[NS_MADE_NET];
 			c->net_premade = true;
 		}
+		c->ipc_fd = c->ns.fd[NS_MADE_IPC];
+		c->uts_fd = c->ns.fd[NS_MADE_UTS];
 	}
 	return 0;
 }
@@ -668,7 +676,11 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 	int cgfd = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0)
 		return ctw_err_set(err, errno, "open %s", s->cgroup);
-	int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
+	int flags = CLONE_NEWPID | CLONE_NEWNS;
+	if (c->ipc_fd < 0)
+		flags |= CLONE_NEWIPC;
+	if (c->uts_fd < 0)
+		flags |= CLONE_NEWUTS;
 	if ((o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE) && !c->net_premade)
 		flags |= CLONE_NEWNET;
 	pid_t pid = clone_into_cgroup(flags, cgfd);
@@ -716,7 +728,10 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 		}
 	}
 	write_default_files(c);
-	r = sync_send(fd, SYNC_GO, 0, NULL, -1);
+	/* Without a hook to run between READY and the command, the child
+	 * need not wait for our EXEC: one round trip less. */
+	bool nowait = !o->on_cgroup_ready;
+	r = sync_send(fd, SYNC_GO, nowait ? SYNC_GO_NOWAIT : 0, NULL, -1);
 	for (;;) {
 		int got;
 		r = sync_recv(fd, &m, &got);
@@ -752,10 +767,11 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 	s->pid_start = proc_start_time(pid);
 	s->status = CTW_ST_RUNNING;
 	s->started_ns = ctw_realtime_ns();
-	/* The command goes now, and its state is saved while it execs: the
-	 * save is disk work (~0.5 ms here) the start need not wait for.  A
-	 * save that fails (never seen) stops the container at once. */
-	sync_send(fd, SYNC_EXEC, 0, NULL, -1);
+	/* The command goes now (went at READY when nowait), and its state is
+	 * saved while it execs: the save is disk work the start need not wait
+	 * for.  A save that fails (never seen) stops the container at once. */
+	if (!nowait)
+		sync_send(fd, SYNC_EXEC, 0, NULL, -1);
 	r = ctw_state_save(s, err);
 	if (r)
 		goto out_kill;
@@ -796,13 +812,17 @@ static void ctx_fini(struct run_ctx *c)
 	ctw_strv_free(c->argv);
 	ctw_strv_free(c->env);
 	seccomp_prog_free(c->prog);
-	if (c->netns.started) {
-		int fd = netns_make_finish(&c->netns);
-		if (fd >= 0)
-			close(fd);
+	if (c->ns.started && ns_make_finish(&c->ns) == 0) {
+		for (int i = 0; i < NS_MADE_MAX; i++)
+			if (c->ns.fd[i] >= 0)
+				close(c->ns.fd[i]);
 	}
 	if (c->net_fd >= 0)
 		close(c->net_fd);
+	if (c->ipc_fd >= 0)
+		close(c->ipc_fd);
+	if (c->uts_fd >= 0)
+		close(c->uts_fd);
 	log_started(&c->log);
 	log_close(&c->log);
 	for (int i = 0; i < 2; i++)
@@ -839,8 +859,10 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	int r, master = -1, sigfd = -1;
 
 	*exit_code = CTW_EXIT_RUNTIME;
+	int made = CLONE_NEWIPC | CLONE_NEWUTS;
 	if (o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE)
-		netns_make_start(&c->netns);
+		made |= CLONE_NEWNET;
+	ns_make_start(&c->ns, made);
 	r = prepare(c, err);
 	if (r)
 		goto out_cleanup;
@@ -911,6 +933,8 @@ int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out
 	struct run_ctx c = {.o = o,
 			    .sync = {-1, -1},
 			    .net_fd = -1,
+			    .ipc_fd = -1,
+			    .uts_fd = -1,
 			    .notify_fd = -1,
 			    .log = {.fd = -1, .out = -1, .err = -1, .saved = {-1, -1}}};
 	c.remove = !o->detach || o->remove;

@@ -41,11 +41,15 @@ int cg_destroy(const struct ctw_state *s, bool kill_left);
 /* ---- sync.c: parent/child messages over a SOCK_SEQPACKET pair ---- */
 
 enum sync_type {
-	SYNC_GO = 1, /* parent → child: cgroups and network ready */
+	SYNC_GO = 1, /* parent → child: cgroups and network ready; status
+		      * SYNC_GO_NOWAIT: run the command after READY, no EXEC */
 	SYNC_READY,  /* child → parent: root set up */
 	SYNC_EXEC,   /* parent → child: run the command */
 	SYNC_ERR,    /* child → parent: err, status = exit code to use */
 	SYNC_PTY,    /* child → parent: pty master fd attached */
+};
+enum {
+	SYNC_GO_NOWAIT = 1,
 };
 
 struct sync_msg {
@@ -181,20 +185,24 @@ int ns_open_all(pid_t pid, int fds[7], struct ctw_err *err);
 int ns_join(const int fds[7], bool skip_pid, struct ctw_err *err);
 pid_t clone_into_cgroup(int flags, int cgroup_fd);
 
-/* A new network namespace with lo up, made on a thread of its own while
- * the caller prepares the rest: creating one is ~1 ms of kernel work
- * (sysctl tables, loopback, per-netns state of every protocol) that would
- * otherwise sit in clone3 on the start's critical path.  The child joins
- * it with setns. */
-struct netns_maker {
+/* New namespaces made on a thread of its own while the caller prepares
+ * the rest, instead of in clone3 on the start's critical path: a network
+ * namespace (with lo up) is ~1 ms of kernel work (sysctl tables, loopback,
+ * per-netns state of every protocol), an IPC one ~0.07 ms (its mqueue
+ * mount).  The child joins them with setns. */
+enum { NS_MADE_NET, NS_MADE_IPC, NS_MADE_UTS, NS_MADE_MAX };
+struct ns_maker {
 	pthread_t thread;
 	bool started;
-	int fd;	 /* the namespace, once made */
-	int err; /* errno of what failed */
+	int flags;	     /* CLONE_NEW* asked for */
+	int fd[NS_MADE_MAX]; /* the namespaces made (-1: not asked or failed) */
+	int err;	     /* errno of what failed */
 };
-void netns_make_start(struct netns_maker *m);
-/* Wait for it: the namespace's fd (the caller closes it), or -errno. */
-int netns_make_finish(struct netns_maker *m);
+/* flags: CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS. */
+void ns_make_start(struct ns_maker *m, int flags);
+/* Wait for it: 0 with every asked namespace in m->fd (the caller closes
+ * them), or -errno with none. */
+int ns_make_finish(struct ns_maker *m);
 /* Bring lo up in the calling thread's network namespace. */
 void ns_lo_up(void);
 

@@ -171,26 +171,54 @@ void ns_lo_up(void)
 	close(s);
 }
 
+static const struct {
+	int flag;
+	const char *path;
+} made_ns[NS_MADE_MAX] = {
+	[NS_MADE_NET] = {CLONE_NEWNET, "/proc/thread-self/ns/net"},
+	[NS_MADE_IPC] = {CLONE_NEWIPC, "/proc/thread-self/ns/ipc"},
+	[NS_MADE_UTS] = {CLONE_NEWUTS, "/proc/thread-self/ns/uts"},
+};
+
+static void close_made(struct ns_maker *m)
+{
+	for (int i = 0; i < NS_MADE_MAX; i++) {
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
+	}
+}
+
 /* Only system calls here (no malloc, no stdio): clone_into_cgroup may
  * clone3 raw right after this thread is gone. */
-static void *netns_make_main(void *arg)
+static void *ns_make_main(void *arg)
 {
-	struct netns_maker *m = arg;
-	if (unshare(CLONE_NEWNET) < 0) {
+	struct ns_maker *m = arg;
+	if (unshare(m->flags) < 0) {
 		m->err = errno;
 		return NULL;
 	}
-	ns_lo_up();
-	m->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (m->fd < 0)
-		m->err = errno;
+	if (m->flags & CLONE_NEWNET)
+		ns_lo_up();
+	for (int i = 0; i < NS_MADE_MAX; i++) {
+		if (!(m->flags & made_ns[i].flag))
+			continue;
+		m->fd[i] = open(made_ns[i].path, O_RDONLY | O_CLOEXEC);
+		if (m->fd[i] < 0) {
+			m->err = errno;
+			close_made(m);
+			return NULL;
+		}
+	}
 	return NULL;
 }
 
-void netns_make_start(struct netns_maker *m)
+void ns_make_start(struct ns_maker *m, int flags)
 {
-	m->fd = -1;
+	m->flags = flags;
 	m->err = 0;
+	for (int i = 0; i < NS_MADE_MAX; i++)
+		m->fd[i] = -1;
 	/* No signal for this thread: what we forward must reach the
 	 * signalfd of the main thread, and SIGTERM must not end us here. */
 	sigset_t all, old;
@@ -208,16 +236,20 @@ void netns_make_start(struct netns_maker *m)
 			pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 	}
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	m->started = pthread_create(&m->thread, &attr, netns_make_main, m) == 0;
+	m->started = pthread_create(&m->thread, &attr, ns_make_main, m) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 }
 
-int netns_make_finish(struct netns_maker *m)
+int ns_make_finish(struct ns_maker *m)
 {
 	if (!m->started)
 		return -EAGAIN;
 	pthread_join(m->thread, NULL);
 	m->started = false;
-	return m->fd >= 0 ? m->fd : -(m->err ? m->err : EIO);
+	if (m->err) {
+		close_made(m);
+		return -m->err;
+	}
+	return 0;
 }
