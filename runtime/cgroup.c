@@ -117,11 +117,13 @@ static int parent_dir(const char *self_cgroup, const char *mnt, const char *ctrl
 	char own[PATH_MAX] = "";
 	if (parent[0] != '/') {
 		char *data = NULL;
-		int r = 0;
-		if (!self_cgroup && !(r = ctw_read_file("/proc/self/cgroup", &data, NULL)))
+		if (!self_cgroup) {
+			int r = ctw_read_file("/proc/self/cgroup", &data, NULL);
+			if (r)
+				return r;
 			self_cgroup = data;
-		if (!r)
-			r = own_cgroup(self_cgroup, ctrl, own, sizeof(own));
+		}
+		int r = own_cgroup(self_cgroup, ctrl, own, sizeof(own));
 		free(data);
 		if (r)
 			return r;
