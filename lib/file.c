@@ -194,6 +194,34 @@ int ctw_rm_rf(const char *path)
 	return rm_rf_at(AT_FDCWD, path, DT_DIR, st.st_dev);
 }
 
+int ctw_empty_dir_at(int dirfd)
+{
+	struct stat st;
+	if (fstat(dirfd, &st) < 0)
+		return -errno;
+	int fd = dup(dirfd);
+	if (fd < 0)
+		return -errno;
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	rewinddir(d);
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int rr = rm_rf_at(dirfd, de->d_name, de->d_type, st.st_dev);
+		if (rr && !r)
+			r = rr;
+	}
+	closedir(d);
+	return r;
+}
+
 bool ctw_path_exists(const char *path)
 {
 	return access(path, F_OK) == 0;

@@ -107,6 +107,9 @@ int ctw_write_file_atomic(const char *path, const char *data, size_t len);
 int ctw_mkdir_p(const char *path, mode_t mode);
 /* Remove a directory tree (does not cross mount points). */
 int ctw_rm_rf(const char *path);
+/* Remove everything inside the directory open as dirfd, not the directory
+ * itself (same rules as ctw_rm_rf: never into another filesystem). */
+int ctw_empty_dir_at(int dirfd);
 bool ctw_path_exists(const char *path);
 
 /* ---- time ---- */

@@ -177,6 +177,16 @@ int state_remove(const char *id);
 void container_cleanup(struct ctw_state *s, bool remove_all);
 int wait_status_to_exit(int wstatus);
 
+/* ---- spare.c: container directories kept for the next container ---- */
+
+/* Take a spare (empty upper/ and work/) as cdir; false: none, make one. */
+bool spare_take(const char *cdir);
+/* The container of cdir is gone: empty cdir and keep it as a spare if it is
+ * as we made it and fewer than a few are kept, else remove it. */
+int spare_retire(const char *cdir);
+/* Remove every spare (gc). */
+int spare_clear(void);
+
 /* ---- ns.c ---- */
 
 /* The network functions are NETWORK's; weak until network/ has them. */

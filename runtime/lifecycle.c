@@ -284,6 +284,7 @@ int ctw_container_gc(struct ctw_err *err)
 	char *cdir = xasprintf("%s/containers", ctw_root_dir());
 	removed += gc_orphans(cdir, false);
 	free(cdir);
+	spare_clear(); /* kept directories of containers gone (spare.c) */
 	/* Cgroups of the default parent (relative, like the runs made). */
 	const char *parent = getenv("CTRWATCH_CGROUP_PARENT");
 	struct ctw_state probe = {0};

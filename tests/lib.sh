@@ -147,6 +147,13 @@ require_cmd() {
 	done
 }
 
+# Container directories under CTRWATCH_ROOT (containers/ID): a finished
+# container leaves none.  .spare holds emptied ones kept for the next
+# container (runtime/spare.c); gc removes those.
+container_dirs_left() {
+	find "$CTRWATCH_ROOT/containers" -mindepth 1 -maxdepth 1 ! -name .spare 2>/dev/null | wc -l
+}
+
 # cgroup_dirs, cgroup_rm_tree: shared with the demo.
 # shellcheck source=scripts/cgroup-lib.sh
 . "$CTW_SRC/scripts/cgroup-lib.sh"

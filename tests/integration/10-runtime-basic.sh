@@ -16,7 +16,7 @@ leftovers() { # what a finished container must not leave
 	done < <(cgroup_dirs "$CTRWATCH_CGROUP_PARENT")
 	n=$((n + $(grep -c "$CTRWATCH_ROOT/containers" /proc/self/mountinfo)))
 	n=$((n + $(find "$CTRWATCH_STATE" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)))
-	n=$((n + $(find "$CTRWATCH_ROOT/containers" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+	n=$((n + $(container_dirs_left)))
 	echo "$n"
 }
 

@@ -16,7 +16,7 @@ leftovers() {
 			-regex '.*/[0-9a-f]{64}' | wc -l)))
 	done < <(cgroup_dirs "$CTRWATCH_CGROUP_PARENT")
 	n=$((n + $(find "$CTRWATCH_STATE" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)))
-	n=$((n + $(find "$CTRWATCH_ROOT/containers" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+	n=$((n + $(container_dirs_left)))
 	echo "$n"
 }
 
@@ -237,3 +237,11 @@ for _ in $(seq 50); do ctw run busybox true || echo FAIL; done >"$CTW_WORK/seq50
 t_eq "50 runs in sequence succeed" "" "$(cat "$CTW_WORK/seq50")"
 t_eq "50 runs: no cgroup, state or dir left" 0 "$(leftovers)"
 t_eq "50 runs: no mount left" 0 "$(grep -c "$CTRWATCH_ROOT/containers" /proc/self/mountinfo)"
+spares=$CTRWATCH_ROOT/containers/.spare
+nspare=$(find "$spares" -mindepth 1 -maxdepth 1 | wc -l)
+t_cmp "50 runs: a spare directory is kept for the next" "$nspare" -ge 1
+t_cmp "50 runs: at most 4 spare directories kept" "$nspare" -le 4
+t_eq "50 runs: spares are an empty upper/ and work/" "" \
+	"$(find "$spares" -mindepth 2 ! -regex '.*/[0-9a-f]*/\(upper\|work\)')"
+ctw gc >/dev/null
+t_eq "gc: nothing at all left under containers/" "" "$(ls -A "$CTRWATCH_ROOT/containers")"

@@ -38,6 +38,13 @@ t_fail "--read-only: root not writable" ctw run --read-only busybox touch /x
 t_ok "--read-only: tmpfs still writable" ctw run --read-only --tmpfs /tmp busybox touch /tmp/x
 t_ok "writes go to the container's own upper layer" \
 	sh -c "'$CTW_BIN' run busybox sh -c 'echo x > /etc/x' && ! '$CTW_BIN' run busybox test -e /etc/x"
+# The next container takes the emptied directory of the last (spare.c):
+# nothing of what it wrote, removed or changed shows.
+ctw run busybox sh -c 'echo x > /top; mkdir -p /d/e; echo y > /d/e/f; rm /bin/ls; setfattr -n user.k -v 1 /etc 2>/dev/null' >/dev/null
+t_eq "a new container sees nothing of the last one's writes" "gone" \
+	"$(ctw run busybox sh -c 'test -e /top || test -e /d || test ! -e /bin/ls || echo gone')"
+ctw run busybox chmod 700 / >/dev/null
+t_eq "nor its chmod of /" "755" "$(ctw run busybox stat -c %a /)"
 # An upper layer removed at exit (foreground, or -d --rm) is not synced when
 # it goes (volatile); a detached container's, which stays, is.
 rootopts() { awk '$2 == "/" && $3 == "overlay" { print $4 }'; }

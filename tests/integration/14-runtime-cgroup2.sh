@@ -42,7 +42,7 @@ leftovers() {
 	[ -d "$PD" ] && n=$(find "$PD" -mindepth 1 -type d -regextype egrep \
 		-regex '.*/[0-9a-f]{64}' | wc -l)
 	n=$((n + $(find "$CTRWATCH_STATE" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)))
-	n=$((n + $(find "$CTRWATCH_ROOT/containers" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)))
+	n=$((n + $(container_dirs_left)))
 	echo "$n"
 }
 

@@ -2,6 +2,7 @@
 /* Unit tests for runtime/ (no root): signal and capability names, the
  * default capability set, seccomp profiles (built-in and Docker JSON with
  * located errors), state round trip and lookup, sync messages. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
@@ -203,6 +206,102 @@ static void test_seccomp_json(void **state)
 	free(missing);
 }
 
+/* A spare container directory: made as run makes one, with what a
+ * container leaves in it. */
+static char *make_cdir(const char *id, bool junk)
+{
+	char *c = xasprintf("%s/containers/%s", ctw_root_dir(), id);
+	char *u = xasprintf("%s/upper", c), *w = xasprintf("%s/work", c);
+	assert_int_equal(ctw_mkdir_p(u, 0755), 0);
+	assert_int_equal(ctw_mkdir_p(w, 0700), 0);
+	char *f = xasprintf("%s/etc", u);
+	assert_int_equal(ctw_mkdir_p(f, 0755), 0);
+	free(f);
+	f = xasprintf("%s/etc/written", u);
+	assert_int_equal(ctw_write_file(f, "x", 1, true), 0);
+	free(f);
+	f = xasprintf("%s/work/incompat", w);
+	assert_int_equal(ctw_mkdir_p(f, 0700), 0);
+	free(f);
+	f = xasprintf("%s/container.log", c);
+	assert_int_equal(ctw_write_file(f, "log", 3, true), 0);
+	free(f);
+	if (junk) {
+		f = xasprintf("%s/junk", c);
+		assert_int_equal(ctw_write_file(f, "?", 1, true), 0);
+		free(f);
+	}
+	free(u);
+	free(w);
+	return c;
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void test_spare_dirs(void **state)
+{
+	if (geteuid() != 0) {
+		skip(); /* spares are root's own directories only */
+		return;
+	}
+	char *spares = xasprintf("%s/containers/.spare", ctw_root_dir());
+	char *c1 = make_cdir("c1", false);
+	char *c2 = xasprintf("%s/containers/c2", ctw_root_dir());
+	assert_false(spare_take(c2)); /* none yet */
+
+	/* Emptied and kept. */
+	assert_int_equal(spare_retire(c1), 0);
+	assert_false(ctw_path_exists(c1));
+	assert_int_equal(count_entries(spares), 1);
+	/* Taken by the next, as an empty upper/ and work/ and nothing else. */
+	assert_true(spare_take(c2));
+	assert_int_equal(count_entries(spares), 0);
+	assert_int_equal(count_entries(c2), 2);
+	char *u2 = xasprintf("%s/upper", c2), *w2 = xasprintf("%s/work", c2);
+	assert_int_equal(count_entries(u2), 0);
+	assert_int_equal(count_entries(w2), 0);
+
+	/* Not as we made it: removed, not kept. */
+	assert_int_equal(chmod(u2, 0700), 0);
+	assert_int_equal(spare_retire(c2), 0);
+	assert_false(ctw_path_exists(c2));
+	assert_int_equal(count_entries(spares), 0);
+	char *c3 = make_cdir("c3", true); /* an entry we never make */
+	assert_int_equal(spare_retire(c3), 0);
+	assert_false(ctw_path_exists(c3));
+	assert_int_equal(count_entries(spares), 0);
+
+	/* At most four kept. */
+	for (int i = 0; i < 6; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "k%d", i);
+		char *c = make_cdir(id, false);
+		assert_int_equal(spare_retire(c), 0);
+		assert_false(ctw_path_exists(c));
+		free(c);
+	}
+	assert_int_equal(count_entries(spares), 4);
+	assert_int_equal(spare_clear(), 0);
+	assert_false(ctw_path_exists(spares));
+	free(u2);
+	free(w2);
+	free(c1);
+	free(c2);
+	free(c3);
+	free(spares);
+}
+
 static void test_state_roundtrip(void **state)
 {
 	struct ctw_state s = {0}, t;
@@ -367,6 +466,7 @@ int main(void)
 		cmocka_unit_test(test_seccomp_default_is_a_tree),
 		cmocka_unit_test(test_seccomp_json),
 		cmocka_unit_test(test_state_roundtrip),
+		cmocka_unit_test(test_spare_dirs),
 		cmocka_unit_test(test_sync_messages),
 		cmocka_unit_test(test_wait_status),
 		cmocka_unit_test(test_log_format),
