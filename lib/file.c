@@ -222,6 +222,19 @@ int ctw_empty_dir_at(int dirfd)
 	return r;
 }
 
+size_t ctw_dir_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	if (!d)
+		return 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 bool ctw_path_exists(const char *path)
 {
 	return access(path, F_OK) == 0;

@@ -110,6 +110,8 @@ int ctw_rm_rf(const char *path);
 /* Remove everything inside the directory open as dirfd, not the directory
  * itself (same rules as ctw_rm_rf: never into another filesystem). */
 int ctw_empty_dir_at(int dirfd);
+/* Entries in dir whose names do not start with '.' (0 if it is missing). */
+size_t ctw_dir_count(const char *dir);
 bool ctw_path_exists(const char *path);
 
 /* ---- time ---- */

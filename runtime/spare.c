@@ -82,20 +82,6 @@ static bool pristine(int dfd, const char *name, mode_t mode)
 	return true;
 }
 
-static size_t count_spares(const char *sd)
-{
-	DIR *d = opendir(sd);
-	size_t n = 0;
-	if (!d)
-		return 0;
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* Empty the directory name below dfd; false if that failed. */
 static bool empty_below(int dfd, const char *name)
 {
@@ -137,7 +123,7 @@ int spare_retire(const char *cdir)
 		char *sd = spare_dir();
 		const char *base = strrchr(cdir, '/');
 		char *to = xasprintf("%s/%s", sd, base ? base + 1 : cdir);
-		keep = count_spares(sd) < SPARE_MAX && (mkdir(sd, 0700) == 0 || errno == EEXIST) &&
+		keep = ctw_dir_count(sd) < SPARE_MAX && (mkdir(sd, 0700) == 0 || errno == EEXIST) &&
 		       rename(cdir, to) == 0;
 		free(to);
 		free(sd);
