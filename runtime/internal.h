@@ -179,8 +179,10 @@ int wait_status_to_exit(int wstatus);
 
 /* ---- spare.c: container directories kept for the next container ---- */
 
-/* Take a spare (empty upper/ and work/) as cdir; false: none, make one. */
+/* Take a spare as cdir; false: none, make one.  Then spare_prepare(cdir)
+ * (may run on a thread) before the overlay mount: empties work/. */
 bool spare_take(const char *cdir);
+int spare_prepare(const char *cdir);
 /* The container of cdir is gone: empty cdir and keep it as a spare if it is
  * as we made it and fewer than a few are kept, else remove it. */
 int spare_retire(const char *cdir);

@@ -11,11 +11,14 @@
  * rename.
  *
  * A spare is only ever an empty upper/ (0755 root:root, no xattrs: the
- * overlay's own marks are removed) and an empty work/ (0700 root:root, no
- * xattrs): one that is anything else after
- * its container (a chmod of /, an ACL, an unexpected entry) is removed, not
- * kept.  What overlayfs makes in work/ is removed every time (it refuses a
- * work/ left by a `volatile` mount).  `ctrwatch gc` removes the spares.
+ * overlay's own marks are removed) and a work/ (0700 root:root, no xattrs)
+ * holding at most what overlayfs made in it: one that is anything else
+ * after its container (a chmod of /, an ACL, an unexpected entry) is
+ * removed, not kept.  What overlayfs made in work/ (which it refuses to
+ * mount over after a `volatile` mount) the next container removes, on a
+ * thread while it starts: its removal is disk work too, better done while
+ * that start waits on other things than at the end of this one.
+ * `ctrwatch gc` removes the spares.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -116,8 +119,10 @@ int spare_retire(const char *cdir)
 		}
 		closedir(d);
 	}
-	keep = keep && empty_below(dfd, "upper") && empty_below(dfd, "work") &&
-	       pristine(dfd, "upper", 0755) && pristine(dfd, "work", 0700);
+	/* What overlayfs made in work/ stays: the next container removes it
+	 * while it starts (spare_prepare), not this one while it ends. */
+	keep = keep && empty_below(dfd, "upper") && pristine(dfd, "upper", 0755) &&
+	       pristine(dfd, "work", 0700);
 	close(dfd);
 	if (keep) {
 		char *sd = spare_dir();
@@ -129,6 +134,16 @@ int spare_retire(const char *cdir)
 		free(sd);
 	}
 	return keep ? 0 : ctw_rm_rf(cdir);
+}
+
+int spare_prepare(const char *cdir)
+{
+	int dfd = open(cdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	bool ok = empty_below(dfd, "work");
+	close(dfd);
+	return ok ? 0 : -EIO;
 }
 
 int spare_clear(void)

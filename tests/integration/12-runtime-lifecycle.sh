@@ -241,7 +241,8 @@ spares=$CTRWATCH_ROOT/containers/.spare
 nspare=$(find "$spares" -mindepth 1 -maxdepth 1 | wc -l)
 t_cmp "50 runs: a spare directory is kept for the next" "$nspare" -ge 1
 t_cmp "50 runs: at most 4 spare directories kept" "$nspare" -le 4
-t_eq "50 runs: spares are an empty upper/ and work/" "" \
-	"$(find "$spares" -mindepth 2 ! -regex '.*/[0-9a-f]*/\(upper\|work\)')"
+t_eq "50 runs: a spare is an upper/ and a work/ only" "" \
+	"$(find "$spares" -mindepth 2 -maxdepth 2 ! -regex '.*/[0-9a-f]*/\(upper\|work\)')"
+t_eq "50 runs: spare upper/ directories are empty" "" "$(find "$spares" -mindepth 3 -path '*/upper/*')"
 ctw gc >/dev/null
 t_eq "gc: nothing at all left under containers/" "" "$(ls -A "$CTRWATCH_ROOT/containers")"

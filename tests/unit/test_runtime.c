@@ -251,12 +251,15 @@ static void test_spare_dirs(void **state)
 	assert_int_equal(spare_retire(c1), 0);
 	assert_false(ctw_path_exists(c1));
 	assert_int_equal((int)ctw_dir_count(spares), 1);
-	/* Taken by the next, as an empty upper/ and work/ and nothing else. */
+	/* Taken by the next: an empty upper/, and a work/ with what overlayfs
+	 * left in it until spare_prepare. */
 	assert_true(spare_take(c2));
 	assert_int_equal((int)ctw_dir_count(spares), 0);
 	assert_int_equal((int)ctw_dir_count(c2), 2);
 	char *u2 = xasprintf("%s/upper", c2), *w2 = xasprintf("%s/work", c2);
 	assert_int_equal((int)ctw_dir_count(u2), 0);
+	assert_int_equal((int)ctw_dir_count(w2), 1);
+	assert_int_equal(spare_prepare(c2), 0);
 	assert_int_equal((int)ctw_dir_count(w2), 0);
 
 	/* Not as we made it: removed, not kept. */
