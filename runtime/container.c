@@ -56,8 +56,7 @@ struct run_ctx {
 	bool net_premade;   /* net_fd is a new one, made by ns (lo is up) */
 	int ipc_fd, uts_fd; /* new ones made by ns, or -1: clone3 makes them */
 	struct ns_maker ns;
-	bool spare, spare_thread; /* cdir is a spare; spare_tid empties its work/ */
-	pthread_t spare_tid;
+	struct spare spare; /* claimed at the start, used for cdir (spare.c) */
 	int notify_fd;
 	struct log_writer log; /* detached: the container's stdout/stderr */
 	bool created_dirs, created_cg, remove;
@@ -487,31 +486,6 @@ static const char *net_mode_name(enum ctw_net_mode m)
 	}
 }
 
-static void *spare_prepare_main(void *cdir)
-{
-	return (void *)(intptr_t)spare_prepare(cdir);
-}
-
-/* The spare directory's work/ is empty (or, if emptying it failed, the
- * container has fresh directories). */
-static int spare_ready(struct run_ctx *c)
-{
-	int r = 0;
-	if (!c->spare)
-		return 0;
-	void *res = (void *)(intptr_t)-EAGAIN;
-	if (c->spare_thread)
-		pthread_join(c->spare_tid, &res);
-	c->spare_thread = false;
-	if ((r = (int)(intptr_t)res) && (r = spare_prepare(c->cdir))) {
-		ctw_rm_rf(c->cdir);
-		if (!(r = ctw_mkdir_p(c->upper, 0755)))
-			r = ctw_mkdir_p(c->work, 0700);
-	}
-	c->spare = false;
-	return r;
-}
-
 static int prepare(struct run_ctx *c, struct ctw_err *err)
 {
 	const struct ctw_run_opts *o = c->o;
@@ -669,16 +643,8 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	 * and remove. */
 	c->merged = xasprintf("%s/rootfs", ctw_root_dir());
 	c->files_dir = state_path(s->id, NULL);
-	/* A spare directory (spare.c) has its work/ emptied on a thread
-	 * meanwhile; a new one is made here. */
-	c->spare = spare_take(c->cdir);
-	if (c->spare)
-		c->spare_thread =
-			pthread_create(&c->spare_tid, NULL, spare_prepare_main, c->cdir) == 0;
-	if ((!c->spare &&
-	     ((r = ctw_mkdir_p(c->upper, 0755)) || (r = ctw_mkdir_p(c->work, 0700)))) ||
-	    (r = ctw_mkdir_p(c->merged, 0755)))
-		return ctw_err_set(err, -r, "create %s", c->cdir);
+	if ((r = ctw_mkdir_p(c->merged, 0755)))
+		return ctw_err_set(err, -r, "create %s", c->merged);
 
 	struct cg_limits lim = {o->memory, o->cpus_milli, o->pids_limit};
 	r = cg_create(s, parent, &lim, err);
@@ -693,7 +659,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		if (r)
 			return r;
 	}
-	if ((r = spare_ready(c)))
+	/* The container's directory: the spare claimed at the start (its
+	 * work/ emptied meanwhile), else a new one. */
+	if (!spare_use(&c->spare, c->cdir) &&
+	    ((r = ctw_mkdir_p(c->upper, 0755)) || (r = ctw_mkdir_p(c->work, 0700))))
 		return ctw_err_set(err, -r, "create %s", c->cdir);
 	/* The namespaces made meanwhile (run()); if that failed, clone3
 	 * makes them as before. */
@@ -858,8 +827,7 @@ static void ctx_fini(struct run_ctx *c)
 	ctw_strv_free(c->argv);
 	ctw_strv_free(c->env);
 	seccomp_prog_free(c->prog);
-	if (c->spare_thread)
-		pthread_join(c->spare_tid, NULL);
+	spare_release(&c->spare);
 	if (c->ns.started && ns_make_finish(&c->ns) == 0) {
 		for (int i = 0; i < NS_MADE_MAX; i++)
 			if (c->ns.fd[i] >= 0)
@@ -911,6 +879,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	if (o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE)
 		made |= CLONE_NEWNET;
 	ns_make_start(&c->ns, made);
+	spare_claim(&c->spare);
 	r = prepare(c, err);
 	if (r)
 		goto out_cleanup;
@@ -963,10 +932,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	goto out;
 
 out_cleanup:
-	if (c->spare_thread) { /* before its directory is retired */
-		pthread_join(c->spare_tid, NULL);
-		c->spare_thread = false;
-	}
+	spare_release(&c->spare);
 	if (c->created_cg || c->created_dirs)
 		container_cleanup(s, true);
 out:
@@ -987,6 +953,7 @@ int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out
 			    .net_fd = -1,
 			    .ipc_fd = -1,
 			    .uts_fd = -1,
+			    .spare = {.fd = -1},
 			    .notify_fd = -1,
 			    .log = {.fd = -1, .out = -1, .err = -1, .saved = {-1, -1}}};
 	c.remove = !o->detach || o->remove;

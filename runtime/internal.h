@@ -4,6 +4,7 @@
 #ifndef CTW_RUNTIME_INTERNAL_H
 #define CTW_RUNTIME_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <linux/filter.h>
 
@@ -179,10 +180,21 @@ int wait_status_to_exit(int wstatus);
 
 /* ---- spare.c: container directories kept for the next container ---- */
 
-/* Take a spare as cdir; false: none, make one.  Then spare_prepare(cdir)
- * (may run on a thread) before the overlay mount: empties work/. */
-bool spare_take(const char *cdir);
-int spare_prepare(const char *cdir);
+/* A spare claimed for this run (moved to .spare/.claimed-PID), whose work/
+ * is emptied on a thread meanwhile. */
+struct spare {
+	char path[PATH_MAX];
+	int fd; /* of the claimed directory; -1: none */
+	pthread_t thread;
+	bool threaded;
+	int result; /* of emptying work/ */
+};
+void spare_claim(struct spare *sp);
+/* Make the claimed spare cdir; false: none claimed, or it could not be used
+ * (it is removed): make a new one. */
+bool spare_use(struct spare *sp, const char *cdir);
+/* Drop a claim that was not used (failure paths). */
+void spare_release(struct spare *sp);
 /* The container of cdir is gone: empty cdir and keep it as a spare if it is
  * as we made it and fewer than a few are kept, else remove it. */
 int spare_retire(const char *cdir);

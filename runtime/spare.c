@@ -15,14 +15,15 @@
  * holding at most what overlayfs made in it: one that is anything else
  * after its container (a chmod of /, an ACL, an unexpected entry) is
  * removed, not kept.  What overlayfs made in work/ (which it refuses to
- * mount over after a `volatile` mount) the next container removes, on a
- * thread while it starts: its removal is disk work too, better done while
- * that start waits on other things than at the end of this one.
+ * mount over after a `volatile` mount) the next container removes: it
+ * claims a spare first thing and empties its work/ on a thread while it
+ * prepares the rest, since that removal is disk work too.
  * `ctrwatch gc` removes the spares.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,27 +39,84 @@ static char *spare_dir(void)
 	return xasprintf("%s/containers/.spare", ctw_root_dir());
 }
 
-bool spare_take(const char *cdir)
+/* Empty what overlayfs left in the claimed spare's work/. */
+static void *clean_main(void *arg)
 {
+	struct spare *sp = arg;
+	int fd = openat(sp->fd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	sp->result = fd < 0 ? -errno : ctw_empty_dir_at(fd);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+void spare_claim(struct spare *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	sp->fd = -1;
 	char *sd = spare_dir();
 	DIR *d = opendir(sd);
-	bool got = false;
-	if (d) {
-		struct dirent *de;
-		while (!got && (de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			char *p = xasprintf("%s/%s", sd, de->d_name);
-			got = rename(p, cdir) == 0;
-			int e = errno;
-			free(p);
-			if (!got && e != ENOENT)
-				break; /* ENOENT: another run took it first */
-		}
-		closedir(d);
+	if (!d) {
+		free(sd);
+		return;
 	}
+	snprintf(sp->path, sizeof(sp->path), "%s/.claimed-%d", sd, (int)getpid());
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = xasprintf("%s/%s", sd, de->d_name);
+		int r = rename(p, sp->path);
+		int e = errno;
+		free(p);
+		if (r == 0) {
+			sp->fd = open(sp->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			break;
+		}
+		if (e != ENOENT)
+			break; /* ENOENT: another run took it first */
+	}
+	closedir(d);
 	free(sd);
-	return got;
+	if (sp->fd < 0) {
+		sp->path[0] = '\0';
+		return;
+	}
+	sp->threaded = pthread_create(&sp->thread, NULL, clean_main, sp) == 0;
+	if (!sp->threaded)
+		clean_main(sp);
+}
+
+static void join(struct spare *sp)
+{
+	if (sp->threaded)
+		pthread_join(sp->thread, NULL);
+	sp->threaded = false;
+}
+
+bool spare_use(struct spare *sp, const char *cdir)
+{
+	if (sp->fd < 0)
+		return false;
+	join(sp);
+	bool ok = sp->result == 0 && rename(sp->path, cdir) == 0;
+	if (!ok)
+		ctw_rm_rf(sp->path);
+	close(sp->fd);
+	sp->fd = -1;
+	sp->path[0] = '\0';
+	return ok;
+}
+
+void spare_release(struct spare *sp)
+{
+	if (sp->fd < 0)
+		return;
+	join(sp);
+	ctw_rm_rf(sp->path);
+	close(sp->fd);
+	sp->fd = -1;
+	sp->path[0] = '\0';
 }
 
 /* A directory (emptied) as we made it: mode, owner, no xattrs (an ACL is
@@ -134,16 +192,6 @@ int spare_retire(const char *cdir)
 		free(sd);
 	}
 	return keep ? 0 : ctw_rm_rf(cdir);
-}
-
-int spare_prepare(const char *cdir)
-{
-	int dfd = open(cdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	bool ok = empty_below(dfd, "work");
-	close(dfd);
-	return ok ? 0 : -EIO;
 }
 
 int spare_clear(void)

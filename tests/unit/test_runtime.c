@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -245,22 +246,44 @@ static void test_spare_dirs(void **state)
 	char *spares = xasprintf("%s/containers/.spare", ctw_root_dir());
 	char *c1 = make_cdir("c1", false);
 	char *c2 = xasprintf("%s/containers/c2", ctw_root_dir());
-	assert_false(spare_take(c2)); /* none yet */
+	struct spare sp;
+	spare_claim(&sp);
+	assert_false(spare_use(&sp, c2)); /* none yet */
+	spare_release(&sp);
 
 	/* Emptied and kept. */
 	assert_int_equal(spare_retire(c1), 0);
 	assert_false(ctw_path_exists(c1));
 	assert_int_equal((int)ctw_dir_count(spares), 1);
-	/* Taken by the next: an empty upper/, and a work/ with what overlayfs
-	 * left in it until spare_prepare. */
-	assert_true(spare_take(c2));
+	/* It keeps what overlayfs left in work/ until the next claims it and
+	 * empties it (on a thread), then uses it: an empty upper/ and work/. */
+	char *left = NULL;
+	{
+		char *sw = xasprintf("%s/*/work/work", spares);
+		glob_t g;
+		assert_int_equal(glob(sw, 0, NULL, &g), 0);
+		assert_int_equal((int)g.gl_pathc, 1);
+		left = xstrdup(g.gl_pathv[0]);
+		globfree(&g);
+		free(sw);
+	}
+	assert_true(ctw_path_exists(left));
+	spare_claim(&sp);
+	assert_true(spare_use(&sp, c2));
+	assert_false(ctw_path_exists(left));
+	free(left);
 	assert_int_equal((int)ctw_dir_count(spares), 0);
 	assert_int_equal((int)ctw_dir_count(c2), 2);
 	char *u2 = xasprintf("%s/upper", c2), *w2 = xasprintf("%s/work", c2);
 	assert_int_equal((int)ctw_dir_count(u2), 0);
-	assert_int_equal((int)ctw_dir_count(w2), 1);
-	assert_int_equal(spare_prepare(c2), 0);
 	assert_int_equal((int)ctw_dir_count(w2), 0);
+	/* A claim not used is dropped. */
+	char *c4 = make_cdir("c4", false);
+	assert_int_equal(spare_retire(c4), 0);
+	spare_claim(&sp);
+	spare_release(&sp);
+	assert_int_equal((int)ctw_dir_count(spares), 0);
+	free(c4);
 
 	/* Not as we made it: removed, not kept. */
 	assert_int_equal(chmod(u2, 0700), 0);
