@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -82,7 +83,12 @@ void spare_claim(struct spare *sp)
 		sp->path[0] = '\0';
 		return;
 	}
+	/* No signal for this thread: they are the main thread's to take. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	sp->threaded = pthread_create(&sp->thread, NULL, clean_main, sp) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!sp->threaded)
 		clean_main(sp);
 }
