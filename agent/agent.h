@@ -143,9 +143,7 @@ struct ctw_cgroup_resources {
 int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c,
 			   struct ctw_cgroup_resources *out);
 
-/* The cgroup v2 mount on this host: /sys/fs/cgroup (unified) or
- * /sys/fs/cgroup/unified (hybrid).  NULL when there is none. */
-const char *ctw_cgroup2_mount(void);
+/* ctw_cgroup2_mount() (lib.h): the cgroup v2 mount. */
 /* The v2 cgroup id (inode) of a directory / of a process. */
 int ctw_cgroup_id_of_path(const char *path, uint64_t *id);
 int ctw_cgroup_id_of_pid(int pid, uint64_t *id);

@@ -175,41 +175,6 @@ static bool is_cgroup2(const char *dir)
 	return statfs(dir, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-const char *ctw_cgroup2_mount(void)
-{
-	static char mnt[PATH_MAX];
-	static bool done;
-	if (done)
-		return mnt[0] ? mnt : NULL;
-	done = true;
-	/* The usual places first; else the first cgroup2 in mountinfo. */
-	const char *cands[] = {"/sys/fs/cgroup/unified", "/sys/fs/cgroup"};
-	for (size_t i = 0; i < ARRAY_SIZE(cands); i++) {
-		if (is_cgroup2(cands[i])) {
-			ctw_strlcpy(mnt, cands[i], sizeof(mnt));
-			return mnt;
-		}
-	}
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (!f)
-		return NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	while (getline(&line, &cap, f) > 0) {
-		char *sep = strstr(line, " - cgroup2 ");
-		if (!sep)
-			continue;
-		char mp[PATH_MAX];
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) == 1) {
-			ctw_strlcpy(mnt, mp, sizeof(mnt));
-			break;
-		}
-	}
-	free(line);
-	fclose(f);
-	return mnt[0] ? mnt : NULL;
-}
-
 int ctw_cgroup_id_of_path(const char *path, uint64_t *id)
 {
 	struct stat st;

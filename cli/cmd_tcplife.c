@@ -273,10 +273,7 @@ static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_
 		ctw_strlcpy(path, spec, size);
 	else
 		snprintf(path, size, "%s/%s",
-			 ctw_path_exists("/sys/fs/cgroup/unified/cgroup.procs")
-				 ? "/sys/fs/cgroup/unified"
-				 : "/sys/fs/cgroup",
-			 spec);
+			 ctw_cgroup2_mount() ? ctw_cgroup2_mount() : "/sys/fs/cgroup", spec);
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return -ENOENT;
 	*cgid = st.st_ino;

@@ -114,6 +114,13 @@ int ctw_empty_dir_at(int dirfd);
 size_t ctw_dir_count(const char *dir);
 bool ctw_path_exists(const char *path);
 
+/* ---- cgroup2.c ---- */
+
+/* The cgroup v2 mount on this host: /sys/fs/cgroup (unified) or
+ * /sys/fs/cgroup/unified (hybrid), else the first in mountinfo.  NULL when
+ * there is none.  Cached. */
+const char *ctw_cgroup2_mount(void);
+
 /* ---- time ---- */
 
 uint64_t ctw_now_ns(void);	/* CLOCK_MONOTONIC */

@@ -13,8 +13,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <linux/magic.h>
 
 #include "pol_internal.h"
 #include "cgroup_fw.h"
@@ -125,10 +123,8 @@ uint64_t ctw_pol_dns_hash(const char *name)
 
 static const char *cgroup2_root(void)
 {
-	struct statfs sf;
-	if (statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
-		return "/sys/fs/cgroup/unified";
-	return "/sys/fs/cgroup";
+	const char *m = ctw_cgroup2_mount();
+	return m ? m : "/sys/fs/cgroup";
 }
 
 static int host_ifindex(void *ctx, const char *ifname, uint32_t *out)

@@ -93,6 +93,23 @@ out=$(ctw exec v2a cat /sys/fs/cgroup/cgroup.procs)
 t_cmp "exec: its process is in the container's cgroup with the init" \
 	"$(printf '%s\n' "$out" | grep -c .)" -ge 2
 
+# The agent finds the v2 root at /sys/fs/cgroup even when a cgroup there is
+# called "unified" (statfs says cgroup2 for it too; it was taken for the
+# hybrid layout's mount, and no container was found).
+. "$(dirname "$0")/agent-lib.bash"
+if [ ! -e /sys/fs/cgroup/unified ] && mkdir /sys/fs/cgroup/unified; then
+	on_exit 'rmdir /sys/fs/cgroup/unified 2>/dev/null'
+	port=$(free_port)
+	if agent_start "$port" --metrics resources --discovery-interval 1s; then
+		t_ok "agent, with a cgroup named unified at the root: finds the container" \
+			wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'ctrwatch_container_info{container=\"v2a\"'"
+		agent_stop
+	else
+		t_fail "agent, with a cgroup named unified at the root: starts" true
+	fi
+	rmdir /sys/fs/cgroup/unified
+fi
+
 # Devices: the BPF filter alone (no v1 devices controller) confines them.
 t_fail "a block device made with mknod cannot be read" \
 	ctw run busybox sh -c 'mknod /tmp/sda b 8 0 && head -c 1 /tmp/sda >/dev/null'
