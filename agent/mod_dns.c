@@ -270,7 +270,11 @@ static bool setting_true(struct ctw_agent *a, const char *key)
 
 static int dns_start(struct ctw_agent *a, void **state)
 {
-	struct ctw_dns_probe_opts o = {.on_txn = on_txn, .on_query = on_query};
+	/* The ring's data is mapped twice into us and resident from the start
+	 * (2 MiB of RSS for 1 MiB): 512 KiB holds ~440 query/response pairs,
+	 * ~20 ms of a 20 000 qps burst while we do something else. */
+	struct ctw_dns_probe_opts o = {
+		.on_txn = on_txn, .on_query = on_query, .ringbuf_bytes = 512u << 10};
 	struct mod_dns *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};

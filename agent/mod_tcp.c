@@ -78,8 +78,11 @@ static void tcp_stop(void *state)
 
 static int tcp_start(struct ctw_agent *a, void **state)
 {
+	/* The ring's data is mapped twice into us and resident from the start
+	 * (2 MiB of RSS for 1 MiB): 256 KiB holds ~2 300 connections, woken
+	 * every ~290 (32 KiB) and at each scrape. */
 	struct ctw_tcp_probe_opts o = {
-		.track_open = true, .ringbuf_bytes = 1u << 20, .wakeup_bytes = 128u << 10};
+		.track_open = true, .ringbuf_bytes = 256u << 10, .wakeup_bytes = 32u << 10};
 	struct mod_tcp *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
 	struct ctw_err cerr = {0};

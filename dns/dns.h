@@ -189,10 +189,11 @@ size_t ctw_dns_pairer_pending(const struct ctw_dns_pairer *p);
 struct ctw_dns_probe;
 
 struct ctw_dns_probe_opts {
-	uint64_t timeout_ns;   /* 0 = 5 s */
-	bool no_tcp;	       /* don't copy TCP/53 segments */
-	uint16_t port;	       /* 0 = 53 */
-	ctw_dns_txn_fn on_txn; /* every finished exchange (and malformed packet) */
+	uint64_t timeout_ns;	/* 0 = 5 s */
+	bool no_tcp;		/* don't copy TCP/53 segments */
+	uint16_t port;		/* 0 = 53 */
+	uint32_t ringbuf_bytes; /* power of 2, >= a page; 0 = 1 MiB */
+	ctw_dns_txn_fn on_txn;	/* every finished exchange (and malformed packet) */
 	/* Every well-formed query seen, before it is paired (for counting);
 	 * may be NULL. */
 	ctw_dns_query_fn on_query;

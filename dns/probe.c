@@ -63,6 +63,11 @@ int ctw_dns_probe_new(const struct ctw_dns_probe_opts *opts, struct ctw_dns_prob
 	}
 	p->skel->rodata->dns_port = opts->port ? opts->port : 53;
 	p->skel->rodata->capture_tcp = !opts->no_tcp;
+	if (opts->ringbuf_bytes &&
+	    (err = bpf_map__set_max_entries(p->skel->maps.dns_events, opts->ringbuf_bytes))) {
+		pr_debug("dns: ring buffer size %u: %s", opts->ringbuf_bytes, strerror(-err));
+		goto out_destroy;
+	}
 	err = dns_bpf__load(p->skel);
 	if (err) {
 		pr_debug("dns: load BPF object: %s", strerror(-err));
