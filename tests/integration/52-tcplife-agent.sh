@@ -141,5 +141,21 @@ k_nested="ctrwatch_tcp_connections_total{container=\"${nid:0:12}\",direction=\"a
 wait_for 5 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_nested 1'"
 t_eq "a connection from a cgroup created in a container later counts for it" 1 \
 	"$(scrape | awk -v k="$k_nested" '$1 == k { print $2 }')"
+# A burst of 3 000 loopback connections (6 000 records, more than the
+# agent's ring buffer holds): the agent keeps up, none is lost.
+before=$(scrape | awk -v k="$k_nested" '$1 == k { print $2 }')
+sh -c 'echo $$ >"$1/cgroup.procs"; exec python3 -c "
+import socket
+s = socket.socket(); s.bind((\"127.0.0.1\", 0)); s.listen(512)
+for _ in range(3000):
+    c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+    c.close(); a.close()
+"' sh "$NCG/sub"
+want=$((before + 3000))
+wait_for 10 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_nested $want'"
+t_eq "a burst of 3000 connections: all counted" "$want" \
+	"$(scrape | awk -v k="$k_nested" '$1 == k { print $2 }')"
+t_eq "a burst of 3000 connections: no tcp event lost" "" \
+	"$(scrape | grep -E '^ctrwatch_events_lost_total\{source="tcp"' | awk '$2 != 0')"
 kill "$holder"
 wait "$holder" 2>/dev/null || : # killed: 143

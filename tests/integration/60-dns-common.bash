@@ -92,12 +92,14 @@ in_cg() {
 #   $DNS_SEND SERVER KIND...
 #   short loop label name qd0 qd65535 random   malformed, one packet each
 #   query:NAME[:AAAA]                             a valid query (no answer awaited)
+# 50 ms apart; DNS_SEND_GAP_US=N sets the gap (0: a burst).
 DNS_SEND=$DNS_DIR/dns-send
 dns_build_sender() {
 	mkdir -p "$DNS_DIR"
 	gcc -std=gnu11 -O1 -Wall -Werror -static -o "$DNS_SEND" -x c - <<'CSRC'
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -156,6 +158,8 @@ static void fill(unsigned char c, int count)
 
 int main(int argc, char **argv)
 {
+	const char *g = getenv("DNS_SEND_GAP_US");
+	unsigned gap = g ? (unsigned)atoi(g) : 50000;
 	/* 48 fixed "random" bytes (Python's random.Random(7).randbytes(48)) */
 	static const unsigned char rnd[48] = {
 		0x38, 0xb4, 0xe6, 0x52, 0xe4, 0x4d, 0xa7, 0xf2, 0x37, 0x0d, 0x9e, 0x26,
@@ -227,7 +231,8 @@ int main(int argc, char **argv)
 		if (sendto(fd, pkt, n, 0, v6 ? (struct sockaddr *)&a6 : (struct sockaddr *)&a4,
 			   v6 ? sizeof(a6) : sizeof(a4)) < 0)
 			return 1;
-		usleep(50000);
+		if (gap)
+			usleep(gap);
 	}
 	return 0;
 }

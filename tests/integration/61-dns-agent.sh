@@ -89,6 +89,19 @@ for f in queries_total responses_total request_duration_seconds timeouts_total m
 	t_match "HELP and TYPE for ctrwatch_dns_$f" "# TYPE ctrwatch_dns_$f (counter|histogram)" "$body"
 done
 
+# A burst of 1 500 queries (more records than the agent's ring buffer
+# holds): the agent keeps up, none is lost.
+qa=$(series ctrwatch_dns_queries_total 'qtype="A"')
+burst=()
+for i in $(seq 1500); do burst+=("query:b$i.example.test"); done
+DNS_SEND_GAP_US=0 in_cg "$CG" "$DNS_SEND" 127.0.0.54 "${burst[@]}"
+want=$((qa + 1500))
+burst_counted() { [ "$(series ctrwatch_dns_queries_total 'qtype="A"')" = "$want" ]; }
+wait_for 10 burst_counted
+t_eq "a burst of 1500 queries: all counted" "$want" "$(series ctrwatch_dns_queries_total 'qtype="A"')"
+t_eq "a burst of 1500 queries: no dns event lost" "" \
+	"$(curl -sf "$URL" | grep -E '^ctrwatch_events_lost_total\{source="dns"' | awk '$2 != 0')"
+
 # The container goes: its series go (one discovery interval + grace).
 kill -INT "$CPID"
 wait "$CPID"
