@@ -269,11 +269,11 @@ static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_
 		path[0] = '\0';
 		return 0;
 	}
+	const char *v2 = ctw_cgroup2_mount();
 	if (spec[0] == '/')
 		ctw_strlcpy(path, spec, size);
 	else
-		snprintf(path, size, "%s/%s",
-			 ctw_cgroup2_mount() ? ctw_cgroup2_mount() : "/sys/fs/cgroup", spec);
+		snprintf(path, size, "%s/%s", v2 ? v2 : "/sys/fs/cgroup", spec);
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return -ENOENT;
 	*cgid = st.st_ino;

@@ -130,6 +130,8 @@ int ctw_mkdir_p(const char *path, mode_t mode)
 	return mkdir_p(buf, mode);
 }
 
+static int rm_entries(DIR *d, dev_t dev);
+
 /* Remove NAME below PARENT.  Cheapest call first (syscalls are slow here):
  * unlink or rmdir by the d_type we were given, and only a non-empty directory
  * is opened and read.  Never crosses into another filesystem: a mount point is
@@ -169,16 +171,7 @@ static int rm_rf_at(int parent, const char *name, unsigned char type, dev_t dev)
 		close(fd);
 		return -e;
 	}
-	int r = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int rr = rm_rf_at(dirfd(d), de->d_name, de->d_type, dev);
-		if (rr && !r)
-			r = rr;
-	}
-	closedir(d);
+	int r = rm_entries(d, dev);
 	if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !r)
 		r = -errno;
 	return r;
@@ -192,6 +185,22 @@ int ctw_rm_rf(const char *path)
 	if (!S_ISDIR(st.st_mode))
 		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 	return rm_rf_at(AT_FDCWD, path, DT_DIR, st.st_dev);
+}
+
+/* Remove every entry of d (then closed), first error kept. */
+static int rm_entries(DIR *d, dev_t dev)
+{
+	int r = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		int rr = rm_rf_at(dirfd(d), de->d_name, de->d_type, dev);
+		if (rr && !r)
+			r = rr;
+	}
+	closedir(d);
+	return r;
 }
 
 int ctw_empty_dir_at(int dirfd)
@@ -209,17 +218,7 @@ int ctw_empty_dir_at(int dirfd)
 		return -e;
 	}
 	rewinddir(d);
-	int r = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		int rr = rm_rf_at(dirfd, de->d_name, de->d_type, st.st_dev);
-		if (rr && !r)
-			r = rr;
-	}
-	closedir(d);
-	return r;
+	return rm_entries(d, st.st_dev);
 }
 
 size_t ctw_dir_count(const char *dir)

@@ -442,6 +442,10 @@ static void *retire_main(void *cdir)
 	return NULL;
 }
 
+/* The container's directory (kept as a spare when it can be), its state
+ * directory. */
+static void *(*const removers[2])(void *) = {retire_main, rm_rf_main};
+
 void container_cleanup(struct ctw_state *s, bool remove_all)
 {
 	/* Removing directories waits on the disk (ext4 mounted with `discard`
@@ -456,8 +460,7 @@ void container_cleanup(struct ctw_state *s, bool remove_all)
 		d[0] = container_dir(s->id);
 		d[1] = state_path(s->id, NULL);
 		for (int i = 0; i < 2; i++)
-			threaded[i] = pthread_create(&t[i], NULL, i ? rm_rf_main : retire_main,
-						     d[i]) == 0;
+			threaded[i] = thread_start_quiet(&t[i], NULL, removers[i], d[i]);
 	}
 	cg_destroy(s, true);
 	if (net_available() &&
@@ -466,10 +469,8 @@ void container_cleanup(struct ctw_state *s, bool remove_all)
 	for (int i = 0; remove_all && i < 2; i++) {
 		if (threaded[i])
 			pthread_join(t[i], NULL);
-		else if (i)
-			ctw_rm_rf(d[i]);
 		else
-			spare_retire(d[i]);
+			removers[i](d[i]);
 		free(d[i]);
 	}
 }

@@ -227,6 +227,10 @@ void ns_make_start(struct ns_maker *m, int flags);
 /* Wait for it: 0 with every asked namespace in m->fd (the caller closes
  * them), or -errno with none. */
 int ns_make_finish(struct ns_maker *m);
+/* pthread_create with every signal blocked in the new thread: what we
+ * forward must reach the main thread's signalfd, and SIGTERM must not end
+ * us in a helper.  attr may be NULL.  true when it runs. */
+bool thread_start_quiet(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 /* Bring lo up in the calling thread's network namespace. */
 void ns_lo_up(void);
 

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,12 +82,7 @@ void spare_claim(struct spare *sp)
 		sp->path[0] = '\0';
 		return;
 	}
-	/* No signal for this thread: they are the main thread's to take. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	sp->threaded = pthread_create(&sp->thread, NULL, clean_main, sp) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sp->threaded = thread_start_quiet(&sp->thread, NULL, clean_main, sp);
 	if (!sp->threaded)
 		clean_main(sp);
 }
@@ -184,7 +178,7 @@ int spare_retire(const char *cdir)
 		closedir(d);
 	}
 	/* What overlayfs made in work/ stays: the next container removes it
-	 * while it starts (spare_prepare), not this one while it ends. */
+	 * while it starts (spare_claim), not this one while it ends. */
 	keep = keep && empty_below(dfd, "upper") && pristine(dfd, "upper", 0755) &&
 	       pristine(dfd, "work", 0700);
 	close(dfd);
