@@ -114,6 +114,27 @@ int ctw_empty_dir_at(int dirfd);
 size_t ctw_dir_count(const char *dir);
 bool ctw_path_exists(const char *path);
 
+/* ---- inroot.c: files a container or an image controls ----
+ * Paths are resolved inside the tree whose root is rootfd (openat2
+ * RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS): ".." and absolute symlinks stop at
+ * that root, magic links (/proc/self/fd/N) are refused.  Only regular files
+ * are opened for reading (a FIFO or a device never is), and never blocking. */
+
+/* openat2 in the root with flags (O_CLOEXEC added); an fd or -errno. */
+int ctw_open_in_root(int rootfd, const char *path, int flags);
+/* A regular file of at most max_size bytes (0: no cap) open for reading:
+ * an fd, or -EISDIR / -EINVAL (not a regular file) / -EFBIG / -errno.  The
+ * file's stat goes to *st when st is not NULL. */
+struct stat;
+int ctw_open_file_in_root(int rootfd, const char *path, size_t max_size, struct stat *st);
+/* Read an open fd to its end, NUL-terminated; -EFBIG past max_size bytes. */
+int ctw_read_fd_capped(int fd, size_t max_size, char **out, size_t *len);
+/* ctw_open_file_in_root + ctw_read_fd_capped: the whole small file. */
+int ctw_read_in_root(int rootfd, const char *path, size_t max_size, char **out, size_t *len);
+/* A one-line file into buf (trailing newline cut); -EFBIG when it does not
+ * fit or has more than one line. */
+int ctw_read_line_in_root(int rootfd, const char *path, char *buf, size_t size);
+
 /* ---- cgroup2.c ---- */
 
 /* The cgroup v2 mount on this host: /sys/fs/cgroup (unified) or

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "../../lib/lib.h"
@@ -112,6 +114,76 @@ static void test_files(void **state)
 	free(p);
 }
 
+/* A hostile tree: an absolute symlink to a host file, ".." walks, a FIFO,
+ * /dev/zero, a directory and an oversized file must never be read. */
+static void test_in_root(void **state)
+{
+	char dir[] = "/tmp/ctw-unit-root-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char *host = xasprintf("%s-host", dir);
+	assert_int_equal(ctw_write_file_atomic(host, "host secret\n", 12), 0);
+	char *p = xasprintf("%s/etc", dir);
+	assert_int_equal(ctw_mkdir_p(p, 0755), 0);
+	free(p);
+	p = xasprintf("%s/etc/hostname", dir);
+	assert_int_equal(ctw_write_file_atomic(p, "box\n", 4), 0);
+	free(p);
+	p = xasprintf("%s/etc/passwd", dir); /* inside the root: "/etc/hostname" */
+	assert_int_equal(symlink("/etc/hostname", p), 0);
+	free(p);
+	p = xasprintf("%s/etc/shadow", dir); /* the host file by absolute path */
+	assert_int_equal(symlink(host, p), 0);
+	free(p);
+	p = xasprintf("%s/up", dir);
+	assert_int_equal(symlink("../../../../../../..", p), 0);
+	free(p);
+	p = xasprintf("%s/fifo", dir);
+	assert_int_equal(mkfifo(p, 0644), 0);
+	free(p);
+	p = xasprintf("%s/big", dir);
+	char blob[5000];
+	memset(blob, 'x', sizeof(blob));
+	assert_int_equal(ctw_write_file_atomic(p, blob, sizeof(blob)), 0);
+	free(p);
+
+	int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+	char line[64];
+	assert_int_equal(ctw_read_line_in_root(root, "/etc/hostname", line, sizeof(line)), 0);
+	assert_string_equal(line, "box");
+	/* An absolute symlink resolves against the container's root. */
+	assert_int_equal(ctw_read_line_in_root(root, "etc/passwd", line, sizeof(line)), 0);
+	assert_string_equal(line, "box");
+	/* The host path named by a symlink does not exist inside: ENOENT. */
+	assert_int_equal(ctw_read_line_in_root(root, "/etc/shadow", line, sizeof(line)), -ENOENT);
+	char *rel = xasprintf("/up%s", host); /* ".." stops at the root */
+	assert_int_equal(ctw_read_line_in_root(root, rel, line, sizeof(line)), -ENOENT);
+	free(rel);
+	assert_int_equal(ctw_read_line_in_root(root, "/fifo", line, sizeof(line)), -EINVAL);
+	/* Devices are never opened, magic links never followed (seen from
+	 * the host's root, where both exist). */
+	int slash = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(slash >= 0);
+	assert_int_equal(ctw_read_line_in_root(slash, "/dev/zero", line, sizeof(line)), -EINVAL);
+	char *magic = xasprintf("/proc/self/fd/%d", root);
+	assert_int_equal(ctw_read_line_in_root(slash, magic, line, sizeof(line)), -ELOOP);
+	free(magic);
+	close(slash);
+	assert_int_equal(ctw_read_line_in_root(root, "/etc", line, sizeof(line)), -EISDIR);
+	char *all;
+	size_t len;
+	assert_int_equal(ctw_read_in_root(root, "/big", 4096, &all, &len), -EFBIG);
+	assert_int_equal(ctw_read_in_root(root, "/big", 5000, &all, &len), 0);
+	assert_int_equal(len, 5000);
+	free(all);
+	/* A file with a second line is not a one-line file. */
+	assert_int_equal(ctw_read_line_in_root(root, "/big", line, sizeof(line)), -EFBIG);
+	close(root);
+	assert_int_equal(ctw_rm_rf(dir), 0);
+	assert_int_equal(unlink(host), 0);
+	free(host);
+}
+
 static void test_strings(void **state)
 {
 	char buf[4];
@@ -147,7 +219,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bytes), cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_u64),   cmocka_unit_test(test_err),
 		cmocka_unit_test(test_files),	    cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_dl),
+		cmocka_unit_test(test_dl), cmocka_unit_test(test_in_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
