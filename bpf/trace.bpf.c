@@ -63,7 +63,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile bool want_events = true;	 /* stream events to the ring buffer */
 const volatile bool want_stats = false;	 /* count calls/errors/time per syscall */
 const volatile bool filter_pids = false; /* only tgids in trace_pids (-p) */
-const volatile bool follow_exec = false; /* only the first execve's task and its children */
+const volatile bool follow_exec = false; /* only tasks since their execve, and their children */
+const volatile bool stats_all = false;	 /* follow_exec: still count the others' calls */
 const volatile __u8 status_mask = 7;	 /* -e status= */
 const volatile __u64 sig_mask = ~0ull;	 /* -e signal=: bit sig-1 */
 const volatile __u32 buf_max = 32;	 /* data bytes captured per buffer (-s) */
@@ -71,6 +72,7 @@ const volatile __u64 wakeup_bytes = 0;	 /* wake the reader only past this backlo
 const volatile __s32 nr_execve = -1;	 /* syscalls after which comm may change */
 const volatile __s32 nr_execveat = -1;
 const volatile __s32 nr_prctl = -1;
+const volatile __u8 want_fds = 0; /* -y: what fds refer to; -yy: sockets' endpoints too */
 
 /* The traced-cgroup table (see trace.h), filled by user space through the
  * mmapped .bss. */
@@ -134,6 +136,10 @@ struct pending_sig {
 	__u8 info[TRACE_SIGINFO_SIZE];
 };
 #define PENDING_SIGS 4
+
+/* task_state.spec_flags beyond trace_spec's: an execve not selected, seen
+ * only to follow the task that makes it (follow_exec) */
+#define TS_UNSELECTED 0x100
 
 /* A traced task's syscall in flight: the record being built. */
 struct task_state {
@@ -213,6 +219,8 @@ __noinline int put_user_mem(struct task_state *st, __u32 argkind, __u64 ptr, __u
 	item_close(st, off, argkind & 0xff, argkind >> 8, len, full_len);
 	return 0;
 }
+
+__noinline int cap_fd(struct task_state *st, __u32 arg, __s64 fd);
 
 /* A NUL-terminated string of at most max (<= TRACE_STR_MAX) bytes, from
  * user memory or (kernel) from the kernel. */
@@ -387,9 +395,26 @@ __noinline int cap_msghdr(struct task_state *st, __u32 arg_exit, __u64 ptr, __u6
 		put_user_mem(st, arg | ((TRACE_IT_MSGNAME | exit) << 8), (__u64)m.msg_name,
 			     m.msg_namelen > 128 ? 128 : m.msg_namelen, m.msg_namelen);
 	cap_iov(st, arg | exit << 8, (__u64)m.msg_iov, m.msg_iovlen, limit);
-	if (m.msg_control && m.msg_controllen)
+	if (m.msg_control && m.msg_controllen) {
 		put_user_mem(st, arg | ((TRACE_IT_MSGCTRL | exit) << 8), (__u64)m.msg_control,
 			     m.msg_controllen > 128 ? 128 : m.msg_controllen, m.msg_controllen);
+		if (want_fds && m.msg_controllen >= 20) {
+			/* SCM_RIGHTS first: the fds passed, as the sender or the
+			 * receiver has them */
+			struct {
+				__u64 len;
+				int level, type;
+				int fds[4];
+			} cm = {};
+			int k;
+
+			if (bpf_probe_read_user(&cm, sizeof(cm), m.msg_control) ||
+			    cm.level != 1 /* SOL_SOCKET */ || cm.type != 1 /* SCM_RIGHTS */)
+				return 0;
+			for (k = 0; k < 4 && 16 + 4 * (k + 1) <= cm.len; k++)
+				cap_fd(st, arg, cm.fds[k]);
+		}
+	}
 	return 0;
 }
 
@@ -420,6 +445,206 @@ static __always_inline int ioctl_size(__u32 req, bool *out)
 	return 0;
 }
 
+/* ---- -y: what an fd refers to ---- */
+
+#define S_IFMT_ 0170000
+#define S_IFSOCK_ 0140000
+#define S_IFIFO_ 0010000
+#define PIPEFS_MAGIC_ 0x50495045
+#define ANON_INODE_FS_MAGIC_ 0x09041934
+#define AT_FDCWD_ (-100)
+#define FD_PATH_MAX 512 /* path bytes per fd */
+#define FD_DEPTH 24	/* directories walked up */
+
+/* The names from dentry up to its namespace's root, leaf first, each
+ * NUL-terminated, written at st->payload[pos...]; returns the bytes used. */
+static __always_inline __u32 walk_path(struct task_state *st, __u32 pos, struct dentry *dentry,
+				       struct vfsmount *vfsmnt)
+{
+	struct mount *mnt = container_of(vfsmnt, struct mount, mnt);
+	__u32 used = 0;
+	int i;
+
+	for (i = 0; i < FD_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		struct dentry *root = BPF_CORE_READ(mnt, mnt.mnt_root);
+		const unsigned char *name;
+		__u32 at;
+		long n;
+
+		if (dentry == root) {
+			/* a mount's root: go on from where it is mounted */
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt)
+				break; /* the namespace's root */
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		if (dentry == parent || used + 256 > FD_PATH_MAX)
+			break;
+		name = BPF_CORE_READ(dentry, d_name.name);
+		at = (pos + used) & (TRACE_PAYLOAD_MAX - 1);
+		n = bpf_probe_read_kernel_str(&st->payload[at], 256, name);
+		if (n <= 0)
+			break;
+		used += n & 511;
+		dentry = parent;
+	}
+	return used;
+}
+
+/* An item TRACE_IT_FD for fd of argument arg (TRACE_NARGS: the return
+ * value): struct ctw_trace_fdinfo, then the path's names or the socket's
+ * bound unix path; full_len is the fd. */
+__noinline int cap_fd(struct task_state *st, __u32 arg, __s64 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct ctw_trace_fdinfo fi = {};
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct inode *inode;
+	struct file *f = NULL;
+	__u32 off, extra = 0;
+	__u64 magic;
+
+	if (!st)
+		return -1;
+	off = st->off;
+	if (off + sizeof(struct ctw_trace_item) + sizeof(fi) + FD_PATH_MAX > TRACE_PAYLOAD_MAX)
+		return -1;
+	off &= TRACE_PAYLOAD_MAX - 1;
+	if (fd == AT_FDCWD_) {
+		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+		vfsmnt = BPF_CORE_READ(task, fs, pwd.mnt);
+	} else {
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+		struct file **fds = BPF_CORE_READ(fdt, fd);
+
+		if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+			return -1;
+		bpf_probe_read_kernel(&f, sizeof(f), &fds[fd & 0xffffff]);
+		if (!f)
+			return -1;
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+		vfsmnt = BPF_CORE_READ(f, f_path.mnt);
+	}
+	inode = BPF_CORE_READ(dentry, d_inode);
+	fi.mode = BPF_CORE_READ(inode, i_mode) & S_IFMT_;
+	fi.ino = BPF_CORE_READ(inode, i_ino);
+	fi.rdev = BPF_CORE_READ(inode, i_rdev);
+	magic = BPF_CORE_READ(dentry, d_sb, s_magic);
+	fi.type = TRACE_FD_PATH;
+	if (fi.mode == S_IFSOCK_ && f) {
+		struct socket *sock = BPF_CORE_READ(f, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+
+		fi.type = TRACE_FD_SOCKET;
+		fi.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		fi.sock_type = BPF_CORE_READ(sk, sk_type);
+		fi.protocol = BPF_CORE_READ(sk, sk_protocol);
+		if (want_fds > 1 && fi.family == 2 /* AF_INET */) {
+			BPF_CORE_READ_INTO(&fi.saddr, sk, __sk_common.skc_rcv_saddr);
+			BPF_CORE_READ_INTO(&fi.daddr, sk, __sk_common.skc_daddr);
+		} else if (want_fds > 1 && fi.family == 10 /* AF_INET6 */) {
+			BPF_CORE_READ_INTO(&fi.saddr, sk, __sk_common.skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(&fi.daddr, sk, __sk_common.skc_v6_daddr);
+		}
+		if (want_fds > 1 && (fi.family == 2 || fi.family == 10)) {
+			fi.sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+			fi.dport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		} else if (want_fds > 1 && fi.family == 1 /* AF_UNIX */) {
+			struct unix_sock *us = (struct unix_sock *)sk;
+			struct sock *peer = BPF_CORE_READ(us, peer);
+			struct unix_address *ua = BPF_CORE_READ(us, addr);
+
+			if (peer)
+				fi.peer_ino = BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino);
+			if (ua) {
+				/* the bound name as bytes: an abstract one starts
+				 * with a NUL */
+				int alen = BPF_CORE_READ(ua, len) - 2;
+
+				if (alen > 0 && alen <= 108 &&
+				    !bpf_probe_read_kernel(
+					    &st->payload[(off + sizeof(struct ctw_trace_item) +
+							  sizeof(fi)) &
+							 (TRACE_PAYLOAD_MAX - 1)],
+					    alen & 127, (void *)ua->name[0].sun_path))
+					extra = alen & 127;
+			}
+		} else if (want_fds > 1 && fi.family == 16 /* AF_NETLINK */) {
+			fi.peer_ino = BPF_CORE_READ((struct netlink_sock *)sk, portid);
+		}
+	} else if (magic == PIPEFS_MAGIC_) {
+		fi.type = TRACE_FD_PIPE;
+	} else if (magic == ANON_INODE_FS_MAGIC_) {
+		/* its dentry's name is the "[eventfd]" of anon_inode:[eventfd] */
+		long n = bpf_probe_read_kernel_str(
+			&st->payload[(off + sizeof(struct ctw_trace_item) + sizeof(fi)) &
+				     (TRACE_PAYLOAD_MAX - 1)],
+			64, BPF_CORE_READ(dentry, d_name.name));
+
+		fi.type = TRACE_FD_ANON;
+		if (n > 0)
+			extra = n & 127;
+	} else {
+		extra = walk_path(st, off + sizeof(struct ctw_trace_item) + sizeof(fi), dentry,
+				  vfsmnt);
+	}
+	__builtin_memcpy(&st->payload[off + sizeof(struct ctw_trace_item)], &fi, sizeof(fi));
+	item_close(st, off, arg, TRACE_IT_FD, sizeof(fi) + (extra & (FD_PATH_MAX * 2 - 1)),
+		   (__u32)fd);
+	return 0;
+}
+
+struct fdset_ctx {
+	struct task_state *st;
+	__u64 bits[4]; /* the first 256 fds of an fd_set */
+	__u32 arg, nfds, found;
+};
+
+static long fdset_one(__u32 fd, struct fdset_ctx *c)
+{
+	if (fd >= c->nfds || c->found >= 8)
+		return 1;
+	if (c->bits[(fd >> 6) & 3] & (1ull << (fd & 63))) {
+		cap_fd(c->st, c->arg, fd);
+		c->found++;
+	}
+	return 0;
+}
+
+/* -y: what the fds in an array are: pollfds (elem 8, the fd first) or an
+ * fd_set (elem 0: bits); at most a few of them. */
+__noinline int cap_fd_array(struct task_state *st, __u32 arg, __u64 ptr, __u64 count, __u32 elem)
+{
+	struct fdset_ctx c = {};
+	int k;
+
+	if (!st || !ptr)
+		return -1;
+	if (elem == 8) {
+		for (k = 0; k < 16 && k < count; k++) {
+			int fd = -1;
+
+			if (bpf_probe_read_user(&fd, sizeof(fd), (void *)(ptr + k * 8)))
+				return -1;
+			if (fd >= 0)
+				cap_fd(st, arg, fd);
+		}
+		return 0;
+	}
+	c.st = st;
+	c.arg = arg;
+	c.nfds = count < 256 ? count : 256;
+	if (bpf_probe_read_user(c.bits, (c.nfds + 63) / 64 * 8 & 63, (void *)ptr))
+		return -1;
+	bpf_loop(256, fdset_one, &c, 0);
+	return 0;
+}
+
 /* Capture argument i as spec (a struct ctw_trace_argspec) says. */
 __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_exit, __s64 ret)
 {
@@ -434,7 +659,7 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 	if (!st || i >= TRACE_NARGS)
 		return -1;
 	v = st->ev.args[i];
-	if (!v && cap != TRACE_CAP_SIGFRAME)
+	if (!v && cap != TRACE_CAP_SIGFRAME && cap != TRACE_CAP_FD)
 		return 0; /* NULL: nothing to read */
 	if (lensrc == TRACE_LEN_RET) {
 		count = ret;
@@ -467,9 +692,12 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 			return 0;
 		if ((flags & TRACE_ARG_DATA) && max > buf_max)
 			max = buf_max;
-		return put_user_mem(st, i | (TRACE_CAP_MEM | exit) << 8, v,
-				    bytes > max ? max : bytes,
-				    bytes > 0xffffffffull ? 0xffffffffu : bytes);
+		if (put_user_mem(st, i | (TRACE_CAP_MEM | exit) << 8, v, bytes > max ? max : bytes,
+				 bytes > 0xffffffffull ? 0xffffffffu : bytes))
+			return -1;
+		if (want_fds && (flags & TRACE_ARG_FDS) && !at_exit)
+			cap_fd_array(st, i, v, count, elem);
+		return 0;
 	case TRACE_CAP_IOV:
 		/* a failed read: the iovecs without data */
 		return cap_iov(st, i | exit << 8, v, count,
@@ -509,6 +737,24 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 			    (ca.flags & CLONE_PARENT_SETTID_) && ca.parent_tid)
 				return put_user_mem(st, i | (TRACE_IT_TID | exit) << 8,
 						    ca.parent_tid, 4, 4);
+		}
+		return 0;
+	case TRACE_CAP_FD:
+		/* an fd (or AT_FDCWD: the working directory) */
+		return want_fds ? cap_fd(st, i, (int)v) : 0;
+	case TRACE_CAP_FDPAIR:
+		/* pipe, socketpair: the two fds, and with -y what they are */
+		if (!at_exit)
+			return 0;
+		if (put_user_mem(st, i | (TRACE_CAP_MEM | exit) << 8, v, 8, 8))
+			return -1;
+		if (want_fds) {
+			int fds[2] = {};
+
+			if (bpf_probe_read_user(fds, sizeof(fds), (void *)v))
+				return -1;
+			cap_fd(st, i, fds[0]);
+			cap_fd(st, i, fds[1]);
 		}
 		return 0;
 	case TRACE_CAP_PRCTL:
@@ -721,11 +967,23 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		return 0;
 	if (!(spec->flags & TRACE_SPEC_SELECTED)) {
 		/* not traced, but it may change pid, tid or comm (an exec, a
-		 * rename): refresh them at the next traced syscall */
-		if (nr == nr_execve || nr == nr_execveat || nr == nr_prctl) {
-			st = bpf_task_storage_get(&task_states, task, NULL, 0);
-			if (st)
-				st->ev.tid = 0;
+		 * rename): refresh them at the next traced syscall; and with
+		 * follow_exec an execve still makes its task followed */
+		bool exec = nr == nr_execve || nr == nr_execveat;
+
+		if (!exec && nr != nr_prctl)
+			return 0;
+		st = bpf_task_storage_get(&task_states, task, NULL,
+					  exec && follow_exec ? BPF_LOCAL_STORAGE_GET_F_CREATE_
+							      : 0);
+		if (!st)
+			return 0;
+		st->ev.tid = 0;
+		if (exec && follow_exec && !st->followed) {
+			st->active = 1;
+			st->spec_flags = TRACE_SPEC_EXEC | TS_UNSELECTED;
+			st->off = 0;
+			st->ev.nr = nr;
 		}
 		return 0;
 	}
@@ -735,7 +993,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		if (!bpf_map_lookup_elem(&trace_pids, &tgid))
 			return 0;
 	}
-	if (follow_exec) {
+	if (follow_exec && !stats_all) {
 		/* before the command's execve only an execve is of interest:
 		 * the one that succeeds makes its task followed */
 		st = bpf_task_storage_get(&task_states, task, NULL, 0);
@@ -770,7 +1028,9 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	st->ev.args[4] = regs->r8;
 	st->ev.args[5] = regs->r9;
 
-	if (want_events && (spec->flags & TRACE_SPEC_CAP_ENTER)) {
+	/* a task not followed (yet) is only counted, or a candidate exec */
+	if (want_events && (spec->flags & TRACE_SPEC_CAP_ENTER) &&
+	    (!follow_exec || st->followed || (spec->flags & TRACE_SPEC_EXEC))) {
 		st->sp = regs->sp;
 		for (i = 0; i < TRACE_NARGS; i++) {
 			__u64 a = *(__u64 *)&spec->arg[i];
@@ -797,7 +1057,7 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 			return 0;
 		if (want_stats)
 			count(nr, 0, 0);
-		if (want_events)
+		if (want_events && (!follow_exec || st->followed))
 			emit(st);
 	}
 	return 0;
@@ -826,8 +1086,15 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	} else if (ret == 0 && st->ev.nr == nr_prctl) {
 		refresh_ident(st);
 	}
-	if (follow_exec && !st->followed)
-		return 0; /* an execve that failed before the command's */
+	if (st->spec_flags & TS_UNSELECTED)
+		return 0;
+	if (follow_exec && !st->followed) {
+		/* an execve that failed before the command's, or (stats_all)
+		 * a call of a task not followed: counted only */
+		if (stats_all && want_stats && status_wanted(ret, 0))
+			count(st->ev.nr, ret, st->ev.duration_ns);
+		return 0;
+	}
 	/* killed while in the call (SIGKILL, or another thread's
 	 * exit_group): strace has no return value to show either */
 	if ((task->pending.signal.sig[0] & (1ul << (SIGKILL_ - 1)))) {
@@ -843,7 +1110,7 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 	if (!want_events)
 		goto out;
 
-	if (st->spec_flags & TRACE_SPEC_CAP_EXIT) {
+	if (st->spec_flags & (TRACE_SPEC_CAP_EXIT | TRACE_SPEC_RETFD)) {
 		nr = st->ev.nr;
 		spec = bpf_map_lookup_elem(&trace_spec, &nr);
 		if (spec) {
@@ -857,6 +1124,8 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 			}
 		}
 	}
+	if (want_fds && (st->spec_flags & TRACE_SPEC_RETFD) && ret >= 0)
+		cap_fd(st, TRACE_NARGS, ret);
 	if (st->str_retry && !(ret == 0 && (st->spec_flags & TRACE_SPEC_EXEC))) {
 		/* the strings the kernel read by now (the last item of an
 		 * argument is the one shown) */
@@ -887,7 +1156,8 @@ int BPF_PROG(trace_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	struct ctw_trace_execinfo ei;
 	__u32 argi;
 
-	if (!st || !st->active || !(st->spec_flags & TRACE_SPEC_EXEC))
+	if (!st || !st->active || !(st->spec_flags & TRACE_SPEC_EXEC) ||
+	    (st->spec_flags & TS_UNSELECTED))
 		return 0;
 	argi = st->ev.nr == nr_execveat ? 1 : 0;
 	if (st->off + sizeof(struct ctw_trace_item) + sizeof(ei) <= TRACE_PAYLOAD_MAX) {

@@ -54,7 +54,8 @@ enum trace_cap {
 	TRACE_CAP_IOCTL,    /* ioctl's argument, sized by the request (a few known ones) */
 	TRACE_CAP_CLONE3,   /* struct clone_args; at exit TRACE_IT_TID: *parent_tid */
 	TRACE_CAP_PRCTL,    /* prctl's argument 2 by option: a name in or out, an int out */
-	TRACE_CAP_FD,	    /* -y: what the fd is (TRACE_IT_FD), at enter; at exit for ret */
+	TRACE_CAP_FD,	    /* -y: what the fd (or AT_FDCWD) is: TRACE_IT_FD */
+	TRACE_CAP_FDPAIR,   /* int[2] at exit (MEM), and with -y TRACE_IT_FD for each */
 	TRACE_CAP__COUNT,
 };
 
@@ -69,6 +70,7 @@ enum trace_item_kind {
 	TRACE_IT_EXECINFO,		 /* struct ctw_trace_execinfo, from sched_process_exec */
 	TRACE_IT_SIGINFO,		 /* TRACE_SIGINFO_SIZE bytes of kernel_siginfo */
 	TRACE_IT_TID,			 /* an int written by the kernel (clone3's parent_tid) */
+	TRACE_IT_FD,			 /* struct ctw_trace_fdinfo and a path; full_len = fd */
 };
 
 /* ctw_trace_argspec.when */
@@ -84,6 +86,7 @@ enum trace_item_kind {
 
 /* ctw_trace_argspec.flags */
 #define TRACE_ARG_DATA 0x01 /* data shown as a string: at most -s bytes (buf_max) */
+#define TRACE_ARG_FDS 0x02  /* holds fds (pollfds, fd_set): with -y, TRACE_IT_FD for some */
 
 /* What the kernel captures for one argument. */
 struct ctw_trace_argspec {
@@ -102,6 +105,7 @@ _Static_assert(sizeof(struct ctw_trace_argspec) == 8, "ABI: ctw_trace_argspec");
 #define TRACE_SPEC_CAP_ENTER 0x04 /* some arg is captured at enter */
 #define TRACE_SPEC_CAP_EXIT 0x08  /* some arg is captured at exit */
 #define TRACE_SPEC_EXEC 0x10	  /* execve, execveat: argv/envc completed at exec */
+#define TRACE_SPEC_RETFD 0x20	  /* returns an fd: with -y, TRACE_IT_FD for arg TRACE_NARGS */
 
 /* Per syscall number: what the kernel captures (array map, key = nr). */
 struct ctw_trace_spec {
@@ -130,8 +134,10 @@ struct ctw_trace_execinfo {
 	__s32 envc;
 };
 
-/* TRACE_CAP_FD / TRACE_IT_FD (-y, -yy): what an fd refers to; a path of
- * len - sizeof(struct ctw_trace_fdinfo) bytes follows. */
+/* TRACE_IT_FD (-y, -yy): what an fd refers to.  Then, for a path, the
+ * names from the file up to its namespace's root, leaf first, each
+ * NUL-terminated; for a unix socket its bound path; for an anon inode its
+ * name ("[eventfd]"). */
 enum trace_fd_type {
 	TRACE_FD_NONE = 0, /* not an open fd */
 	TRACE_FD_PATH,	   /* a file, directory or device: path follows */

@@ -50,14 +50,19 @@ ARGFN(arg_octal)
 ARGFN(arg_fd)
 {
 	put_i64(d->o, (int32_t)d->ev->args[i]);
+	if (d->f->decode_fds)
+		put_fd_info(d, i, (int32_t)d->ev->args[i]);
 }
 
 ARGFN(arg_dfd)
 {
-	if ((int32_t)d->ev->args[i] == AT_FDCWD)
-		put_s(d->o, "AT_FDCWD");
-	else
+	if ((int32_t)d->ev->args[i] != AT_FDCWD) {
 		arg_fd(d, i);
+		return;
+	}
+	put_s(d->o, "AT_FDCWD");
+	if (d->f->decode_fds)
+		put_fd_info(d, i, AT_FDCWD); /* the working directory */
 }
 
 /* A captured string; max is what is shown of it (paths: everything). */
@@ -208,8 +213,12 @@ ARGFN(arg_fdpair)
 	}
 	put_c(d->o, '[');
 	put_i64(d->o, fds[0]);
+	if (d->f->decode_fds)
+		put_fd_info(d, i, fds[0]);
 	put_s(d->o, ", ");
 	put_i64(d->o, fds[1]);
+	if (d->f->decode_fds)
+		put_fd_info(d, i, fds[1]);
 	put_c(d->o, ']');
 }
 

@@ -322,6 +322,11 @@ int shown_fcntl(const struct dctx *d)
 	return 3;
 }
 
+bool fcntl_returns_fd(const struct dctx *d)
+{
+	return fcntl_cmd(d) == F_DUPFD || fcntl_cmd(d) == F_DUPFD_CLOEXEC;
+}
+
 static void put_flock(struct dctx *d, int i, bool at_exit)
 {
 	struct flock fl;

@@ -112,6 +112,8 @@ ARGFN(arg_pollfds)
 			put_s(o, ", ");
 		put_s(o, "{fd=");
 		put_i64(o, pf.fd);
+		if (d->f->decode_fds)
+			put_fd_info(d, i, pf.fd);
 		put_s(o, ", events=");
 		put_flags(o, poll_events, ARRAY_SIZE(poll_events), (uint16_t)pf.events, "0");
 		put_c(o, '}');
@@ -170,9 +172,9 @@ ARGFN(arg_ppoll_ts)
 
 /* ---- select ---- */
 
-/* [3 4]: the fds set below nfds */
+/* [3 4]: the fds set below nfds (with -y, what they are when d is given) */
 static bool put_fdset(struct ctw_outbuf *o, const uint8_t *bits, size_t len, int nfds,
-		      bool with_brackets)
+		      bool with_brackets, struct dctx *d, int arg)
 {
 	bool first = true;
 
@@ -184,6 +186,8 @@ static bool put_fdset(struct ctw_outbuf *o, const uint8_t *bits, size_t len, int
 		if (!first)
 			put_c(o, ' ');
 		put_i64(o, fd);
+		if (d && d->f->decode_fds)
+			put_fd_info(d, arg, fd);
 		first = false;
 	}
 	if (with_brackets)
@@ -199,7 +203,7 @@ ARGFN(arg_fdset)
 	if (!bits)
 		put_ptr(d->o, d->ev->args[i]);
 	else
-		put_fdset(d->o, bits, it->len, (int32_t)d->ev->args[0], true);
+		put_fdset(d->o, bits, it->len, (int32_t)d->ev->args[0], true, d, i);
 }
 
 ARGFN(arg_select_tv)
@@ -257,7 +261,7 @@ void ret_select(struct dctx *d)
 		put_s(o, any ? ", " : " (");
 		put_s(o, names[k]);
 		put_s(o, " [");
-		if (!put_fdset(o, bits, it->len, nfds, false)) {
+		if (!put_fdset(o, bits, it->len, nfds, false, NULL, 0)) {
 			o->len = mark; /* an empty set is not shown */
 			continue;
 		}

@@ -291,8 +291,9 @@ static const struct xlat sol_levels[] = {
 	{SOL_ALG, "SOL_ALG"},	  {282, "SOL_TLS"},	      {283, "SOL_XDP"},
 };
 
-static void put_cmsgs(struct ctw_outbuf *o, const uint8_t *p, size_t len)
+static void put_cmsgs(struct dctx *d, int arg, const uint8_t *p, size_t len)
 {
+	struct ctw_outbuf *o = d->o;
 	size_t off = 0;
 	bool first = true;
 
@@ -324,6 +325,8 @@ static void put_cmsgs(struct ctw_outbuf *o, const uint8_t *p, size_t len)
 				if (k)
 					put_s(o, ", ");
 				put_i64(o, fd);
+				if (d->f->decode_fds)
+					put_fd_info(d, arg, fd);
 			}
 			put_s(o, "]}");
 		} else if (h.cmsg_level == SOL_SOCKET && h.cmsg_type == SCM_CREDENTIALS &&
@@ -387,7 +390,7 @@ static void msghdr(struct dctx *d, int i, bool out)
 		put_s(o, ", msg_control=");
 		ctl = item_get(d, i, TRACE_IT_MSGCTRL, out, &it);
 		if (ctl)
-			put_cmsgs(o, ctl, it->len);
+			put_cmsgs(d, i, ctl, it->len);
 		else
 			put_ptr(o, (uintptr_t)m.msg_control);
 	}

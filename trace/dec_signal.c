@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -344,6 +346,22 @@ static void put_addr(struct ctw_outbuf *o, const siginfo_t *si)
 	put_ptr(o, (uintptr_t)si->si_addr);
 }
 
+/* clock ticks, and what they are in seconds: 1 / * 0.01 s * / */
+static void put_clock_t(struct ctw_outbuf *o, int64_t ticks)
+{
+	static long hz;
+	char tmp[48];
+
+	put_i64(o, ticks);
+	if (!ticks)
+		return;
+	if (!hz)
+		hz = sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100;
+	snprintf(tmp, sizeof(tmp), " /* %lld.%02lld s */", (long long)(ticks / hz),
+		 (long long)(ticks % hz * 100 / hz));
+	put_s(o, tmp);
+}
+
 /* strace's printsiginfo: the fields that mean something for the code. */
 void put_siginfo(struct ctw_outbuf *o, const void *info, size_t len)
 {
@@ -399,9 +417,9 @@ void put_siginfo(struct ctw_outbuf *o, const void *info, size_t len)
 			else
 				ctw_trace_format_signal(o, si.si_status);
 			put_s(o, ", si_utime=");
-			put_i64(o, si.si_utime);
+			put_clock_t(o, si.si_utime);
 			put_s(o, ", si_stime=");
-			put_i64(o, si.si_stime);
+			put_clock_t(o, si.si_stime);
 			break;
 		case SIGILL:
 		case SIGFPE:

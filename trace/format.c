@@ -35,7 +35,7 @@ static void index_items(struct dctx *d, const void *payload, size_t len)
 
 		if (off + sizeof(*it) + it->len > len)
 			break;
-		if (it->arg < TRACE_NARGS)
+		if (it->arg <= TRACE_NARGS) /* TRACE_NARGS: about the return value */
 			d->items[d->nitems++] = it;
 		off += sizeof(*it) + ((it->len + 7u) & ~7u);
 	}
@@ -274,6 +274,10 @@ static void format_syscall(struct dctx *d, size_t line_start)
 		si->ret(d);
 	else
 		ctw_trace_format_ret(o, ev->nr, ev->ret);
+	/* the fd returned; fcntl returns one only for F_DUPFD* */
+	if (d->f->decode_fds && si && si->ret_fd && !ev_failed(d) &&
+	    (si->ret != ret_fcntl || fcntl_returns_fd(d)))
+		put_fd_info(d, TRACE_NARGS, ev->ret);
 	if (d->f->durations && !(ev->flags & TRACE_EV_NORETURN)) {
 		put_n(o, " <", 2);
 		put_duration(o, ev->duration_ns);

@@ -128,6 +128,7 @@ struct ctw_sysinfo {
 	char name[32]; /* "" when libseccomp has no name */
 	bool known;    /* described by the table */
 	bool ret_hex;  /* returns an address */
+	bool ret_fd;   /* returns an fd */
 	uint8_t nargs;
 	unsigned classes; /* CTW_TC_* */
 	ctw_argfn fn[TRACE_NARGS];
@@ -139,6 +140,10 @@ struct ctw_sysinfo {
 
 /* NULL for nr out of range. */
 const struct ctw_sysinfo *ctw_trace_sysinfo(int nr);
+
+/* -y: "<what fd is>" after an fd of argument arg (TRACE_NARGS: the
+ * return value), when it was captured (dec_fd.c). */
+void put_fd_info(struct dctx *d, int arg, int64_t fd);
 
 /* ---- argument printers, by family (dec_*.c) ---- */
 
@@ -185,6 +190,7 @@ ARGFN(arg_renameat2_flags);
 ARGFN(arg_xattr_flags);
 int shown_open(const struct dctx *d);
 int shown_fcntl(const struct dctx *d);
+bool fcntl_returns_fd(const struct dctx *d);
 void ret_fcntl(struct dctx *d);
 void ret_octal(struct dctx *d);
 

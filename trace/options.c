@@ -35,6 +35,7 @@ enum {
 	O_NAME,
 	O_STATS,
 	O_BUFSIZE,
+	O_DECODE_FDS,
 	O_WITH_INIT,
 	O_FROM_EXEC,
 	O_HELP,
@@ -64,6 +65,7 @@ static const struct opt {
 	{'f', "follow-forks", false, O_FOLLOW},
 	{0, "output-separately", false, O_SEPARATELY},
 	{'q', NULL, false, O_QUIET_SHORT},
+	{'y', "decode-fds", false, O_DECODE_FDS},
 	{0, "json", false, O_JSON},
 	{0, "seccomp-profile", true, O_PROFILE},
 	{0, "all", false, O_ALL},
@@ -131,6 +133,10 @@ static int apply(struct ctw_trace_args *a, const struct opt *op, const char *arg
 	case O_QUIET_SHORT:
 		/* -q: no attach messages; -qq: no exit lines either */
 		a->sel.quiet |= a->sel.quiet & CTW_QUIET_ATTACH ? CTW_QUIET_EXIT : CTW_QUIET_ATTACH;
+		return 0;
+	case O_DECODE_FDS:
+		if (a->o.decode_fds < 2)
+			a->o.decode_fds++;
 		return 0;
 	case O_JSON: a->o.json = true; return 0;
 	case O_PROFILE: a->o.seccomp_profile = arg; return 0;

@@ -207,6 +207,8 @@ static int fill_specs(struct ctw_trace *t, const bool *sel)
 		struct ctw_trace_spec spec;
 
 		ctw_trace_syscall_spec(nr, &spec);
+		if (t->o.decode_fds)
+			ctw_trace_syscall_spec_fds(nr, &spec);
 		if (sel[nr])
 			spec.flags |= TRACE_SPEC_SELECTED;
 		if (bpf_map_update_elem(fd, &nr, &spec, BPF_ANY))
@@ -246,8 +248,12 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	t->skel->rodata->want_stats = opts->summary || opts->summary_too || opts->seccomp_profile;
 	t->skel->rodata->filter_pids = opts->npids > 0;
 	t->skel->rodata->follow_exec = opts->follow_exec;
+	/* a seccomp profile must allow what the runtime does under the
+	 * filter before the command's execve too */
+	t->skel->rodata->stats_all = opts->seccomp_profile != NULL;
 	t->skel->rodata->status_mask = opts->status ? opts->status : CTW_STATUS_ALL;
 	t->skel->rodata->sig_mask = opts->signals;
+	t->skel->rodata->want_fds = opts->decode_fds > 2 ? 2 : opts->decode_fds;
 	t->skel->rodata->buf_max = t->o.strsize < TRACE_BUF_MAX ? t->o.strsize : TRACE_BUF_MAX;
 	/* Wake the reader only once an eighth of the ring is filled; below
 	 * that it finds the records on its next POLL_MS tick. */
@@ -305,6 +311,7 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	t->fmt.json = opts->json;
 	t->fmt.prefix = opts->ff_prefix ? CTW_PFX_NONE : opts->prefix;
 	t->fmt.show_container = opts->show_container;
+	t->fmt.decode_fds = opts->decode_fds;
 	t->fmt.realtime_off = (int64_t)ctw_realtime_ns() - (int64_t)ctw_now_ns();
 	t->start_ns = ctw_now_ns();
 	return t;

@@ -18,7 +18,7 @@
 /*
  * One row per syscall: argument kinds separated by spaces (see kinds[]),
  * strace's classes (f file, n network, p process, m memory, s signal,
- * i ipc, d desc) and after a '/' the hook for calls whose shown arguments or return value
+ * i ipc, d desc), 'r' when it returns an fd, and after a '/' the hook for calls whose shown arguments or return value
  * depend on their arguments ("hex": the return value is an address).  A
  * kind may name the argument that holds its length or count: "bufin:2" is
  * data whose size is argument 2.
@@ -32,7 +32,7 @@ struct row {
 static const struct row rows[] = {
 	{"read", "fd bufout size", "d"},
 	{"write", "fd bufin:2 size", "d"},
-	{"open", "path oflags omode", "fd/open"},
+	{"open", "path oflags omode", "fdr/open"},
 	{"close", "fd", "d"},
 	{"stat", "path stat", "f"},
 	{"fstat", "fd stat", "d"},
@@ -62,8 +62,8 @@ static const struct row rows[] = {
 	{"shmget", "int size hex", "i"},
 	{"shmat", "int ptr hex", "im/hex"},
 	{"shmctl", "int int ptr", "i"},
-	{"dup", "fd", "d"},
-	{"dup2", "fd fd", "d"},
+	{"dup", "fd", "dr"},
+	{"dup2", "fd fd", "dr"},
 	{"pause", "", "s"},
 	{"nanosleep", "ts tsrem", ""},
 	{"getitimer", "itimer ptr", ""},
@@ -71,9 +71,9 @@ static const struct row rows[] = {
 	{"setitimer", "itimer ptr ptr", ""},
 	{"getpid", "", ""},
 	{"sendfile", "fd fd loff size", "dn"},
-	{"socket", "domain stype proto", "nd"},
+	{"socket", "domain stype proto", "ndr"},
 	{"connect", "fd sain:2 int", "nd"},
-	{"accept", "fd saout:2 socklen", "nd"},
+	{"accept", "fd saout:2 socklen", "ndr"},
 	{"sendto", "fd bufin:2 size msgflags sain:5 int", "nd"},
 	{"recvfrom", "fd bufout size msgflags saout:5 socklen", "nd"},
 	{"sendmsg", "fd msgin msgflags", "nd"},
@@ -102,7 +102,7 @@ static const struct row rows[] = {
 	{"msgsnd", "int ptr size hex", "i"},
 	{"msgrcv", "int ptr size long hex", "i"},
 	{"msgctl", "int int ptr", "i"},
-	{"fcntl", "fd fcntlcmd fcntlarg", "d/fcntl"},
+	{"fcntl", "fd fcntlcmd fcntlarg", "dr/fcntl"},
 	{"flock", "fd flockop", "d"},
 	{"fsync", "fd", "d"},
 	{"fdatasync", "fd", "d"},
@@ -115,7 +115,7 @@ static const struct row rows[] = {
 	{"rename", "path path", "f"},
 	{"mkdir", "path mode", "f"},
 	{"rmdir", "path", "f"},
-	{"creat", "path mode", "fd"},
+	{"creat", "path mode", "fdr"},
 	{"link", "path path", "f"},
 	{"unlink", "path", "f"},
 	{"symlink", "path path", "f"},
@@ -219,7 +219,7 @@ static const struct row rows[] = {
 	{"io_getevents", "hex long long ptr ptr", ""},
 	{"io_submit", "hex long ptr", ""},
 	{"io_cancel", "hex ptr ptr", ""},
-	{"epoll_create", "int", "d"},
+	{"epoll_create", "int", "dr"},
 	{"getdents64", "fd dents uint", "d"},
 	{"set_tid_address", "ptr", ""},
 	{"restart_syscall", "", ""},
@@ -242,7 +242,7 @@ static const struct row rows[] = {
 	{"mbind", "ptr size int ptr size hex", "m"},
 	{"set_mempolicy", "int ptr size", "m"},
 	{"get_mempolicy", "ptr ptr size hex hex", "m"},
-	{"mq_open", "str oflags omode ptr", "d/open"},
+	{"mq_open", "str oflags omode ptr", "dr/open"},
 	{"mq_unlink", "str", ""},
 	{"waitid", "idtype int siginfoout waitopt rusage", "p"},
 	{"add_key", "str str ptr size int", ""},
@@ -250,11 +250,11 @@ static const struct row rows[] = {
 	{"keyctl", "int hex hex hex hex", ""},
 	{"ioprio_set", "int int int", ""},
 	{"ioprio_get", "int int", ""},
-	{"inotify_init", "", "d"},
+	{"inotify_init", "", "dr"},
 	{"inotify_add_watch", "fd path hex", "df"},
 	{"inotify_rm_watch", "fd int", "d"},
 	{"migrate_pages", "int size ptr ptr", "m"},
-	{"openat", "dfd path oflags omode", "fd/open"},
+	{"openat", "dfd path oflags omode", "fdr/open"},
 	{"mkdirat", "dfd path mode", "fd"},
 	{"mknodat", "dfd path mode hex", "fd"},
 	{"fchownat", "dfd path int int atflags", "fd"},
@@ -279,29 +279,29 @@ static const struct row rows[] = {
 	{"move_pages", "int size ptr ptr ptr hex", "m"},
 	{"utimensat", "dfd path ptr atflags", "fd"},
 	{"epoll_pwait", "fd epevs int int sigset:5 size", "d"},
-	{"signalfd", "fd sigset:2 size", "ds"},
-	{"timerfd_create", "clock hex", "d"},
-	{"eventfd", "uint", "d"},
+	{"signalfd", "fd sigset:2 size", "dsr"},
+	{"timerfd_create", "clock hex", "dr"},
+	{"eventfd", "uint", "dr"},
 	{"fallocate", "fd int long long", "d"},
 	{"timerfd_settime", "fd hex ptr ptr", "d"},
 	{"timerfd_gettime", "fd ptr", "d"},
-	{"accept4", "fd saout:2 socklen sockflags", "nd"},
-	{"signalfd4", "fd sigset:2 size fdflags", "ds"},
-	{"eventfd2", "uint fdflags", "d"},
-	{"epoll_create1", "epflags", "d"},
-	{"dup3", "fd fd fdflags", "d"},
+	{"accept4", "fd saout:2 socklen sockflags", "ndr"},
+	{"signalfd4", "fd sigset:2 size fdflags", "dsr"},
+	{"eventfd2", "uint fdflags", "dr"},
+	{"epoll_create1", "epflags", "dr"},
+	{"dup3", "fd fd fdflags", "dr"},
 	{"pipe2", "fdpair fdflags", "d"},
-	{"inotify_init1", "fdflags", "d"},
+	{"inotify_init1", "fdflags", "dr"},
 	{"preadv", "fd iovout:2 int long", "d"},
 	{"pwritev", "fd iovin:2 int long", "d"},
 	{"rt_tgsigqueueinfo", "int int sig siginfoin", "ps"},
-	{"perf_event_open", "ptr int int fd hex", "d"},
+	{"perf_event_open", "ptr int int fd hex", "dr"},
 	{"recvmmsg", "fd ptr uint msgflags ptr", "nd"},
-	{"fanotify_init", "hex hex", "d"},
+	{"fanotify_init", "hex hex", "dr"},
 	{"fanotify_mark", "fd hex hex dfd path", "fd"},
 	{"prlimit64", "int rlimres rlimin rlimout", ""},
 	{"name_to_handle_at", "dfd path ptr ptr atflags", "fd"},
-	{"open_by_handle_at", "fd ptr oflags", "d"},
+	{"open_by_handle_at", "fd ptr oflags", "dr"},
 	{"clock_adjtime", "clock ptr", ""},
 	{"syncfs", "fd", "d"},
 	{"sendmmsg", "fd ptr uint msgflags", "nd"},
@@ -316,11 +316,11 @@ static const struct row rows[] = {
 	{"renameat2", "dfd path dfd path renameflags", "fd"},
 	{"seccomp", "int hex ptr", ""},
 	{"getrandom", "randout ulong grnd", ""},
-	{"memfd_create", "str hex", "d"},
+	{"memfd_create", "str hex", "dr"},
 	{"kexec_file_load", "fd fd ulong str hex", "d"},
 	{"bpf", "int ptr uint", "d"},
 	{"execveat", "dfd path argv envp execatflags", "fdp"},
-	{"userfaultfd", "fdflags", "d"},
+	{"userfaultfd", "fdflags", "dr"},
 	{"membarrier", "int hex int", ""},
 	{"mlock2", "ptr size mlockflags", "m"},
 	{"copy_file_range", "fd loff fd loff size hex", "d"},
@@ -333,28 +333,28 @@ static const struct row rows[] = {
 	{"io_pgetevents", "hex long long ptr ptr ptr", ""},
 	{"rseq", "ptr hex int hex", ""},
 	{"pidfd_send_signal", "fd sig siginfoin hex", "ds"},
-	{"io_uring_setup", "uint ptr", "d"},
+	{"io_uring_setup", "uint ptr", "dr"},
 	{"io_uring_enter", "fd uint uint hex ptr size", "d"},
 	{"io_uring_register", "fd uint ptr uint", "d"},
-	{"open_tree", "dfd path hex", "fd"},
+	{"open_tree", "dfd path hex", "fdr"},
 	{"move_mount", "dfd path dfd path hex", "fd"},
-	{"fsopen", "str hex", "d"},
+	{"fsopen", "str hex", "dr"},
 	{"fsconfig", "fd uint str ptr int", "d"},
-	{"fsmount", "fd hex hex", "d"},
-	{"fspick", "dfd path hex", "fd"},
-	{"pidfd_open", "int hex", "d"},
+	{"fsmount", "fd hex hex", "dr"},
+	{"fspick", "dfd path hex", "fdr"},
+	{"pidfd_open", "int hex", "dr"},
 	{"clone3", "clone3 ulong", "p"},
 	{"close_range", "fd fd hex", "d"},
-	{"openat2", "dfd path ptr size", "fd"},
-	{"pidfd_getfd", "fd fd hex", "d"},
+	{"openat2", "dfd path ptr size", "fdr"},
+	{"pidfd_getfd", "fd fd hex", "dr"},
 	{"faccessat2", "dfd path access atflags", "fd"},
 	{"process_madvise", "fd ptr size madv hex", "d"},
 	{"epoll_pwait2", "fd epevs int ptr sigset:5 size", "d"},
 	{"mount_setattr", "dfd path atflags ptr size", "fd"},
-	{"landlock_create_ruleset", "ptr size hex", "d"},
+	{"landlock_create_ruleset", "ptr size hex", "dr"},
 	{"landlock_add_rule", "fd int ptr hex", "d"},
 	{"landlock_restrict_self", "fd hex", "d"},
-	{"memfd_secret", "hex", "d"},
+	{"memfd_secret", "hex", "dr"},
 	{"process_mrelease", "fd hex", "d"},
 	{"futex_waitv", "ptr uint hex ptr clock", ""},
 	{"set_mempolicy_home_node", "ptr size ulong hex", "m"},
@@ -573,6 +573,7 @@ static void parse_row(struct ctw_sysinfo *si, const struct row *r)
 		case 's': si->classes |= CTW_TC_SIGNAL; break;
 		case 'i': si->classes |= CTW_TC_IPC; break;
 		case 'd': si->classes |= CTW_TC_DESC; break;
+		case 'r': si->ret_fd = true; break;
 		default: table_error("class", r->name);
 		}
 	}
@@ -697,6 +698,29 @@ void ctw_trace_syscall_spec(int nr, struct ctw_trace_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 	if (si)
 		*spec = si->spec;
+}
+
+void ctw_trace_syscall_spec_fds(int nr, struct ctw_trace_spec *spec)
+{
+	const struct ctw_sysinfo *si = ctw_trace_sysinfo(nr);
+
+	if (!si)
+		return;
+	for (int i = 0; i < si->nargs; i++) {
+		struct ctw_trace_argspec *a = &spec->arg[i];
+
+		if (si->fn[i] == arg_fdpair) {
+			a->cap = TRACE_CAP_FDPAIR;
+		} else if (si->fn[i] == arg_pollfds || si->fn[i] == arg_fdset) {
+			a->flags |= TRACE_ARG_FDS;
+		} else if ((si->fn[i] == arg_fd || si->fn[i] == arg_dfd) && !a->cap) {
+			a->cap = TRACE_CAP_FD;
+			a->when = TRACE_AT_ENTER;
+			spec->flags |= TRACE_SPEC_CAP_ENTER;
+		}
+	}
+	if (si->ret_fd)
+		spec->flags |= TRACE_SPEC_RETFD;
 }
 
 static const struct {

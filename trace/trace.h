@@ -38,6 +38,8 @@ int ctw_trace_syscall_nr(const char *name);
 unsigned ctw_trace_syscall_classes(int nr);
 /* What the kernel must capture for nr (selection flag not set). */
 void ctw_trace_syscall_spec(int nr, struct ctw_trace_spec *spec);
+/* Add to spec what -y needs: what each fd argument and a returned fd is. */
+void ctw_trace_syscall_spec_fds(int nr, struct ctw_trace_spec *spec);
 
 /* Parse strace's -e trace= value ("open,read", "%file,%network", "!write",
  * "all", "none") into sel[TRACE_NR_MAX].  -EINVAL with err set on an
@@ -81,6 +83,7 @@ struct ctw_trace_fmt {
 	bool json;
 	int prefix;	     /* enum ctw_trace_prefix */
 	bool show_container; /* "[web] " first: several containers traced */
+	int decode_fds;	     /* -y: what fds are; -yy: sockets' endpoints, devices */
 };
 
 /* Format one event (a syscall, a signal or an exit) as a strace line or a
@@ -162,6 +165,7 @@ struct ctw_trace_opts {
 	int out_fd;		     /* where events and summary go */
 	int prefix;		     /* enum ctw_trace_prefix */
 	bool show_container;	     /* name the container on each line */
+	int decode_fds;		     /* -y, -yy */
 	const char *ff_prefix;	     /* -ff -o PREFIX: one file PREFIX.PID per process */
 	const char *seccomp_profile; /* write this file at the end */
 	const int *pids;	     /* -p: only these processes */

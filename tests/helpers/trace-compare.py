@@ -12,7 +12,8 @@ Both files have "PID  line" lines.  Before comparing:
   - pids (and numbers equal to a pid of the trace) become P1, P2, ... in
     numeric order, so the n-th process of each run has the same name;
   - addresses (hex of 5+ digits), times that depend on the clock (select's
-    and ppoll's "left", si_utime/si_stime, rusage) and getrandom's bytes
+    and ppoll's "left", si_utime/si_stime, rusage), getrandom's bytes,
+    getppid's value (the tracer's doing), and with -y inode and pty numbers
     are replaced by placeholders.
 Each process's lines are then aligned with its counterpart's (longest
 common subsequence); a line counts as identical when it is matched.  Prints
@@ -54,9 +55,15 @@ def read(path, strace):
 
 def normalise(text, pids):
     text = re.sub(r'\) +=( |$)', r') =\1', text)
+    # -y: inode numbers of sockets and pipes, pty numbers
+    text = re.sub(r'(<[A-Za-z0-9_-]+:\[)\d+', r'\1INO', text)
+    text = re.sub(r'(\[INO)->\d+', r'\1->INO', text)
+    text = re.sub(r'/dev/pts/\d+', '/dev/pts/N', text)
+    text = re.sub(r':\d{4,5}(?=\]|->)', ':PORT', text)  # ephemeral ports
     text = re.sub(r'0x[0-9a-f]{5,}', '0xADDR', text)
     text = re.sub(r'left \{tv_sec=\d+, tv_[nu]sec=\d+\}', 'left {TIME}', text)
-    text = re.sub(r'si_utime=\d+, si_stime=\d+', 'si_utime=T, si_stime=T', text)
+    text = re.sub(r'si_utime=\d+( /\* [^*]* \*/)?, si_stime=\d+( /\* [^*]* \*/)?',
+                  'si_utime=T, si_stime=T', text)
     text = re.sub(r'ru_([us])time=\{[^}]*\}', r'ru_\1time={TIME}', text)
     text = re.sub(r'^getrandom\("[^"]*"', 'getrandom("RANDOM"', text)
     # the parent of the first process is the tracer's doing

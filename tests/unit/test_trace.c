@@ -203,7 +203,8 @@ static void add_item(struct evbuf *b, uint8_t arg, uint8_t kind, const void *dat
 
 	assert_true(off + sizeof(it) + len <= sizeof(b->payload));
 	memcpy(b->payload + off, &it, sizeof(it));
-	memcpy(b->payload + off + sizeof(it), data, len);
+	if (len)
+		memcpy(b->payload + off + sizeof(it), data, len);
 	b->ev.payload_len = off + sizeof(it) + ((len + 7u) & ~7u);
 }
 
@@ -949,6 +950,103 @@ static void test_decode_sockets(void **state)
 	     b);
 }
 
+/* An fd item as the kernel side makes it: the info, then names leaf first. */
+static void add_fd(struct evbuf *b, int arg, int fd, const struct ctw_trace_fdinfo *fi,
+		   const void *rest, size_t rlen)
+{
+	uint8_t data[512];
+
+	memcpy(data, fi, sizeof(*fi));
+	if (rlen)
+		memcpy(data + sizeof(*fi), rest, rlen);
+	add_item(b, arg, TRACE_IT_FD, data, sizeof(*fi) + rlen, (uint32_t)fd);
+}
+
+static void test_decode_fds(void **state)
+{
+	struct ctw_trace_fmt f = {.strsize = 32, .prefix = CTW_PFX_FILE, .decode_fds = 1};
+	struct ctw_trace_fdinfo path = {.type = TRACE_FD_PATH, .mode = S_IFREG};
+	struct ctw_trace_fdinfo pipe = {.type = TRACE_FD_PIPE, .ino = 2843373};
+	struct ctw_trace_fdinfo tcp = {.type = TRACE_FD_SOCKET,
+				       .family = AF_INET,
+				       .sock_type = SOCK_STREAM,
+				       .protocol = IPPROTO_TCP,
+				       .sport = 60680,
+				       .dport = 38507,
+				       .ino = 2843401,
+				       .saddr = {127, 0, 0, 1},
+				       .daddr = {127, 0, 0, 1}};
+	struct ctw_trace_fdinfo un = {.type = TRACE_FD_SOCKET,
+				      .family = AF_UNIX,
+				      .sock_type = SOCK_STREAM,
+				      .ino = 2843439,
+				      .peer_ino = 2843440};
+	struct ctw_trace_fdinfo dev = {
+		.type = TRACE_FD_PATH, .mode = S_IFCHR, .rdev = (1 << 20) | 3};
+	struct ctw_trace_fdinfo anon = {.type = TRACE_FD_ANON};
+	struct evbuf b;
+
+#define FDLINE(expected) \
+	CHECK(expected "\n", ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c"))
+	init_ev(&b, "openat", 3);
+	args(&b, (uint64_t)(int64_t)AT_FDCWD, 0x4a0000, O_RDONLY, 0, 0, 0);
+	IN(&b, 1, TRACE_CAP_STR, "/etc/passwd", 12);
+	add_fd(&b, 0, AT_FDCWD, &path, "wl\0tmp", 7);
+	add_fd(&b, TRACE_NARGS, 3, &path, "passwd\0etc", 11);
+	FDLINE("12834 openat(AT_FDCWD</tmp/wl>, \"/etc/passwd\", O_RDONLY) = 3</etc/passwd>");
+	/* -y without the kernel's answer: just the number */
+	init_ev(&b, "close", 0);
+	args(&b, 3, 0, 0, 0, 0, 0);
+	FDLINE("12834 close(3)                          = 0");
+	add_fd(&b, 0, 3, &pipe, NULL, 0);
+	FDLINE("12834 close(3<pipe:[2843373]>)          = 0");
+	init_ev(&b, "write", 2);
+	args(&b, 4, 0x1000, 2, 0, 0, 0);
+	add_item(&b, 1, TRACE_CAP_MEM, "hi", 2, 2);
+	add_fd(&b, 0, 4, &tcp, NULL, 0);
+	FDLINE("12834 write(4<socket:[2843401]>, \"hi\", 2) = 2");
+	f.decode_fds = 2;
+	FDLINE("12834 write(4<TCP:[127.0.0.1:60680->127.0.0.1:38507]>, \"hi\", 2) = 2");
+	init_ev(&b, "socketpair", 0);
+	args(&b, AF_UNIX, SOCK_STREAM, 0, 0x7ffd0000, 0, 0);
+	{
+		int32_t fds[2] = {3, 4};
+
+		OUT(&b, 3, TRACE_CAP_MEM, fds, sizeof(fds));
+	}
+	add_fd(&b, 3, 3, &un, NULL, 0);
+	un.ino = 2843440;
+	un.peer_ino = 2843439;
+	add_fd(&b, 3, 4, &un, NULL, 0);
+	FDLINE("12834 socketpair(AF_UNIX, SOCK_STREAM, 0, [3<UNIX-STREAM:[2843439->2843440]>, "
+	       "4<UNIX-STREAM:[2843440->2843439]>]) = 0");
+	un.sock_type = SOCK_DGRAM;
+	un.peer_ino = 0;
+	init_ev(&b, "close", 0);
+	args(&b, 3, 0, 0, 0, 0, 0);
+	add_fd(&b, 0, 3, &un, "\0ctw-abstract", 13);
+	FDLINE("12834 close(3<UNIX:[2843440,@\"ctw-abstract\"]>) = 0");
+	init_ev(&b, "write", 0);
+	args(&b, 1, 0x1000, 0, 0, 0, 0);
+	add_item(&b, 1, TRACE_CAP_MEM, "", 0, 0);
+	add_fd(&b, 0, 1, &dev, "null\0dev", 9);
+	FDLINE("12834 write(1</dev/null<char 1:3>>, \"\", 0) = 0");
+	init_ev(&b, "eventfd2", 3);
+	add_fd(&b, TRACE_NARGS, 3, &anon, "[eventfd]", 10);
+	FDLINE("12834 eventfd2(0, 0)                    = 3<anon_inode:[eventfd]>");
+	/* a returned fd is shown only when the call returns one */
+	init_ev(&b, "fcntl", 0);
+	args(&b, 3, F_SETFD, 0, 0, 0, 0);
+	add_fd(&b, TRACE_NARGS, 0, &anon, "[eventfd]", 10);
+	FDLINE("12834 fcntl(3, F_SETFD, 0)              = 0");
+	/* truncated or lying items stay inside what was captured */
+	init_ev(&b, "close", 0);
+	args(&b, 5, 0, 0, 0, 0, 0);
+	add_item(&b, 0, TRACE_IT_FD, &path, 10, 5);
+	FDLINE("12834 close(5)                          = 0");
+#undef FDLINE
+}
+
 static void test_select_exprs(void **state)
 {
 	struct ctw_trace_select sel;
@@ -1177,6 +1275,7 @@ int main(void)
 		cmocka_unit_test(test_decode_signals),
 		cmocka_unit_test(test_decode_io),
 		cmocka_unit_test(test_decode_sockets),
+		cmocka_unit_test(test_decode_fds),
 		cmocka_unit_test(test_select_exprs),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_table_and_filter),
