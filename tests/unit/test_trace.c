@@ -1039,6 +1039,24 @@ static void test_decode_fds(void **state)
 	args(&b, 3, F_SETFD, 0, 0, 0, 0);
 	add_fd(&b, TRACE_NARGS, 0, &anon, "[eventfd]", 10);
 	FDLINE("12834 fcntl(3, F_SETFD, 0)              = 0");
+	/* JSON: an fd stays a number */
+	f.json = true;
+	init_ev(&b, "close", 0);
+	args(&b, 3, 0, 0, 0, 0, 0);
+	add_fd(&b, 0, 3, &pipe, NULL, 0);
+	{
+		json_error_t jerr;
+		json_t *j;
+
+		ctw_outbuf_reset(&ob);
+		ctw_trace_format_event(&ob, &f, &b.ev, b.payload, "c");
+		j = json_loads(ctw_outbuf_str(&ob), 0, &jerr);
+		assert_non_null(j);
+		assert_int_equal(json_integer_value(json_array_get(json_object_get(j, "args"), 0)),
+				 3);
+		json_decref(j);
+	}
+	f.json = false;
 	/* truncated or lying items stay inside what was captured */
 	init_ev(&b, "close", 0);
 	args(&b, 5, 0, 0, 0, 0, 0);
