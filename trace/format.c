@@ -365,7 +365,11 @@ static void put_json_arg(struct dctx *d, int i)
 	ctw_argfn fn = d->si->fn[i];
 	struct ctw_outbuf *o = d->o, *side;
 
-	if (fn == arg_int || fn == arg_fd || fn == arg_long || fn == arg_uint || fn == arg_ulong) {
+	if (fn == arg_fd) {
+		put_i64(o, (int32_t)d->ev->args[i]); /* a number, -y or not */
+		return;
+	}
+	if (fn == arg_int || fn == arg_long || fn == arg_uint || fn == arg_ulong) {
 		fn(d, i);
 		return;
 	}
