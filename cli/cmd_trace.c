@@ -19,6 +19,7 @@ static void trace_usage(FILE *out)
 	      "       ctrwatch trace [OPTIONS] --all\n"
 	      "       ctrwatch trace [OPTIONS] -p PID\n"
 	      "       ctrwatch trace [OPTIONS] -- IMAGE [COMMAND [ARG...]]\n"
+	      "       ctrwatch trace [OPTIONS] --replay FILE\n"
 	      "\n"
 	      "Trace the system calls of containers and print them as strace -f does, with\n"
 	      "eBPF programs on the syscall tracepoints instead of ptrace: the traced\n"
@@ -82,6 +83,11 @@ static void trace_usage(FILE *out)
 	      "      --with-init    with `-- IMAGE`: the runtime's own setup before the\n"
 	      "                     command's execve too\n"
 	      "      --name NAME    with `-- IMAGE`: the new container's name\n"
+	      "      --record FILE  write the kernel's raw records to FILE instead of lines\n"
+	      "                     (cheaper: nothing is decoded while tracing)\n"
+	      "      --replay FILE  decode a recording made with --record, with the line\n"
+	      "                     options given here (-s, -T, -t, -y, -o, --json); needs\n"
+	      "                     neither root nor the kernel it was made on\n"
 	      "      --stats        at the end, print events, events/s and losses on stderr\n"
 	      "      --buffer-size BYTES\n"
 	      "                     ring buffer size (default 32m; a power of two)\n"
@@ -210,6 +216,42 @@ static int add_all(struct ctw_trace *t, struct target **tg, size_t *ntg)
 	return 0;
 }
 
+/* --replay FILE: decode a recording as the options say; no kernel needed. */
+static int replay(struct ctw_trace_args *a, bool extra_args)
+{
+	struct ctw_trace_fmt f = {
+		.strsize = a->o.strsize ? a->o.strsize : 32,
+		.durations = a->o.durations,
+		.timestamps = a->o.timestamps,
+		.json = a->o.json,
+		.prefix = a->o.prefix,
+		.decode_fds = a->o.decode_fds,
+	};
+	struct ctw_err err = {0};
+	int fd = STDOUT_FILENO, rc;
+
+	if (extra_args || a->npids || a->all || a->o.summary || a->o.summary_too ||
+	    a->o.ff_prefix || a->o.record_path)
+		return ctw_cmd_usage_error(
+			"trace", "trace: --replay takes no CONTAINER, -p, --all, -c or -ff");
+	if (a->out_path) {
+		fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "ctrwatch: trace: open %s: %s\n", a->out_path,
+				strerror(errno));
+			return CTW_EXIT_FAIL;
+		}
+	}
+	rc = ctw_trace_replay(a->replay, &f, fd, "", &err);
+	if (fd != STDOUT_FILENO)
+		close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg);
+		return CTW_EXIT_FAIL;
+	}
+	return CTW_EXIT_OK;
+}
+
 static int cmd_trace(int argc, char **argv)
 {
 	struct ctw_trace_args a;
@@ -235,6 +277,11 @@ static int cmd_trace(int argc, char **argv)
 	first++; /* index in argv */
 	run_new = a.dashdash;
 	ntargets = argc - first;
+	if (a.replay) {
+		ret = replay(&a, ntargets || run_new);
+		ctw_trace_args_fini(&a);
+		return ret;
+	}
 	quiet = a.sel.quiet & CTW_QUIET_ATTACH;
 	if (run_new && ntargets < 1)
 		ret = ctw_cmd_usage_error("trace", "trace: `--` needs an IMAGE");

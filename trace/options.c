@@ -38,6 +38,8 @@ enum {
 	O_DECODE_FDS,
 	O_WITH_INIT,
 	O_FROM_EXEC,
+	O_RECORD,
+	O_REPLAY,
 	O_HELP,
 };
 
@@ -74,6 +76,8 @@ static const struct opt {
 	{0, "buffer-size", true, O_BUFSIZE},
 	{0, "with-init", false, O_WITH_INIT},
 	{0, "from-exec", false, O_FROM_EXEC},
+	{0, "record", true, O_RECORD},
+	{0, "replay", true, O_REPLAY},
 	{'h', "help", false, O_HELP},
 };
 
@@ -151,6 +155,8 @@ static int apply(struct ctw_trace_args *a, const struct opt *op, const char *arg
 		return 0;
 	case O_WITH_INIT: a->with_init = true; return 0;
 	case O_FROM_EXEC: a->from_exec = true; return 0;
+	case O_RECORD: a->o.record_path = arg; return 0;
+	case O_REPLAY: a->replay = arg; return 0;
 	case O_HELP: a->help = true; return 0;
 	}
 	return ctw_err_setx(err, EINVAL, "unhandled option");
@@ -245,6 +251,9 @@ int ctw_trace_args_finish(struct ctw_trace_args *a, struct ctw_err *err)
 		return ctw_err_setx(err, EINVAL, "-ff needs -o PREFIX");
 	if (a->follow_forks >= 2 && (o->summary || o->json))
 		return ctw_err_setx(err, EINVAL, "-ff cannot be combined with -c or --json");
+	if (o->record_path && (a->replay || o->summary || a->follow_forks >= 2))
+		return ctw_err_setx(err, EINVAL,
+				    "--record cannot be combined with --replay, -c or -ff");
 	o->filter = a->sel.filter;
 	o->signals = a->sel.signals;
 	o->status = a->sel.status;

@@ -36,9 +36,10 @@ static int parse_opt_string(struct ctw_trace_run *r, const char *s, struct ctw_e
 	if (rc < argc || r->args.dashdash)
 		return ctw_err_setx(err, EINVAL, "unexpected '%s' in the trace options",
 				    r->args.dashdash ? "--" : r->argv[rc]);
-	if (r->args.npids || r->args.all || r->args.name || r->args.from_exec)
-		return ctw_err_setx(err, EINVAL,
-				    "-p, --all, --name and --from-exec are not for run --trace");
+	if (r->args.npids || r->args.all || r->args.name || r->args.from_exec || r->args.replay)
+		return ctw_err_setx(
+			err, EINVAL,
+			"-p, --all, --name, --from-exec and --replay are not for run --trace");
 	if (r->args.out_path)
 		return ctw_err_setx(err, EINVAL, "-o is --trace-output FILE here");
 	return 0;

@@ -58,7 +58,8 @@ struct ctw_trace {
 	struct trace_bpf *skel;
 	struct ring rb;
 	struct ctw_outbuf out;
-	struct ctw_ffout *ff; /* -ff: per-thread files instead of out */
+	struct ctw_ffout *ff;  /* -ff: per-thread files instead of out */
+	struct ctw_outbuf rec; /* --record: the raw records instead of lines */
 	struct ctw_trace_fmt fmt;
 
 	struct name_ent *names;
@@ -99,6 +100,10 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (ev->cgroup_id != t->last_id)
 		lookup_name(t, ev->cgroup_id);
 	t->events++;
+	if (t->rec.buf) {
+		ctw_trace_record(&t->rec, ev, sizeof(*ev) + ev->payload_len);
+		return 0;
+	}
 	if (t->ff) {
 		ctw_trace_format_event(ctw_ffout_get(t->ff, ev->tid), &t->fmt, ev, ev + 1,
 				       t->last_name);
@@ -305,6 +310,21 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	ctw_outbuf_init(&t->out, opts->out_fd, 1 << 20);
 	if (opts->ff_prefix)
 		t->ff = ctw_ffout_new(opts->ff_prefix);
+	if (opts->record_path) {
+		int fd = open(opts->record_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd < 0) {
+			ctw_err_set(err, errno, "open `%s`", opts->record_path);
+			goto out_free;
+		}
+		ctw_outbuf_init(&t->rec, fd, 1 << 20);
+		rc = ctw_trace_record_start(&t->rec,
+					    (int64_t)ctw_realtime_ns() - (int64_t)ctw_now_ns());
+		if (rc < 0) {
+			ctw_err_set(err, -rc, "write `%s`", opts->record_path);
+			goto out_free;
+		}
+	}
 	t->fmt.strsize = t->o.strsize;
 	t->fmt.durations = opts->durations;
 	t->fmt.timestamps = opts->timestamps;
@@ -411,6 +431,8 @@ int ctw_trace_poll(struct ctw_trace *t, int timeout_ms)
 		ctw_outbuf_flush(&t->out);
 		if (t->ff)
 			ctw_ffout_flush(t->ff);
+		if (t->rec.buf)
+			ctw_outbuf_flush(&t->rec);
 	}
 	if (rc < 0)
 		return rc;
@@ -599,6 +621,8 @@ static int finish_here(struct ctw_trace *t, struct ctw_err *err)
 	ctw_outbuf_flush(&t->out);
 	if (t->out.error && !rc)
 		rc = ctw_err_set(err, -t->out.error, "write trace output");
+	if (t->rec.buf && ctw_outbuf_flush(&t->rec) < 0 && !rc)
+		rc = ctw_err_set(err, -t->rec.error, "write `%s`", t->o.record_path);
 	if (t->ff && ctw_ffout_flush(t->ff) < 0 && !rc)
 		rc = ctw_err_set(err, -ctw_ffout_flush(t->ff), "write %s.PID files",
 				 t->o.ff_prefix);
@@ -622,6 +646,10 @@ void ctw_trace_free(struct ctw_trace *t)
 	trace_bpf__destroy(t->skel);
 	ctw_outbuf_fini(&t->out);
 	ctw_ffout_free(t->ff);
+	if (t->rec.buf) {
+		ctw_outbuf_fini(&t->rec);
+		close(t->rec.fd);
+	}
 	free(t->names);
 	free(t);
 }

@@ -109,6 +109,13 @@ const char *ctw_trace_errno_name(int err);
 /* Signal number of "SIGTERM", "TERM", "15", "SIGRTMIN+2", "SIGRT_3"; -1. */
 int ctw_trace_signal_nr(const char *name);
 
+/* --record / --replay (trace/record.c): a file of raw records. */
+int ctw_trace_record_start(struct ctw_outbuf *o, int64_t realtime_off);
+void ctw_trace_record(struct ctw_outbuf *o, const void *rec, uint32_t len);
+/* Decode a recording into lines (or JSON) as f says, to out_fd. */
+int ctw_trace_replay(const char *path, const struct ctw_trace_fmt *f, int out_fd,
+		     const char *container, struct ctw_err *err);
+
 /* ---- -e EXPR ---- */
 
 /* strace's -e status= */
@@ -170,8 +177,9 @@ struct ctw_trace_opts {
 	const char *seccomp_profile; /* write this file at the end */
 	const int *pids;	     /* -p: only these processes */
 	size_t npids;
-	size_t ringbuf_bytes; /* 0 = 64 MiB */
-	bool report_stats;    /* --stats: events, rate and loss on stderr */
+	size_t ringbuf_bytes;	 /* 0 = 64 MiB */
+	bool report_stats;	 /* --stats: events, rate and loss on stderr */
+	const char *record_path; /* --record: raw records to this file, no lines */
 };
 
 /* What trace's options (strace's spelling) say, from `ctrwatch trace`'s
@@ -183,10 +191,11 @@ struct ctw_trace_args {
 	int follow_forks;     /* -f (always on), -ff: one file per process */
 	int *pids;	      /* -p, owned */
 	size_t npids;
-	bool all;	  /* --all */
-	const char *name; /* --name */
-	bool with_init;	  /* --with-init: the runtime's own setup too */
-	bool from_exec;	  /* --from-exec: each process from its execve */
+	bool all;	    /* --all */
+	const char *name;   /* --name */
+	bool with_init;	    /* --with-init: the runtime's own setup too */
+	bool from_exec;	    /* --from-exec: each process from its execve */
+	const char *replay; /* --replay FILE: decode a recording */
 	bool help;
 	bool dashdash; /* parsing stopped after "--" */
 };

@@ -4,7 +4,8 @@
 # (tests/helpers/ctw-syscalls: files, signals, children that exit, are
 # killed by SIGKILL and by SIGTERM): -o FILE's pid-first lines, -ff -o PREFIX
 # (a file per process), -e signal=, --quiet=exit, -q, -qq, -e status=, -s,
-# -y, --json's signal and exit events, and errors for bad options.
+# -y, --json's signal and exit events, --record and --replay, and errors for
+# bad options.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd jq
@@ -105,6 +106,18 @@ t_eq "--json: signal events" "true" \
 t_eq "--json: exit events, a status or the signal" "true true" \
 	"$(jq -s '[any(.[]; .event == "exit" and .exit_code == 3), any(.[]; .event == "exit" and .killed_by == "SIGKILL" and .core_dumped == false)] | join(" ")' "$CTW_WORK/json" | tr -d '"')"
 t_eq "--json: syscalls say so" "true" "$(jq -s 'all(.[]; .event == "syscall" or .event == "signal" or .event == "exit")' "$CTW_WORK/json")"
+
+# ---- --record, --replay ----
+traced rec --record "$CTW_WORK/rec.raw"
+t_eq "--record: no lines while tracing" "" "$(cat "$CTW_WORK/rec")"
+"$CTW_BIN" trace --replay "$CTW_WORK/rec.raw" -o "$CTW_WORK/replay.txt"
+t_eq "--replay decodes the recording" 0 "$?"
+t_match "--replay: strace's lines, as -o writes them" \
+	"^$wl_pid +wait4\([0-9]+, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 3\}\], 0, NULL\) += [0-9]+" \
+	"$(cat "$CTW_WORK/replay.txt")"
+t_match "--replay: signals and exits too" '\+\+\+ killed by SIGKILL \+\+\+' "$(cat "$CTW_WORK/replay.txt")"
+t_match "--replay --json" '"event":"exit"' "$("$CTW_BIN" trace --replay "$CTW_WORK/rec.raw" --json)"
+t_fail "--replay of something else fails" "$CTW_BIN" trace --replay /etc/hostname
 
 # ---- errors ----
 t_fail "-e with an unknown qualifier fails" "$CTW_BIN" trace -e verbose=all --all

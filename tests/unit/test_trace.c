@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <sys/mman.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -1065,6 +1066,181 @@ static void test_decode_fds(void **state)
 #undef FDLINE
 }
 
+/* ---- recordings of the real kernel side, against strace ---- */
+
+struct lines {
+	char **v;
+	size_t n;
+};
+
+static void lines_add(struct lines *l, const char *s)
+{
+	char *t = strdup(s);
+	char *p, *q;
+
+	assert_non_null(t);
+	/* the padding before " = " differs once strace's halves are joined */
+	for (p = strstr(t, ")  "); p; p = strstr(p + 1, ")  ")) {
+		for (q = p + 1; *q == ' '; q++)
+			;
+		if (*q == '=')
+			memmove(p + 2, q, strlen(q) + 1);
+	}
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	assert_non_null(l->v);
+	l->v[l->n++] = t;
+}
+
+static void lines_free(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* strace -f -o's lines, "<unfinished ...>" joined with "<... resumed>", the
+ * launcher's own lines (the first process before its second execve) left
+ * out: what ctrwatch trace --from-exec saw of the same run. */
+static void read_strace(const char *path, struct lines *out)
+{
+	char line[8192], pend[64][4096];
+	long pend_pid[64] = {0};
+	long first = 0;
+	int execs = 0;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char *text, buf[8192];
+		long pid = strtol(line, &text, 10);
+		size_t n = strcspn(text, "\n");
+		int slot = -1;
+
+		text[n] = '\0';
+		while (*text == ' ')
+			text++;
+		if (!first)
+			first = pid;
+		if (pid == first && execs < 2) {
+			if (!strncmp(text, "execve(", 7))
+				execs++;
+			if (execs < 2)
+				continue;
+		}
+		n = strlen(text);
+		if (n > 17 && !strcmp(text + n - 17, " <unfinished ...>")) {
+			for (int i = 0; i < 64 && slot < 0; i++)
+				if (!pend_pid[i] || pend_pid[i] == pid)
+					slot = i;
+			assert_true(slot >= 0);
+			pend_pid[slot] = pid;
+			snprintf(pend[slot], sizeof(pend[slot]), "%.*s", (int)(n - 17), text);
+			continue;
+		}
+		if (!strncmp(text, "<... ", 5) && strstr(text, " resumed>")) {
+			for (int i = 0; i < 64; i++)
+				if (pend_pid[i] == pid)
+					slot = i;
+			assert_true(slot >= 0);
+			snprintf(buf, sizeof(buf), "%ld %s%s", pid, pend[slot],
+				 strstr(text, " resumed>") + 9);
+			pend_pid[slot] = 0;
+		} else {
+			snprintf(buf, sizeof(buf), "%ld %s", pid, text);
+		}
+		lines_add(out, buf);
+	}
+	fclose(f);
+}
+
+/* Decode NAME.rec and find each line in NAME.strace: at least min of them,
+ * in all, identical. */
+static void check_recording(const char *name, int decode_fds, double min)
+{
+	struct ctw_trace_fmt f = {.strsize = 32, .prefix = CTW_PFX_FILE, .decode_fds = decode_fds};
+	struct lines want = {0}, got = {0};
+	struct ctw_err err = {0};
+	char path[256], line[8192];
+	size_t matched = 0, shown = 0;
+	int fd = memfd_create("replay", 0);
+	FILE *out;
+
+	assert_true(fd >= 0);
+	snprintf(path, sizeof(path), "tests/unit/trace/%s.rec", name);
+	assert_int_equal(ctw_trace_replay(path, &f, fd, "", &err), 0);
+	lseek(fd, 0, SEEK_SET);
+	out = fdopen(fd, "r");
+	assert_non_null(out);
+	while (fgets(line, sizeof(line), out)) {
+		char *p = line;
+
+		line[strcspn(line, "\n")] = '\0';
+		/* "PID   text" as strace -o writes it, one space here */
+		while (*p && *p != ' ')
+			p++;
+		while (p[0] == ' ' && p[1] == ' ')
+			memmove(p, p + 1, strlen(p));
+		lines_add(&got, line);
+	}
+	fclose(out);
+	snprintf(path, sizeof(path), "tests/unit/trace/%s.strace", name);
+	read_strace(path, &want);
+	for (size_t i = 0; i < got.n; i++) {
+		size_t j;
+
+		for (j = 0; j < want.n; j++)
+			if (want.v[j] && !strcmp(want.v[j], got.v[i]))
+				break;
+		if (j < want.n) {
+			free(want.v[j]);
+			want.v[j] = NULL;
+			matched++;
+		} else if (shown++ < 10) {
+			print_message("%s: only decoded: %s\n", name, got.v[i]);
+		}
+	}
+	print_message("%s: %zu of %zu lines decoded from the kernel's records are strace's "
+		      "(%zu strace lines)\n",
+		      name, matched, got.n, want.n);
+	assert_true(got.n > 100);
+	assert_true(matched >= min * (got.n > want.n ? got.n : want.n));
+	lines_free(&want);
+	lines_free(&got);
+}
+
+static void test_recordings(void **state)
+{
+	/* the same run, under strace and ctrwatch: every decoder on the
+	 * kernel side's real records, line for line */
+	check_recording("syscalls", 0, 0.98);
+	check_recording("syscalls-yy", 2, 0.95);
+}
+
+static void test_replay_errors(void **state)
+{
+	struct ctw_trace_fmt f = {.strsize = 32};
+	struct ctw_err err = {0};
+	char path[] = "/tmp/ctw-test-replay-XXXXXX";
+	int fd = mkstemp(path);
+	static const char bad_version[24] = "CTWTRACE\x09";
+	static const char cut[] = "CTWTRACE\x01\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\xff\xff\0\0";
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "not a recording", 15), 15);
+	assert_int_equal(ctw_trace_replay(path, &f, -1, "", &err), -EINVAL);
+	assert_true(strstr(err.msg, "is not a ctrwatch trace recording") != NULL);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	assert_int_equal(pwrite(fd, bad_version, sizeof(bad_version), 0), sizeof(bad_version));
+	assert_int_equal(ctw_trace_replay(path, &f, -1, "", &err), -EINVAL);
+	assert_true(strstr(err.msg, "recording version 9") != NULL);
+	assert_int_equal(pwrite(fd, cut, sizeof(cut) - 1, 0), sizeof(cut) - 1);
+	assert_int_equal(ctw_trace_replay(path, &f, -1, "", &err), -EINVAL);
+	assert_true(strstr(err.msg, "cut short") != NULL);
+	close(fd);
+	unlink(path);
+	assert_true(ctw_trace_replay("/nonexistent-ctw", &f, -1, "", &err) < 0);
+}
+
 static void test_select_exprs(void **state)
 {
 	struct ctw_trace_select sel;
@@ -1294,6 +1470,8 @@ int main(void)
 		cmocka_unit_test(test_decode_io),
 		cmocka_unit_test(test_decode_sockets),
 		cmocka_unit_test(test_decode_fds),
+		cmocka_unit_test(test_recordings),
+		cmocka_unit_test(test_replay_errors),
 		cmocka_unit_test(test_select_exprs),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_table_and_filter),
