@@ -584,7 +584,108 @@ static bool podman_files(int hostfd, const char *bundle, struct ctw_container *c
 		break;
 	}
 	json_decref(j);
+	/* labels: libpod's own state, <graphroot>/libpod/bolt_state.db */
+	size_t gl = bl - sl; /* <graphroot>/overlay-containers */
+	static const char oc[] = "/overlay-containers";
+	if (gl >= sizeof(oc) - 1 && !strncmp(bundle + gl - (sizeof(oc) - 1), oc, sizeof(oc) - 1) &&
+	    snprintf(p, sizeof(p), "%.*s/libpod/bolt_state.db", (int)(gl - (sizeof(oc) - 1)),
+		     bundle) < (int)sizeof(p)) {
+		const char *keys[] = {"ctr", c->id, "config"};
+		size_t len = 0;
+		char *cfg = bolt_get(hostfd, p, keys, ARRAY_SIZE(keys), &len);
+		json_t *cj = cfg ? json_loadb(cfg, len, 0, NULL) : NULL;
+		if (cfg && !cj)
+			log_bad(p, "bad JSON in the container's config");
+		labels_from(c, json_object_get(cj, "labels"));
+		json_decref(cj);
+		free(cfg);
+	}
 	return found;
+}
+
+/* containerd's root (meta.db lives there) for its state dir: a running
+ * containerd's --root/--state or its config's root/state lines, else the
+ * defaults. */
+static bool containerd_root(const struct oci_ctx *ctx, int hostfd, const char *state, char *root,
+			    size_t size)
+{
+	DIR *d = opendir(ctx->proc_root);
+	bool found = false;
+	struct dirent *de;
+	while (d && !found && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		char p[PATH_MAX], comm[32];
+		snprintf(p, sizeof(p), "%s/%s/comm", ctx->proc_root, de->d_name);
+		if (ctw_read_line(p, comm, sizeof(comm)) < 0 || strcmp(comm, "containerd"))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/cmdline", ctx->proc_root, de->d_name);
+		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		char *argv = NULL, *conf = NULL;
+		size_t len = 0;
+		if (fd < 0 || ctw_read_fd_capped(fd, CMDLINE_MAX, &argv, &len) < 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		close(fd);
+		char r[PATH_MAX] = "/var/lib/containerd", st[PATH_MAX] = "/run/containerd";
+		const char *v = arg_value(argv, len, "--config");
+		if (!v)
+			v = arg_value(argv, len, "-c");
+		conf = read_host(hostfd, v ? v : "/etc/containerd/config.toml", CONFIG_MAX, NULL);
+		/* top-level `root = "..."` and `state = "..."` (before any table) */
+		for (char *line = conf ? strtok(conf, "\n") : NULL; line;
+		     line = strtok(NULL, "\n")) {
+			while (*line == ' ' || *line == '\t')
+				line++;
+			if (*line == '[')
+				break;
+			char key[16], val[PATH_MAX];
+			if (sscanf(line, "%15[a-z] = \"%4095[^\"]\"", key, val) != 2)
+				continue;
+			if (!strcmp(key, "root"))
+				ctw_strlcpy(r, val, sizeof(r));
+			else if (!strcmp(key, "state"))
+				ctw_strlcpy(st, val, sizeof(st));
+		}
+		free(conf);
+		if ((v = arg_value(argv, len, "--root")))
+			ctw_strlcpy(r, v, sizeof(r));
+		if ((v = arg_value(argv, len, "--state")))
+			ctw_strlcpy(st, v, sizeof(st));
+		free(argv);
+		if (!strcmp(st, state)) {
+			ctw_strlcpy(root, r, size);
+			found = true;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!found && !strcmp(state, "/run/containerd")) {
+		ctw_strlcpy(root, "/var/lib/containerd", size);
+		found = true;
+	}
+	return found;
+}
+
+/* containerd: the image from its metadata database (ctr, nerdctl). */
+static void containerd_files(const struct oci_ctx *ctx, int hostfd, const struct oci_found *f,
+			     struct ctw_container *c)
+{
+	const char *mark = strstr(f->bundle, "/io.containerd.runtime.v2.task/");
+	char state[PATH_MAX], root[PATH_MAX], db[PATH_MAX + 64];
+	if (!mark || c->image[0] || (size_t)(mark - f->bundle) >= sizeof(state))
+		return;
+	memcpy(state, f->bundle, (size_t)(mark - f->bundle));
+	state[mark - f->bundle] = '\0';
+	if (!containerd_root(ctx, hostfd, state, root, sizeof(root)))
+		return;
+	snprintf(db, sizeof(db), "%s/io.containerd.metadata.v1.bolt/meta.db", root);
+	const char *keys[] = {"v1", f->ns, "containers", f->id, "image"};
+	char *img = bolt_get(hostfd, db, keys, ARRAY_SIZE(keys), NULL);
+	copy(c->image, sizeof(c->image), img);
+	free(img);
 }
 
 bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw_container *c,
@@ -645,6 +746,8 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 			*created_ns = created;
 	} else if (c->runtime == CTW_RT_PODMAN) {
 		podman_files(hostfd, f->bundle, c);
+	} else if (c->runtime == CTW_RT_CONTAINERD && f->ns[0]) {
+		containerd_files(ctx, hostfd, f, c);
 	}
 	json_decref(cfg);
 	close(hostfd);

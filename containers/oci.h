@@ -91,4 +91,10 @@ uint64_t oci_parse_time(const char *s);
 void oci_dockerd_roots(int hostfd, const char *argv, size_t len, char *data_root, size_t dsize,
 		       char *exec_root, size_t esize);
 
+/* bolt.c: the value at a path of nested buckets (keys[0..nkeys-1], the
+ * last one a key) of a bbolt database below the host root (Podman's
+ * bolt_state.db, containerd's meta.db), malloc'ed and NUL-terminated; NULL
+ * when absent or unreadable. */
+char *bolt_get(int hostfd, const char *file, const char *const *keys, size_t nkeys, size_t *len);
+
 #endif /* CTW_CONTAINERS_OCI_H */

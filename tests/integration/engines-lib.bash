@@ -3,13 +3,15 @@
 # Real container engines inside a test: dockerd, podman and containerd,
 # each with its own data root, state dir and socket under a temp dir, the
 # cgroupfs driver, a cgroup parent below the caller's own cgroup in every
-# hierarchy, no iptables and no network to the outside.  Sourced after
-# tests/lib.sh.  Shared by the 3x-engines-*.sh suites and by suites that run
-# an engine with another OCI runtime (set ENG_OCI_RUNTIME before starting).
+# hierarchy, no iptables and no network to the outside.  Sourced before
+# tests/lib.sh (engines_subreaper re-runs the suite), used after it.  Shared
+# by the 3x-engines-*.sh suites and by suites that run an engine with another
+# OCI runtime (set ENG_OCI_RUNTIME before starting).
 #
-#   engines_init            once, first thing: re-runs the suite under a
-#                           subreaper, makes ENG_DIR, ENG_CG and the mount
-#                           namespace every engine runs in; cleans all up on exit
+#   engines_subreaper "$@"  first thing, before tests/lib.sh: re-runs the
+#                           suite under a child subreaper
+#   engines_init            makes ENG_DIR, ENG_CG and the mount namespace
+#                           every engine runs in; cleans all up on exit
 #   docker_start [ARGS...]  dockerd (extra daemon ARGS appended); sets
 #                           DOCKER_PID, DOCKER_DATA, DOCKER_EXEC, DOCKER_CG
 #   dk ARGS...              the docker CLI against it
@@ -43,13 +45,17 @@
 ENG_OCI_RUNTIME=${ENG_OCI_RUNTIME:-runc}
 DOCKER_BIN=${DOCKER_BIN:-/usr/bin/docker} # not a newer client earlier in PATH
 
-# A process that is a child subreaper reaps what the engines daemonize
-# (containerd shims, conmon): without one they are reparented to the
-# machine's PID 1, which may leave them as zombies.
-engines_init() {
+# First thing in a suite, before tests/lib.sh: run the suite under a child
+# subreaper (tini -s), which reaps what the engines daemonize (containerd
+# shims, conmon); without one they are reparented to the machine's PID 1,
+# which may leave them as zombies.
+engines_subreaper() {
 	if [ -z "${ENG_REAPED:-}" ] && command -v tini >/dev/null 2>&1; then
 		ENG_REAPED=1 exec tini -s -g -- bash "$0" "$@"
 	fi
+}
+
+engines_init() {
 	ENG_DIR=$(mktemp -d "$CTW_WORK/engines.XXXXXX")
 	chmod 711 "$ENG_DIR"
 	ENG_CG=$CTRWATCH_CGROUP_PARENT/eng$$

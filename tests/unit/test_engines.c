@@ -53,6 +53,14 @@ static struct oci_ctx ctx_of(const char *root)
 	return ctx;
 }
 
+static void write_file(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
 static void test_docker_by_state(void **state)
 {
 	(void)state;
@@ -101,6 +109,10 @@ static void test_podman_by_state(void **state)
 	assert_int_equal(c.runtime, CTW_RT_PODMAN);
 	assert_string_equal(c.name, "pweb");
 	assert_string_equal(c.image, "localhost/ctwtest/busybox:1");
+	/* labels live in libpod's bolt database only */
+	assert_non_null(ctw_container_label(&c, "app"));
+	assert_string_equal(ctw_container_label(&c, "app"), "pdemo");
+	assert_string_equal(ctw_container_label(&c, "tier"), "be");
 }
 
 static void test_containerd_by_state(void **state)
@@ -113,17 +125,58 @@ static void test_containerd_by_state(void **state)
 	assert_string_equal(c.id, "app");
 	assert_string_equal(c.name, "ctwns/app");
 	assert_string_equal(ctw_container_label(&c, "app"), "c");
+	/* the image from containerd's meta.db (the default root, no daemon) */
+	assert_string_equal(c.image, "docker.io/ctwtest/busybox:1");
+}
+
+/* bbolt lookups on the recorded databases, and on damaged copies. */
+static void test_bolt(void **state)
+{
+	(void)state;
+	int hostfd = open(host, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const char *db = "/var/lib/containerd/io.containerd.metadata.v1.bolt/meta.db";
+	const char *img[] = {"v1", "ctwns", "containers", "app", "image"};
+	size_t len = 0;
+	char *v = bolt_get(hostfd, db, img, ARRAY_SIZE(img), &len);
+	assert_non_null(v);
+	assert_int_equal(len, strlen("docker.io/ctwtest/busybox:1"));
+	free(v);
+	const char *missing[] = {"v1", "ctwns", "containers", "nope", "image"};
+	assert_null(bolt_get(hostfd, db, missing, ARRAY_SIZE(missing), NULL));
+	const char *bucket[] = {"v1", "ctwns", "containers", "app"}; /* a bucket, not a value */
+	assert_null(bolt_get(hostfd, db, bucket, ARRAY_SIZE(bucket), NULL));
+	const char *through[] = {"v1", "ctwns", "containers", "app", "image", "x"};
+	assert_null(bolt_get(hostfd, db, through, ARRAY_SIZE(through), NULL));
+
+	/* damaged copies: truncated, pages overwritten with noise; never a
+	 * crash, at worst "not found" */
+	char src[PATH_MAX], *data;
+	size_t n;
+	snprintf(src, sizeof(src), "%s%s", host, db);
+	assert_int_equal(ctw_read_file(src, &data, &n), 0);
+	char dir[] = "/tmp/ctw-test-bolt.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	srand(7);
+	for (int round = 0; round < 200; round++) {
+		char *copy_ = xmalloc(n);
+		memcpy(copy_, data, n);
+		size_t keep = round < 20 ? n * (size_t)round / 20 : n;
+		for (int k = 0; round >= 20 && k < 64; k++)
+			copy_[(size_t)rand() % n] = (char)rand();
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/meta.db", dir);
+		write_file(p, copy_, keep);
+		free(copy_);
+		free(bolt_get(dfd, "/meta.db", img, ARRAY_SIZE(img), NULL));
+	}
+	close(dfd);
+	free(data);
+	ctw_rm_rf(dir);
+	close(hostfd);
 }
 
 /* A fake /proc: the container's process, its shim or conmon parent. */
-static void write_file(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
 static void fake_proc(const char *proc, int pid, const char *comm, int ppid, const char *argv,
 		      size_t argv_len, const char *cwd)
 {
@@ -294,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_dockerd_roots),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_bolt),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
