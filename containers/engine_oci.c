@@ -276,21 +276,44 @@ static int state_in_namespaces(int hostfd, const char *parent, const char *id, s
 	return rc;
 }
 
-/* dockerd processes' exec roots (their runtime-runc dirs hold the state). */
-static size_t dockerd_exec_roots(const struct oci_ctx *ctx, int hostfd, char roots[][PATH_MAX],
-				 size_t max)
+/* Daemons' roots, learned from their command lines: a walk of /proc, so
+ * done at most once per DAEMONS_TTL_NS for all lookups (a scan looks up
+ * every container). */
+#define DAEMONS_TTL_NS (5 * 1000000000ull)
+#define DAEMONS_MAX 8
+static struct {
+	uint64_t at_ns;
+	char proc_root[PATH_MAX];
+	size_t ndocker, ncontainerd;
+	char docker_runc[DAEMONS_MAX][PATH_MAX]; /* <exec-root>/runtime-runc */
+	char containerd_state[DAEMONS_MAX][PATH_MAX];
+	char containerd_root[DAEMONS_MAX][PATH_MAX];
+} daemons;
+
+static void containerd_process(int hostfd, const char *argv, size_t len);
+
+static void learn_daemons(const struct oci_ctx *ctx, int hostfd)
 {
-	size_t n = 0;
+	uint64_t now = ctw_now_ns();
+	if (daemons.at_ns && now - daemons.at_ns < DAEMONS_TTL_NS &&
+	    !strcmp(daemons.proc_root, ctx->proc_root))
+		return;
+	daemons.at_ns = now;
+	ctw_strlcpy(daemons.proc_root, ctx->proc_root, sizeof(daemons.proc_root));
+	daemons.ndocker = daemons.ncontainerd = 0;
 	DIR *d = opendir(ctx->proc_root);
 	if (!d)
-		return 0;
+		return;
 	struct dirent *de;
-	while (n < max && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		char p[PATH_MAX], comm[32];
 		snprintf(p, sizeof(p), "%s/%s/comm", ctx->proc_root, de->d_name);
-		if (ctw_read_line(p, comm, sizeof(comm)) < 0 || strcmp(comm, "dockerd"))
+		if (ctw_read_line(p, comm, sizeof(comm)) < 0)
+			continue;
+		bool docker = !strcmp(comm, "dockerd"), containerd = !strcmp(comm, "containerd");
+		if (!docker && !containerd)
 			continue;
 		snprintf(p, sizeof(p), "%s/%s/cmdline", ctx->proc_root, de->d_name);
 		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -302,12 +325,28 @@ static size_t dockerd_exec_roots(const struct oci_ctx *ctx, int hostfd, char roo
 		close(fd);
 		if (rc < 0)
 			continue;
-		char data[PATH_MAX], exec[PATH_MAX];
-		oci_dockerd_roots(hostfd, argv, len, data, sizeof(data), exec, sizeof(exec));
+		if (docker && daemons.ndocker < DAEMONS_MAX) {
+			char data[PATH_MAX], exec[PATH_MAX];
+			oci_dockerd_roots(hostfd, argv, len, data, sizeof(data), exec,
+					  sizeof(exec));
+			snprintf(daemons.docker_runc[daemons.ndocker++], PATH_MAX,
+				 "%s/runtime-runc", exec[0] ? exec : "/run/docker");
+		} else if (containerd) {
+			containerd_process(hostfd, argv, len);
+		}
 		free(argv);
-		snprintf(roots[n++], PATH_MAX, "%s/runtime-runc", exec[0] ? exec : "/run/docker");
 	}
 	closedir(d);
+}
+
+/* dockerd processes' exec roots (their runtime-runc dirs hold the state). */
+static size_t dockerd_exec_roots(const struct oci_ctx *ctx, int hostfd, char roots[][PATH_MAX],
+				 size_t max)
+{
+	learn_daemons(ctx, hostfd);
+	size_t n = 0;
+	for (; n < daemons.ndocker && n < max; n++)
+		ctw_strlcpy(roots[n], daemons.docker_runc[n], PATH_MAX);
 	return n;
 }
 
@@ -469,6 +508,7 @@ int oci_parent_find(const struct oci_ctx *ctx, int pid, struct oci_found *f)
 					from_conmon(argv, len, f);
 				free(argv);
 				f->pid = child;
+				f->engine_pid = ppid;
 				rc = f->id[0] ? 0 : -ENOENT;
 			}
 			break;
@@ -603,70 +643,55 @@ static bool podman_files(int hostfd, const char *bundle, struct ctw_container *c
 	return found;
 }
 
-/* containerd's root (meta.db lives there) for its state dir: a running
- * containerd's --root/--state or its config's root/state lines, else the
- * defaults. */
+/* A containerd's root and state dirs: --root/--state, else its config's
+ * top-level `root = "..."` / `state = "..."` lines, else the defaults. */
+static void containerd_process(int hostfd, const char *argv, size_t len)
+{
+	if (daemons.ncontainerd >= DAEMONS_MAX)
+		return;
+	char r[PATH_MAX] = "/var/lib/containerd", st[PATH_MAX] = "/run/containerd";
+	const char *v = arg_value(argv, len, "--config");
+	if (!v)
+		v = arg_value(argv, len, "-c");
+	char *conf = read_host(hostfd, v ? v : "/etc/containerd/config.toml", CONFIG_MAX, NULL);
+	for (char *line = conf ? strtok(conf, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '[')
+			break; /* tables follow: their root/state are a plugin's */
+		char key[16], val[PATH_MAX];
+		if (sscanf(line, "%15[a-z] = \"%4095[^\"]\"", key, val) != 2)
+			continue;
+		if (!strcmp(key, "root"))
+			ctw_strlcpy(r, val, sizeof(r));
+		else if (!strcmp(key, "state"))
+			ctw_strlcpy(st, val, sizeof(st));
+	}
+	free(conf);
+	if ((v = arg_value(argv, len, "--root")))
+		ctw_strlcpy(r, v, sizeof(r));
+	if ((v = arg_value(argv, len, "--state")))
+		ctw_strlcpy(st, v, sizeof(st));
+	ctw_strlcpy(daemons.containerd_root[daemons.ncontainerd], r, PATH_MAX);
+	ctw_strlcpy(daemons.containerd_state[daemons.ncontainerd++], st, PATH_MAX);
+}
+
+/* containerd's root (meta.db lives there) for its state dir. */
 static bool containerd_root(const struct oci_ctx *ctx, int hostfd, const char *state, char *root,
 			    size_t size)
 {
-	DIR *d = opendir(ctx->proc_root);
-	bool found = false;
-	struct dirent *de;
-	while (d && !found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char p[PATH_MAX], comm[32];
-		snprintf(p, sizeof(p), "%s/%s/comm", ctx->proc_root, de->d_name);
-		if (ctw_read_line(p, comm, sizeof(comm)) < 0 || strcmp(comm, "containerd"))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s/cmdline", ctx->proc_root, de->d_name);
-		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		char *argv = NULL, *conf = NULL;
-		size_t len = 0;
-		if (fd < 0 || ctw_read_fd_capped(fd, CMDLINE_MAX, &argv, &len) < 0) {
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		close(fd);
-		char r[PATH_MAX] = "/var/lib/containerd", st[PATH_MAX] = "/run/containerd";
-		const char *v = arg_value(argv, len, "--config");
-		if (!v)
-			v = arg_value(argv, len, "-c");
-		conf = read_host(hostfd, v ? v : "/etc/containerd/config.toml", CONFIG_MAX, NULL);
-		/* top-level `root = "..."` and `state = "..."` (before any table) */
-		for (char *line = conf ? strtok(conf, "\n") : NULL; line;
-		     line = strtok(NULL, "\n")) {
-			while (*line == ' ' || *line == '\t')
-				line++;
-			if (*line == '[')
-				break;
-			char key[16], val[PATH_MAX];
-			if (sscanf(line, "%15[a-z] = \"%4095[^\"]\"", key, val) != 2)
-				continue;
-			if (!strcmp(key, "root"))
-				ctw_strlcpy(r, val, sizeof(r));
-			else if (!strcmp(key, "state"))
-				ctw_strlcpy(st, val, sizeof(st));
-		}
-		free(conf);
-		if ((v = arg_value(argv, len, "--root")))
-			ctw_strlcpy(r, v, sizeof(r));
-		if ((v = arg_value(argv, len, "--state")))
-			ctw_strlcpy(st, v, sizeof(st));
-		free(argv);
-		if (!strcmp(st, state)) {
-			ctw_strlcpy(root, r, size);
-			found = true;
+	learn_daemons(ctx, hostfd);
+	for (size_t i = 0; i < daemons.ncontainerd; i++) {
+		if (!strcmp(daemons.containerd_state[i], state)) {
+			ctw_strlcpy(root, daemons.containerd_root[i], size);
+			return true;
 		}
 	}
-	if (d)
-		closedir(d);
-	if (!found && !strcmp(state, "/run/containerd")) {
+	if (!strcmp(state, "/run/containerd")) {
 		ctw_strlcpy(root, "/var/lib/containerd", size);
-		found = true;
+		return true;
 	}
-	return found;
+	return false;
 }
 
 /* containerd: the image from its metadata database (ctr, nerdctl). */
@@ -702,8 +727,11 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 	else if (f->kind == CTW_RT_UNKNOWN && strlen(f->id) < 64)
 		ctw_strlcpy(c->name, f->id, sizeof(c->name)); /* runc ids are names */
 	copy(c->name, sizeof(c->name), f->name);
-	if (!f->bundle[0])
+	if (!f->bundle[0]) {
+		if (c->runtime == CTW_RT_UNKNOWN)
+			c->runtime = OCI_PLAIN_KIND;
 		return false;
+	}
 	int hostfd = open_host(ctx->host_root);
 	if (hostfd < 0)
 		return false;
@@ -729,8 +757,10 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 		snprintf(c->name, sizeof(c->name), "%s/%s", f->ns, f->id);
 	}
 	annotations(c, ann);
-	/* ctr and nerdctl put a container's labels in its annotations */
-	if (c->runtime == CTW_RT_CONTAINERD && !jstr(ann, "io.kubernetes.cri.container-type")) {
+	/* ctr and nerdctl put a container's labels in its annotations; a plain
+	 * runc/crun container has only those */
+	if ((c->runtime == CTW_RT_CONTAINERD || c->runtime == CTW_RT_UNKNOWN) &&
+	    !jstr(ann, "io.kubernetes.cri.container-type")) {
 		const char *k;
 		json_t *v;
 		json_object_foreach (ann, k, v)
@@ -749,6 +779,8 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 	} else if (c->runtime == CTW_RT_CONTAINERD && f->ns[0]) {
 		containerd_files(ctx, hostfd, f, c);
 	}
+	if (c->runtime == CTW_RT_UNKNOWN)
+		c->runtime = OCI_PLAIN_KIND;
 	json_decref(cfg);
 	close(hostfd);
 	return true;

@@ -37,6 +37,9 @@
 
 #include "../agent/agent.h"
 
+/* The runtime kind of a container that no engine runs (runc or crun alone). */
+#define OCI_PLAIN_KIND CTW_RT_UNKNOWN
+
 /* What the runtime state or the parent process told about a container. */
 struct oci_found {
 	enum ctw_runtime_kind kind; /* CTW_RT_UNKNOWN: a plain runc/crun one */
@@ -47,6 +50,7 @@ struct oci_found {
 	char name[128];		/* conmon -n ("" unknown) */
 	char runtime[16];	/* "runc", "crun" ("" unknown) */
 	int pid;		/* the container's init, 0 unknown */
+	int engine_pid;		/* the shim or conmon above it, 0 unknown */
 	uint64_t created_ns;	/* realtime, 0 unknown */
 };
 
