@@ -136,7 +136,10 @@ with open(out, "w") as f:
             os.makedirs(d)
         f.write(" ".join(f"{d}/cgroup.procs" for d in dirs) + "\n")
 PY
-	nsenter --net="/run/netns/$ns" "$work/agent-load" "$work/list" 1000 10000 127.0.0.53 \
+	# up to 1 000 containers a burst every second; beyond, the same total
+	# rate (4 000: a burst every 4 s), or the load alone would fill a core
+	period=$(($1 > 1000 ? $1 : 1000))
+	nsenter --net="/run/netns/$ns" "$work/agent-load" "$work/list" "$period" $((period * 10)) 127.0.0.53 \
 		>"$work/load.out" 2>"$work/load.err" &
 	load=$!
 	for _ in $(seq 1 600); do
@@ -289,7 +292,7 @@ scale() { # N
 		"rss_kib=$rss peak_rss_kib=$hwm map_kib=$maps" \
 		"total_mib=$(awk -v a="$rss" -v b="$maps" 'BEGIN {printf "%.1f", (a + b) / 1024}')" \
 		"syscall_counts_lost=$lostsc events_lost=$lostev bpf_ns_per_syscall=${bpf%% *}" \
-		"idle_cpu_pct=$idle wrk_scrapes_per_s=${wrk:--} cpus=$(nproc)"
+		"idle_cpu_pct=$idle wrk_scrapes_per_s=${wrk:--} cpus=$(nproc) burst_period_ms=$period"
 	results+=("$n $series $(kv p99 "$un") $(kv p99 "$cold") $(kv p99 "$cp") $rss $maps $lostsc $withsc")
 }
 
