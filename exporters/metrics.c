@@ -77,8 +77,8 @@ static inline void sb_putc(struct sbuf *b, char c)
 	b->p[b->len] = '\0';
 }
 
-/* A segment of a family's body: a block, or a run of samples outside any
- * block.  off is relative to the family's body. */
+/* A segment of a family's side body: a block, or a run of samples outside
+ * any block.  off is relative to the side body. */
 struct seg {
 	uint64_t id;
 	size_t off;
@@ -93,9 +93,15 @@ struct family {
 	bool bad;      /* invalid name: its samples are rejected */
 	bool declared; /* declared in the current scrape */
 	size_t nseries;
-	struct sbuf body;
-	struct seg *segs;
+	/* Where its lines go: `text` while it is the last family there;
+	 * samples that come after another family started (a family declared
+	 * again later) go to its side body, joined in by ctw_metrics_text. */
+	bool in_text;
+	size_t text_off;  /* its HELP line in `text` */
+	struct sbuf body; /* side body */
+	struct seg *segs; /* side body's segments */
 	size_t nsegs, capsegs;
+	uint64_t last_seg;   /* id of the segment its last line went to */
 	uint32_t loose_runs; /* runs of samples outside blocks, for their ids */
 };
 
@@ -114,6 +120,7 @@ struct block {
 	bool bad; /* invalid labels: its samples are refused */
 	size_t fam;
 	uint64_t hash;
+	uint64_t seg; /* its segment id */
 	struct sbuf text;
 	struct sbuf names; /* "k1\0k2\0" */
 };
@@ -131,11 +138,20 @@ struct ctw_metrics {
 	bool have_cur;
 	struct seriesset set;
 	struct block blk;
+	/* The text, written as samples come (no copy at the end), and its
+	 * segments; `tail` is the family whose lines end it. */
+	struct sbuf text;
+	struct ctw_metrics_seg *tsegs;
+	size_t ntsegs, captsegs;
+	size_t tail;
+	bool sides; /* some family has a side body: `out` joins them */
 	struct sbuf out;
 	struct ctw_metrics_seg *osegs; /* segments of `out` */
 	size_t nosegs, caposegs;
-	bool rendered;
+	bool rendered; /* `out` is up to date */
 };
+
+#define NO_FAMILY ((size_t)-1)
 
 static uint64_t mix64(uint64_t x)
 {
@@ -199,6 +215,7 @@ struct ctw_metrics *ctw_metrics_new(size_t max_series)
 {
 	struct ctw_metrics *m = xcalloc(1, sizeof(*m));
 	m->max_series = max_series;
+	m->tail = NO_FAMILY;
 	return m;
 }
 
@@ -216,6 +233,8 @@ void ctw_metrics_free(struct ctw_metrics *m)
 	set_free(&m->set);
 	free(m->blk.text.p);
 	free(m->blk.names.p);
+	free(m->text.p);
+	free(m->tsegs);
 	free(m->out.p);
 	free(m->osegs);
 	free(m);
@@ -290,19 +309,6 @@ void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric
 	m->cur_idx = m->nfams++;
 	m->have_cur = true;
 	m->rendered = false;
-}
-
-/* Start a segment of family f at its body's end, unless one with that id
- * is the last already. */
-static void start_seg(struct family *f, uint64_t id)
-{
-	if (f->nsegs && f->segs[f->nsegs - 1].id == id)
-		return;
-	if (f->nsegs == f->capsegs) {
-		f->capsegs = f->capsegs ? f->capsegs * 2 : 16;
-		f->segs = xrealloc(f->segs, f->capsegs * sizeof(*f->segs));
-	}
-	f->segs[f->nsegs++] = (struct seg){.id = id, .off = f->body.len};
 }
 
 static void put_escaped_value(struct sbuf *b, const char *v)
@@ -472,16 +478,86 @@ static bool admit(struct ctw_metrics *m, struct family *f, uint64_t hash, size_t
 	return true;
 }
 
-/* A sample outside any block: its own segment run. */
-static struct family *loose(struct ctw_metrics *m, bool histogram)
+/* A sample outside any block: the id of its run of such samples (a new
+ * one after a block), in *seg. */
+static struct family *loose(struct ctw_metrics *m, bool histogram, uint64_t *seg)
 {
 	end_block(m);
 	struct family *f = cur_family(m, histogram);
 	if (!f)
 		return NULL;
-	if (!f->nsegs || (f->segs[f->nsegs - 1].id >> 63) == 0)
-		start_seg(f, (1ull << 63) | mix64(f->name_hash + ++f->loose_runs));
+	if (f->last_seg >> 63)
+		*seg = f->last_seg;
+	else
+		*seg = (1ull << 63) | mix64(f->name_hash + f->loose_runs + 1);
 	return f;
+}
+
+static const char *type_name(enum ctw_metric_type t);
+
+static void add_seg(struct ctw_metrics_seg **v, size_t *n, size_t *cap, uint64_t id, size_t off,
+		    bool family_start)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 256;
+		*v = xrealloc(*v, *cap * sizeof(**v));
+	}
+	(*v)[(*n)++] = (struct ctw_metrics_seg){.id = id, .off = off, .family_start = family_start};
+}
+
+static void put_header(struct sbuf *b, const struct family *f)
+{
+	sb_put(b, "# HELP ", 7);
+	sb_put(b, f->name, f->name_len);
+	sb_putc(b, ' ');
+	for (const char *h = f->help; *h; h++) {
+		if (*h == '\\')
+			sb_put(b, "\\\\", 2);
+		else if (*h == '\n')
+			sb_put(b, "\\n", 2);
+		else
+			sb_putc(b, *h);
+	}
+	sb_put(b, "\n# TYPE ", 8);
+	sb_put(b, f->name, f->name_len);
+	sb_putc(b, ' ');
+	sb_puts(b, type_name(f->type));
+	sb_putc(b, '\n');
+}
+
+/* Where an admitted sample of f, in segment seg, is written: the text
+ * (its header first, the first time), or f's side body when another
+ * family was written since. */
+static struct sbuf *dst(struct ctw_metrics *m, struct family *f, uint64_t seg)
+{
+	size_t fi = (size_t)(f - m->fams);
+	bool new_seg = f->last_seg != seg;
+	if (new_seg && (seg >> 63))
+		f->loose_runs++;
+	f->last_seg = seg;
+	m->rendered = false;
+	if (m->tail != fi && f->in_text) {
+		if (new_seg || !f->nsegs) {
+			if (f->nsegs == f->capsegs) {
+				f->capsegs = f->capsegs ? f->capsegs * 2 : 16;
+				f->segs = xrealloc(f->segs, f->capsegs * sizeof(*f->segs));
+			}
+			f->segs[f->nsegs++] = (struct seg){.id = seg, .off = f->body.len};
+		}
+		m->sides = true;
+		return &f->body;
+	}
+	if (!f->in_text) {
+		f->in_text = true;
+		f->text_off = m->text.len;
+		m->tail = fi;
+		add_seg(&m->tsegs, &m->ntsegs, &m->captsegs, f->name_hash, m->text.len, true);
+		put_header(&m->text, f);
+		new_seg = true;
+	}
+	if (new_seg)
+		add_seg(&m->tsegs, &m->ntsegs, &m->captsegs, seg, m->text.len, false);
+	return &m->text;
 }
 
 static void put_histogram(struct sbuf *b, const struct family *f, const char *labels,
@@ -517,7 +593,8 @@ static bool valid_bounds(struct ctw_metrics *m, const double *bounds, size_t nbo
 
 bool ctw_metrics_sample(struct ctw_metrics *m, const char *const *labels, double value)
 {
-	struct family *f = loose(m, false);
+	uint64_t seg;
+	struct family *f = loose(m, false, &seg);
 	if (!f)
 		return false;
 	struct lbl l[MAX_LABELS];
@@ -535,7 +612,7 @@ bool ctw_metrics_sample(struct ctw_metrics *m, const char *const *labels, double
 	lb->len = 0;
 	sb_grow(lb, 0);
 	put_labels(lb, l, n);
-	put_line(&f->body, f, NULL, lb->p, lb->len, NULL, NULL, NULL, v);
+	put_line(dst(m, f, seg), f, NULL, lb->p, lb->len, NULL, NULL, NULL, v);
 	return true;
 }
 
@@ -544,7 +621,8 @@ bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, con
 {
 	if (!valid_bounds(m, bounds, nbounds))
 		return false;
-	struct family *f = loose(m, true);
+	uint64_t seg;
+	struct family *f = loose(m, true, &seg);
 	if (!f)
 		return false;
 	struct lbl l[MAX_LABELS];
@@ -560,7 +638,7 @@ bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, con
 	lb->len = 0;
 	sb_grow(lb, 0);
 	put_labels(lb, l, n);
-	put_histogram(&f->body, f, lb->p, lb->len, NULL, NULL, bounds, buckets, nbounds, sum);
+	put_histogram(dst(m, f, seg), f, lb->p, lb->len, NULL, NULL, bounds, buckets, nbounds, sum);
 	return true;
 }
 
@@ -587,7 +665,7 @@ bool ctw_metrics_block(struct ctw_metrics *m, const char *const *labels)
 	for (int i = 0; i < n; i++)
 		sb_put(&b->names, l[i].k, strlen(l[i].k) + 1);
 	/* A block's id: its family and its label set, whatever the order. */
-	start_seg(f, mix64(f->name_hash ^ b->hash) & ~(1ull << 63));
+	b->seg = mix64(f->name_hash ^ b->hash) & ~(1ull << 63);
 	return true;
 }
 
@@ -630,7 +708,8 @@ bool ctw_metrics_block_sample(struct ctw_metrics *m, const char *label, const ch
 		return false;
 	char vb[64];
 	ctw_metrics_format_value(v, vb, sizeof(vb));
-	put_line(&f->body, f, NULL, m->blk.text.p, m->blk.text.len, label, value, NULL, vb);
+	put_line(dst(m, f, m->blk.seg), f, NULL, m->blk.text.p, m->blk.text.len, label, value, NULL,
+		 vb);
 	return true;
 }
 
@@ -644,8 +723,8 @@ bool ctw_metrics_block_histogram(struct ctw_metrics *m, const char *label, const
 	struct family *f = block_family(m, true, label, value, &h);
 	if (!f || !admit(m, f, h, nbounds + 3))
 		return false;
-	put_histogram(&f->body, f, m->blk.text.p, m->blk.text.len, label, value, bounds, buckets,
-		      nbounds, sum);
+	put_histogram(dst(m, f, m->blk.seg), f, m->blk.text.p, m->blk.text.len, label, value,
+		      bounds, buckets, nbounds, sum);
 	return true;
 }
 
@@ -676,59 +755,59 @@ static const char *type_name(enum ctw_metric_type t)
 	return "untyped";
 }
 
-static void add_oseg(struct ctw_metrics *m, uint64_t id, size_t off, bool family_start)
+static int cmp_text_off(const void *a, const void *b)
 {
-	if (m->nosegs == m->caposegs) {
-		m->caposegs = m->caposegs ? m->caposegs * 2 : 256;
-		m->osegs = xrealloc(m->osegs, m->caposegs * sizeof(*m->osegs));
+	const struct family *x = *(const struct family *const *)a,
+			    *y = *(const struct family *const *)b;
+	return x->text_off < y->text_off ? -1 : x->text_off > y->text_off;
+}
+
+/* `out`: `text` with each family's side body joined after its lines (the
+ * rare case of a family declared again after another family). */
+static void join(struct ctw_metrics *m)
+{
+	struct family **order = xcalloc(m->nfams ? m->nfams : 1, sizeof(*order));
+	size_t n = 0, total = m->text.len;
+	for (size_t i = 0; i < m->nfams; i++) {
+		if (m->fams[i].in_text) {
+			order[n++] = &m->fams[i];
+			total += m->fams[i].body.len;
+		}
 	}
-	m->osegs[m->nosegs++] =
-		(struct ctw_metrics_seg){.id = id, .off = off, .family_start = family_start};
+	qsort(order, n, sizeof(*order), cmp_text_off);
+	m->out.len = 0;
+	sb_grow(&m->out, total);
+	m->nosegs = 0;
+	size_t ts = 0; /* next segment of `text` */
+	for (size_t k = 0; k < n; k++) {
+		struct family *f = order[k];
+		size_t end = k + 1 < n ? order[k + 1]->text_off : m->text.len;
+		size_t shift = m->out.len - f->text_off;
+		for (; ts < m->ntsegs && m->tsegs[ts].off < end; ts++)
+			add_seg(&m->osegs, &m->nosegs, &m->caposegs, m->tsegs[ts].id,
+				m->tsegs[ts].off + shift, m->tsegs[ts].family_start);
+		sb_put(&m->out, m->text.p + f->text_off, end - f->text_off);
+		for (size_t s = 0; s < f->nsegs; s++)
+			add_seg(&m->osegs, &m->nosegs, &m->caposegs, f->segs[s].id,
+				m->out.len + f->segs[s].off, false);
+		if (f->body.len)
+			sb_put(&m->out, f->body.p, f->body.len);
+	}
+	free(order);
 }
 
 const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 {
 	end_block(m);
+	if (!m->sides) {
+		sb_grow(&m->text, 0);
+		m->text.p[m->text.len] = '\0'; /* "" when empty (or reset) */
+		if (len)
+			*len = m->text.len;
+		return m->text.p;
+	}
 	if (!m->rendered) {
-		size_t total = 0;
-		for (size_t i = 0; i < m->nfams; i++)
-			if (m->fams[i].nseries)
-				total += m->fams[i].body.len + 2 * m->fams[i].name_len +
-					 strlen(m->fams[i].help) * 2 + 32;
-		m->out.len = 0;
-		sb_grow(&m->out, total);
-		m->out.p[0] = '\0';
-		m->nosegs = 0;
-		for (size_t i = 0; i < m->nfams; i++) {
-			struct family *f = &m->fams[i];
-			/* A family without samples says nothing (as client_golang). */
-			if (!f->nseries)
-				continue;
-			add_oseg(m, f->name_hash, m->out.len, true);
-			sb_puts(&m->out, "# HELP ");
-			sb_puts(&m->out, f->name);
-			sb_putc(&m->out, ' ');
-			for (const char *h = f->help; *h; h++) {
-				if (*h == '\\')
-					sb_puts(&m->out, "\\\\");
-				else if (*h == '\n')
-					sb_puts(&m->out, "\\n");
-				else
-					sb_putc(&m->out, *h);
-			}
-			sb_puts(&m->out, "\n# TYPE ");
-			sb_puts(&m->out, f->name);
-			sb_putc(&m->out, ' ');
-			sb_puts(&m->out, type_name(f->type));
-			sb_putc(&m->out, '\n');
-			size_t base = m->out.len;
-			for (size_t s = 0; s < f->nsegs; s++) {
-				size_t end = s + 1 < f->nsegs ? f->segs[s + 1].off : f->body.len;
-				if (end > f->segs[s].off) /* refused samples leave none */
-					add_oseg(m, f->segs[s].id, base + f->segs[s].off, false);
-			}
-			sb_put(&m->out, f->body.p, f->body.len);
-		}
+		join(m);
 		m->rendered = true;
 	}
 	if (len)
@@ -739,18 +818,29 @@ const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len)
 {
 	ctw_metrics_text(m, len);
-	char *p = m->out.p;
-	m->out = (struct sbuf){0};
+	struct sbuf *b = m->sides ? &m->out : &m->text;
+	char *p = b->p;
+	*b = (struct sbuf){0};
 	m->rendered = false;
 	return p;
 }
 
 struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t *n)
 {
-	struct ctw_metrics_seg *s = m->osegs;
-	*n = m->nosegs;
-	m->osegs = NULL;
-	m->nosegs = m->caposegs = 0;
+	struct ctw_metrics_seg *s;
+	if (m->sides) {
+		if (!m->rendered)
+			join(m);
+		s = m->osegs;
+		*n = m->nosegs;
+		m->osegs = NULL;
+		m->nosegs = m->caposegs = 0;
+	} else {
+		s = m->tsegs;
+		*n = m->ntsegs;
+		m->tsegs = NULL;
+		m->ntsegs = m->captsegs = 0;
+	}
 	return s;
 }
 
@@ -767,7 +857,13 @@ void ctw_metrics_reset(struct ctw_metrics *m, size_t max_series)
 		m->fams[i].declared = false;
 		m->fams[i].nsegs = 0;
 		m->fams[i].loose_runs = 0;
+		m->fams[i].last_seg = 0;
+		m->fams[i].in_text = false;
 	}
+	m->text.len = 0;
+	m->ntsegs = 0;
+	m->tail = NO_FAMILY;
+	m->sides = false;
 	if (m->set.cap)
 		memset(m->set.slots, 0, m->set.cap * sizeof(*m->set.slots));
 	m->set.n = 0;

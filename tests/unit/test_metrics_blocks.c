@@ -81,6 +81,38 @@ static void test_block_checks(void **state)
 	ctw_metrics_free(m);
 }
 
+/* A family declared again after another one: its later samples are joined
+ * after its first ones, and the segments still tile the text in order. */
+static void test_family_again_segments(void **state)
+{
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	ctw_metrics_family(m, "a", CTW_GAUGE, "A");
+	ctw_metrics_block(m, L("c", "1"));
+	ctw_metrics_block_sample(m, NULL, NULL, 1);
+	ctw_metrics_family(m, "b", CTW_GAUGE, "B");
+	ctw_metrics_sample(m, NULL, 2);
+	ctw_metrics_family(m, "a", CTW_GAUGE, "A");
+	ctw_metrics_block(m, L("c", "2"));
+	ctw_metrics_block_sample(m, NULL, NULL, 3);
+	ctw_metrics_sample(m, L("c", "3"), 4);
+	size_t len, n;
+	char *t = ctw_metrics_take_text(m, &len);
+	assert_string_equal(t,
+			    "# HELP a A\n# TYPE a gauge\na{c=\"1\"} 1\na{c=\"2\"} 3\na{c=\"3\"} 4\n"
+			    "# HELP b B\n# TYPE b gauge\nb 2\n");
+	struct ctw_metrics_seg *sg = ctw_metrics_take_segments(m, &n);
+	assert_int_equal(n, 6); /* a: header, 2 blocks, a loose run; b: header, a loose run */
+	assert_true(sg[0].family_start && !sg[1].family_start && !sg[2].family_start);
+	assert_true(!sg[3].family_start && sg[4].family_start && !sg[5].family_start);
+	assert_true(!strncmp(t + sg[1].off, "a{c=\"1\"}", 8));
+	assert_true(!strncmp(t + sg[2].off, "a{c=\"2\"}", 8));
+	assert_true(!strncmp(t + sg[3].off, "a{c=\"3\"}", 8));
+	assert_true(!strncmp(t + sg[5].off, "b 2", 3));
+	free(t);
+	free(sg);
+	ctw_metrics_free(m);
+}
+
 static char *gunzip(const char *z, size_t zl, size_t *outl)
 {
 	z_stream zs = {0};
@@ -192,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_same_text),
 		cmocka_unit_test(test_block_checks),
+		cmocka_unit_test(test_family_again_segments),
 		cmocka_unit_test(test_gzcache_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
