@@ -56,7 +56,7 @@ def ratio(a, b, fmt="{:.2f}"):
 def when(b):
     h = b["head"]
     load = h.get("load_start", "?").split(",")[0]
-    return f"run {h.get('date', '?')[:10]}, {h.get('cpus', '?')} CPUs, load {load}"
+    return f"run {h.get('date', '?')[:10]}, {h.get('cpus', '?')} CPUs, load average {load} at its start"
 
 
 def row_syscall(b):
@@ -180,7 +180,7 @@ def table(benches):
     out.append("")
     out.append('[cols="3,2,2,3,1"]')
     out.append("|===")
-    out.append("| goal | measured | limit | against | ")
+    out.append("| goal | measured | limit | against | result")
     for name, _ in ROWS:
         b = benches.get(name)
         if not b:
