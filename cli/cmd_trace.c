@@ -34,14 +34,18 @@ static void trace_usage(FILE *out)
 	      "  [pid  1233] --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} ---\n"
 	      "  [pid  1234] +++ exited with 0 +++\n"
 	      "\n"
-	      "CONTAINER is a ctrwatch container name or id, another runtime's container id,\n"
-	      "a cgroup v2 path (absolute, or relative to the cgroup v2 mount) or a PID (its\n"
-	      "cgroup).  Every cgroup below it is traced too.  With `-- IMAGE CMD...` a new\n"
-	      "container is started as `ctrwatch run` would and its command is traced from\n"
-	      "its execve on, as strace CMD shows it; the exit status is then the command's.\n"
-	      "Otherwise tracing runs until Ctrl-C or until every traced cgroup is gone.\n"
-	      "Events the ring buffer could not take are counted in the kernel per container\n"
-	      "and reported at the end.\n"
+	      "CONTAINER is a container's name or id as its engine knows it (ctrwatch,\n"
+	      "Docker, Podman, containerd's NAMESPACE/ID, a Kubernetes container name; see\n"
+	      "`ctrwatch containers`), NAMESPACE/POD/CONTAINER or POD/CONTAINER for a\n"
+	      "Kubernetes container, a unique id prefix, a cgroup v2 path (absolute, or\n"
+	      "relative to the cgroup v2 mount) or a PID (its cgroup).  A name that more than\n"
+	      "one container has is an error that lists them: pick one by its full form or\n"
+	      "id, or narrow with -n/--namespace and --pod.  Every cgroup below it is traced\n"
+	      "too.  With `-- IMAGE CMD...` a new container is started as `ctrwatch run`\n"
+	      "would and its command is traced from its execve on, as strace CMD shows it;\n"
+	      "the exit status is then the command's.  Otherwise tracing runs until Ctrl-C\n"
+	      "or until every traced cgroup is gone.  Events the ring buffer could not take\n"
+	      "are counted in the kernel per container and reported at the end.\n"
 	      "\n"
 	      "Options (spelled as strace spells them; -f is always on):\n"
 	      "  -e trace=SET       only these syscalls: names and classes, comma-separated,\n"
@@ -78,6 +82,9 @@ static void trace_usage(FILE *out)
 	      "                     allows exactly the syscalls seen (for `run --security-opt\n"
 	      "                     seccomp=FILE`)\n"
 	      "      --all          trace every container the registry knows\n"
+	      "  -n, --namespace NS only a container of Kubernetes (or containerd)\n"
+	      "                     namespace NS\n"
+	      "      --pod POD      only a container of pod POD\n"
 	      "      --from-exec    show each process from its execve on (and its children),\n"
 	      "                     as `-- IMAGE` does: not what ran before tracing began\n"
 	      "      --with-init    with `-- IMAGE`: the runtime's own setup before the\n"
@@ -94,6 +101,7 @@ static void trace_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch trace web\n"
+	      "  ctrwatch trace -n shop --pod cart-7d9f app\n"
 	      "  ctrwatch trace -e trace=%network -T web db\n"
 	      "  ctrwatch trace -f -o web.trace -e signal=none --quiet=exit web\n"
 	      "  ctrwatch trace -ff -o /tmp/web -- busybox sh -c 'ls /; cat /etc/hostname'\n"
@@ -191,6 +199,25 @@ static int add_target(struct ctw_trace *t, const char *spec, struct target *tg, 
 	return 0;
 }
 
+/* What the user typed, as the chosen container's cgroup path (select.c:
+ * names, NAMESPACE/POD/CONTAINER, ids; an error lists ambiguous ones). */
+static int select_target(struct ctw_registry **reg, const char *spec, const struct ctw_select *sel,
+			 char *path, size_t size)
+{
+	struct ctw_err err = {0};
+	struct ctw_container *c = xcalloc(1, sizeof(*c));
+
+	if (!*reg)
+		*reg = ctw_registry_new(&(struct ctw_registry_opts){0});
+	int rc = *reg ? ctw_select_container(*reg, spec, sel, c, &err) : -ENOMEM;
+	if (rc == 0)
+		ctw_strlcpy(path, c->cgroup_path, size);
+	else
+		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+	free(c);
+	return rc;
+}
+
 static int add_all(struct ctw_trace *t, struct target **tg, size_t *ntg)
 {
 	struct ctw_registry_opts ro = {0};
@@ -259,6 +286,8 @@ static int cmd_trace(int argc, char **argv)
 	struct ctw_err err = {0};
 	struct ctw_trace *t = NULL;
 	struct target *tg = NULL;
+	struct ctw_registry *reg = NULL;
+	struct ctw_select sel;
 	size_t ntg = 0;
 	bool run_new, quiet;
 	int first, ntargets, ret = CTW_EXIT_FAIL;
@@ -283,6 +312,7 @@ static int cmd_trace(int argc, char **argv)
 		return ret;
 	}
 	quiet = a.sel.quiet & CTW_QUIET_ATTACH;
+	sel = (struct ctw_select){.namespace_ = a.k8s_namespace, .pod = a.pod};
 	if (run_new && ntargets < 1)
 		ret = ctw_cmd_usage_error("trace", "trace: `--` needs an IMAGE");
 	else if (!run_new && !ntargets && !a.all && !a.npids)
@@ -337,9 +367,13 @@ static int cmd_trace(int argc, char **argv)
 	}
 
 	tg = xcalloc(ntargets + a.npids + 1, sizeof(*tg));
-	for (int i = first; i < argc; i++, ntg++)
-		if (add_target(t, argv[i], &tg[ntg], quiet) < 0)
+	for (int i = first; i < argc; i++, ntg++) {
+		char path[PATH_MAX];
+
+		if (select_target(&reg, argv[i], &sel, path, sizeof(path)) < 0 ||
+		    add_target(t, path, &tg[ntg], quiet) < 0)
 			goto out;
+	}
 	/* -p alone: trace that process's cgroup, filtered to it */
 	if (!ntargets && !a.all) {
 		for (size_t i = 0; i < a.npids; i++, ntg++) {
@@ -370,6 +404,7 @@ static int cmd_trace(int argc, char **argv)
 	}
 
 out:
+	ctw_registry_free(reg);
 	ctw_trace_free(t);
 	if (a.out_path && !o->ff_prefix && o->out_fd >= 0)
 		close(o->out_fd);

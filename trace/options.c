@@ -40,6 +40,8 @@ enum {
 	O_FROM_EXEC,
 	O_RECORD,
 	O_REPLAY,
+	O_NAMESPACE,
+	O_POD,
 	O_HELP,
 };
 
@@ -77,6 +79,8 @@ static const struct opt {
 	{0, "with-init", false, O_WITH_INIT},
 	{0, "from-exec", false, O_FROM_EXEC},
 	{0, "record", true, O_RECORD},
+	{'n', "namespace", true, O_NAMESPACE},
+	{0, "pod", true, O_POD},
 	{0, "replay", true, O_REPLAY},
 	{'h', "help", false, O_HELP},
 };
@@ -157,6 +161,8 @@ static int apply(struct ctw_trace_args *a, const struct opt *op, const char *arg
 	case O_FROM_EXEC: a->from_exec = true; return 0;
 	case O_RECORD: a->o.record_path = arg; return 0;
 	case O_REPLAY: a->replay = arg; return 0;
+	case O_NAMESPACE: a->k8s_namespace = arg; return 0;
+	case O_POD: a->pod = arg; return 0;
 	case O_HELP: a->help = true; return 0;
 	}
 	return ctw_err_setx(err, EINVAL, "unhandled option");

@@ -193,6 +193,8 @@ struct ctw_trace_args {
 	size_t npids;
 	bool all;	    /* --all */
 	const char *name;   /* --name */
+	const char *k8s_namespace; /* -n/--namespace: narrows CONTAINER */
+	const char *pod;	   /* --pod: narrows CONTAINER */
 	bool with_init;	    /* --with-init: the runtime's own setup too */
 	bool from_exec;	    /* --from-exec: each process from its execve */
 	const char *replay; /* --replay FILE: decode a recording */
