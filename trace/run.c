@@ -38,9 +38,9 @@ static int parse_opt_string(struct ctw_trace_run *r, const char *s, struct ctw_e
 				    r->args.dashdash ? "--" : r->argv[rc]);
 	if (r->args.npids || r->args.all || r->args.name || r->args.from_exec || r->args.replay ||
 	    r->args.k8s_namespace || r->args.pod)
-		return ctw_err_setx(
-			err, EINVAL,
-			"-p, --all, --name, -n, --pod, --from-exec and --replay are not for run --trace");
+		return ctw_err_setx(err, EINVAL,
+				    "-p, --all, --name, -n, --pod, --from-exec and --replay are "
+				    "not for run --trace");
 	if (r->args.out_path)
 		return ctw_err_setx(err, EINVAL, "-o is --trace-output FILE here");
 	return 0;

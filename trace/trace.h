@@ -191,13 +191,13 @@ struct ctw_trace_args {
 	int follow_forks;     /* -f (always on), -ff: one file per process */
 	int *pids;	      /* -p, owned */
 	size_t npids;
-	bool all;	    /* --all */
-	const char *name;   /* --name */
+	bool all;		   /* --all */
+	const char *name;	   /* --name */
 	const char *k8s_namespace; /* -n/--namespace: narrows CONTAINER */
 	const char *pod;	   /* --pod: narrows CONTAINER */
-	bool with_init;	    /* --with-init: the runtime's own setup too */
-	bool from_exec;	    /* --from-exec: each process from its execve */
-	const char *replay; /* --replay FILE: decode a recording */
+	bool with_init;		   /* --with-init: the runtime's own setup too */
+	bool from_exec;		   /* --from-exec: each process from its execve */
+	const char *replay;	   /* --replay FILE: decode a recording */
 	bool help;
 	bool dashdash; /* parsing stopped after "--" */
 };
