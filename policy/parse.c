@@ -1114,16 +1114,17 @@ int ctw_policy_load(const char *path, struct ctw_policy **out, struct ctw_pol_di
 	struct pctx c = {.path = path, .d = d};
 	char *text = NULL;
 	size_t len = 0;
-	int r = -errno;
+	int r;
 
 	*out = NULL;
 	/* Read one byte past the limit, so that parsing can say where the
 	 * file goes past it; never more (/dev/zero ends there).  Opening does
 	 * not wait for a FIFO's writer; reading a pipe waits for its data. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd >= 0)
+	if (fd < 0) {
+		r = -errno;
+	} else {
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if (fd >= 0) {
 		text = xmalloc(CTW_POL_MAX_BYTES + 2);
 		r = 0;
 		while (len <= CTW_POL_MAX_BYTES) {

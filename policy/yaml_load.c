@@ -343,6 +343,8 @@ int pol_yaml_load(const char *text, size_t len, yaml_document_t *doc, struct pol
 	memset(doc, 0, sizeof(*doc));
 	if (r < 0)
 		return r;
+	if (!text)
+		text = ""; /* libyaml asserts on NULL input */
 	if (!yaml_parser_initialize(&parser))
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

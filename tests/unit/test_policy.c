@@ -561,6 +561,16 @@ static void test_bounds_text(void **state)
 	const char bom[] = "\xef\xbb\xbf---\nrules: []\n...\n";
 	assert_int_equal(ctw_policy_parse("x.yaml", bom, sizeof(bom) - 1, &p, &d), 0);
 	ctw_policy_free(p);
+	/* files that are not there or not files */
+	assert_int_equal(ctw_policy_load("/nonexistent/p.yaml", &p, &d), -ENOENT);
+	assert_string_equal(d.msgs[0],
+			    "/nonexistent/p.yaml:0:0: cannot read: No such file or directory");
+	ctw_pol_diags_fini(&d);
+	assert_int_equal(ctw_policy_load("/", &p, &d), -EISDIR);
+	ctw_pol_diags_fini(&d);
+	assert_int_equal(ctw_policy_load("/dev/zero", &p, &d), -EINVAL);
+	assert_string_equal(d.msgs[0], "/dev/zero:1:1: NUL byte: a policy file is text");
+	ctw_pol_diags_fini(&d);
 	/* past the size limit: where it goes past */
 	char *big = repeat("rules: []\n", "# padding padding padding padding padding\n",
 			   CTW_POL_MAX_BYTES / 42 + 1, "");
