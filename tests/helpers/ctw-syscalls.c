@@ -312,6 +312,11 @@ static void case_time(void)
 	CHECK(syscall(SYS_clock_nanosleep, CLOCK_REALTIME, 0, &ts, &ts));
 	ts.tv_nsec = -1;
 	CHECK(nanosleep(&ts, NULL));
+	/* glibc's nanosleep() is clock_nanosleep: the syscall itself */
+	ts.tv_nsec = 1000000;
+	CHECK(syscall(SYS_nanosleep, &ts, NULL));
+	ts.tv_nsec = -1;
+	CHECK(syscall(SYS_nanosleep, &ts, NULL));
 }
 
 static void case_limits(void)
@@ -354,6 +359,13 @@ static void case_poll(void)
 	FD_SET(p[0], &rd);
 	FD_SET(p[1], &wr);
 	CHECK(select(p[1] + 1, &rd, &wr, NULL, &tv));
+	/* glibc's select() is pselect6: the syscall itself */
+	FD_ZERO(&rd);
+	FD_ZERO(&wr);
+	FD_SET(p[0], &rd);
+	FD_SET(p[1], &wr);
+	tv = (struct timeval){0, 1000};
+	CHECK(syscall(SYS_select, p[1] + 1, &rd, &wr, NULL, &tv));
 	FD_ZERO(&rd);
 	FD_SET(p[1], &rd);
 	CHECK(pselect(p[1] + 1, &rd, NULL, NULL, &ts, NULL));
