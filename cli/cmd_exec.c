@@ -62,7 +62,9 @@ static int cmd_exec(int argc, char **argv)
 	o.argv = argv + optind + 1;
 	struct ctw_err err = {0};
 	int code = CTW_EXIT_RUNTIME;
-	if (ctw_container_exec(argv[optind], &o, &code, &err))
+	/* This may start us again from a copy of our binary the container
+	 * cannot write (runtime/exe.c). */
+	if (ctw_exe_protect(&err) || ctw_container_exec(argv[optind], &o, &code, &err))
 		fprintf(stderr, "ctrwatch: %s\n", err.msg);
 	rc = code;
 	ctw_strv_free(env);

@@ -442,6 +442,13 @@ static int cmd_run(int argc, char **argv)
 	if (o.net.mode == CTW_NET_HOST && o.hostname)
 		pr_debug("--hostname with --net host sets only the UTS namespace's name");
 
+	/* Before anything else is done: this may start us again from a copy
+	 * of our binary the container cannot write (runtime/exe.c). */
+	if (ctw_exe_protect(&err)) {
+		fprintf(stderr, "ctrwatch: %s\n", err.msg);
+		rc = CTW_EXIT_RUNTIME;
+		goto out;
+	}
 	if (trace_out && !trace_opts)
 		trace_opts = "";
 	if (trace_opts) {

@@ -48,6 +48,7 @@ enum sync_type {
 	SYNC_EXEC,   /* parent → child: run the command */
 	SYNC_ERR,    /* child → parent: err, status = exit code to use */
 	SYNC_PTY,    /* child → parent: pty master fd attached */
+	SYNC_PID,    /* exec's helper → parent: the pid it started, in status */
 };
 enum {
 	SYNC_GO_NOWAIT = 1,
@@ -63,6 +64,13 @@ int sync_send(int fd, int type, int status, const struct ctw_err *err, int pass_
 /* Receive one message; *got_fd receives a passed fd (or -1).  Returns 1 on
  * a message, 0 on EOF, -errno on failure. */
 int sync_recv(int fd, struct sync_msg *m, int *got_fd);
+/* A signalfd (non-blocking) of the signals that stop a start: SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT (blocked by the caller). */
+int stop_signals_fd(void);
+/* sync_recv that a stop signal read from stopfd (-1: none) ends: -EINTR,
+ * with the signal in *sig.  Whatever the child is stuck on, the command
+ * that waits for it stays stoppable. */
+int sync_recv_stoppable(int fd, int stopfd, struct sync_msg *m, int *got_fd, int *sig);
 
 /* ---- mount.c ---- */
 
@@ -87,6 +95,8 @@ struct rootfs_spec {
  * written, /sys/fs/cgroup, /etc files, volumes, pivot_root, masks. */
 int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err);
 int rootfs_enter(const struct rootfs_spec *r, struct ctw_err *err);
+/* mkdir -p of path inside the root rootfd (each component resolved in it). */
+int root_mkdir_p(int rootfd, const char *path, struct ctw_err *err);
 
 /* ---- caps.c ---- */
 
@@ -121,14 +131,57 @@ struct proc_spec {
 
 /* Never returns: execs or reports SYNC_ERR and _exit()s 126/127. */
 __attribute__((noreturn)) void proc_exec(const struct proc_spec *p);
-/* Resolve USER[:GROUP] against the current root's /etc/passwd and group. */
-int proc_resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t **groups, size_t *ngroups,
-		      char **home, struct ctw_err *err);
+
+/* ---- passwd.c: USER[:GROUP] in the container's /etc/passwd and group ---- */
+
+struct pw_entry {
+	char *name, *home;
+	uid_t uid;
+	gid_t gid;
+};
+/* The entry of user (a name, or a uid) in passwd text: 1 found, 0 not. */
+int passwd_find(const char *data, size_t len, const char *user, struct pw_entry *pw);
+void pw_entry_fini(struct pw_entry *pw);
+/* Scan group text: *gid of group (a name or a gid; NULL: none), and when
+ * member is not NULL the gids of the groups listing it, appended to
+ * *groups / *ngroups.  Returns whether group was found. */
+int group_scan(const char *data, size_t len, const char *group, const char *member, gid_t *gid,
+	       gid_t **groups, size_t *ngroups);
+
+struct user_ids {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups; /* supplementary */
+	size_t ngroups;
+	char *home; /* NULL: not in passwd */
+};
+/* Resolve USER[:GROUP] (names or ids) in the files of the root rootfd:
+ * regular files only, size-capped, read inside the root. */
+int passwd_resolve_user(int rootfd, const char *spec, struct user_ids *u, struct ctw_err *err);
+void user_ids_fini(struct user_ids *u);
+
+/* ---- env.c: an environment where a later K=V replaces K, O(1) a set ---- */
+
+struct envb {
+	char **v; /* NULL-terminated once anything was set */
+	size_t n, cap;
+	size_t *slot; /* hash of the keys: index in v + 1, 0 free */
+	size_t nslots;
+};
+void envb_init(struct envb *e);
+/* Set K=V; -E2BIG past CTW_ENV_MAX variables. */
+int envb_set(struct envb *e, const char *kv, struct ctw_err *err);
+/* The NULL-terminated vector, now the caller's (e is emptied). */
+char **envb_steal(struct envb *e);
+void envb_fini(struct envb *e);
 
 /* ---- init.c ---- */
 
+/* The init's signal mask and dispositions (tini's): call before the
+ * command exists. */
+void init_block_signals(void);
 /* PID 1: forward signals to child, reap zombies, return its exit code. */
-int init_loop(pid_t child, const sigset_t *saved_mask);
+int init_loop(pid_t child);
 
 /* ---- pty.c ---- */
 

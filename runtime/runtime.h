@@ -37,6 +37,10 @@ enum {
 	CTW_EXIT_NOTFOUND = 127, /* command not found */
 };
 
+/* At most this many environment variables in a container (the image's Env
+ * and -e together): more is an error, not a slow start. */
+#define CTW_ENV_MAX 65536
+
 struct ctw_volume {
 	char *src; /* host path, NULL for --tmpfs */
 	char *dst; /* container path */
@@ -100,6 +104,15 @@ void ctw_run_opts_init(struct ctw_run_opts *o);
  * then 125/126/127 as Docker's. */
 int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out,
 		      struct ctw_err *err);
+
+/* ---- the binary that enters containers (exe.c, runc CVE-2019-5736) ----
+ * Re-execute the same command line from a read-only copy of our binary when
+ * /proc/self/exe is writable (does not return then).  Commands that start
+ * containers call it before anything else; ctw_container_run and
+ * ctw_container_exec refuse to start one without it.  0, or -errno. */
+int ctw_exe_protect(struct ctw_err *err);
+/* Is /proc/self/exe a file nobody can write (read-only mount, sealed memfd)? */
+bool ctw_exe_protected(void);
 
 /* ---- state ---- */
 
