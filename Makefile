@@ -100,6 +100,23 @@ $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
+# The container-side stub (runtime/stub/): static, no libc, a few KB, built
+# into runtime/stub.o (.incbin) and run from a sealed memfd as a container's
+# init and as its command's last step (runtime/stub.c).
+STUB_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror -static -nostdlib -no-pie -fno-pie \
+               -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns \
+               -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
+               -Wl,--build-id=none -s
+define stub_rules
+$(1)/runtime/ctrwatch-stub: runtime/stub/ctrwatch-stub.c runtime/stub/stub.h
+	$$(call msg,CC-STUB,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(STUB_CFLAGS) -o $$@ $$<
+$(1)/runtime/stub.o: $(1)/runtime/ctrwatch-stub
+endef
+$(eval $(call stub_rules,$(O)))
+$(O)/runtime/stub.o: CFLAGS += -DCTW_STUB_BIN='"$(O)/runtime/ctrwatch-stub"'
+
 # ---- tests ----
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(call msg,CC-TEST,$@)
@@ -154,6 +171,9 @@ $(FO)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
+$(eval $(call stub_rules,$(FO)))
+$(FO)/runtime/stub.o: FUZZ_CFLAGS += -DCTW_STUB_BIN='"$(FO)/runtime/ctrwatch-stub"'
+
 $(FO)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 	$(call msg,LINK-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
@@ -163,7 +183,7 @@ fuzz: $(FUZZ_BINS)
 
 # ---- quality ----
 C_FILES  := $(SRCS) $(wildcard */*.h bpf/*.bpf.c bpf/*.h tests/unit/*.c tests/helpers/*.c \
-            tests/fuzz/*.c tests/bench/*.c)
+            tests/fuzz/*.c tests/bench/*.c runtime/stub/*.c runtime/stub/*.h)
 SH_FILES := $(wildcard .ci/run scripts/*.sh tests/*.sh tests/integration/*.sh \
             tests/e2e/*.sh tests/bench/*.sh tests/fuzz/*.sh)
 

@@ -305,13 +305,6 @@ static int cmd_trace(int argc, char **argv)
 		return ctw_cmd_usage_error("trace",
 					   "trace: `-- IMAGE` cannot be combined with --all or -p");
 	}
-	/* A new container: this may start us again from a copy of our binary
-	 * the container cannot write (runtime/exe.c), so before anything else. */
-	if (run_new && ctw_exe_protect(&err)) {
-		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg);
-		free(pids);
-		return CTW_EXIT_FAIL;
-	}
 	o.pids = pids;
 	o.npids = npids;
 	if (run_new)

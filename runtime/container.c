@@ -35,6 +35,7 @@
 #include <linux/capability.h>
 
 #include "internal.h"
+#include "stub/stub.h"
 #include "../image/image.h"
 
 #pragma weak ctw_image_get
@@ -202,28 +203,6 @@ static __attribute__((noreturn)) void child_fail(int fd, struct ctw_err *err)
 	_exit(CTW_EXIT_RUNTIME);
 }
 
-/* `ps` in the container shows "ctrwatch-init" as PID 1, not the host's
- * path and arguments of `ctrwatch run`: overwrite our argv area (the
- * strings nobody uses any more once the command runs). */
-static void rename_init(void)
-{
-	static const char name[] = "ctrwatch-init";
-	prctl(PR_SET_NAME, name, 0, 0, 0);
-	char buf[1024];
-	if (ctw_read_line("/proc/self/stat", buf, sizeof(buf)))
-		return;
-	char *p = strrchr(buf, ')');
-	unsigned long start = 0, end = 0;
-	/* arg_start and arg_end are fields 48 and 49. */
-	for (int field = 2; p && field < 48; field++) {
-		p = strchr(p + 1, ' ');
-	}
-	if (!p || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start + sizeof(name))
-		return;
-	memset((void *)start, 0, end - start);
-	memcpy((void *)start, name, sizeof(name));
-}
-
 /* ASan builds: tell ASan when the workload runs on its own stack (as a
  * fiber switch), or every noreturn call there (execvp, _exit) prints "ASan
  * is ignoring requested __asan_handle_no_return" into the container's
@@ -362,6 +341,11 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 			close(nul);
 		}
 	}
+	/* What the container will see run: ctrwatch-stub from a sealed memfd,
+	 * never our binary (runtime/stub.c). */
+	int stub = stub_memfd(&err);
+	if (stub < 0)
+		child_fail(fd, &err);
 	struct proc_spec ps = {
 		.argv = c->argv,
 		.env = c->env,
@@ -376,21 +360,28 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		.seccomp = c->prog,
 		.tty_slave = slave,
 		.sync_fd = fd,
+		.stub_fd = stub,
+		.ready_fd = -1,
 	};
 	if (!o->init) {
 		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 		proc_exec(&ps);
 	}
-	/* Options may point into our argv, which rename_init() wipes. */
-	ps.workdir = ps.workdir ? xstrdup(ps.workdir) : NULL;
-	ps.user = ps.user ? xstrdup(ps.user) : NULL;
-	rename_init();
-	/* Every signal but the synchronous ones waits for init_loop, from
-	 * before the command exists: nothing sent to it is lost. */
+	/* The command waits (in ctrwatch-exec) until we are ctrwatch-init:
+	 * for the EOF of this pipe, whose write end ctrwatch-init closes. */
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		ctw_err_set(&err, errno, "pipe");
+		child_fail(fd, &err);
+	}
+	ps.ready_fd = ready[0];
+	/* Every signal but the synchronous ones waits for the init, from
+	 * before the command exists: nothing sent to it is lost (the mask
+	 * and the ignored SIGTTIN/SIGTTOU stay across the exec). */
 	init_block_signals();
 	/* vfork-style: no copy of our (library-heavy) address space; we are
-	 * suspended until the command has exec'd or failed.  The workload
-	 * gets our fds: stdio, the sync socket (close-on-exec) and the pty. */
+	 * suspended until the workload has exec'd ctrwatch-exec or failed.
+	 * It gets our fds: stdio, the sync socket, the pty, the pipe. */
 	struct workload_args wa = {.ps = &ps, .mask = &c->saved_mask};
 	size_t stack_size = 256 * 1024;
 	char *stack = xmalloc(stack_size);
@@ -410,17 +401,21 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		ctw_err_set(&err, errno, "start the command");
 		child_fail(fd, &err);
 	}
-	close(fd);
-	if (slave >= 0)
-		close(slave);
-	/* The init needs no fd at all.  It keeps no more privilege than the
+	/* The init keeps no fd but the pipe's write end (3, across the exec)
+	 * and the stub (4, closed by it), and no more privilege than the
 	 * command: its capabilities plus CAP_KILL, to forward signals to a
 	 * command running as another user. */
-	syscall(SYS_close_range, 3, ~0u, 0);
-	caps_drop_bounding(c->st.caps, NULL);
+	if (dup2(ready[1], 3) < 0 || (stub != 4 && dup3(stub, 4, O_CLOEXEC) < 0))
+		_exit(CTW_EXIT_RUNTIME);
+	syscall(SYS_close_range, 5, ~0u, 0);
+	caps_drop_bounding(c->st.caps | (1ull << CAP_KILL), NULL);
 	caps_set(c->st.caps | (1ull << CAP_KILL), NULL);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	_exit(init_loop(w));
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)w);
+	char *const argv[] = {STUB_INIT_NAME, pid, "3", NULL}, *const envp[] = {NULL};
+	syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
+	_exit(CTW_EXIT_RUNTIME); /* the container goes with us */
 }
 
 /* ---- the parent ---- */
@@ -657,6 +652,16 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	 * and remove. */
 	c->merged = xasprintf("%s/rootfs", ctw_root_dir());
 	c->files_dir = state_path(s->id, NULL);
+	/* Only root may enter the store and containers/: a container's upper
+	 * layer may hold a setuid binary its root planted (fixed when looser,
+	 * refused when not ours). */
+	char *cs = xasprintf("%s/containers", ctw_root_dir());
+	r = ctw_private_dir(ctw_root_dir(), 0700, err);
+	if (!r)
+		r = ctw_private_dir(cs, 0700, err);
+	free(cs);
+	if (r)
+		return r;
 	if ((r = ctw_mkdir_p(c->merged, 0755)))
 		return ctw_err_set(err, -r, "create %s", c->merged);
 
@@ -675,9 +680,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	}
 	/* The container's directory: the spare claimed at the start (its
 	 * work/ emptied meanwhile), else a new one. */
-	if (!spare_use(&c->spare, c->cdir) &&
-	    ((r = ctw_mkdir_p(c->upper, 0755)) || (r = ctw_mkdir_p(c->work, 0700))))
-		return ctw_err_set(err, -r, "create %s", c->cdir);
+	if (!spare_use(&c->spare, c->cdir) && ((mkdir(c->cdir, 0700) < 0 && errno != EEXIST) ||
+					       (mkdir(c->upper, 0755) < 0 && errno != EEXIST) ||
+					       (mkdir(c->work, 0700) < 0 && errno != EEXIST)))
+		return ctw_err_set(err, errno, "create %s", c->cdir);
 	/* The namespaces made meanwhile (run()); if that failed, clone3
 	 * makes them as before. */
 	if (c->ns.started && ns_make_finish(&c->ns) == 0) {
@@ -912,6 +918,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	/* Detached: the container's stdout and stderr are pipes to us. */
 	if (o->detach && (r = log_open(&c->log, s->id, o->tty, err)))
 		goto out_cleanup;
+	c->log.state = s; /* where log losses are recorded */
 
 	/* Block what we forward (and SIGCHLD) before the child exists, so
 	 * nothing is lost; the child restores the mask before exec. */
@@ -955,6 +962,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 		pr_warn("container %.12s was killed by the OOM killer (OOMKilled)", s->id);
 	s->exit_code = *exit_code;
 	s->status = CTW_ST_EXITED;
+	log_loss_to_state(&c->log, s);
 	s->finished_ns = ctw_realtime_ns();
 	if (!c->remove)
 		ctw_state_save(s, NULL);
@@ -991,14 +999,6 @@ int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out
 			    .log = {.fd = -1, .out = -1, .err = -1, .saved = {-1, -1}}};
 	c.remove = !o->detach || o->remove;
 	int r;
-
-	/* What enters the container must be a binary it cannot write. */
-	if (!ctw_exe_protected()) {
-		*exit_code = CTW_EXIT_RUNTIME;
-		return ctw_err_setx(err, EPERM,
-				    "the ctrwatch binary is writable through /proc/self/exe: "
-				    "call ctw_exe_protect() before starting a container");
-	}
 
 	if (!o->detach) {
 		r = run(&c, exit_code, err);

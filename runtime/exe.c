@@ -2,18 +2,19 @@
 /*
  * The ctrwatch binary as the containers see it (runc CVE-2019-5736).
  *
- * A container's init and every `exec`'d process are, until they run the
- * command, ctrwatch itself: /proc/PID/exe inside the container names our
- * binary.  A container that can reach it there (root with CAP_SYS_PTRACE,
+ * The process `exec` starts in a container is, until it runs the command,
+ * ctrwatch itself: /proc/PID/exe inside the container names our binary.  A container that can reach it there (root with CAP_SYS_PTRACE,
  * or any process while ours is still dumpable) keeps an O_PATH handle to it,
  * waits until nobody executes it any more, reopens it for writing and
  * replaces the host's ctrwatch: the next `ctrwatch` the host runs is the
  * container's program, as root.
  *
  * So what enters a container must be a file the container cannot write.
- * `run`, `exec` and `trace -- IMAGE` call ctw_exe_protect() first: when
- * /proc/self/exe is writable, it re-executes the same command line from a
- * read-only copy, and the runtime refuses to start a container otherwise.
+ * `exec` calls ctw_exe_protect() first: when /proc/self/exe is writable, it
+ * re-executes the same command line from a read-only copy, and the runtime
+ * refuses to start the process otherwise.  (`run` needs no such copy: what
+ * its container sees run is ctrwatch-stub, runtime/stub.c, whose whole
+ * dynamic exec this would cost every start.)
  * The copy is a detached read-only bind mount of the binary (open_tree with
  * OPEN_TREE_CLONE, then mount_setattr MOUNT_ATTR_RDONLY): attached nowhere,
  * it exists only as long as a process maps it, and a write through it fails

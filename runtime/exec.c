@@ -78,6 +78,8 @@ static __attribute__((noreturn)) void exec_process(const struct exec_ctx *x, int
 		.seccomp = x->prog,
 		.tty_slave = slave,
 		.sync_fd = fd,
+		.stub_fd = -1, /* we run from a read-only copy (exe.c) */
+		.ready_fd = -1,
 	};
 	proc_exec(&ps);
 }

@@ -127,6 +127,11 @@ struct proc_spec {
 	const struct sock_fprog *seccomp;
 	int tty_slave; /* -1 when no pty */
 	int sync_fd;   /* errors go here (CLOEXEC) */
+	/* The command is exec'd through ctrwatch-stub (stub.h), run from this
+	 * sealed memfd (-1: exec'd directly), once ready_fd (-1: none) reads
+	 * EOF. */
+	int stub_fd;
+	int ready_fd;
 };
 
 /* Never returns: execs or reports SYNC_ERR and _exit()s 126/127. */
@@ -175,6 +180,11 @@ int envb_set(struct envb *e, const char *kv, struct ctw_err *err);
 char **envb_steal(struct envb *e);
 void envb_fini(struct envb *e);
 
+/* ---- stub.c: ctrwatch-stub, what a container sees run ---- */
+
+/* A sealed memfd of ctrwatch-stub (close-on-exec); an fd or -errno. */
+int stub_memfd(struct ctw_err *err);
+
 /* ---- init.c ---- */
 
 /* The init's signal mask and dispositions (tini's): call before the
@@ -200,9 +210,17 @@ void tty_copy_winsize(int from, int to);
 /* ---- logs.c: the log of a detached container ---- */
 
 struct log_writer {
-	int fd;	      /* the log file (O_APPEND) */
-	int out, err; /* read ends of the container's stdout and stderr, or -1 */
-	int saved[2]; /* our own stdout and stderr while they are the pipes */
+	int fd;	       /* the log file (O_APPEND) */
+	int out, err;  /* read ends of the container's stdout and stderr, or -1 */
+	int saved[2];  /* our own stdout and stderr while they are the pipes */
+	uint64_t size; /* of the file, as far as we wrote it */
+	/* What could not be written (a full disk): counted, and recorded in
+	 * state (when not NULL) at the first loss and then at most once a
+	 * second. */
+	uint64_t lost_entries, lost_bytes;
+	int lost_errno;
+	struct ctw_state *state;
+	uint64_t saved_ns;
 };
 
 /* Open the log and, without a tty, make our stdout and stderr the write
@@ -215,6 +233,8 @@ void log_close(struct log_writer *w);
 void log_write(struct log_writer *w, int stream, const char *buf, size_t n);
 /* Read once from fd into the log; false at EOF. */
 bool log_copy(struct log_writer *w, int fd, int stream);
+/* The losses so far into s (log_lost_*). */
+void log_loss_to_state(const struct log_writer *w, struct ctw_state *s);
 
 /* ---- state.c ---- */
 

@@ -57,9 +57,11 @@ static int open_at_root(int rootfd, const char *path, int flags, bool no_symlink
 
 /* Make what is missing of path, one component at a time, each below the fd
  * of its parent (resolved in the root like the rest); the last one is a
- * directory when dir, else an empty file. */
-static int make_missing(int rootfd, const char *path, bool dir, bool no_symlinks,
-			struct ctw_err *err)
+ * directory when dir, else an empty file.  A dangling symlink on the way
+ * (an image's /var/run -> /run without /run) has its target made instead,
+ * inside the root too (at most 16 of them). */
+static int make_missing_at(int rootfd, const char *path, bool dir, bool no_symlinks, int depth,
+			   struct ctw_err *err)
 {
 	char prefix[PATH_MAX], comp[PATH_MAX];
 	size_t i = 0;
@@ -72,6 +74,7 @@ static int make_missing(int rootfd, const char *path, bool dir, bool no_symlinks
 		i += strcspn(path + i, "/");
 		bool last = !path[i + strspn(path + i, "/")];
 		snprintf(comp, sizeof(comp), "%.*s", (int)(i - start), path + start);
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, path);
 		if (strcmp(comp, ".")) {
 			int r = !last || dir ? mkdirat(parent, comp, 0755)
 					     : mknodat(parent, comp, S_IFREG | 0644, 0);
@@ -80,10 +83,24 @@ static int make_missing(int rootfd, const char *path, bool dir, bool no_symlinks
 				close(parent);
 				return ctw_err_set(err, r, "create `%s` in the container", path);
 			}
+			char link[PATH_MAX];
+			ssize_t n;
+			if (r < 0 && depth < 16 &&
+			    (n = readlinkat(parent, comp, link, sizeof(link) - 1)) > 0) {
+				/* A symlink there: where it points, what is left after. */
+				link[n] = '\0';
+				close(parent);
+				char *next = link[0] == '/' ? xasprintf("%s%s", link, path + i)
+							    : xasprintf("%.*s/%s%s", (int)start,
+									path, link, path + i);
+				int rr = make_missing_at(rootfd, next, dir, no_symlinks, depth + 1,
+							 err);
+				free(next);
+				return rr;
+			}
 		}
 		if (last)
 			break;
-		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, path);
 		close(parent);
 		parent = open_at_root(rootfd, prefix, O_DIRECTORY, no_symlinks);
 	}
@@ -91,6 +108,12 @@ static int make_missing(int rootfd, const char *path, bool dir, bool no_symlinks
 		return ctw_err_set(err, -parent, "create `%s` in the container", path);
 	close(parent);
 	return 0;
+}
+
+static int make_missing(int rootfd, const char *path, bool dir, bool no_symlinks,
+			struct ctw_err *err)
+{
+	return make_missing_at(rootfd, path, dir, no_symlinks, 0, err);
 }
 
 int root_mkdir_p(int rootfd, const char *path, struct ctw_err *err)
@@ -108,7 +131,9 @@ static int open_target(int rootfd, const char *path, bool dir, bool no_symlinks,
 	if (strlen(path) >= PATH_MAX)
 		return ctw_err_setx(err, ENAMETOOLONG, "container path `%.64s...`", path);
 	int fd = open_at_root(rootfd, path, 0, no_symlinks);
-	if (fd == -ENOENT) {
+	/* What is made may be moved meanwhile (a volume another container
+	 * shares): made again, a few times. */
+	for (int tries = 0; fd == -ENOENT && tries < 4; tries++) {
 		int r = make_missing(rootfd, path, dir, no_symlinks, err);
 		if (r)
 			return r;

@@ -6,7 +6,9 @@
  * pointed it at a host file.  So they are read with ctw_read_in_root (inside
  * the root, regular files only, at most PASSWD_MAX bytes, never blocking)
  * and parsed here from memory, with no libc NSS and no stdio: the parser is
- * a pure function of the bytes (tests/fuzz/fuzz_passwd.c).
+ * a pure function of the bytes (tests/fuzz/fuzz_passwd.c).  A file that is
+ * not a small regular one is an error for a user or group given by name,
+ * and a warning for ids given as numbers (root's by default).
  *
  * The format is the one fgetpwent/fgetgrent read: one entry a line,
  * name:passwd:uid:gid:gecos:dir:shell and name:passwd:gid:member,member...;
@@ -191,6 +193,21 @@ static int read_db(int rootfd, const char *path, char **data, size_t *len, struc
 	return 0;
 }
 
+/* read_db, but for ids given as numbers (root's "0" by default) a file the
+ * container broke only costs what it would have added (HOME, groups): a
+ * warning, not a container one can no longer exec into. */
+static int read_db_for(int rootfd, const char *path, bool numeric, char **data, size_t *len,
+		       struct ctw_err *err)
+{
+	int r = read_db(rootfd, path, data, len, err);
+	if (r && numeric) {
+		pr_warn("%s; the user is given by id: going on without it", err ? err->msg : path);
+		ctw_err_clear(err);
+		return 0;
+	}
+	return r;
+}
+
 int passwd_resolve_user(int rootfd, const char *spec, struct user_ids *u, struct ctw_err *err)
 {
 	char user[256], *group = NULL;
@@ -202,15 +219,17 @@ int passwd_resolve_user(int rootfd, const char *spec, struct user_ids *u, struct
 		*colon = '\0';
 		group = colon + 1;
 	}
+	uint32_t id;
+	bool numeric = parse_id(user, strlen(user), &id) &&
+		       (!group || parse_id(group, strlen(group), &id));
 	char *pwd, *grp;
 	size_t pl, gl;
-	int r = read_db(rootfd, "/etc/passwd", &pwd, &pl, err);
+	int r = read_db_for(rootfd, "/etc/passwd", numeric, &pwd, &pl, err);
 	if (r)
 		return r;
 	struct pw_entry pw;
 	bool found = pwd && passwd_find(pwd, pl, user, &pw);
 	free(pwd);
-	uint32_t id;
 	if (found) {
 		u->uid = pw.uid;
 		u->gid = pw.gid;
@@ -223,7 +242,7 @@ int passwd_resolve_user(int rootfd, const char *spec, struct user_ids *u, struct
 				    "unable to find user %s: no matching entries in passwd file",
 				    user);
 	}
-	r = read_db(rootfd, "/etc/group", &grp, &gl, err);
+	r = read_db_for(rootfd, "/etc/group", numeric, &grp, &gl, err);
 	if (r) {
 		if (found)
 			pw_entry_fini(&pw);

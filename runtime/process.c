@@ -22,6 +22,7 @@
 #include <linux/close_range.h>
 
 #include "internal.h"
+#include "stub/stub.h"
 
 extern char **environ;
 
@@ -114,6 +115,84 @@ static int enter_workdir(int rootfd, const char *wd, uid_t uid, gid_t gid, struc
 	return 0;
 }
 
+/* The command's file as execvp finds it: NAME with a '/' as it is, else
+ * the first executable regular file NAME in a directory of PATH.  NULL
+ * (err set: 127 not found, 126 not executable) when there is none. */
+static char *find_command(const char *name, char **env, int *status, struct ctw_err *err)
+{
+	struct stat st;
+	if (strchr(name, '/')) {
+		if (stat(name, &st) == 0 || errno != ENOENT)
+			return xstrdup(name); /* what else is wrong, execve says */
+		*status = CTW_EXIT_NOTFOUND;
+		ctw_err_setx(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+		return NULL;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = env; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	bool denied = false;
+	for (const char *d = path;; d++) {
+		size_t n = strcspn(d, ":");
+		char *cand = xasprintf("%.*s%s%s", (int)n, n ? d : ".", "/", name);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0)
+				return cand;
+			denied = true;
+		}
+		free(cand);
+		d += n;
+		if (!*d)
+			break;
+	}
+	if (denied) {
+		*status = CTW_EXIT_NOEXEC;
+		ctw_err_setx(err, EACCES, "exec: \"%s\": permission denied", name);
+	} else {
+		*status = CTW_EXIT_NOTFOUND;
+		ctw_err_setx(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+	}
+	return NULL;
+}
+
+/* The last step: execveat of ctrwatch-stub (stub.h), which waits for the
+ * init to be ctrwatch-init, then execs the command, so that at no time
+ * does a process of the container run our own binary. */
+static __attribute__((noreturn)) void exec_through_stub(const struct proc_spec *p, char **env,
+							struct ctw_err *err)
+{
+	int status = CTW_EXIT_NOTFOUND;
+	char *path = find_command(p->argv[0], env, &status, err);
+	if (!path)
+		fail(p, status, err);
+	size_t n = 0;
+	while (p->argv[n])
+		n++;
+	char **argv = xcalloc(n + 5, sizeof(char *));
+	char ready[16], sync[16];
+	snprintf(ready, sizeof(ready), "%d", p->ready_fd);
+	snprintf(sync, sizeof(sync), "%d", p->sync_fd);
+	argv[0] = STUB_EXEC_NAME;
+	argv[1] = ready;
+	argv[2] = sync;
+	argv[3] = path;
+	for (size_t i = 0; i < n; i++)
+		argv[4 + i] = p->argv[i];
+	/* These two cross into the stub; it makes sync close-on-exec again. */
+	if ((p->ready_fd >= 0 && fcntl(p->ready_fd, F_SETFD, 0) < 0) ||
+	    (p->sync_fd >= 0 && fcntl(p->sync_fd, F_SETFD, 0) < 0)) {
+		ctw_err_set(err, errno, "keep fds for the command");
+		fail(p, CTW_EXIT_RUNTIME, err);
+	}
+	syscall(SYS_execveat, p->stub_fd, "", argv, env, AT_EMPTY_PATH);
+	int e = errno;
+	if (p->sync_fd >= 0)
+		fcntl(p->sync_fd, F_SETFD, FD_CLOEXEC);
+	ctw_err_set(err, e, "exec ctrwatch-stub for \"%s\"", p->argv[0]);
+	fail(p, CTW_EXIT_RUNTIME, err);
+}
+
 void proc_exec(const struct proc_spec *p)
 {
 	struct ctw_err err = {0};
@@ -202,6 +281,8 @@ void proc_exec(const struct proc_spec *p)
 	 * stdio closes on exec (an inherited directory fd is an escape). */
 	syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
 	environ = full;
+	if (p->stub_fd >= 0)
+		exec_through_stub(p, full, &err);
 	execvp(p->argv[0], p->argv);
 	int e = errno;
 	if (e == ENOENT || e == ENOTDIR) {

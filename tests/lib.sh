@@ -147,6 +147,14 @@ require_cmd() {
 	done
 }
 
+# require_helper NAME: skip the whole suite unless the test payload
+# tests/helpers/NAME was built (make all).
+require_helper() {
+	[ -x "$CTW_BUILD/tests/helpers/$1" ] && return 0
+	t_skip "$(basename "$0")" "no $CTW_BUILD/tests/helpers/$1 (make all)"
+	exit 0
+}
+
 # Container directories under CTRWATCH_ROOT (containers/ID): a finished
 # container leaves none.  .spare holds emptied ones kept for the next
 # container (runtime/spare.c); gc removes those.

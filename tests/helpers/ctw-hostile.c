@@ -20,6 +20,8 @@
  *       the file is no longer busy: prints "overwritten" when the write went
  *       through (the first 8 bytes of the file are then "HOSTILE!"), else the
  *       errno name (EROFS, EPERM, ETXTBSY when still busy after SECS).
+ *   ctw-hostile euid - 0
+ *       Print "euid=N": what a planted setuid copy of this program runs as.
  *   ctw-hostile swap DIR SECS
  *       Swap DIR/sub between a directory and a symlink to "/" as fast as
  *       possible (renameat2 RENAME_EXCHANGE) for SECS: the other half of a
@@ -297,7 +299,8 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc != 4) {
-		fprintf(stderr, "usage: ctw-hostile fdwalk|grab-exe|recv-write|swap ARG SECS\n");
+		fprintf(stderr,
+			"usage: ctw-hostile fdwalk|grab-exe|recv-write|euid|swap ARG SECS\n");
 		return 2;
 	}
 	double secs = atof(argv[3]);
@@ -307,6 +310,10 @@ int main(int argc, char **argv)
 		return grab_exe(argv[2], secs);
 	if (!strcmp(argv[1], "recv-write"))
 		return recv_write(argv[2], secs);
+	if (!strcmp(argv[1], "euid")) {
+		printf("euid=%d\n", (int)geteuid());
+		return 0;
+	}
 	if (!strcmp(argv[1], "swap"))
 		return swap(argv[2], secs);
 	fprintf(stderr, "ctw-hostile: unknown mode %s\n", argv[1]);

@@ -12,8 +12,8 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 
+require_helper ctw-hostile
 H=$CTW_BUILD/tests/helpers
-[ -x "$H/ctw-hostile" ] || { t_skip "15-hostile-exec" "no $H/ctw-hostile (make all)"; exit 0; }
 on_exit 'ctw gc'
 W=$CTW_WORK/hostile15
 mkdir -p "$W"

@@ -12,8 +12,8 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 
+require_helper ctw-hostile
 H=$CTW_BUILD/tests/helpers
-[ -x "$H/ctw-hostile" ] || { t_skip "16-hostile-binary" "no $H/ctw-hostile (make all)"; exit 0; }
 W=$CTW_WORK/hostile16
 mkdir -p "$W/bin" "$W/sock"
 on_exit "rm -rf '$W'"
@@ -62,14 +62,19 @@ t_match "exec: the container got a handle on /proc/PID/exe of a process exec sta
 t_match "  ... the write through it fails: read-only" '^(EROFS|EPERM)$' "$(echo "$out" | tail -1)"
 t_eq "  ... the binary is intact" "$sum" "$(sha256sum <"$V")"
 
-# What a container could reach is never writable: the init and the monitor
-# of a detached container run from a read-only copy (access(W_OK) is EROFS
-# there, even for root).
+# What a container could reach is never writable: its init is ctrwatch-stub
+# from a sealed memfd, and `exec` runs from a read-only copy of our binary
+# (access(W_OK) is EROFS there, even for root).
 vic run -d --name bin16ro busybox sleep 30 >/dev/null
-st=$(vic inspect bin16ro)
-pid=$(echo "$st" | jq -r '.[0].pid')
-mon=$(echo "$st" | jq -r '.[0].monitor_pid')
-t_ok "the container's init runs from a read-only binary" test -n "$pid" -a ! -w "/proc/$pid/exe"
-t_ok "  ... and so does its monitor" test -n "$mon" -a ! -w "/proc/$mon/exe"
-t_ok "  ... the same program as ours" cmp "/proc/$pid/exe" "$V"
+pid=$(vic inspect bin16ro | jq -r '.[0].pid')
+t_match "the container's init is ctrwatch-stub, from a sealed memfd" '^/memfd:ctrwatch-init' \
+	"$(readlink "/proc/$pid/exe")"
+t_match "  ... nothing of our binary is mapped in it" '^0$' \
+	"$(grep -c "$V" "/proc/$pid/maps")"
+"$V" exec bin16ro sleep 5 &
+ex=$!
+t_ok "exec runs from a read-only copy of the binary" wait_for 5 test ! -w "/proc/$ex/exe"
+t_ok "  ... the same program as ours" cmp "/proc/$ex/exe" "$V"
+kill "$ex" 2>/dev/null
+wait "$ex" 2>/dev/null
 vic rm -f bin16ro >/dev/null

@@ -550,9 +550,14 @@ static void test_passwd_files(void **state)
 
 	unlink(g);
 	assert_int_equal(mkfifo(g, 0644), 0);
-	uint64_t t0 = ctw_now_ns();
 	assert_int_equal(passwd_resolve_user(rootfd, "app", &u, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "/etc/group of the container is not a regular file"));
+	/* By id, the broken file is left out (a warning): uid and gid hold. */
+	assert_int_equal(passwd_resolve_user(rootfd, "7:9", &u, &err), 0);
+	assert_int_equal(u.uid, 7);
+	assert_int_equal(u.gid, 9);
+	assert_string_equal(u.home, "/home/app");
+	user_ids_fini(&u);
 	unlink(g);
 	assert_int_equal(symlink("/dev/zero", g), 0); /* the root's /dev/zero: none here */
 	assert_int_equal(passwd_resolve_user(rootfd, "app", &u, &err), 0);
@@ -560,7 +565,6 @@ static void test_passwd_files(void **state)
 	unlink(p);
 	assert_int_equal(symlink("/proc/self/fd/0", p), 0);
 	assert_true(passwd_resolve_user(rootfd, "app", &u, &err) < 0);
-	assert_true(ctw_now_ns() - t0 < 2000000000ull);
 	close(rootfd);
 	free(p);
 	free(g);
@@ -568,8 +572,8 @@ static void test_passwd_files(void **state)
 	free(root);
 }
 
-/* 100 000 variables: built in linear time, a later K replacing K in place;
- * past CTW_ENV_MAX an error. */
+/* 100 000 variables (a hash of the keys: linear), a later K replacing K in
+ * place; past CTW_ENV_MAX an error. */
 static void test_env_builder(void **state)
 {
 	struct envb e;
@@ -584,7 +588,6 @@ static void test_env_builder(void **state)
 	assert_null(v[2]);
 	ctw_strv_free(v);
 
-	uint64_t t0 = ctw_now_ns();
 	envb_init(&e);
 	char kv[32];
 	int r = 0;
@@ -598,8 +601,6 @@ static void test_env_builder(void **state)
 	assert_int_equal(envb_set(&e, "ONE_MORE=1", &err), -E2BIG);
 	assert_non_null(strstr(err.msg, "more than 65536 variables"));
 	envb_fini(&e);
-	/* Linear: well under a second (the quadratic search took minutes). */
-	assert_true(ctw_now_ns() - t0 < 1000000000ull);
 }
 
 /* The init's signals, as tini's: synchronous ones unblocked, SIGTTIN and
