@@ -258,7 +258,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 
 	/* Nobody may ptrace us or open our /proc/PID/{fd,exe,root,cwd} (runc
 	 * CVE-2024-21626): the container's command becomes dumpable again
-	 * with its execve, we never are. */
+	 * with its execve, we (and ctrwatch-stub after us) never are. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(c->sync[0]);
 	setsid();

@@ -45,14 +45,6 @@ static bool env_has(char **env, const char *key)
 	return false;
 }
 
-/*
- * The working directory (the image's WorkingDir, `run -w`, `exec -w`): the
- * container's, so resolved inside its root (RESOLVE_IN_ROOT: ".." and
- * absolute symlinks stop at the root; magic links such as /proc/self/fd/N,
- * which name whatever fd we hold, are refused), never on /proc, and checked
- * to be below the root once we are in it.  Docker makes a missing one
- * (owned by the user).
- */
 /* Is the first component of path, once "." and ".." are applied, proc? */
 static bool lexically_in_proc(const char *path)
 {
@@ -73,6 +65,14 @@ static bool lexically_in_proc(const char *path)
 	return proc && depth > 0;
 }
 
+/*
+ * The working directory (the image's WorkingDir, `run -w`, `exec -w`): the
+ * container's, so resolved inside its root (RESOLVE_IN_ROOT: ".." and
+ * absolute symlinks stop at the root; magic links such as /proc/self/fd/N,
+ * which name whatever fd we hold, are refused), never on /proc, and checked
+ * to be below the root once we are in it.  Docker makes a missing one
+ * (owned by the user).
+ */
 static int enter_workdir(int rootfd, const char *wd, uid_t uid, gid_t gid, struct ctw_err *err)
 {
 	if (lexically_in_proc(wd))

@@ -190,6 +190,8 @@ static __attribute__((noreturn)) void exec_main(char **argv, char **envp)
 	long ready = num(argv[1]), sync = num(argv[2]);
 	if (ready < -1 || sync < -1 || !argv[3] || !argv[4])
 		die(125);
+	/* Ours until the command's execve (which makes it dumpable again). */
+	sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Until the init is ours (ctrwatch-init closed its end). */
 	if (ready >= 0) {
 		char b[16];
