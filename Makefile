@@ -68,7 +68,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror
               -Ibpf -Ibpf/vmlinux/$(ARCH)
 
 .PHONY: all deps test check unit integration demo bench fuzz lint format format-check \
-        install clean vmlinux oci-image
+        install uninstall clean vmlinux oci-image dashboard dashboard-picture
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -186,6 +186,19 @@ install: all
 # builds the same with docker.
 oci-image: $(O)/ctrwatch
 	$(Q)scripts/oci-image.sh $(O)/ctrwatch $(O)/ctrwatch-oci.tar
+
+# ---- monitoring (deploy/monitoring/) ----
+# The Grafana dashboard is declared in scripts/dashboard.py: write its JSON.
+dashboard:
+	$(Q)scripts/dashboard.py --write
+
+# docs/dashboard.png: the dashboard's main panels, drawn from a real
+# Prometheus scraping a real agent that watches busy containers (the
+# monitoring suite with a longer run; root and the real kernel, ~5 minutes).
+LAB_SECONDS ?= 240
+dashboard-picture: all
+	$(Q)CTW_PICTURE=$(CURDIR)/docs/dashboard.png LAB_SECONDS=$(LAB_SECONDS) SUITE_TIMEOUT=900 \
+		TESTS=39-agent-monitoring VERBOSE=1 tests/run.sh $(O)
 
 clean:
 	rm -rf build build-san build-fuzz ctrwatch

@@ -16,6 +16,8 @@ pkgs=(
 	# tests and peers
 	prometheus curl jq python3 python3-yaml strace libbpf-tools bpftrace xdp-tools dnsmasq-base dnsutils
 	umoci skopeo runc crun wrk hyperfine
+	# the dashboard's picture (scripts/promdash.py picture)
+	gnuplot-nox
 	# quality
 	clang-format cppcheck shellcheck
 	# the Helm chart checker (../shared/tools/chart-check)
