@@ -215,6 +215,40 @@ t_eq "variable container lists the three containers" "$(printf '%s\n' "$CLIENT" 
 t_eq "variable namespace: a valid query (empty outside Kubernetes)" "null" \
 	"$(jq -c 'select(.variable == "namespace") | .error' "$W/vars.json")"
 
+# ---- ctrwatch_container_info: the labels a cAdvisor user joins on ----
+info=$(pq "ctrwatch_container_info{container=\"$CLIENT\"}" | jq -c '.data.result[0].metric')
+cg=$("$CTW_BIN" inspect "$CLIENT" | jq -r '.[0].cgroup')
+t_eq "container_info: image, container_id, and id = the cgroup path below the root (cAdvisor's id)" \
+	"busybox $("$CTW_BIN" inspect "$CLIENT" | jq -r '.[0].id') ${cg#"$CGROOT"}" \
+	"$(jq -r '"\(.image) \(.container_id) \(.id)"' <<<"$info")"
+
+# ---- the PromQL examples of the docs return data ----
+/usr/bin/python3 - "$CTW_SRC/deploy/helm/ctrwatch/README.md" "$MON/README.md" "$CTW_SRC/README.adoc" \
+	>"$W/examples.txt" <<'PY'
+import re, sys
+for path in sys.argv[1:]:
+    text = open(path).read()
+    blocks = re.findall(r"```promql\n(.*?)```", text, re.S)
+    blocks += re.findall(r"\[source,promql\]\n----\n(.*?)----", text, re.S)
+    for b in blocks:
+        print(path.split("/")[-1] + "\t" + " ".join(b.split()))
+PY
+t_cmp "the docs have PromQL examples ($(wc -l <"$W/examples.txt"))" "$(wc -l <"$W/examples.txt")" -ge 5
+while IFS=$'\t' read -r doc expr; do
+	res=$(in_ns curl -fsS "$PROM/api/v1/query" --data-urlencode "query=$expr" --data-urlencode "time=$end")
+	n=$(jq '[.data.result[] | select(.value[1] | test("^-?[0-9]"))] | length' <<<"$res" 2>/dev/null)
+	if [ "${n:-0}" -gt 0 ]; then
+		_t_report ok "$doc example returns data ($n series): ${expr:0:70}"
+	else
+		_t_report fail "$doc example returns data: $expr"
+		echo "#   $res" | head -c 400
+	fi
+done <"$W/examples.txt"
+join=$(in_ns curl -fsS "$PROM/api/v1/query" --data-urlencode "time=$end" --data-urlencode \
+	"query=rate(ctrwatch_syscalls_total{container=\"$CLIENT\"}[5m]) * on(container, pod, namespace) group_left(image, container_id) ctrwatch_container_info")
+t_eq "the join gives the client's syscall series its image and id" "busybox $(jq -r .container_id <<<"$info")" \
+	"$(jq -r '.data.result | map("\(.metric.image) \(.metric.container_id)") | unique | join(",")' <<<"$join")"
+
 # ---- the rules in the real Prometheus ----
 rules=$(in_ns curl -fsS "$PROM/api/v1/rules")
 t_eq "prometheus loaded every rule, all healthy" "$(wc -w <<<"$alerts") ok" \
