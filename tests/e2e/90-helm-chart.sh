@@ -6,13 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 chart="$CTW_SRC/deploy/helm/ctrwatch"
-# ../shared from the main checkout, ../../shared from a worktree of it.
-checker=
-for c in "${CHART_CHECK:-}" "$CTW_SRC/../shared/tools/chart-check/chart-check" \
-	"$CTW_SRC/../../shared/tools/chart-check/chart-check"; do
-	[ -n "$c" ] && [ -x "$c" ] && { checker=$c; break; }
-done
-if [ -z "$checker" ]; then
+if ! checker=$(chart_checker); then
 	t_skip "helm chart" "../shared/tools/chart-check is absent"
 	exit 0
 fi

@@ -15,12 +15,7 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd skopeo jq curl nsenter /usr/bin/python3
-checker=
-for c in "${CHART_CHECK:-}" "$CTW_SRC/../shared/tools/chart-check/chart-check" \
-	"$CTW_SRC/../../shared/tools/chart-check/chart-check"; do
-	[ -n "$c" ] && [ -x "$c" ] && { checker=$c; break; }
-done
-if [ -z "$checker" ]; then
+if ! checker=$(chart_checker); then
 	t_skip "$(basename "$0")" "../shared/tools/chart-check is absent"
 	exit 0
 fi
@@ -147,6 +142,8 @@ t_eq "every module up under RuntimeDefault (Docker's profile) and the chart's ca
 t_eq "it watches the workloads and itself" "$NCTR" "$(m | awk '/^ctrwatch_containers / {print $2}')"
 t_match "it counts the workloads' syscalls" "ctrwatch_syscalls_total\\{container=\"work-1-$$\",syscall=\"openat\"\\} [1-9]" "$(m)"
 t_eq "it applied the chart's policy" 1 "$(m | awk '/^ctrwatch_policy_rules / {print $2}')"
+t_ok "  ... which ctrwatch policy show on the node sees" \
+	sh -c "'$CTW_BIN' policy show --json | jq -e '.rules[0].name == \"no-metadata\"'"
 
 # ---- memory against the formula ----
 insp=$("$CTW_BIN" inspect "$agent")
