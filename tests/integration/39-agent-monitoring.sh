@@ -26,7 +26,7 @@ require_cmd prometheus promtool dnsmasq jq curl nsenter gnuplot /usr/bin/python3
 MON=$CTW_SRC/deploy/monitoring
 DASH=$MON/ctrwatch-dashboard.json
 PROMDASH=$CTW_SRC/scripts/promdash.py
-LAB_SECONDS=${LAB_SECONDS:-40}
+LAB_SECONDS=${LAB_SECONDS:-30}
 
 # ---- the files themselves ----
 t_ok "promtool check rules" promtool check rules "$MON/ctrwatch-alerts.yaml"
@@ -172,15 +172,14 @@ ev=(/usr/bin/python3 "$PROMDASH" evaluate "$DASH" --prom "$PROM" --start "$start
 	--step 2 --rate-interval 10s --var job=ctrwatch)
 in_ns "${ev[@]}" >"$W/eval.json" 2>"$W/eval.err"
 t_cmp "the dashboard has panel queries ($(wc -l <"$W/eval.json"))" "$(wc -l <"$W/eval.json")" -ge 30
-while IFS= read -r line; do
-	name="query returns data: $(jq -r '"\(.panel) [\(.refId)]"' <<<"$line")"
-	if [ "$(jq -r .series <<<"$line")" -gt 0 ]; then
-		_t_report ok "$name ($(jq -r .series <<<"$line") series)"
+while IFS=$'\t' read -r n name expr error; do
+	if [ "$n" -gt 0 ]; then
+		_t_report ok "query returns data: $name ($n series)"
 	else
-		_t_report fail "$name"
-		jq -r '"#   expr: \(.expr)\n#   error: \(.error // "no series with a number")"' <<<"$line"
+		_t_report fail "query returns data: $name"
+		printf '#   expr: %s\n#   error: %s\n' "$expr" "$error"
 	fi
-done <"$W/eval.json"
+done < <(jq -r '[.series, "\(.panel) [\(.refId)]", .expr, (.error // "no series with a number")] | @tsv' "$W/eval.json")
 has_label() { # panel refId regex: some series of that query is labelled so
 	jq -se --arg p "$1" --arg r "$2" --arg re "$3" \
 		'any(.[] | select(.panel == $p and .refId == $r) | .labels[]; test($re))' "$W/eval.json" >/dev/null
