@@ -31,7 +31,7 @@ else
 endif
 
 # Every user-space module is a top-level directory with one header.
-MODULES  := lib cli runtime image network agent exporters policy dns trace
+MODULES  := lib cli runtime image network containers agent exporters policy dns trace
 SRCS     := $(wildcard $(addsuffix /*.c,$(MODULES)))
 OBJS     := $(SRCS:%.c=$(O)/%.o)
 LIB_OBJS := $(filter-out $(O)/cli/%,$(OBJS))
@@ -74,7 +74,7 @@ endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror -MMD -MP \
               -Ibpf -Ibpf/vmlinux/$(ARCH)
 
-.PHONY: all deps test check unit integration demo bench fuzz lint format format-check \
+.PHONY: all deps test check unit integration demo bench bench-readme fuzz lint format format-check \
         install uninstall clean vmlinux oci-image dashboard dashboard-picture man completion
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -149,8 +149,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# Writes docs/bench/latest.txt and regenerates the README's performance
+# table from it (bench-readme); BENCH=REGEX runs some benchmarks only.
 bench: all
 	$(Q)tests/bench/run.sh $(O)
+
+bench-readme:
+	$(Q)python3 scripts/bench-readme.py docs/bench/latest.txt README.adoc
 
 # ---- fuzzing: clang + libFuzzer + ASan/UBSan, a separate tree ----
 FO := build-fuzz
