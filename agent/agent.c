@@ -670,13 +670,13 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 		for (size_t i = 0; i < n; i++) {
 			const struct ctw_container *c = ctw_registry_at(a->reg, i);
 			const char *l[18];
+			char cgid[24]; /* in l until the sample is written */
 			size_t k = ctw_agent_container_labels(c, l, 12);
 			const struct ctw_cgroup_resources *r = &res[i];
 			bool has = true;
 			double v = 0;
 			switch (f) {
 			case 0: {
-				char cgid[24];
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {

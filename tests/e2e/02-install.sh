@@ -162,7 +162,7 @@ unshare -m --propagation private bash -c '
 apid=$!
 on_exit "kill $apid; wait $apid"
 ready() { curl -fsS "http://127.0.0.1:$port/readyz"; }
-if wait_for 30 ready; then
+if wait_for 60 ready; then
 	t_ok "the confined agent becomes ready" true
 else
 	t_fail "the confined agent becomes ready" true

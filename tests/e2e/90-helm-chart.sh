@@ -78,14 +78,15 @@ t_match "default: resources requested" '"memory"' "$(q "$d" 'ctr()["resources"][
 
 # Every new value on and off: the defaults above, then renders that turn
 # several unrelated values on at once (each checked strictly by chart-check).
-#   values-a: scrapeAnnotations=service, seccomp RuntimeDefault, sizing for 2 CPUs
-#   values-b: scrapeAnnotations=none, seccomp Localhost, memory given
+#   values-a: scrapeAnnotations=service, seccomp RuntimeDefault, sizing for 2
+#             CPUs, ServiceMonitor and PrometheusRule asked for without the API
+#   values-b: privileged, scrapeAnnotations=none, seccomp Localhost, memory given
 #   monitor:  ServiceMonitor, PrometheusRule, dashboard with their defaults
 #   monitor-values: each of their values set
-#   monitor-noapi: all three asked for, no monitoring.coreos.com/v1
 render values-a -set scrapeAnnotations=service -set seccompProfile.type=RuntimeDefault \
-	-set sizing.nodeCpus=2 -set sizing.containersPerNode=20
-render values-b -set scrapeAnnotations=none -set seccompProfile.type=Localhost \
+	-set sizing.nodeCpus=2 -set sizing.containersPerNode=20 \
+	-set serviceMonitor.enabled=true -set prometheusRule.enabled=true
+render values-b -set privileged=true -set scrapeAnnotations=none -set seccompProfile.type=Localhost \
 	-set seccompProfile.localhostProfile=profiles/ctrwatch.json \
 	-set resources.requests.memory=200Mi -set resources.limits.memory=1Gi
 va="$CTW_WORK/values-a.yaml" vb="$CTW_WORK/values-b.yaml"
@@ -234,10 +235,9 @@ t_eq "PrometheusRule values: ruleSelector labels" kps "$(q "$mv" 'by("Prometheus
 t_eq "dashboard values: labels, folder annotation, namespace" '["ctrwatch", "ctrwatch", "monitoring"]' \
 	"$(q "$mv" '[by("ConfigMap")["metadata"]["labels"]["dashboards"], by("ConfigMap")["metadata"]["annotations"]["grafana_folder"], by("ConfigMap")["metadata"]["namespace"]]')"
 
-render monitor-noapi -set serviceMonitor.enabled=true -set prometheusRule.enabled=true
 t_eq "no ServiceMonitor or PrometheusRule without the API" '[]' \
-	"$(q "$CTW_WORK/monitor-noapi.yaml" '[x["kind"] for x in docs if x["kind"] in ("ServiceMonitor", "PrometheusRule")]')"
-t_eq "  ... and the pods keep their scrape annotations" '["pod"]' "$(q "$CTW_WORK/monitor-noapi.yaml" "$annotated")"
+	"$(q "$va" '[x["kind"] for x in docs if x["kind"] in ("ServiceMonitor", "PrometheusRule")]')"
+t_eq "  ... and the scrape annotations stay (on the Service there)" '["service"]' "$(q "$va" "$annotated")"
 
 render no-engines -set engines.enabled=false
 t_eq "engines off: no engine mounts" '[]' \
@@ -249,8 +249,7 @@ render engines-custom -f "$CTW_WORK/engines-values.yaml"
 t_eq "engines: a custom root and path" '[["/node/data/docker/containers", true]]' \
 	"$(q "$CTW_WORK/engines-custom.yaml" '[[m["mountPath"], m.get("readOnly")] for m in ctr()["volumeMounts"] if m["name"].startswith("engine-")]')"
 
-render privileged -set privileged=true
-t_eq "privileged toggle" true "$(q "$CTW_WORK/privileged.yaml" 'ctr()["securityContext"]["privileged"]')"
+t_eq "privileged toggle" true "$(q "$vb" 'ctr()["securityContext"]["privileged"]')"
 
 cat >"$CTW_WORK/policy-values.yaml" <<'YAML'
 policy:
