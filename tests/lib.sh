@@ -199,3 +199,15 @@ free_port_range() {
 	done
 	return 1
 }
+
+# The Helm chart checker: $CHART_CHECK, ../shared/tools/chart-check from the
+# main checkout or ../../shared/... from a worktree of it.  Prints its path;
+# fails when there is none.
+chart_checker() {
+	local c
+	for c in "${CHART_CHECK:-}" "$CTW_SRC/../shared/tools/chart-check/chart-check" \
+		"$CTW_SRC/../../shared/tools/chart-check/chart-check"; do
+		[ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
