@@ -216,7 +216,8 @@ scale() { # N
 	echo "######## $n containers"
 	start_load "$n" || return 1
 	echo "== $n containers up (agent-load); load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	start_agent "$n" --bpf-stats || return 1
+	# --cgroup-root: our containers only, not the other work's on this host
+	start_agent "$n" --cgroup-root "${tops[0]}" --bpf-stats || return 1
 	sleep $((period / 1000 + 2)) # every container's first burst, its resources read
 	curl -fsS "$url" >"$work/scrape.txt"
 	local series bytes gz withsc
@@ -279,7 +280,7 @@ scale() { # N
 	kill -USR2 "$load"
 	stop_agent
 
-	start_agent "$n" --scrape-cache 0 || return 1
+	start_agent "$n" --cgroup-root "${tops[0]}" --scrape-cache 0 || return 1
 	sleep 3
 	local un unb
 	un=$(timer spaced 30 1.0 identity)
