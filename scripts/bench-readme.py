@@ -149,6 +149,20 @@ def row_agent(b):
             "burst every second, a TCP connection and a DNS query every 10 s)", " +\n".join(rows))
 
 
+def row_scrape(b):
+    rows = []
+    for r in sorted(b["results"], key=lambda r: int(r.get("containers", "0"))):
+        rows.append(
+            f"{r.get('containers')} containers, {r.get('series')} series: render "
+            f"{num(r.get('render_ms'), '{:.2f}')} ms; gzip by the unit cache "
+            f"{num(r.get('gzip_all_changed_ms'), '{:.2f}')} ms with every container changed, "
+            f"{num(r.get('gzip_fifth_changed_ms'), '{:.2f}')} ms with a fifth, "
+            f"{num(r.get('gzip_none_changed_ms'), '{:.2f}')} ms with none, against "
+            f"{num(r.get('gzip_whole_text_ms'), '{:.2f}')} ms for the whole text at once (the agent before)")
+    return ("the exporter alone (`tests/bench/scrape-bench.sh`: render and gzip, no kernel reads, "
+            "best of 7)", " +\n".join(rows))
+
+
 def row_run(b):
     r = b["results"][-1]
     return ("container start (`tests/bench/run-latency.sh`, `run ... true`, medians)",
@@ -160,7 +174,7 @@ def row_run(b):
 
 
 ROWS = [("syscall-bench", row_syscall), ("tcplife-bench", row_tcplife), ("xdp-bench", row_xdp),
-        ("agent-bench", row_agent), ("run-latency", row_run)]
+        ("agent-bench", row_agent), ("scrape-bench", row_scrape), ("run-latency", row_run)]
 
 
 def table(benches):
