@@ -146,7 +146,8 @@ def row_agent(b):
             f"{r.get('with_syscall_series', '?')}; BPF {num(r.get('bpf_ns_per_syscall'), '{:.0f}')} ns per syscall; "
             f"idle {r.get('idle_cpu_pct', '?')} % of a core")
     return ("agent (`tests/bench/agent-bench.sh`: every module, every container active: a syscall "
-            "burst every second, a TCP connection and a DNS query every 10 s)", " +\n".join(rows))
+            "burst every second with 100 containers, every 5 ms x N beyond; a TCP connection and a DNS "
+            "query 10 times less often)", " +\n".join(rows))
 
 
 def row_scrape(b):

@@ -15,6 +15,7 @@
  * Prints a human line and "RESULT bench=scrape-render containers=N ..." in
  * milliseconds.
  */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,6 +118,10 @@ static void build(struct ctw_metrics *m, int n, int round, int bump5)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000, rounds = argc > 2 ? atoi(argv[2]) : 7;
+	/* as the agent (agent.c): big buffers in their own mappings, so a
+	 * growing text is moved by mremap, not copied */
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	struct ctw_metrics *m = ctw_metrics_new(0);
 	struct ctw_gzcache *gzc = ctw_gzcache_new();
 	double render = 1e9, gz_all = 1e9, gz_fifth = 1e9, gz_none = 1e9, gz_whole = 1e9;
