@@ -38,8 +38,8 @@ traced() {
 	wait "$tracer"
 }
 
-# ---- -o FILE ----
-traced o -o "$CTW_WORK/o.txt"
+# ---- -f -o FILE (-f: strace's spelling, children are always followed) ----
+traced o -f -o "$CTW_WORK/o.txt"
 out=$(cat "$CTW_WORK/o.txt")
 t_match "-o: strace -f -o's lines, the pid first" "^$wl_pid +execve\(" "$(head -1 <<<"$out")"
 t_match "-o: a child's exit status" '^[0-9]+ +\+\+\+ exited with 3 \+\+\+$' "$out"
