@@ -198,11 +198,11 @@ int ctw_http_bind(const char *listen_spec, char *errbuf, size_t errlen)
 		return -(err ? err : EINVAL);
 	}
 	if (fd < 3) { /* 0 is "no fd" in ctw_http_opts.listen_fd */
-		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3), e = errno;
 		close(fd);
 		if (hi < 0) {
-			snprintf(errbuf, errlen, "listen on %s: %s", listen_spec, strerror(errno));
-			return -errno;
+			snprintf(errbuf, errlen, "listen on %s: %s", listen_spec, strerror(e));
+			return -e;
 		}
 		fd = hi;
 	}
