@@ -140,8 +140,11 @@ t_match "  ... the one message, with the hint" \
 # server's side follows, marked (served) in the COMM column.
 dns_cgroup SRV dns-srv || { t_fail "create the server's cgroup" true; exit 1; }
 dns_cgroup CLI dns-client || { t_fail "create the client's cgroup" true; exit 1; }
-# NOERROR, no answers, for every query, on 127.0.0.77:53.
-in_cg "$SRV" /usr/bin/python3 -c '
+# NOERROR, no answers, for every query, on 127.0.0.77:53.  Not through
+# in_cg (a function: & would give the subshell's pid): $! is the sh that
+# becomes nsenter, then python.
+sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec nsenter --net="/run/netns/$0" "$@"' \
+	"$DNS_NS" "$SRV" /usr/bin/python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.77", 53))
