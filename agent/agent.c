@@ -506,6 +506,12 @@ static void on_stream(void *ctx)
 	}
 }
 
+void ctw_agent_identity_sync(struct ctw_agent *a)
+{
+	if (a->stream)
+		ctw_cgroup_stream_consume(a->stream);
+}
+
 /* ---- self metrics ---- */
 
 static void read_self(double *rss, double *fds)

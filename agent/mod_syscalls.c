@@ -69,8 +69,11 @@ struct retired {
 	size_t n;
 };
 
-/* Slots kept free in the queue: a chunk is added below this. */
-#define FREE_LOW (SYSCOUNT_CHUNK_SLOTS / 2)
+/* Slots kept free in the queue: a chunk is added below this.  New cgroups
+ * take slots faster than the agent may wake (20 parallel starts plus their
+ * children took 40 at once here): what finds the queue dry counts as
+ * unattributed, so two chunks (1 MiB) are kept ahead. */
+#define FREE_LOW (2 * SYSCOUNT_CHUNK_SLOTS)
 
 struct syscalls {
 	struct ctw_agent *a;
@@ -195,7 +198,8 @@ static int add_chunk(struct syscalls *s)
 			goto out_close;
 		}
 	}
-	if ((idx > 0 && bpf_map_update_elem(bpf_map__fd(s->skel->maps.chunks), &idx, &fd, BPF_ANY)) ||
+	if ((idx > 0 &&
+	     bpf_map_update_elem(bpf_map__fd(s->skel->maps.chunks), &idx, &fd, BPF_ANY)) ||
 	    (s->timing &&
 	     bpf_map_update_elem(bpf_map__fd(s->skel->maps.tchunks), &idx, &tfd, BPF_ANY))) {
 		err = -errno;
@@ -281,6 +285,9 @@ static void retire(struct syscalls *s, uint32_t slot)
 	struct syscount_slot *m = slot_mem(s, slot);
 	struct syscount_slot_time *t = tslot_mem(s, slot);
 	struct retired *r = c ? get_retired(s, c->cgroup_id) : NULL;
+	if (!c)
+		pr_debug("syscalls: cgroup %llu went (slot %u): no container's, counts dropped",
+			 (unsigned long long)s->slot_id[slot], slot);
 	for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++) {
 		uint64_t calls = ld(&m->nr[nr].calls);
 		if (calls && r)
@@ -303,6 +310,10 @@ static void sync_table(struct syscalls *s)
 {
 	const __u64 *tab = s->skel->bss->slot_tab;
 	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS;
+	/* names first: a cgroup that went may be one the registry has not
+	 * heard of yet (its mkdir record still in the stream's ring) */
+	ctw_agent_identity_sync(s->a);
+	ring_buffer__consume(s->rb);
 	memset(s->seen, 0, nslots);
 	for (uint32_t i = 0; i < SYSCOUNT_TAB_SIZE; i++) {
 		uint64_t e = ld(&tab[i]);
@@ -333,16 +344,32 @@ static void sync_table(struct syscalls *s)
 	}
 }
 
+/* A slot taken: which cgroup it counts.  The table says it too, but a
+ * cgroup may take a slot and go (its entry removed) between two passes
+ * over the table: only this record names its slot then. */
 static int on_event(void *ctx, void *data, size_t len)
 {
-	return 0; /* the table says it all; the record only woke us */
+	struct syscalls *s = ctx;
+	struct syscount_event e;
+	if (len < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	if (e.slot && e.slot < s->nchunks * SYSCOUNT_CHUNK_SLOTS && !s->slot_id[e.slot]) {
+		s->slot_id[e.slot] = e.id;
+		s->nfree--;
+		s->rows_valid = false;
+	}
+	return 0;
 }
 
 static void on_readable(void *ctx)
 {
-	struct syscalls *s = ctx;
-	ring_buffer__consume(s->rb);
-	sync_table(s);
+	sync_table(ctx);
+}
+
+static int count_one(void *ctx, uint64_t id, const char *path, int depth)
+{
+	return 0;
 }
 
 static int syscalls_start(struct ctw_agent *a, void **state)
@@ -376,9 +403,14 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 		pr_err("syscalls: load BPF: %s", strerror(-err));
 		goto out_destroy;
 	}
-	/* slots before the programs run: every cgroup takes one at once */
-	err = add_chunk(s);
-	if (err) {
+	/* Slots before the programs run: every busy cgroup takes one at its
+	 * next syscall, so as many as there are cgroups, and the reserve. */
+	int ncg = ctw_cgroup_walk(ctw_registry_cgroup_root(ctw_agent_registry(a)), count_one, NULL);
+	uint32_t want = (ncg > 0 ? (uint32_t)ncg : 0) + FREE_LOW;
+	do {
+		err = add_chunk(s);
+	} while (!err && s->nfree < want);
+	if (err && !s->nchunks) {
 		pr_err("syscalls: first chunk of slots: %s", strerror(-err));
 		goto out_destroy;
 	}
@@ -432,7 +464,8 @@ static void syscalls_stop(void *state)
 	for (uint32_t i = 0; i < s->nchunks; i++) {
 		munmap(s->chunk[i], SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot));
 		if (s->tchunk[i])
-			munmap(s->tchunk[i], SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time));
+			munmap(s->tchunk[i],
+			       SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time));
 	}
 	for (size_t i = 0; i < SYSCOUNT_NR_MAX; i++)
 		free(s->names[i]);

@@ -118,12 +118,22 @@ struct {
 	__array(values, struct tchunk);
 } tchunks SEC(".maps");
 
-/* Slots taken: wakes user space to top up free_slots (struct
- * syscount_event). */
+/* Slots taken (struct syscount_event): which cgroup a slot counts, for a
+ * cgroup that takes one and goes before user space reads the table; also
+ * wakes user space to top up free_slots.  4096 records of 24 bytes. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024);
+	__uint(max_entries, 128 * 1024);
 } syscount_events SEC(".maps");
+
+/* key 0: syscount_events records that did not fit, per CPU (their slot's
+ * counts cannot be named) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} events_lost SEC(".maps");
 
 /* key 0: cgroups that found no slot and counted as unattributed, per CPU
  * (each time they tried: once per syscall while the queue is dry). */
@@ -212,6 +222,12 @@ static __noinline __u32 claim(__u64 id)
 					ev->slot = slot;
 					ev->__pad = 0;
 					bpf_ringbuf_submit(ev, 0);
+				} else {
+					__u32 z = 0;
+					__u64 *l = bpf_map_lookup_elem(&events_lost, &z);
+
+					if (l)
+						(*l)++;
 				}
 				return slot;
 			}

@@ -36,8 +36,8 @@
 
 #define SYSCOUNT_NR_MAX 512 /* syscall numbers at or above are ignored */
 
-#define SYSCOUNT_CHUNK_SLOTS 64	 /* slots per chunk map */
-#define SYSCOUNT_CHUNKS_MAX 256	 /* entries of `chunks` */
+#define SYSCOUNT_CHUNK_SLOTS 64 /* slots per chunk map */
+#define SYSCOUNT_CHUNKS_MAX 256 /* entries of `chunks` */
 #define SYSCOUNT_SLOTS_MAX (SYSCOUNT_CHUNK_SLOTS * SYSCOUNT_CHUNKS_MAX)
 #define SYSCOUNT_SLOT_UNATTRIBUTED 0 /* counts of cgroups that got no slot */
 
@@ -63,8 +63,10 @@ struct syscount_slot_time {
 	__u64 ns[SYSCOUNT_NR_MAX];
 };
 
-/* `syscount_events` record: a slot taken (wakes user space to top up the
- * queue; a lost record is harmless, the table says the same). */
+/* `syscount_events` record: a slot taken.  User space learns from it which
+ * cgroup a slot counts even when the cgroup is gone before user space
+ * reads the table (its entry removed); it also wakes user space to top up
+ * the queue.  Records that did not fit are counted in `events_lost`. */
 struct syscount_event {
 	__u64 id;   /* cgroup v2 id */
 	__u32 slot; /* the slot it took */

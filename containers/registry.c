@@ -417,6 +417,19 @@ int ctw_registry_scan(struct ctw_registry *r)
 			v1_of_pid(r, ne);
 	}
 
+	/* Cgroups that went from inside a container that lives on stay its
+	 * (modules still read their final counts by their ids). */
+	for (size_t k = 0; k < r->ids.cap; k++) {
+		size_t j, nj;
+		uint64_t key = r->ids.keys[k];
+		if (!key || idmap_get(&s.ids, key, &j))
+			continue;
+		uint64_t owner = r->ents[r->ids.vals[k]]->c.cgroup_id;
+		if (owner != key && idmap_get(&s.ids, owner, &nj) &&
+		    s.ents[nj]->c.cgroup_id == owner)
+			idmap_put(&s.ids, key, nj);
+	}
+
 	/* Containers that went away stay for the grace period, so that their
 	 * last counts reach at least one more scrape. */
 	if (r->grace_ns) {

@@ -36,8 +36,9 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (e.type == CGROUP_EV_MKDIR) {
 		s->made++;
 		if (e.flags & CGROUP_EV_F_CUT) {
-			pr_debug("cgroups: cgroup %llu: path longer than %d bytes: left to the scan",
-				 (unsigned long long)e.id, CGROUP_EV_PATH);
+			pr_debug(
+				"cgroups: cgroup %llu: path longer than %d bytes: left to the scan",
+				(unsigned long long)e.id, CGROUP_EV_PATH);
 			return 0;
 		}
 		ctw_registry_cgroup_made(s->r, e.id, e.parent_id, e.path);
