@@ -110,7 +110,8 @@ struct ctw_agent {
 	size_t nmods;
 	int epfd, sigfd, tfd, debounce_fd, inofd;
 	struct ctw_cgroup_stream *stream;
-	uint64_t stream_lost; /* records the stream lost, as last seen */
+	uint64_t stream_lost;	  /* records the stream lost, as last seen */
+	uint64_t expire_check_ns; /* last look for containers past the grace */
 	struct watch *watches;
 	struct counter *events, *lost;
 	size_t nevents, nlost;
@@ -356,8 +357,11 @@ void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n)
 
 void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id, uint64_t n)
 {
-	/* Losses of cgroups that are not (or no longer) containers are kept
-	 * under cgroup id 0 (container=""), so the table stays bounded. */
+	/* Named by the kernel-fed identity: a container new since the last
+	 * scan, or gone and kept for the exit grace, is known.  Losses of
+	 * cgroups that are not (or no longer) containers are kept under cgroup
+	 * id 0 (container=""), so the table stays bounded. */
+	ctw_agent_identity_sync(a);
 	if (a->reg && !ctw_registry_lookup(a->reg, cgroup_id))
 		cgroup_id = 0;
 	else if (a->reg)
@@ -496,8 +500,13 @@ static void on_stream(void *ctx)
 {
 	struct ctw_agent *a = ctx;
 	ctw_cgroup_stream_consume(a->stream);
-	uint64_t lost = ctw_cgroup_stream_lost(a->stream);
-	if (lost != a->stream_lost || ctw_registry_expired(a->reg)) {
+	uint64_t lost = ctw_cgroup_stream_lost(a->stream), now = ctw_now_ns();
+	/* expiry needs no more than a second's precision: under churn a scan
+	 * per record would keep the loop busy */
+	bool expire = now - a->expire_check_ns >= 1000000000ull;
+	if (expire)
+		a->expire_check_ns = now;
+	if (lost != a->stream_lost || (expire && ctw_registry_expired(a->reg))) {
 		if (lost != a->stream_lost)
 			pr_info("cgroup stream: %llu records lost: rescanning",
 				(unsigned long long)(lost - a->stream_lost));

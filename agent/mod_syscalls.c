@@ -171,7 +171,7 @@ static int add_chunk(struct syscalls *s)
 	int fd, tfd = -1, err;
 	if (idx >= SYSCOUNT_CHUNKS_MAX)
 		return -ENOSPC;
-	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	struct bpf_map_create_opts o = {.sz = sizeof(o), .map_flags = BPF_F_MMAPABLE};
 	if (idx == 0)
 		fd = dup(bpf_map__fd(s->skel->maps.chunk0));
 	else
@@ -726,6 +726,23 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 	uint64_t total = 0;
 	for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++)
 		total += ld(&u->nr[nr].calls);
+	/* what the counters cost: chunk maps (the kernel's memlock of each is
+	 * its value area plus a page of struct) */
+	ctw_metrics_family(m, "ctrwatch_syscall_slots", CTW_GAUGE,
+			   "Counter slots (one per cgroup that made syscalls) by state.");
+	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS, used = 0;
+	for (uint32_t i = 1; i < nslots; i++)
+		used += s->slot_id[i] != 0;
+	ctw_metrics_sample(m, (const char *[]){"state", "used", NULL}, used);
+	ctw_metrics_sample(m, (const char *[]){"state", "free", NULL}, s->nfree);
+	ctw_metrics_family(m, "ctrwatch_syscall_slot_bytes", CTW_GAUGE,
+			   "Memory of the syscall counter maps (chunks of slots).");
+	ctw_metrics_sample(
+		m, NULL,
+		(double)s->nchunks *
+			(SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot) +
+			 (s->timing ? SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time)
+				    : 0)));
 	ctw_metrics_family(m, "ctrwatch_syscall_counts_lost_total", CTW_COUNTER,
 			   "Syscalls counted for no container: their cgroup found no free "
 			   "counter slot.");

@@ -554,6 +554,8 @@ void ctw_registry_cgroup_made(struct ctw_registry *r, uint64_t id, uint64_t pare
 	if (!ctrwatch_container_at(r, abs, e)) {
 		struct ctw_container c;
 		if (ctw_cgroup_parse_path(rel, &c) != 1) {
+			pr_debug("discovery: cgroup %llu %s: no container", (unsigned long long)id,
+				 rel);
 			free(e);
 			return;
 		}
