@@ -36,6 +36,21 @@ int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
  * parsing succeeded (*json set), else the exit code to return. */
 int ctw_cmd_parse_json_only(int argc, char **argv, bool *json);
 
+/* Which container the user means (select.c): an engine name or id, a
+ * containerd NAMESPACE/ID, a Kubernetes NAMESPACE/POD/CONTAINER or
+ * POD/CONTAINER, a unique id prefix, else a cgroup path or a PID; narrowed
+ * by namespace_ and pod (NULL: any).  0 and *out, or -errno with err saying
+ * why: -EINVAL when several match (err lists them), -ENOENT when none. */
+struct ctw_registry;
+struct ctw_container;
+struct ctw_err;
+struct ctw_select {
+	const char *namespace_;
+	const char *pod;
+};
+int ctw_select_container(struct ctw_registry *r, const char *spec, const struct ctw_select *sel,
+			 struct ctw_container *out, struct ctw_err *err);
+
 #define CTW_COMMAND(ident, ...)                                            \
 	static const struct ctw_cmd ctw_cmd_##ident = {__VA_ARGS__};       \
 	__attribute__((constructor)) static void ctw_cmd_reg_##ident(void) \

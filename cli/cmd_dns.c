@@ -33,8 +33,10 @@ static void dns_usage(FILE *out)
 	      "BPF programs are attached to each container's cgroup (cgroup_skb egress and\n"
 	      "ingress, alongside any others) and detached on exit; they only observe.\n"
 	      "CONTAINER is a name or id (ctrwatch, Docker, containerd, CRI-O, Podman,\n"
-	      "Kubernetes), a PID (its cgroup) or a cgroup v2 path (absolute, or relative to\n"
-	      "the v2 mount).  Without CONTAINER, every container on the host is watched,\n"
+	      "Kubernetes; NAMESPACE/POD/CONTAINER for a pod's), a PID (its cgroup) or a\n"
+	      "cgroup v2 path (absolute, or relative to the v2 mount); a name several\n"
+	      "containers share is an error that lists them (see `ctrwatch trace --help`).  "
+	      "Without CONTAINER, every container on the host is watched,\n"
 	      "including those that start later.\n"
 	      "\n"
 	      "Options:\n"
@@ -45,6 +47,9 @@ static void dns_usage(FILE *out)
 	      "                        may be repeated\n"
 	      "  -t, --type QTYPE      only queries of this type (A, AAAA, MX, TYPE65, ...)\n"
 	      "  -d, --duration SECS   stop after SECS seconds (default: until Ctrl-C)\n"
+	      "      --namespace NS    CONTAINER names one of Kubernetes (or containerd)\n"
+	      "                        namespace NS\n"
+	      "      --pod POD         CONTAINER names one of pod POD\n"
 	      "      --timeout DUR     a query unanswered after DUR is a TIMEOUT (default 5s;\n"
 	      "                        500ms, 2s, ...)\n"
 	      "      --no-tcp          ignore DNS over TCP\n"
@@ -310,8 +315,11 @@ static int cmd_dns(int argc, char **argv)
 		{"timeout", required_argument, NULL, 'T'},
 		{"no-tcp", no_argument, NULL, 'N'},
 		{"json", no_argument, NULL, 'j'},
+		{"namespace", required_argument, NULL, 'S'},
+		{"pod", required_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
+	struct ctw_select sel = {0};
 	struct ctw_dns_probe_opts po = {0};
 	struct dns_cli d = {0};
 	uint64_t duration_ns = 0, end = 0, next_scan;
@@ -325,6 +333,8 @@ static int cmd_dns(int argc, char **argv)
 			d.names = xrealloc(d.names, (d.nnames + 1) * sizeof(*d.names));
 			d.names[d.nnames++] = optarg;
 			break;
+		case 'S': sel.namespace_ = optarg; break;
+		case 'P': sel.pod = optarg; break;
 		case 'r':
 			if (parse_rcode_filter(&d, optarg)) {
 				free(d.names);
@@ -375,10 +385,10 @@ static int cmd_dns(int argc, char **argv)
 	d.all = optind == argc;
 	for (int i = optind; i < argc; i++) {
 		struct ctw_container ct;
-		err = ctw_registry_resolve(d.reg, argv[i], &ct);
+		struct ctw_err serr = {0};
+		err = ctw_select_container(d.reg, argv[i], &sel, &ct, &serr);
 		if (err) {
-			fprintf(stderr, "ctrwatch: dns: no such container or cgroup '%s'\n",
-				argv[i]);
+			fprintf(stderr, "ctrwatch: dns: %s\n", serr.msg);
 			goto out;
 		}
 		if (watch(&d, &ct, false))

@@ -34,8 +34,9 @@ static void tcplife_usage(FILE *out)
 	      "show \"-\" as the container.\n"
 	      "\n"
 	      "CONTAINER restricts tracing to those containers and their child cgroups:\n"
-	      "a name or id (prefix), another runtime's container id, a cgroup path or a\n"
-	      "PID.\n"
+	      "a name or id (prefix) of any engine, NAMESPACE/POD/CONTAINER for a pod's, a\n"
+	      "cgroup path or a PID; a name several containers share is an error that\n"
+	      "lists them (see `ctrwatch trace --help`).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -w, --wide             wide address columns (fits IPv6 addresses)\n"
@@ -53,6 +54,9 @@ static void tcplife_usage(FILE *out)
 	      "                         (fin, rst-in, rst-out, refused, timeout, other),\n"
 	      "                         error (errno at close, 0 if none)\n"
 	      "  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C)\n"
+	      "  -n, --namespace NS     CONTAINER names one of Kubernetes (or containerd)\n"
+	      "                         namespace NS\n"
+	      "      --pod POD          CONTAINER names one of pod POD\n"
 	      "  -h, --help             this text\n"
 	      "\n"
 	      "TX_KB and RX_KB are the kernel's tcp_sock bytes_acked and bytes_received in\n"
@@ -245,21 +249,25 @@ static int watch_container(struct ctw_tcp_probe *p, uint64_t cgid, const char *p
 
 /* What the user typed -> cgroup id (+ path).  Without the registry: a cgroup
  * id, or a cgroup path absolute or relative to the v2 mount. */
-static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_t *cgid, char *path,
-			     size_t size)
+static int resolve_container(struct ctw_registry *reg, const char *spec,
+			     const struct ctw_select *sel, uint64_t *cgid, char *path, size_t size)
 {
 	struct stat st;
 	uint64_t v;
 
 	if (reg) {
-		struct ctw_container c;
-		int err = ctw_registry_resolve(reg, spec, &c);
+		struct ctw_container *c = xcalloc(1, sizeof(*c));
+		struct ctw_err err = {0};
+		int rc = ctw_select_container(reg, spec, sel, c, &err);
 
-		if (err)
-			return err;
-		*cgid = c.cgroup_id;
-		ctw_strlcpy(path, c.cgroup_path, size);
-		return 0;
+		if (rc == 0) {
+			*cgid = c->cgroup_id;
+			ctw_strlcpy(path, c->cgroup_path, size);
+		} else {
+			pr_err("tcplife: container %s", err.msg);
+		}
+		free(c);
+		return rc;
 	}
 	if (ctw_parse_u64(spec, 1, UINT64_MAX, &v) == 0) {
 		*cgid = v;
@@ -279,7 +287,7 @@ static int resolve_container(struct ctw_registry *reg, const char *spec, uint64_
 
 static int cmd_tcplife(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_CONTAINERS_ONLY };
+	enum { OPT_JSON = 256, OPT_CONTAINERS_ONLY, OPT_POD };
 	static const struct option opts[] = {
 		{"wide", no_argument, NULL, 'w'},
 		{"timestamp", no_argument, NULL, 't'},
@@ -291,8 +299,11 @@ static int cmd_tcplife(int argc, char **argv)
 		{"containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"duration", required_argument, NULL, 'd'},
+		{"namespace", required_argument, NULL, 'n'},
+		{"pod", required_argument, NULL, OPT_POD},
 		{NULL, 0, NULL, 0},
 	};
+	struct ctw_select sel = {0};
 	struct ctw_tcp_probe_opts po = {.ringbuf_bytes = 4u << 20, .wakeup_bytes = 256u << 10};
 	struct tcplife_ctx t = {0};
 	struct ctw_err cerr = {0};
@@ -301,7 +312,7 @@ static int cmd_tcplife(int argc, char **argv)
 	int c, err, ret = CTW_EXIT_FAIL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "wtTL:D:46d:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "wtTL:D:46d:n:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w': t.cols.wide = true; break;
 		case 't': t.cols.elapsed = true; break;
@@ -323,6 +334,8 @@ static int cmd_tcplife(int argc, char **argv)
 		case '4': po.family = AF_INET; break;
 		case '6': po.family = AF_INET6; break;
 		case OPT_CONTAINERS_ONLY: t.containers_only = true; break;
+		case 'n': sel.namespace_ = optarg; break;
+		case OPT_POD: sel.pod = optarg; break;
 		case OPT_JSON: t.json = true; break;
 		case 'd':
 			if (ctw_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
@@ -349,10 +362,11 @@ static int cmd_tcplife(int argc, char **argv)
 		char path[PATH_MAX];
 		uint64_t cgid;
 
-		err = resolve_container(t.reg, argv[i], &cgid, path, sizeof(path));
+		err = resolve_container(t.reg, argv[i], &sel, &cgid, path, sizeof(path));
 		if (err) {
-			pr_err("tcplife: container %s: %s", argv[i],
-			       err == -ENOENT ? "no such container" : strerror(-err));
+			if (!t.reg)
+				pr_err("tcplife: container %s: %s", argv[i],
+				       err == -ENOENT ? "no such container" : strerror(-err));
 			goto out;
 		}
 		err = watch_container(probe, cgid, path);

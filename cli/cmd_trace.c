@@ -30,11 +30,15 @@ static void trace_usage(FILE *out)
 	      "  [web] 1234 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY|O_CLOEXEC) = 3\n"
 	      "  [web] 1234 stat(\"/nope\", 0x7ffc...) = -1 ENOENT (No such file or directory)\n"
 	      "\n"
-	      "CONTAINER is a ctrwatch container name or id, another runtime's container id,\n"
-	      "a cgroup v2 path (absolute, or relative to the cgroup v2 mount) or a PID (its\n"
-	      "cgroup).  Every cgroup below it is traced too, also one made later (from\n"
-	      "its first syscall).  With `-- IMAGE CMD...` a new container is started as\n"
-	      "`ctrwatch run` would and traced from its very first\n"
+	      "CONTAINER is a container's name or id as its engine knows it (ctrwatch,\n"
+	      "Docker, Podman, containerd's NAMESPACE/ID, a Kubernetes container name; see\n"
+	      "`ctrwatch containers`), NAMESPACE/POD/CONTAINER or POD/CONTAINER for a\n"
+	      "Kubernetes container, a unique id prefix, a cgroup v2 path (absolute, or\n"
+	      "relative to the cgroup v2 mount) or a PID (its cgroup).  A name that more than\n"
+	      "one container has is an error that lists them: pick one by its full form or\n"
+	      "id, or narrow with -n/--namespace and --pod.  Every cgroup below it is traced\n"
+	      "too, also one made later (from its first syscall).  With `-- IMAGE CMD...` a\n"
+	      "new container is started as `ctrwatch run` would and traced from its very first\n"
 	      "syscall; the exit status is then the command's.  Otherwise tracing runs until\n"
 	      "Ctrl-C or until every traced cgroup is gone.  Events the ring buffer could not\n"
 	      "take are counted in the kernel per container and reported at the end.\n"
@@ -59,6 +63,9 @@ static void trace_usage(FILE *out)
 	      "                     allows exactly the syscalls seen (for `run --security-opt\n"
 	      "                     seccomp=FILE`)\n"
 	      "      --all          trace every container the registry knows\n"
+	      "  -n, --namespace NS only a container of Kubernetes (or containerd)\n"
+	      "                     namespace NS\n"
+	      "      --pod POD      only a container of pod POD\n"
 	      "      --name NAME    with `-- IMAGE`: the new container's name\n"
 	      "      --stats        at the end, print events, events/s and losses on stderr\n"
 	      "      --buffer-size BYTES\n"
@@ -66,6 +73,7 @@ static void trace_usage(FILE *out)
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch trace web\n"
+	      "  ctrwatch trace -n shop --pod cart-7d9f app\n"
 	      "  ctrwatch trace -e trace=%network -T web db\n"
 	      "  ctrwatch trace -c -- busybox sh -c 'ls /; cat /etc/hostname'\n"
 	      "  ctrwatch trace --failed --json /sys/fs/cgroup/system.slice/docker-3f2a.scope\n"
@@ -159,6 +167,25 @@ static int add_target(struct ctw_trace *t, const char *spec, struct target *tg)
 	return 0;
 }
 
+/* What the user typed, as the chosen container's cgroup path (select.c:
+ * names, NAMESPACE/POD/CONTAINER, ids; an error lists ambiguous ones). */
+static int select_target(struct ctw_registry **reg, const char *spec, const struct ctw_select *sel,
+			 char *path, size_t size)
+{
+	struct ctw_err err = {0};
+	struct ctw_container *c = xcalloc(1, sizeof(*c));
+
+	if (!*reg)
+		*reg = ctw_registry_new(&(struct ctw_registry_opts){0});
+	int rc = *reg ? ctw_select_container(*reg, spec, sel, c, &err) : -ENOMEM;
+	if (rc == 0)
+		ctw_strlcpy(path, c->cgroup_path, size);
+	else
+		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+	free(c);
+	return rc;
+}
+
 static int add_all(struct ctw_trace *t, struct target **tg, size_t *ntg)
 {
 	struct ctw_registry_opts ro = {0};
@@ -186,7 +213,7 @@ static int add_all(struct ctw_trace *t, struct target **tg, size_t *ntg)
 
 static int cmd_trace(int argc, char **argv)
 {
-	enum { OPT_JSON = 1000, OPT_PROFILE, OPT_ALL, OPT_STATS, OPT_BUFSIZE, OPT_NAME };
+	enum { OPT_JSON = 1000, OPT_PROFILE, OPT_ALL, OPT_STATS, OPT_BUFSIZE, OPT_NAME, OPT_POD };
 	static const struct option opts[] = {
 		{"failed", no_argument, NULL, 'Z'},
 		{"json", no_argument, NULL, OPT_JSON},
@@ -195,6 +222,8 @@ static int cmd_trace(int argc, char **argv)
 		{"stats", no_argument, NULL, OPT_STATS},
 		{"buffer-size", required_argument, NULL, OPT_BUFSIZE},
 		{"name", required_argument, NULL, OPT_NAME},
+		{"namespace", required_argument, NULL, 'n'},
+		{"pod", required_argument, NULL, OPT_POD},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctw_trace_opts o = {.out_fd = STDOUT_FILENO};
@@ -206,11 +235,13 @@ static int cmd_trace(int argc, char **argv)
 	int *pids = NULL;
 	size_t npids = 0;
 	bool all = false, run_new;
+	struct ctw_select sel = {0};
+	struct ctw_registry *reg = NULL;
 	int c, ret = CTW_EXIT_FAIL;
 	uint64_t v;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:p:cCTto:s:Z", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+e:p:cCTto:s:Zn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			if (strchr(optarg, '=') && !ctw_str_has_prefix(optarg, "trace="))
@@ -243,6 +274,8 @@ static int cmd_trace(int argc, char **argv)
 		case OPT_ALL: all = true; break;
 		case OPT_STATS: o.report_stats = true; break;
 		case OPT_NAME: name = optarg; break;
+		case 'n': sel.namespace_ = optarg; break;
+		case OPT_POD: sel.pod = optarg; break;
 		case OPT_BUFSIZE:
 			if (ctw_parse_bytes(optarg, &v) < 0 || v < 4096 || (v & (v - 1))) {
 				free(pids);
@@ -309,9 +342,13 @@ static int cmd_trace(int argc, char **argv)
 
 	if (!run_new) {
 		tg = xcalloc(argc - optind + npids + 1, sizeof(*tg));
-		for (int i = optind; i < argc; i++, ntg++)
-			if (add_target(t, argv[i], &tg[ntg]) < 0)
+		for (int i = optind; i < argc; i++, ntg++) {
+			char path[PATH_MAX];
+
+			if (select_target(&reg, argv[i], &sel, path, sizeof(path)) < 0 ||
+			    add_target(t, path, &tg[ntg]) < 0)
 				goto out;
+		}
 		/* -p alone: trace that process's cgroup, filtered to it */
 		if (optind >= argc && !all) {
 			for (size_t i = 0; i < npids; i++, ntg++) {
@@ -343,6 +380,7 @@ static int cmd_trace(int argc, char **argv)
 	}
 
 out:
+	ctw_registry_free(reg);
 	ctw_trace_free(t);
 	if (out_path && o.out_fd >= 0)
 		close(o.out_fd);

@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libxxhash-dev
 	libseccomp-dev libmicrohttpd-dev libarchive-dev libjansson-dev libyaml-dev
 	libmnl-dev libnftables-dev libcmocka-dev libclang-rt-14-dev
 	libssl-dev
@@ -16,6 +16,8 @@ pkgs=(
 	# tests and peers
 	prometheus curl jq python3 python3-yaml strace libbpf-tools bpftrace xdp-tools dnsmasq-base dnsutils
 	umoci skopeo runc crun wrk hyperfine
+	# real engines the engine suites start (tests/integration/engines-lib.bash)
+	docker.io podman containerd tini
 	# quality
 	clang-format cppcheck shellcheck
 	# the Helm chart checker (../shared/tools/chart-check)
@@ -42,6 +44,16 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing ${#missing[@]} packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# docker.io and containerd ship services that their postinst would start with
+# the host's defaults (iptables rules, a docker0 bridge, /var/lib/docker):
+# the tests start their own daemons, so keep invoke-rc.d from starting any
+# (policy-rc.d exit 101), unless the machine already has its own policy.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# ctrwatch deps.sh: no service starts while installing\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "deps: done"

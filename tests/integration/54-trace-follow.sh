@@ -8,14 +8,14 @@
 . "$(dirname "$0")/../lib.sh"
 require_root
 H=$CTW_BUILD/tests/helpers/ctw-testinit
-[ -x "$H" ] || { t_skip "37-trace-follow" "no $H (make all)"; exit 0; }
+[ -x "$H" ] || { t_skip "54-trace-follow" "no $H (make all)"; exit 0; }
 
-base=$(cgroup2_dir "$CTW_RUN_ID-trace37")
+base=$(cgroup2_dir "$CTW_RUN_ID-trace54")
 on_exit "rmdir '$base/c/inner' '$base/c' '$base' 2>/dev/null"
 mkdir -p "$base/c" || exit 1
 mnt=/sys/fs/cgroup
 [ -d /sys/fs/cgroup/unified ] && mnt=/sys/fs/cgroup/unified
-out=$CTW_WORK/trace37.out
+out=$CTW_WORK/trace54.out
 "$CTW_BIN" trace -c -e trace=getppid "${base#"$mnt"/}/c" >"$out" 2>&1 &
 tp=$!
 on_exit "kill $tp 2>/dev/null"

@@ -16,9 +16,9 @@
 require_root
 require_cmd curl
 H=$CTW_BUILD/tests/helpers/ctw-testinit
-[ -x "$H" ] || { t_skip "36-agent-short-lived" "no $H (make all)"; exit 0; }
+[ -x "$H" ] || { t_skip "53-agent-short-lived" "no $H (make all)"; exit 0; }
 
-base=$(cgroup2_dir "$CTW_RUN_ID-agent36")
+base=$(cgroup2_dir "$CTW_RUN_ID-agent53")
 on_exit "cg_rmdir '$base'"
 mkdir -p "$base/system.slice" || exit 1
 hex() { printf '%s' "$1-$$" | sha256sum | cut -c1-64; }
@@ -28,7 +28,7 @@ hex() { printf '%s' "$1-$$" | sha256sum | cut -c1-64; }
 port2=$(free_port)
 agent_start "$port2" --metrics syscalls --exit-grace 2s --discovery-interval 1s || exit 1
 port=$(free_port)
-agent_start "$port" --metrics syscalls --exit-grace 120s --discovery-interval 1s ${AGENT36_ARGS:-} || exit 1
+agent_start "$port" --metrics syscalls --exit-grace 120s --discovery-interval 1s ${AGENT53_ARGS:-} || exit 1
 
 # run_one NAME G O E C MS [nested]: the workload in a new container cgroup,
 # which is removed as soon as the workload exits (as runtimes do)
