@@ -43,7 +43,7 @@
 
 #define SYSCOUNT_TAB_BITS 15
 #define SYSCOUNT_TAB_SIZE (1u << SYSCOUNT_TAB_BITS) /* twice SYSCOUNT_SLOTS_MAX */
-#define SYSCOUNT_TAB_PROBES 16
+#define SYSCOUNT_TAB_PROBES 8
 #define SYSCOUNT_TAB_TOMB (~0ull)	 /* a removed entry: probing goes on */
 #define SYSCOUNT_TAB_ID_MAX (1ull << 47) /* ids at or above: unattributed */
 #define SYSCOUNT_TAB_HASH(id) ((__u32)(((id)*0x9E3779B97F4A7C15ull) >> (64 - SYSCOUNT_TAB_BITS)))
