@@ -25,7 +25,7 @@ mkdir -p "$W/www"
 head -c 20000 /dev/urandom >"$W/www/f"
 
 pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
-P=$(pick_port 19220)      # httpd
+P=$(pick_port $((19220 + RANDOM % 40)))      # httpd
 P2=$(pick_port $((P + 1))) # nc
 CLOSED=$(pick_port $((P2 + 1)))
 
@@ -61,10 +61,13 @@ wait_for 10 grep -q Tracing "$W/conly.err" || t_fail "ctrwatch tcplife --contain
 [ -n "$PEER" ] && { wait_for 10 grep -q '^PID' "$W/peer.out" || t_fail "peer started" true; }
 
 # The server container: httpd (forks a worker per connection, which closes
-# first) and an nc listener that sends 3000 bytes.
+# first) and an nc listener that sends 3000 bytes and keeps its input open
+# until the client container is done (www/.done; a loaded machine may take
+# many seconds to get there).
 "$CTW_BIN" run --net host --name "$srv" -v "$W/www:/www:ro" busybox sh -c \
-	"timeout 20 httpd -f -p 127.0.0.1:$P -h /www & h=\$!
-	 { head -c 3000 /dev/zero; sleep 2; } | nc -l -p $P2 >/tmp/got; wc -c </tmp/got
+	"timeout 120 httpd -f -p 127.0.0.1:$P -h /www & h=\$!
+	 { head -c 3000 /dev/zero; i=0; while [ ! -e /www/.done ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done; } |
+	 nc -l -p $P2 >/tmp/got; wc -c </tmp/got
 	 kill \$h; wait" \
 	>"$W/srv.stdout" 2>"$W/srv.stderr" &
 srv_run=$!
@@ -87,6 +90,7 @@ busybox wget -q -O /dev/null "http://127.0.0.1:$P/f" || t_fail "host download" t
 	 { sleep 0.1; head -c 5000 /dev/zero; sleep 0.3; } | nc 127.0.0.1 $P2 | wc -c
 	 nc 127.0.0.1 $CLOSED </dev/null; exit 0" >"$W/cli.stdout" 2>"$W/cli.stderr"
 t_eq "client container ran" 0 $?
+touch "$W/www/.done"
 sleep 0.5
 kill -INT "$ct_pid" "$conly_pid" "$byname_pid"
 [ -n "$PEER" ] && kill -INT "$peer_pid"

@@ -17,7 +17,7 @@ W=$CTW_WORK/tcplife52
 mkdir -p "$W"
 
 pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
-P=$(pick_port 19240)
+P=$(pick_port $((19240 + RANDOM % 40)))
 PH=$(pick_port $((P + 1)))     # held open
 CLOSED=$(pick_port $((PH + 1)))
 AP=$(pick_port $((CLOSED + 1))) # the agent
