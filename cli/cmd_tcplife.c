@@ -4,7 +4,6 @@
  * connection when it closes (libbpf-tools tcplife with the container first).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -228,15 +227,12 @@ static int on_event(void *ctx, const struct tcplife_event *e)
 	return 0;
 }
 
-/* Watch a cgroup and every cgroup below it. */
-static struct ctw_tcp_probe *walk_probe;
-static int walk_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int watch_one(void *ctx, uint64_t cgroup_id, const char *path, int depth)
 {
-	if (flag == FTW_D)
-		ctw_tcp_probe_watch_cgroup(walk_probe, st->st_ino, true);
-	return 0;
+	return ctw_tcp_probe_watch_cgroup(ctx, cgroup_id, true);
 }
 
+/* Watch a cgroup and every cgroup below it. */
 static int watch_container(struct ctw_tcp_probe *p, uint64_t cgid, const char *path)
 {
 	int err = ctw_tcp_probe_watch_cgroup(p, cgid, true);
@@ -244,8 +240,9 @@ static int watch_container(struct ctw_tcp_probe *p, uint64_t cgid, const char *p
 	if (err)
 		return err;
 	if (path && path[0]) {
-		walk_probe = p;
-		nftw(path, walk_add, 16, FTW_PHYS | FTW_MOUNT);
+		err = ctw_cgroup_walk(path, watch_one, p);
+		if (err < 0 && err != -ENOENT)
+			return err;
 	}
 	return 0;
 }

@@ -10,7 +10,7 @@
 
 #include "cmd.h"
 #include "../lib/lib.h"
-#include "../agent/agent.h"
+#include "../containers/containers.h"
 #include "../runtime/runtime.h"
 #include "../trace/trace.h"
 

@@ -219,7 +219,7 @@ int main(void)
 		cmocka_unit_test(test_parse_bytes), cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_u64),   cmocka_unit_test(test_err),
 		cmocka_unit_test(test_files),	    cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_dl), cmocka_unit_test(test_in_root),
+		cmocka_unit_test(test_dl),	    cmocka_unit_test(test_in_root),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

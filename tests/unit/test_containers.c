@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Unit tests for the container registry (agent/registry.c): path parsing
+ * Unit tests for the container registry (containers/): path parsing
  * of every runtime's layout, and whole scans of fake cgroup trees (plain
  * directories: the registry only needs readdir and stat) with fake runtime
  * files below a fake host root and a fake ctrwatch state dir.
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../agent/agent.h"
+#include "../../containers/containers.h"
 #include "../../lib/lib.h"
 #include "../../policy/policy.h"
 
@@ -534,6 +535,84 @@ static void test_labels(void **state)
 	ctw_registry_free(r);
 }
 
+struct walked {
+	int n, maxdepth;
+	char first[PATH_MAX * 2];
+	uint64_t ids[16];
+};
+
+static int walk_cb(void *ctx, uint64_t id, const char *path, int depth)
+{
+	struct walked *w = ctx;
+	if (!w->n)
+		ctw_strlcpy(w->first, path, sizeof(w->first));
+	if (w->n < 16)
+		w->ids[w->n] = id;
+	w->n++;
+	if (depth > w->maxdepth)
+		w->maxdepth = depth;
+	/* "skip" prunes its subtree, "stop" ends the walk with an error */
+	if (strstr(path, "/stop"))
+		return -E2BIG;
+	return strstr(path, "/skip") ? 1 : 0;
+}
+
+/* The one walker: the start and every directory below it, parents first,
+ * pruned and stopped on the callback's word. */
+static void test_walk(void **state)
+{
+	mkd("cg/a/b/c");
+	mkd("cg/a/d");
+	mkd("cg/a/skip/below");
+	put("cg/a/cgroup.procs", "");
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/cg/a", root);
+	struct walked w = {0};
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), 5);
+	assert_string_equal(w.first, p);
+	assert_int_equal(w.ids[0], ino("cg/a"));
+	assert_int_equal(w.maxdepth, 2);
+	mkd("cg/a/d/stop");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), -E2BIG);
+	snprintf(p, sizeof(p), "%s/cg/a/cgroup.procs", root);
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), -ENOTDIR);
+	snprintf(p, sizeof(p), "%s/cg/none", root);
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), -ENOENT);
+}
+
+/* Resolve and follow: the container's cgroup and its nested ones. */
+static void test_follow(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope/nested/deeper");
+	struct ctw_registry *r = new_reg();
+	struct ctw_container c;
+	struct walked w = {0};
+	assert_int_equal(ctw_containers_follow(r, ID1, &c, walk_cb, &w), 3);
+	assert_string_equal(c.id, ID1);
+	assert_int_equal(w.ids[0], ino("cg/system.slice/docker-" ID1 ".scope"));
+	assert_int_equal(w.ids[2], ino("cg/system.slice/docker-" ID1 ".scope/nested/deeper"));
+	assert_int_equal(ctw_containers_follow(r, "nosuch", &c, walk_cb, &w), -ENOENT);
+	ctw_registry_free(r);
+}
+
+/* One keyed-file reader for cgroup files (cpu.stat, memory.events). */
+static void test_keyed(void **state)
+{
+	put("memory.events", "low 0\nhigh 3\nmax 4\noom 1\noom_kill 2\n");
+	char p[PATH_MAX * 2];
+	uint64_t v = 0;
+	snprintf(p, sizeof(p), "%s/memory.events", root);
+	assert_true(ctw_read_keyed_u64(p, "oom_kill", &v));
+	assert_int_equal(v, 2);
+	assert_true(ctw_read_keyed_u64(p, "oom", &v));
+	assert_int_equal(v, 1);
+	assert_false(ctw_read_keyed_u64(p, "oom_group_kill", &v));
+	assert_false(ctw_read_keyed_u64(p, "ma", &v));
+	snprintf(p, sizeof(p), "%s/none", root);
+	assert_false(ctw_read_keyed_u64(p, "oom", &v));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +623,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
