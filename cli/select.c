@@ -116,6 +116,8 @@ int ctw_select_container(struct ctw_registry *r, const char *spec, const struct 
 {
 	if (!spec || !*spec)
 		return ctw_err_setx(err, EINVAL, "an empty container name");
+	if (!ctw_registry_count(r))
+		ctw_registry_scan(r); /* a new registry: nothing known yet */
 	int rc = pick(r, spec, sel, by_name, out, err);
 	if (rc == -ENOENT && spec[0] != '/')
 		rc = pick(r, spec, sel, by_path_name, out, err);

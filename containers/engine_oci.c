@@ -276,21 +276,44 @@ static int state_in_namespaces(int hostfd, const char *parent, const char *id, s
 	return rc;
 }
 
-/* dockerd processes' exec roots (their runtime-runc dirs hold the state). */
-static size_t dockerd_exec_roots(const struct oci_ctx *ctx, int hostfd, char roots[][PATH_MAX],
-				 size_t max)
+/* Daemons' roots, learned from their command lines: a walk of /proc, so
+ * done at most once per DAEMONS_TTL_NS for all lookups (a scan looks up
+ * every container). */
+#define DAEMONS_TTL_NS (5 * 1000000000ull)
+#define DAEMONS_MAX 8
+static struct {
+	uint64_t at_ns;
+	char proc_root[PATH_MAX];
+	size_t ndocker, ncontainerd;
+	char docker_runc[DAEMONS_MAX][PATH_MAX]; /* <exec-root>/runtime-runc */
+	char containerd_state[DAEMONS_MAX][PATH_MAX];
+	char containerd_root[DAEMONS_MAX][PATH_MAX];
+} daemons;
+
+static void containerd_process(int hostfd, const char *argv, size_t len);
+
+static void learn_daemons(const struct oci_ctx *ctx, int hostfd)
 {
-	size_t n = 0;
+	uint64_t now = ctw_now_ns();
+	if (daemons.at_ns && now - daemons.at_ns < DAEMONS_TTL_NS &&
+	    !strcmp(daemons.proc_root, ctx->proc_root))
+		return;
+	daemons.at_ns = now;
+	ctw_strlcpy(daemons.proc_root, ctx->proc_root, sizeof(daemons.proc_root));
+	daemons.ndocker = daemons.ncontainerd = 0;
 	DIR *d = opendir(ctx->proc_root);
 	if (!d)
-		return 0;
+		return;
 	struct dirent *de;
-	while (n < max && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		char p[PATH_MAX], comm[32];
 		snprintf(p, sizeof(p), "%s/%s/comm", ctx->proc_root, de->d_name);
-		if (ctw_read_line(p, comm, sizeof(comm)) < 0 || strcmp(comm, "dockerd"))
+		if (ctw_read_line(p, comm, sizeof(comm)) < 0)
+			continue;
+		bool docker = !strcmp(comm, "dockerd"), containerd = !strcmp(comm, "containerd");
+		if (!docker && !containerd)
 			continue;
 		snprintf(p, sizeof(p), "%s/%s/cmdline", ctx->proc_root, de->d_name);
 		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -302,12 +325,28 @@ static size_t dockerd_exec_roots(const struct oci_ctx *ctx, int hostfd, char roo
 		close(fd);
 		if (rc < 0)
 			continue;
-		char data[PATH_MAX], exec[PATH_MAX];
-		oci_dockerd_roots(hostfd, argv, len, data, sizeof(data), exec, sizeof(exec));
+		if (docker && daemons.ndocker < DAEMONS_MAX) {
+			char data[PATH_MAX], exec[PATH_MAX];
+			oci_dockerd_roots(hostfd, argv, len, data, sizeof(data), exec,
+					  sizeof(exec));
+			snprintf(daemons.docker_runc[daemons.ndocker++], PATH_MAX,
+				 "%s/runtime-runc", exec[0] ? exec : "/run/docker");
+		} else if (containerd) {
+			containerd_process(hostfd, argv, len);
+		}
 		free(argv);
-		snprintf(roots[n++], PATH_MAX, "%s/runtime-runc", exec[0] ? exec : "/run/docker");
 	}
 	closedir(d);
+}
+
+/* dockerd processes' exec roots (their runtime-runc dirs hold the state). */
+static size_t dockerd_exec_roots(const struct oci_ctx *ctx, int hostfd, char roots[][PATH_MAX],
+				 size_t max)
+{
+	learn_daemons(ctx, hostfd);
+	size_t n = 0;
+	for (; n < daemons.ndocker && n < max; n++)
+		ctw_strlcpy(roots[n], daemons.docker_runc[n], PATH_MAX);
 	return n;
 }
 
@@ -469,6 +508,7 @@ int oci_parent_find(const struct oci_ctx *ctx, int pid, struct oci_found *f)
 					from_conmon(argv, len, f);
 				free(argv);
 				f->pid = child;
+				f->engine_pid = ppid;
 				rc = f->id[0] ? 0 : -ENOENT;
 			}
 			break;
@@ -603,70 +643,55 @@ static bool podman_files(int hostfd, const char *bundle, struct ctw_container *c
 	return found;
 }
 
-/* containerd's root (meta.db lives there) for its state dir: a running
- * containerd's --root/--state or its config's root/state lines, else the
- * defaults. */
+/* A containerd's root and state dirs: --root/--state, else its config's
+ * top-level `root = "..."` / `state = "..."` lines, else the defaults. */
+static void containerd_process(int hostfd, const char *argv, size_t len)
+{
+	if (daemons.ncontainerd >= DAEMONS_MAX)
+		return;
+	char r[PATH_MAX] = "/var/lib/containerd", st[PATH_MAX] = "/run/containerd";
+	const char *v = arg_value(argv, len, "--config");
+	if (!v)
+		v = arg_value(argv, len, "-c");
+	char *conf = read_host(hostfd, v ? v : "/etc/containerd/config.toml", CONFIG_MAX, NULL);
+	for (char *line = conf ? strtok(conf, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '[')
+			break; /* tables follow: their root/state are a plugin's */
+		char key[16], val[PATH_MAX];
+		if (sscanf(line, "%15[a-z] = \"%4095[^\"]\"", key, val) != 2)
+			continue;
+		if (!strcmp(key, "root"))
+			ctw_strlcpy(r, val, sizeof(r));
+		else if (!strcmp(key, "state"))
+			ctw_strlcpy(st, val, sizeof(st));
+	}
+	free(conf);
+	if ((v = arg_value(argv, len, "--root")))
+		ctw_strlcpy(r, v, sizeof(r));
+	if ((v = arg_value(argv, len, "--state")))
+		ctw_strlcpy(st, v, sizeof(st));
+	ctw_strlcpy(daemons.containerd_root[daemons.ncontainerd], r, PATH_MAX);
+	ctw_strlcpy(daemons.containerd_state[daemons.ncontainerd++], st, PATH_MAX);
+}
+
+/* containerd's root (meta.db lives there) for its state dir. */
 static bool containerd_root(const struct oci_ctx *ctx, int hostfd, const char *state, char *root,
 			    size_t size)
 {
-	DIR *d = opendir(ctx->proc_root);
-	bool found = false;
-	struct dirent *de;
-	while (d && !found && (de = readdir(d))) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		char p[PATH_MAX], comm[32];
-		snprintf(p, sizeof(p), "%s/%s/comm", ctx->proc_root, de->d_name);
-		if (ctw_read_line(p, comm, sizeof(comm)) < 0 || strcmp(comm, "containerd"))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s/cmdline", ctx->proc_root, de->d_name);
-		int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		char *argv = NULL, *conf = NULL;
-		size_t len = 0;
-		if (fd < 0 || ctw_read_fd_capped(fd, CMDLINE_MAX, &argv, &len) < 0) {
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		close(fd);
-		char r[PATH_MAX] = "/var/lib/containerd", st[PATH_MAX] = "/run/containerd";
-		const char *v = arg_value(argv, len, "--config");
-		if (!v)
-			v = arg_value(argv, len, "-c");
-		conf = read_host(hostfd, v ? v : "/etc/containerd/config.toml", CONFIG_MAX, NULL);
-		/* top-level `root = "..."` and `state = "..."` (before any table) */
-		for (char *line = conf ? strtok(conf, "\n") : NULL; line;
-		     line = strtok(NULL, "\n")) {
-			while (*line == ' ' || *line == '\t')
-				line++;
-			if (*line == '[')
-				break;
-			char key[16], val[PATH_MAX];
-			if (sscanf(line, "%15[a-z] = \"%4095[^\"]\"", key, val) != 2)
-				continue;
-			if (!strcmp(key, "root"))
-				ctw_strlcpy(r, val, sizeof(r));
-			else if (!strcmp(key, "state"))
-				ctw_strlcpy(st, val, sizeof(st));
-		}
-		free(conf);
-		if ((v = arg_value(argv, len, "--root")))
-			ctw_strlcpy(r, v, sizeof(r));
-		if ((v = arg_value(argv, len, "--state")))
-			ctw_strlcpy(st, v, sizeof(st));
-		free(argv);
-		if (!strcmp(st, state)) {
-			ctw_strlcpy(root, r, size);
-			found = true;
+	learn_daemons(ctx, hostfd);
+	for (size_t i = 0; i < daemons.ncontainerd; i++) {
+		if (!strcmp(daemons.containerd_state[i], state)) {
+			ctw_strlcpy(root, daemons.containerd_root[i], size);
+			return true;
 		}
 	}
-	if (d)
-		closedir(d);
-	if (!found && !strcmp(state, "/run/containerd")) {
+	if (!strcmp(state, "/run/containerd")) {
 		ctw_strlcpy(root, "/var/lib/containerd", size);
-		found = true;
+		return true;
 	}
-	return found;
+	return false;
 }
 
 /* containerd: the image from its metadata database (ctr, nerdctl). */
@@ -702,8 +727,11 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 	else if (f->kind == CTW_RT_UNKNOWN && strlen(f->id) < 64)
 		ctw_strlcpy(c->name, f->id, sizeof(c->name)); /* runc ids are names */
 	copy(c->name, sizeof(c->name), f->name);
-	if (!f->bundle[0])
+	if (!f->bundle[0]) {
+		if (c->runtime == CTW_RT_UNKNOWN)
+			c->runtime = CTW_RT_OCI;
 		return false;
+	}
 	int hostfd = open_host(ctx->host_root);
 	if (hostfd < 0)
 		return false;
@@ -749,6 +777,8 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 	} else if (c->runtime == CTW_RT_CONTAINERD && f->ns[0]) {
 		containerd_files(ctx, hostfd, f, c);
 	}
+	if (c->runtime == CTW_RT_UNKNOWN)
+		c->runtime = CTW_RT_OCI;
 	json_decref(cfg);
 	close(hostfd);
 	return true;
@@ -769,4 +799,112 @@ bool oci_identify(const struct oci_ctx *ctx, const char *id, int pid, const char
 		*created_ns = f.created_ns;
 	oci_enrich(ctx, &f, c, created_ns);
 	return true;
+}
+
+/* ---- the registry's ways in ---- */
+
+/* The v2 cgroup of a process, relative to the mount ("/a/b"). */
+static bool cgroup_of(const char *proc_root, int pid, char *out, size_t size)
+{
+	char p[PATH_MAX], buf[PATH_MAX + 8];
+	snprintf(p, sizeof(p), "%s/%d/cgroup", proc_root, pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *l = strstr(buf, "0::");
+	if (!l || (l != buf && l[-1] != '\n'))
+		return false;
+	l += 3;
+	l[strcspn(l, "\n")] = '\0';
+	ctw_strlcpy(out, l, size);
+	return true;
+}
+
+/* Cgroups (ids) seen with a process of no engine: not looked at again
+ * (ids are never reused); forgotten all at once when full. */
+static uint64_t not_ours[1024];
+static size_t n_not_ours;
+
+static bool was_not_ours(uint64_t id)
+{
+	for (size_t i = 0; i < n_not_ours; i++)
+		if (not_ours[i] == id)
+			return true;
+	return false;
+}
+
+bool engine_oci_match(const struct engine_ctx *ctx, const char *cgroup_path, const char *cgroup_rel,
+		      struct ctw_container *c)
+{
+	struct stat st;
+	if (stat(cgroup_path, &st) < 0 || was_not_ours(st.st_ino))
+		return false;
+	char p[PATH_MAX + 32], line[32];
+	snprintf(p, sizeof(p), "%s/cgroup.procs", cgroup_path);
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return false; /* no process yet: looked at again next scan */
+	line[n] = '\0';
+	int pid = atoi(line);
+	struct oci_ctx octx = {.host_root = ctx->host_root,
+			       .proc_root = ctx->proc_root ? ctx->proc_root : "/proc"};
+	const char *base = strrchr(cgroup_rel, '/');
+	base = base ? base + 1 : cgroup_rel;
+	/* the basename may be the id (runc state), else the parent process */
+	struct oci_found f;
+	bool ok = safe_id(base) && oci_state_find(&octx, base, &f) == 0 && f.cgroup2[0] &&
+		  !strcmp(f.cgroup2, cgroup_rel);
+	if (!ok && oci_parent_find(&octx, pid, &f) == 0) {
+		/* the engine process must be outside: a runc that the shim runs
+		 * in its own cgroup is not a container */
+		char ecg[PATH_MAX];
+		ok = !cgroup_of(octx.proc_root, f.engine_pid, ecg, sizeof(ecg)) ||
+		     strcmp(ecg, cgroup_rel);
+	}
+	if (!ok) {
+		if (n_not_ours == ARRAY_SIZE(not_ours))
+			n_not_ours = 0;
+		not_ours[n_not_ours++] = st.st_ino;
+		return false;
+	}
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	oci_enrich(&octx, &f, c, NULL);
+	return c->id[0] != '\0';
+}
+
+void engine_oci_enrich(const struct engine_ctx *ctx, const char *cgroup_rel,
+		       struct ctw_container *c)
+{
+	char shortid[13];
+	snprintf(shortid, sizeof(shortid), "%.12s", c->id);
+	/* named and with an image: its engine's reader did the job */
+	if (c->runtime == CTW_RT_CTRWATCH || (strcmp(c->name, shortid) && c->image[0]))
+		return;
+	struct oci_ctx octx = {.host_root = ctx->host_root,
+			       .proc_root = ctx->proc_root ? ctx->proc_root : "/proc"};
+	struct ctw_container found = {0};
+	if (!oci_identify(&octx, c->id, c->pid, cgroup_rel, &found, NULL) ||
+	    strcmp(found.id, c->id))
+		return;
+	if (!strcmp(c->name, shortid) || !c->name[0])
+		ctw_strlcpy(c->name, found.name, sizeof(c->name));
+	copy(c->image, sizeof(c->image), found.image);
+	copy(c->pod, sizeof(c->pod), found.pod);
+	copy(c->namespace_, sizeof(c->namespace_), found.namespace_);
+	if (found.runtime != CTW_RT_OCI)
+		c->runtime = found.runtime;
+	const char *v;
+	for (const char *k = NULL; (k = ctw_container_label_next(&found, k, &v));)
+		if (!ctw_container_label(c, k))
+			ctw_container_add_label(c, k, v);
 }

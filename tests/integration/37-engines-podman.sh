@@ -41,7 +41,7 @@ t_eq "containers --json: pweb's labels (libpod's state)" "pdemo be" \
 	"$(printf '%s' "$js" | jq -r '"\(.labels.app) \(.labels.tier)"')"
 
 out=$CTW_WORK/t37-trace.txt
-timeout -s INT 3 "$CTW_BIN" trace -e trace=openat pweb >"$out" 2>"$out.err"
+timeout -s INT 6 "$CTW_BIN" trace -e trace=openat pweb >"$out" 2>"$out.err"
 t_match "trace pweb: attached by name" "attached to pweb \(cgroup $cgid\)" "$(cat "$out.err")"
 t_match "trace pweb: its openat of /etc/hostname" '^\[pweb\] [0-9]+ openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
 
