@@ -757,8 +757,10 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 		snprintf(c->name, sizeof(c->name), "%s/%s", f->ns, f->id);
 	}
 	annotations(c, ann);
-	/* ctr and nerdctl put a container's labels in its annotations */
-	if (c->runtime == CTW_RT_CONTAINERD && !jstr(ann, "io.kubernetes.cri.container-type")) {
+	/* ctr and nerdctl put a container's labels in its annotations; a plain
+	 * runc/crun container has only those */
+	if ((c->runtime == CTW_RT_CONTAINERD || c->runtime == CTW_RT_UNKNOWN) &&
+	    !jstr(ann, "io.kubernetes.cri.container-type")) {
 		const char *k;
 		json_t *v;
 		json_object_foreach (ann, k, v)

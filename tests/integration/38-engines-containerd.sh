@@ -4,7 +4,8 @@
 # socket, plain `ctr` containers in two containerd namespaces: they are
 # named NAMESPACE/ID in the agent's /metrics, `ctrwatch containers --json`
 # and `ctrwatch trace`; `trace app`, which both namespaces have, is an error
-# listing both, and -n NAMESPACE or the full name picks one.
+# listing both, and -n NAMESPACE or the full name picks one.  Then a plain
+# runc container, found by its runtime state alone.
 . "$(dirname "$0")/engines-lib.bash"
 engines_subreaper "$@"
 . "$(dirname "$0")/../lib.sh"
@@ -59,3 +60,19 @@ timeout -s INT 1 "$CTW_BIN" trace lab/app >/dev/null 2>"$out.err"
 t_match "trace lab/app: the full name picks one" "attached to lab/app" "$(cat "$out.err")"
 
 t_ok "containerd stops by PID" eng_stop "$CTRD_PID"
+
+# ---- runc alone: found by its state in /run/runc (the default root; in the
+# engines' mount namespace, so ctrwatch looks from there) ----
+b=$ENG_DIR/plain-bundle
+mkdir -p "$b/rootfs"
+tar -C "$b/rootfs" -xf "$(eng_busybox_tar)"
+(cd "$b" && runc spec)
+jq --arg cg "$ENG_CG/runc/plain1" '.process.terminal = false | .process.args = ["sleep", "600"]
+	| .linux.cgroupsPath = $cg | .annotations = {"org.example.team": "infra"}' \
+	"$b/config.json" >"$b/config.new" && mv "$b/config.new" "$b/config.json"
+eng_ns runc run -d --bundle "$b" plain1 </dev/null >/dev/null 2>&1
+t_ok "runc runs plain1 below our parent" test -d "$(eng_cgroup2 "$ENG_CG/runc/plain1")"
+t_eq "containers --json: plain1 is a runc container, its annotation a label" \
+	"oci plain1 $(stat -c %i "$(eng_cgroup2 "$ENG_CG/runc/plain1")") infra" \
+	"$(eng_ns "$CTW_BIN" containers --json |
+		jq -r '.[] | select(.name == "plain1") | "\(.runtime) \(.id) \(.cgroup_id) \(.labels["org.example.team"])"')"
