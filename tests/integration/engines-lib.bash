@@ -5,7 +5,7 @@
 # cgroupfs driver, a cgroup parent below the caller's own cgroup in every
 # hierarchy, no iptables and no network to the outside.  Sourced before
 # tests/lib.sh (engines_subreaper re-runs the suite), used after it.  Shared
-# by the 3x-engines-*.sh suites and by suites that run an engine with another
+# by the 9x-engines-*.sh suites and by suites that run an engine with another
 # OCI runtime (set ENG_OCI_RUNTIME before starting).
 #
 #   engines_subreaper "$@"  first thing, before tests/lib.sh: re-runs the

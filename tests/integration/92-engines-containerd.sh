@@ -48,7 +48,7 @@ t_eq "containers --json: shop/app's runtime, id, cgroup id, label" "containerd a
 t_eq "containers -n lab: only lab's" "lab/app" \
 	"$("$CTW_BIN" containers -n lab --json | jq -r '[.[] | select(.runtime == "containerd") | .name] | join(" ")')"
 
-out=$CTW_WORK/t38-trace.txt
+out=$CTW_WORK/t92-trace.txt
 err=$(timeout -s INT 10 "$CTW_BIN" trace app 2>&1 >/dev/null)
 t_fail "trace app: ambiguous, refused" timeout -s INT 10 "$CTW_BIN" trace app
 t_match "the error lists shop/app" 'shop/app \(containerd' "$err"

@@ -40,7 +40,7 @@ t_eq "containers --json: pweb's name, runtime, image, cgroup id" \
 t_eq "containers --json: pweb's labels (libpod's state)" "pdemo be" \
 	"$(printf '%s' "$js" | jq -r '"\(.labels.app) \(.labels.tier)"')"
 
-out=$CTW_WORK/t37-trace.txt
+out=$CTW_WORK/t91-trace.txt
 timeout -s INT 6 "$CTW_BIN" trace -e trace=openat pweb >"$out" 2>"$out.err"
 t_match "trace pweb: attached by name" "attached to pweb \(cgroup $cgid\)" "$(cat "$out.err")"
 t_match "trace pweb: its openat of /etc/hostname" '^\[pweb\] [0-9]+ openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
