@@ -53,6 +53,7 @@ engines_subreaper() {
 	if [ -z "${ENG_REAPED:-}" ] && command -v tini >/dev/null 2>&1; then
 		ENG_REAPED=1 exec tini -s -g -- bash "$0" "$@"
 	fi
+	[ -n "${ENG_REAPED:-}" ] && ENG_REAPER=$PPID
 }
 
 engines_init() {
@@ -81,9 +82,11 @@ eng_cgroup2() { cgroup2_dir "$1"; }
 # (the containers, which have mount namespaces of their own).
 _eng_pids() {
 	local ns d
-	ns=$(readlink "/proc/$ENG_NS_PID/ns/mnt" 2>/dev/null) || ns=none
-	find /proc -mindepth 3 -maxdepth 3 -path '/proc/[0-9]*/ns/mnt' -printf '%l %p\n' 2>/dev/null |
-		awk -v ns="$ns" '$1 == ns { split($2, f, "/"); print f[3] }'
+	ns=$(stat -L -c %i "/proc/$ENG_NS_PID/ns/mnt" 2>/dev/null) || ns=none
+	# in our mount namespace, or daemonized to our subreaper (shims and
+	# conmon make mount namespaces of their own)
+	ps -e -o pid= -o ppid= -o mntns= | awk -v ns="$ns" -v reaper="${ENG_REAPER:-none}" \
+		-v self=$$ '$1 != self && ($3 == ns || $2 == reaper) { print $1 }'
 	d=$(eng_cgroup2 "$ENG_CG")
 	[ -d "$d" ] && find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null
 }
@@ -103,17 +106,20 @@ engines_cleanup() {
 	local pids p
 	[ -n "${ENG_NS_PID:-}" ] || return 0
 	# Containers first (their engines would restart nothing: they die too).
-	for _ in 1 2 3 4 5; do
+	for _ in $(seq 1 50); do
 		pids=$(_eng_pids | grep -vx "$ENG_NS_PID" | sort -u)
 		[ -n "$pids" ] || break
 		for p in $pids; do kill -KILL "$p" 2>/dev/null; done
-		sleep 0.2
+		sleep 0.05
 	done
 	kill -KILL "$ENG_NS_PID" 2>/dev/null
 	wait "$ENG_NS_PID" 2>/dev/null
 	# Cgroups: rmdir only, retried while dying tasks still hold them.
+	local d
 	for _ in $(seq 1 30); do
-		cgroup_rm_tree "$ENG_CG"
+		while IFS= read -r d; do
+			[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done < <(cgroup_dirs "$ENG_CG")
 		[ -d "$(eng_cgroup2 "$ENG_CG")" ] || break
 		sleep 0.1
 	done
