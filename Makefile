@@ -67,7 +67,7 @@ endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror -MMD -MP \
               -Ibpf -Ibpf/vmlinux/$(ARCH)
 
-.PHONY: all deps test check unit integration demo bench fuzz lint format format-check \
+.PHONY: all deps test check unit integration demo bench bench-readme fuzz lint format format-check \
         install clean vmlinux oci-image
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -129,8 +129,13 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
+# Writes docs/bench/latest.txt and regenerates the README's performance
+# table from it (bench-readme); BENCH=REGEX runs some benchmarks only.
 bench: all
 	$(Q)tests/bench/run.sh $(O)
+
+bench-readme:
+	$(Q)python3 scripts/bench-readme.py docs/bench/latest.txt README.adoc
 
 # ---- fuzzing: clang + libFuzzer + ASan/UBSan, a separate tree ----
 FO := build-fuzz

@@ -121,6 +121,9 @@ struct ctw_agent {
 	uint64_t series_dropped;
 	uint64_t scrapes;
 	double start_time;
+	/* how long the last build spent waiting for the lock, in each
+	 * module's collect, and in the resources (ctrwatch_scrape_collect_seconds) */
+	uint64_t collect_ns[MAX_MODULES + 2];
 	/* scrape duration histogram */
 	uint64_t scrape_buckets[10]; /* 9 bounds + overflow */
 	double scrape_sum;
@@ -595,6 +598,16 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 						   (double)info.run_cnt);
 		}
 	}
+	ctw_metrics_family(m, "ctrwatch_scrape_collect_seconds", CTW_GAUGE,
+			   "Time the last build of /metrics spent on each part (before render).");
+	ctw_metrics_sample(m, LBL("part", "lock"), a->collect_ns[0] / 1e9);
+	for (size_t i = 0; i < a->nmods; i++)
+		if (a->mods[i].up && a->mods[i].mod->collect)
+			ctw_metrics_sample(m, LBL("part", a->mods[i].mod->name),
+					   a->collect_ns[1 + i] / 1e9);
+	if (ctw_agent_enabled(a, "resources"))
+		ctw_metrics_sample(m, LBL("part", "resources"),
+				   a->collect_ns[1 + MAX_MODULES] / 1e9);
 	ctw_metrics_family(m, "ctrwatch_scrape_duration_seconds", CTW_HISTOGRAM,
 			   "Time taken to build /metrics (previous scrapes).");
 	ctw_metrics_histogram(m, NULL, scrape_bounds, a->scrape_buckets, ARRAY_SIZE(scrape_bounds),
@@ -645,6 +658,8 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 			const char *l[16];
 			size_t k = ctw_agent_container_labels(c, l, 12);
 			const struct ctw_cgroup_resources *r = &res[i];
+			bool has = true;
+			double v = 0;
 			switch (f) {
 			case 0: {
 				char cgid[24];
@@ -657,30 +672,19 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 					"cgroup_id",	cgid};
 				memcpy(l + k, extra, sizeof(extra));
 				l[k + ARRAY_SIZE(extra)] = NULL;
-				ctw_metrics_sample(m, l, 1);
+				v = 1;
 				break;
 			}
-			case 1:
-				if (r->has_cpu)
-					ctw_metrics_sample(m, l, r->cpu_seconds);
-				break;
-			case 2:
-				if (r->has_memory)
-					ctw_metrics_sample(m, l, (double)r->memory_bytes);
-				break;
-			case 3:
-				if (r->has_limit)
-					ctw_metrics_sample(m, l, (double)r->memory_limit);
-				break;
-			case 4:
-				if (r->has_pids)
-					ctw_metrics_sample(m, l, (double)r->pids);
-				break;
-			case 5:
-				if (r->has_oom)
-					ctw_metrics_sample(m, l, (double)r->oom_events);
-				break;
+			case 1: has = r->has_cpu, v = r->cpu_seconds; break;
+			case 2: has = r->has_memory, v = (double)r->memory_bytes; break;
+			case 3: has = r->has_limit, v = (double)r->memory_limit; break;
+			case 4: has = r->has_pids, v = (double)r->pids; break;
+			case 5: has = r->has_oom, v = (double)r->oom_events; break;
 			}
+			/* A one-line block per container: a segment of its own for
+			 * the gzip cache (an unchanged value is not compressed again). */
+			if (has && ctw_metrics_block(m, l))
+				ctw_metrics_block_sample(m, NULL, NULL, v);
 		}
 	}
 }
@@ -688,13 +692,21 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 static void scrape(void *ctx, struct ctw_metrics *m)
 {
 	struct ctw_agent *a = ctx;
-	uint64_t t0 = ctw_now_ns();
+	uint64_t t0 = ctw_now_ns(), t = t0;
 	pthread_mutex_lock(&a->lock);
-	for (size_t i = 0; i < a->nmods; i++)
+	uint64_t tl = ctw_now_ns();
+	a->collect_ns[0] = tl - t; /* waiting for the lock (event handling, a rescan) */
+	t = tl;
+	for (size_t i = 0; i < a->nmods; i++) {
 		if (a->mods[i].up && a->mods[i].mod->collect)
 			a->mods[i].mod->collect(a->mods[i].state, m);
+		uint64_t tn = ctw_now_ns();
+		a->collect_ns[1 + i] = tn - t;
+		t = tn;
+	}
 	if (ctw_agent_enabled(a, "resources"))
 		collect_resources(a, m);
+	a->collect_ns[1 + MAX_MODULES] = ctw_now_ns() - t;
 	/* The agent's own series always fit: the cap is for what containers
 	 * bring, and the count of what it dropped must be seen. */
 	ctw_metrics_set_max_series(m, 0);

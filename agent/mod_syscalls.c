@@ -743,9 +743,8 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 				continue;
 			}
 			const char *l[16];
-			size_t k = ctw_agent_container_labels(c, l, 12);
-			l[k] = "syscall";
-			l[k + 2] = NULL;
+			ctw_agent_container_labels(c, l, 12);
+			ctw_metrics_block(m, l); /* the container's series: one block */
 			struct row other = {0};
 			size_t j = i;
 			for (; j < n && rows[j].cgid == rows[i].cgid; j++) {
@@ -757,14 +756,13 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 				}
 				if (f == 1 && !v)
 					continue;
-				l[k + 1] = sc_name(s, r->nr);
-				ctw_metrics_sample(m, l, f == 2 ? v / 1e9 : (double)v);
+				ctw_metrics_block_sample(m, "syscall", sc_name(s, r->nr),
+							 f == 2 ? v / 1e9 : (double)v);
 			}
-			if (s->mode != MODE_ALL && (f == 0 || other.calls)) {
-				l[k + 1] = "other";
-				ctw_metrics_sample(
-					m, l, f == 2 ? other.calls / 1e9 : (double)other.calls);
-			}
+			if (s->mode != MODE_ALL && (f == 0 || other.calls))
+				ctw_metrics_block_sample(m, "syscall", "other",
+							 f == 2 ? other.calls / 1e9
+								: (double)other.calls);
 			i = j;
 		}
 	}

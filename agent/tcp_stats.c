@@ -326,7 +326,9 @@ static void collect_counter(struct ctw_tcp_stats *s, struct ctw_metrics *m, cons
 
 		if (!s->ctrs[i]->active)
 			continue;
-		ctw_metrics_sample(m, labels_of(s->ctrs[i], NULL, l), (double)v);
+		/* one-line blocks: segments the gzip cache keeps apart */
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
+		ctw_metrics_block_sample(m, NULL, NULL, (double)v);
 	}
 }
 
@@ -340,17 +342,26 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 		m, "ctrwatch_tcp_connections_total", CTW_COUNTER,
 		"TCP connections that reached ESTABLISHED, counted when they close, by "
 		"the socket's container and direction (active: connect, passive: accept).");
-	for (i = 0; i < s->nctrs; i++)
-		for (d = 0; d < NDIRS && s->ctrs[i]->active; d++)
-			ctw_metrics_sample(m, labels_of(s->ctrs[i], dir_names[d], l),
-					   (double)s->ctrs[i]->conns[d]);
+	for (i = 0; i < s->nctrs; i++) {
+		if (!s->ctrs[i]->active)
+			continue;
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)); /* one per container */
+		for (d = 0; d < NDIRS; d++)
+			ctw_metrics_block_sample(m, "direction", dir_names[d],
+						 (double)s->ctrs[i]->conns[d]);
+	}
 
 	ctw_metrics_family(m, "ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM,
 			   "Lifetime of closed TCP connections from SYN to close.");
-	for (i = 0; i < s->nctrs; i++)
-		for (d = 0; d < NDIRS && s->ctrs[i]->active; d++)
-			ctw_metrics_histogram(m, labels_of(s->ctrs[i], dir_names[d], l), bounds,
-					      s->ctrs[i]->buckets[d], NBOUNDS, s->ctrs[i]->sum[d]);
+	for (i = 0; i < s->nctrs; i++) {
+		if (!s->ctrs[i]->active)
+			continue;
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
+		for (d = 0; d < NDIRS; d++)
+			ctw_metrics_block_histogram(m, "direction", dir_names[d], bounds,
+						    s->ctrs[i]->buckets[d], NBOUNDS,
+						    s->ctrs[i]->sum[d]);
+	}
 
 	collect_counter(s, m, "ctrwatch_tcp_sent_bytes_total",
 			"Bytes sent and acknowledged by the peer on closed TCP connections "
@@ -370,7 +381,8 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 		s->ctrs[i]->open = 0;
 		if (!s->ctrs[i]->active)
 			continue;
-		ctw_metrics_sample(m, labels_of(s->ctrs[i], NULL, l), n > 0 ? (double)n : 0);
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
+		ctw_metrics_block_sample(m, NULL, NULL, n > 0 ? (double)n : 0);
 	}
 
 	collect_counter(s, m, "ctrwatch_tcp_connect_failures_total",

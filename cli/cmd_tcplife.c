@@ -264,7 +264,7 @@ static int resolve_container(struct ctw_registry *reg, const char *spec,
 			*cgid = c->cgroup_id;
 			ctw_strlcpy(path, c->cgroup_path, size);
 		} else {
-			pr_err("tcplife: %s", err.msg);
+			pr_err("tcplife: container %s", err.msg);
 		}
 		free(c);
 		return rc;

@@ -7,6 +7,13 @@
  * add its samples.  The builder keeps families contiguous, drops duplicate
  * series, enforces the series cap (counting what it dropped) and escapes
  * label values.  Collectors never format text themselves.
+ *
+ * Scrape cost: a collector with many series per container opens a block per
+ * container (ctw_metrics_block: the container's labels, checked and
+ * rendered once) and adds its samples to it with at most one label of their
+ * own (ctw_metrics_block_sample).  Blocks are also the units the gzip cache
+ * (ctw_gzcache) keys on: a block whose text did not change since the last
+ * scrape is not compressed again.
  */
 #ifndef CTW_EXPORTERS_H
 #define CTW_EXPORTERS_H
@@ -39,6 +46,21 @@ bool ctw_metrics_sample(struct ctw_metrics *m, const char *const *labels, double
 bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, const double *bounds,
 			   const uint64_t *buckets, size_t nbounds, double sum);
 
+/* Blocks: open a block of the current family with the labels its samples
+ * share (a container's); the family's next samples may go to it through
+ * ctw_metrics_block_sample/_histogram, each adding at most one label
+ * (label NULL: none).  The block ends at the next ctw_metrics_block,
+ * ctw_metrics_family, ctw_metrics_sample or _histogram.  The same
+ * validation, duplicate check and cap apply as to ctw_metrics_sample.
+ * False when the labels are invalid (the block's samples are then refused
+ * and counted invalid). */
+bool ctw_metrics_block(struct ctw_metrics *m, const char *const *labels);
+bool ctw_metrics_block_sample(struct ctw_metrics *m, const char *label, const char *value,
+			      double v);
+bool ctw_metrics_block_histogram(struct ctw_metrics *m, const char *label, const char *value,
+				 const double *bounds, const uint64_t *buckets, size_t nbounds,
+				 double sum);
+
 /* Series dropped by the cap since the builder was created. */
 uint64_t ctw_metrics_dropped(const struct ctw_metrics *m);
 size_t ctw_metrics_series(const struct ctw_metrics *m);
@@ -60,6 +82,38 @@ void ctw_metrics_reset(struct ctw_metrics *m, size_t max_series);
 /* The finished exposition text, handed over: a malloc'ed, NUL-terminated
  * buffer the caller frees; the builder starts its next text afresh. */
 char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len);
+/* The segments of the last text (ctw_metrics_text/_take_text): each
+ * family's HELP/TYPE lines (family_start), then each of its blocks and runs
+ * of samples outside blocks, in text order.  id is stable from scrape to
+ * scrape (the family and the block's labels; a run's family and ordinal).
+ * Handed over: the caller frees the array. */
+struct ctw_metrics_seg {
+	uint64_t id;
+	size_t off; /* in the text; a segment ends where the next begins */
+	bool family_start;
+};
+struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t *n);
+
+/* ---- gzip of scrapes, reusing what did not change ---- */
+
+/* The compressed units of the last text, kept for the next: a text is cut
+ * into units at segment boundaries (a family's header always starts one;
+ * within a family, cuts depend only on segment ids, so they fall at the
+ * same places from scrape to scrape), each unit compressed on its own as
+ * raw deflate ending on a byte boundary (Z_SYNC_FLUSH), and the gzip
+ * member is the concatenation.  A unit whose bytes did not change
+ * (XXH3-64 of its text and its length) is reused, not compressed again. */
+struct ctw_gzcache;
+struct ctw_gzcache *ctw_gzcache_new(void);
+void ctw_gzcache_free(struct ctw_gzcache *c);
+/* gzip text[0..len) cut at segs (NULL/0: one unit) into a malloc'ed
+ * buffer; 0 or -errno. */
+int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
+			 const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
+			 size_t *outlen);
+/* Units of the last call: reused from the one before, and compressed. */
+void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed);
+
 /* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 bool ctw_metrics_valid_name(const char *name);
 /* A sample value as the text format spells it (shortest round-trip form,

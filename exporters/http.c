@@ -59,6 +59,11 @@ struct ctw_http {
 	struct MHD_Response *plain, *gz;
 	const char *text;
 	size_t text_len;
+	/* The text's segments, and the compressed units of the last gzip:
+	 * the next gzip compresses only units whose text changed. */
+	struct ctw_metrics_seg *segs;
+	size_t nsegs;
+	struct ctw_gzcache *gzc;
 	uint64_t built_ns;
 	atomic_bool stale;
 	/* Scrape-ahead (with a cache): Prometheus scrapes at a fixed
@@ -309,6 +314,9 @@ static void drop_cache(struct ctw_http *h)
 		MHD_destroy_response(h->gz);
 	h->plain = h->gz = NULL;
 	h->text = NULL;
+	free(h->segs);
+	h->segs = NULL;
+	h->nsegs = 0;
 }
 
 void ctw_http_invalidate(struct ctw_http *h)
@@ -334,6 +342,7 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 		h->o.scrape(h->o.ctx, m);
 	size_t len;
 	char *text = ctw_metrics_take_text(m, &len);
+	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
 	/* The plain response owns the text; the first request that asks for
 	 * gzip compresses it (h->text is valid while we hold h->plain). */
 	h->plain = metrics_response(text, len, false);
@@ -350,15 +359,21 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 	h->text_len = len;
 	h->built_ns = now;
 	h->build_ns = ctw_now_ns() - now;
+	if (h->ahead_started)
+		pthread_cond_signal(&h->wake); /* a new expiry to wait for */
 	return h->plain ? 0 : -ENOMEM;
 }
 
-/* The gzip response of the current text, made once.  h->lock held. */
+/* The gzip response of the current text, made once, reusing the
+ * compressed units of the last one where the text did not change.
+ * h->lock held. */
 static void ensure_gz(struct ctw_http *h)
 {
 	char *zbuf;
 	size_t zlen;
-	if (!h->gz && h->text && ctw_gzip(h->text, h->text_len, &zbuf, &zlen) == 0)
+	if (!h->gz && h->text &&
+	    ctw_gzcache_compress(h->gzc, h->text, h->text_len, h->segs, h->nsegs, &zbuf, &zlen) ==
+		    0)
 		h->gz = metrics_response(zbuf, zlen, true);
 }
 
@@ -392,8 +407,18 @@ static void *ahead_main(void *arg)
 {
 	struct ctw_http *h = arg;
 	pthread_mutex_lock(&h->lock);
+	uint64_t win = (uint64_t)h->o.cache_ms * 1000000ull;
 	while (!h->quit) {
 		uint64_t at = h->ahead_at_ns, now = ctw_now_ns();
+		/* An expired text is never served again: give its memory back
+		 * now rather than at the next scrape (with 1 000 containers
+		 * the text is ~9 MB; between scrapes the agent keeps only the
+		 * gzip cache's compressed units). */
+		if (h->plain && now - h->built_ns >= win)
+			drop_cache(h);
+		uint64_t expire = h->plain ? h->built_ns + win : 0;
+		if (expire && (!at || expire < at))
+			at = expire;
 		if (!at) {
 			pthread_cond_wait(&h->wake, &h->lock);
 			continue;
@@ -404,6 +429,8 @@ static void *ahead_main(void *arg)
 			pthread_cond_timedwait(&h->wake, &h->lock, &ts);
 			continue;
 		}
+		if (at != h->ahead_at_ns)
+			continue; /* woken to drop the expired text */
 		h->ahead_at_ns = 0;
 		/* A request built it moments ago: nothing to do. */
 		if (h->plain && now - h->built_ns < (uint64_t)h->o.cache_ms * 500000ull)
@@ -496,6 +523,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 	pthread_cond_init(&h->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	h->m = ctw_metrics_new(opts->max_series);
+	h->gzc = ctw_gzcache_new();
 	/* A peer that hangs up mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -606,6 +634,7 @@ void ctw_http_stop(struct ctw_http *h)
 	free(h->key_pem);
 	drop_cache(h);
 	ctw_metrics_free(h->m);
+	ctw_gzcache_free(h->gzc);
 	pthread_cond_destroy(&h->wake);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

@@ -7,7 +7,7 @@ set -euo pipefail
 
 pkgs=(
 	# build
-	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev
+	make gcc clang llvm pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev libxxhash-dev
 	libseccomp-dev libmicrohttpd-dev libarchive-dev libjansson-dev libyaml-dev
 	libmnl-dev libnftables-dev libcmocka-dev libclang-rt-14-dev
 	libssl-dev

@@ -1,251 +1,192 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Benchmark of `ctrwatch agent` (not part of `make test`):
+# Benchmark of `ctrwatch agent` at scale (not part of `make test`):
 #   tests/bench/agent-bench.sh [BUILD_DIR]      (root)
+#   env: COUNTS="100 1000 4000"  PARTS=scale,churn  AGENT_BIN=path (another
+#        ctrwatch binary to measure, e.g. an older build, side by side)
 #
-# Sets up 100 containers' worth of series: 100 Docker-layout cgroups below
-# our own cgroup, a process in each that makes a burst of varied syscalls
-# and then sleeps.  Then measures, against the issue's goals:
-#   churn: 300 `ctrwatch run` containers: none of their series left, RSS
-#   scrape latency p50/p99 (500 sequential GETs on one keep-alive connection,
-#   plain and gzip)             goal p99 <= 5 ms; "cold" scrapes, each
-#   after the scrape cache expired, at no steady interval; and scrapes at a
-#   steady interval (what Prometheus sees: the agent builds ahead of them)
-#   scrapes/s under wrk (2 threads, 10 and 100 connections, 10 s)
-#                               goal >= 1000/s
-#   agent RSS with 100 containers          goal <= 16 MiB
-#   idle CPU over 20 s without scrapes     goal <= 0.5 % of a core
-#   per-syscall BPF cost (kernel BPF stats): the sys_exit program for a
-#   process outside every watched cgroup and inside one, and sys_enter added
-#   by --syscall-time.
-# PARTS=core,all,idle,churn,bpf (the default: all five) picks parts; e.g.
-# PARTS=all for the every-module measurement alone.
+# For each container count N: N Docker-layout containers below our own
+# cgroup (a cgroup in v2 and in the v1 cpu, cpuacct, memory and pids
+# hierarchies where the host has them), each with a process of
+# tests/bench/agent-load.c in it, active all along: a burst of ~25 distinct
+# syscalls every second, and every 10 s one TCP connection over loopback and
+# one DNS query to a dnsmasq in the benchmark's own network namespace, so
+# every module (syscalls, resources, tcp, dns) has real series for every
+# container, and every container's syscall counters move between two
+# scrapes a second apart (the worst case for any scrape cache).
+#
+# Then, with every module on (--max-series 0: the cap would hide the cost):
+#   series          series in a scrape, text and gzip bytes, containers with
+#                   syscall series
+#   cached          p50/p99 of 300 GETs back to back (100 beyond 100
+#                   containers; the 1 s scrape cache serves them), plain and gzip
+#   cold gzip       GETs ~1.1 s apart at no steady interval (the cache has
+#                   expired, nothing was built ahead: a whole build plus the
+#                   gzip), 20 of them; what a Prometheus with jitter, or a
+#                   second replica, sees
+#   steady gzip     GETs exactly 2.5 s apart (the agent builds ahead of them)
+#   uncached        a second agent with --scrape-cache 0: 30 GETs ~1.1 s apart
+#                   (each builds, with data re-read and changed since the
+#                   last), plain; and 100 back to back
+#   memory          RSS (smaps_rollup) after all that, and BPF map memory as
+#                   the kernel reports it (memlock in the maps' fdinfo)
+#   lost            ctrwatch_syscall_counts_lost_total, ctrwatch_events_lost_total
+#   BPF ns/syscall  kernel BPF statistics over 2 M getppid in a container
+#   idle CPU        the agent's CPU over 20 s with the containers quiet
+#                   (SIGUSR1 to agent-load) and no scrapes
+#   scrapes/s       wrk, 10 connections, 5 s
+# and the goals (issue 20) with the measured value and PASS/MISS.
+# PARTS: scale (the above), churn (300 `ctrwatch run` containers coming and
+# going while scraped: none of their series left afterwards).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=tests/bench/result.sh
+. tests/bench/result.sh
 O=${1:-build}
-BIN=$PWD/$O/ctrwatch
+BIN=${AGENT_BIN:-$PWD/$O/ctrwatch}
+COUNTS=${COUNTS:-100 1000 4000}
+PARTS=",${PARTS:-scale,churn},"
 [ "$(id -u)" -eq 0 ] || { echo "agent-bench: needs root" >&2; exit 1; }
 [ -x "$BIN" ] || { echo "agent-bench: build $BIN first" >&2; exit 1; }
-for c in curl wrk python3 gcc bc; do
+for c in curl wrk python3 gcc dnsmasq nsenter; do
 	command -v "$c" >/dev/null || { echo "agent-bench: needs $c" >&2; exit 1; }
 done
 
-mnt=/sys/fs/cgroup; [ -d /sys/fs/cgroup/unified ] && mnt=/sys/fs/cgroup/unified
-own=$(sed -n 's/^0:://p' /proc/self/cgroup)
-base="$mnt${own%/}/ctwa-bench$$"
 work=$(mktemp -d /tmp/ctwa-bench.XXXXXX)
+rel=ctwab$$
+ns=ctwab$$
 port=${PORT:-19190}
-pids=()
-agent=
+url=http://127.0.0.1:$port/metrics
+agent='' load='' dns=''
+# the cgroup directories we make: below our own cgroup in v2 (first: the
+# BPF programs key on it) and in the v1 hierarchies whose controllers the
+# agent reads
+hier_dirs() {
+	local line hid ctrls path mnt
+	while IFS= read -r line; do
+		hid=${line%%:*}; line=${line#*:}
+		ctrls=${line%%:*}; path=${line#*:}
+		if [ "$hid" = 0 ]; then
+			mnt=/sys/fs/cgroup
+			[ -d /sys/fs/cgroup/unified ] && mnt=/sys/fs/cgroup/unified
+		else
+			# cpuacct (not cpu: a thousand CFS groups cost the
+			# scheduler more than this 2-core VM has), memory, pids
+			case ",$ctrls," in
+			*,cpuacct,* | *,memory,* | *,pids,*) ;;
+			*) continue ;;
+			esac
+			mnt=/sys/fs/cgroup/$ctrls
+			[ -d "$mnt" ] || continue
+		fi
+		echo "$hid $mnt${path%/}/$rel"
+	done </proc/self/cgroup | sort -n | cut -d' ' -f2-
+}
+mapfile -t tops < <(hier_dirs)
+stop_load() {
+	[ -n "$load" ] && kill -TERM "$load" 2>/dev/null && wait "$load" 2>/dev/null
+	load=
+	local d
+	for d in "${tops[@]}"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+}
 cleanup() {
 	[ -n "$agent" ] && kill -TERM "$agent" 2>/dev/null && wait "$agent" 2>/dev/null
-	[ ${#pids[@]} -gt 0 ] && kill -KILL "${pids[@]}" 2>/dev/null && wait "${pids[@]}" 2>/dev/null
-	[ -d "$base" ] && find "$base" -depth -type d -exec rmdir {} \; 2>/dev/null
+	stop_load
+	[ -n "$dns" ] && kill "$dns" 2>/dev/null && wait "$dns" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
 	rm -rf "$work"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
-start_agent() {
-	"$BIN" agent --listen "127.0.0.1:$port" "$@" >"$work/agent.log" 2>&1 &
-	agent=$!
-	for _ in $(seq 1 100); do
-		curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	cat "$work/agent.log" >&2; exit 1
-}
-stop_agent() { kill -TERM "$agent"; wait "$agent"; agent=; }
-
-echo "== setting up 100 containers"
-mkdir -p "$base/system.slice"
-for i in $(seq 1 100); do
-	d="$base/system.slice/docker-$(printf 'bench%d' "$i" | sha256sum | cut -c1-64).scope"
-	mkdir "$d"
-	# wait for the agent's discovery before the burst, so it is counted
-	sh -c 'echo $$ > "$1/cgroup.procs"; sleep 2
-	       for j in 1 2 3; do cat /etc/hostname; ls / ; date; id; uname -a; done >/dev/null 2>&1
-	       exec sleep 100000' sh "$d" &
-	pids+=($!)
-done
-url=http://127.0.0.1:$port/metrics
-measure() { # label agent-args...
-	local label=$1; shift
-	start_agent "$@"
-	sleep 4
-	echo
-	echo "######## $label"
-	curl -fsS "$url" >"$work/scrape.txt"
-	printf 'containers: %s   series: %s (syscall series: %s)   body: %s bytes, gzip %s bytes\n' \
-		"$(awk '/^ctrwatch_containers / {print $2}' "$work/scrape.txt")" \
-		"$(grep -vc '^#' "$work/scrape.txt")" \
-		"$(grep -c '^ctrwatch_syscalls_total{container=' "$work/scrape.txt")" \
-		"$(wc -c <"$work/scrape.txt")" "$(curl -fsS -H 'Accept-Encoding: gzip' "$url" | wc -c)"
-	echo "== scrape latency (500 sequential GETs, one keep-alive connection)"
-	python3 - "$port" <<'PY'
-import http.client, sys, time
-port = int(sys.argv[1])
-for enc in ("identity", "gzip"):
-    c = http.client.HTTPConnection("127.0.0.1", port)
-    t = []
-    for _ in range(500):
-        t0 = time.perf_counter()
-        c.request("GET", "/metrics", headers={"Accept-Encoding": enc})
-        r = c.getresponse(); r.read()
-        t.append((time.perf_counter() - t0) * 1000)
-    t.sort()
-    print(f"  {enc:8s} p50 {t[249]:.2f} ms   p99 {t[494]:.2f} ms   max {t[-1]:.2f} ms   (goal p99 <= 5 ms)")
-# Back-to-back GETs mostly get the cached text (scrape_cache, 1 s).  A
-# Prometheus scraping every 15 s always finds the cache expired: its
-# scrape includes the build (collect + render) and the gzip (Prometheus
-# asks for gzip).
-c = http.client.HTTPConnection("127.0.0.1", port)
-t = []
-for _ in range(15):
-    time.sleep(1.1)
-    t0 = time.perf_counter()
-    c.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})
-    r = c.getresponse(); r.read()
-    t.append((time.perf_counter() - t0) * 1000)
-t.sort()
-print(f"  cold, gzip (cache expired, 15 GETs 1.1 s apart) p50 {t[7]:.2f} ms   max {t[-1]:.2f} ms")
-# Scrapes at a steady interval, as Prometheus makes them: after two, the
-# agent builds each text shortly before the next scrape is due.
-t = []
-start = time.perf_counter()
-for i in range(18):
-    time.sleep(max(0, start + 2.5 * (i + 1) - time.perf_counter()))
-    t0 = time.perf_counter()
-    c.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})
-    r = c.getresponse(); r.read()
-    if i >= 2:
-        t.append((time.perf_counter() - t0) * 1000)
-t.sort()
-print(f"  steady, gzip (a GET every 2.5 s, the 16 after the first two) p50 {t[7]:.2f} ms   "
-      f"p99 (the max of 16) {t[-1]:.2f} ms   (goal p99 <= 5 ms)")
-PY
-	curl -fsS "$url" | awk '/^ctrwatch_scrape_duration_seconds_(sum|count)/ {v[$1] = $2}
-		END {printf "  builds so far: %d, mean build (collect + render) %.2f ms\n",
-		     v["ctrwatch_scrape_duration_seconds_count"],
-		     1000 * v["ctrwatch_scrape_duration_seconds_sum"] / v["ctrwatch_scrape_duration_seconds_count"]}'
-	printf '== RSS before wrk: %s KiB (smaps_rollup Rss)\n' "$(awk '/^Rss:/ {print $2}' "/proc/$agent/smaps_rollup")"
-	for c in 10 100; do
-		r=$(wrk -t 2 -c "$c" -d 10s "$url" 2>&1)
-		printf '== wrk -c %-3s: %s scrapes/s %s\n' "$c" "$(awk '/Requests\/sec/ {print $2}' <<<"$r")" \
-			"$(grep -E 'Socket errors|Non-2xx' <<<"$r" | tr '\n' ' ')"
-	done
-	echo "   (goal >= 1000 scrapes/s)"
-	sleep 1 # wrk's 100 connections closed: their 64 KiB pools unmapped (VmHWM keeps the peak)
-	printf '== RSS with 100 containers, after wrk: %s KiB (smaps_rollup; VmRSS %s, peak VmHWM %s) (goal <= 16384 KiB)\n' \
-		"$(awk '/^Rss:/ {print $2}' "/proc/$agent/smaps_rollup")" \
-		"$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")" \
-		"$(awk '/^VmHWM/ {print $2}' "/proc/$agent/status")"
-	awk '/^(Rss|Pss|Shared_Clean|Private_Clean|Private_Dirty|Anonymous):/ {printf "   %s %s KiB", $1, $2} END {print ""}' \
-		"/proc/$agent/smaps_rollup"
-	awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6 ? $6 : "[anon]"} /^Rss:/ {r[name] += $2}
-		END {for (n in r) if (r[n] >= 256) printf "   %6d KiB %s\n", r[n], n}' \
-		"/proc/$agent/smaps" | sort -rn
-	sleep 2
-	local t0 t1 hz
-	local s0 s1
-	s0=$(scans)
-	t0=$(ticks); sleep 20; t1=$(ticks)
-	s1=$(scans)
-	hz=$(getconf CLK_TCK)
-	python3 -c "print(f'== idle CPU over 20 s: {($t1-$t0)/$hz/20*100:.3f} % of a core (goal <= 0.5 %)')"
-	# Discovery rescans in that time: inotify events anywhere in the host's
-	# cgroup tree (other work creating cgroups) trigger them, up to 10/s.
-	echo "   discovery rescans during it: $((s1 - s0)) (periodic every 5 s: 4)"
-	stop_agent
-}
-ticks() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
-scans() { curl -fsS "$url" | awk '$1 == "ctrwatch_discovery_scans_total" {print $2}'; }
-# Syscall series only exist for what the containers did while watched: the
-# first agent sees their bursts, later ones get the 100 containers' own
-# series plus whatever the sleeping processes do.
-PARTS=",${PARTS:-core,all,idle,churn,bpf},"
-part() { [[ $PARTS == *",$1,"* ]]; }
-part core && measure "syscalls + resources (the agent core)" --metrics syscalls,resources
-part all && measure "every module (syscalls, resources, tcp, dns, policy)"
-if part idle; then
-	# Idle CPU on a quiet node: the agent's cgroup root is the benchmark's
-	# own tree, so other work creating cgroups on this machine (each event
-	# a rescan) is not seen.  Every module, the same 100 containers.
-	echo
-	echo "######## idle, quiet node (every module, --cgroup-root limited to the benchmark's tree)"
-	start_agent --cgroup-root "$base"
-	sleep 6
-	curl -fsS "$url" >/dev/null
-	s0=$(scans)
-	t0=$(ticks); sleep 20; t1=$(ticks)
-	s1=$(scans)
-	printf 'containers: %s\n' "$(curl -fsS "$url" | awk '$1 == "ctrwatch_containers" {print $2}')"
-	python3 -c "print(f'== idle CPU over 20 s: {($t1-$t0)/$(getconf CLK_TCK)/20*100:.3f} % of a core (goal <= 0.5 %)')"
-	echo "   discovery rescans during it: $((s1 - s0))"
-	stop_agent
-fi
-if part churn; then
-
-echo
-echo "== churn: 300 \`ctrwatch run\` containers (10 waves of 30 in parallel, each alive ~0.5 s)"
-echo "   while /metrics is scraped every 0.2 s"
-export CTRWATCH_ROOT=${CTRWATCH_ROOT:-$work/root} CTRWATCH_STATE=${CTRWATCH_STATE:-$work/state}
-export CTRWATCH_CGROUP_PARENT=ctwa-bench$$-run
-# No bridge: the churn must not create ctrwatch0 in the root netns.
-export CTRWATCH_NET=${CTRWATCH_NET:-none}
-start_agent --discovery-interval 1s
-"$BIN" run busybox true >/dev/null 2>&1 # builds the image once
-rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
-( while :; do curl -fsS "$url" 2>/dev/null | grep -c 'container="ctwa-churn-' ; sleep 0.2; done ) \
-	>"$work/churn-seen" &
-scraper=$!
-t0=$(date +%s%N)
-ok=0
-for w in $(seq 0 9); do
-	rpids=()
-	for i in $(seq 1 30); do
-		"$BIN" run --name "ctwa-churn-$w-$i" busybox sh -c 'cat /etc/hostname; sleep 0.5' \
-			>/dev/null 2>&1 &
-		rpids+=($!)
-	done
-	for p in "${rpids[@]}"; do wait "$p" && ok=$((ok + 1)); done
-done
-t1=$(date +%s%N)
-kill "$scraper"; wait "$scraper" 2>/dev/null
-sleep 2.5
-left=$(curl -fsS "$url" | grep -c 'container="ctwa-churn-')
-rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
-printf '   %d of 300 ran fine in %.1f s; peak series of them in a scrape: %d; left afterwards: %d\n' \
-	"$ok" "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$(sort -n "$work/churn-seen" | tail -1)" "$left"
-printf '   agent RSS %s -> %s KiB\n' "$rss0" "$rss1"
-stop_agent
-for h in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-	[ -d "$h$CTRWATCH_CGROUP_PARENT" ] && find "$h$CTRWATCH_CGROUP_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
-done
-own_mem=$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)
-[ -d "/sys/fs/cgroup/memory$own_mem/$CTRWATCH_CGROUP_PARENT" ] &&
-	find "/sys/fs/cgroup/memory$own_mem/$CTRWATCH_CGROUP_PARENT" -depth -type d -exec rmdir {} \; 2>/dev/null
-fi
-
-part bpf || exit 0
-echo "== per-syscall BPF cost (kernel BPF stats; getppid loop pinned to CPU 1)"
+gcc -O2 -Wall -Wextra -Werror -o "$work/agent-load" tests/bench/agent-load.c || exit 1
 cat >"$work/getppid.c" <<'C'
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 int main(int argc, char **argv)
 {
-	long n = atol(argv[1]);
+	long n = argc > 1 ? atol(argv[1]) : 0;
 	for (long i = 0; i < n; i++)
 		syscall(SYS_getppid);
 	return 0;
 }
 C
-gcc -O2 -o "$work/getppid" "$work/getppid.c"
-cg="$base/system.slice/docker-$(printf benchloop | sha256sum | cut -c1-64).scope"
-mkdir "$cg"
+gcc -O2 -o "$work/getppid" "$work/getppid.c" || exit 1
+
+# The resolver the containers ask: dnsmasq in our own netns (127.0.0.53 is
+# ours alone there), the containers' processes in that netns too.
+ip netns add "$ns" || exit 1
+ip -n "$ns" link set lo up
+nsenter --net="/run/netns/$ns" dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv \
+	--no-hosts --bind-interfaces --listen-address=127.0.0.53 --port=53 --local=/example.test/ \
+	--host-record=web.example.test,10.0.0.10 --cache-size=0 --dns-forward-max=10000 \
+	--pid-file= >"$work/dnsmasq.log" 2>&1 &
+dns=$!
+
+# N containers, each a Docker-layout cgroup in every hierarchy we make, and
+# agent-load's process in each
+start_load() { # N
+	python3 - "$1" "$work/list" "${tops[@]}" <<'PY' || return 1
+import hashlib, os, sys
+n, out, tops = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+with open(out, "w") as f:
+    for i in range(n):
+        cid = hashlib.sha256(f"ctwa-bench-{i}".encode()).hexdigest()
+        dirs = [f"{t}/system.slice/docker-{cid}.scope" for t in tops]
+        for d in dirs:
+            os.makedirs(d)
+        f.write(" ".join(f"{d}/cgroup.procs" for d in dirs) + "\n")
+PY
+	# up to 1 000 containers a burst every second; beyond, the same total
+	# rate (4 000: a burst every 4 s), or the load alone would fill a core
+	period=$(($1 > 1000 ? $1 : 1000))
+	nsenter --net="/run/netns/$ns" "$work/agent-load" "$work/list" "$period" $((period * 10)) 127.0.0.53 \
+		>"$work/load.out" 2>"$work/load.err" &
+	load=$!
+	for _ in $(seq 1 600); do
+		grep -q '^ready' "$work/load.out" && break
+		kill -0 "$load" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "^ready $1 of $1" "$work/load.out" || {
+		echo "agent-load: $(cat "$work/load.out" "$work/load.err" | tail -3)" >&2
+		return 1
+	}
+}
+
+start_agent() { # N agent-args...
+	local n=$1 c
+	shift
+	"$BIN" agent --listen "127.0.0.1:$port" --max-series 0 "$@" >"$work/agent.log" 2>&1 &
+	agent=$!
+	for _ in $(seq 1 1800); do
+		c=$(curl -fsS "$url" 2>/dev/null | awk '$1 == "ctrwatch_containers" {print $2}')
+		[ "${c:-0}" -ge "$n" ] && return 0
+		kill -0 "$agent" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "agent-bench: the agent did not find $n containers (${c:-none})" >&2
+	tail -5 "$work/agent.log" >&2
+	return 1
+}
+stop_agent() { kill -TERM "$agent" 2>/dev/null; wait "$agent" 2>/dev/null; agent=; }
+timer() { python3 tests/bench/scrape-timer.py "$port" "$@"; }
+kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"; }
+ticks() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
+# BPF map memory of the agent, as the kernel reports it (fdinfo memlock),
+# each map once
+map_kib() {
+	local f
+	for f in /proc/"$agent"/fdinfo/*; do
+		awk '/^map_id:/ {id = $2} /^memlock:/ {m = $2} END {if (id != "") print id, m}' "$f" 2>/dev/null
+	done | sort -u -k1,1 | awk '{s += $2} END {printf "%d", s / 1024}'
+}
 prog_stats() { curl -fsS "$url" | grep -E '^ctrwatch_bpf_program_(run_seconds|runs)_total'; }
-delta() { # before after
-	python3 - "$1" "$2" <<'PY'
+# ns per run of the busiest program (the per-syscall counter) between two
+# prog_stats snapshots, and the share of its runs that were the loop's
+bpf_per_syscall() { # before after loop_calls
+	python3 - "$1" "$2" "$3" <<'PY'
 import re, sys
 def parse(t):
     d = {}
@@ -253,24 +194,173 @@ def parse(t):
         m = re.match(r'(\S+)\{program="([^"]+)"\} (\S+)', l)
         if m: d[(m.group(1), m.group(2))] = float(m.group(3))
     return d
-a, b = parse(sys.argv[1]), parse(sys.argv[2])
-for p in sorted({k[1] for k in a}):
-    n = b[("ctrwatch_bpf_program_runs_total", p)] - a[("ctrwatch_bpf_program_runs_total", p)]
-    t = b[("ctrwatch_bpf_program_run_seconds_total", p)] - a[("ctrwatch_bpf_program_run_seconds_total", p)]
-    if n: print(f"    {p:20s} {n:10.0f} runs   {t * 1e9 / n:7.1f} ns/run")
+a, b, calls = parse(sys.argv[1]), parse(sys.argv[2]), float(sys.argv[3])
+best = None
+for p in {k[1] for k in b}:
+    n = b.get(("ctrwatch_bpf_program_runs_total", p), 0) - a.get(("ctrwatch_bpf_program_runs_total", p), 0)
+    t = b.get(("ctrwatch_bpf_program_run_seconds_total", p), 0) - a.get(("ctrwatch_bpf_program_run_seconds_total", p), 0)
+    if n > 0 and (best is None or n > best[1]): best = (p, n, t)
+if best: print(f"{best[2] * 1e9 / best[1]:.1f} {best[0]} {min(100, calls * 100 / best[1]):.0f}")
+else: print("- - 0")
 PY
 }
-for mode in "" "--syscall-time"; do
-	start_agent --metrics syscalls --bpf-stats $mode
-	sleep 1.5
-	echo "  agent ${mode:-(default: sys_exit only)}"
-	a=$(prog_stats); taskset -c 1 "$work/getppid" 3000000; b=$(prog_stats)
-	echo "   outside every watched cgroup:"; delta "$a" "$b"
-	a=$(prog_stats)
-	sh -c 'echo $$ > "$1/cgroup.procs"; exec taskset -c 1 "$2" 3000000' sh "$cg" "$work/getppid"
-	b=$(prog_stats)
-	echo "   inside a watched container:"; delta "$a" "$b"
+
+scale() { # N
+	local n=$1 s0 c0 t0 t1 hz
+	echo
+	echo "######## $n containers"
+	start_load "$n" || return 1
+	echo "== $n containers up (agent-load); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	start_agent "$n" --bpf-stats || return 1
+	sleep 3 # every container's first burst (1 s period) and its resources read
+	curl -fsS "$url" >"$work/scrape.txt"
+	local series bytes gz withsc
+	series=$(grep -vc '^#' "$work/scrape.txt")
+	bytes=$(wc -c <"$work/scrape.txt")
+	gz=$(curl -fsS -H 'Accept-Encoding: gzip' "$url" | wc -c)
+	withsc=$(grep -o '^ctrwatch_syscalls_total{container="[^"]*"' "$work/scrape.txt" | sort -u | wc -l)
+	printf 'series: %s   text: %s bytes   gzip: %s bytes   containers with syscall series: %s of %s\n' \
+		"$series" "$bytes" "$gz" "$withsc" "$n"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <"$work/scrape.txt" >"$work/promtool.out" 2>&1
+		echo "promtool check metrics: $([ -s "$work/promtool.out" ] && head -3 "$work/promtool.out" || echo clean)"
+	fi
+	local cp cg cold steady
+	local nb=$((n > 100 ? 100 : 300)) # a GET of 1 000 containers' text is ~5-9 MB
+	cp=$(timer back "$nb" 0 identity)
+	cg=$(timer back "$nb" 0 gzip)
+	echo "cached, $nb GETs back to back:   plain $cp   gzip $cg"
+	cold=$(timer spaced 20 1.0 gzip)
+	echo "cold gzip, 20 GETs ~1.1 s apart: $cold"
+	steady=$(timer steady 12 2.5 gzip)
+	echo "steady gzip, GETs 2.5 s apart:    $steady"
+	local wrk
+	wrk=$(wrk -t 2 -c 10 -d 5s "$url" 2>&1 | awk '/Requests\/sec/ {printf "%d", $2}')
+	echo "wrk -c 10, 5 s: ${wrk:--} scrapes/s"
+	# per-syscall BPF cost: 2 M getppid in the first container
+	local before after bpf loopdir
+	loopdir=$(head -1 "$work/list" | cut -d' ' -f1)
+	before=$(prog_stats)
+	sh -c 'echo $$ > "$1"; exec taskset -c 1 "$2" 2000000' sh "$loopdir" "$work/getppid"
+	after=$(prog_stats)
+	bpf=$(bpf_per_syscall "$before" "$after" 2000000)
+	echo "BPF per syscall: ${bpf%% *} ns per run of ${bpf#* } (program, % of its runs the loop's)"
+	sleep 1
+	local rss hwm maps lostsc lostev
+	rss=$(awk '/^Rss:/ {print $2}' "/proc/$agent/smaps_rollup")
+	hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$agent/status")
+	maps=$(map_kib)
+	curl -fsS "$url" >"$work/scrape.txt"
+	lostsc=$(awk '$1 == "ctrwatch_syscall_counts_lost_total" {s += $2} END {printf "%d", s}' "$work/scrape.txt")
+	lostev=$(awk '$1 ~ /^ctrwatch_events_lost_total/ {s += $2} END {printf "%d", s}' "$work/scrape.txt")
+	printf 'memory: RSS %s KiB (peak %s), BPF maps %s KiB (kernel memlock), total %s MiB\n' \
+		"$rss" "$hwm" "$maps" "$(awk -v a="$rss" -v b="$maps" 'BEGIN {printf "%.1f", (a + b) / 1024}')"
+	echo "lost: syscall counts $lostsc, events $lostev"
+	awk '/^[0-9a-f]+-[0-9a-f]+ / {name = $6 ? $6 : "[anon]"} /^Rss:/ {r[name] += $2}
+		END {for (n in r) if (r[n] >= 512) printf "   %6d KiB %s\n", r[n], n}' \
+		"/proc/$agent/smaps" | sort -rn
+	# idle: the containers quiet, nobody scraping
+	kill -USR1 "$load"
+	sleep 2
+	s0=$(curl -fsS "$url" | awk '$1 == "ctrwatch_discovery_scans_total" {print $2}')
+	t0=$(ticks)
+	sleep 20
+	t1=$(ticks)
+	c0=$(curl -fsS "$url" | awk '$1 == "ctrwatch_discovery_scans_total" {print $2}')
+	hz=$(getconf CLK_TCK)
+	local idle
+	idle=$(awk -v a="$t0" -v b="$t1" -v hz="$hz" 'BEGIN {printf "%.2f", (b - a) / hz / 20 * 100}')
+	echo "idle CPU (containers quiet, no scrapes, 20 s): $idle % of a core, $((c0 - s0)) discovery scans"
+	kill -USR2 "$load"
 	stop_agent
-done
-echo "(BPF stats time every program on the machine, so other programs' runs and"
-echo " the timing itself are included; compare the rows, not absolute values)"
+
+	start_agent "$n" --scrape-cache 0 || return 1
+	sleep 3
+	local un unb
+	un=$(timer spaced 30 1.0 identity)
+	unb=$(timer back 100 0 identity)
+	echo "uncached (--scrape-cache 0), 30 GETs ~1.1 s apart: $un"
+	echo "uncached, 100 GETs back to back:                   $unb"
+	stop_agent
+	stop_load
+
+	result agent "containers=$n series=$series text_bytes=$bytes gzip_bytes=$gz" \
+		"with_syscall_series=$withsc" \
+		"cached_p50_ms=$(kv p50 "$cp") cached_p99_ms=$(kv p99 "$cp")" \
+		"cached_gzip_p50_ms=$(kv p50 "$cg") cached_gzip_p99_ms=$(kv p99 "$cg")" \
+		"uncached_p50_ms=$(kv p50 "$un") uncached_p99_ms=$(kv p99 "$un")" \
+		"uncached_b2b_p50_ms=$(kv p50 "$unb") uncached_b2b_p99_ms=$(kv p99 "$unb")" \
+		"cold_gzip_p50_ms=$(kv p50 "$cold") cold_gzip_p99_ms=$(kv p99 "$cold")" \
+		"steady_gzip_p50_ms=$(kv p50 "$steady") steady_gzip_max_ms=$(kv max "$steady")" \
+		"rss_kib=$rss peak_rss_kib=$hwm map_kib=$maps" \
+		"total_mib=$(awk -v a="$rss" -v b="$maps" 'BEGIN {printf "%.1f", (a + b) / 1024}')" \
+		"syscall_counts_lost=$lostsc events_lost=$lostev bpf_ns_per_syscall=${bpf%% *}" \
+		"idle_cpu_pct=$idle wrk_scrapes_per_s=${wrk:--} cpus=$(nproc) burst_period_ms=$period"
+	results+=("$n $series $(kv p99 "$un") $(kv p99 "$cold") $(kv p99 "$cp") $rss $maps $lostsc $withsc")
+}
+
+results=()
+if [[ $PARTS == *,scale,* ]]; then
+	for n in $COUNTS; do
+		scale "$n" || { echo "agent-bench: $n containers failed" >&2; stop_agent; stop_load; }
+	done
+	echo
+	echo "######## goals (issue 20; 2-core VM shared with other work: see the load average above)"
+	for r in "${results[@]}"; do
+		read -r n series un cold cp rss maps lostsc withsc <<<"$r"
+		case $n in
+		1000)
+			goal agent uncached_p99_1000 "$un" "<=" 10 ms
+			goal agent cold_gzip_p99_1000 "$cold" "<=" 25 ms
+			goal agent memory_1000 "$(awk -v a="$rss" -v b="$maps" 'BEGIN {printf "%.1f", (a + b) / 1024}')" \
+				"<=" 32 MiB
+			;;
+		esac
+		goal agent "syscall_counts_lost_$n" "$lostsc" "<=" 0 counts
+		goal agent "containers_with_syscall_series_$n" "$withsc" ">=" "$n" containers
+	done
+fi
+
+if [[ $PARTS == *,churn,* ]]; then
+	echo
+	echo "######## churn: 300 \`ctrwatch run\` containers (10 waves of 30 in parallel, each alive ~0.5 s)"
+	echo "   while /metrics is scraped every 0.2 s"
+	export CTRWATCH_ROOT=${CTRWATCH_ROOT:-$work/root} CTRWATCH_STATE=${CTRWATCH_STATE:-$work/state}
+	export CTRWATCH_CGROUP_PARENT=$rel-run
+	# No bridge: the churn must not create ctrwatch0 in the root netns.
+	export CTRWATCH_NET=${CTRWATCH_NET:-none}
+	start_agent 0 --discovery-interval 1s
+	"$BIN" run busybox true >/dev/null 2>&1 # builds the image once
+	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
+	(while :; do curl -fsS "$url" 2>/dev/null | grep -c 'container="ctwa-churn-'; sleep 0.2; done) \
+		>"$work/churn-seen" &
+	scraper=$!
+	t0=$(date +%s%N)
+	ok=0
+	for w in $(seq 0 9); do
+		rpids=()
+		for i in $(seq 1 30); do
+			"$BIN" run --name "ctwa-churn-$w-$i" busybox sh -c 'cat /etc/hostname; sleep 0.5' \
+				>/dev/null 2>&1 &
+			rpids+=($!)
+		done
+		for p in "${rpids[@]}"; do wait "$p" && ok=$((ok + 1)); done
+	done
+	t1=$(date +%s%N)
+	kill "$scraper"
+	wait "$scraper" 2>/dev/null
+	sleep 2.5
+	left=$(curl -fsS "$url" | grep -c 'container="ctwa-churn-')
+	rss1=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
+	printf '   %d of 300 ran fine in %.1f s; peak series of them in a scrape: %d; left afterwards: %d\n' \
+		"$ok" "$(awk -v a="$t0" -v b="$t1" 'BEGIN {print (b - a) / 1e9}')" \
+		"$(sort -n "$work/churn-seen" | tail -1)" "$left"
+	printf '   agent RSS %s -> %s KiB\n' "$rss0" "$rss1"
+	stop_agent
+	"$BIN" gc >/dev/null 2>&1
+	# shellcheck source=scripts/cgroup-lib.sh
+	. scripts/cgroup-lib.sh
+	cgroup_rm_tree "$CTRWATCH_CGROUP_PARENT"
+	result agent-churn "runs_ok=$ok series_left=$left rss_before_kib=$rss0 rss_after_kib=$rss1"
+	goal agent-churn series_left "$left" "<=" 0 series
+fi

@@ -10,7 +10,9 @@
 # runs inside `unshare -m` with that mount unmounted (in its namespace only).
 # runc and crun get a relative cgroupsPath: below the benchmark's own cgroup.
 set -eu
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=tests/bench/result.sh
+. tests/bench/result.sh
 O=${1:-build}
 N=${2:-50}
 CTW=$PWD/$O/ctrwatch
@@ -143,3 +145,10 @@ round_ratio() { # file-a file-b: median over rounds of mean(a)/mean(b)
 }
 echo "median of per-round ratios to crun: --rootfs $(round_ratio "$work/ctw.ns" "$work/crun.ns")" \
 	"  image $(round_ratio "$work/ctwimg.ns" "$work/crun.ns")"
+rr_rootfs=$(round_ratio "$work/ctw.ns" "$work/crun.ns")
+rr_image=$(round_ratio "$work/ctwimg.ns" "$work/crun.ns")
+result run-latency "runs=$N ctrwatch_rootfs_ms=$ctw_ms ctrwatch_image_ms=$ctwimg_ms crun_ms=$crun_ms" \
+	"runc_ms=$runc_ms round_ratio_crun_rootfs=$rr_rootfs round_ratio_crun_image=$rr_image" \
+	"ratio_runc_image=$(awk -v i="$ctwimg_ms" -v c="$runc_ms" 'BEGIN {printf "%.2f", i / c}')"
+goal run-latency ctrwatch_image_over_crun "$rr_image" "<=" 0.8 x crun
+goal run-latency ctrwatch_rootfs_over_crun "$rr_rootfs" "<=" 0.8 x crun

@@ -33,6 +33,8 @@ set -u
 cd "$(dirname "$0")/../.." || exit 2
 # shellcheck source=scripts/cgroup-lib.sh
 . scripts/cgroup-lib.sh
+# shellcheck source=tests/bench/result.sh
+. tests/bench/result.sh
 O=${1:-build}
 BIN=$PWD/$O/ctrwatch
 N=${N:-20000}
@@ -323,3 +325,18 @@ done <<<"$tstats"
 awk -v g="${gp[trace]:-0}" 'BEGIN { if (g > 0) printf "streaming, getppid phase (every call an event): %.2f M events/s into the CLI\n", 1e3 / g }'
 echo "CLI formatter alone (strace lines, -T): ${fmt}"
 echo "CLI formatter alone (--json):           ${fmt_json}"
+# machine-readable lines (tests/bench/result.sh): medians of the getppid
+# ns per call, the overheads' ratios, BPF run time per syscall
+line="passes=$PASSES n=$N"
+for m in untraced agent trace floor syscount bpftrace strace; do
+	[ -n "${gpm[$m]:-}" ] && line+=" ${m}_getppid_ns=${gpm[$m]}"
+	[ -n "${bm[$m]:-}" ] && line+=" ${m}_bpf_ns=${bm[$m]}"
+done
+result syscall "$line"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }'; }
+over() { awk -v a="${gpm[$1]:-0}" -v u="${gpm[untraced]:-0}" 'BEGIN { if (a > u && u > 0) printf "%.1f", a - u; else print "-" }'; }
+goal syscall agent_bpf_over_floor "$(ratio "${bm[agent]:-}" "${bm[floor]:-}")" "<=" 1.5 x "bare tp_btf per-CPU counter (floor), BPF statistics"
+goal syscall agent_bpf_over_syscount "$(ratio "${bm[agent]:-}" "${bm[syscount]:-}")" "<=" 0.75 x "libbpf-tools syscount, BPF statistics"
+goal syscall agent_overhead_over_floor "$(ratio "$(over agent)" "$(over floor)")" "<=" 1.5 x "bare tp_btf counter (floor), getppid wall clock"
+goal syscall trace_over_untraced "$(ratio "${gpm[trace]:-}" "${gpm[untraced]:-}")" "<=" 3.0 x "untraced getppid"
+goal syscall strace_over_trace "$(ratio "${gpm[strace]:-}" "${gpm[trace]:-}")" ">=" 30 x "ctrwatch trace streaming (strace is the peer)"

@@ -10,6 +10,8 @@
 #   SECS=3 ROUNDS=5 PORT=19280 tests/bench/tcplife-bench.sh build
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=tests/bench/result.sh
+. tests/bench/result.sh
 # shellcheck source=scripts/cgroup-lib.sh
 . scripts/cgroup-lib.sh
 O=${1:-build}
@@ -213,4 +215,21 @@ if [ -n "$PEER" ]; then
 		}'
 		unset -n v
 	done
+fi
+# machine-readable lines (tests/bench/result.sh)
+line=""
+for m in $modes; do line+=" ${m//-/_}_conn_per_s=${med[$m]:--}"; done
+for m in ctrwatch ctrwatch-all peer; do
+	[ -n "${ns_per_hit[$m]:-}" ] && line+=" ${m//-/_}_ns_per_hit=${ns_per_hit[$m]}"
+done
+result tcplife "${line# }"
+if [ -n "${ns_per_hit[peer]:-}" ] && [ -n "${ns_per_hit[ctrwatch]:-}" ]; then
+	goal tcplife ctrwatch_over_tcplife_ns_per_hit \
+		"$(awk -v c="${ns_per_hit[ctrwatch]}" -v p="${ns_per_hit[peer]}" 'BEGIN { if (p > 0) printf "%.2f", c / p; else print "-" }')" \
+		"<=" 1 "x libbpf-tools_tcplife" "libbpf-tools tcplife, in-kernel ns per tracepoint hit"
+fi
+if [ -n "$PEER" ]; then
+	goal tcplife ctrwatch_conn_rate_over_base \
+		"$(awk -v c="${med[ctrwatch]}" -v b="${med[base]}" 'BEGIN { if (b > 0) printf "%.3f", c / b; else print "-" }')" \
+		">=" 0.95 "x untraced" "untraced connection rate (floor)"
 fi

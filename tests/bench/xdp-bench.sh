@@ -21,6 +21,8 @@
 #    CPU 1 (the kthread's CPU time / packets its filter counted).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
+# shellcheck source=tests/bench/result.sh
+. tests/bench/result.sh
 O=${1:-build}
 BIN=$PWD/$O/ctrwatch
 SECS=${SECS:-3}
@@ -239,3 +241,23 @@ echo "flatness: ctrwatch $last / $first prefixes = $(awk -v a="${MPPS[ctrwatch,$
 	"$(awk -v a="${NSPP[ctrwatch,$last]:-}" -v b="${NSPP[ctrwatch,$first]:-}" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "-" }') (ns/pkt)"
 echo "(xdp-filter holds at most 10 000 exact addresses: its 100000 column ran with 10 000;"
 echo " '!' marks a run where the filter counted fewer drops than frames sent)"
+# machine-readable lines (tests/bench/result.sh): per prefix count, each
+# filter's drop rate and receiver CPU; the goals per prefix count
+num() { local v=${1//!/}; echo "${v:--}"; }
+for n in $CIDRS; do
+	line="prefixes=$n"
+	for f in $FILTERS; do
+		line+=" ${f//-/_}_mpps=$(num "${MPPS[$f,$n]:-}") ${f//-/_}_ns_per_pkt=$(num "${NSPP[$f,$n]:-}")"
+	done
+	result xdp "$line"
+done
+for n in $CIDRS; do
+	c=$(num "${MPPS[ctrwatch,$n]:-}")
+	for pg in "xdp-filter 0.95" "nft 4"; do
+		read -r f lim <<<"$pg"
+		case " $FILTERS " in *" $f "*) ;; *) continue ;; esac
+		goal xdp "ctrwatch_over_${f//-/_}_$n" "$(awk -v a="$c" -v b="$(num "${MPPS[$f,$n]:-}")" \
+			'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a / b; else print "-" }')" ">=" "$lim" \
+			"x $f" "$f drop rate, $n prefixes"
+	done
+done

@@ -59,7 +59,14 @@ t_eq "default: linux nodes" '{"kubernetes.io/os": "linux"}' "$(q "$d" 'by("Daemo
 t_eq "default: rolling update, 1 unavailable" '{"rollingUpdate": {"maxUnavailable": 1}, "type": "RollingUpdate"}' \
 	"$(q "$d" 'by("DaemonSet")["spec"]["updateStrategy"]')"
 t_eq "default: mounts" '[["/host/proc", true, null], ["/run/ctrwatch", true, null], ["/sys/fs/bpf", null, "HostToContainer"], ["/sys/fs/cgroup", true, null], ["/sys/kernel/btf", true, null], ["/sys/kernel/tracing", true, null], ["/tmp", null, null]]' \
-	"$(q "$d" 'sorted([m["mountPath"], m.get("readOnly"), m.get("mountPropagation")] for m in ctr()["volumeMounts"])')"
+	"$(q "$d" 'sorted([m["mountPath"], m.get("readOnly"), m.get("mountPropagation")] for m in ctr()["volumeMounts"] if not m["name"].startswith("engine-"))')"
+t_eq "default: engine dirs mounted read-only below /host" \
+	'[["/host/etc/docker", true], ["/host/run/containerd", true], ["/host/run/containers", true], ["/host/run/crun", true], ["/host/run/docker", true], ["/host/run/runc", true], ["/host/var/lib/containerd/io.containerd.metadata.v1.bolt", true], ["/host/var/lib/containers/storage/libpod", true], ["/host/var/lib/containers/storage/overlay-containers", true], ["/host/var/lib/docker/containers", true]]' \
+	"$(q "$d" 'sorted([m["mountPath"], m.get("readOnly")] for m in ctr()["volumeMounts"] if m["name"].startswith("engine-"))')"
+t_eq "default: each from the same host path" '[]' \
+	"$(q "$d" '[v["hostPath"]["path"] for v in by("DaemonSet")["spec"]["template"]["spec"]["volumes"] if v["name"].startswith("engine-") and "/host" + v["hostPath"]["path"] not in [m["mountPath"] for m in ctr()["volumeMounts"] if m["name"] == v["name"]]]')"
+t_eq "default: the agent reads engine files below /host" '["--host-root=/host"]' \
+	"$(q "$d" '[a for a in ctr()["args"] if a.startswith("--host-root")]')"
 t_eq "default: probes" '["/healthz", "/readyz", "/healthz"]' \
 	"$(q "$d" '[ctr()[p]["httpGet"]["path"] for p in ("livenessProbe","readinessProbe","startupProbe")]')"
 t_eq "default: scrape annotations without ServiceMonitor" '"true"' \
@@ -75,6 +82,16 @@ t_eq "no scrape annotations with a ServiceMonitor" False "$(q "$m" 'str("prometh
 
 render monitor-noapi -set serviceMonitor.enabled=true
 t_eq "no ServiceMonitor without the API" '{}' "$(q "$CTW_WORK/monitor-noapi.yaml" 'by("ServiceMonitor")')"
+
+render no-engines -set engines.enabled=false
+t_eq "engines off: no engine mounts" '[]' \
+	"$(q "$CTW_WORK/no-engines.yaml" '[m["mountPath"] for m in ctr()["volumeMounts"] if m["name"].startswith("engine-")]')"
+t_eq "engines off: no engine volumes, no --host-root" '[[], []]' \
+	"$(q "$CTW_WORK/no-engines.yaml" '[[v["name"] for v in by("DaemonSet")["spec"]["template"]["spec"]["volumes"] if v["name"].startswith("engine-")], [a for a in ctr()["args"] if a.startswith("--host-root")]]')"
+printf 'engines:\n  hostRoot: /node\n  paths: [/data/docker/containers]\n' >"$CTW_WORK/engines-values.yaml"
+render engines-custom -f "$CTW_WORK/engines-values.yaml"
+t_eq "engines: a custom root and path" '[["/node/data/docker/containers", true]]' \
+	"$(q "$CTW_WORK/engines-custom.yaml" '[[m["mountPath"], m.get("readOnly")] for m in ctr()["volumeMounts"] if m["name"].startswith("engine-")]')"
 
 render privileged -set privileged=true
 t_eq "privileged toggle" true "$(q "$CTW_WORK/privileged.yaml" 'ctr()["securityContext"]["privileged"]')"
@@ -100,7 +117,7 @@ t_eq "policy: agent gets --policy" '["--policy=/etc/ctrwatch/policy/policy.yaml"
 	"$(q "$p" '[a for a in ctr()["args"] if a.startswith("--policy")]')"
 
 # values map 1:1 to agent flags: the agent itself must accept what the chart passes.
-for r in default policy; do
+for r in default policy no-engines; do
 	mapfile -t args < <(q "$CTW_WORK/$r.yaml" '"\n".join(ctr()["args"])')
 	if [ "${args[0]:-}" = agent ]; then
 		t_ok "$r: the agent accepts the chart's flags" "$CTW_BIN" "${args[@]}" --check

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The gzip of /metrics, compressing only what changed since the last one.
+ *
+ * A scrape's text is cut into units at the builder's segment boundaries
+ * (ctw_metrics_take_segments).  Each unit is compressed on its own, from a
+ * fresh deflate state, as raw deflate flushed with Z_SYNC_FLUSH: a run of
+ * non-final blocks that ends on a byte boundary and refers to nothing
+ * before it.  Such runs can be concatenated in any order into one deflate
+ * stream (what pigz does across threads), closed by an empty final block;
+ * the gzip member's CRC-32 is combined from the units' (crc32_combine).
+ * So a unit whose text is byte for byte what it was (same XXH3-64 and
+ * length, under the same first segment) keeps its compressed bytes.
+ *
+ * Where the cuts fall decides what can be reused: a unit spanning a changed
+ * and an unchanged block is compressed again whole.  Cuts never depend on
+ * the text's size or content (a counter growing a digit must not move
+ * them): a family's header starts a unit, and within the family a unit
+ * ends before a segment whose id's low bits are zero, 1 in K, with K the
+ * power of two that makes units of about UNIT_TARGET bytes given the
+ * family's average segment (a family of one-line blocks groups ~100 of
+ * them; one of 4 KB blocks compresses each alone).  Small units compress
+ * worse and cost a deflate reset each; large ones are reused less.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "exporters.h"
+#include "../lib/lib.h"
+
+#define UNIT_TARGET (8u << 10)
+#define UNIT_MAX (256u << 10) /* a cut whatever the ids: bounds one unit's work */
+#define K_MAX 1024u
+
+struct unit {
+	uint64_t key;  /* id of its first segment */
+	uint64_t hash; /* XXH3-64 of its text */
+	size_t len;    /* of its text */
+	uint32_t crc;  /* CRC-32 of its text */
+	char *z;       /* raw deflate, non-final blocks, byte-aligned end */
+	size_t zlen;
+};
+
+/* Units by key, open addressing (key 0 is remapped: never empty). */
+struct unit_table {
+	struct unit *slots;
+	size_t cap, n;
+};
+
+struct ctw_gzcache {
+	struct unit_table last;
+	z_stream zs;
+	bool zinit;
+	size_t reused, compressed;
+};
+
+static uint64_t slot_key(uint64_t k)
+{
+	return k ? k : 1;
+}
+
+static struct unit *table_find(struct unit_table *t, uint64_t key)
+{
+	if (!t->cap)
+		return NULL;
+	key = slot_key(key);
+	for (size_t j = key & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
+		if (!t->slots[j].key)
+			return NULL;
+		if (t->slots[j].key == key)
+			return &t->slots[j];
+	}
+}
+
+/* Insert (a second unit with the same key is kept too: found after the
+ * first, never reused, freed with the table). */
+static void table_add(struct unit_table *t, const struct unit *u)
+{
+	if ((t->n + 1) * 2 > t->cap) {
+		struct unit_table nt = {.cap = t->cap ? t->cap * 2 : 256};
+		nt.slots = xcalloc(nt.cap, sizeof(*nt.slots));
+		for (size_t i = 0; i < t->cap; i++)
+			if (t->slots[i].key)
+				table_add(&nt, &t->slots[i]);
+		free(t->slots);
+		*t = nt;
+	}
+	size_t j = slot_key(u->key) & (t->cap - 1);
+	while (t->slots[j].key)
+		j = (j + 1) & (t->cap - 1);
+	t->slots[j] = *u;
+	t->slots[j].key = slot_key(u->key);
+	t->n++;
+}
+
+static void table_free(struct unit_table *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slots[i].z);
+	free(t->slots);
+	*t = (struct unit_table){0};
+}
+
+struct ctw_gzcache *ctw_gzcache_new(void)
+{
+	return xcalloc(1, sizeof(struct ctw_gzcache));
+}
+
+void ctw_gzcache_free(struct ctw_gzcache *c)
+{
+	if (!c)
+		return;
+	table_free(&c->last);
+	if (c->zinit)
+		deflateEnd(&c->zs);
+	free(c);
+}
+
+void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed)
+{
+	*reused = c->reused;
+	*compressed = c->compressed;
+}
+
+static int compress_unit(struct ctw_gzcache *c, const char *text, size_t len, struct unit *u)
+{
+	if (!c->zinit) {
+		/* Level 1: a scrape is text with long repeated prefixes, the
+		 * fastest level already shrinks it ~10x.  memLevel 6: a 16 KiB
+		 * hash table, cleared at every unit's reset (the default's 64
+		 * KiB cost more to clear than units of ~8 KiB gain from it). */
+		if (deflateInit2(&c->zs, 1, Z_DEFLATED, -15, 6, Z_DEFAULT_STRATEGY) != Z_OK)
+			return -ENOMEM;
+		c->zinit = true;
+	} else if (deflateReset(&c->zs) != Z_OK) {
+		return -EIO;
+	}
+	/* deflateBound is for Z_FINISH; a sync flush adds an empty stored
+	 * block (5 bytes) and up to a byte of padding. */
+	size_t cap = deflateBound(&c->zs, len) + 16;
+	u->z = xmalloc(cap);
+	c->zs.next_in = (Bytef *)text;
+	c->zs.avail_in = len;
+	c->zs.next_out = (Bytef *)u->z;
+	c->zs.avail_out = cap;
+	int rc = deflate(&c->zs, Z_SYNC_FLUSH);
+	if (rc != Z_OK || c->zs.avail_in) {
+		free(u->z);
+		u->z = NULL;
+		return -EIO;
+	}
+	u->zlen = cap - c->zs.avail_out;
+	char *shrunk = realloc(u->z, u->zlen ? u->zlen : 1);
+	if (shrunk)
+		u->z = shrunk;
+	u->crc = crc32(0, (const Bytef *)text, len);
+	return 0;
+}
+
+/* Where units end: cut[i] true when a unit starts at segment i. */
+static void plan_cuts(const struct ctw_metrics_seg *segs, size_t nsegs, size_t len, bool *cut)
+{
+	for (size_t i = 0; i < nsegs;) {
+		/* one family: [i, j) */
+		size_t j = i + 1;
+		while (j < nsegs && !segs[j].family_start)
+			j++;
+		size_t end = j < nsegs ? segs[j].off : len;
+		size_t body = i + 1 < j ? end - segs[i + 1].off : 0;
+		size_t avg = i + 1 < j ? body / (j - i - 1) : 0;
+		uint64_t k = 1;
+		while (avg && k < K_MAX && (k * 2) * avg <= UNIT_TARGET)
+			k *= 2;
+		cut[i] = true;
+		size_t start = segs[i].off;
+		for (size_t s = i + 1; s < j; s++) {
+			cut[s] = (XXH3_64bits(&segs[s].id, sizeof(segs[s].id)) & (k - 1)) == 0 ||
+				 segs[s].off - start >= UNIT_MAX;
+			if (cut[s])
+				start = segs[s].off;
+		}
+		i = j;
+	}
+}
+
+int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
+			 const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
+			 size_t *outlen)
+{
+	struct ctw_metrics_seg whole = {.id = 0, .off = 0, .family_start = true};
+	if (!nsegs || segs[0].off != 0) {
+		/* no segments (or text before the first): one unit */
+		segs = &whole;
+		nsegs = 1;
+	}
+	bool *cut = xcalloc(nsegs, sizeof(*cut));
+	plan_cuts(segs, nsegs, len, cut);
+	struct unit_table now = {0};
+	struct unit *order = NULL; /* this text's units, in order (z borrowed) */
+	size_t norder = 0, zsize = 0;
+	int err = 0;
+	c->reused = c->compressed = 0;
+	for (size_t i = 0; i < nsegs && !err;) {
+		size_t j = i + 1;
+		while (j < nsegs && !cut[j])
+			j++;
+		size_t off = segs[i].off, end = j < nsegs ? segs[j].off : len;
+		if (end < off || end > len) {
+			err = -EINVAL;
+			break;
+		}
+		struct unit u = {.key = segs[i].id, .len = end - off};
+		u.hash = XXH3_64bits(text + off, u.len);
+		struct unit *old = table_find(&c->last, u.key);
+		if (old && old->z && old->hash == u.hash && old->len == u.len) {
+			u.crc = old->crc;
+			u.z = old->z;
+			u.zlen = old->zlen;
+			old->z = NULL; /* moved to `now` */
+			c->reused++;
+		} else {
+			err = compress_unit(c, text + off, u.len, &u);
+			c->compressed++;
+		}
+		if (!err) {
+			table_add(&now, &u);
+			order = xrealloc(order, (norder + 1) * sizeof(*order));
+			order[norder++] = u;
+			zsize += u.zlen;
+		}
+		i = j;
+	}
+	free(cut);
+	if (err) {
+		free(order);
+		table_free(&now);
+		return err;
+	}
+	/* gzip header (no name, no time, OS unix), the units, an empty final
+	 * block (fixed Huffman: 0x03 0x00), CRC-32 and size, little endian */
+	static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+	char *buf = xmalloc(sizeof(head) + zsize + 2 + 8);
+	size_t o = 0;
+	memcpy(buf, head, sizeof(head));
+	o += sizeof(head);
+	uLong crc = crc32(0, NULL, 0);
+	for (size_t k = 0; k < norder; k++) {
+		memcpy(buf + o, order[k].z, order[k].zlen);
+		o += order[k].zlen;
+		crc = crc32_combine(crc, order[k].crc, (z_off_t)order[k].len);
+	}
+	buf[o++] = 0x03;
+	buf[o++] = 0x00;
+	uint32_t isize = (uint32_t)len;
+	for (int b = 0; b < 4; b++)
+		buf[o++] = (char)(crc >> (8 * b));
+	for (int b = 0; b < 4; b++)
+		buf[o++] = (char)(isize >> (8 * b));
+	free(order);
+	table_free(&c->last);
+	c->last = now;
+	*out = buf;
+	*outlen = o;
+	return 0;
+}

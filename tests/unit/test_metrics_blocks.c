@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Unit tests for the builder's blocks and segments (exporters/metrics.c) and
+ * the gzip cache that reuses unchanged units (exporters/gzcache.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "../../exporters/exporters.h"
+
+#define L(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* A block renders exactly what the same samples made one by one render. */
+static void test_block_same_text(void **state)
+{
+	static const double b[] = {0.1, 1};
+	static const uint64_t cnt[] = {1, 2, 3};
+	struct ctw_metrics *x = ctw_metrics_new(0), *y = ctw_metrics_new(0);
+	ctw_metrics_family(x, "s_total", CTW_COUNTER, "S");
+	ctw_metrics_family(y, "s_total", CTW_COUNTER, "S");
+	assert_true(ctw_metrics_block(x, L("container", "we\"b", "pod", "p")));
+	assert_true(ctw_metrics_block_sample(x, "syscall", "read", 3));
+	assert_true(ctw_metrics_block_sample(x, "syscall", "wr\\ite", 4));
+	assert_true(ctw_metrics_block_sample(x, NULL, NULL, 5));
+	assert_true(
+		ctw_metrics_sample(y, L("container", "we\"b", "pod", "p", "syscall", "read"), 3));
+	assert_true(ctw_metrics_sample(y, L("container", "we\"b", "pod", "p", "syscall", "wr\\ite"),
+				       4));
+	assert_true(ctw_metrics_sample(y, L("container", "we\"b", "pod", "p"), 5));
+	ctw_metrics_family(x, "h_seconds", CTW_HISTOGRAM, "H");
+	ctw_metrics_family(y, "h_seconds", CTW_HISTOGRAM, "H");
+	assert_true(ctw_metrics_block(x, L("container", "c")));
+	assert_true(ctw_metrics_block_histogram(x, "direction", "active", b, cnt, 2, 1.5));
+	assert_true(ctw_metrics_block_histogram(x, NULL, NULL, b, cnt, 2, 1.5));
+	assert_true(ctw_metrics_histogram(y, L("container", "c", "direction", "active"), b, cnt, 2,
+					  1.5));
+	assert_true(ctw_metrics_histogram(y, L("container", "c"), b, cnt, 2, 1.5));
+	assert_string_equal(ctw_metrics_text(x, NULL), ctw_metrics_text(y, NULL));
+	assert_int_equal(ctw_metrics_series(x), ctw_metrics_series(y));
+	ctw_metrics_free(x);
+	ctw_metrics_free(y);
+}
+
+/* The builder's guarantees hold for blocks: duplicates (across blocks and
+ * against loose samples, whatever the label order), invalid labels, the cap,
+ * samples with no open block. */
+static void test_block_checks(void **state)
+{
+	struct ctw_metrics *m = ctw_metrics_new(5);
+	ctw_metrics_family(m, "s_total", CTW_COUNTER, "S");
+	assert_false(ctw_metrics_block_sample(m, "syscall", "read", 1)); /* no block */
+	assert_true(ctw_metrics_sample(m, L("syscall", "read", "container", "a"), 1));
+	assert_true(ctw_metrics_block(m, L("container", "a")));
+	assert_false(ctw_metrics_block_sample(m, "syscall", "read", 2)); /* duplicate */
+	assert_true(ctw_metrics_block_sample(m, "syscall", "write", 2));
+	assert_false(ctw_metrics_block_sample(m, "syscall", "write", 2));
+	assert_false(ctw_metrics_block_sample(m, "container", "b", 2)); /* label twice */
+	assert_false(ctw_metrics_block_sample(m, "__x", "b", 2));
+	assert_false(ctw_metrics_block_sample(m, "syscall", NULL, 2));
+	assert_true(ctw_metrics_block(m, L("container", "b")));
+	assert_true(ctw_metrics_block_sample(m, "syscall", "read", 3));
+	assert_false(ctw_metrics_block(m, L("container", "b", "container", "c")));
+	assert_false(ctw_metrics_block_sample(m, NULL, NULL, 1)); /* the bad block's */
+	ctw_metrics_sample(m, L("z", "1"), 1);			  /* ends the block */
+	assert_false(ctw_metrics_block_sample(m, "syscall", "open", 1));
+	assert_true(ctw_metrics_block(m, L("container", "c")));
+	assert_true(ctw_metrics_block_sample(m, "syscall", "read", 4));
+	assert_false(ctw_metrics_block_sample(m, "syscall", "open", 4)); /* cap: 5 */
+	assert_int_equal(ctw_metrics_series(m), 5);
+	assert_int_equal(ctw_metrics_dropped(m), 1);
+	assert_int_equal(ctw_metrics_duplicates(m), 2);
+	assert_int_equal(ctw_metrics_invalid(m), 7);
+	/* le is the histogram's own label */
+	ctw_metrics_family(m, "h", CTW_HISTOGRAM, "H");
+	assert_false(ctw_metrics_block(m, L("le", "1")));
+	ctw_metrics_free(m);
+}
+
+/* A family declared again after another one: its later samples are joined
+ * after its first ones, and the segments still tile the text in order. */
+static void test_family_again_segments(void **state)
+{
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	ctw_metrics_family(m, "a", CTW_GAUGE, "A");
+	ctw_metrics_block(m, L("c", "1"));
+	ctw_metrics_block_sample(m, NULL, NULL, 1);
+	ctw_metrics_family(m, "b", CTW_GAUGE, "B");
+	ctw_metrics_sample(m, NULL, 2);
+	ctw_metrics_family(m, "a", CTW_GAUGE, "A");
+	ctw_metrics_block(m, L("c", "2"));
+	ctw_metrics_block_sample(m, NULL, NULL, 3);
+	ctw_metrics_sample(m, L("c", "3"), 4);
+	size_t len, n;
+	char *t = ctw_metrics_take_text(m, &len);
+	assert_string_equal(t,
+			    "# HELP a A\n# TYPE a gauge\na{c=\"1\"} 1\na{c=\"2\"} 3\na{c=\"3\"} 4\n"
+			    "# HELP b B\n# TYPE b gauge\nb 2\n");
+	struct ctw_metrics_seg *sg = ctw_metrics_take_segments(m, &n);
+	assert_int_equal(n, 6); /* a: header, 2 blocks, a loose run; b: header, a loose run */
+	assert_true(sg[0].family_start && !sg[1].family_start && !sg[2].family_start);
+	assert_true(!sg[3].family_start && sg[4].family_start && !sg[5].family_start);
+	assert_true(!strncmp(t + sg[1].off, "a{c=\"1\"}", 8));
+	assert_true(!strncmp(t + sg[2].off, "a{c=\"2\"}", 8));
+	assert_true(!strncmp(t + sg[3].off, "a{c=\"3\"}", 8));
+	assert_true(!strncmp(t + sg[5].off, "b 2", 3));
+	free(t);
+	free(sg);
+	ctw_metrics_free(m);
+}
+
+static char *gunzip(const char *z, size_t zl, size_t *outl)
+{
+	z_stream zs = {0};
+	size_t cap = 1 << 20;
+	char *out = malloc(cap);
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = (Bytef *)z;
+	zs.avail_in = zl;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = cap;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END); /* CRC and size checked */
+	assert_int_equal(zs.avail_in, 0);
+	*outl = zs.total_out;
+	inflateEnd(&zs);
+	return out;
+}
+
+/* 300 containers' blocks in two families plus loose samples. */
+static void build(struct ctw_metrics *m, int changed)
+{
+	char name[32];
+	ctw_metrics_reset(m, 0);
+	ctw_metrics_family(m, "ctrwatch_syscalls_total", CTW_COUNTER, "Syscalls.");
+	for (int c = 0; c < 300; c++) {
+		snprintf(name, sizeof(name), "container-%d", c);
+		ctw_metrics_block(m, L("container", name));
+		ctw_metrics_block_sample(m, "syscall", "read", c == changed ? 1000 + c : c);
+		ctw_metrics_block_sample(m, "syscall", "write", 2 * c);
+	}
+	ctw_metrics_family(m, "ctrwatch_container_pids", CTW_GAUGE, "Tasks.");
+	for (int c = 0; c < 300; c++) {
+		snprintf(name, sizeof(name), "container-%d", c);
+		ctw_metrics_block(m, L("container", name));
+		ctw_metrics_block_sample(m, NULL, NULL, c % 7);
+	}
+	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers.");
+	ctw_metrics_sample(m, NULL, 300);
+}
+
+/* Segments tile the text; gzip of the units round-trips (one gzip member,
+ * CRC and size right); the next text with one container changed reuses all
+ * units but the one holding that container's block; the same text reuses
+ * every unit. */
+static void test_gzcache_reuse(void **state)
+{
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	struct ctw_gzcache *c = ctw_gzcache_new();
+	size_t reused, compressed, first_units = 0;
+	for (int round = 0; round < 4; round++) {
+		int changed = round == 2 ? 123 : -1;
+		build(m, changed);
+		size_t len, nsegs;
+		char *t = ctw_metrics_take_text(m, &len);
+		struct ctw_metrics_seg *segs = ctw_metrics_take_segments(m, &nsegs);
+		/* 3 headers, 600 blocks, 1 loose run */
+		assert_int_equal(nsegs, 3 + 600 + 1);
+		assert_int_equal(segs[0].off, 0);
+		for (size_t i = 1; i < nsegs; i++) {
+			assert_true(segs[i].off > segs[i - 1].off);
+			assert_true(t[segs[i].off - 1] == '\n');
+		}
+		assert_true(segs[0].family_start && segs[301].family_start);
+		assert_false(segs[1].family_start);
+		char *z;
+		size_t zl, ul;
+		assert_int_equal(ctw_gzcache_compress(c, t, len, segs, nsegs, &z, &zl), 0);
+		char *u = gunzip(z, zl, &ul);
+		assert_int_equal(ul, len);
+		assert_memory_equal(u, t, len);
+		ctw_gzcache_stats(c, &reused, &compressed);
+		if (round == 0) {
+			assert_int_equal(reused, 0);
+			first_units = compressed;
+			assert_true(first_units > 3 && first_units < 100);
+		} else if (round == 2) {
+			assert_int_equal(compressed, 1);
+			assert_int_equal(reused + 1, first_units);
+		} else {
+			/* round 1: as round 0; round 3: back to round 1's text,
+			 * whose changed unit round 2 replaced */
+			assert_int_equal(compressed, round == 3 ? 1 : 0);
+			assert_int_equal(reused + compressed, first_units);
+		}
+		free(u);
+		free(z);
+		free(t);
+		free(segs);
+	}
+	/* without segments: one unit, still a valid gzip */
+	char *z;
+	size_t zl, ul;
+	assert_int_equal(ctw_gzcache_compress(c, "abc\n", 4, NULL, 0, &z, &zl), 0);
+	char *u = gunzip(z, zl, &ul);
+	assert_int_equal(ul, 4);
+	assert_memory_equal(u, "abc\n", 4);
+	free(u);
+	free(z);
+	assert_int_equal(ctw_gzcache_compress(c, "", 0, NULL, 0, &z, &zl), 0);
+	u = gunzip(z, zl, &ul);
+	assert_int_equal(ul, 0);
+	free(u);
+	free(z);
+	ctw_gzcache_free(c);
+	ctw_metrics_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_block_same_text),
+		cmocka_unit_test(test_block_checks),
+		cmocka_unit_test(test_family_again_segments),
+		cmocka_unit_test(test_gzcache_reuse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
