@@ -109,6 +109,9 @@ struct ctw_agent {
 	struct running mods[MAX_MODULES];
 	size_t nmods;
 	int epfd, sigfd, tfd, debounce_fd, inofd;
+	struct ctw_cgroup_stream *stream;
+	uint64_t stream_lost;	  /* records the stream lost, as last seen */
+	uint64_t expire_check_ns; /* last look for containers past the grace */
 	struct watch *watches;
 	struct counter *events, *lost;
 	size_t nevents, nlost;
@@ -154,7 +157,7 @@ static const struct {
 	{"host_root", "/", "where runtimes' files are (Docker, containerd, CRI-O)"},
 	{"state_dir", "", "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)"},
 	{"discovery_interval", "5s", "periodic rescan of the cgroup tree"},
-	{"exit_grace", "0s",
+	{"exit_grace", "60s",
 	 "keep an exited container's series this long (e.g. the scrape interval)"},
 	{"log_level", "info", "error|warn|info|debug"},
 	{"log_format", "text", "text|json"},
@@ -357,8 +360,11 @@ void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n)
 
 void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id, uint64_t n)
 {
-	/* Losses of cgroups that are not (or no longer) containers are kept
-	 * under cgroup id 0 (container=""), so the table stays bounded. */
+	/* Named by the kernel-fed identity: a container new since the last
+	 * scan, or gone and kept for the exit grace, is known.  Losses of
+	 * cgroups that are not (or no longer) containers are kept under cgroup
+	 * id 0 (container=""), so the table stays bounded. */
+	ctw_agent_identity_sync(a);
 	if (a->reg && !ctw_registry_lookup(a->reg, cgroup_id))
 		cgroup_id = 0;
 	else if (a->reg)
@@ -488,6 +494,34 @@ static void rescan(struct ctw_agent *a)
 		if (a->mods[i].up && a->mods[i].mod->rescanned)
 			a->mods[i].mod->rescanned(a->mods[i].state);
 	a->ready = true;
+}
+
+/* The kernel's cgroup stream: containers named as their cgroup is made,
+ * their exit grace started as it goes.  A scan repairs what the ring lost
+ * and drops what outlived the grace. */
+static void on_stream(void *ctx)
+{
+	struct ctw_agent *a = ctx;
+	ctw_cgroup_stream_consume(a->stream);
+	uint64_t lost = ctw_cgroup_stream_lost(a->stream), now = ctw_now_ns();
+	/* expiry needs no more than a second's precision: under churn a scan
+	 * per record would keep the loop busy */
+	bool expire = now - a->expire_check_ns >= 1000000000ull;
+	if (expire)
+		a->expire_check_ns = now;
+	if (lost != a->stream_lost || (expire && ctw_registry_expired(a->reg))) {
+		if (lost != a->stream_lost)
+			pr_info("cgroup stream: %llu records lost: rescanning",
+				(unsigned long long)(lost - a->stream_lost));
+		a->stream_lost = lost;
+		rescan(a);
+	}
+}
+
+void ctw_agent_identity_sync(struct ctw_agent *a)
+{
+	if (a->stream)
+		ctw_cgroup_stream_consume(a->stream);
 }
 
 /* ---- self metrics ---- */
@@ -1037,6 +1071,14 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 			goto out_stop;
 		}
 	}
+	/* the kernel's cgroup stream before the first scan: no cgroup made in
+	 * between is missed (one seen twice is the same) */
+	a->stream = ctw_cgroup_stream_new(a->reg);
+	if (!a->stream)
+		pr_warn("cgroup stream: %s (discovery by scan only)", strerror(errno));
+	else if ((rc = ctw_agent_watch_fd(a, ctw_cgroup_stream_fd(a->stream), on_stream, a)) < 0)
+		pr_warn("cgroup stream: watch: %s (discovery by scan only)", strerror(-rc));
+	rc = 0;
 	rescan(a);
 	pthread_mutex_unlock(&a->lock);
 	arm_timer(a->tfd, interval_ns, true);
@@ -1151,6 +1193,10 @@ out_stop:
 	a->http = NULL;
 	pthread_mutex_lock(&a->lock);
 	stop_modules(a);
+	if (a->stream)
+		ctw_agent_unwatch_fd(a, ctw_cgroup_stream_fd(a->stream));
+	ctw_cgroup_stream_free(a->stream);
+	a->stream = NULL;
 	pthread_mutex_unlock(&a->lock);
 out_close:
 	for (int *fd = &a->epfd; fd <= &a->inofd; fd++) {

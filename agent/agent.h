@@ -53,6 +53,9 @@ void ctw_agent_module_register(const struct ctw_agent_module *mod);
 
 /* Call cb(ctx) from the event loop (lock held) whenever fd is readable. */
 int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void *ctx);
+/* Feed what the kernel's cgroup stream holds to the registry now (lock
+ * held): before a module names a cgroup that may be new (or just gone). */
+void ctw_agent_identity_sync(struct ctw_agent *a);
 /* The agent's registry, for modules naming containers. */
 struct ctw_registry *ctw_agent_registry(struct ctw_agent *a);
 /* Count a ring-buffer event / loss for ctrwatch_events_total and

@@ -139,6 +139,34 @@ const char *ctw_registry_cgroup_root(const struct ctw_registry *r);
 int ctw_cgroup_parse_path(const char *rel, struct ctw_container *out);
 const char *ctw_runtime_kind_name(enum ctw_runtime_kind k);
 
+/* What the kernel's cgroup stream (ctw_cgroup_stream) says, as it
+ * happens: a cgroup made (rel: its path below the v2 mount) is a new
+ * container (the added hook runs), or nested in a known one (it counts as
+ * that container from now on), or neither (ignored); a container's own
+ * cgroup gone starts its exit grace: true when id was one.  Nested ids stay
+ * with their container until it is dropped. */
+void ctw_registry_cgroup_made(struct ctw_registry *r, uint64_t id, uint64_t parent_id,
+			      const char *rel);
+bool ctw_registry_cgroup_gone(struct ctw_registry *r, uint64_t id);
+/* Has a gone container outlived the grace (then a scan drops it)? */
+bool ctw_registry_expired(const struct ctw_registry *r);
+
+/* ---- the kernel's cgroup stream ---- */
+
+/* bpf/cgroups.bpf.c on cgroup_mkdir/cgroup_rmdir, fed to a registry. */
+struct ctw_cgroup_stream;
+/* Load and attach; NULL and errno set on failure. */
+struct ctw_cgroup_stream *ctw_cgroup_stream_new(struct ctw_registry *r);
+void ctw_cgroup_stream_free(struct ctw_cgroup_stream *s);
+/* An fd to poll for readability. */
+int ctw_cgroup_stream_fd(const struct ctw_cgroup_stream *s);
+/* Feed what arrived to the registry; returns records read or -errno. */
+int ctw_cgroup_stream_consume(struct ctw_cgroup_stream *s);
+/* Records the ring could not take so far (then rescan the registry). */
+uint64_t ctw_cgroup_stream_lost(const struct ctw_cgroup_stream *s);
+/* Records read so far, by type (made, gone). */
+void ctw_cgroup_stream_counts(const struct ctw_cgroup_stream *s, uint64_t *made, uint64_t *gone);
+
 /* ---- cgroups ---- */
 
 /* Resource usage from cgroup files (v2, or v1 controllers on hybrid hosts). */

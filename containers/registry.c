@@ -423,6 +423,19 @@ int ctw_registry_scan(struct ctw_registry *r)
 			v1_of_pid(r, ne);
 	}
 
+	/* Cgroups that went from inside a container that lives on stay its
+	 * (modules still read their final counts by their ids). */
+	for (size_t k = 0; k < r->ids.cap; k++) {
+		size_t j, nj;
+		uint64_t key = r->ids.keys[k];
+		if (!key || idmap_get(&s.ids, key, &j))
+			continue;
+		uint64_t owner = r->ents[r->ids.vals[k]]->c.cgroup_id;
+		if (owner != key && idmap_get(&s.ids, owner, &nj) &&
+		    s.ents[nj]->c.cgroup_id == owner)
+			idmap_put(&s.ids, key, nj);
+	}
+
 	/* Containers that went away stay for the grace period, so that their
 	 * last counts reach at least one more scrape. */
 	if (r->grace_ns) {
@@ -514,4 +527,75 @@ size_t ctw_registry_cgroup_ids(const struct ctw_registry *r,
 		n++;
 	}
 	return n;
+}
+
+/* ---- the kernel's stream (stream.c) ---- */
+
+/* ctrwatch's own container whose cgroup is abs: its state is named by the
+ * cgroup's last component (runtime/cgroup.c makes <parent>/<id>). */
+static bool ctrwatch_container_at(struct ctw_registry *r, const char *abs, struct entry *e)
+{
+	const char *base = strrchr(abs, '/');
+	char p[PATH_MAX * 2];
+	if (!base || !base[1] || strchr(base + 1, '.'))
+		return false;
+	snprintf(p, sizeof(p), "%s/%s/state.json", r->state_dir, base + 1);
+	return ctw_path_exists(p) && ctrwatch_read_state(p, e) && !strcmp(e->c.cgroup_path, abs);
+}
+
+void ctw_registry_cgroup_made(struct ctw_registry *r, uint64_t id, uint64_t parent_id,
+			      const char *rel)
+{
+	size_t j;
+	if (!id || idmap_get(&r->ids, id, &j))
+		return; /* known already (a scan saw it first) */
+	if (parent_id && idmap_get(&r->ids, parent_id, &j)) {
+		/* nested in a container: counts as it from now on */
+		idmap_put(&r->ids, id, j);
+		return;
+	}
+	char abs[PATH_MAX * 2];
+	snprintf(abs, sizeof(abs), "%s%s", r->cgroup_root, rel);
+	struct entry *e = xcalloc(1, sizeof(*e));
+	if (!ctrwatch_container_at(r, abs, e)) {
+		struct ctw_container c;
+		if (ctw_cgroup_parse_path(rel, &c) != 1) {
+			pr_debug("discovery: cgroup %llu %s: no container", (unsigned long long)id,
+				 rel);
+			free(e);
+			return;
+		}
+		e->c = c;
+	}
+	e->c.cgroup_id = id;
+	ctw_strlcpy(e->c.cgroup_path, abs, sizeof(e->c.cgroup_path));
+	enrich(r, e);
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 32;
+		r->ents = xrealloc(r->ents, r->cap * sizeof(*r->ents));
+	}
+	r->ents[r->n] = e;
+	idmap_put(&r->ids, id, r->n);
+	r->n++;
+	if (r->added)
+		r->added(r->hook_ctx, &e->c);
+}
+
+bool ctw_registry_cgroup_gone(struct ctw_registry *r, uint64_t id)
+{
+	size_t j;
+	if (!idmap_get(&r->ids, id, &j) || r->ents[j]->c.cgroup_id != id)
+		return false; /* no container's own cgroup (nested ones stay with it) */
+	if (!r->ents[j]->gone_since_ns)
+		r->ents[j]->gone_since_ns = ctw_now_ns();
+	return true;
+}
+
+bool ctw_registry_expired(const struct ctw_registry *r)
+{
+	uint64_t now = ctw_now_ns();
+	for (size_t i = 0; i < r->n; i++)
+		if (r->ents[i]->gone_since_ns && now - r->ents[i]->gone_since_ns >= r->grace_ns)
+			return true;
+	return false;
 }

@@ -303,10 +303,13 @@ static void table_add(struct ctw_trace *t, uint64_t cgroup_id)
 
 		if (v == cgroup_id)
 			return;
-		if (!v) {
-			__atomic_store_n(e, cgroup_id, __ATOMIC_RELEASE);
+		/* compare-and-swap: the program takes entries too (cgroups
+		 * made inside traced ones) */
+		if (!v && __atomic_compare_exchange_n(e, &v, cgroup_id, false, __ATOMIC_RELEASE,
+						      __ATOMIC_RELAXED))
 			return;
-		}
+		if (v == cgroup_id)
+			return;
 	}
 	__atomic_store_n(&bss->traced_use_hash, 1, __ATOMIC_RELEASE);
 }

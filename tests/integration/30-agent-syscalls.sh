@@ -12,15 +12,15 @@ require_root
 require_cmd curl jq bpftool promtool
 
 port=$(free_port)
-agent_start "$port" --discovery-interval 1s || exit 1
+# (--exit-grace 0s: the series of exited containers must go at once here)
+agent_start "$port" --discovery-interval 1s --exit-grace 0s || exit 1
 apid=$AGENT_PID
 progs=$(agent_prog_ids "$apid" | tr '\n' ' ')
 t_match "the agent holds BPF programs (ids: $progs)" '[0-9]' "$progs"
 
 # Two more agents with bounded syscall sets watch the same containers (the
-# top one also accounts time, with sys_enter); the list one gets no slots (CTRWATCH_SYSCOUNT_SLOTS=0): it counts every
-# container through the kernel's overflow hash, the main agent through
-# slots, and the two must agree.
+# top one also accounts time, with sys_enter); the three count the same
+# kernel events each in their own maps and must agree.
 port_top=$(free_port)
 "$CTW_BIN" agent --listen "127.0.0.1:$port_top" --syscalls top:3 --syscall-time --metrics syscalls \
 	>"$CTW_WORK/agent-top.log" 2>&1 &

@@ -613,6 +613,49 @@ static void test_keyed(void **state)
 	assert_false(ctw_read_keyed_u64(p, "oom", &v));
 }
 
+/* The kernel's stream: a container made, a cgroup nested in it, both gone
+ * with scans in between: the nested id names the container to the end of
+ * the grace, and the container is kept for the grace. */
+static void test_stream(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope/nested");
+	char cg[PATH_MAX * 2], st[PATH_MAX * 2], p[PATH_MAX * 2];
+	snprintf(cg, sizeof(cg), "%s/cg", root);
+	snprintf(st, sizeof(st), "%s/state", root);
+	struct ctw_registry_opts o = {
+		.cgroup_root = cg, .state_dir = st, .grace_ns = 5000000000ull};
+	struct ctw_registry *r = ctw_registry_new(&o);
+	ctw_registry_set_hooks(r, h_added, h_removed, NULL, NULL);
+	nadded = nremoved = 0;
+	uint64_t id = ino("cg/system.slice/docker-" ID1 ".scope");
+	uint64_t nested = ino("cg/system.slice/docker-" ID1 ".scope/nested");
+	ctw_registry_cgroup_made(r, id, ino("cg/system.slice"),
+				 "/system.slice/docker-" ID1 ".scope");
+	assert_int_equal(nadded, 1);
+	assert_non_null(ctw_registry_lookup(r, id));
+	ctw_registry_cgroup_made(r, nested, id, "/system.slice/docker-" ID1 ".scope/nested");
+	assert_ptr_equal(ctw_registry_lookup(r, nested), ctw_registry_lookup(r, id));
+	/* not a container, not nested in one */
+	ctw_registry_cgroup_made(r, 999999999, 1, "/system.slice/ssh.service");
+	assert_null(ctw_registry_lookup(r, 999999999));
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nadded, 1);
+	/* the nested cgroup goes, a scan, then the container goes, a scan */
+	snprintf(p, sizeof(p), "%s/cg/system.slice/docker-" ID1 ".scope/nested", root);
+	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_non_null(ctw_registry_lookup(r, nested));
+	snprintf(p, sizeof(p), "%s/cg/system.slice/docker-" ID1 ".scope", root);
+	assert_int_equal(rmdir(p), 0);
+	assert_true(ctw_registry_cgroup_gone(r, id));
+	assert_false(ctw_registry_cgroup_gone(r, nested));
+	assert_false(ctw_registry_expired(r));
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nremoved, 0);
+	assert_ptr_equal(ctw_registry_lookup(r, nested), ctw_registry_lookup(r, id));
+	ctw_registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -626,6 +669,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

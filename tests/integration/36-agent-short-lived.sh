@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Short-lived containers counted exactly (issue 15): each a cgroup in
+# Docker's layout below this test's cgroup, made, run and removed the way a
+# runtime does it, with a static workload that makes a known number of
+# syscalls (ctw-testinit workload: G getppid, O openat, E children that
+# execve once, C refused connects).  After the cgroup is gone, the agent
+# must still show every count exactly (the kernel keyed them on the cgroup
+# from its first syscall; the final counts are kept for --exit-grace):
+#   - containers living 10 ms, 50 ms, 200 ms and 1 s;
+#   - one that moves into a cgroup it makes inside its own (nested) first;
+#   - 20 started in parallel with distinct counts (nothing crossed);
+#   - and their series gone once the exit grace has passed.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/agent-lib.bash"
+require_root
+require_cmd curl
+H=$CTW_BUILD/tests/helpers/ctw-testinit
+[ -x "$H" ] || { t_skip "36-agent-short-lived" "no $H (make all)"; exit 0; }
+
+base=$(cgroup2_dir "$CTW_RUN_ID-agent36")
+on_exit "cg_rmdir '$base'"
+mkdir -p "$base/system.slice" || exit 1
+hex() { printf '%s' "$1-$$" | sha256sum | cut -c1-64; }
+
+# one agent keeps exited containers long enough for every check on a busy
+# machine, a second one 2 s only (their series must go)
+port2=$(free_port)
+agent_start "$port2" --metrics syscalls --exit-grace 2s --discovery-interval 1s || exit 1
+port=$(free_port)
+agent_start "$port" --metrics syscalls --exit-grace 120s --discovery-interval 1s ${AGENT36_ARGS:-} || exit 1
+
+# run_one NAME G O E C MS [nested]: the workload in a new container cgroup,
+# which is removed as soon as the workload exits (as runtimes do)
+run_one() {
+	local id d
+	id=$(hex "$1")
+	d=$base/system.slice/docker-$id.scope
+	mkdir "$d" || return 1
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec "$@"' sh "$d" \
+		"$H" workload "$2" "$3" "$4" "$5" "$6" ${7:+"$d/$7"}
+	[ -z "${7:-}" ] || rmdir "$d/$7"
+	rmdir "$d"
+}
+value() { # metrics name syscall
+	series_sum "$1" "^ctrwatch_syscalls_total\\{container=\"${2:0:12}\",syscall=\"$3\"\\}"
+}
+# check NAME G O E C: every count exact (execve: the shell's exec of the
+# workload, then one per child; exit_group: the workload and its children;
+# a nested workload opens cgroup.procs once more)
+check() {
+	local m id
+	m=$(scrape "$port")
+	id=$(hex "$1")
+	t_eq "$1: getppid exact after exit" "$2" "$(value "$m" "$id" getppid)"
+	t_eq "$1: openat exact" "$3" "$(value "$m" "$id" openat)"
+	t_eq "$1: execve exact" "$(($4 + 1))" "$(value "$m" "$id" execve)"
+	t_eq "$1: connect exact" "$5" "$(value "$m" "$id" connect)"
+	t_eq "$1: exit_group exact" "$(($4 + 1))" "$(value "$m" "$id" exit_group)"
+}
+
+run_one life10ms 1001 11 1 1 10
+run_one life50ms 1002 12 2 2 50
+run_one life200ms 1003 13 3 3 200
+run_one life1s 1004 14 4 4 1000
+run_one nested 1005 15 2 1 10 inner
+sleep 0.3 # the last slots retired at the next pass (a scrape does one)
+check life10ms 1001 11 1 1
+check life50ms 1002 12 2 2
+check life200ms 1003 13 3 3
+check life1s 1004 14 4 4
+check nested 1005 16 2 1
+
+# 20 at once, each its own counts
+pids=()
+for i in $(seq 1 20); do
+	run_one par$i $((2000 + i)) $((i * 3)) $((i % 3)) $((i % 4)) 20 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+sleep 0.3
+m=$(scrape "$port")
+bad=0
+for i in $(seq 1 20); do
+	id=$(hex par$i)
+	got="$(value "$m" "$id" getppid) $(value "$m" "$id" openat) $(value "$m" "$id" execve)"
+	want="$((2000 + i)) $((i * 3)) $((i % 3 + 1))"
+	[ "$got" = "$want" ] || {
+		bad=$((bad + 1))
+		echo "# par$i ${id:0:12}: getppid openat execve $got, want $want"
+		grep -E "dropped|${id:0:12}" "$AGENT_LOG" | sed "s/^/# log: /" | tail -5
+	}
+done
+t_eq "20 parallel containers: getppid, openat and execve exact for each (wrong counts)" 0 "$bad"
+t_eq "no count unattributed" 0 "$(series_value "$m" '^ctrwatch_syscall_counts_lost_total ')"
+
+# after the exit grace (2 s) and a discovery interval, the series go
+gone() { ! scrape "$port2" | grep -q "container=\"${1:0:12}\""; }
+t_ok "series of an exited container gone after the exit grace" wait_for 15 gone "$(hex life10ms)"
+agent_stop; rc=$?
+t_eq "the agent stops cleanly" 0 "$rc"
