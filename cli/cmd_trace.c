@@ -30,24 +30,15 @@ static void trace_usage(FILE *out)
 	      "  [web] 1234 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY|O_CLOEXEC) = 3\n"
 	      "  [web] 1234 stat(\"/nope\", 0x7ffc...) = -1 ENOENT (No such file or directory)\n"
 	      "\n"
-	      "CONTAINER is a container's name or id as its engine knows it (ctrwatch,
-"
-	      "Docker, Podman, containerd's NAMESPACE/ID, a Kubernetes container name; see
-"
-	      "`ctrwatch containers`), NAMESPACE/POD/CONTAINER or POD/CONTAINER for a
-"
-	      "Kubernetes container, a unique id prefix, a cgroup v2 path (absolute, or
-"
-	      "relative to the cgroup v2 mount) or a PID (its cgroup).  A name that more than
-"
-	      "one container has is an error that lists them: pick one by its full form or
-"
-	      "id, or narrow with -n/--namespace and --pod.  Every cgroup below it is traced
-"
-	      "too, also one made later (from its first syscall).  With `-- IMAGE CMD...` a
-"
-	      "new container is started as `ctrwatch run` would and traced from its very first
-"
+	      "CONTAINER is a container's name or id as its engine knows it (ctrwatch,\n"
+	      "Docker, Podman, containerd's NAMESPACE/ID, a Kubernetes container name; see\n"
+	      "`ctrwatch containers`), NAMESPACE/POD/CONTAINER or POD/CONTAINER for a\n"
+	      "Kubernetes container, a unique id prefix, a cgroup v2 path (absolute, or\n"
+	      "relative to the cgroup v2 mount) or a PID (its cgroup).  A name that more than\n"
+	      "one container has is an error that lists them: pick one by its full form or\n"
+	      "id, or narrow with -n/--namespace and --pod.  Every cgroup below it is traced\n"
+	      "too, also one made later (from its first syscall).  With `-- IMAGE CMD...` a\n"
+	      "new container is started as `ctrwatch run` would and traced from its very first\n"
 	      "syscall; the exit status is then the command's.  Otherwise tracing runs until\n"
 	      "Ctrl-C or until every traced cgroup is gone.  Events the ring buffer could not\n"
 	      "take are counted in the kernel per container and reported at the end.\n"
