@@ -374,6 +374,10 @@ static void enrich(struct ctw_registry *r, struct entry *e)
 	if (eng && eng->enrich)
 		eng->enrich(&ctx, &e->c);
 	engine_oci_enrich(&ctx, e->c.cgroup_path + strlen(r->cgroup_root), &e->c);
+	/* Seen at its mkdir, before any process and before the runtime wrote
+	 * its state: looked at again by the next scans until it has one. */
+	if (!e->c.pid)
+		e->enriched = false;
 	if (e->c.pod_uid[0] && e->c.pid > 0) {
 		if (!e->c.pod[0])
 			read_in_container(r, e->c.pid, "/etc/hostname", e->c.pod, sizeof(e->c.pod));
@@ -409,8 +413,11 @@ int ctw_registry_scan(struct ctw_registry *r)
 	for (size_t i = 0; i < s.n; i++) {
 		size_t j;
 		struct entry *ne = s.ents[i];
-		if (ne->carried)
-			continue; /* moved over by walk() */
+		if (ne->carried) { /* moved over by walk() */
+			if (!ne->enriched)
+				enrich(r, ne);
+			continue;
+		}
 		if (ne->c.runtime != CTW_RT_CTRWATCH && idmap_get(&r->ids, ne->c.cgroup_id, &j) &&
 		    r->ents[j]->c.cgroup_id == ne->c.cgroup_id) {
 			free(ne);

@@ -43,6 +43,14 @@ t_match "agent: app named" "ctrwatch_container_info\{container=\"app\",container
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'ctrwatch_syscalls_total{container=\"web\",.*syscall=\"openat\"'"
 t_cmp "agent: web's openat calls counted under its name" \
 	"$(series_sum "$(scrape "$port")" 'ctrwatch_syscalls_total\{container="web",.*syscall="openat"')" -gt 0
+# a container started while the agent runs (its cgroup seen at mkdir, before
+# runc wrote its state or a process was in it) is named too
+dk run -d --name late --network none ctwtest/busybox:1 sleep 600 >/dev/null
+late_id=$(dk inspect -f '{{.Id}}' late)
+wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'container=\"late\",container_id=\"$late_id\"'"
+t_match "agent: a container started later is named" \
+	"ctrwatch_container_info\{container=\"late\",container_id=\"$late_id\",image=\"ctwtest/busybox:1\",runtime=\"docker\"" \
+	"$(scrape "$port")"
 agent_stop
 
 # ---- ctrwatch containers ----
@@ -73,6 +81,6 @@ timeout -s INT 1 "$CTW_BIN" trace "${app_id:0:12}" >/dev/null 2>"$out.err"
 t_match "trace by id prefix picks the Docker one" "attached to app \(cgroup $(stat -c %i "$(eng_cgroup2 "$DOCKER_CG")/$app_id")\)" "$(cat "$out.err")"
 
 # ---- stopping ----
-dk rm -f web app >/dev/null
+dk rm -f web app late >/dev/null
 t_ok "dockerd stops by PID" eng_stop "$DOCKER_PID"
 t_fail "dockerd is gone" kill -0 "$DOCKER_PID"
