@@ -43,9 +43,11 @@ t_match "agent: app named" "ctrwatch_container_info\{container=\"app\",container
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'ctrwatch_syscalls_total{container=\"web\",.*syscall=\"openat\"'"
 t_cmp "agent: web's openat calls counted under its name" \
 	"$(series_sum "$(scrape "$port")" 'ctrwatch_syscalls_total\{container="web",.*syscall="openat"')" -gt 0
-# a container started while the agent runs (its cgroup seen at mkdir, before
-# runc wrote its state or a process was in it) is named too
-dk run -d --name late --network none ctwtest/busybox:1 sleep 600 >/dev/null
+# a container started while the agent runs, in Docker's own layout (.../docker/<id>,
+# recognised at the cgroup's mkdir, before runc wrote its state or a process
+# was in it) is named too
+dk run -d --name late --cgroup-parent "$ENG_CG/docker" --network none ctwtest/busybox:1 \
+	sleep 600 >/dev/null
 late_id=$(dk inspect -f '{{.Id}}' late)
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'container=\"late\",container_id=\"$late_id\"'"
 t_match "agent: a container started later is named" \
