@@ -32,6 +32,7 @@ enum ctw_runtime_kind {
 	CTW_RT_CRIO,
 	CTW_RT_PODMAN,
 	CTW_RT_KUBELET, /* a pod cgroup whose runtime could not be told */
+	CTW_RT_OCI,	/* a plain runc or crun container (no engine) */
 	CTW_RT_UNKNOWN,
 };
 

@@ -128,6 +128,7 @@ const char *ctw_runtime_kind_name(enum ctw_runtime_kind k)
 	case CTW_RT_CRIO: return "cri-o";
 	case CTW_RT_PODMAN: return "podman";
 	case CTW_RT_KUBELET: return "kubelet";
+	case CTW_RT_OCI: return "oci";
 	case CTW_RT_UNKNOWN: break;
 	}
 	return "unknown";

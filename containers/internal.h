@@ -67,6 +67,7 @@ struct ctw_registry {
 /* Where an engine's files are: below host_root ("" = the host's /). */
 struct engine_ctx {
 	const char *host_root;
+	const char *proc_root; /* "/proc", or the host's as mounted in a pod */
 };
 
 struct ctw_engine {

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "oci.h"
 #include "../lib/lib.h"
 
 /* ---- id map ---- */
@@ -232,11 +233,15 @@ static struct entry *container_at(struct scan *s, uint64_t id, const char *abs)
 	}
 	struct ctw_container c;
 	size_t oj;
-	if (ctw_cgroup_parse_path(rel, &c) != 1)
-		return NULL;
 	const struct ctw_registry *r = s->r;
-	if (idmap_get(&r->ids, id, &oj) && r->ents[oj]->c.cgroup_id == id &&
-	    r->ents[oj]->c.runtime != CTW_RT_CTRWATCH && !r->ents[oj]->carried) {
+	bool known = idmap_get(&r->ids, id, &oj) && r->ents[oj]->c.cgroup_id == id &&
+		     r->ents[oj]->c.runtime != CTW_RT_CTRWATCH && !r->ents[oj]->carried;
+	struct engine_ctx ectx = {.host_root = r->host_root, .proc_root = r->proc_root};
+	/* no engine's layout: a runc/crun container found through its runtime
+	 * (engine_oci.c), whatever its cgroup path */
+	if (!known && ctw_cgroup_parse_path(rel, &c) != 1 && !engine_oci_match(&ectx, abs, rel, &c))
+		return NULL;
+	if (known) {
 		/* Known from the last scan: carried over as it is (with what
 		 * enrichment learned), moved, not made anew. */
 		struct entry *e = r->ents[oj];
@@ -365,9 +370,14 @@ static void enrich(struct ctw_registry *r, struct entry *e)
 		return;
 	e->enriched = true;
 	const struct ctw_engine *eng = ctw_engine_of(e->c.runtime);
-	struct engine_ctx ctx = {.host_root = r->host_root};
+	struct engine_ctx ctx = {.host_root = r->host_root, .proc_root = r->proc_root};
 	if (eng && eng->enrich)
 		eng->enrich(&ctx, &e->c);
+	engine_oci_enrich(&ctx, e->c.cgroup_path + strlen(r->cgroup_root), &e->c);
+	/* Seen at its mkdir, before any process and before the runtime wrote
+	 * its state: looked at again by the next scans until it has one. */
+	if (!e->c.pid)
+		e->enriched = false;
 	if (e->c.pod_uid[0] && e->c.pid > 0) {
 		if (!e->c.pod[0])
 			read_in_container(r, e->c.pid, "/etc/hostname", e->c.pod, sizeof(e->c.pod));
@@ -403,8 +413,11 @@ int ctw_registry_scan(struct ctw_registry *r)
 	for (size_t i = 0; i < s.n; i++) {
 		size_t j;
 		struct entry *ne = s.ents[i];
-		if (ne->carried)
-			continue; /* moved over by walk() */
+		if (ne->carried) { /* moved over by walk() */
+			if (!ne->enriched)
+				enrich(r, ne);
+			continue;
+		}
 		if (ne->c.runtime != CTW_RT_CTRWATCH && idmap_get(&r->ids, ne->c.cgroup_id, &j) &&
 		    r->ents[j]->c.cgroup_id == ne->c.cgroup_id) {
 			free(ne);

@@ -15,7 +15,7 @@
 require_root
 require_cmd curl chroot mkfifo
 
-base=$(cgroup2_dir "$CTW_RUN_ID-agent35")
+base=$(cgroup2_dir "$CTW_RUN_ID-agent36")
 hex() { printf '%s' "$1$$" | sha256sum | cut -c1-64; }
 K1=$(hex symlink) K2=$(hex fifo) K3=$(hex plain)
 U=0b1c2d3e-aaaa-bbbb-cccc-3535353
