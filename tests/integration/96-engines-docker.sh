@@ -70,7 +70,7 @@ t_match "containers: a table row for web" "^${web_id:0:12} +docker +web +- +- +c
 out=$CTW_WORK/t96-trace.txt
 timeout -s INT 6 "$CTW_BIN" trace -e trace=openat web >"$out" 2>"$out.err"
 t_match "trace web: attached to the Docker container by name" "attached to web \(cgroup $web_cgid\)" "$(cat "$out.err")"
-t_match "trace web: its openat of /etc/hostname" '^\[web\] [0-9]+ openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
+t_match "trace web: its openat of /etc/hostname" '^\[pid +[0-9]+\] openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
 
 # ---- a name two containers share ----
 "$CTW_BIN" run -d --name app busybox sleep 600 >/dev/null

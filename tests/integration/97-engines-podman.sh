@@ -43,7 +43,7 @@ t_eq "containers --json: pweb's labels (libpod's state)" "pdemo be" \
 out=$CTW_WORK/t97-trace.txt
 timeout -s INT 6 "$CTW_BIN" trace -e trace=openat pweb >"$out" 2>"$out.err"
 t_match "trace pweb: attached by name" "attached to pweb \(cgroup $cgid\)" "$(cat "$out.err")"
-t_match "trace pweb: its openat of /etc/hostname" '^\[pweb\] [0-9]+ openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
+t_match "trace pweb: its openat of /etc/hostname" '^\[pid +[0-9]+\] openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
 
 t_ok "podman rm -f" pm rm -f -t 0 pweb
 t_fail "its cgroup is gone" test -d "$cg"

@@ -55,7 +55,7 @@ t_match "the error lists shop/app" 'shop/app \(containerd' "$err"
 t_match "the error lists lab/app" 'lab/app \(containerd' "$err"
 timeout -s INT 6 "$CTW_BIN" trace -n shop -e trace=openat app >"$out" 2>"$out.err"
 t_match "trace -n shop app: attached to shop/app" "attached to shop/app \(cgroup $cgid\)" "$(cat "$out.err")"
-t_match "trace -n shop app: its openat of /etc/hostname" '^\[shop/app\] [0-9]+ openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
+t_match "trace -n shop app: its openat of /etc/hostname" '^\[pid +[0-9]+\] openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
 timeout -s INT 1 "$CTW_BIN" trace lab/app >/dev/null 2>"$out.err"
 t_match "trace lab/app: the full name picks one" "attached to lab/app" "$(cat "$out.err")"
 
