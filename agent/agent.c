@@ -382,10 +382,11 @@ int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd)
 	return 0;
 }
 
-size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels, size_t max)
+size_t ctw_agent_container_labels(const struct ctw_container *c, char id[CTW_SHORT_ID_SIZE],
+				  const char **labels, size_t max)
 {
 	size_t n = 0;
-	if (max < 7)
+	if (max < 9)
 		return 0;
 	labels[n++] = "container";
 	labels[n++] = c->name;
@@ -397,6 +398,8 @@ size_t ctw_agent_container_labels(const struct ctw_container *c, const char **la
 		labels[n++] = "namespace";
 		labels[n++] = c->namespace_;
 	}
+	labels[n++] = "container_id";
+	labels[n++] = ctw_container_short_id(c->id, id);
 	labels[n] = NULL;
 	return n;
 }
@@ -594,8 +597,10 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 		const struct ctw_container *c =
 			a->lost[i].cgroup_id ? ctw_registry_lookup(a->reg, a->lost[i].cgroup_id)
 					     : NULL;
+		char cid[CTW_SHORT_ID_SIZE] = "";
 		ctw_metrics_sample(m,
-				   LBL("source", a->lost[i].source, "container", c ? c->name : ""),
+				   LBL("source", a->lost[i].source, "container", c ? c->name : "",
+				       "container_id", c ? ctw_container_short_id(c->id, cid) : ""),
 				   (double)a->lost[i].n);
 	}
 	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers known to the agent.");
@@ -690,7 +695,8 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 		for (size_t i = 0; i < n; i++) {
 			const struct ctw_container *c = ctw_registry_at(a->reg, i);
 			const char *l[16];
-			size_t k = ctw_agent_container_labels(c, l, 12);
+			char cid[CTW_SHORT_ID_SIZE];
+			size_t k = ctw_agent_container_labels(c, cid, l, 12);
 			const struct ctw_cgroup_resources *r = &res[i];
 			bool has = true;
 			double v = 0;
@@ -700,10 +706,10 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {
-					"container_id", c->id,
-					"image",	c->image,
-					"runtime",	ctw_runtime_kind_name(c->runtime),
-					"cgroup_id",	cgid};
+					"image",     c->image,
+					"runtime",   ctw_runtime_kind_name(c->runtime),
+					"cgroup_id", cgid,
+					"full_id",   c->id};
 				memcpy(l + k, extra, sizeof(extra));
 				l[k + ARRAY_SIZE(extra)] = NULL;
 				v = 1;

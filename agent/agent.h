@@ -94,10 +94,13 @@ bool ctw_agent_enabled(struct ctw_agent *a, const char *group);
 int ctw_agent_unwatch_fd(struct ctw_agent *a, int fd);
 /* Report a loaded BPF program for ctrwatch_bpf_program_run_seconds_total. */
 int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd);
-/* The labels every per-container series carries: container, then pod and
- * namespace when known.  Fills labels[] (NULL-terminated, room for at least
- * 7 entries; append yours after the returned count); returns the count. */
-size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels, size_t max);
+/* The labels every per-container series carries: container, pod and
+ * namespace when known, then container_id (the short id, written to id[],
+ * which must live as long as labels[]: a reused name never merges two
+ * containers' series).  Fills labels[] (NULL-terminated, room for at least
+ * 9 entries; append yours after the returned count); returns the count. */
+size_t ctw_agent_container_labels(const struct ctw_container *c, char id[CTW_SHORT_ID_SIZE],
+				  const char **labels, size_t max);
 /* Registered modules, for --help listings. */
 size_t ctw_agent_modules(const struct ctw_agent_module *const **out);
 

@@ -696,7 +696,8 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 				continue;
 			}
 			const char *l[16];
-			ctw_agent_container_labels(c, l, 12);
+			char cid[CTW_SHORT_ID_SIZE];
+			ctw_agent_container_labels(c, cid, l, 12);
 			ctw_metrics_block(m, l); /* the container's series: one block */
 			struct row other = {0};
 			size_t j = i;

@@ -60,6 +60,13 @@ struct ctw_container {
 	char labels[CTW_LABELS_SIZE];
 };
 
+/* The id every per-container series carries as container_id: a 64-hex id
+ * (Docker, containerd, CRI-O, Podman, ctrwatch) cut to its first 12
+ * characters, as `docker ps` shows it; any other id whole (runc's ids are
+ * names, which may share a prefix).  Written to out; returns out. */
+#define CTW_SHORT_ID_SIZE 72
+const char *ctw_container_short_id(const char *id, char out[CTW_SHORT_ID_SIZE]);
+
 /* Add a label (the bounds above; a key already there gets the new value
  * only when it fits).  0, or -ENOSPC when dropped. */
 int ctw_container_add_label(struct ctw_container *c, const char *key, const char *value);

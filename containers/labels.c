@@ -12,6 +12,14 @@ const char *ctw_jstr(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+const char *ctw_container_short_id(const char *id, char out[CTW_SHORT_ID_SIZE])
+{
+	size_t n = strnlen(id, CTW_SHORT_ID_SIZE);
+	bool hex64 = n == 64 && strspn(id, "0123456789abcdef") == 64;
+	snprintf(out, CTW_SHORT_ID_SIZE, "%.*s", hex64 ? 12 : (int)(CTW_SHORT_ID_SIZE - 1), id);
+	return out;
+}
+
 int ctw_container_add_label(struct ctw_container *c, const char *key, const char *value)
 {
 	size_t kl = strnlen(key, CTW_LABEL_LEN - 1), vl = strnlen(value, CTW_LABEL_LEN - 1);

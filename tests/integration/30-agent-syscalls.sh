@@ -52,35 +52,37 @@ has_info() { scrape "$port" | grep -q "^ctrwatch_container_info{container=\"$1\"
 # then; the 1 s rescan would too).
 cg_made() { [ -d "$(ctw inspect "$1" 2>/dev/null | jq -r '.[0].cgroup // empty')" ]; }
 wait_for 60 cg_made "$ctr"
+# every per-container series carries container_id: the short id (12 hex)
+cid=$(ctw inspect "$ctr" | jq -r '.[0].id' | cut -c1-12)
 t_ok "container $ctr discovered within 2 s of its cgroup" wait_for 2 has_info "$ctr"
 m=$(scrape "$port")
-before=$(series_sum "$m" "^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"openat\"\\}")
+before=$(series_sum "$m" "^ctrwatch_syscalls_total\\{container=\"$ctr\",container_id=\"$cid\",syscall=\"openat\"\\}")
 grown() {
 	local now
 	now=$(series_sum "$(scrape "$port")" \
-		"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"openat\"\\}")
+		"^ctrwatch_syscalls_total\\{container=\"$ctr\",container_id=\"$cid\",syscall=\"openat\"\\}")
 	[ "$now" -ge $((before + 1500)) ]
 }
 t_ok "openat count of $ctr grows by >= 1500 over the loop (from $before)" wait_for 90 grown
 m=$(scrape "$port")
 t_match "series carry the syscall name" \
-	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"(clone|fork|vfork|clone3)\"\\} [0-9]+" "$m"
+	"^ctrwatch_syscalls_total\\{container=\"$ctr\",container_id=\"$cid\",syscall=\"(clone|fork|vfork|clone3)\"\\} [0-9]+" "$m"
 t_match "errors counted per syscall name" \
-	'^ctrwatch_syscall_errors_total\{container="[^"]+",syscall="[a-z0-9_]+"\} [1-9]' "$m"
+	'^ctrwatch_syscall_errors_total\{container="[^"]+",container_id="[^"]+",syscall="[a-z0-9_]+"\} [1-9]' "$m"
 t_match "container info names the runtime and image" \
-	"^ctrwatch_container_info\\{container=\"$ctr\",container_id=\"[0-9a-f]{64}\",image=\"busybox\",runtime=\"ctrwatch\"" "$m"
+	"^ctrwatch_container_info\\{container=\"$ctr\",container_id=\"$cid\",image=\"busybox\",runtime=\"ctrwatch\",cgroup_id=\"[0-9]+\",full_id=\"${cid}[0-9a-f]{52}\"" "$m"
 t_match "cgroup resources of the container" \
-	"^ctrwatch_container_cpu_usage_seconds_total\\{container=\"$ctr\"\\} [0-9.e+-]+" "$m"
+	"^ctrwatch_container_cpu_usage_seconds_total\\{container=\"$ctr\",container_id=\"$cid\"\\} [0-9.e+-]+" "$m"
 t_match "memory usage of the container" \
-	"^ctrwatch_container_memory_usage_bytes\\{container=\"$ctr\"\\} [1-9]" "$m"
+	"^ctrwatch_container_memory_usage_bytes\\{container=\"$ctr\",container_id=\"$cid\"\\} [1-9]" "$m"
 
 m=$(scrape "$port_top")
 sel=$(printf '%s\n' "$m" | grep "^ctrwatch_syscalls_total{container=\"$ctr\"" | grep -vc 'syscall="other"')
 t_eq "--syscalls top:3: three syscalls per container" 3 "$sel"
 t_match "--syscalls top:3: the rest summed as syscall=\"other\"" \
-	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"other\"\\} [1-9]" "$m"
+	"^ctrwatch_syscalls_total\\{container=\"$ctr\",container_id=\"$cid\",syscall=\"other\"\\} [1-9]" "$m"
 t_match "--syscalls top:3: busy syscalls of the loop are the ones kept" \
-	"^ctrwatch_syscalls_total\\{container=\"$ctr\",syscall=\"(openat|clone|wait4|brk|close|set_robust_list|prctl)\"\\}" "$m"
+	"^ctrwatch_syscalls_total\\{container=\"$ctr\",container_id=\"$cid\",syscall=\"(openat|clone|wait4|brk|close|set_robust_list|prctl)\"\\}" "$m"
 secs=$(printf '%s\n' "$m" | grep "^ctrwatch_syscall_seconds_total{container=\"$ctr\"" |
 	awk '{ s += $NF } END { printf "%.6f", s }')
 calls=$(series_sum "$m" "^ctrwatch_syscalls_total\\{container=\"$ctr\",")
@@ -121,10 +123,10 @@ cat >"$CTRWATCH_STATE/$fake/tmp.json" <<JSON
 JSON
 mv "$CTRWATCH_STATE/$fake/tmp.json" "$CTRWATCH_STATE/$fake/state.json"
 fake_count() {
-	series_sum "$(scrape "$port")" "^ctrwatch_syscalls_total\\{container=\"$fake\",syscall=\"openat\"\\}"
+	series_sum "$(scrape "$port")" "^ctrwatch_syscalls_total\\{container=\"$fake\",container_id=\"$fake\",syscall=\"openat\"\\}"
 }
 t_ok "the state-described cgroup is counted under its name" wait_for 5 \
-	sh -c "[ \$(curl -fsS http://127.0.0.1:$port/metrics | grep -c '^ctrwatch_syscalls_total{container=\"$fake\",syscall=\"openat\"}') -eq 1 ]"
+	sh -c "[ \$(curl -fsS http://127.0.0.1:$port/metrics | grep -c '^ctrwatch_syscalls_total{container=\"$fake\",container_id=\"$fake\",syscall=\"openat\"}') -eq 1 ]"
 a=$(fake_count); sleep 1; b=$(fake_count)
 t_cmp "its openat count grows ($a -> $b)" "$b" -gt "$a"
 fake_pid=$CG_PID
@@ -133,7 +135,7 @@ fake_pid=$CG_PID
 # the workload waits 2 s for it); its calls are not
 # lost or taken back when it goes away.
 fake_errs() {
-	series_sum "$(scrape "$port")" "^ctrwatch_syscall_errors_total\\{container=\"$fake\",syscall=\"openat\"\\}"
+	series_sum "$(scrape "$port")" "^ctrwatch_syscall_errors_total\\{container=\"$fake\",container_id=\"$fake\",syscall=\"openat\"\\}"
 }
 e0=$(fake_errs)
 cg_spawn "$cg/nested30" sh -c 'sleep 2; i=0; while [ $i -lt 300 ]; do cat /nonexistent-ctw30 2>/dev/null; i=$((i+1)); done; sleep 60'

@@ -73,42 +73,42 @@ port=$(free_port)
 agent_start "$port" --host-root "$host" --discovery-interval 1s --exit-grace 5s \
 	--cgroup-root /sys/fs/cgroup || exit 1
 m=$(scrape "$port")
-info() { printf '%s\n' "$m" | grep "^ctrwatch_container_info{.*container_id=\"$1\""; }
+info() { printf '%s\n' "$m" | grep "^ctrwatch_container_info{.*full_id=\"$1\""; }
 
 t_match "Docker (systemd): name and image from config.v2.json" \
-	"container=\"web\",container_id=\"$D1\",image=\"nginx:1.25\",runtime=\"docker\"" "$(info "$D1")"
+	"container=\"web\",container_id=\"${D1:0:12}\",image=\"nginx:1.25\",runtime=\"docker\"" "$(info "$D1")"
 if [ -n "$v1" ]; then
 	t_eq "hybrid host: a v1 copy of a container's cgroup is no second container" 1 \
-		"$(printf '%s\n' "$m" | grep -c "^ctrwatch_container_info{.*container_id=\"$D1\"")"
+		"$(printf '%s\n' "$m" | grep -c "^ctrwatch_container_info{.*full_id=\"$D1\"")"
 fi
 t_match "Docker (cgroupfs /docker/<id>): pod labels from dockershim labels" \
-	"container=\"redis\",pod=\"old-pod\",namespace=\"kube-old\",container_id=\"$D2\",image=\"redis:7\",runtime=\"docker\"" \
+	"container=\"redis\",pod=\"old-pod\",namespace=\"kube-old\",container_id=\"${D2:0:12}\",image=\"redis:7\",runtime=\"docker\"" \
 	"$(info "$D2")"
 t_match "containerd outside Kubernetes: short id as the name" \
-	"container=\"${C1:0:12}\",container_id=\"$C1\",image=\"\",runtime=\"containerd\"" "$(info "$C1")"
+	"container=\"${C1:0:12}\",container_id=\"${C1:0:12}\",image=\"\",runtime=\"containerd\"" "$(info "$C1")"
 t_match "CRI-O pod: names from the OCI annotations" \
-	"container=\"db\",pod=\"db-0\",namespace=\"data\",container_id=\"$R1\",image=\"postgres:16\",runtime=\"cri-o\"" \
+	"container=\"db\",pod=\"db-0\",namespace=\"data\",container_id=\"${R1:0:12}\",image=\"postgres:16\",runtime=\"cri-o\"" \
 	"$(info "$R1")"
-t_match "Podman" "container_id=\"$P1\",.*runtime=\"podman\"" "$(info "$P1")"
+t_match "Podman" "container_id=\"${P1:0:12}\",.*runtime=\"podman\"" "$(info "$P1")"
 t_match "kubelet (systemd driver) + containerd: CRI annotations" \
-	"container=\"app\",pod=\"shop-7d9f\",namespace=\"prod\",container_id=\"$K1\",image=\"registry.test/shop:2\",runtime=\"containerd\"" \
+	"container=\"app\",pod=\"shop-7d9f\",namespace=\"prod\",container_id=\"${K1:0:12}\",image=\"registry.test/shop:2\",runtime=\"containerd\"" \
 	"$(info "$K1")"
 t_match "kubelet (cgroupfs driver): bare id under pod<uid>" \
-	"container_id=\"$K2\",.*runtime=\"kubelet\"" "$(info "$K2")"
+	"container_id=\"${K2:0:12}\",.*runtime=\"kubelet\"" "$(info "$K2")"
 # Its pod name comes from the hostname seen through /proc/<pid>/root (ours).
 t_match "kubelet (cgroupfs): pod name from the container's hostname file" \
 	"pod=\"$(cat /etc/hostname)\"" "$(info "$K2")"
 t_nomatch "conmon and plain services are no containers" \
-	"container_id=\"(libpod-conmon|ssh)" "$(printf '%s\n' "$m" | grep '^ctrwatch_container_info')"
+	"full_id=\"(libpod-conmon|ssh)" "$(printf '%s\n' "$m" | grep '^ctrwatch_container_info')"
 
 counted() {
-	scrape "$port" | grep -qE "^ctrwatch_syscalls_total\\{container=\"$1\"(,pod=\"[^\"]*\",namespace=\"[^\"]*\")?,syscall=\"(openat|clock_nanosleep|nanosleep)\"\\} [1-9]"
+	scrape "$port" | grep -qE "^ctrwatch_syscalls_total\\{container=\"$1\"(,pod=\"[^\"]*\",namespace=\"[^\"]*\")?,container_id=\"[^\"]+\",syscall=\"(openat|clock_nanosleep|nanosleep)\"\\} [1-9]"
 }
 for n in web redis db app "${C1:0:12}"; do
 	t_ok "syscalls counted under container=\"$n\"" wait_for 5 counted "$n"
 done
 t_match "pod and namespace labels on the syscall series" \
-	'^ctrwatch_syscalls_total\{container="app",pod="shop-7d9f",namespace="prod",syscall="[a-z_0-9]+"\} [0-9]+' \
+	'^ctrwatch_syscalls_total\{container="app",pod="shop-7d9f",namespace="prod",container_id="[0-9a-f]{12}",syscall="[a-z_0-9]+"\} [0-9]+' \
 	"$(scrape "$port")"
 t_eq "every series is unique" "" "$(scrape "$port" | duplicate_series)"
 
@@ -146,7 +146,7 @@ on_exit "cg_rmdir '$cgn'"
 port=$(free_port)
 agent_start "$port" --host-root "$host" --discovery-interval 60s || exit 1
 t_ok "an empty container cgroup is discovered" \
-	wait_for 5 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'container_id=\"$N1\"'"
+	wait_for 5 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'full_id=\"$N1\"'"
 t0=$SECONDS
 mkdir -p "$cgn/inner/deeper"
 nested_conn() {

@@ -47,14 +47,14 @@ cg_spawn "$base/kubepods/besteffort/pod${U}03/$K3" chroot "$r3" /bin/busybox sle
 port=$(free_port)
 agent_start "$port" --discovery-interval 1s || exit 1
 m=$(scrape "$port")
-info() { printf '%s\n' "$m" | grep "^ctrwatch_container_info{.*container_id=\"$1\""; }
+info() { printf '%s\n' "$m" | grep "^ctrwatch_container_info{.*full_id=\"$1\""; }
 
 t_match "a pod whose hostname is a symlink to a host file is still listed" \
-	"container_id=\"$K1\"" "$(info "$K1")"
+	"full_id=\"$K1\"" "$(info "$K1")"
 t_nomatch "the host file behind the symlink is not published as its pod or namespace" \
 	"host-secret" "$m"
 t_match "a pod whose hostname and namespace are FIFOs is listed" \
-	"container_id=\"$K2\"" "$(info "$K2")"
+	"full_id=\"$K2\"" "$(info "$K2")"
 t_ok "the agent still answers /healthz with FIFOs in a container's root" \
 	timeout 5 curl -fsS "http://127.0.0.1:$port/healthz"
 t_ok "and /metrics" timeout 5 curl -fsS -o /dev/null "http://127.0.0.1:$port/metrics"

@@ -10,6 +10,8 @@
 #   - containers living 10 ms, 50 ms, 200 ms and 1 s;
 #   - one that moves into a cgroup it makes inside its own (nested) first;
 #   - 20 started in parallel with distinct counts (nothing crossed);
+#   - a name reused by a new container while the old one's series are
+#     kept: both kept, told apart by container_id;
 #   - and their series gone once the exit grace has passed.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
@@ -43,7 +45,7 @@ run_one() {
 	rmdir "$d"
 }
 value() { # metrics name syscall
-	series_sum "$1" "^ctrwatch_syscalls_total\\{container=\"${2:0:12}\",syscall=\"$3\"\\}"
+	series_sum "$1" "^ctrwatch_syscalls_total\\{container=\"${2:0:12}\",container_id=\"${2:0:12}\",syscall=\"$3\"\\}"
 }
 # check NAME G O E C: every count exact (execve: the shell's exec of the
 # workload, then one per child; exit_group: the workload and its children;
@@ -93,6 +95,37 @@ for i in $(seq 1 20); do
 done
 t_eq "20 parallel containers: getppid, openat and execve exact for each (wrong counts)" 0 "$bad"
 t_eq "no count unattributed" 0 "$(series_value "$m" '^ctrwatch_syscall_counts_lost_total ')"
+
+# A name reused (ctrwatch run --name, run, rm, run again) while the first
+# container's series are kept: each keeps its own series, told apart by
+# container_id (its short id), with its own counts (5 and 40 cats).
+reuse=ctwa53-reuse-$$
+reuse_run() { # CATS: prints the container's short id (foreground
+	# containers are removed at their exit: read it while it runs)
+	local run id=
+	"$CTW_BIN" run --name "$reuse" busybox sh -c \
+		"sleep 1; i=0; while [ \$i -lt $1 ]; do cat /etc/hostname >/dev/null; i=\$((i+1)); done" \
+		>"$CTW_WORK/reuse53.log" 2>&1 &
+	run=$!
+	for _ in $(seq 1 100); do
+		id=$(ctw inspect "$reuse" 2>/dev/null | jq -r '.[0].id // empty')
+		[ -n "$id" ] && break
+		sleep 0.1
+	done
+	wait "$run" || sed "s/^/# run: /" "$CTW_WORK/reuse53.log" >&2
+	echo "${id:0:12}"
+}
+on_exit "'$CTW_BIN' rm -f $reuse >/dev/null 2>&1"
+id1=$(reuse_run 5)
+id2=$(reuse_run 40)
+t_match "name reuse: two ids ($id1, $id2)" '^[0-9a-f]{12} [0-9a-f]{12}$' "$id1 $id2"
+rvalue() { series_sum "$1" "^ctrwatch_syscalls_total\\{container=\"$reuse\",container_id=\"$2\",syscall=\"execve\"\\}"; }
+both_seen() { m=$(scrape "$port"); [ "$(rvalue "$m" "$id1")" -gt 0 ] && [ "$(rvalue "$m" "$id2")" -gt 0 ]; }
+t_ok "name reuse: both containers' series are kept, each under its own container_id" wait_for 5 both_seen
+m=$(scrape "$port")
+e1=$(rvalue "$m" "$id1") e2=$(rvalue "$m" "$id2")
+t_eq "name reuse: the second's execve count is the first's + 35 ($e1, $e2)" $((e1 + 35)) "$e2"
+t_eq "name reuse: every series is unique" "" "$(printf '%s\n' "$m" | duplicate_series)"
 
 # after the exit grace (2 s) and a discovery interval, the series go
 gone() { ! scrape "$port2" | grep -q "container=\"${1:0:12}\""; }

@@ -48,7 +48,7 @@ CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 60 "$NAME" ${BNAME:+"$BNAME"} >
 	2>"$DNS_DIR/cli.err" &
 CPID=$!
 on_exit "kill $CPID 2>/dev/null"
-series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
+series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\",container_id=\"[0-9a-f]{12}\"${2:+,$2}\}" | awk '{print $2}'; }
 CG=$(ctw inspect "$NAME" | jq -r '.[0].cgroup')
 both_attached() {
 	grep -qF "container $NAME (" "$DNS_DIR/agent.log" &&

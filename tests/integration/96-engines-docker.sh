@@ -35,11 +35,11 @@ web_cgid=$(stat -c %i "$web_cg")
 # ---- the agent ----
 port=$(free_port)
 agent_start "$port" --discovery-interval 1s
-info_re="ctrwatch_container_info\{container=\"web\",container_id=\"$web_id\",image=\"ctwtest/busybox:1\",runtime=\"docker\",cgroup_id=\"$web_cgid\"\} 1"
+info_re="ctrwatch_container_info\{container=\"web\",container_id=\"${web_id:0:12}\",image=\"ctwtest/busybox:1\",runtime=\"docker\",cgroup_id=\"$web_cgid\",full_id=\"$web_id\"\} 1"
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -qE '$info_re'"
 m=$(scrape "$port")
 t_match "agent: web named, with its image, full id, runtime and cgroup id" "$info_re" "$m"
-t_match "agent: app named" "ctrwatch_container_info\{container=\"app\",container_id=\"$app_id\",image=\"ctwtest/busybox:1\",runtime=\"docker\"" "$m"
+t_match "agent: app named" "ctrwatch_container_info\{container=\"app\",container_id=\"${app_id:0:12}\",image=\"ctwtest/busybox:1\",runtime=\"docker\"" "$m"
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'ctrwatch_syscalls_total{container=\"web\",.*syscall=\"openat\"'"
 t_cmp "agent: web's openat calls counted under its name" \
 	"$(series_sum "$(scrape "$port")" 'ctrwatch_syscalls_total\{container="web",.*syscall="openat"')" -gt 0
@@ -49,9 +49,9 @@ t_cmp "agent: web's openat calls counted under its name" \
 dk run -d --name late --cgroup-parent "$ENG_CG/docker" --network none ctwtest/busybox:1 \
 	sleep 600 >/dev/null
 late_id=$(dk inspect -f '{{.Id}}' late)
-wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'container=\"late\",container_id=\"$late_id\"'"
+wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -q 'container=\"late\",container_id=\"${late_id:0:12}\"'"
 t_match "agent: a container started later is named" \
-	"ctrwatch_container_info\{container=\"late\",container_id=\"$late_id\",image=\"ctwtest/busybox:1\",runtime=\"docker\"" \
+	"ctrwatch_container_info\{container=\"late\",container_id=\"${late_id:0:12}\",image=\"ctwtest/busybox:1\",runtime=\"docker\"" \
 	"$(scrape "$port")"
 agent_stop
 

@@ -261,13 +261,20 @@ static void test_scan_fake_host(void **state)
 
 	/* Labels helper: pod and namespace only when known. */
 	const char *l[16];
-	assert_int_equal(ctw_agent_container_labels(by_id(r, ID5), l, 16), 6);
+	char cid[CTW_SHORT_ID_SIZE];
+	assert_int_equal(ctw_agent_container_labels(by_id(r, ID5), cid, l, 16), 8);
 	assert_string_equal(l[0], "container");
 	assert_string_equal(l[1], "app");
 	assert_string_equal(l[3], "shop-7d9f");
 	assert_string_equal(l[5], "prod");
-	assert_null(l[6]);
-	assert_int_equal(ctw_agent_container_labels(by_id(r, ID1), l, 16), 2);
+	assert_string_equal(l[6], "container_id");
+	assert_int_equal(strlen(l[7]), 12); /* a 64-hex id, cut as docker ps shows it */
+	assert_memory_equal(l[7], ID5, 12);
+	assert_null(l[8]);
+	assert_int_equal(ctw_agent_container_labels(by_id(r, ID1), cid, l, 16), 4);
+	/* other ids whole: runc's ids are names and may share a prefix */
+	assert_string_equal(ctw_container_short_id("build-step-0001", cid), "build-step-0001");
+	assert_string_equal(ctw_container_short_id("c0ffee0123456789", cid), "c0ffee0123456789");
 
 	/* Every cgroup id of every container: 7 containers + 2 nested dirs. */
 	struct ids_ctx ic = {.r = r};
