@@ -513,9 +513,12 @@ static void on_stream(void *ctx)
 	if (expire)
 		a->expire_check_ns = now;
 	if (lost != a->stream_lost || (expire && ctw_registry_expired(a->reg))) {
-		if (lost != a->stream_lost)
+		if (lost != a->stream_lost) {
 			pr_info("cgroup stream: %llu records lost: rescanning",
 				(unsigned long long)(lost - a->stream_lost));
+			/* ctrwatch_events_lost_total{source="cgroups"} */
+			ctw_agent_count_lost(a, "cgroups", 0, lost - a->stream_lost);
+		}
 		a->stream_lost = lost;
 		rescan(a);
 	}

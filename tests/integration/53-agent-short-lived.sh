@@ -10,6 +10,7 @@
 #   - containers living 10 ms, 50 ms, 200 ms and 1 s;
 #   - one that moves into a cgroup it makes inside its own (nested) first;
 #   - 20 started in parallel with distinct counts (nothing crossed);
+#   - the cgroup stream's ring overflowing: counted, repaired by a rescan;
 #   - a name reused by a new container while the old one's series are
 #     kept: both kept, told apart by container_id;
 #   - and their series gone once the exit grace has passed.
@@ -126,6 +127,31 @@ m=$(scrape "$port")
 e1=$(rvalue "$m" "$id1") e2=$(rvalue "$m" "$id2")
 t_eq "name reuse: the second's execve count is the first's + 35 ($e1, $e2)" $((e1 + 35)) "$e2"
 t_eq "name reuse: every series is unique" "" "$(printf '%s\n' "$m" | duplicate_series)"
+
+# The cgroup stream's ring overflows (the agent stopped while 600 cgroups
+# are made and removed, more records than its 256 KiB hold), and a container
+# is made behind them: the loss is counted and a rescan names the container.
+kill -STOP "$AGENT_PID"
+on_exit "kill -CONT $AGENT_PID 2>/dev/null"
+for i in $(seq 1 600); do mkdir "$base/flood$i"; done
+for i in $(seq 1 600); do rmdir "$base/flood$i"; done
+lid=$(hex lost-stream)
+ld=$base/system.slice/docker-$lid.scope
+mkdir "$ld"
+sh -c 'echo $$ > "$1/cgroup.procs"; exec sleep 30' sh "$ld" &
+lpid=$!
+on_exit "kill $lpid 2>/dev/null; wait $lpid 2>/dev/null; rmdir '$ld' 2>/dev/null"
+kill -CONT "$AGENT_PID"
+lost_counted() {
+	[ "$(series_sum "$(scrape "$port")" '^ctrwatch_events_lost_total\{source="cgroups"')" -gt 0 ]
+}
+t_ok "stream overflow: the records lost are counted (events_lost_total{source=\"cgroups\"})" \
+	wait_for 10 lost_counted
+t_match "stream overflow: the agent says it rescans" 'cgroup stream: [0-9]+ records lost: rescanning' \
+	"$(cat "$AGENT_LOG")"
+named() { scrape "$port" | grep -q "^ctrwatch_syscalls_total{container=\"${lid:0:12}\""; }
+t_ok "stream overflow: the container made behind the flood is named" wait_for 10 named
+kill "$lpid"; wait "$lpid" 2>/dev/null; rmdir "$ld"
 
 # after the exit grace (2 s) and a discovery interval, the series go
 gone() { ! scrape "$port2" | grep -q "container=\"${1:0:12}\""; }
