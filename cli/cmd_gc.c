@@ -14,8 +14,10 @@ static void gc_usage(FILE *out)
 	      "Remove what a killed `ctrwatch run` (or monitor) left behind: containers whose\n"
 	      "runtime is gone (their processes are killed), their cgroups, network, overlay\n"
 	      "directories and state, plus directories and cgroups without state.  Detached\n"
-	      "containers whose monitor died are marked exited and kept for `rm`.  Safe to run\n"
-	      "at any time: containers with a live runtime are not touched.\n"
+	      "containers whose monitor died are marked exited and kept for `rm`; a state\n"
+	      "directory a kill left without its state file (torn, or empty) goes too.  Safe to\n"
+	      "run at any time, also while containers start: containers with a live runtime,\n"
+	      "and the directories a starting run has claimed, are not touched.\n"
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch gc\n",
