@@ -723,11 +723,11 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {
-					"image",	c->image,
-					"runtime",	ctw_runtime_kind_name(c->runtime),
-					"cgroup_id",	cgid,
-					"full_id",	c->id,
-					"id",		cgroup_id_label(a, c)};
+					"image",     c->image,
+					"runtime",   ctw_runtime_kind_name(c->runtime),
+					"cgroup_id", cgid,
+					"full_id",   c->id,
+					"id",	     cgroup_id_label(a, c)};
 				memcpy(l + k, extra, sizeof(extra));
 				l[k + ARRAY_SIZE(extra)] = NULL;
 				v = 1;
