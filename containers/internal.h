@@ -44,6 +44,9 @@ bool idmap_get(const struct idmap *m, uint64_t k, size_t *v);
 
 struct ctw_registry {
 	char cgroup_root[PATH_MAX];
+	/* cgroup_root below its v2 mount ("" when it is the mount): the
+	 * kernel's stream names cgroups from the mount */
+	size_t root_rel_off;
 	char proc_root[PATH_MAX];
 	char state_dir[PATH_MAX];
 	char host_root[PATH_MAX];

@@ -130,6 +130,23 @@ struct ctw_registry *ctw_registry_new(const struct ctw_registry_opts *opts)
 		pr_info("cgroup root %s is not cgroup v2: using %s", r->cgroup_root, unified);
 		ctw_strlcpy(r->cgroup_root, unified, sizeof(r->cgroup_root));
 	}
+	/* Where the v2 mount is above the root: go up while the parent is the
+	 * same cgroup2 file system. */
+	r->root_rel_off = strlen(r->cgroup_root);
+	struct stat st, pst;
+	if (stat(r->cgroup_root, &st) == 0) {
+		char up[PATH_MAX];
+		ctw_strlcpy(up, r->cgroup_root, sizeof(up));
+		for (;;) {
+			char *slash = strrchr(up, '/');
+			if (!slash || slash == up)
+				break;
+			*slash = '\0';
+			if (!is_cgroup2(up) || stat(up, &pst) || pst.st_dev != st.st_dev)
+				break;
+			r->root_rel_off = strlen(up);
+		}
+	}
 	ctw_strlcpy(r->proc_root, opts && opts->proc_root ? opts->proc_root : "/proc",
 		    sizeof(r->proc_root));
 	ctw_strlcpy(r->state_dir, opts && opts->state_dir ? opts->state_dir : ctw_state_dir(),
@@ -561,8 +578,13 @@ void ctw_registry_cgroup_made(struct ctw_registry *r, uint64_t id, uint64_t pare
 		idmap_put(&r->ids, id, j);
 		return;
 	}
+	/* rel is below the v2 mount: only cgroups below our root count */
+	const char *root_rel = r->cgroup_root + r->root_rel_off;
+	size_t rl = strlen(root_rel);
+	if (rl && (strncmp(rel, root_rel, rl) || rel[rl] != '/'))
+		return;
 	char abs[PATH_MAX * 2];
-	snprintf(abs, sizeof(abs), "%s%s", r->cgroup_root, rel);
+	snprintf(abs, sizeof(abs), "%s%s", r->cgroup_root, rel + rl);
 	struct entry *e = xcalloc(1, sizeof(*e));
 	if (!ctrwatch_container_at(r, abs, e)) {
 		struct ctw_container c;

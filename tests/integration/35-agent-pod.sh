@@ -139,6 +139,7 @@ for _ in $(seq 1 10); do m >/dev/null; sleep 0.5; done
 t_eq "every module up under RuntimeDefault (Docker's profile) and the chart's capabilities" \
 	'dns=1 policy=1 syscalls=1 tcp=1' \
 	"$(m | sed -n 's/^ctrwatch_module_up{module="\([a-z]*\)"} \([0-9]\)$/\1=\2/p' | sort | xargs)"
+m | grep "^ctrwatch_container_info" | sed "s/^/# info: /"
 t_eq "it watches the workloads and itself" "$NCTR" "$(m | awk '/^ctrwatch_containers / {print $2}')"
 t_match "it counts the workloads' syscalls" "ctrwatch_syscalls_total\\{container=\"work-1-$$\",container_id=\"[0-9a-f]{12}\",syscall=\"openat\"\\} [1-9]" "$(m)"
 t_eq "it applied the chart's policy" 1 "$(m | awk '/^ctrwatch_policy_rules / {print $2}')"

@@ -11,6 +11,7 @@
 #   - one that moves into a cgroup it makes inside its own (nested) first;
 #   - 20 started in parallel with distinct counts (nothing crossed);
 #   - the cgroup stream's ring overflowing: counted, repaired by a rescan;
+#   - an agent with a --cgroup-root below the mount takes only its cgroups;
 #   - a name reused by a new container while the old one's series are
 #     kept: both kept, told apart by container_id;
 #   - and their series gone once the exit grace has passed.
@@ -152,6 +153,24 @@ t_match "stream overflow: the agent says it rescans" 'cgroup stream: [0-9]+ reco
 named() { scrape "$port" | grep -q "^ctrwatch_syscalls_total{container=\"${lid:0:12}\""; }
 t_ok "stream overflow: the container made behind the flood is named" wait_for 10 named
 kill "$lpid"; wait "$lpid" 2>/dev/null; rmdir "$ld"
+
+# An agent whose --cgroup-root is a directory below the v2 mount takes
+# from the kernel's stream only cgroups below it: a container made outside
+# it (a sibling directory) is not its container.
+port3=$(free_port)
+agent_start "$port3" --metrics syscalls --discovery-interval 60s --cgroup-root "$base" || exit 1
+out=$(cgroup2_dir "$CTW_RUN_ID-agent53-outside")
+on_exit "cgroup_rm_tree '$CTW_RUN_ID-agent53-outside'"
+oid=$(hex outside) iid=$(hex inside)
+mkdir -p "$out/docker-$oid.scope" "$base/system.slice/docker-$iid.scope"
+for d in "$out/docker-$oid.scope" "$base/system.slice/docker-$iid.scope"; do
+	sh -c 'echo $$ > "$1/cgroup.procs"; exec sleep 30' sh "$d" &
+	on_exit "kill $! 2>/dev/null"
+done
+inside() { scrape "$port3" | grep -q "^ctrwatch_syscalls_total{container=\"${iid:0:12}\""; }
+t_ok "--cgroup-root below the mount: a container made below it is counted" wait_for 10 inside
+t_nomatch "--cgroup-root below the mount: one made outside it is not its container" \
+	"container=\"${oid:0:12}\"" "$(scrape "$port3")"
 
 # after the exit grace (2 s) and a discovery interval, the series go
 gone() { ! scrape "$port2" | grep -q "container=\"${1:0:12}\""; }

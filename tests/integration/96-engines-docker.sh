@@ -35,7 +35,7 @@ web_cgid=$(stat -c %i "$web_cg")
 # ---- the agent ----
 port=$(free_port)
 agent_start "$port" --discovery-interval 1s
-info_re="ctrwatch_container_info\{container=\"web\",container_id=\"${web_id:0:12}\",image=\"ctwtest/busybox:1\",runtime=\"docker\",cgroup_id=\"$web_cgid\",full_id=\"$web_id\"\} 1"
+info_re="ctrwatch_container_info\{container=\"web\",container_id=\"${web_id:0:12}\",image=\"ctwtest/busybox:1\",runtime=\"docker\",cgroup_id=\"$web_cgid\",full_id=\"$web_id\",id=\"[^\"]*\"\} 1"
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -qE '$info_re'"
 m=$(scrape "$port")
 t_match "agent: web named, with its image, full id, runtime and cgroup id" "$info_re" "$m"

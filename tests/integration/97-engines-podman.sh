@@ -28,7 +28,7 @@ cgid=$(stat -c %i "$cg")
 
 port=$(free_port)
 agent_start "$port" --discovery-interval 1s
-info_re="ctrwatch_container_info\{container=\"pweb\",container_id=\"${id:0:12}\",image=\"localhost/ctwtest/busybox:1\",runtime=\"podman\",cgroup_id=\"$cgid\",full_id=\"$id\"\} 1"
+info_re="ctrwatch_container_info\{container=\"pweb\",container_id=\"${id:0:12}\",image=\"localhost/ctwtest/busybox:1\",runtime=\"podman\",cgroup_id=\"$cgid\",full_id=\"$id\",id=\"[^\"]*\"\} 1"
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -qE '$info_re'"
 t_match "agent: pweb named, with its image, full id, runtime and cgroup id" "$info_re" "$(scrape "$port")"
 agent_stop

@@ -34,7 +34,7 @@ cgid=$(stat -c %i "$cg_shop")
 
 port=$(free_port)
 agent_start "$port" --discovery-interval 1s
-info_re="ctrwatch_container_info\{container=\"shop/app\",container_id=\"app\",image=\"[^\"]*\",runtime=\"containerd\",cgroup_id=\"$cgid\",full_id=\"app\"\} 1"
+info_re="ctrwatch_container_info\{container=\"shop/app\",container_id=\"app\",image=\"[^\"]*\",runtime=\"containerd\",cgroup_id=\"$cgid\",full_id=\"app\",id=\"[^\"]*\"\} 1"
 wait_for 10 sh -c "curl -fsS http://127.0.0.1:$port/metrics | grep -qE '$info_re'"
 m=$(scrape "$port")
 t_match "agent: shop/app named NAMESPACE/ID, runtime containerd, its cgroup id" "$info_re" "$m"
