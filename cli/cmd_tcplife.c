@@ -305,7 +305,7 @@ static int resolve_container(struct ctw_registry *reg, const char *spec,
 			*cgid = c->cgroup_id;
 			ctw_strlcpy(path, c->cgroup_path, size);
 		} else {
-			pr_err("tcplife: container %s", err.msg);
+			pr_err("tcplife: %s", err.msg);
 		}
 		free(c);
 		return rc;
@@ -388,6 +388,8 @@ static int cmd_tcplife(int argc, char **argv)
 		}
 	}
 
+	if (!ctw_cmd_privileged("tcplife", CTW_NEED_BPF | CTW_NEED_PERFMON))
+		goto out;
 	/* The probe first: without the privilege to load it, say so before
 	 * reading any engine's files. */
 	po.filter_cgroup = optind < argc;
@@ -415,9 +417,13 @@ static int cmd_tcplife(int argc, char **argv)
 
 		err = resolve_container(t.reg, argv[i], &sel, &cgid, path, sizeof(path));
 		if (err) {
-			if (!t.reg)
-				pr_err("tcplife: container %s: %s", argv[i],
-				       err == -ENOENT ? "no such container" : strerror(-err));
+			if (!t.reg) {
+				if (err == -ENOENT)
+					pr_err("tcplife: " CTW_NO_SUCH_CONTAINER, argv[i]);
+				else
+					pr_err("tcplife: container %s: %s", argv[i],
+					       strerror(-err));
+			}
 			goto out;
 		}
 		err = watch_container(probe, cgid, path);
