@@ -109,6 +109,9 @@ struct ctw_agent {
 	struct running mods[MAX_MODULES];
 	size_t nmods;
 	int epfd, sigfd, tfd, debounce_fd, inofd;
+	struct ctw_cgroup_stream *stream;
+	uint64_t stream_lost;	  /* records the stream lost, as last seen */
+	uint64_t expire_check_ns; /* last look for containers past the grace */
 	struct watch *watches;
 	struct counter *events, *lost;
 	size_t nevents, nlost;
@@ -154,7 +157,7 @@ static const struct {
 	{"host_root", "/", "where runtimes' files are (Docker, containerd, CRI-O)"},
 	{"state_dir", "", "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)"},
 	{"discovery_interval", "5s", "periodic rescan of the cgroup tree"},
-	{"exit_grace", "0s",
+	{"exit_grace", "60s",
 	 "keep an exited container's series this long (e.g. the scrape interval)"},
 	{"log_level", "info", "error|warn|info|debug"},
 	{"log_format", "text", "text|json"},
@@ -373,8 +376,11 @@ void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n)
 
 void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id, uint64_t n)
 {
-	/* Losses of cgroups that are not (or no longer) containers are kept
-	 * under cgroup id 0 (container=""), so the table stays bounded. */
+	/* Named by the kernel-fed identity: a container new since the last
+	 * scan, or gone and kept for the exit grace, is known.  Losses of
+	 * cgroups that are not (or no longer) containers are kept under cgroup
+	 * id 0 (container=""), so the table stays bounded. */
+	ctw_agent_identity_sync(a);
 	if (a->reg && !ctw_registry_lookup(a->reg, cgroup_id))
 		cgroup_id = 0;
 	else if (a->reg)
@@ -392,10 +398,11 @@ int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd)
 	return 0;
 }
 
-size_t ctw_agent_container_labels(const struct ctw_container *c, const char **labels, size_t max)
+size_t ctw_agent_container_labels(const struct ctw_container *c, char id[CTW_SHORT_ID_SIZE],
+				  const char **labels, size_t max)
 {
 	size_t n = 0;
-	if (max < 7)
+	if (max < 9)
 		return 0;
 	labels[n++] = "container";
 	labels[n++] = c->name;
@@ -407,6 +414,8 @@ size_t ctw_agent_container_labels(const struct ctw_container *c, const char **la
 		labels[n++] = "namespace";
 		labels[n++] = c->namespace_;
 	}
+	labels[n++] = "container_id";
+	labels[n++] = ctw_container_short_id(c->id, id);
 	labels[n] = NULL;
 	return n;
 }
@@ -506,6 +515,37 @@ static void rescan(struct ctw_agent *a)
 	a->ready = true;
 }
 
+/* The kernel's cgroup stream: containers named as their cgroup is made,
+ * their exit grace started as it goes.  A scan repairs what the ring lost
+ * and drops what outlived the grace. */
+static void on_stream(void *ctx)
+{
+	struct ctw_agent *a = ctx;
+	ctw_cgroup_stream_consume(a->stream);
+	uint64_t lost = ctw_cgroup_stream_lost(a->stream), now = ctw_now_ns();
+	/* expiry needs no more than a second's precision: under churn a scan
+	 * per record would keep the loop busy */
+	bool expire = now - a->expire_check_ns >= 1000000000ull;
+	if (expire)
+		a->expire_check_ns = now;
+	if (lost != a->stream_lost || (expire && ctw_registry_expired(a->reg))) {
+		if (lost != a->stream_lost) {
+			pr_info("cgroup stream: %llu records lost: rescanning",
+				(unsigned long long)(lost - a->stream_lost));
+			/* ctrwatch_events_lost_total{source="cgroups"} */
+			ctw_agent_count_lost(a, "cgroups", 0, lost - a->stream_lost);
+		}
+		a->stream_lost = lost;
+		rescan(a);
+	}
+}
+
+void ctw_agent_identity_sync(struct ctw_agent *a)
+{
+	if (a->stream)
+		ctw_cgroup_stream_consume(a->stream);
+}
+
 /* ---- self metrics ---- */
 
 static void read_self(double *rss, double *fds)
@@ -576,8 +616,10 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 		const struct ctw_container *c =
 			a->lost[i].cgroup_id ? ctw_registry_lookup(a->reg, a->lost[i].cgroup_id)
 					     : NULL;
+		char cid[CTW_SHORT_ID_SIZE] = "";
 		ctw_metrics_sample(m,
-				   LBL("source", a->lost[i].source, "container", c ? c->name : ""),
+				   LBL("source", a->lost[i].source, "container", c ? c->name : "",
+				       "container_id", c ? ctw_container_short_id(c->id, cid) : ""),
 				   (double)a->lost[i].n);
 	}
 	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers known to the agent.");
@@ -685,9 +727,10 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 		ctw_metrics_family(m, fams[f].name, fams[f].type, fams[f].help);
 		for (size_t i = 0; i < n; i++) {
 			const struct ctw_container *c = ctw_registry_at(a->reg, i);
-			const char *l[18];
+			const char *l[20];
+			char cid[CTW_SHORT_ID_SIZE];
 			char cgid[24]; /* in l until the sample is written */
-			size_t k = ctw_agent_container_labels(c, l, 12);
+			size_t k = ctw_agent_container_labels(c, cid, l, 12);
 			const struct ctw_cgroup_resources *r = &res[i];
 			bool has = true;
 			double v = 0;
@@ -696,11 +739,11 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {
-					"container_id", c->id,
-					"image",	c->image,
-					"runtime",	ctw_runtime_kind_name(c->runtime),
-					"cgroup_id",	cgid,
-					"id",		cgroup_id_label(a, c)};
+					"image",     c->image,
+					"runtime",   ctw_runtime_kind_name(c->runtime),
+					"cgroup_id", cgid,
+					"full_id",   c->id,
+					"id",	     cgroup_id_label(a, c)};
 				memcpy(l + k, extra, sizeof(extra));
 				l[k + ARRAY_SIZE(extra)] = NULL;
 				v = 1;
@@ -1106,6 +1149,14 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 			goto out_stop;
 		}
 	}
+	/* the kernel's cgroup stream before the first scan: no cgroup made in
+	 * between is missed (one seen twice is the same) */
+	a->stream = ctw_cgroup_stream_new(a->reg);
+	if (!a->stream)
+		pr_warn("cgroup stream: %s (discovery by scan only)", strerror(errno));
+	else if ((rc = ctw_agent_watch_fd(a, ctw_cgroup_stream_fd(a->stream), on_stream, a)) < 0)
+		pr_warn("cgroup stream: watch: %s (discovery by scan only)", strerror(-rc));
+	rc = 0;
 	rescan(a);
 	pthread_mutex_unlock(&a->lock);
 	arm_timer(a->tfd, interval_ns, true);
@@ -1212,6 +1263,10 @@ out_stop:
 	a->http = NULL;
 	pthread_mutex_lock(&a->lock);
 	stop_modules(a);
+	if (a->stream)
+		ctw_agent_unwatch_fd(a, ctw_cgroup_stream_fd(a->stream));
+	ctw_cgroup_stream_free(a->stream);
+	a->stream = NULL;
 	pthread_mutex_unlock(&a->lock);
 out_close:
 	for (int *fd = &a->epfd; fd <= &a->inofd; fd++) {

@@ -401,10 +401,10 @@ static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
 }
 
 /* labels: the container's, then (name, value) pairs, NULL-terminated */
-static const char **labels(const struct cstats *s, const char **l, const char *k1, const char *v1,
-			   const char *k2, const char *v2)
+static const char **labels(const struct cstats *s, char cid[CTW_SHORT_ID_SIZE], const char **l,
+			   const char *k1, const char *v1, const char *k2, const char *v2)
 {
-	size_t n = ctw_agent_container_labels(&s->c, l, 12);
+	size_t n = ctw_agent_container_labels(&s->c, cid, l, 12);
 
 	if (k1) {
 		l[n++] = k1;
@@ -421,8 +421,8 @@ static const char **labels(const struct cstats *s, const char **l, const char *k
 static void dns_collect(void *state, struct ctw_metrics *mx)
 {
 	struct mod_dns *m = state;
-	const char *l[12];
-	char rc[16];
+	const char *l[16];
+	char rc[16], cid[CTW_SHORT_ID_SIZE];
 
 	drain(m);
 	ctw_dns_probe_lost(m->probe, report_lost, m);
@@ -431,7 +431,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 			   "DNS queries sent by the container, by query type.");
 	for (size_t i = 0; i < m->ncs; i++) {
 		/* a block per container: its labels rendered once */
-		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		for (size_t j = 0; j < m->cs[i]->nq; j++)
 			ctw_metrics_block_sample(mx, "qtype", m->cs[i]->q[j].qtype,
 						 (double)m->cs[i]->q[j].n);
@@ -440,7 +440,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_family(mx, "ctrwatch_dns_responses_total", CTW_COUNTER,
 			   "DNS responses received by the container, by response code.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		for (unsigned int r = 0; r < 16; r++)
 			if (m->cs[i]->rcodes[r])
 				ctw_metrics_block_sample(mx, "rcode",
@@ -451,7 +451,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_family(mx, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM,
 			   "Time from a DNS query leaving the container to its response arriving.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_histogram(mx, NULL, NULL, bounds, m->cs[i]->buckets, NBOUNDS,
 					    m->cs[i]->sum);
 	}
@@ -459,14 +459,14 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_family(mx, "ctrwatch_dns_timeouts_total", CTW_COUNTER,
 			   "DNS queries of the container that got no response in time.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->timeouts);
 	}
 
 	ctw_metrics_family(mx, "ctrwatch_dns_malformed_total", CTW_COUNTER,
 			   "Packets to or from port 53 of the container that are not valid DNS.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->malformed);
 	}
 
@@ -477,8 +477,9 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	for (size_t i = 0; i < m->ncs; i++)
 		for (size_t j = 0; j < m->cs[i]->nnames; j++)
 			ctw_metrics_sample(mx,
-					   labels(m->cs[i], l, "qname", m->cs[i]->names[j].qname,
-						  "qtype", m->cs[i]->names[j].qtype),
+					   labels(m->cs[i], cid, l, "qname",
+						  m->cs[i]->names[j].qname, "qtype",
+						  m->cs[i]->names[j].qtype),
 					   (double)m->cs[i]->names[j].n);
 }
 

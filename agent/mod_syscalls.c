@@ -20,20 +20,23 @@
  *   list:a,b   only these (also spelled just "a,b"); the rest are summed
  *              into syscall="other"
  *
- * The module keeps the kernel's watch table (bpf/syscount.h) equal to the
- * set of cgroup ids the registry attributes to containers (each container's
- * own and its nested cgroups), all of a container's ids pointing at its
- * slot: a nested cgroup's calls are the container's from the start, so
- * nothing is lost or goes backwards when it goes away.  When a container
- * goes away, all of its state goes and its series with it; its slot is
- * handed out again only after the next change.  Containers beyond the
- * SYSCOUNT_SLOTS slots are counted through the kernel's overflow hash.
- * CTRWATCH_SYSCOUNT_SLOTS=N (tests) hands out only the first N slots.
+ * The kernel counts every cgroup on its own from its first syscall (see
+ * bpf/syscount.h): this module reads the slot table (mmapped) to learn
+ * which slot holds which cgroup, adds each container's cgroups up (its own
+ * and its nested ones, from the registry) and keeps the slot queue topped
+ * up, a chunk of SYSCOUNT_CHUNK_SLOTS slots at a time.  When a cgroup's
+ * entry has left the table (its rmdir), its slot holds its final counts:
+ * they are added to its container's "retired" counts, which stay with the
+ * container for as long as the registry keeps it (the exit grace), and the
+ * slot is zeroed and given back.  So a container that lived 10 ms is
+ * counted whole, and a nested cgroup's calls never go backwards when it
+ * goes away.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -59,39 +62,40 @@ struct cset { /* exported syscalls of one container (top/list modes) */
 	unsigned int n;
 };
 
-struct owner { /* a container being counted */
-	uint64_t cgid;
-	uint32_t slot; /* row of counts/times, or SYSCOUNT_NO_SLOT */
+/* Final counts of a container's cgroups that went (sorted by nr). */
+struct retired {
+	uint64_t owner; /* the container's own cgroup id */
+	struct row *rows;
+	size_t n;
 };
+
+/* Slots kept free in the queue: a chunk is added below this.  New cgroups
+ * take slots faster than the agent may wake (20 parallel starts plus their
+ * children took 40 at once here): what finds the queue dry counts as
+ * unattributed, so two chunks (1 MiB) are kept ahead. */
+#define FREE_LOW (2 * SYSCOUNT_CHUNK_SLOTS)
 
 struct syscalls {
 	struct ctw_agent *a;
 	struct syscount_bpf *skel;
-	int ncpus;
+	struct ring_buffer *rb;
 	bool timing;
 	enum mode mode;
 	unsigned int top_n;
 	uint64_t list_bits[SYSCOUNT_NR_MAX / 64];
 	char *names[SYSCOUNT_NR_MAX];
-	/* cgroup ids in the watch table, sorted, with their container's id */
-	uint64_t *ids, *owners;
-	size_t nids;
-	/* containers counted, and which slots are taken: a slot freed by one
-	 * change of the table is handed out again only at the next change, so
-	 * no program still counting for the old container can touch the new
-	 * one's row */
-	struct owner *own;
-	size_t nown;
-	uint64_t *hashed; /* ids in the `watched` hash, sorted */
-	size_t nhashed;
-	bool slot_used[SYSCOUNT_SLOTS], slot_cooling[SYSCOUNT_SLOTS];
 	char unknown[64]; /* the name parse_mode() did not know */
-	uint32_t nslots;  /* slots handed out: SYSCOUNT_SLOTS but for tests */
+	/* the chunks, mmapped: slot s is chunk[s / 64][s % 64] */
+	struct syscount_slot *chunk[SYSCOUNT_CHUNKS_MAX];
+	struct syscount_slot_time *tchunk[SYSCOUNT_CHUNKS_MAX];
+	uint32_t nchunks;
+	uint64_t *slot_id; /* per slot: the cgroup id it counts, 0 = free */
+	uint32_t nfree;	   /* slots in the kernel's queue */
+	uint8_t *seen;	   /* per slot, during a table pass */
+	struct retired *ret;
+	size_t nret;
 	struct cset *sets;
 	size_t nsets;
-	struct syscount_val *vals;	 /* per-CPU lookup buffer (overflow) */
-	struct syscount_slot *slotbuf;	 /* per-CPU lookup buffer (counts) */
-	struct syscount_slot_time *tbuf; /* per-CPU lookup buffer (times) */
 	/* the last read, merged by container, for REFRESH_NS */
 	struct row *rows;
 	bool *keep;
@@ -158,6 +162,217 @@ static const char *sc_name(struct syscalls *s, uint32_t nr)
 	return s->names[nr];
 }
 
+/* Add a chunk of slots: its map (chunk 0 is the program's own), mmapped,
+ * and its slots into the free queue (slot 0 never: unattributed). */
+static int add_chunk(struct syscalls *s)
+{
+	uint32_t idx = s->nchunks;
+	size_t len = SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot);
+	size_t tlen = SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time);
+	int fd, tfd = -1, err;
+	if (idx >= SYSCOUNT_CHUNKS_MAX)
+		return -ENOSPC;
+	struct bpf_map_create_opts o = {.sz = sizeof(o), .map_flags = BPF_F_MMAPABLE};
+	if (idx == 0)
+		fd = dup(bpf_map__fd(s->skel->maps.chunk0));
+	else
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sc_chunk", sizeof(__u32),
+				    sizeof(struct syscount_slot), SYSCOUNT_CHUNK_SLOTS, &o);
+	if (s->timing && fd >= 0)
+		tfd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sc_tchunk", sizeof(__u32),
+				     sizeof(struct syscount_slot_time), SYSCOUNT_CHUNK_SLOTS, &o);
+	if (fd < 0 || (s->timing && tfd < 0)) {
+		err = -errno;
+		goto out_close;
+	}
+	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	void *tm = NULL;
+	if (m == MAP_FAILED) {
+		err = -errno;
+		goto out_close;
+	}
+	if (s->timing) {
+		tm = mmap(NULL, tlen, PROT_READ | PROT_WRITE, MAP_SHARED, tfd, 0);
+		if (tm == MAP_FAILED) {
+			err = -errno;
+			munmap(m, len);
+			goto out_close;
+		}
+	}
+	if ((idx > 0 &&
+	     bpf_map_update_elem(bpf_map__fd(s->skel->maps.chunks), &idx, &fd, BPF_ANY)) ||
+	    (s->timing &&
+	     bpf_map_update_elem(bpf_map__fd(s->skel->maps.tchunks), &idx, &tfd, BPF_ANY))) {
+		err = -errno;
+		munmap(m, len);
+		if (tm)
+			munmap(tm, tlen);
+		goto out_close;
+	}
+	/* the maps live on in `chunks` and the mappings */
+	close(fd);
+	if (tfd >= 0)
+		close(tfd);
+	s->chunk[idx] = m;
+	s->tchunk[idx] = tm;
+	s->nchunks++;
+	int qfd = bpf_map__fd(s->skel->maps.free_slots);
+	for (uint32_t i = idx ? 0 : 1; i < SYSCOUNT_CHUNK_SLOTS; i++) {
+		uint32_t slot = idx * SYSCOUNT_CHUNK_SLOTS + i;
+		if (bpf_map_update_elem(qfd, NULL, &slot, BPF_ANY))
+			return -errno;
+		s->nfree++;
+	}
+	return 0;
+
+out_close:
+	if (fd >= 0)
+		close(fd);
+	if (tfd >= 0)
+		close(tfd);
+	return err;
+}
+
+static struct syscount_slot *slot_mem(struct syscalls *s, uint32_t slot)
+{
+	return &s->chunk[slot / SYSCOUNT_CHUNK_SLOTS][slot % SYSCOUNT_CHUNK_SLOTS];
+}
+
+static struct syscount_slot_time *tslot_mem(struct syscalls *s, uint32_t slot)
+{
+	return s->timing ? &s->tchunk[slot / SYSCOUNT_CHUNK_SLOTS][slot % SYSCOUNT_CHUNK_SLOTS]
+			 : NULL;
+}
+
+static uint64_t ld(const __u64 *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static struct retired *get_retired(struct syscalls *s, uint64_t owner)
+{
+	for (size_t i = 0; i < s->nret; i++)
+		if (s->ret[i].owner == owner)
+			return &s->ret[i];
+	s->ret = xrealloc(s->ret, (s->nret + 1) * sizeof(*s->ret));
+	s->ret[s->nret] = (struct retired){.owner = owner};
+	return &s->ret[s->nret++];
+}
+
+static void retired_add(struct retired *r, uint32_t nr, uint64_t calls, uint64_t errors,
+			uint64_t ns)
+{
+	size_t i = 0;
+	while (i < r->n && r->rows[i].nr < nr)
+		i++;
+	if (i == r->n || r->rows[i].nr != nr) {
+		r->rows = xrealloc(r->rows, (r->n + 1) * sizeof(*r->rows));
+		memmove(&r->rows[i + 1], &r->rows[i], (r->n - i) * sizeof(*r->rows));
+		r->rows[i] = (struct row){.cgid = r->owner, .nr = nr};
+		r->n++;
+	}
+	r->rows[i].calls += calls;
+	r->rows[i].errors += errors;
+	r->rows[i].time_ns += ns;
+}
+
+/* A cgroup's entry left the table: its final counts go to its container
+ * (or are dropped with it when it belongs to none), the slot is zeroed and
+ * given back to the kernel. */
+static void retire(struct syscalls *s, uint32_t slot)
+{
+	struct ctw_registry *reg = ctw_agent_registry(s->a);
+	const struct ctw_container *c = ctw_registry_lookup(reg, s->slot_id[slot]);
+	struct syscount_slot *m = slot_mem(s, slot);
+	struct syscount_slot_time *t = tslot_mem(s, slot);
+	struct retired *r = c ? get_retired(s, c->cgroup_id) : NULL;
+	if (!c)
+		pr_debug("syscalls: cgroup %llu went (slot %u): no container's, counts dropped",
+			 (unsigned long long)s->slot_id[slot], slot);
+	for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++) {
+		uint64_t calls = ld(&m->nr[nr].calls);
+		if (calls && r)
+			retired_add(r, nr, calls, ld(&m->nr[nr].errors), t ? ld(&t->ns[nr]) : 0);
+	}
+	memset(m, 0, sizeof(*m));
+	if (t)
+		memset(t, 0, sizeof(*t));
+	s->slot_id[slot] = 0;
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.free_slots), NULL, &slot, BPF_ANY))
+		pr_warn("syscalls: give back slot %u: %s", slot, strerror(errno));
+	else
+		s->nfree++;
+	s->rows_valid = false;
+}
+
+/* Bring what we know in line with the kernel's slot table: slots taken
+ * since the last pass, slots whose cgroup went (retired); then top up. */
+static void sync_table(struct syscalls *s)
+{
+	const __u64 *tab = s->skel->bss->slot_tab;
+	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS;
+	/* names first: a cgroup that went may be one the registry has not
+	 * heard of yet (its mkdir record still in the stream's ring) */
+	ctw_agent_identity_sync(s->a);
+	ring_buffer__consume(s->rb);
+	memset(s->seen, 0, nslots);
+	for (uint32_t i = 0; i < SYSCOUNT_TAB_SIZE; i++) {
+		uint64_t e = ld(&tab[i]);
+		if (!e || e == SYSCOUNT_TAB_TOMB)
+			continue;
+		uint32_t slot = e & 0xffff;
+		if (!slot || slot >= nslots)
+			continue;
+		s->seen[slot] = 1;
+		if (s->slot_id[slot] != e >> 16) {
+			if (!s->slot_id[slot])
+				s->nfree--;
+			else
+				retire(s, slot); /* cannot be: a slot is given back only by us */
+			s->slot_id[slot] = e >> 16;
+			s->rows_valid = false;
+		}
+	}
+	for (uint32_t slot = 1; slot < nslots; slot++)
+		if (s->slot_id[slot] && !s->seen[slot])
+			retire(s, slot);
+	while (s->nfree < FREE_LOW && s->nchunks < SYSCOUNT_CHUNKS_MAX) {
+		int err = add_chunk(s);
+		if (err) {
+			pr_warn("syscalls: add a chunk of slots: %s", strerror(-err));
+			break;
+		}
+	}
+}
+
+/* A slot taken: which cgroup it counts.  The table says it too, but a
+ * cgroup may take a slot and go (its entry removed) between two passes
+ * over the table: only this record names its slot then. */
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct syscalls *s = ctx;
+	struct syscount_event e;
+	if (len < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e));
+	if (e.slot && e.slot < s->nchunks * SYSCOUNT_CHUNK_SLOTS && !s->slot_id[e.slot]) {
+		s->slot_id[e.slot] = e.id;
+		s->nfree--;
+		s->rows_valid = false;
+	}
+	return 0;
+}
+
+static void on_readable(void *ctx)
+{
+	sync_table(ctx);
+}
+
+static int count_one(void *ctx, uint64_t id, const char *path, int depth)
+{
+	return 0;
+}
+
 /* --check and every start (agent.c): the syscall set parses. */
 static int syscalls_check(struct ctw_agent *a, struct ctw_err *err)
 {
@@ -178,6 +393,7 @@ static int syscalls_check(struct ctw_agent *a, struct ctw_err *err)
 static int syscalls_start(struct ctw_agent *a, void **state)
 {
 	struct syscalls *s = xcalloc(1, sizeof(*s));
+	int err;
 	s->a = a;
 	const char *t = ctw_agent_setting(a, "syscall_time");
 	s->timing = t && (!strcmp(t, "true") || !strcmp(t, "1") || !strcmp(t, "yes"));
@@ -187,21 +403,8 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 		free(s);
 		return -EINVAL;
 	}
-	s->nslots = SYSCOUNT_SLOTS;
-	const char *ns = getenv("CTRWATCH_SYSCOUNT_SLOTS");
-	uint64_t v;
-	if (ns && ctw_parse_u64(ns, 0, SYSCOUNT_SLOTS, &v) == 0)
-		s->nslots = v;
-	s->ncpus = libbpf_num_possible_cpus();
-	if (s->ncpus <= 0) {
-		free(s);
-		return -EINVAL;
-	}
-	s->vals = xcalloc(s->ncpus, sizeof(*s->vals));
-	s->slotbuf = xcalloc(s->ncpus, sizeof(*s->slotbuf));
-	if (s->timing)
-		s->tbuf = xcalloc(s->ncpus, sizeof(*s->tbuf));
-	int err;
+	s->slot_id = xcalloc(SYSCOUNT_SLOTS_MAX, sizeof(*s->slot_id));
+	s->seen = xcalloc(SYSCOUNT_SLOTS_MAX, 1);
 	s->skel = syscount_bpf__open();
 	if (!s->skel) {
 		err = -errno;
@@ -211,16 +414,38 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 	s->skel->rodata->timing = s->timing;
 	if (!s->timing) {
 		bpf_program__set_autoload(s->skel->progs.syscount_enter, false);
-		bpf_map__set_max_entries(s->skel->maps.times, 1); /* unused */
+		bpf_map__set_max_entries(s->skel->maps.tchunks, 1); /* unused */
 	}
 	err = syscount_bpf__load(s->skel);
 	if (err) {
 		pr_err("syscalls: load BPF: %s", strerror(-err));
 		goto out_destroy;
 	}
+	/* Slots before the programs run: every busy cgroup takes one at its
+	 * next syscall, so as many as there are cgroups, and the reserve. */
+	int ncg = ctw_cgroup_walk(ctw_registry_cgroup_root(ctw_agent_registry(a)), count_one, NULL);
+	uint32_t want = (ncg > 0 ? (uint32_t)ncg : 0) + FREE_LOW;
+	do {
+		err = add_chunk(s);
+	} while (!err && s->nfree < want);
+	if (err && !s->nchunks) {
+		pr_err("syscalls: first chunk of slots: %s", strerror(-err));
+		goto out_destroy;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.syscount_events), on_event, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		pr_err("syscalls: ring buffer: %s", strerror(-err));
+		goto out_destroy;
+	}
 	err = syscount_bpf__attach(s->skel);
 	if (err) {
 		pr_err("syscalls: attach BPF: %s", strerror(-err));
+		goto out_destroy;
+	}
+	err = ctw_agent_watch_fd(a, ring_buffer__epoll_fd(s->rb), on_readable, s);
+	if (err) {
+		pr_err("syscalls: watch ring buffer: %s", strerror(-err));
 		goto out_destroy;
 	}
 	ctw_agent_track_prog(a, "syscount_exit", bpf_program__fd(s->skel->progs.syscount_exit));
@@ -233,11 +458,17 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 	return 0;
 
 out_destroy:
+	ring_buffer__free(s->rb);
+	for (uint32_t i = 0; i < s->nchunks; i++) {
+		munmap(s->chunk[i], SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot));
+		if (s->tchunk[i])
+			munmap(s->tchunk[i],
+			       SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time));
+	}
 	syscount_bpf__destroy(s->skel);
 out_free:
-	free(s->vals);
-	free(s->slotbuf);
-	free(s->tbuf);
+	free(s->slot_id);
+	free(s->seen);
 	free(s);
 	return err ? err : -EINVAL;
 }
@@ -245,246 +476,32 @@ out_free:
 static void syscalls_stop(void *state)
 {
 	struct syscalls *s = state;
+	ctw_agent_unwatch_fd(s->a, ring_buffer__epoll_fd(s->rb));
+	ring_buffer__free(s->rb);
 	syscount_bpf__destroy(s->skel);
+	for (uint32_t i = 0; i < s->nchunks; i++) {
+		munmap(s->chunk[i], SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot));
+		if (s->tchunk[i])
+			munmap(s->tchunk[i],
+			       SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time));
+	}
 	for (size_t i = 0; i < SYSCOUNT_NR_MAX; i++)
 		free(s->names[i]);
-	free(s->ids);
-	free(s->owners);
-	free(s->own);
-	free(s->hashed);
+	for (size_t i = 0; i < s->nret; i++)
+		free(s->ret[i].rows);
+	free(s->ret);
+	free(s->slot_id);
+	free(s->seen);
 	free(s->sets);
-	free(s->vals);
-	free(s->slotbuf);
-	free(s->tbuf);
 	free(s->rows);
 	free(s->keep);
 	free(s);
 }
 
-struct idlist {
-	uint64_t *ids, *owners;
-	size_t n, cap;
-};
-
-static void collect_id(void *ctx, uint64_t id, const struct ctw_container *c)
-{
-	struct idlist *l = ctx;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 64;
-		l->ids = xrealloc(l->ids, l->cap * sizeof(*l->ids));
-		l->owners = xrealloc(l->owners, l->cap * sizeof(*l->owners));
-	}
-	l->ids[l->n] = id;
-	l->owners[l->n] = c->cgroup_id;
-	l->n++;
-}
-
-static void sort_ids(uint64_t *ids, uint64_t *owners, size_t n)
-{
-	/* small n: insertion sort keeps the pairs together */
-	for (size_t i = 1; i < n; i++) {
-		uint64_t k = ids[i], o = owners[i];
-		size_t j = i;
-		while (j > 0 && ids[j - 1] > k) {
-			ids[j] = ids[j - 1];
-			owners[j] = owners[j - 1];
-			j--;
-		}
-		ids[j] = k;
-		owners[j] = o;
-	}
-}
-
-static bool owner_alive(struct ctw_registry *reg, uint64_t owner)
-{
-	const struct ctw_container *c = ctw_registry_lookup(reg, owner);
-	return c && c->cgroup_id == owner;
-}
-
-static struct owner *find_owner(struct syscalls *s, uint64_t cgid)
-{
-	for (size_t i = 0; i < s->nown; i++)
-		if (s->own[i].cgid == cgid)
-			return &s->own[i];
-	return NULL;
-}
-
-/* Zero a slot's rows in the kernel (all CPUs) before handing it out. */
-static int zero_slot(struct syscalls *s, uint32_t slot)
-{
-	memset(s->slotbuf, 0, s->ncpus * sizeof(*s->slotbuf));
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.counts), &slot, s->slotbuf, BPF_ANY))
-		return -errno;
-	if (s->timing) {
-		memset(s->tbuf, 0, s->ncpus * sizeof(*s->tbuf));
-		if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.times), &slot, s->tbuf, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
-/* A new container: a free slot if there is one, else the overflow hash. */
-static struct owner *add_owner(struct syscalls *s, uint64_t cgid)
-{
-	uint32_t slot = SYSCOUNT_NO_SLOT;
-	for (uint32_t i = 0; i < s->nslots; i++) {
-		if (s->slot_used[i] || s->slot_cooling[i])
-			continue;
-		int err = zero_slot(s, i);
-		if (err) {
-			pr_warn("syscalls: clear slot %u: %s", i, strerror(-err));
-			break;
-		}
-		slot = i;
-		s->slot_used[i] = true;
-		break;
-	}
-	s->own = xrealloc(s->own, (s->nown + 1) * sizeof(*s->own));
-	s->own[s->nown] = (struct owner){.cgid = cgid, .slot = slot};
-	return &s->own[s->nown++];
-}
-
-/* Delete the overflow counts of containers that went away. */
-static void purge_overflow(struct syscalls *s, const uint64_t *gone, size_t ngone)
-{
-	int fd = bpf_map__fd(s->skel->maps.overflow);
-	struct syscount_key key, next;
-	struct syscount_key *del = NULL;
-	size_t ndel = 0;
-	void *prev = NULL;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		for (size_t i = 0; i < ngone; i++) {
-			if (gone[i] != next.cgroup_id)
-				continue;
-			del = xrealloc(del, (ndel + 1) * sizeof(*del));
-			del[ndel++] = next;
-			break;
-		}
-	}
-	for (size_t i = 0; i < ndel; i++)
-		bpf_map_delete_elem(fd, &del[i]);
-	free(del);
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
-/* Build the watch table for `ids` in the half not in use, then switch the
- * program to it (see syscount.h); ids the table cannot hold, and those of
- * containers without a slot, go to the `watched` hash. */
-static void publish(struct syscalls *s, const uint64_t *ids, const uint64_t *owners, size_t n)
-{
-	struct syscount_bpf__bss *bss = s->skel->bss;
-	int wfd = bpf_map__fd(s->skel->maps.watched);
-	uint32_t next = __atomic_load_n(&bss->tab_base, __ATOMIC_RELAXED) ? 0 : SYSCOUNT_TAB_SIZE;
-	uint64_t *tab = xcalloc(SYSCOUNT_TAB_SIZE, sizeof(*tab));
-	uint64_t *hashed = xcalloc(n + 1, sizeof(*hashed));
-	size_t nhashed = 0;
-	bool use_hash = false;
-
-	for (size_t j = 0; j < n; j++) {
-		const struct owner *o = find_owner(s, owners[j]);
-		if (!o)
-			continue;
-		uint64_t slot = o->slot == SYSCOUNT_NO_SLOT ? SYSCOUNT_TAB_NO_SLOT : o->slot;
-		bool placed = false;
-		if (ids[j] && ids[j] < SYSCOUNT_TAB_ID_MAX) {
-			uint32_t h = SYSCOUNT_TAB_HASH(ids[j]);
-			for (uint32_t i = 0; i < SYSCOUNT_TAB_PROBES && !placed; i++) {
-				uint64_t *e = &tab[(h + i) & (SYSCOUNT_TAB_SIZE - 1)];
-				if (!*e) {
-					*e = ids[j] << 16 | slot;
-					placed = true;
-				}
-			}
-		}
-		if (!placed)
-			use_hash = true;
-		if (placed && slot != SYSCOUNT_TAB_NO_SLOT)
-			continue;
-		struct syscount_watch w = {.slot = o->slot, .owner = o->cgid};
-		if (bpf_map_update_elem(wfd, &ids[j], &w, BPF_ANY))
-			pr_warn("syscalls: watch cgroup %llu: %s", (unsigned long long)ids[j],
-				strerror(errno));
-		hashed[nhashed++] = ids[j];
-	}
-	/* one aligned 64-bit store per entry: a reader sees an entry whole */
-	for (uint32_t i = 0; i < SYSCOUNT_TAB_SIZE; i++)
-		__atomic_store_n(&bss->watch_tab[next + i], tab[i], __ATOMIC_RELAXED);
-	if (use_hash)
-		__atomic_store_n(&bss->use_hash, 1, __ATOMIC_RELEASE);
-	__atomic_store_n(&bss->tab_base, next, __ATOMIC_RELEASE);
-	if (!use_hash)
-		__atomic_store_n(&bss->use_hash, 0, __ATOMIC_RELEASE);
-	/* what the hash held and no longer needs */
-	qsort(hashed, nhashed, sizeof(*hashed), cmp_u64);
-	for (size_t i = 0; i < s->nhashed; i++)
-		if (!bsearch(&s->hashed[i], hashed, nhashed, sizeof(*hashed), cmp_u64))
-			bpf_map_delete_elem(wfd, &s->hashed[i]);
-	free(s->hashed);
-	s->hashed = hashed;
-	s->nhashed = nhashed;
-	free(tab);
-}
-
-/* Bring the watch table in line with the registry: every cgroup id of a
- * container maps to the container's slot, so nested cgroups count for their
- * container directly and nothing needs folding when they go away. */
+/* After each discovery scan: the table, and what went. */
 static void syscalls_rescanned(void *state)
 {
-	struct syscalls *s = state;
-	struct ctw_registry *reg = ctw_agent_registry(s->a);
-	struct idlist now = {0};
-	ctw_registry_cgroup_ids(reg, collect_id, &now);
-	sort_ids(now.ids, now.owners, now.n);
-
-	if (now.n == s->nids &&
-	    (!now.n || (!memcmp(now.ids, s->ids, now.n * sizeof(*now.ids)) &&
-			!memcmp(now.owners, s->owners, now.n * sizeof(*now.owners))))) {
-		free(now.ids);
-		free(now.owners);
-		return;
-	}
-	/* slots freed by the previous change may be handed out now */
-	memset(s->slot_cooling, 0, sizeof(s->slot_cooling));
-	for (size_t j = 0; j < now.n; j++)
-		if (!find_owner(s, now.owners[j]))
-			add_owner(s, now.owners[j]);
-	publish(s, now.ids, now.owners, now.n);
-
-	/* containers no longer there: free their slots (reused only after the
-	 * next change), drop their overflow counts */
-	uint64_t *gone = xcalloc(s->nown + 1, sizeof(*gone));
-	size_t ngone = 0, w = 0;
-	for (size_t k = 0; k < s->nown; k++) {
-		bool present = false;
-		for (size_t m = 0; m < now.n && !present; m++)
-			present = now.owners[m] == s->own[k].cgid;
-		if (present) {
-			s->own[w++] = s->own[k];
-			continue;
-		}
-		if (s->own[k].slot == SYSCOUNT_NO_SLOT) {
-			gone[ngone++] = s->own[k].cgid;
-		} else {
-			s->slot_used[s->own[k].slot] = false;
-			s->slot_cooling[s->own[k].slot] = true;
-		}
-	}
-	s->nown = w;
-	purge_overflow(s, gone, ngone);
-	free(gone);
-	free(s->ids);
-	free(s->owners);
-	s->ids = now.ids;
-	s->owners = now.owners;
-	s->nids = now.n;
-	s->rows_valid = false;
+	sync_table(state);
 }
 
 static void syscalls_container_removed(void *state, const struct ctw_container *c)
@@ -496,7 +513,13 @@ static void syscalls_container_removed(void *state, const struct ctw_container *
 			break;
 		}
 	}
-	/* `watched`, the slot and the overflow counts follow in rescanned(). */
+	for (size_t i = 0; i < s->nret; i++) {
+		if (s->ret[i].owner == c->cgroup_id) {
+			free(s->ret[i].rows);
+			s->ret[i] = s->ret[--s->nret];
+			break;
+		}
+	}
 	s->rows_valid = false;
 }
 
@@ -584,109 +607,39 @@ static struct row *new_row(struct row **rows, size_t *n, size_t *cap)
 	return r;
 }
 
-static void add_row(struct syscalls *s, struct ctw_registry *reg, const struct syscount_key *k,
-		    const struct syscount_val *percpu, struct row **rows, size_t *n, size_t *cap)
-{
-	const struct ctw_container *c = ctw_registry_lookup(reg, k->cgroup_id);
-	if (!c)
-		return;
-	struct row *r = new_row(rows, n, cap);
-	r->cgid = c->cgroup_id;
-	r->nr = k->nr;
-	for (int cpu = 0; cpu < s->ncpus; cpu++) {
-		r->calls += percpu[cpu].calls;
-		r->errors += percpu[cpu].errors;
-		r->time_ns += percpu[cpu].time_ns;
-	}
-}
-
-/* Every syscall of the containers with a slot: one lookup per container
- * (its row on every CPU), a row per syscall it made. */
+/* Every live slot of a cgroup that belongs to a container: a row per
+ * syscall it made (read from the mapping: no syscall), and the retired
+ * counts of the containers still known. */
 static void read_slots(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
 		       size_t *cap)
 {
-	int fd = bpf_map__fd(s->skel->maps.counts);
-	int tfd = bpf_map__fd(s->skel->maps.times);
-	for (size_t i = 0; i < s->nown; i++) {
-		uint32_t slot = s->own[i].slot;
-		if (slot == SYSCOUNT_NO_SLOT || !owner_alive(reg, s->own[i].cgid))
+	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS;
+	for (uint32_t slot = 1; slot < nslots; slot++) {
+		if (!s->slot_id[slot])
 			continue;
-		if (bpf_map_lookup_elem(fd, &slot, s->slotbuf)) {
-			pr_warn("syscalls: read slot %u: %s", slot, strerror(errno));
+		const struct ctw_container *c = ctw_registry_lookup(reg, s->slot_id[slot]);
+		if (!c)
 			continue;
-		}
-		bool t = s->timing && !bpf_map_lookup_elem(tfd, &slot, s->tbuf);
+		const struct syscount_slot *m = slot_mem(s, slot);
+		const struct syscount_slot_time *t = tslot_mem(s, slot);
 		for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++) {
-			uint64_t calls = 0, errors = 0, ns = 0;
-			for (int c = 0; c < s->ncpus; c++) {
-				calls += s->slotbuf[c].nr[nr].calls;
-				errors += s->slotbuf[c].nr[nr].errors;
-				if (t)
-					ns += s->tbuf[c].ns[nr];
-			}
+			uint64_t calls = ld(&m->nr[nr].calls);
 			if (!calls)
 				continue;
 			struct row *r = new_row(rows, n, cap);
-			r->cgid = s->own[i].cgid;
+			r->cgid = c->cgroup_id;
 			r->nr = nr;
 			r->calls = calls;
-			r->errors = errors;
-			r->time_ns = ns;
+			r->errors = ld(&m->nr[nr].errors);
+			r->time_ns = t ? ld(&t->ns[nr]) : 0;
 		}
 	}
-}
-
-/* Every (container, syscall) in the overflow hash, in as few syscalls as
- * possible: batched lookups, key by key only where the kernel refuses
- * batches. */
-static void read_overflow(struct syscalls *s, struct ctw_registry *reg, struct row **rows,
-			  size_t *n, size_t *cap)
-{
-	int fd = bpf_map__fd(s->skel->maps.overflow);
-	__u32 batch = 4096, count;
-	struct syscount_key *keys = xcalloc(batch, sizeof(*keys));
-	struct syscount_val *vals = xcalloc((size_t)batch * s->ncpus, sizeof(*vals));
-	__u64 in = 0, out = 0;
-	bool first = true;
-	for (;;) {
-		count = batch;
-		int rc = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &count,
-					      NULL);
-		int err = rc < 0 ? errno : 0;
-		if (rc < 0 && err != ENOENT) {
-			if (err == ENOSPC && batch < (1u << 20)) {
-				batch *= 2; /* a bucket larger than the batch: retry */
-				keys = xrealloc(keys, batch * sizeof(*keys));
-				vals = xrealloc(vals, (size_t)batch * s->ncpus * sizeof(*vals));
-				continue;
-			}
-			if (first &&
-			    (err == EINVAL || err == 524 /* ENOTSUPP */ || err == EOPNOTSUPP))
-				goto slow;
-			pr_warn("syscalls: read counts: %s", strerror(err));
-			break;
-		}
-		for (__u32 i = 0; i < count; i++)
-			add_row(s, reg, &keys[i], &vals[(size_t)i * s->ncpus], rows, n, cap);
-		if (rc < 0) /* ENOENT: that was the last batch */
-			break;
-		in = out;
-		first = false;
-	}
-	free(keys);
-	free(vals);
-	return;
-
-slow:
-	free(keys);
-	free(vals);
-	struct syscount_key key, next;
-	void *prev = NULL;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &next, s->vals) == 0)
-			add_row(s, reg, &next, s->vals, rows, n, cap);
+	for (size_t i = 0; i < s->nret; i++) {
+		const struct ctw_container *c = ctw_registry_lookup(reg, s->ret[i].owner);
+		if (!c || c->cgroup_id != s->ret[i].owner)
+			continue;
+		for (size_t j = 0; j < s->ret[i].n; j++)
+			*new_row(rows, n, cap) = s->ret[i].rows[j];
 	}
 }
 
@@ -697,10 +650,11 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 {
 	struct syscalls *s = state;
 	struct ctw_registry *reg = ctw_agent_registry(s->a);
-	/* The kernel's table is read at most once a second (a batched read
-	 * walks every bucket of it); scrapes in between reuse the rows.
-	 * Discovery changes invalidate them at once. */
+	/* Rows are rebuilt at most once a second (a pass over every slot);
+	 * scrapes in between reuse them.  Slots taken or retired invalidate
+	 * them at once. */
 	uint64_t now = ctw_now_ns();
+	sync_table(s);
 	if (s->rows_valid && now - s->rows_at_ns < REFRESH_NS) {
 		emit(s, reg, m, s->rows, s->keep, s->nrows);
 		return;
@@ -708,10 +662,9 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 	struct row *rows = s->rows;
 	size_t n = 0, cap = s->rowcap;
 	read_slots(s, reg, &rows, &n, &cap);
-	read_overflow(s, reg, &rows, &n, &cap);
 	if (n)
 		qsort(rows, n, sizeof(*rows), cmp_row);
-	/* merge rows of the same (container, nr): nested cgroups */
+	/* merge rows of the same (container, nr): nested cgroups, retired ones */
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (w && rows[w - 1].cgid == rows[i].cgid && rows[w - 1].nr == rows[i].nr) {
@@ -756,13 +709,14 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 		ctw_metrics_family(m, fams[f].name, CTW_COUNTER, fams[f].help);
 		for (size_t i = 0; i < n;) {
 			const struct ctw_container *c = ctw_registry_lookup(reg, rows[i].cgid);
-			if (!c) { /* cannot happen: rows are dropped on every rescan */
+			if (!c) { /* gone since the rows were read */
 				while (i < n && ctw_registry_lookup(reg, rows[i].cgid) == c)
 					i++;
 				continue;
 			}
 			const char *l[16];
-			ctw_agent_container_labels(c, l, 12);
+			char cid[CTW_SHORT_ID_SIZE];
+			ctw_agent_container_labels(c, cid, l, 12);
 			ctw_metrics_block(m, l); /* the container's series: one block */
 			struct row other = {0};
 			size_t j = i;
@@ -785,14 +739,31 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 			i = j;
 		}
 	}
-	uint32_t z = 0;
-	uint64_t *lost = xcalloc(s->ncpus, sizeof(*lost)), total = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.lost), &z, lost) == 0)
-		for (int c = 0; c < s->ncpus; c++)
-			total += lost[c];
-	free(lost);
+	/* slot 0: cgroups that found no slot; never in normal operation */
+	const struct syscount_slot *u = slot_mem(s, SYSCOUNT_SLOT_UNATTRIBUTED);
+	uint64_t total = 0;
+	for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++)
+		total += ld(&u->nr[nr].calls);
+	/* what the counters cost: chunk maps (the kernel's memlock of each is
+	 * its value area plus a page of struct) */
+	ctw_metrics_family(m, "ctrwatch_syscall_slots", CTW_GAUGE,
+			   "Counter slots (one per cgroup that made syscalls) by state.");
+	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS, used = 0;
+	for (uint32_t i = 1; i < nslots; i++)
+		used += s->slot_id[i] != 0;
+	ctw_metrics_sample(m, (const char *[]){"state", "used", NULL}, used);
+	ctw_metrics_sample(m, (const char *[]){"state", "free", NULL}, s->nfree);
+	ctw_metrics_family(m, "ctrwatch_syscall_slot_bytes", CTW_GAUGE,
+			   "Memory of the syscall counter maps (chunks of slots).");
+	ctw_metrics_sample(
+		m, NULL,
+		(double)s->nchunks *
+			(SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot) +
+			 (s->timing ? SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time)
+				    : 0)));
 	ctw_metrics_family(m, "ctrwatch_syscall_counts_lost_total", CTW_COUNTER,
-			   "Syscall counts lost because the kernel's count table was full.");
+			   "Syscalls counted for no container: their cgroup found no free "
+			   "counter slot.");
 	ctw_metrics_sample(m, NULL, (double)total);
 }
 

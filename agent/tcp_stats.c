@@ -35,6 +35,7 @@ struct tcp_ctr {
 	char name[128];
 	char pod[128];
 	char ns[128];
+	char short_id[CTW_SHORT_ID_SIZE]; /* container_id */
 	uint64_t conns[NDIRS];
 	uint64_t buckets[NDIRS][NBOUNDS + 1];
 	double sum[NDIRS];
@@ -127,6 +128,7 @@ static struct tcp_ctr *ctr_get(struct ctw_tcp_stats *s, const struct ctw_contain
 	ctw_strlcpy(t->name, c->name[0] ? c->name : c->id, sizeof(t->name));
 	ctw_strlcpy(t->pod, c->pod, sizeof(t->pod));
 	ctw_strlcpy(t->ns, c->namespace_, sizeof(t->ns));
+	ctw_container_short_id(c->id, t->short_id);
 	s->ctrs[s->nctrs++] = t;
 	return t;
 }
@@ -292,7 +294,9 @@ void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n)
 	}
 }
 
-/* container[, pod, namespace][, direction] */
+/* container[, pod, namespace], container_id[, direction]: the labels of
+ * ctw_agent_container_labels(), from the copy kept here (a container's TCP
+ * series outlive its registry entry) */
 static const char *const *labels_of(const struct tcp_ctr *t, const char *dir, const char **l)
 {
 	size_t n = 0;
@@ -307,6 +311,8 @@ static const char *const *labels_of(const struct tcp_ctr *t, const char *dir, co
 		l[n++] = "namespace";
 		l[n++] = t->ns;
 	}
+	l[n++] = "container_id";
+	l[n++] = t->short_id;
 	if (dir) {
 		l[n++] = "direction";
 		l[n++] = dir;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Always-on syscall counting per container: calls, errors and (optionally)
- * time per (container, syscall number).
+ * Always-on syscall counting per cgroup: calls, errors and (optionally)
+ * time per (cgroup, syscall number); user space adds nested cgroups up
+ * into their container.  See syscount.h for the slot table.
  *
  * Where the count is taken: at sys_exit, which alone sees both the syscall
  * number and the return value, so one program does calls and errors.  Two
@@ -12,31 +13,32 @@
  * too), so each call is counted exactly once.  sys_enter runs only when
  * timing is asked for (it records the start time in task storage).
  *
- * The hot path is kept close to what the floor (one per-CPU counter) costs.
- * On this kernel (retpolines, return thunks, call depth tracking) every
- * helper call costs 15-50 ns, so the path has one, bpf_get_current_task_btf:
+ * Every cgroup is counted from its first syscall, whether or not user
+ * space knows it yet: a cgroup missing from the slot table takes a slot
+ * there and then (claim(), once per cgroup).  At its rmdir its entry goes,
+ * and the slot holds its final counts until user space reads them.
+ *
+ * The hot path stays close to what the floor (one per-CPU counter) costs.
+ * On this kernel every helper call costs 15-50 ns (retpolines, return
+ * thunks), so it has one, bpf_get_current_task_btf (not inlined on 6.18):
  *   - the cgroup id is read from the task (task->cgroups->dfl_cgrp->kn->id,
  *     what bpf_get_current_cgroup_id() returns, without its call);
- *   - it is looked up in the watch table (see syscount.h), an
- *     open-addressing table in .bss probed with plain loads, which gives the
- *     container's slot (measured with BPF stats: the helper plus a hash map
- *     lookup cost ~100 ns per syscall more than the floor, the task read
- *     plus one probe ~25 ns);
- *   - the counters are [slot].nr[syscall] of the per-CPU `counts` array
- *     (the lookup is inlined by the verifier), the syscall number read
- *     straight from pt_regs (a BTF load, not bpf_probe_read).
- * A process outside every watched cgroup costs the task read and the probe
- * (one, in practice: the table is at most half full).  Containers beyond
- * SYSCOUNT_SLOTS, and ids the table could not place, take the slow path
- * through the `watched` hash.
+ *   - it is looked up in the slot table with plain loads (one probe in
+ *     practice: the table is at most half full);
+ *   - the slot is [slot / 64][slot % 64] of the array of maps `chunks`
+ *     (both lookups inlined by the verifier), the syscall number read
+ *     straight from pt_regs.
+ * Measured against the alternatives (BPF statistics, ns per run, same
+ * pass): cgroup local storage (bpf_cgrp_storage_get with create) cost
+ * floor + ~90 ns, a helper call too many; the table and a shared array
+ * floor + ~15-25 ns; the array of maps another few ns.
  *
- * Measured with tests/bench/syscall-bench.sh (BPF run time per syscall of
- * a getppid/openat loop in a watched container, stats' own timing
- * included, medians of 6 passes on the busy 2-core development VM): this
- * program 92 ns, the floor 70 ns, libbpf-tools syscount 158 ns; the former
- * design (bpf_get_current_cgroup_id, a `watched` hash lookup, a per-CPU
- * hash keyed by (cgroup, syscall)) 243 ns.  With timing (sys_enter too,
- * task storage and two clock reads) 379 ns: that is why it is optional.
+ * Shared counters, atomic adds (lock xadd): the counts must be exact, so a
+ * plain increment (lost updates when two CPUs of one cgroup race) is out;
+ * per-CPU counters would make map memory CPUs x cgroups x 8 KiB (32 MiB per
+ * CPU at 4096 cgroups).  An atomic add costs a few ns uncontended; it
+ * bounces a cache line only when one cgroup makes the same syscall on
+ * several CPUs at once (tests/bench/syscall-bench.sh measures both).
  *
  * The license is GPL-compatible because the program calls GPL-only helpers
  * (task storage, bpf_task_pt_regs).
@@ -69,57 +71,78 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile bool timing = false; /* account time (needs sys_enter) */
 
-/* The watch table, two halves (see syscount.h), written by user space
- * through the mmapped .bss: cgroup id -> slot for every cgroup of every
- * watched container (the agent's registry: containers and their
- * descendant cgroups). */
-__u64 watch_tab[2 * SYSCOUNT_TAB_SIZE];
-__u32 tab_base; /* 0 or SYSCOUNT_TAB_SIZE: the half in use */
-__u32 use_hash; /* some ids are only in `watched` */
+/* The slot table (see syscount.h): cgroup id -> slot, written only by
+ * these programs with compare-and-swap, read by user space (mmapped). */
+__u64 slot_tab[SYSCOUNT_TAB_SIZE];
 
-/* key: cgroup v2 id (__u64), value: struct syscount_watch (slot, owner):
- * what the watch table cannot say (see syscount.h). */
+/* Slot numbers free to take (user space fills it as it adds chunks and as
+ * it gives back the slots of cgroups that went). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, struct syscount_watch);
-} watched SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, SYSCOUNT_SLOTS_MAX);
+	__type(value, __u32);
+} free_slots SEC(".maps");
 
-/* key: slot (__u32), value: struct syscount_slot per CPU (calls, errors
- * per syscall).  User space zeroes a slot before handing it out. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SYSCOUNT_SLOTS);
+/* A chunk: SYSCOUNT_CHUNK_SLOTS slots, key: slot % 64. */
+struct chunk {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCOUNT_CHUNK_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct syscount_slot);
-} counts SEC(".maps");
+} chunk0 SEC(".maps");
 
-/* key: slot (__u32), value: struct syscount_slot_time per CPU.  One entry
- * only (unused) unless timing: user space sets max_entries. */
+/* key: slot / 64, value: the chunk map (user space adds them). */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, SYSCOUNT_SLOTS);
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SYSCOUNT_CHUNKS_MAX);
 	__type(key, __u32);
-	__type(value, struct syscount_slot_time);
-} times SEC(".maps");
+	__array(values, struct chunk);
+} chunks SEC(".maps") = {
+	.values = {[0] = &chunk0},
+};
 
-/* key: struct syscount_key, value: struct syscount_val per CPU: the
- * containers that got no slot. */
+/* The same for times, all chunks added by user space (timing only). */
+struct tchunk {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SYSCOUNT_CHUNK_SLOTS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct syscount_slot_time));
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, struct syscount_key);
-	__type(value, struct syscount_val);
-} overflow SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, SYSCOUNT_CHUNKS_MAX);
+	__type(key, __u32);
+	__array(values, struct tchunk);
+} tchunks SEC(".maps");
 
-/* key: 0, value: per-CPU count of updates lost because `overflow` was full. */
+/* Slots taken (struct syscount_event): which cgroup a slot counts, for a
+ * cgroup that takes one and goes before user space reads the table; also
+ * wakes user space to top up free_slots.  4096 records of 24 bytes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 128 * 1024);
+} syscount_events SEC(".maps");
+
+/* key 0: syscount_events records that did not fit, per CPU (their slot's
+ * counts cannot be named) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u64);
-} lost SEC(".maps");
+} events_lost SEC(".maps");
+
+/* key 0: cgroups that found no slot and counted as unattributed, per CPU
+ * (each time they tried: once per syscall while the queue is dry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} no_slot SEC(".maps");
 
 /* task storage: start time (ns) of the current syscall, timing only. */
 struct {
@@ -129,37 +152,109 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-/* Where to count for the current task: its slot (*w unset), or *w from
- * `watched` (slow path).  Returns false when the task is not watched. */
-static __always_inline bool find(__u32 *slot, struct syscount_watch **w)
+static __always_inline __u64 current_cgroup_id(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 cgid = task->cgroups->dfl_cgrp->kn->id;
-	__u32 base = tab_base & SYSCOUNT_TAB_SIZE;
-	__u32 h = SYSCOUNT_TAB_HASH(cgid);
+
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
+static __always_inline struct syscount_slot *slot_ptr(__u32 slot)
+{
+	__u32 c = slot / SYSCOUNT_CHUNK_SLOTS, i = slot % SYSCOUNT_CHUNK_SLOTS;
+	void *chunk = bpf_map_lookup_elem(&chunks, &c);
+
+	return chunk ? bpf_map_lookup_elem(chunk, &i) : NULL;
+}
+
+static __always_inline struct syscount_slot_time *tslot_ptr(__u32 slot)
+{
+	__u32 c = slot / SYSCOUNT_CHUNK_SLOTS, i = slot % SYSCOUNT_CHUNK_SLOTS;
+	void *chunk = bpf_map_lookup_elem(&tchunks, &c);
+
+	return chunk ? bpf_map_lookup_elem(chunk, &i) : NULL;
+}
+
+static __noinline __u32 unattributed(void)
+{
+	__u32 z = 0;
+	__u64 *n = bpf_map_lookup_elem(&no_slot, &z);
+
+	if (n)
+		(*n)++;
+	return SYSCOUNT_SLOT_UNATTRIBUTED;
+}
+
+/* The first syscall of a cgroup not in the table: take a slot and enter
+ * it.  Two CPUs of one new cgroup may race here: compare-and-swap makes one
+ * entry win, the other CPU uses it and gives its slot back. */
+static __noinline __u32 claim(__u64 id)
+{
+	__u32 h = SYSCOUNT_TAB_HASH(id), slot;
+	__u64 want;
+	int i, try;
+
+	if (id >= SYSCOUNT_TAB_ID_MAX)
+		return unattributed();
+	if (bpf_map_pop_elem(&free_slots, &slot))
+		return unattributed();
+	want = id << 16 | slot;
+	for (i = 0; i < SYSCOUNT_TAB_PROBES; i++) {
+		__u32 idx = (h + i) & (SYSCOUNT_TAB_SIZE - 1);
+		__u64 e = slot_tab[idx];
+
+		for (try = 0; try < 4; try++) {
+			__u64 old;
+
+			if (e >> 16 == id) { /* another CPU entered it first */
+				bpf_map_push_elem(&free_slots, &slot, 0);
+				return e & 0xffff;
+			}
+			if (e && e != SYSCOUNT_TAB_TOMB)
+				break; /* another cgroup's: next entry */
+			old = __sync_val_compare_and_swap(&slot_tab[idx], e, want);
+			if (old == e) {
+				struct syscount_event *ev;
+
+				ev = bpf_ringbuf_reserve(&syscount_events, sizeof(*ev), 0);
+				if (ev) {
+					ev->id = id;
+					ev->slot = slot;
+					ev->__pad = 0;
+					bpf_ringbuf_submit(ev, 0);
+				} else {
+					__u32 z = 0;
+					__u64 *l = bpf_map_lookup_elem(&events_lost, &z);
+
+					if (l)
+						(*l)++;
+				}
+				return slot;
+			}
+			e = old; /* changed under us: look again */
+		}
+	}
+	bpf_map_push_elem(&free_slots, &slot, 0);
+	return unattributed();
+}
+
+/* The current task's cgroup's slot (taken now if it has none). */
+static __always_inline __u32 find(void)
+{
+	__u64 id = current_cgroup_id();
+	__u32 h = SYSCOUNT_TAB_HASH(id);
 	int i;
 
 #pragma unroll
 	for (i = 0; i < SYSCOUNT_TAB_PROBES; i++) {
-		__u64 e = watch_tab[base + ((h + i) & (SYSCOUNT_TAB_SIZE - 1))];
+		__u64 e = slot_tab[(h + i) & (SYSCOUNT_TAB_SIZE - 1)];
 
+		if (e >> 16 == id)
+			return e & 0xffff;
 		if (!e)
 			break;
-		if (e >> 16 == cgid) {
-			*slot = e & 0xffff;
-			if (*slot != SYSCOUNT_TAB_NO_SLOT)
-				return true;
-			goto hash;
-		}
 	}
-	if (!use_hash)
-		return false;
-hash:
-	*w = bpf_map_lookup_elem(&watched, &cgid);
-	if (!*w)
-		return false;
-	*slot = (*w)->slot;
-	return true;
+	return claim(id);
 }
 
 static __always_inline bool is_error(long ret)
@@ -180,47 +275,11 @@ static __always_inline __u64 elapsed(void)
 	return d;
 }
 
-/* The slow path: a container without a slot. */
-static __noinline int count_overflow(__u64 owner, __u32 nr, long ret, bool exited)
-{
-	struct syscount_key key = {.cgroup_id = owner, .nr = nr};
-	struct syscount_val *v = bpf_map_lookup_elem(&overflow, &key);
-
-	if (!v) {
-		struct syscount_val zero = {};
-
-		/* EEXIST from a racing CPU is fine; E2BIG (full) shows as !v. */
-		bpf_map_update_elem(&overflow, &key, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&overflow, &key);
-		if (!v) {
-			__u32 z = 0;
-			__u64 *l = bpf_map_lookup_elem(&lost, &z);
-
-			if (l)
-				(*l)++;
-			return 0;
-		}
-	}
-	v->calls++;
-	if (exited)
-		return 0;
-	if (is_error(ret))
-		v->errors++;
-	if (timing)
-		v->time_ns += elapsed();
-	return 0;
-}
-
 SEC("tp_btf/sys_enter")
 int BPF_PROG(syscount_enter, struct pt_regs *regs, long id)
 {
-	struct syscount_watch *w = NULL;
-	__u32 slot;
-	__u64 *ts;
+	__u64 *ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), NULL, STORAGE_CREATE);
 
-	if (!find(&slot, &w))
-		return 0;
-	ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), NULL, STORAGE_CREATE);
 	if (ts)
 		*ts = bpf_ktime_get_ns();
 	return 0;
@@ -229,27 +288,23 @@ int BPF_PROG(syscount_enter, struct pt_regs *regs, long id)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(syscount_exit, struct pt_regs *regs, long ret)
 {
-	struct syscount_watch *w = NULL;
 	struct syscount_slot *s;
-	__u32 slot;
-	__u64 nr;
+	__u32 slot = find();
+	__u64 nr = REGS_NR(regs);
 
-	if (!find(&slot, &w))
-		return 0;
-	nr = REGS_NR(regs);
 	if (nr >= SYSCOUNT_NR_MAX)
 		return 0;
-	s = bpf_map_lookup_elem(&counts, &slot);
+	s = slot_ptr(slot);
 	if (!s)
-		return w ? count_overflow(w->owner, nr, ret, false) : 0;
-	s->nr[nr].calls++;
+		return 0;
+	__sync_fetch_and_add(&s->nr[nr].calls, 1);
 	if (is_error(ret))
-		s->nr[nr].errors++;
+		__sync_fetch_and_add(&s->nr[nr].errors, 1);
 	if (timing) {
-		struct syscount_slot_time *t = bpf_map_lookup_elem(&times, &slot);
+		struct syscount_slot_time *t = tslot_ptr(slot);
 
 		if (t)
-			t->ns[nr] += elapsed();
+			__sync_fetch_and_add(&t->ns[nr], elapsed());
 	}
 	return 0;
 }
@@ -257,23 +312,57 @@ int BPF_PROG(syscount_exit, struct pt_regs *regs, long ret)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(syscount_task_exit)
 {
-	struct syscount_watch *w = NULL;
-	struct task_struct *task;
-	struct pt_regs *regs;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	struct syscount_slot *s;
-	__u32 slot;
-	long nr;
+	long nr = BPF_CORE_READ(regs, REGS_NR_FIELD);
 
-	if (!find(&slot, &w))
-		return 0;
-	task = bpf_get_current_task_btf();
-	regs = (struct pt_regs *)bpf_task_pt_regs(task);
-	nr = BPF_CORE_READ(regs, REGS_NR_FIELD);
 	if (nr != NR_exit && nr != NR_exit_group)
 		return 0;
-	s = bpf_map_lookup_elem(&counts, &slot);
-	if (!s)
-		return w ? count_overflow(w->owner, nr, 0, true) : 0;
-	s->nr[nr].calls++;
+	s = slot_ptr(find());
+	if (s)
+		__sync_fetch_and_add(&s->nr[nr].calls, 1);
+	return 0;
+}
+
+/* A cgroup goes: its entry leaves the table (its slot keeps the final
+ * counts for user space).  Empty when the next entry is empty (no probe
+ * chain goes through it), and then the tombstones just before it too;
+ * else a tombstone. */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(syscount_rmdir, struct cgroup *cgrp, const char *path)
+{
+	__u64 id;
+	__u32 h;
+	int i, j;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	h = SYSCOUNT_TAB_HASH(id);
+	for (i = 0; i < SYSCOUNT_TAB_PROBES; i++) {
+		__u32 idx = (h + i) & (SYSCOUNT_TAB_SIZE - 1);
+		__u64 e = slot_tab[idx];
+
+		if (!e)
+			return 0;
+		if (e >> 16 != id)
+			continue;
+		if (slot_tab[(idx + 1) & (SYSCOUNT_TAB_SIZE - 1)]) {
+			__sync_val_compare_and_swap(&slot_tab[idx], e, SYSCOUNT_TAB_TOMB);
+			return 0;
+		}
+		if (__sync_val_compare_and_swap(&slot_tab[idx], e, 0) != e)
+			return 0;
+		for (j = 1; j < SYSCOUNT_TAB_PROBES; j++) {
+			__u32 k = (idx - j) & (SYSCOUNT_TAB_SIZE - 1);
+
+			if (slot_tab[k] != SYSCOUNT_TAB_TOMB ||
+			    slot_tab[(k + 1) & (SYSCOUNT_TAB_SIZE - 1)])
+				return 0;
+			__sync_val_compare_and_swap(&slot_tab[k], SYSCOUNT_TAB_TOMB, 0);
+		}
+		return 0;
+	}
 	return 0;
 }

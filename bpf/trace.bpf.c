@@ -1346,3 +1346,43 @@ int BPF_PROG(trace_sig_generate, int sig, struct kernel_siginfo *info, struct ta
 	st->nsig = n + 1;
 	return 0;
 }
+
+/* A cgroup made inside a traced one is traced from its first syscall: the
+ * decision is taken here, in its mkdir, before any task can run in it (a
+ * container that makes cgroups of its own, `run --trace` of a nested
+ * runtime).  Default (v2) hierarchy only.  The table entry is taken with
+ * compare-and-swap (user space does the same); one that finds no room is in
+ * the hash only, and the program is told to look there. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(trace_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct ctw_trace_cgroup zero = {};
+	struct cgroup *parent = NULL;
+	__u64 id, pid;
+	int level, i;
+	__u32 h;
+
+	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
+		return 0;
+	level = BPF_CORE_READ(cgrp, level);
+	if (level <= 0 || level >= 1024)
+		return 0;
+	bpf_core_read(&parent, sizeof(parent), &cgrp->ancestors[level - 1]);
+	if (!parent)
+		return 0;
+	pid = BPF_CORE_READ(parent, kn, id);
+	if (!is_traced(pid))
+		return 0;
+	id = BPF_CORE_READ(cgrp, kn, id);
+	if (bpf_map_update_elem(&traced, &id, &zero, BPF_NOEXIST))
+		return 0;
+	h = TRACE_TAB_HASH(id);
+	for (i = 0; i < TRACE_TAB_PROBES; i++) {
+		__u32 idx = (h + i) & (TRACE_TAB_SIZE - 1);
+
+		if (!traced_tab[idx] && __sync_val_compare_and_swap(&traced_tab[idx], 0, id) == 0)
+			return 0;
+	}
+	traced_use_hash = 1;
+	return 0;
+}

@@ -186,8 +186,10 @@ _Static_assert(sizeof(struct ctw_trace_event) == 112, "ABI: ctw_trace_event");
  * trace_enter probes instead of the traced hash, without a helper call:
  * open addressing, entry = cgroup id (0: empty), probe i of an id at
  * TRACE_TAB_HASH(id) + i (mod TRACE_TAB_SIZE), i < TRACE_TAB_PROBES.
- * Cgroups are only ever added (one 64-bit store into an empty entry, so the
- * program sees an entry whole or not at all); one that finds no empty entry
+ * Cgroups are only ever added (one 64-bit compare-and-swap into an empty
+ * entry, by user space or by the program's cgroup_mkdir for a cgroup made
+ * inside a traced one, so an entry is seen whole or not at all, and never
+ * overwritten); one that finds no empty entry
  * in its probes is only in the hash, and traced_use_hash tells the program
  * to look there on a miss. */
 #define TRACE_TAB_BITS 13

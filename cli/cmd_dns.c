@@ -37,7 +37,8 @@ static void dns_usage(FILE *out)
 	      "cgroup v2 path (absolute, or relative to the v2 mount); a name several\n"
 	      "containers share is an error that lists them (see `ctrwatch trace --help`).  "
 	      "Without CONTAINER, every container on the host is watched,\n"
-	      "including those that start later.\n"
+	      "including those that start later: attached at their cgroup's mkdir (the\n"
+	      "kernel's cgroup stream), before their first packet.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -n, --name PATTERN    only names matching the glob PATTERN (case-insensitive,\n"
@@ -84,6 +85,10 @@ struct watched {
 
 struct dns_cli {
 	struct ctw_registry *reg;
+	/* no CONTAINER: the kernel's cgroup stream names a new container at
+	 * its cgroup's mkdir and we attach then, before its first packet */
+	struct ctw_cgroup_stream *stream;
+	uint64_t stream_lost;
 	struct ctw_dns_probe *probe;
 	struct watched *w;
 	size_t nw;
@@ -291,6 +296,12 @@ static int watch(struct dns_cli *d, const struct ctw_container *c, bool quiet)
 	return 0;
 }
 
+/* The registry's hook: a container found by a scan or by the stream. */
+static void on_added(void *ctx, const struct ctw_container *c)
+{
+	watch(ctx, c, true);
+}
+
 /* Follow discovery: attach to new containers, let go of gone ones. */
 static void rescan(struct dns_cli *d)
 {
@@ -420,6 +431,13 @@ static int cmd_dns(int argc, char **argv)
 			goto out;
 	}
 	if (d.all) {
+		ctw_registry_set_hooks(d.reg, on_added, NULL, NULL, &d);
+		d.stream = ctw_cgroup_stream_new(d.reg);
+		if (d.stream)
+			d.stream_lost = ctw_cgroup_stream_lost(d.stream);
+		else
+			pr_debug("dns: cgroup stream: %s (new containers at rescans only)",
+				 strerror(errno));
 		rescan(&d);
 		if (!d.nw)
 			fprintf(stderr, "ctrwatch: dns: no containers yet; waiting for some\n");
@@ -445,7 +463,13 @@ static int cmd_dns(int argc, char **argv)
 			rescan(&d);
 			next_scan = now + RESCAN_NS;
 		}
-		err = ctw_dns_probe_poll(d.probe, 100);
+		/* with the stream: its records read every 5 ms */
+		err = ctw_dns_probe_poll(d.probe, d.stream ? 5 : 100);
+		if (d.stream && ctw_cgroup_stream_consume(d.stream) >= 0 &&
+		    ctw_cgroup_stream_lost(d.stream) != d.stream_lost) {
+			d.stream_lost = ctw_cgroup_stream_lost(d.stream);
+			rescan(&d); /* what the stream's ring lost */
+		}
 		if (err < 0) {
 			fprintf(stderr, "ctrwatch: dns: ring buffer: %s\n", strerror(-err));
 			goto out;
@@ -462,6 +486,7 @@ static int cmd_dns(int argc, char **argv)
 			(unsigned long long)lost);
 	rc = CTW_EXIT_OK;
 out:
+	ctw_cgroup_stream_free(d.stream);
 	ctw_dns_probe_free(d.probe); /* detaches from every cgroup */
 	if (d.reg)
 		ctw_registry_free(d.reg);

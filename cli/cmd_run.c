@@ -12,8 +12,6 @@
 #include "../runtime/runtime.h"
 #include "../trace/trace.h"
 
-#pragma weak ctw_net_parse_publish
-
 static void run_usage(FILE *out)
 {
 	fputs("Usage: ctrwatch run [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
@@ -408,13 +406,6 @@ static int cmd_run(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			if (!ctw_net_parse_publish) {
-				fprintf(stderr,
-					"ctrwatch: --publish %s: bridge networking not "
-					"available yet\n",
-					optarg);
-				goto out;
-			}
 			pub = xrealloc(pub, (npub + 1) * sizeof(*pub));
 			if (ctw_net_parse_publish(optarg, &pub[npub], &err)) {
 				fprintf(stderr, "ctrwatch: --publish %s: %s\n", optarg, err.msg);

@@ -4,8 +4,8 @@
  * connection when it closes (libbpf-tools tcplife with the container first).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +19,9 @@
 #include "tcplife.h"
 
 #define CGROUP_ROOT_ID 1 /* the v2 root cgroup's id: the host */
+/* A container that has gone keeps its name this long: its last rows may
+ * still be in the ring when its cgroup is removed. */
+#define GONE_GRACE_NS (60 * 1000000000ull)
 
 static void tcplife_usage(FILE *out)
 {
@@ -83,8 +86,13 @@ static void on_signal(int sig)
 }
 
 /*
- * Naming a cgroup the registry does not know.  It may be a container that
- * started after our last scan, whose state can even land just after its
+ * Naming: the kernel's cgroup stream (containers/stream.c) tells the
+ * registry of every cgroup as it is made, before its first connection, and
+ * keeps a container's name after it has gone, so rows of short-lived and
+ * exited containers are named.  It is read before each batch of rows.
+ *
+ * Without it (or when its ring lost records), a cgroup the registry does
+ * not know may be a container that started after our last scan, whose state can even land just after its
  * first connection closed: such rows wait (up to HOLD_NS, rescanning at
  * most every RESCAN_NS) for the registry to learn the name, and are printed
  * as the host's after that.  Cgroups that stayed unknown are looked up again
@@ -105,6 +113,8 @@ struct unknown_cg {
 
 struct tcplife_ctx {
 	struct ctw_registry *reg;
+	struct ctw_cgroup_stream *stream; /* NULL: names from scans only */
+	uint64_t stream_lost;
 	struct unknown_cg unknown[UNKNOWN_SLOTS];
 	unsigned int unknown_next;
 	struct tcplife_event *held; /* rows waiting for a name, oldest first */
@@ -148,6 +158,8 @@ static const char *container_name(struct tcplife_ctx *t, uint64_t cgid, char *bu
 		return buf;
 	}
 	c = ctw_registry_lookup(t->reg, cgid);
+	if (!c && t->stream && ctw_cgroup_stream_consume(t->stream) > 0)
+		c = ctw_registry_lookup(t->reg, cgid);
 	if (!c && cgid != CGROUP_ROOT_ID) {
 		now = ctw_now_ns();
 		u = unknown_of(t, cgid, now);
@@ -164,6 +176,34 @@ static const char *container_name(struct tcplife_ctx *t, uint64_t cgid, char *bu
 	*young = false;
 	ctw_strlcpy(buf, c->name[0] ? c->name : c->id, size);
 	return buf;
+}
+
+/* What the kernel's cgroup stream says, before the rows that follow it; a
+ * rescan when its ring lost records. */
+static void read_stream(struct tcplife_ctx *t)
+{
+	if (!t->stream)
+		return;
+	ctw_cgroup_stream_consume(t->stream);
+	uint64_t lost = ctw_cgroup_stream_lost(t->stream);
+	if (lost != t->stream_lost) {
+		t->stream_lost = lost;
+		ctw_registry_scan(t->reg);
+		t->last_scan_ns = ctw_now_ns();
+	}
+}
+
+/* Wait up to timeout_ms for rows or cgroup records; read the cgroup stream
+ * first, then the rows. */
+static int wait_rows(struct tcplife_ctx *t, struct ctw_tcp_probe *probe, int timeout_ms)
+{
+	struct pollfd fds[2] = {
+		{.fd = ctw_tcp_probe_fd(probe), .events = POLLIN},
+		{.fd = t->stream ? ctw_cgroup_stream_fd(t->stream) : -1, .events = POLLIN}};
+	if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	read_stream(t);
+	return ctw_tcp_probe_consume(probe);
 }
 
 static void print_event(struct tcplife_ctx *t, const struct tcplife_event *e, const char *container)
@@ -228,15 +268,12 @@ static int on_event(void *ctx, const struct tcplife_event *e)
 	return 0;
 }
 
-/* Watch a cgroup and every cgroup below it. */
-static struct ctw_tcp_probe *walk_probe;
-static int walk_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int watch_one(void *ctx, uint64_t cgroup_id, const char *path, int depth)
 {
-	if (flag == FTW_D)
-		ctw_tcp_probe_watch_cgroup(walk_probe, st->st_ino, true);
-	return 0;
+	return ctw_tcp_probe_watch_cgroup(ctx, cgroup_id, true);
 }
 
+/* Watch a cgroup and every cgroup below it. */
 static int watch_container(struct ctw_tcp_probe *p, uint64_t cgid, const char *path)
 {
 	int err = ctw_tcp_probe_watch_cgroup(p, cgid, true);
@@ -244,8 +281,9 @@ static int watch_container(struct ctw_tcp_probe *p, uint64_t cgid, const char *p
 	if (err)
 		return err;
 	if (path && path[0]) {
-		walk_probe = p;
-		nftw(path, walk_add, 16, FTW_PHYS | FTW_MOUNT);
+		err = ctw_cgroup_walk(path, watch_one, p);
+		if (err < 0 && err != -ENOENT)
+			return err;
 	}
 	return 0;
 }
@@ -352,17 +390,27 @@ static int cmd_tcplife(int argc, char **argv)
 
 	if (!ctw_cmd_privileged("tcplife", CTW_NEED_BPF | CTW_NEED_PERFMON))
 		goto out;
-	/* Without a registry (no cgroup v2 mount found), rows carry cgroup ids. */
-	t.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
-	if (t.reg && ctw_registry_scan(t.reg) < 0)
-		pr_warn("tcplife: container discovery failed; naming what it found");
-	t.last_scan_ns = ctw_now_ns();
+	/* The probe first: without the privilege to load it, say so before
+	 * reading any engine's files. */
 	po.filter_cgroup = optind < argc;
 	err = ctw_tcp_probe_open(&po, on_event, &t, &probe, &cerr);
 	if (err) {
 		pr_err("tcplife: %s", cerr.msg);
 		goto out;
 	}
+	/* Without a registry (no cgroup v2 mount found), rows carry cgroup ids. */
+	t.reg = ctw_registry_new(&(struct ctw_registry_opts){.grace_ns = GONE_GRACE_NS});
+	if (t.reg) {
+		t.stream = ctw_cgroup_stream_new(t.reg);
+		if (!t.stream)
+			pr_debug("tcplife: cgroup stream: %s (names from scans only)",
+				 strerror(errno));
+		else
+			t.stream_lost = ctw_cgroup_stream_lost(t.stream);
+	}
+	if (t.reg && ctw_registry_scan(t.reg) < 0)
+		pr_warn("tcplife: container discovery failed; naming what it found");
+	t.last_scan_ns = ctw_now_ns();
 	for (int i = optind; i < argc; i++) {
 		char path[PATH_MAX];
 		uint64_t cgid;
@@ -409,7 +457,7 @@ static int cmd_tcplife(int argc, char **argv)
 			if (deadline - now < 100000000ull)
 				timeout = (deadline - now) / 1000000 + 1;
 		}
-		err = ctw_tcp_probe_poll(probe, timeout);
+		err = wait_rows(&t, probe, timeout);
 		flush_held(&t, false);
 		fflush(stdout);
 		if (err < 0 && err != -EINTR) {
@@ -417,6 +465,7 @@ static int cmd_tcplife(int argc, char **argv)
 			goto out;
 		}
 	}
+	read_stream(&t);
 	ctw_tcp_probe_consume(probe);
 	flush_held(&t, true);
 	fflush(stdout);
@@ -431,6 +480,7 @@ static int cmd_tcplife(int argc, char **argv)
 	ret = CTW_EXIT_OK;
 out:
 	ctw_tcp_probe_free(probe);
+	ctw_cgroup_stream_free(t.stream);
 	free(t.held);
 	if (t.reg)
 		ctw_registry_free(t.reg);

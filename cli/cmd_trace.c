@@ -9,7 +9,7 @@
 
 #include "cmd.h"
 #include "../lib/lib.h"
-#include "../agent/agent.h"
+#include "../containers/containers.h"
 #include "../runtime/runtime.h"
 #include "../trace/trace.h"
 
@@ -41,11 +41,12 @@ static void trace_usage(FILE *out)
 	      "relative to the cgroup v2 mount) or a PID (its cgroup).  A name that more than\n"
 	      "one container has is an error that lists them: pick one by its full form or\n"
 	      "id, or narrow with -n/--namespace and --pod.  Every cgroup below it is traced\n"
-	      "too.  With `-- IMAGE CMD...` a new container is started as `ctrwatch run`\n"
-	      "would and its command is traced from its execve on, as strace CMD shows it;\n"
-	      "the exit status is then the command's.  Otherwise tracing runs until Ctrl-C\n"
-	      "or until every traced cgroup is gone.  Events the ring buffer could not take\n"
-	      "are counted in the kernel per container and reported at the end.\n"
+	      "too, also one made later (from its first syscall).  With `-- IMAGE CMD...` a\n"
+	      "new container is started as `ctrwatch run` would and its command is traced\n"
+	      "from its execve on, as strace CMD shows it; the exit status is then the\n"
+	      "command's.  Otherwise tracing runs until Ctrl-C or until every traced cgroup\n"
+	      "is gone.  Events the ring buffer could not take are counted in the kernel per\n"
+	      "container and reported at the end.\n"
 	      "\n"
 	      "Options (spelled as strace spells them; -f is always on):\n"
 	      "  -e trace=SET       only these syscalls: names and classes, comma-separated,\n"
@@ -81,7 +82,8 @@ static void trace_usage(FILE *out)
 	      "                     at the end, write a Docker-format seccomp profile that\n"
 	      "                     allows exactly the syscalls seen (for `run --security-opt\n"
 	      "                     seccomp=FILE`)\n"
-	      "      --all          trace every container the registry knows\n"
+	      "      --all          trace every container, also those made after trace\n"
+	      "                     starts (added at their cgroup's mkdir), until Ctrl-C\n"
 	      "  -n, --namespace NS only a container of Kubernetes (or containerd)\n"
 	      "                     namespace NS\n"
 	      "      --pod POD      only a container of pod POD\n"
@@ -218,29 +220,74 @@ static int select_target(struct ctw_registry **reg, const char *spec, const stru
 	return rc;
 }
 
-static int add_all(struct ctw_trace *t, struct target **tg, size_t *ntg)
-{
-	struct ctw_registry_opts ro = {0};
-	struct ctw_registry *r = ctw_registry_new(&ro);
-	int n;
+/* --all: every container, those found at the start and those made later.
+ * A registry fed by the kernel's cgroup stream adds each new container at
+ * its cgroup's mkdir (cgroups made inside traced ones the kernel follows by
+ * itself). */
+struct all_ctx {
+	struct ctw_trace *t;
+	struct ctw_registry *reg;
+	struct ctw_cgroup_stream *stream; /* NULL: new containers at rescans */
+	uint64_t stream_lost, last_scan_ns;
+	struct target **tg;
+	size_t *ntg;
+	bool started, quiet;
+};
 
-	if (!r || (n = ctw_registry_scan(r)) < 0) {
+static void all_added(void *ctx, const struct ctw_container *c)
+{
+	struct all_ctx *ac = ctx;
+
+	if (ctw_trace_add_cgroup_tree(ac->t, c->cgroup_path, c->name) < 0)
+		return;
+	*ac->tg = xrealloc(*ac->tg, (*ac->ntg + 1) * sizeof(**ac->tg));
+	ctw_strlcpy((*ac->tg)[*ac->ntg].path, c->cgroup_path, sizeof((*ac->tg)[0].path));
+	(*ac->ntg)++;
+	if (ac->started && !ac->quiet)
+		fprintf(stderr, "ctrwatch: trace: attached to %s (cgroup %llu), a new container\n",
+			c->name, (unsigned long long)c->cgroup_id);
+}
+
+static int add_all(struct all_ctx *ac)
+{
+	ac->reg = ctw_registry_new(&(struct ctw_registry_opts){0});
+	if (!ac->reg) {
 		fprintf(stderr, "ctrwatch: trace: cannot scan the cgroup tree\n");
-		ctw_registry_free(r);
 		return -1;
 	}
-	for (size_t i = 0; i < ctw_registry_count(r); i++) {
-		const struct ctw_container *c = ctw_registry_at(r, i);
-
-		if (ctw_trace_add_cgroup_tree(t, c->cgroup_path, c->name) < 0)
-			continue;
-		*tg = xrealloc(*tg, (*ntg + 1) * sizeof(**tg));
-		ctw_strlcpy((*tg)[*ntg].path, c->cgroup_path, sizeof((*tg)[0].path));
-		(*ntg)++;
+	ctw_registry_set_hooks(ac->reg, all_added, NULL, NULL, ac);
+	/* the stream first: a container made during the scan is not missed */
+	ac->stream = ctw_cgroup_stream_new(ac->reg);
+	if (ac->stream)
+		ac->stream_lost = ctw_cgroup_stream_lost(ac->stream);
+	if (ctw_registry_scan(ac->reg) < 0) {
+		fprintf(stderr, "ctrwatch: trace: cannot scan the cgroup tree\n");
+		return -1;
 	}
-	ctw_registry_free(r);
-	fprintf(stderr, "ctrwatch: trace: attached to %zu containers\n", *ntg);
+	ac->last_scan_ns = ctw_now_ns();
+	ac->started = true;
+	fprintf(stderr, "ctrwatch: trace: attached to %zu containers%s\n", *ac->ntg,
+		ac->stream ? ", and to those made from now on" : "");
 	return 0;
+}
+
+/* --all, between batches of lines: containers made since (a rescan every
+ * second without the stream, or when its ring lost records). */
+static void all_follow(struct all_ctx *ac)
+{
+	uint64_t now = ctw_now_ns();
+
+	if (ac->stream) {
+		ctw_cgroup_stream_consume(ac->stream);
+		uint64_t lost = ctw_cgroup_stream_lost(ac->stream);
+		if (lost == ac->stream_lost)
+			return;
+		ac->stream_lost = lost;
+	} else if (now - ac->last_scan_ns < 1000000000ull) {
+		return;
+	}
+	ac->last_scan_ns = now;
+	ctw_registry_scan(ac->reg);
 }
 
 /* --replay FILE: decode a recording as the options say; no kernel needed. */
@@ -289,6 +336,7 @@ static int cmd_trace(int argc, char **argv)
 	struct ctw_registry *reg = NULL;
 	struct ctw_select sel;
 	size_t ntg = 0;
+	struct all_ctx ac = {0};
 	bool run_new, quiet;
 	int first, ntargets, ret = CTW_EXIT_FAIL;
 
@@ -388,17 +436,22 @@ static int cmd_trace(int argc, char **argv)
 				goto out;
 		}
 	}
-	if (a.all && add_all(t, &tg, &ntg) < 0)
+	ac = (struct all_ctx){.t = t, .tg = &tg, .ntg = &ntg, .quiet = quiet};
+	if (a.all && add_all(&ac) < 0)
 		goto out;
 
 	while (!stop_signal) {
-		int rc = ctw_trace_poll(t, 100);
+		/* --all: a new container's cgroup record is read within 5 ms,
+		 * normally before its runtime has moved a process into it */
+		int rc = ctw_trace_poll(t, a.all ? 5 : 100);
 
 		if (rc < 0 && rc != -EINTR) {
 			fprintf(stderr, "ctrwatch: trace: ring buffer: %s\n", strerror(-rc));
 			break;
 		}
-		if (all_gone(tg, ntg))
+		if (a.all)
+			all_follow(&ac); /* runs until stopped: more may come */
+		else if (all_gone(tg, ntg))
 			break;
 	}
 	ret = CTW_EXIT_OK;
@@ -408,6 +461,8 @@ static int cmd_trace(int argc, char **argv)
 	}
 
 out:
+	ctw_cgroup_stream_free(ac.stream);
+	ctw_registry_free(ac.reg);
 	ctw_registry_free(reg);
 	ctw_trace_free(t);
 	if (a.out_path && !o->ff_prefix && o->out_fd >= 0)

@@ -729,7 +729,7 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 	copy(c->name, sizeof(c->name), f->name);
 	if (!f->bundle[0]) {
 		if (c->runtime == CTW_RT_UNKNOWN)
-			c->runtime = OCI_PLAIN_KIND;
+			c->runtime = CTW_RT_OCI;
 		return false;
 	}
 	int hostfd = open_host(ctx->host_root);
@@ -780,7 +780,7 @@ bool oci_enrich(const struct oci_ctx *ctx, const struct oci_found *f, struct ctw
 		containerd_files(ctx, hostfd, f, c);
 	}
 	if (c->runtime == CTW_RT_UNKNOWN)
-		c->runtime = OCI_PLAIN_KIND;
+		c->runtime = CTW_RT_OCI;
 	json_decref(cfg);
 	close(hostfd);
 	return true;
@@ -801,4 +801,112 @@ bool oci_identify(const struct oci_ctx *ctx, const char *id, int pid, const char
 		*created_ns = f.created_ns;
 	oci_enrich(ctx, &f, c, created_ns);
 	return true;
+}
+
+/* ---- the registry's ways in ---- */
+
+/* The v2 cgroup of a process, relative to the mount ("/a/b"). */
+static bool cgroup_of(const char *proc_root, int pid, char *out, size_t size)
+{
+	char p[PATH_MAX], buf[PATH_MAX + 8];
+	snprintf(p, sizeof(p), "%s/%d/cgroup", proc_root, pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	char *l = strstr(buf, "0::");
+	if (!l || (l != buf && l[-1] != '\n'))
+		return false;
+	l += 3;
+	l[strcspn(l, "\n")] = '\0';
+	ctw_strlcpy(out, l, size);
+	return true;
+}
+
+/* Cgroups (ids) seen with a process of no engine: not looked at again
+ * (ids are never reused); forgotten all at once when full. */
+static uint64_t not_ours[1024];
+static size_t n_not_ours;
+
+static bool was_not_ours(uint64_t id)
+{
+	for (size_t i = 0; i < n_not_ours; i++)
+		if (not_ours[i] == id)
+			return true;
+	return false;
+}
+
+bool engine_oci_match(const struct engine_ctx *ctx, const char *cgroup_path, const char *cgroup_rel,
+		      struct ctw_container *c)
+{
+	struct stat st;
+	if (stat(cgroup_path, &st) < 0 || was_not_ours(st.st_ino))
+		return false;
+	char p[PATH_MAX + 32], line[32];
+	snprintf(p, sizeof(p), "%s/cgroup.procs", cgroup_path);
+	int fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return false; /* no process yet: looked at again next scan */
+	line[n] = '\0';
+	int pid = atoi(line);
+	struct oci_ctx octx = {.host_root = ctx->host_root,
+			       .proc_root = ctx->proc_root ? ctx->proc_root : "/proc"};
+	const char *base = strrchr(cgroup_rel, '/');
+	base = base ? base + 1 : cgroup_rel;
+	/* the basename may be the id (runc state), else the parent process */
+	struct oci_found f;
+	bool ok = safe_id(base) && oci_state_find(&octx, base, &f) == 0 && f.cgroup2[0] &&
+		  !strcmp(f.cgroup2, cgroup_rel);
+	if (!ok && oci_parent_find(&octx, pid, &f) == 0) {
+		/* the engine process must be outside: a runc that the shim runs
+		 * in its own cgroup is not a container */
+		char ecg[PATH_MAX];
+		ok = !cgroup_of(octx.proc_root, f.engine_pid, ecg, sizeof(ecg)) ||
+		     strcmp(ecg, cgroup_rel);
+	}
+	if (!ok) {
+		if (n_not_ours == ARRAY_SIZE(not_ours))
+			n_not_ours = 0;
+		not_ours[n_not_ours++] = st.st_ino;
+		return false;
+	}
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	oci_enrich(&octx, &f, c, NULL);
+	return c->id[0] != '\0';
+}
+
+void engine_oci_enrich(const struct engine_ctx *ctx, const char *cgroup_rel,
+		       struct ctw_container *c)
+{
+	char shortid[13];
+	snprintf(shortid, sizeof(shortid), "%.12s", c->id);
+	/* named and with an image: its engine's reader did the job */
+	if (c->runtime == CTW_RT_CTRWATCH || (strcmp(c->name, shortid) && c->image[0]))
+		return;
+	struct oci_ctx octx = {.host_root = ctx->host_root,
+			       .proc_root = ctx->proc_root ? ctx->proc_root : "/proc"};
+	struct ctw_container found = {0};
+	if (!oci_identify(&octx, c->id, c->pid, cgroup_rel, &found, NULL) ||
+	    strcmp(found.id, c->id))
+		return;
+	if (!strcmp(c->name, shortid) || !c->name[0])
+		ctw_strlcpy(c->name, found.name, sizeof(c->name));
+	copy(c->image, sizeof(c->image), found.image);
+	copy(c->pod, sizeof(c->pod), found.pod);
+	copy(c->namespace_, sizeof(c->namespace_), found.namespace_);
+	if (found.runtime != CTW_RT_OCI)
+		c->runtime = found.runtime;
+	const char *v;
+	for (const char *k = NULL; (k = ctw_container_label_next(&found, k, &v));)
+		if (!ctw_container_label(c, k))
+			ctw_container_add_label(c, k, v);
 }

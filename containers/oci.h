@@ -35,10 +35,7 @@
 
 #include <jansson.h>
 
-#include "../agent/agent.h"
-
-/* The runtime kind of a container that no engine runs (runc or crun alone). */
-#define OCI_PLAIN_KIND CTW_RT_UNKNOWN
+#include "internal.h"
 
 /* What the runtime state or the parent process told about a container. */
 struct oci_found {
@@ -94,6 +91,18 @@ uint64_t oci_parse_time(const char *s);
  * /etc/docker/daemon.json) below the host root.  "" when not said. */
 void oci_dockerd_roots(int hostfd, const char *argv, size_t len, char *data_root, size_t dsize,
 		       char *exec_root, size_t esize);
+
+/* The registry's ways in (cgroup_rel: the v2 cgroup below the mount).
+ * A cgroup no engine's layout recognised: the container of an engine (or a
+ * plain runc/crun) whose process in it has a shim or conmon above it, or
+ * whose basename is an id in a runtime state root; fills c. */
+bool engine_oci_match(const struct engine_ctx *ctx, const char *cgroup_path, const char *cgroup_rel,
+		      struct ctw_container *c);
+/* A container its engine's own reader left unnamed (a data root elsewhere
+ * than the default): name, image, labels through the runtime state or the
+ * parent process. */
+void engine_oci_enrich(const struct engine_ctx *ctx, const char *cgroup_rel,
+		       struct ctw_container *c);
 
 /* bolt.c: the value at a path of nested buckets (keys[0..nkeys-1], the
  * last one a key) of a bbolt database below the host root (Podman's

@@ -16,15 +16,7 @@
 
 #include "pol_internal.h"
 #include "cgroup_fw.h"
-#include "../agent/agent.h"
-
-/* The registry belongs to the agent module; link against it when it is
- * there (the agent and the CLI), and fall back to cgroup paths otherwise. */
-#pragma weak ctw_registry_new
-#pragma weak ctw_registry_scan
-#pragma weak ctw_registry_at
-#pragma weak ctw_registry_count
-#pragma weak ctw_registry_lookup
+#include "../containers/containers.h"
 
 /* ---- prefix set ---- */
 
@@ -141,10 +133,10 @@ static struct ctw_registry *host_registry(void *ctx)
 	static struct ctw_registry *own;
 	if (ctx)
 		return ctx;
-	if (!own && ctw_registry_new) {
+	if (!own) {
 		struct ctw_registry_opts o = {0};
 		own = ctw_registry_new(&o);
-		if (own && ctw_registry_scan)
+		if (own)
 			ctw_registry_scan(own);
 	}
 	return own;
@@ -155,7 +147,7 @@ const char *pol_container_name(uint64_t cgid)
 	struct ctw_registry *reg = host_registry(NULL);
 	const struct ctw_container *c;
 
-	if (!reg || !ctw_registry_lookup)
+	if (!reg)
 		return NULL;
 	c = ctw_registry_lookup(reg, cgid);
 	return c ? c->name : NULL;
@@ -204,11 +196,8 @@ static int host_containers(void *ctx, const struct ctw_pol_selector *sel,
 		return 1;
 	}
 	struct ctw_registry *reg = host_registry(ctx);
-	if (!reg || !ctw_registry_at) {
-		pr_warn("policy: no container registry in this build: selectors other than "
-			"cgroup select nothing");
+	if (!reg)
 		return 0;
-	}
 	int n = 0;
 	const struct ctw_container *c;
 	for (size_t i = 0; (c = ctw_registry_at(reg, i)); i++) {

@@ -423,36 +423,20 @@ int cg_enter_self(const struct ctw_state *s, struct ctw_err *err)
 	return 0;
 }
 
-static unsigned long long read_key(const char *path, const char *key)
-{
-	char *data;
-	if (ctw_read_file(path, &data, NULL))
-		return 0;
-	unsigned long long v = 0;
-	size_t kl = strlen(key);
-	for (char *p = data; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-		if (!strncmp(p, key, kl) && p[kl] == ' ') {
-			v = strtoull(p + kl + 1, NULL, 10);
-			break;
-		}
-	}
-	free(data);
-	return v;
-}
-
 bool cg_oom_killed(const struct ctw_state *s)
 {
 	char path[PATH_MAX];
+	uint64_t v;
 	for (int i = 0; i < s->nv1; i++) {
 		if (strcmp(s->v1[i].ctrl, "memory"))
 			continue;
 		snprintf(path, sizeof(path), "%s/memory.oom_control", s->v1[i].path);
-		if (read_key(path, "oom_kill"))
+		if (ctw_read_keyed_u64(path, "oom_kill", &v) && v)
 			return true;
 	}
 	if (s->cgroup[0]) {
 		snprintf(path, sizeof(path), "%s/memory.events", s->cgroup);
-		if (read_key(path, "oom_kill"))
+		if (ctw_read_keyed_u64(path, "oom_kill", &v) && v)
 			return true;
 	}
 	return false;

@@ -38,9 +38,6 @@
 #include "stub/stub.h"
 #include "../image/image.h"
 
-#pragma weak ctw_image_get
-#pragma weak ctw_image_free
-
 struct run_ctx {
 	const struct ctw_run_opts *o;
 	struct ctw_state st;
@@ -473,8 +470,7 @@ void container_cleanup(struct ctw_state *s, bool remove_all)
 			threaded[i] = thread_start_quiet(&t[i], NULL, removers[i], d[i]);
 	}
 	cg_destroy(s, true);
-	if (net_available() &&
-	    (!strcmp(s->net_mode, "bridge") || !strcmp(s->net_mode, "container")))
+	if (!strcmp(s->net_mode, "bridge") || !strcmp(s->net_mode, "container"))
 		ctw_net_teardown(s->id, NULL);
 	for (int i = 0; remove_all && i < 2; i++) {
 		if (threaded[i])
@@ -510,11 +506,6 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	} else {
 		if (!o->image)
 			return ctw_err_setx(err, EINVAL, "no image given");
-		if (!ctw_image_get)
-			return ctw_err_setx(err, ENOSYS,
-					    "image %s: the image store is not "
-					    "available yet (use --rootfs DIR)",
-					    o->image);
 		r = ctw_image_get(NULL, o->image, &c->img, err);
 		if (r)
 			return r;
@@ -595,10 +586,6 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	s->created_ns = ctw_realtime_ns();
 	s->status = CTW_ST_CREATED;
 
-	if (o->net.mode == CTW_NET_BRIDGE && !net_available())
-		return ctw_err_setx(err, ENOSYS,
-				    "bridge networking not available yet "
-				    "(use --net none or --net host)");
 	if (o->net.mode == CTW_NET_CONTAINER) {
 		struct ctw_state other;
 		r = ctw_state_find(o->net_target, &other, err);
@@ -734,33 +721,31 @@ static pid_t start(struct run_ctx *c, int stopfd, int *master, int *exit_code, s
 	if (!o->privileged && (r = cg_device_filter(s, err)))
 		goto out_kill;
 	if (o->net.mode == CTW_NET_BRIDGE || o->net.mode == CTW_NET_CONTAINER) {
-		if (net_available()) {
-			struct ctw_net_opts no = o->net;
-			struct ctw_net_lease lease = {0};
-			char join[16];
-			no.container_id = s->id;
-			no.name = s->name;
-			no.hostname = c->hostname;
-			no.files_dir = c->files_dir;
-			/* The child may not have joined it yet: name it. */
-			char nspath[32];
-			if (c->net_premade) {
-				snprintf(nspath, sizeof(nspath), "/proc/self/fd/%d", c->net_fd);
-				no.netns_path = nspath;
-			}
-			if (o->net.mode == CTW_NET_CONTAINER) {
-				struct ctw_state other;
-				if (!ctw_state_find(o->net_target, &other, NULL)) {
-					snprintf(join, sizeof(join), "%d", other.pid);
-					no.join_pid = join;
-					ctw_state_fini(&other);
-				}
-			}
-			r = ctw_net_setup(&no, pid, &lease, err);
-			if (r)
-				goto out_kill;
-			ctw_strlcpy(s->ip, lease.ip, sizeof(s->ip));
+		struct ctw_net_opts no = o->net;
+		struct ctw_net_lease lease = {0};
+		char join[16];
+		no.container_id = s->id;
+		no.name = s->name;
+		no.hostname = c->hostname;
+		no.files_dir = c->files_dir;
+		/* The child may not have joined it yet: name it. */
+		char nspath[32];
+		if (c->net_premade) {
+			snprintf(nspath, sizeof(nspath), "/proc/self/fd/%d", c->net_fd);
+			no.netns_path = nspath;
 		}
+		if (o->net.mode == CTW_NET_CONTAINER) {
+			struct ctw_state other;
+			if (!ctw_state_find(o->net_target, &other, NULL)) {
+				snprintf(join, sizeof(join), "%d", other.pid);
+				no.join_pid = join;
+				ctw_state_fini(&other);
+			}
+		}
+		r = ctw_net_setup(&no, pid, &lease, err);
+		if (r)
+			goto out_kill;
+		ctw_strlcpy(s->ip, lease.ip, sizeof(s->ip));
 	}
 	write_default_files(c);
 	/* Without a hook to run between READY and the command, the child
@@ -848,7 +833,7 @@ out_kill:
 static void ctx_fini(struct run_ctx *c)
 {
 	ctw_state_fini(&c->st);
-	if (c->img && ctw_image_free)
+	if (c->img)
 		ctw_image_free(c->img);
 	free(c->cdir);
 	free(c->upper);

@@ -277,7 +277,6 @@ int spare_clear(void);
 /* ---- ns.c ---- */
 
 /* The network functions are NETWORK's; weak until network/ has them. */
-bool net_available(void);
 int ns_open_all(pid_t pid, int fds[7], struct ctw_err *err);
 int ns_join(const int fds[7], bool skip_pid, struct ctw_err *err);
 pid_t clone_into_cgroup(int flags, int cgroup_fd);

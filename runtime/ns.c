@@ -19,17 +19,6 @@
 
 #include "internal.h"
 
-/* network/ may not be implemented yet: these resolve to NULL until it is. */
-#pragma weak ctw_net_setup
-#pragma weak ctw_net_teardown
-#pragma weak ctw_net_parse_publish
-#pragma weak ctw_net_parse_mode
-
-bool net_available(void)
-{
-	return ctw_net_setup != NULL && ctw_net_teardown != NULL;
-}
-
 static pid_t raw_clone3(int flags, int cgroup_fd)
 {
 	struct clone_args args = {

@@ -191,7 +191,9 @@ free_port() {
 }
 
 # The first TCP port in [LO, HI] nobody uses (listening or connected), for
-# suites given a port range of their own: free_port_range LO HI
+# suites given a port range of their own: free_port_range LO HI.  (Suites
+# start at LO + $RANDOM % N, so that two runs of one suite on the host, from
+# other worktrees, seldom pick the same ports.)
 free_port_range() {
 	local p
 	for p in $(seq "$1" "$2"); do

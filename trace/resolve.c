@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "../agent/agent.h"
+#include "../containers/containers.h"
 #include "internal.h"
 
 int ctw_trace_resolve(const char *spec, struct ctw_trace_target *out, struct ctw_err *err)

@@ -14,7 +14,6 @@
  * once per batch, so the producing CPU does not pull that cache line back
  * on every syscall.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -30,6 +29,7 @@
 
 #include "internal.h"
 #include "trace.skel.h"
+#include "../containers/containers.h"
 
 #define DEFAULT_RINGBUF (32u << 20)
 #define POLL_MS 20
@@ -354,10 +354,13 @@ static void table_add(struct ctw_trace *t, uint64_t cgroup_id)
 
 		if (v == cgroup_id)
 			return;
-		if (!v) {
-			__atomic_store_n(e, cgroup_id, __ATOMIC_RELEASE);
+		/* compare-and-swap: the program takes entries too (cgroups
+		 * made inside traced ones) */
+		if (!v && __atomic_compare_exchange_n(e, &v, cgroup_id, false, __ATOMIC_RELEASE,
+						      __ATOMIC_RELAXED))
 			return;
-		}
+		if (v == cgroup_id)
+			return;
 	}
 	__atomic_store_n(&bss->traced_use_hash, 1, __ATOMIC_RELEASE);
 }
@@ -386,40 +389,21 @@ int ctw_trace_add_cgroup(struct ctw_trace *t, uint64_t cgroup_id, const char *na
 	return 0;
 }
 
-static int add_tree(struct ctw_trace *t, const char *path, const char *name, int depth)
+struct add_tree {
+	struct ctw_trace *t;
+	const char *name;
+};
+
+static int add_one(void *ctx, uint64_t cgroup_id, const char *path, int depth)
 {
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int n = 0, rc;
-
-	if (stat(path, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	rc = ctw_trace_add_cgroup(t, st.st_ino, name);
-	if (rc < 0)
-		return rc;
-	n++;
-	if (depth > 32 || !(d = opendir(path)))
-		return n;
-	while ((de = readdir(d))) {
-		_cleanup_free_ char *sub = NULL;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		sub = xasprintf("%s/%s", path, de->d_name);
-		rc = add_tree(t, sub, name, depth + 1);
-		if (rc > 0)
-			n += rc;
-	}
-	closedir(d);
-	return n;
+	struct add_tree *a = ctx;
+	return ctw_trace_add_cgroup(a->t, cgroup_id, a->name);
 }
 
 int ctw_trace_add_cgroup_tree(struct ctw_trace *t, const char *path, const char *name)
 {
-	return add_tree(t, path, name, 0);
+	int rc = ctw_cgroup_walk(path, add_one, &(struct add_tree){.t = t, .name = name});
+	return rc;
 }
 
 int ctw_trace_poll(struct ctw_trace *t, int timeout_ms)

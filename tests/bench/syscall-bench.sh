@@ -26,9 +26,16 @@
 # than wall clock on a busy machine.  run_cnt counts every syscall on the
 # machine; the others' are charged at the rate measured in an idle second
 # just before (they take the observers' early exit, where there is one).
+# Last, the scale passes (issue 20): with 1, 300 and 4096 containers on the
+# host (SCALE="1 300 4096": cgroups in Docker's layout below the bench's
+# cgroup, a process in each that made its syscalls there, so each has its
+# counter slot), the agent's, the floor's and syscount's BPF ns per syscall
+# side by side, with PASS/MISS against agent <= 1.5 x floor and <= 0.75 x
+# syscount, and the agent's memory (RSS + its BPF maps' memlock).
 #   tests/bench/syscall-bench.sh [BUILD_DIR]   (N=20000 ROUNDS=100 PASSES=2;
 #   MODES="agent trace ..." runs only those modes, untraced always;
-#   AGENT_ARGS="--syscall-time" adds agent options)
+#   AGENT_ARGS="--syscall-time" adds agent options; SCALE="" skips the
+#   scale passes)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 # shellcheck source=scripts/cgroup-lib.sh
@@ -258,6 +265,93 @@ if start_bg "$tmp/stats.log" "stats on" "$tmp/stats-on" --stats; then
 else
 	echo "syscall-bench: no BPF statistics" >&2
 fi
+
+# ---- scale: the agent's cost with 1, 300 and 4096 containers ----
+# fill_to N: N-1 filler containers besides the benchmark's (each a cgroup
+# in Docker's layout with a sleeping process that entered it by a write and
+# an execve: its slot taken)
+fill_pids=()
+fill_n=1
+fill_to() {
+	local want=$1 d h
+	while [ "$fill_n" -lt "$want" ]; do
+		h=$(printf '%064x' "$fill_n")
+		d=$fill_root/docker-$h.scope
+		mkdir -p "$d" || return 1
+		sh -c 'echo $$ > "$1/cgroup.procs" && exec sleep 100000' sh "$d" &
+		fill_pids+=($!)
+		bg+=($!)
+		fill_n=$((fill_n + 1))
+	done
+}
+# agent_mem: the agent's RSS and the memlock of the BPF maps it holds (MiB)
+agent_mem() {
+	local rss ids mem=0 id m
+	rss=$(awk '/^VmRSS/ { print $2 * 1024 }' /proc/"$obs"/status 2>/dev/null)
+	ids=$(grep -h '^map_id:' /proc/"$obs"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un)
+	for id in $ids; do
+		m=$(bpftool map show id "$id" -j 2>/dev/null | jq '.bytes_memlock // 0')
+		mem=$((mem + ${m:-0}))
+	done
+	# chunk maps are held through mappings and the array of maps, not fds:
+	# the agent says their size
+	m=$(curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null |
+		awk '/^ctrwatch_syscall_slot_bytes / { printf "%d", $2 }')
+	mem=$((mem + ${m:-0}))
+	awk -v r="${rss:-0}" -v m="$mem" 'BEGIN { printf "%.1f %.1f", r / 1048576, m / 1048576 }'
+}
+scale_out=()
+if [ -n "${SCALE-1 300 4096}" ] && command -v jq >/dev/null; then
+	fill_root=$(cgroup2_dir "$CTRWATCH_CGROUP_PARENT")/fill
+	mkdir -p "$fill_root"
+	if start_bg "$tmp/stats2.log" "stats on" "$tmp/stats-on" --stats; then
+		stats_pid=$obs
+		stats_on=1
+		for n in ${SCALE-1 300 4096}; do
+			echo "syscall-bench: scale: $n containers" >&2
+			fill_to "$n" || break
+			sleep 1
+			unset 'bpfns[agent]' 'bpfns[floor]' 'bpfns[syscount]'
+			mem=""
+			for p in $(seq 1 "$PASSES"); do
+				if start_bg "$tmp/agent.log" "listening\|serving\|ready" \
+					"$BIN" agent --listen "127.0.0.1:$PORT" --metrics syscalls \
+					--discovery-interval 5s ${AGENT_ARGS:-}; then
+					bench_bpf agent '^syscount_'
+					mem=$(agent_mem)
+					stop_bg
+				fi
+				if start_bg "$tmp/floor.log" attached "$tmp/syscall-floor" "$tmp/floor.bpf.o"; then
+					bench_bpf floor '^floor_enter$'
+					stop_bg
+				fi
+				if command -v syscount >/dev/null &&
+					start_bg "$tmp/syscount.log" "Tracing" stdbuf -oL syscount; then
+					bench_bpf syscount '^sys_e'
+					stop_bg
+				fi
+			done
+			a=$(median <<<"${bpfns[agent]:-}") f=$(median <<<"${bpfns[floor]:-}")
+			sc=$(median <<<"${bpfns[syscount]:-}")
+			rf=$(awk -v a="${a:-0}" -v f="${f:-0}" 'BEGIN { if (a > 0 && f > 0) printf "%.2f", a / f; else print "-" }')
+			rs=$(awk -v a="${a:-0}" -v s="${sc:-0}" 'BEGIN { if (a > 0 && s > 0) printf "%.2f", a / s; else print "-" }')
+			goal syscall "agent_bpf_over_floor_${n}_containers" "$rf" "<=" 1.5 x \
+				"bare tp_btf per-CPU counter (floor), BPF statistics, $n containers"
+			goal syscall "agent_bpf_over_syscount_${n}_containers" "$rs" "<=" 0.75 x \
+				"libbpf-tools syscount, BPF statistics, $n containers"
+			scale_out+=("$(awk -v n="$n" -v a="${a:-0}" -v f="${f:-0}" -v s="${sc:-0}" -v mem="$mem" 'BEGIN {
+				split(mem, m, " ")
+				rf = f > 0 ? a / f : 0; rs = s > 0 ? a / s : 0
+				printf "%6d %9.1f %9.1f %9.1f %7.2f %-4s %7.2f %-4s %8.1f %8.1f %8.1f %-4s", n, a, f, s,
+					rf, (rf > 0 && rf <= 1.5) ? "PASS" : "MISS", rs, (rs > 0 && rs <= 0.75) ? "PASS" : "MISS",
+					m[1], m[2], m[1] + m[2], (n != 1000 || m[1] + m[2] <= 32) ? "" : "MISS" }')")
+		done
+		kill -INT "$stats_pid" 2>/dev/null
+		wait "$stats_pid" 2>/dev/null
+	fi
+	for p in "${fill_pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${fill_pids[@]}"; do wait "$p" 2>/dev/null; done
+fi
 fmt=$(taskset -c 1 "$tmp/syscall-format" 2000000)
 fmt_json=$(taskset -c 1 "$tmp/syscall-format" 2000000 --json)
 echo "syscall-bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -355,3 +449,10 @@ goal syscall trace_over_untraced "$(ratio "${gpm[trace]:-}" "${gpm[untraced]:-}"
 goal syscall trace_openclose_over_untraced "$(ratio "${ocm[trace]:-}" "${ocm[untraced]:-}")" "<=" 2.0 x "untraced openat+close"
 goal syscall trace_lost "$trace_lost" "<=" 0 events "every pass of the streaming mode"
 goal syscall strace_over_trace "$(ratio "${gpm[strace]:-}" "${gpm[trace]:-}")" ">=" 30 x "ctrwatch trace streaming (strace is the peer)"
+if [ "${#scale_out[@]}" -gt 0 ]; then
+	echo
+	echo "scale: BPF ns per syscall of the benchmark with N containers on the host (median of $PASSES passes;"
+	echo "goals: agent <= 1.5 x floor and <= 0.75 x syscount; memory = agent RSS + its BPF maps' memlock, MiB):"
+	printf '%6s %9s %9s %9s %7s %-4s %7s %-4s %8s %8s %8s\n' containers agent floor syscount x_floor "" x_sysc "" rss maps total
+	printf '%s\n' "${scale_out[@]}"
+fi

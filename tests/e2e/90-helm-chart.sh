@@ -163,7 +163,7 @@ if [ -x "$helmlite" ]; then
 		"kubectl label ns kube-system $psa" "$n"
 	t_match "NOTES: the memory from the sizing formula" "Memory per agent: $(formula)" "$n"
 	t_match "NOTES: scraped through the pods' annotations" 'annotations of the pods' "$n"
-	t_match "NOTES: the join with ctrwatch_container_info" 'on\(container, pod, namespace\) group_left\(image, container_id\) ctrwatch_container_info' "$n"
+	t_match "NOTES: the join with ctrwatch_container_info" 'on\(container_id\) group_left\(image, full_id\) ctrwatch_container_info' "$n"
 	n=$(notes -set serviceMonitor.enabled=true -set prometheusRule.enabled=true -set grafanaDashboard.enabled=true \
 		-set resources.limits.memory=1Gi -api-versions monitoring.coreos.com/v1)
 	t_match "NOTES with the Operator: ServiceMonitor, PrometheusRule, dashboard, memory as set" \

@@ -8,6 +8,14 @@
  *   ctw-testinit fork N         forks N sleepers; prints how many forks worked
  *   ctw-testinit memhog MB      allocates and touches MB MiB
  *   ctw-testinit zombies N      leaves N zombie grandchildren to PID 1, then waits
+ *   ctw-testinit workload G O E C MS [NESTED]
+ *                               known syscalls for counting tests: G getppid,
+ *                               O openat (each closed), E children that each
+ *                               execve "ctw-testinit nop" once, C connects to
+ *                               127.0.0.1:9 (refused), then sleeps until MS ms
+ *                               after its start; with NESTED (a cgroup dir)
+ *                               it first moves itself into it (mkdir)
+ *   ctw-testinit nop            exits at once
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -137,8 +150,68 @@ static int chroot_escape(void)
 	return 0;
 }
 
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* Exactly the syscalls promised above (static binary: no loader). */
+static int workload(char **argv, int argc)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	long g = atol(argv[0]), o = atol(argv[1]), e = atol(argv[2]), c = atol(argv[3]);
+	long ms = atol(argv[4]);
+	if (argc > 5) {
+		char p[4096];
+		mkdir(argv[5], 0755);
+		snprintf(p, sizeof(p), "%s/cgroup.procs", argv[5]);
+		int fd = open(p, O_WRONLY);
+		if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0)
+			return 3;
+		close(fd);
+	}
+	for (long i = 0; i < g; i++)
+		syscall(SYS_getppid);
+	for (long i = 0; i < o; i++) {
+		int fd = syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (long i = 0; i < e; i++) {
+		pid_t p = fork();
+		if (p == 0) {
+			execl("/proc/self/exe", "ctw-testinit", "nop", (char *)NULL);
+			_exit(127);
+		}
+		if (p > 0)
+			waitpid(p, NULL, 0);
+	}
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(9)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (long i = 0; i < c; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0) {
+			connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+			close(fd);
+		}
+	}
+	long left = ms - ms_since(&t0);
+	if (left > 0) {
+		struct timespec d = {left / 1000, (left % 1000) * 1000000};
+		nanosleep(&d, NULL);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 2 && !strcmp(argv[1], "nop"))
+		return 0;
+	if (argc >= 7 && !strcmp(argv[1], "workload"))
+		return workload(argv + 2, argc - 2);
 	if (argc >= 3 && !strcmp(argv[1], "try")) {
 		errno = 0;
 		long r = try(argv[2]);

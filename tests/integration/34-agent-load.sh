@@ -20,7 +20,8 @@ require_cmd curl wrk
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 port=$(free_port)
-agent_start "$port" --discovery-interval 1s || exit 1
+# (--exit-grace 0s: churned containers must leave at once)
+agent_start "$port" --discovery-interval 1s --exit-grace 0s || exit 1
 url=http://127.0.0.1:$port/metrics
 curl -fsS "$url" >/dev/null
 rss0=$(rss_kib "$AGENT_PID")

@@ -139,8 +139,9 @@ for _ in $(seq 1 10); do m >/dev/null; sleep 0.5; done
 t_eq "every module up under RuntimeDefault (Docker's profile) and the chart's capabilities" \
 	'dns=1 policy=1 syscalls=1 tcp=1' \
 	"$(m | sed -n 's/^ctrwatch_module_up{module="\([a-z]*\)"} \([0-9]\)$/\1=\2/p' | sort | xargs)"
+m | grep "^ctrwatch_container_info" | sed "s/^/# info: /"
 t_eq "it watches the workloads and itself" "$NCTR" "$(m | awk '/^ctrwatch_containers / {print $2}')"
-t_match "it counts the workloads' syscalls" "ctrwatch_syscalls_total\\{container=\"work-1-$$\",syscall=\"openat\"\\} [1-9]" "$(m)"
+t_match "it counts the workloads' syscalls" "ctrwatch_syscalls_total\\{container=\"work-1-$$\",container_id=\"[0-9a-f]{12}\",syscall=\"openat\"\\} [1-9]" "$(m)"
 t_eq "it applied the chart's policy" 1 "$(m | awk '/^ctrwatch_policy_rules / {print $2}')"
 t_ok "  ... which ctrwatch policy show on the node sees" \
 	sh -c "'$CTW_BIN' policy show --json | jq -e '.rules[0].name == \"no-metadata\"'"
@@ -176,7 +177,7 @@ else
 fi
 t_cmp "peak RSS + BPF maps $(mib $((hwm + maps))) MiB <= the formula before headroom ($bound_mib MiB)" \
 	$((hwm + maps)) -le "$(awk -v m="$bound_mib" 'BEGIN {printf "%d", m * 1048576}')"
-t_eq "no OOM kill in the agent's container" 0 "$(m | sed -n "s/^ctrwatch_container_oom_events_total{container=\"$agent\"} //p")"
+t_eq "no OOM kill in the agent's container" 0 "$(m | sed -En "s/^ctrwatch_container_oom_events_total\\{container=\"$agent\",container_id=\"[^\"]+\"\\} //p")"
 t_ok "still running" kill -0 "$pid"
 "$CTW_BIN" stop "$agent" >/dev/null 2>&1
 t_eq "it stops cleanly" 0 "$("$CTW_BIN" inspect "$agent" | jq .[0].exit_code)"

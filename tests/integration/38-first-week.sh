@@ -115,9 +115,9 @@ if agent_start "$port" --cgroup-root "$ROOT" --metrics syscalls,tcp,dns,policy; 
 	t_eq "ctrwatch_events_total{source} for every module with events, at 0" \
 		'dns 0 tcp 0' \
 		"$(sed -n 's/^ctrwatch_events_total{source="\([a-z]*\)"} \(.*\)$/\1 \2/p' <<<"$m" | sort | xargs)"
-	t_eq "ctrwatch_events_lost_total{source,container=\"\"} too, at 0" \
+	t_eq "ctrwatch_events_lost_total{source,container=\"\",container_id=\"\"} too, at 0" \
 		'dns 0 tcp 0' \
-		"$(sed -n 's/^ctrwatch_events_lost_total{source="\([a-z]*\)",container=""} \(.*\)$/\1 \2/p' <<<"$m" | sort | xargs)"
+		"$(sed -n 's/^ctrwatch_events_lost_total{source="\([a-z]*\)",container="",container_id=""} \(.*\)$/\1 \2/p' <<<"$m" | sort | xargs)"
 	t_eq "ctrwatch_policy_reload_errors_total 0 with no policy" 0 \
 		"$(series_value "$m" '^ctrwatch_policy_reload_errors_total ')"
 	agent_stop

@@ -221,9 +221,10 @@ t_eq "variable namespace: a valid query (empty outside Kubernetes)" "null" \
 # ---- ctrwatch_container_info: the labels a cAdvisor user joins on ----
 info=$(pq "ctrwatch_container_info{container=\"$CLIENT\"}" | jq -c '.data.result[0].metric')
 cg=$("$CTW_BIN" inspect "$CLIENT" | jq -r '.[0].cgroup')
-t_eq "container_info: image, container_id, and id = the cgroup path below the root (cAdvisor's id)" \
-	"busybox $("$CTW_BIN" inspect "$CLIENT" | jq -r '.[0].id') ${cg#"$CGROOT"}" \
-	"$(jq -r '"\(.image) \(.container_id) \(.id)"' <<<"$info")"
+full=$("$CTW_BIN" inspect "$CLIENT" | jq -r '.[0].id')
+t_eq "container_info: image, container_id (short), full_id, and id = the cgroup path below the root (cAdvisor's id)" \
+	"busybox ${full:0:12} $full ${cg#"$CGROOT"}" \
+	"$(jq -r '"\(.image) \(.container_id) \(.full_id) \(.id)"' <<<"$info")"
 
 # ---- the PromQL examples of the docs return data ----
 /usr/bin/python3 - "$CTW_SRC/deploy/helm/ctrwatch/README.md" "$MON/README.md" "$CTW_SRC/README.adoc" \
@@ -248,9 +249,9 @@ while IFS=$'\t' read -r doc expr; do
 	fi
 done <"$W/examples.txt"
 join=$(in_ns curl -fsS "$PROM/api/v1/query" --data-urlencode "time=$end" --data-urlencode \
-	"query=rate(ctrwatch_syscalls_total{container=\"$CLIENT\"}[5m]) * on(container, pod, namespace) group_left(image, container_id) ctrwatch_container_info")
-t_eq "the join gives the client's syscall series its image and id" "busybox $(jq -r .container_id <<<"$info")" \
-	"$(jq -r '.data.result | map("\(.metric.image) \(.metric.container_id)") | unique | join(",")' <<<"$join")"
+	"query=rate(ctrwatch_syscalls_total{container=\"$CLIENT\"}[5m]) * on(container_id) group_left(image, full_id) ctrwatch_container_info")
+t_eq "the join gives the client's syscall series its image and id" "busybox $(jq -r .full_id <<<"$info")" \
+	"$(jq -r '.data.result | map("\(.metric.image) \(.metric.full_id)") | unique | join(",")' <<<"$join")"
 
 # ---- the rules in the real Prometheus ----
 rules=$(in_ns curl -fsS "$PROM/api/v1/rules")

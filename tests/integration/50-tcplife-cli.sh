@@ -40,7 +40,7 @@ pid_in_cg() {
 }
 
 pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
-P=$(pick_port 19200)
+P=$(pick_port $((19200 + RANDOM % 40)))
 P6=$(pick_port $((P + 1)))
 CLOSED=$(pick_port $((P6 + 1)))
 PR=$(pick_port $((CLOSED + 1)))

@@ -10,7 +10,10 @@
 #   - the peer sees the same connections with the same byte counts; where it
 #     names the client on the server's row (it takes the process in context
 #     at close, which on loopback is the client), ctrwatch names httpd in the
-#     server container.
+#     server container;
+#   - a container whose cgroup is removed the moment its one connection
+#     closes is named on its row (the kernel's cgroup stream named it at
+#     mkdir and keeps the name after it went), not shown as the host.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd busybox jq ss unshare stdbuf
@@ -25,9 +28,10 @@ mkdir -p "$W/www"
 head -c 20000 /dev/urandom >"$W/www/f"
 
 pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
-P=$(pick_port 19220)      # httpd
+P=$(pick_port $((19220 + RANDOM % 40)))      # httpd
 P2=$(pick_port $((P + 1))) # nc
 CLOSED=$(pick_port $((P2 + 1)))
+P3=$(pick_port $((CLOSED + 1))) # a host listener for the short-lived one
 
 pids=()
 on_exit 'for p in "${pids[@]}"; do kill -INT "$p"; done; sleep 0.2; for p in "${pids[@]}"; do kill "$p"; done; wait'
@@ -61,10 +65,13 @@ wait_for 10 grep -q Tracing "$W/conly.err" || t_fail "ctrwatch tcplife --contain
 [ -n "$PEER" ] && { wait_for 10 grep -q '^PID' "$W/peer.out" || t_fail "peer started" true; }
 
 # The server container: httpd (forks a worker per connection, which closes
-# first) and an nc listener that sends 3000 bytes.
+# first) and an nc listener that sends 3000 bytes and keeps its input open
+# until the client container is done (www/.done; a loaded machine may take
+# many seconds to get there).
 "$CTW_BIN" run --net host --name "$srv" -v "$W/www:/www:ro" busybox sh -c \
-	"timeout 20 httpd -f -p 127.0.0.1:$P -h /www & h=\$!
-	 { head -c 3000 /dev/zero; sleep 2; } | nc -l -p $P2 >/tmp/got; wc -c </tmp/got
+	"timeout 120 httpd -f -p 127.0.0.1:$P -h /www & h=\$!
+	 { head -c 3000 /dev/zero; i=0; while [ ! -e /www/.done ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i+1)); done; } |
+	 nc -l -p $P2 >/tmp/got; wc -c </tmp/got
 	 kill \$h; wait" \
 	>"$W/srv.stdout" 2>"$W/srv.stderr" &
 srv_run=$!
@@ -87,6 +94,25 @@ busybox wget -q -O /dev/null "http://127.0.0.1:$P/f" || t_fail "host download" t
 	 { sleep 0.1; head -c 5000 /dev/zero; sleep 0.3; } | nc 127.0.0.1 $P2 | wc -c
 	 nc 127.0.0.1 $CLOSED </dev/null; exit 0" >"$W/cli.stdout" 2>"$W/cli.stderr"
 t_eq "client container ran" 0 $?
+touch "$W/www/.done"
+
+# A container in Docker's layout (named by its short id) that connects
+# once and is gone at once: its cgroup removed as soon as its process exits.
+# tcplife is stopped meanwhile, so it cannot look at the cgroup while it
+# exists: only what the kernel told it (the cgroup stream) can name the row.
+sid=$(printf 'ee51%012x' $$)
+on_exit "cgroup_rm_tree '$CTW_RUN_ID-t51'"
+SCG=$(cgroup2_dir "$CTW_RUN_ID-t51/docker-$sid.scope")
+busybox nc -l -p "$P3" >/dev/null &
+lis=$!
+wait_for 5 sh -c "ss -Htln 'sport = :$P3' | grep -q ."
+kill -STOP "$ct_pid"
+mkdir -p "$SCG" &&
+	sh -c 'echo $$ >"$1/cgroup.procs"; echo hi | exec busybox nc 127.0.0.1 "$2"' sh "$SCG" "$P3"
+rmdir "$SCG"
+kill -CONT "$ct_pid"
+t_ok "the short-lived container's cgroup is gone" test ! -d "$SCG"
+wait "$lis"
 sleep 0.5
 kill -INT "$ct_pid" "$conly_pid" "$byname_pid"
 [ -n "$PEER" ] && kill -INT "$peer_pid"
@@ -142,6 +168,10 @@ t_cmp "nc: the client that waited 300 ms lived >= 300 ms ($ms)" "$ms" -ge 300
 f=$(sel ".dport == $CLOSED and .container != null")
 t_eq "closed port: a failed connect from the client container" "$cli false active refused" \
 	"$(printf '%s' "$f" | jq -r '"\(.container) \(.established) \(.direction) \(.close)"')"
+
+# --- a container gone at once ---
+t_eq "short-lived container: its row named by its short id, not the host" "${sid:0:12} busybox" \
+	"$(sel ".dport == $P3 and .direction == \"active\"" | jq -r '"\(.container) \(.comm)"')"
 
 # --- filters ---
 t_eq "--containers-only: no host rows" "" "$(jq -c 'select(.container == null)' "$W/conly.out")"

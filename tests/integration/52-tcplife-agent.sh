@@ -17,7 +17,7 @@ W=$CTW_WORK/tcplife52
 mkdir -p "$W"
 
 pick_port() { free_port_range "$1" 19299; } # ours: 19200-19299
-P=$(pick_port 19240)
+P=$(pick_port $((19240 + RANDOM % 40)))
 PH=$(pick_port $((P + 1)))     # held open
 CLOSED=$(pick_port $((PH + 1)))
 AP=$(pick_port $((CLOSED + 1))) # the agent
@@ -69,29 +69,33 @@ wait_for 15 sh -c "ss -Htln 'sport = :$P' | grep -q . && ss -Htln 'sport = :$PH'
 cli_run=$!
 pids+=("$cli_run")
 
-k_fail="ctrwatch_tcp_connect_failures_total{container=\"$cli\"}"
-k_open_c="ctrwatch_tcp_connections_open{container=\"$cli\"}"
+# every series carries container_id, the short id (12 hex) of the container
+short_id() { ctw inspect "$1" 2>/dev/null | jq -r '.[0].id // empty' | cut -c1-12; }
+wait_for 10 sh -c "[ -n \"\$('$CTW_BIN' inspect '$cli' 2>/dev/null | jq -r '.[0].id // empty')\" ]"
+cli_id=$(short_id "$cli") srv_id=$(short_id "$srv")
+k_fail="ctrwatch_tcp_connect_failures_total{container=\"$cli\",container_id=\"$cli_id\"}"
+k_open_c="ctrwatch_tcp_connections_open{container=\"$cli\",container_id=\"$cli_id\"}"
 wait_for 10 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_fail 1'" ||
 	t_fail "the failed connect shows up" true
 wait_for 3 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_open_c 1'"
 scrape >"$W/metrics.txt"
 m() { awk -v k="$1" '$1 == k { print $2 }' "$W/metrics.txt"; }
 
-t_eq "client: 1 active connection closed" 1 "$(m "ctrwatch_tcp_connections_total{container=\"$cli\",direction=\"active\"}")"
-t_eq "server: 1 passive connection closed" 1 "$(m "ctrwatch_tcp_connections_total{container=\"$srv\",direction=\"passive\"}")"
-t_eq "server: no active connection" 0 "$(m "ctrwatch_tcp_connections_total{container=\"$srv\",direction=\"active\"}")"
-t_eq "client: duration histogram count" 1 "$(m "ctrwatch_tcp_connection_duration_seconds_count{container=\"$cli\",direction=\"active\"}")"
-t_eq "client: not under 250 ms" 0 "$(m "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"$cli\",direction=\"active\",le=\"0.25\"}")"
-t_eq "client: within 2.5 s" 1 "$(m "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"$cli\",direction=\"active\",le=\"2.5\"}")"
-sum=$(m "ctrwatch_tcp_connection_duration_seconds_sum{container=\"$cli\",direction=\"active\"}")
+t_eq "client: 1 active connection closed" 1 "$(m "ctrwatch_tcp_connections_total{container=\"$cli\",container_id=\"$cli_id\",direction=\"active\"}")"
+t_eq "server: 1 passive connection closed" 1 "$(m "ctrwatch_tcp_connections_total{container=\"$srv\",container_id=\"$srv_id\",direction=\"passive\"}")"
+t_eq "server: no active connection" 0 "$(m "ctrwatch_tcp_connections_total{container=\"$srv\",container_id=\"$srv_id\",direction=\"active\"}")"
+t_eq "client: duration histogram count" 1 "$(m "ctrwatch_tcp_connection_duration_seconds_count{container=\"$cli\",container_id=\"$cli_id\",direction=\"active\"}")"
+t_eq "client: not under 250 ms" 0 "$(m "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"$cli\",container_id=\"$cli_id\",direction=\"active\",le=\"0.25\"}")"
+t_eq "client: within 2.5 s" 1 "$(m "ctrwatch_tcp_connection_duration_seconds_bucket{container=\"$cli\",container_id=\"$cli_id\",direction=\"active\",le=\"2.5\"}")"
+sum=$(m "ctrwatch_tcp_connection_duration_seconds_sum{container=\"$cli\",container_id=\"$cli_id\",direction=\"active\"}")
 t_ok "client: duration sum >= 0.3 s ($sum)" awk -v s="$sum" 'BEGIN { exit !(s >= 0.3) }'
 # Sequence space: payload + SYN + FIN sent, payload + FIN received.
-t_match "client: sent 4000 bytes (4000..4002)" '^400[0-2]$' "$(m "ctrwatch_tcp_sent_bytes_total{container=\"$cli\"}")"
-t_match "server: received 4000 bytes (4000..4001)" '^400[01]$' "$(m "ctrwatch_tcp_received_bytes_total{container=\"$srv\"}")"
+t_match "client: sent 4000 bytes (4000..4002)" '^400[0-2]$' "$(m "ctrwatch_tcp_sent_bytes_total{container=\"$cli\",container_id=\"$cli_id\"}")"
+t_match "server: received 4000 bytes (4000..4001)" '^400[01]$' "$(m "ctrwatch_tcp_received_bytes_total{container=\"$srv\",container_id=\"$srv_id\"}")"
 t_eq "client: 1 connect failure" 1 "$(m "$k_fail")"
-t_eq "server: no connect failure" 0 "$(m "ctrwatch_tcp_connect_failures_total{container=\"$srv\"}")"
+t_eq "server: no connect failure" 0 "$(m "ctrwatch_tcp_connect_failures_total{container=\"$srv\",container_id=\"$srv_id\"}")"
 t_eq "client: 1 connection open" 1 "$(m "$k_open_c")"
-t_eq "server: 1 connection open" 1 "$(m "ctrwatch_tcp_connections_open{container=\"$srv\"}")"
+t_eq "server: 1 connection open" 1 "$(m "ctrwatch_tcp_connections_open{container=\"$srv\",container_id=\"$srv_id\"}")"
 t_match "histogram TYPE" '^# TYPE ctrwatch_tcp_connection_duration_seconds histogram$' \
 	"$(grep 'TYPE ctrwatch_tcp_connection_duration_seconds' "$W/metrics.txt")"
 t_ok "promtool check metrics" sh -c "promtool check metrics <'$W/metrics.txt'"
@@ -106,7 +110,7 @@ done
 wait "$cli_run"
 t_eq "client container exit status" 0 $?
 t0=$(date +%s%N)
-t_match "client series kept during the exit grace" "ctrwatch_tcp_connections_total\\{container=\"$cli\"" "$(scrape)"
+t_match "client series kept during the exit grace" "ctrwatch_tcp_connections_total\\{container=\"$cli\",container_id=\"$cli_id\"" "$(scrape)"
 # Gone within one discovery interval plus the grace (and 1.5 s of slack for
 # a loaded machine); every series of it, not only some.
 gone() { ! curl -sf "http://127.0.0.1:$AP/metrics" | grep -qF "container=\"$cli\""; }
@@ -137,7 +141,7 @@ lis=$!
 wait_for 5 sh -c "ss -Htln 'sport = :$PN' | grep -q ."
 sh -c 'echo $$ >"$1/cgroup.procs"; echo hi | exec busybox nc 127.0.0.1 "$2"' sh "$NCG/sub" "$PN"
 wait "$lis"
-k_nested="ctrwatch_tcp_connections_total{container=\"${nid:0:12}\",direction=\"active\"}"
+k_nested="ctrwatch_tcp_connections_total{container=\"${nid:0:12}\",container_id=\"$nid\",direction=\"active\"}"
 wait_for 5 sh -c "curl -sf http://127.0.0.1:$AP/metrics | grep -qF '$k_nested 1'"
 t_eq "a connection from a cgroup created in a container later counts for it" 1 \
 	"$(scrape | awk -v k="$k_nested" '$1 == k { print $2 }')"

@@ -36,7 +36,7 @@ INTERVAL=1 GRACE=2
 	--exit-grace ${GRACE}s --dns-timeout 1s --dns-names true --dns-names-max 3 >"$DNS_DIR/agent.log" 2>&1 &
 APID=$!
 on_exit "kill $APID 2>/dev/null; wait $APID"
-series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
+series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\",container_id=\"$ID\"${2:+,$2}\}" | awk '{print $2}'; }
 dns_series() { curl -sf "$URL" | grep -c "^ctrwatch_dns_.*container=\"$1\""; }
 wait_for 15 grep -qF "container $NAME (" "$DNS_DIR/agent.log"
 t_ok "the container is discovered (and the probe attached)" \
@@ -138,7 +138,8 @@ if [ "$rc" -ne 0 ] && ! run_counted; then
 	t_skip "ctrwatch run --net host busybox" "$(tail -1 "$DNS_DIR/run.out")"
 else
 	t_eq "real container exits 0" 0 "$rc"
-	q=$(curl -sf "$URL" | awk -v k="ctrwatch_dns_queries_total{container=\"$RUN\",qtype=\"A\"}" '$1 == k {print $2}')
+	q=$(curl -sf "$URL" | awk -v k="ctrwatch_dns_queries_total{container=\"$RUN\",qtype=\"A\"}" \
+		'{ key = $1; sub(/,container_id="[0-9a-f]+"/, "", key) } key == k {print $2}')
 	t_ok "real container: its A queries counted ($q of 3), kept during the grace" \
 		test "${q:-0}" -ge 1 -a "${q:-0}" -le 3
 	gone_in_time "$RUN" "$t0" "real container exited"

@@ -5,7 +5,8 @@
 # one is bridged (--net bridge --dns, resolv.conf) and reaches dnsmasq
 # through its gateway.  `ctrwatch dns NAME... --json` and the agent's metrics
 # both name them, with the right rcodes, answers and latencies, and dnsmasq's
-# log lists the same queries.
+# log lists the same queries; a container made later whose first command is
+# a query, gone at once, is seen in both.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd dnsmasq jq curl promtool nsenter
@@ -48,7 +49,7 @@ CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 60 "$NAME" ${BNAME:+"$BNAME"} >
 	2>"$DNS_DIR/cli.err" &
 CPID=$!
 on_exit "kill $CPID 2>/dev/null"
-series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\"${2:+,$2}\}" | awk '{print $2}'; }
+series() { curl -sf "$URL" | grep -E "^$1\{container=\"$NAME\",container_id=\"[0-9a-f]{12}\"${2:+,$2}\}" | awk '{print $2}'; }
 CG=$(ctw inspect "$NAME" | jq -r '.[0].cgroup')
 both_attached() {
 	grep -qF "container $NAME (" "$DNS_DIR/agent.log" &&
@@ -122,3 +123,25 @@ t_eq "agent: queries_total{qtype=A} after them" 3 "$(series ctrwatch_dns_queries
 kill -INT "$CPID"
 wait "$CPID"
 t_eq "CLI exits 0" 0 "$?"
+
+# A container made after `ctrwatch dns` (no CONTAINER: every container)
+# and the agent started, whose very first command is a query, and which is
+# gone at once: the CLI attached at its cgroup's mkdir (the kernel's cgroup
+# stream) and the agent too, so the query is seen, named, in both.
+FNAME=dnsf$$
+ALL=$DNS_DIR/all.json
+CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 60 >"$ALL" 2>"$DNS_DIR/all.err" &
+APID2=$!
+on_exit "kill $APID2 2>/dev/null"
+wait_for 10 grep -q 'watching' "$DNS_DIR/all.err"
+nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run --rm --name "$FNAME" --net host busybox \
+	nslookup -type=A first.example.test "$DNS_SERVER" >"$DNS_DIR/first.out" 2>&1
+t_match "the new container's first command queried" 'first\.example\.test' "$(cat "$DNS_DIR/first.out")"
+first_seen() { [ -n "$(jq -c "select(.container == \"$FNAME\" and .qname == \"first.example.test\")" "$ALL")" ]; }
+t_ok "CLI (every container): the first query of a container made later, named" wait_for 5 first_seen
+fseries() { curl -sf "$URL" | grep -E "^ctrwatch_dns_queries_total\{container=\"$FNAME\",container_id=\"[0-9a-f]{12}\",qtype=\"A\"\}" | awk '{print $2}'; }
+t_ok "agent: the first query of a container made later, counted after its exit" \
+	wait_for 5 sh -c "[ \"\$(curl -sf '$URL' | grep -cE '^ctrwatch_dns_queries_total\\{container=\"$FNAME\",')\" -ge 1 ]"
+t_eq "agent: queries_total{container=$FNAME,qtype=A}" 1 "$(fseries)"
+kill -INT "$APID2"
+wait "$APID2"

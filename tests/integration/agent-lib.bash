@@ -18,7 +18,7 @@ agent_start() {
 	"$CTW_BIN" agent --listen "127.0.0.1:$port" "$@" >"$AGENT_LOG" 2>&1 &
 	AGENT_PID=$!
 	on_exit "kill -TERM $AGENT_PID 2>/dev/null; sleep 0.3; kill -KILL $AGENT_PID 2>/dev/null"
-	if ! wait_for 15 curl -fsS "http://127.0.0.1:$port/readyz"; then
+	if ! wait_for 30 curl -fsS "http://127.0.0.1:$port/readyz"; then
 		echo "# agent did not become ready:"
 		sed 's/^/#   /' "$AGENT_LOG"
 		return 1

@@ -254,37 +254,69 @@ static void test_stats(void **state)
 	m = ctw_metrics_new(0);
 	ctw_tcp_stats_collect(s, m);
 	text = ctw_metrics_text(m, NULL);
-	assert_non_null(strstr(
-		text,
-		"ctrwatch_tcp_connections_total{container=\"web\",direction=\"active\"} 1\n"));
-	assert_non_null(strstr(
-		text,
-		"ctrwatch_tcp_connections_total{container=\"web\",direction=\"passive\"} 0\n"));
-	assert_non_null(strstr(
-		text,
-		"ctrwatch_tcp_connections_total{container=\"db\",direction=\"passive\"} 1\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"web\",container_"
+				     "id=\"aaaa\",direction=\"active\"} 1\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"web\",container_"
+				     "id=\"aaaa\",direction=\"passive\"} 0\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"db\",container_id="
+				     "\"bbbb\",direction=\"passive\"} 1\n"));
 	assert_non_null(strstr(text, "# TYPE ctrwatch_tcp_connection_duration_seconds histogram"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_bucket{container="
-				     "\"web\",direction=\"active\",le=\"0.25\"} 0\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_bucket{container="
-				     "\"web\",direction=\"active\",le=\"0.5\"} 1\n"));
+	assert_non_null(strstr(
+		text, "ctrwatch_tcp_connection_duration_seconds_bucket{container="
+		      "\"web\",container_id=\"aaaa\",direction=\"active\",le=\"0.25\"} 0\n"));
+	assert_non_null(
+		strstr(text, "ctrwatch_tcp_connection_duration_seconds_bucket{container="
+			     "\"web\",container_id=\"aaaa\",direction=\"active\",le=\"0.5\"} 1\n"));
 	assert_non_null(strstr(text, "ctrwatch_tcp_connection_duration_seconds_count{container="
-				     "\"web\",direction=\"active\"} 1\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_sent_bytes_total{container=\"web\"} 10\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_received_bytes_total{container=\"web\"} 20\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_sent_bytes_total{container=\"db\"} 20\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connections_open{container=\"web\"} 3\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connections_open{container=\"db\"} 0\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connect_failures_total{container=\"web\"} 1\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_connect_failures_total{container=\"db\"} 0\n"));
+				     "\"web\",container_id=\"aaaa\",direction=\"active\"} 1\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_sent_bytes_total{container=\"web\",container_id=\"aaaa\"} 10\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_received_bytes_total{container=\"web\",container_id=\"aaaa\"} 20\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_sent_bytes_total{container=\"db\",container_id=\"bbbb\"} 20\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_connections_open{container=\"web\",container_id=\"aaaa\"} 3\n"));
+	assert_non_null(strstr(
+		text, "ctrwatch_tcp_connections_open{container=\"db\",container_id=\"bbbb\"} 0\n"));
+	assert_non_null(strstr(text, "ctrwatch_tcp_connect_failures_total{container=\"web\","
+				     "container_id=\"aaaa\"} 1\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_connect_failures_total{container=\"db\",container_id=\"bbbb\"} 0\n"));
 	ctw_metrics_free(m);
+
+	/* A new container that reuses the name web has series of its own. */
+	struct ctw_container web2 = mkctr("dddd", "web", 400);
+	ctw_tcp_stats_add_cgroup(s, 400, &web2);
+	e.cgroup_id = 400;
+	e.flags = TCPLIFE_F_ESTABLISHED;
+	e.tx_bytes = 5;
+	assert_true(ctw_tcp_stats_event(s, &e));
+	m = ctw_metrics_new(0);
+	ctw_tcp_stats_collect(s, m);
+	text = ctw_metrics_text(m, NULL);
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_sent_bytes_total{container=\"web\",container_id=\"dddd\"} 5\n"));
+	assert_non_null(strstr(
+		text,
+		"ctrwatch_tcp_sent_bytes_total{container=\"web\",container_id=\"aaaa\"} 10\n"));
+	ctw_metrics_free(m);
+	ctw_tcp_stats_remove(s, "dddd", forget, &forgotten);
+	forgotten = 0;
 
 	/* The open gauge is re-read at every scrape, not accumulated. */
 	ctw_tcp_stats_set_open(s, 100, 1);
 	m = ctw_metrics_new(0);
 	ctw_tcp_stats_collect(s, m);
-	assert_non_null(strstr(ctw_metrics_text(m, NULL),
-			       "ctrwatch_tcp_connections_open{container=\"web\"} 1\n"));
+	assert_non_null(strstr(
+		ctw_metrics_text(m, NULL),
+		"ctrwatch_tcp_connections_open{container=\"web\",container_id=\"aaaa\"} 1\n"));
 	ctw_metrics_free(m);
 
 	/* A container that goes away takes its series and cgroups with it. */
@@ -327,10 +359,11 @@ static void test_stats_pending(void **state)
 	m = ctw_metrics_new(0);
 	ctw_tcp_stats_collect(s, m);
 	text = ctw_metrics_text(m, NULL);
+	assert_non_null(strstr(text, "ctrwatch_tcp_connections_total{container=\"late\",container_"
+				     "id=\"cccc\",direction=\"active\"} 2\n"));
 	assert_non_null(strstr(
 		text,
-		"ctrwatch_tcp_connections_total{container=\"late\",direction=\"active\"} 2\n"));
-	assert_non_null(strstr(text, "ctrwatch_tcp_sent_bytes_total{container=\"late\"} 14\n"));
+		"ctrwatch_tcp_sent_bytes_total{container=\"late\",container_id=\"cccc\"} 14\n"));
 	ctw_metrics_free(m);
 
 	/* Held records expire. */

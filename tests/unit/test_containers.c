@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Unit tests for the container registry (agent/registry.c): path parsing
+ * Unit tests for the container registry (containers/): path parsing
  * of every runtime's layout, and whole scans of fake cgroup trees (plain
  * directories: the registry only needs readdir and stat) with fake runtime
  * files below a fake host root and a fake ctrwatch state dir.
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../agent/agent.h"
+#include "../../containers/containers.h"
 #include "../../lib/lib.h"
 #include "../../policy/policy.h"
 
@@ -260,13 +261,20 @@ static void test_scan_fake_host(void **state)
 
 	/* Labels helper: pod and namespace only when known. */
 	const char *l[16];
-	assert_int_equal(ctw_agent_container_labels(by_id(r, ID5), l, 16), 6);
+	char cid[CTW_SHORT_ID_SIZE];
+	assert_int_equal(ctw_agent_container_labels(by_id(r, ID5), cid, l, 16), 8);
 	assert_string_equal(l[0], "container");
 	assert_string_equal(l[1], "app");
 	assert_string_equal(l[3], "shop-7d9f");
 	assert_string_equal(l[5], "prod");
-	assert_null(l[6]);
-	assert_int_equal(ctw_agent_container_labels(by_id(r, ID1), l, 16), 2);
+	assert_string_equal(l[6], "container_id");
+	assert_int_equal(strlen(l[7]), 12); /* a 64-hex id, cut as docker ps shows it */
+	assert_memory_equal(l[7], ID5, 12);
+	assert_null(l[8]);
+	assert_int_equal(ctw_agent_container_labels(by_id(r, ID1), cid, l, 16), 4);
+	/* other ids whole: runc's ids are names and may share a prefix */
+	assert_string_equal(ctw_container_short_id("build-step-0001", cid), "build-step-0001");
+	assert_string_equal(ctw_container_short_id("c0ffee0123456789", cid), "c0ffee0123456789");
 
 	/* Every cgroup id of every container: 7 containers + 2 nested dirs. */
 	struct ids_ctx ic = {.r = r};
@@ -534,6 +542,127 @@ static void test_labels(void **state)
 	ctw_registry_free(r);
 }
 
+struct walked {
+	int n, maxdepth;
+	char first[PATH_MAX * 2];
+	uint64_t ids[16];
+};
+
+static int walk_cb(void *ctx, uint64_t id, const char *path, int depth)
+{
+	struct walked *w = ctx;
+	if (!w->n)
+		ctw_strlcpy(w->first, path, sizeof(w->first));
+	if (w->n < 16)
+		w->ids[w->n] = id;
+	w->n++;
+	if (depth > w->maxdepth)
+		w->maxdepth = depth;
+	/* "skip" prunes its subtree, "stop" ends the walk with an error */
+	if (strstr(path, "/stop"))
+		return -E2BIG;
+	return strstr(path, "/skip") ? 1 : 0;
+}
+
+/* The one walker: the start and every directory below it, parents first,
+ * pruned and stopped on the callback's word. */
+static void test_walk(void **state)
+{
+	mkd("cg/a/b/c");
+	mkd("cg/a/d");
+	mkd("cg/a/skip/below");
+	put("cg/a/cgroup.procs", "");
+	char p[PATH_MAX * 2];
+	snprintf(p, sizeof(p), "%s/cg/a", root);
+	struct walked w = {0};
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), 5);
+	assert_string_equal(w.first, p);
+	assert_int_equal(w.ids[0], ino("cg/a"));
+	assert_int_equal(w.maxdepth, 2);
+	mkd("cg/a/d/stop");
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), -E2BIG);
+	snprintf(p, sizeof(p), "%s/cg/a/cgroup.procs", root);
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), -ENOTDIR);
+	snprintf(p, sizeof(p), "%s/cg/none", root);
+	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), -ENOENT);
+}
+
+/* Resolve and follow: the container's cgroup and its nested ones. */
+static void test_follow(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope/nested/deeper");
+	struct ctw_registry *r = new_reg();
+	struct ctw_container c;
+	struct walked w = {0};
+	assert_int_equal(ctw_containers_follow(r, ID1, &c, walk_cb, &w), 3);
+	assert_string_equal(c.id, ID1);
+	assert_int_equal(w.ids[0], ino("cg/system.slice/docker-" ID1 ".scope"));
+	assert_int_equal(w.ids[2], ino("cg/system.slice/docker-" ID1 ".scope/nested/deeper"));
+	assert_int_equal(ctw_containers_follow(r, "nosuch", &c, walk_cb, &w), -ENOENT);
+	ctw_registry_free(r);
+}
+
+/* One keyed-file reader for cgroup files (cpu.stat, memory.events). */
+static void test_keyed(void **state)
+{
+	put("memory.events", "low 0\nhigh 3\nmax 4\noom 1\noom_kill 2\n");
+	char p[PATH_MAX * 2];
+	uint64_t v = 0;
+	snprintf(p, sizeof(p), "%s/memory.events", root);
+	assert_true(ctw_read_keyed_u64(p, "oom_kill", &v));
+	assert_int_equal(v, 2);
+	assert_true(ctw_read_keyed_u64(p, "oom", &v));
+	assert_int_equal(v, 1);
+	assert_false(ctw_read_keyed_u64(p, "oom_group_kill", &v));
+	assert_false(ctw_read_keyed_u64(p, "ma", &v));
+	snprintf(p, sizeof(p), "%s/none", root);
+	assert_false(ctw_read_keyed_u64(p, "oom", &v));
+}
+
+/* The kernel's stream: a container made, a cgroup nested in it, both gone
+ * with scans in between: the nested id names the container to the end of
+ * the grace, and the container is kept for the grace. */
+static void test_stream(void **state)
+{
+	mkd("cg/system.slice/docker-" ID1 ".scope/nested");
+	char cg[PATH_MAX * 2], st[PATH_MAX * 2], p[PATH_MAX * 2];
+	snprintf(cg, sizeof(cg), "%s/cg", root);
+	snprintf(st, sizeof(st), "%s/state", root);
+	struct ctw_registry_opts o = {
+		.cgroup_root = cg, .state_dir = st, .grace_ns = 5000000000ull};
+	struct ctw_registry *r = ctw_registry_new(&o);
+	ctw_registry_set_hooks(r, h_added, h_removed, NULL, NULL);
+	nadded = nremoved = 0;
+	uint64_t id = ino("cg/system.slice/docker-" ID1 ".scope");
+	uint64_t nested = ino("cg/system.slice/docker-" ID1 ".scope/nested");
+	ctw_registry_cgroup_made(r, id, ino("cg/system.slice"),
+				 "/system.slice/docker-" ID1 ".scope");
+	assert_int_equal(nadded, 1);
+	assert_non_null(ctw_registry_lookup(r, id));
+	ctw_registry_cgroup_made(r, nested, id, "/system.slice/docker-" ID1 ".scope/nested");
+	assert_ptr_equal(ctw_registry_lookup(r, nested), ctw_registry_lookup(r, id));
+	/* not a container, not nested in one */
+	ctw_registry_cgroup_made(r, 999999999, 1, "/system.slice/ssh.service");
+	assert_null(ctw_registry_lookup(r, 999999999));
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nadded, 1);
+	/* the nested cgroup goes, a scan, then the container goes, a scan */
+	snprintf(p, sizeof(p), "%s/cg/system.slice/docker-" ID1 ".scope/nested", root);
+	assert_int_equal(rmdir(p), 0);
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_non_null(ctw_registry_lookup(r, nested));
+	snprintf(p, sizeof(p), "%s/cg/system.slice/docker-" ID1 ".scope", root);
+	assert_int_equal(rmdir(p), 0);
+	assert_true(ctw_registry_cgroup_gone(r, id));
+	assert_false(ctw_registry_cgroup_gone(r, nested));
+	assert_false(ctw_registry_expired(r));
+	assert_int_equal(ctw_registry_scan(r), 1);
+	assert_int_equal(nremoved, 0);
+	assert_ptr_equal(ctw_registry_lookup(r, nested), ctw_registry_lookup(r, id));
+	ctw_registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,6 +673,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_v2, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keyed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

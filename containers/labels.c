@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Runtime labels packed in struct ctw_container, and the JSON they come from. */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "../lib/lib.h"
+
+const char *ctw_jstr(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+const char *ctw_container_short_id(const char *id, char out[CTW_SHORT_ID_SIZE])
+{
+	size_t n = strnlen(id, CTW_SHORT_ID_SIZE);
+	bool hex64 = n == 64 && strspn(id, "0123456789abcdef") == 64;
+	snprintf(out, CTW_SHORT_ID_SIZE, "%.*s", hex64 ? 12 : (int)(CTW_SHORT_ID_SIZE - 1), id);
+	return out;
+}
+
+int ctw_container_add_label(struct ctw_container *c, const char *key, const char *value)
+{
+	size_t kl = strnlen(key, CTW_LABEL_LEN - 1), vl = strnlen(value, CTW_LABEL_LEN - 1);
+	size_t need = kl + 1 + vl + 1;
+	const char *k, *v;
+	for (k = NULL; (k = ctw_container_label_next(c, k, &v));) {
+		if (strlen(k) != kl || strncmp(k, key, kl))
+			continue;
+		size_t old = (size_t)(v + strlen(v) + 1 - k);
+		if (c->labels_len - old + need > sizeof(c->labels))
+			return -ENOSPC;
+		char *dst = c->labels + (k - c->labels);
+		memmove(dst, dst + old, c->labels_len - old - (size_t)(k - c->labels));
+		c->labels_len -= (uint16_t)old;
+		c->nlabels--;
+		break;
+	}
+	if (c->nlabels >= CTW_LABELS_MAX || c->labels_len + need > sizeof(c->labels))
+		return -ENOSPC;
+	char *p = c->labels + c->labels_len;
+	memcpy(p, key, kl);
+	p[kl] = '\0';
+	memcpy(p + kl + 1, value, vl);
+	p[kl + 1 + vl] = '\0';
+	c->labels_len += (uint16_t)need;
+	c->nlabels++;
+	return 0;
+}
+
+void labels_from_json(struct ctw_container *c, json_t *o)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(o))
+		return;
+	json_object_foreach (o, k, v)
+		if (json_is_string(v) && ctw_container_add_label(c, k, json_string_value(v)))
+			pr_debug("discovery: %s: label %.64s dropped (more than %d or %d bytes)",
+				 c->name, k, CTW_LABELS_MAX, CTW_LABELS_SIZE);
+}
+
+void labels_from_json_text(struct ctw_container *c, const char *text)
+{
+	if (!text)
+		return;
+	json_t *o = json_loads(text, 0, NULL);
+	labels_from_json(c, o);
+	json_decref(o);
+}
