@@ -210,15 +210,23 @@ void tty_copy_winsize(int from, int to);
 /* ---- logs.c: the log of a detached container ---- */
 
 struct log_writer {
-	int fd;	       /* the log file (O_APPEND) */
-	int out, err;  /* read ends of the container's stdout and stderr, or -1 */
-	int saved[2];  /* our own stdout and stderr while they are the pipes */
-	uint64_t size; /* of the file, as far as we wrote it */
+	int fd;		     /* the log file (O_APPEND) */
+	int out, err;	     /* read ends of the container's stdout and stderr, or -1 */
+	int saved[2];	     /* our own stdout and stderr while they are the pipes */
+	uint64_t size;	     /* of the file, as far as we wrote it */
+	uint64_t whole_size; /* of the file up to its last newline */
 	/* What could not be written (a full disk): counted, and recorded in
 	 * state (when not NULL) at the first loss and then at most once a
 	 * second. */
 	uint64_t lost_entries, lost_bytes;
 	int lost_errno;
+	/* The last loss ended inside an entry: the next batch begins with the
+	 * rest of it, which is lost too (else a tail lands in the file). */
+	bool in_lost_entry;
+	/* A stream's last entry was a piece of a line (a read of the pipe cut
+	 * it) and was lost: the rest of that line is dropped too, so that
+	 * `logs` never shows a line's tail without its head. */
+	bool line_lost[CTW_LOG_STDERR + 1];
 	struct ctw_state *state;
 	uint64_t saved_ns;
 };

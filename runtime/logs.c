@@ -43,7 +43,7 @@ int log_open(struct log_writer *w, const char *id, bool tty, struct ctw_err *err
 		return -e;
 	}
 	free(path);
-	w->size = (uint64_t)st.st_size;
+	w->size = w->whole_size = (uint64_t)st.st_size;
 	if (tty) /* the pty is the container's stdio */
 		return 0;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
@@ -107,11 +107,21 @@ struct batch {
 
 /* Write the batch.  What the file does not take (a full disk) is lost, but
  * counted (entries end with a newline), and a line cut short is cut off
- * the file again, so that it stays whole lines; the container goes on. */
-static void flush(struct batch *b)
+ * the file again, so that it stays whole lines; the container goes on.
+ * True when the batch's tail (its last entry) was lost. */
+static bool flush(struct batch *b)
 {
 	struct log_writer *w = b->w;
 	size_t off = 0;
+	if (w->in_lost_entry) { /* the rest of an entry a loss cut */
+		char *nl = memchr(b->buf, '\n', b->len);
+		size_t skip = nl ? (size_t)(nl - b->buf) + 1 : b->len;
+		w->lost_entries += nl != NULL;
+		w->lost_bytes += skip;
+		w->in_lost_entry = !nl;
+		memmove(b->buf, b->buf + skip, b->len - skip);
+		b->len -= skip;
+	}
 	while (off < b->len) {
 		ssize_t n = write(w->fd, b->buf + off, b->len - off);
 		if (n < 0 && errno == EINTR)
@@ -122,18 +132,28 @@ static void flush(struct batch *b)
 		}
 		off += (size_t)n;
 	}
+	size_t whole = off; /* written, up to its last newline */
+	while (whole > 0 && b->buf[whole - 1] != '\n')
+		whole--;
+	uint64_t end = w->size + off;
+	if (whole)
+		w->whole_size = w->size + whole;
 	if (off < b->len) {
-		size_t whole = off;
-		while (whole > 0 && b->buf[whole - 1] != '\n')
-			whole--;
-		if (whole < off && ftruncate(w->fd, (off_t)(w->size + whole)) == 0)
-			off = whole;
+		/* Back to the file's last newline: in this batch, or before it
+		 * (an entry the previous batch began). */
+		if (w->whole_size < end && ftruncate(w->fd, (off_t)w->whole_size) == 0) {
+			w->lost_bytes += end - w->whole_size;
+			end = w->whole_size;
+		}
 		for (size_t i = off; i < b->len; i++)
 			w->lost_entries += b->buf[i] == '\n';
 		w->lost_bytes += b->len - off;
+		w->in_lost_entry = b->buf[b->len - 1] != '\n';
 	}
-	w->size += off;
+	w->size = end;
+	bool tail_lost = off < b->len;
 	b->len = 0;
+	return tail_lost;
 }
 
 static void put(struct batch *b, const char *p, size_t n)
@@ -185,6 +205,16 @@ void log_write(struct log_writer *w, int stream, const char *buf, size_t n)
 			  stream_names[stream]);
 	b.w = w;
 	b.len = 0;
+	if (w->line_lost[stream] && n) { /* the rest of a line whose head was lost */
+		const char *nl = memchr(buf, '\n', n);
+		size_t len = nl ? (size_t)(nl - buf) + 1 : n;
+		w->lost_entries++;
+		w->lost_bytes += len;
+		w->line_lost[stream] = !nl;
+		buf += len;
+		n -= len;
+	}
+	bool ends_partial = n && buf[n - 1] != '\n';
 	while (n) {
 		const char *nl = memchr(buf, '\n', n);
 		size_t len = nl ? (size_t)(nl - buf) : n;
@@ -196,7 +226,8 @@ void log_write(struct log_writer *w, int stream, const char *buf, size_t n)
 		buf += len;
 		n -= len;
 	}
-	flush(&b);
+	if (flush(&b) && ends_partial)
+		w->line_lost[stream] = true;
 	if (w->lost_entries != lost)
 		record_loss(w);
 }
