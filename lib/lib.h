@@ -135,6 +135,15 @@ int ctw_read_in_root(int rootfd, const char *path, size_t max_size, char **out, 
  * fit or has more than one line. */
 int ctw_read_line_in_root(int rootfd, const char *path, char *buf, size_t size);
 
+/* ---- caps.c: capability names ---- */
+
+/* "NET_ADMIN" or "CAP_NET_ADMIN" (any case) → number; "ALL" → -2. */
+int ctw_cap_from_name(const char *name);
+/* "NET_ADMIN" for CAP_NET_ADMIN; NULL beyond the names known. */
+const char *ctw_cap_name(int cap);
+/* How many names are known (CAP_CHOWN .. the last one). */
+int ctw_cap_count(void);
+
 /* ---- cgroup2.c ---- */
 
 /* The cgroup v2 mount on this host: /sys/fs/cgroup (unified) or

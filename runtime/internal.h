@@ -96,12 +96,23 @@ int caps_drop_bounding(uint64_t keep, struct ctw_err *err);
 /* Set effective = permitted = set, inheritable = 0 (for uid 0). */
 int caps_set(uint64_t set, struct ctw_err *err);
 
-/* ---- seccomp.c ---- */
+/* ---- seccomp.c, seccomp_bpf.c ---- */
 
+/* Docker's default profile for this capability set, as the spec's model. */
+struct ctw_spec_seccomp *seccomp_spec_default(uint64_t caps);
+/* A Docker-format JSON profile resolved for caps (includes/excludes). */
+int seccomp_spec_docker(const char *path, uint64_t caps, struct ctw_spec_seccomp **out,
+			struct ctw_err *err);
+/* Compile the spec's linux.seccomp into a classic BPF program (cached). */
+int seccomp_compile_spec(const struct ctw_spec_seccomp *sc, struct sock_fprog **prog,
+			 struct ctw_err *err);
 /* Compile a profile (NULL = the default) for the given capability set into
  * a classic BPF program; *prog NULL means unconfined. */
 int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog **prog,
 		    struct ctw_err *err);
+/* The seccomp(2) flags of the spec's CTW_SC_FLAG_* bits. */
+unsigned seccomp_install_flags(unsigned spec_flags);
+int seccomp_install_with(const struct sock_fprog *prog, unsigned flags, struct ctw_err *err);
 int seccomp_install(const struct sock_fprog *prog, struct ctw_err *err);
 void seccomp_prog_free(struct sock_fprog *prog);
 

@@ -25,6 +25,7 @@
 
 #include "../lib/lib.h"
 #include "../network/network.h"
+#include "../spec/spec.h"
 
 /* The network mode `ctrwatch run` uses without --net: CTRWATCH_NET, else
  * network.h's CTW_NET_BUILTIN_DEFAULT (tests/lib.sh sets none). */
@@ -100,6 +101,31 @@ void ctw_run_opts_init(struct ctw_run_opts *o);
  * then 125/126/127 as Docker's. */
 int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out,
 		      struct ctw_err *err);
+
+/* ---- the spec of a `ctrwatch run` (spec_build.c, pure) ---- */
+
+struct ctw_image_config;
+struct ctw_run_spec_in {
+	const struct ctw_run_opts *opts;
+	const struct ctw_image_config *image; /* NULL: --rootfs */
+	const char *id;			      /* the container's (cgroupsPath) */
+	const char *hostname;		      /* --hostname, else the name, else the short id */
+	const char *rootfs;		      /* where the root is mounted */
+	const char *lowerdirs;		      /* the overlay: "top:...:bottom" */
+	const char *upper, *work;
+	bool volatile_upper;	    /* removed at exit: no sync */
+	const char *files_dir;	    /* hosts, hostname (resolv.conf: networks) */
+	const char *net_path;	    /* --net container:X: its netns */
+	const char *cgroup_parent;  /* resolved: relative to ours, or absolute */
+	uint64_t bounding;	    /* the capabilities we hold */
+	const char *const *our_env; /* `-e K` takes K from here */
+};
+/* The spec `ctrwatch run` executes: Docker's defaults, the image's config,
+ * then the flags.  The user (process.user.resolve) is resolved in the
+ * container at start; seccomp=PATH is read here.  0 and *out, or -errno
+ * with err. */
+int ctw_run_spec_build(const struct ctw_run_spec_in *in, struct ctw_spec **out,
+		       struct ctw_err *err);
 
 /* ---- state ---- */
 
@@ -206,9 +232,7 @@ int ctw_log_parse(const char *line, size_t len, struct ctw_log_entry *e);
 
 /* "SIGTERM", "TERM", "15" → signal number; -EINVAL otherwise. */
 int ctw_parse_signal(const char *s);
-/* "NET_ADMIN" or "CAP_NET_ADMIN" (any case) → number; "ALL" → -2. */
-int ctw_cap_from_name(const char *name);
-const char *ctw_cap_name(int cap);
+/* Capability names: ctw_cap_from_name and ctw_cap_name (lib.h). */
 /* Docker's default capability set. */
 uint64_t ctw_caps_default(void);
 
