@@ -10,18 +10,88 @@
 
 #include "runtime.h"
 
-/* ---- cgroup.c ---- */
+/* ---- cgroup.c, cgroup_res.c: a container's cgroups ---- */
 
 enum cg_layout { CG_UNIFIED, CG_HYBRID, CG_LEGACY };
 
+/* v1 controllers a container may get a directory in (hybrid hosts). */
+enum cg_ctrl {
+	CG_C_MEMORY,
+	CG_C_CPU,
+	CG_C_CPUACCT,
+	CG_C_PIDS,
+	CG_C_CPUSET,
+	CG_C_BLKIO,
+	CG_C_HUGETLB,
+	CG_C_NET_CLS,
+	CG_C_NET_PRIO,
+	CG_NCTRL,
+};
+/* Every container's: memory, cpu and pids carry limits, cpuacct accounts
+ * (the agent reads it).  Not devices: the BPF filter on the v2 cgroup is
+ * the one gate on every layout (devices.c). */
+#define CG_BASE_CTRLS \
+	((1u << CG_C_MEMORY) | (1u << CG_C_CPU) | (1u << CG_C_CPUACCT) | (1u << CG_C_PIDS))
+#define CG_V1_MAX CG_NCTRL
+
+struct cg_set {
+	char v2[PATH_MAX]; /* the v2 dir: identity, and limits on unified hosts */
+	uint64_t id;	   /* its inode: the cgroup id BPF sees */
+	struct ctw_cg_v1 v1[CG_V1_MAX];
+	int nv1;
+	bool relative;	     /* the path was below our own cgroup */
+	char base[PATH_MAX]; /* the deepest v2 ancestor that is not ours */
+	bool run_flags;	     /* errors name `ctrwatch run` flags, not config.json */
+};
+
+enum cg_layout cg_layout(void);
+const char *cg_v2_mount(void);
+const char *cg_ctrl_name(enum cg_ctrl c);
+/* The v1 controllers resources need (CG_BASE_CTRLS and more). */
+unsigned cg_ctrls_for(const struct ctw_spec_resources *r);
+/* The directories of path (relative: below our own cgroup in each
+ * hierarchy) for the v1 controllers in ctrls (bits of enum cg_ctrl). */
+int cg_set_paths(struct cg_set *c, const char *path, unsigned ctrls, struct ctw_err *err);
+/* Make them and apply res (may be NULL); on failure nothing is left. */
+int cg_set_create(struct cg_set *c, const struct ctw_spec_resources *res, struct ctw_err *err);
+/* Write what res sets (create, `update`). */
+int cg_set_apply(const struct cg_set *c, const struct ctw_spec_resources *res, struct ctw_err *err);
+/* The v1 directory of a controller (co-mounted ones share it), or NULL. */
+const char *cg_set_v1(const struct cg_set *c, enum cg_ctrl ctrl);
+/* Move the calling (single-threaded) process into the v1 hierarchies. */
+int cg_set_enter_self(const struct cg_set *c, struct ctw_err *err);
+bool cg_set_oom_killed(const struct cg_set *c);
+/* Remove the dirs (killing what is left in them when kill_left). */
+int cg_set_destroy(const struct cg_set *c, bool kill_left);
+int cg_set_freeze(const struct cg_set *c, bool frozen, struct ctw_err *err);
+bool cg_set_frozen(const struct cg_set *c);
+/* Every process in the container's v2 cgroup and below (caller frees). */
+int cg_set_pids(const struct cg_set *c, pid_t **out, size_t *n);
+int cg_set_signal(const struct cg_set *c, int sig);
+/* {"type": "stats", "id", "data": {cpu, memory, pids}} (caller frees). */
+char *cg_set_stats_json(const struct cg_set *c, const char *id);
+/* Attach the device allowlist (BPF) of rules to the v2 cgroup. */
+int cg_set_devices(const struct cg_set *c, const struct ctw_spec_dev_rule *rules, size_t n,
+		   struct ctw_err *err);
+/* devices.c: the rules a container's filter enforces (its own, runc's
+ * defaults, its linux.devices; caller frees), whether they allow all, and
+ * the program (caller frees). */
+size_t devices_effective(const struct ctw_spec *s, struct ctw_spec_dev_rule **out);
+bool devices_allow_all(const struct ctw_spec_dev_rule *rules, size_t n);
+struct bpf_insn;
+struct bpf_insn *devices_prog(const struct ctw_spec_dev_rule *rules, size_t n, size_t *len);
+/* Shared by the two files. */
+int cg_write(const char *dir, const char *file, const char *val, struct ctw_err *err);
+unsigned long long cg_read_key(const char *dir, const char *file, const char *key);
+void cg_enable_v2(const struct cg_set *c, const struct ctw_spec_resources *res);
+int cg_cpuset_inherit(const char *dir, struct ctw_err *err);
+
+/* The same for a ctrwatch run's state (its cgroup fields). */
 struct cg_limits {
 	uint64_t memory;
 	uint64_t cpus_milli;
 	int64_t pids;
 };
-
-enum cg_layout cg_layout(void);
-const char *cg_v2_mount(void);
 /* Create the container's cgroups below parent (relative to our own cgroup
  * in each hierarchy unless it starts with '/'), fill s->cgroup, s->v1,
  * s->cgroup_id, apply limits (paths already in s, from cg_paths(), are

@@ -186,7 +186,8 @@ struct ctw_spec_device {
 
 /* resources.devices: the cgroup device allowlist, the last matching rule
  * wins. */
-enum { CTW_DEV_READ = 1, CTW_DEV_WRITE = 2, CTW_DEV_MKNOD = 4 };
+/* (the values of the kernel's BPF_DEVCG_ACC_*) */
+enum { CTW_DEV_MKNOD = 1, CTW_DEV_READ = 2, CTW_DEV_WRITE = 4 };
 struct ctw_spec_dev_rule {
 	bool allow;
 	char type;	      /* 'a' (all), 'c', 'b' */
