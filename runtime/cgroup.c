@@ -386,7 +386,7 @@ static void set_of_state(struct cg_set *c, const struct ctw_state *s)
 	memset(c, 0, sizeof(*c));
 	ctw_strlcpy(c->v2, s->cgroup, sizeof(c->v2));
 	c->id = s->cgroup_id;
-	for (int i = 0; i < s->nv1 && i < CG_V1_MAX; i++)
+	for (int i = 0; i < s->nv1 && i < CTW_CG_V1_MAX; i++)
 		c->v1[c->nv1++] = s->v1[i];
 }
 
