@@ -46,6 +46,8 @@ enum ctw_log_format { CTW_LOG_TEXT, CTW_LOG_JSON };
 void ctw_log_set_level(enum ctw_log_level lvl);
 enum ctw_log_level ctw_log_get_level(void);
 void ctw_log_set_format(enum ctw_log_format fmt);
+/* Where entries go (default stderr): the runtime log of an engine. */
+void ctw_log_set_fd(int fd);
 /* Parse "error|warn|info|debug"; returns -EINVAL on anything else. */
 int ctw_log_parse_level(const char *s, enum ctw_log_level *out);
 void ctw_log(enum ctw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

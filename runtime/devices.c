@@ -129,6 +129,12 @@ struct bpf_insn *devices_prog(const struct ctw_spec_dev_rule *rules, size_t n, s
 		k += c;
 		p[k++] = MOV_IMM(BPF_REG_0, d->allow ? 1 : 0);
 		p[k++] = EXIT();
+		/* A rule that matches everything decides for the rest (which
+		 * the verifier would refuse as unreachable). */
+		if (!c) {
+			*len = k;
+			return p;
+		}
 	}
 	p[k++] = MOV_IMM(BPF_REG_0, 0);
 	p[k++] = EXIT();

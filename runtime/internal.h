@@ -118,6 +118,8 @@ enum sync_type {
 	SYNC_EXEC,   /* parent → child: run the command */
 	SYNC_ERR,    /* child → parent: err, status = exit code to use */
 	SYNC_PTY,    /* child → parent: pty master fd attached */
+	SYNC_USERNS, /* child → parent (OCI): write my uid and gid maps */
+	SYNC_NS,     /* child → parent (OCI): namespaces made, run createRuntime */
 };
 enum {
 	SYNC_GO_NOWAIT = 1,
@@ -314,5 +316,108 @@ int ns_make_finish(struct ns_maker *m);
 bool thread_start_quiet(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 /* Bring lo up in the calling thread's network namespace. */
 void ns_lo_up(void);
+
+/* ---- oci_state.c: the OCI commands' containers ---- */
+
+#define OCI_ID_MAX 200
+
+struct oci_ct {
+	char id[OCI_ID_MAX + 1];
+	int dirfd; /* <root>/<id>: locked while an oci_ct_open(lock) holds it */
+	char *bundle, *rootfs;
+	int pid; /* the init, 0 before it exists */
+	unsigned long long pid_start;
+	int creator_pid; /* the create that made it */
+	unsigned long long creator_start;
+	bool created_done; /* create finished */
+	bool no_pivot;
+	uint64_t created_ns;
+	char owner[64];
+	struct cg_set cg;
+	struct ctw_kvs annotations;
+};
+
+/* Open a state root (create: make it and record it for gc); an fd, or
+ * -ENOENT (not created and missing), or -errno with err. */
+int oci_root_open(const char *root, bool create, struct ctw_err *err);
+/* Every root recorded (the default one first); caller frees. */
+char **oci_known_roots(void);
+/* A new container's directory, made and locked; EEXIST when it exists. */
+int oci_ct_new(int rootfd, const char *id, struct oci_ct **out, struct ctw_err *err);
+/* An existing one's state (locked when lock); ENOENT when missing. */
+int oci_ct_open(int rootfd, const char *id, bool lock, struct oci_ct **out, struct ctw_err *err);
+int oci_ct_save(const struct oci_ct *c, struct ctw_err *err);
+/* Remove its directory (the caller holds the lock). */
+int oci_ct_remove(int rootfd, struct oci_ct *c);
+void oci_ct_free(struct oci_ct *c);
+enum ctw_oci_status oci_ct_status(const struct oci_ct *c);
+bool oci_ct_fifo_exists(const struct oci_ct *c);
+/* The OCI state document of the container (caller frees). */
+char *oci_ct_state_json(const struct oci_ct *c, bool pretty);
+/* The spec it was created with (its copy of config.json); NULL with err. */
+struct ctw_spec *oci_ct_spec(const struct oci_ct *c, struct ctw_err *err);
+/* Container ids in a root (NULL-terminated, caller frees). */
+char **oci_list_ids(int rootfd);
+/* pid alive, not a zombie, and (when start) started at start. */
+bool oci_pid_alive(int pid, unsigned long long start);
+/* Write a file of dirfd atomically with mode. */
+int oci_write_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+
+/* ---- oci_mount.c: a spec's root filesystem ---- */
+
+/* In the init's new mount namespace, before pivot_root: propagation, the
+ * root (bound on itself, or ctrwatch run's overlay), the mounts, /dev.
+ * bundle: what relative bind sources are relative to. */
+int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *rootfs, bool userns,
+		     struct ctw_err *err);
+/* pivot_root into rootfs (no_pivot: MS_MOVE and chroot). */
+int oci_pivot(const char *rootfs, bool no_pivot, struct ctw_err *err);
+/* After it: masked and read-only paths, a read-only root. */
+int oci_rootfs_finish(const struct ctw_spec *s, struct ctw_err *err);
+/* linux.sysctl, written in the container's /proc/sys. */
+int oci_sysctl(const struct ctw_spec *s, struct ctw_err *err);
+
+/* ---- oci_process.c: the last steps of a spec's process ---- */
+
+struct oci_proc {
+	const struct ctw_spec_process *p;
+	const struct sock_fprog *seccomp; /* NULL: none */
+	unsigned seccomp_flags;		  /* seccomp(2) flags */
+	bool personality_set;
+	unsigned long personality;
+	int tty_slave;	  /* -1: stdio as inherited */
+	int sync_fd;	  /* errors go here (-1: stderr) */
+	int preserve_fds; /* 3 .. 3+n-1 stay open */
+	bool userns;	  /* in a user namespace: setgroups may be refused */
+	/* filled by oci_proc_prepare */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	bool drop_caps; /* a resolved user other than root: no capabilities */
+	char **env;	/* p->env plus HOME (the array is ours) */
+	char exe[PATH_MAX];
+};
+
+/* In the container, before it counts as created: user, executable, cwd. */
+int oci_proc_prepare(struct oci_proc *o, struct ctw_err *err);
+/* The rest, and exec; reports failures to sync_fd and _exits. */
+__attribute__((noreturn)) void oci_proc_exec(const struct oci_proc *o);
+
+/* ---- oci_create.c: shared with exec ---- */
+
+/* Hand a terminal's master to a --console-socket (runc's protocol: its
+ * name as the data, the fd by SCM_RIGHTS). */
+int oci_send_console(const char *path, int master, struct ctw_err *err);
+/* --pid-file: the pid, no newline, renamed into place. */
+int oci_write_pid_file(const char *path, int pid, struct ctw_err *err);
+
+/* ---- hooks.c: OCI hooks ---- */
+
+/* Run the hooks of kind with state (the OCI state JSON) on their stdin, one
+ * after the other; the first failure stops them: -errno with err naming the
+ * hook, its status and what it printed. */
+int hooks_run(const struct ctw_spec *s, enum ctw_hook_kind kind, const char *state,
+	      struct ctw_err *err);
 
 #endif /* CTW_RUNTIME_INTERNAL_H */
