@@ -2,7 +2,6 @@
 /* ctrwatch trace: strace for containers, with eBPF instead of ptrace. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,15 +19,20 @@ static void trace_usage(FILE *out)
 	      "       ctrwatch trace [OPTIONS] --all\n"
 	      "       ctrwatch trace [OPTIONS] -p PID\n"
 	      "       ctrwatch trace [OPTIONS] -- IMAGE [COMMAND [ARG...]]\n"
+	      "       ctrwatch trace [OPTIONS] --replay FILE\n"
 	      "\n"
-	      "Trace the system calls of containers, the way strace does, but with eBPF\n"
-	      "programs on the syscall tracepoints instead of ptrace: the traced processes\n"
-	      "are not stopped at each call, so they run at close to full speed.  Arguments\n"
-	      "are captured in the kernel at entry (paths, execve argv, sockaddrs, data\n"
-	      "written) and at exit (accept's peer, data read); one line is printed per call:\n"
+	      "Trace the system calls of containers and print them as strace -f does, with\n"
+	      "eBPF programs on the syscall tracepoints instead of ptrace: the traced\n"
+	      "processes are not stopped at each call, so they run at close to full speed.\n"
+	      "The kernel copies what each call reads and writes (paths, argv, structs,\n"
+	      "data) with bounded sizes; ctrwatch decodes it as strace would:\n"
 	      "\n"
-	      "  [web] 1234 openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY|O_CLOEXEC) = 3\n"
-	      "  [web] 1234 stat(\"/nope\", 0x7ffc...) = -1 ENOENT (No such file or directory)\n"
+	      "  [pid  1234] openat(AT_FDCWD, \"/etc/hostname\", O_RDONLY|O_CLOEXEC) = 3\n"
+	      "  [pid  1234] newfstatat(3, \"\", {st_mode=S_IFREG|0644, st_size=4, ...}, "
+	      "AT_EMPTY_PATH) = 0\n"
+	      "  [pid  1233] wait4(-1, [{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 1234\n"
+	      "  [pid  1233] --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} ---\n"
+	      "  [pid  1234] +++ exited with 0 +++\n"
 	      "\n"
 	      "CONTAINER is a container's name or id as its engine knows it (ctrwatch,\n"
 	      "Docker, Podman, containerd's NAMESPACE/ID, a Kubernetes container name; see\n"
@@ -37,27 +41,42 @@ static void trace_usage(FILE *out)
 	      "relative to the cgroup v2 mount) or a PID (its cgroup).  A name that more than\n"
 	      "one container has is an error that lists them: pick one by its full form or\n"
 	      "id, or narrow with -n/--namespace and --pod.  Every cgroup below it is traced\n"
-	      "too.  With `-- IMAGE CMD...` a new\n"
-	      "container is started as `ctrwatch run` would and traced from its very first\n"
-	      "syscall; the exit status is then the command's.  Otherwise tracing runs until\n"
-	      "Ctrl-C or until every traced cgroup is gone.  Events the ring buffer could not\n"
-	      "take are counted in the kernel per container and reported at the end.\n"
+	      "too.  With `-- IMAGE CMD...` a new container is started as `ctrwatch run`\n"
+	      "would and its command is traced from its execve on, as strace CMD shows it;\n"
+	      "the exit status is then the command's.  Otherwise tracing runs until Ctrl-C\n"
+	      "or until every traced cgroup is gone.  Events the ring buffer could not take\n"
+	      "are counted in the kernel per container and reported at the end.\n"
 	      "\n"
-	      "Options (spelled as strace spells them):\n"
+	      "Options (spelled as strace spells them; -f is always on):\n"
 	      "  -e trace=SET       only these syscalls: names and classes, comma-separated,\n"
 	      "                     '!' in front negates; classes: %file %network %process\n"
 	      "                     %memory %signal %ipc %desc (e.g. -e trace=%file,connect)\n"
+	      "  -e signal=SET      only these signals get a --- SIG... --- line (names or\n"
+	      "                     numbers, all, none, '!' negates)\n"
+	      "  -e status=SET      only calls that ended so: successful, failed, unfinished\n"
+	      "  -e quiet=SET       leave out: attach (messages), exit (+++ exited lines)\n"
+	      "      --trace=SET, --signal=SET, --status=SET, --quiet=SET  the same\n"
 	      "  -p PID             only this process (repeatable); its cgroup is traced\n"
-	      "  -c                 count calls, errors and time per syscall; print the\n"
+	      "  -c, --summary-only count calls, errors and time per syscall; print the\n"
 	      "                     table (strace -c layout) at the end instead of lines\n"
-	      "  -C                 like -c, and print the lines too\n"
+	      "  -C, --summary      like -c, and print the lines too\n"
 	      "  -T                 show the time spent in each call: <0.000012>\n"
-	      "  -t, -tt            prefix lines with the time of day (-tt: microseconds)\n"
-	      "  -o FILE            write lines and the summary to FILE\n"
+	      "  -t, -tt, -ttt      prefix lines with the time of day (-tt: microseconds;\n"
+	      "                     -ttt: seconds since the epoch)\n"
+	      "  -o FILE            write lines and the summary to FILE (lines start with\n"
+	      "                     the pid, as strace -f -o writes them)\n"
+	      "  -ff -o PREFIX      one file PREFIX.PID per process (thread), as strace -ff\n"
 	      "  -s N               show at most N bytes of string data (default 32)\n"
-	      "  -Z, --failed       only calls that failed\n"
-	      "      --json         one JSON object per call: container, pid, tid, comm,\n"
-	      "                     syscall, args, ret, errno, duration_ns, ts_ns\n"
+	      "  -q, -qq            no attach messages; -qq: no exit lines either\n"
+	      "  -y, -yy            show what each fd is: 3</etc/passwd>, 4<pipe:[123]>;\n"
+	      "                     -yy: sockets' endpoints (5<TCP:[1.2.3.4:80->...]>)\n"
+	      "                     and device numbers too\n"
+	      "  -Z, --failed-only  only calls that failed (status=failed)\n"
+	      "  -z, --successful-only\n"
+	      "                     only calls that succeeded (status=successful)\n"
+	      "      --json         one JSON object per event: container, pid, tid, comm,\n"
+	      "                     event (syscall, signal, exit), syscall, args, ret, errno,\n"
+	      "                     duration_ns, ts_ns; signal and siginfo; exit_code\n"
 	      "      --seccomp-profile FILE\n"
 	      "                     at the end, write a Docker-format seccomp profile that\n"
 	      "                     allows exactly the syscalls seen (for `run --security-opt\n"
@@ -66,7 +85,16 @@ static void trace_usage(FILE *out)
 	      "  -n, --namespace NS only a container of Kubernetes (or containerd)\n"
 	      "                     namespace NS\n"
 	      "      --pod POD      only a container of pod POD\n"
+	      "      --from-exec    show each process from its execve on (and its children),\n"
+	      "                     as `-- IMAGE` does: not what ran before tracing began\n"
+	      "      --with-init    with `-- IMAGE`: the runtime's own setup before the\n"
+	      "                     command's execve too\n"
 	      "      --name NAME    with `-- IMAGE`: the new container's name\n"
+	      "      --record FILE  write the kernel's raw records to FILE instead of lines\n"
+	      "                     (cheaper: nothing is decoded while tracing)\n"
+	      "      --replay FILE  decode a recording made with --record, with the line\n"
+	      "                     options given here (-s, -T, -t, -y, -o, --json); needs\n"
+	      "                     neither root nor the kernel it was made on\n"
 	      "      --stats        at the end, print events, events/s and losses on stderr\n"
 	      "      --buffer-size BYTES\n"
 	      "                     ring buffer size (default 32m; a power of two)\n"
@@ -75,8 +103,11 @@ static void trace_usage(FILE *out)
 	      "  ctrwatch trace web\n"
 	      "  ctrwatch trace -n shop --pod cart-7d9f app\n"
 	      "  ctrwatch trace -e trace=%network -T web db\n"
+	      "  ctrwatch trace -f -o web.trace -e signal=none --quiet=exit web\n"
+	      "  ctrwatch trace -ff -o /tmp/web -- busybox sh -c 'ls /; cat /etc/hostname'\n"
 	      "  ctrwatch trace -c -- busybox sh -c 'ls /; cat /etc/hostname'\n"
-	      "  ctrwatch trace --failed --json /sys/fs/cgroup/system.slice/docker-3f2a.scope\n"
+	      "  ctrwatch trace --failed-only --json "
+	      "/sys/fs/cgroup/system.slice/docker-3f2a.scope\n"
 	      "  ctrwatch trace --seccomp-profile web.json -- busybox httpd -f\n"
 	      "  ctrwatch run --security-opt seccomp=web.json busybox httpd -f\n",
 	      out);
@@ -143,7 +174,7 @@ static int trace_new_container(struct ctw_trace *t, const char *name, char **arg
 	return exit_code;
 }
 
-static int add_target(struct ctw_trace *t, const char *spec, struct target *tg)
+static int add_target(struct ctw_trace *t, const char *spec, struct target *tg, bool quiet)
 {
 	struct ctw_trace_target tt;
 	struct ctw_err err = {0};
@@ -162,8 +193,9 @@ static int add_target(struct ctw_trace *t, const char *spec, struct target *tg)
 		return -1;
 	}
 	ctw_strlcpy(tg->path, tt.cgroup_path, sizeof(tg->path));
-	fprintf(stderr, "ctrwatch: trace: attached to %s (cgroup %llu)\n", tt.name,
-		(unsigned long long)tt.cgroup_id);
+	if (!quiet)
+		fprintf(stderr, "ctrwatch: trace: attached to %s (cgroup %llu)\n", tt.name,
+			(unsigned long long)tt.cgroup_id);
 	return 0;
 }
 
@@ -211,115 +243,109 @@ static int add_all(struct ctw_trace *t, struct target **tg, size_t *ntg)
 	return 0;
 }
 
-static int cmd_trace(int argc, char **argv)
+/* --replay FILE: decode a recording as the options say; no kernel needed. */
+static int replay(struct ctw_trace_args *a, bool extra_args)
 {
-	enum { OPT_JSON = 1000, OPT_PROFILE, OPT_ALL, OPT_STATS, OPT_BUFSIZE, OPT_NAME, OPT_POD };
-	static const struct option opts[] = {
-		{"failed", no_argument, NULL, 'Z'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"seccomp-profile", required_argument, NULL, OPT_PROFILE},
-		{"all", no_argument, NULL, OPT_ALL},
-		{"stats", no_argument, NULL, OPT_STATS},
-		{"buffer-size", required_argument, NULL, OPT_BUFSIZE},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"namespace", required_argument, NULL, 'n'},
-		{"pod", required_argument, NULL, OPT_POD},
-		{NULL, 0, NULL, 0},
+	struct ctw_trace_fmt f = {
+		.strsize = a->o.strsize ? a->o.strsize : 32,
+		.durations = a->o.durations,
+		.timestamps = a->o.timestamps,
+		.json = a->o.json,
+		.prefix = a->o.prefix,
+		.decode_fds = a->o.decode_fds,
 	};
-	struct ctw_trace_opts o = {.out_fd = STDOUT_FILENO};
 	struct ctw_err err = {0};
-	struct ctw_trace *t = NULL;
-	struct target *tg = NULL;
-	size_t ntg = 0;
-	const char *out_path = NULL, *name = NULL;
-	int *pids = NULL;
-	size_t npids = 0;
-	bool all = false, run_new;
-	struct ctw_select sel = {0};
-	struct ctw_registry *reg = NULL;
-	int c, ret = CTW_EXIT_FAIL;
-	uint64_t v;
+	int fd = STDOUT_FILENO, rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+e:p:cCTto:s:Zn:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e':
-			if (strchr(optarg, '=') && !ctw_str_has_prefix(optarg, "trace="))
-				return ctw_cmd_usage_error("trace",
-							   "trace: only -e trace=... is supported");
-			o.filter = optarg;
-			break;
-		case 'p':
-			if (ctw_parse_u64(optarg, 1, INT32_MAX, &v) < 0)
-				return ctw_cmd_usage_error("trace", "trace: bad PID '%s'", optarg);
-			pids = xrealloc(pids, (npids + 1) * sizeof(*pids));
-			pids[npids++] = (int)v;
-			break;
-		case 'c': o.summary = true; break;
-		case 'C': o.summary_too = true; break;
-		case 'T': o.durations = true; break;
-		case 't': o.timestamps++; break;
-		case 'o': out_path = optarg; break;
-		case 's':
-			if (ctw_parse_u64(optarg, 0, 1u << 20, &v) < 0) {
-				free(pids);
-				return ctw_cmd_usage_error("trace", "trace: bad string size '%s'",
-							   optarg);
-			}
-			o.strsize = v ? (unsigned)v : 1;
-			break;
-		case 'Z': o.failed_only = true; break;
-		case OPT_JSON: o.json = true; break;
-		case OPT_PROFILE: o.seccomp_profile = optarg; break;
-		case OPT_ALL: all = true; break;
-		case OPT_STATS: o.report_stats = true; break;
-		case OPT_NAME: name = optarg; break;
-		case 'n': sel.namespace_ = optarg; break;
-		case OPT_POD: sel.pod = optarg; break;
-		case OPT_BUFSIZE:
-			if (ctw_parse_bytes(optarg, &v) < 0 || v < 4096 || (v & (v - 1))) {
-				free(pids);
-				return ctw_cmd_usage_error(
-					"trace",
-					"trace: --buffer-size must be a power of two >= 4k");
-			}
-			o.ringbuf_bytes = v;
-			break;
-		default: free(pids); return ctw_cmd_usage_error("trace", "trace: bad option");
-		}
-	}
-	if (o.summary && o.summary_too)
-		o.summary = false; /* -C wins, as in strace */
-	run_new = optind > 0 && optind <= argc && !strcmp(argv[optind - 1], "--");
-	if (run_new && optind >= argc) {
-		free(pids);
-		return ctw_cmd_usage_error("trace", "trace: `--` needs an IMAGE");
-	}
-	if (!run_new && optind >= argc && !all && !npids) {
-		free(pids);
+	if (extra_args || a->npids || a->all || a->o.summary || a->o.summary_too ||
+	    a->o.ff_prefix || a->o.record_path)
 		return ctw_cmd_usage_error(
-			"trace", "trace: give a CONTAINER, --all, -p PID or -- IMAGE CMD");
-	}
-	if (run_new && (all || npids)) {
-		free(pids);
-		return ctw_cmd_usage_error("trace",
-					   "trace: `-- IMAGE` cannot be combined with --all or -p");
-	}
-	o.pids = pids;
-	o.npids = npids;
-	if (run_new)
-		o.out_fd = STDERR_FILENO; /* as strace: the command keeps stdout */
-	if (out_path) {
-		o.out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (o.out_fd < 0) {
-			fprintf(stderr, "ctrwatch: trace: open %s: %s\n", out_path,
+			"trace", "trace: --replay takes no CONTAINER, -p, --all, -c or -ff");
+	if (a->out_path) {
+		fd = open(a->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0) {
+			fprintf(stderr, "ctrwatch: trace: open %s: %s\n", a->out_path,
 				strerror(errno));
-			free(pids);
 			return CTW_EXIT_FAIL;
 		}
 	}
+	rc = ctw_trace_replay(a->replay, &f, fd, "", &err);
+	if (fd != STDOUT_FILENO)
+		close(fd);
+	if (rc < 0) {
+		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg);
+		return CTW_EXIT_FAIL;
+	}
+	return CTW_EXIT_OK;
+}
 
-	t = ctw_trace_new(&o, &err);
+static int cmd_trace(int argc, char **argv)
+{
+	struct ctw_trace_args a;
+	struct ctw_trace_opts *o = &a.o;
+	struct ctw_err err = {0};
+	struct ctw_trace *t = NULL;
+	struct target *tg = NULL;
+	struct ctw_registry *reg = NULL;
+	struct ctw_select sel;
+	size_t ntg = 0;
+	bool run_new, quiet;
+	int first, ntargets, ret = CTW_EXIT_FAIL;
+
+	ctw_trace_args_init(&a);
+	first = ctw_trace_parse_args(&a, argc - 1, argv + 1, &err);
+	if (first >= 0 && a.help) {
+		trace_usage(stdout);
+		ctw_trace_args_fini(&a);
+		return CTW_EXIT_OK;
+	}
+	if (first < 0 || ctw_trace_args_finish(&a, &err) < 0) {
+		ctw_trace_args_fini(&a);
+		return ctw_cmd_usage_error("trace", "trace: %s", err.msg);
+	}
+	first++; /* index in argv */
+	run_new = a.dashdash;
+	ntargets = argc - first;
+	if (a.replay) {
+		ret = replay(&a, ntargets || run_new);
+		ctw_trace_args_fini(&a);
+		return ret;
+	}
+	quiet = a.sel.quiet & CTW_QUIET_ATTACH;
+	sel = (struct ctw_select){.namespace_ = a.k8s_namespace, .pod = a.pod};
+	if (run_new && ntargets < 1)
+		ret = ctw_cmd_usage_error("trace", "trace: `--` needs an IMAGE");
+	else if (!run_new && !ntargets && !a.all && !a.npids)
+		ret = ctw_cmd_usage_error("trace",
+					  "trace: give a CONTAINER, --all, -p PID or -- IMAGE CMD");
+	else if (run_new && (a.all || a.npids))
+		ret = ctw_cmd_usage_error("trace",
+					  "trace: `-- IMAGE` cannot be combined with --all or -p");
+	else if (!run_new && (a.with_init || a.name))
+		ret = ctw_cmd_usage_error("trace", "trace: --with-init and --name need -- IMAGE");
+	else
+		ret = CTW_EXIT_OK;
+	if (ret != CTW_EXIT_OK) {
+		ctw_trace_args_fini(&a);
+		return ret;
+	}
+	ret = CTW_EXIT_FAIL;
+	/* as strace: the command keeps stdout */
+	o->out_fd = run_new ? STDERR_FILENO : STDOUT_FILENO;
+	if (a.out_path && !o->ff_prefix) {
+		o->out_fd = open(a.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (o->out_fd < 0) {
+			fprintf(stderr, "ctrwatch: trace: open %s: %s\n", a.out_path,
+				strerror(errno));
+			ctw_trace_args_fini(&a);
+			return CTW_EXIT_FAIL;
+		}
+	}
+	/* `-- IMAGE`: the command from its execve on, as strace CMD shows it */
+	o->follow_exec = run_new ? !a.with_init : a.from_exec;
+	o->show_container = !run_new && (a.all || ntargets > 1);
+
+	t = ctw_trace_new(o, &err);
 	if (!t) {
 		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg);
 		goto out;
@@ -331,7 +357,7 @@ static int cmd_trace(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	if (run_new) {
-		ret = trace_new_container(t, name, argv + optind);
+		ret = trace_new_container(t, a.name, argv + first);
 		if (ctw_trace_finish(t, &err) < 0) {
 			fprintf(stderr, "ctrwatch: trace: %s\n", err.msg);
 			if (!ret)
@@ -340,28 +366,26 @@ static int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 
-	if (!run_new) {
-		tg = xcalloc(argc - optind + npids + 1, sizeof(*tg));
-		for (int i = optind; i < argc; i++, ntg++) {
-			char path[PATH_MAX];
+	tg = xcalloc(ntargets + a.npids + 1, sizeof(*tg));
+	for (int i = first; i < argc; i++, ntg++) {
+		char path[PATH_MAX];
 
-			if (select_target(&reg, argv[i], &sel, path, sizeof(path)) < 0 ||
-			    add_target(t, path, &tg[ntg]) < 0)
-				goto out;
-		}
-		/* -p alone: trace that process's cgroup, filtered to it */
-		if (optind >= argc && !all) {
-			for (size_t i = 0; i < npids; i++, ntg++) {
-				char spec[16];
-
-				snprintf(spec, sizeof(spec), "%d", pids[i]);
-				if (add_target(t, spec, &tg[ntg]) < 0)
-					goto out;
-			}
-		}
-		if (all && add_all(t, &tg, &ntg) < 0)
+		if (select_target(&reg, argv[i], &sel, path, sizeof(path)) < 0 ||
+		    add_target(t, path, &tg[ntg], quiet) < 0)
 			goto out;
 	}
+	/* -p alone: trace that process's cgroup, filtered to it */
+	if (!ntargets && !a.all) {
+		for (size_t i = 0; i < a.npids; i++, ntg++) {
+			char spec[16];
+
+			snprintf(spec, sizeof(spec), "%d", a.pids[i]);
+			if (add_target(t, spec, &tg[ntg], quiet) < 0)
+				goto out;
+		}
+	}
+	if (a.all && add_all(t, &tg, &ntg) < 0)
+		goto out;
 
 	while (!stop_signal) {
 		int rc = ctw_trace_poll(t, 100);
@@ -382,10 +406,10 @@ static int cmd_trace(int argc, char **argv)
 out:
 	ctw_registry_free(reg);
 	ctw_trace_free(t);
-	if (out_path && o.out_fd >= 0)
-		close(o.out_fd);
+	if (a.out_path && !o->ff_prefix && o->out_fd >= 0)
+		close(o->out_fd);
 	free(tg);
-	free(pids);
+	ctw_trace_args_fini(&a);
 	return ret;
 }
 

@@ -203,8 +203,15 @@ static int build_locked(const char *root, struct ctw_err *err)
 	char diffid[DIGEST_LEN];
 	char *layer_tmp = NULL;
 	r = write_layer_tar(tar, busybox, bin, bin_len, st.st_mtime, err);
-	if (!r)
-		r = layer_prepare(root, tar, "busybox layer", NULL, NULL, diffid, &layer_tmp, err);
+	if (!r) {
+		const struct layer_want any = {.size = -1};
+		int fd = layer_open_blob(tar, err);
+		r = fd < 0 ? fd
+			   : layer_prepare(root, fd, "busybox layer", &any, NULL, diffid,
+					   &layer_tmp, err);
+		if (fd >= 0)
+			close(fd);
+	}
 	if (!r && layer_tmp && (r = store_layer_commit(root, layer_tmp, diffid, err)) < 0)
 		ctw_rm_rf(layer_tmp);
 	free(layer_tmp);

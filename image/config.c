@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /* The runtime part of an OCI image config: Entrypoint, Cmd, Env, WorkingDir,
- * User, StopSignal (jansson). */
+ * User, StopSignal (jansson).  The config comes with the image: lists and
+ * strings are bounded (an exec could not take more anyway) so that nothing
+ * downstream has to cope with 100 000 Env entries. */
 #include <errno.h>
 #include <string.h>
 
 #include "internal.h"
+
+#define MAX_LIST 4096	       /* entries of Entrypoint, Cmd, Env */
+#define MAX_STRING (128 << 10) /* the kernel's MAX_ARG_STRLEN */
 
 static int strv_from(json_t *v, const char *what, char ***out, struct ctw_err *err)
 {
@@ -14,14 +19,20 @@ static int strv_from(json_t *v, const char *what, char ***out, struct ctw_err *e
 	if (!json_is_array(v))
 		return ctw_err_setx(err, EINVAL, "config.%s: not an array", what);
 	size_t n = json_array_size(v);
+	if (n > MAX_LIST)
+		return ctw_err_setx(err, E2BIG, "config.%s: %zu entries, more than %d", what, n,
+				    MAX_LIST);
 	char **s = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		const char *e = json_string_value(json_array_get(v, i));
-		if (!e) {
-			for (size_t k = 0; k < i; k++)
-				free(s[k]);
-			free(s);
-			return ctw_err_setx(err, EINVAL, "config.%s[%zu]: not a string", what, i);
+		json_t *item = json_array_get(v, i);
+		const char *e = json_string_value(item);
+		const char *why = !e					  ? "not a string"
+				  : json_string_length(item) > MAX_STRING ? "longer than 128 KiB"
+				  : strlen(e) != json_string_length(item) ? "holds a NUL byte"
+									  : NULL;
+		if (why) {
+			image_strv_free(s);
+			return ctw_err_setx(err, EINVAL, "config.%s[%zu]: %s", what, i, why);
 		}
 		s[i] = xstrdup(e);
 	}
@@ -36,6 +47,10 @@ static int str_from(json_t *v, const char *what, char **out, struct ctw_err *err
 		return 0;
 	if (!json_is_string(v))
 		return ctw_err_setx(err, EINVAL, "config.%s: not a string", what);
+	if (json_string_length(v) > MAX_STRING ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return ctw_err_setx(err, EINVAL,
+				    "config.%s: longer than 128 KiB or holds a NUL byte", what);
 	if (*json_string_value(v))
 		*out = xstrdup(json_string_value(v));
 	return 0;

@@ -48,23 +48,19 @@ void sha256_buf(const void *data, size_t len, char *digest)
 	sha256_final(&h, digest);
 }
 
-int sha256_file(const char *path, char *digest, uint64_t *size)
+int sha256_fd(int fd, char *digest, uint64_t *size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
 	struct sha256 h;
 	sha256_init(&h);
 	char buf[65536];
 	uint64_t total = 0;
 	for (;;) {
-		ssize_t r = read(fd, buf, sizeof(buf));
+		ssize_t r = pread(fd, buf, sizeof(buf), (off_t)total);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			int e = errno;
 			sha256_fini(&h);
-			close(fd);
 			return -e;
 		}
 		if (!r)
@@ -72,11 +68,20 @@ int sha256_file(const char *path, char *digest, uint64_t *size)
 		sha256_update(&h, buf, (size_t)r);
 		total += (uint64_t)r;
 	}
-	close(fd);
 	sha256_final(&h, digest);
 	if (size)
 		*size = total;
 	return 0;
+}
+
+int sha256_file(const char *path, char *digest, uint64_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = sha256_fd(fd, digest, size);
+	close(fd);
+	return r;
 }
 
 const char *digest_hex(const char *digest)

@@ -65,14 +65,20 @@ void ctw_image_config_fini(struct ctw_image_config *cfg);
  * reference is not a valid name[:tag]. */
 char *ctw_image_ref_normalize(const char *ref);
 
+/* The default cap on the uncompressed bytes of an import's layers (and of
+ * the tar of a layout): `import --max-size`, $CTRWATCH_IMPORT_MAX_SIZE. */
+#define CTW_IMAGE_MAX_SIZE_DEFAULT (16ull << 30)
+
 /* Import an OCI image layout (directory or tar) or a `docker save` archive.
  * name (NULL: the name recorded in the archive, if any) tags the image.
  * ref (may be NULL) picks one image of several: an OCI ref.name annotation
- * or a docker save RepoTag; without it, name's tag does.
+ * or a docker save RepoTag; without it, name's tag does.  max_size caps the
+ * uncompressed bytes of all its layers (0: CTW_IMAGE_MAX_SIZE_DEFAULT); a
+ * layer that passes it fails the import (EFBIG), naming the layer.
  * On success *id_out gets "sha256:<hex>" and *name_out the normalized name
  * given to the image or NULL (both may be NULL; the caller frees). */
 int ctw_image_import(const char *root, const char *path, const char *name, const char *ref,
-		     char **id_out, char **name_out, struct ctw_err *err);
+		     uint64_t max_size, char **id_out, char **name_out, struct ctw_err *err);
 
 /* One image of the store, as listed by `ctrwatch images`. */
 struct ctw_image_info {

@@ -2,14 +2,19 @@
 /*
  * `ctrwatch import`: OCI image layouts (a directory, or a tar of one) and
  * `docker save` archives (manifest.json).  Everything is verified before
- * anything becomes visible: every blob against its sha256 digest (and size),
- * every layer's uncompressed content against the config's diff_id.  Layers
- * are extracted into ROOT/tmp and renamed into the layer store, and the
- * image record written, only once all of them passed, under the store lock.
- * A layer the store already has is verified but not extracted again.
+ * anything becomes visible: every blob against its sha256 digest and size,
+ * every layer's uncompressed content against the config's diff_id.  A layer
+ * is verified before any of it is extracted (layer_prepare), its extraction
+ * is capped (max_size), and it is extracted into ROOT/tmp and renamed into
+ * the layer store, and the image record written, only once all of them
+ * passed, under the store lock.  A layer the store already has is verified
+ * but not extracted again.
  *
- * Paths inside the layout are opened with openat2(RESOLVE_IN_ROOT), so a
- * symlink in an archive cannot make the import read a host file.
+ * The archive is hostile: paths inside the layout are opened with
+ * openat2(RESOLVE_IN_ROOT) (ctw_open_file_in_root), so a symlink in it cannot
+ * make the import read a host file, and only regular files are read (a FIFO
+ * or a device as a blob is refused at once: it would block or never end).
+ * What the JSON documents say is checked in oci.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,39 +39,47 @@ struct import {
 	char *name;	       /* the name the image gets, or NULL */
 	char *config;	       /* the config blob, as read */
 	size_t config_len;
+	struct layer_budget budget; /* uncompressed bytes of all layers */
 	size_t nlayers;
 	char (*diffids)[DIGEST_LEN];
 	char **tmps; /* prepared layer dirs (NULL: already stored) */
 };
 
-/* Open a path inside the layout, never resolving outside it. */
-static int open_in(struct import *im, const char *rel, struct ctw_err *err)
+/* Open a regular file inside the layout, never resolving outside it and
+ * never opening a FIFO or a device (which would block or never end). */
+static int open_in(struct import *im, const char *rel, size_t max_size, struct ctw_err *err)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int fd = (int)syscall(SYS_openat2, im->dirfd, rel, &how, sizeof(how));
-	if (fd < 0)
-		return ctw_err_set(err, errno, "%s: open `%s`", im->src, rel);
-	return fd;
+	struct stat st;
+	int fd = ctw_open_file_in_root(im->dirfd, rel, max_size, &st);
+	if (fd >= 0)
+		return fd;
+	if (fd == -EFBIG)
+		return ctw_err_setx(err, EFBIG, "%s: `%s` is larger than %zu MiB", im->src, rel,
+				    max_size >> 20);
+	if (fd == -EINVAL || fd == -EISDIR) {
+		/* Only to say what it is: O_PATH opens nothing. */
+		int pfd = ctw_open_in_root(im->dirfd, rel, O_PATH | O_NOFOLLOW);
+		const char *what = "not a regular file";
+		if (pfd >= 0 && fstat(pfd, &st) == 0)
+			what = layer_file_type(st.st_mode);
+		if (pfd >= 0)
+			close(pfd);
+		return ctw_err_setx(err, EINVAL, "%s: `%s` is not a regular file (%s)", im->src,
+				    rel, what);
+	}
+	return ctw_err_set(err, -fd, "%s: open `%s`", im->src, rel);
 }
 
 static int read_in(struct import *im, const char *rel, char **out, size_t *len, struct ctw_err *err)
 {
-	int fd = open_in(im, rel, err);
+	int fd = open_in(im, rel, MAX_CONFIG, err);
 	if (fd < 0)
 		return fd;
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	struct stat st;
-	int r = 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_CONFIG)
-		r = ctw_err_setx(err, EINVAL, "%s: `%s` is not a small regular file", im->src, rel);
-	else if ((r = ctw_read_file(proc, out, len)) < 0)
-		r = ctw_err_set(err, -r, "%s: read `%s`", im->src, rel);
+	int r = ctw_read_fd_capped(fd, MAX_CONFIG, out, len);
 	close(fd);
-	return r;
+	if (r < 0)
+		return ctw_err_set(err, -r, "%s: read `%s`", im->src, rel);
+	return 0;
 }
 
 static json_t *parse(struct import *im, const char *what, const char *text, size_t len,
@@ -81,29 +94,31 @@ static json_t *parse(struct import *im, const char *what, const char *text, size
 }
 
 /* A descriptor's blob: verified against its digest and size, parsed. */
-static int read_blob_json(struct import *im, json_t *desc, const char *what, json_t **out,
+static int read_blob_json(struct import *im, json_t *jdesc, const char *what, json_t **out,
 			  char **raw, size_t *raw_len, struct ctw_err *err)
 {
-	const char *digest = json_string_value(json_object_get(desc, "digest"));
-	const char *hex = digest_hex(digest);
-	if (!hex)
-		return ctw_err_setx(err, EINVAL, "%s: %s: unsupported digest `%s`", im->src, what,
-				    digest ? digest : "(none)");
-	_cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", hex);
+	struct oci_desc desc;
+	int r = oci_desc_parse(jdesc, what, &desc, err);
+	if (r < 0)
+		return ctw_err_prefix(err, "%s", im->src);
+	if (desc.size > (int64_t)MAX_CONFIG)
+		return ctw_err_setx(err, EFBIG, "%s: %s blob %s: %lld bytes, more than %u MiB",
+				    im->src, what, desc.digest, (long long)desc.size,
+				    MAX_CONFIG >> 20);
+	_cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest_hex(desc.digest));
 	char *text = NULL;
 	size_t len = 0;
-	int r = read_in(im, rel, &text, &len, err);
+	r = read_in(im, rel, &text, &len, err);
 	if (r < 0)
 		return r;
 	char got[DIGEST_LEN];
 	sha256_buf(text, len, got);
-	json_t *size = json_object_get(desc, "size");
-	if (strcmp(got, digest)) {
+	if (strcmp(got, desc.digest)) {
 		r = ctw_err_setx(err, EBADMSG, "%s: %s blob %s: sha256 mismatch (content is %s)",
-				 im->src, what, digest, got);
-	} else if (json_is_integer(size) && (size_t)json_integer_value(size) != len) {
+				 im->src, what, desc.digest, got);
+	} else if (desc.size >= 0 && (size_t)desc.size != len) {
 		r = ctw_err_setx(err, EBADMSG, "%s: %s blob %s: size %zu, descriptor says %lld",
-				 im->src, what, digest, len, (long long)json_integer_value(size));
+				 im->src, what, desc.digest, len, (long long)desc.size);
 	} else if (!(*out = parse(im, what, text, len, err))) {
 		r = -EINVAL;
 	}
@@ -116,77 +131,39 @@ static int read_blob_json(struct import *im, json_t *desc, const char *what, jso
 	return r;
 }
 
-static bool platform_matches(json_t *desc)
+/* One layer blob, by its path inside the layout: verified, then extracted
+ * (or only verified when the store has it). */
+static int prepare_one(struct import *im, size_t i, const char *rel, const struct layer_want *want,
+		       struct ctw_err *err)
 {
-	json_t *p = json_object_get(desc, "platform");
-	if (!p)
-		return true;
-	const char *os = json_string_value(json_object_get(p, "os"));
-	const char *arch = json_string_value(json_object_get(p, "architecture"));
-	return (!os || !strcmp(os, "linux")) && (!arch || !strcmp(arch, image_oci_arch()));
+	int fd = open_in(im, rel, 0, err);
+	if (fd < 0)
+		return fd;
+	int r = layer_prepare(im->root, fd, rel, want, &im->budget, im->diffids[i], &im->tmps[i],
+			      err);
+	close(fd);
+	if (r < 0)
+		ctw_err_prefix(err, "%s", im->src);
+	return r;
 }
 
-static bool is_index_type(const char *mt)
+/* The config's runtime part must be usable before any layer is touched. */
+static int check_config(struct import *im, json_t *cfg, struct ctw_err *err)
 {
-	return mt && (!strcmp(mt, "application/vnd.oci.image.index.v1+json") ||
-		      !strcmp(mt, "application/vnd.docker.distribution.manifest.list.v2+json"));
+	struct ctw_image_config c;
+	int r = image_config_from_json(cfg, &c, err);
+	if (r < 0)
+		return ctw_err_prefix(err, "%s", im->src);
+	ctw_image_config_fini(&c);
+	return 0;
 }
 
-/* Which manifest of an index: the one whose ref.name matches the asked tag
- * (or name), else the only one for this platform. */
-static json_t *pick_manifest(struct import *im, json_t *index, struct ctw_err *err)
+static void alloc_layers(struct import *im, size_t n)
 {
-	json_t *mans = json_object_get(index, "manifests");
-	if (!json_is_array(mans) || json_array_size(mans) == 0) {
-		ctw_err_setx(err, EINVAL, "%s: index.json lists no manifests", im->src);
-		return NULL;
-	}
-	const char *want_tag = im->ref;
-	if (!want_tag && im->want_name)
-		want_tag = strrchr(im->want_name, ':') + 1;
-	json_t *only = NULL, *d;
-	size_t i, candidates = 0;
-	json_array_foreach (mans, i, d) {
-		const char *ref = json_string_value(json_object_get(
-			json_object_get(d, "annotations"), "org.opencontainers.image.ref.name"));
-		if (ref && want_tag &&
-		    (!strcmp(ref, want_tag) || (im->want_name && !strcmp(ref, im->want_name))))
-			return d;
-		if (!platform_matches(d))
-			continue;
-		candidates++;
-		only = d;
-	}
-	if (im->ref) {
-		ctw_err_setx(err, ENOENT, "%s: no image with ref.name `%s` in index.json", im->src,
-			     im->ref);
-		return NULL;
-	}
-	if (candidates == 1)
-		return only;
-	ctw_err_setx(err, EINVAL,
-		     "%s: the layout holds %zu images; name the one to import by its tag "
-		     "(org.opencontainers.image.ref.name)",
-		     im->src, json_array_size(mans));
-	return NULL;
+	im->nlayers = n;
+	im->diffids = xcalloc(n + 1, DIGEST_LEN);
+	im->tmps = xcalloc(n + 1, sizeof(char *));
 }
-
-/* A name the layout records for the image, when it is a full reference. */
-static char *name_from_annotations(json_t *desc)
-{
-	json_t *ann = json_object_get(desc, "annotations");
-	const char *n = json_string_value(json_object_get(ann, "io.containerd.image.name"));
-	if (!n) {
-		n = json_string_value(json_object_get(ann, "org.opencontainers.image.ref.name"));
-		/* a bare tag ("latest") names no repository */
-		if (n && !strchr(n, '/') && !strchr(n, ':'))
-			n = NULL;
-	}
-	return n ? ctw_image_ref_normalize(n) : NULL;
-}
-
-static int prepare_layers(struct import *im, json_t *blobs, const char *blob_key,
-			  struct ctw_err *err);
 
 static int import_oci(struct import *im, struct ctw_err *err)
 {
@@ -199,163 +176,59 @@ static int import_oci(struct import *im, struct ctw_err *err)
 	free(text);
 	if (!index)
 		return -EINVAL;
-	json_t *desc = pick_manifest(im, index, err);
+	struct oci_pick pick = {.ref = im->ref, .want_name = im->want_name};
+	struct oci_manifest om = {0};
+	char(*want_ids)[DIGEST_LEN] = NULL;
 	json_t *man = NULL, *nested = NULL, *cfg = NULL;
+	json_t *desc = oci_index_pick(index, &pick, err);
 	if (!desc) {
-		r = -EINVAL;
+		r = ctw_err_prefix(err, "%s", im->src);
 		goto out;
 	}
 	if (!im->want_name)
-		im->name = name_from_annotations(desc);
-	const char *mt = json_string_value(json_object_get(desc, "mediaType"));
-	if (is_index_type(mt)) {
+		im->name = oci_name_from_annotations(desc);
+	if (oci_is_index(json_string_value(json_object_get(desc, "mediaType")))) {
 		/* A multi-platform image: one more level. */
 		r = read_blob_json(im, desc, "image index", &nested, NULL, NULL, err);
 		if (r < 0)
 			goto out;
-		desc = NULL;
-		json_t *d;
-		size_t i;
-		json_array_foreach (json_object_get(nested, "manifests"), i, d) {
-			if (platform_matches(d) && json_object_get(d, "platform")) {
-				desc = d;
-				break;
-			}
-		}
-		if (!desc) {
-			r = ctw_err_setx(err, ENOENT, "%s: no image for linux/%s in the index",
-					 im->src, image_oci_arch());
+		if (!(desc = oci_index_platform(nested, err))) {
+			r = ctw_err_prefix(err, "%s", im->src);
 			goto out;
 		}
 	}
 	r = read_blob_json(im, desc, "manifest", &man, NULL, NULL, err);
 	if (r < 0)
 		goto out;
+	if ((r = oci_manifest_parse(man, &om, err)) < 0) {
+		ctw_err_prefix(err, "%s", im->src);
+		goto out;
+	}
 	r = read_blob_json(im, json_object_get(man, "config"), "config", &cfg, &im->config,
 			   &im->config_len, err);
 	if (r < 0)
 		goto out;
-	json_t *diffids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-	json_t *layers = json_object_get(man, "layers");
-	if (!json_is_array(layers) || json_array_size(layers) != json_array_size(diffids)) {
-		r = ctw_err_setx(err, EINVAL,
-				 "%s: the manifest has %zu layers, the config %zu diff_ids",
-				 im->src, json_array_size(layers), json_array_size(diffids));
+	if ((r = oci_config_diffids(cfg, om.nlayers, &want_ids, err)) < 0) {
+		ctw_err_prefix(err, "%s", im->src);
 		goto out;
 	}
-	r = prepare_layers(im, layers, NULL, err);
-	if (r == 0) {
-		/* diff_ids must match what the config says */
-		size_t i;
-		json_t *d;
-		json_array_foreach (diffids, i, d) {
-			if (!json_is_string(d) || strcmp(json_string_value(d), im->diffids[i])) {
-				r = ctw_err_setx(
-					err, EBADMSG,
-					"%s: layer %zu: content sha256 %s, config diff_id %s",
-					im->src, i, im->diffids[i],
-					json_is_string(d) ? json_string_value(d) : "?");
-				break;
-			}
-		}
+	if ((r = check_config(im, cfg, err)) < 0)
+		goto out;
+	alloc_layers(im, om.nlayers);
+	for (size_t i = 0; i < om.nlayers && r == 0; i++) {
+		const struct oci_desc *l = &om.layers[i];
+		_cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", digest_hex(l->digest));
+		const struct layer_want want = {
+			.digest = l->digest, .size = l->size, .diffid = want_ids[i]};
+		r = prepare_one(im, i, rel, &want, err);
 	}
 out:
+	free(want_ids);
+	oci_manifest_fini(&om);
 	json_decref(cfg);
 	json_decref(man);
 	json_decref(nested);
 	json_decref(index);
-	return r;
-}
-
-/* One layer blob, by its path inside the layout. */
-static int prepare_one(struct import *im, size_t i, const char *rel, const char *want_digest,
-		       const char *want_diffid, struct ctw_err *err)
-{
-	int fd = open_in(im, rel, err);
-	if (fd < 0)
-		return fd;
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	int r = layer_prepare(im->root, proc, rel, want_digest, want_diffid, im->diffids[i],
-			      &im->tmps[i], err);
-	close(fd);
-	if (r < 0)
-		ctw_err_prefix(err, "%s", im->src);
-	return r;
-}
-
-/* Prepare every layer.  OCI (blob_key NULL): blobs are descriptors (digest,
- * size) and the caller compares diff_ids afterwards; docker save: blobs are
- * paths and each is checked against the config's diff_id. */
-static int prepare_layers(struct import *im, json_t *blobs, const char *blob_key,
-			  struct ctw_err *err)
-{
-	im->nlayers = json_array_size(blobs);
-	im->diffids = xcalloc(im->nlayers + 1, DIGEST_LEN);
-	im->tmps = xcalloc(im->nlayers + 1, sizeof(char *));
-	json_t *cfg = NULL;
-	json_t *want = NULL;
-	if (blob_key) { /* docker save: diff_ids from the config */
-		cfg = parse(im, "config", im->config, im->config_len, err);
-		if (!cfg)
-			return -EINVAL;
-		want = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
-		if (json_array_size(want) != im->nlayers) {
-			json_decref(cfg);
-			return ctw_err_setx(
-				err, EINVAL,
-				"%s: manifest.json lists %zu layers, the config %zu diff_ids",
-				im->src, im->nlayers, json_array_size(want));
-		}
-	}
-	int r = 0;
-	for (size_t i = 0; i < im->nlayers && r == 0; i++) {
-		json_t *b = json_array_get(blobs, i);
-		if (!blob_key) {
-			const char *digest = json_string_value(json_object_get(b, "digest"));
-			const char *hex = digest_hex(digest);
-			if (!hex) {
-				r = ctw_err_setx(err, EINVAL,
-						 "%s: layer %zu: unsupported digest `%s`", im->src,
-						 i, digest ? digest : "(none)");
-				break;
-			}
-			_cleanup_free_ char *rel = xasprintf("blobs/sha256/%s", hex);
-			r = prepare_one(im, i, rel, digest, NULL, err);
-			json_t *size = json_object_get(b, "size");
-			if (r == 0 && json_is_integer(size)) {
-				struct stat st;
-				int fd = open_in(im, rel, err);
-				if (fd >= 0 && fstat(fd, &st) == 0 &&
-				    st.st_size != (off_t)json_integer_value(size))
-					r = ctw_err_setx(
-						err, EBADMSG,
-						"%s: layer %s: size %lld, descriptor says %lld",
-						im->src, digest, (long long)st.st_size,
-						(long long)json_integer_value(size));
-				if (fd >= 0)
-					close(fd);
-			}
-		} else {
-			const char *rel = json_string_value(b);
-			const char *diffid = json_string_value(json_array_get(want, i));
-			if (!rel || !digest_hex(diffid)) {
-				r = ctw_err_setx(err, EINVAL, "%s: layer %zu: bad path or diff_id",
-						 im->src, i);
-				break;
-			}
-			/* Newer docker save names layers by digest: check it too. */
-			const char *want_digest = NULL;
-			char dg[DIGEST_LEN];
-			if (ctw_str_has_prefix(rel, "blobs/sha256/")) {
-				snprintf(dg, sizeof(dg), "sha256:%s", rel + 13);
-				if (digest_hex(dg))
-					want_digest = dg;
-			}
-			r = prepare_one(im, i, rel, want_digest, diffid, err);
-		}
-	}
-	json_decref(cfg);
 	return r;
 }
 
@@ -370,73 +243,58 @@ static int import_docker(struct import *im, struct ctw_err *err)
 	free(text);
 	if (!mans)
 		return -EINVAL;
-	json_t *m = NULL, *e;
-	size_t i, k;
-	if (!json_is_array(mans) || json_array_size(mans) == 0) {
-		r = ctw_err_setx(err, EINVAL, "%s: manifest.json lists no images", im->src);
+	struct oci_pick pick = {.ref = im->ref, .want_name = im->want_name};
+	struct docker_entry de;
+	json_t *cfg = NULL;
+	char(*want_ids)[DIGEST_LEN] = NULL;
+	char want[DIGEST_LEN], got[DIGEST_LEN];
+	if ((r = docker_manifest_pick(mans, &pick, &de, err)) < 0 ||
+	    (r = docker_config_digest(de.config, want, err)) < 0) {
+		ctw_err_prefix(err, "%s", im->src);
 		goto out;
 	}
-	if (json_array_size(mans) == 1) {
-		m = json_array_get(mans, 0);
-	} else if (im->want_name || im->ref) {
-		_cleanup_free_ char *want = im->ref ? ctw_image_ref_normalize(im->ref) : NULL;
-		json_array_foreach (mans, i, e) {
-			json_t *t;
-			json_array_foreach (json_object_get(e, "RepoTags"), k, t) {
-				_cleanup_free_ char *n =
-					ctw_image_ref_normalize(json_string_value(t));
-				if (n && !strcmp(n, want ? want : im->want_name))
-					m = e;
-			}
-		}
-	}
-	if (!m) {
-		r = ctw_err_setx(err, EINVAL,
-				 "%s: the archive holds %zu images; name the one to import (one of "
-				 "its RepoTags)",
-				 im->src, json_array_size(mans));
-		goto out;
-	}
-	const char *cfg_rel = json_string_value(json_object_get(m, "Config"));
-	json_t *layers = json_object_get(m, "Layers");
-	if (!cfg_rel || !json_is_array(layers)) {
-		r = ctw_err_setx(err, EINVAL, "%s: manifest.json: no Config or Layers", im->src);
-		goto out;
-	}
-	r = read_in(im, cfg_rel, &im->config, &im->config_len, err);
+	r = read_in(im, de.config, &im->config, &im->config_len, err);
 	if (r < 0)
 		goto out;
-	/* The config is named by its digest: "<hex>.json" or "blobs/sha256/<hex>". */
-	const char *base = strrchr(cfg_rel, '/') ? strrchr(cfg_rel, '/') + 1 : cfg_rel;
-	char want[DIGEST_LEN], got[DIGEST_LEN];
-	snprintf(want, sizeof(want), "sha256:%.64s", base);
 	sha256_buf(im->config, im->config_len, got);
-	if (!digest_hex(want)) {
-		r = ctw_err_setx(err, EINVAL, "%s: config `%s` is not named by its sha256", im->src,
-				 cfg_rel);
-		goto out;
-	}
 	if (strcmp(want, got)) {
 		r = ctw_err_setx(err, EBADMSG,
 				 "%s: config blob %s: sha256 mismatch (content is %s)", im->src,
 				 want, got);
 		goto out;
 	}
-	if (!im->want_name) {
-		const char *tag =
-			json_string_value(json_array_get(json_object_get(m, "RepoTags"), 0));
-		im->name = tag ? ctw_image_ref_normalize(tag) : NULL;
+	if (!(cfg = parse(im, "config", im->config, im->config_len, err))) {
+		r = -EINVAL;
+		goto out;
 	}
-	r = prepare_layers(im, layers, "Layers", err);
+	if ((r = oci_config_diffids(cfg, de.nlayers, &want_ids, err)) < 0) {
+		ctw_err_prefix(err, "%s", im->src);
+		goto out;
+	}
+	if ((r = check_config(im, cfg, err)) < 0)
+		goto out;
+	if (!im->want_name)
+		im->name = de.repo_tag ? ctw_image_ref_normalize(de.repo_tag) : NULL;
+	alloc_layers(im, de.nlayers);
+	for (size_t i = 0; i < de.nlayers && r == 0; i++) {
+		/* Only diff_ids, unless the layer is named by its digest. */
+		char dg[DIGEST_LEN];
+		bool named = docker_layer_digest(de.layers[i], dg);
+		const struct layer_want lw = {
+			.digest = named ? dg : NULL, .size = -1, .diffid = want_ids[i]};
+		r = prepare_one(im, i, de.layers[i], &lw, err);
+	}
 out:
+	free(want_ids);
+	json_decref(cfg);
+	docker_entry_fini(&de);
 	json_decref(mans);
 	return r;
 }
 
 static bool exists_in(struct import *im, const char *rel)
 {
-	struct ctw_err e = {0};
-	int fd = open_in(im, rel, &e);
+	int fd = ctw_open_in_root(im->dirfd, rel, O_PATH);
 	if (fd < 0)
 		return false;
 	close(fd);
@@ -469,9 +327,13 @@ static int commit(struct import *im, char *id_out, struct ctw_err *err)
 }
 
 int ctw_image_import(const char *root, const char *path, const char *name, const char *ref,
-		     char **id_out, char **name_out, struct ctw_err *err)
+		     uint64_t max_size, char **id_out, char **name_out, struct ctw_err *err)
 {
-	struct import im = {.root = store_root(root), .src = path, .dirfd = -1, .ref = ref};
+	struct import im = {.root = store_root(root),
+			    .src = path,
+			    .dirfd = -1,
+			    .ref = ref,
+			    .budget = {.max = max_size ? max_size : CTW_IMAGE_MAX_SIZE_DEFAULT}};
 	_cleanup_free_ char *want = NULL;
 	int r;
 	if (name) {
@@ -490,15 +352,20 @@ int ctw_image_import(const char *root, const char *path, const char *name, const
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return ctw_err_set(err, errno, "`%s`", path);
+	if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+		return ctw_err_setx(err, EINVAL, "`%s` is not a regular file or a directory (%s)",
+				    path, layer_file_type(st.st_mode));
 	if (S_ISDIR(st.st_mode)) {
 		im.dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	} else {
-		/* A tar (possibly gzipped) of a layout: unpack it safely first. */
+		/* A tar (possibly gzipped) of a layout: unpack it safely first,
+		 * within a cap of its own. */
 		r = store_mktemp(im.root, "import", &im.unpacked, err);
 		if (r < 0)
 			return r;
+		struct layer_budget outer = {.max = im.budget.max};
 		struct layer_result res;
-		r = layer_extract(path, im.unpacked, &res, err);
+		r = layer_extract(path, im.unpacked, &outer, &res, err);
 		if (r < 0) {
 			ctw_err_prefix(err, "unpack `%s`", path);
 			goto out;

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -30,6 +31,8 @@ void sha256_final(struct sha256 *h, char *digest);
 void sha256_fini(struct sha256 *h); /* abandon; safe after final */
 void sha256_buf(const void *data, size_t len, char *digest);
 int sha256_file(const char *path, char *digest, uint64_t *size);
+/* The whole file open as fd, read from offset 0 (pread); 0 or -errno. */
+int sha256_fd(int fd, char *digest, uint64_t *size);
 /* Accept "sha256:<64 lowercase hex>" only; returns the hex part or NULL. */
 const char *digest_hex(const char *digest);
 
@@ -66,20 +69,90 @@ struct layer_result {
 	char diffid[DIGEST_LEN]; /* sha256 of the uncompressed tar */
 	uint64_t size;		 /* bytes read from the blob */
 };
-/* Extract blob_path into dest (an existing empty directory).  Whiteouts
- * become overlay whiteouts; entries escaping dest fail the layer. */
-int layer_extract(const char *blob_path, const char *dest, struct layer_result *res,
-		  struct ctw_err *err);
+/* The cap on the uncompressed bytes of one import (all its layers): a layer
+ * stops with EFBIG once `used` would pass `max` (0: no cap), and no entry may
+ * claim more than `max` bytes. */
+struct layer_budget {
+	uint64_t max, used;
+};
+/* What the manifest says a blob is; any field may be unknown. */
+struct layer_want {
+	const char *digest; /* sha256 of the blob, or NULL */
+	int64_t size;	    /* bytes of the blob, or -1 */
+	const char *diffid; /* sha256 of its uncompressed tar, or NULL */
+};
+/* Open a blob path for the functions below without blocking (a FIFO is
+ * then refused by them, as anything but a regular file). */
+int layer_open_blob(const char *path, struct ctw_err *err);
+/* Extract the blob (a regular file, read from offset 0) into dest, an
+ * existing empty directory.  Whiteouts become overlay whiteouts; entries
+ * escaping dest fail the layer.  budget may be NULL (no cap). */
+int layer_extract_fd(int fd, const char *dest, struct layer_budget *budget,
+		     struct layer_result *res, struct ctw_err *err);
+int layer_extract(const char *blob_path, const char *dest, struct layer_budget *budget,
+		  struct layer_result *res, struct ctw_err *err);
 /* Only hash the blob (compressed digest) and its uncompressed content. */
-int layer_hash(const char *blob_path, struct layer_result *res, struct ctw_err *err);
-/* Extract into a temporary dir of the store and verify (name, may be NULL,
- * is what error messages call the blob when it has no digest); verify against want_digest
- * (NULL: no check) and want_diffid (NULL: no check); diffid_out gets the
- * key.  *tmp_out is the directory to commit with store_layer_commit(), or
- * NULL when the layer is already stored (then it is only verified). */
-int layer_prepare(const char *root, const char *blob_path, const char *name,
-		  const char *want_digest, const char *want_diffid, char *diffid_out,
-		  char **tmp_out, struct ctw_err *err);
+int layer_hash_fd(int fd, struct layer_budget *budget, struct layer_result *res,
+		  struct ctw_err *err);
+/* Verify the blob against want before extracting anything (size, digest,
+ * or its uncompressed content when only the diff_id is known), then extract
+ * it into a temporary dir of the store and check it again; name (may be
+ * NULL) is what messages call a blob with no digest.  diffid_out gets the
+ * layer's key; *tmp_out is the directory to commit with store_layer_commit(),
+ * or NULL when the store has the layer already (then it is only verified). */
+int layer_prepare(const char *root, int fd, const char *name, const struct layer_want *want,
+		  struct layer_budget *budget, char *diffid_out, char **tmp_out,
+		  struct ctw_err *err);
+/* Is this extended attribute of a layer entry applied?  (See layer.c.) */
+bool layer_xattr_allowed(const char *name);
+/* "a FIFO", "a character device", ... for messages. */
+const char *layer_file_type(mode_t mode);
+/* "64 MiB", "2 GiB" or "1000 bytes". */
+void layer_fmt_size(uint64_t n, char *buf, size_t size);
+
+/* ---- oci.c: what an image's JSON documents say (pure; fuzzed) ---- */
+#define OCI_MAX_LAYERS 500 /* overlayfs stacks at most 500 lower layers */
+struct oci_desc {
+	char digest[DIGEST_LEN]; /* "sha256:<hex>" */
+	int64_t size;		 /* -1 when the descriptor has none */
+	const char *media_type;	 /* borrowed from the JSON, may be NULL */
+};
+/* Which image of several: --ref, else the tag of the name asked for. */
+struct oci_pick {
+	const char *ref;       /* may be NULL */
+	const char *want_name; /* normalized NAME:TAG, may be NULL */
+};
+bool oci_is_index(const char *media_type);
+int oci_desc_parse(json_t *d, const char *what, struct oci_desc *out, struct ctw_err *err);
+/* The descriptor of index.json to import (borrowed), or NULL with err set. */
+json_t *oci_index_pick(json_t *index, const struct oci_pick *pick, struct ctw_err *err);
+/* The linux/<this arch> manifest of a multi-platform image index. */
+json_t *oci_index_platform(json_t *index, struct ctw_err *err);
+/* A full reference the descriptor's annotations name (caller frees). */
+char *oci_name_from_annotations(json_t *desc);
+struct oci_manifest {
+	struct oci_desc config;
+	struct oci_desc *layers;
+	size_t nlayers;
+};
+int oci_manifest_parse(json_t *man, struct oci_manifest *out, struct ctw_err *err);
+void oci_manifest_fini(struct oci_manifest *m);
+/* rootfs.diff_ids: exactly want_n sha256 digests (*out: caller frees). */
+int oci_config_diffids(json_t *cfg, size_t want_n, char (**out)[DIGEST_LEN], struct ctw_err *err);
+/* docker save: the manifest.json entry to import (strings borrowed). */
+struct docker_entry {
+	const char *config;  /* path of the config in the archive */
+	const char **layers; /* paths of the layer tars, bottom first */
+	size_t nlayers;
+	const char *repo_tag; /* its first RepoTag, or NULL */
+};
+int docker_manifest_pick(json_t *mans, const struct oci_pick *pick, struct docker_entry *out,
+			 struct ctw_err *err);
+void docker_entry_fini(struct docker_entry *e);
+/* The config is named by its digest: "<hex>.json" or "blobs/sha256/<hex>". */
+int docker_config_digest(const char *config_path, char *digest, struct ctw_err *err);
+/* Newer archives name layers "blobs/sha256/<hex>": their digest, if so. */
+bool docker_layer_digest(const char *layer_path, char *digest);
 
 /* ---- busybox.c ---- */
 int busybox_build(const char *root, struct ctw_err *err);

@@ -7,6 +7,14 @@
  * outside the layer: an absolute path, a `..` component or a path through a
  * symlink rejects the whole layer with an error naming the entry.  OCI
  * whiteouts become overlayfs whiteouts.
+ *
+ * A blob is an image's, so it is hostile until proven otherwise: only a
+ * regular file is read (a FIFO would block, /dev/zero never end), it is
+ * verified against what the manifest says (size, then digest, or else its
+ * diff_id) before a single entry is written, the uncompressed bytes of an
+ * import are capped (struct layer_budget: a gzip bomb stops at the cap), and
+ * the extended attributes overlayfs would interpret are dropped (see
+ * xattr_allowed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +40,14 @@ enum src_mode { SRC_PLAIN, SRC_GZIP };
 
 /* The blob reader behind libarchive's read callback. */
 struct src {
-	int fd;
+	int fd;	      /* borrowed; read with pread from offset 0 */
+	uint64_t off; /* next offset to read */
 	enum src_mode mode;
-	bool in_eof, z_done, z_init;
+	bool in_eof, z_done, z_init, over_budget;
 	z_stream z;
 	struct sha256 h_blob, h_diff;
 	uint64_t blob_size;
+	struct layer_budget *budget; /* NULL: no cap */
 	unsigned char in[CHUNK];
 	size_t in_len;	    /* plain mode: bytes in `in` not yet handed out */
 	bool first_pending; /* plain mode: the sniffed chunk waits in `in` */
@@ -45,10 +55,37 @@ struct src {
 	char errmsg[256];
 };
 
+void layer_fmt_size(uint64_t n, char *buf, size_t size)
+{
+	if (n && !(n % (1ull << 30)))
+		snprintf(buf, size, "%llu GiB", (unsigned long long)(n >> 30));
+	else if (n && !(n % (1ull << 20)))
+		snprintf(buf, size, "%llu MiB", (unsigned long long)(n >> 20));
+	else
+		snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+}
+
+/* Count uncompressed bytes against the import's cap. */
+static int src_charge(struct src *s, size_t n)
+{
+	struct layer_budget *b = s->budget;
+	if (!b || !b->max)
+		return 0;
+	b->used += n;
+	if (b->used <= b->max)
+		return 0;
+	char cap[32];
+	layer_fmt_size(b->max, cap, sizeof(cap));
+	snprintf(s->errmsg, sizeof(s->errmsg),
+		 "more than %s uncompressed (the import limit, --max-size)", cap);
+	s->over_budget = true;
+	return -1;
+}
+
 static ssize_t src_fill(struct src *s)
 {
 	for (;;) {
-		ssize_t r = read(s->fd, s->in, sizeof(s->in));
+		ssize_t r = pread(s->fd, s->in, sizeof(s->in), (off_t)s->off);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
@@ -57,18 +94,38 @@ static ssize_t src_fill(struct src *s)
 		}
 		if (r == 0)
 			s->in_eof = true;
+		s->off += (uint64_t)r;
 		sha256_update(&s->h_blob, s->in, (size_t)r);
 		s->blob_size += (uint64_t)r;
 		return r;
 	}
 }
 
-static int src_open(struct src *s, const char *path, struct ctw_err *err)
+const char *layer_file_type(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "a regular file";
+	case S_IFDIR: return "a directory";
+	case S_IFIFO: return "a FIFO";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFSOCK: return "a socket";
+	case S_IFLNK: return "a symlink";
+	default: return "of an unknown type";
+	}
+}
+
+static int src_open(struct src *s, int fd, struct layer_budget *budget, struct ctw_err *err)
 {
 	memset(s, 0, sizeof(*s));
-	s->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (s->fd < 0)
-		return ctw_err_set(err, errno, "open `%s`", path);
+	s->fd = fd;
+	s->budget = budget;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return ctw_err_set(err, errno, "stat");
+	if (!S_ISREG(st.st_mode))
+		return ctw_err_setx(err, EINVAL, "not a regular file (%s)",
+				    layer_file_type(st.st_mode));
 	sha256_init(&s->h_blob);
 	sha256_init(&s->h_diff);
 	ssize_t r = src_fill(s);
@@ -96,9 +153,6 @@ static void src_close(struct src *s)
 {
 	if (s->z_init)
 		inflateEnd(&s->z);
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
 	sha256_fini(&s->h_blob);
 	sha256_fini(&s->h_diff);
 }
@@ -131,6 +185,8 @@ static ssize_t src_next(struct src *s, const void **out)
 			if (r <= 0)
 				return r;
 		}
+		if (src_charge(s, (size_t)r) < 0)
+			return -1;
 		sha256_update(&s->h_diff, s->in, (size_t)r);
 		*out = s->in;
 		return r;
@@ -162,6 +218,8 @@ static ssize_t src_next(struct src *s, const void **out)
 			return -1;
 		}
 		if (produced) {
+			if (src_charge(s, produced) < 0)
+				return -1;
 			sha256_update(&s->h_diff, s->out, produced);
 			*out = s->out;
 			return (ssize_t)produced;
@@ -289,6 +347,26 @@ static int clear_name(int dirfd, const char *name, bool keep_dir)
 	return 0;
 }
 
+/*
+ * Which extended attributes of a layer are applied.  overlayfs reads its own
+ * trusted.overlay.* (user.overlay.* with userxattr) from the layers: an
+ * image that brings them could redirect a directory to another path of the
+ * lower layers, hide one (opaque), or claim metadata-only copies; the only
+ * one a layer may mean is the opaque marker, which we set ourselves from the
+ * OCI whiteout `.wh..wh..opq`.  Other trusted.* are for privileged host
+ * software, and security.* labels (SELinux, SMACK, IMA/EVM signatures) are
+ * the host's policy to give, not an image's.  Kept: user.* (but
+ * user.overlay.*), system.posix_acl_* (ACLs) and security.capability (file
+ * capabilities such as ping's, which the image rightly carries).
+ */
+bool layer_xattr_allowed(const char *name)
+{
+	if (ctw_str_has_prefix(name, "user."))
+		return !ctw_str_has_prefix(name, "user.overlay.");
+	return !strcmp(name, "security.capability") || !strcmp(name, "system.posix_acl_access") ||
+	       !strcmp(name, "system.posix_acl_default");
+}
+
 static void apply_xattrs(struct archive_entry *e, int fd, const char *name)
 {
 	const char *k;
@@ -296,6 +374,10 @@ static void apply_xattrs(struct archive_entry *e, int fd, const char *name)
 	size_t len;
 	archive_entry_xattr_reset(e);
 	while (archive_entry_xattr_next(e, &k, &v, &len) == ARCHIVE_OK) {
+		if (!layer_xattr_allowed(k)) {
+			pr_debug("layer: xattr %s on %s dropped", k, name);
+			continue;
+		}
 		if (fsetxattr(fd, k, v, len, 0) < 0)
 			pr_debug("layer: xattr %s on %s: %s", k, name, strerror(errno));
 	}
@@ -325,13 +407,24 @@ static int set_meta_fd(int fd, struct archive_entry *e)
 #define REJECT(reason) ctw_err_setx(err, EPERM, "entry `%s`: %s", raw, reason)
 
 static int extract_entry(struct archive *a, struct archive_entry *e, int rootfd,
-			 struct ctw_err *err)
+			 const struct layer_budget *budget, struct ctw_err *err)
 {
 	const char *raw = archive_entry_pathname(e);
 	struct lpath p;
 	const char *why = lpath_parse(&p, raw);
 	if (why)
 		return REJECT(why);
+	/* A sparse entry's data is small, its size need not be: the cap holds
+	 * for what it claims too. */
+	if (budget && budget->max && archive_entry_size(e) > 0 &&
+	    (uint64_t)archive_entry_size(e) > budget->max) {
+		char cap[32];
+		layer_fmt_size(budget->max, cap, sizeof(cap));
+		return ctw_err_setx(err, EFBIG,
+				    "entry `%s`: %lld bytes, more than %s (the import limit, "
+				    "--max-size)",
+				    raw, (long long)archive_entry_size(e), cap);
+	}
 	if (p.n == 0) {
 		/* The layer's root itself ("./"): only its metadata. */
 		int mr = archive_entry_filetype(e) == AE_IFDIR ? set_meta_fd(rootfd, e) : 0;
@@ -519,11 +612,11 @@ out_close:
 	return r < 0 ? r : 0;
 }
 
-static int run(const char *blob_path, const char *dest, struct layer_result *res,
+static int run(int fd, const char *dest, struct layer_budget *budget, struct layer_result *res,
 	       struct ctw_err *err)
 {
 	struct src s;
-	int r = src_open(&s, blob_path, err);
+	int r = src_open(&s, fd, budget, err);
 	if (r < 0)
 		goto out_src;
 	int rootfd = -1;
@@ -545,7 +638,7 @@ static int run(const char *blob_path, const char *dest, struct layer_result *res
 		struct archive_entry *e;
 		int ar;
 		while ((ar = archive_read_next_header(a, &e)) == ARCHIVE_OK || ar == ARCHIVE_WARN) {
-			r = extract_entry(a, e, rootfd, err);
+			r = extract_entry(a, e, rootfd, budget, err);
 			if (r < 0)
 				goto out_archive;
 		}
@@ -562,6 +655,9 @@ static int run(const char *blob_path, const char *dest, struct layer_result *res
 	src_finish(&s, res);
 	r = 0;
 out_archive:
+	/* Over the cap, whatever libarchive made of the short read: say so. */
+	if (r < 0 && s.over_budget)
+		r = ctw_err_setx(err, EFBIG, "%s", s.errmsg);
 	if (a)
 		archive_read_free(a);
 	if (rootfd >= 0)
@@ -571,71 +667,126 @@ out_src:
 	return r;
 }
 
-int layer_extract(const char *blob_path, const char *dest, struct layer_result *res,
+int layer_open_blob(const char *path, struct ctw_err *err)
+{
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (src_open
+	 * then refuses anything but a regular file). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return ctw_err_set(err, errno, "open `%s`", path);
+	return fd;
+}
+
+int layer_extract_fd(int fd, const char *dest, struct layer_budget *budget,
+		     struct layer_result *res, struct ctw_err *err)
+{
+	return run(fd, dest, budget, res, err);
+}
+
+int layer_extract(const char *blob_path, const char *dest, struct layer_budget *budget,
+		  struct layer_result *res, struct ctw_err *err)
+{
+	int fd = layer_open_blob(blob_path, err);
+	if (fd < 0)
+		return fd;
+	int r = run(fd, dest, budget, res, err);
+	close(fd);
+	return r;
+}
+
+int layer_hash_fd(int fd, struct layer_budget *budget, struct layer_result *res,
 		  struct ctw_err *err)
 {
-	return run(blob_path, dest, res, err);
+	return run(fd, NULL, budget, res, err);
 }
 
-int layer_hash(const char *blob_path, struct layer_result *res, struct ctw_err *err)
+/* Is the blob what the manifest says, before anything of it is extracted?
+ * Its size (no read at all), then its digest; with only a diff_id (docker
+ * save), its uncompressed content, hashed within the cap. */
+static int verify_first(int fd, const char *what, const struct layer_want *want,
+			struct layer_budget *budget, struct ctw_err *err)
 {
-	return run(blob_path, NULL, res, err);
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return ctw_err_set(err, errno, "layer %s: stat", what);
+	if (!S_ISREG(st.st_mode))
+		return ctw_err_setx(err, EINVAL, "layer %s: not a regular file (%s)", what,
+				    layer_file_type(st.st_mode));
+	if (want->size >= 0 && st.st_size != want->size)
+		return ctw_err_setx(err, EBADMSG, "blob %s: size %lld, descriptor says %lld", what,
+				    (long long)st.st_size, (long long)want->size);
+	if (want->digest) {
+		char got[DIGEST_LEN];
+		int r = sha256_fd(fd, got, NULL);
+		if (r < 0)
+			return ctw_err_set(err, -r, "layer %s: read", what);
+		if (strcmp(got, want->digest))
+			return ctw_err_setx(err, EBADMSG,
+					    "blob %s: sha256 mismatch (content is %s)",
+					    want->digest, got);
+		return 0;
+	}
+	if (want->diffid) {
+		/* The hash pass must not use up the extraction's budget. */
+		struct layer_budget probe = budget ? *budget : (struct layer_budget){0};
+		struct layer_result res;
+		int r = layer_hash_fd(fd, &probe, &res, err);
+		if (r < 0)
+			return ctw_err_prefix(err, "layer %s", what);
+		if (strcmp(res.diffid, want->diffid))
+			return ctw_err_setx(err, EBADMSG,
+					    "layer %s: uncompressed sha256 %s does not match the "
+					    "config's diff_id %s",
+					    what, res.diffid, want->diffid);
+	}
+	return 0;
 }
 
-/* A layer that fails to unpack is most often a corrupted blob: say so when
- * its digest (or, for plain tars, its diff_id) proves it. */
-static int explain_failure(const char *blob_path, const char *what, const char *want_digest,
-			   const char *want_diffid, struct ctw_err *err)
+int layer_prepare(const char *root, int fd, const char *name, const struct layer_want *want,
+		  struct layer_budget *budget, char *diffid_out, char **tmp_out,
+		  struct ctw_err *err)
 {
-	char got[DIGEST_LEN];
-	struct layer_result res;
-	struct ctw_err e2 = {0};
-	if (want_digest && sha256_file(blob_path, got, NULL) == 0 && strcmp(got, want_digest))
-		return ctw_err_setx(err, EBADMSG, "blob %s: sha256 mismatch (content is %s)",
-				    want_digest, got);
-	if (want_diffid && layer_hash(blob_path, &res, &e2) == 0 && strcmp(res.diffid, want_diffid))
-		return ctw_err_setx(err, EBADMSG,
-				    "layer %s: uncompressed sha256 %s does not match the config's "
-				    "diff_id %s",
-				    what, res.diffid, want_diffid);
-	return ctw_err_prefix(err, "layer %s", what);
-}
-
-int layer_prepare(const char *root, const char *blob_path, const char *name,
-		  const char *want_digest, const char *want_diffid, char *diffid_out,
-		  char **tmp_out, struct ctw_err *err)
-{
-	const char *what = want_digest ? want_digest : name ? name : blob_path;
+	const char *what = want->digest ? want->digest : name ? name : "blob";
 	struct layer_result res;
 	char *tmp = NULL;
 	int r;
 
 	*tmp_out = NULL;
-	/* A layer already in the store is only verified, not extracted again. */
-	if (want_diffid && store_layer_exists(root, want_diffid)) {
-		r = layer_hash(blob_path, &res, err);
-		if (r < 0)
-			return explain_failure(blob_path, what, want_digest, want_diffid, err);
+	r = verify_first(fd, what, want, budget, err);
+	if (r < 0)
+		return r;
+	if (want->diffid && store_layer_exists(root, want->diffid)) {
+		/* Stored already: verified, not extracted again.  A blob known
+		 * only by its digest gets its diff_id from one hash pass. */
+		if (want->digest) {
+			r = layer_hash_fd(fd, budget, &res, err);
+			if (r < 0)
+				return ctw_err_prefix(err, "layer %s", what);
+		} else {
+			ctw_strlcpy(res.diffid, want->diffid, sizeof(res.diffid));
+		}
 	} else {
 		r = store_mktemp(root, "layer", &tmp, err);
 		if (r < 0)
 			return r;
-		r = layer_extract(blob_path, tmp, &res, err);
+		r = layer_extract_fd(fd, tmp, budget, &res, err);
 		if (r < 0) {
-			explain_failure(blob_path, what, want_digest, want_diffid, err);
+			ctw_err_prefix(err, "layer %s", what);
 			goto out_rm;
 		}
 	}
-	if (want_digest && strcmp(res.digest, want_digest)) {
+	/* Checked again on what was extracted: the file may have changed
+	 * since verify_first read it. */
+	if (want->digest && strcmp(res.digest, want->digest)) {
 		r = ctw_err_setx(err, EBADMSG, "blob %s: sha256 mismatch (content is %s)",
-				 want_digest, res.digest);
+				 want->digest, res.digest);
 		goto out_rm;
 	}
-	if (want_diffid && strcmp(res.diffid, want_diffid)) {
+	if (want->diffid && strcmp(res.diffid, want->diffid)) {
 		r = ctw_err_setx(err, EBADMSG,
 				 "layer %s: uncompressed sha256 %s does not match the config's "
 				 "diff_id %s",
-				 what, res.diffid, want_diffid);
+				 what, res.diffid, want->diffid);
 		goto out_rm;
 	}
 	ctw_strlcpy(diffid_out, res.diffid, DIGEST_LEN);

@@ -236,28 +236,86 @@ void ctw_pol_resolver_default(struct ctw_pol_resolver *r, struct ctw_registry *r
 
 /* ---- compile ---- */
 
-struct cg_list {
-	uint64_t *ids;
-	size_t n;
-	struct ctw_pol_compiled *c;
+void ctw_pol_cglist_add(void *list, uint64_t cgid, const char *path)
+{
+	struct ctw_pol_cglist *l = list;
+	if (!(l->n & (l->n + 1))) { /* 0, 1, 3, 7, ...: double */
+		l->ids = xrealloc(l->ids, (l->n + 1) * 2 * sizeof(*l->ids));
+		l->paths = xrealloc(l->paths, (l->n + 1) * 2 * sizeof(*l->paths));
+	}
+	l->ids[l->n] = cgid;
+	l->paths[l->n] = xstrdup(path ? path : "");
+	l->n++;
+}
+
+void ctw_pol_cglist_fini(struct ctw_pol_cglist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->ids);
+	free(l->paths);
+	memset(l, 0, sizeof(*l));
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* One rule's containers, each once (sorted; the paths are gone). */
+static void unique_ids(struct ctw_pol_cglist *l)
+{
+	size_t k = 0;
+	if (!l->n)
+		return;
+	qsort(l->ids, l->n, sizeof(*l->ids), u64_cmp);
+	for (size_t i = 0; i < l->n; i++)
+		if (!k || l->ids[i] != l->ids[k - 1])
+			l->ids[k++] = l->ids[i];
+	l->n = k;
+}
+
+struct cg_path {
+	uint64_t cgid;
+	char *path;
+	size_t order; /* first seen */
 };
 
-static void add_cgroup(void *actx, uint64_t cgid, const char *path)
+static int cg_path_cmp(const void *a, const void *b)
 {
-	struct cg_list *l = actx;
-	struct ctw_pol_compiled *c = l->c;
-	for (size_t i = 0; i < l->n; i++)
-		if (l->ids[i] == cgid)
-			return;
-	l->ids = xrealloc(l->ids, (l->n + 1) * sizeof(*l->ids));
-	l->ids[l->n++] = cgid;
-	for (size_t i = 0; i < c->n_cgroups; i++)
-		if (c->cgroups[i].cgid == cgid)
-			return;
-	c->cgroups = xrealloc(c->cgroups, (c->n_cgroups + 1) * sizeof(*c->cgroups));
-	c->cgroups[c->n_cgroups].cgid = cgid;
-	c->cgroups[c->n_cgroups].path = xstrdup(path ? path : "");
-	c->n_cgroups++;
+	const struct cg_path *x = a, *y = b;
+	if (x->cgid != y->cgid)
+		return (x->cgid > y->cgid) - (x->cgid < y->cgid);
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+static int cg_order_cmp(const void *a, const void *b)
+{
+	const struct cg_path *x = a, *y = b;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Every cgroup any rule selects, once, in the order first seen (where
+ * cgroup_skb is attached); takes the paths of all. */
+static void finish_cgroups(struct ctw_pol_compiled *c, struct cg_path *all, size_t n)
+{
+	size_t k = 0;
+	if (n)
+		qsort(all, n, sizeof(*all), cg_path_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (k && all[i].cgid == all[k - 1].cgid) {
+			free(all[i].path);
+			continue;
+		}
+		all[k++] = all[i];
+	}
+	if (k)
+		qsort(all, k, sizeof(*all), cg_order_cmp);
+	c->cgroups = xcalloc(k + 1, sizeof(*c->cgroups));
+	for (size_t i = 0; i < k; i++)
+		c->cgroups[i] = (struct ctw_pol_cgroup){.cgid = all[i].cgid, .path = all[i].path};
+	c->n_cgroups = k;
 }
 
 static void set_rule_prefixes(struct pfxset *set, const struct ctw_pol_rule *r, size_t id,
@@ -284,32 +342,50 @@ static void set_rule_prefixes(struct pfxset *set, const struct ctw_pol_rule *r, 
 	}
 }
 
-static void add_dns(struct ctw_pol_compiled *c, uint64_t cgid, const char *pattern, uint16_t id)
-{
-	bool wild = ctw_str_has_prefix(pattern, "*.");
-	uint64_t h = ctw_pol_dns_hash(wild ? pattern + 2 : pattern);
-	struct ctw_pol_dns_entry *e = NULL;
+/* The DNS map (ctw_cg_dns, bpf/cgroup_fw.bpf.c) holds 1 << 16 entries for
+ * both slots: while a policy is applied the old one is still there. */
+#define DNS_MAX_ENTRIES (1 << 15)
 
-	for (size_t i = 0; i < c->n_dns; i++)
-		if (c->dns[i].cgid == cgid && c->dns[i].hash == h) {
-			e = &c->dns[i];
-			break;
+/* One DNS pattern of one rule for one container, before merging. */
+struct dns_raw {
+	uint64_t cgid, hash;
+	uint16_t rule;
+	bool wild;
+};
+
+static int dns_raw_cmp(const void *a, const void *b)
+{
+	const struct dns_raw *x = a, *y = b;
+	if (x->cgid != y->cgid)
+		return (x->cgid > y->cgid) - (x->cgid < y->cgid);
+	return (x->hash > y->hash) - (x->hash < y->hash);
+}
+
+/* Merge the (container, name) pairs into map entries: one per container and
+ * name hash, with the first exact and the first wildcard rule.  Sorting
+ * makes it O(n log n) (a 6000-name policy on 10 containers is 60 000). */
+static void finish_dns(struct ctw_pol_compiled *c, struct dns_raw *raw, size_t n)
+{
+	if (n)
+		qsort(raw, n, sizeof(*raw), dns_raw_cmp);
+	c->dns = xcalloc(n + 1, sizeof(*c->dns));
+	for (size_t i = 0; i < n; i++) {
+		struct ctw_pol_dns_entry *e = &c->dns[c->n_dns ? c->n_dns - 1 : 0];
+		if (!c->n_dns || e->cgid != raw[i].cgid || e->hash != raw[i].hash) {
+			e = &c->dns[c->n_dns++];
+			e->cgid = raw[i].cgid;
+			e->hash = raw[i].hash;
 		}
-	if (!e) {
-		c->dns = xrealloc(c->dns, (c->n_dns + 1) * sizeof(*c->dns));
-		e = &c->dns[c->n_dns++];
-		memset(e, 0, sizeof(*e));
-		e->cgid = cgid;
-		e->hash = h;
-	}
-	if (wild) {
-		if (!(e->flags & CTW_DNS_F_WILD) || id < e->wild_rule)
-			e->wild_rule = id;
-		e->flags |= CTW_DNS_F_WILD;
-	} else {
-		if (!(e->flags & CTW_DNS_F_EXACT) || id < e->exact_rule)
-			e->exact_rule = id;
-		e->flags |= CTW_DNS_F_EXACT;
+		uint16_t id = raw[i].rule;
+		if (raw[i].wild) {
+			if (!(e->flags & CTW_DNS_F_WILD) || id < e->wild_rule)
+				e->wild_rule = id;
+			e->flags |= CTW_DNS_F_WILD;
+		} else {
+			if (!(e->flags & CTW_DNS_F_EXACT) || id < e->exact_rule)
+				e->exact_rule = id;
+			e->flags |= CTW_DNS_F_EXACT;
+		}
 	}
 }
 
@@ -321,6 +397,10 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 	struct ctw_fw_meta *meta = xcalloc(p->n_rules + 1, sizeof(*meta));
 	struct pfxset set;
 	size_t total_cidrs = 0;
+	struct cg_path *cgs = NULL;
+	size_t n_cgs = 0, cap_cgs = 0;
+	struct dns_raw *raw = NULL;
+	size_t n_raw = 0, cap_raw = 0;
 	int ret = 0;
 
 	*out = NULL;
@@ -420,23 +500,53 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 			continue;
 		}
 
-		struct cg_list l = {.c = c};
-		int n = r->containers(r->ctx, &pr->sel, add_cgroup, &l);
+		struct ctw_pol_cglist l = {0};
+		int n = r->containers(r->ctx, &pr->sel, ctw_pol_cglist_add, &l);
+		for (size_t k = 0; k < l.n; k++) {
+			if (n_cgs == cap_cgs) {
+				cap_cgs = cap_cgs ? cap_cgs * 2 : 16;
+				cgs = xrealloc(cgs, cap_cgs * sizeof(*cgs));
+			}
+			cgs[n_cgs] = (struct cg_path){l.ids[k], l.paths[k], n_cgs};
+			n_cgs++;
+		}
+		free(l.paths); /* each now cgs's */
+		l.paths = NULL;
 		if (n < 0) {
 			free(l.ids);
 			ret = ctw_err_set(err, -n, "rule '%s': resolve containers", pr->name);
 			goto out;
 		}
+		unique_ids(&l);
 		c->rule_matches[i] = l.n;
-		for (size_t k = 0; k < l.n; k++) {
-			if (pr->n_dns) {
-				for (size_t d = 0; d < pr->n_dns; d++)
-					add_dns(c, l.ids[k], pr->dns[d], (uint16_t)i);
-			} else {
-				set_rule_prefixes(&set, pr, i, l.ids[k], (uint8_t)m->dir);
+		if (pr->n_dns && l.n) {
+			/* hashes once per name, entries once per container */
+			if (n_raw + l.n * pr->n_dns > cap_raw) {
+				cap_raw = (n_raw + l.n * pr->n_dns) * 2;
+				raw = xrealloc(raw, cap_raw * sizeof(*raw));
+			}
+			for (size_t d = 0; d < pr->n_dns; d++) {
+				bool wild = ctw_str_has_prefix(pr->dns[d], "*.");
+				uint64_t h = ctw_pol_dns_hash(wild ? pr->dns[d] + 2 : pr->dns[d]);
+				for (size_t k = 0; k < l.n; k++)
+					raw[n_raw++] =
+						(struct dns_raw){l.ids[k], h, (uint16_t)i, wild};
 			}
 		}
+		for (size_t k = 0; !pr->n_dns && k < l.n; k++)
+			set_rule_prefixes(&set, pr, i, l.ids[k], (uint8_t)m->dir);
 		free(l.ids);
+	}
+	finish_cgroups(c, cgs, n_cgs);
+	n_cgs = 0; /* the paths are c's now */
+	finish_dns(c, raw, n_raw);
+	if (c->n_dns > DNS_MAX_ENTRIES) {
+		ret = ctw_err_setx(err, E2BIG,
+				   "%zu DNS entries (names times the containers their rules "
+				   "select), more than the %d a policy may use: name fewer or "
+				   "select fewer containers",
+				   c->n_dns, DNS_MAX_ENTRIES);
+		goto out;
 	}
 
 	/* Every prefix gets the rules of all its ancestors (same group). */
@@ -486,6 +596,10 @@ int ctw_policy_compile(const struct ctw_policy *p, const struct ctw_pol_resolver
 	}
 out:
 	pfxset_fini(&set);
+	for (size_t k = 0; k < n_cgs; k++)
+		free(cgs[k].path);
+	free(cgs);
+	free(raw);
 	if (ret < 0) {
 		ctw_pol_compiled_free(c);
 		return ret;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -129,7 +130,6 @@ static const char *want_scalar(struct pctx *c, const yaml_node_t *n, const char 
 /* Iterate a sequence; a lone scalar counts as a one-item list. */
 static size_t seq_items(struct pctx *c, yaml_node_t *n, yaml_node_t ***items)
 {
-	size_t cnt = 0;
 	*items = NULL;
 	if (n->type == YAML_SCALAR_NODE) {
 		*items = xmalloc(sizeof(**items));
@@ -138,31 +138,62 @@ static size_t seq_items(struct pctx *c, yaml_node_t *n, yaml_node_t ***items)
 	}
 	if (n->type != YAML_SEQUENCE_NODE)
 		return 0;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
-	     it++) {
-		*items = xrealloc(*items, (cnt + 1) * sizeof(**items));
-		(*items)[cnt++] = node(c, *it);
-	}
+	size_t cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	*items = xcalloc(cnt + 1, sizeof(**items));
+	for (size_t i = 0; i < cnt; i++)
+		(*items)[i] = node(c, n->data.sequence.items.start[i]);
 	return cnt;
+}
+
+/* Names with their order of appearance, for duplicate checks by sorting. */
+struct named {
+	const char *name;
+	size_t idx;
+};
+
+static int named_cmp(const void *a, const void *b)
+{
+	const struct named *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+	return r ? r : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* first[i] = the index of the first name equal to the one with index i
+ * (i itself when it is the first, or has no entry in v); indexes are below
+ * `domain`.  Sorting makes it O(n log n). */
+static size_t *first_of(struct named *v, size_t n, size_t domain)
+{
+	size_t *first = xcalloc(domain + 1, sizeof(*first));
+	for (size_t i = 0; i < domain; i++)
+		first[i] = i;
+	qsort(v, n, sizeof(*v), named_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(v[i].name, v[i - 1].name))
+			first[v[i].idx] = first[v[i - 1].idx];
+	return first;
 }
 
 /* Report mapping keys that appear twice (libyaml accepts them). */
 static void check_dup_keys(struct pctx *c, yaml_node_t *map)
 {
-	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
-	     a++) {
-		const char *ka = scalar(node(c, a->key));
-		if (!ka)
-			continue;
-		for (yaml_node_pair_t *b = map->data.mapping.pairs.start; b < a; b++) {
-			const char *kb = scalar(node(c, b->key));
-			if (kb && !strcmp(ka, kb)) {
-				err_at(c, node(c, a->key), "duplicate key '%s' (first at line %d)",
-				       ka, (int)node(c, b->key)->start_mark.line + 1);
-				break;
-			}
-		}
+	yaml_node_pair_t *pairs = map->data.mapping.pairs.start;
+	size_t n = (size_t)(map->data.mapping.pairs.top - pairs), k = 0;
+	struct named *v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const char *key = scalar(node(c, pairs[i].key));
+		if (key)
+			v[k++] = (struct named){key, i};
 	}
+	size_t *first = first_of(v, k, n);
+	for (size_t i = 0; i < n; i++) {
+		if (first[i] == i)
+			continue;
+		yaml_node_t *kn = node(c, pairs[i].key);
+		err_at(c, kn, "duplicate key '%s' (first at line %d)", scalar(kn),
+		       (int)node(c, pairs[first[i]].key)->start_mark.line + 1);
+	}
+	free(first);
+	free(v);
 }
 
 static int parse_action(struct pctx *c, yaml_node_t *n, enum ctw_pol_action *out)
@@ -420,6 +451,7 @@ static void parse_match(struct pctx *c, yaml_node_t *n, struct ctw_pol_rule *r)
 				err_at(c, vn, "dns must be a list of names, not %s", type_name(vn));
 				continue;
 			}
+			r->dns = xrealloc(r->dns, (r->n_dns + cnt + 1) * sizeof(*r->dns));
 			for (size_t i = 0; i < cnt; i++) {
 				const char *s = want_scalar(c, items[i], "a DNS name");
 				char why[200];
@@ -436,7 +468,6 @@ static void parse_match(struct pctx *c, yaml_node_t *n, struct ctw_pol_rule *r)
 					free(name);
 					continue;
 				}
-				r->dns = xrealloc(r->dns, (r->n_dns + 1) * sizeof(*r->dns));
 				r->dns[r->n_dns++] = name;
 			}
 			free(items);
@@ -490,6 +521,12 @@ static void parse_selector(struct pctx *c, yaml_node_t *n, struct ctw_pol_select
 		else if (!strcmp(k, "labels")) {
 			if (vn->type != YAML_MAPPING_NODE) {
 				err_at(c, vn, "labels must be a mapping of key: value");
+				continue;
+			}
+			if (vn->data.mapping.pairs.top - vn->data.mapping.pairs.start >
+			    CTW_POL_MAX_LABELS) {
+				err_at(c, vn, "more than %d labels in a selector",
+				       CTW_POL_MAX_LABELS);
 				continue;
 			}
 			for (yaml_node_pair_t *lp = vn->data.mapping.pairs.start;
@@ -699,9 +736,169 @@ bool ctw_pol_dns_match(const char *pattern, const char *name)
 	return !strcmp(pattern, name);
 }
 
-/* Does an earlier rule `a` match every packet `b` matches? */
-static bool covers(const struct ctw_pol_rule *a, const struct ctw_pol_rule *b, struct pfxset *aset)
+/*
+ * Which earlier rules cover all of a rule's DNS names, and all of its CIDRs:
+ * per rule, a set of earlier rules (bits, CTW_FW_MAX_RULES of them), made
+ * from one index of every rule's DNS patterns (a hash map: pattern -> the
+ * rules naming it, and once asked, the rules covering it) and one of every
+ * rule's prefixes (pfxset), so that the whole check is linear in the
+ * number of names and prefixes (times the labels of a name, the bits of a
+ * prefix), not a comparison of every name with every other one.
+ */
+struct rule_bits {
+	uint64_t w[(MAX_RULES + 63) / 64];
+};
+
+static void bits_set(struct rule_bits *b, size_t i)
 {
+	b->w[i / 64] |= 1ULL << (i % 64);
+}
+
+static bool bits_test(const struct rule_bits *b, size_t i)
+{
+	return b->w[i / 64] >> (i % 64) & 1;
+}
+
+static void bits_or(struct rule_bits *acc, const uint64_t *m)
+{
+	for (size_t w = 0; w < ARRAY_SIZE(acc->w); w++)
+		acc->w[w] |= m[w];
+}
+
+static bool bits_and(struct rule_bits *acc, const struct rule_bits *m)
+{
+	uint64_t any = 0;
+	for (size_t w = 0; w < ARRAY_SIZE(acc->w); w++)
+		any |= acc->w[w] &= m->w[w];
+	return any != 0;
+}
+
+/* The rules before i. */
+static struct rule_bits bits_before(size_t i)
+{
+	struct rule_bits b = {{0}};
+	for (size_t k = 0; k < i; k++)
+		bits_set(&b, k);
+	return b;
+}
+
+struct pattern {
+	struct rule_bits named_by; /* rules with exactly this pattern */
+	struct rule_bits covered;  /* rules with a pattern covering it */
+	bool covered_known;
+};
+
+struct covers_index {
+	struct pol_strmap map; /* DNS pattern -> index in patterns */
+	struct pattern *patterns;
+	struct pfxset prefixes; /* every rule's CIDRs, bits: rules */
+	struct rule_bits *dns;	/* [rule]: earlier rules covering all its names */
+	struct rule_bits *cidr; /* [rule]: earlier rules covering all its CIDRs */
+};
+
+static void rules_with(struct covers_index *x, const char *pattern, struct rule_bits *m)
+{
+	size_t *i = pol_strmap_get(&x->map, pattern, false);
+	if (i)
+		bits_or(m, x->patterns[*i].named_by.w);
+}
+
+/* The rules with a pattern that matches every name `pattern` stands for:
+ * the pattern itself, or "*.S" for S a proper suffix of its name ("x.y.z"
+ * and "*.y.z" are both covered by "*.z", "*.y.z" by "*.y.z", "x.y" only by
+ * "x.y" and the wildcards above it; a plain "y.z" covers nothing below). */
+static const struct rule_bits *rules_covering(struct covers_index *x, const char *pattern)
+{
+	struct pattern *pt = &x->patterns[*pol_strmap_get(&x->map, pattern, false)];
+	if (pt->covered_known)
+		return &pt->covered;
+	const char *base = ctw_str_has_prefix(pattern, "*.") ? pattern + 2 : pattern;
+	char wild[260]; /* names are at most 253 characters */
+	pt->covered = pt->named_by;
+	for (const char *dot = strchr(base, '.'); dot; dot = strchr(dot + 1, '.')) {
+		snprintf(wild, sizeof(wild), "*%s", dot);
+		rules_with(x, wild, &pt->covered);
+	}
+	pt->covered_known = true;
+	return &pt->covered;
+}
+
+/* The earlier rules covering every CIDR of rule b. */
+static struct rule_bits cidrs_covered(struct covers_index *x, const struct ctw_pol_rule *b,
+				      size_t bi)
+{
+	struct rule_bits acc = bits_before(bi);
+	for (size_t k = 0; k < b->n_cidrs; k++) {
+		/* every prefix of the CIDR that a rule names */
+		const struct ctw_pol_cidr *cb = &b->cidrs[k];
+		struct rule_bits m = {{0}};
+		for (int pl = cb->plen; pl >= 0; pl--) {
+			struct pfx_key key = {.family = cb->family, .plen = (uint8_t)pl};
+			memcpy(key.addr, cb->addr, 16);
+			pfx_mask(key.addr, cb->family, pl);
+			struct pfx_ent *e = pfxset_get(&x->prefixes, &key, false);
+			if (e)
+				bits_or(&m, e->bits);
+		}
+		if (!bits_and(&acc, &m))
+			break;
+	}
+	return acc;
+}
+
+static void covers_index_build(struct covers_index *x, const struct ctw_policy *p)
+{
+	size_t total = 0, total_cidrs = 0, n_patterns = 0;
+	for (size_t i = 0; i < p->n_rules; i++) {
+		total += p->rules[i].n_dns;
+		total_cidrs += p->rules[i].n_cidrs;
+	}
+	x->patterns = xcalloc(total + 1, sizeof(*x->patterns));
+	pfxset_init(&x->prefixes, total_cidrs);
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct ctw_pol_rule *r = &p->rules[i];
+		for (size_t k = 0; k < r->n_dns; k++) {
+			size_t *v = pol_strmap_get(&x->map, r->dns[k], true);
+			if (x->map.n > n_patterns)
+				*v = n_patterns++;
+			bits_set(&x->patterns[*v].named_by, i);
+		}
+		for (size_t k = 0; k < r->n_cidrs; k++) {
+			const struct ctw_pol_cidr *cd = &r->cidrs[k];
+			struct pfx_key key = {.family = cd->family, .plen = cd->plen};
+			memcpy(key.addr, cd->addr, 16);
+			struct pfx_ent *e = pfxset_get(&x->prefixes, &key, true);
+			e->bits[i / 64] |= 1ULL << (i % 64);
+		}
+	}
+	x->dns = xcalloc(p->n_rules + 1, sizeof(*x->dns));
+	x->cidr = xcalloc(p->n_rules + 1, sizeof(*x->cidr));
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct ctw_pol_rule *b = &p->rules[i];
+		struct rule_bits acc = bits_before(i);
+		for (size_t k = 0; k < b->n_dns && bits_and(&acc, rules_covering(x, b->dns[k]));
+		     k++)
+			;
+		if (b->n_dns)
+			x->dns[i] = acc;
+		if (b->n_cidrs)
+			x->cidr[i] = cidrs_covered(x, b, i);
+	}
+}
+
+static void covers_index_free(struct covers_index *x)
+{
+	pol_strmap_fini(&x->map);
+	free(x->patterns);
+	pfxset_fini(&x->prefixes);
+	free(x->dns);
+	free(x->cidr);
+}
+
+/* Does the earlier rule ai match every packet rule bi matches? */
+static bool covers(const struct ctw_policy *p, const struct covers_index *x, size_t ai, size_t bi)
+{
+	const struct ctw_pol_rule *a = &p->rules[ai], *b = &p->rules[bi];
 	if (a->scope != b->scope)
 		return false;
 	if (a->scope == CTW_POL_SCOPE_XDP) {
@@ -715,25 +912,8 @@ static bool covers(const struct ctw_pol_rule *a, const struct ctw_pol_rule *b, s
 	} else if (a->dir != b->dir || !same_selector(&a->sel, &b->sel)) {
 		return false;
 	}
-	if (a->n_dns || b->n_dns) {
-		if (!a->n_dns || !b->n_dns)
-			return false;
-		for (size_t i = 0; i < b->n_dns; i++) {
-			bool in = false;
-			for (size_t j = 0; j < a->n_dns && !in; j++) {
-				const char *pb = b->dns[i];
-				in = !strcmp(a->dns[j], pb) ||
-				     ctw_pol_dns_match(a->dns[j], ctw_str_has_prefix(pb, "*.")
-									  ? pb + 2
-									  : pb) ||
-				     (ctw_str_has_prefix(pb, "*.") &&
-				      ctw_pol_dns_match(a->dns[j], pb));
-			}
-			if (!in)
-				return false;
-		}
-		return true;
-	}
+	if (a->n_dns || b->n_dns)
+		return a->n_dns && b->n_dns && bits_test(&x->dns[bi], ai);
 	/* protocol */
 	if (a->icmp) {
 		if (!b->icmp)
@@ -752,36 +932,24 @@ static bool covers(const struct ctw_pol_rule *a, const struct ctw_pol_rule *b, s
 	/* addresses */
 	if (a->n_cidrs == 0)
 		return true;
-	if (b->n_cidrs == 0)
-		return false;
-	for (size_t i = 0; i < b->n_cidrs; i++) {
-		const struct ctw_pol_cidr *cb = &b->cidrs[i];
-		bool in = false;
-		int maxp = cb->plen;
-		for (int pl = maxp; pl >= 0 && !in; pl--) {
-			struct pfx_key k = {.family = cb->family, .plen = (uint8_t)pl};
-			memcpy(k.addr, cb->addr, 16);
-			pfx_mask(k.addr, cb->family, pl);
-			in = pfxset_get(aset, &k, false) != NULL;
-		}
-		if (!in)
-			return false;
-	}
-	return true;
+	return b->n_cidrs && bits_test(&x->cidr[bi], ai);
 }
 
 static void validate(struct pctx *c)
 {
 	struct ctw_policy *p = c->p;
 
+	struct named *names = xcalloc(p->n_rules + 1, sizeof(*names));
 	for (size_t i = 0; i < p->n_rules; i++)
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(p->rules[i].name, p->rules[j].name)) {
-				err_pos(c, true, p->rules[i].pos,
-					"duplicate rule name '%s' (first at line %d)",
-					p->rules[i].name, p->rules[j].pos.line);
-				break;
-			}
+		names[i] = (struct named){p->rules[i].name, i};
+	size_t *first = first_of(names, p->n_rules, p->n_rules);
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (first[i] != i)
+			err_pos(c, true, p->rules[i].pos,
+				"duplicate rule name '%s' (first at line %d)", p->rules[i].name,
+				p->rules[first[i]].pos.line);
+	free(first);
+	free(names);
 
 	for (size_t i = 0; i < p->n_rules; i++)
 		if (p->rules[i].n_dns && p->rules[i].action == CTW_POL_ALLOW &&
@@ -791,37 +959,36 @@ static void validate(struct pctx *c)
 				"default: {egress: deny} (allow-list mode)",
 				p->rules[i].name);
 
-	for (size_t j = 0; j < p->n_rules; j++) {
-		const struct ctw_pol_rule *a = &p->rules[j];
-		struct pfxset aset;
-		pfxset_init(&aset, a->n_cidrs);
-		for (size_t k = 0; k < a->n_cidrs; k++) {
-			struct pfx_key key = {.family = a->cidrs[k].family,
-					      .plen = a->cidrs[k].plen};
-			memcpy(key.addr, a->cidrs[k].addr, 16);
-			pfxset_get(&aset, &key, true);
-		}
-		for (size_t i = j + 1; i < p->n_rules; i++) {
-			const struct ctw_pol_rule *b = &p->rules[i];
-			if (!covers(a, b, &aset))
+	/* Per rule, one message: the first earlier rule that contradicts it
+	 * (an error), else the first that makes it redundant (a warning). */
+	struct covers_index x = {0};
+	covers_index_build(&x, p);
+	for (size_t i = 1; i < p->n_rules; i++) {
+		const struct ctw_pol_rule *b = &p->rules[i], *same = NULL, *other = NULL;
+		for (size_t j = 0; j < i && !other; j++) {
+			if (!covers(p, &x, j, i))
 				continue;
-			if (a->action != b->action)
-				err_pos(c, true, b->pos,
-					"rule '%s' contradicts rule '%s' (line %d): every packet "
-					"it "
-					"matches is already %s there, so its %s can never apply",
-					b->name, a->name, a->pos.line,
-					a->action == CTW_POL_DENY ? "denied" : "allowed",
-					b->action == CTW_POL_DENY ? "deny" : "allow");
-			else
-				err_pos(c, false, b->pos,
-					"rule '%s' is redundant: rule '%s' (line %d) already %s "
-					"every packet it matches",
-					b->name, a->name, a->pos.line,
-					a->action == CTW_POL_DENY ? "denies" : "allows");
+			if (p->rules[j].action != b->action)
+				other = &p->rules[j];
+			else if (!same)
+				same = &p->rules[j];
 		}
-		pfxset_fini(&aset);
+		const struct ctw_pol_rule *a = other;
+		if (other)
+			err_pos(c, true, b->pos,
+				"rule '%s' contradicts rule '%s' (line %d): every packet it "
+				"matches is already %s there, so its %s can never apply",
+				b->name, a->name, a->pos.line,
+				a->action == CTW_POL_DENY ? "denied" : "allowed",
+				b->action == CTW_POL_DENY ? "deny" : "allow");
+		else if ((a = same))
+			err_pos(c, false, b->pos,
+				"rule '%s' is redundant: rule '%s' (line %d) already %s every "
+				"packet it matches",
+				b->name, a->name, a->pos.line,
+				a->action == CTW_POL_DENY ? "denies" : "allows");
 	}
+	covers_index_free(&x);
 }
 
 static void parse_defaults(struct pctx *c, yaml_node_t *n)
@@ -864,8 +1031,8 @@ static void parse_defaults(struct pctx *c, yaml_node_t *n)
 int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_policy **out,
 		     struct ctw_pol_diags *d)
 {
-	yaml_parser_t parser;
 	yaml_document_t doc;
+	struct pol_load_error le = {0};
 	struct ctw_policy *p = xcalloc(1, sizeof(*p));
 	struct pctx c = {.path = path, .d = d, .doc = &doc, .p = p};
 	size_t errors0 = d->n_errors;
@@ -873,25 +1040,12 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 	*out = NULL;
 	p->path = xstrdup(path);
 	p->hash = pol_fnv1a(text, len);
-	if (!yaml_parser_initialize(&parser)) {
+	int r = pol_yaml_load(text, len, &doc, &le);
+	if (r < 0) {
+		err_pos(&c, true, (struct ctw_pol_pos){le.line, le.col}, "%s",
+			le.msg[0] ? le.msg : strerror(-r));
 		ctw_policy_free(p);
-		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		struct ctw_pol_pos pos = {(int)parser.problem_mark.line + 1,
-					  (int)parser.problem_mark.column + 1};
-		if (parser.context)
-			err_pos(&c, true, pos, "%s %s (which started at %d:%d)",
-				parser.problem ? parser.problem : "syntax error", parser.context,
-				(int)parser.context_mark.line + 1,
-				(int)parser.context_mark.column + 1);
-		else
-			err_pos(&c, true, pos, "%s",
-				parser.problem ? parser.problem : "syntax error");
-		yaml_parser_delete(&parser);
-		ctw_policy_free(p);
-		return -EINVAL;
+		return r == -ENOMEM ? r : -EINVAL;
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	if (!root || (root->type == YAML_SCALAR_NODE && !*scalar(root))) {
@@ -934,12 +1088,9 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 	} else if (rules->type != YAML_SEQUENCE_NODE) {
 		err_at(&c, rules, "rules must be a list, not %s", type_name(rules));
 	} else {
+		/* pol_yaml_load stopped at the rule past MAX_RULES already */
 		size_t n =
 			(size_t)(rules->data.sequence.items.top - rules->data.sequence.items.start);
-		if (n > MAX_RULES) {
-			err_at(&c, rules, "too many rules: %zu (at most %d)", n, MAX_RULES);
-			n = MAX_RULES;
-		}
 		p->rules = xcalloc(n ? n : 1, sizeof(*p->rules));
 		for (size_t i = 0; i < n; i++) {
 			parse_rule(&c, node(&c, rules->data.sequence.items.start[i]), &p->rules[i]);
@@ -950,7 +1101,6 @@ int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_
 		validate(&c);
 done:
 	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
 	if (d->n_errors != errors0) {
 		ctw_policy_free(p);
 		return -EINVAL;
@@ -961,14 +1111,37 @@ done:
 
 int ctw_policy_load(const char *path, struct ctw_policy **out, struct ctw_pol_diags *d)
 {
-	char *text;
-	size_t len;
-	int r = ctw_read_file(path, &text, &len);
+	struct pctx c = {.path = path, .d = d};
+	char *text = NULL;
+	size_t len = 0;
+	int r;
 
 	*out = NULL;
+	/* Read one byte past the limit, so that parsing can say where the
+	 * file goes past it; never more (/dev/zero ends there).  Opening does
+	 * not wait for a FIFO's writer; reading a pipe waits for its data. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+	} else {
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		text = xmalloc(CTW_POL_MAX_BYTES + 2);
+		r = 0;
+		while (len <= CTW_POL_MAX_BYTES) {
+			ssize_t n = read(fd, text + len, CTW_POL_MAX_BYTES + 1 - len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				r = n < 0 ? -errno : 0;
+				break;
+			}
+			len += (size_t)n;
+		}
+		close(fd);
+	}
 	if (r < 0) {
-		struct pctx c = {.path = path, .d = d};
 		err_pos(&c, true, (struct ctw_pol_pos){0, 0}, "cannot read: %s", strerror(-r));
+		free(text);
 		return r;
 	}
 	r = ctw_policy_parse(path, text, len, out, d);

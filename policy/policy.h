@@ -91,6 +91,15 @@ struct ctw_policy {
 	size_t n_rules;
 };
 
+/* Bounds on a policy file, checked while it is read (policy/yaml_load.c), so
+ * that no file stalls the agent or takes its memory: the size of the text,
+ * YAML nesting, YAML nodes (an alias counts the nodes it stands for) and
+ * rules (the kernel's CTW_FW_MAX_RULES, 256). */
+#define CTW_POL_MAX_BYTES (4u << 20)
+#define CTW_POL_MAX_DEPTH 32
+#define CTW_POL_MAX_NODES (1 << 18) /* 262144: 100 000 CIDRs fit */
+#define CTW_POL_MAX_LABELS 64	    /* per selector: a container keeps no more */
+
 /* Diagnostics: every problem as "FILE:LINE:COL: message". */
 struct ctw_pol_diags {
 	char **msgs;
@@ -101,11 +110,12 @@ void ctw_pol_diags_fini(struct ctw_pol_diags *d);
 void ctw_pol_diags_print(const struct ctw_pol_diags *d, FILE *out);
 
 /* Parse and validate.  Returns 0 with *out set, or -EINVAL when the file
- * has errors (all of them in d), or another -errno.  `path` names the text
- * in messages. */
+ * has errors (all of them in d; a file past one of the bounds above stops
+ * there, with that one error), or another -errno.  `path` names the text in
+ * messages.  Checks are O(n log n) in the size of the file. */
 int ctw_policy_parse(const char *path, const char *text, size_t len, struct ctw_policy **out,
 		     struct ctw_pol_diags *d);
-/* Read the file and parse it. */
+/* Read the file (at most CTW_POL_MAX_BYTES of it) and parse it. */
 int ctw_policy_load(const char *path, struct ctw_policy **out, struct ctw_pol_diags *d);
 void ctw_policy_free(struct ctw_policy *p);
 /* Write the policy back as YAML (what `add`/`del` store). */
@@ -128,6 +138,16 @@ struct ctw_pol_resolver {
 			  void (*add)(void *actx, uint64_t cgid, const char *path), void *actx);
 	void *ctx;
 };
+
+/* The cgroups a selector selected, as a resolver reports them. */
+struct ctw_pol_cglist {
+	uint64_t *ids;
+	char **paths;
+	size_t n;
+};
+/* Append (a resolver's `add` callback: actx is the list). */
+void ctw_pol_cglist_add(void *list, uint64_t cgid, const char *path);
+void ctw_pol_cglist_fini(struct ctw_pol_cglist *l);
 
 /* The host's resolver: if_nametoindex(), the agent registry when linked in,
  * and cgroup paths.  `registry` may be NULL (the resolver makes one). */

@@ -1,548 +1,96 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * strace-style rendering of trace events: symbolic flags, quoted strings cut
- * at -s N, sockaddrs, errno names; and the same data as JSON lines.
+ * One event as strace -f prints it, or as a JSON object:
  *
- * This runs once per event at up to millions of events per second, so it
- * appends to a plain buffer with hand-rolled number formatting and calls
- * printf only for the rare cases (timestamps, unknown bits).
+ *   1234  openat(AT_FDCWD, "/etc/hostname", O_RDONLY) = 3
+ *   1234  --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} ---
+ *   1234  +++ exited with 0 +++
+ *
+ * The prefix (pid, "[pid N]", the container, -t), the arguments through
+ * each syscall's printers (dec_*.c), " = " at strace's column 40, the return
+ * value with its errno or decoded extras, and -T's duration.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <string.h>
 #include <time.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sched.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <linux/sched.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "internal.h"
 
-/* ---- the output buffer ---- */
+/* strace aligns " = " at this column */
+#define RET_COLUMN 40
+/* room for any one line, so that a line is never flushed half-way (its
+ * column is counted in the buffer) */
+#define LINE_MAX_BYTES (32u << 10)
 
-void ctw_outbuf_init(struct ctw_outbuf *o, int fd, size_t cap)
-{
-	o->cap = cap < 4096 ? 4096 : cap;
-	o->buf = xmalloc(o->cap);
-	o->len = 0;
-	o->fd = fd;
-	o->error = 0;
-}
+/* ---- items ---- */
 
-int ctw_outbuf_flush(struct ctw_outbuf *o)
+static void index_items(struct dctx *d, const void *payload, size_t len)
 {
+	const uint8_t *p = payload;
 	size_t off = 0;
 
-	if (o->fd < 0)
-		return 0;
-	while (off < o->len) {
-		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+	d->nitems = 0;
+	while (off + sizeof(struct ctw_trace_item) <= len && d->nitems < CTW_ITEMS_MAX) {
+		const struct ctw_trace_item *it = (const void *)(p + off);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (!o->error)
-				o->error = -errno;
+		if (off + sizeof(*it) + it->len > len)
 			break;
-		}
-		off += n;
-	}
-	o->len = 0;
-	return o->error;
-}
-
-void ctw_outbuf_fini(struct ctw_outbuf *o)
-{
-	if (!o->buf)
-		return;
-	ctw_outbuf_flush(o);
-	free(o->buf);
-	o->buf = NULL;
-}
-
-void ctw_outbuf_reset(struct ctw_outbuf *o)
-{
-	o->len = 0;
-}
-
-/* Make room for n more bytes: flush to the fd, or grow in memory mode and
- * for single lines larger than the buffer. */
-static inline void reserve(struct ctw_outbuf *o, size_t n)
-{
-	if (o->len + n + 1 <= o->cap)
-		return;
-	if (o->fd >= 0)
-		ctw_outbuf_flush(o);
-	while (o->len + n + 1 > o->cap) {
-		o->cap *= 2;
-		o->buf = xrealloc(o->buf, o->cap);
+		if (it->arg <= TRACE_NARGS) /* TRACE_NARGS: about the return value */
+			d->items[d->nitems++] = it;
+		off += sizeof(*it) + ((it->len + 7u) & ~7u);
 	}
 }
 
-const char *ctw_outbuf_str(struct ctw_outbuf *o)
+const void *item_get(const struct dctx *d, int arg, unsigned kind, bool at_exit,
+		     const struct ctw_trace_item **itp)
 {
-	reserve(o, 0);
-	o->buf[o->len] = '\0';
-	return o->buf;
-}
+	unsigned want = kind | (at_exit ? TRACE_ITEM_EXIT : 0);
 
-void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n)
-{
-	reserve(o, n);
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
+	for (unsigned n = d->nitems; n-- > 0;) {
+		const struct ctw_trace_item *it = d->items[n];
 
-void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s)
-{
-	ctw_outbuf_putn(o, s, strlen(s));
-}
-
-static inline void putc_(struct ctw_outbuf *o, char c)
-{
-	reserve(o, 1);
-	o->buf[o->len++] = c;
-}
-
-void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	reserve(o, n);
-	va_start(ap, fmt);
-	vsnprintf(o->buf + o->len, n + 1, fmt, ap);
-	va_end(ap);
-	o->len += n;
-}
-
-static void put_u64(struct ctw_outbuf *o, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
-	ctw_outbuf_putn(o, tmp + i, sizeof(tmp) - i);
-}
-
-static void put_i64(struct ctw_outbuf *o, int64_t v)
-{
-	if (v < 0) {
-		putc_(o, '-');
-		put_u64(o, -(uint64_t)v);
-	} else {
-		put_u64(o, v);
-	}
-}
-
-static void put_hex(struct ctw_outbuf *o, uint64_t v)
-{
-	static const char digits[] = "0123456789abcdef";
-	char tmp[20];
-	int i = sizeof(tmp);
-
-	if (!v) {
-		putc_(o, '0');
-		return;
-	}
-	while (v) {
-		tmp[--i] = digits[v & 15];
-		v >>= 4;
-	}
-	tmp[--i] = 'x';
-	tmp[--i] = '0';
-	ctw_outbuf_putn(o, tmp + i, sizeof(tmp) - i);
-}
-
-static void put_ptr(struct ctw_outbuf *o, uint64_t v)
-{
-	if (!v)
-		ctw_outbuf_puts(o, "NULL");
-	else
-		put_hex(o, v);
-}
-
-static void put_octal(struct ctw_outbuf *o, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = '0' + (v & 7);
-		v >>= 3;
-	} while (v);
-	/* strace: 0644, 0, 03777 */
-	if (tmp[i] != '0')
-		tmp[--i] = '0';
-	ctw_outbuf_putn(o, tmp + i, sizeof(tmp) - i);
-}
-
-/* ---- strings ---- */
-
-/* strace's quoting: printable ASCII as is, the C escapes, everything else
- * in octal (three digits when a digit follows, so it stays unambiguous). */
-void ctw_trace_quote(struct ctw_outbuf *o, const char *s, size_t n, size_t max, bool more)
-{
-	size_t shown = n > max ? max : n;
-
-	reserve(o, shown * 4 + 8);
-	putc_(o, '"');
-	for (size_t i = 0; i < shown; i++) {
-		unsigned char c = s[i];
-
-		switch (c) {
-		case '"': ctw_outbuf_putn(o, "\\\"", 2); continue;
-		case '\\': ctw_outbuf_putn(o, "\\\\", 2); continue;
-		case '\f': ctw_outbuf_putn(o, "\\f", 2); continue;
-		case '\n': ctw_outbuf_putn(o, "\\n", 2); continue;
-		case '\r': ctw_outbuf_putn(o, "\\r", 2); continue;
-		case '\t': ctw_outbuf_putn(o, "\\t", 2); continue;
-		case '\v': ctw_outbuf_putn(o, "\\v", 2); continue;
-		}
-		if (c >= ' ' && c < 0x7f) {
-			putc_(o, c);
-			continue;
-		}
-		putc_(o, '\\');
-		bool pad = i + 1 < shown && s[i + 1] >= '0' && s[i + 1] <= '7';
-		if (pad || c >= 0100)
-			putc_(o, '0' + (c >> 6));
-		if (pad || c >= 010)
-			putc_(o, '0' + ((c >> 3) & 7));
-		putc_(o, '0' + (c & 7));
-	}
-	putc_(o, '"');
-	if (more || n > max)
-		ctw_outbuf_putn(o, "...", 3);
-}
-
-/* ---- flags ---- */
-
-struct xlat {
-	uint64_t val;
-	const char *name;
-};
-
-/* Print the bits of v named in tab, '|'-joined; leftover bits in hex. */
-static void put_flags(struct ctw_outbuf *o, const struct xlat *tab, size_t n, uint64_t v,
-		      const char *zero)
-{
-	bool first = true;
-
-	for (size_t i = 0; i < n; i++) {
-		if (tab[i].val && (v & tab[i].val) == tab[i].val) {
-			if (!first)
-				putc_(o, '|');
-			ctw_outbuf_puts(o, tab[i].name);
-			v &= ~tab[i].val;
-			first = false;
+		if (it->arg == arg && (it->kind & (TRACE_ITEM_KIND | TRACE_ITEM_EXIT)) == want) {
+			if (itp)
+				*itp = it;
+			return it + 1;
 		}
 	}
-	if (v || first) {
-		if (!first)
-			putc_(o, '|');
-		if (!v && zero)
-			ctw_outbuf_puts(o, zero);
-		else
-			put_hex(o, v);
-	}
+	if (itp)
+		*itp = NULL;
+	return NULL;
 }
 
-/* One value out of a list; unknown values as numbers. */
-static void put_enum(struct ctw_outbuf *o, const struct xlat *tab, size_t n, int64_t v)
+const void *item_nth(const struct dctx *d, int arg, unsigned kind, bool at_exit, uint32_t index,
+		     const struct ctw_trace_item **itp)
 {
-	for (size_t i = 0; i < n; i++) {
-		if ((int64_t)tab[i].val == v) {
-			ctw_outbuf_puts(o, tab[i].name);
-			return;
+	unsigned want = kind | (at_exit ? TRACE_ITEM_EXIT : 0);
+
+	for (unsigned n = 0; n < d->nitems; n++) {
+		const struct ctw_trace_item *it = d->items[n];
+
+		if (it->arg == arg && (it->kind & (TRACE_ITEM_KIND | TRACE_ITEM_EXIT)) == want &&
+		    it->full_len == index) {
+			if (itp)
+				*itp = it;
+			return it + 1;
 		}
 	}
-	put_i64(o, v);
+	if (itp)
+		*itp = NULL;
+	return NULL;
 }
 
-#define X(v)          \
-	{             \
-		v, #v \
-	}
-
-static const struct xlat open_flags[] = {
-	X(O_CREAT),
-	X(O_EXCL),
-	X(O_NOCTTY),
-	X(O_TRUNC),
-	X(O_APPEND),
-	X(O_NONBLOCK),
-	/* O_SYNC includes O_DSYNC's bit: test it first */
-	X(O_SYNC),
-	X(O_DSYNC),
-	{020000, "O_ASYNC"},
-	X(O_DIRECT),
-	{0100000, "O_LARGEFILE"},
-	X(O_NOFOLLOW),
-	X(O_NOATIME),
-	X(O_CLOEXEC),
-	X(O_PATH),
-	/* O_TMPFILE includes O_DIRECTORY's bit */
-	X(O_TMPFILE),
-	X(O_DIRECTORY),
-};
-
-void ctw_trace_format_open_flags(struct ctw_outbuf *o, uint64_t flags)
+bool item_copy(const struct dctx *d, int arg, unsigned kind, bool at_exit, void *dst, size_t size,
+	       size_t min)
 {
-	static const char *const acc[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
+	const struct ctw_trace_item *it;
+	const void *data = item_get(d, arg, kind, at_exit, &it);
 
-	ctw_outbuf_puts(o, acc[flags & O_ACCMODE]);
-	flags &= ~(uint64_t)O_ACCMODE;
-	if (flags) {
-		putc_(o, '|');
-		put_flags(o, open_flags, ARRAY_SIZE(open_flags), flags, NULL);
-	}
-}
-
-/* O_CLOEXEC and friends without an access mode (pipe2, dup3, ...). */
-static void put_fd_flags(struct ctw_outbuf *o, uint64_t flags)
-{
-	put_flags(o, open_flags, ARRAY_SIZE(open_flags), flags, "0");
-}
-
-static const struct xlat at_flags[] = {
-	{0x100, "AT_SYMLINK_NOFOLLOW"}, {0x200, "AT_REMOVEDIR"},   {0x400, "AT_SYMLINK_FOLLOW"},
-	{0x800, "AT_NO_AUTOMOUNT"},	{0x1000, "AT_EMPTY_PATH"}, {0x2000, "AT_STATX_FORCE_SYNC"},
-	{0x4000, "AT_STATX_DONT_SYNC"}, {0x8000, "AT_RECURSIVE"},
-};
-
-void ctw_trace_format_at_flags(struct ctw_outbuf *o, uint64_t flags)
-{
-	put_flags(o, at_flags, ARRAY_SIZE(at_flags), flags, "0");
-}
-
-static const struct xlat prot_flags[] = {
-	X(PROT_READ),	   X(PROT_WRITE),     X(PROT_EXEC),
-	{0x8, "PROT_SEM"}, X(PROT_GROWSDOWN), X(PROT_GROWSUP),
-};
-
-void ctw_trace_format_mmap_prot(struct ctw_outbuf *o, uint64_t prot)
-{
-	put_flags(o, prot_flags, ARRAY_SIZE(prot_flags), prot, "PROT_NONE");
-}
-
-static const struct xlat map_flags[] = {
-	X(MAP_FIXED),	       X(MAP_ANONYMOUS),
-	X(MAP_32BIT),	       X(MAP_GROWSDOWN),
-	X(MAP_DENYWRITE),      X(MAP_EXECUTABLE),
-	X(MAP_LOCKED),	       X(MAP_NORESERVE),
-	X(MAP_POPULATE),       X(MAP_NONBLOCK),
-	X(MAP_STACK),	       X(MAP_HUGETLB),
-	{0x80000, "MAP_SYNC"}, {0x100000, "MAP_FIXED_NOREPLACE"},
-};
-
-void ctw_trace_format_mmap_flags(struct ctw_outbuf *o, uint64_t flags)
-{
-	static const char *const type[] = {"0", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"};
-
-	ctw_outbuf_puts(o, type[flags & 3]);
-	flags &= ~3ull;
-	if (flags) {
-		putc_(o, '|');
-		put_flags(o, map_flags, ARRAY_SIZE(map_flags), flags, NULL);
-	}
-}
-
-static const struct xlat domains[] = {
-	X(AF_UNSPEC), X(AF_UNIX),  X(AF_INET),	    X(AF_INET6), X(AF_NETLINK), X(AF_PACKET),
-	X(AF_ALG),    X(AF_VSOCK), X(AF_BLUETOOTH), X(AF_KEY),	 X(AF_XDP),
-};
-
-void ctw_trace_format_socket_domain(struct ctw_outbuf *o, uint64_t domain)
-{
-	put_enum(o, domains, ARRAY_SIZE(domains), (int64_t)domain);
-}
-
-static const struct xlat sock_types[] = {
-	X(SOCK_STREAM),	   X(SOCK_DGRAM), X(SOCK_RAW),	  X(SOCK_RDM),
-	X(SOCK_SEQPACKET), X(SOCK_DCCP),  X(SOCK_PACKET),
-};
-
-static const struct xlat sock_flags[] = {X(SOCK_CLOEXEC), X(SOCK_NONBLOCK)};
-
-void ctw_trace_format_socket_type(struct ctw_outbuf *o, uint64_t type)
-{
-	put_enum(o, sock_types, ARRAY_SIZE(sock_types), type & 0xf);
-	type &= ~0xfull;
-	if (type) {
-		putc_(o, '|');
-		put_flags(o, sock_flags, ARRAY_SIZE(sock_flags), type, NULL);
-	}
-}
-
-static const struct xlat protos[] = {
-	X(IPPROTO_IP),	   X(IPPROTO_ICMP), X(IPPROTO_TCP), X(IPPROTO_UDP),
-	X(IPPROTO_ICMPV6), X(IPPROTO_SCTP), X(IPPROTO_RAW),
-};
-
-void ctw_trace_format_signal(struct ctw_outbuf *o, uint64_t sig)
-{
-	int s = (int)sig;
-	const char *abbrev;
-
-	if (s >= SIGRTMIN && s <= SIGRTMAX) {
-		ctw_outbuf_puts(o, s == SIGRTMIN ? "SIGRTMIN" : "SIGRT_");
-		if (s != SIGRTMIN)
-			put_u64(o, s - SIGRTMIN);
-		return;
-	}
-	abbrev = s > 0 && s < 32 ? sigabbrev_np(s) : NULL;
-	if (!abbrev) {
-		put_i64(o, s);
-		return;
-	}
-	ctw_outbuf_puts(o, "SIG");
-	ctw_outbuf_puts(o, abbrev);
-}
-
-static const struct xlat clone_flags[] = {
-	X(CLONE_VM),
-	X(CLONE_FS),
-	X(CLONE_FILES),
-	X(CLONE_SIGHAND),
-	X(CLONE_PIDFD),
-	X(CLONE_PTRACE),
-	X(CLONE_VFORK),
-	X(CLONE_PARENT),
-	X(CLONE_THREAD),
-	X(CLONE_NEWNS),
-	X(CLONE_SYSVSEM),
-	X(CLONE_SETTLS),
-	X(CLONE_PARENT_SETTID),
-	X(CLONE_CHILD_CLEARTID),
-	X(CLONE_DETACHED),
-	X(CLONE_UNTRACED),
-	X(CLONE_CHILD_SETTID),
-	X(CLONE_NEWCGROUP),
-	X(CLONE_NEWUTS),
-	X(CLONE_NEWIPC),
-	X(CLONE_NEWUSER),
-	X(CLONE_NEWPID),
-	X(CLONE_NEWNET),
-	X(CLONE_IO),
-};
-
-static void put_clone_flags(struct ctw_outbuf *o, uint64_t v)
-{
-	uint64_t sig = v & 0xff;
-
-	v &= ~0xffull;
-	if (v)
-		put_flags(o, clone_flags, ARRAY_SIZE(clone_flags), v, NULL);
-	if (sig) {
-		if (v)
-			putc_(o, '|');
-		ctw_trace_format_signal(o, sig);
-	} else if (!v) {
-		putc_(o, '0');
-	}
-}
-
-static const struct xlat sighow[] = {X(SIG_BLOCK), X(SIG_UNBLOCK), X(SIG_SETMASK)};
-static const struct xlat access_flags[] = {X(R_OK), X(W_OK), X(X_OK)};
-static const struct xlat whence[] = {
-	X(SEEK_SET), X(SEEK_CUR), X(SEEK_END), X(SEEK_DATA), X(SEEK_HOLE),
-};
-static const struct xlat fcntl_cmds[] = {
-	X(F_DUPFD),	    X(F_GETFD),	     X(F_SETFD),      X(F_GETFL),     X(F_SETFL),
-	X(F_GETLK),	    X(F_SETLK),	     X(F_SETLKW),     X(F_SETOWN),    X(F_GETOWN),
-	X(F_SETSIG),	    X(F_GETSIG),     X(F_SETOWN_EX),  X(F_GETOWN_EX), X(F_OFD_GETLK),
-	X(F_OFD_SETLK),	    X(F_OFD_SETLKW), X(F_SETLEASE),   X(F_GETLEASE),  X(F_NOTIFY),
-	X(F_DUPFD_CLOEXEC), X(F_SETPIPE_SZ), X(F_GETPIPE_SZ), X(F_ADD_SEALS), X(F_GET_SEALS),
-};
-static const struct xlat msg_flags[] = {
-	X(MSG_OOB),	 X(MSG_PEEK),	  X(MSG_DONTROUTE),  X(MSG_CTRUNC),
-	X(MSG_TRUNC),	 X(MSG_DONTWAIT), X(MSG_EOR),	     X(MSG_WAITALL),
-	X(MSG_NOSIGNAL), X(MSG_MORE),	  X(MSG_WAITFORONE), X(MSG_CMSG_CLOEXEC),
-};
-static const struct xlat wait_flags[] = {
-	X(WNOHANG),
-	X(WUNTRACED),
-	X(WEXITED),
-	X(WCONTINUED),
-	X(WNOWAIT),
-	{0x20000000, "__WNOTHREAD"},
-	{0x40000000, "__WALL"},
-	{0x80000000, "__WCLONE"},
-};
-
-/* ---- sockaddr ---- */
-
-void ctw_trace_format_sockaddr(struct ctw_outbuf *o, const void *sa, size_t len)
-{
-	sa_family_t fam;
-	char addr[INET6_ADDRSTRLEN];
-
-	if (len < sizeof(fam)) {
-		ctw_outbuf_puts(o, "{}");
-		return;
-	}
-	memcpy(&fam, sa, sizeof(fam));
-	ctw_outbuf_puts(o, "{sa_family=");
-	ctw_trace_format_socket_domain(o, fam);
-	if (fam == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		struct sockaddr_in in;
-
-		memcpy(&in, sa, sizeof(in));
-		inet_ntop(AF_INET, &in.sin_addr, addr, sizeof(addr));
-		ctw_outbuf_puts(o, ", sin_port=htons(");
-		put_u64(o, ntohs(in.sin_port));
-		ctw_outbuf_puts(o, "), sin_addr=inet_addr(\"");
-		ctw_outbuf_puts(o, addr);
-		ctw_outbuf_puts(o, "\")}");
-	} else if (fam == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		struct sockaddr_in6 in6;
-
-		memcpy(&in6, sa, sizeof(in6));
-		inet_ntop(AF_INET6, &in6.sin6_addr, addr, sizeof(addr));
-		ctw_outbuf_puts(o, ", sin6_port=htons(");
-		put_u64(o, ntohs(in6.sin6_port));
-		ctw_outbuf_puts(o, "), sin6_flowinfo=htonl(");
-		put_u64(o, ntohl(in6.sin6_flowinfo));
-		ctw_outbuf_puts(o, "), inet_pton(AF_INET6, \"");
-		ctw_outbuf_puts(o, addr);
-		ctw_outbuf_puts(o, "\", &sin6_addr), sin6_scope_id=");
-		put_u64(o, in6.sin6_scope_id);
-		putc_(o, '}');
-	} else if (fam == AF_UNIX) {
-		const char *path = (const char *)sa + offsetof(struct sockaddr_un, sun_path);
-		size_t plen = len - offsetof(struct sockaddr_un, sun_path);
-
-		if (len <= offsetof(struct sockaddr_un, sun_path)) {
-			putc_(o, '}');
-			return;
-		}
-		ctw_outbuf_puts(o, ", sun_path=");
-		if (path[0] == '\0') {
-			/* abstract: strace shows @"name" */
-			putc_(o, '@');
-			ctw_trace_quote(o, path + 1, plen - 1, plen, false);
-		} else {
-			ctw_trace_quote(o, path, strnlen(path, plen), plen, false);
-		}
-		putc_(o, '}');
-	} else {
-		ctw_outbuf_puts(o, ", ...}");
-	}
+	if (!data || it->len < min)
+		return false;
+	memset(dst, 0, size);
+	memcpy(dst, data, it->len < size ? it->len : size);
+	return true;
 }
 
 /* ---- errno and return values ---- */
@@ -571,205 +119,38 @@ static const char *kernel_errno_text(int err)
 	return NULL;
 }
 
-static bool is_err(int64_t ret)
+static void put_errno(struct ctw_outbuf *o, int64_t ret)
 {
-	return ret < 0 && ret >= -4095;
+	int err = (int)-ret;
+	const char *name = ctw_trace_errno_name(err);
+	const char *text = kernel_errno_text(err);
+
+	/* strace: interrupted-and-restarted calls return "?" */
+	put_s(o, text ? "? " : "-1 ");
+	if (name) {
+		put_s(o, name);
+	} else {
+		put_c(o, 'E');
+		put_u64(o, err);
+	}
+	put_s(o, " (");
+	put_s(o, text ? text : strerror(err));
+	put_c(o, ')');
 }
 
 void ctw_trace_format_ret(struct ctw_outbuf *o, int nr, int64_t ret)
 {
 	const struct ctw_sysinfo *si = ctw_trace_sysinfo(nr);
-	const char *name, *text;
-	int err;
 
-	if (!is_err(ret)) {
-		if (si && si->ret_hex)
-			put_hex(o, ret);
-		else
-			put_i64(o, ret);
-		return;
-	}
-	err = (int)-ret;
-	name = ctw_trace_errno_name(err);
-	text = kernel_errno_text(err);
-	/* strace: interrupted-and-restarted calls return "?" */
-	ctw_outbuf_puts(o, text ? "? " : "-1 ");
-	if (name) {
-		ctw_outbuf_puts(o, name);
-	} else {
-		ctw_outbuf_puts(o, "E");
-		put_u64(o, err);
-	}
-	ctw_outbuf_puts(o, " (");
-	ctw_outbuf_puts(o, text ? text : strerror(err));
-	putc_(o, ')');
+	if (is_err(ret))
+		put_errno(o, ret);
+	else if (si && si->ret_hex)
+		put_hex(o, ret);
+	else
+		put_i64(o, ret);
 }
 
-/* ---- events ---- */
-
-/* The captured items of one event, indexed by argument. */
-struct items {
-	const struct ctw_trace_item *it[TRACE_NARGS];
-	const char *data[TRACE_NARGS];
-};
-
-static void index_items(struct items *ix, const void *payload, size_t len)
-{
-	const uint8_t *p = payload;
-	size_t off = 0;
-
-	memset(ix, 0, sizeof(*ix));
-	while (off + sizeof(struct ctw_trace_item) <= len) {
-		const struct ctw_trace_item *it = (const void *)(p + off);
-		size_t next = off + sizeof(*it) + ((it->len + 7u) & ~7u);
-
-		if (off + sizeof(*it) + it->len > len)
-			break;
-		if (it->arg < TRACE_NARGS) {
-			ix->it[it->arg] = it;
-			ix->data[it->arg] = (const char *)(it + 1);
-		}
-		off = next;
-	}
-}
-
-static void put_argv(struct ctw_outbuf *o, const struct ctw_trace_item *it, const char *data,
-		     unsigned strsize)
-{
-	size_t off = 0;
-	bool first = true;
-
-	putc_(o, '[');
-	while (off < it->len) {
-		size_t n = strnlen(data + off, it->len - off);
-
-		if (!first)
-			ctw_outbuf_putn(o, ", ", 2);
-		/* a string that filled its capture slot was cut */
-		ctw_trace_quote(o, data + off, n, strsize, n + 1 >= TRACE_ARGV_STR_MAX);
-		off += n + 1;
-		first = false;
-	}
-	if (it->kind & TRACE_ITEM_MORE)
-		ctw_outbuf_puts(o, first ? "..." : ", ...");
-	putc_(o, ']');
-}
-
-/* A captured string: paths are never cut by -s, as in strace. */
-static void put_string(struct ctw_outbuf *o, const struct ctw_trace_item *it, const char *data,
-		       size_t max)
-{
-	size_t n = it->len ? it->len - 1 : 0; /* len counts the NUL */
-	bool cut = it->len >= TRACE_STR_MAX;
-
-	ctw_trace_quote(o, data, strnlen(data, n), max, cut);
-}
-
-static void put_arg(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
-		    const struct ctw_trace_event *ev, const struct items *ix, int i, uint8_t kind)
-{
-	uint64_t v = ev->args[i];
-	const struct ctw_trace_item *it = ix->it[i];
-	const char *data = ix->data[i];
-
-	switch (kind) {
-	case K_INT:
-	case K_FD: put_i64(o, (int32_t)v); return;
-	case K_LONG: put_i64(o, (int64_t)v); return;
-	case K_UINT: put_u64(o, (uint32_t)v); return;
-	case K_ULONG: put_u64(o, v); return;
-	case K_PTR: put_ptr(o, v); return;
-	case K_DFD:
-		if ((int32_t)v == AT_FDCWD)
-			ctw_outbuf_puts(o, "AT_FDCWD");
-		else
-			put_i64(o, (int32_t)v);
-		return;
-	case K_PATH:
-	case K_STR:
-		if (it)
-			put_string(o, it, data, kind == K_PATH ? SIZE_MAX : f->strsize);
-		else
-			put_ptr(o, v);
-		return;
-	case K_ARGV:
-		if (it)
-			put_argv(o, it, data, f->strsize);
-		else
-			put_ptr(o, v);
-		return;
-	case K_BUFIN:
-	case K_BUFOUT:
-		if (it && !(kind == K_BUFOUT && is_err(ev->ret)))
-			ctw_trace_quote(o, data, it->len, f->strsize, it->full_len > it->len);
-		else
-			put_ptr(o, v);
-		return;
-	case K_SAIN:
-	case K_SAOUT:
-		if (it)
-			ctw_trace_format_sockaddr(o, data, it->len);
-		else
-			put_ptr(o, v);
-		return;
-	case K_OFLAGS: ctw_trace_format_open_flags(o, (uint32_t)v); return;
-	case K_OMODE:
-	case K_MODE: put_octal(o, (uint32_t)v); return;
-	case K_ATFLAGS: ctw_trace_format_at_flags(o, (uint32_t)v); return;
-	case K_PROT: ctw_trace_format_mmap_prot(o, v); return;
-	case K_MFLAGS: ctw_trace_format_mmap_flags(o, (uint32_t)v); return;
-	case K_DOMAIN: ctw_trace_format_socket_domain(o, (uint32_t)v); return;
-	case K_STYPE: ctw_trace_format_socket_type(o, (uint32_t)v); return;
-	case K_PROTO:
-		if (i > 0 && (ev->args[0] == AF_INET || ev->args[0] == AF_INET6))
-			put_enum(o, protos, ARRAY_SIZE(protos), (int32_t)v);
-		else
-			put_i64(o, (int32_t)v);
-		return;
-	case K_SIG: ctw_trace_format_signal(o, (uint32_t)v); return;
-	case K_SIGHOW: put_enum(o, sighow, ARRAY_SIZE(sighow), (int32_t)v); return;
-	case K_CLONE: put_clone_flags(o, v); return;
-	case K_ACCESS:
-		put_flags(o, access_flags, ARRAY_SIZE(access_flags), (uint32_t)v, "F_OK");
-		return;
-	case K_FCNTL: put_enum(o, fcntl_cmds, ARRAY_SIZE(fcntl_cmds), (int32_t)v); return;
-	case K_FCNTLARG:
-		if ((int32_t)ev->args[1] == F_SETFD)
-			ctw_outbuf_puts(o, v == FD_CLOEXEC ? "FD_CLOEXEC" : "0");
-		else if ((int32_t)ev->args[1] == F_SETFL)
-			ctw_trace_format_open_flags(o, (uint32_t)v);
-		else
-			put_i64(o, (int64_t)v);
-		return;
-	case K_MSGF: put_flags(o, msg_flags, ARRAY_SIZE(msg_flags), (uint32_t)v, "0"); return;
-	case K_WAITOPT: put_flags(o, wait_flags, ARRAY_SIZE(wait_flags), (uint32_t)v, "0"); return;
-	case K_WHENCE: put_enum(o, whence, ARRAY_SIZE(whence), (int32_t)v); return;
-	case K_SOCKF: put_flags(o, sock_flags, ARRAY_SIZE(sock_flags), (uint32_t)v, "0"); return;
-	case K_FDFLAGS: put_fd_flags(o, (uint32_t)v); return;
-	case K_HEX:
-	default: put_hex(o, v); return;
-	}
-}
-
-/* How many arguments strace shows: fewer than declared for a few calls. */
-static int shown_args(const struct ctw_sysinfo *si, const struct ctw_trace_event *ev)
-{
-	int n = si->nargs;
-
-	for (int i = 0; i < n; i++) {
-		if (si->kind[i] == K_OMODE &&
-		    !(ev->args[i - 1] & (O_CREAT | (O_TMPFILE & ~O_DIRECTORY))))
-			return i; /* open without O_CREAT: no mode */
-		if (si->kind[i] == K_FCNTLARG) {
-			int cmd = (int32_t)ev->args[i - 1];
-			if (cmd == F_GETFD || cmd == F_GETFL || cmd == F_GETOWN ||
-			    cmd == F_GETSIG || cmd == F_GETLEASE || cmd == F_GETPIPE_SZ ||
-			    cmd == F_GET_SEALS)
-				return i;
-		}
-	}
-	return n;
-}
+/* ---- the line ---- */
 
 static void put_duration(struct ctw_outbuf *o, uint64_t ns)
 {
@@ -779,8 +160,8 @@ static void put_duration(struct ctw_outbuf *o, uint64_t ns)
 	put_u64(o, ns / 1000000000);
 	for (int i = 5; i >= 0; i--, us /= 10)
 		frac[i] = '0' + us % 10;
-	putc_(o, '.');
-	ctw_outbuf_putn(o, frac, 6);
+	put_c(o, '.');
+	put_n(o, frac, 6);
 }
 
 static void put_timestamp(struct ctw_outbuf *o, const struct ctw_trace_fmt *f, uint64_t mono_ns)
@@ -791,170 +172,345 @@ static void put_timestamp(struct ctw_outbuf *o, const struct ctw_trace_fmt *f, u
 	char tmp[40];
 	size_t n;
 
+	if (f->timestamps > 2) {
+		/* -ttt: seconds since the epoch */
+		n = snprintf(tmp, sizeof(tmp), "%lld.%06lld ", (long long)secs,
+			     (long long)(real % 1000000000 / 1000));
+		put_n(o, tmp, n);
+		return;
+	}
 	localtime_r(&secs, &tm);
 	n = strftime(tmp, sizeof(tmp), "%H:%M:%S", &tm);
-	ctw_outbuf_putn(o, tmp, n);
+	put_n(o, tmp, n);
 	if (f->timestamps > 1) {
 		n = snprintf(tmp, sizeof(tmp), ".%06lld", (long long)(real % 1000000000 / 1000));
-		ctw_outbuf_putn(o, tmp, n);
+		put_n(o, tmp, n);
 	}
-	putc_(o, ' ');
+	put_c(o, ' ');
 }
+
+/* What strace -f puts first: "1234  " in a file, "[pid  1234] " on a
+ * terminal; then the container when several are traced, then -t. */
+static void put_prefix(struct dctx *d, const char *container)
+{
+	struct ctw_outbuf *o = d->o;
+	const struct ctw_trace_fmt *f = d->f;
+
+	if (f->show_container) {
+		put_c(o, '[');
+		put_s(o, container);
+		put_n(o, "] ", 2);
+	}
+	if (f->prefix == CTW_PFX_FILE) {
+		/* "%-5d " */
+		size_t start = o->len;
+
+		put_u64(o, d->ev->tid);
+		while (o->len - start < 5)
+			put_c(o, ' ');
+		put_c(o, ' ');
+	} else if (f->prefix == CTW_PFX_BRACKET) {
+		/* "[pid %5u] " */
+		char tmp[16];
+		int i = sizeof(tmp);
+		uint32_t v = d->ev->tid;
+
+		do {
+			tmp[--i] = '0' + v % 10;
+			v /= 10;
+		} while (v);
+		while (i > (int)sizeof(tmp) - 5)
+			tmp[--i] = ' ';
+		put_n(o, "[pid ", 5);
+		put_n(o, tmp + i, sizeof(tmp) - i);
+		put_n(o, "] ", 2);
+	}
+	if (f->timestamps)
+		put_timestamp(o, f, d->ev->ts_ns);
+}
+
+static int shown_args(const struct dctx *d)
+{
+	const struct ctw_sysinfo *si = d->si;
+
+	if (!si)
+		return 0;
+	if (si->shown)
+		return si->shown(d);
+	return si->nargs;
+}
+
+static void format_syscall(struct dctx *d, size_t line_start)
+{
+	struct ctw_outbuf *o = d->o;
+	const struct ctw_sysinfo *si = d->si;
+	const struct ctw_trace_event *ev = d->ev;
+	int n = shown_args(d);
+	size_t col;
+
+	if (si && si->name[0]) {
+		put_s(o, si->name);
+	} else {
+		put_s(o, "syscall_");
+		put_u64(o, ev->nr);
+	}
+	put_c(o, '(');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			put_n(o, ", ", 2);
+		si->fn[i](d, i);
+	}
+	put_n(o, ") ", 2);
+	/* strace's tabto(): pad to the column, then "= " */
+	col = o->len >= line_start ? o->len - line_start : RET_COLUMN;
+	while (col++ < RET_COLUMN)
+		put_c(o, ' ');
+	put_n(o, "= ", 2);
+	if (ev->flags & TRACE_EV_NORETURN)
+		put_c(o, '?');
+	else if (is_err(ev->ret))
+		put_errno(o, ev->ret);
+	else if (si && si->ret)
+		si->ret(d);
+	else
+		ctw_trace_format_ret(o, ev->nr, ev->ret);
+	/* the fd returned; fcntl returns one only for F_DUPFD* */
+	if (d->f->decode_fds && si && si->ret_fd && !ev_failed(d) &&
+	    (si->ret != ret_fcntl || fcntl_returns_fd(d)))
+		put_fd_info(d, TRACE_NARGS, ev->ret);
+	if (d->f->durations && !(ev->flags & TRACE_EV_NORETURN)) {
+		put_n(o, " <", 2);
+		put_duration(o, ev->duration_ns);
+		put_c(o, '>');
+	}
+}
+
+static void format_signal(struct dctx *d)
+{
+	struct ctw_outbuf *o = d->o;
+	const struct ctw_trace_item *it;
+	const void *info = item_get(d, 0, TRACE_IT_SIGINFO, false, &it);
+
+	put_n(o, "--- ", 4);
+	ctw_trace_format_signal(o, d->ev->args[0]);
+	put_c(o, ' ');
+	if (info)
+		put_siginfo(o, info, it->len);
+	else
+		put_s(o, "{}");
+	put_n(o, " ---", 4);
+}
+
+static void format_exit(struct dctx *d)
+{
+	struct ctw_outbuf *o = d->o;
+	int code = (int)d->ev->ret;
+
+	if (code & 0x7f) {
+		put_s(o, "+++ killed by ");
+		ctw_trace_format_signal(o, code & 0x7f);
+		if (code & 0x80)
+			put_s(o, " (core dumped)");
+	} else {
+		put_s(o, "+++ exited with ");
+		put_u64(o, (code >> 8) & 0xff);
+	}
+	put_s(o, " +++");
+}
+
+/* ---- JSON ---- */
 
 static void put_json_str(struct ctw_outbuf *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 
-	reserve(o, n * 6 + 2);
-	putc_(o, '"');
+	ctw_outbuf_reserve(o, n * 6 + 2);
+	put_c(o, '"');
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = s[i];
 
 		if (c == '"' || c == '\\') {
-			putc_(o, '\\');
-			putc_(o, c);
+			put_c(o, '\\');
+			put_c(o, c);
 		} else if (c == '\n') {
-			ctw_outbuf_putn(o, "\\n", 2);
+			put_n(o, "\\n", 2);
 		} else if (c < 0x20 || c >= 0x7f) {
 			/* not necessarily UTF-8: escape byte by byte */
-			ctw_outbuf_putn(o, "\\u00", 4);
-			putc_(o, hex[c >> 4]);
-			putc_(o, hex[c & 15]);
+			put_n(o, "\\u00", 4);
+			put_c(o, hex[c >> 4]);
+			put_c(o, hex[c & 15]);
 		} else {
-			putc_(o, c);
+			put_c(o, c);
 		}
 	}
-	putc_(o, '"');
+	put_c(o, '"');
+}
+
+/* Render with fn into a side buffer (one per thread, reused) and emit it as
+ * a JSON string. */
+static struct ctw_outbuf *side_buffer(void)
+{
+	static __thread struct ctw_outbuf side;
+
+	if (!side.buf)
+		ctw_outbuf_init(&side, -1, 4096);
+	side.len = 0;
+	return &side;
 }
 
 /* JSON: numbers for numbers, raw strings for strings and paths, and the
  * strace rendering (as a string) for everything symbolic. */
-static void put_json_arg(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
-			 const struct ctw_trace_event *ev, const struct items *ix, int i,
-			 uint8_t kind)
+static void put_json_arg(struct dctx *d, int i)
 {
-	static __thread struct ctw_outbuf side;
+	ctw_argfn fn = d->si->fn[i];
+	struct ctw_outbuf *o = d->o, *side;
 
-	switch (kind) {
-	case K_INT:
-	case K_FD:
-	case K_LONG:
-	case K_UINT:
-	case K_ULONG: put_arg(o, f, ev, ix, i, kind); return;
-	case K_PATH:
-	case K_STR:
-		if (ix->it[i]) {
-			const struct ctw_trace_item *it = ix->it[i];
-			size_t n = it->len ? it->len - 1 : 0;
+	if (fn == arg_fd) {
+		put_i64(o, (int32_t)d->ev->args[i]); /* a number, -y or not */
+		return;
+	}
+	if (fn == arg_int || fn == arg_long || fn == arg_uint || fn == arg_ulong) {
+		fn(d, i);
+		return;
+	}
+	if (fn == arg_path || fn == arg_str) {
+		const struct ctw_trace_item *it;
+		const char *s = item_get(d, i, TRACE_CAP_STR, false, &it);
 
-			put_json_str(o, ix->data[i], strnlen(ix->data[i], n));
+		if (s) {
+			put_json_str(o, s, strnlen(s, it->len ? it->len - 1 : 0));
 			return;
 		}
-		break;
 	}
-	/* render into a side buffer (one per thread, reused), then emit it
-	 * as a JSON string */
-	if (!side.buf)
-		ctw_outbuf_init(&side, -1, 4096);
-	side.len = 0;
-	put_arg(&side, f, ev, ix, i, kind);
-	put_json_str(o, side.buf, side.len);
+	side = side_buffer();
+	d->o = side;
+	fn(d, i);
+	d->o = o;
+	put_json_str(o, side->buf, side->len);
 }
 
-static void format_json(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
-			const struct ctw_trace_event *ev, const struct items *ix,
-			const struct ctw_sysinfo *si, const char *container)
+static void json_head(struct dctx *d, const char *container, const char *event)
 {
-	int n = si ? shown_args(si, ev) : 0;
-	const char *name = si && si->name[0] ? si->name : NULL;
+	struct ctw_outbuf *o = d->o;
+	const struct ctw_trace_event *ev = d->ev;
 
 	ctw_outbuf_puts(o, "{\"container\":");
 	put_json_str(o, container, strlen(container));
-	ctw_outbuf_puts(o, ",\"pid\":");
+	put_s(o, ",\"pid\":");
 	put_u64(o, ev->pid);
-	ctw_outbuf_puts(o, ",\"tid\":");
+	put_s(o, ",\"tid\":");
 	put_u64(o, ev->tid);
-	ctw_outbuf_puts(o, ",\"comm\":");
+	put_s(o, ",\"comm\":");
 	put_json_str(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
-	ctw_outbuf_puts(o, ",\"syscall\":");
-	if (name) {
-		put_json_str(o, name, strlen(name));
-	} else {
-		ctw_outbuf_puts(o, "\"syscall_");
-		put_u64(o, ev->nr);
-		putc_(o, '"');
-	}
-	ctw_outbuf_puts(o, ",\"args\":[");
-	for (int i = 0; i < n; i++) {
-		if (i)
-			putc_(o, ',');
-		put_json_arg(o, f, ev, ix, i, si->kind[i]);
-	}
-	ctw_outbuf_puts(o, "],\"ret\":");
-	if (ev->flags & TRACE_EV_NORETURN)
-		ctw_outbuf_puts(o, "null");
-	else
-		put_i64(o, is_err(ev->ret) ? -1 : ev->ret);
-	ctw_outbuf_puts(o, ",\"errno\":");
-	if (is_err(ev->ret)) {
-		const char *en = ctw_trace_errno_name((int)-ev->ret);
+	put_s(o, ",\"event\":\"");
+	put_s(o, event);
+	put_c(o, '"');
+}
 
-		if (en)
-			put_json_str(o, en, strlen(en));
-		else
-			put_u64(o, -ev->ret);
+static void format_json(struct dctx *d, const char *container)
+{
+	struct ctw_outbuf *o = d->o;
+	const struct ctw_trace_event *ev = d->ev;
+	const struct ctw_sysinfo *si = d->si;
+	int n;
+
+	if (ev->nr == TRACE_NR_SIGNAL) {
+		struct ctw_outbuf *side = side_buffer();
+		const struct ctw_trace_item *it;
+		const void *info = item_get(d, 0, TRACE_IT_SIGINFO, false, &it);
+
+		json_head(d, container, "signal");
+		put_s(o, ",\"signal\":");
+		ctw_trace_format_signal(side, ev->args[0]);
+		put_json_str(o, side->buf, side->len);
+		side->len = 0;
+		put_s(o, ",\"siginfo\":");
+		if (info)
+			put_siginfo(side, info, it->len);
+		put_json_str(o, side->buf, side->len);
+	} else if (ev->nr == TRACE_NR_EXIT) {
+		int code = (int)ev->ret;
+
+		json_head(d, container, "exit");
+		put_s(o, ",\"exit_code\":");
+		if (code & 0x7f) {
+			struct ctw_outbuf *side = side_buffer();
+
+			ctw_trace_format_signal(side, code & 0x7f);
+			put_s(o, "null,\"killed_by\":");
+			put_json_str(o, side->buf, side->len);
+			put_s(o, code & 0x80 ? ",\"core_dumped\":true" : ",\"core_dumped\":false");
+		} else {
+			put_u64(o, (code >> 8) & 0xff);
+		}
 	} else {
-		ctw_outbuf_puts(o, "null");
+		const char *name = si && si->name[0] ? si->name : NULL;
+
+		json_head(d, container, "syscall");
+		put_s(o, ",\"syscall\":");
+		if (name) {
+			put_json_str(o, name, strlen(name));
+		} else {
+			put_s(o, "\"syscall_");
+			put_u64(o, ev->nr);
+			put_c(o, '"');
+		}
+		put_s(o, ",\"args\":[");
+		n = shown_args(d);
+		for (int i = 0; i < n; i++) {
+			if (i)
+				put_c(o, ',');
+			put_json_arg(d, i);
+		}
+		put_s(o, "],\"ret\":");
+		if (ev->flags & TRACE_EV_NORETURN)
+			put_s(o, "null");
+		else
+			put_i64(o, is_err(ev->ret) ? -1 : ev->ret);
+		put_s(o, ",\"errno\":");
+		if (is_err(ev->ret) && !(ev->flags & TRACE_EV_NORETURN)) {
+			const char *en = ctw_trace_errno_name((int)-ev->ret);
+
+			if (en)
+				put_json_str(o, en, strlen(en));
+			else
+				put_u64(o, -ev->ret);
+		} else {
+			put_s(o, "null");
+		}
+		put_s(o, ",\"duration_ns\":");
+		put_u64(o, ev->duration_ns);
 	}
-	ctw_outbuf_puts(o, ",\"duration_ns\":");
-	put_u64(o, ev->duration_ns);
-	ctw_outbuf_puts(o, ",\"ts_ns\":");
+	put_s(o, ",\"ts_ns\":");
 	put_u64(o, ev->ts_ns);
-	ctw_outbuf_puts(o, "}\n");
+	put_n(o, "}\n", 2);
 }
 
 void ctw_trace_format_event(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
 			    const struct ctw_trace_event *ev, const void *payload,
 			    const char *container)
 {
-	const struct ctw_sysinfo *si = ctw_trace_sysinfo(ev->nr);
-	struct items ix;
-	int n;
+	struct dctx d;
+	size_t line_start;
 
-	index_items(&ix, payload, ev->payload_len);
+	/* not d = {...}: the item array needs no zeroing, nitems says */
+	d.o = o;
+	d.f = f;
+	d.ev = ev;
+	d.si = ev->nr >= 0 ? ctw_trace_sysinfo(ev->nr) : NULL;
+	index_items(&d, payload, ev->payload_len);
+	ctw_outbuf_reserve(o, LINE_MAX_BYTES);
 	if (f->json) {
-		format_json(o, f, ev, &ix, si, container);
+		format_json(&d, container);
 		return;
 	}
-	if (f->timestamps)
-		put_timestamp(o, f, ev->ts_ns);
-	putc_(o, '[');
-	ctw_outbuf_puts(o, container);
-	ctw_outbuf_putn(o, "] ", 2);
-	put_u64(o, ev->tid);
-	putc_(o, ' ');
-	if (si && si->name[0]) {
-		ctw_outbuf_puts(o, si->name);
-	} else {
-		ctw_outbuf_puts(o, "syscall_");
-		put_u64(o, ev->nr);
-	}
-	putc_(o, '(');
-	n = si ? shown_args(si, ev) : 0;
-	for (int i = 0; i < n; i++) {
-		if (i)
-			ctw_outbuf_putn(o, ", ", 2);
-		put_arg(o, f, ev, &ix, i, si->kind[i]);
-	}
-	ctw_outbuf_putn(o, ") = ", 4);
-	if (ev->flags & TRACE_EV_NORETURN)
-		putc_(o, '?');
+	line_start = o->len;
+	put_prefix(&d, container);
+	if (ev->nr == TRACE_NR_SIGNAL)
+		format_signal(&d);
+	else if (ev->nr == TRACE_NR_EXIT)
+		format_exit(&d);
 	else
-		ctw_trace_format_ret(o, ev->nr, ev->ret);
-	if (f->durations && !(ev->flags & TRACE_EV_NORETURN)) {
-		ctw_outbuf_putn(o, " <", 2);
-		put_duration(o, ev->duration_ns);
-		putc_(o, '>');
-	}
-	putc_(o, '\n');
+		format_syscall(&d, line_start);
+	put_c(o, '\n');
 }

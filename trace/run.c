@@ -14,69 +14,35 @@
 struct ctw_trace_run {
 	struct ctw_trace *t;
 	char name[128];
-	int fd;	      /* --trace-output, or -1 */
-	char *filter; /* strings the session's options point to */
-	char *profile;
+	int fd;	     /* --trace-output, or -1 */
+	char *words; /* OPTIONS, split in place: args points into it */
+	char **argv;
+	struct ctw_trace_args args;
 };
 
-/* Parse trace options out of one string of words ("-c -e trace=%file -T");
- * -e and --seccomp-profile values are copied into r.  Getopt is not used:
- * the caller may still be inside its own getopt loop. */
-static int parse_opt_string(const char *s, struct ctw_trace_opts *o, struct ctw_trace_run *r,
-			    struct ctw_err *err)
+/* Parse trace options out of one string of words ("-c -e trace=%file -T"). */
+static int parse_opt_string(struct ctw_trace_run *r, const char *s, struct ctw_err *err)
 {
-	_cleanup_free_ char *copy = xstrdup(s ? s : "");
 	char *save = NULL;
-	uint64_t v;
+	int argc = 0, rc;
 
-	for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
-		char *arg = NULL;
-
-		if (!strcmp(w, "-e") || !strcmp(w, "-s") || !strcmp(w, "--seccomp-profile") ||
-		    !strcmp(w, "--buffer-size")) {
-			arg = strtok_r(NULL, " \t", &save);
-			if (!arg)
-				return ctw_err_setx(err, EINVAL, "%s needs a value", w);
-		}
-		if (!strcmp(w, "-e")) {
-			if (strchr(arg, '=') && !ctw_str_has_prefix(arg, "trace="))
-				return ctw_err_setx(err, EINVAL, "only -e trace=... is supported");
-			free(r->filter);
-			o->filter = r->filter = xstrdup(arg);
-		} else if (!strcmp(w, "-s")) {
-			if (ctw_parse_u64(arg, 0, 1u << 20, &v) < 0)
-				return ctw_err_setx(err, EINVAL, "bad string size '%s'", arg);
-			o->strsize = v ? (unsigned)v : 1;
-		} else if (!strcmp(w, "--seccomp-profile")) {
-			free(r->profile);
-			o->seccomp_profile = r->profile = xstrdup(arg);
-		} else if (!strcmp(w, "--buffer-size")) {
-			if (ctw_parse_bytes(arg, &v) < 0 || v < 4096 || (v & (v - 1)))
-				return ctw_err_setx(err, EINVAL,
-						    "--buffer-size must be a power of two >= 4k");
-			o->ringbuf_bytes = v;
-		} else if (!strcmp(w, "-c")) {
-			o->summary = true;
-		} else if (!strcmp(w, "-C")) {
-			o->summary_too = true;
-		} else if (!strcmp(w, "-T")) {
-			o->durations = true;
-		} else if (!strcmp(w, "-t")) {
-			o->timestamps = 1;
-		} else if (!strcmp(w, "-tt")) {
-			o->timestamps = 2;
-		} else if (!strcmp(w, "-Z") || !strcmp(w, "--failed")) {
-			o->failed_only = true;
-		} else if (!strcmp(w, "--json")) {
-			o->json = true;
-		} else if (!strcmp(w, "--stats")) {
-			o->report_stats = true;
-		} else {
-			return ctw_err_setx(err, EINVAL, "unknown trace option '%s'", w);
-		}
-	}
-	if (o->summary && o->summary_too)
-		o->summary = false;
+	r->words = xstrdup(s ? s : "");
+	r->argv = xcalloc(strlen(r->words) / 2 + 2, sizeof(*r->argv));
+	for (char *w = strtok_r(r->words, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		r->argv[argc++] = w;
+	rc = ctw_trace_parse_args(&r->args, argc, r->argv, err);
+	if (rc < 0)
+		return rc;
+	if (rc < argc || r->args.dashdash)
+		return ctw_err_setx(err, EINVAL, "unexpected '%s' in the trace options",
+				    r->args.dashdash ? "--" : r->argv[rc]);
+	if (r->args.npids || r->args.all || r->args.name || r->args.from_exec || r->args.replay ||
+	    r->args.k8s_namespace || r->args.pod)
+		return ctw_err_setx(err, EINVAL,
+				    "-p, --all, --name, -n, --pod, --from-exec and --replay are "
+				    "not for run --trace");
+	if (r->args.out_path)
+		return ctw_err_setx(err, EINVAL, "-o is --trace-output FILE here");
 	return 0;
 }
 
@@ -85,31 +51,40 @@ static void run_free(struct ctw_trace_run *r)
 	ctw_trace_free(r->t);
 	if (r->fd >= 0)
 		close(r->fd);
-	free(r->filter);
-	free(r->profile);
+	ctw_trace_args_fini(&r->args);
+	free(r->argv);
+	free(r->words);
 	free(r);
 }
 
 struct ctw_trace_run *ctw_trace_run_begin(const char *spec, const char *output, const char *name,
 					  struct ctw_err *err)
 {
-	struct ctw_trace_opts o = {.out_fd = STDERR_FILENO};
 	struct ctw_trace_run *r = xcalloc(1, sizeof(*r));
+	struct ctw_trace_opts *o = &r->args.o;
 	int rc;
 
 	r->fd = -1;
-	if (parse_opt_string(spec, &o, r, err) < 0)
+	ctw_trace_args_init(&r->args);
+	if (parse_opt_string(r, spec, err) < 0)
 		goto out_free;
+	/* -ff writes OUTPUT.PID files */
+	r->args.out_path = output;
+	if (ctw_trace_args_finish(&r->args, err) < 0)
+		goto out_free;
+	o->out_fd = STDERR_FILENO;
+	/* as strace of the command: from its first execve on */
+	o->follow_exec = !r->args.with_init;
 	ctw_strlcpy(r->name, name ? name : "container", sizeof(r->name));
-	if (output) {
+	if (output && !o->ff_prefix) {
 		r->fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (r->fd < 0) {
 			ctw_err_set(err, errno, "open `%s`", output);
 			goto out_free;
 		}
-		o.out_fd = r->fd;
+		o->out_fd = r->fd;
 	}
-	r->t = ctw_trace_new(&o, err);
+	r->t = ctw_trace_new(o, err);
 	if (!r->t)
 		goto out_free;
 	ctw_trace_set_default_name(r->t, r->name);

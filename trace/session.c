@@ -58,6 +58,8 @@ struct ctw_trace {
 	struct trace_bpf *skel;
 	struct ring rb;
 	struct ctw_outbuf out;
+	struct ctw_ffout *ff;  /* -ff: per-thread files instead of out */
+	struct ctw_outbuf rec; /* --record: the raw records instead of lines */
 	struct ctw_trace_fmt fmt;
 
 	struct name_ent *names;
@@ -98,6 +100,17 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (ev->cgroup_id != t->last_id)
 		lookup_name(t, ev->cgroup_id);
 	t->events++;
+	if (t->rec.buf) {
+		ctw_trace_record(&t->rec, ev, sizeof(*ev) + ev->payload_len);
+		return 0;
+	}
+	if (t->ff) {
+		ctw_trace_format_event(ctw_ffout_get(t->ff, ev->tid), &t->fmt, ev, ev + 1,
+				       t->last_name);
+		if (ev->nr == TRACE_NR_EXIT)
+			ctw_ffout_done(t->ff, ev->tid);
+		return 0;
+	}
 	ctw_trace_format_event(&t->out, &t->fmt, ev, ev + 1, t->last_name);
 	return 0;
 }
@@ -199,6 +212,8 @@ static int fill_specs(struct ctw_trace *t, const bool *sel)
 		struct ctw_trace_spec spec;
 
 		ctw_trace_syscall_spec(nr, &spec);
+		if (t->o.decode_fds)
+			ctw_trace_syscall_spec_fds(nr, &spec);
 		if (sel[nr])
 			spec.flags |= TRACE_SPEC_SELECTED;
 		if (bpf_map_update_elem(fd, &nr, &spec, BPF_ANY))
@@ -237,7 +252,13 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	t->skel->rodata->want_events = !opts->summary;
 	t->skel->rodata->want_stats = opts->summary || opts->summary_too || opts->seccomp_profile;
 	t->skel->rodata->filter_pids = opts->npids > 0;
-	t->skel->rodata->failed_only = opts->failed_only;
+	t->skel->rodata->follow_exec = opts->follow_exec;
+	/* a seccomp profile must allow what the runtime does under the
+	 * filter before the command's execve too */
+	t->skel->rodata->stats_all = opts->seccomp_profile != NULL;
+	t->skel->rodata->status_mask = opts->status ? opts->status : CTW_STATUS_ALL;
+	t->skel->rodata->sig_mask = opts->signals;
+	t->skel->rodata->want_fds = opts->decode_fds > 2 ? 2 : opts->decode_fds;
 	t->skel->rodata->buf_max = t->o.strsize < TRACE_BUF_MAX ? t->o.strsize : TRACE_BUF_MAX;
 	/* Wake the reader only once an eighth of the ring is filled; below
 	 * that it finds the records on its next POLL_MS tick. */
@@ -246,6 +267,16 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	t->skel->rodata->nr_execveat = ctw_trace_syscall_nr("execveat");
 	t->skel->rodata->nr_prctl = ctw_trace_syscall_nr("prctl");
 
+	/* only the programs this session needs: signals, exits, and the
+	 * fork hook for following the command are lines of the stream */
+	bpf_program__set_autoload(t->skel->progs.trace_fork, opts->follow_exec);
+	bpf_program__set_autoload(t->skel->progs.trace_exec, !opts->summary);
+	bpf_program__set_autoload(t->skel->progs.trace_task_exit,
+				  !opts->summary && !opts->quiet_exit);
+	bpf_program__set_autoload(t->skel->progs.trace_sig_deliver,
+				  !opts->summary && opts->signals);
+	bpf_program__set_autoload(t->skel->progs.trace_sig_generate,
+				  !opts->summary && opts->signals);
 	rc = trace_bpf__load(t->skel);
 	if (rc) {
 		ctw_err_set(err, -rc, "load BPF object trace");
@@ -277,10 +308,30 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 		goto out_free;
 	}
 	ctw_outbuf_init(&t->out, opts->out_fd, 1 << 20);
+	if (opts->ff_prefix)
+		t->ff = ctw_ffout_new(opts->ff_prefix);
+	if (opts->record_path) {
+		int fd = open(opts->record_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+		if (fd < 0) {
+			ctw_err_set(err, errno, "open `%s`", opts->record_path);
+			goto out_free;
+		}
+		ctw_outbuf_init(&t->rec, fd, 1 << 20);
+		rc = ctw_trace_record_start(&t->rec,
+					    (int64_t)ctw_realtime_ns() - (int64_t)ctw_now_ns());
+		if (rc < 0) {
+			ctw_err_set(err, -rc, "write `%s`", opts->record_path);
+			goto out_free;
+		}
+	}
 	t->fmt.strsize = t->o.strsize;
 	t->fmt.durations = opts->durations;
 	t->fmt.timestamps = opts->timestamps;
 	t->fmt.json = opts->json;
+	t->fmt.prefix = opts->ff_prefix ? CTW_PFX_NONE : opts->prefix;
+	t->fmt.show_container = opts->show_container;
+	t->fmt.decode_fds = opts->decode_fds;
 	t->fmt.realtime_off = (int64_t)ctw_realtime_ns() - (int64_t)ctw_now_ns();
 	t->start_ns = ctw_now_ns();
 	return t;
@@ -376,8 +427,13 @@ int ctw_trace_poll(struct ctw_trace *t, int timeout_ms)
 	uint64_t before = t->events;
 	int rc = ring_poll(t, timeout_ms);
 
-	if (t->events != before)
+	if (t->events != before) {
 		ctw_outbuf_flush(&t->out);
+		if (t->ff)
+			ctw_ffout_flush(t->ff);
+		if (t->rec.buf)
+			ctw_outbuf_flush(&t->rec);
+	}
 	if (rc < 0)
 		return rc;
 	return (int)(t->events - before);
@@ -565,6 +621,11 @@ static int finish_here(struct ctw_trace *t, struct ctw_err *err)
 	ctw_outbuf_flush(&t->out);
 	if (t->out.error && !rc)
 		rc = ctw_err_set(err, -t->out.error, "write trace output");
+	if (t->rec.buf && ctw_outbuf_flush(&t->rec) < 0 && !rc)
+		rc = ctw_err_set(err, -t->rec.error, "write `%s`", t->o.record_path);
+	if (t->ff && ctw_ffout_flush(t->ff) < 0 && !rc)
+		rc = ctw_err_set(err, -ctw_ffout_flush(t->ff), "write %s.PID files",
+				 t->o.ff_prefix);
 
 	lost = count_lost(t, true);
 	if (t->o.report_stats)
@@ -584,6 +645,11 @@ void ctw_trace_free(struct ctw_trace *t)
 	ring_close(&t->rb);
 	trace_bpf__destroy(t->skel);
 	ctw_outbuf_fini(&t->out);
+	ctw_ffout_free(t->ff);
+	if (t->rec.buf) {
+		ctw_outbuf_fini(&t->rec);
+		close(t->rec.fd);
+	}
 	free(t->names);
 	free(t);
 }

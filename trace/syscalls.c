@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <seccomp.h>
@@ -15,117 +16,119 @@
 #include "internal.h"
 
 /*
- * One row per syscall: argument kinds separated by spaces, then the strace
- * classes (f file, n network, p process, m memory, s signal, i ipc, d desc)
- * and 'x' when the return value is an address.  A kind may name the
- * argument that holds its length: "bufin:2" is data whose size is arg 2.
+ * One row per syscall: argument kinds separated by spaces (see kinds[]),
+ * strace's classes (f file, n network, p process, m memory, s signal,
+ * i ipc, d desc), 'r' when it returns an fd, and after a '/' the hook for calls whose shown arguments or return value
+ * depend on their arguments ("hex": the return value is an address).  A
+ * kind may name the argument that holds its length or count: "bufin:2" is
+ * data whose size is argument 2.
  */
 struct row {
 	const char *name;
 	const char *args;
-	const char *cls;
+	const char *cls; /* classes, then "/hook" */
 };
 
 static const struct row rows[] = {
 	{"read", "fd bufout size", "d"},
 	{"write", "fd bufin:2 size", "d"},
-	{"open", "path oflags omode", "fd"},
+	{"open", "path oflags omode", "fdr/open"},
 	{"close", "fd", "d"},
-	{"stat", "path ptr", "f"},
-	{"fstat", "fd ptr", "d"},
-	{"lstat", "path ptr", "f"},
-	{"poll", "ptr uint int", "d"},
+	{"stat", "path stat", "f"},
+	{"fstat", "fd stat", "d"},
+	{"lstat", "path stat", "f"},
+	{"poll", "pollfds:1 uint int", "d/poll"},
 	{"lseek", "fd long whence", "d"},
-	{"mmap", "ptr size prot mflags fd hex", "mx"},
-	{"mprotect", "hex size prot", "m"},
-	{"munmap", "hex size", "m"},
-	{"brk", "hex", "mx"},
-	{"rt_sigaction", "sig ptr ptr size", "s"},
-	{"rt_sigprocmask", "sighow ptr ptr size", "s"},
-	{"rt_sigreturn", "", "s"},
-	{"ioctl", "fd hex hex", "d"},
+	{"mmap", "ptr size prot mflags fd hex", "m/hex"},
+	{"mprotect", "ptr size prot", "m"},
+	{"munmap", "ptr size", "m"},
+	{"brk", "ptr", "m/hex"},
+	{"rt_sigaction", "sig sigact osigact size", "s"},
+	{"rt_sigprocmask", "sighow sigset:3 osigset:3 size", "s"},
+	{"rt_sigreturn", "sigframe", "s"},
+	{"ioctl", "fd ioreq ioarg", "d/ioctl"},
 	{"pread64", "fd bufout size long", "d"},
 	{"pwrite64", "fd bufin:2 size long", "d"},
-	{"readv", "fd ptr int", "d"},
-	{"writev", "fd ptr int", "d"},
+	{"readv", "fd iovout:2 int", "d"},
+	{"writev", "fd iovin:2 int", "d"},
 	{"access", "path access", "f"},
-	{"pipe", "ptr", "d"},
-	{"select", "int ptr ptr ptr ptr", "d"},
+	{"pipe", "fdpair", "d"},
+	{"select", "int fdset fdset fdset selecttv", "d/select"},
 	{"sched_yield", "", ""},
-	{"mremap", "hex size size hex hex", "mx"},
-	{"msync", "hex size int", "m"},
-	{"mincore", "hex size ptr", "m"},
-	{"madvise", "hex size int", "m"},
+	{"mremap", "ptr size size mremapflags ptr", "m/hex"},
+	{"msync", "ptr size msyncflags", "m"},
+	{"mincore", "ptr size ptr", "m"},
+	{"madvise", "ptr size madv", "m"},
 	{"shmget", "int size hex", "i"},
-	{"shmat", "int ptr hex", "imx"},
+	{"shmat", "int ptr hex", "im/hex"},
 	{"shmctl", "int int ptr", "i"},
-	{"dup", "fd", "d"},
-	{"dup2", "fd fd", "d"},
+	{"dup", "fd", "dr"},
+	{"dup2", "fd fd", "dr"},
 	{"pause", "", "s"},
-	{"nanosleep", "ptr ptr", ""},
-	{"getitimer", "int ptr", ""},
+	{"nanosleep", "ts tsrem", ""},
+	{"getitimer", "itimer ptr", ""},
 	{"alarm", "uint", ""},
-	{"setitimer", "int ptr ptr", ""},
+	{"setitimer", "itimer ptr ptr", ""},
 	{"getpid", "", ""},
-	{"sendfile", "fd fd ptr size", "dn"},
-	{"socket", "domain stype proto", "nd"},
+	{"sendfile", "fd fd loff size", "dn"},
+	{"socket", "domain stype proto", "ndr"},
 	{"connect", "fd sain:2 int", "nd"},
-	{"accept", "fd saout:2 ptr", "nd"},
+	{"accept", "fd saout:2 socklen", "ndr"},
 	{"sendto", "fd bufin:2 size msgflags sain:5 int", "nd"},
-	{"recvfrom", "fd bufout size msgflags saout:5 ptr", "nd"},
-	{"sendmsg", "fd ptr msgflags", "nd"},
-	{"recvmsg", "fd ptr msgflags", "nd"},
-	{"shutdown", "fd int", "nd"},
+	{"recvfrom", "fd bufout size msgflags saout:5 socklen", "nd"},
+	{"sendmsg", "fd msgin msgflags", "nd"},
+	{"recvmsg", "fd msgout msgflags", "nd"},
+	{"shutdown", "fd shut", "nd"},
 	{"bind", "fd sain:2 int", "nd"},
 	{"listen", "fd int", "nd"},
-	{"getsockname", "fd saout:2 ptr", "nd"},
-	{"getpeername", "fd saout:2 ptr", "nd"},
-	{"socketpair", "domain stype proto ptr", "n"},
-	{"setsockopt", "fd int int ptr int", "nd"},
-	{"getsockopt", "fd int int ptr ptr", "nd"},
-	{"clone", "clone hex hex hex hex", "p"},
+	{"getsockname", "fd saout:2 socklen", "nd"},
+	{"getpeername", "fd saout:2 socklen", "nd"},
+	{"socketpair", "domain stype proto fdpair", "n"},
+	{"setsockopt", "fd sol optname optin:4 int", "nd"},
+	{"getsockopt", "fd sol optname optout:4 socklen", "nd"},
+	{"clone", "clone ptr ptidout ptr ptr", "p/clone"},
 	{"fork", "", "p"},
 	{"vfork", "", "p"},
 	{"execve", "path argv envp", "fp"},
 	{"exit", "int", "p"},
-	{"wait4", "int ptr waitopt ptr", "p"},
+	{"wait4", "int wstatus waitopt rusage", "p"},
 	{"kill", "int sig", "s"},
-	{"uname", "ptr", ""},
+	{"uname", "uts", ""},
 	{"semget", "int int hex", "i"},
 	{"semop", "int ptr uint", "i"},
 	{"semctl", "int int int hex", "i"},
-	{"shmdt", "hex", "im"},
+	{"shmdt", "ptr", "im"},
 	{"msgget", "int hex", "i"},
 	{"msgsnd", "int ptr size hex", "i"},
 	{"msgrcv", "int ptr size long hex", "i"},
 	{"msgctl", "int int ptr", "i"},
-	{"fcntl", "fd fcntl fcntlarg", "d"},
-	{"flock", "fd int", "d"},
+	{"fcntl", "fd fcntlcmd fcntlarg", "dr/fcntl"},
+	{"flock", "fd flockop", "d"},
 	{"fsync", "fd", "d"},
 	{"fdatasync", "fd", "d"},
 	{"truncate", "path long", "f"},
 	{"ftruncate", "fd long", "d"},
-	{"getdents", "fd ptr size", "d"},
-	{"getcwd", "bufout size", "f"},
+	{"getdents", "fd dents uint", "d"},
+	{"getcwd", "pathout ulong", "f"},
 	{"chdir", "path", "f"},
 	{"fchdir", "fd", "d"},
 	{"rename", "path path", "f"},
 	{"mkdir", "path mode", "f"},
 	{"rmdir", "path", "f"},
-	{"creat", "path mode", "fd"},
+	{"creat", "path mode", "fdr"},
 	{"link", "path path", "f"},
 	{"unlink", "path", "f"},
 	{"symlink", "path path", "f"},
-	{"readlink", "path bufout size", "f"},
+	{"readlink", "path bufout ulong", "f"},
 	{"chmod", "path mode", "f"},
 	{"fchmod", "fd mode", "d"},
 	{"chown", "path int int", "f"},
 	{"fchown", "fd int int", "d"},
 	{"lchown", "path int int", "f"},
-	{"umask", "mode", ""},
-	{"gettimeofday", "ptr ptr", ""},
-	{"getrlimit", "int ptr", ""},
-	{"getrusage", "int ptr", ""},
+	{"umask", "mode", "/octal"},
+	{"gettimeofday", "tvout ptr", ""},
+	{"getrlimit", "rlimres rlimout", ""},
+	{"getrusage", "ruwho rusage", ""},
 	{"sysinfo", "ptr", ""},
 	{"times", "ptr", ""},
 	{"ptrace", "int int hex hex", ""},
@@ -145,39 +148,39 @@ static const struct row rows[] = {
 	{"getgroups", "int ptr", ""},
 	{"setgroups", "int ptr", ""},
 	{"setresuid", "int int int", ""},
-	{"getresuid", "ptr ptr ptr", ""},
+	{"getresuid", "intpout intpout intpout", ""},
 	{"setresgid", "int int int", ""},
-	{"getresgid", "ptr ptr ptr", ""},
+	{"getresgid", "intpout intpout intpout", ""},
 	{"getpgid", "int", ""},
 	{"setfsuid", "int", ""},
 	{"setfsgid", "int", ""},
 	{"getsid", "int", ""},
-	{"capget", "ptr ptr", ""},
-	{"capset", "ptr ptr", ""},
-	{"rt_sigpending", "ptr size", "s"},
-	{"rt_sigtimedwait", "ptr ptr ptr size", "s"},
-	{"rt_sigqueueinfo", "int sig ptr", "s"},
-	{"rt_sigsuspend", "ptr size", "s"},
-	{"sigaltstack", "ptr ptr", "s"},
+	{"capget", "caphdr capout", ""},
+	{"capset", "caphdr capin", ""},
+	{"rt_sigpending", "osigset:1 size", "s"},
+	{"rt_sigtimedwait", "sigset:3 ptr ts size", "s"},
+	{"rt_sigqueueinfo", "int sig siginfoin", "s"},
+	{"rt_sigsuspend", "sigset:1 size", "s"},
+	{"sigaltstack", "ssin ssout", "s"},
 	{"utime", "path ptr", "f"},
 	{"mknod", "path mode hex", "f"},
 	{"personality", "hex", ""},
 	{"statfs", "path ptr", "f"},
 	{"fstatfs", "fd ptr", "d"},
-	{"getpriority", "int int", ""},
-	{"setpriority", "int int int", ""},
+	{"getpriority", "prio int", ""},
+	{"setpriority", "prio int int", ""},
 	{"sched_setparam", "int ptr", ""},
 	{"sched_getparam", "int ptr", ""},
 	{"sched_setscheduler", "int int ptr", ""},
 	{"sched_getscheduler", "int", ""},
-	{"mlock", "hex size", "m"},
-	{"munlock", "hex size", "m"},
+	{"mlock", "ptr size", "m"},
+	{"munlock", "ptr size", "m"},
 	{"mlockall", "hex", "m"},
 	{"munlockall", "", "m"},
 	{"pivot_root", "path path", "f"},
-	{"prctl", "int hex hex hex hex", ""},
-	{"arch_prctl", "hex hex", ""},
-	{"setrlimit", "int ptr", ""},
+	{"prctl", "prctlop prctlarg1 prctlarg prctlarg prctlarg", "/prctl"},
+	{"arch_prctl", "archprctl hex", ""},
+	{"setrlimit", "rlimres rlimin", ""},
 	{"chroot", "path", "f"},
 	{"sync", "", ""},
 	{"acct", "path", "f"},
@@ -194,9 +197,9 @@ static const struct row rows[] = {
 	{"quotactl", "hex path int ptr", "f"},
 	{"gettid", "", ""},
 	{"readahead", "fd long size", "d"},
-	{"setxattr", "path str ptr size hex", "f"},
-	{"lsetxattr", "path str ptr size hex", "f"},
-	{"fsetxattr", "fd str ptr size hex", "d"},
+	{"setxattr", "path str ptr size xattrflags", "f"},
+	{"lsetxattr", "path str ptr size xattrflags", "f"},
+	{"fsetxattr", "fd str ptr size xattrflags", "d"},
 	{"getxattr", "path str ptr size", "f"},
 	{"lgetxattr", "path str ptr size", "f"},
 	{"fgetxattr", "fd str ptr size", "d"},
@@ -208,7 +211,7 @@ static const struct row rows[] = {
 	{"fremovexattr", "fd str", "d"},
 	{"tkill", "int sig", "s"},
 	{"time", "ptr", ""},
-	{"futex", "hex int int ptr hex int", ""},
+	{"futex", "futex int int futexts ptr hex", "/futex"},
 	{"sched_setaffinity", "int size ptr", ""},
 	{"sched_getaffinity", "int size ptr", ""},
 	{"io_setup", "uint ptr", "m"},
@@ -216,195 +219,344 @@ static const struct row rows[] = {
 	{"io_getevents", "hex long long ptr ptr", ""},
 	{"io_submit", "hex long ptr", ""},
 	{"io_cancel", "hex ptr ptr", ""},
-	{"epoll_create", "int", "d"},
-	{"getdents64", "fd ptr size", "d"},
+	{"epoll_create", "int", "dr"},
+	{"getdents64", "fd dents uint", "d"},
 	{"set_tid_address", "ptr", ""},
 	{"restart_syscall", "", ""},
 	{"semtimedop", "int ptr uint ptr", "i"},
 	{"fadvise64", "fd long long int", "d"},
-	{"timer_create", "int ptr ptr", ""},
-	{"timer_settime", "int int ptr ptr", ""},
+	{"timer_create", "clock ptr ptr", ""},
+	{"timer_settime", "int timerflags ptr ptr", ""},
 	{"timer_gettime", "int ptr", ""},
 	{"timer_getoverrun", "int", ""},
 	{"timer_delete", "int", ""},
-	{"clock_settime", "int ptr", ""},
-	{"clock_gettime", "int ptr", ""},
-	{"clock_getres", "int ptr", ""},
-	{"clock_nanosleep", "int int ptr ptr", ""},
+	{"clock_settime", "clock ts", ""},
+	{"clock_gettime", "clock tsout", ""},
+	{"clock_getres", "clock tsout", ""},
+	{"clock_nanosleep", "clock timerflags ts tsrem", ""},
 	{"exit_group", "int", "p"},
-	{"epoll_wait", "fd ptr int int", "d"},
-	{"epoll_ctl", "fd int fd ptr", "d"},
+	{"epoll_wait", "fd epevs int int", "d"},
+	{"epoll_ctl", "fd epop fd epev", "d"},
 	{"tgkill", "int int sig", "s"},
 	{"utimes", "path ptr", "f"},
-	{"mbind", "hex size int ptr size hex", "m"},
+	{"mbind", "ptr size int ptr size hex", "m"},
 	{"set_mempolicy", "int ptr size", "m"},
 	{"get_mempolicy", "ptr ptr size hex hex", "m"},
-	{"mq_open", "str oflags omode ptr", "d"},
+	{"mq_open", "str oflags omode ptr", "dr/open"},
 	{"mq_unlink", "str", ""},
-	{"waitid", "int int ptr waitopt ptr", "p"},
+	{"waitid", "idtype int siginfoout waitopt rusage", "p"},
 	{"add_key", "str str ptr size int", ""},
 	{"request_key", "str str str int", ""},
 	{"keyctl", "int hex hex hex hex", ""},
 	{"ioprio_set", "int int int", ""},
 	{"ioprio_get", "int int", ""},
-	{"inotify_init", "", "d"},
+	{"inotify_init", "", "dr"},
 	{"inotify_add_watch", "fd path hex", "df"},
 	{"inotify_rm_watch", "fd int", "d"},
 	{"migrate_pages", "int size ptr ptr", "m"},
-	{"openat", "dfd path oflags omode", "fd"},
+	{"openat", "dfd path oflags omode", "fdr/open"},
 	{"mkdirat", "dfd path mode", "fd"},
 	{"mknodat", "dfd path mode hex", "fd"},
 	{"fchownat", "dfd path int int atflags", "fd"},
 	{"futimesat", "dfd path ptr", "fd"},
-	{"newfstatat", "dfd path ptr atflags", "fd"},
+	{"newfstatat", "dfd path stat atflags", "fd"},
 	{"unlinkat", "dfd path atflags", "fd"},
 	{"renameat", "dfd path dfd path", "fd"},
 	{"linkat", "dfd path dfd path atflags", "fd"},
 	{"symlinkat", "path dfd path", "fd"},
-	{"readlinkat", "dfd path bufout size", "fd"},
+	{"readlinkat", "dfd path bufout ulong", "fd"},
 	{"fchmodat", "dfd path mode", "fd"},
 	{"faccessat", "dfd path access", "fd"},
-	{"pselect6", "int ptr ptr ptr ptr ptr", "d"},
-	{"ppoll", "ptr uint ptr ptr size", "d"},
-	{"unshare", "clone", "p"},
+	{"pselect6", "int fdset fdset fdset pselectts pselectsig", "d/select"},
+	{"ppoll", "pollfds:1 uint ppollts sigset:4 size", "d/poll"},
+	{"unshare", "cloneflags", "p"},
 	{"set_robust_list", "ptr size", ""},
 	{"get_robust_list", "int ptr ptr", ""},
-	{"splice", "fd ptr fd ptr size hex", "d"},
+	{"splice", "fd loff fd loff size hex", "d"},
 	{"tee", "fd fd size hex", "d"},
 	{"sync_file_range", "fd long long hex", "d"},
-	{"vmsplice", "fd ptr size hex", "d"},
+	{"vmsplice", "fd iovin:2 ulong hex", "d"},
 	{"move_pages", "int size ptr ptr ptr hex", "m"},
 	{"utimensat", "dfd path ptr atflags", "fd"},
-	{"epoll_pwait", "fd ptr int int ptr size", "d"},
-	{"signalfd", "fd ptr size", "ds"},
-	{"timerfd_create", "int hex", "d"},
-	{"eventfd", "uint", "d"},
+	{"epoll_pwait", "fd epevs int int sigset:5 size", "d"},
+	{"signalfd", "fd sigset:2 size", "dsr"},
+	{"timerfd_create", "clock hex", "dr"},
+	{"eventfd", "uint", "dr"},
 	{"fallocate", "fd int long long", "d"},
 	{"timerfd_settime", "fd hex ptr ptr", "d"},
 	{"timerfd_gettime", "fd ptr", "d"},
-	{"accept4", "fd saout:2 ptr sockflags", "nd"},
-	{"signalfd4", "fd ptr size fdflags", "ds"},
-	{"eventfd2", "uint fdflags", "d"},
-	{"epoll_create1", "fdflags", "d"},
-	{"dup3", "fd fd fdflags", "d"},
-	{"pipe2", "ptr fdflags", "d"},
-	{"inotify_init1", "fdflags", "d"},
-	{"preadv", "fd ptr int long", "d"},
-	{"pwritev", "fd ptr int long", "d"},
-	{"rt_tgsigqueueinfo", "int int sig ptr", "ps"},
-	{"perf_event_open", "ptr int int fd hex", "d"},
+	{"accept4", "fd saout:2 socklen sockflags", "ndr"},
+	{"signalfd4", "fd sigset:2 size fdflags", "dsr"},
+	{"eventfd2", "uint fdflags", "dr"},
+	{"epoll_create1", "epflags", "dr"},
+	{"dup3", "fd fd fdflags", "dr"},
+	{"pipe2", "fdpair fdflags", "d"},
+	{"inotify_init1", "fdflags", "dr"},
+	{"preadv", "fd iovout:2 int long", "d"},
+	{"pwritev", "fd iovin:2 int long", "d"},
+	{"rt_tgsigqueueinfo", "int int sig siginfoin", "ps"},
+	{"perf_event_open", "ptr int int fd hex", "dr"},
 	{"recvmmsg", "fd ptr uint msgflags ptr", "nd"},
-	{"fanotify_init", "hex hex", "d"},
+	{"fanotify_init", "hex hex", "dr"},
 	{"fanotify_mark", "fd hex hex dfd path", "fd"},
-	{"prlimit64", "int int ptr ptr", ""},
+	{"prlimit64", "int rlimres rlimin rlimout", ""},
 	{"name_to_handle_at", "dfd path ptr ptr atflags", "fd"},
-	{"open_by_handle_at", "fd ptr oflags", "d"},
-	{"clock_adjtime", "int ptr", ""},
+	{"open_by_handle_at", "fd ptr oflags", "dr"},
+	{"clock_adjtime", "clock ptr", ""},
 	{"syncfs", "fd", "d"},
 	{"sendmmsg", "fd ptr uint msgflags", "nd"},
-	{"setns", "fd clone", "d"},
-	{"getcpu", "ptr ptr ptr", ""},
+	{"setns", "fd cloneflags", "d"},
+	{"getcpu", "intpout intpout ptr", ""},
 	{"process_vm_readv", "int ptr ulong ptr ulong hex", ""},
 	{"process_vm_writev", "int ptr ulong ptr ulong hex", ""},
 	{"kcmp", "int int int hex hex", ""},
 	{"finit_module", "fd str hex", "d"},
 	{"sched_setattr", "int ptr hex", ""},
 	{"sched_getattr", "int ptr uint hex", ""},
-	{"renameat2", "dfd path dfd path hex", "fd"},
+	{"renameat2", "dfd path dfd path renameflags", "fd"},
 	{"seccomp", "int hex ptr", ""},
-	{"getrandom", "bufout size hex", ""},
-	{"memfd_create", "str hex", "d"},
+	{"getrandom", "randout ulong grnd", ""},
+	{"memfd_create", "str hex", "dr"},
 	{"kexec_file_load", "fd fd ulong str hex", "d"},
 	{"bpf", "int ptr uint", "d"},
-	{"execveat", "dfd path argv envp atflags", "fdp"},
-	{"userfaultfd", "fdflags", "d"},
+	{"execveat", "dfd path argv envp execatflags", "fdp"},
+	{"userfaultfd", "fdflags", "dr"},
 	{"membarrier", "int hex int", ""},
-	{"mlock2", "hex size hex", "m"},
-	{"copy_file_range", "fd ptr fd ptr size hex", "d"},
-	{"preadv2", "fd ptr int long hex", "d"},
-	{"pwritev2", "fd ptr int long hex", "d"},
-	{"pkey_mprotect", "hex size prot int", "m"},
+	{"mlock2", "ptr size mlockflags", "m"},
+	{"copy_file_range", "fd loff fd loff size hex", "d"},
+	{"preadv2", "fd iovout:2 int long hex", "d"},
+	{"pwritev2", "fd iovin:2 int long hex", "d"},
+	{"pkey_mprotect", "ptr size prot int", "m"},
 	{"pkey_alloc", "hex hex", ""},
 	{"pkey_free", "int", ""},
-	{"statx", "dfd path atflags hex ptr", "fd"},
+	{"statx", "dfd path statxflags statxmask statx", "fd"},
 	{"io_pgetevents", "hex long long ptr ptr ptr", ""},
-	{"rseq", "ptr uint hex hex", ""},
-	{"pidfd_send_signal", "fd sig ptr hex", "ds"},
-	{"io_uring_setup", "uint ptr", "d"},
+	{"rseq", "ptr hex int hex", ""},
+	{"pidfd_send_signal", "fd sig siginfoin hex", "ds"},
+	{"io_uring_setup", "uint ptr", "dr"},
 	{"io_uring_enter", "fd uint uint hex ptr size", "d"},
 	{"io_uring_register", "fd uint ptr uint", "d"},
-	{"open_tree", "dfd path hex", "fd"},
+	{"open_tree", "dfd path hex", "fdr"},
 	{"move_mount", "dfd path dfd path hex", "fd"},
-	{"fsopen", "str hex", "d"},
+	{"fsopen", "str hex", "dr"},
 	{"fsconfig", "fd uint str ptr int", "d"},
-	{"fsmount", "fd hex hex", "d"},
-	{"fspick", "dfd path hex", "fd"},
-	{"pidfd_open", "int hex", "d"},
-	{"clone3", "ptr size", "p"},
+	{"fsmount", "fd hex hex", "dr"},
+	{"fspick", "dfd path hex", "fdr"},
+	{"pidfd_open", "int hex", "dr"},
+	{"clone3", "clone3 ulong", "p"},
 	{"close_range", "fd fd hex", "d"},
-	{"openat2", "dfd path ptr size", "fd"},
-	{"pidfd_getfd", "fd fd hex", "d"},
+	{"openat2", "dfd path ptr size", "fdr"},
+	{"pidfd_getfd", "fd fd hex", "dr"},
 	{"faccessat2", "dfd path access atflags", "fd"},
-	{"process_madvise", "fd ptr size int hex", "d"},
-	{"epoll_pwait2", "fd ptr int ptr ptr size", "d"},
+	{"process_madvise", "fd ptr size madv hex", "d"},
+	{"epoll_pwait2", "fd epevs int ptr sigset:5 size", "d"},
 	{"mount_setattr", "dfd path atflags ptr size", "fd"},
-	{"landlock_create_ruleset", "ptr size hex", "d"},
+	{"landlock_create_ruleset", "ptr size hex", "dr"},
 	{"landlock_add_rule", "fd int ptr hex", "d"},
 	{"landlock_restrict_self", "fd hex", "d"},
-	{"memfd_secret", "hex", "d"},
+	{"memfd_secret", "hex", "dr"},
 	{"process_mrelease", "fd hex", "d"},
-	{"futex_waitv", "ptr uint hex ptr int", ""},
-	{"set_mempolicy_home_node", "hex size ulong hex", "m"},
+	{"futex_waitv", "ptr uint hex ptr clock", ""},
+	{"set_mempolicy_home_node", "ptr size ulong hex", "m"},
 	{"cachestat", "fd ptr ptr hex", "d"},
 	{"fchmodat2", "dfd path mode atflags", "fd"},
 };
 
-static const struct {
+/* Where a kind's ":N" points: the value of argument N, or the int it
+ * points to. */
+enum { LEN_FIXED, LEN_PARAM, LEN_PARAM_DEREF };
+
+#define CAP(c, w, l, e, m) .cap = TRACE_CAP_##c, .when = (w), .len = (l), .elem = (e), .max = (m)
+#define AT_IN TRACE_AT_ENTER
+#define AT_OUT TRACE_AT_EXIT
+#define AT_ERR TRACE_AT_ERROR
+#define NONE TRACE_LEN_NONE
+#define RET TRACE_LEN_RET
+
+static const struct kind {
 	const char *tok;
-	enum ctw_argk kind;
-	uint8_t cap; /* enum trace_cap */
+	ctw_argfn fn;
+	uint8_t cap, when, len, lenmode, flags;
+	uint16_t elem, max;
 } kinds[] = {
-	{"int", K_INT, 0},
-	{"long", K_LONG, 0},
-	{"uint", K_UINT, 0},
-	{"ulong", K_ULONG, 0},
-	{"size", K_ULONG, 0},
-	{"hex", K_HEX, 0},
-	{"ptr", K_PTR, 0},
-	{"fd", K_FD, 0},
-	{"dfd", K_DFD, 0},
-	{"path", K_PATH, TRACE_CAP_STR},
-	{"str", K_STR, TRACE_CAP_STR},
-	{"argv", K_ARGV, TRACE_CAP_ARGV},
-	{"envp", K_PTR, 0},
-	{"oflags", K_OFLAGS, 0},
-	{"omode", K_OMODE, 0},
-	{"mode", K_MODE, 0},
-	{"atflags", K_ATFLAGS, 0},
-	{"prot", K_PROT, 0},
-	{"mflags", K_MFLAGS, 0},
-	{"domain", K_DOMAIN, 0},
-	{"stype", K_STYPE, 0},
-	{"proto", K_PROTO, 0},
-	{"sig", K_SIG, 0},
-	{"sighow", K_SIGHOW, 0},
-	{"clone", K_CLONE, 0},
-	{"access", K_ACCESS, 0},
-	{"fcntl", K_FCNTL, 0},
-	{"fcntlarg", K_FCNTLARG, 0},
-	{"msgflags", K_MSGF, 0},
-	{"waitopt", K_WAITOPT, 0},
-	{"whence", K_WHENCE, 0},
-	{"sockflags", K_SOCKF, 0},
-	{"fdflags", K_FDFLAGS, 0},
-	{"bufin", K_BUFIN, TRACE_CAP_BUF_IN},
-	{"bufout", K_BUFOUT, TRACE_CAP_BUF_OUT},
-	{"sain", K_SAIN, TRACE_CAP_SOCKADDR_IN},
-	{"saout", K_SAOUT, TRACE_CAP_SOCKADDR_OUT},
+	{.tok = "int", .fn = arg_int},
+	{.tok = "long", .fn = arg_long},
+	{.tok = "uint", .fn = arg_uint},
+	{.tok = "ulong", .fn = arg_ulong},
+	{.tok = "size", .fn = arg_ulong},
+	{.tok = "hex", .fn = arg_hex},
+	{.tok = "ptr", .fn = arg_ptr},
+	{.tok = "fd", .fn = arg_fd},
+	{.tok = "dfd", .fn = arg_dfd},
+	{.tok = "mode", .fn = arg_octal},
+	{.tok = "omode", .fn = arg_octal},
+	{.tok = "path", .fn = arg_path, CAP(STR, AT_IN, NONE, 0, 0)},
+	{.tok = "str", .fn = arg_str, CAP(STR, AT_IN, NONE, 0, 0)},
+	{.tok = "argv", .fn = arg_argv, CAP(ARGV, AT_IN, NONE, 0, 0)},
+	{.tok = "envp", .fn = arg_envp, CAP(PTRCOUNT, AT_ERR, NONE, 0, 0)},
+	{.tok = "execatflags", .fn = arg_execveat_flags},
+	{.tok = "bufin",
+	 .fn = arg_bufin,
+	 CAP(MEM, AT_IN, 0, 1, TRACE_BUF_MAX),
+	 .lenmode = LEN_PARAM,
+	 .flags = TRACE_ARG_DATA},
+	{.tok = "bufout",
+	 .fn = arg_bufout,
+	 CAP(MEM, AT_OUT, RET, 1, TRACE_BUF_MAX),
+	 .lenmode = LEN_FIXED,
+	 .flags = TRACE_ARG_DATA},
+	{.tok = "randout",
+	 .fn = arg_bufout_hex,
+	 CAP(MEM, AT_OUT, RET, 1, TRACE_BUF_MAX),
+	 .lenmode = LEN_FIXED,
+	 .flags = TRACE_ARG_DATA},
+	{.tok = "pathout", .fn = arg_pathout, CAP(MEM, AT_OUT, RET, 1, TRACE_STR_MAX)},
+	{.tok = "intpout", .fn = arg_intp_out, CAP(MEM, AT_OUT, NONE, 0, 4)},
+	{.tok = "socklen", .fn = arg_socklen, CAP(MEM, AT_IN | AT_OUT, NONE, 0, 4)},
+	{.tok = "fdpair", .fn = arg_fdpair, CAP(MEM, AT_OUT, NONE, 0, 8)},
+	{.tok = "loff", .fn = arg_loff, CAP(MEM, AT_IN | AT_OUT, NONE, 0, 8)},
+	/* files */
+	{.tok = "oflags", .fn = arg_oflags},
+	{.tok = "atflags", .fn = arg_atflags},
+	{.tok = "access", .fn = arg_access},
+	{.tok = "whence", .fn = arg_whence},
+	{.tok = "fdflags", .fn = arg_fdflags},
+	{.tok = "flockop", .fn = arg_flock_how},
+	{.tok = "renameflags", .fn = arg_renameat2_flags},
+	{.tok = "xattrflags", .fn = arg_xattr_flags},
+	{.tok = "stat", .fn = arg_stat, CAP(MEM, AT_OUT, NONE, 0, 144)},
+	{.tok = "statx", .fn = arg_statx, CAP(MEM, AT_OUT, NONE, 0, 144)},
+	{.tok = "statxflags", .fn = arg_statx_flags},
+	{.tok = "statxmask", .fn = arg_statx_mask},
+	{.tok = "dents", .fn = arg_dents, CAP(DENTS, AT_OUT, NONE, 0, 0)},
+	{.tok = "fcntlcmd", .fn = arg_fcntl_cmd},
+	{.tok = "fcntlarg", .fn = arg_fcntl_arg, CAP(MEM, AT_IN | AT_OUT, NONE, 0, 32)},
+	/* memory */
+	{.tok = "prot", .fn = arg_prot},
+	{.tok = "mflags", .fn = arg_mflags},
+	{.tok = "madv", .fn = arg_madvise},
+	{.tok = "mremapflags", .fn = arg_mremap_flags},
+	{.tok = "msyncflags", .fn = arg_msync_flags},
+	{.tok = "mlockflags", .fn = arg_mlock_flags},
+	/* signals */
+	{.tok = "sig", .fn = arg_sig},
+	{.tok = "sighow", .fn = arg_sighow},
+	{.tok = "sigact", .fn = arg_sigact, CAP(MEM, AT_IN, NONE, 0, 32)},
+	{.tok = "osigact", .fn = arg_sigact_out, CAP(MEM, AT_OUT, NONE, 0, 32)},
+	{.tok = "sigset", .fn = arg_sigset, CAP(MEM, AT_IN, 0, 1, 8), .lenmode = LEN_PARAM},
+	{.tok = "osigset", .fn = arg_sigset_out, CAP(MEM, AT_OUT, 0, 1, 8), .lenmode = LEN_PARAM},
+	{.tok = "sigframe", .fn = arg_sigframe, CAP(SIGFRAME, AT_IN, NONE, 0, 8)},
+	{.tok = "ssin", .fn = arg_sigaltstack, CAP(MEM, AT_IN, NONE, 0, 24)},
+	{.tok = "ssout", .fn = arg_sigaltstack_out, CAP(MEM, AT_OUT, NONE, 0, 24)},
+	{.tok = "siginfoin", .fn = arg_siginfo_in, CAP(MEM, AT_IN, NONE, 0, TRACE_SIGINFO_SIZE)},
+	/* processes */
+	{.tok = "clone", .fn = arg_clone},
+	{.tok = "ptidout", .fn = arg_ptr, CAP(MEM, AT_OUT, NONE, 0, 4)},
+	{.tok = "clone3",
+	 .fn = arg_clone3,
+	 CAP(CLONE3, AT_IN | AT_OUT, 1, 1, 88),
+	 .lenmode = LEN_FIXED},
+	{.tok = "cloneflags", .fn = arg_clone_flags},
+	{.tok = "wstatus", .fn = arg_wstatus, CAP(MEM, AT_OUT, NONE, 0, 4)},
+	{.tok = "waitopt", .fn = arg_waitopt},
+	{.tok = "rusage", .fn = arg_rusage, CAP(MEM, AT_OUT, NONE, 0, 32)},
+	{.tok = "idtype", .fn = arg_idtype},
+	{.tok = "siginfoout", .fn = arg_siginfo_out, CAP(MEM, AT_OUT, NONE, 0, TRACE_SIGINFO_SIZE)},
+	{.tok = "rlimres", .fn = arg_rlimit_res},
+	{.tok = "rlimin", .fn = arg_rlimit, CAP(MEM, AT_IN, NONE, 0, 16)},
+	{.tok = "rlimout", .fn = arg_rlimit_out, CAP(MEM, AT_OUT, NONE, 0, 16)},
+	{.tok = "uts", .fn = arg_utsname, CAP(MEM, AT_OUT, NONE, 0, 130)},
+	{.tok = "prctlop", .fn = arg_prctl_op},
+	{.tok = "prctlarg1", .fn = arg_prctl_arg, CAP(PRCTL, AT_IN | AT_OUT, NONE, 0, 0)},
+	{.tok = "prctlarg", .fn = arg_prctl_arg},
+	{.tok = "archprctl", .fn = arg_arch_prctl},
+	{.tok = "caphdr", .fn = arg_caphdr, CAP(MEM, AT_IN, NONE, 0, 8)},
+	{.tok = "capin", .fn = arg_capdata, CAP(MEM, AT_IN, NONE, 0, 24)},
+	{.tok = "capout", .fn = arg_capdata_out, CAP(MEM, AT_OUT, NONE, 0, 24)},
+	{.tok = "futex", .fn = arg_futex},
+	{.tok = "futexts", .fn = arg_ptr, CAP(MEM, AT_IN, NONE, 0, 16)},
+	{.tok = "grnd", .fn = arg_grnd_flags},
+	{.tok = "prio", .fn = arg_which_prio},
+	{.tok = "ruwho", .fn = arg_rusage_who},
+	/* time */
+	{.tok = "ts", .fn = arg_timespec, CAP(MEM, AT_IN, NONE, 0, 16)},
+	{.tok = "tsout", .fn = arg_timespec_out, CAP(MEM, AT_OUT, NONE, 0, 16)},
+	{.tok = "tsrem", .fn = arg_timespec_rem, CAP(MEM, AT_ERR, NONE, 0, 16)},
+	{.tok = "tvout", .fn = arg_timeval_out, CAP(MEM, AT_OUT, NONE, 0, 16)},
+	{.tok = "clock", .fn = arg_clockid},
+	{.tok = "timerflags", .fn = arg_timer_flags},
+	{.tok = "itimer", .fn = arg_itimer_which},
+	/* I/O */
+	{.tok = "iovin", .fn = arg_iov_in, CAP(IOV, AT_IN, 0, 0, 0), .lenmode = LEN_PARAM},
+	{.tok = "iovout",
+	 .fn = arg_iov_out,
+	 CAP(IOV, AT_OUT | AT_ERR, 0, 0, 0),
+	 .lenmode = LEN_PARAM},
+	{.tok = "pollfds",
+	 .fn = arg_pollfds,
+	 CAP(MEM, AT_IN | AT_OUT, 0, 8, 256),
+	 .lenmode = LEN_PARAM},
+	{.tok = "ppollts", .fn = arg_ppoll_ts, CAP(MEM, AT_IN | AT_OUT, NONE, 0, 16)},
+	{.tok = "fdset", .fn = arg_fdset, CAP(MEM, AT_IN | AT_OUT, 0, 0, 128)},
+	{.tok = "selecttv", .fn = arg_select_tv, CAP(MEM, AT_IN | AT_OUT, NONE, 0, 16)},
+	{.tok = "pselectts", .fn = arg_pselect_ts, CAP(MEM, AT_IN | AT_OUT, NONE, 0, 16)},
+	{.tok = "pselectsig", .fn = arg_pselect_sig, CAP(MEM, AT_IN, NONE, 0, 16)},
+	{.tok = "epop", .fn = arg_epoll_op},
+	{.tok = "epev", .fn = arg_epoll_event, CAP(MEM, AT_IN, NONE, 0, 12)},
+	{.tok = "epevs", .fn = arg_epoll_events, CAP(MEM, AT_OUT, RET, 12, 192)},
+	{.tok = "epflags", .fn = arg_epoll_flags},
+	{.tok = "ioreq", .fn = arg_ioctl_req},
+	{.tok = "ioarg", .fn = arg_ioctl_arg, CAP(IOCTL, AT_IN | AT_OUT, NONE, 0, 0)},
+	/* sockets */
+	{.tok = "domain", .fn = arg_domain},
+	{.tok = "stype", .fn = arg_socktype},
+	{.tok = "proto", .fn = arg_sockproto},
+	{.tok = "sain", .fn = arg_sockaddr_in, CAP(MEM, AT_IN, 0, 1, 128), .lenmode = LEN_PARAM},
+	{.tok = "saout",
+	 .fn = arg_sockaddr_out,
+	 CAP(MEM, AT_OUT, 0, 1, 128),
+	 .lenmode = LEN_PARAM_DEREF},
+	{.tok = "msgflags", .fn = arg_msgflags},
+	{.tok = "sockflags", .fn = arg_sockflags},
+	{.tok = "msgin", .fn = arg_msghdr_in, CAP(MSGHDR, AT_IN, NONE, 0, 0)},
+	{.tok = "msgout", .fn = arg_msghdr_out, CAP(MSGHDR, AT_OUT, NONE, 0, 0)},
+	{.tok = "sol", .fn = arg_sol},
+	{.tok = "optname", .fn = arg_sockopt_name},
+	{.tok = "optin", .fn = arg_sockopt_val, CAP(MEM, AT_IN, 0, 1, 64), .lenmode = LEN_PARAM},
+	{.tok = "optout",
+	 .fn = arg_sockopt_val_out,
+	 CAP(MEM, AT_OUT, 0, 1, 64),
+	 .lenmode = LEN_PARAM_DEREF},
+	{.tok = "shut", .fn = arg_shutdown_how},
+};
+
+static const struct hook {
+	const char *name;
+	ctw_retfn ret;
+	int (*shown)(const struct dctx *d);
+	bool ret_hex;
+} hooks[] = {
+	{.name = "hex", .ret_hex = true},
+	{.name = "open", .shown = shown_open},
+	{.name = "octal", .ret = ret_octal},
+	{.name = "fcntl", .ret = ret_fcntl, .shown = shown_fcntl},
+	{.name = "prctl", .ret = ret_prctl, .shown = shown_prctl},
+	{.name = "poll", .ret = ret_poll},
+	{.name = "select", .ret = ret_select},
+	{.name = "ioctl", .shown = shown_ioctl},
+	{.name = "clone", .shown = shown_clone},
+	{.name = "futex", .shown = shown_futex},
 };
 
 static struct ctw_sysinfo table[TRACE_NR_MAX];
 static pthread_once_t table_once = PTHREAD_ONCE_INIT;
+
+/* A typo in the static table is a programming error. */
+static void table_error(const char *what, const char *row)
+{
+	fprintf(stderr, "trace: bad %s in the syscall table: %s\n", what, row);
+	abort();
+}
 
 static void parse_row(struct ctw_sysinfo *si, const struct row *r)
 {
@@ -412,7 +564,7 @@ static void parse_row(struct ctw_sysinfo *si, const struct row *r)
 	int n = 0;
 
 	si->known = true;
-	for (const char *c = r->cls; *c; c++) {
+	for (const char *c = r->cls; *c && *c != '/'; c++) {
 		switch (*c) {
 		case 'f': si->classes |= CTW_TC_FILE; break;
 		case 'n': si->classes |= CTW_TC_NETWORK; break;
@@ -421,30 +573,57 @@ static void parse_row(struct ctw_sysinfo *si, const struct row *r)
 		case 's': si->classes |= CTW_TC_SIGNAL; break;
 		case 'i': si->classes |= CTW_TC_IPC; break;
 		case 'd': si->classes |= CTW_TC_DESC; break;
-		case 'x': si->ret_hex = true; break;
+		case 'r': si->ret_fd = true; break;
+		default: table_error("class", r->name);
 		}
+	}
+	if (strchr(r->cls, '/')) {
+		const char *hook = strchr(r->cls, '/') + 1;
+		size_t h;
+
+		for (h = 0; h < ARRAY_SIZE(hooks); h++)
+			if (!strcmp(hooks[h].name, hook))
+				break;
+		if (h == ARRAY_SIZE(hooks))
+			table_error("hook", r->name);
+		si->ret = hooks[h].ret;
+		si->shown = hooks[h].shown;
+		si->ret_hex = hooks[h].ret_hex;
 	}
 	while (*p && n < TRACE_NARGS) {
 		size_t len = strcspn(p, " :");
-		size_t i;
+		struct ctw_trace_argspec *a = &si->spec.arg[n];
+		const struct kind *k = NULL;
 
-		for (i = 0; i < ARRAY_SIZE(kinds); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
 			if (strlen(kinds[i].tok) == len && !memcmp(kinds[i].tok, p, len))
-				break;
-		/* The table is static: a typo is a programming error. */
-		if (i == ARRAY_SIZE(kinds))
-			abort();
-		si->kind[n] = kinds[i].kind;
-		si->spec.kind[n] = kinds[i].cap;
-		if (kinds[i].cap == TRACE_CAP_SOCKADDR_OUT || kinds[i].cap == TRACE_CAP_BUF_OUT)
-			si->spec.flags |= TRACE_SPEC_CAP_EXIT;
-		else if (kinds[i].cap != TRACE_CAP_NONE)
+				k = &kinds[i];
+		if (!k)
+			table_error("argument kind", r->name);
+		si->fn[n] = k->fn;
+		a->cap = k->cap;
+		a->when = k->when;
+		a->len = k->len;
+		a->elem = k->elem;
+		a->max = k->max;
+		a->flags = k->flags;
+		if (k->when & TRACE_AT_ENTER)
 			si->spec.flags |= TRACE_SPEC_CAP_ENTER;
-		si->spec.lenarg[n] = 0xff;
+		if (k->when & (TRACE_AT_EXIT | TRACE_AT_ERROR))
+			si->spec.flags |= TRACE_SPEC_CAP_EXIT;
+		if (k->cap == TRACE_CAP_ARGV)
+			si->spec.flags |= TRACE_SPEC_EXEC;
 		p += len;
 		if (*p == ':') {
-			si->spec.lenarg[n] = (uint8_t)(p[1] - '0');
+			int arg = p[1] - '0';
+
+			if (k->lenmode == LEN_FIXED || arg < 0 || arg >= TRACE_NARGS)
+				table_error("length argument", r->name);
+			a->len = k->lenmode == LEN_PARAM_DEREF ? TRACE_LEN_DEREF(arg)
+							       : TRACE_LEN_ARG(arg);
 			p += 2;
+		} else if (k->lenmode != LEN_FIXED) {
+			table_error("missing length argument", r->name);
 		}
 		while (*p == ' ')
 			p++;
@@ -459,10 +638,8 @@ static void table_init(void)
 		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 
 		table[nr].nargs = TRACE_NARGS;
-		for (int i = 0; i < TRACE_NARGS; i++) {
-			table[nr].kind[i] = K_HEX;
-			table[nr].spec.lenarg[i] = 0xff;
-		}
+		for (int i = 0; i < TRACE_NARGS; i++)
+			table[nr].fn[i] = arg_hex;
 		if (!name)
 			continue;
 		ctw_strlcpy(table[nr].name, name, sizeof(table[nr].name));
@@ -521,6 +698,29 @@ void ctw_trace_syscall_spec(int nr, struct ctw_trace_spec *spec)
 	memset(spec, 0, sizeof(*spec));
 	if (si)
 		*spec = si->spec;
+}
+
+void ctw_trace_syscall_spec_fds(int nr, struct ctw_trace_spec *spec)
+{
+	const struct ctw_sysinfo *si = ctw_trace_sysinfo(nr);
+
+	if (!si)
+		return;
+	for (int i = 0; i < si->nargs; i++) {
+		struct ctw_trace_argspec *a = &spec->arg[i];
+
+		if (si->fn[i] == arg_fdpair) {
+			a->cap = TRACE_CAP_FDPAIR;
+		} else if (si->fn[i] == arg_pollfds || si->fn[i] == arg_fdset) {
+			a->flags |= TRACE_ARG_FDS;
+		} else if ((si->fn[i] == arg_fd || si->fn[i] == arg_dfd) && !a->cap) {
+			a->cap = TRACE_CAP_FD;
+			a->when = TRACE_AT_ENTER;
+			spec->flags |= TRACE_SPEC_CAP_ENTER;
+		}
+	}
+	if (si->ret_fd)
+		spec->flags |= TRACE_SPEC_RETFD;
 }
 
 static const struct {

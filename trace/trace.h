@@ -38,6 +38,8 @@ int ctw_trace_syscall_nr(const char *name);
 unsigned ctw_trace_syscall_classes(int nr);
 /* What the kernel must capture for nr (selection flag not set). */
 void ctw_trace_syscall_spec(int nr, struct ctw_trace_spec *spec);
+/* Add to spec what -y needs: what each fd argument and a returned fd is. */
+void ctw_trace_syscall_spec_fds(int nr, struct ctw_trace_spec *spec);
 
 /* Parse strace's -e trace= value ("open,read", "%file,%network", "!write",
  * "all", "none") into sel[TRACE_NR_MAX].  -EINVAL with err set on an
@@ -66,16 +68,27 @@ void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n);
 void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* How each line starts, as strace -f does it. */
+enum ctw_trace_prefix {
+	CTW_PFX_BRACKET = 0, /* "[pid  1234] " (a terminal) */
+	CTW_PFX_FILE,	     /* "1234  " (-o FILE) */
+	CTW_PFX_NONE,	     /* nothing (-ff: one file per process) */
+};
+
 struct ctw_trace_fmt {
 	unsigned strsize;     /* -s: string data shown before "..." */
 	bool durations;	      /* -T: " <0.000012>" */
 	int timestamps;	      /* 0, 1 (-t HH:MM:SS), 2 (-tt with usecs) */
 	int64_t realtime_off; /* CLOCK_REALTIME - CLOCK_MONOTONIC, for -t */
 	bool json;
+	int prefix;	     /* enum ctw_trace_prefix */
+	bool show_container; /* "[web] " first: several containers traced */
+	int decode_fds;	     /* -y: what fds are; -yy: sockets' endpoints, devices */
 };
 
-/* Format one event as a strace line or a JSON object, newline included.
- * payload points at ev->payload_len bytes of items. */
+/* Format one event (a syscall, a signal or an exit) as a strace line or a
+ * JSON object, newline included.  payload points at ev->payload_len bytes
+ * of items. */
 void ctw_trace_format_event(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
 			    const struct ctw_trace_event *ev, const void *payload,
 			    const char *container);
@@ -93,6 +106,46 @@ void ctw_trace_format_sockaddr(struct ctw_outbuf *o, const void *sa, size_t len)
 void ctw_trace_format_ret(struct ctw_outbuf *o, int nr, int64_t ret);
 /* "ENOENT", or NULL for an unknown errno. */
 const char *ctw_trace_errno_name(int err);
+/* Signal number of "SIGTERM", "TERM", "15", "SIGRTMIN+2", "SIGRT_3"; -1. */
+int ctw_trace_signal_nr(const char *name);
+
+/* --record / --replay (trace/record.c): a file of raw records. */
+int ctw_trace_record_start(struct ctw_outbuf *o, int64_t realtime_off);
+void ctw_trace_record(struct ctw_outbuf *o, const void *rec, uint32_t len);
+/* Decode a recording into lines (or JSON) as f says, to out_fd. */
+int ctw_trace_replay(const char *path, const struct ctw_trace_fmt *f, int out_fd,
+		     const char *container, struct ctw_err *err);
+
+/* ---- -e EXPR ---- */
+
+/* strace's -e status= */
+enum {
+	CTW_STATUS_SUCCESSFUL = 1 << 0,
+	CTW_STATUS_FAILED = 1 << 1,
+	CTW_STATUS_UNFINISHED = 1 << 2,
+	CTW_STATUS_ALL = 7,
+};
+
+/* strace's -e quiet= (-q, -qq) */
+enum {
+	CTW_QUIET_ATTACH = 1 << 0,
+	CTW_QUIET_EXIT = 1 << 1,
+};
+
+/* What -e trace=, signal=, status= and quiet= select, with everything
+ * selected by default. */
+struct ctw_trace_select {
+	char *filter;	  /* trace= (owned), NULL = all */
+	uint64_t signals; /* bit sig-1 */
+	unsigned status;  /* CTW_STATUS_* */
+	unsigned quiet;	  /* CTW_QUIET_* */
+};
+
+void ctw_trace_select_init(struct ctw_trace_select *s);
+void ctw_trace_select_fini(struct ctw_trace_select *s);
+/* One -e value: "trace=SET", "signal=SET", "status=SET", "quiet=SET" or a
+ * bare SET (trace=).  -EINVAL with err set on anything else. */
+int ctw_trace_parse_expr(struct ctw_trace_select *s, const char *expr, struct ctw_err *err);
 
 /* ---- summary (-c) and seccomp profile ---- */
 
@@ -106,20 +159,58 @@ int ctw_trace_write_seccomp_profile(const char *path, const bool *used, struct c
 
 struct ctw_trace_opts {
 	const char *filter;	     /* -e trace= value; NULL = everything */
+	uint64_t signals;	     /* -e signal=: bit sig-1; 0 = none */
+	unsigned status;	     /* -e status=: CTW_STATUS_*, 0 = all */
+	bool quiet_exit;	     /* --quiet=exit, -qq: no "+++ exited" lines */
+	bool follow_exec;	     /* only the first execve's process and its children */
 	bool summary;		     /* -c: counts only, no events */
 	bool summary_too;	     /* -C: events and the summary */
-	bool failed_only;	     /* --failed */
 	bool json;		     /* --json */
 	bool durations;		     /* -T */
 	int timestamps;		     /* -t / -tt */
 	unsigned strsize;	     /* -s, 0 = 32 */
 	int out_fd;		     /* where events and summary go */
+	int prefix;		     /* enum ctw_trace_prefix */
+	bool show_container;	     /* name the container on each line */
+	int decode_fds;		     /* -y, -yy */
+	const char *ff_prefix;	     /* -ff -o PREFIX: one file PREFIX.PID per process */
 	const char *seccomp_profile; /* write this file at the end */
 	const int *pids;	     /* -p: only these processes */
 	size_t npids;
-	size_t ringbuf_bytes; /* 0 = 64 MiB */
-	bool report_stats;    /* --stats: events, rate and loss on stderr */
+	size_t ringbuf_bytes;	 /* 0 = 64 MiB */
+	bool report_stats;	 /* --stats: events, rate and loss on stderr */
+	const char *record_path; /* --record: raw records to this file, no lines */
 };
+
+/* What trace's options (strace's spelling) say, from `ctrwatch trace`'s
+ * argv or `run --trace`'s words (trace/options.c). */
+struct ctw_trace_args {
+	struct ctw_trace_opts o;
+	struct ctw_trace_select sel;
+	const char *out_path; /* -o */
+	int follow_forks;     /* -f (always on), -ff: one file per process */
+	int *pids;	      /* -p, owned */
+	size_t npids;
+	bool all;		   /* --all */
+	const char *name;	   /* --name */
+	const char *k8s_namespace; /* -n/--namespace: narrows CONTAINER */
+	const char *pod;	   /* --pod: narrows CONTAINER */
+	bool with_init;		   /* --with-init: the runtime's own setup too */
+	bool from_exec;		   /* --from-exec: each process from its execve */
+	const char *replay;	   /* --replay FILE: decode a recording */
+	bool help;
+	bool dashdash; /* parsing stopped after "--" */
+};
+
+void ctw_trace_args_init(struct ctw_trace_args *a);
+void ctw_trace_args_fini(struct ctw_trace_args *a);
+/* Parse options from argv[0..argc): stops at "--" (after it, dashdash set)
+ * or at the first word that is not an option.  Returns the index of the
+ * first word not parsed, or -EINVAL with err set.  Strings in argv are
+ * referenced, not copied. */
+int ctw_trace_parse_args(struct ctw_trace_args *a, int argc, char **argv, struct ctw_err *err);
+/* Check the combination and fill a->o from the rest (out_fd aside). */
+int ctw_trace_args_finish(struct ctw_trace_args *a, struct ctw_err *err);
 
 struct ctw_trace;
 

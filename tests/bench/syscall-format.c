@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 	r[3].ev.args[0] = 3;
 	r[3].ev.args[2] = sizeof(in);
 	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
-	item(&r[3], 1, TRACE_CAP_SOCKADDR_IN, &in, sizeof(in));
+	item(&r[3], 1, TRACE_CAP_MEM, &in, sizeof(in));
 
 	ctw_outbuf_init(&o, open("/dev/null", O_WRONLY), 1 << 20);
 	clock_gettime(CLOCK_MONOTONIC, &t0);

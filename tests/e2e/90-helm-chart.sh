@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # The Helm chart, rendered and strictly checked by ../shared/tools/chart-check
 # (helm is not packaged here) for the default values and each documented
-# toggle; then the rendered DaemonSet's key fields are asserted.
+# toggle (each of agent.bindNodeIP, agent.tls, agent.basicAuth on and off);
+# then the rendered DaemonSet's key fields are asserted, and an agent started
+# with the chart's flags (as the kubelet would expand them) serves HTTPS with
+# basic auth on the node's address only.
 . "$(dirname "$0")/../lib.sh"
 
 chart="$CTW_SRC/deploy/helm/ctrwatch"
@@ -115,6 +118,117 @@ t_eq "policy: mounted as a directory (no subPath, hot reload)" '[["/etc/ctrwatch
 	"$(q "$p" '[[m["mountPath"], m.get("subPath")] for m in ctr()["volumeMounts"] if m["name"] == "policy"]')"
 t_eq "policy: agent gets --policy" '["--policy=/etc/ctrwatch/policy/policy.yaml"]' \
 	"$(q "$p" '[a for a in ctr()["args"] if a.startswith("--policy")]')"
+
+# ---- the agent's endpoint: node address, TLS, basic auth (each on and off) ----
+arg() { q "$1" "[a for a in ctr()[\"args\"] if a.startswith(\"$2\")]"; }
+t_eq "default: listens on every address" '["--listen=0.0.0.0:9464"]' "$(arg "$d" --listen)"
+t_eq "default: no HOST_IP" '[]' "$(q "$d" '[e for e in ctr()["env"] if e["name"] == "HOST_IP"]')"
+t_eq "default: no TLS or auth flags" '[]' \
+	"$(q "$d" '[a for a in ctr()["args"] if a.startswith(("--tls", "--basic"))]')"
+t_eq "default: no Secret mounted" '[]' \
+	"$(q "$d" '[v["name"] for v in by("DaemonSet")["spec"]["template"]["spec"]["volumes"] if "secret" in v]')"
+t_eq "default: probes over HTTP" '["HTTP", "HTTP", "HTTP"]' \
+	"$(q "$d" '[ctr()[p]["httpGet"]["scheme"] for p in ("livenessProbe","readinessProbe","startupProbe")]')"
+t_eq "default: scrape annotation scheme http" http \
+	"$(q "$d" 'by("DaemonSet")["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scheme"]')"
+
+render nodeip -set agent.bindNodeIP=true
+n="$CTW_WORK/nodeip.yaml"
+t_eq "bindNodeIP: listens on the node's address" '["--listen=[$(HOST_IP)]:9464"]' "$(arg "$n" --listen)"
+t_eq "bindNodeIP: HOST_IP from the downward API" status.hostIP \
+	"$(q "$n" '[e for e in ctr()["env"] if e["name"] == "HOST_IP"][0]["valueFrom"]["fieldRef"]["fieldPath"]')"
+t_eq "bindNodeIP: still host networking" true "$(q "$n" 'by("DaemonSet")["spec"]["template"]["spec"]["hostNetwork"]')"
+
+render tls -set agent.tls.enabled=true -set agent.tls.secretName=ctw-tls
+t="$CTW_WORK/tls.yaml"
+t_eq "tls: certificate and key flags" '["--tls-cert=/etc/ctrwatch/tls/tls.crt", "--tls-key=/etc/ctrwatch/tls/tls.key"]' \
+	"$(arg "$t" --tls)"
+t_eq "tls: the Secret, mode 0400, its two keys" '["ctw-tls", 256, ["tls.crt", "tls.key"]]' \
+	"$(q "$t" '[[v["secret"]["secretName"], v["secret"]["defaultMode"], [i["key"] for i in v["secret"]["items"]]] for v in by("DaemonSet")["spec"]["template"]["spec"]["volumes"] if v["name"] == "tls"][0]')"
+t_eq "tls: mounted read-only" '[["/etc/ctrwatch/tls", true]]' \
+	"$(q "$t" '[[m["mountPath"], m.get("readOnly")] for m in ctr()["volumeMounts"] if m["name"] == "tls"]')"
+t_eq "tls: probes over HTTPS" '["HTTPS", "HTTPS", "HTTPS"]' \
+	"$(q "$t" '[ctr()[p]["httpGet"]["scheme"] for p in ("livenessProbe","readinessProbe","startupProbe")]')"
+t_eq "tls: scrape annotations say https" '["https", "https"]' \
+	"$(q "$t" '[by("DaemonSet")["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scheme"], by("Service")["metadata"]["annotations"]["prometheus.io/scheme"]]')"
+t_eq "tls: no basic auth by itself" '[]' "$(arg "$t" --basic)"
+out=$("$checker" "$chart" -set agent.tls.enabled=true 2>&1)
+t_match "tls without a Secret: refused, naming the value" "agent\.tls\.secretName" "$out"
+
+render auth -set agent.basicAuth.enabled=true -set agent.basicAuth.secretName=ctw-auth \
+	-set agent.basicAuth.key=htpass
+a="$CTW_WORK/auth.yaml"
+t_eq "basicAuth: the file flag, the Secret's key" '["--basic-auth-file=/etc/ctrwatch/auth/htpass"]' \
+	"$(arg "$a" --basic)"
+t_eq "basicAuth: the Secret, mode 0400" '["ctw-auth", 256, ["htpass"]]' \
+	"$(q "$a" '[[v["secret"]["secretName"], v["secret"]["defaultMode"], [i["key"] for i in v["secret"]["items"]]] for v in by("DaemonSet")["spec"]["template"]["spec"]["volumes"] if v["name"] == "auth"][0]')"
+t_eq "basicAuth: probes stay plain HTTP (they need no credentials)" '["HTTP", "HTTP", "HTTP"]' \
+	"$(q "$a" '[ctr()[p]["httpGet"]["scheme"] for p in ("livenessProbe","readinessProbe","startupProbe")]')"
+out=$("$checker" "$chart" -set agent.basicAuth.enabled=true 2>&1)
+t_match "basicAuth without a Secret: refused, naming the value" "agent\.basicAuth\.secretName" "$out"
+
+cat >"$CTW_WORK/endpoint-values.yaml" <<'YAML'
+agent:
+  bindNodeIP: true
+  tls: {enabled: true, secretName: ctw-tls}
+  basicAuth: {enabled: true, secretName: ctw-auth}
+serviceMonitor:
+  enabled: true
+  tlsConfig:
+    ca: {secret: {name: ctw-tls, key: ca.crt}}
+    serverName: ctrwatch.kube-system.svc
+  basicAuth:
+    username: {name: ctw-auth, key: username}
+    password: {name: ctw-auth, key: password}
+YAML
+render endpoint -f "$CTW_WORK/endpoint-values.yaml" -api-versions monitoring.coreos.com/v1
+e="$CTW_WORK/endpoint.yaml"
+t_eq "ServiceMonitor: https, the CA and the credentials" '["https", "ctw-tls", "ctw-auth"]' \
+	"$(q "$e" '[by("ServiceMonitor")["spec"]["endpoints"][0][k] for k in ("scheme",)] + [by("ServiceMonitor")["spec"]["endpoints"][0]["tlsConfig"]["ca"]["secret"]["name"], by("ServiceMonitor")["spec"]["endpoints"][0]["basicAuth"]["password"]["name"]]')"
+render monitor-plain -set serviceMonitor.enabled=true -set serviceMonitor.tlsConfig.insecureSkipVerify=true \
+	-api-versions monitoring.coreos.com/v1
+t_eq "ServiceMonitor without agent TLS: http, no tlsConfig" '["http", false]' \
+	"$(q "$CTW_WORK/monitor-plain.yaml" '[by("ServiceMonitor")["spec"]["endpoints"][0]["scheme"], "tlsConfig" in by("ServiceMonitor")["spec"]["endpoints"][0]]')"
+
+# The agent started with the chart's flags, as the kubelet expands them
+# (HOST_IP = 127.0.0.1 here; the Secret's files at the mount paths):
+# HTTPS, basic auth on /metrics only, bound to that address only.
+if [ "$(id -u)" -ne 0 ] || ! command -v openssl >/dev/null; then
+	t_skip "the agent with the chart's endpoint flags" "needs root and openssl"
+else
+	sec=$CTW_WORK/secrets
+	mkdir -p "$sec"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-keyout "$sec/tls.key" -out "$sec/tls.crt" >/dev/null 2>&1
+	echo 'prom:s3cret' >"$sec/auth"
+	port=$(free_port)
+	mapfile -t args < <(q "$e" '"\n".join(ctr()["args"])')
+	run=()
+	for x in "${args[@]}"; do
+		x=${x//\$(HOST_IP)/127.0.0.1}
+		x=${x//:9464/:$port}
+		x=${x//\/etc\/ctrwatch\/tls/$sec}
+		x=${x//\/etc\/ctrwatch\/auth/$sec}
+		case $x in --proc-root=* | --cgroup-root=*) continue ;; esac # host paths of a pod
+		run+=("$x")
+	done
+	"$CTW_BIN" "${run[@]}" --metrics resources >"$CTW_WORK/agent-chart.log" 2>&1 &
+	apid=$!
+	on_exit "kill -TERM $apid 2>/dev/null; sleep 0.3; kill -KILL $apid 2>/dev/null"
+	surl=https://127.0.0.1:$port
+	t_ok "chart flags: the agent serves HTTPS" wait_for 20 curl -fsk "$surl/readyz"
+	t_eq "  ... /healthz without credentials (the probes)" 200 \
+		"$(curl -sk -o /dev/null -w '%{http_code}' "$surl/healthz")"
+	t_eq "  ... /metrics without credentials is 401" 401 \
+		"$(curl -sk -o /dev/null -w '%{http_code}' "$surl/metrics")"
+	t_match "  ... /metrics with the Secret's credentials" '^ctrwatch_build_info' \
+		"$(curl -sk -u prom:s3cret "$surl/metrics")"
+	t_eq "  ... bound to the node's address only" "127.0.0.1:$port" \
+		"$(ss -Hltn "sport = :$port" | awk '{print $4}' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+	t_fail "  ... plain http refused" curl -fsS --max-time 3 "http://127.0.0.1:$port/metrics"
+	kill -TERM "$apid" 2>/dev/null
+	wait "$apid" 2>/dev/null
+fi
 
 # values map 1:1 to agent flags: the agent itself must accept what the chart passes.
 for r in default policy no-engines; do

@@ -8,7 +8,11 @@
  *    "fuzz.yaml:LINE:COL: ..." with LINE, COL >= 1;
  *  - an accepted file compiles or fails with an error message, never
  *    crashes, and LPM match lists stay within their bounds;
- *  - an accepted file written back as YAML parses again to the same rules.
+ *  - an accepted file written back as YAML parses again to the same rules
+ *    (unless, aliases written out in full, it is past the size or node
+ *    bounds);
+ *  - whatever the input, parsing stays within policy.h's bounds (libFuzzer's
+ *    -rss_limit_mb and -timeout catch a file that does not).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -77,6 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fclose(f);
 	struct ctw_policy *q = NULL;
 	if (ctw_policy_parse("fuzz.yaml", buf, len, &q, &d) < 0) {
+		/* Aliases let a small file stand for up to CTW_POL_MAX_NODES
+		 * nodes: written out in full, it may be past the bounds. */
+		if (d.n == 1 &&
+		    (strstr(d.msgs[0], "YAML nodes") || strstr(d.msgs[0], "past 4096 KiB"))) {
+			ctw_pol_diags_fini(&d);
+			ctw_policy_free(p);
+			free(buf);
+			return 0;
+		}
 		fprintf(stderr, "round trip failed:\n%s\n", buf);
 		ctw_pol_diags_print(&d, stderr);
 		abort();

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# ctrwatch trace on a workload in a cgroup this test creates: strace-style
+# ctrwatch trace on a workload in a cgroup this test creates: strace -f's
 # lines (openat with its return, ENOENT, connect to 127.0.0.1:PORT, execve
-# argv), -T, --json, -e trace=%class, -c, and the end of tracing when the
-# cgroup goes away.
+# argv and its environment's size, wait statuses, SIGCHLD and exit lines),
+# -T, --json, -e trace=%class, -c, -p, -tt, --failed, and the end of tracing
+# when the cgroup goes away.
 . "$(dirname "$0")/../lib.sh"
 require_root
 require_cmd busybox jq python3
@@ -65,18 +66,22 @@ run_traced() {
 run_traced "$CTW_WORK/t40.txt" -T -s 64
 out=$(cat "$CTW_WORK/t40.txt")
 t_eq "tracer exits 0 when the cgroup goes away" 0 "$tracer_rc"
-t_match "openat of a known path with its fd" \
-	'^\[[^]]*trace40\] [0-9]+ openat\(AT_FDCWD, "/etc/hostname", O_RDONLY\) = [0-9]+ <0\.[0-9]{6}>$' \
+t_match "openat of a known path with its fd, strace -f's [pid N] first" \
+	'^\[pid +[0-9]+\] openat\(AT_FDCWD, "/etc/hostname", O_RDONLY\) += [0-9]+ <0\.[0-9]{6}>$' \
 	"$(grep hostname <<<"$out")"
 t_match "failing openat shows ENOENT" \
 	'openat\(AT_FDCWD, "/nonexistent-ctw40", O_RDONLY\) = -1 ENOENT \(No such file or directory\)' "$out"
 t_match "connect shows the sockaddr and succeeds" \
 	"connect\([0-9]+, \{sa_family=AF_INET, sin_port=htons\($port\), sin_addr=inet_addr\(\"127.0.0.1\"\)\}, 16\) = 0" \
 	"$out"
-t_match "execve shows filename and argv, with the workload's pid" \
-	"^\[[^]]*trace40\] $wl_pid execve\(\"/bin/busybox\", \[\"/bin/busybox\", \"sh\", \"$wl\"\], 0x[0-9a-f]+\) = 0" "$out"
-t_match "write shows its data quoted" 'write\(1, "hi\\n", 3\) = 3' "$out"
-t_match "exit_group has no return value" 'exit_group\(0\) = \?$' "$out"
+t_match "execve shows filename, argv and the environment's size, with the workload's pid" \
+	"^\[pid +$wl_pid\] execve\(\"/bin/busybox\", \[\"/bin/busybox\", \"sh\", \"$wl\"\], 0x[0-9a-f]+ /\* [0-9]+ vars? \*/\) += 0" "$out"
+t_match "write shows its data quoted" 'write\(1, "hi\\n", 3\) += 3' "$out"
+t_match "exit_group has no return value" 'exit_group\(0\) += \?$' "$out"
+t_match "the workload's exit has its line" "^\[pid +$wl_pid\] \+\+\+ exited with 0 \+\+\+$" "$out"
+t_match "the shell's children are reaped with a decoded status" \
+	'wait4\(-1, \[\{WIFEXITED\(s\) && WEXITSTATUS\(s\) == 0\}\], 0, NULL\) += [0-9]+' "$out"
+t_match "the shell gets SIGCHLD lines" '\] --- SIGCHLD \{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=[0-9]+, ' "$out"
 t_nomatch "no events lost" 'lost' "$(cat "$CTW_WORK/t40.txt.err")"
 
 run_traced "$CTW_WORK/t40.json" --json
@@ -105,12 +110,12 @@ t_nomatch "-c prints no event lines" '^\[' "$out"
 
 run_traced "$CTW_WORK/t40.p" -p @PID@
 out=$(cat "$CTW_WORK/t40.p")
-t_match "-p PID traces that process" "^\[[^]]*\] $wl_pid execve\(" "$out"
+t_match "-p PID traces that process" "^\[pid +$wl_pid\] execve\(" "$out"
 t_eq "-p PID traces only that process (not its children)" "$wl_pid" \
-	"$(sed -n 's/^\[[^]]*\] \([0-9]*\) .*/\1/p' "$CTW_WORK/t40.p" | sort -u | tr '\n' ' ' | xargs)"
+	"$(sed -n 's/^\[pid *\([0-9]*\)\] .*/\1/p' "$CTW_WORK/t40.p" | sort -u | tr '\n' ' ' | xargs)"
 
 run_traced "$CTW_WORK/t40.tt" -tt --failed
 out=$(cat "$CTW_WORK/t40.tt")
-t_match "-tt prefixes the time of day with microseconds" '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} \[' "$out"
-t_nomatch "--failed shows no successful call" '\) = [0-9]' "$out"
+t_match "-tt prefixes the time of day with microseconds" '^\[pid +[0-9]+\] [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6} ' "$out"
+t_nomatch "--failed shows no successful call" '\) += [0-9]' "$out"
 t_match "--failed shows the ENOENT" 'nonexistent-ctw40.*ENOENT' "$out"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Tracing ctrwatch containers: `run --trace` (from the first syscall, via the
-# runtime's cgroup hook), `trace -- IMAGE CMD`, `trace NAME` of a running
+# Tracing ctrwatch containers: `run --trace` (the command from its execve on,
+# as strace CMD; --with-init for the runtime's setup), `trace -- IMAGE CMD`,
+# `trace NAME` of a running
 # container, and record -> enforce: `trace --seccomp-profile` then
 # `run --security-opt seccomp=PROFILE` runs the same workload, while a
 # syscall outside the profile gets EPERM.
@@ -19,13 +20,19 @@ ctw run --name "$name" --trace='-T' --trace-output "$w/run.trace" busybox \
 	sh -c 'cat /etc/hostname >/dev/null; cat /nope42 2>/dev/null; exit 3'
 t_eq "run --trace keeps the command's exit status" 3 "$?"
 out=$(cat "$w/run.trace")
-t_match "run --trace: openat of /etc/hostname, named after the container" \
-	"^\[$name\] [0-9]+ openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) = [0-9]+ <" "$out"
-t_match "run --trace: the failing open" 'openat\(AT_FDCWD, "/nope42", O_RDONLY\) = -1 ENOENT' "$out"
-# from the first syscall: the user command's own execve is in the trace
-t_match "run --trace sees the command's execve" \
-	'execve\("/bin/sh", \["sh", "-c", "cat /etc/hostname >/dev/null; ca"\.\.\.\], 0x[0-9a-f]+\) = 0' "$out"
-t_match "run --trace: exit_group(3)" 'exit_group\(3\) = \?' "$out"
+t_match "run --trace: openat of /etc/hostname, strace -f -o's pid first" \
+	"^[0-9]+ +openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) += [0-9]+ <" "$out"
+t_match "run --trace: the failing open" 'openat\(AT_FDCWD, "/nope42", O_RDONLY\) += -1 ENOENT' "$out"
+# as strace CMD: from the command's own execve on, not the runtime's setup
+t_match "run --trace starts with the command's execve" \
+	'^[0-9]+ +execve\("/bin/sh", \["sh", "-c", "cat /etc/hostname >/dev/null; ca"\.\.\.\], 0x[0-9a-f]+ /\* [0-9]+ vars \*/\) += 0' \
+	"$(head -1 "$w/run.trace")"
+t_nomatch "run --trace: none of the runtime init's own calls" 'ctrwatch-init|/proc/self/stat' "$out"
+t_match "run --trace: exit_group(3)" 'exit_group\(3\) += \?' "$out"
+t_match "run --trace: the command's exit line" '^[0-9]+ +\+\+\+ exited with 3 \+\+\+$' "$out"
+ctw run --trace='--with-init -e trace=prctl' --trace-output "$w/init.trace" busybox true
+t_match "run --trace='--with-init' shows the runtime's setup" \
+	'prctl\(PR_SET_NAME, "ctrwatch-init"\) += 0' "$(cat "$w/init.trace")"
 
 ctw run --trace='-c -e trace=%file' --trace-output "$w/run.c" busybox ls /etc >/dev/null
 t_match "run --trace='-c -e trace=%file' prints the summary" '^ *[0-9.]+ +[0-9.]+ +[0-9]+ +[0-9]+ +([0-9]+ +)?execve$' \
@@ -37,7 +44,11 @@ t_fail "run --trace with a bad option fails" ctw run --trace='-Q' busybox true
 # ---- trace -- IMAGE CMD ----
 ctw trace -e trace=execve,exit_group -- busybox sh -c 'exit 7' 2>"$w/new.err" >"$w/new.out"
 t_eq "trace -- IMAGE returns the command's status" 7 "$?"
-t_match "trace -- IMAGE writes to stderr, like strace" 'exit_group\(7\) = \?' "$(cat "$w/new.err")"
+t_match "trace -- IMAGE writes to stderr, like strace" 'exit_group\(7\) += \?' "$(cat "$w/new.err")"
+t_match "trace -- IMAGE: the command's execve comes first" '^\[pid +[0-9]+\] execve\("/bin/sh", ' \
+	"$(head -1 "$w/new.err")"
+t_nomatch "trace -- IMAGE: no container name on a single container's lines" '^\[busybox\]' \
+	"$(cat "$w/new.err")"
 
 # ---- trace NAME of a running container ----
 mkdir -p "$w/sig"
@@ -60,13 +71,14 @@ wait_for 10 sh -c "! kill -0 $tracer 2>/dev/null" || kill -INT "$tracer"
 wait "$tracer"
 t_eq "trace NAME exits 0" 0 "$?"
 t_match "trace NAME shows the container's openat" \
-	"^\[$cname\] [0-9]+ openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) = [0-9]+$" "$(cat "$w/name.out")"
+	"^\[pid +[0-9]+\] openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) += [0-9]+$" "$(cat "$w/name.out")"
 t_match "trace NAME: the redirect's O_CREAT open shows its mode" \
-	'openat\(AT_FDCWD, "/sig/out", O_WRONLY\|O_CREAT\|O_TRUNC, 0666\) = [0-9]+' "$(cat "$w/name.out")"
+	'openat\(AT_FDCWD, "/sig/out", O_WRONLY\|O_CREAT\|O_TRUNC, 0666\) += [0-9]+' "$(cat "$w/name.out")"
 kill -INT "$tracer_all"
 wait "$tracer_all"
-t_match "trace --all sees the container too" \
-	"^\[$cname\] [0-9]+ openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) = [0-9]+$" "$(cat "$w/all.out")"
+t_match "trace --all sees the container too, named first" \
+	"^\[$cname\] \[pid +[0-9]+\] openat\(AT_FDCWD, \"/etc/hostname\", O_RDONLY\) += [0-9]+$" \
+	"$(cat "$w/all.out")"
 t_fail "trace of an unknown container fails" ctw trace no-such-container-42
 
 # ---- record -> enforce ----

@@ -17,7 +17,7 @@ ctw run --name "$name" --trace='-C --stats --buffer-size 4096' --trace-output "$
 	busybox dd if=/dev/zero of=/dev/null bs=1 count=50000 2>"$w/small.err" >/dev/null
 t_eq "the storm runs to its end" 0 "$?"
 err=$(cat "$w/small.err")
-lines=$(grep -c '^\[' "$w/small.out")
+lines=$(grep -cE '^[0-9]+ +[a-z0-9_]+\(' "$w/small.out")
 lost=$(sed -n 's/.*, \([0-9]*\) lost$/\1/p' <<<"$err")
 total=$(awk '$NF == "total" { print $4 }' "$w/small.out")
 t_match "the loss is reported per container" "trace: $name: lost [0-9]+ events \(ring buffer full\)" "$err"
@@ -30,5 +30,5 @@ t_cmp "dd's reads and writes were all counted" "${total:-0}" -ge 100000
 ctw run --name "$name" --trace='--stats' --trace-output "$w/big.out" \
 	busybox dd if=/dev/zero of=/dev/null bs=1 count=50000 2>"$w/big.err" >/dev/null
 t_match "the default buffer loses nothing" ', 0 lost$' "$(cat "$w/big.err")"
-t_cmp "every call became a line" "$(grep -c '^\[' "$w/big.out")" -ge 100000
+t_cmp "every call became a line" "$(grep -cE '^[0-9]+ +[a-z0-9_]+\(' "$w/big.out")" -ge 100000
 t_nomatch "no loss warning" 'lost [0-9]+ events' "$(cat "$w/big.err")"

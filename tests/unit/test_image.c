@@ -2,7 +2,9 @@
 /*
  * Unit tests for image/: references, config parsing, the built-in busybox
  * image (first use, fast path, 20 concurrent first uses), safe layer
- * extraction (whiteouts, opaque dirs, traversal), digest verification and
+ * extraction (whiteouts, opaque dirs, traversal), digest verification
+ * before extraction, blobs that are not regular files, the size cap, the
+ * xattrs kept, the OCI/docker JSON checks (oci.c), config bounds and
  * removal.  Parts that need root (whiteout devices, trusted.* xattrs) skip
  * themselves when run unprivileged.
  */
@@ -321,7 +323,7 @@ static void test_layer_whiteouts(void **state)
 	write_tar(tar, ents, ARRAY_SIZE(ents), true);
 	struct layer_result res;
 	struct ctw_err err = {0};
-	int r = layer_extract(tar, dest, &res, &err);
+	int r = layer_extract(tar, dest, NULL, &res, &err);
 	if (r < 0 && geteuid() != 0) {
 		/* whiteout devices and trusted.* need root */
 		ctw_rm_rf(root);
@@ -396,7 +398,7 @@ static void test_layer_file_caps(void **state)
 	archive_write_free(a);
 	struct layer_result res;
 	struct ctw_err err = {0};
-	assert_int_equal(layer_extract(tar, dest, &res, &err), 0);
+	assert_int_equal(layer_extract(tar, dest, NULL, &res, &err), 0);
 	snprintf(p, sizeof(p), "%s/ping", dest);
 	uint32_t got[5] = {0};
 	assert_int_equal(getxattr(p, "security.capability", got, sizeof(got)), sizeof(cap));
@@ -418,7 +420,7 @@ static void expect_rejected(const struct tent *ents, size_t n, const char *entry
 	write_tar(tar, ents, n, false);
 	struct layer_result res;
 	struct ctw_err err = {0};
-	assert_true(layer_extract(tar, dest, &res, &err) < 0);
+	assert_true(layer_extract(tar, dest, NULL, &res, &err) < 0);
 	char want[512];
 	snprintf(want, sizeof(want), "entry `%s`", entry);
 	if (!strstr(err.msg, want))
@@ -451,6 +453,20 @@ static void test_layer_traversal(void **state)
 	expect_rejected(wh_dotdot, ARRAY_SIZE(wh_dotdot), "a/.wh...");
 }
 
+/* layer_prepare on a blob path with what the manifest would say. */
+static int prep(const char *root, const char *tar, const char *digest, int64_t size,
+		const char *diffid, struct layer_budget *b, char *diffid_out, char **tmp,
+		struct ctw_err *err)
+{
+	const struct layer_want want = {.digest = digest, .size = size, .diffid = diffid};
+	int fd = layer_open_blob(tar, err);
+	if (fd < 0)
+		return fd;
+	int r = layer_prepare(root, fd, "test layer", &want, b, diffid_out, tmp, err);
+	close(fd);
+	return r;
+}
+
 static void test_layer_verify(void **state)
 {
 	char *root = mkroot();
@@ -458,37 +474,276 @@ static void test_layer_verify(void **state)
 	snprintf(tar, sizeof(tar), "%s/l.tar.gz", root);
 	const struct tent ents[] = {{"hello", AE_IFREG, "world\n"}};
 	write_tar(tar, ents, 1, true);
-	assert_int_equal(sha256_file(tar, good, NULL), 0);
+	uint64_t size;
+	assert_int_equal(sha256_file(tar, good, &size), 0);
 	const char *bad = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 	char *tmp = NULL;
 	struct ctw_err err = {0};
 
-	assert_int_equal(layer_prepare(root, tar, NULL, bad, NULL, diffid, &tmp, &err), -EBADMSG);
+	assert_int_equal(prep(root, tar, bad, -1, NULL, NULL, diffid, &tmp, &err), -EBADMSG);
 	assert_null(tmp);
 	assert_non_null(strstr(err.msg, "mismatch"));
 	snprintf(p, sizeof(p), "%s/tmp", root);
-	assert_int_equal(count_entries(p), 0);
+	assert_true(count_entries(p) <= 0); /* -1: not even made */
 	snprintf(p, sizeof(p), "%s/layers/sha256", root);
-	assert_int_equal(count_entries(p), 0);
+	assert_true(count_entries(p) <= 0); /* -1: not even made */
+	/* A size that lies is refused before the blob is even read. */
+	assert_int_equal(prep(root, tar, good, (int64_t)size + 1, NULL, NULL, diffid, &tmp, &err),
+			 -EBADMSG);
+	assert_non_null(strstr(err.msg, "descriptor says"));
+	snprintf(p, sizeof(p), "%s/tmp", root);
+	assert_true(count_entries(p) <= 0); /* -1: not even made */
 
-	assert_int_equal(layer_prepare(root, tar, NULL, good, bad, diffid, &tmp, &err), -EBADMSG);
+	assert_int_equal(prep(root, tar, good, -1, bad, NULL, diffid, &tmp, &err), -EBADMSG);
 	assert_non_null(strstr(err.msg, "diff_id"));
+	/* Only a diff_id (docker save): checked before extraction too. */
+	assert_int_equal(prep(root, tar, NULL, -1, bad, NULL, diffid, &tmp, &err), -EBADMSG);
+	assert_non_null(strstr(err.msg, "diff_id"));
+	snprintf(p, sizeof(p), "%s/tmp", root);
+	assert_true(count_entries(p) <= 0); /* -1: not even made */
 
-	assert_int_equal(layer_prepare(root, tar, NULL, good, NULL, diffid, &tmp, &err), 0);
+	assert_int_equal(prep(root, tar, good, (int64_t)size, NULL, NULL, diffid, &tmp, &err), 0);
 	assert_non_null(tmp);
 	assert_int_equal(store_layer_commit(root, tmp, diffid, &err), 0);
 	free(tmp);
 	assert_true(store_layer_exists(root, diffid));
 	/* Stored already: verified again, not extracted again. */
-	assert_int_equal(layer_prepare(root, tar, NULL, good, diffid, diffid, &tmp, &err), 0);
+	assert_int_equal(prep(root, tar, good, -1, diffid, NULL, diffid, &tmp, &err), 0);
 	assert_null(tmp);
-	assert_int_equal(layer_prepare(root, tar, NULL, bad, diffid, diffid, &tmp, &err), -EBADMSG);
+	assert_int_equal(prep(root, tar, NULL, -1, diffid, NULL, diffid, &tmp, &err), 0);
+	assert_null(tmp);
+	assert_int_equal(prep(root, tar, bad, -1, diffid, NULL, diffid, &tmp, &err), -EBADMSG);
 
 	/* A truncated gzip stream is an error, not a short layer. */
 	assert_int_equal(truncate(tar, 40), 0);
-	assert_true(layer_prepare(root, tar, NULL, NULL, NULL, diffid, &tmp, &err) < 0);
+	assert_true(prep(root, tar, NULL, -1, NULL, NULL, diffid, &tmp, &err) < 0);
 	ctw_rm_rf(root);
 	free(root);
+}
+
+/* Blobs that are not regular files are refused at once (a FIFO would block
+ * the read forever, a device never end). */
+static void test_layer_not_regular(void **state)
+{
+	char *root = mkroot();
+	char fifo[4096], dest[4096];
+	snprintf(fifo, sizeof(fifo), "%s/fifo", root);
+	snprintf(dest, sizeof(dest), "%s/out", root);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(dest, 0755), 0);
+	struct layer_result res;
+	struct ctw_err err = {0};
+	assert_int_equal(layer_extract(fifo, dest, NULL, &res, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not a regular file (a FIFO)"));
+	char *tmp = NULL, diffid[DIGEST_LEN];
+	assert_int_equal(prep(root, "/dev/zero", NULL, -1, NULL, NULL, diffid, &tmp, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "a character device"));
+	assert_int_equal(prep(root, fifo, NULL, -1, NULL, NULL, diffid, &tmp, &err), -EINVAL);
+	assert_null(tmp);
+	ctw_rm_rf(root);
+	free(root);
+}
+
+/* The cap on uncompressed bytes: a layer passing it stops there (EFBIG);
+ * an entry claiming more than the cap is refused from its header. */
+static void test_layer_budget(void **state)
+{
+	char *root = mkroot();
+	char tar[4096], dest[4096];
+	snprintf(tar, sizeof(tar), "%s/big.tar.gz", root);
+	snprintf(dest, sizeof(dest), "%s/out", root);
+	assert_int_equal(mkdir(dest, 0755), 0);
+	static char data[200000];
+	memset(data, 'z', sizeof(data) - 1);
+	const struct tent ents[] = {{"a", AE_IFREG, data}, {"b", AE_IFREG, data}};
+	write_tar(tar, ents, 2, true);
+	struct layer_result res;
+	struct ctw_err err = {0};
+	struct layer_budget b = {.max = 300000};
+	assert_int_equal(layer_extract(tar, dest, &b, &res, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, "more than 300000 bytes uncompressed"));
+	assert_true(b.used > b.max);
+	/* Under the cap, the budget is what the layers used. */
+	ctw_rm_rf(dest);
+	assert_int_equal(mkdir(dest, 0755), 0);
+	b = (struct layer_budget){.max = 1 << 20};
+	assert_int_equal(layer_extract(tar, dest, &b, &res, &err), 0);
+	assert_true(b.used >= 2 * (sizeof(data) - 1) && b.used < b.max);
+	/* An entry larger than the cap by its header alone. */
+	ctw_rm_rf(dest);
+	assert_int_equal(mkdir(dest, 0755), 0);
+	b = (struct layer_budget){.max = 100000};
+	assert_int_equal(layer_extract(tar, dest, &b, &res, &err), -EFBIG);
+	assert_non_null(strstr(err.msg, "entry `a`: 199999 bytes, more than 100000 bytes"));
+	char s[32];
+	layer_fmt_size(64 << 20, s, sizeof(s));
+	assert_string_equal(s, "64 MiB");
+	layer_fmt_size(16ull << 30, s, sizeof(s));
+	assert_string_equal(s, "16 GiB");
+	layer_fmt_size(1000, s, sizeof(s));
+	assert_string_equal(s, "1000 bytes");
+	ctw_rm_rf(root);
+	free(root);
+}
+
+static void test_layer_xattrs(void **state)
+{
+	assert_true(layer_xattr_allowed("user.mime_type"));
+	assert_true(layer_xattr_allowed("security.capability"));
+	assert_true(layer_xattr_allowed("system.posix_acl_access"));
+	assert_true(layer_xattr_allowed("system.posix_acl_default"));
+	assert_false(layer_xattr_allowed("trusted.overlay.opaque"));
+	assert_false(layer_xattr_allowed("trusted.overlay.redirect"));
+	assert_false(layer_xattr_allowed("trusted.overlay.metacopy"));
+	assert_false(layer_xattr_allowed("trusted.foo"));
+	assert_false(layer_xattr_allowed("user.overlay.opaque"));
+	assert_false(layer_xattr_allowed("security.selinux"));
+	assert_false(layer_xattr_allowed("security.ima"));
+	assert_false(layer_xattr_allowed("security.evm"));
+	assert_false(layer_xattr_allowed("security.SMACK64"));
+	assert_false(layer_xattr_allowed("system.nfs4_acl"));
+	assert_false(layer_xattr_allowed(""));
+}
+
+/* ---- what the JSON documents say (oci.c) ---- */
+
+static json_t *J(const char *text)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+	if (!j)
+		fail_msg("bad test JSON: %s", je.text);
+	return j;
+}
+
+#define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_oci_desc(void **state)
+{
+	struct oci_desc d;
+	struct ctw_err err = {0};
+	json_t *j = J("{\"digest\":\"sha256:" HEX64 "\",\"size\":12,\"mediaType\":\"m\"}");
+	assert_int_equal(oci_desc_parse(j, "layer 0", &d, &err), 0);
+	assert_string_equal(d.digest, "sha256:" HEX64);
+	assert_int_equal(d.size, 12);
+	assert_string_equal(d.media_type, "m");
+	json_decref(j);
+	static const char *bad[] = {
+		"[]",
+		"{\"digest\":\"sha256:" HEX64 "0\"}",
+		"{\"digest\":\"sha512:" HEX64 "\"}",
+		"{\"digest\":\"sha256:../../../../etc/passwd\"}",
+		"{\"digest\":\"sha256:" HEX64 "\",\"size\":-1}",
+		"{\"digest\":\"sha256:" HEX64 "\",\"size\":\"12\"}",
+		"{\"digest\":12}",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		j = J(bad[i]);
+		err.msg[0] = '\0';
+		assert_int_equal(oci_desc_parse(j, "layer 0", &d, &err), -EINVAL);
+		assert_non_null(strstr(err.msg, "layer 0"));
+		json_decref(j);
+	}
+	j = J("{\"digest\":\"sha256:" HEX64 "\"}");
+	assert_int_equal(oci_desc_parse(j, "config", &d, &err), 0);
+	assert_int_equal(d.size, -1);
+	json_decref(j);
+}
+
+static void test_oci_manifest(void **state)
+{
+	struct oci_manifest m;
+	struct ctw_err err = {0};
+	char(*ids)[DIGEST_LEN] = NULL;
+	json_t *man = J("{\"config\":{\"digest\":\"sha256:" HEX64 "\"},\"layers\":["
+			"{\"digest\":\"sha256:" HEX64 "\",\"size\":1},"
+			"{\"digest\":\"sha256:" HEX64 "\",\"size\":2}]}");
+	assert_int_equal(oci_manifest_parse(man, &m, &err), 0);
+	assert_int_equal(m.nlayers, 2);
+	assert_int_equal(m.layers[1].size, 2);
+	json_t *cfg = J("{\"rootfs\":{\"diff_ids\":[\"sha256:" HEX64 "\"]}}");
+	assert_int_equal(oci_config_diffids(cfg, m.nlayers, &ids, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "2 layers, the config 1 diff_ids"));
+	json_decref(cfg);
+	cfg = J("{\"rootfs\":{\"diff_ids\":[\"sha256:" HEX64 "\", 7]}}");
+	assert_int_equal(oci_config_diffids(cfg, m.nlayers, &ids, &err), -EINVAL);
+	assert_null(ids);
+	json_decref(cfg);
+	cfg = J("{\"rootfs\":{\"diff_ids\":[\"sha256:" HEX64 "\",\"sha256:" HEX64 "\"]}}");
+	assert_int_equal(oci_config_diffids(cfg, m.nlayers, &ids, &err), 0);
+	assert_string_equal(ids[1], "sha256:" HEX64);
+	free(ids);
+	json_decref(cfg);
+	oci_manifest_fini(&m);
+	json_decref(man);
+	/* More layers than overlayfs stacks: refused before anything is read. */
+	man = J("{\"config\":{\"digest\":\"sha256:" HEX64 "\"},\"layers\":[]}");
+	json_t *layers = json_object_get(man, "layers");
+	for (int i = 0; i <= OCI_MAX_LAYERS; i++)
+		json_array_append_new(layers, json_pack("{s:s}", "digest", "sha256:" HEX64));
+	assert_int_equal(oci_manifest_parse(man, &m, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "more than overlayfs stacks"));
+	json_decref(man);
+}
+
+static void test_docker_manifest(void **state)
+{
+	struct docker_entry e;
+	struct ctw_err err = {0};
+	struct oci_pick pick = {0};
+	json_t *mans = J("[{\"Config\":\"" HEX64 ".json\",\"RepoTags\":[\"a:1\"],"
+			 "\"Layers\":[\"x/layer.tar\",\"blobs/sha256/" HEX64 "\"]},"
+			 "{\"Config\":\"c\",\"RepoTags\":[\"b:2\"],\"Layers\":[]}]");
+	assert_int_equal(docker_manifest_pick(mans, &pick, &e, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "holds 2 images"));
+	pick.want_name = "docker.io/library/a:1";
+	char *n = ctw_image_ref_normalize("a:1");
+	pick.want_name = n;
+	assert_int_equal(docker_manifest_pick(mans, &pick, &e, &err), 0);
+	assert_int_equal(e.nlayers, 2);
+	char dg[DIGEST_LEN];
+	assert_int_equal(docker_config_digest(e.config, dg, &err), 0);
+	assert_string_equal(dg, "sha256:" HEX64);
+	assert_false(docker_layer_digest(e.layers[0], dg));
+	assert_true(docker_layer_digest(e.layers[1], dg));
+	assert_false(docker_layer_digest("blobs/sha256/" HEX64 "00", dg));
+	docker_entry_fini(&e);
+	free(n);
+	pick = (struct oci_pick){.ref = "b:2"};
+	assert_int_equal(docker_manifest_pick(mans, &pick, &e, &err), 0);
+	assert_int_equal(docker_config_digest(e.config, dg, &err), -EINVAL);
+	docker_entry_fini(&e);
+	json_decref(mans);
+	mans = J("[{\"Config\":\"c\",\"Layers\":[\"ok\", 5]}]");
+	pick = (struct oci_pick){0};
+	assert_int_equal(docker_manifest_pick(mans, &pick, &e, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "layer 1: not a path"));
+	json_decref(mans);
+}
+
+static void test_config_bounds(void **state)
+{
+	struct ctw_image_config c;
+	struct ctw_err err = {0};
+	json_t *doc = J("{\"config\":{\"Env\":[]}}");
+	json_t *env = json_object_get(json_object_get(doc, "config"), "Env");
+	for (int i = 0; i < 5000; i++)
+		json_array_append_new(env, json_sprintf("V%d=1", i));
+	assert_int_equal(image_config_from_json(doc, &c, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "config.Env: 5000 entries, more than 4096"));
+	json_decref(doc);
+	char *big = xmalloc((128 << 10) + 2);
+	memset(big, 'x', (128 << 10) + 1);
+	big[(128 << 10) + 1] = '\0';
+	doc = json_pack("{s:{s:[s]}}", "config", "Cmd", big);
+	assert_int_equal(image_config_from_json(doc, &c, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "config.Cmd[0]: longer than 128 KiB"));
+	json_decref(doc);
+	doc = json_pack("{s:{s:s}}", "config", "WorkingDir", big);
+	assert_int_equal(image_config_from_json(doc, &c, &err), -EINVAL);
+	json_decref(doc);
+	free(big);
 }
 
 static void test_remove(void **state)
@@ -595,11 +850,23 @@ static void test_gc(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ref_normalize),	cmocka_unit_test(test_config_parse),
-		cmocka_unit_test(test_busybox_builtin), cmocka_unit_test(test_busybox_concurrent),
-		cmocka_unit_test(test_layer_whiteouts), cmocka_unit_test(test_layer_file_caps),
-		cmocka_unit_test(test_layer_traversal), cmocka_unit_test(test_layer_verify),
-		cmocka_unit_test(test_remove),		cmocka_unit_test(test_gc),
+		cmocka_unit_test(test_ref_normalize),
+		cmocka_unit_test(test_config_parse),
+		cmocka_unit_test(test_busybox_builtin),
+		cmocka_unit_test(test_busybox_concurrent),
+		cmocka_unit_test(test_layer_whiteouts),
+		cmocka_unit_test(test_layer_file_caps),
+		cmocka_unit_test(test_layer_traversal),
+		cmocka_unit_test(test_layer_verify),
+		cmocka_unit_test(test_layer_not_regular),
+		cmocka_unit_test(test_layer_budget),
+		cmocka_unit_test(test_layer_xattrs),
+		cmocka_unit_test(test_oci_desc),
+		cmocka_unit_test(test_oci_manifest),
+		cmocka_unit_test(test_docker_manifest),
+		cmocka_unit_test(test_config_bounds),
+		cmocka_unit_test(test_remove),
+		cmocka_unit_test(test_gc),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

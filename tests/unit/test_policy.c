@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /* Unit tests for policy/: parser, diagnostics (FILE:LINE:COL), validation
- * (contradictions), compilation (LPM contents, DNS hashes), YAML round trip.
- * Fixtures: tests/unit/policy/. */
+ * (contradictions), compilation (LPM contents, DNS hashes), YAML round trip,
+ * the bounds on the input (size, encoding, nesting, nodes, rules, one
+ * document), DNS coverage and large policies.  Fixtures: tests/unit/policy/. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -506,6 +507,312 @@ static void test_yaml_round_trip(void **state)
 	free(buf);
 }
 
+/* ---- bounds on the input (policy/yaml_load.c) ---- */
+
+/* Parse text of len bytes: it must fail with exactly one error that starts
+ * with want ("x.yaml:LINE:COL: message"). */
+static void expect_bound(const char *text, size_t len, const char *want)
+{
+	struct ctw_pol_diags d = {0};
+	struct ctw_policy *p = (struct ctw_policy *)1;
+	assert_int_equal(ctw_policy_parse("x.yaml", text, len, &p, &d), -EINVAL);
+	assert_null(p);
+	if (d.n != 1 || strncmp(d.msgs[0], want, strlen(want))) {
+		print_error("got %zu messages, first: %s\nwant: %s...\n", d.n,
+			    d.n ? d.msgs[0] : "(none)", want);
+		fail();
+	}
+	ctw_pol_diags_fini(&d);
+}
+
+#define BOUND(lit, want) expect_bound(lit, sizeof(lit) - 1, want)
+
+/* A string of n copies of s (caller frees). */
+static char *repeat(const char *head, const char *s, size_t n, const char *tail)
+{
+	size_t hl = strlen(head), sl = strlen(s), tl = strlen(tail);
+	char *out = xmalloc(hl + sl * n + tl + 1), *q = out;
+	memcpy(q, head, hl);
+	q += hl;
+	for (size_t i = 0; i < n; i++, q += sl)
+		memcpy(q, s, sl);
+	memcpy(q, tail, tl + 1);
+	return out;
+}
+
+static void test_bounds_text(void **state)
+{
+	/* NUL, bad UTF-8 and control characters at their real line:column
+	 * (columns count characters, as libyaml's do) */
+	BOUND("rules:\n  - name: a\0b\n", "x.yaml:2:12: NUL byte");
+	BOUND("rules:\n  - name: \"\xc3\xa9\xff\"\n", "x.yaml:2:13: invalid UTF-8 (byte 0xff)");
+	BOUND("rules:\n\n  - {name: \xc3\x28}\n", "x.yaml:3:12: invalid UTF-8 (byte 0xc3)");
+	BOUND("# \xe2\x82\xac\r\nrules: [\x07]\n",
+	      "x.yaml:2:9: control character U+0007 is not allowed");
+	BOUND("a: 1\rb: \x01", "x.yaml:2:4: control character U+0001");
+	BOUND("rules: [\xed\xa0\x80]\n", "x.yaml:1:9: invalid UTF-8 (byte 0xed)"); /* surrogate */
+	BOUND("rules: [\xc0\xaf]\n", "x.yaml:1:9: invalid UTF-8 (byte 0xc0)");	   /* overlong */
+	/* a second document is an error, where it starts */
+	BOUND("rules: []\n---\nrules: [{}]\n", "x.yaml:2:1: a second YAML document");
+	BOUND("rules: []\n...\n---\nfoo: 1\n", "x.yaml:3:1: a second YAML document");
+	/* a byte-order mark is no character; a lone document marker is fine */
+	struct ctw_pol_diags d = {0};
+	struct ctw_policy *p;
+	const char bom[] = "\xef\xbb\xbf---\nrules: []\n...\n";
+	assert_int_equal(ctw_policy_parse("x.yaml", bom, sizeof(bom) - 1, &p, &d), 0);
+	ctw_policy_free(p);
+	/* files that are not there or not files */
+	assert_int_equal(ctw_policy_load("/nonexistent/p.yaml", &p, &d), -ENOENT);
+	assert_string_equal(d.msgs[0],
+			    "/nonexistent/p.yaml:0:0: cannot read: No such file or directory");
+	ctw_pol_diags_fini(&d);
+	assert_int_equal(ctw_policy_load("/", &p, &d), -EISDIR);
+	ctw_pol_diags_fini(&d);
+	assert_int_equal(ctw_policy_load("/dev/zero", &p, &d), -EINVAL);
+	assert_string_equal(d.msgs[0], "/dev/zero:1:1: NUL byte: a policy file is text");
+	ctw_pol_diags_fini(&d);
+	/* past the size limit: where it goes past */
+	char *big = repeat("rules: []\n", "# padding padding padding padding padding\n",
+			   CTW_POL_MAX_BYTES / 42 + 1, "");
+	char *want = xasprintf("x.yaml:%d:%d: the policy goes on past 4096 KiB",
+			       (int)((CTW_POL_MAX_BYTES - 10) / 42) + 2,
+			       (int)((CTW_POL_MAX_BYTES - 10) % 42) + 1);
+	expect_bound(big, strlen(big), want);
+	free(want);
+	free(big);
+}
+
+static void test_bounds_structure(void **state)
+{
+	/* nesting: stops at the 33rd level, whatever follows */
+	char *deep = repeat("rules: ", "[", 200000, "");
+	expect_bound(deep, strlen(deep), "x.yaml:1:39: nesting deeper than 32 levels");
+	free(deep);
+	deep = repeat("rules:\n", "- ", 40, "x\n");
+	expect_bound(deep, strlen(deep), "x.yaml:2:63: nesting deeper than 32 levels");
+	free(deep);
+	/* rules: stops at the 257th, not after a million */
+	char *many = repeat("rules: [", "{}, ", 1000000, "]");
+	expect_bound(many, strlen(many), "x.yaml:1:1033: too many rules: this is rule 257");
+	free(many);
+	many = repeat("rules:\n", "  - {name: r, action: deny, interfaces: [eth0]}\n", 300, "");
+	expect_bound(many, strlen(many),
+		     "x.yaml:258:5: too many rules: this is rule 257, at most 256");
+	free(many);
+	many = repeat("x: &r [", "{},", 300, "]\nrules: *r\n");
+	expect_bound(many, strlen(many), "x.yaml:2:8: too many rules: 300, at most 256");
+	free(many);
+	/* billion laughs: aliases count the nodes they stand for */
+	BOUND("a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	      "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	      "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	      "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+	      "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+	      "x.yaml:6:12: more than 262144 YAML nodes");
+	char *nodes = repeat("rules: []\nx: [", "a,", CTW_POL_MAX_NODES, "]\n");
+	expect_bound(nodes, strlen(nodes), "x.yaml:2:");
+	free(nodes);
+	BOUND("rules: *nope\n", "x.yaml:1:8: undefined alias *nope");
+	BOUND("rules: &x [*x]\n", "x.yaml:1:12: alias *x refers to a collection that contains it");
+	/* anchors and aliases within the limits work as YAML says */
+	const char *text = "defs: &web {name: \"web-*\"}\n"
+			   "rules:\n"
+			   "  - {name: a, action: deny, containers: *web, direction: egress,\n"
+			   "     match: {cidrs: [10.0.0.0/8]}}\n";
+	struct ctw_pol_diags d = {0};
+	struct ctw_policy *p;
+	assert_int_equal(ctw_policy_parse("x.yaml", text, strlen(text), &p, &d), -EINVAL);
+	/* (defs is not a policy key: only that is wrong) */
+	assert_int_equal(d.n_errors, 1);
+	assert_non_null(strstr(d.msgs[0], "x.yaml:1:1: unknown key 'defs'"));
+	ctw_pol_diags_fini(&d);
+}
+
+/* Which DNS patterns cover which (a rule's names all matched by an earlier
+ * rule's patterns make it redundant or contradictory). */
+static void test_dns_cover(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		bool covered;
+	} cases[] = {
+		{"example.com", "\"*.example.com\"", false}, /* a name covers nothing below */
+		{"\"*.example.com\"", "example.com", false},
+		{"\"*.example.com\"", "a.b.example.com", true},
+		{"\"*.example.com\"", "\"*.b.example.com\"", true},
+		{"\"*.com\"", "\"*.example.com\"", true},
+		{"\"*.example.com\"", "\"*.example.com\"", true},
+		{"\"*.b.example.com\"", "\"*.example.com\"", false},
+		{"a.com, b.com", "b.com", true},
+		{"a.com", "a.com, b.com", false},
+		{"x.net, \"*.io\"", "a.io, b.c.io, \"*.d.io\"", true},
+		{"x.net, \"*.io\"", "a.io, b.c.io, io", false},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *text = xasprintf(
+			"default: {egress: deny}\n"
+			"rules:\n"
+			"  - {name: a, action: deny, containers: {name: web}, direction: egress,\n"
+			"     match: {dns: [%s]}}\n"
+			"  - {name: b, action: allow, containers: {name: web}, direction: egress,\n"
+			"     match: {dns: [%s]}}\n",
+			cases[i].a, cases[i].b);
+		struct ctw_pol_diags d = {0};
+		struct ctw_policy *p = NULL;
+		int r = ctw_policy_parse("c.yaml", text, strlen(text), &p, &d);
+		if ((r < 0) != cases[i].covered) {
+			print_error("a: [%s] b: [%s]: %s\n", cases[i].a, cases[i].b,
+				    d.n ? d.msgs[0] : "accepted");
+			fail();
+		}
+		if (r < 0)
+			assert_non_null(strstr(d.msgs[0], "rule 'b' contradicts rule 'a'"));
+		ctw_policy_free(p);
+		ctw_pol_diags_fini(&d);
+		free(text);
+	}
+}
+
+/* Big policies: checked by index, not name by name; duplicate keys and
+ * rule names found by sorting, reported in file order. */
+static void test_large_policy(void **state)
+{
+	/* 256 rules with the same 370 names (an alias): ~95 000 names, every
+	 * rule after the first redundant. */
+	char *names = xstrdup("");
+	for (int i = 0; i < 370; i++) {
+		char *o = names;
+		names = xasprintf("%s%sh%d.a.b.c.d.e.f.g.h.example.com", o, i ? ", " : "", i);
+		free(o);
+	}
+	char *text = xasprintf("rules:\n  - {name: r0, action: deny, containers: {name: web}, "
+			       "direction: egress, match: {dns: &L [%s]}}\n",
+			       names);
+	for (int k = 1; k < 256; k++) {
+		char *o = text;
+		text = xasprintf("%s  - {name: r%d, action: deny, containers: {name: web}, "
+				 "direction: egress, match: {dns: *L}}\n",
+				 o, k);
+		free(o);
+	}
+	struct ctw_pol_diags d = {0};
+	struct ctw_policy *p;
+	assert_int_equal(ctw_policy_parse("l.yaml", text, strlen(text), &p, &d), 0);
+	assert_int_equal(p->n_rules, 256);
+	assert_int_equal(p->rules[255].n_dns, 370);
+	assert_int_equal(d.n, 255); /* one message per redundant rule */
+	assert_non_null(strstr(d.msgs[254], "rule 'r255' is redundant: rule 'r0'"));
+	ctw_pol_diags_fini(&d);
+	/* compiled for 5 containers: one entry per name and container */
+	struct ctw_pol_compiled *c;
+	struct ctw_err err = {0};
+	assert_int_equal(ctw_policy_compile(p, &fake, &c, &err), 0);
+	ctw_pol_compiled_free(c);
+	ctw_policy_free(p);
+	free(text);
+	free(names);
+
+	/* duplicates: each reported where it is, naming the first */
+	text = xstrdup("rules:\n");
+	for (int k = 0; k < 5; k++) {
+		char *o = text;
+		text = xasprintf("%s  - {name: %c, action: deny, interfaces: [eth%d]%s}\n", o,
+				 "abaab"[k], k, k == 1 ? ", action: allow" : "");
+		free(o);
+	}
+	assert_int_equal(ctw_policy_parse("k.yaml", text, strlen(text), &p, &d), -EINVAL);
+	assert_int_equal(d.n_errors, 1);
+	assert_string_equal(d.msgs[0], "k.yaml:3:49: duplicate key 'action' (first at line 3)");
+	ctw_pol_diags_fini(&d);
+	free(text);
+	text = xstrdup("rules:\n");
+	for (int k = 0; k < 5; k++) {
+		char *o = text;
+		text = xasprintf("%s  - {name: %c, action: deny, interfaces: [eth%d]}\n", o,
+				 "abaab"[k], k);
+		free(o);
+	}
+	assert_int_equal(ctw_policy_parse("k.yaml", text, strlen(text), &p, &d), -EINVAL);
+	assert_int_equal(d.n_errors, 3);
+	assert_string_equal(d.msgs[0], "k.yaml:4:5: duplicate rule name 'a' (first at line 2)");
+	assert_string_equal(d.msgs[1], "k.yaml:5:5: duplicate rule name 'a' (first at line 2)");
+	assert_string_equal(d.msgs[2], "k.yaml:6:5: duplicate rule name 'b' (first at line 3)");
+	ctw_pol_diags_fini(&d);
+	free(text);
+}
+
+/* DNS entries are merged per container and name; more than the map holds
+ * is an error when compiling, not half an apply. */
+static int many_containers(void *ctx, const struct ctw_pol_selector *sel,
+			   void (*add)(void *actx, uint64_t cgid, const char *path), void *actx)
+{
+	int n = (int)(uintptr_t)ctx;
+	for (int i = 0; i < n; i++)
+		add(actx, 1000 + (uint64_t)i % 7, "/x"); /* 7 distinct, repeated */
+	return n;
+}
+
+static void test_compile_dns_entries(void **state)
+{
+	const char *text =
+		"default: {egress: deny}\n"
+		"rules:\n"
+		"  - {name: a, action: deny, containers: {name: x}, direction: egress,\n"
+		"     match: {dns: [a.test, \"*.b.test\"]}}\n"
+		"  - {name: b, action: allow, containers: {name: y}, direction: egress,\n"
+		"     match: {dns: [b.test, \"*.a.test\", a.test]}}\n";
+	struct ctw_pol_diags d = {0};
+	struct ctw_policy *p;
+	struct ctw_pol_compiled *c;
+	struct ctw_err err = {0};
+	struct ctw_pol_resolver res = {fake_ifindex, many_containers, (void *)(uintptr_t)20};
+	assert_int_equal(ctw_policy_parse("e.yaml", text, strlen(text), &p, &d), 0);
+	ctw_pol_diags_fini(&d);
+	assert_int_equal(ctw_policy_compile(p, &res, &c, &err), 0);
+	assert_int_equal(c->n_cgroups, 7);
+	assert_int_equal(c->rule_matches[0], 7);
+	/* per container: a.test (exact 0, wild 1), b.test (wild 0, exact 1) */
+	assert_int_equal(c->n_dns, 14);
+	for (size_t i = 0; i < c->n_dns; i++) {
+		const struct ctw_pol_dns_entry *e = &c->dns[i];
+		assert_int_equal(e->flags, CTW_DNS_F_EXACT | CTW_DNS_F_WILD);
+		if (e->hash == ctw_pol_dns_hash("a.test")) {
+			assert_int_equal(e->exact_rule, 0);
+			assert_int_equal(e->wild_rule, 1);
+		} else {
+			assert_int_equal(e->hash, ctw_pol_dns_hash("b.test"));
+			assert_int_equal(e->exact_rule, 1);
+			assert_int_equal(e->wild_rule, 0);
+		}
+	}
+	ctw_pol_compiled_free(c);
+	ctw_policy_free(p);
+
+	/* 6000 names on 7 containers: 42 000 entries, more than a policy may
+	 * use of the kernel map */
+	char *big = xstrdup("rules:\n  - {name: a, action: deny, containers: {name: x}, "
+			    "direction: egress, match: {dns: [");
+	for (int i = 0; i < 6000; i++) {
+		char *o = big;
+		big = xasprintf("%s%sh%d.test", o, i ? ", " : "", i);
+		free(o);
+	}
+	char *o = big;
+	big = xasprintf("%s]}}\n", o);
+	free(o);
+	assert_int_equal(ctw_policy_parse("b.yaml", big, strlen(big), &p, &d), 0);
+	assert_int_equal(ctw_policy_compile(p, &res, &c, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "42000 DNS entries"));
+	res.ctx = (void *)(uintptr_t)5; /* 5 containers: 30 000 fit */
+	assert_int_equal(ctw_policy_compile(p, &res, &c, &err), 0);
+	assert_int_equal(c->n_dns, 30000);
+	ctw_pol_compiled_free(c);
+	ctw_policy_free(p);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +828,11 @@ int main(void)
 		cmocka_unit_test(test_compile_overlap),
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_yaml_round_trip),
+		cmocka_unit_test(test_bounds_text),
+		cmocka_unit_test(test_bounds_structure),
+		cmocka_unit_test(test_dns_cover),
+		cmocka_unit_test(test_large_policy),
+		cmocka_unit_test(test_compile_dns_entries),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

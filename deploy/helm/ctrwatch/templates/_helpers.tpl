@@ -38,3 +38,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "ctrwatch.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/* The agent's --listen: every address, or the node's own (bracketed: the
+agent takes [ADDR]:PORT for IPv4 and IPv6 alike). */}}
+{{- define "ctrwatch.listen" -}}
+{{- if .Values.agent.bindNodeIP -}}
+{{- printf "[$(HOST_IP)]:%v" .Values.agent.port -}}
+{{- else -}}
+{{- printf "0.0.0.0:%v" .Values.agent.port -}}
+{{- end -}}
+{{- end -}}
+
+{{/* http or https, for probes, annotations and the ServiceMonitor. */}}
+{{- define "ctrwatch.scheme" -}}
+{{- if .Values.agent.tls.enabled -}}https{{- else -}}http{{- end -}}
+{{- end -}}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The output buffer trace lines are appended to: flushed to an fd with
+ * write(2) when full (no stdio, no per-event allocation), or kept in memory
+ * (fd < 0) for tests and side renderings.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "internal.h"
+
+void ctw_outbuf_init(struct ctw_outbuf *o, int fd, size_t cap)
+{
+	o->cap = cap < 4096 ? 4096 : cap;
+	o->buf = xmalloc(o->cap);
+	o->len = 0;
+	o->fd = fd;
+	o->error = 0;
+}
+
+int ctw_outbuf_flush(struct ctw_outbuf *o)
+{
+	size_t off = 0;
+
+	if (o->fd < 0)
+		return 0;
+	while (off < o->len) {
+		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (!o->error)
+				o->error = -errno;
+			break;
+		}
+		off += n;
+	}
+	o->len = 0;
+	return o->error;
+}
+
+void ctw_outbuf_fini(struct ctw_outbuf *o)
+{
+	if (!o->buf)
+		return;
+	ctw_outbuf_flush(o);
+	free(o->buf);
+	o->buf = NULL;
+}
+
+void ctw_outbuf_reset(struct ctw_outbuf *o)
+{
+	o->len = 0;
+}
+
+/* Make room for n more bytes: flush to the fd, or grow in memory mode and
+ * for single lines larger than the buffer. */
+void ctw_outbuf_reserve(struct ctw_outbuf *o, size_t n)
+{
+	if (o->len + n + 1 <= o->cap)
+		return;
+	if (o->fd >= 0)
+		ctw_outbuf_flush(o);
+	while (o->len + n + 1 > o->cap) {
+		o->cap *= 2;
+		o->buf = xrealloc(o->buf, o->cap);
+	}
+}
+
+const char *ctw_outbuf_str(struct ctw_outbuf *o)
+{
+	ctw_outbuf_reserve(o, 0);
+	o->buf[o->len] = '\0';
+	return o->buf;
+}
+
+void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n)
+{
+	ctw_outbuf_reserve(o, n);
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s)
+{
+	ctw_outbuf_putn(o, s, strlen(s));
+}
+
+void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	ctw_outbuf_reserve(o, n);
+	va_start(ap, fmt);
+	vsnprintf(o->buf + o->len, n + 1, fmt, ap);
+	va_end(ap);
+	o->len += n;
+}
