@@ -185,6 +185,7 @@ vmlinux:
 
 install: all
 	install -D -m 0755 $(O)/ctrwatch $(DESTDIR)$(PREFIX)/bin/ctrwatch
+	ln -sf ctrwatch $(DESTDIR)$(PREFIX)/bin/ctrwatch-runc
 
 # The agent's container image as an OCI layout tar (no container engine
 # needed; `ctrwatch import`, skopeo and podman accept it).  deploy/Dockerfile

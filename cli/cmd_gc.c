@@ -14,7 +14,9 @@ static void gc_usage(FILE *out)
 	      "Remove what a killed `ctrwatch run` (or monitor) left behind: containers whose\n"
 	      "runtime is gone (their processes are killed), their cgroups, network, overlay\n"
 	      "directories and state, plus directories and cgroups without state.  Detached\n"
-	      "containers whose monitor died are marked exited and kept for `rm`.  Safe to run\n"
+	      "containers whose monitor died are marked exited and kept for `rm`.  Also the\n"
+	      "OCI containers (`ctrwatch oci`, in every state root used) whose `create` was\n"
+	      "killed before it finished: their processes, cgroups and state.  Safe to run\n"
 	      "at any time: containers with a live runtime are not touched.\n"
 	      "\n"
 	      "Examples:\n"
@@ -34,6 +36,7 @@ static int cmd_gc(int argc, char **argv)
 		fprintf(stderr, "ctrwatch: gc: %s\n", err.msg);
 		return CTW_EXIT_FAIL;
 	}
+	n += ctw_oci_gc();
 	printf("removed %d\n", n);
 	/* Leases whose container left no state behind (or died meanwhile). */
 	unsigned leases = 0;

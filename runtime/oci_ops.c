@@ -424,8 +424,12 @@ int ctw_oci_gc(void)
 			}
 			if (oci_ct_open(rootfd, *id, true, &ct, NULL))
 				continue;
-			if (!ct->created_done && oci_ct_status(ct) == CTW_OCI_STOPPED &&
-			    destroy(rootfd, ct, NULL) == 0)
+			/* its creator gone: the init dies of that too (parent-death
+			 * signal), maybe not yet; destroy kills it anyway */
+			bool orphan = !ct->created_done &&
+				      !(ct->creator_pid > 0 &&
+					oci_pid_alive(ct->creator_pid, ct->creator_start));
+			if (orphan && destroy(rootfd, ct, NULL) == 0)
 				removed++;
 			oci_ct_free(ct);
 		}
