@@ -12,6 +12,7 @@ require_root
 require_cmd podman conmon unshare nsenter jq
 # conmon and podman find the runtime by path; its name ends in "runc"
 ln -sf "$CTW_BIN" "$CTW_WORK/ctrwatch-runc"
+# shellcheck disable=SC2034 # read by engines-lib.bash
 ENG_OCI_RUNTIME=$CTW_WORK/ctrwatch-runc
 engines_init
 podman_setup
