@@ -188,8 +188,9 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 		if (r)
 			init_fail(fd, &err);
 	}
-	if (oci_pivot(c->rootfs, c->o->no_pivot, &err) || oci_rootfs_finish(s, &err) ||
-	    oci_sysctl(s, &err))
+	/* sysctls before /proc/sys turns read-only (readonlyPaths), as runc */
+	if (oci_pivot(c->rootfs, c->o->no_pivot, &err) || oci_sysctl(s, &err) ||
+	    oci_rootfs_finish(s, &err))
 		init_fail(fd, &err);
 	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
 		ctw_err_set(&err, errno, "sethostname %s", s->hostname);
@@ -202,6 +203,10 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 	}
 	if (s->process->terminal && make_console(c, fd, &slave, &err))
 		init_fail(fd, &err);
+	/* With a terminal, create's stdio is not the process's: let it go now
+	 * (containerd's shim reads create's output until EOF), as runc does. */
+	for (int i = 0; slave >= 0 && i < 3; i++)
+		dup2(slave, i);
 	struct oci_proc op = {
 		.p = s->process,
 		.seccomp = c->prog,

@@ -12,6 +12,7 @@
  *     effective, permitted, inheritable and ambient), umask, cwd,
  *     no_new_privs and seccomp (last: nothing of ours runs under it), exec.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -40,6 +41,15 @@ static const char *env_get(char *const *env, const char *key)
 	return NULL;
 }
 
+/* strerror as Go spells it ("no such file or directory"): engines match
+ * runc's messages (dockerd: exit 127 for "no such file or directory"). */
+static const char *go_strerror(int e, char *buf, size_t size)
+{
+	ctw_strlcpy(buf, strerror(e), size);
+	buf[0] = (char)tolower((unsigned char)buf[0]);
+	return buf;
+}
+
 /* args[0] on PATH (the process's), as execvp would find it. */
 static int find_exec(const char *name, char *const *env, char *out, size_t size,
 		     struct ctw_err *err)
@@ -47,8 +57,10 @@ static int find_exec(const char *name, char *const *env, char *out, size_t size,
 	if (strchr(name, '/')) {
 		ctw_strlcpy(out, name, size);
 		struct stat st;
+		char why[128];
 		if (stat(name, &st) < 0)
-			return ctw_err_setx(err, ENOENT, "exec: \"%s\": %s", name, strerror(errno));
+			return ctw_err_setx(err, ENOENT, "exec: \"%s\": stat %s: %s", name, name,
+					    go_strerror(errno, why, sizeof(why)));
 		if (S_ISDIR(st.st_mode) || access(name, X_OK) < 0)
 			return ctw_err_setx(err, EACCES, "exec: \"%s\": permission denied", name);
 		return 0;
@@ -301,6 +313,7 @@ void oci_proc_exec(const struct oci_proc *o)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(o->exe, p->args, o->env);
 	int e = errno;
-	ctw_err_setx(&err, e, "exec: \"%s\": %s", p->args[0], strerror(e));
+	char why[128];
+	ctw_err_setx(&err, e, "exec: \"%s\": %s", p->args[0], go_strerror(e, why, sizeof(why)));
 	fail(o, e == ENOENT ? CTW_EXIT_NOTFOUND : CTW_EXIT_NOEXEC, &err);
 }
