@@ -8,6 +8,13 @@ CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
 PREFIX   ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+DOCDIR      ?= $(PREFIX)/share/doc/ctrwatch
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+SYSCONFDIR  ?= /etc
 
 ifeq ($(SANITIZE),1)
   O ?= build-san
@@ -68,11 +75,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror
               -Ibpf -Ibpf/vmlinux/$(ARCH)
 
 .PHONY: all deps test check unit integration demo bench bench-readme fuzz lint format format-check \
-        install clean vmlinux oci-image
+        install uninstall clean vmlinux oci-image dashboard dashboard-picture man completion
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(O)/ctrwatch $(HELPER_BINS)
+all: $(O)/ctrwatch $(HELPER_BINS) $(O)/doc/.stamp
 ifeq ($(O),build)
 	$(Q)ln -sf $(O)/ctrwatch ctrwatch
 endif
@@ -88,6 +95,19 @@ $(O)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# Man pages (one per command) and bash/zsh completion, generated from the
+# built binary's own --help texts, so that they say what --help says.
+MAN_DATE := $(shell git log -1 --format=%cs 2>/dev/null || date +%F)
+$(O)/doc/.stamp: $(O)/ctrwatch scripts/helpgen.py
+	$(call msg,GEN-DOC,$(O)/doc)
+	$(Q)rm -rf $(O)/doc && mkdir -p $(O)/doc
+	$(Q)scripts/helpgen.py man $(O)/ctrwatch $(O)/doc/man --date $(MAN_DATE) >/dev/null
+	$(Q)scripts/helpgen.py bash $(O)/ctrwatch $(O)/doc/ctrwatch.bash
+	$(Q)scripts/helpgen.py zsh $(O)/ctrwatch $(O)/doc/_ctrwatch
+	$(Q)touch $@
+
+man completion: $(O)/doc/.stamp
+
 $(O)/cli/cmd_version.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
 $(O)/agent/agent.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
 
@@ -99,6 +119,23 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c
 $(O)/bpf/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# The container-side stub (runtime/stub/): static, no libc, a few KB, built
+# into runtime/stub.o (.incbin) and run from a sealed memfd as a container's
+# init and as its command's last step (runtime/stub.c).
+STUB_CFLAGS := -std=gnu11 -Os -Wall -Wextra -Werror -static -nostdlib -no-pie -fno-pie \
+               -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns \
+               -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
+               -Wl,--build-id=none -s
+define stub_rules
+$(1)/runtime/ctrwatch-stub: runtime/stub/ctrwatch-stub.c runtime/stub/stub.h
+	$$(call msg,CC-STUB,$$@)
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(STUB_CFLAGS) -o $$@ $$<
+$(1)/runtime/stub.o: $(1)/runtime/ctrwatch-stub
+endef
+$(eval $(call stub_rules,$(O)))
+$(O)/runtime/stub.o: CFLAGS += -DCTW_STUB_BIN='"$(O)/runtime/ctrwatch-stub"'
 
 # ---- tests ----
 $(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
@@ -154,6 +191,9 @@ $(FO)/%.o: %.c | $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
 
+$(eval $(call stub_rules,$(FO)))
+$(FO)/runtime/stub.o: FUZZ_CFLAGS += -DCTW_STUB_BIN='"$(FO)/runtime/ctrwatch-stub"'
+
 $(FO)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 	$(call msg,LINK-FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
@@ -163,7 +203,7 @@ fuzz: $(FUZZ_BINS)
 
 # ---- quality ----
 C_FILES  := $(SRCS) $(wildcard */*.h bpf/*.bpf.c bpf/*.h tests/unit/*.c tests/helpers/*.c \
-            tests/fuzz/*.c tests/bench/*.c)
+            tests/fuzz/*.c tests/bench/*.c runtime/stub/*.c runtime/stub/*.h)
 SH_FILES := $(wildcard .ci/run scripts/*.sh tests/*.sh tests/integration/*.sh \
             tests/e2e/*.sh tests/bench/*.sh tests/fuzz/*.sh)
 
@@ -183,15 +223,52 @@ lint: all
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > bpf/vmlinux/$(ARCH)/vmlinux.h
 
+# The binary, its man pages and completion, the systemd unit (with these
+# paths) and the example agent config (also as $(SYSCONFDIR)/ctrwatch/agent.yaml
+# when there is none yet: an existing one is never overwritten).
 install: all
-	install -D -m 0755 $(O)/ctrwatch $(DESTDIR)$(PREFIX)/bin/ctrwatch
-	ln -sf ctrwatch $(DESTDIR)$(PREFIX)/bin/ctrwatch-runc
+	install -D -m 0755 $(O)/ctrwatch $(DESTDIR)$(BINDIR)/ctrwatch
+	ln -sf ctrwatch $(DESTDIR)$(BINDIR)/ctrwatch-runc
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(O)/doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -D -m 0644 $(O)/doc/ctrwatch.bash $(DESTDIR)$(BASHCOMPDIR)/ctrwatch
+	install -D -m 0644 $(O)/doc/_ctrwatch $(DESTDIR)$(ZSHCOMPDIR)/_ctrwatch
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/bin/ctrwatch|$(BINDIR)/ctrwatch|g' -e 's|/etc/ctrwatch/|$(SYSCONFDIR)/ctrwatch/|g' \
+		deploy/systemd/ctrwatch-agent.service >$(DESTDIR)$(UNITDIR)/ctrwatch-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ctrwatch-agent.service
+	install -D -m 0644 deploy/systemd/agent.yaml $(DESTDIR)$(DOCDIR)/agent.yaml.example
+	[ -e $(DESTDIR)$(SYSCONFDIR)/ctrwatch/agent.yaml ] || \
+		install -D -m 0644 deploy/systemd/agent.yaml $(DESTDIR)$(SYSCONFDIR)/ctrwatch/agent.yaml
+
+# What install put there; the agent config only while it is the example.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ctrwatch $(DESTDIR)$(BINDIR)/ctrwatch-runc $(DESTDIR)$(UNITDIR)/ctrwatch-agent.service \
+		$(DESTDIR)$(BASHCOMPDIR)/ctrwatch $(DESTDIR)$(ZSHCOMPDIR)/_ctrwatch \
+		$(DESTDIR)$(MANDIR)/man1/ctrwatch.1 $(DESTDIR)$(MANDIR)/man1/ctrwatch-*.1
+	! cmp -s deploy/systemd/agent.yaml $(DESTDIR)$(SYSCONFDIR)/ctrwatch/agent.yaml || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/ctrwatch/agent.yaml
+	rm -f $(DESTDIR)$(DOCDIR)/agent.yaml.example
+	-rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSCONFDIR)/ctrwatch 2>/dev/null
 
 # The agent's container image as an OCI layout tar (no container engine
 # needed; `ctrwatch import`, skopeo and podman accept it).  deploy/Dockerfile
 # builds the same with docker.
 oci-image: $(O)/ctrwatch
 	$(Q)scripts/oci-image.sh $(O)/ctrwatch $(O)/ctrwatch-oci.tar
+
+# ---- monitoring (deploy/monitoring/) ----
+# The Grafana dashboard is declared in scripts/dashboard.py: write its JSON.
+dashboard:
+	$(Q)scripts/dashboard.py --write
+
+# docs/dashboard.png: the dashboard's main panels, drawn from a real
+# Prometheus scraping a real agent that watches busy containers (the
+# monitoring suite with a longer run; root and the real kernel, ~5 minutes).
+LAB_SECONDS ?= 240
+dashboard-picture: all
+	$(Q)CTW_PICTURE=$(CURDIR)/docs/dashboard.png LAB_SECONDS=$(LAB_SECONDS) SUITE_TIMEOUT=900 \
+		TESTS=39-agent-monitoring VERBOSE=1 tests/run.sh $(O)
 
 clean:
 	rm -rf build build-san build-fuzz ctrwatch

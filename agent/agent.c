@@ -614,6 +614,20 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 			      a->scrape_sum);
 }
 
+/* The container's cgroup below the watched cgroup root: what cAdvisor calls
+ * `id` ("/kubepods.slice/.../cri-containerd-<id>.scope"), so that
+ * ctrwatch_container_info joins cAdvisor's series on it. */
+static const char *cgroup_id_label(const struct ctw_agent *a, const struct ctw_container *c)
+{
+	const char *root = ctw_registry_cgroup_root(a->reg);
+	size_t n = strlen(root);
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (!strncmp(c->cgroup_path, root, n) && c->cgroup_path[n] == '/')
+		return c->cgroup_path + n;
+	return c->cgroup_path;
+}
+
 static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 {
 	static const struct {
@@ -655,21 +669,22 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 		ctw_metrics_family(m, fams[f].name, fams[f].type, fams[f].help);
 		for (size_t i = 0; i < n; i++) {
 			const struct ctw_container *c = ctw_registry_at(a->reg, i);
-			const char *l[16];
+			const char *l[18];
+			char cgid[24]; /* in l until the sample is written */
 			size_t k = ctw_agent_container_labels(c, l, 12);
 			const struct ctw_cgroup_resources *r = &res[i];
 			bool has = true;
 			double v = 0;
 			switch (f) {
 			case 0: {
-				char cgid[24];
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {
 					"container_id", c->id,
 					"image",	c->image,
 					"runtime",	ctw_runtime_kind_name(c->runtime),
-					"cgroup_id",	cgid};
+					"cgroup_id",	cgid,
+					"id",		cgroup_id_label(a, c)};
 				memcpy(l + k, extra, sizeof(extra));
 				l[k + ARRAY_SIZE(extra)] = NULL;
 				v = 1;

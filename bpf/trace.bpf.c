@@ -1063,6 +1063,25 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
+/* The runtime's own steps exec ctrwatch-stub from a sealed memfd (named
+ * "ctrwatch-init" by runtime/stub.c, so its file is "memfd:ctrwatch-init"):
+ * with follow_exec that exec is the runtime's setup, not the command's, and
+ * leaves its task unfollowed; the stub's execve of the command follows it. */
+static __always_inline bool is_runtime_stub(struct task_struct *task)
+{
+	static const char stub[] = "memfd:ctrwatch-init";
+	const unsigned char *name;
+	char buf[sizeof(stub)];
+
+	name = BPF_CORE_READ(task, mm, exe_file, f_path.dentry, d_name.name);
+	if (!name || bpf_probe_read_kernel_str(buf, sizeof(buf), name) != sizeof(buf))
+		return false;
+	for (int i = 0; i < (int)sizeof(stub); i++)
+		if (buf[i] != stub[i])
+			return false;
+	return true;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 {
@@ -1082,7 +1101,7 @@ int BPF_PROG(trace_exit, struct pt_regs *regs, long ret)
 		/* an exec from a thread other than the leader takes the
 		 * leader's pid: tid changes too */
 		refresh_ident(st);
-		st->followed = 1;
+		st->followed = !follow_exec || !is_runtime_stub(task);
 	} else if (ret == 0 && st->ev.nr == nr_prctl) {
 		refresh_ident(st);
 	}

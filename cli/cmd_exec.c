@@ -20,7 +20,8 @@ static void exec_usage(FILE *out)
 	      "  -t, --tty              allocate a pseudo-terminal\n"
 	      "  -e, --env K=V          set an environment variable\n"
 	      "  -u, --user USER[:GROUP]  user (default: the container's)\n"
-	      "  -w, --workdir DIR      working directory (default: the container's)\n"
+	      "  -w, --workdir DIR      working directory (default: the container's; made when\n"
+	      "                         missing, resolved in its root, none in /proc)\n"
 	      "\n"
 	      "Examples:\n"
 	      "  ctrwatch exec web ps\n"
@@ -62,7 +63,9 @@ static int cmd_exec(int argc, char **argv)
 	o.argv = argv + optind + 1;
 	struct ctw_err err = {0};
 	int code = CTW_EXIT_RUNTIME;
-	if (ctw_container_exec(argv[optind], &o, &code, &err))
+	/* This may start us again from a copy of our binary the container
+	 * cannot write (runtime/exe.c). */
+	if (ctw_exe_protect(&err) || ctw_container_exec(argv[optind], &o, &code, &err))
 		fprintf(stderr, "ctrwatch: %s\n", err.msg);
 	rc = code;
 	ctw_strv_free(env);

@@ -29,6 +29,8 @@ static void logs_usage(FILE *out)
 	      "log format: one entry a line, `TIMESTAMP STREAM P|F MESSAGE`, TIMESTAMP in\n"
 	      "RFC 3339 UTC with nanoseconds, STREAM stdout or stderr, F for the last (or\n"
 	      "only) piece of a line and P for a piece the next entries continue.\n"
+	      "Output the log could not take (a full disk) is counted, and a line on\n"
+	      "stderr says how much was lost (inspect: log_lost_entries, log_lost_bytes).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -f, --follow       keep printing new output until the container exits\n"
@@ -232,7 +234,20 @@ static int cmd_logs(int argc, char **argv)
 	}
 	free(rd.buf);
 	close(fd);
+	/* What the log could not take (a full disk): said, not hidden.  The
+	 * state as it is now (the monitor records losses as they happen). */
+	char id[65];
+	ctw_strlcpy(id, s.id, sizeof(id));
 	ctw_state_fini(&s);
+	if (ctw_state_load(id, &s, NULL) == 0) {
+		if (s.log_lost_entries)
+			fprintf(stderr,
+				"ctrwatch: %llu log entries (%llu bytes) of %s were lost: the log "
+				"could not take them (%s)\n",
+				(unsigned long long)s.log_lost_entries,
+				(unsigned long long)s.log_lost_bytes, s.name, s.log_lost_error);
+		ctw_state_fini(&s);
+	}
 	return CTW_EXIT_OK;
 }
 

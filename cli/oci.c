@@ -503,5 +503,13 @@ int ctw_oci_main(int argc, char **argv)
 			return CTW_EXIT_OK;
 		}
 	}
+	/* What enters a container must not be a binary it could write (runc
+	 * CVE-2019-5736): create's init stays in it until start, exec's
+	 * process until its execve.  Re-executed from a read-only copy. */
+	if (!strcmp(c->name, "create") || !strcmp(c->name, "run") || !strcmp(c->name, "exec")) {
+		struct ctw_err err = {0};
+		if (ctw_exe_protect(&err))
+			return oci_fail(&err);
+	}
 	return c->fn(argc - i, argv + i);
 }

@@ -202,7 +202,7 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 	plan_cuts(segs, nsegs, len, cut);
 	struct unit_table now = {0};
 	struct unit *order = NULL; /* this text's units, in order (z borrowed) */
-	size_t norder = 0, zsize = 0;
+	size_t norder = 0, cap_order = 0, zsize = 0;
 	int err = 0;
 	c->reused = c->compressed = 0;
 	for (size_t i = 0; i < nsegs && !err;) {
@@ -229,7 +229,10 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 		}
 		if (!err) {
 			table_add(&now, &u);
-			order = xrealloc(order, (norder + 1) * sizeof(*order));
+			if (norder == cap_order) {
+				cap_order = cap_order ? 2 * cap_order : 256;
+				order = xrealloc(order, cap_order * sizeof(*order));
+			}
 			order[norder++] = u;
 			zsize += u.zlen;
 		}

@@ -64,6 +64,8 @@ struct ctw_http {
 	struct ctw_metrics_seg *segs;
 	size_t nsegs;
 	struct ctw_gzcache *gzc;
+	bool gz_units_pay;     /* the last unit gzip reused half or more */
+	unsigned int gz_probe; /* gzips since, for a retry every 8th */
 	uint64_t built_ns;
 	atomic_bool stale;
 	/* Scrape-ahead (with a cache): Prometheus scrapes at a fixed
@@ -370,10 +372,24 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 static void ensure_gz(struct ctw_http *h)
 {
 	char *zbuf;
-	size_t zlen;
-	if (!h->gz && h->text &&
-	    ctw_gzcache_compress(h->gzc, h->text, h->text_len, h->segs, h->nsegs, &zbuf, &zlen) ==
-		    0)
+	size_t zlen, reused, compressed;
+	int rc;
+	if (h->gz || !h->text)
+		return;
+	/* Units pay only when most of the text is as it was: compressing
+	 * every unit alone costs 1.2-2x one deflate of the whole text
+	 * (tests/bench/scrape-bench.sh).  So units while the last unit gzip
+	 * reused at least half of them, else the whole text, trying units
+	 * again every 8th gzip. */
+	if (h->gz_units_pay || ++h->gz_probe % 8 == 0) {
+		rc = ctw_gzcache_compress(h->gzc, h->text, h->text_len, h->segs, h->nsegs, &zbuf,
+					  &zlen);
+		ctw_gzcache_stats(h->gzc, &reused, &compressed);
+		h->gz_units_pay = rc == 0 && reused >= compressed;
+	} else {
+		rc = ctw_gzip(h->text, h->text_len, &zbuf, &zlen);
+	}
+	if (rc == 0)
 		h->gz = metrics_response(zbuf, zlen, true);
 }
 

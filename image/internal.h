@@ -38,7 +38,7 @@ const char *digest_hex(const char *digest);
 
 /* ---- store.c: paths, the writer lock, records ---- */
 const char *store_root(const char *root); /* root ?: ctw_root_dir() */
-/* Create ROOT/{layers/sha256,images,tmp}; mode 0700 for the root. */
+/* Create ROOT/{layers/sha256,images,tmp}; the root 0700 (ctw_private_dir). */
 int store_init(const char *root, struct ctw_err *err);
 /* Take the writer lock (blocking); returns the fd to close. */
 int store_lock(const char *root, struct ctw_err *err);

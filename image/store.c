@@ -26,9 +26,12 @@ const char *store_root(const char *root)
 int store_init(const char *root, struct ctw_err *err)
 {
 	static const char *const subdirs[] = {"layers/sha256", "images", "tmp"};
-	int r = ctw_mkdir_p(root, 0711);
+	/* Only root may enter the store: what containers write in their upper
+	 * layers (a setuid binary) lies below it (an existing store with
+	 * looser modes is fixed, one not ours refused). */
+	int r = ctw_private_dir(root, 0700, err);
 	if (r < 0)
-		return ctw_err_set(err, -r, "create image store `%s`", root);
+		return ctw_err_prefix(err, "image store");
 	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
 		_cleanup_free_ char *d = xasprintf("%s/%s", root, subdirs[i]);
 		r = ctw_mkdir_p(d, 0700);

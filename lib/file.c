@@ -130,6 +130,45 @@ int ctw_mkdir_p(const char *path, mode_t mode)
 	return mkdir_p(buf, mode);
 }
 
+int ctw_private_dir(const char *path, mode_t mode, struct ctw_err *err)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT)
+			return ctw_err_set(err, errno, "%s", path);
+		char parent[PATH_MAX];
+		if (ctw_strlcpy(parent, path, sizeof(parent)) >= sizeof(parent))
+			return ctw_err_setx(err, ENAMETOOLONG, "%s: path too long", path);
+		char *slash = strrchr(parent, '/');
+		int r = 0;
+		if (slash && slash != parent) {
+			*slash = '\0';
+			r = ctw_mkdir_p(parent, 0755);
+		}
+		if (r < 0 || (mkdir(path, mode) < 0 && errno != EEXIST))
+			return ctw_err_set(err, r < 0 ? -r : errno, "create %s", path);
+		if (lstat(path, &st) < 0)
+			return ctw_err_set(err, errno, "%s", path);
+	}
+	if (!S_ISDIR(st.st_mode))
+		return ctw_err_setx(err, ENOTDIR, "%s is not a directory (a symlink?): refusing it",
+				    path);
+	if (st.st_uid != geteuid())
+		return ctw_err_setx(err, EPERM,
+				    "%s is owned by uid %u, not by us (uid %u): refusing it (its "
+				    "owner could change what it holds)",
+				    path, (unsigned)st.st_uid, (unsigned)geteuid());
+	/* Group execute is the most others may have (Docker's 0710). */
+	if (st.st_mode & 0067 & ~mode) {
+		if (chmod(path, mode) < 0)
+			return ctw_err_set(err, errno, "chmod %s", path);
+		pr_warn("%s was mode %04o, now %04o: any user of this host could reach what "
+			"containers write there (a setuid binary)",
+			path, (unsigned)(st.st_mode & 07777), (unsigned)mode);
+	}
+	return 0;
+}
+
 static int rm_entries(DIR *d, dev_t dev);
 
 /* Remove NAME below PARENT.  Cheapest call first (syscalls are slow here):
@@ -208,7 +247,7 @@ int ctw_empty_dir_at(int dirfd)
 	struct stat st;
 	if (fstat(dirfd, &st) < 0)
 		return -errno;
-	int fd = dup(dirfd);
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	DIR *d = fdopendir(fd);

@@ -107,6 +107,11 @@ int ctw_write_file(const char *path, const char *data, size_t len, bool create);
 /* Write atomically: tmp file + fsync-free rename, mode 0644. */
 int ctw_write_file_atomic(const char *path, const char *data, size_t len);
 int ctw_mkdir_p(const char *path, mode_t mode);
+/* A directory only we may enter: made with mode (its parents 0755) when
+ * missing; an existing one must be ours and not a symlink, and group or
+ * other bits beyond mode's are taken away (with a warning).  0, or -errno
+ * with err set. */
+int ctw_private_dir(const char *path, mode_t mode, struct ctw_err *err);
 /* Remove a directory tree (does not cross mount points). */
 int ctw_rm_rf(const char *path);
 /* Remove everything inside the directory open as dirfd, not the directory

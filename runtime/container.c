@@ -35,6 +35,7 @@
 #include <linux/capability.h>
 
 #include "internal.h"
+#include "stub/stub.h"
 #include "../image/image.h"
 
 #pragma weak ctw_image_get
@@ -81,36 +82,27 @@ static size_t strv_len(char *const *v)
 
 static void strv_push(char ***v, size_t *n, char *s)
 {
-	*v = xrealloc(*v, (*n + 2) * sizeof(char *));
+	/* The capacity doubles when n + 1 reaches a power of two: O(n) in all
+	 * (an image's Cmd is as long as it likes). */
+	if ((*n & (*n + 1)) == 0)
+		*v = xrealloc(*v, (2 * *n + 2) * sizeof(char *));
 	(*v)[(*n)++] = s;
 	(*v)[*n] = NULL;
 }
 
-/* Set K=V in env, replacing an earlier K. */
-static void env_set(char ***env, size_t *n, const char *kv)
+/* -e K=V, or -e K: K from our own environment (skipped when unset).  The
+ * image's Env never reads ours: an entry there without '=' is ignored. */
+static int env_put(struct envb *e, const char *kv, bool ours, struct ctw_err *err)
 {
-	const char *eq = strchr(kv, '=');
-	size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
-	char *val;
-	if (!eq) {
-		/* "-e K": take K from our own environment, skip when unset. */
-		char key[256];
-		ctw_strlcpy(key, kv, kl + 1 < sizeof(key) ? kl + 1 : sizeof(key));
-		const char *v = getenv(key);
-		if (!v)
-			return;
-		val = xasprintf("%s=%s", key, v);
-	} else {
-		val = xstrdup(kv);
-	}
-	for (size_t i = 0; i < *n; i++) {
-		if (!strncmp((*env)[i], val, kl + 1)) {
-			free((*env)[i]);
-			(*env)[i] = val;
-			return;
-		}
-	}
-	strv_push(env, n, val);
+	if (strchr(kv, '='))
+		return envb_set(e, kv, err);
+	const char *v = ours ? getenv(kv) : NULL;
+	if (!v)
+		return 0;
+	char *s = xasprintf("%s=%s", kv, v);
+	int r = envb_set(e, s, err);
+	free(s);
+	return r;
 }
 
 static int build_process(struct run_ctx *c, struct ctw_err *err)
@@ -130,19 +122,22 @@ static int build_process(struct run_ctx *c, struct ctw_err *err)
 		return ctw_err_setx(err, EINVAL,
 				    "no command specified (the image has no Cmd "
 				    "or Entrypoint)");
-	size_t ne = 0;
-	c->env = NULL;
-	env_set(&c->env, &ne, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-	for (char **p = ic ? ic->env : NULL; p && *p; p++)
-		env_set(&c->env, &ne, *p);
+	struct envb e;
+	envb_init(&e);
+	int r = envb_set(&e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			 err);
+	for (char **p = ic ? ic->env : NULL; !r && p && *p; p++)
+		r = env_put(&e, *p, false, err);
 	char *h = xasprintf("HOSTNAME=%s", c->hostname);
-	env_set(&c->env, &ne, h);
+	if (!r)
+		r = envb_set(&e, h, err);
 	free(h);
-	if (o->tty)
-		env_set(&c->env, &ne, "TERM=xterm");
-	for (char **p = o->env; p && *p; p++)
-		env_set(&c->env, &ne, *p);
-	return 0;
+	if (!r && o->tty)
+		r = envb_set(&e, "TERM=xterm", err);
+	for (char **p = o->env; !r && p && *p; p++)
+		r = env_put(&e, *p, true, err);
+	c->env = envb_steal(&e);
+	return r;
 }
 
 static uint64_t compute_caps(const struct ctw_run_opts *o)
@@ -208,28 +203,6 @@ static __attribute__((noreturn)) void child_fail(int fd, struct ctw_err *err)
 	_exit(CTW_EXIT_RUNTIME);
 }
 
-/* `ps` in the container shows "ctrwatch-init" as PID 1, not the host's
- * path and arguments of `ctrwatch run`: overwrite our argv area (the
- * strings nobody uses any more once the command runs). */
-static void rename_init(void)
-{
-	static const char name[] = "ctrwatch-init";
-	prctl(PR_SET_NAME, name, 0, 0, 0);
-	char buf[1024];
-	if (ctw_read_line("/proc/self/stat", buf, sizeof(buf)))
-		return;
-	char *p = strrchr(buf, ')');
-	unsigned long start = 0, end = 0;
-	/* arg_start and arg_end are fields 48 and 49. */
-	for (int field = 2; p && field < 48; field++) {
-		p = strchr(p + 1, ' ');
-	}
-	if (!p || sscanf(p + 1, "%lu %lu", &start, &end) != 2 || end <= start + sizeof(name))
-		return;
-	memset((void *)start, 0, end - start);
-	memcpy((void *)start, name, sizeof(name));
-}
-
 /* ASan builds: tell ASan when the workload runs on its own stack (as a
  * fiber switch), or every noreturn call there (execvp, _exit) prints "ASan
  * is ignoring requested __asan_handle_no_return" into the container's
@@ -262,6 +235,20 @@ static int workload_main(void *arg)
 	proc_exec(a->ps);
 }
 
+/* Close every fd but stdio and the sync socket fd, which becomes fd 3
+ * (close-on-exec); returns it. */
+static int keep_only_sync_fd(int fd)
+{
+	if (fd != 3) {
+		if (dup3(fd, 3, O_CLOEXEC) < 0)
+			_exit(CTW_EXIT_RUNTIME);
+		if (fd > 3)
+			close(fd);
+	}
+	syscall(SYS_close_range, 4, ~0u, 0);
+	return 3;
+}
+
 static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 {
 	const struct ctw_run_opts *o = c->o;
@@ -269,6 +256,10 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	struct ctw_err err = {0};
 	struct sync_msg m;
 
+	/* Nobody may ptrace us or open our /proc/PID/{fd,exe,root,cwd} (runc
+	 * CVE-2024-21626): the container's command becomes dumpable again
+	 * with its execve, we (and ctrwatch-stub after us) never are. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(c->sync[0]);
 	setsid();
 	/* clone3 put us in the v2 cgroup; the v1 ones we join ourselves. */
@@ -288,6 +279,10 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		ctw_err_set(&err, errno, "join the container's IPC and UTS namespaces");
 		child_fail(fd, &err);
 	}
+	/* Of what the parent held (cgroup and namespace fds, the state lock,
+	 * log pipes, its signalfd...), only stdio and the sync socket stay:
+	 * no host directory can become the container's through an fd. */
+	fd = keep_only_sync_fd(fd);
 	struct rootfs_spec rs = {
 		.merged = c->merged,
 		.lowerdirs = c->lowerdirs,
@@ -346,6 +341,11 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 			close(nul);
 		}
 	}
+	/* What the container will see run: ctrwatch-stub from a sealed memfd,
+	 * never our binary (runtime/stub.c). */
+	int stub = stub_memfd(&err);
+	if (stub < 0)
+		child_fail(fd, &err);
 	struct proc_spec ps = {
 		.argv = c->argv,
 		.env = c->env,
@@ -360,20 +360,28 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		.seccomp = c->prog,
 		.tty_slave = slave,
 		.sync_fd = fd,
+		.stub_fd = stub,
+		.ready_fd = -1,
 	};
 	if (!o->init) {
 		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 		proc_exec(&ps);
 	}
-	/* Options may point into our argv, which rename_init() wipes. */
-	ps.workdir = ps.workdir ? xstrdup(ps.workdir) : NULL;
-	ps.user = ps.user ? xstrdup(ps.user) : NULL;
-	rename_init();
-	sigset_t all;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* The command waits (in ctrwatch-exec) until we are ctrwatch-init:
+	 * for the EOF of this pipe, whose write end ctrwatch-init closes. */
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		ctw_err_set(&err, errno, "pipe");
+		child_fail(fd, &err);
+	}
+	ps.ready_fd = ready[0];
+	/* Every signal but the synchronous ones waits for the init, from
+	 * before the command exists: nothing sent to it is lost (the mask
+	 * and the ignored SIGTTIN/SIGTTOU stay across the exec). */
+	init_block_signals();
 	/* vfork-style: no copy of our (library-heavy) address space; we are
-	 * suspended until the command has exec'd or failed. */
+	 * suspended until the workload has exec'd ctrwatch-exec or failed.
+	 * It gets our fds: stdio, the sync socket, the pty, the pipe. */
 	struct workload_args wa = {.ps = &ps, .mask = &c->saved_mask};
 	size_t stack_size = 256 * 1024;
 	char *stack = xmalloc(stack_size);
@@ -393,19 +401,21 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		ctw_err_set(&err, errno, "start the command");
 		child_fail(fd, &err);
 	}
-	close(fd);
-	if (slave >= 0)
-		close(slave);
-	/* The init needs no fd at all: drop what the caller left open. */
-	syscall(SYS_close_range, 3, ~0u, 0);
-	/* Nobody in the container may ptrace us or open /proc/1/exe, and
-	 * we keep no more privilege than the command: its capabilities plus
-	 * CAP_KILL, to forward signals to a command running as another user. */
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	caps_drop_bounding(c->st.caps, NULL);
+	/* The init keeps no fd but the pipe's write end (3, across the exec)
+	 * and the stub (4, closed by it), and no more privilege than the
+	 * command: its capabilities plus CAP_KILL, to forward signals to a
+	 * command running as another user. */
+	if (dup2(ready[1], 3) < 0 || (stub != 4 && dup3(stub, 4, O_CLOEXEC) < 0))
+		_exit(CTW_EXIT_RUNTIME);
+	syscall(SYS_close_range, 5, ~0u, 0);
+	caps_drop_bounding(c->st.caps | (1ull << CAP_KILL), NULL);
 	caps_set(c->st.caps | (1ull << CAP_KILL), NULL);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	_exit(init_loop(w, &c->saved_mask));
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", (int)w);
+	char *const argv[] = {STUB_INIT_NAME, pid, "3", NULL}, *const envp[] = {NULL};
+	syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
+	_exit(CTW_EXIT_RUNTIME); /* the container goes with us */
 }
 
 /* ---- the parent ---- */
@@ -564,10 +574,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		    : c->img && c->img->config.user ? c->img->config.user
 						    : "",
 		    sizeof(s->user));
-	s->env = NULL;
-	size_t ne = 0;
-	for (char **p = c->env; p && *p; p++)
-		strv_push(&s->env, &ne, xstrdup(*p));
+	size_t ne = strv_len(c->env);
+	s->env = xcalloc(ne + 1, sizeof(char *));
+	for (size_t i = 0; i < ne; i++)
+		s->env[i] = xstrdup(c->env[i]);
 	size_t nl = 0;
 	s->labels = NULL;
 	for (char **p = o->labels; p && *p; p++)
@@ -642,6 +652,16 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	 * and remove. */
 	c->merged = xasprintf("%s/rootfs", ctw_root_dir());
 	c->files_dir = state_path(s->id, NULL);
+	/* Only root may enter the store and containers/: a container's upper
+	 * layer may hold a setuid binary its root planted (fixed when looser,
+	 * refused when not ours). */
+	char *cs = xasprintf("%s/containers", ctw_root_dir());
+	r = ctw_private_dir(ctw_root_dir(), 0700, err);
+	if (!r)
+		r = ctw_private_dir(cs, 0700, err);
+	free(cs);
+	if (r)
+		return r;
 	if ((r = ctw_mkdir_p(c->merged, 0755)))
 		return ctw_err_set(err, -r, "create %s", c->merged);
 
@@ -660,9 +680,10 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	}
 	/* The container's directory: the spare claimed at the start (its
 	 * work/ emptied meanwhile), else a new one. */
-	if (!spare_use(&c->spare, c->cdir) &&
-	    ((r = ctw_mkdir_p(c->upper, 0755)) || (r = ctw_mkdir_p(c->work, 0700))))
-		return ctw_err_set(err, -r, "create %s", c->cdir);
+	if (!spare_use(&c->spare, c->cdir) && ((mkdir(c->cdir, 0700) < 0 && errno != EEXIST) ||
+					       (mkdir(c->upper, 0755) < 0 && errno != EEXIST) ||
+					       (mkdir(c->work, 0700) < 0 && errno != EEXIST)))
+		return ctw_err_set(err, errno, "create %s", c->cdir);
 	/* The namespaces made meanwhile (run()); if that failed, clone3
 	 * makes them as before. */
 	if (c->ns.started && ns_make_finish(&c->ns) == 0) {
@@ -678,7 +699,7 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 
 /* Clone the child and bring it up to the point where the command runs.
  * Returns the child's pid, or -errno (child reaped). */
-static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_err *err)
+static pid_t start(struct run_ctx *c, int stopfd, int *master, int *exit_code, struct ctw_err *err)
 {
 	const struct ctw_run_opts *o = c->o;
 	struct ctw_state *s = &c->st;
@@ -746,9 +767,12 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 	 * need not wait for our EXEC: one round trip less. */
 	bool nowait = !o->on_cgroup_ready;
 	r = sync_send(fd, SYNC_GO, nowait ? SYNC_GO_NOWAIT : 0, NULL, -1);
+	int sig = 0;
 	for (;;) {
 		int got;
-		r = sync_recv(fd, &m, &got);
+		r = sync_recv_stoppable(fd, stopfd, &m, &got, &sig);
+		if (r == -EINTR)
+			goto out_stopped;
 		if (r <= 0) {
 			ctw_err_setx(err, EPIPE, "container init exited during setup");
 			r = -EPIPE;
@@ -791,7 +815,9 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 		goto out_kill;
 	/* EOF: the command was exec'd (our end of the socket is the only one
 	 * left).  ERR: it could not be started; the init exits with status. */
-	r = sync_recv(fd, &m, NULL);
+	r = sync_recv_stoppable(fd, stopfd, &m, NULL, &sig);
+	if (r == -EINTR)
+		goto out_stopped;
 	close(fd);
 	c->sync[0] = -1;
 	if (r == 1 && m.type == SYNC_ERR) {
@@ -803,6 +829,13 @@ static pid_t start(struct run_ctx *c, int *master, int *exit_code, struct ctw_er
 	}
 	return pid;
 
+out_stopped:
+	/* A stop signal while the container was being set up (whatever it
+	 * was stuck on): it goes, with the status of that signal. */
+	ctw_err_setx(err, EINTR, "interrupted by SIG%s while the container was starting",
+		     sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+	*exit_code = 128 + sig;
+	r = -EINTR;
 out_kill:
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
@@ -871,7 +904,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 {
 	const struct ctw_run_opts *o = c->o;
 	struct ctw_state *s = &c->st;
-	int r, master = -1, sigfd = -1;
+	int r, master = -1, sigfd = -1, stopfd = -1;
 
 	*exit_code = CTW_EXIT_RUNTIME;
 	int made = CLONE_NEWIPC | CLONE_NEWUTS;
@@ -885,6 +918,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	/* Detached: the container's stdout and stderr are pipes to us. */
 	if (o->detach && (r = log_open(&c->log, s->id, o->tty, err)))
 		goto out_cleanup;
+	c->log.state = s; /* where log losses are recorded */
 
 	/* Block what we forward (and SIGCHLD) before the child exists, so
 	 * nothing is lost; the child restores the mask before exec. */
@@ -900,8 +934,13 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 	}
 	sigprocmask(SIG_BLOCK, &fwd, &c->saved_mask);
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	/* The same signals, read while the container starts: one of them
+	 * stops the start (SIGCHLD and the rest stay for sigfd). */
+	stopfd = stop_signals_fd();
 
-	pid_t pid = start(c, &master, exit_code, err);
+	pid_t pid = start(c, stopfd, &master, exit_code, err);
+	close(stopfd);
+	stopfd = -1;
 	log_started(&c->log);
 	if (pid < 0) {
 		r = pid;
@@ -923,6 +962,7 @@ static int run(struct run_ctx *c, int *exit_code, struct ctw_err *err)
 		pr_warn("container %.12s was killed by the OOM killer (OOMKilled)", s->id);
 	s->exit_code = *exit_code;
 	s->status = CTW_ST_EXITED;
+	log_loss_to_state(&c->log, s);
 	s->finished_ns = ctw_realtime_ns();
 	if (!c->remove)
 		ctw_state_save(s, NULL);
@@ -937,6 +977,8 @@ out_cleanup:
 out:
 	if (master >= 0)
 		close(master);
+	if (stopfd >= 0)
+		close(stopfd);
 	if (sigfd >= 0) {
 		close(sigfd);
 		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);

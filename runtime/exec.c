@@ -1,56 +1,147 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * `ctrwatch exec`: a new process in a running container.  We join the
- * container's pid namespace for our children, clone3 the child straight into
- * its v2 cgroup (v1 dirs written before it runs), and the child joins the
- * other namespaces (mount last) and becomes the command through the same
- * process.c path as the container's own command: same capabilities,
- * no_new_privs and seccomp filter.
+ * `ctrwatch exec`: a new process in a running container, through a helper
+ * that the container never sees:
+ *
+ *   ctrwatch exec (host)
+ *     └ helper: cloned into the container's v2 cgroup, in the host's pid
+ *       namespace; not dumpable; joins the v1 cgroups, then every namespace
+ *       of the container (mount last), closes every fd but stdio and the
+ *       sync socket, and clones the command's process with CLONE_PARENT
+ *       (our child, not its own) into the container's pid namespace; sends
+ *       us its pid and exits.
+ *     └ the process: born in the container's namespaces with nothing of
+ *       the host (runc CVE-2024-21626: a process visible in the container
+ *       while it held a host directory fd, and still dumpable, let the
+ *       container walk `..` from /proc/PID/fd/N to the host's root), it
+ *       becomes the command through the same process.c path as the
+ *       container's own: same capabilities, no_new_privs and seccomp filter.
+ *
+ * Until the command runs, a stop signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT)
+ * ends the exec, whatever the process is stuck on.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/sched.h>
 
 #include "internal.h"
 
-static void env_merge(char ***env, size_t *n, const char *kv)
+struct exec_ctx {
+	const struct ctw_exec_opts *o;
+	const struct ctw_state *s;
+	const int *nsfds;
+	char **env;
+	const struct sock_fprog *prog;
+	int sync; /* the helper's end */
+};
+
+static __attribute__((noreturn)) void exec_fail(int fd, struct ctw_err *e)
 {
-	const char *eq = strchr(kv, '=');
-	size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
-	for (size_t i = 0; i < *n; i++) {
-		if (!strncmp((*env)[i], kv, kl) && (*env)[i][kl] == '=') {
-			free((*env)[i]);
-			(*env)[i] = xstrdup(kv);
-			return;
+	sync_send(fd, SYNC_ERR, CTW_EXIT_RUNTIME, e, -1);
+	_exit(CTW_EXIT_RUNTIME);
+}
+
+/* The process in the container: a pty when asked, then the command. */
+static __attribute__((noreturn)) void exec_process(const struct exec_ctx *x, int fd)
+{
+	const struct ctw_exec_opts *o = x->o;
+	struct ctw_err e = {0};
+	struct sync_msg m;
+	int slave = -1;
+	if (o->tty) {
+		int mfd;
+		if (pty_open(&mfd, &slave, &e))
+			exec_fail(fd, &e);
+		sync_send(fd, SYNC_PTY, 0, NULL, mfd);
+		close(mfd);
+		/* Wait until the parent has set the window size. */
+		if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
+			_exit(CTW_EXIT_RUNTIME);
+	} else {
+		setsid();
+	}
+	struct proc_spec ps = {
+		.argv = o->argv,
+		.env = x->env,
+		.workdir = o->workdir ? o->workdir : x->s->workdir,
+		.user = o->user ? o->user : x->s->user,
+		.caps = x->s->caps,
+		.no_new_privs = x->s->no_new_privs,
+		.seccomp = x->prog,
+		.tty_slave = slave,
+		.sync_fd = fd,
+		.stub_fd = -1, /* we run from a read-only copy (exe.c) */
+		.ready_fd = -1,
+	};
+	proc_exec(&ps);
+}
+
+static __attribute__((noreturn)) void exec_helper(const struct exec_ctx *x, const sigset_t *saved)
+{
+	struct ctw_err e = {0};
+	int fd = x->sync;
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* stdin: the host's /dev/null, opened here (the container's /dev/null
+	 * is the container's: it may be a FIFO). */
+	if (!x->o->interactive && !x->o->tty) {
+		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (nul >= 0) {
+			dup2(nul, STDIN_FILENO);
+			close(nul);
 		}
 	}
-	*env = xrealloc(*env, (*n + 2) * sizeof(char *));
-	(*env)[(*n)++] = xstrdup(kv);
-	(*env)[*n] = NULL;
+	if (cg_enter_self(x->s, &e) || ns_join(x->nsfds, false, &e))
+		exec_fail(fd, &e);
+	/* Only stdio and the sync socket (as fd 3) cross into the container. */
+	if (fd != 3 && (dup3(fd, 3, O_CLOEXEC) < 0 || (fd > 3 && close(fd) < 0)))
+		_exit(CTW_EXIT_RUNTIME);
+	fd = 3;
+	syscall(SYS_close_range, 4, ~0u, 0);
+	struct clone_args args = {.flags = CLONE_PARENT};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, saved, NULL);
+		exec_process(x, fd);
+	}
+	if (pid < 0) {
+		ctw_err_set(&e, errno, "start a process in the container");
+		exec_fail(fd, &e);
+	}
+	sync_send(fd, SYNC_PID, pid, NULL, -1);
+	_exit(0);
 }
 
 int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit_code,
 		       struct ctw_err *err)
 {
 	struct ctw_state s;
-	int r, fds[7], sv[2] = {-1, -1}, cgfd = -1, sigfd = -1, master = -1, own_pidns = -1;
+	int r, fds[7], sv[2] = {-1, -1}, cgfd = -1, sigfd = -1, stopfd = -1, master = -1;
 	struct sock_fprog *prog = NULL;
+	struct envb eb;
 	char **env = NULL;
-	size_t nenv = 0;
 	sigset_t fwd, saved;
 	bool blocked = false;
+	pid_t helper = -1, pid = -1;
 
 	*exit_code = CTW_EXIT_RUNTIME;
+	if (!ctw_exe_protected())
+		return ctw_err_setx(err, EPERM,
+				    "the ctrwatch binary is writable through /proc/self/exe: "
+				    "call ctw_exe_protect() before exec");
 	r = ctw_state_find(ref, &s, err);
 	if (r)
 		return r;
 	for (int i = 0; i < 7; i++)
 		fds[i] = -1;
+	envb_init(&eb);
 	if (!ctw_state_init_alive(&s)) {
 		r = ctw_err_setx(err, ESRCH, "container %s is not running", ref);
 		goto out;
@@ -63,12 +154,15 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 		if (r)
 			goto out;
 	}
-	for (char **p = s.env; p && *p; p++)
-		env_merge(&env, &nenv, *p);
-	for (char **p = o->env; p && *p; p++)
-		env_merge(&env, &nenv, *p);
-	if (o->tty)
-		env_merge(&env, &nenv, "TERM=xterm");
+	for (char **p = s.env; !r && p && *p; p++)
+		r = envb_set(&eb, *p, err);
+	for (char **p = o->env; !r && p && *p; p++)
+		r = envb_set(&eb, *p, err);
+	if (!r && o->tty)
+		r = envb_set(&eb, "TERM=xterm", err);
+	env = envb_steal(&eb);
+	if (r)
+		goto out;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		r = ctw_err_set(err, errno, "socketpair");
@@ -77,17 +171,6 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 	cgfd = open(s.cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0) {
 		r = ctw_err_set(err, errno, "open %s", s.cgroup);
-		goto out;
-	}
-	/* Our children are born in the container's pid namespace: this one
-	 * only (see below). */
-	own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-	if (own_pidns < 0) {
-		r = ctw_err_set(err, errno, "open /proc/self/ns/pid");
-		goto out;
-	}
-	if (setns(fds[4], CLONE_NEWPID) < 0) {
-		r = ctw_err_set(err, errno, "join pid namespace of %s", ref);
 		goto out;
 	}
 	sigemptyset(&fwd);
@@ -100,70 +183,40 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 	sigprocmask(SIG_BLOCK, &fwd, &saved);
 	blocked = true;
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	stopfd = stop_signals_fd();
 
-	pid_t pid = clone_into_cgroup(0, cgfd);
-	/* Back to our own pid namespace for any later child: one forked in
-	 * the container's could not see us (LeakSanitizer's tracer, which it
-	 * clones at exit to stop our threads, waited forever for a parent it
-	 * cannot ptrace: the ASan build's exec hung after the command). */
-	if (pid != 0 && setns(own_pidns, CLONE_NEWPID) < 0)
-		pr_warn("exec: back to our pid namespace: %s", strerror(errno));
-	if (pid == 0) {
-		struct ctw_err e = {0};
-		struct sync_msg m;
+	struct exec_ctx x = {
+		.o = o, .s = &s, .nsfds = fds, .env = env, .prog = prog, .sync = sv[1]};
+	helper = clone_into_cgroup(0, cgfd);
+	if (helper == 0) {
 		close(sv[0]);
-		close(own_pidns);
-		if (sync_recv(sv[1], &m, NULL) != 1 || m.type != SYNC_GO)
-			_exit(CTW_EXIT_RUNTIME);
-		if (cg_enter_self(&s, &e) || ns_join(fds, true, &e)) {
-			sync_send(sv[1], SYNC_ERR, CTW_EXIT_RUNTIME, &e, -1);
-			_exit(CTW_EXIT_RUNTIME);
-		}
-		int slave = -1;
-		if (o->tty) {
-			int mfd;
-			if (pty_open(&mfd, &slave, &e)) {
-				sync_send(sv[1], SYNC_ERR, CTW_EXIT_RUNTIME, &e, -1);
-				_exit(CTW_EXIT_RUNTIME);
-			}
-			sync_send(sv[1], SYNC_PTY, 0, NULL, mfd);
-			close(mfd);
-			/* Wait until the parent has set the window size. */
-			if (sync_recv(sv[1], &m, NULL) != 1 || m.type != SYNC_GO)
-				_exit(CTW_EXIT_RUNTIME);
-		} else {
-			if (!o->interactive) {
-				int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
-				if (nul >= 0)
-					dup2(nul, STDIN_FILENO);
-			}
-			setsid();
-		}
-		sigprocmask(SIG_SETMASK, &saved, NULL);
-		struct proc_spec ps = {
-			.argv = o->argv,
-			.env = env,
-			.workdir = o->workdir ? o->workdir : s.workdir,
-			.user = o->user ? o->user : s.user,
-			.caps = s.caps,
-			.no_new_privs = s.no_new_privs,
-			.seccomp = prog,
-			.tty_slave = slave,
-			.sync_fd = sv[1],
-		};
-		proc_exec(&ps);
+		exec_helper(&x, &saved);
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (pid < 0) {
+	if (helper < 0) {
 		r = ctw_err_set(err, errno, "clone into %s", s.cgroup);
 		goto out;
 	}
-	sync_send(sv[0], SYNC_GO, 0, NULL, -1);
+	int sig = 0;
+	bool failed = false;
 	for (;;) {
 		struct sync_msg m;
 		int got;
-		int rr = sync_recv(sv[0], &m, &got);
+		int rr = sync_recv_stoppable(sv[0], stopfd, &m, &got, &sig);
+		if (rr == -EINTR) {
+			r = ctw_err_setx(err, EINTR,
+					 "interrupted by SIG%s while the process was starting",
+					 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+			*exit_code = 128 + sig;
+			goto out;
+		}
+		if (rr == 1 && m.type == SYNC_PID) {
+			pid = m.status;
+			waitpid(helper, NULL, 0);
+			helper = -1;
+			continue;
+		}
 		if (rr == 1 && m.type == SYNC_PTY) {
 			master = got;
 			/* The size before the command runs (it may ask at once). */
@@ -173,26 +226,49 @@ int ctw_container_exec(const char *ref, const struct ctw_exec_opts *o, int *exit
 			continue;
 		}
 		if (rr == 1 && m.type == SYNC_ERR) {
+			/* Until EOF: the helper's pid may come after the
+			 * process's error. */
 			*err = m.err;
 			*exit_code = m.status;
-			waitpid(pid, NULL, 0);
-			r = err->code ? -err->code : -EIO;
-			goto out;
+			failed = true;
+			continue;
 		}
-		break; /* EOF: exec'd */
+		break; /* EOF: exec'd, or failed */
 	}
+	if (failed) {
+		r = err->code ? -err->code : -EIO;
+		goto out;
+	}
+	if (pid <= 0) {
+		r = ctw_err_setx(err, EIO, "the exec helper died before it started the process");
+		goto out;
+	}
+	close(stopfd);
+	stopfd = -1;
 	bool raw = master >= 0 && isatty(STDIN_FILENO);
 	if (raw)
 		tty_raw(STDIN_FILENO, true);
 	int ws = 0;
 	relay_run(master, o->interactive, pid, pid, sigfd, NULL, &ws);
+	pid = -1;
 	if (raw)
 		tty_raw(STDIN_FILENO, false);
 	*exit_code = wait_status_to_exit(ws);
 	r = 0;
 out:
+	/* A start that failed or was stopped: nothing of it stays. */
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (helper > 0) {
+		kill(helper, SIGKILL);
+		waitpid(helper, NULL, 0);
+	}
 	if (master >= 0)
 		close(master);
+	if (stopfd >= 0)
+		close(stopfd);
 	if (sigfd >= 0)
 		close(sigfd);
 	if (blocked)
@@ -202,13 +278,12 @@ out:
 			close(sv[i]);
 	if (cgfd >= 0)
 		close(cgfd);
-	if (own_pidns >= 0)
-		close(own_pidns);
 	for (int i = 0; i < 7; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	seccomp_prog_free(prog);
 	ctw_strv_free(env);
+	envb_fini(&eb);
 	ctw_state_fini(&s);
 	return r;
 }

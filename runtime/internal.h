@@ -120,6 +120,7 @@ enum sync_type {
 	SYNC_PTY,    /* child → parent: pty master fd attached */
 	SYNC_USERNS, /* child → parent (OCI): write my uid and gid maps */
 	SYNC_NS,     /* child → parent (OCI): namespaces made, run createRuntime */
+	SYNC_PID,    /* exec's helper → parent: the pid it started, in status */
 };
 enum {
 	SYNC_GO_NOWAIT = 1,
@@ -135,6 +136,13 @@ int sync_send(int fd, int type, int status, const struct ctw_err *err, int pass_
 /* Receive one message; *got_fd receives a passed fd (or -1).  Returns 1 on
  * a message, 0 on EOF, -errno on failure. */
 int sync_recv(int fd, struct sync_msg *m, int *got_fd);
+/* A signalfd (non-blocking) of the signals that stop a start: SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT (blocked by the caller). */
+int stop_signals_fd(void);
+/* sync_recv that a stop signal read from stopfd (-1: none) ends: -EINTR,
+ * with the signal in *sig.  Whatever the child is stuck on, the command
+ * that waits for it stays stoppable. */
+int sync_recv_stoppable(int fd, int stopfd, struct sync_msg *m, int *got_fd, int *sig);
 
 /* ---- mount.c ---- */
 
@@ -159,6 +167,8 @@ struct rootfs_spec {
  * written, /sys/fs/cgroup, /etc files, volumes, pivot_root, masks. */
 int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err);
 int rootfs_enter(const struct rootfs_spec *r, struct ctw_err *err);
+/* mkdir -p of path inside the root rootfd (each component resolved in it). */
+int root_mkdir_p(int rootfd, const char *path, struct ctw_err *err);
 
 /* ---- caps.c ---- */
 
@@ -200,18 +210,71 @@ struct proc_spec {
 	const struct sock_fprog *seccomp;
 	int tty_slave; /* -1 when no pty */
 	int sync_fd;   /* errors go here (CLOEXEC) */
+	/* The command is exec'd through ctrwatch-stub (stub.h), run from this
+	 * sealed memfd (-1: exec'd directly), once ready_fd (-1: none) reads
+	 * EOF. */
+	int stub_fd;
+	int ready_fd;
 };
 
 /* Never returns: execs or reports SYNC_ERR and _exit()s 126/127. */
 __attribute__((noreturn)) void proc_exec(const struct proc_spec *p);
-/* Resolve USER[:GROUP] against the current root's /etc/passwd and group. */
-int proc_resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t **groups, size_t *ngroups,
-		      char **home, struct ctw_err *err);
+
+/* ---- passwd.c: USER[:GROUP] in the container's /etc/passwd and group ---- */
+
+struct pw_entry {
+	char *name, *home;
+	uid_t uid;
+	gid_t gid;
+};
+/* The entry of user (a name, or a uid) in passwd text: 1 found, 0 not. */
+int passwd_find(const char *data, size_t len, const char *user, struct pw_entry *pw);
+void pw_entry_fini(struct pw_entry *pw);
+/* Scan group text: *gid of group (a name or a gid; NULL: none), and when
+ * member is not NULL the gids of the groups listing it, appended to
+ * *groups / *ngroups.  Returns whether group was found. */
+int group_scan(const char *data, size_t len, const char *group, const char *member, gid_t *gid,
+	       gid_t **groups, size_t *ngroups);
+
+struct user_ids {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups; /* supplementary */
+	size_t ngroups;
+	char *home; /* NULL: not in passwd */
+};
+/* Resolve USER[:GROUP] (names or ids) in the files of the root rootfd:
+ * regular files only, size-capped, read inside the root. */
+int passwd_resolve_user(int rootfd, const char *spec, struct user_ids *u, struct ctw_err *err);
+void user_ids_fini(struct user_ids *u);
+
+/* ---- env.c: an environment where a later K=V replaces K, O(1) a set ---- */
+
+struct envb {
+	char **v; /* NULL-terminated once anything was set */
+	size_t n, cap;
+	size_t *slot; /* hash of the keys: index in v + 1, 0 free */
+	size_t nslots;
+};
+void envb_init(struct envb *e);
+/* Set K=V; -E2BIG past CTW_ENV_MAX variables. */
+int envb_set(struct envb *e, const char *kv, struct ctw_err *err);
+/* The NULL-terminated vector, now the caller's (e is emptied). */
+char **envb_steal(struct envb *e);
+void envb_fini(struct envb *e);
+
+/* ---- stub.c: ctrwatch-stub, what a container sees run ---- */
+
+/* A sealed memfd of ctrwatch-stub (close-on-exec); an fd or -errno. */
+int stub_memfd(struct ctw_err *err);
 
 /* ---- init.c ---- */
 
+/* The init's signal mask and dispositions (tini's): call before the
+ * command exists. */
+void init_block_signals(void);
 /* PID 1: forward signals to child, reap zombies, return its exit code. */
-int init_loop(pid_t child, const sigset_t *saved_mask);
+int init_loop(pid_t child);
 
 /* ---- pty.c ---- */
 
@@ -230,9 +293,17 @@ void tty_copy_winsize(int from, int to);
 /* ---- logs.c: the log of a detached container ---- */
 
 struct log_writer {
-	int fd;	      /* the log file (O_APPEND) */
-	int out, err; /* read ends of the container's stdout and stderr, or -1 */
-	int saved[2]; /* our own stdout and stderr while they are the pipes */
+	int fd;	       /* the log file (O_APPEND) */
+	int out, err;  /* read ends of the container's stdout and stderr, or -1 */
+	int saved[2];  /* our own stdout and stderr while they are the pipes */
+	uint64_t size; /* of the file, as far as we wrote it */
+	/* What could not be written (a full disk): counted, and recorded in
+	 * state (when not NULL) at the first loss and then at most once a
+	 * second. */
+	uint64_t lost_entries, lost_bytes;
+	int lost_errno;
+	struct ctw_state *state;
+	uint64_t saved_ns;
 };
 
 /* Open the log and, without a tty, make our stdout and stderr the write
@@ -245,6 +316,8 @@ void log_close(struct log_writer *w);
 void log_write(struct log_writer *w, int stream, const char *buf, size_t n);
 /* Read once from fd into the log; false at EOF. */
 bool log_copy(struct log_writer *w, int fd, int stream);
+/* The losses so far into s (log_lost_*). */
+void log_loss_to_state(const struct log_writer *w, struct ctw_state *s);
 
 /* ---- state.c ---- */
 

@@ -244,6 +244,57 @@ static int gc_orphans(const char *dir, bool cgroup)
 	return n;
 }
 
+/*
+ * A state directory without a state.json to load: a run killed while it
+ * wrote its first state (mkdir, then the file) or while its state went.
+ * Runs write their first state under the state lock, whole: under that lock
+ * a directory that still has none is nobody's.  It is moved aside first
+ * (one rename), so that nothing ever sees it half removed.  1 when removed.
+ */
+static int remove_torn_state(const char *id)
+{
+	int lk = state_lock();
+	struct ctw_state s;
+	int removed = 0;
+	if (ctw_state_load(id, &s, NULL) == 0) {
+		ctw_state_fini(&s);
+	} else {
+		char *dir = state_path(id, NULL);
+		char *aside = xasprintf("%s/.gc-%s-%d", ctw_state_dir(), id, (int)getpid());
+		if (rename(dir, aside) == 0) {
+			ctw_rm_rf(aside);
+			removed = 1;
+		}
+		free(aside);
+		free(dir);
+	}
+	state_unlock(lk);
+	return removed;
+}
+
+/* What a gc killed while it removed a torn state left set aside
+ * (.gc-ID-PID, PID gone). */
+static int remove_set_aside(void)
+{
+	DIR *d = opendir(ctw_state_dir());
+	int n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *dash = strrchr(de->d_name, '-');
+		if (!ctw_str_has_prefix(de->d_name, ".gc-") || !dash)
+			continue;
+		int pid = atoi(dash + 1);
+		if (pid <= 0 || kill(pid, 0) == 0 || errno == EPERM)
+			continue;
+		char *p = xasprintf("%s/%s", ctw_state_dir(), de->d_name);
+		n += ctw_rm_rf(p) == 0;
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
 int ctw_container_gc(struct ctw_err *err)
 {
 	int removed = 0;
@@ -251,8 +302,7 @@ int ctw_container_gc(struct ctw_err *err)
 	for (char **p = ids; *p; p++) {
 		struct ctw_state s;
 		if (ctw_state_load(*p, &s, NULL)) {
-			/* A torn or half-written state: nothing can own it
-			 * once it is old; keep young ones (a run starting). */
+			removed += remove_torn_state(*p);
 			continue;
 		}
 		if (ctw_state_monitor_alive(&s)) {
@@ -280,6 +330,7 @@ int ctw_container_gc(struct ctw_err *err)
 		ctw_state_fini(&s);
 	}
 	ctw_strv_free(ids);
+	removed += remove_set_aside();
 
 	char *cdir = xasprintf("%s/containers", ctw_root_dir());
 	removed += gc_orphans(cdir, false);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "internal.h"
 
@@ -33,13 +34,16 @@ int log_open(struct log_writer *w, const char *id, bool tty, struct ctw_err *err
 	*w = (struct log_writer){.fd = -1, .out = -1, .err = -1, .saved = {-1, -1}};
 	char *path = ctw_container_log_path(id);
 	w->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-	if (w->fd < 0) {
+	struct stat st;
+	if (w->fd < 0 || fstat(w->fd, &st) < 0) {
 		int e = errno;
 		ctw_err_set(err, e, "open %s", path);
 		free(path);
+		log_close(w);
 		return -e;
 	}
 	free(path);
+	w->size = (uint64_t)st.st_size;
 	if (tty) /* the pty is the container's stdio */
 		return 0;
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
@@ -96,21 +100,39 @@ void log_close(struct log_writer *w)
 /* Entries are gathered and written with one write per 64 KiB: the reader
  * takes whole lines only, so a batch needs no atomicity. */
 struct batch {
-	int fd;
+	struct log_writer *w;
 	size_t len;
 	char buf[65536];
 };
 
+/* Write the batch.  What the file does not take (a full disk) is lost, but
+ * counted (entries end with a newline), and a line cut short is cut off
+ * the file again, so that it stays whole lines; the container goes on. */
 static void flush(struct batch *b)
 {
-	for (size_t off = 0; off < b->len;) {
-		ssize_t w = write(b->fd, b->buf + off, b->len - off);
-		if (w < 0 && errno == EINTR)
+	struct log_writer *w = b->w;
+	size_t off = 0;
+	while (off < b->len) {
+		ssize_t n = write(w->fd, b->buf + off, b->len - off);
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
-			break; /* a full disk loses output; the container goes on */
-		off += (size_t)w;
+		if (n <= 0) {
+			w->lost_errno = n < 0 ? errno : EIO;
+			break;
+		}
+		off += (size_t)n;
 	}
+	if (off < b->len) {
+		size_t whole = off;
+		while (whole > 0 && b->buf[whole - 1] != '\n')
+			whole--;
+		if (whole < off && ftruncate(w->fd, (off_t)(w->size + whole)) == 0)
+			off = whole;
+		for (size_t i = off; i < b->len; i++)
+			w->lost_entries += b->buf[i] == '\n';
+		w->lost_bytes += b->len - off;
+	}
+	w->size += off;
 	b->len = 0;
 }
 
@@ -129,18 +151,39 @@ static void put(struct batch *b, const char *p, size_t n)
 	}
 }
 
+/* A loss goes to the state at once, then at most once a second (and at
+ * the container's exit): `logs` and `inspect` report it. */
+static void record_loss(struct log_writer *w)
+{
+	uint64_t now = ctw_now_ns();
+	if (!w->state || (w->saved_ns && now - w->saved_ns < 1000000000ull))
+		return;
+	w->saved_ns = now;
+	log_loss_to_state(w, w->state);
+	ctw_state_save(w->state, NULL);
+}
+
+void log_loss_to_state(const struct log_writer *w, struct ctw_state *s)
+{
+	s->log_lost_entries = w->lost_entries;
+	s->log_lost_bytes = w->lost_bytes;
+	ctw_strlcpy(s->log_lost_error, w->lost_entries ? strerror(w->lost_errno) : "",
+		    sizeof(s->log_lost_error));
+}
+
 void log_write(struct log_writer *w, int stream, const char *buf, size_t n)
 {
 	static struct batch b; /* the monitor is single-threaded */
 	struct timespec now;
 	struct tm tm;
 	char sec[32], head[80];
+	uint64_t lost = w->lost_entries;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
 	int hl = snprintf(head, sizeof(head), "%s.%09ldZ %s X ", sec, now.tv_nsec,
 			  stream_names[stream]);
-	b.fd = w->fd;
+	b.w = w;
 	b.len = 0;
 	while (n) {
 		const char *nl = memchr(buf, '\n', n);
@@ -154,6 +197,8 @@ void log_write(struct log_writer *w, int stream, const char *buf, size_t n)
 		n -= len;
 	}
 	flush(&b);
+	if (w->lost_entries != lost)
+		record_loss(w);
 }
 
 bool log_copy(struct log_writer *w, int fd, int stream)

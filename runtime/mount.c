@@ -11,8 +11,11 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 
 #include "internal.h"
 
@@ -30,56 +33,171 @@ static int do_mount(const char *src, const char *dst, const char *type, unsigned
 	return 0;
 }
 
-/* Resolve path inside root without following symlinks out of it: the
- * image is not trusted.  Good enough for targets we create: reject "..",
- * and refuse symlinked components. */
-static int safe_target(const char *root, const char *path, char *out, size_t size,
+/* A mount target inside the container's root (an fd of it, rootfd), never
+ * resolved through the host's view of that path: the image and whatever a
+ * volume shares with another container are hostile, and a target checked
+ * first and mounted by its path later can be swapped for a symlink in
+ * between (runc CVE-2021-30465).  The target is resolved by the kernel
+ * inside the root (openat2 RESOLVE_IN_ROOT: ".." and absolute symlinks stop
+ * at the root, magic links are refused), made when missing (a directory, or
+ * an empty file; its parents too, each made below the fd of the one
+ * before), and the mount goes onto that very inode: an O_PATH fd, through
+ * /proc/self/fd/N or move_mount.  With no_symlinks (/proc, /sys, /dev: what
+ * runc checks since CVE-2019-19921) no symlink is followed at all. */
+static int open_at_root(int rootfd, const char *path, int flags, bool no_symlinks)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_PATH | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+			   (no_symlinks ? RESOLVE_NO_SYMLINKS : 0),
+	};
+	int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Make what is missing of path, one component at a time, each below the fd
+ * of its parent (resolved in the root like the rest); the last one is a
+ * directory when dir, else an empty file.  A dangling symlink on the way
+ * (an image's /var/run -> /run without /run) has its target made instead,
+ * inside the root too (at most 16 of them). */
+static int make_missing_at(int rootfd, const char *path, bool dir, bool no_symlinks, int depth,
+			   struct ctw_err *err)
+{
+	char prefix[PATH_MAX], comp[PATH_MAX];
+	size_t i = 0;
+	int parent = open_at_root(rootfd, "/", O_DIRECTORY, no_symlinks);
+	while (parent >= 0) {
+		i += strspn(path + i, "/");
+		if (!path[i])
+			break;
+		size_t start = i;
+		i += strcspn(path + i, "/");
+		bool last = !path[i + strspn(path + i, "/")];
+		snprintf(comp, sizeof(comp), "%.*s", (int)(i - start), path + start);
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)i, path);
+		if (strcmp(comp, ".")) {
+			int r = !last || dir ? mkdirat(parent, comp, 0755)
+					     : mknodat(parent, comp, S_IFREG | 0644, 0);
+			if (r < 0 && errno != EEXIST) {
+				r = errno;
+				close(parent);
+				return ctw_err_set(err, r, "create `%s` in the container", path);
+			}
+			char link[PATH_MAX];
+			ssize_t n;
+			if (r < 0 && depth < 16 &&
+			    (n = readlinkat(parent, comp, link, sizeof(link) - 1)) > 0) {
+				/* A symlink there: where it points, what is left after. */
+				link[n] = '\0';
+				close(parent);
+				char *next = link[0] == '/' ? xasprintf("%s%s", link, path + i)
+							    : xasprintf("%.*s/%s%s", (int)start,
+									path, link, path + i);
+				int rr = make_missing_at(rootfd, next, dir, no_symlinks, depth + 1,
+							 err);
+				free(next);
+				return rr;
+			}
+		}
+		if (last)
+			break;
+		close(parent);
+		parent = open_at_root(rootfd, prefix, O_DIRECTORY, no_symlinks);
+	}
+	if (parent < 0)
+		return ctw_err_set(err, -parent, "create `%s` in the container", path);
+	close(parent);
+	return 0;
+}
+
+static int make_missing(int rootfd, const char *path, bool dir, bool no_symlinks,
+			struct ctw_err *err)
+{
+	return make_missing_at(rootfd, path, dir, no_symlinks, 0, err);
+}
+
+int root_mkdir_p(int rootfd, const char *path, struct ctw_err *err)
+{
+	return make_missing(rootfd, path, true, false, err);
+}
+
+static int open_target(int rootfd, const char *path, bool dir, bool no_symlinks,
 		       struct ctw_err *err)
 {
 	if (path[0] != '/')
 		return ctw_err_setx(err, EINVAL, "container path `%s` is not absolute", path);
 	if (strstr(path, "/../") || ctw_str_has_suffix(path, "/.."))
 		return ctw_err_setx(err, EINVAL, "container path `%s` contains ..", path);
-	snprintf(out, size, "%s%s", root, path);
-	/* Each existing component must not be a symlink. */
-	char buf[PATH_MAX];
-	ctw_strlcpy(buf, out, sizeof(buf));
-	for (char *p = buf + strlen(root) + 1;; p++) {
-		char c = *p;
-		if (c == '/' || c == '\0') {
-			*p = '\0';
-			struct stat st;
-			if (lstat(buf, &st) == 0 && S_ISLNK(st.st_mode))
-				return ctw_err_setx(err, ELOOP,
-						    "container path `%s` goes through a symlink",
-						    path);
-			*p = c;
-		}
-		if (!c)
-			break;
+	if (strlen(path) >= PATH_MAX)
+		return ctw_err_setx(err, ENAMETOOLONG, "container path `%.64s...`", path);
+	int fd = open_at_root(rootfd, path, 0, no_symlinks);
+	/* What is made may be moved meanwhile (a volume another container
+	 * shares): made again, a few times. */
+	for (int tries = 0; fd == -ENOENT && tries < 4; tries++) {
+		int r = make_missing(rootfd, path, dir, no_symlinks, err);
+		if (r)
+			return r;
+		fd = open_at_root(rootfd, path, 0, no_symlinks);
 	}
+	if (fd < 0) {
+		if (fd == -ELOOP && no_symlinks)
+			return ctw_err_setx(err, ELOOP,
+					    "container path `%s` goes through a symlink: refused",
+					    path);
+		return ctw_err_set(err, -fd, "container path `%s`", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (dir && !S_ISDIR(st.st_mode)) || (!dir && S_ISDIR(st.st_mode))) {
+		close(fd);
+		return ctw_err_setx(err, dir ? ENOTDIR : EISDIR,
+				    "container path `%s` is %sa directory: cannot mount %s there",
+				    path, dir ? "not " : "", dir ? "a directory" : "a file");
+	}
+	return fd;
+}
+
+/* mount(2) onto the inode of an O_PATH fd (the magic link is followed to
+ * exactly that inode, whatever its path has become). */
+static int mount_on_fd(const char *src, int fd, const char *type, unsigned long flags,
+		       const char *data, const char *what, struct ctw_err *err)
+{
+	char p[32];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	if (mount(src, p, type, flags, data) < 0)
+		return ctw_err_set(err, errno, "mount %s on %s", type ? type : src, what);
 	return 0;
 }
 
+/* Bind mount src (recursively; read-only, submounts too, when ro) onto the
+ * inode of fd, with the new mount API: nothing is looked up by path but
+ * the source. */
+static int bind_on_fd(const char *src, int fd, bool ro, const char *what, struct ctw_err *err)
+{
+	int tree = open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (tree < 0)
+		return ctw_err_set(err, errno, "bind %s on %s", src, what);
+	int r = 0;
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+	if (ro && mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof(a)) < 0)
+		r = ctw_err_set(err, errno, "make %s read-only on %s", src, what);
+	if (!r &&
+	    move_mount(tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		r = ctw_err_set(err, errno, "bind %s on %s", src, what);
+	close(tree);
+	return r;
+}
+
+/* A target of ours made in our own fresh mount (/dev's tmpfs): by path. */
 static int make_target(const char *path, bool dir, struct ctw_err *err)
 {
 	struct stat st;
-	if (stat(path, &st) == 0)
+	if (lstat(path, &st) == 0)
 		return 0;
-	char parent[PATH_MAX];
-	ctw_strlcpy(parent, path, sizeof(parent));
-	char *s = strrchr(parent, '/');
-	if (s && s != parent) {
-		*s = '\0';
-		int r = ctw_mkdir_p(parent, 0755);
-		if (r)
-			return ctw_err_set(err, -r, "create %s", parent);
-	}
 	if (dir) {
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			return ctw_err_set(err, errno, "create %s", path);
 	} else {
-		int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+		int fd = open(path, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return ctw_err_set(err, errno, "create %s", path);
 		close(fd);
@@ -87,14 +205,18 @@ static int make_target(const char *path, bool dir, struct ctw_err *err)
 	return 0;
 }
 
-static int setup_dev(const char *root, bool tty, struct ctw_err *err)
+/* /dev: our own tmpfs on the image's /dev (a real directory), so that what
+ * follows is made by path below a mount of ours. */
+static int setup_dev(const char *root, int rootfd, bool tty, struct ctw_err *err)
 {
 	char dev[PATH_MAX], p[PATH_MAX];
 	snprintf(dev, sizeof(dev), "%s/dev", root);
-	int r = make_target(dev, true, err);
-	if (!r)
-		r = do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME,
-			     "mode=755,size=65536k", err);
+	int fd = open_target(rootfd, "/dev", true, true, err);
+	if (fd < 0)
+		return fd;
+	int r = mount_on_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+			    "mode=755,size=65536k", "/dev", err);
+	close(fd);
 	if (r)
 		return r;
 	static const struct {
@@ -182,47 +304,48 @@ static int setup_cgroupfs(const char *root, const struct rootfs_spec *r, struct 
 	return ret;
 }
 
-static int bind_file(const char *root, const char *src_dir, const char *name, const char *dst,
+/* One of our files (resolv.conf, hosts, hostname) bound on its path in the
+ * image: never onto /proc or /sys, whatever the image's symlinks say. */
+static int bind_file(int rootfd, const char *src_dir, const char *name, const char *dst,
 		     struct ctw_err *err)
 {
-	char src[PATH_MAX], target[PATH_MAX];
+	char src[PATH_MAX];
 	snprintf(src, sizeof(src), "%s/%s", src_dir, name);
 	if (!ctw_path_exists(src))
 		return 0;
-	int r = safe_target(root, dst, target, sizeof(target), err);
+	int fd = open_target(rootfd, dst, false, false, err);
+	if (fd < 0)
+		return fd;
+	struct statfs sf;
+	int r = 0;
+	if (fstatfs(fd, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC)
+		r = ctw_err_setx(err, EPERM,
+				 "container path `%s` leads into /proc or /sys: refused", dst);
 	if (!r)
-		r = make_target(target, false, err);
-	if (!r)
-		r = do_mount(src, target, NULL, MS_BIND, NULL, err);
+		r = mount_on_fd(src, fd, NULL, MS_BIND, NULL, dst, err);
+	close(fd);
 	return r;
 }
 
-static int setup_volumes(const char *root, const struct rootfs_spec *r, struct ctw_err *err)
+static int setup_volumes(int rootfd, const struct rootfs_spec *r, struct ctw_err *err)
 {
 	for (size_t i = 0; i < r->nvolumes; i++) {
 		const struct ctw_volume *v = &r->volumes[i];
-		char target[PATH_MAX];
-		int ret = safe_target(root, v->dst, target, sizeof(target), err);
-		if (ret)
-			return ret;
-		if (v->tmpfs) {
-			ret = make_target(target, true, err);
-			if (!ret)
-				ret = do_mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV,
-					       v->tmpfs_opts ? v->tmpfs_opts : "mode=1777", err);
-			if (ret)
-				return ret;
-			continue;
+		bool dir = true;
+		if (!v->tmpfs) {
+			struct stat st;
+			if (stat(v->src, &st) < 0)
+				return ctw_err_set(err, errno, "volume source %s", v->src);
+			dir = S_ISDIR(st.st_mode);
 		}
-		struct stat st;
-		if (stat(v->src, &st) < 0)
-			return ctw_err_set(err, errno, "volume source %s", v->src);
-		ret = make_target(target, S_ISDIR(st.st_mode), err);
-		if (!ret)
-			ret = do_mount(v->src, target, NULL, MS_BIND | MS_REC, NULL, err);
-		if (!ret && v->ro)
-			ret = do_mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL,
-				       err);
+		int fd = open_target(rootfd, v->dst, dir, false, err);
+		if (fd < 0)
+			return fd;
+		int ret = v->tmpfs ? mount_on_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV,
+						 v->tmpfs_opts ? v->tmpfs_opts : "mode=1777",
+						 v->dst, err)
+				   : bind_on_fd(v->src, fd, v->ro, v->dst, err);
+		close(fd);
 		if (ret)
 			return ret;
 	}
@@ -288,7 +411,6 @@ int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err)
 {
 	const char *root = r->merged;
 	int ret;
-	char p[PATH_MAX];
 
 	/* Nothing we mount propagates back to the host. */
 	ret = do_mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL, err);
@@ -306,19 +428,26 @@ int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err)
 	if (ret)
 		return ctw_err_prefix(err, "root filesystem");
 
-	snprintf(p, sizeof(p), "%s/proc", root);
-	ret = make_target(p, true, err);
+	/* Every target below is resolved inside the new root (open_target). */
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return ctw_err_set(err, errno, "open %s", root);
+	int fd = open_target(rootfd, "/proc", true, true, err);
+	ret = fd < 0 ? fd : mount_on_fd("proc", fd, "proc", MS_DEFAULTS, NULL, "/proc", err);
+	if (fd >= 0)
+		close(fd);
 	if (!ret)
-		ret = do_mount("proc", p, "proc", MS_DEFAULTS, NULL, err);
-	if (!ret)
-		ret = setup_dev(root, r->tty, err);
-	if (ret)
-		return ret;
-	snprintf(p, sizeof(p), "%s/sys", root);
-	ret = make_target(p, true, err);
-	if (!ret)
-		ret = do_mount("sysfs", p, "sysfs", MS_DEFAULTS | (r->privileged ? 0 : MS_RDONLY),
-			       NULL, err);
+		ret = setup_dev(root, rootfd, r->tty, err);
+	if (!ret) {
+		fd = open_target(rootfd, "/sys", true, true, err);
+		ret = fd < 0 ? fd
+			     : mount_on_fd("sysfs", fd, "sysfs",
+					   MS_DEFAULTS | (r->privileged ? 0 : MS_RDONLY), NULL,
+					   "/sys", err);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(rootfd);
 	return ret;
 }
 
@@ -328,16 +457,19 @@ int rootfs_enter(const struct rootfs_spec *r, struct ctw_err *err)
 	int ret = setup_cgroupfs(root, r, err);
 	if (ret)
 		return ret;
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return ctw_err_set(err, errno, "open %s", root);
 	if (r->files_dir) {
-		ret = bind_file(root, r->files_dir, "resolv.conf", "/etc/resolv.conf", err);
+		ret = bind_file(rootfd, r->files_dir, "resolv.conf", "/etc/resolv.conf", err);
 		if (!ret)
-			ret = bind_file(root, r->files_dir, "hosts", "/etc/hosts", err);
+			ret = bind_file(rootfd, r->files_dir, "hosts", "/etc/hosts", err);
 		if (!ret)
-			ret = bind_file(root, r->files_dir, "hostname", "/etc/hostname", err);
-		if (ret)
-			return ret;
+			ret = bind_file(rootfd, r->files_dir, "hostname", "/etc/hostname", err);
 	}
-	ret = setup_volumes(root, r, err);
+	if (!ret)
+		ret = setup_volumes(rootfd, r, err);
+	close(rootfd);
 	if (ret)
 		return ret;
 	ret = enter_root(root, err);

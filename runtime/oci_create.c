@@ -519,6 +519,10 @@ int ctw_oci_create(const struct ctw_oci_create_opts *o, int *pid, int *master, s
 		c.join[i] = -1;
 	if (pid)
 		*pid = 0;
+	if (!ctw_exe_protected())
+		return ctw_err_setx(err, EPERM,
+				    "the ctrwatch binary is writable through /proc/self/exe: "
+				    "call ctw_exe_protect() first");
 	if (master)
 		*master = -1;
 	int r = load_bundle(&c, err);

@@ -241,6 +241,10 @@ int ctw_oci_exec(const struct ctw_oci_exec_opts *o, int *exit_code, struct ctw_e
 		x.ns[i] = -1;
 	*exit_code = CTW_EXIT_RUNTIME;
 	int r;
+	if (!ctw_exe_protected())
+		return ctw_err_setx(err, EPERM,
+				    "the ctrwatch binary is writable through /proc/self/exe: "
+				    "call ctw_exe_protect() first");
 	x.rootfd = oci_root_open(o->root, false, err);
 	if (x.rootfd == -ENOENT)
 		return ctw_err_setx(err, ENOENT, "container %s does not exist", o->id);

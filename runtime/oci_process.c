@@ -119,14 +119,21 @@ int oci_proc_prepare(struct oci_proc *o, struct ctw_err *err)
 	o->ngroups = 0;
 	char *home = NULL;
 	if (p->user.resolve) {
-		gid_t *groups;
-		size_t n;
-		int r = proc_resolve_user(p->user.resolve, &o->uid, &o->gid, &groups, &n, &home,
-					  err);
+		/* in the container's root (we are past pivot_root): its files,
+		 * read as hostile (regular, size-capped, inside the root) */
+		struct user_ids u;
+		int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (root < 0)
+			return ctw_err_set(err, errno, "open /");
+		int r = passwd_resolve_user(root, p->user.resolve, &u, err);
+		close(root);
 		if (r)
 			return r;
-		o->groups = groups;
-		o->ngroups = n;
+		o->uid = u.uid;
+		o->gid = u.gid;
+		o->groups = u.groups;
+		o->ngroups = u.ngroups;
+		home = u.home;
 		/* Docker's rule: a user other than root runs without
 		 * capabilities but the bounding set. */
 		o->drop_caps = o->uid != 0;

@@ -10,109 +10,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
 #include <linux/close_range.h>
 
 #include "internal.h"
+#include "stub/stub.h"
 
 extern char **environ;
-
-static bool all_digits(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-int proc_resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t **groups, size_t *ngroups,
-		      char **home, struct ctw_err *err)
-{
-	char user[256], *group = NULL;
-	ctw_strlcpy(user, spec && *spec ? spec : "0", sizeof(user));
-	char *colon = strchr(user, ':');
-	if (colon) {
-		*colon = '\0';
-		group = colon + 1;
-	}
-	*uid = 0;
-	*gid = 0;
-	*groups = NULL;
-	*ngroups = 0;
-	*home = NULL;
-	const char *uname = NULL;
-	bool found = false;
-	FILE *f = fopen("/etc/passwd", "re");
-	if (f) {
-		struct passwd *pw;
-		while ((pw = fgetpwent(f))) {
-			if (all_digits(user) ? pw->pw_uid == (uid_t)strtoul(user, NULL, 10)
-					     : !strcmp(pw->pw_name, user)) {
-				*uid = pw->pw_uid;
-				*gid = pw->pw_gid;
-				*home = xstrdup(pw->pw_dir);
-				uname = xstrdup(pw->pw_name);
-				found = true;
-				break;
-			}
-		}
-		fclose(f);
-	}
-	if (!found) {
-		if (!all_digits(user))
-			return ctw_err_setx(
-				err, ENOENT,
-				"unable to find user %s: no matching entries in passwd file", user);
-		*uid = (uid_t)strtoul(user, NULL, 10);
-	}
-	bool group_found = group == NULL;
-	f = fopen("/etc/group", "re");
-	if (f) {
-		struct group *gr;
-		while ((gr = fgetgrent(f))) {
-			if (group && !group_found &&
-			    (all_digits(group) ? gr->gr_gid == (gid_t)strtoul(group, NULL, 10)
-					       : !strcmp(gr->gr_name, group))) {
-				*gid = gr->gr_gid;
-				group_found = true;
-			}
-			if (uname && !group) {
-				for (char **m = gr->gr_mem; *m; m++) {
-					if (!strcmp(*m, uname)) {
-						*groups = xrealloc(*groups,
-								   (*ngroups + 1) * sizeof(gid_t));
-						(*groups)[(*ngroups)++] = gr->gr_gid;
-					}
-				}
-			}
-		}
-		fclose(f);
-	}
-	free((char *)uname);
-	if (!group_found) {
-		if (!all_digits(group)) {
-			free(*groups);
-			free(*home);
-			*groups = NULL;
-			*home = NULL;
-			return ctw_err_setx(
-				err, ENOENT,
-				"unable to find group %s: no matching entries in group file",
-				group);
-		}
-		*gid = (gid_t)strtoul(group, NULL, 10);
-	}
-	return 0;
-}
 
 static __attribute__((noreturn)) void fail(const struct proc_spec *p, int status,
 					   struct ctw_err *err)
@@ -131,6 +43,154 @@ static bool env_has(char **env, const char *key)
 		if (!strncmp(*env, key, kl) && (*env)[kl] == '=')
 			return true;
 	return false;
+}
+
+/* Is the first component of path, once "." and ".." are applied, proc? */
+static bool lexically_in_proc(const char *path)
+{
+	int depth = 0;
+	bool proc = false;
+	for (const char *p = path; *p;) {
+		p += strspn(p, "/");
+		size_t n = strcspn(p, "/");
+		if (n == 2 && !strncmp(p, "..", 2)) {
+			depth = depth ? depth - 1 : 0;
+		} else if (n && !(n == 1 && *p == '.')) {
+			if (depth == 0)
+				proc = n == 4 && !strncmp(p, "proc", 4);
+			depth++;
+		}
+		p += n;
+	}
+	return proc && depth > 0;
+}
+
+/*
+ * The working directory (the image's WorkingDir, `run -w`, `exec -w`): the
+ * container's, so resolved inside its root (RESOLVE_IN_ROOT: ".." and
+ * absolute symlinks stop at the root; magic links such as /proc/self/fd/N,
+ * which name whatever fd we hold, are refused), never on /proc, and checked
+ * to be below the root once we are in it.  Docker makes a missing one
+ * (owned by the user).
+ */
+static int enter_workdir(int rootfd, const char *wd, uid_t uid, gid_t gid, struct ctw_err *err)
+{
+	if (lexically_in_proc(wd))
+		return ctw_err_setx(err, EPERM, "working directory `%s` is in /proc: refused", wd);
+	int fd = ctw_open_in_root(rootfd, wd, O_PATH | O_DIRECTORY);
+	bool made = false;
+	if (fd == -ENOENT) {
+		int r = root_mkdir_p(rootfd, wd, err);
+		if (r)
+			return ctw_err_prefix(err, "working directory `%s`", wd);
+		fd = ctw_open_in_root(rootfd, wd, O_PATH | O_DIRECTORY);
+		made = true;
+	}
+	if (fd == -ELOOP)
+		return ctw_err_setx(err, ELOOP,
+				    "working directory `%s`: refused (a magic link such as "
+				    "/proc/self/fd/N, or too many symlinks)",
+				    wd);
+	if (fd < 0)
+		return ctw_err_set(err, -fd, "working directory `%s`", wd);
+	struct statfs sf;
+	int r = 0;
+	if (fstatfs(fd, &sf) < 0)
+		r = ctw_err_set(err, errno, "working directory `%s`", wd);
+	else if (sf.f_type == PROC_SUPER_MAGIC)
+		r = ctw_err_setx(err, EPERM, "working directory `%s` is in /proc: refused", wd);
+	else if (fchdir(fd) < 0)
+		r = ctw_err_set(err, errno, "working directory `%s`", wd);
+	if (!r && made && uid && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) < 0)
+		pr_debug("chown %s: %s", wd, strerror(errno));
+	close(fd);
+	if (r)
+		return r;
+	/* Below our root: getcwd names it from there ("(unreachable)..." or
+	 * ENOENT when it is not). */
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+		return ctw_err_setx(err, EPERM, "working directory `%s` is outside the container",
+				    wd);
+	return 0;
+}
+
+/* The command's file as execvp finds it: NAME with a '/' as it is, else
+ * the first executable regular file NAME in a directory of PATH.  NULL
+ * (err set: 127 not found, 126 not executable) when there is none. */
+static char *find_command(const char *name, char **env, int *status, struct ctw_err *err)
+{
+	struct stat st;
+	if (strchr(name, '/')) {
+		if (stat(name, &st) == 0 || errno != ENOENT)
+			return xstrdup(name); /* what else is wrong, execve says */
+		*status = CTW_EXIT_NOTFOUND;
+		ctw_err_setx(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+		return NULL;
+	}
+	const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	for (char **e = env; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	bool denied = false;
+	for (const char *d = path;; d++) {
+		size_t n = strcspn(d, ":");
+		char *cand = xasprintf("%.*s%s%s", (int)n, n ? d : ".", "/", name);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(cand, X_OK) == 0)
+				return cand;
+			denied = true;
+		}
+		free(cand);
+		d += n;
+		if (!*d)
+			break;
+	}
+	if (denied) {
+		*status = CTW_EXIT_NOEXEC;
+		ctw_err_setx(err, EACCES, "exec: \"%s\": permission denied", name);
+	} else {
+		*status = CTW_EXIT_NOTFOUND;
+		ctw_err_setx(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+	}
+	return NULL;
+}
+
+/* The last step: execveat of ctrwatch-stub (stub.h), which waits for the
+ * init to be ctrwatch-init, then execs the command, so that at no time
+ * does a process of the container run our own binary. */
+static __attribute__((noreturn)) void exec_through_stub(const struct proc_spec *p, char **env,
+							struct ctw_err *err)
+{
+	int status = CTW_EXIT_NOTFOUND;
+	char *path = find_command(p->argv[0], env, &status, err);
+	if (!path)
+		fail(p, status, err);
+	size_t n = 0;
+	while (p->argv[n])
+		n++;
+	char **argv = xcalloc(n + 5, sizeof(char *));
+	char ready[16], sync[16];
+	snprintf(ready, sizeof(ready), "%d", p->ready_fd);
+	snprintf(sync, sizeof(sync), "%d", p->sync_fd);
+	argv[0] = STUB_EXEC_NAME;
+	argv[1] = ready;
+	argv[2] = sync;
+	argv[3] = path;
+	for (size_t i = 0; i < n; i++)
+		argv[4 + i] = p->argv[i];
+	/* These two cross into the stub; it makes sync close-on-exec again. */
+	if ((p->ready_fd >= 0 && fcntl(p->ready_fd, F_SETFD, 0) < 0) ||
+	    (p->sync_fd >= 0 && fcntl(p->sync_fd, F_SETFD, 0) < 0)) {
+		ctw_err_set(err, errno, "keep fds for the command");
+		fail(p, CTW_EXIT_RUNTIME, err);
+	}
+	syscall(SYS_execveat, p->stub_fd, "", argv, env, AT_EMPTY_PATH);
+	int e = errno;
+	if (p->sync_fd >= 0)
+		fcntl(p->sync_fd, F_SETFD, FD_CLOEXEC);
+	ctw_err_set(err, e, "exec ctrwatch-stub for \"%s\"", p->argv[0]);
+	fail(p, CTW_EXIT_RUNTIME, err);
 }
 
 void proc_exec(const struct proc_spec *p)
@@ -155,25 +215,21 @@ void proc_exec(const struct proc_spec *p)
 			close(p->tty_slave);
 	}
 
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups;
-	size_t ngroups;
-	char *home;
-	if (proc_resolve_user(p->user, &uid, &gid, &groups, &ngroups, &home, &err))
+	/* Everything below is the container's, resolved inside its root: "/"
+	 * is it now (after pivot_root in `run`, setns in `exec`). */
+	int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		ctw_err_set(&err, errno, "open the container's root");
 		fail(p, CTW_EXIT_RUNTIME, &err);
-
-	const char *wd = p->workdir && *p->workdir ? p->workdir : "/";
-	if (chdir(wd) < 0) {
-		/* Docker creates a missing working directory. */
-		int r = ctw_mkdir_p(wd, 0755);
-		if (r || chdir(wd) < 0) {
-			ctw_err_set(&err, r ? -r : errno, "working directory `%s`", wd);
-			fail(p, CTW_EXIT_RUNTIME, &err);
-		}
-		if (uid && chown(wd, uid, gid) < 0)
-			pr_debug("chown %s: %s", wd, strerror(errno));
 	}
+	struct user_ids u;
+	if (passwd_resolve_user(rootfd, p->user, &u, &err) ||
+	    enter_workdir(rootfd, p->workdir && *p->workdir ? p->workdir : "/", u.uid, u.gid, &err))
+		fail(p, CTW_EXIT_RUNTIME, &err);
+	close(rootfd);
+	uid_t uid = u.uid;
+	gid_t gid = u.gid;
+	const char *home = u.home;
 
 	/* HOME from passwd unless the environment has one. */
 	char **env = p->env;
@@ -195,7 +251,7 @@ void proc_exec(const struct proc_spec *p)
 	 * while we still have it (runc does the same). */
 	if (!p->no_new_privs && seccomp_install(p->seccomp, &err))
 		fail(p, CTW_EXIT_RUNTIME, &err);
-	if (setgroups(ngroups, groups) < 0) {
+	if (setgroups(u.ngroups, u.groups) < 0) {
 		ctw_err_set(&err, errno, "setgroups");
 		fail(p, CTW_EXIT_RUNTIME, &err);
 	}
@@ -225,6 +281,8 @@ void proc_exec(const struct proc_spec *p)
 	 * stdio closes on exec (an inherited directory fd is an escape). */
 	syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
 	environ = full;
+	if (p->stub_fd >= 0)
+		exec_through_stub(p, full, &err);
 	execvp(p->argv[0], p->argv);
 	int e = errno;
 	if (e == ENOENT || e == ENOTDIR) {

@@ -13,16 +13,44 @@
 #include <string.h>
 #include <termios.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 
 #include "internal.h"
 
+/* The container's /dev/pts/ptmx, never through a symlink (the container
+ * controls /dev/ptmx): the devpts multiplexer itself, or an error. */
+static int open_ptmx(struct ctw_err *err)
+{
+	struct open_how how = {
+		.flags = O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
+		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int m = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/pts/ptmx", &how, sizeof(how));
+	if (m < 0)
+		return ctw_err_set(err, errno, "open /dev/pts/ptmx");
+	struct stat st;
+	struct statfs sf;
+	if (fstat(m, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2) ||
+	    fstatfs(m, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC) {
+		close(m);
+		return ctw_err_setx(err, EINVAL, "/dev/pts/ptmx is not the devpts multiplexer");
+	}
+	fcntl(m, F_SETFL, O_RDWR);
+	return m;
+}
+
 int pty_open(int *master, int *slave, struct ctw_err *err)
 {
-	int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int m = open_ptmx(err);
 	if (m < 0)
-		return ctw_err_set(err, errno, "open /dev/ptmx");
+		return m;
 	if (unlockpt(m) < 0) {
 		int e = errno;
 		close(m);

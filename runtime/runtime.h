@@ -11,7 +11,9 @@
  *   {"id", "name", "image", "image_id", "pid", "status": "created|running|exited",
  *    "created", "started", "finished", "exit_code", "oom_killed",
  *    "cgroup" (absolute v2 dir), "cgroup_id" (v2 inode), "cgroup_v1": {ctrl: dir},
- *    "ip", "command": [...], plus private keys (monitor, config, ...)}
+ *    "ip", "command": [...], "log_lost_entries", "log_lost_bytes" (output of a
+ *    detached container its log could not take: a full disk), plus private
+ *    keys (monitor, config, ...)}
  * Per-container files (overlay upper/work, logs) live in
  *   ctw_root_dir()/containers/<id>/ and go away with the container.
  */
@@ -37,6 +39,10 @@ enum {
 	CTW_EXIT_NOEXEC = 126,	 /* command found but not executable */
 	CTW_EXIT_NOTFOUND = 127, /* command not found */
 };
+
+/* At most this many environment variables in a container (the image's Env
+ * and -e together): more is an error, not a slow start. */
+#define CTW_ENV_MAX 65536
 
 struct ctw_volume {
 	char *src; /* host path, NULL for --tmpfs */
@@ -202,6 +208,16 @@ int ctw_oci_process_of(const char *root, const char *id, struct ctw_spec_process
 /* Remove what creates killed midway left in every root; how many. */
 int ctw_oci_gc(void);
 
+/* ---- the binary that enters containers (exe.c, runc CVE-2019-5736) ----
+ * Re-execute the same command line from a read-only copy of our binary when
+ * /proc/self/exe is writable (does not return then).  `exec` calls it before
+ * anything else (its process is ours until it runs the command), and
+ * ctw_container_exec refuses to start one without it; `run` needs none: what
+ * runs in its container is ctrwatch-stub (runtime/stub.c).  0, or -errno. */
+int ctw_exe_protect(struct ctw_err *err);
+/* Is /proc/self/exe a file nobody can write (read-only mount, sealed memfd)? */
+bool ctw_exe_protected(void);
+
 /* ---- state ---- */
 
 enum ctw_status { CTW_ST_CREATED, CTW_ST_RUNNING, CTW_ST_EXITED };
@@ -244,6 +260,10 @@ struct ctw_state {
 	char seccomp[PATH_MAX]; /* "", "unconfined" or a profile path */
 	char net_mode[16];
 	char **labels; /* "K=V", NULL-terminated (state.json "labels": {K: V}) */
+	/* Log entries (and their bytes) lost: the log file could not take
+	 * them (log_lost_error: why, "" when nothing was lost). */
+	uint64_t log_lost_entries, log_lost_bytes;
+	char log_lost_error[64];
 };
 
 const char *ctw_status_name(enum ctw_status s);

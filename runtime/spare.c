@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -99,7 +100,8 @@ bool spare_use(struct spare *sp, const char *cdir)
 	if (sp->fd < 0)
 		return false;
 	join(sp);
-	bool ok = sp->result == 0 && rename(sp->path, cdir) == 0;
+	/* (A spare kept by an older ctrwatch may be 0755.) */
+	bool ok = sp->result == 0 && fchmod(sp->fd, 0700) == 0 && rename(sp->path, cdir) == 0;
 	if (!ok)
 		ctw_rm_rf(sp->path);
 	close(sp->fd);
@@ -194,10 +196,41 @@ int spare_retire(const char *cdir)
 	return keep ? 0 : ctw_rm_rf(cdir);
 }
 
+/* The pid in ".claimed-PID" or ".gc-PID-N"; 0 for another name. */
+static int holder_pid(const char *name)
+{
+	const char *dash = name[0] == '.' ? strchr(name, '-') : NULL;
+	return dash ? atoi(dash + 1) : 0;
+}
+
 int spare_clear(void)
 {
+	/* Not the directory at once: a run that is starting has claimed a
+	 * spare there (.claimed-PID), and one may claim another meanwhile.
+	 * Each spare is taken by a rename first, as a run takes one; a claim
+	 * whose run is gone goes too. */
 	char *sd = spare_dir();
-	int r = ctw_rm_rf(sd);
+	DIR *d = opendir(sd);
+	int r = 0;
+	unsigned n = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		const char *name = de->d_name;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		int pid = holder_pid(name);
+		if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+			continue; /* its run (or gc) is alive */
+		char *p = xasprintf("%s/%s", sd, name);
+		char *mine = xasprintf("%s/.gc-%d-%u", sd, (int)getpid(), n++);
+		if (rename(p, mine) == 0 && ctw_rm_rf(mine) < 0)
+			r = -EIO;
+		free(mine);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(sd); /* when nothing is left: a claim keeps it */
 	free(sd);
 	return r;
 }

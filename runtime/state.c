@@ -207,6 +207,9 @@ static json_t *state_json(const struct ctw_state *s)
 	json_object_set_new(o, "detached", json_boolean(s->detached));
 	json_object_set_new(o, "auto_remove", json_boolean(s->auto_remove));
 	json_object_set_new(o, "tty", json_boolean(s->tty));
+	json_object_set_new(o, "log_lost_entries", json_integer((json_int_t)s->log_lost_entries));
+	json_object_set_new(o, "log_lost_bytes", json_integer((json_int_t)s->log_lost_bytes));
+	json_object_set_new(o, "log_lost_error", json_string(s->log_lost_error));
 	return o;
 }
 
@@ -221,8 +224,15 @@ char *ctw_state_to_json(const struct ctw_state *s, bool pretty)
 
 int ctw_state_save(const struct ctw_state *s, struct ctw_err *err)
 {
+	/* 0700: the container's root may write (and chmod) the hosts,
+	 * resolv.conf and hostname files bound from here. */
 	char *dir = state_path(s->id, NULL);
-	int r = ctw_mkdir_p(dir, 0711);
+	int r = 0;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		r = errno == ENOENT ? ctw_mkdir_p(ctw_state_dir(), 0711) : -errno;
+		if (!r && mkdir(dir, 0700) < 0 && errno != EEXIST)
+			r = -errno;
+	}
 	free(dir);
 	if (r)
 		return ctw_err_set(err, -r, "create state dir for %s", s->id);
@@ -289,6 +299,9 @@ int ctw_state_load(const char *id, struct ctw_state *s, struct ctw_err *err)
 	s->detached = json_is_true(json_object_get(o, "detached"));
 	s->auto_remove = json_is_true(json_object_get(o, "auto_remove"));
 	s->tty = json_is_true(json_object_get(o, "tty"));
+	s->log_lost_entries = (uint64_t)json_integer_value(json_object_get(o, "log_lost_entries"));
+	s->log_lost_bytes = (uint64_t)json_integer_value(json_object_get(o, "log_lost_bytes"));
+	copy_str(s->log_lost_error, sizeof(s->log_lost_error), o, "log_lost_error");
 	json_t *cfg = json_object_get(o, "config");
 	s->env = json_strv(json_object_get(cfg, "env"));
 	json_t *labels = json_object_get(o, "labels");

@@ -3,7 +3,10 @@
  * step, errors as a whole struct ctw_err (crun's sync socket), and an fd
  * passed alongside when the child hands over a pty master. */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 
 #include "internal.h"
@@ -73,4 +76,37 @@ int sync_recv(int fd, struct sync_msg *m, int *got_fd)
 		return -EPROTO;
 	m->err.msg[sizeof(m->err.msg) - 1] = '\0';
 	return 1;
+}
+
+int stop_signals_fd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int sync_recv_stoppable(int fd, int stopfd, struct sync_msg *m, int *got_fd, int *sig)
+{
+	for (;;) {
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+				      {.fd = stopfd, .events = POLLIN}};
+		if (poll(p, stopfd >= 0 ? 2 : 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(stopfd, &si, sizeof(si)) == sizeof(si)) {
+				*sig = (int)si.ssi_signo;
+				return -EINTR;
+			}
+		}
+		if (p[0].revents)
+			return sync_recv(fd, m, got_fd);
+	}
 }

@@ -146,7 +146,22 @@ def row_agent(b):
             f"{r.get('with_syscall_series', '?')}; BPF {num(r.get('bpf_ns_per_syscall'), '{:.0f}')} ns per syscall; "
             f"idle {r.get('idle_cpu_pct', '?')} % of a core")
     return ("agent (`tests/bench/agent-bench.sh`: every module, every container active: a syscall "
-            "burst every second, a TCP connection and a DNS query every 10 s)", " +\n".join(rows))
+            "burst every second with 100 containers, every 5 ms x N beyond; a TCP connection and a DNS "
+            "query 10 times less often)", " +\n".join(rows))
+
+
+def row_scrape(b):
+    rows = []
+    for r in sorted(b["results"], key=lambda r: int(r.get("containers", "0"))):
+        rows.append(
+            f"{r.get('containers')} containers, {r.get('series')} series: render "
+            f"{num(r.get('render_ms'), '{:.2f}')} ms; gzip by the unit cache "
+            f"{num(r.get('gzip_all_changed_ms'), '{:.2f}')} ms with every container changed, "
+            f"{num(r.get('gzip_fifth_changed_ms'), '{:.2f}')} ms with a fifth, "
+            f"{num(r.get('gzip_none_changed_ms'), '{:.2f}')} ms with none, against "
+            f"{num(r.get('gzip_whole_text_ms'), '{:.2f}')} ms for the whole text at once (the agent before)")
+    return ("the exporter alone (`tests/bench/scrape-bench.sh`: render and gzip, no kernel reads, "
+            "best of 7)", " +\n".join(rows))
 
 
 def row_run(b):
@@ -160,7 +175,7 @@ def row_run(b):
 
 
 ROWS = [("syscall-bench", row_syscall), ("tcplife-bench", row_tcplife), ("xdp-bench", row_xdp),
-        ("agent-bench", row_agent), ("run-latency", row_run)]
+        ("agent-bench", row_agent), ("scrape-bench", row_scrape), ("run-latency", row_run)]
 
 
 def table(benches):

@@ -18,6 +18,8 @@ pkgs=(
 	umoci skopeo runc crun wrk hyperfine
 	# real engines the engine suites start (tests/integration/engines-lib.bash)
 	docker.io podman containerd tini
+	# the dashboard's picture (scripts/promdash.py picture)
+	gnuplot-nox
 	# quality
 	clang-format cppcheck shellcheck
 	# the Helm chart checker (../shared/tools/chart-check)

@@ -147,6 +147,14 @@ require_cmd() {
 	done
 }
 
+# require_helper NAME: skip the whole suite unless the test payload
+# tests/helpers/NAME was built (make all).
+require_helper() {
+	[ -x "$CTW_BUILD/tests/helpers/$1" ] && return 0
+	t_skip "$(basename "$0")" "no $CTW_BUILD/tests/helpers/$1 (make all)"
+	exit 0
+}
+
 # Container directories under CTRWATCH_ROOT (containers/ID): a finished
 # container leaves none.  .spare holds emptied ones kept for the next
 # container (runtime/spare.c); gc removes those.
@@ -188,6 +196,18 @@ free_port_range() {
 	local p
 	for p in $(seq "$1" "$2"); do
 		ss -Htan "sport = :$p or dport = :$p" | grep -q . || { echo "$p"; return 0; }
+	done
+	return 1
+}
+
+# The Helm chart checker: $CHART_CHECK, ../shared/tools/chart-check from the
+# main checkout or ../../shared/... from a worktree of it.  Prints its path;
+# fails when there is none.
+chart_checker() {
+	local c
+	for c in "${CHART_CHECK:-}" "$CTW_SRC/../shared/tools/chart-check/chart-check" \
+		"$CTW_SRC/../../shared/tools/chart-check/chart-check"; do
+		[ -n "$c" ] && [ -x "$c" ] && { echo "$c"; return 0; }
 	done
 	return 1
 }

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 chart="$CTW_SRC/deploy/helm/ctrwatch"
-checker="$CTW_SRC/../shared/tools/chart-check/chart-check"
-if [ ! -x "$checker" ]; then
+if ! checker=$(chart_checker); then
 	t_skip "helm chart" "../shared/tools/chart-check is absent"
 	exit 0
 fi
@@ -23,6 +22,10 @@ render() {
 	if out=$("$checker" "$chart" "$@" 2>&1); then
 		_t_report ok "chart-check: $name"
 		cp "$(sed -n 's/^chart-check: rendered manifests in //p' <<<"$out")" "$CTW_WORK/$name.yaml"
+		# parsed once: q reads the objects as JSON (fast), not the YAML again
+		/usr/bin/python3 -c 'import json, sys, yaml
+json.dump([d for d in yaml.safe_load_all(open(sys.argv[1])) if d], open(sys.argv[2], "w"))' \
+			"$CTW_WORK/$name.yaml" "$CTW_WORK/$name.json"
 	else
 		_t_report fail "chart-check: $name"
 		printf '%s\n' "$out" | tail -20 | sed 's/^/#   /'
@@ -34,12 +37,18 @@ render() {
 # (`docs`: list, `by(kind)`: the first object of that kind, or {}).
 q() {
 	/usr/bin/python3 - "$1" "$2" <<'PY'
-import sys, yaml, json
-docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+import os, sys, yaml, json
+cache = sys.argv[1][:-len(".yaml")] + ".json"
+if sys.argv[1].endswith(".yaml") and os.path.exists(cache):
+    docs = json.load(open(cache))
+else:
+    docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
 def by(kind):
     return next((d for d in docs if d.get("kind") == kind), {})
 def ctr():
     return by("DaemonSet")["spec"]["template"]["spec"]["containers"][0]
+def ep():
+    return by("ServiceMonitor")["spec"]["endpoints"][0]
 v = eval(sys.argv[2])
 print(json.dumps(v, sort_keys=True) if not isinstance(v, str) else v)
 PY
@@ -78,13 +87,161 @@ t_eq "default: agent listens on the metrics port" '--listen=0.0.0.0:9464' "$(q "
 t_eq "default: no policy flag" '[]' "$(q "$d" '[a for a in ctr()["args"] if a.startswith("--policy")]')"
 t_match "default: resources requested" '"memory"' "$(q "$d" 'ctr()["resources"]["requests"]')"
 
-render monitor -set serviceMonitor.enabled=true -api-versions monitoring.coreos.com/v1
-m="$CTW_WORK/monitor.yaml"
-t_eq "ServiceMonitor rendered when enabled and the API exists" metrics "$(q "$m" 'by("ServiceMonitor")["spec"]["endpoints"][0]["port"]')"
-t_eq "no scrape annotations with a ServiceMonitor" False "$(q "$m" 'str("prometheus.io/scrape" in (by("DaemonSet")["spec"]["template"]["metadata"].get("annotations") or {}))')"
+# Every new value on and off: the defaults above, then renders that turn
+# several unrelated values on at once (each checked strictly by chart-check).
+#   values-a: scrapeAnnotations=service, seccomp RuntimeDefault, sizing for 2
+#             CPUs, ServiceMonitor and PrometheusRule asked for without the API
+#   values-b: privileged, scrapeAnnotations=none, seccomp Localhost, memory given
+#   monitor:  ServiceMonitor, PrometheusRule, dashboard with their defaults
+#   monitor-values: each of their values set
+render values-a -set scrapeAnnotations=service -set seccompProfile.type=RuntimeDefault \
+	-set sizing.nodeCpus=2 -set sizing.containersPerNode=20 \
+	-set serviceMonitor.enabled=true -set prometheusRule.enabled=true
+render values-b -set privileged=true -set scrapeAnnotations=none -set seccompProfile.type=Localhost \
+	-set seccompProfile.localhostProfile=profiles/ctrwatch.json \
+	-set resources.requests.memory=200Mi -set resources.limits.memory=1Gi
+va="$CTW_WORK/values-a.yaml" vb="$CTW_WORK/values-b.yaml"
 
-render monitor-noapi -set serviceMonitor.enabled=true
-t_eq "no ServiceMonitor without the API" '{}' "$(q "$CTW_WORK/monitor-noapi.yaml" 'by("ServiceMonitor")')"
+# prometheus.io/scrape on one kind of object only (pods by default), never both.
+annotated='[k for k, o in (("pod", by("DaemonSet")["spec"]["template"]["metadata"]), ("service", by("Service")["metadata"])) if "prometheus.io/scrape" in (o.get("annotations") or {})]'
+t_eq "default: scrape annotations on the pods only" '["pod"]' "$(q "$d" "$annotated")"
+t_eq "scrapeAnnotations=service: on the Service only" '["service"]' "$(q "$va" "$annotated")"
+t_eq "  ... with its port, path and scheme" '["9464", "/metrics", "http"]' \
+	"$(q "$va" '[by("Service")["metadata"]["annotations"][k] for k in ("prometheus.io/port", "prometheus.io/path", "prometheus.io/scheme")]')"
+t_eq "scrapeAnnotations=none: on neither" '[]' "$(q "$vb" "$annotated")"
+t_match "scrapeAnnotations=both is refused, naming the choices" 'scrapeAnnotations: "both" is not one of pod, service, none' \
+	"$("$checker" "$chart" -set scrapeAnnotations=both 2>&1)"
+
+# seccomp: the cluster's choice by default, RuntimeDefault or any profile on request.
+t_eq "default: no seccompProfile (the cluster's default)" null "$(q "$d" 'ctr()["securityContext"].get("seccompProfile")')"
+t_eq "seccompProfile=RuntimeDefault" '{"type": "RuntimeDefault"}' "$(q "$va" 'ctr()["securityContext"]["seccompProfile"]')"
+t_eq "seccompProfile=Localhost with its file" '{"localhostProfile": "profiles/ctrwatch.json", "type": "Localhost"}' \
+	"$(q "$vb" 'ctr()["securityContext"]["seccompProfile"]')"
+
+# Memory from the one formula in values.yaml (README "Sizing"), request = limit.
+formula() { # [KEY=VALUE...]: the formula computed here from the chart's values.yaml
+	/usr/bin/python3 - "$chart/values.yaml" "$@" <<'PY'
+import math, sys, yaml
+s = yaml.safe_load(open(sys.argv[1]))["sizing"]
+for kv in sys.argv[2:]:
+    k, v = kv.split("=")
+    s[k] = int(v)
+kib = s["baseMiB"] * 1024 + s["perCpuKiB"] * s["nodeCpus"] + s["perContainerKiB"] * s["containersPerNode"]
+print(f'{math.ceil(kib * (100 + s["headroomPercent"]) / 100 / 1024)}Mi')
+PY
+}
+mem='[ctr()["resources"][k]["memory"] for k in ("requests", "limits")]'
+want=$(formula)
+t_eq "default: memory request = limit = the formula ($want)" "[\"$want\", \"$want\"]" "$(q "$d" "$mem")"
+want=$(formula nodeCpus=2 containersPerNode=20)
+t_eq "sizing for 2 CPUs and 20 containers: $want" "[\"$want\", \"$want\"]" "$(q "$va" "$mem")"
+t_eq "resources.*.memory set: used as given" '["200Mi", "1Gi"]' "$(q "$vb" "$mem")"
+# The README's sizing table is the formula's output.
+while IFS='|' read -r _ node figure _; do
+	c=$(sed -n 's/^ *\([0-9]*\) CPUs, \([0-9]*\) containers.*/nodeCpus=\1 containersPerNode=\2/p' <<<"$node")
+	[ -n "$c" ] || continue
+	# shellcheck disable=SC2086 # two KEY=VALUE words
+	t_eq "README sizing table:$node" "$(formula $c)" "$(tr -d ' ' <<<"$figure")"
+done <"$chart/README.md"
+t_eq "CPU as given" '["20m", "500m"]' "$(q "$d" '[ctr()["resources"][k]["cpu"] for k in ("requests", "limits")]')"
+
+# The Pod Security level the pod needs, said where an admin looks.
+psa='pod-security.kubernetes.io/enforce=privileged'
+# NOTES.txt rendered as helm install prints it (helmlite, chart-check's
+# renderer, skips NOTES: render a copy where it is an ordinary template).
+helmlite=${CHART_CHECK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ctrwatch-chart-check}/helmlite
+notes() { # helmlite options...
+	rm -rf "$CTW_WORK/notes-chart"
+	cp -r "$chart" "$CTW_WORK/notes-chart"
+	mv "$CTW_WORK/notes-chart/templates/NOTES.txt" "$CTW_WORK/notes-chart/templates/notes.txt"
+	"$helmlite" -strict -name ctrwatch -namespace kube-system "$@" "$CTW_WORK/notes-chart" |
+		sed -n '/^# Source: ctrwatch\/templates\/notes.txt/,/^---/p'
+}
+if [ -x "$helmlite" ]; then
+	n=$(notes)
+	t_match "NOTES: the privileged Pod Security level and the namespace label to set" \
+		"kubectl label ns kube-system $psa" "$n"
+	t_match "NOTES: the memory from the sizing formula" "Memory per agent: $(formula)" "$n"
+	t_match "NOTES: scraped through the pods' annotations" 'annotations of the pods' "$n"
+	t_match "NOTES: the join with ctrwatch_container_info" 'on\(container, pod, namespace\) group_left\(image, container_id\) ctrwatch_container_info' "$n"
+	n=$(notes -set serviceMonitor.enabled=true -set prometheusRule.enabled=true -set grafanaDashboard.enabled=true \
+		-set resources.limits.memory=1Gi -api-versions monitoring.coreos.com/v1)
+	t_match "NOTES with the Operator: ServiceMonitor, PrometheusRule, dashboard, memory as set" \
+		'ServiceMonitor ctrwatch .*PrometheusRule ctrwatch .*ConfigMap ctrwatch-dashboard .*' "$(tr '\n' ' ' <<<"$n")"
+	t_match "  ... memory as set" 'Memory per agent: 1Gi\.' "$n"
+else
+	t_skip "NOTES rendered" "no helmlite in chart-check's cache"
+fi
+t_match "README too" "$psa" "$(cat "$chart/README.md")"
+
+# The Prometheus Operator objects and the dashboard.
+alerts="$CTW_SRC/deploy/monitoring/ctrwatch-alerts.yaml"
+dash="$CTW_SRC/deploy/monitoring/ctrwatch-dashboard.json"
+render monitor -set serviceMonitor.enabled=true -set prometheusRule.enabled=true \
+	-set grafanaDashboard.enabled=true -api-versions monitoring.coreos.com/v1
+m="$CTW_WORK/monitor.yaml"
+t_eq "ServiceMonitor rendered when enabled and the API exists" metrics "$(q "$m" 'ep()["port"]')"
+t_eq "ServiceMonitor: honorLabels (the agent's container/pod/namespace labels kept)" true "$(q "$m" 'ep()["honorLabels"]')"
+t_eq "ServiceMonitor: job label from the Service's app.kubernetes.io/name (the alerts' job=\"ctrwatch\")" \
+	'["app.kubernetes.io/name", "ctrwatch"]' \
+	"$(q "$m" '[by("ServiceMonitor")["spec"]["jobLabel"], by("Service")["metadata"]["labels"]["app.kubernetes.io/name"]]')"
+t_eq "ServiceMonitor: interval, timeout, scheme" '["15s", "10s", "http"]' "$(q "$m" '[ep()[k] for k in ("interval", "scrapeTimeout", "scheme")]')"
+t_eq "ServiceMonitor: the node relabeling only; no tlsConfig, no metricRelabelings" '[["node"], []]' \
+	"$(q "$m" '[[r["targetLabel"] for r in ep()["relabelings"]], sorted(k for k in ep() if k in ("tlsConfig", "metricRelabelings"))]')"
+t_eq "no scrape annotations with a ServiceMonitor" '[]' "$(q "$m" "$annotated")"
+t_eq "PrometheusRule: its spec is deploy/monitoring/ctrwatch-alerts.yaml" true \
+	"$(q "$m" "by(\"PrometheusRule\")[\"spec\"] == yaml.safe_load(open(\"$alerts\"))")"
+t_eq "PrometheusRule: every alert" "$(grep -c '^ *- alert:' "$alerts")" \
+	"$(q "$m" 'len([r for g in by("PrometheusRule")["spec"]["groups"] for r in g["rules"]])')"
+t_eq "dashboard ConfigMap: the JSON of deploy/monitoring/ctrwatch-dashboard.json" true \
+	"$(q "$m" "json.loads(by(\"ConfigMap\")[\"data\"][\"ctrwatch-dashboard.json\"]) == json.load(open(\"$dash\"))")"
+t_eq "dashboard ConfigMap: the sidecar's label, in the release namespace" '["1", "kube-system"]' \
+	"$(q "$m" '[by("ConfigMap")["metadata"]["labels"]["grafana_dashboard"], by("ConfigMap")["metadata"]["namespace"]]')"
+t_eq "by default: no ServiceMonitor, PrometheusRule or ConfigMap" '[]' \
+	"$(q "$d" '[x["kind"] for x in docs if x["kind"] in ("ServiceMonitor", "PrometheusRule", "ConfigMap")]')"
+
+cat >"$CTW_WORK/monitor-values.yaml.in" <<'YAML'
+scrapeAnnotations: service
+serviceMonitor:
+  enabled: true
+  honorLabels: false
+  interval: 30s
+  scrapeTimeout: 20s
+  jobLabel: ""
+  relabelings:
+    - targetLabel: cluster
+      replacement: prod-1
+  metricRelabelings:
+    - sourceLabels: [__name__]
+      regex: ctrwatch_syscall_seconds_total
+      action: drop
+  labels: {release: kps}
+prometheusRule:
+  enabled: true
+  labels: {release: kps}
+grafanaDashboard:
+  enabled: true
+  labels: {dashboards: ctrwatch}
+  annotations: {grafana_folder: ctrwatch}
+  namespace: monitoring
+YAML
+render monitor-values -f "$CTW_WORK/monitor-values.yaml.in" -api-versions monitoring.coreos.com/v1
+mv="$CTW_WORK/monitor-values.yaml"
+t_eq "ServiceMonitor values: interval, timeout, honorLabels" '["30s", "20s", false]' \
+	"$(q "$mv" '[ep()[k] for k in ("interval", "scrapeTimeout", "honorLabels")]')"
+t_eq "ServiceMonitor values: relabelings after the chart's node label" '["node", "cluster"]' \
+	"$(q "$mv" '[r["targetLabel"] for r in ep()["relabelings"]]')"
+t_eq "ServiceMonitor values: metricRelabelings" '["drop"]' "$(q "$mv" '[r["action"] for r in ep()["metricRelabelings"]]')"
+t_eq "ServiceMonitor values: no jobLabel, selector labels" '[null, "kps"]' \
+	"$(q "$mv" '[by("ServiceMonitor")["spec"].get("jobLabel"), by("ServiceMonitor")["metadata"]["labels"]["release"]]')"
+t_eq "  ... and no scrape annotations, whatever scrapeAnnotations says" '[]' "$(q "$mv" "$annotated")"
+t_eq "PrometheusRule values: ruleSelector labels" kps "$(q "$mv" 'by("PrometheusRule")["metadata"]["labels"]["release"]')"
+t_eq "dashboard values: labels, folder annotation, namespace" '["ctrwatch", "ctrwatch", "monitoring"]' \
+	"$(q "$mv" '[by("ConfigMap")["metadata"]["labels"]["dashboards"], by("ConfigMap")["metadata"]["annotations"]["grafana_folder"], by("ConfigMap")["metadata"]["namespace"]]')"
+
+t_eq "no ServiceMonitor or PrometheusRule without the API" '[]' \
+	"$(q "$va" '[x["kind"] for x in docs if x["kind"] in ("ServiceMonitor", "PrometheusRule")]')"
+t_eq "  ... and the scrape annotations stay (on the Service there)" '["service"]' "$(q "$va" "$annotated")"
 
 render no-engines -set engines.enabled=false
 t_eq "engines off: no engine mounts" '[]' \
@@ -96,8 +253,7 @@ render engines-custom -f "$CTW_WORK/engines-values.yaml"
 t_eq "engines: a custom root and path" '[["/node/data/docker/containers", true]]' \
 	"$(q "$CTW_WORK/engines-custom.yaml" '[[m["mountPath"], m.get("readOnly")] for m in ctr()["volumeMounts"] if m["name"].startswith("engine-")]')"
 
-render privileged -set privileged=true
-t_eq "privileged toggle" true "$(q "$CTW_WORK/privileged.yaml" 'ctr()["securityContext"]["privileged"]')"
+t_eq "privileged toggle" true "$(q "$vb" 'ctr()["securityContext"]["privileged"]')"
 
 cat >"$CTW_WORK/policy-values.yaml" <<'YAML'
 policy:
@@ -149,8 +305,8 @@ t_eq "tls: mounted read-only" '[["/etc/ctrwatch/tls", true]]' \
 	"$(q "$t" '[[m["mountPath"], m.get("readOnly")] for m in ctr()["volumeMounts"] if m["name"] == "tls"]')"
 t_eq "tls: probes over HTTPS" '["HTTPS", "HTTPS", "HTTPS"]' \
 	"$(q "$t" '[ctr()[p]["httpGet"]["scheme"] for p in ("livenessProbe","readinessProbe","startupProbe")]')"
-t_eq "tls: scrape annotations say https" '["https", "https"]' \
-	"$(q "$t" '[by("DaemonSet")["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scheme"], by("Service")["metadata"]["annotations"]["prometheus.io/scheme"]]')"
+t_eq "tls: the scrape annotations (the pods', scrapeAnnotations=pod) say https" '["https", null]' \
+	"$(q "$t" '[by("DaemonSet")["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scheme"], (by("Service")["metadata"]["annotations"] or {}).get("prometheus.io/scheme")]')"
 t_eq "tls: no basic auth by itself" '[]' "$(arg "$t" --basic)"
 out=$("$checker" "$chart" -set agent.tls.enabled=true 2>&1)
 t_match "tls without a Secret: refused, naming the value" "agent\.tls\.secretName" "$out"

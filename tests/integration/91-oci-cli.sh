@@ -98,6 +98,8 @@ for r in "${RUNTIMES[@]}"; do
 	rec "$r" pid-file-is-pid sh -c "test \"\$(cat $W/pid-$r)\" = \"\$(jq .pid $W/state-$r.json)\" && echo same"
 	# the user's process has not run yet: the init waits
 	rec "$r" init-waits sh -c "tr '\\0' ' ' </proc/\$(cat $W/pid-$r)/cmdline | grep -q 'sleep 60' && echo ran || echo waits"
+	# what waits in the container is no binary it could write (CVE-2019-5736)
+	rec "$r" init-exe-ro python3 -c "import os, sys; print('ro' if os.statvfs('/proc/%s/exe' % open('$W/pid-$r').read().strip()).f_flag & os.ST_RDONLY else 'rw')"
 	rec "$r" create-again rt "$r" create --bundle "$b" "$id"
 	rec "$r" start rt "$r" start "$id"
 	wait_for 5 sh -c "tr '\\0' ' ' </proc/\$(cat $W/pid-$r)/cmdline | grep -q 'sleep 60'"
@@ -124,6 +126,7 @@ t_eq "create: status created" "created exit 0" "$(out created-status | tr '\n' '
 t_eq "state: ociVersion, id, pid, absolute bundle, annotations" "true life-ctrwatch true $W/b-life-ctrwatch v exit 0" "$(out state-fields | tr '\n' ' ' | sed 's/ $//')"
 t_eq "--pid-file holds the init's pid" "same exit 0" "$(out pid-file-is-pid | tr '\n' ' ' | sed 's/ $//')"
 t_eq "created: the process has not run" "waits exit 0" "$(out init-waits | tr '\n' ' ' | sed 's/ $//')"
+t_eq "created: the init's binary is read-only (runc CVE-2019-5736)" "ro exit 0" "$(out init-exe-ro | tr '\n' ' ' | sed 's/ $//')"
 t_eq "create of an existing id fails" "exit 1" "$(out create-again)"
 t_match "... naming the id" 'life-ctrwatch.*(exists|already)' "$(cat "$W/err-ctrwatch-create-again")"
 t_eq "start exits 0" "exit 0" "$(out start)"
@@ -141,7 +144,7 @@ for op in state start kill delete; do
 done
 t_match "... naming it" 'nosuch' "$(cat "$W/err-ctrwatch-unknown-state")"
 t_eq "delete --force of an unknown id succeeds" "exit 0" "$(out unknown-delete-force)"
-for n in created-status state-fields pid-file-is-pid init-waits create-again start running-status \
+for n in created-status state-fields pid-file-is-pid init-waits init-exe-ro create-again start running-status \
 	start-again delete-running list ps kill stopped-status kill-stopped delete state-after-delete \
 	unknown-state unknown-start unknown-kill unknown-delete unknown-delete-force; do
 	sed -i "s/life-[a-z]*/life-X/g" "$W"/out-*-"$n"

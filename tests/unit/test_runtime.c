@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
@@ -470,6 +471,167 @@ static void test_log_format(void **state)
 	assert_int_equal(e.msg_len, strlen(" two  spaces "));
 }
 
+/* passwd and group text as fgetpwent/fgetgrent read it, from memory. */
+static void test_passwd_parse(void **state)
+{
+	const char pw[] = "root:x:0:0:root:/root:/bin/sh\n"
+			  "bad line\n"
+			  "noid:x::1:x:/h:/bin/sh\n"
+			  "big:x:4294967296:1::/:/bin/sh\n"
+			  "www:x:33:33:www:/var/www:/usr/sbin/nologin\n"
+			  "sh:x:7:8:gecos:/home/sh:/bin/sh:with:colons";
+	struct pw_entry e;
+	assert_int_equal(passwd_find(pw, sizeof(pw) - 1, "www", &e), 1);
+	assert_int_equal(e.uid, 33);
+	assert_int_equal(e.gid, 33);
+	assert_string_equal(e.home, "/var/www");
+	pw_entry_fini(&e);
+	assert_int_equal(passwd_find(pw, sizeof(pw) - 1, "33", &e), 1);
+	assert_string_equal(e.name, "www");
+	pw_entry_fini(&e);
+	assert_int_equal(passwd_find(pw, sizeof(pw) - 1, "sh", &e), 1); /* last line, no \n */
+	assert_int_equal(e.gid, 8);
+	pw_entry_fini(&e);
+	assert_int_equal(passwd_find(pw, sizeof(pw) - 1, "noid", &e), 0);
+	assert_int_equal(passwd_find(pw, sizeof(pw) - 1, "big", &e), 0);
+	assert_int_equal(passwd_find(pw, sizeof(pw) - 1, "nobody", &e), 0);
+	/* A NUL inside a line makes it invalid, not a shorter name. */
+	const char nul[] = "ro\0ot:x:5:5::/:/bin/sh\n";
+	assert_int_equal(passwd_find(nul, sizeof(nul) - 1, "ro", &e), 0);
+
+	const char gr[] = "root:x:0:\nwheel:x:10:root,www\nwww:x:33:\nstaff:x:50:sh,www\n";
+	gid_t gid = 99, *groups = NULL;
+	size_t n = 0;
+	assert_true(group_scan(gr, sizeof(gr) - 1, "staff", "www", &gid, &groups, &n));
+	assert_int_equal(gid, 50);
+	assert_int_equal(n, 2);
+	assert_int_equal(groups[0], 10);
+	assert_int_equal(groups[1], 50);
+	free(groups);
+	gid = 99;
+	assert_false(group_scan(gr, sizeof(gr) - 1, "nope", NULL, &gid, NULL, NULL));
+	assert_int_equal(gid, 99);
+	assert_true(group_scan(gr, sizeof(gr) - 1, "33", NULL, &gid, NULL, NULL));
+	assert_int_equal(gid, 33);
+}
+
+/* /etc/passwd and /etc/group read in a root: a FIFO and a device are
+ * refused at once (they hung and spun exec), a symlink out stays in. */
+static void test_passwd_files(void **state)
+{
+	char *root = xasprintf("%s/pwroot", tmpdir), *etc = xasprintf("%s/etc", root);
+	assert_int_equal(ctw_mkdir_p(etc, 0755), 0);
+	char *p = xasprintf("%s/passwd", etc), *g = xasprintf("%s/group", etc);
+	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	assert_true(rootfd >= 0);
+	struct user_ids u;
+	struct ctw_err err = {0};
+	/* No files: a numeric user still works, a name does not. */
+	assert_int_equal(passwd_resolve_user(rootfd, "1000:1000", &u, &err), 0);
+	assert_int_equal(u.uid, 1000);
+	assert_int_equal(u.gid, 1000);
+	user_ids_fini(&u);
+	assert_int_equal(passwd_resolve_user(rootfd, "app", &u, &err), -ENOENT);
+	assert_int_equal(ctw_write_file(p, "app:x:7:8::/home/app:/bin/sh\n", 30, true), 0);
+	assert_int_equal(ctw_write_file(g, "grp:x:9:app\n", 12, true), 0);
+	assert_int_equal(passwd_resolve_user(rootfd, "app", &u, &err), 0);
+	assert_int_equal(u.uid, 7);
+	assert_int_equal(u.gid, 8);
+	assert_int_equal(u.ngroups, 1);
+	assert_int_equal(u.groups[0], 9);
+	assert_string_equal(u.home, "/home/app");
+	user_ids_fini(&u);
+	assert_int_equal(passwd_resolve_user(rootfd, "app:grp", &u, &err), 0);
+	assert_int_equal(u.gid, 9);
+	assert_int_equal(u.ngroups, 0);
+	user_ids_fini(&u);
+	assert_int_equal(passwd_resolve_user(rootfd, "app:nogroup", &u, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "unable to find group nogroup"));
+
+	unlink(g);
+	assert_int_equal(mkfifo(g, 0644), 0);
+	assert_int_equal(passwd_resolve_user(rootfd, "app", &u, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "/etc/group of the container is not a regular file"));
+	/* By id, the broken file is left out (a warning): uid and gid hold. */
+	assert_int_equal(passwd_resolve_user(rootfd, "7:9", &u, &err), 0);
+	assert_int_equal(u.uid, 7);
+	assert_int_equal(u.gid, 9);
+	assert_string_equal(u.home, "/home/app");
+	user_ids_fini(&u);
+	unlink(g);
+	assert_int_equal(symlink("/dev/zero", g), 0); /* the root's /dev/zero: none here */
+	assert_int_equal(passwd_resolve_user(rootfd, "app", &u, &err), 0);
+	user_ids_fini(&u);
+	unlink(p);
+	assert_int_equal(symlink("/proc/self/fd/0", p), 0);
+	assert_true(passwd_resolve_user(rootfd, "app", &u, &err) < 0);
+	close(rootfd);
+	free(p);
+	free(g);
+	free(etc);
+	free(root);
+}
+
+/* 100 000 variables (a hash of the keys: linear), a later K replacing K in
+ * place; past CTW_ENV_MAX an error. */
+static void test_env_builder(void **state)
+{
+	struct envb e;
+	struct ctw_err err = {0};
+	envb_init(&e);
+	assert_int_equal(envb_set(&e, "A=1", &err), 0);
+	assert_int_equal(envb_set(&e, "B=2", &err), 0);
+	assert_int_equal(envb_set(&e, "A=3", &err), 0);
+	char **v = envb_steal(&e);
+	assert_string_equal(v[0], "A=3");
+	assert_string_equal(v[1], "B=2");
+	assert_null(v[2]);
+	ctw_strv_free(v);
+
+	envb_init(&e);
+	char kv[32];
+	int r = 0;
+	for (int i = 0; i < 100000 && !r; i++) {
+		snprintf(kv, sizeof(kv), "K%d=%d", i % CTW_ENV_MAX, i);
+		r = envb_set(&e, kv, &err);
+	}
+	assert_int_equal(r, 0); /* repeats replace: at most CTW_ENV_MAX keys */
+	assert_int_equal(e.n, CTW_ENV_MAX);
+	assert_string_equal(e.v[0], "K0=65536");
+	assert_int_equal(envb_set(&e, "ONE_MORE=1", &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "more than 65536 variables"));
+	envb_fini(&e);
+}
+
+/* The init's signals, as tini's: synchronous ones unblocked, SIGTTIN and
+ * SIGTTOU ignored, the rest blocked (waited for). */
+static void test_init_signals(void **state)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		init_block_signals();
+		sigset_t cur;
+		sigprocmask(SIG_SETMASK, NULL, &cur);
+		struct sigaction sa;
+		int bad = 0;
+		const int sync[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+		for (size_t i = 0; i < ARRAY_SIZE(sync); i++)
+			bad += sigismember(&cur, sync[i]);
+		const int waited[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGUSR1, SIGWINCH};
+		for (size_t i = 0; i < ARRAY_SIZE(waited); i++)
+			bad += !sigismember(&cur, waited[i]);
+		sigaction(SIGTTIN, NULL, &sa);
+		bad += sa.sa_handler != SIG_IGN;
+		sigaction(SIGTTOU, NULL, &sa);
+		bad += sa.sa_handler != SIG_IGN;
+		_exit(bad);
+	}
+	int ws;
+	assert_int_equal(waitpid(pid, &ws, 0), pid);
+	assert_true(WIFEXITED(ws));
+	assert_int_equal(WEXITSTATUS(ws), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +645,10 @@ int main(void)
 		cmocka_unit_test(test_sync_messages),
 		cmocka_unit_test(test_wait_status),
 		cmocka_unit_test(test_log_format),
+		cmocka_unit_test(test_passwd_parse),
+		cmocka_unit_test(test_passwd_files),
+		cmocka_unit_test(test_env_builder),
+		cmocka_unit_test(test_init_signals),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

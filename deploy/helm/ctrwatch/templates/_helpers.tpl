@@ -39,6 +39,30 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
+{{/* The memory request and limit from the sizing formula in values.yaml
+     (README "Sizing"), in MiB, rounded up. */}}
+{{- define "ctrwatch.memory" -}}
+{{- $s := .Values.sizing -}}
+{{- $kib := add (mul $s.baseMiB 1024) (mul $s.perCpuKiB $s.nodeCpus) (mul $s.perContainerKiB $s.containersPerNode) -}}
+{{- $kib = div (mul $kib (add 100 $s.headroomPercent)) 100 -}}
+{{- printf "%dMi" (div (add $kib 1023) 1024) -}}
+{{- end -}}
+
+{{/* Whether the ServiceMonitor is rendered (asked for, and the API exists). */}}
+{{- define "ctrwatch.serviceMonitor" -}}
+{{- if and .Values.serviceMonitor.enabled (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") -}}true{{- end -}}
+{{- end -}}
+
+{{/* Where the prometheus.io/scrape annotations go: "pod", "service" or ""
+     (none, or a ServiceMonitor scrapes the agents). */}}
+{{- define "ctrwatch.scrapeAnnotations" -}}
+{{- $where := .Values.scrapeAnnotations -}}
+{{- if not (has $where (list "pod" "service" "none")) -}}
+{{- fail (printf "scrapeAnnotations: %q is not one of pod, service, none" $where) -}}
+{{- end -}}
+{{- if and (ne $where "none") (not (include "ctrwatch.serviceMonitor" .)) -}}{{ $where }}{{- end -}}
+{{- end -}}
+
 {{/* The agent's --listen: every address, or the node's own (bracketed: the
 agent takes [ADDR]:PORT for IPv4 and IPv6 alike). */}}
 {{- define "ctrwatch.listen" -}}
