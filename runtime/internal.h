@@ -485,6 +485,15 @@ int oci_send_console(const char *path, int master, struct ctw_err *err);
 /* --pid-file: the pid, no newline, renamed into place. */
 int oci_write_pid_file(const char *path, int pid, struct ctw_err *err);
 
+/* ---- oci_trace.c: the io.ctrwatch.trace annotation ---- */
+
+#define CTW_OCI_TRACE_ANNOTATION "io.ctrwatch.trace"
+/* `ctrwatch trace OPTIONS` on init's cgroup, detached; returns once it is
+ * attached (its messages in statedir/trace.err, opened by dirfd; without
+ * -o its output in statedir/trace.txt).  0, or -errno with err. */
+int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t init,
+		    struct ctw_err *err);
+
 /* ---- hooks.c: OCI hooks ---- */
 
 /* Run the hooks of kind with state (the OCI state JSON) on their stdin, one

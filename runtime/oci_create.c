@@ -580,6 +580,17 @@ int ctw_oci_create(const struct ctw_oci_create_opts *o, int *pid, int *master, s
 	}
 	if ((r = launch(&c, err)))
 		goto out_cgroups;
+	/* Traced before anything runs: attached to the waiting init. */
+	const char *trace = ctw_kvs_get(&c.spec->annotations, CTW_OCI_TRACE_ANNOTATION);
+	if (trace) {
+		char statedir[PATH_MAX];
+		snprintf(statedir, sizeof(statedir), "%s/%s", o->root, o->id);
+		if ((r = oci_trace_start(trace, ct->dirfd, statedir, c.pid, err))) {
+			kill(c.pid, SIGKILL);
+			waitpid(c.pid, NULL, 0);
+			goto out_cgroups;
+		}
+	}
 	ct->created_done = true;
 	if ((r = oci_ct_save(ct, err)) ||
 	    (o->pid_file && (r = oci_write_pid_file(o->pid_file, c.pid, err)))) {

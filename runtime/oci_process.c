@@ -113,6 +113,9 @@ static char *home_of(uid_t uid)
 int oci_proc_prepare(struct oci_proc *o, struct ctw_err *err)
 {
 	const struct ctw_spec_process *p = o->p;
+	/* read now (cached): after start, a trace from the first instruction
+	 * (io.ctrwatch.trace) sees no file of ours read before the execve */
+	(void)caps_last();
 	o->uid = p->user.uid;
 	o->gid = p->user.gid;
 	o->groups = NULL;

@@ -101,11 +101,12 @@ char *ctw_spec_features_json(void)
 		"selinux", "enabled", 1, "intelRdt", "enabled", 0);
 	json_object_set_new(json_object_get(linux_, "seccomp"), "supportedFlags",
 			    names(sc_flags, ARRAY_SIZE(sc_flags)));
-	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0",
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s}}", "ociVersionMin", "1.0.0",
 			      "ociVersionMax", CTW_OCI_VERSION, "hooks",
 			      names(hooks, ARRAY_SIZE(hooks)), "mountOptions",
 			      names(mount_opts, ARRAY_SIZE(mount_opts)), "linux", linux_,
-			      "annotations", "io.ctrwatch.version", CTW_VERSION);
+			      "annotations", "io.ctrwatch.version", CTW_VERSION,
+			      "io.ctrwatch.annotations", "io.ctrwatch.trace");
 	char *txt = json_dumps(o, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return txt;

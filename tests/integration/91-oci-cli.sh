@@ -308,6 +308,25 @@ kill $spid 2>/dev/null
 t_match "the process has a terminal (from the master we were sent)" '/dev/pts/[0-9]+.*interactive' "$(tr '\n' ' ' <"$W/console.out")"
 rt ctrwatch delete -f tty1
 
+# ---- io.ctrwatch.trace: traced in the kernel from the first execve ----
+b=$(bundle trace ctrwatch '.annotations["io.ctrwatch.trace"] = "-e trace=execve,openat -o '"$W"'/trace.txt" |
+	.process.args = ["sh", "-c", "cat /etc/passwd > /dev/null"]')
+# (create's stdout is the process's: not a pipe of ours that would wait)
+rt ctrwatch create --bundle "$b" tr1 >"$W/tr1.out" 2>&1
+t_eq "annotated create: attached before it returns" 0 $?
+t_match "... the tracer says where" 'attached to' "$(cat "$W/state-ctrwatch/tr1/trace.err")"
+rt ctrwatch start tr1
+wait_for 5 sh -c "$(declare -f rt); W=$W; rt ctrwatch state tr1 | jq -e '.status == \"stopped\"'"
+rt ctrwatch delete tr1
+wait_for 5 grep -q 'exited with' "$W/trace.txt"
+t_match "the trace's first line is the process's execve" '^[0-9]+ +execve\("/bin/sh", \["sh", "-c", "cat /etc/passwd' "$(head -1 "$W/trace.txt")"
+t_match "... then its calls (cat's openat)" 'openat\(AT_FDCWD, "/etc/passwd"' "$(cat "$W/trace.txt")"
+b=$(bundle badtrace ctrwatch '.annotations["io.ctrwatch.trace"] = "--no-such-option"')
+rt ctrwatch create --bundle "$b" tr2 >"$W/tr2.out" 2>&1
+t_match "bad trace options: create fails, naming the annotation" 'io.ctrwatch.trace: .*no-such-option' \
+	"$(cat "$W/tr2.out")"
+t_fail "... and leaves no container" rt ctrwatch state tr2
+
 # ---- features, spec, version, help ----
 t_match "features: the OCI features document" '"ociVersionMax"' "$(rt ctrwatch features)"
 t_eq "features: namespaces" true "$(rt ctrwatch features | jq '.linux.namespaces | index("pid") != null')"

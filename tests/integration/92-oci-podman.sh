@@ -62,6 +62,13 @@ t_match "--security-opt seccomp=FILE: mkdir refused" 'Operation not permitted' \
 t_eq "the default seccomp profile: mode 2" 2 "$(run --rm "$img" sh -c 'grep ^Seccomp: /proc/self/status' | awk '{print $2}')"
 t_match "--read-only: the root is read-only" 'Read-only file system' "$(run --rm --read-only "$img" touch /x 2>&1)"
 
+# io.ctrwatch.trace: the container traced from its first execve
+run --rm --annotation "io.ctrwatch.trace=-e trace=execve -o $CTW_WORK/pm-trace.txt" "$img" \
+	sh -c 'echo traced' >/dev/null
+wait_for 5 grep -q 'exited with' "$CTW_WORK/pm-trace.txt"
+t_match "--annotation io.ctrwatch.trace: the first line is the container's execve" \
+	'^[0-9]+ +execve\("/bin/sh", \["sh", "-c", "echo traced"\]' "$(head -1 "$CTW_WORK/pm-trace.txt")"
+
 # detached: exec, stop, rm
 cid=$(run -d --name p1 "$img" sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done')
 t_match "run -d: an id" '^[0-9a-f]{64}$' "$cid"

@@ -44,6 +44,12 @@ wait_for 10 sh -c "$(declare -f ctrd eng_ns); CTRD_SOCK=$CTRD_SOCK ENG_NS_PID=$E
 t_ok "... deleted" ctrd -n $ns task delete m1
 ctrd -n $ns containers delete m1
 
+fg tr --annotation "io.ctrwatch.trace=-e trace=execve -o $CTW_WORK/ctr-trace.txt" $img tr \
+	sh -c 'echo traced' >/dev/null
+wait_for 5 grep -q 'exited with' "$CTW_WORK/ctr-trace.txt"
+t_match "--annotation io.ctrwatch.trace: the first line is the container's execve" \
+	'^[0-9]+ +execve\("/bin/sh", \["sh", "-c", "echo traced"\]' "$(head -1 "$CTW_WORK/ctr-trace.txt")"
+
 t_ok "ctr run -d" ctrd_run $ns d1 $img sh -c 'trap "exit 0" TERM; while :; do sleep 0.1; done'
 t_eq "task: RUNNING" RUNNING "$(ctrd -n $ns task ls | awk '$1 == "d1" {print $3}')"
 t_ok "ctrwatch's state of it, in the shim's runc root" test -e "$ENG_DIR/ctr-runc/$ns/d1/state.json"
