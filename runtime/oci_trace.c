@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "internal.h"
@@ -88,6 +89,9 @@ int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t 
 		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 		    dup2(efd, STDERR_FILENO) < 0)
 			_exit(127);
+		/* none of create's other fds (an engine's, a lock's) lives on in
+		 * a process that outlasts it */
+		syscall(SYS_close_range, 3, ~0u, 0);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
