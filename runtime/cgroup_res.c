@@ -513,8 +513,31 @@ static int apply_v1(const struct cg_set *c, const struct ctw_spec_resources *res
 	return 0;
 }
 
-int cg_set_apply(const struct cg_set *c, const struct ctw_spec_resources *res, struct ctw_err *err)
+/* Values whose 0 means "not set" to runc (libcontainer's config: 0 is
+ * "leave it"): engines send whole objects with zeros for what they do not
+ * change (dockerd's update: memory.limit 0 would be refused as below the
+ * usage, or remove the limit). */
+static void zero_is_unset(struct ctw_spec_resources *r)
 {
+	struct ctw_oi64 *i64[] = {&r->memory.limit,	    &r->memory.reservation, &r->memory.swap,
+				  &r->memory.kernel,	    &r->memory.kernel_tcp,  &r->cpu.quota,
+				  &r->cpu.realtime_runtime, &r->pids_limit};
+	struct ctw_ou64 *u64[] = {&r->cpu.shares, &r->cpu.period, &r->cpu.realtime_period,
+				  &r->blkio.weight, &r->blkio.leaf_weight};
+	for (size_t i = 0; i < ARRAY_SIZE(i64); i++)
+		if (i64[i]->set && !i64[i]->v)
+			i64[i]->set = false;
+	for (size_t i = 0; i < ARRAY_SIZE(u64); i++)
+		if (u64[i]->set && !u64[i]->v)
+			u64[i]->set = false;
+}
+
+int cg_set_apply(const struct cg_set *c, const struct ctw_spec_resources *given,
+		 struct ctw_err *err)
+{
+	struct ctw_spec_resources copy = *given; /* shallow: only flags change */
+	const struct ctw_spec_resources *res = &copy;
+	zero_is_unset(&copy);
 	int r = cg_layout() == CG_HYBRID ? apply_v1(c, res, err) : apply_v2(c, res, err);
 	if (r)
 		return r;

@@ -62,6 +62,12 @@ t_match "exec -t: a terminal" '^/dev/pts/[0-9]+' "$(dk exec -t d1 tty </dev/null
 t_eq "exec: the container's pid 1" "sh -c trap" "$(dk exec d1 cat /proc/1/cmdline | tr '\0' ' ' | cut -d' ' -f1-3)"
 st=$(dk stats --no-stream --format '{{.MemUsage}} {{.PIDs}}' d1)
 t_match "docker stats: memory and pids (events --stats)" '^[0-9.]+[KMG]i?B / .* [1-9][0-9]*$' "$st"
+t_ok "docker update --pids-limit (runtime update)" dk update --pids-limit 33 d1
+pids_max=
+for d in $(cgroup_dirs "$DOCKER_CG/$cid"); do
+	[ -f "$d/pids.max" ] && pids_max=$(cat "$d/pids.max")
+done
+t_eq "... in its cgroup" 33 "$pids_max"
 t_ok "pause" dk pause d1
 t_eq "paused" paused "$(dk inspect -f '{{.State.Status}}' d1)"
 t_ok "unpause" dk unpause d1
