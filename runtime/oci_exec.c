@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -46,6 +47,9 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x)
 	int fd = x->sync[1];
 	struct ctw_err err = {0};
 	int slave = -1;
+	/* Nobody in the container may ptrace us or open our /proc files
+	 * (/proc/PID/exe: our binary) until the execve. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(x->sync[0]);
 	close(x->ct->dirfd);
 	close(x->rootfd);
