@@ -297,6 +297,18 @@ int cg_set_enter_self(const struct cg_set *c, struct ctw_err *err)
 	return 0;
 }
 
+int cg_set_enter_pid(const struct cg_set *c, pid_t pid, struct ctw_err *err)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (int i = 0; i < c->nv1; i++) {
+		int r = cg_write(c->v1[i].path, "cgroup.procs", buf, err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 static unsigned long long read_key(const char *path, const char *key)
 {
 	char *data;

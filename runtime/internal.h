@@ -60,6 +60,9 @@ int cg_set_apply(const struct cg_set *c, const struct ctw_spec_resources *res, s
 const char *cg_set_v1(const struct cg_set *c, enum cg_ctrl ctrl);
 /* Move the calling (single-threaded) process into the v1 hierarchies. */
 int cg_set_enter_self(const struct cg_set *c, struct ctw_err *err);
+/* The same for another process (a child in a user namespace of its own,
+ * which may not write our cgroup files itself). */
+int cg_set_enter_pid(const struct cg_set *c, pid_t pid, struct ctw_err *err);
 bool cg_set_oom_killed(const struct cg_set *c);
 /* Remove the dirs (killing what is left in them when kill_left). */
 int cg_set_destroy(const struct cg_set *c, bool kill_left);

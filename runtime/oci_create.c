@@ -166,9 +166,10 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 			init_fail(fd, &err);
 		}
 	}
-	/* clone3 put us in the v2 cgroup; the v1 ones we join ourselves,
-	 * then they become our cgroup namespace's root. */
-	if (cg_set_enter_self(&c->ct->cg, &err) || join_namespaces(c, &err))
+	/* clone3 put us in the v2 cgroup; the v1 ones we join ourselves (in a
+	 * new user namespace, where their files are not ours, create moved
+	 * us), then they become our cgroup namespace's root. */
+	if ((!c->userns && cg_set_enter_self(&c->ct->cg, &err)) || join_namespaces(c, &err))
 		init_fail(fd, &err);
 	const struct ctw_spec_ns *cgns = ctw_spec_ns_get(s, CTW_NS_CGROUP);
 	if (cgns && !cgns->path && unshare(CLONE_NEWCGROUP) < 0) {
@@ -463,7 +464,8 @@ static int launch(struct create_ctx *c, struct ctw_err *err)
 			goto out_kill;
 		}
 		if (m.type == SYNC_USERNS) {
-			if ((r = write_maps(c, err)))
+			if ((r = write_maps(c, err)) ||
+			    (r = cg_set_enter_pid(&c->ct->cg, pid, err)))
 				goto out_kill;
 			sync_send(fd, SYNC_GO, 0, NULL, -1);
 		} else if (m.type == SYNC_NS) {

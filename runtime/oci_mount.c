@@ -387,10 +387,16 @@ static int make_dev(int rootfd, const char *path, char type, unsigned maj, unsig
 			r = ctw_err_set(err, errno, "create %s", path);
 		} else {
 			close(f);
-			char host[64];
-			snprintf(host, sizeof(host), "/dev/char/%u:%u", maj, min);
-			if (type == 'b')
-				snprintf(host, sizeof(host), "/dev/block/%u:%u", maj, min);
+			/* the host's node of that device: at the same path (as
+			 * runc binds it), else by number where udev made those */
+			char host[PATH_MAX];
+			struct stat hst;
+			mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+			ctw_strlcpy(host, path, sizeof(host));
+			if (stat(host, &hst) < 0 || (hst.st_mode & S_IFMT) != kind ||
+			    hst.st_rdev != makedev(maj, min))
+				snprintf(host, sizeof(host), "/dev/%s/%u:%u",
+					 type == 'b' ? "block" : "char", maj, min);
 			char dst[PATH_MAX];
 			snprintf(dst, sizeof(dst), "/proc/self/fd/%d/%s", dir, leaf);
 			if (mount(host, dst, NULL, MS_BIND, NULL) < 0)

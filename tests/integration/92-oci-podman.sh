@@ -62,6 +62,10 @@ t_match "--security-opt seccomp=FILE: mkdir refused" 'Operation not permitted' \
 t_eq "the default seccomp profile: mode 2" 2 "$(run --rm "$img" sh -c 'grep ^Seccomp: /proc/self/status' | awk '{print $2}')"
 t_match "--read-only: the root is read-only" 'Read-only file system' "$(run --rm --read-only "$img" touch /x 2>&1)"
 
+# a user namespace (linux.uidMappings/gidMappings)
+t_match "--uidmap/--gidmap: a user namespace with that mapping" '^ *0 +200000 +65536 .*0 +200000 +65536' \
+	"$(run --rm --uidmap 0:200000:65536 --gidmap 0:200000:65536 "$img" sh -c 'cat /proc/self/uid_map /proc/self/gid_map' | tr '\n' ' ')"
+
 # io.ctrwatch.trace: the container traced from its first execve
 run --rm --annotation "io.ctrwatch.trace=-e trace=execve -o $CTW_WORK/pm-trace.txt" "$img" \
 	sh -c 'echo traced' >/dev/null
