@@ -37,17 +37,34 @@ hybrid=false
 # as runc and crun read a relative path against one of them)
 own=$(awk -F: '{ if (length($3) > length(p)) p = $3 } END { print p }' /proc/self/cgroup)
 ocipath="${own%/}/ctwocib$$/c"
-pm_pids=()
+# What does not exist yet of that path in each hierarchy is ours (runc and
+# crun make it wherever our deepest path is not ours), removed at the end,
+# deepest first.
+oci_made=()
+for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+	[ -e "$mnt/cgroup.procs" ] || continue
+	p=
+	IFS=/ read -ra comps <<<"${ocipath#/}"
+	for c in "${comps[@]}"; do
+		p=$p/$c
+		[ -d "${mnt%/}$p" ] || oci_made+=("${mnt%/}$p")
+	done
+done
 cleanup() {
 	local r id d
 	for r in ctrwatch runc crun; do
 		for id in $(wrap "$r" list -q 2>/dev/null); do wrap "$r" delete -f "$id" >/dev/null 2>&1; done
 	done
-	for p in "${pm_pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
 		[ -e "$d/cgroup.procs" ] || continue
 		d=${d%/}${own%/}/ctwocib$$
 		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	for ((i = ${#oci_made[@]} - 1; i >= 0; i--)); do
+		# below ctwocib$$ all is ours (the bundle's and podman's cgroups)
+		[ "${oci_made[i]##*/}" = "ctwocib$$" ] &&
+			find "${oci_made[i]}" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+		rmdir "${oci_made[i]}" 2>/dev/null || true
 	done
 	[ -n "${PM_NS:-}" ] && kill -KILL "$PM_NS" 2>/dev/null
 	rm -rf "$work"
