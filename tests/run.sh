@@ -20,20 +20,45 @@ filter=${TESTS:-.}
 passed=0 failed=0 skipped=0
 failures=()
 
+# The pids of processes whose environment holds CTW_SUITE=MARK.
+leaked_pids() {
+	grep -laxzF "CTW_SUITE=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+}
+
 run_suite() {
 	local name=$1; shift
 	local out rc
 	out=$(mktemp)
 	local t0=$SECONDS
 	# A hung suite must not hang CI: each gets SUITE_TIMEOUT seconds.
-	timeout -k 10 "${SUITE_TIMEOUT:-300}" "$@" >"$out" 2>&1 </dev/null
+	# Every process the suite starts inherits CTW_SUITE (the environment
+	# is the one mark a process keeps through setsid, nsenter or a
+	# reparenting to PID 1); any still running when the suite ends is a
+	# leak: it fails the suite, and is ended here (it is ours).
+	local mark="$name.$$.$RANDOM"
+	CTW_SUITE=$mark timeout -k 10 "${SUITE_TIMEOUT:-300}" "$@" >"$out" 2>&1 </dev/null
 	rc=$?
 	[ "$rc" -eq 124 ] && echo "not ok - $name timed out after ${SUITE_TIMEOUT:-300}s" >>"$out"
+	local leaked leak=0
+	leaked=$(leaked_pids "$mark")
+	if [ -n "$leaked" ]; then
+		leak=1
+		echo "not ok - $name left processes running (ended now):" >>"$out"
+		for pid in $leaked; do
+			echo "#   $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-100)" >>"$out"
+		done
+		# shellcheck disable=SC2086 # a list of pids
+		kill $leaked 2>/dev/null
+		sleep 1
+		# shellcheck disable=SC2046 # a list of pids
+		kill -9 $(leaked_pids "$mark") 2>/dev/null
+	fi
 	local p f s
 	p=$(grep -cE '^ok [0-9]+' "$out" | head -1)
 	s=$(grep -cE '^ok [0-9]+.*# (SKIP|skip)' "$out" | head -1)
 	f=$(grep -cE '^not ok [0-9]+' "$out" | head -1)
 	p=$((p - s))
+	f=$((f + leak))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		# A suite that died without saying which test failed counts once.
 		f=1

@@ -60,11 +60,15 @@ t_eq "dashboard: unique panel ids, every panel on the 24-column grid, every quer
 dns_setup || { t_fail "netns $DNS_NS with dnsmasq" true; exit 1; }
 NS=$DNS_NS
 in_ns() { nsenter --net="/run/netns/$NS" "$@"; }
+# For a command started with &: the program itself is $!, so that on_exit's
+# kill reaches it (a function run with & is a subshell whose kill leaves
+# nsenter's program running).
+in_ns_bg() { exec nsenter --net="/run/netns/$NS" "$@"; }
 # Packets to 10.253.99.0/24 are local in the netns (an address on lo) and
 # denied by the policy below for the client container.
 ip -n "$NS" addr add 10.253.99.1/24 dev lo
 # A resolver that answers every query SERVFAIL, on 127.0.0.55.
-in_ns /usr/bin/python3 -c '
+in_ns_bg /usr/bin/python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("127.0.0.55", 53))
@@ -127,7 +131,7 @@ run_ctr "$WORKER" sh -c '
 	done' || { t_fail "ctrwatch run $WORKER" true; exit 1; }
 
 APORT=19464
-in_ns "$CTW_BIN" agent --listen "127.0.0.1:$APORT" --cgroup-root "$CGROOT" \
+in_ns_bg "$CTW_BIN" agent --listen "127.0.0.1:$APORT" --cgroup-root "$CGROOT" \
 	--discovery-interval 1s --dns-timeout 1s --policy "$W/policy.yaml" \
 	>"$W/agent.log" 2>&1 &
 apid=$!
@@ -152,7 +156,7 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$APORT']
 EOF
-in_ns prometheus --config.file="$W/prometheus.yml" --storage.tsdb.path="$W/tsdb" \
+in_ns_bg prometheus --config.file="$W/prometheus.yml" --storage.tsdb.path="$W/tsdb" \
 	--web.listen-address="127.0.0.1:$PPORT" >"$W/prometheus.log" 2>&1 &
 ppid=$!
 on_exit "kill $ppid; wait $ppid"

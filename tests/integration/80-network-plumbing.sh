@@ -93,7 +93,7 @@ inh "$CTW_BIN" network detach cu
 out=$(inh "$CTW_BIN" network attach -p 19700:81 cx "$B" 2>&1)
 t_match "a host port published by another container is refused" \
 	'publish 19700:81/tcp: already published by container ca' "$out"
-inh busybox nc -l -p 19713 >/dev/null 2>&1 &
+nsenter --net="/run/netns/$NH" busybox nc -l -p 19713 >/dev/null 2>&1 &
 on_exit "kill $!"
 disown
 wait_for 3 sh -c "nsenter --net=/run/netns/$NH ss -Htln 'sport = :19713' | grep -q ."
