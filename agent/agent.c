@@ -235,6 +235,22 @@ const char *ctw_agent_setting(struct ctw_agent *a, const char *key)
 	return s->value;
 }
 
+int ctw_agent_setting_bool(struct ctw_agent *a, const char *key, bool *out, struct ctw_err *err)
+{
+	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+	const char *v = ctw_agent_setting(a, key);
+	*out = false;
+	if (!v)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcmp(v, yes[i]))
+			return *out = true, 0;
+		if (!strcmp(v, no[i]))
+			return 0;
+	}
+	return ctw_err_setx(err, EINVAL, "%s '%s': expected true or false", key, v);
+}
+
 /* Drop every value that came from the config file (before a reload). */
 void ctw_agent_clear_settings(struct ctw_agent *a, int prio)
 {
@@ -892,6 +908,22 @@ int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 	if (g && strcmp(g, "0") && ctw_parse_duration_ns(g, &ns) < 0)
 		return ctw_err_setx(err, EINVAL, "exit_grace '%s': expected a duration (30s, 1m)",
 				    g);
+	bool b;
+	if ((rc = ctw_agent_setting_bool(a, "syscall_time", &b, err)) < 0 ||
+	    (rc = ctw_agent_setting_bool(a, "bpf_stats", &b, err)) < 0)
+		return rc;
+	/* What the HTTP server would refuse only after the probes loaded. */
+	char ebuf[256];
+	if (ctw_http_check_listen(ctw_agent_setting(a, "listen"), ebuf, sizeof(ebuf)) < 0)
+		return ctw_err_setx(err, EINVAL, "%s", ebuf);
+	const char *cert = ctw_agent_setting(a, "tls_cert"), *key = ctw_agent_setting(a, "tls_key");
+	if (!cert != !key)
+		return ctw_err_setx(err, EINVAL, "TLS needs both tls_cert and tls_key");
+	const char *files[] = {cert, key, ctw_agent_setting(a, "basic_auth_file")};
+	const char *what[] = {"tls_cert", "tls_key", "basic_auth_file"};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+		if (files[i] && access(files[i], R_OK) < 0)
+			return ctw_err_set(err, errno, "%s %s", what[i], files[i]);
 	const char *sel = ctw_agent_setting(a, "metrics");
 	if (sel && strcmp(sel, "all")) {
 		char *dup = xstrdup(sel), *save = NULL;
@@ -907,6 +939,10 @@ int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 		}
 		free(dup);
 	}
+	for (size_t i = 0; i < nmodules; i++)
+		if (modules[i]->check && ctw_agent_enabled(a, modules[i]->name) &&
+		    (rc = modules[i]->check(a, err)) < 0)
+			return rc;
 	return 0;
 }
 
@@ -936,6 +972,10 @@ static void start_modules(struct ctw_agent *a)
 		}
 		r->up = true;
 		pr_info("module %s started", mod->name);
+		if (mod->events) { /* known in advance: there at 0 from the start */
+			counter_get(&a->events, &a->nevents, mod->events, 0);
+			counter_get(&a->lost, &a->nlost, mod->events, 0);
+		}
 	}
 }
 
@@ -970,6 +1010,20 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	setting_u64(a, "max_series", 100000000, &max_series, err);
 	setting_u64(a, "conn_limit", 65535, &conn_limit, err);
 	setting_u64(a, "per_ip_limit", 65535, &per_ip, err);
+	/* The port first: one in use is the error, before any probe loads. */
+	char ebuf[256];
+	int listen_fd = ctw_http_bind(ctw_agent_setting(a, "listen"), ebuf, sizeof(ebuf));
+	if (listen_fd < 0)
+		return ctw_err_setx(err, -listen_fd, "%s", ebuf);
+	const char *auth_file = ctw_agent_setting(a, "basic_auth_file");
+	if (auth_file) {
+		rc = ctw_read_file(auth_file, &auth, NULL);
+		if (rc < 0) {
+			close(listen_fd);
+			return ctw_err_set(err, -rc, "basic auth file %s", auth_file);
+		}
+		auth[strcspn(auth, "\r\n")] = '\0';
+	}
 	a->start_time = ctw_realtime_ns() / 1e9;
 	/* Memory: one malloc arena for both threads (the HTTP thread's own
 	 * arena kept its peak), and big buffers (scrape text, gzip, zlib's
@@ -1059,17 +1113,9 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	 * again): give that memory back rather than carry it as RSS. */
 	malloc_trim(0);
 
-	const char *auth_file = ctw_agent_setting(a, "basic_auth_file");
-	if (auth_file) {
-		rc = ctw_read_file(auth_file, &auth, NULL);
-		if (rc < 0) {
-			rc = ctw_err_set(err, -rc, "basic auth file %s", auth_file);
-			goto out_stop;
-		}
-		auth[strcspn(auth, "\r\n")] = '\0';
-	}
 	struct ctw_http_opts ho = {
 		.listen = ctw_agent_setting(a, "listen"),
+		.listen_fd = listen_fd,
 		.scrape = scrape,
 		.ready = ready,
 		.ctx = a,
@@ -1082,8 +1128,8 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 		.basic_auth = auth,
 		.cache_ms = cache_ns / 1000000ull,
 	};
-	char ebuf[256];
 	a->http = ctw_http_start(&ho, ebuf, sizeof(ebuf));
+	listen_fd = -1; /* the server's now, also when it failed */
 	if (!a->http) {
 		rc = ctw_err_setx(err, EADDRINUSE, "%s", ebuf);
 		goto out_stop;
@@ -1174,6 +1220,8 @@ out_close:
 		*fd = -1;
 	}
 out_unblock:
+	if (listen_fd >= 0)
+		close(listen_fd);
 	if (stats_fd >= 0)
 		close(stats_fd);
 	free(auth);

@@ -154,6 +154,10 @@ struct ctw_agent;
 
 struct ctw_agent_module {
 	const char *name; /* "syscalls", "tcp", "dns", "policy", ... */
+	/* The source its ring buffer's events and losses are counted under
+	 * (ctw_agent_count_events/_lost); NULL: none.  Once the module is up
+	 * both counters are exported, at 0 until the first event. */
+	const char *events;
 	/* Load and attach; store private state in *state.  Register ring
 	 * buffer fds with ctw_agent_watch_fd().  -errno on failure. */
 	int (*start)(struct ctw_agent *a, void **state);
@@ -166,6 +170,9 @@ struct ctw_agent_module {
 	void (*collect)(void *state, struct ctw_metrics *m);
 	/* SIGHUP / config change; may be NULL. */
 	void (*reload)(void *state);
+	/* Validate the module's settings, for --check and before any start
+	 * (one validation for both); may be NULL.  -errno with err set. */
+	int (*check)(struct ctw_agent *a, struct ctw_err *err);
 	/* After every discovery scan (the added/removed calls of that scan
 	 * came first), lock held; may be NULL.  For modules that track every
 	 * cgroup id of a container (ctw_registry_cgroup_ids), nested ones too. */
@@ -191,6 +198,9 @@ void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n)
 void ctw_agent_count_lost(struct ctw_agent *a, const char *source, uint64_t cgroup_id, uint64_t n);
 /* Agent settings modules may consult (NULL when unset). */
 const char *ctw_agent_setting(struct ctw_agent *a, const char *key);
+/* A boolean setting: true|false|yes|no|1|0 (unset: false).  0 with *out
+ * set, or -EINVAL with err naming the setting. */
+int ctw_agent_setting_bool(struct ctw_agent *a, const char *key, bool *out, struct ctw_err *err);
 
 /* ---- running the agent (cli/cmd_agent.c) ---- */
 

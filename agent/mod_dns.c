@@ -268,6 +268,21 @@ static bool setting_true(struct ctw_agent *a, const char *key)
 	return v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"));
 }
 
+/* --check and every start (agent.c): the dns_* settings. */
+static int dns_check(struct ctw_agent *a, struct ctw_err *err)
+{
+	const char *v = ctw_agent_setting(a, "dns_names_max");
+	uint64_t n;
+	bool b;
+	if (v && ctw_parse_u64(v, 1, 100000, &n))
+		return ctw_err_setx(err, EINVAL, "dns_names_max '%s': expected 1-100000", v);
+	v = ctw_agent_setting(a, "dns_timeout");
+	if (v && (ctw_parse_duration_ns(v, &n) || !n))
+		return ctw_err_setx(err, EINVAL,
+				    "dns_timeout '%s': expected a duration (2s, 500ms)", v);
+	return ctw_agent_setting_bool(a, "dns_names", &b, err);
+}
+
 static int dns_start(struct ctw_agent *a, void **state)
 {
 	/* The ring's data is mapped twice into us and resident from the start
@@ -467,6 +482,6 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 					   (double)m->cs[i]->names[j].n);
 }
 
-CTW_AGENT_MODULE(dns, .name = "dns", .start = dns_start, .stop = dns_stop,
+CTW_AGENT_MODULE(dns, .name = "dns", .events = "dns", .start = dns_start, .stop = dns_stop,
 		 .container_added = dns_container_added, .container_removed = dns_container_removed,
-		 .collect = dns_collect)
+		 .collect = dns_collect, .check = dns_check)

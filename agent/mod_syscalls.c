@@ -85,7 +85,8 @@ struct syscalls {
 	uint64_t *hashed; /* ids in the `watched` hash, sorted */
 	size_t nhashed;
 	bool slot_used[SYSCOUNT_SLOTS], slot_cooling[SYSCOUNT_SLOTS];
-	uint32_t nslots; /* slots handed out: SYSCOUNT_SLOTS but for tests */
+	char unknown[64]; /* the name parse_mode() did not know */
+	uint32_t nslots;  /* slots handed out: SYSCOUNT_SLOTS but for tests */
 	struct cset *sets;
 	size_t nsets;
 	struct syscount_val *vals;	 /* per-CPU lookup buffer (overflow) */
@@ -134,7 +135,7 @@ static int parse_mode(struct syscalls *s, const char *spec)
 		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 			int nr = seccomp_syscall_resolve_name_arch(SCMP_ARCH_NATIVE, t);
 			if (nr < 0 || nr >= SYSCOUNT_NR_MAX) {
-				pr_err("syscalls: unknown syscall '%s'", t);
+				ctw_strlcpy(s->unknown, t, sizeof(s->unknown));
 				return -EINVAL;
 			}
 			set_bit(s->list_bits, nr);
@@ -155,6 +156,23 @@ static const char *sc_name(struct syscalls *s, uint32_t nr)
 			s->names[nr] = xasprintf("syscall_%u", nr);
 	}
 	return s->names[nr];
+}
+
+/* --check and every start (agent.c): the syscall set parses. */
+static int syscalls_check(struct ctw_agent *a, struct ctw_err *err)
+{
+	struct syscalls *s = xcalloc(1, sizeof(*s));
+	const char *spec = ctw_agent_setting(a, "syscalls");
+	int rc = parse_mode(s, spec);
+	if (rc < 0 && s->unknown[0])
+		rc = ctw_err_setx(err, EINVAL, "syscalls '%s': unknown syscall '%s'", spec,
+				  s->unknown);
+	else if (rc < 0)
+		rc = ctw_err_setx(err, EINVAL,
+				  "syscalls '%s': expected all, top:N (N 1-%d) or list:NAME,...",
+				  spec, SYSCOUNT_NR_MAX);
+	free(s);
+	return rc;
 }
 
 static int syscalls_start(struct ctw_agent *a, void **state)
@@ -486,7 +504,8 @@ static void syscalls_reload(void *state)
 {
 	struct syscalls *s = state;
 	if (parse_mode(s, ctw_agent_setting(s->a, "syscalls")) < 0) {
-		pr_err("syscalls: bad 'syscalls' setting, exporting all");
+		pr_err("syscalls: bad 'syscalls' setting%s%s, exporting all",
+		       s->unknown[0] ? ": unknown syscall " : "", s->unknown);
 		s->mode = MODE_ALL;
 	}
 	s->nsets = 0;
@@ -779,4 +798,5 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 
 CTW_AGENT_MODULE(syscalls, .name = "syscalls", .start = syscalls_start, .stop = syscalls_stop,
 		 .container_removed = syscalls_container_removed, .collect = syscalls_collect,
-		 .reload = syscalls_reload, .rescanned = syscalls_rescanned)
+		 .reload = syscalls_reload, .rescanned = syscalls_rescanned,
+		 .check = syscalls_check)

@@ -32,6 +32,11 @@ void ctw_cmd_register(const struct ctw_cmd *cmd);
 int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Before a command loads BPF programs: false, after printing "ctrwatch:
+ * CMD: needs root, or the capabilities ..." on stderr, when the process
+ * lacks `what` (CTW_NEED_* from lib.h); the caller exits CTW_EXIT_FAIL. */
+bool ctw_cmd_privileged(const char *cmd_name, unsigned int what);
+
 /* For commands whose only option is --json: parse argv; returns -1 when
  * parsing succeeded (*json set), else the exit code to return. */
 int ctw_cmd_parse_json_only(int argc, char **argv, bool *json);

@@ -145,6 +145,8 @@ static int cmd_agent(int argc, char **argv)
 		rc = CTW_EXIT_OK;
 		goto out;
 	}
+	if (!ctw_cmd_privileged("agent", CTW_NEED_BPF | CTW_NEED_PERFMON))
+		goto out;
 	if (ctw_agent_run(a, config, &err) < 0)
 		goto out_err;
 	rc = CTW_EXIT_OK;

@@ -53,6 +53,8 @@ static void dns_usage(FILE *out)
 	      "      --timeout DUR     a query unanswered after DUR is a TIMEOUT (default 5s;\n"
 	      "                        500ms, 2s, ...)\n"
 	      "      --no-tcp          ignore DNS over TCP\n"
+	      "      --served          also the queries the containers answered (a DNS\n"
+	      "                        server's): COMM shows (served), JSON direction ingress\n"
 	      "      --json            one JSON object per line: time, container, cgroup_id,\n"
 	      "                        pid, comm, qname, qtype, rcode, latency_ms, answers,\n"
 	      "                        server, kind (answer, timeout, unmatched, malformed),\n"
@@ -61,6 +63,8 @@ static void dns_usage(FILE *out)
 	      "\n"
 	      "Columns: TIME CONTAINER PID COMM QTYPE QNAME RCODE LATENCY ANSWERS.  PID and\n"
 	      "COMM are the sender's when the query left in its context (UDP, most TCP).\n"
+	      "Queries a container answered are left out unless --served: a query between two\n"
+	      "watched containers would otherwise show twice.\n"
 	      "A response no query was seen for shows '-' as LATENCY.  Answers beyond the\n"
 	      "first 512 bytes of a message are not seen ('...' marks a cut list).\n"
 	      "\n"
@@ -85,6 +89,7 @@ struct dns_cli {
 	size_t nw;
 	bool all; /* no CONTAINER given: follow discovery */
 	bool json;
+	bool served; /* --served: also queries the containers answered */
 	char **names;
 	size_t nnames;
 	uint32_t rcodes; /* bit per rcode, F_TIMEOUT, F_MALFORMED; 0 = all */
@@ -113,8 +118,23 @@ static const char *container_name(struct dns_cli *d, uint64_t cgid, char *buf, s
 	return buf;
 }
 
+/* A query the container answered (it came in), not one it asked: for an
+ * unmatched response, the response went out. */
+static bool is_served(const struct ctw_dns_txn *t)
+{
+	switch (t->kind) {
+	case CTW_DNS_ANSWERED:
+	case CTW_DNS_TIMEOUT: return t->dir == CTW_DNS_INGRESS;
+	case CTW_DNS_UNMATCHED: return t->dir == CTW_DNS_EGRESS;
+	case CTW_DNS_MALFORMED: break;
+	}
+	return false;
+}
+
 static bool wanted(struct dns_cli *d, const struct ctw_dns_txn *t)
 {
+	if (!d->served && is_served(t))
+		return false;
 	if (d->rcodes) {
 		unsigned int bit = t->kind == CTW_DNS_TIMEOUT	  ? F_TIMEOUT
 				   : t->kind == CTW_DNS_MALFORMED ? F_MALFORMED
@@ -216,7 +236,9 @@ static void print_text(const struct ctw_dns_txn *t, const char *cname, uint64_t 
 	else
 		ctw_strlcpy(pid, "-", sizeof(pid));
 	printf("%-8s %-16.16s %-7s %-15.15s %-6s %-32s %-9s %-10s ", tbuf, cname, pid,
-	       t->comm[0] ? t->comm : "-",
+	       is_served(t) ? "(served)"
+	       : t->comm[0] ? t->comm
+			    : "-",
 	       !t->qname[0] && !t->qtype ? "-" : ctw_dns_type_name(t->qtype, ty, sizeof(ty)),
 	       t->qname[0] ? t->qname : "-", rcode, lat);
 	if (t->kind == CTW_DNS_MALFORMED) {
@@ -314,6 +336,7 @@ static int cmd_dns(int argc, char **argv)
 		{"duration", required_argument, NULL, 'd'},
 		{"timeout", required_argument, NULL, 'T'},
 		{"no-tcp", no_argument, NULL, 'N'},
+		{"served", no_argument, NULL, 'V'},
 		{"json", no_argument, NULL, 'j'},
 		{"namespace", required_argument, NULL, 'S'},
 		{"pod", required_argument, NULL, 'P'},
@@ -363,11 +386,14 @@ static int cmd_dns(int argc, char **argv)
 			}
 			break;
 		case 'N': po.no_tcp = true; break;
+		case 'V': d.served = true; break;
 		case 'j': d.json = true; break;
 		default: free(d.names); return ctw_cmd_usage_error("dns", "dns: bad option");
 		}
 	}
 
+	if (!ctw_cmd_privileged("dns", CTW_NEED_BPF | CTW_NEED_NET_ADMIN))
+		goto out;
 	d.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
 	if (!d.reg) {
 		fprintf(stderr, "ctrwatch: dns: container registry: %s\n", strerror(errno));
@@ -377,8 +403,7 @@ static int cmd_dns(int argc, char **argv)
 	po.ctx = &d;
 	err = ctw_dns_probe_new(&po, &d.probe);
 	if (err) {
-		fprintf(stderr, "ctrwatch: dns: load BPF programs: %s%s\n", strerror(-err),
-			err == -EPERM ? " (needs root or CAP_BPF+CAP_NET_ADMIN)" : "");
+		fprintf(stderr, "ctrwatch: dns: load BPF programs: %s\n", strerror(-err));
 		goto out;
 	}
 

@@ -66,7 +66,7 @@ static int cmd_exec(int argc, char **argv)
 	/* This may start us again from a copy of our binary the container
 	 * cannot write (runtime/exe.c). */
 	if (ctw_exe_protect(&err) || ctw_container_exec(argv[optind], &o, &code, &err))
-		fprintf(stderr, "ctrwatch: %s\n", err.msg);
+		fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 	rc = code;
 	ctw_strv_free(env);
 	return rc;

@@ -39,7 +39,7 @@ static int cmd_inspect(int argc, char **argv)
 		struct ctw_state s;
 		struct ctw_err err = {0};
 		if (ctw_state_find(argv[i], &s, &err)) {
-			fprintf(stderr, "ctrwatch: %s\n", err.msg);
+			fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 			rc = CTW_EXIT_FAIL;
 			continue;
 		}

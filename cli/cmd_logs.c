@@ -187,7 +187,7 @@ static int cmd_logs(int argc, char **argv)
 	struct ctw_state s;
 	struct ctw_err err = {0};
 	if (ctw_state_find(argv[optind], &s, &err)) {
-		fprintf(stderr, "ctrwatch: %s\n", err.msg);
+		fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 		return CTW_EXIT_FAIL;
 	}
 	char *path = ctw_container_log_path(s.id);

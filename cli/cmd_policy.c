@@ -40,7 +40,8 @@ static void policy_usage(FILE *out)
 	      "  del NAME|CIDR  remove rules by name, or quick rules by their CIDR\n"
 	      "\n"
 	      "Options:\n"
-	      "  --json                  show/stats: JSON output\n"
+	      "  --json                  show/stats: JSON output, also on failure (no policy\n"
+	      "                          applied: exit 1, show prints null, stats [])\n"
 	      "  -i, --interface IF      add: XDP on IF (repeatable)\n"
 	      "  -c, --cgroup PATH       add: a container cgroup (v2 path) instead\n"
 	      "  -d, --direction DIR     add: ingress (default) or egress, for --cgroup\n"
@@ -160,6 +161,9 @@ static int do_show_stats(int argc, char **argv, bool stats)
 	int r = stats ? ctw_policy_print_stats(stdout, json, &err)
 		      : ctw_policy_show(stdout, json, &err);
 	if (r < 0) {
+		/* stdout stays JSON for whatever reads it; stderr says why */
+		if (json)
+			puts(stats ? "[]" : "null");
 		fprintf(stderr, "ctrwatch: policy %s: %s\n", argv[0], err.msg);
 		return CTW_EXIT_FAIL;
 	}

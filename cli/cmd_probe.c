@@ -185,6 +185,9 @@ static int cmd_probe(int argc, char **argv)
 	int rc = ctw_cmd_parse_json_only(argc, argv, &json);
 	if (rc >= 0)
 		return rc;
+	/* Without them every load fails: "not supported" would be a lie. */
+	if (!ctw_cmd_privileged("probe", CTW_NEED_BPF | CTW_NEED_PERFMON | CTW_NEED_NET_ADMIN))
+		return CTW_EXIT_FAIL;
 
 	struct probe_result res[] = {
 		{"btf", "kernel BTF (/sys/kernel/btf/vmlinux)", false, true, ""},

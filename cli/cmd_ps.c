@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch ps: list containers. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -103,6 +104,14 @@ static int cmd_ps(int argc, char **argv)
 	if (optind < argc)
 		return ctw_cmd_usage_error("ps", "ps: unexpected argument '%s'", argv[optind]);
 
+	/* Not ours to read: an empty table would say "no containers". */
+	if (access(ctw_state_dir(), R_OK | X_OK) < 0 && errno == EACCES) {
+		fprintf(stderr,
+			"ctrwatch: ps: needs root: the container state in %s is readable by root "
+			"only (running as uid %u)\n",
+			ctw_state_dir(), (unsigned int)geteuid());
+		return CTW_EXIT_FAIL;
+	}
 	char **ids = ctw_state_list();
 	json_t *arr = json ? json_array() : NULL;
 	if (!json && !quiet)

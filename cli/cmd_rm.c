@@ -43,7 +43,7 @@ static int cmd_rm(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct ctw_err err = {0};
 		if (ctw_container_remove(argv[i], force, &err)) {
-			fprintf(stderr, "ctrwatch: %s\n", err.msg);
+			fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 			rc = CTW_EXIT_FAIL;
 		}
 	}

@@ -45,7 +45,7 @@ static int cmd_stop(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		struct ctw_err err = {0};
 		if (ctw_container_stop(argv[i], timeout, &err)) {
-			fprintf(stderr, "ctrwatch: %s\n", err.msg);
+			fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 			rc = CTW_EXIT_FAIL;
 		}
 	}

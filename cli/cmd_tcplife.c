@@ -267,7 +267,7 @@ static int resolve_container(struct ctw_registry *reg, const char *spec,
 			*cgid = c->cgroup_id;
 			ctw_strlcpy(path, c->cgroup_path, size);
 		} else {
-			pr_err("tcplife: container %s", err.msg);
+			pr_err("tcplife: %s", err.msg);
 		}
 		free(c);
 		return rc;
@@ -350,6 +350,8 @@ static int cmd_tcplife(int argc, char **argv)
 		}
 	}
 
+	if (!ctw_cmd_privileged("tcplife", CTW_NEED_BPF | CTW_NEED_PERFMON))
+		goto out;
 	/* Without a registry (no cgroup v2 mount found), rows carry cgroup ids. */
 	t.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
 	if (t.reg && ctw_registry_scan(t.reg) < 0)
@@ -367,9 +369,13 @@ static int cmd_tcplife(int argc, char **argv)
 
 		err = resolve_container(t.reg, argv[i], &sel, &cgid, path, sizeof(path));
 		if (err) {
-			if (!t.reg)
-				pr_err("tcplife: container %s: %s", argv[i],
-				       err == -ENOENT ? "no such container" : strerror(-err));
+			if (!t.reg) {
+				if (err == -ENOENT)
+					pr_err("tcplife: " CTW_NO_SUCH_CONTAINER, argv[i]);
+				else
+					pr_err("tcplife: container %s: %s", argv[i],
+					       strerror(-err));
+			}
 			goto out;
 		}
 		err = watch_container(probe, cgid, path);

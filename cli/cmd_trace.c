@@ -329,6 +329,10 @@ static int cmd_trace(int argc, char **argv)
 		ctw_trace_args_fini(&a);
 		return ret;
 	}
+	if (!ctw_cmd_privileged("trace", CTW_NEED_BPF | CTW_NEED_PERFMON)) {
+		ctw_trace_args_fini(&a);
+		return CTW_EXIT_FAIL;
+	}
 	ret = CTW_EXIT_FAIL;
 	/* as strace: the command keeps stdout */
 	o->out_fd = run_new ? STDERR_FILENO : STDOUT_FILENO;

@@ -33,7 +33,7 @@ static int cmd_wait(int argc, char **argv)
 		struct ctw_err err = {0};
 		int code;
 		if (ctw_container_wait(argv[i], &code, &err)) {
-			fprintf(stderr, "ctrwatch: %s\n", err.msg);
+			fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 			rc = CTW_EXIT_FAIL;
 			continue;
 		}

@@ -82,6 +82,15 @@ int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
 	return CTW_EXIT_USAGE;
 }
 
+bool ctw_cmd_privileged(const char *cmd_name, unsigned int what)
+{
+	struct ctw_err err = {0};
+	if (ctw_need_privs(what, &err) == 0)
+		return true;
+	fprintf(stderr, "ctrwatch: %s: %s\n", cmd_name, err.msg);
+	return false;
+}
+
 int ctw_cmd_parse_json_only(int argc, char **argv, bool *json)
 {
 	static const struct option opts[] = {

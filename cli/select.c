@@ -128,7 +128,10 @@ int ctw_select_container(struct ctw_registry *r, const char *spec, const struct 
 	/* a cgroup path or a PID */
 	rc = ctw_registry_resolve(r, spec, out);
 	if (rc < 0)
-		return ctw_err_setx(err, -rc, "%s: no such container, cgroup or process", spec);
+		return rc == -ENOENT
+			       ? ctw_err_setx(err, ENOENT, CTW_NO_SUCH_CONTAINER, spec)
+			       : ctw_err_setx(err, -rc, "%s: no such container, cgroup or process",
+					      spec);
 	if (!filtered_in(out, sel))
 		return ctw_err_setx(err, ENOENT, "%s: not in the namespace or pod asked for", spec);
 	return 0;

@@ -131,6 +131,9 @@ typedef bool (*ctw_ready_fn)(void *ctx);
 
 struct ctw_http_opts {
 	const char *listen; /* "ADDR:PORT" or ":PORT" or "[v6]:PORT" */
+	/* A socket ctw_http_bind() bound to `listen` earlier (the agent binds
+	 * before it loads anything), taken over even on failure; 0: bind here. */
+	int listen_fd;
 	ctw_scrape_fn scrape;
 	ctw_ready_fn ready;
 	void *ctx;
@@ -158,6 +161,12 @@ int ctw_http_port(const struct ctw_http *h);
  * Accept-Encoding value allow gzip; gzip a buffer (malloc'ed result). */
 int ctw_http_parse_listen(const char *listen, char *host, size_t hostlen, char *port,
 			  size_t portlen);
+/* Is the listen spec well-formed and its address known (what the bind
+ * would refuse before trying)?  0, or -EINVAL with errbuf set. */
+int ctw_http_check_listen(const char *listen, char *errbuf, size_t errlen);
+/* Bind and listen: the socket (>= 3, close-on-exec), or -errno with errbuf
+ * set ("listen on 127.0.0.1:9464: Address already in use"). */
+int ctw_http_bind(const char *listen, char *errbuf, size_t errlen);
 bool ctw_http_accepts_gzip(const char *accept_encoding);
 int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen);
 

@@ -16,6 +16,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -120,25 +121,52 @@ int ctw_http_parse_listen(const char *listen, char *host, size_t hostlen, char *
 	return 0;
 }
 
-static int bind_listen(const char *spec, char *errbuf, size_t errlen)
+/* The listen spec's addresses (freeaddrinfo them); -EINVAL with errbuf set. */
+static int listen_addrs(const char *listen_spec, char *host, size_t hostlen, struct addrinfo **res,
+			char *errbuf, size_t errlen)
 {
-	const char *listen_spec = spec;
-	char host[256], port[16];
-	if (ctw_http_parse_listen(listen_spec, host, sizeof(host), port, sizeof(port)) < 0) {
-		snprintf(errbuf, errlen,
-			 "listen address '%s': expected ADDR:PORT, :PORT or [V6]:PORT",
-			 listen_spec ? listen_spec : "");
+	char port[16];
+	if (ctw_http_parse_listen(listen_spec, host, hostlen, port, sizeof(port)) < 0) {
+		if (listen_spec && *listen_spec &&
+		    strspn(listen_spec, "0123456789") == strlen(listen_spec))
+			snprintf(errbuf, errlen,
+				 "listen address '%s': a port alone is written :%s (all addresses)",
+				 listen_spec, listen_spec);
+		else
+			snprintf(errbuf, errlen,
+				 "listen address '%s': expected ADDR:PORT, :PORT or [V6]:PORT "
+				 "(port 0-65535)",
+				 listen_spec ? listen_spec : "");
 		return -EINVAL;
 	}
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
 				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-	struct addrinfo *res;
-	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, &res);
+	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
 	if (rc) {
 		snprintf(errbuf, errlen, "listen address '%s': %s", listen_spec, gai_strerror(rc));
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int ctw_http_check_listen(const char *listen_spec, char *errbuf, size_t errlen)
+{
+	char host[256];
+	struct addrinfo *res;
+	int rc = listen_addrs(listen_spec, host, sizeof(host), &res, errbuf, errlen);
+	if (rc == 0)
+		freeaddrinfo(res);
+	return rc;
+}
+
+int ctw_http_bind(const char *listen_spec, char *errbuf, size_t errlen)
+{
+	char host[256];
+	struct addrinfo *res;
+	int rc = listen_addrs(listen_spec, host, sizeof(host), &res, errbuf, errlen);
+	if (rc < 0)
+		return rc;
 	int err = 0, fd = -1;
 	/* With no host, prefer an IPv6 socket that also takes IPv4. */
 	for (int pass = 0; pass < 2 && fd < 0; pass++) {
@@ -168,6 +196,15 @@ static int bind_listen(const char *spec, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "listen on %s: %s", listen_spec,
 			 strerror(err ? err : EINVAL));
 		return -(err ? err : EINVAL);
+	}
+	if (fd < 3) { /* 0 is "no fd" in ctw_http_opts.listen_fd */
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3), e = errno;
+		close(fd);
+		if (hi < 0) {
+			snprintf(errbuf, errlen, "listen on %s: %s", listen_spec, strerror(e));
+			return -e;
+		}
+		fd = hi;
 	}
 	return fd;
 }
@@ -531,7 +568,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 {
 	struct ctw_http *h = xcalloc(1, sizeof(*h));
 	h->o = *opts;
-	h->fd = -1;
+	h->fd = opts->listen_fd > 0 ? opts->listen_fd : -1; /* ours now: closed on failure */
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -577,7 +614,8 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 		}
 		flags |= MHD_USE_TLS;
 	}
-	h->fd = bind_listen(opts->listen, errbuf, errlen);
+	if (h->fd < 0)
+		h->fd = ctw_http_bind(opts->listen, errbuf, errlen);
 	if (h->fd < 0)
 		goto out_free;
 	struct sockaddr_storage ss;

@@ -36,7 +36,7 @@ struct import {
 	char *unpacked;	       /* ROOT/tmp/import-*: the tar, unpacked */
 	const char *want_name; /* NAME[:TAG] asked for, normalized, or NULL */
 	const char *ref;       /* which image of several (--ref), or NULL */
-	char *name;	       /* the name the image gets, or NULL */
+	char **names;	       /* the names the archive gives it (NULL-terminated), or NULL */
 	char *config;	       /* the config blob, as read */
 	size_t config_len;
 	struct layer_budget budget; /* uncompressed bytes of all layers */
@@ -165,6 +165,57 @@ static void alloc_layers(struct import *im, size_t n)
 	im->tmps = xcalloc(n + 1, sizeof(char *));
 }
 
+/* The names of a docker save entry: every RepoTag, normalized (a tag that
+ * is no valid name is left out). */
+static char **docker_names(const struct docker_entry *de)
+{
+	size_t n = 0;
+	char **v = xcalloc(1, sizeof(*v));
+	for (size_t i = 0; de->repo_tags && i < json_array_size(de->repo_tags); i++) {
+		char *nm = ctw_image_ref_normalize(
+			json_string_value(json_array_get(de->repo_tags, i)));
+		if (!nm)
+			continue;
+		v = xrealloc(v, (n + 2) * sizeof(*v));
+		v[n++] = nm;
+		v[n] = NULL;
+	}
+	return v;
+}
+
+/* The name of an OCI layout's image: a full reference in its annotations,
+ * or a bare tag there ("v1", as `umoci new --image app:v1` writes it) on the
+ * layout's own name ("app", "app.tar" -> "app:v1"). */
+static char **oci_names(json_t *desc, const char *src)
+{
+	char *nm = oci_name_from_annotations(desc);
+	const char *tag = json_string_value(json_object_get(json_object_get(desc, "annotations"),
+							    "org.opencontainers.image.ref.name"));
+	if (!nm && tag && *tag) {
+		_cleanup_free_ char *base = xstrdup(src);
+		size_t l = strlen(base);
+		while (l > 1 && base[l - 1] == '/')
+			base[--l] = '\0';
+		const char *b = strrchr(base, '/') ? strrchr(base, '/') + 1 : base;
+		static const char *const exts[] = {".tar.gz", ".tgz", ".tar", ".oci"};
+		char *repo = xstrdup(b);
+		for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
+			if (ctw_str_has_suffix(repo, exts[i])) {
+				repo[strlen(repo) - strlen(exts[i])] = '\0';
+				break;
+			}
+		}
+		_cleanup_free_ char *ref = xasprintf("%s:%s", repo, tag);
+		free(repo);
+		nm = ctw_image_ref_normalize(ref);
+	}
+	if (!nm)
+		return NULL;
+	char **v = xcalloc(2, sizeof(*v));
+	v[0] = nm;
+	return v;
+}
+
 static int import_oci(struct import *im, struct ctw_err *err)
 {
 	char *text = NULL;
@@ -186,7 +237,7 @@ static int import_oci(struct import *im, struct ctw_err *err)
 		goto out;
 	}
 	if (!im->want_name)
-		im->name = oci_name_from_annotations(desc);
+		im->names = oci_names(desc, im->src);
 	if (oci_is_index(json_string_value(json_object_get(desc, "mediaType")))) {
 		/* A multi-platform image: one more level. */
 		r = read_blob_json(im, desc, "image index", &nested, NULL, NULL, err);
@@ -274,7 +325,7 @@ static int import_docker(struct import *im, struct ctw_err *err)
 	if ((r = check_config(im, cfg, err)) < 0)
 		goto out;
 	if (!im->want_name)
-		im->name = de.repo_tag ? ctw_image_ref_normalize(de.repo_tag) : NULL;
+		im->names = docker_names(&de);
 	alloc_layers(im, de.nlayers);
 	for (size_t i = 0; i < de.nlayers && r == 0; i++) {
 		/* Only diff_ids, unless the layer is named by its digest. */
@@ -319,9 +370,12 @@ static int commit(struct import *im, char *id_out, struct ctw_err *err)
 					 im->diffids[i]);
 		}
 	}
-	const char *name = im->want_name ? im->want_name : im->name;
-	if (r == 0)
-		r = store_image_add(im->root, im->config, im->config_len, name, id_out, err);
+	/* every name the archive gives (docker save RepoTags), else none */
+	const char *one[] = {im->want_name, NULL};
+	const char *const *names =
+		im->want_name || !im->names ? one : (const char *const *)im->names;
+	for (size_t i = 0; r == 0 && (i == 0 || names[i]); i++)
+		r = store_image_add(im->root, im->config, im->config_len, names[i], id_out, err);
 	store_unlock(lock);
 	return r;
 }
@@ -392,8 +446,18 @@ int ctw_image_import(const char *root, const char *path, const char *name, const
 	if (r == 0 && id_out)
 		*id_out = xstrdup(id);
 	if (r == 0 && name_out) {
-		const char *n = im.want_name ? im.want_name : im.name;
-		*name_out = n ? xstrdup(n) : NULL;
+		if (im.want_name) {
+			*name_out = xstrdup(im.want_name);
+		} else if (im.names && im.names[0]) {
+			*name_out = xstrdup(im.names[0]);
+			for (char **n = im.names + 1; *n; n++) {
+				char *j = xasprintf("%s, %s", *name_out, *n);
+				free(*name_out);
+				*name_out = j;
+			}
+		} else {
+			*name_out = NULL;
+		}
 	}
 out:
 	for (size_t i = 0; im.tmps && i < im.nlayers; i++) {
@@ -405,7 +469,7 @@ out:
 	free(im.tmps);
 	free(im.diffids);
 	free(im.config);
-	free(im.name);
+	image_strv_free(im.names);
 	if (im.dirfd >= 0)
 		close(im.dirfd);
 	if (im.unpacked) {

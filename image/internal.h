@@ -55,7 +55,11 @@ int store_layer_commit(const char *root, const char *tmpdir, const char *diffid,
  * (its sha256 is the id), diffids bottom first; name may be NULL. */
 int store_image_add(const char *root, const char *config_blob, size_t config_len, const char *name,
 		    char *id_out, struct ctw_err *err);
-/* The image record (JSON) of a reference: name[:tag], id or id prefix. */
+/* A normalized name without docker.io/ and library/ ("busybox:1"): the
+ * names Docker takes for one image compare equal in this form. */
+const char *image_ref_familiar(const char *name);
+/* The image record (JSON) of a reference: name[:tag], id or id prefix;
+ * docker.io/[library/] may be left out. */
 int store_image_lookup(const char *root, const char *ref, json_t **rec_out, struct ctw_err *err);
 /* Are all the record's layers in the store? */
 bool store_image_complete(const char *root, json_t *rec);
@@ -144,7 +148,7 @@ struct docker_entry {
 	const char *config;  /* path of the config in the archive */
 	const char **layers; /* paths of the layer tars, bottom first */
 	size_t nlayers;
-	const char *repo_tag; /* its first RepoTag, or NULL */
+	json_t *repo_tags; /* its RepoTags (borrowed from the manifest), or NULL */
 };
 int docker_manifest_pick(json_t *mans, const struct oci_pick *pick, struct docker_entry *out,
 			 struct ctw_err *err);

@@ -188,7 +188,7 @@ static bool docker_has_tag(json_t *e, const char *want)
 	size_t k;
 	json_array_foreach (json_object_get(e, "RepoTags"), k, t) {
 		_cleanup_free_ char *n = ctw_image_ref_normalize(json_string_value(t));
-		if (n && !strcmp(n, want))
+		if (n && !strcmp(image_ref_familiar(n), image_ref_familiar(want)))
 			return true;
 	}
 	return false;
@@ -202,7 +202,7 @@ int docker_manifest_pick(json_t *mans, const struct oci_pick *pick, struct docke
 		return ctw_err_setx(err, EINVAL, "manifest.json lists no images");
 	json_t *m = NULL, *e;
 	size_t i;
-	if (json_array_size(mans) == 1) {
+	if (json_array_size(mans) == 1 && !pick->ref) {
 		m = json_array_get(mans, 0);
 	} else if (pick->want_name || pick->ref) {
 		_cleanup_free_ char *norm = pick->ref ? ctw_image_ref_normalize(pick->ref) : NULL;
@@ -212,6 +212,9 @@ int docker_manifest_pick(json_t *mans, const struct oci_pick *pick, struct docke
 				m = e;
 		}
 	}
+	if (!m && pick->ref)
+		return ctw_err_setx(err, ENOENT, "no image with RepoTag `%s` in manifest.json",
+				    pick->ref);
 	if (!m)
 		return ctw_err_setx(err, EINVAL,
 				    "the archive holds %zu images; name the one to import (one of "
@@ -234,7 +237,9 @@ int docker_manifest_pick(json_t *mans, const struct oci_pick *pick, struct docke
 		}
 	}
 	out->nlayers = n;
-	out->repo_tag = json_string_value(json_array_get(json_object_get(m, "RepoTags"), 0));
+	out->repo_tags = json_is_array(json_object_get(m, "RepoTags"))
+				 ? json_object_get(m, "RepoTags")
+				 : NULL;
 	return 0;
 }
 

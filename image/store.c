@@ -346,12 +346,30 @@ static const char *id_prefix(const char *ref)
 	return hex;
 }
 
+const char *image_ref_familiar(const char *name)
+{
+	if (ctw_str_has_prefix(name, "docker.io/"))
+		name += strlen("docker.io/");
+	if (ctw_str_has_prefix(name, "library/"))
+		name += strlen("library/");
+	return name;
+}
+
 int store_image_lookup(const char *root, const char *ref, json_t **rec_out, struct ctw_err *err)
 {
 	_cleanup_free_ char *name = ctw_image_ref_normalize(ref);
 	if (name) {
 		json_t *idx = store_index_load(root);
 		const char *id = json_string_value(json_object_get(idx, name));
+		const char *key;
+		json_t *v;
+		/* dock/app:v1 is docker.io/dock/app:v1, as docker save writes it */
+		json_object_foreach (idx, key, v) {
+			if (id)
+				break;
+			if (!strcmp(image_ref_familiar(key), image_ref_familiar(name)))
+				id = json_string_value(v);
+		}
 		json_t *rec = id ? record_load(root, id) : NULL;
 		json_decref(idx);
 		if (rec) {

@@ -38,6 +38,25 @@ int ctw_err_setx(struct ctw_err *e, int code, const char *fmt, ...)
 int ctw_err_prefix(struct ctw_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ctw_err_clear(struct ctw_err *e);
 
+/* The one message for a container nothing matches, in every command that
+ * takes a container (the runtime's, trace, dns, tcplife): ctw_err_setx(err,
+ * ENOENT, CTW_NO_SUCH_CONTAINER, spec). */
+#define CTW_NO_SUCH_CONTAINER "no such container: %s (`ctrwatch containers` lists them)"
+
+/* ---- privileges ---- */
+
+/* What a command needs before it loads BPF programs (flags may be or'ed). */
+enum {
+	CTW_NEED_BPF = 1,	/* CAP_BPF (programs and maps) */
+	CTW_NEED_PERFMON = 2,	/* CAP_PERFMON (tracepoints) */
+	CTW_NEED_NET_ADMIN = 4, /* CAP_NET_ADMIN (cgroup skb, XDP, tc) */
+};
+/* 0 when the effective capabilities hold all of `what` (CAP_SYS_ADMIN
+ * counts for CAP_BPF and CAP_PERFMON); else -EPERM with err saying
+ * "needs root, or the capabilities CAP_BPF and CAP_PERFMON (running as uid
+ * N)" or, for root without them, which are missing. */
+int ctw_need_privs(unsigned int what, struct ctw_err *err);
+
 /* ---- logging: stderr only; data goes to stdout or HTTP ---- */
 
 enum ctw_log_level { CTW_LOG_ERROR, CTW_LOG_WARN, CTW_LOG_INFO, CTW_LOG_DEBUG };

@@ -380,7 +380,7 @@ found:
 	if (nhits == 1) {
 		r = ctw_state_load(hit, s, err);
 	} else if (nhits == 0) {
-		r = ctw_err_setx(err, ENOENT, "no such container: %s", ref);
+		r = ctw_err_setx(err, ENOENT, CTW_NO_SUCH_CONTAINER, ref);
 	} else {
 		r = ctw_err_setx(err, EINVAL, "container id prefix %s is ambiguous", ref);
 	}

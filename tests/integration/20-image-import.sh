@@ -22,6 +22,13 @@ layers=$CTRWATCH_ROOT/layers/sha256
 
 t_ok "build a 3-layer OCI image with umoci" img_layout "$L"
 
+# Unnamed, a layout tagged only v1 (umoci's ref.name "v1") is named
+# LAYOUT:v1, as `umoci new --image oci:v1` calls it (the store then gets
+# app:v1 as its first name below: this one is taken off again).
+t_match "a layout tagged only v1: named from the ref annotation" '^Imported oci:v1 sha256:' \
+	"$(ctw import "$L" 2>&1)"
+t_match "  ... untagged again" '^Untagged: oci:v1' "$(ctw rmi oci:v1 2>&1)"
+
 id=$(ctw import -q "$L" app:v1 2>"$W/err")
 t_match "import an OCI layout directory" '^sha256:[0-9a-f]{64}$' "$id$(cat "$W/err")"
 t_eq "three layers stored" 3 "$(count_entries "$layers")"
@@ -58,6 +65,21 @@ t_eq "the opaque layer's own file" opaque "$(cat "$l3/data/opaque-only.txt" 2>&1
 t_ok "skopeo: docker-archive of the image" skopeo copy -q "oci:$L:v1" "docker-archive:$W/d.tar:dock/app:v2"
 out=$(ctw import "$W/d.tar" 2>&1)
 t_match "docker save archive: name from RepoTags" "^Imported docker.io/dock/app:v2 $id\$" "$out"
+# Every RepoTag of a docker save archive is kept; --ref picks by any of
+# them, with or without docker.io/, and run finds the image by it.
+t_ok "skopeo: docker-archive with two tags" skopeo copy -q --additional-tag dock/app:latest \
+	"oci:$L:v1" "docker-archive:$W/d2.tar:dock/app:v3"
+out=$(ctw import --ref dock/app:latest "$W/d2.tar" 2>&1)
+t_match "two RepoTags, --ref the second: both names kept" \
+	"^Imported docker.io/dock/app:v3, docker.io/dock/app:latest $id\$" "$out"
+t_eq "  ... images lists both" "docker.io/dock/app:latest docker.io/dock/app:v3" \
+	"$(ctw images --json | jq -r --arg id "$id" '.[] | select(.id == $id) | .names[]' | grep -v -e :v2 -e "^app" | sort | xargs)"
+t_eq "  ... run dock/app:latest (the --ref) finds it" "hi from bar in /data" \
+	"$(ctw run dock/app:latest 2>&1)"
+t_fail "--ref that is no RepoTag: refused" ctw import --ref dock/app:v9 "$W/d2.tar"
+t_match "  ... saying so" 'no image with RepoTag `dock/app:v9`' \
+	"$(ctw import --ref dock/app:v9 "$W/d2.tar" 2>&1)"
+ctw rmi docker.io/dock/app:v3 docker.io/dock/app:latest >/dev/null
 (cd "$L" && tar cf "$W/oci.tar" .)
 t_eq "OCI layout tar: same id" "$id" "$(ctw import -q "$W/oci.tar" app:tar 2>&1)"
 gzip -c "$W/oci.tar" >"$W/oci.tar.gz"

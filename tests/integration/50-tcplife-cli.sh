@@ -202,12 +202,13 @@ ctw tcplife --bogus >/dev/null 2>&1
 t_eq "bad option exits 2" 2 $?
 ctw tcplife -d 0.2 /nonexistent/cgroup >/dev/null 2>"$W/nx.err"
 t_eq "unknown container exits 1" 1 $?
-t_match "unknown container: says so" 'ctrwatch: tcplife: container /nonexistent/cgroup' "$(cat "$W/nx.err")"
+t_match "unknown container: says so, with the hint" \
+	'^ctrwatch: tcplife: no such container: /nonexistent/cgroup \(`ctrwatch containers` lists them\)$' "$(cat "$W/nx.err")"
 t_ok "--duration stops by itself" timeout 5 "$CTW_BIN" tcplife -d 0.3
 if command -v setpriv >/dev/null; then
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$CTW_BIN" tcplife -d 0.2 >/dev/null 2>"$W/nopriv.err"
 	t_eq "unprivileged: exits 1" 1 $?
-	t_match "unprivileged: one line saying which step failed" \
-		'^ctrwatch: tcplife: load BPF program: Operation not permitted$' "$(cat "$W/nopriv.err")"
+	t_match "unprivileged: one line saying what it needs" \
+		'^ctrwatch: tcplife: needs root, or the capabilities CAP_BPF and CAP_PERFMON \(running as uid 65534\)$' "$(cat "$W/nopriv.err")"
 	t_eq "unprivileged: nothing else on stderr" 1 "$(grep -c . "$W/nopriv.err")"
 fi

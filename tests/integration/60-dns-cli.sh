@@ -131,3 +131,44 @@ t_eq "watcher exits 0 on SIGINT" 0 "$?"
 t_eq "nothing attached to the cgroup afterwards" 0 "$(attached_count)"
 t_fail "unknown container is an error" ctw dns -d 1 no-such-container-xyz
 t_fail "bad rcode is a usage error" ctw dns -r BOGUS
+t_match "  ... the one message, with the hint" \
+	'^ctrwatch: dns: no such container: no-such-container-xyz \(`ctrwatch containers` lists them\)$' \
+	"$(ctw dns -d 1 no-such-container-xyz 2>&1)"
+
+# ---- served queries: a DNS server in one watched cgroup, its client in another ----
+# Without --served a query shows once (the client's line); with it the
+# server's side follows, marked (served) in the COMM column.
+dns_cgroup SRV dns-srv || { t_fail "create the server's cgroup" true; exit 1; }
+dns_cgroup CLI dns-client || { t_fail "create the client's cgroup" true; exit 1; }
+# NOERROR, no answers, for every query, on 127.0.0.77:53.  Not through
+# in_cg (a function: & would give the subshell's pid): $! is the sh that
+# becomes nsenter, then python.
+sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec nsenter --net="/run/netns/$0" "$@"' \
+	"$DNS_NS" "$SRV" /usr/bin/python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.77", 53))
+while True:
+    q, peer = s.recvfrom(512)
+    if len(q) >= 12:
+        s.sendto(q[:2] + bytes([0x81 | (q[2] & 1), 0x80]) + q[4:6] + b"\0\0\0\0\0\0" + q[12:], peer)
+' >"$DNS_DIR/srv.log" 2>&1 &
+SRVPID=$!
+on_exit "kill $SRVPID 2>/dev/null; wait $SRVPID 2>/dev/null"
+for mode in plain served; do
+	flags=(); [ "$mode" = served ] && flags=(--served)
+	CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns "${flags[@]}" -d 30 "$SRV" "$CLI" >"$DNS_DIR/$mode.out" 2>"$DNS_DIR/$mode.err" &
+	WPID=$!
+	on_exit "kill $WPID 2>/dev/null"
+	wait_for 20 dns_watching "$DNS_DIR/$mode.err" 2
+	in_cg "$CLI" busybox nslookup -type=a "$mode.served.test" 127.0.0.77 >/dev/null 2>&1
+	want=$((1 + ${#flags[@]}))
+	wait_for 5 sh -c "[ \$(grep -c '$mode\\.served\\.test' '$DNS_DIR/$mode.out') -ge $want ]"
+	sleep 0.3
+	kill -INT "$WPID"
+	wait "$WPID"
+done
+t_eq "without --served: the client's query only, once" "busybox" \
+	"$(awk '$6 == "plain.served.test" {print $4}' "$DNS_DIR/plain.out" | xargs)"
+t_eq "with --served: the client's line and the server's, marked (served)" "(served) busybox" \
+	"$(awk '$6 == "served.served.test" {print $4}' "$DNS_DIR/served.out" | sort | xargs)"

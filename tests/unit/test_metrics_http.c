@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -377,6 +378,39 @@ static void test_server_errors(void **state)
 	ctw_http_stop(NULL);
 }
 
+/* What the agent does: check the spec (--check), bind before loading its
+ * probes, hand the socket to the server; the server owns it even when it
+ * fails to start (no fd leaks either way). */
+static void test_bind_first(void **state)
+{
+	char err[256] = "";
+	assert_int_equal(ctw_http_check_listen("127.0.0.1:99999", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "(port 0-65535)"));
+	assert_int_equal(ctw_http_check_listen("19775", err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "a port alone is written :19775"));
+	assert_int_equal(ctw_http_check_listen("[::1]:0", err, sizeof(err)), 0);
+	int fd = ctw_http_bind("127.0.0.1:0", err, sizeof(err));
+	assert_true(fd >= 3);
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	char spec[64];
+	snprintf(spec, sizeof(spec), "127.0.0.1:%d", ntohs(sa.sin_port));
+	assert_int_equal(ctw_http_bind(spec, err, sizeof(err)), -EADDRINUSE);
+	assert_non_null(strstr(err, "Address already in use"));
+	struct ctw_http_opts o = {.listen = spec, .listen_fd = fd, .scrape = scrape};
+	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	assert_non_null(h);
+	assert_int_equal(ctw_http_port(h), ntohs(sa.sin_port));
+	ctw_http_stop(h);
+	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed with the server */
+	fd = ctw_http_bind("127.0.0.1:0", err, sizeof(err));
+	o.listen_fd = fd;
+	o.basic_auth = "nocolon";
+	assert_null(ctw_http_start(&o, err, sizeof(err)));
+	assert_int_equal(fcntl(fd, F_GETFD), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,7 +418,7 @@ int main(void)
 		cmocka_unit_test(test_gzip_roundtrip), cmocka_unit_test(test_server),
 		cmocka_unit_test(test_server_cap),     cmocka_unit_test(test_server_basic_auth),
 		cmocka_unit_test(test_server_errors),  cmocka_unit_test(test_server_cache),
-		cmocka_unit_test(test_server_ahead),
+		cmocka_unit_test(test_server_ahead),   cmocka_unit_test(test_bind_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
