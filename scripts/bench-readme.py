@@ -69,6 +69,12 @@ def row_syscall(b):
     if g("trace"):
         parts.append(f"`ctrwatch trace` streaming every call with its arguments {num(g('trace'))} "
                      f"({ratio(g('trace'), u)} × untraced)")
+    oc = lambda m: r.get(f"{m}_openclose_ns")
+    if oc("trace") and oc("untraced"):
+        parts.append(f"openat+close pair, paths and flags decoded: untraced {num(oc('untraced'))} ns, "
+                     f"streaming {num(oc('trace'))} ({ratio(oc('trace'), oc('untraced'))} × untraced)")
+    if r.get("trace_lost") not in (None, "-"):
+        parts.append(f"events lost while streaming: {r['trace_lost']}")
     if g("strace") and g("trace"):
         parts.append(f"strace {num(g('strace'))} ({ratio(g('strace'), g('trace'), '{:.0f}')} × "
                      f"slower than ctrwatch streaming)")
@@ -187,9 +193,22 @@ def row_oci(b):
             f"{r.get('podman_round_ratio_crun', '–')} × crun, {r.get('podman_round_ratio_runc', '–')} × runc")
 
 
-ROWS = [("syscall-bench", row_syscall), ("tcplife-bench", row_tcplife), ("xdp-bench", row_xdp),
-        ("agent-bench", row_agent), ("scrape-bench", row_scrape), ("run-latency", row_run),
-        ("oci-start-bench", row_oci)]
+def row_trace_conformance(b):
+    r = b["results"][-1]
+    below = r.get("below_100", "none")
+    below = "none" if below == "none" else ", ".join(
+        f"{k.replace('_', ' ')} {v} %" for k, v in (x.rsplit(":", 1) for x in below.split(",")))
+    return ("`ctrwatch trace` lines identical to strace's (`tests/bench/trace-conformance-bench.sh`: "
+            "suite 45's workloads under `strace -f` and `ctrwatch trace`)",
+            f"{r.get('identical_pct', '–')} % of {r.get('strace_lines', '?')} lines "
+            f"({r.get('identical_lines', '?')} identical); per workload: the syscall workload "
+            f"{r.get('syscalls_pct', '–')} %, busybox script {r.get('busybox_pct', '–')} %, "
+            f"the syscall workload with `-yy` {r.get('syscalls_yy_pct', '–')} %; below 100 %: {below}")
+
+
+ROWS = [("syscall-bench", row_syscall), ("trace-conformance-bench", row_trace_conformance),
+        ("tcplife-bench", row_tcplife), ("xdp-bench", row_xdp), ("agent-bench", row_agent),
+        ("scrape-bench", row_scrape), ("run-latency", row_run), ("oci-start-bench", row_oci)]
 
 
 def table(benches):

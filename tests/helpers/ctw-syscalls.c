@@ -299,6 +299,9 @@ static void case_clone(void)
 		_exit(0);
 	CHECK(waitpid(pid, &status, 0));
 	CHECK(pthread_create(&t, NULL, thread_main, NULL));
+	/* let the thread end first: pthread_join then makes no futex wait,
+	 * under strace (which slows the thread) as under ctrwatch */
+	usleep(20000);
 	CHECK(pthread_join(t, NULL));
 }
 
@@ -312,6 +315,11 @@ static void case_time(void)
 	CHECK(syscall(SYS_clock_nanosleep, CLOCK_REALTIME, 0, &ts, &ts));
 	ts.tv_nsec = -1;
 	CHECK(nanosleep(&ts, NULL));
+	/* glibc's nanosleep() is clock_nanosleep: the syscall itself */
+	ts.tv_nsec = 1000000;
+	CHECK(syscall(SYS_nanosleep, &ts, NULL));
+	ts.tv_nsec = -1;
+	CHECK(syscall(SYS_nanosleep, &ts, NULL));
 }
 
 static void case_limits(void)
@@ -354,6 +362,13 @@ static void case_poll(void)
 	FD_SET(p[0], &rd);
 	FD_SET(p[1], &wr);
 	CHECK(select(p[1] + 1, &rd, &wr, NULL, &tv));
+	/* glibc's select() is pselect6: the syscall itself */
+	FD_ZERO(&rd);
+	FD_ZERO(&wr);
+	FD_SET(p[0], &rd);
+	FD_SET(p[1], &wr);
+	tv = (struct timeval){0, 1000};
+	CHECK(syscall(SYS_select, p[1] + 1, &rd, &wr, NULL, &tv));
 	FD_ZERO(&rd);
 	FD_SET(p[1], &rd);
 	CHECK(pselect(p[1] + 1, &rd, NULL, NULL, &ts, NULL));

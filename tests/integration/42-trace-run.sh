@@ -49,6 +49,16 @@ t_match "trace -- IMAGE: the command's execve comes first" '^\[pid +[0-9]+\] exe
 	"$(head -1 "$w/new.err")"
 t_nomatch "trace -- IMAGE: no container name on a single container's lines" '^\[busybox\]' \
 	"$(cat "$w/new.err")"
+# every call, no filter: still nothing of the runtime init's before the execve
+ctw trace -- busybox sh -c 'exit 5' 2>"$w/all.err" >/dev/null
+t_eq "trace -- IMAGE (every call) returns the command's status" 5 "$?"
+t_match "trace -- IMAGE (every call): the command's execve is the first line" \
+	'^\[pid +[0-9]+\] execve\("/bin/sh", \["sh", "-c", "exit 5"\], ' "$(head -1 "$w/all.err")"
+t_nomatch "trace -- IMAGE (every call): none of the runtime init's own calls" \
+	'ctrwatch-init|/proc/self/stat|PR_SET_PDEATHSIG' "$(cat "$w/all.err")"
+ctw trace --with-init -- busybox true 2>"$w/init2.err" >/dev/null
+t_match "trace --with-init -- IMAGE: the runtime's setup, then the command's execve" \
+	'prctl\(PR_SET_NAME, "ctrwatch-init"\) += 0' "$(sed -n '/execve(/q;p' "$w/init2.err")"
 
 # ---- trace NAME of a running container ----
 mkdir -p "$w/sig"
