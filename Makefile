@@ -31,7 +31,7 @@ else
 endif
 
 # Every user-space module is a top-level directory with one header.
-MODULES  := lib cli runtime image network containers agent exporters policy dns trace
+MODULES  := lib spec cli runtime image network containers agent exporters policy dns trace
 SRCS     := $(wildcard $(addsuffix /*.c,$(MODULES)))
 OBJS     := $(SRCS:%.c=$(O)/%.o)
 LIB_OBJS := $(filter-out $(O)/cli/%,$(OBJS))
@@ -228,6 +228,7 @@ vmlinux:
 # when there is none yet: an existing one is never overwritten).
 install: all
 	install -D -m 0755 $(O)/ctrwatch $(DESTDIR)$(BINDIR)/ctrwatch
+	ln -sf ctrwatch $(DESTDIR)$(BINDIR)/ctrwatch-runc
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(O)/doc/man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	install -D -m 0644 $(O)/doc/ctrwatch.bash $(DESTDIR)$(BASHCOMPDIR)/ctrwatch
@@ -242,7 +243,7 @@ install: all
 
 # What install put there; the agent config only while it is the example.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ctrwatch $(DESTDIR)$(UNITDIR)/ctrwatch-agent.service \
+	rm -f $(DESTDIR)$(BINDIR)/ctrwatch $(DESTDIR)$(BINDIR)/ctrwatch-runc $(DESTDIR)$(UNITDIR)/ctrwatch-agent.service \
 		$(DESTDIR)$(BASHCOMPDIR)/ctrwatch $(DESTDIR)$(ZSHCOMPDIR)/_ctrwatch \
 		$(DESTDIR)$(MANDIR)/man1/ctrwatch.1 $(DESTDIR)$(MANDIR)/man1/ctrwatch-*.1
 	! cmp -s deploy/systemd/agent.yaml $(DESTDIR)$(SYSCONFDIR)/ctrwatch/agent.yaml || \

@@ -56,6 +56,63 @@ struct ctw_select {
 int ctw_select_container(struct ctw_registry *r, const char *spec, const struct ctw_select *sel,
 			 struct ctw_container *out, struct ctw_err *err);
 
+/* ---- runc's command line (cli/oci*.c) ---- */
+
+/* How main() chooses it: by the name we are called by (ending in "runc":
+ * a ctrwatch-runc link), `ctrwatch oci ...`, a global option only runc has
+ * (--log, --log-format, --debug, --systemd-cgroup, --rootless, --criu) or a
+ * command only runc has (create, start, state, delete, list, pause, ...).
+ * ctrwatch's own run, exec, kill and ps keep their meaning otherwise. */
+bool ctw_oci_mode(const char *argv0, int argc, char **argv);
+/* argv[0] is the program; global options, then the command. */
+int ctw_oci_main(int argc, char **argv);
+
+struct ctw_err;
+struct oci_globals {
+	const char *root; /* --root: the state root */
+	int log_fd;	  /* --log, or -1 */
+	bool systemd_cgroup;
+};
+extern struct oci_globals g_oci;
+
+struct oci_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv); /* argv[0] is the command */
+	void (*usage)(FILE *out);
+};
+const struct oci_cmd *oci_find_cmd(const char *name);
+/* Report err (stderr and the log): CTW_EXIT_FAIL. */
+int oci_fail(struct ctw_err *err);
+int oci_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The one id operand at optind: -1 and *id, else the exit code. */
+int oci_one_id(int argc, char **argv, const char *cmd, const char **id);
+
+struct ctw_oci_info;
+void oci_print_list_json(const struct ctw_oci_info *v, size_t n);
+void oci_print_list_table(const struct ctw_oci_info *v, size_t n);
+int oci_cmd_ps(int argc, char **argv);
+int oci_cmd_exec(int argc, char **argv);
+int oci_cmd_update(int argc, char **argv);
+int oci_cmd_events(int argc, char **argv);
+
+/* cli/oci_usage.c */
+void oci_usage(FILE *out);
+void oci_usage_create(FILE *out);
+void oci_usage_start(FILE *out);
+void oci_usage_run(FILE *out);
+void oci_usage_state(FILE *out);
+void oci_usage_kill(FILE *out);
+void oci_usage_delete(FILE *out);
+void oci_usage_list(FILE *out);
+void oci_usage_ps(FILE *out);
+void oci_usage_exec(FILE *out);
+void oci_usage_pause(FILE *out);
+void oci_usage_resume(FILE *out);
+void oci_usage_update(FILE *out);
+void oci_usage_events(FILE *out);
+void oci_usage_features(FILE *out);
+void oci_usage_spec(FILE *out);
+
 #define CTW_COMMAND(ident, ...)                                            \
 	static const struct ctw_cmd ctw_cmd_##ident = {__VA_ARGS__};       \
 	__attribute__((constructor)) static void ctw_cmd_reg_##ident(void) \

@@ -15,7 +15,9 @@ static void gc_usage(FILE *out)
 	      "runtime is gone (their processes are killed), their cgroups, network, overlay\n"
 	      "directories and state, plus directories and cgroups without state.  Detached\n"
 	      "containers whose monitor died are marked exited and kept for `rm`; a state\n"
-	      "directory a kill left without its state file (torn, or empty) goes too.  Safe to\n"
+	      "directory a kill left without its state file (torn, or empty) goes too.  Also\n"
+	      "the OCI containers (`ctrwatch oci`, in every state root used) whose `create`\n"
+	      "was killed before it finished: their processes, cgroups and state.  Safe to\n"
 	      "run at any time, also while containers start: containers with a live runtime,\n"
 	      "and the directories a starting run has claimed, are not touched.\n"
 	      "\n"
@@ -36,6 +38,7 @@ static int cmd_gc(int argc, char **argv)
 		fprintf(stderr, "ctrwatch: gc: %s\n", err.msg);
 		return CTW_EXIT_FAIL;
 	}
+	n += ctw_oci_gc();
 	printf("removed %d\n", n);
 	/* Leases whose container left no state behind (or died meanwhile). */
 	unsigned leases = 0;

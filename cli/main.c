@@ -126,9 +126,55 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
+/* A runc-only global option (all of runc's but --root, which is ours too). */
+static bool runc_global(const char *a)
+{
+	static const char *const opts[] = {"log",      "log-format", "debug", "systemd-cgroup",
+					   "rootless", "criu"};
+	if (a[0] != '-')
+		return false;
+	a += a[1] == '-' ? 2 : 1;
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		size_t n = strlen(opts[i]);
+		if (!strncmp(a, opts[i], n) && (!a[n] || a[n] == '='))
+			return true;
+	}
+	return false;
+}
+
+static bool native_cmd(const char *name)
+{
+	for (size_t i = 0; i < ncmds; i++)
+		if (!strcmp(cmds[i]->name, name))
+			return true;
+	return false;
+}
+
+bool ctw_oci_mode(const char *argv0, int argc, char **argv)
+{
+	const char *base = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
+	if (ctw_str_has_suffix(base, "runc"))
+		return true;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-')
+			return oci_find_cmd(a) && !native_cmd(a);
+		if (runc_global(a))
+			return true;
+		if (!strcmp(a, "--root") || !strcmp(a, "-root"))
+			i++; /* its value */
+		else if (!ctw_str_has_prefix(a, "--root=") && !ctw_str_has_prefix(a, "-root="))
+			return false;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	qsort(cmds, ncmds, sizeof(cmds[0]), cmp_cmd);
+	/* runc's command line, for the engines (cli/oci.c) */
+	if (ctw_oci_mode(argv[0], argc, argv))
+		return ctw_oci_main(argc, argv);
 	/* Global options before COMMAND: they set the environment that every
 	 * module reads its paths from, so they reach every subcommand. */
 	while (argc >= 2 && ctw_str_has_prefix(argv[1], "--root")) {

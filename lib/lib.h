@@ -65,6 +65,8 @@ enum ctw_log_format { CTW_LOG_TEXT, CTW_LOG_JSON };
 void ctw_log_set_level(enum ctw_log_level lvl);
 enum ctw_log_level ctw_log_get_level(void);
 void ctw_log_set_format(enum ctw_log_format fmt);
+/* Where entries go (default stderr): the runtime log of an engine. */
+void ctw_log_set_fd(int fd);
 /* Parse "error|warn|info|debug"; returns -EINVAL on anything else. */
 int ctw_log_parse_level(const char *s, enum ctw_log_level *out);
 void ctw_log(enum ctw_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -161,6 +163,15 @@ int ctw_read_in_root(int rootfd, const char *path, size_t max_size, char **out, 
 /* A one-line file into buf (trailing newline cut); -EFBIG when it does not
  * fit or has more than one line. */
 int ctw_read_line_in_root(int rootfd, const char *path, char *buf, size_t size);
+
+/* ---- caps.c: capability names ---- */
+
+/* "NET_ADMIN" or "CAP_NET_ADMIN" (any case) → number; "ALL" → -2. */
+int ctw_cap_from_name(const char *name);
+/* "NET_ADMIN" for CAP_NET_ADMIN; NULL beyond the names known. */
+const char *ctw_cap_name(int cap);
+/* How many names are known (CAP_CHOWN .. the last one). */
+int ctw_cap_count(void);
 
 /* ---- cgroup2.c ---- */
 

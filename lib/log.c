@@ -2,6 +2,7 @@
 /* Logging to stderr, as text or as JSON lines (for the DaemonSet). */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 
 static enum ctw_log_level log_level = CTW_LOG_WARN;
 static enum ctw_log_format log_format = CTW_LOG_TEXT;
+static int log_fd = STDERR_FILENO;
 
 static const char *const level_names[] = {
 	[CTW_LOG_ERROR] = "error",
@@ -30,6 +32,10 @@ enum ctw_log_level ctw_log_get_level(void)
 void ctw_log_set_format(enum ctw_log_format fmt)
 {
 	log_format = fmt;
+}
+void ctw_log_set_fd(int fd)
+{
+	log_fd = fd;
 }
 
 int ctw_log_parse_level(const char *s, enum ctw_log_level *out)
@@ -71,17 +77,27 @@ void ctw_vlog(enum ctw_log_level lvl, const char *fmt, va_list ap)
 	size_t n = strlen(msg);
 	while (n && msg[n - 1] == '\n')
 		msg[--n] = '\0';
+	/* One write per entry: lines from several processes appending to one
+	 * log file (an engine's runtime log) never interleave. */
+	char line[4096];
+	FILE *f = fmemopen(line, sizeof(line) - 1, "w");
+	if (!f)
+		return;
 	if (log_format == CTW_LOG_JSON) {
 		char ts[48];
 		ctw_format_time(ctw_realtime_ns(), ts, sizeof(ts));
-		fprintf(stderr, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts,
-			level_names[lvl]);
-		json_escape(stderr, msg);
-		fputs("\"}\n", stderr);
+		fprintf(f, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, level_names[lvl]);
+		json_escape(f, msg);
+		fputs("\"}\n", f);
 	} else if (lvl == CTW_LOG_ERROR || lvl == CTW_LOG_WARN) {
-		fprintf(stderr, "ctrwatch: %s%s\n", lvl == CTW_LOG_WARN ? "warning: " : "", msg);
+		fprintf(f, "ctrwatch: %s%s\n", lvl == CTW_LOG_WARN ? "warning: " : "", msg);
 	} else {
-		fprintf(stderr, "ctrwatch: %s\n", msg);
+		fprintf(f, "ctrwatch: %s\n", msg);
+	}
+	long len = ftell(f);
+	fclose(f);
+	if (len > 0 && write(log_fd, line, (size_t)len) < 0) {
+		/* nowhere to say it */
 	}
 }
 

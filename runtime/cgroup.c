@@ -1,24 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * cgroups for containers, behind one small ops table:
+ * A container's cgroups (struct cg_set), on both layouts:
  *  - unified (v2 only): one directory holds identity and limits;
  *  - hybrid (v1 controllers + a v2 tree at /sys/fs/cgroup/unified): the
  *    container gets its own v2 directory (its inode is the id BPF sees) and
- *    one directory per v1 controller, where the limits go.
- * A parent without a leading '/' is relative to this process's own cgroup in
- * each hierarchy (read from /proc/self/cgroup).  We only ever write to
- * directories we created.
+ *    one directory per v1 controller its limits need (cgroup_res.c).
+ * A path without a leading '/' is below this process's own cgroup in each
+ * hierarchy (read from /proc/self/cgroup), as runc reads a relative
+ * cgroupsPath.  We only ever write to directories we created.
  *
  * The layout is decided by the filesystem at /sys/fs/cgroup: cgroup2 there
  * is unified (whatever v1 lines /proc/self/cgroup still lists), else cgroup2
  * at /sys/fs/cgroup/unified is hybrid, else legacy (refused: no v2 id).
  * Unified: limits need their controller in the container's
- * cgroup.controllers.  We enable memory, cpu and pids, where offered, in
- * the subtree_control of the parents that are ours: those below the
- * caller's own cgroup for a relative parent, those cg_create made for an
- * absolute one.  The caller's own cgroup (or an absolute parent that
- * existed) must delegate them itself; when it does not, a run with that
- * limit fails before it starts (125) naming the cgroup, and a run without
+ * cgroup.controllers.  We enable the ones a container may use, where
+ * offered, in the subtree_control of the parents that are ours: those below
+ * the caller's own cgroup for a relative path, those cg_set_create made for
+ * an absolute one.  The caller's own cgroup (or an absolute parent that
+ * existed) must delegate them itself; when it does not, a container with
+ * that limit fails before it starts, naming the cgroup, and one without
  * limits works.  (tests/integration/14-runtime-cgroup2.sh)
  */
 #include <errno.h>
@@ -33,12 +33,16 @@
 
 #include "internal.h"
 
-/* v1 controllers a container gets a directory in on hybrid hosts: memory,
- * cpu and pids carry limits; cpuacct is for accounting (the agent reads
- * it).  Not devices: the BPF device filter on the container's v2 cgroup
- * (devices.c) is the one gate on every layout, as on unified hosts, and a
- * v1 devices cgroup would cost ~45 syscalls per start for the same rules. */
-static const char *const v1_ctrls[] = {"memory", "cpu", "cpuacct", "pids"};
+static const char *const v1_names[CG_NCTRL] = {
+	[CG_C_MEMORY] = "memory",   [CG_C_CPU] = "cpu",		[CG_C_CPUACCT] = "cpuacct",
+	[CG_C_PIDS] = "pids",	    [CG_C_CPUSET] = "cpuset",	[CG_C_BLKIO] = "blkio",
+	[CG_C_HUGETLB] = "hugetlb", [CG_C_NET_CLS] = "net_cls", [CG_C_NET_PRIO] = "net_prio",
+};
+
+const char *cg_ctrl_name(enum cg_ctrl c)
+{
+	return (unsigned)c < CG_NCTRL ? v1_names[c] : "?";
+}
 
 static enum cg_layout layout = (enum cg_layout) - 1;
 static const char *v2_mount;
@@ -108,14 +112,14 @@ static int own_cgroup(const char *self_cgroup, const char *ctrl, char *out, size
 	return r;
 }
 
-/* The directory of parent in the hierarchy mounted at mnt: below our own
+/* The directory of path in the hierarchy mounted at mnt: below our own
  * cgroup there when relative (self_cgroup: /proc/self/cgroup, read once by
  * the caller, NULL to read it here). */
-static int parent_dir(const char *self_cgroup, const char *mnt, const char *ctrl,
-		      const char *parent, char *out, size_t size)
+static int dir_in(const char *self_cgroup, const char *mnt, const char *ctrl, const char *path,
+		  char *out, size_t size)
 {
 	char own[PATH_MAX] = "";
-	if (parent[0] != '/') {
+	if (path[0] != '/') {
 		char *data = NULL;
 		if (!self_cgroup) {
 			int r = ctw_read_file("/proc/self/cgroup", &data, NULL);
@@ -128,13 +132,15 @@ static int parent_dir(const char *self_cgroup, const char *mnt, const char *ctrl
 		if (r)
 			return r;
 	}
-	int n = snprintf(out, size, "%s%s%s%s", mnt, own, parent[0] == '/' ? "" : "/", parent);
+	int n = snprintf(out, size, "%s%s%s%s", mnt, own, path[0] == '/' ? "" : "/", path);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
 	while (n > 0 && out[n - 1] == '/')
 		out[--n] = '\0';
 	return 0;
 }
 
-static int write_knob(const char *dir, const char *file, const char *val, struct ctw_err *err)
+int cg_write(const char *dir, const char *file, const char *val, struct ctw_err *err)
 {
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
@@ -144,7 +150,7 @@ static int write_knob(const char *dir, const char *file, const char *val, struct
 	return 0;
 }
 
-/* mkdir -p, remembering whether the leaf had to be made. */
+/* mkdir -p, the leaf required to be new. */
 static int mkdir_cgroup(const char *path, struct ctw_err *err)
 {
 	char parent[PATH_MAX];
@@ -161,59 +167,68 @@ static int mkdir_cgroup(const char *path, struct ctw_err *err)
 	return 0;
 }
 
-static int apply_v1_limits(const struct ctw_state *s, const struct cg_limits *lim,
-			   struct ctw_err *err)
+int cg_set_paths(struct cg_set *c, const char *path, unsigned ctrls, struct ctw_err *err)
 {
-	char buf[64];
-	for (int i = 0; i < s->nv1; i++) {
-		const char *d = s->v1[i].path, *c = s->v1[i].ctrl;
-		int r = 0;
-		if (!strcmp(c, "memory") && lim->memory) {
-			snprintf(buf, sizeof(buf), "%llu", (unsigned long long)lim->memory);
-			r = write_knob(d, "memory.limit_in_bytes", buf, err);
-			/* No swap beyond the limit, so that the limit means OOM. */
-			char p[PATH_MAX];
-			snprintf(p, sizeof(p), "%s/memory.memsw.limit_in_bytes", d);
-			if (!r && ctw_path_exists(p))
-				r = write_knob(d, "memory.memsw.limit_in_bytes", buf, err);
-		} else if (!strcmp(c, "cpu") && lim->cpus_milli) {
-			r = write_knob(d, "cpu.cfs_period_us", "100000", err);
-			snprintf(buf, sizeof(buf), "%llu",
-				 (unsigned long long)(lim->cpus_milli * 100));
-			if (!r)
-				r = write_knob(d, "cpu.cfs_quota_us", buf, err);
-		} else if (!strcmp(c, "pids") && lim->pids) {
-			snprintf(buf, sizeof(buf), "%lld", (long long)lim->pids);
-			r = write_knob(d, "pids.max", buf, err);
-		}
-		if (r)
-			return r;
+	enum cg_layout l = cg_layout();
+	memset(c, 0, sizeof(*c));
+	if (l == CG_LEGACY)
+		return ctw_err_setx(err, ENOTSUP,
+				    "cgroup: no cgroup v2 hierarchy on this host "
+				    "(need unified or hybrid cgroups)");
+	c->relative = path[0] != '/';
+	char *self_cgroup = NULL;
+	int r = ctw_read_file("/proc/self/cgroup", &self_cgroup, NULL);
+	if (!r)
+		r = dir_in(self_cgroup, v2_mount, "", path, c->v2, sizeof(c->v2));
+	if (r) {
+		free(self_cgroup);
+		return ctw_err_set(err, -r, "cgroup: find own cgroup in /proc/self/cgroup");
 	}
+	if (l != CG_HYBRID) {
+		free(self_cgroup);
+		return 0;
+	}
+	dev_t seen[CG_NCTRL];
+	for (int i = 0; i < CG_NCTRL; i++) {
+		if (!(ctrls & (1u << i)))
+			continue;
+		char mnt[64];
+		snprintf(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", v1_names[i]);
+		struct stat ms;
+		if (stat(mnt, &ms) < 0)
+			continue;
+		/* cpu and cpuacct are often one hierarchy: one dir. */
+		bool dup = false;
+		for (int k = 0; k < c->nv1; k++)
+			if (seen[k] == ms.st_dev)
+				dup = true;
+		struct ctw_cg_v1 *v = &c->v1[c->nv1];
+		if (dup || dir_in(self_cgroup, mnt, v1_names[i], path, v->path, sizeof(v->path)))
+			continue; /* controller not mounted for us */
+		ctw_strlcpy(v->ctrl, v1_names[i], sizeof(v->ctrl));
+		seen[c->nv1++] = ms.st_dev;
+	}
+	free(self_cgroup);
 	return 0;
 }
 
-/* Is the word w in the space-separated list? ("cpu" is not "cpuset") */
-static bool has_word(const char *list, const char *w)
+const char *cg_set_v1(const struct cg_set *c, enum cg_ctrl ctrl)
 {
-	size_t n = strlen(w);
-	for (const char *p = list; (p = strstr(p, w)); p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
-}
-
-/*
- * The deepest v2 cgroup on the way to dir that ctrwatch does not own: for a
- * relative parent the caller's own cgroup (what lies below it on a relative
- * path is ctrwatch's), for an absolute one the deepest ancestor that existed
- * before cg_create made its directories (existed).
- */
-static int v2_owned_base(const char *parent, const char *existed, char *out, size_t size)
-{
-	if (parent[0] != '/')
-		return parent_dir(NULL, v2_mount, "", "", out, size);
-	ctw_strlcpy(out, existed, size);
-	return 0;
+	for (int i = 0; i < c->nv1; i++)
+		if (!strcmp(c->v1[i].ctrl, v1_names[ctrl]))
+			return c->v1[i].path;
+	/* co-mounted: cpuacct lives in cpu's directory, net_prio in net_cls' */
+	char mnt[64], real[PATH_MAX];
+	snprintf(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", v1_names[ctrl]);
+	if (!realpath(mnt, real))
+		return NULL;
+	for (int i = 0; i < c->nv1; i++) {
+		char m2[64], r2[PATH_MAX];
+		snprintf(m2, sizeof(m2), "/sys/fs/cgroup/%s", c->v1[i].ctrl);
+		if (realpath(m2, r2) && !strcmp(real, r2))
+			return c->v1[i].path;
+	}
+	return NULL;
 }
 
 /* The deepest existing ancestor directory of path. */
@@ -225,221 +240,89 @@ static void deepest_existing(const char *path, char *out, size_t size)
 		*slash = '\0';
 }
 
-/*
- * Enable memory, cpu and pids (those a limit may need) in every
- * cgroup.subtree_control from below base down to the container's parent,
- * where the cgroup has them to give: only in cgroups that are ours (base
- * itself is not).  Always, not only for a run with limits, so that a later
- * run's limits find them in a parent made by an earlier run.  Failures are
- * left for the check of the container's cgroup.controllers to report.
- */
-static void enable_v2_ctrls(const char *base, const char *cg)
+int cg_set_create(struct cg_set *c, const struct ctw_spec_resources *res, struct ctw_err *err)
 {
-	static const char *const ctrls[] = {"memory", "cpu", "pids"};
-	char dir[PATH_MAX], path[PATH_MAX], have[256], on[256];
-	size_t bl = strlen(base);
-	if (strncmp(cg, base, bl) || cg[bl] != '/')
-		return;
-	for (const char *p = strchr(cg + bl + 1, '/'); p; p = strchr(p + 1, '/')) {
-		snprintf(dir, sizeof(dir), "%.*s", (int)(p - cg), cg);
-		snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
-		have[0] = on[0] = '\0';
-		ctw_read_line(path, have, sizeof(have));
-		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-		ctw_read_line(path, on, sizeof(on));
-		for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
-			if (!has_word(have, ctrls[i]) || has_word(on, ctrls[i]))
-				continue;
-			char buf[32];
-			snprintf(buf, sizeof(buf), "+%s", ctrls[i]);
-			write_knob(dir, "cgroup.subtree_control", buf, NULL);
-		}
-	}
-}
-
-static int apply_v2_limits(const struct ctw_state *s, const char *base, const struct cg_limits *lim,
-			   struct ctw_err *err)
-{
-	const char *need[3];
-	const char *opt[3];
-	int n = 0;
-	if (lim->memory)
-		opt[n] = "--memory", need[n++] = "memory";
-	if (lim->cpus_milli)
-		opt[n] = "--cpus", need[n++] = "cpu";
-	if (lim->pids)
-		opt[n] = "--pids-limit", need[n++] = "pids";
-	if (!n)
-		return 0;
-	char path[PATH_MAX], ctrls[256] = "";
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", s->cgroup);
-	ctw_read_line(path, ctrls, sizeof(ctrls));
-	for (int i = 0; i < n; i++) {
-		if (has_word(ctrls, need[i]))
-			continue;
-		/* Name the cgroup that would have to delegate it. */
-		char bctl[256] = "";
-		snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
-		ctw_read_line(path, bctl, sizeof(bctl));
-		if (!has_word(bctl, need[i]))
-			return ctw_err_setx(
-				err, EOPNOTSUPP,
-				"cgroup: %s needs the %s controller, which %s does "
-				"not enable for its children (cgroup.subtree_control: "
-				"\"%s\"; ctrwatch does not write to cgroups it did not "
-				"create: use an absolute --cgroup-parent below one that does)",
-				opt[i], need[i], base, bctl);
-		return ctw_err_setx(err, EOPNOTSUPP,
-				    "cgroup: %s needs the %s controller, which could not be "
-				    "enabled below %s (available: \"%s\")",
-				    opt[i], need[i], base, ctrls);
-	}
-	char buf[64];
+	int nv1 = c->nv1;
+	c->nv1 = 0; /* what exists so far, for cg_set_destroy */
+	/* The deepest v2 cgroup on the way that we do not own: for a relative
+	 * path the caller's own cgroup, for an absolute one the deepest
+	 * ancestor that existed before we made any. */
 	int r = 0;
-	if (lim->memory) {
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)lim->memory);
-		r = write_knob(s->cgroup, "memory.max", buf, err);
-		snprintf(path, sizeof(path), "%s/memory.swap.max", s->cgroup);
-		if (!r && ctw_path_exists(path))
-			r = write_knob(s->cgroup, "memory.swap.max", "0", err);
-	}
-	if (!r && lim->cpus_milli) {
-		snprintf(buf, sizeof(buf), "%llu 100000",
-			 (unsigned long long)(lim->cpus_milli * 100));
-		r = write_knob(s->cgroup, "cpu.max", buf, err);
-	}
-	if (!r && lim->pids) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)lim->pids);
-		r = write_knob(s->cgroup, "pids.max", buf, err);
-	}
-	return r;
-}
-
-int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
-{
-	enum cg_layout l = cg_layout();
-	char dir[PATH_MAX];
-	int r;
-
-	s->nv1 = 0;
-	s->cgroup[0] = '\0';
-	if (l == CG_LEGACY)
-		return ctw_err_setx(err, ENOTSUP,
-				    "cgroup: no cgroup v2 hierarchy on this host "
-				    "(need unified or hybrid cgroups)");
-	char *self_cgroup = NULL;
-	r = ctw_read_file("/proc/self/cgroup", &self_cgroup, NULL);
-	if (!r)
-		r = parent_dir(self_cgroup, v2_mount, "", parent, dir, sizeof(dir));
-	if (r) {
-		free(self_cgroup);
-		return ctw_err_set(err, -r, "cgroup: find own cgroup in /proc/self/cgroup");
-	}
-	char full[PATH_MAX];
-	snprintf(full, sizeof(full), "%s/%s", dir, s->id);
-	ctw_strlcpy(s->cgroup, full, sizeof(s->cgroup));
-	if (l != CG_HYBRID) {
-		free(self_cgroup);
-		return 0;
-	}
-	dev_t seen[CTW_CG_V1_MAX];
-	for (size_t i = 0; i < ARRAY_SIZE(v1_ctrls) && s->nv1 < CTW_CG_V1_MAX; i++) {
-		char mnt[64];
-		snprintf(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", v1_ctrls[i]);
-		struct stat ms;
-		if (stat(mnt, &ms) < 0)
-			continue;
-		/* cpu and cpuacct are often one hierarchy: one dir. */
-		bool dup = false;
-		for (int k = 0; k < s->nv1; k++)
-			if (seen[k] == ms.st_dev)
-				dup = true;
-		if (dup || parent_dir(self_cgroup, mnt, v1_ctrls[i], parent, dir, sizeof(dir)))
-			continue; /* controller not mounted for us */
-		struct ctw_cg_v1 *v = &s->v1[s->nv1];
-		ctw_strlcpy(v->ctrl, v1_ctrls[i], sizeof(v->ctrl));
-		char full[PATH_MAX];
-		snprintf(full, sizeof(full), "%s/%s", dir, s->id);
-		ctw_strlcpy(v->path, full, sizeof(v->path));
-		seen[s->nv1++] = ms.st_dev;
-	}
-	free(self_cgroup);
-	return 0;
-}
-
-int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
-	      struct ctw_err *err)
-{
-	/* The caller may have computed (and recorded) the paths already. */
-	int r = s->cgroup[0] ? 0 : cg_paths(s, parent, err);
+	if (cg_layout() == CG_UNIFIED && c->relative)
+		r = dir_in(NULL, v2_mount, "", "", c->base, sizeof(c->base));
+	else if (cg_layout() == CG_UNIFIED)
+		deepest_existing(c->v2, c->base, sizeof(c->base));
 	if (r)
-		return r;
-	int nv1 = s->nv1;
-	s->nv1 = 0; /* what exists so far, for cg_destroy */
-	char existed[PATH_MAX], base[PATH_MAX];
-	deepest_existing(s->cgroup, existed, sizeof(existed));
-	r = mkdir_cgroup(s->cgroup, err);
+		return ctw_err_setx(err, ENOENT, "cgroup: find own cgroup in /proc/self/cgroup");
+	r = mkdir_cgroup(c->v2, err);
 	if (r) {
-		s->cgroup[0] = '\0';
+		c->v2[0] = '\0';
 		return r;
 	}
 	struct stat st;
-	if (stat(s->cgroup, &st) == 0)
-		s->cgroup_id = st.st_ino;
+	if (stat(c->v2, &st) == 0)
+		c->id = st.st_ino;
 	for (int i = 0; i < nv1; i++) {
-		r = mkdir_cgroup(s->v1[i].path, err);
+		r = mkdir_cgroup(c->v1[i].path, err);
 		if (r)
 			goto out_destroy;
-		s->nv1++;
+		c->nv1++;
+		/* A new cpuset has no cpus or mems: its parent's, unless the
+		 * container says. */
+		if (!strcmp(c->v1[i].ctrl, "cpuset") && (r = cg_cpuset_inherit(c->v1[i].path, err)))
+			goto out_destroy;
 	}
-	if (cg_layout() == CG_HYBRID)
-		r = apply_v1_limits(s, lim, err);
-	else if (v2_owned_base(parent, existed, base, sizeof(base)))
-		r = ctw_err_setx(err, ENOENT, "cgroup: find own cgroup in /proc/self/cgroup");
-	else {
-		enable_v2_ctrls(base, s->cgroup);
-		r = apply_v2_limits(s, base, lim, err);
-	}
-	if (r)
+	if (cg_layout() == CG_UNIFIED)
+		cg_enable_v2(c, res);
+	if (res && (r = cg_set_apply(c, res, err)))
 		goto out_destroy;
 	return 0;
 
 out_destroy:
-	cg_destroy(s, false);
+	cg_set_destroy(c, false);
 	return r;
 }
 
-int cg_enter_self(const struct ctw_state *s, struct ctw_err *err)
+int cg_set_enter_self(const struct cg_set *c, struct ctw_err *err)
 {
 	/* "0" into tasks moves the calling thread without the global
 	 * threadgroup lock that a pid written to cgroup.procs takes (an RCU
 	 * grace period: milliseconds, tens under load).  We are single
 	 * threaded, so the thread is the process. */
-	for (int i = 0; i < s->nv1; i++) {
-		int r = write_knob(s->v1[i].path, "tasks", "0", err);
+	for (int i = 0; i < c->nv1; i++) {
+		int r = cg_write(c->v1[i].path, "tasks", "0", err);
 		if (r)
 			return r;
 	}
 	return 0;
 }
 
-bool cg_oom_killed(const struct ctw_state *s)
+int cg_set_enter_pid(const struct cg_set *c, pid_t pid, struct ctw_err *err)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (int i = 0; i < c->nv1; i++) {
+		int r = cg_write(c->v1[i].path, "cgroup.procs", buf, err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+unsigned long long cg_read_key(const char *dir, const char *file, const char *key)
 {
 	char path[PATH_MAX];
-	uint64_t v;
-	for (int i = 0; i < s->nv1; i++) {
-		if (strcmp(s->v1[i].ctrl, "memory"))
-			continue;
-		snprintf(path, sizeof(path), "%s/memory.oom_control", s->v1[i].path);
-		if (ctw_read_keyed_u64(path, "oom_kill", &v) && v)
-			return true;
-	}
-	if (s->cgroup[0]) {
-		snprintf(path, sizeof(path), "%s/memory.events", s->cgroup);
-		if (ctw_read_keyed_u64(path, "oom_kill", &v) && v)
-			return true;
-	}
-	return false;
+	uint64_t v = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return ctw_read_keyed_u64(path, key, &v) ? v : 0;
+}
+
+bool cg_set_oom_killed(const struct cg_set *c)
+{
+	const char *mem = cg_set_v1(c, CG_C_MEMORY);
+	if (mem && cg_read_key(mem, "memory.oom_control", "oom_kill"))
+		return true;
+	return c->v2[0] && cg_read_key(c->v2, "memory.events", "oom_kill");
 }
 
 static void kill_procs(const char *dir)
@@ -473,13 +356,120 @@ static int rmdir_retry(const char *dir, bool kill_left)
 	return -EBUSY;
 }
 
-int cg_destroy(const struct ctw_state *s, bool kill_left)
+int cg_set_destroy(const struct cg_set *c, bool kill_left)
 {
 	int ret = 0, r;
-	if (s->cgroup[0] && (r = rmdir_retry(s->cgroup, kill_left)))
+	if (c->v2[0] && (r = rmdir_retry(c->v2, kill_left)))
 		ret = r;
-	for (int i = 0; i < s->nv1; i++)
-		if ((r = rmdir_retry(s->v1[i].path, kill_left)))
+	for (int i = 0; i < c->nv1; i++)
+		if ((r = rmdir_retry(c->v1[i].path, kill_left)))
 			ret = r;
 	return ret;
+}
+
+/* ---- the ctrwatch run state's cgroups (memory, cpu, cpuacct, pids) ---- */
+
+/* v1 controllers a ctrwatch run container gets a directory in on hybrid
+ * hosts: memory, cpu and pids carry limits; cpuacct is for accounting (the
+ * agent reads it).  Not devices: the BPF device filter on the container's
+ * v2 cgroup (devices.c) is the one gate on every layout, as on unified
+ * hosts, and a v1 devices cgroup would cost ~45 syscalls per start for the
+ * same rules. */
+#define RUN_CTRLS CG_BASE_CTRLS
+
+static void set_of_state(struct cg_set *c, const struct ctw_state *s)
+{
+	memset(c, 0, sizeof(*c));
+	ctw_strlcpy(c->v2, s->cgroup, sizeof(c->v2));
+	c->id = s->cgroup_id;
+	for (int i = 0; i < s->nv1 && i < CTW_CG_V1_MAX; i++)
+		c->v1[c->nv1++] = s->v1[i];
+}
+
+static void state_of_set(struct ctw_state *s, const struct cg_set *c)
+{
+	ctw_strlcpy(s->cgroup, c->v2, sizeof(s->cgroup));
+	s->cgroup_id = c->id;
+	s->nv1 = 0;
+	for (int i = 0; i < c->nv1 && i < CTW_CG_V1_MAX; i++)
+		s->v1[s->nv1++] = c->v1[i];
+}
+
+static char *run_path(const struct ctw_state *s, const char *parent)
+{
+	return xasprintf("%s%s%s", parent, ctw_str_has_suffix(parent, "/") ? "" : "/", s->id);
+}
+
+int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
+{
+	struct cg_set *c = xmalloc(sizeof(*c));
+	char *path = run_path(s, parent);
+	int r = cg_set_paths(c, path, RUN_CTRLS, err);
+	if (!r)
+		state_of_set(s, c);
+	else {
+		s->cgroup[0] = '\0';
+		s->nv1 = 0;
+	}
+	free(path);
+	free(c);
+	return r;
+}
+
+int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
+	      struct ctw_err *err)
+{
+	/* The caller may have computed (and recorded) the paths already. */
+	int r = s->cgroup[0] ? 0 : cg_paths(s, parent, err);
+	if (r)
+		return r;
+	struct cg_set *c = xmalloc(sizeof(*c));
+	set_of_state(c, s);
+	c->relative = parent[0] != '/';
+	c->run_flags = true;
+	struct ctw_spec_resources res = {0};
+	if (lim->memory) {
+		/* No swap beyond the limit, so that the limit means OOM. */
+		res.memory.limit = (struct ctw_oi64){(int64_t)lim->memory, true};
+		res.memory.swap = res.memory.limit;
+	}
+	if (lim->cpus_milli) {
+		res.cpu.quota = (struct ctw_oi64){(int64_t)(lim->cpus_milli * 100), true};
+		res.cpu.period = (struct ctw_ou64){100000, true};
+	}
+	if (lim->pids)
+		res.pids_limit = (struct ctw_oi64){lim->pids, true};
+	r = cg_set_create(c, &res, err);
+	state_of_set(s, c);
+	if (r)
+		s->cgroup[0] = '\0';
+	free(c);
+	return r;
+}
+
+int cg_enter_self(const struct ctw_state *s, struct ctw_err *err)
+{
+	struct cg_set *c = xmalloc(sizeof(*c));
+	set_of_state(c, s);
+	int r = cg_set_enter_self(c, err);
+	free(c);
+	return r;
+}
+
+bool cg_oom_killed(const struct ctw_state *s)
+{
+	struct cg_set *c = xmalloc(sizeof(*c));
+	set_of_state(c, s);
+	bool r = cg_set_oom_killed(c);
+	free(c);
+	return r;
+}
+
+int cg_destroy(const struct ctw_state *s, bool kill_left)
+{
+	struct cg_set *c = xmalloc(sizeof(*c));
+	set_of_state(c, s);
+	int r = cg_set_destroy(c, kill_left);
+	free(c);
+	return r;
 }

@@ -10,18 +10,91 @@
 
 #include "runtime.h"
 
-/* ---- cgroup.c ---- */
+/* ---- cgroup.c, cgroup_res.c: a container's cgroups ---- */
 
 enum cg_layout { CG_UNIFIED, CG_HYBRID, CG_LEGACY };
 
+/* v1 controllers a container may get a directory in (hybrid hosts). */
+enum cg_ctrl {
+	CG_C_MEMORY,
+	CG_C_CPU,
+	CG_C_CPUACCT,
+	CG_C_PIDS,
+	CG_C_CPUSET,
+	CG_C_BLKIO,
+	CG_C_HUGETLB,
+	CG_C_NET_CLS,
+	CG_C_NET_PRIO,
+	CG_NCTRL,
+};
+/* Every container's: memory, cpu and pids carry limits, cpuacct accounts
+ * (the agent reads it).  Not devices: the BPF filter on the v2 cgroup is
+ * the one gate on every layout (devices.c). */
+#define CG_BASE_CTRLS \
+	((1u << CG_C_MEMORY) | (1u << CG_C_CPU) | (1u << CG_C_CPUACCT) | (1u << CG_C_PIDS))
+#define CG_V1_MAX CG_NCTRL
+
+struct cg_set {
+	char v2[PATH_MAX]; /* the v2 dir: identity, and limits on unified hosts */
+	uint64_t id;	   /* its inode: the cgroup id BPF sees */
+	struct ctw_cg_v1 v1[CG_V1_MAX];
+	int nv1;
+	bool relative;	     /* the path was below our own cgroup */
+	char base[PATH_MAX]; /* the deepest v2 ancestor that is not ours */
+	bool run_flags;	     /* errors name `ctrwatch run` flags, not config.json */
+};
+
+enum cg_layout cg_layout(void);
+const char *cg_v2_mount(void);
+const char *cg_ctrl_name(enum cg_ctrl c);
+/* The v1 controllers resources need (CG_BASE_CTRLS and more). */
+unsigned cg_ctrls_for(const struct ctw_spec_resources *r);
+/* The directories of path (relative: below our own cgroup in each
+ * hierarchy) for the v1 controllers in ctrls (bits of enum cg_ctrl). */
+int cg_set_paths(struct cg_set *c, const char *path, unsigned ctrls, struct ctw_err *err);
+/* Make them and apply res (may be NULL); on failure nothing is left. */
+int cg_set_create(struct cg_set *c, const struct ctw_spec_resources *res, struct ctw_err *err);
+/* Write what res sets (create, `update`). */
+int cg_set_apply(const struct cg_set *c, const struct ctw_spec_resources *res, struct ctw_err *err);
+/* The v1 directory of a controller (co-mounted ones share it), or NULL. */
+const char *cg_set_v1(const struct cg_set *c, enum cg_ctrl ctrl);
+/* Move the calling (single-threaded) process into the v1 hierarchies. */
+int cg_set_enter_self(const struct cg_set *c, struct ctw_err *err);
+/* The same for another process (a child in a user namespace of its own,
+ * which may not write our cgroup files itself). */
+int cg_set_enter_pid(const struct cg_set *c, pid_t pid, struct ctw_err *err);
+bool cg_set_oom_killed(const struct cg_set *c);
+/* Remove the dirs (killing what is left in them when kill_left). */
+int cg_set_destroy(const struct cg_set *c, bool kill_left);
+int cg_set_freeze(const struct cg_set *c, bool frozen, struct ctw_err *err);
+bool cg_set_frozen(const struct cg_set *c);
+/* Every process in the container's v2 cgroup and below (caller frees). */
+int cg_set_pids(const struct cg_set *c, pid_t **out, size_t *n);
+int cg_set_signal(const struct cg_set *c, int sig);
+/* {"type": "stats", "id", "data": {cpu, memory, pids}} (caller frees). */
+char *cg_set_stats_json(const struct cg_set *c, const char *id);
+/* Attach the device allowlist (BPF) of rules to the v2 cgroup. */
+int cg_set_devices(const struct cg_set *c, const struct ctw_spec_dev_rule *rules, size_t n,
+		   struct ctw_err *err);
+/* devices.c: the rules a container's filter enforces (its own, runc's
+ * defaults, its linux.devices; caller frees), whether they allow all, and
+ * the program (caller frees). */
+size_t devices_effective(const struct ctw_spec *s, struct ctw_spec_dev_rule **out);
+bool devices_allow_all(const struct ctw_spec_dev_rule *rules, size_t n);
+struct bpf_insn;
+struct bpf_insn *devices_prog(const struct ctw_spec_dev_rule *rules, size_t n, size_t *len);
+/* Shared by the two files. */
+int cg_write(const char *dir, const char *file, const char *val, struct ctw_err *err);
+unsigned long long cg_read_key(const char *dir, const char *file, const char *key);
+void cg_enable_v2(const struct cg_set *c, const struct ctw_spec_resources *res);
+int cg_cpuset_inherit(const char *dir, struct ctw_err *err);
+
+/* The same for a ctrwatch run's state (its cgroup fields). */
 struct cg_limits {
 	uint64_t memory;
 	uint64_t cpus_milli;
 	int64_t pids;
 };
-
-enum cg_layout cg_layout(void);
-const char *cg_v2_mount(void);
 /* Create the container's cgroups below parent (relative to our own cgroup
  * in each hierarchy unless it starts with '/'), fill s->cgroup, s->v1,
  * s->cgroup_id, apply limits (paths already in s, from cg_paths(), are
@@ -48,6 +121,8 @@ enum sync_type {
 	SYNC_EXEC,   /* parent → child: run the command */
 	SYNC_ERR,    /* child → parent: err, status = exit code to use */
 	SYNC_PTY,    /* child → parent: pty master fd attached */
+	SYNC_USERNS, /* child → parent (OCI): write my uid and gid maps */
+	SYNC_NS,     /* child → parent (OCI): namespaces made, run createRuntime */
 	SYNC_PID,    /* exec's helper → parent: the pid it started, in status */
 };
 enum {
@@ -106,12 +181,23 @@ int caps_drop_bounding(uint64_t keep, struct ctw_err *err);
 /* Set effective = permitted = set, inheritable = 0 (for uid 0). */
 int caps_set(uint64_t set, struct ctw_err *err);
 
-/* ---- seccomp.c ---- */
+/* ---- seccomp.c, seccomp_bpf.c ---- */
 
+/* Docker's default profile for this capability set, as the spec's model. */
+struct ctw_spec_seccomp *seccomp_spec_default(uint64_t caps);
+/* A Docker-format JSON profile resolved for caps (includes/excludes). */
+int seccomp_spec_docker(const char *path, uint64_t caps, struct ctw_spec_seccomp **out,
+			struct ctw_err *err);
+/* Compile the spec's linux.seccomp into a classic BPF program (cached). */
+int seccomp_compile_spec(const struct ctw_spec_seccomp *sc, struct sock_fprog **prog,
+			 struct ctw_err *err);
 /* Compile a profile (NULL = the default) for the given capability set into
  * a classic BPF program; *prog NULL means unconfined. */
 int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog **prog,
 		    struct ctw_err *err);
+/* The seccomp(2) flags of the spec's CTW_SC_FLAG_* bits. */
+unsigned seccomp_install_flags(unsigned spec_flags);
+int seccomp_install_with(const struct sock_fprog *prog, unsigned flags, struct ctw_err *err);
 int seccomp_install(const struct sock_fprog *prog, struct ctw_err *err);
 void seccomp_prog_free(struct sock_fprog *prog);
 
@@ -313,5 +399,117 @@ int ns_make_finish(struct ns_maker *m);
 bool thread_start_quiet(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 /* Bring lo up in the calling thread's network namespace. */
 void ns_lo_up(void);
+
+/* ---- oci_state.c: the OCI commands' containers ---- */
+
+#define OCI_ID_MAX 200
+
+struct oci_ct {
+	char id[OCI_ID_MAX + 1];
+	int dirfd; /* <root>/<id>: locked while an oci_ct_open(lock) holds it */
+	char *bundle, *rootfs;
+	int pid; /* the init, 0 before it exists */
+	unsigned long long pid_start;
+	int creator_pid; /* the create that made it */
+	unsigned long long creator_start;
+	bool created_done; /* create finished */
+	bool no_pivot;
+	uint64_t created_ns;
+	char owner[64];
+	struct cg_set cg;
+	struct ctw_kvs annotations;
+};
+
+/* Open a state root (create: make it and record it for gc); an fd, or
+ * -ENOENT (not created and missing), or -errno with err. */
+int oci_root_open(const char *root, bool create, struct ctw_err *err);
+/* Every root recorded (the default one first); caller frees. */
+char **oci_known_roots(void);
+/* A new container's directory, made and locked; EEXIST when it exists. */
+int oci_ct_new(int rootfd, const char *id, struct oci_ct **out, struct ctw_err *err);
+/* An existing one's state (locked when lock); ENOENT when missing. */
+int oci_ct_open(int rootfd, const char *id, bool lock, struct oci_ct **out, struct ctw_err *err);
+int oci_ct_save(const struct oci_ct *c, struct ctw_err *err);
+/* Remove its directory (the caller holds the lock). */
+int oci_ct_remove(int rootfd, struct oci_ct *c);
+void oci_ct_free(struct oci_ct *c);
+enum ctw_oci_status oci_ct_status(const struct oci_ct *c);
+bool oci_ct_fifo_exists(const struct oci_ct *c);
+/* The OCI state document of the container (caller frees). */
+char *oci_ct_state_json(const struct oci_ct *c, bool pretty);
+/* The spec it was created with (its copy of config.json); NULL with err. */
+struct ctw_spec *oci_ct_spec(const struct oci_ct *c, struct ctw_err *err);
+/* Container ids in a root (NULL-terminated, caller frees). */
+char **oci_list_ids(int rootfd);
+/* pid alive, not a zombie, and (when start) started at start. */
+bool oci_pid_alive(int pid, unsigned long long start);
+/* Write a file of dirfd atomically with mode. */
+int oci_write_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode);
+
+/* ---- oci_mount.c: a spec's root filesystem ---- */
+
+/* In the init's new mount namespace, before pivot_root: propagation, the
+ * root (bound on itself, or ctrwatch run's overlay), the mounts, /dev.
+ * bundle: what relative bind sources are relative to. */
+int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *rootfs, bool userns,
+		     struct ctw_err *err);
+/* pivot_root into rootfs (no_pivot: MS_MOVE and chroot). */
+int oci_pivot(const char *rootfs, bool no_pivot, struct ctw_err *err);
+/* After it: masked and read-only paths, a read-only root. */
+int oci_rootfs_finish(const struct ctw_spec *s, struct ctw_err *err);
+/* linux.sysctl, written in the container's /proc/sys. */
+int oci_sysctl(const struct ctw_spec *s, struct ctw_err *err);
+
+/* ---- oci_process.c: the last steps of a spec's process ---- */
+
+struct oci_proc {
+	const struct ctw_spec_process *p;
+	const struct sock_fprog *seccomp; /* NULL: none */
+	unsigned seccomp_flags;		  /* seccomp(2) flags */
+	bool personality_set;
+	unsigned long personality;
+	int tty_slave;	  /* -1: stdio as inherited */
+	int sync_fd;	  /* errors go here (-1: stderr) */
+	int preserve_fds; /* 3 .. 3+n-1 stay open */
+	bool userns;	  /* in a user namespace: setgroups may be refused */
+	/* filled by oci_proc_prepare */
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups;
+	size_t ngroups;
+	bool drop_caps; /* a resolved user other than root: no capabilities */
+	char **env;	/* p->env plus HOME (the array is ours) */
+	char exe[PATH_MAX];
+};
+
+/* In the container, before it counts as created: user, executable, cwd. */
+int oci_proc_prepare(struct oci_proc *o, struct ctw_err *err);
+/* The rest, and exec; reports failures to sync_fd and _exits. */
+__attribute__((noreturn)) void oci_proc_exec(const struct oci_proc *o);
+
+/* ---- oci_create.c: shared with exec ---- */
+
+/* Hand a terminal's master to a --console-socket (runc's protocol: its
+ * name as the data, the fd by SCM_RIGHTS). */
+int oci_send_console(const char *path, int master, struct ctw_err *err);
+/* --pid-file: the pid, no newline, renamed into place. */
+int oci_write_pid_file(const char *path, int pid, struct ctw_err *err);
+
+/* ---- oci_trace.c: the io.ctrwatch.trace annotation ---- */
+
+#define CTW_OCI_TRACE_ANNOTATION "io.ctrwatch.trace"
+/* `ctrwatch trace OPTIONS` on init's cgroup, detached; returns once it is
+ * attached (its messages in statedir/trace.err, opened by dirfd; without
+ * -o its output in statedir/trace.txt).  0, or -errno with err. */
+int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t init,
+		    struct ctw_err *err);
+
+/* ---- hooks.c: OCI hooks ---- */
+
+/* Run the hooks of kind with state (the OCI state JSON) on their stdin, one
+ * after the other; the first failure stops them: -errno with err naming the
+ * hook, its status and what it printed. */
+int hooks_run(const struct ctw_spec *s, enum ctw_hook_kind kind, const char *state,
+	      struct ctw_err *err);
 
 #endif /* CTW_RUNTIME_INTERNAL_H */

@@ -27,6 +27,7 @@
 
 #include "../lib/lib.h"
 #include "../network/network.h"
+#include "../spec/spec.h"
 
 /* The network mode `ctrwatch run` uses without --net: CTRWATCH_NET, else
  * network.h's CTW_NET_BUILTIN_DEFAULT (tests/lib.sh sets none). */
@@ -106,6 +107,106 @@ void ctw_run_opts_init(struct ctw_run_opts *o);
  * then 125/126/127 as Docker's. */
 int ctw_container_run(const struct ctw_run_opts *o, int *exit_code, char *id_out,
 		      struct ctw_err *err);
+
+/* ---- the spec of a `ctrwatch run` (spec_build.c, pure) ---- */
+
+struct ctw_image_config;
+struct ctw_run_spec_in {
+	const struct ctw_run_opts *opts;
+	const struct ctw_image_config *image; /* NULL: --rootfs */
+	const char *id;			      /* the container's (cgroupsPath) */
+	const char *hostname;		      /* --hostname, else the name, else the short id */
+	const char *rootfs;		      /* where the root is mounted */
+	const char *lowerdirs;		      /* the overlay: "top:...:bottom" */
+	const char *upper, *work;
+	bool volatile_upper;	    /* removed at exit: no sync */
+	const char *files_dir;	    /* hosts, hostname (resolv.conf: networks) */
+	const char *net_path;	    /* --net container:X: its netns */
+	const char *cgroup_parent;  /* resolved: relative to ours, or absolute */
+	uint64_t bounding;	    /* the capabilities we hold */
+	const char *const *our_env; /* `-e K` takes K from here */
+};
+/* The spec `ctrwatch run` executes: Docker's defaults, the image's config,
+ * then the flags.  The user (process.user.resolve) is resolved in the
+ * container at start; seccomp=PATH is read here.  0 and *out, or -errno
+ * with err. */
+int ctw_run_spec_build(const struct ctw_run_spec_in *in, struct ctw_spec **out,
+		       struct ctw_err *err);
+
+/* ---- the OCI commands (runc's command line: cli/oci*.c) ---- */
+
+/* The default state root: ctw_state_dir()/oci. */
+const char *ctw_oci_default_root(void);
+/* runc's container ids: letters, digits, _ - . + */
+bool ctw_oci_valid_id(const char *id);
+
+struct ctw_oci_create_opts {
+	const char *root; /* state root (--root) */
+	const char *id;
+	const char *bundle;	    /* NULL: the current directory */
+	const char *pid_file;	    /* NULL: none */
+	const char *console_socket; /* where the terminal's master goes */
+	bool no_pivot;		    /* MS_MOVE + chroot instead of pivot_root */
+	bool no_new_keyring;	    /* accepted: ctrwatch makes no session keyring */
+	int preserve_fds;	    /* fds 3 .. 3+n-1 go to the process */
+	bool foreground;	    /* run: the terminal's master comes back to us */
+};
+
+/* The container of a bundle, its process not yet run ("created").  *pid
+ * its init, *master (may be NULL) the terminal when foreground and the
+ * process has one.  0, or -errno with err (nothing left behind). */
+int ctw_oci_create(const struct ctw_oci_create_opts *o, int *pid, int *master, struct ctw_err *err);
+/* Run the created process; poststart hooks after it started. */
+int ctw_oci_start(const char *root, const char *id, struct ctw_err *err);
+/* create + start; detach: return then, else wait (signals forwarded, the
+ * terminal relayed), *exit_code its status, and delete it. */
+int ctw_oci_run(const struct ctw_oci_create_opts *o, bool detach, int *exit_code,
+		struct ctw_err *err);
+/* Signal the init, or every process of the container (all). */
+int ctw_oci_kill(const char *root, const char *id, int sig, bool all, struct ctw_err *err);
+/* Remove a stopped (or created) container; force: kill it first, and no
+ * error when it does not exist. */
+int ctw_oci_delete(const char *root, const char *id, bool force, struct ctw_err *err);
+/* The OCI state JSON (caller frees). */
+int ctw_oci_state(const char *root, const char *id, char **json, struct ctw_err *err);
+
+struct ctw_oci_info {
+	char id[201];
+	enum ctw_oci_status status;
+	int pid;
+	char bundle[PATH_MAX];
+	char rootfs[PATH_MAX];
+	char owner[64];
+	uint64_t created_ns;
+};
+int ctw_oci_list(const char *root, struct ctw_oci_info **out, size_t *n, struct ctw_err *err);
+/* Every process in the container (caller frees). */
+int ctw_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct ctw_err *err);
+/* Freeze (pause) or thaw (resume) it. */
+int ctw_oci_pause(const char *root, const char *id, bool pause, struct ctw_err *err);
+/* Apply what res sets to its cgroups. */
+int ctw_oci_update(const char *root, const char *id, const struct ctw_spec_resources *res,
+		   struct ctw_err *err);
+/* {"type":"stats","id","data":{cpu, memory, pids}} (caller frees). */
+int ctw_oci_stats(const char *root, const char *id, char **json, struct ctw_err *err);
+struct ctw_oci_exec_opts {
+	const char *root, *id;
+	const struct ctw_spec_process *process; /* what to run, whole */
+	bool detach;				/* return once it runs */
+	const char *pid_file;
+	const char *console_socket; /* its terminal's master goes there */
+	int preserve_fds;
+};
+/* A new process in a running (or created) container.  Foreground:
+ * *exit_code its status; detached: 0 once it runs.  -errno with err
+ * (*exit_code 126/127 when the executable is the reason). */
+int ctw_oci_exec(const struct ctw_oci_exec_opts *o, int *exit_code, struct ctw_err *err);
+/* The container's own process, the base of an exec without --process
+ * (caller frees). */
+int ctw_oci_process_of(const char *root, const char *id, struct ctw_spec_process **out,
+		       struct ctw_err *err);
+/* Remove what creates killed midway left in every root; how many. */
+int ctw_oci_gc(void);
 
 /* ---- the binary that enters containers (exe.c, runc CVE-2019-5736) ----
  * Re-execute the same command line from a read-only copy of our binary when
@@ -226,9 +327,7 @@ int ctw_log_parse(const char *line, size_t len, struct ctw_log_entry *e);
 
 /* "SIGTERM", "TERM", "15" → signal number; -EINVAL otherwise. */
 int ctw_parse_signal(const char *s);
-/* "NET_ADMIN" or "CAP_NET_ADMIN" (any case) → number; "ALL" → -2. */
-int ctw_cap_from_name(const char *name);
-const char *ctw_cap_name(int cap);
+/* Capability names: ctw_cap_from_name and ctw_cap_name (lib.h). */
 /* Docker's default capability set. */
 uint64_t ctw_caps_default(void);
 

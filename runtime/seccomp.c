@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * seccomp with libseccomp.  A profile is a list of rules in Docker's model
- * (names, action, errnoRet, args, includes/excludes by capability and
- * architecture); the built-in default is Docker's default profile written
- * as a table (an allowlist: everything else, including the namespace
- * flags of clone, mount, bpf, keyctl, kexec, modules, io_uring, ... fails
- * with EPERM unless the matching capability was added), and `seccomp=PATH`
- * reads a Docker-format JSON profile with jansson; its errors name the
- * place (file:line:column, or the JSON path of the bad value).
- *
- * The filter is compiled in the parent to a classic BPF program and only
- * installed by the child, right before exec.
+ * seccomp profiles, turned into the OCI spec's linux.seccomp (what a bundle
+ * says, and what seccomp_bpf.c compiles).  A profile is a list of rules in
+ * Docker's model (names, action, errnoRet, args, includes/excludes by
+ * capability and architecture), resolved for one capability set: the
+ * built-in default is Docker's default profile written as a table (an
+ * allowlist: everything else, including the namespace flags of clone,
+ * mount, bpf, keyctl, kexec, modules, io_uring, ... fails with EPERM unless
+ * the matching capability was added), and `seccomp=PATH` reads a
+ * Docker-format JSON profile with jansson; its errors name the place
+ * (file:line:column, or the JSON path of the bad value).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -173,72 +172,82 @@ static const struct sc_rule default_rules[] = {
 	{.names = NAMES("perf_event_open"), .action = SCMP_ACT_ALLOW, .caps_in = CAP(PERFMON)},
 };
 
-/* ---- compiling rules ---- */
+/* ---- rules into the spec's model ---- */
 
-/* Filters are laid out as a binary tree of syscall numbers rather than
- * libseccomp's default list.  The kernel walks the filter once per syscall
- * number, with interrupts off, when it is installed (to cache which calls
- * are always allowed): through a ~330-instruction list that took 0.3-1 ms
- * of every container's start here; through the tree, a few steps each.
- * Every syscall the container makes is also checked in O(log n). */
-#define FILTER_OPTIMIZE 2
+static const struct {
+	uint32_t scmp;
+	enum ctw_sc_action act;
+} action_map[] = {
+	{SCMP_ACT_ALLOW, CTW_SC_ALLOW},
+	{SCMP_ACT_KILL_THREAD, CTW_SC_KILL_THREAD},
+	{SCMP_ACT_KILL_PROCESS, CTW_SC_KILL_PROCESS},
+	{SCMP_ACT_TRAP, CTW_SC_TRAP},
+	{SCMP_ACT_LOG, CTW_SC_LOG},
+};
 
-static scmp_filter_ctx new_filter(uint32_t def)
+static void action_to_spec(uint32_t a, enum ctw_sc_action *act, struct ctw_ou64 *err_ret)
 {
-	scmp_filter_ctx ctx = seccomp_init(def);
-	if (!ctx)
-		return NULL;
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	/* Older libseccomp (< 2.5) lacks it: then the list it is. */
-	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, FILTER_OPTIMIZE);
-	return ctx;
+	for (size_t i = 0; i < ARRAY_SIZE(action_map); i++) {
+		if (action_map[i].scmp == a) {
+			*act = action_map[i].act;
+			return;
+		}
+	}
+	*act = (a & 0xffff0000u) == SCMP_ACT_TRACE(0) ? CTW_SC_TRACE : CTW_SC_ERRNO;
+	*err_ret = (struct ctw_ou64){a & 0xffffu, true};
 }
 
-static int add_rule(scmp_filter_ctx ctx, uint32_t def, const struct sc_rule *r, uint64_t caps,
-		    const char *where, struct ctw_err *err)
+static const enum ctw_sc_op op_map[] = {
+	[SCMP_CMP_NE] = CTW_SC_NE,
+	[SCMP_CMP_LT] = CTW_SC_LT,
+	[SCMP_CMP_LE] = CTW_SC_LE,
+	[SCMP_CMP_EQ] = CTW_SC_EQ,
+	[SCMP_CMP_GE] = CTW_SC_GE,
+	[SCMP_CMP_GT] = CTW_SC_GT,
+	[SCMP_CMP_MASKED_EQ] = CTW_SC_MASKED_EQ,
+};
+
+/* Append r to the model when it applies to caps and this architecture. */
+static void add_rule(struct ctw_spec_seccomp *sc, const struct sc_rule *r, uint64_t caps)
 {
 	if (r->arch_only || (r->caps_in & caps) != r->caps_in || (r->caps_ex & caps))
-		return 0;
-	if (r->action == def)
-		return 0; /* libseccomp refuses rules that change nothing */
-	for (const char *const *n = r->names; *n; n++) {
-		int nr = seccomp_syscall_resolve_name(*n);
-		if (nr == __NR_SCMP_ERROR)
-			continue; /* not on this architecture: as Docker */
-		int rc = seccomp_rule_add_array(ctx, r->action, nr, r->nargs, r->args);
-		if (rc && rc != -EEXIST)
-			return ctw_err_set(err, -rc, "seccomp%s%s: rule for %s", where ? " " : "",
-					   where ? where : "", *n);
+		return;
+	sc->rules = xrealloc(sc->rules, (sc->n_rules + 1) * sizeof(*sc->rules));
+	struct ctw_spec_sc_rule *m = &sc->rules[sc->n_rules++];
+	memset(m, 0, sizeof(*m));
+	size_t n = 0;
+	while (r->names[n])
+		n++;
+	m->names = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		m->names[i] = xstrdup(r->names[i]);
+	action_to_spec(r->action, &m->action, &m->errno_ret);
+	if (r->nargs) {
+		m->args = xcalloc(r->nargs, sizeof(*m->args));
+		for (unsigned i = 0; i < r->nargs; i++)
+			m->args[i] = (struct ctw_spec_sc_arg){
+				.index = r->args[i].arg,
+				.value = r->args[i].datum_a,
+				.value_two = r->args[i].datum_b,
+				.op = op_map[r->args[i].op],
+			};
+		m->n_args = r->nargs;
 	}
-	return 0;
 }
 
-static int export_prog(scmp_filter_ctx ctx, struct sock_fprog **out, struct ctw_err *err)
+static struct ctw_spec_seccomp *new_profile(uint32_t def)
 {
-	int fd = memfd_create("seccomp", MFD_CLOEXEC);
-	if (fd < 0)
-		return ctw_err_set(err, errno, "seccomp: memfd");
-	int rc = seccomp_export_bpf(ctx, fd);
-	if (rc) {
-		close(fd);
-		return ctw_err_set(err, -rc, "seccomp: export filter");
-	}
-	off_t len = lseek(fd, 0, SEEK_END);
-	if (len <= 0 || len % sizeof(struct sock_filter)) {
-		close(fd);
-		return ctw_err_setx(err, EINVAL, "seccomp: bad exported filter");
-	}
-	struct sock_fprog *p = xcalloc(1, sizeof(*p));
-	p->len = (unsigned short)(len / sizeof(struct sock_filter));
-	p->filter = xmalloc((size_t)len);
-	if (pread(fd, p->filter, (size_t)len, 0) != len) {
-		close(fd);
-		seccomp_prog_free(p);
-		return ctw_err_setx(err, EIO, "seccomp: read exported filter");
-	}
-	close(fd);
-	*out = p;
-	return 0;
+	struct ctw_spec_seccomp *sc = xcalloc(1, sizeof(*sc));
+	action_to_spec(def, &sc->default_action, &sc->default_errno_ret);
+	return sc;
+}
+
+struct ctw_spec_seccomp *seccomp_spec_default(uint64_t caps)
+{
+	struct ctw_spec_seccomp *sc = new_profile(SCMP_ACT_ERRNO(EPERM));
+	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++)
+		add_rule(sc, &default_rules[i], caps);
+	return sc;
 }
 
 /* ---- Docker JSON profiles ---- */
@@ -408,10 +417,11 @@ static int json_rule(json_t *o, size_t idx, const char *file, struct sc_rule *r,
 	return 0;
 }
 
-static int compile_json(const char *path, uint64_t caps, struct sock_fprog **prog,
+int seccomp_spec_docker(const char *path, uint64_t caps, struct ctw_spec_seccomp **out,
 			struct ctw_err *err)
 {
 	json_error_t je;
+	*out = NULL;
 	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		if (je.line < 0)
@@ -420,7 +430,7 @@ static int compile_json(const char *path, uint64_t caps, struct sock_fprog **pro
 				    je.column, je.text);
 	}
 	int r = 0;
-	scmp_filter_ctx ctx = NULL;
+	struct ctw_spec_seccomp *sc = NULL;
 	if (!json_is_object(root)) {
 		r = ctw_err_setx(err, EINVAL, "%s: the profile must be a JSON object", path);
 		goto out;
@@ -433,11 +443,7 @@ static int compile_json(const char *path, uint64_t caps, struct sock_fprog **pro
 				 defs ? defs : "(missing)");
 		goto out;
 	}
-	ctx = new_filter(def);
-	if (!ctx) {
-		r = ctw_err_setx(err, ENOMEM, "seccomp_init");
-		goto out;
-	}
+	sc = new_profile(def);
 	json_t *calls = json_object_get(root, "syscalls");
 	if (calls && !json_is_array(calls)) {
 		r = ctw_err_setx(err, EINVAL, "%s: syscalls: must be a list", path);
@@ -449,127 +455,16 @@ static int compile_json(const char *path, uint64_t caps, struct sock_fprog **pro
 		struct sc_rule rule;
 		const char **names = NULL;
 		r = json_rule(o, i, path, &rule, &names, err);
-		if (!r) {
-			char where[300];
-			snprintf(where, sizeof(where), "%s: syscalls[%zu]", path, i);
-			r = add_rule(ctx, def, &rule, caps, where, err);
-		}
+		if (!r)
+			add_rule(sc, &rule, caps);
 		free(names);
 		if (r)
 			goto out;
 	}
-	r = export_prog(ctx, prog, err);
+	*out = sc;
+	sc = NULL;
 out:
-	if (ctx)
-		seccomp_release(ctx);
+	ctw_spec_seccomp_free(sc);
 	json_decref(root);
 	return r;
-}
-
-/* ---- a cache of compiled default filters ----
- *
- * Compiling the default profile costs a few milliseconds of libseccomp per
- * container; the result only depends on the rule table, the capability set
- * and libseccomp, so it is kept in ROOT/cache/ (root's own directory, as
- * trusted as the layers next to it), keyed by a hash of all three. */
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 0x100000001b3ull;
-	return h;
-}
-
-static char *cache_path(uint64_t caps)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	int layout = FILTER_OPTIMIZE;
-	h = fnv(h, &layout, sizeof(layout));
-	for (size_t i = 0; i < ARRAY_SIZE(default_rules); i++) {
-		const struct sc_rule *r = &default_rules[i];
-		for (const char *const *n = r->names; *n; n++)
-			h = fnv(h, *n, strlen(*n) + 1);
-		h = fnv(h, &r->action, sizeof(r->action));
-		h = fnv(h, r->args, sizeof(r->args[0]) * r->nargs);
-		h = fnv(h, &r->caps_in, sizeof(r->caps_in));
-		h = fnv(h, &r->caps_ex, sizeof(r->caps_ex));
-	}
-	const struct scmp_version *v = seccomp_version();
-	if (v)
-		h = fnv(h, v, sizeof(*v));
-	return xasprintf("%s/cache/seccomp-%016llx-%016llx.bpf", ctw_root_dir(),
-			 (unsigned long long)h, (unsigned long long)caps);
-}
-
-static struct sock_fprog *cache_load(const char *path)
-{
-	char *data;
-	size_t len;
-	if (ctw_read_file(path, &data, &len))
-		return NULL;
-	if (!len || len % sizeof(struct sock_filter) || len / sizeof(struct sock_filter) > 4096) {
-		free(data);
-		return NULL;
-	}
-	struct sock_fprog *p = xcalloc(1, sizeof(*p));
-	p->len = (unsigned short)(len / sizeof(struct sock_filter));
-	p->filter = (struct sock_filter *)data;
-	return p;
-}
-
-static void cache_store(const char *path, const struct sock_fprog *p)
-{
-	char *dir = xasprintf("%s/cache", ctw_root_dir());
-	if (ctw_mkdir_p(dir, 0700) == 0)
-		ctw_write_file_atomic(path, (const char *)p->filter,
-				      p->len * sizeof(struct sock_filter));
-	free(dir);
-}
-
-int seccomp_compile(const char *profile, uint64_t caps, struct sock_fprog **prog,
-		    struct ctw_err *err)
-{
-	*prog = NULL;
-	if (profile && !strcmp(profile, "unconfined"))
-		return 0;
-	if (profile && *profile)
-		return compile_json(profile, caps, prog, err);
-	char *cpath = cache_path(caps);
-	*prog = cache_load(cpath);
-	if (*prog) {
-		free(cpath);
-		return 0;
-	}
-	scmp_filter_ctx ctx = new_filter(SCMP_ACT_ERRNO(EPERM));
-	if (!ctx) {
-		free(cpath);
-		return ctw_err_setx(err, ENOMEM, "seccomp_init");
-	}
-	int r = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(default_rules) && !r; i++)
-		r = add_rule(ctx, SCMP_ACT_ERRNO(EPERM), &default_rules[i], caps, NULL, err);
-	if (!r)
-		r = export_prog(ctx, prog, err);
-	seccomp_release(ctx);
-	if (!r)
-		cache_store(cpath, *prog);
-	free(cpath);
-	return r;
-}
-
-int seccomp_install(const struct sock_fprog *prog, struct ctw_err *err)
-{
-	if (!prog)
-		return 0;
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, prog) < 0)
-		return ctw_err_set(err, errno, "install seccomp filter");
-	return 0;
-}
-
-void seccomp_prog_free(struct sock_fprog *prog)
-{
-	if (prog)
-		free(prog->filter);
-	free(prog);
 }

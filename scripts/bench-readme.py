@@ -180,6 +180,19 @@ def row_run(b):
             f"(the same rootfs); {r.get('ratio_runc_image', '–')} × runc")
 
 
+def row_oci(b):
+    r = b["results"][-1]
+    return ("ctrwatch as an OCI runtime (`tests/bench/oci-start-bench.sh`: one bundle with runc's "
+            "spec and Podman's seccomp profile; medians)",
+            f"create+start+delete: ctrwatch {num(r.get('oci_ctrwatch_ms'), '{:.1f}')} ms, "
+            f"crun {num(r.get('oci_crun_ms'), '{:.1f}')} ms, runc {num(r.get('oci_runc_ms'), '{:.1f}')} ms; "
+            f"median of per-round ratios {r.get('oci_round_ratio_crun', '–')} × crun, "
+            f"{r.get('oci_round_ratio_runc', '–')} × runc +\n"
+            f"`podman run --rm --runtime X busybox true`: ctrwatch {num(r.get('podman_ctrwatch_ms'), '{:.1f}')} ms, "
+            f"crun {num(r.get('podman_crun_ms'), '{:.1f}')} ms, runc {num(r.get('podman_runc_ms'), '{:.1f}')} ms; "
+            f"{r.get('podman_round_ratio_crun', '–')} × crun, {r.get('podman_round_ratio_runc', '–')} × runc")
+
+
 def row_trace_conformance(b):
     r = b["results"][-1]
     below = r.get("below_100", "none")
@@ -195,7 +208,7 @@ def row_trace_conformance(b):
 
 ROWS = [("syscall-bench", row_syscall), ("trace-conformance-bench", row_trace_conformance),
         ("tcplife-bench", row_tcplife), ("xdp-bench", row_xdp), ("agent-bench", row_agent),
-        ("scrape-bench", row_scrape), ("run-latency", row_run)]
+        ("scrape-bench", row_scrape), ("run-latency", row_run), ("oci-start-bench", row_oci)]
 
 
 def table(benches):

@@ -35,9 +35,10 @@ run_suite() {
 	# is the one mark a process keeps through setsid, nsenter or a
 	# reparenting to PID 1); any still running when the suite ends is a
 	# leak: it fails the suite, and is ended here (it is ours).
+	# Nor does it get our fds beyond stdio: `flock LOCK make test` hands
+	# the test lock down as fd 3 (a suite's leftover would hold the lock,
+	# and a traced test program would number its files from 4).
 	local mark="$name.$$.$RANDOM"
-	# (fds 3-9 closed: `flock LOCK make test` hands its lock fd down, and
-	# suites that number fds, as 46 does, must find 3 free)
 	CTW_SUITE=$mark timeout -k 10 "${SUITE_TIMEOUT:-300}" "$@" >"$out" 2>&1 </dev/null \
 		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 	rc=$?

@@ -38,6 +38,7 @@ t_ok "make install DESTDIR=..." mk install DESTDIR="$D"
 want=$( (
 	echo etc/ctrwatch/agent.yaml
 	echo usr/local/bin/ctrwatch
+	echo usr/local/bin/ctrwatch-runc
 	echo usr/local/lib/systemd/system/ctrwatch-agent.service
 	echo usr/local/share/bash-completion/completions/ctrwatch
 	echo usr/local/share/doc/ctrwatch/agent.yaml.example
@@ -48,6 +49,7 @@ want=$( (
 t_eq "the installed tree: binary, a man page per command, completions, unit, config" "$want" \
 	"$(cd "$D" && find . -type f -o -type l | sed 's|^\./||' | sort)"
 t_ok "the binary is the built one" cmp "$CTW_BIN" "$D/usr/local/bin/ctrwatch"
+t_eq "ctrwatch-runc: the OCI runtime's name, a link to it" ctrwatch "$(readlink "$D/usr/local/bin/ctrwatch-runc")"
 t_eq "modes: binary 755, the rest 644" "755 644" \
 	"$(stat -c %a "$D/usr/local/bin/ctrwatch") $(find "$D" -type f ! -name ctrwatch -printf '%m\n' | sort -u | xargs)"
 t_eq "the unit runs the installed binary with the installed config" \

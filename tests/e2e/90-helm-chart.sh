@@ -243,6 +243,17 @@ t_eq "no ServiceMonitor or PrometheusRule without the API" '[]' \
 	"$(q "$va" '[x["kind"] for x in docs if x["kind"] in ("ServiceMonitor", "PrometheusRule")]')"
 t_eq "  ... and the scrape annotations stay (on the Service there)" '["service"]' "$(q "$va" "$annotated")"
 
+# runtimeClass: off by default; on, a RuntimeClass naming the handler
+t_eq "default: no RuntimeClass" '[]' "$(q "$d" '[x for x in docs if x["kind"] == "RuntimeClass"]')"
+render runtimeclass -set runtimeClass.enabled=true -set runtimeClass.handler=ctw-handler \
+	-set runtimeClass.nodeSelector.ctrwatch/runtime=yes
+rc="$CTW_WORK/runtimeclass.yaml"
+t_eq "runtimeClass: node.k8s.io/v1 RuntimeClass ctrwatch, its handler, no namespace" \
+	'["node.k8s.io/v1", "ctrwatch", "ctw-handler", null]' \
+	"$(q "$rc" '[by("RuntimeClass")["apiVersion"], by("RuntimeClass")["metadata"]["name"], by("RuntimeClass")["handler"], by("RuntimeClass")["metadata"].get("namespace")]')"
+t_eq "runtimeClass: scheduling.nodeSelector" '{"ctrwatch/runtime": "yes"}' \
+	"$(q "$rc" 'by("RuntimeClass")["scheduling"]["nodeSelector"]')"
+
 render no-engines -set engines.enabled=false
 t_eq "engines off: no engine mounts" '[]' \
 	"$(q "$CTW_WORK/no-engines.yaml" '[m["mountPath"] for m in ctr()["volumeMounts"] if m["name"].startswith("engine-")]')"

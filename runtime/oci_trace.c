@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The io.ctrwatch.trace annotation: `ctrwatch trace OPTIONS PID` started by
+ * create on the container's init, attached in the kernel before create
+ * returns, so that the process is traced from its execve at `start` on,
+ * whichever engine created it.  The tracer is a session of its own outside
+ * the container (in create's cgroup, the engine's), and ends by itself when
+ * the container's cgroup goes (delete).  Its messages go to trace.err in
+ * the container's state directory; without -o its output goes to trace.txt
+ * there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "internal.h"
+
+#define TRACE_ARGS_MAX 32
+#define TRACE_ATTACH_MS 10000
+
+/* The options, split at blanks (no quoting: an annotation is no shell). */
+static int split_options(char *opts, char **argv, size_t max, bool *has_output, struct ctw_err *err)
+{
+	size_t n = 0;
+	*has_output = false;
+	for (char *save, *w = strtok_r(opts, " \t\n", &save); w;
+	     w = strtok_r(NULL, " \t\n", &save)) {
+		if (n + 1 >= max)
+			return ctw_err_setx(err, E2BIG,
+					    "annotation " CTW_OCI_TRACE_ANNOTATION
+					    ": more than %zu options",
+					    max - 1);
+		if (!strcmp(w, "-o") || ctw_str_has_prefix(w, "--output"))
+			*has_output = true;
+		argv[n++] = w;
+	}
+	argv[n] = NULL;
+	return (int)n;
+}
+
+int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t init,
+		    struct ctw_err *err)
+{
+	char *opts = xstrdup(options);
+	char *words[TRACE_ARGS_MAX];
+	bool has_output;
+	int n = split_options(opts, words, ARRAY_SIZE(words), &has_output, err);
+	if (n < 0) {
+		free(opts);
+		return n;
+	}
+	char errpath[PATH_MAX], outpath[PATH_MAX], pidarg[16];
+	snprintf(errpath, sizeof(errpath), "%s/trace.err", statedir);
+	snprintf(outpath, sizeof(outpath), "%s/trace.txt", statedir);
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)init);
+	char *argv[TRACE_ARGS_MAX + 6];
+	size_t k = 0;
+	argv[k++] = "ctrwatch";
+	argv[k++] = "trace";
+	for (int i = 0; i < n; i++)
+		argv[k++] = words[i];
+	if (!has_output) {
+		argv[k++] = "-o";
+		argv[k++] = outpath;
+	}
+	argv[k++] = pidarg;
+	argv[k] = NULL;
+
+	int efd = openat(dirfd, "trace.err", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (efd < 0) {
+		free(opts);
+		return ctw_err_set(err, errno, "%s", errpath);
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(efd);
+		free(opts);
+		return ctw_err_set(err, errno, "fork the tracer");
+	}
+	if (pid == 0) {
+		/* a session of its own, detached from create's stdio (the
+		 * engine's pipes), not killed with create */
+		setsid();
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
+		    dup2(efd, STDERR_FILENO) < 0)
+			_exit(127);
+		/* none of create's other fds (an engine's, a lock's) lives on in
+		 * a process that outlasts it */
+		syscall(SYS_close_range, 3, ~0u, 0);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv("/proc/self/exe", argv);
+		dprintf(STDERR_FILENO, "ctrwatch: trace: exec: %s\n", strerror(errno));
+		_exit(127);
+	}
+	free(opts);
+	/* Attached when it says so; an exit before is its error. */
+	int r = -ETIMEDOUT;
+	for (int waited = 0; waited < TRACE_ATTACH_MS; waited += 10) {
+		char buf[1024] = "";
+		ssize_t len = pread(efd, buf, sizeof(buf) - 1, 0);
+		if (len > 0 && strstr(buf, "trace: attached to ")) {
+			r = 0;
+			break;
+		}
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			char *nl = len > 0 ? strchr(buf, '\n') : NULL;
+			if (nl)
+				*nl = '\0';
+			r = ctw_err_setx(err, EINVAL, "annotation " CTW_OCI_TRACE_ANNOTATION ": %s",
+					 len > 0 ? buf : "the tracer exited");
+			pid = -1;
+			break;
+		}
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	if (r == -ETIMEDOUT) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		r = ctw_err_setx(err, ETIMEDOUT,
+				 "annotation " CTW_OCI_TRACE_ANNOTATION ": not attached after %d s",
+				 TRACE_ATTACH_MS / 1000);
+	}
+	close(efd);
+	return r;
+}
