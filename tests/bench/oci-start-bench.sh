@@ -51,6 +51,7 @@ for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
 	done
 done
 cleanup() {
+	set +e # (every step, whatever the one before said)
 	local r id d
 	for r in ctrwatch runc crun; do
 		for id in $(wrap "$r" list -q 2>/dev/null); do wrap "$r" delete -f "$id" >/dev/null 2>&1; done
