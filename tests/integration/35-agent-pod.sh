@@ -162,10 +162,30 @@ for p in $(cat "$cg2/cgroup.procs"); do
 	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = ctrwatch ] && pid=$p
 done
 hwm=$(awk '/^VmHWM/ {print $2 * 1024}' "/proc/$pid/status")
-maps=0
-for id in $(grep -h '^map_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un); do
-	maps=$((maps + $(bpftool map show id "$id" -j | jq .bytes_memlock)))
+maps=0 percpu=0 npolicy=0
+# The maps it holds open, and the pinned ones it made (the policy's): by id.
+map_ids() {
+	grep -h '^map_id:' /proc/"$pid"/fdinfo/* 2>/dev/null | awk '{print $2}'
+	find "$CTRWATCH_BPF_PIN" -type f 2>/dev/null | while read -r f; do
+		bpftool map show pinned "$f" -j 2>/dev/null | jq -r '.id // empty'
+	done
+}
+for id in $(map_ids | sort -un); do
+	mj=$(bpftool map show id "$id" -j)
+	maps=$((maps + $(jq .bytes_memlock <<<"$mj")))
+	case $(jq -r .type <<<"$mj") in
+	percpu_*) percpu=$((percpu + $(jq .bytes_memlock <<<"$mj"))) ;;
+	esac
+	[ "$(jq -r .name <<<"$mj")" = ctw_pol_stats ] && npolicy=$((npolicy + 1))
 done
+# The per-CPU figure, against what the kernel reports for the per-CPU maps
+# (which hold one value per possible CPU): the policy's counters included.
+ncpu_possible=$(($(sed 's/.*-//' /sys/devices/system/cpu/possible) + 1))
+per_cpu_kib=$(/usr/bin/python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["sizing"]["perCpuKiB"])' \
+	"$CTW_SRC/deploy/helm/ctrwatch/values.yaml")
+t_eq "the policy's per-CPU counters are among the agent's maps (pinned)" 1 "$npolicy"
+t_cmp "per-CPU maps $((percpu / ncpu_possible)) bytes per CPU <= sizing.perCpuKiB ($per_cpu_kib KiB)" \
+	$((percpu / ncpu_possible)) -le $((per_cpu_kib * 1024))
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 echo "# memory: cgroup peak $(mib "${peak:-0}") MiB, VmHWM $(mib "$hwm") + BPF maps $(mib "$maps") MiB;" \
 	"formula $bound_mib MiB before headroom, $mem with it"
