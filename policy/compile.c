@@ -18,66 +18,6 @@
 #include "cgroup_fw.h"
 #include "../containers/containers.h"
 
-/* ---- prefix set ---- */
-
-static uint64_t pfx_hash(const struct pfx_key *k)
-{
-	return pol_fnv1a(k, sizeof(*k));
-}
-
-void pfxset_init(struct pfxset *s, size_t hint)
-{
-	size_t cap = 16;
-	while (cap < hint * 2 + 16)
-		cap <<= 1;
-	s->tab = xcalloc(cap, sizeof(*s->tab));
-	s->cap = cap;
-	s->n = 0;
-}
-
-void pfxset_fini(struct pfxset *s)
-{
-	free(s->tab);
-	s->tab = NULL;
-	s->cap = s->n = 0;
-}
-
-static void pfxset_grow(struct pfxset *s)
-{
-	struct pfxset big;
-	pfxset_init(&big, s->cap);
-	for (size_t i = 0; i < s->cap; i++) {
-		if (!s->tab[i].used)
-			continue;
-		struct pfx_ent *e = pfxset_get(&big, &s->tab[i].k, true);
-		memcpy(e->bits, s->tab[i].bits, sizeof(e->bits));
-	}
-	free(s->tab);
-	*s = big;
-}
-
-struct pfx_ent *pfxset_get(struct pfxset *s, const struct pfx_key *k, bool create)
-{
-	if (create && (s->n + 1) * 2 > s->cap)
-		pfxset_grow(s);
-	size_t i = pfx_hash(k) & (s->cap - 1);
-	for (;;) {
-		struct pfx_ent *e = &s->tab[i];
-		if (!e->used) {
-			if (!create)
-				return NULL;
-			memset(e, 0, sizeof(*e));
-			e->k = *k;
-			e->used = true;
-			s->n++;
-			return e;
-		}
-		if (!memcmp(&e->k, k, sizeof(*k)))
-			return e;
-		i = (i + 1) & (s->cap - 1);
-	}
-}
-
 /* ---- DNS hash (must equal the kernel's, see bpf/cgroup_fw.h) ---- */
 
 uint64_t ctw_pol_dns_hash(const char *name)

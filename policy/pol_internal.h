@@ -7,6 +7,8 @@
 
 #include "policy.h"
 
+/* ---- prefix.c: CIDRs, hashing and the prefix set ---- */
+
 /* An open-addressing set of prefixes, keyed by (group, dir, family, plen,
  * address); each entry carries a rule bitmap. */
 struct pfx_key {
@@ -34,9 +36,11 @@ void pfx_mask(uint8_t *addr, int family, int plen);
 
 bool pol_cidr_contains(const struct ctw_pol_cidr *outer, const struct ctw_pol_cidr *inner);
 uint64_t pol_fnv1a(const void *data, size_t len);
+void pol_format_cidr(const struct ctw_pol_cidr *c, char *buf, size_t size);
+
+/* ---- parse.c ---- */
 /* Compact text of a rule's match, for `policy show`. */
 void pol_rule_summary(const struct ctw_pol_rule *r, char *buf, size_t size);
-void pol_format_cidr(const struct ctw_pol_cidr *c, char *buf, size_t size);
 /* The name of the container behind a cgroup id (host registry), or NULL. */
 const char *pol_container_name(uint64_t cgid);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The small pieces every decoder prints with: numbers without printf,
- * strace's string quoting, and named flags and values from tables.
+ * strace's string quoting, named flags and values from tables, errno names.
  *
  * This runs for every event at up to millions of events per second, so
  * numbers are formatted by hand and nothing here allocates.
@@ -181,4 +181,16 @@ void put_enum_ex(struct ctw_outbuf *o, const struct xlat *tab, size_t n, int64_t
 		put_s(o, dflt);
 		put_s(o, " */");
 	}
+}
+
+const char *ctw_trace_errno_name(int err)
+{
+	switch (err) {
+	case 512: return "ERESTARTSYS";
+	case 513: return "ERESTARTNOINTR";
+	case 514: return "ERESTARTNOHAND";
+	case 515: return "ENOIOCTLCMD";
+	case 516: return "ERESTART_RESTARTBLOCK";
+	}
+	return strerrorname_np(err);
 }

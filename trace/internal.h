@@ -95,6 +95,9 @@ struct dctx {
 	unsigned nitems;
 };
 
+/* ---- items.c ---- */
+/* Index the items of an event's payload into d (up to CTW_ITEMS_MAX). */
+void item_index(struct dctx *d, const void *payload, size_t len);
 /* The last item of argument arg and kind (without TRACE_ITEM_EXIT),
  * captured at exit or at enter as asked; its data, or NULL. */
 const void *item_get(const struct dctx *d, int arg, unsigned kind, bool at_exit,
