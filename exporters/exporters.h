@@ -170,12 +170,4 @@ int ctw_http_bind(const char *listen, char *errbuf, size_t errlen);
 bool ctw_http_accepts_gzip(const char *accept_encoding);
 int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen);
 
-/* ---- JSON output helpers for CLI event streams ---- */
-
-/* Append a JSON-escaped string (with quotes) to a FILE. */
-#include <stdio.h>
-void ctw_json_string(FILE *f, const char *s);
-/* Same for a buffer of known length (may contain NULs). */
-void ctw_json_string_n(FILE *f, const char *s, size_t n);
-
 #endif /* CTW_EXPORTERS_H */

@@ -8,6 +8,7 @@
 #define CTW_LIB_H
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,6 +115,45 @@ int ctw_parse_bytes(const char *s, uint64_t *out);
 int ctw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Parse a duration: "500ms", "2s", "1m", "3" (seconds). */
 int ctw_parse_duration_ns(const char *s, uint64_t *out_ns);
+
+/* ---- outbuf.c: the growable output buffer ---- */
+
+/* A growable output buffer flushed to fd with write(2); fd < 0 keeps
+ * everything in memory (a string builder).  No stdio, no per-event
+ * allocation. */
+struct ctw_outbuf {
+	char *buf;
+	size_t len, cap;
+	int fd;
+	int error; /* first write error, -errno */
+};
+
+void ctw_outbuf_init(struct ctw_outbuf *o, int fd, size_t cap);
+void ctw_outbuf_fini(struct ctw_outbuf *o); /* flushes */
+int ctw_outbuf_flush(struct ctw_outbuf *o);
+void ctw_outbuf_reset(struct ctw_outbuf *o);
+/* NUL-terminated view of what is buffered (for tests). */
+const char *ctw_outbuf_str(struct ctw_outbuf *o);
+/* The NUL-terminated text, the caller's to free; o holds nothing after. */
+char *ctw_outbuf_take(struct ctw_outbuf *o);
+void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s);
+void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n);
+void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Room for n more bytes (and a NUL): flushes to the fd, or grows. */
+void ctw_outbuf_reserve(struct ctw_outbuf *o, size_t n);
+
+/* ---- json.c: JSON strings, escaped once for every writer ---- */
+
+/* Append s[0..n) as a quoted JSON string.  Quote, backslash and control
+ * bytes are escaped; bytes >= 0x7f too, one \u00XX each (event data need not
+ * be valid UTF-8), unless CTW_JSON_UTF8 (text known to be UTF-8: kept). */
+#define CTW_JSON_UTF8 1u
+void ctw_json_put(struct ctw_outbuf *o, const char *s, size_t n, unsigned flags);
+void ctw_json_fput(FILE *f, const char *s, size_t n, unsigned flags);
+/* Event data to a FILE (the CLI's --json streams); s NULL is "". */
+void ctw_json_string(FILE *f, const char *s);
+void ctw_json_string_n(FILE *f, const char *s, size_t n);
 
 /* ---- files ---- */
 

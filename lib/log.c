@@ -53,21 +53,6 @@ int ctw_log_parse_level(const char *s, enum ctw_log_level *out)
 	return -EINVAL;
 }
 
-static void json_escape(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", f);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-}
-
 void ctw_vlog(enum ctw_log_level lvl, const char *fmt, va_list ap)
 {
 	if (lvl > log_level)
@@ -86,9 +71,9 @@ void ctw_vlog(enum ctw_log_level lvl, const char *fmt, va_list ap)
 	if (log_format == CTW_LOG_JSON) {
 		char ts[48];
 		ctw_format_time(ctw_realtime_ns(), ts, sizeof(ts));
-		fprintf(f, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", ts, level_names[lvl]);
-		json_escape(f, msg);
-		fputs("\"}\n", f);
+		fprintf(f, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":", ts, level_names[lvl]);
+		ctw_json_fput(f, msg, n, CTW_JSON_UTF8);
+		fputs("}\n", f);
 	} else if (lvl == CTW_LOG_ERROR || lvl == CTW_LOG_WARN) {
 		fprintf(f, "ctrwatch: %s%s\n", lvl == CTW_LOG_WARN ? "warning: " : "", msg);
 	} else {

@@ -15,87 +15,68 @@
 
 #include "internal.h"
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-static void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-		va_end(ap);
-		if ((size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		b->cap = (b->cap + (size_t)n) * 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
-}
-
 char *net_nft_ruleset(const struct ipam_state *st, const struct ipam_lease *leases, size_t n)
 {
-	struct sbuf b = {.p = xmalloc(1024), .len = 0, .cap = 1024};
+	struct ctw_outbuf b; /* in memory: the script text */
+	ctw_outbuf_init(&b, -1, 1024);
 	char net[16], ip[16];
 	const char *br = st->bridge;
 
 	net_ip4_format(st->subnet, net);
 	/* "add" first so that "delete" can't fail on a missing table. */
-	sb_printf(&b, "add table ip " CTW_NET_TABLE "\ndelete table ip " CTW_NET_TABLE "\n");
+	ctw_outbuf_printf(&b,
+			  "add table ip " CTW_NET_TABLE "\ndelete table ip " CTW_NET_TABLE "\n");
 	if (n == 0)
-		return b.p;
-	sb_printf(&b, "table ip " CTW_NET_TABLE " {\n");
+		return ctw_outbuf_take(&b);
+	ctw_outbuf_printf(&b, "table ip " CTW_NET_TABLE " {\n");
 	/* Published ports: traffic to any local address (or the given one)
 	 * from outside (prerouting) and from the host itself (output). */
-	sb_printf(&b, "\tchain prerouting {\n"
-		      "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-		      "\t\tfib daddr type local jump publish\n"
-		      "\t}\n"
-		      "\tchain output {\n"
-		      "\t\ttype nat hook output priority -100; policy accept;\n"
-		      "\t\tfib daddr type local jump publish\n"
-		      "\t}\n"
-		      "\tchain publish {\n");
+	ctw_outbuf_printf(&b, "\tchain prerouting {\n"
+			      "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+			      "\t\tfib daddr type local jump publish\n"
+			      "\t}\n"
+			      "\tchain output {\n"
+			      "\t\ttype nat hook output priority -100; policy accept;\n"
+			      "\t\tfib daddr type local jump publish\n"
+			      "\t}\n"
+			      "\tchain publish {\n");
 	for (size_t i = 0; i < n; i++) {
 		net_ip4_format(leases[i].ip, ip);
 		for (size_t j = 0; j < leases[i].npublish; j++) {
 			const struct ctw_net_publish *p = &leases[i].publish[j];
 			const char *proto = p->proto == IPPROTO_UDP ? "udp" : "tcp";
-			sb_printf(&b, "\t\t%s%s%s%s dport %u dnat to %s:%u comment \"%s\"\n",
-				  p->host_ip[0] ? "ip daddr " : "", p->host_ip,
-				  p->host_ip[0] ? " " : "", proto, p->host_port, ip, p->ctr_port,
-				  leases[i].id);
+			ctw_outbuf_printf(&b,
+					  "\t\t%s%s%s%s dport %u dnat to %s:%u comment \"%s\"\n",
+					  p->host_ip[0] ? "ip daddr " : "", p->host_ip,
+					  p->host_ip[0] ? " " : "", proto, p->host_port, ip,
+					  p->ctr_port, leases[i].id);
 		}
 	}
-	sb_printf(&b, "\t}\n");
+	ctw_outbuf_printf(&b, "\t}\n");
 	/* Masquerade what leaves the subnet; also 127/8 sources going to the
 	 * bridge (published ports reached via 127.0.0.1, with route_localnet
 	 * on the bridge) and containers reaching a published port of another
 	 * container through a host address (hairpin). */
-	sb_printf(&b,
-		  "\tchain postrouting {\n"
-		  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-		  "\t\tip saddr %s/%d oifname != \"%s\" masquerade\n"
-		  "\t\toifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n"
-		  "\t\toifname \"%s\" ct status dnat ip saddr %s/%d masquerade\n"
-		  "\t}\n",
-		  net, st->prefix_len, br, br, br, net, st->prefix_len);
+	ctw_outbuf_printf(&b,
+			  "\tchain postrouting {\n"
+			  "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+			  "\t\tip saddr %s/%d oifname != \"%s\" masquerade\n"
+			  "\t\toifname \"%s\" ip saddr 127.0.0.0/8 masquerade\n"
+			  "\t\toifname \"%s\" ct status dnat ip saddr %s/%d masquerade\n"
+			  "\t}\n",
+			  net, st->prefix_len, br, br, br, net, st->prefix_len);
 	/* What the bridge may forward: out of the bridge, replies back in, and
 	 * connections to published ports. */
-	sb_printf(&b,
-		  "\tchain forward {\n"
-		  "\t\ttype filter hook forward priority filter; policy accept;\n"
-		  "\t\tiifname \"%s\" accept\n"
-		  "\t\toifname \"%s\" ct state established,related accept\n"
-		  "\t\toifname \"%s\" ct status dnat accept\n"
-		  "\t}\n"
-		  "}\n",
-		  br, br, br);
-	return b.p;
+	ctw_outbuf_printf(&b,
+			  "\tchain forward {\n"
+			  "\t\ttype filter hook forward priority filter; policy accept;\n"
+			  "\t\tiifname \"%s\" accept\n"
+			  "\t\toifname \"%s\" ct state established,related accept\n"
+			  "\t\toifname \"%s\" ct status dnat accept\n"
+			  "\t}\n"
+			  "}\n",
+			  br, br, br);
+	return ctw_outbuf_take(&b);
 }
 
 static int nft_run(const char *text, bool quiet, struct ctw_err *err)

@@ -237,32 +237,6 @@ static void format_exit(struct dctx *d)
 
 /* ---- JSON ---- */
 
-static void put_json_str(struct ctw_outbuf *o, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	ctw_outbuf_reserve(o, n * 6 + 2);
-	put_c(o, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\') {
-			put_c(o, '\\');
-			put_c(o, c);
-		} else if (c == '\n') {
-			put_n(o, "\\n", 2);
-		} else if (c < 0x20 || c >= 0x7f) {
-			/* not necessarily UTF-8: escape byte by byte */
-			put_n(o, "\\u00", 4);
-			put_c(o, hex[c >> 4]);
-			put_c(o, hex[c & 15]);
-		} else {
-			put_c(o, c);
-		}
-	}
-	put_c(o, '"');
-}
-
 /* Render with fn into a side buffer (one per thread, reused) and emit it as
  * a JSON string. */
 static struct ctw_outbuf *side_buffer(void)
@@ -295,7 +269,7 @@ static void put_json_arg(struct dctx *d, int i)
 		const char *s = item_get(d, i, TRACE_CAP_STR, false, &it);
 
 		if (s) {
-			put_json_str(o, s, strnlen(s, it->len ? it->len - 1 : 0));
+			ctw_json_put(o, s, strnlen(s, it->len ? it->len - 1 : 0), 0);
 			return;
 		}
 	}
@@ -303,7 +277,7 @@ static void put_json_arg(struct dctx *d, int i)
 	d->o = side;
 	fn(d, i);
 	d->o = o;
-	put_json_str(o, side->buf, side->len);
+	ctw_json_put(o, side->buf, side->len, 0);
 }
 
 static void json_head(struct dctx *d, const char *container, const char *event)
@@ -312,13 +286,13 @@ static void json_head(struct dctx *d, const char *container, const char *event)
 	const struct ctw_trace_event *ev = d->ev;
 
 	ctw_outbuf_puts(o, "{\"container\":");
-	put_json_str(o, container, strlen(container));
+	ctw_json_put(o, container, strlen(container), 0);
 	put_s(o, ",\"pid\":");
 	put_u64(o, ev->pid);
 	put_s(o, ",\"tid\":");
 	put_u64(o, ev->tid);
 	put_s(o, ",\"comm\":");
-	put_json_str(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)));
+	ctw_json_put(o, ev->comm, strnlen(ev->comm, sizeof(ev->comm)), 0);
 	put_s(o, ",\"event\":\"");
 	put_s(o, event);
 	put_c(o, '"');
@@ -339,12 +313,12 @@ static void format_json(struct dctx *d, const char *container)
 		json_head(d, container, "signal");
 		put_s(o, ",\"signal\":");
 		ctw_trace_format_signal(side, ev->args[0]);
-		put_json_str(o, side->buf, side->len);
+		ctw_json_put(o, side->buf, side->len, 0);
 		side->len = 0;
 		put_s(o, ",\"siginfo\":");
 		if (info)
 			put_siginfo(side, info, it->len);
-		put_json_str(o, side->buf, side->len);
+		ctw_json_put(o, side->buf, side->len, 0);
 	} else if (ev->nr == TRACE_NR_EXIT) {
 		int code = (int)ev->ret;
 
@@ -355,7 +329,7 @@ static void format_json(struct dctx *d, const char *container)
 
 			ctw_trace_format_signal(side, code & 0x7f);
 			put_s(o, "null,\"killed_by\":");
-			put_json_str(o, side->buf, side->len);
+			ctw_json_put(o, side->buf, side->len, 0);
 			put_s(o, code & 0x80 ? ",\"core_dumped\":true" : ",\"core_dumped\":false");
 		} else {
 			put_u64(o, (code >> 8) & 0xff);
@@ -366,7 +340,7 @@ static void format_json(struct dctx *d, const char *container)
 		json_head(d, container, "syscall");
 		put_s(o, ",\"syscall\":");
 		if (name) {
-			put_json_str(o, name, strlen(name));
+			ctw_json_put(o, name, strlen(name), 0);
 		} else {
 			put_s(o, "\"syscall_");
 			put_u64(o, ev->nr);
@@ -389,7 +363,7 @@ static void format_json(struct dctx *d, const char *container)
 			const char *en = ctw_trace_errno_name((int)-ev->ret);
 
 			if (en)
-				put_json_str(o, en, strlen(en));
+				ctw_json_put(o, en, strlen(en), 0);
 			else
 				put_u64(o, -ev->ret);
 		} else {

@@ -16,9 +16,7 @@
 
 #include "trace.h"
 
-/* ---- output primitives (fmt_util.c, outbuf.c) ---- */
-
-void ctw_outbuf_reserve(struct ctw_outbuf *o, size_t n);
+/* ---- output primitives (fmt_util.c; the buffer: lib/outbuf.c) ---- */
 
 /* The fast paths inline: every line reserves room for itself first, so
  * the call out is rare. */

@@ -48,26 +48,6 @@ int ctw_trace_parse_filter(const char *expr, bool *sel, struct ctw_err *err);
 
 /* ---- formatting ---- */
 
-/* A growable output buffer flushed to fd with write(2); fd < 0 keeps
- * everything in memory (tests).  No stdio, no per-event allocation. */
-struct ctw_outbuf {
-	char *buf;
-	size_t len, cap;
-	int fd;
-	int error; /* first write error, -errno */
-};
-
-void ctw_outbuf_init(struct ctw_outbuf *o, int fd, size_t cap);
-void ctw_outbuf_fini(struct ctw_outbuf *o); /* flushes */
-int ctw_outbuf_flush(struct ctw_outbuf *o);
-void ctw_outbuf_reset(struct ctw_outbuf *o);
-/* NUL-terminated view of what is buffered (for tests). */
-const char *ctw_outbuf_str(struct ctw_outbuf *o);
-void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s);
-void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n);
-void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* How each line starts, as strace -f does it. */
 enum ctw_trace_prefix {
 	CTW_PFX_BRACKET = 0, /* "[pid  1234] " (a terminal) */

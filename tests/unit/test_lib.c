@@ -194,6 +194,43 @@ static void test_strings(void **state)
 	assert_false(ctw_str_has_suffix("a", ".scope"));
 }
 
+/* The one JSON escaper: quotes, backslashes and control bytes always;
+ * bytes >= 0x7f one by one for event data, kept for UTF-8 text; the
+ * in-memory outbuf grows and hands its text over. */
+static void test_json_outbuf(void **state)
+{
+	struct ctw_outbuf o;
+	ctw_outbuf_init(&o, -1, 8);
+	ctw_json_put(&o, "a\"b\\c\n\r\t\x01\x7f\xc3\xa9", 12, 0);
+	assert_string_equal(ctw_outbuf_str(&o),
+			    "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u007f\\u00c3\\u00a9\"");
+	ctw_outbuf_reset(&o);
+	ctw_json_put(&o, "\xc3\xa9\x1f", 3, CTW_JSON_UTF8);
+	assert_string_equal(ctw_outbuf_str(&o), "\"\xc3\xa9\\u001f\"");
+	ctw_outbuf_reset(&o);
+	ctw_json_put(&o, "x\0y", 3, 0); /* a known length: NULs too */
+	assert_string_equal(ctw_outbuf_str(&o), "\"x\\u0000y\"");
+	for (int i = 0; i < 1000; i++) /* grows past its first 4 KiB */
+		ctw_outbuf_printf(&o, "%04d,", i);
+	assert_int_equal(o.len, 10 + 5000);
+	char *text = ctw_outbuf_take(&o);
+	assert_null(o.buf);
+	assert_int_equal(strlen(text), 10 + 5000);
+	assert_memory_equal(text + 10 + 4995, "0999,", 5);
+	free(text);
+	ctw_outbuf_fini(&o); /* nothing left: a no-op */
+
+	char *mem = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&mem, &len);
+	ctw_json_string(f, NULL);
+	ctw_json_string(f, "t\tab");
+	fclose(f);
+	assert_string_equal(mem, "\"\"\"t\\tab\"");
+	free(mem);
+	(void)state;
+}
+
 /* Libraries loaded on first use: a missing one is a clean error naming its
  * package; a present one resolves. */
 static void test_dl(void **state)
@@ -220,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_parse_u64),   cmocka_unit_test(test_err),
 		cmocka_unit_test(test_files),	    cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_dl),	    cmocka_unit_test(test_in_root),
+		cmocka_unit_test(test_json_outbuf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

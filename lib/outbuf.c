@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The output buffer trace lines are appended to: flushed to an fd with
- * write(2) when full (no stdio, no per-event allocation), or kept in memory
- * (fd < 0) for tests and side renderings.
+ * The growable output buffer: trace lines are appended to it and flushed to
+ * an fd with write(2) when full (no stdio, no per-event allocation); with
+ * fd < 0 it is a string builder kept in memory (JSON, nft scripts, tests).
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "internal.h"
+#include "lib.h"
 
 void ctw_outbuf_init(struct ctw_outbuf *o, int fd, size_t cap)
 {
@@ -74,6 +74,15 @@ const char *ctw_outbuf_str(struct ctw_outbuf *o)
 	ctw_outbuf_reserve(o, 0);
 	o->buf[o->len] = '\0';
 	return o->buf;
+}
+
+char *ctw_outbuf_take(struct ctw_outbuf *o)
+{
+	ctw_outbuf_str(o);
+	char *text = o->buf;
+	o->buf = NULL;
+	o->len = o->cap = 0;
+	return text;
 }
 
 void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n)
