@@ -25,6 +25,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "cgroup_fw.h"
+#include "fw_shared.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 

@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "cgroups.h"
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -40,11 +41,7 @@ static __always_inline int emit(struct cgroup *cgrp, const char *path, __u32 typ
 		return 0;
 	e = bpf_ringbuf_reserve(&cgroup_events, sizeof(*e), 0);
 	if (!e) {
-		__u32 z = 0;
-		__u64 *l = bpf_map_lookup_elem(&cgroups_lost, &z);
-
-		if (l)
-			(*l)++;
+		ctw_count_percpu(&cgroups_lost, 0);
 		return 0;
 	}
 	level = BPF_CORE_READ(cgrp, level);

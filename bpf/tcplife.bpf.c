@@ -45,6 +45,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "tcplife.h"
+#include "maps.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -143,14 +144,6 @@ static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-static __always_inline void count_lost(__u32 why)
-{
-	__u64 *n = bpf_map_lookup_elem(&lost, &why);
-
-	if (n)
-		*n += 1;
-}
-
 static __always_inline bool port_in(const volatile __u16 *list, __u32 n, __u16 port)
 {
 	for (__u32 i = 0; i < TCPLIFE_MAX_PORTS; i++) {
@@ -164,16 +157,10 @@ static __always_inline bool port_in(const volatile __u16 *list, __u32 n, __u16 p
 
 static __always_inline void open_add(__u64 cgid, __s64 delta)
 {
-	__s64 zero = 0, *v;
+	__s64 zero = 0, *v = ctw_map_lookup_or_init(&open_conns, &cgid, &zero);
 
-	v = bpf_map_lookup_elem(&open_conns, &cgid);
-	if (!v) {
-		bpf_map_update_elem(&open_conns, &cgid, &zero, BPF_NOEXIST);
-		v = bpf_map_lookup_elem(&open_conns, &cgid);
-		if (!v)
-			return;
-	}
-	__sync_fetch_and_add(v, delta);
+	if (v)
+		__sync_fetch_and_add(v, delta);
 }
 
 static __always_inline struct listener_key listener_key_of(const struct sock *sk)
@@ -202,7 +189,7 @@ static __always_inline struct tcplife_sk *birth(struct sock *sk)
 		return NULL;
 	s = bpf_sk_storage_get(&socks, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!s) {
-		count_lost(TCPLIFE_LOST_NOMEM);
+		ctw_count_percpu(&lost, TCPLIFE_LOST_NOMEM);
 		return NULL;
 	}
 	s->start_ns = bpf_ktime_get_ns();
@@ -277,7 +264,7 @@ static __always_inline int on_close(struct sock *sk, int oldstate)
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		count_lost(TCPLIFE_LOST_RINGBUF);
+		ctw_count_percpu(&lost, TCPLIFE_LOST_RINGBUF);
 		goto out_delete;
 	}
 

@@ -22,7 +22,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 
-#include "xdp_fw.h"
+#include "fw_shared.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
