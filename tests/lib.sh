@@ -179,10 +179,15 @@ wait_for() {
 
 # A free TCP port on loopback, for agents and servers in tests.
 free_port() {
-	local p
+	# Below the ephemeral range (connections the suites make take ports
+	# from it, and one of them could take a port picked here before the
+	# server binds it), and used by no socket at all, not just listeners.
+	local p lo=20000 hi
+	read -r hi _ </proc/sys/net/ipv4/ip_local_port_range
+	[ "$hi" -gt $((lo + 1000)) ] || hi=40000
 	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 20000))
-		if ! ss -Htln "sport = :$p" | grep -q .; then
+		p=$((lo + RANDOM % (hi - lo)))
+		if ! ss -Htan "sport = :$p or dport = :$p" | grep -q .; then
 			echo "$p"
 			return 0
 		fi
