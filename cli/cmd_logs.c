@@ -7,14 +7,58 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+struct logs_args {
+	bool follow, timestamps;
+	long long tail; /* -1: all */
+};
+
+static int parse_tail(const char *s, void *field, char *why, size_t whylen)
+{
+	long long *n = field;
+	uint64_t v;
+
+	if (!strcmp(s, "all")) {
+		*n = -1;
+		return 0;
+	}
+	if (ctw_parse_u64(s, 0, 1ull << 62, &v)) {
+		snprintf(why, whylen, "a number of lines or \"all\"");
+		return -1;
+	}
+	*n = (long long)v;
+	return 0;
+}
+
+static const struct ctw_opt logs_opts[] = {
+	{.name = "follow",
+	 .short_name = 'f',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "keep printing new output until the container exits",
+	 .off = offsetof(struct logs_args, follow)},
+	{.name = "timestamps",
+	 .short_name = 't',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "start each line with the time it was written\n(RFC 3339, UTC, nanoseconds)",
+	 .off = offsetof(struct logs_args, timestamps)},
+	{.name = "tail",
+	 .short_name = 'n',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "N",
+	 .help = "only the last N lines (\"all\", the default, for all)",
+	 .off = offsetof(struct logs_args, tail),
+	 .parse = parse_tail},
+	{0},
+};
 
 static void logs_usage(FILE *out)
 {
@@ -31,13 +75,10 @@ static void logs_usage(FILE *out)
 	      "only) piece of a line and P for a piece the next entries continue.\n"
 	      "Output the log could not take (a full disk) is counted, and a line on\n"
 	      "stderr says how much was lost (inspect: log_lost_entries, log_lost_bytes).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -f, --follow       keep printing new output until the container exits\n"
-	      "  -t, --timestamps   start each line with the time it was written\n"
-	      "                     (RFC 3339, UTC, nanoseconds)\n"
-	      "  -n, --tail N       only the last N lines (\"all\", the default, for all)\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, logs_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch logs web\n"
 	      "  ctrwatch logs -f --tail 10 web\n"
@@ -143,50 +184,21 @@ static bool read_more(struct reader *r, struct printer *p)
 	return true;
 }
 
-static int parse_tail(const char *s, long long *n)
-{
-	if (!strcmp(s, "all")) {
-		*n = -1;
-		return 0;
-	}
-	uint64_t v;
-	if (ctw_parse_u64(s, 0, 1ull << 62, &v))
-		return -EINVAL;
-	*n = (long long)v;
-	return 0;
-}
-
 static int cmd_logs(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"follow", no_argument, NULL, 'f'},
-		{"timestamps", no_argument, NULL, 't'},
-		{"tail", required_argument, NULL, 'n'},
-		{NULL, 0, NULL, 0},
-	};
-	bool follow = false;
-	long long tail = -1;
+	struct logs_args a = {.tail = -1};
 	struct printer p = {0};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ftn:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': follow = true; break;
-		case 't': p.timestamps = true; break;
-		case 'n':
-			if (parse_tail(optarg, &tail))
-				return ctw_cmd_usage_error(
-					"logs", "logs: --tail `%s`: a number of lines or \"all\"",
-					optarg);
-			break;
-		default: return ctw_cmd_usage_error("logs", "logs: bad option");
-		}
-	}
-	if (optind != argc - 1)
+	int first = ctw_opts_parse("logs", logs_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	bool follow = a.follow;
+	long long tail = a.tail;
+	p.timestamps = a.timestamps;
+	if (first != argc - 1)
 		return ctw_cmd_usage_error("logs", "logs: one CONTAINER is required");
 	struct ctw_state s;
 	struct ctw_err err = {0};
-	if (ctw_state_find(argv[optind], &s, &err)) {
+	if (ctw_state_find(argv[first], &s, &err)) {
 		fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 		return CTW_EXIT_FAIL;
 	}

@@ -1,11 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch rm: remove containers. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+struct rm_args {
+	bool force;
+};
+
+static const struct ctw_opt rm_opts[] = {
+	{.name = "force",
+	 .short_name = 'f',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "kill a running container first",
+	 .off = offsetof(struct rm_args, force)},
+	{0},
+};
 
 static void rm_usage(FILE *out)
 {
@@ -13,10 +27,10 @@ static void rm_usage(FILE *out)
 	      "\n"
 	      "Remove containers: state, logs, the overlay's upper directory, cgroups and\n"
 	      "network.  A running container is refused unless -f (SIGKILL first).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -f, --force    kill a running container first\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, rm_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch rm job\n"
 	      "  ctrwatch rm -f $(ctrwatch ps -aq)\n",
@@ -25,22 +39,15 @@ static void rm_usage(FILE *out)
 
 static int cmd_rm(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"force", no_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
-	};
-	bool force = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-		if (c != 'f')
-			return ctw_cmd_usage_error("rm", "rm: bad option");
-		force = true;
-	}
-	if (optind >= argc)
+	struct rm_args a = {0};
+	int first = ctw_opts_parse("rm", rm_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	bool force = a.force;
+	if (first >= argc)
 		return ctw_cmd_usage_error("rm", "rm: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct ctw_err err = {0};
 		if (ctw_container_remove(argv[i], force, &err)) {
 			fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);

@@ -1,11 +1,42 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch stop: stop signal, then SIGKILL after a timeout. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+struct stop_args {
+	unsigned timeout;
+	bool timeout_set;
+};
+
+static int parse_timeout(const char *arg, void *field, char *why, size_t whylen)
+{
+	uint64_t v;
+	if (ctw_parse_u64(arg, 0, 86400, &v)) {
+		snprintf(why, whylen, "want seconds from 0 to 86400");
+		return -1;
+	}
+	struct stop_args *a = field;
+	a->timeout = (unsigned)v;
+	a->timeout_set = true;
+	return 0;
+}
+
+static const struct ctw_opt stop_opts[] = {
+	{.name = "time",
+	 .alias = "timeout",
+	 .short_name = 't',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "SECONDS",
+	 .help = "seconds to wait before SIGKILL (default: the container's\n--stop-timeout, 10)",
+	 .off = 0,
+	 .parse = parse_timeout},
+	{0},
+};
 
 static void stop_usage(FILE *out)
 {
@@ -13,11 +44,10 @@ static void stop_usage(FILE *out)
 	      "\n"
 	      "Send the container's stop signal (--stop-signal, the image's StopSignal, or\n"
 	      "SIGTERM), wait, then SIGKILL.  Returns once the container has exited.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -t, --time SECS    seconds to wait before SIGKILL (default: the container's\n"
-	      "                     --stop-timeout, 10)\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, stop_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch stop web\n"
 	      "  ctrwatch stop -t 0 web\n",
@@ -26,23 +56,15 @@ static void stop_usage(FILE *out)
 
 static int cmd_stop(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"time", required_argument, NULL, 't'},
-		{"timeout", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
-	};
-	int timeout = -1, c;
-	uint64_t v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
-		if (c != 't' || ctw_parse_u64(optarg, 0, 86400, &v))
-			return ctw_cmd_usage_error("stop", "stop: bad option or value");
-		timeout = (int)v;
-	}
-	if (optind >= argc)
+	struct stop_args a = {0};
+	int first = ctw_opts_parse("stop", stop_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	int timeout = a.timeout_set ? (int)a.timeout : -1;
+	if (first >= argc)
 		return ctw_cmd_usage_error("stop", "stop: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct ctw_err err = {0};
 		if (ctw_container_stop(argv[i], timeout, &err)) {
 			fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);

@@ -4,7 +4,7 @@
  * connection when it closes (libbpf-tools tcplife with the container first).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../agent/agent.h"
 #include "../lib/lib.h"
 #include "tcplife.h"
@@ -22,6 +23,112 @@
 /* A container that has gone keeps its name this long: its last rows may
  * still be in the ring when its cgroup is removed. */
 #define GONE_GRACE_NS (60 * 1000000000ull)
+
+/* What the options set: the probe's filters, the columns and the rest. */
+struct tcplife_args {
+	struct ctw_tcp_probe_opts po;
+	struct ctw_tcp_columns cols;
+	struct ctw_select sel;
+	bool json, containers_only;
+	uint64_t duration_ns;
+};
+
+static int parse_ports(const char *arg, __u16 *ports, __u32 *n, char *why, size_t whylen)
+{
+	if (!ctw_tcp_parse_ports(arg, ports, n))
+		return 0;
+	snprintf(why, whylen, "want up to %d ports 1-65535, comma-separated", TCPLIFE_MAX_PORTS);
+	return -1;
+}
+
+static int parse_lports(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct ctw_tcp_probe_opts *po = field;
+	return parse_ports(arg, po->lports, &po->n_lports, why, whylen);
+}
+
+static int parse_dports(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct ctw_tcp_probe_opts *po = field;
+	return parse_ports(arg, po->dports, &po->n_dports, why, whylen);
+}
+
+#define ARG(f) offsetof(struct tcplife_args, f)
+static const struct ctw_opt tcplife_opts[] = {
+	{.name = "wide",
+	 .short_name = 'w',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "wide address columns (fits IPv6 addresses)",
+	 .off = ARG(cols.wide)},
+	{.name = "timestamp",
+	 .short_name = 't',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "TIME(s) column: seconds since the first row",
+	 .off = ARG(cols.elapsed)},
+	{.name = "time",
+	 .short_name = 'T',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "TIME column: wall clock HH:MM:SS",
+	 .off = ARG(cols.clock)},
+	{.name = "localport",
+	 .short_name = 'L',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "PORTS",
+	 .help = "only these local ports (comma-separated, <= 16)",
+	 .off = ARG(po),
+	 .parse = parse_lports},
+	{.name = "remoteport",
+	 .short_name = 'D',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "PORTS",
+	 .help = "only these remote ports (comma-separated, <= 16)",
+	 .off = ARG(po),
+	 .parse = parse_dports},
+	{.name = "ipv4",
+	 .short_name = '4',
+	 .kind = CTW_OPT_SET,
+	 .value = AF_INET,
+	 .help = "IPv4 only (IPv4-mapped IPv6 counts as IPv4)",
+	 .off = ARG(po.family)},
+	{.name = "ipv6",
+	 .short_name = '6',
+	 .kind = CTW_OPT_SET,
+	 .value = AF_INET6,
+	 .help = "IPv6 only",
+	 .off = ARG(po.family)},
+	{.name = "containers-only",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "leave out host processes",
+	 .off = ARG(containers_only)},
+	{.name = "json",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "one JSON object per line: time, container,\n"
+		 "cgroup_id, pid, comm, family, saddr, sport, daddr,\n"
+		 "dport, tx_bytes, rx_bytes, duration_ms,\n"
+		 "established, direction (active|passive), close\n"
+		 "(fin, rst-in, rst-out, refused, timeout, other),\n"
+		 "error (errno at close, 0 if none)",
+	 .off = ARG(json)},
+	{.name = "duration",
+	 .short_name = 'd',
+	 .kind = CTW_OPT_DURATION,
+	 .metavar = "SECS",
+	 .help = "stop after SECS seconds (default: until Ctrl-C)",
+	 .off = ARG(duration_ns)},
+	{.name = "namespace",
+	 .short_name = 'n',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "NS",
+	 .help = "CONTAINER names one of Kubernetes (or containerd)\nnamespace NS",
+	 .off = ARG(sel.namespace_)},
+	{.name = "pod",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "POD",
+	 .help = "CONTAINER names one of pod POD",
+	 .off = ARG(sel.pod)},
+	{0},
+};
+#undef ARG
 
 static void tcplife_usage(FILE *out)
 {
@@ -41,28 +148,10 @@ static void tcplife_usage(FILE *out)
 	      "a name or id (prefix) of any engine, NAMESPACE/POD/CONTAINER for a pod's, a\n"
 	      "cgroup path or a PID; a name several containers share is an error that\n"
 	      "lists them (see `ctrwatch trace --help`).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -w, --wide             wide address columns (fits IPv6 addresses)\n"
-	      "  -t, --timestamp        TIME(s) column: seconds since the first row\n"
-	      "  -T, --time             TIME column: wall clock HH:MM:SS\n"
-	      "  -L, --localport PORTS  only these local ports (comma-separated, <= 16)\n"
-	      "  -D, --remoteport PORTS only these remote ports (comma-separated, <= 16)\n"
-	      "  -4, --ipv4             IPv4 only (IPv4-mapped IPv6 counts as IPv4)\n"
-	      "  -6, --ipv6             IPv6 only\n"
-	      "      --containers-only  leave out host processes\n"
-	      "      --json             one JSON object per line: time, container,\n"
-	      "                         cgroup_id, pid, comm, family, saddr, sport, daddr,\n"
-	      "                         dport, tx_bytes, rx_bytes, duration_ms,\n"
-	      "                         established, direction (active|passive), close\n"
-	      "                         (fin, rst-in, rst-out, refused, timeout, other),\n"
-	      "                         error (errno at close, 0 if none)\n"
-	      "  -d, --duration SECS    stop after SECS seconds (default: until Ctrl-C)\n"
-	      "  -n, --namespace NS     CONTAINER names one of Kubernetes (or containerd)\n"
-	      "                         namespace NS\n"
-	      "      --pod POD          CONTAINER names one of pod POD\n"
-	      "  -h, --help             this text\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, tcplife_opts);
+	fputs("\n"
 	      "TX_KB and RX_KB are the kernel's tcp_sock bytes_acked and bytes_received in\n"
 	      "KiB, as libbpf-tools tcplife reports them.  They count sequence space: TX is\n"
 	      "the payload acknowledged plus up to 2 (SYN, FIN), RX the payload plus 1 for\n"
@@ -328,71 +417,28 @@ static int resolve_container(struct ctw_registry *reg, const char *spec,
 
 static int cmd_tcplife(int argc, char **argv)
 {
-	enum { OPT_JSON = 256, OPT_CONTAINERS_ONLY, OPT_POD };
-	static const struct option opts[] = {
-		{"wide", no_argument, NULL, 'w'},
-		{"timestamp", no_argument, NULL, 't'},
-		{"time", no_argument, NULL, 'T'},
-		{"localport", required_argument, NULL, 'L'},
-		{"remoteport", required_argument, NULL, 'D'},
-		{"ipv4", no_argument, NULL, '4'},
-		{"ipv6", no_argument, NULL, '6'},
-		{"containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"duration", required_argument, NULL, 'd'},
-		{"namespace", required_argument, NULL, 'n'},
-		{"pod", required_argument, NULL, OPT_POD},
-		{NULL, 0, NULL, 0},
-	};
-	struct ctw_select sel = {0};
-	struct ctw_tcp_probe_opts po = {.ringbuf_bytes = 4u << 20, .wakeup_bytes = 256u << 10};
+	struct tcplife_args args = {.po = {.ringbuf_bytes = 4u << 20, .wakeup_bytes = 256u << 10}};
 	struct tcplife_ctx t = {0};
 	struct ctw_err cerr = {0};
 	struct ctw_tcp_probe *probe = NULL;
-	uint64_t duration_ns = 0, deadline = 0;
-	int c, err, ret = CTW_EXIT_FAIL;
+	uint64_t deadline = 0;
+	int err, ret = CTW_EXIT_FAIL;
+	int first = ctw_opts_parse("tcplife", tcplife_opts, argc, argv, &args);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "wtTL:D:46d:n:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'w': t.cols.wide = true; break;
-		case 't': t.cols.elapsed = true; break;
-		case 'T': t.cols.clock = true; break;
-		case 'L':
-			if (ctw_tcp_parse_ports(optarg, po.lports, &po.n_lports))
-				return ctw_cmd_usage_error("tcplife",
-							   "tcplife: -L %s: want up to %d ports "
-							   "1-65535, comma-separated",
-							   optarg, TCPLIFE_MAX_PORTS);
-			break;
-		case 'D':
-			if (ctw_tcp_parse_ports(optarg, po.dports, &po.n_dports))
-				return ctw_cmd_usage_error("tcplife",
-							   "tcplife: -D %s: want up to %d ports "
-							   "1-65535, comma-separated",
-							   optarg, TCPLIFE_MAX_PORTS);
-			break;
-		case '4': po.family = AF_INET; break;
-		case '6': po.family = AF_INET6; break;
-		case OPT_CONTAINERS_ONLY: t.containers_only = true; break;
-		case 'n': sel.namespace_ = optarg; break;
-		case OPT_POD: sel.pod = optarg; break;
-		case OPT_JSON: t.json = true; break;
-		case 'd':
-			if (ctw_parse_duration_ns(optarg, &duration_ns) || !duration_ns)
-				return ctw_cmd_usage_error("tcplife",
-							   "tcplife: --duration %s: not a duration",
-							   optarg);
-			break;
-		default: return ctw_cmd_usage_error("tcplife", "tcplife: bad option");
-		}
-	}
+	if (first < 0)
+		return -first;
+	struct ctw_tcp_probe_opts po = args.po;
+	const struct ctw_select sel = args.sel;
+	uint64_t duration_ns = args.duration_ns;
+	t.cols = args.cols;
+	t.json = args.json;
+	t.containers_only = args.containers_only;
 
 	if (!ctw_cmd_privileged("tcplife", CTW_NEED_BPF | CTW_NEED_PERFMON))
 		goto out;
 	/* The probe first: without the privilege to load it, say so before
 	 * reading any engine's files. */
-	po.filter_cgroup = optind < argc;
+	po.filter_cgroup = first < argc;
 	err = ctw_tcp_probe_open(&po, on_event, &t, &probe, &cerr);
 	if (err) {
 		pr_err("tcplife: %s", cerr.msg);
@@ -411,7 +457,7 @@ static int cmd_tcplife(int argc, char **argv)
 	if (t.reg && ctw_registry_scan(t.reg) < 0)
 		pr_warn("tcplife: container discovery failed; naming what it found");
 	t.last_scan_ns = ctw_now_ns();
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		char path[PATH_MAX];
 		uint64_t cgid;
 
@@ -444,7 +490,7 @@ static int cmd_tcplife(int argc, char **argv)
 	if (!t.json)
 		ctw_tcp_print_header(stdout, &t.cols);
 	fprintf(stderr, "Tracing TCP connections%s. Ctrl-C to end.\n",
-		optind < argc ? " of the containers given" : "");
+		first < argc ? " of the containers given" : "");
 
 	while (!stop) {
 		int timeout = 100;

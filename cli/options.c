@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Command options from one typed table (options.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "options.h"
+#include "../lib/lib.h"
+
+/* getopt_long's value for options without a short name: past any char. */
+#define LONG_ONLY_BASE 256
+#define OPTS_MAX 64
+/* The help column: as the hand-written pages had it. */
+#define HELP_COLUMN 25
+
+static bool takes_arg(const struct ctw_opt *o)
+{
+	return o->kind != CTW_OPT_FLAG && o->kind != CTW_OPT_SET;
+}
+
+static int set_value(const struct ctw_opt *o, const char *arg, void *dst, char *why, size_t whylen)
+{
+	void *field = (char *)dst + o->off;
+	uint64_t v;
+
+	switch (o->kind) {
+	case CTW_OPT_FLAG: *(bool *)field = true; return 0;
+	case CTW_OPT_SET: *(int *)field = (int)o->value; return 0;
+	case CTW_OPT_STR: *(const char **)field = arg; return 0;
+	case CTW_OPT_UINT:
+		if (ctw_parse_u64(arg, o->min, o->max, &v)) {
+			snprintf(why, whylen, "want a number from %llu to %llu", o->min, o->max);
+			return -1;
+		}
+		*(unsigned *)field = (unsigned)v;
+		return 0;
+	case CTW_OPT_DURATION:
+		if (ctw_parse_duration_ns(arg, &v) || !v) {
+			snprintf(why, whylen, "not a duration (10, 1.5s, 200ms)");
+			return -1;
+		}
+		*(uint64_t *)field = v;
+		return 0;
+	case CTW_OPT_CUSTOM: return o->parse(arg, field, why, whylen);
+	}
+	return -1;
+}
+
+int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **argv, void *dst)
+{
+	struct option lopts[2 * OPTS_MAX + 1];
+	size_t nl = 0;
+	char shorts[OPTS_MAX * 2 + 1], *sp = shorts;
+	size_t n = 0;
+
+	for (; tab[n].name; n++) {
+		if (n >= OPTS_MAX)
+			return ctw_cmd_usage_error(cmd, "%s: too many options (internal)", cmd);
+		int val = tab[n].short_name ? tab[n].short_name : LONG_ONLY_BASE + (int)n;
+		int has_arg = takes_arg(&tab[n]) ? required_argument : no_argument;
+
+		lopts[nl++] = (struct option){tab[n].name, has_arg, NULL, val};
+		if (tab[n].alias)
+			lopts[nl++] = (struct option){tab[n].alias, has_arg, NULL, val};
+		if (tab[n].short_name) {
+			*sp++ = (char)tab[n].short_name;
+			if (takes_arg(&tab[n]))
+				*sp++ = ':';
+		}
+	}
+	lopts[nl] = (struct option){0};
+	*sp = '\0';
+
+	optind = 1;
+	for (;;) {
+		int c = getopt_long(argc, argv, shorts, lopts, NULL);
+		const struct ctw_opt *o = NULL;
+		char why[160];
+
+		if (c == -1)
+			break;
+		for (size_t i = 0; i < n && !o; i++)
+			if (c == (tab[i].short_name ? tab[i].short_name : LONG_ONLY_BASE + (int)i))
+				o = &tab[i];
+		if (!o) /* getopt said what it was */
+			return -ctw_cmd_usage_error(cmd, "%s: bad option", cmd);
+		if (set_value(o, optarg, dst, why, sizeof(why)))
+			return -ctw_cmd_usage_error(cmd, "%s: --%s %s: %s", cmd, o->name, optarg,
+						    why);
+	}
+	return optind;
+}
+
+static void print_one(FILE *out, int short_name, const char *name, const char *metavar,
+		      const char *help)
+{
+	char head[96];
+	int len = snprintf(head, sizeof(head), "  %c%c%s--%s%s%s", short_name ? '-' : ' ',
+			   short_name ? short_name : ' ', short_name ? ", " : "  ", name,
+			   metavar ? " " : "", metavar ? metavar : "");
+
+	/* a long head gets its text on the next line */
+	fputs(head, out);
+	if (len + 1 > HELP_COLUMN)
+		fprintf(out, "\n%*s", HELP_COLUMN, "");
+	else
+		fprintf(out, "%*s", HELP_COLUMN - len, "");
+	for (const char *p = help; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+
+		fwrite(p, 1, l, out);
+		fputc('\n', out);
+		if (!nl)
+			break;
+		p = nl + 1;
+		fprintf(out, "%*s", HELP_COLUMN, "");
+	}
+}
+
+void ctw_opts_print(FILE *out, const struct ctw_opt *tab)
+{
+	fputs("Options:\n", out);
+	for (const struct ctw_opt *o = tab; o->name; o++)
+		print_one(out, o->short_name, o->name, takes_arg(o) ? o->metavar : NULL, o->help);
+	print_one(out, 'h', "help", NULL, "this text");
+}

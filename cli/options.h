@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Command options declared once: a typed table per command (in the spirit
+ * of xdp-tools' DEFINE_OPTION) from which come getopt's tables, the
+ * parsing and validation of each value into the command's own struct, and
+ * the "Options:" block of its --help, which the man pages and completions
+ * are generated from (scripts/helpgen.py).  So an option is added in one
+ * place and its help can't drift from what is parsed.
+ */
+#ifndef CTW_CLI_OPTIONS_H
+#define CTW_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum ctw_opt_kind {
+	CTW_OPT_FLAG,	  /* bool = true; no argument */
+	CTW_OPT_SET,	  /* int = .value; no argument (-4 / -6 and the like) */
+	CTW_OPT_STR,	  /* const char * = the argument (argv's own) */
+	CTW_OPT_UINT,	  /* unsigned = the argument, .min to .max */
+	CTW_OPT_DURATION, /* uint64_t ns, > 0 ("10", "1.5s", "200ms") */
+	CTW_OPT_CUSTOM,	  /* .parse(argument, field) */
+};
+
+struct ctw_opt {
+	const char *name;  /* long name, without "--" */
+	const char *alias; /* another long name for it, or NULL */
+	int short_name;	   /* 0: none */
+	enum ctw_opt_kind kind;
+	const char *metavar;	     /* for options that take an argument */
+	const char *help;	     /* may hold '\n' for more lines */
+	size_t off;		     /* where the value goes in the command's struct */
+	long long value;	     /* CTW_OPT_SET */
+	unsigned long long min, max; /* CTW_OPT_UINT */
+	/* CTW_OPT_CUSTOM: 0, or -1 with what the argument should be in why */
+	int (*parse)(const char *arg, void *field, char *why, size_t whylen);
+};
+
+/* Parse argv's options by the table (ended by an entry without a name)
+ * into dst.  The index of the first operand, or -CTW_EXIT_USAGE after
+ * printing "ctrwatch: CMD: --NAME ARG: WHY" and the command's usage. */
+int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **argv, void *dst);
+
+/* The "Options:" block of --help: every option of the table, "-h, --help"
+ * last, help texts aligned in one column. */
+void ctw_opts_print(FILE *out, const struct ctw_opt *tab);
+
+#endif /* CTW_CLI_OPTIONS_H */

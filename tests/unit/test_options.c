@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The typed option tables (cli/options.c): parsing into a struct by the
+ * table, errors naming the option, aliases, and the help block made from the
+ * same table.  The CLI is not in the unit tests' library, so the file is
+ * compiled in here with the one function of main.c it calls. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "../../cli/options.c"
+
+static char last_error[256];
+
+int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	(void)cmd_name;
+	return CTW_EXIT_USAGE;
+}
+
+struct args {
+	bool flag;
+	int family;
+	const char *name;
+	unsigned count;
+	uint64_t ns;
+	int odd;
+};
+
+static int parse_odd(const char *arg, void *field, char *why, size_t whylen)
+{
+	int v = atoi(arg);
+	if (!(v & 1)) {
+		snprintf(why, whylen, "want an odd number");
+		return -1;
+	}
+	*(int *)field = v;
+	return 0;
+}
+
+#define ARG(f) offsetof(struct args, f)
+static const struct ctw_opt tab[] = {
+	{.name = "flag",
+	 .short_name = 'f',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "a flag",
+	 .off = ARG(flag)},
+	{.name = "ipv6",
+	 .short_name = '6',
+	 .kind = CTW_OPT_SET,
+	 .value = 10,
+	 .help = "six",
+	 .off = ARG(family)},
+	{.name = "name",
+	 .alias = "called",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "NAME",
+	 .help = "a name,\non two lines",
+	 .off = ARG(name)},
+	{.name = "count",
+	 .short_name = 'c',
+	 .kind = CTW_OPT_UINT,
+	 .metavar = "N",
+	 .min = 1,
+	 .max = 9,
+	 .help = "1 to 9",
+	 .off = ARG(count)},
+	{.name = "duration",
+	 .short_name = 'd',
+	 .kind = CTW_OPT_DURATION,
+	 .metavar = "T",
+	 .help = "how long",
+	 .off = ARG(ns)},
+	{.name = "a-very-long-option-name",
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "ODD",
+	 .help = "its text on the next line",
+	 .off = ARG(odd),
+	 .parse = parse_odd},
+	{0},
+};
+
+static int parse(struct args *a, int argc, char **argv)
+{
+	memset(a, 0, sizeof(*a));
+	last_error[0] = '\0';
+	opterr = 0;
+	return ctw_opts_parse("demo", tab, argc, argv, a);
+}
+
+static void test_parse(void **state)
+{
+	struct args a;
+	char *ok[] = {"demo",
+		      "-f6",
+		      "--called",
+		      "x",
+		      "op1",
+		      "-c",
+		      "3",
+		      "--duration=1.5s",
+		      "--a-very-long-option-name",
+		      "7",
+		      "op2",
+		      NULL};
+	int first = parse(&a, 11, ok);
+	assert_int_equal(first, 9); /* operands permuted to the end */
+	assert_string_equal(ok[first], "op1");
+	assert_string_equal(ok[first + 1], "op2");
+	assert_true(a.flag);
+	assert_int_equal(a.family, 10);
+	assert_string_equal(a.name, "x");
+	assert_int_equal(a.count, 3);
+	assert_int_equal(a.ns, 1500000000ull);
+	assert_int_equal(a.odd, 7);
+
+	char *bad_uint[] = {"demo", "--count", "10", NULL};
+	assert_int_equal(parse(&a, 3, bad_uint), -CTW_EXIT_USAGE);
+	assert_string_equal(last_error, "demo: --count 10: want a number from 1 to 9");
+	char *bad_dur[] = {"demo", "-d", "soon", NULL};
+	assert_int_equal(parse(&a, 3, bad_dur), -CTW_EXIT_USAGE);
+	assert_non_null(strstr(last_error, "demo: --duration soon: not a duration"));
+	char *bad_custom[] = {"demo", "--a-very-long-option-name", "4", NULL};
+	assert_int_equal(parse(&a, 3, bad_custom), -CTW_EXIT_USAGE);
+	assert_string_equal(last_error, "demo: --a-very-long-option-name 4: want an odd number");
+	char *unknown[] = {"demo", "--nope", NULL};
+	assert_int_equal(parse(&a, 2, unknown), -CTW_EXIT_USAGE);
+	assert_string_equal(last_error, "demo: bad option");
+	(void)state;
+}
+
+static void test_help(void **state)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ctw_opts_print(f, tab);
+	fclose(f);
+	assert_string_equal(text, "Options:\n"
+				  "  -f, --flag             a flag\n"
+				  "  -6, --ipv6             six\n"
+				  "      --name NAME        a name,\n"
+				  "                         on two lines\n"
+				  "  -c, --count N          1 to 9\n"
+				  "  -d, --duration T       how long\n"
+				  "      --a-very-long-option-name ODD\n"
+				  "                         its text on the next line\n"
+				  "  -h, --help             this text\n");
+	free(text);
+	(void)state;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_help),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
