@@ -1,12 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch import: OCI image layouts and `docker save` archives into the
  * image store. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../image/image.h"
+
+struct import_args {
+	bool quiet;
+	const char *ref, *root, *max_size;
+};
+
+static const struct ctw_opt import_opts[] = {
+	{.name = "quiet",
+	 .short_name = 'q',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "print only the image id",
+	 .off = offsetof(struct import_args, quiet)},
+	{.name = "ref",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "REF",
+	 .help = "which image of a layout or archive that holds several",
+	 .off = offsetof(struct import_args, ref)},
+	{.name = "max-size",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "SIZE",
+	 .help = "cap on the uncompressed size of all layers (512m, 20g;\n"
+		 "default $CTRWATCH_IMPORT_MAX_SIZE or 16g)",
+	 .off = offsetof(struct import_args, max_size)},
+	{.name = "root",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "image store (default: $CTRWATCH_ROOT or /var/lib/ctrwatch)",
+	 .off = offsetof(struct import_args, root)},
+	{0},
+};
 
 static void import_usage(FILE *out)
 {
@@ -32,14 +63,10 @@ static void import_usage(FILE *out)
 	      "in the OCI annotations).  When the archive holds several images, --ref picks\n"
 	      "one (else NAME's tag does): an org.opencontainers.image.ref.name of the OCI\n"
 	      "index, or a RepoTag of a docker save archive.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -q, --quiet         print only the image id\n"
-	      "      --ref REF       which image of a layout or archive that holds several\n"
-	      "      --max-size SIZE cap on the uncompressed size of all layers (512m, 20g;\n"
-	      "                      default $CTRWATCH_IMPORT_MAX_SIZE or 16g)\n"
-	      "      --root DIR      image store (default: $CTRWATCH_ROOT or /var/lib/ctrwatch)\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, import_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  umoci init --layout app-oci && umoci new --image app-oci:v1\n"
 	      "  ctrwatch import app-oci app:v1\n"
@@ -52,42 +79,29 @@ static void import_usage(FILE *out)
 
 static int cmd_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"quiet", no_argument, NULL, 'q'},
-		{"ref", required_argument, NULL, 'r'},
-		{"root", required_argument, NULL, 'R'},
-		{"max-size", required_argument, NULL, 'M'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *root = NULL, *ref = NULL;
+	struct import_args a = {0};
+	int first = ctw_opts_parse("import", import_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	const char *root = a.root, *ref = a.ref;
 	const char *max_size = getenv("CTRWATCH_IMPORT_MAX_SIZE"),
 		   *max_from = "CTRWATCH_IMPORT_MAX_SIZE";
-	bool quiet = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-		switch (c) {
-		case 'q': quiet = true; break;
-		case 'r': ref = optarg; break;
-		case 'R': root = optarg; break;
-		case 'M':
-			max_size = optarg;
-			max_from = "--max-size";
-			break;
-		default: return ctw_cmd_usage_error("import", "import: bad option");
-		}
+	bool quiet = a.quiet;
+	if (a.max_size) {
+		max_size = a.max_size;
+		max_from = "--max-size";
 	}
 	uint64_t max = 0;
 	if (max_size && *max_size && (ctw_parse_bytes(max_size, &max) < 0 || !max))
 		return ctw_cmd_usage_error("import", "import: %s: `%s` is not a size (512m, 20g)",
 					   max_from, max_size);
-	if (optind >= argc)
+	if (first >= argc)
 		return ctw_cmd_usage_error("import", "import: PATH missing");
-	if (argc - optind > 2)
+	if (argc - first > 2)
 		return ctw_cmd_usage_error("import", "import: unexpected argument '%s'",
-					   argv[optind + 2]);
-	const char *path = argv[optind];
-	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
+					   argv[first + 2]);
+	const char *path = argv[first];
+	const char *name = first + 1 < argc ? argv[first + 1] : NULL;
 	struct ctw_err err = {0};
 	char *id = NULL, *got = NULL;
 	if (ctw_image_import(root, path, name, ref, max, &id, &got, &err) < 0) {

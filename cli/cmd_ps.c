@@ -1,15 +1,63 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch ps: list containers. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+struct ps_args {
+	bool all, quiet, json;
+	char *filters[16];
+	size_t nfilters;
+};
+
+static int parse_filter(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct ps_args *a = field;
+
+	if (strncmp(arg, "label=", 6) || !arg[6] || arg[6] == '=') {
+		snprintf(why, whylen, "expected label=KEY[=VALUE]");
+		return -1;
+	}
+	if (a->nfilters == ARRAY_SIZE(a->filters)) {
+		snprintf(why, whylen, "too many --filter (%zu at most)", ARRAY_SIZE(a->filters));
+		return -1;
+	}
+	a->filters[a->nfilters++] = (char *)arg;
+	return 0;
+}
+
+static const struct ctw_opt ps_opts[] = {
+	{.name = "all",
+	 .short_name = 'a',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "also exited and created containers",
+	 .off = offsetof(struct ps_args, all)},
+	{.name = "quiet",
+	 .short_name = 'q',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "only the ids",
+	 .off = offsetof(struct ps_args, quiet)},
+	{.name = "json",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "one JSON array of state objects (see `ctrwatch inspect`)",
+	 .off = offsetof(struct ps_args, json)},
+	{.name = "filter",
+	 .short_name = 'f',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "label=KEY[=VALUE]",
+	 .help = "only containers with label KEY (set to VALUE); repeatable,\nall must match",
+	 .off = 0,
+	 .parse = parse_filter},
+	{0},
+};
 
 static void ps_usage(FILE *out)
 {
@@ -18,15 +66,10 @@ static void ps_usage(FILE *out)
 	      "List containers: running ones, or all with -a (detached containers stay until\n"
 	      "`ctrwatch rm`).  A container whose exit came from the OOM killer is marked\n"
 	      "(OOMKilled).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -a, --all      also exited and created containers\n"
-	      "  -q, --quiet    only the ids\n"
-	      "      --json     one JSON array of state objects (see `ctrwatch inspect`)\n"
-	      "  -f, --filter label=KEY[=VALUE]\n"
-	      "                 only containers with label KEY (set to VALUE); repeatable,\n"
-	      "                 all must match\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, ps_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch ps\n"
 	      "  ctrwatch ps -q --filter label=app=web\n"
@@ -71,38 +114,15 @@ static bool filters_match(const struct ctw_state *s, char **filters, size_t n)
 
 static int cmd_ps(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"all", no_argument, NULL, 'a'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"json", no_argument, NULL, 'j'},
-		{"filter", required_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
-	};
-	char *filters[16];
-	size_t nfilters = 0;
-	bool all = false, quiet = false, json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "aqf:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': all = true; break;
-		case 'q': quiet = true; break;
-		case 'j': json = true; break;
-		case 'f':
-			if (strncmp(optarg, "label=", 6) || !optarg[6] || optarg[6] == '=')
-				return ctw_cmd_usage_error("ps",
-							   "ps: --filter '%s': expected "
-							   "label=KEY[=VALUE]",
-							   optarg);
-			if (nfilters == ARRAY_SIZE(filters))
-				return ctw_cmd_usage_error("ps", "ps: too many --filter");
-			filters[nfilters++] = optarg;
-			break;
-		default: return ctw_cmd_usage_error("ps", "ps: bad option");
-		}
-	}
-	if (optind < argc)
-		return ctw_cmd_usage_error("ps", "ps: unexpected argument '%s'", argv[optind]);
+	struct ps_args a = {0};
+	int first = ctw_opts_parse("ps", ps_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	bool all = a.all, quiet = a.quiet, json = a.json;
+	char **filters = a.filters;
+	size_t nfilters = a.nfilters;
+	if (first < argc)
+		return ctw_cmd_usage_error("ps", "ps: unexpected argument '%s'", argv[first]);
 
 	/* Not ours to read: an empty table would say "no containers". */
 	if (access(ctw_state_dir(), R_OK | X_OK) < 0 && errno == EACCES) {

@@ -1,10 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch rmi: remove image names and images; layers no image uses go. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../image/image.h"
+
+struct rmi_args {
+	bool force;
+	const char *root;
+};
+
+static const struct ctw_opt rmi_opts[] = {
+	{.name = "force",
+	 .short_name = 'f',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "remove even when in use, or all names of an id",
+	 .off = offsetof(struct rmi_args, force)},
+	{.name = "root",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "image store (default: $CTRWATCH_ROOT or /var/lib/ctrwatch)",
+	 .off = offsetof(struct rmi_args, root)},
+	{0},
+};
 
 static void rmi_usage(FILE *out)
 {
@@ -16,11 +36,10 @@ static void rmi_usage(FILE *out)
 	      "An image a container uses (running or stopped, see `ctrwatch ps -a`) is kept\n"
 	      "unless -f is given; forced, it is untagged and stays, nameless, until its\n"
 	      "containers are gone and it is removed by id.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -f, --force       remove even when in use, or all names of an id\n"
-	      "      --root DIR    image store (default: $CTRWATCH_ROOT or /var/lib/ctrwatch)\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, rmi_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch rmi app:v1\n"
 	      "  ctrwatch rmi -f 3f2a9c\n"
@@ -30,26 +49,16 @@ static void rmi_usage(FILE *out)
 
 static int cmd_rmi(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"force", no_argument, NULL, 'f'},
-		{"root", required_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *root = NULL;
-	bool force = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': force = true; break;
-		case 'R': root = optarg; break;
-		default: return ctw_cmd_usage_error("rmi", "rmi: bad option");
-		}
-	}
-	if (optind >= argc)
+	struct rmi_args a = {0};
+	int first = ctw_opts_parse("rmi", rmi_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	const char *root = a.root;
+	bool force = a.force;
+	if (first >= argc)
 		return ctw_cmd_usage_error("rmi", "rmi: IMAGE missing");
 	int rc = CTW_EXIT_OK;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct ctw_err err = {0};
 		char *msg = NULL;
 		if (ctw_image_remove(root, argv[i], force, &msg, &err) < 0) {
