@@ -143,6 +143,9 @@ $(O)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
+# (the CLI is not in LIB_OBJS: this test compiles the file it tests in)
+$(O)/tests/unit/test_options: cli/options.c cli/options.h cli/cmd.h
+
 # Test payloads run inside containers: static, so any rootfs can run them.
 $(O)/tests/helpers/%: tests/helpers/%.c
 	$(call msg,CC-STATIC,$@)

@@ -1,11 +1,65 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch exec: run a command in a running container. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+struct exec_args {
+	struct ctw_exec_opts o;
+	char **env; /* NULL-terminated, ours to free */
+	size_t nenv;
+};
+
+static int add_env(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct exec_args *a = field;
+
+	(void)why, (void)whylen;
+	a->env = xrealloc(a->env, (a->nenv + 2) * sizeof(char *));
+	a->env[a->nenv++] = xstrdup(arg);
+	a->env[a->nenv] = NULL;
+	return 0;
+}
+
+#define ARG(f) offsetof(struct exec_args, f)
+static const struct ctw_opt exec_opts[] = {
+	{.name = "interactive",
+	 .short_name = 'i',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "keep stdin open",
+	 .off = ARG(o.interactive)},
+	{.name = "tty",
+	 .short_name = 't',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "allocate a pseudo-terminal",
+	 .off = ARG(o.tty)},
+	{.name = "env",
+	 .short_name = 'e',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "K=V",
+	 .help = "set an environment variable (repeatable)",
+	 .off = 0,
+	 .parse = add_env},
+	{.name = "user",
+	 .short_name = 'u',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "USER[:GROUP]",
+	 .help = "user (default: the container's)",
+	 .off = ARG(o.user)},
+	{.name = "workdir",
+	 .short_name = 'w',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "working directory (default: the container's; made when\n"
+		 "missing, resolved in its root, none in /proc)",
+	 .off = ARG(o.workdir)},
+	{0},
+};
+#undef ARG
 
 static void exec_usage(FILE *out)
 {
@@ -14,15 +68,10 @@ static void exec_usage(FILE *out)
 	      "Run a command in a running container: it joins every namespace and the\n"
 	      "cgroups of the container and gets the same capabilities, no_new_privs and\n"
 	      "seccomp filter as its command.  The exit status is the command's.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -i, --interactive      keep stdin open\n"
-	      "  -t, --tty              allocate a pseudo-terminal\n"
-	      "  -e, --env K=V          set an environment variable\n"
-	      "  -u, --user USER[:GROUP]  user (default: the container's)\n"
-	      "  -w, --workdir DIR      working directory (default: the container's; made when\n"
-	      "                         missing, resolved in its root, none in /proc)\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, exec_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch exec web ps\n"
 	      "  ctrwatch exec -it web sh\n",
@@ -31,41 +80,25 @@ static void exec_usage(FILE *out)
 
 static int cmd_exec(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"interactive", no_argument, NULL, 'i'},   {"tty", no_argument, NULL, 't'},
-		{"env", required_argument, NULL, 'e'},	   {"user", required_argument, NULL, 'u'},
-		{"workdir", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
-	};
-	struct ctw_exec_opts o = {0};
-	char **env = NULL;
-	size_t nenv = 0;
-	int c, rc;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+ite:u:w:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'i': o.interactive = true; break;
-		case 't': o.tty = true; break;
-		case 'e':
-			env = xrealloc(env, (nenv + 2) * sizeof(char *));
-			env[nenv++] = xstrdup(optarg);
-			env[nenv] = NULL;
-			break;
-		case 'u': o.user = optarg; break;
-		case 'w': o.workdir = optarg; break;
-		default: ctw_strv_free(env); return ctw_cmd_usage_error("exec", "exec: bad option");
-		}
+	struct exec_args a = {0};
+	int rc, first = ctw_opts_parse_in_order("exec", exec_opts, argc, argv, &a);
+	if (first < 0) {
+		ctw_strv_free(a.env);
+		return -first;
 	}
-	if (argc - optind < 2) {
+	struct ctw_exec_opts o = a.o;
+	char **env = a.env;
+	if (argc - first < 2) {
 		ctw_strv_free(env);
 		return ctw_cmd_usage_error("exec", "exec: CONTAINER and COMMAND are required");
 	}
 	o.env = env;
-	o.argv = argv + optind + 1;
+	o.argv = argv + first + 1;
 	struct ctw_err err = {0};
 	int code = CTW_EXIT_RUNTIME;
 	/* This may start us again from a copy of our binary the container
 	 * cannot write (runtime/exe.c). */
-	if (ctw_exe_protect(&err) || ctw_container_exec(argv[optind], &o, &code, &err))
+	if (ctw_exe_protect(&err) || ctw_container_exec(argv[first], &o, &code, &err))
 		fprintf(stderr, "ctrwatch: %s: %s\n", argv[0], err.msg);
 	rc = code;
 	ctw_strv_free(env);

@@ -47,13 +47,16 @@ static int set_value(const struct ctw_opt *o, const char *arg, void *dst, char *
 	return -1;
 }
 
-int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **argv, void *dst)
+static int opts_parse(const char *cmd, const struct ctw_opt *tab, bool in_order, int argc,
+		      char **argv, void *dst)
 {
 	struct option lopts[2 * OPTS_MAX + 1];
 	size_t nl = 0;
-	char shorts[OPTS_MAX * 2 + 1], *sp = shorts;
+	char shorts[OPTS_MAX * 2 + 2], *sp = shorts;
 	size_t n = 0;
 
+	if (in_order)
+		*sp++ = '+';
 	for (; tab[n].name; n++) {
 		if (n >= OPTS_MAX)
 			return ctw_cmd_usage_error(cmd, "%s: too many options (internal)", cmd);
@@ -72,7 +75,8 @@ int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **
 	lopts[nl] = (struct option){0};
 	*sp = '\0';
 
-	optind = 1;
+	/* 0, not 1: glibc then starts over, ordering ("+") included */
+	optind = 0;
 	for (;;) {
 		int c = getopt_long(argc, argv, shorts, lopts, NULL);
 		const struct ctw_opt *o = NULL;
@@ -90,6 +94,17 @@ int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **
 						    why);
 	}
 	return optind;
+}
+
+int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **argv, void *dst)
+{
+	return opts_parse(cmd, tab, false, argc, argv, dst);
+}
+
+int ctw_opts_parse_in_order(const char *cmd, const struct ctw_opt *tab, int argc, char **argv,
+			    void *dst)
+{
+	return opts_parse(cmd, tab, true, argc, argv, dst);
 }
 
 static void print_one(FILE *out, int short_name, const char *name, const char *metavar,

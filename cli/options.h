@@ -42,6 +42,10 @@ struct ctw_opt {
  * into dst.  The index of the first operand, or -CTW_EXIT_USAGE after
  * printing "ctrwatch: CMD: --NAME ARG: WHY" and the command's usage. */
 int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **argv, void *dst);
+/* The same, options ending at the first operand: for commands followed by a
+ * command line of their own (exec CONTAINER CMD -x). */
+int ctw_opts_parse_in_order(const char *cmd, const struct ctw_opt *tab, int argc, char **argv,
+			    void *dst);
 
 /* The "Options:" block of --help: every option of the table, "-h, --help"
  * last, help texts aligned in one column. */

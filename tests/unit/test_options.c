@@ -127,6 +127,15 @@ static void test_parse(void **state)
 	char *bad_custom[] = {"demo", "--a-very-long-option-name", "4", NULL};
 	assert_int_equal(parse(&a, 3, bad_custom), -CTW_EXIT_USAGE);
 	assert_string_equal(last_error, "demo: --a-very-long-option-name 4: want an odd number");
+	/* in order: options end at the first operand (a command line follows) */
+	char *cmdline[] = {"demo", "-f", "ctr", "sh", "-c", "3", NULL};
+	memset(&a, 0, sizeof(a));
+	int at = ctw_opts_parse_in_order("demo", tab, 6, cmdline, &a);
+	assert_int_equal(at, 2);
+	assert_true(a.flag);
+	assert_int_equal(a.count, 0);
+	assert_string_equal(cmdline[at + 2], "-c");
+
 	char *unknown[] = {"demo", "--nope", NULL};
 	assert_int_equal(parse(&a, 2, unknown), -CTW_EXIT_USAGE);
 	assert_string_equal(last_error, "demo: bad option");
