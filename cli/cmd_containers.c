@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch containers: every container on the host, from every engine. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +10,60 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../agent/agent.h"
+
+struct containers_args {
+	bool json;
+	const char *ns, *pod, *runtime;
+	struct ctw_registry_opts ro;
+};
+
+#define ARG(f) offsetof(struct containers_args, f)
+static const struct ctw_opt containers_opts[] = {
+	{.name = "json",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "one JSON array: id, runtime, name, pod, namespace,\n"
+		 "image, cgroup_id, cgroup_path, pid, state, since\n"
+		 "(RFC 3339), since_ns, labels",
+	 .off = ARG(json)},
+	{.name = "namespace",
+	 .short_name = 'n',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "NS",
+	 .help = "only containers of Kubernetes namespace NS (or of\ncontainerd namespace NS)",
+	 .off = ARG(ns)},
+	{.name = "pod",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "POD",
+	 .help = "only containers of pod POD",
+	 .off = ARG(pod)},
+	{.name = "runtime",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "NAME",
+	 .help = "only containers of this runtime",
+	 .off = ARG(runtime)},
+	{.name = "host-root",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "where the host's / is (engine files are read below it;\n"
+		 "default /, in a pod e.g. /host)",
+	 .off = ARG(ro.host_root)},
+	{.name = "proc-root",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "the host's /proc (default /proc)",
+	 .off = ARG(ro.proc_root)},
+	{.name = "cgroup-root",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "the cgroup v2 mount, or a cgroup below it to list only\n"
+		 "containers there (default: detected)",
+	 .off = ARG(ro.cgroup_root)},
+	{0},
+};
+#undef ARG
 
 static void containers_usage(FILE *out)
 {
@@ -41,21 +93,10 @@ static void containers_usage(FILE *out)
 	      "  SINCE      how long ago its oldest process started\n"
 	      "NAME is what `trace`, `dns` and `tcplife` take; see `ctrwatch trace --help`\n"
 	      "for NAMESPACE/POD/CONTAINER and ambiguous names.\n"
-	      "\n"
-	      "Options:\n"
-	      "      --json             one JSON array: id, runtime, name, pod, namespace,\n"
-	      "                         image, cgroup_id, cgroup_path, pid, state, since\n"
-	      "                         (RFC 3339), since_ns, labels\n"
-	      "  -n, --namespace NS     only containers of Kubernetes namespace NS (or of\n"
-	      "                         containerd namespace NS)\n"
-	      "      --pod POD          only containers of pod POD\n"
-	      "      --runtime NAME     only containers of this runtime\n"
-	      "      --host-root DIR    where the host's / is (engine files are read below it;\n"
-	      "                         default /, in a pod e.g. /host)\n"
-	      "      --proc-root DIR    the host's /proc (default /proc)\n"
-	      "      --cgroup-root DIR  the cgroup v2 mount, or a cgroup below it to list only\n"
-	      "                         containers there (default: detected)\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, containers_opts);
+	fputs("\n"
 	      "Exit status: 0, also when there are no containers; 1 when the cgroup tree\n"
 	      "cannot be read.\n"
 	      "\n"
@@ -167,37 +208,15 @@ static json_t *to_json(const struct ctw_container *c, const char *state, uint64_
 
 static int cmd_containers(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"namespace", required_argument, NULL, 'n'},
-		{"pod", required_argument, NULL, 'P'},
-		{"runtime", required_argument, NULL, 'R'},
-		{"host-root", required_argument, NULL, 'H'},
-		{"proc-root", required_argument, NULL, 'p'},
-		{"cgroup-root", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	bool json = false;
-	const char *ns = NULL, *pod = NULL, *runtime = NULL;
-	struct ctw_registry_opts ro = {.proc_root = "/proc"};
-	int o;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "+n:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'j': json = true; break;
-		case 'n': ns = optarg; break;
-		case 'P': pod = optarg; break;
-		case 'R': runtime = optarg; break;
-		case 'H': ro.host_root = optarg; break;
-		case 'p': ro.proc_root = optarg; break;
-		case 'c': ro.cgroup_root = optarg; break;
-		case 'h': containers_usage(stdout); return CTW_EXIT_OK;
-		default: return ctw_cmd_usage_error("containers", "unknown option");
-		}
-	}
-	if (optind < argc)
-		return ctw_cmd_usage_error("containers", "unexpected argument '%s'", argv[optind]);
+	struct containers_args a = {.ro = {.proc_root = "/proc"}};
+	int first = ctw_opts_parse("containers", containers_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	bool json = a.json;
+	const char *ns = a.ns, *pod = a.pod, *runtime = a.runtime;
+	struct ctw_registry_opts ro = a.ro;
+	if (first < argc)
+		return ctw_cmd_usage_error("containers", "unexpected argument '%s'", argv[first]);
 
 	struct ctw_registry *r = ctw_registry_new(&ro);
 	int n = r ? ctw_registry_scan(r) : -ENOMEM;
