@@ -1,13 +1,41 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch images (list) and ctrwatch image inspect. */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../image/image.h"
+
+struct images_args {
+	bool json, quiet;
+	const char *root;
+};
+
+#define ROOT_OPT                                                                      \
+	{                                                                             \
+		.name = "root", .kind = CTW_OPT_STR, .metavar = "DIR",                \
+		.help = "image store (default: $CTRWATCH_ROOT or /var/lib/ctrwatch)", \
+		.off = offsetof(struct images_args, root)                             \
+	}
+static const struct ctw_opt images_opts[] = {
+	{.name = "json",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "a JSON array: id, names, layers (diff_ids), size, created",
+	 .off = offsetof(struct images_args, json)},
+	{.name = "quiet",
+	 .short_name = 'q',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "only the image ids",
+	 .off = offsetof(struct images_args, quiet)},
+	ROOT_OPT,
+	{0},
+};
+static const struct ctw_opt inspect_opts[] = {ROOT_OPT, {0}};
+#undef ROOT_OPT
 
 static void images_usage(FILE *out)
 {
@@ -16,12 +44,10 @@ static void images_usage(FILE *out)
 	      "List the images in the store: repository, tag, id, layer count, size (of the\n"
 	      "layers' files) and when the image entered the store.  An image without a\n"
 	      "name shows <none>.  The built-in busybox image appears once it was used.\n"
-	      "\n"
-	      "Options:\n"
-	      "      --json        a JSON array: id, names, layers (diff_ids), size, created\n"
-	      "  -q, --quiet       only the image ids\n"
-	      "      --root DIR    image store (default: $CTRWATCH_ROOT or /var/lib/ctrwatch)\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, images_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch images\n"
 	      "  ctrwatch images --json | jq -r '.[].names[]'\n",
@@ -117,58 +143,35 @@ static int list(const char *root, bool json, bool quiet)
 	return CTW_EXIT_OK;
 }
 
-static int parse_list_opts(const char *cmd, int argc, char **argv, const char **root, bool *json,
-			   bool *quiet)
+static int parse_list_opts(const char *cmd, int argc, char **argv, struct images_args *a)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"root", required_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': *json = true; break;
-		case 'q': *quiet = true; break;
-		case 'R': *root = optarg; break;
-		default: return ctw_cmd_usage_error(cmd, "%s: bad option", cmd);
-		}
-	}
-	if (optind < argc)
-		return ctw_cmd_usage_error(cmd, "%s: unexpected argument '%s'", cmd, argv[optind]);
+	int first = ctw_opts_parse(cmd, images_opts, argc, argv, a);
+	if (first < 0)
+		return -first;
+	if (first < argc)
+		return ctw_cmd_usage_error(cmd, "%s: unexpected argument '%s'", cmd, argv[first]);
 	return 0;
 }
 
 static int cmd_images(int argc, char **argv)
 {
-	const char *root = NULL;
-	bool json = false, quiet = false;
-	int r = parse_list_opts("images", argc, argv, &root, &json, &quiet);
-	return r ? r : list(root, json, quiet);
+	struct images_args a = {0};
+	int r = parse_list_opts("images", argc, argv, &a);
+	return r ? r : list(a.root, a.json, a.quiet);
 }
 
 static int inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"root", required_argument, NULL, 'R'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *root = NULL;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'R')
-			root = optarg;
-		else
-			return ctw_cmd_usage_error("image", "image inspect: bad option");
-	}
-	if (optind >= argc)
+	struct images_args a = {0};
+	int first = ctw_opts_parse("image", inspect_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	const char *root = a.root;
+	if (first >= argc)
 		return ctw_cmd_usage_error("image", "image inspect: IMAGE missing");
 	int rc = CTW_EXIT_OK;
 	json_t *arr = json_array();
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct ctw_err err = {0};
 		char *text = NULL;
 		json_t *j = NULL;
@@ -201,10 +204,9 @@ static int cmd_image(int argc, char **argv)
 	if (!strcmp(argv[1], "inspect"))
 		return inspect(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "ls") || !strcmp(argv[1], "list")) {
-		const char *root = NULL;
-		bool json = false, quiet = false;
-		int r = parse_list_opts("image", argc - 1, argv + 1, &root, &json, &quiet);
-		return r ? r : list(root, json, quiet);
+		struct images_args a = {0};
+		int r = parse_list_opts("image", argc - 1, argv + 1, &a);
+		return r ? r : list(a.root, a.json, a.quiet);
 	}
 	return ctw_cmd_usage_error("image", "image: unknown subcommand '%s'", argv[1]);
 }
