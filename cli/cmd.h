@@ -11,12 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Exit codes shared by every subcommand. */
-enum {
-	CTW_EXIT_OK = 0,
-	CTW_EXIT_FAIL = 1,
-	CTW_EXIT_USAGE = 2,
-};
+#include "../lib/lib.h"
 
 struct ctw_cmd {
 	const char *name;

@@ -171,7 +171,7 @@ static int trace_new_container(struct ctw_trace *t, const char *name, char **arg
 	}
 	if (ctw_container_run(&ro, &exit_code, NULL, &err) < 0) {
 		fprintf(stderr, "ctrwatch: run: %s\n", err.msg);
-		return exit_code ? exit_code : 125;
+		return exit_code ? exit_code : CTW_EXIT_RUNTIME;
 	}
 	return exit_code;
 }

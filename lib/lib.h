@@ -20,6 +20,17 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- exit codes: one table for every command ---- */
+enum {
+	CTW_EXIT_OK = 0,
+	CTW_EXIT_FAIL = 1,  /* the command failed (its message says why) */
+	CTW_EXIT_USAGE = 2, /* bad options or arguments: the usage follows */
+	/* a container's command (run, exec, trace -- IMAGE), as Docker's: */
+	CTW_EXIT_RUNTIME = 125,	 /* the runtime failed before the command started */
+	CTW_EXIT_NOEXEC = 126,	 /* command found but not executable */
+	CTW_EXIT_NOTFOUND = 127, /* command not found */
+};
+
 /* ---- errors (crun style: an error object threaded through calls) ---- */
 
 /* No malloc inside: usable in a child after clone() and across a socketpair. */

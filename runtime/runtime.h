@@ -33,13 +33,6 @@
  * network.h's CTW_NET_BUILTIN_DEFAULT (tests/lib.sh sets none). */
 #define CTW_RUN_DEFAULT_NET ctw_net_default_mode()
 
-/* Exit codes of `run` for failures of the runtime itself (Docker's). */
-enum {
-	CTW_EXIT_RUNTIME = 125,	 /* before the command started */
-	CTW_EXIT_NOEXEC = 126,	 /* command found but not executable */
-	CTW_EXIT_NOTFOUND = 127, /* command not found */
-};
-
 /* At most this many environment variables in a container (the image's Env
  * and -e together): more is an error, not a slow start. */
 #define CTW_ENV_MAX 65536
