@@ -32,10 +32,6 @@ int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
  * lacks `what` (CTW_NEED_* from lib.h); the caller exits CTW_EXIT_FAIL. */
 bool ctw_cmd_privileged(const char *cmd_name, unsigned int what);
 
-/* For commands whose only option is --json: parse argv; returns -1 when
- * parsing succeeded (*json set), else the exit code to return. */
-int ctw_cmd_parse_json_only(int argc, char **argv, bool *json);
-
 /* Which container the user means (select.c): an engine name or id, a
  * containerd NAMESPACE/ID, a Kubernetes NAMESPACE/POD/CONTAINER or
  * POD/CONTAINER, a unique id prefix, else a cgroup path or a PID; narrowed

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch gc: clean up after runtimes that died. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+static const struct ctw_opt gc_opts[] = {{0}};
 
 static void gc_usage(FILE *out)
 {
@@ -20,7 +22,10 @@ static void gc_usage(FILE *out)
 	      "was killed before it finished: their processes, cgroups and state.  Safe to\n"
 	      "run at any time, also while containers start: containers with a live runtime,\n"
 	      "and the directories a starting run has claimed, are not touched.\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, gc_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch gc\n",
 	      out);
@@ -28,10 +33,9 @@ static void gc_usage(FILE *out)
 
 static int cmd_gc(int argc, char **argv)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
-	optind = 1;
-	if (getopt_long(argc, argv, "", opts, NULL) != -1 || optind < argc)
-		return ctw_cmd_usage_error("gc", "gc: takes no arguments");
+	int rc = ctw_opts_parse_only("gc", gc_opts, argc, argv, NULL);
+	if (rc >= 0)
+		return rc;
 	struct ctw_err err = {0};
 	int n = ctw_container_gc(&err);
 	if (n < 0) {

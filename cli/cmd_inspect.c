@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch inspect: a container's state as JSON. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+static const struct ctw_opt inspect_opts[] = {{0}};
 
 static void inspect_usage(FILE *out)
 {
@@ -17,7 +19,10 @@ static void inspect_usage(FILE *out)
 	      "command, the process config, and log_lost_entries, log_lost_bytes and\n"
 	      "log_lost_error: output of a detached container its log could not take\n"
 	      "(a full disk).\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, inspect_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch inspect web\n"
 	      "  ctrwatch inspect web | jq '.[0].cgroup_id'\n",
@@ -26,16 +31,15 @@ static void inspect_usage(FILE *out)
 
 static int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
-	optind = 1;
-	if (getopt_long(argc, argv, "", opts, NULL) != -1)
-		return ctw_cmd_usage_error("inspect", "inspect: bad option");
-	if (optind >= argc)
+	int start = ctw_opts_parse("inspect", inspect_opts, argc, argv, NULL);
+	if (start < 0)
+		return -start;
+	if (start >= argc)
 		return ctw_cmd_usage_error("inspect", "inspect: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
 	bool first = true;
 	printf("[");
-	for (int i = optind; i < argc; i++) {
+	for (int i = start; i < argc; i++) {
 		struct ctw_state s;
 		struct ctw_err err = {0};
 		if (ctw_state_find(argv[i], &s, &err)) {

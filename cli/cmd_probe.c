@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../exporters/exporters.h"
 #include "../lib/lib.h"
 
@@ -155,6 +156,16 @@ static int try_cgroup_skb(const char *v2, char *why, size_t whylen)
 	return r;
 }
 
+static const struct ctw_opt probe_opts[] = {
+	{.name = "json",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "one JSON object: {\"features\": {KEY: {\"ok\", \"required\",\n"
+		 "\"detail\"}}, \"cgroup_layout\", \"cgroup2_mount\", \"kernel\",\n"
+		 "\"ready\"}",
+	 .off = 0},
+	{0},
+};
+
 static void usage(FILE *out)
 {
 	fputs("Usage: ctrwatch probe [--json]\n"
@@ -167,12 +178,10 @@ static void usage(FILE *out)
 	      "\n"
 	      "Exits 0 when everything the agent needs is there, 1 otherwise (the missing\n"
 	      "items are marked 'required').  Needs root (CAP_BPF and CAP_SYS_ADMIN).\n"
-	      "\n"
-	      "Options:\n"
-	      "  --json     one JSON object: {\"features\": {KEY: {\"ok\", \"required\", "
-	      "\"detail\"}},\n"
-	      "             \"cgroup_layout\", \"cgroup2_mount\", \"kernel\", \"ready\"}\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, probe_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch probe\n"
 	      "  ctrwatch probe --json | jq -r .cgroup_layout\n",
@@ -181,8 +190,8 @@ static void usage(FILE *out)
 
 static int cmd_probe(int argc, char **argv)
 {
-	bool json;
-	int rc = ctw_cmd_parse_json_only(argc, argv, &json);
+	bool json = false;
+	int rc = ctw_opts_parse_only("probe", probe_opts, argc, argv, &json);
 	if (rc >= 0)
 		return rc;
 	/* Without them every load fails: "not supported" would be a lie. */

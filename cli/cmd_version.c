@@ -7,21 +7,27 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 
 #ifndef CTW_GIT_REV
 #define CTW_GIT_REV "unknown"
 #endif
 
+static const struct ctw_opt version_opts[] = {
+	{.name = "json", .kind = CTW_OPT_FLAG, .help = "one JSON object instead of text", .off = 0},
+	{0},
+};
+
 static void version_usage(FILE *out)
 {
 	fputs("Usage: ctrwatch version [--json]\n"
 	      "\n"
 	      "Print the ctrwatch version, git revision, libbpf version and kernel release.\n"
-	      "\n"
-	      "Options:\n"
-	      "  --json     one JSON object instead of text\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, version_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch version\n"
 	      "  ctrwatch version --json | jq -r .kernel\n",
@@ -30,8 +36,8 @@ static void version_usage(FILE *out)
 
 static int cmd_version(int argc, char **argv)
 {
-	bool json;
-	int rc = ctw_cmd_parse_json_only(argc, argv, &json);
+	bool json = false;
+	int rc = ctw_opts_parse_only("version", version_opts, argc, argv, &json);
 	if (rc >= 0)
 		return rc;
 	struct utsname u;

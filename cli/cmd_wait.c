@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch wait: block until a container exits, print its exit code. */
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
+
+static const struct ctw_opt wait_opts[] = {{0}};
 
 static void wait_usage(FILE *out)
 {
@@ -13,7 +15,10 @@ static void wait_usage(FILE *out)
 	      "\n"
 	      "Wait until each container has exited and print its exit code; the exit\n"
 	      "status is the last container's code.\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, wait_opts);
+	fputs("\n"
 	      "Examples:\n"
 	      "  ctrwatch run -d --name job busybox sh -c 'sleep 1; exit 3'\n"
 	      "  ctrwatch wait job     # prints 3, exits 3\n",
@@ -22,14 +27,13 @@ static void wait_usage(FILE *out)
 
 static int cmd_wait(int argc, char **argv)
 {
-	static const struct option opts[] = {{NULL, 0, NULL, 0}};
-	optind = 1;
-	if (getopt_long(argc, argv, "", opts, NULL) != -1)
-		return ctw_cmd_usage_error("wait", "wait: bad option");
-	if (optind >= argc)
+	int first = ctw_opts_parse("wait", wait_opts, argc, argv, NULL);
+	if (first < 0)
+		return -first;
+	if (first >= argc)
 		return ctw_cmd_usage_error("wait", "wait: CONTAINER is required");
 	int rc = CTW_EXIT_OK;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		struct ctw_err err = {0};
 		int code;
 		if (ctw_container_wait(argv[i], &code, &err)) {

@@ -91,26 +91,6 @@ bool ctw_cmd_privileged(const char *cmd_name, unsigned int what)
 	return false;
 }
 
-int ctw_cmd_parse_json_only(int argc, char **argv, bool *json)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	*json = false;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return ctw_cmd_usage_error(argv[0], "%s: bad option", argv[0]);
-		*json = true;
-	}
-	if (optind < argc)
-		return ctw_cmd_usage_error(argv[0], "%s: unexpected argument '%s'", argv[0],
-					   argv[optind]);
-	return -1;
-}
-
 static bool wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {

@@ -107,6 +107,18 @@ int ctw_opts_parse_in_order(const char *cmd, const struct ctw_opt *tab, int argc
 	return opts_parse(cmd, tab, true, argc, argv, dst);
 }
 
+int ctw_opts_parse_only(const char *cmd, const struct ctw_opt *tab, int argc, char **argv,
+			void *dst)
+{
+	int first = opts_parse(cmd, tab, false, argc, argv, dst);
+
+	if (first < 0)
+		return -first;
+	if (first < argc)
+		return ctw_cmd_usage_error(cmd, "%s: unexpected argument '%s'", cmd, argv[first]);
+	return -1;
+}
+
 static void print_one(FILE *out, int short_name, const char *name, const char *metavar,
 		      const char *help)
 {

@@ -47,6 +47,11 @@ int ctw_opts_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **
 int ctw_opts_parse_in_order(const char *cmd, const struct ctw_opt *tab, int argc, char **argv,
 			    void *dst);
 
+/* For commands that take options only: -1 when argv holds nothing else,
+ * else the exit code to return (usage printed). */
+int ctw_opts_parse_only(const char *cmd, const struct ctw_opt *tab, int argc, char **argv,
+			void *dst);
+
 /* The "Options:" block of --help: every option of the table, "-h, --help"
  * last, help texts aligned in one column. */
 void ctw_opts_print(FILE *out, const struct ctw_opt *tab);
