@@ -1,13 +1,89 @@
 // SPDX-License-Identifier: Apache-2.0
 /* ctrwatch policy: check, apply, show, stats, flush, and quick add/del. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../policy/policy.h"
+
+/* show and stats */
+static const struct ctw_opt report_opts[] = {
+	{.name = "json",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "JSON output, also on failure (no policy applied:\n"
+		 "exit 1, show prints null, stats [])",
+	 .off = 0},
+	{0},
+};
+
+struct add_args {
+	char *ifs, *ports; /* YAML flow lists being built: "\"eth0\", \"eth1\"" */
+	const char *cgroup, *dir, *proto, *name;
+	bool allow;
+};
+
+/* Repeatable options become one YAML flow list. */
+static int add_to_list(const char *arg, void *field, char *why, size_t whylen)
+{
+	char **list = field, *old = *list;
+
+	(void)why, (void)whylen;
+	*list = old ? xasprintf("%s, \"%s\"", old, arg) : xasprintf("\"%s\"", arg);
+	free(old);
+	return 0;
+}
+
+#define ARG(f) offsetof(struct add_args, f)
+static const struct ctw_opt add_opts[] = {
+	{.name = "interface",
+	 .short_name = 'i',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "IF",
+	 .help = "XDP on IF (repeatable)",
+	 .off = ARG(ifs),
+	 .parse = add_to_list},
+	{.name = "cgroup",
+	 .short_name = 'c',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "PATH",
+	 .help = "a container cgroup (v2 path) instead",
+	 .off = ARG(cgroup)},
+	{.name = "direction",
+	 .short_name = 'd',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "ingress (default) or egress, for --cgroup",
+	 .off = ARG(dir)},
+	{.name = "proto",
+	 .short_name = 'p',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "PROTO",
+	 .help = "tcp, udp, icmp or any (default)",
+	 .off = ARG(proto)},
+	{.name = "port",
+	 .short_name = 'P',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "PORT[-PORT]",
+	 .help = "destination port or range (repeatable)",
+	 .off = ARG(ports),
+	 .parse = add_to_list},
+	{.name = "name",
+	 .short_name = 'n',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "NAME",
+	 .help = "rule name (default quick-CIDR)",
+	 .off = ARG(name)},
+	{.name = "allow",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "an allow rule instead of a drop",
+	 .off = ARG(allow)},
+	{0},
+};
+#undef ARG
 
 static void policy_usage(FILE *out)
 {
@@ -38,18 +114,12 @@ static void policy_usage(FILE *out)
 	      "  flush          remove every policy map and link: enforcement stops\n"
 	      "  add CIDR...    prepend a quick rule to the enforced policy (like xdp-filter)\n"
 	      "  del NAME|CIDR  remove rules by name, or quick rules by their CIDR\n"
-	      "\n"
-	      "Options:\n"
-	      "  --json                  show/stats: JSON output, also on failure (no policy\n"
-	      "                          applied: exit 1, show prints null, stats [])\n"
-	      "  -i, --interface IF      add: XDP on IF (repeatable)\n"
-	      "  -c, --cgroup PATH       add: a container cgroup (v2 path) instead\n"
-	      "  -d, --direction DIR     add: ingress (default) or egress, for --cgroup\n"
-	      "  -p, --proto PROTO       add: tcp, udp, icmp or any (default)\n"
-	      "  -P, --port PORT[-PORT]  add: destination port or range (repeatable)\n"
-	      "  -n, --name NAME         add: rule name (default quick-CIDR)\n"
-	      "      --allow             add: an allow rule instead of a drop\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print_section(out, "Options of show and stats", report_opts, false);
+	fputs("\n", out);
+	ctw_opts_print_section(out, "Options of add", add_opts, false);
+	fputs("\n"
 	      "Policy file (YAML):\n"
 	      "  default: {interfaces: allow, egress: allow, ingress: allow}\n"
 	      "  rules:\n"
@@ -141,23 +211,15 @@ static int do_apply(int argc, char **argv)
 
 static int do_show_stats(int argc, char **argv, bool stats)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{NULL, 0, NULL, 0},
-	};
 	struct ctw_err err = {0};
 	bool json = false;
-	int c;
+	int first = ctw_opts_parse("policy", report_opts, argc, argv, &json);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c != 'j')
-			return ctw_cmd_usage_error("policy", "policy %s: bad option", argv[0]);
-		json = true;
-	}
-	if (optind < argc)
+	if (first < 0)
+		return -first;
+	if (first < argc)
 		return ctw_cmd_usage_error("policy", "policy %s: unexpected argument '%s'", argv[0],
-					   argv[optind]);
+					   argv[first]);
 	int r = stats ? ctw_policy_print_stats(stdout, json, &err)
 		      : ctw_policy_show(stdout, json, &err);
 	if (r < 0) {
@@ -209,61 +271,30 @@ static int apply_text(const char *label, const char *text)
 
 static int do_add(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"interface", required_argument, NULL, 'i'},
-		{"cgroup", required_argument, NULL, 'c'},
-		{"direction", required_argument, NULL, 'd'},
-		{"proto", required_argument, NULL, 'p'},
-		{"port", required_argument, NULL, 'P'},
-		{"name", required_argument, NULL, 'n'},
-		{"allow", no_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0},
-	};
-	char *ifs = NULL, *ports = NULL;
-	const char *cgroup = NULL, *dir = "ingress", *proto = NULL, *name = NULL;
-	bool allow = false;
-	int c, ret;
+	struct add_args a = {.dir = "ingress"};
+	int ret, first = ctw_opts_parse("policy", add_opts, argc, argv, &a);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "i:c:d:p:P:n:", opts, NULL)) != -1) {
-		char *old;
-		switch (c) {
-		case 'i':
-			old = ifs;
-			ifs = old ? xasprintf("%s, \"%s\"", old, optarg)
-				  : xasprintf("\"%s\"", optarg);
-			free(old);
-			break;
-		case 'P':
-			old = ports;
-			ports = old ? xasprintf("%s, \"%s\"", old, optarg)
-				    : xasprintf("\"%s\"", optarg);
-			free(old);
-			break;
-		case 'c': cgroup = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'p': proto = optarg; break;
-		case 'n': name = optarg; break;
-		case 'a': allow = true; break;
-		default:
-			free(ifs);
-			free(ports);
-			return ctw_cmd_usage_error("policy", "policy add: bad option");
-		}
+	if (first < 0) {
+		free(a.ifs);
+		free(a.ports);
+		return -first;
 	}
-	if (optind >= argc || (!ifs == !cgroup)) {
+	char *ifs = a.ifs, *ports = a.ports;
+	const char *cgroup = a.cgroup, *dir = a.dir, *proto = a.proto, *name = a.name;
+	bool allow = a.allow;
+	if (first >= argc || (!ifs == !cgroup)) {
 		free(ifs);
 		free(ports);
 		return ctw_cmd_usage_error(
 			"policy", "policy add: need CIDR... and one of --interface or --cgroup");
 	}
 	char *cidrs = NULL;
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		char *old = cidrs;
 		cidrs = old ? xasprintf("%s, \"%s\"", old, argv[i]) : xasprintf("\"%s\"", argv[i]);
 		free(old);
 	}
-	char *rname = name ? xstrdup(name) : xasprintf("quick-%s", argv[optind]);
+	char *rname = name ? xstrdup(name) : xasprintf("quick-%s", argv[first]);
 	char *scope = ifs ? xasprintf("    interfaces: [%s]\n", ifs)
 			  : xasprintf("    containers: {cgroup: \"%s\"}\n    direction: %s\n",
 				      cgroup, dir);

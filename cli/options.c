@@ -129,7 +129,7 @@ static void print_one(FILE *out, int short_name, const char *name, const char *m
 
 	/* a long head gets its text on the next line */
 	fputs(head, out);
-	if (len + 1 > HELP_COLUMN)
+	if (len + 2 > HELP_COLUMN) /* two spaces at least: helpgen.py splits there */
 		fprintf(out, "\n%*s", HELP_COLUMN, "");
 	else
 		fprintf(out, "%*s", HELP_COLUMN - len, "");
@@ -146,10 +146,17 @@ static void print_one(FILE *out, int short_name, const char *name, const char *m
 	}
 }
 
-void ctw_opts_print(FILE *out, const struct ctw_opt *tab)
+void ctw_opts_print_section(FILE *out, const char *heading, const struct ctw_opt *tab,
+			    bool with_help)
 {
-	fputs("Options:\n", out);
+	fprintf(out, "%s:\n", heading);
 	for (const struct ctw_opt *o = tab; o->name; o++)
 		print_one(out, o->short_name, o->name, takes_arg(o) ? o->metavar : NULL, o->help);
-	print_one(out, 'h', "help", NULL, "this text");
+	if (with_help)
+		print_one(out, 'h', "help", NULL, "this text");
+}
+
+void ctw_opts_print(FILE *out, const struct ctw_opt *tab)
+{
+	ctw_opts_print_section(out, "Options", tab, true);
 }

@@ -55,5 +55,9 @@ int ctw_opts_parse_only(const char *cmd, const struct ctw_opt *tab, int argc, ch
 /* The "Options:" block of --help: every option of the table, "-h, --help"
  * last, help texts aligned in one column. */
 void ctw_opts_print(FILE *out, const struct ctw_opt *tab);
+/* The same under another heading ("Options of add"), for commands whose
+ * subcommands take options of their own; with_help adds "-h, --help". */
+void ctw_opts_print_section(FILE *out, const char *heading, const struct ctw_opt *tab,
+			    bool with_help);
 
 #endif /* CTW_CLI_OPTIONS_H */
