@@ -4,7 +4,7 @@
  * release what dead containers left, and the attach/detach plumbing that
  * wires an existing process's network namespace (what `run` does itself).
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -12,8 +12,85 @@
 #include <jansson.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../lib/lib.h"
 #include "../network/network.h"
+
+static const struct ctw_opt inspect_opts[] = {
+	{.name = "json", .kind = CTW_OPT_FLAG, .help = "one JSON object", .off = 0},
+	{0},
+};
+
+struct attach_args {
+	struct ctw_net_publish pub[CTW_NET_MAX_PUBLISH];
+	size_t npub;
+	const char *dns[17]; /* NULL-terminated */
+	size_t ndns;
+	struct ctw_net_opts o;
+};
+
+static int add_publish(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct attach_args *a = field;
+	struct ctw_err err = {0};
+
+	if (a->npub == CTW_NET_MAX_PUBLISH) {
+		snprintf(why, whylen, "too many (%d at most)", CTW_NET_MAX_PUBLISH);
+		return -1;
+	}
+	if (ctw_net_parse_publish(arg, &a->pub[a->npub], &err) < 0) {
+		snprintf(why, whylen, "%s", err.msg);
+		return -1;
+	}
+	a->npub++;
+	return 0;
+}
+
+static int add_dns(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct attach_args *a = field;
+
+	if (a->ndns == ARRAY_SIZE(a->dns) - 1) {
+		snprintf(why, whylen, "too many (%zu at most)", ARRAY_SIZE(a->dns) - 1);
+		return -1;
+	}
+	a->dns[a->ndns++] = arg;
+	return 0;
+}
+
+#define ARG(f) offsetof(struct attach_args, f)
+static const struct ctw_opt attach_opts[] = {
+	{.name = "publish",
+	 .short_name = 'p',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "SPEC",
+	 .help = "[HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp], repeatable",
+	 .off = 0,
+	 .parse = add_publish},
+	{.name = "dns",
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "IP",
+	 .help = "nameserver for resolv.conf, repeatable",
+	 .off = 0,
+	 .parse = add_dns},
+	{.name = "name",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "NAME",
+	 .help = "name for the hosts file",
+	 .off = ARG(o.name)},
+	{.name = "files-dir",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "write resolv.conf, hosts, hostname there",
+	 .off = ARG(o.files_dir)},
+	{.name = "subnet",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "CIDR",
+	 .help = "subnet to use when no container holds one",
+	 .off = ARG(o.subnet)},
+	{0},
+};
+#undef ARG
 
 static void network_usage(FILE *out)
 {
@@ -33,15 +110,12 @@ static void network_usage(FILE *out)
 	      "  attach    give the network namespace of process PID an address on the\n"
 	      "            bridge, as container ID (plumbing: `run` does this itself)\n"
 	      "  detach    undo attach (or a run's setup) for container ID\n"
-	      "\n"
-	      "Options:\n"
-	      "  --json               (inspect) one JSON object\n"
-	      "  -p, --publish SPEC   (attach) [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp], repeatable\n"
-	      "  --dns IP             (attach) nameserver for resolv.conf, repeatable\n"
-	      "  --name NAME          (attach) name for the hosts file\n"
-	      "  --files-dir DIR      (attach) write resolv.conf, hosts, hostname there\n"
-	      "  --subnet CIDR        (attach) subnet to use when no container holds one\n"
-	      "\n"
+	      "\n",
+	      out);
+	ctw_opts_print_section(out, "Options of inspect", inspect_opts, false);
+	fputs("\n", out);
+	ctw_opts_print_section(out, "Options of attach", attach_opts, false);
+	fputs("\n"
 	      "Configuration (later wins): defaults; the file $CTRWATCH_NET_CONFIG\n"
 	      "(default /etc/ctrwatch/network.conf) with `bridge = NAME`, `subnet = CIDR`,\n"
 	      "`mtu = N` lines; the environment CTRWATCH_BRIDGE, CTRWATCH_SUBNET,\n"
@@ -135,56 +209,24 @@ static int print_inspect(bool json)
 
 static int do_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"publish", required_argument, NULL, 'p'},
-		{"dns", required_argument, NULL, 'd'},
-		{"name", required_argument, NULL, 'n'},
-		{"files-dir", required_argument, NULL, 'f'},
-		{"subnet", required_argument, NULL, 's'},
-		{NULL, 0, NULL, 0},
-	};
-	struct ctw_net_publish pub[CTW_NET_MAX_PUBLISH];
-	const char *dns[17] = {NULL};
-	size_t npub = 0, ndns = 0;
-	struct ctw_net_opts o = {.mode = CTW_NET_BRIDGE};
+	struct attach_args a = {.o = {.mode = CTW_NET_BRIDGE}};
 	struct ctw_err err = {0};
 	struct ctw_net_lease lease;
 	uint64_t pid;
-	int c;
+	int first = ctw_opts_parse("network", attach_opts, argc, argv, &a);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (npub == CTW_NET_MAX_PUBLISH)
-				return ctw_cmd_usage_error("network",
-							   "network attach: too many -p");
-			if (ctw_net_parse_publish(optarg, &pub[npub], &err) < 0)
-				return ctw_cmd_usage_error("network", "network attach: %s",
-							   err.msg);
-			npub++;
-			break;
-		case 'd':
-			if (ndns == ARRAY_SIZE(dns) - 1)
-				return ctw_cmd_usage_error("network",
-							   "network attach: too many --dns");
-			dns[ndns++] = optarg;
-			break;
-		case 'n': o.name = optarg; break;
-		case 'f': o.files_dir = optarg; break;
-		case 's': o.subnet = optarg; break;
-		default: return ctw_cmd_usage_error("network", "network attach: bad option");
-		}
-	}
-	if (argc - optind != 2)
+	if (first < 0)
+		return -first;
+	struct ctw_net_opts o = a.o;
+	if (argc - first != 2)
 		return ctw_cmd_usage_error("network", "network attach: expected ID PID");
-	if (ctw_parse_u64(argv[optind + 1], 1, 0x7fffffff, &pid) < 0)
+	if (ctw_parse_u64(argv[first + 1], 1, 0x7fffffff, &pid) < 0)
 		return ctw_cmd_usage_error("network", "network attach: bad pid `%s`",
-					   argv[optind + 1]);
-	o.container_id = argv[optind];
-	o.publish = pub;
-	o.npublish = npub;
-	o.dns = ndns ? dns : NULL;
+					   argv[first + 1]);
+	o.container_id = argv[first];
+	o.publish = a.pub;
+	o.npublish = a.npub;
+	o.dns = a.ndns ? a.dns : NULL;
 	if (ctw_net_setup(&o, (pid_t)pid, &lease, &err) < 0) {
 		pr_err("%s", err.msg);
 		return CTW_EXIT_FAIL;
@@ -201,10 +243,9 @@ static int cmd_network(int argc, char **argv)
 		return ctw_cmd_usage_error("network", "network: missing command");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "inspect")) {
-		bool json = argc == 3 && !strcmp(argv[2], "--json");
-		if (argc > 3 || (argc == 3 && !json))
-			return ctw_cmd_usage_error("network", "network inspect: bad arguments");
-		return print_inspect(json);
+		bool json = false;
+		int rc = ctw_opts_parse_only("network", inspect_opts, argc - 1, argv + 1, &json);
+		return rc >= 0 ? rc : print_inspect(json);
 	}
 	if (!strcmp(sub, "gc")) {
 		unsigned n;
