@@ -177,6 +177,9 @@ static const struct {
 	 "have the kernel time BPF programs while the agent runs "
 	 "(ctrwatch_bpf_program_run_seconds_total)"},
 	{"dns_timeout", "5s", "a DNS query unanswered after this counts as a timeout (dns module)"},
+	{"dns_cgroup", "",
+	 "cgroup v2 directory the DNS programs are attached to, once, above the containers "
+	 "(empty = the cgroup v2 root)"},
 	{"dns_names", "false",
 	 "also export per-name DNS series (cardinality: capped by dns_names_max)"},
 	{"dns_names_max", "100",

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The agent's dns module: the DNS probe (dns/) attached to every container's
- * cgroup as discovery reports it, its exchanges folded into per-container
- * series:
+ * The agent's dns module: the DNS probe (dns/) attached once, at start, to
+ * one cgroup above the containers (the dns_cgroup setting, default the
+ * cgroup v2 root), so that a container's first packet is seen whenever user
+ * space learns of it; the programs name each packet by its socket's cgroup,
+ * and the exchanges of the cgroups that are (or are nested in) a container
+ * are folded into per-container series:
  *
  *   ctrwatch_dns_queries_total{container,qtype}        queries the container sent
  *   ctrwatch_dns_responses_total{container,rcode}      responses it received
@@ -23,8 +26,10 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "agent.h"
 #include "../bpf/dns.h"
@@ -209,6 +214,9 @@ static void on_txn(void *ctx, const struct ctw_dns_txn *t)
 
 static void drain(struct mod_dns *m)
 {
+	/* the cgroups' names first: a container's first packet may be in the
+	 * ring before its mkdir record is read */
+	ctw_agent_identity_sync(m->agent);
 	int n = ctw_dns_probe_consume(m->probe);
 
 	if (n > 0)
@@ -230,16 +238,6 @@ static void on_timer(void *ctx)
 	drain(m); /* also reports queries that timed out */
 }
 
-static void attach(struct mod_dns *m, const struct ctw_container *c)
-{
-	int err = ctw_dns_probe_attach(m->probe, c->cgroup_path, NULL);
-
-	if (err)
-		pr_warn("dns: attach to %s (%s): %s", c->name, c->cgroup_path, strerror(-err));
-	else
-		pr_debug("dns: attached to %s", c->name);
-}
-
 static void dns_stop(void *state)
 {
 	struct mod_dns *m = state;
@@ -252,7 +250,7 @@ static void dns_stop(void *state)
 	}
 	if (m->probe) {
 		ctw_agent_unwatch_fd(m->agent, ctw_dns_probe_fd(m->probe));
-		ctw_dns_probe_free(m->probe); /* detaches from every cgroup */
+		ctw_dns_probe_free(m->probe); /* detaches */
 	}
 	for (size_t i = 0; i < m->ncs; i++)
 		cstats_free(m->cs[i]);
@@ -280,6 +278,12 @@ static int dns_check(struct ctw_agent *a, struct ctw_err *err)
 	if (v && (ctw_parse_duration_ns(v, &n) || !n))
 		return ctw_err_setx(err, EINVAL,
 				    "dns_timeout '%s': expected a duration (2s, 500ms)", v);
+	v = ctw_agent_setting(a, "dns_cgroup");
+	struct statfs sf;
+	if (v && *v && statfs(v, &sf))
+		return ctw_err_setx(err, EINVAL, "dns_cgroup '%s': %s", v, strerror(errno));
+	if (v && *v && sf.f_type != CGROUP2_SUPER_MAGIC)
+		return ctw_err_setx(err, EINVAL, "dns_cgroup '%s': not a cgroup v2 directory", v);
 	return ctw_agent_setting_bool(a, "dns_names", &b, err);
 }
 
@@ -336,23 +340,24 @@ static int dns_start(struct ctw_agent *a, void **state)
 		m->timer_fd = -1;
 		goto out_stop;
 	}
-	for (size_t i = 0; reg && i < ctw_registry_count(reg); i++)
-		attach(m, ctw_registry_at(reg, i));
+	/* Once, above every container: each is seen from its first packet,
+	 * whenever discovery names it. */
+	v = ctw_agent_setting(a, "dns_cgroup");
+	if (!v || !*v)
+		v = reg ? ctw_registry_cgroup_root(reg) : NULL;
+	err = v ? ctw_dns_probe_attach(m->probe, v, NULL) : -ENOENT;
+	if (err) {
+		pr_err("dns: attach to cgroup %s: %s", v ? v : "(no cgroup v2 root)",
+		       strerror(-err));
+		goto out_stop;
+	}
+	pr_debug("dns: attached to cgroup %s", v);
 	*state = m;
 	return 0;
 
 out_stop:
 	dns_stop(m);
 	return err;
-}
-
-static void dns_container_added(void *state, const struct ctw_container *c)
-{
-	struct mod_dns *m = state;
-
-	/* Its series appear with its first DNS activity: idle containers
-	 * cost no series. */
-	attach(m, c);
 }
 
 static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n);
@@ -362,7 +367,8 @@ static void dns_container_removed(void *state, const struct ctw_container *c)
 	struct mod_dns *m = state;
 
 	drain(m);
-	ctw_dns_probe_detach(m->probe, c->cgroup_id);
+	/* what it left pending will not be answered to it */
+	ctw_dns_probe_forget(m->probe, c->cgroup_id);
 	/* Report its last losses, then drop its loss count on both sides so
 	 * neither table grows with container churn. */
 	ctw_dns_probe_lost(m->probe, report_lost, m);
@@ -484,5 +490,5 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 }
 
 CTW_AGENT_MODULE(dns, .name = "dns", .events = "dns", .start = dns_start, .stop = dns_stop,
-		 .container_added = dns_container_added, .container_removed = dns_container_removed,
-		 .collect = dns_collect, .check = dns_check)
+		 .container_removed = dns_container_removed, .collect = dns_collect,
+		 .check = dns_check)

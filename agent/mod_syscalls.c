@@ -89,9 +89,8 @@ struct syscalls {
 	struct syscount_slot *chunk[SYSCOUNT_CHUNKS_MAX];
 	struct syscount_slot_time *tchunk[SYSCOUNT_CHUNKS_MAX];
 	uint32_t nchunks;
-	uint64_t *slot_id; /* per slot: the cgroup id it counts, 0 = free */
-	uint32_t nfree;	   /* slots in the kernel's queue */
-	uint8_t *seen;	   /* per slot, during a table pass */
+	struct syscount_book book; /* which cgroup each slot counts */
+	uint32_t *give_back;	   /* syscount_book_pass()'s slots */
 	struct retired *ret;
 	size_t nret;
 	struct cset *sets;
@@ -217,13 +216,17 @@ static int add_chunk(struct syscalls *s)
 	s->tchunk[idx] = tm;
 	s->nchunks++;
 	int qfd = bpf_map__fd(s->skel->maps.free_slots);
-	for (uint32_t i = idx ? 0 : 1; i < SYSCOUNT_CHUNK_SLOTS; i++) {
+	uint32_t queued = 0;
+	err = 0;
+	for (uint32_t i = idx ? 0 : 1; i < SYSCOUNT_CHUNK_SLOTS && !err; i++) {
 		uint32_t slot = idx * SYSCOUNT_CHUNK_SLOTS + i;
 		if (bpf_map_update_elem(qfd, NULL, &slot, BPF_ANY))
-			return -errno;
-		s->nfree++;
+			err = -errno;
+		else
+			queued++;
 	}
-	return 0;
+	syscount_book_grow(&s->book, queued);
+	return err;
 
 out_close:
 	if (fd >= 0)
@@ -276,19 +279,19 @@ static void retired_add(struct retired *r, uint32_t nr, uint64_t calls, uint64_t
 	r->rows[i].time_ns += ns;
 }
 
-/* A cgroup's entry left the table: its final counts go to its container
- * (or are dropped with it when it belongs to none), the slot is zeroed and
- * given back to the kernel. */
+/* A cgroup's entry left the table and the slot has cooled: its final counts
+ * go to its container (or are dropped with it when it belongs to none), the
+ * slot is zeroed and given back to the kernel. */
 static void retire(struct syscalls *s, uint32_t slot)
 {
 	struct ctw_registry *reg = ctw_agent_registry(s->a);
-	const struct ctw_container *c = ctw_registry_lookup(reg, s->slot_id[slot]);
+	const struct ctw_container *c = ctw_registry_lookup(reg, s->book.slot_id[slot]);
 	struct syscount_slot *m = slot_mem(s, slot);
 	struct syscount_slot_time *t = tslot_mem(s, slot);
 	struct retired *r = c ? get_retired(s, c->cgroup_id) : NULL;
 	if (!c)
 		pr_debug("syscalls: cgroup %llu went (slot %u): no container's, counts dropped",
-			 (unsigned long long)s->slot_id[slot], slot);
+			 (unsigned long long)s->book.slot_id[slot], slot);
 	for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++) {
 		uint64_t calls = ld(&m->nr[nr].calls);
 		if (calls && r)
@@ -297,46 +300,30 @@ static void retire(struct syscalls *s, uint32_t slot)
 	memset(m, 0, sizeof(*m));
 	if (t)
 		memset(t, 0, sizeof(*t));
-	s->slot_id[slot] = 0;
-	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.free_slots), NULL, &slot, BPF_ANY))
+	bool pushed =
+		!bpf_map_update_elem(bpf_map__fd(s->skel->maps.free_slots), NULL, &slot, BPF_ANY);
+	if (!pushed)
 		pr_warn("syscalls: give back slot %u: %s", slot, strerror(errno));
-	else
-		s->nfree++;
-	s->rows_valid = false;
+	syscount_book_given_back(&s->book, slot, pushed);
 }
 
 /* Bring what we know in line with the kernel's slot table: slots taken
- * since the last pass, slots whose cgroup went (retired); then top up. */
+ * since the last pass, slots whose cgroup went (retired once cooled); then
+ * top up. */
 static void sync_table(struct syscalls *s)
 {
-	const __u64 *tab = s->skel->bss->slot_tab;
-	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS;
+	uint64_t changes = s->book.changes;
 	/* names first: a cgroup that went may be one the registry has not
 	 * heard of yet (its mkdir record still in the stream's ring) */
 	ctw_agent_identity_sync(s->a);
 	ring_buffer__consume(s->rb);
-	memset(s->seen, 0, nslots);
-	for (uint32_t i = 0; i < SYSCOUNT_TAB_SIZE; i++) {
-		uint64_t e = ld(&tab[i]);
-		if (!e || e == SYSCOUNT_TAB_TOMB)
-			continue;
-		uint32_t slot = e & 0xffff;
-		if (!slot || slot >= nslots)
-			continue;
-		s->seen[slot] = 1;
-		if (s->slot_id[slot] != e >> 16) {
-			if (!s->slot_id[slot])
-				s->nfree--;
-			else
-				retire(s, slot); /* cannot be: a slot is given back only by us */
-			s->slot_id[slot] = e >> 16;
-			s->rows_valid = false;
-		}
-	}
-	for (uint32_t slot = 1; slot < nslots; slot++)
-		if (s->slot_id[slot] && !s->seen[slot])
-			retire(s, slot);
-	while (s->nfree < FREE_LOW && s->nchunks < SYSCOUNT_CHUNKS_MAX) {
+	size_t n = syscount_book_pass(&s->book, (const uint64_t *)s->skel->bss->slot_tab,
+				      ctw_now_ns(), s->give_back);
+	for (size_t i = 0; i < n; i++)
+		retire(s, s->give_back[i]);
+	if (s->book.changes != changes)
+		s->rows_valid = false;
+	while (s->book.nfree < FREE_LOW && s->nchunks < SYSCOUNT_CHUNKS_MAX) {
 		int err = add_chunk(s);
 		if (err) {
 			pr_warn("syscalls: add a chunk of slots: %s", strerror(-err));
@@ -355,11 +342,8 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (len < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
-	if (e.slot && e.slot < s->nchunks * SYSCOUNT_CHUNK_SLOTS && !s->slot_id[e.slot]) {
-		s->slot_id[e.slot] = e.id;
-		s->nfree--;
+	if (syscount_book_taken(&s->book, e.slot, e.id))
 		s->rows_valid = false;
-	}
 	return 0;
 }
 
@@ -403,8 +387,8 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 		free(s);
 		return -EINVAL;
 	}
-	s->slot_id = xcalloc(SYSCOUNT_SLOTS_MAX, sizeof(*s->slot_id));
-	s->seen = xcalloc(SYSCOUNT_SLOTS_MAX, 1);
+	syscount_book_init(&s->book);
+	s->give_back = xcalloc(SYSCOUNT_SLOTS_MAX, sizeof(*s->give_back));
 	s->skel = syscount_bpf__open();
 	if (!s->skel) {
 		err = -errno;
@@ -427,7 +411,7 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 	uint32_t want = (ncg > 0 ? (uint32_t)ncg : 0) + FREE_LOW;
 	do {
 		err = add_chunk(s);
-	} while (!err && s->nfree < want);
+	} while (!err && s->book.nfree < want);
 	if (err && !s->nchunks) {
 		pr_err("syscalls: first chunk of slots: %s", strerror(-err));
 		goto out_destroy;
@@ -467,8 +451,8 @@ out_destroy:
 	}
 	syscount_bpf__destroy(s->skel);
 out_free:
-	free(s->slot_id);
-	free(s->seen);
+	syscount_book_free(&s->book);
+	free(s->give_back);
 	free(s);
 	return err ? err : -EINVAL;
 }
@@ -490,8 +474,8 @@ static void syscalls_stop(void *state)
 	for (size_t i = 0; i < s->nret; i++)
 		free(s->ret[i].rows);
 	free(s->ret);
-	free(s->slot_id);
-	free(s->seen);
+	syscount_book_free(&s->book);
+	free(s->give_back);
 	free(s->sets);
 	free(s->rows);
 	free(s->keep);
@@ -613,11 +597,10 @@ static struct row *new_row(struct row **rows, size_t *n, size_t *cap)
 static void read_slots(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
 		       size_t *cap)
 {
-	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS;
-	for (uint32_t slot = 1; slot < nslots; slot++) {
-		if (!s->slot_id[slot])
+	for (uint32_t slot = 1; slot < s->book.nslots; slot++) {
+		if (!s->book.slot_id[slot])
 			continue;
-		const struct ctw_container *c = ctw_registry_lookup(reg, s->slot_id[slot]);
+		const struct ctw_container *c = ctw_registry_lookup(reg, s->book.slot_id[slot]);
 		if (!c)
 			continue;
 		const struct syscount_slot *m = slot_mem(s, slot);
@@ -748,11 +731,9 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 	 * its value area plus a page of struct) */
 	ctw_metrics_family(m, "ctrwatch_syscall_slots", CTW_GAUGE,
 			   "Counter slots (one per cgroup that made syscalls) by state.");
-	uint32_t nslots = s->nchunks * SYSCOUNT_CHUNK_SLOTS, used = 0;
-	for (uint32_t i = 1; i < nslots; i++)
-		used += s->slot_id[i] != 0;
-	ctw_metrics_sample(m, (const char *[]){"state", "used", NULL}, used);
-	ctw_metrics_sample(m, (const char *[]){"state", "free", NULL}, s->nfree);
+	ctw_metrics_sample(m, (const char *[]){"state", "used", NULL},
+			   syscount_book_used(&s->book));
+	ctw_metrics_sample(m, (const char *[]){"state", "free", NULL}, s->book.nfree);
 	ctw_metrics_family(m, "ctrwatch_syscall_slot_bytes", CTW_GAUGE,
 			   "Memory of the syscall counter maps (chunks of slots).");
 	ctw_metrics_sample(

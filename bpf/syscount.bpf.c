@@ -49,6 +49,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "syscount.h"
+#include "syscount_tab.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -74,6 +75,8 @@ const volatile bool timing = false; /* account time (needs sys_enter) */
 /* The slot table (see syscount.h): cgroup id -> slot, written only by
  * these programs with compare-and-swap, read by user space (mmapped). */
 __u64 slot_tab[SYSCOUNT_TAB_SIZE];
+
+__u64 rmdirs; /* cgroup v2 removals seen (the barrier in syscount_rmdir) */
 
 /* Slot numbers free to take (user space fills it as it adds chunks and as
  * it gives back the slots of cgroups that went). */
@@ -152,11 +155,11 @@ struct {
 	__type(value, __u64);
 } start SEC(".maps");
 
-static __always_inline __u64 current_cgroup_id(void)
+static __always_inline struct cgroup *current_cgroup(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	return task->cgroups->dfl_cgrp->kn->id;
+	return task->cgroups->dfl_cgrp;
 }
 
 static __always_inline struct syscount_slot *slot_ptr(__u32 slot)
@@ -186,62 +189,56 @@ static __noinline __u32 unattributed(void)
 }
 
 /* The first syscall of a cgroup not in the table: take a slot and enter
- * it.  Two CPUs of one new cgroup may race here: compare-and-swap makes one
- * entry win, the other CPU uses it and gives its slot back. */
-static __noinline __u32 claim(__u64 id)
+ * it (syscount_tab.h).  Two CPUs of one new cgroup may race here: one entry
+ * wins (the other CPU uses it and gives its slot back) or, when both got
+ * in, settling keeps one.  A task may also still claim for a cgroup that
+ * went: read its id, moved to another cgroup, the old one removed, all
+ * before the claim.  The rmdir program then found nothing to remove, so
+ * the claim removes its own entry when the cgroup is no longer online
+ * (cgroup_destroy_locked() clears CSS_ONLINE before the rmdir tracepoint).
+ * Store then load on each side, a full barrier between (the CAS here, the
+ * atomic add in syscount_rmdir): one of the two sees the other. */
+static __noinline __u32 claim(struct cgroup *cgrp, __u64 id)
 {
-	__u32 h = SYSCOUNT_TAB_HASH(id), slot;
-	__u64 want;
-	int i, try;
+	__u32 slot, found = 0;
+	struct syscount_event *ev;
+	int at;
 
 	if (id >= SYSCOUNT_TAB_ID_MAX)
 		return unattributed();
 	if (bpf_map_pop_elem(&free_slots, &slot))
 		return unattributed();
-	want = id << 16 | slot;
-	for (i = 0; i < SYSCOUNT_TAB_PROBES; i++) {
-		__u32 idx = (h + i) & (SYSCOUNT_TAB_SIZE - 1);
-		__u64 e = slot_tab[idx];
-
-		for (try = 0; try < 4; try++) {
-			__u64 old;
-
-			if (e >> 16 == id) { /* another CPU entered it first */
-				bpf_map_push_elem(&free_slots, &slot, 0);
-				return e & 0xffff;
-			}
-			if (e && e != SYSCOUNT_TAB_TOMB)
-				break; /* another cgroup's: next entry */
-			old = __sync_val_compare_and_swap(&slot_tab[idx], e, want);
-			if (old == e) {
-				struct syscount_event *ev;
-
-				ev = bpf_ringbuf_reserve(&syscount_events, sizeof(*ev), 0);
-				if (ev) {
-					ev->id = id;
-					ev->slot = slot;
-					ev->__pad = 0;
-					bpf_ringbuf_submit(ev, 0);
-				} else {
-					__u32 z = 0;
-					__u64 *l = bpf_map_lookup_elem(&events_lost, &z);
-
-					if (l)
-						(*l)++;
-				}
-				return slot;
-			}
-			e = old; /* changed under us: look again */
-		}
+	at = sc_tab_put(slot_tab, id, slot, &found);
+	if (at < 0) {
+		bpf_map_push_elem(&free_slots, &slot, 0);
+		return at == SC_TAB_FOUND ? found : unattributed();
 	}
-	bpf_map_push_elem(&free_slots, &slot, 0);
-	return unattributed();
+	/* the record before anything may remove the entry: user space
+	 * learns of every slot taken, and retires it when its entry goes */
+	ev = bpf_ringbuf_reserve(&syscount_events, sizeof(*ev), 0);
+	if (ev) {
+		ev->id = id;
+		ev->slot = slot;
+		ev->__pad = 0;
+		bpf_ringbuf_submit(ev, 0);
+	} else {
+		__u32 z = 0;
+		__u64 *l = bpf_map_lookup_elem(&events_lost, &z);
+
+		if (l)
+			(*l)++;
+	}
+	slot = sc_tab_settle(slot_tab, id, at, slot);
+	if (!(cgrp->self.flags & CSS_ONLINE))
+		sc_tab_remove(slot_tab, id);
+	return slot;
 }
 
 /* The current task's cgroup's slot (taken now if it has none). */
 static __always_inline __u32 find(void)
 {
-	__u64 id = current_cgroup_id();
+	struct cgroup *cgrp = current_cgroup();
+	__u64 id = cgrp->kn->id;
 	__u32 h = SYSCOUNT_TAB_HASH(id);
 	int i;
 
@@ -254,7 +251,7 @@ static __always_inline __u32 find(void)
 		if (!e)
 			break;
 	}
-	return claim(id);
+	return claim(cgrp, id);
 }
 
 static __always_inline bool is_error(long ret)
@@ -325,44 +322,16 @@ int BPF_PROG(syscount_task_exit)
 	return 0;
 }
 
-/* A cgroup goes: its entry leaves the table (its slot keeps the final
- * counts for user space).  Empty when the next entry is empty (no probe
- * chain goes through it), and then the tombstones just before it too;
- * else a tombstone. */
+/* A cgroup goes: its entry becomes a tombstone (never empty: see
+ * syscount_tab.h); its slot keeps the final counts for user space.  The
+ * atomic add orders CSS_ONLINE's clearing before the table is read (see
+ * claim()). */
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(syscount_rmdir, struct cgroup *cgrp, const char *path)
 {
-	__u64 id;
-	__u32 h;
-	int i, j;
-
 	if (BPF_CORE_READ(cgrp, root, hierarchy_id) != 0)
 		return 0;
-	id = BPF_CORE_READ(cgrp, kn, id);
-	h = SYSCOUNT_TAB_HASH(id);
-	for (i = 0; i < SYSCOUNT_TAB_PROBES; i++) {
-		__u32 idx = (h + i) & (SYSCOUNT_TAB_SIZE - 1);
-		__u64 e = slot_tab[idx];
-
-		if (!e)
-			return 0;
-		if (e >> 16 != id)
-			continue;
-		if (slot_tab[(idx + 1) & (SYSCOUNT_TAB_SIZE - 1)]) {
-			__sync_val_compare_and_swap(&slot_tab[idx], e, SYSCOUNT_TAB_TOMB);
-			return 0;
-		}
-		if (__sync_val_compare_and_swap(&slot_tab[idx], e, 0) != e)
-			return 0;
-		for (j = 1; j < SYSCOUNT_TAB_PROBES; j++) {
-			__u32 k = (idx - j) & (SYSCOUNT_TAB_SIZE - 1);
-
-			if (slot_tab[k] != SYSCOUNT_TAB_TOMB ||
-			    slot_tab[(k + 1) & (SYSCOUNT_TAB_SIZE - 1)])
-				return 0;
-			__sync_val_compare_and_swap(&slot_tab[k], SYSCOUNT_TAB_TOMB, 0);
-		}
-		return 0;
-	}
+	__sync_fetch_and_add(&rmdirs, 1);
+	sc_tab_remove(slot_tab, BPF_CORE_READ(cgrp, kn, id));
 	return 0;
 }

@@ -15,10 +15,12 @@
  *   i < SYSCOUNT_TAB_PROBES; a lookup stops at the first empty entry
  *
  * Entries are only written with compare-and-swap (the program on any CPU,
- * never user space).  At the cgroup's rmdir the program removes its entry
- * (a tombstone, or empty when nothing follows it in the probe chain); the
- * slot keeps the final counts until user space has read them, zeroed the
- * slot and pushed it back to `free_slots`.
+ * never user space; the algorithms are in syscount_tab.h).  At the
+ * cgroup's rmdir the program turns its entry into a tombstone (never
+ * empty); the slot keeps the final counts until user space has read them,
+ * zeroed the slot and pushed it back to `free_slots` (after a cooling
+ * time: a program that found the entry just before it went may still add
+ * to the slot).
  *
  * Slots live in chunk maps of SYSCOUNT_CHUNK_SLOTS slots (the array of maps
  * `chunks`, created by user space as slots are used, so map memory follows
@@ -74,6 +76,54 @@ struct syscount_event {
 };
 
 #ifndef __bpf__
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * User space's book of the slots (agent/syscount_book.c): which cgroup each
+ * slot counts, learnt from the `syscount_events` records and from passes
+ * over the table, and when a slot whose entry left the table may be given
+ * back.  Pure logic, no BPF: the agent (agent/mod_syscalls.c) reads and
+ * zeroes the slots it says, tests/unit/test_syscount.c checks it.
+ *
+ * A slot is free (in the kernel's queue: id 0), used (id), or cooling: its
+ * entry left the table (rmdir, or a settled duplicate) but a program that
+ * found the entry just before may still add to it, so it keeps counting
+ * for its cgroup until SYSCOUNT_COOL_NS have passed and a later pass gives
+ * it back (read its counts, zero it, push it).  Never is a slot pushed while
+ * the table or an unread record may still name it.
+ */
+#define SYSCOUNT_COOL_NS 100000000ull /* 100 ms */
+
+struct syscount_book {
+	uint32_t nslots;     /* slots that exist: chunks x SYSCOUNT_CHUNK_SLOTS */
+	uint32_t nfree;	     /* in the kernel's queue, as far as we know */
+	uint64_t *slot_id;   /* per slot: the cgroup it counts; 0 = free */
+	uint64_t *cool_from; /* per slot: when its entry was missed; 0 = not */
+	uint8_t *seen;	     /* per slot, during a pass */
+	uint64_t changes;    /* bumped when a slot's cgroup changes */
+};
+
+void syscount_book_init(struct syscount_book *b);
+void syscount_book_free(struct syscount_book *b);
+/* A chunk of slots was added; `nqueued` of them pushed to the queue. */
+void syscount_book_grow(struct syscount_book *b, uint32_t nqueued);
+/* A `syscount_events` record: slot taken by id.  False when ignored. */
+bool syscount_book_taken(struct syscount_book *b, uint32_t slot, uint64_t id);
+/* A pass over the table (SYSCOUNT_TAB_SIZE entries, read with relaxed
+ * loads) at `now`: slots newly entered are recorded, slots whose entry
+ * left start cooling.  Fills `give_back` (room for nslots) with the slots
+ * whose cooling is over: the caller reads their counts for slot_id[slot],
+ * zeroes them and calls syscount_book_given_back().  Returns how many. */
+size_t syscount_book_pass(struct syscount_book *b, const uint64_t *tab, uint64_t now,
+			  uint32_t *give_back);
+/* The slot was zeroed and pushed to the queue (pushed: false if the push
+ * failed: the slot stays out of use, counted nowhere). */
+void syscount_book_given_back(struct syscount_book *b, uint32_t slot, bool pushed);
+/* Slots counting for a cgroup (used or cooling). */
+uint32_t syscount_book_used(const struct syscount_book *b);
+
 _Static_assert(sizeof(struct syscount_slot) == 8192, "ABI: syscount_slot");
 _Static_assert(sizeof(struct syscount_slot_time) == 4096, "ABI: syscount_slot_time");
 _Static_assert(sizeof(struct syscount_event) == 16, "ABI: syscount_event");

@@ -17,6 +17,9 @@
 #include "../lib/lib.h"
 
 #define RESCAN_NS 1000000000ull
+/* A container that went is still known (named, its pending queries timed
+ * out) this long: its last packets may be read after its rmdir. */
+#define GONE_GRACE_NS (60 * 1000000000ull)
 /* --rcode values beyond the 16 header rcodes */
 #define F_TIMEOUT 16
 #define F_MALFORMED 17
@@ -30,15 +33,16 @@ static void dns_usage(FILE *out)
 	      "came in time, or MALFORMED for a packet that is not valid DNS), the latency\n"
 	      "and the answers (A, AAAA, CNAME).  UDP and TCP port 53, IPv4 and IPv6.\n"
 	      "\n"
-	      "BPF programs are attached to each container's cgroup (cgroup_skb egress and\n"
-	      "ingress, alongside any others) and detached on exit; they only observe.\n"
+	      "BPF programs (cgroup_skb egress and ingress, alongside any others) are attached\n"
+	      "to each CONTAINER's cgroup, or without CONTAINER once to the cgroup v2 root\n"
+	      "(or --attach-cgroup), and detached on exit; they only observe.\n"
 	      "CONTAINER is a name or id (ctrwatch, Docker, containerd, CRI-O, Podman,\n"
 	      "Kubernetes; NAMESPACE/POD/CONTAINER for a pod's), a PID (its cgroup) or a\n"
 	      "cgroup v2 path (absolute, or relative to the v2 mount); a name several\n"
 	      "containers share is an error that lists them (see `ctrwatch trace --help`).  "
 	      "Without CONTAINER, every container on the host is watched,\n"
-	      "including those that start later: attached at their cgroup's mkdir (the\n"
-	      "kernel's cgroup stream), before their first packet.\n"
+	      "including those that start later, from their first packet (the programs name\n"
+	      "each packet by its socket's cgroup; the kernel's cgroup stream names it).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -n, --name PATTERN    only names matching the glob PATTERN (case-insensitive,\n"
@@ -54,6 +58,10 @@ static void dns_usage(FILE *out)
 	      "      --timeout DUR     a query unanswered after DUR is a TIMEOUT (default 5s;\n"
 	      "                        500ms, 2s, ...)\n"
 	      "      --no-tcp          ignore DNS over TCP\n"
+	      "      --attach-cgroup DIR\n"
+	      "                        without CONTAINER: attach to the cgroup v2 directory\n"
+	      "                        DIR (above the containers to watch) instead of the v2\n"
+	      "                        root (default: $CTRWATCH_DNS_CGROUP, else the root)\n"
 	      "      --served          also the queries the containers answered (a DNS\n"
 	      "                        server's): COMM shows (served), JSON direction ingress\n"
 	      "      --json            one JSON object per line: time, container, cgroup_id,\n"
@@ -92,7 +100,7 @@ struct dns_cli {
 	struct ctw_dns_probe *probe;
 	struct watched *w;
 	size_t nw;
-	bool all; /* no CONTAINER given: follow discovery */
+	bool all; /* no CONTAINER given: attached once above them, follow discovery */
 	bool json;
 	bool served; /* --served: also queries the containers answered */
 	char **names;
@@ -259,13 +267,24 @@ static void print_text(const struct ctw_dns_txn *t, const char *cname, uint64_t 
 	fputc('\n', stdout);
 }
 
+/* Every container: a packet of a cgroup that is (in) a container; the
+ * stream is read first, as the packet may be ahead of its mkdir record. */
+static bool in_container(struct dns_cli *d, uint64_t cgid)
+{
+	if (ctw_registry_lookup(d->reg, cgid))
+		return true;
+	if (d->stream)
+		ctw_cgroup_stream_consume(d->stream);
+	return ctw_registry_lookup(d->reg, cgid) != NULL;
+}
+
 static void on_txn(void *ctx, const struct ctw_dns_txn *t)
 {
 	struct dns_cli *d = ctx;
 	char cname[128];
 	uint64_t real_ns = (uint64_t)((int64_t)t->ts_ns + d->mono_to_real);
 
-	if (!wanted(d, t))
+	if (!wanted(d, t) || (d->all && !in_container(d, t->cgroup_id)))
 		return;
 	container_name(d, t->cgroup_id, cname, sizeof(cname));
 	if (d->json)
@@ -274,15 +293,17 @@ static void on_txn(void *ctx, const struct ctw_dns_txn *t)
 		print_text(t, cname, real_ns);
 }
 
+/* Watch a container: attached to its cgroup, or (every container) already
+ * below the attachment. */
 static int watch(struct dns_cli *d, const struct ctw_container *c, bool quiet)
 {
-	uint64_t id;
+	uint64_t id = c->cgroup_id;
 	int err;
 
-	if (ctw_dns_probe_attached(d->probe, c->cgroup_id))
-		return 0;
-	err = ctw_dns_probe_attach(d->probe, c->cgroup_path, &id);
-	if (err) {
+	for (size_t i = 0; i < d->nw; i++)
+		if (d->w[i].cgroup_id == id)
+			return 0;
+	if (!d->all && (err = ctw_dns_probe_attach(d->probe, c->cgroup_path, &id))) {
 		if (!quiet)
 			fprintf(stderr, "ctrwatch: dns: attach to %s (%s): %s\n", c->name,
 				c->cgroup_path, strerror(-err));
@@ -302,7 +323,7 @@ static void on_added(void *ctx, const struct ctw_container *c)
 	watch(ctx, c, true);
 }
 
-/* Follow discovery: attach to new containers, let go of gone ones. */
+/* Follow discovery: new containers, gone ones. */
 static void rescan(struct dns_cli *d)
 {
 	if (ctw_registry_scan(d->reg) < 0)
@@ -314,7 +335,7 @@ static void rescan(struct dns_cli *d)
 			i++;
 			continue;
 		}
-		ctw_dns_probe_detach(d->probe, d->w[i].cgroup_id);
+		ctw_dns_probe_forget(d->probe, d->w[i].cgroup_id);
 		d->w[i] = d->w[--d->nw];
 	}
 }
@@ -351,11 +372,13 @@ static int cmd_dns(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"namespace", required_argument, NULL, 'S'},
 		{"pod", required_argument, NULL, 'P'},
+		{"attach-cgroup", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ctw_select sel = {0};
 	struct ctw_dns_probe_opts po = {0};
 	struct dns_cli d = {0};
+	const char *attach_dir = getenv("CTRWATCH_DNS_CGROUP");
 	uint64_t duration_ns = 0, end = 0, next_scan;
 	struct sigaction sa = {0};
 	int c, err, rc = CTW_EXIT_FAIL;
@@ -398,6 +421,7 @@ static int cmd_dns(int argc, char **argv)
 			break;
 		case 'N': po.no_tcp = true; break;
 		case 'V': d.served = true; break;
+		case 'A': attach_dir = optarg; break;
 		case 'j': d.json = true; break;
 		default: free(d.names); return ctw_cmd_usage_error("dns", "dns: bad option");
 		}
@@ -405,7 +429,7 @@ static int cmd_dns(int argc, char **argv)
 
 	if (!ctw_cmd_privileged("dns", CTW_NEED_BPF | CTW_NEED_NET_ADMIN))
 		goto out;
-	d.reg = ctw_registry_new(&(struct ctw_registry_opts){0});
+	d.reg = ctw_registry_new(&(struct ctw_registry_opts){.grace_ns = GONE_GRACE_NS});
 	if (!d.reg) {
 		fprintf(stderr, "ctrwatch: dns: container registry: %s\n", strerror(errno));
 		goto out;
@@ -431,6 +455,15 @@ static int cmd_dns(int argc, char **argv)
 			goto out;
 	}
 	if (d.all) {
+		if (!attach_dir || !*attach_dir)
+			attach_dir = ctw_registry_cgroup_root(d.reg);
+		err = attach_dir ? ctw_dns_probe_attach(d.probe, attach_dir, NULL) : -ENOENT;
+		if (err) {
+			fprintf(stderr, "ctrwatch: dns: attach to cgroup %s: %s\n",
+				attach_dir ? attach_dir : "(no cgroup v2 root)",
+				err == -ENOTDIR ? "not a cgroup v2 directory" : strerror(-err));
+			goto out;
+		}
 		ctw_registry_set_hooks(d.reg, on_added, NULL, NULL, &d);
 		d.stream = ctw_cgroup_stream_new(d.reg);
 		if (d.stream)
@@ -487,7 +520,7 @@ static int cmd_dns(int argc, char **argv)
 	rc = CTW_EXIT_OK;
 out:
 	ctw_cgroup_stream_free(d.stream);
-	ctw_dns_probe_free(d.probe); /* detaches from every cgroup */
+	ctw_dns_probe_free(d.probe); /* detaches */
 	if (d.reg)
 		ctw_registry_free(d.reg);
 	free(d.w);

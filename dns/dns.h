@@ -205,10 +205,14 @@ int ctw_dns_probe_new(const struct ctw_dns_probe_opts *opts, struct ctw_dns_prob
 /* Detach from every cgroup, free everything; NULL is fine. */
 void ctw_dns_probe_free(struct ctw_dns_probe *p);
 /* Attach egress + ingress to the cgroup v2 directory `path` (its id is
- * returned in *cgroup_id when not NULL).  Attaching twice is a no-op. */
+ * returned in *cgroup_id when not NULL): they see the packets of its
+ * sockets and of every cgroup below it.  Attaching twice is a no-op;
+ * -ENOTDIR when `path` is no cgroup v2 directory. */
 int ctw_dns_probe_attach(struct ctw_dns_probe *p, const char *path, uint64_t *cgroup_id);
 /* Detach from the cgroup with that id; -ENOENT when not attached. */
 int ctw_dns_probe_detach(struct ctw_dns_probe *p, uint64_t cgroup_id);
+/* Forget what is pending for a cgroup that went (attached below it). */
+void ctw_dns_probe_forget(struct ctw_dns_probe *p, uint64_t cgroup_id);
 bool ctw_dns_probe_attached(const struct ctw_dns_probe *p, uint64_t cgroup_id);
 size_t ctw_dns_probe_nattached(const struct ctw_dns_probe *p);
 /* The ring buffer's epoll fd: readable when records wait. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * The DNS probe: loads bpf/dns.bpf.c once, attaches its egress and ingress
- * programs to each watched container cgroup, and drains the ring buffer into
- * the pairer.
+ * programs to cgroups (a watched container's, or one above them all: the
+ * programs see the packets of every cgroup below and name each by its
+ * socket's cgroup), and drains the ring buffer into the pairer.
  *
  * Attachment uses BPF links (bpf_program__attach_cgroup): a cgroup link is
  * always attached in BPF_F_ALLOW_MULTI mode, so other programs on the same
@@ -14,7 +15,9 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -133,8 +136,13 @@ int ctw_dns_probe_attach(struct ctw_dns_probe *p, const char *path, uint64_t *cg
 	if (fd < 0)
 		return -errno;
 	/* A cgroup v2 directory's inode number is its cgroup id. */
-	if (fstat(fd, &st) < 0) {
+	struct statfs sf;
+	if (fstat(fd, &st) < 0 || fstatfs(fd, &sf) < 0) {
 		err = -errno;
+		goto out_close;
+	}
+	if (sf.f_type != CGROUP2_SUPER_MAGIC) {
+		err = -ENOTDIR; /* no cgroup v2 directory */
 		goto out_close;
 	}
 	if (cgroup_id)
@@ -179,6 +187,11 @@ int ctw_dns_probe_detach(struct ctw_dns_probe *p, uint64_t cgroup_id)
 	/* What is still pending for it will never be answered through us. */
 	ctw_dns_pairer_forget(p->pairer, cgroup_id);
 	return 0;
+}
+
+void ctw_dns_probe_forget(struct ctw_dns_probe *p, uint64_t cgroup_id)
+{
+	ctw_dns_pairer_forget(p->pairer, cgroup_id);
 }
 
 bool ctw_dns_probe_attached(const struct ctw_dns_probe *p, uint64_t cgroup_id)

@@ -103,6 +103,13 @@ if [ "$mode" != unit ]; then
 		export CTRWATCH_STATE="$work/state"
 		export CTRWATCH_BPF_PIN="/sys/fs/bpf/$run_id"
 		export CTRWATCH_CGROUP_PARENT="$run_id"
+		# Agents and `ctrwatch dns` attach their DNS programs once, above
+		# the containers (default: the v2 root, the machine's): in tests
+		# to an empty cgroup of this run, unless a suite names its own.
+		# shellcheck source=scripts/cgroup-lib.sh
+		CTRWATCH_DNS_CGROUP=$(. scripts/cgroup-lib.sh; cgroup2_dir "$run_id-dns")
+		export CTRWATCH_DNS_CGROUP
+		mkdir -p "$CTRWATCH_DNS_CGROUP"
 		for t in tests/integration/*.sh tests/e2e/*.sh; do
 			[ -f "$t" ] || continue
 			[[ $t =~ $filter ]] || continue
@@ -112,6 +119,7 @@ if [ "$mode" != unit ]; then
 		"$CTW_BIN" gc >/dev/null 2>&1 || true
 		# shellcheck source=scripts/cgroup-lib.sh
 		(. scripts/cgroup-lib.sh; cgroup_rm_tree "$run_id")
+		rmdir "$CTRWATCH_DNS_CGROUP" 2>/dev/null
 		rm -rf "/sys/fs/bpf/$run_id" 2>/dev/null
 		umount -R "$work" 2>/dev/null
 		rm -rf "$work"

@@ -131,7 +131,9 @@ run_ctr "$WORKER" sh -c '
 	done' || { t_fail "ctrwatch run $WORKER" true; exit 1; }
 
 APORT=19464
+# (its DNS programs attached above the containers: --dns-cgroup)
 in_ns_bg "$CTW_BIN" agent --listen "127.0.0.1:$APORT" --cgroup-root "$CGROOT" \
+	--dns-cgroup "$CGROOT" \
 	--discovery-interval 1s --dns-timeout 1s --policy "$W/policy.yaml" \
 	>"$W/agent.log" 2>&1 &
 apid=$!

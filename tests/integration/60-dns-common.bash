@@ -49,6 +49,9 @@ dns_cgroup() {
 	mkdir "$dir" || return 1
 	on_exit "rmdir '$dir'"
 	printf -v "$1" '%s' "$dir"
+	# agents and `ctrwatch dns` (every container) attach here, above the
+	# test's containers and its `ctrwatch run` ones
+	export CTRWATCH_DNS_CGROUP=$parent
 }
 
 # Call directly (not in $(...) or t_ok): it registers cleanups.

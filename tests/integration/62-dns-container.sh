@@ -27,6 +27,10 @@ if ! nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run -d --name "$NAME" --net h
 	exit 0
 fi
 on_exit "'$CTW_BIN' rm -f '$NAME'"
+# the agent and `ctrwatch dns` (every container) attach above the run's
+# containers (default: the v2 root)
+CTRWATCH_DNS_CGROUP=$(cgroup2_dir "$CTRWATCH_CGROUP_PARENT")
+export CTRWATCH_DNS_CGROUP
 BNAME=dnsb$$
 if nsenter --net="/run/netns/$DNS_NS" "$CTW_BIN" run -d --name "$BNAME" --net bridge \
 	--dns "$DNS_ROUTED" busybox sleep 120 >"$DNS_DIR/runb.out" 2>&1; then
@@ -54,10 +58,10 @@ CG=$(ctw inspect "$NAME" | jq -r '.[0].cgroup')
 both_attached() {
 	grep -qF "container $NAME (" "$DNS_DIR/agent.log" &&
 		dns_watching "$DNS_DIR/cli.err" $((${BNAME:+1} + 1)) &&
-		[ "$(bpftool cgroup show "$CG" 2>/dev/null | grep -c dns_egress)" -ge 2 ]
+		[ "$(bpftool cgroup show "$CG" effective 2>/dev/null | grep -c dns_egress)" -ge 2 ]
 }
 wait_for 15 both_attached
-t_ok "agent and CLI both attached to the container's cgroup" both_attached
+t_ok "agent (above it) and CLI (to it) both attached for the container's cgroup" both_attached
 
 timeout 30 "$CTW_BIN" exec "$NAME" nslookup www.example.test "$DNS_SERVER" >"$DNS_DIR/q1" 2>&1
 timeout 30 "$CTW_BIN" exec "$NAME" nslookup nope.example.test "$DNS_SERVER" >"$DNS_DIR/q2" 2>&1
@@ -126,8 +130,8 @@ t_eq "CLI exits 0" 0 "$?"
 
 # A container made after `ctrwatch dns` (no CONTAINER: every container)
 # and the agent started, whose very first command is a query, and which is
-# gone at once: the CLI attached at its cgroup's mkdir (the kernel's cgroup
-# stream) and the agent too, so the query is seen, named, in both.
+# gone at once: both attached above it, the programs see its first packet
+# and the kernel's cgroup stream names it, in both.
 FNAME=dnsf$$
 ALL=$DNS_DIR/all.json
 CTRWATCH_LOG_LEVEL=info "$CTW_BIN" dns --json -d 60 >"$ALL" 2>"$DNS_DIR/all.err" &
