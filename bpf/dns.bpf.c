@@ -19,6 +19,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "dns.h"
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -50,18 +51,10 @@ struct {
 
 static __always_inline void count_lost(__u64 cgid)
 {
-	__u64 one = 1, *v;
+	__u64 zero = 0, *v = ctw_map_lookup_or_init(&dns_lost, &cgid, &zero);
 
-	v = bpf_map_lookup_elem(&dns_lost, &cgid);
-	if (v) {
+	if (v)
 		__sync_fetch_and_add(v, 1);
-		return;
-	}
-	if (bpf_map_update_elem(&dns_lost, &cgid, &one, BPF_NOEXIST)) {
-		v = bpf_map_lookup_elem(&dns_lost, &cgid);
-		if (v)
-			__sync_fetch_and_add(v, 1);
-	}
 }
 
 /* Where the transport header and payload are; filled by parse_ip(). */

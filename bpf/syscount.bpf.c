@@ -50,6 +50,7 @@
 
 #include "syscount.h"
 #include "syscount_tab.h"
+#include "maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -180,11 +181,7 @@ static __always_inline struct syscount_slot_time *tslot_ptr(__u32 slot)
 
 static __noinline __u32 unattributed(void)
 {
-	__u32 z = 0;
-	__u64 *n = bpf_map_lookup_elem(&no_slot, &z);
-
-	if (n)
-		(*n)++;
+	ctw_count_percpu(&no_slot, 0);
 	return SYSCOUNT_SLOT_UNATTRIBUTED;
 }
 
@@ -222,11 +219,7 @@ static __noinline __u32 claim(struct cgroup *cgrp, __u64 id)
 		ev->__pad = 0;
 		bpf_ringbuf_submit(ev, 0);
 	} else {
-		__u32 z = 0;
-		__u64 *l = bpf_map_lookup_elem(&events_lost, &z);
-
-		if (l)
-			(*l)++;
+		ctw_count_percpu(&events_lost, 0);
 	}
 	slot = sc_tab_settle(slot_tab, id, at, slot);
 	if (!(cgrp->self.flags & CSS_ONLINE))
