@@ -364,10 +364,15 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 		proc_exec(&ps);
 	}
-	/* The command waits (in ctrwatch-exec) until we are ctrwatch-init:
-	 * for the EOF of this pipe, whose write end ctrwatch-init closes. */
-	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0) {
+	/* Until our execveat below we are ctrwatch: not dumpable, so only a
+	 * process holding CAP_SYS_PTRACE (in the host's user namespace, ours)
+	 * could open our /proc/1/exe.  A container that may hold it waits
+	 * (in ctrwatch-exec) until we are ctrwatch-init: for the EOF of this
+	 * pipe, whose write end ctrwatch-init closes.  Any other starts its
+	 * command at once, while we exec (our address space's teardown, a
+	 * millisecond here, no longer delays it). */
+	int ready[2] = {-1, -1};
+	if ((c->st.caps & (1ull << CAP_SYS_PTRACE)) && pipe2(ready, O_CLOEXEC) < 0) {
 		ctw_err_set(&err, errno, "pipe");
 		child_fail(fd, &err);
 	}
@@ -398,11 +403,12 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		ctw_err_set(&err, errno, "start the command");
 		child_fail(fd, &err);
 	}
-	/* The init keeps no fd but the pipe's write end (3, across the exec)
-	 * and the stub (4, closed by it), and no more privilege than the
-	 * command: its capabilities plus CAP_KILL, to forward signals to a
-	 * command running as another user. */
-	if (dup2(ready[1], 3) < 0 || (stub != 4 && dup3(stub, 4, O_CLOEXEC) < 0))
+	/* The init keeps no fd but the pipe's write end (3, across the exec;
+	 * none without the pipe) and the stub (4, closed by it), and no more
+	 * privilege than the command: its capabilities plus CAP_KILL, to
+	 * forward signals to a command running as another user. */
+	if ((ready[1] >= 0 ? dup2(ready[1], 3) : close(3)) < 0 ||
+	    (stub != 4 && dup3(stub, 4, O_CLOEXEC) < 0))
 		_exit(CTW_EXIT_RUNTIME);
 	syscall(SYS_close_range, 5, ~0u, 0);
 	caps_drop_bounding(c->st.caps | (1ull << CAP_KILL), NULL);
@@ -410,7 +416,8 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", (int)w);
-	char *const argv[] = {STUB_INIT_NAME, pid, "3", NULL}, *const envp[] = {NULL};
+	char *const argv[] = {STUB_INIT_NAME, pid, ready[1] >= 0 ? "3" : "-1", NULL},
+		    *const envp[] = {NULL};
 	syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
 	_exit(CTW_EXIT_RUNTIME); /* the container goes with us */
 }
