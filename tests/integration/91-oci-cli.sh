@@ -349,6 +349,25 @@ t_match "bad trace options: create fails, naming the annotation" 'io.ctrwatch.tr
 	"$(cat "$W/tr2.out")"
 t_fail "... and leaves no container" rt ctrwatch state tr2
 
+# ---- rlimits: one that cannot be set fails the start (runc: "error setting
+# rlimit type 7"), naming it; nothing runs and nothing is left ----
+nr_open=$(cat /proc/sys/fs/nr_open)
+for r in "${RUNTIMES[@]}"; do
+	b=$(bundle rlim "$r" '.process.args = ["sh", "-c", "echo ran"]
+		| .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": '"$((nr_open + 1))"', "hard": '"$((nr_open + 1))"'}]')
+	rec "$r" rlimit-fails sh -c "$(declare -f rt); W=$W; rt $r run --bundle $b rlim-$r"
+	rt "$r" delete -f "rlim-$r" >/dev/null 2>&1
+done
+# (runc and crun fail create itself, exit 1; ctrwatch sets rlimits in the
+# process's last steps, so run exits 125, the status of a process that
+# could not start - differs says so)
+t_match "rlimits: NOFILE above fs.nr_open: the start fails, the process never runs" \
+	'^exit (1|125)$' "$(out rlimit-fails)"
+t_match "  ... the error names the limit" 'process.rlimits: setrlimit RLIMIT_NOFILE' \
+	"$(cat "$W/err-ctrwatch-rlimit-fails")"
+t_eq "  ... nothing left in the state root" "" "$(rt ctrwatch list -q | grep rlim)"
+differs rlimit-fails
+
 # ---- features, spec, version, help ----
 t_match "features: the OCI features document" '"ociVersionMax"' "$(rt ctrwatch features)"
 t_eq "features: namespaces" true "$(rt ctrwatch features | jq '.linux.namespaces | index("pid") != null')"
