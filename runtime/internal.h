@@ -498,11 +498,13 @@ int oci_write_pid_file(const char *path, int pid, struct ctw_err *err);
 /* ---- oci_trace.c: the io.ctrwatch.trace annotation ---- */
 
 #define CTW_OCI_TRACE_ANNOTATION "io.ctrwatch.trace"
-/* `ctrwatch trace OPTIONS` on init's cgroup, detached; returns once it is
- * attached (its messages in statedir/trace.err, opened by dirfd; without
+#define CTW_OCI_RECORD_ANNOTATION "io.ctrwatch.seccomp-record"
+/* `ctrwatch trace OPTIONS` on init's cgroup, detached, with `--seccomp-profile
+ * RECORD` when record is not NULL (options may be NULL then); returns once it
+ * is attached (its messages in statedir/trace.err, opened by dirfd; without
  * -o its output in statedir/trace.txt).  0, or -errno with err. */
-int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t init,
-		    struct ctw_err *err);
+int oci_trace_start(const char *options, const char *record, int dirfd, const char *statedir,
+		    pid_t init, struct ctw_err *err);
 
 /* ---- hooks.c: OCI hooks ---- */
 
