@@ -421,7 +421,7 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err)
 	return r;
 }
 
-int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
+int cg_create(struct ctw_state *s, const char *parent, const struct ctw_spec_resources *res,
 	      struct ctw_err *err)
 {
 	/* The caller may have computed (and recorded) the paths already. */
@@ -432,19 +432,7 @@ int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *l
 	set_of_state(c, s);
 	c->relative = parent[0] != '/';
 	c->run_flags = true;
-	struct ctw_spec_resources res = {0};
-	if (lim->memory) {
-		/* No swap beyond the limit, so that the limit means OOM. */
-		res.memory.limit = (struct ctw_oi64){(int64_t)lim->memory, true};
-		res.memory.swap = res.memory.limit;
-	}
-	if (lim->cpus_milli) {
-		res.cpu.quota = (struct ctw_oi64){(int64_t)(lim->cpus_milli * 100), true};
-		res.cpu.period = (struct ctw_ou64){100000, true};
-	}
-	if (lim->pids)
-		res.pids_limit = (struct ctw_oi64){lim->pids, true};
-	r = cg_set_create(c, &res, err);
+	r = cg_set_create(c, res, err);
 	state_of_set(s, c);
 	if (r)
 		s->cgroup[0] = '\0';

@@ -636,8 +636,7 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	if ((r = ctw_mkdir_p(c->merged, 0755)))
 		return ctw_err_set(err, -r, "create %s", c->merged);
 
-	struct cg_limits lim = {o->memory, o->cpus_milli, o->pids_limit};
-	r = cg_create(s, parent, &lim, err);
+	r = cg_create(s, parent, &c->spec->linux.resources, err);
 	if (r)
 		return r;
 	c->created_cg = true;
