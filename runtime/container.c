@@ -46,6 +46,7 @@ struct run_ctx {
 	char **argv, **env;
 	const char *hostname;
 	struct sock_fprog *prog;
+	struct ctw_spec *spec; /* what runs (spec_build.c); config.json in the state */
 	sigset_t saved_mask;
 	int sync[2];
 	int net_fd;	    /* the netns the child joins (-1: clone3 makes one) */
@@ -87,71 +88,24 @@ static void strv_push(char ***v, size_t *n, char *s)
 	(*v)[*n] = NULL;
 }
 
-/* -e K=V, or -e K: K from our own environment (skipped when unset).  The
- * image's Env never reads ours: an entry there without '=' is ignored. */
-static int env_put(struct envb *e, const char *kv, bool ours, struct ctw_err *err)
+/* The capabilities we hold (our bounding set): a container never gets
+ * more (spec_build.c). */
+static uint64_t our_bounding(void)
 {
-	if (strchr(kv, '='))
-		return envb_set(e, kv, err);
-	const char *v = ours ? getenv(kv) : NULL;
-	if (!v)
-		return 0;
-	char *s = xasprintf("%s=%s", kv, v);
-	int r = envb_set(e, s, err);
-	free(s);
-	return r;
-}
-
-static int build_process(struct run_ctx *c, struct ctw_err *err)
-{
-	const struct ctw_run_opts *o = c->o;
-	const struct ctw_image_config *ic = c->img ? &c->img->config : NULL;
-	char **ep = o->entrypoint_set ? o->entrypoint : ic ? ic->entrypoint : NULL;
-	/* An explicit --entrypoint drops the image's Cmd, as Docker does. */
-	char **cmd = strv_len(o->cmd) ? o->cmd : (!o->entrypoint_set && ic) ? ic->cmd : NULL;
-	size_t n = 0;
-	c->argv = NULL;
-	for (char **p = ep; p && *p; p++)
-		strv_push(&c->argv, &n, xstrdup(*p));
-	for (char **p = cmd; p && *p; p++)
-		strv_push(&c->argv, &n, xstrdup(*p));
-	if (!n)
-		return ctw_err_setx(err, EINVAL,
-				    "no command specified (the image has no Cmd "
-				    "or Entrypoint)");
-	struct envb e;
-	envb_init(&e);
-	int r = envb_set(&e, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			 err);
-	for (char **p = ic ? ic->env : NULL; !r && p && *p; p++)
-		r = env_put(&e, *p, false, err);
-	char *h = xasprintf("HOSTNAME=%s", c->hostname);
-	if (!r)
-		r = envb_set(&e, h, err);
-	free(h);
-	if (!r && o->tty)
-		r = envb_set(&e, "TERM=xterm", err);
-	for (char **p = o->env; !r && p && *p; p++)
-		r = env_put(&e, *p, true, err);
-	c->env = envb_steal(&e);
-	return r;
-}
-
-static uint64_t compute_caps(const struct ctw_run_opts *o)
-{
-	/* Never more than we have ourselves (our bounding set). */
 	uint64_t all = 0;
 	for (int c = 0; c <= caps_last(); c++)
 		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
 			all |= 1ull << c;
-	if (o->privileged)
-		return all;
-	uint64_t set = ctw_caps_default();
-	if (o->cap_drop_all)
-		set = 0;
-	set &= ~o->cap_drop;
-	set |= o->cap_add_all ? all : o->cap_add;
-	return set & all;
+	return all;
+}
+
+static char **strv_dup(char *const *v)
+{
+	size_t n = strv_len(v);
+	char **out = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
 }
 
 static void gen_id(char id[65])
@@ -346,12 +300,8 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	struct proc_spec ps = {
 		.argv = c->argv,
 		.env = c->env,
-		.workdir = o->workdir ? o->workdir
-			   : c->img   ? c->img->config.workdir
-				      : NULL,
-		.user = o->user	 ? o->user
-			: c->img ? c->img->config.user
-				 : NULL,
+		.workdir = c->spec->process->cwd,
+		.user = c->spec->process->user.resolve,
 		.caps = c->st.caps,
 		.no_new_privs = o->no_new_privs && !o->privileged,
 		.seccomp = c->prog,
@@ -364,10 +314,15 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
 		proc_exec(&ps);
 	}
-	/* The command waits (in ctrwatch-exec) until we are ctrwatch-init:
-	 * for the EOF of this pipe, whose write end ctrwatch-init closes. */
-	int ready[2];
-	if (pipe2(ready, O_CLOEXEC) < 0) {
+	/* Until our execveat below we are ctrwatch: not dumpable, so only a
+	 * process holding CAP_SYS_PTRACE (in the host's user namespace, ours)
+	 * could open our /proc/1/exe.  A container that may hold it waits
+	 * (in ctrwatch-exec) until we are ctrwatch-init: for the EOF of this
+	 * pipe, whose write end ctrwatch-init closes.  Any other starts its
+	 * command at once, while we exec (our address space's teardown, a
+	 * millisecond here, no longer delays it). */
+	int ready[2] = {-1, -1};
+	if ((c->st.caps & (1ull << CAP_SYS_PTRACE)) && pipe2(ready, O_CLOEXEC) < 0) {
 		ctw_err_set(&err, errno, "pipe");
 		child_fail(fd, &err);
 	}
@@ -398,11 +353,12 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		ctw_err_set(&err, errno, "start the command");
 		child_fail(fd, &err);
 	}
-	/* The init keeps no fd but the pipe's write end (3, across the exec)
-	 * and the stub (4, closed by it), and no more privilege than the
-	 * command: its capabilities plus CAP_KILL, to forward signals to a
-	 * command running as another user. */
-	if (dup2(ready[1], 3) < 0 || (stub != 4 && dup3(stub, 4, O_CLOEXEC) < 0))
+	/* The init keeps no fd but the pipe's write end (3, across the exec;
+	 * none without the pipe) and the stub (4, closed by it), and no more
+	 * privilege than the command: its capabilities plus CAP_KILL, to
+	 * forward signals to a command running as another user. */
+	if ((ready[1] >= 0 ? dup2(ready[1], 3) : close(3)) < 0 ||
+	    (stub != 4 && dup3(stub, 4, O_CLOEXEC) < 0))
 		_exit(CTW_EXIT_RUNTIME);
 	syscall(SYS_close_range, 5, ~0u, 0);
 	caps_drop_bounding(c->st.caps | (1ull << CAP_KILL), NULL);
@@ -410,12 +366,25 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", (int)w);
-	char *const argv[] = {STUB_INIT_NAME, pid, "3", NULL}, *const envp[] = {NULL};
+	char *const argv[] = {STUB_INIT_NAME, pid, ready[1] >= 0 ? "3" : "-1", NULL},
+		    *const envp[] = {NULL};
 	syscall(SYS_execveat, 4, "", argv, envp, AT_EMPTY_PATH);
 	_exit(CTW_EXIT_RUNTIME); /* the container goes with us */
 }
 
 /* ---- the parent ---- */
+
+static int write_config(const struct run_ctx *c, struct ctw_err *err)
+{
+	char *json = ctw_spec_to_json(c->spec, true);
+	char *path = state_path(c->st.id, "config.json");
+	int r = ctw_write_file(path, json, strlen(json), true);
+	if (r)
+		ctw_err_set(err, -r, "write %s", path);
+	free(path);
+	free(json);
+	return r;
+}
 
 static void write_default_files(struct run_ctx *c)
 {
@@ -538,12 +507,69 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		ctw_strlcpy(shortid, s->id, sizeof(shortid));
 		c->hostname = shortid;
 	}
-	r = build_process(c, err);
+	char net_path[64] = "";
+	if (o->net.mode == CTW_NET_CONTAINER) {
+		struct ctw_state other;
+		r = ctw_state_find(o->net_target, &other, err);
+		if (r)
+			return ctw_err_prefix(err, "--net container:%s", o->net_target);
+		bool alive = ctw_state_init_alive(&other);
+		snprintf(net_path, sizeof(net_path), "/proc/%d/ns/net", other.pid);
+		ctw_state_fini(&other);
+		if (!alive)
+			return ctw_err_setx(err, ESRCH, "--net container:%s: not running",
+					    o->net_target);
+		c->net_fd = open(net_path, O_RDONLY | O_CLOEXEC);
+		if (c->net_fd < 0)
+			return ctw_err_set(err, errno, "open %s", net_path);
+	}
+
+	const char *parent = o->cgroup_parent;
+	if (!parent || !*parent)
+		parent = getenv("CTRWATCH_CGROUP_PARENT");
+	if (!parent || !*parent)
+		parent = "ctrwatch";
+
+	c->cdir = container_dir(s->id);
+	c->upper = xasprintf("%s/upper", c->cdir);
+	c->work = xasprintf("%s/work", c->cdir);
+	/* Every container mounts its root on the same empty directory, each
+	 * in its own mount namespace: no per-container mount point to make
+	 * and remove. */
+	c->merged = xasprintf("%s/rootfs", ctw_root_dir());
+	c->files_dir = state_path(s->id, NULL);
+
+	/* The OCI spec of this run (issue 16): Docker's defaults, the image's
+	 * config, the flags.  What the container executes comes from it: the
+	 * command, environment, working directory and user, the capabilities
+	 * and the seccomp program; it is written to the state directory as
+	 * config.json (start()). */
+	extern char **environ;
+	struct ctw_run_spec_in in = {
+		.opts = o,
+		.image = c->img ? &c->img->config : NULL,
+		.id = s->id,
+		.hostname = c->hostname,
+		.rootfs = c->merged,
+		.lowerdirs = c->lowerdirs,
+		.upper = c->upper,
+		.work = c->work,
+		.volatile_upper = c->remove,
+		.files_dir = c->files_dir,
+		.net_path = net_path[0] ? net_path : NULL,
+		.cgroup_parent = parent,
+		.bounding = our_bounding(),
+		.our_env = (const char *const *)environ,
+	};
+	r = ctw_run_spec_build(&in, &c->spec, err);
 	if (r)
 		return r;
+	const struct ctw_spec_process *sp = c->spec->process;
+	c->argv = strv_dup(sp->args);
+	c->env = strv_dup(sp->env);
 
-	s->caps = compute_caps(o);
-	s->no_new_privs = o->no_new_privs && !o->privileged;
+	s->caps = sp->caps[CTW_CAPS_BOUNDING];
+	s->no_new_privs = sp->no_new_privileges;
 	ctw_strlcpy(s->seccomp,
 		    o->privileged ? "unconfined"
 		    : o->seccomp  ? o->seccomp
@@ -560,23 +586,13 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		    : c->img && c->img->config.workdir ? c->img->config.workdir
 						       : "",
 		    sizeof(s->workdir));
-	ctw_strlcpy(s->user,
-		    o->user			    ? o->user
-		    : c->img && c->img->config.user ? c->img->config.user
-						    : "",
-		    sizeof(s->user));
-	size_t ne = strv_len(c->env);
-	s->env = xcalloc(ne + 1, sizeof(char *));
-	for (size_t i = 0; i < ne; i++)
-		s->env[i] = xstrdup(c->env[i]);
+	ctw_strlcpy(s->user, sp->user.resolve ? sp->user.resolve : "", sizeof(s->user));
+	s->env = strv_dup(c->env);
 	size_t nl = 0;
 	s->labels = NULL;
 	for (char **p = o->labels; p && *p; p++)
 		strv_push(&s->labels, &nl, strchr(*p, '=') ? xstrdup(*p) : xasprintf("%s=", *p));
-	size_t na = 0;
-	s->command = NULL;
-	for (char **p = c->argv; *p; p++)
-		strv_push(&s->command, &na, xstrdup(*p));
+	s->command = strv_dup(c->argv);
 	ctw_strlcpy(s->net_mode, net_mode_name(o->net.mode), sizeof(s->net_mode));
 	s->detached = o->detach;
 	s->auto_remove = c->remove;
@@ -586,30 +602,6 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	s->created_ns = ctw_realtime_ns();
 	s->status = CTW_ST_CREATED;
 
-	if (o->net.mode == CTW_NET_CONTAINER) {
-		struct ctw_state other;
-		r = ctw_state_find(o->net_target, &other, err);
-		if (r)
-			return ctw_err_prefix(err, "--net container:%s", o->net_target);
-		bool alive = ctw_state_init_alive(&other);
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/ns/net", other.pid);
-		ctw_state_fini(&other);
-		if (!alive)
-			return ctw_err_setx(err, ESRCH, "--net container:%s: not running",
-					    o->net_target);
-		c->net_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (c->net_fd < 0)
-			return ctw_err_set(err, errno, "open %s", path);
-	}
-
-	const char *parent = o->cgroup_parent;
-	if (!parent || !*parent)
-		parent = getenv("CTRWATCH_CGROUP_PARENT");
-	if (!parent || !*parent)
-		parent = "ctrwatch";
-	if (!strcmp(parent, "..") || strstr(parent, "../") || ctw_str_has_suffix(parent, "/.."))
-		return ctw_err_setx(err, EINVAL, "cgroup parent `%s`: `..` is not allowed", parent);
 	/* The cgroup paths go into the first state file, before they are made:
 	 * a run killed at any point after it leaves what `gc` can find, and no
 	 * second write is needed (on ext4 with `discard` a rewrite waits for
@@ -631,14 +623,6 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		return r;
 	c->created_dirs = true;
 
-	c->cdir = container_dir(s->id);
-	c->upper = xasprintf("%s/upper", c->cdir);
-	c->work = xasprintf("%s/work", c->cdir);
-	/* Every container mounts its root on the same empty directory, each
-	 * in its own mount namespace: no per-container mount point to make
-	 * and remove. */
-	c->merged = xasprintf("%s/rootfs", ctw_root_dir());
-	c->files_dir = state_path(s->id, NULL);
 	/* Only root may enter the store and containers/: a container's upper
 	 * layer may hold a setuid binary its root planted (fixed when looser,
 	 * refused when not ours). */
@@ -652,16 +636,15 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	if ((r = ctw_mkdir_p(c->merged, 0755)))
 		return ctw_err_set(err, -r, "create %s", c->merged);
 
-	struct cg_limits lim = {o->memory, o->cpus_milli, o->pids_limit};
-	r = cg_create(s, parent, &lim, err);
+	r = cg_create(s, parent, &c->spec->linux.resources, err);
 	if (r)
 		return r;
 	c->created_cg = true;
 	/* Compiled before the clone: the child gets the program in its copy
 	 * of our memory.  The device filter comes after it, while the child
 	 * prepares the root (start()). */
-	if (!o->privileged && (!o->seccomp || strcmp(o->seccomp, "unconfined"))) {
-		r = seccomp_compile(o->seccomp, s->caps, &c->prog, err);
+	if (c->spec->linux.seccomp) {
+		r = seccomp_compile_spec(c->spec->linux.seccomp, &c->prog, err);
 		if (r)
 			return r;
 	}
@@ -713,6 +696,10 @@ static pid_t start(struct run_ctx *c, int stopfd, int *master, int *exit_code, s
 	c->sync[1] = -1;
 	if (pid < 0)
 		return ctw_err_set(err, errno, "clone the container's init");
+	/* The spec it runs, as config.json, while the child prepares its
+	 * root (off the start's critical path). */
+	if ((r = write_config(c, err)))
+		return r;
 
 	int fd = c->sync[0];
 	struct sync_msg m;
@@ -844,6 +831,7 @@ static void ctx_fini(struct run_ctx *c)
 	ctw_strv_free(c->argv);
 	ctw_strv_free(c->env);
 	seccomp_prog_free(c->prog);
+	ctw_spec_free(c->spec);
 	spare_release(&c->spare);
 	if (c->ns.started && ns_make_finish(&c->ns) == 0) {
 		for (int i = 0; i < NS_MADE_MAX; i++)

@@ -89,17 +89,13 @@ unsigned long long cg_read_key(const char *dir, const char *file, const char *ke
 void cg_enable_v2(const struct cg_set *c, const struct ctw_spec_resources *res);
 int cg_cpuset_inherit(const char *dir, struct ctw_err *err);
 
-/* The same for a ctrwatch run's state (its cgroup fields). */
-struct cg_limits {
-	uint64_t memory;
-	uint64_t cpus_milli;
-	int64_t pids;
-};
-/* Create the container's cgroups below parent (relative to our own cgroup
- * in each hierarchy unless it starts with '/'), fill s->cgroup, s->v1,
- * s->cgroup_id, apply limits (paths already in s, from cg_paths(), are
- * used as they are).  On failure nothing is left. */
-int cg_create(struct ctw_state *s, const char *parent, const struct cg_limits *lim,
+/* The same for a ctrwatch run's state (its cgroup fields): create the
+ * container's cgroups below parent (relative to our own cgroup in each
+ * hierarchy unless it starts with '/'), fill s->cgroup, s->v1,
+ * s->cgroup_id, apply res, the run's spec's linux.resources (its device
+ * rules are the device filter's, cg_device_filter).  Paths already in s,
+ * from cg_paths(), are used as they are.  On failure nothing is left. */
+int cg_create(struct ctw_state *s, const char *parent, const struct ctw_spec_resources *res,
 	      struct ctw_err *err);
 /* Only compute the paths cg_create would use. */
 int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err);
@@ -498,11 +494,13 @@ int oci_write_pid_file(const char *path, int pid, struct ctw_err *err);
 /* ---- oci_trace.c: the io.ctrwatch.trace annotation ---- */
 
 #define CTW_OCI_TRACE_ANNOTATION "io.ctrwatch.trace"
-/* `ctrwatch trace OPTIONS` on init's cgroup, detached; returns once it is
- * attached (its messages in statedir/trace.err, opened by dirfd; without
+#define CTW_OCI_RECORD_ANNOTATION "io.ctrwatch.seccomp-record"
+/* `ctrwatch trace OPTIONS` on init's cgroup, detached, with `--seccomp-profile
+ * RECORD` when record is not NULL (options may be NULL then); returns once it
+ * is attached (its messages in statedir/trace.err, opened by dirfd; without
  * -o its output in statedir/trace.txt).  0, or -errno with err. */
-int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t init,
-		    struct ctw_err *err);
+int oci_trace_start(const char *options, const char *record, int dirfd, const char *statedir,
+		    pid_t init, struct ctw_err *err);
 
 /* ---- hooks.c: OCI hooks ---- */
 

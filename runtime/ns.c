@@ -4,6 +4,7 @@
  * namespaces of a running container (exec), and the weak link to network/. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -61,6 +62,13 @@ static bool single_threaded(void)
  */
 pid_t clone_into_cgroup(int flags, int cgroup_fd)
 {
+	/* The child is a copy of our heap.  Its first large malloc would
+	 * consolidate the fastbins it inherited, writing to every page they
+	 * lie in: a copy-on-write fault each, most of a millisecond of every
+	 * start here.  mallopt consolidates them now, in our own pages, and
+	 * with M_MXFAST 0 no fastbins are kept afterwards (tcache still
+	 * serves small blocks). */
+	mallopt(M_MXFAST, 0);
 	if (single_threaded())
 		return raw_clone3(flags, cgroup_fd);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)

@@ -584,10 +584,11 @@ int ctw_oci_create(const struct ctw_oci_create_opts *o, int *pid, int *master, s
 		goto out_cgroups;
 	/* Traced before anything runs: attached to the waiting init. */
 	const char *trace = ctw_kvs_get(&c.spec->annotations, CTW_OCI_TRACE_ANNOTATION);
-	if (trace) {
+	const char *record = ctw_kvs_get(&c.spec->annotations, CTW_OCI_RECORD_ANNOTATION);
+	if (trace || record) {
 		char statedir[PATH_MAX];
 		snprintf(statedir, sizeof(statedir), "%s/%s", o->root, o->id);
-		if ((r = oci_trace_start(trace, ct->dirfd, statedir, c.pid, err))) {
+		if ((r = oci_trace_start(trace, record, ct->dirfd, statedir, c.pid, err))) {
 			kill(c.pid, SIGKILL);
 			waitpid(c.pid, NULL, 0);
 			goto out_cgroups;

@@ -243,9 +243,13 @@ static int process_attrs(const struct oci_proc *o, struct ctw_err *err)
 	}
 	for (size_t i = 0; i < p->n_rlimits; i++) {
 		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
+		/* A limit that cannot be set fails the start, as in runc. */
 		if (setrlimit(p->rlimits[i].type, &rl) < 0)
-			return ctw_err_set(err, errno, "setrlimit %d (%llu, %llu)",
-					   p->rlimits[i].type, (unsigned long long)rl.rlim_cur,
+			return ctw_err_set(err, errno,
+					   "config.json: process.rlimits: setrlimit %s (soft %llu, "
+					   "hard %llu)",
+					   ctw_spec_rlimit_name(p->rlimits[i].type),
+					   (unsigned long long)rl.rlim_cur,
 					   (unsigned long long)rl.rlim_max);
 	}
 	if (p->io_class && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,

@@ -7,7 +7,9 @@
  * the container (in create's cgroup, the engine's), and ends by itself when
  * the container's cgroup goes (delete).  Its messages go to trace.err in
  * the container's state directory; without -o its output goes to trace.txt
- * there.
+ * there.  io.ctrwatch.seccomp-record=/PATH adds --seccomp-profile PATH (the
+ * profile of what the container called, written when the tracer ends), to
+ * the same tracer or to one of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,17 +44,11 @@ static int split_options(char *opts, char **argv, size_t max, bool *has_output, 
 	return (int)n;
 }
 
-int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t init,
-		    struct ctw_err *err)
+/* `ctrwatch trace WORDS... [-o statedir/trace.txt] PID`, detached; 0 once
+ * attached.  what: the annotation(s), for errors. */
+static int start_tracer(char **words, int n, bool has_output, const char *what, int dirfd,
+			const char *statedir, pid_t init, struct ctw_err *err)
 {
-	char *opts = xstrdup(options);
-	char *words[TRACE_ARGS_MAX];
-	bool has_output;
-	int n = split_options(opts, words, ARRAY_SIZE(words), &has_output, err);
-	if (n < 0) {
-		free(opts);
-		return n;
-	}
 	char errpath[PATH_MAX], outpath[PATH_MAX], pidarg[16];
 	snprintf(errpath, sizeof(errpath), "%s/trace.err", statedir);
 	snprintf(outpath, sizeof(outpath), "%s/trace.txt", statedir);
@@ -71,14 +67,11 @@ int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t 
 	argv[k] = NULL;
 
 	int efd = openat(dirfd, "trace.err", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (efd < 0) {
-		free(opts);
+	if (efd < 0)
 		return ctw_err_set(err, errno, "%s", errpath);
-	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(efd);
-		free(opts);
 		return ctw_err_set(err, errno, "fork the tracer");
 	}
 	if (pid == 0) {
@@ -99,7 +92,6 @@ int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t 
 		dprintf(STDERR_FILENO, "ctrwatch: trace: exec: %s\n", strerror(errno));
 		_exit(127);
 	}
-	free(opts);
 	/* Attached when it says so; an exit before is its error. */
 	int r = -ETIMEDOUT;
 	for (int waited = 0; waited < TRACE_ATTACH_MS; waited += 10) {
@@ -114,7 +106,7 @@ int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t 
 			char *nl = len > 0 ? strchr(buf, '\n') : NULL;
 			if (nl)
 				*nl = '\0';
-			r = ctw_err_setx(err, EINVAL, "annotation " CTW_OCI_TRACE_ANNOTATION ": %s",
+			r = ctw_err_setx(err, EINVAL, "annotation %s: %s", what,
 					 len > 0 ? buf : "the tracer exited");
 			pid = -1;
 			break;
@@ -125,10 +117,43 @@ int oci_trace_start(const char *options, int dirfd, const char *statedir, pid_t 
 	if (r == -ETIMEDOUT) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		r = ctw_err_setx(err, ETIMEDOUT,
-				 "annotation " CTW_OCI_TRACE_ANNOTATION ": not attached after %d s",
+		r = ctw_err_setx(err, ETIMEDOUT, "annotation %s: not attached after %d s", what,
 				 TRACE_ATTACH_MS / 1000);
 	}
 	close(efd);
+	return r;
+}
+
+int oci_trace_start(const char *options, const char *record, int dirfd, const char *statedir,
+		    pid_t init, struct ctw_err *err)
+{
+	char *opts = xstrdup(options ? options : "");
+	char *words[TRACE_ARGS_MAX];
+	bool has_output;
+	int n = split_options(opts, words, ARRAY_SIZE(words) - 4, &has_output, err);
+	const char *what = CTW_OCI_TRACE_ANNOTATION;
+	if (n >= 0 && record) {
+		/* The profile is written when the tracer ends, from wherever it
+		 * runs: only an absolute path means the file the engine named. */
+		what = options ? CTW_OCI_TRACE_ANNOTATION ", " CTW_OCI_RECORD_ANNOTATION
+			       : CTW_OCI_RECORD_ANNOTATION;
+		if (record[0] != '/')
+			n = ctw_err_setx(err, EINVAL,
+					 "annotation " CTW_OCI_RECORD_ANNOTATION
+					 ": \"%s\" is not an absolute path",
+					 record);
+		else {
+			words[n++] = "--seccomp-profile";
+			words[n++] = (char *)record;
+			if (!options) { /* recording only: no trace to keep */
+				words[n++] = "-o";
+				words[n++] = "/dev/null";
+				has_output = true;
+			}
+			words[n] = NULL;
+		}
+	}
+	int r = n < 0 ? n : start_tracer(words, n, has_output, what, dirfd, statedir, init, err);
+	free(opts);
 	return r;
 }

@@ -52,29 +52,20 @@ static const char *env_get(const char *const *env, const char *key, size_t kl)
 	return NULL;
 }
 
-/* Set K=V, replacing an earlier K; "K" alone takes K from ours (skipped
- * when we have none), as `docker run -e K` does. */
-static void env_set(char ***env, size_t *n, const char *kv, const char *const *ours)
+/* Set K=V, replacing an earlier K (O(1): envb).  "K" alone is taken from
+ * ours when ours is given (`docker run -e K`) and skipped otherwise: the
+ * image's Env never reads our environment. */
+static int env_put(struct envb *e, const char *kv, const char *const *ours, struct ctw_err *err)
 {
-	const char *eq = strchr(kv, '=');
-	size_t kl = eq ? (size_t)(eq - kv) : strlen(kv);
-	char *val;
-	if (!eq) {
-		const char *v = env_get(ours, kv, kl);
-		if (!v)
-			return;
-		val = xasprintf("%.*s=%s", (int)kl, kv, v);
-	} else {
-		val = xstrdup(kv);
-	}
-	for (size_t i = 0; i < *n; i++) {
-		if (!strncmp((*env)[i], val, kl + 1)) {
-			free((*env)[i]);
-			(*env)[i] = val;
-			return;
-		}
-	}
-	strv_push(env, n, val);
+	if (strchr(kv, '='))
+		return envb_set(e, kv, err);
+	const char *v = ours ? env_get(ours, kv, strlen(kv)) : NULL;
+	if (!v)
+		return 0;
+	char *s = xasprintf("%s=%s", kv, v);
+	int r = envb_set(e, s, err);
+	free(s);
+	return r;
 }
 
 static int build_process(const struct ctw_run_spec_in *in, struct ctw_spec_process *p,
@@ -93,17 +84,22 @@ static int build_process(const struct ctw_run_spec_in *in, struct ctw_spec_proce
 	if (!n)
 		return ctw_err_setx(err, EINVAL,
 				    "no command specified (the image has no Cmd or Entrypoint)");
-	size_t ne = 0;
-	env_set(&p->env, &ne, DEFAULT_PATH, in->our_env);
-	for (char **e = ic ? ic->env : NULL; e && *e; e++)
-		env_set(&p->env, &ne, *e, in->our_env);
+	struct envb e;
+	envb_init(&e);
+	int r = envb_set(&e, DEFAULT_PATH, err);
+	for (char **v = ic ? ic->env : NULL; !r && v && *v; v++)
+		r = env_put(&e, *v, NULL, err);
 	char *h = xasprintf("HOSTNAME=%s", in->hostname);
-	env_set(&p->env, &ne, h, in->our_env);
+	if (!r)
+		r = envb_set(&e, h, err);
 	free(h);
-	if (o->tty)
-		env_set(&p->env, &ne, "TERM=xterm", in->our_env);
-	for (char **e = o->env; e && *e; e++)
-		env_set(&p->env, &ne, *e, in->our_env);
+	if (!r && o->tty)
+		r = envb_set(&e, "TERM=xterm", err);
+	for (char **v = o->env; !r && v && *v; v++)
+		r = env_put(&e, *v, in->our_env, err);
+	p->env = envb_steal(&e);
+	if (r)
+		return r;
 
 	const char *wd = o->workdir ? o->workdir : ic && ic->workdir ? ic->workdir : NULL;
 	/* An image's relative WorkingDir is from /, as Docker reads it. */

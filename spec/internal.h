@@ -70,7 +70,6 @@ int spec_parse_linux(struct pc *c, json_t *o, struct ctw_spec_linux *l);
 int spec_parse_resources(struct pc *c, json_t *ro, struct ctw_spec_resources *res);
 
 /* parse.c, parse_linux.c: the names config.json uses, for the writer */
-const char *spec_rlimit_name(int type);
 const char *spec_blkio_list_name(enum ctw_blkio_list l);
 const char *spec_sc_flag_name(unsigned bit_index);
 const char *spec_propagation_name(unsigned long flags);

@@ -43,7 +43,7 @@ static const struct {
 	{"RLIMIT_STACK", RLIMIT_STACK},
 };
 
-const char *spec_rlimit_name(int type)
+const char *ctw_spec_rlimit_name(int type)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(rlimits); i++)
 		if (rlimits[i].type == type)
@@ -156,6 +156,12 @@ static int parse_user(struct pc *c, json_t *o, struct ctw_spec_user *u)
 		}
 		pc_leave(c, ma);
 	}
+	/* ctrwatch's own config.json (`run -u NAME`, spec_build.c): a
+	 * username with no uid is resolved in the container at start.  An
+	 * engine's always has the uid (required on Linux), and then the
+	 * username means nothing here, as in runc. */
+	if (!r && !json_object_get(user, "uid"))
+		r = pc_str(c, user, "username", &u->resolve);
 	pc_leave(c, m);
 	return r;
 }

@@ -69,6 +69,9 @@ enum ctw_capset {
 	CTW_CAPS_MAX,
 };
 
+/* "RLIMIT_NOFILE" for RLIMIT_NOFILE; NULL for a type the spec does not name. */
+const char *ctw_spec_rlimit_name(int type);
+
 struct ctw_spec_rlimit {
 	int type; /* RLIMIT_* */
 	uint64_t soft, hard;
@@ -81,7 +84,7 @@ struct ctw_spec_user {
 	size_t n_additional_gids;
 	/* ctrwatch: USER[:GROUP] (names or ids) resolved in the container's
 	 * /etc/passwd and /etc/group at start, instead of uid/gid (NULL: the
-	 * numbers rule). */
+	 * numbers rule).  In config.json: user.username without uid/gid. */
 	char *resolve;
 };
 

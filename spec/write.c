@@ -78,8 +78,11 @@ static json_t *process_json(const struct ctw_spec_process *p)
 		set_u64(cs, "width", p->console_width);
 		json_object_set_new(o, "consoleSize", cs);
 	}
-	json_t *u = json_pack("{s:I, s:I}", "uid", (json_int_t)p->user.uid, "gid",
-			      (json_int_t)p->user.gid);
+	/* A user resolved in the container at start: its name, no numbers
+	 * (parse.c reads it back so). */
+	json_t *u = p->user.resolve ? json_pack("{s:s}", "username", p->user.resolve)
+				    : json_pack("{s:I, s:I}", "uid", (json_int_t)p->user.uid, "gid",
+						(json_int_t)p->user.gid);
 	set_u64(u, "umask", p->user.umask);
 	if (p->user.n_additional_gids) {
 		json_t *g = json_array();
@@ -101,7 +104,7 @@ static json_t *process_json(const struct ctw_spec_process *p)
 		json_t *a = json_array();
 		for (size_t i = 0; i < p->n_rlimits; i++)
 			json_array_append_new(a, json_pack("{s:s, s:I, s:I}", "type",
-							   spec_rlimit_name(p->rlimits[i].type),
+							   ctw_spec_rlimit_name(p->rlimits[i].type),
 							   "hard", (json_int_t)p->rlimits[i].hard,
 							   "soft", (json_int_t)p->rlimits[i].soft));
 		json_object_set_new(o, "rlimits", a);

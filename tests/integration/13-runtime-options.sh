@@ -100,3 +100,50 @@ if command -v script >/dev/null; then
 	t_match "exec -t: a pty and the window size" '/dev/pts/[0-9]+ 33 91' "$(echo $out)"
 fi
 ctw rm -f netsrc
+
+# The spec a run executes (issue 16): built from the image and the flags,
+# it is what the container gets (command, env, cwd, user, capabilities,
+# seccomp) and it is in the state directory as config.json.
+vol13=$CTW_WORK/vol13
+mkdir -p "$vol13"
+ctw run -d --name spec13 -e FOO=bar -w /tmp -u nobody --memory 64m --cap-drop NET_RAW \
+	-v "$vol13:/data:ro" --hostname h13 busybox sleep 30 >/dev/null
+id13=$(ctw inspect spec13 | jq -r '.[0].id')
+cfg=$CTRWATCH_STATE/$id13/config.json
+t_ok "run writes its spec to the state: config.json" test -s "$cfg"
+t_eq "  ... process.args" '["sleep","30"]' "$(jq -c .process.args "$cfg")"
+t_eq "  ... process.env: -e, HOSTNAME, PATH" "FOO=bar HOSTNAME=h13 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+	"$(jq -r '.process.env[]' "$cfg" | grep -E '^(FOO|HOSTNAME|PATH)=' | sort | tr '\n' ' ' | sed 's/ $//')"
+t_eq "  ... process.cwd and user (a name: resolved in the container)" "/tmp nobody" \
+	"$(jq -r '"\(.process.cwd) \(.process.user.username)"' "$cfg")"
+t_eq "  ... hostname" h13 "$(jq -r .hostname "$cfg")"
+t_eq "  ... memory limit" 67108864 "$(jq -r .linux.resources.memory.limit "$cfg")"
+t_eq "  ... --cap-drop NET_RAW: not in the bounding set" 0 \
+	"$(jq -r '.process.capabilities.bounding[]' "$cfg" | grep -c CAP_NET_RAW)"
+t_eq "  ... the volume, read-only" '{"destination":"/data","ro":true}' \
+	"$(jq -c --arg s "$vol13" '.mounts[] | select(.source == $s) | {destination, ro: (.options | index("ro") != null)}' "$cfg")"
+t_eq "  ... Docker's seccomp profile" SCMP_ACT_ERRNO "$(jq -r .linux.seccomp.defaultAction "$cfg")"
+# What the container got is what the spec says.
+pid13=$(ctw inspect spec13 | jq -r '.[0].pid')
+cmd13=$(pgrep -P "$pid13" sleep || true)
+t_eq "  ... the command's environment is process.env (and HOME, of its user)" \
+	"$(jq -r '.process.env[]' "$cfg" | sort)" "$(tr '\0' '\n' <"/proc/$cmd13/environ" | grep -v '^HOME=' | sort)"
+t_eq "  ... its bounding set is process.capabilities.bounding" \
+	"$(jq -r '.process.capabilities.bounding | length' "$cfg")" \
+	"$(awk '/^CapBnd/ {print $2}' "/proc/$cmd13/status" | python3 -c 'import sys; print(bin(int(sys.stdin.read(), 16)).count("1"))')"
+# The same config.json through the OCI runtime's path (a busybox bundle,
+# another command and cgroup): it is a spec that path executes.
+b13=$CTW_WORK/bundle13
+mkdir -p "$b13/rootfs"/{bin,etc,tmp,proc,sys,dev,data}
+cp /bin/busybox "$b13/rootfs/bin/busybox"
+ln -sf busybox "$b13/rootfs/bin/sh"
+ln -sf busybox "$b13/rootfs/bin/id"
+echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >"$b13/rootfs/etc/passwd"
+jq --arg cg "$CTRWATCH_CGROUP_PARENT/oci13" '.root.path = "rootfs" | .linux.cgroupsPath = $cg
+	| .process.args = ["/bin/sh", "-c", "echo $FOO $(id -u) $(pwd) $(hostname)"]' \
+	"$cfg" >"$b13/config.json"
+out=$(ctw oci --root "$CTW_WORK/oci13" run --bundle "$b13" spec13oci 2>&1)
+t_eq "  ... run's config.json runs through ctrwatch oci run" "bar 65534 /tmp h13" "$out"
+ctw oci --root "$CTW_WORK/oci13" delete -f spec13oci >/dev/null 2>&1
+ctw rm -f spec13 >/dev/null
+t_ok "  ... and goes with the container" test ! -e "$cfg"

@@ -41,7 +41,10 @@ leftovers() {
 	local n=0
 	[ -d "$PD" ] && n=$(find "$PD" -mindepth 1 -type d -regextype egrep \
 		-regex '.*/[0-9a-f]{64}' | wc -l)
-	n=$((n + $(find "$CTRWATCH_STATE" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)))
+	# (containers' state directories; not oci-roots/, where `ctrwatch oci`
+	# records its state roots for gc, as an earlier suite's may have)
+	n=$((n + $(find "$CTRWATCH_STATE" -mindepth 1 -maxdepth 1 -type d -regextype egrep \
+		-regex '.*/[0-9a-f]{64}' 2>/dev/null | wc -l)))
 	n=$((n + $(container_dirs_left)))
 	echo "$n"
 }

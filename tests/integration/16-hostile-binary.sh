@@ -21,7 +21,7 @@ cp "$CTW_BIN" "$W/bin/ctrwatch"
 V=$W/bin/ctrwatch
 vic() { "$V" "$@"; }
 # (with our own binary: the copy is garbage once an attack went through)
-on_exit 'ctw rm -f bin16init bin16exec bin16ro; ctw gc'
+on_exit 'ctw rm -f bin16init bin16exec bin16noptrace bin16ro; ctw gc'
 
 sum=$(sha256sum <"$V")
 
@@ -32,13 +32,16 @@ sum=$(sha256sum <"$V")
 # outside the caller's mount namespace through that link.)  Prints the
 # receiver's verdict.
 attack() {
-	local mode=$1 name=bin16$1 recv opts=(--cap-add SYS_PTRACE)
-	"$H/ctw-hostile" recv-write "$W/sock/s" 8 >"$W/recv.out" 2>&1 &
+	local mode=$1 name=bin16$1 recv opts=(--cap-add SYS_PTRACE) secs=8
+	if [ "$mode" = noptrace ]; then
+		opts=() secs=2
+	fi
+	"$H/ctw-hostile" recv-write "$W/sock/s" "$secs" >"$W/recv.out" 2>&1 &
 	recv=$!
 	wait_for 3 test -S "$W/sock/s"
 	[ "$mode" = exec ] && opts+=(--no-init)
 	vic run -d --name "$name" "${opts[@]}" -v "$H:/t:ro" -v "$W/sock:/sock" busybox \
-		sh -c '/t/ctw-hostile grab-exe /sock/s 4; sleep 30' >/dev/null
+		sh -c "/t/ctw-hostile grab-exe /sock/s $((secs / 2)); sleep 30" >/dev/null
 	if [ "$mode" = exec ]; then
 		for _ in $(seq 10); do vic exec "$name" true; done
 	fi
@@ -55,6 +58,20 @@ out=$(attack init)
 t_match "run: the container got a handle on its init's /proc/1/exe" '^sent 1$' "$out"
 t_match "  ... the write through it fails: read-only" '^(EROFS|EPERM)$' "$(echo "$out" | tail -1)"
 t_eq "  ... the binary is intact" "$sum" "$(sha256sum <"$V")"
+
+# Without CAP_SYS_PTRACE the command no longer waits for its init to
+# become ctrwatch-stub (runtime/container.c): until that exec the init is
+# ctrwatch, but not dumpable, so out of the container's reach all the same.
+# (The attack starts the moment the command does; a grab in the instant
+# between the stub's exec and its PR_SET_DUMPABLE gets the sealed memfd.)
+for i in 1 2 3; do
+	out=$(attack noptrace)
+	# (our binary, had it been reached, is busy while the run lives:
+	# ETXTBSY, or overwritten after; the stub's memfd is sealed: EPERM)
+	t_nomatch "no CAP_SYS_PTRACE ($i): the init's binary is out of reach" \
+		'overwritten|ETXTBSY' "$out"
+	t_eq "  ... the binary is intact" "$sum" "$(sha256sum <"$V")"
+done
 
 out=$(attack exec)
 t_match "exec: the container got a handle on /proc/PID/exe of a process exec started" \

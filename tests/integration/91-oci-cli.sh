@@ -349,6 +349,50 @@ t_match "bad trace options: create fails, naming the annotation" 'io.ctrwatch.tr
 	"$(cat "$W/tr2.out")"
 t_fail "... and leaves no container" rt ctrwatch state tr2
 
+# ---- io.ctrwatch.seccomp-record: record (in the kernel, from the first
+# execve), then enforce the profile with ctrwatch run ----
+b=$(bundle rec ctrwatch '.annotations["io.ctrwatch.seccomp-record"] = "'"$W"'/rec.json" |
+	.process.args = ["sh", "-c", "cat /etc/passwd > /dev/null; echo recorded"]')
+rt ctrwatch create --bundle "$b" rec1 >"$W/rec1.out" 2>&1
+t_eq "seccomp-record: create attaches the recorder before it returns" 0 $?
+rt ctrwatch start rec1
+wait_for 10 sh -c "$(declare -f rt); W=$W; rt ctrwatch state rec1 | jq -e '.status == \"stopped\"'"
+rt ctrwatch delete rec1
+wait_for 20 test -s "$W/rec.json" # (written as the tracer ends: slow on a loaded host)
+t_eq "seccomp-record: the profile allows what the container called, refuses the rest" \
+	"SCMP_ACT_ERRNO true true false" \
+	"$(jq -r '[.defaultAction, ([.syscalls[].names[]] | index("execve") != null),
+		([.syscalls[].names[]] | index("openat") != null),
+		([.syscalls[].names[]] | index("mount") != null)] | map(tostring) | join(" ")' "$W/rec.json")"
+t_match "  ... the command ran and its output went through (write)" \
+	'recorded' "$(cat "$W/rec1.out")"
+t_eq "  ... write is in the profile" true \
+	"$(jq '[.syscalls[].names[]] | index("write") != null' "$W/rec.json")"
+b=$(bundle badrec ctrwatch '.annotations["io.ctrwatch.seccomp-record"] = "rel.json"')
+rt ctrwatch create --bundle "$b" rec2 >"$W/rec2.out" 2>&1
+t_match "seccomp-record: a relative path fails create, naming the annotation" \
+	'io.ctrwatch.seccomp-record: "rel.json" is not an absolute path' "$(cat "$W/rec2.out")"
+t_fail "  ... and leaves no container" rt ctrwatch state rec2
+
+# ---- rlimits: one that cannot be set fails the start (runc: "error setting
+# rlimit type 7"), naming it; nothing runs and nothing is left ----
+nr_open=$(cat /proc/sys/fs/nr_open)
+for r in "${RUNTIMES[@]}"; do
+	b=$(bundle rlim "$r" '.process.args = ["sh", "-c", "echo ran"]
+		| .process.rlimits = [{"type": "RLIMIT_NOFILE", "soft": '"$((nr_open + 1))"', "hard": '"$((nr_open + 1))"'}]')
+	rec "$r" rlimit-fails sh -c "$(declare -f rt); W=$W; rt $r run --bundle $b rlim-$r"
+	rt "$r" delete -f "rlim-$r" >/dev/null 2>&1
+done
+# (runc and crun fail create itself, exit 1; ctrwatch sets rlimits in the
+# process's last steps, so run exits 125, the status of a process that
+# could not start - differs says so)
+t_match "rlimits: NOFILE above fs.nr_open: the start fails, the process never runs" \
+	'^exit (1|125)$' "$(out rlimit-fails)"
+t_match "  ... the error names the limit" 'process.rlimits: setrlimit RLIMIT_NOFILE' \
+	"$(cat "$W/err-ctrwatch-rlimit-fails")"
+t_eq "  ... nothing left in the state root" "" "$(rt ctrwatch list -q | grep rlim)"
+differs rlimit-fails
+
 # ---- features, spec, version, help ----
 t_match "features: the OCI features document" '"ociVersionMax"' "$(rt ctrwatch features)"
 t_eq "features: namespaces" true "$(rt ctrwatch features | jq '.linux.namespaces | index("pid") != null')"

@@ -22,7 +22,7 @@
 
 static char *img_ep[] = {"/ep", NULL};
 static char *img_cmd[] = {"a", "b", NULL};
-static char *img_env[] = {"IMG=1", "PATH=/img", NULL};
+static char *img_env[] = {"IMG=1", "PATH=/img", "TERM", NULL}; /* (TERM: never ours) */
 static struct ctw_image_config img = {
 	.entrypoint = img_ep,
 	.cmd = img_cmd,
@@ -68,6 +68,11 @@ static struct ctw_spec *build(const struct ctw_run_spec_in *in)
 	if (r)
 		print_error("%s\n%s\n", err.msg, txt);
 	assert_int_equal(r, 0);
+	/* A user resolved at start survives the trip (user.username). */
+	if (s->process->user.resolve)
+		assert_string_equal(t->process->user.resolve, s->process->user.resolve);
+	else
+		assert_null(t->process->user.resolve);
 	ctw_spec_free(t);
 	free(txt);
 	return s;
