@@ -281,13 +281,3 @@ void oci_usage_spec(FILE *out)
 	      "namespace.  An error when config.json exists.\n",
 	      out);
 }
-
-/* `ctrwatch oci ...` */
-static int cmd_oci(int argc, char **argv)
-{
-	return ctw_oci_main(argc, argv);
-}
-
-CTW_COMMAND(oci, .name = "oci",
-	    .summary = "runc's command line: ctrwatch as an OCI runtime (create, start, ...)",
-	    .order = CTW_ORDER_RUNTIME + 90, .fn = cmd_oci, .usage = oci_usage)

@@ -126,6 +126,8 @@ int ctw_parse_bytes(const char *s, uint64_t *out);
 int ctw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Parse a duration: "500ms", "2s", "1m", "3" (seconds). */
 int ctw_parse_duration_ns(const char *s, uint64_t *out_ns);
+/* "SIGTERM", "TERM", "15", "RTMIN+3" -> signal number; -EINVAL otherwise. */
+int ctw_parse_signal(const char *s);
 
 /* ---- outbuf.c: the growable output buffer ---- */
 

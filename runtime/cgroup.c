@@ -33,49 +33,6 @@
 
 #include "internal.h"
 
-static const char *const v1_names[CG_NCTRL] = {
-	[CG_C_MEMORY] = "memory",   [CG_C_CPU] = "cpu",		[CG_C_CPUACCT] = "cpuacct",
-	[CG_C_PIDS] = "pids",	    [CG_C_CPUSET] = "cpuset",	[CG_C_BLKIO] = "blkio",
-	[CG_C_HUGETLB] = "hugetlb", [CG_C_NET_CLS] = "net_cls", [CG_C_NET_PRIO] = "net_prio",
-};
-
-const char *cg_ctrl_name(enum cg_ctrl c)
-{
-	return (unsigned)c < CG_NCTRL ? v1_names[c] : "?";
-}
-
-static enum cg_layout layout = (enum cg_layout) - 1;
-static const char *v2_mount;
-
-static bool is_cgroup2(const char *path)
-{
-	struct statfs sf;
-	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-enum cg_layout cg_layout(void)
-{
-	if ((int)layout >= 0)
-		return layout;
-	if (is_cgroup2("/sys/fs/cgroup")) {
-		layout = CG_UNIFIED;
-		v2_mount = "/sys/fs/cgroup";
-	} else if (is_cgroup2("/sys/fs/cgroup/unified")) {
-		layout = CG_HYBRID;
-		v2_mount = "/sys/fs/cgroup/unified";
-	} else {
-		layout = CG_LEGACY;
-		v2_mount = NULL;
-	}
-	return layout;
-}
-
-const char *cg_v2_mount(void)
-{
-	cg_layout();
-	return v2_mount;
-}
-
 /* Our own cgroup path in the hierarchy holding ctrl ("" = v2), from the
  * text of /proc/self/cgroup. */
 static int own_cgroup(const char *self_cgroup, const char *ctrl, char *out, size_t size)
@@ -140,16 +97,6 @@ static int dir_in(const char *self_cgroup, const char *mnt, const char *ctrl, co
 	return 0;
 }
 
-int cg_write(const char *dir, const char *file, const char *val, struct ctw_err *err)
-{
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	int r = ctw_write_file(path, val, strlen(val), false);
-	if (r)
-		return ctw_err_set(err, -r, "cgroup: write '%s' to %s", val, path);
-	return 0;
-}
-
 /* mkdir -p, the leaf required to be new. */
 static int mkdir_cgroup(const char *path, struct ctw_err *err)
 {
@@ -179,7 +126,7 @@ int cg_set_paths(struct cg_set *c, const char *path, unsigned ctrls, struct ctw_
 	char *self_cgroup = NULL;
 	int r = ctw_read_file("/proc/self/cgroup", &self_cgroup, NULL);
 	if (!r)
-		r = dir_in(self_cgroup, v2_mount, "", path, c->v2, sizeof(c->v2));
+		r = dir_in(self_cgroup, cg_v2_mount(), "", path, c->v2, sizeof(c->v2));
 	if (r) {
 		free(self_cgroup);
 		return ctw_err_set(err, -r, "cgroup: find own cgroup in /proc/self/cgroup");
@@ -193,7 +140,7 @@ int cg_set_paths(struct cg_set *c, const char *path, unsigned ctrls, struct ctw_
 		if (!(ctrls & (1u << i)))
 			continue;
 		char mnt[64];
-		snprintf(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", v1_names[i]);
+		snprintf(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", cg_ctrl_name(i));
 		struct stat ms;
 		if (stat(mnt, &ms) < 0)
 			continue;
@@ -203,32 +150,14 @@ int cg_set_paths(struct cg_set *c, const char *path, unsigned ctrls, struct ctw_
 			if (seen[k] == ms.st_dev)
 				dup = true;
 		struct ctw_cg_v1 *v = &c->v1[c->nv1];
-		if (dup || dir_in(self_cgroup, mnt, v1_names[i], path, v->path, sizeof(v->path)))
+		if (dup ||
+		    dir_in(self_cgroup, mnt, cg_ctrl_name(i), path, v->path, sizeof(v->path)))
 			continue; /* controller not mounted for us */
-		ctw_strlcpy(v->ctrl, v1_names[i], sizeof(v->ctrl));
+		ctw_strlcpy(v->ctrl, cg_ctrl_name(i), sizeof(v->ctrl));
 		seen[c->nv1++] = ms.st_dev;
 	}
 	free(self_cgroup);
 	return 0;
-}
-
-const char *cg_set_v1(const struct cg_set *c, enum cg_ctrl ctrl)
-{
-	for (int i = 0; i < c->nv1; i++)
-		if (!strcmp(c->v1[i].ctrl, v1_names[ctrl]))
-			return c->v1[i].path;
-	/* co-mounted: cpuacct lives in cpu's directory, net_prio in net_cls' */
-	char mnt[64], real[PATH_MAX];
-	snprintf(mnt, sizeof(mnt), "/sys/fs/cgroup/%s", v1_names[ctrl]);
-	if (!realpath(mnt, real))
-		return NULL;
-	for (int i = 0; i < c->nv1; i++) {
-		char m2[64], r2[PATH_MAX];
-		snprintf(m2, sizeof(m2), "/sys/fs/cgroup/%s", c->v1[i].ctrl);
-		if (realpath(m2, r2) && !strcmp(real, r2))
-			return c->v1[i].path;
-	}
-	return NULL;
 }
 
 /* The deepest existing ancestor directory of path. */
@@ -249,7 +178,7 @@ int cg_set_create(struct cg_set *c, const struct ctw_spec_resources *res, struct
 	 * ancestor that existed before we made any. */
 	int r = 0;
 	if (cg_layout() == CG_UNIFIED && c->relative)
-		r = dir_in(NULL, v2_mount, "", "", c->base, sizeof(c->base));
+		r = dir_in(NULL, cg_v2_mount(), "", "", c->base, sizeof(c->base));
 	else if (cg_layout() == CG_UNIFIED)
 		deepest_existing(c->v2, c->base, sizeof(c->base));
 	if (r)
@@ -312,14 +241,6 @@ int cg_set_enter_pid(const struct cg_set *c, pid_t pid, struct ctw_err *err)
 			return r;
 	}
 	return 0;
-}
-
-unsigned long long cg_read_key(const char *dir, const char *file, const char *key)
-{
-	char path[PATH_MAX];
-	uint64_t v = 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return ctw_read_keyed_u64(path, key, &v) ? v : 0;
 }
 
 bool cg_set_oom_killed(const struct cg_set *c)

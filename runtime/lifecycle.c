@@ -17,26 +17,6 @@
 
 #include "internal.h"
 
-int ctw_parse_signal(const char *s)
-{
-	if (!s || !*s)
-		return -EINVAL;
-	uint64_t n;
-	if (ctw_parse_u64(s, 1, 64, &n) == 0)
-		return (int)n;
-	if (!strncasecmp(s, "SIG", 3))
-		s += 3;
-	for (int sig = 1; sig < 32; sig++) {
-		const char *abbrev = sigabbrev_np(sig);
-		if (abbrev && !strcasecmp(abbrev, s))
-			return sig;
-	}
-	if (!strncasecmp(s, "RTMIN+", 6) && ctw_parse_u64(s + 6, 0, 30, &n) == 0 &&
-	    SIGRTMIN + (int)n <= SIGRTMAX)
-		return SIGRTMIN + (int)n;
-	return -EINVAL;
-}
-
 static int pidfd_of(const struct ctw_state *s)
 {
 	if (s->pid <= 0)

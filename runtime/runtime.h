@@ -318,8 +318,7 @@ int ctw_log_parse(const char *line, size_t len, struct ctw_log_entry *e);
 
 /* ---- small parsers the CLI shares ---- */
 
-/* "SIGTERM", "TERM", "15" → signal number; -EINVAL otherwise. */
-int ctw_parse_signal(const char *s);
+/* Signal names: ctw_parse_signal (lib.h). */
 /* Capability names: ctw_cap_from_name and ctw_cap_name (lib.h). */
 /* Docker's default capability set. */
 uint64_t ctw_caps_default(void);
