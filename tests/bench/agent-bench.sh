@@ -4,6 +4,8 @@
 #   tests/bench/agent-bench.sh [BUILD_DIR]      (root)
 #   env: COUNTS="100 1000 4000"  PARTS=scale,churn  AGENT_BIN=path (another
 #        ctrwatch binary to measure, e.g. an older build, side by side)
+#        SCRAPE_OUT=DIR (keep each count's first scrape as DIR/scrape-N.txt:
+#        what a real agent emits per container)
 #
 # For each container count N: N Docker-layout containers below our own
 # cgroup (a cgroup in v2 and in the v1 cpuacct, memory and pids
@@ -220,6 +222,7 @@ scale() { # N
 	start_agent "$n" --cgroup-root "${tops[0]}" --bpf-stats || return 1
 	sleep $((period / 1000 + 2)) # every container's first burst, its resources read
 	curl -fsS "$url" >"$work/scrape.txt"
+	[ -n "${SCRAPE_OUT:-}" ] && cp "$work/scrape.txt" "$SCRAPE_OUT/scrape-$n.txt"
 	local series bytes gz withsc
 	series=$(grep -vc '^#' "$work/scrape.txt")
 	bytes=$(wc -c <"$work/scrape.txt")
