@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <zlib.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "../../exporters/exporters.h"
 
@@ -81,6 +83,17 @@ static void test_block_checks(void **state)
 	ctw_metrics_free(m);
 }
 
+/* Each segment's hash is XXH3-64 of its bytes (the builder takes it as it
+ * writes; the gzip cache trusts it instead of reading the text again). */
+static void assert_seg_hashes(const char *t, size_t len, const struct ctw_metrics_seg *sg, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t end = i + 1 < n ? sg[i + 1].off : len;
+		uint64_t h = XXH3_64bits(t + sg[i].off, end - sg[i].off);
+		assert_true(sg[i].hash == (h ? h : 1));
+	}
+}
+
 /* A family declared again after another one: its later samples are joined
  * after its first ones, and the segments still tile the text in order. */
 static void test_family_again_segments(void **state)
@@ -108,6 +121,7 @@ static void test_family_again_segments(void **state)
 	assert_true(!strncmp(t + sg[2].off, "a{c=\"2\"}", 8));
 	assert_true(!strncmp(t + sg[3].off, "a{c=\"3\"}", 8));
 	assert_true(!strncmp(t + sg[5].off, "b 2", 3));
+	assert_seg_hashes(t, len, sg, n);
 	free(t);
 	free(sg);
 	ctw_metrics_free(m);
@@ -176,6 +190,7 @@ static void test_gzcache_reuse(void **state)
 		}
 		assert_true(segs[0].family_start && segs[301].family_start);
 		assert_false(segs[1].family_start);
+		assert_seg_hashes(t, len, segs, nsegs);
 		char *z;
 		size_t zl, ul;
 		assert_int_equal(ctw_gzcache_compress(c, t, len, segs, nsegs, &z, &zl), 0);
