@@ -187,6 +187,14 @@ uint64_t ctw_realtime_ns(void); /* CLOCK_REALTIME */
 /* RFC 3339 UTC with nanoseconds, into buf (>= 40 bytes). */
 void ctw_format_time(uint64_t realtime_ns, char *buf, size_t size);
 
+/* ---- BPF maps ---- */
+
+/* Call fn for every entry of a BPF hash map with 8-byte keys and values,
+ * read 256 entries per syscall (bpf_map_lookup_batch), key by key where
+ * the kernel cannot.  0 or -errno (a map changing while read may show an
+ * entry twice or not at all, as with key-by-key iteration). */
+int ctw_bpf_map_each_u64(int fd, void (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
+
 /* ---- paths the whole program agrees on ---- */
 
 /* Image store and layers: CTRWATCH_ROOT or /var/lib/ctrwatch. */
