@@ -1060,6 +1060,14 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	setting_u64(a, "max_series", 100000000, &max_series, err);
 	setting_u64(a, "conn_limit", 65535, &conn_limit, err);
 	setting_u64(a, "per_ip_limit", 65535, &per_ip, err);
+	/* The soft fd limit up to the hard one (as Go programs do): the
+	 * registry keeps up to half of it open (each container's cgroup files,
+	 * read with pread at every refresh), and 1 024 is 250 containers. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	/* The port first: one in use is the error, before any probe loads. */
 	char ebuf[256];
 	int listen_fd = ctw_http_bind(ctw_agent_setting(a, "listen"), ebuf, sizeof(ebuf));

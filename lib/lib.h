@@ -124,6 +124,8 @@ int ctw_read_line(const char *path, char *buf, size_t size);
 /* The value of a "key value" line of a small (kernel) file such as cgroup's
  * cpu.stat or memory.events (its first 4 KiB); false when absent. */
 bool ctw_read_keyed_u64(const char *path, const char *key, uint64_t *v);
+/* The same, from a NUL-terminated text already read. */
+bool ctw_keyed_u64(const char *text, const char *key, uint64_t *v);
 /* Write data to path (O_TRUNC, no O_CREAT unless create). */
 int ctw_write_file(const char *path, const char *data, size_t len, bool create);
 /* Write atomically: tmp file + fsync-free rename, mode 0644. */

@@ -290,6 +290,16 @@ scale() { # N
 	unb=$(timer back 100 0 identity)
 	echo "uncached (--scrape-cache 0), 30 GETs ~1.1 s apart: $un"
 	echo "uncached, 100 GETs back to back:                   $unb"
+	# where a build's time goes: the last build's parts (collect per
+	# module, waiting for the lock) and the average build (collect + render)
+	local parts
+	parts=$(curl -fsS "$url" | awk '
+		/^ctrwatch_scrape_collect_seconds\{part="/ {
+			split($1, a, "\""); printf "%s=%.1f ", a[2], $2 * 1000 }
+		/^ctrwatch_scrape_duration_seconds_sum / {s = $2}
+		/^ctrwatch_scrape_duration_seconds_count / {c = $2}
+		END {if (c > 0) printf "build_avg=%.1f", s / c * 1000}')
+	echo "uncached build, ms (last build's collect parts; average build): $parts"
 	stop_agent
 	stop_load
 
