@@ -73,6 +73,11 @@ const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len);
  * mismatch, repeated label). */
 uint64_t ctw_metrics_duplicates(const struct ctw_metrics *m);
 uint64_t ctw_metrics_invalid(const struct ctw_metrics *m);
+/* Room for a text of `bytes` (the last one's size and a little): one
+ * allocation, its pages faulted in at once, instead of a buffer doubling
+ * from 256 bytes (whose last doubling left up to half of it unused but
+ * faulted in). */
+void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes);
 /* Change the cap mid-scrape (0 = none): the agent lifts it for its own few
  * self metrics at the end, so ctrwatch_series_dropped_total always appears. */
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series);

@@ -911,6 +911,17 @@ struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t 
 	return s;
 }
 
+void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes)
+{
+	struct sbuf *b = &m->text;
+	if (b->cap >= bytes + 1)
+		return;
+	size_t old = b->cap;
+	b->p = xrealloc(b->p, bytes + 1);
+	b->cap = bytes + 1;
+	ctw_mem_populate(b->p + old, b->cap - old);
+}
+
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series)
 {
 	m->max_series = max_series;

@@ -166,6 +166,41 @@ static void build(struct ctw_metrics *m, int changed)
 	ctw_metrics_sample(m, NULL, 300);
 }
 
+/* A text built into a reserved buffer (bigger, smaller, none) is the same
+ * text with the same segments. */
+static void test_reserve_same_text(void **state)
+{
+	(void)state;
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	build(m, -1);
+	size_t len0, n0;
+	char *t0 = ctw_metrics_take_text(m, &len0);
+	struct ctw_metrics_seg *s0 = ctw_metrics_take_segments(m, &n0);
+	const size_t sizes[] = {len0 * 2, len0 + 1, len0 / 3, 10};
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		ctw_metrics_reset(m, 0);
+		ctw_metrics_reserve(m, sizes[k]);
+		build(m, -1);
+		size_t len, n;
+		char *t = ctw_metrics_take_text(m, &len);
+		struct ctw_metrics_seg *sg = ctw_metrics_take_segments(m, &n);
+		assert_int_equal(len, len0);
+		assert_memory_equal(t, t0, len0);
+		assert_int_equal(t[len], '\0');
+		assert_int_equal(n, n0);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(sg[i].id == s0[i].id && sg[i].off == s0[i].off);
+			assert_true(sg[i].hash == s0[i].hash);
+			assert_true(sg[i].family_start == s0[i].family_start);
+		}
+		free(t);
+		free(sg);
+	}
+	free(t0);
+	free(s0);
+	ctw_metrics_free(m);
+}
+
 /* Segments tile the text; gzip of the units round-trips (one gzip member,
  * CRC and size right); the next text with one container changed reuses all
  * units but the one holding that container's block; the same text reuses
@@ -237,10 +272,9 @@ static void test_gzcache_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_block_same_text),
-		cmocka_unit_test(test_block_checks),
-		cmocka_unit_test(test_family_again_segments),
-		cmocka_unit_test(test_gzcache_reuse),
+		cmocka_unit_test(test_block_same_text),	      cmocka_unit_test(test_block_checks),
+		cmocka_unit_test(test_family_again_segments), cmocka_unit_test(test_gzcache_reuse),
+		cmocka_unit_test(test_reserve_same_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
