@@ -348,7 +348,10 @@ if [[ $PARTS == *,churn,* ]]; then
 	export CTRWATCH_CGROUP_PARENT=$rel-run
 	# No bridge: the churn must not create ctrwatch0 in the root netns.
 	export CTRWATCH_NET=${CTRWATCH_NET:-none}
-	start_agent 0 --discovery-interval 1s
+	# --exit-grace 0s: the default grace (60 s) keeps an exited container's
+	# series on purpose for a last scrape; what is measured here is that
+	# nothing stays beyond it
+	start_agent 0 --discovery-interval 1s --exit-grace 0s
 	"$BIN" run busybox true >/dev/null 2>&1 # builds the image once
 	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
 	(while :; do curl -fsS "$url" 2>/dev/null | grep -c 'container="ctwa-churn-'; sleep 0.2; done) \
