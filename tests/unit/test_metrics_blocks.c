@@ -43,6 +43,17 @@ static void test_block_same_text(void **state)
 					  1.5));
 	assert_true(ctw_metrics_histogram(y, L("container", "c"), b, cnt, 2, 1.5));
 	assert_string_equal(ctw_metrics_text(x, NULL), ctw_metrics_text(y, NULL));
+	/* spelled out: a value escaped, one not, a histogram's le lines */
+	const char *t = ctw_metrics_text(x, NULL);
+	assert_non_null(strstr(t, "s_total{container=\"we\\\"b\",pod=\"p\",syscall=\"read\"} 3\n"));
+	assert_non_null(
+		strstr(t, "s_total{container=\"we\\\"b\",pod=\"p\",syscall=\"wr\\\\ite\"} 4\n"));
+	assert_non_null(strstr(t, "\ns_total{container=\"we\\\"b\",pod=\"p\"} 5\n"));
+	assert_non_null(
+		strstr(t, "h_seconds_bucket{container=\"c\",direction=\"active\",le=\"0.1\"} 1\n"));
+	assert_non_null(strstr(t, "h_seconds_bucket{container=\"c\",le=\"+Inf\"} 6\n"));
+	assert_non_null(strstr(
+		t, "h_seconds_sum{container=\"c\"} 1.5\nh_seconds_count{container=\"c\"} 6\n"));
 	assert_int_equal(ctw_metrics_series(x), ctw_metrics_series(y));
 	ctw_metrics_free(x);
 	ctw_metrics_free(y);
