@@ -430,11 +430,11 @@ static void put_labels(struct sbuf *b, const struct lbl *l, int n)
 	}
 }
 
-/* put_line with an extra label value to escape. */
-static void __attribute__((noinline))
-put_line_escaping(struct sbuf *b, const struct family *f, const char *suffix, const char *labels,
-		  size_t labels_len, const char *ek, const char *ev, const char *le,
-		  const char *value)
+/* One line: name[suffix]{labels[,extra][,le="le"]} value.  labels: already
+ * rendered (a block's), may be empty. */
+static void put_line(struct sbuf *b, const struct family *f, const char *suffix, const char *labels,
+		     size_t labels_len, const char *ek, const char *ev, const char *le,
+		     const char *value)
 {
 	sb_put(b, f->name, f->name_len);
 	if (suffix)
@@ -463,71 +463,6 @@ put_line_escaping(struct sbuf *b, const struct family *f, const char *suffix, co
 	sb_putc(b, ' ');
 	sb_puts(b, value);
 	sb_putc(b, '\n');
-}
-
-/* n bytes from s at d; the short pieces of a line (most are under 16
- * bytes) without a call to memcpy. */
-static inline __attribute__((always_inline)) char *put_n(char *d, const char *s, size_t n)
-{
-	if (n >= 8 && n <= 16) {
-		uint64_t a, z;
-		memcpy(&a, s, 8);
-		memcpy(&z, s + n - 8, 8);
-		memcpy(d, &a, 8);
-		memcpy(d + n - 8, &z, 8);
-	} else if (n < 8) {
-		for (size_t i = 0; i < n; i++)
-			d[i] = s[i];
-	} else {
-		memcpy(d, s, n);
-	}
-	return d + n;
-}
-
-/* One line: name[suffix]{labels[,extra][,le="le"]} value.  labels: already
- * rendered (a block's), may be empty.  Its length is known before it is
- * written: one check for room, then plain stores (a line was a dozen
- * appends, each checking for room and writing a NUL). */
-static void put_line(struct sbuf *b, const struct family *f, const char *suffix, const char *labels,
-		     size_t labels_len, const char *ek, const char *ev, const char *le,
-		     const char *value)
-{
-	size_t sl = suffix ? strlen(suffix) : 0, kl = ek ? strlen(ek) : 0;
-	size_t el = ek ? strcspn(ev, "\\\"\n") : 0, ll = le ? strlen(le) : 0, vl = strlen(value);
-	if (ek && ev[el]) {
-		put_line_escaping(b, f, suffix, labels, labels_len, ek, ev, le, value);
-		return;
-	}
-	sb_grow(b, f->name_len + sl + labels_len + kl + el + ll + vl + 16);
-	char *p = b->p + b->len;
-	p = put_n(p, f->name, f->name_len);
-	p = put_n(p, suffix, sl);
-	if (labels_len || ek || le) {
-		*p++ = '{';
-		p = put_n(p, labels, labels_len);
-		if (ek) {
-			if (labels_len)
-				*p++ = ',';
-			p = put_n(p, ek, kl);
-			*p++ = '=';
-			*p++ = '"';
-			p = put_n(p, ev, el);
-			*p++ = '"';
-		}
-		if (le) {
-			if (labels_len || ek)
-				*p++ = ',';
-			p = put_n(p, "le=\"", 4);
-			p = put_n(p, le, ll);
-			*p++ = '"';
-		}
-		*p++ = '}';
-	}
-	*p++ = ' ';
-	p = put_n(p, value, vl);
-	*p++ = '\n';
-	*p = '\0';
-	b->len = (size_t)(p - b->p);
 }
 
 /* The current family, for a sample or histogram; NULL (counted invalid)
