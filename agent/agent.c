@@ -401,26 +401,33 @@ int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd)
 	return 0;
 }
 
+size_t ctw_agent_labels(const char **labels, const char *name, const char *pod, const char *ns,
+			const char *short_id)
+{
+	size_t n = 0;
+	labels[n++] = "container";
+	labels[n++] = name;
+	if (pod[0]) {
+		labels[n++] = "pod";
+		labels[n++] = pod;
+	}
+	if (ns[0]) {
+		labels[n++] = "namespace";
+		labels[n++] = ns;
+	}
+	labels[n++] = "container_id";
+	labels[n++] = short_id;
+	labels[n] = NULL;
+	return n;
+}
+
 size_t ctw_agent_container_labels(const struct ctw_container *c, char id[CTW_SHORT_ID_SIZE],
 				  const char **labels, size_t max)
 {
-	size_t n = 0;
 	if (max < 9)
 		return 0;
-	labels[n++] = "container";
-	labels[n++] = c->name;
-	if (c->pod[0]) {
-		labels[n++] = "pod";
-		labels[n++] = c->pod;
-	}
-	if (c->namespace_[0]) {
-		labels[n++] = "namespace";
-		labels[n++] = c->namespace_;
-	}
-	labels[n++] = "container_id";
-	labels[n++] = ctw_container_short_id(c->id, id);
-	labels[n] = NULL;
-	return n;
+	return ctw_agent_labels(labels, c->name, c->pod, c->namespace_,
+				ctw_container_short_id(c->id, id));
 }
 
 /* ---- metric selection ---- */
@@ -1056,6 +1063,14 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	setting_u64(a, "max_series", 100000000, &max_series, err);
 	setting_u64(a, "conn_limit", 65535, &conn_limit, err);
 	setting_u64(a, "per_ip_limit", 65535, &per_ip, err);
+	/* The soft fd limit up to the hard one (as Go programs do): the
+	 * registry keeps up to half of it open (each container's cgroup files,
+	 * read with pread at every refresh), and 1 024 is 250 containers. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	/* The port first: one in use is the error, before any probe loads. */
 	char ebuf[256];
 	int listen_fd = ctw_http_bind(ctw_agent_setting(a, "listen"), ebuf, sizeof(ebuf));

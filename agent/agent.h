@@ -111,6 +111,10 @@ int ctw_agent_track_prog(struct ctw_agent *a, const char *name, int prog_fd);
  * 9 entries; append yours after the returned count); returns the count. */
 size_t ctw_agent_container_labels(const struct ctw_container *c, char id[CTW_SHORT_ID_SIZE],
 				  const char **labels, size_t max);
+/* The same labels from a module's own copy of a container's name, pod,
+ * namespace ("" when none) and short id; labels has room for 9. */
+size_t ctw_agent_labels(const char **labels, const char *name, const char *pod, const char *ns,
+			const char *short_id);
 /* Registered modules, for --help listings. */
 size_t ctw_agent_modules(const struct ctw_agent_module *const **out);
 

@@ -53,7 +53,13 @@ struct name_count {
 };
 
 struct cstats {
-	struct ctw_container c; /* labels; c.id is the key */
+	/* the container's labels (id is the key), not a copy of its whole
+	 * struct ctw_container: ~9 KB each with its cgroup path and runtime
+	 * labels, 9 MB at 1 000 containers */
+	char id[sizeof(((struct ctw_container *)0)->id)];
+	char name[sizeof(((struct ctw_container *)0)->name)];
+	char pod[sizeof(((struct ctw_container *)0)->pod)];
+	char ns[sizeof(((struct ctw_container *)0)->namespace_)];
 	struct qcount *q;
 	size_t nq;
 	uint64_t rcodes[16];
@@ -93,11 +99,14 @@ static void cstats_free(struct cstats *s)
 static struct cstats *stats_get(struct mod_dns *m, const struct ctw_container *c)
 {
 	for (size_t i = 0; i < m->ncs; i++)
-		if (!strcmp(m->cs[i]->c.id, c->id))
+		if (!strcmp(m->cs[i]->id, c->id))
 			return m->cs[i];
 	m->cs = xrealloc(m->cs, (m->ncs + 1) * sizeof(*m->cs));
-	m->cs[m->ncs] = xcalloc(1, sizeof(struct cstats));
-	m->cs[m->ncs]->c = *c;
+	struct cstats *s = m->cs[m->ncs] = xcalloc(1, sizeof(struct cstats));
+	ctw_strlcpy(s->id, c->id, sizeof(s->id));
+	ctw_strlcpy(s->name, c->name, sizeof(s->name));
+	ctw_strlcpy(s->pod, c->pod, sizeof(s->pod));
+	ctw_strlcpy(s->ns, c->namespace_, sizeof(s->ns));
 	return m->cs[m->ncs++];
 }
 
@@ -380,7 +389,7 @@ static void dns_container_removed(void *state, const struct ctw_container *c)
 		}
 	}
 	for (size_t i = 0; i < m->ncs; i++) {
-		if (!strcmp(m->cs[i]->c.id, c->id)) {
+		if (!strcmp(m->cs[i]->id, c->id)) {
 			cstats_free(m->cs[i]);
 			m->cs[i] = m->cs[--m->ncs];
 			break;
@@ -406,11 +415,12 @@ static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
 	}
 }
 
-/* labels: the container's, then (name, value) pairs, NULL-terminated */
+/* labels: the container's (as ctw_agent_container_labels() makes them),
+ * then (name, value) pairs, NULL-terminated */
 static const char **labels(const struct cstats *s, char cid[CTW_SHORT_ID_SIZE], const char **l,
 			   const char *k1, const char *v1, const char *k2, const char *v2)
 {
-	size_t n = ctw_agent_container_labels(&s->c, cid, l, 12);
+	size_t n = ctw_agent_labels(l, s->name, s->pod, s->ns, ctw_container_short_id(s->id, cid));
 
 	if (k1) {
 		l[n++] = k1;

@@ -144,21 +144,25 @@ __u64 ctw_tcp_probe_lost(struct ctw_tcp_probe *p, __u32 why)
 	return sum;
 }
 
+struct open_ctx {
+	void (*cb)(void *ctx, __u64 cgroup_id, __s64 n);
+	void *ctx;
+};
+
+static void open_one(void *ctx, uint64_t key, uint64_t val)
+{
+	struct open_ctx *o = ctx;
+
+	o->cb(o->ctx, key, (__s64)val);
+}
+
 int ctw_tcp_probe_open_counts(struct ctw_tcp_probe *p,
 			      void (*cb)(void *ctx, __u64 cgroup_id, __s64 n), void *ctx)
 {
-	int fd = bpf_map__fd(p->obj->maps.open_conns);
-	__u64 key, next;
-	__u64 *prev = NULL;
-	__s64 n;
+	struct open_ctx o = {cb, ctx};
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &n) == 0)
-			cb(ctx, key, n);
-	}
-	return 0;
+	/* in batches: key by key was two syscalls per container per scrape */
+	return ctw_bpf_map_each_u64(bpf_map__fd(p->obj->maps.open_conns), open_one, &o);
 }
 
 void ctw_tcp_probe_forget_cgroup(struct ctw_tcp_probe *p, __u64 cgroup_id)

@@ -299,20 +299,8 @@ void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n)
  * series outlive its registry entry) */
 static const char *const *labels_of(const struct tcp_ctr *t, const char *dir, const char **l)
 {
-	size_t n = 0;
+	size_t n = ctw_agent_labels(l, t->name, t->pod, t->ns, t->short_id);
 
-	l[n++] = "container";
-	l[n++] = t->name;
-	if (t->pod[0]) {
-		l[n++] = "pod";
-		l[n++] = t->pod;
-	}
-	if (t->ns[0]) {
-		l[n++] = "namespace";
-		l[n++] = t->ns;
-	}
-	l[n++] = "container_id";
-	l[n++] = t->short_id;
 	if (dir) {
 		l[n++] = "direction";
 		l[n++] = dir;

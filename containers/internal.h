@@ -26,8 +26,19 @@ struct entry {
 	 * cost a path walk for every container in every refresh. */
 	uint8_t res_missing;
 	uint64_t res_probe_ns;
+	/* Resource files kept open, read again with pread (resources.c):
+	 * fd + 1 (0: none) and which file it is, per RES_F_* slot. */
+	int res_fd[4];
+	uint8_t res_src[4];
+	/* the memory limit, re-read every RES_LIMIT_EVERY refreshes */
+	uint64_t res_limit;
+	bool res_has_limit;
+	uint8_t res_limit_age;
 	bool carried; /* during a scan: moved into the new table */
 };
+
+/* Close the entry's kept resource files, then free it. */
+void entry_free(struct entry *e);
 
 /* Keep dir as the entry's v1 directory of controller ctrl. */
 void entry_copy_v1(struct entry *e, const char *ctrl, const char *dir);

@@ -164,7 +164,7 @@ void ctw_registry_free(struct ctw_registry *r)
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->n; i++)
-		free(r->ents[i]);
+		entry_free(r->ents[i]);
 	free(r->ents);
 	idmap_clear(&r->ids);
 	free(r);
@@ -512,7 +512,7 @@ int ctw_registry_scan(struct ctw_registry *r)
 		if (old[i]->carried)
 			old[i]->carried = false;
 		else
-			free(old[i]);
+			entry_free(old[i]);
 	}
 	free(old);
 	idmap_clear(&oldids);

@@ -73,6 +73,11 @@ const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len);
  * mismatch, repeated label). */
 uint64_t ctw_metrics_duplicates(const struct ctw_metrics *m);
 uint64_t ctw_metrics_invalid(const struct ctw_metrics *m);
+/* Room for a text of `bytes` (the last one's size and a little): one
+ * allocation, its pages faulted in at once, instead of a buffer doubling
+ * from 256 bytes (whose last doubling left up to half of it unused but
+ * faulted in). */
+void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes);
 /* Change the cap mid-scrape (0 = none): the agent lifts it for its own few
  * self metrics at the end, so ctrwatch_series_dropped_total always appears. */
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series);
@@ -90,6 +95,10 @@ char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len);
 struct ctw_metrics_seg {
 	uint64_t id;
 	size_t off; /* in the text; a segment ends where the next begins */
+	/* XXH3-64 of the segment's bytes, taken as the builder wrote them
+	 * (hot in the cache: a second pass over a 12 MB text cost more than
+	 * the gzip of what changed); 0 when not taken */
+	uint64_t hash;
 	bool family_start;
 };
 struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t *n);
@@ -113,6 +122,10 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			 size_t *outlen);
 /* Units of the last call: reused from the one before, and compressed. */
 void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed);
+
+/* Fault in the pages of a big fresh buffer (>= 128 KiB, its own mapping)
+ * with one call before writing it: page faults are dear in a VM. */
+void ctw_mem_populate(void *p, size_t len);
 
 /* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 bool ctw_metrics_valid_name(const char *name);

@@ -10,7 +10,9 @@
  * stream (what pigz does across threads), closed by an empty final block;
  * the gzip member's CRC-32 is combined from the units' (crc32_combine).
  * So a unit whose text is byte for byte what it was (same XXH3-64 and
- * length, under the same first segment) keeps its compressed bytes.
+ * length, under the same first segment) keeps its compressed bytes.  The
+ * builder hashes each segment as it writes it (ctw_metrics_seg.hash): a
+ * unit's hash is made of its segments', the text is not read again.
  *
  * Where the cuts fall decides what can be reused: a unit spanning a changed
  * and an unchanged block is compressed again whole.  Cuts never depend on
@@ -188,6 +190,23 @@ static void plan_cuts(const struct ctw_metrics_seg *segs, size_t nsegs, size_t l
 	}
 }
 
+/* The hash of the unit of segments [i, j) ending at end: from the
+ * segments' own hashes, taken by the builder while it wrote them (a pass
+ * over the whole text here cost more than compressing what changed),
+ * else from its text. */
+static uint64_t unit_hash(const char *text, const struct ctw_metrics_seg *segs, size_t i, size_t j,
+			  size_t end)
+{
+	uint64_t h = 0;
+	for (size_t s = i; s < j; s++) {
+		if (!segs[s].hash)
+			return XXH3_64bits(text + segs[i].off, end - segs[i].off);
+		uint64_t v[2] = {segs[s].hash, segs[s].off - segs[i].off};
+		h = XXH3_64bits_withSeed(v, sizeof(v), h);
+	}
+	return h;
+}
+
 int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			 const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
 			 size_t *outlen)
@@ -215,7 +234,7 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			break;
 		}
 		struct unit u = {.key = segs[i].id, .len = end - off};
-		u.hash = XXH3_64bits(text + off, u.len);
+		u.hash = unit_hash(text, segs, i, j, end);
 		struct unit *old = table_find(&c->last, u.key);
 		if (old && old->z && old->hash == u.hash && old->len == u.len) {
 			u.crc = old->crc;
@@ -248,6 +267,7 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 	 * block (fixed Huffman: 0x03 0x00), CRC-32 and size, little endian */
 	static const unsigned char head[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
 	char *buf = xmalloc(sizeof(head) + zsize + 2 + 8);
+	ctw_mem_populate(buf, sizeof(head) + zsize + 2 + 8);
 	size_t o = 0;
 	memcpy(buf, head, sizeof(head));
 	o += sizeof(head);

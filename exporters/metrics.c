@@ -44,6 +44,21 @@ struct sbuf {
 	size_t len, cap;
 };
 
+void ctw_mem_populate(void *p, size_t len)
+{
+	/* A big buffer is its own mapping (the agent's M_MMAP_THRESHOLD),
+	 * fresh at every build: fault its pages in with one call rather than
+	 * one fault per page (each fault is costly in a VM, ~40% of a gzip
+	 * that reused every unit was the faults of its output; a scrape text
+	 * of 1 000 containers is ~3 000 pages).  Best effort (Linux >= 5.14). */
+	if (len < (128u << 10))
+		return;
+	uintptr_t pg = 4096, lo = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(pg - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+}
+
 static void __attribute__((noinline)) sb_grow_slow(struct sbuf *b, size_t need)
 {
 	size_t cap = b->cap ? b->cap : 256, old = b->cap;
@@ -51,16 +66,7 @@ static void __attribute__((noinline)) sb_grow_slow(struct sbuf *b, size_t need)
 		cap *= 2;
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
-	/* A big buffer is its own mapping (the agent's M_MMAP_THRESHOLD),
-	 * fresh at every build: fault its new pages in with one call rather
-	 * than one fault per page (each fault is costly in a VM; a scrape text
-	 * of 1 000 containers is ~2 500 pages).  Best effort (Linux >= 5.14). */
-	if (cap >= (128u << 10)) {
-		uintptr_t pg = 4096, lo = ((uintptr_t)b->p + old + pg - 1) & ~(pg - 1);
-		uintptr_t hi = ((uintptr_t)b->p + cap) & ~(pg - 1);
-		if (hi > lo)
-			madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-	}
+	ctw_mem_populate(b->p + old, cap - old);
 }
 
 static inline __attribute__((always_inline)) void sb_grow(struct sbuf *b, size_t need)
@@ -511,6 +517,15 @@ static struct family *loose(struct ctw_metrics *m, bool histogram, uint64_t *seg
 
 static const char *type_name(enum ctw_metric_type t);
 
+/* The hash of the last segment of b (it ends at b's end; 1 for 0). */
+static void seal_seg(struct ctw_metrics_seg *v, size_t n, const struct sbuf *b)
+{
+	if (!n || !b->p)
+		return;
+	uint64_t h = XXH3_64bits(b->p + v[n - 1].off, b->len - v[n - 1].off);
+	v[n - 1].hash = h ? h : 1;
+}
+
 static void add_seg(struct ctw_metrics_seg **v, size_t *n, size_t *cap, uint64_t id, size_t off,
 		    bool family_start)
 {
@@ -519,6 +534,14 @@ static void add_seg(struct ctw_metrics_seg **v, size_t *n, size_t *cap, uint64_t
 		*v = xrealloc(*v, *cap * sizeof(**v));
 	}
 	(*v)[(*n)++] = (struct ctw_metrics_seg){.id = id, .off = off, .family_start = family_start};
+}
+
+/* A new segment of `text`: the one before it ends here, and is still in
+ * the cache: hash it now. */
+static void add_tseg(struct ctw_metrics *m, uint64_t id, bool family_start)
+{
+	seal_seg(m->tsegs, m->ntsegs, &m->text);
+	add_seg(&m->tsegs, &m->ntsegs, &m->captsegs, id, m->text.len, family_start);
 }
 
 static void put_header(struct sbuf *b, const struct family *f)
@@ -567,12 +590,12 @@ static struct sbuf *dst(struct ctw_metrics *m, struct family *f, uint64_t seg)
 		f->in_text = true;
 		f->text_off = m->text.len;
 		m->tail = fi;
-		add_seg(&m->tsegs, &m->ntsegs, &m->captsegs, f->name_hash, m->text.len, true);
+		add_tseg(m, f->name_hash, true);
 		put_header(&m->text, f);
 		new_seg = true;
 	}
 	if (new_seg)
-		add_seg(&m->tsegs, &m->ntsegs, &m->captsegs, seg, m->text.len, false);
+		add_tseg(m, seg, false);
 	return &m->text;
 }
 
@@ -831,12 +854,18 @@ static void join(struct ctw_metrics *m)
 			sb_put(&m->out, f->body.p, f->body.len);
 	}
 	free(order);
+	for (size_t s = 0; s < m->nosegs; s++) {
+		size_t end = s + 1 < m->nosegs ? m->osegs[s + 1].off : m->out.len;
+		uint64_t h = XXH3_64bits(m->out.p + m->osegs[s].off, end - m->osegs[s].off);
+		m->osegs[s].hash = h ? h : 1;
+	}
 }
 
 const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 {
 	end_block(m);
 	if (!m->sides) {
+		seal_seg(m->tsegs, m->ntsegs, &m->text);
 		sb_grow(&m->text, 0);
 		m->text.p[m->text.len] = '\0'; /* "" when empty (or reset) */
 		if (len)
@@ -873,12 +902,24 @@ struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t 
 		m->osegs = NULL;
 		m->nosegs = m->caposegs = 0;
 	} else {
+		seal_seg(m->tsegs, m->ntsegs, &m->text);
 		s = m->tsegs;
 		*n = m->ntsegs;
 		m->tsegs = NULL;
 		m->ntsegs = m->captsegs = 0;
 	}
 	return s;
+}
+
+void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes)
+{
+	struct sbuf *b = &m->text;
+	if (b->cap >= bytes + 1)
+		return;
+	size_t old = b->cap;
+	b->p = xrealloc(b->p, bytes + 1);
+	b->cap = bytes + 1;
+	ctw_mem_populate(b->p + old, b->cap - old);
 }
 
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series)

@@ -58,6 +58,21 @@ int ctw_read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
+bool ctw_keyed_u64(const char *buf, const char *key, uint64_t *v)
+{
+	size_t kl = strlen(key);
+	for (const char *line = buf; line && *line;) {
+		if (!strncmp(line, key, kl) && line[kl] == ' ') {
+			*v = strtoull(line + kl + 1, NULL, 10);
+			return true;
+		}
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
 bool ctw_read_keyed_u64(const char *path, const char *key, uint64_t *v)
 {
 	char buf[4096];
@@ -69,17 +84,7 @@ bool ctw_read_keyed_u64(const char *path, const char *key, uint64_t *v)
 	if (n < 0)
 		return false;
 	buf[n] = '\0';
-	size_t kl = strlen(key);
-	for (char *line = buf; line && *line;) {
-		if (!strncmp(line, key, kl) && line[kl] == ' ') {
-			*v = strtoull(line + kl + 1, NULL, 10);
-			return true;
-		}
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return false;
+	return ctw_keyed_u64(buf, key, v);
 }
 
 static int write_all(int fd, const char *data, size_t len)

@@ -177,6 +177,8 @@ int ctw_read_line(const char *path, char *buf, size_t size);
 /* The value of a "key value" line of a small (kernel) file such as cgroup's
  * cpu.stat or memory.events (its first 4 KiB); false when absent. */
 bool ctw_read_keyed_u64(const char *path, const char *key, uint64_t *v);
+/* The same, from a NUL-terminated text already read. */
+bool ctw_keyed_u64(const char *text, const char *key, uint64_t *v);
 /* Write data to path (O_TRUNC, no O_CREAT unless create). */
 int ctw_write_file(const char *path, const char *data, size_t len, bool create);
 /* Write atomically: tmp file + fsync-free rename, mode 0644. */
@@ -239,6 +241,14 @@ uint64_t ctw_now_ns(void);	/* CLOCK_MONOTONIC */
 uint64_t ctw_realtime_ns(void); /* CLOCK_REALTIME */
 /* RFC 3339 UTC with nanoseconds, into buf (>= 40 bytes). */
 void ctw_format_time(uint64_t realtime_ns, char *buf, size_t size);
+
+/* ---- BPF maps ---- */
+
+/* Call fn for every entry of a BPF hash map with 8-byte keys and values,
+ * read 256 entries per syscall (bpf_map_lookup_batch), key by key where
+ * the kernel cannot.  0 or -errno (a map changing while read may show an
+ * entry twice or not at all, as with key-by-key iteration). */
+int ctw_bpf_map_each_u64(int fd, void (*fn)(void *ctx, uint64_t key, uint64_t val), void *ctx);
 
 /* ---- paths the whole program agrees on ---- */
 

@@ -137,7 +137,8 @@ def row_xdp(b):
 
 def row_agent(b):
     rows = []
-    for r in sorted(b["results"], key=lambda r: int(r.get("containers", "0"))):
+    scale = [r for r in b["results"] if r.get("bench") == "agent"]
+    for r in sorted(scale, key=lambda r: int(r.get("containers", "0"))):
         n = r.get("containers")
         rows.append(
             f"{n} containers, {r.get('series', '?')} series ({num(float(r.get('text_bytes', 0)) / 1e6, '{:.1f}')} MB, "
@@ -151,6 +152,13 @@ def row_agent(b):
             f"syscall counts lost {r.get('syscall_counts_lost', '?')}, containers with syscall series "
             f"{r.get('with_syscall_series', '?')}; BPF {num(r.get('bpf_ns_per_syscall'), '{:.0f}')} ns per syscall; "
             f"idle {r.get('idle_cpu_pct', '?')} % of a core")
+    for r in b["results"]:
+        if r.get("bench") == "agent-churn":
+            rows.append(
+                f"churn: {r.get('runs_ok', '?')} of 300 `ctrwatch run` containers ran while scraped; "
+                f"their series left 2.5 s after: {r.get('series_left', '?')}; RSS "
+                f"{num(float(r.get('rss_before_kib', 0)) / 1024, '{:.1f}')} -> "
+                f"{num(float(r.get('rss_after_kib', 0)) / 1024, '{:.1f}')} MiB")
     return ("agent (`tests/bench/agent-bench.sh`: every module, every container active: a syscall "
             "burst every second with 100 containers, every 5 ms x N beyond; a TCP connection and a DNS "
             "query 10 times less often)", " +\n".join(rows))

@@ -4,6 +4,8 @@
 #   tests/bench/agent-bench.sh [BUILD_DIR]      (root)
 #   env: COUNTS="100 1000 4000"  PARTS=scale,churn  AGENT_BIN=path (another
 #        ctrwatch binary to measure, e.g. an older build, side by side)
+#        SCRAPE_OUT=DIR (keep each count's first scrape as DIR/scrape-N.txt:
+#        what a real agent emits per container)
 #
 # For each container count N: N Docker-layout containers below our own
 # cgroup (a cgroup in v2 and in the v1 cpuacct, memory and pids
@@ -220,6 +222,7 @@ scale() { # N
 	start_agent "$n" --cgroup-root "${tops[0]}" --bpf-stats || return 1
 	sleep $((period / 1000 + 2)) # every container's first burst, its resources read
 	curl -fsS "$url" >"$work/scrape.txt"
+	[ -n "${SCRAPE_OUT:-}" ] && cp "$work/scrape.txt" "$SCRAPE_OUT/scrape-$n.txt"
 	local series bytes gz withsc
 	series=$(grep -vc '^#' "$work/scrape.txt")
 	bytes=$(wc -c <"$work/scrape.txt")
@@ -287,6 +290,16 @@ scale() { # N
 	unb=$(timer back 100 0 identity)
 	echo "uncached (--scrape-cache 0), 30 GETs ~1.1 s apart: $un"
 	echo "uncached, 100 GETs back to back:                   $unb"
+	# where a build's time goes: the last build's parts (collect per
+	# module, waiting for the lock) and the average build (collect + render)
+	local parts
+	parts=$(curl -fsS "$url" | awk '
+		/^ctrwatch_scrape_collect_seconds\{part="/ {
+			split($1, a, "\""); printf "%s=%.1f ", a[2], $2 * 1000 }
+		/^ctrwatch_scrape_duration_seconds_sum / {s = $2}
+		/^ctrwatch_scrape_duration_seconds_count / {c = $2}
+		END {if (c > 0) printf "build_avg=%.1f", s / c * 1000}')
+	echo "uncached build, ms (last build's collect parts; average build): $parts"
 	stop_agent
 	stop_load
 
@@ -335,7 +348,10 @@ if [[ $PARTS == *,churn,* ]]; then
 	export CTRWATCH_CGROUP_PARENT=$rel-run
 	# No bridge: the churn must not create ctrwatch0 in the root netns.
 	export CTRWATCH_NET=${CTRWATCH_NET:-none}
-	start_agent 0 --discovery-interval 1s
+	# --exit-grace 0s: the default grace (60 s) keeps an exited container's
+	# series on purpose for a last scrape; what is measured here is that
+	# nothing stays beyond it
+	start_agent 0 --discovery-interval 1s --exit-grace 0s
 	"$BIN" run busybox true >/dev/null 2>&1 # builds the image once
 	rss0=$(awk '/^VmRSS/ {print $2}' "/proc/$agent/status")
 	(while :; do curl -fsS "$url" 2>/dev/null | grep -c 'container="ctwa-churn-'; sleep 0.2; done) \

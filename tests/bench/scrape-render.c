@@ -1,17 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
  * scrape-render: what the agent's exporter costs per scrape, alone (no
- * kernel reads, no HTTP): the series of N containers as the agent's modules
- * emit them (syscalls: 25 + 2 errors per container; resources: 6 one-line
- * families; tcp: 2 directions of a 20-bucket histogram and 6 counters; dns:
- * qtype, rcode, a 14-bucket histogram, 2 counters), rendered by the builder
- * (exporters/metrics.c), then gzipped by the unit cache (gzcache.c) with
- * all, a fifth or none of the containers changed since the last scrape,
- * and, for comparison, the whole text gzipped at once (ctw_gzip: what the
- * agent did before).  Best of ROUNDS (the least disturbed on a shared
- * machine).
+ * kernel reads, no HTTP): the series of N containers as a real agent emits
+ * them, rendered by the builder (exporters/metrics.c), then gzipped by the
+ * unit cache (gzcache.c) with all, a fifth or none of the containers
+ * changed since the last scrape, and, for comparison, the whole text
+ * gzipped at once (ctw_gzip: what the agent did before).  Best of ROUNDS
+ * (the least disturbed on a shared machine).
  *
- *   scrape-render N [ROUNDS]
+ * The synthetic containers copy what `ctrwatch agent` emitted for one of
+ * tests/bench/agent-bench.sh's containers (SCRAPE_OUT=DIR keeps that
+ * scrape), family by family, in the agent's order: 104 series, ~12 KB of
+ * text per container (Docker layout: container and container_id both the
+ * 12-character id, no pod or namespace):
+ *   dns       queries_total{qtype}, responses_total{rcode}, a histogram of
+ *             13 bounds, timeouts_total, malformed_total          (20)
+ *   syscalls  29 syscalls_total{syscall}, 2 syscall_errors_total    (31)
+ *   tcp       connections_total{direction} x2, a histogram of 18 bounds
+ *             per direction, sent/received bytes, open, failures  (48)
+ *   resources container_info (its long labels), cpu, memory, pids,
+ *             oom_events_total (no memory limit: unlimited)        (5)
+ * A container that "changed" made a burst of syscalls since the last
+ * scrape (every syscall counter, cpu and memory moved) and one TCP
+ * connection and DNS query (their counters and histograms moved).
+ *
+ *   scrape-render N [ROUNDS [TEXT_FILE]]     (TEXT_FILE: the last text, to compare
+ *                                             with a real agent's scrape)
  * Prints a human line and "RESULT bench=scrape-render containers=N ..." in
  * milliseconds.
  */
@@ -32,85 +46,143 @@ static double now_ms(void)
 }
 
 static const char *const sysc[] = {
-	"read",	       "write",	  "openat",	   "close",	"fstat",  "lseek",   "pread64",
-	"newfstatat",  "access",  "getppid",	   "getuid",	"getgid", "geteuid", "uname",
-	"getrusage",   "sysinfo", "getcwd",	   "getrandom", "pipe2",  "dup",     "fcntl",
-	"sched_yield", "poll",	  "clock_gettime", "ppoll"};
+	"read",	      "write",	     "close",	"poll",	   "lseek",	    "pread64",
+	"access",     "sched_yield", "dup",	"socket",  "connect",	    "sendto",
+	"recvfrom",   "uname",	     "fcntl",	"getcwd",  "getrusage",	    "sysinfo",
+	"getuid",     "getgid",	     "geteuid", "getppid", "clock_gettime", "openat",
+	"newfstatat", "ppoll",	     "accept4", "pipe2",   "getrandom"};
 #define NSC (sizeof(sysc) / sizeof(sysc[0]))
 
-/* The scrape of n containers; containers with i % 5 == bump5 (or all when
- * bump5 < 0, none when bump5 > 4) get counters that moved. */
-static void build(struct ctw_metrics *m, int n, int round, int bump5)
+/* Container c's labels (container, container_id: its short id) in l. */
+static const char *const *labels(int c, char *id, size_t idlen, const char **l)
 {
-	static const double tb[] = {0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-				    0.05,   0.1,    0.25,  0.5,	   1,	  2.5,	5,
-				    10,	    30,	    60,	   300,	   900,	  3600};
+	snprintf(id, idlen, "%012x", c * 2654435761u);
+	l[0] = "container";
+	l[1] = id;
+	l[2] = "container_id";
+	l[3] = id;
+	l[4] = NULL;
+	return l;
+}
+
+/* The scrape of n containers at version ver: those with i % 5 == fifth
+ * are at version ver5 instead.  A container's counters move when its version
+ * does. */
+static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
+{
+	static const double tb[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+				    1,	   2.5,	   5,	  10,	30,    60,   300, 900,	3600};
 	static const double db[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-				    0.1,    0.25,  0.5,	   1,	  2.5,	5,     10};
-	uint64_t tbk[21] = {0}, dbk[15] = {0};
-	char name[32], id[24];
+				    0.1,    0.25,  0.5,	   1,	  2.5,	5};
+	uint64_t tbk[19] = {0}, dbk[14] = {0};
+	char id[24], full[96], path[160], cg[24];
+	const char *l[12];
 	ctw_metrics_reset(m, 0);
+#define VER(c) ((c) % 5 == fifth ? ver5 : ver)
+#define EACH(c) for (int c = 0; c < n; c++)
+	ctw_metrics_family(m, "ctrwatch_dns_queries_total", CTW_COUNTER, "DNS queries.");
+	EACH(c)
+	{
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
+		ctw_metrics_block_sample(m, "qtype", "A", 10 + c + VER(c));
+	}
+	ctw_metrics_family(m, "ctrwatch_dns_responses_total", CTW_COUNTER, "DNS responses.");
+	EACH(c)
+	{
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
+		ctw_metrics_block_sample(m, "rcode", "NOERROR", 10 + c + VER(c));
+	}
+	ctw_metrics_family(m, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM, "DNS.");
+	EACH(c)
+	{
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
+		dbk[1] = 10 + c + VER(c);
+		ctw_metrics_block_histogram(m, NULL, NULL, db, dbk, 13,
+					    0.000276044 * dbk[1] + 1e-6 * VER(c));
+	}
+	static const char *const dnsc[] = {"ctrwatch_dns_timeouts_total",
+					   "ctrwatch_dns_malformed_total"};
+	for (size_t f = 0; f < 2; f++) {
+		ctw_metrics_family(m, dnsc[f], CTW_COUNTER, "DNS.");
+		EACH(c)
+		{
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
+			ctw_metrics_block_sample(m, NULL, NULL, 0);
+		}
+	}
 	for (int f = 0; f < 2; f++) {
 		ctw_metrics_family(m,
 				   f ? "ctrwatch_syscall_errors_total" : "ctrwatch_syscalls_total",
 				   CTW_COUNTER, "Syscalls made by the container.");
-		for (int c = 0; c < n; c++) {
-			int moved = bump5 < 0 || c % 5 == bump5;
-			snprintf(name, sizeof(name), "%012x", c * 2654435761u);
-			snprintf(id, sizeof(id), "%d", c);
-			ctw_metrics_block(m, (const char *const[]){"container", name, "pod",
-								   "web-7d9f8b6c5-x2x9z",
-								   "namespace", "default", NULL});
+		EACH(c)
+		{
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			for (size_t k = 0; k < (f ? 2 : NSC); k++)
-				ctw_metrics_block_sample(m, "syscall", sysc[k],
-							 1000 * c + k + (moved ? round : 0));
-		}
-	}
-	static const char *const res[] = {"ctrwatch_container_info",
-					  "ctrwatch_container_cpu_usage_seconds_total",
-					  "ctrwatch_container_memory_usage_bytes",
-					  "ctrwatch_container_memory_limit_bytes",
-					  "ctrwatch_container_pids",
-					  "ctrwatch_container_oom_events_total"};
-	for (size_t f = 0; f < 6; f++) {
-		ctw_metrics_family(m, res[f], f == 1 || f == 5 ? CTW_COUNTER : CTW_GAUGE, "Res.");
-		for (int c = 0; c < n; c++) {
-			int moved = (f == 1 || f == 2) && (bump5 < 0 || c % 5 == bump5);
-			snprintf(name, sizeof(name), "%012x", c * 2654435761u);
-			ctw_metrics_block(m, (const char *const[]){"container", name, NULL});
-			ctw_metrics_block_sample(m, NULL, NULL, 12345678 + c + (moved ? round : 0));
+				ctw_metrics_block_sample(m, "syscall", sysc[f ? 6 + 18 * k : k],
+							 1000 * c + k + VER(c));
 		}
 	}
 	static const char *const dirs[] = {"active", "passive"};
+	ctw_metrics_family(m, "ctrwatch_tcp_connections_total", CTW_COUNTER, "TCP.");
+	EACH(c)
+	{
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
+		for (int d = 0; d < 2; d++)
+			ctw_metrics_block_sample(m, "direction", dirs[d], 100 + c + VER(c));
+	}
 	ctw_metrics_family(m, "ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM, "TCP.");
-	for (int c = 0; c < n; c++) {
-		int moved = bump5 < 0 || c % 5 == bump5;
-		snprintf(name, sizeof(name), "%012x", c * 2654435761u);
-		ctw_metrics_block(m, (const char *const[]){"container", name, NULL});
+	EACH(c)
+	{
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		for (int d = 0; d < 2; d++) {
-			tbk[3] = c + (moved ? round : 0);
-			ctw_metrics_block_histogram(m, "direction", dirs[d], tb, tbk, 20, 0.5 * c);
+			tbk[0] = 100 + c + VER(c);
+			ctw_metrics_block_histogram(m, "direction", dirs[d], tb, tbk, 18,
+						    0.0001895 * tbk[0]);
 		}
 	}
-	static const char *const tcpc[] = {"ctrwatch_tcp_connections_total",
-					   "ctrwatch_tcp_sent_bytes_total",
-					   "ctrwatch_tcp_received_bytes_total"};
-	for (size_t f = 0; f < 3; f++) {
-		ctw_metrics_family(m, tcpc[f], CTW_COUNTER, "TCP.");
-		for (int c = 0; c < n; c++) {
-			snprintf(name, sizeof(name), "%012x", c * 2654435761u);
-			ctw_metrics_block(m, (const char *const[]){"container", name, NULL});
-			ctw_metrics_block_sample(m, f ? NULL : "direction", f ? NULL : "active",
-						 100 + c);
+	static const char *const tcpc[] = {
+		"ctrwatch_tcp_sent_bytes_total", "ctrwatch_tcp_received_bytes_total",
+		"ctrwatch_tcp_connections_open", "ctrwatch_tcp_connect_failures_total"};
+	for (size_t f = 0; f < 4; f++) {
+		ctw_metrics_family(m, tcpc[f], f == 2 ? CTW_GAUGE : CTW_COUNTER, "TCP.");
+		EACH(c)
+		{
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
+			ctw_metrics_block_sample(m, NULL, NULL,
+						 f < 2 ? 16 * (100 + c + VER(c)) : 0);
 		}
 	}
-	ctw_metrics_family(m, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM, "DNS.");
-	for (int c = 0; c < n; c++) {
-		snprintf(name, sizeof(name), "%012x", c * 2654435761u);
-		ctw_metrics_block(m, (const char *const[]){"container", name, NULL});
-		dbk[2] = c;
-		ctw_metrics_block_histogram(m, NULL, NULL, db, dbk, 14, 0.01 * c);
+	ctw_metrics_family(m, "ctrwatch_container_info", CTW_GAUGE, "Container.");
+	EACH(c)
+	{
+		labels(c, id, sizeof(id), l);
+		snprintf(full, sizeof(full), "%s%052x", id, c);
+		snprintf(path, sizeof(path), "/system.slice/docker-%s.scope", full);
+		snprintf(cg, sizeof(cg), "%d", 1003168 + c);
+		const char *il[] = {"container", id,	    "container_id", id,		 "image",
+				    "",		 "runtime", "docker",	    "cgroup_id", cg,
+				    "full_id",	 full,	    "id",	    path,	 NULL};
+		if (ctw_metrics_block(m, il)) /* as the agent: a block of one line */
+			ctw_metrics_block_sample(m, NULL, NULL, 1);
 	}
+	static const char *const res[] = {"ctrwatch_container_cpu_usage_seconds_total",
+					  "ctrwatch_container_memory_usage_bytes",
+					  "ctrwatch_container_pids",
+					  "ctrwatch_container_oom_events_total"};
+	for (size_t f = 0; f < 4; f++) {
+		ctw_metrics_family(m, res[f], f == 0 || f == 3 ? CTW_COUNTER : CTW_GAUGE, "Res.");
+		EACH(c)
+		{
+			double v = f == 0   ? 0.001816 + 1e-6 * c + 1e-5 * VER(c)
+				   : f == 1 ? 20480 + 4096 * (VER(c) % 3)
+				   : f == 2 ? 1
+					    : 0;
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
+			ctw_metrics_block_sample(m, NULL, NULL, v);
+		}
+	}
+#undef VER
+#undef EACH
 	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers.");
 	ctw_metrics_sample(m, NULL, n);
 }
@@ -124,14 +196,16 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	struct ctw_metrics *m = ctw_metrics_new(0);
 	struct ctw_gzcache *gzc = ctw_gzcache_new();
-	double render = 1e9, gz_all = 1e9, gz_fifth = 1e9, gz_none = 1e9, gz_whole = 1e9;
-	size_t len = 0, zlen = 0, series = 0, units = 0;
+	double render = 1e9, render5 = 1e9, gz_all = 1e9, gz_fifth = 1e9, gz_none = 1e9,
+	       gz_whole = 1e9;
+	size_t len = 0, zlen = 0, series = 0, units = 0, reused5 = 0, reused0 = 0;
 	for (int r = 1; r <= rounds; r++) {
 		for (int mode = 0; mode < 3; mode++) {
-			/* every container changed; a fifth; none */
-			int bump5 = mode == 0 ? -1 : mode == 1 ? r % 5 : 9;
+			/* every container changed; a fifth; none: each against the text before it: every container
+			 * moved since the last round's; then a fifth of them
+			 * moved again; then the same text again */
 			double t0 = now_ms();
-			build(m, n, 2 * r + mode, bump5);
+			build(m, n, 3 * r, mode ? 3 * r + 1 : 3 * r, r % 5);
 			char *t = ctw_metrics_take_text(m, &len);
 			size_t nsegs;
 			struct ctw_metrics_seg *segs = ctw_metrics_take_segments(m, &nsegs);
@@ -149,6 +223,12 @@ int main(int argc, char **argv)
 			series = ctw_metrics_series(m);
 			if (mode == 0 && t1 - t0 < render)
 				render = t1 - t0;
+			if (mode == 1 && t1 - t0 < render5)
+				render5 = t1 - t0;
+			if (mode == 1)
+				reused5 = reused;
+			if (mode == 2)
+				reused0 = reused;
 			double *g = mode == 0 ? &gz_all : mode == 1 ? &gz_fifth : &gz_none;
 			if (t2 - t1 < *g)
 				*g = t2 - t1;
@@ -161,18 +241,29 @@ int main(int argc, char **argv)
 				if (t4 - t3 < gz_whole)
 					gz_whole = t4 - t3;
 			}
+			if (argc > 3 && r == rounds && mode == 2) {
+				FILE *f = fopen(argv[3], "w");
+				if (!f || fwrite(t, 1, len, f) != len || fclose(f)) {
+					fprintf(stderr, "scrape-render: cannot write %s\n",
+						argv[3]);
+					return 1;
+				}
+			}
 			free(t);
 			free(segs);
 		}
 	}
-	printf("%d containers, %zu series, %.1f MB text, %zu gzip units: render %.2f ms; gzip "
-	       "%.2f ms all changed, %.2f ms a fifth, %.2f ms none (the whole text at once: %.2f "
-	       "ms)\n",
-	       n, series, len / 1e6, units, render, gz_all, gz_fifth, gz_none, gz_whole);
+	printf("%d containers, %zu series, %.1f MB text, %zu gzip units: render %.2f ms all "
+	       "changed, %.2f ms a fifth; gzip %.2f ms all changed, %.2f ms a fifth (%zu units "
+	       "reused), %.2f ms none (%zu reused) (the whole text at once: %.2f ms)\n",
+	       n, series, len / 1e6, units, render, render5, gz_all, gz_fifth, reused5, gz_none,
+	       reused0, gz_whole);
 	printf("RESULT bench=scrape-render containers=%d series=%zu text_bytes=%zu gzip_bytes=%zu "
-	       "units=%zu render_ms=%.2f gzip_all_changed_ms=%.2f gzip_fifth_changed_ms=%.2f "
-	       "gzip_none_changed_ms=%.2f gzip_whole_text_ms=%.2f\n",
-	       n, series, len, zlen, units, render, gz_all, gz_fifth, gz_none, gz_whole);
+	       "units=%zu render_ms=%.2f render_fifth_changed_ms=%.2f gzip_all_changed_ms=%.2f "
+	       "gzip_fifth_changed_ms=%.2f units_reused_fifth=%zu gzip_none_changed_ms=%.2f "
+	       "units_reused_none=%zu gzip_whole_text_ms=%.2f\n",
+	       n, series, len, zlen, units, render, render5, gz_all, gz_fifth, reused5, gz_none,
+	       reused0, gz_whole);
 	ctw_gzcache_free(gzc);
 	ctw_metrics_free(m);
 	return 0;

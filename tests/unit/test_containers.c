@@ -5,6 +5,7 @@
  * directories: the registry only needs readdir and stat) with fake runtime
  * files below a fake host root and a fake ctrwatch state dir.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -436,6 +437,57 @@ static void test_resources_v2(void **state)
 	ctw_registry_free(r);
 }
 
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* The files read at every refresh stay open (pread): a second refresh sees
+ * what the files say now; the memory limit, read by path every 10th
+ * refresh, keeps its value in between; freeing the registry closes them. */
+static void test_resources_kept_open(void **state)
+{
+	const char *d = "cg/system.slice/docker-" ID1 ".scope";
+	char p[256];
+#define PUT(file, text) (snprintf(p, sizeof(p), "%s/%s", d, file), put(p, text))
+	PUT("cpu.stat", "usage_usec 1000000\n");
+	PUT("memory.current", "4096\n");
+	PUT("memory.max", "8192\n");
+	PUT("memory.events", "oom_kill 0\n");
+	PUT("pids.current", "1\n");
+	int fds0 = open_fds();
+	struct ctw_registry *r = new_reg();
+	assert_int_equal(ctw_registry_scan(r), 1);
+	struct ctw_cgroup_resources res;
+	assert_int_equal(ctw_registry_resources(r, by_id(r, ID1), &res), 0);
+	assert_int_equal(res.memory_bytes, 4096);
+	assert_int_equal(res.memory_limit, 8192);
+	assert_true(open_fds() >= fds0 + 4); /* cpu, memory, oom, pids */
+	PUT("cpu.stat", "usage_usec 3000000\n");
+	PUT("memory.current", "12288\n");
+	PUT("memory.max", "16384\n");
+	PUT("memory.events", "oom_kill 2\n");
+	PUT("pids.current", "5\n");
+	assert_int_equal(ctw_registry_resources(r, by_id(r, ID1), &res), 0);
+	assert_true(res.cpu_seconds > 2.99 && res.cpu_seconds < 3.01);
+	assert_int_equal(res.memory_bytes, 12288);
+	assert_int_equal(res.oom_events, 2);
+	assert_int_equal(res.pids, 5);
+	assert_int_equal(res.memory_limit, 8192); /* not read again yet */
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(ctw_registry_resources(r, by_id(r, ID1), &res), 0);
+	assert_int_equal(res.memory_limit, 16384); /* the 11th refresh read it */
+	ctw_registry_free(r);
+	assert_int_equal(open_fds(), fds0);
+#undef PUT
+}
+
 /* Labels: ctrwatch state "labels", Docker Config.Labels, CRI-O container and
  * sandbox (pod) labels; the bounds; and policy label selectors on them. */
 static void test_labels(void **state)
@@ -672,6 +724,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hooks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resources_v2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resources_kept_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <zlib.h>
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #include "../../exporters/exporters.h"
 
@@ -41,6 +43,17 @@ static void test_block_same_text(void **state)
 					  1.5));
 	assert_true(ctw_metrics_histogram(y, L("container", "c"), b, cnt, 2, 1.5));
 	assert_string_equal(ctw_metrics_text(x, NULL), ctw_metrics_text(y, NULL));
+	/* spelled out: a value escaped, one not, a histogram's le lines */
+	const char *t = ctw_metrics_text(x, NULL);
+	assert_non_null(strstr(t, "s_total{container=\"we\\\"b\",pod=\"p\",syscall=\"read\"} 3\n"));
+	assert_non_null(
+		strstr(t, "s_total{container=\"we\\\"b\",pod=\"p\",syscall=\"wr\\\\ite\"} 4\n"));
+	assert_non_null(strstr(t, "\ns_total{container=\"we\\\"b\",pod=\"p\"} 5\n"));
+	assert_non_null(
+		strstr(t, "h_seconds_bucket{container=\"c\",direction=\"active\",le=\"0.1\"} 1\n"));
+	assert_non_null(strstr(t, "h_seconds_bucket{container=\"c\",le=\"+Inf\"} 6\n"));
+	assert_non_null(strstr(
+		t, "h_seconds_sum{container=\"c\"} 1.5\nh_seconds_count{container=\"c\"} 6\n"));
 	assert_int_equal(ctw_metrics_series(x), ctw_metrics_series(y));
 	ctw_metrics_free(x);
 	ctw_metrics_free(y);
@@ -81,6 +94,17 @@ static void test_block_checks(void **state)
 	ctw_metrics_free(m);
 }
 
+/* Each segment's hash is XXH3-64 of its bytes (the builder takes it as it
+ * writes; the gzip cache trusts it instead of reading the text again). */
+static void assert_seg_hashes(const char *t, size_t len, const struct ctw_metrics_seg *sg, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t end = i + 1 < n ? sg[i + 1].off : len;
+		uint64_t h = XXH3_64bits(t + sg[i].off, end - sg[i].off);
+		assert_true(sg[i].hash == (h ? h : 1));
+	}
+}
+
 /* A family declared again after another one: its later samples are joined
  * after its first ones, and the segments still tile the text in order. */
 static void test_family_again_segments(void **state)
@@ -108,6 +132,7 @@ static void test_family_again_segments(void **state)
 	assert_true(!strncmp(t + sg[2].off, "a{c=\"2\"}", 8));
 	assert_true(!strncmp(t + sg[3].off, "a{c=\"3\"}", 8));
 	assert_true(!strncmp(t + sg[5].off, "b 2", 3));
+	assert_seg_hashes(t, len, sg, n);
 	free(t);
 	free(sg);
 	ctw_metrics_free(m);
@@ -152,6 +177,41 @@ static void build(struct ctw_metrics *m, int changed)
 	ctw_metrics_sample(m, NULL, 300);
 }
 
+/* A text built into a reserved buffer (bigger, smaller, none) is the same
+ * text with the same segments. */
+static void test_reserve_same_text(void **state)
+{
+	(void)state;
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	build(m, -1);
+	size_t len0, n0;
+	char *t0 = ctw_metrics_take_text(m, &len0);
+	struct ctw_metrics_seg *s0 = ctw_metrics_take_segments(m, &n0);
+	const size_t sizes[] = {len0 * 2, len0 + 1, len0 / 3, 10};
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		ctw_metrics_reset(m, 0);
+		ctw_metrics_reserve(m, sizes[k]);
+		build(m, -1);
+		size_t len, n;
+		char *t = ctw_metrics_take_text(m, &len);
+		struct ctw_metrics_seg *sg = ctw_metrics_take_segments(m, &n);
+		assert_int_equal(len, len0);
+		assert_memory_equal(t, t0, len0);
+		assert_int_equal(t[len], '\0');
+		assert_int_equal(n, n0);
+		for (size_t i = 0; i < n; i++) {
+			assert_true(sg[i].id == s0[i].id && sg[i].off == s0[i].off);
+			assert_true(sg[i].hash == s0[i].hash);
+			assert_true(sg[i].family_start == s0[i].family_start);
+		}
+		free(t);
+		free(sg);
+	}
+	free(t0);
+	free(s0);
+	ctw_metrics_free(m);
+}
+
 /* Segments tile the text; gzip of the units round-trips (one gzip member,
  * CRC and size right); the next text with one container changed reuses all
  * units but the one holding that container's block; the same text reuses
@@ -176,6 +236,7 @@ static void test_gzcache_reuse(void **state)
 		}
 		assert_true(segs[0].family_start && segs[301].family_start);
 		assert_false(segs[1].family_start);
+		assert_seg_hashes(t, len, segs, nsegs);
 		char *z;
 		size_t zl, ul;
 		assert_int_equal(ctw_gzcache_compress(c, t, len, segs, nsegs, &z, &zl), 0);
@@ -222,10 +283,9 @@ static void test_gzcache_reuse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_block_same_text),
-		cmocka_unit_test(test_block_checks),
-		cmocka_unit_test(test_family_again_segments),
-		cmocka_unit_test(test_gzcache_reuse),
+		cmocka_unit_test(test_block_same_text),	      cmocka_unit_test(test_block_checks),
+		cmocka_unit_test(test_family_again_segments), cmocka_unit_test(test_gzcache_reuse),
+		cmocka_unit_test(test_reserve_same_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
