@@ -72,7 +72,7 @@ clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibpf/vmlinux/x86 \
 	-c tests/bench/syscall-floor.bpf.c -o "$tmp/floor.bpf.o" || exit 1
 cc -O2 -o "$tmp/syscall-floor" tests/bench/syscall-floor.c -lbpf -lelf -lz || exit 1
 cc -O2 -std=gnu11 -D_GNU_SOURCE -Ibpf -o "$tmp/syscall-format" tests/bench/syscall-format.c \
-	"$O"/trace/format.o "$O"/trace/fmt_util.o "$O"/trace/outbuf.o "$O"/trace/syscalls.o \
+	"$O"/trace/format.o "$O"/trace/fmt_util.o "$O"/trace/items.o "$O"/trace/syscalls.o \
 	"$O"/trace/dec_*.o "$O"/lib/*.o -lseccomp -lbpf -lpthread || exit 1
 
 declare -A gp oc bpfns gpall ocall
