@@ -31,7 +31,7 @@ else
 endif
 
 # Every user-space module is a top-level directory with one header.
-MODULES  := lib spec cli runtime image network containers agent exporters policy dns trace
+MODULES  := lib spec cli runtime image network containers agent exporters policy dns tcp trace
 SRCS     := $(wildcard $(addsuffix /*.c,$(MODULES)))
 OBJS     := $(SRCS:%.c=$(O)/%.o)
 LIB_OBJS := $(filter-out $(O)/cli/%,$(OBJS))

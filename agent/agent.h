@@ -15,6 +15,7 @@
 
 #include "../containers/containers.h"
 #include "../exporters/exporters.h"
+#include "../tcp/tcp.h"
 
 struct ctw_err;
 
@@ -117,5 +118,32 @@ size_t ctw_agent_labels(const char **labels, const char *name, const char *pod, 
 			const char *short_id);
 /* Registered modules, for --help listings. */
 size_t ctw_agent_modules(const struct ctw_agent_module *const **out);
+
+/* ---- tcp_stats.c ---- */
+/* The agent's TCP aggregation: per-container series of
+ * ctrwatch_tcp_*; the caller serialises access. */
+struct ctw_container;
+struct ctw_metrics;
+struct ctw_tcp_stats;
+
+struct ctw_tcp_stats *ctw_tcp_stats_new(void);
+void ctw_tcp_stats_free(struct ctw_tcp_stats *s);
+/* cgroup_id (the container's own or a descendant's) belongs to c. */
+void ctw_tcp_stats_add_cgroup(struct ctw_tcp_stats *s, __u64 cgroup_id,
+			      const struct ctw_container *c);
+/* Forget a container and its series; calls cb for each cgroup id it had. */
+void ctw_tcp_stats_remove(struct ctw_tcp_stats *s, const char *container_id,
+			  void (*cb)(void *ctx, __u64 cgroup_id), void *ctx);
+/* Account one closed connection; false when its cgroup is not (yet) a
+ * container's: then it is held for 30 s, and counted for the container if
+ * ctw_tcp_stats_add_cgroup() names one for that cgroup meanwhile. */
+bool ctw_tcp_stats_event(struct ctw_tcp_stats *s, const struct tcplife_event *e);
+/* Drop held records older than 30 s; how many cgroups are held. */
+void ctw_tcp_stats_expire(struct ctw_tcp_stats *s, __u64 now_ns);
+size_t ctw_tcp_stats_pending(const struct ctw_tcp_stats *s);
+/* Open connections of one cgroup, summed per container at collect time;
+ * ctw_tcp_stats_collect() clears them. */
+void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n);
+void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m);
 
 #endif /* CTW_AGENT_H */

@@ -14,7 +14,6 @@
 
 #include "agent.h"
 #include "../lib/lib.h"
-#include "tcplife.h"
 
 struct mod_tcp {
 	struct ctw_agent *agent;

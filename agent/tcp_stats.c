@@ -21,7 +21,6 @@
 #include "agent.h"
 #include "../exporters/exporters.h"
 #include "../lib/lib.h"
-#include "tcplife.h"
 
 static const double bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
 				1,     2.5,    5,     10,   30,	   60,	 300, 900,  3600};

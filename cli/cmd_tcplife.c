@@ -17,7 +17,7 @@
 #include "options.h"
 #include "../agent/agent.h"
 #include "../lib/lib.h"
-#include "tcplife.h"
+#include "../tcp/tcp.h"
 
 #define CGROUP_ROOT_ID 1 /* the v2 root cgroup's id: the host */
 /* A container that has gone keeps its name this long: its last rows may

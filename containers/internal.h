@@ -51,7 +51,10 @@ struct idmap {		/* open addressing: cgroup id -> entry index */
 	size_t cap, n;
 };
 
+/* idmap.c */
 bool idmap_get(const struct idmap *m, uint64_t k, size_t *v);
+void idmap_put(struct idmap *m, uint64_t k, size_t v); /* k 0: ignored */
+void idmap_clear(struct idmap *m);
 
 struct ctw_registry {
 	char cgroup_root[PATH_MAX];

@@ -16,7 +16,7 @@
 #include "../../agent/agent.h"
 #include "../../exporters/exporters.h"
 #include "../../lib/lib.h"
-#include "tcplife.h"
+#include "../../tcp/tcp.h"
 
 static struct tcplife_event ev4(const char *sa, __u16 sp, const char *da, __u16 dp)
 {

@@ -9,9 +9,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "../exporters/exporters.h"
 #include "../lib/lib.h"
-#include "tcplife.h"
+#include "tcp.h"
 
 int ctw_tcp_parse_ports(const char *s, __u16 *ports, __u32 *n)
 {

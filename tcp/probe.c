@@ -10,7 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "../lib/lib.h"
-#include "tcplife.h"
+#include "tcp.h"
 #include "tcplife.skel.h"
 
 struct ctw_tcp_probe {
