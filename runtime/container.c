@@ -49,9 +49,14 @@ struct run_ctx {
 	struct ctw_spec *spec; /* what runs (spec_build.c); config.json in the state */
 	sigset_t saved_mask;
 	int sync[2];
-	int net_fd;	    /* the netns the child joins (-1: clone3 makes one) */
+	/* The spec's namespaces (ns_plan): what clone3 makes, what the
+	 * child joins (a new one made meanwhile by ns, or a path's). */
+	int clone_flags;
+	int net_fd;	    /* the netns the child joins (-1: none) */
 	bool net_premade;   /* net_fd is a new one, made by ns (lo is up) */
-	int ipc_fd, uts_fd; /* new ones made by ns, or -1: clone3 makes them */
+	bool lo_up;	    /* clone3 makes the netns: the child brings lo up */
+	int ipc_fd, uts_fd; /* new ones made by ns, or -1 */
+	bool new_cgroupns;  /* the child makes one once in its cgroups */
 	struct ns_maker ns;
 	struct spare spare; /* claimed at the start, used for cdir (spare.c) */
 	int notify_fd;
@@ -223,7 +228,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 			ctw_err_set(&err, errno, "join network namespace of %s", o->net_target);
 		child_fail(fd, &err);
 	}
-	if ((o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE) && !c->net_premade)
+	if (c->lo_up)
 		ns_lo_up();
 	if ((c->ipc_fd >= 0 && setns(c->ipc_fd, CLONE_NEWIPC) < 0) ||
 	    (c->uts_fd >= 0 && setns(c->uts_fd, CLONE_NEWUTS) < 0)) {
@@ -234,22 +239,14 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	 * log pipes, its signalfd...), only stdio and the sync socket stay:
 	 * no host directory can become the container's through an fd. */
 	fd = keep_only_sync_fd(fd);
-	struct rootfs_spec rs = {
-		.merged = c->merged,
-		.lowerdirs = c->lowerdirs,
-		.upper = c->upper,
-		.work = c->work,
-		.volatile_upper = c->remove,
-		.files_dir = c->files_dir,
-		.volumes = o->volumes,
-		.nvolumes = o->nvolumes,
-		.read_only = o->read_only,
-		.privileged = o->privileged,
-		.tty = o->tty,
-		.layout = cg_layout(),
-	};
-	/* Meanwhile the parent sets up the network. */
-	if (rootfs_prepare(&rs, &err))
+	/* The spec's root, by the OCI commands' executor (oci_mount.c): the
+	 * overlay and the mounts that need nothing from the parent (/proc,
+	 * /dev, /sys) while it sets up the network; the rest (cgroupfs in our
+	 * cgroup namespace, the /etc files it wrote, volumes) after GO. */
+	const struct ctw_spec *s = c->spec;
+	size_t early = oci_mounts_early(s);
+	if (oci_rootfs_root(s, c->merged, &err) ||
+	    oci_rootfs_mounts(s, "/", c->merged, 0, early, false, &err))
 		child_fail(fd, &err);
 	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
 		_exit(CTW_EXIT_RUNTIME);
@@ -259,14 +256,15 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	 * (see clone_into_cgroup); one that died already closed the socket. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Now that we are in our cgroups, make them the namespace's root. */
-	if (unshare(CLONE_NEWCGROUP) < 0) {
+	if (c->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
 		ctw_err_set(&err, errno, "unshare cgroup namespace");
 		child_fail(fd, &err);
 	}
-	if (rootfs_enter(&rs, &err))
+	if (oci_rootfs_mounts(s, "/", c->merged, early, s->n_mounts, false, &err) ||
+	    oci_pivot(c->merged, false, &err) || oci_sysctl(s, &err) || oci_rootfs_finish(s, &err))
 		child_fail(fd, &err);
-	if (sethostname(c->hostname, strlen(c->hostname)) < 0) {
-		ctw_err_set(&err, errno, "sethostname %s", c->hostname);
+	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
+		ctw_err_set(&err, errno, "sethostname %s", s->hostname);
 		child_fail(fd, &err);
 	}
 	int slave = -1;
@@ -275,9 +273,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		if (pty_open(&master, &slave, &err))
 			child_fail(fd, &err);
 		/* /dev/console is the container's terminal too. */
-		char name[64];
-		if (ptsname_r(master, name, sizeof(name)) == 0)
-			mount(name, "/dev/console", NULL, MS_BIND, NULL);
+		pty_bind_console(master);
 		sync_send(fd, SYNC_PTY, 0, NULL, master);
 		close(master);
 	}
@@ -460,6 +456,54 @@ static const char *net_mode_name(enum ctw_net_mode m)
 	}
 }
 
+/* The spec's linux.namespaces: joined by path (--net container:), or new:
+ * a network, IPC or UTS one made meanwhile on a thread (run(), ns.c) is
+ * joined when the spec asks for it (closed when not), else clone3 makes
+ * it, as the pid and mount ones; the cgroup one the child makes once it is
+ * in its cgroups. */
+static int ns_plan(struct run_ctx *c, struct ctw_err *err)
+{
+	static const enum ctw_ns_type made_type[NS_MADE_MAX] = {[NS_MADE_NET] = CTW_NS_NETWORK,
+								[NS_MADE_IPC] = CTW_NS_IPC,
+								[NS_MADE_UTS] = CTW_NS_UTS};
+	int *slot[NS_MADE_MAX] = {
+		[NS_MADE_NET] = &c->net_fd, [NS_MADE_IPC] = &c->ipc_fd, [NS_MADE_UTS] = &c->uts_fd};
+	int made[NS_MADE_MAX];
+	for (int k = 0; k < NS_MADE_MAX; k++)
+		made[k] = -1;
+	if (c->ns.started && ns_make_finish(&c->ns) == 0)
+		memcpy(made, c->ns.fd, sizeof(made));
+	int r = 0;
+	c->clone_flags = 0;
+	for (size_t i = 0; i < c->spec->linux.n_namespaces && !r; i++) {
+		const struct ctw_spec_ns *ns = &c->spec->linux.namespaces[i];
+		int k = NS_MADE_MAX;
+		while (k-- > 0 && made_type[k] != ns->type)
+			;
+		if (ns->path) {
+			if (k < 0 || *slot[k] >= 0)
+				r = ctw_err_setx(err, EOPNOTSUPP,
+						 "run: cannot join the %s namespace %s",
+						 ctw_ns_name(ns->type), ns->path);
+			else if ((*slot[k] = open(ns->path, O_RDONLY | O_CLOEXEC)) < 0)
+				r = ctw_err_set(err, errno, "open %s", ns->path);
+		} else if (ns->type == CTW_NS_CGROUP) {
+			c->new_cgroupns = true;
+		} else if (k >= 0 && made[k] >= 0) {
+			*slot[k] = made[k];
+			made[k] = -1;
+			c->net_premade |= k == NS_MADE_NET;
+		} else {
+			c->clone_flags |= ctw_ns_flag(ns->type);
+			c->lo_up |= ns->type == CTW_NS_NETWORK;
+		}
+	}
+	for (int k = 0; k < NS_MADE_MAX; k++)
+		if (made[k] >= 0)
+			close(made[k]); /* made for nothing: the spec does not ask for it */
+	return r;
+}
+
 static int prepare(struct run_ctx *c, struct ctw_err *err)
 {
 	const struct ctw_run_opts *o = c->o;
@@ -519,9 +563,6 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 		if (!alive)
 			return ctw_err_setx(err, ESRCH, "--net container:%s: not running",
 					    o->net_target);
-		c->net_fd = open(net_path, O_RDONLY | O_CLOEXEC);
-		if (c->net_fd < 0)
-			return ctw_err_set(err, errno, "open %s", net_path);
 	}
 
 	const char *parent = o->cgroup_parent;
@@ -654,17 +695,7 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 					       (mkdir(c->upper, 0755) < 0 && errno != EEXIST) ||
 					       (mkdir(c->work, 0700) < 0 && errno != EEXIST)))
 		return ctw_err_set(err, errno, "create %s", c->cdir);
-	/* The namespaces made meanwhile (run()); if that failed, clone3
-	 * makes them as before. */
-	if (c->ns.started && ns_make_finish(&c->ns) == 0) {
-		if (c->ns.fd[NS_MADE_NET] >= 0) {
-			c->net_fd = c->ns.fd[NS_MADE_NET];
-			c->net_premade = true;
-		}
-		c->ipc_fd = c->ns.fd[NS_MADE_IPC];
-		c->uts_fd = c->ns.fd[NS_MADE_UTS];
-	}
-	return 0;
+	return ns_plan(c, err);
 }
 
 /* Clone the child and bring it up to the point where the command runs.
@@ -681,14 +712,7 @@ static pid_t start(struct run_ctx *c, int stopfd, int *master, int *exit_code, s
 	int cgfd = open(s->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cgfd < 0)
 		return ctw_err_set(err, errno, "open %s", s->cgroup);
-	int flags = CLONE_NEWPID | CLONE_NEWNS;
-	if (c->ipc_fd < 0)
-		flags |= CLONE_NEWIPC;
-	if (c->uts_fd < 0)
-		flags |= CLONE_NEWUTS;
-	if ((o->net.mode == CTW_NET_NONE || o->net.mode == CTW_NET_BRIDGE) && !c->net_premade)
-		flags |= CLONE_NEWNET;
-	pid_t pid = clone_into_cgroup(flags, cgfd);
+	pid_t pid = clone_into_cgroup(c->clone_flags, cgfd);
 	if (pid == 0)
 		child_main(c);
 	close(cgfd);
@@ -705,7 +729,7 @@ static pid_t start(struct run_ctx *c, int stopfd, int *master, int *exit_code, s
 	struct sync_msg m;
 	/* Before the GO: nothing in the child opens a device or runs the
 	 * command until then. */
-	if (!o->privileged && (r = cg_device_filter(s, err)))
+	if ((r = cg_device_filter(s, c->spec, err)))
 		goto out_kill;
 	if (o->net.mode == CTW_NET_BRIDGE || o->net.mode == CTW_NET_CONTAINER) {
 		struct ctw_net_opts no = o->net;

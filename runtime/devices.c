@@ -199,40 +199,31 @@ static int attach(const char *cgroup, const struct bpf_insn *insns, size_t len, 
 	return r < 0 ? r : 0;
 }
 
-int cg_set_devices(const struct cg_set *c, const struct ctw_spec_dev_rule *rules, size_t n,
-		   struct ctw_err *err)
+/* Attach the program of rules to the v2 cgroup dir; nothing when they
+ * allow everything. */
+static int attach_rules(const char *cgroup, const struct ctw_spec_dev_rule *rules, size_t n,
+			struct ctw_err *err)
 {
 	if (devices_allow_all(rules, n))
 		return 0;
 	size_t len;
 	struct bpf_insn *prog = devices_prog(rules, n, &len);
-	int r = attach(c->v2, prog, len, err);
+	int r = attach(cgroup, prog, len, err);
 	free(prog);
 	return r;
 }
 
-/* ctrwatch run's rules: what its /dev holds, ptys and tun, and mknod of
- * anything; everything else refused (with CAP_MKNOD a container can make
- * /dev/sda but not read it). */
-static const struct ctw_spec_dev_rule run_rules[] = {
-	{true, 'a', -1, -1, CTW_DEV_MKNOD},
-	{true, 'c', 1, 3, RWM},
-	{true, 'c', 1, 5, RWM},
-	{true, 'c', 1, 7, RWM},
-	{true, 'c', 1, 8, RWM},
-	{true, 'c', 1, 9, RWM},
-	{true, 'c', 5, 0, RWM},
-	{true, 'c', 5, 1, RWM},
-	{true, 'c', 5, 2, RWM},
-	{true, 'c', 136, -1, RWM},
-	{true, 'c', 10, 200, RWM},
-};
-
-int cg_device_filter(const struct ctw_state *s, struct ctw_err *err)
+int cg_set_devices(const struct cg_set *c, const struct ctw_spec_dev_rule *rules, size_t n,
+		   struct ctw_err *err)
 {
-	size_t len;
-	struct bpf_insn *prog = devices_prog(run_rules, ARRAY_SIZE(run_rules), &len);
-	int r = attach(s->cgroup, prog, len, err);
-	free(prog);
+	return attach_rules(c->v2, rules, n, err);
+}
+
+int cg_device_filter(const struct ctw_state *s, const struct ctw_spec *spec, struct ctw_err *err)
+{
+	struct ctw_spec_dev_rule *rules;
+	size_t n = devices_effective(spec, &rules);
+	int r = attach_rules(s->cgroup, rules, n, err);
+	free(rules);
 	return r;
 }

@@ -103,8 +103,9 @@ int cg_paths(struct ctw_state *s, const char *parent, struct ctw_err *err);
 int cg_enter_self(const struct ctw_state *s, struct ctw_err *err);
 /* Was anything in the container killed by the OOM killer? */
 bool cg_oom_killed(const struct ctw_state *s);
-/* Attach the device allowlist (BPF) to the container's v2 cgroup. */
-int cg_device_filter(const struct ctw_state *s, struct ctw_err *err);
+/* Attach the device filter of the spec (devices_effective) to the
+ * container's v2 cgroup; nothing when it allows everything. */
+int cg_device_filter(const struct ctw_state *s, const struct ctw_spec *spec, struct ctw_err *err);
 /* Remove the container's cgroup dirs (killing leftovers when kill). */
 int cg_destroy(const struct ctw_state *s, bool kill_left);
 
@@ -143,29 +144,20 @@ int stop_signals_fd(void);
  * that waits for it stays stoppable. */
 int sync_recv_stoppable(int fd, int stopfd, struct sync_msg *m, int *got_fd, int *sig);
 
-/* ---- mount.c ---- */
+/* ---- mount.c: mount targets inside a root ---- */
 
-struct rootfs_spec {
-	const char *merged;    /* mount point of the new root */
-	const char *lowerdirs; /* "top:...:bottom" */
-	const char *upper, *work;
-	/* The upper layer goes with the container when it exits: no sync. */
-	bool volatile_upper;
-	const char *files_dir; /* resolv.conf, hosts, hostname to bind */
-	const struct ctw_volume *volumes;
-	size_t nvolumes;
-	bool read_only;
-	bool privileged;
-	bool tty;
-	enum cg_layout layout;
-};
-
-/* In the child's new mount namespace, in two steps: what needs nothing
- * from the parent (overlay, /proc, /dev, /sys), done while the parent puts
- * us in our cgroups; then, in our cgroup namespace with the network files
- * written, /sys/fs/cgroup, /etc files, volumes, pivot_root, masks. */
-int rootfs_prepare(const struct rootfs_spec *r, struct ctw_err *err);
-int rootfs_enter(const struct rootfs_spec *r, struct ctw_err *err);
+/* Resolve path (absolute, no "..") inside the root rootfd, making what is
+ * missing of it (the last component a directory when dir, else an empty
+ * file), never through a symlink when no_symlinks: an O_PATH fd of it. */
+int root_open_target(int rootfd, const char *path, bool dir, bool no_symlinks, struct ctw_err *err);
+/* mount(2) onto the inode of an O_PATH fd; what names it in errors. */
+int root_mount_on_fd(const char *src, int fd, const char *type, unsigned long flags,
+		     const char *data, const char *what, struct ctw_err *err);
+/* Bind src onto the inode of fd (a detached copy, attrs set on it, moved
+ * there). */
+struct mount_attr;
+int root_bind_on_fd(const char *src, int fd, bool recursive, const struct mount_attr *attrs,
+		    const char *what, struct ctw_err *err);
 /* mkdir -p of path inside the root rootfd (each component resolved in it). */
 int root_mkdir_p(int rootfd, const char *path, struct ctw_err *err);
 
@@ -279,6 +271,9 @@ int init_loop(pid_t child);
 
 /* Allocate a pty in the current /dev/pts; *slave is opened. */
 int pty_open(int *master, int *slave, struct ctw_err *err);
+/* Make the peer of master the container's /dev/console (after pivot_root;
+ * best effort). */
+void pty_bind_console(int master);
 /* Relay stdin/out with master until the child exits; forwards signals in
  * sigs to pid; returns the wait status of pid (via waitpid). */
 struct log_writer;
@@ -444,11 +439,22 @@ int oci_write_at(int dirfd, const char *name, const char *data, size_t len, mode
 
 /* ---- oci_mount.c: a spec's root filesystem ---- */
 
-/* In the init's new mount namespace, before pivot_root: propagation, the
- * root (bound on itself, or ctrwatch run's overlay), the mounts, /dev.
- * bundle: what relative bind sources are relative to. */
+/* The one executor of a spec's root, `ctrwatch run`'s and the OCI
+ * commands', in the init's new mount namespace before pivot_root:
+ * oci_rootfs_root (propagation, the root: bound on itself, or ctrwatch
+ * run's overlay), then oci_rootfs_mounts of the spec's mounts [from, to)
+ * in order (a /dev tmpfs gets its nodes at once; with the last mount, the
+ * linux.devices).  bundle: what relative bind sources are relative to.
+ * oci_rootfs_setup does it all at once. */
+int oci_rootfs_root(const struct ctw_spec *s, const char *rootfs, struct ctw_err *err);
+int oci_rootfs_mounts(const struct ctw_spec *s, const char *bundle, const char *rootfs, size_t from,
+		      size_t to, bool userns, struct ctw_err *err);
 int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *rootfs, bool userns,
 		     struct ctw_err *err);
+/* How many of the spec's first mounts need nothing but the root (no bind
+ * source, no cgroup namespace): `run` makes them while its parent sets up
+ * cgroups and the network. */
+size_t oci_mounts_early(const struct ctw_spec *s);
 /* pivot_root into rootfs (no_pivot: MS_MOVE and chroot). */
 int oci_pivot(const char *rootfs, bool no_pivot, struct ctw_err *err);
 /* After it: masked and read-only paths, a read-only root. */

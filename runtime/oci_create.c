@@ -109,15 +109,7 @@ static int make_console(const struct create_ctx *c, int fd, int *slave, struct c
 				     .ws_col = (unsigned short)p->console_width.v};
 		ioctl(master, TIOCSWINSZ, &ws);
 	}
-	char name[64];
-	if (ptsname_r(master, name, sizeof(name)) == 0) {
-		int f = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (f >= 0) {
-			close(f);
-			if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
-				pr_debug("bind %s on /dev/console: %s", name, strerror(errno));
-		}
-	}
+	pty_bind_console(master);
 	sync_send(fd, SYNC_PTY, 0, NULL, master);
 	close(master);
 	return 0;

@@ -19,8 +19,10 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 
 #include "internal.h"
@@ -134,76 +136,6 @@ static int open_in(int rootfd, const char *path, int flags, struct ctw_err *err)
 	return fd;
 }
 
-/* mkdir -p of path inside the root; an O_PATH fd of the last directory. */
-static int mkdir_in(int rootfd, const char *path, struct ctw_err *err)
-{
-	int dir = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	if (dir < 0)
-		return ctw_err_set(err, errno, "dup");
-	char buf[PATH_MAX];
-	ctw_strlcpy(buf, path, sizeof(buf));
-	for (char *save, *c = strtok_r(buf, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(c, "."))
-			continue;
-		if (mkdirat(dir, c, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-			close(dir);
-			return ctw_err_set(err, e, "create %s in the container", path);
-		}
-		/* "..", symlinks: resolved by the kernel, never above the root */
-		struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-		int next = (int)syscall(SYS_openat2, dir, c, &how, sizeof(how));
-		int e = errno;
-		close(dir);
-		if (next < 0)
-			return ctw_err_set(err, e, "open %s in the container", path);
-		dir = next;
-	}
-	return dir;
-}
-
-/* The mount point dest, made (a directory, or a file when dir is false) if
- * missing: an O_PATH fd of it. */
-static int target_in(int rootfd, const char *dest, bool dir, struct ctw_err *err)
-{
-	struct ctw_err tmp;
-	int fd = open_in(rootfd, dest, O_PATH, &tmp);
-	if (fd >= 0)
-		return fd;
-	char parent[PATH_MAX];
-	ctw_strlcpy(parent, dest, sizeof(parent));
-	char *slash = strrchr(parent, '/');
-	const char *leaf = slash ? slash + 1 : parent;
-	if (!*leaf || !strcmp(leaf, "..") || !strcmp(leaf, "."))
-		return ctw_err_setx(err, EINVAL, "mount destination %s", dest);
-	if (slash)
-		*slash = '\0';
-	/* An O_PATH fd serves as the dirfd of the *at calls. */
-	int real = mkdir_in(rootfd, slash ? parent : "", err);
-	if (real < 0)
-		return real;
-	int r = dir ? mkdirat(real, leaf, 0755) : 0;
-	if (!dir) {
-		int f = openat(real, leaf, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW,
-			       0644);
-		r = f < 0 ? -1 : close(f);
-	}
-	if (r < 0 && errno != EEXIST) {
-		int e = errno;
-		close(real);
-		return ctw_err_set(err, e, "create %s in the container", dest);
-	}
-	struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
-			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH};
-	fd = (int)syscall(SYS_openat2, real, leaf, &how, sizeof(how));
-	int e = errno;
-	close(real);
-	if (fd < 0)
-		return ctw_err_set(err, e, "open %s in the container", dest);
-	return fd;
-}
-
 static int mount_at(const char *src, int target, const char *dest, const char *type,
 		    unsigned long flags, const char *data, struct ctw_err *err)
 {
@@ -287,21 +219,66 @@ static int mount_cgroup_hybrid(int rootfd, int target, const char *dest, unsigne
 	return r;
 }
 
-static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount *m,
+/* Is path dir or below it? */
+static bool path_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The kernel's filesystems: a mount there never goes through a symlink
+ * (runc checks /proc and /sys since CVE-2019-19921; /dev is ours). */
+static bool in_kernel_dir(const char *dest)
+{
+	return path_below(dest, "/proc") || path_below(dest, "/sys") || path_below(dest, "/dev");
+}
+
+/* A bind's flags and propagation as mount_setattr attributes of the
+ * detached copy: set before it is attached, nothing is looked up again by
+ * a path that may have changed meanwhile. */
+static void bind_attrs(unsigned long f, unsigned long prop, struct mount_attr *a)
+{
+	static const struct {
+		unsigned long ms;
+		uint64_t attr;
+	} map[] = {
+		{MS_RDONLY, MOUNT_ATTR_RDONLY},		{MS_NOSUID, MOUNT_ATTR_NOSUID},
+		{MS_NODEV, MOUNT_ATTR_NODEV},		{MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+		{MS_NODIRATIME, MOUNT_ATTR_NODIRATIME}, {MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW},
+	};
+	memset(a, 0, sizeof(*a));
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (f & map[i].ms)
+			a->attr_set |= map[i].attr;
+	/* one access-time mode, replacing the source's */
+	uint64_t atime = f & MS_NOATIME	      ? MOUNT_ATTR_NOATIME
+			 : f & MS_STRICTATIME ? MOUNT_ATTR_STRICTATIME
+			 : f & MS_RELATIME    ? MOUNT_ATTR_RELATIME
+					      : UINT64_MAX;
+	if (atime != UINT64_MAX) {
+		a->attr_set |= atime;
+		a->attr_clr |= MOUNT_ATTR__ATIME;
+	}
+	a->propagation = prop & ~(unsigned long)MS_REC;
+}
+
+static int setup_dev(int rootfd, bool userns, struct ctw_err *err);
+
+static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount *m, bool userns,
 		     struct ctw_err *err)
 {
 	struct mopts o;
 	int r = parse_options(m->options, &o, err);
 	if (r)
 		return r;
+	const char *dest = m->destination;
 	const char *type = m->type && *m->type && strcmp(m->type, "none") ? m->type : NULL;
 	bool bind = is_bind(m, &o);
 	char src[PATH_MAX];
 	struct stat st = {.st_mode = S_IFDIR};
 	if (bind) {
 		if (!m->source)
-			return ctw_err_setx(err, EINVAL, "bind mount on %s: no source",
-					    m->destination);
+			return ctw_err_setx(err, EINVAL, "bind mount on %s: no source", dest);
 		/* relative sources are the bundle's */
 		snprintf(src, sizeof(src), "%s%s%s", m->source[0] == '/' ? "" : bundle,
 			 m->source[0] == '/' ? "" : "/", m->source);
@@ -310,48 +287,49 @@ static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount
 	} else {
 		ctw_strlcpy(src, m->source ? m->source : (type ? type : "none"), sizeof(src));
 	}
-	int target = target_in(rootfd, m->destination, S_ISDIR(st.st_mode), err);
+	int target = root_open_target(rootfd, dest, S_ISDIR(st.st_mode), in_kernel_dir(dest), err);
 	if (target < 0)
 		return target;
-	if (bind) {
-		r = mount_at(src, target, m->destination, NULL, MS_BIND | (o.flags & MS_REC), NULL,
-			     err);
-		/* flags beyond bind need a remount of the bind */
-		unsigned long rest = o.flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
-		if (!r && rest) {
-			/* Reopen: the mount point is now the mount's root. */
-			int t2 = open_in(rootfd, m->destination, O_PATH, err);
-			if (t2 < 0) {
-				close(target);
-				return t2;
-			}
-			close(target);
-			target = t2;
-			r = mount_at(NULL, target, m->destination, NULL,
-				     MS_REMOUNT | MS_BIND | rest, NULL, err);
-		}
-	} else if (type && (!strcmp(type, "cgroup") || !strcmp(type, "cgroup2"))) {
-		if (cg_layout() == CG_UNIFIED)
-			r = mount_at("cgroup2", target, m->destination, "cgroup2",
-				     o.flags & ~MS_REC, NULL, err);
-		else if (!strcmp(type, "cgroup2"))
-			r = mount_at("cgroup2", target, m->destination, "cgroup2",
-				     o.flags & ~MS_REC, NULL, err);
-		else
-			r = mount_cgroup_hybrid(rootfd, target, m->destination, o.flags, err);
-	} else {
-		r = mount_at(src, target, m->destination, type, o.flags, o.data, err);
+	/* What is not meant for /proc or /sys never lands there through the
+	 * root's symlinks (an image's /etc/hosts -> /proc/sys/...). */
+	struct statfs sf;
+	if (!path_below(dest, "/proc") && !path_below(dest, "/sys") &&
+	    (fstatfs(target, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC ||
+	     sf.f_type == SYSFS_MAGIC)) {
+		close(target);
+		return ctw_err_setx(err, EPERM,
+				    "container path `%s` leads into /proc or /sys: refused", dest);
 	}
+	if (bind) {
+		struct mount_attr a;
+		bind_attrs(o.flags, o.prop, &a);
+		r = root_bind_on_fd(src, target, o.flags & MS_REC, &a, dest, err);
+		o.prop = 0; /* done */
+	} else if (type && (!strcmp(type, "cgroup") || !strcmp(type, "cgroup2"))) {
+		if (cg_layout() == CG_UNIFIED || !strcmp(type, "cgroup2"))
+			r = root_mount_on_fd("cgroup2", target, "cgroup2", o.flags & ~MS_REC, NULL,
+					     dest, err);
+		else
+			r = mount_cgroup_hybrid(rootfd, target, dest, o.flags, err);
+	} else {
+		r = root_mount_on_fd(src, target, type, o.flags, o.data[0] ? o.data : NULL, dest,
+				     err);
+	}
+	close(target);
+	/* the mount now: a walk crosses it, the old fd does not */
 	if (!r && o.prop) {
-		int t2 = open_in(rootfd, m->destination, O_PATH, err);
+		int t2 = open_in(rootfd, dest, O_PATH, err);
 		if (t2 < 0) {
 			r = t2;
 		} else {
-			r = mount_at(NULL, t2, m->destination, NULL, o.prop, NULL, err);
+			r = mount_at(NULL, t2, dest, NULL, o.prop, NULL, err);
 			close(t2);
 		}
 	}
-	close(target);
+	/* A /dev of the container's own: its nodes before anything mounts
+	 * below it. */
+	if (!r && !strcmp(dest, "/dev") && type && !strcmp(type, "tmpfs"))
+		r = setup_dev(rootfd, userns, err);
 	return r;
 }
 
@@ -376,7 +354,7 @@ static int make_dev(int rootfd, const char *path, char type, unsigned maj, unsig
 	const char *leaf = slash ? slash + 1 : parent;
 	if (slash)
 		*slash = '\0';
-	int dir = mkdir_in(rootfd, slash ? parent : "", err);
+	int dir = root_open_target(rootfd, slash && *parent ? parent : "/", true, false, err);
 	if (dir < 0)
 		return dir;
 	unlinkat(dir, leaf, 0); /* the image may hold a file there */
@@ -414,7 +392,9 @@ static int make_dev(int rootfd, const char *path, char type, unsigned maj, unsig
 	return r;
 }
 
-static int setup_dev(int rootfd, const struct ctw_spec *s, bool userns, struct ctw_err *err)
+/* The default nodes and links of a /dev of the container's own (a tmpfs
+ * just mounted). */
+static int setup_dev(int rootfd, bool userns, struct ctw_err *err)
 {
 	int r = 0;
 	mode_t old = umask(0);
@@ -440,15 +420,10 @@ static int setup_dev(int rootfd, const struct ctw_spec *s, bool userns, struct c
 			r = ctw_err_set(err, errno, "symlink /dev/%s", links[i][1]);
 			break;
 		}
-	/* /dev/ptmx is the container's devpts' when it has one */
-	struct stat st;
-	if (!r && fstatat(dev, "pts/ptmx", &st, 0) == 0) {
-		unlinkat(dev, "ptmx", 0);
-		if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
-			r = ctw_err_set(err, errno, "symlink /dev/ptmx");
-	}
+	/* /dev/ptmx is the container's devpts' (mounted next), as runc */
+	if (!r && symlinkat("pts/ptmx", dev, "ptmx") < 0 && errno != EEXIST)
+		r = ctw_err_set(err, errno, "symlink /dev/ptmx");
 	close(dev);
-	(void)s;
 	return r;
 }
 
@@ -467,18 +442,9 @@ static int spec_devices(int rootfd, const struct ctw_spec *s, bool userns, struc
 	return r;
 }
 
-static bool dev_is_tmpfs(const struct ctw_spec *s)
-{
-	for (size_t i = 0; i < s->n_mounts; i++)
-		if (!strcmp(s->mounts[i].destination, "/dev"))
-			return s->mounts[i].type && !strcmp(s->mounts[i].type, "tmpfs");
-	return false;
-}
-
 /* ---- the root ---- */
 
-int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *rootfs, bool userns,
-		     struct ctw_err *err)
+int oci_rootfs_root(const struct ctw_spec *s, const char *rootfs, struct ctw_err *err)
 {
 	int r;
 	/* Nothing mounted here propagates back to the host (unless the spec
@@ -488,6 +454,9 @@ int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *r
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return ctw_err_set(err, errno, "make / %s", prop & MS_SHARED ? "shared" : "slave");
 	if (s->root.overlay_lower) {
+		/* An overlay syncs its whole upper filesystem when it goes;
+		 * nobody reads an upper layer removed at exit, so such a one
+		 * is `volatile` (as Podman's --rm): no sync at all. */
 		char *opts =
 			xasprintf("lowerdir=%s,upperdir=%s,workdir=%s%s", s->root.overlay_lower,
 				  s->root.overlay_upper, s->root.overlay_work,
@@ -504,18 +473,43 @@ int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *r
 	if (mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0 &&
 	    !(s->linux.rootfs_propagation & MS_SHARED))
 		pr_debug("make %s private: %s", rootfs, strerror(errno));
+	return 0;
+}
+
+size_t oci_mounts_early(const struct ctw_spec *s)
+{
+	size_t i = 0;
+	for (; i < s->n_mounts; i++) {
+		const struct ctw_spec_mount *m = &s->mounts[i];
+		struct mopts o;
+		if (!m->type || !strcmp(m->type, "bind") || !strcmp(m->type, "cgroup") ||
+		    !strcmp(m->type, "cgroup2") || parse_options(m->options, &o, NULL) ||
+		    (o.flags & MS_BIND))
+			break;
+	}
+	return i;
+}
+
+int oci_rootfs_mounts(const struct ctw_spec *s, const char *bundle, const char *rootfs, size_t from,
+		      size_t to, bool userns, struct ctw_err *err)
+{
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return ctw_err_set(err, errno, "open the root %s", rootfs);
-	r = 0;
-	for (size_t i = 0; i < s->n_mounts && !r; i++)
-		r = mount_one(rootfd, bundle, &s->mounts[i], err);
-	if (!r && dev_is_tmpfs(s))
-		r = setup_dev(rootfd, s, userns, err);
-	if (!r)
+	int r = 0;
+	for (size_t i = from; i < to && !r; i++)
+		r = mount_one(rootfd, bundle, &s->mounts[i], userns, err);
+	if (!r && to == s->n_mounts)
 		r = spec_devices(rootfd, s, userns, err);
 	close(rootfd);
 	return r;
+}
+
+int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *rootfs, bool userns,
+		     struct ctw_err *err)
+{
+	int r = oci_rootfs_root(s, rootfs, err);
+	return r ? r : oci_rootfs_mounts(s, bundle, rootfs, 0, s->n_mounts, userns, err);
 }
 
 int oci_pivot(const char *rootfs, bool no_pivot, struct ctw_err *err)

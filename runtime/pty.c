@@ -13,6 +13,7 @@
 #include <string.h>
 #include <termios.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -67,6 +68,19 @@ int pty_open(int *master, int *slave, struct ctw_err *err)
 	*master = m;
 	*slave = s;
 	return 0;
+}
+
+void pty_bind_console(int master)
+{
+	char name[64];
+	if (ptsname_r(master, name, sizeof(name)) != 0)
+		return;
+	/* An empty file to bind on (never opened: a /dev of the host's would
+	 * hold the real console there). */
+	if (mknod("/dev/console", S_IFREG | 0600, 0) < 0 && errno != EEXIST)
+		return;
+	if (mount(name, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		pr_debug("bind %s on /dev/console: %s", name, strerror(errno));
 }
 
 static struct termios saved_tio;
