@@ -4,7 +4,8 @@
  * stdio and controlling terminal, working directory, user and groups
  * (resolved in the container's own /etc/passwd and /etc/group), the five
  * capability sets, no_new_privs, seccomp, then execvp with the container's
- * PATH.  Failures go to the sync socket; the exit code says which (126 not
+ * PATH (through ctrwatch-stub the seccomp filter goes on in the stub, right
+ * before the command's execve: nothing of ours runs under it).  Failures go to the sync socket; the exit code says which (126 not
  * executable, 127 not found, 125 anything else).
  */
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -156,29 +158,61 @@ static char *find_command(const char *name, char **env, int *status, struct ctw_
 	return NULL;
 }
 
+/* The seccomp program for ctrwatch-stub (stub.h): a memfd that crosses
+ * the execveat; -1 without one. */
+static int stub_seccomp_fd(const struct sock_fprog *prog, struct ctw_err *err)
+{
+	if (!prog)
+		return -1;
+	if (prog->len > STUB_SECCOMP_MAX)
+		return ctw_err_setx(err, E2BIG, "seccomp program of %u instructions: at most %d",
+				    (unsigned)prog->len, STUB_SECCOMP_MAX);
+	int fd = memfd_create("ctrwatch-seccomp", 0);
+	if (fd < 0)
+		return ctw_err_set(err, errno, "memfd_create");
+	struct stub_seccomp h = {.flags = 0, .len = prog->len};
+	size_t len = prog->len * sizeof(*prog->filter);
+	errno = 0;
+	if (write(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    write(fd, prog->filter, len) != (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
+		int e = errno ? errno : EIO;
+		close(fd);
+		return ctw_err_set(err, e, "write the seccomp program");
+	}
+	return fd;
+}
+
 /* The last step: execveat of ctrwatch-stub (stub.h), which waits for the
- * init to be ctrwatch-init, then execs the command, so that at no time
- * does a process of the container run our own binary. */
+ * init to be ctrwatch-init, installs the seccomp filter (when not NULL)
+ * and execs the command, so that at no time does a process of the
+ * container run our own binary, and nothing but the command's execve runs
+ * under its filter: the command's path is found here, before. */
 static __attribute__((noreturn)) void exec_through_stub(const struct proc_spec *p, char **env,
+							const struct sock_fprog *seccomp,
 							struct ctw_err *err)
 {
 	int status = CTW_EXIT_NOTFOUND;
 	char *path = find_command(p->argv[0], env, &status, err);
 	if (!path)
 		fail(p, status, err);
+	int sc = stub_seccomp_fd(seccomp, err);
+	if (seccomp && sc < 0)
+		fail(p, CTW_EXIT_RUNTIME, err);
 	size_t n = 0;
 	while (p->argv[n])
 		n++;
-	char **argv = xcalloc(n + 5, sizeof(char *));
-	char ready[16], sync[16];
+	char **argv = xcalloc(n + 6, sizeof(char *));
+	char ready[16], sync[16], scs[16];
 	snprintf(ready, sizeof(ready), "%d", p->ready_fd);
 	snprintf(sync, sizeof(sync), "%d", p->sync_fd);
+	snprintf(scs, sizeof(scs), "%d", sc);
 	argv[0] = STUB_EXEC_NAME;
 	argv[1] = ready;
 	argv[2] = sync;
-	argv[3] = path;
+	argv[3] = scs;
+	argv[4] = path;
 	for (size_t i = 0; i < n; i++)
-		argv[4 + i] = p->argv[i];
+		argv[5 + i] = p->argv[i];
 	/* These two cross into the stub; it makes sync close-on-exec again. */
 	if ((p->ready_fd >= 0 && fcntl(p->ready_fd, F_SETFD, 0) < 0) ||
 	    (p->sync_fd >= 0 && fcntl(p->sync_fd, F_SETFD, 0) < 0)) {
@@ -273,7 +307,9 @@ void proc_exec(const struct proc_spec *p)
 			ctw_err_set(&err, errno, "set no_new_privs");
 			fail(p, CTW_EXIT_RUNTIME, &err);
 		}
-		if (seccomp_install(p->seccomp, &err))
+		/* Through ctrwatch-stub the filter goes on right before the
+		 * command's execve (as runc installs it last). */
+		if (p->stub_fd < 0 && seccomp_install(p->seccomp, &err))
 			fail(p, CTW_EXIT_RUNTIME, &err);
 	}
 
@@ -282,7 +318,7 @@ void proc_exec(const struct proc_spec *p)
 	syscall(SYS_close_range, 3, ~0u, CLOSE_RANGE_CLOEXEC);
 	environ = full;
 	if (p->stub_fd >= 0)
-		exec_through_stub(p, full, &err);
+		exec_through_stub(p, full, p->no_new_privs ? p->seccomp : NULL, &err);
 	execvp(p->argv[0], p->argv);
 	int e = errno;
 	if (e == ENOENT || e == ENOTDIR) {

@@ -30,6 +30,8 @@
 #define EINTR 4
 #define EAGAIN 11
 #define ENOENT 2
+#define EINVAL 22
+#define SECCOMP_SET_MODE_FILTER 1
 
 #if defined(__x86_64__)
 static long sys6(long n, long a, long b, long c, long d, long e, long f)
@@ -156,8 +158,8 @@ static __attribute__((noreturn)) void init_main(char **argv)
 	}
 }
 
-/* What failed, for the sync socket: "exec: "ARGV0": WHY". */
-static void report(long sync, const char *argv0, int err)
+/* What failed, for the sync socket: "WHAT"ARGV0": WHY". */
+static void report(long sync, int status, const char *what, const char *argv0, int err)
 {
 	if (sync < 0)
 		return;
@@ -166,18 +168,19 @@ static void report(long sync, const char *argv0, int err)
 	for (size_t i = 0; i < sizeof(m); i++)
 		p[i] = 0;
 	m.type = STUB_SYNC_ERR;
-	m.status = err == ENOENT ? 127 : 126;
+	m.status = status;
 	m.code = err;
 	static const char *const why[] = {
 		[1] = "operation not permitted", [2] = "no such file or directory",
 		[7] = "argument list too long",	 [8] = "exec format error",
-		[13] = "permission denied",	 [26] = "text file busy"};
+		[13] = "permission denied",	 [22] = "invalid argument",
+		[26] = "text file busy"};
 	const char *w = err > 0 && (size_t)err < sizeof(why) / sizeof(why[0]) && why[err]
 				? why[err]
 				: "failed";
 	if (err == ENOENT)
 		w = "executable file not found in $PATH";
-	const char *parts[] = {"exec: \"", argv0, "\": ", w};
+	const char *parts[] = {what, argv0, "\": ", w};
 	size_t n = 0;
 	for (size_t k = 0; k < 4; k++)
 		for (const char *s = parts[k]; *s && n < sizeof(m.msg) - 1; s++)
@@ -185,11 +188,43 @@ static void report(long sync, const char *argv0, int err)
 	sys(SYS_write, sync, &m, sizeof(m));
 }
 
+/* The filter (struct stub_seccomp, then the program) read from fd. */
+static struct {
+	struct stub_seccomp h;
+	unsigned long long insns[STUB_SECCOMP_MAX]; /* struct sock_filter */
+} filter;
+struct sock_fprog_ {
+	unsigned short len;
+	void *filter;
+};
+
+static long read_filter(long fd)
+{
+	char *p = (char *)&filter;
+	size_t got = 0;
+	for (;;) {
+		long r = sys(SYS_read, fd, p + got, sizeof(filter) - got);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			return r;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	sys(SYS_close, fd);
+	if (got < sizeof(filter.h) || !filter.h.len || filter.h.len > STUB_SECCOMP_MAX ||
+	    got != sizeof(filter.h) + filter.h.len * sizeof(filter.insns[0]))
+		return -EINVAL;
+	return 0;
+}
+
 static __attribute__((noreturn)) void exec_main(char **argv, char **envp)
 {
-	long ready = num(argv[1]), sync = num(argv[2]);
-	if (ready < -1 || sync < -1 || !argv[3] || !argv[4])
+	long ready = num(argv[1]), sync = num(argv[2]), sc = num(argv[3]);
+	if (ready < -1 || sync < -1 || sc < -1 || !argv[4] || !argv[5])
 		die(125);
+	argv++; /* PATH ARGV0 ARG... from argv[3] on, as before SECCOMP */
 	/* Ours until the command's execve (which makes it dumpable again). */
 	sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* Until the init is ours (ctrwatch-init closed its end). */
@@ -204,8 +239,18 @@ static __attribute__((noreturn)) void exec_main(char **argv, char **envp)
 	/* The parent learns the command runs from this fd's EOF. */
 	if (sync >= 0)
 		sys(SYS_fcntl, sync, F_SETFD, FD_CLOEXEC);
+	if (sc >= 0) {
+		long r = read_filter(sc);
+		struct sock_fprog_ prog = {(unsigned short)filter.h.len, filter.insns};
+		if (!r)
+			r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter.h.flags, &prog);
+		if (r) {
+			report(sync, 125, "install the seccomp filter of \"", argv[4], (int)-r);
+			die(125);
+		}
+	}
 	long r = sys(SYS_execve, argv[3], argv + 4, envp);
-	report(sync, argv[4], (int)-r);
+	report(sync, -r == ENOENT ? 127 : 126, "exec: \"", argv[4], (int)-r);
 	die(-r == ENOENT ? 127 : 126);
 }
 
@@ -225,7 +270,7 @@ __attribute__((used, noreturn)) void stub_main(long *sp)
 	char **envp = argv + argc + 1;
 	if (argc >= 3 && streq(argv[0], STUB_INIT_NAME))
 		init_main(argv);
-	if (argc >= 5 && streq(argv[0], STUB_EXEC_NAME))
+	if (argc >= 6 && streq(argv[0], STUB_EXEC_NAME))
 		exec_main(argv, envp);
 	die(125);
 }

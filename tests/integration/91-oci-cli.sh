@@ -368,6 +368,17 @@ t_match "  ... the command ran and its output went through (write)" \
 	'recorded' "$(cat "$W/rec1.out")"
 t_eq "  ... write is in the profile" true \
 	"$(jq '[.syscalls[].names[]] | index("write") != null' "$W/rec.json")"
+# Fed back: ctrwatch run installs it in ctrwatch-stub right before the
+# command's execve, so a profile of the command alone starts it (nothing of
+# the runtime's own - PATH lookup, execveat of the stub - runs under it),
+# and what the command never called stays refused.
+out=$(ctw run --rootfs "$ROOTFS" --security-opt "seccomp=$W/rec.json" \
+	sh -c "cat /etc/passwd > /dev/null; echo recorded" 2>&1)
+t_eq "seccomp-record: run under the recorded profile: the same command runs" "0 recorded" \
+	"$? $out"
+out=$(ctw run --rootfs "$ROOTFS" --security-opt "seccomp=$W/rec.json" \
+	sh -c "mkdir /tmp/x && echo made" 2>&1)
+t_match "  ... a call it never made (mkdir) is refused" "Operation not permitted" "$out"
 b=$(bundle badrec ctrwatch '.annotations["io.ctrwatch.seccomp-record"] = "rel.json"')
 rt ctrwatch create --bundle "$b" rec2 >"$W/rec2.out" 2>&1
 t_match "seccomp-record: a relative path fails create, naming the annotation" \
