@@ -348,6 +348,15 @@ static void test_filesystem_and_resources(void **state)
 	assert_string_equal(m->type, "tmpfs");
 	assert_true(has_opt(m, "size=64m") && has_opt(m, "mode=1777") && has_opt(m, "nodev"));
 	assert_true(has_opt(mount_at(s, "/t2"), "mode=1777"));
+	/* The child mounts the first ones (/proc, /dev..., /sys) before the
+	 * parent's GO, the rest (cgroupfs, binds, tmpfs volumes) after it:
+	 * the split is at /sys/fs/cgroup, whatever volumes follow. */
+	size_t early = oci_mounts_early(s);
+	assert_int_equal(early, 6);
+	assert_string_equal(s->mounts[early - 1].destination, "/sys");
+	assert_string_equal(s->mounts[early].destination, "/sys/fs/cgroup");
+	for (size_t i = 0; i < early; i++)
+		assert_false(has_opt(&s->mounts[i], "rbind"));
 	const struct ctw_spec_resources *r = &s->linux.resources;
 	assert_int_equal(r->memory.limit.v, 64 << 20);
 	assert_int_equal(r->memory.swap.v, 64 << 20);
