@@ -280,12 +280,142 @@ static void test_gzcache_reuse(void **state)
 	ctw_metrics_free(m);
 }
 
+/* ---- the block memo ---- */
+
+/* One scrape of the memo tests: containers[i] ("" = gone) with counts
+ * base + i (+ bump[i]); its block asks the memo (version = its counts)
+ * when mm is given.  A family declared again after another (a side body)
+ * and a histogram block are part of it. */
+struct scrape_in {
+	const char *names[3];
+	int bump[3];
+	const char *extra; /* a loose sample of s_total: "" none */
+};
+
+static char *memo_build(struct ctw_metrics *m, struct ctw_metrics_memo *mm, const char *last,
+			size_t last_len, const struct scrape_in *in, size_t *len,
+			struct ctw_metrics_seg **segs, size_t *nsegs)
+{
+	static const double b[] = {0.1, 1};
+	ctw_metrics_reset(m, 0);
+	if (mm)
+		ctw_metrics_memo_begin(m, mm, last, last_len);
+	ctw_metrics_family(m, "s_total", CTW_COUNTER, "S");
+	if (in->extra[0])
+		ctw_metrics_sample(m, L("container", "a", "syscall", in->extra), 1);
+	for (int i = 0; i < 3; i++) {
+		if (!in->names[i][0])
+			continue;
+		uint64_t v = 10 + (uint64_t)i + (uint64_t)in->bump[i];
+		if (ctw_metrics_block(m, L("container", in->names[i])) &&
+		    (!mm || !ctw_metrics_block_version(m, v))) {
+			ctw_metrics_block_sample(m, "syscall", "read", (double)v);
+			ctw_metrics_block_sample(m, "syscall", "write", (double)v * 2);
+		}
+	}
+	ctw_metrics_family(m, "h_seconds", CTW_HISTOGRAM, "H");
+	for (int i = 0; i < 3; i++) {
+		uint64_t cnt[] = {1, 2, (uint64_t)in->bump[i]};
+		if (in->names[i][0] && ctw_metrics_block(m, L("container", in->names[i])) &&
+		    (!mm || !ctw_metrics_block_version(m, (uint64_t)in->bump[i])))
+			ctw_metrics_block_histogram(m, NULL, NULL, b, cnt, 2, 1.5);
+	}
+	/* s_total again, after another family: its side body */
+	ctw_metrics_family(m, "s_total", CTW_COUNTER, "S");
+	if (ctw_metrics_block(m, L("container", "side")) &&
+	    (!mm || !ctw_metrics_block_version(m, 7)))
+		ctw_metrics_block_sample(m, "syscall", "read", 7);
+	char *t = ctw_metrics_take_text(m, len);
+	*segs = ctw_metrics_take_segments(m, nsegs);
+	if (mm)
+		ctw_metrics_memo_end(m, t, *len, *segs, *nsegs);
+	return t;
+}
+
+/* What the memo makes is byte for byte a fresh render; a block is copied
+ * only when its version and labels are the same, its container still there,
+ * and the last text the one the memo was made against. */
+static void test_memo(void **state)
+{
+	(void)state;
+	struct ctw_metrics *m = ctw_metrics_new(0), *fresh = ctw_metrics_new(0);
+	struct ctw_metrics_memo *mm = ctw_metrics_memo_new();
+	static const struct scrape_in steps[] = {
+		{{"a", "b", "c"}, {0, 0, 0}, ""},      /* first: all rendered */
+		{{"a", "b", "c"}, {0, 0, 0}, ""},      /* nothing moved */
+		{{"a", "b", "c"}, {0, 5, 0}, ""},      /* b's counters moved */
+		{{"a", "", "c"}, {0, 5, 0}, ""},       /* b gone */
+		{{"a", "b2", "c"}, {0, 5, 0}, ""},     /* a new label value */
+		{{"a", "b2", "c"}, {0, 5, 0}, "read"}, /* a's read already there: a rendered */
+		{{"a", "b2", "c"}, {0, 5, 0}, ""},
+	};
+	/* blocks copied, of 7 (3 s_total, 3 histogram, the side one) */
+	static const size_t want_reused[] = {0, 7, 5, 5, 5, 6, 6};
+	char *last = NULL;
+	size_t last_len = 0;
+	struct ctw_metrics_seg *lsegs = NULL;
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		size_t len, flen, ns, fns;
+		struct ctw_metrics_seg *sg, *fsg;
+		char *t = memo_build(m, mm, last, last_len, &steps[k], &len, &sg, &ns);
+		char *f = memo_build(fresh, NULL, NULL, 0, &steps[k], &flen, &fsg, &fns);
+		size_t reused, rendered;
+		ctw_metrics_memo_stats(mm, &reused, &rendered);
+		if (len != flen || memcmp(t, f, len))
+			fail_msg("step %zu: memo text differs:\n%s\n--- fresh:\n%s", k, t, f);
+		assert_int_equal(ctw_metrics_duplicates(m), ctw_metrics_duplicates(fresh));
+		assert_int_equal(ctw_metrics_series(m), ctw_metrics_series(fresh));
+		assert_int_equal(ns, fns);
+		for (size_t i = 0; i < ns; i++) {
+			assert_int_equal(sg[i].off, fsg[i].off);
+			assert_int_equal(sg[i].hash, fsg[i].hash);
+		}
+		if (reused != want_reused[k])
+			fail_msg("step %zu: %zu blocks reused, want %zu", k, reused,
+				 want_reused[k]);
+		assert_int_equal(reused + rendered, k == 3 ? 5 : 7);
+		free(f);
+		free(fsg);
+		free(last);
+		free(lsegs);
+		last = t;
+		last_len = len;
+		lsegs = sg;
+	}
+	/* not the last text (a copy elsewhere): nothing reused */
+	char *copy = strdup(last);
+	size_t len, ns, reused, rendered;
+	struct ctw_metrics_seg *sg;
+	char *t = memo_build(m, mm, copy, last_len, &steps[6], &len, &sg, &ns);
+	ctw_metrics_memo_stats(mm, &reused, &rendered);
+	assert_int_equal(reused, 0);
+	assert_int_equal(rendered, 7);
+	assert_int_equal(len, last_len);
+	assert_memory_equal(t, last, len);
+	free(copy);
+	free(last);
+	free(lsegs);
+	/* a cap that leaves no room: rendered (and dropped) as without memo */
+	ctw_metrics_reset(m, 1);
+	ctw_metrics_memo_begin(m, mm, t, len);
+	ctw_metrics_family(m, "s_total", CTW_COUNTER, "S");
+	assert_true(ctw_metrics_block(m, L("container", "a")));
+	assert_false(ctw_metrics_block_version(m, 10));
+	free(ctw_metrics_take_text(m, &len));
+	free(t);
+	free(sg);
+	free(ctw_metrics_take_segments(m, &ns));
+	ctw_metrics_memo_free(mm);
+	ctw_metrics_free(m);
+	ctw_metrics_free(fresh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_same_text),	      cmocka_unit_test(test_block_checks),
 		cmocka_unit_test(test_family_again_segments), cmocka_unit_test(test_gzcache_reuse),
-		cmocka_unit_test(test_reserve_same_text),
+		cmocka_unit_test(test_reserve_same_text),     cmocka_unit_test(test_memo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
