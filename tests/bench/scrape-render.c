@@ -215,6 +215,19 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 	ctw_metrics_sample(m, NULL, n);
 }
 
+/* The gzip of a text by the unit cache (its size to *zlen); -1 failed. */
+static int gzip_units(struct ctw_gzcache *gzc, const char *t, size_t len,
+		      const struct ctw_metrics_seg *segs, size_t nsegs, size_t *zlen)
+{
+	char *z;
+	if (ctw_gzcache_compress(gzc, t, len, segs, nsegs, &z, zlen)) {
+		fprintf(stderr, "scrape-render: gzip failed\n");
+		return -1;
+	}
+	free(z);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000, rounds = argc > 2 ? atoi(argv[2]) : 7;
@@ -238,13 +251,9 @@ int main(int argc, char **argv)
 			size_t nsegs;
 			struct ctw_metrics_seg *segs = ctw_metrics_take_segments(m, &nsegs);
 			double t1 = now_ms();
-			char *z;
-			if (ctw_gzcache_compress(gzc, t, len, segs, nsegs, &z, &zlen)) {
-				fprintf(stderr, "scrape-render: gzip failed\n");
+			if (gzip_units(gzc, t, len, segs, nsegs, &zlen))
 				return 1;
-			}
 			double t2 = now_ms();
-			free(z);
 			size_t reused, compressed;
 			ctw_gzcache_stats(gzc, &reused, &compressed);
 			units = reused + compressed;
@@ -262,6 +271,7 @@ int main(int argc, char **argv)
 				*g = t2 - t1;
 			if (mode == 0) {
 				size_t wl;
+				char *z;
 				double t3 = now_ms();
 				if (ctw_gzip(t, len, &z, &wl) == 0)
 					free(z);
@@ -302,13 +312,9 @@ int main(int argc, char **argv)
 			struct ctw_metrics_seg *segs = ctw_metrics_take_segments(m, &nsegs);
 			ctw_metrics_memo_end(m, t, ml, segs, nsegs);
 			double t1 = now_ms();
-			char *z;
-			if (ctw_gzcache_compress(gzm, t, ml, segs, nsegs, &z, &zlen)) {
-				fprintf(stderr, "scrape-render: gzip failed\n");
+			if (gzip_units(gzm, t, ml, segs, nsegs, &zlen))
 				return 1;
-			}
 			double t2 = now_ms();
-			free(z);
 			size_t rendered;
 			ctw_metrics_memo_stats(memo, &mreused[mode], &rendered);
 			mrender[mode] = t1 - t0 < mrender[mode] ? t1 - t0 : mrender[mode];
