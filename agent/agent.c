@@ -766,11 +766,8 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 			case 5: has = r->has_oom, v = (double)r->oom_events; break;
 			}
 			/* A one-line block per container: a segment of its own for
-			 * the gzip cache (an unchanged value is not compressed again)
-			 * and for the block memo (nor rendered again). */
-			uint64_t ver;
-			memcpy(&ver, &v, sizeof(ver));
-			if (has && ctw_metrics_block(m, l) && !ctw_metrics_block_version(m, ver))
+			 * the gzip cache (an unchanged value is not compressed again). */
+			if (has && ctw_metrics_block(m, l))
 				ctw_metrics_block_sample(m, NULL, NULL, v);
 		}
 	}

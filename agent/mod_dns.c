@@ -446,13 +446,8 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_family(mx, "ctrwatch_dns_queries_total", CTW_COUNTER,
 			   "DNS queries sent by the container, by query type.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		/* a block per container: its labels rendered once, its text
-		 * not rendered again while its counts stay (the block memo) */
-		const struct cstats *c = m->cs[i];
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_version(mx,
-					      ctw_metrics_hash(c->q, c->nq * sizeof(c->q[0]), 0)))
-			continue;
+		/* a block per container: its labels rendered once */
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		for (size_t j = 0; j < m->cs[i]->nq; j++)
 			ctw_metrics_block_sample(mx, "qtype", m->cs[i]->q[j].qtype,
 						 (double)m->cs[i]->q[j].n);
@@ -461,11 +456,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_family(mx, "ctrwatch_dns_responses_total", CTW_COUNTER,
 			   "DNS responses received by the container, by response code.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		const struct cstats *c = m->cs[i];
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_version(mx,
-					      ctw_metrics_hash(c->rcodes, sizeof(c->rcodes), 0)))
-			continue;
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		for (unsigned int r = 0; r < 16; r++)
 			if (m->cs[i]->rcodes[r])
 				ctw_metrics_block_sample(mx, "rcode",
@@ -476,12 +467,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_family(mx, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM,
 			   "Time from a DNS query leaving the container to its response arriving.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		const struct cstats *c = m->cs[i];
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_version(
-			    mx, ctw_metrics_hash(c->buckets, sizeof(c->buckets),
-						 ctw_metrics_hash(&c->sum, sizeof(c->sum), 0))))
-			continue;
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_histogram(mx, NULL, NULL, bounds, m->cs[i]->buckets, NBOUNDS,
 					    m->cs[i]->sum);
 	}
@@ -489,18 +475,14 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_family(mx, "ctrwatch_dns_timeouts_total", CTW_COUNTER,
 			   "DNS queries of the container that got no response in time.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_version(mx, m->cs[i]->timeouts))
-			continue;
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->timeouts);
 	}
 
 	ctw_metrics_family(mx, "ctrwatch_dns_malformed_total", CTW_COUNTER,
 			   "Packets to or from port 53 of the container that are not valid DNS.");
 	for (size_t i = 0; i < m->ncs; i++) {
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_version(mx, m->cs[i]->malformed))
-			continue;
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->malformed);
 	}
 

@@ -676,22 +676,6 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 	emit(s, reg, m, rows, keep, n);
 }
 
-/* Everything family f's block of one container's rows [rows, rows+n)
- * says: which syscalls, their values, what goes to "other" (the block memo
- * copies the last text of a block whose version is the same). */
-static uint64_t rows_version(const struct syscalls *s, size_t f, const struct row *rows,
-			     const bool *keep, size_t n)
-{
-	uint64_t h = ctw_metrics_hash(&f, sizeof(f), (uint64_t)s->mode);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v[2] = {(uint64_t)rows[i].nr << 1 | keep[i], f == 0   ? rows[i].calls
-								      : f == 1 ? rows[i].errors
-									       : rows[i].time_ns};
-		h = ctw_metrics_hash(v, sizeof(v), h);
-	}
-	return h;
-}
-
 static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metrics *m,
 		 const struct row *rows, const bool *keep, size_t n)
 {
@@ -716,19 +700,9 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 			const char *l[16];
 			char cid[CTW_SHORT_ID_SIZE];
 			ctw_agent_container_labels(c, cid, l, 12);
-			/* the container's series: one block, not rendered again
-			 * when its counts did not move */
-			size_t j = i;
-			while (j < n && rows[j].cgid == rows[i].cgid)
-				j++;
-			if (ctw_metrics_block(m, l) &&
-			    ctw_metrics_block_version(
-				    m, rows_version(s, f, rows + i, keep + i, j - i))) {
-				i = j;
-				continue;
-			}
+			ctw_metrics_block(m, l); /* the container's series: one block */
 			struct row other = {0};
-			j = i;
+			size_t j = i;
 			for (; j < n && rows[j].cgid == rows[i].cgid; j++) {
 				const struct row *r = &rows[j];
 				uint64_t v = f == 0 ? r->calls : f == 1 ? r->errors : r->time_ns;

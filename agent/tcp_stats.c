@@ -319,11 +319,8 @@ static void collect_counter(struct ctw_tcp_stats *s, struct ctw_metrics *m, cons
 
 		if (!s->ctrs[i]->active)
 			continue;
-		/* one-line blocks: segments the gzip cache keeps apart, not
-		 * rendered again while the value stays (the block memo) */
-		if (ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)) &&
-		    ctw_metrics_block_version(m, v))
-			continue;
+		/* one-line blocks: segments the gzip cache keeps apart */
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
 		ctw_metrics_block_sample(m, NULL, NULL, (double)v);
 	}
 }
@@ -341,11 +338,7 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	for (i = 0; i < s->nctrs; i++) {
 		if (!s->ctrs[i]->active)
 			continue;
-		/* one per container */
-		const struct tcp_ctr *t = s->ctrs[i];
-		if (ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)) &&
-		    ctw_metrics_block_version(m, ctw_metrics_hash(t->conns, sizeof(t->conns), 0)))
-			continue;
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)); /* one per container */
 		for (d = 0; d < NDIRS; d++)
 			ctw_metrics_block_sample(m, "direction", dir_names[d],
 						 (double)s->ctrs[i]->conns[d]);
@@ -356,12 +349,7 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	for (i = 0; i < s->nctrs; i++) {
 		if (!s->ctrs[i]->active)
 			continue;
-		const struct tcp_ctr *t = s->ctrs[i];
-		if (ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)) &&
-		    ctw_metrics_block_version(
-			    m, ctw_metrics_hash(t->buckets, sizeof(t->buckets),
-						ctw_metrics_hash(t->sum, sizeof(t->sum), 0))))
-			continue;
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
 		for (d = 0; d < NDIRS; d++)
 			ctw_metrics_block_histogram(m, "direction", dir_names[d], bounds,
 						    s->ctrs[i]->buckets[d], NBOUNDS,
@@ -386,11 +374,8 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 		s->ctrs[i]->open = 0;
 		if (!s->ctrs[i]->active)
 			continue;
-		uint64_t v = n > 0 ? (uint64_t)n : 0;
-		if (ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)) &&
-		    ctw_metrics_block_version(m, v))
-			continue;
-		ctw_metrics_block_sample(m, NULL, NULL, (double)v);
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
+		ctw_metrics_block_sample(m, NULL, NULL, n > 0 ? (double)n : 0);
 	}
 
 	collect_counter(s, m, "ctrwatch_tcp_connect_failures_total",

@@ -61,34 +61,6 @@ bool ctw_metrics_block_histogram(struct ctw_metrics *m, const char *label, const
 				 const double *bounds, const uint64_t *buckets, size_t nbounds,
 				 double sum);
 
-/* The block memo: re-render only blocks whose inputs changed.  A build
- * between ctw_metrics_memo_begin and _end, given the last build's text
- * (kept alive by the caller until _end), may call, right after
- * ctw_metrics_block() returned true, ctw_metrics_block_version() with a
- * version of everything the block's samples would say (values, their
- * labels, which samples): true when the block (same family, labels and
- * version as in the last build) was copied from that text, whole, its
- * series admitted as they were; then add no samples to it (they would be
- * refused).  False: add the samples as usual (they are remembered for the
- * next build).  The text is byte for byte what rendering would make. */
-struct ctw_metrics_memo;
-struct ctw_metrics_seg;
-struct ctw_metrics_memo *ctw_metrics_memo_new(void);
-void ctw_metrics_memo_free(struct ctw_metrics_memo *mm);
-/* Before the collectors (after ctw_metrics_reset): last_text/last_len the
- * text of the build that ended the last _end (else nothing is reused). */
-void ctw_metrics_memo_begin(struct ctw_metrics *m, struct ctw_metrics_memo *mm,
-			    const char *last_text, size_t last_len);
-bool ctw_metrics_block_version(struct ctw_metrics *m, uint64_t version);
-/* A version of len bytes at p (XXH3-64 seeded with seed: chain the parts
- * of a block's inputs). */
-uint64_t ctw_metrics_hash(const void *p, size_t len, uint64_t seed);
-/* After the text and its segments were taken: where each block landed. */
-void ctw_metrics_memo_end(struct ctw_metrics *m, const char *text, size_t len,
-			  const struct ctw_metrics_seg *segs, size_t nsegs);
-/* Blocks of the last build copied, and rendered (with a version). */
-void ctw_metrics_memo_stats(const struct ctw_metrics_memo *mm, size_t *reused, size_t *rendered);
-
 /* Series dropped by the cap since the builder was created. */
 uint64_t ctw_metrics_dropped(const struct ctw_metrics *m);
 size_t ctw_metrics_series(const struct ctw_metrics *m);

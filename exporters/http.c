@@ -65,14 +65,6 @@ struct ctw_http {
 	struct ctw_metrics_seg *segs;
 	size_t nsegs;
 	struct ctw_gzcache *gzc;
-	/* Blocks of the last text, copied into the next where unchanged
-	 * (ctw_metrics_memo).  An expired text is served no more but kept
-	 * for that until the next build: `kept` (our reference to its
-	 * response, which owns it), kept_text, kept_len. */
-	struct ctw_metrics_memo *memo;
-	struct MHD_Response *kept;
-	const char *kept_text;
-	size_t kept_len;
 	bool gz_units_pay;     /* the last unit gzip reused half or more */
 	unsigned int gz_probe; /* gzips since, for a retry every 8th */
 	uint64_t built_ns;
@@ -354,29 +346,6 @@ static struct MHD_Response *metrics_response(char *body, size_t len, bool gzip)
 	return r;
 }
 
-static void drop_cache(struct ctw_http *h);
-
-/* Forget the kept text (the memo's source). */
-static void drop_kept(struct ctw_http *h)
-{
-	if (h->kept)
-		MHD_destroy_response(h->kept);
-	h->kept = NULL;
-	h->kept_text = NULL;
-	h->kept_len = 0;
-}
-
-/* The cache expired: serve the text no more, keep it for the memo. */
-static void expire_cache(struct ctw_http *h)
-{
-	drop_kept(h);
-	h->kept = h->plain;
-	h->kept_text = h->text;
-	h->kept_len = h->text_len;
-	h->plain = NULL;
-	drop_cache(h);
-}
-
 static void drop_cache(struct ctw_http *h)
 {
 	if (h->plain)
@@ -404,29 +373,18 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 	if (!force && h->plain && !stale &&
 	    now - h->built_ns < (uint64_t)h->o.cache_ms * 1000000ull)
 		return 0;
+	drop_cache(h);
 	if (!h->m)
 		h->m = ctw_metrics_new(h->o.max_series);
 	struct ctw_metrics *m = h->m;
 	ctw_metrics_reset(m, h->o.max_series);
 	if (h->text_len) /* about the last text's size (containers change slowly) */
 		ctw_metrics_reserve(m, h->text_len + h->text_len / 16 + 4096);
-	/* The last text stays until the new one is made: its unchanged
-	 * blocks are copied, not rendered again (h->text is valid while
-	 * h->plain holds it). */
-	if (h->plain)
-		ctw_metrics_memo_begin(m, h->memo, h->text, h->text_len);
-	else
-		ctw_metrics_memo_begin(m, h->memo, h->kept_text, h->kept_len);
 	if (h->o.scrape)
 		h->o.scrape(h->o.ctx, m);
-	size_t len, nsegs;
+	size_t len;
 	char *text = ctw_metrics_take_text(m, &len);
-	struct ctw_metrics_seg *segs = ctw_metrics_take_segments(m, &nsegs);
-	ctw_metrics_memo_end(m, text, len, segs, nsegs);
-	drop_cache(h);
-	drop_kept(h);
-	h->segs = segs;
-	h->nsegs = nsegs;
+	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
 	/* The plain response owns the text; the first request that asks for
 	 * gzip compresses it (h->text is valid while we hold h->plain). */
 	h->plain = metrics_response(text, len, false);
@@ -508,13 +466,12 @@ static void *ahead_main(void *arg)
 	uint64_t win = (uint64_t)h->o.cache_ms * 1000000ull;
 	while (!h->quit) {
 		uint64_t at = h->ahead_at_ns, now = ctw_now_ns();
-		/* An expired text is never served again, but kept until the
-		 * next build copies its unchanged blocks (the block memo: a
-		 * build re-renders only what changed; with 1 000 containers
-		 * the text is ~5 MB, the price of that).  Its gzip goes: the
-		 * gzip cache keeps the compressed units. */
+		/* An expired text is never served again: give its memory back
+		 * now rather than at the next scrape (with 1 000 containers
+		 * the text is ~9 MB; between scrapes the agent keeps only the
+		 * gzip cache's compressed units). */
 		if (h->plain && now - h->built_ns >= win)
-			expire_cache(h);
+			drop_cache(h);
 		uint64_t expire = h->plain ? h->built_ns + win : 0;
 		if (expire && (!at || expire < at))
 			at = expire;
@@ -623,7 +580,6 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 	pthread_condattr_destroy(&ca);
 	h->m = ctw_metrics_new(opts->max_series);
 	h->gzc = ctw_gzcache_new();
-	h->memo = ctw_metrics_memo_new();
 	/* A peer that hangs up mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -734,10 +690,8 @@ void ctw_http_stop(struct ctw_http *h)
 	free(h->cert_pem);
 	free(h->key_pem);
 	drop_cache(h);
-	drop_kept(h);
 	ctw_metrics_free(h->m);
 	ctw_gzcache_free(h->gzc);
-	ctw_metrics_memo_free(h->memo);
 	pthread_cond_destroy(&h->wake);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

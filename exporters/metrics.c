@@ -139,9 +139,6 @@ struct block {
 	size_t fam;
 	uint64_t hash;
 	uint64_t seg; /* its segment id */
-	/* memo (ctw_metrics_block_version): its entry in memo->cur being
-	 * filled, or NULL */
-	struct memo_ent *memo;
 	struct sbuf text;
 	struct sbuf names; /* "k1\0k2\0" */
 };
@@ -170,10 +167,6 @@ struct ctw_metrics {
 	struct ctw_metrics_seg *osegs; /* segments of `out` */
 	size_t nosegs, caposegs;
 	bool rendered; /* `out` is up to date */
-	/* the block memo of this build (ctw_metrics_memo_begin), and the
-	 * last text its `prev` entries point into (NULL: nothing to reuse) */
-	struct ctw_metrics_memo *memo;
-	const char *memo_src;
 	/* the last histogram bounds and their `le` texts (bound_text) */
 	size_t le_n;
 	double le_vals[LE_CACHE];
@@ -181,50 +174,6 @@ struct ctw_metrics {
 };
 
 #define NO_FAMILY ((size_t)-1)
-
-/* ---- the block memo ----
- *
- * A collector that knows when a block's inputs last changed passes their
- * version (ctw_metrics_block_version); a block of the same id (family and
- * labels) and version as in the last build is not rendered again: its
- * bytes are copied from the last text, which the caller keeps alive during
- * the build.  Its series are admitted as they were (duplicate check with
- * their hashes, the cap with their count), so the text is the same as a
- * render's.  An entry is reused only when it was whole: every sample of
- * the block admitted, the block one segment of the final text, opened
- * once in its build. */
-struct memo_ent {
-	uint64_t id;	  /* the block's segment id; 0: empty slot */
-	uint64_t version; /* the collector's */
-	size_t off, len;  /* its bytes in the text the table was resolved to */
-	size_t h0, nh;	  /* its series hashes: hashes[h0 .. h0 + nh) */
-	size_t cost;	  /* series lines */
-	bool ok;	  /* whole: may be reused */
-	bool placed;	  /* resolved to a segment */
-};
-
-struct memo_tab {
-	struct memo_ent *slots;
-	size_t cap, n;
-	uint64_t *hashes;
-	size_t nhashes, caphashes;
-};
-
-struct ctw_metrics_memo {
-	struct memo_tab prev, cur;
-	const char *text; /* the text prev was resolved to (not owned) */
-	size_t text_len;
-	size_t reused, rendered; /* blocks of the last build */
-};
-
-static void memo_push_hash(struct memo_tab *t, uint64_t h)
-{
-	if (t->nhashes == t->caphashes) {
-		t->caphashes = t->caphashes ? t->caphashes * 2 : 4096;
-		t->hashes = xrealloc(t->hashes, t->caphashes * sizeof(*t->hashes));
-	}
-	t->hashes[t->nhashes++] = h;
-}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -335,7 +284,6 @@ bool ctw_metrics_valid_name(const char *name)
 static void end_block(struct ctw_metrics *m)
 {
 	m->blk.open = false;
-	m->blk.memo = NULL;
 }
 
 void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric_type type,
@@ -538,23 +486,13 @@ static bool admit(struct ctw_metrics *m, struct family *f, uint64_t hash, size_t
 {
 	/* Duplicates first: a repeated series is a bug to count as such, not
 	 * a victim of the cap. */
-	struct memo_ent *me = m->blk.open ? m->blk.memo : NULL;
 	if (!set_add(&m->set, hash ^ f->name_hash)) {
 		m->duplicates++;
-		if (me)
-			me->ok = false;
 		return false;
 	}
 	if (m->max_series && m->nseries + cost > m->max_series) {
 		m->dropped += cost;
-		if (me)
-			me->ok = false;
 		return false;
-	}
-	if (me) {
-		memo_push_hash(&m->memo->cur, hash ^ f->name_hash);
-		me->nh++;
-		me->cost += cost;
 	}
 	m->nseries += cost;
 	f->nseries += cost;
@@ -764,204 +702,6 @@ bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, con
 	return true;
 }
 
-struct ctw_metrics_memo *ctw_metrics_memo_new(void)
-{
-	return xcalloc(1, sizeof(struct ctw_metrics_memo));
-}
-
-static void memo_tab_free(struct memo_tab *t)
-{
-	free(t->slots);
-	free(t->hashes);
-	memset(t, 0, sizeof(*t));
-}
-
-void ctw_metrics_memo_free(struct ctw_metrics_memo *mm)
-{
-	if (!mm)
-		return;
-	memo_tab_free(&mm->prev);
-	memo_tab_free(&mm->cur);
-	free(mm);
-}
-
-static struct memo_ent *memo_find(const struct memo_tab *t, uint64_t id)
-{
-	if (!t->cap)
-		return NULL;
-	for (size_t j = mix64(id) & (t->cap - 1);; j = (j + 1) & (t->cap - 1)) {
-		if (!t->slots[j].id)
-			return NULL;
-		if (t->slots[j].id == id)
-			return &t->slots[j];
-	}
-}
-
-/* A new entry for id (not in t); the slot may move when t grows. */
-static struct memo_ent *memo_add(struct memo_tab *t, uint64_t id)
-{
-	if ((t->n + 1) * 2 > t->cap) {
-		size_t ncap = t->cap ? t->cap * 2 : 1024;
-		struct memo_ent *ns = xcalloc(ncap, sizeof(*ns));
-		for (size_t i = 0; i < t->cap; i++) {
-			if (!t->slots[i].id)
-				continue;
-			size_t j = mix64(t->slots[i].id) & (ncap - 1);
-			while (ns[j].id)
-				j = (j + 1) & (ncap - 1);
-			ns[j] = t->slots[i];
-		}
-		free(t->slots);
-		t->slots = ns;
-		t->cap = ncap;
-	}
-	size_t j = mix64(id) & (t->cap - 1);
-	while (t->slots[j].id)
-		j = (j + 1) & (t->cap - 1);
-	t->slots[j] = (struct memo_ent){.id = id, .h0 = t->nhashes, .ok = true};
-	t->n++;
-	return &t->slots[j];
-}
-
-static void memo_tab_clear(struct memo_tab *t)
-{
-	if (t->cap)
-		memset(t->slots, 0, t->cap * sizeof(*t->slots));
-	t->n = 0;
-	t->nhashes = 0;
-}
-
-void ctw_metrics_memo_begin(struct ctw_metrics *m, struct ctw_metrics_memo *mm,
-			    const char *last_text, size_t last_len)
-{
-	m->memo = mm;
-	m->memo_src = NULL;
-	if (!mm)
-		return;
-	memo_tab_clear(&mm->cur);
-	mm->reused = mm->rendered = 0;
-	if (last_text && last_text == mm->text && last_len == mm->text_len)
-		m->memo_src = last_text;
-	else
-		memo_tab_clear(&mm->prev);
-}
-
-void ctw_metrics_memo_end(struct ctw_metrics *m, const char *text, size_t len,
-			  const struct ctw_metrics_seg *segs, size_t nsegs)
-{
-	struct ctw_metrics_memo *mm = m->memo;
-	m->memo = NULL;
-	m->memo_src = NULL;
-	if (!mm)
-		return;
-	struct memo_tab *t = &mm->cur;
-	for (size_t i = 0; i < nsegs; i++) {
-		struct memo_ent *e = segs[i].family_start ? NULL : memo_find(t, segs[i].id);
-		if (!e)
-			continue;
-		if (e->placed) /* the block's lines are in two places */
-			e->ok = false;
-		e->placed = true;
-		e->off = segs[i].off;
-		e->len = (i + 1 < nsegs ? segs[i + 1].off : len) - segs[i].off;
-	}
-	/* this build's entries are the next one's to reuse */
-	struct memo_tab old = mm->prev;
-	mm->prev = mm->cur;
-	mm->cur = old;
-	memo_tab_clear(&mm->cur);
-	mm->text = text;
-	mm->text_len = len;
-}
-
-void ctw_metrics_memo_stats(const struct ctw_metrics_memo *mm, size_t *reused, size_t *rendered)
-{
-	*reused = mm ? mm->reused : 0;
-	*rendered = mm ? mm->rendered : 0;
-}
-
-static bool set_has(const struct seriesset *s, uint64_t h)
-{
-	if (!s->cap)
-		return false;
-	h = mix64(h);
-	if (!h)
-		h = 1;
-	for (size_t j = h & (s->cap - 1); s->slots[j]; j = (j + 1) & (s->cap - 1))
-		if (s->slots[j] == h)
-			return true;
-	return false;
-}
-
-/* A sample of the open block refused: its memo entry is not whole. */
-static void memo_broken(struct ctw_metrics *m)
-{
-	if (m->blk.open && m->blk.memo)
-		m->blk.memo->ok = false;
-}
-
-/* The open block's text from the last build, when its entry there is
- * whole and of this version: copied, its series admitted.  b->memo is the
- * new entry (filled from the old one on success). */
-static bool memo_reuse(struct ctw_metrics *m, struct family *f, uint64_t version)
-{
-	struct ctw_metrics_memo *mm = m->memo;
-	struct block *b = &m->blk;
-	const struct memo_ent *o = m->memo_src ? memo_find(&mm->prev, b->seg) : NULL;
-	if (!o || !o->ok || !o->placed || o->version != version || !o->len ||
-	    o->off + o->len > mm->text_len)
-		return false;
-	if (m->max_series && m->nseries + o->cost > m->max_series)
-		return false;
-	const uint64_t *hs = mm->prev.hashes + o->h0;
-	for (size_t i = 0; i < o->nh; i++)
-		if (set_has(&m->set, hs[i]))
-			return false; /* a series already here: rendered, counted */
-	for (size_t i = 0; i < o->nh; i++) {
-		set_add(&m->set, hs[i]);
-		memo_push_hash(&mm->cur, hs[i]);
-	}
-	b->memo->nh = o->nh;
-	b->memo->cost = o->cost;
-	m->nseries += o->cost;
-	f->nseries += o->cost;
-	struct sbuf *d = dst(m, f, b->seg);
-	sb_put(d, m->memo_src + o->off, o->len);
-	return true;
-}
-
-uint64_t ctw_metrics_hash(const void *p, size_t len, uint64_t seed)
-{
-	return XXH3_64bits_withSeed(p, len, seed);
-}
-
-bool ctw_metrics_block_version(struct ctw_metrics *m, uint64_t version)
-{
-	struct block *b = &m->blk;
-	struct ctw_metrics_memo *mm = m->memo;
-	if (!mm || !b->open || b->bad || b->memo || b->fam != m->cur_idx)
-		return false;
-	struct family *f = &m->fams[b->fam];
-	if (f->bad)
-		return false;
-	struct memo_ent *e = memo_find(&mm->cur, b->seg);
-	if (e) { /* a block opened again: neither is whole */
-		e->ok = false;
-		return false;
-	}
-	e = memo_add(&mm->cur, b->seg);
-	e->version = version;
-	b->memo = e;
-	if (memo_reuse(m, f, version)) {
-		mm->reused++;
-		b->memo = NULL; /* complete; samples added now are refused */
-		b->bad = true;
-		return true;
-	}
-	mm->rendered++;
-	return false;
-}
-
 bool ctw_metrics_block(struct ctw_metrics *m, const char *const *labels)
 {
 	end_block(m);
@@ -986,11 +726,6 @@ bool ctw_metrics_block(struct ctw_metrics *m, const char *const *labels)
 		sb_put(&b->names, l[i].k, strlen(l[i].k) + 1);
 	/* A block's id: its family and its label set, whatever the order. */
 	b->seg = mix64(f->name_hash ^ b->hash) & ~(1ull << 63);
-	if (m->memo) { /* opened again: its first opening is not whole */
-		struct memo_ent *e = memo_find(&m->memo->cur, b->seg);
-		if (e)
-			e->ok = false;
-	}
 	return true;
 }
 
@@ -1004,7 +739,6 @@ static struct family *block_family(struct ctw_metrics *m, bool histogram, const 
 		m->invalid++;
 		return NULL;
 	}
-
 	struct family *f = cur_family(m, histogram);
 	if (!f)
 		return NULL;
@@ -1030,11 +764,7 @@ bool ctw_metrics_block_sample(struct ctw_metrics *m, const char *label, const ch
 {
 	uint64_t h;
 	struct family *f = block_family(m, false, label, value, &h);
-	if (!f) {
-		memo_broken(m);
-		return false;
-	}
-	if (!admit(m, f, h, 1))
+	if (!f || !admit(m, f, h, 1))
 		return false;
 	char vb[64];
 	ctw_metrics_format_value(v, vb, sizeof(vb));
@@ -1047,14 +777,11 @@ bool ctw_metrics_block_histogram(struct ctw_metrics *m, const char *label, const
 				 const double *bounds, const uint64_t *buckets, size_t nbounds,
 				 double sum)
 {
-	uint64_t h;
-	struct family *f =
-		valid_bounds(m, bounds, nbounds) ? block_family(m, true, label, value, &h) : NULL;
-	if (!f) {
-		memo_broken(m);
+	if (!valid_bounds(m, bounds, nbounds))
 		return false;
-	}
-	if (!admit(m, f, h, nbounds + 3))
+	uint64_t h;
+	struct family *f = block_family(m, true, label, value, &h);
+	if (!f || !admit(m, f, h, nbounds + 3))
 		return false;
 	put_histogram(m, dst(m, f, m->blk.seg), f, m->blk.text.p, m->blk.text.len, label, value,
 		      bounds, buckets, nbounds, sum);

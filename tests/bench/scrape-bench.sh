@@ -7,10 +7,7 @@
 # at 1 000 containers 104 001 series, not the ~35 000 issue 20 assumed),
 # rendered by the builder, then gzipped by the unit cache with every
 # container changed since the last scrape, a fifth, or none, against
-# gzipping the whole text at once (what the agent did before); then the
-# same with the block memo (ctw_metrics_block_version: only the blocks of
-# containers whose counters moved are rendered, the rest copied from the
-# last text; the bench checks the text is the render's).  No kernel,
+# gzipping the whole text at once (what the agent did before).  No kernel,
 # no HTTP: agent-bench.sh measures whole scrapes.  Best of ROUNDS.
 #   tests/bench/scrape-bench.sh [BUILD_DIR]      COUNTS="100 1000 4000" ROUNDS=7
 set -u
@@ -42,15 +39,6 @@ for n in $COUNTS; do
 		goal scrape-render gzip_all_changed_over_whole_text_1000 \
 			"$(awk -v a="$all" -v b="$whole" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')" \
 			"<=" 1.0 x "gzip of the whole text at once (zlib level 1, the agent before)"
-		# with the block memo, a fifth of the containers changed (the
-		# agent-bench's 1 000-container load: a burst every 5 s)
-		mr=$(sed -n 's/.* memo_render_fifth_changed_ms=\([^ ]*\).*/\1/p' <<<"$r")
-		mg=$(sed -n 's/.* memo_gzip_fifth_changed_ms=\([^ ]*\).*/\1/p' <<<"$r")
-		goal scrape-render memo_render_fifth_changed_1000 "$mr" "<=" 10 ms \
-			"the exporter's share of an uncached scrape, a fifth of 1 000 containers changed, block memo"
-		goal scrape-render memo_render_gzip_fifth_changed_1000 \
-			"$(awk -v a="$mr" -v b="$mg" 'BEGIN {printf "%.2f", a + b}')" "<=" 25 ms \
-			"the exporter's share of a cold gzip scrape, a fifth changed, block memo"
 	fi
 done
 echo "scrape-bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -5,9 +5,7 @@
  * them, rendered by the builder (exporters/metrics.c), then gzipped by the
  * unit cache (gzcache.c) with all, a fifth or none of the containers
  * changed since the last scrape, and, for comparison, the whole text
- * gzipped at once (ctw_gzip: what the agent did before); then the same
- * rounds with the block memo (blocks of unchanged containers copied from the
- * last text, checked byte for byte against a render).  Best of ROUNDS
+ * gzipped at once (ctw_gzip: what the agent did before).  Best of ROUNDS
  * (the least disturbed on a shared machine).
  *
  * The synthetic containers copy what `ctrwatch agent` emitted for one of
@@ -67,21 +65,6 @@ static const char *const *labels(int c, char *id, size_t idlen, const char **l)
 	return l;
 }
 
-/* The block memo of the memo rounds (NULL: render everything), and the
- * text of the build before, which it copies unchanged blocks from. */
-static struct ctw_metrics_memo *memo;
-static const char *memo_last;
-static size_t memo_last_len;
-
-/* Open a block as the agent does; false when the memo copied it (its
- * version: the container's, which its values follow). */
-static bool block_open(struct ctw_metrics *m, const char *const *l, int ver)
-{
-	if (!ctw_metrics_block(m, l))
-		return true; /* its samples are refused, as in the agent */
-	return !(memo && ctw_metrics_block_version(m, (uint64_t)ver));
-}
-
 /* The scrape of n containers at version ver: those with i % 5 == fifth
  * are at version ver5 instead.  A container's counters move when its version
  * does. */
@@ -95,29 +78,24 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 	char id[24], full[96], path[160], cg[24];
 	const char *l[12];
 	ctw_metrics_reset(m, 0);
-	if (memo)
-		ctw_metrics_memo_begin(m, memo, memo_last, memo_last_len);
 #define VER(c) ((c) % 5 == fifth ? ver5 : ver)
 #define EACH(c) for (int c = 0; c < n; c++)
 	ctw_metrics_family(m, "ctrwatch_dns_queries_total", CTW_COUNTER, "DNS queries.");
 	EACH(c)
 	{
-		if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		ctw_metrics_block_sample(m, "qtype", "A", 10 + c + VER(c));
 	}
 	ctw_metrics_family(m, "ctrwatch_dns_responses_total", CTW_COUNTER, "DNS responses.");
 	EACH(c)
 	{
-		if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		ctw_metrics_block_sample(m, "rcode", "NOERROR", 10 + c + VER(c));
 	}
 	ctw_metrics_family(m, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM, "DNS.");
 	EACH(c)
 	{
-		if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		dbk[1] = 10 + c + VER(c);
 		ctw_metrics_block_histogram(m, NULL, NULL, db, dbk, 13,
 					    0.000276044 * dbk[1] + 1e-6 * VER(c));
@@ -128,8 +106,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 		ctw_metrics_family(m, dnsc[f], CTW_COUNTER, "DNS.");
 		EACH(c)
 		{
-			if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-				continue;
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			ctw_metrics_block_sample(m, NULL, NULL, 0);
 		}
 	}
@@ -139,8 +116,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 				   CTW_COUNTER, "Syscalls made by the container.");
 		EACH(c)
 		{
-			if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-				continue;
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			for (size_t k = 0; k < (f ? 2 : NSC); k++)
 				ctw_metrics_block_sample(m, "syscall", sysc[f ? 6 + 18 * k : k],
 							 1000 * c + k + VER(c));
@@ -150,16 +126,14 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 	ctw_metrics_family(m, "ctrwatch_tcp_connections_total", CTW_COUNTER, "TCP.");
 	EACH(c)
 	{
-		if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		for (int d = 0; d < 2; d++)
 			ctw_metrics_block_sample(m, "direction", dirs[d], 100 + c + VER(c));
 	}
 	ctw_metrics_family(m, "ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM, "TCP.");
 	EACH(c)
 	{
-		if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		for (int d = 0; d < 2; d++) {
 			tbk[0] = 100 + c + VER(c);
 			ctw_metrics_block_histogram(m, "direction", dirs[d], tb, tbk, 18,
@@ -173,8 +147,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 		ctw_metrics_family(m, tcpc[f], f == 2 ? CTW_GAUGE : CTW_COUNTER, "TCP.");
 		EACH(c)
 		{
-			if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-				continue;
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			ctw_metrics_block_sample(m, NULL, NULL,
 						 f < 2 ? 16 * (100 + c + VER(c)) : 0);
 		}
@@ -189,7 +162,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 		const char *il[] = {"container", id,	    "container_id", id,		 "image",
 				    "",		 "runtime", "docker",	    "cgroup_id", cg,
 				    "full_id",	 full,	    "id",	    path,	 NULL};
-		if (block_open(m, il, VER(c))) /* as the agent: a block of one line */
+		if (ctw_metrics_block(m, il)) /* as the agent: a block of one line */
 			ctw_metrics_block_sample(m, NULL, NULL, 1);
 	}
 	static const char *const res[] = {"ctrwatch_container_cpu_usage_seconds_total",
@@ -204,8 +177,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 				   : f == 1 ? 20480 + 4096 * (VER(c) % 3)
 				   : f == 2 ? 1
 					    : 0;
-			if (!block_open(m, labels(c, id, sizeof(id), l), VER(c)))
-				continue;
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			ctw_metrics_block_sample(m, NULL, NULL, v);
 		}
 	}
@@ -213,19 +185,6 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 #undef EACH
 	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers.");
 	ctw_metrics_sample(m, NULL, n);
-}
-
-/* The gzip of a text by the unit cache (its size to *zlen); -1 failed. */
-static int gzip_units(struct ctw_gzcache *gzc, const char *t, size_t len,
-		      const struct ctw_metrics_seg *segs, size_t nsegs, size_t *zlen)
-{
-	char *z;
-	if (ctw_gzcache_compress(gzc, t, len, segs, nsegs, &z, zlen)) {
-		fprintf(stderr, "scrape-render: gzip failed\n");
-		return -1;
-	}
-	free(z);
-	return 0;
 }
 
 int main(int argc, char **argv)
@@ -251,9 +210,13 @@ int main(int argc, char **argv)
 			size_t nsegs;
 			struct ctw_metrics_seg *segs = ctw_metrics_take_segments(m, &nsegs);
 			double t1 = now_ms();
-			if (gzip_units(gzc, t, len, segs, nsegs, &zlen))
+			char *z;
+			if (ctw_gzcache_compress(gzc, t, len, segs, nsegs, &z, &zlen)) {
+				fprintf(stderr, "scrape-render: gzip failed\n");
 				return 1;
+			}
 			double t2 = now_ms();
+			free(z);
 			size_t reused, compressed;
 			ctw_gzcache_stats(gzc, &reused, &compressed);
 			units = reused + compressed;
@@ -271,7 +234,6 @@ int main(int argc, char **argv)
 				*g = t2 - t1;
 			if (mode == 0) {
 				size_t wl;
-				char *z;
 				double t3 = now_ms();
 				if (ctw_gzip(t, len, &z, &wl) == 0)
 					free(z);
@@ -291,60 +253,6 @@ int main(int argc, char **argv)
 			free(segs);
 		}
 	}
-	/* The same rounds with the block memo: a block is rendered only when
-	 * its container's counters moved.  Its text must be byte for byte the
-	 * render's. */
-	struct ctw_metrics *mr = ctw_metrics_new(0);
-	struct ctw_gzcache *gzm = ctw_gzcache_new();
-	memo = ctw_metrics_memo_new();
-	double mrender[3] = {1e9, 1e9, 1e9}, mgz[3] = {1e9, 1e9, 1e9};
-	size_t mreused[3] = {0};
-	char *last = NULL;
-	size_t last_len = 0;
-	for (int r = 1; r <= rounds; r++) {
-		for (int mode = 0; mode < 3; mode++) {
-			size_t ml, fl, nsegs, fsegs;
-			memo_last = last;
-			memo_last_len = last ? last_len : 0;
-			double t0 = now_ms();
-			build(m, n, 3 * r, mode ? 3 * r + 1 : 3 * r, r % 5);
-			char *t = ctw_metrics_take_text(m, &ml);
-			struct ctw_metrics_seg *segs = ctw_metrics_take_segments(m, &nsegs);
-			ctw_metrics_memo_end(m, t, ml, segs, nsegs);
-			double t1 = now_ms();
-			if (gzip_units(gzm, t, ml, segs, nsegs, &zlen))
-				return 1;
-			double t2 = now_ms();
-			size_t rendered;
-			ctw_metrics_memo_stats(memo, &mreused[mode], &rendered);
-			mrender[mode] = t1 - t0 < mrender[mode] ? t1 - t0 : mrender[mode];
-			mgz[mode] = t2 - t1 < mgz[mode] ? t2 - t1 : mgz[mode];
-			/* the same scrape rendered whole, to compare */
-			struct ctw_metrics_memo *keep = memo;
-			memo = NULL;
-			build(mr, n, 3 * r, mode ? 3 * r + 1 : 3 * r, r % 5);
-			memo = keep;
-			char *f = ctw_metrics_take_text(mr, &fl);
-			free(ctw_metrics_take_segments(mr, &fsegs));
-			if (fl != ml || memcmp(f, t, ml)) {
-				fprintf(stderr,
-					"scrape-render: the memo's text differs (round %d)\n", r);
-				return 1;
-			}
-			free(f);
-			free(segs);
-			free(last);
-			last = t;
-			last_len = ml;
-		}
-	}
-	free(last);
-	ctw_metrics_memo_free(memo);
-	ctw_gzcache_free(gzm);
-	ctw_metrics_free(mr);
-	printf("with the block memo: render %.2f ms all changed, %.2f ms a fifth (%zu blocks "
-	       "copied), %.2f ms none (%zu); gzip after it %.2f / %.2f / %.2f ms\n",
-	       mrender[0], mrender[1], mreused[1], mrender[2], mreused[2], mgz[0], mgz[1], mgz[2]);
 	printf("%d containers, %zu series, %.1f MB text, %zu gzip units: render %.2f ms all "
 	       "changed, %.2f ms a fifth; gzip %.2f ms all changed, %.2f ms a fifth (%zu units "
 	       "reused), %.2f ms none (%zu reused) (the whole text at once: %.2f ms)\n",
@@ -353,11 +261,9 @@ int main(int argc, char **argv)
 	printf("RESULT bench=scrape-render containers=%d series=%zu text_bytes=%zu gzip_bytes=%zu "
 	       "units=%zu render_ms=%.2f render_fifth_changed_ms=%.2f gzip_all_changed_ms=%.2f "
 	       "gzip_fifth_changed_ms=%.2f units_reused_fifth=%zu gzip_none_changed_ms=%.2f "
-	       "units_reused_none=%zu gzip_whole_text_ms=%.2f memo_render_all_changed_ms=%.2f "
-	       "memo_render_fifth_changed_ms=%.2f memo_render_none_changed_ms=%.2f "
-	       "memo_gzip_fifth_changed_ms=%.2f memo_blocks_copied_fifth=%zu\n",
+	       "units_reused_none=%zu gzip_whole_text_ms=%.2f\n",
 	       n, series, len, zlen, units, render, render5, gz_all, gz_fifth, reused5, gz_none,
-	       reused0, gz_whole, mrender[0], mrender[1], mrender[2], mgz[1], mreused[1]);
+	       reused0, gz_whole);
 	ctw_gzcache_free(gzc);
 	ctw_metrics_free(m);
 	return 0;
