@@ -476,7 +476,9 @@ static int cmd_dns(int argc, char **argv)
 			fprintf(stderr, "ctrwatch: dns: %s\n", serr.msg);
 			goto out;
 		}
-		if (watch(&d, &ct, false))
+		int werr = watch(&d, &ct, false);
+		ctw_container_release(&ct);
+		if (werr)
 			goto out;
 	}
 	if (d.all) {

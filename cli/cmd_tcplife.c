@@ -379,6 +379,7 @@ static int resolve_container(struct ctw_registry *reg, const char *spec,
 		if (rc == 0) {
 			*cgid = c->cgroup_id;
 			ctw_strlcpy(path, c->cgroup_path, size);
+			ctw_container_release(c);
 		} else {
 			pr_err("tcplife: %s", err.msg);
 		}

@@ -212,10 +212,12 @@ static int select_target(struct ctw_registry **reg, const char *spec, const stru
 	if (!*reg)
 		*reg = ctw_registry_new(&(struct ctw_registry_opts){0});
 	int rc = *reg ? ctw_select_container(*reg, spec, sel, c, &err) : -ENOMEM;
-	if (rc == 0)
+	if (rc == 0) {
 		ctw_strlcpy(path, c->cgroup_path, size);
-	else
+		ctw_container_release(c);
+	} else {
 		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+	}
 	free(c);
 	return rc;
 }
