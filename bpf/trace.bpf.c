@@ -46,6 +46,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define MAX_ERRNO 4095
 #define SIGKILL_ 9
 #define CLONE_PARENT_SETTID_ 0x00100000
+#define CLONE_PIDFD_ 0x00001000
 #define TRACE_SIGNAL_DELIVERED_ 0
 #define TRACE_SIGNAL_IGNORED_ 1
 #define SI_USER_ 0
@@ -733,8 +734,12 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 		if (ret > 0) {
 			struct clone_args ca = {};
 
-			if (!bpf_probe_read_user(&ca, 32, (void *)v) &&
-			    (ca.flags & CLONE_PARENT_SETTID_) && ca.parent_tid)
+			if (bpf_probe_read_user(&ca, 32, (void *)v))
+				return 0;
+			/* what the kernel wrote: the pidfd, the child's tid */
+			if ((ca.flags & CLONE_PIDFD_) && ca.pidfd)
+				put_user_mem(st, i | (TRACE_IT_PIDFD | exit) << 8, ca.pidfd, 4, 4);
+			if ((ca.flags & CLONE_PARENT_SETTID_) && ca.parent_tid)
 				return put_user_mem(st, i | (TRACE_IT_TID | exit) << 8,
 						    ca.parent_tid, 4, 4);
 		}
@@ -768,8 +773,18 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 				return put_str(st, i | ((TRACE_CAP_STR | exit) << 8), v, 16, 0);
 			return 0;
 		case PR_GET_PDEATHSIG_:
+		case 5:	 /* PR_GET_UNALIGN */
+		case 9:	 /* PR_GET_FPEMU */
+		case 11: /* PR_GET_FPEXC */
+		case 19: /* PR_GET_ENDIAN */
+		case 25: /* PR_GET_TSC */
+		case 37: /* PR_GET_CHILD_SUBREAPER */
 			if (at_exit)
 				return put_user_mem(st, i | (TRACE_CAP_MEM | exit) << 8, v, 4, 4);
+			return 0;
+		case 40: /* PR_GET_TID_ADDRESS: a pointer */
+			if (at_exit)
+				return put_user_mem(st, i | (TRACE_CAP_MEM | exit) << 8, v, 8, 8);
 			return 0;
 		}
 		return 0;
@@ -896,7 +911,7 @@ static __always_inline bool sig_wanted(int sig)
 }
 
 /* Emit a signal record for st's task (current) from st->sig[idx]. */
-__noinline int emit_signal(struct task_state *st, __u32 idx, __u32 generated)
+__noinline int emit_signal(struct task_state *st, __u32 idx, __u32 flags)
 {
 	struct pending_sig *ps;
 	struct sig_record *r;
@@ -917,7 +932,7 @@ __noinline int emit_signal(struct task_state *st, __u32 idx, __u32 generated)
 	__builtin_memcpy(r->ev.comm, st->ev.comm, sizeof(r->ev.comm));
 	r->ev.nr = TRACE_NR_SIGNAL;
 	r->ev.args[0] = ps->signo;
-	r->ev.flags = generated ? TRACE_EV_GENERATED : 0;
+	r->ev.flags = flags & (TRACE_EV_GENERATED | TRACE_EV_STOPS);
 	r->ev.payload_len = sizeof(r->it) + TRACE_SIGINFO_SIZE;
 	r->it.arg = 0;
 	r->it.kind = TRACE_IT_SIGINFO;
@@ -941,7 +956,7 @@ static __always_inline void flush_signals(struct task_state *st)
 #pragma unroll
 	for (i = 0; i < PENDING_SIGS; i++)
 		if (i < st->nsig)
-			emit_signal(st, i, 1);
+			emit_signal(st, i, TRACE_EV_GENERATED);
 	st->nsig = 0;
 }
 
@@ -1267,6 +1282,7 @@ int BPF_PROG(trace_sig_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 cgid = task_cgroup(task);
 	struct task_state *st;
+	__u32 flags = 0;
 
 	if (!sig_wanted(sig) || !info || !is_traced(cgid))
 		return 0;
@@ -1281,7 +1297,11 @@ int BPF_PROG(trace_sig_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	st->sig[PENDING_SIGS].signo = sig;
 	if (bpf_probe_read_kernel(st->sig[PENDING_SIGS].info, TRACE_SIGINFO_SIZE, info))
 		return 0;
-	emit_signal(st, PENDING_SIGS, 0);
+	/* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU left to their default action
+	 * stop the task now (get_signal's do_signal_stop) */
+	if (sig >= 19 && sig <= 22 && ka && !ka->sa.sa_handler)
+		flags = TRACE_EV_STOPS;
+	emit_signal(st, PENDING_SIGS, flags);
 	return 0;
 }
 

@@ -38,6 +38,8 @@ void put_iov(struct dctx *d, int i, bool out, int64_t limit)
 		const char *data = item_nth(d, i, TRACE_IT_IOVDATA, out, k, &dit);
 		uint64_t full;
 
+		if (elem_cut(d, k))
+			goto out;
 		memcpy(&v, &iov[k], sizeof(v));
 		if (k)
 			put_s(o, ", ");
@@ -59,6 +61,7 @@ void put_iov(struct dctx *d, int i, bool out, int64_t limit)
 	}
 	if (it->kind & TRACE_ITEM_MORE)
 		put_s(o, n ? ", ..." : "...");
+out:
 	put_c(o, ']');
 }
 
@@ -107,6 +110,8 @@ ARGFN(arg_pollfds)
 	for (size_t k = 0; k < n; k++) {
 		struct pollfd pf;
 
+		if (elem_cut(d, k))
+			goto out;
 		memcpy(&pf, &p[k], sizeof(pf));
 		if (k)
 			put_s(o, ", ");
@@ -120,6 +125,7 @@ ARGFN(arg_pollfds)
 	}
 	if (it->full_len > it->len)
 		put_s(o, n ? ", ..." : "...");
+out:
 	put_c(o, ']');
 }
 
@@ -141,12 +147,14 @@ void ret_poll(struct dctx *d)
 	if (!p)
 		return;
 	put_s(o, " ([");
-	for (size_t k = 0; k < it->len / sizeof(*p); k++) {
+	for (size_t k = 0, shown = 0; k < it->len / sizeof(*p); k++) {
 		struct pollfd pf;
 
 		memcpy(&pf, &p[k], sizeof(pf));
 		if (!pf.revents)
 			continue;
+		if (elem_cut(d, shown++))
+			break;
 		if (!first)
 			put_s(o, ", ");
 		put_s(o, "{fd=");
@@ -345,12 +353,15 @@ ARGFN(arg_epoll_events)
 	n = it->len / sizeof(struct epoll_event);
 	put_c(d->o, '[');
 	for (size_t k = 0; k < n; k++) {
+		if (elem_cut(d, k))
+			goto out;
 		if (k)
 			put_s(d->o, ", ");
 		put_epoll_event(d->o, p + k * sizeof(struct epoll_event));
 	}
 	if (it->full_len > it->len)
 		put_s(d->o, n ? ", ..." : "...");
+out:
 	put_c(d->o, ']');
 }
 

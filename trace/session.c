@@ -232,7 +232,7 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	int rc;
 
 	t->o = *opts;
-	if (!t->o.strsize)
+	if (!t->o.strsize && !t->o.strsize_set)
 		t->o.strsize = 32;
 	t->reader_pipe = -1;
 	t->last_id = 0;
@@ -259,7 +259,9 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	t->skel->rodata->status_mask = opts->status ? opts->status : CTW_STATUS_ALL;
 	t->skel->rodata->sig_mask = opts->signals;
 	t->skel->rodata->want_fds = opts->decode_fds > 2 ? 2 : opts->decode_fds;
-	t->skel->rodata->buf_max = t->o.strsize < TRACE_BUF_MAX ? t->o.strsize : TRACE_BUF_MAX;
+	t->skel->rodata->buf_max = !t->o.strsize		  ? 1
+				   : t->o.strsize < TRACE_BUF_MAX ? t->o.strsize
+								  : TRACE_BUF_MAX;
 	/* Wake the reader only once an eighth of the ring is filled; below
 	 * that it finds the records on its next POLL_MS tick. */
 	t->skel->rodata->wakeup_bytes = rb_bytes / 8;

@@ -31,7 +31,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/capability.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
+#include <linux/sched.h>
+#include <linux/vm_sockets.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -144,6 +149,11 @@ static void case_fcntl(void)
 	CHECK(fcntl(fd, F_DUPFD_CLOEXEC, 20));
 	CHECK(fcntl(fd, F_SETLK, &fl));
 	CHECK(fcntl(fd, F_GETLK, &fl));
+	CHECK(fcntl(fd, F_SETOWN_EX, &(struct f_owner_ex){.type = F_OWNER_PID, .pid = 0}));
+	CHECK(fcntl(fd, F_GETOWN_EX, &(struct f_owner_ex){0}));
+	CHECK(fcntl(fd, F_SETSIG, SIGIO));
+	CHECK(fcntl(fd, F_GETSIG));
+	CHECK(fcntl(fd, F_SETSIG, 0));
 	CHECK(dup(fd));
 	CHECK(dup2(fd, 30));
 	CHECK(dup3(fd, 31, O_CLOEXEC));
@@ -170,6 +180,12 @@ static void case_mem(void)
 	CHECK(munmap(p, 4096));
 	CHECK(mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
 	CHECK(mmap((void *)4096, 4096, PROT_READ, MAP_PRIVATE | MAP_FIXED, 999, 0));
+	/* flags in strace's order, the huge page size as N<<MAP_HUGE_SHIFT
+	 * (fd 999: EBADF before anything is mapped) */
+	CHECK(mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+		   MAP_SHARED | MAP_LOCKED | MAP_POPULATE | MAP_NORESERVE | MAP_STACK, 999, 0));
+	CHECK(mmap(NULL, 2 << 20, PROT_READ, MAP_PRIVATE | MAP_HUGETLB | (21 << MAP_HUGE_SHIFT),
+		   999, 0));
 	close(fd);
 	unlink("map.bin");
 }
@@ -239,6 +255,19 @@ static void case_procs(void)
 	CHECK(kill(pid, SIGTERM));
 	CHECK(waitid(P_PID, pid, &si, WEXITED));
 	CHECK(wait4(-1, &status, WNOHANG, NULL));
+
+	/* stopped by SIGSTOP ("--- stopped by SIGSTOP ---"), then killed */
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	usleep(50000);
+	CHECK(kill(pid, SIGSTOP));
+	CHECK(wait4(pid, &status, WUNTRACED | __WALL, NULL));
+	CHECK(kill(pid, SIGKILL));
+	CHECK(waitid(P_PID, pid, &si, WEXITED | WSTOPPED | WNOWAIT));
+	CHECK(wait4(pid, &status, 0, NULL));
 }
 
 static void case_exec(const char *self)
@@ -298,6 +327,22 @@ static void case_clone(void)
 	if (pid == 0)
 		_exit(0);
 	CHECK(waitpid(pid, &status, 0));
+	/* clone3 writing a pidfd and the child's tid ("=> {pidfd=[N], parent_tid=[N]}") */
+	{
+		struct clone_args ca = {.flags = CLONE_PIDFD | CLONE_PARENT_SETTID,
+					.exit_signal = SIGCHLD};
+		siginfo_t si;
+		int pidfd = -1;
+		pid_t ptid = 0;
+
+		ca.pidfd = (unsigned long)&pidfd;
+		ca.parent_tid = (unsigned long)&ptid;
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0)
+			_exit(2);
+		CHECK(waitid(P_PIDFD, pidfd, &si, WEXITED));
+		close(pidfd);
+	}
 	CHECK(pthread_create(&t, NULL, thread_main, NULL));
 	/* let the thread end first: pthread_join then makes no futex wait,
 	 * under strace (which slows the thread) as under ctrwatch */
@@ -399,6 +444,14 @@ static void case_net(void)
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 	CHECK(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	CHECK(setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	CHECK(setsockopt(s, SOL_SOCKET, SO_LINGER, &(struct linger){.l_onoff = 1, .l_linger = 5},
+			 sizeof(struct linger)));
+	len = sizeof(struct linger);
+	CHECK(getsockopt(s, SOL_SOCKET, SO_LINGER, &(struct linger){0}, &len));
+	/* an int option with a longer value shows the int, a shorter one the
+	 * address */
+	CHECK(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &(long long){1}, sizeof(long long)));
+	CHECK(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, 2));
 	len = sizeof(one);
 	CHECK(getsockopt(s, SOL_SOCKET, SO_TYPE, &one, &len));
 	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
@@ -429,6 +482,24 @@ static void case_net(void)
 	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	CHECK(bind(s, (struct sockaddr *)&nl, sizeof(nl)));
 	close(s);
+
+	/* packet and vsock addresses (on fd -1: EBADF, the same with or
+	 * without the modules and privileges) */
+	s = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	close(s);
+	CHECK(bind(-1,
+		   (struct sockaddr *)&(struct sockaddr_ll){.sll_family = AF_PACKET,
+							    .sll_protocol = htons(ETH_P_ARP),
+							    .sll_ifindex = 1,
+							    .sll_hatype = ARPHRD_ETHER,
+							    .sll_pkttype = PACKET_OUTGOING,
+							    .sll_halen = 6,
+							    .sll_addr = {2, 0, 0, 0, 0, 1}},
+		   sizeof(struct sockaddr_ll)));
+	CHECK(connect(-1,
+		      (struct sockaddr *)&(struct sockaddr_vm){
+			      .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = 1234},
+		      sizeof(struct sockaddr_vm)));
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	CHECK(sendto(sv[0], "hello", 5, MSG_DONTWAIT, NULL, 0));
@@ -495,6 +566,11 @@ static void case_prctl(void)
 	CHECK(prctl(PR_GET_PDEATHSIG, &sig));
 	CHECK(prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN));
 	CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+	CHECK(prctl(PR_GET_CHILD_SUBREAPER, &sig));
+	CHECK(prctl(PR_GET_TSC, &sig));
+	CHECK(prctl(PR_GET_TID_ADDRESS, &(void *){NULL}));
+	CHECK(prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0));
+	CHECK(prctl(PR_SET_MM, PR_SET_MM_START_CODE, 0, 0, 0));
 	CHECK(prctl(PR_SET_NAME, "ctw-syscalls"));
 }
 
