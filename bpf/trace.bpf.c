@@ -704,6 +704,15 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 		return cap_iov(st, i | exit << 8, v, count,
 			       at_exit ? (ret > 0 ? (__u64)ret : 0) : ~0ull);
 	case TRACE_CAP_MSGHDR:
+		if (!at_exit && (((spec >> 8) & 0xff) & TRACE_AT_EXIT)) {
+			/* recvmsg at entry: msg_namelen only, for "110 => 16" */
+			__u32 namelen;
+
+			if (bpf_probe_read_user(&namelen, sizeof(namelen),
+						(void *)(v + 8 /* msg_namelen */)))
+				return 0;
+			return put_count(st, i, namelen);
+		}
 		return cap_msghdr(st, i | exit << 8, v, at_exit ? (__u64)ret : ~0ull);
 	case TRACE_CAP_PTRCOUNT:
 		c.ptr = v;

@@ -497,6 +497,11 @@ static void msghdr(struct dctx *d, int i, bool out)
 			put_ptr(o, (uintptr_t)m.msg_name);
 	}
 	put_s(o, ", msg_namelen=");
+	if (out && item_get(d, i, TRACE_IT_COUNT, false, &it) && it->full_len != m.msg_namelen) {
+		/* recvmsg: what was passed in => what the kernel wrote */
+		put_u64(o, it->full_len);
+		put_s(o, " => ");
+	}
 	put_u64(o, m.msg_namelen);
 	put_s(o, ", msg_iov=");
 	if (item_get(d, i, TRACE_IT_IOV, out, &it))

@@ -519,7 +519,8 @@ static const struct kind {
 	{.tok = "msgflags", .fn = arg_msgflags},
 	{.tok = "sockflags", .fn = arg_sockflags},
 	{.tok = "msgin", .fn = arg_msghdr_in, CAP(MSGHDR, AT_IN, NONE, 0, 0)},
-	{.tok = "msgout", .fn = arg_msghdr_out, CAP(MSGHDR, AT_OUT, NONE, 0, 0)},
+	/* at entry msg_namelen only (TRACE_IT_COUNT), for "110 => 16" */
+	{.tok = "msgout", .fn = arg_msghdr_out, CAP(MSGHDR, AT_IN | AT_OUT, NONE, 0, 0)},
 	{.tok = "sol", .fn = arg_sol},
 	{.tok = "optname", .fn = arg_sockopt_name},
 	{.tok = "optin", .fn = arg_sockopt_val, CAP(MEM, AT_IN, 0, 1, 64), .lenmode = LEN_PARAM},

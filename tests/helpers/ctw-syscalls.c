@@ -422,6 +422,13 @@ static void case_poll(void)
 	CHECK(epoll_wait(ep, out, 4, 0));
 	CHECK(read(p[0], out, 1));
 	CHECK(epoll_pwait(ep, out, 4, 0, NULL));
+	/* nothing to read now: the timeouts */
+	CHECK(poll(pfd, 1, 0));
+	FD_ZERO(&rd);
+	FD_SET(p[0], &rd);
+	tv = (struct timeval){0, 0};
+	CHECK(syscall(SYS_select, p[0] + 1, &rd, NULL, NULL, &tv));
+	CHECK(epoll_wait(ep, out, 4, 0));
 	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL));
 	close(ep);
 	close(p[0]);
@@ -472,6 +479,30 @@ static void case_net(void)
 	CHECK(bind(s, (struct sockaddr *)&un, offsetof(struct sockaddr_un, sun_path) + 8));
 	len = sizeof(un);
 	CHECK(getsockname(s, (struct sockaddr *)&un, &len));
+	/* datagrams with addresses: sendto/recvfrom, sendmsg/recvmsg's
+	 * msg_name ("msg_namelen=110 => 11") */
+	{
+		struct sockaddr_un from, peer = {.sun_family = AF_UNIX, .sun_path = "wl2.sock"};
+		socklen_t ulen = offsetof(struct sockaddr_un, sun_path) + 9;
+		struct iovec dv = {.iov_base = "dgram", .iov_len = 5};
+		struct msghdr dm = {
+			.msg_name = &un, .msg_namelen = ulen - 1, .msg_iov = &dv, .msg_iovlen = 1};
+		int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		CHECK(bind(c, (struct sockaddr *)&peer, ulen));
+		CHECK(sendto(c, "hi", 2, 0, (struct sockaddr *)&un, ulen - 1));
+		len = sizeof(from);
+		CHECK(recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len));
+		CHECK(sendmsg(c, &dm, 0));
+		dv = (struct iovec){.iov_base = buf, .iov_len = sizeof(buf)};
+		dm = (struct msghdr){.msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &dv,
+				     .msg_iovlen = 1};
+		CHECK(recvmsg(s, &dm, 0));
+		close(c);
+		unlink("wl2.sock");
+	}
 	close(s);
 	unlink("wl.sock");
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
