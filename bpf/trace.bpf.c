@@ -420,19 +420,31 @@ __noinline int cap_msghdr(struct task_state *st, __u32 arg_exit, __u64 ptr, __u6
 }
 
 /* ioctl's third argument: bytes in (at enter) or out (at exit), by request. */
-static __always_inline int ioctl_size(__u32 req, bool *out)
+static __always_inline int ioctl_size(__u32 req, __u32 *when)
 {
-	*out = true;
+	/* struct ifreq: the name (or index) in, the answer out */
+	*when = TRACE_AT_ENTER | TRACE_AT_EXIT;
+	switch (req) {
+	case 0x8910: /* SIOCGIFNAME */
+	case 0x8913: /* SIOCGIFFLAGS */
+	case 0x8921: /* SIOCGIFMTU */
+	case 0x8933: /* SIOCGIFINDEX */ return 40;
+	case 0x8912: /* SIOCGIFCONF: struct ifconf */ return 16;
+	}
+	*when = TRACE_AT_EXIT;
 	switch (req) {
 	case 0x5401: return 36; /* TCGETS: struct termios */
 	case 0x5413: return 8;	/* TIOCGWINSZ */
 	case 0x541B:		/* FIONREAD */
 	case 0x540F:		/* TIOCGPGRP */
+	case 0x5411:		/* TIOCOUTQ */
+	case 0x5424:		/* TIOCGETD */
 	case 0x5429:		/* TIOCGSID */
 	case 0x80045430:	/* TIOCGPTN */
-	case 0x80045432: /* TIOCGDEV */ return 4;
+	case 0x80045432:	/* TIOCGDEV */
+	case 0x80045440: /* TIOCGEXCL */ return 4;
 	}
-	*out = false;
+	*when = TRACE_AT_ENTER;
 	switch (req) {
 	case 0x5402: /* TCSETS, TCSETSW, TCSETSF */
 	case 0x5403:
@@ -654,7 +666,7 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 	__u32 exit = at_exit ? TRACE_ITEM_EXIT : 0;
 	__u64 v, count = 1, bytes;
 	struct count_ctx c = {};
-	bool out;
+	__u32 when;
 	int sz;
 
 	if (!st || i >= TRACE_NARGS)
@@ -732,8 +744,8 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 		 * was popped); uc_sigmask is at offset 296 on x86-64 */
 		return put_user_mem(st, i | (TRACE_CAP_SIGFRAME << 8), st->sp + 296, 8, 8);
 	case TRACE_CAP_IOCTL:
-		sz = ioctl_size(st->ev.args[1], &out);
-		if (!sz || !v || out != !!at_exit)
+		sz = ioctl_size(st->ev.args[1], &when);
+		if (!sz || !v || !(when & (at_exit ? TRACE_AT_EXIT : TRACE_AT_ENTER)))
 			return 0;
 		return put_user_mem(st, i | (TRACE_CAP_IOCTL | exit) << 8, v, sz, sz);
 	case TRACE_CAP_CLONE3:

@@ -573,8 +573,26 @@ static void case_ioctl(void)
 	CHECK(ioctl(s, TIOCSWINSZ, &ws));
 	CHECK(ioctl(s, TIOCGWINSZ, &ws));
 	CHECK(ioctl(s, FIONREAD, &n));
+	CHECK(ioctl(s, TCSETS, &tio));
+	CHECK(ioctl(s, TCSETSW, &tio));
+	CHECK(ioctl(s, TIOCOUTQ, &n));
+	CHECK(ioctl(s, TIOCGETD, &n));
 	close(s);
 	close(m);
+	/* interfaces: lo is there on every machine */
+	{
+		struct ifreq ifr = {.ifr_name = "lo"};
+
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		CHECK(ioctl(s, SIOCGIFINDEX, &ifr));
+		CHECK(ioctl(s, SIOCGIFFLAGS, &ifr));
+		CHECK(ioctl(s, SIOCGIFMTU, &ifr));
+		ifr.ifr_ifindex = 1;
+		CHECK(ioctl(s, SIOCGIFNAME, &ifr));
+		strcpy(ifr.ifr_name, "ctw-nosuch0");
+		CHECK(ioctl(s, SIOCGIFINDEX, &ifr));
+		close(s);
+	}
 	CHECK(pipe(p));
 	CHECK(write(p[1], "abc", 3));
 	CHECK(ioctl(p[0], FIONREAD, &n));
