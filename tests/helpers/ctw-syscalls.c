@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,7 @@ static void case_signals(void)
 
 static void case_procs(void)
 {
+	sigset_t chld;
 	siginfo_t si;
 	int status;
 	pid_t pid;
@@ -256,6 +258,25 @@ static void case_procs(void)
 	CHECK(waitid(P_PID, pid, &si, WEXITED));
 	CHECK(wait4(-1, &status, WNOHANG, NULL));
 
+	/* SIGCHLD blocked from here on: when each child's SIGCHLD shows must
+	 * not depend on who runs first (it shows once, at the unblock) */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	CHECK(sigprocmask(SIG_BLOCK, &chld, NULL));
+
+	/* a real fault: SIGSEGV's si_addr, killed by it (no core file) */
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit no_core = {0, 0};
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		volatile uintptr_t bad = 8;
+
+		*(volatile int *)bad = 1;
+		_exit(0);
+	}
+	CHECK(wait4(pid, &status, 0, NULL));
+
 	/* stopped by SIGSTOP ("--- stopped by SIGSTOP ---"), then killed */
 	pid = fork();
 	if (pid == 0) {
@@ -268,6 +289,7 @@ static void case_procs(void)
 	CHECK(kill(pid, SIGKILL));
 	CHECK(waitid(P_PID, pid, &si, WEXITED | WSTOPPED | WNOWAIT));
 	CHECK(wait4(pid, &status, 0, NULL));
+	CHECK(sigprocmask(SIG_UNBLOCK, &chld, NULL));
 }
 
 static void case_exec(const char *self)
