@@ -68,6 +68,7 @@ const volatile bool follow_exec = false; /* only tasks since their execve, and t
 const volatile bool stats_all = false;	 /* follow_exec: still count the others' calls */
 const volatile __u8 status_mask = 7;	 /* -e status= */
 const volatile __u64 sig_mask = ~0ull;	 /* -e signal=: bit sig-1 */
+const volatile bool quiet_exit = false;	 /* -e quiet=exit: no "+++ exited with" lines */
 const volatile __u32 buf_max = 32;	 /* data bytes captured per buffer (-s) */
 const volatile __u64 wakeup_bytes = 0;	 /* wake the reader only past this backlog; 0 = always */
 const volatile __s32 nr_execve = -1;	 /* syscalls after which comm may change */
@@ -1007,8 +1008,20 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		 * follow_exec an execve still makes its task followed */
 		bool exec = nr == nr_execve || nr == nr_execveat;
 
-		if (!exec && nr != nr_prctl)
+		if (!exec && nr != nr_prctl) {
+			/* signals kept for this task (trace_sig_generate) show
+			 * at its next call, traced or not, as strace shows them
+			 * when they arrive: else a second SIGCHLD would find
+			 * the first still pending and be lost */
+			if (sig_mask) {
+				st = bpf_task_storage_get(&task_states, task, NULL, 0);
+				if (st && st->nsig) {
+					st->ev.cgroup_id = cgid;
+					flush_signals(st);
+				}
+			}
 			return 0;
+		}
 		st = bpf_task_storage_get(&task_states, task, NULL,
 					  exec && follow_exec ? BPF_LOCAL_STORAGE_GET_F_CREATE_
 							      : 0);
@@ -1264,6 +1277,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(trace_task_exit, struct task_struct *p, bool group_dead)
 {
 	__u64 cgid = task_cgroup(p);
+	int sig;
 	struct task_state *st;
 	struct sig_record *r;
 
@@ -1276,7 +1290,10 @@ int BPF_PROG(trace_task_exit, struct task_struct *p, bool group_dead)
 		st->ev.cgroup_id = cgid;
 		flush_signals(st);
 	}
-	if (!want_events)
+	/* as strace: "+++ killed by SIG" only for a signal -e signal= shows
+	 * (and also with quiet=exit), "+++ exited with" unless quiet=exit */
+	sig = p->exit_code & 0x7f;
+	if (!want_events || (sig ? !(sig_mask & (1ull << ((sig - 1) & 63))) : quiet_exit))
 		return 0;
 	r = bpf_ringbuf_reserve(&events, sizeof(r->ev), 0);
 	if (!r) {

@@ -71,6 +71,8 @@ static bool is_wanted(const struct wanted *w, const struct ctw_trace_event *ev)
 	if (ev->nr == TRACE_NR_SIGNAL)
 		return ev->args[0] >= 1 && ev->args[0] <= 64 &&
 		       (w->signals & (1ull << (ev->args[0] - 1)));
+	if (ev->nr == TRACE_NR_EXIT && (ev->ret & 0x7f)) /* killed by a signal */
+		return w->signals & (1ull << ((ev->ret & 0x7f) - 1));
 	if (ev->nr == TRACE_NR_EXIT)
 		return !w->quiet_exit;
 	if (ev->nr < 0 || ev->nr >= TRACE_NR_MAX || !w->calls[ev->nr])

@@ -91,9 +91,15 @@ conform busybox "" /bin/busybox sh "$script"
 conform syscalls-yy "-yy" "$wl" files dirs fcntl poll net ioctl
 # -s 1: data cut at one byte, arrays (argv, iovecs, pollfds, fds) at one element
 conform syscalls-s1 "-s 1" "$wl" files net poll exec
+# strace's classes and -e: which calls each class holds, signals sent while
+# unselected calls ran, "+++ killed by" kept by quiet=exit and dropped with
+# its signal
+conform syscalls-sel "-e trace=%signal,%process -e signal=SIGSEGV,SIGCHLD,SIGSTOP -e quiet=exit" \
+	"$wl" signals procs clone
+conform syscalls-desc "-e trace=%desc" "$wl" files fcntl mem poll net
 
 # each alone (what differs is easier to see) ...
-names="syscalls busybox syscalls-yy syscalls-s1"
+names="syscalls busybox syscalls-yy syscalls-s1 syscalls-sel syscalls-desc"
 for name in $names; do
 	echo "# $name:"
 	python3 "$compare" --min 0 --show 10 "$CTW_WORK/$name.strace" \

@@ -1295,6 +1295,7 @@ static void test_replay_select(void **state)
 	_cleanup_free_ char *failed = replay_with("status=failed");
 	_cleanup_free_ char *nosig = replay_with("signal=!SIGCHLD");
 	_cleanup_free_ char *noexit = replay_with("quiet=exit");
+	_cleanup_free_ char *nosigs = replay_with("signal=none");
 	_cleanup_free_ char *opens = replay_with("trace=openat,close");
 	const char *call = "^[0-9]+ +[a-z_0-9]+\\(";
 
@@ -1306,7 +1307,13 @@ static void test_replay_select(void **state)
 	assert_int_equal(count_lines(failed, call), count_lines(failed, "\\) += (-1|\\?) E"));
 	assert_int_equal(count_lines(nosig, " --- SIGCHLD "), 0);
 	assert_true(count_lines(nosig, " --- SIGUSR1 ") > 0);
-	assert_int_equal(count_lines(noexit, " \\+\\+\\+ "), 0);
+	/* quiet=exit: no "exited with" lines; "killed by" ones stay, as in strace */
+	assert_int_equal(count_lines(noexit, " \\+\\+\\+ exited "), 0);
+	assert_true(count_lines(noexit, " \\+\\+\\+ killed by SIGKILL ") > 0);
+	/* signal=!SIGCHLD keeps the others' "killed by"; signal=none drops them */
+	assert_true(count_lines(nosig, " \\+\\+\\+ killed by SIGKILL ") > 0);
+	assert_int_equal(count_lines(nosigs, " \\+\\+\\+ killed by "), 0);
+	assert_true(count_lines(nosigs, " \\+\\+\\+ exited with 3 ") > 0);
 	assert_true(count_lines(opens, call) > 10);
 	assert_int_equal(count_lines(opens, call),
 			 count_lines(opens, "^[0-9]+ +(openat|close)\\("));
