@@ -525,6 +525,24 @@ static void rescan(struct ctw_agent *a)
 	a->ready = true;
 }
 
+static void arm_timer(int fd, uint64_t ns, bool periodic);
+
+/* Records the stream's ring could not hold: logged and counted once;
+ * true when there are new ones (the caller has a scan repair them). */
+static bool stream_lost_more(struct ctw_agent *a)
+{
+	uint64_t lost = ctw_cgroup_stream_lost(a->stream);
+	if (lost == a->stream_lost)
+		return false;
+	uint64_t n = lost - a->stream_lost;
+	a->stream_lost = lost;
+	pr_info("cgroup stream: %llu records lost: rescanning", (unsigned long long)n);
+	/* ctrwatch_events_lost_total{source="cgroups"}: no container's (and
+	 * not through ctw_agent_count_lost, which syncs the stream: here) */
+	counter_get(&a->lost, &a->nlost, "cgroups", 0)->n += n;
+	return true;
+}
+
 /* The kernel's cgroup stream: containers named as their cgroup is made,
  * their exit grace started as it goes.  A scan repairs what the ring lost
  * and drops what outlived the grace. */
@@ -532,28 +550,29 @@ static void on_stream(void *ctx)
 {
 	struct ctw_agent *a = ctx;
 	ctw_cgroup_stream_consume(a->stream);
-	uint64_t lost = ctw_cgroup_stream_lost(a->stream), now = ctw_now_ns();
+	uint64_t now = ctw_now_ns();
 	/* expiry needs no more than a second's precision: under churn a scan
 	 * per record would keep the loop busy */
 	bool expire = now - a->expire_check_ns >= 1000000000ull;
 	if (expire)
 		a->expire_check_ns = now;
-	if (lost != a->stream_lost || (expire && ctw_registry_expired(a->reg))) {
-		if (lost != a->stream_lost) {
-			pr_info("cgroup stream: %llu records lost: rescanning",
-				(unsigned long long)(lost - a->stream_lost));
-			/* ctrwatch_events_lost_total{source="cgroups"} */
-			ctw_agent_count_lost(a, "cgroups", 0, lost - a->stream_lost);
-		}
-		a->stream_lost = lost;
+	if (stream_lost_more(a) || (expire && ctw_registry_expired(a->reg)))
 		rescan(a);
-	}
 }
 
+/* A module drains the stream before it reads its own tables (called with
+ * the lock held).  The ring may then be empty when the loop looks at it, so
+ * a loss is noticed here too; its scan runs from the loop (a module's
+ * rescanned hook must not run inside that module's own pass). */
 void ctw_agent_identity_sync(struct ctw_agent *a)
 {
-	if (a->stream)
-		ctw_cgroup_stream_consume(a->stream);
+	if (!a->stream)
+		return;
+	ctw_cgroup_stream_consume(a->stream);
+	if (stream_lost_more(a) && !a->rescan_pending) {
+		arm_timer(a->debounce_fd, 1000000ull, false);
+		a->rescan_pending = true;
+	}
 }
 
 /* ---- self metrics ---- */
