@@ -95,8 +95,9 @@ static void trace_usage(FILE *out)
 	      "      --record FILE  write the kernel's raw records to FILE instead of lines\n"
 	      "                     (cheaper: nothing is decoded while tracing)\n"
 	      "      --replay FILE  decode a recording made with --record, with the line\n"
-	      "                     options given here (-s, -T, -t, -y, -o, --json); needs\n"
-	      "                     neither root nor the kernel it was made on\n"
+	      "                     options given here (-s, -T, -t, -y, -o, --json) and\n"
+	      "                     only what -e trace=, signal=, status=, quiet= select;\n"
+	      "                     needs neither root nor the kernel it was made on\n"
 	      "      --stats        at the end, print events, events/s and losses on stderr\n"
 	      "      --buffer-size BYTES\n"
 	      "                     ring buffer size (default 32m; a power of two)\n"
@@ -296,7 +297,7 @@ static void all_follow(struct all_ctx *ac)
 static int replay(struct ctw_trace_args *a, bool extra_args)
 {
 	struct ctw_trace_fmt f = {
-		.strsize = a->o.strsize ? a->o.strsize : 32,
+		.strsize = a->o.strsize || a->o.strsize_set ? a->o.strsize : 32,
 		.durations = a->o.durations,
 		.timestamps = a->o.timestamps,
 		.json = a->o.json,
@@ -318,7 +319,7 @@ static int replay(struct ctw_trace_args *a, bool extra_args)
 			return CTW_EXIT_FAIL;
 		}
 	}
-	rc = ctw_trace_replay(a->replay, &f, fd, "", &err);
+	rc = ctw_trace_replay(a->replay, &f, &a->sel, fd, "", &err);
 	if (fd != STDOUT_FILENO)
 		close(fd);
 	if (rc < 0) {
