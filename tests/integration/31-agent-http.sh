@@ -146,6 +146,8 @@ m=$(scrape "$port")
 t_cmp "the environment overrides the config's cap (series: $(grep -vc '^#' <<<"$m"))" \
 	"$(grep -vc '^#' <<<"$m")" -gt 20
 t_eq "no series dropped" 0 "$(series_value "$m" '^ctrwatch_series_dropped_total ')"
+t_eq "no sample refused as invalid (ctrwatch_series_invalid_total exported)" 0 \
+	"$(series_value "$m" '^ctrwatch_series_invalid_total ')"
 # SIGHUP re-reads the file: debug logging shows the rescan it triggers.
 sed -i 's/^log_level: info/log_level: debug/' "$CTW_WORK/agent.yaml"
 kill -HUP "$AGENT_PID"
