@@ -122,6 +122,7 @@ struct ctw_agent {
 	bool stopping;
 	bool rescan_pending;
 	uint64_t series_dropped;
+	uint64_t series_invalid; /* ctrwatch_series_invalid_total */
 	uint64_t scrapes;
 	double start_time;
 	/* how long the last build spent waiting for the lock, in each
@@ -142,57 +143,68 @@ struct ctw_agent {
 static const double scrape_bounds[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25};
 _Static_assert(ARRAY_SIZE(scrape_bounds) == 9, "bounds");
 
-/* The settings and their defaults.  Values come, lowest priority first, from
+/* The agent's own settings (each module declares its own: see
+ * ctw_agent_setting_def_at).  Values come, lowest priority first, from
  * these defaults, the config file, CTRWATCH_<KEY> environment variables,
  * and flags. */
-static const struct {
-	const char *key, *def, *help;
-} known[] = {
-	{"listen", "127.0.0.1:9464", "ADDR:PORT to serve /metrics on"},
-	{"metrics", "all",
-	 "modules/groups to enable: all or a list of syscalls,tcp,dns,policy,resources"},
-	{"max_series", "100000", "hard cap on series per scrape (0 = none)"},
-	{"proc_root", "/proc", "host /proc (/host/proc in a pod)"},
-	{"cgroup_root", "", "cgroup v2 mount (empty = detect)"},
-	{"host_root", "/", "where runtimes' files are (Docker, containerd, CRI-O)"},
-	{"state_dir", "", "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)"},
-	{"discovery_interval", "5s", "periodic rescan of the cgroup tree"},
-	{"exit_grace", "60s",
-	 "keep an exited container's series this long (e.g. the scrape interval)"},
-	{"log_level", "info", "error|warn|info|debug"},
-	{"log_format", "text", "text|json"},
-	{"syscalls", "all", "per-container syscall set: all | top:N | list:a,b,c"},
-	{"syscall_time", "false", "account time per syscall (adds sys_enter)"},
-	{"scrape_cache", "1s",
-	 "build /metrics at most once per this long and serve that text to every scrape "
-	 "in between (0 = build on every request)"},
-	{"conn_limit", "512", "HTTP connection limit"},
-	{"per_ip_limit", "128", "HTTP connections per client IP"},
-	{"http_timeout", "15s", "idle HTTP connections are closed after this"},
-	{"tls_cert", "", "PEM certificate (with tls_key: serve HTTPS)"},
-	{"tls_key", "", "PEM key"},
-	{"basic_auth_file", "", "file with USER:PASSWORD guarding /metrics"},
-	{"policy", "", "policy file (policy module)"},
-	{"bpf_stats", "false",
-	 "have the kernel time BPF programs while the agent runs "
-	 "(ctrwatch_bpf_program_run_seconds_total)"},
-	{"dns_timeout", "5s", "a DNS query unanswered after this counts as a timeout (dns module)"},
-	{"dns_cgroup", "",
-	 "cgroup v2 directory the DNS programs are attached to, once, above the containers "
-	 "(empty = the cgroup v2 root)"},
-	{"dns_names", "false",
-	 "also export per-name DNS series (cardinality: capped by dns_names_max)"},
-	{"dns_names_max", "100",
-	 "distinct query names per container with dns_names; the rest is _other"},
+#define UINT_SETTING(k, d, lo, hi, h)                                                         \
+	{                                                                                     \
+		.key = k, .kind = CTW_SETTING_UINT, .def = d, .help = h, .min = lo, .max = hi \
+	}
+static const struct ctw_agent_setting_def known[] = {
+	CTW_SETTING("listen", CTW_SETTING_STR, "127.0.0.1:9464", "ADDR:PORT to serve /metrics on"),
+	CTW_SETTING("metrics", CTW_SETTING_STR, "all",
+		    "modules/groups to enable: all or a list of syscalls,tcp,dns,policy,resources"),
+	UINT_SETTING("max_series", "100000", 0, 100000000,
+		     "hard cap on series per scrape (0 = none)"),
+	CTW_SETTING("proc_root", CTW_SETTING_STR, "/proc", "host /proc (/host/proc in a pod)"),
+	CTW_SETTING("cgroup_root", CTW_SETTING_STR, "", "cgroup v2 mount (empty = detect)"),
+	CTW_SETTING("host_root", CTW_SETTING_STR, "/",
+		    "where runtimes' files are (Docker, containerd, CRI-O)"),
+	CTW_SETTING("state_dir", CTW_SETTING_STR, "",
+		    "ctrwatch container state (empty = CTRWATCH_STATE or /run/ctrwatch)"),
+	CTW_SETTING("discovery_interval", CTW_SETTING_DURATION, "5s",
+		    "periodic rescan of the cgroup tree"),
+	CTW_SETTING("exit_grace", CTW_SETTING_DURATION0, "60s",
+		    "keep an exited container's series this long (e.g. the scrape interval)"),
+	CTW_SETTING("log_level", CTW_SETTING_STR, "info", "error|warn|info|debug"),
+	CTW_SETTING("log_format", CTW_SETTING_STR, "text", "text|json"),
+	CTW_SETTING("scrape_cache", CTW_SETTING_DURATION0, "1s",
+		    "build /metrics at most once per this long and serve that text to every scrape "
+		    "in between (0 = build on every request)"),
+	UINT_SETTING("conn_limit", "512", 0, 65535, "HTTP connection limit"),
+	UINT_SETTING("per_ip_limit", "128", 0, 65535, "HTTP connections per client IP"),
+	CTW_SETTING("http_timeout", CTW_SETTING_DURATION, "15s",
+		    "idle HTTP connections are closed after this"),
+	CTW_SETTING("tls_cert", CTW_SETTING_STR, "", "PEM certificate (with tls_key: serve HTTPS)"),
+	CTW_SETTING("tls_key", CTW_SETTING_STR, "", "PEM key"),
+	CTW_SETTING("basic_auth_file", CTW_SETTING_STR, "",
+		    "file with USER:PASSWORD guarding /metrics"),
+	CTW_SETTING("bpf_stats", CTW_SETTING_BOOL, "false",
+		    "have the kernel time BPF programs while the agent runs "
+		    "(ctrwatch_bpf_program_run_seconds_total)"),
 };
+#undef UINT_SETTING
 
-const char *ctw_agent_setting_help(size_t i, const char **key, const char **def)
+const struct ctw_agent_setting_def *ctw_agent_setting_def_at(size_t i)
 {
-	if (i >= ARRAY_SIZE(known))
-		return NULL;
-	*key = known[i].key;
-	*def = known[i].def;
-	return known[i].help;
+	if (i < ARRAY_SIZE(known))
+		return &known[i];
+	i -= ARRAY_SIZE(known);
+	for (size_t m = 0; m < nmodules; m++)
+		for (const struct ctw_agent_setting_def *d = modules[m]->settings; d && d->key; d++)
+			if (i-- == 0)
+				return d;
+	return NULL;
+}
+
+const struct ctw_agent_setting_def *ctw_agent_setting_def(const char *key)
+{
+	const struct ctw_agent_setting_def *d;
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)); i++)
+		if (!strcmp(d->key, key))
+			return d;
+	return NULL;
 }
 
 static struct setting *find_setting(struct ctw_agent *a, const char *key)
@@ -225,36 +237,12 @@ int ctw_agent_set(struct ctw_agent *a, const char *key, const char *value, int p
 	return 0;
 }
 
-bool ctw_agent_setting_known(const char *key)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
-		if (!strcmp(known[i].key, key))
-			return true;
-	return false;
-}
-
 const char *ctw_agent_setting(struct ctw_agent *a, const char *key)
 {
 	struct setting *s = find_setting(a, key);
 	if (!s || !s->value || !*s->value)
 		return NULL;
 	return s->value;
-}
-
-int ctw_agent_setting_bool(struct ctw_agent *a, const char *key, bool *out, struct ctw_err *err)
-{
-	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
-	const char *v = ctw_agent_setting(a, key);
-	*out = false;
-	if (!v)
-		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (!strcmp(v, yes[i]))
-			return *out = true, 0;
-		if (!strcmp(v, no[i]))
-			return 0;
-	}
-	return ctw_err_setx(err, EINVAL, "%s '%s': expected true or false", key, v);
 }
 
 /* Drop every value that came from the config file (before a reload). */
@@ -267,9 +255,10 @@ void ctw_agent_clear_settings(struct ctw_agent *a, int prio)
 			a->settings[i].value = NULL;
 		}
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
-		if (!find_setting(a, known[i].key) || !find_setting(a, known[i].key)->value)
-			ctw_agent_set(a, known[i].key, known[i].def, CTW_SET_DEFAULT);
+	const struct ctw_agent_setting_def *d;
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)); i++)
+		if (!find_setting(a, d->key) || !find_setting(a, d->key)->value)
+			ctw_agent_set(a, d->key, d->def, CTW_SET_DEFAULT);
 }
 
 struct ctw_agent *ctw_agent_new(void)
@@ -277,18 +266,18 @@ struct ctw_agent *ctw_agent_new(void)
 	struct ctw_agent *a = xcalloc(1, sizeof(*a));
 	pthread_mutex_init(&a->lock, NULL);
 	a->epfd = a->sigfd = a->tfd = a->debounce_fd = a->inofd = -1;
-	for (size_t i = 0; i < ARRAY_SIZE(known); i++)
-		ctw_agent_set(a, known[i].key, known[i].def, CTW_SET_DEFAULT);
-	/* CTRWATCH_<KEY> for the DaemonSet */
-	for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+	const struct ctw_agent_setting_def *d;
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)); i++) {
+		ctw_agent_set(a, d->key, d->def, CTW_SET_DEFAULT);
+		/* CTRWATCH_<KEY> for the DaemonSet */
 		char env[64];
-		snprintf(env, sizeof(env), "CTRWATCH_%s", known[i].key);
+		snprintf(env, sizeof(env), "CTRWATCH_%s", d->key);
 		for (char *p = env; *p; p++)
 			if (*p >= 'a' && *p <= 'z')
 				*p -= 32;
 		const char *v = getenv(env);
 		if (v)
-			ctw_agent_set(a, known[i].key, v, CTW_SET_ENV);
+			ctw_agent_set(a, d->key, v, CTW_SET_ENV);
 	}
 	return a;
 }
@@ -525,6 +514,24 @@ static void rescan(struct ctw_agent *a)
 	a->ready = true;
 }
 
+static void arm_timer(int fd, uint64_t ns, bool periodic);
+
+/* Records the stream's ring could not hold: logged and counted once;
+ * true when there are new ones (the caller has a scan repair them). */
+static bool stream_lost_more(struct ctw_agent *a)
+{
+	uint64_t lost = ctw_cgroup_stream_lost(a->stream);
+	if (lost == a->stream_lost)
+		return false;
+	uint64_t n = lost - a->stream_lost;
+	a->stream_lost = lost;
+	pr_info("cgroup stream: %llu records lost: rescanning", (unsigned long long)n);
+	/* ctrwatch_events_lost_total{source="cgroups"}: no container's (and
+	 * not through ctw_agent_count_lost, which syncs the stream: here) */
+	counter_get(&a->lost, &a->nlost, "cgroups", 0)->n += n;
+	return true;
+}
+
 /* The kernel's cgroup stream: containers named as their cgroup is made,
  * their exit grace started as it goes.  A scan repairs what the ring lost
  * and drops what outlived the grace. */
@@ -532,28 +539,29 @@ static void on_stream(void *ctx)
 {
 	struct ctw_agent *a = ctx;
 	ctw_cgroup_stream_consume(a->stream);
-	uint64_t lost = ctw_cgroup_stream_lost(a->stream), now = ctw_now_ns();
+	uint64_t now = ctw_now_ns();
 	/* expiry needs no more than a second's precision: under churn a scan
 	 * per record would keep the loop busy */
 	bool expire = now - a->expire_check_ns >= 1000000000ull;
 	if (expire)
 		a->expire_check_ns = now;
-	if (lost != a->stream_lost || (expire && ctw_registry_expired(a->reg))) {
-		if (lost != a->stream_lost) {
-			pr_info("cgroup stream: %llu records lost: rescanning",
-				(unsigned long long)(lost - a->stream_lost));
-			/* ctrwatch_events_lost_total{source="cgroups"} */
-			ctw_agent_count_lost(a, "cgroups", 0, lost - a->stream_lost);
-		}
-		a->stream_lost = lost;
+	if (stream_lost_more(a) || (expire && ctw_registry_expired(a->reg)))
 		rescan(a);
-	}
 }
 
+/* A module drains the stream before it reads its own tables (called with
+ * the lock held).  The ring may then be empty when the loop looks at it, so
+ * a loss is noticed here too; its scan runs from the loop (a module's
+ * rescanned hook must not run inside that module's own pass). */
 void ctw_agent_identity_sync(struct ctw_agent *a)
 {
-	if (a->stream)
-		ctw_cgroup_stream_consume(a->stream);
+	if (!a->stream)
+		return;
+	ctw_cgroup_stream_consume(a->stream);
+	if (stream_lost_more(a) && !a->rescan_pending) {
+		arm_timer(a->debounce_fd, 1000000ull, false);
+		a->rescan_pending = true;
+	}
 }
 
 /* ---- self metrics ---- */
@@ -645,8 +653,9 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	/* Kernel BPF statistics (sysctl kernel.bpf_stats_enabled=1). */
 	char on[8] = "";
 	ctw_read_line("/proc/sys/kernel/bpf_stats_enabled", on, sizeof(on));
-	const char *bs = ctw_agent_setting(a, "bpf_stats");
-	if (on[0] == '1' || (bs && strcmp(bs, "false") && strcmp(bs, "0") && strcmp(bs, "no"))) {
+	bool bs = false;
+	ctw_agent_setting_bool(a, "bpf_stats", &bs, NULL);
+	if (on[0] == '1' || bs) {
 		ctw_metrics_family(m, "ctrwatch_bpf_program_run_seconds_total", CTW_COUNTER,
 				   "Time the kernel spent running each BPF program.");
 		for (size_t i = 0; i < a->nprogs; i++) {
@@ -802,6 +811,12 @@ static void scrape(void *ctx, struct ctw_metrics *m)
 	ctw_metrics_family(m, "ctrwatch_series_duplicate_total", CTW_COUNTER,
 			   "Samples refused because the series was already in the scrape.");
 	ctw_metrics_sample(m, NULL, (double)ctw_metrics_duplicates(m));
+	/* a module's family or label the exposition format cannot carry: a
+	 * bug of ours, counted where an alert can see it, not only logged */
+	a->series_invalid += ctw_metrics_invalid(m);
+	ctw_metrics_family(m, "ctrwatch_series_invalid_total", CTW_COUNTER,
+			   "Samples refused for an invalid metric name, label name or value.");
+	ctw_metrics_sample(m, NULL, (double)a->series_invalid);
 	double dt = (ctw_now_ns() - t0) / 1e9;
 	size_t b = 0;
 	while (b < ARRAY_SIZE(scrape_bounds) && dt > scrape_bounds[b])
@@ -869,7 +884,7 @@ int ctw_agent_load_config(struct ctw_agent *a, const char *path, struct ctw_err 
 		}
 		if (ctw_agent_set(a, key, val, CTW_SET_FILE) < 0)
 			return ctw_err_setx(err, EINVAL, "%s:%d: bad key '%s'", path, lineno, key);
-		if (!ctw_agent_setting_known(key))
+		if (!ctw_agent_setting_def(key))
 			pr_warn("%s:%d: unknown setting '%s' (kept for modules)", path, lineno,
 				key);
 	}
@@ -909,62 +924,101 @@ static int apply_logging(struct ctw_agent *a, struct ctw_err *err)
 	return 0;
 }
 
-static int setting_u64(struct ctw_agent *a, const char *key, uint64_t max, uint64_t *out,
-		       struct ctw_err *err)
+/* One parser per kind, for every source (flag, environment, file, --set). */
+static int check_value(const struct ctw_agent_setting_def *d, const char *v, struct ctw_err *err)
 {
-	const char *s = ctw_agent_setting(a, key);
-	if (!s) {
-		*out = 0;
-		return 0;
+	uint64_t n;
+	switch (d->kind) {
+	case CTW_SETTING_STR: return 0;
+	case CTW_SETTING_BOOL:
+		return ctw_parse_bool(v, &(bool){false}) < 0
+			       ? ctw_err_setx(err, EINVAL, "%s '%s': expected true or false",
+					      d->key, v)
+			       : 0;
+	case CTW_SETTING_DURATION:
+		return ctw_parse_duration_ns(v, &n) < 0 || !n
+			       ? ctw_err_setx(err, EINVAL,
+					      "%s '%s': expected a duration (500ms, 5s, 1m)",
+					      d->key, v)
+			       : 0;
+	case CTW_SETTING_DURATION0:
+		return strcmp(v, "0") && ctw_parse_duration_ns(v, &n) < 0
+			       ? ctw_err_setx(err, EINVAL,
+					      "%s '%s': expected a duration (1s, 500ms) or 0",
+					      d->key, v)
+			       : 0;
+	case CTW_SETTING_UINT:
+		return ctw_parse_u64(v, d->min, d->max, &n) < 0
+			       ? ctw_err_setx(err, EINVAL,
+					      "%s '%s': expected a number from %llu to %llu",
+					      d->key, v, d->min, d->max)
+			       : 0;
 	}
-	if (ctw_parse_u64(s, 0, max, out) < 0)
-		return ctw_err_setx(err, EINVAL, "%s '%s': expected a number up to %llu", key, s,
-				    (unsigned long long)max);
 	return 0;
 }
 
-static int setting_secs(struct ctw_agent *a, const char *key, uint64_t *ns, struct ctw_err *err)
+/* key's value when it is set and of the kind asked for; else NULL (and
+ * -EINVAL in *rc when it is set but not valid). */
+static const char *typed(struct ctw_agent *a, const char *key, enum ctw_setting_kind k1,
+			 enum ctw_setting_kind k2, int *rc, struct ctw_err *err)
 {
-	const char *s = ctw_agent_setting(a, key);
-	if (!s || ctw_parse_duration_ns(s, ns) < 0 || !*ns)
-		return ctw_err_setx(err, EINVAL, "%s '%s': expected a duration (500ms, 5s, 1m)",
-				    key, s ? s : "");
-	return 0;
+	const struct ctw_agent_setting_def *d = ctw_agent_setting_def(key);
+	const char *v = ctw_agent_setting(a, key);
+	*rc = 0;
+	if (!v)
+		return NULL;
+	if (d && d->kind != k1 && d->kind != k2) {
+		*rc = ctw_err_setx(err, EINVAL, "%s: not a setting of this kind", key);
+		return NULL;
+	}
+	struct ctw_agent_setting_def undeclared = {.key = key, .kind = k1, .max = UINT64_MAX};
+	if ((*rc = check_value(d ? d : &undeclared, v, err)) < 0)
+		return NULL;
+	return v;
 }
 
-/* Validate what can be checked before anything is loaded. */
-/* A duration where 0 (off) is allowed. */
-static int setting_dur0(struct ctw_agent *a, const char *key, uint64_t *ns, struct ctw_err *err)
+int ctw_agent_setting_bool(struct ctw_agent *a, const char *key, bool *out, struct ctw_err *err)
 {
-	const char *s = ctw_agent_setting(a, key);
+	int rc;
+	const char *v = typed(a, key, CTW_SETTING_BOOL, CTW_SETTING_BOOL, &rc, err);
+	*out = false;
+	if (v)
+		ctw_parse_bool(v, out);
+	return rc;
+}
+
+int ctw_agent_setting_ns(struct ctw_agent *a, const char *key, uint64_t *ns, struct ctw_err *err)
+{
+	int rc;
+	const char *v = typed(a, key, CTW_SETTING_DURATION, CTW_SETTING_DURATION0, &rc, err);
 	*ns = 0;
-	if (s && strcmp(s, "0") && ctw_parse_duration_ns(s, ns) < 0)
-		return ctw_err_setx(err, EINVAL, "%s '%s': expected a duration (1s, 500ms) or 0",
-				    key, s);
-	return 0;
+	if (v && strcmp(v, "0"))
+		ctw_parse_duration_ns(v, ns);
+	return rc;
+}
+
+int ctw_agent_setting_u64(struct ctw_agent *a, const char *key, uint64_t *out, struct ctw_err *err)
+{
+	int rc;
+	const char *v = typed(a, key, CTW_SETTING_UINT, CTW_SETTING_UINT, &rc, err);
+	*out = 0;
+	if (v)
+		ctw_parse_u64(v, 0, UINT64_MAX, out);
+	return rc;
 }
 
 int ctw_agent_check_settings(struct ctw_agent *a, struct ctw_err *err)
 {
-	uint64_t v, ns;
 	int rc;
 	if ((rc = apply_logging(a, err)) < 0)
 		return rc;
-	if ((rc = setting_u64(a, "max_series", 100000000, &v, err)) < 0 ||
-	    (rc = setting_u64(a, "conn_limit", 65535, &v, err)) < 0 ||
-	    (rc = setting_u64(a, "per_ip_limit", 65535, &v, err)) < 0 ||
-	    (rc = setting_secs(a, "discovery_interval", &ns, err)) < 0 ||
-	    (rc = setting_secs(a, "http_timeout", &ns, err)) < 0 ||
-	    (rc = setting_dur0(a, "scrape_cache", &ns, err)) < 0)
-		return rc;
-	const char *g = ctw_agent_setting(a, "exit_grace");
-	if (g && strcmp(g, "0") && ctw_parse_duration_ns(g, &ns) < 0)
-		return ctw_err_setx(err, EINVAL, "exit_grace '%s': expected a duration (30s, 1m)",
-				    g);
-	bool b;
-	if ((rc = ctw_agent_setting_bool(a, "syscall_time", &b, err)) < 0 ||
-	    (rc = ctw_agent_setting_bool(a, "bpf_stats", &b, err)) < 0)
-		return rc;
+	/* every setting by its kind, a module's too (enabled or not) */
+	const struct ctw_agent_setting_def *d;
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)); i++) {
+		const char *v = ctw_agent_setting(a, d->key);
+		if (v && (rc = check_value(d, v, err)) < 0)
+			return rc;
+	}
 	/* What the HTTP server would refuse only after the probes loaded. */
 	char ebuf[256];
 	if (ctw_http_check_listen(ctw_agent_setting(a, "listen"), ebuf, sizeof(ebuf)) < 0)
@@ -1057,12 +1111,12 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 
 	if ((rc = ctw_agent_check_settings(a, err)) < 0)
 		return rc;
-	setting_secs(a, "discovery_interval", &interval_ns, err);
-	setting_secs(a, "http_timeout", &timeout_ns, err);
-	setting_dur0(a, "scrape_cache", &cache_ns, err);
-	setting_u64(a, "max_series", 100000000, &max_series, err);
-	setting_u64(a, "conn_limit", 65535, &conn_limit, err);
-	setting_u64(a, "per_ip_limit", 65535, &per_ip, err);
+	ctw_agent_setting_ns(a, "discovery_interval", &interval_ns, err);
+	ctw_agent_setting_ns(a, "http_timeout", &timeout_ns, err);
+	ctw_agent_setting_ns(a, "scrape_cache", &cache_ns, err);
+	ctw_agent_setting_u64(a, "max_series", &max_series, err);
+	ctw_agent_setting_u64(a, "conn_limit", &conn_limit, err);
+	ctw_agent_setting_u64(a, "per_ip_limit", &per_ip, err);
 	/* The soft fd limit up to the hard one (as Go programs do): the
 	 * registry keeps up to half of it open (each container's cgroup files,
 	 * read with pread at every refresh), and 1 024 is 250 containers. */
@@ -1094,8 +1148,9 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	ctw_log_libbpf();
 	int stats_fd = -1;
-	const char *bs = ctw_agent_setting(a, "bpf_stats");
-	if (bs && (!strcmp(bs, "true") || !strcmp(bs, "1") || !strcmp(bs, "yes"))) {
+	bool bs = false;
+	ctw_agent_setting_bool(a, "bpf_stats", &bs, NULL);
+	if (bs) {
 		/* Held for our lifetime only: the kernel turns stats off again
 		 * when the last such fd closes. */
 		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
@@ -1116,11 +1171,8 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 	ensure_fs("/sys/kernel/tracing", "tracefs", TRACEFS_MAGIC);
 
 	uint64_t grace_ns = 0;
-	const char *g = ctw_agent_setting(a, "exit_grace");
-	if (g && strcmp(g, "0") && ctw_parse_duration_ns(g, &grace_ns) < 0) {
-		rc = ctw_err_setx(err, EINVAL, "exit_grace '%s': expected a duration", g);
+	if ((rc = ctw_agent_setting_ns(a, "exit_grace", &grace_ns, err)) < 0)
 		goto out_unblock;
-	}
 	const char *sd = ctw_agent_setting(a, "state_dir");
 	ctw_strlcpy(a->state_dir, sd ? sd : ctw_state_dir(), sizeof(a->state_dir));
 	struct ctw_registry_opts ro = {

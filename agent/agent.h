@@ -23,8 +23,34 @@ struct ctw_err;
 
 struct ctw_agent;
 
+/* A setting, declared once: its flag (--KEY with '-'), CTRWATCH_KEY, the
+ * config file's `KEY: value`, --set KEY=VALUE, --help and --check all come
+ * from it, and every value is checked by its kind before anything starts. */
+enum ctw_setting_kind {
+	CTW_SETTING_STR,       /* anything (a module's check may say more) */
+	CTW_SETTING_BOOL,      /* true|false|yes|no|1|0; a flag without value */
+	CTW_SETTING_DURATION,  /* > 0: 500ms, 5s, 1m */
+	CTW_SETTING_DURATION0, /* a duration, or 0 for off */
+	CTW_SETTING_UINT,      /* min..max */
+};
+
+struct ctw_agent_setting_def {
+	const char *key; /* [a-z0-9_] */
+	enum ctw_setting_kind kind;
+	const char *def; /* default value ("" = unset) */
+	const char *help;
+	unsigned long long min, max; /* CTW_SETTING_UINT */
+};
+
+#define CTW_SETTING(k, kd, d, h)                                  \
+	{                                                         \
+		.key = (k), .kind = (kd), .def = (d), .help = (h) \
+	}
+
 struct ctw_agent_module {
 	const char *name; /* "syscalls", "tcp", "dns", "policy", ... */
+	/* Its own settings, ended by an entry without a key; may be NULL. */
+	const struct ctw_agent_setting_def *settings;
 	/* The source its ring buffer's events and losses are counted under
 	 * (ctw_agent_count_events/_lost); NULL: none.  Once the module is up
 	 * both counters are exported, at 0 until the first event. */
@@ -75,6 +101,11 @@ const char *ctw_agent_setting(struct ctw_agent *a, const char *key);
 /* A boolean setting: true|false|yes|no|1|0 (unset: false).  0 with *out
  * set, or -EINVAL with err naming the setting. */
 int ctw_agent_setting_bool(struct ctw_agent *a, const char *key, bool *out, struct ctw_err *err);
+/* A duration setting in ns (unset or 0 where allowed: 0), or a number
+ * setting within its declared bounds (unset: 0); -EINVAL with err naming
+ * the setting and what it should be. */
+int ctw_agent_setting_ns(struct ctw_agent *a, const char *key, uint64_t *ns, struct ctw_err *err);
+int ctw_agent_setting_u64(struct ctw_agent *a, const char *key, uint64_t *out, struct ctw_err *err);
 
 /* ---- running the agent (cli/cmd_agent.c) ---- */
 
@@ -87,9 +118,10 @@ void ctw_agent_free(struct ctw_agent *a);
 /* Set a setting (keys: [a-z0-9_]); ignored when a higher-priority source
  * already set it.  -EINVAL on a bad key. */
 int ctw_agent_set(struct ctw_agent *a, const char *key, const char *value, int prio);
-bool ctw_agent_setting_known(const char *key);
-/* The i-th known setting: returns its help, or NULL past the end. */
-const char *ctw_agent_setting_help(size_t i, const char **key, const char **def);
+/* The i-th setting: the agent's own, then each module's; NULL past the end. */
+const struct ctw_agent_setting_def *ctw_agent_setting_def_at(size_t i);
+/* The setting named key, or NULL when no one declared it. */
+const struct ctw_agent_setting_def *ctw_agent_setting_def(const char *key);
 /* Read `key: value` lines (CTW_SET_FILE priority); FILE:LINE in errors. */
 int ctw_agent_load_config(struct ctw_agent *a, const char *path, struct ctw_err *err);
 void ctw_agent_clear_settings(struct ctw_agent *a, int prio);

@@ -268,32 +268,36 @@ static void dns_stop(void *state)
 	free(m);
 }
 
-static bool setting_true(struct ctw_agent *a, const char *key)
-{
-	const char *v = ctw_agent_setting(a, key);
+/* The module's settings (dns_timeout and dns_names_max are checked by
+ * their kind with every other setting). */
+static const struct ctw_agent_setting_def dns_settings[] = {
+	CTW_SETTING("dns_timeout", CTW_SETTING_DURATION, "5s",
+		    "a DNS query unanswered after this counts as a timeout (dns module)"),
+	CTW_SETTING(
+		"dns_cgroup", CTW_SETTING_STR, "",
+		"cgroup v2 directory the DNS programs are attached to, once, above the containers "
+		"(empty = the cgroup v2 root)"),
+	CTW_SETTING("dns_names", CTW_SETTING_BOOL, "false",
+		    "also export per-name DNS series (cardinality: capped by dns_names_max)"),
+	{.key = "dns_names_max",
+	 .kind = CTW_SETTING_UINT,
+	 .def = "100",
+	 .help = "distinct query names per container with dns_names; the rest is _other",
+	 .min = 1,
+	 .max = 100000},
+	{0},
+};
 
-	return v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"));
-}
-
-/* --check and every start (agent.c): the dns_* settings. */
+/* --check and every start (agent.c): where dns_cgroup points. */
 static int dns_check(struct ctw_agent *a, struct ctw_err *err)
 {
-	const char *v = ctw_agent_setting(a, "dns_names_max");
-	uint64_t n;
-	bool b;
-	if (v && ctw_parse_u64(v, 1, 100000, &n))
-		return ctw_err_setx(err, EINVAL, "dns_names_max '%s': expected 1-100000", v);
-	v = ctw_agent_setting(a, "dns_timeout");
-	if (v && (ctw_parse_duration_ns(v, &n) || !n))
-		return ctw_err_setx(err, EINVAL,
-				    "dns_timeout '%s': expected a duration (2s, 500ms)", v);
-	v = ctw_agent_setting(a, "dns_cgroup");
+	const char *v = ctw_agent_setting(a, "dns_cgroup");
 	struct statfs sf;
 	if (v && *v && statfs(v, &sf))
 		return ctw_err_setx(err, EINVAL, "dns_cgroup '%s': %s", v, strerror(errno));
 	if (v && *v && sf.f_type != CGROUP2_SUPER_MAGIC)
 		return ctw_err_setx(err, EINVAL, "dns_cgroup '%s': not a cgroup v2 directory", v);
-	return ctw_agent_setting_bool(a, "dns_names", &b, err);
+	return 0;
 }
 
 static int dns_start(struct ctw_agent *a, void **state)
@@ -311,20 +315,16 @@ static int dns_start(struct ctw_agent *a, void **state)
 
 	m->agent = a;
 	m->timer_fd = -1;
-	m->names = setting_true(a, "dns_names");
-	m->names_max = 100;
-	v = ctw_agent_setting(a, "dns_names_max");
-	if (v && *v && ctw_parse_u64(v, 1, 100000, &m->names_max)) {
-		pr_err("dns: bad dns_names_max '%s'", v);
+	struct ctw_err serr = {0};
+	uint64_t names_max = 0;
+	if (ctw_agent_setting_bool(a, "dns_names", &m->names, &serr) < 0 ||
+	    ctw_agent_setting_u64(a, "dns_names_max", &names_max, &serr) < 0 ||
+	    ctw_agent_setting_ns(a, "dns_timeout", &o.timeout_ns, &serr) < 0) {
+		pr_err("dns: %s", serr.msg);
 		err = -EINVAL;
 		goto out_stop;
 	}
-	v = ctw_agent_setting(a, "dns_timeout");
-	if (v && *v && (ctw_parse_duration_ns(v, &o.timeout_ns) || !o.timeout_ns)) {
-		pr_err("dns: bad dns_timeout '%s'", v);
-		err = -EINVAL;
-		goto out_stop;
-	}
+	m->names_max = names_max ? names_max : 100;
 	o.ctx = m;
 	err = ctw_dns_probe_new(&o, &m->probe);
 	if (err) {
@@ -499,6 +499,6 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 					   (double)m->cs[i]->names[j].n);
 }
 
-CTW_AGENT_MODULE(dns, .name = "dns", .events = "dns", .start = dns_start, .stop = dns_stop,
-		 .container_removed = dns_container_removed, .collect = dns_collect,
-		 .check = dns_check)
+CTW_AGENT_MODULE(dns, .name = "dns", .settings = dns_settings, .events = "dns", .start = dns_start,
+		 .stop = dns_stop, .container_removed = dns_container_removed,
+		 .collect = dns_collect, .check = dns_check)

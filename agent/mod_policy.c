@@ -494,5 +494,11 @@ static void policy_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_sample(mx, NULL, m->last_ok ? 1 : 0);
 }
 
-CTW_AGENT_MODULE(policy, .name = "policy", .start = policy_start, .stop = policy_stop,
-		 .collect = policy_collect, .reload = policy_reload, .rescanned = policy_rescanned)
+static const struct ctw_agent_setting_def policy_settings[] = {
+	CTW_SETTING("policy", CTW_SETTING_STR, "", "policy file (policy module)"),
+	{0},
+};
+
+CTW_AGENT_MODULE(policy, .name = "policy", .settings = policy_settings, .start = policy_start,
+		 .stop = policy_stop, .collect = policy_collect, .reload = policy_reload,
+		 .rescanned = policy_rescanned)

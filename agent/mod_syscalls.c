@@ -358,6 +358,14 @@ static int count_one(void *ctx, uint64_t id, const char *path, int depth)
 }
 
 /* --check and every start (agent.c): the syscall set parses. */
+static const struct ctw_agent_setting_def syscalls_settings[] = {
+	CTW_SETTING("syscalls", CTW_SETTING_STR, "all",
+		    "per-container syscall set: all | top:N | list:a,b,c"),
+	CTW_SETTING("syscall_time", CTW_SETTING_BOOL, "false",
+		    "account time per syscall (adds sys_enter)"),
+	{0},
+};
+
 static int syscalls_check(struct ctw_agent *a, struct ctw_err *err)
 {
 	struct syscalls *s = xcalloc(1, sizeof(*s));
@@ -379,8 +387,7 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 	struct syscalls *s = xcalloc(1, sizeof(*s));
 	int err;
 	s->a = a;
-	const char *t = ctw_agent_setting(a, "syscall_time");
-	s->timing = t && (!strcmp(t, "true") || !strcmp(t, "1") || !strcmp(t, "yes"));
+	ctw_agent_setting_bool(a, "syscall_time", &s->timing, NULL);
 	if (parse_mode(s, ctw_agent_setting(a, "syscalls")) < 0) {
 		pr_err("syscalls '%s': expected all, top:N or list:NAME,...",
 		       ctw_agent_setting(a, "syscalls"));
@@ -748,7 +755,8 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 	ctw_metrics_sample(m, NULL, (double)total);
 }
 
-CTW_AGENT_MODULE(syscalls, .name = "syscalls", .start = syscalls_start, .stop = syscalls_stop,
+CTW_AGENT_MODULE(syscalls, .name = "syscalls", .settings = syscalls_settings,
+		 .start = syscalls_start, .stop = syscalls_stop,
 		 .container_removed = syscalls_container_removed, .collect = syscalls_collect,
 		 .reload = syscalls_reload, .rescanned = syscalls_rescanned,
 		 .check = syscalls_check)

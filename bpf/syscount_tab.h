@@ -111,4 +111,42 @@ SC_TAB_INLINE int sc_tab_remove(__u64 *tab, __u64 id)
 	return n;
 }
 
+/*
+ * The per-CPU memo of the last slot found (syscount.bpf.c's find()): most
+ * syscalls on a CPU come from the cgroup of the one before, and the memo
+ * spares them the table's page (see syscount.bpf.c for what a page costs).
+ * It holds the table entry found and a check word that binds it to the
+ * table's epoch, which the programs bump after any entry may have left the
+ * table (a rmdir, a claim's settle).  A memo made before an entry left
+ * does not check out afterwards, nor does one torn by a writer preempted
+ * between its two stores (another task of the CPU wrote the other word):
+ * the table is probed again.
+ */
+struct syscount_memo {
+	__u64 entry; /* id << 16 | slot, as in the table */
+	__u64 check; /* sc_memo_check(entry, epoch when found) */
+};
+
+/* One-to-one in entry for a given epoch; never 0 for a zeroed memo. */
+SC_TAB_INLINE __u64 sc_memo_check(__u64 entry, __u64 epoch)
+{
+	return entry ^ (epoch + 1) * 0x9E3779B97F4A7C15ull;
+}
+
+/* The slot the memo holds for id at this epoch, or -1. */
+SC_TAB_INLINE int sc_memo_get(const struct syscount_memo *m, __u64 id, __u64 epoch)
+{
+	__u64 entry = m->entry;
+
+	if (entry >> 16 != id || m->check != sc_memo_check(entry, epoch))
+		return -1;
+	return (int)(entry & 0xffff);
+}
+
+SC_TAB_INLINE void sc_memo_put(struct syscount_memo *m, __u64 id, __u32 slot, __u64 epoch)
+{
+	m->entry = id << 16 | slot;
+	m->check = sc_memo_check(m->entry, epoch);
+}
+
 #endif /* CTW_SYSCOUNT_TAB_H */

@@ -46,6 +46,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define MAX_ERRNO 4095
 #define SIGKILL_ 9
 #define CLONE_PARENT_SETTID_ 0x00100000
+#define CLONE_PIDFD_ 0x00001000
 #define TRACE_SIGNAL_DELIVERED_ 0
 #define TRACE_SIGNAL_IGNORED_ 1
 #define SI_USER_ 0
@@ -67,6 +68,7 @@ const volatile bool follow_exec = false; /* only tasks since their execve, and t
 const volatile bool stats_all = false;	 /* follow_exec: still count the others' calls */
 const volatile __u8 status_mask = 7;	 /* -e status= */
 const volatile __u64 sig_mask = ~0ull;	 /* -e signal=: bit sig-1 */
+const volatile bool quiet_exit = false;	 /* -e quiet=exit: no "+++ exited with" lines */
 const volatile __u32 buf_max = 32;	 /* data bytes captured per buffer (-s) */
 const volatile __u64 wakeup_bytes = 0;	 /* wake the reader only past this backlog; 0 = always */
 const volatile __s32 nr_execve = -1;	 /* syscalls after which comm may change */
@@ -419,19 +421,31 @@ __noinline int cap_msghdr(struct task_state *st, __u32 arg_exit, __u64 ptr, __u6
 }
 
 /* ioctl's third argument: bytes in (at enter) or out (at exit), by request. */
-static __always_inline int ioctl_size(__u32 req, bool *out)
+static __always_inline int ioctl_size(__u32 req, __u32 *when)
 {
-	*out = true;
+	/* struct ifreq: the name (or index) in, the answer out */
+	*when = TRACE_AT_ENTER | TRACE_AT_EXIT;
+	switch (req) {
+	case 0x8910: /* SIOCGIFNAME */
+	case 0x8913: /* SIOCGIFFLAGS */
+	case 0x8921: /* SIOCGIFMTU */
+	case 0x8933: /* SIOCGIFINDEX */ return 40;
+	case 0x8912: /* SIOCGIFCONF: struct ifconf */ return 16;
+	}
+	*when = TRACE_AT_EXIT;
 	switch (req) {
 	case 0x5401: return 36; /* TCGETS: struct termios */
 	case 0x5413: return 8;	/* TIOCGWINSZ */
 	case 0x541B:		/* FIONREAD */
 	case 0x540F:		/* TIOCGPGRP */
+	case 0x5411:		/* TIOCOUTQ */
+	case 0x5424:		/* TIOCGETD */
 	case 0x5429:		/* TIOCGSID */
 	case 0x80045430:	/* TIOCGPTN */
-	case 0x80045432: /* TIOCGDEV */ return 4;
+	case 0x80045432:	/* TIOCGDEV */
+	case 0x80045440: /* TIOCGEXCL */ return 4;
 	}
-	*out = false;
+	*when = TRACE_AT_ENTER;
 	switch (req) {
 	case 0x5402: /* TCSETS, TCSETSW, TCSETSF */
 	case 0x5403:
@@ -653,7 +667,7 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 	__u32 exit = at_exit ? TRACE_ITEM_EXIT : 0;
 	__u64 v, count = 1, bytes;
 	struct count_ctx c = {};
-	bool out;
+	__u32 when;
 	int sz;
 
 	if (!st || i >= TRACE_NARGS)
@@ -703,6 +717,15 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 		return cap_iov(st, i | exit << 8, v, count,
 			       at_exit ? (ret > 0 ? (__u64)ret : 0) : ~0ull);
 	case TRACE_CAP_MSGHDR:
+		if (!at_exit && (((spec >> 8) & 0xff) & TRACE_AT_EXIT)) {
+			/* recvmsg at entry: msg_namelen only, for "110 => 16" */
+			__u32 namelen;
+
+			if (bpf_probe_read_user(&namelen, sizeof(namelen),
+						(void *)(v + 8 /* msg_namelen */)))
+				return 0;
+			return put_count(st, i, namelen);
+		}
 		return cap_msghdr(st, i | exit << 8, v, at_exit ? (__u64)ret : ~0ull);
 	case TRACE_CAP_PTRCOUNT:
 		c.ptr = v;
@@ -722,8 +745,8 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 		 * was popped); uc_sigmask is at offset 296 on x86-64 */
 		return put_user_mem(st, i | (TRACE_CAP_SIGFRAME << 8), st->sp + 296, 8, 8);
 	case TRACE_CAP_IOCTL:
-		sz = ioctl_size(st->ev.args[1], &out);
-		if (!sz || !v || out != !!at_exit)
+		sz = ioctl_size(st->ev.args[1], &when);
+		if (!sz || !v || !(when & (at_exit ? TRACE_AT_EXIT : TRACE_AT_ENTER)))
 			return 0;
 		return put_user_mem(st, i | (TRACE_CAP_IOCTL | exit) << 8, v, sz, sz);
 	case TRACE_CAP_CLONE3:
@@ -733,8 +756,12 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 		if (ret > 0) {
 			struct clone_args ca = {};
 
-			if (!bpf_probe_read_user(&ca, 32, (void *)v) &&
-			    (ca.flags & CLONE_PARENT_SETTID_) && ca.parent_tid)
+			if (bpf_probe_read_user(&ca, 32, (void *)v))
+				return 0;
+			/* what the kernel wrote: the pidfd, the child's tid */
+			if ((ca.flags & CLONE_PIDFD_) && ca.pidfd)
+				put_user_mem(st, i | (TRACE_IT_PIDFD | exit) << 8, ca.pidfd, 4, 4);
+			if ((ca.flags & CLONE_PARENT_SETTID_) && ca.parent_tid)
 				return put_user_mem(st, i | (TRACE_IT_TID | exit) << 8,
 						    ca.parent_tid, 4, 4);
 		}
@@ -768,8 +795,18 @@ __noinline int capture_arg(struct task_state *st, __u64 spec, __u32 i, __u32 at_
 				return put_str(st, i | ((TRACE_CAP_STR | exit) << 8), v, 16, 0);
 			return 0;
 		case PR_GET_PDEATHSIG_:
+		case 5:	 /* PR_GET_UNALIGN */
+		case 9:	 /* PR_GET_FPEMU */
+		case 11: /* PR_GET_FPEXC */
+		case 19: /* PR_GET_ENDIAN */
+		case 25: /* PR_GET_TSC */
+		case 37: /* PR_GET_CHILD_SUBREAPER */
 			if (at_exit)
 				return put_user_mem(st, i | (TRACE_CAP_MEM | exit) << 8, v, 4, 4);
+			return 0;
+		case 40: /* PR_GET_TID_ADDRESS: a pointer */
+			if (at_exit)
+				return put_user_mem(st, i | (TRACE_CAP_MEM | exit) << 8, v, 8, 8);
 			return 0;
 		}
 		return 0;
@@ -896,7 +933,7 @@ static __always_inline bool sig_wanted(int sig)
 }
 
 /* Emit a signal record for st's task (current) from st->sig[idx]. */
-__noinline int emit_signal(struct task_state *st, __u32 idx, __u32 generated)
+__noinline int emit_signal(struct task_state *st, __u32 idx, __u32 flags)
 {
 	struct pending_sig *ps;
 	struct sig_record *r;
@@ -917,7 +954,7 @@ __noinline int emit_signal(struct task_state *st, __u32 idx, __u32 generated)
 	__builtin_memcpy(r->ev.comm, st->ev.comm, sizeof(r->ev.comm));
 	r->ev.nr = TRACE_NR_SIGNAL;
 	r->ev.args[0] = ps->signo;
-	r->ev.flags = generated ? TRACE_EV_GENERATED : 0;
+	r->ev.flags = flags & (TRACE_EV_GENERATED | TRACE_EV_STOPS);
 	r->ev.payload_len = sizeof(r->it) + TRACE_SIGINFO_SIZE;
 	r->it.arg = 0;
 	r->it.kind = TRACE_IT_SIGINFO;
@@ -941,7 +978,7 @@ static __always_inline void flush_signals(struct task_state *st)
 #pragma unroll
 	for (i = 0; i < PENDING_SIGS; i++)
 		if (i < st->nsig)
-			emit_signal(st, i, 1);
+			emit_signal(st, i, TRACE_EV_GENERATED);
 	st->nsig = 0;
 }
 
@@ -971,8 +1008,20 @@ int BPF_PROG(trace_enter, struct pt_regs *regs, long id)
 		 * follow_exec an execve still makes its task followed */
 		bool exec = nr == nr_execve || nr == nr_execveat;
 
-		if (!exec && nr != nr_prctl)
+		if (!exec && nr != nr_prctl) {
+			/* signals kept for this task (trace_sig_generate) show
+			 * at its next call, traced or not, as strace shows them
+			 * when they arrive: else a second SIGCHLD would find
+			 * the first still pending and be lost */
+			if (sig_mask) {
+				st = bpf_task_storage_get(&task_states, task, NULL, 0);
+				if (st && st->nsig) {
+					st->ev.cgroup_id = cgid;
+					flush_signals(st);
+				}
+			}
 			return 0;
+		}
 		st = bpf_task_storage_get(&task_states, task, NULL,
 					  exec && follow_exec ? BPF_LOCAL_STORAGE_GET_F_CREATE_
 							      : 0);
@@ -1228,6 +1277,7 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(trace_task_exit, struct task_struct *p, bool group_dead)
 {
 	__u64 cgid = task_cgroup(p);
+	int sig;
 	struct task_state *st;
 	struct sig_record *r;
 
@@ -1240,7 +1290,10 @@ int BPF_PROG(trace_task_exit, struct task_struct *p, bool group_dead)
 		st->ev.cgroup_id = cgid;
 		flush_signals(st);
 	}
-	if (!want_events)
+	/* as strace: "+++ killed by SIG" only for a signal -e signal= shows
+	 * (and also with quiet=exit), "+++ exited with" unless quiet=exit */
+	sig = p->exit_code & 0x7f;
+	if (!want_events || (sig ? !(sig_mask & (1ull << ((sig - 1) & 63))) : quiet_exit))
 		return 0;
 	r = bpf_ringbuf_reserve(&events, sizeof(r->ev), 0);
 	if (!r) {
@@ -1267,6 +1320,7 @@ int BPF_PROG(trace_sig_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 cgid = task_cgroup(task);
 	struct task_state *st;
+	__u32 flags = 0;
 
 	if (!sig_wanted(sig) || !info || !is_traced(cgid))
 		return 0;
@@ -1281,7 +1335,11 @@ int BPF_PROG(trace_sig_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	st->sig[PENDING_SIGS].signo = sig;
 	if (bpf_probe_read_kernel(st->sig[PENDING_SIGS].info, TRACE_SIGINFO_SIZE, info))
 		return 0;
-	emit_signal(st, PENDING_SIGS, 0);
+	/* SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU left to their default action
+	 * stop the task now (get_signal's do_signal_stop) */
+	if (sig >= 19 && sig <= 22 && ka && !ka->sa.sa_handler)
+		flags = TRACE_EV_STOPS;
+	emit_signal(st, PENDING_SIGS, flags);
 	return 0;
 }
 

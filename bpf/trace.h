@@ -52,7 +52,8 @@ enum trace_cap {
 	TRACE_CAP_DENTS,    /* TRACE_IT_COUNT: directory entries in ret bytes (getdents) */
 	TRACE_CAP_SIGFRAME, /* rt_sigreturn: the sigset in the frame at the stack pointer */
 	TRACE_CAP_IOCTL,    /* ioctl's argument, sized by the request (a few known ones) */
-	TRACE_CAP_CLONE3,   /* struct clone_args; at exit TRACE_IT_TID: *parent_tid */
+	TRACE_CAP_CLONE3,   /* struct clone_args; at exit TRACE_IT_PIDFD: *pidfd and
+			     * TRACE_IT_TID: *parent_tid */
 	TRACE_CAP_PRCTL,    /* prctl's argument 2 by option: a name in or out, an int out */
 	TRACE_CAP_FD,	    /* -y: what the fd (or AT_FDCWD) is: TRACE_IT_FD */
 	TRACE_CAP_FDPAIR,   /* int[2] at exit (MEM), and with -y TRACE_IT_FD for each */
@@ -71,6 +72,7 @@ enum trace_item_kind {
 	TRACE_IT_SIGINFO,		 /* TRACE_SIGINFO_SIZE bytes of kernel_siginfo */
 	TRACE_IT_TID,			 /* an int written by the kernel (clone3's parent_tid) */
 	TRACE_IT_FD,			 /* struct ctw_trace_fdinfo and a path; full_len = fd */
+	TRACE_IT_PIDFD,			 /* an int written by the kernel (clone3's *pidfd) */
 };
 
 /* ctw_trace_argspec.when */
@@ -165,6 +167,7 @@ _Static_assert(sizeof(struct ctw_trace_fdinfo) == 64, "ABI: ctw_trace_fdinfo");
 /* trace_event.flags */
 #define TRACE_EV_NORETURN 0x01	/* no return value: exit_group, or killed in the call */
 #define TRACE_EV_GENERATED 0x02 /* TRACE_NR_SIGNAL: ignored, seen when it was sent */
+#define TRACE_EV_STOPS 0x04	/* TRACE_NR_SIGNAL: a stop signal with its default action */
 
 /* Ring buffer record header; payload_len bytes of items follow. */
 struct ctw_trace_event {

@@ -44,6 +44,7 @@ struct ctw_select {
 	const char *namespace_;
 	const char *pod;
 };
+/* On 0, *out is a copy to release (ctw_container_release). */
 int ctw_select_container(struct ctw_registry *r, const char *spec, const struct ctw_select *sel,
 			 struct ctw_container *out, struct ctw_err *err);
 

@@ -28,19 +28,21 @@ static void agent_usage(FILE *out)
 	      "\n"
 	      "Options (setting name, default):\n",
 	      out);
-	const char *key, *def, *help;
-	for (size_t i = 0; (help = ctw_agent_setting_help(i, &key, &def)); i++) {
-		char opt[64];
-		snprintf(opt, sizeof(opt), "--%s", key);
-		for (char *p = opt; *p; p++)
+	const struct ctw_agent_setting_def *d;
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)); i++) {
+		char left[80];
+		static const char *const metavar[] = {[CTW_SETTING_STR] = " VALUE",
+						      [CTW_SETTING_BOOL] = "",
+						      [CTW_SETTING_DURATION] = " DUR",
+						      [CTW_SETTING_DURATION0] = " DUR",
+						      [CTW_SETTING_UINT] = " N"};
+		snprintf(left, sizeof(left), "--%s%s", d->key, metavar[d->kind]);
+		for (char *p = left; *p && *p != ' '; p++)
 			if (*p == '_')
 				*p = '-';
-		bool flag = !strcmp(key, "syscall_time") || !strcmp(key, "bpf_stats");
-		char left[80];
-		snprintf(left, sizeof(left), "%s%s", opt, flag ? "" : " VALUE");
-		fprintf(out, "  %-30s %s", left, help);
-		if (*def)
-			fprintf(out, " [%s]", def);
+		fprintf(out, "  %-30s %s", left, d->help);
+		if (*d->def)
+			fprintf(out, " [%s]", d->def);
 		fputc('\n', out);
 	}
 	fputs("  --config FILE                  read settings from FILE\n"
@@ -80,16 +82,18 @@ static int cmd_agent(int argc, char **argv)
 	const char *keys[64];
 	char names[64][48];
 	size_t n = 0;
-	const char *key, *def;
-	for (size_t i = 0; ctw_agent_setting_help(i, &key, &def) && n < 56; i++) {
-		snprintf(names[n], sizeof(names[n]), "%s", key);
+	const struct ctw_agent_setting_def *d;
+	/* a boolean's flag alone is true; --KEY=false also works */
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)) && n < 56; i++) {
+		snprintf(names[n], sizeof(names[n]), "%s", d->key);
 		for (char *p = names[n]; *p; p++)
 			if (*p == '_')
 				*p = '-';
-		bool flag = !strcmp(key, "syscall_time") || !strcmp(key, "bpf_stats");
-		opts[n] = (struct option){names[n], flag ? no_argument : required_argument, NULL,
-					  OPT_SETTING + (int)n};
-		keys[n] = key;
+		opts[n] = (struct option){names[n],
+					  d->kind == CTW_SETTING_BOOL ? optional_argument
+								      : required_argument,
+					  NULL, OPT_SETTING + (int)n};
+		keys[n] = d->key;
 		n++;
 	}
 	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
@@ -106,6 +110,11 @@ static int cmd_agent(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		if (c >= OPT_SETTING && c < OPT_SETTING + 64) {
 			size_t i = c - OPT_SETTING;
+			bool b;
+			/* a boolean flag also takes its value as the next word
+			 * (--dns-names true), as every setting did before */
+			if (!optarg && optind < argc && !ctw_parse_bool(argv[optind], &b))
+				optarg = argv[optind++];
 			ctw_agent_set(a, keys[i], optarg ? optarg : "true", CTW_SET_FLAG);
 		} else if (c == OPT_CONFIG) {
 			config = optarg;

@@ -3,13 +3,14 @@
  * rcode and latency, as seen by cgroup_skb programs (dns/). */
 #include <errno.h>
 #include <fnmatch.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../agent/agent.h"
 #include "../bpf/dns.h"
 #include "../dns/dns.h"
@@ -23,68 +24,6 @@
 /* --rcode values beyond the 16 header rcodes */
 #define F_TIMEOUT 16
 #define F_MALFORMED 17
-
-static void dns_usage(FILE *out)
-{
-	fputs("Usage: ctrwatch dns [OPTIONS] [CONTAINER...]\n"
-	      "\n"
-	      "Show the DNS queries of containers as they happen: who asked (container, pid,\n"
-	      "command), what (type, name), the outcome (rcode, or TIMEOUT when no response\n"
-	      "came in time, or MALFORMED for a packet that is not valid DNS), the latency\n"
-	      "and the answers (A, AAAA, CNAME).  UDP and TCP port 53, IPv4 and IPv6.\n"
-	      "\n"
-	      "BPF programs (cgroup_skb egress and ingress, alongside any others) are attached\n"
-	      "to each CONTAINER's cgroup, or without CONTAINER once to the cgroup v2 root\n"
-	      "(or --attach-cgroup), and detached on exit; they only observe.\n"
-	      "CONTAINER is a name or id (ctrwatch, Docker, containerd, CRI-O, Podman,\n"
-	      "Kubernetes; NAMESPACE/POD/CONTAINER for a pod's), a PID (its cgroup) or a\n"
-	      "cgroup v2 path (absolute, or relative to the v2 mount); a name several\n"
-	      "containers share is an error that lists them (see `ctrwatch trace --help`).  "
-	      "Without CONTAINER, every container on the host is watched,\n"
-	      "including those that start later, from their first packet (the programs name\n"
-	      "each packet by its socket's cgroup; the kernel's cgroup stream names it).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -n, --name PATTERN    only names matching the glob PATTERN (case-insensitive,\n"
-	      "                        e.g. '*.example.com'); may be repeated\n"
-	      "  -r, --rcode RCODE     only this outcome: NOERROR, FORMERR, SERVFAIL, NXDOMAIN,\n"
-	      "                        NOTIMP, REFUSED, ... (or 0-15), TIMEOUT, MALFORMED;\n"
-	      "                        may be repeated\n"
-	      "  -t, --type QTYPE      only queries of this type (A, AAAA, MX, TYPE65, ...)\n"
-	      "  -d, --duration SECS   stop after SECS seconds (default: until Ctrl-C)\n"
-	      "      --namespace NS    CONTAINER names one of Kubernetes (or containerd)\n"
-	      "                        namespace NS\n"
-	      "      --pod POD         CONTAINER names one of pod POD\n"
-	      "      --timeout DUR     a query unanswered after DUR is a TIMEOUT (default 5s;\n"
-	      "                        500ms, 2s, ...)\n"
-	      "      --no-tcp          ignore DNS over TCP\n"
-	      "      --attach-cgroup DIR\n"
-	      "                        without CONTAINER: attach to the cgroup v2 directory\n"
-	      "                        DIR (above the containers to watch) instead of the v2\n"
-	      "                        root (default: $CTRWATCH_DNS_CGROUP, else the root)\n"
-	      "      --served          also the queries the containers answered (a DNS\n"
-	      "                        server's): COMM shows (served), JSON direction ingress\n"
-	      "      --json            one JSON object per line: time, container, cgroup_id,\n"
-	      "                        pid, comm, qname, qtype, rcode, latency_ms, answers,\n"
-	      "                        server, kind (answer, timeout, unmatched, malformed),\n"
-	      "                        protocol, direction, id, error\n"
-	      "  -h, --help            this text\n"
-	      "\n"
-	      "Columns: TIME CONTAINER PID COMM QTYPE QNAME RCODE LATENCY ANSWERS.  PID and\n"
-	      "COMM are the sender's when the query left in its context (UDP, most TCP).\n"
-	      "Queries a container answered are left out unless --served: a query between two\n"
-	      "watched containers would otherwise show twice.\n"
-	      "A response no query was seen for shows '-' as LATENCY.  Answers beyond the\n"
-	      "first 512 bytes of a message are not seen ('...' marks a cut list).\n"
-	      "\n"
-	      "Examples:\n"
-	      "  ctrwatch dns                           every container, until Ctrl-C\n"
-	      "  ctrwatch dns web db                    two containers\n"
-	      "  ctrwatch dns -r NXDOMAIN -r TIMEOUT    only failures\n"
-	      "  ctrwatch dns -n '*.svc.cluster.local' --json -d 30 | jq .latency_ms\n"
-	      "  ctrwatch dns /system.slice/docker-0123abcd.scope\n",
-	      out);
-}
 
 struct watched {
 	uint64_t cgroup_id;
@@ -110,6 +49,119 @@ struct dns_cli {
 	uint16_t qtype;
 	int64_t mono_to_real;
 };
+
+static int parse_name(const char *arg, void *field, char *why, size_t whylen);
+static int parse_rcode(const char *arg, void *field, char *why, size_t whylen);
+static int parse_type(const char *arg, void *field, char *why, size_t whylen);
+
+/* What the options set (the filters go straight into the CLI's state). */
+struct dns_args {
+	struct dns_cli d;
+	struct ctw_dns_probe_opts po;
+	struct ctw_select sel;
+	uint64_t duration_ns;
+	const char *attach_dir;
+};
+
+#define ARG(f) offsetof(struct dns_args, f)
+static const struct ctw_opt dns_opts[] = {
+	{.name = "name",
+	 .short_name = 'n',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "PATTERN",
+	 .help = "only names matching the glob PATTERN (case-insensitive,\n"
+		 "e.g. '*.example.com'); may be repeated",
+	 .off = ARG(d),
+	 .parse = parse_name},
+	{.name = "rcode",
+	 .short_name = 'r',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "RCODE",
+	 .help = "only this outcome: NOERROR, FORMERR, SERVFAIL, NXDOMAIN,\n"
+		 "NOTIMP, REFUSED, ... (or 0-15), TIMEOUT, MALFORMED;\n"
+		 "may be repeated",
+	 .off = ARG(d),
+	 .parse = parse_rcode},
+	{.name = "type",
+	 .short_name = 't',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "QTYPE",
+	 .help = "only queries of this type (A, AAAA, MX, TYPE65, ...)",
+	 .off = ARG(d),
+	 .parse = parse_type},
+	CTW_OPT_ENTRY_DURATION(ARG(duration_ns)),
+	CTW_OPT_ENTRY_NAMESPACE(0, ARG(sel.namespace_)),
+	CTW_OPT_ENTRY_POD(ARG(sel.pod)),
+	{.name = "timeout",
+	 .kind = CTW_OPT_DURATION,
+	 .metavar = "DUR",
+	 .help = "a query unanswered after DUR is a TIMEOUT (default 5s;\n500ms, 2s, ...)",
+	 .off = ARG(po.timeout_ns)},
+	{.name = "no-tcp",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "ignore DNS over TCP",
+	 .off = ARG(po.no_tcp)},
+	{.name = "attach-cgroup",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "without CONTAINER: attach to the cgroup v2 directory\n"
+		 "DIR (above the containers to watch) instead of the v2\n"
+		 "root (default: $CTRWATCH_DNS_CGROUP, else the root)",
+	 .off = ARG(attach_dir)},
+	{.name = "served",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "also the queries the containers answered (a DNS\n"
+		 "server's): COMM shows (served), JSON direction ingress",
+	 .off = ARG(d.served)},
+	{.name = "json",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "one JSON object per line: time, container, cgroup_id,\n"
+		 "pid, comm, qname, qtype, rcode, latency_ms, answers,\n"
+		 "server, kind (answer, timeout, unmatched, malformed),\n"
+		 "protocol, direction, id, error",
+	 .off = ARG(d.json)},
+	{0},
+};
+#undef ARG
+
+static void dns_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch dns [OPTIONS] [CONTAINER...]\n"
+	      "\n"
+	      "Show the DNS queries of containers as they happen: who asked (container, pid,\n"
+	      "command), what (type, name), the outcome (rcode, or TIMEOUT when no response\n"
+	      "came in time, or MALFORMED for a packet that is not valid DNS), the latency\n"
+	      "and the answers (A, AAAA, CNAME).  UDP and TCP port 53, IPv4 and IPv6.\n"
+	      "\n"
+	      "BPF programs (cgroup_skb egress and ingress, alongside any others) are attached\n"
+	      "to each CONTAINER's cgroup, or without CONTAINER once to the cgroup v2 root\n"
+	      "(or --attach-cgroup), and detached on exit; they only observe.\n"
+	      "CONTAINER is a name or id (ctrwatch, Docker, containerd, CRI-O, Podman,\n"
+	      "Kubernetes; NAMESPACE/POD/CONTAINER for a pod's), a PID (its cgroup) or a\n"
+	      "cgroup v2 path (absolute, or relative to the v2 mount); a name several\n"
+	      "containers share is an error that lists them (see `ctrwatch trace --help`).  "
+	      "Without CONTAINER, every container on the host is watched,\n"
+	      "including those that start later, from their first packet (the programs name\n"
+	      "each packet by its socket's cgroup; the kernel's cgroup stream names it).\n"
+	      "\n",
+	      out);
+	ctw_opts_print(out, dns_opts);
+	fputs("\n"
+	      "Columns: TIME CONTAINER PID COMM QTYPE QNAME RCODE LATENCY ANSWERS.  PID and\n"
+	      "COMM are the sender's when the query left in its context (UDP, most TCP).\n"
+	      "Queries a container answered are left out unless --served: a query between two\n"
+	      "watched containers would otherwise show twice.\n"
+	      "A response no query was seen for shows '-' as LATENCY.  Answers beyond the\n"
+	      "first 512 bytes of a message are not seen ('...' marks a cut list).\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch dns                           every container, until Ctrl-C\n"
+	      "  ctrwatch dns web db                    two containers\n"
+	      "  ctrwatch dns -r NXDOMAIN -r TIMEOUT    only failures\n"
+	      "  ctrwatch dns -n '*.svc.cluster.local' --json -d 30 | jq .latency_ms\n"
+	      "  ctrwatch dns /system.slice/docker-0123abcd.scope\n",
+	      out);
+}
 
 static volatile sig_atomic_t stop;
 
@@ -345,87 +397,60 @@ static void sum_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
 	*(uint64_t *)ctx += n;
 }
 
-static int parse_rcode_filter(struct dns_cli *d, const char *s)
+static int parse_name(const char *arg, void *field, char *why, size_t whylen)
 {
+	struct dns_cli *d = field;
+	d->names = xrealloc(d->names, (d->nnames + 1) * sizeof(*d->names));
+	d->names[d->nnames++] = (char *)arg;
+	return 0;
+}
+
+static int parse_rcode(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct dns_cli *d = field;
 	unsigned int rc;
 
-	if (!strcasecmp(s, "TIMEOUT"))
+	if (!strcasecmp(arg, "TIMEOUT"))
 		rc = F_TIMEOUT;
-	else if (!strcasecmp(s, "MALFORMED"))
+	else if (!strcasecmp(arg, "MALFORMED"))
 		rc = F_MALFORMED;
-	else if (ctw_dns_rcode_parse(s, &rc))
-		return -EINVAL;
+	else if (ctw_dns_rcode_parse(arg, &rc)) {
+		snprintf(why, whylen,
+			 "not an rcode (NOERROR, NXDOMAIN, ..., 0-15, TIMEOUT, MALFORMED)");
+		return -1;
+	}
 	d->rcodes |= 1u << rc;
+	return 0;
+}
+
+static int parse_type(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct dns_cli *d = field;
+	if (ctw_dns_type_parse(arg, &d->qtype)) {
+		snprintf(why, whylen, "not a query type (A, AAAA, MX, TYPE65, ...)");
+		return -1;
+	}
+	d->has_type = true;
 	return 0;
 }
 
 static int cmd_dns(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"name", required_argument, NULL, 'n'},
-		{"rcode", required_argument, NULL, 'r'},
-		{"type", required_argument, NULL, 't'},
-		{"duration", required_argument, NULL, 'd'},
-		{"timeout", required_argument, NULL, 'T'},
-		{"no-tcp", no_argument, NULL, 'N'},
-		{"served", no_argument, NULL, 'V'},
-		{"json", no_argument, NULL, 'j'},
-		{"namespace", required_argument, NULL, 'S'},
-		{"pod", required_argument, NULL, 'P'},
-		{"attach-cgroup", required_argument, NULL, 'A'},
-		{NULL, 0, NULL, 0},
-	};
-	struct ctw_select sel = {0};
-	struct ctw_dns_probe_opts po = {0};
-	struct dns_cli d = {0};
-	const char *attach_dir = getenv("CTRWATCH_DNS_CGROUP");
-	uint64_t duration_ns = 0, end = 0, next_scan;
+	struct dns_args args = {.attach_dir = getenv("CTRWATCH_DNS_CGROUP")};
+	uint64_t end = 0, next_scan;
 	struct sigaction sa = {0};
-	int c, err, rc = CTW_EXIT_FAIL;
+	int err, rc = CTW_EXIT_FAIL;
+	int first = ctw_opts_parse("dns", dns_opts, argc, argv, &args);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:r:t:d:", opts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			d.names = xrealloc(d.names, (d.nnames + 1) * sizeof(*d.names));
-			d.names[d.nnames++] = optarg;
-			break;
-		case 'S': sel.namespace_ = optarg; break;
-		case 'P': sel.pod = optarg; break;
-		case 'r':
-			if (parse_rcode_filter(&d, optarg)) {
-				free(d.names);
-				return ctw_cmd_usage_error("dns", "dns: unknown rcode '%s'",
-							   optarg);
-			}
-			break;
-		case 't':
-			if (ctw_dns_type_parse(optarg, &d.qtype)) {
-				free(d.names);
-				return ctw_cmd_usage_error("dns", "dns: unknown query type '%s'",
-							   optarg);
-			}
-			d.has_type = true;
-			break;
-		case 'd':
-			if (ctw_parse_duration_ns(optarg, &duration_ns) || !duration_ns) {
-				free(d.names);
-				return ctw_cmd_usage_error("dns", "dns: bad duration '%s'", optarg);
-			}
-			break;
-		case 'T':
-			if (ctw_parse_duration_ns(optarg, &po.timeout_ns) || !po.timeout_ns) {
-				free(d.names);
-				return ctw_cmd_usage_error("dns", "dns: bad timeout '%s'", optarg);
-			}
-			break;
-		case 'N': po.no_tcp = true; break;
-		case 'V': d.served = true; break;
-		case 'A': attach_dir = optarg; break;
-		case 'j': d.json = true; break;
-		default: free(d.names); return ctw_cmd_usage_error("dns", "dns: bad option");
-		}
+	if (first < 0) {
+		free(args.d.names);
+		return -first;
 	}
+	struct dns_cli d = args.d;
+	struct ctw_dns_probe_opts po = args.po;
+	const struct ctw_select sel = args.sel;
+	uint64_t duration_ns = args.duration_ns;
+	const char *attach_dir = args.attach_dir;
 
 	if (!ctw_cmd_privileged("dns", CTW_NEED_BPF | CTW_NEED_NET_ADMIN))
 		goto out;
@@ -442,8 +467,8 @@ static int cmd_dns(int argc, char **argv)
 		goto out;
 	}
 
-	d.all = optind == argc;
-	for (int i = optind; i < argc; i++) {
+	d.all = first == argc;
+	for (int i = first; i < argc; i++) {
 		struct ctw_container ct;
 		struct ctw_err serr = {0};
 		err = ctw_select_container(d.reg, argv[i], &sel, &ct, &serr);
@@ -451,7 +476,9 @@ static int cmd_dns(int argc, char **argv)
 			fprintf(stderr, "ctrwatch: dns: %s\n", serr.msg);
 			goto out;
 		}
-		if (watch(&d, &ct, false))
+		int werr = watch(&d, &ct, false);
+		ctw_container_release(&ct);
+		if (werr)
 			goto out;
 	}
 	if (d.all) {

@@ -109,23 +109,9 @@ static const struct ctw_opt tcplife_opts[] = {
 		 "(fin, rst-in, rst-out, refused, timeout, other),\n"
 		 "error (errno at close, 0 if none)",
 	 .off = ARG(json)},
-	{.name = "duration",
-	 .short_name = 'd',
-	 .kind = CTW_OPT_DURATION,
-	 .metavar = "SECS",
-	 .help = "stop after SECS seconds (default: until Ctrl-C)",
-	 .off = ARG(duration_ns)},
-	{.name = "namespace",
-	 .short_name = 'n',
-	 .kind = CTW_OPT_STR,
-	 .metavar = "NS",
-	 .help = "CONTAINER names one of Kubernetes (or containerd)\nnamespace NS",
-	 .off = ARG(sel.namespace_)},
-	{.name = "pod",
-	 .kind = CTW_OPT_STR,
-	 .metavar = "POD",
-	 .help = "CONTAINER names one of pod POD",
-	 .off = ARG(sel.pod)},
+	CTW_OPT_ENTRY_DURATION(ARG(duration_ns)),
+	CTW_OPT_ENTRY_NAMESPACE('n', ARG(sel.namespace_)),
+	CTW_OPT_ENTRY_POD(ARG(sel.pod)),
 	{0},
 };
 #undef ARG
@@ -393,6 +379,7 @@ static int resolve_container(struct ctw_registry *reg, const char *spec,
 		if (rc == 0) {
 			*cgid = c->cgroup_id;
 			ctw_strlcpy(path, c->cgroup_path, size);
+			ctw_container_release(c);
 		} else {
 			pr_err("tcplife: %s", err.msg);
 		}

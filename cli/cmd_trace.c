@@ -95,8 +95,9 @@ static void trace_usage(FILE *out)
 	      "      --record FILE  write the kernel's raw records to FILE instead of lines\n"
 	      "                     (cheaper: nothing is decoded while tracing)\n"
 	      "      --replay FILE  decode a recording made with --record, with the line\n"
-	      "                     options given here (-s, -T, -t, -y, -o, --json); needs\n"
-	      "                     neither root nor the kernel it was made on\n"
+	      "                     options given here (-s, -T, -t, -y, -o, --json) and\n"
+	      "                     only what -e trace=, signal=, status=, quiet= select;\n"
+	      "                     needs neither root nor the kernel it was made on\n"
 	      "      --stats        at the end, print events, events/s and losses on stderr\n"
 	      "      --buffer-size BYTES\n"
 	      "                     ring buffer size (default 32m; a power of two)\n"
@@ -212,10 +213,12 @@ static int select_target(struct ctw_registry **reg, const char *spec, const stru
 	if (!*reg)
 		*reg = ctw_registry_new(&(struct ctw_registry_opts){0});
 	int rc = *reg ? ctw_select_container(*reg, spec, sel, c, &err) : -ENOMEM;
-	if (rc == 0)
+	if (rc == 0) {
 		ctw_strlcpy(path, c->cgroup_path, size);
-	else
+		ctw_container_release(c);
+	} else {
 		fprintf(stderr, "ctrwatch: trace: %s\n", err.msg[0] ? err.msg : strerror(-rc));
+	}
 	free(c);
 	return rc;
 }
@@ -294,7 +297,7 @@ static void all_follow(struct all_ctx *ac)
 static int replay(struct ctw_trace_args *a, bool extra_args)
 {
 	struct ctw_trace_fmt f = {
-		.strsize = a->o.strsize ? a->o.strsize : 32,
+		.strsize = a->o.strsize || a->o.strsize_set ? a->o.strsize : 32,
 		.durations = a->o.durations,
 		.timestamps = a->o.timestamps,
 		.json = a->o.json,
@@ -316,7 +319,7 @@ static int replay(struct ctw_trace_args *a, bool extra_args)
 			return CTW_EXIT_FAIL;
 		}
 	}
-	rc = ctw_trace_replay(a->replay, &f, fd, "", &err);
+	rc = ctw_trace_replay(a->replay, &f, &a->sel, fd, "", &err);
 	if (fd != STDOUT_FILENO)
 		close(fd);
 	if (rc < 0) {

@@ -38,6 +38,26 @@ struct ctw_opt {
 	int (*parse)(const char *arg, void *field, char *why, size_t whylen);
 };
 
+/* Entries several commands share (tcplife, dns): the same words in each. */
+#define CTW_OPT_ENTRY_DURATION(field_off)                                                     \
+	{                                                                                     \
+		.name = "duration", .short_name = 'd', .kind = CTW_OPT_DURATION,              \
+		.metavar = "SECS", .help = "stop after SECS seconds (default: until Ctrl-C)", \
+		.off = (field_off)                                                            \
+	}
+#define CTW_OPT_ENTRY_NAMESPACE(short_, field_off)                                                 \
+	{                                                                                          \
+		.name = "namespace", .short_name = (short_), .kind = CTW_OPT_STR, .metavar = "NS", \
+		.help = "CONTAINER names one of Kubernetes (or containerd)\n"                      \
+			"namespace NS",                                                            \
+		.off = (field_off)                                                                 \
+	}
+#define CTW_OPT_ENTRY_POD(field_off)                                         \
+	{                                                                    \
+		.name = "pod", .kind = CTW_OPT_STR, .metavar = "POD",        \
+		.help = "CONTAINER names one of pod POD", .off = (field_off) \
+	}
+
 /* Parse argv's options by the table (ended by an entry without a name)
  * into dst.  The index of the first operand, or -CTW_EXIT_USAGE after
  * printing "ctrwatch: CMD: --NAME ARG: WHY" and the command's usage. */

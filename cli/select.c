@@ -80,7 +80,7 @@ static int pick(struct ctw_registry *r, const char *spec, const struct ctw_selec
 		n++;
 	}
 	if (n == 1) {
-		*out = *hit[0];
+		ctw_container_copy(out, hit[0]);
 		return 0;
 	}
 	if (!n)
@@ -132,7 +132,9 @@ int ctw_select_container(struct ctw_registry *r, const char *spec, const struct 
 			       ? ctw_err_setx(err, ENOENT, CTW_NO_SUCH_CONTAINER, spec)
 			       : ctw_err_setx(err, -rc, "%s: no such container, cgroup or process",
 					      spec);
-	if (!filtered_in(out, sel))
+	if (!filtered_in(out, sel)) {
+		ctw_container_release(out);
 		return ctw_err_setx(err, ENOENT, "%s: not in the namespace or pod asked for", spec);
+	}
 	return 0;
 }

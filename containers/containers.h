@@ -38,8 +38,14 @@ enum ctw_runtime_kind {
 
 #define CTW_LABELS_MAX 64    /* labels kept per container */
 #define CTW_LABEL_LEN 256    /* longer keys and values are cut */
-#define CTW_LABELS_SIZE 4096 /* packed bytes per container */
+#define CTW_LABELS_SIZE 4096 /* packed bytes per container, at most */
 
+/* A container.  The two fields that can be long (the cgroup path, up to
+ * PATH_MAX, and the packed labels, up to 4 KiB) are on the heap at their
+ * exact size: held inline they made a registry entry 10.5 KiB, 10 MiB of
+ * RSS at 1 000 containers.  So a struct ctw_container owns memory: copy it
+ * with ctw_container_copy(), free it with ctw_container_release(); a plain
+ * `a = b` moves it (b must not be released after). */
 struct ctw_container {
 	uint64_t cgroup_id; /* cgroup v2 inode: what BPF sees */
 	char id[72];	    /* full container id */
@@ -48,17 +54,28 @@ struct ctw_container {
 	char namespace_[128];
 	char pod_uid[48];
 	char image[256];
-	char cgroup_path[PATH_MAX]; /* absolute path of the v2 cgroup dir */
+	/* absolute path of the v2 cgroup dir (ctw_container_set_cgroup_path);
+	 * NULL only in a container not yet placed (a zeroed struct) */
+	char *cgroup_path;
 	enum ctw_runtime_kind runtime;
 	int pid; /* a process in it, 0 when unknown */
 	/* Runtime labels (ctrwatch state "labels", Docker Config.Labels, CRI-O
 	 * container labels): nlabels "key\0value\0" pairs packed in labels[]
-	 * (labels_len bytes used).  Bounded: at most CTW_LABELS_MAX, keys and
-	 * values cut at CTW_LABEL_LEN - 1 bytes, what does not fit is dropped.
-	 * Iterate with ctw_container_label_next(); plain data, copies by value. */
+	 * (labels_len bytes, allocated to that size; NULL when none).  Bounded:
+	 * at most CTW_LABELS_MAX, keys and values cut at CTW_LABEL_LEN - 1
+	 * bytes, CTW_LABELS_SIZE bytes in all, what does not fit is dropped.
+	 * Iterate with ctw_container_label_next(). */
 	uint16_t nlabels, labels_len;
-	char labels[CTW_LABELS_SIZE];
+	char *labels;
 };
+
+/* Free what c owns and zero those fields (c itself is the caller's). */
+void ctw_container_release(struct ctw_container *c);
+/* *dst = *src with dst owning its own copies (dst's old contents are not
+ * freed: release it first when it held any). */
+void ctw_container_copy(struct ctw_container *dst, const struct ctw_container *src);
+/* Set the cgroup path (a copy of path, exact size). */
+void ctw_container_set_cgroup_path(struct ctw_container *c, const char *path);
 
 /* The id every per-container series carries as container_id: a 64-hex id
  * (Docker, containerd, CRI-O, Podman, ctrwatch) cut to its first 12
@@ -75,6 +92,8 @@ int ctw_container_add_label(struct ctw_container *c, const char *key, const char
 static inline const char *ctw_container_label_next(const struct ctw_container *c, const char *key,
 						   const char **value)
 {
+	if (!c->labels_len)
+		return NULL;
 	const char *p = key ? *value + __builtin_strlen(*value) + 1 : c->labels;
 	if (p >= c->labels + c->labels_len)
 		return NULL;
@@ -122,7 +141,8 @@ size_t ctw_registry_count(const struct ctw_registry *r);
  * Order: exact name or id; a spec with '/' is a cgroup path; a unique id
  * prefix (-EINVAL when ambiguous); all digits: a PID.  A cgroup (or a PID's
  * cgroup) that is no known container resolves to itself, runtime
- * CTW_RT_UNKNOWN, named by its path below the mount. */
+ * CTW_RT_UNKNOWN, named by its path below the mount.  On 0, *out is a copy
+ * the caller releases (ctw_container_release); an error leaves it unowned. */
 int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_container *out);
 
 /* Hooks called by ctw_registry_scan(): a container appeared / went away
@@ -210,7 +230,8 @@ int ctw_cgroup_walk_fd(int dirfd, const char *path, ctw_cgroup_cb cb, void *ctx)
 
 /* Resolve spec (ctw_registry_resolve) and follow the container: cb for its
  * cgroup and every cgroup below it (ctw_cgroup_walk).  Returns the number
- * of cgroups, -ENOENT / -EINVAL as ctw_registry_resolve, or cb's error. */
+ * of cgroups (*out to release, as from ctw_registry_resolve), -ENOENT /
+ * -EINVAL as ctw_registry_resolve, or cb's error (*out released). */
 int ctw_containers_follow(struct ctw_registry *r, const char *spec, struct ctw_container *out,
 			  ctw_cgroup_cb cb, void *ctx);
 

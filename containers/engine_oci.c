@@ -896,8 +896,10 @@ void engine_oci_enrich(const struct engine_ctx *ctx, const char *cgroup_rel,
 			       .proc_root = ctx->proc_root ? ctx->proc_root : "/proc"};
 	struct ctw_container found = {0};
 	if (!oci_identify(&octx, c->id, c->pid, cgroup_rel, &found, NULL) ||
-	    strcmp(found.id, c->id))
+	    strcmp(found.id, c->id)) {
+		ctw_container_release(&found);
 		return;
+	}
 	if (!strcmp(c->name, shortid) || !c->name[0])
 		ctw_strlcpy(c->name, found.name, sizeof(c->name));
 	copy(c->image, sizeof(c->image), found.image);
@@ -909,4 +911,5 @@ void engine_oci_enrich(const struct engine_ctx *ctx, const char *cgroup_rel,
 	for (const char *k = NULL; (k = ctw_container_label_next(&found, k, &v));)
 		if (!ctw_container_label(c, k))
 			ctw_container_add_label(c, k, v);
+	ctw_container_release(&found);
 }

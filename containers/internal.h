@@ -12,13 +12,12 @@
 /* A container as the registry keeps it. */
 struct entry {
 	struct ctw_container c;
-	/* hybrid hosts: v1 dirs for resources ("" when unknown).  Not
-	 * PATH_MAX: entries are moved between tables on every scan, and three
-	 * 4 KiB paths made an entry 21 KiB (2 MB for a hundred containers); a
-	 * longer path (none seen: kubelet's are ~200 bytes) is left out. */
-	char v1_memory[V1_PATH_MAX];
-	char v1_cpuacct[V1_PATH_MAX];
-	char v1_pids[V1_PATH_MAX];
+	/* hybrid hosts: v1 dirs for resources (NULL when unknown), on the
+	 * heap at their size like c's cgroup path; a path of V1_PATH_MAX or
+	 * more (none seen: kubelet's are ~200 bytes) is left out. */
+	char *v1_memory;
+	char *v1_cpuacct;
+	char *v1_pids;
 	bool enriched;
 	uint64_t gone_since_ns; /* kept for the exit grace period */
 	/* v2 resource files found missing (RES_*), not tried again until
@@ -37,8 +36,12 @@ struct entry {
 	bool carried; /* during a scan: moved into the new table */
 };
 
-/* Close the entry's kept resource files, then free it. */
+/* Close the entry's kept resource files, free what it owns, then it. */
 void entry_free(struct entry *e);
+/* Free what a stack entry owns (no files kept: never in a table). */
+void entry_release(struct entry *e);
+/* *dst = *src with its own copies of src's strings, no kept files. */
+void entry_copy(struct entry *dst, const struct entry *src);
 
 /* Keep dir as the entry's v1 directory of controller ctrl. */
 void entry_copy_v1(struct entry *e, const char *ctrl, const char *dir);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Runtime labels packed in struct ctw_container, and the JSON they come from. */
+/* Runtime labels packed in struct ctw_container, the JSON they come from,
+ * and the container's own memory (copy, release). */
 #include <errno.h>
 #include <string.h>
 
@@ -20,6 +21,34 @@ const char *ctw_container_short_id(const char *id, char out[CTW_SHORT_ID_SIZE])
 	return out;
 }
 
+void ctw_container_release(struct ctw_container *c)
+{
+	free(c->labels);
+	free(c->cgroup_path);
+	c->labels = NULL;
+	c->cgroup_path = NULL;
+	c->labels_len = c->nlabels = 0;
+}
+
+void ctw_container_copy(struct ctw_container *dst, const struct ctw_container *src)
+{
+	*dst = *src;
+	dst->cgroup_path = src->cgroup_path ? xstrdup(src->cgroup_path) : NULL;
+	dst->labels = NULL;
+	if (src->labels_len) {
+		dst->labels = xmalloc(src->labels_len);
+		memcpy(dst->labels, src->labels, src->labels_len);
+	}
+}
+
+void ctw_container_set_cgroup_path(struct ctw_container *c, const char *path)
+{
+	if (c->cgroup_path && !strcmp(c->cgroup_path, path))
+		return;
+	free(c->cgroup_path);
+	c->cgroup_path = xstrdup(path);
+}
+
 int ctw_container_add_label(struct ctw_container *c, const char *key, const char *value)
 {
 	size_t kl = strnlen(key, CTW_LABEL_LEN - 1), vl = strnlen(value, CTW_LABEL_LEN - 1);
@@ -29,7 +58,7 @@ int ctw_container_add_label(struct ctw_container *c, const char *key, const char
 		if (strlen(k) != kl || strncmp(k, key, kl))
 			continue;
 		size_t old = (size_t)(v + strlen(v) + 1 - k);
-		if (c->labels_len - old + need > sizeof(c->labels))
+		if (c->labels_len - old + need > CTW_LABELS_SIZE)
 			return -ENOSPC;
 		char *dst = c->labels + (k - c->labels);
 		memmove(dst, dst + old, c->labels_len - old - (size_t)(k - c->labels));
@@ -37,8 +66,10 @@ int ctw_container_add_label(struct ctw_container *c, const char *key, const char
 		c->nlabels--;
 		break;
 	}
-	if (c->nlabels >= CTW_LABELS_MAX || c->labels_len + need > sizeof(c->labels))
+	if (c->nlabels >= CTW_LABELS_MAX || c->labels_len + need > CTW_LABELS_SIZE)
 		return -ENOSPC;
+	/* exact size: a container's labels are added once, at discovery */
+	c->labels = xrealloc(c->labels, c->labels_len + need);
 	char *p = c->labels + c->labels_len;
 	memcpy(p, key, kl);
 	p[kl] = '\0';

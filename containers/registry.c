@@ -181,11 +181,11 @@ static struct entry *container_at(struct scan *s, uint64_t id, const char *abs)
 		if (!strcmp(s->state[i].c.cgroup_path, abs) ||
 		    (s->state[i].c.cgroup_id && s->state[i].c.cgroup_id == id)) {
 			struct entry *e = scan_add(s);
-			*e = s->state[i];
+			entry_copy(e, &s->state[i]);
 			return e;
 		}
 	}
-	struct ctw_container c;
+	struct ctw_container c = {0};
 	size_t oj;
 	const struct ctw_registry *r = s->r;
 	bool known = idmap_get(&r->ids, id, &oj) && r->ents[oj]->c.cgroup_id == id &&
@@ -193,8 +193,11 @@ static struct entry *container_at(struct scan *s, uint64_t id, const char *abs)
 	struct engine_ctx ectx = {.host_root = r->host_root, .proc_root = r->proc_root};
 	/* no engine's layout: a runc/crun container found through its runtime
 	 * (engine_oci.c), whatever its cgroup path */
-	if (!known && ctw_cgroup_parse_path(rel, &c) != 1 && !engine_oci_match(&ectx, abs, rel, &c))
+	if (!known && ctw_cgroup_parse_path(rel, &c) != 1 &&
+	    !engine_oci_match(&ectx, abs, rel, &c)) {
+		ctw_container_release(&c);
 		return NULL;
+	}
 	if (known) {
 		/* Known from the last scan: carried over as it is (with what
 		 * enrichment learned), moved, not made anew. */
@@ -204,7 +207,7 @@ static struct entry *container_at(struct scan *s, uint64_t id, const char *abs)
 		return e;
 	}
 	struct entry *e = scan_add(s);
-	e->c = c;
+	e->c = c; /* moved */
 	return e;
 }
 
@@ -235,7 +238,7 @@ static int scan_one(void *ctx, uint64_t id, const char *abs, int depth)
 		return 0;
 	}
 	e->c.cgroup_id = id;
-	ctw_strlcpy(e->c.cgroup_path, abs, sizeof(e->c.cgroup_path));
+	ctw_container_set_cgroup_path(&e->c, abs);
 	idmap_put(&s->ids, id, s->n - 1);
 	if (r->dir_hook && !idmap_get(&r->ids, id, &known))
 		r->dir_hook(r->hook_ctx, abs);
@@ -340,7 +343,7 @@ static void enrich(struct ctw_registry *r, struct entry *e)
 					  "/var/run/secrets/kubernetes.io/serviceaccount/namespace",
 					  e->c.namespace_, sizeof(e->c.namespace_));
 	}
-	if (!e->v1_memory[0] && e->c.pid > 0)
+	if (!e->v1_memory && e->c.pid > 0)
 		v1_of_pid(r, e);
 }
 
@@ -351,6 +354,8 @@ int ctw_registry_scan(struct ctw_registry *r)
 	s.in_depth = -1;
 	int rc = ctw_cgroup_walk(r->cgroup_root, scan_one, &s);
 	if (rc < 0) {
+		for (size_t i = 0; i < s.nstate; i++)
+			entry_release(&s.state[i]);
 		free(s.state);
 		return rc;
 	}
@@ -360,6 +365,7 @@ int ctw_registry_scan(struct ctw_registry *r)
 			pr_debug("discovery: %s: cgroup %s (id %llu) not found below %s",
 				 s.state[i].c.name, s.state[i].c.cgroup_path,
 				 (unsigned long long)s.state[i].c.cgroup_id, r->cgroup_root);
+		entry_release(&s.state[i]);
 	}
 	free(s.state);
 
@@ -374,13 +380,13 @@ int ctw_registry_scan(struct ctw_registry *r)
 		}
 		if (ne->c.runtime != CTW_RT_CTRWATCH && idmap_get(&r->ids, ne->c.cgroup_id, &j) &&
 		    r->ents[j]->c.cgroup_id == ne->c.cgroup_id) {
-			free(ne);
+			entry_free(ne);
 			s.ents[i] = r->ents[j];
 			s.ents[i]->carried = true;
 			continue;
 		}
 		enrich(r, ne);
-		if (ne->c.runtime == CTW_RT_CTRWATCH && !ne->v1_memory[0] && ne->c.pid > 0)
+		if (ne->c.runtime == CTW_RT_CTRWATCH && !ne->v1_memory && ne->c.pid > 0)
 			v1_of_pid(r, ne);
 	}
 
@@ -501,7 +507,13 @@ static bool ctrwatch_container_at(struct ctw_registry *r, const char *abs, struc
 	if (!base || !base[1] || strchr(base + 1, '.'))
 		return false;
 	snprintf(p, sizeof(p), "%s/%s/state.json", r->state_dir, base + 1);
-	return ctw_path_exists(p) && ctrwatch_read_state(p, e) && !strcmp(e->c.cgroup_path, abs);
+	if (!ctw_path_exists(p) || !ctrwatch_read_state(p, e))
+		return false;
+	if (!strcmp(e->c.cgroup_path, abs))
+		return true;
+	entry_release(e);
+	memset(e, 0, sizeof(*e));
+	return false;
 }
 
 void ctw_registry_cgroup_made(struct ctw_registry *r, uint64_t id, uint64_t parent_id,
@@ -524,7 +536,7 @@ void ctw_registry_cgroup_made(struct ctw_registry *r, uint64_t id, uint64_t pare
 	snprintf(abs, sizeof(abs), "%s%s", r->cgroup_root, rel + rl);
 	struct entry *e = xcalloc(1, sizeof(*e));
 	if (!ctrwatch_container_at(r, abs, e)) {
-		struct ctw_container c;
+		struct ctw_container c = {0};
 		if (ctw_cgroup_parse_path(rel, &c) != 1) {
 			pr_debug("discovery: cgroup %llu %s: no container", (unsigned long long)id,
 				 rel);
@@ -534,7 +546,7 @@ void ctw_registry_cgroup_made(struct ctw_registry *r, uint64_t id, uint64_t pare
 		e->c = c;
 	}
 	e->c.cgroup_id = id;
-	ctw_strlcpy(e->c.cgroup_path, abs, sizeof(e->c.cgroup_path));
+	ctw_container_set_cgroup_path(&e->c, abs);
 	enrich(r, e);
 	if (r->n == r->cap) {
 		r->cap = r->cap ? r->cap * 2 : 32;

@@ -17,14 +17,14 @@ static int resolve_cgroup_dir(struct ctw_registry *r, const char *dir, struct ct
 		return rc == -ENOTDIR ? -EINVAL : -ENOENT;
 	const struct ctw_container *c = ctw_registry_lookup(r, id);
 	if (c) {
-		*out = *c;
+		ctw_container_copy(out, c);
 		return 0;
 	}
 	/* Not a container we recognise: a bare cgroup, named by its path. */
 	memset(out, 0, sizeof(*out));
 	out->cgroup_id = id;
 	out->runtime = CTW_RT_UNKNOWN;
-	ctw_strlcpy(out->cgroup_path, dir, sizeof(out->cgroup_path));
+	ctw_container_set_cgroup_path(out, dir);
 	const char *rel = dir;
 	if (ctw_str_has_prefix(dir, r->cgroup_root))
 		rel = dir + strlen(r->cgroup_root);
@@ -46,7 +46,7 @@ int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_co
 	/* Names first: a container may be called "1234". */
 	for (size_t i = 0; i < r->n; i++) {
 		if (!strcmp(r->ents[i]->c.name, spec) || !strcmp(r->ents[i]->c.id, spec)) {
-			*out = r->ents[i]->c;
+			ctw_container_copy(out, &r->ents[i]->c);
 			return 0;
 		}
 	}
@@ -69,7 +69,7 @@ int ctw_registry_resolve(struct ctw_registry *r, const char *spec, struct ctw_co
 		}
 	}
 	if (hit) {
-		*out = *hit;
+		ctw_container_copy(out, hit);
 		return 0;
 	}
 	if (digits) {
@@ -93,5 +93,7 @@ int ctw_containers_follow(struct ctw_registry *r, const char *spec, struct ctw_c
 	if (rc < 0)
 		return rc;
 	rc = ctw_cgroup_walk(out->cgroup_path, cb, ctx);
+	if (rc < 0)
+		ctw_container_release(out);
 	return rc == -ENOTDIR ? -ENOENT : rc;
 }

@@ -60,6 +60,7 @@ void entry_free(struct entry *e)
 		return;
 	for (int i = 0; i < 4; i++)
 		close_kept(e, i);
+	entry_release(e);
 	free(e);
 }
 
@@ -162,7 +163,7 @@ int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c
 	if (read_keyed(e, RES_F_CPU, SRC_V2, v2, "cpu.stat", "usage_usec", &v)) {
 		out->cpu_seconds = v / 1e6;
 		out->has_cpu = true;
-	} else if (e->v1_cpuacct[0] &&
+	} else if (e->v1_cpuacct &&
 		   read_u64_file(e, RES_F_CPU, SRC_V1, e->v1_cpuacct, "cpuacct.usage", &v)) {
 		out->cpu_seconds = v / 1e9;
 		out->has_cpu = true;
@@ -179,7 +180,7 @@ int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c
 			out->oom_events = v;
 			out->has_oom = true;
 		}
-	} else if (e->v1_memory[0] &&
+	} else if (e->v1_memory &&
 		   read_u64_file(e, RES_F_MEM, SRC_V1, e->v1_memory, "memory.usage_in_bytes", &v)) {
 		out->memory_bytes = v;
 		out->has_memory = true;
@@ -195,7 +196,7 @@ int ctw_registry_resources(struct ctw_registry *r, const struct ctw_container *c
 		    read_u64_file(e, RES_F_PIDS, SRC_V2, v2, "pids.current", &v);
 	if (!pids) {
 		e->res_missing |= RES_V2_PIDS;
-		pids = e->v1_pids[0] &&
+		pids = e->v1_pids &&
 		       read_u64_file(e, RES_F_PIDS, SRC_V1, e->v1_pids, "pids.current", &v);
 	}
 	if (pids) {

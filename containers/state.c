@@ -13,12 +13,36 @@ void entry_copy_v1(struct entry *e, const char *ctrl, const char *dir)
 		pr_debug("discovery: %s: v1 %s dir too long, not read", e->c.name, ctrl);
 		return;
 	}
+	char **slot = NULL;
 	if (!strcmp(ctrl, "memory"))
-		ctw_strlcpy(e->v1_memory, dir, sizeof(e->v1_memory));
+		slot = &e->v1_memory;
 	else if (!strcmp(ctrl, "cpuacct") || !strcmp(ctrl, "cpu,cpuacct") || !strcmp(ctrl, "cpu"))
-		ctw_strlcpy(e->v1_cpuacct, dir, sizeof(e->v1_cpuacct));
+		slot = &e->v1_cpuacct;
 	else if (!strcmp(ctrl, "pids"))
-		ctw_strlcpy(e->v1_pids, dir, sizeof(e->v1_pids));
+		slot = &e->v1_pids;
+	if (!slot)
+		return;
+	free(*slot);
+	*slot = xstrdup(dir);
+}
+
+void entry_release(struct entry *e)
+{
+	ctw_container_release(&e->c);
+	free(e->v1_memory);
+	free(e->v1_cpuacct);
+	free(e->v1_pids);
+	e->v1_memory = e->v1_cpuacct = e->v1_pids = NULL;
+}
+
+void entry_copy(struct entry *dst, const struct entry *src)
+{
+	*dst = *src;
+	ctw_container_copy(&dst->c, &src->c);
+	dst->v1_memory = src->v1_memory ? xstrdup(src->v1_memory) : NULL;
+	dst->v1_cpuacct = src->v1_cpuacct ? xstrdup(src->v1_cpuacct) : NULL;
+	dst->v1_pids = src->v1_pids ? xstrdup(src->v1_pids) : NULL;
+	memset(dst->res_fd, 0, sizeof(dst->res_fd));
 }
 
 bool ctrwatch_read_state(const char *path, struct entry *e)
@@ -46,7 +70,7 @@ bool ctrwatch_read_state(const char *path, struct entry *e)
 		snprintf(e->c.name, sizeof(e->c.name), "%.12s", e->c.id);
 	ctw_strlcpy(e->c.image, ctw_jstr(j, "image") ? ctw_jstr(j, "image") : "",
 		    sizeof(e->c.image));
-	ctw_strlcpy(e->c.cgroup_path, cg, sizeof(e->c.cgroup_path));
+	ctw_container_set_cgroup_path(&e->c, cg);
 	json_t *pid = json_object_get(j, "pid");
 	e->c.pid = json_is_integer(pid) ? (int)json_integer_value(pid) : 0;
 	json_t *cid = json_object_get(j, "cgroup_id");

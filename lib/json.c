@@ -42,12 +42,15 @@ void ctw_json_put(struct ctw_outbuf *o, const char *s, size_t n, unsigned flags)
 
 void ctw_json_fput(FILE *f, const char *s, size_t n, unsigned flags)
 {
-	struct ctw_outbuf o;
+	/* One buffer per thread, kept: the --json streams call this for every
+	 * string of every event, which must not cost an allocation each. */
+	static __thread struct ctw_outbuf o;
 
-	ctw_outbuf_init(&o, -1, n * 6 + 2);
+	if (!o.buf)
+		ctw_outbuf_init(&o, -1, 4096);
+	ctw_outbuf_reset(&o);
 	ctw_json_put(&o, s, n, flags);
 	fwrite(o.buf, 1, o.len, f);
-	ctw_outbuf_fini(&o);
 }
 
 void ctw_json_string_n(FILE *f, const char *s, size_t n)

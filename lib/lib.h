@@ -124,6 +124,8 @@ bool ctw_str_has_suffix(const char *s, const char *suffix);
 int ctw_parse_bytes(const char *s, uint64_t *out);
 /* Parse an unsigned decimal that must fit [min,max]. */
 int ctw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+/* Parse a boolean: true|false|yes|no|1|0; -EINVAL otherwise. */
+int ctw_parse_bool(const char *s, bool *out);
 /* Parse a duration: "500ms", "2s", "1m", "3" (seconds). */
 int ctw_parse_duration_ns(const char *s, uint64_t *out_ns);
 /* "SIGTERM", "TERM", "15", "RTMIN+3" -> signal number; -EINVAL otherwise. */

@@ -93,6 +93,18 @@ bool ctw_str_has_suffix(const char *s, const char *suffix)
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
 }
 
+int ctw_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+	for (size_t i = 0; s && i < 3; i++) {
+		if (!strcmp(s, yes[i]))
+			return *out = true, 0;
+		if (!strcmp(s, no[i]))
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
 int ctw_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	if (!s || !*s || *s == '-' || *s == '+')

@@ -41,3 +41,43 @@ cgroup_rm_tree() { # relpath
 	return 0
 }
 
+
+# For runtimes that read a relative cgroupsPath against PID 1's cgroups
+# (runc, crun): an absolute path that lies below our own cgroup in every
+# hierarchy is our deepest own path + /REL (on a hybrid host our v1 memory
+# cgroup may be the only one not at the root).  Sets OCI_CG_PATH to it and
+# adds to OCI_CG_MADE the directories of it that do not exist yet in some
+# hierarchy: the runtimes make them, and they are ours to remove
+# (oci_cgroup_rm).  Call before the runtimes run; REL is ours alone (it
+# starts with a run id), and so is all below it.
+OCI_CG_MADE=()
+OCI_CG_OURS=()
+oci_cgroup_path() { # rel
+	local own p c mnt comps
+	own=$(awk -F: '{ if (length($3) > length(p)) p = $3 } END { print p }' /proc/self/cgroup)
+	OCI_CG_PATH="${own%/}/$1"
+	for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
+		[ -e "$mnt/cgroup.procs" ] || continue
+		OCI_CG_OURS+=("${mnt%/}$OCI_CG_PATH")
+		p=
+		IFS=/ read -ra comps <<<"${OCI_CG_PATH#/}"
+		for c in "${comps[@]}"; do
+			p=$p/$c
+			[ -d "${mnt%/}$p" ] || OCI_CG_MADE+=("${mnt%/}$p")
+		done
+	done
+}
+
+# Remove all below REL, then what oci_cgroup_path found missing, deepest
+# first (rmdir only: a cgroup with processes in it stays, and a directory
+# above REL only when empty: another user of that path may have come since).
+oci_cgroup_rm() {
+	local i d
+	for d in "${OCI_CG_OURS[@]}"; do
+		[ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	for ((i = ${#OCI_CG_MADE[@]} - 1; i >= 0; i--)); do
+		rmdir "${OCI_CG_MADE[i]}" 2>/dev/null
+	done
+	return 0
+}

@@ -212,13 +212,13 @@ ARGFN(arg_fdpair)
 		return;
 	}
 	put_c(d->o, '[');
-	put_i64(d->o, fds[0]);
-	if (d->f->decode_fds)
-		put_fd_info(d, i, fds[0]);
-	put_s(d->o, ", ");
-	put_i64(d->o, fds[1]);
-	if (d->f->decode_fds)
-		put_fd_info(d, i, fds[1]);
+	for (int k = 0; k < 2 && !elem_cut(d, k); k++) {
+		if (k)
+			put_s(d->o, ", ");
+		put_i64(d->o, fds[k]);
+		if (d->f->decode_fds)
+			put_fd_info(d, i, fds[k]);
+	}
 	put_c(d->o, ']');
 }
 

@@ -355,6 +355,25 @@ static void put_flock(struct dctx *d, int i, bool at_exit)
 	put_c(d->o, '}');
 }
 
+/* F_SETOWN_EX, F_GETOWN_EX: {type=F_OWNER_PID, pid=0} */
+static void put_owner_ex(struct dctx *d, int i, bool at_exit)
+{
+	static const struct xlat types[] = {XLAT(F_OWNER_TID), XLAT(F_OWNER_PID),
+					    XLAT(F_OWNER_PGRP)};
+	struct f_owner_ex ox;
+
+	if ((at_exit && ev_failed(d)) ||
+	    !item_copy(d, i, TRACE_CAP_MEM, at_exit, &ox, sizeof(ox), sizeof(ox))) {
+		put_ptr(d->o, d->ev->args[i]);
+		return;
+	}
+	put_s(d->o, "{type=");
+	put_enum_ex(d->o, types, ARRAY_SIZE(types), ox.type, true, "F_OWNER_???");
+	put_s(d->o, ", pid=");
+	put_i64(d->o, ox.pid);
+	put_c(d->o, '}');
+}
+
 ARGFN(arg_fcntl_arg)
 {
 	uint64_t v = d->ev->args[i];
@@ -373,8 +392,8 @@ ARGFN(arg_fcntl_arg)
 		return;
 	case F_SETSIG: ctw_trace_format_signal(d->o, (uint32_t)v); return;
 	case F_ADD_SEALS: put_flags(d->o, seals, ARRAY_SIZE(seals), (uint32_t)v, "0"); return;
-	case F_SETOWN_EX:
-	case F_GETOWN_EX: put_ptr(d->o, v); return;
+	case F_SETOWN_EX: put_owner_ex(d, i, false); return;
+	case F_GETOWN_EX: put_owner_ex(d, i, true); return;
 	}
 	put_i64(d->o, (int32_t)v);
 }
@@ -408,6 +427,14 @@ void ret_fcntl(struct dctx *d)
 		put_s(d->o, " (flags ");
 		ctw_trace_format_open_flags(d->o, (uint32_t)ret);
 		put_c(d->o, ')');
+		return;
+	case F_GETSIG:
+		put_i64(d->o, ret);
+		if (ret > 0) {
+			put_s(d->o, " (");
+			ctw_trace_format_signal(d->o, (uint32_t)ret);
+			put_c(d->o, ')');
+		}
 		return;
 	case F_GETLEASE:
 		put_hex(d->o, ret);

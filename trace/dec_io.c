@@ -5,6 +5,7 @@
  * ioctl's common requests (terminals, FIONREAD, FIONBIO, ...).
  */
 #include <errno.h>
+#include <net/if.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -38,6 +39,8 @@ void put_iov(struct dctx *d, int i, bool out, int64_t limit)
 		const char *data = item_nth(d, i, TRACE_IT_IOVDATA, out, k, &dit);
 		uint64_t full;
 
+		if (elem_cut(d, k))
+			goto out;
 		memcpy(&v, &iov[k], sizeof(v));
 		if (k)
 			put_s(o, ", ");
@@ -59,6 +62,7 @@ void put_iov(struct dctx *d, int i, bool out, int64_t limit)
 	}
 	if (it->kind & TRACE_ITEM_MORE)
 		put_s(o, n ? ", ..." : "...");
+out:
 	put_c(o, ']');
 }
 
@@ -107,6 +111,8 @@ ARGFN(arg_pollfds)
 	for (size_t k = 0; k < n; k++) {
 		struct pollfd pf;
 
+		if (elem_cut(d, k))
+			goto out;
 		memcpy(&pf, &p[k], sizeof(pf));
 		if (k)
 			put_s(o, ", ");
@@ -120,6 +126,7 @@ ARGFN(arg_pollfds)
 	}
 	if (it->full_len > it->len)
 		put_s(o, n ? ", ..." : "...");
+out:
 	put_c(o, ']');
 }
 
@@ -141,12 +148,14 @@ void ret_poll(struct dctx *d)
 	if (!p)
 		return;
 	put_s(o, " ([");
-	for (size_t k = 0; k < it->len / sizeof(*p); k++) {
+	for (size_t k = 0, shown = 0; k < it->len / sizeof(*p); k++) {
 		struct pollfd pf;
 
 		memcpy(&pf, &p[k], sizeof(pf));
 		if (!pf.revents)
 			continue;
+		if (elem_cut(d, shown++))
+			break;
 		if (!first)
 			put_s(o, ", ");
 		put_s(o, "{fd=");
@@ -345,12 +354,15 @@ ARGFN(arg_epoll_events)
 	n = it->len / sizeof(struct epoll_event);
 	put_c(d->o, '[');
 	for (size_t k = 0; k < n; k++) {
+		if (elem_cut(d, k))
+			goto out;
 		if (k)
 			put_s(d->o, ", ");
 		put_epoll_event(d->o, p + k * sizeof(struct epoll_event));
 	}
 	if (it->full_len > it->len)
 		put_s(d->o, n ? ", ..." : "...");
+out:
 	put_c(d->o, ']');
 }
 
@@ -358,9 +370,10 @@ ARGFN(arg_epoll_events)
 
 static const struct xlat ioctl_reqs[] = {
 	XLAT(TCGETS),
-	XLAT(TCSETS),
-	XLAT(TCSETSW),
-	XLAT(TCSETSF),
+	/* strace names the sound driver's requests of the same numbers too */
+	{TCSETS, "SNDCTL_TMR_START or TCSETS"},
+	{TCSETSW, "SNDCTL_TMR_STOP or TCSETSW"},
+	{TCSETSF, "SNDCTL_TMR_CONTINUE or TCSETSF"},
 	XLAT(TCGETA),
 	XLAT(TCSETA),
 	XLAT(TCSETAW),
@@ -408,14 +421,14 @@ static const struct xlat ioctl_reqs[] = {
 	XLAT(FIOCLEX),
 	XLAT(FIOASYNC),
 	XLAT(FIOQSIZE),
-	{0x8910, "SIOCGIFNAME"},
-	{0x8912, "SIOCGIFCONF"},
-	{0x8913, "SIOCGIFFLAGS"},
-	{0x8914, "SIOCSIFFLAGS"},
-	{0x8915, "SIOCGIFADDR"},
-	{0x8921, "SIOCGIFMTU"},
-	{0x8927, "SIOCGIFHWADDR"},
-	{0x8933, "SIOCGIFINDEX"},
+	XLAT(SIOCGIFNAME),
+	XLAT(SIOCGIFCONF),
+	XLAT(SIOCGIFFLAGS),
+	XLAT(SIOCSIFFLAGS),
+	XLAT(SIOCGIFADDR),
+	XLAT(SIOCGIFMTU),
+	XLAT(SIOCGIFHWADDR),
+	XLAT(SIOCGIFINDEX),
 	{0x40049409, "FICLONE"},
 	{0x80086601, "FS_IOC_GETFLAGS"},
 	{0x40086602, "FS_IOC_SETFLAGS"},
@@ -542,6 +555,80 @@ static void put_termios(struct ctw_outbuf *o, const struct termios *t)
 	put_s(o, ", ...}");
 }
 
+/* SIOCGIF*: the struct ifreq going in (the name, or the index for
+ * SIOCGIFNAME), and what came back when the call succeeded */
+static bool put_ifreq(struct dctx *d, int i)
+{
+	static const struct xlat iff[] = {
+		XLAT(IFF_UP),	     XLAT(IFF_BROADCAST),   XLAT(IFF_DEBUG),
+		XLAT(IFF_LOOPBACK),  XLAT(IFF_POINTOPOINT), XLAT(IFF_NOTRAILERS),
+		XLAT(IFF_RUNNING),   XLAT(IFF_NOARP),	    XLAT(IFF_PROMISC),
+		XLAT(IFF_ALLMULTI),  XLAT(IFF_MASTER),	    XLAT(IFF_SLAVE),
+		XLAT(IFF_MULTICAST), XLAT(IFF_PORTSEL),	    XLAT(IFF_AUTOMEDIA),
+		XLAT(IFF_DYNAMIC),
+	};
+	struct ctw_outbuf *o = d->o;
+	uint32_t req = ioctl_req(d);
+	struct ifreq in, out;
+	bool done = !ev_failed(d) &&
+		    item_copy(d, i, TRACE_CAP_IOCTL, true, &out, sizeof(out), sizeof(out));
+
+	if (!item_copy(d, i, TRACE_CAP_IOCTL, false, &in, sizeof(in), sizeof(in)))
+		return false;
+	put_c(o, '{');
+	if (req == SIOCGIFNAME) {
+		put_s(o, "ifr_ifindex=");
+		put_i64(o, in.ifr_ifindex);
+		if (done) {
+			put_s(o, ", ifr_name=");
+			ctw_trace_quote(o, out.ifr_name, strnlen(out.ifr_name, IFNAMSIZ), IFNAMSIZ,
+					false);
+		}
+		put_c(o, '}');
+		return true;
+	}
+	put_s(o, "ifr_name=");
+	ctw_trace_quote(o, in.ifr_name, strnlen(in.ifr_name, IFNAMSIZ), IFNAMSIZ, false);
+	if (done) {
+		switch (req) {
+		case SIOCGIFINDEX:
+			put_s(o, ", ifr_ifindex=");
+			put_i64(o, out.ifr_ifindex);
+			break;
+		case SIOCGIFFLAGS:
+			put_s(o, ", ifr_flags=");
+			put_flags(o, iff, ARRAY_SIZE(iff), (uint16_t)out.ifr_flags, "0");
+			break;
+		case SIOCGIFMTU:
+			put_s(o, ", ifr_mtu=");
+			put_i64(o, out.ifr_mtu);
+			break;
+		}
+	}
+	put_c(o, '}');
+	return true;
+}
+
+/* SIOCGIFCONF asking how much room it takes (ifc_buf NULL): the length
+ * with a comment saying how many ifreqs that is, as strace writes it */
+static bool put_ifconf_size(struct dctx *d, int i)
+{
+	struct ifconf ic;
+
+	if (ev_failed(d) || !item_copy(d, i, TRACE_CAP_IOCTL, true, &ic, sizeof(ic), sizeof(ic)) ||
+	    ic.ifc_buf)
+		return false;
+	put_s(d->o, "{ifc_len=");
+	put_i64(d->o, ic.ifc_len);
+	if (ic.ifc_len > 0 && ic.ifc_len % sizeof(struct ifreq) == 0) {
+		put_s(d->o, " /* ");
+		put_u64(d->o, ic.ifc_len / sizeof(struct ifreq));
+		put_s(d->o, " * sizeof(struct ifreq) */");
+	}
+	put_s(d->o, ", ifc_buf=NULL}");
+	return true;
+}
+
 ARGFN(arg_ioctl_arg)
 {
 	struct ctw_outbuf *o = d->o;
@@ -583,6 +670,17 @@ ARGFN(arg_ioctl_arg)
 	case TCSBRK:
 	case TCSBRKP:
 	case TIOCSCTTY: put_i64(o, (int32_t)v); return;
+	case SIOCGIFNAME:
+	case SIOCGIFINDEX:
+	case SIOCGIFFLAGS:
+	case SIOCGIFMTU:
+		if (!put_ifreq(d, i))
+			put_ptr(o, v);
+		return;
+	case SIOCGIFCONF:
+		if (!put_ifconf_size(d, i))
+			put_ptr(o, v);
+		return;
 	}
 	switch (req) {
 	case TCGETS:

@@ -20,33 +20,36 @@ ARGFN(arg_prot)
 	ctw_trace_format_mmap_prot(d->o, d->ev->args[i]);
 }
 
+/* in strace's order */
 static const struct xlat map_flags[] = {
-	XLAT(MAP_FIXED),
-	XLAT(MAP_ANONYMOUS),
-	XLAT(MAP_32BIT),
-	XLAT(MAP_GROWSDOWN),
-	XLAT(MAP_DENYWRITE),
-	XLAT(MAP_EXECUTABLE),
-	XLAT(MAP_LOCKED),
-	XLAT(MAP_NORESERVE),
-	XLAT(MAP_POPULATE),
-	XLAT(MAP_NONBLOCK),
-	XLAT(MAP_STACK),
-	XLAT(MAP_HUGETLB),
-	{0x80000, "MAP_SYNC"},
-	{0x100000, "MAP_FIXED_NOREPLACE"},
-	{0x4000000, "MAP_UNINITIALIZED"},
+	XLAT(MAP_FIXED),       XLAT(MAP_ANONYMOUS),
+	XLAT(MAP_32BIT),       XLAT(MAP_NORESERVE),
+	XLAT(MAP_POPULATE),    XLAT(MAP_NONBLOCK),
+	XLAT(MAP_GROWSDOWN),   XLAT(MAP_DENYWRITE),
+	XLAT(MAP_EXECUTABLE),  XLAT(MAP_LOCKED),
+	XLAT(MAP_STACK),       XLAT(MAP_HUGETLB),
+	{0x80000, "MAP_SYNC"}, {0x100000, "MAP_FIXED_NOREPLACE"},
 };
+
+#define MAP_HUGE_SHIFT_ 26
+#define MAP_HUGE_MASK_ 0x3full
 
 void ctw_trace_format_mmap_flags(struct ctw_outbuf *o, uint64_t flags)
 {
 	static const char *const type[] = {"0", "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"};
+	/* the huge page size, log2, as strace writes it: 21<<MAP_HUGE_SHIFT */
+	uint64_t huge = (flags >> MAP_HUGE_SHIFT_) & MAP_HUGE_MASK_;
 
 	put_s(o, type[flags & 3]);
-	flags &= ~3ull;
+	flags &= ~3ull & ~(MAP_HUGE_MASK_ << MAP_HUGE_SHIFT_);
 	if (flags) {
 		put_c(o, '|');
 		put_flags(o, map_flags, ARRAY_SIZE(map_flags), flags, NULL);
+	}
+	if (huge) {
+		put_c(o, '|');
+		put_u64(o, huge);
+		put_s(o, "<<MAP_HUGE_SHIFT");
 	}
 }
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/vm_sockets.h>
@@ -95,6 +97,27 @@ static const struct xlat netlink_protos[] = {
 	XLAT(NETLINK_CRYPTO),	  XLAT(NETLINK_SMC),
 };
 
+static const struct xlat eth_protos[] = {
+	XLAT(ETH_P_802_3),   XLAT(ETH_P_AX25),	   XLAT(ETH_P_ALL),	XLAT(ETH_P_802_2),
+	XLAT(ETH_P_LOOP),    XLAT(ETH_P_PUP),	   XLAT(ETH_P_IP),	XLAT(ETH_P_X25),
+	XLAT(ETH_P_ARP),     XLAT(ETH_P_RARP),	   XLAT(ETH_P_ATALK),	XLAT(ETH_P_AARP),
+	XLAT(ETH_P_8021Q),   XLAT(ETH_P_IPX),	   XLAT(ETH_P_IPV6),	XLAT(ETH_P_PAUSE),
+	XLAT(ETH_P_SLOW),    XLAT(ETH_P_WCCP),	   XLAT(ETH_P_MPLS_UC), XLAT(ETH_P_MPLS_MC),
+	XLAT(ETH_P_ATMMPOA), XLAT(ETH_P_PPP_DISC), XLAT(ETH_P_PPP_SES), XLAT(ETH_P_PAE),
+	XLAT(ETH_P_AOE),     XLAT(ETH_P_8021AD),   XLAT(ETH_P_TIPC),	XLAT(ETH_P_MACSEC),
+	XLAT(ETH_P_8021AH),  XLAT(ETH_P_1588),	   XLAT(ETH_P_LLDP),	XLAT(ETH_P_FCOE),
+	XLAT(ETH_P_FIP),     XLAT(ETH_P_80221),	   XLAT(ETH_P_QINQ1),	XLAT(ETH_P_EDSA),
+};
+
+/* htons(ETH_P_IP) as strace writes a packet socket's protocol (kept in network
+ * order); an unknown one in hex with an ETH_P_??? comment */
+static void put_eth_proto(struct ctw_outbuf *o, uint16_t net_order)
+{
+	put_s(o, "htons(");
+	put_enum_ex(o, eth_protos, ARRAY_SIZE(eth_protos), ntohs(net_order), true, "ETH_P_???");
+	put_c(o, ')');
+}
+
 /* the protocol means something else in each family */
 ARGFN(arg_sockproto)
 {
@@ -106,14 +129,7 @@ ARGFN(arg_sockproto)
 	case AF_NETLINK:
 		put_enum_ex(d->o, netlink_protos, ARRAY_SIZE(netlink_protos), v, false, NULL);
 		return;
-	case AF_PACKET:
-		put_s(d->o, "htons(");
-		if (ntohs(v) == 3)
-			put_s(d->o, "ETH_P_ALL");
-		else
-			put_hex(d->o, ntohs(v));
-		put_c(d->o, ')');
-		return;
+	case AF_PACKET: put_eth_proto(d->o, (uint16_t)v); return;
 	}
 	put_i64(d->o, v);
 }
@@ -132,6 +148,91 @@ static void put_ifindex(struct ctw_outbuf *o, unsigned idx)
 		put_u64(o, idx);
 	}
 }
+
+static const struct xlat arphrd_types[] = {
+	XLAT(ARPHRD_NETROM),
+	XLAT(ARPHRD_ETHER),
+	XLAT(ARPHRD_EETHER),
+	XLAT(ARPHRD_AX25),
+	XLAT(ARPHRD_PRONET),
+	XLAT(ARPHRD_CHAOS),
+	XLAT(ARPHRD_IEEE802),
+	XLAT(ARPHRD_ARCNET),
+	XLAT(ARPHRD_APPLETLK),
+	XLAT(ARPHRD_DLCI),
+	XLAT(ARPHRD_ATM),
+	XLAT(ARPHRD_METRICOM),
+	XLAT(ARPHRD_IEEE1394),
+	XLAT(ARPHRD_EUI64),
+	XLAT(ARPHRD_INFINIBAND),
+	XLAT(ARPHRD_SLIP),
+	XLAT(ARPHRD_CSLIP),
+	XLAT(ARPHRD_SLIP6),
+	XLAT(ARPHRD_CSLIP6),
+	XLAT(ARPHRD_RSRVD),
+	XLAT(ARPHRD_ADAPT),
+	XLAT(ARPHRD_ROSE),
+	XLAT(ARPHRD_X25),
+	XLAT(ARPHRD_HWX25),
+	XLAT(ARPHRD_CAN),
+	XLAT(ARPHRD_MCTP),
+	XLAT(ARPHRD_PPP),
+	XLAT(ARPHRD_CISCO),
+	XLAT(ARPHRD_LAPB),
+	XLAT(ARPHRD_DDCMP),
+	XLAT(ARPHRD_RAWHDLC),
+	XLAT(ARPHRD_RAWIP),
+	XLAT(ARPHRD_TUNNEL),
+	XLAT(ARPHRD_TUNNEL6),
+	XLAT(ARPHRD_FRAD),
+	XLAT(ARPHRD_SKIP),
+	XLAT(ARPHRD_LOOPBACK),
+	XLAT(ARPHRD_LOCALTLK),
+	XLAT(ARPHRD_FDDI),
+	XLAT(ARPHRD_BIF),
+	XLAT(ARPHRD_SIT),
+	XLAT(ARPHRD_IPDDP),
+	XLAT(ARPHRD_IPGRE),
+	XLAT(ARPHRD_PIMREG),
+	XLAT(ARPHRD_HIPPI),
+	XLAT(ARPHRD_ASH),
+	XLAT(ARPHRD_ECONET),
+	XLAT(ARPHRD_IRDA),
+	XLAT(ARPHRD_FCPP),
+	XLAT(ARPHRD_FCAL),
+	XLAT(ARPHRD_FCPL),
+	XLAT(ARPHRD_FCFABRIC),
+	XLAT(ARPHRD_IEEE802_TR),
+	XLAT(ARPHRD_IEEE80211),
+	XLAT(ARPHRD_IEEE80211_PRISM),
+	XLAT(ARPHRD_IEEE80211_RADIOTAP),
+	XLAT(ARPHRD_IEEE802154),
+	XLAT(ARPHRD_IEEE802154_MONITOR),
+	XLAT(ARPHRD_PHONET),
+	XLAT(ARPHRD_PHONET_PIPE),
+	XLAT(ARPHRD_CAIF),
+	XLAT(ARPHRD_IP6GRE),
+	XLAT(ARPHRD_NETLINK),
+	XLAT(ARPHRD_6LOWPAN),
+	XLAT(ARPHRD_VSOCKMON),
+	XLAT(ARPHRD_VOID),
+	XLAT(ARPHRD_NONE),
+};
+
+static const struct xlat packet_types[] = {
+	XLAT(PACKET_HOST),	XLAT(PACKET_BROADCAST), XLAT(PACKET_MULTICAST),
+	XLAT(PACKET_OTHERHOST), XLAT(PACKET_OUTGOING),	XLAT(PACKET_LOOPBACK),
+	XLAT(PACKET_USER),	XLAT(PACKET_KERNEL),
+};
+
+static const struct xlat vsock_cids[] = {
+	XLAT(VMADDR_CID_ANY),
+	XLAT(VMADDR_CID_HYPERVISOR),
+	XLAT(VMADDR_CID_LOCAL),
+	XLAT(VMADDR_CID_HOST),
+};
+
+static const struct xlat vsock_flags[] = {XLAT(VMADDR_FLAG_TO_HOST)};
 
 void ctw_trace_format_sockaddr(struct ctw_outbuf *o, const void *sa, size_t len)
 {
@@ -205,34 +306,50 @@ void ctw_trace_format_sockaddr(struct ctw_outbuf *o, const void *sa, size_t len)
 		struct sockaddr_ll ll;
 
 		memcpy(&ll, sa, sizeof(ll));
-		put_s(o, ", sll_protocol=htons(");
-		if (ntohs(ll.sll_protocol) == 3)
-			put_s(o, "ETH_P_ALL");
-		else
-			put_hex(o, ntohs(ll.sll_protocol));
-		put_s(o, "), sll_ifindex=");
+		put_s(o, ", sll_protocol=");
+		put_eth_proto(o, ll.sll_protocol);
+		put_s(o, ", sll_ifindex=");
 		put_ifindex(o, ll.sll_ifindex);
 		put_s(o, ", sll_hatype=");
-		put_u64(o, ll.sll_hatype);
+		put_enum_ex(o, arphrd_types, ARRAY_SIZE(arphrd_types), ll.sll_hatype, true,
+			    "ARPHRD_???");
 		put_s(o, ", sll_pkttype=");
-		put_u64(o, ll.sll_pkttype);
+		put_enum_ex(o, packet_types, ARRAY_SIZE(packet_types), ll.sll_pkttype, true,
+			    "PACKET_???");
 		put_s(o, ", sll_halen=");
 		put_u64(o, ll.sll_halen);
+		if (ll.sll_halen) {
+			put_s(o, ", sll_addr=[");
+			for (unsigned k = 0; k < ll.sll_halen && k < sizeof(ll.sll_addr); k++) {
+				if (k)
+					put_s(o, ", ");
+				if (ll.sll_addr[k])
+					put_hex(o, ll.sll_addr[k]);
+				else
+					put_s(o, "00"); /* strace's %#02x */
+			}
+			put_c(o, ']');
+		}
 		put_c(o, '}');
 	} else if (fam == AF_VSOCK && len >= sizeof(struct sockaddr_vm)) {
 		struct sockaddr_vm vm;
 
 		memcpy(&vm, sa, sizeof(vm));
 		put_s(o, ", svm_cid=");
-		if (vm.svm_cid == VMADDR_CID_ANY)
-			put_s(o, "VMADDR_CID_ANY");
-		else
-			put_u64(o, vm.svm_cid);
+		put_enum_ex(o, vsock_cids, ARRAY_SIZE(vsock_cids), vm.svm_cid, true, NULL);
 		put_s(o, ", svm_port=");
 		if (vm.svm_port == VMADDR_PORT_ANY)
 			put_s(o, "VMADDR_PORT_ANY");
 		else
-			put_u64(o, vm.svm_port);
+			put_hex(o, vm.svm_port);
+		put_s(o, ", svm_flags=");
+		if (vm.svm_flags & VMADDR_FLAG_TO_HOST) {
+			put_flags(o, vsock_flags, ARRAY_SIZE(vsock_flags), vm.svm_flags, "0");
+		} else {
+			put_hex(o, vm.svm_flags);
+			if (vm.svm_flags)
+				put_s(o, " /* VMADDR_FLAG_??? */");
+		}
 		put_c(o, '}');
 	} else if (len > sizeof(fam)) {
 		put_s(o, ", sa_data=");
@@ -321,6 +438,8 @@ static void put_cmsgs(struct dctx *d, int arg, const uint8_t *p, size_t len)
 			for (size_t k = 0; k + sizeof(int) <= dlen; k += sizeof(int)) {
 				int fd;
 
+				if (elem_cut(d, k / sizeof(int)))
+					break;
 				memcpy(&fd, p + off + sizeof(h) + k, sizeof(fd));
 				if (k)
 					put_s(o, ", ");
@@ -378,6 +497,11 @@ static void msghdr(struct dctx *d, int i, bool out)
 			put_ptr(o, (uintptr_t)m.msg_name);
 	}
 	put_s(o, ", msg_namelen=");
+	if (out && item_get(d, i, TRACE_IT_COUNT, false, &it) && it->full_len != m.msg_namelen) {
+		/* recvmsg: what was passed in => what the kernel wrote */
+		put_u64(o, it->full_len);
+		put_s(o, " => ");
+	}
 	put_u64(o, m.msg_namelen);
 	put_s(o, ", msg_iov=");
 	if (item_get(d, i, TRACE_IT_IOV, out, &it))
@@ -630,26 +754,77 @@ ARGFN(arg_sockopt_name)
 	put_hex(d->o, (uint32_t)v);
 }
 
-/* an option value: [N] for an int, else the bytes */
+/* SOL_SOCKET options whose value is not an int */
+static bool so_not_int(int name)
+{
+	switch (name) {
+	case SO_LINGER:
+	case SO_BINDTODEVICE:
+	case SO_RCVTIMEO_OLD:
+	case SO_SNDTIMEO_OLD:
+	case SO_RCVTIMEO_NEW:
+	case SO_SNDTIMEO_NEW:
+	case SO_ATTACH_FILTER:
+	case SO_ATTACH_REUSEPORT_CBPF:
+	case SO_PEERCRED:
+	case SO_PEERNAME:
+	case SO_PEERSEC:
+	case SO_PEERGROUPS:
+	case SO_MEMINFO:
+	case SO_COOKIE:
+	case SO_TXTIME:
+	case SO_NETNS_COOKIE: return true;
+	}
+	return false;
+}
+
+/* an option value: [N] for an int, {l_onoff=1, l_linger=5} for SO_LINGER,
+ * else the bytes; what strace shows as an address, too short for its type,
+ * is one here as well */
 static void sockopt_val(struct dctx *d, int i, bool out)
 {
 	const struct ctw_trace_item *it;
 	const uint8_t *p = (out && ev_failed(d)) ? NULL : item_get(d, i, TRACE_CAP_MEM, out, &it);
+	bool sol_socket = (int32_t)d->ev->args[1] == SOL_SOCKET;
+	int name = (int32_t)d->ev->args[2];
+	bool int_opt;
 
 	if (!p) {
 		put_ptr(d->o, d->ev->args[i]);
 		return;
 	}
-	if (it->len == sizeof(int)) {
+	if (sol_socket && name == SO_LINGER) {
+		struct linger l = {0};
+
+		if (it->len < sizeof(l.l_onoff) || (!out && it->len < sizeof(l))) {
+			put_ptr(d->o, d->ev->args[i]);
+			return;
+		}
+		memcpy(&l, p, it->len < sizeof(l) ? it->len : sizeof(l));
+		put_s(d->o, "{l_onoff=");
+		put_i64(d->o, l.l_onoff);
+		if (it->len >= sizeof(l)) {
+			put_s(d->o, ", l_linger=");
+			put_i64(d->o, l.l_linger);
+		}
+		put_c(d->o, '}');
+		return;
+	}
+	int_opt = sol_socket && !out && !so_not_int(name);
+	if (it->len == sizeof(int) || (int_opt && it->len > sizeof(int))) {
+		/* strace: an int option set with a longer value shows the int */
 		int v;
 
 		memcpy(&v, p, sizeof(v));
 		put_c(d->o, '[');
 		put_i64(d->o, v);
 		put_c(d->o, ']');
-		return;
+	} else if (int_opt) {
+		put_ptr(d->o, d->ev->args[i]); /* ... with a shorter one, the address */
+	} else {
+		ctw_trace_quote(d->o, (const char *)p, it->len, d->f->strsize,
+				it->full_len > it->len);
 	}
-	ctw_trace_quote(d->o, (const char *)p, it->len, d->f->strsize, it->full_len > it->len);
 }
 
 ARGFN(arg_sockopt_val)

@@ -32,9 +32,11 @@ ARGFN(arg_argv)
 		return;
 	}
 	put_c(o, '[');
-	while (off < it->len) {
+	for (size_t k = 0; off < it->len; k++) {
 		size_t n = strnlen(data + off, it->len - off);
 
+		if (elem_cut(d, k))
+			break;
 		if (!first)
 			put_n(o, ", ", 2);
 		/* a string that filled its capture slot was cut */
@@ -42,7 +44,7 @@ ARGFN(arg_argv)
 		off += n + 1;
 		first = false;
 	}
-	if (it->kind & TRACE_ITEM_MORE)
+	if ((it->kind & TRACE_ITEM_MORE) && off >= it->len)
 		put_s(o, first ? "..." : ", ...");
 	put_c(o, ']');
 }
@@ -175,7 +177,8 @@ ARGFN(arg_clone3)
 	struct clone_args ca;
 	struct ctw_outbuf *o = d->o;
 	const struct ctw_trace_item *it;
-	int32_t tid;
+	const char *sep = " => {";
+	int32_t tid, pidfd;
 
 	if (!item_get(d, i, TRACE_CAP_CLONE3, false, &it) || it->len < 64 ||
 	    !item_copy(d, i, TRACE_CAP_CLONE3, false, &ca, sizeof(ca), 64)) {
@@ -214,12 +217,24 @@ ARGFN(arg_clone3)
 		put_u64(o, ca.cgroup);
 	}
 	put_c(o, '}');
+	/* what the kernel wrote: " => {pidfd=[3], parent_tid=[1234]}" */
+	if (!ev_failed(d) && (ca.flags & CLONE_PIDFD) &&
+	    item_copy(d, i, TRACE_IT_PIDFD, true, &pidfd, sizeof(pidfd), sizeof(pidfd))) {
+		put_s(o, " => {pidfd=[");
+		put_i64(o, pidfd);
+		put_c(o, ']');
+		sep = ", ";
+	}
 	if (!ev_failed(d) && (ca.flags & CLONE_PARENT_SETTID) &&
 	    item_copy(d, i, TRACE_IT_TID, true, &tid, sizeof(tid), sizeof(tid))) {
-		put_s(o, " => {parent_tid=[");
+		put_s(o, sep);
+		put_s(o, "parent_tid=[");
 		put_i64(o, tid);
-		put_s(o, "]}");
+		put_c(o, ']');
+		sep = ", ";
 	}
+	if (strcmp(sep, " => {"))
+		put_c(o, '}');
 }
 
 /* ---- wait ---- */
@@ -263,10 +278,15 @@ ARGFN(arg_wstatus)
 ARGFN(arg_waitopt)
 {
 	static const struct xlat t[] = {
-		XLAT(WNOHANG),		XLAT(WUNTRACED),
-		XLAT(WEXITED),		XLAT(WCONTINUED),
-		XLAT(WNOWAIT),		{0x20000000, "__WNOTHREAD"},
-		{0x40000000, "__WALL"}, {0x80000000, "__WCLONE"},
+		/* strace's order and names (WUNTRACED is WSTOPPED) */
+		XLAT(WNOHANG),
+		XLAT(WEXITED),
+		XLAT(WSTOPPED),
+		XLAT(WCONTINUED),
+		XLAT(WNOWAIT),
+		{0x40000000, "__WALL"},
+		{0x20000000, "__WNOTHREAD"},
+		{0x80000000, "__WCLONE"},
 	};
 
 	put_flags(d->o, t, ARRAY_SIZE(t), (uint32_t)d->ev->args[i], "0");
@@ -599,6 +619,22 @@ static const struct xlat dumpable[] = {
 	{2, "SUID_DUMP_ROOT"},
 };
 
+static const struct xlat tsc_modes[] = {{1, "PR_TSC_ENABLE"}, {2, "PR_TSC_SIGSEGV"}};
+
+static const struct xlat set_mm_ops[] = {
+	{1, "PR_SET_MM_START_CODE"}, {2, "PR_SET_MM_END_CODE"},	   {3, "PR_SET_MM_START_DATA"},
+	{4, "PR_SET_MM_END_DATA"},   {5, "PR_SET_MM_START_STACK"}, {6, "PR_SET_MM_START_BRK"},
+	{7, "PR_SET_MM_BRK"},	     {8, "PR_SET_MM_ARG_START"},   {9, "PR_SET_MM_ARG_END"},
+	{10, "PR_SET_MM_ENV_START"}, {11, "PR_SET_MM_ENV_END"},	   {12, "PR_SET_MM_AUXV"},
+	{13, "PR_SET_MM_EXE_FILE"},  {14, "PR_SET_MM_MAP"},	   {15, "PR_SET_MM_MAP_SIZE"},
+};
+
+static const struct xlat spec_ctrls[] = {
+	{0, "PR_SPEC_STORE_BYPASS"},
+	{1, "PR_SPEC_INDIRECT_BRANCH"},
+	{2, "PR_SPEC_L1D_FLUSH"},
+};
+
 static unsigned prctl_op(const struct dctx *d)
 {
 	return (uint32_t)d->ev->args[0];
@@ -692,9 +728,36 @@ ARGFN(arg_prctl_arg)
 			put_c(o, '[');
 			if (op == PR_GET_PDEATHSIG)
 				ctw_trace_format_signal(o, (uint32_t)n);
+			else if (op == PR_GET_TSC)
+				put_enum_ex(o, tsc_modes, ARRAY_SIZE(tsc_modes), n, true,
+					    "PR_TSC_???");
 			else
 				put_u64(o, (uint32_t)n);
 			put_c(o, ']');
+			return;
+		case PR_GET_TID_ADDRESS: {
+			uint64_t p;
+
+			if (ev_failed(d) ||
+			    !item_copy(d, i, TRACE_CAP_MEM, true, &p, sizeof(p), sizeof(p))) {
+				put_ptr(o, v);
+				return;
+			}
+			put_c(o, '[');
+			put_ptr(o, p);
+			put_c(o, ']');
+			return;
+		}
+		case PR_SET_TSC:
+			put_enum_ex(o, tsc_modes, ARRAY_SIZE(tsc_modes), v, true, "PR_TSC_???");
+			return;
+		case PR_SET_MM:
+			put_enum_ex(o, set_mm_ops, ARRAY_SIZE(set_mm_ops), v, true,
+				    "PR_SET_MM_???");
+			return;
+		case 52: /* PR_GET_SPECULATION_CTRL */
+		case 53: /* PR_SET_SPECULATION_CTRL */
+			put_enum_ex(o, spec_ctrls, ARRAY_SIZE(spec_ctrls), v, true, "PR_SPEC_???");
 			return;
 		case PR_SET_PDEATHSIG:
 			if (v > 128)
@@ -755,6 +818,19 @@ ARGFN(arg_prctl_arg)
 
 void ret_prctl(struct dctx *d)
 {
+	static const struct xlat spec_flags[] = {
+		{1, "PR_SPEC_PRCTL"},		{2, "PR_SPEC_ENABLE"},
+		{4, "PR_SPEC_DISABLE"},		{8, "PR_SPEC_FORCE_DISABLE"},
+		{16, "PR_SPEC_DISABLE_NOEXEC"},
+	};
+
+	if (prctl_op(d) == 52 /* PR_GET_SPECULATION_CTRL */ && d->ev->ret > 0) {
+		put_hex(d->o, d->ev->ret);
+		put_s(d->o, " (");
+		put_flags(d->o, spec_flags, ARRAY_SIZE(spec_flags), d->ev->ret, "0");
+		put_c(d->o, ')');
+		return;
+	}
 	put_i64(d->o, d->ev->ret);
 	if (prctl_op(d) == PR_GET_DUMPABLE) {
 		const char *name = xlat_name(dumpable, ARRAY_SIZE(dumpable), d->ev->ret);

@@ -319,6 +319,8 @@ static void format_json(struct dctx *d, const char *container)
 		if (info)
 			put_siginfo(side, info, it->len);
 		ctw_json_put(o, side->buf, side->len, 0);
+		if (ev->flags & TRACE_EV_STOPS)
+			put_s(o, ",\"stopped\":true");
 	} else if (ev->nr == TRACE_NR_EXIT) {
 		int code = (int)ev->ret;
 
@@ -397,9 +399,17 @@ void ctw_trace_format_event(struct ctw_outbuf *o, const struct ctw_trace_fmt *f,
 	}
 	line_start = o->len;
 	put_prefix(&d, container);
-	if (ev->nr == TRACE_NR_SIGNAL)
+	if (ev->nr == TRACE_NR_SIGNAL) {
 		format_signal(&d);
-	else if (ev->nr == TRACE_NR_EXIT)
+		if (ev->flags & TRACE_EV_STOPS) {
+			/* its default action stops the task: strace's second line */
+			put_c(o, '\n');
+			put_prefix(&d, container);
+			put_s(o, "--- stopped by ");
+			ctw_trace_format_signal(o, ev->args[0]);
+			put_s(o, " ---");
+		}
+	} else if (ev->nr == TRACE_NR_EXIT)
 		format_exit(&d);
 	else
 		format_syscall(&d, line_start);

@@ -113,6 +113,16 @@ static inline bool is_err(int64_t ret)
 	return ret < 0 && ret >= -4095;
 }
 
+/* strace's -s limits arrays too: at most strsize elements, then "...".
+ * True when element k is past that (and the "..." is written). */
+static inline bool elem_cut(struct dctx *d, size_t k)
+{
+	if (k < d->f->strsize)
+		return false;
+	put_n(d->o, k ? ", ..." : "...", k ? 5 : 3);
+	return true;
+}
+
 static inline bool ev_failed(const struct dctx *d)
 {
 	return is_err(d->ev->ret) || (d->ev->flags & TRACE_EV_NORETURN);

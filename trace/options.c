@@ -132,7 +132,8 @@ static int apply(struct ctw_trace_args *a, const struct opt *op, const char *arg
 	case O_STRSIZE:
 		if (ctw_parse_u64(arg, 0, 1u << 20, &v) < 0)
 			return ctw_err_setx(err, EINVAL, "bad string size '%s'", arg);
-		a->o.strsize = v ? (unsigned)v : 1;
+		a->o.strsize = (unsigned)v; /* -s 0: "", [...] as strace shows them */
+		a->o.strsize_set = true;
 		return 0;
 	case O_FAILED: a->sel.status = CTW_STATUS_FAILED; return 0;
 	case O_SUCCESSFUL: a->sel.status = CTW_STATUS_SUCCESSFUL; return 0;

@@ -44,9 +44,48 @@ void ctw_trace_record(struct ctw_outbuf *o, const void *rec, uint32_t len)
 	put_n(o, pad, (8 - (len + sizeof(len)) % 8) % 8);
 }
 
+/* What -e selects, as the kernel side applies it while tracing (see
+ * status_wanted and sig_wanted in bpf/trace.bpf.c), applied here to a
+ * recording made without it. */
+struct wanted {
+	bool calls[TRACE_NR_MAX];
+	uint64_t signals;
+	unsigned status;
+	bool quiet_exit;
+};
+
+static int wanted_init(struct wanted *w, const struct ctw_trace_select *sel, struct ctw_err *err)
+{
+	w->signals = sel ? sel->signals : ~0ull;
+	w->status = sel && sel->status ? sel->status : CTW_STATUS_ALL;
+	w->quiet_exit = sel && (sel->quiet & CTW_QUIET_EXIT);
+	if (sel && sel->filter)
+		return ctw_trace_parse_filter(sel->filter, w->calls, err);
+	for (size_t i = 0; i < TRACE_NR_MAX; i++)
+		w->calls[i] = true;
+	return 0;
+}
+
+static bool is_wanted(const struct wanted *w, const struct ctw_trace_event *ev)
+{
+	if (ev->nr == TRACE_NR_SIGNAL)
+		return ev->args[0] >= 1 && ev->args[0] <= 64 &&
+		       (w->signals & (1ull << (ev->args[0] - 1)));
+	if (ev->nr == TRACE_NR_EXIT && (ev->ret & 0x7f)) /* killed by a signal */
+		return w->signals & (1ull << ((ev->ret & 0x7f) - 1));
+	if (ev->nr == TRACE_NR_EXIT)
+		return !w->quiet_exit;
+	if (ev->nr < 0 || ev->nr >= TRACE_NR_MAX || !w->calls[ev->nr])
+		return false;
+	if (ev->flags & TRACE_EV_NORETURN)
+		return w->status & CTW_STATUS_UNFINISHED;
+	return w->status &
+	       (ev->ret < 0 && ev->ret >= -4095 ? CTW_STATUS_FAILED : CTW_STATUS_SUCCESSFUL);
+}
+
 /* Decode the records in data[0..size). */
 static int replay(const char *path, const char *data, size_t size, const struct ctw_trace_fmt *f,
-		  int out_fd, const char *container, struct ctw_err *err)
+		  const struct wanted *w, int out_fd, const char *container, struct ctw_err *err)
 {
 	struct ctw_trace_fmt fmt = *f;
 	struct ctw_outbuf o;
@@ -75,7 +114,7 @@ static int replay(const char *path, const char *data, size_t size, const struct 
 		}
 		/* a copy: the file's bytes need not be aligned for the struct */
 		memcpy(&ev, data + off, sizeof(ev));
-		if (sizeof(ev) + ev.payload_len <= len) {
+		if (sizeof(ev) + ev.payload_len <= len && is_wanted(w, &ev)) {
 			_cleanup_free_ void *rec = xmalloc(len);
 
 			memcpy(rec, data + off, len);
@@ -91,12 +130,18 @@ static int replay(const char *path, const char *data, size_t size, const struct 
 	return 0;
 }
 
-int ctw_trace_replay(const char *path, const struct ctw_trace_fmt *f, int out_fd,
-		     const char *container, struct ctw_err *err)
+int ctw_trace_replay(const char *path, const struct ctw_trace_fmt *f,
+		     const struct ctw_trace_select *sel, int out_fd, const char *container,
+		     struct ctw_err *err)
 {
+	_cleanup_free_ struct wanted *w = xcalloc(1, sizeof(*w));
 	struct stat st;
 	void *data;
 	int fd, rc;
+
+	rc = wanted_init(w, sel, err);
+	if (rc < 0)
+		return rc;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -110,7 +155,7 @@ int ctw_trace_replay(const char *path, const struct ctw_trace_fmt *f, int out_fd
 	close(fd);
 	if (data == MAP_FAILED)
 		return ctw_err_setx(err, EINVAL, "`%s` is not a ctrwatch trace recording", path);
-	rc = replay(path, data, st.st_size, f, out_fd, container, err);
+	rc = replay(path, data, st.st_size, f, w, out_fd, container, err);
 	munmap(data, st.st_size);
 	return rc;
 }

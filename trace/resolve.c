@@ -38,6 +38,7 @@ int ctw_trace_resolve(const char *spec, struct ctw_trace_target *out, struct ctw
 	} else {
 		ctw_strlcpy(out->name, c->name, sizeof(out->name));
 	}
+	ctw_container_release(c);
 	free(c);
 	return 0;
 }

@@ -232,7 +232,7 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	int rc;
 
 	t->o = *opts;
-	if (!t->o.strsize)
+	if (!t->o.strsize && !t->o.strsize_set)
 		t->o.strsize = 32;
 	t->reader_pipe = -1;
 	t->last_id = 0;
@@ -258,8 +258,11 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	t->skel->rodata->stats_all = opts->seccomp_profile != NULL;
 	t->skel->rodata->status_mask = opts->status ? opts->status : CTW_STATUS_ALL;
 	t->skel->rodata->sig_mask = opts->signals;
+	t->skel->rodata->quiet_exit = opts->quiet_exit;
 	t->skel->rodata->want_fds = opts->decode_fds > 2 ? 2 : opts->decode_fds;
-	t->skel->rodata->buf_max = t->o.strsize < TRACE_BUF_MAX ? t->o.strsize : TRACE_BUF_MAX;
+	t->skel->rodata->buf_max = !t->o.strsize		  ? 1
+				   : t->o.strsize < TRACE_BUF_MAX ? t->o.strsize
+								  : TRACE_BUF_MAX;
 	/* Wake the reader only once an eighth of the ring is filled; below
 	 * that it finds the records on its next POLL_MS tick. */
 	t->skel->rodata->wakeup_bytes = rb_bytes / 8;
@@ -271,8 +274,9 @@ struct ctw_trace *ctw_trace_new(const struct ctw_trace_opts *opts, struct ctw_er
 	 * fork hook for following the command are lines of the stream */
 	bpf_program__set_autoload(t->skel->progs.trace_fork, opts->follow_exec);
 	bpf_program__set_autoload(t->skel->progs.trace_exec, !opts->summary);
-	bpf_program__set_autoload(t->skel->progs.trace_task_exit,
-				  !opts->summary && !opts->quiet_exit);
+	/* (with quiet=exit too: "+++ killed by" lines stay, and signals
+	 * pending at exit are shown then) */
+	bpf_program__set_autoload(t->skel->progs.trace_task_exit, !opts->summary);
 	bpf_program__set_autoload(t->skel->progs.trace_sig_deliver,
 				  !opts->summary && opts->signals);
 	bpf_program__set_autoload(t->skel->progs.trace_sig_generate,

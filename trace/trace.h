@@ -92,9 +92,12 @@ int ctw_trace_signal_nr(const char *name);
 /* --record / --replay (trace/record.c): a file of raw records. */
 int ctw_trace_record_start(struct ctw_outbuf *o, int64_t realtime_off);
 void ctw_trace_record(struct ctw_outbuf *o, const void *rec, uint32_t len);
-/* Decode a recording into lines (or JSON) as f says, to out_fd. */
-int ctw_trace_replay(const char *path, const struct ctw_trace_fmt *f, int out_fd,
-		     const char *container, struct ctw_err *err);
+struct ctw_trace_select;
+/* Decode a recording into lines (or JSON) as f says, to out_fd; only what
+ * sel's -e trace=, signal=, status= and quiet=exit select (NULL: all). */
+int ctw_trace_replay(const char *path, const struct ctw_trace_fmt *f,
+		     const struct ctw_trace_select *sel, int out_fd, const char *container,
+		     struct ctw_err *err);
 
 /* ---- -e EXPR ---- */
 
@@ -148,7 +151,8 @@ struct ctw_trace_opts {
 	bool json;		     /* --json */
 	bool durations;		     /* -T */
 	int timestamps;		     /* -t / -tt */
-	unsigned strsize;	     /* -s, 0 = 32 */
+	unsigned strsize;	     /* -s, 0 = 32 unless strsize_set */
+	bool strsize_set;	     /* -s given: strsize as is, -s 0 too */
 	int out_fd;		     /* where events and summary go */
 	int prefix;		     /* enum ctw_trace_prefix */
 	bool show_container;	     /* name the container on each line */

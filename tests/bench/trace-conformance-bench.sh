@@ -27,7 +27,7 @@ read -r all_s all_c all_same all_pct < <(awk '
 	w && $2 == "ALL" { sub(/%$/, "", $6); print $3, $4, $5, $6; exit }' <<<"$out")
 line="strace_lines=${all_s:--} ctrwatch_lines=${all_c:--} identical_lines=${all_same:--}"
 line+=" identical_pct=${all_pct:--}"
-for w in syscalls busybox syscalls-yy; do
+for w in syscalls busybox syscalls-yy syscalls-s1 syscalls-sel syscalls-desc; do
 	pct=$(awk -v w="# $w:" '
 		index($0, w) { on = 1; next }
 		on && $2 == "ALL" { sub(/%$/, "", $6); print $6; exit }' <<<"$out")

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,12 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/capability.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/netlink.h>
+#include <linux/sched.h>
+#include <linux/vm_sockets.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -144,6 +150,11 @@ static void case_fcntl(void)
 	CHECK(fcntl(fd, F_DUPFD_CLOEXEC, 20));
 	CHECK(fcntl(fd, F_SETLK, &fl));
 	CHECK(fcntl(fd, F_GETLK, &fl));
+	CHECK(fcntl(fd, F_SETOWN_EX, &(struct f_owner_ex){.type = F_OWNER_PID, .pid = 0}));
+	CHECK(fcntl(fd, F_GETOWN_EX, &(struct f_owner_ex){0}));
+	CHECK(fcntl(fd, F_SETSIG, SIGIO));
+	CHECK(fcntl(fd, F_GETSIG));
+	CHECK(fcntl(fd, F_SETSIG, 0));
 	CHECK(dup(fd));
 	CHECK(dup2(fd, 30));
 	CHECK(dup3(fd, 31, O_CLOEXEC));
@@ -170,6 +181,12 @@ static void case_mem(void)
 	CHECK(munmap(p, 4096));
 	CHECK(mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0));
 	CHECK(mmap((void *)4096, 4096, PROT_READ, MAP_PRIVATE | MAP_FIXED, 999, 0));
+	/* flags in strace's order, the huge page size as N<<MAP_HUGE_SHIFT
+	 * (fd 999: EBADF before anything is mapped) */
+	CHECK(mmap(NULL, 4096, PROT_READ | PROT_EXEC,
+		   MAP_SHARED | MAP_LOCKED | MAP_POPULATE | MAP_NORESERVE | MAP_STACK, 999, 0));
+	CHECK(mmap(NULL, 2 << 20, PROT_READ, MAP_PRIVATE | MAP_HUGETLB | (21 << MAP_HUGE_SHIFT),
+		   999, 0));
 	close(fd);
 	unlink("map.bin");
 }
@@ -211,6 +228,7 @@ static void case_signals(void)
 
 static void case_procs(void)
 {
+	sigset_t chld;
 	siginfo_t si;
 	int status;
 	pid_t pid;
@@ -239,6 +257,39 @@ static void case_procs(void)
 	CHECK(kill(pid, SIGTERM));
 	CHECK(waitid(P_PID, pid, &si, WEXITED));
 	CHECK(wait4(-1, &status, WNOHANG, NULL));
+
+	/* SIGCHLD blocked from here on: when each child's SIGCHLD shows must
+	 * not depend on who runs first (it shows once, at the unblock) */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	CHECK(sigprocmask(SIG_BLOCK, &chld, NULL));
+
+	/* a real fault: SIGSEGV's si_addr, killed by it (no core file) */
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit no_core = {0, 0};
+
+		setrlimit(RLIMIT_CORE, &no_core);
+		volatile uintptr_t bad = 8;
+
+		*(volatile int *)bad = 1;
+		_exit(0);
+	}
+	CHECK(wait4(pid, &status, 0, NULL));
+
+	/* stopped by SIGSTOP ("--- stopped by SIGSTOP ---"), then killed */
+	pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	usleep(50000);
+	CHECK(kill(pid, SIGSTOP));
+	CHECK(wait4(pid, &status, WUNTRACED | __WALL, NULL));
+	CHECK(kill(pid, SIGKILL));
+	CHECK(waitid(P_PID, pid, &si, WEXITED | WSTOPPED | WNOWAIT));
+	CHECK(wait4(pid, &status, 0, NULL));
+	CHECK(sigprocmask(SIG_UNBLOCK, &chld, NULL));
 }
 
 static void case_exec(const char *self)
@@ -287,9 +338,16 @@ static void *thread_main(void *arg)
 static void case_clone(void)
 {
 	pthread_t t;
+	sigset_t chld;
 	int status;
 	pid_t pid;
 
+	/* SIGCHLD blocked while the children come and go: its one line shows
+	 * at the unblock, not before or after a wait depending on who ran
+	 * first */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	CHECK(sigprocmask(SIG_BLOCK, &chld, NULL));
 	pid = (pid_t)syscall(SYS_clone, CLONE_CHILD_SETTID | SIGCHLD, 0, NULL, NULL, 0);
 	if (pid == 0)
 		_exit(0);
@@ -298,6 +356,23 @@ static void case_clone(void)
 	if (pid == 0)
 		_exit(0);
 	CHECK(waitpid(pid, &status, 0));
+	/* clone3 writing a pidfd and the child's tid ("=> {pidfd=[N], parent_tid=[N]}") */
+	{
+		struct clone_args ca = {.flags = CLONE_PIDFD | CLONE_PARENT_SETTID,
+					.exit_signal = SIGCHLD};
+		siginfo_t si;
+		int pidfd = -1;
+		pid_t ptid = 0;
+
+		ca.pidfd = (unsigned long)&pidfd;
+		ca.parent_tid = (unsigned long)&ptid;
+		pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+		if (pid == 0)
+			_exit(2);
+		CHECK(waitid(P_PIDFD, pidfd, &si, WEXITED));
+		close(pidfd);
+	}
+	CHECK(sigprocmask(SIG_UNBLOCK, &chld, NULL));
 	CHECK(pthread_create(&t, NULL, thread_main, NULL));
 	/* let the thread end first: pthread_join then makes no futex wait,
 	 * under strace (which slows the thread) as under ctrwatch */
@@ -377,6 +452,13 @@ static void case_poll(void)
 	CHECK(epoll_wait(ep, out, 4, 0));
 	CHECK(read(p[0], out, 1));
 	CHECK(epoll_pwait(ep, out, 4, 0, NULL));
+	/* nothing to read now: the timeouts */
+	CHECK(poll(pfd, 1, 0));
+	FD_ZERO(&rd);
+	FD_SET(p[0], &rd);
+	tv = (struct timeval){0, 0};
+	CHECK(syscall(SYS_select, p[0] + 1, &rd, NULL, NULL, &tv));
+	CHECK(epoll_wait(ep, out, 4, 0));
 	CHECK(epoll_ctl(ep, EPOLL_CTL_DEL, p[0], NULL));
 	close(ep);
 	close(p[0]);
@@ -399,6 +481,14 @@ static void case_net(void)
 	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, IPPROTO_TCP);
 	CHECK(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)));
 	CHECK(setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)));
+	CHECK(setsockopt(s, SOL_SOCKET, SO_LINGER, &(struct linger){.l_onoff = 1, .l_linger = 5},
+			 sizeof(struct linger)));
+	len = sizeof(struct linger);
+	CHECK(getsockopt(s, SOL_SOCKET, SO_LINGER, &(struct linger){0}, &len));
+	/* an int option with a longer value shows the int, a shorter one the
+	 * address */
+	CHECK(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &(long long){1}, sizeof(long long)));
+	CHECK(setsockopt(s, SOL_SOCKET, SO_KEEPALIVE, &one, 2));
 	len = sizeof(one);
 	CHECK(getsockopt(s, SOL_SOCKET, SO_TYPE, &one, &len));
 	inet_pton(AF_INET, "127.0.0.1", &in.sin_addr);
@@ -419,6 +509,30 @@ static void case_net(void)
 	CHECK(bind(s, (struct sockaddr *)&un, offsetof(struct sockaddr_un, sun_path) + 8));
 	len = sizeof(un);
 	CHECK(getsockname(s, (struct sockaddr *)&un, &len));
+	/* datagrams with addresses: sendto/recvfrom, sendmsg/recvmsg's
+	 * msg_name ("msg_namelen=110 => 11") */
+	{
+		struct sockaddr_un from, peer = {.sun_family = AF_UNIX, .sun_path = "wl2.sock"};
+		socklen_t ulen = offsetof(struct sockaddr_un, sun_path) + 9;
+		struct iovec dv = {.iov_base = "dgram", .iov_len = 5};
+		struct msghdr dm = {
+			.msg_name = &un, .msg_namelen = ulen - 1, .msg_iov = &dv, .msg_iovlen = 1};
+		int c = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+		CHECK(bind(c, (struct sockaddr *)&peer, ulen));
+		CHECK(sendto(c, "hi", 2, 0, (struct sockaddr *)&un, ulen - 1));
+		len = sizeof(from);
+		CHECK(recvfrom(s, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len));
+		CHECK(sendmsg(c, &dm, 0));
+		dv = (struct iovec){.iov_base = buf, .iov_len = sizeof(buf)};
+		dm = (struct msghdr){.msg_name = &from,
+				     .msg_namelen = sizeof(from),
+				     .msg_iov = &dv,
+				     .msg_iovlen = 1};
+		CHECK(recvmsg(s, &dm, 0));
+		close(c);
+		unlink("wl2.sock");
+	}
 	close(s);
 	unlink("wl.sock");
 	s = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -429,6 +543,24 @@ static void case_net(void)
 	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	CHECK(bind(s, (struct sockaddr *)&nl, sizeof(nl)));
 	close(s);
+
+	/* packet and vsock addresses (on fd -1: EBADF, the same with or
+	 * without the modules and privileges) */
+	s = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	close(s);
+	CHECK(bind(-1,
+		   (struct sockaddr *)&(struct sockaddr_ll){.sll_family = AF_PACKET,
+							    .sll_protocol = htons(ETH_P_ARP),
+							    .sll_ifindex = 1,
+							    .sll_hatype = ARPHRD_ETHER,
+							    .sll_pkttype = PACKET_OUTGOING,
+							    .sll_halen = 6,
+							    .sll_addr = {2, 0, 0, 0, 0, 1}},
+		   sizeof(struct sockaddr_ll)));
+	CHECK(connect(-1,
+		      (struct sockaddr *)&(struct sockaddr_vm){
+			      .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_HOST, .svm_port = 1234},
+		      sizeof(struct sockaddr_vm)));
 
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	CHECK(sendto(sv[0], "hello", 5, MSG_DONTWAIT, NULL, 0));
@@ -471,8 +603,26 @@ static void case_ioctl(void)
 	CHECK(ioctl(s, TIOCSWINSZ, &ws));
 	CHECK(ioctl(s, TIOCGWINSZ, &ws));
 	CHECK(ioctl(s, FIONREAD, &n));
+	CHECK(ioctl(s, TCSETS, &tio));
+	CHECK(ioctl(s, TCSETSW, &tio));
+	CHECK(ioctl(s, TIOCOUTQ, &n));
+	CHECK(ioctl(s, TIOCGETD, &n));
 	close(s);
 	close(m);
+	/* interfaces: lo is there on every machine */
+	{
+		struct ifreq ifr = {.ifr_name = "lo"};
+
+		s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		CHECK(ioctl(s, SIOCGIFINDEX, &ifr));
+		CHECK(ioctl(s, SIOCGIFFLAGS, &ifr));
+		CHECK(ioctl(s, SIOCGIFMTU, &ifr));
+		ifr.ifr_ifindex = 1;
+		CHECK(ioctl(s, SIOCGIFNAME, &ifr));
+		strcpy(ifr.ifr_name, "ctw-nosuch0");
+		CHECK(ioctl(s, SIOCGIFINDEX, &ifr));
+		close(s);
+	}
 	CHECK(pipe(p));
 	CHECK(write(p[1], "abc", 3));
 	CHECK(ioctl(p[0], FIONREAD, &n));
@@ -495,6 +645,11 @@ static void case_prctl(void)
 	CHECK(prctl(PR_GET_PDEATHSIG, &sig));
 	CHECK(prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN));
 	CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0));
+	CHECK(prctl(PR_GET_CHILD_SUBREAPER, &sig));
+	CHECK(prctl(PR_GET_TSC, &sig));
+	CHECK(prctl(PR_GET_TID_ADDRESS, &(void *){NULL}));
+	CHECK(prctl(PR_GET_SPECULATION_CTRL, PR_SPEC_STORE_BYPASS, 0, 0, 0));
+	CHECK(prctl(PR_SET_MM, PR_SET_MM_START_CODE, 0, 0, 0));
 	CHECK(prctl(PR_SET_NAME, "ctw-syscalls"));
 }
 

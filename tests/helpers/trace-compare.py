@@ -68,7 +68,8 @@ def normalise(text, pids):
     text = re.sub(r'^getrandom\("[^"]*"', 'getrandom("RANDOM"', text)
     # the parent of the first process is the tracer's doing
     text = re.sub(r'^getppid\(\) = \d+$', 'getppid() = PPID', text)
-    return re.sub(r'\b\d{2,}\b', lambda m: pids.get(int(m.group(0)), m.group(0)), text)
+    # a pid never starts with 0: octal modes (0777) are not pids
+    return re.sub(r'\b[1-9]\d+\b', lambda m: pids.get(int(m.group(0)), m.group(0)), text)
 
 
 def key(text):

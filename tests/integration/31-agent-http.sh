@@ -113,7 +113,18 @@ t_match "bad config line: FILE:LINE" "bad.yaml:4: expected KEY: VALUE" \
 t_match "--set KEY=VALUE reaches any setting" "max_series 'x'" \
 	"$("$CTW_BIN" agent --check --set max_series=x 2>&1)"
 t_eq "--set without '=': exit 2" 2 "$("$CTW_BIN" agent --set nonsense >/dev/null 2>&1; echo $?)"
-t_ok "--help documents every setting" sh -c "'$CTW_BIN' agent --help | grep -q -- '--max-series VALUE'"
+# each setting its flag with a metavar by its kind, module settings too
+help=$("$CTW_BIN" agent --help)
+for f in '--max-series N' '--exit-grace DUR' '--listen VALUE' '--bpf-stats ' '--dns-timeout DUR' \
+	'--dns-names ' '--policy VALUE' '--syscall-time '; do
+	t_match "--help documents $f" "^  ${f}" "$help"
+done
+t_match "--set checks a module's setting by its kind" "dns_names_max '0': expected a number from 1" \
+	"$("$CTW_BIN" agent --check --set dns_names_max=0 2>&1)"
+t_match "a module's setting from the environment is checked too" "syscall_time 'sometimes'" \
+	"$(CTRWATCH_SYSCALL_TIME=sometimes "$CTW_BIN" agent --check 2>&1)"
+t_match "a boolean flag takes its value as the next word" "agent settings: ok" \
+	"$("$CTW_BIN" agent --check --dns-names false --syscall-time 2>&1)"
 
 # Precedence: flag > CTRWATCH_* > config file > default.  The config sets
 # the port and a tiny cap, the environment overrides the cap, a flag the
@@ -135,6 +146,8 @@ m=$(scrape "$port")
 t_cmp "the environment overrides the config's cap (series: $(grep -vc '^#' <<<"$m"))" \
 	"$(grep -vc '^#' <<<"$m")" -gt 20
 t_eq "no series dropped" 0 "$(series_value "$m" '^ctrwatch_series_dropped_total ')"
+t_eq "no sample refused as invalid (ctrwatch_series_invalid_total exported)" 0 \
+	"$(series_value "$m" '^ctrwatch_series_invalid_total ')"
 # SIGHUP re-reads the file: debug logging shows the rescan it triggers.
 sed -i 's/^log_level: info/log_level: debug/' "$CTW_WORK/agent.yaml"
 kill -HUP "$AGENT_PID"

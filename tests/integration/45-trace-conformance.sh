@@ -89,9 +89,17 @@ conform syscalls "" "$wl"
 conform busybox "" /bin/busybox sh "$script"
 # -yy: what each fd is, sockets' endpoints
 conform syscalls-yy "-yy" "$wl" files dirs fcntl poll net ioctl
+# -s 1: data cut at one byte, arrays (argv, iovecs, pollfds, fds) at one element
+conform syscalls-s1 "-s 1" "$wl" files net poll exec
+# strace's classes and -e: which calls each class holds, signals sent while
+# unselected calls ran, "+++ killed by" kept by quiet=exit and dropped with
+# its signal
+conform syscalls-sel "-e trace=%signal,%process -e signal=SIGSEGV,SIGCHLD,SIGSTOP -e quiet=exit" \
+	"$wl" signals procs clone
+conform syscalls-desc "-e trace=%desc" "$wl" files fcntl mem poll net
 
 # each alone (what differs is easier to see) ...
-names="syscalls busybox syscalls-yy"
+names="syscalls busybox syscalls-yy syscalls-s1 syscalls-sel syscalls-desc"
 for name in $names; do
 	echo "# $name:"
 	python3 "$compare" --min 0 --show 10 "$CTW_WORK/$name.strace" \
@@ -117,7 +125,7 @@ named="stat lstat fstat newfstatat statx wait4 waitid rt_sigaction rt_sigprocmas
 	setsockopt getsockopt poll ppoll select pselect6 epoll_ctl epoll_wait epoll_pwait
 	nanosleep clock_nanosleep getrlimit prlimit64 uname fcntl ioctl mmap mprotect
 	clone clone3 vfork prctl capget capset kill"
-for s in $named '+++ exit' '--- SIGCHLD' '--- SIGTERM' '--- SIGUSR1'; do
+for s in $named '+++ exit' '--- SIGCHLD' '--- SIGTERM' '--- SIGUSR1' '--- SIGSTOP' '--- stopped'; do
 	pct=$(awk -v k="$s" '{ name = $1; if ($1 == "+++" || $1 == "---") name = $1 " " $2 }
 		name == k && $NF ~ /%$/ { sub(/%$/, "", $NF); print $NF }' <<<"$report")
 	t_cmp "$s: at least 90 % of its lines identical (got ${pct:-none})" "${pct%.*}" -ge 90

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # trace's strace options on a workload in a cgroup of its own
 # (tests/helpers/ctw-syscalls: files, signals, children that exit, are
-# killed by SIGKILL and by SIGTERM): -o FILE's pid-first lines, -ff -o PREFIX
+# killed by SIGKILL, SIGTERM and a fault, are stopped): -o FILE's pid-first lines, -ff -o PREFIX
 # (a file per process), -e signal=, --quiet=exit, -q, -qq, -e status=, -s,
 # -y, --json's signal and exit events, --record and --replay, and errors for
 # bad options.
@@ -50,6 +50,12 @@ t_match "-o: the parent's SIGCHLD" "^$wl_pid +--- SIGCHLD \{si_signo=SIGCHLD, si
 t_match "-o: a handled signal" "^$wl_pid +--- SIGUSR1 \{si_signo=SIGUSR1, si_code=SI_USER, " "$out"
 t_match "-o: an ignored signal (SIG_IGN) is shown too, as strace shows it" \
 	"^$wl_pid +--- SIGPIPE \{si_signo=SIGPIPE" "$out"
+t_match "-o: a stop signal left to its default action: strace's stop line" \
+	'^[0-9]+ +--- SIGSTOP \{si_signo=SIGSTOP, si_code=SI_USER, si_pid='"$wl_pid"', si_uid=0\} ---$' "$out"
+t_match "  ... then" '^[0-9]+ +--- stopped by SIGSTOP ---$' "$out"
+t_match "-o: a real fault, its address" \
+	'^[0-9]+ +--- SIGSEGV \{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=0x8\} ---$' "$out"
+t_match "  ... and the child killed by it" '^[0-9]+ +\+\+\+ killed by SIGSEGV \+\+\+$' "$out"
 t_match "-o: killed in the call: no return value" 'kill\([0-9]+, SIGKILL\) += \?$' "$out"
 t_match "-o: the workload's own exit, last" "^$wl_pid +\+\+\+ exited with 0 \+\+\+$" "$(tail -1 <<<"$out")"
 t_eq "-o: nothing on stdout" "" "$(cat "$CTW_WORK/o")"
@@ -67,16 +73,22 @@ t_fail "-ff needs -o" "$CTW_BIN" trace -ff --all
 
 # ---- -e signal=, --quiet=exit, -q, -qq ----
 traced nosig -e signal=none
-t_nomatch "-e signal=none: no signal lines" '\] --- SIG' "$(cat "$CTW_WORK/nosig")"
+t_nomatch "-e signal=none: no signal lines" '\] --- ' "$(cat "$CTW_WORK/nosig")"
 t_match "-e signal=none: exit lines stay" '\] \+\+\+ exited with 3 \+\+\+' "$(cat "$CTW_WORK/nosig")"
+t_nomatch "-e signal=none: no killed-by lines either, as strace" '\+\+\+ killed by' \
+	"$(cat "$CTW_WORK/nosig")"
 traced chld --signal=SIGCHLD
 t_match "--signal=SIGCHLD: SIGCHLD lines" '\] --- SIGCHLD' "$(cat "$CTW_WORK/chld")"
 t_nomatch "--signal=SIGCHLD: no other signals" '\] --- SIG(USR1|PIPE|URG|TERM)' "$(cat "$CTW_WORK/chld")"
 traced noexit --quiet=exit
-t_nomatch "--quiet=exit: no exit lines" '\+\+\+' "$(cat "$CTW_WORK/noexit")"
+t_nomatch "--quiet=exit: no exit lines" '\+\+\+ exited' "$(cat "$CTW_WORK/noexit")"
+t_match "--quiet=exit: killed-by lines stay, as strace's" '\] \+\+\+ killed by SIGKILL \+\+\+' \
+	"$(cat "$CTW_WORK/noexit")"
 t_match "--quiet=exit: signals stay" '--- SIGCHLD' "$(cat "$CTW_WORK/noexit")"
+t_match "--quiet=exit: a fatal signal's line too (shown at the exit)" '\] --- SIGTERM \{' \
+	"$(cat "$CTW_WORK/noexit")"
 traced qq -qq
-t_nomatch "-qq: no exit lines" '\+\+\+' "$(cat "$CTW_WORK/qq")"
+t_nomatch "-qq: no exit lines" '\+\+\+ exited' "$(cat "$CTW_WORK/qq")"
 t_nomatch "-qq: no attach message" 'attached' "$(cat "$CTW_WORK/qq.err")"
 t_match "-qq: the calls are still there" '\] wait4\(' "$(cat "$CTW_WORK/qq")"
 

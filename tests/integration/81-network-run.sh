@@ -138,7 +138,10 @@ kill -9 "$rpid"
 wait_for 5 sh -c "! test -e /proc/$rpid"
 # The container dies with its runtime; whether its network is released at
 # once (the runtime's clone helper outlives it) or left for gc depends on
-# timing.  Either way nothing may be half-released.
+# timing.  Either way nothing may stay half-released: a release under way
+# (table gone, lease not yet) must end within seconds.
+settled() { [[ $(net_leftovers) =~ ^veths=[01]\ leases=(0\ table=0|1\ table=1)$ ]]; }
+wait_for 5 settled
 t_match "after SIGKILL: network released whole or left whole for gc" \
 	'^veths=[01] leases=(0 table=0|1 table=1)$' "$(net_leftovers)"
 ctw_h gc >/dev/null 2>&1

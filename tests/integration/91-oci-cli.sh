@@ -11,6 +11,11 @@ require_root
 W=$CTW_WORK/oci91
 mkdir -p "$W"
 CG=$CTRWATCH_CGROUP_PARENT/oci91
+# runc and crun read a relative cgroupsPath against PID 1's cgroups, which
+# on a hybrid host is not ours in every hierarchy (the v1 memory one): their
+# bundles get the absolute path below ours everywhere
+oci_cgroup_path "$CG"
+CG_ABS=$OCI_CG_PATH
 # the engines' name for us: a link whose name ends in "runc"
 ln -sf "$CTW_BIN" "$W/ctrwatch-runc"
 RUNTIMES=(ctrwatch)
@@ -41,6 +46,7 @@ cleanup() {
 		for id in $(rt "$r" list -q 2>/dev/null); do rt "$r" delete -f "$id" >/dev/null 2>&1; done
 	done
 	cgroup_rm_tree "$CG"
+	oci_cgroup_rm
 }
 on_exit cleanup
 
@@ -57,10 +63,11 @@ echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$ROOTFS/etc/passwd"
 # bundle NAME RUNTIME JQ-FILTER: runc's default spec with rootfs, a cgroup
 # of ours, no terminal, and the filter applied.  Prints the bundle's path.
 bundle() {
-	local b=$W/b-$1-$2
+	local b=$W/b-$1-$2 cg=$CG/$2-$1
+	[ "$2" = ctrwatch ] || cg=$CG_ABS/$2-$1
 	mkdir -p "$b"
 	(cd "$b" && rt ctrwatch spec) || return 1
-	jq --arg rootfs "$ROOTFS" --arg cg "$CG/$2-$1" '
+	jq --arg rootfs "$ROOTFS" --arg cg "$cg" '
 		.root.path = $rootfs | .root.readonly = true | .process.terminal = false |
 		.linux.cgroupsPath = $cg | .annotations = {"org.test": "v"} | '"${3:-.}" \
 		"$b/config.json" >"$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"

@@ -285,6 +285,14 @@ static void test_scan_fake_host(void **state)
 	ctw_registry_free(r);
 }
 
+/* ctw_registry_resolve into c, what c held released first (a test's c is
+ * resolved again and again). */
+static int resolve(struct ctw_registry *r, const char *spec, struct ctw_container *c)
+{
+	ctw_container_release(c);
+	return ctw_registry_resolve(r, spec, c);
+}
+
 static void test_resolve(void **state)
 {
 	mkd("cg/system.slice/docker-" ID1 ".scope");
@@ -292,31 +300,32 @@ static void test_resolve(void **state)
 	mkd("cg/plain/group");
 	struct ctw_registry *r = new_reg();
 	assert_int_equal(ctw_registry_scan(r), 2);
-	struct ctw_container c;
-	assert_int_equal(ctw_registry_resolve(r, "111111111111", &c), 0);
+	struct ctw_container c = {0};
+	assert_int_equal(resolve(r, "111111111111", &c), 0);
 	assert_string_equal(c.id, ID1);
-	assert_int_equal(ctw_registry_resolve(r, "2222", &c), 0);
+	assert_int_equal(resolve(r, "2222", &c), 0);
 	assert_string_equal(c.id, ID2);
-	assert_int_equal(ctw_registry_resolve(r, ID2, &c), 0);
-	assert_int_equal(ctw_registry_resolve(r, "9999", &c), -ENOENT);
-	assert_int_equal(ctw_registry_resolve(r, "", &c), -EINVAL);
+	assert_int_equal(resolve(r, ID2, &c), 0);
+	assert_int_equal(resolve(r, "9999", &c), -ENOENT);
+	assert_int_equal(resolve(r, "", &c), -EINVAL);
 	/* cgroup paths: relative to the mount, or absolute */
-	assert_int_equal(ctw_registry_resolve(r, "system.slice/docker-" ID1 ".scope", &c), 0);
+	assert_int_equal(resolve(r, "system.slice/docker-" ID1 ".scope", &c), 0);
 	assert_string_equal(c.id, ID1);
-	assert_int_equal(ctw_registry_resolve(r, "/system.slice/docker-" ID1 ".scope", &c), 0);
+	assert_int_equal(resolve(r, "/system.slice/docker-" ID1 ".scope", &c), 0);
 	assert_string_equal(c.id, ID1);
 	char abs[PATH_MAX * 2];
 	snprintf(abs, sizeof(abs), "%s/cg/system.slice/docker-" ID2 ".scope", root);
-	assert_int_equal(ctw_registry_resolve(r, abs, &c), 0);
+	assert_int_equal(resolve(r, abs, &c), 0);
 	assert_string_equal(c.id, ID2);
 	/* a cgroup that is no container resolves to itself */
-	assert_int_equal(ctw_registry_resolve(r, "plain/group", &c), 0);
+	assert_int_equal(resolve(r, "plain/group", &c), 0);
 	assert_int_equal(c.runtime, CTW_RT_UNKNOWN);
 	assert_int_equal(c.cgroup_id, ino("cg/plain/group"));
 	assert_string_equal(c.name, "/plain/group");
-	assert_int_equal(ctw_registry_resolve(r, "no/such/group", &c), -ENOENT);
+	assert_int_equal(resolve(r, "no/such/group", &c), -ENOENT);
 	/* a PID: ours is in no container of the fake tree */
-	assert_int_equal(ctw_registry_resolve(r, "999999999", &c), -ENOENT);
+	assert_int_equal(resolve(r, "999999999", &c), -ENOENT);
+	ctw_container_release(&c);
 	ctw_registry_free(r);
 }
 
@@ -557,6 +566,7 @@ static void test_labels(void **state)
 	assert_int_equal(x.labels_len, 4 + 6);
 	assert_string_equal(ctw_container_label(&x, "a"), "333");
 	assert_string_equal(ctw_container_label(&x, "b"), "2");
+	ctw_container_release(&x);
 
 	/* policy selectors: every pair must match, values are globs */
 	static const char yaml[] = "rules:\n"
@@ -640,6 +650,46 @@ static void test_walk(void **state)
 	assert_int_equal(ctw_cgroup_walk(p, walk_cb, &w), -ENOENT);
 }
 
+/* A container owns its cgroup path and labels (heap, exact size): a copy
+ * is deep (the source released, the copy still reads), an empty one has no
+ * labels and iterates nothing. */
+static void test_container_copy(void **state)
+{
+	(void)state;
+	struct ctw_container a = {0}, b;
+	assert_null(ctw_container_label_next(&a, NULL, &(const char *){NULL}));
+	ctw_strlcpy(a.name, "web", sizeof(a.name));
+	ctw_container_set_cgroup_path(&a, "/sys/fs/cgroup/x/y");
+	ctw_container_set_cgroup_path(&a, "/sys/fs/cgroup/x/z");
+	assert_int_equal(ctw_container_add_label(&a, "app", "web"), 0);
+	assert_int_equal(ctw_container_add_label(&a, "tier", "front"), 0);
+	assert_int_equal(a.labels_len, sizeof("app\0web\0tier\0front"));
+	ctw_container_copy(&b, &a);
+	assert_ptr_not_equal(b.cgroup_path, a.cgroup_path);
+	assert_ptr_not_equal(b.labels, a.labels);
+	ctw_container_release(&a);
+	assert_null(a.cgroup_path);
+	assert_null(ctw_container_label(&a, "app"));
+	assert_string_equal(b.name, "web");
+	assert_string_equal(b.cgroup_path, "/sys/fs/cgroup/x/z");
+	assert_string_equal(ctw_container_label(&b, "app"), "web");
+	assert_string_equal(ctw_container_label(&b, "tier"), "front");
+	assert_int_equal(b.nlabels, 2);
+	/* the bound is still CTW_LABELS_SIZE bytes in all */
+	char v[CTW_LABEL_LEN];
+	memset(v, 'v', sizeof(v) - 1);
+	v[sizeof(v) - 1] = '\0';
+	int rc = 0;
+	for (int i = 0; i < CTW_LABELS_MAX && !rc; i++) {
+		char k[16];
+		snprintf(k, sizeof(k), "k%02d", i);
+		rc = ctw_container_add_label(&b, k, v);
+	}
+	assert_int_equal(rc, -ENOSPC);
+	assert_true(b.labels_len <= CTW_LABELS_SIZE);
+	ctw_container_release(&b);
+}
+
 /* Resolve and follow: the container's cgroup and its nested ones. */
 static void test_follow(void **state)
 {
@@ -651,6 +701,7 @@ static void test_follow(void **state)
 	assert_string_equal(c.id, ID1);
 	assert_int_equal(w.ids[0], ino("cg/system.slice/docker-" ID1 ".scope"));
 	assert_int_equal(w.ids[2], ino("cg/system.slice/docker-" ID1 ".scope/nested/deeper"));
+	ctw_container_release(&c);
 	assert_int_equal(ctw_containers_follow(r, "nosuch", &c, walk_cb, &w), -ENOENT);
 	ctw_registry_free(r);
 }
@@ -727,6 +778,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resources_kept_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
+		cmocka_unit_test(test_container_copy),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),

@@ -87,6 +87,7 @@ static void test_docker_by_state(void **state)
 	assert_string_equal(ctw_container_label(&c, "app"), "demo");
 	assert_string_equal(ctw_container_label(&c, "tier"), "fe");
 	assert_true(created > 0);
+	ctw_container_release(&c);
 }
 
 static void test_cgroup_must_match(void **state)
@@ -98,6 +99,7 @@ static void test_cgroup_must_match(void **state)
 	assert_false(oci_identify(&ctx, DOCKER_ID, 0, "/elsewhere/" DOCKER_ID, &c, NULL));
 	assert_false(oci_identify(&ctx, "no-such-container", 0, NULL, &c, NULL));
 	assert_false(oci_identify(&ctx, "../../etc", 0, NULL, &c, NULL));
+	ctw_container_release(&c);
 }
 
 static void test_podman_by_state(void **state)
@@ -113,6 +115,7 @@ static void test_podman_by_state(void **state)
 	assert_non_null(ctw_container_label(&c, "app"));
 	assert_string_equal(ctw_container_label(&c, "app"), "pdemo");
 	assert_string_equal(ctw_container_label(&c, "tier"), "be");
+	ctw_container_release(&c);
 }
 
 static void test_containerd_by_state(void **state)
@@ -127,6 +130,7 @@ static void test_containerd_by_state(void **state)
 	assert_string_equal(ctw_container_label(&c, "app"), "c");
 	/* the image from containerd's meta.db (the default root, no daemon) */
 	assert_string_equal(c.image, "docker.io/ctwtest/busybox:1");
+	ctw_container_release(&c);
 }
 
 /* bbolt lookups on the recorded databases, and on damaged copies. */
@@ -230,6 +234,7 @@ static void test_by_parent_process(void **state)
 	assert_int_equal(c.runtime, CTW_RT_DOCKER);
 	assert_string_equal(c.name, "web");
 
+	ctw_container_release(&c);
 	memset(&c, 0, sizeof(c));
 	assert_true(oci_identify(&ctx, NULL, 400, NULL, &c, NULL));
 	assert_int_equal(c.runtime, CTW_RT_PODMAN);
@@ -239,6 +244,7 @@ static void test_by_parent_process(void **state)
 	assert_int_equal(oci_parent_find(&ctx, 410, &f), -ENOENT); /* conmon itself */
 	assert_int_equal(oci_parent_find(&ctx, 999, &f), -ENOENT);
 	ctw_rm_rf(proc);
+	ctw_container_release(&c);
 }
 
 static void test_dockerd_roots(void **state)
@@ -321,12 +327,14 @@ static void test_bad_files(void **state)
 
 	struct oci_ctx ctx = ctx_of(root);
 	struct oci_found f;
-	struct ctw_container c;
+	struct ctw_container c = {0};
 	for (size_t i = 0; i < ARRAY_SIZE(ids) - 1; i++) {
+		ctw_container_release(&c);
 		memset(&c, 0, sizeof(c));
 		assert_int_not_equal(oci_state_find(&ctx, ids[i], &f), 0);
 		assert_false(oci_identify(&ctx, ids[i], 0, NULL, &c, NULL));
 	}
+	ctw_container_release(&c);
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(oci_state_find(&ctx, "badbundle", &f), 0);
 	assert_string_equal(f.bundle, "/bundle");
@@ -334,6 +342,7 @@ static void test_bad_files(void **state)
 	assert_string_equal(c.name, "badbundle"); /* a plain runc id is its name */
 	assert_int_equal(c.runtime, CTW_RT_UNKNOWN);
 	ctw_rm_rf(root);
+	ctw_container_release(&c);
 }
 
 int main(void)

@@ -60,6 +60,37 @@ static int entries_of(__u64 id)
 	return n;
 }
 
+/* The per-CPU memo: a hit only for the id and epoch it was made at; a
+ * zeroed memo and a memo torn between two writers never check out. */
+static void test_memo(void **state)
+{
+	struct syscount_memo m = {0}, a = {0}, b = {0}, torn;
+
+	assert_int_equal(sc_memo_get(&m, 0, 0), -1); /* never written */
+	sc_memo_put(&m, 1000, 7, 5);
+	assert_int_equal(sc_memo_get(&m, 1000, 5), 7);
+	assert_int_equal(sc_memo_get(&m, 1001, 5), -1); /* another cgroup */
+	assert_int_equal(sc_memo_get(&m, 1000, 6), -1); /* the table moved on */
+	/* two tasks of one CPU wrote it, each preempted between its stores:
+	 * one's entry with the other's check, at one epoch or two */
+	for (__u64 e1 = 0; e1 < 4; e1++)
+		for (__u64 e2 = 0; e2 < 4; e2++) {
+			sc_memo_put(&a, 1000, 7, e1);
+			sc_memo_put(&b, 2000, 9, e2);
+			torn = (struct syscount_memo){.entry = a.entry, .check = b.check};
+			for (__u64 e = 0; e < 4; e++) {
+				assert_int_equal(sc_memo_get(&torn, 1000, e), -1);
+				assert_int_equal(sc_memo_get(&torn, 2000, e), -1);
+			}
+		}
+	/* the same cgroup's memo at another slot (a settle moved it) */
+	sc_memo_put(&a, 1000, 7, 1);
+	sc_memo_put(&b, 1000, 8, 2);
+	torn = (struct syscount_memo){.entry = a.entry, .check = b.check};
+	assert_int_equal(sc_memo_get(&torn, 1000, 1), -1);
+	assert_int_equal(sc_memo_get(&torn, 1000, 2), -1);
+}
+
 static int setup(void **state)
 {
 	memset(tab, 0, sizeof(tab));
@@ -456,6 +487,7 @@ static void test_churn(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_memo),
 		cmocka_unit_test_setup(test_put_find, setup),
 		cmocka_unit_test_setup(test_chain_full, setup),
 		cmocka_unit_test_setup(test_remove_leaves_tombstone, setup),

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <regex.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -1155,9 +1156,10 @@ static void read_strace(const char *path, struct lines *out)
 
 /* Decode NAME.rec and find each line in NAME.strace: at least min of them,
  * in all, identical. */
-static void check_recording(const char *name, int decode_fds, double min)
+static void check_recording(const char *name, unsigned strsize, int decode_fds, double min)
 {
-	struct ctw_trace_fmt f = {.strsize = 32, .prefix = CTW_PFX_FILE, .decode_fds = decode_fds};
+	struct ctw_trace_fmt f = {
+		.strsize = strsize, .prefix = CTW_PFX_FILE, .decode_fds = decode_fds};
 	struct lines want = {0}, got = {0};
 	struct ctw_err err = {0};
 	char path[256], line[8192];
@@ -1167,7 +1169,7 @@ static void check_recording(const char *name, int decode_fds, double min)
 
 	assert_true(fd >= 0);
 	snprintf(path, sizeof(path), "tests/unit/trace/%s.rec", name);
-	assert_int_equal(ctw_trace_replay(path, &f, fd, "", &err), 0);
+	assert_int_equal(ctw_trace_replay(path, &f, NULL, fd, "", &err), 0);
 	lseek(fd, 0, SEEK_SET);
 	out = fdopen(fd, "r");
 	assert_non_null(out);
@@ -1212,8 +1214,10 @@ static void test_recordings(void **state)
 {
 	/* the same run, under strace and ctrwatch: every decoder on the
 	 * kernel side's real records, line for line */
-	check_recording("syscalls", 0, 0.98);
-	check_recording("syscalls-yy", 2, 0.95);
+	check_recording("syscalls", 32, 0, 1.0);
+	check_recording("syscalls-yy", 32, 2, 0.98);
+	/* -s 1: one byte of each string, one element of each array */
+	check_recording("syscalls-s1", 1, 0, 1.0);
 }
 
 static void test_replay_errors(void **state)
@@ -1227,18 +1231,93 @@ static void test_replay_errors(void **state)
 
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, "not a recording", 15), 15);
-	assert_int_equal(ctw_trace_replay(path, &f, -1, "", &err), -EINVAL);
+	assert_int_equal(ctw_trace_replay(path, &f, NULL, -1, "", &err), -EINVAL);
 	assert_true(strstr(err.msg, "is not a ctrwatch trace recording") != NULL);
 	assert_int_equal(ftruncate(fd, 0), 0);
 	assert_int_equal(pwrite(fd, bad_version, sizeof(bad_version), 0), sizeof(bad_version));
-	assert_int_equal(ctw_trace_replay(path, &f, -1, "", &err), -EINVAL);
+	assert_int_equal(ctw_trace_replay(path, &f, NULL, -1, "", &err), -EINVAL);
 	assert_true(strstr(err.msg, "recording version 9") != NULL);
 	assert_int_equal(pwrite(fd, cut, sizeof(cut) - 1, 0), sizeof(cut) - 1);
-	assert_int_equal(ctw_trace_replay(path, &f, -1, "", &err), -EINVAL);
+	assert_int_equal(ctw_trace_replay(path, &f, NULL, -1, "", &err), -EINVAL);
 	assert_true(strstr(err.msg, "cut short") != NULL);
 	close(fd);
 	unlink(path);
-	assert_true(ctw_trace_replay("/nonexistent-ctw", &f, -1, "", &err) < 0);
+	assert_true(ctw_trace_replay("/nonexistent-ctw", &f, NULL, -1, "", &err) < 0);
+}
+
+/* Replay syscalls.rec with -e EXPR; the lines, one string. */
+static char *replay_with(const char *expr)
+{
+	struct ctw_trace_fmt f = {.strsize = 32, .prefix = CTW_PFX_FILE};
+	struct ctw_trace_select sel;
+	struct ctw_err err = {0};
+	int fd = memfd_create("replay-sel", 0);
+	char *text;
+	off_t n;
+
+	assert_true(fd >= 0);
+	ctw_trace_select_init(&sel);
+	assert_int_equal(ctw_trace_parse_expr(&sel, expr, &err), 0);
+	assert_int_equal(ctw_trace_replay("tests/unit/trace/syscalls.rec", &f, &sel, fd, "", &err),
+			 0);
+	ctw_trace_select_fini(&sel);
+	n = lseek(fd, 0, SEEK_END);
+	assert_true(n > 0);
+	text = xcalloc(1, n + 1);
+	assert_int_equal(pread(fd, text, n, 0), n);
+	close(fd);
+	return text;
+}
+
+/* how many lines of text match the extended regex re */
+static int count_lines(const char *text, const char *re)
+{
+	regex_t rx;
+	int n = 0;
+
+	assert_int_equal(regcomp(&rx, re, REG_EXTENDED | REG_NEWLINE | REG_NOSUB), 0);
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n');
+		char *line = strndup(l, nl ? (size_t)(nl - l) : strlen(l));
+
+		n += !regexec(&rx, line, 0, NULL, 0);
+		free(line);
+		l = nl ? nl + 1 : l + strlen(l);
+	}
+	regfree(&rx);
+	return n;
+}
+
+static void test_replay_select(void **state)
+{
+	/* --replay applies -e as the kernel side does while tracing */
+	_cleanup_free_ char *all = replay_with("signal=all");
+	_cleanup_free_ char *failed = replay_with("status=failed");
+	_cleanup_free_ char *nosig = replay_with("signal=!SIGCHLD");
+	_cleanup_free_ char *noexit = replay_with("quiet=exit");
+	_cleanup_free_ char *nosigs = replay_with("signal=none");
+	_cleanup_free_ char *opens = replay_with("trace=openat,close");
+	const char *call = "^[0-9]+ +[a-z_0-9]+\\(";
+
+	assert_true(count_lines(all, call) > 200);
+	assert_true(count_lines(all, " --- SIGCHLD ") > 0);
+	assert_true(count_lines(all, " \\+\\+\\+ ") > 0);
+	/* failed: only calls that returned an error */
+	assert_true(count_lines(failed, call) > 5);
+	assert_int_equal(count_lines(failed, call), count_lines(failed, "\\) += (-1|\\?) E"));
+	assert_int_equal(count_lines(nosig, " --- SIGCHLD "), 0);
+	assert_true(count_lines(nosig, " --- SIGUSR1 ") > 0);
+	/* quiet=exit: no "exited with" lines; "killed by" ones stay, as in strace */
+	assert_int_equal(count_lines(noexit, " \\+\\+\\+ exited "), 0);
+	assert_true(count_lines(noexit, " \\+\\+\\+ killed by SIGKILL ") > 0);
+	/* signal=!SIGCHLD keeps the others' "killed by"; signal=none drops them */
+	assert_true(count_lines(nosig, " \\+\\+\\+ killed by SIGKILL ") > 0);
+	assert_int_equal(count_lines(nosigs, " \\+\\+\\+ killed by "), 0);
+	assert_true(count_lines(nosigs, " \\+\\+\\+ exited with 3 ") > 0);
+	assert_true(count_lines(opens, call) > 10);
+	assert_int_equal(count_lines(opens, call),
+			 count_lines(opens, "^[0-9]+ +(openat|close)\\("));
+	(void)state;
 }
 
 static void test_select_exprs(void **state)
@@ -1472,6 +1551,7 @@ int main(void)
 		cmocka_unit_test(test_decode_fds),
 		cmocka_unit_test(test_recordings),
 		cmocka_unit_test(test_replay_errors),
+		cmocka_unit_test(test_replay_select),
 		cmocka_unit_test(test_select_exprs),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_table_and_filter),

@@ -41,3 +41,4 @@ capture() { # NAME OPTS CASES...
 
 capture syscalls ""
 capture syscalls-yy "-yy" files dirs fcntl poll net ioctl
+capture syscalls-s1 "-s 1" files net poll exec
