@@ -46,7 +46,8 @@ struct run_ctx {
 	char **argv, **env;
 	const char *hostname;
 	struct sock_fprog *prog;
-	struct ctw_spec *spec; /* what runs (spec_build.c); config.json in the state */
+	struct ctw_spec *spec;	    /* what runs (spec_build.c); config.json in the state */
+	struct oci_cg_plan cg_plan; /* its /sys/fs/cgroup on hybrid hosts */
 	sigset_t saved_mask;
 	int sync[2];
 	/* The spec's namespaces (ns_plan): what clone3 makes, what the
@@ -244,9 +245,10 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 	 * /dev, /sys) while it sets up the network; the rest (cgroupfs in our
 	 * cgroup namespace, the /etc files it wrote, volumes) after GO. */
 	const struct ctw_spec *s = c->spec;
+	const struct oci_root_opts ro = {.bundle = "/", .cg = &c->cg_plan};
 	size_t early = oci_mounts_early(s);
 	if (oci_rootfs_root(s, c->merged, &err) ||
-	    oci_rootfs_mounts(s, "/", c->merged, 0, early, false, &err))
+	    oci_rootfs_mounts(s, &ro, c->merged, 0, early, &err))
 		child_fail(fd, &err);
 	if (sync_recv(fd, &m, NULL) != 1 || m.type != SYNC_GO)
 		_exit(CTW_EXIT_RUNTIME);
@@ -260,7 +262,7 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		ctw_err_set(&err, errno, "unshare cgroup namespace");
 		child_fail(fd, &err);
 	}
-	if (oci_rootfs_mounts(s, "/", c->merged, early, s->n_mounts, false, &err) ||
+	if (oci_rootfs_mounts(s, &ro, c->merged, early, s->n_mounts, &err) ||
 	    oci_pivot(c->merged, false, &err) || oci_sysctl(s, &err) || oci_rootfs_finish(s, &err))
 		child_fail(fd, &err);
 	if (s->hostname && sethostname(s->hostname, strlen(s->hostname)) < 0) {
@@ -684,6 +686,9 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	if (r)
 		return r;
 	c->created_cg = true;
+	r = oci_cg_plan(&c->cg_plan, s->v1, s->nv1);
+	if (r)
+		return ctw_err_set(err, -r, "read /proc/self/mountinfo");
 	/* Compiled before the clone: the child gets the program in its copy
 	 * of our memory.  The device filter comes after it, while the child
 	 * prepares the root (start()). */

@@ -444,12 +444,33 @@ int oci_write_at(int dirfd, const char *name, const char *data, size_t len, mode
  * oci_rootfs_root (propagation, the root: bound on itself, or ctrwatch
  * run's overlay), then oci_rootfs_mounts of the spec's mounts [from, to)
  * in order (a /dev tmpfs gets its nodes at once; with the last mount, the
- * linux.devices).  bundle: what relative bind sources are relative to.
+ * linux.devices).
  * oci_rootfs_setup does it all at once. */
 int oci_rootfs_root(const struct ctw_spec *s, const char *rootfs, struct ctw_err *err);
-int oci_rootfs_mounts(const struct ctw_spec *s, const char *bundle, const char *rootfs, size_t from,
-		      size_t to, bool userns, struct ctw_err *err);
-int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *rootfs, bool userns,
+/* Hybrid hosts: what the container's cgroup mount shows, planned by the
+ * runtime before the init starts (off the start's critical path): the v1
+ * hierarchies the container has a cgroup of its own in (v1, nv1) and the
+ * v2 tree, {mount point name, fstype, mount data}, and the host's symlinks
+ * to them (cpu -> cpu,cpuacct).  Empty on unified hosts. */
+struct oci_cg_plan {
+	size_t n, nlinks;
+	struct {
+		char name[64], type[8], data[128];
+	} m[16];
+	struct {
+		char name[16], to[64];
+	} link[4];
+};
+int oci_cg_plan(struct oci_cg_plan *p, const struct ctw_cg_v1 *v1, int nv1);
+/* What the executor needs besides the spec. */
+struct oci_root_opts {
+	const char *bundle;	      /* what relative bind sources are relative to */
+	bool userns;		      /* a new user namespace: device nodes are bound */
+	const struct oci_cg_plan *cg; /* hybrid hosts' cgroup mount (oci_cg_plan) */
+};
+int oci_rootfs_mounts(const struct ctw_spec *s, const struct oci_root_opts *o, const char *rootfs,
+		      size_t from, size_t to, struct ctw_err *err);
+int oci_rootfs_setup(const struct ctw_spec *s, const struct oci_root_opts *o, const char *rootfs,
 		     struct ctw_err *err);
 /* How many of the spec's first mounts need nothing but the root (no bind
  * source, no cgroup namespace): `run` makes them while its parent sets up

@@ -61,7 +61,8 @@ struct create_ctx {
 	int join[CTW_NS_MAX]; /* namespaces joined by path */
 	bool userns;	      /* a new user namespace */
 	pid_t pid;
-	int master; /* the terminal (foreground run) */
+	int master;		    /* the terminal (foreground run) */
+	struct oci_cg_plan cg_plan; /* its /sys/fs/cgroup on hybrid hosts */
 };
 
 /* ---- the init ---- */
@@ -172,7 +173,9 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 	int hostpid = 0;
 	if (!wait_go(fd, &hostpid))
 		_exit(CTW_EXIT_RUNTIME);
-	if (oci_rootfs_setup(s, c->bundle, c->rootfs, c->userns, &err))
+	const struct oci_root_opts ro = {
+		.bundle = c->bundle, .userns = c->userns, .cg = &c->cg_plan};
+	if (oci_rootfs_setup(s, &ro, c->rootfs, &err))
 		init_fail(fd, &err);
 	if (s->hooks[CTW_HOOK_CREATE_CONTAINER].n) {
 		char *st = hook_state(c, CTW_OCI_CREATING, hostpid);
@@ -556,6 +559,10 @@ int ctw_oci_create(const struct ctw_oci_create_opts *o, int *pid, int *master, s
 	}
 	if ((r = cg_set_create(&ct->cg, &c.spec->linux.resources, err)))
 		goto out_remove;
+	if ((r = oci_cg_plan(&c.cg_plan, ct->cg.v1, ct->cg.nv1))) {
+		ctw_err_set(err, -r, "read /proc/self/mountinfo");
+		goto out_cgroups;
+	}
 	if (c.spec->linux.seccomp) {
 		if ((r = seccomp_compile_spec(c.spec->linux.seccomp, &c.prog, err)))
 			goto out_cgroups;

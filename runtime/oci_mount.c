@@ -157,11 +157,84 @@ static bool is_bind(const struct ctw_spec_mount *m, const struct mopts *o)
 	return (o->flags & MS_BIND) || (m->type && !strcmp(m->type, "bind"));
 }
 
-/* ctrwatch's cgroup mount on hybrid hosts: a tmpfs holding the host's v1
+/* ---- /sys/fs/cgroup on hybrid hosts ---- */
+
+/* Does the comma-separated list hold word? */
+static bool list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, word, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+int oci_cg_plan(struct oci_cg_plan *p, const struct ctw_cg_v1 *v1, int nv1)
+{
+	memset(p, 0, sizeof(*p));
+	if (cg_layout() == CG_UNIFIED)
+		return 0;
+	char *info = NULL;
+	int r = ctw_read_file("/proc/self/mountinfo", &info, NULL);
+	if (r)
+		return r;
+	for (char *save, *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		/* "ID PARENT M:N ROOT MOUNTPOINT OPTS ... - TYPE SOURCE SUPEROPTS" */
+		char mp[256], fstype[32], super[256];
+		char *dash = strstr(l, " - ");
+		if (!dash || sscanf(l, "%*s %*s %*s %*s %255s", mp) != 1 ||
+		    sscanf(dash + 3, "%31s %*s %255s", fstype, super) != 2)
+			continue;
+		if (!ctw_str_has_prefix(mp, "/sys/fs/cgroup/") || strchr(mp + 15, '/') ||
+		    p->n == ARRAY_SIZE(p->m))
+			continue;
+		const char *data = NULL;
+		if (!strcmp(fstype, "cgroup")) {
+			/* the controllers: superopts without rw/ro and the like */
+			data = strchr(super, ',') ? strchr(super, ',') + 1 : super;
+			/* Only a hierarchy the container has a cgroup of its own
+			 * in: in another its cgroup namespace's root would be our
+			 * cgroup, with whatever else runs below it. */
+			bool joined = false;
+			for (int i = 0; i < nv1 && !joined; i++)
+				joined = list_has(data, v1[i].ctrl);
+			if (!joined)
+				continue;
+		} else if (strcmp(fstype, "cgroup2")) {
+			continue;
+		}
+		ctw_strlcpy(p->m[p->n].name, mp + 15, sizeof(p->m[0].name));
+		ctw_strlcpy(p->m[p->n].type, fstype, sizeof(p->m[0].type));
+		ctw_strlcpy(p->m[p->n].data, data ? data : "", sizeof(p->m[0].data));
+		p->n++;
+	}
+	free(info);
+	/* the host's symlinks (cpu -> cpu,cpuacct) to what is shown */
+	static const char *const links[] = {"cpu", "cpuacct", "net_cls", "net_prio"};
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		char host[64], to[sizeof(p->m[0].name)];
+		snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", links[i]);
+		ssize_t n = readlink(host, to, sizeof(to) - 1);
+		if (n <= 0)
+			continue;
+		to[n] = '\0';
+		for (size_t j = 0; j < p->n; j++)
+			if (!strcmp(p->m[j].name, to)) {
+				ctw_strlcpy(p->link[p->nlinks].name, links[i],
+					    sizeof(p->link[0].name));
+				ctw_strlcpy(p->link[p->nlinks].to, to, sizeof(p->link[0].to));
+				p->nlinks++;
+				break;
+			}
+	}
+	return 0;
+}
+
+/* ctrwatch's cgroup mount on hybrid hosts: a tmpfs holding the planned v1
  * hierarchies and the v2 tree, each showing the container's own cgroup
  * (cgroup namespace); read-only unless the spec says rw. */
 static int mount_cgroup_hybrid(int rootfd, int target, const char *dest, unsigned long flags,
-			       struct ctw_err *err)
+			       const struct oci_cg_plan *plan, struct ctw_err *err)
 {
 	unsigned long ro = flags & MS_RDONLY;
 	unsigned long base = flags & ~(MS_RDONLY | MS_BIND | MS_REC | MS_REMOUNT);
@@ -172,46 +245,20 @@ static int mount_cgroup_hybrid(int rootfd, int target, const char *dest, unsigne
 	int dir = open_in(rootfd, dest, O_RDONLY | O_DIRECTORY, err);
 	if (dir < 0)
 		return dir;
-	char *info = NULL;
-	r = ctw_read_file("/proc/self/mountinfo", &info, NULL);
-	for (char *save, *l = info ? strtok_r(info, "\n", &save) : NULL; l && !r;
-	     l = strtok_r(NULL, "\n", &save)) {
-		/* "ID PARENT M:N ROOT MOUNTPOINT OPTS ... - TYPE SOURCE SUPEROPTS" */
-		char mp[256], fstype[32], super[256];
-		char *dash = strstr(l, " - ");
-		if (!dash || sscanf(l, "%*s %*s %*s %*s %255s", mp) != 1 ||
-		    sscanf(dash + 3, "%31s %*s %255s", fstype, super) != 2)
-			continue;
-		if (!ctw_str_has_prefix(mp, "/sys/fs/cgroup/") || strchr(mp + 15, '/'))
-			continue;
-		const char *name = mp + 15, *data = NULL;
-		if (!strcmp(fstype, "cgroup")) {
-			/* the controllers: superopts without rw/ro and the like */
-			data = strstr(super, ",") ? strchr(super, ',') + 1 : super;
-		} else if (strcmp(fstype, "cgroup2")) {
-			continue;
-		}
+	for (size_t i = 0; plan && i < plan->n; i++) {
+		const char *name = plan->m[i].name, *type = plan->m[i].type;
 		if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
 			continue;
 		char sub[PATH_MAX];
 		snprintf(sub, sizeof(sub), "/proc/self/fd/%d/%s", dir, name);
 		/* Best effort: a hierarchy our cgroup namespace cannot show. */
-		if (mount(fstype, sub, fstype, base | ro, data) < 0)
+		if (mount(type, sub, type, base | ro, plan->m[i].data[0] ? plan->m[i].data : NULL) <
+		    0)
 			pr_debug("mount cgroup %s in the container: %s", name, strerror(errno));
 	}
-	free(info);
-	/* the host's symlinks (cpu -> cpu,cpuacct) */
-	const char *links[] = {"cpu", "cpuacct", "net_cls", "net_prio"};
-	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
-		char host[64], to[64];
-		snprintf(host, sizeof(host), "/sys/fs/cgroup/%s", links[i]);
-		ssize_t n = readlink(host, to, sizeof(to) - 1);
-		if (n > 0) {
-			to[n] = '\0';
-			if (symlinkat(to, dir, links[i]) < 0 && errno != EEXIST)
-				pr_debug("symlink %s: %s", links[i], strerror(errno));
-		}
-	}
+	for (size_t i = 0; plan && i < plan->nlinks; i++)
+		if (symlinkat(plan->link[i].to, dir, plan->link[i].name) < 0 && errno != EEXIST)
+			pr_debug("symlink %s: %s", plan->link[i].name, strerror(errno));
 	if (!r && ro)
 		r = mount_at(NULL, dir, dest, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | base, NULL,
 			     err);
@@ -264,7 +311,7 @@ static void bind_attrs(unsigned long f, unsigned long prop, struct mount_attr *a
 
 static int setup_dev(int rootfd, bool userns, struct ctw_err *err);
 
-static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount *m, bool userns,
+static int mount_one(int rootfd, const struct oci_root_opts *ro, const struct ctw_spec_mount *m,
 		     struct ctw_err *err)
 {
 	struct mopts o;
@@ -280,7 +327,7 @@ static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount
 		if (!m->source)
 			return ctw_err_setx(err, EINVAL, "bind mount on %s: no source", dest);
 		/* relative sources are the bundle's */
-		snprintf(src, sizeof(src), "%s%s%s", m->source[0] == '/' ? "" : bundle,
+		snprintf(src, sizeof(src), "%s%s%s", m->source[0] == '/' ? "" : ro->bundle,
 			 m->source[0] == '/' ? "" : "/", m->source);
 		if (stat(src, &st) < 0)
 			return ctw_err_set(err, errno, "bind mount source %s", src);
@@ -291,11 +338,11 @@ static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount
 	if (target < 0)
 		return target;
 	/* What is not meant for /proc or /sys never lands there through the
-	 * root's symlinks (an image's /etc/hosts -> /proc/sys/...). */
+	 * root's symlinks (an image's /etc/hosts -> /proc/sys/...); targets
+	 * in /proc, /sys and /dev were resolved without any symlink. */
 	struct statfs sf;
-	if (!path_below(dest, "/proc") && !path_below(dest, "/sys") &&
-	    (fstatfs(target, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC ||
-	     sf.f_type == SYSFS_MAGIC)) {
+	if (!in_kernel_dir(dest) && (fstatfs(target, &sf) < 0 || sf.f_type == PROC_SUPER_MAGIC ||
+				     sf.f_type == SYSFS_MAGIC)) {
 		close(target);
 		return ctw_err_setx(err, EPERM,
 				    "container path `%s` leads into /proc or /sys: refused", dest);
@@ -310,7 +357,7 @@ static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount
 			r = root_mount_on_fd("cgroup2", target, "cgroup2", o.flags & ~MS_REC, NULL,
 					     dest, err);
 		else
-			r = mount_cgroup_hybrid(rootfd, target, dest, o.flags, err);
+			r = mount_cgroup_hybrid(rootfd, target, dest, o.flags, ro->cg, err);
 	} else {
 		r = root_mount_on_fd(src, target, type, o.flags, o.data[0] ? o.data : NULL, dest,
 				     err);
@@ -329,7 +376,7 @@ static int mount_one(int rootfd, const char *bundle, const struct ctw_spec_mount
 	/* A /dev of the container's own: its nodes before anything mounts
 	 * below it. */
 	if (!r && !strcmp(dest, "/dev") && type && !strcmp(type, "tmpfs"))
-		r = setup_dev(rootfd, userns, err);
+		r = setup_dev(rootfd, ro->userns, err);
 	return r;
 }
 
@@ -343,8 +390,52 @@ static const struct {
 	{"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
-/* A device node in the container's /dev: mknod, or in a user namespace
- * (no mknod there) a bind mount of the host's node. */
+/* How make_dev_in treats what is there: in the image's directories, a
+ * file may be in the way and a default ACL or a setgid directory may
+ * change what mknod makes; in our own new tmpfs nothing is, and mknod
+ * under umask 0 gives the mode, our ids the owner. */
+enum { DEV_REPLACE = 1, DEV_SET_MODE = 2, DEV_SET_OWNER = 4 };
+
+/* A device node leaf in the container's directory dir (path: its full
+ * name, for messages): mknod, or in a user namespace (no mknod there) a
+ * bind mount of the host's node. */
+static int make_dev_in(int dir, const char *leaf, const char *path, char type, unsigned maj,
+		       unsigned min, mode_t perm, uid_t uid, gid_t gid, bool userns, unsigned how,
+		       struct ctw_err *err)
+{
+	if (how & DEV_REPLACE)
+		unlinkat(dir, leaf, 0); /* the image may hold a file there */
+	if (userns && type != 'p') {
+		int f = openat(dir, leaf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (f < 0)
+			return ctw_err_set(err, errno, "create %s", path);
+		close(f);
+		/* the host's node of that device: at the same path (as runc
+		 * binds it), else by number where udev made those */
+		char host[PATH_MAX];
+		struct stat hst;
+		mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+		ctw_strlcpy(host, path, sizeof(host));
+		if (stat(host, &hst) < 0 || (hst.st_mode & S_IFMT) != kind ||
+		    hst.st_rdev != makedev(maj, min))
+			snprintf(host, sizeof(host), "/dev/%s/%u:%u",
+				 type == 'b' ? "block" : "char", maj, min);
+		char dst[PATH_MAX];
+		snprintf(dst, sizeof(dst), "/proc/self/fd/%d/%s", dir, leaf);
+		if (mount(host, dst, NULL, MS_BIND, NULL) < 0)
+			return ctw_err_set(err, errno, "bind %s on %s", host, path);
+		return 0;
+	}
+	mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+	if (mknodat(dir, leaf, kind | perm, makedev(maj, min)) < 0)
+		return ctw_err_set(err, errno, "mknod %s", path);
+	if (((how & DEV_SET_MODE) && fchmodat(dir, leaf, perm, 0) < 0) ||
+	    ((how & DEV_SET_OWNER) && fchownat(dir, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0))
+		return ctw_err_set(err, errno, "set owner and mode of %s", path);
+	return 0;
+}
+
+/* The same at a path of the container (its parent resolved in the root). */
 static int make_dev(int rootfd, const char *path, char type, unsigned maj, unsigned min,
 		    mode_t perm, uid_t uid, gid_t gid, bool userns, struct ctw_err *err)
 {
@@ -357,37 +448,8 @@ static int make_dev(int rootfd, const char *path, char type, unsigned maj, unsig
 	int dir = root_open_target(rootfd, slash && *parent ? parent : "/", true, false, err);
 	if (dir < 0)
 		return dir;
-	unlinkat(dir, leaf, 0); /* the image may hold a file there */
-	int r = 0;
-	if (userns && type != 'p') {
-		int f = openat(dir, leaf, O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (f < 0) {
-			r = ctw_err_set(err, errno, "create %s", path);
-		} else {
-			close(f);
-			/* the host's node of that device: at the same path (as
-			 * runc binds it), else by number where udev made those */
-			char host[PATH_MAX];
-			struct stat hst;
-			mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
-			ctw_strlcpy(host, path, sizeof(host));
-			if (stat(host, &hst) < 0 || (hst.st_mode & S_IFMT) != kind ||
-			    hst.st_rdev != makedev(maj, min))
-				snprintf(host, sizeof(host), "/dev/%s/%u:%u",
-					 type == 'b' ? "block" : "char", maj, min);
-			char dst[PATH_MAX];
-			snprintf(dst, sizeof(dst), "/proc/self/fd/%d/%s", dir, leaf);
-			if (mount(host, dst, NULL, MS_BIND, NULL) < 0)
-				r = ctw_err_set(err, errno, "bind %s on %s", host, path);
-		}
-	} else {
-		mode_t kind = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-		if (mknodat(dir, leaf, kind | perm, makedev(maj, min)) < 0)
-			r = ctw_err_set(err, errno, "mknod %s", path);
-		else if (fchmodat(dir, leaf, perm, 0) < 0 ||
-			 fchownat(dir, leaf, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			r = ctw_err_set(err, errno, "set owner and mode of %s", path);
-	}
+	int r = make_dev_in(dir, leaf, path, type, maj, min, perm, uid, gid, userns,
+			    DEV_REPLACE | DEV_SET_MODE | DEV_SET_OWNER, err);
 	close(dir);
 	return r;
 }
@@ -396,33 +458,32 @@ static int make_dev(int rootfd, const char *path, char type, unsigned maj, unsig
  * just mounted). */
 static int setup_dev(int rootfd, bool userns, struct ctw_err *err)
 {
+	int dev = open_in(rootfd, "/dev", O_RDONLY | O_DIRECTORY, err);
+	if (dev < 0)
+		return dev;
 	int r = 0;
+	/* root's nodes: made so unless we are someone else */
+	unsigned how = geteuid() || getegid() ? DEV_SET_OWNER : 0;
 	mode_t old = umask(0);
 	for (size_t i = 0; i < ARRAY_SIZE(default_devs) && !r; i++) {
 		char p[32];
 		snprintf(p, sizeof(p), "/dev/%s", default_devs[i].name);
-		r = make_dev(rootfd, p, 'c', default_devs[i].maj, default_devs[i].min, 0666, 0, 0,
-			     userns, err);
+		r = make_dev_in(dev, default_devs[i].name, p, 'c', default_devs[i].maj,
+				default_devs[i].min, 0666, 0, 0, userns, how, err);
 	}
 	umask(old);
-	if (r)
-		return r;
-	int dev = open_in(rootfd, "/dev", O_RDONLY | O_DIRECTORY, err);
-	if (dev < 0)
-		return dev;
 	static const char *const links[][2] = {
-		{"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"},
-		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"/proc/self/fd", "fd"},
+		{"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"},
+		{"/proc/self/fd/2", "stderr"},
 		{"/proc/kcore", "core"},
+		/* /dev/ptmx is the container's devpts' (mounted next), as runc */
+		{"pts/ptmx", "ptmx"},
 	};
-	for (size_t i = 0; i < ARRAY_SIZE(links); i++)
-		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST) {
+	for (size_t i = 0; i < ARRAY_SIZE(links) && !r; i++)
+		if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
 			r = ctw_err_set(err, errno, "symlink /dev/%s", links[i][1]);
-			break;
-		}
-	/* /dev/ptmx is the container's devpts' (mounted next), as runc */
-	if (!r && symlinkat("pts/ptmx", dev, "ptmx") < 0 && errno != EEXIST)
-		r = ctw_err_set(err, errno, "symlink /dev/ptmx");
 	close(dev);
 	return r;
 }
@@ -469,8 +530,10 @@ int oci_rootfs_root(const struct ctw_spec *s, const char *rootfs, struct ctw_err
 		/* a mount point, for pivot_root */
 		return ctw_err_set(err, errno, "bind the root %s", rootfs);
 	}
-	/* Private below the root: our mounts in it are ours alone. */
-	if (mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0 &&
+	/* Private below the root: our mounts in it are ours alone.  (A new
+	 * overlay below a parent that is not shared is private already.) */
+	if ((!s->root.overlay_lower || (prop & MS_SHARED)) &&
+	    mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0 &&
 	    !(s->linux.rootfs_propagation & MS_SHARED))
 		pr_debug("make %s private: %s", rootfs, strerror(errno));
 	return 0;
@@ -490,26 +553,26 @@ size_t oci_mounts_early(const struct ctw_spec *s)
 	return i;
 }
 
-int oci_rootfs_mounts(const struct ctw_spec *s, const char *bundle, const char *rootfs, size_t from,
-		      size_t to, bool userns, struct ctw_err *err)
+int oci_rootfs_mounts(const struct ctw_spec *s, const struct oci_root_opts *o, const char *rootfs,
+		      size_t from, size_t to, struct ctw_err *err)
 {
 	int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return ctw_err_set(err, errno, "open the root %s", rootfs);
 	int r = 0;
 	for (size_t i = from; i < to && !r; i++)
-		r = mount_one(rootfd, bundle, &s->mounts[i], userns, err);
+		r = mount_one(rootfd, o, &s->mounts[i], err);
 	if (!r && to == s->n_mounts)
-		r = spec_devices(rootfd, s, userns, err);
+		r = spec_devices(rootfd, s, o->userns, err);
 	close(rootfd);
 	return r;
 }
 
-int oci_rootfs_setup(const struct ctw_spec *s, const char *bundle, const char *rootfs, bool userns,
+int oci_rootfs_setup(const struct ctw_spec *s, const struct oci_root_opts *o, const char *rootfs,
 		     struct ctw_err *err)
 {
 	int r = oci_rootfs_root(s, rootfs, err);
-	return r ? r : oci_rootfs_mounts(s, bundle, rootfs, 0, s->n_mounts, userns, err);
+	return r ? r : oci_rootfs_mounts(s, o, rootfs, 0, s->n_mounts, err);
 }
 
 int oci_pivot(const char *rootfs, bool no_pivot, struct ctw_err *err)

@@ -25,6 +25,16 @@ t_fail "escape: write /proc/sys/kernel/hostname" \
 t_fail "escape: write /proc/sysrq-trigger" ctw run busybox sh -c 'echo h > /proc/sysrq-trigger'
 t_fail "escape: write /sys" ctw run busybox sh -c 'echo 1 > /sys/kernel/profiling'
 t_fail "escape: write /sys/fs/cgroup" ctw run busybox mkdir /sys/fs/cgroup/unified/x
+# Every hierarchy in its /sys/fs/cgroup shows its own cgroup, with nothing
+# below it: none where it has no cgroup of its own (there the namespace's
+# root would be ours, with our other cgroups in it: a sibling made for the
+# test in each hierarchy, below our own cgroup, shows it).
+sib=ctw11sib$$
+for d in $(cgroup_dirs "$sib"); do mkdir -p "$d"; done
+on_exit "for d in \$(cgroup_dirs $sib); do rmdir \"\$d\" 2>/dev/null; done; :"
+t_eq "escape: no cgroup but its own visible" "0" \
+	"$(ctw run busybox sh -c 'find /sys/fs/cgroup/ -mindepth 2 -type d | wc -l')"
+for d in $(cgroup_dirs "$sib"); do rmdir "$d" 2>/dev/null; done
 t_eq "escape: host PIDs invisible" "1 2" "$(ctw run busybox sh -c 'echo $(ls /proc | grep -E "^[0-9]+$" | sort -n | head -2)')"
 t_eq "escape: no host mount points visible" 0 "$(ctw run busybox awk '{print $5}' /proc/self/mountinfo | grep -c -e "$CTW_WORK" -e '^/work' -e '^/boot')"
 
