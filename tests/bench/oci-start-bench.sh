@@ -33,40 +33,21 @@ work=$(mktemp -d /tmp/ctw-ocib.XXXXXX)
 ln -s "$CTW" "$work/ctrwatch-runc"
 hybrid=false
 [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ] && hybrid=true
-# the one relative cgroupsPath: below our own cgroup (the deepest of ours,
-# as runc and crun read a relative path against one of them)
-own=$(awk -F: '{ if (length($3) > length(p)) p = $3 } END { print p }' /proc/self/cgroup)
-ocipath="${own%/}/ctwocib$$/c"
-# What does not exist yet of that path in each hierarchy is ours (runc and
-# crun make it wherever our deepest path is not ours), removed at the end,
-# deepest first.
-oci_made=()
-for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-	[ -e "$mnt/cgroup.procs" ] || continue
-	p=
-	IFS=/ read -ra comps <<<"${ocipath#/}"
-	for c in "${comps[@]}"; do
-		p=$p/$c
-		[ -d "${mnt%/}$p" ] || oci_made+=("${mnt%/}$p")
-	done
-done
+# runc and crun get an absolute cgroupsPath below our own cgroup in every
+# hierarchy (scripts/cgroup-lib.sh: they read a relative one against PID
+# 1's cgroups); what they (and podman) make of it is removed at the end.
+# shellcheck source=scripts/cgroup-lib.sh
+. scripts/cgroup-lib.sh
+oci_cgroup_path "ctwocib$$/c"
+ocipath=$OCI_CG_PATH
 cleanup() {
 	set +e # (every step, whatever the one before said)
 	local r id d
 	for r in ctrwatch runc crun; do
 		for id in $(wrap "$r" list -q 2>/dev/null); do wrap "$r" delete -f "$id" >/dev/null 2>&1; done
 	done
-	for d in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-		[ -e "$d/cgroup.procs" ] || continue
-		d=${d%/}${own%/}/ctwocib$$
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done
-	for ((i = ${#oci_made[@]} - 1; i >= 0; i--)); do
-		# below ctwocib$$ all is ours (the bundle's and podman's cgroups)
-		[ "${oci_made[i]##*/}" = "ctwocib$$" ] &&
-			find "${oci_made[i]}" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
-		rmdir "${oci_made[i]}" 2>/dev/null || true
-	done
+	cgroup_rm_tree "ctwocib$$"
+	oci_cgroup_rm
 	[ -n "${PM_NS:-}" ] && kill -KILL "$PM_NS" 2>/dev/null
 	rm -rf "$work"
 }
@@ -215,7 +196,7 @@ if command -v podman >/dev/null && command -v conmon >/dev/null; then
 	PM_NS=$!
 	for _ in $(seq 100); do [ -e "$work/ns-ready" ] && break; sleep 0.05; done
 	runroot=/run/ctwocib-pm
-	pm_cg=${own%/}/ctwocib$$/pm
+	pm_cg=${ocipath%/c}/pm
 	cat >"$d/containers.conf" <<-EOF
 		[containers]
 		netns = "none"

@@ -8,7 +8,7 @@
 #
 # crun 1.8 refuses hybrid cgroups unless /sys/fs/cgroup/unified is gone, so it
 # runs inside `unshare -m` with that mount unmounted (in its namespace only).
-# runc and crun get a relative cgroupsPath: below the benchmark's own cgroup.
+# runc and crun get an absolute cgroupsPath below the benchmark's own cgroup.
 set -eu
 cd "$(dirname "$0")/../.." || exit 2
 # shellcheck source=tests/bench/result.sh
@@ -31,39 +31,20 @@ export CTRWATCH_ROOT=$work/root CTRWATCH_STATE=$run/ctrwatch CTRWATCH_CGROUP_PAR
 # runc/crun get a private netns with only lo from `runc spec`: the same as
 # --net none. (Bridge mode would also create ctrwatch0 in the root netns.)
 export CTRWATCH_NET=${CTRWATCH_NET:-none}
-# runc and crun read a relative cgroupsPath against PID 1's cgroups (the
-# hierarchy roots here), and take one path for every hierarchy.  The one
-# path below our own cgroup in all of them starts with our deepest own path
-# (the v1 memory one on this host; "/" elsewhere).  What does not exist yet
-# of it in each hierarchy is ours, and removed afterwards (deepest first).
-own=$(awk -F: '{ if (length($3) > length(p)) p = $3 } END { print p }' /proc/self/cgroup)
-ocipath="${own%/}/ctwbench$$/oci"
-oci_made=()
-for mnt in /sys/fs/cgroup/*/ /sys/fs/cgroup/; do
-	[ -e "$mnt/cgroup.procs" ] || continue
-	p=
-	IFS=/ read -ra comps <<<"${ocipath#/}"
-	for c in "${comps[@]}"; do
-		p=$p/$c
-		[ -d "${mnt%/}$p" ] || oci_made+=("${mnt%/}$p")
-	done
-done
+# runc and crun get an absolute cgroupsPath below our own cgroup in every
+# hierarchy (scripts/cgroup-lib.sh: they read a relative one against PID
+# 1's cgroups); what they make of it is removed at the end.
+# shellcheck source=scripts/cgroup-lib.sh
+. scripts/cgroup-lib.sh
+oci_cgroup_path "ctwbench$$/oci"
+ocipath=$OCI_CG_PATH
 cleanup() {
 	"$CTW" gc >/dev/null 2>&1 || true
 	for id in $(runc --root "$run/runc" list -q 2>/dev/null); do runc --root "$run/runc" delete -f "$id"; done
-	# Our cgroup parent, in every hierarchy (rmdir only: empty dirs we made).
-	while IFS=: read -r hid ctrls path; do
-		if [ "$hid" = 0 ]; then
-			mnt=/sys/fs/cgroup; [ -d /sys/fs/cgroup/unified ] && mnt=/sys/fs/cgroup/unified
-		else
-			mnt=/sys/fs/cgroup/${ctrls#name=}; mnt=${mnt%%,*}
-		fi
-		d=$mnt${path%/}/ctwbench$$
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-	done </proc/self/cgroup
-	for ((i = ${#oci_made[@]} - 1; i >= 0; i--)); do
-		rmdir "${oci_made[i]}" 2>/dev/null || true # (oci: runc/crun removed it)
-	done
+	# Our cgroup parent in every hierarchy, and the runtimes' cgroups
+	# (rmdir only: empty dirs we made).
+	cgroup_rm_tree "ctwbench$$"
+	oci_cgroup_rm
 	umount "$run" 2>/dev/null || true
 	rm -rf "$work"
 }
