@@ -64,6 +64,9 @@ struct oci_globals {
 	const char *root; /* --root: the state root */
 	int log_fd;	  /* --log, or -1 */
 	bool systemd_cgroup;
+	/* --annotation KEY=VALUE: defaults for what create makes */
+	const char **annotations;
+	size_t n_annotations;
 };
 extern struct oci_globals g_oci;
 

@@ -109,8 +109,8 @@ static bool wants_help(int argc, char **argv)
 /* A runc-only global option (all of runc's but --root, which is ours too). */
 static bool runc_global(const char *a)
 {
-	static const char *const opts[] = {"log",      "log-format", "debug", "systemd-cgroup",
-					   "rootless", "criu"};
+	static const char *const opts[] = {"log",      "log-format", "debug",	  "systemd-cgroup",
+					   "rootless", "criu",	     "annotation"};
 	if (a[0] != '-')
 		return false;
 	a += a[1] == '-' ? 2 : 1;

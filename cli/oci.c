@@ -59,6 +59,8 @@ static int parse_create(int argc, char **argv, bool run, struct ctw_oci_create_o
 	const char *cmd = run ? "run" : "create";
 	memset(o, 0, sizeof(*o));
 	o->root = g_oci.root;
+	o->annotations = g_oci.annotations;
+	o->n_annotations = g_oci.n_annotations;
 	int c;
 	uint64_t n;
 	optind = 1;
@@ -412,10 +414,15 @@ int ctw_oci_main(int argc, char **argv)
 			debug = true;
 		else if (global_flag(argv[i], "systemd-cgroup"))
 			g_oci.systemd_cgroup = true;
-		else if (global_opt(argc, argv, &i, "rootless", &v) ||
-			 global_opt(argc, argv, &i, "criu", &v) ||
-			 global_flag(argv[i], "debug=false") ||
-			 global_flag(argv[i], "systemd-cgroup=false"))
+		else if (global_opt(argc, argv, &i, "annotation", &v)) {
+			g_oci.annotations =
+				xrealloc(g_oci.annotations,
+					 (g_oci.n_annotations + 1) * sizeof(*g_oci.annotations));
+			g_oci.annotations[g_oci.n_annotations++] = v;
+		} else if (global_opt(argc, argv, &i, "rootless", &v) ||
+			   global_opt(argc, argv, &i, "criu", &v) ||
+			   global_flag(argv[i], "debug=false") ||
+			   global_flag(argv[i], "systemd-cgroup=false"))
 			continue; /* accepted: ctrwatch decides these itself */
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			oci_usage(stdout);

@@ -525,6 +525,18 @@ int ctw_oci_create(const struct ctw_oci_create_opts *o, int *pid, int *master, s
 	int r = load_bundle(&c, err);
 	if (r)
 		goto out;
+	/* the runtime's default annotations: config.json's own win */
+	for (size_t i = 0; i < o->n_annotations; i++) {
+		const char *kv = o->annotations[i], *eq = strchr(kv, '=');
+		if (!eq || eq == kv) {
+			r = ctw_err_setx(err, EINVAL, "--annotation %s: not KEY=VALUE", kv);
+			goto out;
+		}
+		char *key = xasprintf("%.*s", (int)(eq - kv), kv);
+		if (!ctw_kvs_get(&c.spec->annotations, key))
+			ctw_kvs_set(&c.spec->annotations, key, eq + 1);
+		free(key);
+	}
 	c.rootfd = oci_root_open(o->root, true, err);
 	if (c.rootfd < 0) {
 		r = c.rootfd;

@@ -36,7 +36,8 @@ static int split_options(char *opts, char **argv, size_t max, bool *has_output, 
 					    "annotation " CTW_OCI_TRACE_ANNOTATION
 					    ": more than %zu options",
 					    max - 1);
-		if (!strcmp(w, "-o") || ctw_str_has_prefix(w, "--output"))
+		/* -o FILE, -oFILE, --output[=FILE] */
+		if (ctw_str_has_prefix(w, "-o") || ctw_str_has_prefix(w, "--output"))
 			*has_output = true;
 		argv[n++] = w;
 	}
@@ -53,10 +54,13 @@ static int start_tracer(char **words, int n, bool has_output, const char *what, 
 	snprintf(errpath, sizeof(errpath), "%s/trace.err", statedir);
 	snprintf(outpath, sizeof(outpath), "%s/trace.txt", statedir);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)init);
-	char *argv[TRACE_ARGS_MAX + 6];
+	char *argv[TRACE_ARGS_MAX + 7];
 	size_t k = 0;
 	argv[k++] = "ctrwatch";
 	argv[k++] = "trace";
+	/* the container's process from its execve on: before it, the init
+	 * runs ctrwatch-stub's last steps, which are ours, not the image's */
+	argv[k++] = "--from-exec";
 	for (int i = 0; i < n; i++)
 		argv[k++] = words[i];
 	if (!has_output) {

@@ -143,6 +143,11 @@ struct ctw_oci_create_opts {
 	bool no_new_keyring;	    /* accepted: ctrwatch makes no session keyring */
 	int preserve_fds;	    /* fds 3 .. 3+n-1 go to the process */
 	bool foreground;	    /* run: the terminal's master comes back to us */
+	/* KEY=VALUE annotations for containers whose config.json lacks the key
+	 * (the global --annotation: a runtime handler that traces all it runs,
+	 * for engines that pass no annotations) */
+	const char *const *annotations;
+	size_t n_annotations;
 };
 
 /* The container of a bundle, its process not yet run ("created").  *pid

@@ -355,6 +355,18 @@ rt ctrwatch create --bundle "$b" tr2 >"$W/tr2.out" 2>&1
 t_match "bad trace options: create fails, naming the annotation" 'io.ctrwatch.trace: .*no-such-option' \
 	"$(cat "$W/tr2.out")"
 t_fail "... and leaves no container" rt ctrwatch state tr2
+# The global --annotation: a default for what config.json does not set
+# (runtimeArgs of an engine's runtime handler), config.json's own win.
+b=$(bundle dflt ctrwatch '.process.args = ["true"] | .annotations["org.own"] = "bundle"')
+"$W/ctrwatch-runc" --annotation org.added=1 --annotation org.own=global --annotation=org.eq=a=b \
+	--root "$W/state-ctrwatch" create --bundle "$b" an1 >/dev/null 2>&1
+t_eq "--annotation: added where config.json lacks it, config.json's own kept" "1 bundle a=b v" \
+	"$(rt ctrwatch state an1 | jq -r '[.annotations["org.added"], .annotations["org.own"], .annotations["org.eq"], .annotations["org.test"]] | join(" ")')"
+rt ctrwatch delete -f an1
+"$W/ctrwatch-runc" --annotation =x --root "$W/state-ctrwatch" create --bundle "$b" an2 >"$W/an2.out" 2>&1
+t_eq "--annotation =x: create fails (exit 1)" 1 $?
+t_match "... naming the option" '--annotation =x: not KEY=VALUE' "$(cat "$W/an2.out")"
+t_fail "... and leaves no container" rt ctrwatch state an2
 
 # ---- io.ctrwatch.seccomp-record: record (in the kernel, from the first
 # execve), then enforce the profile with ctrwatch run ----

@@ -15,6 +15,17 @@ ln -sf "$CTW_BIN" "$CTW_WORK/ctrwatch-runc"
 # shellcheck disable=SC2034 # read by engines-lib.bash
 ENG_OCI_RUNTIME=$CTW_WORK/ctrwatch-runc
 engines_init
+# A second runtime handler: ctrwatch with a default annotation (the global
+# --annotation, as runtimeArgs), which traces every container it runs.
+# Docker 20.10 passes no annotation of its own (docker run --annotation
+# needs API 1.43), so this is how it traces from the first instruction.
+# dockerd 20.10 puts runtimeArgs unquoted in a shell script (split at
+# spaces): one word, -oFILE, all calls.
+dk_trace=$CTW_WORK/dk-trace.txt
+# shellcheck disable=SC2034 # read by engines-lib.bash
+DOCKER_CONF_EXTRA=$(jq -nc --arg p "$ENG_OCI_RUNTIME" --arg o "$dk_trace" \
+	'{runtimes: {"ctw-traced": {path: $p, runtimeArgs: ["--annotation", "io.ctrwatch.trace=-o\($o)"]}}}' |
+	sed 's/^{/, /; s/}$//')
 docker_start || exit 1
 on_exit 'eng_stop "$DOCKER_PID"'
 
@@ -78,4 +89,10 @@ t_ok "start again" dk start d1
 t_eq "running after start" running "$(dk inspect -f '{{.State.Status}}' d1)"
 t_ok "kill" dk kill d1
 t_ok "rm" dk rm d1
+
+# --runtime ctw-traced: the global --annotation io.ctrwatch.trace
+run --rm --runtime ctw-traced "$img" sh -c 'echo traced' >/dev/null
+wait_for 5 grep -q 'exited with' "$dk_trace"
+t_match "--annotation (runtimeArgs) io.ctrwatch.trace: the first line is the container's execve" \
+	'^[0-9]+ +execve\("/bin/sh", \["sh", "-c", "echo traced"\]' "$(head -1 "$dk_trace" 2>/dev/null)"
 t_eq "no container left below the cgroup parent" "" "$(find "$(eng_cgroup2 "$DOCKER_CG")" -mindepth 1 -type d 2>/dev/null)"

@@ -187,7 +187,8 @@ docker_start() {
 	DOCKER_SOCK=$ENG_DIR/docker.sock
 	DOCKER_CG=${DOCKER_CG:-$ENG_CG/moby}
 	local conf=$ENG_DIR/docker-daemon.json log=$ENG_DIR/dockerd.log
-	printf '{"data-root": "%s"}\n' "$DOCKER_DATA" >"$conf"
+	# DOCKER_CONF_EXTRA: more of the config file (", \"runtimes\": {...}")
+	printf '{"data-root": "%s"%s}\n' "$DOCKER_DATA" "${DOCKER_CONF_EXTRA:-}" >"$conf"
 	local rt=()
 	if [ "$ENG_OCI_RUNTIME" != runc ]; then
 		rt=(--add-runtime "ctw=$ENG_OCI_RUNTIME" --default-runtime ctw)
