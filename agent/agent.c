@@ -389,6 +389,63 @@ static void drain(int fd)
 		;
 }
 
+/* SIGHUP: the config file again (log level and format; the rest needs a
+ * restart), every module's reload(), a rescan, a fresh scrape. */
+static void reload(struct ctw_agent *a, const char *config_path)
+{
+	pr_info("SIGHUP: reloading");
+	if (config_path) {
+		struct ctw_err e2 = {0};
+		ctw_agent_clear_settings(a, CTW_SET_FILE);
+		if (ctw_agent_load_config(a, config_path, &e2) < 0 ||
+		    agent_apply_logging(a, &e2) < 0)
+			pr_err("reload: %s", e2.msg);
+	}
+	for (size_t k = 0; k < a->nmods; k++)
+		if (a->mods[k].up && a->mods[k].mod->reload)
+			a->mods[k].mod->reload(a->mods[k].state);
+	rescan(a);
+	ctw_http_invalidate(a->http);
+}
+
+/* One of the loop's own fds is readable (lock held): signals, the rescan
+ * timer, inotify, the debounce timer. */
+static void on_own_fd(struct ctw_agent *a, int fd, const char *config_path)
+{
+	if (fd == a->sigfd) {
+		struct signalfd_siginfo si;
+		while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				reload(a, config_path);
+			} else {
+				pr_info("signal %d: stopping", si.ssi_signo);
+				a->stopping = true;
+			}
+		}
+	} else if (fd == a->tfd) {
+		drain(fd);
+		rescan(a);
+		/* Scrape buffers freed since the last tick go
+		 * back to the system (all malloc arenas). */
+		malloc_trim(0);
+	} else if (fd == a->inofd) {
+		drain(fd);
+		/* Changes become one rescan 250 ms after the first of
+		 * them: at most four scans a second however busy the
+		 * host's cgroup tree is.  (A scan of a host with 100
+		 * containers costs ~3-5 ms; on the shared test machine
+		 * other work's cgroups caused 1.5-3 scans a second.) */
+		if (!a->rescan_pending) {
+			arm_timer(a->debounce_fd, 250 * 1000000ull, false);
+			a->rescan_pending = true;
+		}
+	} else if (fd == a->debounce_fd) {
+		drain(fd);
+		a->rescan_pending = false;
+		rescan(a);
+	}
+}
+
 int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *err)
 {
 	int rc;
@@ -559,53 +616,7 @@ int ctw_agent_run(struct ctw_agent *a, const char *config_path, struct ctw_err *
 					ctw_http_invalidate(a->http);
 				continue;
 			}
-			int fd = (int)(evs[i].data.u64 & 0xffffffff);
-			if (fd == a->sigfd) {
-				struct signalfd_siginfo si;
-				while (read(a->sigfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo == SIGHUP) {
-						pr_info("SIGHUP: reloading");
-						if (config_path) {
-							struct ctw_err e2 = {0};
-							ctw_agent_clear_settings(a, CTW_SET_FILE);
-							if (ctw_agent_load_config(a, config_path,
-										  &e2) < 0 ||
-							    agent_apply_logging(a, &e2) < 0)
-								pr_err("reload: %s", e2.msg);
-						}
-						for (size_t k = 0; k < a->nmods; k++)
-							if (a->mods[k].up && a->mods[k].mod->reload)
-								a->mods[k].mod->reload(
-									a->mods[k].state);
-						rescan(a);
-						ctw_http_invalidate(a->http);
-					} else {
-						pr_info("signal %d: stopping", si.ssi_signo);
-						a->stopping = true;
-					}
-				}
-			} else if (fd == a->tfd) {
-				drain(fd);
-				rescan(a);
-				/* Scrape buffers freed since the last tick go
-				 * back to the system (all malloc arenas). */
-				malloc_trim(0);
-			} else if (fd == a->inofd) {
-				drain(fd);
-				/* Changes become one rescan 250 ms after the first of
-				 * them: at most four scans a second however busy the
-				 * host's cgroup tree is.  (A scan of a host with 100
-				 * containers costs ~3-5 ms; on the shared test machine
-				 * other work's cgroups caused 1.5-3 scans a second.) */
-				if (!a->rescan_pending) {
-					arm_timer(a->debounce_fd, 250 * 1000000ull, false);
-					a->rescan_pending = true;
-				}
-			} else if (fd == a->debounce_fd) {
-				drain(fd);
-				a->rescan_pending = false;
-				rescan(a);
-			}
+			on_own_fd(a, (int)(evs[i].data.u64 & 0xffffffff), config_path);
 		}
 		pthread_mutex_unlock(&a->lock);
 	}
