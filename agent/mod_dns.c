@@ -288,7 +288,7 @@ static const struct ctw_agent_setting_def dns_settings[] = {
 	{0},
 };
 
-/* --check and every start (agent.c): where dns_cgroup points. */
+/* --check and every start (ctw_agent_check_settings, settings.c): where dns_cgroup points. */
 static int dns_check(struct ctw_agent *a, struct ctw_err *err)
 {
 	const char *v = ctw_agent_setting(a, "dns_cgroup");

@@ -357,7 +357,7 @@ static int count_one(void *ctx, uint64_t id, const char *path, int depth)
 	return 0;
 }
 
-/* --check and every start (agent.c): the syscall set parses. */
+/* --check and every start (ctw_agent_check_settings, settings.c): the syscall set parses. */
 static const struct ctw_agent_setting_def syscalls_settings[] = {
 	CTW_SETTING("syscalls", CTW_SETTING_STR, "all",
 		    "per-container syscall set: all | top:N | list:a,b,c"),
