@@ -109,7 +109,7 @@ $(O)/doc/.stamp: $(O)/ctrwatch scripts/helpgen.py
 man completion: $(O)/doc/.stamp
 
 $(O)/cli/cmd_version.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
-$(O)/agent/agent.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
+$(O)/agent/self_metrics.o: CFLAGS += -DCTW_GIT_REV='"$(GIT_REV)"'
 
 $(O)/bpf/%.bpf.o: bpf/%.bpf.c
 	$(call msg,BPF,$@)

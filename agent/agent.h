@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * agent/ — the node daemon's core: the epoll event loop, discovery (which
- * drives the container registry of containers/), and the probe modules
- * (syscalls, tcp, dns, policy) that load BPF programs, consume ring buffers
- * and contribute metrics at scrape time.
+ * drives the container registry of containers/), and the modules (syscalls,
+ * tcp, dns, policy: probes that load BPF programs and consume ring buffers;
+ * resources: cgroup files) that contribute metrics at scrape time.  The
+ * module's own files share agent_int.h, which lists them.
  */
 #ifndef CTW_AGENT_H
 #define CTW_AGENT_H
@@ -48,7 +49,11 @@ struct ctw_agent_setting_def {
 	}
 
 struct ctw_agent_module {
-	const char *name; /* "syscalls", "tcp", "dns", "policy", ... */
+	const char *name; /* "syscalls", "tcp", "dns", "policy", "resources" */
+	/* Its failing to start fails the agent's start (the error names it and
+	 * why); any other module that fails is logged, skipped and exported as
+	 * ctrwatch_module_up{module} 0. */
+	bool required;
 	/* Its own settings, ended by an entry without a key; may be NULL. */
 	const struct ctw_agent_setting_def *settings;
 	/* The source its ring buffer's events and losses are counted under
@@ -56,8 +61,10 @@ struct ctw_agent_module {
 	 * both counters are exported, at 0 until the first event. */
 	const char *events;
 	/* Load and attach; store private state in *state.  Register ring
-	 * buffer fds with ctw_agent_watch_fd().  -errno on failure. */
-	int (*start)(struct ctw_agent *a, void **state);
+	 * buffer fds with ctw_agent_watch_fd().  -errno on failure, with err
+	 * saying what failed and why ("load BPF: Operation not permitted";
+	 * the agent adds the module's name). */
+	int (*start)(struct ctw_agent *a, void **state, struct ctw_err *err);
 	/* Detach what is not pinned and free everything. */
 	void (*stop)(void *state);
 	/* Discovery saw a container appear or go; may be NULL. */

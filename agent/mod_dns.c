@@ -288,7 +288,7 @@ static const struct ctw_agent_setting_def dns_settings[] = {
 	{0},
 };
 
-/* --check and every start (agent.c): where dns_cgroup points. */
+/* --check and every start (ctw_agent_check_settings, settings.c): where dns_cgroup points. */
 static int dns_check(struct ctw_agent *a, struct ctw_err *err)
 {
 	const char *v = ctw_agent_setting(a, "dns_cgroup");
@@ -300,7 +300,7 @@ static int dns_check(struct ctw_agent *a, struct ctw_err *err)
 	return 0;
 }
 
-static int dns_start(struct ctw_agent *a, void **state)
+static int dns_start(struct ctw_agent *a, void **state, struct ctw_err *err)
 {
 	/* The ring's data is mapped twice into us and resident from the start
 	 * (2 MiB of RSS for 1 MiB): 512 KiB holds ~440 query/response pairs,
@@ -311,40 +311,36 @@ static int dns_start(struct ctw_agent *a, void **state)
 	struct ctw_registry *reg = ctw_agent_registry(a);
 	struct itimerspec its = {.it_interval = {1, 0}, .it_value = {1, 0}};
 	const char *v;
-	int err;
+	int rc;
 
 	m->agent = a;
 	m->timer_fd = -1;
-	struct ctw_err serr = {0};
 	uint64_t names_max = 0;
-	if (ctw_agent_setting_bool(a, "dns_names", &m->names, &serr) < 0 ||
-	    ctw_agent_setting_u64(a, "dns_names_max", &names_max, &serr) < 0 ||
-	    ctw_agent_setting_ns(a, "dns_timeout", &o.timeout_ns, &serr) < 0) {
-		pr_err("dns: %s", serr.msg);
-		err = -EINVAL;
+	if ((rc = ctw_agent_setting_bool(a, "dns_names", &m->names, err)) < 0 ||
+	    (rc = ctw_agent_setting_u64(a, "dns_names_max", &names_max, err)) < 0 ||
+	    (rc = ctw_agent_setting_ns(a, "dns_timeout", &o.timeout_ns, err)) < 0)
 		goto out_stop;
-	}
 	m->names_max = names_max ? names_max : 100;
 	o.ctx = m;
-	err = ctw_dns_probe_new(&o, &m->probe);
-	if (err) {
-		pr_err("dns: load BPF programs: %s", strerror(-err));
+	rc = ctw_dns_probe_new(&o, &m->probe);
+	if (rc) {
+		ctw_err_set(err, -rc, "load BPF programs");
 		goto out_stop;
 	}
-	err = ctw_agent_watch_fd(a, ctw_dns_probe_fd(m->probe), on_readable, m);
-	if (err) {
-		pr_err("dns: watch ring buffer: %s", strerror(-err));
+	rc = ctw_agent_watch_fd(a, ctw_dns_probe_fd(m->probe), on_readable, m);
+	if (rc) {
+		ctw_err_set(err, -rc, "watch ring buffer");
 		goto out_stop;
 	}
 	/* Queries that get no response are only noticed by the clock. */
 	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (m->timer_fd < 0 || timerfd_settime(m->timer_fd, 0, &its, NULL) < 0) {
-		err = -errno;
-		pr_err("dns: timer: %s", strerror(-err));
+		rc = ctw_err_set(err, errno, "timer");
 		goto out_stop;
 	}
-	err = ctw_agent_watch_fd(a, m->timer_fd, on_timer, m);
-	if (err) {
+	rc = ctw_agent_watch_fd(a, m->timer_fd, on_timer, m);
+	if (rc) {
+		ctw_err_set(err, -rc, "watch timer");
 		close(m->timer_fd);
 		m->timer_fd = -1;
 		goto out_stop;
@@ -354,10 +350,9 @@ static int dns_start(struct ctw_agent *a, void **state)
 	v = ctw_agent_setting(a, "dns_cgroup");
 	if (!v || !*v)
 		v = reg ? ctw_registry_cgroup_root(reg) : NULL;
-	err = v ? ctw_dns_probe_attach(m->probe, v, NULL) : -ENOENT;
-	if (err) {
-		pr_err("dns: attach to cgroup %s: %s", v ? v : "(no cgroup v2 root)",
-		       strerror(-err));
+	rc = v ? ctw_dns_probe_attach(m->probe, v, NULL) : -ENOENT;
+	if (rc) {
+		ctw_err_set(err, -rc, "attach to cgroup %s", v ? v : "(no cgroup v2 root)");
 		goto out_stop;
 	}
 	pr_debug("dns: attached to cgroup %s", v);
@@ -366,7 +361,7 @@ static int dns_start(struct ctw_agent *a, void **state)
 
 out_stop:
 	dns_stop(m);
-	return err;
+	return rc;
 }
 
 static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n);

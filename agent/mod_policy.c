@@ -366,7 +366,7 @@ static void first_load(struct mod_policy *m)
 	m->sync = false;
 }
 
-static int policy_start(struct ctw_agent *a, void **state)
+static int policy_start(struct ctw_agent *a, void **state, struct ctw_err *err)
 {
 	struct mod_policy *m = xcalloc(1, sizeof(*m));
 	const char *path = ctw_agent_setting(a, "policy");
@@ -377,7 +377,7 @@ static int policy_start(struct ctw_agent *a, void **state)
 	*state = m;
 	m->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (m->done_fd < 0)
-		return -errno;
+		return ctw_err_set(err, errno, "eventfd");
 	if (ctw_policy_active()) {
 		/* Adopt: a previous agent (or the CLI) left enforcement running. */
 		m->applied_hash = ctw_policy_active_hash();
@@ -404,7 +404,7 @@ static int policy_start(struct ctw_agent *a, void **state)
 			strerror(errno));
 	int r = ctw_agent_watch_fd(a, m->done_fd, on_job_done, m);
 	if (r < 0)
-		return r;
+		return ctw_err_set(err, -r, "watch the reload thread's eventfd");
 	first_load(m);
 	return 0;
 }

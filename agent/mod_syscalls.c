@@ -357,7 +357,7 @@ static int count_one(void *ctx, uint64_t id, const char *path, int depth)
 	return 0;
 }
 
-/* --check and every start (agent.c): the syscall set parses. */
+/* --check and every start (ctw_agent_check_settings, settings.c): the syscall set parses. */
 static const struct ctw_agent_setting_def syscalls_settings[] = {
 	CTW_SETTING("syscalls", CTW_SETTING_STR, "all",
 		    "per-container syscall set: all | top:N | list:a,b,c"),
@@ -382,15 +382,15 @@ static int syscalls_check(struct ctw_agent *a, struct ctw_err *err)
 	return rc;
 }
 
-static int syscalls_start(struct ctw_agent *a, void **state)
+static int syscalls_start(struct ctw_agent *a, void **state, struct ctw_err *err)
 {
 	struct syscalls *s = xcalloc(1, sizeof(*s));
-	int err;
+	int rc;
 	s->a = a;
 	ctw_agent_setting_bool(a, "syscall_time", &s->timing, NULL);
 	if (parse_mode(s, ctw_agent_setting(a, "syscalls")) < 0) {
-		pr_err("syscalls '%s': expected all, top:N or list:NAME,...",
-		       ctw_agent_setting(a, "syscalls"));
+		ctw_err_setx(err, EINVAL, "syscalls '%s': expected all, top:N or list:NAME,...",
+			     ctw_agent_setting(a, "syscalls"));
 		free(s);
 		return -EINVAL;
 	}
@@ -398,8 +398,7 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 	s->give_back = xcalloc(SYSCOUNT_SLOTS_MAX, sizeof(*s->give_back));
 	s->skel = syscount_bpf__open();
 	if (!s->skel) {
-		err = -errno;
-		pr_err("syscalls: open BPF object: %s", strerror(-err));
+		rc = ctw_err_set(err, errno, "open BPF object");
 		goto out_free;
 	}
 	s->skel->rodata->timing = s->timing;
@@ -407,9 +406,9 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 		bpf_program__set_autoload(s->skel->progs.syscount_enter, false);
 		bpf_map__set_max_entries(s->skel->maps.tchunks, 1); /* unused */
 	}
-	err = syscount_bpf__load(s->skel);
-	if (err) {
-		pr_err("syscalls: load BPF: %s", strerror(-err));
+	rc = syscount_bpf__load(s->skel);
+	if (rc) {
+		ctw_err_set(err, -rc, "load BPF");
 		goto out_destroy;
 	}
 	/* Slots before the programs run: every busy cgroup takes one at its
@@ -417,26 +416,25 @@ static int syscalls_start(struct ctw_agent *a, void **state)
 	int ncg = ctw_cgroup_walk(ctw_registry_cgroup_root(ctw_agent_registry(a)), count_one, NULL);
 	uint32_t want = (ncg > 0 ? (uint32_t)ncg : 0) + FREE_LOW;
 	do {
-		err = add_chunk(s);
-	} while (!err && s->book.nfree < want);
-	if (err && !s->nchunks) {
-		pr_err("syscalls: first chunk of slots: %s", strerror(-err));
+		rc = add_chunk(s);
+	} while (!rc && s->book.nfree < want);
+	if (rc && !s->nchunks) {
+		ctw_err_set(err, -rc, "first chunk of slots");
 		goto out_destroy;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.syscount_events), on_event, s, NULL);
 	if (!s->rb) {
-		err = -errno;
-		pr_err("syscalls: ring buffer: %s", strerror(-err));
+		rc = ctw_err_set(err, errno, "ring buffer");
 		goto out_destroy;
 	}
-	err = syscount_bpf__attach(s->skel);
-	if (err) {
-		pr_err("syscalls: attach BPF: %s", strerror(-err));
+	rc = syscount_bpf__attach(s->skel);
+	if (rc) {
+		ctw_err_set(err, -rc, "attach BPF");
 		goto out_destroy;
 	}
-	err = ctw_agent_watch_fd(a, ring_buffer__epoll_fd(s->rb), on_readable, s);
-	if (err) {
-		pr_err("syscalls: watch ring buffer: %s", strerror(-err));
+	rc = ctw_agent_watch_fd(a, ring_buffer__epoll_fd(s->rb), on_readable, s);
+	if (rc) {
+		ctw_err_set(err, -rc, "watch ring buffer");
 		goto out_destroy;
 	}
 	ctw_agent_track_prog(a, "syscount_exit", bpf_program__fd(s->skel->progs.syscount_exit));
@@ -461,7 +459,7 @@ out_free:
 	syscount_book_free(&s->book);
 	free(s->give_back);
 	free(s);
-	return err ? err : -EINVAL;
+	return rc ? rc : -EINVAL;
 }
 
 static void syscalls_stop(void *state)
@@ -755,7 +753,8 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 	ctw_metrics_sample(m, NULL, (double)total);
 }
 
-CTW_AGENT_MODULE(syscalls, .name = "syscalls", .settings = syscalls_settings,
+/* Required: an agent without its syscall counts is not worth running. */
+CTW_AGENT_MODULE(syscalls, .name = "syscalls", .required = true, .settings = syscalls_settings,
 		 .start = syscalls_start, .stop = syscalls_stop,
 		 .container_removed = syscalls_container_removed, .collect = syscalls_collect,
 		 .reload = syscalls_reload, .rescanned = syscalls_rescanned,

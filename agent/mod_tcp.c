@@ -75,7 +75,7 @@ static void tcp_stop(void *state)
 	free(m);
 }
 
-static int tcp_start(struct ctw_agent *a, void **state)
+static int tcp_start(struct ctw_agent *a, void **state, struct ctw_err *err)
 {
 	/* The ring's data is mapped twice into us and resident from the start
 	 * (2 MiB of RSS for 1 MiB): 256 KiB holds ~2 300 connections, woken
@@ -84,19 +84,16 @@ static int tcp_start(struct ctw_agent *a, void **state)
 		.track_open = true, .ringbuf_bytes = 256u << 10, .wakeup_bytes = 32u << 10};
 	struct mod_tcp *m = xcalloc(1, sizeof(*m));
 	struct ctw_registry *reg = ctw_agent_registry(a);
-	struct ctw_err cerr = {0};
-	int err;
+	int rc;
 
 	m->agent = a;
 	m->stats = ctw_tcp_stats_new();
-	err = ctw_tcp_probe_open(&o, on_event, m, &m->probe, &cerr);
-	if (err) {
-		pr_err("tcp: %s", cerr.msg);
+	rc = ctw_tcp_probe_open(&o, on_event, m, &m->probe, err);
+	if (rc)
 		goto out_stop;
-	}
-	err = ctw_agent_watch_fd(a, ctw_tcp_probe_fd(m->probe), on_readable, m);
-	if (err) {
-		pr_err("tcp: watch ring buffer: %s", strerror(-err));
+	rc = ctw_agent_watch_fd(a, ctw_tcp_probe_fd(m->probe), on_readable, m);
+	if (rc) {
+		ctw_err_set(err, -rc, "watch ring buffer");
 		goto out_stop;
 	}
 	if (reg)
@@ -106,7 +103,7 @@ static int tcp_start(struct ctw_agent *a, void **state)
 
 out_stop:
 	tcp_stop(m);
-	return err;
+	return rc;
 }
 
 static void tcp_container_added(void *state, const struct ctw_container *c)

@@ -142,6 +142,8 @@ typedef void (*ctw_scrape_fn)(void *ctx, struct ctw_metrics *m);
 /* /readyz: true when the agent is ready to serve. */
 typedef bool (*ctw_ready_fn)(void *ctx);
 
+struct ctw_err;
+
 struct ctw_http_opts {
 	const char *listen; /* "ADDR:PORT" or ":PORT" or "[v6]:PORT" */
 	/* A socket ctw_http_bind() bound to `listen` earlier (the agent binds
@@ -163,7 +165,9 @@ struct ctw_http_opts {
 	unsigned int cache_ms;
 };
 
-struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, size_t errlen);
+/* The server on its own thread, or NULL with err saying what failed and why
+ * (bad TLS or auth input, the bind, libmicrohttpd). */
+struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, struct ctw_err *err);
 void ctw_http_stop(struct ctw_http *h);
 /* The data changed (a container came or went): the next /metrics request
  * builds afresh whatever the cache's age.  Any thread. */
@@ -175,11 +179,11 @@ int ctw_http_port(const struct ctw_http *h);
 int ctw_http_parse_listen(const char *listen, char *host, size_t hostlen, char *port,
 			  size_t portlen);
 /* Is the listen spec well-formed and its address known (what the bind
- * would refuse before trying)?  0, or -EINVAL with errbuf set. */
-int ctw_http_check_listen(const char *listen, char *errbuf, size_t errlen);
-/* Bind and listen: the socket (>= 3, close-on-exec), or -errno with errbuf
+ * would refuse before trying)?  0, or -EINVAL with err set. */
+int ctw_http_check_listen(const char *listen, struct ctw_err *err);
+/* Bind and listen: the socket (>= 3, close-on-exec), or -errno with err
  * set ("listen on 127.0.0.1:9464: Address already in use"). */
-int ctw_http_bind(const char *listen, char *errbuf, size_t errlen);
+int ctw_http_bind(const char *listen, struct ctw_err *err);
 bool ctw_http_accepts_gzip(const char *accept_encoding);
 int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen);
 

@@ -121,50 +121,48 @@ int ctw_http_parse_listen(const char *listen, char *host, size_t hostlen, char *
 	return 0;
 }
 
-/* The listen spec's addresses (freeaddrinfo them); -EINVAL with errbuf set. */
+/* The listen spec's addresses (freeaddrinfo them); -EINVAL with err set. */
 static int listen_addrs(const char *listen_spec, char *host, size_t hostlen, struct addrinfo **res,
-			char *errbuf, size_t errlen)
+			struct ctw_err *err)
 {
 	char port[16];
 	if (ctw_http_parse_listen(listen_spec, host, hostlen, port, sizeof(port)) < 0) {
 		if (listen_spec && *listen_spec &&
 		    strspn(listen_spec, "0123456789") == strlen(listen_spec))
-			snprintf(errbuf, errlen,
-				 "listen address '%s': a port alone is written :%s (all addresses)",
-				 listen_spec, listen_spec);
-		else
-			snprintf(errbuf, errlen,
-				 "listen address '%s': expected ADDR:PORT, :PORT or [V6]:PORT "
-				 "(port 0-65535)",
-				 listen_spec ? listen_spec : "");
-		return -EINVAL;
+			return ctw_err_setx(
+				err, EINVAL,
+				"listen address '%s': a port alone is written :%s (all addresses)",
+				listen_spec, listen_spec);
+		return ctw_err_setx(err, EINVAL,
+				    "listen address '%s': expected ADDR:PORT, :PORT or [V6]:PORT "
+				    "(port 0-65535)",
+				    listen_spec ? listen_spec : "");
 	}
 	struct addrinfo hints = {.ai_family = AF_UNSPEC,
 				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	int rc = getaddrinfo(host[0] ? host : NULL, port, &hints, res);
-	if (rc) {
-		snprintf(errbuf, errlen, "listen address '%s': %s", listen_spec, gai_strerror(rc));
-		return -EINVAL;
-	}
+	if (rc)
+		return ctw_err_setx(err, EINVAL, "listen address '%s': %s", listen_spec,
+				    gai_strerror(rc));
 	return 0;
 }
 
-int ctw_http_check_listen(const char *listen_spec, char *errbuf, size_t errlen)
+int ctw_http_check_listen(const char *listen_spec, struct ctw_err *err)
 {
 	char host[256];
 	struct addrinfo *res;
-	int rc = listen_addrs(listen_spec, host, sizeof(host), &res, errbuf, errlen);
+	int rc = listen_addrs(listen_spec, host, sizeof(host), &res, err);
 	if (rc == 0)
 		freeaddrinfo(res);
 	return rc;
 }
 
-int ctw_http_bind(const char *listen_spec, char *errbuf, size_t errlen)
+int ctw_http_bind(const char *listen_spec, struct ctw_err *e)
 {
 	char host[256];
 	struct addrinfo *res;
-	int rc = listen_addrs(listen_spec, host, sizeof(host), &res, errbuf, errlen);
+	int rc = listen_addrs(listen_spec, host, sizeof(host), &res, e);
 	if (rc < 0)
 		return rc;
 	int err = 0, fd = -1;
@@ -192,18 +190,13 @@ int ctw_http_bind(const char *listen_spec, char *errbuf, size_t errlen)
 		}
 	}
 	freeaddrinfo(res);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "listen on %s: %s", listen_spec,
-			 strerror(err ? err : EINVAL));
-		return -(err ? err : EINVAL);
-	}
+	if (fd < 0)
+		return ctw_err_set(e, err ? err : EINVAL, "listen on %s", listen_spec);
 	if (fd < 3) { /* 0 is "no fd" in ctw_http_opts.listen_fd */
-		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3), e = errno;
+		int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3), en = errno;
 		close(fd);
-		if (hi < 0) {
-			snprintf(errbuf, errlen, "listen on %s: %s", listen_spec, strerror(e));
-			return -e;
-		}
+		if (hi < 0)
+			return ctw_err_set(e, en, "listen on %s", listen_spec);
 		fd = hi;
 	}
 	return fd;
@@ -567,7 +560,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	ctw_vlog(CTW_LOG_DEBUG, fmt, ap);
 }
 
-struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, size_t errlen)
+struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, struct ctw_err *err)
 {
 	struct ctw_http *h = xcalloc(1, sizeof(*h));
 	h->o = *opts;
@@ -586,7 +579,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 	if (opts->basic_auth) {
 		const char *colon = strchr(opts->basic_auth, ':');
 		if (!colon) {
-			snprintf(errbuf, errlen, "basic auth: expected USER:PASSWORD");
+			ctw_err_setx(err, EINVAL, "basic auth: expected USER:PASSWORD");
 			goto out_free;
 		}
 		h->user = strndup(opts->basic_auth, colon - opts->basic_auth);
@@ -595,30 +588,29 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 	unsigned int flags =
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (!!opts->tls_cert != !!opts->tls_key) {
-		snprintf(errbuf, errlen, "TLS needs both a certificate and a key");
+		ctw_err_setx(err, EINVAL, "TLS needs both a certificate and a key");
 		goto out_free;
 	}
 	if (opts->tls_cert) {
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-			snprintf(errbuf, errlen,
-				 "TLS: libmicrohttpd was built without TLS support");
+			ctw_err_setx(err, ENOTSUP,
+				     "TLS: libmicrohttpd was built without TLS support");
 			goto out_free;
 		}
 		int rc = ctw_read_file(opts->tls_cert, &h->cert_pem, NULL);
 		if (rc < 0) {
-			snprintf(errbuf, errlen, "TLS certificate %s: %s", opts->tls_cert,
-				 strerror(-rc));
+			ctw_err_set(err, -rc, "TLS certificate %s", opts->tls_cert);
 			goto out_free;
 		}
 		rc = ctw_read_file(opts->tls_key, &h->key_pem, NULL);
 		if (rc < 0) {
-			snprintf(errbuf, errlen, "TLS key %s: %s", opts->tls_key, strerror(-rc));
+			ctw_err_set(err, -rc, "TLS key %s", opts->tls_key);
 			goto out_free;
 		}
 		flags |= MHD_USE_TLS;
 	}
 	if (h->fd < 0)
-		h->fd = ctw_http_bind(opts->listen, errbuf, errlen);
+		h->fd = ctw_http_bind(opts->listen, err);
 	if (h->fd < 0)
 		goto out_free;
 	struct sockaddr_storage ss;
@@ -632,6 +624,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 		{MHD_OPTION_HTTPS_MEM_KEY, 0, h->key_pem},
 		{MHD_OPTION_END, 0, NULL},
 	};
+	errno = 0;
 	h->d = MHD_start_daemon(
 		flags, 0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_LISTEN_SOCKET, h->fd, MHD_OPTION_CONNECTION_LIMIT,
@@ -641,7 +634,10 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, char *errbuf, 
 		(size_t)POOL_SIZE, MHD_OPTION_ARRAY, opts->tls_cert ? tls : &tls[2],
 		MHD_OPTION_END);
 	if (!h->d) {
-		snprintf(errbuf, errlen, "start HTTP server on %s failed", opts->listen);
+		/* libmicrohttpd says why only through its logger (mhd_log, at
+		 * debug), and sets errno on some paths only */
+		ctw_err_setx(err, errno ? errno : EIO, "start HTTP server on %s%s%s", opts->listen,
+			     errno ? ": " : " failed", errno ? strerror(errno) : "");
 		goto out_free;
 	}
 	if (opts->cache_ms) {

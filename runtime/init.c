@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * The container's PID 1 (tini's loop): every signal but the synchronous
- * ones is blocked and taken with sigtimedwait, so there are no async
- * handlers; what arrives is
- * forwarded to the command, zombies are reaped with waitpid(-1, WNOHANG),
- * and we exit with the command's status (128+N when a signal killed it).
+ * What the container's PID 1 inherits (tini's configure_signals): every
+ * signal but the synchronous ones blocked, SIGTTIN/SIGTTOU ignored.  The
+ * loop itself (sigtimedwait, forward to the command, reap with
+ * wait4(-1, WNOHANG), exit with the command's status or 128+N) is
+ * ctrwatch-init's, in runtime/stub/ctrwatch-stub.c; wait_status_to_exit()
+ * is the same mapping for the runtime's own waits.
  */
-#include <errno.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -42,32 +42,4 @@ void init_block_signals(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 	signal(SIGTTIN, SIG_IGN);
 	signal(SIGTTOU, SIG_IGN);
-}
-
-int init_loop(pid_t child)
-{
-	sigset_t set;
-	waited_set(&set);
-	int code = -1;
-	for (;;) {
-		siginfo_t si;
-		struct timespec ts = {1, 0};
-		int sig = sigtimedwait(&set, &si, &ts);
-		if (sig > 0 && sig != SIGCHLD) {
-			/* SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
-			 * SIGWINCH and the rest: the command decides. */
-			if (kill(child, sig) < 0 && errno == ESRCH)
-				code = code < 0 ? 128 + sig : code;
-		}
-		for (;;) {
-			int ws;
-			pid_t p = waitpid(-1, &ws, WNOHANG);
-			if (p <= 0)
-				break;
-			if (p == child)
-				code = wait_status_to_exit(ws);
-		}
-		if (code >= 0)
-			return code;
-	}
 }

@@ -264,8 +264,6 @@ int stub_memfd(struct ctw_err *err);
 /* The init's signal mask and dispositions (tini's): call before the
  * command exists. */
 void init_block_signals(void);
-/* PID 1: forward signals to child, reap zombies, return its exit code. */
-int init_loop(pid_t child);
 
 /* ---- pty.c ---- */
 

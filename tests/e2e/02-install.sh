@@ -171,7 +171,7 @@ else
 	sed 's/^/#   agent: /' "$W/agent.log" | tail -15
 fi
 m=$(curl -fsS "http://127.0.0.1:$port/metrics")
-t_eq "confined: every module up" 'dns=1 policy=1 syscalls=1 tcp=1' \
+t_eq "confined: every module up" 'dns=1 policy=1 resources=1 syscalls=1 tcp=1' \
 	"$(sed -n 's/^ctrwatch_module_up{module="\([a-z]*\)"} \([0-9]\)$/\1=\2/p' <<<"$m" | sort | xargs)"
 t_eq "confined: the policy applied (pinned under the writable /sys/fs/bpf)" 1 \
 	"$(awk '/^ctrwatch_policy_rules / {print $2}' <<<"$m")"

@@ -4,7 +4,9 @@
 # Encoding, Vary, same series once decoded), HEAD, 405, 404, /healthz,
 # /readyz; idle connections cut after --http-timeout; basic auth and TLS;
 # settings from flags, CTRWATCH_* and --config with precedence; bad values
-# and config lines rejected with their place; SIGHUP re-reads the config.
+# and config lines rejected with their place; SIGHUP re-reads the config;
+# a required module that cannot start fails the start naming it and why,
+# an optional one is skipped and shown down.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
 require_root
@@ -125,6 +127,55 @@ t_match "a module's setting from the environment is checked too" "syscall_time '
 	"$(CTRWATCH_SYSCALL_TIME=sometimes "$CTW_BIN" agent --check 2>&1)"
 t_match "a boolean flag takes its value as the next word" "agent settings: ok" \
 	"$("$CTW_BIN" agent --check --dns-names false --syscall-time 2>&1)"
+
+# ---- modules that cannot start: bpf() refused (a seccomp filter, as on a
+# host that forbids BPF): a required module (syscalls) fails the start with
+# its name and why, and starts nothing after it; an optional one is skipped
+# with its reason and exported as ctrwatch_module_up 0. ----
+# shellcheck disable=SC2016
+NOBPF='import ctypes, os, struct, sys
+f = [(0x20, 0, 0, 4), (0x15, 0, 3, 0xc000003e), (0x20, 0, 0, 0),
+     (0x15, 0, 1, 321), (0x06, 0, 0, 0x00050000 | 1), (0x06, 0, 0, 0x7fff0000)]
+buf = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in f))
+prog = ctypes.create_string_buffer(struct.pack("HxxxxxxQ", len(f), ctypes.addressof(buf)))
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(38, 1, 0, 0, 0) or libc.prctl(22, 2, prog, 0, 0):
+    sys.exit("seccomp: " + os.strerror(ctypes.get_errno()))
+os.execvp(sys.argv[1], sys.argv[1:])'
+if [ "$(uname -m)" = x86_64 ]; then # the filter: x86_64's audit arch, bpf is 321
+	port=$(free_port)
+	out=$(timeout 30 python3 -c "$NOBPF" "$CTW_BIN" agent --listen "127.0.0.1:$port" 2>&1)
+	rc=$?
+	t_eq "bpf() refused: the required syscalls module fails the start (exit 1)" 1 "$rc"
+	t_match "  ... in one error line naming the module and why" \
+		'^ctrwatch: agent: module syscalls \(required\): load BPF: Operation not permitted$' "$out"
+	t_match "  ... an optional module before it was skipped with its reason" \
+		'^ctrwatch: warning: module dns: load BPF programs: Operation not permitted \(skipped\)$' \
+		"$out"
+	t_eq "  ... and no module after it was started" "" "$(grep -E 'module (tcp|resources)' <<<"$out")"
+	port=$(free_port)
+	python3 -c "$NOBPF" "$CTW_BIN" agent --listen "127.0.0.1:$port" --metrics dns,resources \
+		>"$CTW_WORK/nobpf.log" 2>&1 &
+	AGENT_PID=$!
+	on_exit "kill -KILL $AGENT_PID 2>/dev/null"
+	if wait_for 30 curl -fsS "http://127.0.0.1:$port/readyz"; then
+		t_ok "bpf() refused, no required module enabled: the agent serves" true
+		t_eq "  ... the failed module shown as down, the others up" \
+			'dns=0 resources=1' \
+			"$(scrape "$port" | sed -n 's/^ctrwatch_module_up{module="\([a-z]*\)"} \([0-9]\)$/\1=\2/p' | sort | xargs)"
+	else
+		t_fail "bpf() refused, no required module enabled: the agent serves" true
+		sed 's/^/#   agent: /' "$CTW_WORK/nobpf.log" | tail -10
+	fi
+	kill -TERM "$AGENT_PID"
+	rc=0
+	wait "$AGENT_PID" || rc=$?
+	t_eq "  ... and stops with 0" 0 "$rc"
+	t_match "  ... the skipped module's reason is logged" \
+		'module dns: load BPF programs: Operation not permitted \(skipped\)' "$(cat "$CTW_WORK/nobpf.log")"
+else
+	t_skip "bpf() refused: required and optional modules" "the seccomp filter is x86_64's"
+fi
 
 # Precedence: flag > CTRWATCH_* > config file > default.  The config sets
 # the port and a tiny cap, the environment overrides the cap, a flag the

@@ -137,7 +137,7 @@ m() { curl -fsS "http://127.0.0.1:$port/metrics"; }
 # Scrape a while: the scrape path's memory counts too.
 for _ in $(seq 1 10); do m >/dev/null; sleep 0.5; done
 t_eq "every module up under RuntimeDefault (Docker's profile) and the chart's capabilities" \
-	'dns=1 policy=1 syscalls=1 tcp=1' \
+	'dns=1 policy=1 resources=1 syscalls=1 tcp=1' \
 	"$(m | sed -n 's/^ctrwatch_module_up{module="\([a-z]*\)"} \([0-9]\)$/\1=\2/p' | sort | xargs)"
 m | grep "^ctrwatch_container_info" | sed "s/^/# info: /"
 t_eq "it watches the workloads and itself" "$NCTR" "$(m | awk '/^ctrwatch_containers / {print $2}')"

@@ -129,7 +129,7 @@ static char *request(int port, const char *req)
 
 static struct ctw_http *start(const char *auth, unsigned int max_series)
 {
-	char err[256] = "";
+	struct ctw_err err = {0};
 	struct ctw_http_opts o = {
 		.listen = "127.0.0.1:0",
 		.scrape = scrape,
@@ -138,9 +138,9 @@ static struct ctw_http *start(const char *auth, unsigned int max_series)
 		.basic_auth = auth,
 		.timeout_s = 2,
 	};
-	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	struct ctw_http *h = ctw_http_start(&o, &err);
 	if (!h)
-		fail_msg("start: %s", err);
+		fail_msg("start: %s", err.msg);
 	assert_true(ctw_http_port(h) > 0);
 	return h;
 }
@@ -254,11 +254,11 @@ static char *body_of(char *r)
 /* A server with a scrape cache of cache_ms. */
 static struct ctw_http *start_cached(unsigned int cache_ms)
 {
-	char err[256] = "";
+	struct ctw_err err = {0};
 	struct ctw_http_opts o = {.listen = "127.0.0.1:0", .scrape = scrape, .cache_ms = cache_ms};
-	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	struct ctw_http *h = ctw_http_start(&o, &err);
 	if (!h)
-		fail_msg("start: %s", err);
+		fail_msg("start: %s", err.msg);
 	return h;
 }
 
@@ -356,24 +356,29 @@ static void test_server_ahead(void **state)
 
 static void test_server_errors(void **state)
 {
-	char err[256] = "";
+	struct ctw_err err = {0};
 	struct ctw_http_opts o = {.listen = "nonsense", .scrape = scrape};
-	assert_null(ctw_http_start(&o, err, sizeof(err)));
-	assert_non_null(strstr(err, "expected ADDR:PORT"));
+	assert_null(ctw_http_start(&o, &err));
+	assert_non_null(strstr(err.msg, "expected ADDR:PORT"));
 	struct ctw_http *h = start(NULL, 0);
 	char busy[64];
 	snprintf(busy, sizeof(busy), "127.0.0.1:%d", ctw_http_port(h));
 	o.listen = busy;
-	assert_null(ctw_http_start(&o, err, sizeof(err)));
-	assert_non_null(strstr(err, "Address already in use"));
+	assert_null(ctw_http_start(&o, &err));
+	assert_non_null(strstr(err.msg, "Address already in use"));
+	assert_int_equal(err.code, EADDRINUSE); /* the bind's errno, not a guess */
 	o.listen = "127.0.0.1:0";
 	o.tls_cert = "/nonexistent.pem";
-	assert_null(ctw_http_start(&o, err, sizeof(err)));
-	assert_non_null(strstr(err, "TLS"));
-	o.tls_cert = NULL;
+	assert_null(ctw_http_start(&o, &err));
+	assert_non_null(strstr(err.msg, "TLS needs both"));
+	o.tls_key = "/nonexistent.key";
+	assert_null(ctw_http_start(&o, &err));
+	assert_string_equal(err.msg, "TLS certificate /nonexistent.pem: No such file or directory");
+	assert_int_equal(err.code, ENOENT);
+	o.tls_cert = o.tls_key = NULL;
 	o.basic_auth = "nocolon";
-	assert_null(ctw_http_start(&o, err, sizeof(err)));
-	assert_non_null(strstr(err, "USER:PASSWORD"));
+	assert_null(ctw_http_start(&o, &err));
+	assert_non_null(strstr(err.msg, "USER:PASSWORD"));
 	ctw_http_stop(h);
 	ctw_http_stop(NULL);
 }
@@ -383,31 +388,31 @@ static void test_server_errors(void **state)
  * fails to start (no fd leaks either way). */
 static void test_bind_first(void **state)
 {
-	char err[256] = "";
-	assert_int_equal(ctw_http_check_listen("127.0.0.1:99999", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "(port 0-65535)"));
-	assert_int_equal(ctw_http_check_listen("19775", err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "a port alone is written :19775"));
-	assert_int_equal(ctw_http_check_listen("[::1]:0", err, sizeof(err)), 0);
-	int fd = ctw_http_bind("127.0.0.1:0", err, sizeof(err));
+	struct ctw_err err = {0};
+	assert_int_equal(ctw_http_check_listen("127.0.0.1:99999", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "(port 0-65535)"));
+	assert_int_equal(ctw_http_check_listen("19775", &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "a port alone is written :19775"));
+	assert_int_equal(ctw_http_check_listen("[::1]:0", &err), 0);
+	int fd = ctw_http_bind("127.0.0.1:0", &err);
 	assert_true(fd >= 3);
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	char spec[64];
 	snprintf(spec, sizeof(spec), "127.0.0.1:%d", ntohs(sa.sin_port));
-	assert_int_equal(ctw_http_bind(spec, err, sizeof(err)), -EADDRINUSE);
-	assert_non_null(strstr(err, "Address already in use"));
+	assert_int_equal(ctw_http_bind(spec, &err), -EADDRINUSE);
+	assert_non_null(strstr(err.msg, "Address already in use"));
 	struct ctw_http_opts o = {.listen = spec, .listen_fd = fd, .scrape = scrape};
-	struct ctw_http *h = ctw_http_start(&o, err, sizeof(err));
+	struct ctw_http *h = ctw_http_start(&o, &err);
 	assert_non_null(h);
 	assert_int_equal(ctw_http_port(h), ntohs(sa.sin_port));
 	ctw_http_stop(h);
 	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed with the server */
-	fd = ctw_http_bind("127.0.0.1:0", err, sizeof(err));
+	fd = ctw_http_bind("127.0.0.1:0", &err);
 	o.listen_fd = fd;
 	o.basic_auth = "nocolon";
-	assert_null(ctw_http_start(&o, err, sizeof(err)));
+	assert_null(ctw_http_start(&o, &err));
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
 }
 
