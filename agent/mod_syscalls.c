@@ -402,6 +402,9 @@ static int syscalls_start(struct ctw_agent *a, void **state, struct ctw_err *err
 		goto out_free;
 	}
 	s->skel->rodata->timing = s->timing;
+	int ncpus = libbpf_num_possible_cpus();
+	if (ncpus > 0)
+		bpf_map__set_max_entries(s->skel->maps.memo, (__u32)ncpus);
 	if (!s->timing) {
 		bpf_program__set_autoload(s->skel->progs.syscount_enter, false);
 		bpf_map__set_max_entries(s->skel->maps.tchunks, 1); /* unused */
