@@ -123,8 +123,8 @@ SC_TAB_INLINE int sc_tab_remove(__u64 *tab, __u64 id)
  * the table is probed again.
  */
 struct syscount_memo {
-	__u64 entry; /* id << 16 | slot, as in the table */
-	__u64 check; /* sc_memo_check(entry, epoch when found) */
+	__u64 entry;	/* id << 16 | slot, as in the table */
+	__u64 check;	/* sc_memo_check(entry, epoch when found) */
 	__u64 __pad[6]; /* a cache line of its own: one CPU writes it */
 };
 
