@@ -595,58 +595,50 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 {
 	struct utsname u;
 	uname(&u);
-	ctw_metrics_family(m, "ctrwatch_build_info", CTW_GAUGE,
-			   "ctrwatch build and kernel; always 1.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_BUILD_INFO]);
 	ctw_metrics_sample(
 		m, LBL("version", CTW_VERSION, "revision", CTW_GIT_REV, "kernel", u.release), 1);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	ctw_metrics_family(m, "process_cpu_seconds_total", CTW_COUNTER,
-			   "Total user and system CPU time spent in seconds.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_CPU]);
 	ctw_metrics_sample(m, NULL,
 			   ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 				   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	double rss, fds;
 	read_self(&rss, &fds);
-	ctw_metrics_family(m, "process_resident_memory_bytes", CTW_GAUGE,
-			   "Resident memory size in bytes.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_RSS]);
 	ctw_metrics_sample(m, NULL, rss);
-	ctw_metrics_family(m, "process_open_fds", CTW_GAUGE, "Number of open file descriptors.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_OPEN_FDS]);
 	ctw_metrics_sample(m, NULL, fds);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		ctw_metrics_family(m, "process_max_fds", CTW_GAUGE,
-				   "Maximum number of open file descriptors.");
+		ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_MAX_FDS]);
 		ctw_metrics_sample(m, NULL,
 				   rl.rlim_cur == RLIM_INFINITY ? INFINITY : (double)rl.rlim_cur);
 	}
-	ctw_metrics_family(m, "process_start_time_seconds", CTW_GAUGE,
-			   "Start time of the process since unix epoch in seconds.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_START_TIME]);
 	ctw_metrics_sample(m, NULL, a->start_time);
 
-	ctw_metrics_family(m, "ctrwatch_events_total", CTW_COUNTER,
-			   "Events received from the kernel, by source.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_EVENTS]);
 	for (size_t i = 0; i < a->nevents; i++)
 		ctw_metrics_sample(m, LBL("source", a->events[i].source), (double)a->events[i].n);
-	ctw_metrics_family(m, "ctrwatch_events_lost_total", CTW_COUNTER,
-			   "Events the kernel could not deliver, by source and container.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_EVENTS_LOST]);
 	for (size_t i = 0; i < a->nlost; i++) {
 		const struct ctw_container *c =
 			a->lost[i].cgroup_id ? ctw_registry_lookup(a->reg, a->lost[i].cgroup_id)
 					     : NULL;
 		char cid[CTW_SHORT_ID_SIZE] = "";
-		ctw_metrics_sample(m,
-				   LBL("source", a->lost[i].source, "container", c ? c->name : "",
-				       "container_id", c ? ctw_container_short_id(c->id, cid) : ""),
-				   (double)a->lost[i].n);
+		const char *l[12] = {"source", a->lost[i].source};
+		/* the container label set (source first, as before) */
+		ctw_agent_labels(l + 2, c ? c->name : "", c ? c->pod : "", c ? c->namespace_ : "",
+				 c ? ctw_container_short_id(c->id, cid) : "");
+		ctw_metrics_sample(m, l, (double)a->lost[i].n);
 	}
-	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers known to the agent.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_CONTAINERS]);
 	ctw_metrics_sample(m, NULL, (double)ctw_registry_count(a->reg));
-	ctw_metrics_family(m, "ctrwatch_discovery_scans_total", CTW_COUNTER,
-			   "Scans of the cgroup tree and the ctrwatch state.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_DISCOVERY_SCANS]);
 	ctw_metrics_sample(m, NULL, (double)a->rescans);
-	ctw_metrics_family(m, "ctrwatch_module_up", CTW_GAUGE,
-			   "Whether each probe module started (1) or failed (0).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_MODULE_UP]);
 	for (size_t i = 0; i < a->nmods; i++)
 		ctw_metrics_sample(m, LBL("module", a->mods[i].mod->name), a->mods[i].up);
 
@@ -656,8 +648,7 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	bool bs = false;
 	ctw_agent_setting_bool(a, "bpf_stats", &bs, NULL);
 	if (on[0] == '1' || bs) {
-		ctw_metrics_family(m, "ctrwatch_bpf_program_run_seconds_total", CTW_COUNTER,
-				   "Time the kernel spent running each BPF program.");
+		ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_BPF_RUN_SECONDS]);
 		for (size_t i = 0; i < a->nprogs; i++) {
 			struct bpf_prog_info info = {0};
 			__u32 len = sizeof(info);
@@ -665,8 +656,7 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 				ctw_metrics_sample(m, LBL("program", a->progs[i].name),
 						   info.run_time_ns / 1e9);
 		}
-		ctw_metrics_family(m, "ctrwatch_bpf_program_runs_total", CTW_COUNTER,
-				   "Times the kernel ran each BPF program.");
+		ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_BPF_RUNS]);
 		for (size_t i = 0; i < a->nprogs; i++) {
 			struct bpf_prog_info info = {0};
 			__u32 len = sizeof(info);
@@ -675,8 +665,7 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 						   (double)info.run_cnt);
 		}
 	}
-	ctw_metrics_family(m, "ctrwatch_scrape_collect_seconds", CTW_GAUGE,
-			   "Time the last build of /metrics spent on each part (before render).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SCRAPE_COLLECT]);
 	ctw_metrics_sample(m, LBL("part", "lock"), a->collect_ns[0] / 1e9);
 	for (size_t i = 0; i < a->nmods; i++)
 		if (a->mods[i].up && a->mods[i].mod->collect)
@@ -685,8 +674,7 @@ static void collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	if (ctw_agent_enabled(a, "resources"))
 		ctw_metrics_sample(m, LBL("part", "resources"),
 				   a->collect_ns[1 + MAX_MODULES] / 1e9);
-	ctw_metrics_family(m, "ctrwatch_scrape_duration_seconds", CTW_HISTOGRAM,
-			   "Time taken to build /metrics (previous scrapes).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SCRAPE_DURATION]);
 	ctw_metrics_histogram(m, NULL, scrape_bounds, a->scrape_buckets, ARRAY_SIZE(scrape_bounds),
 			      a->scrape_sum);
 }
@@ -707,21 +695,6 @@ static const char *cgroup_id_label(const struct ctw_agent *a, const struct ctw_c
 
 static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 {
-	static const struct {
-		const char *name, *help;
-		enum ctw_metric_type type;
-	} fams[] = {
-		{"ctrwatch_container_info", "Container metadata; always 1.", CTW_GAUGE},
-		{"ctrwatch_container_cpu_usage_seconds_total", "CPU time used by the container.",
-		 CTW_COUNTER},
-		{"ctrwatch_container_memory_usage_bytes", "Memory used by the container.",
-		 CTW_GAUGE},
-		{"ctrwatch_container_memory_limit_bytes",
-		 "Memory limit of the container (absent when unlimited).", CTW_GAUGE},
-		{"ctrwatch_container_pids", "Tasks in the container.", CTW_GAUGE},
-		{"ctrwatch_container_oom_events_total",
-		 "Processes of the container killed by the OOM killer.", CTW_COUNTER},
-	};
 	size_t n = ctw_registry_count(a->reg);
 	/* The cgroup files are read at most once a second (a few hundred
 	 * file reads for a hundred containers would dominate the scrape);
@@ -742,8 +715,8 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 		ctw_registry_resources(a->reg, c, &res[i]);
 		a->res_ids[i] = c->cgroup_id;
 	}
-	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
-		ctw_metrics_family(m, fams[f].name, fams[f].type, fams[f].help);
+	for (size_t f = 0; f < CTW_M_RESOURCES_N; f++) {
+		ctw_metrics_declare(m, &ctw_agent_resource_metrics[f]);
 		for (size_t i = 0; i < n; i++) {
 			const struct ctw_container *c = ctw_registry_at(a->reg, i);
 			const char *l[20];
@@ -754,7 +727,7 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 			bool has = true;
 			double v = 0;
 			switch (f) {
-			case 0: {
+			case CTW_M_CONTAINER_INFO: {
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {
@@ -768,11 +741,17 @@ static void collect_resources(struct ctw_agent *a, struct ctw_metrics *m)
 				v = 1;
 				break;
 			}
-			case 1: has = r->has_cpu, v = r->cpu_seconds; break;
-			case 2: has = r->has_memory, v = (double)r->memory_bytes; break;
-			case 3: has = r->has_limit, v = (double)r->memory_limit; break;
-			case 4: has = r->has_pids, v = (double)r->pids; break;
-			case 5: has = r->has_oom, v = (double)r->oom_events; break;
+			case CTW_M_CONTAINER_CPU: has = r->has_cpu, v = r->cpu_seconds; break;
+			case CTW_M_CONTAINER_MEMORY:
+				has = r->has_memory, v = (double)r->memory_bytes;
+				break;
+			case CTW_M_CONTAINER_MEMORY_LIMIT:
+				has = r->has_limit, v = (double)r->memory_limit;
+				break;
+			case CTW_M_CONTAINER_PIDS: has = r->has_pids, v = (double)r->pids; break;
+			case CTW_M_CONTAINER_OOM:
+				has = r->has_oom, v = (double)r->oom_events;
+				break;
 			}
 			/* A one-line block per container: a segment of its own for
 			 * the gzip cache (an unchanged value is not compressed again). */
@@ -805,17 +784,14 @@ static void scrape(void *ctx, struct ctw_metrics *m)
 	ctw_metrics_set_max_series(m, 0);
 	collect_self(a, m);
 	a->series_dropped += ctw_metrics_dropped(m);
-	ctw_metrics_family(m, "ctrwatch_series_dropped_total", CTW_COUNTER,
-			   "Series left out of scrapes by the series cap (max_series).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SERIES_DROPPED]);
 	ctw_metrics_sample(m, NULL, (double)a->series_dropped);
-	ctw_metrics_family(m, "ctrwatch_series_duplicate_total", CTW_COUNTER,
-			   "Samples refused because the series was already in the scrape.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SERIES_DUPLICATE]);
 	ctw_metrics_sample(m, NULL, (double)ctw_metrics_duplicates(m));
 	/* a module's family or label the exposition format cannot carry: a
 	 * bug of ours, counted where an alert can see it, not only logged */
 	a->series_invalid += ctw_metrics_invalid(m);
-	ctw_metrics_family(m, "ctrwatch_series_invalid_total", CTW_COUNTER,
-			   "Samples refused for an invalid metric name, label name or value.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SERIES_INVALID]);
 	ctw_metrics_sample(m, NULL, (double)a->series_invalid);
 	double dt = (ctw_now_ns() - t0) / 1e9;
 	size_t b = 0;

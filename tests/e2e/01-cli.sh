@@ -68,3 +68,17 @@ for c in $(ctw --help | awk '/^Commands:/{f=1; next} /^$/{next} /^Global/{f=0} f
 	grep -qE "^(=+ .*[ ,]$c([ ,]|\$)|ctrwatch $c( |\$))" "$CTW_SRC/README.adoc" || missing+=("$c")
 done
 t_eq "README.adoc documents every subcommand" "" "${missing[*]}"
+
+# The README's metrics table is the agent's metric family tables (make
+# metrics-readme): a family added, renamed or retyped in a table without
+# regenerating it fails here.
+out=$(python3 "$CTW_SRC/scripts/metrics-readme.py" --check "$CTW_BIN" "$CTW_SRC/README.adoc" 2>&1); rc=$?
+t_eq "README.adoc's metrics table is the one agent --list-metrics makes" "0" "$rc"
+[ "$rc" = 0 ] || printf '%s\n' "$out" | head -20 >&2
+t_match "agent --list-metrics lists a module's family with its labels" \
+	'^ctrwatch_syscalls_total +counter +syscalls +container,pod,namespace,container_id,syscall$' \
+	"$(ctw agent --list-metrics)"
+t_eq "agent --list-metrics=json: one entry per family, none twice" "" \
+	"$(ctw agent --list-metrics=json | jq -r '.[].name' | sort | uniq -d)"
+ctw agent --list-metrics=yaml >/dev/null 2>&1; rc=$?
+t_eq "agent --list-metrics=yaml is a usage error" 2 "$rc"
