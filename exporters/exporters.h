@@ -155,10 +155,6 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 /* Units of the last call: reused from the one before, and compressed. */
 void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed);
 
-/* Fault in the pages of a big fresh buffer (>= 128 KiB, its own mapping)
- * with one call before writing it: page faults are dear in a VM. */
-void ctw_mem_populate(void *p, size_t len);
-
 /* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 bool ctw_metrics_valid_name(const char *name);
 /* A sample value as the text format spells it (shortest round-trip form,
