@@ -82,3 +82,18 @@ t_eq "agent --list-metrics=json: one entry per family, none twice" "" \
 	"$(ctw agent --list-metrics=json | jq -r '.[].name' | sort | uniq -d)"
 ctw agent --list-metrics=yaml >/dev/null 2>&1; rc=$?
 t_eq "agent --list-metrics=yaml is a usage error" 2 "$rc"
+# Every metric name the docs, alerts and dashboards use is a declared family
+# (or a histogram's _bucket/_sum/_count): a family renamed in its table
+# without its users fails here.
+ctw agent --list-metrics=json | jq -r '.[].name' >"$CTW_WORK/families.txt"
+unknown=()
+for f in "$CTW_SRC/README.adoc" "$CTW_SRC/agent/README.md" "$CTW_SRC"/deploy/helm/ctrwatch/files/* \
+	"$CTW_SRC"/deploy/monitoring/*.yaml "$CTW_SRC"/deploy/monitoring/*.md "$CTW_SRC/scripts/dashboard.py"; do
+	[ -f "$f" ] || continue
+	for n in $(grep -oE '\bctrwatch_[a-z0-9_]*[a-z0-9]\b' "$f" | sort -u); do
+		[ "$n" = ctrwatch_mine_total ] && continue # agent/README.md's example module
+		grep -qxF -e "$n" -e "$(sed -E 's/_(bucket|sum|count)$//' <<<"$n")" "$CTW_WORK/families.txt" ||
+			unknown+=("${f#"$CTW_SRC"/}:$n")
+	done
+done
+t_eq "the docs, alerts and dashboards name only declared families" "" "${unknown[*]}"
