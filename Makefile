@@ -74,7 +74,7 @@ endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -D__bpf__ -Wall -Werror -MMD -MP \
               -Ibpf -Ibpf/vmlinux/$(ARCH)
 
-.PHONY: all deps test check unit integration demo bench bench-readme fuzz lint format format-check \
+.PHONY: all deps test check unit integration demo bench bench-readme metrics-readme fuzz lint format format-check \
         install uninstall clean vmlinux oci-image dashboard dashboard-picture man completion
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -176,6 +176,11 @@ bench: all
 
 bench-readme:
 	$(Q)python3 scripts/bench-readme.py docs/bench/latest.txt README.adoc
+
+# The README's metrics table, from the agent's metric family tables
+# (`ctrwatch agent --list-metrics`); tests/e2e/01-cli.sh fails when they differ.
+metrics-readme: $(O)/ctrwatch
+	$(Q)python3 scripts/metrics-readme.py $(O)/ctrwatch README.adoc
 
 # ---- fuzzing: clang + libFuzzer + ASan/UBSan, a separate tree ----
 FO := build-fuzz

@@ -81,6 +81,10 @@ struct ctw_agent_module {
 	 * came first), lock held; may be NULL.  For modules that track every
 	 * cgroup id of a container (ctw_registry_cgroup_ids), nested ones too. */
 	void (*rescanned)(void *state);
+	/* The metric families collect() declares (ctw_metrics_declare), ended
+	 * by an entry without a name; may be NULL.  The README's metrics
+	 * table and the naming test read them too. */
+	const struct ctw_metric_def *metrics;
 };
 
 void ctw_agent_module_register(const struct ctw_agent_module *mod);
@@ -158,6 +162,45 @@ size_t ctw_agent_labels(const char **labels, const char *name, const char *pod, 
 /* Registered modules, for --help listings. */
 size_t ctw_agent_modules(const struct ctw_agent_module *const **out);
 
+/* ---- metric_tables.c: the agent's own families, and all of them ---- */
+enum ctw_self_metric {
+	CTW_M_BUILD_INFO,
+	CTW_M_PROCESS_CPU,
+	CTW_M_PROCESS_RSS,
+	CTW_M_PROCESS_OPEN_FDS,
+	CTW_M_PROCESS_MAX_FDS,
+	CTW_M_PROCESS_START_TIME,
+	CTW_M_EVENTS,
+	CTW_M_EVENTS_LOST,
+	CTW_M_CONTAINERS,
+	CTW_M_DISCOVERY_SCANS,
+	CTW_M_MODULE_UP,
+	CTW_M_BPF_RUN_SECONDS,
+	CTW_M_BPF_RUNS,
+	CTW_M_SCRAPE_COLLECT,
+	CTW_M_SCRAPE_DURATION,
+	CTW_M_SERIES_DROPPED,
+	CTW_M_SERIES_DUPLICATE,
+	CTW_M_SERIES_INVALID,
+};
+extern const struct ctw_metric_def ctw_agent_self_metrics[];
+/* The `resources` group (cgroup files), in the order collected. */
+enum ctw_resource_metric {
+	CTW_M_CONTAINER_INFO,
+	CTW_M_CONTAINER_CPU,
+	CTW_M_CONTAINER_MEMORY,
+	CTW_M_CONTAINER_MEMORY_LIMIT,
+	CTW_M_CONTAINER_PIDS,
+	CTW_M_CONTAINER_OOM,
+	CTW_M_RESOURCES_N
+};
+extern const struct ctw_metric_def ctw_agent_resource_metrics[];
+/* Every table of the agent, with the group each belongs to ("agent",
+ * "resources", then each registered module's name); returns the count. */
+#define MAX_AGENT_TABLES 20 /* modules, resources, the agent's own */
+size_t ctw_agent_metric_tables(const struct ctw_metric_def **tables, const char **groups,
+			       size_t max);
+
 /* ---- tcp_stats.c ---- */
 /* The agent's TCP aggregation: per-container series of
  * ctrwatch_tcp_*; the caller serialises access. */
@@ -184,5 +227,7 @@ size_t ctw_tcp_stats_pending(const struct ctw_tcp_stats *s);
  * ctw_tcp_stats_collect() clears them. */
 void ctw_tcp_stats_set_open(struct ctw_tcp_stats *s, __u64 cgroup_id, __s64 n);
 void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m);
+/* The families ctw_tcp_stats_collect declares (the tcp module's table). */
+extern const struct ctw_metric_def ctw_tcp_stats_metrics[];
 
 #endif /* CTW_AGENT_H */

@@ -429,6 +429,30 @@ static const char **labels(const struct cstats *s, char cid[CTW_SHORT_ID_SIZE], 
 	return l;
 }
 
+enum { M_QUERIES, M_RESPONSES, M_DURATION, M_TIMEOUTS, M_MALFORMED, M_NAME_QUERIES };
+static const struct ctw_metric_def dns_metrics[] = {
+	[M_QUERIES] = {"ctrwatch_dns_queries_total", CTW_COUNTER,
+		       "DNS queries sent by the container, by query type.", .container = true,
+		       CTW_METRIC_LABELS("qtype")},
+	[M_RESPONSES] = {"ctrwatch_dns_responses_total", CTW_COUNTER,
+			 "DNS responses received by the container, by response code.",
+			 .container = true, CTW_METRIC_LABELS("rcode")},
+	[M_DURATION] = {"ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM,
+			"Time from a DNS query leaving the container to its response arriving.",
+			.container = true},
+	[M_TIMEOUTS] = {"ctrwatch_dns_timeouts_total", CTW_COUNTER,
+			"DNS queries of the container that got no response in time.",
+			.container = true},
+	[M_MALFORMED] = {"ctrwatch_dns_malformed_total", CTW_COUNTER,
+			 "Packets to or from port 53 of the container that are not valid DNS.",
+			 .container = true},
+	[M_NAME_QUERIES] = {"ctrwatch_dns_name_queries_total", CTW_COUNTER,
+			    "DNS queries sent by the container, by name and type (dns_names).",
+			    .container = true, CTW_METRIC_LABELS("qname", "qtype"),
+			    .when = "with --dns-names"},
+	{0},
+};
+
 static void dns_collect(void *state, struct ctw_metrics *mx)
 {
 	struct mod_dns *m = state;
@@ -438,8 +462,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	drain(m);
 	ctw_dns_probe_lost(m->probe, report_lost, m);
 
-	ctw_metrics_family(mx, "ctrwatch_dns_queries_total", CTW_COUNTER,
-			   "DNS queries sent by the container, by query type.");
+	ctw_metrics_declare(mx, &dns_metrics[M_QUERIES]);
 	for (size_t i = 0; i < m->ncs; i++) {
 		/* a block per container: its labels rendered once */
 		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
@@ -448,8 +471,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 						 (double)m->cs[i]->q[j].n);
 	}
 
-	ctw_metrics_family(mx, "ctrwatch_dns_responses_total", CTW_COUNTER,
-			   "DNS responses received by the container, by response code.");
+	ctw_metrics_declare(mx, &dns_metrics[M_RESPONSES]);
 	for (size_t i = 0; i < m->ncs; i++) {
 		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		for (unsigned int r = 0; r < 16; r++)
@@ -459,23 +481,20 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 							 (double)m->cs[i]->rcodes[r]);
 	}
 
-	ctw_metrics_family(mx, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM,
-			   "Time from a DNS query leaving the container to its response arriving.");
+	ctw_metrics_declare(mx, &dns_metrics[M_DURATION]);
 	for (size_t i = 0; i < m->ncs; i++) {
 		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_histogram(mx, NULL, NULL, bounds, m->cs[i]->buckets, NBOUNDS,
 					    m->cs[i]->sum);
 	}
 
-	ctw_metrics_family(mx, "ctrwatch_dns_timeouts_total", CTW_COUNTER,
-			   "DNS queries of the container that got no response in time.");
+	ctw_metrics_declare(mx, &dns_metrics[M_TIMEOUTS]);
 	for (size_t i = 0; i < m->ncs; i++) {
 		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->timeouts);
 	}
 
-	ctw_metrics_family(mx, "ctrwatch_dns_malformed_total", CTW_COUNTER,
-			   "Packets to or from port 53 of the container that are not valid DNS.");
+	ctw_metrics_declare(mx, &dns_metrics[M_MALFORMED]);
 	for (size_t i = 0; i < m->ncs; i++) {
 		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->malformed);
@@ -483,8 +502,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 	if (!m->names)
 		return;
-	ctw_metrics_family(mx, "ctrwatch_dns_name_queries_total", CTW_COUNTER,
-			   "DNS queries sent by the container, by name and type (dns_names).");
+	ctw_metrics_declare(mx, &dns_metrics[M_NAME_QUERIES]);
 	for (size_t i = 0; i < m->ncs; i++)
 		for (size_t j = 0; j < m->cs[i]->nnames; j++)
 			ctw_metrics_sample(mx,
@@ -496,4 +514,4 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 CTW_AGENT_MODULE(dns, .name = "dns", .settings = dns_settings, .events = "dns", .start = dns_start,
 		 .stop = dns_stop, .container_removed = dns_container_removed,
-		 .collect = dns_collect, .check = dns_check)
+		 .collect = dns_collect, .check = dns_check, .metrics = dns_metrics)

@@ -453,6 +453,25 @@ static const char *scope_label(const struct ctw_pol_stat *s)
 	return s->dir == CTW_POL_EGRESS ? "egress" : "ingress";
 }
 
+enum { M_PACKETS, M_BYTES, M_RULES, M_RELOADS, M_RELOAD_ERRORS, M_LAST_RELOAD_OK };
+static const struct ctw_metric_def policy_metrics[] = {
+	[M_PACKETS] = {"ctrwatch_policy_packets_total", CTW_COUNTER,
+		       "Packets judged by each policy rule (rule=\"default\": no rule matched)",
+		       CTW_METRIC_LABELS("rule", "action", "scope")},
+	[M_BYTES] = {"ctrwatch_policy_bytes_total", CTW_COUNTER,
+		     "Bytes judged by each policy rule (rule=\"default\": no rule matched)",
+		     CTW_METRIC_LABELS("rule", "action", "scope")},
+	[M_RULES] = {"ctrwatch_policy_rules", CTW_GAUGE, "Rules in the enforced policy"},
+	[M_RELOADS] = {"ctrwatch_policy_reloads_total", CTW_COUNTER,
+		       "Policy files the agent applied"},
+	[M_RELOAD_ERRORS] = {"ctrwatch_policy_reload_errors_total", CTW_COUNTER,
+			     "Policy files rejected or failed to apply (the running policy "
+			     "stayed)"},
+	[M_LAST_RELOAD_OK] = {"ctrwatch_policy_last_reload_success", CTW_GAUGE,
+			      "1 when the last policy load or apply succeeded"},
+	{0},
+};
+
 static void policy_collect(void *state, struct ctw_metrics *mx)
 {
 	struct mod_policy *m = state;
@@ -463,13 +482,7 @@ static void policy_collect(void *state, struct ctw_metrics *mx)
 	if (ctw_policy_active())
 		ctw_policy_read_stats(&st, &n, &err);
 	for (int pass = 0; pass < 2; pass++) {
-		ctw_metrics_family(
-			mx, pass ? "ctrwatch_policy_bytes_total" : "ctrwatch_policy_packets_total",
-			CTW_COUNTER,
-			pass ? "Bytes judged by each policy rule (rule=\"default\": no rule "
-			       "matched)"
-			     : "Packets judged by each policy rule (rule=\"default\": no rule "
-			       "matched)");
+		ctw_metrics_declare(mx, &policy_metrics[pass ? M_BYTES : M_PACKETS]);
 		for (size_t i = 0; i < n; i++) {
 			const char *lbl[] = {"rule",   st[i].name,
 					     "action", st[i].action ? "deny" : "allow",
@@ -481,16 +494,13 @@ static void policy_collect(void *state, struct ctw_metrics *mx)
 	for (size_t i = 0; i < n; i++)
 		rules += !st[i].is_default;
 	free(st);
-	ctw_metrics_family(mx, "ctrwatch_policy_rules", CTW_GAUGE, "Rules in the enforced policy");
+	ctw_metrics_declare(mx, &policy_metrics[M_RULES]);
 	ctw_metrics_sample(mx, NULL, (double)rules);
-	ctw_metrics_family(mx, "ctrwatch_policy_reloads_total", CTW_COUNTER,
-			   "Policy files the agent applied");
+	ctw_metrics_declare(mx, &policy_metrics[M_RELOADS]);
 	ctw_metrics_sample(mx, NULL, (double)m->reloads);
-	ctw_metrics_family(mx, "ctrwatch_policy_reload_errors_total", CTW_COUNTER,
-			   "Policy files rejected or failed to apply (the running policy stayed)");
+	ctw_metrics_declare(mx, &policy_metrics[M_RELOAD_ERRORS]);
 	ctw_metrics_sample(mx, NULL, (double)m->reload_errors);
-	ctw_metrics_family(mx, "ctrwatch_policy_last_reload_success", CTW_GAUGE,
-			   "1 when the last policy load or apply succeeded");
+	ctw_metrics_declare(mx, &policy_metrics[M_LAST_RELOAD_OK]);
 	ctw_metrics_sample(mx, NULL, m->last_ok ? 1 : 0);
 }
 
@@ -501,4 +511,4 @@ static const struct ctw_agent_setting_def policy_settings[] = {
 
 CTW_AGENT_MODULE(policy, .name = "policy", .settings = policy_settings, .start = policy_start,
 		 .stop = policy_stop, .collect = policy_collect, .reload = policy_reload,
-		 .rescanned = policy_rescanned)
+		 .rescanned = policy_rescanned, .metrics = policy_metrics)

@@ -684,20 +684,33 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 	emit(s, reg, m, rows, keep, n);
 }
 
+/* The first three are the per-container families, in emit()'s order. */
+enum { M_CALLS, M_ERRORS, M_SECONDS, M_SLOTS, M_SLOT_BYTES, M_COUNTS_LOST };
+static const struct ctw_metric_def syscalls_metrics[] = {
+	[M_CALLS] = {"ctrwatch_syscalls_total", CTW_COUNTER, "Syscalls made by the container.",
+		     .container = true, CTW_METRIC_LABELS("syscall")},
+	[M_ERRORS] = {"ctrwatch_syscall_errors_total", CTW_COUNTER,
+		      "Syscalls of the container that returned an error.", .container = true,
+		      CTW_METRIC_LABELS("syscall")},
+	[M_SECONDS] = {"ctrwatch_syscall_seconds_total", CTW_COUNTER,
+		       "Time the container spent in syscalls (enter to exit).", .container = true,
+		       CTW_METRIC_LABELS("syscall"), .when = "with --syscall-time"},
+	[M_SLOTS] = {"ctrwatch_syscall_slots", CTW_GAUGE,
+		     "Counter slots (one per cgroup that made syscalls) by state.",
+		     CTW_METRIC_LABELS("state")},
+	[M_SLOT_BYTES] = {"ctrwatch_syscall_slot_bytes", CTW_GAUGE,
+			  "Memory of the syscall counter maps (chunks of slots)."},
+	[M_COUNTS_LOST] = {"ctrwatch_syscall_counts_lost_total", CTW_COUNTER,
+			   "Syscalls counted for no container: their cgroup found no free "
+			   "counter slot."},
+	{0},
+};
+
 static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metrics *m,
 		 const struct row *rows, const bool *keep, size_t n)
 {
-	static const struct {
-		const char *name, *help;
-	} fams[] = {
-		{"ctrwatch_syscalls_total", "Syscalls made by the container."},
-		{"ctrwatch_syscall_errors_total",
-		 "Syscalls of the container that returned an error."},
-		{"ctrwatch_syscall_seconds_total",
-		 "Time the container spent in syscalls (enter to exit)."},
-	};
-	for (size_t f = 0; f < (s->timing ? 3u : 2u); f++) {
-		ctw_metrics_family(m, fams[f].name, CTW_COUNTER, fams[f].help);
+	for (size_t f = M_CALLS; f <= (s->timing ? M_SECONDS : M_ERRORS); f++) {
+		ctw_metrics_declare(m, &syscalls_metrics[f]);
 		for (size_t i = 0; i < n;) {
 			const struct ctw_container *c = ctw_registry_lookup(reg, rows[i].cgid);
 			if (!c) { /* gone since the rows were read */
@@ -713,20 +726,22 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 			size_t j = i;
 			for (; j < n && rows[j].cgid == rows[i].cgid; j++) {
 				const struct row *r = &rows[j];
-				uint64_t v = f == 0 ? r->calls : f == 1 ? r->errors : r->time_ns;
+				uint64_t v = f == M_CALLS    ? r->calls
+					     : f == M_ERRORS ? r->errors
+							     : r->time_ns;
 				if (!keep[j]) {
 					other.calls += v;
 					continue;
 				}
-				if (f == 1 && !v)
+				if (f == M_ERRORS && !v)
 					continue;
 				ctw_metrics_block_sample(m, "syscall", sc_name(s, r->nr),
-							 f == 2 ? v / 1e9 : (double)v);
+							 f == M_SECONDS ? v / 1e9 : (double)v);
 			}
-			if (s->mode != MODE_ALL && (f == 0 || other.calls))
+			if (s->mode != MODE_ALL && (f == M_CALLS || other.calls))
 				ctw_metrics_block_sample(m, "syscall", "other",
-							 f == 2 ? other.calls / 1e9
-								: (double)other.calls);
+							 f == M_SECONDS ? other.calls / 1e9
+									: (double)other.calls);
 			i = j;
 		}
 	}
@@ -737,22 +752,18 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 		total += ld(&u->nr[nr].calls);
 	/* what the counters cost: chunk maps (the kernel's memlock of each is
 	 * its value area plus a page of struct) */
-	ctw_metrics_family(m, "ctrwatch_syscall_slots", CTW_GAUGE,
-			   "Counter slots (one per cgroup that made syscalls) by state.");
+	ctw_metrics_declare(m, &syscalls_metrics[M_SLOTS]);
 	ctw_metrics_sample(m, (const char *[]){"state", "used", NULL},
 			   syscount_book_used(&s->book));
 	ctw_metrics_sample(m, (const char *[]){"state", "free", NULL}, s->book.nfree);
-	ctw_metrics_family(m, "ctrwatch_syscall_slot_bytes", CTW_GAUGE,
-			   "Memory of the syscall counter maps (chunks of slots).");
+	ctw_metrics_declare(m, &syscalls_metrics[M_SLOT_BYTES]);
 	ctw_metrics_sample(
 		m, NULL,
 		(double)s->nchunks *
 			(SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot) +
 			 (s->timing ? SYSCOUNT_CHUNK_SLOTS * sizeof(struct syscount_slot_time)
 				    : 0)));
-	ctw_metrics_family(m, "ctrwatch_syscall_counts_lost_total", CTW_COUNTER,
-			   "Syscalls counted for no container: their cgroup found no free "
-			   "counter slot.");
+	ctw_metrics_declare(m, &syscalls_metrics[M_COUNTS_LOST]);
 	ctw_metrics_sample(m, NULL, (double)total);
 }
 
@@ -761,4 +772,4 @@ CTW_AGENT_MODULE(syscalls, .name = "syscalls", .required = true, .settings = sys
 		 .start = syscalls_start, .stop = syscalls_stop,
 		 .container_removed = syscalls_container_removed, .collect = syscalls_collect,
 		 .reload = syscalls_reload, .rescanned = syscalls_rescanned,
-		 .check = syscalls_check)
+		 .check = syscalls_check, .metrics = syscalls_metrics)

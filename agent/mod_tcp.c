@@ -162,4 +162,5 @@ static void tcp_collect(void *state, struct ctw_metrics *metrics)
 
 CTW_AGENT_MODULE(tcp, .name = "tcp", .events = "tcp", .start = tcp_start, .stop = tcp_stop,
 		 .container_added = tcp_container_added, .container_removed = tcp_container_removed,
-		 .collect = tcp_collect, .rescanned = tcp_rescanned)
+		 .collect = tcp_collect, .rescanned = tcp_rescanned,
+		 .metrics = ctw_tcp_stats_metrics)

@@ -39,21 +39,6 @@ static const char *cgroup_id_label(struct ctw_registry *reg, const struct ctw_co
 static void resources_collect(void *state, struct ctw_metrics *m)
 {
 	struct resources *rs = state;
-	static const struct {
-		const char *name, *help;
-		enum ctw_metric_type type;
-	} fams[] = {
-		{"ctrwatch_container_info", "Container metadata; always 1.", CTW_GAUGE},
-		{"ctrwatch_container_cpu_usage_seconds_total", "CPU time used by the container.",
-		 CTW_COUNTER},
-		{"ctrwatch_container_memory_usage_bytes", "Memory used by the container.",
-		 CTW_GAUGE},
-		{"ctrwatch_container_memory_limit_bytes",
-		 "Memory limit of the container (absent when unlimited).", CTW_GAUGE},
-		{"ctrwatch_container_pids", "Tasks in the container.", CTW_GAUGE},
-		{"ctrwatch_container_oom_events_total",
-		 "Processes of the container killed by the OOM killer.", CTW_COUNTER},
-	};
 	size_t n = ctw_registry_count(rs->reg);
 	/* The cgroup files are read at most once a second (a few hundred
 	 * file reads for a hundred containers would dominate the scrape);
@@ -74,8 +59,8 @@ static void resources_collect(void *state, struct ctw_metrics *m)
 		ctw_registry_resources(rs->reg, c, &res[i]);
 		rs->res_ids[i] = c->cgroup_id;
 	}
-	for (size_t f = 0; f < ARRAY_SIZE(fams); f++) {
-		ctw_metrics_family(m, fams[f].name, fams[f].type, fams[f].help);
+	for (size_t f = 0; f < CTW_M_RESOURCES_N; f++) {
+		ctw_metrics_declare(m, &ctw_agent_resource_metrics[f]);
 		for (size_t i = 0; i < n; i++) {
 			const struct ctw_container *c = ctw_registry_at(rs->reg, i);
 			const char *l[20];
@@ -86,7 +71,7 @@ static void resources_collect(void *state, struct ctw_metrics *m)
 			bool has = true;
 			double v = 0;
 			switch (f) {
-			case 0: {
+			case CTW_M_CONTAINER_INFO: {
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {
@@ -100,11 +85,17 @@ static void resources_collect(void *state, struct ctw_metrics *m)
 				v = 1;
 				break;
 			}
-			case 1: has = r->has_cpu, v = r->cpu_seconds; break;
-			case 2: has = r->has_memory, v = (double)r->memory_bytes; break;
-			case 3: has = r->has_limit, v = (double)r->memory_limit; break;
-			case 4: has = r->has_pids, v = (double)r->pids; break;
-			case 5: has = r->has_oom, v = (double)r->oom_events; break;
+			case CTW_M_CONTAINER_CPU: has = r->has_cpu, v = r->cpu_seconds; break;
+			case CTW_M_CONTAINER_MEMORY:
+				has = r->has_memory, v = (double)r->memory_bytes;
+				break;
+			case CTW_M_CONTAINER_MEMORY_LIMIT:
+				has = r->has_limit, v = (double)r->memory_limit;
+				break;
+			case CTW_M_CONTAINER_PIDS: has = r->has_pids, v = (double)r->pids; break;
+			case CTW_M_CONTAINER_OOM:
+				has = r->has_oom, v = (double)r->oom_events;
+				break;
 			}
 			/* A one-line block per container: a segment of its own for
 			 * the gzip cache (an unchanged value is not compressed again). */
@@ -137,4 +128,4 @@ static void resources_stop(void *state)
 }
 
 CTW_AGENT_MODULE(resources, .name = "resources", .start = resources_start, .stop = resources_stop,
-		 .collect = resources_collect)
+		 .collect = resources_collect, .metrics = ctw_agent_resource_metrics)

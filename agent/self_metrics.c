@@ -98,58 +98,50 @@ void agent_collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 {
 	struct utsname u;
 	uname(&u);
-	ctw_metrics_family(m, "ctrwatch_build_info", CTW_GAUGE,
-			   "ctrwatch build and kernel; always 1.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_BUILD_INFO]);
 	ctw_metrics_sample(
 		m, LBL("version", CTW_VERSION, "revision", CTW_GIT_REV, "kernel", u.release), 1);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	ctw_metrics_family(m, "process_cpu_seconds_total", CTW_COUNTER,
-			   "Total user and system CPU time spent in seconds.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_CPU]);
 	ctw_metrics_sample(m, NULL,
 			   ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 				   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 	double rss, fds;
 	read_self(&rss, &fds);
-	ctw_metrics_family(m, "process_resident_memory_bytes", CTW_GAUGE,
-			   "Resident memory size in bytes.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_RSS]);
 	ctw_metrics_sample(m, NULL, rss);
-	ctw_metrics_family(m, "process_open_fds", CTW_GAUGE, "Number of open file descriptors.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_OPEN_FDS]);
 	ctw_metrics_sample(m, NULL, fds);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		ctw_metrics_family(m, "process_max_fds", CTW_GAUGE,
-				   "Maximum number of open file descriptors.");
+		ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_MAX_FDS]);
 		ctw_metrics_sample(m, NULL,
 				   rl.rlim_cur == RLIM_INFINITY ? INFINITY : (double)rl.rlim_cur);
 	}
-	ctw_metrics_family(m, "process_start_time_seconds", CTW_GAUGE,
-			   "Start time of the process since unix epoch in seconds.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_PROCESS_START_TIME]);
 	ctw_metrics_sample(m, NULL, a->start_time);
 
-	ctw_metrics_family(m, "ctrwatch_events_total", CTW_COUNTER,
-			   "Events received from the kernel, by source.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_EVENTS]);
 	for (size_t i = 0; i < a->nevents; i++)
 		ctw_metrics_sample(m, LBL("source", a->events[i].source), (double)a->events[i].n);
-	ctw_metrics_family(m, "ctrwatch_events_lost_total", CTW_COUNTER,
-			   "Events the kernel could not deliver, by source and container.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_EVENTS_LOST]);
 	for (size_t i = 0; i < a->nlost; i++) {
 		const struct ctw_container *c =
 			a->lost[i].cgroup_id ? ctw_registry_lookup(a->reg, a->lost[i].cgroup_id)
 					     : NULL;
 		char cid[CTW_SHORT_ID_SIZE] = "";
-		ctw_metrics_sample(m,
-				   LBL("source", a->lost[i].source, "container", c ? c->name : "",
-				       "container_id", c ? ctw_container_short_id(c->id, cid) : ""),
-				   (double)a->lost[i].n);
+		const char *l[12] = {"source", a->lost[i].source};
+		/* the container label set (source first, as before) */
+		ctw_agent_labels(l + 2, c ? c->name : "", c ? c->pod : "", c ? c->namespace_ : "",
+				 c ? ctw_container_short_id(c->id, cid) : "");
+		ctw_metrics_sample(m, l, (double)a->lost[i].n);
 	}
-	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers known to the agent.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_CONTAINERS]);
 	ctw_metrics_sample(m, NULL, (double)ctw_registry_count(a->reg));
-	ctw_metrics_family(m, "ctrwatch_discovery_scans_total", CTW_COUNTER,
-			   "Scans of the cgroup tree and the ctrwatch state.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_DISCOVERY_SCANS]);
 	ctw_metrics_sample(m, NULL, (double)a->rescans);
-	ctw_metrics_family(m, "ctrwatch_module_up", CTW_GAUGE,
-			   "Whether each probe module started (1) or failed (0).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_MODULE_UP]);
 	for (size_t i = 0; i < a->nmods; i++)
 		ctw_metrics_sample(m, LBL("module", a->mods[i].mod->name), a->mods[i].up);
 
@@ -159,8 +151,7 @@ void agent_collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 	bool bs = false;
 	ctw_agent_setting_bool(a, "bpf_stats", &bs, NULL);
 	if (on[0] == '1' || bs) {
-		ctw_metrics_family(m, "ctrwatch_bpf_program_run_seconds_total", CTW_COUNTER,
-				   "Time the kernel spent running each BPF program.");
+		ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_BPF_RUN_SECONDS]);
 		for (size_t i = 0; i < a->nprogs; i++) {
 			struct bpf_prog_info info = {0};
 			__u32 len = sizeof(info);
@@ -168,8 +159,7 @@ void agent_collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 				ctw_metrics_sample(m, LBL("program", a->progs[i].name),
 						   info.run_time_ns / 1e9);
 		}
-		ctw_metrics_family(m, "ctrwatch_bpf_program_runs_total", CTW_COUNTER,
-				   "Times the kernel ran each BPF program.");
+		ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_BPF_RUNS]);
 		for (size_t i = 0; i < a->nprogs; i++) {
 			struct bpf_prog_info info = {0};
 			__u32 len = sizeof(info);
@@ -178,15 +168,13 @@ void agent_collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 						   (double)info.run_cnt);
 		}
 	}
-	ctw_metrics_family(m, "ctrwatch_scrape_collect_seconds", CTW_GAUGE,
-			   "Time the last build of /metrics spent on each part (before render).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SCRAPE_COLLECT]);
 	ctw_metrics_sample(m, LBL("part", "lock"), a->collect_ns[0] / 1e9);
 	for (size_t i = 0; i < a->nmods; i++)
 		if (a->mods[i].up && a->mods[i].mod->collect)
 			ctw_metrics_sample(m, LBL("part", a->mods[i].mod->name),
 					   a->collect_ns[1 + i] / 1e9);
-	ctw_metrics_family(m, "ctrwatch_scrape_duration_seconds", CTW_HISTOGRAM,
-			   "Time taken to build /metrics (previous scrapes).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SCRAPE_DURATION]);
 	ctw_metrics_histogram(m, NULL, scrape_bounds, a->scrape_buckets, ARRAY_SIZE(scrape_bounds),
 			      a->scrape_sum);
 }
@@ -194,17 +182,14 @@ void agent_collect_self(struct ctw_agent *a, struct ctw_metrics *m)
 void agent_collect_series_counts(struct ctw_agent *a, struct ctw_metrics *m)
 {
 	a->series_dropped += ctw_metrics_dropped(m);
-	ctw_metrics_family(m, "ctrwatch_series_dropped_total", CTW_COUNTER,
-			   "Series left out of scrapes by the series cap (max_series).");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SERIES_DROPPED]);
 	ctw_metrics_sample(m, NULL, (double)a->series_dropped);
-	ctw_metrics_family(m, "ctrwatch_series_duplicate_total", CTW_COUNTER,
-			   "Samples refused because the series was already in the scrape.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SERIES_DUPLICATE]);
 	ctw_metrics_sample(m, NULL, (double)ctw_metrics_duplicates(m));
 	/* a module's family or label the exposition format cannot carry: a
 	 * bug of ours, counted where an alert can see it, not only logged */
 	a->series_invalid += ctw_metrics_invalid(m);
-	ctw_metrics_family(m, "ctrwatch_series_invalid_total", CTW_COUNTER,
-			   "Samples refused for an invalid metric name, label name or value.");
+	ctw_metrics_declare(m, &ctw_agent_self_metrics[CTW_M_SERIES_INVALID]);
 	ctw_metrics_sample(m, NULL, (double)a->series_invalid);
 }
 

@@ -308,12 +308,39 @@ static const char *const *labels_of(const struct tcp_ctr *t, const char *dir, co
 	return l;
 }
 
-static void collect_counter(struct ctw_tcp_stats *s, struct ctw_metrics *m, const char *name,
-			    const char *help, size_t field)
+enum { M_CONNS, M_DURATION, M_SENT, M_RECEIVED, M_OPEN, M_CONNECT_FAILURES };
+const struct ctw_metric_def ctw_tcp_stats_metrics[] = {
+	[M_CONNS] = {"ctrwatch_tcp_connections_total", CTW_COUNTER,
+		     "TCP connections that reached ESTABLISHED, counted when they close, by "
+		     "the socket's container and direction (active: connect, passive: accept).",
+		     .container = true, CTW_METRIC_LABELS("direction")},
+	[M_DURATION] = {"ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM,
+			"Lifetime of closed TCP connections from SYN to close.", .container = true,
+			CTW_METRIC_LABELS("direction")},
+	[M_SENT] = {"ctrwatch_tcp_sent_bytes_total", CTW_COUNTER,
+		    "Bytes sent and acknowledged by the peer on closed TCP connections "
+		    "(tcp_sock bytes_acked: payload plus SYN and FIN).",
+		    .container = true},
+	[M_RECEIVED] = {"ctrwatch_tcp_received_bytes_total", CTW_COUNTER,
+			"Bytes received on closed TCP connections (tcp_sock bytes_received: "
+			"payload plus FIN).",
+			.container = true},
+	[M_OPEN] = {"ctrwatch_tcp_connections_open", CTW_GAUGE,
+		    "TCP connections established and not yet closed (those opened since the "
+		    "agent started).",
+		    .container = true},
+	[M_CONNECT_FAILURES] = {"ctrwatch_tcp_connect_failures_total", CTW_COUNTER,
+				"Outgoing TCP connections that went from SYN_SENT to CLOSE "
+				"without ever being established (refused, timed out, abandoned).",
+				.container = true},
+	{0},
+};
+
+static void collect_counter(struct ctw_tcp_stats *s, struct ctw_metrics *m, int fam, size_t field)
 {
 	const char *l[12];
 
-	ctw_metrics_family(m, name, CTW_COUNTER, help);
+	ctw_metrics_declare(m, &ctw_tcp_stats_metrics[fam]);
 	for (size_t i = 0; i < s->nctrs; i++) {
 		uint64_t v = *(const uint64_t *)((const char *)s->ctrs[i] + field);
 
@@ -331,10 +358,7 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	size_t i;
 	int d;
 
-	ctw_metrics_family(
-		m, "ctrwatch_tcp_connections_total", CTW_COUNTER,
-		"TCP connections that reached ESTABLISHED, counted when they close, by "
-		"the socket's container and direction (active: connect, passive: accept).");
+	ctw_metrics_declare(m, &ctw_tcp_stats_metrics[M_CONNS]);
 	for (i = 0; i < s->nctrs; i++) {
 		if (!s->ctrs[i]->active)
 			continue;
@@ -344,8 +368,7 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 						 (double)s->ctrs[i]->conns[d]);
 	}
 
-	ctw_metrics_family(m, "ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM,
-			   "Lifetime of closed TCP connections from SYN to close.");
+	ctw_metrics_declare(m, &ctw_tcp_stats_metrics[M_DURATION]);
 	for (i = 0; i < s->nctrs; i++) {
 		if (!s->ctrs[i]->active)
 			continue;
@@ -356,18 +379,10 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 						    s->ctrs[i]->sum[d]);
 	}
 
-	collect_counter(s, m, "ctrwatch_tcp_sent_bytes_total",
-			"Bytes sent and acknowledged by the peer on closed TCP connections "
-			"(tcp_sock bytes_acked: payload plus SYN and FIN).",
-			offsetof(struct tcp_ctr, sent));
-	collect_counter(s, m, "ctrwatch_tcp_received_bytes_total",
-			"Bytes received on closed TCP connections (tcp_sock bytes_received: "
-			"payload plus FIN).",
-			offsetof(struct tcp_ctr, received));
+	collect_counter(s, m, M_SENT, offsetof(struct tcp_ctr, sent));
+	collect_counter(s, m, M_RECEIVED, offsetof(struct tcp_ctr, received));
 
-	ctw_metrics_family(m, "ctrwatch_tcp_connections_open", CTW_GAUGE,
-			   "TCP connections established and not yet closed (those opened since the "
-			   "agent started).");
+	ctw_metrics_declare(m, &ctw_tcp_stats_metrics[M_OPEN]);
 	for (i = 0; i < s->nctrs; i++) {
 		int64_t n = s->ctrs[i]->open;
 
@@ -378,8 +393,5 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 		ctw_metrics_block_sample(m, NULL, NULL, n > 0 ? (double)n : 0);
 	}
 
-	collect_counter(s, m, "ctrwatch_tcp_connect_failures_total",
-			"Outgoing TCP connections that went from SYN_SENT to CLOSE without ever "
-			"being established (refused, timed out, abandoned).",
-			offsetof(struct tcp_ctr, failures));
+	collect_counter(s, m, M_CONNECT_FAILURES, offsetof(struct tcp_ctr, failures));
 }

@@ -49,6 +49,8 @@ static void agent_usage(FILE *out)
 	      "  --set KEY=VALUE                any setting, also a module's own (dns_timeout=2s)\n"
 	      "  -v, --verbose                  more logging (repeat for debug)\n"
 	      "  --check                        validate the settings and exit\n"
+	      "  --list-metrics[=json]          list the metric families (name, type, labels,\n"
+	      "                                 help) and exit\n"
 	      "\n"
 	      "Syscall sets (--syscalls): `all` exports every syscall each container made\n"
 	      "(bounded by the architecture's ~460 syscalls; --max-series is the backstop);\n"
@@ -74,7 +76,74 @@ static void agent_usage(FILE *out)
 	      out);
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_SET, OPT_SETTING };
+enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_SET, OPT_LIST_METRICS, OPT_SETTING };
+
+static const char *const type_names[] = {
+	[CTW_COUNTER] = "counter", [CTW_GAUGE] = "gauge", [CTW_HISTOGRAM] = "histogram"};
+
+/* The label names of d's series: the container set, then its own. */
+static size_t metric_labels(const struct ctw_metric_def *d, const char **out)
+{
+	size_t n = 0;
+	for (size_t i = 0; d->container && ctw_metric_container_labels[i]; i++)
+		out[n++] = ctw_metric_container_labels[i];
+	for (size_t i = 0; d->labels[i]; i++)
+		out[n++] = d->labels[i];
+	return n;
+}
+
+/* --list-metrics: every family the agent may export, from the tables the
+ * exposition writes HELP and TYPE from (scripts/metrics-readme.py makes
+ * the README's table of the JSON form). */
+static int list_metrics(const char *format)
+{
+	const struct ctw_metric_def *tables[MAX_AGENT_TABLES];
+	const char *groups[MAX_AGENT_TABLES];
+	size_t nt = ctw_agent_metric_tables(tables, groups, MAX_AGENT_TABLES);
+	bool json = format && !strcmp(format, "json");
+
+	if (format && !json)
+		return ctw_cmd_usage_error("agent", "agent: --list-metrics takes json or nothing");
+	if (json)
+		fputs("[", stdout);
+	bool first = true;
+	for (size_t t = 0; t < nt; t++) {
+		for (const struct ctw_metric_def *d = tables[t]; d->name; d++) {
+			const char *l[CTW_METRIC_MAX_LABELS + 8];
+			size_t nl = metric_labels(d, l);
+			if (!json) {
+				printf("%-46s %-9s %-*s", d->name, type_names[d->type], nl ? 10 : 0,
+				       groups[t]);
+				for (size_t i = 0; i < nl; i++)
+					printf("%s%s", i ? "," : " ", l[i]);
+				printf("\n    %s%s%s%s\n", d->help, d->when ? " [" : "",
+				       d->when ? d->when : "", d->when ? "]" : "");
+				continue;
+			}
+			printf("%s\n{\"name\":", first ? "" : ",");
+			first = false;
+			ctw_json_string(stdout, d->name);
+			printf(",\"type\":\"%s\",\"group\":", type_names[d->type]);
+			ctw_json_string(stdout, groups[t]);
+			printf(",\"help\":");
+			ctw_json_string(stdout, d->help);
+			printf(",\"container\":%s,\"labels\":[", d->container ? "true" : "false");
+			for (size_t i = 0; i < nl; i++) {
+				printf("%s", i ? "," : "");
+				ctw_json_string(stdout, l[i]);
+			}
+			printf("],\"when\":");
+			if (d->when)
+				ctw_json_string(stdout, d->when);
+			else
+				fputs("null", stdout);
+			fputs("}", stdout);
+		}
+	}
+	if (json)
+		fputs("\n]\n", stdout);
+	return fflush(stdout) ? CTW_EXIT_FAIL : CTW_EXIT_OK;
+}
 
 static int cmd_agent(int argc, char **argv)
 {
@@ -99,6 +168,7 @@ static int cmd_agent(int argc, char **argv)
 	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
 	opts[n++] = (struct option){"set", required_argument, NULL, OPT_SET};
 	opts[n++] = (struct option){"check", no_argument, NULL, OPT_CHECK};
+	opts[n++] = (struct option){"list-metrics", optional_argument, NULL, OPT_LIST_METRICS};
 	opts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
 	opts[n] = (struct option){NULL, 0, NULL, 0};
 
@@ -129,6 +199,9 @@ static int cmd_agent(int argc, char **argv)
 			}
 		} else if (c == OPT_CHECK) {
 			check = true;
+		} else if (c == OPT_LIST_METRICS) {
+			ctw_agent_free(a);
+			return list_metrics(optarg);
 		} else if (c == 'v') {
 			verbose++;
 		} else {

@@ -35,6 +35,38 @@ void ctw_metrics_free(struct ctw_metrics *m);
 void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric_type type,
 			const char *help);
 
+/* A metric family as its module declares it, once, in a table: the
+ * exposition writes HELP and TYPE from it (ctw_metrics_declare), the
+ * README's metrics table is generated from it (ctrwatch agent
+ * --list-metrics) and the naming rules are checked on it
+ * (ctw_metric_defs_check).  Tables end with an entry without a name. */
+#define CTW_METRIC_MAX_LABELS 6
+struct ctw_metric_def {
+	const char *name; /* without the _bucket/_sum/_count suffixes */
+	enum ctw_metric_type type;
+	const char *help;
+	/* Its series carry the container label set first (container, pod and
+	 * namespace when known, container_id: ctw_agent_labels). */
+	bool container;
+	/* Its own label names, after the container's; NULL-terminated. */
+	const char *labels[CTW_METRIC_MAX_LABELS + 1];
+	/* When it is exported, if not always (the README says so). */
+	const char *when;
+};
+#define CTW_METRIC_LABELS(...) .labels = {__VA_ARGS__, NULL}
+/* The container label set, in the order series carry it. */
+extern const char *const ctw_metric_container_labels[];
+/* ctw_metrics_family from a table entry. */
+void ctw_metrics_declare(struct ctw_metrics *m, const struct ctw_metric_def *d);
+/* The naming rules, on n tables (each ended by an entry without a name):
+ * prefix ctrwatch_ (process_ for the standard process metrics), snake_case,
+ * counters end in _total and nothing else does, base units only
+ * (_seconds, _bytes: no _ms, _kb, ...), label names valid, not reserved,
+ * not repeated, not the container's own; HELP present; no family declared
+ * twice.  0, or -EINVAL with the first problem in errbuf. */
+int ctw_metric_defs_check(const struct ctw_metric_def *const *tables, size_t n, char *errbuf,
+			  size_t errlen);
+
 /* One sample of the current family.  labels: NULL-terminated list of
  * alternating names and values, e.g. (const char *[]){"container", "web", NULL}.
  * Returns false when the series was dropped (cap reached or duplicate). */
@@ -122,10 +154,6 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			 size_t *outlen);
 /* Units of the last call: reused from the one before, and compressed. */
 void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed);
-
-/* Fault in the pages of a big fresh buffer (>= 128 KiB, its own mapping)
- * with one call before writing it: page faults are dear in a VM. */
-void ctw_mem_populate(void *p, size_t len);
 
 /* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 bool ctw_metrics_valid_name(const char *name);

@@ -28,7 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -38,62 +37,6 @@
 
 #define MAX_LABELS 16
 #define LE_CACHE 32 /* bounds whose `le` texts are kept */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
-void ctw_mem_populate(void *p, size_t len)
-{
-	/* A big buffer is its own mapping (the agent's M_MMAP_THRESHOLD),
-	 * fresh at every build: fault its pages in with one call rather than
-	 * one fault per page (each fault is costly in a VM, ~40% of a gzip
-	 * that reused every unit was the faults of its output; a scrape text
-	 * of 1 000 containers is ~3 000 pages).  Best effort (Linux >= 5.14). */
-	if (len < (128u << 10))
-		return;
-	uintptr_t pg = 4096, lo = ((uintptr_t)p + pg - 1) & ~(pg - 1);
-	uintptr_t hi = ((uintptr_t)p + len) & ~(pg - 1);
-	if (hi > lo)
-		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
-}
-
-static void __attribute__((noinline)) sb_grow_slow(struct sbuf *b, size_t need)
-{
-	size_t cap = b->cap ? b->cap : 256, old = b->cap;
-	while (cap < b->len + need + 1)
-		cap *= 2;
-	b->p = xrealloc(b->p, cap);
-	b->cap = cap;
-	ctw_mem_populate(b->p + old, cap - old);
-}
-
-static inline __attribute__((always_inline)) void sb_grow(struct sbuf *b, size_t need)
-{
-	if (__builtin_expect(b->len + need + 1 > b->cap, 0))
-		sb_grow_slow(b, need);
-}
-
-static inline __attribute__((always_inline)) void sb_put(struct sbuf *b, const char *s, size_t n)
-{
-	sb_grow(b, n);
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static inline void sb_puts(struct sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static inline void sb_putc(struct sbuf *b, char c)
-{
-	sb_grow(b, 1);
-	b->p[b->len++] = c;
-	b->p[b->len] = '\0';
-}
 
 /* A segment of a family's side body: a block, or a run of samples outside
  * any block.  off is relative to the side body. */
@@ -115,9 +58,9 @@ struct family {
 	 * samples that come after another family started (a family declared
 	 * again later) go to its side body, joined in by ctw_metrics_text. */
 	bool in_text;
-	size_t text_off;  /* its HELP line in `text` */
-	struct sbuf body; /* side body */
-	struct seg *segs; /* side body's segments */
+	size_t text_off;	/* its HELP line in `text` */
+	struct ctw_outbuf body; /* side body */
+	struct seg *segs;	/* side body's segments */
 	size_t nsegs, capsegs;
 	uint64_t last_seg;   /* id of the segment its last line went to */
 	uint32_t loose_runs; /* runs of samples outside blocks, for their ids */
@@ -139,8 +82,8 @@ struct block {
 	size_t fam;
 	uint64_t hash;
 	uint64_t seg; /* its segment id */
-	struct sbuf text;
-	struct sbuf names; /* "k1\0k2\0" */
+	struct ctw_outbuf text;
+	struct ctw_outbuf names; /* "k1\0k2\0" */
 };
 
 struct ctw_metrics {
@@ -158,12 +101,12 @@ struct ctw_metrics {
 	struct block blk;
 	/* The text, written as samples come (no copy at the end), and its
 	 * segments; `tail` is the family whose lines end it. */
-	struct sbuf text;
+	struct ctw_outbuf text;
 	struct ctw_metrics_seg *tsegs;
 	size_t ntsegs, captsegs;
 	size_t tail;
 	bool sides; /* some family has a side body: `out` joins them */
-	struct sbuf out;
+	struct ctw_outbuf out;
 	struct ctw_metrics_seg *osegs; /* segments of `out` */
 	size_t nosegs, caposegs;
 	bool rendered; /* `out` is up to date */
@@ -238,6 +181,7 @@ struct ctw_metrics *ctw_metrics_new(size_t max_series)
 	struct ctw_metrics *m = xcalloc(1, sizeof(*m));
 	m->max_series = max_series;
 	m->tail = NO_FAMILY;
+	m->text = m->out = m->blk.text = m->blk.names = CTW_OUTBUF_MEM;
 	return m;
 }
 
@@ -248,16 +192,16 @@ void ctw_metrics_free(struct ctw_metrics *m)
 	for (size_t i = 0; i < m->nfams; i++) {
 		free(m->fams[i].name);
 		free(m->fams[i].help);
-		free(m->fams[i].body.p);
+		free(m->fams[i].body.buf);
 		free(m->fams[i].segs);
 	}
 	free(m->fams);
 	set_free(&m->set);
-	free(m->blk.text.p);
-	free(m->blk.names.p);
-	free(m->text.p);
+	free(m->blk.text.buf);
+	free(m->blk.names.buf);
+	free(m->text.buf);
 	free(m->tsegs);
-	free(m->out.p);
+	free(m->out.buf);
 	free(m->osegs);
 	free(m);
 }
@@ -319,6 +263,7 @@ void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric
 	}
 	struct family *f = &m->fams[m->nfams];
 	memset(f, 0, sizeof(*f));
+	f->body = CTW_OUTBUF_MEM;
 	f->name = xstrdup(name);
 	f->name_len = strlen(name);
 	f->name_hash = XXH3_64bits(name, f->name_len);
@@ -333,15 +278,15 @@ void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric
 	m->rendered = false;
 }
 
-static void put_escaped_value(struct sbuf *b, const char *v)
+static void put_escaped_value(struct ctw_outbuf *b, const char *v)
 {
 	for (;;) {
 		size_t n = strcspn(v, "\\\"\n");
-		sb_put(b, v, n);
+		ctw_outbuf_putn(b, v, n);
 		v += n;
 		if (!*v)
 			return;
-		sb_puts(b, *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : "\\n");
+		ctw_outbuf_puts(b, *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : "\\n");
 		v++;
 	}
 }
@@ -418,51 +363,51 @@ static int check_labels(const char *const *labels, const char *reserved, struct 
 }
 
 /* `k="v",k="v"` (escaped) */
-static void put_labels(struct sbuf *b, const struct lbl *l, int n)
+static void put_labels(struct ctw_outbuf *b, const struct lbl *l, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (i)
-			sb_putc(b, ',');
-		sb_puts(b, l[i].k);
-		sb_put(b, "=\"", 2);
+			ctw_outbuf_putc(b, ',');
+		ctw_outbuf_puts(b, l[i].k);
+		ctw_outbuf_putn(b, "=\"", 2);
 		put_escaped_value(b, l[i].v);
-		sb_putc(b, '"');
+		ctw_outbuf_putc(b, '"');
 	}
 }
 
 /* One line: name[suffix]{labels[,extra][,le="le"]} value.  labels: already
  * rendered (a block's), may be empty. */
-static void put_line(struct sbuf *b, const struct family *f, const char *suffix, const char *labels,
-		     size_t labels_len, const char *ek, const char *ev, const char *le,
-		     const char *value)
+static void put_line(struct ctw_outbuf *b, const struct family *f, const char *suffix,
+		     const char *labels, size_t labels_len, const char *ek, const char *ev,
+		     const char *le, const char *value)
 {
-	sb_put(b, f->name, f->name_len);
+	ctw_outbuf_putn(b, f->name, f->name_len);
 	if (suffix)
-		sb_puts(b, suffix);
+		ctw_outbuf_puts(b, suffix);
 	bool any = labels_len || ek || le;
 	if (any) {
-		sb_putc(b, '{');
-		sb_put(b, labels, labels_len);
+		ctw_outbuf_putc(b, '{');
+		ctw_outbuf_putn(b, labels, labels_len);
 		if (ek) {
 			if (labels_len)
-				sb_putc(b, ',');
-			sb_puts(b, ek);
-			sb_put(b, "=\"", 2);
+				ctw_outbuf_putc(b, ',');
+			ctw_outbuf_puts(b, ek);
+			ctw_outbuf_putn(b, "=\"", 2);
 			put_escaped_value(b, ev);
-			sb_putc(b, '"');
+			ctw_outbuf_putc(b, '"');
 		}
 		if (le) {
 			if (labels_len || ek)
-				sb_putc(b, ',');
-			sb_put(b, "le=\"", 4);
-			sb_puts(b, le);
-			sb_putc(b, '"');
+				ctw_outbuf_putc(b, ',');
+			ctw_outbuf_putn(b, "le=\"", 4);
+			ctw_outbuf_puts(b, le);
+			ctw_outbuf_putc(b, '"');
 		}
-		sb_putc(b, '}');
+		ctw_outbuf_putc(b, '}');
 	}
-	sb_putc(b, ' ');
-	sb_puts(b, value);
-	sb_putc(b, '\n');
+	ctw_outbuf_putc(b, ' ');
+	ctw_outbuf_puts(b, value);
+	ctw_outbuf_putc(b, '\n');
 }
 
 /* The current family, for a sample or histogram; NULL (counted invalid)
@@ -518,11 +463,11 @@ static struct family *loose(struct ctw_metrics *m, bool histogram, uint64_t *seg
 static const char *type_name(enum ctw_metric_type t);
 
 /* The hash of the last segment of b (it ends at b's end; 1 for 0). */
-static void seal_seg(struct ctw_metrics_seg *v, size_t n, const struct sbuf *b)
+static void seal_seg(struct ctw_metrics_seg *v, size_t n, const struct ctw_outbuf *b)
 {
-	if (!n || !b->p)
+	if (!n || !b->buf)
 		return;
-	uint64_t h = XXH3_64bits(b->p + v[n - 1].off, b->len - v[n - 1].off);
+	uint64_t h = XXH3_64bits(b->buf + v[n - 1].off, b->len - v[n - 1].off);
 	v[n - 1].hash = h ? h : 1;
 }
 
@@ -544,30 +489,30 @@ static void add_tseg(struct ctw_metrics *m, uint64_t id, bool family_start)
 	add_seg(&m->tsegs, &m->ntsegs, &m->captsegs, id, m->text.len, family_start);
 }
 
-static void put_header(struct sbuf *b, const struct family *f)
+static void put_header(struct ctw_outbuf *b, const struct family *f)
 {
-	sb_put(b, "# HELP ", 7);
-	sb_put(b, f->name, f->name_len);
-	sb_putc(b, ' ');
+	ctw_outbuf_putn(b, "# HELP ", 7);
+	ctw_outbuf_putn(b, f->name, f->name_len);
+	ctw_outbuf_putc(b, ' ');
 	for (const char *h = f->help; *h; h++) {
 		if (*h == '\\')
-			sb_put(b, "\\\\", 2);
+			ctw_outbuf_putn(b, "\\\\", 2);
 		else if (*h == '\n')
-			sb_put(b, "\\n", 2);
+			ctw_outbuf_putn(b, "\\n", 2);
 		else
-			sb_putc(b, *h);
+			ctw_outbuf_putc(b, *h);
 	}
-	sb_put(b, "\n# TYPE ", 8);
-	sb_put(b, f->name, f->name_len);
-	sb_putc(b, ' ');
-	sb_puts(b, type_name(f->type));
-	sb_putc(b, '\n');
+	ctw_outbuf_putn(b, "\n# TYPE ", 8);
+	ctw_outbuf_putn(b, f->name, f->name_len);
+	ctw_outbuf_putc(b, ' ');
+	ctw_outbuf_puts(b, type_name(f->type));
+	ctw_outbuf_putc(b, '\n');
 }
 
 /* Where an admitted sample of f, in segment seg, is written: the text
  * (its header first, the first time), or f's side body when another
  * family was written since. */
-static struct sbuf *dst(struct ctw_metrics *m, struct family *f, uint64_t seg)
+static struct ctw_outbuf *dst(struct ctw_metrics *m, struct family *f, uint64_t seg)
 {
 	size_t fi = (size_t)(f - m->fams);
 	bool new_seg = f->last_seg != seg;
@@ -619,7 +564,7 @@ static const char *bound_text(struct ctw_metrics *m, const double *bounds, size_
 	return m->le_text[i];
 }
 
-static void put_histogram(struct ctw_metrics *m, struct sbuf *b, const struct family *f,
+static void put_histogram(struct ctw_metrics *m, struct ctw_outbuf *b, const struct family *f,
 			  const char *labels, size_t labels_len, const char *ek, const char *ev,
 			  const double *bounds, const uint64_t *buckets, size_t nbounds, double sum)
 {
@@ -667,11 +612,11 @@ bool ctw_metrics_sample(struct ctw_metrics *m, const char *const *labels, double
 		return false;
 	char v[64];
 	ctw_metrics_format_value(value, v, sizeof(v));
-	struct sbuf *lb = &m->blk.text; /* scratch: no block is open */
+	struct ctw_outbuf *lb = &m->blk.text; /* scratch: no block is open */
 	lb->len = 0;
-	sb_grow(lb, 0);
+	ctw_outbuf_reserve(lb, 0);
 	put_labels(lb, l, n);
-	put_line(dst(m, f, seg), f, NULL, lb->p, lb->len, NULL, NULL, NULL, v);
+	put_line(dst(m, f, seg), f, NULL, lb->buf, lb->len, NULL, NULL, NULL, v);
 	return true;
 }
 
@@ -693,11 +638,11 @@ bool ctw_metrics_histogram(struct ctw_metrics *m, const char *const *labels, con
 	}
 	if (!admit(m, f, h, nbounds + 3))
 		return false;
-	struct sbuf *lb = &m->blk.text;
+	struct ctw_outbuf *lb = &m->blk.text;
 	lb->len = 0;
-	sb_grow(lb, 0);
+	ctw_outbuf_reserve(lb, 0);
 	put_labels(lb, l, n);
-	put_histogram(m, dst(m, f, seg), f, lb->p, lb->len, NULL, NULL, bounds, buckets, nbounds,
+	put_histogram(m, dst(m, f, seg), f, lb->buf, lb->len, NULL, NULL, bounds, buckets, nbounds,
 		      sum);
 	return true;
 }
@@ -716,14 +661,14 @@ bool ctw_metrics_block(struct ctw_metrics *m, const char *const *labels)
 	b->fam = m->cur_idx;
 	b->text.len = 0;
 	b->names.len = 0;
-	sb_grow(&b->text, 0);
+	ctw_outbuf_reserve(&b->text, 0);
 	if (b->bad) {
 		m->invalid++;
 		return false;
 	}
 	put_labels(&b->text, l, n);
 	for (int i = 0; i < n; i++)
-		sb_put(&b->names, l[i].k, strlen(l[i].k) + 1);
+		ctw_outbuf_putn(&b->names, l[i].k, strlen(l[i].k) + 1);
 	/* A block's id: its family and its label set, whatever the order. */
 	b->seg = mix64(f->name_hash ^ b->hash) & ~(1ull << 63);
 	return true;
@@ -750,8 +695,8 @@ static struct family *block_family(struct ctw_metrics *m, bool histogram, const 
 		m->invalid++;
 		return NULL;
 	}
-	for (size_t o = 0; o < b->names.len; o += strlen(b->names.p + o) + 1) {
-		if (!strcmp(b->names.p + o, k)) {
+	for (size_t o = 0; o < b->names.len; o += strlen(b->names.buf + o) + 1) {
+		if (!strcmp(b->names.buf + o, k)) {
 			m->invalid++;
 			return NULL;
 		}
@@ -768,8 +713,8 @@ bool ctw_metrics_block_sample(struct ctw_metrics *m, const char *label, const ch
 		return false;
 	char vb[64];
 	ctw_metrics_format_value(v, vb, sizeof(vb));
-	put_line(dst(m, f, m->blk.seg), f, NULL, m->blk.text.p, m->blk.text.len, label, value, NULL,
-		 vb);
+	put_line(dst(m, f, m->blk.seg), f, NULL, m->blk.text.buf, m->blk.text.len, label, value,
+		 NULL, vb);
 	return true;
 }
 
@@ -783,7 +728,7 @@ bool ctw_metrics_block_histogram(struct ctw_metrics *m, const char *label, const
 	struct family *f = block_family(m, true, label, value, &h);
 	if (!f || !admit(m, f, h, nbounds + 3))
 		return false;
-	put_histogram(m, dst(m, f, m->blk.seg), f, m->blk.text.p, m->blk.text.len, label, value,
+	put_histogram(m, dst(m, f, m->blk.seg), f, m->blk.text.buf, m->blk.text.len, label, value,
 		      bounds, buckets, nbounds, sum);
 	return true;
 }
@@ -836,7 +781,7 @@ static void join(struct ctw_metrics *m)
 	}
 	qsort(order, n, sizeof(*order), cmp_text_off);
 	m->out.len = 0;
-	sb_grow(&m->out, total);
+	ctw_outbuf_reserve(&m->out, total);
 	m->nosegs = 0;
 	size_t ts = 0; /* next segment of `text` */
 	for (size_t k = 0; k < n; k++) {
@@ -846,17 +791,18 @@ static void join(struct ctw_metrics *m)
 		for (; ts < m->ntsegs && m->tsegs[ts].off < end; ts++)
 			add_seg(&m->osegs, &m->nosegs, &m->caposegs, m->tsegs[ts].id,
 				m->tsegs[ts].off + shift, m->tsegs[ts].family_start);
-		sb_put(&m->out, m->text.p + f->text_off, end - f->text_off);
+		ctw_outbuf_putn(&m->out, m->text.buf + f->text_off, end - f->text_off);
 		for (size_t s = 0; s < f->nsegs; s++)
 			add_seg(&m->osegs, &m->nosegs, &m->caposegs, f->segs[s].id,
 				m->out.len + f->segs[s].off, false);
 		if (f->body.len)
-			sb_put(&m->out, f->body.p, f->body.len);
+			ctw_outbuf_putn(&m->out, f->body.buf, f->body.len);
 	}
 	free(order);
+	ctw_outbuf_str(&m->out);
 	for (size_t s = 0; s < m->nosegs; s++) {
 		size_t end = s + 1 < m->nosegs ? m->osegs[s + 1].off : m->out.len;
-		uint64_t h = XXH3_64bits(m->out.p + m->osegs[s].off, end - m->osegs[s].off);
+		uint64_t h = XXH3_64bits(m->out.buf + m->osegs[s].off, end - m->osegs[s].off);
 		m->osegs[s].hash = h ? h : 1;
 	}
 }
@@ -866,11 +812,10 @@ const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 	end_block(m);
 	if (!m->sides) {
 		seal_seg(m->tsegs, m->ntsegs, &m->text);
-		sb_grow(&m->text, 0);
-		m->text.p[m->text.len] = '\0'; /* "" when empty (or reset) */
+		ctw_outbuf_str(&m->text); /* "" when empty (or reset) */
 		if (len)
 			*len = m->text.len;
-		return m->text.p;
+		return m->text.buf;
 	}
 	if (!m->rendered) {
 		join(m);
@@ -878,15 +823,15 @@ const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 	}
 	if (len)
 		*len = m->out.len;
-	return m->out.p;
+	return m->out.buf;
 }
 
 char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len)
 {
 	ctw_metrics_text(m, len);
-	struct sbuf *b = m->sides ? &m->out : &m->text;
-	char *p = b->p;
-	*b = (struct sbuf){0};
+	struct ctw_outbuf *b = m->sides ? &m->out : &m->text;
+	char *p = b->buf;
+	*b = CTW_OUTBUF_MEM;
 	m->rendered = false;
 	return p;
 }
@@ -913,13 +858,13 @@ struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t 
 
 void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes)
 {
-	struct sbuf *b = &m->text;
+	struct ctw_outbuf *b = &m->text;
 	if (b->cap >= bytes + 1)
 		return;
 	size_t old = b->cap;
-	b->p = xrealloc(b->p, bytes + 1);
+	b->buf = xrealloc(b->buf, bytes + 1);
 	b->cap = bytes + 1;
-	ctw_mem_populate(b->p + old, b->cap - old);
+	ctw_mem_populate(b->buf + old, b->cap - old);
 }
 
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series)

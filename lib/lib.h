@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/types.h>
 
@@ -113,6 +114,9 @@ void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Fault in the pages of a big fresh buffer (>= 128 KiB, its own mapping)
+ * with one call before writing it: page faults are dear in a VM. */
+void ctw_mem_populate(void *p, size_t len);
 
 /* ---- strings ---- */
 
@@ -135,13 +139,15 @@ int ctw_parse_signal(const char *s);
 
 /* A growable output buffer flushed to fd with write(2); fd < 0 keeps
  * everything in memory (a string builder).  No stdio, no per-event
- * allocation. */
+ * allocation.  CTW_OUTBUF_MEM is an empty string builder that allocates on
+ * its first write (ctw_outbuf_init allocates at once). */
 struct ctw_outbuf {
 	char *buf;
 	size_t len, cap;
 	int fd;
 	int error; /* first write error, -errno */
 };
+#define CTW_OUTBUF_MEM ((struct ctw_outbuf){.fd = -1})
 
 void ctw_outbuf_init(struct ctw_outbuf *o, int fd, size_t cap);
 void ctw_outbuf_fini(struct ctw_outbuf *o); /* flushes */
@@ -151,12 +157,35 @@ void ctw_outbuf_reset(struct ctw_outbuf *o);
 const char *ctw_outbuf_str(struct ctw_outbuf *o);
 /* The NUL-terminated text, the caller's to free; o holds nothing after. */
 char *ctw_outbuf_take(struct ctw_outbuf *o);
-void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s);
-void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n);
 void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* Room for n more bytes (and a NUL): flushes to the fd, or grows. */
-void ctw_outbuf_reserve(struct ctw_outbuf *o, size_t n);
+/* The slow path of ctw_outbuf_reserve: flush to the fd, or grow (a big
+ * buffer's new pages faulted in at once, ctw_mem_populate). */
+void ctw_outbuf_grow(struct ctw_outbuf *o, size_t n);
+/* Room for n more bytes (and a NUL): flushes to the fd, or grows.  Inline,
+ * as are the puts: the metrics exposition and trace call them for every
+ * piece of every line. */
+static inline __attribute__((always_inline)) void ctw_outbuf_reserve(struct ctw_outbuf *o, size_t n)
+{
+	if (__builtin_expect(o->len + n + 1 > o->cap, 0))
+		ctw_outbuf_grow(o, n);
+}
+static inline __attribute__((always_inline)) void ctw_outbuf_putn(struct ctw_outbuf *o,
+								  const void *s, size_t n)
+{
+	ctw_outbuf_reserve(o, n);
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+static inline void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s)
+{
+	ctw_outbuf_putn(o, s, strlen(s));
+}
+static inline void ctw_outbuf_putc(struct ctw_outbuf *o, char c)
+{
+	ctw_outbuf_reserve(o, 1);
+	o->buf[o->len++] = c;
+}
 
 /* ---- json.c: JSON strings, escaped once for every writer ---- */
 

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lib.h"
 
@@ -195,4 +196,19 @@ int ctw_parse_duration_ns(const char *s, uint64_t *out_ns)
 		}
 	}
 	return -EINVAL;
+}
+
+void ctw_mem_populate(void *p, size_t len)
+{
+	/* A big buffer is its own mapping (the agent's M_MMAP_THRESHOLD),
+	 * fresh at every build: fault its pages in with one call rather than
+	 * one fault per page (each fault is costly in a VM, ~40% of a gzip
+	 * that reused every unit was the faults of its output; a scrape text
+	 * of 1 000 containers is ~3 000 pages).  Best effort (Linux >= 5.14). */
+	if (len < (128u << 10))
+		return;
+	uintptr_t pg = 4096, lo = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(pg - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
 }

@@ -2,7 +2,8 @@
 /*
  * The growable output buffer: trace lines are appended to it and flushed to
  * an fd with write(2) when full (no stdio, no per-event allocation); with
- * fd < 0 it is a string builder kept in memory (JSON, nft scripts, tests).
+ * fd < 0 it is a string builder kept in memory (JSON, nft scripts, the
+ * metrics exposition, tests).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -56,17 +57,21 @@ void ctw_outbuf_reset(struct ctw_outbuf *o)
 }
 
 /* Make room for n more bytes: flush to the fd, or grow in memory mode and
- * for single lines larger than the buffer. */
-void ctw_outbuf_reserve(struct ctw_outbuf *o, size_t n)
+ * for single lines larger than the buffer (from 256 bytes when empty). */
+void ctw_outbuf_grow(struct ctw_outbuf *o, size_t n)
 {
 	if (o->len + n + 1 <= o->cap)
 		return;
 	if (o->fd >= 0)
 		ctw_outbuf_flush(o);
-	while (o->len + n + 1 > o->cap) {
-		o->cap *= 2;
-		o->buf = xrealloc(o->buf, o->cap);
-	}
+	size_t old = o->cap, cap = o->cap ? o->cap : 256;
+	while (o->len + n + 1 > cap)
+		cap *= 2;
+	if (cap == old)
+		return;
+	o->buf = xrealloc(o->buf, cap);
+	o->cap = cap;
+	ctw_mem_populate(o->buf + old, cap - old);
 }
 
 const char *ctw_outbuf_str(struct ctw_outbuf *o)
@@ -83,18 +88,6 @@ char *ctw_outbuf_take(struct ctw_outbuf *o)
 	o->buf = NULL;
 	o->len = o->cap = 0;
 	return text;
-}
-
-void ctw_outbuf_putn(struct ctw_outbuf *o, const void *s, size_t n)
-{
-	ctw_outbuf_reserve(o, n);
-	memcpy(o->buf + o->len, s, n);
-	o->len += n;
-}
-
-void ctw_outbuf_puts(struct ctw_outbuf *o, const char *s)
-{
-	ctw_outbuf_putn(o, s, strlen(s));
 }
 
 void ctw_outbuf_printf(struct ctw_outbuf *o, const char *fmt, ...)

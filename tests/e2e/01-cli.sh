@@ -68,3 +68,32 @@ for c in $(ctw --help | awk '/^Commands:/{f=1; next} /^$/{next} /^Global/{f=0} f
 	grep -qE "^(=+ .*[ ,]$c([ ,]|\$)|ctrwatch $c( |\$))" "$CTW_SRC/README.adoc" || missing+=("$c")
 done
 t_eq "README.adoc documents every subcommand" "" "${missing[*]}"
+
+# The README's metrics table is the agent's metric family tables (make
+# metrics-readme): a family added, renamed or retyped in a table without
+# regenerating it fails here.
+out=$(python3 "$CTW_SRC/scripts/metrics-readme.py" --check "$CTW_BIN" "$CTW_SRC/README.adoc" 2>&1); rc=$?
+t_eq "README.adoc's metrics table is the one agent --list-metrics makes" "0" "$rc"
+[ "$rc" = 0 ] || printf '%s\n' "$out" | head -20 >&2
+t_match "agent --list-metrics lists a module's family with its labels" \
+	'^ctrwatch_syscalls_total +counter +syscalls +container,pod,namespace,container_id,syscall$' \
+	"$(ctw agent --list-metrics)"
+t_eq "agent --list-metrics=json: one entry per family, none twice" "" \
+	"$(ctw agent --list-metrics=json | jq -r '.[].name' | sort | uniq -d)"
+ctw agent --list-metrics=yaml >/dev/null 2>&1; rc=$?
+t_eq "agent --list-metrics=yaml is a usage error" 2 "$rc"
+# Every metric name the docs, alerts and dashboards use is a declared family
+# (or a histogram's _bucket/_sum/_count): a family renamed in its table
+# without its users fails here.
+ctw agent --list-metrics=json | jq -r '.[].name' >"$CTW_WORK/families.txt"
+unknown=()
+for f in "$CTW_SRC/README.adoc" "$CTW_SRC/agent/README.md" "$CTW_SRC"/deploy/helm/ctrwatch/files/* \
+	"$CTW_SRC"/deploy/monitoring/*.yaml "$CTW_SRC"/deploy/monitoring/*.md "$CTW_SRC/scripts/dashboard.py"; do
+	[ -f "$f" ] || continue
+	for n in $(grep -oE '\bctrwatch_[a-z0-9_]*[a-z0-9]\b' "$f" | sort -u); do
+		[ "$n" = ctrwatch_mine_total ] && continue # agent/README.md's example module
+		grep -qxF -e "$n" -e "$(sed -E 's/_(bucket|sum|count)$//' <<<"$n")" "$CTW_WORK/families.txt" ||
+			unknown+=("${f#"$CTW_SRC"/}:$n")
+	done
+done
+t_eq "the docs, alerts and dashboards name only declared families" "" "${unknown[*]}"

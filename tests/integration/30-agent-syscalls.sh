@@ -155,6 +155,8 @@ m=$(scrape "$port")
 # than one exec argument may hold)
 printf '%s\n' "$m" >"$CTW_WORK/scrape30.txt"
 t_ok "promtool check metrics is clean" sh -c 'promtool check metrics <"$1"' sh "$CTW_WORK/scrape30.txt"
+t_eq "every family, TYPE, HELP and label set is the one its table declares" "" \
+	"$(metrics_vs_tables "$CTW_WORK/scrape30.txt")"
 t_eq "every series is unique" "" "$(printf '%s\n' "$m" | duplicate_series)"
 # (on the gauge's line alone: t_match on a text this large can see grep's
 # early exit as a failure of the pipe)

@@ -111,6 +111,9 @@ t_match "pod and namespace labels on the syscall series" \
 	'^ctrwatch_syscalls_total\{container="app",pod="shop-7d9f",namespace="prod",container_id="[0-9a-f]{12}",syscall="[a-z_0-9]+"\} [0-9]+' \
 	"$(scrape "$port")"
 t_eq "every series is unique" "" "$(scrape "$port" | duplicate_series)"
+scrape "$port" >"$CTW_WORK/scrape33.txt"
+t_eq "with pods (pod, namespace): every family and label set is the one its table declares" "" \
+	"$(metrics_vs_tables "$CTW_WORK/scrape33.txt")"
 
 # One goes away: its series stay for the exit grace (5 s from the rmdir,
 # which the kernel's cgroup stream reports), then leave.

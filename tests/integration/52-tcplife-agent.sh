@@ -99,6 +99,8 @@ t_eq "server: 1 connection open" 1 "$(m "ctrwatch_tcp_connections_open{container
 t_match "histogram TYPE" '^# TYPE ctrwatch_tcp_connection_duration_seconds histogram$' \
 	"$(grep 'TYPE ctrwatch_tcp_connection_duration_seconds' "$W/metrics.txt")"
 t_ok "promtool check metrics" sh -c "promtool check metrics <'$W/metrics.txt'"
+t_eq "the tcp families and label sets are the ones the tables declare" "" \
+	"$(python3 "$CTW_SRC/tests/check-metrics-tables.py" "$CTW_BIN" "$W/metrics.txt" 2>&1)"
 t_nomatch "idle container: no tcp series" "container=\"$idle\"" "$(grep '^ctrwatch_tcp_' "$W/metrics.txt")"
 for f in connections_total:counter connection_duration_seconds:histogram sent_bytes_total:counter \
 	received_bytes_total:counter connections_open:gauge connect_failures_total:counter; do

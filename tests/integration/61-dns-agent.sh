@@ -85,6 +85,9 @@ t_match "the rest counted as _other" 'qname="_other",qtype="A"\} 1' "$names"
 
 body=$(curl -sf "$URL")
 t_ok "promtool check metrics is clean" promtool check metrics <<<"$body"
+printf '%s\n' "$body" >"$CTW_WORK/scrape61.txt"
+t_eq "the dns families and label sets (dns_names on) are the ones the tables declare" "" \
+	"$(python3 "$CTW_SRC/tests/check-metrics-tables.py" "$CTW_BIN" "$CTW_WORK/scrape61.txt" 2>&1)"
 for f in queries_total responses_total request_duration_seconds timeouts_total malformed_total; do
 	t_match "HELP and TYPE for ctrwatch_dns_$f" "# TYPE ctrwatch_dns_$f (counter|histogram)" "$body"
 done

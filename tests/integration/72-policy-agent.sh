@@ -53,6 +53,9 @@ t_eq "metric ctrwatch_policy_packets_total == policy stats" "$before" \
 t_eq "ctrwatch_policy_rules" 1 "$(mval '^ctrwatch_policy_rules ')"
 t_match "bytes counted" '^ctrwatch_policy_bytes_total\{rule="deny-net2",action="deny",scope="xdp"\} [1-9]' "$(m)"
 t_match "default series per scope" 'ctrwatch_policy_packets_total\{rule="default",action="allow",scope="xdp"\}' "$(m)"
+m >"$CTW_WORK/scrape72.txt"
+t_eq "the policy families and label sets are the ones the tables declare" "" \
+	"$(python3 "$CTW_SRC/tests/check-metrics-tables.py" "$CTW_BIN" "$CTW_WORK/scrape72.txt" 2>&1)"
 if command -v promtool >/dev/null; then
 	t_ok "promtool check metrics" sh -c "'$CTW_BIN' --version >/dev/null; nsenter --net=/run/netns/$PR curl -fsS http://127.0.0.1:$PORT/metrics | promtool check metrics"
 fi

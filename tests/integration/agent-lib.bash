@@ -10,6 +10,8 @@
 #   agent_prog_ids PID           ids of the BPF programs a process holds
 #   cg_spawn DIR CMD...          start CMD inside the v2 cgroup DIR (which it
 #                                creates); sets CG_PID
+#   metrics_vs_tables FILE       what in a scrape (saved to FILE) the metric
+#                                family tables do not declare (empty: none)
 AGENT_PORT_BASE=${AGENT_PORT_BASE:-19100}
 
 agent_start() {
@@ -33,6 +35,10 @@ agent_stop() {
 }
 
 scrape() { curl -fsS "http://127.0.0.1:$1/metrics"; }
+
+metrics_vs_tables() { # file
+	python3 "$CTW_SRC/tests/check-metrics-tables.py" "$CTW_BIN" "$1" 2>&1
+}
 
 series_value() { # text regex
 	printf '%s\n' "$1" | grep -E -- "$2" | head -1 | awk '{print $NF}'
