@@ -2,13 +2,129 @@
 /* ctrwatch agent: the node daemon Prometheus scrapes. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../agent/agent.h"
 #include "../lib/lib.h"
+
+/* One option per agent setting (agent/agent.h's table, the agent's own and
+ * each module's), then the options that are not settings: the table
+ * getopt, the parsing and --help all come from. */
+#define AGENT_SETTINGS_MAX 56
+#define AGENT_HELP_COLUMN 33
+
+/* Where a setting's flag goes: the agent and the setting's key. */
+struct setting_slot {
+	struct ctw_agent *a;
+	const char *key;
+};
+
+struct agent_args {
+	struct setting_slot slots[AGENT_SETTINGS_MAX];
+	struct setting_slot any; /* --set KEY=VALUE */
+	const char *config;
+	bool check;
+	int verbose;
+};
+
+struct agent_table {
+	struct ctw_opt opts[AGENT_SETTINGS_MAX + 5];
+	char names[AGENT_SETTINGS_MAX][48];
+	char helps[AGENT_SETTINGS_MAX][320];
+};
+
+/* A boolean's flag alone is true; --KEY=false also works, and so does
+ * the value as the next word (--dns-names true), as every setting did
+ * before: getopt's argv is kept here for that look-ahead. */
+static int next_argc;
+static char **next_argv;
+
+static int set_setting(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct setting_slot *s = field;
+	bool b;
+
+	(void)why, (void)whylen;
+	if (!arg && optind < next_argc && !ctw_parse_bool(next_argv[optind], &b))
+		arg = next_argv[optind++];
+	ctw_agent_set(s->a, s->key, arg ? arg : "true", CTW_SET_FLAG);
+	return 0;
+}
+
+static int set_any(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct setting_slot *s = field;
+	char *kv = xstrdup(arg), *eq = strchr(kv, '=');
+	int r = -1;
+
+	if (eq) {
+		*eq = '\0';
+		r = ctw_agent_set(s->a, kv, eq + 1, CTW_SET_FLAG) < 0 ? -1 : 0;
+	}
+	free(kv);
+	if (r)
+		snprintf(why, whylen, "want KEY=VALUE, KEY a setting");
+	return r;
+}
+
+static const struct ctw_opt agent_opts[] = {
+	{.name = "config",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "FILE",
+	 .help = "read settings from FILE",
+	 .off = offsetof(struct agent_args, config)},
+	{.name = "set",
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "KEY=VALUE",
+	 .help = "any setting, also a module's own (dns_timeout=2s)",
+	 .off = offsetof(struct agent_args, any),
+	 .parse = set_any},
+	{.name = "verbose",
+	 .short_name = 'v',
+	 .kind = CTW_OPT_COUNT,
+	 .help = "more logging (repeat for debug)",
+	 .off = offsetof(struct agent_args, verbose)},
+	{.name = "check",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "validate the settings and exit",
+	 .off = offsetof(struct agent_args, check)},
+};
+
+static void agent_table_build(struct agent_table *t)
+{
+	static const char *const metavar[] = {[CTW_SETTING_STR] = "VALUE",
+					      [CTW_SETTING_BOOL] = NULL,
+					      [CTW_SETTING_DURATION] = "DUR",
+					      [CTW_SETTING_DURATION0] = "DUR",
+					      [CTW_SETTING_UINT] = "N"};
+	const struct ctw_agent_setting_def *d;
+	size_t n = 0;
+
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)) && n < AGENT_SETTINGS_MAX; i++) {
+		snprintf(t->names[n], sizeof(t->names[n]), "%s", d->key);
+		for (char *p = t->names[n]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		snprintf(t->helps[n], sizeof(t->helps[n]), "%s%s%s%s", d->help, *d->def ? " [" : "",
+			 d->def, *d->def ? "]" : "");
+		t->opts[n] = (struct ctw_opt){.name = t->names[n],
+					      .kind = CTW_OPT_CUSTOM,
+					      .optional_arg = d->kind == CTW_SETTING_BOOL,
+					      .metavar = metavar[d->kind],
+					      .help = t->helps[n],
+					      .off = offsetof(struct agent_args, slots[n]),
+					      .parse = set_setting};
+		n++;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(agent_opts); i++)
+		t->opts[n++] = agent_opts[i];
+	t->opts[n] = (struct ctw_opt){0};
+}
 
 static void agent_usage(FILE *out)
 {
@@ -26,30 +142,13 @@ static void agent_usage(FILE *out)
 	      "order of precedence.  The config file holds `setting: value` lines (the names\n"
 	      "below with '_' or '-'); SIGHUP re-reads it and reloads the modules (policy).\n"
 	      "\n"
-	      "Options (setting name, default):\n",
+	      "\n",
 	      out);
-	const struct ctw_agent_setting_def *d;
-	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)); i++) {
-		char left[80];
-		static const char *const metavar[] = {[CTW_SETTING_STR] = " VALUE",
-						      [CTW_SETTING_BOOL] = "",
-						      [CTW_SETTING_DURATION] = " DUR",
-						      [CTW_SETTING_DURATION0] = " DUR",
-						      [CTW_SETTING_UINT] = " N"};
-		snprintf(left, sizeof(left), "--%s%s", d->key, metavar[d->kind]);
-		for (char *p = left; *p && *p != ' '; p++)
-			if (*p == '_')
-				*p = '-';
-		fprintf(out, "  %-30s %s", left, d->help);
-		if (*d->def)
-			fprintf(out, " [%s]", d->def);
-		fputc('\n', out);
-	}
-	fputs("  --config FILE                  read settings from FILE\n"
-	      "  --set KEY=VALUE                any setting, also a module's own (dns_timeout=2s)\n"
-	      "  -v, --verbose                  more logging (repeat for debug)\n"
-	      "  --check                        validate the settings and exit\n"
-	      "\n"
+	struct agent_table t;
+	agent_table_build(&t);
+	ctw_opts_print_column(out, "Options (setting name, default)", t.opts, true,
+			      AGENT_HELP_COLUMN);
+	fputs("\n"
 	      "Syscall sets (--syscalls): `all` exports every syscall each container made\n"
 	      "(bounded by the architecture's ~460 syscalls; --max-series is the backstop);\n"
 	      "`top:N` keeps the N busiest per container, chosen once and then fixed, and sums\n"
@@ -74,73 +173,33 @@ static void agent_usage(FILE *out)
 	      out);
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_SET, OPT_SETTING };
-
 static int cmd_agent(int argc, char **argv)
 {
-	struct option opts[64];
-	const char *keys[64];
-	char names[64][48];
-	size_t n = 0;
-	const struct ctw_agent_setting_def *d;
-	/* a boolean's flag alone is true; --KEY=false also works */
-	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)) && n < 56; i++) {
-		snprintf(names[n], sizeof(names[n]), "%s", d->key);
-		for (char *p = names[n]; *p; p++)
-			if (*p == '_')
-				*p = '-';
-		opts[n] = (struct option){names[n],
-					  d->kind == CTW_SETTING_BOOL ? optional_argument
-								      : required_argument,
-					  NULL, OPT_SETTING + (int)n};
-		keys[n] = d->key;
-		n++;
-	}
-	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
-	opts[n++] = (struct option){"set", required_argument, NULL, OPT_SET};
-	opts[n++] = (struct option){"check", no_argument, NULL, OPT_CHECK};
-	opts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
-	opts[n] = (struct option){NULL, 0, NULL, 0};
-
+	struct agent_table t;
+	struct agent_args args = {.config = getenv("CTRWATCH_CONFIG")};
 	struct ctw_agent *a = ctw_agent_new();
-	const char *config = getenv("CTRWATCH_CONFIG");
-	bool check = false;
-	int verbose = 0, c, rc = CTW_EXIT_FAIL;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-		if (c >= OPT_SETTING && c < OPT_SETTING + 64) {
-			size_t i = c - OPT_SETTING;
-			bool b;
-			/* a boolean flag also takes its value as the next word
-			 * (--dns-names true), as every setting did before */
-			if (!optarg && optind < argc && !ctw_parse_bool(argv[optind], &b))
-				optarg = argv[optind++];
-			ctw_agent_set(a, keys[i], optarg ? optarg : "true", CTW_SET_FLAG);
-		} else if (c == OPT_CONFIG) {
-			config = optarg;
-		} else if (c == OPT_SET) {
-			/* any module's setting: --set dns_timeout=2s */
-			char *eq = strchr(optarg, '=');
-			if (eq)
-				*eq = '\0';
-			if (!eq || ctw_agent_set(a, optarg, eq + 1, CTW_SET_FLAG) < 0) {
-				ctw_agent_free(a);
-				return ctw_cmd_usage_error("agent", "agent: --set wants KEY=VALUE");
-			}
-		} else if (c == OPT_CHECK) {
-			check = true;
-		} else if (c == 'v') {
-			verbose++;
-		} else {
-			ctw_agent_free(a);
-			return ctw_cmd_usage_error("agent", "agent: bad option");
-		}
+	int rc = CTW_EXIT_FAIL;
+
+	agent_table_build(&t);
+	for (size_t i = 0; i < AGENT_SETTINGS_MAX; i++) {
+		const struct ctw_agent_setting_def *d = ctw_agent_setting_def_at(i);
+		args.slots[i] = (struct setting_slot){a, d ? d->key : NULL};
 	}
-	if (optind < argc) {
+	args.any.a = a;
+	next_argc = argc;
+	next_argv = argv;
+	int first = ctw_opts_parse("agent", t.opts, argc, argv, &args);
+	if (first < 0) {
 		ctw_agent_free(a);
-		return ctw_cmd_usage_error("agent", "agent: unexpected argument '%s'",
-					   argv[optind]);
+		return -first;
 	}
+	if (first < argc) {
+		ctw_agent_free(a);
+		return ctw_cmd_usage_error("agent", "agent: unexpected argument '%s'", argv[first]);
+	}
+	const char *config = args.config;
+	bool check = args.check;
+	int verbose = args.verbose;
 	if (verbose)
 		ctw_agent_set(a, "log_level", verbose > 1 ? "debug" : "info", CTW_SET_FLAG);
 
