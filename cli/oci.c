@@ -496,6 +496,7 @@ int ctw_oci_main(int argc, char **argv)
 						    .usage_error = bad_global,
 						    .value_error = bad_global_value};
 	struct global_args g = {.root = ctw_oci_default_root(), .log_format = "text"};
+	g_oci.log_fd = -1; /* no --log yet: errors go to stderr only */
 	int i = ctw_opts_parse_style(&style, "global", oci_global_opts, argc, argv, &g);
 	if (i < 0)
 		return -i;
@@ -510,7 +511,6 @@ int ctw_oci_main(int argc, char **argv)
 	}
 	g_oci.root = g.root;
 	g_oci.systemd_cgroup = g.systemd_cgroup;
-	g_oci.log_fd = -1;
 	const char *log = g.log, *log_format = g.log_format;
 	bool debug = g.debug;
 	if (log && *log) {
