@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "../lib/lib.h"
+#include "options.h"
 
 struct ctw_cmd {
 	const char *name;
@@ -72,15 +73,32 @@ extern struct oci_globals g_oci;
 
 struct oci_cmd {
 	const char *name;
+	const char *summary;		  /* its line of --help; NULL: refused, not listed */
 	int (*fn)(int argc, char **argv); /* argv[0] is the command */
 	void (*usage)(FILE *out);
 };
 const struct oci_cmd *oci_find_cmd(const char *name);
+/* The Commands: block of runc's --help, from the same table. */
+void oci_print_commands(FILE *out);
 /* Report err (stderr and the log): CTW_EXIT_FAIL. */
 int oci_fail(struct ctw_err *err);
 int oci_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The one id operand at optind: -1 and *id, else the exit code. */
-int oci_one_id(int argc, char **argv, const char *cmd, const char **id);
+/* The one id operand at first: -1 and *id, else the exit code. */
+int oci_one_id(int argc, char **argv, int first, const char *cmd, const char **id);
+
+/* The options of runc's commands, one table each (cli/options.h): their
+ * parsing and the Options block of their --help. */
+int oci_parse(const char *cmd, const struct ctw_opt *tab, int argc, char **argv, void *dst);
+/* A CTW_OPT_CUSTOM parser for runc options ctrwatch refuses. */
+int oci_refuse(const char *arg, void *field, char *why, size_t whylen);
+/* --format table|json: bool json. */
+int oci_parse_format(const char *arg, void *field, char *why, size_t whylen);
+/* --help of one: its table, the help texts from OCI_HELP_COLUMN. */
+void oci_usage_options(FILE *out, const struct ctw_opt *tab);
+#define OCI_HELP_COLUMN 30
+extern const struct ctw_opt oci_global_opts[], oci_create_opts[], oci_run_opts[], oci_kill_opts[],
+	oci_delete_opts[], oci_list_opts[], oci_spec_opts[], oci_ps_opts[], oci_exec_opts[],
+	oci_update_opts[], oci_events_opts[];
 
 struct ctw_oci_info;
 void oci_print_list_json(const struct ctw_oci_info *v, size_t n);

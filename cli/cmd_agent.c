@@ -2,81 +2,95 @@
 /* ctrwatch agent: the node daemon Prometheus scrapes. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "options.h"
 #include "../agent/agent.h"
 #include "../lib/lib.h"
 
-static void agent_usage(FILE *out)
+/* One option per agent setting (agent/agent.h's table, the agent's own and
+ * each module's), then the options that are not settings: the table
+ * getopt, the parsing and --help all come from. */
+#define AGENT_SETTINGS_MAX 56
+#define AGENT_HELP_COLUMN 33
+
+/* Where a setting's flag goes: the agent and the setting's key. */
+struct setting_slot {
+	struct ctw_agent *a;
+	const char *key;
+};
+
+/* --list-metrics[=json] */
+struct list_metrics_arg {
+	bool on;
+	const char *format; /* NULL: text */
+};
+
+struct agent_args {
+	struct list_metrics_arg list_metrics;
+	struct setting_slot slots[AGENT_SETTINGS_MAX];
+	struct setting_slot any; /* --set KEY=VALUE */
+	const char *config;
+	bool check;
+	int verbose;
+};
+
+struct agent_table {
+	struct ctw_opt opts[AGENT_SETTINGS_MAX + 6];
+	char names[AGENT_SETTINGS_MAX][48];
+	char helps[AGENT_SETTINGS_MAX][320];
+};
+
+/* A boolean's flag alone is true; --KEY=false also works, and so does
+ * the value as the next word (--dns-names true), as every setting did
+ * before: getopt's argv is kept here for that look-ahead. */
+static int next_argc;
+static char **next_argv;
+
+static int set_setting(const char *arg, void *field, char *why, size_t whylen)
 {
-	fputs("Usage: ctrwatch agent [OPTIONS]\n"
-	      "\n"
-	      "Run the node agent: load and attach the BPF probes, discover every container on\n"
-	      "the host (ctrwatch, Docker, containerd, CRI-O, Podman, kubelet pods) by its cgroup\n"
-	      "v2 directory, and serve Prometheus metrics over HTTP:\n"
-	      "  /metrics  text format 0.0.4 (gzip when asked), GET and HEAD\n"
-	      "  /healthz  200 while the process runs\n"
-	      "  /readyz   200 once the probes are attached and the first discovery is done\n"
-	      "\n"
-	      "Every setting can come from a flag, from CTRWATCH_<SETTING> in the environment\n"
-	      "(e.g. CTRWATCH_LISTEN, CTRWATCH_MAX_SERIES) or from the --config file, in that\n"
-	      "order of precedence.  The config file holds `setting: value` lines (the names\n"
-	      "below with '_' or '-'); SIGHUP re-reads it and reloads the modules (policy).\n"
-	      "\n"
-	      "Options (setting name, default):\n",
-	      out);
-	const struct ctw_agent_setting_def *d;
-	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)); i++) {
-		char left[80];
-		static const char *const metavar[] = {[CTW_SETTING_STR] = " VALUE",
-						      [CTW_SETTING_BOOL] = "",
-						      [CTW_SETTING_DURATION] = " DUR",
-						      [CTW_SETTING_DURATION0] = " DUR",
-						      [CTW_SETTING_UINT] = " N"};
-		snprintf(left, sizeof(left), "--%s%s", d->key, metavar[d->kind]);
-		for (char *p = left; *p && *p != ' '; p++)
-			if (*p == '_')
-				*p = '-';
-		fprintf(out, "  %-30s %s", left, d->help);
-		if (*d->def)
-			fprintf(out, " [%s]", d->def);
-		fputc('\n', out);
-	}
-	fputs("  --config FILE                  read settings from FILE\n"
-	      "  --set KEY=VALUE                any setting, also a module's own (dns_timeout=2s)\n"
-	      "  -v, --verbose                  more logging (repeat for debug)\n"
-	      "  --check                        validate the settings and exit\n"
-	      "  --list-metrics[=json]          list the metric families (name, type, labels,\n"
-	      "                                 help) and exit\n"
-	      "\n"
-	      "Syscall sets (--syscalls): `all` exports every syscall each container made\n"
-	      "(bounded by the architecture's ~460 syscalls; --max-series is the backstop);\n"
-	      "`top:N` keeps the N busiest per container, chosen once and then fixed, and sums\n"
-	      "the rest as syscall=\"other\"; `list:read,write,...` (or just `read,write`)\n"
-	      "exports only those, the rest again as syscall=\"other\".\n"
-	      "\n"
-	      "Metric groups (--metrics): all, or a comma list of the probe modules (syscalls,\n"
-	      "tcp, dns, policy) and `resources` (per-container CPU, memory, pids from cgroup\n"
-	      "files).  A module that fails to start is logged, skipped and shown as\n"
-	      "ctrwatch_module_up{module} 0; only `syscalls` failing is fatal.\n"
-	      "\n"
-	      "SIGTERM or SIGINT: stop serving, detach every program that is not pinned, exit 0.\n"
-	      "\n"
-	      "Examples:\n"
-	      "  ctrwatch agent --listen 127.0.0.1:9464\n"
-	      "  curl -s localhost:9464/metrics | grep ctrwatch_syscalls_total\n"
-	      "  ctrwatch agent --listen :9464 --proc-root /host/proc --syscalls top:30 \\\n"
-	      "      --log-format json                      # in a DaemonSet pod\n"
-	      "  CTRWATCH_LISTEN=0.0.0.0:9464 ctrwatch agent --config /etc/ctrwatch/agent.yaml\n"
-	      "  ctrwatch agent --listen :9443 --tls-cert cert.pem --tls-key key.pem \\\n"
-	      "      --basic-auth-file /etc/ctrwatch/auth   # HTTPS + basic auth on /metrics\n",
-	      out);
+	struct setting_slot *s = field;
+	bool b;
+
+	(void)why, (void)whylen;
+	if (!arg && optind < next_argc && !ctw_parse_bool(next_argv[optind], &b))
+		arg = next_argv[optind++];
+	ctw_agent_set(s->a, s->key, arg ? arg : "true", CTW_SET_FLAG);
+	return 0;
 }
 
-enum { OPT_CONFIG = 1000, OPT_CHECK, OPT_SET, OPT_LIST_METRICS, OPT_SETTING };
+static int set_any(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct setting_slot *s = field;
+	char *kv = xstrdup(arg), *eq = strchr(kv, '=');
+	int r = -1;
+
+	if (eq) {
+		*eq = '\0';
+		r = ctw_agent_set(s->a, kv, eq + 1, CTW_SET_FLAG) < 0 ? -1 : 0;
+	}
+	free(kv);
+	if (r)
+		snprintf(why, whylen, "want KEY=VALUE, KEY a setting");
+	return r;
+}
+
+static int set_list_metrics(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct list_metrics_arg *l = field;
+
+	if (arg && strcmp(arg, "json")) {
+		snprintf(why, whylen, "want json or nothing");
+		return -1;
+	}
+	l->on = true;
+	l->format = arg;
+	return 0;
+}
 
 static const char *const type_names[] = {
 	[CTW_COUNTER] = "counter", [CTW_GAUGE] = "gauge", [CTW_HISTOGRAM] = "histogram"};
@@ -102,8 +116,6 @@ static int list_metrics(const char *format)
 	size_t nt = ctw_agent_metric_tables(tables, groups, MAX_AGENT_TABLES);
 	bool json = format && !strcmp(format, "json");
 
-	if (format && !json)
-		return ctw_cmd_usage_error("agent", "agent: --list-metrics takes json or nothing");
 	if (json)
 		fputs("[", stdout);
 	bool first = true;
@@ -145,75 +157,145 @@ static int list_metrics(const char *format)
 	return fflush(stdout) ? CTW_EXIT_FAIL : CTW_EXIT_OK;
 }
 
-static int cmd_agent(int argc, char **argv)
+static const struct ctw_opt agent_opts[] = {
+	{.name = "config",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "FILE",
+	 .help = "read settings from FILE",
+	 .off = offsetof(struct agent_args, config)},
+	{.name = "set",
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "KEY=VALUE",
+	 .help = "any setting, also a module's own (dns_timeout=2s)",
+	 .off = offsetof(struct agent_args, any),
+	 .parse = set_any},
+	{.name = "verbose",
+	 .short_name = 'v',
+	 .kind = CTW_OPT_COUNT,
+	 .help = "more logging (repeat for debug)",
+	 .off = offsetof(struct agent_args, verbose)},
+	{.name = "check",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "validate the settings and exit",
+	 .off = offsetof(struct agent_args, check)},
+	{.name = "list-metrics",
+	 .kind = CTW_OPT_CUSTOM,
+	 .optional_arg = true,
+	 .metavar = "json",
+	 .help = "list the metric families (name, type, labels, help) and exit",
+	 .off = offsetof(struct agent_args, list_metrics),
+	 .parse = set_list_metrics},
+};
+
+static void agent_table_build(struct agent_table *t)
 {
-	struct option opts[64];
-	const char *keys[64];
-	char names[64][48];
-	size_t n = 0;
+	static const char *const metavar[] = {[CTW_SETTING_STR] = "VALUE",
+					      [CTW_SETTING_BOOL] = NULL,
+					      [CTW_SETTING_DURATION] = "DUR",
+					      [CTW_SETTING_DURATION0] = "DUR",
+					      [CTW_SETTING_UINT] = "N"};
 	const struct ctw_agent_setting_def *d;
-	/* a boolean's flag alone is true; --KEY=false also works */
-	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)) && n < 56; i++) {
-		snprintf(names[n], sizeof(names[n]), "%s", d->key);
-		for (char *p = names[n]; *p; p++)
+	size_t n = 0;
+
+	for (size_t i = 0; (d = ctw_agent_setting_def_at(i)) && n < AGENT_SETTINGS_MAX; i++) {
+		snprintf(t->names[n], sizeof(t->names[n]), "%s", d->key);
+		for (char *p = t->names[n]; *p; p++)
 			if (*p == '_')
 				*p = '-';
-		opts[n] = (struct option){names[n],
-					  d->kind == CTW_SETTING_BOOL ? optional_argument
-								      : required_argument,
-					  NULL, OPT_SETTING + (int)n};
-		keys[n] = d->key;
+		snprintf(t->helps[n], sizeof(t->helps[n]), "%s%s%s%s", d->help, *d->def ? " [" : "",
+			 d->def, *d->def ? "]" : "");
+		t->opts[n] = (struct ctw_opt){.name = t->names[n],
+					      .kind = CTW_OPT_CUSTOM,
+					      .optional_arg = d->kind == CTW_SETTING_BOOL,
+					      .metavar = metavar[d->kind],
+					      .help = t->helps[n],
+					      .off = offsetof(struct agent_args, slots[n]),
+					      .parse = set_setting};
 		n++;
 	}
-	opts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
-	opts[n++] = (struct option){"set", required_argument, NULL, OPT_SET};
-	opts[n++] = (struct option){"check", no_argument, NULL, OPT_CHECK};
-	opts[n++] = (struct option){"list-metrics", optional_argument, NULL, OPT_LIST_METRICS};
-	opts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
-	opts[n] = (struct option){NULL, 0, NULL, 0};
+	for (size_t i = 0; i < ARRAY_SIZE(agent_opts); i++)
+		t->opts[n++] = agent_opts[i];
+	t->opts[n] = (struct ctw_opt){0};
+}
 
+static void agent_usage(FILE *out)
+{
+	fputs("Usage: ctrwatch agent [OPTIONS]\n"
+	      "\n"
+	      "Run the node agent: load and attach the BPF probes, discover every container on\n"
+	      "the host (ctrwatch, Docker, containerd, CRI-O, Podman, kubelet pods) by its cgroup\n"
+	      "v2 directory, and serve Prometheus metrics over HTTP:\n"
+	      "  /metrics  text format 0.0.4 (gzip when asked), GET and HEAD\n"
+	      "  /healthz  200 while the process runs\n"
+	      "  /readyz   200 once the probes are attached and the first discovery is done\n"
+	      "\n"
+	      "Every setting can come from a flag, from CTRWATCH_<SETTING> in the environment\n"
+	      "(e.g. CTRWATCH_LISTEN, CTRWATCH_MAX_SERIES) or from the --config file, in that\n"
+	      "order of precedence.  The config file holds `setting: value` lines (the names\n"
+	      "below with '_' or '-'); SIGHUP re-reads it and reloads the modules (policy).\n"
+	      "\n"
+	      "\n",
+	      out);
+	struct agent_table t;
+	agent_table_build(&t);
+	ctw_opts_print_column(out, "Options (setting name, default)", t.opts, true,
+			      AGENT_HELP_COLUMN);
+	fputs("\n"
+	      "Syscall sets (--syscalls): `all` exports every syscall each container made\n"
+	      "(bounded by the architecture's ~460 syscalls; --max-series is the backstop);\n"
+	      "`top:N` keeps the N busiest per container, chosen once and then fixed, and sums\n"
+	      "the rest as syscall=\"other\"; `list:read,write,...` (or just `read,write`)\n"
+	      "exports only those, the rest again as syscall=\"other\".\n"
+	      "\n"
+	      "Metric groups (--metrics): all, or a comma list of the probe modules (syscalls,\n"
+	      "tcp, dns, policy) and `resources` (per-container CPU, memory, pids from cgroup\n"
+	      "files).  A module that fails to start is logged, skipped and shown as\n"
+	      "ctrwatch_module_up{module} 0; only `syscalls` failing is fatal.\n"
+	      "\n"
+	      "SIGTERM or SIGINT: stop serving, detach every program that is not pinned, exit 0.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  ctrwatch agent --listen 127.0.0.1:9464\n"
+	      "  curl -s localhost:9464/metrics | grep ctrwatch_syscalls_total\n"
+	      "  ctrwatch agent --listen :9464 --proc-root /host/proc --syscalls top:30 \\\n"
+	      "      --log-format json                      # in a DaemonSet pod\n"
+	      "  CTRWATCH_LISTEN=0.0.0.0:9464 ctrwatch agent --config /etc/ctrwatch/agent.yaml\n"
+	      "  ctrwatch agent --listen :9443 --tls-cert cert.pem --tls-key key.pem \\\n"
+	      "      --basic-auth-file /etc/ctrwatch/auth   # HTTPS + basic auth on /metrics\n",
+	      out);
+}
+
+static int cmd_agent(int argc, char **argv)
+{
+	struct agent_table t;
+	struct agent_args args = {.config = getenv("CTRWATCH_CONFIG")};
 	struct ctw_agent *a = ctw_agent_new();
-	const char *config = getenv("CTRWATCH_CONFIG");
-	bool check = false;
-	int verbose = 0, c, rc = CTW_EXIT_FAIL;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-		if (c >= OPT_SETTING && c < OPT_SETTING + 64) {
-			size_t i = c - OPT_SETTING;
-			bool b;
-			/* a boolean flag also takes its value as the next word
-			 * (--dns-names true), as every setting did before */
-			if (!optarg && optind < argc && !ctw_parse_bool(argv[optind], &b))
-				optarg = argv[optind++];
-			ctw_agent_set(a, keys[i], optarg ? optarg : "true", CTW_SET_FLAG);
-		} else if (c == OPT_CONFIG) {
-			config = optarg;
-		} else if (c == OPT_SET) {
-			/* any module's setting: --set dns_timeout=2s */
-			char *eq = strchr(optarg, '=');
-			if (eq)
-				*eq = '\0';
-			if (!eq || ctw_agent_set(a, optarg, eq + 1, CTW_SET_FLAG) < 0) {
-				ctw_agent_free(a);
-				return ctw_cmd_usage_error("agent", "agent: --set wants KEY=VALUE");
-			}
-		} else if (c == OPT_CHECK) {
-			check = true;
-		} else if (c == OPT_LIST_METRICS) {
-			ctw_agent_free(a);
-			return list_metrics(optarg);
-		} else if (c == 'v') {
-			verbose++;
-		} else {
-			ctw_agent_free(a);
-			return ctw_cmd_usage_error("agent", "agent: bad option");
-		}
+	int rc = CTW_EXIT_FAIL;
+
+	agent_table_build(&t);
+	for (size_t i = 0; i < AGENT_SETTINGS_MAX; i++) {
+		const struct ctw_agent_setting_def *d = ctw_agent_setting_def_at(i);
+		args.slots[i] = (struct setting_slot){a, d ? d->key : NULL};
 	}
-	if (optind < argc) {
+	args.any.a = a;
+	next_argc = argc;
+	next_argv = argv;
+	int first = ctw_opts_parse("agent", t.opts, argc, argv, &args);
+	if (first < 0) {
 		ctw_agent_free(a);
-		return ctw_cmd_usage_error("agent", "agent: unexpected argument '%s'",
-					   argv[optind]);
+		return -first;
 	}
+	if (first < argc) {
+		ctw_agent_free(a);
+		return ctw_cmd_usage_error("agent", "agent: unexpected argument '%s'", argv[first]);
+	}
+	if (args.list_metrics.on) {
+		ctw_agent_free(a);
+		return list_metrics(args.list_metrics.format);
+	}
+	const char *config = args.config;
+	bool check = args.check;
+	int verbose = args.verbose;
 	if (verbose)
 		ctw_agent_set(a, "log_level", verbose > 1 ? "debug" : "info", CTW_SET_FLAG);
 

@@ -106,17 +106,18 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
-/* A runc-only global option (all of runc's but --root, which is ours too). */
+/* A runc-only global option: one of runc's (cli/oci.c) but --root, -h and
+ * -v, which are ctrwatch's own too. */
 static bool runc_global(const char *a)
 {
-	static const char *const opts[] = {"log",      "log-format", "debug",	  "systemd-cgroup",
-					   "rootless", "criu",	     "annotation"};
 	if (a[0] != '-')
 		return false;
 	a += a[1] == '-' ? 2 : 1;
-	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
-		size_t n = strlen(opts[i]);
-		if (!strncmp(a, opts[i], n) && (!a[n] || a[n] == '='))
+	for (const struct ctw_opt *o = oci_global_opts; o->name; o++) {
+		size_t n = strlen(o->name);
+		if (o->short_name || !strcmp(o->name, "root"))
+			continue;
+		if (!strncmp(a, o->name, n) && (!a[n] || a[n] == '='))
 			return true;
 	}
 	return false;

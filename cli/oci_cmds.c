@@ -2,8 +2,8 @@
 /* runc's list output, ps, update and events (cli/oci.c has the rest). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -59,7 +59,7 @@ static int run_ps(char **args, char **out)
 	if (pid == 0) {
 		dup2(p[1], STDOUT_FILENO);
 		execvp("ps", args);
-		_exit(127);
+		_exit(CTW_EXIT_NOTFOUND);
 	}
 	close(p[1]);
 	if (pid < 0) {
@@ -75,30 +75,33 @@ static int run_ps(char **args, char **out)
 	return r;
 }
 
+const struct ctw_opt oci_ps_opts[] = {
+	{.name = "format",
+	 .short_name = 'f',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "table|json",
+	 .help = "ps's lines (default) or a JSON array of pids",
+	 .off = 0,
+	 .parse = oci_parse_format},
+	{0},
+};
+
 int oci_cmd_ps(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
-	};
 	bool json = false;
-	int c;
-	optind = 1;
-	while ((c = getopt_long_only(argc, argv, "+f:", opts, NULL)) != -1) {
-		if (c != 'f' || (strcmp(optarg, "json") && strcmp(optarg, "table")))
-			return oci_usage_error("ps", "bad option (--format table|json)");
-		json = !strcmp(optarg, "json");
-	}
-	if (optind >= argc)
+	int first = oci_parse("ps", oci_ps_opts, argc, argv, &json);
+	if (first < 0)
+		return -first;
+	if (first >= argc)
 		return oci_usage_error("ps", "a container id is required");
-	const char *id = argv[optind];
+	const char *id = argv[first];
 	struct ctw_err err = {0};
 	pid_t *pids;
 	size_t n;
 	if (ctw_oci_pids(g_oci.root, id, &pids, &n, &err))
 		return oci_fail(&err);
 	if (json) {
-		if (optind + 1 < argc) {
+		if (first + 1 < argc) {
 			free(pids);
 			return oci_usage_error("ps", "ps options go with --format table only");
 		}
@@ -113,11 +116,11 @@ int oci_cmd_ps(int argc, char **argv)
 	 * only the header and the container's processes. */
 	char *dflt[] = {"ps", "-ef", NULL};
 	char **args = dflt;
-	if (optind + 1 < argc) {
-		args = xcalloc((size_t)(argc - optind) + 1, sizeof(char *));
+	if (first + 1 < argc) {
+		args = xcalloc((size_t)(argc - first) + 1, sizeof(char *));
 		args[0] = "ps";
-		for (int i = optind + 1; i < argc; i++)
-			args[i - optind] = argv[i];
+		for (int i = first + 1; i < argc; i++)
+			args[i - first] = argv[i];
 	}
 	char *out = NULL;
 	int r = run_ps(args, &out);
@@ -167,133 +170,133 @@ int oci_cmd_ps(int argc, char **argv)
 
 /* ---- update ---- */
 
-enum {
-	U_RESOURCES = 'r',
-	U_BLKIO = 256,
-	U_CPU_PERIOD,
-	U_CPU_QUOTA,
-	U_CPU_BURST,
-	U_RT_PERIOD,
-	U_RT_RUNTIME,
-	U_CPU_SHARE,
-	U_CPUS,
-	U_MEMS,
-	U_KMEM,
-	U_KMEM_TCP,
-	U_MEMORY,
-	U_MEM_RES,
-	U_MEM_SWAP,
-	U_PIDS,
-	U_L3,
-	U_MBA,
-};
-
 /* A byte count as runc reads one ("512m", "1g", "1024"), or -1. */
-static int bytes_or_minus1(const char *v, int64_t *out)
+static int set_bytes(const char *v, void *field, char *why, size_t whylen)
 {
+	uint64_t b;
+
 	if (!strcmp(v, "-1")) {
-		*out = -1;
+		*(struct ctw_oi64 *)field = (struct ctw_oi64){-1, true};
 		return 0;
 	}
-	uint64_t b;
-	if (ctw_parse_bytes(v, &b) || b > INT64_MAX)
-		return -EINVAL;
-	*out = (int64_t)b;
+	if (ctw_parse_bytes(v, &b) || b > INT64_MAX) {
+		snprintf(why, whylen, "not a size");
+		return -1;
+	}
+	*(struct ctw_oi64 *)field = (struct ctw_oi64){(int64_t)b, true};
 	return 0;
 }
 
+static int parse_ll(const char *v, long long *n, char *why, size_t whylen)
+{
+	char *end;
+
+	*n = strtoll(v, &end, 10);
+	if (!*v || *end) {
+		snprintf(why, whylen, "not a number");
+		return -1;
+	}
+	return 0;
+}
+
+static int set_int(const char *v, void *field, char *why, size_t whylen)
+{
+	long long n;
+
+	if (parse_ll(v, &n, why, whylen))
+		return -1;
+	*(struct ctw_oi64 *)field = (struct ctw_oi64){n, true};
+	return 0;
+}
+
+static int set_uint(const char *v, void *field, char *why, size_t whylen)
+{
+	long long n;
+
+	if (parse_ll(v, &n, why, whylen))
+		return -1;
+	if (n < 0) {
+		snprintf(why, whylen, "negative");
+		return -1;
+	}
+	*(struct ctw_ou64 *)field = (struct ctw_ou64){(uint64_t)n, true};
+	return 0;
+}
+
+static int refuse_rdt(const char *v, void *field, char *why, size_t whylen)
+{
+	(void)v, (void)field;
+	snprintf(why, whylen, "Intel RDT is not supported by ctrwatch");
+	return -1;
+}
+
+struct update_args {
+	struct ctw_spec_resources flags;
+	const char *file;
+};
+
+#define RES(f) offsetof(struct update_args, flags.f)
+#define UPDATE_OPT(name_, metavar_, field, parse_, help_)                                        \
+	{                                                                                        \
+		.name = (name_), .kind = CTW_OPT_CUSTOM, .metavar = (metavar_), .help = (help_), \
+		.off = (field), .parse = (parse_)                                                \
+	}
+const struct ctw_opt oci_update_opts[] = {
+	{.name = "resources",
+	 .short_name = 'r',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "FILE|-",
+	 .help = "the resources as JSON",
+	 .off = offsetof(struct update_args, file)},
+	UPDATE_OPT("memory", "BYTES", RES(memory.limit), set_bytes,
+		   "memory limit (512m, 1g; -1: none)"),
+	UPDATE_OPT("memory-swap", "BYTES", RES(memory.swap), set_bytes,
+		   "memory + swap limit (-1: none)"),
+	UPDATE_OPT("memory-reservation", "BYTES", RES(memory.reservation), set_bytes, "soft limit"),
+	UPDATE_OPT("cpu-quota", "USECS", RES(cpu.quota), set_int, "CFS quota per period"),
+	UPDATE_OPT("cpu-period", "USECS", RES(cpu.period), set_uint, "CFS period"),
+	UPDATE_OPT("cpu-burst", "USECS", RES(cpu.burst), set_uint, "CFS burst"),
+	UPDATE_OPT("cpu-rt-period", "USECS", RES(cpu.realtime_period), set_uint,
+		   "real-time period"),
+	UPDATE_OPT("cpu-rt-runtime", "USECS", RES(cpu.realtime_runtime), set_int,
+		   "real-time runtime"),
+	UPDATE_OPT("cpu-share", "SHARES", RES(cpu.shares), set_uint, "relative weight"),
+	{.name = "cpuset-cpus",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "LIST",
+	 .help = "CPUs it may run on (0-3,6)",
+	 .off = RES(cpu.cpus)},
+	{.name = "cpuset-mems",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "LIST",
+	 .help = "memory nodes it may use",
+	 .off = RES(cpu.mems)},
+	UPDATE_OPT("pids-limit", "N", RES(pids_limit), set_int, "at most N processes (-1: none)"),
+	UPDATE_OPT("blkio-weight", "N", RES(blkio.weight), set_uint, "10 to 1000"),
+	UPDATE_OPT("kernel-memory", "BYTES", RES(memory.kernel), set_bytes,
+		   "accepted, obsolete, ignored"),
+	UPDATE_OPT("kernel-memory-tcp", "BYTES", RES(memory.kernel_tcp), set_bytes,
+		   "accepted, obsolete, ignored"),
+	UPDATE_OPT("l3-cache-schema", "SCHEMA", 0, refuse_rdt, "refused (Intel RDT)"),
+	UPDATE_OPT("mem-bw-schema", "SCHEMA", 0, refuse_rdt, "refused (Intel RDT)"),
+	{0},
+};
+#undef UPDATE_OPT
+#undef RES
+
 int oci_cmd_update(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"resources", required_argument, NULL, U_RESOURCES},
-		{"blkio-weight", required_argument, NULL, U_BLKIO},
-		{"cpu-period", required_argument, NULL, U_CPU_PERIOD},
-		{"cpu-quota", required_argument, NULL, U_CPU_QUOTA},
-		{"cpu-burst", required_argument, NULL, U_CPU_BURST},
-		{"cpu-rt-period", required_argument, NULL, U_RT_PERIOD},
-		{"cpu-rt-runtime", required_argument, NULL, U_RT_RUNTIME},
-		{"cpu-share", required_argument, NULL, U_CPU_SHARE},
-		{"cpuset-cpus", required_argument, NULL, U_CPUS},
-		{"cpuset-mems", required_argument, NULL, U_MEMS},
-		{"kernel-memory", required_argument, NULL, U_KMEM},
-		{"kernel-memory-tcp", required_argument, NULL, U_KMEM_TCP},
-		{"memory", required_argument, NULL, U_MEMORY},
-		{"memory-reservation", required_argument, NULL, U_MEM_RES},
-		{"memory-swap", required_argument, NULL, U_MEM_SWAP},
-		{"pids-limit", required_argument, NULL, U_PIDS},
-		{"l3-cache-schema", required_argument, NULL, U_L3},
-		{"mem-bw-schema", required_argument, NULL, U_MBA},
-		{NULL, 0, NULL, 0},
-	};
-	struct ctw_spec_resources res = {0}, flags = {0};
-	const char *file = NULL;
-	int c, rc = -1;
-	int64_t v;
+	struct update_args a = {0};
+	struct ctw_spec_resources res = {0}, flags;
+	const char *file;
 	struct ctw_err err = {0};
-	optind = 1;
-	while (rc < 0 && (c = getopt_long_only(argc, argv, "+r:", opts, NULL)) != -1) {
-		const char *name = c == '?' ? "?" : opts[0].name;
-		for (const struct option *o = opts; o->name; o++)
-			if (o->val == c)
-				name = o->name;
-		switch (c) {
-		case U_RESOURCES: file = optarg; break;
-		case U_MEMORY:
-		case U_MEM_RES:
-		case U_MEM_SWAP:
-		case U_KMEM:
-		case U_KMEM_TCP:
-			if (bytes_or_minus1(optarg, &v)) {
-				rc = oci_usage_error("update", "--%s %s: not a size", name, optarg);
-				break;
-			}
-			*(c == U_MEMORY	    ? &flags.memory.limit
-			  : c == U_MEM_RES  ? &flags.memory.reservation
-			  : c == U_MEM_SWAP ? &flags.memory.swap
-			  : c == U_KMEM	    ? &flags.memory.kernel
-					: &flags.memory.kernel_tcp) = (struct ctw_oi64){v, true};
-			break;
-		case U_CPUS: flags.cpu.cpus = optarg; break;
-		case U_MEMS: flags.cpu.mems = optarg; break;
-		case U_L3:
-		case U_MBA:
-			rc = oci_usage_error("update",
-					     "--%s: Intel RDT is not supported by ctrwatch", name);
-			break;
-		case '?': rc = oci_usage_error("update", "bad option"); break;
-		default: {
-			char *end;
-			long long n = strtoll(optarg, &end, 10);
-			if (!*optarg || *end) {
-				rc = oci_usage_error("update", "--%s %s: not a number", name,
-						     optarg);
-				break;
-			}
-			if (c == U_PIDS)
-				flags.pids_limit = (struct ctw_oi64){n, true};
-			else if (c == U_CPU_QUOTA)
-				flags.cpu.quota = (struct ctw_oi64){n, true};
-			else if (c == U_RT_RUNTIME)
-				flags.cpu.realtime_runtime = (struct ctw_oi64){n, true};
-			else if (n < 0)
-				rc = oci_usage_error("update", "--%s %s: negative", name, optarg);
-			else if (c == U_BLKIO)
-				flags.blkio.weight = (struct ctw_ou64){(uint64_t)n, true};
-			else if (c == U_CPU_PERIOD)
-				flags.cpu.period = (struct ctw_ou64){(uint64_t)n, true};
-			else if (c == U_CPU_BURST)
-				flags.cpu.burst = (struct ctw_ou64){(uint64_t)n, true};
-			else if (c == U_RT_PERIOD)
-				flags.cpu.realtime_period = (struct ctw_ou64){(uint64_t)n, true};
-			else if (c == U_CPU_SHARE)
-				flags.cpu.shares = (struct ctw_ou64){(uint64_t)n, true};
-		}
-		}
-	}
-	if (rc >= 0)
-		return rc;
+	int rc, first = oci_parse("update", oci_update_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	flags = a.flags;
+	file = a.file;
 	const char *id;
-	if ((rc = oci_one_id(argc, argv, "update", &id)) >= 0)
+	if ((rc = oci_one_id(argc, argv, first, "update", &id)) >= 0)
 		return rc;
 	if (file) {
 		char *txt;
@@ -368,30 +371,34 @@ static void on_stop(int sig)
 	events_stop = 1;
 }
 
+struct events_args {
+	bool stats;
+	uint64_t interval; /* ns */
+};
+
+const struct ctw_opt oci_events_opts[] = {
+	{.name = "stats",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "once, not every interval",
+	 .off = offsetof(struct events_args, stats)},
+	{.name = "interval",
+	 .kind = CTW_OPT_DURATION,
+	 .metavar = "DURATION",
+	 .help = "between two (default 5s)",
+	 .off = offsetof(struct events_args, interval)},
+	{0},
+};
+
 int oci_cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"stats", no_argument, NULL, 's'},
-		{"interval", required_argument, NULL, 'i'},
-		{NULL, 0, NULL, 0},
-	};
-	bool stats = false;
-	uint64_t interval = 5000000000ull;
-	int c, rc;
-	optind = 1;
-	while ((c = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
-		if (c == 's') {
-			stats = true;
-		} else if (c == 'i') {
-			if (ctw_parse_duration_ns(optarg, &interval) || !interval)
-				return oci_usage_error("events",
-						       "--interval %s: a duration like 5s", optarg);
-		} else {
-			return oci_usage_error("events", "bad option");
-		}
-	}
+	struct events_args a = {.interval = 5000000000ull};
+	int rc, first = oci_parse("events", oci_events_opts, argc, argv, &a);
+	if (first < 0)
+		return -first;
+	bool stats = a.stats;
+	uint64_t interval = a.interval;
 	const char *id;
-	if ((rc = oci_one_id(argc, argv, "events", &id)) >= 0)
+	if ((rc = oci_one_id(argc, argv, first, "events", &id)) >= 0)
 		return rc;
 	struct ctw_err err = {0};
 	char *json;

@@ -9,26 +9,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "../lib/lib.h"
 #include "../runtime/runtime.h"
-
-enum {
-	E_CONSOLE = 256,
-	E_CWD,
-	E_PIDFILE,
-	E_LABEL,
-	E_APPARMOR,
-	E_NNP,
-	E_PRESERVE,
-	E_CGROUP,
-	E_IGNORE_PAUSED,
-	E_PIDFD,
-};
 
 static void strv_add(char ***v, const char *s)
 {
@@ -65,182 +52,242 @@ static int read_process(const char *file, struct ctw_spec_process **p, struct ct
 	return r;
 }
 
+struct exec_args {
+	struct ctw_oci_exec_opts o;
+	const char *process_file, *cwd, *user, *label, *apparmor;
+	char **env;
+	uint64_t caps;
+	uint32_t *gids;
+	size_t ngids;
+	bool tty, nnp, accepted;
+};
+
+static int add_env(const char *arg, void *field, char *why, size_t whylen)
+{
+	if (!strchr(arg, '='))
+		return snprintf(why, whylen, "not KEY=VALUE"), -1;
+	strv_add(field, arg);
+	return 0;
+}
+
+static int add_gids(const char *arg, void *field, char *why, size_t whylen)
+{
+	struct exec_args *a = field;
+	char *s = xstrdup(arg), *save;
+	int r = 0;
+
+	for (char *t = strtok_r(s, ",", &save); t && !r; t = strtok_r(NULL, ",", &save)) {
+		a->gids = xrealloc(a->gids, (a->ngids + 1) * sizeof(*a->gids));
+		if (parse_uint32(t, &a->gids[a->ngids++]))
+			r = -1;
+	}
+	free(s);
+	if (r)
+		snprintf(why, whylen, "want G1,G2, numbers");
+	return r;
+}
+
+static int add_cap(const char *arg, void *field, char *why, size_t whylen)
+{
+	int cap = ctw_spec_cap_from_name(arg);
+
+	if (cap < 0)
+		return snprintf(why, whylen, "unknown capability"), -1;
+	*(uint64_t *)field |= 1ull << cap;
+	return 0;
+}
+
+#define ARG(f) offsetof(struct exec_args, f)
+const struct ctw_opt oci_exec_opts[] = {
+	{.name = "process",
+	 .short_name = 'p',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "FILE",
+	 .help = "the process, whole",
+	 .off = ARG(process_file)},
+	{.name = "detach",
+	 .short_name = 'd',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "return once it runs",
+	 .off = ARG(o.detach)},
+	{.name = "pid-file",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "FILE",
+	 .help = "write its pid to FILE",
+	 .off = ARG(o.pid_file)},
+	{.name = "console-socket",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "PATH",
+	 .help = "send its terminal's master there (with --tty)",
+	 .off = ARG(o.console_socket)},
+	{.name = "tty",
+	 .short_name = 't',
+	 .kind = CTW_OPT_FLAG,
+	 .help = "a terminal for it",
+	 .off = ARG(tty)},
+	{.name = "cwd",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "DIR",
+	 .help = "its working directory",
+	 .off = ARG(cwd)},
+	{.name = "env",
+	 .short_name = 'e',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "K=V",
+	 .help = "add to its environment (repeatable)",
+	 .off = ARG(env),
+	 .parse = add_env},
+	{.name = "user",
+	 .short_name = 'u',
+	 .kind = CTW_OPT_STR,
+	 .metavar = "UID[:GID]",
+	 .help = "run as UID (and GID)",
+	 .off = ARG(user)},
+	{.name = "additional-gids",
+	 .short_name = 'g',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "G",
+	 .help = "supplementary groups, G1,G2",
+	 .off = 0,
+	 .parse = add_gids},
+	{.name = "cap",
+	 .short_name = 'c',
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "CAP",
+	 .help = "add CAP (CAP_NET_ADMIN) to its sets",
+	 .off = ARG(caps),
+	 .parse = add_cap},
+	{.name = "no-new-privs", .kind = CTW_OPT_FLAG, .help = "set no_new_privs", .off = ARG(nnp)},
+	{.name = "apparmor",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "PROFILE",
+	 .help = "its AppArmor profile",
+	 .off = ARG(apparmor)},
+	{.name = "process-label",
+	 .kind = CTW_OPT_STR,
+	 .metavar = "LABEL",
+	 .help = "its SELinux label",
+	 .off = ARG(label)},
+	{.name = "preserve-fds",
+	 .kind = CTW_OPT_UINT,
+	 .metavar = "N",
+	 .max = 1 << 16,
+	 .help = "pass fds 3 .. 3+N-1 on to it",
+	 .off = ARG(o.preserve_fds)},
+	{.name = "ignore-paused", .kind = CTW_OPT_FLAG, .help = "accepted", .off = ARG(accepted)},
+	{.name = "cgroup",
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "PATH",
+	 .help = "refused (not supported by ctrwatch)",
+	 .off = 0,
+	 .parse = oci_refuse},
+	{.name = "pidfd-socket",
+	 .kind = CTW_OPT_CUSTOM,
+	 .metavar = "PATH",
+	 .help = "refused (not supported by ctrwatch)",
+	 .off = 0,
+	 .parse = oci_refuse},
+	{0},
+};
+#undef ARG
+
 int oci_cmd_exec(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"console-socket", required_argument, NULL, E_CONSOLE},
-		{"cwd", required_argument, NULL, E_CWD},
-		{"env", required_argument, NULL, 'e'},
-		{"tty", no_argument, NULL, 't'},
-		{"user", required_argument, NULL, 'u'},
-		{"additional-gids", required_argument, NULL, 'g'},
-		{"process", required_argument, NULL, 'p'},
-		{"detach", no_argument, NULL, 'd'},
-		{"pid-file", required_argument, NULL, E_PIDFILE},
-		{"process-label", required_argument, NULL, E_LABEL},
-		{"apparmor", required_argument, NULL, E_APPARMOR},
-		{"no-new-privs", no_argument, NULL, E_NNP},
-		{"cap", required_argument, NULL, 'c'},
-		{"preserve-fds", required_argument, NULL, E_PRESERVE},
-		{"cgroup", required_argument, NULL, E_CGROUP},
-		{"ignore-paused", no_argument, NULL, E_IGNORE_PAUSED},
-		{"pidfd-socket", required_argument, NULL, E_PIDFD},
-		{NULL, 0, NULL, 0},
-	};
-	struct ctw_oci_exec_opts o = {.root = g_oci.root};
-	const char *process_file = NULL, *cwd = NULL, *user = NULL, *label = NULL, *apparmor = NULL;
-	char **env = NULL;
-	uint64_t caps = 0;
-	uint32_t *gids = NULL;
-	size_t ngids = 0;
-	bool tty = false, nnp = false;
-	int c, rc = -1;
-	uint64_t n;
-	optind = 1;
-	while (rc < 0 && (c = getopt_long_only(argc, argv, "+e:tu:g:p:dc:", opts, NULL)) != -1) {
-		switch (c) {
-		case E_CONSOLE: o.console_socket = optarg; break;
-		case E_CWD: cwd = optarg; break;
-		case 'e':
-			if (!strchr(optarg, '='))
-				rc = oci_usage_error("exec", "--env %s: not KEY=VALUE", optarg);
-			else
-				strv_add(&env, optarg);
-			break;
-		case 't': tty = true; break;
-		case 'u': user = optarg; break;
-		case 'g': {
-			char *s = xstrdup(optarg), *save;
-			for (char *t = strtok_r(s, ",", &save); t && rc < 0;
-			     t = strtok_r(NULL, ",", &save)) {
-				gids = xrealloc(gids, (ngids + 1) * sizeof(*gids));
-				if (parse_uint32(t, &gids[ngids++]))
-					rc = oci_usage_error("exec", "--additional-gids %s",
-							     optarg);
-			}
-			free(s);
-			break;
-		}
-		case 'p': process_file = optarg; break;
-		case 'd': o.detach = true; break;
-		case E_PIDFILE: o.pid_file = optarg; break;
-		case E_LABEL: label = optarg; break;
-		case E_APPARMOR: apparmor = optarg; break;
-		case E_NNP: nnp = true; break;
-		case 'c': {
-			int cap = ctw_spec_cap_from_name(optarg);
-			if (cap < 0)
-				rc = oci_usage_error("exec", "--cap %s: unknown capability",
-						     optarg);
-			else
-				caps |= 1ull << cap;
-			break;
-		}
-		case E_PRESERVE:
-			if (ctw_parse_u64(optarg, 0, 1 << 16, &n))
-				rc = oci_usage_error("exec", "--preserve-fds %s: not a number",
-						     optarg);
-			o.preserve_fds = (int)n;
-			break;
-		case E_CGROUP:
-			rc = oci_usage_error("exec", "--cgroup is not supported by ctrwatch");
-			break;
-		case E_IGNORE_PAUSED: break;
-		case E_PIDFD:
-			rc = oci_usage_error("exec", "--pidfd-socket is not supported by ctrwatch");
-			break;
-		default: rc = oci_usage_error("exec", "bad option"); break;
-		}
-	}
+	struct exec_args a = {.o.root = g_oci.root};
+	int rc = -1, first = oci_parse("exec", oci_exec_opts, argc, argv, &a);
 	struct ctw_spec_process *p = NULL;
 	struct ctw_err err = {0};
-	if (rc >= 0)
+	if (first < 0) {
+		rc = -first;
 		goto out;
-	if (optind >= argc) {
+	}
+	if (first >= argc) {
 		rc = oci_usage_error("exec", "a container id is required");
 		goto out;
 	}
-	o.id = argv[optind];
-	if (process_file) {
-		if (read_process(process_file, &p, &err)) {
+	a.o.id = argv[first];
+	if (a.process_file) {
+		if (read_process(a.process_file, &p, &err)) {
 			rc = oci_fail(&err);
 			goto out;
 		}
 	} else {
-		if (optind + 1 >= argc) {
+		if (first + 1 >= argc) {
 			rc = oci_usage_error("exec", "a command is required (or --process)");
 			goto out;
 		}
-		if (ctw_oci_process_of(o.root, o.id, &p, &err)) {
+		if (ctw_oci_process_of(a.o.root, a.o.id, &p, &err)) {
 			rc = oci_fail(&err);
 			goto out;
 		}
-		for (char **a = p->args; a && *a; a++)
-			free(*a);
+		for (char **arg = p->args; arg && *arg; arg++)
+			free(*arg);
 		free(p->args);
 		p->args = NULL;
-		for (int i = optind + 1; i < argc; i++)
+		for (int i = first + 1; i < argc; i++)
 			strv_add(&p->args, argv[i]);
-		for (char **e = env; e && *e; e++)
+		for (char **e = a.env; e && *e; e++)
 			strv_add(&p->env, *e);
-		p->terminal = tty;
-		if (cwd) {
+		p->terminal = a.tty;
+		if (a.cwd) {
 			free(p->cwd);
-			p->cwd = xstrdup(cwd);
+			p->cwd = xstrdup(a.cwd);
 		}
-		if (user) {
-			char *colon = strchr(user, ':');
-			char *u = xstrdup(user);
+		if (a.user) {
+			char *colon = strchr(a.user, ':');
+			char *u = xstrdup(a.user);
 			if (colon)
-				u[colon - user] = '\0';
+				u[colon - a.user] = '\0';
 			if (parse_uint32(u, &p->user.uid) ||
 			    (colon && parse_uint32(colon + 1, &p->user.gid))) {
 				free(u);
-				rc = oci_usage_error("exec", "--user %s: UID[:GID], numbers", user);
+				rc = oci_usage_error("exec", "--user %s: UID[:GID], numbers",
+						     a.user);
 				goto out;
 			}
 			free(u);
 		}
-		if (ngids) {
+		if (a.ngids) {
 			free(p->user.additional_gids);
-			p->user.additional_gids = gids;
-			p->user.n_additional_gids = ngids;
-			gids = NULL;
+			p->user.additional_gids = a.gids;
+			p->user.n_additional_gids = a.ngids;
+			a.gids = NULL;
 		}
-		if (caps) {
+		if (a.caps) {
 			p->caps_set = true;
-			p->caps[CTW_CAPS_BOUNDING] |= caps;
-			p->caps[CTW_CAPS_EFFECTIVE] |= caps;
-			p->caps[CTW_CAPS_PERMITTED] |= caps;
+			p->caps[CTW_CAPS_BOUNDING] |= a.caps;
+			p->caps[CTW_CAPS_EFFECTIVE] |= a.caps;
+			p->caps[CTW_CAPS_PERMITTED] |= a.caps;
 			if (p->caps[CTW_CAPS_INHERITABLE])
-				p->caps[CTW_CAPS_AMBIENT] |= caps;
+				p->caps[CTW_CAPS_AMBIENT] |= a.caps;
 		}
-		if (nnp)
+		if (a.nnp)
 			p->no_new_privileges = true;
-		if (apparmor) {
+		if (a.apparmor) {
 			free(p->apparmor_profile);
-			p->apparmor_profile = xstrdup(apparmor);
+			p->apparmor_profile = xstrdup(a.apparmor);
 		}
-		if (label) {
+		if (a.label) {
 			free(p->selinux_label);
-			p->selinux_label = xstrdup(label);
+			p->selinux_label = xstrdup(a.label);
 		}
 	}
-	o.process = p;
+	a.o.process = p;
 	int code;
-	if (ctw_oci_exec(&o, &code, &err)) {
+	if (ctw_oci_exec(&a.o, &code, &err)) {
 		oci_fail(&err);
 		/* as runc: 255 when the runtime failed; the command's own
 		 * reasons keep their codes for whoever maps them */
-		rc = code == 126 || code == 127 ? code : 255;
+		rc = code == CTW_EXIT_NOEXEC || code == CTW_EXIT_NOTFOUND ? code
+									  : CTW_EXIT_OCI_EXEC;
 		goto out;
 	}
 	rc = code;
 out:
 	ctw_spec_process_free(p);
-	for (char **e = env; e && *e; e++)
+	for (char **e = a.env; e && *e; e++)
 		free(*e);
-	free(env);
-	free(gids);
+	free(a.env);
+	free(a.gids);
 	return rc;
 }

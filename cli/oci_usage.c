@@ -7,6 +7,11 @@
 #include "cmd.h"
 #include "../lib/lib.h"
 
+void oci_usage_options(FILE *out, const struct ctw_opt *tab)
+{
+	ctw_opts_print_column(out, "Options", tab, true, OCI_HELP_COLUMN);
+}
+
 void oci_usage(FILE *out)
 {
 	fputs("Usage: ctrwatch-runc [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS...]\n"
@@ -16,43 +21,12 @@ void oci_usage(FILE *out)
 	      "shim (io.containerd.runc.v2), conmon (Podman) and dockerd call.  A container is a\n"
 	      "bundle (a directory with config.json and the root filesystem); its state lives\n"
 	      "in the state root (--root), one directory per container id.\n"
-	      "\n"
-	      "Commands:\n"
-	      "  create     create a container from a bundle; its process waits for start\n"
-	      "  start      run the process of a created container\n"
-	      "  run        create and start, then wait for it (or --detach)\n"
-	      "  state      print the OCI state of a container\n"
-	      "  kill       send a signal to a container's process (or all of them)\n"
-	      "  delete     remove a stopped (or created) container\n"
-	      "  list       list the containers of the state root\n"
-	      "  ps         the processes of a container\n"
-	      "  exec       run a new process in a container\n"
-	      "  pause      freeze every process of a container\n"
-	      "  resume     thaw a paused container\n"
-	      "  update     change the resources of a container\n"
-	      "  events     a container's statistics (and OOM), once or every interval\n"
-	      "  features   the OCI features document of this runtime\n"
-	      "  spec       write a default config.json\n"
-	      "\n"
-	      "Global options:\n"
-	      "  --root DIR            the state root (default: $CTRWATCH_STATE/oci, else\n"
-	      "                        /run/ctrwatch/oci)\n"
-	      "  --log FILE            log to FILE (errors are also printed on stderr)\n"
-	      "  --log-format FORMAT   text (default) or json: {\"time\",\"level\",\"msg\"} lines\n"
-	      "  --debug               log at debug level\n"
-	      "  --systemd-cgroup      cgroupsPath in systemd's slice:prefix:name form (accepted;\n"
-	      "                        that form is recognized without it too, and mapped onto\n"
-	      "                        cgroupfs: ctrwatch creates the cgroups itself)\n"
-	      "  --annotation KEY=VALUE\n"
-	      "                        an annotation for every container create makes whose\n"
-	      "                        config.json has no KEY (repeatable): a runtime handler\n"
-	      "                        that traces all it runs, for engines that pass no\n"
-	      "                        annotations (dockerd's runtimeArgs)\n"
-	      "  --rootless VALUE, --criu PATH\n"
-	      "                        accepted and ignored\n"
-	      "  -h, --help            this text; COMMAND --help for a command's\n"
-	      "  -v, --version         the version and the OCI spec version\n"
-	      "\n"
+	      "\n",
+	      out);
+	oci_print_commands(out);
+	fputs("\n", out);
+	ctw_opts_print_column(out, "Global options", oci_global_opts, false, OCI_HELP_COLUMN);
+	fputs("\n"
 	      "Annotation ctrwatch acts on (config.json's annotations):\n"
 	      "  io.ctrwatch.trace=OPTIONS   trace the container's system calls in the kernel\n"
 	      "                              from its first execve: create starts `ctrwatch\n"
@@ -83,16 +57,10 @@ void oci_usage_create(FILE *out)
 	      "(\"config.json: linux.resources.memory.limit: not a number\"); nothing is left\n"
 	      "behind when create fails.  An executable that is not found is a create error\n"
 	      "('exec: \"X\": executable file not found in $PATH').\n"
-	      "\n"
-	      "Options:\n"
-	      "  -b, --bundle DIR         the bundle (default: the current directory)\n"
-	      "  --console-socket PATH    with process.terminal: send the pty's master there\n"
-	      "                           (a unix socket; SCM_RIGHTS, runc's protocol)\n"
-	      "  --pid-file FILE          write the init's pid to FILE\n"
-	      "  --no-pivot               chroot instead of pivot_root (for a ramfs root)\n"
-	      "  --no-new-keyring         accepted (ctrwatch creates no session keyring)\n"
-	      "  --preserve-fds N         pass fds 3 .. 3+N-1 on to the process\n"
-	      "\n"
+	      "\n",
+	      out);
+	oci_usage_options(out, oci_create_opts);
+	fputs("\n"
 	      "Example:\n"
 	      "  ctrwatch-runc --root /run/ct create --bundle /srv/bundle --pid-file /run/c1.pid "
 	      "c1\n",
@@ -117,12 +85,10 @@ void oci_usage_run(FILE *out)
 	      "process's parent: signals are forwarded to it, a terminal (process.terminal\n"
 	      "without --console-socket) is relayed on ours, its exit status is ours, and the\n"
 	      "container is deleted when it exits.\n"
-	      "\n"
-	      "Options: create's, and\n"
-	      "  -d, --detach             return once it runs (needs --console-socket for a\n"
-	      "                           terminal)\n"
-	      "  --keep, --no-subreaper   accepted\n"
-	      "\n"
+	      "\n",
+	      out);
+	oci_usage_options(out, oci_run_opts);
+	fputs("\n"
 	      "Example:\n"
 	      "  ctrwatch-runc run --bundle /srv/bundle c1; echo \"exit $?\"\n",
 	      out);
@@ -146,8 +112,10 @@ void oci_usage_kill(FILE *out)
 	      "\n"
 	      "Send SIGNAL (a name, with or without SIG, or a number; default SIGTERM) to the\n"
 	      "process of container ID, or with --all to every process in its cgroup.  An\n"
-	      "error when it is not created, running or paused.\n",
+	      "error when it is not created, running or paused.\n"
+	      "\n",
 	      out);
+	oci_usage_options(out, oci_kill_opts);
 }
 
 void oci_usage_delete(FILE *out)
@@ -157,8 +125,10 @@ void oci_usage_delete(FILE *out)
 	      "Remove each container: its cgroups and state, after its poststop hooks.  A\n"
 	      "stopped or created container is removed; a running, paused or creating one\n"
 	      "only with --force (its processes killed first).  With --force a container\n"
-	      "that does not exist is no error, and what a killed create left is removed.\n",
+	      "that does not exist is no error, and what a killed create left is removed.\n"
+	      "\n",
 	      out);
+	oci_usage_options(out, oci_delete_opts);
 }
 
 void oci_usage_list(FILE *out)
@@ -166,8 +136,10 @@ void oci_usage_list(FILE *out)
 	fputs("Usage: ctrwatch-runc list [-f|--format table|json] [-q|--quiet]\n"
 	      "\n"
 	      "The containers of the state root: a table (ID PID STATUS BUNDLE CREATED\n"
-	      "OWNER), their ids (--quiet), or a JSON array of their states.\n",
+	      "OWNER), their ids (--quiet), or a JSON array of their states.\n"
+	      "\n",
 	      out);
+	oci_usage_options(out, oci_list_opts);
 }
 
 void oci_usage_ps(FILE *out)
@@ -176,8 +148,10 @@ void oci_usage_ps(FILE *out)
 	      "\n"
 	      "The processes of container ID (every one in its cgroup): as JSON, an array of\n"
 	      "pids (what `docker top` reads); as a table, the host's ps with PS OPTIONS\n"
-	      "(default -ef), its header and the container's lines only.\n",
+	      "(default -ef), its header and the container's lines only.\n"
+	      "\n",
 	      out);
+	oci_usage_options(out, oci_ps_opts);
 }
 
 void oci_usage_exec(FILE *out)
@@ -190,23 +164,10 @@ void oci_usage_exec(FILE *out)
 	      "COMMAND as its args and these options applied.  In the foreground the exit\n"
 	      "status is the process's (126 not executable, 127 not found, 255 when the\n"
 	      "runtime failed).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -p, --process FILE        the process, whole\n"
-	      "  -d, --detach              return once it runs\n"
-	      "  --pid-file FILE           write its pid to FILE\n"
-	      "  --console-socket PATH     send its terminal's master there (with --tty)\n"
-	      "  -t, --tty                 a terminal for it\n"
-	      "  --cwd DIR                 its working directory\n"
-	      "  -e, --env K=V             add to its environment (repeatable)\n"
-	      "  -u, --user UID[:GID]      run as UID (and GID)\n"
-	      "  -g, --additional-gids G   supplementary groups, G1,G2\n"
-	      "  -c, --cap CAP             add CAP (CAP_NET_ADMIN) to its sets\n"
-	      "  --no-new-privs            set no_new_privs\n"
-	      "  --apparmor PROFILE, --process-label LABEL\n"
-	      "                            its AppArmor profile, SELinux label\n"
-	      "  --preserve-fds N          pass fds 3 .. 3+N-1 on to it\n"
-	      "\n"
+	      "\n",
+	      out);
+	oci_usage_options(out, oci_exec_opts);
+	fputs("\n"
 	      "Example:\n"
 	      "  ctrwatch-runc exec -t --console-socket /run/c1.sock c1 sh\n",
 	      out);
@@ -237,20 +198,10 @@ void oci_usage_update(FILE *out)
 	      "a linux.resources object of config.json; the options below win over it.  Only\n"
 	      "what is given is written (cgroup v2 files on unified hosts, the v1\n"
 	      "controllers' on hybrid ones).\n"
-	      "\n"
-	      "Options:\n"
-	      "  -r, --resources FILE|-             the resources as JSON\n"
-	      "  --memory BYTES                     memory limit (512m, 1g; -1: none)\n"
-	      "  --memory-swap BYTES                memory + swap limit (-1: none)\n"
-	      "  --memory-reservation BYTES         soft limit\n"
-	      "  --cpu-quota USECS, --cpu-period USECS, --cpu-burst USECS\n"
-	      "  --cpu-rt-period USECS, --cpu-rt-runtime USECS\n"
-	      "  --cpu-share SHARES                 relative weight\n"
-	      "  --cpuset-cpus LIST, --cpuset-mems LIST\n"
-	      "  --pids-limit N                     at most N processes (-1: none)\n"
-	      "  --blkio-weight N                   10 to 1000\n"
-	      "  --kernel-memory, --kernel-memory-tcp  accepted, obsolete, ignored\n"
-	      "\n"
+	      "\n",
+	      out);
+	oci_usage_options(out, oci_update_opts);
+	fputs("\n"
 	      "Example:\n"
 	      "  echo '{\"memory\": {\"limit\": 67108864}}' | ctrwatch-runc update -r - c1\n",
 	      out);
@@ -263,8 +214,10 @@ void oci_usage_events(FILE *out)
 	      "Print container ID's statistics as runc does, one JSON line each:\n"
 	      "{\"type\": \"stats\", \"id\", \"data\": {\"cpu\", \"memory\", \"pids\"}}; with "
 	      "--stats\n"
-	      "once, else every --interval (default 5s) until it stops or we are interrupted.\n",
+	      "once, else every --interval (default 5s) until it stops or we are interrupted.\n"
+	      "\n",
 	      out);
+	oci_usage_options(out, oci_events_opts);
 }
 
 void oci_usage_features(FILE *out)
@@ -284,6 +237,8 @@ void oci_usage_spec(FILE *out)
 	      "on a terminal, rootfs \"rootfs\" read-only, runc's default mounts, masks and\n"
 	      "capabilities, new pid, network, ipc, uts, mount and cgroup namespaces.  With\n"
 	      "--rootless a user namespace maps root to you and there is no network\n"
-	      "namespace.  An error when config.json exists.\n",
+	      "namespace.  An error when config.json exists.\n"
+	      "\n",
 	      out);
+	oci_usage_options(out, oci_spec_opts);
 }

@@ -38,13 +38,13 @@ void *ctw_dl_sym(struct ctw_dl_lib *lib, const char *name)
 
 	if (ctw_dl_open(lib, &err) < 0) {
 		fprintf(stderr, "ctrwatch: %s\n", err.msg);
-		exit(127);
+		exit(CTW_EXIT_NOTFOUND);
 	}
 	sym = dlsym(lib->handle, name);
 	if (!sym) {
 		fprintf(stderr, "ctrwatch: %s: no symbol %s (is %s too old?)\n", lib->soname, name,
 			lib->package);
-		exit(127);
+		exit(CTW_EXIT_NOTFOUND);
 	}
 	return sym;
 }

@@ -30,6 +30,8 @@ enum {
 	CTW_EXIT_RUNTIME = 125,	 /* the runtime failed before the command started */
 	CTW_EXIT_NOEXEC = 126,	 /* command found but not executable */
 	CTW_EXIT_NOTFOUND = 127, /* command not found */
+	/* runc's exec (ctrwatch-runc exec): the runtime failed, as runc */
+	CTW_EXIT_OCI_EXEC = 255,
 };
 
 /* ---- errors (crun style: an error object threaded through calls) ---- */

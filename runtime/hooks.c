@@ -54,13 +54,13 @@ static __attribute__((noreturn)) void hook_child(const struct ctw_spec_hook *h, 
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	if (dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(out, STDERR_FILENO) < 0)
-		_exit(127);
+		_exit(CTW_EXIT_NOTFOUND);
 	syscall(SYS_close_range, 3, ~0u, 0);
 	char *argv0[] = {h->path, NULL};
 	char *env0[] = {NULL};
 	execve(h->path, h->args && h->args[0] ? h->args : argv0, h->env ? h->env : env0);
 	dprintf(STDERR_FILENO, "exec %s: %s", h->path, strerror(errno));
-	_exit(127);
+	_exit(CTW_EXIT_NOTFOUND);
 }
 
 /* Wait for pid, keeping what it prints (up to OUT_MAX), for at most

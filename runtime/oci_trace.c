@@ -85,7 +85,7 @@ static int start_tracer(char **words, int n, bool has_output, const char *what, 
 		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 		if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 		    dup2(efd, STDERR_FILENO) < 0)
-			_exit(127);
+			_exit(CTW_EXIT_NOTFOUND);
 		/* none of create's other fds (an engine's, a lock's) lives on in
 		 * a process that outlasts it */
 		syscall(SYS_close_range, 3, ~0u, 0);
@@ -94,7 +94,7 @@ static int start_tracer(char **words, int n, bool has_output, const char *what, 
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv("/proc/self/exe", argv);
 		dprintf(STDERR_FILENO, "ctrwatch: trace: exec: %s\n", strerror(errno));
-		_exit(127);
+		_exit(CTW_EXIT_NOTFOUND);
 	}
 	/* Attached when it says so; an exit before is its error. */
 	int r = -ETIMEDOUT;

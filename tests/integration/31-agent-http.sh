@@ -119,7 +119,7 @@ t_eq "--set without '=': exit 2" 2 "$("$CTW_BIN" agent --set nonsense >/dev/null
 help=$("$CTW_BIN" agent --help)
 for f in '--max-series N' '--exit-grace DUR' '--listen VALUE' '--bpf-stats ' '--dns-timeout DUR' \
 	'--dns-names ' '--policy VALUE' '--syscall-time '; do
-	t_match "--help documents $f" "^  ${f}" "$help"
+	t_match "--help documents $f" "^ +${f}" "$help"
 done
 t_match "--set checks a module's setting by its kind" "dns_names_max '0': expected a number from 1" \
 	"$("$CTW_BIN" agent --check --set dns_names_max=0 2>&1)"

@@ -433,5 +433,34 @@ t_match "--log-format json: errors logged as JSON" '"level":"error".*nosuch' \
 	"$("$W/ctrwatch-runc" --root "$W/state-ctrwatch" --log "$W/log.json" --log-format json state nosuch 2>/dev/null; cat "$W/log.json")"
 t_eq "ctrwatch's own run, ps, kill keep their meaning" 0 "$(ctw ps -q | wc -l)"
 
+# ---- the command line's syntax, as runc's CLI library reads it ----
+# (what containerd, dockerd and conmon write: one or two dashes, --opt=value,
+# --flag=false, options ending at the first operand; a bad one is exit 1)
+syntax=(dash1 eq short badval badopt flagfalse badglobal kill-all)
+for r in "${RUNTIMES[@]}"; do
+	rec "$r" dash1 rt "$r" list -format json
+	rec "$r" eq rt "$r" list --format=json
+	rec "$r" short rt "$r" list -q
+	rec "$r" badval rt "$r" list -f xml
+	rec "$r" badopt rt "$r" state -bogus x
+	rec "$r" flagfalse rt "$r" --debug=false list -q
+	rec "$r" badglobal rt "$r" --bogus list
+	rec "$r" kill-all rt "$r" kill -a nosuch
+done
+t_eq "-format json (one dash)" "[] exit 0" "$(out dash1 | tr '\n' ' ' | sed 's/ $//')"
+t_eq "--format=json" "[] exit 0" "$(out eq | tr '\n' ' ' | sed 's/ $//')"
+t_eq "-q" "exit 0" "$(out short)"
+t_eq "-f xml: a bad value, exit 1" "exit 1" "$(out badval)"
+t_match "  ... naming the option and the value" 'format xml' "$(cat "$W/err-ctrwatch-badval")"
+t_eq "an unknown option: exit 1" "exit 1" "$(out badopt)"
+t_eq "--debug=false" "exit 0" "$(out flagfalse)"
+t_eq "an unknown global option: exit 1" "exit 1" "$(out badglobal)"
+t_eq "kill -a of an unknown id: exit 1 (the option is read)" "exit 1" "$(out kill-all)"
+t_match "  ... naming the id" 'nosuch' "$(cat "$W/err-ctrwatch-kill-all")"
+for n in "${syntax[@]}"; do
+	sed -i 's/^null$/[]/' "$W"/out-*-"$n" # runc lists no container as null
+	differs "$n"
+done
+
 leftover=$(rt ctrwatch list -q)
 t_eq "no container left in the state root" "" "$leftover"

@@ -163,11 +163,111 @@ static void test_help(void **state)
 	(void)state;
 }
 
+/* The styles other conventions need: runc's -name (long only, in order,
+ * exit 1), Docker's 125 for a bad value; --no-x, --x[=ARG] and sections. */
+struct styled {
+	bool on;
+	const char *opt;
+	int n;
+};
+
+static int set_opt(const char *arg, void *field, char *why, size_t whylen)
+{
+	(void)why, (void)whylen;
+	*(const char **)field = arg ? arg : "(none)";
+	return 0;
+}
+
+static const struct ctw_opt styled_tab[] = {
+	{.section = "First",
+	 .name = "on",
+	 .kind = CTW_OPT_FLAG,
+	 .help = "on",
+	 .off = offsetof(struct styled, on)},
+	{.name = "no-on",
+	 .kind = CTW_OPT_FLAG_OFF,
+	 .help = "off",
+	 .off = offsetof(struct styled, on)},
+	{.section = "Second",
+	 .name = "opt",
+	 .kind = CTW_OPT_CUSTOM,
+	 .optional_arg = true,
+	 .metavar = "ARG",
+	 .help = "optional",
+	 .off = offsetof(struct styled, opt),
+	 .parse = set_opt},
+	{.name = "number",
+	 .short_name = 'n',
+	 .kind = CTW_OPT_UINT,
+	 .metavar = "N",
+	 .max = 5,
+	 .help = "0 to 5",
+	 .off = offsetof(struct styled, n)},
+	{0},
+};
+
+static int usage_1(const char *cmd, const char *msg)
+{
+	snprintf(last_error, sizeof(last_error), "usage %s: %s", cmd, msg);
+	return 1;
+}
+
+static int value_125(const char *cmd, const char *msg)
+{
+	snprintf(last_error, sizeof(last_error), "value %s: %s", cmd, msg);
+	return 125;
+}
+
+static void test_styles(void **state)
+{
+	static const struct ctw_opts_style runc = {
+		.in_order = true, .long_only = true, .usage_error = usage_1};
+	static const struct ctw_opts_style docker = {.value_error = value_125};
+	struct styled a = {0};
+
+	opterr = 0;
+	char *single[] = {"x", "-on", "-opt=v", "-n", "3", "id", "-on", NULL};
+	assert_int_equal(ctw_opts_parse_style(&runc, "x", styled_tab, 7, single, &a), 5);
+	assert_true(a.on);
+	assert_string_equal(a.opt, "v");
+	assert_int_equal(a.n, 3);
+	char *off[] = {"x", "--on", "--no-on", "--opt", "id", NULL};
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(ctw_opts_parse_style(&runc, "x", styled_tab, 5, off, &a), 4);
+	assert_false(a.on);
+	assert_string_equal(a.opt, "(none)"); /* an optional argument is never the next word */
+	char *bad_runc[] = {"x", "-n", "9", NULL};
+	assert_int_equal(ctw_opts_parse_style(&runc, "x", styled_tab, 3, bad_runc, &a), -1);
+	assert_string_equal(last_error, "usage x: --number 9: want a number from 0 to 5");
+	char *unknown[] = {"x", "--nope", NULL};
+	assert_int_equal(ctw_opts_parse_style(&docker, "x", styled_tab, 2, unknown, &a),
+			 -CTW_EXIT_USAGE);
+	char *bad_docker[] = {"x", "-n", "9", NULL};
+	assert_int_equal(ctw_opts_parse_style(&docker, "x", styled_tab, 3, bad_docker, &a), -125);
+	assert_string_equal(last_error, "value x: --number 9: want a number from 0 to 5");
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ctw_opts_print_column(f, "Options", styled_tab, false, 20);
+	fclose(f);
+	assert_string_equal(text, "First:\n"
+				  "      --on          on\n"
+				  "      --no-on       off\n"
+				  "\n"
+				  "Second:\n"
+				  "      --opt[=ARG]   optional\n"
+				  "  -n, --number N    0 to 5\n");
+	free(text);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_styles),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
