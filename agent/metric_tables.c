@@ -34,7 +34,7 @@ const struct ctw_metric_def ctw_agent_self_metrics[] = {
 	[CTW_M_DISCOVERY_SCANS] = {"ctrwatch_discovery_scans_total", CTW_COUNTER,
 				   "Scans of the cgroup tree and the ctrwatch state."},
 	[CTW_M_MODULE_UP] = {"ctrwatch_module_up", CTW_GAUGE,
-			     "Whether each probe module started (1) or failed (0).", L("module")},
+			     "Whether each module started (1) or failed (0).", L("module")},
 	[CTW_M_BPF_RUN_SECONDS] = {"ctrwatch_bpf_program_run_seconds_total", CTW_COUNTER,
 				   "Time the kernel spent running each BPF program.", L("program"),
 				   .when = "with --bpf-stats or sysctl kernel.bpf_stats_enabled=1"},

@@ -36,7 +36,7 @@ cgroup2_dir() { # relpath
 cgroup_rm_tree() { # relpath
 	local d
 	while IFS= read -r d; do
-		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+		if [ -d "$d" ]; then find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || :; fi
 	done < <(cgroup_dirs "$1")
 	return 0
 }
@@ -71,13 +71,15 @@ oci_cgroup_path() { # rel
 # Remove all below REL, then what oci_cgroup_path found missing, deepest
 # first (rmdir only: a cgroup with processes in it stays, and a directory
 # above REL only when empty: another user of that path may have come since).
+# Every step whatever the one before said, also under `set -e` (a benchmark's
+# trap): a directory the runtime removed itself is no error.
 oci_cgroup_rm() {
 	local i d
 	for d in "${OCI_CG_OURS[@]}"; do
-		[ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
+		if [ -d "$d" ]; then find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null || :; fi
 	done
 	for ((i = ${#OCI_CG_MADE[@]} - 1; i >= 0; i--)); do
-		rmdir "${OCI_CG_MADE[i]}" 2>/dev/null
+		rmdir "${OCI_CG_MADE[i]}" 2>/dev/null || :
 	done
 	return 0
 }

@@ -194,13 +194,21 @@ if command -v podman >/dev/null && command -v conmon >/dev/null; then
 		mount -t tmpfs -o mode=1777 ctw-ocib-shm /dev/shm && touch "$1/ns-ready" &&
 		exec sleep infinity' sh "$work" &
 	PM_NS=$!
+	disown "$PM_NS" # (killed at the end: no "Killed" report of it)
 	for _ in $(seq 100); do [ -e "$work/ns-ready" ] && break; sleep 0.05; done
 	runroot=/run/ctwocib-pm
 	pm_cg=${ocipath%/c}/pm
+	# the nofile/nproc limits podman itself runs with: Podman's default
+	# 1048576 cannot be set where CAP_SYS_RESOURCE is not granted (as in
+	# engines-lib.bash)
+	pm_nofile=$(ulimit -Hn)
+	pm_nproc=$(ulimit -Hu)
+	[ "$pm_nproc" = unlimited ] || [ "$pm_nproc" -gt 32768 ] && pm_nproc=32768
 	cat >"$d/containers.conf" <<-EOF
 		[containers]
 		netns = "none"
 		cgroups = "no-conmon"
+		default_ulimits = ["nofile=$pm_nofile:$pm_nofile", "nproc=$pm_nproc:$pm_nproc"]
 		[engine]
 		cgroup_manager = "cgroupfs"
 		events_logger = "none"
