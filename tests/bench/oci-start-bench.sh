@@ -38,8 +38,9 @@ hybrid=false
 # 1's cgroups); what they (and podman) make of it is removed at the end.
 # shellcheck source=scripts/cgroup-lib.sh
 . scripts/cgroup-lib.sh
-oci_cgroup_path "ctwocib$$/c"
-ocipath=$OCI_CG_PATH
+# All below ctwocib<pid> is ours: the bundle's cgroup (c) and podman's (pm).
+oci_cgroup_path "ctwocib$$"
+ocipath=$OCI_CG_PATH/c
 cleanup() {
 	set +e # (every step, whatever the one before said)
 	local r id d
