@@ -45,45 +45,123 @@ enum {
 	O_HELP,
 };
 
+/* The options, as strace spells them: what the parser below matches (by
+ * shrt, lng) and, in this order, the "Options" block of `trace --help`
+ * (spell, help: '\n' starts another line of it).  Rows with neither shrt
+ * nor lng only document a spelling of another row (-e trace=SET is -e). */
 static const struct opt {
 	char shrt;
 	const char *lng;
 	bool arg;
 	int id;
+	const char *spell; /* as --help shows it; NULL: not shown */
+	const char *help;
 } opts[] = {
-	{'e', NULL, true, O_EXPR},
-	{0, "trace", true, O_TRACE},
-	{0, "signal", true, O_SIGNAL},
-	{0, "status", true, O_STATUS},
-	{0, "quiet", true, O_QUIET},
-	{'p', "attach", true, O_PID},
-	{'c', "summary-only", false, O_SUMMARY},
-	{'C', "summary", false, O_SUMMARY_TOO},
-	{'T', "syscall-times", false, O_DURATIONS},
-	{'t', NULL, false, O_TIMESTAMPS},
-	{'o', "output", true, O_OUTPUT},
-	{'s', "string-limit", true, O_STRSIZE},
-	{'Z', "failed-only", false, O_FAILED},
-	{0, "failed", false, O_FAILED},
-	{'z', "successful-only", false, O_SUCCESSFUL},
-	{'f', "follow-forks", false, O_FOLLOW},
-	{0, "output-separately", false, O_SEPARATELY},
-	{'q', NULL, false, O_QUIET_SHORT},
-	{'y', "decode-fds", false, O_DECODE_FDS},
-	{0, "json", false, O_JSON},
-	{0, "seccomp-profile", true, O_PROFILE},
-	{0, "all", false, O_ALL},
-	{0, "name", true, O_NAME},
-	{0, "stats", false, O_STATS},
-	{0, "buffer-size", true, O_BUFSIZE},
-	{0, "with-init", false, O_WITH_INIT},
-	{0, "from-exec", false, O_FROM_EXEC},
-	{0, "record", true, O_RECORD},
-	{'n', "namespace", true, O_NAMESPACE},
-	{0, "pod", true, O_POD},
-	{0, "replay", true, O_REPLAY},
-	{'h', "help", false, O_HELP},
+	{0, NULL, true, O_EXPR, "-e trace=SET",
+	 "only these syscalls: names and classes, comma-separated,\n"
+	 "'!' in front negates; classes: %file %network %process\n"
+	 "%memory %signal %ipc %desc (e.g. -e trace=%file,connect)"},
+	{0, NULL, true, O_EXPR, "-e signal=SET",
+	 "only these signals get a --- SIG... --- line (names or\n"
+	 "numbers, all, none, '!' negates)"},
+	{0, NULL, true, O_EXPR, "-e status=SET",
+	 "only calls that ended so: successful, failed, unfinished"},
+	{0, NULL, true, O_EXPR, "-e quiet=SET",
+	 "leave out: attach (messages), exit (+++ exited lines)"},
+	{'e', NULL, true, O_EXPR, NULL, NULL},
+	{0, "trace", true, O_TRACE, "    --trace=SET, --signal=SET, --status=SET, --quiet=SET",
+	 "the same"},
+	{0, "signal", true, O_SIGNAL, NULL, NULL},
+	{0, "status", true, O_STATUS, NULL, NULL},
+	{0, "quiet", true, O_QUIET, NULL, NULL},
+	{'p', "attach", true, O_PID, "-p PID",
+	 "only this process (repeatable); its cgroup is traced"},
+	{'c', "summary-only", false, O_SUMMARY, "-c, --summary-only",
+	 "count calls, errors and time per syscall; print the\n"
+	 "table (strace -c layout) at the end instead of lines"},
+	{'C', "summary", false, O_SUMMARY_TOO, "-C, --summary", "like -c, and print the lines too"},
+	{'T', "syscall-times", false, O_DURATIONS, "-T",
+	 "show the time spent in each call: <0.000012>"},
+	{'t', NULL, false, O_TIMESTAMPS, "-t, -tt, -ttt",
+	 "prefix lines with the time of day (-tt: microseconds;\n"
+	 "-ttt: seconds since the epoch)"},
+	{'o', "output", true, O_OUTPUT, "-o FILE",
+	 "write lines and the summary to FILE (lines start with\n"
+	 "the pid, as strace -f -o writes them)"},
+	{'f', "follow-forks", false, O_FOLLOW, "-ff -o PREFIX",
+	 "one file PREFIX.PID per process (thread), as strace -ff"},
+	{0, "output-separately", false, O_SEPARATELY, NULL, NULL},
+	{'s', "string-limit", true, O_STRSIZE, "-s N",
+	 "show at most N bytes of string data (default 32)"},
+	{'q', NULL, false, O_QUIET_SHORT, "-q, -qq",
+	 "no attach messages; -qq: no exit lines either"},
+	{'y', "decode-fds", false, O_DECODE_FDS, "-y, -yy",
+	 "show what each fd is: 3</etc/passwd>, 4<pipe:[123]>;\n"
+	 "-yy: sockets' endpoints (5<TCP:[1.2.3.4:80->...]>)\n"
+	 "and device numbers too"},
+	{'Z', "failed-only", false, O_FAILED, "-Z, --failed-only",
+	 "only calls that failed (status=failed)"},
+	{0, "failed", false, O_FAILED, NULL, NULL},
+	{'z', "successful-only", false, O_SUCCESSFUL, "-z, --successful-only",
+	 "only calls that succeeded (status=successful)"},
+	{0, "json", false, O_JSON, "    --json",
+	 "one JSON object per event: container, pid, tid, comm,\n"
+	 "event (syscall, signal, exit), syscall, args, ret, errno,\n"
+	 "duration_ns, ts_ns; signal and siginfo; exit_code"},
+	{0, "seccomp-profile", true, O_PROFILE, "    --seccomp-profile FILE",
+	 "at the end, write a Docker-format seccomp profile that\n"
+	 "allows exactly the syscalls seen (for `run --security-opt\n"
+	 "seccomp=FILE`)"},
+	{0, "all", false, O_ALL, "    --all",
+	 "trace every container, also those made after trace\n"
+	 "starts (added at their cgroup's mkdir), until Ctrl-C"},
+	{'n', "namespace", true, O_NAMESPACE, "-n, --namespace NS",
+	 "only a container of Kubernetes (or containerd)\n"
+	 "namespace NS"},
+	{0, "pod", true, O_POD, "    --pod POD", "only a container of pod POD"},
+	{0, "from-exec", false, O_FROM_EXEC, "    --from-exec",
+	 "show each process from its execve on (and its children),\n"
+	 "as `-- IMAGE` does: not what ran before tracing began"},
+	{0, "with-init", false, O_WITH_INIT, "    --with-init",
+	 "with `-- IMAGE`: the runtime's own setup before the\n"
+	 "command's execve too"},
+	{0, "name", true, O_NAME, "    --name NAME", "with `-- IMAGE`: the new container's name"},
+	{0, "record", true, O_RECORD, "    --record FILE",
+	 "write the kernel's raw records to FILE instead of lines\n"
+	 "(cheaper: nothing is decoded while tracing)"},
+	{0, "replay", true, O_REPLAY, "    --replay FILE",
+	 "decode a recording made with --record, with the line\n"
+	 "options given here (-s, -T, -t, -y, -o, --json) and\n"
+	 "only what -e trace=, signal=, status=, quiet= select;\n"
+	 "needs neither root nor the kernel it was made on"},
+	{0, "stats", false, O_STATS, "    --stats",
+	 "at the end, print events, events/s and losses on stderr"},
+	{0, "buffer-size", true, O_BUFSIZE, "    --buffer-size BYTES",
+	 "ring buffer size (default 32m; a power of two)"},
+	{'h', "help", false, O_HELP, NULL, NULL},
 };
+
+/* Options rows: the spelling, the help from column 21 (on the
+ * next line when the spelling is wider), continuation lines aligned. */
+#define HELP_COL 21
+void ctw_trace_opts_print(FILE *out)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
+		const char *h = opts[i].help;
+		if (!opts[i].spell || !h)
+			continue;
+		int w = fprintf(out, "  %s", opts[i].spell);
+		if (w >= HELP_COL) {
+			fputc('\n', out);
+			w = 0;
+		}
+		for (bool first = true; *h; first = false) {
+			size_t n = strcspn(h, "\n");
+			fprintf(out, "%*s%.*s\n", first ? HELP_COL - w : HELP_COL, "", (int)n, h);
+			h += n + (h[n] == '\n');
+		}
+	}
+}
 
 void ctw_trace_args_init(struct ctw_trace_args *a)
 {

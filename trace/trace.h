@@ -193,6 +193,8 @@ void ctw_trace_args_fini(struct ctw_trace_args *a);
  * first word not parsed, or -EINVAL with err set.  Strings in argv are
  * referenced, not copied. */
 int ctw_trace_parse_args(struct ctw_trace_args *a, int argc, char **argv, struct ctw_err *err);
+/* The "Options" block of `trace --help`, from the same table. */
+void ctw_trace_opts_print(FILE *out);
 /* Check the combination and fill a->o from the rest (out_fd aside). */
 int ctw_trace_args_finish(struct ctw_trace_args *a, struct ctw_err *err);
 
