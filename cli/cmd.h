@@ -23,7 +23,16 @@ struct ctw_cmd {
 	void (*usage)(FILE *out);
 };
 
+/* commands.c: the table of subcommands. */
 void ctw_cmd_register(const struct ctw_cmd *cmd);
+/* In help order (order, then name); once, before any lookup. */
+void ctw_cmds_sort(void);
+/* By name, or by a prefix only one name has; NULL if none. */
+const struct ctw_cmd *ctw_cmd_find(const char *name);
+/* Is name one of ctrwatch's own subcommands (exactly)? */
+bool ctw_cmd_native(const char *name);
+/* `ctrwatch --help`: the commands, grouped, and the global options. */
+void ctw_cmds_usage(FILE *out);
 /* Print `cmd`'s usage on stderr and return CTW_EXIT_USAGE: for bad options. */
 int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-/* ctrwatch: the subcommand dispatcher. */
+/* ctrwatch: main, the global options and the choice of command line
+ * (ctrwatch's own, or runc's for the engines). */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,88 +9,6 @@
 
 #include "cmd.h"
 #include "../lib/lib.h"
-
-#define MAX_CMDS 64
-static const struct ctw_cmd *cmds[MAX_CMDS];
-static size_t ncmds;
-
-void ctw_cmd_register(const struct ctw_cmd *cmd)
-{
-	if (ncmds == MAX_CMDS) {
-		fputs("ctrwatch: too many subcommands\n", stderr);
-		abort();
-	}
-	cmds[ncmds++] = cmd;
-}
-
-static int cmp_cmd(const void *a, const void *b)
-{
-	const struct ctw_cmd *x = *(const struct ctw_cmd *const *)a;
-	const struct ctw_cmd *y = *(const struct ctw_cmd *const *)b;
-	if (x->order != y->order)
-		return x->order < y->order ? -1 : 1;
-	return strcmp(x->name, y->name);
-}
-
-static void usage(FILE *out)
-{
-	fputs("Usage: ctrwatch [--version] [--help] [--root DIR] COMMAND [ARGS...]\n"
-	      "\n"
-	      "eBPF container runtime, observability and policy agent.\n"
-	      "\n"
-	      "Commands:\n",
-	      out);
-	int band = -1;
-	for (size_t i = 0; i < ncmds; i++) {
-		if (band >= 0 && cmds[i]->order / 100 != band)
-			fputc('\n', out);
-		band = cmds[i]->order / 100;
-		fprintf(out, "  %-10s %s\n", cmds[i]->name, cmds[i]->summary);
-	}
-	fputs("\nGlobal options:\n"
-	      "  --root DIR   image store and container layers (default: $CTRWATCH_ROOT or\n"
-	      "               /var/lib/ctrwatch)\n"
-	      "\nRun 'ctrwatch COMMAND --help' for a command's options and examples.\n",
-	      out);
-}
-
-static const struct ctw_cmd *find_cmd(const char *name)
-{
-	const struct ctw_cmd *hit = NULL;
-	size_t len = strlen(name), nhits = 0;
-	for (size_t i = 0; i < ncmds; i++) {
-		if (!strcmp(cmds[i]->name, name))
-			return cmds[i];
-		if (!strncmp(cmds[i]->name, name, len)) {
-			hit = cmds[i];
-			nhits++;
-		}
-	}
-	return nhits == 1 ? hit : NULL;
-}
-
-int ctw_cmd_usage_error(const char *cmd_name, const char *fmt, ...)
-{
-	va_list ap;
-	fputs("ctrwatch: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	const struct ctw_cmd *c = find_cmd(cmd_name);
-	if (c && c->usage)
-		c->usage(stderr);
-	return CTW_EXIT_USAGE;
-}
-
-bool ctw_cmd_privileged(const char *cmd_name, unsigned int what)
-{
-	struct ctw_err err = {0};
-	if (ctw_need_privs(what, &err) == 0)
-		return true;
-	fprintf(stderr, "ctrwatch: %s: %s\n", cmd_name, err.msg);
-	return false;
-}
 
 static bool wants_help(int argc, char **argv)
 {
@@ -123,14 +42,6 @@ static bool runc_global(const char *a)
 	return false;
 }
 
-static bool native_cmd(const char *name)
-{
-	for (size_t i = 0; i < ncmds; i++)
-		if (!strcmp(cmds[i]->name, name))
-			return true;
-	return false;
-}
-
 bool ctw_oci_mode(const char *argv0, int argc, char **argv)
 {
 	const char *base = strrchr(argv0, '/') ? strrchr(argv0, '/') + 1 : argv0;
@@ -139,7 +50,7 @@ bool ctw_oci_mode(const char *argv0, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-')
-			return oci_find_cmd(a) && !native_cmd(a);
+			return oci_find_cmd(a) && !ctw_cmd_native(a);
 		if (runc_global(a))
 			return true;
 		if (!strcmp(a, "--root") || !strcmp(a, "-root"))
@@ -152,7 +63,7 @@ bool ctw_oci_mode(const char *argv0, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	qsort(cmds, ncmds, sizeof(cmds[0]), cmp_cmd);
+	ctw_cmds_sort();
 	/* runc's command line, for the engines (cli/oci.c) */
 	if (ctw_oci_mode(argv[0], argc, argv))
 		return ctw_oci_main(argc, argv);
@@ -177,32 +88,32 @@ int main(int argc, char **argv)
 		argc -= used;
 	}
 	if (argc < 2) {
-		usage(stderr);
+		ctw_cmds_usage(stderr);
 		return CTW_EXIT_USAGE;
 	}
 	const char *name = argv[1];
 	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
 		if (argc > 2 && strcmp(name, "help") == 0) {
-			const struct ctw_cmd *c = find_cmd(argv[2]);
+			const struct ctw_cmd *c = ctw_cmd_find(argv[2]);
 			if (c && c->usage) {
 				c->usage(stdout);
 				return CTW_EXIT_OK;
 			}
 		}
-		usage(stdout);
+		ctw_cmds_usage(stdout);
 		return CTW_EXIT_OK;
 	}
 	if (!strcmp(name, "--version") || !strcmp(name, "-V"))
 		name = "version";
 	if (name[0] == '-') {
 		fprintf(stderr, "ctrwatch: unknown option '%s'\n", name);
-		usage(stderr);
+		ctw_cmds_usage(stderr);
 		return CTW_EXIT_USAGE;
 	}
-	const struct ctw_cmd *c = find_cmd(name);
+	const struct ctw_cmd *c = ctw_cmd_find(name);
 	if (!c) {
 		fprintf(stderr, "ctrwatch: unknown command '%s'\n", name);
-		usage(stderr);
+		ctw_cmds_usage(stderr);
 		return CTW_EXIT_USAGE;
 	}
 	if (c->usage && wants_help(argc - 1, argv + 1)) {
