@@ -93,29 +93,9 @@ static int make_missing_at(int rootfd, const char *path, bool dir, bool no_symli
 	return 0;
 }
 
-/* The common case first: only the last component is missing (a mount
- * point below a tmpfs just mounted): made below its parent's fd, no walk.
- * 1 when it was made, 0 when the walk has to do it. */
-static int make_leaf(int rootfd, const char *path, bool dir, bool no_symlinks)
-{
-	const char *slash = strrchr(path, '/');
-	if (!slash || !slash[1] || !strcmp(slash + 1, ".") || slash - path >= PATH_MAX)
-		return 0;
-	char parent[PATH_MAX];
-	snprintf(parent, sizeof(parent), "%.*s", (int)(slash - path), path);
-	int fd = open_at_root(rootfd, parent[0] ? parent : "/", O_DIRECTORY, no_symlinks);
-	if (fd < 0)
-		return 0;
-	int r = dir ? mkdirat(fd, slash + 1, 0755) : mknodat(fd, slash + 1, S_IFREG | 0644, 0);
-	close(fd);
-	return r == 0;
-}
-
 static int make_missing(int rootfd, const char *path, bool dir, bool no_symlinks,
 			struct ctw_err *err)
 {
-	if (make_leaf(rootfd, path, dir, no_symlinks))
-		return 0;
 	return make_missing_at(rootfd, path, dir, no_symlinks, 0, err);
 }
 
