@@ -114,10 +114,14 @@ int root_open_target(int rootfd, const char *path, bool dir, bool no_symlinks, s
 		return ctw_err_setx(err, ENAMETOOLONG, "container path `%.64s...`", path);
 	int fd = open_at_root(rootfd, path, 0, no_symlinks);
 	/* What is made may be moved meanwhile (a volume another container
-	 * shares): made again, a few times. */
-	for (int tries = 0; fd == -ENOENT && tries < 4; tries++) {
+	 * shares, where a directory on the way is swapped for a symlink and
+	 * back): made again, a few times.  A make that met such a move half
+	 * way (ENOENT) is tried again too: each pass makes the path where it
+	 * resolves at that moment, so after a pass through each of the two
+	 * states it resolves in both. */
+	for (int tries = 0; fd == -ENOENT && tries < 8; tries++) {
 		int r = make_missing(rootfd, path, dir, no_symlinks, err);
-		if (r)
+		if (r && (r != -ENOENT || tries == 7))
 			return r;
 		fd = open_at_root(rootfd, path, 0, no_symlinks);
 	}

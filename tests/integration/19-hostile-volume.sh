@@ -25,23 +25,25 @@ ctw run -d --name swap19 -v "$W/shared:/shared" -v "$H:/t:ro" busybox \
 	/t/ctw-hostile swap /shared 120 >/dev/null
 wait_for 5 test -e "$W/shared/alt"
 n=${HOSTILE19_RUNS:-60}
+# The volume lands on sub/T/x of the shared directory or, where sub was the
+# symlink, on T/x of the container's root; the directory is named sub or
+# alt as the swap goes on.  The container looks in all three places a few
+# times and always exits 0, so a failed start is ctrwatch's own exit code.
 ok=0 outside=0 inside=0
 for i in $(seq "$n"); do
-	out=$(ctw run -v "$W/shared:/vol" -v "$W/src:/vol/sub/$tag-$i/x" busybox \
-		sh -c "cat /vol/sub/$tag-$i/x/marker 2>/dev/null; cat /$tag-$i/x/marker 2>/dev/null" 2>&1) &&
+	t=$tag-$i
+	out=$(ctw run -v "$W/shared:/vol" -v "$W/src:/vol/sub/$t/x" busybox sh -c \
+		"for k in 1 2 3 4 5 6 7 8; do cat /vol/sub/$t/x/marker /vol/alt/$t/x/marker /$t/x/marker 2>/dev/null | grep -m1 volume && break; done; true" 2>&1) &&
 		ok=$((ok + 1))
-	[ -e "/$tag-$i" ] && outside=$((outside + 1))
+	[ -e "/$t" ] && outside=$((outside + 1))
 	[[ $out == *volume* ]] && inside=$((inside + 1))
+	[[ $out == *volume* ]] || echo "# start $i: $out" >&2
 done
 t_eq "$n starts while another container swaps a directory on the way: nothing made on the host's /" \
 	0 "$outside"
 t_match "  ... and the race was on (the container swapped its directory)" '.' \
 	"$(find "$W/shared" -maxdepth 1 -name alt)"
-# (A quarter: since run's volumes go through the OCI executor (stop 26),
-# 22-28 of 60 get through in some runs, where the old code let most
-# through; a regression in liveness under this race, not in safety, left
-# to fix: the retries of root_open_target.)
-t_cmp "  ... a quarter of the starts went through, the volume in the container's own root" "$ok" -ge $((n / 4))
+t_cmp "  ... half of the starts went through, the volume in the container's own root" "$ok" -ge $((n / 2))
 t_cmp "  ... each one that started sees its volume" "$inside" -ge "$ok"
 ctw rm -f swap19 >/dev/null
 
