@@ -53,6 +53,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # (so that a stopped run cleans up too)
 
 # a runtime's command line, with its own state root (crun: cgroup v1 only)
 wrap() { # runtime args...

@@ -26,6 +26,7 @@ work=$(mktemp -d /tmp/ctw-bench.XXXXXX)
 run=$work/run
 mkdir -p "$run"
 trap 'umount "$run" 2>/dev/null; rm -rf "$work"' EXIT # (the full cleanup below)
+trap 'exit 130' INT TERM # (so that a stopped run cleans up too)
 mount -t tmpfs -o mode=0755,size=64m ctw-bench-run "$run"
 export CTRWATCH_ROOT=$work/root CTRWATCH_STATE=$run/ctrwatch CTRWATCH_CGROUP_PARENT=ctwbench$$
 # runc/crun get a private netns with only lo from `runc spec`: the same as

@@ -66,6 +66,7 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # (so that a stopped run cleans up too)
 
 cc -O2 -D_GNU_SOURCE -Wall -static -o "$tmp/syscall-bench" tests/bench/syscall-bench.c || exit 1
 clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ibpf/vmlinux/x86 \
