@@ -686,9 +686,9 @@ static int prepare(struct run_ctx *c, struct ctw_err *err)
 	if (r)
 		return r;
 	c->created_cg = true;
-	r = oci_cg_plan(&c->cg_plan, s->v1, s->nv1);
+	r = oci_cg_plan(&c->cg_plan, s->v1, s->nv1, err);
 	if (r)
-		return ctw_err_set(err, -r, "read /proc/self/mountinfo");
+		return r;
 	/* Compiled before the clone: the child gets the program in its copy
 	 * of our memory.  The device filter comes after it, while the child
 	 * prepares the root (start()). */

@@ -459,7 +459,7 @@ struct oci_cg_plan {
 		char name[16], to[64];
 	} link[4];
 };
-int oci_cg_plan(struct oci_cg_plan *p, const struct ctw_cg_v1 *v1, int nv1);
+int oci_cg_plan(struct oci_cg_plan *p, const struct ctw_cg_v1 *v1, int nv1, struct ctw_err *err);
 /* What the executor needs besides the spec. */
 struct oci_root_opts {
 	const char *bundle;	      /* what relative bind sources are relative to */

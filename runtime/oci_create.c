@@ -571,10 +571,8 @@ int ctw_oci_create(const struct ctw_oci_create_opts *o, int *pid, int *master, s
 	}
 	if ((r = cg_set_create(&ct->cg, &c.spec->linux.resources, err)))
 		goto out_remove;
-	if ((r = oci_cg_plan(&c.cg_plan, ct->cg.v1, ct->cg.nv1))) {
-		ctw_err_set(err, -r, "read /proc/self/mountinfo");
+	if ((r = oci_cg_plan(&c.cg_plan, ct->cg.v1, ct->cg.nv1, err)))
 		goto out_cgroups;
-	}
 	if (c.spec->linux.seccomp) {
 		if ((r = seccomp_compile_spec(c.spec->linux.seccomp, &c.prog, err)))
 			goto out_cgroups;

@@ -169,7 +169,7 @@ static bool list_has(const char *list, const char *word)
 	return false;
 }
 
-int oci_cg_plan(struct oci_cg_plan *p, const struct ctw_cg_v1 *v1, int nv1)
+int oci_cg_plan(struct oci_cg_plan *p, const struct ctw_cg_v1 *v1, int nv1, struct ctw_err *err)
 {
 	memset(p, 0, sizeof(*p));
 	if (cg_layout() == CG_UNIFIED)
@@ -177,7 +177,7 @@ int oci_cg_plan(struct oci_cg_plan *p, const struct ctw_cg_v1 *v1, int nv1)
 	char *info = NULL;
 	int r = ctw_read_file("/proc/self/mountinfo", &info, NULL);
 	if (r)
-		return r;
+		return ctw_err_set(err, -r, "read /proc/self/mountinfo");
 	for (char *save, *l = strtok_r(info, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		/* "ID PARENT M:N ROOT MOUNTPOINT OPTS ... - TYPE SOURCE SUPEROPTS" */
 		char mp[256], fstype[32], super[256];
