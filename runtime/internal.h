@@ -505,6 +505,10 @@ struct oci_proc {
 
 /* In the container, before it counts as created: user, executable, cwd. */
 int oci_proc_prepare(struct oci_proc *o, struct ctw_err *err);
+/* Set the process's rlimits, before it is reported ready: a limit that
+ * cannot be set fails create (or exec) itself, as in runc and crun, not
+ * the process's last steps after `start`. */
+int oci_proc_rlimits(const struct oci_proc *o, struct ctw_err *err);
 /* The rest, and exec; reports failures to sync_fd and _exits. */
 __attribute__((noreturn)) void oci_proc_exec(const struct oci_proc *o);
 

@@ -214,6 +214,10 @@ static __attribute__((noreturn)) void init_main(struct create_ctx *c)
 		.preserve_fds = c->o->preserve_fds,
 		.userns = c->userns || c->join[CTW_NS_USER] >= 0,
 	};
+	if (oci_proc_rlimits(&op, &err)) {
+		sync_send(fd, SYNC_ERR, CTW_EXIT_RUNTIME, &err, -1);
+		_exit(CTW_EXIT_RUNTIME);
+	}
 	if (oci_proc_prepare(&op, &err)) {
 		sync_send(fd, SYNC_ERR, err.code == ENOENT ? CTW_EXIT_NOTFOUND : CTW_EXIT_NOEXEC,
 			  &err, -1);

@@ -97,6 +97,8 @@ static __attribute__((noreturn)) void exec_child(struct exec_ctx *x)
 		.preserve_fds = x->o->preserve_fds,
 		.userns = x->ns[CTW_NS_USER] >= 0,
 	};
+	if (oci_proc_rlimits(&op, &err))
+		goto fail;
 	if (oci_proc_prepare(&op, &err)) {
 		sync_send(fd, SYNC_ERR, err.code == ENOENT ? CTW_EXIT_NOTFOUND : CTW_EXIT_NOEXEC,
 			  &err, -1);

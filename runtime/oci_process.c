@@ -110,6 +110,22 @@ static char *home_of(uid_t uid)
 	return home ? home : xstrdup("/");
 }
 
+int oci_proc_rlimits(const struct oci_proc *o, struct ctw_err *err)
+{
+	const struct ctw_spec_process *p = o->p;
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
+		if (setrlimit(p->rlimits[i].type, &rl) < 0)
+			return ctw_err_set(err, errno,
+					   "config.json: process.rlimits: setrlimit %s (soft %llu, "
+					   "hard %llu)",
+					   ctw_spec_rlimit_name(p->rlimits[i].type),
+					   (unsigned long long)rl.rlim_cur,
+					   (unsigned long long)rl.rlim_max);
+	}
+	return 0;
+}
+
 int oci_proc_prepare(struct oci_proc *o, struct ctw_err *err)
 {
 	const struct ctw_spec_process *p = o->p;
@@ -240,17 +256,6 @@ static int process_attrs(const struct oci_proc *o, struct ctw_err *err)
 		int r = ctw_write_file("/proc/self/oom_score_adj", buf, (size_t)n, false);
 		if (r)
 			return ctw_err_set(err, -r, "oom_score_adj %s", buf);
-	}
-	for (size_t i = 0; i < p->n_rlimits; i++) {
-		struct rlimit rl = {p->rlimits[i].soft, p->rlimits[i].hard};
-		/* A limit that cannot be set fails the start, as in runc. */
-		if (setrlimit(p->rlimits[i].type, &rl) < 0)
-			return ctw_err_set(err, errno,
-					   "config.json: process.rlimits: setrlimit %s (soft %llu, "
-					   "hard %llu)",
-					   ctw_spec_rlimit_name(p->rlimits[i].type),
-					   (unsigned long long)rl.rlim_cur,
-					   (unsigned long long)rl.rlim_max);
 	}
 	if (p->io_class && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0,
 				   (p->io_class << 13) | p->io_priority) < 0)
