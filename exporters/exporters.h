@@ -148,6 +148,11 @@ struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t 
 bool ctw_metrics_block_reuse(struct ctw_metrics *m, uint64_t sig);
 /* A signature of n bytes at p, chained on seed (XXH3-64). */
 uint64_t ctw_metrics_sig(uint64_t seed, const void *p, size_t n);
+/* A buffer (malloc'ed, cap bytes: a text taken before) for the next text,
+ * handed over: its pages are in already.  Right after ctw_metrics_reset.
+ * The capacity of the text's buffer (ctw_metrics_take_text's). */
+void ctw_metrics_text_buffer(struct ctw_metrics *m, char *buf, size_t cap);
+size_t ctw_metrics_text_cap(const struct ctw_metrics *m);
 /* Give back what the builder holds between texts but the kept blocks
  * (the series set, buffers), as ctw_metrics_free would. */
 void ctw_metrics_trim(struct ctw_metrics *m);
