@@ -150,7 +150,8 @@ bool ctw_metrics_block_reuse(struct ctw_metrics *m, uint64_t sig);
 uint64_t ctw_metrics_sig(uint64_t seed, const void *p, size_t n);
 /* A buffer (malloc'ed, cap bytes: a text taken before) for the next text,
  * handed over: its pages are in already.  Right after ctw_metrics_reset.
- * The capacity of the text's buffer (ctw_metrics_take_text's). */
+ * The capacity of the finished text's buffer (after ctw_metrics_text:
+ * ctw_metrics_take_text's). */
 void ctw_metrics_text_buffer(struct ctw_metrics *m, char *buf, size_t cap);
 size_t ctw_metrics_text_cap(const struct ctw_metrics *m);
 /* Give back what the builder holds between texts but the kept blocks

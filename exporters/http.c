@@ -423,6 +423,7 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 		ctw_metrics_reserve(m, h->text_len + h->text_len / 16 + 4096);
 	if (h->o.scrape)
 		h->o.scrape(h->o.ctx, m);
+	ctw_metrics_text(m, NULL); /* finished: its buffer's capacity final */
 	size_t len, cap = ctw_metrics_text_cap(m);
 	char *text = ctw_metrics_take_text(m, &len);
 	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
