@@ -464,14 +464,8 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 	ctw_metrics_declare(mx, &dns_metrics[M_QUERIES]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		/* a block per container: its labels rendered once, its lines
-		 * copied from the last scrape when its counts did not move
-		 * (qtype points to static names: the pointers are the names) */
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_reuse(
-			    mx,
-			    ctw_metrics_sig(0, m->cs[i]->q, m->cs[i]->nq * sizeof(*m->cs[i]->q))))
-			continue;
+		/* a block per container: its labels rendered once */
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		for (size_t j = 0; j < m->cs[i]->nq; j++)
 			ctw_metrics_block_sample(mx, "qtype", m->cs[i]->q[j].qtype,
 						 (double)m->cs[i]->q[j].n);
@@ -479,10 +473,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 	ctw_metrics_declare(mx, &dns_metrics[M_RESPONSES]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_reuse(
-			    mx, ctw_metrics_sig(0, m->cs[i]->rcodes, sizeof(m->cs[i]->rcodes))))
-			continue;
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		for (unsigned int r = 0; r < 16; r++)
 			if (m->cs[i]->rcodes[r])
 				ctw_metrics_block_sample(mx, "rcode",
@@ -492,12 +483,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 	ctw_metrics_declare(mx, &dns_metrics[M_DURATION]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		const struct cstats *c = m->cs[i];
-		if (ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL)) &&
-		    ctw_metrics_block_reuse(
-			    mx, ctw_metrics_sig(ctw_metrics_sig(0, c->buckets, sizeof(c->buckets)),
-						&c->sum, sizeof(c->sum))))
-			continue;
+		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_histogram(mx, NULL, NULL, bounds, m->cs[i]->buckets, NBOUNDS,
 					    m->cs[i]->sum);
 	}

@@ -741,24 +741,6 @@ static const struct ctw_metric_def syscalls_metrics[] = {
 	{0},
 };
 
-/* What a container's block of family f is made of: its rows' syscalls,
- * values and whether exported.  Each step is a bijection of the sum so
- * far, so one counter that moved always changes it. */
-static uint64_t rows_sig(const struct syscalls *s, size_t f, const struct row *rows,
-			 const bool *keep, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull * (f + 1) + s->mode;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t v = f == M_CALLS    ? rows[i].calls
-			     : f == M_ERRORS ? rows[i].errors
-					     : rows[i].time_ns;
-		h = (h ^ (rows[i].nr | (uint64_t)keep[i] << 16)) * 0xff51afd7ed558ccdull;
-		h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
 static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metrics *m,
 		 const struct row *rows, const bool *keep, size_t n)
 {
@@ -774,18 +756,10 @@ static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metric
 			const char *l[16];
 			char cid[CTW_SHORT_ID_SIZE];
 			ctw_agent_container_labels(c, cid, l, 12);
-			size_t j = i;
-			while (j < n && rows[j].cgid == rows[i].cgid)
-				j++;
-			/* the container's series: one block, copied from the last
-			 * scrape when none of its counters moved */
-			if (ctw_metrics_block(m, l) &&
-			    ctw_metrics_block_reuse(m, rows_sig(s, f, rows + i, keep + i, j - i))) {
-				i = j;
-				continue;
-			}
+			ctw_metrics_block(m, l); /* the container's series: one block */
 			struct row other = {0};
-			for (j = i; j < n && rows[j].cgid == rows[i].cgid; j++) {
+			size_t j = i;
+			for (; j < n && rows[j].cgid == rows[i].cgid; j++) {
 				const struct row *r = &rows[j];
 				uint64_t v = f == M_CALLS    ? r->calls
 					     : f == M_ERRORS ? r->errors

@@ -346,9 +346,7 @@ static void collect_counter(struct ctw_tcp_stats *s, struct ctw_metrics *m, int 
 
 		if (!s->ctrs[i]->active)
 			continue;
-		/* one-line blocks: segments the gzip cache keeps apart
-		 * (built, not kept: one line costs less to build than to
-		 * keep) */
+		/* one-line blocks: segments the gzip cache keeps apart */
 		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
 		ctw_metrics_block_sample(m, NULL, NULL, (double)v);
 	}
@@ -364,11 +362,7 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	for (i = 0; i < s->nctrs; i++) {
 		if (!s->ctrs[i]->active)
 			continue;
-		/* one per container */
-		if (ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)) &&
-		    ctw_metrics_block_reuse(
-			    m, ctw_metrics_sig(0, s->ctrs[i]->conns, sizeof(s->ctrs[i]->conns))))
-			continue;
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)); /* one per container */
 		for (d = 0; d < NDIRS; d++)
 			ctw_metrics_block_sample(m, "direction", dir_names[d],
 						 (double)s->ctrs[i]->conns[d]);
@@ -378,12 +372,7 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	for (i = 0; i < s->nctrs; i++) {
 		if (!s->ctrs[i]->active)
 			continue;
-		const struct tcp_ctr *c = s->ctrs[i];
-		if (ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l)) &&
-		    ctw_metrics_block_reuse(
-			    m, ctw_metrics_sig(ctw_metrics_sig(0, c->buckets, sizeof(c->buckets)),
-					       c->sum, sizeof(c->sum))))
-			continue;
+		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
 		for (d = 0; d < NDIRS; d++)
 			ctw_metrics_block_histogram(m, "direction", dir_names[d], bounds,
 						    s->ctrs[i]->buckets[d], NBOUNDS,

@@ -110,6 +110,12 @@ uint64_t ctw_metrics_invalid(const struct ctw_metrics *m);
  * from 256 bytes (whose last doubling left up to half of it unused but
  * faulted in). */
 void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes);
+/* A buffer (malloc'ed, cap bytes: a text taken before) for the next text,
+ * handed over: its pages are in already.  Right after ctw_metrics_reset.
+ * The capacity of the finished text's buffer (after ctw_metrics_text:
+ * ctw_metrics_take_text's). */
+void ctw_metrics_text_buffer(struct ctw_metrics *m, char *buf, size_t cap);
+size_t ctw_metrics_text_cap(const struct ctw_metrics *m);
 /* Change the cap mid-scrape (0 = none): the agent lifts it for its own few
  * self metrics at the end, so ctrwatch_series_dropped_total always appears. */
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series);
@@ -134,60 +140,6 @@ struct ctw_metrics_seg {
 	bool family_start;
 };
 struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t *n);
-
-/* Reuse of unchanged blocks: right after ctw_metrics_block, a collector
- * that can sum up what its block's samples are made of (their own labels,
- * values, histogram bounds) in a 64-bit signature passes it here.  When
- * the same block (family and labels) had the same signature in the last
- * text of this builder, its lines are copied from that text, its series
- * counted and checked for duplicates and the cap as if added again, and
- * true is returned: the collector adds no samples to it.  Otherwise false:
- * the collector adds them, and the block is kept for the next text under
- * this signature.  The builder keeps its blocks' lines from one text to
- * the next (front-coded: ~a quarter of the text) until freed. */
-bool ctw_metrics_block_reuse(struct ctw_metrics *m, uint64_t sig);
-/* A signature of n bytes at p, chained on seed (XXH3-64). */
-uint64_t ctw_metrics_sig(uint64_t seed, const void *p, size_t n);
-/* A buffer (malloc'ed, cap bytes: a text taken before) for the next text,
- * handed over: its pages are in already.  Right after ctw_metrics_reset.
- * The capacity of the finished text's buffer (after ctw_metrics_text:
- * ctw_metrics_take_text's). */
-void ctw_metrics_text_buffer(struct ctw_metrics *m, char *buf, size_t cap);
-size_t ctw_metrics_text_cap(const struct ctw_metrics *m);
-/* Give back what the builder holds between texts but the kept blocks
- * (the series set, buffers), as ctw_metrics_free would. */
-void ctw_metrics_trim(struct ctw_metrics *m);
-/* Blocks of the last text copied from the one before, and built. */
-void ctw_metrics_reuse_stats(const struct ctw_metrics *m, size_t *reused, size_t *built);
-
-/* The builder's store of kept blocks (blockmemo.c): each block's lines
- * and series of the last text, by block id. */
-struct ctw_blockmemo;
-struct ctw_blockmemo_ent;
-struct ctw_outbuf;
-struct ctw_blockmemo *ctw_blockmemo_new(void);
-void ctw_blockmemo_free(struct ctw_blockmemo *bm);
-/* A new text: the blocks of the last one are those found. */
-void ctw_blockmemo_turn(struct ctw_blockmemo *bm);
-/* The text is done: blocks not in it are let go (their room reclaimed
- * once it is worth it). */
-void ctw_blockmemo_settle(struct ctw_blockmemo *bm);
-/* Store a block: its lines (whole lines), its series' hashes and costs
- * (series lines per hash). */
-void ctw_blockmemo_put(struct ctw_blockmemo *bm, uint64_t id, uint64_t sig, const char *text,
-		       size_t len, const uint64_t *hashes, const uint32_t *costs, size_t nh);
-/* The last text's block `id` with signature sig, or NULL. */
-const struct ctw_blockmemo_ent *ctw_blockmemo_find(const struct ctw_blockmemo *bm, uint64_t id,
-						   uint64_t sig);
-/* Its series' hashes, and their costs (NULL: all 1); how many. */
-size_t ctw_blockmemo_admits(const struct ctw_blockmemo *bm, const struct ctw_blockmemo_ent *e,
-			    const uint64_t **hashes, const uint32_t **costs, size_t *nseries);
-/* Its lines, appended to out. */
-void ctw_blockmemo_text(const struct ctw_blockmemo *bm, const struct ctw_blockmemo_ent *e,
-			struct ctw_outbuf *out);
-/* A found block is in this text too, as it is. */
-void ctw_blockmemo_keep(struct ctw_blockmemo *bm, const struct ctw_blockmemo_ent *e);
-size_t ctw_blockmemo_bytes(const struct ctw_blockmemo *bm);
 
 /* ---- gzip of scrapes, reusing what did not change ---- */
 

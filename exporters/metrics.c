@@ -71,7 +71,6 @@ struct family {
 struct seriesset {
 	uint64_t *slots;
 	size_t cap, n;
-	size_t want; /* the last scrape's size, allocated at once after a trim */
 };
 
 /* The block being filled: its labels rendered once (`name="value",...`,
@@ -85,16 +84,6 @@ struct block {
 	uint64_t seg; /* its segment id */
 	struct ctw_outbuf text;
 	struct ctw_outbuf names; /* "k1\0k2\0" */
-	/* Given a signature (ctw_metrics_block_reuse) and built: stored in
-	 * the memo at its end, unless one of its samples was refused.  Its
-	 * lines start at mbuf's mstart; mh/mc: its series' hashes, costs. */
-	bool memo, refused;
-	uint64_t sig;
-	struct ctw_outbuf *mbuf;
-	size_t mstart;
-	uint64_t *mh;
-	uint32_t *mc;
-	size_t nmh, capmh;
 };
 
 struct ctw_metrics {
@@ -121,11 +110,6 @@ struct ctw_metrics {
 	struct ctw_metrics_seg *osegs; /* segments of `out` */
 	size_t nosegs, caposegs;
 	bool rendered; /* `out` is up to date */
-	/* blocks kept from the last text (ctw_metrics_block_reuse) */
-	struct ctw_blockmemo *memo;
-	size_t reused, built;
-	size_t *filled; /* set slots a reused block filled (set_add_all) */
-	size_t capfilled;
 	/* the last histogram bounds and their `le` texts (bound_text) */
 	size_t le_n;
 	double le_vals[LE_CACHE];
@@ -153,7 +137,7 @@ static uint64_t pair_hash(const char *k, const char *v)
 
 static void set_grow(struct seriesset *s)
 {
-	size_t ncap = s->cap ? s->cap * 2 : s->want > 1024 ? s->want : 1024;
+	size_t ncap = s->cap ? s->cap * 2 : 1024;
 	uint64_t *ns = xcalloc(ncap, sizeof(*ns));
 	for (size_t i = 0; i < s->cap; i++) {
 		if (!s->slots[i])
@@ -187,41 +171,9 @@ static bool set_add(struct seriesset *s, uint64_t h)
 	return true;
 }
 
-/* Insert all of hashes[0..n), or none when one is there already (false).
- * One pass: slots filled by this call are emptied again on a clash, which
- * leaves the set as it was (an older entry's probe never crossed them:
- * they were empty when it went in). */
-static bool set_add_all(struct seriesset *s, const uint64_t *hashes, size_t n, size_t *filled)
-{
-	while ((s->n + n + 1) * 2 > s->cap)
-		set_grow(s);
-	for (size_t i = 0; i < n; i++) {
-		uint64_t h = mix64(hashes[i]);
-		if (!h)
-			h = 1;
-		size_t j = h & (s->cap - 1);
-		while (s->slots[j] && s->slots[j] != h)
-			j = (j + 1) & (s->cap - 1);
-		if (s->slots[j]) {
-			for (size_t k = 0; k < i; k++)
-				s->slots[filled[k]] = 0;
-			s->n -= i;
-			return false;
-		}
-		s->slots[j] = h;
-		s->n++;
-		filled[i] = j;
-	}
-	return true;
-}
-
 static void set_free(struct seriesset *s)
 {
 	free(s->slots);
-	if (s->cap > s->want)
-		s->want = s->cap;
-	s->slots = NULL;
-	s->cap = s->n = 0;
 }
 
 struct ctw_metrics *ctw_metrics_new(size_t max_series)
@@ -230,7 +182,6 @@ struct ctw_metrics *ctw_metrics_new(size_t max_series)
 	m->max_series = max_series;
 	m->tail = NO_FAMILY;
 	m->text = m->out = m->blk.text = m->blk.names = CTW_OUTBUF_MEM;
-	m->memo = ctw_blockmemo_new();
 	return m;
 }
 
@@ -252,10 +203,6 @@ void ctw_metrics_free(struct ctw_metrics *m)
 	free(m->tsegs);
 	free(m->out.buf);
 	free(m->osegs);
-	free(m->blk.mh);
-	free(m->blk.mc);
-	free(m->filled);
-	ctw_blockmemo_free(m->memo);
 	free(m);
 }
 
@@ -280,40 +227,7 @@ bool ctw_metrics_valid_name(const char *name)
 
 static void end_block(struct ctw_metrics *m)
 {
-	struct block *b = &m->blk;
-	if (b->open && b->memo && !b->refused) {
-		const char *t = b->mbuf ? b->mbuf->buf + b->mstart : "";
-		size_t len = b->mbuf ? b->mbuf->len - b->mstart : 0;
-		ctw_blockmemo_put(m->memo, b->seg, b->sig, t, len, b->mh, b->mc, b->nmh);
-		m->built++;
-	}
-	b->open = b->memo = false;
-	b->mbuf = NULL;
-}
-
-/* An admitted series of the block being built with a signature. */
-static void memo_note(struct block *b, uint64_t hash, size_t cost)
-{
-	if (!b->memo)
-		return;
-	if (b->nmh == b->capmh) {
-		b->capmh = b->capmh ? b->capmh * 2 : 64;
-		b->mh = xrealloc(b->mh, b->capmh * sizeof(*b->mh));
-		b->mc = xrealloc(b->mc, b->capmh * sizeof(*b->mc));
-	}
-	b->mh[b->nmh] = hash;
-	b->mc[b->nmh++] = (uint32_t)cost;
-}
-
-/* Where the block's next line goes (dst()), its lines' start noted. */
-static struct ctw_outbuf *block_dst(struct ctw_metrics *m, struct ctw_outbuf *buf)
-{
-	struct block *b = &m->blk;
-	if (b->memo && !b->mbuf) {
-		b->mbuf = buf;
-		b->mstart = buf->len;
-	}
-	return buf;
+	m->blk.open = false;
 }
 
 void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric_type type,
@@ -744,9 +658,6 @@ bool ctw_metrics_block(struct ctw_metrics *m, const char *const *labels)
 	int n = check_labels(labels, f->type == CTW_HISTOGRAM ? "le" : NULL, l, &b->hash);
 	b->open = true;
 	b->bad = n < 0;
-	b->memo = b->refused = false;
-	b->nmh = 0;
-	b->mbuf = NULL;
 	b->fam = m->cur_idx;
 	b->text.len = 0;
 	b->names.len = 0;
@@ -798,15 +709,12 @@ bool ctw_metrics_block_sample(struct ctw_metrics *m, const char *label, const ch
 {
 	uint64_t h;
 	struct family *f = block_family(m, false, label, value, &h);
-	if (!f || !admit(m, f, h, 1)) {
-		m->blk.refused = true;
+	if (!f || !admit(m, f, h, 1))
 		return false;
-	}
-	memo_note(&m->blk, h ^ f->name_hash, 1);
 	char vb[64];
 	ctw_metrics_format_value(v, vb, sizeof(vb));
-	put_line(block_dst(m, dst(m, f, m->blk.seg)), f, NULL, m->blk.text.buf, m->blk.text.len,
-		 label, value, NULL, vb);
+	put_line(dst(m, f, m->blk.seg), f, NULL, m->blk.text.buf, m->blk.text.len, label, value,
+		 NULL, vb);
 	return true;
 }
 
@@ -814,94 +722,15 @@ bool ctw_metrics_block_histogram(struct ctw_metrics *m, const char *label, const
 				 const double *bounds, const uint64_t *buckets, size_t nbounds,
 				 double sum)
 {
+	if (!valid_bounds(m, bounds, nbounds))
+		return false;
 	uint64_t h;
-	struct family *f = NULL;
-	if (!valid_bounds(m, bounds, nbounds) || !(f = block_family(m, true, label, value, &h)) ||
-	    !admit(m, f, h, nbounds + 3)) {
-		m->blk.refused = true;
+	struct family *f = block_family(m, true, label, value, &h);
+	if (!f || !admit(m, f, h, nbounds + 3))
 		return false;
-	}
-	memo_note(&m->blk, h ^ f->name_hash, nbounds + 3);
-	put_histogram(m, block_dst(m, dst(m, f, m->blk.seg)), f, m->blk.text.buf, m->blk.text.len,
-		      label, value, bounds, buckets, nbounds, sum);
+	put_histogram(m, dst(m, f, m->blk.seg), f, m->blk.text.buf, m->blk.text.len, label, value,
+		      bounds, buckets, nbounds, sum);
 	return true;
-}
-
-bool ctw_metrics_block_reuse(struct ctw_metrics *m, uint64_t sig)
-{
-	struct block *b = &m->blk;
-	if (!b->open || b->bad || b->memo || b->mbuf || b->fam != m->cur_idx || !m->have_cur)
-		return false;
-	struct family *f = &m->fams[b->fam];
-	if (f->bad)
-		return false;
-	/* the labels' text too: the id sums their pairs, whatever the order */
-	sig = mix64(sig ^ XXH3_64bits(b->text.buf, b->text.len));
-	b->memo = true;
-	b->sig = sig;
-	const struct ctw_blockmemo_ent *e = ctw_blockmemo_find(m->memo, b->seg, sig);
-	if (!e)
-		return false;
-	const uint64_t *hashes;
-	const uint32_t *costs;
-	size_t nseries, nh = ctw_blockmemo_admits(m->memo, e, &hashes, &costs, &nseries);
-	if (m->max_series && m->nseries + nseries > m->max_series)
-		return false; /* built: its samples meet the cap one by one */
-	if (nh > m->capfilled) {
-		m->capfilled = nh;
-		m->filled = xrealloc(m->filled, nh * sizeof(*m->filled));
-	}
-	if (!set_add_all(&m->set, hashes, nh, m->filled))
-		return false; /* built: the duplicate is counted as such */
-	m->nseries += nseries;
-	f->nseries += nseries;
-	m->rendered = false;
-	if (nseries)
-		ctw_blockmemo_text(m->memo, e, dst(m, f, b->seg));
-	ctw_blockmemo_keep(m->memo, e);
-	b->memo = false;
-	m->reused++;
-	return true;
-}
-
-uint64_t ctw_metrics_sig(uint64_t seed, const void *p, size_t n)
-{
-	return XXH3_64bits_withSeed(p, n, seed);
-}
-
-void ctw_metrics_reuse_stats(const struct ctw_metrics *m, size_t *reused, size_t *built)
-{
-	*reused = m->reused;
-	*built = m->built;
-}
-
-void ctw_metrics_trim(struct ctw_metrics *m)
-{
-	end_block(m);
-	set_free(&m->set);
-	for (size_t i = 0; i < m->nfams; i++) {
-		free(m->fams[i].body.buf);
-		m->fams[i].body = CTW_OUTBUF_MEM;
-		free(m->fams[i].segs);
-		m->fams[i].segs = NULL;
-		m->fams[i].nsegs = m->fams[i].capsegs = 0;
-	}
-	struct ctw_outbuf *bufs[] = {&m->text, &m->out, &m->blk.text, &m->blk.names};
-	for (size_t i = 0; i < ARRAY_SIZE(bufs); i++) {
-		free(bufs[i]->buf);
-		*bufs[i] = CTW_OUTBUF_MEM;
-	}
-	free(m->tsegs);
-	free(m->osegs);
-	m->tsegs = m->osegs = NULL;
-	m->ntsegs = m->captsegs = m->nosegs = m->caposegs = 0;
-	free(m->blk.mh);
-	free(m->blk.mc);
-	m->blk.mh = NULL;
-	m->blk.mc = NULL;
-	m->blk.nmh = m->blk.capmh = 0;
-	m->rendered = false;
-	ctw_blockmemo_settle(m->memo);
 }
 
 uint64_t ctw_metrics_dropped(const struct ctw_metrics *m)
@@ -1000,7 +829,6 @@ const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len)
 {
 	ctw_metrics_text(m, len);
-	ctw_blockmemo_settle(m->memo); /* the text is done: its kept blocks stay */
 	struct ctw_outbuf *b = m->sides ? &m->out : &m->text;
 	char *p = b->buf;
 	*b = CTW_OUTBUF_MEM;
@@ -1059,10 +887,6 @@ void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series)
 
 void ctw_metrics_reset(struct ctw_metrics *m, size_t max_series)
 {
-	end_block(m);
-	/* the blocks of the text just done become the ones reused */
-	ctw_blockmemo_turn(m->memo);
-	m->reused = m->built = 0;
 	for (size_t i = 0; i < m->nfams; i++) {
 		m->fams[i].body.len = 0;
 		m->fams[i].nseries = 0;

@@ -22,9 +22,7 @@
  *             oom_events_total (no memory limit: unlimited)        (5)
  * A container that "changed" made a burst of syscalls since the last
  * scrape (every syscall counter, cpu and memory moved) and one TCP
- * connection and DNS query (their counters and histograms moved).  The
- * blocks of more than a line of a container that did not change are
- * copied from the last text (ctw_metrics_block_reuse), as in the agent.
+ * connection and DNS query (their counters and histograms moved).
  *
  *   scrape-render N [ROUNDS [TEXT_FILE]]     (TEXT_FILE: the last text, to compare
  *                                             with a real agent's scrape)
@@ -67,13 +65,6 @@ static const char *const *labels(int c, char *id, size_t idlen, const char **l)
 	return l;
 }
 
-/* Open container's block, and reuse it from the last text when its
- * version is the same, as the agent's collectors do. */
-static bool same(struct ctw_metrics *m, const char *const *l, int ver)
-{
-	return ctw_metrics_block(m, l) && ctw_metrics_block_reuse(m, (uint64_t)ver);
-}
-
 /* The scrape of n containers at version ver: those with i % 5 == fifth
  * are at version ver5 instead.  A container's counters move when its version
  * does. */
@@ -92,22 +83,19 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 	ctw_metrics_family(m, "ctrwatch_dns_queries_total", CTW_COUNTER, "DNS queries.");
 	EACH(c)
 	{
-		if (same(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		ctw_metrics_block_sample(m, "qtype", "A", 10 + c + VER(c));
 	}
 	ctw_metrics_family(m, "ctrwatch_dns_responses_total", CTW_COUNTER, "DNS responses.");
 	EACH(c)
 	{
-		if (same(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		ctw_metrics_block_sample(m, "rcode", "NOERROR", 10 + c + VER(c));
 	}
 	ctw_metrics_family(m, "ctrwatch_dns_request_duration_seconds", CTW_HISTOGRAM, "DNS.");
 	EACH(c)
 	{
-		if (same(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		dbk[1] = 10 + c + VER(c);
 		ctw_metrics_block_histogram(m, NULL, NULL, db, dbk, 13,
 					    0.000276044 * dbk[1] + 1e-6 * VER(c));
@@ -118,7 +106,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 		ctw_metrics_family(m, dnsc[f], CTW_COUNTER, "DNS.");
 		EACH(c)
 		{
-			ctw_metrics_block(m, labels(c, id, sizeof(id), l)); /* one line: built */
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			ctw_metrics_block_sample(m, NULL, NULL, 0);
 		}
 	}
@@ -128,8 +116,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 				   CTW_COUNTER, "Syscalls made by the container.");
 		EACH(c)
 		{
-			if (same(m, labels(c, id, sizeof(id), l), VER(c)))
-				continue;
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			for (size_t k = 0; k < (f ? 2 : NSC); k++)
 				ctw_metrics_block_sample(m, "syscall", sysc[f ? 6 + 18 * k : k],
 							 1000 * c + k + VER(c));
@@ -139,16 +126,14 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 	ctw_metrics_family(m, "ctrwatch_tcp_connections_total", CTW_COUNTER, "TCP.");
 	EACH(c)
 	{
-		if (same(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		for (int d = 0; d < 2; d++)
 			ctw_metrics_block_sample(m, "direction", dirs[d], 100 + c + VER(c));
 	}
 	ctw_metrics_family(m, "ctrwatch_tcp_connection_duration_seconds", CTW_HISTOGRAM, "TCP.");
 	EACH(c)
 	{
-		if (same(m, labels(c, id, sizeof(id), l), VER(c)))
-			continue;
+		ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 		for (int d = 0; d < 2; d++) {
 			tbk[0] = 100 + c + VER(c);
 			ctw_metrics_block_histogram(m, "direction", dirs[d], tb, tbk, 18,
@@ -162,7 +147,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 		ctw_metrics_family(m, tcpc[f], f == 2 ? CTW_GAUGE : CTW_COUNTER, "TCP.");
 		EACH(c)
 		{
-			ctw_metrics_block(m, labels(c, id, sizeof(id), l)); /* one line: built */
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			ctw_metrics_block_sample(m, NULL, NULL,
 						 f < 2 ? 16 * (100 + c + VER(c)) : 0);
 		}
@@ -192,7 +177,7 @@ static void build(struct ctw_metrics *m, int n, int ver, int ver5, int fifth)
 				   : f == 1 ? 20480 + 4096 * (VER(c) % 3)
 				   : f == 2 ? 1
 					    : 0;
-			ctw_metrics_block(m, labels(c, id, sizeof(id), l)); /* one line: built */
+			ctw_metrics_block(m, labels(c, id, sizeof(id), l));
 			ctw_metrics_block_sample(m, NULL, NULL, v);
 		}
 	}
