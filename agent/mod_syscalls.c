@@ -527,14 +527,6 @@ static void syscalls_reload(void *state)
 	s->rows_valid = false;
 }
 
-static int cmp_row(const void *x, const void *y)
-{
-	const struct row *a = x, *b = y;
-	if (a->cgid != b->cgid)
-		return a->cgid < b->cgid ? -1 : 1;
-	return a->nr < b->nr ? -1 : a->nr > b->nr;
-}
-
 static int cmp_calls_desc(const void *x, const void *y)
 {
 	const struct row *a = *(const struct row *const *)x, *b = *(const struct row *const *)y;
@@ -599,39 +591,96 @@ static struct row *new_row(struct row **rows, size_t *n, size_t *cap)
 	return r;
 }
 
-/* Every live slot of a cgroup that belongs to a container: a row per
- * syscall it made (read from the mapping: no syscall), and the retired
- * counts of the containers still known. */
-static void read_slots(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
-		       size_t *cap)
+/* Where a container's counts come from: a live slot of one of its
+ * cgroups, or its retired counts (slot NO_SLOT, ret: the index in s->ret). */
+#define NO_SLOT UINT32_MAX
+struct source {
+	uint64_t cgid; /* the container's own cgroup id */
+	uint32_t slot;
+	uint32_t ret;
+};
+
+static int cmp_source(const void *x, const void *y)
 {
+	const struct source *a = x, *b = y;
+	if (a->cgid != b->cgid)
+		return a->cgid < b->cgid ? -1 : 1;
+	return a->slot < b->slot ? -1 : a->slot > b->slot;
+}
+
+/* Add one source's counts to acc (indexed by nr), marking what it made. */
+static void accumulate(struct syscalls *s, const struct source *src, struct row *acc,
+		       uint64_t *made)
+{
+	if (src->slot == NO_SLOT) {
+		const struct retired *r = &s->ret[src->ret];
+		for (size_t j = 0; j < r->n; j++) {
+			struct row *a = &acc[r->rows[j].nr];
+			a->calls += r->rows[j].calls;
+			a->errors += r->rows[j].errors;
+			a->time_ns += r->rows[j].time_ns;
+			set_bit(made, r->rows[j].nr);
+		}
+		return;
+	}
+	const struct syscount_slot *m = slot_mem(s, src->slot);
+	const struct syscount_slot_time *t = tslot_mem(s, src->slot);
+	for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++) {
+		uint64_t calls = ld(&m->nr[nr].calls);
+		if (!calls)
+			continue;
+		acc[nr].calls += calls;
+		acc[nr].errors += ld(&m->nr[nr].errors);
+		acc[nr].time_ns += t ? ld(&t->ns[nr]) : 0;
+		set_bit(made, nr);
+	}
+}
+
+/* A row per (container, syscall it made), sorted by container and syscall
+ * number: its live slots (read from the mapping: no syscall) and the
+ * retired counts of its cgroups that went, summed.  The sources are sorted
+ * (one per cgroup: ~1 000 for 1 000 containers), not the rows (~40 times
+ * as many: sorting them was a tenth of a build). */
+static void read_rows(struct syscalls *s, struct ctw_registry *reg, struct row **rows, size_t *n,
+		      size_t *cap)
+{
+	struct source *src = xcalloc(s->book.nslots + s->nret + 1, sizeof(*src));
+	size_t ns = 0;
 	for (uint32_t slot = 1; slot < s->book.nslots; slot++) {
 		if (!s->book.slot_id[slot])
 			continue;
 		const struct ctw_container *c = ctw_registry_lookup(reg, s->book.slot_id[slot]);
-		if (!c)
-			continue;
-		const struct syscount_slot *m = slot_mem(s, slot);
-		const struct syscount_slot_time *t = tslot_mem(s, slot);
-		for (uint32_t nr = 0; nr < SYSCOUNT_NR_MAX; nr++) {
-			uint64_t calls = ld(&m->nr[nr].calls);
-			if (!calls)
-				continue;
-			struct row *r = new_row(rows, n, cap);
-			r->cgid = c->cgroup_id;
-			r->nr = nr;
-			r->calls = calls;
-			r->errors = ld(&m->nr[nr].errors);
-			r->time_ns = t ? ld(&t->ns[nr]) : 0;
-		}
+		if (c)
+			src[ns++] = (struct source){.cgid = c->cgroup_id, .slot = slot};
 	}
 	for (size_t i = 0; i < s->nret; i++) {
 		const struct ctw_container *c = ctw_registry_lookup(reg, s->ret[i].owner);
-		if (!c || c->cgroup_id != s->ret[i].owner)
-			continue;
-		for (size_t j = 0; j < s->ret[i].n; j++)
-			*new_row(rows, n, cap) = s->ret[i].rows[j];
+		if (c && c->cgroup_id == s->ret[i].owner)
+			src[ns++] = (struct source){
+				.cgid = c->cgroup_id, .slot = NO_SLOT, .ret = (uint32_t)i};
 	}
+	qsort(src, ns, sizeof(*src), cmp_source);
+	struct row acc[SYSCOUNT_NR_MAX];
+	uint64_t made[SYSCOUNT_NR_MAX / 64];
+	memset(acc, 0, sizeof(acc));
+	for (size_t i = 0; i < ns;) {
+		size_t j = i;
+		memset(made, 0, sizeof(made));
+		for (; j < ns && src[j].cgid == src[i].cgid; j++)
+			accumulate(s, &src[j], acc, made);
+		for (uint32_t w = 0; w < SYSCOUNT_NR_MAX / 64; w++) {
+			for (uint64_t b = made[w]; b; b &= b - 1) {
+				uint32_t nr = w * 64 + (uint32_t)__builtin_ctzll(b);
+				struct row *r = new_row(rows, n, cap);
+				*r = acc[nr];
+				r->cgid = src[i].cgid;
+				r->nr = nr;
+				acc[nr] = (struct row){0};
+			}
+		}
+		i = j;
+	}
+	free(src);
 }
 
 static void emit(struct syscalls *s, struct ctw_registry *reg, struct ctw_metrics *m,
@@ -652,21 +701,7 @@ static void syscalls_collect(void *state, struct ctw_metrics *m)
 	}
 	struct row *rows = s->rows;
 	size_t n = 0, cap = s->rowcap;
-	read_slots(s, reg, &rows, &n, &cap);
-	if (n)
-		qsort(rows, n, sizeof(*rows), cmp_row);
-	/* merge rows of the same (container, nr): nested cgroups, retired ones */
-	size_t w = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (w && rows[w - 1].cgid == rows[i].cgid && rows[w - 1].nr == rows[i].nr) {
-			rows[w - 1].calls += rows[i].calls;
-			rows[w - 1].errors += rows[i].errors;
-			rows[w - 1].time_ns += rows[i].time_ns;
-		} else {
-			rows[w++] = rows[i];
-		}
-	}
-	n = w;
+	read_rows(s, reg, &rows, &n, &cap);
 	bool *keep = xrealloc(s->keep, (cap ? cap : 1) * sizeof(*keep));
 	for (size_t i = 0; i < n;) {
 		size_t j = i;

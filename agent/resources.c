@@ -9,17 +9,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/timerfd.h>
 
 #include "agent.h"
 #include "../lib/lib.h"
 
+/* A container's files are read again when its last read is older than
+ * this (at most once a second, as cAdvisor's housekeeping). */
+#define MAX_AGE_NS 1000000000ull
+/* Read-ahead: a read of every container's files costs ~14 us each on a
+ * hybrid host (4 preads; 14 ms for 1 000 containers, a third of a build),
+ * and scrapes come at a steady interval.  So once two scrapes came more
+ * than MAX_AGE_NS apart, the files are read again in slices of
+ * AHEAD_SLICE containers (the loop holds the lock for one slice at a
+ * time: a scrape waits ~1 ms at most) starting AHEAD_LEAD_NS before the
+ * next scrape is due.  Nobody scraping: nothing is read. */
+#define AHEAD_LEAD_NS 400000000ull
+#define AHEAD_SLICE 64
+#define AHEAD_TICK_NS 2000000ull
+#define MAX_INTERVAL_NS (3600ull * 1000000000ull)
+
 struct resources {
+	struct ctw_agent *a;
 	struct ctw_registry *reg;
-	/* the last read of each container's files, in registry order */
+	/* the last read of each container's files, in registry order: its
+	 * cgroup id (0: none yet) and when */
 	struct ctw_cgroup_resources *res;
 	uint64_t *res_ids;
+	uint64_t *res_at;
 	size_t nres;
-	uint64_t res_at_ns;
+	int tfd;
+	uint64_t last_collect_ns;
+	size_t ahead_next; /* next container of the read-ahead pass */
 };
 
 /* The container's cgroup below the watched cgroup root: what cAdvisor calls
@@ -36,29 +58,84 @@ static const char *cgroup_id_label(struct ctw_registry *reg, const struct ctw_co
 	return c->cgroup_path;
 }
 
+/* The arrays sized for n containers; new places hold no read. */
+static void fit(struct resources *rs, size_t n)
+{
+	if (rs->nres == n)
+		return;
+	size_t k = n ? n : 1;
+	rs->res = xrealloc(rs->res, k * sizeof(*rs->res));
+	rs->res_ids = xrealloc(rs->res_ids, k * sizeof(*rs->res_ids));
+	rs->res_at = xrealloc(rs->res_at, k * sizeof(*rs->res_at));
+	for (size_t i = rs->nres; i < n; i++)
+		rs->res_ids[i] = 0;
+	rs->nres = n;
+}
+
+/* Container i's files, when older than max_age (or never read for it). */
+static void refresh(struct resources *rs, size_t i, uint64_t now, uint64_t max_age)
+{
+	const struct ctw_container *c = ctw_registry_at(rs->reg, i);
+	if (rs->res_ids[i] == c->cgroup_id && now - rs->res_at[i] <= max_age)
+		return;
+	ctw_registry_resources(rs->reg, c, &rs->res[i]);
+	rs->res_ids[i] = c->cgroup_id;
+	rs->res_at[i] = now;
+}
+
+static void arm(int fd, uint64_t ns)
+{
+	struct itimerspec its = {
+		.it_value = {.tv_sec = ns / 1000000000ull, .tv_nsec = (long)(ns % 1000000000ull)}};
+	if (!ns)
+		its.it_value.tv_nsec = 1; /* 0 would disarm it */
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+/* A slice of the read-ahead pass (the loop, lock held): containers whose
+ * files are older than the lead, so that the scrape finds them fresh. */
+static void on_ahead(void *ctx)
+{
+	struct resources *rs = ctx;
+	uint64_t expirations;
+	if (read(rs->tfd, &expirations, sizeof(expirations)) < 0)
+		return;
+	size_t n = ctw_registry_count(rs->reg);
+	fit(rs, n);
+	uint64_t now = ctw_now_ns();
+	size_t end = rs->ahead_next + AHEAD_SLICE;
+	for (; rs->ahead_next < n && rs->ahead_next < end; rs->ahead_next++)
+		refresh(rs, rs->ahead_next, now, AHEAD_LEAD_NS / 2);
+	if (rs->ahead_next < n)
+		arm(rs->tfd, AHEAD_TICK_NS);
+}
+
+/* After a collect: when scrapes come further apart than the files may
+ * age, a read-ahead pass shortly before the next one is due. */
+static void plan_ahead(struct resources *rs, uint64_t now)
+{
+	uint64_t interval = rs->last_collect_ns ? now - rs->last_collect_ns : 0;
+	rs->last_collect_ns = now;
+	if (rs->tfd < 0 || interval <= MAX_AGE_NS || interval > MAX_INTERVAL_NS)
+		return;
+	rs->ahead_next = 0;
+	arm(rs->tfd, interval - AHEAD_LEAD_NS);
+}
+
 static void resources_collect(void *state, struct ctw_metrics *m)
 {
 	struct resources *rs = state;
 	size_t n = ctw_registry_count(rs->reg);
-	/* The cgroup files are read at most once a second (a few hundred
-	 * file reads for a hundred containers would dominate the scrape);
-	 * a container new since then is read at once. */
+	/* Files older than a second are read now (a container new since the
+	 * last read, or no read-ahead: the first scrapes, scrapes less than
+	 * a second apart); the read-ahead keeps them fresher at steady
+	 * scrape intervals. */
 	uint64_t now = ctw_now_ns();
-	bool fresh = now - rs->res_at_ns > 1000000000ull || rs->nres != n;
-	if (fresh) {
-		rs->res = xrealloc(rs->res, (n ? n : 1) * sizeof(*rs->res));
-		rs->res_ids = xrealloc(rs->res_ids, (n ? n : 1) * sizeof(*rs->res_ids));
-		rs->nres = n;
-		rs->res_at_ns = now;
-	}
+	fit(rs, n);
+	for (size_t i = 0; i < n; i++)
+		refresh(rs, i, now, MAX_AGE_NS);
+	plan_ahead(rs, now);
 	struct ctw_cgroup_resources *res = rs->res;
-	for (size_t i = 0; i < n; i++) {
-		const struct ctw_container *c = ctw_registry_at(rs->reg, i);
-		if (!fresh && rs->res_ids[i] == c->cgroup_id)
-			continue;
-		ctw_registry_resources(rs->reg, c, &res[i]);
-		rs->res_ids[i] = c->cgroup_id;
-	}
 	for (size_t f = 0; f < CTW_M_RESOURCES_N; f++) {
 		ctw_metrics_declare(m, &ctw_agent_resource_metrics[f]);
 		for (size_t i = 0; i < n; i++) {
@@ -99,6 +176,8 @@ static void resources_collect(void *state, struct ctw_metrics *m)
 			}
 			/* A one-line block per container: a segment of its own for
 			 * the gzip cache (an unchanged value is not compressed again). */
+			/* (built, not kept: one line costs less to build than
+			 * to keep) */
 			if (has && ctw_metrics_block(m, l))
 				ctw_metrics_block_sample(m, NULL, NULL, v);
 		}
@@ -108,10 +187,22 @@ static void resources_collect(void *state, struct ctw_metrics *m)
 static int resources_start(struct ctw_agent *a, void **state, struct ctw_err *err)
 {
 	struct resources *r = xcalloc(1, sizeof(*r));
+	r->a = a;
 	r->reg = ctw_agent_registry(a);
+	r->tfd = -1;
 	if (!r->reg) {
 		free(r);
 		return ctw_err_setx(err, ENOENT, "no container registry");
+	}
+	/* Without the timer every scrape reads what is older than a second,
+	 * as it did before the read-ahead. */
+	r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	int rc = r->tfd < 0 ? -errno : ctw_agent_watch_fd(a, r->tfd, on_ahead, r);
+	if (rc < 0) {
+		pr_warn("resources: no read-ahead timer: %s", strerror(-rc));
+		if (r->tfd >= 0)
+			close(r->tfd);
+		r->tfd = -1;
 	}
 	*state = r;
 	return 0;
@@ -122,8 +213,13 @@ static void resources_stop(void *state)
 	struct resources *r = state;
 	if (!r)
 		return;
+	if (r->tfd >= 0) {
+		ctw_agent_unwatch_fd(r->a, r->tfd);
+		close(r->tfd);
+	}
 	free(r->res);
 	free(r->res_ids);
+	free(r->res_at);
 	free(r);
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -81,6 +82,14 @@ static void read_self(double *rss, double *fds)
 	}
 	*rss = (double)pages * sysconf(_SC_PAGESIZE);
 	*fds = 0;
+	/* Linux >= 6.2 gives the count as the directory's size: reading the
+	 * directory instead (one entry per fd, ~4 000 with 1 000 containers'
+	 * cgroup files kept open) took ~2 ms of every scrape. */
+	struct stat st;
+	if (stat("/proc/self/fd", &st) == 0 && st.st_size > 0) {
+		*fds = (double)st.st_size;
+		return;
+	}
 	DIR *d = opendir("/proc/self/fd");
 	if (d) {
 		struct dirent *de;
