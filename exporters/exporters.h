@@ -110,12 +110,6 @@ uint64_t ctw_metrics_invalid(const struct ctw_metrics *m);
  * from 256 bytes (whose last doubling left up to half of it unused but
  * faulted in). */
 void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes);
-/* A buffer (malloc'ed, cap bytes: a text taken before) for the next text,
- * handed over: its pages are in already.  Right after ctw_metrics_reset.
- * The capacity of the finished text's buffer (after ctw_metrics_text:
- * ctw_metrics_take_text's). */
-void ctw_metrics_text_buffer(struct ctw_metrics *m, char *buf, size_t cap);
-size_t ctw_metrics_text_cap(const struct ctw_metrics *m);
 /* Change the cap mid-scrape (0 = none): the agent lifts it for its own few
  * self metrics at the end, so ctrwatch_series_dropped_total always appears. */
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series);

@@ -69,16 +69,6 @@ struct ctw_http {
 	unsigned int gz_probe; /* gzips since, for a retry every 8th */
 	uint64_t built_ns;
 	atomic_bool stale;
-	/* Without a cache (cache_ms 0) every request builds: the text buffer
-	 * of a response MHD is done with is kept here for the next build
-	 * (under spare_lock: MHD frees responses on its own).  A fresh
-	 * buffer's pages cost this VM ~10 us each when first written, and
-	 * again when first sent: ~1 100 pages for 1 000 containers, a third
-	 * of a build.  With a cache the text is given back at the end of its
-	 * window instead (the memory between scrapes matters more). */
-	pthread_mutex_t spare_lock;
-	char *spare;
-	size_t spare_cap;
 	/* Scrape-ahead (with a cache): Prometheus scrapes at a fixed
 	 * interval, and a scrape that finds the cache expired pays the whole
 	 * build (~5 ms for 5 000 series here, ~1.5 ms more for the gzip).  Once
@@ -330,47 +320,14 @@ static bool authorized(struct ctw_http *h, struct MHD_Connection *c)
 	return ok;
 }
 
-/* A plain response's text, given back when MHD is done with it. */
-struct text_buf {
-	struct ctw_http *h;
-	char *buf;
-	size_t cap;
-};
-
-static void text_done(void *cls)
+/* A finished /metrics response: the text (or its gzip) owned by the
+ * response, which MHD reference-counts, so every connection in the cache
+ * window sends the same buffer without a copy and the last one to finish
+ * frees it. */
+static struct MHD_Response *metrics_response(char *body, size_t len, bool gzip)
 {
-	struct text_buf *tb = cls;
-	struct ctw_http *h = tb->h;
-	pthread_mutex_lock(&h->spare_lock);
-	if (!h->o.cache_ms && !h->spare) {
-		h->spare = tb->buf;
-		h->spare_cap = tb->cap;
-		tb->buf = NULL;
-	}
-	pthread_mutex_unlock(&h->spare_lock);
-	free(tb->buf);
-	free(tb);
-}
-
-/* A finished /metrics response: the text (or its gzip: body, malloc'ed,
- * cap bytes) owned by the response, which MHD reference-counts, so every
- * connection in the cache window sends the same buffer without a copy and
- * the last one to finish frees it (a plain text goes to h->spare, when
- * kept). */
-static struct MHD_Response *metrics_response(struct ctw_http *h, char *body, size_t len, size_t cap,
-					     bool gzip)
-{
-	struct MHD_Response *r;
-	if (gzip) {
-		r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
-	} else {
-		struct text_buf *tb = xmalloc(sizeof(*tb));
-		*tb = (struct text_buf){.h = h, .buf = body, .cap = cap};
-		r = MHD_create_response_from_buffer_with_free_callback_cls(len, body, text_done,
-									   tb);
-		if (!r)
-			free(tb);
-	}
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	if (!r) {
 		free(body);
 		return NULL;
@@ -414,22 +371,16 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 		h->m = ctw_metrics_new(h->o.max_series);
 	struct ctw_metrics *m = h->m;
 	ctw_metrics_reset(m, h->o.max_series);
-	pthread_mutex_lock(&h->spare_lock);
-	if (h->spare)
-		ctw_metrics_text_buffer(m, h->spare, h->spare_cap);
-	h->spare = NULL;
-	pthread_mutex_unlock(&h->spare_lock);
 	if (h->text_len) /* about the last text's size (containers change slowly) */
 		ctw_metrics_reserve(m, h->text_len + h->text_len / 16 + 4096);
 	if (h->o.scrape)
 		h->o.scrape(h->o.ctx, m);
-	ctw_metrics_text(m, NULL); /* finished: its buffer's capacity final */
-	size_t len, cap = ctw_metrics_text_cap(m);
+	size_t len;
 	char *text = ctw_metrics_take_text(m, &len);
 	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
 	/* The plain response owns the text; the first request that asks for
 	 * gzip compresses it (h->text is valid while we hold h->plain). */
-	h->plain = metrics_response(h, text, len, cap, false);
+	h->plain = metrics_response(text, len, false);
 	h->text = h->plain ? text : NULL;
 	/* With a cache the builder is idle until the next window (a scrape
 	 * interval, for Prometheus): give its buffers back rather than hold
@@ -472,7 +423,7 @@ static void ensure_gz(struct ctw_http *h)
 		rc = ctw_gzip(h->text, h->text_len, &zbuf, &zlen);
 	}
 	if (rc == 0)
-		h->gz = metrics_response(h, zbuf, zlen, zlen, true);
+		h->gz = metrics_response(zbuf, zlen, true);
 }
 
 /* A /metrics request at `now`: is it a new scrape (not a repeat within the
@@ -615,7 +566,6 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, struct ctw_err
 	h->o = *opts;
 	h->fd = opts->listen_fd > 0 ? opts->listen_fd : -1; /* ours now: closed on failure */
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_mutex_init(&h->spare_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* ctw_now_ns()'s clock */
@@ -735,12 +685,10 @@ void ctw_http_stop(struct ctw_http *h)
 	free(h->pass);
 	free(h->cert_pem);
 	free(h->key_pem);
-	drop_cache(h); /* MHD is stopped: the responses go, a text to spare */
-	free(h->spare);
+	drop_cache(h);
 	ctw_metrics_free(h->m);
 	ctw_gzcache_free(h->gzc);
 	pthread_cond_destroy(&h->wake);
 	pthread_mutex_destroy(&h->lock);
-	pthread_mutex_destroy(&h->spare_lock);
 	free(h);
 }

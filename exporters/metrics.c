@@ -867,19 +867,6 @@ void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes)
 	ctw_mem_populate(b->buf + old, b->cap - old);
 }
 
-void ctw_metrics_text_buffer(struct ctw_metrics *m, char *buf, size_t cap)
-{
-	free(m->text.buf);
-	m->text.buf = buf;
-	m->text.cap = cap;
-	m->text.len = 0;
-}
-
-size_t ctw_metrics_text_cap(const struct ctw_metrics *m)
-{
-	return m->sides ? m->out.cap : m->text.cap;
-}
-
 void ctw_metrics_set_max_series(struct ctw_metrics *m, size_t max_series)
 {
 	m->max_series = max_series;

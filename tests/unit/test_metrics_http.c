@@ -316,47 +316,6 @@ static void test_server_cache(void **state)
 	ctw_http_stop(h);
 }
 
-/* A text that changes with every build, shorter and longer in turn. */
-static void scrape_varying(void *ctx, struct ctw_metrics *m)
-{
-	int n = ++*(int *)ctx;
-	ctw_metrics_family(m, "ctrwatch_test_total", CTW_COUNTER, "A test counter.");
-	for (int i = 0; i < (n % 2 ? 3 : 300); i++) {
-		char c[16];
-		snprintf(c, sizeof(c), "c%d", i);
-		ctw_metrics_sample(m, (const char *const[]){"container", c, NULL}, n * 1000 + i);
-	}
-}
-
-/* Without a cache every request builds, into the text buffer of the
- * response before (kept for it): each gets its own build's text whole. */
-static void test_server_uncached(void **state)
-{
-	int builds = 0;
-	struct ctw_err err = {0};
-	struct ctw_http_opts o = {
-		.listen = "127.0.0.1:0", .scrape = scrape_varying, .ctx = &builds, .cache_ms = 0};
-	struct ctw_http *h = ctw_http_start(&o, &err);
-	if (!h)
-		fail_msg("start: %s", err.msg);
-	const char *get = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-	for (int k = 1; k <= 5; k++) {
-		char *r = request(ctw_http_port(h), get);
-		char want[64], last[64];
-		snprintf(want, sizeof(want), "\nctrwatch_test_total{container=\"c0\"} %d\n",
-			 k * 1000);
-		snprintf(last, sizeof(last), "{container=\"c%d\"} %d\n", k % 2 ? 2 : 299,
-			 k * 1000 + (k % 2 ? 2 : 299));
-		assert_non_null(strstr(r, want));
-		assert_non_null(strstr(r, last));
-		assert_string_equal(strstr(r, last) + strlen(last),
-				    ""); /* nothing of a longer text */
-		assert_int_equal(builds, k);
-		free(r);
-	}
-	ctw_http_stop(h);
-}
-
 static void sleep_until(uint64_t t0, unsigned int ms)
 {
 	uint64_t at = t0 + ms * 1000000ull, now = ctw_now_ns();
@@ -460,12 +419,11 @@ static void test_bind_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_listen),	cmocka_unit_test(test_accepts_gzip),
-		cmocka_unit_test(test_gzip_roundtrip),	cmocka_unit_test(test_server),
-		cmocka_unit_test(test_server_cap),	cmocka_unit_test(test_server_basic_auth),
-		cmocka_unit_test(test_server_errors),	cmocka_unit_test(test_server_cache),
-		cmocka_unit_test(test_server_ahead),	cmocka_unit_test(test_bind_first),
-		cmocka_unit_test(test_server_uncached),
+		cmocka_unit_test(test_parse_listen),   cmocka_unit_test(test_accepts_gzip),
+		cmocka_unit_test(test_gzip_roundtrip), cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_cap),     cmocka_unit_test(test_server_basic_auth),
+		cmocka_unit_test(test_server_errors),  cmocka_unit_test(test_server_cache),
+		cmocka_unit_test(test_server_ahead),   cmocka_unit_test(test_bind_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
