@@ -401,13 +401,15 @@ static int syscalls_start(struct ctw_agent *a, void **state, struct ctw_err *err
 		rc = ctw_err_set(err, errno, "open BPF object");
 		goto out_free;
 	}
-	s->skel->rodata->timing = s->timing;
 	int ncpus = libbpf_num_possible_cpus();
 	if (ncpus > 0)
-		bpf_map__set_max_entries(s->skel->maps.memo, (__u32)ncpus);
+		bpf_map__set_max_entries(s->skel->maps.memo, (__u32)ncpus + 1);
 	if (!s->timing) {
 		bpf_program__set_autoload(s->skel->progs.syscount_enter, false);
+		bpf_program__set_autoload(s->skel->progs.syscount_timed, false);
 		bpf_map__set_max_entries(s->skel->maps.tchunks, 1); /* unused */
+	} else {
+		bpf_program__set_autoload(s->skel->progs.syscount_exit, false);
 	}
 	rc = syscount_bpf__load(s->skel);
 	if (rc) {
@@ -440,7 +442,12 @@ static int syscalls_start(struct ctw_agent *a, void **state, struct ctw_err *err
 		ctw_err_set(err, -rc, "watch ring buffer");
 		goto out_destroy;
 	}
-	ctw_agent_track_prog(a, "syscount_exit", bpf_program__fd(s->skel->progs.syscount_exit));
+	if (s->timing)
+		ctw_agent_track_prog(a, "syscount_exit",
+				     bpf_program__fd(s->skel->progs.syscount_timed));
+	else
+		ctw_agent_track_prog(a, "syscount_exit",
+				     bpf_program__fd(s->skel->progs.syscount_exit));
 	ctw_agent_track_prog(a, "syscount_task_exit",
 			     bpf_program__fd(s->skel->progs.syscount_task_exit));
 	if (s->timing)

@@ -16,31 +16,42 @@
  * Every cgroup is counted from its first syscall, whether or not user
  * space knows it yet: a cgroup missing from the slot table takes a slot
  * there and then (claim(), once per cgroup).  At its rmdir its entry goes,
- * and the slot holds its final counts until user space reads them.
+ * and the slot holds its final counts until user space reads them.  The
+ * per-CPU memo of the hot path (below) is keyed on the task, so the epoch
+ * that invalidates every memo is bumped also when a task exits (its
+ * task_struct's address comes back as another task's) and when tasks move
+ * to another cgroup v2 cgroup (tp_btf/cgroup_attach_task, which fires
+ * after the move).
  *
  * The hot path stays close to what the floor (one per-CPU counter) costs.
- * On this kernel every helper call costs 15-50 ns (retpolines, return
- * thunks), so it has one, bpf_get_current_task_btf (not inlined on 6.18):
- *   - the cgroup id is read from the task (task->cgroups->dfl_cgrp->kn->id,
- *     what bpf_get_current_cgroup_id() returns, without its call);
- *   - it is first checked against the CPU's memo of the last cgroup seen
- *     (syscount_tab.h): most syscalls on a CPU come from the cgroup of the
- *     one before.  Only a miss looks it up in the slot table, with plain
- *     loads (one probe in practice: the table is at most half full);
+ * What costs here is memory the program walks: with page-table isolation
+ * and no PCID (this VM), every syscall starts with an empty TLB, so each
+ * page touched is a page walk, and loads that depend on each other pay
+ * theirs one after the other.  Measured (BPF statistics, ns per run, same
+ * pass, the benchmark's getppid/openat loop): a bare counter at sys_exit
+ * 76, plus bpf_get_current_task 80, plus the walk task->cgroups->dfl_cgrp
+ * ->kn->id 130 (three dependent loads: +50), plus an atomic add into a
+ * vmalloc'd page instead of the per-CPU counter +8, into a kmalloc'd one
+ * +1.  So the hot path:
+ *   - takes the task's address (bpf_get_current_task, the one helper call;
+ *     not inlined on 6.18) and checks it against the CPU's memo of the
+ *     last task seen (syscount_tab.h): most syscalls on a CPU come from the
+ *     task of the one before.  Only a miss walks to the cgroup id (and
+ *     then tries the memo's cgroup, then the slot table in .bss, one probe
+ *     in practice: the table is at most half full);
  *   - the slot is [slot / 64][slot % 64] of the array of maps `chunks`
  *     (both lookups inlined by the verifier), the syscall number read
- *     straight from pt_regs.
- * Measured against the alternatives (BPF statistics, ns per run, same
- * pass): cgroup local storage (bpf_cgrp_storage_get with create) cost
- * floor + ~90 ns, a helper call too many; the table and a shared array
- * floor + ~15-25 ns; the array of maps another few ns.  What the memo
- * saves is a page: where the kernel runs with page-table isolation and no
- * PCID (this VM), every syscall starts with an empty TLB, and a program
- * that touches two 4 KiB-mapped (vmalloc'd) pages, the table's and the
- * slot's, paid ~115 ns over the floor where one such page cost ~0-40 ns
- * (same pass: floor 116, table + slot 230, memo + slot 154).  Memo and
- * epoch live in the kernel's linear map (small kmalloc'd arrays; the memo
- * indexed by CPU number, which the verifier inlines).
+ *     straight from pt_regs.  chunks[slot / 64] is a load that depends on
+ *     the memo's: the outer array is read once first, unused, so that its
+ *     page walk overlaps the memo's (agent 132 -> 117 ns against a floor
+ *     of 100 in one run; reading chunk0 directly, no outer array, 111);
+ *   - memo and epoch are one small array (kmalloc'd, the linear map);
+ *     no flag in .rodata (a vmalloc'd page): timing is another program.
+ * Keying the memo on the task rather than the cgroup id saved less than
+ * the walk's 50 ns (agent 141 -> 136 ns): the memo's slot let the CPU run
+ * ahead of the check.  Earlier designs, same method: cgroup local storage
+ * (bpf_cgrp_storage_get with create) floor + ~90 ns; the table without a
+ * memo floor + ~115 ns (its page and the slot's, one after the other).
  *
  * Shared counters, atomic adds (lock xadd): the counts must be exact, so a
  * plain increment (lost updates when two CPUs of one cgroup race) is out;
@@ -79,8 +90,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #else
 #error "syscount: unsupported architecture"
 #endif
-
-const volatile bool timing = false; /* account time (needs sys_enter) */
 
 /* The slot table (see syscount.h): cgroup id -> slot, written only by
  * these programs with compare-and-swap, read by user space (mmapped). */
@@ -157,29 +166,20 @@ struct {
 	__type(value, __u64);
 } no_slot SEC(".maps");
 
-/* key: CPU number; the slot found last on that CPU (syscount_tab.h).  A
- * plain array, one cache line per CPU, sized to the CPUs by user space:
- * small, so kmalloc'd in the kernel's linear map.  A per-CPU map's area
- * may come from a vmalloc'd per-CPU chunk instead, a 4 KiB page of its own
- * to walk on every syscall (see above): measured as the agent's cost
- * changing by ~40 ns from one start to the next. */
+/* key 0: the table's epoch (first word), bumped after any memo may have
+ * gone stale (syscount_tab.h); key CPU number + 1: the slot found last on
+ * that CPU.  One plain array, a cache line per key, sized to the CPUs by
+ * user space: small, so kmalloc'd in the kernel's linear map, and the hot
+ * path reads epoch and memo from one allocation.  (A per-CPU map's area may
+ * come from a vmalloc'd per-CPU chunk instead, a page of its own to walk:
+ * measured earlier as the agent's cost changing by ~40 ns from one start
+ * to the next; with this array, 6 starts spanned 128-146 ns, the noise.) */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1); /* user space: the number of possible CPUs */
+	__uint(max_entries, 2); /* user space: 1 + the number of possible CPUs */
 	__type(key, __u32);
 	__type(value, struct syscount_memo);
 } memo SEC(".maps");
-
-/* key 0: the table's epoch, bumped after an entry may have left the table
- * (so no memo of it is used again).  A plain array map, not a .bss
- * variable: small arrays are kmalloc'd, in the kernel's linear map, where
- * reading it costs no page of its own (.bss is vmalloc'd, mmapable). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} tab_epoch SEC(".maps");
 
 /* task storage: start time (ns) of the current syscall, timing only. */
 struct {
@@ -212,10 +212,17 @@ static __always_inline struct syscount_slot_time *tslot_ptr(__u32 slot)
 	return chunk ? bpf_map_lookup_elem(chunk, &i) : NULL;
 }
 
-static __always_inline void epoch_bump(void)
+/* The epoch: the first word of memo's key 0. */
+static __always_inline __u64 *epoch_ptr(void)
 {
 	__u32 zero = 0;
-	__u64 *epoch = bpf_map_lookup_elem(&tab_epoch, &zero);
+
+	return (__u64 *)bpf_map_lookup_elem(&memo, &zero);
+}
+
+static __always_inline void epoch_bump(void)
+{
+	__u64 *epoch = epoch_ptr();
 
 	if (epoch)
 		__sync_fetch_and_add(epoch, 1);
@@ -290,28 +297,35 @@ static __always_inline __u32 lookup(struct cgroup *cgrp, __u64 id)
 	return claim(cgrp, id);
 }
 
-/* The current task's cgroup's slot: the CPU's memo when it checks out,
- * else the table's (the epoch read before the table, so that a memo never
- * outlives an entry's removal it did not see). */
+/* The current task's cgroup's slot: the CPU's memo when it checks out for
+ * the task, or for its cgroup; else the table's (the epoch read before
+ * the table, so that a memo never outlives an entry's removal it did not
+ * see).  The task as a number (bpf_get_current_task): the memo's check
+ * hashes it, and only a miss walks from it to the cgroup. */
 static __always_inline __u32 find(void)
 {
-	struct cgroup *cgrp = current_cgroup();
-	__u64 id = cgrp->kn->id, epoch;
-	__u32 zero = 0, cpu = bpf_get_smp_processor_id(), slot;
-	struct syscount_memo *m = bpf_map_lookup_elem(&memo, &cpu);
-	__u64 *e = bpf_map_lookup_elem(&tab_epoch, &zero);
+	__u64 task = bpf_get_current_task(), id, epoch;
+	__u32 key = bpf_get_smp_processor_id() + 1, slot;
+	struct syscount_memo *m = bpf_map_lookup_elem(&memo, &key);
+	__u64 *e = epoch_ptr();
+	struct cgroup *cgrp;
 	int got;
 
+	if (m && e) {
+		epoch = *(volatile __u64 *)e;
+		got = sc_memo_get(m, task, epoch);
+		if (got >= 0)
+			return got;
+	}
+	cgrp = current_cgroup();
+	id = cgrp->kn->id;
 	if (!m || !e)
 		return lookup(cgrp, id);
-	epoch = *(volatile __u64 *)e;
-	got = sc_memo_get(m, id, epoch);
-	if (got >= 0)
-		return got;
-	slot = lookup(cgrp, id);
+	got = sc_memo_get_id(m, id, epoch);
+	slot = got >= 0 ? (__u32)got : lookup(cgrp, id);
 	/* no memo of the unattributed slot: the next call tries to claim */
 	if (slot != SYSCOUNT_SLOT_UNATTRIBUTED)
-		sc_memo_put(m, id, slot, epoch);
+		sc_memo_put(m, task, id, slot, epoch);
 	return slot;
 }
 
@@ -343,30 +357,55 @@ int BPF_PROG(syscount_enter, struct pt_regs *regs, long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(syscount_exit, struct pt_regs *regs, long ret)
+/* The count at sys_exit; with `timing`, the time since sys_enter too.  Two
+ * programs, so that the one without reads no flag: a `const volatile`
+ * flag stays a load of .rodata (a vmalloc'd page) on every syscall even
+ * when the verifier knows its value. */
+static __always_inline void count_exit(struct pt_regs *regs, long ret, bool timed)
 {
 	struct syscount_slot *s;
-	__u32 slot = find();
+	__u32 zero = 0, slot;
 	__u64 nr = REGS_NR(regs);
 
+	/* the chunks' outer array read first, its result unused: its page
+	 * walk then overlaps the memo's instead of following it (the walk
+	 * for chunks[slot / 64] below finds the page in the TLB) */
+	bpf_map_lookup_elem(&chunks, &zero);
+	slot = find();
+
 	if (nr >= SYSCOUNT_NR_MAX)
-		return 0;
+		return;
 	s = slot_ptr(slot);
 	if (!s)
-		return 0;
+		return;
 	__sync_fetch_and_add(&s->nr[nr].calls, 1);
 	if (is_error(ret))
 		__sync_fetch_and_add(&s->nr[nr].errors, 1);
-	if (timing) {
+	if (timed) {
 		struct syscount_slot_time *t = tslot_ptr(slot);
 
 		if (t)
 			__sync_fetch_and_add(&t->ns[nr], elapsed());
 	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(syscount_exit, struct pt_regs *regs, long ret)
+{
+	count_exit(regs, ret, false);
 	return 0;
 }
 
+SEC("tp_btf/sys_exit")
+int BPF_PROG(syscount_timed, struct pt_regs *regs, long ret)
+{
+	count_exit(regs, ret, true);
+	return 0;
+}
+
+/* A task exits: its exit or exit_group is counted, and the epoch bumped
+ * (after its last use of a memo): its task_struct's address may come back
+ * as another task's, which must not find this task's memo. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(syscount_task_exit)
 {
@@ -375,11 +414,23 @@ int BPF_PROG(syscount_task_exit)
 	struct syscount_slot *s;
 	long nr = BPF_CORE_READ(regs, REGS_NR_FIELD);
 
-	if (nr != NR_exit && nr != NR_exit_group)
-		return 0;
-	s = slot_ptr(find());
-	if (s)
-		__sync_fetch_and_add(&s->nr[nr].calls, 1);
+	if (nr == NR_exit || nr == NR_exit_group) {
+		s = slot_ptr(find());
+		if (s)
+			__sync_fetch_and_add(&s->nr[nr].calls, 1);
+	}
+	epoch_bump();
+	return 0;
+}
+
+/* Tasks moved to another cgroup v2 cgroup (a whole thread group with one
+ * event): no memo of theirs may be used again. */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(syscount_attach, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	if (BPF_CORE_READ(dst, root, hierarchy_id) == 0)
+		epoch_bump();
 	return 0;
 }
 

@@ -113,41 +113,61 @@ SC_TAB_INLINE int sc_tab_remove(__u64 *tab, __u64 id)
 
 /*
  * The per-CPU memo of the last slot found (syscount.bpf.c's find()): most
- * syscalls on a CPU come from the cgroup of the one before, and the memo
- * spares them the table's page (see syscount.bpf.c for what a page costs).
- * It holds the table entry found and a check word that binds it to the
- * table's epoch, which the programs bump after any entry may have left the
- * table (a rmdir, a claim's settle).  A memo made before an entry left
- * does not check out afterwards, nor does one torn by a writer preempted
- * between its two stores (another task of the CPU wrote the other word):
- * the table is probed again.
+ * syscalls on a CPU come from the task of the one before, and the memo
+ * spares them the walk from the task to its cgroup id (three dependent
+ * loads, the costliest part of the count: see syscount.bpf.c) and the
+ * table's page.  It holds the task (the task_struct's address), the table
+ * entry found for the task's cgroup and a check word that binds the two to
+ * the table's epoch, which the programs bump after any task may have
+ * changed cgroup or gone (cgroup_attach_task, sched_process_exit: a task's
+ * address is reused) and after any entry may have left the table (a rmdir,
+ * a claim's settle).  A memo made before a bump does not check out
+ * afterwards; nor does one torn between two writers (words of two writes).
+ * A task that misses may still find its cgroup's entry in the memo (the
+ * CPU's task before was of the same cgroup): then only the table is
+ * spared.
  */
 struct syscount_memo {
+	__u64 task;	/* the task's address */
 	__u64 entry;	/* id << 16 | slot, as in the table */
-	__u64 check;	/* sc_memo_check(entry, epoch when found) */
-	__u64 __pad[6]; /* a cache line of its own: one CPU writes it */
+	__u64 check;	/* sc_memo_check(task, entry, epoch when found) */
+	__u64 __pad[5]; /* a cache line of its own: one CPU writes it */
 };
 
-/* One-to-one in entry for a given epoch; never 0 for a zeroed memo. */
-SC_TAB_INLINE __u64 sc_memo_check(__u64 entry, __u64 epoch)
+/* One-to-one in entry and in task for a given epoch; never 0 for a zeroed
+ * memo. */
+SC_TAB_INLINE __u64 sc_memo_check(__u64 task, __u64 entry, __u64 epoch)
 {
-	return entry ^ (epoch + 1) * 0x9E3779B97F4A7C15ull;
+	return entry ^ (epoch + 1) * 0x9E3779B97F4A7C15ull ^ task * 0xC2B2AE3D27D4EB4Full;
 }
 
-/* The slot the memo holds for id at this epoch, or -1. */
-SC_TAB_INLINE int sc_memo_get(const struct syscount_memo *m, __u64 id, __u64 epoch)
+/* The slot the memo holds for this task at this epoch, or -1. */
+SC_TAB_INLINE int sc_memo_get(const struct syscount_memo *m, __u64 task, __u64 epoch)
 {
 	__u64 entry = m->entry;
 
-	if (entry >> 16 != id || m->check != sc_memo_check(entry, epoch))
+	if (m->task != task || m->check != sc_memo_check(task, entry, epoch))
 		return -1;
 	return (int)(entry & 0xffff);
 }
 
-SC_TAB_INLINE void sc_memo_put(struct syscount_memo *m, __u64 id, __u32 slot, __u64 epoch)
+/* The slot the memo holds for cgroup id (found for another task) at this
+ * epoch, or -1. */
+SC_TAB_INLINE int sc_memo_get_id(const struct syscount_memo *m, __u64 id, __u64 epoch)
 {
+	__u64 entry = m->entry;
+
+	if (entry >> 16 != id || m->check != sc_memo_check(m->task, entry, epoch))
+		return -1;
+	return (int)(entry & 0xffff);
+}
+
+SC_TAB_INLINE void sc_memo_put(struct syscount_memo *m, __u64 task, __u64 id, __u32 slot,
+			       __u64 epoch)
+{
+	m->task = task;
 	m->entry = id << 16 | slot;
-	m->check = sc_memo_check(m->entry, epoch);
+	m->check = sc_memo_check(task, m->entry, epoch);
 }
 
 #endif /* CTW_SYSCOUNT_TAB_H */

@@ -60,35 +60,54 @@ static int entries_of(__u64 id)
 	return n;
 }
 
-/* The per-CPU memo: a hit only for the id and epoch it was made at; a
- * zeroed memo and a memo torn between two writers never check out. */
+static const __u64 task1 = 0xffff888100a3c000ull, task2 = 0xffff888100a3d8c0ull;
+
+/* Every memo made of the words of two writes, but not all of one, checks
+ * out for no task and no cgroup at any epoch. */
+static void torn_never_checks_out(const struct syscount_memo *a, const struct syscount_memo *b)
+{
+	for (int mix = 1; mix < 7; mix++) {
+		struct syscount_memo torn = *a;
+
+		torn.task = mix & 1 ? b->task : a->task;
+		torn.entry = mix & 2 ? b->entry : a->entry;
+		torn.check = mix & 4 ? b->check : a->check;
+		if (!memcmp(&torn, a, sizeof(torn)) || !memcmp(&torn, b, sizeof(torn)))
+			continue; /* equal words: one write */
+		for (__u64 e = 0; e < 4; e++) {
+			assert_int_equal(sc_memo_get(&torn, task1, e), -1);
+			assert_int_equal(sc_memo_get(&torn, task2, e), -1);
+			assert_int_equal(sc_memo_get_id(&torn, 1000, e), -1);
+			assert_int_equal(sc_memo_get_id(&torn, 2000, e), -1);
+		}
+	}
+}
+
+/* The per-CPU memo: a hit only for the task (or, by id, the cgroup) and the
+ * epoch it was made at; a zeroed memo and a memo torn between two writers
+ * (words of both) never check out. */
 static void test_memo(void **state)
 {
-	struct syscount_memo m = {0}, a = {0}, b = {0}, torn;
+	struct syscount_memo m = {0}, a = {0}, b = {0};
 
 	assert_int_equal(sc_memo_get(&m, 0, 0), -1); /* never written */
-	sc_memo_put(&m, 1000, 7, 5);
-	assert_int_equal(sc_memo_get(&m, 1000, 5), 7);
-	assert_int_equal(sc_memo_get(&m, 1001, 5), -1); /* another cgroup */
-	assert_int_equal(sc_memo_get(&m, 1000, 6), -1); /* the table moved on */
-	/* two tasks of one CPU wrote it, each preempted between its stores:
-	 * one's entry with the other's check, at one epoch or two */
+	assert_int_equal(sc_memo_get_id(&m, 0, 0), -1);
+	sc_memo_put(&m, task1, 1000, 7, 5);
+	assert_int_equal(sc_memo_get(&m, task1, 5), 7);
+	assert_int_equal(sc_memo_get(&m, task2, 5), -1);   /* another task */
+	assert_int_equal(sc_memo_get(&m, task1, 6), -1);   /* the epoch moved on */
+	assert_int_equal(sc_memo_get_id(&m, 1000, 5), 7);  /* its cgroup, any task */
+	assert_int_equal(sc_memo_get_id(&m, 1001, 5), -1); /* another cgroup */
+	assert_int_equal(sc_memo_get_id(&m, 1000, 6), -1);
+	/* two writes: other tasks, cgroups, epochs, slots */
 	for (__u64 e1 = 0; e1 < 4; e1++)
-		for (__u64 e2 = 0; e2 < 4; e2++) {
-			sc_memo_put(&a, 1000, 7, e1);
-			sc_memo_put(&b, 2000, 9, e2);
-			torn = (struct syscount_memo){.entry = a.entry, .check = b.check};
-			for (__u64 e = 0; e < 4; e++) {
-				assert_int_equal(sc_memo_get(&torn, 1000, e), -1);
-				assert_int_equal(sc_memo_get(&torn, 2000, e), -1);
+		for (__u64 e2 = 0; e2 < 4; e2++)
+			for (int same = 0; same < 4; same++) {
+				sc_memo_put(&a, task1, 1000, 7, e1);
+				sc_memo_put(&b, same & 1 ? task1 : task2, same & 2 ? 1000 : 2000,
+					    same ? 8 : 9, e2);
+				torn_never_checks_out(&a, &b);
 			}
-		}
-	/* the same cgroup's memo at another slot (a settle moved it) */
-	sc_memo_put(&a, 1000, 7, 1);
-	sc_memo_put(&b, 1000, 8, 2);
-	torn = (struct syscount_memo){.entry = a.entry, .check = b.check};
-	assert_int_equal(sc_memo_get(&torn, 1000, 1), -1);
-	assert_int_equal(sc_memo_get(&torn, 1000, 2), -1);
 }
 
 static int setup(void **state)
