@@ -442,12 +442,11 @@ static int syscalls_start(struct ctw_agent *a, void **state, struct ctw_err *err
 		ctw_err_set(err, -rc, "watch ring buffer");
 		goto out_destroy;
 	}
-	if (s->timing)
-		ctw_agent_track_prog(a, "syscount_exit",
-				     bpf_program__fd(s->skel->progs.syscount_timed));
-	else
-		ctw_agent_track_prog(a, "syscount_exit",
-				     bpf_program__fd(s->skel->progs.syscount_exit));
+	/* the one of the two that was loaded, under the name the self
+	 * metrics know it by */
+	struct bpf_program *exit_prog =
+		s->timing ? s->skel->progs.syscount_timed : s->skel->progs.syscount_exit;
+	ctw_agent_track_prog(a, "syscount_exit", bpf_program__fd(exit_prog));
 	ctw_agent_track_prog(a, "syscount_task_exit",
 			     bpf_program__fd(s->skel->progs.syscount_task_exit));
 	if (s->timing)
