@@ -119,7 +119,19 @@ void ctw_metrics_reset(struct ctw_metrics *m, size_t max_series);
 /* The finished exposition text, handed over: a malloc'ed, NUL-terminated
  * buffer the caller frees; the builder starts its next text afresh. */
 char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len);
-/* The segments of the last text (ctw_metrics_text/_take_text): each
+/* fd mode, for the agent's scrapes: the text goes to a memfd as it is
+ * built (through a 64 KiB buffer, at segment boundaries), and is handed
+ * over as that fd (ctw_metrics_take_fd) instead of as a string.  Fresh
+ * memory is what a big text costs on a VM with shadow paging (see
+ * drain() in metrics.c); the fd is sent with sendfile.  Only between
+ * builds; false (memory mode kept) when memfd_create fails. */
+bool ctw_metrics_use_fd(struct ctw_metrics *m);
+/* fd mode: the finished text's memfd (the caller closes it) and its
+ * length, or -errno (making or writing the memfd failed: the text is
+ * lost).  ctw_metrics_text returns NULL in fd mode once the text went to
+ * the fd. */
+int ctw_metrics_take_fd(struct ctw_metrics *m, size_t *len);
+/* The segments of the last text (ctw_metrics_text/_take_text/_take_fd): each
  * family's HELP/TYPE lines (family_start), then each of its blocks and runs
  * of samples outside blocks, in text order.  id is stable from scrape to
  * scrape (the family and the block's labels; a run's family and ordinal).
@@ -152,6 +164,11 @@ void ctw_gzcache_free(struct ctw_gzcache *c);
 int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			 const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
 			 size_t *outlen);
+/* The same, the text read from fd (ctw_metrics_take_fd) only where a unit
+ * is compressed again. */
+int ctw_gzcache_compress_fd(struct ctw_gzcache *c, int fd, size_t len,
+			    const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
+			    size_t *outlen);
 /* Units of the last call: reused from the one before, and compressed. */
 void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed);
 
@@ -214,5 +231,7 @@ int ctw_http_check_listen(const char *listen, struct ctw_err *err);
 int ctw_http_bind(const char *listen, struct ctw_err *err);
 bool ctw_http_accepts_gzip(const char *accept_encoding);
 int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen);
+/* The same, reading fd[0..inlen) with pread. */
+int ctw_gzip_fd(int fd, size_t inlen, char **out, size_t *outlen);
 
 #endif /* CTW_EXPORTERS_H */

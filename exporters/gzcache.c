@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <zlib.h>
 #define XXH_INLINE_ALL
@@ -59,7 +60,45 @@ struct ctw_gzcache {
 	z_stream zs;
 	bool zinit;
 	size_t reused, compressed;
+	/* units read from a text's fd land here; kept (warm) between calls
+	 * up to SCRATCH_KEEP */
+	char *scratch;
+	size_t scratch_cap;
 };
+
+#define SCRATCH_KEEP (1u << 20)
+
+/* A text in memory, or in a memfd read back only where a unit is
+ * compressed again (most units of a steady scrape are reused). */
+struct text_src {
+	const char *mem;
+	int fd;
+	struct ctw_gzcache *c;
+};
+
+/* text[off, off + len), or NULL with *err set. */
+static const char *src_read(const struct text_src *t, size_t off, size_t len, int *err)
+{
+	if (t->mem)
+		return t->mem + off;
+	struct ctw_gzcache *c = t->c;
+	if (c->scratch_cap < len) {
+		free(c->scratch);
+		c->scratch_cap = len > 4096 ? len : 4096;
+		c->scratch = xmalloc(c->scratch_cap);
+	}
+	for (size_t got = 0; got < len;) {
+		ssize_t n = pread(t->fd, c->scratch + got, len - got, (off_t)(off + got));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			*err = n < 0 ? -errno : -EIO;
+			return NULL;
+		}
+		got += (size_t)n;
+	}
+	return c->scratch;
+}
 
 static uint64_t slot_key(uint64_t k)
 {
@@ -120,6 +159,7 @@ void ctw_gzcache_free(struct ctw_gzcache *c)
 	table_free(&c->last);
 	if (c->zinit)
 		deflateEnd(&c->zs);
+	free(c->scratch);
 	free(c);
 }
 
@@ -194,22 +234,24 @@ static void plan_cuts(const struct ctw_metrics_seg *segs, size_t nsegs, size_t l
  * segments' own hashes, taken by the builder while it wrote them (a pass
  * over the whole text here cost more than compressing what changed),
  * else from its text. */
-static uint64_t unit_hash(const char *text, const struct ctw_metrics_seg *segs, size_t i, size_t j,
-			  size_t end)
+static uint64_t unit_hash(const struct text_src *text, const struct ctw_metrics_seg *segs, size_t i,
+			  size_t j, size_t end, int *err)
 {
 	uint64_t h = 0;
 	for (size_t s = i; s < j; s++) {
-		if (!segs[s].hash)
-			return XXH3_64bits(text + segs[i].off, end - segs[i].off);
+		if (!segs[s].hash) {
+			const char *p = src_read(text, segs[i].off, end - segs[i].off, err);
+			return p ? XXH3_64bits(p, end - segs[i].off) : 0;
+		}
 		uint64_t v[2] = {segs[s].hash, segs[s].off - segs[i].off};
 		h = XXH3_64bits_withSeed(v, sizeof(v), h);
 	}
 	return h;
 }
 
-int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
-			 const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
-			 size_t *outlen)
+static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size_t len,
+			const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
+			size_t *outlen)
 {
 	struct ctw_metrics_seg whole = {.id = 0, .off = 0, .family_start = true};
 	if (!nsegs || segs[0].off != 0) {
@@ -234,7 +276,9 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			break;
 		}
 		struct unit u = {.key = segs[i].id, .len = end - off};
-		u.hash = unit_hash(text, segs, i, j, end);
+		u.hash = unit_hash(text, segs, i, j, end, &err);
+		if (err)
+			break;
 		struct unit *old = table_find(&c->last, u.key);
 		if (old && old->z && old->hash == u.hash && old->len == u.len) {
 			u.crc = old->crc;
@@ -243,7 +287,9 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			old->z = NULL; /* moved to `now` */
 			c->reused++;
 		} else {
-			err = compress_unit(c, text + off, u.len, &u);
+			const char *p = src_read(text, off, u.len, &err);
+			if (p)
+				err = compress_unit(c, p, u.len, &u);
 			c->compressed++;
 		}
 		if (!err) {
@@ -290,4 +336,26 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 	*out = buf;
 	*outlen = o;
 	return 0;
+}
+
+int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
+			 const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
+			 size_t *outlen)
+{
+	struct text_src src = {.mem = text ? text : "", .fd = -1, .c = c};
+	return compress_src(c, &src, len, segs, nsegs, out, outlen);
+}
+
+int ctw_gzcache_compress_fd(struct ctw_gzcache *c, int fd, size_t len,
+			    const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
+			    size_t *outlen)
+{
+	struct text_src src = {.fd = fd, .c = c};
+	int rc = compress_src(c, &src, len, segs, nsegs, out, outlen);
+	if (c->scratch_cap > SCRATCH_KEEP) {
+		free(c->scratch);
+		c->scratch = NULL;
+		c->scratch_cap = 0;
+	}
+	return rc;
 }

@@ -43,6 +43,8 @@ CTW_DL_FN(L, struct MHD_Response *, MHD_create_response_from_buffer_with_free_ca
 CTW_DL_FN(L, struct MHD_Response *, MHD_create_response_from_buffer_with_free_callback_cls,
 	  (size_t size, void *buffer, MHD_ContentReaderFreeCallback crfc, void *crfc_cls),
 	  (size, buffer, crfc, crfc_cls))
+CTW_DL_FN(L, struct MHD_Response *, MHD_create_response_from_fd64, (uint64_t size, int fd),
+	  (size, fd))
 CTW_DL_VOID(L, MHD_destroy_response, (struct MHD_Response * r), (r))
 CTW_DL_FN(L, enum MHD_Result, MHD_add_response_header,
 	  (struct MHD_Response * r, const char *header, const char *content), (r, header, content))

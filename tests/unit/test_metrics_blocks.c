@@ -7,7 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <zlib.h>
 #define XXH_INLINE_ALL
@@ -280,12 +282,163 @@ static void test_gzcache_reuse(void **state)
 	ctw_metrics_free(m);
 }
 
+/* n containers' blocks in two families, loose samples; `again`: the first
+ * family declared again at the end (its side body joined in). */
+static void build_n(struct ctw_metrics *m, int n, int changed, bool again)
+{
+	char name[32];
+	ctw_metrics_reset(m, 0);
+	ctw_metrics_family(m, "ctrwatch_syscalls_total", CTW_COUNTER, "Syscalls.");
+	for (int c = 0; c < n; c++) {
+		snprintf(name, sizeof(name), "container-%d", c);
+		ctw_metrics_block(m, L("container", name, "pod", "some-pod-name"));
+		ctw_metrics_block_sample(m, "syscall", "read", c == changed ? 1000 + c : c);
+		ctw_metrics_block_sample(m, "syscall", "write", 2 * c);
+	}
+	ctw_metrics_family(m, "ctrwatch_container_pids", CTW_GAUGE, "Tasks.");
+	for (int c = 0; c < n; c++) {
+		snprintf(name, sizeof(name), "container-%d", c);
+		ctw_metrics_block(m, L("container", name));
+		ctw_metrics_block_sample(m, NULL, NULL, c % 7);
+	}
+	ctw_metrics_family(m, "ctrwatch_containers", CTW_GAUGE, "Containers.");
+	ctw_metrics_sample(m, NULL, n);
+	if (again) {
+		ctw_metrics_family(m, "ctrwatch_syscalls_total", CTW_COUNTER, "Syscalls.");
+		ctw_metrics_block(m, L("container", "late"));
+		ctw_metrics_block_sample(m, "syscall", "read", 1);
+		ctw_metrics_sample(m, L("container", "loose"), 2);
+	}
+}
+
+static char *read_fd(int fd, size_t len)
+{
+	char *t = malloc(len + 1);
+	assert_non_null(t);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t r = pread(fd, t + got, len - got, (off_t)got);
+		assert_true(r > 0);
+		got += (size_t)r;
+	}
+	char extra;
+	assert_int_equal(pread(fd, &extra, 1, (off_t)len), 0); /* nothing after */
+	t[len] = '\0';
+	return t;
+}
+
+/* fd mode (the text drained to a memfd at segment boundaries, 64 KiB at a
+ * time) makes the same text with the same segments and hashes as memory
+ * mode, small or many drains, with a family declared again (joined into a
+ * second memfd) or not, build after build; the gzip cache reading the fd
+ * makes the same gzip, reusing the same units; ctw_gzip_fd round-trips. */
+static void test_fd_mode_same_text(void **state)
+{
+	(void)state;
+	const int counts[] = {3, 300, 3000};
+	for (size_t k = 0; k < 3; k++) {
+		for (int again = 0; again < 2; again++) {
+			struct ctw_metrics *x = ctw_metrics_new(0), *y = ctw_metrics_new(0);
+			struct ctw_gzcache *cx = ctw_gzcache_new(), *cy = ctw_gzcache_new();
+			assert_true(ctw_metrics_use_fd(y));
+			for (int round = 0; round < 3; round++) {
+				int changed = round == 2 ? counts[k] / 2 : -1;
+				build_n(x, counts[k], changed, again);
+				build_n(y, counts[k], changed, again);
+				size_t lx, ly, nx, ny;
+				char *tx = ctw_metrics_take_text(x, &lx);
+				int fd = ctw_metrics_take_fd(y, &ly);
+				assert_true(fd >= 0);
+				assert_null(ctw_metrics_text(y, NULL)); /* the text is in fd */
+				struct ctw_metrics_seg *sx = ctw_metrics_take_segments(x, &nx);
+				struct ctw_metrics_seg *sy = ctw_metrics_take_segments(y, &ny);
+				assert_int_equal(ly, lx);
+				char *ty = read_fd(fd, ly);
+				assert_memory_equal(ty, tx, lx);
+				assert_int_equal(ny, nx);
+				for (size_t i = 0; i < nx; i++) {
+					assert_true(sy[i].id == sx[i].id && sy[i].off == sx[i].off);
+					assert_true(sy[i].hash == sx[i].hash);
+					assert_true(sy[i].family_start == sx[i].family_start);
+				}
+				assert_seg_hashes(tx, lx, sx, nx);
+				char *zx, *zy;
+				size_t zlx, zly, rx, cmx, ry, cmy;
+				assert_int_equal(
+					ctw_gzcache_compress(cx, tx, lx, sx, nx, &zx, &zlx), 0);
+				assert_int_equal(
+					ctw_gzcache_compress_fd(cy, fd, ly, sy, ny, &zy, &zly), 0);
+				assert_int_equal(zly, zlx);
+				assert_memory_equal(zy, zx, zlx);
+				ctw_gzcache_stats(cx, &rx, &cmx);
+				ctw_gzcache_stats(cy, &ry, &cmy);
+				assert_true(rx == ry && cmx == cmy);
+				if (round > 0)
+					assert_true(ry > 0);
+				free(zy);
+				assert_int_equal(ctw_gzip_fd(fd, ly, &zy, &zly), 0);
+				size_t ul;
+				char *u = gunzip(zy, zly, &ul);
+				assert_int_equal(ul, lx);
+				assert_memory_equal(u, tx, lx);
+				free(u);
+				free(zx);
+				free(zy);
+				free(tx);
+				free(ty);
+				free(sx);
+				free(sy);
+				close(fd);
+			}
+			ctw_gzcache_free(cx);
+			ctw_gzcache_free(cy);
+			ctw_metrics_free(x);
+			ctw_metrics_free(y);
+		}
+	}
+}
+
+/* An fd-mode builder reset before its text was taken closes that memfd; a
+ * builder with text in memory cannot switch to fd mode. */
+static void test_fd_mode_reset(void **state)
+{
+	(void)state;
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	ctw_metrics_family(m, "a_total", CTW_COUNTER, "A.");
+	ctw_metrics_sample(m, NULL, 1);
+	assert_false(ctw_metrics_use_fd(m));
+	size_t len;
+	assert_int_equal(ctw_metrics_take_fd(m, &len), -EINVAL);
+	ctw_metrics_reset(m, 0);
+	assert_true(ctw_metrics_use_fd(m));
+	build_n(m, 3000, -1, false); /* drained: a memfd open */
+	ctw_metrics_reset(m, 0);
+	build_n(m, 3, -1, false);
+	int fd = ctw_metrics_take_fd(m, &len);
+	assert_true(fd >= 0);
+	char *t = read_fd(fd, len);
+	assert_non_null(strstr(t, "ctrwatch_containers 3\n"));
+	free(t);
+	close(fd);
+	/* an empty text is an empty memfd */
+	ctw_metrics_reset(m, 0);
+	fd = ctw_metrics_take_fd(m, &len);
+	assert_true(fd >= 0);
+	assert_int_equal(len, 0);
+	close(fd);
+	ctw_metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_block_same_text),	      cmocka_unit_test(test_block_checks),
-		cmocka_unit_test(test_family_again_segments), cmocka_unit_test(test_gzcache_reuse),
+		cmocka_unit_test(test_block_same_text),
+		cmocka_unit_test(test_block_checks),
+		cmocka_unit_test(test_family_again_segments),
+		cmocka_unit_test(test_gzcache_reuse),
 		cmocka_unit_test(test_reserve_same_text),
+		cmocka_unit_test(test_fd_mode_same_text),
+		cmocka_unit_test(test_fd_mode_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
