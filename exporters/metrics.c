@@ -24,6 +24,7 @@
  * about 1 in 10^8 per scrape.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,7 +342,13 @@ void ctw_metrics_format_value(double v, char *buf, size_t size)
 		format_u64(x < 0 ? -(uint64_t)x : (uint64_t)x, buf);
 		return;
 	}
-	for (int prec = 6; prec <= 17; prec++) {
+	/* 15 digits (DBL_DIG) first: a double whose shortest form has at most
+	 * 15 digits prints as that form, trailing zeros cut by %g (the gap
+	 * between it and the decimal is below half a unit of the 15th digit);
+	 * the others need 16 or 17.  At most three tries instead of twelve:
+	 * the CPU seconds of 1 000 containers took 1-2 ms of each build.
+	 * Subnormals carry fewer digits: from 1. */
+	for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			return;

@@ -277,6 +277,42 @@ static void test_reset(void **state)
 	ctw_metrics_free(m);
 }
 
+/* Values print in their shortest round-trip form: what a loop from 6
+ * digits found, now from 15 (DBL_DIG), from 1 for subnormals. */
+static void test_format_value(void **state)
+{
+	(void)state;
+	static const struct {
+		double v;
+		const char *text;
+	} cases[] = {
+		{0.1, "0.1"},
+		{1.5, "1.5"},
+		{-2.25, "-2.25"},
+		{1.0 / 3, "0.3333333333333333"},
+		{2.0 / 3, "0.6666666666666666"},
+		{12.345678901, "12.345678901"},
+		{1e-7, "1e-07"},
+		{123456.7890123, "123456.7890123"},
+		{0.1 + 0.2, "0.30000000000000004"},
+		{1e20, "1e+20"},
+		{4503599627370495.5, "4503599627370495.5"},
+		{5e-311, "5e-311"},
+		{42, "42"},
+		{-7, "-7"},
+		{NAN, "NaN"},
+		{INFINITY, "+Inf"},
+		{-INFINITY, "-Inf"},
+	};
+	char buf[64];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ctw_metrics_format_value(cases[i].v, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].text);
+		if (isfinite(cases[i].v))
+			assert_true(strtod(buf, NULL) == cases[i].v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_many_series),
 		cmocka_unit_test(test_render_twice),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_format_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
