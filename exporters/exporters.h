@@ -131,6 +131,10 @@ bool ctw_metrics_use_fd(struct ctw_metrics *m);
  * lost).  ctw_metrics_text returns NULL in fd mode once the text went to
  * the fd. */
 int ctw_metrics_take_fd(struct ctw_metrics *m, size_t *len);
+/* fd mode: call fn after each write to the memfd with how long it is now
+ * (NULL: none).  Kept across resets. */
+void ctw_metrics_on_drain(struct ctw_metrics *m, void (*fn)(void *ctx, int fd, size_t len),
+			  void *ctx);
 /* The segments of the last text (ctw_metrics_text/_take_text/_take_fd): each
  * family's HELP/TYPE lines (family_start), then each of its blocks and runs
  * of samples outside blocks, in text order.  id is stable from scrape to
@@ -171,6 +175,23 @@ int ctw_gzcache_compress_fd(struct ctw_gzcache *c, int fd, size_t len,
 			    size_t *outlen);
 /* Units of the last call: reused from the one before, and compressed. */
 void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed);
+
+/* ---- gzip of a text while it is written (gzstream.c) ---- */
+
+/* A worker thread that gzips the builder's memfd as it grows (hooked to
+ * its drains, ctw_metrics_on_drain), so a scrape that wants the gzip of a
+ * text that changed everywhere waits for the build only.  One stream at a
+ * time: begin, grow (the drain hook), finish. */
+struct ctw_gzstream;
+struct ctw_gzstream *ctw_gzstream_new(void); /* NULL: no thread */
+void ctw_gzstream_free(struct ctw_gzstream *g);
+int ctw_gzstream_begin(struct ctw_gzstream *g);
+/* fd holds len bytes now (always the same file within a stream). */
+void ctw_gzstream_grow(struct ctw_gzstream *g, int fd, size_t len);
+/* The whole text is fd[0..len): wait for its gzip (malloc'ed, one gzip
+ * member).  -EXDEV when the text ended in another file than the one
+ * streamed (or fd < 0: the build failed); -errno on a read error. */
+int ctw_gzstream_finish(struct ctw_gzstream *g, int fd, size_t len, char **out, size_t *outlen);
 
 /* Metric-name syntax check ([a-zA-Z_:][a-zA-Z0-9_:]*). */
 bool ctw_metrics_valid_name(const char *name);

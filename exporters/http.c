@@ -70,6 +70,9 @@ struct ctw_http {
 	struct ctw_metrics_seg *segs;
 	size_t nsegs;
 	struct ctw_gzcache *gzc;
+	/* gzip alongside the build, when the next gzip is of the whole text
+	 * (NULL: no thread; then after the build, in ensure_gz) */
+	struct ctw_gzstream *gzs;
 	bool gz_units_pay;     /* the last unit gzip reused half or more */
 	unsigned int gz_probe; /* gzips since, for a retry every 8th */
 	uint64_t built_ns;
@@ -434,9 +437,27 @@ static struct ctw_metrics *new_builder(const struct ctw_http *h)
 	return m;
 }
 
+/* Is the next gzip made of the gzip cache's units (else of the whole
+ * text)?  Units pay only when most of the text is as it was: compressing
+ * every unit alone costs 1.2-2x one deflate of the whole text
+ * (tests/bench/scrape-bench.sh).  So units while the last unit gzip
+ * reused at least half of them, else the whole text, trying units again
+ * every 8th gzip. */
+static bool gz_units_next(const struct ctw_http *h)
+{
+	return h->gz_units_pay || (h->gz_probe + 1) % 8 == 0;
+}
+
+static void gz_grow(void *gzs, int fd, size_t len)
+{
+	ctw_gzstream_grow(gzs, fd, len);
+}
+
 /* Build /metrics afresh when forced, or when the cache is older than
- * cache_ms or stale.  Called with h->lock held. */
-static int refresh(struct ctw_http *h, uint64_t now, bool force)
+ * cache_ms or stale; with gz (a request asks for gzip) and a whole-text
+ * gzip next, the gzip is made alongside the build (gzstream.c).  Called
+ * with h->lock held. */
+static int refresh(struct ctw_http *h, uint64_t now, bool force, bool gz)
 {
 	bool stale = atomic_exchange(&h->stale, false);
 	if (!force && h->plain && !stale &&
@@ -449,10 +470,20 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 	ctw_metrics_reset(m, h->o.max_series);
 	if (h->text_len) /* about the last text's size (containers change slowly) */
 		ctw_metrics_reserve(m, h->text_len + h->text_len / 16 + 4096);
+	bool stream = gz && h->gzs && !gz_units_next(h) && ctw_gzstream_begin(h->gzs) == 0;
+	if (stream)
+		ctw_metrics_on_drain(m, gz_grow, h->gzs);
 	if (h->o.scrape)
 		h->o.scrape(h->o.ctx, m);
 	size_t len = 0;
 	int fd = ctw_metrics_take_fd(m, &len);
+	char *zbuf = NULL;
+	size_t zlen = 0;
+	if (stream) {
+		ctw_metrics_on_drain(m, NULL, NULL);
+		if (ctw_gzstream_finish(h->gzs, fd, len, &zbuf, &zlen))
+			zbuf = NULL; /* ensure_gz gzips it after */
+	}
 	/* The plain response owns the text (its memfd, or in memory when
 	 * there is no memfd); the first request that asks for gzip compresses
 	 * it (h->text_fd and h->text are valid while we hold h->plain). */
@@ -467,6 +498,12 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force)
 		pr_warn("metrics: building /metrics in a memfd: %s", strerror(-fd));
 	}
 	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
+	if (zbuf && h->plain) {
+		h->gz = metrics_response(zbuf, zlen, true);
+		h->gz_probe++; /* as ensure_gz's whole-text gzip */
+	} else {
+		free(zbuf);
+	}
 	h->text_len = len;
 	h->built_ns = now;
 	h->build_ns = ctw_now_ns() - now;
@@ -485,12 +522,10 @@ static void ensure_gz(struct ctw_http *h)
 	int rc;
 	if (h->gz || (!h->text && h->text_fd < 0))
 		return;
-	/* Units pay only when most of the text is as it was: compressing
-	 * every unit alone costs 1.2-2x one deflate of the whole text
-	 * (tests/bench/scrape-bench.sh).  So units while the last unit gzip
-	 * reused at least half of them, else the whole text, trying units
-	 * again every 8th gzip. */
-	if (h->gz_units_pay || ++h->gz_probe % 8 == 0) {
+	bool units = gz_units_next(h);
+	if (!h->gz_units_pay)
+		h->gz_probe++;
+	if (units) {
 		rc = h->text_fd >= 0 ? ctw_gzcache_compress_fd(h->gzc, h->text_fd, h->text_len,
 							       h->segs, h->nsegs, &zbuf, &zlen)
 				     : ctw_gzcache_compress(h->gzc, h->text, h->text_len, h->segs,
@@ -563,7 +598,7 @@ static void *ahead_main(void *arg)
 		/* A request built it moments ago: nothing to do. */
 		if (h->plain && now - h->built_ns < (uint64_t)h->o.cache_ms * 500000ull)
 			continue;
-		if (refresh(h, now, true) == 0 && h->want_gz)
+		if (refresh(h, now, true, h->want_gz) == 0 && h->want_gz)
 			ensure_gz(h);
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -578,7 +613,7 @@ static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *
 	pthread_mutex_lock(&h->lock);
 	uint64_t now = ctw_now_ns();
 	plan_ahead(h, now, gz);
-	if (refresh(h, now, false) == 0) {
+	if (refresh(h, now, false, gz) == 0) {
 		if (gz)
 			ensure_gz(h);
 		/* Queued under the lock: `ahead` may replace the cache, and
@@ -653,6 +688,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, struct ctw_err
 	pthread_condattr_destroy(&ca);
 	h->m = new_builder(h);
 	h->gzc = ctw_gzcache_new();
+	h->gzs = ctw_gzstream_new();
 	/* A peer that hangs up mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -768,6 +804,7 @@ void ctw_http_stop(struct ctw_http *h)
 	drop_cache(h);
 	ctw_metrics_free(h->m);
 	ctw_gzcache_free(h->gzc);
+	ctw_gzstream_free(h->gzs);
 	pthread_cond_destroy(&h->wake);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

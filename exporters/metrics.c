@@ -119,6 +119,8 @@ struct ctw_metrics {
 	int fd; /* -1 until the first drain */
 	size_t base;
 	int fd_err; /* the first error making or writing fd */
+	void (*on_drain)(void *ctx, int fd, size_t len);
+	void *drain_ctx;
 	size_t tail;
 	bool sides; /* some family has a side body: `out` joins them */
 	struct ctw_outbuf out;
@@ -551,6 +553,15 @@ static void drain(struct ctw_metrics *m)
 	}
 	m->base += m->text.len;
 	m->text.len = 0;
+	if (m->on_drain)
+		m->on_drain(m->drain_ctx, m->fd, m->base);
+}
+
+void ctw_metrics_on_drain(struct ctw_metrics *m, void (*fn)(void *ctx, int fd, size_t len),
+			  void *ctx)
+{
+	m->on_drain = fn;
+	m->drain_ctx = ctx;
 }
 
 static void add_seg(struct ctw_metrics_seg **v, size_t *n, size_t *cap, uint64_t id, size_t off,

@@ -429,6 +429,60 @@ static void test_fd_mode_reset(void **state)
 	ctw_metrics_free(m);
 }
 
+/* The gzip of a builder's memfd made alongside the build (hooked to its
+ * drains) is the text; a text that ended in another file (a family
+ * declared again: joined into a second memfd) or a failed build is
+ * -EXDEV, and the stream is free for the next one. */
+static void on_drain(void *gzs, int fd, size_t len)
+{
+	ctw_gzstream_grow(gzs, fd, len);
+}
+
+static void test_gzstream(void **state)
+{
+	(void)state;
+	struct ctw_gzstream *g = ctw_gzstream_new();
+	assert_non_null(g);
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	assert_true(ctw_metrics_use_fd(m));
+	const int counts[] = {3000, 3, 0, 3000};
+	for (size_t k = 0; k < 4; k++) {
+		bool again = k == 3;
+		assert_int_equal(ctw_gzstream_begin(g), 0);
+		assert_int_equal(ctw_gzstream_begin(g), -EBUSY);
+		ctw_metrics_on_drain(m, on_drain, g);
+		if (counts[k])
+			build_n(m, counts[k], -1, again);
+		else
+			ctw_metrics_reset(m, 0);
+		size_t len, zl, ul;
+		int fd = ctw_metrics_take_fd(m, &len);
+		assert_true(fd >= 0);
+		char *z = NULL;
+		int rc = ctw_gzstream_finish(g, fd, len, &z, &zl);
+		if (again) {
+			assert_int_equal(rc, -EXDEV);
+		} else {
+			assert_int_equal(rc, 0);
+			char *t = read_fd(fd, len), *u = gunzip(z, zl, &ul);
+			assert_int_equal(ul, len);
+			assert_memory_equal(u, t, len);
+			free(t);
+			free(u);
+			free(z);
+		}
+		close(fd);
+		free(ctw_metrics_take_segments(m, &len));
+	}
+	assert_int_equal(ctw_gzstream_begin(g), 0);
+	char *z;
+	size_t zl;
+	assert_int_equal(ctw_gzstream_finish(g, -1, 0, &z, &zl), -EXDEV);
+	assert_int_equal(ctw_gzstream_finish(g, -1, 0, &z, &zl), -EINVAL); /* not begun */
+	ctw_metrics_free(m);
+	ctw_gzstream_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -439,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_reserve_same_text),
 		cmocka_unit_test(test_fd_mode_same_text),
 		cmocka_unit_test(test_fd_mode_reset),
+		cmocka_unit_test(test_gzstream),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
