@@ -156,6 +156,36 @@ size_t ctw_agent_container_labels(const struct ctw_container *c, char id[CTW_SHO
 				ctw_container_short_id(c->id, id));
 }
 
+/* At off: name, pod, namespace, short id, each NUL-terminated. */
+size_t ctw_agent_label_pack_add(struct ctw_agent_label_pack *p, const struct ctw_container *c)
+{
+	char cid[CTW_SHORT_ID_SIZE];
+	const char *v[4] = {c->name, c->pod, c->namespace_, ctw_container_short_id(c->id, cid)};
+	size_t n[4], need = 0, off = p->len;
+	for (int i = 0; i < 4; i++)
+		need += (n[i] = strlen(v[i])) + 1;
+	if (p->len + need > p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16384;
+		if (p->cap < p->len + need)
+			p->cap = p->len + need;
+		p->buf = xrealloc(p->buf, p->cap);
+	}
+	for (int i = 0; i < 4; i++) {
+		memcpy(p->buf + p->len, v[i], n[i] + 1);
+		p->len += n[i] + 1;
+	}
+	return off;
+}
+
+size_t ctw_agent_label_pack_get(const struct ctw_agent_label_pack *p, size_t off,
+				const char **labels)
+{
+	const char *name = p->buf + off;
+	const char *pod = name + strlen(name) + 1;
+	const char *ns = pod + strlen(pod) + 1;
+	return ctw_agent_labels(labels, name, pod, ns, ns + strlen(ns) + 1);
+}
+
 /* ---- discovery ---- */
 
 static void on_added(void *ctx, const struct ctw_container *c)

@@ -159,6 +159,22 @@ size_t ctw_agent_container_labels(const struct ctw_container *c, char id[CTW_SHO
  * namespace ("" when none) and short id; labels has room for 9. */
 size_t ctw_agent_labels(const char **labels, const char *name, const char *pod, const char *ns,
 			const char *short_id);
+/* Many containers' label strings packed together, for a collect that
+ * writes several families per container: each registry entry is read
+ * once per build instead of once per family (entries lie ~1 KB apart,
+ * each family's pass over them was a cache and TLB miss per container).
+ * Kept between builds by the module (reset, not freed): its size follows
+ * the containers, ~50 bytes each. */
+struct ctw_agent_label_pack {
+	char *buf;
+	size_t len, cap;
+};
+/* Append c's labels; returns where they start (for _get). */
+size_t ctw_agent_label_pack_add(struct ctw_agent_label_pack *p, const struct ctw_container *c);
+/* The labels added at off, as ctw_agent_container_labels() makes them
+ * (labels has room for 9); valid until the pack is added to or reset. */
+size_t ctw_agent_label_pack_get(const struct ctw_agent_label_pack *p, size_t off,
+				const char **labels);
 /* Registered modules, for --help listings. */
 size_t ctw_agent_modules(const struct ctw_agent_module *const **out);
 

@@ -60,6 +60,7 @@ struct cstats {
 	char name[sizeof(((struct ctw_container *)0)->name)];
 	char pod[sizeof(((struct ctw_container *)0)->pod)];
 	char ns[sizeof(((struct ctw_container *)0)->namespace_)];
+	char short_id[CTW_SHORT_ID_SIZE]; /* container_id */
 	struct qcount *q;
 	size_t nq;
 	uint64_t rcodes[16];
@@ -107,6 +108,7 @@ static struct cstats *stats_get(struct mod_dns *m, const struct ctw_container *c
 	ctw_strlcpy(s->name, c->name, sizeof(s->name));
 	ctw_strlcpy(s->pod, c->pod, sizeof(s->pod));
 	ctw_strlcpy(s->ns, c->namespace_, sizeof(s->ns));
+	ctw_container_short_id(c->id, s->short_id);
 	return m->cs[m->ncs++];
 }
 
@@ -412,10 +414,10 @@ static void report_lost(void *ctx, uint64_t cgroup_id, uint64_t n)
 
 /* labels: the container's (as ctw_agent_container_labels() makes them),
  * then (name, value) pairs, NULL-terminated */
-static const char **labels(const struct cstats *s, char cid[CTW_SHORT_ID_SIZE], const char **l,
-			   const char *k1, const char *v1, const char *k2, const char *v2)
+static const char **labels(const struct cstats *s, const char **l, const char *k1, const char *v1,
+			   const char *k2, const char *v2)
 {
-	size_t n = ctw_agent_labels(l, s->name, s->pod, s->ns, ctw_container_short_id(s->id, cid));
+	size_t n = ctw_agent_labels(l, s->name, s->pod, s->ns, s->short_id);
 
 	if (k1) {
 		l[n++] = k1;
@@ -457,7 +459,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 {
 	struct mod_dns *m = state;
 	const char *l[16];
-	char rc[16], cid[CTW_SHORT_ID_SIZE];
+	char rc[16];
 
 	drain(m);
 	ctw_dns_probe_lost(m->probe, report_lost, m);
@@ -465,7 +467,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	ctw_metrics_declare(mx, &dns_metrics[M_QUERIES]);
 	for (size_t i = 0; i < m->ncs; i++) {
 		/* a block per container: its labels rendered once */
-		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
 		for (size_t j = 0; j < m->cs[i]->nq; j++)
 			ctw_metrics_block_sample(mx, "qtype", m->cs[i]->q[j].qtype,
 						 (double)m->cs[i]->q[j].n);
@@ -473,7 +475,7 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 	ctw_metrics_declare(mx, &dns_metrics[M_RESPONSES]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
 		for (unsigned int r = 0; r < 16; r++)
 			if (m->cs[i]->rcodes[r])
 				ctw_metrics_block_sample(mx, "rcode",
@@ -483,20 +485,20 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 	ctw_metrics_declare(mx, &dns_metrics[M_DURATION]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_histogram(mx, NULL, NULL, bounds, m->cs[i]->buckets, NBOUNDS,
 					    m->cs[i]->sum);
 	}
 
 	ctw_metrics_declare(mx, &dns_metrics[M_TIMEOUTS]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->timeouts);
 	}
 
 	ctw_metrics_declare(mx, &dns_metrics[M_MALFORMED]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], cid, l, NULL, NULL, NULL, NULL));
+		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
 		ctw_metrics_block_sample(mx, NULL, NULL, (double)m->cs[i]->malformed);
 	}
 
@@ -506,9 +508,8 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 	for (size_t i = 0; i < m->ncs; i++)
 		for (size_t j = 0; j < m->cs[i]->nnames; j++)
 			ctw_metrics_sample(mx,
-					   labels(m->cs[i], cid, l, "qname",
-						  m->cs[i]->names[j].qname, "qtype",
-						  m->cs[i]->names[j].qtype),
+					   labels(m->cs[i], l, "qname", m->cs[i]->names[j].qname,
+						  "qtype", m->cs[i]->names[j].qtype),
 					   (double)m->cs[i]->names[j].n);
 }
 

@@ -38,7 +38,9 @@ struct resources {
 	struct ctw_cgroup_resources *res;
 	uint64_t *res_ids;
 	uint64_t *res_at;
+	size_t *lab; /* collect's: where each container's labels are in `labels` */
 	size_t nres;
+	struct ctw_agent_label_pack labels;
 	int tfd;
 	uint64_t last_collect_ns;
 	size_t ahead_next; /* next container of the read-ahead pass */
@@ -47,12 +49,20 @@ struct resources {
 /* The container's cgroup below the watched cgroup root: what cAdvisor calls
  * `id` ("/kubepods.slice/.../cri-containerd-<id>.scope"), so that
  * ctrwatch_container_info joins cAdvisor's series on it. */
-static const char *cgroup_id_label(struct ctw_registry *reg, const struct ctw_container *c)
+static size_t root_len(struct ctw_registry *reg)
 {
 	const char *root = ctw_registry_cgroup_root(reg);
 	size_t n = strlen(root);
 	while (n > 1 && root[n - 1] == '/')
 		n--;
+	return n;
+}
+
+/* n: root_len() */
+static const char *cgroup_id_label(struct ctw_registry *reg, size_t n,
+				   const struct ctw_container *c)
+{
+	const char *root = ctw_registry_cgroup_root(reg);
 	if (!strncmp(c->cgroup_path, root, n) && c->cgroup_path[n] == '/')
 		return c->cgroup_path + n;
 	return c->cgroup_path;
@@ -67,6 +77,7 @@ static void fit(struct resources *rs, size_t n)
 	rs->res = xrealloc(rs->res, k * sizeof(*rs->res));
 	rs->res_ids = xrealloc(rs->res_ids, k * sizeof(*rs->res_ids));
 	rs->res_at = xrealloc(rs->res_at, k * sizeof(*rs->res_at));
+	rs->lab = xrealloc(rs->lab, k * sizeof(*rs->lab));
 	for (size_t i = rs->nres; i < n; i++)
 		rs->res_ids[i] = 0;
 	rs->nres = n;
@@ -136,19 +147,23 @@ static void resources_collect(void *state, struct ctw_metrics *m)
 		refresh(rs, i, now, MAX_AGE_NS);
 	plan_ahead(rs, now);
 	struct ctw_cgroup_resources *res = rs->res;
+	/* each container's labels once, not once per family */
+	rs->labels.len = 0;
+	for (size_t i = 0; i < n; i++)
+		rs->lab[i] = ctw_agent_label_pack_add(&rs->labels, ctw_registry_at(rs->reg, i));
+	size_t rootn = root_len(rs->reg);
 	for (size_t f = 0; f < CTW_M_RESOURCES_N; f++) {
 		ctw_metrics_declare(m, &ctw_agent_resource_metrics[f]);
 		for (size_t i = 0; i < n; i++) {
-			const struct ctw_container *c = ctw_registry_at(rs->reg, i);
 			const char *l[20];
-			char cid[CTW_SHORT_ID_SIZE];
 			char cgid[24]; /* in l until the sample is written */
-			size_t k = ctw_agent_container_labels(c, cid, l, 12);
+			size_t k = ctw_agent_label_pack_get(&rs->labels, rs->lab[i], l);
 			const struct ctw_cgroup_resources *r = &res[i];
 			bool has = true;
 			double v = 0;
 			switch (f) {
 			case CTW_M_CONTAINER_INFO: {
+				const struct ctw_container *c = ctw_registry_at(rs->reg, i);
 				snprintf(cgid, sizeof(cgid), "%llu",
 					 (unsigned long long)c->cgroup_id);
 				const char *extra[] = {
@@ -156,7 +171,7 @@ static void resources_collect(void *state, struct ctw_metrics *m)
 					"runtime",   ctw_runtime_kind_name(c->runtime),
 					"cgroup_id", cgid,
 					"full_id",   c->id,
-					"id",	     cgroup_id_label(rs->reg, c)};
+					"id",	     cgroup_id_label(rs->reg, rootn, c)};
 				memcpy(l + k, extra, sizeof(extra));
 				l[k + ARRAY_SIZE(extra)] = NULL;
 				v = 1;
@@ -220,6 +235,8 @@ static void resources_stop(void *state)
 	free(r->res);
 	free(r->res_ids);
 	free(r->res_at);
+	free(r->lab);
+	free(r->labels.buf);
 	free(r);
 }
 

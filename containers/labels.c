@@ -17,7 +17,11 @@ const char *ctw_container_short_id(const char *id, char out[CTW_SHORT_ID_SIZE])
 {
 	size_t n = strnlen(id, CTW_SHORT_ID_SIZE);
 	bool hex64 = n == 64 && strspn(id, "0123456789abcdef") == 64;
-	snprintf(out, CTW_SHORT_ID_SIZE, "%.*s", hex64 ? 12 : (int)(CTW_SHORT_ID_SIZE - 1), id);
+	/* a copy, not a snprintf: collectors ask for it per container and
+	 * build (1 000 of them were ~0.2 ms of a build) */
+	size_t k = hex64 ? 12 : n < CTW_SHORT_ID_SIZE - 1 ? n : CTW_SHORT_ID_SIZE - 1;
+	memcpy(out, id, k);
+	out[k] = '\0';
 	return out;
 }
 

@@ -276,6 +276,16 @@ static void test_scan_fake_host(void **state)
 	/* other ids whole: runc's ids are names and may share a prefix */
 	assert_string_equal(ctw_container_short_id("build-step-0001", cid), "build-step-0001");
 	assert_string_equal(ctw_container_short_id("c0ffee0123456789", cid), "c0ffee0123456789");
+	/* 64 characters but not all hex: whole; longer than the label holds: cut */
+	char odd[128];
+	memset(odd, 'g', 64);
+	odd[64] = '\0';
+	assert_string_equal(ctw_container_short_id(odd, cid), odd);
+	memset(odd, 'x', 100);
+	odd[100] = '\0';
+	assert_int_equal(strlen(ctw_container_short_id(odd, cid)), CTW_SHORT_ID_SIZE - 1);
+	assert_memory_equal(cid, odd, CTW_SHORT_ID_SIZE - 1);
+	assert_string_equal(ctw_container_short_id("", cid), "");
 
 	/* Every cgroup id of every container: 7 containers + 2 nested dirs. */
 	struct ids_ctx ic = {.r = r};
@@ -283,6 +293,47 @@ static void test_scan_fake_host(void **state)
 	assert_int_equal(ic.n, 9);
 	assert_int_equal(ic.nested, 2);
 	ctw_registry_free(r);
+}
+
+/* The label pack gives back, for each container added, the labels
+ * ctw_agent_container_labels() makes, also after it grew past its first
+ * 16 KiB (earlier offsets still valid) and after a reset. */
+static void test_label_pack(void **state)
+{
+	struct ctw_container c[3];
+	memset(c, 0, sizeof(c));
+	ctw_strlcpy(c[0].id, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		    sizeof(c[0].id));
+	ctw_strlcpy(c[0].name, "app", sizeof(c[0].name));
+	ctw_strlcpy(c[0].pod, "shop-7d9f", sizeof(c[0].pod));
+	ctw_strlcpy(c[0].namespace_, "prod", sizeof(c[0].namespace_));
+	ctw_strlcpy(c[1].id, "build-step-0001", sizeof(c[1].id));
+	ctw_strlcpy(c[1].name, "builder", sizeof(c[1].name));
+	ctw_strlcpy(c[2].id, "c0ffee", sizeof(c[2].id));
+	ctw_strlcpy(c[2].namespace_, "ns-only", sizeof(c[2].namespace_));
+	struct ctw_agent_label_pack p = {0};
+	size_t off[2000];
+	for (int round = 0; round < 2; round++) {
+		p.len = 0;
+		for (size_t i = 0; i < 2000; i++)
+			off[i] = ctw_agent_label_pack_add(&p, &c[i % 3]);
+		assert_true(p.cap > 16384);
+		for (size_t i = 0; i < 2000; i++) {
+			const char *want[16], *got[16];
+			char cid[CTW_SHORT_ID_SIZE];
+			size_t n = ctw_agent_container_labels(&c[i % 3], cid, want, 16);
+			assert_int_equal(ctw_agent_label_pack_get(&p, off[i], got), n);
+			for (size_t k = 0; k < n; k++)
+				assert_string_equal(got[k], want[k]);
+			assert_null(got[n]);
+		}
+	}
+	const char *l[16];
+	assert_int_equal(ctw_agent_label_pack_get(&p, off[0], l), 8);
+	assert_string_equal(l[7], "0123456789ab");
+	assert_int_equal(ctw_agent_label_pack_get(&p, off[2], l), 6);
+	assert_string_equal(l[2], "namespace");
+	free(p.buf);
 }
 
 /* ctw_registry_resolve into c, what c held released first (a test's c is
@@ -779,6 +830,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_labels, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk, setup, teardown),
 		cmocka_unit_test(test_container_copy),
+		cmocka_unit_test(test_label_pack),
 		cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keyed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stream, setup, teardown),
