@@ -108,8 +108,9 @@ static bool ready(void *ctx)
 	return is_ready;
 }
 
-/* One request on a fresh connection; returns the whole response. */
-static char *request(int port, const char *req)
+/* One request on a fresh connection: the whole response, NUL-terminated, in
+ * a buffer that grows; *len its size. */
+static char *request_all(int port, const char *req, size_t *len)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
@@ -117,14 +118,24 @@ static char *request(int port, const char *req)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
-	size_t cap = 65536, len = 0;
+	size_t cap = 1 << 16;
 	char *buf = malloc(cap);
 	ssize_t n;
-	while ((n = read(fd, buf + len, cap - len - 1)) > 0)
-		len += n;
-	buf[len] = '\0';
+	*len = 0;
+	while ((n = read(fd, buf + *len, cap - *len - 1)) > 0) {
+		*len += (size_t)n;
+		if (cap - *len < 4096)
+			buf = realloc(buf, cap *= 2);
+	}
+	buf[*len] = '\0';
 	close(fd);
 	return buf;
+}
+
+static char *request(int port, const char *req)
+{
+	size_t len;
+	return request_all(port, req, &len);
 }
 
 static struct ctw_http *start(const char *auth, unsigned int max_series)
@@ -416,6 +427,79 @@ static void test_bind_first(void **state)
 	assert_int_equal(fcntl(fd, F_GETFD), -1);
 }
 
+/* ---- a text of many drains (the memfd, sendfile, gzip alongside) ---- */
+
+static void scrape_big(void *ctx, struct ctw_metrics *m)
+{
+	char name[32];
+	ctw_metrics_family(m, "ctrwatch_big_total", CTW_COUNTER, "Many series.");
+	for (int i = 0; i < 6000; i++) {
+		snprintf(name, sizeof(name), "container-%05d", i);
+		ctw_metrics_sample(
+			m, (const char *const[]){"container", name, "pod", "a-pod", NULL}, i);
+	}
+}
+
+/* A text of ~400 KB (the builder drains it to its memfd a few times): the
+ * plain body, sent from the memfd, is the text a builder in memory makes;
+ * the gzip, made alongside the build (the first gzip of a text is of the
+ * whole text), decodes to it, with and without a scrape cache. */
+static void test_server_big(void **state)
+{
+	struct ctw_metrics *mem = ctw_metrics_new(0);
+	scrape_big(NULL, mem);
+	size_t want_len;
+	const char *want = ctw_metrics_text(mem, &want_len);
+	assert_true(want_len > 300000);
+	for (int cached = 0; cached < 2; cached++) {
+		struct ctw_err err = {0};
+		struct ctw_http_opts o = {.listen = "127.0.0.1:0",
+					  .scrape = scrape_big,
+					  .cache_ms = cached ? 60000 : 0};
+		struct ctw_http *h = ctw_http_start(&o, &err);
+		if (!h)
+			fail_msg("start: %s", err.msg);
+		int port = ctw_http_port(h);
+		for (int round = 0; round < 2; round++) {
+			size_t len;
+			char *rz =
+				request_all(port,
+					    "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: "
+					    "gzip\r\nConnection: close\r\n\r\n",
+					    &len);
+			assert_non_null(strstr(rz, "\r\nContent-Encoding: gzip\r\n"));
+			const char *cl = strcasestr(rz, "\r\nContent-Length: ");
+			assert_non_null(cl);
+			size_t zlen = strtoul(cl + 18, NULL, 10);
+			char *zb = body_of(rz);
+			assert_int_equal((size_t)(rz + len - zb), zlen);
+			char *out = malloc(want_len + 1);
+			z_stream zs = {0};
+			assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+			zs.next_in = (Bytef *)zb;
+			zs.avail_in = zlen;
+			zs.next_out = (Bytef *)out;
+			zs.avail_out = want_len + 1;
+			assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+			assert_int_equal(zs.total_out, want_len);
+			assert_memory_equal(out, want, want_len);
+			inflateEnd(&zs);
+			free(out);
+			free(rz);
+			char *r = request_all(
+				port,
+				"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+				&len);
+			char *b = body_of(r);
+			assert_int_equal((size_t)(r + len - b), want_len);
+			assert_memory_equal(b, want, want_len);
+			free(r);
+		}
+		ctw_http_stop(h);
+	}
+	ctw_metrics_free(mem);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_server_cap),     cmocka_unit_test(test_server_basic_auth),
 		cmocka_unit_test(test_server_errors),  cmocka_unit_test(test_server_cache),
 		cmocka_unit_test(test_server_ahead),   cmocka_unit_test(test_bind_first),
+		cmocka_unit_test(test_server_big),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
