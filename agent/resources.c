@@ -43,7 +43,11 @@ struct resources {
 	struct ctw_agent_label_pack labels;
 	int tfd;
 	uint64_t last_collect_ns;
-	size_t ahead_next; /* next container of the read-ahead pass */
+	uint64_t last_interval_ns; /* between the last two collects */
+	size_t ahead_next;	   /* next container of the read-ahead pass */
+	/* after an early pass (a rhythm not seen twice), when the pass for
+	 * the expected interval starts (ctw_now_ns); 0: none */
+	uint64_t second_pass_at;
 };
 
 /* The container's cgroup below the watched cgroup root: what cAdvisor calls
@@ -117,19 +121,39 @@ static void on_ahead(void *ctx)
 	size_t end = rs->ahead_next + AHEAD_SLICE;
 	for (; rs->ahead_next < n && rs->ahead_next < end; rs->ahead_next++)
 		refresh(rs, rs->ahead_next, now, AHEAD_LEAD_NS / 2);
-	if (rs->ahead_next < n)
+	if (rs->ahead_next < n) {
 		arm(rs->tfd, AHEAD_TICK_NS);
+	} else if (rs->second_pass_at) {
+		rs->ahead_next = 0;
+		arm(rs->tfd, rs->second_pass_at > now ? rs->second_pass_at - now : 0);
+		rs->second_pass_at = 0;
+	}
 }
 
 /* After a collect: when scrapes come further apart than the files may
  * age, a read-ahead pass shortly before the next one is due. */
 static void plan_ahead(struct resources *rs, uint64_t now)
 {
-	uint64_t interval = rs->last_collect_ns ? now - rs->last_collect_ns : 0;
+	uint64_t interval = rs->last_collect_ns ? now - rs->last_collect_ns : 0,
+		 prev = rs->last_interval_ns;
 	rs->last_collect_ns = now;
+	rs->last_interval_ns = interval;
+	rs->second_pass_at = 0;
 	if (rs->tfd < 0 || interval <= MAX_AGE_NS || interval > MAX_INTERVAL_NS)
 		return;
 	rs->ahead_next = 0;
+	/* An interval not seen twice in a row (the first scrapes, a scraper
+	 * that changed its rhythm): the next scrape may come as soon as a
+	 * second from now, so a pass before that too, then the one for the
+	 * interval.  Measured: the second of 30 GETs ~1.1 s apart, 3 s after
+	 * the last, read all 1 000 containers' files in its build (~100 ms
+	 * instead of ~30). */
+	bool steady = prev && interval < prev + prev / 4 && prev < interval + interval / 4;
+	if (!steady && interval > MAX_AGE_NS + AHEAD_LEAD_NS) {
+		rs->second_pass_at = now + interval - AHEAD_LEAD_NS;
+		arm(rs->tfd, MAX_AGE_NS - AHEAD_LEAD_NS);
+		return;
+	}
 	arm(rs->tfd, interval - AHEAD_LEAD_NS);
 }
 

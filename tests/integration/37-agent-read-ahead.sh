@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# The resources module's read-ahead of the cgroup files (agent/resources.c),
+# counted in read syscalls of the thread that builds /metrics (libmicrohttpd's,
+# /proc/PID/task/TID/io): a scrape after a pause reads every container's files
+# in its build; a scrape 1.1 s after it, a rhythm not seen before (the agent
+# learned nothing from scrapes 0.1 s apart), finds them read ahead by the
+# agent's own loop; so does the one after, at the now steady interval.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/agent-lib.bash"
+require_root
+require_cmd curl
+
+n=60
+base=$(cgroup2_dir "$CTW_RUN_ID-agent37")
+mkdir -p "$base/system.slice" || exit 1
+on_exit "cg_rmdir '$base'"
+pids=()
+for ((i = 0; i < n; i++)); do
+	d="$base/system.slice/docker-$(printf 'ra%d-%d' "$$" "$i" | sha256sum | cut -c1-64).scope"
+	mkdir "$d" || exit 1
+	sh -c 'echo $$ > "$1/cgroup.procs"; exec sleep 120' sh "$d" &
+	pids+=($!)
+done
+on_exit "kill -KILL ${pids[*]} 2>/dev/null; wait ${pids[*]} 2>/dev/null"
+
+port=$(free_port)
+agent_start "$port" --cgroup-root "$base" --scrape-cache 0 || exit 1
+url=http://127.0.0.1:$port/metrics
+t_ok "the agent sees the $n containers" \
+	wait_for 20 sh -c "[ \"\$(curl -fsS $url | awk '\$1 == \"ctrwatch_containers\" {print \$2}')\" -ge $n ]"
+
+mhd=
+for t in /proc/"$AGENT_PID"/task/*; do
+	[ "$(cat "$t/comm")" = MHD-single ] && mhd=$t
+done
+t_ok "libmicrohttpd's thread found" test -n "$mhd"
+reads() { awk '$1 == "syscr:" {print $2}' "$mhd/io"; }
+# read syscalls of one scrape's build
+scrape_reads() {
+	local a b
+	a=$(reads)
+	curl -fsS -o /dev/null "$url"
+	b=$(reads)
+	echo $((b - a))
+}
+
+for _ in 1 2 3; do
+	curl -fsS -o /dev/null "$url"
+	sleep 0.1
+done
+sleep 3
+r1=$(scrape_reads)
+sleep 1.1
+r2=$(scrape_reads)
+sleep 1.1
+r3=$(scrape_reads)
+t_cmp "a scrape after a 3 s pause reads the files in its build ($r1 reads)" "$r1" -ge "$n"
+t_cmp "1.1 s later they were read ahead ($r2 reads)" "$r2" -le $((r1 / 2))
+t_cmp "and at the steady interval after it ($r3 reads)" "$r3" -le $((r1 / 2))
+agent_stop
+t_ok "the agent exits cleanly" test $? -eq 0
