@@ -1032,6 +1032,8 @@ int ctw_metrics_take_fd(struct ctw_metrics *m, size_t *len)
 	if (rc)
 		return rc;
 	int fd = m->fd;
+	if (fd < 0)
+		return -EINVAL; /* joined in memory by ctw_metrics_text: use it */
 	*len = m->base;
 	m->fd = -1;
 	return fd;

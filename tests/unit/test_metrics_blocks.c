@@ -420,6 +420,12 @@ static void test_fd_mode_reset(void **state)
 	assert_non_null(strstr(t, "ctrwatch_containers 3\n"));
 	free(t);
 	close(fd);
+	/* a text joined in memory by ctw_metrics_text before anything was
+	 * drained stays there: take_fd says so */
+	ctw_metrics_reset(m, 0);
+	build_n(m, 3, -1, true);
+	assert_non_null(ctw_metrics_text(m, &len));
+	assert_int_equal(ctw_metrics_take_fd(m, &len), -EINVAL);
 	/* an empty text is an empty memfd */
 	ctw_metrics_reset(m, 0);
 	fd = ctw_metrics_take_fd(m, &len);
