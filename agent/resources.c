@@ -45,9 +45,10 @@ struct resources {
 	uint64_t last_collect_ns;
 	uint64_t last_interval_ns; /* between the last two collects */
 	size_t ahead_next;	   /* next container of the read-ahead pass */
-	/* after an early pass (a rhythm not seen twice), when the pass for
-	 * the expected interval starts (ctw_now_ns); 0: none */
-	uint64_t second_pass_at;
+	/* when the read-ahead passes planned after the last collect start
+	 * (ctw_now_ns, ascending), and the next to arm */
+	uint64_t pass_at[3];
+	size_t npass, next_pass;
 };
 
 /* The container's cgroup below the watched cgroup root: what cAdvisor calls
@@ -107,6 +108,32 @@ static void arm(int fd, uint64_t ns)
 	timerfd_settime(fd, 0, &its, NULL);
 }
 
+/* Arm the next planned read-ahead pass, if any. */
+static void next_pass(struct resources *rs, uint64_t now)
+{
+	if (rs->next_pass >= rs->npass)
+		return;
+	uint64_t at = rs->pass_at[rs->next_pass++];
+	rs->ahead_next = 0;
+	arm(rs->tfd, at > now ? at - now : 0);
+}
+
+/* Plan a pass at `at`, in time order; one within 100 ms of another is
+ * the same pass. */
+static void plan_pass(struct resources *rs, uint64_t at)
+{
+	size_t i = rs->npass;
+	for (size_t k = 0; k < rs->npass; k++)
+		if (at + 100000000ull > rs->pass_at[k] && rs->pass_at[k] + 100000000ull > at)
+			return;
+	while (i > 0 && rs->pass_at[i - 1] > at) {
+		rs->pass_at[i] = rs->pass_at[i - 1];
+		i--;
+	}
+	rs->pass_at[i] = at;
+	rs->npass++;
+}
+
 /* A slice of the read-ahead pass (the loop, lock held): containers whose
  * files are older than the lead, so that the scrape finds them fresh. */
 static void on_ahead(void *ctx)
@@ -121,40 +148,38 @@ static void on_ahead(void *ctx)
 	size_t end = rs->ahead_next + AHEAD_SLICE;
 	for (; rs->ahead_next < n && rs->ahead_next < end; rs->ahead_next++)
 		refresh(rs, rs->ahead_next, now, AHEAD_LEAD_NS / 2);
-	if (rs->ahead_next < n) {
+	if (rs->ahead_next < n)
 		arm(rs->tfd, AHEAD_TICK_NS);
-	} else if (rs->second_pass_at) {
-		rs->ahead_next = 0;
-		arm(rs->tfd, rs->second_pass_at > now ? rs->second_pass_at - now : 0);
-		rs->second_pass_at = 0;
-	}
+	else
+		next_pass(rs, now);
 }
 
 /* After a collect: when scrapes come further apart than the files may
- * age, a read-ahead pass shortly before the next one is due. */
+ * age, a read-ahead pass shortly before the next one is due, at the last
+ * interval.  When that interval was not seen twice in a row, two more:
+ * one a second from now (the first scrapes, a scraper that changed its
+ * rhythm: before, the second of GETs 1.1 s apart after a pause read all
+ * 1 000 containers' files in its build, ~100 ms instead of ~30), and one
+ * at the interval before (two scrapers at different phases, such as a
+ * pair of Prometheus replicas, make the intervals alternate). */
 static void plan_ahead(struct resources *rs, uint64_t now)
 {
 	uint64_t interval = rs->last_collect_ns ? now - rs->last_collect_ns : 0,
 		 prev = rs->last_interval_ns;
 	rs->last_collect_ns = now;
 	rs->last_interval_ns = interval;
-	rs->second_pass_at = 0;
+	rs->npass = rs->next_pass = 0;
 	if (rs->tfd < 0 || interval <= MAX_AGE_NS || interval > MAX_INTERVAL_NS)
 		return;
-	rs->ahead_next = 0;
-	/* An interval not seen twice in a row (the first scrapes, a scraper
-	 * that changed its rhythm): the next scrape may come as soon as a
-	 * second from now, so a pass before that too, then the one for the
-	 * interval.  Measured: the second of 30 GETs ~1.1 s apart, 3 s after
-	 * the last, read all 1 000 containers' files in its build (~100 ms
-	 * instead of ~30). */
+	plan_pass(rs, now + interval - AHEAD_LEAD_NS);
 	bool steady = prev && interval < prev + prev / 4 && prev < interval + interval / 4;
-	if (!steady && interval > MAX_AGE_NS + AHEAD_LEAD_NS) {
-		rs->second_pass_at = now + interval - AHEAD_LEAD_NS;
-		arm(rs->tfd, MAX_AGE_NS - AHEAD_LEAD_NS);
-		return;
+	if (!steady) {
+		if (interval > MAX_AGE_NS + AHEAD_LEAD_NS)
+			plan_pass(rs, now + MAX_AGE_NS - AHEAD_LEAD_NS);
+		if (prev > MAX_AGE_NS && prev <= MAX_INTERVAL_NS)
+			plan_pass(rs, now + prev - AHEAD_LEAD_NS);
 	}
-	arm(rs->tfd, interval - AHEAD_LEAD_NS);
+	next_pass(rs, now);
 }
 
 static void resources_collect(void *state, struct ctw_metrics *m)

@@ -5,7 +5,9 @@
 # /proc/PID/task/TID/io): a scrape after a pause reads every container's files
 # in its build; a scrape 1.1 s after it, a rhythm not seen before (the agent
 # learned nothing from scrapes 0.1 s apart), finds them read ahead by the
-# agent's own loop; so does the one after, at the now steady interval.
+# agent's own loop; so does the one after, at the now steady interval; and
+# so do scrapes whose intervals alternate (1.5 s, 2.5 s: two scrapers at
+# different phases).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
 require_root
@@ -58,5 +60,16 @@ r3=$(scrape_reads)
 t_cmp "a scrape after a 3 s pause reads the files in its build ($r1 reads)" "$r1" -ge "$n"
 t_cmp "1.1 s later they were read ahead ($r2 reads)" "$r2" -le $((r1 / 2))
 t_cmp "and at the steady interval after it ($r3 reads)" "$r3" -le $((r1 / 2))
+sleep 1.5
+curl -fsS -o /dev/null "$url"
+sleep 2.5
+curl -fsS -o /dev/null "$url"
+sleep 1.5
+r4=$(scrape_reads)
+sleep 2.5
+r5=$(scrape_reads)
+t_cmp "intervals alternating 1.5 s / 2.5 s: read ahead for the short one ($r4 reads)" \
+	"$r4" -le $((r1 / 2))
+t_cmp "and for the long one ($r5 reads)" "$r5" -le $((r1 / 2))
 agent_stop
 t_ok "the agent exits cleanly" test $? -eq 0
