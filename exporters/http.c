@@ -45,11 +45,10 @@
 /* A text up to this size is served from memory (read back from its memfd
  * into one of two buffers kept warm): sendfile's per-page work (the pipe,
  * page references, ~1 us a page here) costs a cached GET more than a copy
- * from warm memory (at 100 containers, p50 0.34-0.64 ms against 0.15;
- * their text is 0.6-1.2 MB as TCP and DNS series come).  Beyond, the memfd
- * itself: a buffer of 5 MB kept warm would cost the agent its size in
- * RSS. */
-#define SMALL_TEXT (2u << 20)
+ * from warm memory: at 100 containers (0.6 MB) p50 0.34-0.64 ms against
+ * 0.15.  Beyond, the memfd itself (a buffer of 5 MB kept warm would cost
+ * the agent its size in RSS). */
+#define SMALL_TEXT (1u << 20)
 
 struct ctw_http {
 	struct MHD_Daemon *d;
