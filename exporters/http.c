@@ -42,13 +42,6 @@
  * pools of a hundred connections stayed in the heap (measured: 3 MB). */
 #define POOL_SIZE (64 * 1024)
 #define CONTENT_TYPE_TEXT "text/plain; version=0.0.4; charset=utf-8"
-/* A text up to this size is served from memory (read back from its memfd
- * into one of two buffers kept warm): sendfile's per-page work (the pipe,
- * page references, ~1 us a page here) costs a cached GET more than a copy
- * from warm memory: at 100 containers (0.6 MB) p50 0.34-0.64 ms against
- * 0.15.  Beyond, the memfd itself (a buffer of 5 MB kept warm would cost
- * the agent its size in RSS). */
-#define SMALL_TEXT (1u << 20)
 
 struct ctw_http {
 	struct MHD_Daemon *d;
@@ -80,13 +73,6 @@ struct ctw_http {
 	/* gzip alongside the build, when the next gzip is of the whole text
 	 * (NULL: no thread; then after the build, in ensure_gz) */
 	struct ctw_gzstream *gzs;
-	/* the buffers of small texts; busy while a response owns one (freed
-	 * by MHD's callback on its own thread, without `lock`) */
-	struct small_buf {
-		char *p;
-		size_t cap;
-		atomic_bool busy;
-	} small[2];
 	bool gz_units_pay;     /* the last unit gzip reused half or more */
 	unsigned int gz_probe; /* gzips since, for a retry every 8th */
 	uint64_t built_ns;
@@ -442,63 +428,6 @@ void ctw_http_invalidate(struct ctw_http *h)
 		atomic_store(&h->stale, true);
 }
 
-static void small_release(void *cls)
-{
-	atomic_store(&((struct small_buf *)cls)->busy, false);
-}
-
-/* A small text's response from memory: fd read into a free warm buffer
- * (then closed), or NULL (none free, or a read error: the caller sends
- * the fd).  *text: the buffer.  h->lock held. */
-static struct MHD_Response *small_response(struct ctw_http *h, int fd, size_t len, char **text)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(h->small); i++) {
-		struct small_buf *b = &h->small[i];
-		if (atomic_exchange(&b->busy, true))
-			continue;
-		if (b->cap < len + 1) {
-			free(b->p);
-			b->cap = len + 1 > 4096 ? len + 1 : 4096;
-			b->p = xmalloc(b->cap);
-		}
-		size_t got = 0;
-		while (got < len) {
-			ssize_t n = pread(fd, b->p + got, len - got, (off_t)got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		struct MHD_Response *r =
-			got == len ? MHD_create_response_from_buffer_with_free_callback_cls(
-					     len, b->p, small_release, b)
-				   : NULL;
-		if (!r) {
-			atomic_store(&b->busy, false);
-			return NULL;
-		}
-		close(fd);
-		*text = b->p;
-		return metrics_headers(r, false);
-	}
-	return NULL;
-}
-
-/* Texts grew beyond SMALL_TEXT: give back the small buffers not in use. */
-static void small_trim(struct ctw_http *h)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(h->small); i++) {
-		struct small_buf *b = &h->small[i];
-		if (b->p && !atomic_exchange(&b->busy, true)) {
-			free(b->p);
-			b->p = NULL;
-			b->cap = 0;
-			atomic_store(&b->busy, false);
-		}
-	}
-}
-
 /* A builder in fd mode: the text in a memfd, sent with sendfile (see
  * metrics_fd_response); in memory when there is no memfd. */
 static struct ctw_metrics *new_builder(const struct ctw_http *h)
@@ -558,12 +487,7 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force, bool gz)
 	/* The plain response owns the text (its memfd, or in memory when
 	 * there is no memfd); the first request that asks for gzip compresses
 	 * it (h->text_fd and h->text are valid while we hold h->plain). */
-	char *small = NULL;
-	if (fd >= 0 && len <= SMALL_TEXT && (h->plain = small_response(h, fd, len, &small))) {
-		h->text = small;
-	} else if (fd >= 0) {
-		if (len > SMALL_TEXT)
-			small_trim(h);
+	if (fd >= 0) {
 		h->plain = metrics_fd_response(fd, len);
 		h->text_fd = h->plain ? fd : -1;
 	} else if (fd == -EINVAL) {
@@ -881,8 +805,6 @@ void ctw_http_stop(struct ctw_http *h)
 	ctw_metrics_free(h->m);
 	ctw_gzcache_free(h->gzc);
 	ctw_gzstream_free(h->gzs);
-	for (size_t i = 0; i < ARRAY_SIZE(h->small); i++)
-		free(h->small[i].p); /* MHD stopped: no response holds one */
 	pthread_cond_destroy(&h->wake);
 	pthread_mutex_destroy(&h->lock);
 	free(h);

@@ -443,10 +443,10 @@ static void scrape_big(void *ctx, struct ctw_metrics *m)
 }
 
 /* Texts of ~400 KB and ~2.7 MB (the builder drains them to its memfd
- * several times; the first is served from a warm buffer, the second from
- * the memfd with sendfile): the plain body is the text a builder in memory
- * makes; the gzip, made alongside the build (the first gzip of a text is
- * of the whole text), decodes to it, with and without a scrape cache. */
+ * several times; sent from it with sendfile): the plain body is the text a
+ * builder in memory makes; the gzip, made alongside the build (the first
+ * gzip of a text is of the whole text), decodes to it, with and without a
+ * scrape cache. */
 static void test_server_big(void **state)
 {
 	for (int cached = 0; cached < 4; cached++) {
