@@ -256,74 +256,45 @@ bool ctw_http_accepts_gzip(const char *ae)
 	return star > 0;
 }
 
-/* gzip `in` into a malloc'ed buffer. */
-int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen)
+/* gzip inlen bytes, from memory (`in`, all at once) or from fd (read with
+ * pread 64 KiB at a time: a small buffer stays warm; see drain() in
+ * metrics.c for what fresh pages cost here), into a malloc'ed buffer. */
+static int gzip_src(const char *in, int fd, size_t inlen, char **out, size_t *outlen)
 {
+	enum { CHUNK = 64 << 10 };
 	z_stream zs = {0};
 	/* Level 1: a scrape is text with long repeated prefixes; the fastest
 	 * level already shrinks it ~10x, and scrape latency matters more. */
 	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return -ENOMEM;
 	size_t cap = deflateBound(&zs, inlen);
-	char *buf = xmalloc(cap);
+	char *buf = xmalloc(cap), *chunk = in ? NULL : xmalloc(CHUNK);
 	ctw_mem_populate(buf, cap / 8); /* a scrape gzips to ~1/13 of its size */
-	zs.next_in = (Bytef *)in;
-	zs.avail_in = inlen;
-	zs.next_out = (Bytef *)buf;
-	zs.avail_out = cap;
-	int rc = deflate(&zs, Z_FINISH);
-	size_t n = zs.total_out;
-	deflateEnd(&zs);
-	if (rc != Z_STREAM_END) {
-		free(buf);
-		return -EIO;
-	}
-	/* deflateBound() is ~the input size; keep what was used. */
-	if (n) {
-		char *shrunk = realloc(buf, n);
-		if (shrunk)
-			buf = shrunk;
-	}
-	*out = buf;
-	*outlen = n;
-	return 0;
-}
-
-/* The same from fd, read 64 KiB at a time (a small buffer stays warm;
- * see drain() in metrics.c for what fresh pages cost here). */
-int ctw_gzip_fd(int fd, size_t inlen, char **out, size_t *outlen)
-{
-	enum { CHUNK = 64 << 10 };
-	z_stream zs = {0};
-	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -ENOMEM;
-	size_t cap = deflateBound(&zs, inlen);
-	char *buf = xmalloc(cap), *in = xmalloc(CHUNK);
-	ctw_mem_populate(buf, cap / 8);
 	zs.next_out = (Bytef *)buf;
 	zs.avail_out = cap;
 	int rc = Z_OK, err = 0;
 	for (size_t off = 0; rc == Z_OK;) {
-		size_t want = inlen - off < CHUNK ? inlen - off : CHUNK;
-		ssize_t n = want ? pread(fd, in, want, (off_t)off) : 0;
+		size_t want = inlen - off < CHUNK || in ? inlen - off : CHUNK;
+		ssize_t n = in || !want ? (ssize_t)want : pread(fd, chunk, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || (want && !n)) {
 			err = n < 0 ? -errno : -EIO;
 			break;
 		}
-		off += (size_t)n;
-		zs.next_in = (Bytef *)in;
+		zs.next_in = (Bytef *)(in ? in + off : chunk);
 		zs.avail_in = (uInt)n;
+		off += (size_t)n;
 		rc = deflate(&zs, off == inlen ? Z_FINISH : Z_NO_FLUSH);
 	}
 	size_t used = zs.total_out;
 	deflateEnd(&zs);
-	free(in);
+	free(chunk);
 	if (err || rc != Z_STREAM_END) {
 		free(buf);
 		return err ? err : -EIO;
 	}
+	/* deflateBound() is ~the input size; keep what was used. */
 	if (used) {
 		char *shrunk = realloc(buf, used);
 		if (shrunk)
@@ -332,6 +303,16 @@ int ctw_gzip_fd(int fd, size_t inlen, char **out, size_t *outlen)
 	*out = buf;
 	*outlen = used;
 	return 0;
+}
+
+int ctw_gzip(const char *in, size_t inlen, char **out, size_t *outlen)
+{
+	return gzip_src(in ? in : "", -1, inlen, out, outlen);
+}
+
+int ctw_gzip_fd(int fd, size_t inlen, char **out, size_t *outlen)
+{
+	return gzip_src(NULL, fd, inlen, out, outlen);
 }
 
 /* ---- handlers ---- */
