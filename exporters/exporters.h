@@ -139,7 +139,9 @@ void ctw_metrics_on_drain(struct ctw_metrics *m, void (*fn)(void *ctx, int fd, s
  * family's HELP/TYPE lines (family_start), then each of its blocks and runs
  * of samples outside blocks, in text order.  id is stable from scrape to
  * scrape (the family and the block's labels; a run's family and ordinal).
- * Handed over: the caller frees the array. */
+ * Handed over: the caller frees the array, or gives it back with
+ * ctw_metrics_give_back_segments once done with it, for the builder's next
+ * text (its pages stay in). */
 struct ctw_metrics_seg {
 	uint64_t id;
 	size_t off; /* in the text; a segment ends where the next begins */
@@ -150,6 +152,9 @@ struct ctw_metrics_seg {
 	bool family_start;
 };
 struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t *n);
+/* s: what ctw_metrics_take_segments(m) gave last (anything else, NULL
+ * included, is freed). */
+void ctw_metrics_give_back_segments(struct ctw_metrics *m, struct ctw_metrics_seg *s);
 
 /* ---- gzip of scrapes, reusing what did not change ---- */
 

@@ -398,7 +398,10 @@ static void drop_cache(struct ctw_http *h)
 	h->plain = h->gz = NULL;
 	h->text = NULL;
 	h->text_fd = -1;
-	free(h->segs);
+	if (h->m)
+		ctw_metrics_give_back_segments(h->m, h->segs);
+	else
+		free(h->segs);
 	h->segs = NULL;
 	h->nsegs = 0;
 }

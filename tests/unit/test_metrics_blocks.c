@@ -179,6 +179,58 @@ static void build(struct ctw_metrics *m, int changed)
 	ctw_metrics_sample(m, NULL, 300);
 }
 
+static void build_n(struct ctw_metrics *m, int n, int changed, bool again);
+
+static void assert_segs_equal(const struct ctw_metrics_seg *a, size_t na,
+			      const struct ctw_metrics_seg *b, size_t nb)
+{
+	assert_int_equal(na, nb);
+	for (size_t i = 0; i < na; i++) {
+		assert_true(a[i].id == b[i].id && a[i].off == b[i].off);
+		assert_true(a[i].hash == b[i].hash);
+		assert_true(a[i].family_start == b[i].family_start);
+	}
+}
+
+/* The segment array given back is the next build's (the same memory), and
+ * that build's segments are the same as a fresh builder's; with a family
+ * declared again (the joined segments) too.  Anything else given back is
+ * freed (ASan: no leak, no double free). */
+static void test_segments_given_back(void **state)
+{
+	(void)state;
+	for (int again = 0; again < 2; again++) {
+		struct ctw_metrics *m = ctw_metrics_new(0);
+		build_n(m, 300, -1, again);
+		size_t len0, n0;
+		char *t0 = ctw_metrics_take_text(m, &len0);
+		struct ctw_metrics_seg *s0 = ctw_metrics_take_segments(m, &n0);
+		struct ctw_metrics_seg *copy = malloc(n0 * sizeof(*copy));
+		memcpy(copy, s0, n0 * sizeof(*copy));
+		for (int round = 0; round < 3; round++) {
+			ctw_metrics_give_back_segments(m, s0);
+			ctw_metrics_reset(m, 0);
+			build_n(m, 300, -1, again);
+			size_t len, n;
+			char *t = ctw_metrics_take_text(m, &len);
+			struct ctw_metrics_seg *sg = ctw_metrics_take_segments(m, &n);
+			assert_ptr_equal(sg, s0);
+			assert_int_equal(len, len0);
+			assert_memory_equal(t, t0, len0);
+			assert_segs_equal(sg, n, copy, n0);
+			free(t);
+		}
+		/* not the array lent last: freed, and the builder keeps its own */
+		ctw_metrics_give_back_segments(m, malloc(64));
+		ctw_metrics_give_back_segments(m, NULL);
+		ctw_metrics_give_back_segments(m, s0);
+		ctw_metrics_give_back_segments(m, malloc(64)); /* it has one now */
+		free(copy);
+		free(t0);
+		ctw_metrics_free(m);
+	}
+}
+
 /* A text built into a reserved buffer (bigger, smaller, none) is the same
  * text with the same segments. */
 static void test_reserve_same_text(void **state)
@@ -200,12 +252,7 @@ static void test_reserve_same_text(void **state)
 		assert_int_equal(len, len0);
 		assert_memory_equal(t, t0, len0);
 		assert_int_equal(t[len], '\0');
-		assert_int_equal(n, n0);
-		for (size_t i = 0; i < n; i++) {
-			assert_true(sg[i].id == s0[i].id && sg[i].off == s0[i].off);
-			assert_true(sg[i].hash == s0[i].hash);
-			assert_true(sg[i].family_start == s0[i].family_start);
-		}
+		assert_segs_equal(sg, n, s0, n0);
 		free(t);
 		free(sg);
 	}
@@ -497,6 +544,7 @@ int main(void)
 		cmocka_unit_test(test_family_again_segments),
 		cmocka_unit_test(test_gzcache_reuse),
 		cmocka_unit_test(test_reserve_same_text),
+		cmocka_unit_test(test_segments_given_back),
 		cmocka_unit_test(test_fd_mode_same_text),
 		cmocka_unit_test(test_fd_mode_reset),
 		cmocka_unit_test(test_gzstream),
