@@ -35,7 +35,9 @@
 #   tests/bench/syscall-bench.sh [BUILD_DIR]   (N=20000 ROUNDS=100 PASSES=2;
 #   MODES="agent trace ..." runs only those modes, untraced always;
 #   AGENT_ARGS="--syscall-time" adds agent options; SCALE="" skips the
-#   scale passes)
+#   scale passes; WALL=0 skips the wall-clock passes; AGENT_B=path/ctrwatch
+#   runs a second agent binary as mode agent_b, after the first in each
+#   pass, for an A/B of two builds side by side)
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 # shellcheck source=scripts/cgroup-lib.sh
@@ -229,6 +231,11 @@ one_pass() {
 		bench_bpf agent '^syscount_'
 		stop_bg
 	fi
+	if [ -n "${AGENT_B:-}" ] && want agent_b && start_bg "$tmp/agent_b.log" "listening\|serving\|ready" \
+		"$AGENT_B" agent --listen "127.0.0.1:$PORT" --metrics syscalls --discovery-interval 1s -v ${AGENT_ARGS:-}; then
+		bench_bpf agent_b '^syscount_'
+		stop_bg
+	fi
 
 	! want trace || trace_pass
 	if want floor && start_bg "$tmp/floor.log" attached "$tmp/syscall-floor" "$tmp/floor.bpf.o"; then
@@ -251,6 +258,7 @@ one_pass() {
 }
 stats_on=0
 for p in $(seq 1 "$PASSES"); do
+	[ "${WALL:-1}" != 0 ] || break
 	echo "syscall-bench: pass $p (wall clock)" >&2
 	one_pass
 done
@@ -357,8 +365,8 @@ fmt=$(taskset -c 1 "$tmp/syscall-format" 2000000)
 fmt_json=$(taskset -c 1 "$tmp/syscall-format" 2000000 --json)
 echo "syscall-bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-base_gp=${gp[untraced]}
-base_oc=${oc[untraced]}
+base_gp=${gp[untraced]:-}
+base_oc=${oc[untraced]:-}
 echo
 echo "lowest over the $PASSES passes (each pass: its fastest round):"
 printf '%-10s %12s %10s %8s   %14s %10s %8s\n' mode getppid_ns +ns x_untr openat+close_ns +ns x_untr
@@ -396,17 +404,21 @@ awk -v g="${gp[agent]:-0}" -v f="${gp[floor]:-0}" -v s="${gp[syscount]:-0}" -v t
 # per syscall, median over the passes): no scheduling noise, but without
 # the tracepoint's own dispatch cost, which every observer pays alike
 declare -A bm
-for m in agent trace floor syscount bpftrace; do
+for m in agent agent_b trace floor syscount bpftrace; do
 	bm[$m]=$(median <<<"${bpfns[$m]:-}")
 done
 echo
 echo "BPF run time per syscall (median of $PASSES passes; includes the statistics' own timing):"
-for m in agent trace floor syscount bpftrace; do
+for m in agent agent_b trace floor syscount bpftrace; do
 	[ -n "${bm[$m]}" ] && printf '  %-10s %8.1f ns   (passes: %s)\n' "$m" "${bm[$m]}" "${bpfns[$m]}"
 done
 awk -v g="${bm[agent]:-0}" -v f="${bm[floor]:-0}" -v s="${bm[syscount]:-0}" 'BEGIN {
 	if (g > 0 && f > 0) printf "agent BPF / floor BPF:                      %.2f  (goal <= 1.5)\n", g / f
 	if (g > 0 && s > 0) printf "agent BPF / syscount BPF:                   %.2f  (goal <= 1.0)\n", g / s
+}'
+awk -v g="${bm[agent_b]:-0}" -v f="${bm[floor]:-0}" -v s="${bm[syscount]:-0}" 'BEGIN {
+	if (g > 0 && f > 0) printf "agent_b BPF / floor BPF:                    %.2f\n", g / f
+	if (g > 0 && s > 0) printf "agent_b BPF / syscount BPF:                 %.2f\n", g / s
 }'
 # streaming throughput: events the CLI received per second of the benchmark
 # loop (the producer's pace), and what was lost, per pass
