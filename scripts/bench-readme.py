@@ -149,7 +149,7 @@ def row_agent(b):
             f"steady-interval gzip (built ahead) p50 {num(r.get('steady_gzip_p50_ms'), '{:.2f}')} ms; "
             f"RSS {num(float(r.get('rss_kib', 0)) / 1024, '{:.1f}')} MiB + BPF maps "
             f"{num(float(r.get('map_kib', 0)) / 1024, '{:.1f}')} MiB"
-            + (f" + scrape text in a memfd {num(float(r['memfd_kib']) / 1024, '{:.1f}')} MiB" if 'memfd_kib' in r else "")
+            + (f" + scrape text held at rest {num(float(r['memfd_kib']) / 1024, '{:.1f}')} MiB (a memfd, dropped when its cache expires)" if 'memfd_kib' in r else "")
             + "; "
             f"syscall counts lost {r.get('syscall_counts_lost', '?')}, containers with syscall series "
             f"{r.get('with_syscall_series', '?')}; BPF {num(r.get('bpf_ns_per_syscall'), '{:.0f}')} ns per syscall; "
