@@ -61,6 +61,42 @@ static void test_block_same_text(void **state)
 	ctw_metrics_free(y);
 }
 
+/* Bucket lines, spelled out, for every shape of their prefix: labels and an
+ * extra label, either alone, none; an escaped value; the largest count. */
+static void test_histogram_lines(void **state)
+{
+	(void)state;
+	static const double b[] = {0.5};
+	static const uint64_t cnt[] = {UINT64_MAX - 1, 1};
+	struct ctw_metrics *m = ctw_metrics_new(0);
+	ctw_metrics_family(m, "h", CTW_HISTOGRAM, "H");
+	assert_true(ctw_metrics_block(m, L("c", "x")));
+	assert_true(ctw_metrics_block_histogram(m, "d", "a\"b", b, cnt, 1, 2));
+	assert_true(ctw_metrics_block_histogram(m, NULL, NULL, b, cnt, 1, 2));
+	assert_true(ctw_metrics_block(m, (const char *const[]){NULL}));
+	assert_true(ctw_metrics_block_histogram(m, "d", "e", b, cnt, 1, 0.25));
+	assert_true(ctw_metrics_block_histogram(m, NULL, NULL, b, cnt, 1, 0.25));
+	assert_string_equal(ctw_metrics_text(m, NULL),
+			    "# HELP h H\n# TYPE h histogram\n"
+			    "h_bucket{c=\"x\",d=\"a\\\"b\",le=\"0.5\"} 18446744073709551614\n"
+			    "h_bucket{c=\"x\",d=\"a\\\"b\",le=\"+Inf\"} 18446744073709551615\n"
+			    "h_sum{c=\"x\",d=\"a\\\"b\"} 2\n"
+			    "h_count{c=\"x\",d=\"a\\\"b\"} 18446744073709551615\n"
+			    "h_bucket{c=\"x\",le=\"0.5\"} 18446744073709551614\n"
+			    "h_bucket{c=\"x\",le=\"+Inf\"} 18446744073709551615\n"
+			    "h_sum{c=\"x\"} 2\n"
+			    "h_count{c=\"x\"} 18446744073709551615\n"
+			    "h_bucket{d=\"e\",le=\"0.5\"} 18446744073709551614\n"
+			    "h_bucket{d=\"e\",le=\"+Inf\"} 18446744073709551615\n"
+			    "h_sum{d=\"e\"} 0.25\n"
+			    "h_count{d=\"e\"} 18446744073709551615\n"
+			    "h_bucket{le=\"0.5\"} 18446744073709551614\n"
+			    "h_bucket{le=\"+Inf\"} 18446744073709551615\n"
+			    "h_sum 0.25\n"
+			    "h_count 18446744073709551615\n");
+	ctw_metrics_free(m);
+}
+
 /* The builder's guarantees hold for blocks: duplicates (across blocks and
  * against loose samples, whatever the label order), invalid labels, the cap,
  * samples with no open block. */
@@ -541,6 +577,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_block_same_text),
 		cmocka_unit_test(test_block_checks),
+		cmocka_unit_test(test_histogram_lines),
 		cmocka_unit_test(test_family_again_segments),
 		cmocka_unit_test(test_gzcache_reuse),
 		cmocka_unit_test(test_reserve_same_text),
