@@ -18,6 +18,9 @@ pkgs=(
 	umoci skopeo runc crun wrk hyperfine
 	# real engines the engine suites start (tests/integration/engines-lib.bash)
 	docker.io podman containerd tini
+	# make install's checks (tests/e2e/02-install.sh: man pages, systemd
+	# unit, bash and zsh completion)
+	man-db groff systemd zsh python3-seccomp
 	# the dashboard's picture (scripts/promdash.py picture)
 	gnuplot-nox
 	# quality
