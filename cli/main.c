@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "../lib/lib.h"
+#include "../runtime/runtime.h"
 
 static bool wants_help(int argc, char **argv)
 {
@@ -63,6 +64,7 @@ bool ctw_oci_mode(const char *argv0, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	ctw_cmdline_note(argc, argv);
 	ctw_cmds_sort();
 	/* runc's command line, for the engines (cli/oci.c) */
 	if (ctw_oci_mode(argv[0], argc, argv))

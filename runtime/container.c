@@ -325,6 +325,10 @@ static __attribute__((noreturn)) void child_main(struct run_ctx *c)
 		child_fail(fd, &err);
 	}
 	ps.ready_fd = ready[0];
+	/* The command may look at /proc/1/cmdline before our exec below
+	 * replaced it: it shows ctrwatch-init's or nothing, never the host's
+	 * command line. */
+	ctw_cmdline_hide();
 	/* Every signal but the synchronous ones waits for the init, from
 	 * before the command exists: nothing sent to it is lost (the mask
 	 * and the ignored SIGTTIN/SIGTTOU stay across the exec). */

@@ -69,6 +69,24 @@ bool ctw_exe_protected(void)
 	return r;
 }
 
+static char *cmdline_start;
+static size_t cmdline_len;
+
+void ctw_cmdline_note(int argc, char **argv)
+{
+	if (argc < 1 || !argv[0])
+		return;
+	/* the kernel lays the strings out one after the other */
+	cmdline_start = argv[0];
+	cmdline_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 - argv[0]);
+}
+
+void ctw_cmdline_hide(void)
+{
+	if (cmdline_start)
+		memset(cmdline_start, 0, cmdline_len);
+}
+
 /* Our command line, from /proc/self/cmdline (NULL-terminated; one block). */
 static char **self_argv(void)
 {

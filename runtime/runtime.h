@@ -215,6 +215,13 @@ int ctw_oci_gc(void);
 int ctw_exe_protect(struct ctw_err *err);
 /* Is /proc/self/exe a file nobody can write (read-only mount, sealed memfd)? */
 bool ctw_exe_protected(void);
+/* Where our command line is in memory (main's argv, before any shift): what
+ * /proc/PID/cmdline shows of us and of the processes we fork. */
+void ctw_cmdline_note(int argc, char **argv);
+/* Blank that memory in this process (a container's future init, before its
+ * command starts): the host's command line (the binary's path, options,
+ * -e values) is not the container's to read in /proc/1/cmdline. */
+void ctw_cmdline_hide(void);
 
 /* ---- state ---- */
 
