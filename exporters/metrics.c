@@ -1112,13 +1112,14 @@ void ctw_metrics_give_back_segments(struct ctw_metrics *m, struct ctw_metrics_se
 {
 	struct ctw_metrics_seg **v = m->lent_out ? &m->osegs : &m->tsegs;
 	size_t *cap = m->lent_out ? &m->caposegs : &m->captsegs;
-	if (!s || s != m->lent || *v) {
+	bool ours = s && s == m->lent;
+	m->lent = NULL; /* never matched again once given back or freed */
+	if (!ours || *v) {
 		free(s); /* not ours to keep, or the builder has one already */
 		return;
 	}
 	*v = s;
 	*cap = m->lent_cap;
-	m->lent = NULL;
 }
 
 void ctw_metrics_reserve(struct ctw_metrics *m, size_t bytes)
