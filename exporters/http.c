@@ -274,7 +274,8 @@ static int gzip_src(const char *in, int fd, size_t inlen, char **out, size_t *ou
 	zs.avail_out = cap;
 	int rc = Z_OK, err = 0;
 	for (size_t off = 0; rc == Z_OK;) {
-		size_t want = inlen - off < CHUNK || in ? inlen - off : CHUNK;
+		/* memory: the rest in one call; fd: up to a chunk */
+		size_t want = in || inlen - off < CHUNK ? inlen - off : CHUNK;
 		ssize_t n = in || !want ? (ssize_t)want : pread(fd, chunk, want, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
