@@ -175,7 +175,7 @@ def row_scrape(b):
             f"{num(r.get('gzip_all_changed_ms'), '{:.2f}')} ms with every container changed, "
             f"{num(r.get('gzip_fifth_changed_ms'), '{:.2f}')} ms with a fifth, "
             f"{num(r.get('gzip_none_changed_ms'), '{:.2f}')} ms with none, against "
-            f"{num(r.get('gzip_whole_text_ms'), '{:.2f}')} ms for the whole text at once (the agent before)")
+            f"{num(r.get('gzip_whole_text_ms'), '{:.2f}')} ms for the whole text at once (what the agent streams when units do not pay)")
     return ("the exporter alone (`tests/bench/scrape-bench.sh`: render and gzip, no kernel reads, "
             "best of 7)", " +\n".join(rows))
 

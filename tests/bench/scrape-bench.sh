@@ -38,7 +38,7 @@ for n in $COUNTS; do
 			"the exporter's share of a cold gzip scrape, every container changed"
 		goal scrape-render gzip_all_changed_over_whole_text_1000 \
 			"$(awk -v a="$all" -v b="$whole" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')" \
-			"<=" 1.0 x "gzip of the whole text at once (zlib level 1, the agent before)"
+			"<=" 1.0 x "gzip of the whole text at once (zlib level 1: what the agent streams when units do not pay)"
 	fi
 done
 echo "scrape-bench: load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
