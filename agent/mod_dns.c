@@ -485,9 +485,14 @@ static void dns_collect(void *state, struct ctw_metrics *mx)
 
 	ctw_metrics_declare(mx, &dns_metrics[M_DURATION]);
 	for (size_t i = 0; i < m->ncs; i++) {
-		ctw_metrics_block(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL));
-		ctw_metrics_block_histogram(mx, NULL, NULL, bounds, m->cs[i]->buckets, NBOUNDS,
-					    m->cs[i]->sum);
+		/* stamped: left out of a gzip scrape while it did not change */
+		uint64_t stamp = ctw_metrics_stamp(
+			m->cs[i]->buckets, sizeof(m->cs[i]->buckets),
+			ctw_metrics_stamp(&m->cs[i]->sum, sizeof(m->cs[i]->sum), 0));
+		if (ctw_metrics_block_stamped(mx, labels(m->cs[i], l, NULL, NULL, NULL, NULL),
+					      stamp) == CTW_BLOCK_OPEN)
+			ctw_metrics_block_histogram(mx, NULL, NULL, bounds, m->cs[i]->buckets,
+						    NBOUNDS, m->cs[i]->sum);
 	}
 
 	ctw_metrics_declare(mx, &dns_metrics[M_TIMEOUTS]);

@@ -372,7 +372,14 @@ void ctw_tcp_stats_collect(struct ctw_tcp_stats *s, struct ctw_metrics *m)
 	for (i = 0; i < s->nctrs; i++) {
 		if (!s->ctrs[i]->active)
 			continue;
-		ctw_metrics_block(m, labels_of(s->ctrs[i], NULL, l));
+		/* stamped: a scrape for gzip leaves it out while no
+		 * connection of the container ended (most of them) */
+		const struct tcp_ctr *c = s->ctrs[i];
+		uint64_t stamp = ctw_metrics_stamp(c->buckets, sizeof(c->buckets),
+						   ctw_metrics_stamp(c->sum, sizeof(c->sum), 0));
+		if (ctw_metrics_block_stamped(m, labels_of(s->ctrs[i], NULL, l), stamp) !=
+		    CTW_BLOCK_OPEN)
+			continue;
 		for (d = 0; d < NDIRS; d++)
 			ctw_metrics_block_histogram(m, "direction", dir_names[d], bounds,
 						    s->ctrs[i]->buckets[d], NBOUNDS,

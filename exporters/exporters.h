@@ -93,6 +93,34 @@ bool ctw_metrics_block_histogram(struct ctw_metrics *m, const char *label, const
 				 const double *bounds, const uint64_t *buckets, size_t nbounds,
 				 double sum);
 
+/* Stamped blocks: a block whose whole text the collector summarizes in a
+ * stamp (e.g. a hash of the counters it shows; never the same stamp for
+ * another text under the same family and labels).  It is a gzip unit of
+ * its own (see ctw_gzcache).  In a build told to skip what is unchanged
+ * (ctw_metrics_skip_same), a stamped block whose family, labels and stamp
+ * were in the last build, whose series fit and are not in this text yet,
+ * and whose compressed unit the gzip cache still holds, is left out of the
+ * text: CTW_BLOCK_SAME, the collector adds no samples, its series count as
+ * written.  Otherwise the block is open as with ctw_metrics_block
+ * (CTW_BLOCK_OPEN), or its labels are invalid (CTW_BLOCK_BAD). */
+enum ctw_block_state { CTW_BLOCK_BAD, CTW_BLOCK_OPEN, CTW_BLOCK_SAME };
+/* A stamp from what a block shows: XXH3-64 of p[0..n), seeded with seed
+ * (chain calls to stamp several arrays). */
+uint64_t ctw_metrics_stamp(const void *p, size_t n, uint64_t seed);
+enum ctw_block_state ctw_metrics_block_stamped(struct ctw_metrics *m, const char *const *labels,
+					       uint64_t stamp);
+/* For the next build only (ctw_metrics_reset ends it): leave out the
+ * stamped blocks that did not change, when held(ctx, id, hash, len) says
+ * the compressed unit of that segment (ctw_gzcache_holds) is kept.  The
+ * text is then not the exposition: only ctw_gzcache_compress(_fd) with its
+ * segments makes it whole (in gzip).  fn NULL: off. */
+void ctw_metrics_skip_same(struct ctw_metrics *m,
+			   bool (*held)(void *ctx, uint64_t id, uint64_t hash, size_t len),
+			   void *ctx);
+/* Bytes of the exposition left out of this build's text (0: the text is
+ * whole). */
+size_t ctw_metrics_skipped(const struct ctw_metrics *m);
+
 /* Series dropped by the cap since the builder was created. */
 uint64_t ctw_metrics_dropped(const struct ctw_metrics *m);
 size_t ctw_metrics_series(const struct ctw_metrics *m);
@@ -149,7 +177,12 @@ struct ctw_metrics_seg {
 	 * (hot in the cache: a second pass over a 12 MB text cost more than
 	 * the gzip of what changed); 0 when not taken */
 	uint64_t hash;
+	/* its length when it was left out of the text (a stamped block that
+	 * did not change: the gzip cache has its compressed unit); 0: it is
+	 * in the text */
+	size_t skipped;
 	bool family_start;
+	bool own_unit; /* a stamped block: a gzip unit of its own */
 };
 struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t *n);
 /* s: what ctw_metrics_take_segments(m) gave last (anything else, NULL
@@ -169,7 +202,9 @@ struct ctw_gzcache;
 struct ctw_gzcache *ctw_gzcache_new(void);
 void ctw_gzcache_free(struct ctw_gzcache *c);
 /* gzip text[0..len) cut at segs (NULL/0: one unit) into a malloc'ed
- * buffer; 0 or -errno. */
+ * buffer; 0 or -errno.  len is what was written: segments left out of the
+ * text (ctw_metrics_seg.skipped) are reused from the cache, or the call
+ * fails with -ESTALE (the cache no longer holds them). */
 int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 			 const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
 			 size_t *outlen);
@@ -178,6 +213,9 @@ int ctw_gzcache_compress(struct ctw_gzcache *c, const char *text, size_t len,
 int ctw_gzcache_compress_fd(struct ctw_gzcache *c, int fd, size_t len,
 			    const struct ctw_metrics_seg *segs, size_t nsegs, char **out,
 			    size_t *outlen);
+/* Does the cache hold the unit of one segment (a stamped block's) with
+ * this id, XXH3-64 (ctw_metrics_seg.hash) and length? */
+bool ctw_gzcache_holds(const struct ctw_gzcache *c, uint64_t id, uint64_t hash, size_t len);
 /* Units of the last call: reused from the one before, and compressed. */
 void ctw_gzcache_stats(const struct ctw_gzcache *c, size_t *reused, size_t *compressed);
 

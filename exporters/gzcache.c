@@ -23,6 +23,13 @@
  * family's average segment (a family of one-line blocks groups ~100 of
  * them; one of 4 KB blocks compresses each alone).  Small units compress
  * worse and cost a deflate reset each; large ones are reused less.
+ *
+ * A stamped block (ctw_metrics_block_stamped) is always a unit of its
+ * own, so a build may leave one that did not change out of its text
+ * (ctw_metrics_seg.skipped): its unit is reused from here, as
+ * ctw_gzcache_holds promised.  Offsets and lengths below are those of the
+ * whole text (the exposition); only reading the text uses the offsets of
+ * what was written.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -55,8 +62,20 @@ struct unit_table {
 	size_t cap, n;
 };
 
+/* A call's working arrays, one entry a segment, kept (warm) for the next
+ * call: fresh, they were ~1 MB of new pages a scrape at 1 000 containers
+ * (see drain() in metrics.c for what that costs on this VM). */
+struct work {
+	size_t cap;
+	size_t *voff;	    /* segments' offsets in the whole text */
+	bool *cut;	    /* a unit starts at the segment */
+	struct unit *order; /* the text's units, in order (z borrowed) */
+};
+
 struct ctw_gzcache {
 	struct unit_table last;
+	struct unit_table spare; /* the table before `last`, emptied: the next `now` */
+	struct work w;
 	z_stream zs;
 	bool zinit;
 	size_t reused, compressed;
@@ -64,6 +83,10 @@ struct ctw_gzcache {
 	 * up to SCRATCH_KEEP */
 	char *scratch;
 	size_t scratch_cap;
+	/* a unit is deflated here, then copied to a buffer of its size (a
+	 * buffer of deflateBound's size per unit, shrunk after, cost more) */
+	char *zout;
+	size_t zout_cap;
 };
 
 #define SCRATCH_KEEP (1u << 20)
@@ -105,7 +128,7 @@ static uint64_t slot_key(uint64_t k)
 	return k ? k : 1;
 }
 
-static struct unit *table_find(struct unit_table *t, uint64_t key)
+static struct unit *table_find(const struct unit_table *t, uint64_t key)
 {
 	if (!t->cap)
 		return NULL;
@@ -139,6 +162,16 @@ static void table_add(struct unit_table *t, const struct unit *u)
 	t->n++;
 }
 
+/* Free the units' compressed bytes, keep the slots, empty. */
+static void table_empty(struct unit_table *t)
+{
+	for (size_t i = 0; i < t->cap; i++)
+		free(t->slots[i].z);
+	if (t->cap)
+		memset(t->slots, 0, t->cap * sizeof(*t->slots));
+	t->n = 0;
+}
+
 static void table_free(struct unit_table *t)
 {
 	for (size_t i = 0; i < t->cap; i++)
@@ -157,9 +190,14 @@ void ctw_gzcache_free(struct ctw_gzcache *c)
 	if (!c)
 		return;
 	table_free(&c->last);
+	table_free(&c->spare);
+	free(c->w.voff);
+	free(c->w.cut);
+	free(c->w.order);
 	if (c->zinit)
 		deflateEnd(&c->zs);
 	free(c->scratch);
+	free(c->zout);
 	free(c);
 }
 
@@ -185,46 +223,49 @@ static int compress_unit(struct ctw_gzcache *c, const char *text, size_t len, st
 	/* deflateBound is for Z_FINISH; a sync flush adds an empty stored
 	 * block (5 bytes) and up to a byte of padding. */
 	size_t cap = deflateBound(&c->zs, len) + 16;
-	u->z = xmalloc(cap);
+	if (c->zout_cap < cap) {
+		free(c->zout);
+		c->zout_cap = cap > 16384 ? cap : 16384;
+		c->zout = xmalloc(c->zout_cap);
+	}
 	c->zs.next_in = (Bytef *)text;
 	c->zs.avail_in = len;
-	c->zs.next_out = (Bytef *)u->z;
+	c->zs.next_out = (Bytef *)c->zout;
 	c->zs.avail_out = cap;
 	int rc = deflate(&c->zs, Z_SYNC_FLUSH);
-	if (rc != Z_OK || c->zs.avail_in) {
-		free(u->z);
-		u->z = NULL;
+	if (rc != Z_OK || c->zs.avail_in)
 		return -EIO;
-	}
 	u->zlen = cap - c->zs.avail_out;
-	char *shrunk = realloc(u->z, u->zlen ? u->zlen : 1);
-	if (shrunk)
-		u->z = shrunk;
+	u->z = xmalloc(u->zlen ? u->zlen : 1);
+	memcpy(u->z, c->zout, u->zlen);
 	u->crc = crc32(0, (const Bytef *)text, len);
 	return 0;
 }
 
-/* Where units end: cut[i] true when a unit starts at segment i. */
-static void plan_cuts(const struct ctw_metrics_seg *segs, size_t nsegs, size_t len, bool *cut)
+/* Where units end: cut[i] true when a unit starts at segment i.  voff:
+ * the segments' offsets in the whole text, len its length. */
+static void plan_cuts(const struct ctw_metrics_seg *segs, const size_t *voff, size_t nsegs,
+		      size_t len, bool *cut)
 {
 	for (size_t i = 0; i < nsegs;) {
 		/* one family: [i, j) */
 		size_t j = i + 1;
 		while (j < nsegs && !segs[j].family_start)
 			j++;
-		size_t end = j < nsegs ? segs[j].off : len;
-		size_t body = i + 1 < j ? end - segs[i + 1].off : 0;
+		size_t end = j < nsegs ? voff[j] : len;
+		size_t body = i + 1 < j ? end - voff[i + 1] : 0;
 		size_t avg = i + 1 < j ? body / (j - i - 1) : 0;
 		uint64_t k = 1;
 		while (avg && k < K_MAX && (k * 2) * avg <= UNIT_TARGET)
 			k *= 2;
 		cut[i] = true;
-		size_t start = segs[i].off;
+		size_t start = voff[i];
 		for (size_t s = i + 1; s < j; s++) {
 			cut[s] = (XXH3_64bits(&segs[s].id, sizeof(segs[s].id)) & (k - 1)) == 0 ||
-				 segs[s].off - start >= UNIT_MAX;
+				 voff[s] - start >= UNIT_MAX || segs[s].own_unit ||
+				 segs[s - 1].own_unit;
 			if (cut[s])
-				start = segs[s].off;
+				start = voff[s];
 		}
 		i = j;
 	}
@@ -234,8 +275,8 @@ static void plan_cuts(const struct ctw_metrics_seg *segs, size_t nsegs, size_t l
  * segments' own hashes, taken by the builder while it wrote them (a pass
  * over the whole text here cost more than compressing what changed),
  * else from its text. */
-static uint64_t unit_hash(const struct text_src *text, const struct ctw_metrics_seg *segs, size_t i,
-			  size_t j, size_t end, int *err)
+static uint64_t unit_hash(const struct text_src *text, const struct ctw_metrics_seg *segs,
+			  const size_t *voff, size_t i, size_t j, size_t end, int *err)
 {
 	uint64_t h = 0;
 	for (size_t s = i; s < j; s++) {
@@ -243,10 +284,23 @@ static uint64_t unit_hash(const struct text_src *text, const struct ctw_metrics_
 			const char *p = src_read(text, segs[i].off, end - segs[i].off, err);
 			return p ? XXH3_64bits(p, end - segs[i].off) : 0;
 		}
-		uint64_t v[2] = {segs[s].hash, segs[s].off - segs[i].off};
+		uint64_t v[2] = {segs[s].hash, voff[s] - voff[i]};
 		h = XXH3_64bits_withSeed(v, sizeof(v), h);
 	}
 	return h;
+}
+
+/* The hash unit_hash gives a unit of one segment whose hash is h. */
+static uint64_t one_seg_hash(uint64_t h)
+{
+	uint64_t v[2] = {h, 0};
+	return XXH3_64bits_withSeed(v, sizeof(v), 0);
+}
+
+bool ctw_gzcache_holds(const struct ctw_gzcache *c, uint64_t id, uint64_t hash, size_t len)
+{
+	const struct unit *u = table_find(&c->last, id);
+	return u && u->z && u->len == len && u->hash == one_seg_hash(hash);
 }
 
 static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size_t len,
@@ -259,24 +313,48 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 		segs = &whole;
 		nsegs = 1;
 	}
-	bool *cut = xcalloc(nsegs, sizeof(*cut));
-	plan_cuts(segs, nsegs, len, cut);
-	struct unit_table now = {0};
-	struct unit *order = NULL; /* this text's units, in order (z borrowed) */
-	size_t norder = 0, cap_order = 0, zsize = 0;
+	/* offsets in the whole text: the written ones plus what was left out
+	 * before them */
+	if (c->w.cap < nsegs) {
+		free(c->w.voff);
+		free(c->w.cut);
+		free(c->w.order);
+		c->w.cap = nsegs + nsegs / 8;
+		c->w.voff = xmalloc(c->w.cap * sizeof(*c->w.voff));
+		c->w.cut = xmalloc(c->w.cap * sizeof(*c->w.cut));
+		c->w.order = xmalloc(c->w.cap * sizeof(*c->w.order));
+	}
+	size_t *voff = c->w.voff, vlen = len;
+	for (size_t i = 0, skipped = 0; i < nsegs; i++) {
+		voff[i] = segs[i].off + skipped;
+		skipped += segs[i].skipped;
+		vlen = len + skipped;
+	}
+	bool *cut = c->w.cut;
+	plan_cuts(segs, voff, nsegs, vlen, cut);
+	/* the table before the last, emptied: its slots are warm */
+	struct unit_table now = c->spare;
+	c->spare = (struct unit_table){0};
+	struct unit *order = c->w.order; /* at most one unit a segment */
+	size_t norder = 0, zsize = 0;
 	int err = 0;
 	c->reused = c->compressed = 0;
 	for (size_t i = 0; i < nsegs && !err;) {
 		size_t j = i + 1;
 		while (j < nsegs && !cut[j])
 			j++;
+		/* what was written of it: [off, end) */
 		size_t off = segs[i].off, end = j < nsegs ? segs[j].off : len;
-		if (end < off || end > len) {
+		size_t vend = j < nsegs ? voff[j] : vlen;
+		if (end < off || end > len || vend < voff[i]) {
 			err = -EINVAL;
 			break;
 		}
-		struct unit u = {.key = segs[i].id, .len = end - off};
-		u.hash = unit_hash(text, segs, i, j, end, &err);
+		bool left_out = false;
+		for (size_t s = i; s < j; s++)
+			left_out |= segs[s].skipped != 0;
+		struct unit u = {.key = segs[i].id, .len = vend - voff[i]};
+		u.hash = unit_hash(text, segs, voff, i, j, end, &err);
 		if (err)
 			break;
 		struct unit *old = table_find(&c->last, u.key);
@@ -286,6 +364,8 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 			u.zlen = old->zlen;
 			old->z = NULL; /* moved to `now` */
 			c->reused++;
+		} else if (left_out) {
+			err = -ESTALE; /* not held: the build must write it */
 		} else {
 			const char *p = src_read(text, off, u.len, &err);
 			if (p)
@@ -294,18 +374,12 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 		}
 		if (!err) {
 			table_add(&now, &u);
-			if (norder == cap_order) {
-				cap_order = cap_order ? 2 * cap_order : 256;
-				order = xrealloc(order, cap_order * sizeof(*order));
-			}
 			order[norder++] = u;
 			zsize += u.zlen;
 		}
 		i = j;
 	}
-	free(cut);
 	if (err) {
-		free(order);
 		table_free(&now);
 		return err;
 	}
@@ -325,13 +399,13 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 	}
 	buf[o++] = 0x03;
 	buf[o++] = 0x00;
-	uint32_t isize = (uint32_t)len;
+	uint32_t isize = (uint32_t)vlen;
 	for (int b = 0; b < 4; b++)
 		buf[o++] = (char)(crc >> (8 * b));
 	for (int b = 0; b < 4; b++)
 		buf[o++] = (char)(isize >> (8 * b));
-	free(order);
-	table_free(&c->last);
+	table_empty(&c->last); /* what was not reused */
+	c->spare = c->last;
 	c->last = now;
 	*out = buf;
 	*outlen = o;

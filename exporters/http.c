@@ -73,7 +73,10 @@ struct ctw_http {
 	/* gzip alongside the build, when the next gzip is of the whole text
 	 * (NULL: no thread; then after the build, in ensure_gz) */
 	struct ctw_gzstream *gzs;
-	bool gz_units_pay;     /* the last unit gzip reused half or more */
+	bool gz_units_pay; /* the last unit gzip reused half or more */
+	/* the gzip cache holds the units of the last gzip (a unit gzip after
+	 * whole-text ones finds old units: what it reuses says little) */
+	bool gz_fresh;
 	unsigned int gz_probe; /* gzips since, for a retry every 8th */
 	uint64_t built_ns;
 	atomic_bool stale;
@@ -438,16 +441,78 @@ static void gz_grow(void *gzs, int fd, size_t len)
 	ctw_gzstream_grow(gzs, fd, len);
 }
 
+static bool gz_holds(void *gzc, uint64_t id, uint64_t hash, size_t len)
+{
+	return ctw_gzcache_holds(gzc, id, hash, len);
+}
+
+/* The unit gzip of the text just built (memfd fd, or in memory), as the
+ * gzip response; false when it failed.  Updates whether units pay. */
+static bool gz_units(struct ctw_http *h, int fd, const char *text, size_t len)
+{
+	char *zbuf;
+	size_t zlen, reused, compressed;
+	int rc = fd >= 0 ? ctw_gzcache_compress_fd(h->gzc, fd, len, h->segs, h->nsegs, &zbuf, &zlen)
+			 : ctw_gzcache_compress(h->gzc, text, len, h->segs, h->nsegs, &zbuf, &zlen);
+	ctw_gzcache_stats(h->gzc, &reused, &compressed);
+	/* after whole-text gzips, one more unit gzip decides */
+	h->gz_units_pay = rc == 0 && (reused >= compressed || !h->gz_fresh);
+	h->gz_fresh = rc == 0;
+	if (rc == 0)
+		h->gz = metrics_response(zbuf, zlen, true);
+	return h->gz != NULL;
+}
+
+static int build(struct ctw_http *h, uint64_t now, bool gz, bool skip);
+
 /* Build /metrics afresh when forced, or when the cache is older than
- * cache_ms or stale; with gz (a request asks for gzip) and a whole-text
- * gzip next, the gzip is made alongside the build (gzstream.c).  Called
- * with h->lock held. */
+ * cache_ms or stale, or has no text and the request wants plain text (the
+ * last build was gzip only); with gz (a request asks for gzip) see
+ * build().  Called with h->lock held. */
 static int refresh(struct ctw_http *h, uint64_t now, bool force, bool gz)
 {
 	bool stale = atomic_exchange(&h->stale, false);
-	if (!force && h->plain && !stale &&
+	if (!force && (h->plain || (gz && h->gz)) && !stale &&
 	    now - h->built_ns < (uint64_t)h->o.cache_ms * 1000000ull)
 		return 0;
+	return build(h, now, gz, true);
+}
+
+/* Build /metrics.  With gz and a unit gzip next, a gzip-only build when
+ * skip: the stamped blocks that did not change since the gzip cache's
+ * units were made are left out of the text (ctw_metrics_skip_same), and
+ * the text, not whole, is only gzipped (no plain response until a plain
+ * request builds one).  With gz and a whole-text gzip next, the gzip is
+ * made alongside the build (gzstream.c). */
+/* The build is done: when, how long it took, how long the whole text is
+ * (the next build reserves about that much). */
+static void built(struct ctw_http *h, uint64_t now, size_t whole_len)
+{
+	h->text_len = whole_len;
+	h->built_ns = now;
+	h->build_ns = ctw_now_ns() - now;
+	if (h->ahead_started)
+		pthread_cond_signal(&h->wake); /* a new expiry to wait for */
+}
+
+/* A gzip-only build's text (fd, or in memory): gzipped with the units
+ * left out taken from the gzip cache; the text itself is not kept.  False
+ * when that failed (the cache lost a unit, or memory ran out). */
+static bool gzip_only(struct ctw_http *h, struct ctw_metrics *m, int fd, size_t len)
+{
+	char *text = fd >= 0 ? NULL : ctw_metrics_take_text(m, &len);
+	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
+	if (!h->gz_units_pay)
+		h->gz_probe++; /* as ensure_gz */
+	bool ok = (fd >= 0 || text) && gz_units(h, fd, text, len);
+	if (fd >= 0)
+		close(fd);
+	free(text);
+	return ok;
+}
+
+static int build(struct ctw_http *h, uint64_t now, bool gz, bool skip)
+{
 	drop_cache(h);
 	if (!h->m)
 		h->m = new_builder(h);
@@ -455,13 +520,30 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force, bool gz)
 	ctw_metrics_reset(m, h->o.max_series);
 	if (h->text_len) /* about the last text's size (containers change slowly) */
 		ctw_metrics_reserve(m, h->text_len + h->text_len / 16 + 4096);
-	bool stream = gz && h->gzs && !gz_units_next(h) && ctw_gzstream_begin(h->gzs) == 0;
+	bool units = gz && gz_units_next(h);
+	if (units && skip)
+		ctw_metrics_skip_same(m, gz_holds, h->gzc);
+	bool stream = gz && h->gzs && !units && ctw_gzstream_begin(h->gzs) == 0;
 	if (stream)
 		ctw_metrics_on_drain(m, gz_grow, h->gzs);
 	if (h->o.scrape)
 		h->o.scrape(h->o.ctx, m);
 	size_t len = 0;
 	int fd = ctw_metrics_take_fd(m, &len);
+	size_t skipped = ctw_metrics_skipped(m);
+	if (skipped) {
+		uint64_t collected = ctw_now_ns();
+		if (!gzip_only(h, m, fd, len))
+			return build(h, now, gz, false); /* all of it, then */
+		size_t reused, compressed;
+		ctw_gzcache_stats(h->gzc, &reused, &compressed);
+		pr_debug("metrics: gzip only, %zu of %zu bytes left out, %zu units reused, %zu "
+			 "compressed, %.1f ms (build %.1f)",
+			 skipped, len + skipped, reused, compressed, (ctw_now_ns() - now) / 1e6,
+			 (collected - now) / 1e6);
+		built(h, now, len + skipped);
+		return 0;
+	}
 	char *zbuf = NULL;
 	size_t zlen = 0;
 	if (stream) {
@@ -486,14 +568,11 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force, bool gz)
 	if (zbuf && h->plain) {
 		h->gz = metrics_response(zbuf, zlen, true);
 		h->gz_probe++; /* as ensure_gz's whole-text gzip */
+		h->gz_fresh = false;
 	} else {
 		free(zbuf);
 	}
-	h->text_len = len;
-	h->built_ns = now;
-	h->build_ns = ctw_now_ns() - now;
-	if (h->ahead_started)
-		pthread_cond_signal(&h->wake); /* a new expiry to wait for */
+	built(h, now, len);
 	return h->plain ? 0 : -ENOMEM;
 }
 
@@ -503,7 +582,7 @@ static int refresh(struct ctw_http *h, uint64_t now, bool force, bool gz)
 static void ensure_gz(struct ctw_http *h)
 {
 	char *zbuf;
-	size_t zlen, reused, compressed;
+	size_t zlen;
 	int rc;
 	if (h->gz || (!h->text && h->text_fd < 0))
 		return;
@@ -511,16 +590,12 @@ static void ensure_gz(struct ctw_http *h)
 	if (!h->gz_units_pay)
 		h->gz_probe++;
 	if (units) {
-		rc = h->text_fd >= 0 ? ctw_gzcache_compress_fd(h->gzc, h->text_fd, h->text_len,
-							       h->segs, h->nsegs, &zbuf, &zlen)
-				     : ctw_gzcache_compress(h->gzc, h->text, h->text_len, h->segs,
-							    h->nsegs, &zbuf, &zlen);
-		ctw_gzcache_stats(h->gzc, &reused, &compressed);
-		h->gz_units_pay = rc == 0 && reused >= compressed;
-	} else {
-		rc = h->text_fd >= 0 ? ctw_gzip_fd(h->text_fd, h->text_len, &zbuf, &zlen)
-				     : ctw_gzip(h->text, h->text_len, &zbuf, &zlen);
+		gz_units(h, h->text_fd, h->text, h->text_len);
+		return;
 	}
+	rc = h->text_fd >= 0 ? ctw_gzip_fd(h->text_fd, h->text_len, &zbuf, &zlen)
+			     : ctw_gzip(h->text, h->text_len, &zbuf, &zlen);
+	h->gz_fresh = false;
 	if (rc == 0)
 		h->gz = metrics_response(zbuf, zlen, true);
 }
@@ -562,9 +637,10 @@ static void *ahead_main(void *arg)
 		 * now rather than at the next scrape (with 1 000 containers
 		 * the text is ~9 MB; between scrapes the agent keeps only the
 		 * gzip cache's compressed units). */
-		if (h->plain && now - h->built_ns >= win)
+		bool cached = h->plain || h->gz;
+		if (cached && now - h->built_ns >= win)
 			drop_cache(h);
-		uint64_t expire = h->plain ? h->built_ns + win : 0;
+		uint64_t expire = h->plain || h->gz ? h->built_ns + win : 0;
 		if (expire && (!at || expire < at))
 			at = expire;
 		if (!at) {
@@ -581,7 +657,7 @@ static void *ahead_main(void *arg)
 			continue; /* woken to drop the expired text */
 		h->ahead_at_ns = 0;
 		/* A request built it moments ago: nothing to do. */
-		if (h->plain && now - h->built_ns < (uint64_t)h->o.cache_ms * 500000ull)
+		if ((h->plain || h->gz) && now - h->built_ns < (uint64_t)h->o.cache_ms * 500000ull)
 			continue;
 		if (refresh(h, now, true, h->want_gz) == 0 && h->want_gz)
 			ensure_gz(h);
@@ -673,6 +749,9 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, struct ctw_err
 	pthread_condattr_destroy(&ca);
 	h->m = new_builder(h);
 	h->gzc = ctw_gzcache_new();
+	/* units from the start: the second gzip already leaves out what did
+	 * not change (two unit gzips decide whether they pay) */
+	h->gz_units_pay = true;
 	h->gzs = ctw_gzstream_new();
 	/* A peer that hangs up mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);

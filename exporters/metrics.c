@@ -35,6 +35,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "block_memo.h"
 #include "exporters.h"
 #include "../lib/lib.h"
 
@@ -92,6 +93,27 @@ struct block {
 	uint64_t seg; /* its segment id */
 	struct ctw_outbuf text;
 	struct ctw_outbuf names; /* "k1\0k2\0" */
+	/* a stamped block (ctw_metrics_block_stamped) being written: its
+	 * stamp, its segment in `text` (NO_TSEG: none yet, or not one of its
+	 * own), its first series hash in the memo, the samples refused
+	 * before it (a block with a refused sample is not remembered: its
+	 * text depends on more than its stamp) */
+	bool stamped;
+	uint64_t stamp;
+	size_t tseg;
+	size_t first_series;
+	size_t first_line; /* m->nseries when it opened */
+	uint64_t refused;
+};
+
+/* A stamped block of this build, remembered once the text is finished
+ * (its segment's hash and length are known then). */
+struct pending {
+	size_t tseg;
+	uint64_t stamp;
+	size_t first;
+	uint32_t n, lines;
+	bool dead; /* its segment also holds other lines */
 };
 
 struct ctw_metrics {
@@ -135,6 +157,17 @@ struct ctw_metrics {
 	struct ctw_metrics_seg *lent;
 	size_t lent_cap;
 	bool lent_out; /* it was `osegs` */
+	/* Stamped blocks: the last finished build's (prev) and this one's,
+	 * the blocks of this one waiting for their hash, whether they are
+	 * remembered, and this build's skipping (ctw_metrics_skip_same) */
+	struct block_memo memo[2];
+	int memo_cur;
+	bool memo_done;
+	struct pending *pend;
+	size_t npend, cappend;
+	bool (*held)(void *ctx, uint64_t id, uint64_t hash, size_t len);
+	void *held_ctx;
+	size_t skipped;
 	/* the last histogram bounds and their `le` texts (bound_text) */
 	size_t le_n;
 	double le_vals[LE_CACHE];
@@ -142,6 +175,7 @@ struct ctw_metrics {
 };
 
 #define NO_FAMILY ((size_t)-1)
+#define NO_TSEG ((size_t)-1)
 
 static uint64_t mix64(uint64_t x)
 {
@@ -196,6 +230,19 @@ static bool set_add(struct seriesset *s, uint64_t h)
 	return true;
 }
 
+static bool set_has(const struct seriesset *s, uint64_t h)
+{
+	if (!s->cap)
+		return false;
+	h = mix64(h);
+	if (!h)
+		h = 1;
+	for (size_t j = h & (s->cap - 1); s->slots[j]; j = (j + 1) & (s->cap - 1))
+		if (s->slots[j] == h)
+			return true;
+	return false;
+}
+
 static void set_free(struct seriesset *s)
 {
 	free(s->slots);
@@ -230,6 +277,9 @@ void ctw_metrics_free(struct ctw_metrics *m)
 	free(m->tsegs);
 	free(m->out.buf);
 	free(m->osegs);
+	block_memo_free(&m->memo[0]);
+	block_memo_free(&m->memo[1]);
+	free(m->pend);
 	if (m->fd >= 0)
 		close(m->fd);
 	free(m);
@@ -254,9 +304,30 @@ bool ctw_metrics_valid_name(const char *name)
 	return valid_name(name, true);
 }
 
+static uint64_t refused(const struct ctw_metrics *m)
+{
+	return m->duplicates + m->dropped + m->invalid;
+}
+
+/* The block ends: a stamped one that made a segment of its own in `text`,
+ * all its samples written, is remembered (memo_finish). */
 static void end_block(struct ctw_metrics *m)
 {
-	m->blk.open = false;
+	struct block *b = &m->blk;
+	if (b->open && b->stamped && b->tseg != NO_TSEG && refused(m) == b->refused) {
+		if (m->npend == m->cappend) {
+			m->cappend = m->cappend ? 2 * m->cappend : 256;
+			m->pend = xrealloc(m->pend, m->cappend * sizeof(*m->pend));
+		}
+		m->pend[m->npend++] = (struct pending){
+			.tseg = b->tseg,
+			.stamp = b->stamp,
+			.first = b->first_series,
+			.n = (uint32_t)(m->memo[m->memo_cur].nseries - b->first_series),
+			.lines = (uint32_t)(m->nseries - b->first_line)};
+	}
+	b->open = false;
+	b->stamped = false;
 }
 
 void ctw_metrics_family(struct ctw_metrics *m, const char *name, enum ctw_metric_type type,
@@ -477,6 +548,8 @@ static bool admit(struct ctw_metrics *m, struct family *f, uint64_t hash, size_t
 	m->nseries += cost;
 	f->nseries += cost;
 	m->rendered = false;
+	if (m->blk.open && m->blk.stamped)
+		block_memo_push_series(&m->memo[m->memo_cur], hash ^ f->name_hash);
 	return true;
 }
 
@@ -613,6 +686,16 @@ static void put_header(struct ctw_outbuf *b, const struct family *f)
 	ctw_outbuf_putc(b, '\n');
 }
 
+/* f's first line in the text: its HELP/TYPE lines, a segment of their own. */
+static void enter_text(struct ctw_metrics *m, struct family *f)
+{
+	f->in_text = true;
+	f->text_off = text_pos(m);
+	m->tail = (size_t)(f - m->fams);
+	add_tseg(m, f->name_hash, true);
+	put_header(&m->text, f);
+}
+
 /* Where an admitted sample of f, in segment seg, is written: the text
  * (its header first, the first time), or f's side body when another
  * family was written since. */
@@ -636,15 +719,18 @@ static struct ctw_outbuf *dst(struct ctw_metrics *m, struct family *f, uint64_t 
 		return &f->body;
 	}
 	if (!f->in_text) {
-		f->in_text = true;
-		f->text_off = text_pos(m);
-		m->tail = fi;
-		add_tseg(m, f->name_hash, true);
-		put_header(&m->text, f);
+		enter_text(m, f);
 		new_seg = true;
 	}
-	if (new_seg)
+	if (new_seg) {
 		add_tseg(m, seg, false);
+		if (m->blk.open && m->blk.stamped && seg == m->blk.seg) {
+			m->blk.tseg = m->ntsegs - 1;
+			m->tsegs[m->blk.tseg].own_unit = true;
+		}
+	} else if (m->npend && m->pend[m->npend - 1].tseg == m->ntsegs - 1) {
+		m->pend[m->npend - 1].dead = true; /* more lines in its segment */
+	}
 	return &m->text;
 }
 
@@ -814,6 +900,117 @@ bool ctw_metrics_block(struct ctw_metrics *m, const char *const *labels)
 	return true;
 }
 
+/* After a block left out: the family's next lines start a segment of
+ * their own, even with the same id (its bytes are not in the text). */
+#define SEG_AFTER_SKIP (~(1ull << 63))
+
+/* The open stamped block, left out of the text if it can be (see
+ * ctw_metrics_block_stamped): true when it was. */
+static bool skip_same(struct ctw_metrics *m)
+{
+	struct block *b = &m->blk;
+	size_t fi = b->fam;
+	struct family *f = &m->fams[fi];
+	if (!m->held || m->fd_err || (f->in_text && m->tail != fi))
+		return false; /* not skipping, or its lines would go to a side body */
+	const struct block_memo *prev = &m->memo[!m->memo_cur];
+	const struct block_rec *r = block_memo_find(prev, b->seg);
+	if (!r || r->stamp != b->stamp)
+		return false;
+	if (m->max_series && m->nseries + r->lines > m->max_series)
+		return false; /* written, the cap cuts it where it must */
+	const uint64_t *series = prev->series + r->first;
+	for (uint32_t i = 0; i < r->n; i++)
+		if (set_has(&m->set, series[i]))
+			return false; /* written, the duplicate is counted */
+	if (!m->held(m->held_ctx, b->seg, r->hash, r->len))
+		return false;
+	struct block_memo *cur = &m->memo[m->memo_cur];
+	for (uint32_t i = 0; i < r->n; i++) {
+		set_add(&m->set, series[i]);
+		block_memo_push_series(cur, series[i]);
+	}
+	m->nseries += r->lines;
+	f->nseries += r->lines;
+	m->rendered = false;
+	if (!f->in_text)
+		enter_text(m, f);
+	add_tseg(m, b->seg, false);
+	struct ctw_metrics_seg *v = &m->tsegs[m->ntsegs - 1];
+	v->hash = r->hash;
+	v->skipped = r->len;
+	v->own_unit = true;
+	m->tsealed = m->ntsegs; /* its hash is the one remembered */
+	f->last_seg = SEG_AFTER_SKIP;
+	m->skipped += r->len;
+	b->tseg = m->ntsegs - 1;
+	b->first_line = m->nseries - r->lines;
+	end_block(m); /* remembered as written */
+	return true;
+}
+
+uint64_t ctw_metrics_stamp(const void *p, size_t n, uint64_t seed)
+{
+	return XXH3_64bits_withSeed(p, n, seed);
+}
+
+enum ctw_block_state ctw_metrics_block_stamped(struct ctw_metrics *m, const char *const *labels,
+					       uint64_t stamp)
+{
+	if (!ctw_metrics_block(m, labels))
+		return CTW_BLOCK_BAD;
+	struct block *b = &m->blk;
+	b->stamped = true;
+	b->stamp = stamp;
+	b->tseg = NO_TSEG;
+	b->first_series = m->memo[m->memo_cur].nseries;
+	b->first_line = m->nseries;
+	b->refused = refused(m);
+	return skip_same(m) ? CTW_BLOCK_SAME : CTW_BLOCK_OPEN;
+}
+
+void ctw_metrics_skip_same(struct ctw_metrics *m,
+			   bool (*held)(void *ctx, uint64_t id, uint64_t hash, size_t len),
+			   void *ctx)
+{
+	m->held = held;
+	m->held_ctx = ctx;
+}
+
+size_t ctw_metrics_skipped(const struct ctw_metrics *m)
+{
+	return m->skipped;
+}
+
+/* The text is finished: remember its stamped blocks, with their
+ * segments' hashes and lengths (the last segment's hash is taken here),
+ * for the next build.  Before join(), which moves the text. */
+static void memo_finish(struct ctw_metrics *m)
+{
+	if (m->memo_done)
+		return;
+	end_block(m);
+	seal_last(m);
+	struct block_memo *cur = &m->memo[m->memo_cur];
+	for (size_t i = 0; i < m->npend; i++) {
+		const struct pending *p = &m->pend[i];
+		if (p->dead)
+			continue;
+		const struct ctw_metrics_seg *v = &m->tsegs[p->tseg];
+		size_t end = p->tseg + 1 < m->ntsegs ? m->tsegs[p->tseg + 1].off : text_pos(m);
+		block_memo_add(cur,
+			       &(struct block_rec){.id = v->id,
+						   .stamp = p->stamp,
+						   .hash = v->hash,
+						   .len = v->skipped ? v->skipped : end - v->off,
+						   .first = p->first,
+						   .n = p->n,
+						   .lines = p->lines});
+	}
+	m->npend = 0;
+	m->memo_done = true;
+}
+
 /* The family of the open block and the series hash with (k, v) added;
  * NULL when the sample is refused. */
 static struct family *block_family(struct ctw_metrics *m, bool histogram, const char *k,
@@ -968,10 +1165,15 @@ static int join(struct ctw_metrics *m)
 		struct family *f = order[k];
 		size_t end = k + 1 < n ? order[k + 1]->text_off : text_pos(m);
 		size_t shift = pos - f->text_off;
-		for (; ts < m->ntsegs && m->tsegs[ts].off < end; ts++) {
+		/* its segments: up to the next family's header (a block left
+		 * out at its end has no bytes: off == end) */
+		for (size_t first = ts;
+		     ts < m->ntsegs && (ts == first || !m->tsegs[ts].family_start); ts++) {
 			add_seg(&m->osegs, &m->nosegs, &m->caposegs, m->tsegs[ts].id,
 				m->tsegs[ts].off + shift, m->tsegs[ts].family_start);
 			m->osegs[m->nosegs - 1].hash = m->tsegs[ts].hash;
+			m->osegs[m->nosegs - 1].skipped = m->tsegs[ts].skipped;
+			m->osegs[m->nosegs - 1].own_unit = m->tsegs[ts].own_unit;
 		}
 		rc = copy_text(m, f->text_off, end - f->text_off, &m->out);
 		pos += end - f->text_off;
@@ -1025,7 +1227,7 @@ bool ctw_metrics_use_fd(struct ctw_metrics *m)
 
 const char *ctw_metrics_text(struct ctw_metrics *m, size_t *len)
 {
-	end_block(m);
+	memo_finish(m);
 	if (m->to_fd && (m->base || m->fd_err))
 		return NULL; /* fd mode: ctw_metrics_take_fd */
 	if (!m->sides) {
@@ -1060,7 +1262,7 @@ char *ctw_metrics_take_text(struct ctw_metrics *m, size_t *len)
 
 int ctw_metrics_take_fd(struct ctw_metrics *m, size_t *len)
 {
-	end_block(m);
+	memo_finish(m);
 	if (!m->to_fd)
 		return -EINVAL;
 	int rc;
@@ -1087,6 +1289,7 @@ int ctw_metrics_take_fd(struct ctw_metrics *m, size_t *len)
 struct ctw_metrics_seg *ctw_metrics_take_segments(struct ctw_metrics *m, size_t *n)
 {
 	struct ctw_metrics_seg *s;
+	memo_finish(m);
 	if (m->sides) {
 		if (!m->rendered && !join(m))
 			m->rendered = true;
@@ -1168,4 +1371,13 @@ void ctw_metrics_reset(struct ctw_metrics *m, size_t max_series)
 	m->dropped = m->duplicates = m->invalid = 0;
 	m->have_cur = false;
 	m->rendered = false;
+	/* the finished build's stamped blocks are what the next one skips */
+	if (m->memo_done)
+		m->memo_cur = !m->memo_cur;
+	block_memo_clear(&m->memo[m->memo_cur]);
+	m->memo_done = false;
+	m->npend = 0;
+	m->blk.stamped = false;
+	m->held = NULL;
+	m->skipped = 0;
 }

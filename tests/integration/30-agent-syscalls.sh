@@ -114,14 +114,19 @@ t_cmp "list mode (overflow hash) counts no more than all mode: $lst <= 105 % of 
 fake=ctwa30fake-$$
 cg=$(cgroup2_dir "$CTW_RUN_ID-agent30")
 cg_spawn "$cg" sh -c 'while :; do cat /etc/hostname >/dev/null; done'
-mkdir -p "$CTRWATCH_STATE/$fake"
-on_exit "rm -rf '$CTRWATCH_STATE/$fake'"
-cat >"$CTRWATCH_STATE/$fake/tmp.json" <<JSON
-{"id":"$fake","name":"$fake","image":"host-sh","image_id":"","pid":$CG_PID,
+# A container the agent finds through a state.json of ours (what an engine
+# writes), for the process PID in cgroup CG.
+state_container() { # name pid cg
+	mkdir -p "$CTRWATCH_STATE/$1"
+	on_exit "rm -rf '$CTRWATCH_STATE/$1'"
+	cat >"$CTRWATCH_STATE/$1/tmp.json" <<JSON
+{"id":"$1","name":"$1","image":"host-sh","image_id":"","pid":$2,
  "status":"running","created":"","exit_code":0,"oom_killed":false,
- "cgroup":"$cg","cgroup_id":$(stat -c %i "$cg"),"cgroup_v1":{}}
+ "cgroup":"$3","cgroup_id":$(stat -c %i "$3"),"cgroup_v1":{}}
 JSON
-mv "$CTRWATCH_STATE/$fake/tmp.json" "$CTRWATCH_STATE/$fake/state.json"
+	mv "$CTRWATCH_STATE/$1/tmp.json" "$CTRWATCH_STATE/$1/state.json"
+}
+state_container "$fake" "$CG_PID" "$cg"
 fake_count() {
 	series_sum "$(scrape "$port")" "^ctrwatch_syscalls_total\\{container=\"$fake\",container_id=\"$fake\",syscall=\"openat\"\\}"
 }
@@ -148,6 +153,40 @@ e1=$(fake_errs)
 sleep 2.5 # two discovery rescans: the nested cgroup has left the watch table
 e2=$(fake_errs)
 t_cmp "after the nested cgroup is gone its counts stay ($e1 -> $e2)" "$e2" -ge "$e1"
+
+# ---- gzip-only builds: a container that made its syscalls and now waits
+# (its counts do not move); a gzip scrape a window after another leaves its
+# unchanged syscall block out of the text (its compressed unit comes from
+# the gzip cache) and still decodes to what a whole build shows ----
+idle=ctwa30idle-$$
+cgi=$(cgroup2_dir "$CTW_RUN_ID-agent30idle")
+cg_spawn "$cgi" sh -c 'sleep 1; i=0; while [ $i -lt 50 ]; do cat /etc/hostname >/dev/null; i=$((i+1)); done; exec sleep 600'
+state_container "$idle" "$CG_PID" "$cgi"
+port_gz=$(free_port)
+saved_pid=$AGENT_PID saved_log=$AGENT_LOG
+agent_start "$port_gz" --log-level debug || exit 1
+gz_get() { curl -fsS -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port_gz/metrics" | gzip -dc; }
+idle_lines() { grep "^ctrwatch_syscalls_total{container=\"$idle\"" "$1"; }
+idle_pid=$CG_PID
+# its 50 cat have run and it sleeps: its counts do not move
+t_ok "the idle container's work is done" wait_for 10 grep -qx sleep "/proc/$idle_pid/comm"
+t_ok "the idle container is counted" wait_for 10 sh -c \
+	"curl -fsS http://127.0.0.1:$port_gz/metrics | grep -q '^ctrwatch_syscalls_total{container=\"$idle\"'"
+sleep 1.2
+gz_get >/dev/null
+sleep 1.2
+gz_get >"$CTW_WORK/gzonly.txt"
+t_match "the second gzip build left unchanged blocks out" \
+	'gzip only, [1-9][0-9]* of [0-9]* bytes left out' "$(cat "$AGENT_LOG")"
+t_ok "its gzip decodes to a promtool-clean exposition" \
+	sh -c "promtool check metrics <'$CTW_WORK/gzonly.txt'"
+scrape "$port_gz" >"$CTW_WORK/whole.txt" # plain: a whole build
+t_cmp "the idle container has syscall lines" "$(idle_lines "$CTW_WORK/gzonly.txt" | wc -l)" -ge 5
+t_eq "they are those of a whole build" \
+	"$(idle_lines "$CTW_WORK/whole.txt")" "$(idle_lines "$CTW_WORK/gzonly.txt")"
+agent_stop
+AGENT_PID=$saved_pid AGENT_LOG=$saved_log
+rm -rf "${CTRWATCH_STATE:?}/$idle"
 
 # ---- the whole scrape ----
 m=$(scrape "$port")
