@@ -62,20 +62,8 @@ struct unit_table {
 	size_t cap, n;
 };
 
-/* A call's working arrays, one entry a segment, kept (warm) for the next
- * call: fresh, they were ~1 MB of new pages a scrape at 1 000 containers
- * (see drain() in metrics.c for what that costs on this VM). */
-struct work {
-	size_t cap;
-	size_t *voff;	    /* segments' offsets in the whole text */
-	bool *cut;	    /* a unit starts at the segment */
-	struct unit *order; /* the text's units, in order (z borrowed) */
-};
-
 struct ctw_gzcache {
 	struct unit_table last;
-	struct unit_table spare; /* the table before `last`, emptied: the next `now` */
-	struct work w;
 	z_stream zs;
 	bool zinit;
 	size_t reused, compressed;
@@ -162,16 +150,6 @@ static void table_add(struct unit_table *t, const struct unit *u)
 	t->n++;
 }
 
-/* Free the units' compressed bytes, keep the slots, empty. */
-static void table_empty(struct unit_table *t)
-{
-	for (size_t i = 0; i < t->cap; i++)
-		free(t->slots[i].z);
-	if (t->cap)
-		memset(t->slots, 0, t->cap * sizeof(*t->slots));
-	t->n = 0;
-}
-
 static void table_free(struct unit_table *t)
 {
 	for (size_t i = 0; i < t->cap; i++)
@@ -190,10 +168,6 @@ void ctw_gzcache_free(struct ctw_gzcache *c)
 	if (!c)
 		return;
 	table_free(&c->last);
-	table_free(&c->spare);
-	free(c->w.voff);
-	free(c->w.cut);
-	free(c->w.order);
 	if (c->zinit)
 		deflateEnd(&c->zs);
 	free(c->scratch);
@@ -315,28 +289,21 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 	}
 	/* offsets in the whole text: the written ones plus what was left out
 	 * before them */
-	if (c->w.cap < nsegs) {
-		free(c->w.voff);
-		free(c->w.cut);
-		free(c->w.order);
-		c->w.cap = nsegs + nsegs / 8;
-		c->w.voff = xmalloc(c->w.cap * sizeof(*c->w.voff));
-		c->w.cut = xmalloc(c->w.cap * sizeof(*c->w.cut));
-		c->w.order = xmalloc(c->w.cap * sizeof(*c->w.order));
-	}
-	size_t *voff = c->w.voff, vlen = len;
+	size_t *voff = xmalloc(nsegs * sizeof(*voff)), vlen = len;
 	for (size_t i = 0, skipped = 0; i < nsegs; i++) {
 		voff[i] = segs[i].off + skipped;
 		skipped += segs[i].skipped;
 		vlen = len + skipped;
 	}
-	bool *cut = c->w.cut;
+	bool *cut = xmalloc(nsegs * sizeof(*cut));
 	plan_cuts(segs, voff, nsegs, vlen, cut);
-	/* the table before the last, emptied: its slots are warm */
-	struct unit_table now = c->spare;
-	c->spare = (struct unit_table){0};
-	struct unit *order = c->w.order; /* at most one unit a segment */
-	size_t norder = 0, zsize = 0;
+	/* about as many units as the last text: no growing on the way */
+	struct unit_table now = {.cap = 256};
+	while (now.cap < 2 * (c->last.n + c->last.n / 8 + 1))
+		now.cap *= 2;
+	now.slots = xcalloc(now.cap, sizeof(*now.slots));
+	size_t cap_order = c->last.n + c->last.n / 8 + 16, norder = 0, zsize = 0;
+	struct unit *order = xmalloc(cap_order * sizeof(*order)); /* z borrowed */
 	int err = 0;
 	c->reused = c->compressed = 0;
 	for (size_t i = 0; i < nsegs && !err;) {
@@ -374,12 +341,19 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 		}
 		if (!err) {
 			table_add(&now, &u);
+			if (norder == cap_order) {
+				cap_order *= 2;
+				order = xrealloc(order, cap_order * sizeof(*order));
+			}
 			order[norder++] = u;
 			zsize += u.zlen;
 		}
 		i = j;
 	}
+	free(cut);
+	free(voff);
 	if (err) {
+		free(order);
 		table_free(&now);
 		return err;
 	}
@@ -404,8 +378,8 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 		buf[o++] = (char)(crc >> (8 * b));
 	for (int b = 0; b < 4; b++)
 		buf[o++] = (char)(isize >> (8 * b));
-	table_empty(&c->last); /* what was not reused */
-	c->spare = c->last;
+	free(order);
+	table_free(&c->last); /* what was not reused */
 	c->last = now;
 	*out = buf;
 	*outlen = o;
