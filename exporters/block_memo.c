@@ -53,7 +53,7 @@ void block_memo_add(struct block_memo *b, const struct block_rec *r)
 {
 	if (!r->id || block_memo_find(b, r->id))
 		return;
-	if ((b->n + 1) * 2 > b->cap) {
+	if ((b->n + 1) * 4 > b->cap * 3) { /* filled to 3/4 */
 		size_t ncap = b->cap ? b->cap * 2 : 256;
 		struct block_rec *ns = xcalloc(ncap, sizeof(*ns));
 		for (size_t i = 0; i < b->cap; i++)
@@ -70,7 +70,7 @@ void block_memo_add(struct block_memo *b, const struct block_rec *r)
 void block_memo_push_series(struct block_memo *b, uint64_t h)
 {
 	if (b->nseries == b->capseries) {
-		b->capseries = b->capseries ? b->capseries * 2 : 1024;
+		b->capseries = b->capseries ? b->capseries + b->capseries / 2 : 1024;
 		b->series = xrealloc(b->series, b->capseries * sizeof(*b->series));
 	}
 	b->series[b->nseries++] = h;

@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct block_rec {
+struct block_rec {   /* 40 bytes */
 	uint64_t id; /* 0: empty slot */
 	uint64_t stamp;
-	uint64_t hash; /* XXH3-64 of its text */
-	size_t len;    /* of its text */
-	size_t first;  /* its series hashes: series[first, first + n) */
+	uint64_t hash;	/* XXH3-64 of its text */
+	uint32_t len;	/* of its text (a block over 4 GiB is never remembered) */
+	uint32_t first; /* its series hashes: series[first, first + n) */
 	uint32_t n;
 	uint32_t lines; /* what its series count for the cap (a histogram's lines) */
 };

@@ -47,13 +47,13 @@
 #define UNIT_MAX (256u << 10) /* a cut whatever the ids: bounds one unit's work */
 #define K_MAX 1024u
 
-struct unit {
+struct unit {	       /* 40 bytes: ~3 000 of them at 1 000 containers */
 	uint64_t key;  /* id of its first segment */
 	uint64_t hash; /* XXH3-64 of its text */
-	size_t len;    /* of its text */
-	uint32_t crc;  /* CRC-32 of its text */
 	char *z;       /* raw deflate, non-final blocks, byte-aligned end */
-	size_t zlen;
+	uint32_t len;  /* of its text (a gzip's ISIZE is 32 bits too) */
+	uint32_t crc;  /* CRC-32 of its text */
+	uint32_t zlen;
 };
 
 /* Units by key, open addressing (key 0 is remapped: never empty). */
@@ -133,7 +133,7 @@ static struct unit *table_find(const struct unit_table *t, uint64_t key)
  * first, never reused, freed with the table). */
 static void table_add(struct unit_table *t, const struct unit *u)
 {
-	if ((t->n + 1) * 2 > t->cap) {
+	if ((t->n + 1) * 4 > t->cap * 3) { /* filled to 3/4 */
 		struct unit_table nt = {.cap = t->cap ? t->cap * 2 : 256};
 		nt.slots = xcalloc(nt.cap, sizeof(*nt.slots));
 		for (size_t i = 0; i < t->cap; i++)
@@ -299,7 +299,7 @@ static int compress_src(struct ctw_gzcache *c, const struct text_src *text, size
 	plan_cuts(segs, voff, nsegs, vlen, cut);
 	/* about as many units as the last text: no growing on the way */
 	struct unit_table now = {.cap = 256};
-	while (now.cap < 2 * (c->last.n + c->last.n / 8 + 1))
+	while (now.cap * 3 < 4 * (c->last.n + c->last.n / 8 + 1))
 		now.cap *= 2;
 	now.slots = xcalloc(now.cap, sizeof(*now.slots));
 	size_t cap_order = c->last.n + c->last.n / 8 + 16, norder = 0, zsize = 0;

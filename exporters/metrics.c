@@ -998,14 +998,16 @@ static void memo_finish(struct ctw_metrics *m)
 			continue;
 		const struct ctw_metrics_seg *v = &m->tsegs[p->tseg];
 		size_t end = p->tseg + 1 < m->ntsegs ? m->tsegs[p->tseg + 1].off : text_pos(m);
-		block_memo_add(cur,
-			       &(struct block_rec){.id = v->id,
-						   .stamp = p->stamp,
-						   .hash = v->hash,
-						   .len = v->skipped ? v->skipped : end - v->off,
-						   .first = p->first,
-						   .n = p->n,
-						   .lines = p->lines});
+		size_t len = v->skipped ? v->skipped : end - v->off;
+		if (len > UINT32_MAX || p->first > UINT32_MAX)
+			continue;
+		block_memo_add(cur, &(struct block_rec){.id = v->id,
+							.stamp = p->stamp,
+							.hash = v->hash,
+							.len = (uint32_t)len,
+							.first = (uint32_t)p->first,
+							.n = p->n,
+							.lines = p->lines});
 	}
 	m->npend = 0;
 	m->memo_done = true;
