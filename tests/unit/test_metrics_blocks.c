@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <zlib.h>
+
+#include "gunzip.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -174,23 +176,6 @@ static void test_family_again_segments(void **state)
 	free(t);
 	free(sg);
 	ctw_metrics_free(m);
-}
-
-static char *gunzip(const char *z, size_t zl, size_t *outl)
-{
-	z_stream zs = {0};
-	size_t cap = 1 << 20;
-	char *out = malloc(cap);
-	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
-	zs.next_in = (Bytef *)z;
-	zs.avail_in = zl;
-	zs.next_out = (Bytef *)out;
-	zs.avail_out = cap;
-	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END); /* CRC and size checked */
-	assert_int_equal(zs.avail_in, 0);
-	*outl = zs.total_out;
-	inflateEnd(&zs);
-	return out;
 }
 
 /* 300 containers' blocks in two families plus loose samples. */

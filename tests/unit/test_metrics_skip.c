@@ -16,6 +16,8 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "gunzip.h"
+
 #include "../../exporters/exporters.h"
 
 #define NC 60 /* containers */
@@ -32,10 +34,7 @@ struct data {
 
 static uint64_t stamp_of(const uint64_t *v, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ v[i]) * 1099511628211ull;
-	return h;
+	return ctw_metrics_stamp(v, n * sizeof(*v), 0);
 }
 
 static bool holds(void *c, uint64_t id, uint64_t hash, size_t len)
@@ -91,22 +90,6 @@ static void scrape(struct ctw_metrics *m, const struct data *d)
 		if (ctw_metrics_block_stamped(m, l, stamp_of(d->calls[c], 1)) == CTW_BLOCK_OPEN)
 			ctw_metrics_block_sample(m, "syscall", "read", (double)d->calls[c][0]);
 	}
-}
-
-static char *gunzip(const char *z, size_t zl, size_t *outl)
-{
-	z_stream zs = {0};
-	size_t cap = 1 << 20;
-	char *out = malloc(cap);
-	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
-	zs.next_in = (Bytef *)z;
-	zs.avail_in = (uInt)zl;
-	zs.next_out = (Bytef *)out;
-	zs.avail_out = (uInt)cap;
-	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END); /* CRC and size checked */
-	*outl = cap - zs.avail_out;
-	inflateEnd(&zs);
-	return out;
 }
 
 static char *read_fd(int fd, size_t len)
