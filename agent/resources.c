@@ -156,7 +156,12 @@ static void on_ahead(void *ctx)
 
 /* After a collect: when scrapes come further apart than the files may
  * age, a read-ahead pass shortly before the next one is due, at the last
- * interval.  When that interval was not seen twice in a row, two more:
+ * interval.  When they come closer (or this is the first), one pass
+ * before the files age out: while such scrapes go on, each collect moves
+ * it later and it never runs; the first scrape after them (a pause, a
+ * scraper starting at its own rhythm) finds the files read (before, it
+ * read all 1 000 containers' files in its build, 18-40 ms).  When the
+ * interval was not seen twice in a row, two more:
  * one a second from now (the first scrapes, a scraper that changed its
  * rhythm: before, the second of GETs 1.1 s apart after a pause read all
  * 1 000 containers' files in its build, ~100 ms instead of ~30), and one
@@ -169,8 +174,13 @@ static void plan_ahead(struct resources *rs, uint64_t now)
 	rs->last_collect_ns = now;
 	rs->last_interval_ns = interval;
 	rs->npass = rs->next_pass = 0;
-	if (rs->tfd < 0 || interval <= MAX_AGE_NS || interval > MAX_INTERVAL_NS)
+	if (rs->tfd < 0 || interval > MAX_INTERVAL_NS)
 		return;
+	if (interval <= MAX_AGE_NS) {
+		plan_pass(rs, now + MAX_AGE_NS - AHEAD_LEAD_NS);
+		next_pass(rs, now);
+		return;
+	}
 	plan_pass(rs, now + interval - AHEAD_LEAD_NS);
 	bool steady = prev && interval < prev + prev / 4 && prev < interval + interval / 4;
 	if (!steady) {

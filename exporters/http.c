@@ -34,6 +34,7 @@
 #include <zlib.h>
 
 #include "exporters.h"
+#include "gz_choice.h"
 #include "../lib/lib.h"
 
 /* Per-connection memory pool.  Above 32 KiB libmicrohttpd mmap()s each pool
@@ -73,11 +74,7 @@ struct ctw_http {
 	/* gzip alongside the build, when the next gzip is of the whole text
 	 * (NULL: no thread; then after the build, in ensure_gz) */
 	struct ctw_gzstream *gzs;
-	bool gz_units_pay; /* the last unit gzip reused half or more */
-	/* the gzip cache holds the units of the last gzip (a unit gzip after
-	 * whole-text ones finds old units: what it reuses says little) */
-	bool gz_fresh;
-	unsigned int gz_probe; /* gzips since, for a retry every 8th */
+	struct gz_choice gz_choice; /* units or the whole text next */
 	uint64_t built_ns;
 	atomic_bool stale;
 	/* Scrape-ahead (with a cache): Prometheus scrapes at a fixed
@@ -425,17 +422,6 @@ static struct ctw_metrics *new_builder(const struct ctw_http *h)
 	return m;
 }
 
-/* Is the next gzip made of the gzip cache's units (else of the whole
- * text)?  Units pay only when most of the text is as it was: compressing
- * every unit alone costs 1.2-2x one deflate of the whole text
- * (tests/bench/scrape-bench.sh).  So units while the last unit gzip
- * reused at least half of them, else the whole text, trying units again
- * every 8th gzip. */
-static bool gz_units_next(const struct ctw_http *h)
-{
-	return h->gz_units_pay || (h->gz_probe + 1) % 8 == 0;
-}
-
 static void gz_grow(void *gzs, int fd, size_t len)
 {
 	ctw_gzstream_grow(gzs, fd, len);
@@ -455,9 +441,7 @@ static bool gz_units(struct ctw_http *h, int fd, const char *text, size_t len)
 	int rc = fd >= 0 ? ctw_gzcache_compress_fd(h->gzc, fd, len, h->segs, h->nsegs, &zbuf, &zlen)
 			 : ctw_gzcache_compress(h->gzc, text, len, h->segs, h->nsegs, &zbuf, &zlen);
 	ctw_gzcache_stats(h->gzc, &reused, &compressed);
-	/* after whole-text gzips, one more unit gzip decides */
-	h->gz_units_pay = rc == 0 && (reused >= compressed || !h->gz_fresh);
-	h->gz_fresh = rc == 0;
+	gz_choice_units_done(&h->gz_choice, rc == 0, reused, compressed);
 	if (rc == 0)
 		h->gz = metrics_response(zbuf, zlen, true);
 	return h->gz != NULL;
@@ -502,8 +486,6 @@ static bool gzip_only(struct ctw_http *h, struct ctw_metrics *m, int fd, size_t 
 {
 	char *text = fd >= 0 ? NULL : ctw_metrics_take_text(m, &len);
 	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
-	if (!h->gz_units_pay)
-		h->gz_probe++; /* as ensure_gz */
 	bool ok = (fd >= 0 || text) && gz_units(h, fd, text, len);
 	if (fd >= 0)
 		close(fd);
@@ -520,7 +502,7 @@ static int build(struct ctw_http *h, uint64_t now, bool gz, bool skip)
 	ctw_metrics_reset(m, h->o.max_series);
 	if (h->text_len) /* about the last text's size (containers change slowly) */
 		ctw_metrics_reserve(m, h->text_len + h->text_len / 16 + 4096);
-	bool units = gz && gz_units_next(h);
+	bool units = gz && gz_choice_units(&h->gz_choice);
 	if (units && skip)
 		ctw_metrics_skip_same(m, gz_holds, h->gzc);
 	bool stream = gz && h->gzs && !units && ctw_gzstream_begin(h->gzs) == 0;
@@ -567,8 +549,7 @@ static int build(struct ctw_http *h, uint64_t now, bool gz, bool skip)
 	h->segs = ctw_metrics_take_segments(m, &h->nsegs);
 	if (zbuf && h->plain) {
 		h->gz = metrics_response(zbuf, zlen, true);
-		h->gz_probe++; /* as ensure_gz's whole-text gzip */
-		h->gz_fresh = false;
+		gz_choice_whole_done(&h->gz_choice);
 	} else {
 		free(zbuf);
 	}
@@ -586,16 +567,13 @@ static void ensure_gz(struct ctw_http *h)
 	int rc;
 	if (h->gz || (!h->text && h->text_fd < 0))
 		return;
-	bool units = gz_units_next(h);
-	if (!h->gz_units_pay)
-		h->gz_probe++;
-	if (units) {
+	if (gz_choice_units(&h->gz_choice)) {
 		gz_units(h, h->text_fd, h->text, h->text_len);
 		return;
 	}
 	rc = h->text_fd >= 0 ? ctw_gzip_fd(h->text_fd, h->text_len, &zbuf, &zlen)
 			     : ctw_gzip(h->text, h->text_len, &zbuf, &zlen);
-	h->gz_fresh = false;
+	gz_choice_whole_done(&h->gz_choice);
 	if (rc == 0)
 		h->gz = metrics_response(zbuf, zlen, true);
 }
@@ -751,7 +729,7 @@ struct ctw_http *ctw_http_start(const struct ctw_http_opts *opts, struct ctw_err
 	h->gzc = ctw_gzcache_new();
 	/* units from the start: the second gzip already leaves out what did
 	 * not change (two unit gzips decide whether they pay) */
-	h->gz_units_pay = true;
+	h->gz_choice = GZ_CHOICE_INIT;
 	h->gzs = ctw_gzstream_new();
 	/* A peer that hangs up mid-response must not kill the agent. */
 	signal(SIGPIPE, SIG_IGN);

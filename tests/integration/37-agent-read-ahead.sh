@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # The resources module's read-ahead of the cgroup files (agent/resources.c),
 # counted in read syscalls of the thread that builds /metrics (libmicrohttpd's,
-# /proc/PID/task/TID/io): a scrape after a pause reads every container's files
-# in its build; a scrape 1.1 s after it, a rhythm not seen before (the agent
-# learned nothing from scrapes 0.1 s apart), finds them read ahead by the
-# agent's own loop; so does the one after, at the now steady interval; and
-# so do scrapes whose intervals alternate (1.5 s, 2.5 s: two scrapers at
-# different phases).
+# /proc/PID/task/TID/io):
+#   - a scrape 1.1 s after scrapes 0.1 s apart finds the files read ahead
+#     (one pass before they age out);
+#   - a scrape after a pause reads every container's files in its build;
+#   - a scrape 1.1 s after it, a rhythm not seen before, finds them read
+#     ahead by the agent's own loop; so does the one after, at the now
+#     steady interval;
+#   - so do scrapes whose intervals alternate (1.5 s, 2.5 s: two scrapers
+#     at different phases).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
 require_root
@@ -51,6 +54,8 @@ for _ in 1 2 3; do
 	curl -fsS -o /dev/null "$url"
 	sleep 0.1
 done
+sleep 1.1
+r0=$(scrape_reads)
 sleep 3
 r1=$(scrape_reads)
 sleep 1.1
@@ -58,6 +63,8 @@ r2=$(scrape_reads)
 sleep 1.1
 r3=$(scrape_reads)
 t_cmp "a scrape after a 3 s pause reads the files in its build ($r1 reads)" "$r1" -ge "$n"
+t_cmp "after scrapes 0.1 s apart, one 1.1 s later finds them read ahead ($r0 reads)" \
+	"$r0" -le $((r1 / 2))
 t_cmp "1.1 s later they were read ahead ($r2 reads)" "$r2" -le $((r1 / 2))
 t_cmp "and at the steady interval after it ($r3 reads)" "$r3" -le $((r1 / 2))
 sleep 1.5
