@@ -7,12 +7,15 @@
  * (tests/bench/scrape-bench.sh).
  *
  * Units while the last unit gzip reused at least as many units as it
- * compressed.  One that did not is followed by another unit gzip at once
- * (a scrape after a pause finds more changed than the next will: that one
- * decides), then by whole-text gzips, 1, 2, 4, then 8 of them, before
- * units are tried again.  A unit gzip after whole-text ones finds old
- * units, so what it reuses says little: it is taken as paying, and the
- * one after it decides.
+ * compressed.  One that did not, after one that did, is followed by
+ * another unit gzip at once (a scrape after a pause finds more changed
+ * than the next will: that one decides); then whole-text gzips, 1, 2, 4,
+ * then 8 of them, before units are tried again.  Before any unit gzip
+ * paid (the agent's start), a miss waits 8 at once: a text that changes
+ * everywhere at every scrape (100 busy containers) never pays, and each
+ * try costs it up to twice a whole-text gzip.  A unit gzip after
+ * whole-text ones finds old units, so what it reuses says little: it is
+ * taken as paying, and the one after it decides.
  */
 #ifndef CTW_EXPORTERS_GZ_CHOICE_H
 #define CTW_EXPORTERS_GZ_CHOICE_H
@@ -24,11 +27,11 @@ struct gz_choice {
 	bool pay;	      /* units for the next gzip */
 	bool fresh;	      /* the cache holds the units of the last gzip */
 	unsigned int wait;    /* whole-text gzips to make before units again */
-	unsigned int backoff; /* the next wait: 0, then 1, 2, 4, 8 */
+	unsigned int backoff; /* the next wait: 0 (units just paid), 1, 2, 4, 8 */
 };
 
-#define GZ_CHOICE_INIT ((struct gz_choice){.pay = true})
 #define GZ_CHOICE_MAX_WAIT 8u
+#define GZ_CHOICE_INIT ((struct gz_choice){.pay = true, .backoff = GZ_CHOICE_MAX_WAIT})
 
 /* Is the next gzip made of units? */
 bool gz_choice_units(const struct gz_choice *g);

@@ -45,6 +45,21 @@ static bool all_but_first(int i)
 	return i > 0;
 }
 
+/* From the start, a text that changes everywhere (units never paid):
+ * 8 whole-text gzips between tries at once. */
+static void test_never_paid_waits_at_once(void **state)
+{
+	(void)state;
+	struct gz_choice g = GZ_CHOICE_INIT;
+	char s[32];
+	run(&g, 22, never, s);
+	assert_string_equal(s, "UU"
+			       "WWWWWWWW"
+			       "UU"
+			       "WWWWWWWW"
+			       "UU");
+}
+
 static void test_units_while_they_pay(void **state)
 {
 	(void)state;
@@ -54,27 +69,27 @@ static void test_units_while_they_pay(void **state)
 	assert_string_equal(s, "UUUUUUUUUU");
 }
 
-/* One unit gzip that did not pay (a pause): the next tries again, and
- * pays; no whole-text gzips. */
+/* One unit gzip that did not pay (a pause) after units paid: the next
+ * tries again, and pays; no whole-text gzips. */
 static void test_one_miss_retried_at_once(void **state)
 {
 	(void)state;
 	struct gz_choice g = GZ_CHOICE_INIT;
 	char s[32];
-	run(&g, 1, always, s);
+	run(&g, 2, always, s);
 	run(&g, 10, all_but_first, s);
 	assert_string_equal(s, "UUUUUUUUUU");
 }
 
-/* Units that never pay: whole-text gzips with waits 1, 2, 4, then 8
- * between tries; each try is two unit gzips (the first after whole-text
- * ones finds old units and cannot judge). */
+/* Units that paid, then never do: whole-text gzips with waits 1, 2, 4,
+ * then 8 between tries; each try is two unit gzips (the first after
+ * whole-text ones finds old units and cannot judge). */
 static void test_never_paying_backs_off(void **state)
 {
 	(void)state;
 	struct gz_choice g = GZ_CHOICE_INIT;
 	char s[64];
-	run(&g, 1, always, s);
+	run(&g, 2, always, s);
 	run(&g, 41, never, s);
 	assert_string_equal(s, "UU"
 			       "W"
@@ -96,7 +111,7 @@ static void test_paying_again_resets(void **state)
 	(void)state;
 	struct gz_choice g = GZ_CHOICE_INIT;
 	char s[64];
-	run(&g, 1, always, s);
+	run(&g, 2, always, s);
 	run(&g, 8, never, s); /* UU W UU WW U */
 	assert_string_equal(s, "UUWUUWWU");
 	run(&g, 6, always, s); /* the try's second unit gzip judges */
@@ -111,6 +126,7 @@ static void test_failure_is_a_miss(void **state)
 	(void)state;
 	struct gz_choice g = GZ_CHOICE_INIT;
 	gz_choice_units_done(&g, true, 90, 10);
+	gz_choice_units_done(&g, true, 90, 10);
 	assert_true(gz_choice_units(&g));
 	gz_choice_units_done(&g, false, 0, 0);
 	assert_true(gz_choice_units(&g)); /* tried again at once */
@@ -121,6 +137,7 @@ static void test_failure_is_a_miss(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_never_paid_waits_at_once),
 		cmocka_unit_test(test_units_while_they_pay),
 		cmocka_unit_test(test_one_miss_retried_at_once),
 		cmocka_unit_test(test_never_paying_backs_off),
