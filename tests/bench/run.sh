@@ -12,7 +12,8 @@
 # section per benchmark, headed by the date, kernel, CPU count, load average
 # (at its start and end) and revision it ran with, then its RESULT and GOAL
 # lines.  A run of some benchmarks replaces their sections and keeps the
-# others'.  Each benchmark's whole output goes to BUILD_DIR/bench/NAME.log.
+# others'; a benchmark that fails (or is interrupted) keeps its last
+# section.  Each benchmark's whole output goes to BUILD_DIR/bench/NAME.log.
 # scripts/bench-readme.py (make bench-readme) makes the README's
 # performance table from that file.
 set -u
@@ -31,13 +32,18 @@ ran=()
 for b in tests/bench/*-bench.sh tests/bench/run-latency.sh; do
 	[[ $b =~ $filter ]] || continue
 	name=$(basename "$b" .sh)
-	ran+=("$name")
 	printf '\n######## %s\n' "$b"
 	load0=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' ,)
 	date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	bash "$b" "$O" 2>&1 | tee "$O/bench/$name.log"
 	st=${PIPESTATUS[0]}
-	[ "$st" = 0 ] || { echo "bench: $b failed (status $st)"; rc=1; }
+	if [ "$st" != 0 ]; then
+		# its figures are incomplete: the last good run's stay
+		echo "bench: $b failed (status $st); its section of $out is kept"
+		rc=1
+		continue
+	fi
+	ran+=("$name")
 	{
 		printf '\n## bench=%s date=%s kernel=%s cpus=%s load_start=%s load_end=%s rev=%s status=%s\n' \
 			"$name" "$date" "$(uname -r)" "$(nproc)" "$load0" \
