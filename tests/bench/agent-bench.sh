@@ -26,9 +26,12 @@
 #   cached          p50/p99 of 300 GETs back to back (100 beyond 100
 #                   containers; the 1 s scrape cache serves them), plain and gzip
 #   cold gzip       GETs ~1.1 s apart at no steady interval (the cache has
-#                   expired, nothing was built ahead: a whole build plus the
-#                   gzip), 20 of them; what a Prometheus with jitter, or a
-#                   second replica, sees
+#                   expired, nothing was built ahead: a build and its gzip,
+#                   gzip-only while units pay), 20 of them; what a Prometheus
+#                   with jitter, or a second replica, sees.  The first comes
+#                   ~2 s after the last build (the cached GETs did not
+#                   build): its build reads every container's cgroup files,
+#                   and at 1 000 containers it is the p99 (the max of 20)
 #   steady gzip     GETs exactly 2.5 s apart (the agent builds ahead of them)
 #   uncached        a second agent with --scrape-cache 0: 30 GETs ~1.1 s apart
 #                   (each builds, with data re-read and changed since the
