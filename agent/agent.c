@@ -89,6 +89,11 @@ struct ctw_registry *ctw_agent_registry(struct ctw_agent *a)
 	return a->reg;
 }
 
+uint64_t ctw_agent_last_repeat_ns(struct ctw_agent *a)
+{
+	return ctw_http_last_repeat_ns(a->http);
+}
+
 int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void *ctx)
 {
 	struct watch *w = xcalloc(1, sizeof(*w));

@@ -103,6 +103,10 @@ int ctw_agent_watch_fd(struct ctw_agent *a, int fd, void (*cb)(void *ctx), void 
 void ctw_agent_identity_sync(struct ctw_agent *a);
 /* The agent's registry, for modules naming containers. */
 struct ctw_registry *ctw_agent_registry(struct ctw_agent *a);
+/* When the last /metrics request came that repeated a scrape less than the
+ * scrape cache's window after it (ctw_now_ns; 0: none yet, or no server):
+ * the cache answers those, without a collect. */
+uint64_t ctw_agent_last_repeat_ns(struct ctw_agent *a);
 /* Count a ring-buffer event / loss for ctrwatch_events_total and
  * ctrwatch_events_lost_total. */
 void ctw_agent_count_events(struct ctw_agent *a, const char *source, uint64_t n);

@@ -283,6 +283,10 @@ void ctw_http_stop(struct ctw_http *h);
 void ctw_http_invalidate(struct ctw_http *h);
 /* The bound port (useful with port 0). */
 int ctw_http_port(const struct ctw_http *h);
+/* When the last /metrics request came that repeated a scrape within the
+ * cache window (ctw_now_ns; the cache answers those): a scraper faster
+ * than the window, or a second one; 0: none yet.  Any thread. */
+uint64_t ctw_http_last_repeat_ns(const struct ctw_http *h);
 /* Helpers, exposed for unit tests: split a listen spec; does an
  * Accept-Encoding value allow gzip; gzip a buffer (malloc'ed result). */
 int ctw_http_parse_listen(const char *listen, char *host, size_t hostlen, char *port,

@@ -94,6 +94,9 @@ struct ctw_http {
 	uint64_t last_scrape_ns; /* when the last scrape began */
 	uint64_t ahead_at_ns;	 /* when to build ahead; 0: not planned */
 	uint64_t build_ns;	 /* how long the last build took */
+	/* when the last request less than a window after the scrape before
+	 * it came (atomic: read by the agent's loop, ctw_http_last_repeat_ns) */
+	uint64_t last_repeat_ns;
 };
 
 /* Split "ADDR:PORT", ":PORT", "[V6]:PORT" into host (NULL = any) and port. */
@@ -651,6 +654,8 @@ static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *
 	enum MHD_Result ret = MHD_NO;
 	pthread_mutex_lock(&h->lock);
 	uint64_t now = ctw_now_ns();
+	if (h->last_scrape_ns && now - h->last_scrape_ns < (uint64_t)h->o.cache_ms * 1000000ull)
+		__atomic_store_n(&h->last_repeat_ns, now, __ATOMIC_RELAXED);
 	plan_ahead(h, now, gz);
 	if (refresh(h, now, false, gz) == 0) {
 		if (gz)
@@ -817,6 +822,11 @@ out_free:
 int ctw_http_port(const struct ctw_http *h)
 {
 	return h ? h->port : -1;
+}
+
+uint64_t ctw_http_last_repeat_ns(const struct ctw_http *h)
+{
+	return h ? __atomic_load_n(&h->last_repeat_ns, __ATOMIC_RELAXED) : 0;
 }
 
 void ctw_http_stop(struct ctw_http *h)

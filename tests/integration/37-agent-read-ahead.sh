@@ -10,7 +10,11 @@
 #     ahead by the agent's own loop; so does the one after, at the now
 #     steady interval;
 #   - so do scrapes whose intervals alternate (1.5 s, 2.5 s: two scrapers
-#     at different phases).
+#     at different phases);
+#   - with the scrape cache, a scrape 1.3 s after GETs the cache answered
+#     finds them read ahead too (~1.8 s after the build that read them);
+#     scrapes at a steady 2 s, none answered by the cache, are read ahead
+#     once each.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/agent-lib.bash"
 require_root
@@ -35,11 +39,14 @@ url=http://127.0.0.1:$port/metrics
 t_ok "the agent sees the $n containers" \
 	wait_for 20 sh -c "[ \"\$(curl -fsS $url | awk '\$1 == \"ctrwatch_containers\" {print \$2}')\" -ge $n ]"
 
-mhd=
-for t in /proc/"$AGENT_PID"/task/*; do
-	[ "$(cat "$t/comm")" = MHD-single ] && mhd=$t
-done
-t_ok "libmicrohttpd's thread found" test -n "$mhd"
+mhd_thread() {
+	mhd=
+	for t in /proc/"$AGENT_PID"/task/*; do
+		[ "$(cat "$t/comm")" = MHD-single ] && mhd=$t
+	done
+	t_ok "libmicrohttpd's thread found" test -n "$mhd"
+}
+mhd_thread
 reads() { awk '$1 == "syscr:" {print $2}' "$mhd/io"; }
 # read syscalls of one scrape's build
 scrape_reads() {
@@ -80,3 +87,45 @@ t_cmp "intervals alternating 1.5 s / 2.5 s: read ahead for the short one ($r4 re
 t_cmp "and for the long one ($r5 reads)" "$r5" -le $((r1 / 2))
 agent_stop
 t_ok "the agent exits cleanly" test $? -eq 0
+
+# With the scrape cache (1 s): GETs 0.1 s apart for ~0.5 s are one build
+# and the cache's answers; a GET 1.3 s after the last of them (~1.8 s
+# after the build) finds the files read ahead: the answers moved the pass
+# too (else it ran 0.6 s after the build, and the files were 1.2 s old).
+agent_start "$port" --cgroup-root "$base" || exit 1
+t_ok "the cached agent sees the $n containers" \
+	wait_for 20 sh -c "[ \"\$(curl -fsS $url | awk '\$1 == \"ctrwatch_containers\" {print \$2}')\" -ge $n ]"
+mhd_thread
+sleep 3
+b0=$(reads)
+for _ in 1 2 3 4 5; do
+	curl -fsS -o /dev/null "$url"
+	sleep 0.1
+done
+b1=$(reads)
+sleep 1.3
+r6=$(scrape_reads)
+t_cmp "GETs 0.1 s apart with the cache: one build read the files ($((b1 - b0)) reads)" \
+	$((b1 - b0)) -ge "$n"
+t_cmp "a GET 1.3 s after the cache's last answer finds them read ahead ($r6 reads)" \
+	"$r6" -le $((r1 / 2))
+# Scrapes at a steady 2 s with no answers from the cache in between: one
+# pass per scrape (by the loop's thread), not two.
+loop_reads() { awk '$1 == "syscr:" {print $2}' "/proc/$AGENT_PID/task/$AGENT_PID/io"; }
+for _ in 1 2 3; do
+	curl -fsS -o /dev/null "$url"
+	sleep 2
+done
+l0=$(loop_reads)
+for _ in 1 2 3; do
+	curl -fsS -o /dev/null "$url"
+	sleep 2
+done
+l1=$(loop_reads)
+r7=$(scrape_reads)
+t_cmp "steady 2 s scrapes: the files read ahead of each ($r7 reads in the build)" \
+	"$r7" -le $((r1 / 2))
+t_cmp "once per scrape, by the loop ($((l1 - l0)) reads for 3 scrapes, $r1 a read of all)" \
+	$((l1 - l0)) -le $((3 * r1 + r1 / 2))
+agent_stop
+t_ok "the cached agent exits cleanly" test $? -eq 0
