@@ -255,12 +255,14 @@ static void watch_state_dir(struct ctw_agent *a)
 
 static void rescan(struct ctw_agent *a)
 {
+	uint64_t t = ctw_now_ns();
 	int n = ctw_registry_scan(a->reg);
 	a->rescans++;
 	if (n < 0)
 		pr_warn("discovery: scan %s: %s", ctw_registry_cgroup_root(a->reg), strerror(-n));
 	else
-		pr_debug("discovery: scan %llu: %d containers", (unsigned long long)a->rescans, n);
+		pr_debug("discovery: scan %llu: %d containers, %.1f ms",
+			 (unsigned long long)a->rescans, n, (ctw_now_ns() - t) / 1e6);
 	watch_state_dir(a);
 	for (size_t i = 0; i < a->nmods; i++)
 		if (a->mods[i].up && a->mods[i].mod->rescanned)

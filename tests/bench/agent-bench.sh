@@ -333,7 +333,7 @@ scale() { # N
 		"rss_kib=$rss peak_rss_kib=$hwm map_kib=$maps memfd_kib=$memfd total_mib=$total" \
 		"syscall_counts_lost=$lostsc events_lost=$lostev bpf_ns_per_syscall=${bpf%% *}" \
 		"idle_cpu_pct=$idle wrk_scrapes_per_s=${wrk:--} cpus=$(nproc) burst_period_ms=$period"
-	results+=("$n $series $(kv p99 "$un") $(kv p99 "$cold") $(kv p99 "$cp") $total $lostsc $withsc")
+	results+=("$n $series $(kv p99 "$un") $(kv p99 "$cold") $(kv p99 "$cp") $total $lostsc $withsc $(kv p99 "$cg")")
 }
 
 results=()
@@ -344,11 +344,16 @@ if [[ $PARTS == *,scale,* ]]; then
 	echo
 	echo "######## goals (issue 20; 2-core VM shared with other work: see the load average above)"
 	for r in "${results[@]}"; do
-		read -r n series un cold cp total lostsc withsc <<<"$r"
+		read -r n series un cold cp total lostsc withsc cg <<<"$r"
 		case $n in
 		1000)
-			goal agent uncached_p99_1000 "$un" "<=" 10 ms
-			goal agent cold_gzip_p99_1000 "$cold" "<=" 25 ms
+			# for scale, the same GETs answered from the cache (no
+			# build, no gzip): what this VM's loopback and client
+			# cost alone, a floor no build goes below
+			goal agent uncached_p99_1000 "$un" "<=" 10 ms \
+				"for scale: a cached plain GET of the same text (no build), p99 $cp ms"
+			goal agent cold_gzip_p99_1000 "$cold" "<=" 25 ms \
+				"for scale: a cached gzip GET (no build, no gzip), p99 $cg ms"
 			goal agent memory_1000 "$total" "<=" 32 MiB
 			;;
 		esac
