@@ -55,10 +55,11 @@ struct resources {
 
 /* A read-ahead pass reads at its time (PASS_READ: before a scrape due at
  * the interval), or it is the pass before the files age out, a second
- * after the collect, that requests the scrape cache answered after the
- * collect move later, as collects would (PASS_FOLLOW); PASS_IF_ASKED runs
- * only when there were such requests (with a steady interval, the one
- * pass before the next scrape is enough). */
+ * after the collect, that requests repeating a scrape within the cache
+ * window (the cache answers them) move later, as collects would
+ * (PASS_FOLLOW); PASS_IF_ASKED runs only when such requests came after
+ * the collect (with a steady interval, the one pass before the next
+ * scrape is enough, also when the scrape-ahead's build answers it). */
 enum { PASS_READ, PASS_FOLLOW, PASS_IF_ASKED };
 
 /* The container's cgroup below the watched cgroup root: what cAdvisor calls
@@ -214,9 +215,10 @@ static void on_ahead(void *ctx)
  * at the interval before (two scrapers at different phases, such as a
  * pair of Prometheus replicas, make the intervals alternate).
  * And in every case a pass before the files age out (a second after the
- * collect) when requests the scrape cache answered came after the
- * collect: they are scrapes too, only without a collect, and move it
- * later as collects would (checked when it is due, follow_requests).
+ * collect) when requests repeating a scrape within the cache window (the
+ * cache answers them) came after the collect: they are scrapes too, only
+ * without a collect, and move it later as collects would (checked when it
+ * is due, follow_requests).
  * (GETs back to back for half a second, answered from one build, then
  * one 1.1 s after the last: its build read all 1 000 containers' files,
  * ~18 ms.)  With no such requests it reads nothing. */
