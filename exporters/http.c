@@ -582,13 +582,18 @@ static void ensure_gz(struct ctw_http *h)
 }
 
 /* A /metrics request at `now`: is it a new scrape (not a repeat within the
- * cache window), and if two came one steady interval apart, when should the
- * next text be built?  h->lock held. */
+ * cache window: those are only noted, for ctw_http_last_repeat_ns), and if
+ * two came one steady interval apart, when should the next text be built?
+ * h->lock held. */
 static void plan_ahead(struct ctw_http *h, uint64_t now, bool gz)
 {
 	uint64_t win = (uint64_t)h->o.cache_ms * 1000000ull;
-	if (!h->ahead_started || (h->last_scrape_ns && now - h->last_scrape_ns < win))
+	if (!h->ahead_started)
 		return;
+	if (h->last_scrape_ns && now - h->last_scrape_ns < win) {
+		__atomic_store_n(&h->last_repeat_ns, now, __ATOMIC_RELAXED);
+		return;
+	}
 	uint64_t interval = h->last_scrape_ns ? now - h->last_scrape_ns : 0;
 	h->last_scrape_ns = now;
 	h->want_gz = gz;
@@ -654,8 +659,6 @@ static enum MHD_Result serve_metrics(struct ctw_http *h, struct MHD_Connection *
 	enum MHD_Result ret = MHD_NO;
 	pthread_mutex_lock(&h->lock);
 	uint64_t now = ctw_now_ns();
-	if (h->last_scrape_ns && now - h->last_scrape_ns < (uint64_t)h->o.cache_ms * 1000000ull)
-		__atomic_store_n(&h->last_repeat_ns, now, __ATOMIC_RELAXED);
 	plan_ahead(h, now, gz);
 	if (refresh(h, now, false, gz) == 0) {
 		if (gz)
